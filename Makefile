@@ -1,0 +1,55 @@
+# Two commands get a new user going: `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+GOTESTFLAGS ?= -timeout 15m
+FUZZTIME ?= 30s
+JS := crypto/js
+
+.PHONY: run stop test test-go test-js fuzz-short fuzz bench lint js js-deps clean
+
+## run: local PostgreSQL in ./.data (or $$DATABASE_URL), migrations, demo ballot, server on localhost
+run:
+	@scripts/run.sh
+
+## stop: stop the local PostgreSQL cluster started by `make run`
+stop:
+	@scripts/pg.sh stop
+
+## test: every test, against real PostgreSQL clusters the tests start themselves
+test: test-go test-js fuzz-short
+
+test-go:
+	@scripts/pg.sh bindir >/dev/null
+	$(GO) test $(GOTESTFLAGS) ./...
+
+test-js: js-deps
+	@if [ -d $(JS)/test ]; then node --test $(JS)/test/; else echo "no JavaScript tests yet"; fi
+
+# Each fuzz target for a few seconds with its checked-in seed corpus.
+fuzz-short:
+	@scripts/fuzz.sh 3s
+
+## fuzz: every fuzz target for $(FUZZTIME)
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+## bench: every Go benchmark once (numbers go to docs/benchmarks.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+## js: rebuild the committed JavaScript bundle reproducibly
+js: js-deps
+	cd $(JS) && npm run --silent build
+
+js-deps:
+	@if [ -f $(JS)/package-lock.json ] && [ ! -d $(JS)/node_modules ]; then cd $(JS) && npm ci --no-audit --no-fund --loglevel=error; fi
+
+## clean: stop the local database and remove ./.data and build output
+clean: stop
+	rm -rf .data bin

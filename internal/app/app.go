@@ -1,0 +1,119 @@
+// Package app wires the service together: database pool, migrations, stores,
+// the HTTP server, and graceful shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/db"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/web"
+)
+
+// NewLogger builds the one logger of the process from the configuration.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// OpenDB connects to the configured database, retrying until
+// cfg.DBConnectWait has passed, so a database that is still starting is
+// waited for and an unreachable one fails with a clear error.
+func OpenDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
+	deadline := time.Now().Add(cfg.DBConnectWait)
+	for {
+		pool, err := db.Open(ctx, cfg.DatabaseURL)
+		if err == nil {
+			return pool, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, &config.Error{Var: "DATABASE_URL", Msg: err.Error()}
+		}
+		log.Info("waiting for the database", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// Serve runs the HTTP server until ctx is cancelled, then shuts down
+// gracefully. ready, if not nil, receives the listening address once the
+// server accepts connections.
+func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
+	pool, err := OpenDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := web.New(web.Options{
+		Log:      log,
+		DB:       pool,
+		Ballots:  election.NewStore(pool),
+		Registry: reg,
+		Secure:   cfg.Secure(),
+		Dev:      !cfg.Secure(),
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return &config.Error{Var: "EBALLOT_ADDR", Msg: err.Error()}
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,206 @@
+// Package cli is the command line of ballotd: subcommands serve, migrate,
+// demo and version.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/unionvote/eballot/internal/app"
+	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/db"
+	"github.com/unionvote/eballot/internal/election"
+)
+
+// Version is set at build time with -ldflags "-X …/internal/cli.Version=…".
+var Version = "dev"
+
+// ProtocolVersion is the version of docs/protocol.md this build implements.
+const ProtocolVersion = 1
+
+const usage = `ballotd — the statutory e-ballot service
+
+Usage:
+  ballotd <command> [--help]
+
+Commands:
+  serve     run the HTTP service (applies migrations first)
+  migrate   apply database migrations and print the schema version
+  demo      load a demo ballot with demo members (idempotent)
+  version   print version information
+
+Configuration comes from environment variables; see 'ballotd serve --help'.
+`
+
+// Env is what the commands read from the process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Run runs ballotd with args (without the program name) and returns the exit
+// code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, env)
+	case "migrate":
+		return runMigrate(ctx, rest, env)
+	case "demo":
+		return runDemo(ctx, rest, env)
+	case "version":
+		return runVersion(rest, env)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(env.Stderr, "ballotd: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}
+
+func envHelp(w io.Writer) {
+	fmt.Fprintln(w, "\nEnvironment:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, v := range config.Vars {
+		def := v.Default
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(tw, "  %s\tdefault %s\t%s\n", v.Name, def, v.Help)
+	}
+	tw.Flush()
+}
+
+// parse parses a subcommand's flags; ok is false when the command should
+// stop with code.
+func parse(name, summary string, args []string, env Env, withEnv bool) (code int, ok bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: ballotd %s\n\n%s\n", name, summary)
+		if withEnv {
+			envHelp(w)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stdout)
+			fs.Usage()
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "ballotd %s: unexpected argument %q\n", name, fs.Arg(0))
+		return 2, false
+	}
+	return 0, true
+}
+
+func loadConfig(name string, env Env) (*config.Config, int) {
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd %s: %v\n", name, err)
+		return nil, 1
+	}
+	return cfg, 0
+}
+
+func runServe(ctx context.Context, args []string, env Env) int {
+	if code, ok := parse("serve", "Runs the HTTP service on EBALLOT_ADDR until SIGINT or SIGTERM, after applying\nany pending database migrations. Endpoints: / (ballots), /healthz, /readyz,\n/metrics (Prometheus).", args, env, true); !ok {
+		return code
+	}
+	cfg, code := loadConfig("serve", env)
+	if cfg == nil {
+		return code
+	}
+	log := app.NewLogger(cfg, env.Stderr)
+	if err := app.Serve(ctx, cfg, log, nil); err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runMigrate(ctx context.Context, args []string, env Env) int {
+	if code, ok := parse("migrate", "Applies every pending migration from the embedded migrations/ directory to\nDATABASE_URL and prints the schema version.", args, env, true); !ok {
+		return code
+	}
+	cfg, code := loadConfig("migrate", env)
+	if cfg == nil {
+		return code
+	}
+	log := app.NewLogger(cfg, env.Stderr)
+	pool, err := app.OpenDB(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd migrate: %v\n", err)
+		return 1
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd migrate: %v\n", err)
+		return 1
+	}
+	cur, latest, err := db.Version(ctx, pool)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd migrate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "schema at version %d of %d\n", cur, latest)
+	return 0
+}
+
+func runDemo(ctx context.Context, args []string, env Env) int {
+	if code, ok := parse("demo", "Loads a demo union, members and an industrial action ballot into DATABASE_URL\n(applying migrations first). Running it again changes nothing. Demo mobile\nnumbers are in Ofcom's drama range, so no real phone is ever texted.", args, env, true); !ok {
+		return code
+	}
+	cfg, code := loadConfig("demo", env)
+	if cfg == nil {
+		return code
+	}
+	log := app.NewLogger(cfg, env.Stderr)
+	pool, err := app.OpenDB(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd demo: %v\n", err)
+		return 1
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd demo: %v\n", err)
+		return 1
+	}
+	res, err := election.NewStore(pool).LoadDemo(ctx, time.Now())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd demo: %v\n", err)
+		return 1
+	}
+	verb := "loaded"
+	if !res.Created {
+		verb = "already loaded"
+	}
+	fmt.Fprintf(env.Stdout, "demo ballot %s %s with %d members\n", res.ElectionID, verb, res.Members)
+	return 0
+}
+
+func runVersion(args []string, env Env) int {
+	if code, ok := parse("version", "Prints the build version, the protocol version and the Go version.", args, env, false); !ok {
+		return code
+	}
+	fmt.Fprintf(env.Stdout, "ballotd %s (protocol v%d, %s %s/%s)\n", Version, ProtocolVersion,
+		strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
+	return 0
+}

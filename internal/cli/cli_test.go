@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unionvote/eballot/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(ctx context.Context, vars map[string]string, args ...string) result {
+	var out, errb bytes.Buffer
+	code := Run(ctx, args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
+	return result{code, out.String(), errb.String()}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, c := range []string{"serve", "migrate", "demo", "version"} {
+		r := run(context.Background(), nil, c, "--help")
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage: ballotd "+c) {
+			t.Errorf("%s --help: code %d, stdout %q", c, r.code, r.stdout)
+		}
+	}
+	if r := run(context.Background(), nil, "serve", "--help"); !strings.Contains(r.stdout, "DATABASE_URL") {
+		t.Errorf("serve --help does not list the environment: %q", r.stdout)
+	}
+	if r := run(context.Background(), nil, "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, "unknown command") {
+		t.Errorf("unknown command: %+v", r)
+	}
+	if r := run(context.Background(), nil, "version"); r.code != 0 || !strings.Contains(r.stdout, "protocol v1") {
+		t.Errorf("version: %+v", r)
+	}
+}
+
+// Bad configuration: one clear line naming the variable, non-zero exit,
+// nothing started.
+func TestBadConfigOneClearLine(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		wantVar string
+	}{
+		{"malformed DATABASE_URL", map[string]string{"DATABASE_URL": "not a url"}, "DATABASE_URL"},
+		{"unreachable database", map[string]string{"DATABASE_URL": "postgres:///x?host=/nonexistent-socket-dir&user=x", "EBALLOT_DB_CONNECT_WAIT": "0s"}, "DATABASE_URL"},
+		{"bad port", map[string]string{"DATABASE_URL": "postgres:///x?host=/tmp", "EBALLOT_ADDR": "127.0.0.1:99999"}, "EBALLOT_ADDR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(context.Background(), tc.vars, "serve")
+			if r.code == 0 {
+				t.Fatalf("exit 0, want non-zero")
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "ballotd serve: config: "+tc.wantVar+":") {
+				t.Fatalf("last stderr line %q does not name %s (stderr %q)", last, tc.wantVar, r.stderr)
+			}
+		})
+	}
+}
+
+func TestPortInUseNamesTheVariable(t *testing.T) {
+	_, url := pgtest.NewDBURL(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := run(context.Background(), map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": ln.Addr().String()}, "serve")
+	if r.code == 0 || !strings.Contains(r.stderr, "config: EBALLOT_ADDR:") {
+		t.Fatalf("port in use: %+v", r)
+	}
+}
+
+func TestMigrateAndDemoAreIdempotent(t *testing.T) {
+	_, url := pgtest.NewDBURL(t)
+	vars := map[string]string{"DATABASE_URL": url}
+	for i := 0; i < 2; i++ {
+		if r := run(context.Background(), vars, "migrate"); r.code != 0 || !strings.Contains(r.stdout, "schema at version") {
+			t.Fatalf("migrate #%d: %+v", i, r)
+		}
+	}
+	r := run(context.Background(), vars, "demo")
+	if r.code != 0 || !strings.Contains(r.stdout, "demo-strike-2026 loaded with 24 members") {
+		t.Fatalf("demo: %+v", r)
+	}
+	r = run(context.Background(), vars, "demo")
+	if r.code != 0 || !strings.Contains(r.stdout, "already loaded") {
+		t.Fatalf("demo again: %+v", r)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestServe drives the service as an operator would: demo data, serve,
+// health, readiness, metrics, the ballot list, headers, graceful stop.
+func TestServe(t *testing.T) {
+	_, url := pgtest.NewDBURL(t)
+	addr := freeAddr(t)
+	vars := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr}
+	if r := run(context.Background(), vars, "demo"); r.code != 0 {
+		t.Fatalf("demo: %+v", r)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- run(ctx, vars, "serve") }()
+	base := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server never answered: %v; %+v", err, <-done)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	if resp, body := get(t, base+"/healthz"); resp.StatusCode != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := get(t, base+"/readyz"); resp.StatusCode != 200 || body != "ready\n" {
+		t.Errorf("/readyz: %d %q", resp.StatusCode, body)
+	}
+	resp, body := get(t, base+"/")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Pay 2026: industrial action ballot (demo)") {
+		t.Errorf("/ does not list the demo ballot: %d %q", resp.StatusCode, body)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("headers: %v", resp.Header)
+	}
+	if resp.Header.Get("Strict-Transport-Security") != "" {
+		t.Errorf("HSTS sent over plain http")
+	}
+	req, _ := http.NewRequest("GET", base+"/?lang=cy", nil)
+	wr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, _ := io.ReadAll(wr.Body)
+	wr.Body.Close()
+	if !strings.Contains(string(wb), `lang="cy"`) || !strings.Contains(string(wb), "Pleidleisiau") {
+		t.Errorf("Welsh page: %q", wb)
+	}
+	if resp, body := get(t, base+"/metrics"); resp.StatusCode != 200 || !strings.Contains(body, `eballot_http_requests_total{code="200",method="GET",route="/"}`) {
+		t.Errorf("/metrics: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, base+"/no/such/page"); resp.StatusCode != 404 {
+		t.Errorf("404 page: %d", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Fatalf("serve exited %d: %s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "stopped") {
+			t.Errorf("no graceful stop in logs: %s", r.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+}

@@ -1,0 +1,75 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.PublicURL.String() != "http://localhost:8080" || c.LogFormat != "text" || c.Secure() {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres:///eballot?host=/tmp"}
+	for _, tc := range []struct {
+		name, key, val, wantVar string
+	}{
+		{"missing db", "DATABASE_URL", " ", "DATABASE_URL"},
+		{"malformed db", "DATABASE_URL", "mysql://root:secret@x/db", "DATABASE_URL"},
+		{"bad url escape", "DATABASE_URL", "postgres://u:%zz@h/db", "DATABASE_URL"},
+		{"addr not host:port", "EBALLOT_ADDR", "8080", "EBALLOT_ADDR"},
+		{"port too big", "EBALLOT_ADDR", "127.0.0.1:70000", "EBALLOT_ADDR"},
+		{"port not a number", "EBALLOT_ADDR", "127.0.0.1:http", "EBALLOT_ADDR"},
+		{"public url path", "EBALLOT_PUBLIC_URL", "https://vote.example/x", "EBALLOT_PUBLIC_URL"},
+		{"public url scheme", "EBALLOT_PUBLIC_URL", "ftp://vote.example", "EBALLOT_PUBLIC_URL"},
+		{"log format", "EBALLOT_LOG_FORMAT", "xml", "EBALLOT_LOG_FORMAT"},
+		{"log level", "EBALLOT_LOG_LEVEL", "loud", "EBALLOT_LOG_LEVEL"},
+		{"shutdown", "EBALLOT_SHUTDOWN_TIMEOUT", "soon", "EBALLOT_SHUTDOWN_TIMEOUT"},
+		{"db wait", "EBALLOT_DB_CONNECT_WAIT", "-1s", "EBALLOT_DB_CONNECT_WAIT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{}
+			for k, v := range base {
+				m[k] = v
+			}
+			m[tc.key] = tc.val
+			_, err := Load(env(m))
+			ce, ok := err.(*Error)
+			if !ok || ce.Var != tc.wantVar {
+				t.Fatalf("got %v, want an error naming %s", err, tc.wantVar)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error echoes a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestHTTPSIsSecure(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "host=/tmp dbname=x", "EBALLOT_PUBLIC_URL": "https://vote.example"}))
+	if err != nil || !c.Secure() {
+		t.Fatalf("https public URL: %v %+v", err, c)
+	}
+}
+
+// TestDocsListEveryVariable keeps docs/configuration.md true.
+func TestDocsListEveryVariable(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars {
+		if !strings.Contains(string(b), "`"+v.Name+"`") {
+			t.Errorf("docs/configuration.md does not document %s", v.Name)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// assets serves embedded static files under fingerprinted names
+// (/static/app.3f2a9c1b.css) with a one-year immutable cache, so a page
+// weight is paid once per release.
+type assets struct {
+	byName map[string]string // logical name → URL path
+	files  map[string][]byte // URL path (without /static/) → content
+}
+
+func loadAssets() (*assets, error) {
+	a := &assets{byName: map[string]string{}, files: map[string][]byte{}}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimPrefix(p, "static/")
+		sum := sha256.Sum256(b)
+		ext := path.Ext(name)
+		fp := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:4]) + ext
+		a.byName[name] = "/static/" + fp
+		a.files[fp] = b
+		return nil
+	})
+	return a, err
+}
+
+// URL returns the fingerprinted URL of a logical asset name; it panics at
+// template execution on a name that does not exist (a programming error
+// caught by the page tests).
+func (a *assets) URL(name string) (string, error) {
+	u, ok := a.byName[name]
+	if !ok {
+		return "", fmt.Errorf("web: no asset %q", name)
+	}
+	return u, nil
+}
+
+func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	b, ok := a.files[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	_, _ = w.Write(b)
+}

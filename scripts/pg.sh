@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Local PostgreSQL cluster for development, kept in ./.data.
+#
+#   scripts/pg.sh start    init (first time) and start the cluster; prints nothing else
+#   scripts/pg.sh stop     stop it (no error when it is not running)
+#   scripts/pg.sh status   say whether it runs
+#   scripts/pg.sh url      print the DATABASE_URL that reaches it
+#   scripts/pg.sh bindir   print the directory holding initdb/pg_ctl (installs postgresql if absent)
+#
+# The server listens only on a Unix socket in ./.data/run (no TCP port, so no
+# clash with another PostgreSQL). PostgreSQL refuses to run as root, so when
+# this runs as root the cluster belongs to the 'postgres' system user (created
+# by Debian's postgresql package) and we connect as the database superuser
+# 'ballot' over the socket with trust authentication: only local processes
+# that can reach ./.data/run can connect.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+DATA_ROOT=${EBALLOT_DATA_DIR:-$here/.data}
+PGDATA_DIR=$DATA_ROOT/pg
+SOCK_DIR=$DATA_ROOT/run
+LOG_FILE=$DATA_ROOT/postgres.log
+DB_NAME=eballot
+DB_USER=ballot
+
+log() { printf 'pg.sh: %s\n' "$*" >&2; }
+
+find_bindir() {
+  if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v pg_ctl)")"
+    return 0
+  fi
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -n "$d" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+  return 1
+}
+
+ensure_postgres() {
+  if find_bindir >/dev/null; then return 0; fi
+  log "PostgreSQL is not installed; installing the 'postgresql' package with apt"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >&2
+  $sudo apt-get install -y -qq postgresql >&2
+  # Debian starts a system cluster on port 5432; we do not use it.
+  find_bindir >/dev/null || { log "initdb/pg_ctl still not found after installing postgresql"; exit 1; }
+}
+
+# as_owner runs a command as the cluster's owner (postgres when we are root).
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+bindir() { ensure_postgres; find_bindir; }
+
+cmd_start() {
+  local bin; bin=$(bindir)
+  mkdir -p "$DATA_ROOT" "$SOCK_DIR"
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
+    chown postgres "$DATA_ROOT" "$SOCK_DIR"
+    touch "$LOG_FILE"; chown postgres "$LOG_FILE"
+  fi
+  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+    log "creating a PostgreSQL cluster in $PGDATA_DIR"
+    as_owner "$bin/initdb" -D "$PGDATA_DIR" -U "$DB_USER" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
+# eballot development settings (scripts/pg.sh)
+listen_addresses = ''
+unix_socket_directories = '$SOCK_DIR'
+max_connections = 200
+EOF
+  fi
+  if as_owner "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+    :
+  else
+    as_owner "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 start >/dev/null || {
+      log "PostgreSQL did not start; the end of $LOG_FILE says:"; tail -n 20 "$LOG_FILE" >&2; exit 1; }
+  fi
+  if ! "$bin/psql" -h "$SOCK_DIR" -U "$DB_USER" -d postgres -tAc "select 1 from pg_database where datname='$DB_NAME'" | grep -q 1; then
+    "$bin/createdb" -h "$SOCK_DIR" -U "$DB_USER" "$DB_NAME"
+  fi
+}
+
+cmd_stop() {
+  [ -f "$PGDATA_DIR/PG_VERSION" ] || return 0
+  local bin; bin=$(find_bindir) || return 0
+  if as_owner "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+    as_owner "$bin/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
+    log "stopped the PostgreSQL cluster in $PGDATA_DIR"
+  fi
+}
+
+cmd_status() {
+  local bin
+  if [ -f "$PGDATA_DIR/PG_VERSION" ] && bin=$(find_bindir) && as_owner "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+    echo "running: $PGDATA_DIR (socket in $SOCK_DIR)"
+  else
+    echo "not running"; return 3
+  fi
+}
+
+cmd_url() { echo "postgres:///$DB_NAME?host=$SOCK_DIR&user=$DB_USER&sslmode=disable"; }
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  url) cmd_url ;;
+  bindir) bindir ;;
+  *) echo "usage: scripts/pg.sh start|stop|status|url|bindir" >&2; exit 2 ;;
+esac

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# make run: database (local cluster in ./.data unless DATABASE_URL is set),
+# migrations, demo ballot, then the server in the foreground (Ctrl-C stops it;
+# `make stop` stops the local database).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  echo "==> starting the local PostgreSQL cluster in ./.data (scripts/pg.sh)"
+  scripts/pg.sh start
+  DATABASE_URL=$(scripts/pg.sh url)
+  export DATABASE_URL
+else
+  echo "==> using the database in DATABASE_URL"
+fi
+
+echo "==> building ballotd"
+mkdir -p bin
+go build -o bin/ballotd ./cmd/ballotd
+
+echo "==> applying migrations"
+bin/ballotd migrate
+echo "==> loading the demo ballot"
+bin/ballotd demo
+
+addr=${EBALLOT_ADDR:-127.0.0.1:8080}
+port=${addr##*:}
+host=${addr%:*}
+case "$host" in ""|127.0.0.1|0.0.0.0|"[::]"|"[::1]") host=localhost ;; esac
+base=${EBALLOT_PUBLIC_URL:-http://$host:$port}
+cat <<MSG
+
+  The e-ballot service is starting. Open:
+    $base/            ballots (demo ballot listed)
+    $base/healthz     liveness
+    $base/readyz      readiness (checks the database)
+    $base/metrics     Prometheus metrics
+  Press Ctrl-C to stop the server; 'make stop' stops the local database.
+
+MSG
+exec bin/ballotd serve
