@@ -15,6 +15,17 @@ else
   echo "==> using the database in DATABASE_URL"
 fi
 
+if [ -z "${EBALLOT_SECRET_KEY:-}" ]; then
+  keyfile=${EBALLOT_DATA_DIR:-$here/.data}/secret-key
+  mkdir -p "$(dirname "$keyfile")"
+  if [ ! -s "$keyfile" ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 >"$keyfile")
+    echo "==> generated a development secret key in $keyfile"
+  fi
+  EBALLOT_SECRET_KEY=$(cat "$keyfile")
+  export EBALLOT_SECRET_KEY
+fi
+
 echo "==> building ballotd"
 mkdir -p bin
 go build -o bin/ballotd ./cmd/ballotd

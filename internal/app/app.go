@@ -68,8 +68,13 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pages, err := web.NewPages(log)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		Log:      log,
+		Pages:    pages,
 		DB:       pool,
 		Ballots:  election.NewStore(pool),
 		Registry: reg,

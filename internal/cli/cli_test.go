@@ -20,8 +20,13 @@ type result struct {
 	stdout, stderr string
 }
 
+const testKey = "0000000000000000000000000000000000000000000000000000000000000001"
+
 func run(ctx context.Context, vars map[string]string, args ...string) result {
 	var out, errb bytes.Buffer
+	if vars != nil && vars["EBALLOT_SECRET_KEY"] == "" {
+		vars["EBALLOT_SECRET_KEY"] = testKey
+	}
 	code := Run(ctx, args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
 	return result{code, out.String(), errb.String()}
 }

@@ -5,6 +5,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,6 +25,18 @@ type Config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	DBConnectWait   time.Duration
+
+	// SecretKey encrypts private keys at rest (issuer and ledger keys).
+	// MUST NOT be logged.
+	SecretKey []byte
+
+	SMSProvider string // "dev" (outbox in PostgreSQL) or "twilio"
+	Twilio      Twilio
+}
+
+// Twilio holds the Twilio Messaging credentials. MUST NOT be logged.
+type Twilio struct {
+	AccountSID, AuthToken, MessagingServiceSID, From string
 }
 
 // Var documents one environment variable.
@@ -39,6 +53,12 @@ var Vars = []Var{
 	{"EBALLOT_LOG_LEVEL", "info", "log level: debug, info, warn or error."},
 	{"EBALLOT_SHUTDOWN_TIMEOUT", "15s", "how long a SIGTERM/SIGINT waits for requests in flight."},
 	{"EBALLOT_DB_CONNECT_WAIT", "10s", "how long start-up waits for the database before giving up."},
+	{"EBALLOT_SECRET_KEY", "", "32 random bytes, hex or base64, that encrypt private keys at rest (required; `make run` generates one in ./.data/secret-key). Keep it out of logs and backups of the database."},
+	{"EBALLOT_SMS_PROVIDER", "dev", "dev (messages kept in PostgreSQL and shown on the development outbox page) or twilio."},
+	{"TWILIO_ACCOUNT_SID", "", "Twilio account SID (AC…), required with EBALLOT_SMS_PROVIDER=twilio."},
+	{"TWILIO_AUTH_TOKEN", "", "Twilio auth token, required with twilio; also validates webhook signatures."},
+	{"TWILIO_MESSAGING_SERVICE_SID", "", "Twilio Messaging Service SID (MG…); or set TWILIO_FROM."},
+	{"TWILIO_FROM", "", "sender number in E.164 when no messaging service is used."},
 }
 
 // Error is a configuration error naming the variable at fault.
@@ -104,7 +124,52 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.DBConnectWait, err = duration(get, "EBALLOT_DB_CONNECT_WAIT", "10s"); err != nil {
 		return nil, err
 	}
+	if c.SecretKey, err = secretKey(get("EBALLOT_SECRET_KEY", "")); err != nil {
+		return nil, err
+	}
+	c.SMSProvider = get("EBALLOT_SMS_PROVIDER", "dev")
+	switch c.SMSProvider {
+	case "dev":
+		if c.Secure() {
+			return nil, &Error{"EBALLOT_SMS_PROVIDER", "dev keeps messages in the database and is for local development only; use twilio with an https EBALLOT_PUBLIC_URL"}
+		}
+	case "twilio":
+		c.Twilio = Twilio{
+			AccountSID:          get("TWILIO_ACCOUNT_SID", ""),
+			AuthToken:           get("TWILIO_AUTH_TOKEN", ""),
+			MessagingServiceSID: get("TWILIO_MESSAGING_SERVICE_SID", ""),
+			From:                get("TWILIO_FROM", ""),
+		}
+		if !strings.HasPrefix(c.Twilio.AccountSID, "AC") || len(c.Twilio.AccountSID) != 34 {
+			return nil, &Error{"TWILIO_ACCOUNT_SID", "must be the 34-character account SID starting AC"}
+		}
+		if len(c.Twilio.AuthToken) < 16 {
+			return nil, &Error{"TWILIO_AUTH_TOKEN", "not set or too short"}
+		}
+		if c.Twilio.MessagingServiceSID == "" && c.Twilio.From == "" {
+			return nil, &Error{"TWILIO_MESSAGING_SERVICE_SID", "set it (MG…) or TWILIO_FROM"}
+		}
+		if c.Twilio.MessagingServiceSID != "" && !strings.HasPrefix(c.Twilio.MessagingServiceSID, "MG") {
+			return nil, &Error{"TWILIO_MESSAGING_SERVICE_SID", "must start MG"}
+		}
+	default:
+		return nil, &Error{"EBALLOT_SMS_PROVIDER", fmt.Sprintf("%q is not dev or twilio", c.SMSProvider)}
+	}
 	return c, nil
+}
+
+// secretKey decodes a 32-byte key given in hex or base64.
+func secretKey(v string) ([]byte, error) {
+	if v == "" {
+		return nil, &Error{"EBALLOT_SECRET_KEY", "not set (generate one with: head -c32 /dev/urandom | base64)"}
+	}
+	if b, err := hex.DecodeString(v); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(v); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, &Error{"EBALLOT_SECRET_KEY", "must be 32 bytes in hex (64 characters) or base64 (44 characters)"}
 }
 
 func duration(get func(string, string) string, name, def string) (time.Duration, error) {

@@ -8,18 +8,20 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+const testKey = "0000000000000000000000000000000000000000000000000000000000000001"
+
 func TestLoadDefaults(t *testing.T) {
-	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db"}))
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.PublicURL.String() != "http://localhost:8080" || c.LogFormat != "text" || c.Secure() {
+	if c.Addr != "127.0.0.1:8080" || c.PublicURL.String() != "http://localhost:8080" || c.LogFormat != "text" || c.Secure() || c.SMSProvider != "dev" || len(c.SecretKey) != 32 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
 
 func TestLoadErrorsNameTheVariable(t *testing.T) {
-	base := map[string]string{"DATABASE_URL": "postgres:///eballot?host=/tmp"}
+	base := map[string]string{"DATABASE_URL": "postgres:///eballot?host=/tmp", "EBALLOT_SECRET_KEY": testKey}
 	for _, tc := range []struct {
 		name, key, val, wantVar string
 	}{
@@ -35,6 +37,10 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"log level", "EBALLOT_LOG_LEVEL", "loud", "EBALLOT_LOG_LEVEL"},
 		{"shutdown", "EBALLOT_SHUTDOWN_TIMEOUT", "soon", "EBALLOT_SHUTDOWN_TIMEOUT"},
 		{"db wait", "EBALLOT_DB_CONNECT_WAIT", "-1s", "EBALLOT_DB_CONNECT_WAIT"},
+		{"secret key missing", "EBALLOT_SECRET_KEY", "", "EBALLOT_SECRET_KEY"},
+		{"secret key short", "EBALLOT_SECRET_KEY", "c2hvcnQ=", "EBALLOT_SECRET_KEY"},
+		{"sms provider", "EBALLOT_SMS_PROVIDER", "pigeon", "EBALLOT_SMS_PROVIDER"},
+		{"twilio without sid", "EBALLOT_SMS_PROVIDER", "twilio", "TWILIO_ACCOUNT_SID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := map[string]string{}
@@ -55,8 +61,13 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestHTTPSIsSecure(t *testing.T) {
-	c, err := Load(env(map[string]string{"DATABASE_URL": "host=/tmp dbname=x", "EBALLOT_PUBLIC_URL": "https://vote.example"}))
-	if err != nil || !c.Secure() {
+	_, err := Load(env(map[string]string{"DATABASE_URL": "host=/tmp dbname=x", "EBALLOT_PUBLIC_URL": "https://vote.example", "EBALLOT_SECRET_KEY": testKey}))
+	if ce, ok := err.(*Error); !ok || ce.Var != "EBALLOT_SMS_PROVIDER" {
+		t.Fatalf("https with the dev SMS outbox must be refused: %v", err)
+	}
+	c, err := Load(env(map[string]string{"DATABASE_URL": "host=/tmp dbname=x", "EBALLOT_PUBLIC_URL": "https://vote.example", "EBALLOT_SECRET_KEY": testKey,
+		"EBALLOT_SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef", "TWILIO_AUTH_TOKEN": "0123456789abcdef0123", "TWILIO_MESSAGING_SERVICE_SID": "MG0123"}))
+	if err != nil || !c.Secure() || c.Twilio.AuthToken == "" {
 		t.Fatalf("https public URL: %v %+v", err, c)
 	}
 }

@@ -2,8 +2,6 @@ package web
 
 import (
 	"embed"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -16,23 +14,6 @@ var Languages = []string{"en", "cy"}
 
 // Catalog maps language → message key → text.
 type Catalog map[string]map[string]string
-
-// LoadCatalog reads the embedded message catalogues.
-func LoadCatalog() (Catalog, error) {
-	c := Catalog{}
-	for _, lang := range Languages {
-		b, err := i18nFS.ReadFile("i18n/" + lang + ".json")
-		if err != nil {
-			return nil, fmt.Errorf("i18n: %w", err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
-		}
-		c[lang] = m
-	}
-	return c, nil
-}
 
 // T returns the text for key in lang, falling back to English, then to the
 // key itself (which a test forbids: every key exists in every language).

@@ -1,0 +1,2 @@
+-- 0003_ledger: reserved; its module replaces this placeholder.
+SELECT 1;
