@@ -5,6 +5,10 @@ CREATE TABLE unions (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9-]{1,64}$'),
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    -- Credentials go to personal contacts only (e-ballot Code; statutory.md
+    -- §5 C17): register imports flag these employer channels.
+    employer_email_domains text[] NOT NULL DEFAULT '{}',
+    work_phone_numbers     text[] NOT NULL DEFAULT '{}',
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
@@ -41,13 +45,17 @@ CREATE TABLE members (
 );
 
 -- Register of members entitled to vote in a ballot (TULRCA s.227), frozen
--- when the ballot opens. paper_number is the voting paper's number from one
--- series of consecutive whole numbers (s.229(1A)(c)).
+-- when the ballot opens. style is the ballot style: the member's workplace
+-- ballot under s.228, or 'all' for an aggregated ballot (s.228A).
+-- paper_number is the voting paper's number from one series of consecutive
+-- whole numbers (s.229(1A)(c)), assigned when the register is frozen.
 CREATE TABLE register_entries (
     ballot_id     bigint NOT NULL REFERENCES ballots(id),
     member_id     bigint NOT NULL REFERENCES members(id),
-    style         text NOT NULL CHECK (length(style) BETWEEN 1 AND 64),
-    paper_number  integer NOT NULL CHECK (paper_number > 0),
+    style         text NOT NULL CHECK (style ~ '^[a-z0-9-]{1,64}$'),
+    workplace     text NOT NULL DEFAULT '' CHECK (length(workplace) <= 200),
+    paper_number  integer CHECK (paper_number > 0),
     PRIMARY KEY (ballot_id, member_id),
     UNIQUE (ballot_id, paper_number)
 );
+CREATE INDEX register_entries_member ON register_entries (member_id);

@@ -1,0 +1,143 @@
+package election
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Config is a ballot's configuration, edited while the ballot is a draft
+// and frozen into the manifest when it opens (stored as ballots.config).
+type Config struct {
+	// Questions on the voting paper. An industrial action ballot has one or
+	// both of the s.229(2) questions (strike; action short of strike),
+	// each a Yes/No question.
+	Questions []Question `json:"questions"`
+	// Texts are the ballot-specific texts of the voting paper, by name:
+	// "dispute_summary", "types_of_action", "period", "authorised_person"
+	// (s.229(2B)–(3)). The statutory statement of s.229(4) is not here: it
+	// comes from the legal regime's versioned text.
+	Texts map[string]string `json:"texts"`
+	// Workplaces of the members balloted. With separate workplace ballots
+	// (s.228) each workplace is a ballot style with its own register,
+	// result and turnout; with an aggregated ballot (s.228A) they all share
+	// the style "all" and serve only to break turnout down.
+	Workplaces []Workplace `json:"workplaces"`
+}
+
+// Question is one question of the voting paper.
+type Question struct {
+	ID      string   `json:"id"`
+	Text    string   `json:"text"`
+	Options []Option `json:"options"`
+	Min     int      `json:"min"`
+	Max     int      `json:"max"`
+}
+
+// Option is one answer to a question.
+type Option struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Workplace is one workplace (s.228: the premises a member works at or
+// from) and the employer there.
+type Workplace struct {
+	ID       string `json:"id"` // style id for separate workplace ballots, [a-z0-9-]
+	Name     string `json:"name"`
+	Employer string `json:"employer"`
+}
+
+// AggregatedStyle is the single ballot style of an aggregated ballot.
+const AggregatedStyle = "all"
+
+var slugRE = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+
+// Slug turns a name into a style id: lower case letters, digits and dashes.
+func Slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimSuffix(b.String(), "-")
+	if len(s) > 64 {
+		s = strings.TrimSuffix(s[:64], "-")
+	}
+	return s
+}
+
+// WorkplaceByName finds a workplace by its name, ignoring case and
+// surrounding spaces.
+func (c *Config) WorkplaceByName(name string) (Workplace, bool) {
+	n := strings.TrimSpace(name)
+	for _, w := range c.Workplaces {
+		if strings.EqualFold(w.Name, n) {
+			return w, true
+		}
+	}
+	return Workplace{}, false
+}
+
+// StyleFor is the ballot style of a member at workplace w.
+func StyleFor(aggregated bool, w Workplace) string {
+	if aggregated {
+		return AggregatedStyle
+	}
+	return w.ID
+}
+
+// YesNo is a Yes/No question as s.229(2) requires.
+func YesNo(id, text string) Question {
+	return Question{ID: id, Text: text, Min: 0, Max: 1,
+		Options: []Option{{ID: "yes", Label: "Yes"}, {ID: "no", Label: "No"}}}
+}
+
+// Validate checks the configuration's shape (bounds that the manifest
+// imposes, docs/protocol.md §3).
+func (c *Config) Validate() error {
+	if len(c.Questions) < 1 || len(c.Questions) > 32 {
+		return fmt.Errorf("a ballot has 1 to 32 questions, not %d", len(c.Questions))
+	}
+	seen := map[string]bool{}
+	for i, q := range c.Questions {
+		if !slugRE.MatchString(q.ID) || seen[q.ID] {
+			return fmt.Errorf("question %d: id %q must be unique, lower case letters, digits and dashes", i+1, q.ID)
+		}
+		seen[q.ID] = true
+		if strings.TrimSpace(q.Text) == "" || len(q.Text) > 2000 {
+			return fmt.Errorf("question %d: text must be 1 to 2000 characters", i+1)
+		}
+		if len(q.Options) < 2 || len(q.Options) > 64 {
+			return fmt.Errorf("question %d: 2 to 64 options, not %d", i+1, len(q.Options))
+		}
+		if q.Min < 0 || q.Min > q.Max || q.Max > len(q.Options) {
+			return fmt.Errorf("question %d: need 0 ≤ min ≤ max ≤ %d options", i+1, len(q.Options))
+		}
+		opts := map[string]bool{}
+		for _, o := range q.Options {
+			if !slugRE.MatchString(o.ID) || opts[o.ID] || strings.TrimSpace(o.Label) == "" {
+				return fmt.Errorf("question %d: option ids must be unique slugs with a label", i+1)
+			}
+			opts[o.ID] = true
+		}
+	}
+	if len(c.Workplaces) == 0 {
+		return fmt.Errorf("list at least one workplace")
+	}
+	ws := map[string]bool{}
+	for _, w := range c.Workplaces {
+		if !slugRE.MatchString(w.ID) || w.ID == AggregatedStyle || ws[w.ID] || strings.TrimSpace(w.Name) == "" {
+			return fmt.Errorf("workplace %q: needs a unique name and id", w.Name)
+		}
+		ws[w.ID] = true
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+// Package electiontest builds real ballots in a test database: a union,
+// members on a register, a trustees' key from a real key ceremony, and an
+// opened ballot with its manifest and issuer keys.
+package electiontest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/internal/election"
+)
+
+// SecretKey is the EBALLOT_SECRET_KEY of test fixtures.
+var SecretKey = []byte("0123456789abcdef0123456789abcdef")
+
+// Ledger is an in-memory stand-in for the ledger's hand-over interface,
+// recording what election sends it. (Tests of the whole path use the real
+// internal/ledger.)
+type Ledger struct {
+	mu        sync.Mutex
+	Manifests map[string][]byte
+	Closed    map[string]bool
+}
+
+// NewLedger returns an empty recording ledger.
+func NewLedger() *Ledger { return &Ledger{Manifests: map[string][]byte{}, Closed: map[string]bool{}} }
+
+// LogKey returns a fixed, well-formed note verifier key.
+func (l *Ledger) LogKey(ctx context.Context, electionID string) (string, error) {
+	return "eballot/" + electionID + "+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", nil
+}
+
+// OpenElection records the manifest.
+func (l *Ledger) OpenElection(ctx context.Context, manifest []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.Manifests[fmt.Sprint(len(l.Manifests))] = manifest
+	return nil
+}
+
+// CloseElection records the close.
+func (l *Ledger) CloseElection(ctx context.Context, electionID string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.Closed[electionID] = true
+	return nil
+}
+
+// Trustees runs a real k-of-n key ceremony and returns the public key file
+// and each trustee's secret share (index j-1).
+func Trustees(t testing.TB, n, k int) ([]byte, *threshold.PublicKey, []*threshold.SecretShare) {
+	t.Helper()
+	const ceremony = "test-ceremony"
+	var dealings []*threshold.Dealing
+	shares := make([][]*threshold.Share, n+1) // shares[recipient]
+	for i := 1; i <= n; i++ {
+		d, ss, err := threshold.Deal(rand.Reader, ceremony, n, k, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dealings = append(dealings, d)
+		for _, s := range ss {
+			shares[s.Recipient] = append(shares[s.Recipient], s)
+		}
+	}
+	var secrets []*threshold.SecretShare
+	var pub *threshold.PublicKey
+	for j := 1; j <= n; j++ {
+		pk, sk, err := threshold.Finalise(ceremony, n, k, dealings, j, shares[j])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub = pk
+		secrets = append(secrets, sk)
+	}
+	file, err := pub.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, pub, secrets
+}
+
+// Options shape a fixture ballot.
+type Options struct {
+	ElectionID string
+	Members    int // on the register, alternating between two workplaces
+	Aggregated bool
+	Ledger     election.Ledger // default: a recording Ledger
+	Open       bool            // open the ballot
+}
+
+// Ballot is a fixture ballot.
+type Ballot struct {
+	ID         int64
+	ElectionID string
+	UnionID    int64
+	MemberIDs  []int64
+	Admin      *election.Admin
+	Ledger     election.Ledger
+	Trustees   *threshold.PublicKey
+	Shares     []*threshold.SecretShare
+}
+
+// IAConfig is a two-question industrial action configuration over two
+// workplaces.
+func IAConfig() election.Config {
+	return election.Config{
+		Questions: []election.Question{
+			election.YesNo("strike", "Are you prepared to take part in a strike?"),
+			election.YesNo("asos", "Are you prepared to take part in industrial action short of a strike?"),
+		},
+		Texts: map[string]string{
+			"dispute_summary":   "Pay for 2026.",
+			"types_of_action":   "Overtime ban.",
+			"period":            "January to June 2027.",
+			"authorised_person": "The General Secretary.",
+		},
+		Workplaces: []election.Workplace{
+			{ID: "north-depot", Name: "North Depot", Employer: "Acme Transport Ltd"},
+			{ID: "south-depot", Name: "South Depot", Employer: "Acme Transport Ltd"},
+		},
+	}
+}
+
+// New creates a union, members and a ballot, and opens it if asked.
+func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
+	t.Helper()
+	ctx := context.Background()
+	if o.ElectionID == "" {
+		o.ElectionID = "test-ballot"
+	}
+	if o.Ledger == nil {
+		o.Ledger = NewLedger()
+	}
+	b := &Ballot{ElectionID: o.ElectionID, Ledger: o.Ledger}
+	b.Admin = election.NewAdmin(election.NewStore(pool), SecretKey, o.Ledger)
+	if err := pool.QueryRow(ctx, `INSERT INTO unions (slug, name) VALUES ($1, 'Test Union') RETURNING id`, "u-"+o.ElectionID).Scan(&b.UnionID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	setup := election.BallotSetup{Title: "Test ballot", Kind: "industrial_action", OpensAt: now.Add(-time.Hour),
+		ClosesAt: now.Add(7 * 24 * time.Hour), Config: IAConfig()}
+	if o.Aggregated {
+		setup.Aggregated, setup.S228AGround = true, "s228A(4)"
+	}
+	id, err := b.Admin.CreateBallot(ctx, "staff:test", b.UnionID, o.ElectionID, setup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ID = id
+	for i := 0; i < o.Members; i++ {
+		w := setup.Config.Workplaces[i%2]
+		var mid int64
+		if err := pool.QueryRow(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, b.UnionID, fmt.Sprintf("M%06d", i+1), fmt.Sprintf("Member %d", i+1),
+			fmt.Sprintf("+4477009%05d", i%100000), w.Name).Scan(&mid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace) VALUES ($1, $2, $3, $4)`,
+			id, mid, election.StyleFor(o.Aggregated, w), w.Name); err != nil {
+			t.Fatal(err)
+		}
+		b.MemberIDs = append(b.MemberIDs, mid)
+	}
+	if !o.Open {
+		return b
+	}
+	file, pub, shares := Trustees(t, 3, 2)
+	b.Trustees, b.Shares = pub, shares
+	must(t, b.Admin.AppointScrutineer(ctx, "staff:test", id, "Independent Scrutineers Ltd", false))
+	must(t, b.Admin.SignOffSecurityAssessment(ctx, "staff:test", id, "A. Assessor"))
+	must(t, b.Admin.SetTrustees(ctx, "staff:test", id, file))
+	must(t, b.Admin.RecordEmployerNotices(ctx, "staff:test", id, now.AddDate(0, 0, -10), now.AddDate(0, 0, -10)))
+	must(t, b.Admin.Open(ctx, "scrutineer:test", id))
+	return b
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,525 @@
+package election
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/crypto/blind"
+	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/sealed"
+)
+
+// Errors of the ballot lifecycle. Handlers map them to HTTP statuses in one
+// place: ErrNotFound → 404, ErrNotDraft/ErrWrongStatus → 409,
+// *OpenRefusedError and ErrInvalid → 422.
+var (
+	ErrNotFound    = errors.New("election: ballot not found")
+	ErrNotDraft    = errors.New("election: the ballot is no longer a draft, so it cannot be changed")
+	ErrWrongStatus = errors.New("election: the ballot is not in the right state for that")
+	ErrInvalid     = errors.New("election: invalid configuration")
+)
+
+// OpenRefusedError lists every reason a ballot cannot open yet.
+type OpenRefusedError struct {
+	Reasons []string
+}
+
+func (e *OpenRefusedError) Error() string {
+	return "election: the ballot cannot open: " + strings.Join(e.Reasons, "; ")
+}
+
+// Ledger is what opening and closing a ballot need of the ledger: a log key
+// for the manifest, and the manifest handed over at open. The ledger never
+// learns anything else about the ballot (docs/architecture.md walls).
+type Ledger interface {
+	// LogKey returns the ledger's note verifier key for the election,
+	// creating the signing key on first call (idempotent).
+	LogKey(ctx context.Context, electionID string) (string, error)
+	// OpenElection starts the ledger of the election from its canonical
+	// manifest (idempotent for the same manifest).
+	OpenElection(ctx context.Context, manifest []byte) error
+	// CloseElection stops accepting casts and publishes the final
+	// checkpoint (idempotent).
+	CloseElection(ctx context.Context, electionID string) error
+}
+
+// Admin changes ballots. Every change is recorded in the audit log in the
+// same transaction.
+type Admin struct {
+	store     *Store
+	secretKey []byte
+	ledger    Ledger
+	now       func() time.Time
+}
+
+// NewAdmin returns an Admin. secretKey seals issuer private keys at rest.
+func NewAdmin(store *Store, secretKey []byte, ledger Ledger) *Admin {
+	return &Admin{store: store, secretKey: secretKey, ledger: ledger, now: time.Now}
+}
+
+// BallotSetup is everything an organiser configures in draft.
+type BallotSetup struct {
+	Title       string
+	Kind        string
+	OpensAt     time.Time
+	ClosesAt    time.Time
+	Config      Config
+	Aggregated  bool
+	S228AGround string // "s228A(2)", "s228A(3)" or "s228A(4)" when aggregated
+}
+
+// CreateBallot creates a draft ballot for a union.
+func (a *Admin) CreateBallot(ctx context.Context, actor string, unionID int64, electionID string, setup BallotSetup) (int64, error) {
+	if !slugRE.MatchString(electionID) {
+		return 0, fmt.Errorf("%w: election id must be 1–64 lower case letters, digits and dashes", ErrInvalid)
+	}
+	var id int64
+	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO ballots (union_id, election_id, title, kind) VALUES ($1, $2, $3, $4) RETURNING id`,
+			unionID, electionID, setup.Title, setup.Kind).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("create ballot: %w", err)
+		}
+		if err := a.configure(ctx, tx, id, setup); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.create", &id, map[string]string{"election_id": electionID})
+	})
+	return id, err
+}
+
+// Configure replaces a draft ballot's configuration.
+func (a *Admin) Configure(ctx context.Context, actor string, ballotID int64, setup BallotSetup) error {
+	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+		if err := a.configure(ctx, tx, ballotID, setup); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.configure", &ballotID, nil)
+	})
+}
+
+func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetup) error {
+	if err := s.Config.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if strings.TrimSpace(s.Title) == "" || len(s.Title) > 300 {
+		return fmt.Errorf("%w: the title must be 1 to 300 characters", ErrInvalid)
+	}
+	if !s.OpensAt.IsZero() && !s.ClosesAt.IsZero() && !s.OpensAt.Before(s.ClosesAt) {
+		return fmt.Errorf("%w: the ballot must close after it opens", ErrInvalid)
+	}
+	agg := "separate"
+	var ground *string
+	if s.Aggregated {
+		agg = "aggregated"
+		switch s.S228AGround {
+		case "s228A(2)", "s228A(3)", "s228A(4)":
+			ground = &s.S228AGround
+		default:
+			return fmt.Errorf("%w: an aggregated ballot needs its s.228A ground: s228A(2), s228A(3) or s228A(4)", ErrInvalid)
+		}
+	}
+	cfg, _ := json.Marshal(s.Config)
+	_, err := tx.Exec(ctx, `UPDATE ballots SET title = $2, kind = $3, opens_at = $4, closes_at = $5, config = $6,
+		aggregation = $7, s228a_ground = $8 WHERE id = $1`,
+		id, s.Title, s.Kind, nullTime(s.OpensAt), nullTime(s.ClosesAt), cfg, agg, ground)
+	if err != nil {
+		return fmt.Errorf("configure ballot: %w", err)
+	}
+	return nil
+}
+
+// AppointScrutineer records the appointed independent scrutineer (s.226B),
+// or the s.226C small-ballot exemption (no scrutineer when at most 50 are
+// entitled to vote).
+func (a *Admin) AppointScrutineer(ctx context.Context, actor string, ballotID int64, name string, smallBallotExemption bool) error {
+	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+		name = strings.TrimSpace(name)
+		if name == "" && !smallBallotExemption {
+			return fmt.Errorf("%w: name the scrutineer, or record the s.226C exemption", ErrInvalid)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET scrutineer_name = NULLIF($2, ''), small_ballot_exemption = $3 WHERE id = $1`,
+			ballotID, name, smallBallotExemption); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.scrutineer", &ballotID, map[string]any{"name": name, "s226c_exemption": smallBallotExemption})
+	})
+}
+
+// SignOffSecurityAssessment records the signed-off pre-ballot security
+// assessment (e-ballot Code; statutory.md §5 A4).
+func (a *Admin) SignOffSecurityAssessment(ctx context.Context, actor string, ballotID int64, by string) error {
+	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+		if strings.TrimSpace(by) == "" {
+			return fmt.Errorf("%w: name who signed the security assessment off", ErrInvalid)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET security_assessment_by = $2, security_assessment_at = $3 WHERE id = $1`,
+			ballotID, by, a.now()); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.security_assessment", &ballotID, map[string]string{"by": by})
+	})
+}
+
+// SetTrustees records the key ceremony's public output (the trustees'
+// public key file made by `scrutineer`): threshold, joint election key and
+// each trustee's public share.
+func (a *Admin) SetTrustees(ctx context.Context, actor string, ballotID int64, file []byte) error {
+	var pk threshold.PublicKey
+	if err := pk.UnmarshalJSON(file); err != nil {
+		return fmt.Errorf("%w: the trustees' key file does not parse: %v", ErrInvalid, err)
+	}
+	canon, err := pk.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET trustees = $2 WHERE id = $1`, ballotID, canon); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.trustees", &ballotID, map[string]int{"threshold": pk.Threshold, "trustees": len(pk.Shares)})
+	})
+}
+
+// RecordEmployerNotices records when the s.226A notice and the sample
+// voting paper were sent to every employer.
+func (a *Admin) RecordEmployerNotices(ctx context.Context, actor string, ballotID int64, noticeAt, sampleAt time.Time) error {
+	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET notice_sent_at = $2, sample_sent_at = $3 WHERE id = $1`,
+			ballotID, nullTime(noticeAt), nullTime(sampleAt)); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.employer_notices", &ballotID, map[string]string{
+			"notice_sent_at": noticeAt.UTC().Format(time.RFC3339), "sample_sent_at": sampleAt.UTC().Format(time.RFC3339)})
+	})
+}
+
+func (a *Admin) inDraft(ctx context.Context, ballotID int64, f func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if status != "draft" {
+			return ErrNotDraft
+		}
+		return f(tx)
+	})
+}
+
+// draft is a ballot row as Open reads it.
+type draft struct {
+	id                              int64
+	electionID, title, kind, status string
+	opensAt, closesAt               *time.Time
+	config                          Config
+	aggregated                      bool
+	s228aGround, scrutineer         *string
+	smallExemption                  bool
+	assessmentBy                    *string
+	trustees                        []byte
+	noticeAt, sampleAt              *time.Time
+	manifest                        []byte
+}
+
+func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64) (*draft, error) {
+	d := &draft{id: ballotID}
+	var cfg []byte
+	var agg string
+	err := tx.QueryRow(ctx, `SELECT election_id, title, kind, status, opens_at, closes_at, config, aggregation, s228a_ground,
+		scrutineer_name, small_ballot_exemption, security_assessment_by, trustees, notice_sent_at, sample_sent_at, manifest
+		FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&d.electionID, &d.title, &d.kind, &d.status, &d.opensAt, &d.closesAt,
+		&cfg, &agg, &d.s228aGround, &d.scrutineer, &d.smallExemption, &d.assessmentBy, &d.trustees, &d.noticeAt, &d.sampleAt, &d.manifest)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.aggregated = agg == "aggregated"
+	if err := json.Unmarshal(cfg, &d.config); err != nil {
+		return nil, fmt.Errorf("ballot config: %w", err)
+	}
+	return d, nil
+}
+
+// Open checks that the ballot may open, freezes the register (voting-paper
+// numbers 1..N, s.229(1A)(c)), creates each style's issuer key, builds and
+// freezes the manifest, and hands it to the ledger. Every reason it cannot
+// open is reported at once. Calling Open on a ballot that is already open
+// finishes the ledger hand-over if an earlier call was interrupted.
+func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
+	now := a.now()
+	var manifest []byte
+	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
+		d, err := readDraft(ctx, tx, ballotID)
+		if err != nil {
+			return err
+		}
+		if d.status == "open" {
+			manifest = d.manifest
+			return nil
+		}
+		if d.status != "draft" {
+			return ErrWrongStatus
+		}
+		regime, entitled, styles, reasons, err := a.checkOpen(ctx, tx, d, now)
+		if err != nil {
+			return err
+		}
+		if len(reasons) > 0 {
+			return &OpenRefusedError{Reasons: reasons}
+		}
+		// Freeze: consecutive voting-paper numbers in style, then member
+		// number order.
+		if _, err := tx.Exec(ctx, `
+			UPDATE register_entries r SET paper_number = n.num
+			FROM (SELECT r2.member_id, row_number() OVER (ORDER BY r2.style, m.member_number) AS num
+			      FROM register_entries r2 JOIN members m ON m.id = r2.member_id WHERE r2.ballot_id = $1) n
+			WHERE r.ballot_id = $1 AND r.member_id = n.member_id`, ballotID); err != nil {
+			return fmt.Errorf("freeze register: %w", err)
+		}
+		regHash, err := registerHash(ctx, tx, ballotID)
+		if err != nil {
+			return err
+		}
+		logKey, err := a.ledger.LogKey(ctx, d.electionID)
+		if err != nil {
+			return fmt.Errorf("ledger log key: %w", err)
+		}
+		var mstyles []manifestStyle
+		for i, st := range styles {
+			sk, err := blind.GenerateIssuerKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			pub, err := blind.MarshalPublicKey(&sk.PublicKey)
+			if err != nil {
+				return err
+			}
+			priv, err := sealed.Seal(a.secretKey, x509.MarshalPKCS1PrivateKey(sk), IssuerKeyAD(d.electionID, st.id))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ballot_styles (ballot_id, style, idx, name, issuer_public, issuer_private)
+				VALUES ($1, $2, $3, $4, $5, $6)`, ballotID, st.id, i, st.name, pub, priv); err != nil {
+				return fmt.Errorf("store issuer key: %w", err)
+			}
+			mstyles = append(mstyles, manifestStyle{id: st.id, name: st.name, issuerKey: pub, entitled: entitled[st.id]})
+		}
+		manifest, err = buildManifest(d, regime, mstyles, logKey)
+		if err != nil {
+			return err
+		}
+		mh := sha256.Sum256(manifest)
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET status = 'open', regime = $2, manifest = $3, manifest_hash = $4,
+			register_hash = $5, opened_at = $6 WHERE id = $1`, ballotID, regime.ID, manifest, mh[:], regHash, now); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.open", &ballotID, map[string]any{
+			"regime": regime.ID, "manifest_hash": fmt.Sprintf("%x", mh), "register_hash": fmt.Sprintf("%x", regHash)})
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.ledger.OpenElection(ctx, manifest); err != nil {
+		return fmt.Errorf("the ballot is open but its ledger did not start (open it again to retry): %w", err)
+	}
+	return nil
+}
+
+type styleInfo struct{ id, name string }
+
+// checkOpen collects every reason the ballot cannot open.
+func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Time) (Regime, map[string]int, []styleInfo, []string, error) {
+	var reasons []string
+	add := func(format string, args ...any) { reasons = append(reasons, fmt.Sprintf(format, args...)) }
+	if err := d.config.Validate(); err != nil {
+		add("configuration: %v", err)
+	}
+	opening := now
+	if d.opensAt != nil && d.opensAt.After(now) {
+		opening = *d.opensAt
+	}
+	regime, err := RegimeFor(opening)
+	if err != nil {
+		add("%v", err)
+	}
+	if d.closesAt == nil || !d.closesAt.After(now) {
+		add("set a closing date and time in the future")
+	}
+	entitled := map[string]int{}
+	total := 0
+	rows, err := tx.Query(ctx, `SELECT style, count(*) FROM register_entries WHERE ballot_id = $1 GROUP BY style ORDER BY style`, d.id)
+	if err != nil {
+		return regime, nil, nil, nil, err
+	}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			rows.Close()
+			return regime, nil, nil, nil, err
+		}
+		entitled[s] = n
+		total += n
+	}
+	rows.Close()
+	if total == 0 {
+		add("import the register of members entitled to vote (s.227)")
+	}
+	var styles []styleInfo
+	if d.aggregated {
+		styles = []styleInfo{{AggregatedStyle, "All workplaces (aggregated ballot, " + deref(d.s228aGround) + ")"}}
+	} else {
+		for _, w := range d.config.Workplaces {
+			if entitled[w.ID] > 0 {
+				styles = append(styles, styleInfo{w.ID, w.Name})
+			}
+		}
+	}
+	known := map[string]bool{}
+	for _, s := range styles {
+		known[s.id] = true
+	}
+	for s := range entitled {
+		if !known[s] {
+			add("register rows in style %q match no workplace of this ballot: re-import the register", s)
+		}
+	}
+	// s.226B / s.226C: a scrutineer, unless an IA ballot with ≤ 50 entitled.
+	if deref(d.scrutineer) == "" {
+		if !d.smallExemption {
+			add("appoint the independent scrutineer (s.226B)")
+		} else if d.kind != "industrial_action" || total > 50 {
+			add("the s.226C exemption applies only to industrial action ballots with at most 50 entitled to vote (%d here)", total)
+		}
+	}
+	if deref(d.assessmentBy) == "" {
+		add("sign off the pre-ballot security assessment")
+	}
+	if len(d.trustees) == 0 {
+		add("upload the trustees' public key file from the key ceremony")
+	}
+	if d.kind == "industrial_action" && regime.ID != "" {
+		if strings.TrimSpace(d.config.Texts["authorised_person"]) == "" {
+			add("name who is authorised to call industrial action (s.229(3))")
+		}
+		if regime.ExtraPaperContent && strings.TrimSpace(d.config.Texts["dispute_summary"]) == "" {
+			add("give a summary of the matters in issue in the dispute (s.229(2B))")
+		}
+		if d.noticeAt == nil || d.sampleAt == nil {
+			add("record when the s.226A notice and the sample voting paper were sent to every employer")
+		} else {
+			open := opening.In(london)
+			if earliest := earliestOpening(*d.noticeAt, regime.NoticeDays); open.Before(earliest) {
+				add("the s.226A notice must reach employers at least %d days before the opening day: open on or after %s", regime.NoticeDays, earliest.Format("2 Jan 2006"))
+			}
+			if earliest := earliestOpening(*d.sampleAt, regime.SamplePaperDays); open.Before(earliest) {
+				add("the sample voting paper must reach employers at least %d days before the opening day: open on or after %s", regime.SamplePaperDays, earliest.Format("2 Jan 2006"))
+			}
+		}
+	}
+	return regime, entitled, styles, reasons, nil
+}
+
+// earliestOpening is the start of the first day (Europe/London) that is at
+// least days full days after the day sent: "not later than the seventh day
+// before the opening day" (s.226A(1)(a)).
+func earliestOpening(sent time.Time, days int) time.Time {
+	s := sent.In(london)
+	d := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, london)
+	return d.AddDate(0, 0, days)
+}
+
+// registerHash commits to the frozen register: SHA-256 over
+// (paper number, member number, style) in paper order.
+func registerHash(ctx context.Context, tx pgx.Tx, ballotID int64) ([]byte, error) {
+	rows, err := tx.Query(ctx, `SELECT r.paper_number, m.member_number, r.style FROM register_entries r
+		JOIN members m ON m.id = r.member_id WHERE r.ballot_id = $1 ORDER BY r.paper_number`, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	h := sha256.New()
+	h.Write([]byte("eballot-register-v1"))
+	for rows.Next() {
+		var n int32
+		var num, style string
+		if err := rows.Scan(&n, &num, &style); err != nil {
+			return nil, err
+		}
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(n))
+		h.Write(b[:])
+		for _, s := range []string{num, style} {
+			binary.BigEndian.PutUint32(b[:], uint32(len(s)))
+			h.Write(b[:])
+			h.Write([]byte(s))
+		}
+	}
+	return h.Sum(nil), rows.Err()
+}
+
+// Close stops voting: issuance and the ledger refuse from now on, and the
+// ledger publishes its final checkpoint.
+func (a *Admin) Close(ctx context.Context, actor string, ballotID int64) error {
+	var electionID string
+	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT election_id, status FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID, &status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if status == "closed" {
+			return nil
+		}
+		if status != "open" {
+			return ErrWrongStatus
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET status = 'closed', closed_at = $2 WHERE id = $1`, ballotID, a.now()); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.close", &ballotID, nil)
+	})
+	if err != nil {
+		return err
+	}
+	return a.ledger.CloseElection(ctx, electionID)
+}
+
+// IssuerKeyAD is the additional data that binds a sealed issuer key to its
+// election and style.
+func IssuerKeyAD(electionID, style string) string { return "issuer:" + electionID + ":" + style }
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

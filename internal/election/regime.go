@@ -1,0 +1,93 @@
+package election
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+)
+
+//go:embed legal/regimes.json
+var regimesJSON []byte
+
+// Regime is the set of legal rules a ballot follows, fixed by its opening
+// day (statutory.md §5 F42). Thresholds, voting-paper content, notice periods
+// and mandate length all come from here, never from code constants.
+type Regime struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	EffectiveFrom string `json:"effective_from"` // YYYY-MM-DD, Europe/London
+	// TurnoutThreshold: at least 50% of those entitled must vote
+	// (s.226(2)(a)(iia)); spoilt papers count as voting (s.297A).
+	TurnoutThreshold bool `json:"turnout_threshold"`
+	// IPSSupportThreshold: in important public services, Yes ≥ 40% of those
+	// entitled (s.226(2B)); repealed from 18 Feb 2026.
+	IPSSupportThreshold bool `json:"ips_support_threshold"`
+	// ExtraPaperContent: summary of the dispute, types of action short of a
+	// strike and the period are required on the paper (s.229(2B)–(2D)).
+	ExtraPaperContent bool                 `json:"extra_paper_content"`
+	NoticeDays        int                  `json:"notice_days"`        // s.226A notice ≥ N days before the opening day
+	SamplePaperDays   int                  `json:"sample_paper_days"`  // sample voting paper ≥ N days before
+	MandateMonths     int                  `json:"mandate_months"`     // s.234 mandate from the date of the ballot
+	ActionNoticeDays  int                  `json:"action_notice_days"` // s.234A notice of industrial action
+	Texts             map[string]LegalText `json:"texts"`
+}
+
+// LegalText is one versioned statutory text.
+type LegalText struct {
+	Verified bool   `json:"verified"`
+	Source   string `json:"source"`
+	Text     string `json:"text"`
+}
+
+var regimes = func() []Regime {
+	var f struct {
+		Note    string   `json:"note"`
+		Regimes []Regime `json:"regimes"`
+	}
+	if err := json.Unmarshal(regimesJSON, &f); err != nil {
+		panic("election: legal/regimes.json: " + err.Error())
+	}
+	sort.Slice(f.Regimes, func(i, j int) bool { return f.Regimes[i].EffectiveFrom < f.Regimes[j].EffectiveFrom })
+	return f.Regimes
+}()
+
+// Regimes returns every known regime, oldest first.
+func Regimes() []Regime { return append([]Regime(nil), regimes...) }
+
+// RegimeFor returns the regime in force on the opening day of a ballot
+// opening at t (the day is taken in Europe/London).
+func RegimeFor(t time.Time) (Regime, error) {
+	day := t.In(london).Format("2006-01-02")
+	for i := len(regimes) - 1; i >= 0; i-- {
+		if regimes[i].EffectiveFrom <= day {
+			return regimes[i], nil
+		}
+	}
+	return Regime{}, fmt.Errorf("election: no legal regime covers a ballot opening on %s", day)
+}
+
+// RegimeByID finds a regime by id (for ballots already opened).
+func RegimeByID(id string) (Regime, error) {
+	for _, r := range regimes {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return Regime{}, fmt.Errorf("election: unknown legal regime %q", id)
+}
+
+// MandateExpiry is the end of the mandate for a ballot whose last voting
+// day is dateOfBallot (s.234; s.246 "date of the ballot").
+func (r Regime) MandateExpiry(dateOfBallot time.Time) time.Time {
+	return dateOfBallot.In(london).AddDate(0, r.MandateMonths, 0)
+}
+
+var london = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic("election: no Europe/London time zone data: " + err.Error())
+	}
+	return l
+}()

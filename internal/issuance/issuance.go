@@ -1,0 +1,253 @@
+// Package issuance gives each entitled member exactly one anonymous
+// authorisation to cast (docs/protocol.md §5): it blind-signs the member's
+// blinded tracker with the ballot style's issuer key and records the
+// authorisation in the marked register in the same transaction.
+//
+// The marked register says who has been authorised (or has a postal vote
+// recorded), never how anyone voted; the issuer never sees the tracker, so
+// nothing stored links a member to a ballot. This package MUST NOT import
+// internal/ledger (docs/architecture.md).
+package issuance
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unionvote/eballot/crypto/blind"
+	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/sealed"
+)
+
+// Errors. The HTTP handler maps them: ErrUnknownBallot → 404,
+// ErrNotEntitled → 403, ErrNotOpen → 403, ErrAlreadyAuthorised and
+// ErrPostalRecorded → 409, ErrBadBlinded → 400.
+var (
+	ErrUnknownBallot     = errors.New("issuance: no such ballot")
+	ErrNotEntitled       = errors.New("issuance: you are not on the register of this ballot")
+	ErrNotOpen           = errors.New("issuance: the ballot is not open for voting")
+	ErrAlreadyAuthorised = errors.New("issuance: an authorisation to vote was already issued to you for this ballot")
+	ErrPostalRecorded    = errors.New("issuance: a postal vote is already recorded for you in this ballot")
+	ErrBadBlinded        = errors.New("issuance: the blinded message is malformed")
+)
+
+// Service issues authorisations.
+type Service struct {
+	pool      *pgxpool.Pool
+	secretKey []byte
+	now       func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]*rsa.PrivateKey // election/style → issuer key
+}
+
+// New returns a Service; secretKey opens the sealed issuer keys.
+func New(pool *pgxpool.Pool, secretKey []byte) *Service {
+	return &Service{pool: pool, secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
+}
+
+// Authorisation is issuance's answer: the blind signature for the member's
+// style.
+type Authorisation struct {
+	BlindSignature []byte
+	Style          string
+	StyleIndex     int
+	Repeated       bool // the same blinded message was signed before (safe retry)
+}
+
+// Authorise blind-signs blinded for member in election. The same blinded
+// message again returns the same signature; any other is refused while an
+// authorisation exists. Concurrent calls for one member are serialised by
+// a row lock on the member's register entry.
+func (s *Service) Authorise(ctx context.Context, electionID string, memberID int64, blinded []byte) (*Authorisation, error) {
+	if len(blinded) != blind.ModulusBits/8 {
+		return nil, ErrBadBlinded
+	}
+	bh := sha256.Sum256(blinded)
+	var out *Authorisation
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var ballotID int64
+		var status string
+		var opensAt, closesAt *time.Time
+		err := tx.QueryRow(ctx, `SELECT id, status, opens_at, closes_at FROM ballots WHERE election_id = $1`, electionID).
+			Scan(&ballotID, &status, &opensAt, &closesAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrUnknownBallot
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if status != "open" || (opensAt != nil && now.Before(*opensAt)) || (closesAt != nil && !now.Before(*closesAt)) {
+			return ErrNotOpen
+		}
+		var style string
+		var styleIdx int
+		err = tx.QueryRow(ctx, `SELECT r.style, st.idx FROM register_entries r
+			JOIN ballot_styles st ON st.ballot_id = r.ballot_id AND st.style = r.style
+			WHERE r.ballot_id = $1 AND r.member_id = $2 FOR UPDATE OF r`, ballotID, memberID).Scan(&style, &styleIdx)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotEntitled
+		}
+		if err != nil {
+			return err
+		}
+		var channel string
+		var prevHash, prevSig []byte
+		err = tx.QueryRow(ctx, `SELECT channel, blinded_hash, blind_sig FROM marked_register WHERE ballot_id = $1 AND member_id = $2`,
+			ballotID, memberID).Scan(&channel, &prevHash, &prevSig)
+		switch {
+		case err == nil && channel == "postal":
+			return ErrPostalRecorded
+		case err == nil && subtle.ConstantTimeCompare(prevHash, bh[:]) == 1:
+			out = &Authorisation{BlindSignature: prevSig, Style: style, StyleIndex: styleIdx, Repeated: true}
+			return nil
+		case err == nil:
+			return ErrAlreadyAuthorised
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		sk, err := s.issuerKey(ctx, tx, electionID, ballotID, style)
+		if err != nil {
+			return err
+		}
+		sig, err := blind.BlindSign(sk, blinded)
+		if err != nil {
+			return ErrBadBlinded
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, blinded_hash, blind_sig, hour)
+			VALUES ($1, $2, 'online', $3, $4, date_trunc('hour', $5::timestamptz))`, ballotID, memberID, bh[:], sig, now); err != nil {
+			return fmt.Errorf("record authorisation: %w", err)
+		}
+		out = &Authorisation{BlindSignature: sig, Style: style, StyleIndex: styleIdx}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) issuerKey(ctx context.Context, tx pgx.Tx, electionID string, ballotID int64, style string) (*rsa.PrivateKey, error) {
+	k := electionID + "/" + style
+	s.mu.Lock()
+	sk := s.keys[k]
+	s.mu.Unlock()
+	if sk != nil {
+		return sk, nil
+	}
+	var sealedKey []byte
+	if err := tx.QueryRow(ctx, `SELECT issuer_private FROM ballot_styles WHERE ballot_id = $1 AND style = $2`, ballotID, style).Scan(&sealedKey); err != nil {
+		return nil, fmt.Errorf("issuer key: %w", err)
+	}
+	der, err := sealed.Open(s.secretKey, sealedKey, election.IssuerKeyAD(electionID, style))
+	if err != nil {
+		return nil, fmt.Errorf("issuer key: %w", err)
+	}
+	sk, err = x509.ParsePKCS1PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("issuer key: %w", err)
+	}
+	sk.Precompute()
+	s.mu.Lock()
+	s.keys[k] = sk
+	s.mu.Unlock()
+	return sk, nil
+}
+
+// Mark is what the marked register holds for a member: whether and when
+// (to the hour) an authorisation or a postal vote was recorded in their
+// name. Members see it on their own page, so a vote cast in their name by
+// someone else is noticed.
+type Mark struct {
+	Recorded bool
+	Channel  string // "online" or "postal"
+	Hour     time.Time
+}
+
+// MarkFor returns the member's mark in a ballot.
+func (s *Service) MarkFor(ctx context.Context, electionID string, memberID int64) (Mark, error) {
+	var m Mark
+	err := s.pool.QueryRow(ctx, `SELECT mr.channel, mr.hour FROM marked_register mr JOIN ballots b ON b.id = mr.ballot_id
+		WHERE b.election_id = $1 AND mr.member_id = $2`, electionID, memberID).Scan(&m.Channel, &m.Hour)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Mark{}, nil
+	}
+	if err != nil {
+		return Mark{}, err
+	}
+	m.Recorded = true
+	return m, nil
+}
+
+// RecordPostal records, for the scrutineer, a postal voting paper returned
+// under paperNumber (hybrid ballots, s.230(2) as modified). It blocks an
+// online authorisation for that member, and is refused when one exists, so
+// one member has at most one vote by any channel.
+func (s *Service) RecordPostal(ctx context.Context, actor, electionID string, paperNumber int) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var ballotID, memberID int64
+		var status string
+		err := tx.QueryRow(ctx, `SELECT b.id, b.status, r.member_id FROM ballots b
+			JOIN register_entries r ON r.ballot_id = b.id WHERE b.election_id = $1 AND r.paper_number = $2 FOR UPDATE OF r`,
+			electionID, paperNumber).Scan(&ballotID, &status, &memberID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: no voting paper %d in this ballot", ErrNotEntitled, paperNumber)
+		}
+		if err != nil {
+			return err
+		}
+		if status != "open" && status != "closed" {
+			return ErrNotOpen
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, hour)
+			VALUES ($1, $2, 'postal', date_trunc('hour', $3::timestamptz)) ON CONFLICT DO NOTHING`, ballotID, memberID, s.now())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrAlreadyAuthorised
+		}
+		return audit.Append(ctx, tx, actor, "marked_register.postal", &ballotID, map[string]int{"paper_number": paperNumber})
+	})
+}
+
+// Counts are the marked register's totals for a ballot style.
+type Counts struct {
+	Style                    string
+	Entitled, Online, Postal int
+	Replaced                 int // authorisations replaced after an approved request
+}
+
+// CountsFor returns the marked register's totals per style, for the
+// scrutineer's check "ballots ≤ authorisations issued ≤ entitled".
+func (s *Service) CountsFor(ctx context.Context, electionID string) ([]Counts, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT r.style, count(*),
+		       count(*) FILTER (WHERE mr.channel = 'online'),
+		       count(*) FILTER (WHERE mr.channel = 'postal'),
+		       (SELECT count(*) FROM replaced_authorisations ra JOIN register_entries r2
+		          ON r2.ballot_id = ra.ballot_id AND r2.member_id = ra.member_id
+		        WHERE ra.ballot_id = b.id AND r2.style = r.style)
+		FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
+		LEFT JOIN marked_register mr ON mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id
+		WHERE b.election_id = $1 GROUP BY b.id, r.style ORDER BY r.style`, electionID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Counts, error) {
+		var c Counts
+		err := r.Scan(&c.Style, &c.Entitled, &c.Online, &c.Postal, &c.Replaced)
+		return c, err
+	})
+}

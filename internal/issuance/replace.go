@@ -1,0 +1,105 @@
+package issuance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/audit"
+)
+
+// ErrNoRequest is returned for an unknown or already decided request.
+var ErrNoRequest = errors.New("issuance: no such pending replacement request")
+
+// RequestReplacement records an organiser's request to replace a member's
+// lost authorisation (protocol §5 step 3). It takes effect only when the
+// scrutineer approves it.
+func (s *Service) RequestReplacement(ctx context.Context, actor, electionID string, memberID int64, reason string) (int64, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 1000 {
+		return 0, fmt.Errorf("issuance: give a reason of 1 to 1000 characters")
+	}
+	var id int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var ballotID int64
+		err := tx.QueryRow(ctx, `SELECT mr.ballot_id FROM marked_register mr JOIN ballots b ON b.id = mr.ballot_id
+			WHERE b.election_id = $1 AND mr.member_id = $2 AND mr.channel = 'online' AND b.status = 'open'`, electionID, memberID).Scan(&ballotID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("issuance: the member has no online authorisation in an open ballot to replace")
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO replacement_requests (ballot_id, member_id, reason, requested_by)
+			VALUES ($1, $2, $3, $4) RETURNING id`, ballotID, memberID, reason, actor).Scan(&id); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "authorisation.replacement_requested", &ballotID, map[string]int64{"request": id, "member": memberID})
+	})
+	return id, err
+}
+
+// DecideReplacement is the scrutineer's decision. On approval the old
+// authorisation moves to replaced_authorisations (it still counts in
+// "authorisations issued") and the member may be authorised again.
+func (s *Service) DecideReplacement(ctx context.Context, actor string, requestID int64, approve bool) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var ballotID, memberID int64
+		var requester string
+		err := tx.QueryRow(ctx, `SELECT ballot_id, member_id, requested_by FROM replacement_requests
+			WHERE id = $1 AND decided_at IS NULL FOR UPDATE`, requestID).Scan(&ballotID, &memberID, &requester)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNoRequest
+		}
+		if err != nil {
+			return err
+		}
+		if requester == actor {
+			return fmt.Errorf("issuance: a second person must decide a replacement request")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE replacement_requests SET decided_by = $2, decided_at = now(), approved = $3 WHERE id = $1`,
+			requestID, actor, approve); err != nil {
+			return err
+		}
+		if approve {
+			tag, err := tx.Exec(ctx, `WITH old AS (
+				DELETE FROM marked_register WHERE ballot_id = $1 AND member_id = $2 AND channel = 'online'
+				RETURNING ballot_id, member_id, blinded_hash, hour)
+				INSERT INTO replaced_authorisations (ballot_id, member_id, blinded_hash, hour, request_id)
+				SELECT ballot_id, member_id, blinded_hash, hour, $3 FROM old`, ballotID, memberID, requestID)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("issuance: the authorisation to replace is gone")
+			}
+		}
+		return audit.Append(ctx, tx, actor, "authorisation.replacement_decided", &ballotID, map[string]any{"request": requestID, "approved": approve})
+	})
+}
+
+// ReportNotMe records a member's report that an authorisation recorded in
+// their name was not theirs; it goes to the scrutineer.
+func (s *Service) ReportNotMe(ctx context.Context, electionID string, memberID int64, note string) error {
+	if len(note) > 2000 {
+		note = note[:2000]
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var ballotID int64
+		err := tx.QueryRow(ctx, `SELECT b.id FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
+			WHERE b.election_id = $1 AND r.member_id = $2`, electionID, memberID).Scan(&ballotID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotEntitled
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO impersonation_reports (ballot_id, member_id, note) VALUES ($1, $2, $3)`, ballotID, memberID, note); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, fmt.Sprintf("member:%d", memberID), "member.not_me_report", &ballotID, nil)
+	})
+}
