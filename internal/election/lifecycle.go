@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/crypto/blind"
 	"github.com/unionvote/eballot/crypto/threshold"
@@ -62,6 +63,9 @@ type Admin struct {
 	ledger    Ledger
 	now       func() time.Time
 }
+
+// Store returns the pool the Admin works on (for building a Store).
+func (a *Admin) Store() *pgxpool.Pool { return a.store.pool }
 
 // NewAdmin returns an Admin. secretKey seals issuer private keys at rest.
 func NewAdmin(store *Store, secretKey []byte, ledger Ledger) *Admin {
@@ -237,13 +241,17 @@ type draft struct {
 	manifest                        []byte
 }
 
-func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64) (*draft, error) {
+func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draft, error) {
+	forUpdate := ""
+	if lock {
+		forUpdate = " FOR UPDATE"
+	}
 	d := &draft{id: ballotID}
 	var cfg []byte
 	var agg string
 	err := tx.QueryRow(ctx, `SELECT election_id, title, kind, status, opens_at, closes_at, config, aggregation, s228a_ground,
 		scrutineer_name, small_ballot_exemption, security_assessment_by, trustees, notice_sent_at, sample_sent_at, manifest
-		FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&d.electionID, &d.title, &d.kind, &d.status, &d.opensAt, &d.closesAt,
+		FROM ballots WHERE id = $1`+forUpdate, ballotID).Scan(&d.electionID, &d.title, &d.kind, &d.status, &d.opensAt, &d.closesAt,
 		&cfg, &agg, &d.s228aGround, &d.scrutineer, &d.smallExemption, &d.assessmentBy, &d.trustees, &d.noticeAt, &d.sampleAt, &d.manifest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
@@ -267,7 +275,7 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 	now := a.now()
 	var manifest []byte
 	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
-		d, err := readDraft(ctx, tx, ballotID)
+		d, err := readDraft(ctx, tx, ballotID, true)
 		if err != nil {
 			return err
 		}
@@ -522,4 +530,22 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// Readiness lists what still stops a draft ballot from opening (the same
+// checks as Open, without changing anything); nil when it can open.
+func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]string, error) {
+	var reasons []string
+	err := pgx.BeginTxFunc(ctx, a.store.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		d, err := readDraft(ctx, tx, ballotID, false)
+		if err != nil {
+			return err
+		}
+		if d.status != "draft" {
+			return nil
+		}
+		_, _, _, reasons, err = a.checkOpen(ctx, tx, d, a.now())
+		return err
+	})
+	return reasons, err
 }

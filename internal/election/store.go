@@ -4,6 +4,8 @@ package election
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,4 +56,73 @@ func (s *Store) PublicBallots(ctx context.Context, includeDrafts bool) ([]Ballot
 		return nil, fmt.Errorf("list ballots: %w", err)
 	}
 	return out, nil
+}
+
+// AdminBallot is a ballot as organisers and the scrutineer see it: its
+// configuration and counts, never anything about how anyone voted.
+type AdminBallot struct {
+	Ballot
+	UnionID        int64
+	Config         Config
+	Aggregated     bool
+	S228AGround    string
+	ScrutineerName string
+	SmallExemption bool
+	AssessmentBy   string
+	HasTrustees    bool
+	NoticeAt       *time.Time
+	SampleAt       *time.Time
+	Regime         string
+	ManifestHash   string // hex, once open
+	Authorised     int    // online authorisations in the marked register
+	Postal         int    // postal returns recorded
+}
+
+const adminBallotSelect = `
+	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
+	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id),
+	       b.union_id, b.config, b.aggregation = 'aggregated', coalesce(b.s228a_ground, ''), coalesce(b.scrutineer_name, ''),
+	       b.small_ballot_exemption, coalesce(b.security_assessment_by, ''), b.trustees IS NOT NULL,
+	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''),
+	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'online'),
+	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'postal')
+	FROM ballots b JOIN unions u ON u.id = b.union_id`
+
+func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
+	var b AdminBallot
+	var cfg []byte
+	err := row.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled,
+		&b.UnionID, &cfg, &b.Aggregated, &b.S228AGround, &b.ScrutineerName, &b.SmallExemption, &b.AssessmentBy, &b.HasTrustees,
+		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash, &b.Authorised, &b.Postal)
+	if err != nil {
+		return b, err
+	}
+	if err := json.Unmarshal(cfg, &b.Config); err != nil {
+		return b, fmt.Errorf("ballot config: %w", err)
+	}
+	return b, nil
+}
+
+// AdminBallots lists the ballots of a union (unionID 0: every union, for
+// the scrutineer), newest first.
+func (s *Store) AdminBallots(ctx context.Context, unionID int64) ([]AdminBallot, error) {
+	rows, err := s.pool.Query(ctx, adminBallotSelect+` WHERE $1 = 0 OR b.union_id = $1 ORDER BY b.created_at DESC, b.id DESC LIMIT 500`, unionID)
+	if err != nil {
+		return nil, fmt.Errorf("list ballots: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AdminBallot, error) { return scanAdminBallot(r) })
+}
+
+// AdminBallot reads one ballot; with unionID ≠ 0 only if it belongs to
+// that union (an organiser never reaches another union's ballot: the answer
+// is ErrNotFound, as if it did not exist).
+func (s *Store) AdminBallot(ctx context.Context, id, unionID int64) (*AdminBallot, error) {
+	b, err := scanAdminBallot(s.pool.QueryRow(ctx, adminBallotSelect+` WHERE b.id = $1 AND ($2 = 0 OR b.union_id = $2)`, id, unionID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ballot: %w", err)
+	}
+	return &b, nil
 }

@@ -60,6 +60,9 @@ func NewPages(log *slog.Logger) (*Pages, error) {
 		"asset": as.URL,
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"when":  func(t time.Time) string { return t.In(london).Format("2 Jan 2006 15:04") },
+		// local is a time as an <input type="datetime-local"> value, in
+		// Europe/London.
+		"local": func(t time.Time) string { return t.In(london).Format("2006-01-02T15:04") },
 	}
 	p.base, err = template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

@@ -1,0 +1,453 @@
+package election
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+//go:embed templates/admin_*.html
+var adminTemplates embed.FS
+
+//go:embed i18n/admin
+var adminCatalog embed.FS
+
+// Staff is a signed-in organiser or scrutineer, as the session knows them.
+type Staff struct {
+	ID      int64
+	UnionID int64  // the organiser's union; 0 for scrutineers
+	Role    string // "organiser" or "scrutineer"
+}
+
+// Actor is how the staff member appears in the audit log.
+func (s Staff) Actor() string { return fmt.Sprintf("%s:%d", s.Role, s.ID) }
+
+// StaffFunc returns the signed-in staff member of a request (from the
+// session; internal/auth provides it).
+type StaffFunc func(r *http.Request) (Staff, bool)
+
+// Renderer is what the pages need of internal/web's Pages.
+type Renderer interface {
+	Render(w http.ResponseWriter, r *http.Request, status int, page string, data any)
+	RenderError(w http.ResponseWriter, r *http.Request, status int, key string)
+	InternalError(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// AdminPages serves the organisers' and the scrutineer's pages. Organisers
+// configure their union's ballots and see counts; only the scrutineer
+// opens and closes a ballot and records its keys (statutory.md §5 A2).
+// Neither ever sees a vote or a member↔ballot link.
+type AdminPages struct {
+	admin *Admin
+	store *Store
+	pages Renderer
+	staff StaffFunc
+	log   *slog.Logger
+}
+
+// NewAdminPages returns the module; register its templates and catalogue
+// with [AdminTemplates] first.
+func NewAdminPages(admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger) *AdminPages {
+	return &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}
+}
+
+// AdminTemplates returns the page templates and the message catalogue of
+// the admin pages, for web.Pages.AddTemplates / AddCatalog.
+func AdminTemplates() (tmpl embed.FS, files []string, catalog embed.FS, dir string) {
+	return adminTemplates, []string{"templates/admin_list.html", "templates/admin_ballot.html", "templates/admin_edit.html"},
+		adminCatalog, "i18n/admin"
+}
+
+// Routes registers the organiser and scrutineer pages.
+func (p *AdminPages) Routes(r chi.Router) {
+	r.Get("/organiser", p.list("organiser"))
+	r.Get("/organiser/ballots/new", p.editForm)
+	r.Post("/organiser/ballots", p.create)
+	r.Get("/organiser/ballots/{id}", p.ballot("organiser"))
+	r.Get("/organiser/ballots/{id}/edit", p.editForm)
+	r.Post("/organiser/ballots/{id}/edit", p.update)
+
+	r.Get("/scrutineer", p.list("scrutineer"))
+	r.Get("/scrutineer/ballots/{id}", p.ballot("scrutineer"))
+	r.Post("/scrutineer/ballots/{id}/appoint", p.scrutineerAction(p.appoint))
+	r.Post("/scrutineer/ballots/{id}/assessment", p.scrutineerAction(p.assessment))
+	r.Post("/scrutineer/ballots/{id}/trustees", p.scrutineerAction(p.trustees))
+	r.Post("/scrutineer/ballots/{id}/notices", p.scrutineerAction(p.notices))
+	r.Post("/scrutineer/ballots/{id}/open", p.scrutineerAction(p.open))
+	r.Post("/scrutineer/ballots/{id}/close", p.scrutineerAction(p.close))
+}
+
+// who returns the staff member if they have role, or answers 403/redirect.
+func (p *AdminPages) who(w http.ResponseWriter, r *http.Request, role string) (Staff, bool) {
+	s, ok := p.staff(r)
+	if !ok {
+		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
+		return Staff{}, false
+	}
+	if s.Role != role {
+		p.pages.RenderError(w, r, http.StatusForbidden, "admin.forbidden")
+		return Staff{}, false
+	}
+	return s, true
+}
+
+type listData struct {
+	Role    string
+	Ballots []AdminBallot
+}
+
+func (p *AdminPages) list(role string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok := p.who(w, r, role)
+		if !ok {
+			return
+		}
+		bs, err := p.store.AdminBallots(r.Context(), s.UnionID)
+		if err != nil {
+			p.pages.InternalError(w, r, err)
+			return
+		}
+		p.pages.Render(w, r, http.StatusOK, "admin_list", listData{Role: role, Ballots: bs})
+	}
+}
+
+type ballotData struct {
+	Role      string
+	B         *AdminBallot
+	Readiness []string
+	Message   string
+	Error     string
+}
+
+// loadBallot reads the ballot if the staff member may see it: organisers
+// only their union's (multi-tenant wall), scrutineers all.
+func (p *AdminPages) loadBallot(w http.ResponseWriter, r *http.Request, s Staff) (*AdminBallot, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		return nil, false
+	}
+	b, err := p.store.AdminBallot(r.Context(), id, s.UnionID)
+	if errors.Is(err, ErrNotFound) {
+		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		return nil, false
+	}
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return nil, false
+	}
+	return b, true
+}
+
+func (p *AdminPages) ballot(role string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok := p.who(w, r, role)
+		if !ok {
+			return
+		}
+		p.showBallot(w, r, s, http.StatusOK, r.URL.Query().Get("done"), "")
+	}
+}
+
+func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s Staff, status int, msg, errMsg string) {
+	b, ok := p.loadBallot(w, r, s)
+	if !ok {
+		return
+	}
+	d := ballotData{Role: s.Role, B: b, Message: msg, Error: errMsg}
+	if b.Status == "draft" {
+		var err error
+		if d.Readiness, err = p.admin.Readiness(r.Context(), b.ID); err != nil {
+			p.pages.InternalError(w, r, err)
+			return
+		}
+	}
+	p.pages.Render(w, r, status, "admin_ballot", d)
+}
+
+type editData struct {
+	New     bool
+	ID      int64
+	Form    ballotForm
+	Error   string
+	Kinds   []string
+	Grounds []string
+}
+
+// ballotForm is the set-up form, as strings so a bad value is shown back.
+type ballotForm struct {
+	ElectionID, Title, Kind, OpensAt, ClosesAt string
+	Strike, ASOS                               bool
+	QuestionText, Options                      string // other kinds: one question, options one per line
+	DisputeSummary, TypesOfAction, Period      string
+	AuthorisedPerson, Workplaces               string // workplaces: "Name | Employer" per line
+	Aggregated                                 bool
+	Ground                                     string
+}
+
+var kinds = []string{"industrial_action", "union_election", "political_fund", "recognition", "other"}
+var grounds = []string{"s228A(2)", "s228A(3)", "s228A(4)"}
+
+const formTime = "2006-01-02T15:04"
+
+func (p *AdminPages) editForm(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	d := editData{New: chi.URLParam(r, "id") == "", Kinds: kinds, Grounds: grounds}
+	if d.New {
+		d.Form = ballotForm{Kind: "industrial_action", Strike: true}
+	} else {
+		b, ok := p.loadBallot(w, r, s)
+		if !ok {
+			return
+		}
+		d.ID = b.ID
+		d.Form = formOf(b)
+	}
+	p.pages.Render(w, r, http.StatusOK, "admin_edit", d)
+}
+
+func formOf(b *AdminBallot) ballotForm {
+	f := ballotForm{ElectionID: b.ElectionID, Title: b.Title, Kind: b.Kind, Aggregated: b.Aggregated, Ground: b.S228AGround,
+		DisputeSummary: b.Config.Texts["dispute_summary"], TypesOfAction: b.Config.Texts["types_of_action"],
+		Period: b.Config.Texts["period"], AuthorisedPerson: b.Config.Texts["authorised_person"]}
+	if b.OpensAt != nil {
+		f.OpensAt = b.OpensAt.In(london).Format(formTime)
+	}
+	if b.ClosesAt != nil {
+		f.ClosesAt = b.ClosesAt.In(london).Format(formTime)
+	}
+	for _, q := range b.Config.Questions {
+		switch q.ID {
+		case "strike":
+			f.Strike = true
+		case "asos":
+			f.ASOS = true
+		default:
+			f.QuestionText = q.Text
+			var opts []string
+			for _, o := range q.Options {
+				opts = append(opts, o.Label)
+			}
+			f.Options = strings.Join(opts, "\n")
+		}
+	}
+	var ws []string
+	for _, w := range b.Config.Workplaces {
+		ws = append(ws, w.Name+" | "+w.Employer)
+	}
+	f.Workplaces = strings.Join(ws, "\n")
+	return f
+}
+
+func readForm(r *http.Request) ballotForm {
+	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	return ballotForm{ElectionID: v("election_id"), Title: v("title"), Kind: v("kind"), OpensAt: v("opens_at"), ClosesAt: v("closes_at"),
+		Strike: v("strike") == "on", ASOS: v("asos") == "on", QuestionText: v("question_text"), Options: v("options"),
+		DisputeSummary: v("dispute_summary"), TypesOfAction: v("types_of_action"), Period: v("period"),
+		AuthorisedPerson: v("authorised_person"), Workplaces: v("workplaces"), Aggregated: v("aggregated") == "on", Ground: v("ground")}
+}
+
+// setup turns the form into a BallotSetup, or says what is wrong.
+func (f ballotForm) setup() (BallotSetup, error) {
+	s := BallotSetup{Title: f.Title, Kind: f.Kind, Aggregated: f.Aggregated, S228AGround: f.Ground}
+	known := false
+	for _, k := range kinds {
+		known = known || k == f.Kind
+	}
+	if !known {
+		return s, fmt.Errorf("%w: choose the kind of ballot", ErrInvalid)
+	}
+	for _, t := range []struct {
+		in  string
+		out *time.Time
+		bad string
+	}{{f.OpensAt, &s.OpensAt, "the opening time"}, {f.ClosesAt, &s.ClosesAt, "the closing time"}} {
+		if t.in == "" {
+			continue
+		}
+		v, err := time.ParseInLocation(formTime, t.in, london)
+		if err != nil {
+			return s, fmt.Errorf("%w: %s is not a date and time", ErrInvalid, t.bad)
+		}
+		*t.out = v
+	}
+	s.Config.Texts = map[string]string{"dispute_summary": f.DisputeSummary, "types_of_action": f.TypesOfAction,
+		"period": f.Period, "authorised_person": f.AuthorisedPerson}
+	if f.Kind == "industrial_action" {
+		if f.Strike {
+			s.Config.Questions = append(s.Config.Questions, YesNo("strike", "Are you prepared to take part in a strike?"))
+		}
+		if f.ASOS {
+			s.Config.Questions = append(s.Config.Questions, YesNo("asos", "Are you prepared to take part in industrial action short of a strike?"))
+		}
+		if len(s.Config.Questions) == 0 {
+			return s, fmt.Errorf("%w: an industrial action ballot asks about a strike, action short of a strike, or both (s.229(2))", ErrInvalid)
+		}
+	} else {
+		q := Question{ID: "q1", Text: f.QuestionText, Min: 0, Max: 1}
+		for i, l := range strings.Split(f.Options, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				q.Options = append(q.Options, Option{ID: fmt.Sprintf("o%d", i+1), Label: l})
+			}
+		}
+		s.Config.Questions = []Question{q}
+	}
+	for _, line := range strings.Split(f.Workplaces, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		name, employer, _ := strings.Cut(line, "|")
+		name, employer = strings.TrimSpace(name), strings.TrimSpace(employer)
+		s.Config.Workplaces = append(s.Config.Workplaces, Workplace{ID: Slug(name), Name: name, Employer: employer})
+	}
+	return s, nil
+}
+
+func (p *AdminPages) create(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	f := readForm(r)
+	setup, err := f.setup()
+	var id int64
+	if err == nil {
+		id, err = p.admin.CreateBallot(r.Context(), s.Actor(), s.UnionID, f.ElectionID, setup)
+	}
+	if err != nil {
+		p.formError(w, r, editData{New: true, Form: f}, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d?done=created", id), http.StatusSeeOther)
+}
+
+func (p *AdminPages) update(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	b, ok := p.loadBallot(w, r, s)
+	if !ok {
+		return
+	}
+	f := readForm(r)
+	f.ElectionID = b.ElectionID
+	setup, err := f.setup()
+	if err == nil {
+		err = p.admin.Configure(r.Context(), s.Actor(), b.ID, setup)
+	}
+	if err != nil {
+		p.formError(w, r, editData{ID: b.ID, Form: f}, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d?done=saved", b.ID), http.StatusSeeOther)
+}
+
+func (p *AdminPages) formError(w http.ResponseWriter, r *http.Request, d editData, err error) {
+	d.Kinds, d.Grounds = kinds, grounds
+	var pg *pgconn.PgError
+	switch {
+	case errors.Is(err, ErrInvalid):
+		d.Error = strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
+	case errors.As(err, &pg) && pg.Code == "23505":
+		d.Error = "that election id is already used: choose another"
+	case errors.As(err, &pg) && pg.Code == "23514":
+		d.Error = "a value is out of bounds (ids: lower case letters, digits and dashes; titles up to 300 characters)"
+	case errors.Is(err, ErrNotDraft):
+		d.Error = ErrNotDraft.Error()
+	default:
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_edit", d)
+}
+
+// scrutineerAction runs a scrutineer's POST on a ballot and shows the
+// ballot again with the outcome.
+func (p *AdminPages) scrutineerAction(f func(r *http.Request, s Staff, b *AdminBallot) (string, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok := p.who(w, r, "scrutineer")
+		if !ok {
+			return
+		}
+		b, ok := p.loadBallot(w, r, s)
+		if !ok {
+			return
+		}
+		done, err := f(r, s, b)
+		if err != nil {
+			var ore *OpenRefusedError
+			switch {
+			case errors.As(err, &ore), errors.Is(err, ErrInvalid), errors.Is(err, ErrNotDraft), errors.Is(err, ErrWrongStatus):
+				p.showBallot(w, r, s, http.StatusUnprocessableEntity, "", strings.TrimPrefix(err.Error(), "election: "))
+			default:
+				p.pages.InternalError(w, r, err)
+			}
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d?done=%s", b.ID, done), http.StatusSeeOther)
+	}
+}
+
+func (p *AdminPages) appoint(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+	return "appointed", p.admin.AppointScrutineer(r.Context(), s.Actor(), b.ID, r.PostFormValue("name"), r.PostFormValue("s226c") == "on")
+}
+
+func (p *AdminPages) assessment(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+	return "assessed", p.admin.SignOffSecurityAssessment(r.Context(), s.Actor(), b.ID, strings.TrimSpace(r.PostFormValue("by")))
+}
+
+func (p *AdminPages) trustees(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		return "", fmt.Errorf("%w: upload the trustees' public key file (at most 1 MiB)", ErrInvalid)
+	}
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		return "", fmt.Errorf("%w: choose the trustees' public key file to upload", ErrInvalid)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	return "trustees", p.admin.SetTrustees(r.Context(), s.Actor(), b.ID, data)
+}
+
+func (p *AdminPages) notices(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+	var ts [2]time.Time
+	for i, k := range []string{"notice_sent_at", "sample_sent_at"} {
+		t, err := time.ParseInLocation(formTime, strings.TrimSpace(r.PostFormValue(k)), london)
+		if err != nil {
+			return "", fmt.Errorf("%w: give the date and time each notice was sent", ErrInvalid)
+		}
+		ts[i] = t
+	}
+	return "notices", p.admin.RecordEmployerNotices(r.Context(), s.Actor(), b.ID, ts[0], ts[1])
+}
+
+func (p *AdminPages) open(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+	if r.PostFormValue("confirm") != b.ElectionID {
+		return "", fmt.Errorf("%w: type the election id %q to confirm opening", ErrInvalid, b.ElectionID)
+	}
+	return "opened", p.admin.Open(r.Context(), s.Actor(), b.ID)
+}
+
+func (p *AdminPages) close(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+	if r.PostFormValue("confirm") != b.ElectionID {
+		return "", fmt.Errorf("%w: type the election id %q to confirm closing", ErrInvalid, b.ElectionID)
+	}
+	return "closed", p.admin.Close(r.Context(), s.Actor(), b.ID)
+}

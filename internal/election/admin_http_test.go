@@ -1,0 +1,187 @@
+package election_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web"
+)
+
+// adminServer serves the admin pages; the staff member comes from test
+// headers standing in for the session (internal/auth is tested on its own).
+func adminServer(t *testing.T, b *electiontest.Ballot) *httptest.Server {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pages, err := web.NewPages(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfs, files, cfs, dir := election.AdminTemplates()
+	if err := pages.AddTemplates(tfs, files...); err != nil {
+		t.Fatal(err)
+	}
+	if err := pages.AddCatalog(cfs, dir); err != nil {
+		t.Fatal(err)
+	}
+	staff := func(r *http.Request) (election.Staff, bool) {
+		role := r.Header.Get("X-Test-Role")
+		if role == "" {
+			return election.Staff{}, false
+		}
+		u, _ := strconv.ParseInt(r.Header.Get("X-Test-Union"), 10, 64)
+		return election.Staff{ID: 1, UnionID: u, Role: role}, true
+	}
+	store := election.NewStore(b.Admin.Store())
+	r := chi.NewRouter()
+	election.NewAdminPages(b.Admin, store, pages, staff, log).Routes(r)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type client struct {
+	t          *testing.T
+	base, role string
+	union      int64
+	http       *http.Client
+}
+
+func (c *client) do(method, path, ctype string, body io.Reader) (int, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, body)
+	req.Header.Set("X-Test-Role", c.role)
+	req.Header.Set("X-Test-Union", strconv.FormatInt(c.union, 10))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (c *client) get(path string) (int, string) { return c.do("GET", path, "", nil) }
+func (c *client) post(path string, v url.Values) (int, string) {
+	return c.do("POST", path, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
+}
+
+func newClient(t *testing.T, srv *httptest.Server, role string, union int64) *client {
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		req.Header = via[0].Header.Clone()
+		return nil
+	}}
+	return &client{t: t, base: srv.URL, role: role, union: union, http: hc}
+}
+
+// An organiser sets a ballot up through the pages; the scrutineer records
+// the safeguards and opens it; tenants never see each other's ballots.
+func TestAdminPagesJourney(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	// A union with a ballot (union X) and a second union Y with its own.
+	x := electiontest.New(t, pool, electiontest.Options{ElectionID: "x-ballot", Members: 4})
+	y := electiontest.New(t, pool, electiontest.Options{ElectionID: "y-ballot", Members: 2})
+	srv := adminServer(t, x)
+	orgX := newClient(t, srv, "organiser", x.UnionID)
+	orgY := newClient(t, srv, "organiser", y.UnionID)
+	scr := newClient(t, srv, "scrutineer", 0)
+
+	status, body := orgX.get("/organiser")
+	if status != 200 || !strings.Contains(body, "x-ballot") || strings.Contains(body, "y-ballot") {
+		t.Fatalf("organiser X list: %d", status)
+	}
+	if status, _ := orgY.get("/organiser/ballots/" + strconv.FormatInt(x.ID, 10)); status != 404 {
+		t.Fatalf("organiser Y reached union X's ballot: %d", status)
+	}
+	if status, _ := orgX.get("/scrutineer/ballots/" + strconv.FormatInt(x.ID, 10)); status != 403 {
+		t.Fatalf("organiser reached the scrutineer's page: %d", status)
+	}
+	if status, _ := orgX.post("/scrutineer/ballots/"+strconv.FormatInt(x.ID, 10)+"/open", url.Values{"confirm": {"x-ballot"}}); status != 403 {
+		t.Fatalf("organiser opened a ballot: %d", status)
+	}
+	anon := newClient(t, srv, "", 0)
+	anon.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if status, _ := anon.get("/organiser"); status != http.StatusSeeOther {
+		t.Fatalf("anonymous: %d", status)
+	}
+
+	// Create through the form: an invalid form is shown back with the
+	// problem; a title with markup is escaped.
+	form := url.Values{"election_id": {"new-ballot"}, "title": {`<script>alert(1)</script> Pay`}, "kind": {"industrial_action"},
+		"workplaces": {"North Depot | Acme\nSouth Depot | Acme"}, "authorised_person": {"The General Secretary"},
+		"opens_at": {"2026-12-01T09:00"}, "closes_at": {"2026-12-15T17:00"}, "strike": {"on"}}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("closes_at", "2026-11-01T09:00")
+	status, body = orgX.post("/organiser/ballots", bad)
+	if status != 422 || !strings.Contains(body, "must close after it opens") {
+		t.Fatalf("bad form: %d %s", status, body)
+	}
+	status, body = orgX.post("/organiser/ballots", form)
+	if status != 200 || !strings.Contains(body, "The ballot was created.") {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	if strings.Contains(body, "<script>alert(1)") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt; Pay") {
+		t.Fatal("title not escaped")
+	}
+	if !strings.Contains(body, "appoint the independent scrutineer") {
+		t.Fatal("readiness list missing")
+	}
+	if status, _ := orgX.post("/organiser/ballots", form); status != 422 {
+		t.Fatalf("duplicate election id: %d", status)
+	}
+
+	// The scrutineer records the safeguards of ballot X and opens it.
+	xid := strconv.FormatInt(x.ID, 10)
+	if status, body := scr.post("/scrutineer/ballots/"+xid+"/appoint", url.Values{"name": {"Scrutineers Ltd"}}); status != 200 || !strings.Contains(body, "The scrutineer was recorded.") {
+		t.Fatalf("appoint: %d", status)
+	}
+	scr.post("/scrutineer/ballots/"+xid+"/assessment", url.Values{"by": {"A. Assessor"}})
+	past := time.Now().AddDate(0, 0, -9).In(time.Local).Format("2006-01-02T15:04")
+	scr.post("/scrutineer/ballots/"+xid+"/notices", url.Values{"notice_sent_at": {past}, "sample_sent_at": {past}})
+	file, _, _ := electiontest.Trustees(t, 3, 2)
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "trustees.json")
+	fw.Write(file)
+	mw.Close()
+	if status, body := scr.do("POST", "/scrutineer/ballots/"+xid+"/trustees", mw.FormDataContentType(), &mp); status != 200 || !strings.Contains(body, "public key was recorded") {
+		t.Fatalf("trustees: %d %s", status, body)
+	}
+	if status, body := scr.post("/scrutineer/ballots/"+xid+"/open", url.Values{"confirm": {"wrong"}}); status != 422 || !strings.Contains(body, "to confirm opening") {
+		t.Fatalf("open without confirmation: %d", status)
+	}
+	status, body = scr.post("/scrutineer/ballots/"+xid+"/open", url.Values{"confirm": {"x-ballot"}})
+	if status != 200 || !strings.Contains(body, "The ballot is open.") {
+		t.Fatalf("open: %d %s", status, body)
+	}
+	if status, body := orgX.post("/organiser/ballots/"+xid+"/edit", form); status != 422 || !strings.Contains(body, "no longer a draft") {
+		t.Fatalf("edit after open: %d", status)
+	}
+	var st string
+	pool.QueryRow(context.Background(), `SELECT status FROM ballots WHERE id = $1`, x.ID).Scan(&st)
+	if st != "open" {
+		t.Fatalf("status %s", st)
+	}
+}
