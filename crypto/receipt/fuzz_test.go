@@ -1,0 +1,64 @@
+package receipt
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func FuzzParseReceipt(f *testing.F) {
+	v := loadVectors(f)
+	f.Add([]byte(v.Receipt.Receipt))
+	for _, c := range v.InvalidReceipts {
+		f.Add([]byte(c.Receipt))
+	}
+	entry := unhex(f, v.Receipt.Entry)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ParseReceipt(b)
+		if err != nil {
+			return
+		}
+		re, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("parsed receipt does not encode: %v", err)
+		}
+		r2, err := ParseReceipt(re)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if re2, _ := json.Marshal(r2); !bytes.Equal(re, re2) {
+			t.Fatal("receipt JSON not stable")
+		}
+		_, _ = VerifyReceipt(r, v.VerifierKey, entry)
+	})
+}
+
+func FuzzParseCheckpoint(f *testing.F) {
+	v := loadVectors(f)
+	for _, c := range v.Checkpoints {
+		f.Add([]byte(c.Text))
+	}
+	f.Add([]byte("eballot/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseCheckpoint(b)
+		if err != nil {
+			return
+		}
+		if re, err := c.Format(); err != nil || !bytes.Equal(re, b) {
+			t.Fatalf("non-canonical checkpoint accepted: %q", b)
+		}
+	})
+}
+
+func FuzzOpenCheckpoint(f *testing.F) {
+	v := loadVectors(f)
+	for _, c := range v.Checkpoints {
+		f.Add([]byte(c.Signed))
+	}
+	for _, c := range v.InvalidCheckpoints {
+		f.Add([]byte(c.Signed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = OpenCheckpoint(b, v.VerifierKey)
+	})
+}
