@@ -33,7 +33,7 @@ go build -o bin/ballotd ./cmd/ballotd
 echo "==> applying migrations"
 bin/ballotd migrate
 echo "==> loading the demo ballot"
-bin/ballotd demo
+bin/ballotd demo --trustee-dir "${EBALLOT_DATA_DIR:-$here/.data}/demo-trustees"
 
 addr=${EBALLOT_ADDR:-127.0.0.1:8080}
 port=${addr##*:}

@@ -11,12 +11,10 @@ import (
 	"runtime"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/unionvote/eballot/internal/app"
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/db"
-	"github.com/unionvote/eballot/internal/election"
 )
 
 // Version is set at build time with -ldflags "-X …/internal/cli.Version=…".
@@ -165,34 +163,41 @@ func runMigrate(ctx context.Context, args []string, env Env) int {
 }
 
 func runDemo(ctx context.Context, args []string, env Env) int {
-	if code, ok := parse("demo", "Loads a demo union, members and an industrial action ballot into DATABASE_URL\n(applying migrations first). Running it again changes nothing. Demo mobile\nnumbers are in Ofcom's drama range, so no real phone is ever texted.", args, env, true); !ok {
-		return code
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	dir := fs.String("trustee-dir", ".data/demo-trustees", "where to write the demo trustees' secret shares and public key file")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: ballotd demo [--trustee-dir DIR]\n\n%s\n\nFlags:\n", "Loads a demo union, 24 members and an industrial action ballot into DATABASE_URL\n(applying migrations first), runs a real 2-of-3 key ceremony in-process, records\nthe scrutineer's safeguards and opens the ballot. Running it again changes\nnothing. Demo mobile numbers are in Ofcom's drama range, so no real phone is\never texted. The trustees' secret shares go to --trustee-dir (demo only: real\ntrustees keep theirs on their own machines).")
+		fs.PrintDefaults()
+		envHelp(w)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stdout)
+			fs.Usage()
+			return 0
+		}
+		return 2
 	}
 	cfg, code := loadConfig("demo", env)
 	if cfg == nil {
 		return code
 	}
 	log := app.NewLogger(cfg, env.Stderr)
-	pool, err := app.OpenDB(ctx, cfg, log)
+	res, err := app.LoadDemo(ctx, cfg, log, *dir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ballotd demo: %v\n", err)
 		return 1
 	}
-	defer pool.Close()
-	if err := db.Migrate(ctx, pool); err != nil {
-		fmt.Fprintf(env.Stderr, "ballotd demo: %v\n", err)
-		return 1
-	}
-	res, err := election.NewStore(pool).LoadDemo(ctx, time.Now())
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "ballotd demo: %v\n", err)
-		return 1
-	}
-	verb := "loaded"
+	verb := "loaded and opened"
 	if !res.Created {
 		verb = "already loaded"
 	}
 	fmt.Fprintf(env.Stdout, "demo ballot %s %s with %d members\n", res.ElectionID, verb, res.Members)
+	if res.Created {
+		fmt.Fprintf(env.Stdout, "demo trustees' shares and public key file written to %s\n", res.SharesDir)
+	}
 	return 0
 }
 

@@ -96,11 +96,11 @@ func TestMigrateAndDemoAreIdempotent(t *testing.T) {
 			t.Fatalf("migrate #%d: %+v", i, r)
 		}
 	}
-	r := run(context.Background(), vars, "demo")
-	if r.code != 0 || !strings.Contains(r.stdout, "demo-strike-2026 loaded with 24 members") {
+	r := run(context.Background(), vars, "demo", "--trustee-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.stdout, "demo-strike-2026 loaded and opened with 24 members") {
 		t.Fatalf("demo: %+v", r)
 	}
-	r = run(context.Background(), vars, "demo")
+	r = run(context.Background(), vars, "demo", "--trustee-dir", t.TempDir())
 	if r.code != 0 || !strings.Contains(r.stdout, "already loaded") {
 		t.Fatalf("demo again: %+v", r)
 	}
@@ -132,7 +132,7 @@ func TestServe(t *testing.T) {
 	_, url := pgtest.NewDBURL(t)
 	addr := freeAddr(t)
 	vars := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr}
-	if r := run(context.Background(), vars, "demo"); r.code != 0 {
+	if r := run(context.Background(), vars, "demo", "--trustee-dir", t.TempDir()); r.code != 0 {
 		t.Fatalf("demo: %+v", r)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

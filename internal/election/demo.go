@@ -2,10 +2,17 @@ package election
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/crypto/threshold"
 )
 
 // DemoElectionID is the election id of the demo ballot.
@@ -21,74 +28,153 @@ var demoNames = []string{
 	"Kiran Shah", "Lucy Green", "Marek Nowak", "Nia Owen",
 }
 
-// DemoResult says what LoadDemo created.
+// DemoResult says what LoadDemo did.
 type DemoResult struct {
 	ElectionID string
+	BallotID   int64
+	UnionID    int64
 	Members    int
-	Created    bool // false when the demo was already there
+	Created    bool   // false when the demo was already there
+	SharesDir  string // where the demo trustees' secret shares were written
 }
 
-// LoadDemo creates a demo union with members and a draft industrial action
-// ballot whose register holds them, across two workplaces. It is idempotent:
-// a second run changes nothing.
-func (s *Store) LoadDemo(ctx context.Context, now time.Time) (DemoResult, error) {
-	res := DemoResult{ElectionID: DemoElectionID, Members: len(demoNames)}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var unionID int64
-		err := tx.QueryRow(ctx, `
-			INSERT INTO unions (slug, name) VALUES ('demo-union', 'Demo Workers'' Union')
-			ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
-			RETURNING id`).Scan(&unionID)
-		if err != nil {
-			return err
-		}
-		var ballotID int64
-		err = tx.QueryRow(ctx, `SELECT id FROM ballots WHERE election_id = $1`, DemoElectionID).Scan(&ballotID)
-		if err == nil {
-			return nil // already loaded
-		}
-		if err != pgx.ErrNoRows {
-			return err
-		}
-		res.Created = true
-		opens := now.Truncate(time.Hour)
-		closes := opens.Add(14 * 24 * time.Hour)
-		err = tx.QueryRow(ctx, `
-			INSERT INTO ballots (union_id, election_id, title, kind, opens_at, closes_at)
-			VALUES ($1, $2, 'Pay 2026: industrial action ballot (demo)', 'industrial_action', $3, $4)
-			RETURNING id`, unionID, DemoElectionID, opens, closes).Scan(&ballotID)
-		if err != nil {
-			return err
-		}
+// DemoConfig is the demo ballot's voting paper: both s.229(2) questions,
+// two workplaces with separate workplace ballots (s.228).
+func DemoConfig() Config {
+	return Config{
+		Questions: []Question{
+			YesNo("strike", "Are you prepared to take part in a strike?"),
+			YesNo("asos", "Are you prepared to take part in industrial action short of a strike?"),
+		},
+		Texts: map[string]string{
+			"dispute_summary":   "The employer's pay offer for 2026 of 2% is below inflation; the union seeks 6%.",
+			"types_of_action":   "An overtime ban and a ban on rest-day working.",
+			"period":            "Action is expected between January and June 2027.",
+			"authorised_person": "The General Secretary, or a person they nominate in writing.",
+		},
+		Workplaces: []Workplace{
+			{ID: "cardiff-depot", Name: "Cardiff Depot", Employer: "Demo Transport Ltd"},
+			{ID: "swansea-depot", Name: "Swansea Depot", Employer: "Demo Transport Ltd"},
+		},
+	}
+}
+
+// LoadDemo creates a demo union with members and an industrial action
+// ballot, runs a real 2-of-3 key ceremony in-process, records the
+// scrutineer's safeguards and opens the ballot, so `make run` shows a ballot
+// members can vote in. The trustees' secret shares are written to sharesDir
+// (demo only: real trustees each keep theirs on their own machine). It is
+// idempotent: a second run changes nothing.
+func (a *Admin) LoadDemo(ctx context.Context, sharesDir string) (DemoResult, error) {
+	res := DemoResult{ElectionID: DemoElectionID, Members: len(demoNames), SharesDir: sharesDir}
+	pool := a.store.pool
+	err := pool.QueryRow(ctx, `SELECT b.id, b.union_id FROM ballots b WHERE b.election_id = $1`, DemoElectionID).Scan(&res.BallotID, &res.UnionID)
+	if err == nil {
+		return res, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return res, fmt.Errorf("load demo: %w", err)
+	}
+	res.Created = true
+	const actor = "system:demo"
+	if err := pool.QueryRow(ctx, `
+		INSERT INTO unions (slug, name) VALUES ('demo-union', 'Demo Workers'' Union')
+		ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug RETURNING id`).Scan(&res.UnionID); err != nil {
+		return res, fmt.Errorf("load demo: %w", err)
+	}
+	now := a.now()
+	cfg := DemoConfig()
+	id, err := a.CreateBallot(ctx, actor, res.UnionID, DemoElectionID, BallotSetup{
+		Title: "Pay 2026: industrial action ballot (demo)", Kind: "industrial_action",
+		OpensAt: now.Add(-time.Minute).Truncate(time.Minute), ClosesAt: now.Add(14 * 24 * time.Hour).Truncate(time.Hour),
+		Config: cfg,
+	})
+	if err != nil {
+		return res, fmt.Errorf("load demo: %w", err)
+	}
+	res.BallotID = id
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		for i, name := range demoNames {
-			workplace := "Cardiff Depot"
-			if i%2 == 1 {
-				workplace = "Swansea Depot"
-			}
+			w := cfg.Workplaces[i%2]
 			var memberID int64
-			err := tx.QueryRow(ctx, `
+			if err := tx.QueryRow(ctx, `
 				INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer)
-				VALUES ($1, $2, $3, $4, $5, 'South Wales', 'Demo Transport Ltd')
+				VALUES ($1, $2, $3, $4, $5, 'South Wales', $6)
 				ON CONFLICT (union_id, member_number) DO UPDATE SET name = EXCLUDED.name
-				RETURNING id`,
-				unionID, fmt.Sprintf("D%05d", i+1), name, fmt.Sprintf("+447700900%03d", i+1), workplace).Scan(&memberID)
-			if err != nil {
+				RETURNING id`, res.UnionID, fmt.Sprintf("D%05d", i+1), name, fmt.Sprintf("+447700900%03d", i+1), w.Name, w.Employer).Scan(&memberID); err != nil {
 				return err
 			}
-			style := "cardiff-depot"
-			if i%2 == 1 {
-				style = "swansea-depot"
-			}
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO register_entries (ballot_id, member_id, style, paper_number) VALUES ($1, $2, $3, $4)`,
-				ballotID, memberID, style, i+1); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace) VALUES ($1, $2, $3, $4)`,
+				id, memberID, w.ID, w.Name); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return DemoResult{}, fmt.Errorf("load demo: %w", err)
+		return res, fmt.Errorf("load demo register: %w", err)
+	}
+	trustees, err := demoCeremony(sharesDir)
+	if err != nil {
+		return res, err
+	}
+	notices := now.AddDate(0, 0, -8)
+	for _, step := range []func() error{
+		func() error { return a.AppointScrutineer(ctx, actor, id, "Demo Independent Scrutineers Ltd", false) },
+		func() error { return a.SignOffSecurityAssessment(ctx, actor, id, "Demo Security Assessor") },
+		func() error { return a.SetTrustees(ctx, actor, id, trustees) },
+		func() error { return a.RecordEmployerNotices(ctx, actor, id, notices, notices) },
+		func() error { return a.Open(ctx, actor, id) },
+	} {
+		if err := step(); err != nil {
+			return res, fmt.Errorf("load demo: %w", err)
+		}
 	}
 	return res, nil
+}
+
+// demoCeremony runs a 2-of-3 key ceremony in one process (a real ceremony
+// runs on the trustees' own machines with `scrutineer ceremony`), writes
+// each trustee's secret share to dir, and returns the public key file.
+func demoCeremony(dir string) ([]byte, error) {
+	const n, k, ceremony = 3, 2, "demo-strike-2026-ceremony"
+	var dealings []*threshold.Dealing
+	shares := make([][]*threshold.Share, n+1)
+	for i := 1; i <= n; i++ {
+		d, ss, err := threshold.Deal(rand.Reader, ceremony, n, k, i)
+		if err != nil {
+			return nil, fmt.Errorf("demo ceremony: %w", err)
+		}
+		dealings = append(dealings, d)
+		for _, s := range ss {
+			shares[s.Recipient] = append(shares[s.Recipient], s)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("demo ceremony: %w", err)
+	}
+	var pub *threshold.PublicKey
+	for j := 1; j <= n; j++ {
+		pk, sk, err := threshold.Finalise(ceremony, n, k, dealings, j, shares[j])
+		if err != nil {
+			return nil, fmt.Errorf("demo ceremony: %w", err)
+		}
+		pub = pk
+		b, err := sk.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		f := filepath.Join(dir, fmt.Sprintf("trustee-%d.share.hex", j))
+		if err := os.WriteFile(f, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("demo ceremony: %w", err)
+		}
+	}
+	file, err := pub.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "trustees.json"), file, 0o644); err != nil {
+		return nil, fmt.Errorf("demo ceremony: %w", err)
+	}
+	return file, nil
 }

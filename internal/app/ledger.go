@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/db"
+
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/ledger"
+)
+
+// ledgerHandOver adapts the ledger to the small interface the election
+// module uses at open and close. The election module never imports the
+// ledger; the ledger never learns anything about members.
+type ledgerHandOver struct{ l *ledger.Ledger }
+
+var _ election.Ledger = ledgerHandOver{}
+
+func (h ledgerHandOver) LogKey(ctx context.Context, electionID string) (string, error) {
+	return h.l.NewLogKey(ctx, electionID)
+}
+
+func (h ledgerHandOver) OpenElection(ctx context.Context, manifest []byte) error {
+	_, err := h.l.Open(ctx, manifest, ledger.Window{})
+	return err
+}
+
+func (h ledgerHandOver) CloseElection(ctx context.Context, electionID string) error {
+	_, err := h.l.Close(ctx, electionID)
+	return err
+}
+
+// LoadDemo migrates the database and loads (and opens) the demo ballot,
+// with the real ledger behind it.
+func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trusteeDir string) (election.DemoResult, error) {
+	pool, err := OpenDB(ctx, cfg, log)
+	if err != nil {
+		return election.DemoResult{}, err
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		return election.DemoResult{}, err
+	}
+	led, err := ledger.New(ledger.Options{Pool: pool, Log: log, SecretKey: cfg.SecretKey})
+	if err != nil {
+		return election.DemoResult{}, err
+	}
+	defer led.Stop()
+	admin := election.NewAdmin(election.NewStore(pool), cfg.SecretKey, ledgerHandOver{led})
+	return admin.LoadDemo(ctx, trusteeDir)
+}
