@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	cryptojs "github.com/unionvote/eballot/crypto/js"
 )
 
 //go:embed static
@@ -25,6 +27,7 @@ type assets struct {
 
 func loadAssets() (*assets, error) {
 	a := &assets{byName: map[string]string{}, files: map[string][]byte{}}
+	a.add("eballot.min.js", cryptojs.Bundle)
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -33,15 +36,23 @@ func loadAssets() (*assets, error) {
 		if err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(p, "static/")
-		sum := sha256.Sum256(b)
-		ext := path.Ext(name)
-		fp := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:4]) + ext
-		a.byName[name] = "/static/" + fp
-		a.files[fp] = b
+		a.add(strings.TrimPrefix(p, "static/"), b)
 		return nil
 	})
 	return a, err
+}
+
+// add registers content under name with a fingerprint of its hash.
+func (a *assets) add(name string, b []byte) {
+	sum := sha256.Sum256(b)
+	ext := path.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	if strings.HasSuffix(base, ".min") { // eballot.min.js → eballot.<hash>.min.js
+		base, ext = strings.TrimSuffix(base, ".min"), ".min"+ext
+	}
+	fp := base + "." + hex.EncodeToString(sum[:4]) + ext
+	a.byName[name] = "/static/" + fp
+	a.files[fp] = b
 }
 
 // URL returns the fingerprinted URL of a logical asset name; it panics at

@@ -108,6 +108,16 @@ type Ballot struct {
 	Shares     []*threshold.SecretShare
 }
 
+// OpenedAt is when the ballot opened (zero if it has not).
+func (b *Ballot) OpenedAt() time.Time {
+	var t *time.Time
+	_ = b.Admin.Store().QueryRow(context.Background(), `SELECT opened_at FROM ballots WHERE id = $1`, b.ID).Scan(&t)
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
 // IAConfig is a two-question industrial action configuration over two
 // workplaces.
 func IAConfig() election.Config {

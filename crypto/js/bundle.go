@@ -1,0 +1,12 @@
+// Package js carries the browser build of the eBallot cryptography
+// (dist/eballot.min.js, built from src/ by `make js`) so the service can
+// serve it without Node.js at run time. Tests check that the committed
+// bundle matches the sources.
+package js
+
+import _ "embed"
+
+// Bundle is dist/eballot.min.js, an ES module.
+//
+//go:embed dist/eballot.min.js
+var Bundle []byte

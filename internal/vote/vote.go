@@ -1,0 +1,237 @@
+// Package vote serves the member's voting journey: the voting paper with
+// its statutory content (TULRCA s.229), the review step, and the pages where
+// the phone encrypts, gets its blind authorisation, casts without cookies
+// and keeps its receipt; plus the public "check my ballot" page.
+//
+// The server never sees a member's choices: the review happens in the
+// browser and only the encrypted ballot leaves the phone, over a request
+// that carries no cookie. This package knows who the member is, so it MUST
+// NOT import internal/ledger (docs/architecture.md).
+package vote
+
+import (
+	"context"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unionvote/eballot/internal/issuance"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+//go:embed i18n
+var catalog embed.FS
+
+// Templates returns the page templates and the message catalogue, for
+// web.Pages.AddTemplates / AddCatalog.
+func Templates() (tmpl embed.FS, files []string, cat embed.FS, dir string) {
+	return templates, []string{"templates/vote_paper.html", "templates/vote_check.html"}, catalog, "i18n"
+}
+
+// Renderer is what the pages need of internal/web's Pages.
+type Renderer interface {
+	Render(w http.ResponseWriter, r *http.Request, status int, page string, data any)
+	RenderError(w http.ResponseWriter, r *http.Request, status int, key string)
+	InternalError(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Deps are the module's dependencies.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Issuance *issuance.Service
+	Pages    Renderer
+	// Member returns the signed-in member (internal/auth's session).
+	Member func(r *http.Request) (int64, bool)
+	// CSRF returns the request's CSRF token, sent by the page's script in
+	// the X-CSRF-Token header.
+	CSRF func(r *http.Request) string
+	// SignIn is where a signed-out member is sent (e.g. "/signin").
+	SignIn string
+	Log    *slog.Logger
+}
+
+// Module serves the voting pages.
+type Module struct{ d Deps }
+
+// New returns the module.
+func New(d Deps) *Module { return &Module{d: d} }
+
+// Routes registers the pages.
+func (m *Module) Routes(r chi.Router) {
+	r.Get("/vote/{election}", m.paper)
+	r.Post("/vote/{election}/not-me", m.notMe)
+	r.Get("/check/{election}", m.check)
+}
+
+// Paper is what the voting paper page shows.
+type Paper struct {
+	ElectionID   string
+	Title        string
+	Kind         string
+	ManifestHash string
+	ClosesAt     time.Time
+	Texts        map[string]string
+	Questions    []Question
+	Style        int
+	StyleName    string
+	PaperNumber  int
+	Mark         issuance.Mark
+	Open         bool
+	CSRF         string
+	NotMeDone    bool
+}
+
+// Question is a question of the paper as the template renders it.
+type Question struct {
+	Index   int
+	ID      string
+	Text    string
+	Min     int
+	Max     int
+	Options []Option
+}
+
+// Option is an answer.
+type Option struct {
+	Index int
+	ID    string
+	Label string
+}
+
+// manifest is the part of the frozen manifest (docs/protocol.md §3) the
+// paper shows; the browser re-checks the full manifest against its hash.
+type manifest struct {
+	Title     string            `json:"title"`
+	Kind      string            `json:"kind"`
+	ClosesAt  time.Time         `json:"closes_at"`
+	Texts     map[string]string `json:"texts"`
+	Questions []struct {
+		ID      string `json:"id"`
+		Text    string `json:"text"`
+		Min     int    `json:"min"`
+		Max     int    `json:"max"`
+		Options []struct {
+			ID    string `json:"id"`
+			Label string `json:"label"`
+		} `json:"options"`
+	} `json:"questions"`
+	Styles []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"styles"`
+}
+
+var errNotOnRegister = errors.New("vote: not on this ballot's register")
+
+func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*Paper, error) {
+	var raw, mh []byte
+	var status, style string
+	var paper *int32
+	err := m.d.Pool.QueryRow(ctx, `SELECT b.manifest, b.manifest_hash, b.status, r.style, r.paper_number
+		FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
+		WHERE b.election_id = $1 AND r.member_id = $2 AND b.manifest IS NOT NULL`, electionID, memberID).
+		Scan(&raw, &mh, &status, &style, &paper)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errNotOnRegister
+	}
+	if err != nil {
+		return nil, fmt.Errorf("voting paper: %w", err)
+	}
+	var mf manifest
+	if err := json.Unmarshal(raw, &mf); err != nil {
+		return nil, fmt.Errorf("voting paper: manifest: %w", err)
+	}
+	p := &Paper{ElectionID: electionID, Title: mf.Title, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
+		ClosesAt: mf.ClosesAt, Texts: mf.Texts, Style: -1, Open: status == "open" && time.Now().Before(mf.ClosesAt)}
+	if paper != nil {
+		p.PaperNumber = int(*paper)
+	}
+	for i, s := range mf.Styles {
+		if s.ID == style {
+			p.Style, p.StyleName = i, s.Name
+		}
+	}
+	if p.Style < 0 {
+		return nil, fmt.Errorf("voting paper: style %q not in the manifest", style)
+	}
+	for qi, q := range mf.Questions {
+		vq := Question{Index: qi, ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max}
+		for oi, o := range q.Options {
+			vq.Options = append(vq.Options, Option{Index: oi, ID: o.ID, Label: o.Label})
+		}
+		p.Questions = append(p.Questions, vq)
+	}
+	if p.Mark, err = m.d.Issuance.MarkFor(ctx, electionID, memberID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (m *Module) paper(w http.ResponseWriter, r *http.Request) {
+	memberID, ok := m.d.Member(r)
+	if !ok {
+		http.Redirect(w, r, m.d.SignIn, http.StatusSeeOther)
+		return
+	}
+	p, err := m.load(r.Context(), chi.URLParam(r, "election"), memberID)
+	if errors.Is(err, errNotOnRegister) {
+		m.d.Pages.RenderError(w, r, http.StatusNotFound, "vote.not_on_register")
+		return
+	}
+	if err != nil {
+		m.d.Pages.InternalError(w, r, err)
+		return
+	}
+	p.CSRF = m.d.CSRF(r)
+	p.NotMeDone = r.URL.Query().Get("reported") == "1"
+	m.d.Pages.Render(w, r, http.StatusOK, "vote_paper", p)
+}
+
+// notMe records "this wasn't me" for an authorisation in the member's name.
+func (m *Module) notMe(w http.ResponseWriter, r *http.Request) {
+	memberID, ok := m.d.Member(r)
+	if !ok {
+		http.Redirect(w, r, m.d.SignIn, http.StatusSeeOther)
+		return
+	}
+	e := chi.URLParam(r, "election")
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	if err := m.d.Issuance.ReportNotMe(r.Context(), e, memberID, note); err != nil {
+		if errors.Is(err, issuance.ErrNotEntitled) {
+			m.d.Pages.RenderError(w, r, http.StatusNotFound, "vote.not_on_register")
+			return
+		}
+		m.d.Pages.InternalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/vote/"+e+"?reported=1", http.StatusSeeOther)
+}
+
+// check is the public page where anyone checks a receipt or a tracker
+// against the ledger; it needs no sign-in.
+func (m *Module) check(w http.ResponseWriter, r *http.Request) {
+	e := chi.URLParam(r, "election")
+	var title string
+	err := m.d.Pool.QueryRow(r.Context(), `SELECT title FROM ballots WHERE election_id = $1 AND manifest IS NOT NULL`, e).Scan(&title)
+	if errors.Is(err, pgx.ErrNoRows) {
+		m.d.Pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		return
+	}
+	if err != nil {
+		m.d.Pages.InternalError(w, r, err)
+		return
+	}
+	m.d.Pages.Render(w, r, http.StatusOK, "vote_check", map[string]string{"ElectionID": e, "Title": title})
+}

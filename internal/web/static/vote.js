@@ -1,0 +1,198 @@
+// The member's voting journey (docs/protocol.md §4–6), in the browser:
+// review → encrypt with proofs → tracker → blind → authorisation from
+// issuance (with the session) → unblind → cast to the ledger with NO
+// cookies → check the receipt → keep it. Every step is saved on this device
+// first, so a dropped connection, a closed tab or a locked phone resumes
+// where it stopped. The choices never leave the phone unencrypted.
+const root = document.getElementById('vote');
+const E = root.dataset.election;
+const KEY = 'eballot:' + E;
+const $ = (id) => document.getElementById(id);
+let lib; // the crypto bundle, loaded on first use
+let state = load();
+
+function load() {
+  try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch { return {}; }
+}
+function save(patch) {
+  state = Object.assign({}, state, patch);
+  try { localStorage.setItem(KEY, JSON.stringify(state)); } catch { /* private mode: carry on in memory */ }
+}
+function show(id) {
+  for (const s of ['paper', 'review', 'audit-result', 'working', 'failed', 'receipt']) {
+    const el = $(s);
+    if (el) el.hidden = s !== id;
+  }
+  const h = $(id) && $(id).querySelector('h2[tabindex]');
+  if (h) h.focus();
+}
+async function bundle() {
+  if (!lib) lib = await import(root.dataset.bundle);
+  return lib;
+}
+
+// choices: one 0/1 list per question, from the form.
+function readChoices() {
+  const out = [];
+  let blank = false;
+  let tooMany = false;
+  for (const fs of document.querySelectorAll('fieldset.question')) {
+    const inputs = [...fs.querySelectorAll('input')];
+    const sel = inputs.map((i) => (i.checked ? 1 : 0));
+    const n = sel.reduce((a, b) => a + b, 0);
+    if (n === 0) blank = true;
+    if (n > Number(fs.dataset.max)) tooMany = true;
+    out.push(sel);
+  }
+  return { choices: out, blank, tooMany };
+}
+
+function review(ev) {
+  ev.preventDefault();
+  const { choices, blank, tooMany } = readChoices();
+  $('too-many').hidden = !tooMany;
+  if (tooMany) return;
+  const list = $('review-list');
+  list.textContent = '';
+  document.querySelectorAll('fieldset.question').forEach((fs) => {
+    const dt = document.createElement('dt');
+    dt.textContent = fs.querySelector('legend').textContent;
+    const dd = document.createElement('dd');
+    const labels = [...fs.querySelectorAll('input')].filter((i) => i.checked).map((i) => fs.querySelector(`label[for="${i.id}"]`).textContent);
+    dd.textContent = labels.length ? labels.join(', ') : '–';
+    list.append(dt, dd);
+  });
+  $('review-blank').hidden = !blank;
+  save({ choices });
+  show('review');
+}
+
+async function manifestOf(L) {
+  const res = await fetch(`/ledger/v1/${E}/manifest`, { credentials: 'omit' });
+  if (!res.ok) throw Object.assign(new Error('manifest'), { code: 'generic' });
+  const { manifest, hash } = await L.parseManifest(new Uint8Array(await res.arrayBuffer()));
+  if (L.toHex(hash) !== root.dataset.manifestHash) throw Object.assign(new Error('manifest hash differs'), { code: 'refused' });
+  return { manifest, hash };
+}
+
+// step marks the steps before name as done and name as current.
+function step(name) {
+  let before = true;
+  for (const li of document.querySelectorAll('.steps li')) {
+    if (li.dataset.step === name) before = false;
+    li.classList.toggle('done', before);
+    li.classList.toggle('current', li.dataset.step === name);
+  }
+}
+
+async function postJSON(url, body, withSession) {
+  let res;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      credentials: withSession ? 'same-origin' : 'omit',
+      headers: Object.assign({ 'Content-Type': 'application/json' }, withSession ? { 'X-CSRF-Token': root.dataset.csrf } : {}),
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw Object.assign(new Error('network'), { code: 'network' });
+  }
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const c = data.error;
+    const code = ['not_open', 'already_authorised', 'not_signed_in'].includes(c) ? c : res.status >= 500 ? 'generic' : 'refused';
+    throw Object.assign(new Error(c || String(res.status)), { code });
+  }
+  return data;
+}
+
+// cast runs (or resumes) the journey from the saved state.
+async function cast() {
+  show('working');
+  try {
+    const L = await bundle();
+    const { manifest, hash } = await manifestOf(L);
+    const style = Number(root.dataset.style);
+    const key = await L.importIssuerKey(manifest.styles[style].issuer_key);
+    if (!state.ballot) {
+      step('encrypt');
+      const { ballot } = L.encryptBallot(manifest, hash, style, state.choices);
+      const bytes = L.encodeBallot(ballot);
+      const T = L.tracker(hash, bytes);
+      const { blindedMsg, state: bs } = await L.blindTracker(key, T);
+      // The choices are no longer needed: forget them before anything is sent.
+      save({ choices: null, ballot: L.toBase64(bytes), tracker: L.toHex(T), blinded: L.toBase64(blindedMsg),
+        prepared: L.toBase64(bs.prepared), inv: L.toBase64(bs.inv) });
+    }
+    if (!state.authorisation) {
+      step('authorise');
+      const r = await postJSON(`/vote/${E}/authorise`, { blinded: state.blinded }, true);
+      const auth = await L.finalizeAuthorisation(key, { prepared: L.fromBase64(state.prepared), inv: L.fromBase64(state.inv) }, L.fromBase64(r.blind_signature));
+      save({ authorisation: L.toBase64(auth), blinded: null, prepared: null, inv: null });
+    }
+    if (!state.receipt) {
+      step('cast');
+      const rc = await postJSON(`/ledger/v1/${E}/cast`, { ballot: state.ballot, authorisation: state.authorisation }, false);
+      step('check');
+      const r = L.parseReceipt(JSON.stringify(rc));
+      const entry = L.entryRecord(L.fromHex(state.tracker), L.fromBase64(state.authorisation), L.fromBase64(state.ballot));
+      L.verifyReceipt(r, manifest.log_key, entry);
+      save({ receipt: rc });
+    }
+    showReceipt();
+  } catch (e) {
+    fail(e.code || 'generic');
+  }
+}
+
+function fail(code) {
+  for (const p of $('failed').querySelectorAll('[data-error]')) p.hidden = p.dataset.error !== code;
+  show('failed');
+}
+
+function showReceipt() {
+  const rc = state.receipt;
+  $('receipt-code').textContent = rc.short_code;
+  $('receipt-index').textContent = String(rc.index);
+  const blob = new Blob([JSON.stringify(rc, null, 2)], { type: 'application/json' });
+  $('receipt-download').href = URL.createObjectURL(blob);
+  show('receipt');
+}
+
+// Benaloh audit: encrypt, reveal the nonces, check them here, throw away.
+async function audit() {
+  try {
+    const L = await bundle();
+    const { manifest, hash } = await manifestOf(L);
+    const style = Number(root.dataset.style);
+    const { ballot, nonces } = L.encryptBallot(manifest, hash, style, state.choices);
+    const ok = L.checkAudit(manifest, ballot, state.choices, nonces);
+    $('audit-ok').hidden = !ok;
+    $('audit-bad').hidden = ok;
+    $('audit-list').replaceChildren(...$('review-list').cloneNode(true).childNodes);
+    const record = { election_id: E, manifest_hash: L.toHex(hash), ballot: L.ballotToJSON(ballot), audit: L.auditRecord(state.choices, nonces) };
+    $('audit-download').href = URL.createObjectURL(new Blob([JSON.stringify(record, null, 2)], { type: 'application/json' }));
+    show('audit-result');
+  } catch (e) {
+    fail(e.code || 'generic');
+  }
+}
+
+function start() {
+  const paper = $('paper');
+  $('retry').addEventListener('click', cast);
+  if (state.receipt) return showReceipt();
+  if (root.dataset.marked === 'online' && !state.authorisation) {
+    if (!paper) $('no-receipt').hidden = false;
+    return;
+  }
+  if (state.ballot && state.authorisation) return cast(); // resume an interrupted cast
+  if (!paper) return;
+  paper.addEventListener('submit', review);
+  $('change').addEventListener('click', () => show('paper'));
+  $('confirm').addEventListener('click', cast);
+  $('audit').addEventListener('click', audit);
+  if (state.ballot) fail('network'); // encrypted but not yet cast: offer to resume
+}
+
+start();
