@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -9,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	cryptojs "github.com/unionvote/eballot/crypto/js"
@@ -23,10 +26,11 @@ var staticFS embed.FS
 type assets struct {
 	byName map[string]string // logical name → URL path
 	files  map[string][]byte // URL path (without /static/) → content
+	gz     map[string][]byte // the same, gzip-compressed once at start-up
 }
 
 func loadAssets() (*assets, error) {
-	a := &assets{byName: map[string]string{}, files: map[string][]byte{}}
+	a := &assets{byName: map[string]string{}, files: map[string][]byte{}, gz: map[string][]byte{}}
 	a.add("eballot.min.js", cryptojs.Bundle)
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -53,6 +57,23 @@ func (a *assets) add(name string, b []byte) {
 	fp := base + "." + hex.EncodeToString(sum[:4]) + ext
 	a.byName[name] = "/static/" + fp
 	a.files[fp] = b
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	if z.Len() < len(b) {
+		a.gz[fp] = z.Bytes()
+	}
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 // URL returns the fingerprinted URL of a logical asset name; it panics at
@@ -77,7 +98,14 @@ func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Vary", "Accept-Encoding")
+	if z, ok := a.gz[name]; ok && acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		b = z
+	}
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
 }
