@@ -1,0 +1,563 @@
+// Package ballot implements the encrypted ballot of the eBallot protocol
+// (docs/protocol.md §4): encryption with range proofs ([Election.Encrypt]),
+// the canonical binary encoding (§4.2, [Election.Parse],
+// [Ballot.MarshalBinary]), its JSON form ([Election.ParseJSON],
+// [Ballot.MarshalJSON]), the tracker T and its short code (§4.3,
+// [Ballot.Tracker], [ShortCode]), proof verification one at a time
+// ([Election.Verify]) or in bulk ([Election.BatchVerify]) and the Benaloh
+// cast-or-audit check (§4.4, [Election.CheckAudit]).
+//
+// What a verified ballot proves: it is bound to one manifest (its hash is in
+// every proof transcript), every selection encrypts 0 or 1 under the
+// election key, and every question's number of marks is between min and
+// max. It does not prove who cast it (that is the blind-signature
+// authorisation, protocol §5) nor that it was cast as intended (that is the
+// Benaloh audit: the voter's device reveals an [Audit] for a ballot it will
+// not cast, and anyone recomputes the encryption).
+//
+// What it assumes: the security of [elgamal] and [proof]; an honest
+// randomness source for [Election.Encrypt] (crypto/rand in production).
+//
+// Start with [NewElection] for a validated manifest; the [Election] caches
+// the manifest hash, election key and question shape.
+package ballot
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/unionvote/eballot/crypto/elgamal"
+	"github.com/unionvote/eballot/crypto/internal/enc"
+	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/crypto/proof"
+)
+
+// Version is the ballot encoding version.
+const Version = 1
+
+// MaxSize is the bound on an encoded ballot (protocol §4.2).
+const MaxSize = manifest.MaxBallotSize
+
+var (
+	// ErrMalformed is returned for a ballot encoding that is not the
+	// canonical encoding of a ballot of this manifest's shape: other version,
+	// style out of range, wrong counts or lengths, trailing bytes, a
+	// non-canonical element or scalar, an identity α, more than [MaxSize]
+	// bytes, or (JSON) unknown, missing or non-canonical fields.
+	// The service maps it to 400.
+	ErrMalformed = errors.New("ballot: malformed ballot")
+	// ErrWrongManifest is returned when a ballot's manifest hash is not
+	// this election's. The service maps it to 400.
+	ErrWrongManifest = errors.New("ballot: ballot is for another manifest")
+	// ErrBadProof is returned when a proof of the ballot does not verify.
+	// The service maps it to 422.
+	ErrBadProof = errors.New("ballot: invalid proof")
+	// ErrInvalidChoices is returned by [Election.Encrypt] when the choices do
+	// not fit the manifest (shape, 0/1 marks, min/max).
+	ErrInvalidChoices = errors.New("ballot: invalid choices")
+	// ErrAuditMismatch is returned by [Election.CheckAudit] when the
+	// revealed plaintext and nonces do not reproduce the ballot.
+	ErrAuditMismatch = errors.New("ballot: audit does not match ballot")
+)
+
+// Election is a validated manifest prepared for ballot operations. It is
+// immutable and safe for concurrent use.
+type Election struct {
+	m       *manifest.Manifest
+	hash    [32]byte
+	key     *elgamal.PublicKey
+	shape   []manifest.QuestionShape
+	sumVals [][]uint32
+	size    int
+}
+
+// NewElection validates m and prepares it.
+func NewElection(m *manifest.Manifest) (*Election, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	h, err := m.Hash()
+	if err != nil {
+		return nil, err
+	}
+	k, err := m.ElectionKey()
+	if err != nil {
+		return nil, err
+	}
+	e := &Election{m: m, hash: h, key: k, shape: m.Shape(), size: m.BallotSize()}
+	for _, q := range e.shape {
+		var v []uint32
+		for x := q.Min; x <= q.Max; x++ {
+			v = append(v, uint32(x))
+		}
+		e.sumVals = append(e.sumVals, v)
+	}
+	return e, nil
+}
+
+// Manifest returns the manifest (do not modify it).
+func (e *Election) Manifest() *manifest.Manifest { return e.m }
+
+// ManifestHash returns manifest_hash.
+func (e *Election) ManifestHash() [32]byte { return e.hash }
+
+// Key returns the election key K.
+func (e *Election) Key() *elgamal.PublicKey { return e.key }
+
+// BallotSize returns the exact size of an encoded ballot.
+func (e *Election) BallotSize() int { return e.size }
+
+// Ballot is an encrypted ballot (protocol §4.2).
+type Ballot struct {
+	// ManifestHash binds the ballot to its manifest.
+	ManifestHash [32]byte
+	// Style is the index into manifest.styles.
+	Style uint16
+	// Questions has one entry per manifest question, in order.
+	Questions []Question
+}
+
+// Question is the encrypted answer to one question.
+type Question struct {
+	// Selections has one entry per option, in order.
+	Selections []Selection
+	// SumProof proves the sum of the selections is in [min … max].
+	SumProof *proof.Proof
+}
+
+// Selection is one option's encrypted 0/1 mark with its proof.
+type Selection struct {
+	Ciphertext *elgamal.Ciphertext
+	Proof      *proof.Proof
+}
+
+// Audit is the opening of a ballot for a Benaloh audit (protocol §4.4): the
+// marks and every selection nonce. It is secret until the voter chooses to
+// audit; an audited ballot MUST NOT be cast.
+type Audit struct {
+	// Choices[q][o] is the 0/1 mark of option o of question q.
+	Choices [][]int `json:"choices"`
+	// Nonces[q][o] is the hex of the 32-byte nonce r of that selection.
+	Nonces [][]string `json:"nonces"`
+}
+
+// Encrypt encrypts choices (Choices[q][o] ∈ {0,1}, per question between min
+// and max marks) for the given style index, proving every selection and
+// sum. It returns the ballot and its [Audit] opening (secret). All
+// randomness is read from rand (use crypto/rand.Reader).
+func (e *Election) Encrypt(rand io.Reader, style int, choices [][]int) (*Ballot, *Audit, error) {
+	if style < 0 || style >= len(e.m.Styles) {
+		return nil, nil, fmt.Errorf("%w: style %d out of range", ErrInvalidChoices, style)
+	}
+	if len(choices) != len(e.shape) {
+		return nil, nil, fmt.Errorf("%w: %d questions, want %d", ErrInvalidChoices, len(choices), len(e.shape))
+	}
+	for qi, q := range e.shape {
+		if len(choices[qi]) != q.Options {
+			return nil, nil, fmt.Errorf("%w: question %d: %d options, want %d", ErrInvalidChoices, qi, len(choices[qi]), q.Options)
+		}
+		n := 0
+		for _, c := range choices[qi] {
+			if c != 0 && c != 1 {
+				return nil, nil, fmt.Errorf("%w: question %d: mark not 0 or 1", ErrInvalidChoices, qi)
+			}
+			n += c
+		}
+		if n < q.Min || n > q.Max {
+			return nil, nil, fmt.Errorf("%w: question %d: %d marks not in %d..%d", ErrInvalidChoices, qi, n, q.Min, q.Max)
+		}
+	}
+	b := &Ballot{ManifestHash: e.hash, Style: uint16(style), Questions: make([]Question, len(e.shape))}
+	a := &Audit{Choices: make([][]int, len(e.shape)), Nonces: make([][]string, len(e.shape))}
+	for qi, q := range e.shape {
+		rsum := enc.G.NewScalar()
+		var cts []*elgamal.Ciphertext
+		total := 0
+		a.Choices[qi] = append([]int(nil), choices[qi]...)
+		for oi := 0; oi < q.Options; oi++ {
+			m := choices[qi][oi]
+			total += m
+			ct, r, err := elgamal.EncryptRand(e.key, uint64(m), rand)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ballot: encrypt: %w", err)
+			}
+			st := e.statement(b, qi, oi, ct)
+			p, err := proof.Prove(rand, st, &proof.Witness{Value: uint32(m), Nonce: r})
+			if err != nil {
+				return nil, nil, fmt.Errorf("ballot: encrypt: %w", err)
+			}
+			b.Questions[qi].Selections = append(b.Questions[qi].Selections, Selection{ct, p})
+			a.Nonces[qi] = append(a.Nonces[qi], hex.EncodeToString(enc.MarshalScalar(r)))
+			rsum.Add(rsum, r)
+			cts = append(cts, ct)
+		}
+		sum := elgamal.Sum(cts...)
+		p, err := proof.Prove(rand, e.sumStatement(b, qi, sum), &proof.Witness{Value: uint32(total), Nonce: rsum})
+		if err != nil {
+			return nil, nil, fmt.Errorf("ballot: encrypt: %w", err)
+		}
+		b.Questions[qi].SumProof = p
+	}
+	return b, a, nil
+}
+
+var zeroOne = []uint32{0, 1}
+
+func (e *Election) statement(b *Ballot, q, o int, ct *elgamal.Ciphertext) *proof.Statement {
+	return &proof.Statement{ManifestHash: e.hash[:], Key: e.key, Style: b.Style,
+		Question: uint16(q), Option: uint16(o), Values: zeroOne, Ciphertext: ct}
+}
+
+func (e *Election) sumStatement(b *Ballot, q int, sum *elgamal.Ciphertext) *proof.Statement {
+	return &proof.Statement{ManifestHash: e.hash[:], Key: e.key, Style: b.Style,
+		Question: uint16(q), Option: proof.SumOption, Values: e.sumVals[q], Ciphertext: sum}
+}
+
+// MarshalBinary returns the canonical binary encoding (protocol §4.2).
+func (b *Ballot) MarshalBinary() ([]byte, error) {
+	out := make([]byte, 0, 1024)
+	out = append(out, Version)
+	out = append(out, b.ManifestHash[:]...)
+	out = binary.BigEndian.AppendUint16(out, b.Style)
+	if len(b.Questions) > 0xffff {
+		return nil, ErrMalformed
+	}
+	out = binary.BigEndian.AppendUint16(out, uint16(len(b.Questions)))
+	for _, q := range b.Questions {
+		if len(q.Selections) > 0xffff || q.SumProof == nil {
+			return nil, ErrMalformed
+		}
+		out = binary.BigEndian.AppendUint16(out, uint16(len(q.Selections)))
+		for _, s := range q.Selections {
+			if s.Ciphertext == nil || s.Proof == nil {
+				return nil, ErrMalformed
+			}
+			out = append(out, s.Ciphertext.Bytes()...)
+			out = append(out, s.Proof.Bytes()...)
+		}
+		out = append(out, q.SumProof.Bytes()...)
+	}
+	return out, nil
+}
+
+// Parse strictly decodes a binary ballot of this election (protocol §4.2).
+// It returns [ErrMalformed] or [ErrWrongManifest] (wrapped); it does not
+// verify proofs (see [Election.Verify]).
+func (e *Election) Parse(data []byte) (*Ballot, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), MaxSize)
+	}
+	if len(data) < 37 {
+		return nil, fmt.Errorf("%w: truncated header", ErrMalformed)
+	}
+	if data[0] != Version {
+		return nil, fmt.Errorf("%w: version %d", ErrMalformed, data[0])
+	}
+	b := new(Ballot)
+	copy(b.ManifestHash[:], data[1:33])
+	if b.ManifestHash != e.hash {
+		return nil, ErrWrongManifest
+	}
+	b.Style = binary.BigEndian.Uint16(data[33:35])
+	if int(b.Style) >= len(e.m.Styles) {
+		return nil, fmt.Errorf("%w: style %d out of range", ErrMalformed, b.Style)
+	}
+	if nq := int(binary.BigEndian.Uint16(data[35:37])); nq != len(e.shape) {
+		return nil, fmt.Errorf("%w: %d questions, want %d", ErrMalformed, nq, len(e.shape))
+	}
+	if len(data) != e.size {
+		// The layout is fixed by the manifest; report counts first if wrong.
+		if err := e.checkCounts(data); err != nil {
+			return nil, err
+		}
+		if len(data) > e.size {
+			return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(data)-e.size)
+		}
+		return nil, fmt.Errorf("%w: truncated", ErrMalformed)
+	}
+	p := data[37:]
+	b.Questions = make([]Question, len(e.shape))
+	for qi, q := range e.shape {
+		if no := int(binary.BigEndian.Uint16(p)); no != q.Options {
+			return nil, fmt.Errorf("%w: question %d: %d options, want %d", ErrMalformed, qi, no, q.Options)
+		}
+		p = p[2:]
+		sels := make([]Selection, q.Options)
+		for oi := range sels {
+			ct, err := elgamal.ParseCiphertext(p[:64])
+			if err != nil {
+				return nil, fmt.Errorf("%w: question %d option %d: %w", ErrMalformed, qi, oi, err)
+			}
+			pf, err := proof.ParseProof(p[64:64+2*proof.BranchSize], 2)
+			if err != nil {
+				return nil, fmt.Errorf("%w: question %d option %d: %w", ErrMalformed, qi, oi, err)
+			}
+			sels[oi] = Selection{ct, pf}
+			p = p[64+2*proof.BranchSize:]
+		}
+		n := len(e.sumVals[qi])
+		sp, err := proof.ParseProof(p[:n*proof.BranchSize], n)
+		if err != nil {
+			return nil, fmt.Errorf("%w: question %d sum: %w", ErrMalformed, qi, err)
+		}
+		p = p[n*proof.BranchSize:]
+		b.Questions[qi] = Question{Selections: sels, SumProof: sp}
+	}
+	return b, nil
+}
+
+// checkCounts walks the option counts of a ballot of the wrong length.
+func (e *Election) checkCounts(data []byte) error {
+	off := 37
+	for qi, q := range e.shape {
+		if off+2 > len(data) {
+			return fmt.Errorf("%w: truncated", ErrMalformed)
+		}
+		if no := int(binary.BigEndian.Uint16(data[off:])); no != q.Options {
+			return fmt.Errorf("%w: question %d: %d options, want %d", ErrMalformed, qi, no, q.Options)
+		}
+		off += 2 + q.Options*(64+2*proof.BranchSize) + len(e.sumVals[qi])*proof.BranchSize
+	}
+	return nil
+}
+
+// checkShape verifies a Ballot value (possibly built by hand) has this
+// election's hash and shape.
+func (e *Election) checkShape(b *Ballot) error {
+	if b == nil {
+		return ErrMalformed
+	}
+	if b.ManifestHash != e.hash {
+		return ErrWrongManifest
+	}
+	if int(b.Style) >= len(e.m.Styles) || len(b.Questions) != len(e.shape) {
+		return ErrMalformed
+	}
+	for qi, q := range e.shape {
+		bq := b.Questions[qi]
+		if len(bq.Selections) != q.Options || bq.SumProof == nil || bq.SumProof.Branches() != len(e.sumVals[qi]) {
+			return ErrMalformed
+		}
+		for _, s := range bq.Selections {
+			if s.Ciphertext == nil || s.Proof == nil || s.Proof.Branches() != 2 {
+				return ErrMalformed
+			}
+		}
+	}
+	return nil
+}
+
+// statements lists every proof of b with its statement, selections first
+// then the sum proof, question by question.
+func (e *Election) statements(b *Ballot, sts []*proof.Statement, ps []*proof.Proof) ([]*proof.Statement, []*proof.Proof) {
+	for qi, q := range b.Questions {
+		cts := make([]*elgamal.Ciphertext, len(q.Selections))
+		for oi, s := range q.Selections {
+			sts = append(sts, e.statement(b, qi, oi, s.Ciphertext))
+			ps = append(ps, s.Proof)
+			cts[oi] = s.Ciphertext
+		}
+		sts = append(sts, e.sumStatement(b, qi, elgamal.Sum(cts...)))
+		ps = append(ps, q.SumProof)
+	}
+	return sts, ps
+}
+
+// Verify checks b's manifest hash, shape and every proof. It returns
+// [ErrWrongManifest], [ErrMalformed] or [ErrBadProof] (wrapped, naming the
+// question and option).
+func (e *Election) Verify(b *Ballot) error {
+	if err := e.checkShape(b); err != nil {
+		return err
+	}
+	sts, ps := e.statements(b, nil, nil)
+	for i := range sts {
+		if err := proof.Verify(sts[i], ps[i]); err != nil {
+			st := sts[i]
+			if st.Option == proof.SumOption {
+				return fmt.Errorf("%w: question %d sum: %w", ErrBadProof, st.Question, err)
+			}
+			return fmt.Errorf("%w: question %d option %d: %w", ErrBadProof, st.Question, st.Option, err)
+		}
+	}
+	return nil
+}
+
+// batchWindow is the number of ballots whose proof statements
+// [Election.BatchVerify] materialises at a time (a variable for tests).
+var batchWindow = 4096
+
+// BatchVerify verifies many ballots at once with the batch verifier of
+// [proof.BatchVerify] (random linear combination, chunked, on all cores) and
+// returns the sorted indices of the ballots that fail [Election.Verify]
+// (nil if none does). Statements are built 4096 ballots at a time;
+// to bound memory for a whole election, decode and verify the ledger in
+// slices (e.g. 10,000 ballots) rather than holding every decoded ballot.
+func (e *Election) BatchVerify(bs []*Ballot) []int {
+	var out []int
+	for lo := 0; lo < len(bs); lo += batchWindow {
+		hi := min(lo+batchWindow, len(bs))
+		window := bs[lo:hi]
+		bad := make([]bool, len(window))
+		perSt := make([][]*proof.Statement, len(window))
+		perP := make([][]*proof.Proof, len(window))
+		// Building a statement sums and encodes ciphertexts: do it on all
+		// cores too.
+		parallel(len(window), func(i int) {
+			if e.checkShape(window[i]) != nil {
+				bad[i] = true
+				return
+			}
+			perSt[i], perP[i] = e.statements(window[i], nil, nil)
+		})
+		var sts []*proof.Statement
+		var ps []*proof.Proof
+		var owner []int
+		for i := range window {
+			sts = append(sts, perSt[i]...)
+			ps = append(ps, perP[i]...)
+			for range perSt[i] {
+				owner = append(owner, i)
+			}
+		}
+		for _, k := range proof.BatchVerify(sts, ps) {
+			bad[owner[k]] = true
+		}
+		for i, b := range bad {
+			if b {
+				out = append(out, lo+i)
+			}
+		}
+	}
+	return out
+}
+
+// CheckAudit checks a Benaloh audit (protocol §4.4): every selection
+// ciphertext must equal (r·G, m·G + r·K) for the revealed mark m ∈ {0,1} and
+// nonce r. It returns [ErrAuditMismatch] or [ErrMalformed] (wrapped). It
+// does not check the proofs or min/max (use [Election.Verify]).
+func (e *Election) CheckAudit(b *Ballot, a *Audit) error {
+	if err := e.checkShape(b); err != nil {
+		return err
+	}
+	if a == nil || len(a.Choices) != len(b.Questions) || len(a.Nonces) != len(b.Questions) {
+		return fmt.Errorf("%w: audit shape", ErrMalformed)
+	}
+	for qi, q := range b.Questions {
+		if len(a.Choices[qi]) != len(q.Selections) || len(a.Nonces[qi]) != len(q.Selections) {
+			return fmt.Errorf("%w: audit shape", ErrMalformed)
+		}
+		for oi, s := range q.Selections {
+			m := a.Choices[qi][oi]
+			if m != 0 && m != 1 {
+				return fmt.Errorf("%w: question %d option %d: mark not 0 or 1", ErrAuditMismatch, qi, oi)
+			}
+			rb, err := hex.DecodeString(a.Nonces[qi][oi])
+			if err != nil || hex.EncodeToString(rb) != a.Nonces[qi][oi] {
+				return fmt.Errorf("%w: nonce not lowercase hex", ErrMalformed)
+			}
+			r, err := enc.DecodeScalar(rb)
+			if err != nil {
+				return fmt.Errorf("%w: nonce: %w", ErrMalformed, err)
+			}
+			if err := elgamal.CheckEncryption(e.key, s.Ciphertext, uint64(m), r); err != nil {
+				return fmt.Errorf("%w: question %d option %d", ErrAuditMismatch, qi, oi)
+			}
+		}
+	}
+	return nil
+}
+
+// Tracker returns T = SHA-256("ballot-v1" ‖ manifest_hash ‖ ballot_bytes)
+// (protocol §4.3).
+func (b *Ballot) Tracker() ([32]byte, error) {
+	bb, err := b.MarshalBinary()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return TrackerOf(b.ManifestHash, bb), nil
+}
+
+// TrackerOf computes T from a manifest hash and canonical ballot bytes.
+func TrackerOf(manifestHash [32]byte, ballotBytes []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte("ballot-v1"))
+	h.Write(manifestHash[:])
+	h.Write(ballotBytes)
+	var t [32]byte
+	h.Sum(t[:0])
+	return t
+}
+
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// ShortCode returns the human form of a tracker (protocol §4.3): the first
+// 10 bytes of T in Crockford base32, most significant bit first, 16
+// characters in four groups of four joined by "-".
+func ShortCode(t [32]byte) string {
+	out := make([]byte, 0, 19)
+	var acc uint64
+	for _, c := range t[:5] {
+		acc = acc<<8 | uint64(c)
+	}
+	var acc2 uint64
+	for _, c := range t[5:10] {
+		acc2 = acc2<<8 | uint64(c)
+	}
+	k := 0
+	for _, a := range []uint64{acc, acc2} {
+		for i := 7; i >= 0; i-- {
+			if k > 0 && k%4 == 0 {
+				out = append(out, '-')
+			}
+			out = append(out, crockford[(a>>(5*uint(i)))&31])
+			k++
+		}
+	}
+	return string(out)
+}
+
+// ParseAll decodes many binary ballots on all cores with [Election.Parse].
+// errs[i] is the error for data[i] (nil if it decoded); errs is nil when
+// every ballot decoded.
+func (e *Election) ParseAll(data [][]byte) (bs []*Ballot, errs []error) {
+	bs = make([]*Ballot, len(data))
+	all := make([]error, len(data))
+	var failed atomic.Bool
+	parallel(len(data), func(i int) {
+		if bs[i], all[i] = e.Parse(data[i]); all[i] != nil {
+			failed.Store(true)
+		}
+	})
+	if failed.Load() {
+		return bs, all
+	}
+	return bs, nil
+}
+
+// parallel runs f(0) … f(n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(n, runtime.GOMAXPROCS(0)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,10 @@
+package main
+
+// Fixed placeholder RSA-2048 issuer public keys (DER SubjectPublicKeyInfo,
+// base64), generated once with crypto/rsa and stored here so the vectors are
+// deterministic. Their private keys were discarded: they are not usable for
+// signing and only exercise the manifest format.
+const (
+	issuerKeyA = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA04mNMM6wVYDTk0bw/Oyu/YBlNai/4inJA8f37ueMIuvmTAfoHYM6VQuxuejCcQ2Qqg4JUm8cMdJhmeBqEwE+iKwQ1oDb3O8x/AW8SSDj+300TBccKOeHXhLbD0TV5pnP+G8uOhX72agb/Y9GAyc3laGiWckHEFUcgMxMs5uuIXGDzn5FsuDgie+gHFwocpjBLZHkcRNJVTO3738vLQy/7eFCIVsrFKR5PSFxDqyyANRcsAqt/Yu29f0RJ3nfEFQ+0qAcApeV3UAnTaFfu7oXTCOTSymGURDsjETdlylsoeZzI/ACo4x0pFiCRbXXy3z4iL2rkskfgxmIr9nzpTSYlwIDAQAB"
+	issuerKeyB = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAy1DJafIn784zWRZlq2qYL0iIIPqGSBF0X8bYFciNIPz9nYlGJ7WHHohTVkuc2dW57EanxfrSqvl3s64xqO811bPJldAj+Szb05jwmpgJ/r/0ZeacURtR/qvVOdTCbpD4NX38R/Oxz4vq9akxZC0uIiiRg97G8SgK4RS45rJQF5B2iqimxMEJcFzwRKgsnqENv2dtnJEmMdowKvN7YGEsA3bCKjZsfEXs8/wYkyjLVJ0v8WJfOZefCelyQZk4NqlqOcFu6Hh4F8Z9QIDWX5hIbxMZQzjHDXEfbgfTeVwQTH222aSiGsU5dqtUqm53XrzfjMtzRD6wHqWNTodmQ1miXQIDAQAB"
+)

@@ -1,0 +1,249 @@
+// Encrypted ballots (docs/protocol.md §4, §4.2): encryption from choices,
+// canonical binary encoding, JSON form, proof verification.
+import { Reader, concat, equalBytes, fromHex, toHex, u16, utf8 } from './bytes.mjs';
+import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
+import { addCiphertexts, encrypt } from './elgamal.mjs';
+import { decodeElement, encodeElement, mod, randomScalar } from './group.mjs';
+import { SUM_OPTION, BRANCH_SIZE, decodeRangeProof, proveRange, rangeOf, verifyRange } from './rangeproof.mjs';
+
+export const BALLOT_VERSION = 1;
+export const MAX_BALLOT_BYTES = 64 * 1024;
+
+const keys = new Map();
+
+/**
+ * The joint election key K from manifest.trustees.election_key (identity
+ * rejected). Decoded keys are cached with a small window-4 table: a
+ * ballot multiplies K about three times per selection.
+ */
+export function electionKey(manifest) {
+  const h = manifest.trustees.election_key;
+  let K = keys.get(h);
+  if (!K) {
+    K = decodeElement(fromHex(h, 32));
+    // noble 2.4.0 keeps the Edwards point in the (TypeScript-protected) field
+    // ep; its precompute table speeds up every K multiplication (optional).
+    K.ep?.precompute?.(4, false);
+    if (keys.size > 16) keys.clear();
+    keys.set(h, K);
+  }
+  return K;
+}
+
+function shape(manifest) {
+  const qs = manifest.questions;
+  if (!Array.isArray(qs) || qs.length === 0) throw new Error('eballot: manifest has no questions');
+  return qs.map((q) => ({ no: q.options.length, min: q.min, max: q.max }));
+}
+
+function ctxOf(mh, K, style, question, option) {
+  return { manifestHash: mh, K, style, question, option };
+}
+
+function checkStyle(manifest, style) {
+  if (!Number.isInteger(style) || style < 0 || style >= manifest.styles.length) throw new Error('eballot: style out of range');
+}
+
+/**
+ * Encrypts choices (one array of 0/1 per question, one entry per option) for
+ * the given style. Returns {ballot, nonces} where nonces[q][o] are the bigint
+ * nonces (keep secret; reveal only for a Benaloh audit).
+ */
+export function encryptBallot(manifest, manifestHash, style, choices) {
+  if (!(manifestHash instanceof Uint8Array) || manifestHash.length !== 32) throw new Error('eballot: manifest hash must be 32 bytes');
+  checkStyle(manifest, style);
+  const K = electionKey(manifest);
+  const sh = shape(manifest);
+  if (!Array.isArray(choices) || choices.length !== sh.length) throw new Error('eballot: one choice list per question');
+  const nonces = [];
+  const questions = sh.map((q, qi) => {
+    const ch = choices[qi];
+    if (!Array.isArray(ch) || ch.length !== q.no) throw new Error(`eballot: question ${qi}: one choice per option`);
+    let total = 0;
+    for (const m of ch) {
+      if (m !== 0 && m !== 1) throw new Error('eballot: a selection is 0 or 1');
+      total += m;
+    }
+    if (total < q.min || total > q.max) throw new Error(`eballot: question ${qi}: choose between ${q.min} and ${q.max}`);
+    const rs = [];
+    const cts = [];
+    const selections = ch.map((m, oi) => {
+      const r = randomScalar();
+      const ct = encrypt(K, m, r);
+      rs.push(r);
+      cts.push(ct);
+      const proof = proveRange(ctxOf(manifestHash, K, style, qi, oi), [0, 1], ct, m, r);
+      return { alpha: encodeElement(ct.alpha), beta: encodeElement(ct.beta), proof };
+    });
+    const sum = addCiphertexts(cts);
+    const rsum = mod(rs.reduce((a, b) => a + b, 0n));
+    const sumProof = proveRange(ctxOf(manifestHash, K, style, qi, SUM_OPTION), rangeOf(q.min, q.max), sum, total, rsum);
+    nonces.push(rs);
+    return { selections, sumProof };
+  });
+  return { ballot: { version: BALLOT_VERSION, manifestHash: Uint8Array.from(manifestHash), style, questions }, nonces };
+}
+
+/** Canonical binary encoding (§4.2). */
+export function encodeBallot(b) {
+  const parts = [Uint8Array.of(b.version), b.manifestHash, u16(b.style), u16(b.questions.length)];
+  for (const q of b.questions) {
+    parts.push(u16(q.selections.length));
+    for (const s of q.selections) parts.push(s.alpha, s.beta, s.proof);
+    parts.push(q.sumProof);
+  }
+  return concat(...parts);
+}
+
+function checkSelection(alpha, beta, proof) {
+  decodeElement(alpha); // canonical, not identity
+  decodeElement(beta, true);
+  decodeRangeProof(proof, 2);
+}
+
+/**
+ * Strict decoder of the binary encoding against the manifest (§4.2). Throws
+ * an Error whose .kind is 'wrong_manifest' (another manifest hash) or
+ * 'malformed' (anything else: version, style, counts, lengths, trailing
+ * bytes, non-canonical element or scalar, identity α, over 64 KiB).
+ */
+export function decodeBallot(manifest, manifestHash, bytes) {
+  try {
+    return decodeBinary(manifest, manifestHash, bytes);
+  } catch (e) {
+    e.kind ??= 'malformed';
+    throw e;
+  }
+}
+
+function decodeBinary(manifest, manifestHash, bytes) {
+  if (!(bytes instanceof Uint8Array)) throw new Error('eballot: ballot must be bytes');
+  if (bytes.length > MAX_BALLOT_BYTES) throw new Error('eballot: ballot too large');
+  const sh = shape(manifest);
+  const r = new Reader(bytes);
+  if (r.u8() !== BALLOT_VERSION) throw new Error('eballot: unsupported ballot version');
+  const mh = Uint8Array.from(r.bytes(32));
+  if (!equalBytes(mh, manifestHash)) throw Object.assign(new Error('eballot: ballot is for another manifest'), { kind: 'wrong_manifest' });
+  const style = r.u16();
+  checkStyle(manifest, style);
+  if (r.u16() !== sh.length) throw new Error('eballot: wrong number of questions');
+  const questions = sh.map((q) => {
+    if (r.u16() !== q.no) throw new Error('eballot: wrong number of options');
+    const selections = [];
+    for (let o = 0; o < q.no; o++) {
+      const s = { alpha: Uint8Array.from(r.bytes(32)), beta: Uint8Array.from(r.bytes(32)), proof: Uint8Array.from(r.bytes(2 * BRANCH_SIZE)) };
+      checkSelection(s.alpha, s.beta, s.proof);
+      selections.push(s);
+    }
+    const n = q.max - q.min + 1;
+    const sumProof = Uint8Array.from(r.bytes(n * BRANCH_SIZE));
+    decodeRangeProof(sumProof, n);
+    return { selections, sumProof };
+  });
+  r.done();
+  return { version: BALLOT_VERSION, manifestHash: mh, style, questions };
+}
+
+/** JSON form (§4.2) as a plain object. */
+export function ballotToJSON(b) {
+  return {
+    version: b.version,
+    manifest_hash: toHex(b.manifestHash),
+    style: b.style,
+    questions: b.questions.map((q) => ({
+      selections: q.selections.map((s) => ({ alpha: toHex(s.alpha), beta: toHex(s.beta), proof: toHex(s.proof) })),
+      sum_proof: toHex(q.sumProof),
+    })),
+  };
+}
+
+/** The JSON form as canonical JSON text (what Go's Ballot.MarshalJSON returns). */
+export const encodeBallotJSON = (b) => canonicalJSON(ballotToJSON(b));
+
+function onlyKeys(o, keys, what) {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`eballot: ${what} must be an object`);
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new Error(`eballot: unknown field ${what}.${k}`);
+  for (const k of keys) if (!(k in o)) throw new Error(`eballot: missing field ${what}.${k}`);
+}
+
+export const MAX_BALLOT_JSON = 4 * MAX_BALLOT_BYTES;
+
+/**
+ * Strict decoder of the JSON form (text, UTF-8 bytes or a parsed object), as
+ * Go's Election.ParseJSON: strict canonical-JSON parse, exactly the §4.2
+ * fields, lowercase hex, the binary decoder's checks, and the canonical
+ * re-encoding must reproduce the input.
+ */
+export function ballotFromJSON(manifest, manifestHash, input) {
+  try {
+    return fromJSON(manifest, manifestHash, input);
+  } catch (e) {
+    e.kind ??= 'malformed';
+    throw e;
+  }
+}
+
+function fromJSON(manifest, manifestHash, input) {
+  let j;
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    if ((typeof input === 'string' ? utf8(input).length : input.length) > MAX_BALLOT_JSON) throw new Error('eballot: ballot JSON too large');
+    j = parseStrictJSON(input);
+  } else j = parseStrictJSON(canonicalJSON(input));
+  onlyKeys(j, ['version', 'manifest_hash', 'style', 'questions'], 'ballot');
+  if (j.version !== BALLOT_VERSION) throw new Error('eballot: unsupported ballot version');
+  if (!Number.isInteger(j.style) || j.style < 0 || j.style > 0xffff) throw new Error('eballot: style out of range');
+  if (!Array.isArray(j.questions) || j.questions.length > 0xffff) throw new Error('eballot: questions must be an array');
+  const b = {
+    version: BALLOT_VERSION,
+    manifestHash: fromHex(j.manifest_hash, 32),
+    style: j.style,
+    questions: j.questions.map((q) => {
+      onlyKeys(q, ['selections', 'sum_proof'], 'question');
+      if (!Array.isArray(q.selections) || q.selections.length > 0xffff) throw new Error('eballot: selections must be an array');
+      return {
+        selections: q.selections.map((s) => {
+          onlyKeys(s, ['alpha', 'beta', 'proof'], 'selection');
+          return { alpha: fromHex(s.alpha, 32), beta: fromHex(s.beta, 32), proof: fromHex(s.proof) };
+        }),
+        sumProof: fromHex(q.sum_proof),
+      };
+    }),
+  };
+  // The binary decoder applies every shape and canonicality check …
+  const d = decodeBallot(manifest, manifestHash, encodeBallot(b));
+  // … and the field boundaries must be the canonical ones.
+  if (canonicalJSON(ballotToJSON(d)) !== canonicalJSON(j)) throw new Error('eballot: JSON fields not exactly the canonical form');
+  return d;
+}
+
+/** Checks every proof of a decoded ballot; returns true or false. */
+export function verifyBallot(manifest, manifestHash, b) {
+  try {
+    const K = electionKey(manifest);
+    const sh = shape(manifest);
+    if (!equalBytes(b.manifestHash, manifestHash) || b.questions.length !== sh.length) return false;
+    checkStyle(manifest, b.style);
+    for (let qi = 0; qi < sh.length; qi++) {
+      const q = b.questions[qi];
+      if (q.selections.length !== sh[qi].no) return false;
+      const cts = [];
+      for (let oi = 0; oi < q.selections.length; oi++) {
+        const s = q.selections[oi];
+        const ct = { alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) };
+        cts.push(ct);
+        if (!verifyRange(ctxOf(manifestHash, K, b.style, qi, oi), [0, 1], ct, s.proof)) return false;
+      }
+      const V = rangeOf(sh[qi].min, sh[qi].max);
+      if (!verifyRange(ctxOf(manifestHash, K, b.style, qi, SUM_OPTION), V, addCiphertexts(cts), q.sumProof)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The ciphertexts of a ballot as points: cts[q][o] = {alpha, beta}. */
+export function ballotCiphertexts(b) {
+  return b.questions.map((q) => q.selections.map((s) => ({ alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) })));
+}
+

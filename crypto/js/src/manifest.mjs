@@ -1,0 +1,147 @@
+// Election manifest parsing and validation (docs/protocol.md §3), as
+// crypto/manifest Parse: strict canonical JSON, exact field set, bounds.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { fromBase64, fromHex, toHex, utf8 } from './bytes.mjs';
+import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
+import { decodeElement } from './group.mjs';
+import { keyHash } from './note.mjs';
+
+export const KINDS = ['industrial_action', 'union_election', 'political_fund', 'recognition', 'other'];
+const ID = /^[a-z0-9-]{1,64}$/;
+const MAX_SIZE = 1 << 20;
+const MAX_TEXT = 64 << 10;
+const MAX_SHORT = 512;
+
+const bad = (field, why) => { throw new Error(`eballot: manifest ${field}: ${why}`); };
+
+function fields(o, keys, where) {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) bad(where, 'must be an object');
+  const ks = Object.keys(o);
+  for (const k of ks) if (!keys.includes(k)) bad(where, `unknown field ${k}`);
+  for (const k of keys) if (!ks.includes(k)) bad(where, `missing field ${k}`);
+}
+const int = (v, f) => { if (!Number.isSafeInteger(v)) bad(f, 'must be an integer'); return v; };
+const str = (v, f) => { if (typeof v !== 'string') bad(f, 'must be a string'); return v; };
+const arr = (v, f) => { if (!Array.isArray(v)) bad(f, 'must be an array'); return v; };
+function text(v, f, max) {
+  const n = utf8(str(v, f)).length;
+  if (n === 0 || n > max) bad(f, `length ${n} not in 1..${max}`);
+}
+function time(v, f) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/.exec(str(v, f));
+  const [y, mo, d, h, mi, s] = m ? m.slice(1).map(Number) : [];
+  const dt = new Date(0);
+  if (m) dt.setUTCFullYear(y, mo - 1, d);
+  if (!m || dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+    bad(f, 'not RFC 3339 UTC with seconds precision');
+  }
+  return v; // fixed-width: string order is time order
+}
+function point(v, f) {
+  try { decodeElement(fromHex(str(v, f), 32)); } catch (e) { bad(f, e.message); }
+}
+function logKey(s) {
+  const i = s.indexOf('+');
+  const j = i < 0 ? -1 : s.indexOf('+', i + 1);
+  if (i < 0 || j < 0) bad('log_key', 'not name+hash+key');
+  const name = s.slice(0, i);
+  const h = s.slice(i + 1, j);
+  const b64 = s.slice(j + 1);
+  if (name === '' || utf8(name).length > 256 || /[+ \t\n]/.test(name)) bad('log_key', 'not name+hash+key');
+  if (!/^[0-9a-f]{8}$/.test(h)) bad('log_key', 'bad key hash');
+  let key;
+  try { key = fromBase64(b64); } catch { bad('log_key', 'not an Ed25519 note key'); }
+  if (key.length !== 33 || key[0] !== 1) bad('log_key', 'not an Ed25519 note key');
+  if (keyHash(name, key).toString(16).padStart(8, '0') !== h) bad('log_key', 'key hash mismatch');
+}
+async function issuerKey(s, f) {
+  let der;
+  try { der = fromBase64(s); } catch { bad(f, 'not canonical padded standard base64'); }
+  let key;
+  try { key = await crypto.subtle.importKey('spki', der, { name: 'RSA-PSS', hash: 'SHA-384' }, true, ['verify']); } catch { bad(f, 'not a DER SubjectPublicKeyInfo'); }
+  if (key.algorithm.modulusLength !== 2048) bad(f, 'not an RSA-2048 key');
+  const re = toHex(new Uint8Array(await crypto.subtle.exportKey('spki', key)));
+  if (re !== toHex(der)) bad(f, 'not canonical DER');
+}
+
+/** The exact size of an encoded ballot for this manifest (§4.2). */
+export function ballotSize(m) {
+  return m.questions.reduce((n, q) => n + 2 + q.options.length * (64 + 256) + (q.max - q.min + 1) * 128, 37);
+}
+
+/** Synchronous checks of a parsed manifest object (all but the issuer keys' DER). */
+export function validateManifestShape(m) {
+  fields(m, ['version', 'election_id', 'kind', 'title', 'opens_at', 'closes_at', 'texts', 'questions', 'styles', 'trustees', 'log_key'], 'manifest');
+  if (int(m.version, 'version') !== 1) bad('version', 'must be 1');
+  if (!ID.test(str(m.election_id, 'election_id'))) bad('election_id', 'must match [a-z0-9-]{1,64}');
+  if (!KINDS.includes(str(m.kind, 'kind'))) bad('kind', `unknown kind ${m.kind}`);
+  text(m.title, 'title', MAX_SHORT);
+  const o = time(m.opens_at, 'opens_at');
+  const c = time(m.closes_at, 'closes_at');
+  if (!(o < c)) bad('closes_at', 'not after opens_at');
+  if (m.texts === null || typeof m.texts !== 'object' || Array.isArray(m.texts)) bad('texts', 'must be an object');
+  const tk = Object.keys(m.texts);
+  if (tk.length > 64) bad('texts', 'more than 64');
+  for (const k of tk) { text(k, 'texts key', MAX_SHORT); text(m.texts[k], `texts.${k}`, MAX_TEXT); }
+  const qs = arr(m.questions, 'questions');
+  if (qs.length < 1 || qs.length > 32) bad('questions', `count ${qs.length} not in 1..32`);
+  const qids = new Set();
+  qs.forEach((q, i) => {
+    const f = `questions[${i}]`;
+    fields(q, ['id', 'text', 'options', 'min', 'max'], f);
+    if (!ID.test(str(q.id, f + '.id')) || qids.has(q.id)) bad(f + '.id', 'must match [a-z0-9-]{1,64} and be unique');
+    qids.add(q.id);
+    text(q.text, f + '.text', MAX_TEXT);
+    const ops = arr(q.options, f + '.options');
+    if (ops.length < 2 || ops.length > 64) bad(f + '.options', `count ${ops.length} not in 2..64`);
+    const oids = new Set();
+    ops.forEach((op, j) => {
+      const g = `${f}.options[${j}]`;
+      fields(op, ['id', 'label'], g);
+      if (!ID.test(str(op.id, g + '.id')) || oids.has(op.id)) bad(g + '.id', 'must match [a-z0-9-]{1,64} and be unique');
+      oids.add(op.id);
+      text(op.label, g + '.label', MAX_SHORT);
+    });
+    const min = int(q.min, f + '.min');
+    const max = int(q.max, f + '.max');
+    if (min < 0 || min > max || max > ops.length || max < 1) bad(f, 'need 0 ≤ min ≤ max ≤ options and max ≥ 1');
+  });
+  if (ballotSize(m) > 64 << 10) bad('questions', 'encrypted ballot would exceed 65536 bytes');
+  const ss = arr(m.styles, 'styles');
+  if (ss.length < 1 || ss.length > 1024) bad('styles', `count ${ss.length} not in 1..1024`);
+  const sids = new Set();
+  ss.forEach((s, i) => {
+    const f = `styles[${i}]`;
+    fields(s, ['id', 'name', 'issuer_key', 'entitled'], f);
+    if (!ID.test(str(s.id, f + '.id')) || sids.has(s.id)) bad(f + '.id', 'must match [a-z0-9-]{1,64} and be unique');
+    sids.add(s.id);
+    text(s.name, f + '.name', MAX_SHORT);
+    const e = int(s.entitled, f + '.entitled');
+    if (e < 0 || e > 2 ** 40) bad(f + '.entitled', 'not in 0..2^40');
+    str(s.issuer_key, f + '.issuer_key');
+  });
+  const t = m.trustees;
+  fields(t, ['threshold', 'election_key', 'public_keys'], 'trustees');
+  const pks = arr(t.public_keys, 'trustees.public_keys');
+  const th = int(t.threshold, 'trustees.threshold');
+  if (pks.length < 1 || pks.length > 64 || th < 1 || th > pks.length) bad('trustees', 'need 1 ≤ threshold ≤ len(public_keys) ≤ 64');
+  point(t.election_key, 'trustees.election_key');
+  pks.forEach((k, i) => point(k, `trustees.public_keys[${i}]`));
+  logKey(str(m.log_key, 'log_key'));
+  return m;
+}
+
+/**
+ * Parses and validates a manifest (JSON text or UTF-8 bytes) as Go's
+ * manifest.Parse. Returns {manifest, canonical, hash}: the object, its
+ * canonical JSON and manifest_hash = SHA-256(canonical).
+ */
+export async function parseManifest(input) {
+  const n = typeof input === 'string' ? utf8(input).length : input.length;
+  if (n > MAX_SIZE) bad('size', 'larger than 1 MiB');
+  const m = parseStrictJSON(input);
+  validateManifestShape(m);
+  for (let i = 0; i < m.styles.length; i++) await issuerKey(m.styles[i].issuer_key, `styles[${i}].issuer_key`);
+  const canonical = canonicalJSON(m);
+  return { manifest: m, canonical, hash: sha256(utf8(canonical)) };
+}

@@ -1,0 +1,41 @@
+package manifest_test
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/unionvote/eballot/crypto/manifest"
+)
+
+func ExampleCanonicalize() {
+	out, _ := manifest.Canonicalize([]byte(`{ "b": "é\u0001", "a": [1, -0] }`))
+	fmt.Println(string(out))
+	// Output: {"a":[1,0],"b":"é\u0001"}
+}
+
+// Parse a manifest strictly and compute manifest_hash.
+func ExampleParse() {
+	var vec struct {
+		Manifest json.RawMessage `json:"manifest"`
+	}
+	b, _ := os.ReadFile("../testdata/manifest_v1.json")
+	_ = json.Unmarshal(b, &vec)
+
+	m, err := manifest.Parse(vec.Manifest)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h, _ := m.Hash()
+	fmt.Println(hex.EncodeToString(h[:]))
+	fmt.Println(len(m.Questions), "questions,", len(m.Styles), "styles")
+
+	_, err = manifest.Parse([]byte(`{"version":1,"Election_ID":"x"}`))
+	fmt.Println(err != nil)
+	// Output:
+	// 0e6c5570c6021fc77078ae2aabff1ae13a158a51ca6ee3994d9e0918ebc2eeb5
+	// 2 questions, 2 styles
+	// true
+}

@@ -1,0 +1,495 @@
+// Package manifest implements the election manifest of the eBallot protocol
+// (docs/protocol.md §3): the [Manifest] type, its canonical JSON form and
+// manifest_hash = SHA-256(canonical_json(manifest)), and a strict decoder.
+//
+// What it guarantees: [Parse] accepts only a manifest that is valid JSON in
+// the canonical subset (UTF-8, integers only, no duplicate keys), has exactly
+// the version-1 fields (unknown, missing or differently-cased fields are
+// rejected) and satisfies every bound listed on [Manifest]; [Manifest.Hash]
+// equals SHA-256 of the bytes JavaScript computes with JSON.stringify over a
+// key-sorted copy (crypto/js canonical.mjs). Every ballot proof and
+// authorisation is bound to this hash.
+//
+// What it assumes: SHA-256 is collision resistant. It does not check that
+// issuer keys or the election key come from an honest ceremony; that is the
+// scrutineer's job (protocol §7, §8).
+package manifest
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/unionvote/eballot/crypto/elgamal"
+	"github.com/unionvote/eballot/crypto/internal/enc"
+)
+
+// Version is the protocol version of this package.
+const Version = 1
+
+// Bounds enforced by [Manifest.Validate] and [Parse].
+const (
+	MaxSize       = 1 << 20 // encoded manifest, bytes
+	MaxQuestions  = 32
+	MinOptions    = 2
+	MaxOptions    = 64
+	MaxStyles     = 1024
+	MaxTrustees   = 64
+	MaxTexts      = 64
+	MaxTextLen    = 64 << 10 // bytes, for question text and texts values
+	MaxShortLen   = 512      // bytes, for titles, labels, names and text keys
+	MaxEntitled   = 1 << 40
+	IssuerKeyBits = 2048
+	TimeFormat    = "2006-01-02T15:04:05Z"
+)
+
+// Kinds of ballot.
+var Kinds = []string{"industrial_action", "union_election", "political_fund", "recognition", "other"}
+
+var (
+	// ErrMalformed is returned by [Parse] for input that is not a
+	// canonical-JSON-representable object of exactly the version-1 shape.
+	ErrMalformed = errors.New("manifest: malformed")
+	// ErrInvalid is returned (wrapped, with the field) when a field is out
+	// of bounds or badly formatted.
+	ErrInvalid = errors.New("manifest: invalid")
+	// ErrNoStyle is returned by [Manifest.Style] for an unknown style.
+	ErrNoStyle = errors.New("manifest: no such style")
+)
+
+// Manifest is the version-1 election manifest (protocol §3).
+//
+// Bounds: version = 1; election_id and every question, option and style id
+// match [a-z0-9-]{1,64} and are unique in their list; kind is one of [Kinds];
+// title, names, labels and text keys are 1–512 bytes, question texts and
+// texts values 1–65536 bytes, all valid UTF-8; opens_at < closes_at, both
+// RFC 3339 UTC with seconds precision (2006-01-02T15:04:05Z); at most 64
+// texts; 1–32 questions of 2–64 options with 0 ≤ min ≤ max ≤ options and
+// max ≥ 1; 1–1024 styles, each with an RSA-2048, e = 65537 issuer key (base64 std
+// padded DER SubjectPublicKeyInfo, canonical) and 0 ≤ entitled ≤ 2^40;
+// the encrypted ballot fits in [MaxBallotSize]; trustees: 1 ≤ threshold ≤ len(public_keys) ≤ 64, every key 64 lowercase
+// hex of a canonical non-identity ristretto255 element, election_key
+// likewise; log_key a note verifier key name+hash+base64 with a matching
+// hash and an Ed25519 key.
+type Manifest struct {
+	Version    int               `json:"version"`
+	ElectionID string            `json:"election_id"`
+	Kind       string            `json:"kind"`
+	Title      string            `json:"title"`
+	OpensAt    string            `json:"opens_at"`
+	ClosesAt   string            `json:"closes_at"`
+	Texts      map[string]string `json:"texts"`
+	Questions  []Question        `json:"questions"`
+	Styles     []Style           `json:"styles"`
+	Trustees   Trustees          `json:"trustees"`
+	LogKey     string            `json:"log_key"`
+}
+
+// Question is one question of the voting paper; a ballot marks 0/1 for each
+// option and the number of marks is between Min and Max.
+type Question struct {
+	ID      string   `json:"id"`
+	Text    string   `json:"text"`
+	Options []Option `json:"options"`
+	Min     int      `json:"min"`
+	Max     int      `json:"max"`
+}
+
+// Option is one answer of a question.
+type Option struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Style is a ballot style: a separate workplace ballot (TULRCA s.228) with
+// its own register, issuer key, result and turnout.
+type Style struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	IssuerKey string `json:"issuer_key"`
+	Entitled  int64  `json:"entitled"`
+}
+
+// Trustees is the outcome of the key ceremony (protocol §7).
+type Trustees struct {
+	Threshold   int      `json:"threshold"`
+	ElectionKey string   `json:"election_key"`
+	PublicKeys  []string `json:"public_keys"`
+}
+
+// Parse strictly decodes and validates a manifest: at most [MaxSize] bytes,
+// canonical-JSON representable (see [Canonicalize]), exactly the version-1
+// fields with their exact names, and [Manifest.Validate]. Input need not be
+// in canonical form itself.
+func Parse(data []byte) (*Manifest, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformed, MaxSize)
+	}
+	canon, err := Canonicalize(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	d := json.NewDecoder(bytes.NewReader(canon))
+	d.DisallowUnknownFields()
+	m := new(Manifest)
+	if err := d.Decode(m); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	// encoding/json matches names case-insensitively and accepts null or
+	// missing fields: the re-encoding must reproduce the input exactly.
+	again, err := m.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(again, canon) {
+		return nil, fmt.Errorf("%w: fields missing, null, misnamed or not exactly representable", ErrMalformed)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Canonical returns canonical_json(m) (protocol §3). Nil maps and slices are
+// encoded as {} and [].
+func (m *Manifest) Canonical() ([]byte, error) {
+	if err := m.checkUTF8(); err != nil {
+		return nil, err
+	}
+	c := *m
+	if c.Texts == nil {
+		c.Texts = map[string]string{}
+	}
+	if c.Questions == nil {
+		c.Questions = []Question{}
+	}
+	qs := make([]Question, len(c.Questions))
+	for i, q := range c.Questions {
+		if q.Options == nil {
+			q.Options = []Option{}
+		}
+		qs[i] = q
+	}
+	c.Questions = qs
+	if c.Styles == nil {
+		c.Styles = []Style{}
+	}
+	if c.Trustees.PublicKeys == nil {
+		c.Trustees.PublicKeys = []string{}
+	}
+	var buf bytes.Buffer
+	e := json.NewEncoder(&buf)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(&c); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	out, err := Canonicalize(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return out, nil
+}
+
+// Hash returns manifest_hash = SHA-256(canonical_json(m)). It fails only if
+// m holds a string that is not valid UTF-8 or an integer ≥ 2^53; a manifest
+// from [Parse] always hashes.
+func (m *Manifest) Hash() ([32]byte, error) {
+	c, err := m.Canonical()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(c), nil
+}
+
+// checkUTF8 rejects strings encoding/json would silently alter.
+func (m *Manifest) checkUTF8() error {
+	ss := []string{m.ElectionID, m.Kind, m.Title, m.OpensAt, m.ClosesAt, m.LogKey, m.Trustees.ElectionKey}
+	for k, v := range m.Texts {
+		ss = append(ss, k, v)
+	}
+	for _, q := range m.Questions {
+		ss = append(ss, q.ID, q.Text)
+		for _, o := range q.Options {
+			ss = append(ss, o.ID, o.Label)
+		}
+	}
+	for _, s := range m.Styles {
+		ss = append(ss, s.ID, s.Name, s.IssuerKey)
+	}
+	ss = append(ss, m.Trustees.PublicKeys...)
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: invalid UTF-8 in a string", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// BallotSize returns the size in bytes of the canonical binary encoding of
+// an encrypted ballot for this manifest (protocol §4.2).
+func (m *Manifest) BallotSize() int {
+	n := 1 + 32 + 2 + 2
+	for _, q := range m.Questions {
+		n += 2 + len(q.Options)*(64+2*128) + (q.Max-q.Min+1)*128
+	}
+	return n
+}
+
+// MaxBallotSize is the bound on an encoded ballot (protocol §4.2); a manifest
+// whose ballots would be larger is invalid.
+const MaxBallotSize = 64 << 10
+
+var idRE = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+
+func invalid(field string, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
+}
+
+func checkText(field, s string, maxLen int) error {
+	if len(s) == 0 || len(s) > maxLen {
+		return invalid(field, "length %d not in 1..%d", len(s), maxLen)
+	}
+	if !utf8.ValidString(s) {
+		return invalid(field, "invalid UTF-8")
+	}
+	return nil
+}
+
+func checkTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(TimeFormat, s)
+	if err != nil || t.Format(TimeFormat) != s {
+		return time.Time{}, invalid(field, "not RFC 3339 UTC with seconds precision")
+	}
+	return t, nil
+}
+
+func checkPoint(field, s string) error {
+	if len(s) != 64 || strings.ToLower(s) != s {
+		return invalid(field, "not 64 lowercase hex digits")
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return invalid(field, "not hex")
+	}
+	if _, err := enc.DecodeElement(b, true); err != nil {
+		return invalid(field, "%v", err)
+	}
+	return nil
+}
+
+// Validate checks every bound and format listed on [Manifest].
+func (m *Manifest) Validate() error {
+	if m.Version != Version {
+		return invalid("version", "must be %d", Version)
+	}
+	if !idRE.MatchString(m.ElectionID) {
+		return invalid("election_id", "must match [a-z0-9-]{1,64}")
+	}
+	kindOK := false
+	for _, k := range Kinds {
+		kindOK = kindOK || m.Kind == k
+	}
+	if !kindOK {
+		return invalid("kind", "unknown kind %q", m.Kind)
+	}
+	if err := checkText("title", m.Title, MaxShortLen); err != nil {
+		return err
+	}
+	o, err := checkTime("opens_at", m.OpensAt)
+	if err != nil {
+		return err
+	}
+	c, err := checkTime("closes_at", m.ClosesAt)
+	if err != nil {
+		return err
+	}
+	if !o.Before(c) {
+		return invalid("closes_at", "not after opens_at")
+	}
+	if len(m.Texts) > MaxTexts {
+		return invalid("texts", "more than %d", MaxTexts)
+	}
+	for k, v := range m.Texts {
+		if err := checkText("texts key", k, MaxShortLen); err != nil {
+			return err
+		}
+		if err := checkText("texts."+k, v, MaxTextLen); err != nil {
+			return err
+		}
+	}
+	if len(m.Questions) < 1 || len(m.Questions) > MaxQuestions {
+		return invalid("questions", "count %d not in 1..%d", len(m.Questions), MaxQuestions)
+	}
+	qids := map[string]bool{}
+	for i, q := range m.Questions {
+		f := fmt.Sprintf("questions[%d]", i)
+		if !idRE.MatchString(q.ID) || qids[q.ID] {
+			return invalid(f+".id", "must match [a-z0-9-]{1,64} and be unique")
+		}
+		qids[q.ID] = true
+		if err := checkText(f+".text", q.Text, MaxTextLen); err != nil {
+			return err
+		}
+		if len(q.Options) < MinOptions || len(q.Options) > MaxOptions {
+			return invalid(f+".options", "count %d not in %d..%d", len(q.Options), MinOptions, MaxOptions)
+		}
+		oids := map[string]bool{}
+		for j, op := range q.Options {
+			g := fmt.Sprintf("%s.options[%d]", f, j)
+			if !idRE.MatchString(op.ID) || oids[op.ID] {
+				return invalid(g+".id", "must match [a-z0-9-]{1,64} and be unique")
+			}
+			oids[op.ID] = true
+			if err := checkText(g+".label", op.Label, MaxShortLen); err != nil {
+				return err
+			}
+		}
+		if q.Min < 0 || q.Min > q.Max || q.Max > len(q.Options) || q.Max < 1 {
+			return invalid(f, "need 0 ≤ min ≤ max ≤ options and max ≥ 1")
+		}
+	}
+	if m.BallotSize() > MaxBallotSize {
+		return invalid("questions", "encrypted ballot would exceed %d bytes", MaxBallotSize)
+	}
+	if len(m.Styles) < 1 || len(m.Styles) > MaxStyles {
+		return invalid("styles", "count %d not in 1..%d", len(m.Styles), MaxStyles)
+	}
+	sids := map[string]bool{}
+	for i, s := range m.Styles {
+		f := fmt.Sprintf("styles[%d]", i)
+		if !idRE.MatchString(s.ID) || sids[s.ID] {
+			return invalid(f+".id", "must match [a-z0-9-]{1,64} and be unique")
+		}
+		sids[s.ID] = true
+		if err := checkText(f+".name", s.Name, MaxShortLen); err != nil {
+			return err
+		}
+		if s.Entitled < 0 || s.Entitled > MaxEntitled {
+			return invalid(f+".entitled", "not in 0..2^40")
+		}
+		if _, err := parseIssuerKey(s.IssuerKey); err != nil {
+			return invalid(f+".issuer_key", "%v", err)
+		}
+	}
+	t := m.Trustees
+	if len(t.PublicKeys) < 1 || len(t.PublicKeys) > MaxTrustees || t.Threshold < 1 || t.Threshold > len(t.PublicKeys) {
+		return invalid("trustees", "need 1 ≤ threshold ≤ len(public_keys) ≤ %d", MaxTrustees)
+	}
+	if err := checkPoint("trustees.election_key", t.ElectionKey); err != nil {
+		return err
+	}
+	for i, k := range t.PublicKeys {
+		if err := checkPoint(fmt.Sprintf("trustees.public_keys[%d]", i), k); err != nil {
+			return err
+		}
+	}
+	if err := checkLogKey(m.LogKey); err != nil {
+		return invalid("log_key", "%v", err)
+	}
+	return nil
+}
+
+func parseIssuerKey(s string) ([]byte, error) {
+	der, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || base64.StdEncoding.EncodeToString(der) != s {
+		return nil, errors.New("not canonical padded standard base64")
+	}
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, errors.New("not a DER SubjectPublicKeyInfo")
+	}
+	rk, ok := pub.(*rsa.PublicKey)
+	if !ok || rk.N.BitLen() != IssuerKeyBits || rk.E != 65537 {
+		return nil, errors.New("not an RSA-2048 key with e = 65537")
+	}
+	if again, err := x509.MarshalPKIXPublicKey(rk); err != nil || !bytes.Equal(again, der) {
+		return nil, errors.New("not canonical DER")
+	}
+	return der, nil
+}
+
+// checkLogKey checks a golang.org/x/mod/sumdb/note verifier key:
+// name+hash+base64(0x01 ‖ Ed25519 key) with hash = first 4 bytes (hex) of
+// SHA-256(name ‖ "\n" ‖ 0x01 ‖ key).
+func checkLogKey(s string) error {
+	name, rest, ok1 := strings.Cut(s, "+")
+	h, b64, ok2 := strings.Cut(rest, "+")
+	if !ok1 || !ok2 || name == "" || len(name) > 256 || strings.ContainsAny(name, "+ \t\n") || !utf8.ValidString(name) {
+		return errors.New("not name+hash+key")
+	}
+	if len(h) != 8 || strings.ToLower(h) != h {
+		return errors.New("bad key hash")
+	}
+	key, err := base64.StdEncoding.Strict().DecodeString(b64)
+	if err != nil || len(key) != 33 || key[0] != 1 {
+		return errors.New("not an Ed25519 note key")
+	}
+	sum := sha256.Sum256(append([]byte(name+"\n"), key...))
+	if hex.EncodeToString(sum[:4]) != h {
+		return errors.New("key hash mismatch")
+	}
+	return nil
+}
+
+// Shape returns, per question, the number of options, min and max: what a
+// ballot decoder needs (protocol §4.2).
+func (m *Manifest) Shape() []QuestionShape {
+	s := make([]QuestionShape, len(m.Questions))
+	for i, q := range m.Questions {
+		s[i] = QuestionShape{Options: len(q.Options), Min: q.Min, Max: q.Max}
+	}
+	return s
+}
+
+// QuestionShape is the part of a question a ballot's encoding depends on.
+type QuestionShape struct {
+	Options int `json:"options"`
+	Min     int `json:"min"`
+	Max     int `json:"max"`
+}
+
+// Style returns the index and the style with the given id, or [ErrNoStyle].
+func (m *Manifest) Style(id string) (int, *Style, error) {
+	for i := range m.Styles {
+		if m.Styles[i].ID == id {
+			return i, &m.Styles[i], nil
+		}
+	}
+	return -1, nil, fmt.Errorf("%w: %q", ErrNoStyle, id)
+}
+
+// IssuerKey returns the DER SubjectPublicKeyInfo of style i's RSA
+// blind-signature issuer key (protocol §5).
+func (m *Manifest) IssuerKey(style int) ([]byte, error) {
+	if style < 0 || style >= len(m.Styles) {
+		return nil, fmt.Errorf("%w: index %d", ErrNoStyle, style)
+	}
+	der, err := parseIssuerKey(m.Styles[style].IssuerKey)
+	if err != nil {
+		return nil, invalid("issuer_key", "%v", err)
+	}
+	return der, nil
+}
+
+// ElectionKey returns the joint election key K.
+func (m *Manifest) ElectionKey() (*elgamal.PublicKey, error) {
+	b, err := hex.DecodeString(m.Trustees.ElectionKey)
+	if err != nil {
+		return nil, invalid("trustees.election_key", "not hex")
+	}
+	k, err := elgamal.ParsePublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: trustees.election_key: %w", ErrInvalid, err)
+	}
+	return k, nil
+}
