@@ -41,6 +41,7 @@ func (l *Ledger) Routes(r chi.Router) {
 		r.Get("/entries/{index}", l.handleEntry)
 		r.Get("/trackers/{tracker}", l.handleTracker)
 		r.Get("/receipts/{tracker}", l.handleReceipt)
+		r.Get("/codes/{code}", l.handleCode)
 		r.Get("/proofs/inclusion", l.handleInclusion)
 		r.Get("/proofs/consistency", l.handleConsistency)
 		r.Get("/export", l.handleExport)
@@ -317,6 +318,15 @@ type proofBody struct {
 	OldSize *int64   `json:"old_size,omitempty"`
 	NewSize *int64   `json:"new_size,omitempty"`
 	Proof   []string `json:"proof"`
+}
+
+func (l *Ledger) handleCode(w http.ResponseWriter, r *http.Request) {
+	rc, err := l.ReceiptByCode(r.Context(), chi.URLParam(r, "election"), chi.URLParam(r, "code"))
+	if err != nil {
+		l.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cacheFresh, rc)
 }
 
 func hexHashes(hs []tlog.Hash) []string {

@@ -219,6 +219,14 @@ func TestBoardRead(t *testing.T) {
 		t.Fatalf("receipt: %v", err)
 	}
 	checkReceipt(t, l, f, rc, latest)
+	// By short code, as a member types it.
+	code := strings.ToLower(strings.ReplaceAll(receipt.ShortCode(casts[4].tracker), "-", ""))
+	w = b.want("GET", pre+"/codes/"+code, nil, 200, "", cacheFresh)
+	if rc, err := receipt.ParseReceipt(w.Body.Bytes()); err != nil || rc.Index != 4 {
+		t.Fatalf("receipt by code: %v %s", err, w.Body)
+	}
+	b.want("GET", pre+"/codes/ZZZZ", nil, 400, "bad_request", cacheNone)
+	b.want("GET", pre+"/codes/0000-0000-0000-0000", nil, 404, "not_found", cacheNone)
 
 	// Proofs.
 	var p struct {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -307,4 +308,38 @@ func (l *Ledger) Receipt(ctx context.Context, electionID string, tracker [32]byt
 		return nil, unavailable(err)
 	}
 	return receipt.NewReceipt(electionID, tracker, e.Index, p, cp.Signed), nil
+}
+
+// ReceiptByCode is Receipt for a tracker given by its short code (the first
+// 80 bits, protocol §4.3), as a member types it on the "check my vote"
+// page. Two trackers sharing 80 bits would be refused as ambiguous rather
+// than guessed between (a chance of about n²/2^81).
+func (l *Ledger) ReceiptByCode(ctx context.Context, electionID, code string) (*receipt.Receipt, error) {
+	prefix, err := receipt.ParseShortCode(code)
+	if err != nil {
+		return nil, reject(ErrBadRequest, err.Error())
+	}
+	if _, err := l.election(ctx, electionID); err != nil {
+		return nil, err
+	}
+	lo := append(prefix[:], make([]byte, 22)...)
+	hi := append(prefix[:], bytes.Repeat([]byte{0xff}, 22)...)
+	rows, err := l.pool.Query(ctx, `SELECT tracker FROM ledger_entries WHERE election_id = $1 AND tracker BETWEEN $2 AND $3 LIMIT 2`,
+		electionID, lo, hi)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	trackers, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	switch len(trackers) {
+	case 0:
+		return nil, reject(ErrNotFound, "no entry with this short code")
+	case 2:
+		return nil, reject(ErrBadRequest, "two entries share this short code: use the full tracker")
+	}
+	var t [32]byte
+	copy(t[:], trackers[0])
+	return l.Receipt(ctx, electionID, t)
 }
