@@ -110,3 +110,14 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+-- A register file between its preview and its commit (personal data:
+-- deleted when committed, and after a day if never committed).
+CREATE TABLE register_uploads (
+    ballot_id    bigint NOT NULL REFERENCES ballots(id),
+    sha256       bytea NOT NULL CHECK (length(sha256) = 32),
+    content      bytea NOT NULL,
+    uploaded_by  text NOT NULL,
+    uploaded_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (ballot_id, sha256)
+);

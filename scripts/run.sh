@@ -44,6 +44,7 @@ cat <<MSG
 
   The e-ballot service is starting. Open:
     $base/            ballots (demo ballot listed)
+    $base/dev/outbox  development SMS outbox: each demo member's voting link and sign-in codes
     $base/healthz     liveness
     $base/readyz      readiness (checks the database)
     $base/metrics     Prometheus metrics

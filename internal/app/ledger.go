@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/db"
@@ -32,8 +35,9 @@ func (h ledgerHandOver) CloseElection(ctx context.Context, electionID string) er
 	return err
 }
 
-// LoadDemo migrates the database and loads (and opens) the demo ballot,
-// with the real ledger behind it.
+// LoadDemo migrates the database, loads (and opens) the demo ballot with the
+// real ledger behind it, and sends every demo member their personal voting
+// link (to the development outbox unless Twilio is configured).
 func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trusteeDir string) (election.DemoResult, error) {
 	pool, err := OpenDB(ctx, cfg, log)
 	if err != nil {
@@ -43,11 +47,17 @@ func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trustee
 	if err := db.Migrate(ctx, pool); err != nil {
 		return election.DemoResult{}, err
 	}
-	led, err := ledger.New(ledger.Options{Pool: pool, Log: log, SecretKey: cfg.SecretKey})
+	svc, err := Build(cfg, log, pool, prometheus.NewRegistry())
 	if err != nil {
 		return election.DemoResult{}, err
 	}
-	defer led.Stop()
-	admin := election.NewAdmin(election.NewStore(pool), cfg.SecretKey, ledgerHandOver{led})
-	return admin.LoadDemo(ctx, trusteeDir)
+	defer svc.Close()
+	res, err := svc.Admin.LoadDemo(ctx, trusteeDir)
+	if err != nil {
+		return res, err
+	}
+	if _, err := svc.Auth.IssueInvitations(ctx, res.BallotID); err != nil {
+		return res, fmt.Errorf("demo invitations: %w", err)
+	}
+	return res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -52,19 +53,45 @@ type AdminPages struct {
 	pages Renderer
 	staff StaffFunc
 	log   *slog.Logger
+	// publicURL is where members vote (printed on the sample voting paper).
+	publicURL string
 }
 
 // NewAdminPages returns the module; register its templates and catalogue
 // with [AdminTemplates] first.
-func NewAdminPages(admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger) *AdminPages {
-	return &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}
+func NewAdminPages(admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger, publicURL string) *AdminPages {
+	return &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log, publicURL: publicURL}
 }
 
-// AdminTemplates returns the page templates and the message catalogue of
-// the admin pages, for web.Pages.AddTemplates / AddCatalog.
-func AdminTemplates() (tmpl embed.FS, files []string, catalog embed.FS, dir string) {
-	return adminTemplates, []string{"templates/admin_list.html", "templates/admin_ballot.html", "templates/admin_edit.html"},
-		adminCatalog, "i18n/admin"
+// PageRegistry is what RegisterPages needs of internal/web's Pages.
+type PageRegistry interface {
+	AddTemplates(fsys fs.FS, files ...string) error
+	AddCatalog(fsys fs.FS, dir string) error
+	AddAsset(name string, content []byte) error
+}
+
+// RegisterPages adds the admin and notice pages, their catalogues and the
+// notices' print stylesheet to the site's pages.
+func RegisterPages(p PageRegistry) error {
+	css, err := NoticeFiles.ReadFile(NoticeStylesheet)
+	if err != nil {
+		return err
+	}
+	for _, step := range []func() error{
+		func() error {
+			return p.AddTemplates(adminTemplates, "templates/admin_list.html", "templates/admin_ballot.html",
+				"templates/admin_edit.html", "templates/admin_register.html")
+		},
+		func() error { return p.AddCatalog(adminCatalog, "i18n/admin") },
+		func() error { return p.AddTemplates(NoticeFiles, NoticePages...) },
+		func() error { return p.AddCatalog(NoticeFiles, NoticeCatalogDir) },
+		func() error { return p.AddAsset("notice-print.css", css) },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Routes registers the organiser and scrutineer pages.
@@ -75,13 +102,18 @@ func (p *AdminPages) Routes(r chi.Router) {
 	r.Get("/organiser/ballots/{id}", p.ballot("organiser"))
 	r.Get("/organiser/ballots/{id}/edit", p.editForm)
 	r.Post("/organiser/ballots/{id}/edit", p.update)
+	r.Get("/organiser/ballots/{id}/register", p.registerPage)
+	r.Post("/organiser/ballots/{id}/register", p.registerPreview)
+	r.Post("/organiser/ballots/{id}/register/commit", p.registerCommit)
+	r.Get("/organiser/ballots/{id}/notices", p.notices)
+	r.Get("/organiser/ballots/{id}/sample-paper", p.samplePaper)
 
 	r.Get("/scrutineer", p.list("scrutineer"))
 	r.Get("/scrutineer/ballots/{id}", p.ballot("scrutineer"))
 	r.Post("/scrutineer/ballots/{id}/appoint", p.scrutineerAction(p.appoint))
 	r.Post("/scrutineer/ballots/{id}/assessment", p.scrutineerAction(p.assessment))
 	r.Post("/scrutineer/ballots/{id}/trustees", p.scrutineerAction(p.trustees))
-	r.Post("/scrutineer/ballots/{id}/notices", p.scrutineerAction(p.notices))
+	r.Post("/scrutineer/ballots/{id}/notices", p.scrutineerAction(p.recordNotices))
 	r.Post("/scrutineer/ballots/{id}/open", p.scrutineerAction(p.open))
 	r.Post("/scrutineer/ballots/{id}/close", p.scrutineerAction(p.close))
 }
@@ -426,7 +458,7 @@ func (p *AdminPages) trustees(r *http.Request, s Staff, b *AdminBallot) (string,
 	return "trustees", p.admin.SetTrustees(r.Context(), s.Actor(), b.ID, data)
 }
 
-func (p *AdminPages) notices(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+func (p *AdminPages) recordNotices(r *http.Request, s Staff, b *AdminBallot) (string, error) {
 	var ts [2]time.Time
 	for i, k := range []string{"notice_sent_at", "sample_sent_at"} {
 		t, err := time.ParseInLocation(formTime, strings.TrimSpace(r.PostFormValue(k)), london)

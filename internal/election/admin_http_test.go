@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,11 +33,7 @@ func adminServer(t *testing.T, b *electiontest.Ballot) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfs, files, cfs, dir := election.AdminTemplates()
-	if err := pages.AddTemplates(tfs, files...); err != nil {
-		t.Fatal(err)
-	}
-	if err := pages.AddCatalog(cfs, dir); err != nil {
+	if err := election.RegisterPages(pages); err != nil {
 		t.Fatal(err)
 	}
 	staff := func(r *http.Request) (election.Staff, bool) {
@@ -49,7 +46,7 @@ func adminServer(t *testing.T, b *electiontest.Ballot) *httptest.Server {
 	}
 	store := election.NewStore(b.Admin.Store())
 	r := chi.NewRouter()
-	election.NewAdminPages(b.Admin, store, pages, staff, log).Routes(r)
+	election.NewAdminPages(b.Admin, store, pages, staff, log, "http://localhost").Routes(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return srv
@@ -183,5 +180,73 @@ func TestAdminPagesJourney(t *testing.T) {
 	pool.QueryRow(context.Background(), `SELECT status FROM ballots WHERE id = $1`, x.ID).Scan(&st)
 	if st != "open" {
 		t.Fatalf("status %s", st)
+	}
+}
+
+// An organiser uploads a register: a bad file lists every problem by line
+// and imports nothing; a good one is previewed, then imported.
+func TestRegisterUploadJourney(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "reg-upload"})
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	id := strconv.FormatInt(b.ID, 10)
+	upload := func(csv string) (int, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		fw, _ := mw.CreateFormFile("file", "register.csv")
+		fw.Write([]byte(csv))
+		mw.Close()
+		return org.do("POST", "/organiser/ballots/"+id+"/register", mw.FormDataContentType(), &buf)
+	}
+	const header = "member_number,name,mobile,email,workplace,branch,employer\n"
+	status, body := upload(header +
+		"A1,Ann Jones,07911 123456,ann@example.org,North Depot,Cardiff,Acme Transport Ltd\n" +
+		"A1,Bob Smith,07911 123457,,South Depot,Cardiff,Acme Transport Ltd\n" +
+		"A3,,not a phone,,Nowhere,Cardiff,Acme Transport Ltd\n")
+	if status != 422 {
+		t.Fatalf("bad file: %d", status)
+	}
+	for _, want := range []string{"<td>3</td>", "<td>4</td>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("report lacks line %s", want)
+		}
+	}
+	if strings.Contains(body, "07911") || strings.Contains(body, "Import this register") {
+		t.Error("bad file: phone echoed or import offered")
+	}
+	var n int
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM register_entries WHERE ballot_id = $1`, b.ID).Scan(&n)
+	if n != 0 {
+		t.Fatalf("bad file imported %d rows", n)
+	}
+	status, body = upload(header +
+		"A1,Ann Jones,07911 123456,ann@example.org,North Depot,Cardiff,Acme Transport Ltd\n" +
+		"A2,Bob Smith,07911 123457,,south depot,Cardiff,Acme Transport Ltd\n")
+	if status != 200 || !strings.Contains(body, "Import this register") {
+		t.Fatalf("good file: %d %s", status, body)
+	}
+	sha := regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`).FindStringSubmatch(body)
+	if sha == nil {
+		t.Fatal("no commit form")
+	}
+	status, body = org.post("/organiser/ballots/"+id+"/register/commit", url.Values{"sha256": {sha[1]}})
+	if status != 200 || !strings.Contains(body, "The register was imported.") {
+		t.Fatalf("commit: %d %s", status, body)
+	}
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM register_entries WHERE ballot_id = $1`, b.ID).Scan(&n)
+	if n != 2 {
+		t.Fatalf("imported %d rows, want 2", n)
+	}
+	pool.QueryRow(context.Background(), `SELECT count(*) FROM register_uploads`).Scan(&n)
+	if n != 0 {
+		t.Fatal("the upload was kept after commit")
+	}
+	// The notice to employers names no member.
+	if status, body := org.get("/organiser/ballots/" + id + "/notices"); status != 200 || strings.Contains(body, "Ann Jones") {
+		t.Fatalf("notices: %d", status)
+	}
+	if status, _ := org.get("/organiser/ballots/" + id + "/sample-paper"); status != 200 {
+		t.Fatalf("sample paper: %d", status)
 	}
 }

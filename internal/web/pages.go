@@ -118,6 +118,18 @@ func (p *Pages) AddTemplates(fsys fs.FS, files ...string) error {
 	return nil
 }
 
+// AddAsset serves content as the static asset name (fingerprinted and
+// cached like the others), e.g. a module's print stylesheet.
+func (p *Pages) AddAsset(name string, content []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, dup := p.assets.byName[name]; dup {
+		return fmt.Errorf("web: asset %q defined twice", name)
+	}
+	p.assets.add(name, content)
+	return nil
+}
+
 // T returns the text for key in lang (English, then the key, as fallback;
 // a test requires every key in every language).
 func (p *Pages) T(lang, key string) string {

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionvote/eballot/internal/auth"
+	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/ledger"
+	"github.com/unionvote/eballot/internal/sms"
+	"github.com/unionvote/eballot/internal/vote"
+	"github.com/unionvote/eballot/internal/web"
+)
+
+// Service is the whole service wired together: every module over one pool.
+type Service struct {
+	Pages    *web.Pages
+	SMS      sms.Sender
+	Auth     *auth.Service
+	Ledger   *ledger.Ledger
+	Ballots  *election.Store
+	Admin    *election.Admin
+	Issuance *issuance.Service
+	Web      *web.Server
+}
+
+// Build constructs every module. Call Close when done.
+func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry) (*Service, error) {
+	s := &Service{}
+	var err error
+	if s.Pages, err = web.NewPages(log); err != nil {
+		return nil, err
+	}
+	var modules []web.Module
+	switch cfg.SMSProvider {
+	case "twilio":
+		s.SMS, err = sms.NewTwilio(sms.TwilioConfig{
+			AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken,
+			MessagingServiceSID: cfg.Twilio.MessagingServiceSID, From: cfg.Twilio.From,
+			StatusCallback: cfg.PublicURL.String() + "/webhooks/twilio/status",
+		})
+	default:
+		var ob *sms.Outbox
+		ob, err = sms.NewOutbox(pool, log, s.Pages)
+		s.SMS = ob
+		modules = append(modules, ob)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sms: %w", err)
+	}
+	if s.Auth, err = auth.New(auth.Options{Pool: pool, Log: log, Pages: s.Pages, SMS: s.SMS,
+		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey}); err != nil {
+		return nil, err
+	}
+	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: reg, SecretKey: cfg.SecretKey}); err != nil {
+		return nil, err
+	}
+	s.Ballots = election.NewStore(pool)
+	s.Admin = election.NewAdmin(s.Ballots, cfg.SecretKey, ledgerHandOver{s.Ledger})
+	s.Issuance = issuance.New(pool, cfg.SecretKey)
+
+	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }
+	staff := func(r *http.Request) (election.Staff, bool) {
+		st, ok := auth.Staff(r.Context())
+		return election.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
+	}
+	if err := election.RegisterPages(s.Pages); err != nil {
+		return nil, err
+	}
+	tfs, files, cfs, dir := vote.Templates()
+	if err := s.Pages.AddTemplates(tfs, files...); err != nil {
+		return nil, err
+	}
+	if err := s.Pages.AddCatalog(cfs, dir); err != nil {
+		return nil, err
+	}
+	modules = append(modules,
+		s.Auth,
+		s.Ledger,
+		issuance.NewHandler(s.Issuance, member, log),
+		vote.New(vote.Deps{Pool: pool, Issuance: s.Issuance, Pages: s.Pages, Member: member,
+			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
+		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log, cfg.PublicURL.String()),
+	)
+	if s.Web, err = web.New(web.Options{
+		Log: log, DB: pool, Ballots: s.Ballots, Registry: reg, Pages: s.Pages,
+		Secure: cfg.Secure(), Dev: cfg.SMSProvider == "dev",
+		Middleware: []func(http.Handler) http.Handler{s.Auth.Middleware},
+		Modules:    modules,
+	}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the modules' background work.
+func (s *Service) Close() { s.Ledger.Stop() }

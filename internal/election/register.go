@@ -1,0 +1,1208 @@
+package election
+
+// Register import: the organiser's CSV of members entitled to vote (TULRCA
+// s.227) is parsed and checked here, previewed as a diff against the
+// ballot's current register, and committed in one transaction while the
+// ballot is a draft. Contacts go to members' personal email and mobile only
+// (e-ballot Code; statutory.md §5 C17): employer channels are flagged and
+// dropped.
+//
+// Personal data MUST NOT appear in logs or in report messages: an [Issue]
+// names the line and the column, and may carry the member number, but never
+// the value of a name, mobile or email.
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/mail"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/unionvote/eballot/internal/audit"
+)
+
+// Bounds of a register file.
+const (
+	// MaxRegisterBytes bounds the size of a register file.
+	MaxRegisterBytes = 50 << 20
+	// MaxRegisterRows bounds the number of members in a register file.
+	MaxRegisterRows = 1_000_000
+	// MaxReportIssues bounds the issues an [ImportReport] lists; further
+	// ones are counted in [ImportReport.Omitted].
+	MaxReportIssues = 50_000
+)
+
+// Field length bounds, in characters, as the schema's CHECKs
+// (migrations/0001_init.sql, table members).
+const (
+	maxMemberNumberLen = 64
+	maxNameLen         = 200
+	maxEmailLen        = 254
+	maxPlaceLen        = 200 // workplace, branch, employer
+)
+
+// Register columns. Header names are matched ignoring case, surrounding
+// spaces, and with spaces or dashes read as underscores ("Member number",
+// "member-number" and "MEMBER_NUMBER" are all member_number).
+const (
+	ColMemberNumber = "member_number"
+	ColName         = "name"
+	ColMobile       = "mobile"
+	ColEmail        = "email"
+	ColWorkplace    = "workplace"
+	ColBranch       = "branch"
+	ColEmployer     = "employer"
+)
+
+// regColumns lists every known column; the first five are required.
+var regColumns = []string{ColMemberNumber, ColName, ColMobile, ColEmail, ColWorkplace, ColBranch, ColEmployer}
+
+const regRequiredColumns = 5
+
+// Errors of the register import, besides [ErrNotFound] (no such ballot,
+// HTTP 404) and [ErrNotDraft] (the ballot has opened, so its register is
+// frozen (s.227): changes are reasoned amendments, not imports; HTTP 409).
+var (
+	// ErrRegisterInvalid: the file has errors ([ImportReport.Errors] > 0)
+	// and cannot be previewed or committed. HTTP 422.
+	ErrRegisterInvalid = errors.New("election: register file has errors")
+	// ErrRegisterStale: the ballot's workplaces changed since the file was
+	// checked; parse it again against the current configuration. HTTP 409.
+	ErrRegisterStale = errors.New("election: ballot workplaces changed since the register was checked")
+)
+
+// Severity says whether an [Issue] blocks the import.
+type Severity int
+
+const (
+	// SeverityError blocks the import.
+	SeverityError Severity = iota + 1
+	// SeverityWarning is shown to the organiser; the import may go ahead.
+	SeverityWarning
+)
+
+func (s Severity) String() string {
+	switch s {
+	case SeverityError:
+		return "error"
+	case SeverityWarning:
+		return "warning"
+	}
+	return "unknown"
+}
+
+// Issue is one problem found in a register file. Message is English and
+// MUST NOT contain a name, mobile or email (it may contain the member
+// number and the workplace as written). Code is stable, for translation
+// and tests (e.g. "mobile.not_mobile").
+type Issue struct {
+	Line         int    // line where the record starts (1 = header); 0 = the whole file
+	Column       string // register column, "" for the whole row or file
+	Code         string
+	Severity     Severity
+	MemberNumber string // when the row has a valid one
+	OtherLine    int    // for duplicates: the line of the first occurrence
+	Message      string
+}
+
+func (i Issue) String() string {
+	var b strings.Builder
+	if i.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", i.Line)
+	} else {
+		b.WriteString("file: ")
+	}
+	if i.Severity == SeverityWarning {
+		b.WriteString("warning: ")
+	}
+	b.WriteString(i.Message)
+	return b.String()
+}
+
+// ImportReport is the outcome of checking a register file.
+type ImportReport struct {
+	Rows     int // data rows read (header excluded)
+	Errors   int // issues of SeverityError, listed or omitted
+	Warnings int // issues of SeverityWarning, listed or omitted
+	Issues   []Issue
+	Omitted  int // issues not listed beyond MaxReportIssues
+}
+
+// OK says whether the file may be imported (no errors).
+func (r *ImportReport) OK() bool { return r.Errors == 0 }
+
+func (r *ImportReport) add(is Issue) {
+	if is.Severity == SeverityError {
+		r.Errors++
+	} else {
+		r.Warnings++
+	}
+	if len(r.Issues) >= MaxReportIssues {
+		r.Omitted++
+		return
+	}
+	r.Issues = append(r.Issues, is)
+}
+
+// RegisterRow is one valid member of a register file, normalised: the
+// mobile in E.164 or "", the email with a lower-case domain or "", the
+// workplace as configured, the employer as configured for the workplace
+// (else as written in the file).
+type RegisterRow struct {
+	Line         int
+	MemberNumber string
+	Name         string
+	Mobile       string
+	Email        string
+	Workplace    Workplace
+	Branch       string
+	Employer     string
+}
+
+// RegisterFile is a checked register file. Rows holds the valid rows; a
+// file whose report has errors cannot be previewed or committed.
+type RegisterFile struct {
+	Rows []RegisterRow
+	// SHA256 is the digest of the file's bytes, for the audit log entry
+	// recording the import.
+	SHA256 [32]byte
+	errors int
+}
+
+// ContactPolicy says which contacts are employer channels, from the
+// union's employer_email_domains and work_phone_numbers.
+type ContactPolicy struct {
+	// EmployerEmailDomains: an email at one of these domains, or at a
+	// subdomain of one, is an employer address ("@" and "*." prefixes are
+	// ignored).
+	EmployerEmailDomains []string
+	// WorkPhoneNumbers: numbers (any format, GB by default) of employer
+	// phones; an entry ending in "*" matches every number with that prefix.
+	WorkPhoneNumbers []string
+	// AllowFictionalNumbers accepts Ofcom's drama range 07700 900000–900999
+	// as mobiles: for the demo and tests only, never in production.
+	AllowFictionalNumbers bool
+}
+
+type regPolicy struct {
+	domains     []string
+	phones      map[string]bool
+	prefixes    []string
+	fictional   bool
+	badEntries  int
+	workplaceBy map[string]Workplace
+}
+
+func regCompilePolicy(p ContactPolicy, cfg *Config) *regPolicy {
+	rp := &regPolicy{phones: map[string]bool{}, fictional: p.AllowFictionalNumbers, workplaceBy: map[string]Workplace{}}
+	for _, d := range p.EmployerEmailDomains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		d = strings.TrimPrefix(strings.TrimPrefix(d, "@"), "*.")
+		d = strings.Trim(d, ".")
+		if d != "" {
+			rp.domains = append(rp.domains, d)
+		}
+	}
+	for _, n := range p.WorkPhoneNumbers {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if p, ok := strings.CutSuffix(n, "*"); ok {
+			digits := regDigitsPrefix(p)
+			if digits == "" {
+				rp.badEntries++
+				continue
+			}
+			rp.prefixes = append(rp.prefixes, digits)
+			continue
+		}
+		num, err := phonenumbers.Parse(n, "GB")
+		if err != nil {
+			rp.badEntries++
+			continue
+		}
+		rp.phones[phonenumbers.Format(num, phonenumbers.E164)] = true
+	}
+	if cfg != nil {
+		for _, w := range cfg.Workplaces {
+			k := strings.ToLower(strings.TrimSpace(w.Name))
+			if _, dup := rp.workplaceBy[k]; !dup {
+				rp.workplaceBy[k] = w
+			}
+		}
+	}
+	return rp
+}
+
+// regDigitsPrefix turns a prefix pattern into an E.164 prefix: "+44 29 20"
+// stays international, "029 20" becomes "+4429 20" (GB), digits only.
+func regDigitsPrefix(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	d := b.String()
+	t := strings.TrimSpace(p)
+	switch {
+	case d == "":
+		return ""
+	case strings.HasPrefix(t, "+"):
+		return "+" + d
+	case strings.HasPrefix(d, "00"):
+		return "+" + d[2:]
+	case strings.HasPrefix(d, "0"):
+		return "+44" + d[1:]
+	}
+	return "+" + d
+}
+
+func (rp *regPolicy) employerDomain(email string) bool {
+	at := strings.LastIndexByte(email, '@')
+	dom := email[at+1:]
+	for _, d := range rp.domains {
+		if dom == d || strings.HasSuffix(dom, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (rp *regPolicy) workPhone(e164 string) bool {
+	if rp.phones[e164] {
+		return true
+	}
+	for _, p := range rp.prefixes {
+		if strings.HasPrefix(e164, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// regLimitReader fails once more than n bytes are read.
+type regLimitReader struct {
+	r io.Reader
+	n int64
+	h hash.Hash
+}
+
+var errRegTooLarge = fmt.Errorf("file is larger than %d MiB", MaxRegisterBytes>>20)
+
+func (l *regLimitReader) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return 0, errRegTooLarge
+	}
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.h.Write(p[:n])
+	l.n -= int64(n)
+	if l.n < 0 {
+		return 0, errRegTooLarge
+	}
+	return n, err
+}
+
+// regNormHeader reads a header cell as a column name.
+func regNormHeader(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.NewReplacer(" ", "_", "-", "_").Replace(s)
+	return s
+}
+
+// ParseRegister reads and checks a register file: CSV (RFC 4180, comma
+// separated), UTF-8 with an optional byte order mark, a header row naming
+// the columns in any order — member_number, name, mobile, email and
+// workplace are required, branch and employer optional — and one member
+// per row. It reports every problem of every row, never stopping at the
+// first, and returns the valid rows; the file may be imported only when
+// report.OK(). cfg gives the ballot's workplaces; policy the union's
+// employer channels. ParseRegister never panics and reads at most
+// MaxRegisterBytes+1 bytes of r.
+func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFile, *ImportReport) {
+	rep := &ImportReport{}
+	file := &RegisterFile{}
+	defer func() { file.errors = rep.Errors }()
+	fileErr := func(code, msg string) {
+		rep.add(Issue{Code: code, Severity: SeverityError, Message: msg})
+	}
+	if cfg == nil || len(cfg.Workplaces) == 0 {
+		fileErr("config.no_workplaces", "the ballot has no workplaces configured: add them before importing the register")
+		return file, rep
+	}
+	rp := regCompilePolicy(policy, cfg)
+	if rp.badEntries > 0 {
+		rep.add(Issue{Code: "policy.bad_work_phone", Severity: SeverityWarning,
+			Message: fmt.Sprintf("%d of the union's work phone numbers could not be read and are ignored", rp.badEntries)})
+	}
+
+	h := sha256.New()
+	lr := &regLimitReader{r: r, n: MaxRegisterBytes, h: h}
+	br := bufio.NewReaderSize(lr, 64<<10)
+	defer func() {
+		// The digest covers the bytes read: the whole file, unless the
+		// check stopped early on a file-level error.
+		copy(file.SHA256[:], h.Sum(nil))
+	}()
+	if b, err := br.Peek(3); err == nil || len(b) > 0 {
+		switch {
+		case len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF:
+			_, _ = br.Discard(3)
+		case len(b) >= 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF):
+			fileErr("file.utf16", "the file is UTF-16: save it as CSV UTF-8")
+			return file, rep
+		}
+	}
+
+	cr := csv.NewReader(br)
+	header, err := cr.Read()
+	if err == io.EOF {
+		fileErr("file.empty", "the file is empty: a header row naming the columns is required")
+		return file, rep
+	}
+	if errors.Is(err, errRegTooLarge) {
+		fileErr("file.too_large", err.Error())
+		return file, rep
+	}
+	if err != nil {
+		fileErr("file.header", "cannot read the header row: "+regCSVReason(err))
+		return file, rep
+	}
+	idx := map[string]int{}
+	var unknown, dups, missing []string
+	for i, hcell := range header {
+		if !utf8.ValidString(hcell) {
+			fileErr("file.encoding", "the header row is not valid UTF-8: save the file as CSV UTF-8")
+			return file, rep
+		}
+		name := regNormHeader(hcell)
+		known := false
+		for _, c := range regColumns {
+			if c == name {
+				known = true
+			}
+		}
+		switch {
+		case !known:
+			// Echo only what looks like a column name.
+			if regColumnNameRE.MatchString(strings.TrimSpace(hcell)) {
+				unknown = append(unknown, fmt.Sprintf("%q", strings.TrimSpace(hcell)))
+			} else {
+				unknown = append(unknown, fmt.Sprintf("column %d", i+1))
+			}
+		case idx[name] > 0:
+			dups = append(dups, name)
+		default:
+			idx[name] = i + 1 // 1-based so that 0 means absent
+		}
+	}
+	for _, c := range regColumns[:regRequiredColumns] {
+		if idx[c] == 0 {
+			missing = append(missing, c)
+		}
+	}
+	if len(idx) == 0 {
+		// No column is known: the first line is most likely a member, so
+		// none of it is echoed.
+		fileErr("file.columns", "the first line names none of the columns "+strings.Join(regColumns, ", ")+
+			": is the header row missing?")
+		return file, rep
+	}
+	if len(unknown)+len(dups)+len(missing) > 0 {
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, "missing required columns: "+strings.Join(missing, ", "))
+		}
+		if len(unknown) > 0 {
+			parts = append(parts, "unknown columns: "+strings.Join(unknown, ", "))
+		}
+		if len(dups) > 0 {
+			parts = append(parts, "columns given twice: "+strings.Join(dups, ", "))
+		}
+		fileErr("file.columns", "the header row is wrong ("+strings.Join(parts, "; ")+"); the columns are "+
+			strings.Join(regColumns, ", ")+" (branch and employer optional)")
+		return file, rep
+	}
+	cr.FieldsPerRecord = len(header)
+	col := func(rec []string, name string) string {
+		if i := idx[name]; i > 0 {
+			return strings.TrimSpace(rec[i-1])
+		}
+		return ""
+	}
+
+	// Read every record first (the CSV is sequential), check the rows in
+	// parallel (phone number validation dominates the cost), then merge the
+	// results in file order and find duplicates.
+	type record struct {
+		line   int
+		fields []string
+		issue  *Issue // a row that is not valid CSV
+	}
+	var recs []record
+	var fileIssue *Issue
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *csv.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			is := Issue{Code: "file.read", Severity: SeverityError, Message: "cannot read the file"}
+			if errors.Is(err, errRegTooLarge) {
+				is.Code, is.Message = "file.too_large", err.Error()
+			}
+			fileIssue = &is
+			break
+		}
+		if len(recs) >= MaxRegisterRows {
+			fileIssue = &Issue{Code: "file.too_many_rows", Severity: SeverityError,
+				Message: fmt.Sprintf("the file has more than %d members", MaxRegisterRows)}
+			break
+		}
+		switch {
+		case pe != nil && errors.Is(err, csv.ErrFieldCount):
+			recs = append(recs, record{line: pe.StartLine, issue: &Issue{Line: pe.StartLine, Code: "row.columns", Severity: SeverityError,
+				Message: fmt.Sprintf("the row has %d columns but the header has %d", len(rec), len(header))}})
+		case pe != nil:
+			recs = append(recs, record{line: pe.StartLine, issue: &Issue{Line: pe.StartLine, Code: "row.csv", Severity: SeverityError,
+				Message: "the row is not valid CSV: " + regCSVReason(err)}})
+		default:
+			line, _ := cr.FieldPos(0)
+			recs = append(recs, record{line: line, fields: rec})
+		}
+	}
+	rep.Rows = len(recs)
+
+	type result struct {
+		row    RegisterRow
+		ok     bool
+		issues []Issue
+	}
+	results := make([]result, len(recs))
+	check := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if recs[i].issue != nil {
+				results[i].issues = []Issue{*recs[i].issue}
+				continue
+			}
+			res := &results[i]
+			res.row, res.ok = regCheckRow(&res.issues, rp, recs[i].line, recs[i].fields, col)
+		}
+	}
+	if workers := min(runtime.GOMAXPROCS(0), len(recs)/1000); workers <= 1 {
+		check(0, len(recs))
+	} else {
+		var wg sync.WaitGroup
+		chunk := (len(recs) + workers - 1) / workers
+		for lo := 0; lo < len(recs); lo += chunk {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				check(lo, min(lo+chunk, len(recs)))
+			}()
+		}
+		wg.Wait()
+	}
+
+	seenMember := map[string]int{}
+	seenMobile := map[string]int{}
+	seenEmail := map[string]int{}
+	for i := range results {
+		res := &results[i]
+		for _, is := range res.issues {
+			rep.add(is)
+		}
+		if recs[i].issue != nil {
+			continue
+		}
+		row, line := res.row, recs[i].line
+		// Duplicates are checked on rows with other errors too, so that
+		// fixing one row does not reveal a new error in another.
+		if row.MemberNumber != "" {
+			if first, dup := seenMember[row.MemberNumber]; dup {
+				rep.add(Issue{Line: line, Column: ColMemberNumber, Code: "member_number.duplicate", Severity: SeverityError,
+					MemberNumber: row.MemberNumber, OtherLine: first,
+					Message: fmt.Sprintf("member number %s is on line %d and on line %d", row.MemberNumber, first, line)})
+				continue
+			}
+			seenMember[row.MemberNumber] = line
+		}
+		if !res.ok {
+			continue
+		}
+		// The same mobile or email for two members is a warning, not an
+		// error: households share a phone or an address, and refusing
+		// them would leave a member without a vote (s.227 equal
+		// entitlement). Whoever holds the contact can receive both
+		// credentials, so the scrutineer is told (both lines named).
+		if row.Mobile != "" {
+			if first, dup := seenMobile[row.Mobile]; dup {
+				rep.add(Issue{Line: line, Column: ColMobile, Code: "mobile.shared", Severity: SeverityWarning,
+					MemberNumber: row.MemberNumber, OtherLine: first,
+					Message: fmt.Sprintf("member %s has the same mobile as the member on line %d", row.MemberNumber, first)})
+			} else {
+				seenMobile[row.Mobile] = line
+			}
+		}
+		if row.Email != "" {
+			k := strings.ToLower(row.Email)
+			if first, dup := seenEmail[k]; dup {
+				rep.add(Issue{Line: line, Column: ColEmail, Code: "email.shared", Severity: SeverityWarning,
+					MemberNumber: row.MemberNumber, OtherLine: first,
+					Message: fmt.Sprintf("member %s has the same email as the member on line %d", row.MemberNumber, first)})
+			} else {
+				seenEmail[k] = line
+			}
+		}
+		file.Rows = append(file.Rows, row)
+	}
+	if fileIssue != nil {
+		rep.add(*fileIssue)
+	} else if rep.Rows == 0 {
+		fileErr("file.no_members", "the file has a header row but no members")
+	}
+	if rep.Errors > 0 {
+		file.Rows = nil
+	}
+	return file, rep
+}
+
+// regCSVReason is the reason of a CSV parse error without its position
+// (the issue gives the line).
+func regCSVReason(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		switch {
+		case errors.Is(pe.Err, csv.ErrQuote):
+			return "a quoted field is not closed, or a quote inside it is not doubled"
+		case errors.Is(pe.Err, csv.ErrBareQuote):
+			return `a quote (") appears inside an unquoted field`
+		}
+		return pe.Err.Error()
+	}
+	return "unreadable"
+}
+
+// regCheckRow checks one record, appending its issues; ok is false when
+// the row has errors. It is safe to call concurrently. The
+// returned row carries the member number when that column itself is valid.
+func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col func([]string, string) string) (row RegisterRow, ok bool) {
+	row.Line = line
+	errs := 0
+	issue := func(column, code string, sev Severity, msg string) {
+		if sev == SeverityError {
+			errs++
+		}
+		*issues = append(*issues, Issue{Line: line, Column: column, Code: code, Severity: sev, MemberNumber: row.MemberNumber, Message: msg})
+	}
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			issue("", "row.encoding", SeverityError, "the row is not valid UTF-8: save the file as CSV UTF-8")
+			return row, false
+		}
+	}
+	// text checks the shared rules of a text field; it reports and returns
+	// false when the value is unusable.
+	text := func(column, v string, required bool, max int) bool {
+		switch {
+		case v == "" && required:
+			issue(column, column+".missing", SeverityError, column+" is missing")
+			return false
+		case regHasControl(v):
+			issue(column, column+".control", SeverityError, column+" contains control or invisible formatting characters")
+			return false
+		case utf8.RuneCountInString(v) > max:
+			issue(column, column+".too_long", SeverityError, fmt.Sprintf("%s is longer than %d characters", column, max))
+			return false
+		}
+		return true
+	}
+	if mn := col(rec, ColMemberNumber); text(ColMemberNumber, mn, true, maxMemberNumberLen) {
+		row.MemberNumber = mn
+	}
+	if v := col(rec, ColName); text(ColName, v, true, maxNameLen) {
+		row.Name = v
+	}
+	if v := col(rec, ColBranch); text(ColBranch, v, false, maxPlaceLen) {
+		row.Branch = v
+	}
+	employer := col(rec, ColEmployer)
+	employerOK := text(ColEmployer, employer, false, maxPlaceLen)
+	if v := col(rec, ColWorkplace); text(ColWorkplace, v, true, maxPlaceLen) {
+		w, found := rp.workplaceBy[strings.ToLower(v)]
+		switch {
+		case !found:
+			issue(ColWorkplace, "workplace.unknown", SeverityError,
+				fmt.Sprintf("workplace %sis not one of the ballot's workplaces", regEcho(v)))
+		default:
+			row.Workplace = w
+			row.Employer = w.Employer
+			switch {
+			case !employerOK:
+			case employer != "" && w.Employer != "" && !regSameName(employer, w.Employer):
+				issue(ColEmployer, "employer.mismatch", SeverityError,
+					fmt.Sprintf("employer %sdiffers from the employer configured for workplace %q", regEcho(employer), w.Name))
+			case w.Employer == "" && employer != "":
+				row.Employer = employer
+			case w.Employer == "" && employer == "":
+				issue(ColEmployer, "employer.missing", SeverityWarning,
+					"no employer for this member (none in the file nor for the workplace): employer notices (s.226A) need one")
+			}
+		}
+	}
+
+	mobile := col(rec, ColMobile)
+	if mobile != "" && text(ColMobile, mobile, false, 64) {
+		e164, code, msg, sev := regMobile(rp, mobile)
+		switch {
+		case code == "":
+			row.Mobile = e164
+		case sev == SeverityWarning && e164 != "":
+			row.Mobile = e164
+			issue(ColMobile, code, sev, msg)
+		default:
+			issue(ColMobile, code, sev, msg)
+		}
+	}
+	email := col(rec, ColEmail)
+	if email != "" && text(ColEmail, email, false, maxEmailLen) {
+		norm, okEmail := regEmail(email)
+		switch {
+		case !okEmail:
+			issue(ColEmail, "email.invalid", SeverityError, "email is not a valid address (write the address alone, without a name or comment)")
+		case rp.employerDomain(norm):
+			issue(ColEmail, "email.employer", SeverityWarning,
+				"email is at an employer's domain: it will not be used (credentials go to personal contacts only)")
+		default:
+			row.Email = norm
+		}
+	}
+	if errs > 0 {
+		return row, false
+	}
+	// A member without an e-contact is still entitled (s.227): they get a
+	// postal pack (hybrid ballot, s.230(2)). So this is a warning.
+	if row.Mobile == "" && row.Email == "" {
+		issue("", "contact.none", SeverityWarning, "no personal mobile or email: this member will need a postal voting pack")
+	}
+	return row, true
+}
+
+// regMobile normalises a mobile number to E.164. code is "" when it is a
+// usable mobile; a warning keeps e164, an error clears it.
+func regMobile(rp *regPolicy, s string) (e164, code, msg string, sev Severity) {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || strings.ContainsRune("+ ()-.", r)) {
+			return "", "mobile.characters", "mobile may contain only digits, spaces, +, -, ( and )", SeverityError
+		}
+	}
+	num, ok := regFastUK(s)
+	if !ok {
+		var err error
+		if num, err = phonenumbers.Parse(s, "GB"); err != nil {
+			return "", "mobile.invalid", "mobile is not a phone number", SeverityError
+		}
+	}
+	if num.GetExtension() != "" {
+		return "", "mobile.invalid", "mobile is not a valid phone number", SeverityError
+	}
+	e164 = phonenumbers.Format(num, phonenumbers.E164)
+	fictional := rp.fictional && regFictionalRE.MatchString(e164)
+	if !fictional {
+		// GetNumberType is UNKNOWN exactly when the number is not valid
+		// (IsValidNumber would repeat the costly region lookup).
+		typ := phonenumbers.GetNumberType(num)
+		if typ == phonenumbers.UNKNOWN || !regE164RE.MatchString(e164) {
+			return "", "mobile.invalid", "mobile is not a valid phone number", SeverityError
+		}
+		if num.GetCountryCode() == 44 {
+			if typ != phonenumbers.MOBILE {
+				return "", "mobile.not_mobile", "mobile is not a valid UK mobile number (it is a landline, pager or other non-mobile number)", SeverityError
+			}
+		} else if typ != phonenumbers.MOBILE && typ != phonenumbers.FIXED_LINE_OR_MOBILE {
+			return "", "mobile.not_mobile", "mobile is not a mobile number", SeverityError
+		}
+	}
+	if rp.workPhone(e164) {
+		return "", "mobile.work", "mobile is a work phone: it will not be used (credentials go to personal contacts only)", SeverityWarning
+	}
+	if num.GetCountryCode() != 44 {
+		return e164, "mobile.abroad", "mobile is not a UK number: check it can receive texts at no cost to the member", SeverityWarning
+	}
+	return e164, "", "", 0
+}
+
+// regFastUK reads the usual spellings of a UK mobile number ("07…",
+// "+447…", "00447…", 11 or 12 digits with spaces, dashes or parentheses)
+// into what phonenumbers.Parse(s, "GB") would return, without its regular
+// expressions (which dominate the cost of a large import). Anything else
+// is left to phonenumbers.Parse.
+func regFastUK(s string) (*phonenumbers.PhoneNumber, bool) {
+	var d [16]byte
+	n := 0
+	plus := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if n == len(d) {
+				return nil, false
+			}
+			d[n] = c
+			n++
+		case c == '+' && n == 0 && !plus:
+			plus = true
+		case c == ' ' || c == '-' || c == '(' || c == ')':
+		default:
+			return nil, false
+		}
+	}
+	digits := string(d[:n])
+	var nsn string
+	switch {
+	case !plus && n == 11 && strings.HasPrefix(digits, "07"):
+		nsn = digits[1:]
+	case plus && n == 12 && strings.HasPrefix(digits, "447"):
+		nsn = digits[2:]
+	case !plus && n == 14 && strings.HasPrefix(digits, "00447"):
+		nsn = digits[4:]
+	default:
+		return nil, false
+	}
+	var nn uint64
+	for i := 0; i < len(nsn); i++ {
+		nn = nn*10 + uint64(nsn[i]-'0')
+	}
+	cc := int32(44)
+	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}, true
+}
+
+var (
+	regColumnNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z _-]{0,39}$`)
+	regE164RE       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`) // as the schema's CHECK
+	regFictionalRE  = regexp.MustCompile(`^\+447700900[0-9]{3}$`)
+)
+
+// regEmail checks a bare address (no display name, no comments, no angle
+// brackets) with a host name domain, and lower-cases the domain.
+func regEmail(s string) (string, bool) {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return "", false
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 {
+		return "", false
+	}
+	dom := strings.ToLower(s[at+1:])
+	labels := strings.Split(dom, ".")
+	if len(labels) < 2 {
+		return "", false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return "", false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r >= 0x80) {
+				return "", false
+			}
+		}
+	}
+	return s[:at+1] + dom, true
+}
+
+// regHasControl reports control characters (C0, DEL, C1) and the invisible
+// bidirectional and zero-width formatting characters that can disguise a
+// name on screen.
+func regHasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+		switch {
+		case r >= 0x200B && r <= 0x200F, r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0xFEFF:
+			return true
+		}
+	}
+	return false
+}
+
+// regEcho quotes a workplace or employer as written, followed by a space,
+// when it looks like the name of a place or an organisation; otherwise
+// (a misplaced email, phone number or other data) it echoes nothing.
+func regEcho(v string) string {
+	if !regPlaceRE.MatchString(v) || regDigitsRE.MatchString(v) {
+		return ""
+	}
+	return fmt.Sprintf("%q ", regTruncate(v, 60))
+}
+
+var (
+	regPlaceRE  = regexp.MustCompile(`^[\p{L}\p{N} .,'&()/-]+$`)
+	regDigitsRE = regexp.MustCompile(`[0-9]{5,}`)
+)
+
+func regSameName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+func regTruncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+// ---- Preview and commit ----
+
+// LoadImportSettings returns the ballot's configuration and its union's
+// contact policy, the inputs of [ParseRegister].
+func LoadImportSettings(ctx context.Context, pool *pgxpool.Pool, ballotID int64) (*Config, ContactPolicy, error) {
+	var raw []byte
+	var pol ContactPolicy
+	err := pool.QueryRow(ctx, `
+		SELECT b.config, u.employer_email_domains, u.work_phone_numbers
+		FROM ballots b JOIN unions u ON u.id = b.union_id
+		WHERE b.id = $1`, ballotID).Scan(&raw, &pol.EmployerEmailDomains, &pol.WorkPhoneNumbers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, pol, ErrNotFound
+	}
+	if err != nil {
+		return nil, pol, fmt.Errorf("load import settings: %w", err)
+	}
+	cfg := &Config{}
+	if err := json.Unmarshal(raw, cfg); err != nil {
+		return nil, pol, fmt.Errorf("load import settings: config: %w", err)
+	}
+	return cfg, pol, nil
+}
+
+// DiffEntry is one member in a [RegisterDiff]. Fields names what differs
+// (name, mobile, email, workplace, branch, employer), never the values.
+type DiffEntry struct {
+	MemberNumber string
+	Name         string // as in the file, or as registered for a removal
+	Line         int    // line in the file; 0 for a removal
+	Fields       []string
+}
+
+// RegisterDiff compares a register file with the ballot's current register.
+type RegisterDiff struct {
+	Added     []DiffEntry // in the file, not on the register (Fields: details of an existing member that change)
+	Removed   []DiffEntry // on the register, not in the file
+	Changed   []DiffEntry // on both, with different details
+	Unchanged int
+	// OpenBallots lists members whose mobile or email would change while
+	// they are on the register of another ballot that is open: contacts
+	// are held per member, so the change reaches that ballot too. The
+	// scrutineer should confirm such changes.
+	OpenBallots []DiffEntry
+}
+
+type regQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+type regBallot struct {
+	unionID    int64
+	status     string
+	aggregated bool
+	cfg        Config
+}
+
+func regLoadBallot(ctx context.Context, q regQuerier, ballotID int64, lock bool) (*regBallot, error) {
+	sql := `SELECT union_id, status, aggregation, config FROM ballots WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	var b regBallot
+	var agg string
+	var raw []byte
+	err := q.QueryRow(ctx, sql, ballotID).Scan(&b.unionID, &b.status, &agg, &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.aggregated = agg == "aggregated"
+	if err := json.Unmarshal(raw, &b.cfg); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if b.status != "draft" {
+		return nil, ErrNotDraft
+	}
+	return &b, nil
+}
+
+type regCurrent struct {
+	name, mobile, email, workplace, branch, employer string
+}
+
+func regDiffFields(row *RegisterRow, c *regCurrent, withWorkplace bool) []string {
+	var f []string
+	if row.Name != c.name {
+		f = append(f, ColName)
+	}
+	if row.Mobile != c.mobile {
+		f = append(f, ColMobile)
+	}
+	if row.Email != c.email {
+		f = append(f, ColEmail)
+	}
+	if withWorkplace && row.Workplace.Name != c.workplace {
+		f = append(f, ColWorkplace)
+	}
+	if row.Branch != c.branch {
+		f = append(f, ColBranch)
+	}
+	if row.Employer != c.employer {
+		f = append(f, ColEmployer)
+	}
+	return f
+}
+
+func regDiff(ctx context.Context, q regQuerier, ballotID int64, b *regBallot, file *RegisterFile) (*RegisterDiff, error) {
+	cur := map[string]*regCurrent{}
+	rows, err := q.Query(ctx, `
+		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer
+		FROM register_entries r JOIN members m ON m.id = r.member_id
+		WHERE r.ballot_id = $1`, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var mn string
+		c := &regCurrent{}
+		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cur[mn] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	numbers := make([]string, len(file.Rows))
+	for i := range file.Rows {
+		numbers[i] = file.Rows[i].MemberNumber
+	}
+	// Members of the union not (yet) on this register, and members on the
+	// register of an open ballot.
+	other := map[string]*regCurrent{}
+	inOpen := map[string]bool{}
+	rows, err = q.Query(ctx, `
+		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer,
+		       EXISTS (SELECT 1 FROM register_entries r JOIN ballots b ON b.id = r.ballot_id
+		               WHERE r.member_id = m.id AND b.status = 'open' AND b.id <> $3)
+		FROM members m
+		WHERE m.union_id = $1 AND m.member_number = ANY($2)`, b.unionID, numbers, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var mn string
+		var open bool
+		c := &regCurrent{}
+		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &open); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		other[mn] = c
+		inOpen[mn] = open
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	d := &RegisterDiff{}
+	inFile := make(map[string]bool, len(file.Rows))
+	for i := range file.Rows {
+		row := &file.Rows[i]
+		inFile[row.MemberNumber] = true
+		e := DiffEntry{MemberNumber: row.MemberNumber, Name: row.Name, Line: row.Line}
+		if c, ok := cur[row.MemberNumber]; ok {
+			if e.Fields = regDiffFields(row, c, true); len(e.Fields) > 0 {
+				d.Changed = append(d.Changed, e)
+			} else {
+				d.Unchanged++
+			}
+		} else {
+			if c, ok := other[row.MemberNumber]; ok {
+				e.Fields = regDiffFields(row, c, false)
+			}
+			d.Added = append(d.Added, e)
+		}
+		if m, ok := other[row.MemberNumber]; ok && inOpen[row.MemberNumber] && (m.mobile != row.Mobile || m.email != row.Email) {
+			oe := DiffEntry{MemberNumber: row.MemberNumber, Name: row.Name, Line: row.Line}
+			if m.mobile != row.Mobile {
+				oe.Fields = append(oe.Fields, ColMobile)
+			}
+			if m.email != row.Email {
+				oe.Fields = append(oe.Fields, ColEmail)
+			}
+			d.OpenBallots = append(d.OpenBallots, oe)
+		}
+	}
+	for mn, c := range cur {
+		if !inFile[mn] {
+			d.Removed = append(d.Removed, DiffEntry{MemberNumber: mn, Name: c.name})
+		}
+	}
+	sort.Slice(d.Removed, func(i, j int) bool { return d.Removed[i].MemberNumber < d.Removed[j].MemberNumber })
+	return d, nil
+}
+
+// PreviewImport compares a checked register file with the ballot's current
+// register, without changing anything. The ballot must be a draft
+// ([ErrNotDraft]) and the file free of errors ([ErrRegisterInvalid]).
+func PreviewImport(ctx context.Context, pool *pgxpool.Pool, ballotID int64, file *RegisterFile) (*RegisterDiff, error) {
+	if file == nil || file.errors > 0 || len(file.Rows) == 0 {
+		return nil, ErrRegisterInvalid
+	}
+	b, err := regLoadBallot(ctx, pool, ballotID, false)
+	if err != nil {
+		return nil, fmt.Errorf("preview register: %w", err)
+	}
+	d, err := regDiff(ctx, pool, ballotID, b, file)
+	if err != nil {
+		return nil, fmt.Errorf("preview register: %w", err)
+	}
+	return d, nil
+}
+
+// CommitImport makes a checked register file the ballot's register, in one
+// transaction: it MUST leave the register unchanged on any failure. It
+// upserts the members of the ballot's union by member number (name,
+// contacts, workplace, branch, employer), then makes the ballot's
+// register_entries exactly the file's rows, with the style of each
+// member's workplace (s.228, or "all" under s.228A) and no paper number
+// (numbers are assigned when the ballot opens). It refuses a file with
+// errors ([ErrRegisterInvalid]), a ballot that is not a draft
+// ([ErrNotDraft]; the ballot row is locked, so an import and an
+// opening serialise), and a file checked against workplaces that have
+// since changed ([ErrRegisterStale]). It returns the diff it applied.
+//
+// The import is recorded in the audit log, in the same transaction, as
+// "ballot.register_import" by actor with the file's SHA-256 and the counts
+// (never a member's data).
+func CommitImport(ctx context.Context, pool *pgxpool.Pool, actor string, ballotID int64, file *RegisterFile) (*RegisterDiff, error) {
+	if file == nil || file.errors > 0 || len(file.Rows) == 0 {
+		return nil, ErrRegisterInvalid
+	}
+	var diff *RegisterDiff
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		b, err := regLoadBallot(ctx, tx, ballotID, true)
+		if err != nil {
+			return err
+		}
+		styles := make([]string, len(file.Rows))
+		for i := range file.Rows {
+			row := &file.Rows[i]
+			w, ok := b.cfg.WorkplaceByName(row.Workplace.Name)
+			if !ok || w.ID != row.Workplace.ID || (w.Employer != "" && w.Employer != row.Employer) {
+				return ErrRegisterStale
+			}
+			styles[i] = StyleFor(b.aggregated, w)
+		}
+		if diff, err = regDiff(ctx, tx, ballotID, b, file); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			CREATE TEMP TABLE register_import_rows (
+				member_number text NOT NULL,
+				name          text NOT NULL,
+				mobile        text,
+				email         text,
+				workplace     text NOT NULL,
+				branch        text NOT NULL,
+				employer      text NOT NULL,
+				style         text NOT NULL
+			) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
+			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "style"},
+			pgx.CopyFromSlice(len(file.Rows), func(i int) ([]any, error) {
+				r := &file.Rows[i]
+				return []any{r.MemberNumber, r.Name, regNullable(r.Mobile), regNullable(r.Email),
+					r.Workplace.Name, r.Branch, r.Employer, styles[i]}, nil
+			}))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `ANALYZE register_import_rows`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO members (union_id, member_number, name, mobile, email, workplace, branch, employer)
+			SELECT $1, i.member_number, i.name, i.mobile, i.email, i.workplace, i.branch, i.employer
+			FROM register_import_rows i
+			ON CONFLICT (union_id, member_number) DO UPDATE SET
+				name = EXCLUDED.name, mobile = EXCLUDED.mobile, email = EXCLUDED.email,
+				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer
+			WHERE (members.name, members.mobile, members.email, members.workplace, members.branch, members.employer)
+				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer)`,
+			b.unionID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			DELETE FROM register_entries r
+			WHERE r.ballot_id = $1 AND NOT EXISTS (
+				SELECT 1 FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.member_number = i.member_number
+				WHERE m.id = r.member_id)`, ballotID, b.unionID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO register_entries (ballot_id, member_id, style, workplace, paper_number)
+			SELECT $1, m.id, i.style, i.workplace, NULL
+			FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.member_number = i.member_number
+			ON CONFLICT (ballot_id, member_id) DO UPDATE SET
+				style = EXCLUDED.style, workplace = EXCLUDED.workplace, paper_number = NULL
+			WHERE (register_entries.style, register_entries.workplace, register_entries.paper_number)
+				IS DISTINCT FROM (EXCLUDED.style, EXCLUDED.workplace, NULL::integer)`,
+			ballotID, b.unionID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.register_import", &ballotID, map[string]any{
+			"sha256": hex.EncodeToString(file.SHA256[:]), "rows": len(file.Rows),
+			"added": len(diff.Added), "removed": len(diff.Removed), "changed": len(diff.Changed),
+			"contact_changes_in_open_ballots": len(diff.OpenBallots),
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("commit register: %w", err)
+	}
+	return diff, nil
+}
+
+func regNullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,181 @@
+package election
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// registerData is what the register page shows.
+type registerData struct {
+	B       *AdminBallot
+	Report  *ImportReport
+	Diff    *RegisterDiff
+	SHA     string // hex SHA-256 of the previewed upload, for the commit form
+	Error   string
+	Issues  []Issue // the first ones, to keep the page small
+	Omitted int
+}
+
+const maxIssuesShown = 500
+
+func (p *AdminPages) registerPage(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	b, ok := p.loadBallot(w, r, s)
+	if !ok {
+		return
+	}
+	p.pages.Render(w, r, http.StatusOK, "admin_register", registerData{B: b})
+}
+
+// registerPreview parses an uploaded register, reports every bad row and
+// shows what would change; the file waits server-side for the commit.
+func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	b, ok := p.loadBallot(w, r, s)
+	if !ok {
+		return
+	}
+	d := registerData{B: b}
+	fail := func(status int, msg string) {
+		d.Error = msg
+		p.pages.Render(w, r, status, "admin_register", d)
+	}
+	if b.Status != "draft" {
+		fail(http.StatusConflict, ErrNotDraft.Error())
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRegisterBytes+1<<20)
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		fail(http.StatusUnprocessableEntity, "choose the register file (CSV) to upload")
+		return
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, MaxRegisterBytes+1))
+	if err != nil || len(content) > MaxRegisterBytes {
+		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is over %d MiB", MaxRegisterBytes>>20))
+		return
+	}
+	ctx := r.Context()
+	cfg, policy, err := LoadImportSettings(ctx, p.admin.store.pool, b.ID)
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
+	d.Report = report
+	d.Issues, d.Omitted = report.Issues, report.Omitted
+	if len(d.Issues) > maxIssuesShown {
+		d.Omitted += len(d.Issues) - maxIssuesShown
+		d.Issues = d.Issues[:maxIssuesShown]
+	}
+	if !report.OK() {
+		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", d)
+		return
+	}
+	if d.Diff, err = PreviewImport(ctx, p.admin.store.pool, b.ID, file); err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	sum := sha256.Sum256(content)
+	if _, err := p.admin.store.pool.Exec(ctx, `
+		WITH old AS (DELETE FROM register_uploads WHERE uploaded_at < now() - interval '1 day')
+		INSERT INTO register_uploads (ballot_id, sha256, content, uploaded_by) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (ballot_id, sha256) DO UPDATE SET uploaded_at = now()`, b.ID, sum[:], content, s.Actor()); err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	d.SHA = hex.EncodeToString(sum[:])
+	p.pages.Render(w, r, http.StatusOK, "admin_register", d)
+}
+
+// registerCommit imports the previewed file atomically.
+func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	b, ok := p.loadBallot(w, r, s)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	sum, err := hex.DecodeString(r.PostFormValue("sha256"))
+	var content []byte
+	if err == nil && len(sum) == 32 {
+		err = p.admin.store.pool.QueryRow(ctx, `SELECT content FROM register_uploads WHERE ballot_id = $1 AND sha256 = $2`, b.ID, sum).Scan(&content)
+	}
+	if err != nil || len(sum) != 32 {
+		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", registerData{B: b, Error: "the previewed file is no longer here: upload it again"})
+		return
+	}
+	cfg, policy, err := LoadImportSettings(ctx, p.admin.store.pool, b.ID)
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
+	if !report.OK() {
+		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", registerData{B: b, Report: report, Issues: report.Issues})
+		return
+	}
+	if _, err := CommitImport(ctx, p.admin.store.pool, s.Actor(), b.ID, file); err != nil {
+		switch {
+		case errors.Is(err, ErrNotDraft), errors.Is(err, ErrRegisterStale), errors.Is(err, ErrRegisterInvalid):
+			p.pages.Render(w, r, http.StatusConflict, "admin_register", registerData{B: b, Error: err.Error()})
+		default:
+			p.pages.InternalError(w, r, err)
+		}
+		return
+	}
+	_, _ = p.admin.store.pool.Exec(ctx, `DELETE FROM register_uploads WHERE ballot_id = $1`, b.ID)
+	http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d?done=imported", b.ID), http.StatusSeeOther)
+}
+
+// notices shows the printable s.226A notice to employers.
+func (p *AdminPages) notices(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	b, ok := p.loadBallot(w, r, s)
+	if !ok {
+		return
+	}
+	n, err := EmployerNotices(r.Context(), p.admin.store.pool, b.ID)
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	p.pages.Render(w, r, http.StatusOK, PageEmployerNotice, n)
+}
+
+// samplePaper shows the printable sample voting paper (s.226A(1)(b)).
+func (p *AdminPages) samplePaper(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	b, ok := p.loadBallot(w, r, s)
+	if !ok {
+		return
+	}
+	sp, err := SampleVotingPaper(r.Context(), p.admin.store.pool, b.ID)
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	sp.ReturnTo = p.publicURL + "/vote/" + b.ElectionID
+	p.pages.Render(w, r, http.StatusOK, PageSamplePaper, sp)
+}
