@@ -24,7 +24,10 @@ func securityHeaders(secure bool) func(http.Handler) http.Handler {
 			h.Set("Content-Security-Policy", ContentSecurityPolicy)
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("X-Frame-Options", "DENY")
-			h.Set("Referrer-Policy", "no-referrer")
+			// same-origin, not no-referrer: browsers then send "Origin: null" on our
+			// own form posts, which the CSRF check must refuse. No referrer ever
+			// leaves the site, so invitation links stay private.
+			h.Set("Referrer-Policy", "same-origin")
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
 			h.Set("Cross-Origin-Resource-Policy", "same-origin")
 			h.Set("Permissions-Policy", "geolocation=(), microphone=(), payment=(), usb=()")

@@ -1,0 +1,213 @@
+// Package auth authenticates members (voters) and staff (organisers and
+// scrutineers) — docs/auth.md is the design note.
+//
+// Members open a personal invitation link (sent by SMS), prove the phone
+// with a one-time code, and may then register a passkey (WebAuthn,
+// discoverable credential, user verification required) for later
+// sign-ins. Staff sign in with passkeys only; SMS serves their account
+// recovery, which a second staff member approves.
+//
+// Sessions live in PostgreSQL (only the SHA-256 of the 256-bit cookie value
+// is stored). [Service.Middleware] loads the session into the request
+// context and enforces CSRF protection on every state-changing request;
+// other modules use [Member], [Staff], [RequireMember] and [RequireStaff].
+// Every authentication step is rate-limited per subject, per IP and
+// globally, with counters in PostgreSQL shared by all replicas.
+//
+// This package MUST NOT import internal/ledger: whoever knows identities
+// never touches ballots (docs/architecture.md, enforced by archtest).
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unionvote/eballot/internal/sms"
+	"github.com/unionvote/eballot/internal/web"
+)
+
+//go:embed templates/*.html i18n/*.json static/*
+var moduleFS embed.FS
+
+// Options are the dependencies of [New].
+type Options struct {
+	Pool  *pgxpool.Pool
+	Log   *slog.Logger
+	Pages *web.Pages // templates and catalogues are added; CSRFToken is set
+	SMS   sms.Sender
+	// PublicURL is the URL members open: WebAuthn RP ID = its host name,
+	// origin = scheme://host[:port]; https makes cookies Secure and
+	// __Host- prefixed.
+	PublicURL *url.URL
+	// SecretKey (32 bytes, EBALLOT_SECRET_KEY) derives the keys of
+	// invitation tokens, code MACs, CSRF tokens and IP hashes. MUST NOT be
+	// logged.
+	SecretKey []byte
+	// SMSStatusCallback, if set, is passed to the SMS provider for
+	// delivery reports.
+	SMSStatusCallback string
+	Now               func() time.Time // default time.Now
+	Rand              io.Reader        // default crypto/rand.Reader
+	Limits            *Limits          // default DefaultLimits()
+}
+
+// Service is the authentication module. It is a [web.Module].
+type Service struct {
+	pool   *pgxpool.Pool
+	log    *slog.Logger
+	pages  *web.Pages
+	sms    sms.Sender
+	public *url.URL
+	origin string
+	secure bool
+	now    func() time.Time
+	rand   io.Reader
+	limits Limits
+	wa     *webauthn.WebAuthn
+	jsURL  string
+	js     []byte
+	smsCB  string
+
+	inviteKey, otpKey, csrfKey, ipKey, enrolKey []byte
+}
+
+// New builds the service, adds its pages and messages to opt.Pages and
+// sets opt.Pages.CSRFToken.
+func New(opt Options) (*Service, error) {
+	if len(opt.SecretKey) < 32 {
+		return nil, errors.New("auth: secret key must be 32 bytes")
+	}
+	if opt.PublicURL == nil || opt.PublicURL.Hostname() == "" {
+		return nil, errors.New("auth: public URL required")
+	}
+	s := &Service{
+		pool: opt.Pool, log: opt.Log, pages: opt.Pages, sms: opt.SMS, public: opt.PublicURL,
+		origin: opt.PublicURL.Scheme + "://" + opt.PublicURL.Host,
+		secure: opt.PublicURL.Scheme == "https",
+		now:    opt.Now, rand: opt.Rand, smsCB: opt.SMSStatusCallback,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if opt.Limits != nil {
+		s.limits = *opt.Limits
+	} else {
+		s.limits = DefaultLimits()
+	}
+	derive := func(label string) []byte {
+		m := hmac.New(sha256.New, opt.SecretKey)
+		m.Write([]byte("eballot/auth/v1/" + label))
+		return m.Sum(nil)
+	}
+	s.inviteKey, s.otpKey, s.csrfKey, s.ipKey, s.enrolKey = derive("invitation"), derive("otp"), derive("csrf"), derive("ip"), derive("enrol")
+
+	wa, err := webauthn.New(&webauthn.Config{
+		RPID:          opt.PublicURL.Hostname(),
+		RPDisplayName: "Union e-ballot",
+		RPOrigins:     []string{s.origin},
+		Timeouts: webauthn.TimeoutsConfig{
+			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyTTL, TimeoutUVD: ceremonyTTL},
+			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyTTL, TimeoutUVD: ceremonyTTL},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: webauthn: %w", err)
+	}
+	s.wa = wa
+
+	s.js, err = fs.ReadFile(moduleFS, "static/passkey.js")
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	sum := sha256.Sum256(s.js)
+	s.jsURL = "/auth/static/passkey." + hex.EncodeToString(sum[:4]) + ".js"
+
+	if s.pages != nil {
+		files, err := fs.Glob(moduleFS, "templates/*.html")
+		if err != nil {
+			return nil, err
+		}
+		if err := s.pages.AddTemplates(moduleFS, files...); err != nil {
+			return nil, err
+		}
+		if err := s.pages.AddCatalog(moduleFS, "i18n"); err != nil {
+			return nil, err
+		}
+		s.pages.CSRFToken = s.CSRFToken
+	}
+	return s, nil
+}
+
+// Sentinel errors. The HTTP handlers map them to generic pages: none says
+// whether a member or a number exists.
+var (
+	// ErrInvalidLink: unknown, expired or revoked invitation or enrolment
+	// link, or a ballot that is not open (404 page).
+	ErrInvalidLink = errors.New("auth: invalid or expired link")
+	// ErrInvalidCode: wrong, expired or already used one-time code (400).
+	ErrInvalidCode = errors.New("auth: invalid or expired code")
+	// ErrCodeLocked: too many wrong tries on the current code (400; a new
+	// code must be requested).
+	ErrCodeLocked = errors.New("auth: code locked after too many attempts")
+	// ErrRateLimited: see [RateLimitError] (429 with Retry-After).
+	ErrRateLimited = errors.New("auth: rate limited")
+	// ErrPasskey: a WebAuthn ceremony failed (400).
+	ErrPasskey = errors.New("auth: passkey check failed")
+	// ErrCloneWarning: the authenticator's signature counter went
+	// backwards — a possibly cloned key; the sign-in is refused and
+	// audited (403).
+	ErrCloneWarning = errors.New("auth: passkey signature counter regression")
+	// ErrNotAllowed: a staff action not permitted to this actor (403).
+	ErrNotAllowed = errors.New("auth: not allowed")
+)
+
+// RateLimitError says how long to wait. It matches ErrRateLimited.
+type RateLimitError struct {
+	RetryAfter time.Duration
+	Key        string // which limit (e.g. "otp_send:ip"), for logs; no identifiers
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("auth: rate limited (%s), retry after %s", e.Key, e.RetryAfter.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+func (s *Service) randBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		panic("auth: random source failed: " + err.Error()) // crypto/rand never fails on supported systems
+	}
+	return b
+}
+
+func sha(b []byte) []byte {
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+func mac(key []byte, parts ...string) []byte {
+	m := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return m.Sum(nil)
+}

@@ -1,0 +1,225 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/sms"
+)
+
+const (
+	enrolTTL    = 24 * time.Hour
+	recoveryTTL = 24 * time.Hour
+)
+
+// StaffInput describes a new staff account.
+type StaffInput struct {
+	Role    Role
+	UnionID int64  // organisers only
+	Name    string // shown to other staff
+	Mobile  string // E.164, for recovery codes only
+}
+
+// CreateStaff adds a staff account and returns it with a one-time
+// enrolment link (valid 24 h) with which they register their first
+// passkey. Deliver the link out of band.
+func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (StaffIdentity, string, error) {
+	var union, mobile any
+	if in.Role == RoleOrganiser {
+		union = in.UnionID
+	}
+	if in.Mobile != "" {
+		mobile = in.Mobile
+	}
+	var id int64
+	if err := s.pool.QueryRow(ctx, `INSERT INTO staff (role, union_id, name, mobile, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		string(in.Role), union, in.Name, mobile, s.now()).Scan(&id); err != nil {
+		return StaffIdentity{}, "", fmt.Errorf("create staff: %w", err)
+	}
+	link, err := s.issueEnrolment(ctx, id)
+	if err != nil {
+		return StaffIdentity{}, "", err
+	}
+	st := StaffIdentity{ID: id, Role: in.Role, Name: in.Name}
+	if in.Role == RoleOrganiser {
+		st.UnionID = in.UnionID
+	}
+	s.audit(ctx, "staff_created", "ok", 0, id, 0)
+	return st, link, nil
+}
+
+func (s *Service) issueEnrolment(ctx context.Context, staffID int64) (string, error) {
+	tok := base64.RawURLEncoding.EncodeToString(s.randBytes(32))
+	now := s.now()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO auth_staff_enrolments (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		sha([]byte(tok)), staffID, now, now.Add(enrolTTL)); err != nil {
+		return "", fmt.Errorf("issue enrolment: %w", err)
+	}
+	return s.origin + "/staff/enrol/" + tok, nil
+}
+
+// redeemEnrolment uses an enrolment token once and returns its staff id.
+func (s *Service) redeemEnrolment(ctx context.Context, token string) (int64, error) {
+	if !validToken(token) {
+		return 0, ErrInvalidLink
+	}
+	now := s.now()
+	var id int64
+	err := s.pool.QueryRow(ctx, `UPDATE auth_staff_enrolments e SET used_at = $2 FROM staff st
+		WHERE e.token_hash = $1 AND e.used_at IS NULL AND e.expires_at > $2 AND st.id = e.staff_id AND st.disabled_at IS NULL
+		RETURNING e.staff_id`, sha([]byte(token)), now).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrInvalidLink
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redeem enrolment: %w", err)
+	}
+	return id, nil
+}
+
+func (s *Service) staffByID(ctx context.Context, id int64) (StaffIdentity, string, error) {
+	var st StaffIdentity
+	var role string
+	var union *int64
+	var mobile *string
+	err := s.pool.QueryRow(ctx, `SELECT id, role, union_id, name, mobile FROM staff WHERE id = $1 AND disabled_at IS NULL`, id).
+		Scan(&st.ID, &role, &union, &st.Name, &mobile)
+	if err != nil {
+		return st, "", err
+	}
+	st.Role = Role(role)
+	if union != nil {
+		st.UnionID = *union
+	}
+	m := ""
+	if mobile != nil {
+		m = *mobile
+	}
+	return st, m, nil
+}
+
+// StartStaffRecovery texts a recovery code to the staff member's mobile
+// on record (nothing, silently, if there is none or the account is
+// unknown). *RateLimitError after 3 codes in an hour.
+func (s *Service) StartStaffRecovery(ctx context.Context, staffID int64) error {
+	_, mobile, err := s.staffByID(ctx, staffID)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("start recovery: %w", err)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	s.audit(ctx, "staff_recovery", "code_sent", 0, staffID, 0)
+	return s.sendCode(ctx, staffSubject(staffID), "staff_recovery", mobile)
+}
+
+// ConfirmStaffRecovery checks the recovery code and opens a recovery
+// request, which a different staff member must approve
+// ([Service.ApproveStaffRecovery]).
+func (s *Service) ConfirmStaffRecovery(ctx context.Context, staffID int64, code string) (int64, error) {
+	if err := s.verifyCode(ctx, staffSubject(staffID), "staff_recovery", code); err != nil {
+		s.audit(ctx, "staff_recovery", "bad_code", 0, staffID, 0)
+		return 0, err
+	}
+	now := s.now()
+	var id int64
+	if err := s.pool.QueryRow(ctx, `INSERT INTO auth_staff_recoveries (staff_id, requested_at, expires_at) VALUES ($1, $2, $3) RETURNING id`,
+		staffID, now, now.Add(recoveryTTL)).Scan(&id); err != nil {
+		return 0, fmt.Errorf("confirm recovery: %w", err)
+	}
+	s.audit(ctx, "staff_recovery", "requested", 0, staffID, 0)
+	return id, nil
+}
+
+// ApproveStaffRecovery is the second staff member's approval. The
+// approver must be a different, active staff member: for an organiser's
+// recovery an organiser of the same union or a scrutineer; for a
+// scrutineer's, another scrutineer. On approval the requester's passkeys
+// are removed (the lost device must not keep working) and a one-time
+// enrolment link is texted to the requester and returned.
+func (s *Service) ApproveStaffRecovery(ctx context.Context, recoveryID int64, approver StaffIdentity) (string, error) {
+	return s.decideRecovery(ctx, recoveryID, approver, true)
+}
+
+// DenyStaffRecovery refuses a recovery request (same rules as approval).
+func (s *Service) DenyStaffRecovery(ctx context.Context, recoveryID int64, approver StaffIdentity) error {
+	_, err := s.decideRecovery(ctx, recoveryID, approver, false)
+	return err
+}
+
+func (s *Service) decideRecovery(ctx context.Context, recoveryID int64, approver StaffIdentity, approve bool) (string, error) {
+	now := s.now()
+	var staffID int64
+	var expires time.Time
+	var decided *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT staff_id, expires_at, decided_at FROM auth_staff_recoveries WHERE id = $1`, recoveryID).Scan(&staffID, &expires, &decided)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (decided != nil || !expires.After(now))) {
+		return "", fmt.Errorf("decide recovery: %w", ErrInvalidLink)
+	}
+	if err != nil {
+		return "", fmt.Errorf("decide recovery: %w", err)
+	}
+	requester, mobile, err := s.staffByID(ctx, staffID)
+	if err != nil {
+		return "", fmt.Errorf("decide recovery: %w", ErrInvalidLink)
+	}
+	appr, _, err := s.staffByID(ctx, approver.ID) // re-read: role and status now
+	if err != nil || appr.ID == requester.ID || !mayApprove(appr, requester) {
+		s.audit(ctx, "staff_recovery", "approval_refused", 0, approver.ID, 0)
+		return "", ErrNotAllowed
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("decide recovery: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	tag, err := tx.Exec(ctx, `UPDATE auth_staff_recoveries SET approved_by = $2, decided_at = $3, approved = $4 WHERE id = $1 AND decided_at IS NULL`,
+		recoveryID, appr.ID, now, approve)
+	if err != nil {
+		return "", fmt.Errorf("decide recovery: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return "", fmt.Errorf("decide recovery: %w", ErrInvalidLink)
+	}
+	if approve {
+		if _, err := tx.Exec(ctx, `DELETE FROM auth_webauthn_credentials WHERE subject = $1`, staffSubject(staffID)); err != nil {
+			return "", fmt.Errorf("decide recovery: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM auth_sessions WHERE staff_id = $1`, staffID); err != nil {
+			return "", fmt.Errorf("decide recovery: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return "", fmt.Errorf("decide recovery: %w", err)
+	}
+	if !approve {
+		s.audit(ctx, "staff_recovery", "denied", 0, staffID, 0)
+		return "", nil
+	}
+	s.audit(ctx, "staff_recovery", "approved", 0, staffID, 0)
+	link, err := s.issueEnrolment(ctx, staffID)
+	if err != nil {
+		return "", err
+	}
+	if mobile != "" {
+		if _, err := s.sms.Send(ctx, sms.Message{To: mobile, Body: "Union e-ballot: your account recovery was approved. Add a new passkey with this link (valid 24 hours): " + link}); err != nil {
+			s.log.WarnContext(ctx, "recovery link text not sent", "staff_id", staffID, "err", err)
+		}
+	}
+	return link, nil
+}
+
+func mayApprove(approver, requester StaffIdentity) bool {
+	switch requester.Role {
+	case RoleOrganiser:
+		return approver.Role == RoleScrutineer || (approver.Role == RoleOrganiser && approver.UnionID == requester.UnionID)
+	case RoleScrutineer:
+		return approver.Role == RoleScrutineer
+	}
+	return false
+}

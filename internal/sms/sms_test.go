@@ -1,0 +1,131 @@
+package sms_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/sms"
+	"github.com/unionvote/eballot/internal/sms/smstest"
+	"github.com/unionvote/eballot/internal/web"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const (
+	sid   = "AC00000000000000000000000000000001"
+	token = "secretauthtoken1234"
+)
+
+func TestTwilioSend(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     sms.TwilioConfig
+		msgCB   string
+		wantKey string
+		wantVal string
+		wantCB  string
+	}{
+		{"messaging service, default callback", sms.TwilioConfig{MessagingServiceSID: "MG123", StatusCallback: "https://vote.example/webhooks/twilio/status"}, "", "MessagingServiceSid", "MG123", "https://vote.example/webhooks/twilio/status"},
+		{"from number, per-message callback", sms.TwilioConfig{From: "+447700900000"}, "https://vote.example/cb", "From", "+447700900000", "https://vote.example/cb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := smstest.NewTwilio(t)
+			cfg := tc.cfg
+			cfg.AccountSID, cfg.AuthToken, cfg.HTTPClient = sid, token, fake.Client()
+			tw, err := sms.NewTwilio(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := tw.Send(context.Background(), sms.Message{To: "+447700900123", Body: "123456 is your code", StatusCallback: tc.msgCB})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(id, "SM") {
+				t.Fatalf("sid %q", id)
+			}
+			reqs := fake.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("%d requests", len(reqs))
+			}
+			q := reqs[0]
+			if q.Path != "/2010-04-01/Accounts/"+sid+"/Messages.json" || q.User != sid || q.Password != token {
+				t.Fatalf("request %s as %s:%s", q.Path, q.User, q.Password)
+			}
+			if q.Form.Get("To") != "+447700900123" || q.Form.Get("Body") != "123456 is your code" || q.Form.Get(tc.wantKey) != tc.wantVal || q.Form.Get("StatusCallback") != tc.wantCB {
+				t.Fatalf("form %v", q.Form)
+			}
+		})
+	}
+}
+
+func TestTwilioErrors(t *testing.T) {
+	fake := smstest.NewTwilio(t)
+	codes := map[string][2]int{
+		"+447700900001": {400, 21610},
+		"+447700900002": {400, 21211},
+		"+447700900003": {400, 30007},
+		"+447700900004": {503, 20503},
+		"+447700900005": {429, 20429},
+	}
+	fake.Fail = func(to string) (int, int) { c := codes[to]; return c[0], c[1] }
+	tw, err := sms.NewTwilio(sms.TwilioConfig{AccountSID: sid, AuthToken: token, MessagingServiceSID: "MG1", HTTPClient: fake.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for to, want := range map[string]error{
+		"+447700900001": sms.ErrOptedOut, "+447700900002": sms.ErrInvalidNumber, "+447700900003": sms.ErrRejected,
+		"+447700900004": sms.ErrUnavailable, "+447700900005": sms.ErrUnavailable,
+	} {
+		_, err := tw.Send(context.Background(), sms.Message{To: to, Body: "secret body 999999"})
+		if !errors.Is(err, want) {
+			t.Errorf("%s: got %v, want %v", to, err, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), to) || strings.Contains(err.Error(), "999999")) {
+			t.Errorf("error leaks number or body: %v", err)
+		}
+	}
+	// Unreachable server.
+	fake.Server.Close()
+	if _, err := tw.Send(context.Background(), sms.Message{To: "+447700900009", Body: "x"}); !errors.Is(err, sms.ErrUnavailable) {
+		t.Fatalf("closed server: %v", err)
+	}
+}
+
+func TestOutbox(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	pages, err := web.NewPages(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := sms.NewOutbox(pool, log, pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s sms.Sender = o
+	if _, err := s.Send(context.Background(), sms.Message{To: "+447700900123", Body: "424242 is your code"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "424242") || strings.Contains(logs.String(), "+447700900123") {
+		t.Fatalf("log leaks body or number: %s", logs.String())
+	}
+	srv, err := web.New(web.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Pages: pages, DB: pool, Registry: prometheus.NewRegistry(), Modules: []web.Module{o}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/dev/outbox", nil))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "424242 is your code") {
+		t.Fatalf("outbox page %d: %s", w.Code, w.Body.String())
+	}
+}
