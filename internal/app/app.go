@@ -18,8 +18,6 @@ import (
 
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/db"
-	"github.com/unionvote/eballot/internal/election"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 // NewLogger builds the one logger of the process from the configuration.
@@ -68,29 +66,41 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pages, err := web.NewPages(log)
+	svc, err := Build(cfg, log, pool, reg)
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Options{
-		Log:      log,
-		Pages:    pages,
-		DB:       pool,
-		Ballots:  election.NewStore(pool),
-		Registry: reg,
-		Secure:   cfg.Secure(),
-		Dev:      !cfg.Secure(),
-	})
-	if err != nil {
-		return err
-	}
+	defer svc.Close()
+	// Background work: the reminder sender and the clean-up of expired
+	// sign-in rows, until shutdown.
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	go func() {
+		if err := svc.GOTV.Run(bg); err != nil && bg.Err() == nil {
+			log.Error("reminder sender stopped", "err", err)
+		}
+	}()
+	go func() {
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				if err := svc.Auth.Cleanup(bg); err != nil {
+					log.Warn("sign-in clean-up failed", "err", err)
+				}
+			}
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return &config.Error{Var: "EBALLOT_ADDR", Msg: err.Error()}
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           svc.Web.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

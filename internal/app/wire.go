@@ -11,6 +11,7 @@ import (
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/gotv"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/sms"
@@ -27,6 +28,7 @@ type Service struct {
 	Ballots  *election.Store
 	Admin    *election.Admin
 	Issuance *issuance.Service
+	GOTV     *gotv.Service
 	Web      *web.Server
 }
 
@@ -80,7 +82,33 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if err := s.Pages.AddCatalog(cfs, dir); err != nil {
 		return nil, err
 	}
+	var rec gotv.Reconciler // nil in development: the outbox has nothing to reconcile
+	if cfg.SMSProvider == "twilio" {
+		r, err := gotv.NewTwilioReconciler(cfg.Twilio.AccountSID, cfg.Twilio.AuthToken, nil)
+		if err != nil {
+			return nil, err
+		}
+		rec = r
+	}
+	tfs, files, cfs, dir = gotv.Templates()
+	if err := s.Pages.AddTemplates(tfs, files...); err != nil {
+		return nil, err
+	}
+	if err := s.Pages.AddCatalog(cfs, dir); err != nil {
+		return nil, err
+	}
+	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
+		Staff: func(r *http.Request) (gotv.Staff, bool) {
+			st, ok := auth.Staff(r.Context())
+			return gotv.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
+		},
+		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec,
+		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken},
+	}); err != nil {
+		return nil, err
+	}
 	modules = append(modules,
+		s.GOTV,
 		s.Auth,
 		s.Ledger,
 		issuance.NewHandler(s.Issuance, member, log),

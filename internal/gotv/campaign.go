@@ -1,0 +1,488 @@
+package gotv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/unionvote/eballot/internal/audit"
+)
+
+// Sentinel errors of the campaign API.
+var (
+	// ErrForbidden: the staff member may not do this (HTTP 403).
+	ErrForbidden = errors.New("gotv: forbidden")
+	// ErrInvalid: bad input (HTTP 400).
+	ErrInvalid = errors.New("gotv: invalid campaign")
+	// ErrSegmentTooSmall: the segment has fewer members than the minimum
+	// cell, so its counts would reveal individuals (HTTP 400).
+	ErrSegmentTooSmall = errors.New("gotv: segment smaller than the minimum cell")
+	// ErrRemindersOff: the scrutineer has not enabled reminders for the
+	// ballot (statutory.md §5 D26; HTTP 409).
+	ErrRemindersOff = errors.New("gotv: reminders are not enabled for this ballot")
+	// ErrState: the campaign is not in a state that allows this (HTTP 409).
+	ErrState = errors.New("gotv: campaign state does not allow this")
+)
+
+// StepInput is one step of a campaign.
+type StepInput struct {
+	Template string
+	DueAt    time.Time // zero = now
+}
+
+// CampaignInput describes a new campaign.
+type CampaignInput struct {
+	Name       string
+	Workplaces []string // empty = all
+	Branches   []string // empty = all
+	Steps      []StepInput
+}
+
+// Campaign is a campaign as the organiser sees it.
+type Campaign struct {
+	ID         int64
+	BallotID   int64
+	Name       string
+	Workplaces []string
+	Branches   []string
+	Status     string
+	CreatedAt  time.Time
+	Steps      []Step
+}
+
+// Step is one step of a campaign with its progress counts.
+type Step struct {
+	ID           int64
+	Seq          int
+	Template     string
+	DueAt        time.Time
+	Materialised bool
+	States       map[string]int // rows by state: pending, sending, sent, failed, skipped, unknown
+	Delivered    int
+	DeliveryFail int
+}
+
+// Plan is what a campaign would send now: counts and cost, never names.
+type Plan struct {
+	Segment    int     `json:"segment"`    // members of the register in the segment
+	Voted      int     `json:"voted"`      // excluded: in the marked register
+	NoNumber   int     `json:"no_number"`  // excluded: no mobile
+	OptedOut   int     `json:"opted_out"`  // excluded: replied STOP
+	Recipients int     `json:"recipients"` // per step
+	Parts      int     `json:"parts"`      // SMS parts per step, all recipients
+	CostPence  float64 `json:"cost_pence"` // per step
+	Encoding   string  `json:"encoding"`   // of the preview
+	Preview    string  `json:"preview"`    // rendered for a fictitious member
+	PartsEach  int     `json:"parts_each"` // parts of the preview
+	TotalCost  float64 `json:"total_cost_pence"`
+}
+
+// ensureUnion checks that ballotID belongs to the staff member's union
+// (scrutineers may see every ballot), answering ErrNotFound otherwise.
+func (s *Service) ensureUnion(ctx context.Context, st Staff, ballotID int64) (ballotInfo, error) {
+	b, err := s.ballot(ctx, ballotID)
+	if err != nil {
+		return b, err
+	}
+	if st.Role == "scrutineer" || (st.Role == "organiser" && st.UnionID == b.UnionID) {
+		return b, nil
+	}
+	return ballotInfo{}, ErrNotFound
+}
+
+// CreateCampaign stores a draft campaign of an organiser's ballot.
+func (s *Service) CreateCampaign(ctx context.Context, st Staff, ballotID int64, in CampaignInput) (int64, error) {
+	if st.Role != "organiser" {
+		return 0, ErrForbidden
+	}
+	if _, err := s.ensureUnion(ctx, st, ballotID); err != nil {
+		return 0, err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > 200 {
+		return 0, fmt.Errorf("%w: name", ErrInvalid)
+	}
+	if len(in.Steps) == 0 || len(in.Steps) > 5 {
+		return 0, fmt.Errorf("%w: between 1 and 5 steps", ErrInvalid)
+	}
+	for _, stp := range in.Steps {
+		if err := ValidateTemplate(stp.Template); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := s.plan(ctx, ballotID, in.Workplaces, in.Branches, in.Steps[0].Template); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("create campaign: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO gotv_campaigns (ballot_id, name, workplaces, branches, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, ballotID, in.Name, nonNil(in.Workplaces), nonNil(in.Branches),
+		st.Actor(), now).Scan(&id); err != nil {
+		return 0, fmt.Errorf("create campaign: %w", err)
+	}
+	for i, stp := range in.Steps {
+		due := stp.DueAt
+		if due.IsZero() {
+			due = now
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO gotv_steps (campaign_id, seq, template, due_at) VALUES ($1, $2, $3, $4)`,
+			id, i+1, stp.Template, due); err != nil {
+			return 0, fmt.Errorf("create campaign: %w", err)
+		}
+	}
+	if err := audit.Append(ctx, tx, st.Actor(), "gotv.campaign.create", &ballotID, map[string]any{"campaign": id,
+		"steps": len(in.Steps), "workplaces": len(in.Workplaces), "branches": len(in.Branches)}); err != nil {
+		return 0, fmt.Errorf("create campaign: %w", err)
+	}
+	return id, tx.Commit(ctx)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Campaign loads a campaign with its steps' progress.
+func (s *Service) Campaign(ctx context.Context, st Staff, id int64) (*Campaign, error) {
+	c := &Campaign{ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT ballot_id, name, workplaces, branches, status, created_at FROM gotv_campaigns WHERE id = $1`, id).
+		Scan(&c.BallotID, &c.Name, &c.Workplaces, &c.Branches, &c.Status, &c.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load campaign: %w", err)
+	}
+	if _, err := s.ensureUnion(ctx, st, c.BallotID); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT st.id, st.seq, st.template, st.due_at, st.materialised_at IS NOT NULL,
+		coalesce(g.state, ''), count(g.id), count(g.id) FILTER (WHERE g.delivery IN ('delivered', 'read')),
+		count(g.id) FILTER (WHERE g.delivery IN ('failed', 'undelivered'))
+		FROM gotv_steps st LEFT JOIN gotv_messages g ON g.step_id = st.id
+		WHERE st.campaign_id = $1 GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY st.seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("load campaign: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var stp Step
+		var state string
+		var n, dl, df int
+		if err := rows.Scan(&stp.ID, &stp.Seq, &stp.Template, &stp.DueAt, &stp.Materialised, &state, &n, &dl, &df); err != nil {
+			return nil, fmt.Errorf("load campaign: %w", err)
+		}
+		if len(c.Steps) == 0 || c.Steps[len(c.Steps)-1].ID != stp.ID {
+			stp.States = map[string]int{}
+			c.Steps = append(c.Steps, stp)
+		}
+		last := &c.Steps[len(c.Steps)-1]
+		if state != "" {
+			last.States[state] += n
+		}
+		last.Delivered += dl
+		last.DeliveryFail += df
+	}
+	return c, rows.Err()
+}
+
+// Campaigns lists the campaigns of a ballot.
+func (s *Service) Campaigns(ctx context.Context, st Staff, ballotID int64) ([]Campaign, error) {
+	if _, err := s.ensureUnion(ctx, st, ballotID); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, name, status, created_at FROM gotv_campaigns WHERE ballot_id = $1 ORDER BY id DESC`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	defer rows.Close()
+	var out []Campaign
+	for rows.Next() {
+		c := Campaign{BallotID: ballotID}
+		if err := rows.Scan(&c.ID, &c.Name, &c.Status, &c.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list campaigns: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PlanCampaign returns the counts, cost and preview of a campaign's first
+// step as it would be sent now.
+func (s *Service) PlanCampaign(ctx context.Context, st Staff, c *Campaign) (*Plan, error) {
+	if _, err := s.ensureUnion(ctx, st, c.BallotID); err != nil {
+		return nil, err
+	}
+	if len(c.Steps) == 0 {
+		return nil, ErrInvalid
+	}
+	p, err := s.plan(ctx, c.BallotID, c.Workplaces, c.Branches, c.Steps[0].Template)
+	if err != nil {
+		return nil, err
+	}
+	p.TotalCost = p.CostPence * float64(len(c.Steps))
+	return p, nil
+}
+
+// sampleName is the fictitious member of previews.
+const sampleName = "Alex"
+
+// plan counts a segment and estimates the cost of one step. Counts of a
+// segment smaller than the minimum cell are refused.
+func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, tmpl string) (*Plan, error) {
+	b, err := s.ballot(ctx, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.MinCell(ctx, b.UnionID)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{}
+	rows, err := s.pool.Query(ctx, `SELECT m.name,
+		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id),
+		m.mobile IS NULL,
+		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
+		FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
+		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3))`, ballotID, nonNil(wps), nonNil(brs))
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	defer rows.Close()
+	link := strings.Repeat("x", s.cfg.LinkLength)
+	closes := b.Closes.In(s.tz).Format("2 Jan 15:04")
+	for rows.Next() {
+		var name string
+		var voted, noNumber, opted bool
+		if err := rows.Scan(&name, &voted, &noNumber, &opted); err != nil {
+			return nil, fmt.Errorf("plan: %w", err)
+		}
+		p.Segment++
+		switch {
+		case voted:
+			p.Voted++
+		case noNumber:
+			p.NoNumber++
+		case opted:
+			p.OptedOut++
+		default:
+			p.Recipients++
+			p.Parts += CountSegments(Render(tmpl, Vars{FirstName: firstName(name), Link: link, Closes: closes})).Parts
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if p.Segment < k {
+		return nil, ErrSegmentTooSmall
+	}
+	p.CostPence = math.Round(float64(p.Parts)*s.cfg.PricePerPart*100) / 100
+	p.Preview = Render(tmpl, Vars{FirstName: sampleName, Link: s.cfg.PublicURL + "/i/" + strings.Repeat("X", 43), Closes: closes})
+	seg := CountSegments(p.Preview)
+	p.Encoding, p.PartsEach = string(seg.Encoding), seg.Parts
+	return p, nil
+}
+
+// Schedule starts a draft campaign: its steps are sent when due.
+func (s *Service) Schedule(ctx context.Context, st Staff, id int64) error {
+	return s.setStatus(ctx, st, id, "draft", "scheduled")
+}
+
+// Cancel stops a campaign: rows not yet started are skipped at claim time.
+func (s *Service) Cancel(ctx context.Context, st Staff, id int64) error {
+	return s.setStatus(ctx, st, id, "", "cancelled")
+}
+
+func (s *Service) setStatus(ctx context.Context, st Staff, id int64, from, to string) error {
+	if st.Role != "organiser" {
+		return ErrForbidden
+	}
+	c, err := s.Campaign(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	if to == "scheduled" {
+		var enabled bool
+		err := s.pool.QueryRow(ctx, `SELECT reminders_enabled FROM gotv_ballot_settings WHERE ballot_id = $1`, c.BallotID).Scan(&enabled)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("schedule: %w", err)
+		}
+		if !enabled {
+			return ErrRemindersOff
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("campaign status: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `UPDATE gotv_campaigns SET status = $2 WHERE id = $1 AND ($3 = '' OR status = $3) AND status <> 'cancelled'`,
+		id, to, from)
+	if err != nil {
+		return fmt.Errorf("campaign status: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrState
+	}
+	if err := audit.Append(ctx, tx, st.Actor(), "gotv.campaign."+to, &c.BallotID, map[string]any{"campaign": id}); err != nil {
+		return fmt.Errorf("campaign status: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// SetReminders lets the scrutineer switch member-level reminders on or off
+// for a ballot (statutory.md §5 D26: off by default). Audited.
+func (s *Service) SetReminders(ctx context.Context, st Staff, ballotID int64, enabled bool) error {
+	if st.Role != "scrutineer" {
+		return ErrForbidden
+	}
+	if _, err := s.ballot(ctx, ballotID); err != nil {
+		return err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("set reminders: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO gotv_ballot_settings (ballot_id, reminders_enabled, decided_by, decided_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (ballot_id) DO UPDATE SET reminders_enabled = excluded.reminders_enabled,
+		decided_by = excluded.decided_by, decided_at = excluded.decided_at`, ballotID, enabled, st.Actor(), s.now()); err != nil {
+		return fmt.Errorf("set reminders: %w", err)
+	}
+	if err := audit.Append(ctx, tx, st.Actor(), "gotv.reminders", &ballotID, map[string]any{"enabled": enabled}); err != nil {
+		return fmt.Errorf("set reminders: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// Policy is a union's GOTV policy.
+type Policy struct {
+	AllowNonVoterExport bool
+	MinCell             int
+}
+
+// SetPolicy sets a union's policy (scrutineer only; audited). MinCell
+// below the service minimum is raised to it.
+func (s *Service) SetPolicy(ctx context.Context, st Staff, unionID int64, p Policy) error {
+	if st.Role != "scrutineer" {
+		return ErrForbidden
+	}
+	if p.MinCell < s.cfg.MinCell {
+		p.MinCell = s.cfg.MinCell
+	}
+	if p.MinCell > 1000 {
+		return fmt.Errorf("%w: minimum cell", ErrInvalid)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("set policy: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO gotv_policies (union_id, allow_nonvoter_export, min_cell, updated_by, updated_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (union_id) DO UPDATE SET allow_nonvoter_export = excluded.allow_nonvoter_export,
+		min_cell = excluded.min_cell, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		unionID, p.AllowNonVoterExport, p.MinCell, st.Actor(), s.now()); err != nil {
+		return fmt.Errorf("set policy: %w", err)
+	}
+	if err := audit.Append(ctx, tx, st.Actor(), "gotv.policy", nil, map[string]any{"union": unionID,
+		"allow_nonvoter_export": p.AllowNonVoterExport, "min_cell": p.MinCell}); err != nil {
+		return fmt.Errorf("set policy: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// NonVoter is one row of a phone-banking export.
+type NonVoter struct {
+	MemberNumber, Name, Mobile, Workplace, Branch string
+}
+
+// ExportNonVoters returns the members of a campaign's segment who have not
+// voted, for phone banking, only if the union's policy allows it
+// (ErrForbidden otherwise). The export is recorded with audit.Append in the
+// same transaction that reads the list.
+func (s *Service) ExportNonVoters(ctx context.Context, st Staff, campaignID int64) ([]NonVoter, error) {
+	if st.Role != "organiser" {
+		return nil, ErrForbidden
+	}
+	c, err := s.Campaign(ctx, st, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var allowed bool
+	err = tx.QueryRow(ctx, `SELECT p.allow_nonvoter_export FROM gotv_policies p JOIN ballots b ON b.union_id = p.union_id
+		WHERE b.id = $1`, c.BallotID).Scan(&allowed)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if !allowed {
+		return nil, ErrForbidden
+	}
+	rows, err := tx.Query(ctx, `SELECT m.member_number, m.name, coalesce(m.mobile, ''), re.workplace, m.branch
+		FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
+		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3))
+		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id)
+		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
+		ORDER BY m.member_number`, c.BallotID, c.Workplaces, c.Branches)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	var out []NonVoter
+	for rows.Next() {
+		var n NonVoter
+		if err := rows.Scan(&n.MemberNumber, &n.Name, &n.Mobile, &n.Workplace, &n.Branch); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		out = append(out, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := audit.Append(ctx, tx, st.Actor(), "gotv.nonvoters.export", &c.BallotID,
+		map[string]any{"campaign": campaignID, "rows": len(out)}); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return out, nil
+}
+
+// ContactIssues counts members of a ballot's campaigns whose numbers
+// failed, by error code (the organiser fixes contact data in the register).
+func (s *Service) ContactIssues(ctx context.Context, ballotID int64) (map[int]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT ci.error_code, count(*) FROM gotv_contact_issues ci
+		WHERE ci.member_id IN (SELECT member_id FROM gotv_messages WHERE ballot_id = $1) GROUP BY 1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("contact issues: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]int{}
+	for rows.Next() {
+		var code, n int
+		if err := rows.Scan(&code, &n); err != nil {
+			return nil, fmt.Errorf("contact issues: %w", err)
+		}
+		out[code] = n
+	}
+	return out, rows.Err()
+}

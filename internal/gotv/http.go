@@ -1,0 +1,511 @@
+package gotv
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Routes registers the pages, the JSON/CSV endpoints and the Twilio
+// webhooks. Every state-changing route is a POST; forms carry the CSRF
+// token in a field named "csrf" (checked by internal/auth's middleware,
+// which exempts /webhooks/: they authenticate with X-Twilio-Signature).
+//
+//	GET  /organiser/gotv/ballots/{id}                  turnout dashboard
+//	GET  /organiser/gotv/ballots/{id}/turnout.json     aggregates (suppressed)
+//	GET  /organiser/gotv/ballots/{id}/turnout.csv      aggregates (suppressed)
+//	GET  /organiser/gotv/ballots/{id}/campaigns/new    campaign form
+//	POST /organiser/gotv/ballots/{id}/campaigns        create a draft
+//	GET  /organiser/gotv/campaigns/{cid}               preview, counts, status
+//	GET  /organiser/gotv/campaigns/{cid}/status.json   the same as JSON
+//	POST /organiser/gotv/campaigns/{cid}/schedule      start sending when due
+//	POST /organiser/gotv/campaigns/{cid}/cancel        stop
+//	GET  /organiser/gotv/campaigns/{cid}/nonvoters.csv only if policy allows; audited
+//	POST /scrutineer/gotv/ballots/{id}/reminders       enabled=on|off (D26)
+//	POST /scrutineer/gotv/unions/{id}/policy           allow_export, min_cell
+//	POST /webhooks/twilio/status                       delivery reports
+//	POST /webhooks/twilio/inbound                      STOP / START
+func (s *Service) Routes(r chi.Router) {
+	r.Get("/organiser/gotv/ballots/{id}", s.dashboard)
+	r.Get("/organiser/gotv/ballots/{id}/turnout.json", s.turnoutJSON)
+	r.Get("/organiser/gotv/ballots/{id}/turnout.csv", s.turnoutCSV)
+	r.Get("/organiser/gotv/ballots/{id}/campaigns/new", s.newCampaign)
+	r.Post("/organiser/gotv/ballots/{id}/campaigns", s.createCampaign)
+	r.Get("/organiser/gotv/campaigns/{cid}", s.campaignPage)
+	r.Get("/organiser/gotv/campaigns/{cid}/status.json", s.campaignJSON)
+	r.Post("/organiser/gotv/campaigns/{cid}/schedule", s.campaignAction(s.Schedule))
+	r.Post("/organiser/gotv/campaigns/{cid}/cancel", s.campaignAction(s.Cancel))
+	r.Get("/organiser/gotv/campaigns/{cid}/nonvoters.csv", s.exportCSV)
+	r.Post("/scrutineer/gotv/ballots/{id}/reminders", s.setReminders)
+	r.Post("/scrutineer/gotv/unions/{id}/policy", s.setPolicy)
+	r.Post("/webhooks/twilio/status", s.statusWebhook)
+	r.Post("/webhooks/twilio/inbound", s.inboundWebhook)
+}
+
+// who returns the signed-in staff member, or answers 303 to sign in / 403.
+func (s *Service) who(w http.ResponseWriter, r *http.Request, roles ...string) (Staff, bool) {
+	st, ok := s.staff(r)
+	if !ok {
+		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
+		return Staff{}, false
+	}
+	for _, role := range roles {
+		if st.Role == role {
+			return st, true
+		}
+	}
+	s.fail(w, r, ErrForbidden)
+	return Staff{}, false
+}
+
+// fail maps an error to its status: ErrNotFound 404, ErrForbidden 403,
+// ErrInvalid/ErrTemplate/ErrSegmentTooSmall 400, ErrState/ErrRemindersOff
+// 409, anything else 500.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code, key := http.StatusInternalServerError, ""
+	switch {
+	case errors.Is(err, ErrNotFound):
+		code, key = http.StatusNotFound, "gotv.err.notfound"
+	case errors.Is(err, ErrForbidden):
+		code, key = http.StatusForbidden, "gotv.err.forbidden"
+	case errors.Is(err, ErrSegmentTooSmall):
+		code, key = http.StatusBadRequest, "gotv.err.small"
+	case errors.Is(err, ErrTemplate), errors.Is(err, ErrInvalid):
+		code, key = http.StatusBadRequest, "gotv.err.invalid"
+	case errors.Is(err, ErrRemindersOff):
+		code, key = http.StatusConflict, "gotv.err.off"
+	case errors.Is(err, ErrState):
+		code, key = http.StatusConflict, "gotv.err.state"
+	}
+	if s.pages == nil {
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	if key == "" {
+		s.pages.InternalError(w, r, err)
+		return
+	}
+	s.pages.RenderError(w, r, code, key)
+}
+
+func idParam(r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// turnoutFor loads the turnout of the {id} ballot for the signed-in staff.
+func (s *Service) turnoutFor(w http.ResponseWriter, r *http.Request) (*Turnout, Staff, string, bool) {
+	st, ok := s.who(w, r, "organiser", "scrutineer")
+	if !ok {
+		return nil, st, "", false
+	}
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, ErrNotFound)
+		return nil, st, "", false
+	}
+	if _, err := s.ensureUnion(r.Context(), st, id); err != nil {
+		s.fail(w, r, err)
+		return nil, st, "", false
+	}
+	lang := "en"
+	if s.pages != nil {
+		lang = s.pages.Lang(w, r)
+	}
+	t, err := s.Turnout(r.Context(), id, s.t(lang, "gotv.other"))
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, st, "", false
+	}
+	return t, st, lang, true
+}
+
+func (s *Service) t(lang, key string) string {
+	if s.pages == nil {
+		return key
+	}
+	return s.pages.T(lang, key)
+}
+
+type chartView struct {
+	Dimension string
+	Title     string
+	SVG       template.HTML
+	Breakdown Breakdown
+}
+
+type dashboardData struct {
+	Staff            Staff
+	T                *Turnout
+	Line             template.HTML
+	Charts           []chartView
+	Campaigns        []Campaign
+	Issues           map[int]int
+	RemindersEnabled bool
+}
+
+func (s *Service) dashboard(w http.ResponseWriter, r *http.Request) {
+	t, st, lang, ok := s.turnoutFor(w, r)
+	if !ok {
+		return
+	}
+	d := dashboardData{Staff: st, T: t}
+	if !t.Suppressed {
+		d.Line = LineChart(t, chartText{
+			Title: s.t(lang, "gotv.chart.time.title"),
+			Desc: fmt.Sprintf(s.t(lang, "gotv.chart.time.desc"), t.Voted, t.Entitled, t.Pct(), t.Projection.Pct,
+				t.ThresholdPct),
+			Threshold:  fmt.Sprintf(s.t(lang, "gotv.chart.threshold"), t.ThresholdPct),
+			Projection: s.t(lang, "gotv.chart.projection"),
+		}, "chart-time")
+		for _, b := range t.Breakdowns {
+			cv := chartView{Dimension: b.Dimension, Title: s.t(lang, "gotv.dim."+b.Dimension), Breakdown: b}
+			if !b.Hidden && b.Dimension == "workplace" {
+				cv.SVG = BarChart(b.Cells, t.ThresholdPct, chartText{
+					Title: cv.Title,
+					Desc:  fmt.Sprintf(s.t(lang, "gotv.chart.bars.desc"), len(b.Cells), t.ThresholdPct),
+				}, "chart-"+b.Dimension)
+			}
+			d.Charts = append(d.Charts, cv)
+		}
+	}
+	var err error
+	if d.Campaigns, err = s.Campaigns(r.Context(), st, t.BallotID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.Issues, err = s.ContactIssues(r.Context(), t.BallotID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_ = s.pool.QueryRow(r.Context(), `SELECT reminders_enabled FROM gotv_ballot_settings WHERE ballot_id = $1`, t.BallotID).
+		Scan(&d.RemindersEnabled)
+	s.pages.Render(w, r, http.StatusOK, "gotv_dashboard", d)
+}
+
+func (s *Service) turnoutJSON(w http.ResponseWriter, r *http.Request) {
+	t, _, _, ok := s.turnoutFor(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(t)
+}
+
+// WriteTurnoutCSV writes the suppressed aggregates: one row per cell
+// (dimension, group, entitled, voted, turnout %) and the hourly series.
+func WriteTurnoutCSV(w *csv.Writer, t *Turnout) error {
+	_ = w.Write([]string{"dimension", "group", "entitled", "voted", "turnout_pct"})
+	if t.Suppressed {
+		_ = w.Write([]string{"total", "suppressed", "", "", ""})
+		w.Flush()
+		return w.Error()
+	}
+	row := func(dim, group string, n, v int) {
+		_ = w.Write([]string{dim, csvSafe(group), strconv.Itoa(n), strconv.Itoa(v),
+			strconv.FormatFloat(Cell{Entitled: n, Voted: v}.Pct(), 'f', 1, 64)})
+	}
+	row("total", "all", t.Entitled, t.Voted)
+	for _, b := range t.Breakdowns {
+		for _, c := range b.Cells {
+			row(b.Dimension, c.Label, c.Entitled, c.Voted)
+		}
+	}
+	for _, p := range t.Series {
+		_ = w.Write([]string{"hour", p.At.UTC().Format(time.RFC3339), "", strconv.Itoa(p.Voted), ""})
+	}
+	_ = w.Write([]string{"projection", "close", "", strconv.Itoa(t.Projection.Voted),
+		strconv.FormatFloat(t.Projection.Pct, 'f', 1, 64)})
+	w.Flush()
+	return w.Error()
+}
+
+// csvSafe defuses spreadsheet formulas in free text.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (s *Service) turnoutCSV(w http.ResponseWriter, r *http.Request) {
+	t, _, _, ok := s.turnoutFor(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="turnout-%s.csv"`, t.ElectionID))
+	w.Header().Set("Cache-Control", "no-store")
+	_ = WriteTurnoutCSV(csv.NewWriter(w), t)
+}
+
+type newCampaignData struct {
+	BallotID     int64
+	Title        string
+	Workplaces   []string
+	Branches     []string
+	Placeholders []string
+	Error        string
+	Form         map[string]string
+}
+
+func (s *Service) segmentsOf(r *http.Request, ballotID int64) (wps, brs []string, err error) {
+	rows, err := s.pool.Query(r.Context(), `SELECT DISTINCT 'w', re.workplace FROM register_entries re WHERE re.ballot_id = $1 AND re.workplace <> ''
+		UNION SELECT DISTINCT 'b', m.branch FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND m.branch <> '' ORDER BY 1, 2`, ballotID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, nil, err
+		}
+		if k == "w" {
+			wps = append(wps, v)
+		} else {
+			brs = append(brs, v)
+		}
+	}
+	return wps, brs, rows.Err()
+}
+
+func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st Staff, ballotID int64, status int, errKey string) {
+	b, err := s.ensureUnion(r.Context(), st, ballotID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	wps, brs, err := s.segmentsOf(r, ballotID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	form := map[string]string{}
+	for _, k := range []string{"name", "template1", "template2", "at1", "at2"} {
+		form[k] = r.PostFormValue(k)
+	}
+	s.pages.Render(w, r, status, "gotv_campaign_new", newCampaignData{BallotID: ballotID, Title: b.Title, Workplaces: wps,
+		Branches: brs, Placeholders: Placeholders, Error: errKey, Form: form})
+}
+
+func (s *Service) newCampaign(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, ErrNotFound)
+		return
+	}
+	s.renderNewCampaign(w, r, st, id, http.StatusOK, "")
+}
+
+// parseLocal reads an <input type="datetime-local"> value in Europe/London.
+func parseLocal(v string) (time.Time, error) {
+	return time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(v), london())
+}
+
+func (s *Service) createCampaign(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, ErrNotFound)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, ErrInvalid)
+		return
+	}
+	in := CampaignInput{Name: r.PostForm.Get("name"), Workplaces: r.PostForm["workplace"], Branches: r.PostForm["branch"]}
+	for i := 1; i <= 3; i++ {
+		tmpl := strings.TrimSpace(r.PostForm.Get(fmt.Sprintf("template%d", i)))
+		at := r.PostForm.Get(fmt.Sprintf("at%d", i))
+		if tmpl == "" {
+			continue
+		}
+		stp := StepInput{Template: tmpl}
+		if at == "" && (i > 1 || r.PostForm.Get("when1") == "at") {
+			s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.time")
+			return
+		}
+		if at != "" && !(i == 1 && r.PostForm.Get("when1") == "now") {
+			due, err := parseLocal(at)
+			if err != nil {
+				s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.time")
+				return
+			}
+			stp.DueAt = due
+		}
+		in.Steps = append(in.Steps, stp)
+	}
+	cid, err := s.CreateCampaign(r.Context(), st, id, in)
+	switch {
+	case errors.Is(err, ErrTemplate):
+		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.template")
+		return
+	case errors.Is(err, ErrSegmentTooSmall):
+		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.small")
+		return
+	case errors.Is(err, ErrInvalid):
+		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.invalid")
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/organiser/gotv/campaigns/%d", cid), http.StatusSeeOther)
+}
+
+type campaignData struct {
+	C         *Campaign
+	Plan      *Plan
+	PlanError string
+	Pounds    string
+	CanExport bool
+}
+
+func (s *Service) loadCampaign(w http.ResponseWriter, r *http.Request) (*Campaign, *Plan, Staff, bool) {
+	st, ok := s.who(w, r, "organiser", "scrutineer")
+	if !ok {
+		return nil, nil, st, false
+	}
+	cid, ok := idParam(r, "cid")
+	if !ok {
+		s.fail(w, r, ErrNotFound)
+		return nil, nil, st, false
+	}
+	c, err := s.Campaign(r.Context(), st, cid)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, st, false
+	}
+	p, err := s.PlanCampaign(r.Context(), st, c)
+	if err != nil && !errors.Is(err, ErrSegmentTooSmall) {
+		s.fail(w, r, err)
+		return nil, nil, st, false
+	}
+	return c, p, st, true
+}
+
+func (s *Service) campaignPage(w http.ResponseWriter, r *http.Request) {
+	c, p, _, ok := s.loadCampaign(w, r)
+	if !ok {
+		return
+	}
+	d := campaignData{C: c, Plan: p}
+	if p == nil {
+		d.PlanError = "gotv.err.small"
+	} else {
+		d.Pounds = fmt.Sprintf("£%.2f", p.TotalCost/100)
+	}
+	_ = s.pool.QueryRow(r.Context(), `SELECT p.allow_nonvoter_export FROM gotv_policies p JOIN ballots b ON b.union_id = p.union_id
+		WHERE b.id = $1`, c.BallotID).Scan(&d.CanExport)
+	s.pages.Render(w, r, http.StatusOK, "gotv_campaign", d)
+}
+
+func (s *Service) campaignJSON(w http.ResponseWriter, r *http.Request) {
+	c, p, _, ok := s.loadCampaign(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"campaign": c, "plan": p})
+}
+
+func (s *Service) campaignAction(f func(ctx context.Context, st Staff, id int64) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st, ok := s.who(w, r, "organiser")
+		if !ok {
+			return
+		}
+		cid, ok := idParam(r, "cid")
+		if !ok {
+			s.fail(w, r, ErrNotFound)
+			return
+		}
+		if err := f(r.Context(), st, cid); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/organiser/gotv/campaigns/%d", cid), http.StatusSeeOther)
+	}
+}
+
+func (s *Service) exportCSV(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.who(w, r, "organiser")
+	if !ok {
+		return
+	}
+	cid, ok := idParam(r, "cid")
+	if !ok {
+		s.fail(w, r, ErrNotFound)
+		return
+	}
+	list, err := s.ExportNonVoters(r.Context(), st, cid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="nonvoters-%d.csv"`, cid))
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"member_number", "name", "mobile", "workplace", "branch"})
+	for _, n := range list {
+		_ = cw.Write([]string{csvSafe(n.MemberNumber), csvSafe(n.Name), n.Mobile, csvSafe(n.Workplace), csvSafe(n.Branch)})
+	}
+	cw.Flush()
+}
+
+func (s *Service) setReminders(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.who(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, ErrNotFound)
+		return
+	}
+	if err := s.SetReminders(r.Context(), st, id, r.PostFormValue("enabled") == "on"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/organiser/gotv/ballots/%d", id), http.StatusSeeOther)
+}
+
+func (s *Service) setPolicy(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.who(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, ErrNotFound)
+		return
+	}
+	k, _ := strconv.Atoi(r.PostFormValue("min_cell"))
+	if err := s.SetPolicy(r.Context(), st, id, Policy{AllowNonVoterExport: r.PostFormValue("allow_export") == "on", MinCell: k}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,360 @@
+package gotv
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web"
+)
+
+// headerStaff reads the test's staff identity from X-Test-Staff
+// ("organiser:<union>" or "scrutineer").
+func headerStaff(r *http.Request) (Staff, bool) {
+	v := r.Header.Get("X-Test-Staff")
+	if v == "scrutineer" {
+		return scrutineer, true
+	}
+	if u, ok := strings.CutPrefix(v, "organiser:"); ok {
+		id, _ := strconv.ParseInt(u, 10, 64)
+		return organiser(id), true
+	}
+	return Staff{}, false
+}
+
+func testPages(t *testing.T) *web.Pages {
+	t.Helper()
+	p, err := web.NewPages(slog.New(slog.DiscardHandler))
+	must(t, err)
+	tmpl, files, cat, dir := Templates()
+	must(t, p.AddTemplates(tmpl, files...))
+	must(t, p.AddCatalog(cat, dir))
+	p.CSRFToken = func(*http.Request) string { return "test-csrf" }
+	return p
+}
+
+type httpEnv struct {
+	t     *testing.T
+	s     *Service
+	pages *web.Pages
+	h     http.Handler
+	pool  *pgxpool.Pool
+}
+
+func newHTTPEnv(t *testing.T, pool *pgxpool.Pool, clk *clock) *httpEnv {
+	fake := newFakeSender(clk.Now)
+	pages := testPages(t)
+	s := newTestService(t, pool, svcOpts{sender: fake, clock: clk.Now, pages: pages, staff: headerStaff})
+	r := chi.NewRouter()
+	s.Routes(r)
+	return &httpEnv{t: t, s: s, h: r, pool: pool, pages: pages}
+}
+
+func (e *httpEnv) do(method, path, who string, form url.Values) *httptest.ResponseRecorder {
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	r := httptest.NewRequest(method, path, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if who != "" {
+		r.Header.Set("X-Test-Staff", who)
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+var memberNameRE = regexp.MustCompile(`Member \d+|M0000\d\d|\+4477009`)
+
+// TestOrganiserCannotSeeNames: under the default policy an organiser sees
+// counts and a preview for a fictitious member, never names or numbers; the
+// non-voter export is refused, and allowed (and audited) only after the
+// policy changes. An organiser of union X cannot see union Y's turnout or
+// campaigns.
+func TestOrganiserCannotSeeNames(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	clk := &clock{t: londonNoon()}
+	e := newHTTPEnv(t, pool, clk)
+	x := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-x", Members: 30, Open: true})
+	y := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-y", Members: 30, Open: true})
+	orgX := fmt.Sprintf("organiser:%d", x.UnionID)
+
+	// Create a campaign through the form.
+	w := e.do("POST", fmt.Sprintf("/organiser/gotv/ballots/%d/campaigns", x.ID), orgX, url.Values{
+		"csrf": {"test-csrf"}, "name": {"Push"}, "template1": {"Hi {first_name}, vote: {link}"}, "when1": {"now"}})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	campaign := w.Header().Get("Location")
+	// Unknown placeholder: 400 with the form again.
+	w = e.do("POST", fmt.Sprintf("/organiser/gotv/ballots/%d/campaigns", x.ID), orgX, url.Values{
+		"csrf": {"test-csrf"}, "name": {"Bad"}, "template1": {"Hi {name}: {link}"}, "when1": {"now"}})
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "placeholders") {
+		t.Fatalf("unknown placeholder: %d", w.Code)
+	}
+
+	for _, p := range []string{campaign, campaign + "/status.json", fmt.Sprintf("/organiser/gotv/ballots/%d", x.ID),
+		fmt.Sprintf("/organiser/gotv/ballots/%d/turnout.json", x.ID), fmt.Sprintf("/organiser/gotv/ballots/%d/turnout.csv", x.ID),
+		fmt.Sprintf("/organiser/gotv/ballots/%d/campaigns/new", x.ID)} {
+		w := e.do("GET", p, orgX, nil)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d", p, w.Code)
+		}
+		if m := memberNameRE.FindString(w.Body.String()); m != "" {
+			t.Fatalf("GET %s shows member data %q", p, m)
+		}
+	}
+	page := e.do("GET", campaign, orgX, nil).Body.String()
+	if !strings.Contains(page, "Hi Alex, vote: https://vote.example/i/") || !strings.Contains(page, `name="csrf" value="test-csrf"`) {
+		t.Fatalf("preview or CSRF field missing:\n%s", page)
+	}
+	if strings.Contains(page, "nonvoters.csv") {
+		t.Fatal("export link shown under the default policy")
+	}
+	if w := e.do("GET", campaign+"/nonvoters.csv", orgX, nil); w.Code != http.StatusForbidden {
+		t.Fatalf("export under default policy: %d", w.Code)
+	}
+	// Scrutineer-only routes refuse organisers.
+	if w := e.do("POST", fmt.Sprintf("/scrutineer/gotv/unions/%d/policy", x.UnionID), orgX,
+		url.Values{"allow_export": {"on"}}); w.Code != http.StatusForbidden {
+		t.Fatalf("organiser set policy: %d", w.Code)
+	}
+	if w := e.do("POST", fmt.Sprintf("/scrutineer/gotv/ballots/%d/reminders", x.ID), orgX,
+		url.Values{"enabled": {"on"}}); w.Code != http.StatusForbidden {
+		t.Fatalf("organiser enabled reminders: %d", w.Code)
+	}
+	// Not signed in: to the sign-in page.
+	if w := e.do("GET", fmt.Sprintf("/organiser/gotv/ballots/%d", x.ID), "", nil); w.Code != http.StatusSeeOther {
+		t.Fatalf("anonymous: %d", w.Code)
+	}
+
+	// Union X cannot see union Y.
+	for _, p := range []string{fmt.Sprintf("/organiser/gotv/ballots/%d", y.ID), fmt.Sprintf("/organiser/gotv/ballots/%d/turnout.json", y.ID),
+		fmt.Sprintf("/organiser/gotv/ballots/%d/turnout.csv", y.ID), fmt.Sprintf("/organiser/gotv/ballots/%d/campaigns/new", y.ID)} {
+		if w := e.do("GET", p, orgX, nil); w.Code != http.StatusNotFound {
+			t.Fatalf("X reads %s: %d", p, w.Code)
+		}
+	}
+	if w := e.do("POST", fmt.Sprintf("/organiser/gotv/ballots/%d/campaigns", y.ID), orgX, url.Values{
+		"name": {"x"}, "template1": {"{link}"}}); w.Code != http.StatusNotFound {
+		t.Fatalf("X creates in Y: %d", w.Code)
+	}
+	orgY := fmt.Sprintf("organiser:%d", y.UnionID)
+	if w := e.do("GET", campaign, orgY, nil); w.Code != http.StatusNotFound {
+		t.Fatalf("Y reads X's campaign: %d", w.Code)
+	}
+	if w := e.do("POST", campaign+"/cancel", orgY, url.Values{}); w.Code != http.StatusNotFound {
+		t.Fatalf("Y cancels X's campaign: %d", w.Code)
+	}
+
+	// Policy allows export: names, audited in the same transaction.
+	var before int
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'gotv.nonvoters.export'`).Scan(&before))
+	if w := e.do("POST", fmt.Sprintf("/scrutineer/gotv/unions/%d/policy", x.UnionID), "scrutineer",
+		url.Values{"allow_export": {"on"}}); w.Code != http.StatusNoContent {
+		t.Fatalf("scrutineer set policy: %d", w.Code)
+	}
+	w = e.do("GET", campaign+"/nonvoters.csv", orgX, nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Member 1") {
+		t.Fatalf("export allowed: %d", w.Code)
+	}
+	recs, err := csv.NewReader(strings.NewReader(w.Body.String())).ReadAll()
+	must(t, err)
+	if len(recs) != 31 {
+		t.Fatalf("export rows: %d", len(recs))
+	}
+	var after int
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'gotv.nonvoters.export'`).Scan(&after))
+	if after != before+1 {
+		t.Fatalf("export not audited: %d → %d", before, after)
+	}
+	if !strings.Contains(e.do("GET", campaign, orgX, nil).Body.String(), "nonvoters.csv") {
+		t.Fatal("export link not shown when allowed")
+	}
+
+	// Schedule: refused until the scrutineer enables reminders.
+	if w := e.do("POST", campaign+"/schedule", orgX, url.Values{}); w.Code != http.StatusConflict {
+		t.Fatalf("schedule with reminders off: %d", w.Code)
+	}
+	if w := e.do("POST", fmt.Sprintf("/scrutineer/gotv/ballots/%d/reminders", x.ID), "scrutineer",
+		url.Values{"enabled": {"on"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("enable reminders: %d", w.Code)
+	}
+	if w := e.do("POST", campaign+"/schedule", orgX, url.Values{}); w.Code != http.StatusSeeOther {
+		t.Fatalf("schedule: %d", w.Code)
+	}
+	var js struct {
+		Plan Plan `json:"plan"`
+	}
+	must(t, json.Unmarshal(e.do("GET", campaign+"/status.json", orgX, nil).Body.Bytes(), &js))
+	if js.Plan.Recipients != 30 || js.Plan.Parts != 30 || js.Plan.CostPence != 120 {
+		t.Fatalf("plan: %+v", js.Plan)
+	}
+}
+
+// TestTurnoutSuppression: small cells never appear in the aggregates, the
+// HTML or the CSV; the SVG charts are well-formed.
+func TestTurnoutSuppression(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	clk := &clock{t: time.Now()}
+	e := newHTTPEnv(t, pool, clk)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-turnout", Members: 60, Open: true})
+	ids := b.MemberIDs
+	// Tiny Depot: 3 members (all voted); Small Branch: 4 members; big
+	// branches: 28 and 28; Employer A 50, Employer B 10.
+	set := func(q string, from, to int) {
+		_, err := pool.Exec(ctx, q, ids[from:to])
+		must(t, err)
+	}
+	set(`UPDATE register_entries SET workplace = 'Tiny Depot' WHERE member_id = ANY($1)`, 0, 3)
+	set(`UPDATE members SET branch = 'Small Branch' WHERE id = ANY($1)`, 0, 4)
+	set(`UPDATE members SET branch = 'Branch East' WHERE id = ANY($1)`, 4, 32)
+	set(`UPDATE members SET branch = 'Branch West' WHERE id = ANY($1)`, 32, 60)
+	set(`UPDATE members SET employer = 'Employer A' WHERE id = ANY($1)`, 0, 50)
+	set(`UPDATE members SET employer = 'Employer B' WHERE id = ANY($1)`, 50, 60)
+	_, err := pool.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, hour)
+		SELECT $1, unnest($2::bigint[]), 'postal', date_trunc('hour', now() - interval '30 minutes')`, b.ID, ids[:25])
+	must(t, err)
+
+	tr, err := e.s.Turnout(ctx, b.ID, "Other")
+	must(t, err)
+	if tr.Entitled != 60 || tr.Voted != 25 {
+		t.Fatalf("totals %d/%d", tr.Voted, tr.Entitled)
+	}
+	for _, bd := range tr.Breakdowns {
+		sum := 0
+		for _, c := range bd.Cells {
+			if c.Entitled < DefaultMinCell {
+				t.Fatalf("%s: cell %s with %d members shown", bd.Dimension, c.Label, c.Entitled)
+			}
+			if c.Label == "Tiny Depot" || c.Label == "Small Branch" {
+				t.Fatalf("%s: small group %s shown", bd.Dimension, c.Label)
+			}
+			sum += c.Entitled
+		}
+		if !bd.Hidden && sum != 60 {
+			t.Fatalf("%s: cells sum to %d", bd.Dimension, sum)
+		}
+	}
+	org := fmt.Sprintf("organiser:%d", b.UnionID)
+	html := e.do("GET", fmt.Sprintf("/organiser/gotv/ballots/%d", b.ID), org, nil).Body.String()
+	csvBody := e.do("GET", fmt.Sprintf("/organiser/gotv/ballots/%d/turnout.csv", b.ID), org, nil).Body.String()
+	for _, doc := range []string{html, csvBody} {
+		for _, small := range []string{"Tiny Depot", "Small Branch"} {
+			if strings.Contains(doc, small) {
+				t.Fatalf("%s appears in output", small)
+			}
+		}
+	}
+	if !strings.Contains(html, "Other") || !strings.Contains(html, "Branch East") || !strings.Contains(csvBody, "workplace,Other") {
+		t.Fatalf("expected cells missing")
+	}
+	recs, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
+	must(t, err)
+	for _, r := range recs[1:] {
+		if r[0] != "hour" && r[0] != "projection" && r[2] != "" {
+			if n, _ := strconv.Atoi(r[2]); n < DefaultMinCell {
+				t.Fatalf("CSV row with small cell: %v", r)
+			}
+		}
+	}
+	svgs := regexp.MustCompile(`(?s)<svg.*?</svg>`).FindAllString(html, -1)
+	if len(svgs) != 2 {
+		t.Fatalf("%d SVG charts, want 2", len(svgs))
+	}
+	for _, s := range svgs {
+		checkSVG(t, s)
+	}
+	if !strings.Contains(html, "<table>") || !strings.Contains(html, "<caption>") {
+		t.Fatal("no data table alternative")
+	}
+	// Welsh page.
+	cy := e.do("GET", fmt.Sprintf("/organiser/gotv/ballots/%d?lang=cy", b.ID), org, nil).Body.String()
+	if !strings.Contains(cy, "Arall") || !strings.Contains(cy, `lang="cy"`) {
+		t.Fatal("Welsh page not rendered in Welsh")
+	}
+	screenshot(t, e, fmt.Sprintf("/organiser/gotv/ballots/%d", b.ID), org)
+
+	// A ballot smaller than the minimum shows nothing.
+	small := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-small", Members: 8, Open: true})
+	tr, err = e.s.Turnout(ctx, small.ID, "Other")
+	must(t, err)
+	if !tr.Suppressed || tr.Voted != 0 || tr.Entitled != 0 || tr.Breakdowns != nil {
+		t.Fatalf("small ballot not suppressed: %+v", tr)
+	}
+	// A union's policy may raise the minimum.
+	must(t, e.s.SetPolicy(ctx, scrutineer, b.UnionID, Policy{MinCell: 30}))
+	tr, err = e.s.Turnout(ctx, b.ID, "Other")
+	must(t, err)
+	for _, bd := range tr.Breakdowns {
+		for _, c := range bd.Cells {
+			if c.Entitled < 30 {
+				t.Fatalf("min cell 30: %s %s has %d", bd.Dimension, c.Label, c.Entitled)
+			}
+		}
+	}
+}
+
+// screenshot saves a 360-px-wide PNG of a page with headless Chromium when
+// it is installed (skipped otherwise), under $EBALLOT_TEST_ARTIFACTS or the
+// test's temporary directory. The page is served with its stylesheet.
+func screenshot(t *testing.T, e *httpEnv, path, who string) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Log("chromium not installed: no screenshot")
+		return
+	}
+	ws, err := web.New(web.Options{Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Pages: e.pages,
+		Modules: []web.Module{e.s}, Middleware: []func(http.Handler) http.Handler{func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.Header.Set("X-Test-Staff", who)
+				next.ServeHTTP(w, r)
+			})
+		}}})
+	must(t, err)
+	srv := httptest.NewServer(ws.Handler())
+	defer srv.Close()
+	dir := os.Getenv("EBALLOT_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	must(t, os.MkdirAll(dir, 0o755))
+	out := filepath.Join(dir, "gotv-turnout-360.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+		"--window-size=360,2400", "--screenshot="+out, srv.URL+path)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("chromium failed (screenshot skipped): %v %s", err, b)
+		return
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	t.Logf("screenshot: %s", out)
+}

@@ -1,0 +1,510 @@
+package gotv
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/unionvote/eballot/internal/sms"
+)
+
+// errCrash is returned by Tick when a test's afterSend hook simulates a
+// crash between the provider's answer and the database record.
+var errCrash = errors.New("gotv: simulated crash after send")
+
+// Run runs the sending worker until ctx is done. Several workers (in one
+// or several processes) may run at once: rows are claimed with FOR UPDATE
+// SKIP LOCKED.
+func (s *Service) Run(ctx context.Context) error {
+	for {
+		n, err := s.Tick(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			s.log.ErrorContext(ctx, "gotv worker", "err", err)
+		}
+		if n == 0 || err != nil {
+			if sleepCtx(ctx, s.cfg.PollInterval) != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// Tick does one pass of the outbox and returns how many rows it moved:
+//
+//  1. due steps of scheduled campaigns are materialised: one 'pending' row
+//     per non-voting member of the segment (unique (step, member));
+//  2. expired claims are recovered: a row claimed but never started goes
+//     back to 'pending'; a row whose send was started (send_started_at set)
+//     but not recorded is reconciled with the provider, and if that is not
+//     possible it becomes 'unknown' — it is NOT sent again;
+//  3. a batch of due 'pending' rows is claimed ('sending', with a lease).
+//     Rows of members now in the marked register, opted out, or over the
+//     per-ballot cap are 'skipped'; rows in the member's quiet hours or over
+//     the daily cap go back to 'pending' with a later not_before;
+//  4. each claimed row is sent at the provider's rate: send_started_at is
+//     committed (with a last check of the marked register and opt-outs),
+//     the provider is called with the row's idempotency key in the status
+//     callback URL, and the answer is recorded ('sent' or 'failed').
+func (s *Service) Tick(ctx context.Context) (int, error) {
+	n, err := s.materialise(ctx)
+	if err != nil {
+		return n, err
+	}
+	r, err := s.recoverClaims(ctx)
+	n += r
+	if err != nil {
+		return n, err
+	}
+	c, err := s.claimAndSend(ctx)
+	n += c
+	if err == nil {
+		s.updateQueueDepth(ctx)
+	}
+	return n, err
+}
+
+func (s *Service) updateQueueDepth(ctx context.Context) {
+	var depth int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM gotv_messages WHERE state IN ('pending', 'sending')`).Scan(&depth); err == nil {
+		s.m.queue.Set(float64(depth))
+	}
+}
+
+// materialise creates the outbox rows of every due step.
+func (s *Service) materialise(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, done, err := s.materialiseOne(ctx)
+		total += n
+		if err != nil || done {
+			return total, err
+		}
+	}
+}
+
+func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
+	now := s.now()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var stepID, ballotID int64
+	var wps, brs []string
+	// Steps wait (unmaterialised) while their ballot is not open or the
+	// scrutineer has switched reminders off.
+	err = tx.QueryRow(ctx, `SELECT st.id, c.ballot_id, c.workplaces, c.branches
+		FROM gotv_steps st JOIN gotv_campaigns c ON c.id = st.campaign_id
+		JOIN ballots b ON b.id = c.ballot_id AND b.status = 'open'
+		JOIN gotv_ballot_settings g ON g.ballot_id = c.ballot_id AND g.reminders_enabled
+		WHERE st.materialised_at IS NULL AND st.due_at <= $1 AND c.status = 'scheduled'
+		ORDER BY st.due_at, st.id LIMIT 1 FOR UPDATE OF st SKIP LOCKED`, now).Scan(&stepID, &ballotID, &wps, &brs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO gotv_messages (step_id, ballot_id, member_id, idem_key, not_before)
+		SELECT $1, re.ballot_id, re.member_id, replace(gen_random_uuid()::text, '-', ''), $2
+		FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $3 `+segmentSQL+`
+		ON CONFLICT (step_id, member_id) DO NOTHING`, stepID, now, ballotID, wps, brs)
+	if err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	n := tag.RowsAffected()
+	if _, err := tx.Exec(ctx, `UPDATE gotv_steps SET materialised_at = $2 WHERE id = $1`, stepID, now); err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	s.log.InfoContext(ctx, "gotv step materialised", "step", stepID, "ballot", ballotID, "rows", n)
+	return int(n), false, nil
+}
+
+// segmentSQL selects the members of a segment ($4 workplaces, $5 branches;
+// empty = all) who can be reminded: a mobile number, not in the marked
+// register, not opted out. Aliases: re register_entries, m members.
+const segmentSQL = `AND (cardinality($4::text[]) = 0 OR re.workplace = ANY($4))
+	AND (cardinality($5::text[]) = 0 OR m.branch = ANY($5))
+	AND m.mobile IS NOT NULL
+	AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id)
+	AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)`
+
+// recoverClaims handles rows whose lease expired (a worker stopped).
+func (s *Service) recoverClaims(ctx context.Context) (int, error) {
+	now := s.now()
+	tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages SET state = 'pending', claimed_by = NULL, lease_until = NULL
+		WHERE state = 'sending' AND lease_until < $1 AND send_started_at IS NULL`, now)
+	if err != nil {
+		return 0, fmt.Errorf("recover claims: %w", err)
+	}
+	n := int(tag.RowsAffected())
+	rows, err := s.pool.Query(ctx, `SELECT g.id, g.idem_key, coalesce(m.mobile, ''), g.body_sha256, g.send_started_at
+		FROM gotv_messages g JOIN members m ON m.id = g.member_id
+		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL LIMIT 500`, now)
+	if err != nil {
+		return n, fmt.Errorf("recover claims: %w", err)
+	}
+	type row struct {
+		id int64
+		a  Attempt
+	}
+	var stuck []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.a.Key, &r.a.To, &r.a.BodySHA256, &r.a.StartedAt); err != nil {
+			rows.Close()
+			return n, fmt.Errorf("recover claims: %w", err)
+		}
+		stuck = append(stuck, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("recover claims: %w", err)
+	}
+	for _, r := range stuck {
+		var pid string
+		found, known := false, false
+		if s.rec != nil {
+			p, f, err := s.rec.Lookup(ctx, r.a)
+			if err == nil {
+				pid, found, known = p, f, true
+			} else {
+				s.log.WarnContext(ctx, "gotv reconcile failed", "message", r.id, "err", err)
+			}
+		}
+		var q string
+		var args []any
+		switch {
+		case known && found:
+			q, args = `UPDATE gotv_messages SET state = 'sent', provider_id = coalesce(provider_id, $2), sent_at = coalesce(sent_at, send_started_at),
+				claimed_by = NULL, lease_until = NULL, reason = 'reconciled' WHERE id = $1 AND state = 'sending' AND lease_until < $3`, []any{r.id, pid, now}
+			s.m.sent.Inc()
+		case known && !found:
+			q, args = `UPDATE gotv_messages SET state = 'pending', send_started_at = NULL, body_sha256 = NULL, claimed_by = NULL,
+				lease_until = NULL WHERE id = $1 AND state = 'sending' AND lease_until < $2`, []any{r.id, now}
+		default:
+			q, args = `UPDATE gotv_messages SET state = 'unknown', claimed_by = NULL, lease_until = NULL, reason = 'unconfirmed'
+				WHERE id = $1 AND state = 'sending' AND lease_until < $2`, []any{r.id, now}
+			s.m.failed.WithLabelValues("unconfirmed").Inc()
+		}
+		if _, err := s.pool.Exec(ctx, q, args...); err != nil {
+			return n, fmt.Errorf("recover claims: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// claimed is a row this worker holds.
+type claimed struct {
+	id, ballotID, memberID int64
+	key, mobile, name      string
+	template               string
+	closes                 time.Time
+}
+
+func newWorkerID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// claim takes a batch of due rows and applies the send-time rules.
+func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) {
+	now := s.now()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	rows, err := tx.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, coalesce(m.mobile, ''), m.name,
+		coalesce(ct.time_zone, ''), st.template, c.status, b.status, b.closes_at,
+		coalesce(gs.reminders_enabled, false),
+		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id),
+		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile),
+		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.send_started_at IS NOT NULL
+			AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
+		(SELECT min(x.send_started_at) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.send_started_at IS NOT NULL
+			AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
+		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.ballot_id = g.ballot_id
+			AND x.send_started_at IS NOT NULL AND x.state IN ('sending', 'sent', 'unknown'))
+		FROM gotv_messages g
+		JOIN members m ON m.id = g.member_id
+		JOIN gotv_steps st ON st.id = g.step_id
+		JOIN gotv_campaigns c ON c.id = st.campaign_id
+		JOIN ballots b ON b.id = g.ballot_id
+		LEFT JOIN gotv_contacts ct ON ct.member_id = g.member_id
+		LEFT JOIN gotv_ballot_settings gs ON gs.ballot_id = g.ballot_id
+		WHERE g.state = 'pending' AND g.not_before <= $1
+		ORDER BY g.not_before, g.id LIMIT $2 FOR UPDATE OF g SKIP LOCKED`, now, s.cfg.Batch)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	type cand struct {
+		claimed
+		tz, campStatus, ballotStatus string
+		enabled, voted, optedOut     bool
+		day, ballot                  int
+		oldest                       *time.Time
+		closesAt                     *time.Time
+	}
+	var cs []cand
+	for rows.Next() {
+		var c cand
+		if err := rows.Scan(&c.id, &c.ballotID, &c.memberID, &c.key, &c.mobile, &c.name, &c.tz, &c.template, &c.campStatus,
+			&c.ballotStatus, &c.closesAt, &c.enabled, &c.voted, &c.optedOut, &c.day, &c.oldest, &c.ballot); err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("claim: %w", err)
+		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	var out []claimed
+	perMember := map[int64]int{} // rows of the same member in this batch
+	for _, c := range cs {
+		if c.closesAt != nil {
+			c.closes = *c.closesAt
+		}
+		skip := ""
+		switch {
+		case c.campStatus != "scheduled":
+			skip = "cancelled"
+		case c.ballotStatus != "open" || (!c.closes.IsZero() && !now.Before(c.closes)):
+			skip = "ballot_closed"
+		case !c.enabled:
+			skip = "disabled"
+		case c.mobile == "":
+			skip = "no_number"
+		case c.voted:
+			skip = "voted"
+		case c.optedOut:
+			skip = "opted_out"
+		case c.ballot+perMember[c.memberID] >= s.cfg.MaxPerBallot:
+			skip = "cap_ballot"
+		}
+		if skip != "" {
+			if _, err := tx.Exec(ctx, `UPDATE gotv_messages SET state = 'skipped', reason = $2 WHERE id = $1`, c.id, skip); err != nil {
+				return nil, 0, fmt.Errorf("claim: %w", err)
+			}
+			s.m.skipped.WithLabelValues(skip).Inc()
+			continue
+		}
+		var later time.Time
+		reason := ""
+		if next, quiet := s.quietUntil(now, c.tz); quiet {
+			later, reason = next, "quiet_hours"
+		} else if c.day+perMember[c.memberID] >= s.cfg.MaxPerDay {
+			later, reason = now.Add(time.Hour), "cap_day"
+			if c.oldest != nil && c.oldest.Add(24*time.Hour).After(now) {
+				later = c.oldest.Add(24 * time.Hour)
+			}
+			if next, quiet := s.quietUntil(later, c.tz); quiet {
+				later = next
+			}
+		}
+		if reason != "" {
+			if _, err := tx.Exec(ctx, `UPDATE gotv_messages SET not_before = $2, deferrals = deferrals + 1, reason = $3 WHERE id = $1`,
+				c.id, later, reason); err != nil {
+				return nil, 0, fmt.Errorf("claim: %w", err)
+			}
+			s.m.deferred.WithLabelValues(reason).Inc()
+			continue
+		}
+		perMember[c.memberID]++
+		if _, err := tx.Exec(ctx, `UPDATE gotv_messages SET state = 'sending', claimed_by = $2, lease_until = $3,
+			attempts = attempts + 1, reason = '' WHERE id = $1`, c.id, me, now.Add(s.cfg.Lease)); err != nil {
+			return nil, 0, fmt.Errorf("claim: %w", err)
+		}
+		out = append(out, c.claimed)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	return out, len(cs), nil
+}
+
+// quietUntil reports whether t falls in quiet hours in time zone tz (the
+// service default when empty or unknown) and, if so, when they end.
+func (s *Service) quietUntil(t time.Time, tz string) (time.Time, bool) {
+	loc := s.tz
+	if tz != "" {
+		if l, err := time.LoadLocation(tz); err == nil {
+			loc = l
+		}
+	}
+	lt := t.In(loc)
+	mins := lt.Hour()*60 + lt.Minute()
+	if mins >= s.cfg.QuietStart && mins < s.cfg.QuietEnd {
+		return time.Time{}, false
+	}
+	day := lt
+	if mins >= s.cfg.QuietEnd {
+		day = lt.AddDate(0, 0, 1)
+	}
+	return time.Date(day.Year(), day.Month(), day.Day(), s.cfg.QuietStart/60, s.cfg.QuietStart%60, 0, 0, loc), true
+}
+
+// claimAndSend claims one batch and sends it.
+func (s *Service) claimAndSend(ctx context.Context) (int, error) {
+	me := newWorkerID()
+	batch, seen, err := s.claim(ctx, me)
+	if err != nil {
+		return 0, err
+	}
+	bg := context.WithoutCancel(ctx)
+	for i, c := range batch {
+		if err := s.sendOne(ctx, me, c); err != nil {
+			// Give back what this worker has not started; a row whose send
+			// was started stays 'sending' and is recovered after its lease.
+			ids := make([]int64, 0, len(batch)-i)
+			for _, r := range batch[i:] {
+				ids = append(ids, r.id)
+			}
+			_, _ = s.pool.Exec(bg, `UPDATE gotv_messages SET state = 'pending', claimed_by = NULL, lease_until = NULL
+				WHERE id = ANY($1) AND state = 'sending' AND claimed_by = $2 AND send_started_at IS NULL`, ids, me)
+			if ctx.Err() != nil {
+				return seen, nil
+			}
+			return seen, err
+		}
+	}
+	return seen, nil
+}
+
+// sendOne sends one claimed row. It returns an error only when the worker
+// must stop (context cancelled, database unavailable, simulated crash).
+func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
+	if err := s.bucket.Wait(ctx); err != nil {
+		return err
+	}
+	bg := context.WithoutCancel(ctx)
+	link, err := s.link(ctx, c.ballotID, c.memberID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// No live invitation (revoked, expired, not issued): nothing to send.
+		_, _ = s.pool.Exec(bg, `UPDATE gotv_messages SET state = 'skipped', reason = 'no_link', claimed_by = NULL, lease_until = NULL
+			WHERE id = $1 AND state = 'sending' AND claimed_by = $2`, c.id, me)
+		s.m.skipped.WithLabelValues("no_link").Inc()
+		s.log.WarnContext(ctx, "gotv no voting link", "message", c.id, "err", err)
+		return nil
+	}
+	body := Render(c.template, Vars{FirstName: firstName(c.name), Link: link, Closes: c.closes.In(s.tz).Format("2 Jan 15:04")})
+	sum := sha256.Sum256([]byte(body))
+	seg := CountSegments(body)
+	now := s.now()
+	// Record before send, with the last check of the marked register and
+	// opt-outs in the same statement.
+	tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages g SET send_started_at = $3, body_sha256 = $4, parts = $5
+		FROM members m WHERE g.id = $1 AND m.id = g.member_id AND g.state = 'sending' AND g.claimed_by = $2
+		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id)
+		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)`, c.id, me, now, sum[:], seg.Parts)
+	if err != nil {
+		return fmt.Errorf("start send: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		// Voted or opted out since the claim (or the claim was lost).
+		tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages g SET state = 'skipped', claimed_by = NULL, lease_until = NULL,
+			reason = CASE WHEN EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id)
+				THEN 'voted' ELSE 'opted_out' END
+			WHERE g.id = $1 AND g.state = 'sending' AND g.claimed_by = $2 AND g.send_started_at IS NULL`, c.id, me)
+		if err != nil {
+			return fmt.Errorf("skip send: %w", err)
+		}
+		if tag.RowsAffected() > 0 {
+			s.m.skipped.WithLabelValues("late_check").Inc()
+		}
+		return nil
+	}
+	pid, sendErr := s.sender.Send(ctx, sms.Message{To: c.mobile, Body: body, StatusCallback: s.callbackURL(c.key)})
+	if s.afterSend != nil && s.afterSend(c.memberID) {
+		return errCrash
+	}
+	switch {
+	case sendErr == nil:
+		_, err = s.pool.Exec(bg, `UPDATE gotv_messages SET state = 'sent', provider_id = coalesce(provider_id, $2), sent_at = $3,
+			claimed_by = NULL, lease_until = NULL WHERE id = $1 AND state IN ('sending', 'unknown')`, c.id, pid, s.now())
+		s.m.sent.Inc()
+	case errors.Is(sendErr, sms.ErrOptedOut), errors.Is(sendErr, sms.ErrInvalidNumber), errors.Is(sendErr, sms.ErrRejected):
+		code, reason := 0, "rejected"
+		if errors.Is(sendErr, sms.ErrOptedOut) {
+			code, reason = 21610, "opted_out"
+		} else if errors.Is(sendErr, sms.ErrInvalidNumber) {
+			code, reason = 21211, "invalid_number"
+		}
+		err = s.recordFailure(bg, c, code, reason)
+		s.m.failed.WithLabelValues(reason).Inc()
+	case errors.Is(sendErr, sms.ErrUnavailable) && s.rec != nil:
+		// Possibly accepted (a timeout): leave it to reconciliation once
+		// the lease runs out.
+		s.m.deferred.WithLabelValues("unavailable").Inc()
+	default:
+		// Not accepted (provider unavailable, or the context ended before
+		// the call): send again later.
+		_, err = s.pool.Exec(bg, `UPDATE gotv_messages SET state = 'pending', send_started_at = NULL, body_sha256 = NULL,
+			claimed_by = NULL, lease_until = NULL, not_before = $2, reason = 'retry' WHERE id = $1 AND state = 'sending'`,
+			c.id, s.now().Add(time.Minute))
+		s.m.deferred.WithLabelValues("unavailable").Inc()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.log.WarnContext(ctx, "gotv send failed, will retry", "message", c.id, "err", sendErr)
+	}
+	if err != nil {
+		return fmt.Errorf("record send: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) recordFailure(ctx context.Context, c claimed, code int, reason string) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `UPDATE gotv_messages SET state = 'failed', error_code = $2, reason = $3, claimed_by = NULL,
+		lease_until = NULL WHERE id = $1 AND state = 'sending'`, c.id, code, reason); err != nil {
+		return err
+	}
+	if code == 21610 {
+		if _, err := tx.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) VALUES ($1, 'provider', $2)
+			ON CONFLICT (number) DO NOTHING`, c.mobile, s.now()); err != nil {
+			return err
+		}
+	}
+	if code != 0 {
+		if err := flagContact(ctx, tx, c.memberID, code, s.now()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+func flagContact(ctx context.Context, tx pgx.Tx, memberID int64, code int, at time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO gotv_contact_issues (member_id, error_code, flagged_at) VALUES ($1, $2, $3)
+		ON CONFLICT (member_id) DO UPDATE SET error_code = excluded.error_code, flagged_at = excluded.flagged_at`, memberID, code, at)
+	return err
+}
+
+// callbackURL is the status callback of a row: the public webhook with the
+// row's idempotency key, so a delivery report identifies the row even if
+// the provider's message id was never recorded.
+func (s *Service) callbackURL(key string) string {
+	return s.cfg.PublicURL + "/webhooks/twilio/status?k=" + key
+}

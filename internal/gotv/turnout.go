@@ -1,0 +1,372 @@
+package gotv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/unionvote/eballot/internal/election"
+)
+
+// DefaultMinCell is the smallest group whose turnout is shown on its own.
+const DefaultMinCell = 10
+
+// Dimensions of the turnout breakdowns, in display order.
+var Dimensions = []string{"workplace", "branch", "employer", "style"}
+
+// Cell is the turnout of one group of members. Entitled and Voted are
+// counts from the register and the marked register.
+type Cell struct {
+	Label    string `json:"label"`
+	Entitled int    `json:"entitled"`
+	Voted    int    `json:"voted"`
+	// Other marks the merged cell of groups too small to show (and of any
+	// group merged so that the merged cell is itself large enough).
+	Other  bool `json:"other,omitempty"`
+	Groups int  `json:"groups"` // how many groups the cell holds
+}
+
+// Pct is the cell's turnout in percent.
+func (c Cell) Pct() float64 {
+	if c.Entitled == 0 {
+		return 0
+	}
+	return 100 * float64(c.Voted) / float64(c.Entitled)
+}
+
+// Breakdown is turnout by one dimension, after suppression.
+type Breakdown struct {
+	Dimension string `json:"dimension"`
+	Cells     []Cell `json:"cells"`
+	// Hidden is true when even the merged "Other" cell would be smaller
+	// than the minimum: then no cell at all is shown.
+	Hidden bool `json:"hidden,omitempty"`
+}
+
+// Point is the cumulative number of members marked by the end of an hour.
+type Point struct {
+	At    time.Time `json:"at"`
+	Voted int       `json:"voted"`
+}
+
+// Projection is the expected final turnout (docs/gotv.md "Projection").
+type Projection struct {
+	Voted       int     `json:"voted"`
+	Pct         float64 `json:"pct"`
+	RatePerHour float64 `json:"rate_per_hour"`
+	WindowHours float64 `json:"window_hours"`
+	MeetsTarget bool    `json:"meets_threshold"`
+}
+
+// Turnout is the turnout report of one ballot: aggregates only.
+type Turnout struct {
+	BallotID   int64     `json:"ballot_id"`
+	ElectionID string    `json:"election_id"`
+	Title      string    `json:"title"`
+	UnionID    int64     `json:"-"`
+	Status     string    `json:"status"`
+	MinCell    int       `json:"min_cell"`
+	Entitled   int       `json:"entitled"`
+	Voted      int       `json:"voted"`
+	Suppressed bool      `json:"suppressed,omitempty"` // the whole ballot is smaller than MinCell
+	OpensAt    time.Time `json:"opens_at"`
+	ClosesAt   time.Time `json:"closes_at"`
+	AsOf       time.Time `json:"as_of"`
+	// ThresholdPct is the turnout line drawn on the charts: the statutory
+	// 50% (TULRCA s.226(2)(a)(iia)) when the ballot's regime applies it
+	// (StatutoryThreshold), otherwise the same 50% as a reference.
+	ThresholdPct       float64     `json:"threshold_pct"`
+	StatutoryThreshold bool        `json:"statutory_threshold"`
+	Series             []Point     `json:"series"`
+	Projection         Projection  `json:"projection"`
+	Breakdowns         []Breakdown `json:"breakdowns"`
+}
+
+// Pct is the ballot's turnout in percent.
+func (t *Turnout) Pct() float64 {
+	return Cell{Entitled: t.Entitled, Voted: t.Voted}.Pct()
+}
+
+// ErrNotFound: no such ballot (HTTP 404). Also returned for a ballot of
+// another union, so its existence is not disclosed.
+var ErrNotFound = errors.New("gotv: not found")
+
+// Suppress merges cells with fewer than minCell entitled members into one
+// "Other" cell, then moves the smallest remaining cells into "Other" until
+// it has at least minCell members, so that no small group can be worked
+// out by subtracting the shown cells from the total. If that is impossible
+// (the whole population is smaller than minCell) it reports hidden and
+// returns no cells. Cells are returned largest first, "Other" last.
+func Suppress(cells []Cell, minCell int, otherLabel string) (out []Cell, hidden bool) {
+	if minCell < 1 {
+		minCell = 1
+	}
+	cs := append([]Cell(nil), cells...)
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].Entitled != cs[j].Entitled {
+			return cs[i].Entitled > cs[j].Entitled
+		}
+		return cs[i].Label < cs[j].Label
+	})
+	other := Cell{Label: otherLabel, Other: true}
+	var shown []Cell
+	for _, c := range cs {
+		if c.Groups == 0 {
+			c.Groups = 1
+		}
+		if c.Entitled >= minCell {
+			shown = append(shown, c)
+			continue
+		}
+		other.Entitled += c.Entitled
+		other.Voted += c.Voted
+		other.Groups += c.Groups
+	}
+	for other.Groups > 0 && other.Entitled < minCell && len(shown) > 0 {
+		c := shown[len(shown)-1]
+		shown = shown[:len(shown)-1]
+		other.Entitled += c.Entitled
+		other.Voted += c.Voted
+		other.Groups += c.Groups
+	}
+	if other.Groups > 0 && other.Entitled < minCell {
+		return nil, true
+	}
+	if other.Groups > 0 {
+		shown = append(shown, other)
+	}
+	return shown, false
+}
+
+// Coarsen keeps the points of a cumulative series at which at least
+// minCell more members have been marked since the last point kept (the
+// first point and the last are always kept), so that the difference between
+// two shown hours never reveals fewer than minCell members — except for the
+// final step to the current total, which the headline figure shows anyway.
+func Coarsen(series []Point, minCell int) []Point {
+	if len(series) == 0 {
+		return nil
+	}
+	out := []Point{series[0]}
+	for i, p := range series[1:] {
+		last := out[len(out)-1]
+		if p.Voted-last.Voted >= minCell || i == len(series)-2 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Project extrapolates the recent hourly rate to the close: the rate is the
+// number marked over the last window (6 hours, or since opening if
+// shorter), the result is clamped between the current count and the number
+// entitled. A closed ballot projects its current count.
+func Project(series []Point, voted, entitled int, opens, closes, now time.Time, thresholdPct float64) Projection {
+	p := Projection{Voted: voted}
+	if now.Before(closes) && now.After(opens) {
+		window := 6 * time.Hour
+		if e := now.Sub(opens); e < window {
+			window = e
+		}
+		from := now.Add(-window)
+		before := 0
+		for _, pt := range series {
+			if !pt.At.After(from) {
+				before = pt.Voted
+			}
+		}
+		p.WindowHours = window.Hours()
+		if p.WindowHours > 0 {
+			p.RatePerHour = float64(voted-before) / p.WindowHours
+		}
+		proj := float64(voted) + p.RatePerHour*closes.Sub(now).Hours()
+		p.Voted = int(math.Round(math.Min(math.Max(proj, float64(voted)), float64(entitled))))
+	}
+	if entitled > 0 {
+		p.Pct = 100 * float64(p.Voted) / float64(entitled)
+	}
+	p.MeetsTarget = p.Pct >= thresholdPct
+	return p
+}
+
+// ballotInfo is what turnout needs to know about a ballot.
+type ballotInfo struct {
+	ID         int64
+	UnionID    int64
+	ElectionID string
+	Title      string
+	Status     string
+	Regime     string
+	Opens      time.Time
+	Closes     time.Time
+}
+
+func (s *Service) ballot(ctx context.Context, id int64) (ballotInfo, error) {
+	var b ballotInfo
+	var opens, closes *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT id, union_id, election_id, title, status, coalesce(regime, ''),
+		coalesce(opened_at, opens_at), closes_at FROM ballots WHERE id = $1`, id).
+		Scan(&b.ID, &b.UnionID, &b.ElectionID, &b.Title, &b.Status, &b.Regime, &opens, &closes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, ErrNotFound
+	}
+	if err != nil {
+		return b, fmt.Errorf("load ballot: %w", err)
+	}
+	if opens != nil {
+		b.Opens = *opens
+	}
+	if closes != nil {
+		b.Closes = *closes
+	}
+	return b, nil
+}
+
+// MinCell returns the union's minimum cell size.
+func (s *Service) MinCell(ctx context.Context, unionID int64) (int, error) {
+	k := s.cfg.MinCell
+	err := s.pool.QueryRow(ctx, `SELECT min_cell FROM gotv_policies WHERE union_id = $1`, unionID).Scan(&k)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("load policy: %w", err)
+	}
+	if k < s.cfg.MinCell {
+		k = s.cfg.MinCell // a union may raise the minimum, never lower it
+	}
+	return k, nil
+}
+
+// Turnout computes the suppressed turnout report of a ballot. otherLabel
+// names the merged small-cell group (translated by the caller).
+func (s *Service) Turnout(ctx context.Context, ballotID int64, otherLabel string) (*Turnout, error) {
+	b, err := s.ballot(ctx, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.MinCell(ctx, b.UnionID)
+	if err != nil {
+		return nil, err
+	}
+	t := &Turnout{BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title, UnionID: b.UnionID, Status: b.Status,
+		MinCell: k, OpensAt: b.Opens, ClosesAt: b.Closes, AsOf: s.now().UTC(), ThresholdPct: 50}
+	if b.Regime != "" {
+		if rg, err := election.RegimeByID(b.Regime); err == nil {
+			t.StatutoryThreshold = rg.TurnoutThreshold
+		}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT re.workplace, m.branch, m.employer, re.style, count(*), count(mr.member_id)
+		FROM register_entries re JOIN members m ON m.id = re.member_id
+		LEFT JOIN marked_register mr ON mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id
+		WHERE re.ballot_id = $1 GROUP BY 1, 2, 3, 4`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("turnout: %w", err)
+	}
+	groups := map[string]map[string]*Cell{}
+	for _, d := range Dimensions {
+		groups[d] = map[string]*Cell{}
+	}
+	for rows.Next() {
+		var keys [4]string
+		var n, v int
+		if err := rows.Scan(&keys[0], &keys[1], &keys[2], &keys[3], &n, &v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("turnout: %w", err)
+		}
+		t.Entitled += n
+		t.Voted += v
+		for i, d := range Dimensions {
+			label := keys[i]
+			if label == "" {
+				label = "—"
+			}
+			c := groups[d][label]
+			if c == nil {
+				c = &Cell{Label: label, Groups: 1}
+				groups[d][label] = c
+			}
+			c.Entitled += n
+			c.Voted += v
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("turnout: %w", err)
+	}
+	if t.Entitled < k {
+		// A ballot smaller than the minimum cell shows nothing at all.
+		return &Turnout{BallotID: t.BallotID, ElectionID: t.ElectionID, Title: t.Title, UnionID: t.UnionID,
+			Status: t.Status, MinCell: k, Suppressed: true, OpensAt: t.OpensAt, ClosesAt: t.ClosesAt, AsOf: t.AsOf,
+			ThresholdPct: t.ThresholdPct, StatutoryThreshold: t.StatutoryThreshold}, nil
+	}
+	for _, d := range Dimensions {
+		var cells []Cell
+		for _, c := range groups[d] {
+			cells = append(cells, *c)
+		}
+		out, hidden := Suppress(cells, k, otherLabel)
+		t.Breakdowns = append(t.Breakdowns, Breakdown{Dimension: d, Cells: out, Hidden: hidden})
+	}
+	series, err := s.series(ctx, b, t.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	t.Series = Coarsen(series, k)
+	t.Projection = Project(series, t.Voted, t.Entitled, b.Opens, b.Closes, t.AsOf, t.ThresholdPct)
+	return t, nil
+}
+
+// series is the hourly cumulative count of marked members, from the
+// opening hour to now (or the close).
+func (s *Service) series(ctx context.Context, b ballotInfo, now time.Time) ([]Point, error) {
+	rows, err := s.pool.Query(ctx, `SELECT hour, count(*) FROM marked_register WHERE ballot_id = $1 GROUP BY hour ORDER BY hour`, b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("turnout series: %w", err)
+	}
+	per := map[time.Time]int{}
+	var first time.Time
+	for rows.Next() {
+		var h time.Time
+		var n int
+		if err := rows.Scan(&h, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("turnout series: %w", err)
+		}
+		h = h.UTC()
+		per[h] += n
+		if first.IsZero() || h.Before(first) {
+			first = h
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("turnout series: %w", err)
+	}
+	start := b.Opens.UTC().Truncate(time.Hour)
+	if start.IsZero() || (!first.IsZero() && first.Before(start)) {
+		start = first
+	}
+	if start.IsZero() {
+		return nil, nil
+	}
+	end := now.UTC().Truncate(time.Hour)
+	if !b.Closes.IsZero() && b.Closes.Before(now) {
+		end = b.Closes.UTC().Truncate(time.Hour)
+	}
+	var out []Point
+	cum := 0
+	// A point at the end of each hour (hour stamps mark the start of the
+	// hour in which the member was marked).
+	out = append(out, Point{At: start, Voted: 0})
+	for h := start; !h.After(end) && len(out) < 24*400; h = h.Add(time.Hour) {
+		cum += per[h]
+		at := h.Add(time.Hour)
+		if at.After(now) {
+			at = now.UTC()
+		}
+		out = append(out, Point{At: at, Voted: cum})
+	}
+	return out, nil
+}
