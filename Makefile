@@ -18,7 +18,7 @@ stop:
 ## test: every test, against real PostgreSQL clusters the tests start themselves
 test: test-go test-js fuzz-short
 
-test-go:
+test-go: js-deps
 	@scripts/pg.sh bindir >/dev/null
 	$(GO) test $(GOTESTFLAGS) ./...
 
@@ -48,7 +48,9 @@ js: js-deps
 	cd $(JS) && npm run --silent build
 
 js-deps:
-	@if [ -f $(JS)/package-lock.json ] && [ ! -d $(JS)/node_modules ]; then cd $(JS) && npm ci --no-audit --no-fund --loglevel=error; fi
+	@for d in $(JS) internal/e2e; do \
+	  if [ -f $$d/package-lock.json ] && [ ! -d $$d/node_modules ]; then (cd $$d && npm ci --no-audit --no-fund --loglevel=error); fi; \
+	done
 
 ## clean: stop the local database and remove ./.data and build output
 clean: stop

@@ -67,6 +67,24 @@ function review(ev) {
   show('review');
 }
 
+// ready loads the bundle, the manifest (checked against its hash) and the
+// style's issuer key once, and warms the crypto up; a failure (no signal)
+// is retried on the next call.
+let loading;
+function ready() {
+  if (!loading) {
+    loading = (async () => {
+      const L = await bundle();
+      const { manifest, hash } = await manifestOf(L);
+      const key = await L.importIssuerKey(manifest.styles[Number(root.dataset.style)].issuer_key);
+      if (L.warmUp) await L.warmUp(manifest, key);
+      return { L, manifest, hash, key };
+    })();
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
 async function manifestOf(L) {
   const res = await fetch(`/ledger/v1/${E}/manifest`, { credentials: 'omit' });
   if (!res.ok) throw Object.assign(new Error('manifest'), { code: 'generic' });
@@ -110,10 +128,8 @@ async function postJSON(url, body, withSession) {
 async function cast() {
   show('working');
   try {
-    const L = await bundle();
-    const { manifest, hash } = await manifestOf(L);
+    const { L, manifest, hash, key } = await ready().catch((e) => { throw Object.assign(e, { code: e.code || 'network' }); });
     const style = Number(root.dataset.style);
-    const key = await L.importIssuerKey(manifest.styles[style].issuer_key);
     if (!state.ballot) {
       step('encrypt');
       const { ballot } = L.encryptBallot(manifest, hash, style, state.choices);
@@ -162,8 +178,7 @@ function showReceipt() {
 // Benaloh audit: encrypt, reveal the nonces, check them here, throw away.
 async function audit() {
   try {
-    const L = await bundle();
-    const { manifest, hash } = await manifestOf(L);
+    const { L, manifest, hash } = await ready();
     const style = Number(root.dataset.style);
     const { ballot, nonces } = L.encryptBallot(manifest, hash, style, state.choices);
     const ok = L.checkAudit(manifest, ballot, state.choices, nonces);
@@ -188,6 +203,9 @@ function start() {
   }
   if (state.ballot && state.authorisation) return cast(); // resume an interrupted cast
   if (!paper) return;
+  // Load and warm the crypto while the member reads the paper, so the
+  // first encryption is fast when they confirm.
+  ready().catch(() => {});
   paper.addEventListener('submit', review);
   $('change').addEventListener('click', () => show('paper'));
   $('confirm').addEventListener('click', cast);
