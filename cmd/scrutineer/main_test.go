@@ -2,20 +2,234 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
+
+	"github.com/unionvote/eballot/crypto/threshold"
 )
+
+// sh runs the command in-process and returns exit code, stdout and stderr.
+func sh(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, scryptLogN: 10}
+	code := e.run(args)
+	return code, out.String(), errb.String()
+}
+
+// ok runs a command that must succeed.
+func ok(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := sh(t, args...)
+	if code != 0 {
+		t.Fatalf("scrutineer %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
 
 func TestCLI(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"version"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "protocol v1") {
+	if code := run([]string{"version"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "protocol v1") {
 		t.Fatalf("version: %d %q", code, out.String())
 	}
 	out.Reset()
-	if code := run([]string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "Usage:") {
+	if code := run([]string{"--help"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "Usage:") {
 		t.Fatalf("help: %d %q", code, out.String())
 	}
-	if code := run([]string{"nope"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown command") {
+	if code := run([]string{"nope"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown command") {
 		t.Fatalf("unknown: %d %q", code, errb.String())
+	}
+	if code, out, _ := sh(t, "verify", "--help"); code != 0 || !strings.Contains(out, "--issued") {
+		t.Fatalf("verify --help: %d %q", code, out)
+	}
+}
+
+// TestIndependence: the scrutineer never depends on the service's internal/
+// packages (the tally must be independent of the code it checks).
+func TestIndependence(t *testing.T) {
+	b, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mod = "github.com/unionvote/eballot/"
+	n := 0
+	for _, d := range strings.Fields(string(b)) {
+		if strings.HasPrefix(d, mod+"internal/") {
+			t.Errorf("cmd/scrutineer depends on %s", d)
+		}
+		if strings.HasPrefix(d, mod) {
+			n++
+			if !strings.HasPrefix(d, mod+"crypto/") && !strings.HasPrefix(d, mod+"cmd/scrutineer") {
+				t.Errorf("cmd/scrutineer depends on %s (only crypto/ is allowed)", d)
+			}
+		}
+	}
+	if n < 3 {
+		t.Fatalf("go list -deps found only %d module packages", n)
+	}
+}
+
+// TestEndToEnd runs the whole ceremony with 3 trustees (threshold 2) through
+// files, including a bad share, its complaint and the dealer's answer; then
+// verify, decrypt by two trustees, tally, report and check-result.
+func TestEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	p := func(f string) string { return filepath.Join(dir, f) }
+	cdir := p("ceremony")
+	for j := 1; j <= 3; j++ {
+		os.WriteFile(p(fmt.Sprintf("pass-%d", j)), []byte(fmt.Sprintf("correct horse %d\n", j)), 0o600)
+		ok(t, "trustee", "init", "--out", p(fmt.Sprintf("t%d.key", j)), "--passphrase-file", p(fmt.Sprintf("pass-%d", j)))
+	}
+	ok(t, "ceremony", "plan", "--id", "fixture-ballot", "--threshold", "2", "--out", p("ceremony.json"), p("t1.key.pub"), p("t2.key.pub"), p("t3.key.pub"))
+	tr := func(cmd string, j int, extra ...string) []string {
+		return append([]string{"ceremony", cmd, "--plan", p("ceremony.json"), "--index", fmt.Sprint(j), "--key", p(fmt.Sprintf("t%d.key", j)),
+			"--passphrase-file", p(fmt.Sprintf("pass-%d", j)), "--dir", cdir}, extra...)
+	}
+
+	// A wrong passphrase fails clearly.
+	code, _, errs := sh(t, "ceremony", "deal", "--plan", p("ceremony.json"), "--index", "1", "--key", p("t1.key"), "--passphrase-file", p("pass-2"), "--dir", cdir)
+	if code != 2 || !strings.Contains(errs, "wrong passphrase for trustee key") {
+		t.Fatalf("wrong passphrase: %d %q", code, errs)
+	}
+	// The wrong index for one's key fails clearly.
+	code, _, errs = sh(t, "ceremony", "deal", "--plan", p("ceremony.json"), "--index", "2", "--key", p("t1.key"), "--passphrase-file", p("pass-1"), "--dir", cdir)
+	if code != 2 || !strings.Contains(errs, "not trustee 2's") {
+		t.Fatalf("wrong index: %d %q", code, errs)
+	}
+
+	for j := 1; j <= 3; j++ {
+		ok(t, tr("deal", j)...)
+	}
+	// Trustee 2 sends trustee 3 a bad share (from another polynomial).
+	_, other, err := threshold.Deal(rand.Reader, "fixture-ballot", 3, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := loadPlan(p("ceremony.json"))
+	r3, _ := age.ParseX25519Recipient(plan.Trustees[2].Recipient)
+	b, _ := other[2].MarshalBinary()
+	sealed, _ := seal(b, r3)
+	os.WriteFile(sharePath(cdir, 2, 3), sealed, 0o644)
+
+	ok(t, tr("verify", 1)...)
+	ok(t, tr("verify", 2)...)
+	code, out, _ := sh(t, tr("verify", 3)...)
+	if code != 1 || !strings.Contains(out, "the share from trustee 2 does not match its commitments") {
+		t.Fatalf("bad share not found: %d %s", code, out)
+	}
+	// Trustee 2 answers with the share it really dealt; everyone finalises.
+	out = ok(t, tr("answer", 2)...)
+	if !strings.Contains(out, "Answered trustee 3's complaint") {
+		t.Fatal(out)
+	}
+	for j := 1; j <= 3; j++ {
+		out = ok(t, tr("finalise", j, "--share-out", p(fmt.Sprintf("share-%d.age", j)))...)
+		if !strings.Contains(out, "Qualified dealers: 1, 2, 3") {
+			t.Fatalf("finalise %d: %s", j, out)
+		}
+	}
+
+	// The election (a generated export under the ceremony's key).
+	ok(t, "fixture", "--ballots", "60", "--checkpoint-every", "25", "--trustees", p("ceremony/trustees.json"), "--out", p("export.jsonl"))
+	out = ok(t, "verify", p("export.jsonl"))
+	if !strings.Contains(out, "VERIFIED") {
+		t.Fatal(out)
+	}
+	for _, j := range []int{1, 3} {
+		ok(t, "decrypt", "--export", p("export.jsonl"), "--index", fmt.Sprint(j), "--key", p(fmt.Sprintf("t%d.key", j)),
+			"--passphrase-file", p(fmt.Sprintf("pass-%d", j)), "--share", p(fmt.Sprintf("share-%d.age", j)), "--out", p(fmt.Sprintf("partial-%d.json", j)))
+	}
+	out = ok(t, "tally", "--export", p("export.jsonl"), "--out", p("result.json"), p("partial-1.json"), p("partial-3.json"))
+	// 60 ballots: i%2 is the workplace, i%7 the answer (0-3 yes, 4-5 no, 6 blank).
+	if strings.Count(out, "strike: Yes 18, No 8, spoilt 4") != 2 || !strings.Contains(out, "strike: Yes 36, No 16, spoilt 8") {
+		t.Fatalf("tally:\n%s", out)
+	}
+	// A wrong partial is named.
+	pj, _ := os.ReadFile(p("partial-3.json"))
+	i := bytes.Index(pj, []byte(`"d":"`)) + 10
+	pj[i] ^= 1
+	os.WriteFile(p("partial-3-bad.json"), pj, 0o644)
+	code, out, _ = sh(t, "tally", "--export", p("export.jsonl"), "--out", p("result-bad.json"), p("partial-1.json"), p("partial-3-bad.json"))
+	if code == 0 || !(strings.Contains(out, "trustee 3") || strings.Contains(out, "partial-3-bad.json")) {
+		t.Fatalf("bad partial: %d\n%s", code, out)
+	}
+	// With trustee 2 as well, the result is computed and trustee 3 named.
+	ok(t, "decrypt", "--export", p("export.jsonl"), "--index", "2", "--key", p("t2.key"), "--passphrase-file", p("pass-2"), "--share", p("share-2.age"), "--out", p("partial-2.json"))
+	code, out, _ = sh(t, "tally", "--export", p("export.jsonl"), "--out", p("result-3.json"), p("partial-1.json"), p("partial-2.json"), p("partial-3-bad.json"))
+	if rj, err := os.ReadFile(p("result-3.json")); code != 1 || err != nil || !(strings.Contains(out, "claims trustee 3") || strings.Contains(out, "FAIL partial decryption of trustee 3")) || !strings.Contains(string(rj), `"trustee": 3`) || strings.Count(out, "strike: Yes 18, No 8, spoilt 4") != 2 {
+		t.Fatalf("tally with a bad partial: %d %v\n%s", code, err, out)
+	}
+
+	os.WriteFile(p("spass"), []byte("scrutineer secret\n"), 0o600)
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("s.key"), "--passphrase-file", p("spass"))
+	out = ok(t, "report", "--result", p("result.json"), "--key", p("s.key"), "--passphrase-file", p("spass"), "--out-dir", p("report"), "--date", "2026-12-16")
+	if !strings.Contains(out, "s.231B(1)(a) satisfied: yes") {
+		t.Fatal(out)
+	}
+	for _, f := range []string{"report.json", "report.json.sig", "report.md", "report.html"} {
+		if _, err := os.Stat(p("report/" + f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	md, _ := os.ReadFile(p("report/report.md"))
+	if !strings.Contains(string(md), "Votes cast (including spoilt, s.297A) | 30 |") {
+		t.Fatalf("markdown:\n%s", md)
+	}
+	out = ok(t, "check-result", "--key", p("s.key.pub"), p("report/report.json"))
+	if !strings.Contains(out, "GOOD signature by scrutineers.example") {
+		t.Fatal(out)
+	}
+	// One byte changed in the signed report.
+	rj, _ := os.ReadFile(p("report/report.json"))
+	os.WriteFile(p("report/report.json"), bytes.Replace(rj, []byte(`"yes": 18`), []byte(`"yes": 19`), 1), 0o644)
+	if code, _, errs := sh(t, "check-result", "--key", p("s.key.pub"), p("report/report.json")); code != 1 || !strings.Contains(errs, "signature does not verify") {
+		t.Fatalf("tampered report: %d %s", code, errs)
+	}
+	// A wrong scrutineer passphrase fails clearly.
+	if code, _, errs := sh(t, "report", "--result", p("result.json"), "--key", p("s.key"), "--passphrase-file", p("pass-1"), "--out-dir", p("r2")); code != 2 || !strings.Contains(errs, "wrong passphrase for signing key") {
+		t.Fatalf("wrong passphrase: %d %s", code, errs)
+	}
+}
+
+// TestVerifyNamesFailures: verify exits 1 and names the entry.
+func TestVerifyNamesFailures(t *testing.T) {
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "e.jsonl")
+	os.WriteFile(filepath.Join(dir, "pass"), []byte("pw\n"), 0o600)
+	ok(t, "fixture", "--ballots", "10", "--out", exp, "--secrets", filepath.Join(dir, "s"), "--passphrase-file", filepath.Join(dir, "pass"))
+	b, _ := os.ReadFile(exp)
+	// A trustee refuses to decrypt an election that is not closed.
+	os.WriteFile(exp+".open", bytes.Replace(b, []byte(`"closed":true}`), []byte(`"closed":false}`), 1), 0o644)
+	code, out, errs := sh(t, "decrypt", "--export", exp+".open", "--index", "1", "--key", filepath.Join(dir, "s/trustee-1.key"),
+		"--share", filepath.Join(dir, "s/share-1.age"), "--passphrase-file", filepath.Join(dir, "pass"), "--out", filepath.Join(dir, "p1.json"))
+	if code != 1 || !strings.Contains(errs, "not closed") {
+		t.Fatalf("decrypt of an open election: %d %s %s", code, out, errs)
+	}
+	// From the board, by URL.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ledger/v1/fixture-ballot/export" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	if out := ok(t, "verify", srv.URL+"/ledger/v1/fixture-ballot"); !strings.Contains(out, "VERIFIED") {
+		t.Fatal(out)
+	}
+	b = bytes.Replace(b, []byte(`{"type":"entry","index":4,"style":0,`), []byte(`{"type":"entry","index":4,"style":1,`), 1)
+	os.WriteFile(exp+".bad", b, 0o644)
+	code, out, errs = sh(t, "verify", exp+".bad")
+	if code != 1 || !strings.Contains(out, "FAIL entry 4 (tracker ") || !strings.Contains(errs, "failure(s)") {
+		t.Fatalf("%d\n%s\n%s", code, out, errs)
 	}
 }

@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/unionvote/eballot/crypto/tally"
+	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/crypto/verify"
+)
+
+// openExport opens an export file, or fetches it from a board URL
+// (https://…/ledger/v1/<election>[/export]).
+func openExport(ctx context.Context, src string) (io.ReadCloser, error) {
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		pu, err := url.Parse(src)
+		if err != nil {
+			return nil, fmt.Errorf("board URL: %w", err)
+		}
+		pu.Path = strings.TrimSuffix(pu.Path, "/")
+		if !strings.HasSuffix(pu.Path, "/export") {
+			pu.Path += "/export"
+		}
+		u := pu.String()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("fetch export: %w", err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return nil, fmt.Errorf("fetch export %s: HTTP %s", u, resp.Status)
+		}
+		return resp.Body, nil
+	}
+	return os.Open(src)
+}
+
+func parseIssued(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("--issued must be a comma-separated list of counts, one per workplace ballot")
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// progress renders a progress bar on a terminal, plain lines otherwise.
+func (e *env) progress(what string) func(done, total int64) {
+	tty := false
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		tty = true
+	}
+	start := time.Now()
+	lastPct := int64(-1)
+	return func(done, total int64) {
+		pct := int64(100)
+		if total > 0 {
+			pct = done * 100 / total
+		}
+		if tty {
+			const w = 40
+			bar := strings.Repeat("█", int(pct*w/100)) + strings.Repeat("░", w-int(pct*w/100))
+			fmt.Fprintf(e.stderr, "\r%s %s %3d%% %d/%d ballots  %s", what, bar, pct, done, total, time.Since(start).Round(time.Second))
+			if done == total {
+				fmt.Fprintln(e.stderr)
+			}
+			return
+		}
+		if pct/10 != lastPct/10 || done == total && lastPct != 100 {
+			fmt.Fprintf(e.stderr, "progress: %s %d/%d ballots (%d%%, %s)\n", what, done, total, pct, time.Since(start).Round(time.Millisecond))
+			lastPct = pct
+		}
+	}
+}
+
+// verifyExport runs crypto/verify on src and prints the outcome; it returns
+// a *checkError naming every failure.
+func (e *env) verifyExport(src, issued string, quiet bool) (*verify.Result, error) {
+	iss, err := parseIssued(issued)
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	rc, err := openExport(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	start := time.Now()
+	res, err := verify.Verify(ctx, rc, verify.Options{Issued: iss, Progress: e.progress("verified")})
+	if err != nil {
+		return nil, err
+	}
+	took := time.Since(start)
+	out := e.stdout
+	if quiet {
+		out = io.Discard
+	}
+	h := res.Header
+	fmt.Fprintf(out, "Export of election %s: %d entries, %d checkpoints, closed=%v\n", h.ElectionID, res.Entries, res.Checkpoints, h.Closed)
+	if res.Manifest != nil {
+		fmt.Fprintf(out, "Manifest hash %x (%s, %q)\n", h.ManifestHash, res.Manifest.Kind, res.Manifest.Title)
+		for i, st := range res.Manifest.Styles {
+			n := int64(0)
+			if i < len(res.StyleCounts) {
+				n = res.StyleCounts[i]
+			}
+			line := fmt.Sprintf("  workplace %q: %d ballots, %d entitled", st.ID, n, st.Entitled)
+			if iss != nil && i < len(iss) {
+				line += fmt.Sprintf(", %d authorisations issued", iss[i])
+			}
+			fmt.Fprintln(out, line)
+		}
+		if iss == nil {
+			fmt.Fprintln(out, "  (authorisations issued not given: only ballots ≤ entitled was checked; use --issued)")
+		}
+	}
+	fmt.Fprintf(out, "Merkle root recomputed from all entries: %x\n", res.Root)
+	fmt.Fprintf(out, "Time: %s\n", took.Round(time.Millisecond))
+	if !res.OK() {
+		for _, f := range res.Failures {
+			fmt.Fprintln(e.stdout, "FAIL "+f.String())
+		}
+		if res.More > 0 {
+			fmt.Fprintf(e.stdout, "FAIL … and %d more failures\n", res.More)
+		}
+		return res, failed("%d failure(s): the export does not verify", int64(len(res.Failures))+res.More)
+	}
+	fmt.Fprintln(out, "VERIFIED: manifest, every checkpoint signature and root, the Merkle root, every authorisation, every proof, no duplicate tracker or α, counts per workplace.")
+	return res, nil
+}
+
+func (e *env) verify(args []string) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	issued := fs.String("issued", "", "authorisations issued per workplace ballot, comma-separated (from the marked register)")
+	jsonOut := fs.String("json", "", "also write the failures and counts as JSON to this file")
+	pos, err := e.parse(fs, args, "verify [--issued N,N…] [--json out.json] <export-file | board URL>")
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("give one export file or board URL (see --help)")
+	}
+	res, verr := e.verifyExport(pos[0], *issued, false)
+	if res != nil && *jsonOut != "" {
+		b, _ := json.MarshalIndent(summary(res), "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return verr
+}
+
+// Verification is the verification summary kept in the result file.
+type Verification struct {
+	Entries     int64            `json:"entries"`
+	Checkpoints int64            `json:"checkpoints"`
+	Root        string           `json:"root"`
+	StyleCounts []int64          `json:"style_counts"`
+	Issued      []int64          `json:"authorisations_issued"`
+	Failures    []verify.Failure `json:"failures"`
+	More        int64            `json:"more_failures"`
+}
+
+func summary(r *verify.Result) Verification {
+	v := Verification{Entries: r.Entries, Checkpoints: r.Checkpoints, Root: hex.EncodeToString(r.Root[:]), StyleCounts: r.StyleCounts, Failures: r.Failures, More: r.More}
+	if v.Failures == nil {
+		v.Failures = []verify.Failure{}
+	}
+	return v
+}
+
+func (e *env) decrypt(args []string) error {
+	fs := flag.NewFlagSet("decrypt", flag.ContinueOnError)
+	exp := fs.String("export", "", "the export file or board URL")
+	key := fs.String("key", "", "your trustee key file")
+	pf := fs.String("passphrase-file", "", "read the passphrase from this file instead of the terminal")
+	index := fs.Int("index", 0, "your trustee number")
+	share := fs.String("share", "", "your secret share file (default share-<index>.age)")
+	out := fs.String("out", "", "partial decryption file to write (default partial-<index>.json)")
+	if _, err := e.parse(fs, args, "decrypt --export FILE|URL --index J --key trustee.key [--share share-J.age] [--out partial-J.json]"); err != nil {
+		return err
+	}
+	for n, v := range map[string]string{"export": *exp, "key": *key} {
+		if err := need(n, v); err != nil {
+			return err
+		}
+	}
+	if *share == "" {
+		*share = fmt.Sprintf("share-%d.age", *index)
+	}
+	if *out == "" {
+		*out = fmt.Sprintf("partial-%d.json", *index)
+	}
+	id, err := e.trusteeIdentity(*key, *pf)
+	if err != nil {
+		return err
+	}
+	b, err := open(*share, id)
+	if err != nil {
+		return fmt.Errorf("open your share %s with your key: %w", *share, err)
+	}
+	sk, err := threshold.ParseSecretShare(b)
+	if err != nil {
+		return fmt.Errorf("share file: %w", err)
+	}
+	if sk.Index != *index {
+		return fmt.Errorf("%s is trustee %d's share, not %d's", *share, sk.Index, *index)
+	}
+	res, err := e.verifyExport(*exp, "", true)
+	if err != nil {
+		return err
+	}
+	if !res.Header.Closed {
+		return failed("the export is of an election that is not closed: decrypting now would reveal an interim count")
+	}
+	pub, err := tally.TrusteeKey(res.Manifest)
+	if err != nil {
+		return err
+	}
+	if sk.Index > len(pub.Shares) || !sk.Public().IsEqual(pub.Shares[sk.Index-1]) {
+		return failed("your share does not match trustee %d's public key in the manifest: this is not the election you hold a key for", sk.Index)
+	}
+	alphas, err := res.Sums.Alphas()
+	if err != nil {
+		return failed("%v", err)
+	}
+	mh := res.Election.ManifestHash()
+	p, err := threshold.PartialDecrypt(rand.Reader, pub, sk, mh[:], alphas)
+	if err != nil {
+		return err
+	}
+	pj, _ := p.MarshalJSON()
+	if err := writeFile(*out, append(pj, '\n'), false); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Export verified (%d ballots). Partial decryption of %d sums by trustee %d written to %s.\n", res.Entries, len(alphas), sk.Index, *out)
+	return nil
+}
+
+// ResultFile is what tally writes and report signs.
+type ResultFile struct {
+	Version      int             `json:"version"`
+	Result       *tally.Result   `json:"result"`
+	Verification Verification    `json:"verification"`
+	Rejected     []RejectedTrust `json:"rejected_partials"`
+}
+
+// RejectedTrust names a trustee whose partial decryption was wrong.
+type RejectedTrust struct {
+	Trustee int    `json:"trustee"`
+	Reason  string `json:"reason"`
+}
+
+func (e *env) tally(args []string) error {
+	fs := flag.NewFlagSet("tally", flag.ContinueOnError)
+	exp := fs.String("export", "", "the export file or board URL")
+	issued := fs.String("issued", "", "authorisations issued per workplace ballot, comma-separated")
+	out := fs.String("out", "result.json", "result file to write")
+	files, err := e.parse(fs, args, "tally --export FILE|URL [--out result.json] partial-1.json partial-2.json …")
+	if err != nil {
+		return err
+	}
+	if err := need("export", *exp); err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return errors.New("give the partial decryption files (see --help)")
+	}
+	var partials []*threshold.Partial
+	var pfiles []string
+	var malformed []RejectedTrust
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var p threshold.Partial
+		if err := p.UnmarshalJSON(bytes.TrimSpace(b)); err != nil {
+			var claimed struct {
+				Trustee int `json:"trustee"`
+			}
+			_ = json.Unmarshal(b, &claimed)
+			fmt.Fprintf(e.stdout, "FAIL partial decryption file %s (claims trustee %d) is malformed: %v\n", f, claimed.Trustee, err)
+			malformed = append(malformed, RejectedTrust{claimed.Trustee, fmt.Sprintf("file %s is malformed: %v", filepath.Base(f), err)})
+			continue
+		}
+		partials = append(partials, &p)
+		pfiles = append(pfiles, f)
+	}
+	res, verr := e.verifyExport(*exp, *issued, false)
+	if res == nil || res.Sums == nil {
+		return verr
+	}
+	if verr != nil && res.Manifest == nil {
+		return verr
+	}
+	pub, err := tally.TrusteeKey(res.Manifest)
+	if err != nil {
+		return err
+	}
+	counts, bad, err := tally.Decrypt(pub, res.Sums, partials)
+	rf := ResultFile{Version: 1, Verification: summary(res), Rejected: append([]RejectedTrust{}, malformed...)}
+	rf.Verification.Issued, _ = parseIssued(*issued)
+	for _, b := range bad {
+		name := ""
+		if b.File >= 0 {
+			name = " (" + pfiles[b.File] + ")"
+		}
+		fmt.Fprintf(e.stdout, "FAIL partial decryption of trustee %d%s: %v\n", b.Trustee, name, b.Err)
+		rf.Rejected = append(rf.Rejected, RejectedTrust{b.Trustee, b.Err.Error()})
+	}
+	if err != nil {
+		return failed("%v", err)
+	}
+	r, err := tally.Compute(res.Manifest, counts)
+	if err != nil {
+		return err
+	}
+	rf.Result = r
+	b, _ := json.MarshalIndent(rf, "", "  ")
+	if err := writeFile(*out, append(b, '\n'), false); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Combined the partials of trustees %v.\n", counts.Trustees)
+	renderText(e.stdout, r)
+	fmt.Fprintf(e.stdout, "Result written to %s.\n", *out)
+	switch {
+	case verr != nil:
+		return verr
+	case len(rf.Rejected) > 0:
+		return failed("%d partial decryption(s) rejected (named above); the result used the valid ones", len(rf.Rejected))
+	}
+	return nil
+}
+
+func renderText(w io.Writer, r *tally.Result) {
+	for _, s := range append(append([]tally.StyleResult{}, r.Styles...), r.Aggregate) {
+		fmt.Fprintf(w, "%s: entitled %d, votes cast %d, turnout %s", s.Name, s.Entitled, s.VotesCast, s.Turnout)
+		if s.TurnoutMet != nil {
+			fmt.Fprintf(w, " (50%% threshold met: %s)", yesno(*s.TurnoutMet))
+		}
+		fmt.Fprintln(w)
+		for _, q := range s.Questions {
+			if q.YesNo {
+				fmt.Fprintf(w, "  %s: Yes %d, No %d, spoilt %d — majority Yes: %s\n", q.ID, q.Yes, q.No, q.Spoilt, yesno(q.Majority))
+				continue
+			}
+			var parts []string
+			for _, o := range q.Counts {
+				parts = append(parts, fmt.Sprintf("%s %d", o.Label, o.Count))
+			}
+			fmt.Fprintf(w, "  %s: %s\n", q.ID, strings.Join(parts, ", "))
+		}
+	}
+}
+
+func yesno(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+var _ = runtime.GOMAXPROCS

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/crypto/verify/fixture"
+)
+
+func (e *env) fixture(args []string) error {
+	fs := flag.NewFlagSet("fixture", flag.ContinueOnError)
+	n := fs.Int("ballots", 1000, "number of yes/no ballots")
+	out := fs.String("out", "", "export file to write")
+	trustees := fs.String("trustees", "", "use this trustees' public key file (from a ceremony) instead of test trustees")
+	secrets := fs.String("secrets", "", "with test trustees: folder for trustees.json, trustee-<j>.key and share-<j>.age (TEST ONLY)")
+	pf := fs.String("passphrase-file", "", "with --secrets: passphrase of the test trustee key files")
+	every := fs.Int("checkpoint-every", 1000, "publish a checkpoint every so many ballots")
+	if _, err := e.parse(fs, args, "fixture --ballots N --out export.jsonl [--trustees trustees.json | --secrets dir]"); err != nil {
+		return err
+	}
+	if err := need("out", *out); err != nil {
+		return err
+	}
+	opt := fixture.Options{}
+	if *trustees != "" {
+		b, err := os.ReadFile(*trustees)
+		if err != nil {
+			return err
+		}
+		var pk threshold.PublicKey
+		if err := pk.UnmarshalJSON(b); err != nil {
+			return fmt.Errorf("trustees file: %w", err)
+		}
+		opt.Public = &pk
+	}
+	// Workplace 1 reaches 50% turnout, workplace 2 does not.
+	half := int64(*n/2 + 1)
+	el, err := fixture.New(opt, []int64{half * 3 / 2, half * 3})
+	if err != nil {
+		return err
+	}
+	if *secrets != "" && opt.Public == nil {
+		pj, _ := el.PublicJSON()
+		if err := writeFile(filepath.Join(*secrets, "trustees.json"), append(pj, '\n'), false); err != nil {
+			return err
+		}
+		pass, err := e.passphrase(*pf, "Passphrase for the test trustee keys", true)
+		if err != nil {
+			return err
+		}
+		for j, sh := range el.Shares {
+			id, err := age.GenerateX25519Identity()
+			if err != nil {
+				return err
+			}
+			key, err := e.sealPassphrase([]byte(id.String()+"\n"), pass)
+			if err != nil {
+				return err
+			}
+			sb, _ := sh.MarshalBinary()
+			share, err := seal(sb, id.Recipient())
+			if err != nil {
+				return err
+			}
+			if err := writeFile(filepath.Join(*secrets, fmt.Sprintf("trustee-%d.key", j+1)), key, true); err != nil {
+				return err
+			}
+			if err := writeFile(filepath.Join(*secrets, fmt.Sprintf("share-%d.age", j+1)), share, true); err != nil {
+				return err
+			}
+		}
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	start := time.Now()
+	prog := e.progress("generated")
+	if err := el.WriteExport(context.Background(), bw, *n, fixture.WriteOptions{CheckpointEvery: *every, Progress: func(d int) { prog(int64(d), int64(*n)) }}); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	want := el.Expected(*n)
+	fmt.Fprintf(e.stdout, "Wrote %s: %d ballots in %s (TEST KEYS: never use for an election).\n", *out, *n, time.Since(start).Round(time.Millisecond))
+	for s, w := range want {
+		fmt.Fprintf(e.stdout, "  workplace-%d: yes %d, no %d, blank %d\n", s+1, w[0], w[1], w[2])
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Kind says which line an Item holds.
+type Kind int
+
+// Kinds of body lines.
+const (
+	KindCheckpoint Kind = iota + 1
+	KindEntry
+	KindEnd
+)
+
+// Item is one body line: exactly one of Checkpoint, Entry, End is set.
+type Item struct {
+	Kind       Kind
+	Checkpoint *Checkpoint
+	Entry      *Entry
+	End        *End
+}
+
+// Reader reads an export file strictly, streaming (see the package doc).
+type Reader struct {
+	br       *bufio.Reader
+	line     int64
+	header   Header
+	manifest []byte
+	buf      bytes.Buffer
+	enc      *json.Encoder
+	entries  int64
+	cps      int64
+	lastCP   int64
+	done     bool
+	err      error
+}
+
+// NewReader reads the header and manifest lines from r and returns a Reader
+// positioned on the body. Errors are *LineError wrapping ErrFormat (or the
+// I/O error).
+func NewReader(r io.Reader) (*Reader, error) {
+	x := &Reader{br: bufio.NewReaderSize(r, 256<<10), lastCP: -1}
+	x.enc = json.NewEncoder(&x.buf)
+	x.enc.SetEscapeHTML(false)
+	b, err := x.next()
+	if err != nil {
+		return nil, err
+	}
+	var h headerLine
+	if err := x.decode(b, &h); err != nil {
+		return nil, err
+	}
+	if h.Type != "header" {
+		return nil, x.fail("first line must be the header")
+	}
+	if h.Format != Format || h.Version != Version {
+		return nil, x.fail(fmt.Sprintf("unsupported format %q version %d (want %q version %d)", h.Format, h.Version, Format, Version))
+	}
+	mh, err := decodeHash(h.ManifestHash)
+	if err != nil {
+		return nil, x.fail("manifest_hash: " + err.Error())
+	}
+	if h.TreeSize < 0 || h.TreeSize > MaxTreeSize {
+		return nil, x.fail("tree_size out of range")
+	}
+	if h.ElectionID == "" || len(h.ElectionID) > 64 {
+		return nil, x.fail("election_id must be 1–64 bytes")
+	}
+	x.header = Header{ElectionID: h.ElectionID, ManifestHash: mh, LogKey: h.LogKey, TreeSize: h.TreeSize, Closed: h.Closed}
+
+	if b, err = x.next(); err != nil {
+		return nil, err
+	}
+	var m manifestLine
+	if err := x.decode(b, &m); err != nil {
+		return nil, err
+	}
+	if m.Type != "manifest" {
+		return nil, x.fail("second line must be the manifest")
+	}
+	if x.manifest, err = base64.StdEncoding.Strict().DecodeString(m.Manifest); err != nil || len(x.manifest) == 0 {
+		return nil, x.fail("manifest is not standard padded base64")
+	}
+	return x, nil
+}
+
+// Header returns the header line.
+func (r *Reader) Header() Header { return r.header }
+
+// Manifest returns the manifest bytes as exported (canonical JSON; the
+// verifier checks them against the header's manifest_hash).
+func (r *Reader) Manifest() []byte { return r.manifest }
+
+// Line returns the number of the last line read.
+func (r *Reader) Line() int64 { return r.line }
+
+// Next returns the next body line. After the end line it returns io.EOF
+// (and checks that nothing follows). A file that stops before its end line
+// is an error (io.ErrUnexpectedEOF wrapped in a *LineError).
+func (r *Reader) Next() (*Item, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.done {
+		if _, err := r.br.ReadByte(); err != io.EOF {
+			r.line++
+			r.err = r.fail("data after the end line")
+			return nil, r.err
+		}
+		return nil, io.EOF
+	}
+	b, err := r.next()
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	it, err := r.body(b)
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	return it, nil
+}
+
+func (r *Reader) body(b []byte) (*Item, error) {
+	switch {
+	case bytes.HasPrefix(b, []byte(`{"type":"entry",`)):
+		var e entryLine
+		if err := r.decode(b, &e); err != nil {
+			return nil, err
+		}
+		if e.Index != r.entries {
+			return nil, r.fail(fmt.Sprintf("entry index %d, want %d (entries must be in order without gaps)", e.Index, r.entries))
+		}
+		if e.Index >= r.header.TreeSize {
+			return nil, r.fail(fmt.Sprintf("entry %d beyond tree_size %d", e.Index, r.header.TreeSize))
+		}
+		if e.Style < 0 || e.Style >= MaxStyles {
+			return nil, r.fail(fmt.Sprintf("entry %d: style %d out of range", e.Index, e.Style))
+		}
+		if base64.StdEncoding.DecodedLen(len(e.Entry)) > MaxEntry+2 {
+			return nil, r.fail(fmt.Sprintf("entry %d: longer than %d bytes", e.Index, MaxEntry))
+		}
+		raw, err := base64.StdEncoding.Strict().DecodeString(e.Entry)
+		if err != nil || len(raw) > MaxEntry {
+			return nil, r.fail(fmt.Sprintf("entry %d: not standard padded base64 of at most %d bytes", e.Index, MaxEntry))
+		}
+		r.entries++
+		return &Item{Kind: KindEntry, Entry: &Entry{Index: e.Index, Style: e.Style, Bytes: raw}}, nil
+	case bytes.HasPrefix(b, []byte(`{"type":"checkpoint",`)):
+		var c checkpointLine
+		if err := r.decode(b, &c); err != nil {
+			return nil, err
+		}
+		if c.Size != r.entries {
+			return nil, r.fail(fmt.Sprintf("checkpoint of size %d after %d entries (a checkpoint must follow its last entry)", c.Size, r.entries))
+		}
+		if c.Size <= r.lastCP {
+			return nil, r.fail(fmt.Sprintf("checkpoint of size %d repeated", c.Size))
+		}
+		root, err := decodeHash(c.Root)
+		if err != nil {
+			return nil, r.fail(fmt.Sprintf("checkpoint %d: root: %s", c.Size, err))
+		}
+		if len(c.Note) == 0 || len(c.Note) > MaxNote {
+			return nil, r.fail(fmt.Sprintf("checkpoint %d: note must be 1–%d bytes", c.Size, MaxNote))
+		}
+		r.lastCP = c.Size
+		r.cps++
+		return &Item{Kind: KindCheckpoint, Checkpoint: &Checkpoint{Size: c.Size, Root: root, Note: []byte(c.Note)}}, nil
+	case bytes.HasPrefix(b, []byte(`{"type":"end",`)):
+		var e endLine
+		if err := r.decode(b, &e); err != nil {
+			return nil, err
+		}
+		if e.Entries != r.entries || r.entries != r.header.TreeSize {
+			return nil, r.fail(fmt.Sprintf("end says %d entries; the file has %d and the header %d", e.Entries, r.entries, r.header.TreeSize))
+		}
+		if e.Checkpoints != r.cps {
+			return nil, r.fail(fmt.Sprintf("end says %d checkpoints; the file has %d", e.Checkpoints, r.cps))
+		}
+		if len(e.StyleCounts) > MaxStyles {
+			return nil, r.fail("too many style_counts")
+		}
+		root, err := decodeHash(e.Root)
+		if err != nil {
+			return nil, r.fail("end root: " + err.Error())
+		}
+		r.done = true
+		return &Item{Kind: KindEnd, End: &End{Entries: e.Entries, Checkpoints: e.Checkpoints, StyleCounts: e.StyleCounts, Root: root}}, nil
+	default:
+		return nil, r.fail(`line is not a checkpoint, entry or end ({"type":… first)`)
+	}
+}
+
+// next returns the next line without its "\n".
+func (r *Reader) next() ([]byte, error) {
+	r.line++
+	var acc []byte
+	for {
+		b, err := r.br.ReadSlice('\n')
+		if err == nil && acc == nil {
+			return b[:len(b)-1], nil
+		}
+		acc = append(acc, b...)
+		if len(acc) > MaxLine+1 {
+			return nil, r.fail(fmt.Sprintf("line longer than %d bytes", MaxLine))
+		}
+		switch {
+		case err == nil:
+			return acc[:len(acc)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == io.EOF && len(acc) == 0:
+			return nil, &LineError{Line: r.line, Err: fmt.Errorf("%w: file ends before the end line: %w", ErrFormat, io.ErrUnexpectedEOF)}
+		case err == io.EOF:
+			return nil, r.fail("last line does not end with a newline (truncated file?)")
+		default:
+			return nil, &LineError{Line: r.line, Err: fmt.Errorf("read export: %w", err)}
+		}
+	}
+}
+
+// decode decodes line b into v strictly and checks that v re-encodes to b.
+func (r *Reader) decode(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return r.fail("invalid JSON: " + err.Error())
+	}
+	r.buf.Reset()
+	if err := r.enc.Encode(v); err != nil {
+		return r.fail("re-encode: " + err.Error())
+	}
+	enc := r.buf.Bytes()
+	if !bytes.Equal(enc[:len(enc)-1], b) {
+		return r.fail("line is not in canonical form (field names, order, spacing or escapes differ from the format)")
+	}
+	return nil
+}
+
+func (r *Reader) fail(msg string) error {
+	return &LineError{Line: r.line, Err: fmt.Errorf("%w: %s", ErrFormat, msg)}
+}

@@ -1,0 +1,244 @@
+package tally
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/unionvote/eballot/crypto/manifest"
+)
+
+// Result is the statutory result of a ballot (TULRCA s.231): for every
+// workplace ballot (style, s.228) and aggregated over all styles.
+type Result struct {
+	ElectionID   string `json:"election_id"`
+	Title        string `json:"title"`
+	Kind         string `json:"kind"`
+	ManifestHash string `json:"manifest_hash"`
+	// Scrutineer is the scrutineer named on the voting paper (s.229(1A)(a),
+	// the manifest's "scrutineer" text), if any.
+	Scrutineer string `json:"scrutineer,omitempty"`
+	// DateOfBallot is the last day votes could be cast (s.246), the UK date
+	// of closes_at.
+	DateOfBallot string `json:"date_of_ballot"`
+	Regime       Regime `json:"regime"`
+	// MandateExpires is the last day of the period of the mandate beginning
+	// with the date of the ballot (s.234), empty when not an industrial
+	// action ballot.
+	MandateExpires string        `json:"mandate_expires,omitempty"`
+	Styles         []StyleResult `json:"styles"`
+	Aggregate      StyleResult   `json:"aggregate"`
+	// Trustees lists the trustees whose partial decryptions were combined.
+	Trustees []int `json:"trustees"`
+}
+
+// Regime is the legal regime the thresholds come from.
+type Regime struct {
+	Name string `json:"name"`
+	// TurnoutThreshold: the 50% turnout test of s.226(2)(a)(iia) applies.
+	TurnoutThreshold bool `json:"turnout_threshold"`
+	// SupportThreshold: the 40%-of-entitled Yes test of s.226(2B) applies
+	// (important public services).
+	SupportThreshold bool `json:"support_threshold"`
+	MandateMonths    int  `json:"mandate_months,omitempty"`
+	// Notes say where each rule came from, including any assumption.
+	Notes []string `json:"notes"`
+}
+
+// StyleResult is the s.231 information for one workplace ballot.
+type StyleResult struct {
+	ID        string           `json:"id"`
+	Name      string           `json:"name"`
+	Entitled  int64            `json:"entitled"`
+	VotesCast int64            `json:"votes_cast"`
+	Turnout   string           `json:"turnout"` // percentage, 2 decimals
+	Questions []QuestionResult `json:"questions"`
+	// TurnoutMet: votes cast (spoilt included, s.297A) ≥ 50% of entitled.
+	// Nil when the test does not apply.
+	TurnoutMet *bool `json:"turnout_threshold_met"`
+}
+
+// QuestionResult is the count of one question.
+type QuestionResult struct {
+	ID     string        `json:"id"`
+	Text   string        `json:"text"`
+	YesNo  bool          `json:"yes_no"`
+	Yes    int64         `json:"yes"`
+	No     int64         `json:"no"`
+	Counts []OptionCount `json:"options"`
+	// Spoilt counts papers with no valid answer to this question (a blank
+	// answer to a yes/no question is spoilt). -1 when it cannot be known
+	// from the aggregate (a question allowing several marks).
+	Spoilt int64 `json:"spoilt"`
+	// Majority: Yes > No.
+	Majority bool `json:"majority_yes"`
+	// SupportMet: Yes ≥ 40% of entitled (s.226(2B)); nil when not applicable.
+	SupportMet *bool `json:"support_threshold_met"`
+	// Supported: every applicable test met and a majority Yes.
+	Supported bool `json:"supported"`
+}
+
+// OptionCount is the count of one option.
+type OptionCount struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	Count int64  `json:"count"`
+}
+
+// RegimeOf reads the legal regime from the manifest: the texts
+// "turnout_threshold" / "support_threshold" ("true"/"false") when present,
+// else the "legal_regime" text written by the service, else (an industrial
+// action ballot without either) the 50% turnout test is treated as applying
+// and the notes say so.
+func RegimeOf(m *manifest.Manifest) Regime {
+	r := Regime{Name: m.Texts["legal_regime"]}
+	ia := m.Kind == "industrial_action"
+	name := strings.ToLower(r.Name)
+	switch {
+	case strings.Contains(name, "employment rights act 2025"):
+		r.TurnoutThreshold, r.MandateMonths = true, 12
+		r.Notes = append(r.Notes, "regime ERA 2025 (from the manifest's legal_regime): 50% turnout test applies until its repeal is commenced; no 40% support test; mandate 12 months (s.234)")
+	case strings.Contains(name, "trade union act 2016"):
+		r.TurnoutThreshold, r.MandateMonths = true, 6
+		r.Notes = append(r.Notes, "regime TUA 2016 (from the manifest's legal_regime): 50% turnout test applies; 40% support test only for important public services; mandate 6 months (s.234)")
+	case ia:
+		r.TurnoutThreshold, r.MandateMonths = true, 12
+		r.Notes = append(r.Notes, "the manifest names no legal regime and has no threshold flag: the 50% turnout test (s.226(2)(a)(iia)) is treated as applying; mandate taken as 12 months (ERA 2025)")
+	default:
+		r.Notes = append(r.Notes, "not an industrial action ballot: no statutory turnout or support threshold")
+	}
+	flag := func(key string, dst *bool) {
+		switch m.Texts[key] {
+		case "true", "yes":
+			*dst = true
+			r.Notes = append(r.Notes, fmt.Sprintf("%s = true (manifest text)", key))
+		case "false", "no":
+			*dst = false
+			r.Notes = append(r.Notes, fmt.Sprintf("%s = false (manifest text)", key))
+		}
+	}
+	flag("turnout_threshold", &r.TurnoutThreshold)
+	if strings.Contains(name, "trade union act 2016") {
+		flag("important_public_services", &r.SupportThreshold)
+		if _, ok := m.Texts["important_public_services"]; !ok {
+			r.Notes = append(r.Notes, "the manifest does not say whether the 40% important-public-services test applies: not applied")
+		}
+	}
+	flag("support_threshold", &r.SupportThreshold)
+	return r
+}
+
+func isYesNo(q manifest.Question) (yes, no int, ok bool) {
+	if len(q.Options) != 2 || q.Max != 1 {
+		return 0, 0, false
+	}
+	yes, no = -1, -1
+	for i, o := range q.Options {
+		switch strings.ToLower(o.ID) {
+		case "yes":
+			yes = i
+		case "no":
+			no = i
+		}
+	}
+	return yes, no, yes >= 0 && no >= 0
+}
+
+// Compute makes the statutory result from the manifest and decrypted counts.
+func Compute(m *manifest.Manifest, c *Counts) (*Result, error) {
+	h, err := m.Hash()
+	if err != nil {
+		return nil, fmt.Errorf("hash manifest: %w", err)
+	}
+	r := &Result{ElectionID: m.ElectionID, Title: m.Title, Kind: m.Kind, ManifestHash: fmt.Sprintf("%x", h), Scrutineer: m.Texts["scrutineer"], Regime: RegimeOf(m), Trustees: c.Trustees}
+	closes, err := time.Parse(manifest.TimeFormat, m.ClosesAt)
+	if err != nil {
+		return nil, fmt.Errorf("parse closes_at: %w", err)
+	}
+	day := closes.In(london())
+	r.DateOfBallot = day.Format("2006-01-02")
+	if r.Regime.MandateMonths > 0 && m.Kind == "industrial_action" {
+		d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+		r.MandateExpires = d.AddDate(0, r.Regime.MandateMonths, -1).Format("2006-01-02")
+	}
+	agg := StyleResult{ID: "all", Name: "All workplaces (aggregated)"}
+	for si, st := range m.Styles {
+		sr := StyleResult{ID: st.ID, Name: st.Name, Entitled: st.Entitled}
+		if si < len(c.Ballots) {
+			sr.VotesCast = c.Ballots[si]
+		}
+		for qi, q := range m.Questions {
+			qr := QuestionResult{ID: q.ID, Text: q.Text}
+			var marks int64
+			for oi, o := range q.Options {
+				n := int64(c.Count(si, qi, oi))
+				marks += n
+				qr.Counts = append(qr.Counts, OptionCount{o.ID, o.Label, n})
+			}
+			if y, n, ok := isYesNo(q); ok {
+				qr.YesNo, qr.Yes, qr.No = true, qr.Counts[y].Count, qr.Counts[n].Count
+			}
+			qr.Spoilt = -1
+			if q.Max == 1 {
+				qr.Spoilt = sr.VotesCast - marks
+			}
+			sr.Questions = append(sr.Questions, qr)
+		}
+		finish(&sr, r.Regime)
+		r.Styles = append(r.Styles, sr)
+		agg.Entitled += sr.Entitled
+		agg.VotesCast += sr.VotesCast
+	}
+	for qi, q := range m.Questions {
+		qr := QuestionResult{ID: q.ID, Text: q.Text, Spoilt: 0}
+		for oi, o := range q.Options {
+			qr.Counts = append(qr.Counts, OptionCount{ID: o.ID, Label: o.Label})
+			for _, s := range r.Styles {
+				qr.Counts[oi].Count += s.Questions[qi].Counts[oi].Count
+			}
+		}
+		for _, s := range r.Styles {
+			sq := s.Questions[qi]
+			qr.YesNo, qr.Yes, qr.No = sq.YesNo, qr.Yes+sq.Yes, qr.No+sq.No
+			if sq.Spoilt < 0 || qr.Spoilt < 0 {
+				qr.Spoilt = -1
+			} else {
+				qr.Spoilt += sq.Spoilt
+			}
+		}
+		agg.Questions = append(agg.Questions, qr)
+	}
+	finish(&agg, r.Regime)
+	r.Aggregate = agg
+	return r, nil
+}
+
+func finish(sr *StyleResult, reg Regime) {
+	if sr.Entitled > 0 {
+		// Two decimals, rounded down, in integers (no float rounding up to 50.00).
+		bp := sr.VotesCast * 10000 / sr.Entitled
+		sr.Turnout = fmt.Sprintf("%d.%02d%%", bp/100, bp%100)
+	} else {
+		sr.Turnout = "n/a"
+	}
+	if reg.TurnoutThreshold {
+		met := sr.Entitled > 0 && 2*sr.VotesCast >= sr.Entitled
+		sr.TurnoutMet = &met
+	}
+	for i := range sr.Questions {
+		q := &sr.Questions[i]
+		q.Majority = q.YesNo && q.Yes > q.No
+		if reg.SupportThreshold && q.YesNo {
+			met := sr.Entitled > 0 && 5*q.Yes >= 2*sr.Entitled
+			q.SupportMet = &met
+		}
+		q.Supported = q.Majority && (sr.TurnoutMet == nil || *sr.TurnoutMet) && (q.SupportMet == nil || *q.SupportMet)
+	}
+}
+
+func london() *time.Location {
+	if l, err := time.LoadLocation("Europe/London"); err == nil {
+		return l
+	}
+	return time.UTC
+}

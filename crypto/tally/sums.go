@@ -1,0 +1,133 @@
+// Package tally computes the tally of an eBallot election from verified
+// ballots (docs/protocol.md §7–8): the homomorphic sums per ballot style,
+// question and option (Sums), their threshold decryption from the trustees'
+// partial decryptions (Decrypt, naming any trustee whose partial is wrong),
+// and the statutory result per TULRCA s.231 (Compute).
+//
+// What a tally proves: with k valid partials (each with a DLEQ proof against
+// the trustee's public share from the key ceremony), the counts are the
+// plaintexts of the sums of the ciphertexts of the ballots that were summed.
+// That those ballots are exactly the ledger's valid entries is the job of
+// crypto/verify, which builds the Sums while verifying an export.
+package tally
+
+import (
+	"fmt"
+
+	"github.com/cloudflare/circl/group"
+	"github.com/gtank/ristretto255"
+
+	"github.com/unionvote/eballot/crypto/ballot"
+	"github.com/unionvote/eballot/crypto/elgamal"
+	"github.com/unionvote/eballot/crypto/manifest"
+)
+
+// Position names one counted option: style, question and option indices.
+type Position struct {
+	Style, Question, Option int
+}
+
+// Sums holds the homomorphic sum of the selections of a set of ballots, per
+// style, question and option, and the number of ballots per style.
+// It is not safe for concurrent use.
+type Sums struct {
+	manifestHash [32]byte
+	shape        []manifest.QuestionShape
+	ballots      []int64
+	alpha, beta  [][]*ristretto255.Element // [style][flat(q,o)]
+	width        int
+}
+
+// NewSums returns empty sums for the election's manifest.
+func NewSums(e *ballot.Election) *Sums {
+	m := e.Manifest()
+	s := &Sums{manifestHash: e.ManifestHash(), shape: m.Shape(), ballots: make([]int64, len(m.Styles))}
+	for _, q := range s.shape {
+		s.width += q.Options
+	}
+	s.alpha = make([][]*ristretto255.Element, len(m.Styles))
+	s.beta = make([][]*ristretto255.Element, len(m.Styles))
+	return s
+}
+
+// Add adds a ballot (which the caller has verified) to its style's sums.
+func (s *Sums) Add(b *ballot.Ballot) {
+	st := int(b.Style)
+	if s.alpha[st] == nil {
+		s.alpha[st] = make([]*ristretto255.Element, s.width)
+		s.beta[st] = make([]*ristretto255.Element, s.width)
+		for i := range s.width {
+			s.alpha[st][i] = ristretto255.NewElement()
+			s.beta[st][i] = ristretto255.NewElement()
+		}
+	}
+	k := 0
+	for _, q := range b.Questions {
+		for _, sel := range q.Selections {
+			a, be := sel.Ciphertext.Fast()
+			s.alpha[st][k].Add(s.alpha[st][k], a)
+			s.beta[st][k].Add(s.beta[st][k], be)
+			k++
+		}
+	}
+	s.ballots[st]++
+}
+
+// ManifestHash returns the manifest hash the sums are bound to.
+func (s *Sums) ManifestHash() [32]byte { return s.manifestHash }
+
+// Ballots returns the number of ballots summed per style.
+func (s *Sums) Ballots() []int64 { return append([]int64(nil), s.ballots...) }
+
+// Positions lists the options to decrypt, in order: every style with at least
+// one ballot, then every question, then every option. A style without
+// ballots has nothing to decrypt (all its counts are 0).
+func (s *Sums) Positions() []Position {
+	var ps []Position
+	for st := range s.ballots {
+		if s.ballots[st] == 0 {
+			continue
+		}
+		for q, sh := range s.shape {
+			for o := range sh.Options {
+				ps = append(ps, Position{st, q, o})
+			}
+		}
+	}
+	return ps
+}
+
+// Ciphertexts returns the summed ciphertexts at Positions, in order.
+func (s *Sums) Ciphertexts() ([]*elgamal.Ciphertext, error) {
+	var cs []*elgamal.Ciphertext
+	for st := range s.ballots {
+		if s.ballots[st] == 0 {
+			continue
+		}
+		for k := range s.width {
+			b := append(s.alpha[st][k].Encode(nil), s.beta[st][k].Encode(nil)...)
+			c, err := elgamal.ParseCiphertext(b)
+			if err != nil {
+				// α_sum is the identity only with negligible probability
+				// (or for crafted ballots); it cannot be decrypted safely.
+				return nil, fmt.Errorf("sum for style %d, option %d: %w", st, k, err)
+			}
+			cs = append(cs, c)
+		}
+	}
+	return cs, nil
+}
+
+// Alphas returns α of every summed ciphertext at Positions: what the
+// trustees partially decrypt.
+func (s *Sums) Alphas() ([]group.Element, error) {
+	cs, err := s.Ciphertexts()
+	if err != nil {
+		return nil, err
+	}
+	as := make([]group.Element, len(cs))
+	for i, c := range cs {
+		as[i] = c.Alpha()
+	}
+	return as, nil
+}

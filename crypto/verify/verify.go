@@ -1,0 +1,484 @@
+// Package verify re-runs the whole-election verification of an eBallot
+// ledger export (docs/protocol.md §8, docs/export-format.md) so that anyone
+// — the independent scrutineer, a union member, a court expert — can check
+// the published record with the public crypto/ packages alone.
+//
+// Verify reads an export (crypto/export) in one streaming pass with bounded
+// working memory, plus the duplicate checks (a map entry of about 50 bytes
+// per ballot and per selection: ~160 MB for a million yes/no ballots), and
+// checks:
+//
+//   - the header against the manifest: manifest_hash = SHA-256 of the
+//     canonical manifest, which must parse and validate (crypto/manifest);
+//     the same election id and log key;
+//   - every checkpoint: its note signature under the manifest's log_key, its
+//     origin, that its size and root are the line's, and that its root is the
+//     RFC 6962 root recomputed from the entries before it. Since every root is
+//     recomputed from the same entries, consecutive checkpoints are
+//     consistent iff each one matches; the last checkpoint must cover every
+//     entry;
+//   - every entry: T ‖ authorisation ‖ ballot_bytes with T the ballot's
+//     tracker, the ballot decoding strictly against the manifest, the entry's
+//     recorded style the ballot's, the blind-signature authorisation under the
+//     style's issuer key, and every range proof (batch verification,
+//     crypto/ballot);
+//   - no tracker and no α appears twice;
+//   - the end line's totals and root; ballots per style ≤ authorisations
+//     issued (when given) ≤ entitled.
+//
+// Every failure is recorded as a Failure naming the item (index and tracker
+// short code for an entry); verification continues past bad entries so that
+// all of them are named. Only valid ballots are added to the homomorphic
+// sums (crypto/tally) returned for the tally: an entry that fails any check,
+// or repeats an earlier tracker or α (the first occurrence counts), is left
+// out and named.
+package verify
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/unionvote/eballot/crypto/ballot"
+	"github.com/unionvote/eballot/crypto/blind"
+	"github.com/unionvote/eballot/crypto/export"
+	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/crypto/receipt"
+	"github.com/unionvote/eballot/crypto/tally"
+)
+
+// MaxFailures bounds the failures kept in a Result (the rest are counted).
+const MaxFailures = 100000
+
+// Failure is one failed check.
+type Failure struct {
+	// Item is what failed: "file", "header", "manifest", "checkpoint",
+	// "entry", "end" or "counts".
+	Item string `json:"item"`
+	// Index is the entry index (Item "entry"), the checkpoint size (Item
+	// "checkpoint"), the style index (Item "counts"), the line (Item "file"),
+	// or -1.
+	Index int64 `json:"index"`
+	// Tracker is the short code of the entry's tracker, when known.
+	Tracker string `json:"tracker,omitempty"`
+	// Reason says what failed.
+	Reason string `json:"reason"`
+}
+
+func (f Failure) String() string {
+	s := f.Item
+	if f.Index >= 0 {
+		s += fmt.Sprintf(" %d", f.Index)
+	}
+	if f.Tracker != "" {
+		s += " (tracker " + f.Tracker + ")"
+	}
+	return s + ": " + f.Reason
+}
+
+// Options tune Verify.
+type Options struct {
+	// Issued is the number of authorisations issued per style (from the
+	// marked register, published by the service); nil when not known, in
+	// which case only ballots ≤ entitled is checked.
+	Issued []int64
+	// Progress, if set, is called from time to time with the number of
+	// entries processed and the total.
+	Progress func(done, total int64)
+	// Batch is the number of entries verified together (default 1024).
+	Batch int
+}
+
+// Result is the outcome of Verify.
+type Result struct {
+	Header      export.Header
+	Manifest    *manifest.Manifest // nil if the manifest is unusable
+	Election    *ballot.Election   // nil if the manifest is unusable
+	Entries     int64
+	Checkpoints int64
+	Root        [32]byte // recomputed from the entries
+	StyleCounts []int64  // entries per style (all entries with a valid style)
+	Valid       []int64  // valid ballots per style (those in Sums)
+	Sums        *tally.Sums
+	Failures    []Failure
+	// More counts failures beyond MaxFailures.
+	More int64
+}
+
+// OK reports whether every check passed.
+func (r *Result) OK() bool { return len(r.Failures) == 0 && r.More == 0 }
+
+func (r *Result) fail(f Failure) {
+	if len(r.Failures) >= MaxFailures {
+		r.More++
+		return
+	}
+	r.Failures = append(r.Failures, f)
+}
+
+// Verify verifies the export read from src. The returned error is only for
+// a cancelled context; everything wrong with the export itself is a Failure
+// in the Result (a structural defect of the file ends the verification).
+func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
+	res := &Result{}
+	rd, err := export.NewReader(src)
+	if err != nil {
+		res.fail(fileFailure(err))
+		return res, nil
+	}
+	h := rd.Header()
+	res.Header = h
+	e, keys := checkManifest(res, h, rd.Manifest())
+	if e == nil {
+		return res, nil
+	}
+	v := &verifier{res: res, e: e, keys: keys, origin: receipt.Origin(h.ElectionID), mh: e.ManifestHash(), logKey: e.Manifest().LogKey}
+	v.res.StyleCounts = make([]int64, len(keys))
+	v.res.Valid = make([]int64, len(keys))
+	v.res.Sums = tally.NewSums(e)
+	// The duplicate checks are the only state that grows (about 50 bytes
+	// per ballot and per selection); size them from the header, bounded so
+	// that a lying header cannot make us allocate much.
+	hint := int(min(h.TreeSize, 1<<22))
+	sel := 0
+	for _, q := range e.Manifest().Shape() {
+		sel += q.Options
+	}
+	v.trk = make(map[[16]byte]int64, hint)
+	v.alphas = make(map[[16]byte]int64, hint*min(sel, 4))
+	batch := opt.Batch
+	if batch <= 0 {
+		batch = 1024
+	}
+
+	// The reader runs ahead by one batch while the previous one is verified.
+	type chunk struct {
+		entries []*export.Entry
+		cps     []*export.Checkpoint // checkpoint after entries[at[i]-1]
+		at      []int
+		end     *export.End
+		err     error
+	}
+	ch := make(chan chunk, 1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(ch)
+		for {
+			c := chunk{}
+			for len(c.entries) < batch {
+				it, err := rd.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					c.err = err
+					break
+				}
+				switch it.Kind {
+				case export.KindEntry:
+					c.entries = append(c.entries, it.Entry)
+				case export.KindCheckpoint:
+					c.cps = append(c.cps, it.Checkpoint)
+					c.at = append(c.at, len(c.entries))
+				case export.KindEnd:
+					c.end = it.End
+				}
+				if c.end != nil {
+					break
+				}
+			}
+			select {
+			case ch <- c:
+			case <-rctx.Done():
+				return
+			}
+			if c.err != nil || c.end != nil || (len(c.entries) == 0 && len(c.cps) == 0) {
+				return
+			}
+		}
+	}()
+	var ended bool
+	for c := range ch {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		v.batch(c.entries, c.cps, c.at)
+		if opt.Progress != nil {
+			opt.Progress(res.Entries, h.TreeSize)
+		}
+		if c.err != nil {
+			res.fail(fileFailure(c.err))
+			return res, nil
+		}
+		if c.end != nil {
+			v.end(c.end)
+			ended = true
+		}
+	}
+	if !ended {
+		res.fail(Failure{Item: "file", Index: -1, Reason: "the export has no end line"})
+		return res, nil
+	}
+	v.trk, v.alphas = nil, nil
+	v.counts(opt.Issued)
+	return res, nil
+}
+
+func fileFailure(err error) Failure {
+	var le *export.LineError
+	if errors.As(err, &le) {
+		return Failure{Item: "file", Index: le.Line, Reason: "line " + fmt.Sprint(le.Line) + ": " + le.Err.Error()}
+	}
+	return Failure{Item: "file", Index: -1, Reason: err.Error()}
+}
+
+func checkManifest(res *Result, h export.Header, raw []byte) (*ballot.Election, []*rsa.PublicKey) {
+	if sum := sha256.Sum256(raw); sum != h.ManifestHash {
+		res.fail(Failure{Item: "manifest", Index: -1, Reason: fmt.Sprintf("SHA-256 of the manifest is %x, the header says manifest_hash %x", sum, h.ManifestHash)})
+		return nil, nil
+	}
+	m, err := manifest.Parse(raw)
+	if err != nil {
+		res.fail(Failure{Item: "manifest", Index: -1, Reason: "invalid: " + err.Error()})
+		return nil, nil
+	}
+	if c, err := m.Canonical(); err != nil || string(c) != string(raw) {
+		res.fail(Failure{Item: "manifest", Index: -1, Reason: "not in canonical JSON form"})
+		return nil, nil
+	}
+	res.Manifest = m
+	if m.ElectionID != h.ElectionID {
+		res.fail(Failure{Item: "header", Index: -1, Reason: fmt.Sprintf("election_id %q, the manifest says %q", h.ElectionID, m.ElectionID)})
+	}
+	if m.LogKey != h.LogKey {
+		res.fail(Failure{Item: "header", Index: -1, Reason: "log_key differs from the manifest's"})
+	}
+	e, err := ballot.NewElection(m)
+	if err != nil {
+		res.fail(Failure{Item: "manifest", Index: -1, Reason: "invalid: " + err.Error()})
+		return nil, nil
+	}
+	res.Election = e
+	keys := make([]*rsa.PublicKey, len(m.Styles))
+	for i := range m.Styles {
+		der, err := m.IssuerKey(i)
+		if err == nil {
+			keys[i], err = blind.ParsePublicKey(der)
+		}
+		if err != nil {
+			res.fail(Failure{Item: "manifest", Index: -1, Reason: fmt.Sprintf("style %d issuer key: %v", i, err)})
+			return nil, nil
+		}
+	}
+	return e, keys
+}
+
+type verifier struct {
+	res    *Result
+	e      *ballot.Election
+	keys   []*rsa.PublicKey
+	origin string
+	mh     [32]byte
+	logKey string
+	tb     receipt.TreeBuilder
+	// Duplicate checks keyed by the first 128 bits of the tracker (a
+	// SHA-256 output) and of α (a uniformly random element): making two
+	// distinct values collide takes about 2^64 work even for the voter who
+	// chooses them, and it halves the memory of full keys.
+	trk    map[[16]byte]int64 // tracker → first entry
+	alphas map[[16]byte]int64 // α → first entry<<12 | selection
+	lastCP *export.Checkpoint
+}
+
+type entryResult struct {
+	b       *ballot.Ballot
+	tracker [32]byte
+	short   string
+	errs    []string
+}
+
+// batch verifies a run of entries and the checkpoints among them.
+func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int) {
+	rs := make([]entryResult, len(es))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(es); i += workers {
+				rs[i] = v.entry(es[i])
+			}
+		}()
+	}
+	// The Merkle tree and checkpoints are sequential; do them meanwhile.
+	k := 0
+	for i, en := range es {
+		for k < len(cps) && at[k] == i {
+			v.checkpoint(cps[k])
+			k++
+		}
+		v.tb.Append(en.Bytes)
+	}
+	for ; k < len(cps); k++ {
+		v.checkpoint(cps[k])
+	}
+	wg.Wait()
+
+	// Batch-verify the proofs of the ballots that decoded.
+	var bs []*ballot.Ballot
+	var where []int
+	for i := range rs {
+		if rs[i].b != nil {
+			bs = append(bs, rs[i].b)
+			where = append(where, i)
+		}
+	}
+	if len(bs) > 0 {
+		for _, j := range v.e.BatchVerify(bs) {
+			i := where[j]
+			reason := "proof does not verify"
+			if err := v.e.Verify(rs[i].b); err != nil {
+				reason = err.Error()
+			}
+			rs[i].errs = append(rs[i].errs, reason)
+		}
+	}
+	for i, en := range es {
+		r := &rs[i]
+		if en.Style >= 0 && en.Style < len(v.res.StyleCounts) {
+			v.res.StyleCounts[en.Style]++
+		}
+		for _, msg := range r.errs {
+			v.res.fail(Failure{Item: "entry", Index: en.Index, Tracker: r.short, Reason: msg})
+		}
+		// Duplicates: the first occurrence counts, later ones fail and are
+		// not added to the sums.
+		dup := false
+		if r.short != "" {
+			if j, ok := v.trk[[16]byte(r.tracker[:16])]; ok {
+				v.res.fail(Failure{Item: "entry", Index: en.Index, Tracker: r.short, Reason: fmt.Sprintf("duplicate tracker (also entry %d)", j)})
+				dup = true
+			} else {
+				v.trk[[16]byte(r.tracker[:16])] = en.Index
+			}
+		}
+		if r.b != nil {
+			p := int64(0)
+			for _, q := range r.b.Questions {
+				for _, s := range q.Selections {
+					a := [16]byte(s.Ciphertext.AlphaBytes()[:16])
+					if j, ok := v.alphas[a]; ok {
+						v.res.fail(Failure{Item: "entry", Index: en.Index, Tracker: r.short, Reason: fmt.Sprintf("duplicate α: selection %d repeats selection %d of entry %d (a replayed or copied ciphertext)", p, j&0xfff, j>>12)})
+						dup = true
+					} else {
+						v.alphas[a] = en.Index<<12 | p
+					}
+					p++
+				}
+			}
+		}
+		if len(r.errs) == 0 && r.b != nil && !dup {
+			v.res.Sums.Add(r.b)
+			v.res.Valid[r.b.Style]++
+		}
+		v.res.Entries++
+	}
+}
+
+// entry checks one entry except its proofs (batched by the caller).
+func (v *verifier) entry(en *export.Entry) (r entryResult) {
+	const head = receipt.TrackerSize + receipt.AuthorisationSize
+	if len(en.Bytes) <= head {
+		r.errs = append(r.errs, fmt.Sprintf("entry is %d bytes, shorter than tracker ‖ authorisation ‖ ballot", len(en.Bytes)))
+		return r
+	}
+	copy(r.tracker[:], en.Bytes[:32])
+	r.short = ballot.ShortCode(r.tracker)
+	auth, bb := en.Bytes[32:head], en.Bytes[head:]
+	b, err := v.e.Parse(bb)
+	if err != nil {
+		r.errs = append(r.errs, "ballot does not decode: "+err.Error())
+		return r
+	}
+	if t := ballot.TrackerOf(v.mh, bb); t != r.tracker {
+		r.errs = append(r.errs, fmt.Sprintf("tracker is not the hash of the ballot (the ballot's tracker is %s)", ballot.ShortCode(t)))
+	}
+	if int(b.Style) != en.Style {
+		r.errs = append(r.errs, fmt.Sprintf("the ledger recorded style %d, the ballot is of style %d", en.Style, b.Style))
+	}
+	if err := blind.Verify(v.keys[b.Style], r.tracker[:], auth); err != nil {
+		r.errs = append(r.errs, fmt.Sprintf("authorisation (blind signature) does not verify under the issuer key of style %q: %v", v.e.Manifest().Styles[b.Style].ID, err))
+	}
+	r.b = b
+	return r
+}
+
+func (v *verifier) checkpoint(c *export.Checkpoint) {
+	fail := func(reason string) {
+		v.res.fail(Failure{Item: "checkpoint", Index: c.Size, Reason: reason})
+	}
+	v.res.Checkpoints++
+	v.lastCP = c
+	cp, err := receipt.OpenCheckpoint(c.Note, v.logKey)
+	if err != nil {
+		fail("signature or note does not verify under the manifest's log_key: " + err.Error())
+		return
+	}
+	if cp.Origin != v.origin {
+		fail(fmt.Sprintf("origin %q, want %q", cp.Origin, v.origin))
+	}
+	if cp.Size != c.Size || [32]byte(cp.Root) != c.Root {
+		fail("the signed note's size or root differs from the line's")
+	}
+	if root := v.tb.Root(); [32]byte(cp.Root) != [32]byte(root) {
+		fail(fmt.Sprintf("signed root %x is not the root %x recomputed from the first %d entries", cp.Root[:], root[:], c.Size))
+	}
+}
+
+func (v *verifier) end(e *export.End) {
+	root := v.tb.Root()
+	v.res.Root = root
+	fail := func(reason string) { v.res.fail(Failure{Item: "end", Index: -1, Reason: reason}) }
+	if e.Root != [32]byte(root) {
+		fail(fmt.Sprintf("root %x is not the root %x recomputed from all entries", e.Root[:], root[:]))
+	}
+	if !slices.Equal(e.StyleCounts, v.res.StyleCounts) {
+		fail(fmt.Sprintf("style_counts %v, the entries give %v", e.StyleCounts, v.res.StyleCounts))
+	}
+	if v.res.Entries > 0 && (v.lastCP == nil || v.lastCP.Size != v.res.Entries) {
+		fail(fmt.Sprintf("no signed checkpoint covers all %d entries", v.res.Entries))
+	}
+	if v.res.Entries == 0 && v.lastCP == nil {
+		fail("no signed checkpoint")
+	}
+}
+
+func (v *verifier) counts(issued []int64) {
+	m := v.e.Manifest()
+	if issued != nil && len(issued) != len(m.Styles) {
+		v.res.fail(Failure{Item: "counts", Index: -1, Reason: fmt.Sprintf("%d authorisation counts given for %d styles", len(issued), len(m.Styles))})
+		issued = nil
+	}
+	for i, st := range m.Styles {
+		n := v.res.StyleCounts[i]
+		if issued != nil {
+			if n > issued[i] {
+				v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d ballots but only %d authorisations issued", st.ID, n, issued[i])})
+			}
+			if issued[i] > st.Entitled {
+				v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d authorisations issued but only %d entitled", st.ID, issued[i], st.Entitled)})
+			}
+		}
+		if n > st.Entitled {
+			v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d ballots but only %d entitled", st.ID, n, st.Entitled)})
+		}
+	}
+}
