@@ -91,11 +91,11 @@ func TestVotingPaperStatutoryContent(t *testing.T) {
 		"Voting paper number <strong>" + strconv.Itoa(paper) + "</strong>", // s.229(1A)(c)–(d)
 		"Independent Scrutineers Ltd",                                      // s.229(1A)(a)
 		"Vote by", "(UK time)",                                             // s.229(1A)(b)
-		"Are you prepared to take part in a strike?",                      // s.229(2)
+		"Are you prepared to take part in a strike?", // s.229(2)
 		"Are you prepared to take part in industrial action short of a strike?",
 		"Pay for 2026.", "Overtime ban.", "January to June 2027.", // s.229(2B)–(2D)
-		"The General Secretary.",                                  // s.229(3)
-		template(reg.Texts["s229_4"].Text),                        // s.229(4), verbatim
+		"The General Secretary.",           // s.229(3)
+		template(reg.Texts["s229_4"].Text), // s.229(4), verbatim
 		`data-csrf="tok"`, `src="/static/vote.`, `data-bundle="/static/eballot.`,
 	} {
 		if !strings.Contains(body, want) {
