@@ -41,6 +41,7 @@ func TestWalls(t *testing.T) {
 		{"internal/ledger/...", []string{"internal/auth", "internal/issuance", "internal/gotv", "internal/election"}, "the ledger never knows who a voter is"},
 		{"internal/issuance/...", []string{"internal/ledger"}, "whoever knows identities never touches ballots"},
 		{"internal/auth/...", []string{"internal/ledger"}, "whoever knows identities never touches ballots"},
+		{"internal/vote/...", []string{"internal/ledger"}, "whoever knows identities never touches ballots"},
 		{"internal/gotv/...", []string{"internal/ledger"}, "turnout comes from the marked register only"},
 	}
 	checked := 0
