@@ -33,7 +33,19 @@ go build -o bin/ballotd ./cmd/ballotd
 echo "==> applying migrations"
 bin/ballotd migrate
 echo "==> loading the demo ballot"
-bin/ballotd demo --trustee-dir "${EBALLOT_DATA_DIR:-$here/.data}/demo-trustees"
+demo_out=$(bin/ballotd demo --trustee-dir "${EBALLOT_DATA_DIR:-$here/.data}/demo-trustees")
+echo "$demo_out"
+staff_msg="  Staff accounts: bin/ballotd staff add --role scrutineer --name 'Your Name'
+  (or --role organiser --union demo-union) prints a passkey enrolment link."
+if grep -q "loaded and opened" <<<"$demo_out"; then
+  echo "==> creating the demo organiser and scrutineer"
+  org=$(bin/ballotd staff add --role organiser --union demo-union --name "Demo Organiser" | tail -n 1)
+  scr=$(bin/ballotd staff add --role scrutineer --name "Demo Scrutineer" | tail -n 1)
+  staff_msg="  Staff (open once to register a passkey; links valid 24 hours):
+    organiser:  $org
+    scrutineer: $scr
+  New links: bin/ballotd staff add --role organiser --union demo-union --name NAME"
+fi
 
 addr=${EBALLOT_ADDR:-127.0.0.1:8080}
 port=${addr##*:}
@@ -48,6 +60,7 @@ cat <<MSG
     $base/healthz     liveness
     $base/readyz      readiness (checks the database)
     $base/metrics     Prometheus metrics
+$staff_msg
   Press Ctrl-C to stop the server; 'make stop' stops the local database.
 
 MSG

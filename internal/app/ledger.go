@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/db"
 
@@ -60,4 +61,34 @@ func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trustee
 		return res, fmt.Errorf("demo invitations: %w", err)
 	}
 	return res, nil
+}
+
+// CreateStaff adds an organiser (of the union with slug unionSlug) or a
+// scrutineer and returns their one-time passkey enrolment link.
+func CreateStaff(ctx context.Context, cfg *config.Config, log *slog.Logger, role, unionSlug, name, mobile string) (string, error) {
+	pool, err := OpenDB(ctx, cfg, log)
+	if err != nil {
+		return "", err
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		return "", err
+	}
+	svc, err := Build(cfg, log, pool, prometheus.NewRegistry())
+	if err != nil {
+		return "", err
+	}
+	defer svc.Close()
+	in := auth.StaffInput{Role: auth.Role(role), Name: name, Mobile: mobile}
+	switch in.Role {
+	case auth.RoleOrganiser:
+		if err := pool.QueryRow(ctx, `SELECT id FROM unions WHERE slug = $1`, unionSlug).Scan(&in.UnionID); err != nil {
+			return "", fmt.Errorf("no union with slug %q", unionSlug)
+		}
+	case auth.RoleScrutineer:
+	default:
+		return "", fmt.Errorf("role must be organiser or scrutineer, not %q", role)
+	}
+	_, link, err := svc.Auth.CreateStaff(ctx, in)
+	return link, err
 }

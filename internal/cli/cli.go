@@ -32,6 +32,7 @@ Commands:
   serve     run the HTTP service (applies migrations first)
   migrate   apply database migrations and print the schema version
   demo      load a demo ballot with demo members (idempotent)
+  staff     add an organiser or scrutineer account (prints a passkey enrolment link)
   version   print version information
 
 Configuration comes from environment variables; see 'ballotd serve --help'.
@@ -58,6 +59,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return runMigrate(ctx, rest, env)
 	case "demo":
 		return runDemo(ctx, rest, env)
+	case "staff":
+		return runStaff(ctx, rest, env)
 	case "version":
 		return runVersion(rest, env)
 	case "help", "-h", "-help", "--help":
@@ -198,6 +201,51 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	if res.Created {
 		fmt.Fprintf(env.Stdout, "demo trustees' shares and public key file written to %s\n", res.SharesDir)
 	}
+	return 0
+}
+
+func runStaff(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("staff", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	role := fs.String("role", "", "organiser or scrutineer (required)")
+	union := fs.String("union", "", "the union's slug (organisers only), e.g. demo-union")
+	name := fs.String("name", "", "the person's name, shown to other staff (required)")
+	mobile := fs.String("mobile", "", "mobile number in E.164 for account recovery codes (optional)")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: ballotd staff add --role organiser|scrutineer [--union SLUG] --name NAME [--mobile +44…]\n\n%s\n\nFlags:\n",
+			"Adds a staff account and prints a one-time link (valid 24 hours) with which\nthe person registers their passkey. Staff sign in with passkeys only. Give the\nlink to the person directly, never by a channel others can read.")
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 || (args[0] != "add" && !strings.HasPrefix(args[0], "-")) {
+		fs.Usage()
+		return 2
+	}
+	if args[0] == "add" {
+		args = args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stdout)
+			fs.Usage()
+			return 0
+		}
+		return 2
+	}
+	if *role == "" || strings.TrimSpace(*name) == "" {
+		fmt.Fprintln(env.Stderr, "ballotd staff add: --role and --name are required")
+		return 2
+	}
+	cfg, code := loadConfig("staff", env)
+	if cfg == nil {
+		return code
+	}
+	link, err := app.CreateStaff(ctx, cfg, app.NewLogger(cfg, env.Stderr), *role, *union, *name, *mobile)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd staff add: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "%s account for %s created. Passkey enrolment link (valid 24 hours):\n%s\n", *role, *name, link)
 	return 0
 }
 

@@ -32,7 +32,7 @@ func run(ctx context.Context, vars map[string]string, args ...string) result {
 }
 
 func TestHelpForEveryCommand(t *testing.T) {
-	for _, c := range []string{"serve", "migrate", "demo", "version"} {
+	for _, c := range []string{"serve", "migrate", "demo", "staff", "version"} {
 		r := run(context.Background(), nil, c, "--help")
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: ballotd "+c) {
 			t.Errorf("%s --help: code %d, stdout %q", c, r.code, r.stdout)
@@ -201,5 +201,28 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop after cancel")
+	}
+}
+
+func TestStaffAdd(t *testing.T) {
+	_, url := pgtest.NewDBURL(t)
+	vars := map[string]string{"DATABASE_URL": url}
+	if r := run(context.Background(), vars, "staff", "add", "--role", "scrutineer", "--name", "Sam Scrutineer"); r.code != 0 || !strings.Contains(r.stdout, "/staff/enrol/") {
+		t.Fatalf("scrutineer: %+v", r)
+	}
+	if r := run(context.Background(), vars, "staff", "add", "--role", "organiser", "--union", "nope", "--name", "O"); r.code != 1 || !strings.Contains(r.stderr, `no union with slug "nope"`) {
+		t.Fatalf("unknown union: %+v", r)
+	}
+	if r := run(context.Background(), vars, "staff", "add", "--role", "king", "--name", "K"); r.code != 1 || !strings.Contains(r.stderr, "role must be organiser or scrutineer") {
+		t.Fatalf("bad role: %+v", r)
+	}
+	if r := run(context.Background(), vars, "staff", "add", "--name", "x"); r.code != 2 {
+		t.Fatalf("missing role: %+v", r)
+	}
+	if r := run(context.Background(), vars, "demo", "--trustee-dir", t.TempDir()); r.code != 0 {
+		t.Fatalf("demo: %+v", r)
+	}
+	if r := run(context.Background(), vars, "staff", "add", "--role", "organiser", "--union", "demo-union", "--name", "Olu Organiser"); r.code != 0 {
+		t.Fatalf("organiser: %+v", r)
 	}
 }
