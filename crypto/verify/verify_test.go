@@ -247,9 +247,7 @@ func TestTamper(t *testing.T) {
 		{"duplicate entry", func() []byte {
 			c := append([][]byte{}, ls[:entryLine+1]...)
 			c = append(c, bytes.Replace(ls[entryLine], []byte(`"index":7`), []byte(`"index":8`), 1))
-			for _, l := range ls[entryLine+2:] {
-				c = append(c, l)
-			}
+			c = append(c, ls[entryLine+2:]...)
 			return join(c)
 		}(), "duplicate tracker (also entry 7)"},
 	}

@@ -40,7 +40,7 @@ func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if u, p, ok := r.BasicAuth(); !ok || u != "ACtest" || p != "tok" || r.URL.Path != "/2010-04-01/Accounts/ACtest/Messages.json" {
-		http.Error(w, `{"code":20003,"status":401}`, 401)
+		http.Error(w, `{"code":20003,"status":401}`, http.StatusUnauthorized)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
