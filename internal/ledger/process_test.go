@@ -22,16 +22,14 @@ import (
 
 // TestTwoBallotdProcesses runs two real ballotd server processes on one
 // database; casts sent to both over HTTP make one gap-free log whose every
-// receipt verifies. Building ballotd can take a minute, so the test runs
-// only with EBALLOT_TEST_BALLOTD set: to a built binary, or to "build".
-//
-//	EBALLOT_TEST_BALLOTD=build go test ./internal/ledger -run TwoBallotd
+// receipt verifies. It builds ballotd unless EBALLOT_TEST_BALLOTD names a
+// built binary; -short skips it.
 func TestTwoBallotdProcesses(t *testing.T) {
 	bin := os.Getenv("EBALLOT_TEST_BALLOTD")
 	switch {
-	case bin == "" || testing.Short():
-		t.Skip("set EBALLOT_TEST_BALLOTD=build (or to a ballotd binary) to run two server processes")
-	case bin == "build":
+	case testing.Short():
+		t.Skip("-short: skips building and running two ballotd processes")
+	case bin == "" || bin == "build":
 		bin = filepath.Join(t.TempDir(), "ballotd")
 		build := exec.Command("go", "build", "-o", bin, "github.com/unionvote/eballot/cmd/ballotd")
 		if out, err := build.CombinedOutput(); err != nil {
