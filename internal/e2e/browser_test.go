@@ -327,6 +327,20 @@ func TestVoterJourney(t *testing.T) {
 	a.signInBySMS(s, 1)
 	a.addPasskey()
 	a.fillAndReview()
+	// Benaloh audit: test the encryption, check the test on the public
+	// verifier page, then come back and cast a fresh encryption.
+	a.run(chromedp.Click(`#review details summary`, chromedp.ByQuery), chromedp.Click(`#audit`, chromedp.ByID),
+		chromedp.WaitVisible(`#audit-ok`, chromedp.ByID))
+	a.axe("audit result")
+	var held string
+	a.run(chromedp.Navigate(s.base+"/check/"+electionID+"/audit"), chromedp.WaitVisible(`#audit-ok`, chromedp.ByID),
+		chromedp.Text(`#audit-choices`, &held, chromedp.ByID))
+	if !regexp.MustCompile(`a strike\?\s*Yes`).MatchString(held) || !regexp.MustCompile(`short of a strike\?\s*No`).MatchString(held) {
+		t.Fatalf("the audit verifier shows %q, want strike Yes and action short of a strike No", held)
+	}
+	a.axe("audit verifier")
+	a.shot("05b-audit-verifier")
+	a.fillAndReview()
 	a.run(chromedp.Click(`#confirm`, chromedp.ByID))
 	code := a.receiptCode()
 	a.axe("receipt")

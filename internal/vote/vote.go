@@ -37,7 +37,7 @@ var catalog embed.FS
 // Templates returns the page templates and the message catalogue, for
 // web.Pages.AddTemplates / AddCatalog.
 func Templates() (tmpl embed.FS, files []string, cat embed.FS, dir string) {
-	return templates, []string{"templates/vote_paper.html", "templates/vote_check.html"}, catalog, "i18n"
+	return templates, []string{"templates/vote_paper.html", "templates/vote_check.html", "templates/vote_audit.html"}, catalog, "i18n"
 }
 
 // Renderer is what the pages need of internal/web's Pages.
@@ -73,6 +73,7 @@ func (m *Module) Routes(r chi.Router) {
 	r.Get("/vote/{election}", m.paper)
 	r.Post("/vote/{election}/not-me", m.notMe)
 	r.Get("/check/{election}", m.check)
+	r.Get("/check/{election}/audit", m.check)
 }
 
 // Paper is what the voting paper page shows.
@@ -219,8 +220,8 @@ func (m *Module) notMe(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/vote/"+e+"?reported=1", http.StatusSeeOther)
 }
 
-// check is the public page where anyone checks a receipt or a tracker
-// against the ledger; it needs no sign-in.
+// check serves the public pages that need no sign-in: "check my vote"
+// (a receipt or tracker against the ledger) and the Benaloh audit verifier.
 func (m *Module) check(w http.ResponseWriter, r *http.Request) {
 	e := chi.URLParam(r, "election")
 	var title string
@@ -233,5 +234,9 @@ func (m *Module) check(w http.ResponseWriter, r *http.Request) {
 		m.d.Pages.InternalError(w, r, err)
 		return
 	}
-	m.d.Pages.Render(w, r, http.StatusOK, "vote_check", map[string]string{"ElectionID": e, "Title": title})
+	page := "vote_check"
+	if strings.HasSuffix(r.URL.Path, "/audit") {
+		page = "vote_audit"
+	}
+	m.d.Pages.Render(w, r, http.StatusOK, page, map[string]string{"ElectionID": e, "Title": title})
 }

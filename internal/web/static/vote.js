@@ -186,7 +186,10 @@ async function audit() {
     $('audit-bad').hidden = ok;
     $('audit-list').replaceChildren(...$('review-list').cloneNode(true).childNodes);
     const record = { election_id: E, manifest_hash: L.toHex(hash), ballot: L.ballotToJSON(ballot), audit: L.auditRecord(state.choices, nonces) };
-    $('audit-download').href = URL.createObjectURL(new Blob([JSON.stringify(record, null, 2)], { type: 'application/json' }));
+    const text = JSON.stringify(record, null, 2);
+    $('audit-download').href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    // The public verifier page reads it from here (same site) or from the file.
+    try { localStorage.setItem('eballot-audit:' + E, text); } catch { /* private mode: the file still works */ }
     show('audit-result');
   } catch (e) {
     fail(e.code || 'generic');
@@ -210,6 +213,7 @@ function start() {
   $('change').addEventListener('click', () => show('paper'));
   $('confirm').addEventListener('click', cast);
   $('audit').addEventListener('click', audit);
+  $('audit-back').addEventListener('click', () => show('paper'));
   if (state.ballot) fail('network'); // encrypted but not yet cast: offer to resume
 }
 
