@@ -180,6 +180,17 @@ func (p *AdminPages) loadBallot(w http.ResponseWriter, r *http.Request, s Staff)
 	return b, true
 }
 
+// staffBallot is who + loadBallot: the staff member with role and the
+// ballot of the URL they may see, or false once the answer is written.
+func (p *AdminPages) staffBallot(w http.ResponseWriter, r *http.Request, role string) (Staff, *AdminBallot, bool) {
+	s, ok := p.who(w, r, role)
+	if !ok {
+		return s, nil, false
+	}
+	b, ok := p.loadBallot(w, r, s)
+	return s, b, ok
+}
+
 func (p *AdminPages) ballot(role string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, ok := p.who(w, r, role)
@@ -367,11 +378,7 @@ func (p *AdminPages) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *AdminPages) update(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.who(w, r, "organiser")
-	if !ok {
-		return
-	}
-	b, ok := p.loadBallot(w, r, s)
+	s, b, ok := p.staffBallot(w, r, "organiser")
 	if !ok {
 		return
 	}
@@ -411,11 +418,7 @@ func (p *AdminPages) formError(w http.ResponseWriter, r *http.Request, d editDat
 // ballot again with the outcome.
 func (p *AdminPages) scrutineerAction(f func(r *http.Request, s Staff, b *AdminBallot) (string, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, ok := p.who(w, r, "scrutineer")
-		if !ok {
-			return
-		}
-		b, ok := p.loadBallot(w, r, s)
+		s, b, ok := p.staffBallot(w, r, "scrutineer")
 		if !ok {
 			return
 		}

@@ -24,11 +24,7 @@ type registerData struct {
 const maxIssuesShown = 500
 
 func (p *AdminPages) registerPage(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.who(w, r, "organiser")
-	if !ok {
-		return
-	}
-	b, ok := p.loadBallot(w, r, s)
+	_, b, ok := p.staffBallot(w, r, "organiser")
 	if !ok {
 		return
 	}
@@ -38,11 +34,7 @@ func (p *AdminPages) registerPage(w http.ResponseWriter, r *http.Request) {
 // registerPreview parses an uploaded register, reports every bad row and
 // shows what would change; the file waits server-side for the commit.
 func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.who(w, r, "organiser")
-	if !ok {
-		return
-	}
-	b, ok := p.loadBallot(w, r, s)
+	s, b, ok := p.staffBallot(w, r, "organiser")
 	if !ok {
 		return
 	}
@@ -102,11 +94,7 @@ func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
 
 // registerCommit imports the previewed file atomically.
 func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.who(w, r, "organiser")
-	if !ok {
-		return
-	}
-	b, ok := p.loadBallot(w, r, s)
+	s, b, ok := p.staffBallot(w, r, "organiser")
 	if !ok {
 		return
 	}
@@ -145,11 +133,7 @@ func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
 
 // notices shows the printable s.226A notice to employers.
 func (p *AdminPages) notices(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.who(w, r, "organiser")
-	if !ok {
-		return
-	}
-	b, ok := p.loadBallot(w, r, s)
+	_, b, ok := p.staffBallot(w, r, "organiser")
 	if !ok {
 		return
 	}
@@ -163,11 +147,7 @@ func (p *AdminPages) notices(w http.ResponseWriter, r *http.Request) {
 
 // samplePaper shows the printable sample voting paper (s.226A(1)(b)).
 func (p *AdminPages) samplePaper(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.who(w, r, "organiser")
-	if !ok {
-		return
-	}
-	b, ok := p.loadBallot(w, r, s)
+	_, b, ok := p.staffBallot(w, r, "organiser")
 	if !ok {
 		return
 	}
