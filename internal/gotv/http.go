@@ -489,7 +489,7 @@ func (s *Service) setReminders(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/organiser/gotv/ballots/%d", id), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d?done=reminders", id), http.StatusSeeOther)
 }
 
 func (s *Service) setPolicy(w http.ResponseWriter, r *http.Request) {
