@@ -28,9 +28,50 @@ func NewHandler(svc *Service, member MemberFunc, log *slog.Logger) *Handler {
 	return &Handler{svc: svc, member: member, log: log}
 }
 
-// Routes registers POST /vote/{election}/authorise.
+// Routes registers POST /vote/{election}/authorise and the public counts.
 func (h *Handler) Routes(r chi.Router) {
 	r.Post("/vote/{election}/authorise", h.authorise)
+	r.Get("/issuance/v1/{election}/counts", h.counts)
+}
+
+// styleCounts is one ballot style's line of the public counts.
+type styleCounts struct {
+	Style    string `json:"style"`
+	Entitled int    `json:"entitled"`
+	Issued   int    `json:"issued"`   // online authorisations, replaced ones included
+	Replaced int    `json:"replaced"` // of which replaced after an approved request
+	Postal   int    `json:"postal"`   // postal votes recorded (not in the ledger)
+}
+
+// counts publishes, once the ballot is closed, the marked register's totals
+// per ballot style in manifest order: what the scrutineer checks as
+// "ballots ≤ authorisations issued ≤ entitled" (protocol §8;
+// `scrutineer verify --issued`). Counts only, never who.
+func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
+	e := chi.URLParam(r, "election")
+	cs, closed, err := h.svc.PublicCounts(r.Context(), e)
+	switch {
+	case errors.Is(err, ErrUnknownBallot):
+		writeError(w, http.StatusNotFound, "unknown_ballot", message(err))
+		return
+	case err != nil:
+		h.log.ErrorContext(r.Context(), "counts failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "Sorry, try again in a minute.")
+		return
+	case !closed:
+		writeError(w, http.StatusForbidden, "not_closed", "The counts are published when the ballot closes.")
+		return
+	}
+	out := struct {
+		ElectionID string        `json:"election_id"`
+		Styles     []styleCounts `json:"styles"`
+	}{ElectionID: e}
+	for _, c := range cs {
+		out.Styles = append(out.Styles, styleCounts{Style: c.Style, Entitled: c.Entitled, Issued: c.Online + c.Replaced, Replaced: c.Replaced, Postal: c.Postal})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 type authoriseRequest struct {

@@ -1,6 +1,7 @@
 package issuance_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -88,4 +89,43 @@ func TestAuthoriseHTTP(t *testing.T) {
 		t.Errorf("unknown ballot: %d", resp.StatusCode)
 	}
 	resp.Body.Close()
+}
+
+func TestPublicCounts(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	led := electiontest.NewLedger()
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "counts", Members: 4, Ledger: led, Open: true})
+	svc := issuance.New(pool, electiontest.SecretKey)
+	keys := issuerKeys(t, led)
+	_, msg, _ := blinded(t, keys["north-depot"])
+	if _, err := svc.Authorise(context.Background(), "counts", b.MemberIDs[0], msg); err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	issuance.NewHandler(svc, func(*http.Request) (int64, bool) { return 0, false }, slog.New(slog.NewTextHandler(io.Discard, nil))).Routes(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := get("/issuance/v1/counts/counts"); status != 403 || !strings.Contains(body, "not_closed") {
+		t.Fatalf("open ballot: %d %s", status, body)
+	}
+	if err := b.Admin.Close(context.Background(), "s", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	status, body := get("/issuance/v1/counts/counts")
+	want := `{"election_id":"counts","styles":[{"style":"north-depot","entitled":2,"issued":1,"replaced":0,"postal":0},{"style":"south-depot","entitled":2,"issued":0,"replaced":0,"postal":0}]}`
+	if status != 200 || strings.TrimSpace(body) != want {
+		t.Fatalf("counts: %d %s", status, body)
+	}
+	if status, _ := get("/issuance/v1/nope/counts"); status != 404 {
+		t.Fatalf("unknown: %d", status)
+	}
 }

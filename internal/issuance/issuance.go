@@ -251,3 +251,39 @@ func (s *Service) CountsFor(ctx context.Context, electionID string) ([]Counts, e
 		return c, err
 	})
 }
+
+// PublicCounts is CountsFor in the manifest's style order, with whether the
+// ballot is closed (or its result published).
+func (s *Service) PublicCounts(ctx context.Context, electionID string) ([]Counts, bool, error) {
+	var status string
+	if err := s.pool.QueryRow(ctx, `SELECT status FROM ballots WHERE election_id = $1`, electionID).Scan(&status); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, ErrUnknownBallot
+		}
+		return nil, false, err
+	}
+	cs, err := s.CountsFor(ctx, electionID)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT st.style FROM ballot_styles st JOIN ballots b ON b.id = st.ballot_id
+		WHERE b.election_id = $1 ORDER BY st.idx`, electionID)
+	if err != nil {
+		return nil, false, err
+	}
+	order, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, false, err
+	}
+	by := map[string]Counts{}
+	for _, c := range cs {
+		by[c.Style] = c
+	}
+	out := make([]Counts, 0, len(order))
+	for _, st := range order {
+		c := by[st]
+		c.Style = st
+		out = append(out, c)
+	}
+	return out, status == "closed" || status == "published", nil
+}
