@@ -44,7 +44,7 @@ const (
 	MinOptions    = 2
 	MaxOptions    = 64
 	MaxStyles     = 1024
-	MaxTrustees   = 64
+	MaxTrustees   = 32 // = threshold.MaxTrustees: a larger set could not be tallied
 	MaxTexts      = 64
 	MaxTextLen    = 64 << 10 // bytes, for question text and texts values
 	MaxShortLen   = 512      // bytes, for titles, labels, names and text keys
@@ -77,7 +77,7 @@ var (
 // texts; 1–32 questions of 2–64 options with 0 ≤ min ≤ max ≤ options and
 // max ≥ 1; 1–1024 styles, each with an RSA-2048, e = 65537 issuer key (base64 std
 // padded DER SubjectPublicKeyInfo, canonical) and 0 ≤ entitled ≤ 2^40;
-// the encrypted ballot fits in [MaxBallotSize]; trustees: 1 ≤ threshold ≤ len(public_keys) ≤ 64, every key 64 lowercase
+// the encrypted ballot fits in [MaxBallotSize]; trustees: 1 ≤ threshold ≤ len(public_keys) ≤ 32, every key 64 lowercase
 // hex of a canonical non-identity ristretto255 element, election_key
 // likewise; log_key a note verifier key name+hash+base64 with a matching
 // hash and an Ed25519 key.
