@@ -273,6 +273,9 @@ func (b *browser) addPasskey() {
 	b.shot("03-passkey-offer")
 	b.run(chromedp.Click(`button[data-passkey=create]`, chromedp.ByQuery))
 	b.waitPath("/me")
+	b.run(chromedp.WaitVisible(`main h1`, chromedp.ByQuery))
+	b.axe("member page")
+	b.shot("03b-member-page")
 }
 
 // vote fills the paper (strike: Yes, ASOS: No), reviews and confirms.
