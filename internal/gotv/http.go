@@ -104,13 +104,8 @@ func idParam(r *http.Request, name string) (int64, bool) {
 
 // turnoutFor loads the turnout of the {id} ballot for the signed-in staff.
 func (s *Service) turnoutFor(w http.ResponseWriter, r *http.Request) (*Turnout, Staff, string, bool) {
-	st, ok := s.who(w, r, "organiser", "scrutineer")
+	st, id, ok := s.whoAndID(w, r, "id", "organiser", "scrutineer")
 	if !ok {
-		return nil, st, "", false
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return nil, st, "", false
 	}
 	if _, err := s.ensureUnion(r.Context(), st, id); err != nil {
@@ -301,13 +296,8 @@ func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st S
 }
 
 func (s *Service) newCampaign(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.who(w, r, "organiser")
+	st, id, ok := s.whoAndID(w, r, "id", "organiser")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	s.renderNewCampaign(w, r, st, id, http.StatusOK, "")
@@ -319,13 +309,8 @@ func parseLocal(v string) (time.Time, error) {
 }
 
 func (s *Service) createCampaign(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.who(w, r, "organiser")
+	st, id, ok := s.whoAndID(w, r, "id", "organiser")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -382,13 +367,8 @@ type campaignData struct {
 }
 
 func (s *Service) loadCampaign(w http.ResponseWriter, r *http.Request) (*Campaign, *Plan, Staff, bool) {
-	st, ok := s.who(w, r, "organiser", "scrutineer")
+	st, cid, ok := s.whoAndID(w, r, "cid", "organiser", "scrutineer")
 	if !ok {
-		return nil, nil, st, false
-	}
-	cid, ok := idParam(r, "cid")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return nil, nil, st, false
 	}
 	c, err := s.Campaign(r.Context(), st, cid)
@@ -432,13 +412,8 @@ func (s *Service) campaignJSON(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) campaignAction(f func(ctx context.Context, st Staff, id int64) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		st, ok := s.who(w, r, "organiser")
+		st, cid, ok := s.whoAndID(w, r, "cid", "organiser")
 		if !ok {
-			return
-		}
-		cid, ok := idParam(r, "cid")
-		if !ok {
-			s.fail(w, r, ErrNotFound)
 			return
 		}
 		if err := f(r.Context(), st, cid); err != nil {
@@ -449,14 +424,25 @@ func (s *Service) campaignAction(f func(ctx context.Context, st Staff, id int64)
 	}
 }
 
-func (s *Service) exportCSV(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.who(w, r, "organiser")
+// whoAndID is who followed by idParam(param): the staff member with one of
+// roles and the id in the URL, or false once the answer is written (an id
+// that does not parse is "not found").
+func (s *Service) whoAndID(w http.ResponseWriter, r *http.Request, param string, roles ...string) (Staff, int64, bool) {
+	st, ok := s.who(w, r, roles...)
 	if !ok {
-		return
+		return st, 0, false
 	}
-	cid, ok := idParam(r, "cid")
+	id, ok := idParam(r, param)
 	if !ok {
 		s.fail(w, r, ErrNotFound)
+		return st, 0, false
+	}
+	return st, id, true
+}
+
+func (s *Service) exportCSV(w http.ResponseWriter, r *http.Request) {
+	st, cid, ok := s.whoAndID(w, r, "cid", "organiser")
+	if !ok {
 		return
 	}
 	list, err := s.ExportNonVoters(r.Context(), st, cid)
@@ -476,13 +462,8 @@ func (s *Service) exportCSV(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) setReminders(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.who(w, r, "scrutineer")
+	st, id, ok := s.whoAndID(w, r, "id", "scrutineer")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	if err := s.SetReminders(r.Context(), st, id, r.PostFormValue("enabled") == "on"); err != nil {
@@ -493,13 +474,8 @@ func (s *Service) setReminders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) setPolicy(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.who(w, r, "scrutineer")
+	st, id, ok := s.whoAndID(w, r, "id", "scrutineer")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	k, _ := strconv.Atoi(r.PostFormValue("min_cell"))
