@@ -446,15 +446,6 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	return regime, entitled, styles, reasons, nil
 }
 
-// earliestOpening is the start of the first day (Europe/London) that is at
-// least days full days after the day sent: "not later than the seventh day
-// before the opening day" (s.226A(1)(a)).
-func earliestOpening(sent time.Time, days int) time.Time {
-	s := sent.In(london)
-	d := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, london)
-	return d.AddDate(0, 0, days)
-}
-
 // registerHash commits to the frozen register: SHA-256 over
 // (paper number, member number, style) in paper order.
 func registerHash(ctx context.Context, tx pgx.Tx, ballotID int64) ([]byte, error) {

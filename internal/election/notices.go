@@ -67,7 +67,18 @@ func EarliestOpening(r Regime, notice, sample time.Time) time.Time {
 	if notice.IsZero() || sample.IsZero() {
 		return time.Time{}
 	}
-	return noticeDayStart(max(noticeDay(notice)+int64(r.NoticeDays), noticeDay(sample)+int64(r.SamplePaperDays)))
+	n, sp := earliestOpening(notice, r.NoticeDays), earliestOpening(sample, r.SamplePaperDays)
+	if sp.After(n) {
+		return sp
+	}
+	return n
+}
+
+// earliestOpening is the start of the first day (Europe/London) that is at
+// least days full days after the day sent: "not later than the seventh day
+// before the opening day" (s.226A(1)(a)). Open checks each clock with it.
+func earliestOpening(sent time.Time, days int) time.Time {
+	return noticeDayStart(noticeDay(sent) + int64(days))
 }
 
 // NoticeDeadlines gives, for a ballot opening at opening under regime r,
