@@ -13,9 +13,21 @@ trap 'rm -f "$log"' EXIT
 while IFS=: read -r file fn; do
   dir=./$(dirname "$file")
   echo "fuzz $dir $fn ($t)"
-  if ! go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$dir" >"$log" 2>&1; then
+  # Go's fuzzer sometimes ends a timed run with "context deadline exceeded"
+  # while a worker is still minimising a new input; it saves no failing
+  # input then. Such a run is retried; a saved input always fails.
+  for try in 1 2 3; do
+    before=$(ls "$dir/testdata/fuzz/$fn" 2>/dev/null | wc -l)
+    if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$dir" >"$log" 2>&1; then
+      break
+    fi
+    after=$(ls "$dir/testdata/fuzz/$fn" 2>/dev/null | wc -l)
+    if [ "$after" -eq "$before" ] && grep -q "context deadline exceeded" "$log" && [ "$try" -lt 3 ]; then
+      echo "fuzz: $dir $fn hit the fuzzer's own time limit with no failing input; running it again"
+      continue
+    fi
     cat "$log"; echo "fuzz: $dir $fn failed (the failing input is in $dir/testdata/fuzz/$fn)"; exit 1
-  fi
+  done
   n=$((n+1))
 done < <(git ls-files -co --exclude-standard '*_test.go' | grep -E "$only" | xargs -r grep -oE '^func (Fuzz[A-Za-z0-9_]+)' | sed 's/func //' | sort)
 echo "fuzz: $n targets ran for $t each without a failure"
