@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 n=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# saved counts the inputs the fuzzer has saved for a target (0 if none).
+saved() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 while IFS=: read -r file fn; do
   dir=./$(dirname "$file")
   echo "fuzz $dir $fn ($t)"
@@ -17,11 +19,11 @@ while IFS=: read -r file fn; do
   # while a worker is still minimising a new input; it saves no failing
   # input then. Such a run is retried; a saved input always fails.
   for try in 1 2 3; do
-    before=$(ls "$dir/testdata/fuzz/$fn" 2>/dev/null | wc -l)
+    before=$(saved "$dir/testdata/fuzz/$fn")
     if go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$dir" >"$log" 2>&1; then
       break
     fi
-    after=$(ls "$dir/testdata/fuzz/$fn" 2>/dev/null | wc -l)
+    after=$(saved "$dir/testdata/fuzz/$fn")
     if [ "$after" -eq "$before" ] && grep -q "context deadline exceeded" "$log" && [ "$try" -lt 3 ]; then
       echo "fuzz: $dir $fn hit the fuzzer's own time limit with no failing input; running it again"
       continue
