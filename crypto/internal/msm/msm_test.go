@@ -1,0 +1,276 @@
+package msm
+
+import (
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"testing"
+
+	"github.com/gtank/ristretto255"
+)
+
+// naive returns Σ s_i·P_i with one scalar multiplication per point.
+func naive(scalars []*ristretto255.Scalar, points []*ristretto255.Element) *ristretto255.Element {
+	acc := ristretto255.NewElement()
+	var t ristretto255.Element
+	for i := range scalars {
+		acc.Add(acc, t.ScalarMult(scalars[i], points[i]))
+	}
+	return acc
+}
+
+func randScalar(r *mrand.Rand, kind int) *ristretto255.Scalar {
+	var b [64]byte
+	s := ristretto255.NewScalar()
+	switch kind {
+	case 0: // zero
+	case 1: // full width
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		s.FromUniformBytes(b[:])
+	case 2: // 128-bit
+		var c [32]byte
+		for i := range 16 {
+			c[i] = byte(r.Uint32())
+		}
+		if err := s.Decode(c[:]); err != nil {
+			panic(err)
+		}
+	case 3: // ℓ − 1 (the largest scalar)
+		one := ristretto255.NewScalar()
+		var c [32]byte
+		c[0] = 1
+		_ = one.Decode(c[:])
+		s.Negate(one)
+	case 4: // small
+		var c [32]byte
+		c[0] = byte(r.Uint32())
+		_ = s.Decode(c[:])
+	case 5: // 2^k boundaries: all ones up to a window edge
+		var c [32]byte
+		k := r.IntN(252)
+		for j := 0; j <= k; j++ {
+			c[j/8] |= 1 << (j % 8)
+		}
+		_ = s.Decode(c[:])
+	}
+	return s
+}
+
+func randPoint(r *mrand.Rand) *ristretto255.Element {
+	var b [64]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return ristretto255.NewElement().FromUniformBytes(b[:])
+}
+
+func check(t *testing.T, scalars []*ristretto255.Scalar, points []*ristretto255.Element) {
+	t.Helper()
+	want := naive(scalars, points)
+	got := VarTimeMultiScalarMult(ristretto255.NewElement(), scalars, points)
+	if got.Equal(want) != 1 {
+		t.Fatalf("n=%d: MSM differs from the naive sum", len(scalars))
+	}
+	if len(scalars) > 0 {
+		var m multiplier
+		got = m.run(ristretto255.NewElement(), scalars, points)
+		if got.Equal(want) != 1 {
+			t.Fatalf("n=%d: bucket MSM differs from the naive sum", len(scalars))
+		}
+	}
+}
+
+func TestSizes(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(1, 2))
+	sizes := []int{0, 1, 2, 3, 5, 31, 32, 33, 64, 100, 257, 1000, 5000}
+	if testing.Short() {
+		sizes = sizes[:10]
+	}
+	for _, n := range sizes {
+		for _, kind := range []int{-1, 0, 1, 2, 3} {
+			t.Run(fmt.Sprintf("n=%d/kind=%d", n, kind), func(t *testing.T) {
+				ss := make([]*ristretto255.Scalar, n)
+				ps := make([]*ristretto255.Element, n)
+				for i := range n {
+					k := kind
+					if k < 0 {
+						k = r.IntN(6)
+					}
+					ss[i] = randScalar(r, k)
+					ps[i] = randPoint(r)
+				}
+				check(t, ss, ps)
+			})
+		}
+	}
+}
+
+func TestRandomSizes(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(3, 4))
+	for range 20 {
+		n := r.IntN(600)
+		ss := make([]*ristretto255.Scalar, n)
+		ps := make([]*ristretto255.Element, n)
+		for i := range n {
+			ss[i] = randScalar(r, r.IntN(6))
+			ps[i] = randPoint(r)
+		}
+		check(t, ss, ps)
+	}
+}
+
+func TestSpecialPoints(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(5, 6))
+	const n = 300
+	p := randPoint(r)
+	ss := make([]*ristretto255.Scalar, n)
+	ps := make([]*ristretto255.Element, n)
+	for i := range n {
+		ss[i] = randScalar(r, r.IntN(6))
+		switch i % 4 {
+		case 0:
+			ps[i] = ristretto255.NewElement() // identity
+		case 1:
+			ps[i] = p // the same pointer repeated
+		case 2:
+			ps[i] = ristretto255.NewElement().Negate(p) // cancels
+		default:
+			ps[i] = randPoint(r)
+		}
+	}
+	check(t, ss, ps)
+	// All identity points, all zero scalars.
+	for i := range n {
+		ps[i] = ristretto255.NewElement()
+	}
+	check(t, ss, ps)
+	for i := range n {
+		ss[i] = ristretto255.NewScalar()
+		ps[i] = randPoint(r)
+	}
+	check(t, ss, ps)
+	// Sums that cancel exactly: s·P + (ℓ−s)·P.
+	for i := 0; i < n; i += 2 {
+		ss[i] = randScalar(r, 1)
+		ss[i+1] = ristretto255.NewScalar().Negate(ss[i])
+		ps[i+1] = ps[i]
+	}
+	if got := VarTimeMultiScalarMult(ristretto255.NewElement(), ss, ps); got.Equal(ristretto255.NewElement()) != 1 {
+		t.Fatal("cancelling sum is not the identity")
+	}
+}
+
+func TestMaxScalars(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(7, 8))
+	for _, n := range []int{40, 500} {
+		ss := make([]*ristretto255.Scalar, n)
+		ps := make([]*ristretto255.Element, n)
+		for i := range n {
+			ss[i] = randScalar(r, 3)
+			ps[i] = randPoint(r)
+		}
+		check(t, ss, ps)
+	}
+}
+
+func TestWindowsAllWidths(t *testing.T) {
+	// Force every window width on the same input.
+	r := mrand.New(mrand.NewPCG(9, 10))
+	const n = 70
+	ss := make([]*ristretto255.Scalar, n)
+	ps := make([]*ristretto255.Element, n)
+	for i := range n {
+		ss[i] = randScalar(r, r.IntN(6))
+		ps[i] = randPoint(r)
+	}
+	want := naive(ss, ps)
+	for c := 1; c <= maxC; c++ {
+		forceC = c
+		var m multiplier
+		got := m.run(ristretto255.NewElement(), ss, ps)
+		forceC = 0
+		if got.Equal(want) != 1 {
+			t.Fatalf("c=%d: wrong result", c)
+		}
+	}
+}
+
+func TestMismatchPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	VarTimeMultiScalarMult(ristretto255.NewElement(), make([]*ristretto255.Scalar, 1), nil)
+}
+
+func FuzzMSM(f *testing.F) {
+	f.Add([]byte{1, 2, 3}, uint16(40))
+	f.Add([]byte{0xff, 0xff}, uint16(33))
+	f.Fuzz(func(t *testing.T, seed []byte, n uint16) {
+		n %= 200
+		var s1, s2 uint64
+		for i, b := range seed {
+			if i < 8 {
+				s1 = s1<<8 | uint64(b)
+			} else {
+				s2 = s2<<8 | uint64(b)
+			}
+		}
+		r := mrand.New(mrand.NewPCG(s1, s2))
+		ss := make([]*ristretto255.Scalar, n)
+		ps := make([]*ristretto255.Element, n)
+		for i := range int(n) {
+			ss[i] = randScalar(r, r.IntN(6))
+			if r.IntN(8) == 0 && i > 0 {
+				ps[i] = ps[r.IntN(i)]
+			} else {
+				ps[i] = randPoint(r)
+			}
+		}
+		check(t, ss, ps)
+	})
+}
+
+func benchInputs(n int, short bool) ([]*ristretto255.Scalar, []*ristretto255.Element) {
+	ss := make([]*ristretto255.Scalar, n)
+	ps := make([]*ristretto255.Element, n)
+	var b [64]byte
+	for i := range n {
+		_, _ = rand.Read(b[:])
+		ps[i] = ristretto255.NewElement().FromUniformBytes(b[:])
+		if short {
+			clear(b[16:])
+			ss[i] = ristretto255.NewScalar()
+			_ = ss[i].Decode(b[:32])
+		} else {
+			ss[i] = ristretto255.NewScalar().FromUniformBytes(b[:])
+		}
+	}
+	return ss, ps
+}
+
+func BenchmarkMSM(b *testing.B) {
+	for _, n := range []int{64, 1024, 16384} {
+		for _, short := range []bool{false, true} {
+			ss, ps := benchInputs(n, short)
+			name := fmt.Sprintf("n=%d/short=%v", n, short)
+			b.Run("pippenger/"+name, func(b *testing.B) {
+				for b.Loop() {
+					VarTimeMultiScalarMult(ristretto255.NewElement(), ss, ps)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
+			})
+			if n <= 1024 {
+				b.Run("straus/"+name, func(b *testing.B) {
+					for b.Loop() {
+						ristretto255.NewElement().VarTimeMultiScalarMult(ss, ps)
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
+				})
+			}
+		}
+	}
+}
