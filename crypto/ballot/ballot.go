@@ -364,7 +364,9 @@ func (e *Election) statements(b *Ballot, sts []*proof.Statement, ps []*proof.Pro
 			ps = append(ps, s.Proof)
 			cts[oi] = s.Ciphertext
 		}
-		sts = append(sts, e.sumStatement(b, qi, elgamal.Sum(cts...)))
+		st := e.sumStatement(b, qi, elgamal.Sum(cts...))
+		st.Parts = cts // lets the batch verifier fold the sum into the selections
+		sts = append(sts, st)
 		ps = append(ps, q.SumProof)
 	}
 	return sts, ps
@@ -401,6 +403,16 @@ var batchWindow = 4096
 // to bound memory for a whole election, decode and verify the ledger in
 // slices (e.g. 10,000 ballots) rather than holding every decoded ballot.
 func (e *Election) BatchVerify(bs []*Ballot) []int {
+	return e.BatchVerifyN(bs, 0)
+}
+
+// BatchVerifyN is [Election.BatchVerify] on at most procs goroutines
+// (procs ≤ 0 means GOMAXPROCS); a pipeline that verifies one slice of
+// ballots per core passes 1.
+func (e *Election) BatchVerifyN(bs []*Ballot, procs int) []int {
+	if procs <= 0 {
+		procs = runtime.GOMAXPROCS(0)
+	}
 	var out []int
 	for lo := 0; lo < len(bs); lo += batchWindow {
 		hi := min(lo+batchWindow, len(bs))
@@ -410,7 +422,7 @@ func (e *Election) BatchVerify(bs []*Ballot) []int {
 		perP := make([][]*proof.Proof, len(window))
 		// Building a statement sums and encodes ciphertexts: do it on all
 		// cores too.
-		parallel(len(window), func(i int) {
+		parallelN(len(window), procs, func(i int) {
 			if e.checkShape(window[i]) != nil {
 				bad[i] = true
 				return
@@ -427,7 +439,7 @@ func (e *Election) BatchVerify(bs []*Ballot) []int {
 				owner = append(owner, i)
 			}
 		}
-		for _, k := range proof.BatchVerify(sts, ps) {
+		for _, k := range proof.BatchVerifyN(sts, ps, procs) {
 			bad[owner[k]] = true
 		}
 		for i, b := range bad {
@@ -543,10 +555,19 @@ func (e *Election) ParseAll(data [][]byte) (bs []*Ballot, errs []error) {
 }
 
 // parallel runs f(0) … f(n-1) on GOMAXPROCS goroutines.
-func parallel(n int, f func(i int)) {
+func parallel(n int, f func(i int)) { parallelN(n, runtime.GOMAXPROCS(0), f) }
+
+// parallelN runs f(0) … f(n-1) on up to procs goroutines.
+func parallelN(n, procs int, f func(i int)) {
+	if procs <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < min(n, runtime.GOMAXPROCS(0)); w++ {
+	for w := 0; w < min(n, procs); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

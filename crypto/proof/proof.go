@@ -73,6 +73,13 @@ type Statement struct {
 	Values []uint32
 	// Ciphertext is (α, β).
 	Ciphertext *elgamal.Ciphertext
+	// Parts optionally lists ciphertexts whose homomorphic sum is
+	// Ciphertext (a question's selections for its sum proof). It is only a
+	// hint for [BatchVerify]: when the parts' own proofs are in the same
+	// combined check and Σ Parts = Ciphertext holds (checked), the sum's
+	// coefficients are moved onto the parts, saving two full-width points.
+	// It never changes the result.
+	Parts []*elgamal.Ciphertext
 }
 
 // Witness is the prover's secret: the encrypted value (an element of V) and
