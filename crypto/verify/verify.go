@@ -43,7 +43,6 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/unionvote/eballot/crypto/ballot"
 	"github.com/unionvote/eballot/crypto/blind"
@@ -91,7 +90,8 @@ type Options struct {
 	// Progress, if set, is called from time to time with the number of
 	// entries processed and the total.
 	Progress func(done, total int64)
-	// Batch is the number of entries verified together (default 1024).
+	// Batch is the number of entries verified together, by one worker and
+	// one combined proof check (default 2048).
 	Batch int
 }
 
@@ -154,24 +154,33 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 	v.alphas = make(map[[16]byte]int64, hint*min(sel, 4))
 	batch := opt.Batch
 	if batch <= 0 {
-		batch = 1024
+		batch = 2048
 	}
 
-	// The reader runs ahead by one batch while the previous one is verified.
-	type chunk struct {
+	// Pipeline: the reader parses batches of lines; one worker per core
+	// takes a whole batch (decoding, trackers, authorisations and one
+	// batch proof check); this goroutine consumes the batches in file order
+	// for everything sequential (Merkle tree, checkpoints, duplicates,
+	// sums, failures). At most workers+2 batches are in memory.
+	workers := runtime.GOMAXPROCS(0)
+	type job struct {
 		entries []*export.Entry
 		cps     []*export.Checkpoint // checkpoint after entries[at[i]-1]
 		at      []int
 		end     *export.End
 		err     error
+		rs      []entryResult
+		done    chan struct{}
 	}
-	ch := make(chan chunk, 1)
+	order := make(chan *job, workers)
+	work := make(chan *job)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		defer close(ch)
+		defer close(order)
+		defer close(work)
 		for {
-			c := chunk{}
+			c := &job{done: make(chan struct{})}
 			for len(c.entries) < batch {
 				it, err := rd.Next()
 				if err == io.EOF {
@@ -195,7 +204,12 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 				}
 			}
 			select {
-			case ch <- c:
+			case order <- c:
+			case <-rctx.Done():
+				return
+			}
+			select {
+			case work <- c:
 			case <-rctx.Done():
 				return
 			}
@@ -204,12 +218,24 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 			}
 		}
 	}()
+	for range workers {
+		go func() {
+			for c := range work {
+				c.rs = v.entries(c.entries)
+				close(c.done)
+			}
+		}()
+	}
 	var ended bool
-	for c := range ch {
+	for c := range order {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+		}
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		v.batch(c.entries, c.cps, c.at)
+		v.batch(c.entries, c.cps, c.at, c.rs)
 		if opt.Progress != nil {
 			opt.Progress(res.Entries, h.TreeSize)
 		}
@@ -304,21 +330,38 @@ type entryResult struct {
 	errs    []string
 }
 
-// batch verifies a run of entries and the checkpoints among them.
-func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int) {
+// entries checks a run of entries on the calling goroutine: decoding,
+// tracker, recorded style and authorisation of each, then one batch check
+// of the proofs of those that decoded (a failing ballot is re-verified
+// alone to give the reason).
+func (v *verifier) entries(es []*export.Entry) []entryResult {
 	rs := make([]entryResult, len(es))
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(es); i += workers {
-				rs[i] = v.entry(es[i])
-			}
-		}()
+	var bs []*ballot.Ballot
+	var where []int
+	for i, en := range es {
+		rs[i] = v.entry(en)
+		if rs[i].b != nil {
+			bs = append(bs, rs[i].b)
+			where = append(where, i)
+		}
 	}
-	// The Merkle tree and checkpoints are sequential; do them meanwhile.
+	if len(bs) > 0 {
+		for _, j := range v.e.BatchVerifyN(bs, 1) {
+			i := where[j]
+			reason := "proof does not verify"
+			if err := v.e.Verify(rs[i].b); err != nil {
+				reason = err.Error()
+			}
+			rs[i].errs = append(rs[i].errs, reason)
+		}
+	}
+	return rs
+}
+
+// batch takes a run of checked entries (rs from [verifier.entries]) and
+// the checkpoints among them, in file order: Merkle tree, checkpoints,
+// duplicates, sums and failures.
+func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int, rs []entryResult) {
 	k := 0
 	for i, en := range es {
 		for k < len(cps) && at[k] == i {
@@ -329,27 +372,6 @@ func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int)
 	}
 	for ; k < len(cps); k++ {
 		v.checkpoint(cps[k])
-	}
-	wg.Wait()
-
-	// Batch-verify the proofs of the ballots that decoded.
-	var bs []*ballot.Ballot
-	var where []int
-	for i := range rs {
-		if rs[i].b != nil {
-			bs = append(bs, rs[i].b)
-			where = append(where, i)
-		}
-	}
-	if len(bs) > 0 {
-		for _, j := range v.e.BatchVerify(bs) {
-			i := where[j]
-			reason := "proof does not verify"
-			if err := v.e.Verify(rs[i].b); err != nil {
-				reason = err.Error()
-			}
-			rs[i].errs = append(rs[i].errs, reason)
-		}
 	}
 	for i, en := range es {
 		r := &rs[i]
