@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // Kind says which line an Item holds.
@@ -134,8 +135,16 @@ func (r *Reader) body(b []byte) (*Item, error) {
 	switch {
 	case bytes.HasPrefix(b, []byte(`{"type":"entry",`)):
 		var e entryLine
-		if err := r.decode(b, &e); err != nil {
-			return nil, err
+		var b64 []byte
+		if idx, style, enc, ok := fastEntry(b); ok {
+			// The exact canonical form: the same values as the strict
+			// decoder would give (see fastEntry); skip its round trip.
+			e.Index, e.Style, b64 = idx, style, enc
+		} else {
+			if err := r.decode(b, &e); err != nil {
+				return nil, err
+			}
+			b64 = []byte(e.Entry)
 		}
 		if e.Index != r.entries {
 			return nil, r.fail(fmt.Sprintf("entry index %d, want %d (entries must be in order without gaps)", e.Index, r.entries))
@@ -146,11 +155,12 @@ func (r *Reader) body(b []byte) (*Item, error) {
 		if e.Style < 0 || e.Style >= MaxStyles {
 			return nil, r.fail(fmt.Sprintf("entry %d: style %d out of range", e.Index, e.Style))
 		}
-		if base64.StdEncoding.DecodedLen(len(e.Entry)) > MaxEntry+2 {
+		if base64.StdEncoding.DecodedLen(len(b64)) > MaxEntry+2 {
 			return nil, r.fail(fmt.Sprintf("entry %d: longer than %d bytes", e.Index, MaxEntry))
 		}
-		raw, err := base64.StdEncoding.Strict().DecodeString(e.Entry)
-		if err != nil || len(raw) > MaxEntry {
+		raw := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+		n, err := base64.StdEncoding.Strict().Decode(raw, b64)
+		if raw = raw[:n]; err != nil || len(raw) > MaxEntry {
 			return nil, r.fail(fmt.Sprintf("entry %d: not standard padded base64 of at most %d bytes", e.Index, MaxEntry))
 		}
 		r.entries++
@@ -249,4 +259,66 @@ func (r *Reader) decode(b []byte, v any) error {
 
 func (r *Reader) fail(msg string) error {
 	return &LineError{Line: r.line, Err: fmt.Errorf("%w: %s", ErrFormat, msg)}
+}
+
+// fastEntry recognises an entry line that is exactly in the writer's
+// canonical form {"type":"entry","index":I,"style":S,"entry":"B"} with I
+// and S canonical decimal integers (no sign other than '-', no leading
+// zeros, in range) and B made of base64 alphabet characters only. Such a
+// line decodes strictly to (I, S, B) and re-encodes to itself, so the
+// strict decoder would accept it with the same values; anything else
+// (ok false) goes through the strict decoder, which gives the same
+// result and the same error messages as before.
+func fastEntry(b []byte) (index int64, style int, b64 []byte, ok bool) {
+	const (
+		p1 = `{"type":"entry","index":`
+		p2 = `,"style":`
+		p3 = `,"entry":"`
+		p4 = `"}`
+	)
+	if !bytes.HasPrefix(b, []byte(p1)) {
+		return 0, 0, nil, false
+	}
+	b = b[len(p1):]
+	index, b, ok = canonicalInt(b)
+	if !ok || !bytes.HasPrefix(b, []byte(p2)) {
+		return 0, 0, nil, false
+	}
+	b = b[len(p2):]
+	s, b, ok := canonicalInt(b)
+	if !ok || s != int64(int(s)) || !bytes.HasPrefix(b, []byte(p3)) {
+		return 0, 0, nil, false
+	}
+	b = b[len(p3):]
+	if len(b) < len(p4) || string(b[len(b)-len(p4):]) != p4 {
+		return 0, 0, nil, false
+	}
+	b64 = b[:len(b)-len(p4)]
+	for _, c := range b64 {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return 0, 0, nil, false
+		}
+	}
+	return index, int(s), b64, true
+}
+
+// canonicalInt parses a leading JSON integer as encoding/json writes an
+// int64 (strconv.AppendInt form) and returns the rest of b.
+func canonicalInt(b []byte) (int64, []byte, bool) {
+	n := 0
+	if n < len(b) && b[n] == '-' {
+		n++
+	}
+	d := n
+	for n < len(b) && '0' <= b[n] && b[n] <= '9' {
+		n++
+	}
+	if n == d || n-d > 19 {
+		return 0, nil, false
+	}
+	v, err := strconv.ParseInt(string(b[:n]), 10, 64)
+	if err != nil || string(strconv.AppendInt(nil, v, 10)) != string(b[:n]) {
+		return 0, nil, false
+	}
+	return v, b[n:], true
 }
