@@ -7,7 +7,9 @@
 // prepared message, sends the blinded message to issuance, which calls
 // [BlindSign], and turns the blind signature into an [Authorisation] with
 // [BlindState.Finalize]. The ledger and the scrutineer check it with
-// [Verify]. An authorisation is prefix[32] ‖ signature[256] and verifies as
+// [Verify] (circl), or, for many authorisations under one issuer key, with a
+// [Verifier] from [NewVerifier] (same results, per-key precomputation). An
+// authorisation is prefix[32] ‖ signature[256] and verifies as
 // RSASSA-PSS(SHA-384, salt 48) on prefix ‖ T.
 //
 // What it proves: the issuer's key signed prefix ‖ T; what it hides: which
@@ -229,7 +231,9 @@ func BlindSign(sk *rsa.PrivateKey, blinded []byte) ([]byte, error) {
 }
 
 // Verify checks an authorisation (288 bytes) for tracker T (32 bytes) under
-// the style's issuer key: RSASSA-PSS-SHA384 on prefix ‖ T.
+// the style's issuer key: RSASSA-PSS-SHA384 on prefix ‖ T, with circl's
+// verifier. To check many authorisations under the same key, build a
+// [Verifier] once instead (it gives the same results, faster).
 func Verify(pub *rsa.PublicKey, tracker, authorisation []byte) error {
 	if err := checkPublicKey(pub); err != nil {
 		return err

@@ -265,7 +265,7 @@ func fileFailure(err error) Failure {
 	return Failure{Item: "file", Index: -1, Reason: err.Error()}
 }
 
-func checkManifest(res *Result, h export.Header, raw []byte) (*ballot.Election, []*rsa.PublicKey) {
+func checkManifest(res *Result, h export.Header, raw []byte) (*ballot.Election, []*blind.Verifier) {
 	if sum := sha256.Sum256(raw); sum != h.ManifestHash {
 		res.fail(Failure{Item: "manifest", Index: -1, Reason: fmt.Sprintf("SHA-256 of the manifest is %x, the header says manifest_hash %x", sum, h.ManifestHash)})
 		return nil, nil
@@ -292,11 +292,17 @@ func checkManifest(res *Result, h export.Header, raw []byte) (*ballot.Election, 
 		return nil, nil
 	}
 	res.Election = e
-	keys := make([]*rsa.PublicKey, len(m.Styles))
+	// One verifier per style key (precomputed Montgomery constants), shared
+	// by the workers.
+	keys := make([]*blind.Verifier, len(m.Styles))
 	for i := range m.Styles {
 		der, err := m.IssuerKey(i)
+		var pub *rsa.PublicKey
 		if err == nil {
-			keys[i], err = blind.ParsePublicKey(der)
+			pub, err = blind.ParsePublicKey(der)
+		}
+		if err == nil {
+			keys[i], err = blind.NewVerifier(pub)
 		}
 		if err != nil {
 			res.fail(Failure{Item: "manifest", Index: -1, Reason: fmt.Sprintf("style %d issuer key: %v", i, err)})
@@ -309,7 +315,7 @@ func checkManifest(res *Result, h export.Header, raw []byte) (*ballot.Election, 
 type verifier struct {
 	res    *Result
 	e      *ballot.Election
-	keys   []*rsa.PublicKey
+	keys   []*blind.Verifier // issuer key of each style
 	origin string
 	mh     [32]byte
 	logKey string
@@ -436,7 +442,7 @@ func (v *verifier) entry(en *export.Entry) (r entryResult) {
 	if int(b.Style) != en.Style {
 		r.errs = append(r.errs, fmt.Sprintf("the ledger recorded style %d, the ballot is of style %d", en.Style, b.Style))
 	}
-	if err := blind.Verify(v.keys[b.Style], r.tracker[:], auth); err != nil {
+	if err := v.keys[b.Style].VerifyAuthorisation(r.tracker[:], auth); err != nil {
 		r.errs = append(r.errs, fmt.Sprintf("authorisation (blind signature) does not verify under the issuer key of style %q: %v", v.e.Manifest().Styles[b.Style].ID, err))
 	}
 	r.b = b

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"runtime"
@@ -41,13 +40,17 @@ func cryptoScheme(data []byte) (*spec, error) {
 	if err1 != nil || err2 != nil {
 		return nil, reject(ErrMalformed, "opens_at or closes_at")
 	}
-	keys := make([]*rsa.PublicKey, len(m.Styles))
+	keys := make([]*blind.Verifier, len(m.Styles))
 	for i := range m.Styles {
 		der, err := m.IssuerKey(i)
 		if err != nil {
 			return nil, reject(ErrMalformed, err.Error())
 		}
-		if keys[i], err = blind.ParsePublicKey(der); err != nil {
+		pub, err := blind.ParsePublicKey(der)
+		if err == nil {
+			keys[i], err = blind.NewVerifier(pub)
+		}
+		if err != nil {
 			return nil, reject(ErrMalformed, fmt.Sprintf("style %d issuer key: %v", i, err))
 		}
 	}
@@ -60,7 +63,7 @@ func cryptoScheme(data []byte) (*spec, error) {
 
 type cryptoChecker struct {
 	el   *ballot.Election
-	keys []*rsa.PublicKey // issuer key per style
+	keys []*blind.Verifier // issuer key per style
 }
 
 func (c *cryptoChecker) decode(b []byte) (*decoded, error) {
@@ -105,7 +108,7 @@ func (c *cryptoChecker) verify(ds []*decoded, auths [][]byte) []error {
 				if i >= len(ds) {
 					return
 				}
-				if err := blind.Verify(c.keys[ds[i].style], ds[i].tracker[:], auths[i]); err != nil {
+				if err := c.keys[ds[i].style].VerifyAuthorisation(ds[i].tracker[:], auths[i]); err != nil {
 					errs[i] = reject(ErrBadSignature, "the authorisation does not verify on this ballot's tracker")
 				}
 			}
