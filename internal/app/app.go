@@ -51,6 +51,22 @@ func OpenDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpool
 	}
 }
 
+// NewHTTPServer is the HTTP server of the service with its time limits:
+// a client that dribbles its headers (slow-loris) is cut off after
+// ReadHeaderTimeout, one that dribbles its body after ReadTimeout.
+// Tested by internal/systemtest (TestSlowLoris).
+func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // Serve runs the HTTP server until ctx is cancelled, then shuts down
 // gracefully. ready, if not nil, receives the listening address once the
 // server accepts connections.
@@ -99,15 +115,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	if err != nil {
 		return &config.Error{Var: "EBALLOT_ADDR", Msg: err.Error()}
 	}
-	hs := &http.Server{
-		Handler:           svc.Web.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := NewHTTPServer(svc.Web.Handler(), log)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())

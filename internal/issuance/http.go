@@ -9,6 +9,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/unionvote/eballot/internal/db"
 )
 
 // MemberFunc returns the signed-in member of a request (from the session;
@@ -53,6 +55,10 @@ func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrUnknownBallot):
 		writeError(w, http.StatusNotFound, "unknown_ballot", message(err))
+		return
+	case db.Unavailable(err):
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "Sorry, try again in a minute.")
 		return
 	case err != nil:
 		h.log.ErrorContext(r.Context(), "counts failed", "err", err)
@@ -116,6 +122,12 @@ func (h *Handler) authorise(w http.ResponseWriter, r *http.Request) {
 	a, err := h.svc.Authorise(r.Context(), chi.URLParam(r, "election"), memberID, blinded)
 	if err != nil {
 		status, code := statusOf(err)
+		if db.Unavailable(err) {
+			h.log.WarnContext(r.Context(), "authorise failed: database unavailable", "err", err)
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "Sorry, we could not do that just now. Please try again in a minute: nothing was lost.")
+			return
+		}
 		if status == http.StatusInternalServerError {
 			h.log.ErrorContext(r.Context(), "authorise failed", "err", err)
 			writeError(w, status, code, "Sorry, we could not do that just now. Please try again in a minute: nothing was lost.")

@@ -23,9 +23,31 @@ var pageFS embed.FS
 // their codes. It MUST only be wired when EBALLOT_SMS_PROVIDER=dev (config
 // refuses dev with an https public URL).
 type Outbox struct {
-	pool  *pgxpool.Pool
-	log   *slog.Logger
-	pages *web.Pages
+	pool   *pgxpool.Pool
+	log    *slog.Logger
+	pages  *web.Pages
+	emails func(ctx context.Context, limit int) ([]DevEmail, error)
+}
+
+// DevEmail is an email of the development mail outbox (internal/mail),
+// shown on /dev/outbox beside the texts.
+type DevEmail struct {
+	ID                int64
+	To, Subject, Body string
+	CreatedAt         time.Time
+}
+
+// ShowEmails makes /dev/outbox list the development emails too (wired by
+// internal/app when EBALLOT_MAIL_PROVIDER=dev).
+func (o *Outbox) ShowEmails(recent func(ctx context.Context, limit int) ([]DevEmail, error)) {
+	o.emails = recent
+}
+
+// outboxPage is the data of dev_outbox.
+type outboxPage struct {
+	SMS        []OutboxMessage
+	Emails     []DevEmail
+	ShowEmails bool
 }
 
 // NewOutbox builds the development outbox. pages may be nil when the page
@@ -49,7 +71,9 @@ func (o *Outbox) Send(ctx context.Context, m Message) (string, error) {
 	var id int64
 	if err := o.pool.QueryRow(ctx, `INSERT INTO sms_outbox (to_number, body) VALUES ($1, $2) RETURNING id`,
 		m.To, m.Body).Scan(&id); err != nil {
-		return "", fmt.Errorf("store sms: %w", err)
+		// Not stored, so not "sent": ErrUnavailable, so that callers retry
+		// or say so instead of answering as if the message went out.
+		return "", fmt.Errorf("store sms: %w: %w", ErrUnavailable, err)
 	}
 	pid := "dev-" + strconv.FormatInt(id, 10)
 	o.log.InfoContext(ctx, "sms stored in the development outbox (read it on /dev/outbox)", "provider_id", pid, "body_len", len(m.Body))
@@ -90,6 +114,13 @@ func (o *Outbox) Routes(r chi.Router) {
 			o.pages.InternalError(w, r, err)
 			return
 		}
-		o.pages.Render(w, r, http.StatusOK, "dev_outbox", msgs)
+		p := outboxPage{SMS: msgs, ShowEmails: o.emails != nil}
+		if o.emails != nil {
+			if p.Emails, err = o.emails(r.Context(), 50); err != nil {
+				o.pages.InternalError(w, r, err)
+				return
+			}
+		}
+		o.pages.Render(w, r, http.StatusOK, "dev_outbox", p)
 	})
 }

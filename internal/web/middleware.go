@@ -4,12 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionvote/eballot/internal/election"
 )
 
 // ContentSecurityPolicy is sent with every response: no inline script or
@@ -125,4 +128,50 @@ func recoverer(log *slog.Logger) func(http.Handler) http.Handler {
 // Pinger is what readiness needs of the database.
 type Pinger interface {
 	Ping(ctx context.Context) error
+}
+
+// MaxBody bounds the body of every request (413 above it), except the
+// routes listed in largeBodies. Handlers may bound theirs more tightly.
+const MaxBody = 1 << 20
+
+// largeBodies are the routes that accept more than MaxBody (path.Match
+// patterns on the request path).
+var largeBodies = []struct {
+	pattern string
+	max     int64
+}{
+	{"/organiser/ballots/*/register", election.MaxRegisterBytes + 1<<20}, // register upload (CSV)
+	{"/scrutineer/ballots/*/result", election.MaxResultUpload + 1<<20},   // signed report + partials
+}
+
+func bodyLimit(p string) int64 {
+	for _, l := range largeBodies {
+		if ok, _ := path.Match(l.pattern, p); ok {
+			return l.max
+		}
+	}
+	return MaxBody
+}
+
+// limitBody answers 413 at once to a request whose declared length is over
+// its route's limit, and cuts off a body (chunked, or longer than declared)
+// that grows past it: the handler's read then fails, and the connection is
+// closed rather than drained.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		max := bodyLimit(r.URL.Path)
+		if r.ContentLength > max {
+			w.Header().Set("Connection", "close")
+			if s.opt.Pages != nil {
+				s.opt.Pages.RenderError(w, r, http.StatusRequestEntityTooLarge, "error.toolarge")
+			} else {
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			}
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
+		next.ServeHTTP(w, r)
+	})
 }

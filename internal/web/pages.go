@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/unionvote/eballot/internal/db"
 )
 
 // Pages renders server-side HTML pages in the member's language. Every page
@@ -170,11 +172,22 @@ func (p *Pages) RenderError(w http.ResponseWriter, r *http.Request, status int, 
 	}
 }
 
-// InternalError logs err with the request id and answers a generic 500.
+// InternalError logs err with the request id and answers a generic 500,
+// or 503 with Retry-After when the database is unavailable (db.Unavailable):
+// the member is asked to try again, nothing is lost.
 func (p *Pages) InternalError(w http.ResponseWriter, r *http.Request, err error) {
+	if db.Unavailable(err) {
+		p.log.WarnContext(r.Context(), "request failed: database unavailable", "request_id", middleware.GetReqID(r.Context()), "err", err)
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+		p.RenderError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
 	p.log.ErrorContext(r.Context(), "request failed", "request_id", middleware.GetReqID(r.Context()), "err", err)
 	p.RenderError(w, r, http.StatusInternalServerError, "error.internal")
 }
+
+// RetryAfterSeconds is the Retry-After of every 503 the service answers.
+const RetryAfterSeconds = "5"
 
 func (p *Pages) write(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
 	p.mu.RLock()

@@ -66,7 +66,7 @@ var london = func() *time.Location {
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, requestIDHeader, recoverer(s.opt.Log), observe(s.opt.Log, s.metrics),
-		securityHeaders(s.opt.Secure), middleware.Compress(5, "text/html", "text/css", "application/javascript", "text/javascript", "application/json", "text/plain", "image/svg+xml"))
+		securityHeaders(s.opt.Secure), s.limitBody, middleware.Compress(5, "text/html", "text/css", "application/javascript", "text/javascript", "application/json", "text/plain", "image/svg+xml"))
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -94,7 +94,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.opt.DB.Ping(ctx); err != nil {
 		s.opt.Log.WarnContext(r.Context(), "readiness: database unreachable", "err", err)
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", RetryAfterSeconds)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("database unreachable\n"))
 		return
