@@ -24,17 +24,20 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web"
 )
@@ -48,6 +51,9 @@ type Options struct {
 	Log   *slog.Logger
 	Pages *web.Pages // templates and catalogues are added; CSRFToken is set
 	SMS   sms.Sender
+	// Mail sends invitation emails; nil sends none (they are counted as
+	// IssueReport.EmailPending).
+	Mail mail.Sender
 	// PublicURL is the URL members open: WebAuthn RP ID = its host name,
 	// origin = scheme://host[:port]; https makes cookies Secure and
 	// __Host- prefixed.
@@ -62,24 +68,35 @@ type Options struct {
 	Now               func() time.Time // default time.Now
 	Rand              io.Reader        // default crypto/rand.Reader
 	Limits            *Limits          // default DefaultLimits()
+	// TrustedProxies (EBALLOT_TRUSTED_PROXIES) are the address ranges of
+	// our own reverse proxies / load balancers: only a request whose peer
+	// is in one of them has its client IP taken from X-Forwarded-For
+	// (docs/auth.md, Rate limits). Empty: X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Service is the authentication module. It is a [web.Module].
 type Service struct {
-	pool   *pgxpool.Pool
-	log    *slog.Logger
-	pages  *web.Pages
-	sms    sms.Sender
-	public *url.URL
-	origin string
-	secure bool
-	now    func() time.Time
-	rand   io.Reader
-	limits Limits
-	wa     *webauthn.WebAuthn
-	jsURL  string
-	js     []byte
-	smsCB  string
+	pool    *pgxpool.Pool
+	log     *slog.Logger
+	pages   *web.Pages
+	sms     sms.Sender
+	mail    mail.Sender
+	msgs    web.Catalog // the module's messages, for emails
+	public  *url.URL
+	origin  string
+	secure  bool
+	now     func() time.Time
+	rand    io.Reader
+	limits  Limits
+	wa      *webauthn.WebAuthn
+	jsURL   string
+	js      []byte
+	smsCB   string
+	trusted []netip.Prefix
+	// contacts, if set, gives the contacts frozen at a ballot's opening
+	// (contacts.go); credentials go there, never to later edits.
+	contacts ContactsFunc
 
 	inviteKey, otpKey, csrfKey, ipKey, enrolKey []byte
 }
@@ -94,10 +111,11 @@ func New(opt Options) (*Service, error) {
 		return nil, errors.New("auth: public URL required")
 	}
 	s := &Service{
-		pool: opt.Pool, log: opt.Log, pages: opt.Pages, sms: opt.SMS, public: opt.PublicURL,
+		pool: opt.Pool, log: opt.Log, pages: opt.Pages, sms: opt.SMS, mail: opt.Mail, public: opt.PublicURL,
 		origin: opt.PublicURL.Scheme + "://" + opt.PublicURL.Host,
 		secure: opt.PublicURL.Scheme == "https",
 		now:    opt.Now, rand: opt.Rand, smsCB: opt.SMSStatusCallback,
+		trusted: opt.TrustedProxies,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -131,6 +149,9 @@ func New(opt Options) (*Service, error) {
 	}
 	s.wa = wa
 
+	if s.msgs, err = loadCatalog(); err != nil {
+		return nil, err
+	}
 	s.js, err = fs.ReadFile(moduleFS, "static/passkey.js")
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
@@ -210,4 +231,22 @@ func mac(key []byte, parts ...string) []byte {
 		m.Write([]byte{0})
 	}
 	return m.Sum(nil)
+}
+
+// loadCatalog reads the module's messages (also added to the pages) for
+// texts composed outside a page, such as emails.
+func loadCatalog() (web.Catalog, error) {
+	c := web.Catalog{}
+	for _, lang := range web.Languages {
+		b, err := fs.ReadFile(moduleFS, "i18n/"+lang+".json")
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("auth: i18n/%s.json: %w", lang, err)
+		}
+		c[lang] = m
+	}
+	return c, nil
 }

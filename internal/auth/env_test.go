@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -25,6 +26,8 @@ import (
 
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/mail/mailtest"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/sms/smstest"
@@ -55,6 +58,7 @@ type env struct {
 	host     string // localhost
 	clk      *clock
 	fake     *smstest.Twilio
+	smtp     *mailtest.Server // the SMTP server invitation emails go to
 	logs     *syncBuf
 	ballotID int64
 	unionID  int64
@@ -74,6 +78,12 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // PostgreSQL, the real twilio-go client against a local fake, and a clock
 // the test moves. Three members are on the register of one open ballot.
 func newEnv(t testing.TB, limits *auth.Limits) *env {
+	t.Helper()
+	return newEnvWith(t, limits, nil)
+}
+
+// newEnvWith is newEnv with a last say on the service's options.
+func newEnvWith(t testing.TB, limits *auth.Limits, opts func(*auth.Options)) *env {
 	t.Helper()
 	e := &env{t: t, pool: pgtest.NewDB(t), clk: &clock{t: time.Now().UTC().Truncate(time.Hour).Add(time.Minute)}, fake: smstest.NewTwilio(t), logs: &syncBuf{}}
 	ctx := context.Background()
@@ -96,8 +106,18 @@ func newEnv(t testing.TB, limits *auth.Limits) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = auth.New(auth.Options{Pool: e.pool, Log: log, Pages: pages, SMS: tw, PublicURL: pub,
-		SecretKey: []byte("0123456789abcdef0123456789abcdef"), Now: e.clk.Now, Limits: limits})
+	e.smtp = mailtest.Start(t, mailtest.Options{Mode: mailtest.StartTLS, User: "mailer", Password: "mail-pass-0123"})
+	mailer, err := mail.NewSMTP(mail.SMTPConfig{Host: "localhost", Port: e.smtp.Port, Username: "mailer", Password: "mail-pass-0123",
+		From: "Union e-ballot <ballots@vote.example>", TLSConfig: &tls.Config{RootCAs: e.smtp.RootCAs()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := auth.Options{Pool: e.pool, Log: log, Pages: pages, SMS: tw, Mail: mailer, PublicURL: pub,
+		SecretKey: []byte("0123456789abcdef0123456789abcdef"), Now: e.clk.Now, Limits: limits}
+	if opts != nil {
+		opts(&o)
+	}
+	e.svc, err = auth.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

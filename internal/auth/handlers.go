@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/unionvote/eballot/internal/db"
+	"github.com/unionvote/eballot/internal/web"
 )
 
 // Routes registers the module's routes (docs/auth.md lists them).
@@ -38,6 +41,13 @@ func (s *Service) Routes(r chi.Router) {
 	r.Post("/staff/passkey/register/begin", s.staffRegisterBegin)
 	r.Post("/staff/passkey/register/finish", s.staffRegisterFinish)
 	r.With(RequireStaff()).Get("/staff", s.staffHome)
+	r.Get("/staff/recover", s.recoverForm)
+	r.Post("/staff/recover", s.recoverStart)
+	r.Get("/staff/recover/code", s.recoverCodeForm)
+	r.Post("/staff/recover/code", s.recoverCode)
+	r.With(RequireStaff()).Get("/staff/recoveries", s.recoveriesList)
+	r.With(RequireStaff()).Post("/staff/recoveries/{id}/approve", s.recoveryApprove)
+	r.With(RequireStaff()).Post("/staff/recoveries/{id}/deny", s.recoveryDeny)
 }
 
 func (s *Service) serveJS(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +142,12 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error, asJSON
 		return
 	}
 	if asJSON {
+		if db.Unavailable(err) {
+			s.log.WarnContext(r.Context(), "auth request failed: database unavailable", "err", err)
+			w.Header().Set("Retry-After", web.RetryAfterSeconds)
+			s.jsonError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+			return
+		}
 		s.log.ErrorContext(r.Context(), "auth request failed", "err", err)
 		s.jsonError(w, r, http.StatusInternalServerError, "error.internal")
 		return
@@ -220,7 +236,7 @@ func (s *Service) inviteSendCode(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, false)
 		return
 	}
-	if err := s.SendMemberCode(ctx, inv.MemberID); err != nil {
+	if err := s.SendMemberCodeFor(ctx, inv.BallotID, inv.MemberID); err != nil {
 		s.audit(ctx, "otp_send", outcomeOf(err), inv.MemberID, 0, inv.BallotID)
 		s.fail(w, r, err, false)
 		return
@@ -278,7 +294,7 @@ func (s *Service) codeResend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, false)
 		return
 	}
-	err := s.SendMemberCode(ctx, se.memberID)
+	err := s.SendMemberCodeFor(ctx, se.ballotID, se.memberID)
 	s.audit(ctx, "otp_send", outcomeOf(err), se.memberID, 0, se.ballotID)
 	if err != nil {
 		s.fail(w, r, err, false)
@@ -641,7 +657,18 @@ func (s *Service) staffRegisterFinish(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/staff/signin"})
 }
 
+// staffHomePage is the data of auth_staff_home.
+type staffHomePage struct {
+	StaffIdentity
+	Recoveries int // open recovery requests this staff member may decide
+}
+
 func (s *Service) staffHome(w http.ResponseWriter, r *http.Request) {
 	st, _ := Staff(r.Context())
-	s.pages.Render(w, r, http.StatusOK, "auth_staff_home", st)
+	list, err := s.PendingStaffRecoveries(r.Context(), st)
+	if err != nil {
+		s.fail(w, r, err, false)
+		return
+	}
+	s.pages.Render(w, r, http.StatusOK, "auth_staff_home", staffHomePage{StaffIdentity: st, Recoveries: len(list)})
 }

@@ -26,8 +26,20 @@ type IssueReport struct {
 	SMSSent   int // texts sent this call
 	NoMobile  int // members without a personal mobile (no text possible)
 	SMSFailed int // sends that failed (retry by calling again)
-	// EmailPending counts members with an email address: email delivery is
-	// not implemented yet (docs/auth.md), the text message is the channel.
+	// SMSUncertain counts texts whose outcome is unknown (the sender could
+	// not say whether the provider took the message): recorded as sent and
+	// never texted again automatically, at most once.
+	SMSUncertain int
+	// EmailSent counts invitation emails accepted by the mail server this
+	// call; EmailFailed those that failed (retried by calling again);
+	// EmailUncertain those whose outcome is unknown (the server's answer
+	// was lost after the message was handed over: never sent again
+	// automatically, at most once); EmailEmployer the members whose email
+	// is at one of the union's employer domains (not used: credentials go
+	// to personal contacts only).
+	EmailSent, EmailFailed, EmailUncertain, EmailEmployer int
+	// EmailPending counts members with an email address when no mail
+	// sender is configured (EBALLOT_MAIL_PROVIDER=none): nothing is sent.
 	EmailPending int
 }
 
@@ -43,18 +55,22 @@ func (s *Service) inviteToken(ballotID, memberID int64, gen int) string {
 func (s *Service) inviteURL(token string) string { return s.origin + "/i/" + token }
 
 // IssueInvitations gives every member on the ballot's frozen register a
-// personal link expiring at the ballot's close, and texts it to those not
-// yet texted. It is idempotent: calling it again issues nothing twice and
-// only retries texts that failed. The election module calls it at open.
-// Texts go out one by one: for a large register call it from a background
-// job (it can be re-run after an interruption).
+// personal link expiring at the ballot's close, texts it to those not yet
+// texted, and emails it (English and Welsh) to those with a personal
+// email not yet emailed. It is idempotent: calling it again issues nothing
+// twice and only retries texts and emails that failed; a text and an
+// email are each sent at most once, even by concurrent calls (a claimed
+// row, see migrations/0008_auth_email.sql). Employer phones and employer email
+// domains of the union are never used. The election module calls it at
+// open. Messages go out one by one: for a large register call it from a
+// background job (it can be re-run after an interruption).
 func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueReport, error) {
 	var rep IssueReport
 	var title, unionName, status string
 	var closes *time.Time
-	var workPhones []string
-	err := s.pool.QueryRow(ctx, `SELECT b.title, b.status, b.closes_at, u.name, u.work_phone_numbers FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`,
-		ballotID).Scan(&title, &status, &closes, &unionName, &workPhones)
+	var workPhones, employerDomains []string
+	err := s.pool.QueryRow(ctx, `SELECT b.title, b.status, b.closes_at, u.name, u.work_phone_numbers, u.employer_email_domains FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`,
+		ballotID).Scan(&title, &status, &closes, &unionName, &workPhones, &employerDomains)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return rep, fmt.Errorf("issue invitations: ballot %d: %w", ballotID, ErrInvalidLink)
 	}
@@ -66,16 +82,17 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		return rep, fmt.Errorf("issue invitations: ballot %d has no close time in the future", ballotID)
 	}
 	type row struct {
-		memberID      int64
-		mobile        *string
-		email         *string
-		hasInvite     bool
-		gen           int
-		textedAlready bool
+		memberID       int64
+		mobile         *string
+		email          *string
+		hasInvite      bool
+		gen            int
+		textedAlready  bool
+		emailedAlready bool
 	}
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.mobile, m.email, i.token_hash IS NOT NULL, coalesce(i.generation, 1), i.sms_sent_at IS NOT NULL
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.mobile, m.email, i.token_hash IS NOT NULL, coalesce(i.generation, 1), i.sms_sent_at IS NOT NULL, i.email_sent_at IS NOT NULL
 		FROM register_entries re JOIN members m ON m.id = re.member_id
-		LEFT JOIN LATERAL (SELECT token_hash, generation, sms_sent_at FROM auth_invitations
+		LEFT JOIN LATERAL (SELECT token_hash, generation, sms_sent_at, email_sent_at FROM auth_invitations
 			WHERE ballot_id = re.ballot_id AND member_id = re.member_id AND revoked_at IS NULL ORDER BY generation DESC LIMIT 1) i ON true
 		WHERE re.ballot_id = $1 ORDER BY m.id`, ballotID)
 	if err != nil {
@@ -83,13 +100,24 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var x row
-		err := r.Scan(&x.memberID, &x.mobile, &x.email, &x.hasInvite, &x.gen, &x.textedAlready)
+		err := r.Scan(&x.memberID, &x.mobile, &x.email, &x.hasInvite, &x.gen, &x.textedAlready, &x.emailedAlready)
 		return x, err
 	})
 	if err != nil {
 		return rep, fmt.Errorf("issue invitations: %w", err)
 	}
 	rep.Members = len(list)
+	// Contacts frozen at the opening, not the members' current ones.
+	ids := make([]int64, len(list))
+	at := make(map[int64]int, len(list))
+	for i, x := range list {
+		ids[i], at[x.memberID] = x.memberID, i
+	}
+	if err := s.ballotContacts(ctx, ballotID, ids, func(id int64, c Contact) {
+		list[at[id]].mobile, list[at[id]].email = &c.Mobile, &c.Email
+	}); err != nil {
+		return rep, fmt.Errorf("issue invitations: %w", err)
+	}
 	b := &pgx.Batch{}
 	for _, x := range list {
 		if !x.hasInvite {
@@ -106,8 +134,9 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 	}
 	closeText := closes.In(london).Format("2 Jan 2006 15:04")
 	for _, x := range list {
-		if x.email != nil && *x.email != "" {
-			rep.EmailPending++
+		if x.email != nil && *x.email != "" && !x.emailedAlready {
+			s.emailInvitation(ctx, &rep, invitationEmail{ballotID: ballotID, memberID: x.memberID, gen: x.gen, to: *x.email,
+				union: unionName, title: title, closes: *closes}, employerDomains)
 		}
 		if x.mobile == nil || *x.mobile == "" || contains(workPhones, *x.mobile) {
 			rep.NoMobile++
@@ -116,22 +145,76 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		if x.textedAlready {
 			continue
 		}
-		link := s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen))
-		body := fmt.Sprintf("%s: your personal link to vote in %q (closes %s): %s\nDo not share it: it is yours alone.", unionName, title, closeText, link)
-		if _, err := s.sms.Send(ctx, sms.Message{To: *x.mobile, Body: body, StatusCallback: s.smsCB}); err != nil {
-			rep.SMSFailed++
-			s.log.WarnContext(ctx, "invitation text not sent", "ballot_id", ballotID, "member_id", x.memberID, "err", err)
-			continue
-		}
-		if _, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET sms_sent_at = $4 WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
-			ballotID, x.memberID, x.gen, now); err != nil {
+		if err := ctx.Err(); err != nil { // stopped: the rest go out on the next run
 			return rep, fmt.Errorf("issue invitations: %w", err)
 		}
-		rep.SMSSent++
+		body := fmt.Sprintf("%s: your personal link to vote in %q (closes %s): %s\nDo not share it: it is yours alone.",
+			unionName, title, closeText, s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen)))
+		s.textInvitation(ctx, &rep, ballotID, x.memberID, x.gen, sms.Message{To: *x.mobile, Body: body, StatusCallback: s.smsCB})
 	}
 	s.log.InfoContext(ctx, "invitations issued", "ballot_id", ballotID, "members", rep.Members, "issued", rep.Issued,
-		"sms_sent", rep.SMSSent, "no_mobile", rep.NoMobile, "sms_failed", rep.SMSFailed)
+		"sms_sent", rep.SMSSent, "no_mobile", rep.NoMobile, "sms_failed", rep.SMSFailed, "sms_uncertain", rep.SMSUncertain,
+		"email_sent", rep.EmailSent, "email_failed", rep.EmailFailed, "email_uncertain", rep.EmailUncertain,
+		"email_employer", rep.EmailEmployer, "email_pending", rep.EmailPending)
 	return rep, nil
+}
+
+// smsLease is how long a claimed invitation text is left to its sender
+// before another IssueInvitations run may try it (a run that died between
+// its claim and its record): far longer than one provider call.
+const smsLease = 10 * time.Minute
+
+// textInvitation texts one member's personal link, at most once, as
+// emailInvitation emails it: the invitation row is claimed first
+// (sms_claimed_at, a lease, so a concurrent run skips it), marked sent
+// when the provider accepts the message or when the outcome is uncertain,
+// and released for the next run to retry when the provider did not take
+// it. The number and the body are never logged.
+//
+// The sms package's sentinels all mean "not accepted" (ErrUnavailable:
+// "retry later"); any other error — one that wraps none of them, so the
+// sender cannot say what happened — is uncertain and never retried.
+func (s *Service) textInvitation(ctx context.Context, rep *IssueReport, ballotID, memberID int64, gen int, m sms.Message) {
+	// Recording outlives a cancelled run: a claim must not be left behind
+	// because the caller gave up after the provider answered.
+	bg := context.WithoutCancel(ctx)
+	now := s.now()
+	tag, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET sms_claimed_at = $4, sms_attempts = sms_attempts + 1
+		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3 AND revoked_at IS NULL AND sms_sent_at IS NULL
+		AND (sms_claimed_at IS NULL OR sms_claimed_at < $5)`,
+		ballotID, memberID, gen, now, now.Add(-smsLease))
+	if err != nil {
+		rep.SMSFailed++
+		s.log.ErrorContext(ctx, "invitation text: claim failed", "ballot_id", ballotID, "member_id", memberID, "err", err)
+		return
+	}
+	if tag.RowsAffected() != 1 {
+		return // texted already, or another run is texting it now
+	}
+	_, err = s.sms.Send(ctx, m)
+	switch {
+	case err == nil:
+		rep.SMSSent++
+	case errors.Is(err, sms.ErrUnavailable), errors.Is(err, sms.ErrRejected), errors.Is(err, sms.ErrOptedOut),
+		errors.Is(err, sms.ErrInvalidNumber), ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// Not accepted (a cancelled run's sender returns before calling
+		// the provider): release the claim for the next run.
+		rep.SMSFailed++
+		s.log.WarnContext(ctx, "invitation text not sent", "ballot_id", ballotID, "member_id", memberID, "err", err)
+		if _, uerr := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+			ballotID, memberID, gen); uerr != nil {
+			s.log.ErrorContext(ctx, "invitation text: release failed", "ballot_id", ballotID, "member_id", memberID, "err", uerr)
+		}
+		return
+	default:
+		rep.SMSUncertain++
+		s.log.WarnContext(ctx, "invitation text outcome uncertain: not sent again", "ballot_id", ballotID, "member_id", memberID, "err", err)
+	}
+	if _, err := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_sent_at = $4, sms_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+		ballotID, memberID, gen, s.now()); err != nil {
+		// The claim stays: the lease keeps other runs off it for a while.
+		s.log.ErrorContext(ctx, "invitation text: recording the send failed", "ballot_id", ballotID, "member_id", memberID, "err", err)
+	}
 }
 
 // InvitationURL returns the member's personal link for the ballot, for

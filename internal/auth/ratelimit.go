@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,11 @@ type Limits struct {
 	OTPVerifyIP, OTPVerifyMember, OTPVerifyGlobal Rate
 	PasskeyIP, PasskeySubject, PasskeyGlobal      Rate
 	StaffIP, StaffGlobal                          Rate
+	// Staff account recovery: requests per IP, per mobile number entered
+	// (whether or not it is a staff member's) and globally; approvals and
+	// refusals per approver.
+	RecoveryIP, RecoveryMobile, RecoveryGlobal Rate
+	RecoveryDecide                             Rate
 }
 
 // DefaultLimits are the production limits.
@@ -34,6 +40,8 @@ func DefaultLimits() Limits {
 		OTPVerifyIP: Rate{60, 15 * time.Minute}, OTPVerifyMember: Rate{15, 15 * time.Minute}, OTPVerifyGlobal: Rate{5000, time.Minute},
 		PasskeyIP: Rate{60, 10 * time.Minute}, PasskeySubject: Rate{30, 10 * time.Minute}, PasskeyGlobal: Rate{5000, time.Minute},
 		StaffIP: Rate{20, 10 * time.Minute}, StaffGlobal: Rate{500, time.Minute},
+		RecoveryIP: Rate{10, time.Hour}, RecoveryMobile: Rate{3, time.Hour}, RecoveryGlobal: Rate{100, time.Minute},
+		RecoveryDecide: Rate{30, time.Hour},
 	}
 }
 
@@ -73,26 +81,94 @@ func (s *Service) allow(ctx context.Context, keys ...limitKey) error {
 	return nil
 }
 
-// clientIP is the peer address of the connection. X-Forwarded-For is NOT
-// trusted: behind a load balancer a trusted-proxy setting would be needed
-// (docs/auth.md), otherwise every client shares the balancer's address.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// maxForwardedHops bounds how many X-Forwarded-For entries are examined.
+const maxForwardedHops = 32
+
+// clientIP is the address of the client, for per-IP rate limits: the
+// connection's peer (RemoteAddr), unless the peer is in one of the trusted
+// proxy ranges (EBALLOT_TRUSTED_PROXIES). Then X-Forwarded-For is read from
+// the right: every entry in a trusted range is another proxy of ours, and
+// the first entry that is not is the client — the address our outermost
+// proxy saw, which the client cannot forge (entries further left can be).
+// A malformed entry ends the walk: the last proxy address seen is used
+// (clients behind it share one bucket rather than choose their own). With
+// no trusted ranges, X-Forwarded-For is never read. IPv6 addresses are
+// grouped by /64 (one subscriber usually holds a /64); IPv4-mapped IPv6
+// addresses count as IPv4.
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
+	peer, ok := parseHostAddr(r.RemoteAddr)
+	if !ok {
+		return r.RemoteAddr // not TCP (e.g. a test or a Unix socket): one bucket
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
+	ip := peer
+	if inPrefixes(peer, trusted) {
+		ip = forwardedClient(peer, r.Header.Values("X-Forwarded-For"), trusted)
 	}
-	if ip.To4() == nil {
-		ip = ip.Mask(net.CIDRMask(64, 128)) // one subscriber usually holds a /64
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.Addr().String()
 	}
 	return ip.String()
+}
+
+// forwardedClient walks X-Forwarded-For (all header lines, in order, form
+// one list) from the right, starting from a trusted peer.
+func forwardedClient(peer netip.Addr, values []string, trusted []netip.Prefix) netip.Addr {
+	var hops []string
+	for _, v := range values {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	last := peer
+	for i, n := len(hops)-1, 0; i >= 0 && n < maxForwardedHops; i, n = i-1, n+1 {
+		a, ok := parseHostAddr(strings.TrimSpace(hops[i]))
+		if !ok {
+			return last
+		}
+		if !inPrefixes(a, trusted) {
+			return a
+		}
+		last = a
+	}
+	return last
+}
+
+// parseHostAddr parses "ip", "ip:port" or "[ipv6]:port" (zones refused),
+// unmapping IPv4-mapped IPv6.
+func parseHostAddr(s string) (netip.Addr, bool) {
+	if s == "" || len(s) > 64 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(s)
+		if perr != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // ipID is the keyed hash of the client IP used in rate-limit rows; the IP
 // itself is never stored.
 func (s *Service) ipID(r *http.Request) string {
-	return hex.EncodeToString(mac(s.ipKey, clientIP(r))[:16])
+	return hex.EncodeToString(mac(s.ipKey, clientIP(r, s.trusted))[:16])
+}
+
+// keyedID is a keyed hash of an identifier (a mobile number, a session
+// value) for rate-limit rows: the value itself is never stored.
+func (s *Service) keyedID(v string) string {
+	return hex.EncodeToString(mac(s.ipKey, "id", v)[:16])
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/web"
 )
 
 // Session timeouts (docs/auth.md).
@@ -45,7 +47,7 @@ type StaffIdentity struct {
 // session is a loaded server-side session.
 type session struct {
 	raw      string // cookie value (only in memory)
-	kind     string // pending, member, staff, staff_enrol
+	kind     string // pending, member, staff, staff_enrol, staff_recovery
 	memberID int64
 	staffID  int64
 	ballotID int64
@@ -147,7 +149,7 @@ const (
 // Strict. Cross-site POSTs carry no cookie either way (docs/auth.md).
 func (s *Service) setSessionCookie(w http.ResponseWriter, raw, kind string) {
 	ss := http.SameSiteLaxMode
-	if kind == "staff" || kind == "staff_enrol" {
+	if kind == "staff" || kind == "staff_enrol" || kind == "staff_recovery" {
 		ss = http.SameSiteStrictMode
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(sessionCookie), Value: raw, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: ss})
@@ -219,7 +221,7 @@ func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	switch kind {
 	case "staff":
 		idle, abs = staffIdle, staffAbsolute
-	case "pending", "staff_enrol":
+	case "pending", "staff_enrol", "staff_recovery":
 		idle, abs = pendingIdle, pendingAbs
 	}
 	raw := base64.RawURLEncoding.EncodeToString(s.randBytes(32))
@@ -284,6 +286,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			se, err := s.loadSession(r.Context(), c.Value)
 			if err != nil {
 				s.log.ErrorContext(r.Context(), "session lookup failed", "err", err)
+				w.Header().Set("Retry-After", web.RetryAfterSeconds)
 				http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 				return
 			}

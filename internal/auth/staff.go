@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/sms"
 )
 
@@ -120,21 +121,45 @@ func (s *Service) StartStaffRecovery(ctx context.Context, staffID int64) error {
 
 // ConfirmStaffRecovery checks the recovery code and opens a recovery
 // request, which a different staff member must approve
-// ([Service.ApproveStaffRecovery]).
+// ([Service.ApproveStaffRecovery]). Older open requests of the same staff
+// member are closed (refused, with no approver): only the newest can be
+// approved. The request is recorded in the hash-chained audit log.
 func (s *Service) ConfirmStaffRecovery(ctx context.Context, staffID int64, code string) (int64, error) {
 	if err := s.verifyCode(ctx, staffSubject(staffID), "staff_recovery", code); err != nil {
 		s.audit(ctx, "staff_recovery", "bad_code", 0, staffID, 0)
 		return 0, err
 	}
+	st, _, err := s.staffByID(ctx, staffID)
+	if err != nil {
+		return 0, fmt.Errorf("confirm recovery: %w", err)
+	}
 	now := s.now()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("confirm recovery: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `UPDATE auth_staff_recoveries SET decided_at = $2, approved = false WHERE staff_id = $1 AND decided_at IS NULL`,
+		staffID, now); err != nil {
+		return 0, fmt.Errorf("confirm recovery: %w", err)
+	}
 	var id int64
-	if err := s.pool.QueryRow(ctx, `INSERT INTO auth_staff_recoveries (staff_id, requested_at, expires_at) VALUES ($1, $2, $3) RETURNING id`,
+	if err := tx.QueryRow(ctx, `INSERT INTO auth_staff_recoveries (staff_id, requested_at, expires_at) VALUES ($1, $2, $3) RETURNING id`,
 		staffID, now, now.Add(recoveryTTL)).Scan(&id); err != nil {
+		return 0, fmt.Errorf("confirm recovery: %w", err)
+	}
+	if err := audit.Append(ctx, tx, st.actor(), "staff.recovery_requested", nil, map[string]int64{"recovery": id}); err != nil {
+		return 0, fmt.Errorf("confirm recovery: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("confirm recovery: %w", err)
 	}
 	s.audit(ctx, "staff_recovery", "requested", 0, staffID, 0)
 	return id, nil
 }
+
+// actor names a staff member in the audit log ("organiser:12").
+func (st StaffIdentity) actor() string { return fmt.Sprintf("%s:%d", st.Role, st.ID) }
 
 // ApproveStaffRecovery is the second staff member's approval. The
 // approver must be a different, active staff member: for an organiser's
@@ -186,6 +211,13 @@ func (s *Service) decideRecovery(ctx context.Context, recoveryID int64, approver
 	if tag.RowsAffected() != 1 {
 		return "", fmt.Errorf("decide recovery: %w", ErrInvalidLink)
 	}
+	action := "staff.recovery_denied"
+	if approve {
+		action = "staff.recovery_approved"
+	}
+	if err := audit.Append(ctx, tx, appr.actor(), action, nil, map[string]int64{"recovery": recoveryID, "staff": staffID}); err != nil {
+		return "", fmt.Errorf("decide recovery: %w", err)
+	}
 	if approve {
 		if _, err := tx.Exec(ctx, `DELETE FROM auth_webauthn_credentials WHERE subject = $1`, staffSubject(staffID)); err != nil {
 			return "", fmt.Errorf("decide recovery: %w", err)
@@ -199,9 +231,11 @@ func (s *Service) decideRecovery(ctx context.Context, recoveryID int64, approver
 	}
 	if !approve {
 		s.audit(ctx, "staff_recovery", "denied", 0, staffID, 0)
+		s.audit(ctx, "staff_recovery_decision", "denied", 0, appr.ID, 0)
 		return "", nil
 	}
 	s.audit(ctx, "staff_recovery", "approved", 0, staffID, 0)
+	s.audit(ctx, "staff_recovery_decision", "approved", 0, appr.ID, 0)
 	link, err := s.issueEnrolment(ctx, staffID)
 	if err != nil {
 		return "", err
@@ -222,4 +256,57 @@ func mayApprove(approver, requester StaffIdentity) bool {
 		return approver.Role == RoleScrutineer
 	}
 	return false
+}
+
+// StaffRecovery is an open recovery request, as a possible approver sees
+// it.
+type StaffRecovery struct {
+	ID                     int64
+	Staff                  StaffIdentity // the staff member who lost their passkey
+	Union                  string        // their union's name (organisers)
+	RequestedAt, ExpiresAt time.Time
+}
+
+// PendingStaffRecoveries lists the open (undecided, unexpired) recovery
+// requests that approver may decide: never their own; an organiser's to
+// organisers of the same union and to scrutineers; a scrutineer's to
+// other scrutineers.
+func (s *Service) PendingStaffRecoveries(ctx context.Context, approver StaffIdentity) ([]StaffRecovery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requested_at, r.expires_at, st.id, st.role, coalesce(st.union_id, 0), st.name, coalesce(u.name, '')
+		FROM auth_staff_recoveries r JOIN staff st ON st.id = r.staff_id AND st.disabled_at IS NULL LEFT JOIN unions u ON u.id = st.union_id
+		WHERE r.decided_at IS NULL AND r.expires_at > $1 ORDER BY r.requested_at, r.id`, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("pending recoveries: %w", err)
+	}
+	defer rows.Close()
+	var out []StaffRecovery
+	for rows.Next() {
+		var x StaffRecovery
+		var role string
+		if err := rows.Scan(&x.ID, &x.RequestedAt, &x.ExpiresAt, &x.Staff.ID, &role, &x.Staff.UnionID, &x.Staff.Name, &x.Union); err != nil {
+			return nil, fmt.Errorf("pending recoveries: %w", err)
+		}
+		x.Staff.Role = Role(role)
+		if x.Staff.ID != approver.ID && mayApprove(approver, x.Staff) {
+			out = append(out, x)
+		}
+	}
+	return out, rows.Err()
+}
+
+// staffByMobile finds the one active staff account with this mobile
+// (E.164); 0 when none or several share it.
+func (s *Service) staffByMobile(ctx context.Context, mobile string) (int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM staff WHERE mobile = $1 AND disabled_at IS NULL LIMIT 2`, mobile)
+	if err != nil {
+		return 0, fmt.Errorf("staff by mobile: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("staff by mobile: %w", err)
+	}
+	if len(ids) != 1 {
+		return 0, nil
+	}
+	return ids[0], nil
 }

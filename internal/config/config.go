@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +34,37 @@ type Config struct {
 
 	SMSProvider string // "dev" (outbox in PostgreSQL) or "twilio"
 	Twilio      Twilio
+
+	// TrustedProxies are our reverse proxies' address ranges: only from
+	// them is X-Forwarded-For believed (per-IP rate limits).
+	TrustedProxies []netip.Prefix
+
+	MailProvider string // "dev" (outbox in PostgreSQL), "smtp" or "none"
+	SMTP         SMTP
+
+	GOTV GOTV
+}
+
+// GOTV tunes the SMS reminder campaigns (internal/gotv). Zero values mean
+// the defaults documented in [Vars].
+type GOTV struct {
+	RatePerSecond float64 // messages handed to the provider per second
+	Burst         int     // token bucket size
+	QuietStart    int     // minutes after midnight, member's local time, when sending may start
+	QuietEnd      int     // minutes after midnight when sending stops
+	TimeZone      string  // IANA zone for members without one
+	MaxPerDay     int     // reminders per member in any 24 hours
+	MaxPerBallot  int     // reminders per member per ballot
+	PricePerPart  float64 // price of one SMS part in pence, for cost estimates
+}
+
+// SMTP is the submission server for emails. Password MUST NOT be logged.
+type SMTP struct {
+	Host               string
+	Port               int
+	TLS                string // starttls, tls or none (localhost only)
+	Username, Password string
+	From               string // "Name <address>" or an address
 }
 
 // Twilio holds the Twilio Messaging credentials. MUST NOT be logged.
@@ -59,6 +92,21 @@ var Vars = []Var{
 	{"TWILIO_AUTH_TOKEN", "", "Twilio auth token, required with twilio; also validates webhook signatures."},
 	{"TWILIO_MESSAGING_SERVICE_SID", "", "Twilio Messaging Service SID (MG…); or set TWILIO_FROM."},
 	{"TWILIO_FROM", "", "sender number in E.164 when no messaging service is used."},
+	{"EBALLOT_TRUSTED_PROXIES", "none", "comma-separated CIDR ranges (or single addresses) of your own reverse proxies or load balancers. Only a request whose connection comes from one of them has its client address taken from X-Forwarded-For (the rightmost address not in these ranges); otherwise X-Forwarded-For is ignored. Used by the per-IP rate limits."},
+	{"EBALLOT_MAIL_PROVIDER", "dev with an http public URL, none with https", "dev (emails kept in PostgreSQL and shown on the development outbox page; refused with https), smtp (sent through EBALLOT_SMTP_HOST) or none (invitations go by text only)."},
+	{"EBALLOT_SMTP_HOST", "", "SMTP submission server host name, required with smtp; its TLS certificate must be valid for this name."},
+	{"EBALLOT_SMTP_PORT", "587 (465 with tls, 25 with none)", "SMTP server port."},
+	{"EBALLOT_SMTP_TLS", "starttls", "starttls (STARTTLS required: never sends in clear), tls (implicit TLS, usually port 465) or none (no TLS: only allowed when EBALLOT_SMTP_HOST is localhost or a loopback address)."},
+	{"EBALLOT_SMTP_USERNAME", "", "SMTP user name (AUTH PLAIN or LOGIN, only over TLS or to localhost); set with EBALLOT_SMTP_PASSWORD, or neither."},
+	{"EBALLOT_SMTP_PASSWORD", "", "SMTP password. Keep it out of logs."},
+	{"EBALLOT_GOTV_RATE", "1", "reminder texts handed to the SMS provider per second (your Twilio sender's throughput)."},
+	{"EBALLOT_GOTV_BURST", "1", "how many reminder texts may go at once before the rate applies."},
+	{"EBALLOT_GOTV_QUIET_HOURS", "09:00-20:00", "local sending window HH:MM-HH:MM: reminders wait outside it (unsocial-hours courtesy; a campaign never texts at night)."},
+	{"EBALLOT_GOTV_TIMEZONE", "Europe/London", "IANA time zone of the sending window."},
+	{"EBALLOT_GOTV_MAX_PER_DAY", "1", "reminders per member in any 24 hours, across all campaigns."},
+	{"EBALLOT_GOTV_MAX_PER_BALLOT", "3", "reminders per member per ballot."},
+	{"EBALLOT_GOTV_PRICE_PENCE", "4", "price of one SMS part in pence, used for the cost estimate shown before sending."},
+	{"EBALLOT_SMTP_FROM", "Union e-ballot <no-reply@host of EBALLOT_PUBLIC_URL> (dev only)", "sender of emails, an address or Name <address>; required with smtp."},
 }
 
 // Error is a configuration error naming the variable at fault.
@@ -155,7 +203,186 @@ func Load(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, &Error{"EBALLOT_SMS_PROVIDER", fmt.Sprintf("%q is not dev or twilio", c.SMSProvider)}
 	}
+	if c.TrustedProxies, err = trustedProxies(get("EBALLOT_TRUSTED_PROXIES", "")); err != nil {
+		return nil, err
+	}
+	if err := c.loadMail(get); err != nil {
+		return nil, err
+	}
+	if err := c.loadGOTV(get); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+func (c *Config) loadGOTV(get func(string, string) string) error {
+	g := &c.GOTV
+	num := func(name, def string, lo, hi float64) (float64, error) {
+		v := get(name, def)
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f != f || f < lo || f > hi {
+			return 0, &Error{name, fmt.Sprintf("%q is not a number from %g to %g", v, lo, hi)}
+		}
+		return f, nil
+	}
+	integer := func(name, def string, lo, hi int) (int, error) {
+		v := get(name, def)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return 0, &Error{name, fmt.Sprintf("%q is not a whole number from %d to %d", v, lo, hi)}
+		}
+		return n, nil
+	}
+	var err error
+	if g.RatePerSecond, err = num("EBALLOT_GOTV_RATE", "1", 0.01, 10000); err != nil {
+		return err
+	}
+	if g.Burst, err = integer("EBALLOT_GOTV_BURST", "1", 1, 10000); err != nil {
+		return err
+	}
+	q := get("EBALLOT_GOTV_QUIET_HOURS", "09:00-20:00")
+	from, to, ok := strings.Cut(q, "-")
+	start, ok1 := clock(from)
+	end, ok2 := clock(to)
+	if !ok || !ok1 || !ok2 || start >= end {
+		return &Error{"EBALLOT_GOTV_QUIET_HOURS", fmt.Sprintf("%q is not a sending window HH:MM-HH:MM with the start before the end (e.g. 09:00-20:00)", q)}
+	}
+	g.QuietStart, g.QuietEnd = start, end
+	g.TimeZone = get("EBALLOT_GOTV_TIMEZONE", "Europe/London")
+	if _, err := time.LoadLocation(g.TimeZone); err != nil || g.TimeZone == "Local" {
+		return &Error{"EBALLOT_GOTV_TIMEZONE", fmt.Sprintf("%q is not an IANA time zone (e.g. Europe/London)", g.TimeZone)}
+	}
+	if g.MaxPerDay, err = integer("EBALLOT_GOTV_MAX_PER_DAY", "1", 1, 24); err != nil {
+		return err
+	}
+	if g.MaxPerBallot, err = integer("EBALLOT_GOTV_MAX_PER_BALLOT", "3", 1, 100); err != nil {
+		return err
+	}
+	if g.PricePerPart, err = num("EBALLOT_GOTV_PRICE_PENCE", "4", 0.01, 1000); err != nil {
+		return err
+	}
+	return nil
+}
+
+// clock parses HH:MM (00:00 to 24:00) into minutes after midnight.
+func clock(s string) (int, bool) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || len(h) != 2 || len(m) != 2 {
+		return 0, false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
+		return 0, false
+	}
+	return hh*60 + mm, true
+}
+
+// trustedProxies parses a comma-separated list of CIDR ranges or single
+// addresses ("" or "none": no proxy is trusted).
+func trustedProxies(v string) ([]netip.Prefix, error) {
+	if v == "" || v == "none" {
+		return nil, nil
+	}
+	var out []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil || a.Zone() != "" {
+				return nil, &Error{"EBALLOT_TRUSTED_PROXIES", fmt.Sprintf("%q is not a CIDR range (e.g. 10.0.0.0/8, fd00::/8) or an IP address", part)}
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, &Error{"EBALLOT_TRUSTED_PROXIES", fmt.Sprintf("%q trusts every address: list only your proxies' ranges", part)}
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (c *Config) loadMail(get func(string, string) string) error {
+	def := "dev"
+	if c.Secure() {
+		def = "none"
+	}
+	c.MailProvider = get("EBALLOT_MAIL_PROVIDER", def)
+	switch c.MailProvider {
+	case "none":
+		return nil
+	case "dev":
+		if c.Secure() {
+			return &Error{"EBALLOT_MAIL_PROVIDER", "dev keeps emails in the database and is for local development only; use smtp (or none) with an https EBALLOT_PUBLIC_URL"}
+		}
+		c.SMTP.From = get("EBALLOT_SMTP_FROM", "Union e-ballot <no-reply@"+c.PublicURL.Hostname()+">")
+		if !validFrom(c.SMTP.From) {
+			return &Error{"EBALLOT_SMTP_FROM", "must be an address or Name <address>, one line, ASCII address"}
+		}
+		return nil
+	case "smtp":
+	default:
+		return &Error{"EBALLOT_MAIL_PROVIDER", fmt.Sprintf("%q is not dev, smtp or none", c.MailProvider)}
+	}
+	s := &c.SMTP
+	s.Host = get("EBALLOT_SMTP_HOST", "")
+	if s.Host == "" || strings.ContainsAny(s.Host, " /:@") && net.ParseIP(s.Host) == nil {
+		return &Error{"EBALLOT_SMTP_HOST", "set it to the SMTP server's host name (required with EBALLOT_MAIL_PROVIDER=smtp)"}
+	}
+	s.TLS = get("EBALLOT_SMTP_TLS", "starttls")
+	switch s.TLS {
+	case "starttls", "tls":
+	case "none":
+		if ip := net.ParseIP(s.Host); !strings.EqualFold(s.Host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+			return &Error{"EBALLOT_SMTP_TLS", "none (no TLS) is only allowed when EBALLOT_SMTP_HOST is localhost or a loopback address"}
+		}
+	default:
+		return &Error{"EBALLOT_SMTP_TLS", fmt.Sprintf("%q is not starttls, tls or none", s.TLS)}
+	}
+	defPort := map[string]string{"starttls": "587", "tls": "465", "none": "25"}[s.TLS]
+	port := get("EBALLOT_SMTP_PORT", defPort)
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return &Error{"EBALLOT_SMTP_PORT", fmt.Sprintf("%q is not a port number from 1 to 65535", port)}
+	}
+	s.Port = p
+	s.Username, s.Password = get("EBALLOT_SMTP_USERNAME", ""), get("EBALLOT_SMTP_PASSWORD", "")
+	if s.Username != "" && s.Password == "" {
+		return &Error{"EBALLOT_SMTP_PASSWORD", "not set, but EBALLOT_SMTP_USERNAME is (set both or neither)"}
+	}
+	if s.Password != "" && s.Username == "" {
+		return &Error{"EBALLOT_SMTP_USERNAME", "not set, but EBALLOT_SMTP_PASSWORD is (set both or neither)"}
+	}
+	s.From = get("EBALLOT_SMTP_FROM", "")
+	if !validFrom(s.From) {
+		return &Error{"EBALLOT_SMTP_FROM", "required with smtp: an address or Name <address>, one line, ASCII address"}
+	}
+	return nil
+}
+
+// validFrom accepts "address" or "Name <address>" on one line with an
+// ASCII address.
+func validFrom(v string) bool {
+	if v == "" || strings.ContainsAny(v, "\r\n\x00") {
+		return false
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil {
+		return false
+	}
+	for i := 0; i < len(a.Address); i++ {
+		if a.Address[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // secretKey decodes a 32-byte key given in hex or base64.

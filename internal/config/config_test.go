@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -81,6 +82,147 @@ func TestDocsListEveryVariable(t *testing.T) {
 	for _, v := range Vars {
 		if !strings.Contains(string(b), "`"+v.Name+"`") {
 			t.Errorf("docs/configuration.md does not document %s", v.Name)
+		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}
+	c, err := Load(env(base))
+	if err != nil || c.TrustedProxies != nil {
+		t.Fatalf("default: %v %v", c.TrustedProxies, err)
+	}
+	base["EBALLOT_TRUSTED_PROXIES"] = " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::ffff:198.51.100.0/120"
+	c, err = Load(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 fd00::/8 198.51.100.0/24" {
+		t.Fatalf("parsed %v", got)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.example", "0.0.0.0/0", "::/0", "10.0.0.1/8x", "fe80::1%eth0"} {
+		base["EBALLOT_TRUSTED_PROXIES"] = bad
+		if _, err := Load(env(base)); err == nil || err.(*Error).Var != "EBALLOT_TRUSTED_PROXIES" {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestMailConfig(t *testing.T) {
+	base := func() map[string]string {
+		return map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}
+	}
+	c, err := Load(env(base()))
+	if err != nil || c.MailProvider != "dev" || c.SMTP.From != "Union e-ballot <no-reply@localhost>" {
+		t.Fatalf("dev default: %+v %v", c, err)
+	}
+	https := base()
+	https["EBALLOT_PUBLIC_URL"], https["EBALLOT_SMS_PROVIDER"] = "https://vote.example", "twilio"
+	https["TWILIO_ACCOUNT_SID"], https["TWILIO_AUTH_TOKEN"], https["TWILIO_FROM"] = "AC0123456789abcdef0123456789abcdef", "0123456789abcdef0123", "+447700900000"
+	if c, err := Load(env(https)); err != nil || c.MailProvider != "none" {
+		t.Fatalf("https default: %v %v", c, err)
+	}
+	smtp := func(kv ...string) map[string]string {
+		m := base()
+		for k, v := range https {
+			m[k] = v
+		}
+		m["EBALLOT_MAIL_PROVIDER"], m["EBALLOT_SMTP_HOST"], m["EBALLOT_SMTP_FROM"] = "smtp", "smtp.example.org", "Union e-ballot <ballots@vote.example>"
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	c, err = Load(env(smtp("EBALLOT_SMTP_USERNAME", "mailer", "EBALLOT_SMTP_PASSWORD", "hunter2-secret")))
+	if err != nil || c.SMTP.Port != 587 || c.SMTP.TLS != "starttls" || c.SMTP.Password != "hunter2-secret" {
+		t.Fatalf("smtp: %+v %v", c.SMTP, err)
+	}
+	if c, err := Load(env(smtp("EBALLOT_SMTP_TLS", "tls"))); err != nil || c.SMTP.Port != 465 {
+		t.Fatalf("implicit TLS port: %v", err)
+	}
+	if c, err := Load(env(smtp("EBALLOT_SMTP_TLS", "none", "EBALLOT_SMTP_HOST", "127.0.0.1"))); err != nil || c.SMTP.Port != 25 {
+		t.Fatalf("plain to loopback: %v", err)
+	}
+	for _, tc := range []struct {
+		kv      []string
+		wantVar string
+	}{
+		{[]string{"EBALLOT_MAIL_PROVIDER", "pigeon"}, "EBALLOT_MAIL_PROVIDER"},
+		{[]string{"EBALLOT_MAIL_PROVIDER", "dev"}, "EBALLOT_MAIL_PROVIDER"}, // https
+		{[]string{"EBALLOT_SMTP_HOST", ""}, "EBALLOT_SMTP_HOST"},
+		{[]string{"EBALLOT_SMTP_TLS", "none"}, "EBALLOT_SMTP_TLS"},
+		{[]string{"EBALLOT_SMTP_TLS", "ssl"}, "EBALLOT_SMTP_TLS"},
+		{[]string{"EBALLOT_SMTP_PORT", "0"}, "EBALLOT_SMTP_PORT"},
+		{[]string{"EBALLOT_SMTP_PORT", "smtp"}, "EBALLOT_SMTP_PORT"},
+		{[]string{"EBALLOT_SMTP_USERNAME", "mailer"}, "EBALLOT_SMTP_PASSWORD"},
+		{[]string{"EBALLOT_SMTP_PASSWORD", "secret-only"}, "EBALLOT_SMTP_USERNAME"},
+		{[]string{"EBALLOT_SMTP_FROM", ""}, "EBALLOT_SMTP_FROM"},
+		{[]string{"EBALLOT_SMTP_FROM", "ballots@vote.example\r\nBcc: all@example.org"}, "EBALLOT_SMTP_FROM"},
+		{[]string{"EBALLOT_SMTP_FROM", "not an address"}, "EBALLOT_SMTP_FROM"},
+	} {
+		_, err := Load(env(smtp(tc.kv...)))
+		ce, ok := err.(*Error)
+		if !ok || ce.Var != tc.wantVar {
+			t.Errorf("%v: got %v, want an error naming %s", tc.kv, err, tc.wantVar)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("error echoes a secret: %v", err)
+		}
+	}
+}
+
+func TestGOTVSettings(t *testing.T) {
+	base := map[string]string{
+		"DATABASE_URL":       "postgres://localhost/x",
+		"EBALLOT_SECRET_KEY": strings.Repeat("ab", 32),
+	}
+	load := func(extra map[string]string) (*Config, error) {
+		return Load(func(k string) string {
+			if v, ok := extra[k]; ok {
+				return v
+			}
+			return base[k]
+		})
+	}
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.GOTV; g.RatePerSecond != 1 || g.Burst != 1 || g.QuietStart != 9*60 || g.QuietEnd != 20*60 ||
+		g.TimeZone != "Europe/London" || g.MaxPerDay != 1 || g.MaxPerBallot != 3 || g.PricePerPart != 4 {
+		t.Errorf("defaults: %+v", g)
+	}
+	c, err = load(map[string]string{"EBALLOT_GOTV_RATE": "30", "EBALLOT_GOTV_QUIET_HOURS": "08:30-21:15",
+		"EBALLOT_GOTV_TIMEZONE": "Europe/Dublin", "EBALLOT_GOTV_MAX_PER_BALLOT": "5", "EBALLOT_GOTV_PRICE_PENCE": "3.5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.GOTV; g.RatePerSecond != 30 || g.QuietStart != 8*60+30 || g.QuietEnd != 21*60+15 ||
+		g.TimeZone != "Europe/Dublin" || g.MaxPerBallot != 5 || g.PricePerPart != 3.5 {
+		t.Errorf("set: %+v", g)
+	}
+	for name, bad := range map[string]string{
+		"EBALLOT_GOTV_RATE":           "fast",
+		"EBALLOT_GOTV_BURST":          "0",
+		"EBALLOT_GOTV_QUIET_HOURS":    "20:00-09:00",
+		"EBALLOT_GOTV_TIMEZONE":       "Mars/Olympus",
+		"EBALLOT_GOTV_MAX_PER_DAY":    "25",
+		"EBALLOT_GOTV_MAX_PER_BALLOT": "-1",
+		"EBALLOT_GOTV_PRICE_PENCE":    "NaN",
+	} {
+		_, err := load(map[string]string{name: bad})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != name {
+			t.Errorf("%s=%q: error %v does not name the variable", name, bad, err)
+		}
+	}
+	for _, bad := range []string{"9-20", "09:00", "09:60-20:00", "24:01-24:30", "09:00-09:00"} {
+		if _, err := load(map[string]string{"EBALLOT_GOTV_QUIET_HOURS": bad}); err == nil {
+			t.Errorf("quiet hours %q accepted", bad)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -127,5 +128,18 @@ func TestOutbox(t *testing.T) {
 	srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/dev/outbox", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "424242 is your code") {
 		t.Fatalf("outbox page %d: %s", w.Code, w.Body.String())
+	}
+	if strings.Contains(w.Body.String(), `id="email"`) {
+		t.Fatal("email section without a mail outbox")
+	}
+	// With the development mail outbox wired, its emails appear beside the texts.
+	o.ShowEmails(func(ctx context.Context, limit int) ([]sms.DevEmail, error) {
+		return []sms.DevEmail{{ID: 1, To: "ann@example.net", Subject: "Your link / Eich dolen", Body: "https://x/i/abc", CreatedAt: time.Now()}}, nil
+	})
+	w = httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/dev/outbox?lang=cy", nil))
+	if b := w.Body.String(); w.Code != 200 || !strings.Contains(b, "424242 is your code") || !strings.Contains(b, "Your link / Eich dolen") ||
+		!strings.Contains(b, "ann@example.net") || !strings.Contains(b, "E-byst") {
+		t.Fatalf("outbox page with emails %d: %s", w.Code, b)
 	}
 }

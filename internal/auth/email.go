@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/unionvote/eballot/internal/mail"
+)
+
+// emailLease is how long a claimed invitation email is left to its sender
+// before another IssueInvitations run may try it (far longer than one
+// SMTP conversation, which times out after 30 s).
+const emailLease = 10 * time.Minute
+
+type invitationEmail struct {
+	ballotID, memberID int64
+	gen                int
+	to, union, title   string
+	closes             time.Time
+}
+
+// emailInvitation emails one member's personal link, at most once: the
+// invitation row is claimed first (so a concurrent run skips it), marked
+// sent when the server accepts it or the outcome is uncertain, and
+// released for a later retry when the send fails. The address is never
+// logged.
+func (s *Service) emailInvitation(ctx context.Context, rep *IssueReport, in invitationEmail, employerDomains []string) {
+	if employerEmail(in.to, employerDomains) {
+		rep.EmailEmployer++
+		return
+	}
+	if s.mail == nil {
+		rep.EmailPending++
+		return
+	}
+	now := s.now()
+	tag, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_claimed_at = $4, email_attempts = email_attempts + 1
+		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3 AND revoked_at IS NULL AND email_sent_at IS NULL
+		AND (email_claimed_at IS NULL OR email_claimed_at < $5)`,
+		in.ballotID, in.memberID, in.gen, now, now.Add(-emailLease))
+	if err != nil {
+		rep.EmailFailed++
+		s.log.ErrorContext(ctx, "invitation email: claim failed", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
+		return
+	}
+	if tag.RowsAffected() != 1 {
+		return // sent already, or another run is sending it now
+	}
+	link := s.inviteURL(s.inviteToken(in.ballotID, in.memberID, in.gen))
+	_, err = s.mail.Send(ctx, s.invitationMessage(in, link))
+	switch {
+	case err == nil:
+		rep.EmailSent++
+	case errors.Is(err, mail.ErrUncertain):
+		rep.EmailUncertain++
+		s.log.WarnContext(ctx, "invitation email outcome uncertain: not sent again", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
+	default:
+		rep.EmailFailed++
+		s.log.WarnContext(ctx, "invitation email not sent", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
+		if _, uerr := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+			in.ballotID, in.memberID, in.gen); uerr != nil {
+			s.log.ErrorContext(ctx, "invitation email: release failed", "ballot_id", in.ballotID, "member_id", in.memberID, "err", uerr)
+		}
+		return
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_sent_at = $4, email_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+		in.ballotID, in.memberID, in.gen, s.now()); err != nil {
+		// The claim stays: the lease keeps other runs off it for a while.
+		s.log.ErrorContext(ctx, "invitation email: recording the send failed", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
+	}
+}
+
+// invitationMessage is the bilingual invitation: English, then Welsh
+// (whose link opens the pages in Welsh), one text/plain part.
+func (s *Service) invitationMessage(in invitationEmail, link string) mail.Message {
+	union, title := oneLine(in.union), oneLine(in.title)
+	body := func(lang, link string) string {
+		return strings.NewReplacer("{union}", union, "{title}", title, "{closes}", closeTime(lang, in.closes), "{link}", link).
+			Replace(s.msgs.T(lang, "auth.email_invite_body"))
+	}
+	subject := func(lang string) string {
+		return strings.NewReplacer("{union}", union).Replace(s.msgs.T(lang, "auth.email_invite_subject"))
+	}
+	return mail.Message{
+		To:       in.to,
+		Subject:  subject("en") + " / " + subject("cy"),
+		Text:     body("en", link) + "\n\n* * *\n\n" + body("cy", link+"?lang=cy"),
+		Language: "en, cy",
+	}
+}
+
+// oneLine replaces control characters (an organiser's title could hold a
+// line break) with spaces.
+func oneLine(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, v)
+}
+
+var welshMonths = [...]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
+
+// closeTime is the close of poll in UK time, with the month in lang.
+func closeTime(lang string, t time.Time) string {
+	t = t.In(london)
+	if lang == "cy" {
+		return fmt.Sprintf("%d %s %d %s", t.Day(), welshMonths[t.Month()-1], t.Year(), t.Format("15:04"))
+	}
+	return t.Format("2 January 2006 15:04")
+}
+
+// employerEmail reports whether addr is at one of the union's employer
+// domains or a subdomain of one (the register import drops these already;
+// this check also covers domains added to the list since the import).
+func employerEmail(addr string, domains []string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return false
+	}
+	dom := strings.ToLower(strings.TrimSuffix(addr[at+1:], "."))
+	for _, d := range domains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		d = strings.Trim(strings.TrimPrefix(strings.TrimPrefix(d, "@"), "*."), ".")
+		if d != "" && (dom == d || strings.HasSuffix(dom, "."+d)) {
+			return true
+		}
+	}
+	return false
+}
