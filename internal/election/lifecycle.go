@@ -197,11 +197,16 @@ func (a *Admin) SetTrustees(ctx context.Context, actor string, ballotID int64, f
 }
 
 // RecordEmployerNotices records when the s.226A notice and the sample
-// voting paper were sent to every employer.
+// voting paper were sent to every employer: the same times for each
+// employer of the current register (employer_notices.go records them one
+// employer at a time).
 func (a *Admin) RecordEmployerNotices(ctx context.Context, actor string, ballotID int64, noticeAt, sampleAt time.Time) error {
 	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE ballots SET notice_sent_at = $2, sample_sent_at = $3 WHERE id = $1`,
 			ballotID, nullTime(noticeAt), nullTime(sampleAt)); err != nil {
+			return err
+		}
+		if err := recordAllEmployerNotices(ctx, tx, actor, ballotID, noticeAt, sampleAt, a.now()); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, actor, "ballot.employer_notices", &ballotID, map[string]string{
@@ -239,6 +244,7 @@ type draft struct {
 	trustees                        []byte
 	noticeAt, sampleAt              *time.Time
 	manifest                        []byte
+	scrutineerKey                   string // note verifier key that signs the result (result.go)
 }
 
 func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draft, error) {
@@ -250,9 +256,11 @@ func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draf
 	var cfg []byte
 	var agg string
 	err := tx.QueryRow(ctx, `SELECT election_id, title, kind, status, opens_at, closes_at, config, aggregation, s228a_ground,
-		scrutineer_name, small_ballot_exemption, security_assessment_by, trustees, notice_sent_at, sample_sent_at, manifest
+		scrutineer_name, small_ballot_exemption, security_assessment_by, trustees, notice_sent_at, sample_sent_at, manifest,
+		coalesce(scrutineer_key, '')
 		FROM ballots WHERE id = $1`+forUpdate, ballotID).Scan(&d.electionID, &d.title, &d.kind, &d.status, &d.opensAt, &d.closesAt,
-		&cfg, &agg, &d.s228aGround, &d.scrutineer, &d.smallExemption, &d.assessmentBy, &d.trustees, &d.noticeAt, &d.sampleAt, &d.manifest)
+		&cfg, &agg, &d.s228aGround, &d.scrutineer, &d.smallExemption, &d.assessmentBy, &d.trustees, &d.noticeAt, &d.sampleAt, &d.manifest,
+		&d.scrutineerKey)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -304,6 +312,10 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 		}
 		regHash, err := registerHash(ctx, tx, ballotID)
 		if err != nil {
+			return err
+		}
+		// Freeze the contacts credentials and reminders go to (contacts.go).
+		if _, err := freezeContacts(ctx, tx, a.secretKey, ballotID); err != nil {
 			return err
 		}
 		logKey, err := a.ledger.LogKey(ctx, d.electionID)
@@ -431,17 +443,13 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 		if regime.ExtraPaperContent && strings.TrimSpace(d.config.Texts["dispute_summary"]) == "" {
 			add("give a summary of the matters in issue in the dispute (s.229(2B))")
 		}
-		if d.noticeAt == nil || d.sampleAt == nil {
-			add("record when the s.226A notice and the sample voting paper were sent to every employer")
-		} else {
-			open := opening.In(london)
-			if earliest := earliestOpening(*d.noticeAt, regime.NoticeDays); open.Before(earliest) {
-				add("the s.226A notice must reach employers at least %d days before the opening day: open on or after %s", regime.NoticeDays, earliest.Format("2 Jan 2006"))
-			}
-			if earliest := earliestOpening(*d.sampleAt, regime.SamplePaperDays); open.Before(earliest) {
-				add("the sample voting paper must reach employers at least %d days before the opening day: open on or after %s", regime.SamplePaperDays, earliest.Format("2 Jan 2006"))
-			}
+		// s.226A: each employer's notice and sample voting paper, each on
+		// its own clock (employer_notices.go).
+		recs, err := employerNoticeRecords(ctx, tx, d.id)
+		if err != nil {
+			return regime, nil, nil, nil, err
 		}
+		reasons = append(reasons, checkEmployerNotices(regime, opening, recs)...)
 	}
 	return regime, entitled, styles, reasons, nil
 }

@@ -142,6 +142,21 @@ func (p *AdminPages) notices(w http.ResponseWriter, r *http.Request) {
 		p.pages.InternalError(w, r, err)
 		return
 	}
+	// ?employer=KEY: the notice of one employer only (EmployerKey).
+	if q := r.URL.Query(); q.Has("employer") {
+		k := q.Get("employer")
+		var one []EmployerNotice
+		for _, e := range n.Employers {
+			if EmployerKey(e.Employer) == k {
+				one = append(one, e)
+			}
+		}
+		if len(one) == 0 {
+			p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+			return
+		}
+		n.Employers = one
+	}
 	p.pages.Render(w, r, http.StatusOK, PageEmployerNotice, n)
 }
 

@@ -137,7 +137,8 @@ func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 // register, not opted out. Aliases: re register_entries, m members.
 const segmentSQL = `AND (cardinality($4::text[]) = 0 OR re.workplace = ANY($4))
 	AND (cardinality($5::text[]) = 0 OR m.branch = ANY($5))
-	AND m.mobile IS NOT NULL
+	AND coalesce((SELECT bc.has_mobile FROM ballot_contacts bc WHERE bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id),
+		m.mobile IS NOT NULL)
 	AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id)
 	AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)`
 
@@ -150,20 +151,20 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("recover claims: %w", err)
 	}
 	n := int(tag.RowsAffected())
-	rows, err := s.pool.Query(ctx, `SELECT g.id, g.idem_key, coalesce(m.mobile, ''), g.body_sha256, g.send_started_at
+	rows, err := s.pool.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, coalesce(m.mobile, ''), g.body_sha256, g.send_started_at
 		FROM gotv_messages g JOIN members m ON m.id = g.member_id
 		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL LIMIT 500`, now)
 	if err != nil {
 		return n, fmt.Errorf("recover claims: %w", err)
 	}
 	type row struct {
-		id int64
-		a  Attempt
+		id, ballotID, memberID int64
+		a                      Attempt
 	}
 	var stuck []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.a.Key, &r.a.To, &r.a.BodySHA256, &r.a.StartedAt); err != nil {
+		if err := rows.Scan(&r.id, &r.ballotID, &r.memberID, &r.a.Key, &r.a.To, &r.a.BodySHA256, &r.a.StartedAt); err != nil {
 			rows.Close()
 			return n, fmt.Errorf("recover claims: %w", err)
 		}
@@ -171,6 +172,12 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("recover claims: %w", err)
+	}
+	// The number the send went to is the frozen one.
+	if err := s.frozenMobiles(ctx, len(stuck), func(i int) (int64, int64, *string, *bool) {
+		return stuck[i].ballotID, stuck[i].memberID, &stuck[i].a.To, nil
+	}); err != nil {
 		return n, fmt.Errorf("recover claims: %w", err)
 	}
 	for _, r := range stuck {
@@ -272,6 +279,11 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	if err := s.frozenMobiles(ctx, len(cs), func(i int) (int64, int64, *string, *bool) {
+		return cs[i].ballotID, cs[i].memberID, &cs[i].mobile, &cs[i].optedOut
+	}); err != nil {
 		return nil, 0, fmt.Errorf("claim: %w", err)
 	}
 	var out []claimed
@@ -414,7 +426,7 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages g SET send_started_at = $3, body_sha256 = $4, parts = $5
 		FROM members m WHERE g.id = $1 AND m.id = g.member_id AND g.state = 'sending' AND g.claimed_by = $2
 		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id)
-		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)`, c.id, me, now, sum[:], seg.Parts)
+		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = $6)`, c.id, me, now, sum[:], seg.Parts, c.mobile)
 	if err != nil {
 		return fmt.Errorf("start send: %w", err)
 	}

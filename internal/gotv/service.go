@@ -167,7 +167,14 @@ type Options struct {
 	Reconciler Reconciler            // optional
 	Now        func() time.Time      // clock, for tests [time.Now]
 	Config     Config
+	// Mobiles, if set, gives the mobiles of members of a ballot as frozen
+	// when it opened (internal/election Contacts): reminders go there,
+	// never to a number changed later by an import to another ballot.
+	Mobiles MobilesFunc
 }
+
+// MobilesFunc returns, for members of a ballot, their mobile ("" none).
+type MobilesFunc func(ctx context.Context, ballotID int64, memberIDs []int64) (map[int64]string, error)
 
 // Service is turnout and reminders.
 type Service struct {
@@ -187,6 +194,7 @@ type Service struct {
 	// afterSend, in tests, runs between the provider's answer and the
 	// database record; returning true simulates a crash there.
 	afterSend func(memberID int64) bool
+	mobiles   MobilesFunc
 }
 
 // New builds the service.
@@ -204,7 +212,7 @@ func New(opt Options) (*Service, error) {
 		return nil, errors.New("gotv: quiet hours must satisfy 0 ≤ start < end ≤ 24:00")
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
-		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer)}
+		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer), mobiles: opt.Mobiles}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -193,7 +193,9 @@ func (s *Service) MarkFor(ctx context.Context, electionID string, memberID int64
 // RecordPostal records, for the scrutineer, a postal voting paper returned
 // under paperNumber (hybrid ballots, s.230(2) as modified). It blocks an
 // online authorisation for that member, and is refused when one exists, so
-// one member has at most one vote by any channel.
+// one member has at most one vote by any channel: ErrAlreadyAuthorised
+// when an online authorisation exists, ErrPostalRecorded when a postal
+// return was already recorded for that paper.
 func (s *Service) RecordPostal(ctx context.Context, actor, electionID string, paperNumber int) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var ballotID, memberID int64
@@ -216,6 +218,15 @@ func (s *Service) RecordPostal(ctx context.Context, actor, electionID string, pa
 			return err
 		}
 		if tag.RowsAffected() == 0 {
+			// Say which channel got there first.
+			var channel string
+			if err := tx.QueryRow(ctx, `SELECT channel FROM marked_register WHERE ballot_id = $1 AND member_id = $2`,
+				ballotID, memberID).Scan(&channel); err != nil {
+				return err
+			}
+			if channel == "postal" {
+				return ErrPostalRecorded
+			}
 			return ErrAlreadyAuthorised
 		}
 		return audit.Append(ctx, tx, actor, "marked_register.postal", &ballotID, map[string]int{"paper_number": paperNumber})

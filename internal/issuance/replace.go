@@ -11,8 +11,16 @@ import (
 	"github.com/unionvote/eballot/internal/audit"
 )
 
-// ErrNoRequest is returned for an unknown or already decided request.
-var ErrNoRequest = errors.New("issuance: no such pending replacement request")
+// Errors of replacements (HTTP 409 on the staff pages).
+var (
+	// ErrNoRequest is returned for an unknown or already decided request.
+	ErrNoRequest = errors.New("issuance: no such pending replacement request")
+	// ErrNothingToReplace: the member has no online authorisation in an
+	// open ballot (or it is gone by the time of the decision).
+	ErrNothingToReplace = errors.New("issuance: the member has no online authorisation in an open ballot to replace")
+	// ErrSamePerson: whoever asked for a replacement cannot decide it.
+	ErrSamePerson = errors.New("issuance: a second person must decide a replacement request")
+)
 
 // RequestReplacement records an organiser's request to replace a member's
 // lost authorisation (protocol §5 step 3). It takes effect only when the
@@ -28,7 +36,7 @@ func (s *Service) RequestReplacement(ctx context.Context, actor, electionID stri
 		err := tx.QueryRow(ctx, `SELECT mr.ballot_id FROM marked_register mr JOIN ballots b ON b.id = mr.ballot_id
 			WHERE b.election_id = $1 AND mr.member_id = $2 AND mr.channel = 'online' AND b.status = 'open'`, electionID, memberID).Scan(&ballotID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("issuance: the member has no online authorisation in an open ballot to replace")
+			return ErrNothingToReplace
 		}
 		if err != nil {
 			return err
@@ -58,7 +66,7 @@ func (s *Service) DecideReplacement(ctx context.Context, actor string, requestID
 			return err
 		}
 		if requester == actor {
-			return fmt.Errorf("issuance: a second person must decide a replacement request")
+			return ErrSamePerson
 		}
 		if _, err := tx.Exec(ctx, `UPDATE replacement_requests SET decided_by = $2, decided_at = now(), approved = $3 WHERE id = $1`,
 			requestID, actor, approve); err != nil {
@@ -74,7 +82,7 @@ func (s *Service) DecideReplacement(ctx context.Context, actor string, requestID
 				return err
 			}
 			if tag.RowsAffected() != 1 {
-				return fmt.Errorf("issuance: the authorisation to replace is gone")
+				return ErrNothingToReplace
 			}
 		}
 		return audit.Append(ctx, tx, actor, "authorisation.replacement_decided", &ballotID, map[string]any{"request": requestID, "approved": approve})

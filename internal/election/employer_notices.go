@@ -1,0 +1,237 @@
+package election
+
+// Per-employer s.226A records. The notice of the ballot (s.226A(1)(a), not
+// later than the seventh day before the opening day) and the sample voting
+// paper (s.226A(1)(b), not later than the third day before) are given to
+// every employer the union reasonably believes employs members entitled
+// to vote, so each employer has its own pair of clocks. The union gives
+// them, so organisers record them here, while the ballot is a draft; the
+// opening check names every employer whose notice or sample paper is
+// missing or too recent, by the one notice-day rule of notices.go
+// ([earliestOpening]).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/audit"
+)
+
+// EmployerKey is how employers are matched between the register and the
+// notice records: lower case, surrounding and repeated spaces removed (as
+// [EmployerNotices] groups the register).
+func EmployerKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
+
+// EmployerNoticeRecord is what is recorded for one employer of a ballot's
+// register, with what the s.226A clocks allow.
+type EmployerNoticeRecord struct {
+	Key      string // [EmployerKey]
+	Employer string // as on the register; "" when the register records none
+	Members  int    // members on the register employed there
+	Notice   *time.Time
+	Sample   *time.Time
+	// Earliest is the earliest opening both allow (nil while one is
+	// missing); TooLate says the planned opening is before it.
+	Earliest *time.Time
+	TooLate  bool
+}
+
+type noticeQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// employerNoticeRecords lists the employers of the ballot's current
+// register (by key, first spelling) with their recorded times, sorted by
+// name, "not recorded" last.
+func employerNoticeRecords(ctx context.Context, q noticeQuerier, ballotID int64) ([]EmployerNoticeRecord, error) {
+	rows, err := q.Query(ctx, `SELECT m.employer, count(*) FROM register_entries r JOIN members m ON m.id = r.member_id
+		WHERE r.ballot_id = $1 GROUP BY m.employer ORDER BY m.employer`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("employer notices: %w", err)
+	}
+	by := map[string]*EmployerNoticeRecord{}
+	var order []string
+	for rows.Next() {
+		var emp string
+		var n int
+		if err := rows.Scan(&emp, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("employer notices: %w", err)
+		}
+		k := EmployerKey(emp)
+		if by[k] == nil {
+			by[k] = &EmployerNoticeRecord{Key: k, Employer: strings.Join(strings.Fields(emp), " ")}
+			order = append(order, k)
+		}
+		by[k].Members += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("employer notices: %w", err)
+	}
+	rows, err = q.Query(ctx, `SELECT employer_key, notice_sent_at, sample_sent_at FROM employer_notices WHERE ballot_id = $1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("employer notices: %w", err)
+	}
+	for rows.Next() {
+		var k string
+		var n, s *time.Time
+		if err := rows.Scan(&k, &n, &s); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("employer notices: %w", err)
+		}
+		if e := by[k]; e != nil {
+			e.Notice, e.Sample = n, s
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("employer notices: %w", err)
+	}
+	out := make([]EmployerNoticeRecord, 0, len(order))
+	for _, k := range order {
+		out = append(out, *by[k])
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Key == "") != (out[j].Key == "") {
+			return out[j].Key == ""
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
+// checkEmployerNotices applies the s.226A clocks of regime r to each
+// employer for a ballot opening at opening, filling Earliest and TooLate,
+// and returns the reasons opening is refused, each naming its employer.
+func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeRecord) []string {
+	var reasons []string
+	open := opening.In(london)
+	for i := range recs {
+		e := &recs[i]
+		name := e.Employer
+		if name == "" {
+			name = "(employer not recorded on the register)"
+		}
+		if e.Notice == nil {
+			reasons = append(reasons, fmt.Sprintf("%s: record when the s.226A notice of the ballot (s.226A(1)(a)) was given to this employer", name))
+		}
+		if e.Sample == nil {
+			reasons = append(reasons, fmt.Sprintf("%s: record when the sample voting paper (s.226A(1)(b)) was given to this employer", name))
+		}
+		if e.Notice != nil {
+			if earliest := earliestOpening(*e.Notice, r.NoticeDays); open.Before(earliest) {
+				e.TooLate = true
+				reasons = append(reasons, fmt.Sprintf("%s: the s.226A notice must reach employers at least %d days before the opening day: open on or after %s",
+					name, r.NoticeDays, earliest.Format("2 Jan 2006")))
+			}
+		}
+		if e.Sample != nil {
+			if earliest := earliestOpening(*e.Sample, r.SamplePaperDays); open.Before(earliest) {
+				e.TooLate = true
+				reasons = append(reasons, fmt.Sprintf("%s: the sample voting paper must reach employers at least %d days before the opening day: open on or after %s",
+					name, r.SamplePaperDays, earliest.Format("2 Jan 2006")))
+			}
+		}
+		if e.Notice != nil && e.Sample != nil {
+			t := EarliestOpening(r, *e.Notice, *e.Sample)
+			e.Earliest = &t
+		}
+	}
+	return reasons
+}
+
+// EmployerNoticeStatus lists the employers of a draft ballot's register
+// with their recorded notices and what the clocks allow for its planned
+// opening (now, when none is planned or it is past).
+func (a *Admin) EmployerNoticeStatus(ctx context.Context, ballotID int64) ([]EmployerNoticeRecord, error) {
+	var opens *time.Time
+	if err := a.store.pool.QueryRow(ctx, `SELECT opens_at FROM ballots WHERE id = $1`, ballotID).Scan(&opens); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	recs, err := employerNoticeRecords(ctx, a.store.pool, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	opening := a.now()
+	if opens != nil && opens.After(opening) {
+		opening = *opens
+	}
+	if r, err := RegimeFor(opening); err == nil {
+		checkEmployerNotices(r, opening, recs)
+	}
+	return recs, nil
+}
+
+// RecordEmployerNotice records when one employer (named as on the
+// register, matched by [EmployerKey]) was given the s.226A notice and the
+// sample voting paper; a zero time means not given yet. Times in the
+// future are refused: a notice is recorded once given.
+func (a *Admin) RecordEmployerNotice(ctx context.Context, actor string, ballotID int64, employer string, notice, sample time.Time) error {
+	now := a.now()
+	for _, t := range []time.Time{notice, sample} {
+		if t.After(now.Add(5 * time.Minute)) {
+			return fmt.Errorf("%w: a notice is recorded once it has been given: that time is in the future", ErrInvalid)
+		}
+	}
+	key := EmployerKey(employer)
+	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+		recs, err := employerNoticeRecords(ctx, tx, ballotID)
+		if err != nil {
+			return err
+		}
+		var rec *EmployerNoticeRecord
+		for i := range recs {
+			if recs[i].Key == key {
+				rec = &recs[i]
+			}
+		}
+		if rec == nil {
+			return fmt.Errorf("%w: no member on the register works for that employer: import the register first", ErrInvalid)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO employer_notices (ballot_id, employer_key, employer, notice_sent_at, sample_sent_at, recorded_by, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (ballot_id, employer_key) DO UPDATE SET employer = EXCLUDED.employer, notice_sent_at = EXCLUDED.notice_sent_at,
+				sample_sent_at = EXCLUDED.sample_sent_at, recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at`,
+			ballotID, key, rec.Employer, nullTime(notice), nullTime(sample), actor, now); err != nil {
+			return fmt.Errorf("record employer notice: %w", err)
+		}
+		return audit.Append(ctx, tx, actor, "ballot.employer_notice", &ballotID, map[string]string{
+			"employer": rec.Employer, "notice_sent_at": auditTime(notice), "sample_sent_at": auditTime(sample)})
+	})
+}
+
+// recordAllEmployerNotices records the same times for every employer of
+// the register (RecordEmployerNotices, in its transaction).
+func recordAllEmployerNotices(ctx context.Context, tx pgx.Tx, actor string, ballotID int64, notice, sample, now time.Time) error {
+	recs, err := employerNoticeRecords(ctx, tx, ballotID)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if _, err := tx.Exec(ctx, `INSERT INTO employer_notices (ballot_id, employer_key, employer, notice_sent_at, sample_sent_at, recorded_by, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (ballot_id, employer_key) DO UPDATE SET employer = EXCLUDED.employer, notice_sent_at = EXCLUDED.notice_sent_at,
+				sample_sent_at = EXCLUDED.sample_sent_at, recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at`,
+			ballotID, rec.Key, rec.Employer, nullTime(notice), nullTime(sample), actor, now); err != nil {
+			return fmt.Errorf("record employer notices: %w", err)
+		}
+	}
+	return nil
+}
+
+func auditTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,157 @@
+package election
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/audit"
+)
+
+//go:embed templates/records_notices.html
+var recordsTemplates embed.FS
+
+//go:embed i18n/records
+var recordsCatalog embed.FS
+
+// RegisterRecordsPages adds the pages of the ballot's records (per-employer
+// s.226A notices, the audit log export) and their catalogue.
+func RegisterRecordsPages(p PageRegistry) error {
+	if err := p.AddTemplates(recordsTemplates, "templates/records_notices.html"); err != nil {
+		return err
+	}
+	return p.AddCatalog(recordsCatalog, "i18n/records")
+}
+
+// RecordsPages serves the organisers' per-employer s.226A notice records
+// and the scrutineer's audit log export.
+type RecordsPages struct {
+	a *AdminPages
+}
+
+// NewRecordsPages returns the module; register its templates and catalogue
+// with [RegisterRecordsPages] first.
+func NewRecordsPages(admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger) *RecordsPages {
+	return &RecordsPages{a: &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}}
+}
+
+// Routes registers the pages.
+func (p *RecordsPages) Routes(r chi.Router) {
+	r.Get("/organiser/ballots/{id}/employer-notices", p.employerNotices)
+	r.Post("/organiser/ballots/{id}/employer-notices", p.recordEmployerNotice)
+	r.Get("/scrutineer/ballots/{id}/audit.jsonl", p.auditExport)
+}
+
+// auditExport downloads the audit log for the scrutineer
+// (docs/audit-export.md; statutory.md §5 F38): the whole hash chain, this
+// ballot's entries in full and the others reduced to their hashes, so
+// `scrutineer verify-audit` can check it independently. The download is
+// itself recorded first, so it is the export's last entry.
+func (p *RecordsPages) auditExport(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.a.staffBallot(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	var buf bytes.Buffer
+	err := pgx.BeginFunc(ctx, p.a.store.pool, func(tx pgx.Tx) error {
+		if err := audit.Append(ctx, tx, s.Actor(), "audit_log.export", &b.ID, nil); err != nil {
+			return err
+		}
+		_, _, err := audit.Export(ctx, tx, b.ID, &buf)
+		return err
+	})
+	if err != nil {
+		p.a.pages.InternalError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s.jsonl"`, b.ElectionID))
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// employerNoticesData is the data of templates/records_notices.html.
+type employerNoticesData struct {
+	B         *AdminBallot
+	Employers []EmployerNoticeRecord
+	Message   string
+	Error     string
+	ErrorKey  string // the employer the error is about
+}
+
+func (p *RecordsPages) employerNotices(w http.ResponseWriter, r *http.Request) {
+	_, b, ok := p.a.staffBallot(w, r, "organiser")
+	if !ok {
+		return
+	}
+	p.showEmployerNotices(w, r, b, http.StatusOK, r.URL.Query().Get("done"), "", "")
+}
+
+func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Request, b *AdminBallot, status int, msg, errMsg, errKey string) {
+	recs, err := p.a.admin.EmployerNoticeStatus(r.Context(), b.ID)
+	if err != nil {
+		p.a.pages.InternalError(w, r, err)
+		return
+	}
+	if msg != "recorded" {
+		msg = ""
+	}
+	p.a.pages.Render(w, r, status, "records_notices", employerNoticesData{B: b, Employers: recs, Message: msg, Error: errMsg, ErrorKey: errKey})
+}
+
+// recordEmployerNotice records one employer's notice and sample paper
+// times (datetime-local, Europe/London; empty = not given yet).
+func (p *RecordsPages) recordEmployerNotice(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.a.staffBallot(w, r, "organiser")
+	if !ok {
+		return
+	}
+	employer := r.PostFormValue("employer")
+	var ts [2]time.Time
+	var bad []string
+	for i, f := range []struct{ key, what string }{{"notice_sent_at", "the notice of the ballot"}, {"sample_sent_at", "the sample voting paper"}} {
+		v := strings.TrimSpace(r.PostFormValue(f.key))
+		if v == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(formTime, v, london)
+		if err != nil {
+			bad = append(bad, f.what)
+			continue
+		}
+		ts[i] = t
+	}
+	var err error
+	if len(bad) > 0 {
+		err = fmt.Errorf("%w: give the date and time %s was given as a date and a time (for example 2026-11-20 and 09:30), or leave it empty", ErrInvalid, strings.Join(bad, " and "))
+	} else {
+		err = p.a.admin.RecordEmployerNotice(r.Context(), s.Actor(), b.ID, employer, ts[0], ts[1])
+	}
+	switch {
+	case err == nil:
+		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/employer-notices?done=recorded", b.ID), http.StatusSeeOther)
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrNotDraft):
+		p.showEmployerNotices(w, r, b, http.StatusUnprocessableEntity, "", strings.TrimPrefix(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "), "election: "), EmployerKey(employer))
+	default:
+		p.a.pages.InternalError(w, r, err)
+	}
+}
+
+// noticeLink is the printable s.226A notice of one employer.
+func noticeLink(ballotID int64, key string) string {
+	return fmt.Sprintf("/organiser/ballots/%d/notices?employer=%s", ballotID, url.QueryEscape(key))
+}
+
+// Link is the printable notice of this employer (the notices page shows
+// only it).
+func (e EmployerNoticeRecord) Link(ballotID int64) string { return noticeLink(ballotID, e.Key) }

@@ -1,0 +1,328 @@
+package issuance
+
+// Staff pages of issuance: the scrutineer records postal returns against
+// voting-paper numbers (hybrid ballots, s.230(2) as modified; one vote per
+// member by any channel, s.230(4)(b)); organisers ask for a lost
+// authorisation to be replaced and the scrutineer, a second person,
+// decides (protocol §5 step 3). Every action is audited by the service
+// methods; replacements are counted in the public counts and the
+// scrutineer's report. Organisers never see a vote; these pages show
+// counts, member numbers the organiser typed and paper numbers the
+// scrutineer typed, never a link from a member to a ballot.
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/election"
+)
+
+//go:embed templates/issuance_postal.html templates/issuance_replacements.html
+var staffTemplates embed.FS
+
+//go:embed i18n
+var staffCatalog embed.FS
+
+// RegisterStaffPages adds the pages and their catalogue (keys "issue.…").
+func RegisterStaffPages(p election.PageRegistry) error {
+	if err := p.AddTemplates(staffTemplates, "templates/issuance_postal.html", "templates/issuance_replacements.html"); err != nil {
+		return err
+	}
+	return p.AddCatalog(staffCatalog, "i18n")
+}
+
+// StaffPages serves the postal-return and replacement pages.
+type StaffPages struct {
+	svc   *Service
+	store *election.Store
+	pages election.Renderer
+	staff election.StaffFunc
+	log   *slog.Logger
+}
+
+// NewStaffPages returns the module.
+func NewStaffPages(svc *Service, store *election.Store, pages election.Renderer, staff election.StaffFunc, log *slog.Logger) *StaffPages {
+	return &StaffPages{svc: svc, store: store, pages: pages, staff: staff, log: log}
+}
+
+// Routes registers the pages.
+func (p *StaffPages) Routes(r chi.Router) {
+	r.Get("/scrutineer/ballots/{id}/postal", p.postalPage)
+	r.Post("/scrutineer/ballots/{id}/postal", p.recordPostal)
+	r.Get("/organiser/ballots/{id}/replacements", p.replacements("organiser"))
+	r.Post("/organiser/ballots/{id}/replacements", p.requestReplacement)
+	r.Get("/scrutineer/ballots/{id}/replacements", p.replacements("scrutineer"))
+	r.Post("/scrutineer/ballots/{id}/replacements/{rid}", p.decideReplacement)
+}
+
+// ballot answers with the staff member of role and the ballot of the URL
+// they may see (organisers: their union's only, else 404), or false once
+// the answer is written.
+func (p *StaffPages) ballot(w http.ResponseWriter, r *http.Request, role string) (election.Staff, *election.AdminBallot, bool) {
+	s, ok := p.staff(r)
+	if !ok {
+		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
+		return s, nil, false
+	}
+	if s.Role != role {
+		p.pages.RenderError(w, r, http.StatusForbidden, "admin.forbidden")
+		return s, nil, false
+	}
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		return s, nil, false
+	}
+	b, err := p.store.AdminBallot(r.Context(), id, s.UnionID)
+	if errors.Is(err, election.ErrNotFound) {
+		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		return s, nil, false
+	}
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return s, nil, false
+	}
+	return s, b, true
+}
+
+// postalData is the data of templates/issuance_postal.html.
+type postalData struct {
+	B      *election.AdminBallot
+	Counts []Counts
+	Paper  string // as typed, shown back on an error
+	Done   int    // the paper just recorded
+	Error  string
+}
+
+func (p *StaffPages) postalPage(w http.ResponseWriter, r *http.Request) {
+	_, b, ok := p.ballot(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	d := postalData{B: b}
+	if n, err := strconv.Atoi(r.URL.Query().Get("recorded")); err == nil && n > 0 {
+		d.Done = n
+	}
+	p.showPostal(w, r, http.StatusOK, d)
+}
+
+func (p *StaffPages) showPostal(w http.ResponseWriter, r *http.Request, status int, d postalData) {
+	cs, err := p.svc.CountsFor(r.Context(), d.B.ElectionID)
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	d.Counts = cs
+	p.pages.Render(w, r, status, "issuance_postal", d)
+}
+
+var paperRE = regexp.MustCompile(`^[0-9]{1,9}$`)
+
+// recordPostal records a returned postal voting paper by its number.
+func (p *StaffPages) recordPostal(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.ballot(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	raw := strings.TrimSpace(r.PostFormValue("paper"))
+	d := postalData{B: b, Paper: raw}
+	fail := func(status int, msg string) {
+		d.Error = msg
+		p.showPostal(w, r, status, d)
+	}
+	if !paperRE.MatchString(raw) || raw == "0" || strings.HasPrefix(raw, "0") {
+		fail(http.StatusUnprocessableEntity, "Give the number printed on the returned voting paper: a whole number such as 17, digits only.")
+		return
+	}
+	n, _ := strconv.Atoi(raw)
+	err := p.svc.RecordPostal(r.Context(), s.Actor(), b.ElectionID, n)
+	switch {
+	case err == nil:
+		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/postal?recorded=%d", b.ID, n), http.StatusSeeOther)
+	case errors.Is(err, ErrNotEntitled):
+		fail(http.StatusUnprocessableEntity, fmt.Sprintf("There is no voting paper %d in this ballot: check the number.", n))
+	case errors.Is(err, ErrPostalRecorded):
+		fail(http.StatusConflict, fmt.Sprintf("A postal vote is already recorded for voting paper %d: this return is a second one and must not be counted.", n))
+	case errors.Is(err, ErrAlreadyAuthorised):
+		fail(http.StatusConflict, fmt.Sprintf("The member of voting paper %d has already been authorised to vote online: this postal vote must not be counted (one vote by any channel, s.230(4)(b)). Set it aside and note it in your report.", n))
+	case errors.Is(err, ErrNotOpen):
+		fail(http.StatusConflict, "Postal returns can be recorded only while the ballot is open or closed awaiting the count.")
+	default:
+		p.pages.InternalError(w, r, err)
+	}
+}
+
+// Request is one replacement request as the pages list it.
+type Request struct {
+	ID           int64
+	MemberNumber string
+	Reason       string
+	RequestedBy  string
+	RequestedAt  time.Time
+	Decided      bool
+	Approved     bool
+	DecidedBy    string
+}
+
+// Requests lists a ballot's replacement requests, newest first.
+func (s *Service) Requests(ctx context.Context, ballotID int64) ([]Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT q.id, m.member_number, q.reason, q.requested_by, q.requested_at,
+		q.decided_at IS NOT NULL, coalesce(q.approved, false), coalesce(q.decided_by, '')
+		FROM replacement_requests q JOIN members m ON m.id = q.member_id
+		WHERE q.ballot_id = $1 ORDER BY q.id DESC LIMIT 500`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("replacement requests: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Request, error) {
+		var q Request
+		err := r.Scan(&q.ID, &q.MemberNumber, &q.Reason, &q.RequestedBy, &q.RequestedAt, &q.Decided, &q.Approved, &q.DecidedBy)
+		return q, err
+	})
+}
+
+// replacementsData is the data of templates/issuance_replacements.html.
+type replacementsData struct {
+	Role     string
+	B        *election.AdminBallot
+	Requests []Request
+	Replaced int // approved replacements: authorisations issued twice
+	Member   string
+	Reason   string
+	Done     string
+	Error    string
+}
+
+func (p *StaffPages) replacements(role string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, b, ok := p.ballot(w, r, role)
+		if !ok {
+			return
+		}
+		d := replacementsData{Role: role, B: b}
+		switch r.URL.Query().Get("done") {
+		case "requested", "approved", "denied":
+			d.Done = r.URL.Query().Get("done")
+		}
+		p.showReplacements(w, r, http.StatusOK, d)
+	}
+}
+
+func (p *StaffPages) showReplacements(w http.ResponseWriter, r *http.Request, status int, d replacementsData) {
+	var err error
+	if d.Requests, err = p.svc.Requests(r.Context(), d.B.ID); err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	for _, q := range d.Requests {
+		if q.Approved {
+			d.Replaced++
+		}
+	}
+	p.pages.Render(w, r, status, "issuance_replacements", d)
+}
+
+var memberNumberRE = regexp.MustCompile(`^[^\x00-\x1f\x7f]{1,64}$`)
+
+// requestReplacement records an organiser's request for a member (by
+// member number) of this ballot.
+func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.ballot(w, r, "organiser")
+	if !ok {
+		return
+	}
+	d := replacementsData{Role: "organiser", B: b, Member: strings.TrimSpace(r.PostFormValue("member_number")),
+		Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	fail := func(status int, msg string) {
+		d.Error = msg
+		p.showReplacements(w, r, status, d)
+	}
+	switch {
+	case !memberNumberRE.MatchString(d.Member):
+		fail(http.StatusUnprocessableEntity, "Give the member's membership number as it is on the register (1 to 64 characters).")
+		return
+	case d.Reason == "" || len(d.Reason) > 1000:
+		fail(http.StatusUnprocessableEntity, "Say why the authorisation must be replaced (1 to 1000 characters), for example \"phone lost before the vote was sent\".")
+		return
+	}
+	ctx := r.Context()
+	var memberID int64
+	err := p.svc.pool.QueryRow(ctx, `SELECT m.id FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND m.member_number = $2`, b.ID, d.Member).Scan(&memberID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		fail(http.StatusUnprocessableEntity, "No member with that number is on this ballot's register.")
+		return
+	}
+	if err != nil {
+		p.pages.InternalError(w, r, err)
+		return
+	}
+	_, err = p.svc.RequestReplacement(ctx, s.Actor(), b.ElectionID, memberID, d.Reason)
+	switch {
+	case err == nil:
+		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/replacements?done=requested", b.ID), http.StatusSeeOther)
+	case errors.Is(err, ErrNothingToReplace):
+		fail(http.StatusConflict, "There is nothing to replace for this member in an open ballot: a replacement is only for an authorisation already issued. The member can still vote with their own link.")
+	default:
+		p.pages.InternalError(w, r, err)
+	}
+}
+
+// decideReplacement is the scrutineer's approval or refusal.
+func (p *StaffPages) decideReplacement(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.ballot(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	d := replacementsData{Role: "scrutineer", B: b}
+	rid, err := strconv.ParseInt(chi.URLParam(r, "rid"), 10, 64)
+	var approve bool
+	switch r.PostFormValue("decision") {
+	case "approve":
+		approve = true
+	case "deny":
+	default:
+		d.Error = "Choose to approve or to refuse the request."
+		p.showReplacements(w, r, http.StatusUnprocessableEntity, d)
+		return
+	}
+	// The request must be of this ballot.
+	var ballotID int64
+	if err == nil {
+		err = p.svc.pool.QueryRow(r.Context(), `SELECT ballot_id FROM replacement_requests WHERE id = $1`, rid).Scan(&ballotID)
+	}
+	if err != nil || ballotID != b.ID {
+		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		return
+	}
+	err = p.svc.DecideReplacement(r.Context(), s.Actor(), rid, approve)
+	switch {
+	case err == nil:
+		done := "denied"
+		if approve {
+			done = "approved"
+		}
+		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/replacements?done=%s", b.ID, done), http.StatusSeeOther)
+	case errors.Is(err, ErrNoRequest):
+		d.Error = "That request has already been decided."
+		p.showReplacements(w, r, http.StatusConflict, d)
+	case errors.Is(err, ErrSamePerson):
+		d.Error = "A second person must decide a replacement request: you made this one."
+		p.showReplacements(w, r, http.StatusConflict, d)
+	case errors.Is(err, ErrNothingToReplace):
+		d.Error = "The authorisation to replace is no longer there (the ballot may have closed): the request cannot be approved."
+		p.showReplacements(w, r, http.StatusConflict, d)
+	default:
+		p.pages.InternalError(w, r, err)
+	}
+}
