@@ -1,6 +1,6 @@
--- 0007_retention: contact details frozen at open and per-employer s.226A
+-- 0007_contacts_notices: contact details frozen at open and per-employer s.226A
 -- notice records (internal/election contacts.go, employer_notices.go;
--- docs/ballots.md). The retention and deletion schema is still to come.
+-- docs/ballots.md). Retention is 0009.
 
 -- Contacts frozen when a ballot opens: the mobile and email its
 -- credentials (invitations, sign-in codes) and reminders go to, one row per
