@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,6 +20,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/crypto/verify"
@@ -101,22 +101,53 @@ func (e *env) progress(what string) func(done, total int64) {
 }
 
 // verifyExport runs crypto/verify on src and prints the outcome; it returns
-// a *checkError naming every failure.
-func (e *env) verifyExport(src, issued string, quiet bool) (*verify.Result, error) {
+// a *checkError naming every failure. The authorisations issued per style
+// are the --issued list when given; for a board URL they are otherwise
+// fetched from the service (GET /issuance/v1/<election>/counts, published
+// after the close). It returns the issued counts used (nil if none).
+func (e *env) verifyExport(src, issued string, quiet bool) (*verify.Result, []int64, error) {
 	iss, err := parseIssued(issued)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var fetched *issuedCounts
+	if iss == nil && isURL(src) {
+		b, err := parseBoard(src)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fetched, err = e.fetchIssued(context.Background(), b); err != nil {
+			return nil, nil, err
+		}
+		if fetched != nil {
+			iss = []int64{}
+			for _, s := range fetched.Styles {
+				iss = append(iss, s.Issued)
+			}
+		}
 	}
 	ctx := context.Background()
 	rc, err := openExport(ctx, src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rc.Close()
 	start := time.Now()
 	res, err := verify.Verify(ctx, rc, verify.Options{Issued: iss, Progress: e.progress("verified")})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if fetched != nil && res.Manifest != nil {
+		var names, want []string
+		for _, s := range fetched.Styles {
+			names = append(names, s.Style)
+		}
+		for _, s := range res.Manifest.Styles {
+			want = append(want, s.ID)
+		}
+		if strings.Join(names, ",") != strings.Join(want, ",") {
+			return res, nil, failed("the service's issued counts are for the workplace ballots %v, the manifest has %v", names, want)
+		}
 	}
 	took := time.Since(start)
 	out := e.stdout
@@ -138,7 +169,10 @@ func (e *env) verifyExport(src, issued string, quiet bool) (*verify.Result, erro
 			}
 			fmt.Fprintln(out, line)
 		}
-		if iss == nil {
+		switch {
+		case fetched != nil:
+			fmt.Fprintln(out, "  (authorisations issued fetched from the service's published counts)")
+		case iss == nil:
 			fmt.Fprintln(out, "  (authorisations issued not given: only ballots ≤ entitled was checked; use --issued)")
 		}
 	}
@@ -151,15 +185,15 @@ func (e *env) verifyExport(src, issued string, quiet bool) (*verify.Result, erro
 		if res.More > 0 {
 			fmt.Fprintf(e.stdout, "FAIL … and %d more failures\n", res.More)
 		}
-		return res, failed("%d failure(s): the export does not verify", int64(len(res.Failures))+res.More)
+		return res, iss, failed("%d failure(s): the export does not verify", int64(len(res.Failures))+res.More)
 	}
 	fmt.Fprintln(out, "VERIFIED: manifest, every checkpoint signature and root, the Merkle root, every authorisation, every proof, no duplicate tracker or α, counts per workplace.")
-	return res, nil
+	return res, iss, nil
 }
 
 func (e *env) verify(args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	issued := fs.String("issued", "", "authorisations issued per workplace ballot, comma-separated (from the marked register)")
+	issued := fs.String("issued", "", "authorisations issued per workplace ballot, comma-separated (from the marked register); for a board URL the default is the service's published counts")
 	jsonOut := fs.String("json", "", "also write the failures and counts as JSON to this file")
 	pos, err := e.parse(fs, args, "verify [--issued N,N…] [--json out.json] <export-file | board URL>")
 	if err != nil {
@@ -168,7 +202,7 @@ func (e *env) verify(args []string) error {
 	if len(pos) != 1 {
 		return errors.New("give one export file or board URL (see --help)")
 	}
-	res, verr := e.verifyExport(pos[0], *issued, false)
+	res, _, verr := e.verifyExport(pos[0], *issued, false)
 	if res != nil && *jsonOut != "" {
 		b, _ := json.MarshalIndent(summary(res), "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
@@ -178,24 +212,10 @@ func (e *env) verify(args []string) error {
 	return verr
 }
 
-// Verification is the verification summary kept in the result file.
-type Verification struct {
-	Entries     int64            `json:"entries"`
-	Checkpoints int64            `json:"checkpoints"`
-	Root        string           `json:"root"`
-	StyleCounts []int64          `json:"style_counts"`
-	Issued      []int64          `json:"authorisations_issued"`
-	Failures    []verify.Failure `json:"failures"`
-	More        int64            `json:"more_failures"`
-}
+// The result file and its parts live in crypto/report.
+type Verification = report.Verification
 
-func summary(r *verify.Result) Verification {
-	v := Verification{Entries: r.Entries, Checkpoints: r.Checkpoints, Root: hex.EncodeToString(r.Root[:]), StyleCounts: r.StyleCounts, Failures: r.Failures, More: r.More}
-	if v.Failures == nil {
-		v.Failures = []verify.Failure{}
-	}
-	return v
-}
+func summary(r *verify.Result) Verification { return report.Summary(r) }
 
 func (e *env) decrypt(args []string) error {
 	fs := flag.NewFlagSet("decrypt", flag.ContinueOnError)
@@ -234,7 +254,7 @@ func (e *env) decrypt(args []string) error {
 	if sk.Index != *index {
 		return fmt.Errorf("%s is trustee %d's share, not %d's", *share, sk.Index, *index)
 	}
-	res, err := e.verifyExport(*exp, "", true)
+	res, _, err := e.verifyExport(*exp, "", true)
 	if err != nil {
 		return err
 	}
@@ -265,19 +285,10 @@ func (e *env) decrypt(args []string) error {
 	return nil
 }
 
-// ResultFile is what tally writes and report signs.
-type ResultFile struct {
-	Version      int             `json:"version"`
-	Result       *tally.Result   `json:"result"`
-	Verification Verification    `json:"verification"`
-	Rejected     []RejectedTrust `json:"rejected_partials"`
-}
-
-// RejectedTrust names a trustee whose partial decryption was wrong.
-type RejectedTrust struct {
-	Trustee int    `json:"trustee"`
-	Reason  string `json:"reason"`
-}
+type (
+	ResultFile    = report.ResultFile
+	RejectedTrust = report.RejectedTrust
+)
 
 func (e *env) tally(args []string) error {
 	fs := flag.NewFlagSet("tally", flag.ContinueOnError)
@@ -309,13 +320,13 @@ func (e *env) tally(args []string) error {
 			}
 			_ = json.Unmarshal(b, &claimed)
 			fmt.Fprintf(e.stdout, "FAIL partial decryption file %s (claims trustee %d) is malformed: %v\n", f, claimed.Trustee, err)
-			malformed = append(malformed, RejectedTrust{claimed.Trustee, fmt.Sprintf("file %s is malformed: %v", filepath.Base(f), err)})
+			malformed = append(malformed, RejectedTrust{Trustee: claimed.Trustee, Reason: fmt.Sprintf("file %s is malformed: %v", filepath.Base(f), err)})
 			continue
 		}
 		partials = append(partials, &p)
 		pfiles = append(pfiles, f)
 	}
-	res, verr := e.verifyExport(*exp, *issued, false)
+	res, iss, verr := e.verifyExport(*exp, *issued, false)
 	if res == nil || res.Sums == nil {
 		return verr
 	}
@@ -328,14 +339,14 @@ func (e *env) tally(args []string) error {
 	}
 	counts, bad, err := tally.Decrypt(pub, res.Sums, partials)
 	rf := ResultFile{Version: 1, Verification: summary(res), Rejected: append([]RejectedTrust{}, malformed...)}
-	rf.Verification.Issued, _ = parseIssued(*issued)
+	rf.Verification.Issued = iss
 	for _, b := range bad {
 		name := ""
 		if b.File >= 0 {
 			name = " (" + pfiles[b.File] + ")"
 		}
 		fmt.Fprintf(e.stdout, "FAIL partial decryption of trustee %d%s: %v\n", b.Trustee, name, b.Err)
-		rf.Rejected = append(rf.Rejected, RejectedTrust{b.Trustee, b.Err.Error()})
+		rf.Rejected = append(rf.Rejected, RejectedTrust{Trustee: b.Trustee, Reason: b.Err.Error()})
 	}
 	if err != nil {
 		return failed("%v", err)

@@ -43,6 +43,7 @@ Result and report:
   keygen              make the scrutineer's signing key
   report              the s.231 result and s.231B report (JSON, Markdown, HTML), signed
   check-result        check a signed result and report
+  verify-audit        check a ballot's audit log export (hash chain), name the first bad entry
 
 Testing:
   fixture             write a valid export of N yes/no ballots (test keys only)
@@ -109,6 +110,8 @@ func (e *env) run(args []string) int {
 		f = e.report
 	case "check-result":
 		f = e.checkResult
+	case "verify-audit":
+		f = e.verifyAudit
 	case "fixture":
 		f = e.fixture
 	default:

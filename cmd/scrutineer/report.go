@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,34 +15,16 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
 )
 
-// Report is the signed document: the statutory result (s.231) and the
-// scrutineer's report (s.231B).
-type Report struct {
-	Version      int             `json:"version"`
-	Document     string          `json:"document"`
-	ElectionID   string          `json:"election_id"`
-	Title        string          `json:"title"`
-	ManifestHash string          `json:"manifest_hash"`
-	Scrutineer   string          `json:"scrutineer"`
-	SignedBy     string          `json:"signed_by"` // the scrutineer's key name
-	Date         string          `json:"date"`
-	Statements   []Statement     `json:"statements"`
-	Result       *tally.Result   `json:"result"`
-	Verification Verification    `json:"verification"`
-	Rejected     []RejectedTrust `json:"rejected_partials"`
-	Notes        []string        `json:"notes"`
-}
-
-// Statement is one of the three s.231B(1) statements.
-type Statement struct {
-	Clause      string   `json:"clause"`
-	Text        string   `json:"text"`
-	Satisfied   bool     `json:"satisfied"`
-	Particulars []string `json:"particulars"`
-}
+// The signed document and its parts live in crypto/report, shared with the
+// service (which checks a report before publishing it) and third parties.
+type (
+	Report    = report.Report
+	Statement = report.Statement
+)
 
 func (e *env) keygen(args []string) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
@@ -118,53 +99,18 @@ func (e *env) report(args []string) error {
 	if *date == "" {
 		*date = time.Now().UTC().Format("2006-01-02")
 	}
-	r := rf.Result
-	rep := Report{Version: 1, Document: "Result (TULRCA 1992 s.231) and scrutineer's report (s.231B)",
-		ElectionID: r.ElectionID, Title: r.Title, ManifestHash: r.ManifestHash, Scrutineer: *name, SignedBy: signer.Name(),
-		Date: *date, Result: r, Verification: rf.Verification, Rejected: rf.Rejected, Notes: append([]string{}, notes...)}
-	if rep.Scrutineer == "" {
-		rep.Scrutineer = r.Scrutineer
-	}
-	if rep.Scrutineer == "" {
-		rep.Scrutineer = signer.Name()
-	}
-	a := append([]string{}, notA...)
-	for _, f := range rf.Verification.Failures {
-		a = append(a, "verification failure: "+f.String())
-	}
-	if rf.Verification.More > 0 {
-		a = append(a, fmt.Sprintf("and %d further verification failures", rf.Verification.More))
-	}
-	bb := append([]string{}, notB...)
-	for _, x := range rf.Rejected {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("trustee %d's partial decryption was wrong and was not used (%s); the count used the valid partials of trustees %v", x.Trustee, x.Reason, r.Trustees))
-	}
-	if rf.Verification.Issued == nil {
-		rep.Notes = append(rep.Notes, "the number of authorisations issued per workplace was not supplied to the verification: ballots were checked against the number entitled only")
-	}
-	rep.Notes = append(rep.Notes, r.Regime.Notes...)
-	rep.Statements = []Statement{
-		{"s.231B(1)(a)", "There are no reasonable grounds for believing that there was any contravention of a requirement imposed by or under any enactment in relation to the ballot.", len(a) == 0, a},
-		{"s.231B(1)(b)", "The arrangements made with respect to the production, storage, distribution, return or other handling of the voting papers used in the ballot, and the arrangements for the counting of the votes, included all such security arrangements as were reasonably practicable for the purpose of minimising the risk that any unfairness or malpractice might occur.", len(bb) == 0, bb},
-		{"s.231B(1)(c)", "The scrutineer has been able to carry out the scrutineer's functions without such interference as would make it reasonable for any person to call the scrutineer's independence in relation to the union into question.", len(notC) == 0, append([]string{}, notC...)},
-	}
-	for i := range rep.Statements {
-		if rep.Statements[i].Particulars == nil {
-			rep.Statements[i].Particulars = []string{}
-		}
-	}
-	js, _ := json.MarshalIndent(rep, "", "  ")
-	js = append(js, '\n')
-	signed, err := note.Sign(&note.Note{Text: string(js)}, signer)
+	rep := report.New(rf, signer.Name(), report.Options{Scrutineer: *name, Date: *date,
+		NotSatisfiedA: notA, NotSatisfiedB: notB, NotSatisfiedC: notC, Notes: notes})
+	js, sig, err := report.Sign(rep, signer)
 	if err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	var md, ht bytes.Buffer
-	renderMarkdown(&md, &rep)
-	if err := reportHTML.Execute(&ht, &rep); err != nil {
 		return err
 	}
-	for f, data := range map[string][]byte{"report.json": js, "report.json.sig": signed[len(js):], "report.md": md.Bytes(), "report.html": ht.Bytes()} {
+	var md, ht bytes.Buffer
+	renderMarkdown(&md, rep)
+	if err := reportHTML.Execute(&ht, rep); err != nil {
+		return err
+	}
+	for f, data := range map[string][]byte{"report.json": js, "report.json.sig": sig, "report.md": md.Bytes(), "report.html": ht.Bytes()} {
 		if err := writeFile(filepath.Join(*outDir, f), data, false); err != nil {
 			return err
 		}
@@ -178,23 +124,26 @@ func (e *env) report(args []string) error {
 
 func (e *env) checkResult(args []string) error {
 	fs := flag.NewFlagSet("check-result", flag.ContinueOnError)
-	key := fs.String("key", "", "the scrutineer's public key (a .pub file or the key itself)")
-	pos, err := e.parse(fs, args, "check-result --key scrutineer.key.pub report.json [report.json.sig]")
+	key := fs.String("key", "", "the scrutineer's public key (a .pub file or the key itself); with a board URL, default the key bound in the manifest")
+	issued := fs.String("issued", "", "with a board URL: authorisations issued per workplace ballot (default: fetched from the service)")
+	pos, err := e.parse(fs, args, "check-result --key scrutineer.key.pub report.json [report.json.sig]\n       scrutineer check-result [--key scrutineer.key.pub] <board URL>")
 	if err != nil {
 		return err
+	}
+	if len(pos) == 1 && isURL(pos[0]) {
+		return e.checkPublished(pos[0], *key, *issued)
 	}
 	if err := need("key", *key); err != nil {
 		return err
 	}
 	if len(pos) < 1 || len(pos) > 2 {
-		return errors.New("give report.json (and its .sig if not next to it)")
+		return errors.New("give report.json (and its .sig if not next to it), or a board URL")
 	}
 	vkey := *key
 	if b, err := os.ReadFile(*key); err == nil {
 		vkey = strings.TrimSpace(string(b))
 	}
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
+	if _, err := note.NewVerifier(vkey); err != nil {
 		return fmt.Errorf("bad public key: %w", err)
 	}
 	js, err := os.ReadFile(pos[0])
@@ -209,20 +158,20 @@ func (e *env) checkResult(args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := note.Open(append(append([]byte{}, js...), sig...), note.VerifierList(v))
+	rep, err := report.Open(js, sig, vkey)
 	if err != nil {
-		return failed("the signature does not verify under %s: the report was changed or not signed by this key (%v)", v.Name(), err)
+		return failed("%v", strings.TrimPrefix(err.Error(), "report: "))
 	}
-	rep, err := parseReport([]byte(n.Text))
-	if err != nil {
-		return failed("the signed document is not a scrutineer's report: %v", err)
-	}
-	fmt.Fprintf(e.stdout, "GOOD signature by %s on the result and report for %q (manifest %s, dated %s).\n", v.Name(), rep.ElectionID, rep.ManifestHash, rep.Date)
+	e.printReport(rep)
+	return nil
+}
+
+func (e *env) printReport(rep *Report) {
+	fmt.Fprintf(e.stdout, "GOOD signature by %s on the result and report for %q (manifest %s, dated %s).\n", rep.SignedBy, rep.ElectionID, rep.ManifestHash, rep.Date)
 	renderText(e.stdout, rep.Result)
 	for _, s := range rep.Statements {
 		fmt.Fprintf(e.stdout, "%s satisfied: %s\n", s.Clause, yesno(s.Satisfied))
 	}
-	return nil
 }
 
 func tri(b *bool) string {
@@ -301,45 +250,8 @@ code{font-size:.85em;word-break:break-all}.no{font-weight:bold}
 </body></html>
 `))
 
-// strictJSON decodes one JSON value with no unknown field and nothing after.
-func strictJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return errors.New("trailing data")
-	}
-	return nil
-}
-
 // parseResultFile decodes a result file written by tally.
-func parseResultFile(b []byte) (*ResultFile, error) {
-	var rf ResultFile
-	if len(b) > 16<<20 {
-		return nil, errors.New("too large")
-	}
-	if err := strictJSON(b, &rf); err != nil {
-		return nil, err
-	}
-	if rf.Version != 1 || rf.Result == nil {
-		return nil, errors.New("not a version 1 result")
-	}
-	return &rf, nil
-}
+func parseResultFile(b []byte) (*ResultFile, error) { return report.ParseResultFile(b) }
 
 // parseReport decodes a signed report's JSON.
-func parseReport(b []byte) (*Report, error) {
-	var r Report
-	if len(b) > 16<<20 {
-		return nil, errors.New("too large")
-	}
-	if err := strictJSON(b, &r); err != nil {
-		return nil, err
-	}
-	if r.Version != 1 || r.Result == nil || len(r.Statements) != 3 {
-		return nil, errors.New("not a version 1 report with three statements")
-	}
-	return &r, nil
-}
+func parseReport(b []byte) (*Report, error) { return report.Parse(b) }

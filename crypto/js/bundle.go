@@ -10,3 +10,9 @@ import _ "embed"
 //
 //go:embed dist/eballot.min.js
 var Bundle []byte
+
+// VerifierBundle is dist/eballot-verifier.min.js, an ES module loaded only
+// by the public verifier page (src/verifier.mjs).
+//
+//go:embed dist/eballot-verifier.min.js
+var VerifierBundle []byte

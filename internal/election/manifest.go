@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/crypto/report"
 )
 
 type manifestStyle struct {
@@ -31,6 +32,9 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	}
 	if s := deref(d.scrutineer); s != "" {
 		texts["scrutineer"] = s
+	}
+	if d.scrutineerKey != "" {
+		texts[report.ManifestKeyText] = d.scrutineerKey // the key that signs the result (result.go)
 	}
 	texts["legal_regime"] = regime.Name
 	type option struct {

@@ -45,6 +45,7 @@ func (l *Ledger) Routes(r chi.Router) {
 		r.Get("/proofs/inclusion", l.handleInclusion)
 		r.Get("/proofs/consistency", l.handleConsistency)
 		r.Get("/export", l.handleExport)
+		l.resultRoutes(r)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			l.writeError(w, r, reject(ErrNotFound, "no such ledger endpoint (see docs/board-api.yaml)"))
 		})

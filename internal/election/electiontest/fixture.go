@@ -94,6 +94,9 @@ type Options struct {
 	Aggregated bool
 	Ledger     election.Ledger // default: a recording Ledger
 	Open       bool            // open the ballot
+	// ScrutineerKey, if set, is the scrutineer's result signing key (a note
+	// verifier key) recorded before the ballot opens.
+	ScrutineerKey string
 }
 
 // Ballot is a fixture ballot.
@@ -188,6 +191,9 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	must(t, b.Admin.SignOffSecurityAssessment(ctx, "staff:test", id, "A. Assessor"))
 	must(t, b.Admin.SetTrustees(ctx, "staff:test", id, file))
 	must(t, b.Admin.RecordEmployerNotices(ctx, "staff:test", id, now.AddDate(0, 0, -10), now.AddDate(0, 0, -10)))
+	if o.ScrutineerKey != "" {
+		must(t, b.Admin.SetScrutineerKey(ctx, "scrutineer:test", id, o.ScrutineerKey))
+	}
 	must(t, b.Admin.Open(ctx, "scrutineer:test", id))
 	return b
 }

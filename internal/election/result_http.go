@@ -1,0 +1,296 @@
+package election
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/crypto/report"
+	"github.com/unionvote/eballot/crypto/tally"
+)
+
+//go:embed templates/result.html templates/result_verify.html
+var resultTemplates embed.FS
+
+//go:embed i18n/result
+var resultCatalog embed.FS
+
+// RegisterResultPages adds the result pages and their catalogue.
+func RegisterResultPages(p PageRegistry) error {
+	if err := p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html"); err != nil {
+		return err
+	}
+	return p.AddCatalog(resultCatalog, "i18n/result")
+}
+
+// ResultPages serves the result: the scrutineer's page to record the
+// signing key and publish the signed files, the organiser's view, the
+// public s.231 result page and the in-browser verifier page.
+type ResultPages struct {
+	results *Results
+	admin   *AdminPages
+}
+
+// NewResultPages returns the module.
+func NewResultPages(results *Results, admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger) *ResultPages {
+	return &ResultPages{results: results, admin: &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}}
+}
+
+// Routes registers the pages.
+func (p *ResultPages) Routes(r chi.Router) {
+	r.Get("/scrutineer/ballots/{id}/result", p.manage("scrutineer"))
+	r.Post("/scrutineer/ballots/{id}/result/key", p.recordKey)
+	r.Post("/scrutineer/ballots/{id}/result", p.publish)
+	r.Get("/organiser/ballots/{id}/result", p.manage("organiser"))
+	r.Get("/results/{election}", p.public)
+	r.Get("/verify/{election}", p.verifier)
+}
+
+// resultPage is the data of templates/result.html.
+type resultPage struct {
+	Mode       string // "public", "scrutineer" or "organiser"
+	BallotID   int64
+	ElectionID string
+	Title      string
+	UnionName  string
+	Status     string
+	State      *ResultState
+	Rep        *report.Report
+	Styles     []styleView // the s.231 particulars, once published
+	Message    string
+	Problems   []string
+	MaxKiB     int
+}
+
+func (p *ResultPages) manage(role string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, b, ok := p.admin.staffBallot(w, r, role)
+		if !ok {
+			return
+		}
+		p.show(w, r, s, b, http.StatusOK, r.URL.Query().Get("done"), nil)
+	}
+}
+
+func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s Staff, b *AdminBallot, status int, msg string, problems []string) {
+	st, err := p.results.State(r.Context(), b.ID)
+	if err != nil {
+		p.admin.pages.InternalError(w, r, err)
+		return
+	}
+	switch msg {
+	case "", "key", "published":
+	default:
+		msg = ""
+	}
+	p.admin.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report), Message: msg, Problems: problems, MaxKiB: MaxResultUpload >> 10})
+}
+
+func (p *ResultPages) recordKey(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.admin.staffBallot(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	err := p.admin.admin.SetScrutineerKey(r.Context(), s.Actor(), b.ID, r.PostFormValue("key"))
+	if err != nil {
+		if errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotDraft) {
+			p.show(w, r, s, b, http.StatusUnprocessableEntity, "", []string{strings.TrimPrefix(strings.TrimPrefix(err.Error(), "election: "), "invalid configuration: ")})
+			return
+		}
+		p.admin.pages.InternalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=key", b.ID), http.StatusSeeOther)
+}
+
+// MaxResultUpload bounds the whole upload: the report and up to MaxPartials
+// partial decryption files.
+const MaxResultUpload = 4 << 20
+
+func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.admin.staffBallot(w, r, "scrutineer")
+	if !ok {
+		return
+	}
+	refuse := func(reasons ...string) {
+		p.show(w, r, s, b, http.StatusUnprocessableEntity, "", reasons)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxResultUpload)
+	if err := r.ParseMultipartForm(MaxResultUpload); err != nil {
+		refuse(fmt.Sprintf("the upload must be a form with the files, %d KiB at most in all", MaxResultUpload>>10))
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	read := func(field, name string, max int64) ([]byte, string) {
+		fhs := r.MultipartForm.File[field]
+		if len(fhs) != 1 {
+			return nil, fmt.Sprintf("choose %s to upload", name)
+		}
+		b, err := readPart(fhs[0], max)
+		if err != nil {
+			return nil, fmt.Sprintf("%s: %v", name, err)
+		}
+		return b, ""
+	}
+	var up ResultUpload
+	var problems []string
+	var msg string
+	if up.Report, msg = read("report", "report.json", MaxReportFile); msg != "" {
+		problems = append(problems, msg)
+	}
+	if up.Signature, msg = read("signature", "report.json.sig", 64<<10); msg != "" {
+		problems = append(problems, msg)
+	}
+	fhs := r.MultipartForm.File["partials"]
+	if len(fhs) > MaxPartials {
+		problems = append(problems, fmt.Sprintf("at most %d partial decryption files", MaxPartials))
+		fhs = nil
+	}
+	for _, fh := range fhs {
+		b, err := readPart(fh, MaxPartialFile)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", fh.Filename, err))
+			continue
+		}
+		up.Partials = append(up.Partials, b)
+	}
+	if len(fhs) == 0 && len(problems) == 0 {
+		problems = append(problems, "choose the trustees' partial decryption files (partial-J.json) to upload")
+	}
+	if len(problems) > 0 {
+		refuse(problems...)
+		return
+	}
+	err := p.results.Publish(r.Context(), s.Actor(), b.ID, up)
+	var rr *ResultRefusedError
+	switch {
+	case errors.As(err, &rr):
+		refuse(rr.Reasons...)
+		return
+	case err != nil:
+		p.admin.pages.InternalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=published", b.ID), http.StatusSeeOther)
+}
+
+func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
+	if fh.Size > max {
+		return nil, fmt.Errorf("over %d KiB", max>>10)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("over %d KiB", max>>10)
+	}
+	return b, nil
+}
+
+func (p *ResultPages) public(w http.ResponseWriter, r *http.Request) {
+	st, b, err := p.results.Published(r.Context(), chi.URLParam(r, "election"))
+	if errors.Is(err, ErrNotFound) {
+		p.admin.pages.RenderError(w, r, http.StatusNotFound, "result.not_published")
+		return
+	}
+	if err != nil {
+		p.admin.pages.InternalError(w, r, err)
+		return
+	}
+	p.admin.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+		UnionName: b.UnionName, Status: b.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report)})
+}
+
+// verifyPage is the data of templates/result_verify.html.
+type verifyPage struct {
+	ElectionID, Title string
+	Published         bool
+	Checks            []string
+}
+
+// VerifierChecks are the checks the verifier page runs, in order (ids of
+// crypto/js/src/verifier.mjs).
+var VerifierChecks = []string{"manifest", "checkpoints", "entries", "duplicates", "counts", "sums", "partials", "result"}
+
+func (p *ResultPages) verifier(w http.ResponseWriter, r *http.Request) {
+	e := chi.URLParam(r, "election")
+	var title, status string
+	err := p.results.store.pool.QueryRow(r.Context(), `SELECT title, status FROM ballots WHERE election_id = $1 AND status <> 'draft'`, e).Scan(&title, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		p.admin.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		return
+	}
+	if err != nil {
+		p.admin.pages.InternalError(w, r, err)
+		return
+	}
+	p.admin.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: title, Published: status == "published", Checks: VerifierChecks})
+}
+
+// styleView is one workplace ballot's s.231 particulars, ready to show.
+type styleView struct {
+	Name                string
+	Aggregate           bool
+	Entitled, VotesCast int64 // s.231(a), (b)
+	Turnout             string
+	TurnoutShown        bool // the 50% test applies (s.231(f))
+	TurnoutMet          bool
+	Questions           []questionView
+}
+
+type questionView struct {
+	Text              string
+	YesNo             bool
+	Yes, No           int64 // s.231(c), (d)
+	Spoilt            string
+	Options           []tally.OptionCount
+	SupportShown      bool // the 40% test applies (s.231(g))
+	SupportMet        bool
+	Majority, Support bool
+}
+
+func viewOf(rep *report.Report) []styleView {
+	if rep == nil || rep.Result == nil {
+		return nil
+	}
+	var out []styleView
+	all := append(append([]tally.StyleResult{}, rep.Result.Styles...), rep.Result.Aggregate)
+	for i, s := range all {
+		v := styleView{Name: s.Name, Aggregate: i == len(all)-1, Entitled: s.Entitled, VotesCast: s.VotesCast, Turnout: s.Turnout}
+		if s.TurnoutMet != nil {
+			v.TurnoutShown, v.TurnoutMet = true, *s.TurnoutMet
+		}
+		for _, q := range s.Questions {
+			qv := questionView{Text: q.Text, YesNo: q.YesNo, Yes: q.Yes, No: q.No, Options: q.Counts, Majority: q.Majority, Support: q.Supported}
+			qv.Spoilt = fmt.Sprint(q.Spoilt)
+			if q.Spoilt < 0 {
+				qv.Spoilt = "–"
+			}
+			if q.SupportMet != nil {
+				qv.SupportShown, qv.SupportMet = true, *q.SupportMet
+			}
+			v.Questions = append(v.Questions, qv)
+		}
+		out = append(out, v)
+	}
+	// One workplace ballot: the aggregate repeats it.
+	if len(out) == 2 {
+		out = out[:1]
+	}
+	return out
+}
