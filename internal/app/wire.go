@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/unionvote/eballot/internal/gotv"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
+	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/vote"
 	"github.com/unionvote/eballot/internal/web"
@@ -23,6 +25,8 @@ import (
 type Service struct {
 	Pages    *web.Pages
 	SMS      sms.Sender
+	Mail     mail.Sender // nil with EBALLOT_MAIL_PROVIDER=none
+	outbox   *sms.Outbox // the development outbox page, if wired
 	Auth     *auth.Service
 	Ledger   *ledger.Ledger
 	Ballots  *election.Store
@@ -51,13 +55,17 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		var ob *sms.Outbox
 		ob, err = sms.NewOutbox(pool, log, s.Pages)
 		s.SMS = ob
+		s.outbox = ob
 		modules = append(modules, ob)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sms: %w", err)
 	}
-	if s.Auth, err = auth.New(auth.Options{Pool: pool, Log: log, Pages: s.Pages, SMS: s.SMS,
-		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey}); err != nil {
+	if err := s.buildMail(cfg, log, pool, &modules); err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	if s.Auth, err = auth.New(auth.Options{Pool: pool, Log: log, Pages: s.Pages, SMS: s.SMS, Mail: s.Mail,
+		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies}); err != nil {
 		return nil, err
 	}
 	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: reg, SecretKey: cfg.SecretKey}); err != nil {
@@ -66,6 +74,8 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	s.Ballots = election.NewStore(pool)
 	s.Admin = election.NewAdmin(s.Ballots, cfg.SecretKey, ledgerHandOver{s.Ledger})
 	s.Issuance = issuance.New(pool, cfg.SecretKey)
+	contacts := election.NewContacts(pool, cfg.SecretKey) // frozen at open: credentials and reminders go there
+	s.Auth.UseContacts(authContacts(contacts))
 
 	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }
 	staff := func(r *http.Request) (election.Staff, bool) {
@@ -73,6 +83,15 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return election.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
 	}
 	if err := election.RegisterPages(s.Pages); err != nil {
+		return nil, err
+	}
+	if err := election.RegisterResultPages(s.Pages); err != nil {
+		return nil, err
+	}
+	if err := election.RegisterRecordsPages(s.Pages); err != nil {
+		return nil, err
+	}
+	if err := issuance.RegisterStaffPages(s.Pages); err != nil {
 		return nil, err
 	}
 	tfs, files, cfs, dir := vote.Templates()
@@ -102,8 +121,11 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 			st, ok := auth.Staff(r.Context())
 			return gotv.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
 		},
-		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec,
-		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken},
+		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec, Mobiles: gotvMobiles(contacts),
+		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
+			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
+			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
+			MaxPerDay: cfg.GOTV.MaxPerDay, MaxPerBallot: cfg.GOTV.MaxPerBallot, PricePerPart: cfg.GOTV.PricePerPart},
 	}); err != nil {
 		return nil, err
 	}
@@ -115,6 +137,10 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		vote.New(vote.Deps{Pool: pool, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
 		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log, cfg.PublicURL.String()),
+		election.NewResultPages(election.NewResults(s.Ballots, resultBoard{s.Ledger}, issuedCounts(s.Issuance)),
+			s.Admin, s.Ballots, s.Pages, staff, log),
+		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff, log),
+		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
 	)
 	if s.Web, err = web.New(web.Options{
 		Log: log, DB: pool, Ballots: s.Ballots, Registry: reg, Pages: s.Pages,
@@ -129,3 +155,38 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 
 // Close stops the modules' background work.
 func (s *Service) Close() { s.Ledger.Stop() }
+
+// buildMail sets s.Mail from EBALLOT_MAIL_PROVIDER: the SMTP client, or
+// the development mail outbox shown on /dev/outbox beside the texts.
+func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, modules *[]web.Module) error {
+	switch cfg.MailProvider {
+	case "smtp":
+		c, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
+			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From, HelloName: cfg.PublicURL.Hostname()})
+		if err != nil {
+			return err
+		}
+		s.Mail = c
+	case "dev":
+		mo, err := mail.NewOutbox(pool, log, cfg.SMTP.From)
+		if err != nil {
+			return err
+		}
+		s.Mail = mo
+		if s.outbox == nil { // texts go to Twilio: the page shows the emails
+			if s.outbox, err = sms.NewOutbox(pool, log, s.Pages); err != nil {
+				return err
+			}
+			*modules = append(*modules, s.outbox)
+		}
+		s.outbox.ShowEmails(func(ctx context.Context, limit int) ([]sms.DevEmail, error) {
+			list, err := mo.Recent(ctx, limit)
+			out := make([]sms.DevEmail, len(list))
+			for i, m := range list {
+				out[i] = sms.DevEmail{ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt}
+			}
+			return out, err
+		})
+	}
+	return nil
+}
