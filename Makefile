@@ -5,7 +5,7 @@ GOTESTFLAGS ?= -timeout 15m
 FUZZTIME ?= 30s
 JS := crypto/js
 
-.PHONY: run stop test test-go test-js fuzz-short fuzz bench lint js js-deps clean
+.PHONY: run stop test test-go test-js fuzz-short fuzz bench bench-system lint js js-deps clean
 
 ## run: local PostgreSQL in ./.data (or $$DATABASE_URL), migrations, demo ballot, server on localhost
 run:
@@ -38,6 +38,10 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
 
+## bench-system: the whole service under load (ephemeral PostgreSQL, ballotd ×1 and ×2, cmd/loadgen, scrutineer verify)
+bench-system:
+	@scripts/bench-system.sh
+
 ## lint: gofmt, go vet, staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -46,7 +50,7 @@ lint:
 
 ## js: rebuild the committed JavaScript bundle reproducibly
 js: js-deps
-	cd $(JS) && npm run --silent build
+	cd $(JS) && npm run --silent build && npm run --silent build-verifier
 
 js-deps:
 	@for d in $(JS) internal/e2e; do \

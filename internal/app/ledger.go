@@ -40,6 +40,12 @@ func (h ledgerHandOver) CloseElection(ctx context.Context, electionID string) er
 // real ledger behind it, and sends every demo member their personal voting
 // link (to the development outbox unless Twilio is configured).
 func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trusteeDir string) (election.DemoResult, error) {
+	return LoadDemoMembers(ctx, cfg, log, trusteeDir, 0)
+}
+
+// LoadDemoMembers is LoadDemo with a register of members people (0: the 24
+// named demo members), for load tests; see election.Admin.LoadDemoMembers.
+func LoadDemoMembers(ctx context.Context, cfg *config.Config, log *slog.Logger, trusteeDir string, members int) (election.DemoResult, error) {
 	pool, err := OpenDB(ctx, cfg, log)
 	if err != nil {
 		return election.DemoResult{}, err
@@ -53,7 +59,7 @@ func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trustee
 		return election.DemoResult{}, err
 	}
 	defer svc.Close()
-	res, err := svc.Admin.LoadDemo(ctx, trusteeDir)
+	res, err := svc.Admin.LoadDemoMembers(ctx, trusteeDir, members)
 	if err != nil {
 		return res, err
 	}
@@ -61,6 +67,25 @@ func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trustee
 		return res, fmt.Errorf("demo invitations: %w", err)
 	}
 	return res, nil
+}
+
+// CloseDemo closes the demo ballot and the ledger's election (its final
+// checkpoint), for load tests that then export and verify the ledger.
+func CloseDemo(ctx context.Context, cfg *config.Config, log *slog.Logger) (election.DemoResult, error) {
+	pool, err := OpenDB(ctx, cfg, log)
+	if err != nil {
+		return election.DemoResult{}, err
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		return election.DemoResult{}, err
+	}
+	svc, err := Build(cfg, log, pool, prometheus.NewRegistry())
+	if err != nil {
+		return election.DemoResult{}, err
+	}
+	defer svc.Close()
+	return svc.Admin.CloseDemo(ctx)
 }
 
 // CreateStaff adds an organiser (of the union with slug unionSlug) or a

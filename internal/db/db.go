@@ -4,6 +4,8 @@ package db
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
@@ -21,6 +23,14 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		// pgx's parse errors can echo the URL, password included: keep only
 		// a generic message.
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL or DSN")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default, max(4, cores), starves a vote burst: issuance
+		// holds a connection while it blind-signs (the signature and the
+		// marked-register row commit together) and the ledger's group
+		// commit needs its own. Connections open lazily, so an idle
+		// service still holds few.
+		cfg.MaxConns = int32(max(16, 4*runtime.GOMAXPROCS(0)))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/unionvote/eballot/crypto/threshold"
 )
@@ -66,9 +67,30 @@ func DemoConfig() Config {
 // (demo only: real trustees each keep theirs on their own machine). It is
 // idempotent: a second run changes nothing.
 func (a *Admin) LoadDemo(ctx context.Context, sharesDir string) (DemoResult, error) {
-	res := DemoResult{ElectionID: DemoElectionID, Members: len(demoNames), SharesDir: sharesDir}
+	return a.LoadDemoMembers(ctx, sharesDir, 0)
+}
+
+// MaxDemoMembers bounds [Admin.LoadDemoMembers].
+const MaxDemoMembers = 10_000_000
+
+// LoadDemoMembers is [Admin.LoadDemo] with a register of `members` people
+// (at least the 24 named demo members), for load tests: members beyond the
+// named ones are "Demo Member NNNNNNN" without a mobile number (so nothing
+// is ever texted to them; they sign in only through sessions a load
+// generator makes) and are bulk-loaded with COPY, so 100,000 take seconds.
+// When the demo ballot exists already nothing changes and Members is its
+// register size. members 0 means the 24 named members only.
+func (a *Admin) LoadDemoMembers(ctx context.Context, sharesDir string, members int) (DemoResult, error) {
+	if members == 0 {
+		members = len(demoNames)
+	}
+	if members < len(demoNames) || members > MaxDemoMembers {
+		return DemoResult{}, fmt.Errorf("load demo: members must be from %d to %d, not %d", len(demoNames), MaxDemoMembers, members)
+	}
+	res := DemoResult{ElectionID: DemoElectionID, Members: members, SharesDir: sharesDir}
 	pool := a.store.pool
-	err := pool.QueryRow(ctx, `SELECT b.id, b.union_id FROM ballots b WHERE b.election_id = $1`, DemoElectionID).Scan(&res.BallotID, &res.UnionID)
+	err := pool.QueryRow(ctx, `SELECT b.id, b.union_id, (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id)
+		FROM ballots b WHERE b.election_id = $1`, DemoElectionID).Scan(&res.BallotID, &res.UnionID, &res.Members)
 	if err == nil {
 		return res, nil
 	}
@@ -109,7 +131,7 @@ func (a *Admin) LoadDemo(ctx context.Context, sharesDir string) (DemoResult, err
 				return err
 			}
 		}
-		return nil
+		return copyDemoMembers(ctx, tx, res.UnionID, id, cfg.Workplaces, len(demoNames), members)
 	})
 	if err != nil {
 		return res, fmt.Errorf("load demo register: %w", err)
@@ -124,6 +146,7 @@ func (a *Admin) LoadDemo(ctx context.Context, sharesDir string) (DemoResult, err
 		func() error { return a.SignOffSecurityAssessment(ctx, actor, id, "Demo Security Assessor") },
 		func() error { return a.SetTrustees(ctx, actor, id, trustees) },
 		func() error { return a.RecordEmployerNotices(ctx, actor, id, notices, notices) },
+		func() error { return a.demoScrutineerKey(ctx, actor, id, sharesDir) },
 		func() error { return a.Open(ctx, actor, id) },
 	} {
 		if err := step(); err != nil {
@@ -177,4 +200,79 @@ func demoCeremony(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("demo ceremony: %w", err)
 	}
 	return file, nil
+}
+
+// copyDemoMembers bulk-loads the numbered demo members from+1…to (no
+// mobile, workplaces alternating like the named ones) and their register
+// entries with two COPYs and one INSERT … SELECT.
+func copyDemoMembers(ctx context.Context, tx pgx.Tx, unionID, ballotID int64, wps []Workplace, from, to int) error {
+	if to <= from {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE demo_bulk (member_number text NOT NULL, style text NOT NULL) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("bulk members: %w", err)
+	}
+	n := to - from
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"members"}, []string{"union_id", "member_number", "name", "workplace", "branch", "employer"},
+		pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+			k := from + i
+			w := wps[k%len(wps)]
+			return []any{unionID, fmt.Sprintf("D%07d", k+1), fmt.Sprintf("Demo Member %07d", k+1), w.Name, "South Wales", w.Employer}, nil
+		})); err != nil {
+		return fmt.Errorf("bulk members: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"demo_bulk"}, []string{"member_number", "style"},
+		pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+			k := from + i
+			return []any{fmt.Sprintf("D%07d", k+1), wps[k%len(wps)].ID}, nil
+		})); err != nil {
+		return fmt.Errorf("bulk members: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace)
+		SELECT $1, m.id, d.style, m.workplace FROM demo_bulk d JOIN members m ON m.union_id = $2 AND m.member_number = d.member_number`,
+		ballotID, unionID); err != nil {
+		return fmt.Errorf("bulk register: %w", err)
+	}
+	return nil
+}
+
+// CloseDemo closes the demo ballot (issuance and the ledger refuse from
+// then on and the ledger signs its final checkpoint), as a load test does
+// before it exports and verifies the ledger. Closing a closed demo ballot
+// changes nothing.
+func (a *Admin) CloseDemo(ctx context.Context) (DemoResult, error) {
+	res := DemoResult{ElectionID: DemoElectionID}
+	err := a.store.pool.QueryRow(ctx, `SELECT b.id, b.union_id, (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id)
+		FROM ballots b WHERE b.election_id = $1`, DemoElectionID).Scan(&res.BallotID, &res.UnionID, &res.Members)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return res, fmt.Errorf("close demo: no demo ballot %s in this database (run ballotd demo first)", DemoElectionID)
+	}
+	if err != nil {
+		return res, fmt.Errorf("close demo: %w", err)
+	}
+	if err := a.Close(ctx, "system:demo", res.BallotID); err != nil {
+		return res, fmt.Errorf("close demo: %w", err)
+	}
+	return res, nil
+}
+
+// demoScrutineerKey makes the demo scrutineer's result signing key (demo
+// only: a real scrutineer makes theirs with `scrutineer keygen`, protected
+// by a passphrase), writes it to dir as scrutineer.key (plain) and
+// scrutineer.key.pub, and records the public key for the manifest.
+func (a *Admin) demoScrutineerKey(ctx context.Context, actor string, id int64, dir string) error {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "demo-scrutineer")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scrutineer.key"), []byte(skey+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scrutineer.key.pub"), []byte(vkey+"\n"), 0o644); err != nil {
+		return err
+	}
+	return a.SetScrutineerKey(ctx, actor, id, vkey)
 }

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unionvote/eballot/crypto/verify"
+	"github.com/unionvote/eballot/internal/cli"
+	"github.com/unionvote/eballot/internal/pgtest"
+)
+
+// syncBuf collects the service's logs from several goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestSmoke is the load generator against the real service, small: it
+// runs ballotd's own command line in-process (no build: `ballotd demo
+// --members 40` into a throw-away database, then `ballotd serve`), runs 30
+// complete votes at concurrency 5 through loadgen's own run (sessions,
+// papers, encryption, authorise, cast, receipts) over HTTP, checks the JSON
+// summary, then `ballotd demo --close` and verifies the whole export with
+// crypto/verify — so neither loadgen nor the demo flags can rot.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and the service")
+	}
+	t0 := time.Now()
+	_, dbURL := pgtest.NewDBURL(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	vars := map[string]string{
+		"DATABASE_URL": dbURL, "EBALLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn",
+	}
+	getenv := func(k string) string { return vars[k] }
+	var logs syncBuf
+	ballotd := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if code := cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: &logs, Getenv: getenv}); code != 0 {
+			t.Fatalf("ballotd %s: exit %d\n%s%s", strings.Join(args, " "), code, &out, &logs)
+		}
+		return out.String()
+	}
+	if out := ballotd("demo", "--members", "40", "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, "loaded and opened with 40 members") {
+		t.Fatalf("ballotd demo --members 40 said:\n%s", out)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan int, 1)
+	go func() {
+		served <- cli.Run(ctx, []string{"serve"}, cli.Env{Stdout: &logs, Stderr: &logs, Getenv: getenv})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-served; code != 0 {
+			t.Errorf("ballotd serve: exit %d\n%s", code, &logs)
+		}
+	})
+	base := "http://" + addr
+	waitReady(t, base, &logs)
+	t.Logf("database, demo ballot and service ready after %s", time.Since(t0).Round(time.Millisecond))
+
+	out := filepath.Join(dir, "summary.json")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-target", base, "-n", "30", "-concurrency", "5", "-duration", "60s",
+		"-progress", "0", "-out", out}, &stdout, &stderr, getenv)
+	if code != 0 {
+		t.Fatalf("loadgen exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, &logs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatalf("summary: %v\n%s", err, b)
+	}
+	if sum.Complete != 30 || sum.Failed != 0 || sum.ReceiptsChecked != 30 || sum.Started != 30 || sum.Prepared != 30 ||
+		sum.ConsistencyChecked != 30 || sum.ConsistencyFailed != 0 || len(sum.Errors) != 0 || sum.Concurrency != 5 ||
+		sum.VotesPerSecond <= 0 || sum.PerTarget[base] != 30 {
+		t.Fatalf("summary:\n%s", b)
+	}
+	for _, st := range stepOrder {
+		l := sum.Steps[st]
+		if l.Count != 30 || !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) || (st != stepCheck && l.Max <= 0) {
+			t.Errorf("step %s: %+v", st, l)
+		}
+	}
+	for q, opts := range sum.Expected {
+		n := 0
+		for _, c := range opts {
+			n += c
+		}
+		if n != 30 {
+			t.Errorf("expected counts of %s add up to %d, not 30: %v", q, n, opts)
+		}
+	}
+	if !strings.Contains(stdout.String(), "30 complete votes") {
+		t.Errorf("table:\n%s", &stdout)
+	}
+
+	t.Logf("30 votes done after %s", time.Since(t0).Round(time.Millisecond))
+	var tbl bytes.Buffer
+	if code := run(context.Background(), []string{"report", "-blind-per-second", "500", out}, &tbl, &stderr, getenv); code != 0 ||
+		!strings.Contains(tbl.String(), "summary") || !strings.Contains(tbl.String(), "% of blind-sign limit") {
+		t.Errorf("report: exit %d\n%s%s", code, &tbl, &stderr)
+	}
+
+	// The members used are not picked again; a second run finds the 10 left.
+	code = run(context.Background(), []string{"-target", base, "-n", "11", "-progress", "0", "-q"}, &stdout, &stderr, getenv)
+	if code != 2 || !strings.Contains(stderr.String(), "only 10 members") {
+		t.Errorf("second run: exit %d, stderr:\n%s", code, &stderr)
+	}
+
+	// Close, export, verify the whole ledger.
+	if out := ballotd("demo", "--close"); !strings.Contains(out, "closed") {
+		t.Fatalf("ballotd demo --close said:\n%s", out)
+	}
+	resp, err := http.Get(base + "/ledger/v1/" + sum.Election + "/export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	res, err := verify.Verify(context.Background(), resp.Body, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Entries != 30 || !res.Header.Closed {
+		t.Fatalf("verify: ok %v, %d entries, closed %v, failures %v", res.OK(), res.Entries, res.Header.Closed, res.Failures)
+	}
+}
+
+func waitReady(t *testing.T, base string, logs fmt.Stringer) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("ballotd did not become ready at %s:\n%s", base, logs)
+}
+
+func TestFlags(t *testing.T) {
+	getenv := func(string) string { return "" }
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, &out, &errb, getenv); code != 0 ||
+		!strings.Contains(out.String(), "Usage:") || !strings.Contains(out.String(), "-concurrency") {
+		t.Errorf("--help: exit %d\n%s", code, &out)
+	}
+	for _, args := range [][]string{
+		{"-n", "0", "-database-url", "postgres:///x"},
+		{"-target", "ftp://x", "-database-url", "postgres:///x"},
+		{"-target", "http://127.0.0.1:1/path", "-database-url", "postgres:///x"},
+		{},
+		{"stray"},
+	} {
+		errb.Reset()
+		if code := run(context.Background(), args, &out, &errb, getenv); code != 2 || !strings.Contains(errb.String(), "loadgen") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, &errb)
+		}
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	var ds []time.Duration
+	for i := 1; i <= 100; i++ {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	l := percentiles(ds)
+	if l.Count != 100 || l.P50 != 50 || l.P90 != 90 || l.P99 != 99 || l.Max != 100 || l.Mean != 50.5 {
+		t.Errorf("%+v", l)
+	}
+	if l := percentiles(nil); l.Count != 0 {
+		t.Errorf("%+v", l)
+	}
+}

@@ -1,0 +1,195 @@
+// Command loadgen simulates members voting, end to end, against running
+// ballotd processes over HTTP: it signs members in, loads each member's
+// voting paper, encrypts and proves a ballot and blinds its tracker (all
+// before the timed phase), then, timed, asks issuance for the blind
+// authorisation, unblinds it, casts to the ledger without cookies and
+// checks the receipt — what a member's phone does (internal/web/static/vote.js).
+// It reports throughput, latency percentiles per step and errors by kind,
+// and writes a JSON summary. See docs/benchmarks.md and `make bench-system`.
+//
+// Sign-in: loadgen makes each simulated member a session directly in the
+// service's database (DATABASE_URL), as a finished SMS sign-in would. This
+// needs no switch in ballotd: the release binary has no test-only sign-in
+// path. Only use it against a development or load-test database.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const usage = `loadgen — simulate members voting against running ballotd processes
+
+Usage:
+  loadgen [flags]
+  loadgen report [-blind-per-second R] SUMMARY.json...   (one table of several runs; --help)
+
+For each simulated member loadgen, before the timed phase:
+  1. picks a member of the ballot's register who has no authorisation yet
+     and gives them a member session in the database (-database-url),
+     as a finished SMS sign-in would;
+  2. loads their voting paper (GET /vote/{election}) for the CSRF token
+     and ballot style;
+  3. encrypts a ballot with its proofs, computes the tracker and blinds it
+     with the style's issuer key (crypto/ballot, crypto/blind).
+Then, timed, with -concurrency members at once:
+  4. authorise: POST /vote/{election}/authorise with the member's session;
+  5. unblind the signature (checked against the issuer key);
+  6. cast: POST /ledger/v1/{election}/cast with no cookie;
+  7. check: verify the receipt (inclusion proof, signed checkpoint).
+The timed phase ends after -n votes or -duration, whichever is first (votes
+in flight finish). Finally a sample of receipts is checked against the
+ledger's latest checkpoint with consistency proofs, from every target.
+
+Members are spread over the -target URLs round-robin (one member stays on
+one target), so several replicas share the load.
+
+Output: progress lines on stderr every -progress, a table on stdout, and
+the JSON summary to -out. Exit code 0 when every attempted vote completed
+and every receipt verified, 1 when some failed, 2 on bad usage or setup.
+
+Flags:
+`
+
+type config struct {
+	targets     []*url.URL
+	election    string
+	n           int
+	duration    time.Duration
+	concurrency int
+	prepare     int
+	dbURL       string
+	out         string
+	progress    time.Duration
+	timeout     time.Duration
+	sample      int
+	quiet       bool
+}
+
+type targetList []*url.URL
+
+func (t *targetList) String() string {
+	var s []string
+	for _, u := range *t {
+		s = append(s, u.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (t *targetList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		u, err := url.Parse(strings.TrimSpace(part))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("%q is not a base URL like http://127.0.0.1:8080", part)
+		}
+		u.Path = ""
+		*t = append(*t, u)
+	}
+	return nil
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) string) (*config, int, bool) {
+	c := &config{}
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var targets targetList
+	fs.Var(&targets, "target", "base URL of a ballotd replica; repeat (or comma-separate) to spread members over replicas (default http://127.0.0.1:8080)")
+	fs.StringVar(&c.election, "election", "demo-strike-2026", "election id of the open ballot (ballotd demo loads demo-strike-2026)")
+	fs.IntVar(&c.n, "n", 1000, "number of members to prepare and votes to cast at most")
+	fs.DurationVar(&c.duration, "duration", time.Minute, "the timed phase stops starting votes after this long")
+	fs.IntVar(&c.concurrency, "concurrency", 50, "members voting at the same time in the timed phase")
+	fs.IntVar(&c.prepare, "prepare-workers", runtime.NumCPU(), "goroutines that encrypt and blind ballots before the timed phase")
+	fs.StringVar(&c.dbURL, "database-url", getenv("DATABASE_URL"), "the service's PostgreSQL, where member sessions are made (default $DATABASE_URL)")
+	fs.StringVar(&c.out, "out", "", "write the JSON summary to this file")
+	fs.DurationVar(&c.progress, "progress", 2*time.Second, "interval of the progress lines on stderr (0: none)")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one HTTP request")
+	fs.IntVar(&c.sample, "consistency-sample", 50, "receipts checked at the end against the latest checkpoint with a consistency proof (0: none)")
+	fs.BoolVar(&c.quiet, "q", false, "no table on stdout (the JSON summary and errors only)")
+	fs.Usage = func() {} // -h prints the full usage on stdout below; a bad flag only its error
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprint(stdout, usage)
+			fs.PrintDefaults()
+			return nil, 0, false
+		}
+		fmt.Fprintln(stderr, "loadgen: see loadgen --help")
+		return nil, 2, false
+	}
+	fail := func(format string, a ...any) (*config, int, bool) {
+		fmt.Fprintf(stderr, "loadgen: "+format+"\n", a...)
+		return nil, 2, false
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q (see loadgen --help)", fs.Arg(0))
+	}
+	if len(targets) == 0 {
+		u, _ := url.Parse("http://127.0.0.1:8080")
+		targets = append(targets, u)
+	}
+	c.targets = targets
+	switch {
+	case c.n < 1 || c.n > 10_000_000:
+		return fail("-n must be from 1 to 10000000, not %d", c.n)
+	case c.duration <= 0:
+		return fail("-duration must be positive")
+	case c.concurrency < 1 || c.concurrency > 100_000:
+		return fail("-concurrency must be from 1 to 100000, not %d", c.concurrency)
+	case c.prepare < 1:
+		return fail("-prepare-workers must be at least 1")
+	case c.timeout <= 0:
+		return fail("-timeout must be positive")
+	case c.sample < 0:
+		return fail("-consistency-sample must not be negative")
+	case c.dbURL == "":
+		return fail("-database-url (or DATABASE_URL) is required: loadgen makes the members' sessions there")
+	case c.progress < 0:
+		return fail("-progress must not be negative")
+	}
+	return c, 0, true
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run is the whole command; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "report" {
+		return runReport(args[1:], stdout, stderr)
+	}
+	c, code, ok := parseFlags(args, stdout, stderr, getenv)
+	if !ok {
+		return code
+	}
+	sum, err := loadTest(ctx, c, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return 2
+	}
+	if !c.quiet {
+		sum.printTable(stdout)
+	}
+	if c.out != "" {
+		if err := sum.write(c.out); err != nil {
+			fmt.Fprintf(stderr, "loadgen: %v\n", err)
+			return 2
+		}
+	}
+	if sum.Failed > 0 || sum.ConsistencyFailed > 0 {
+		return 1
+	}
+	return 0
+}

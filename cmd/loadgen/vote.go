@@ -1,0 +1,383 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/unionvote/eballot/crypto/receipt"
+)
+
+// httpError is a non-2xx answer; code is the JSON "error" field if any.
+type httpError struct {
+	status int
+	code   string
+}
+
+func (e *httpError) Error() string {
+	if e.code != "" {
+		return fmt.Sprintf("HTTP %d %s", e.status, e.code)
+	}
+	return fmt.Sprintf("HTTP %d", e.status)
+}
+
+// stepError is a local check that failed.
+type stepError struct{ kind string }
+
+func (e *stepError) Error() string { return e.kind }
+
+// errorKind names an error for the summary without anything that
+// identifies a member or a ballot.
+func errorKind(err error) string {
+	var he *httpError
+	var se *stepError
+	var ne net.Error
+	switch {
+	case errors.As(err, &he):
+		return he.Error()
+	case errors.As(err, &se):
+		return se.kind
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection reset"
+	}
+	return "network error"
+}
+
+// postJSON posts body and decodes a 2xx JSON answer into out.
+func postJSON(ctx context.Context, hc *http.Client, u string, body any, hdr map[string]string, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(data, &e)
+		return &httpError{status: resp.StatusCode, code: e.Error}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &stepError{kind: "answer is not the expected JSON"}
+	}
+	return nil
+}
+
+// outcome is what a finished vote leaves for the end checks.
+type outcome struct {
+	v      *voter
+	rc     *receipt.Receipt
+	entry  []byte
+	cpSize int64
+}
+
+// vote runs the timed steps for one prepared member.
+func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stats) (*outcome, error) {
+	base := v.target.String()
+	// authorise, with the member's session and CSRF token, as vote.js does.
+	t0 := time.Now()
+	var ar struct {
+		BlindSignature string `json:"blind_signature"`
+		StyleIndex     int    `json:"style_index"`
+	}
+	err := postJSON(ctx, hc, base+"/vote/"+url.PathEscape(e.id)+"/authorise",
+		map[string]string{"blinded": base64.StdEncoding.EncodeToString(v.blinded)},
+		map[string]string{"Cookie": v.cookie, "X-CSRF-Token": v.csrf}, &ar)
+	var auth []byte
+	if err == nil {
+		err = func() error {
+			if ar.StyleIndex != v.style {
+				return &stepError{kind: "authorisation for another ballot style"}
+			}
+			sig, err := base64.StdEncoding.DecodeString(ar.BlindSignature)
+			if err != nil {
+				return &stepError{kind: "blind signature is not base64"}
+			}
+			a, err := v.state.Finalize(sig)
+			if err != nil {
+				return &stepError{kind: "blind signature does not verify"}
+			}
+			auth = a[:]
+			return nil
+		}()
+	}
+	st.record(stepAuthorise, v.target, time.Since(t0), err)
+	if err != nil {
+		return nil, err
+	}
+	// cast, with no cookie and no identifier.
+	t1 := time.Now()
+	var raw json.RawMessage
+	err = postJSON(ctx, hc, base+"/ledger/v1/"+url.PathEscape(e.id)+"/cast",
+		map[string]string{"ballot": base64.StdEncoding.EncodeToString(v.ballot), "authorisation": base64.StdEncoding.EncodeToString(auth)},
+		nil, &raw)
+	st.record(stepCast, v.target, time.Since(t1), err)
+	if err != nil {
+		return nil, err
+	}
+	// check the receipt against the entry rebuilt from what was sent.
+	t2 := time.Now()
+	out := &outcome{v: v}
+	err = func() error {
+		rc, err := receipt.ParseReceipt(raw)
+		if err != nil {
+			return &stepError{kind: "receipt does not parse"}
+		}
+		if rc.Tracker != v.tracker || rc.ElectionID != e.id {
+			return &stepError{kind: "receipt names another ballot"}
+		}
+		entry, err := receipt.EntryBytes(v.tracker[:], auth, v.ballot)
+		if err != nil {
+			return &stepError{kind: "entry: " + err.Error()}
+		}
+		cp, err := receipt.VerifyReceipt(rc, e.m.LogKey, entry)
+		if err != nil {
+			return &stepError{kind: "receipt does not verify"}
+		}
+		out.rc, out.entry, out.cpSize = rc, entry, cp.Size
+		return nil
+	}()
+	st.record(stepCheck, v.target, time.Since(t2), err)
+	if err != nil {
+		return nil, err
+	}
+	st.record(stepVote, v.target, time.Since(t0), nil)
+	return out, nil
+}
+
+// timed runs the votes with c.concurrency workers until all are done or
+// c.duration has passed (votes in flight finish).
+func timed(ctx context.Context, c *config, hc *http.Client, e *election, voters []*voter, st *stats) ([]*outcome, time.Duration, int) {
+	start := time.Now()
+	deadline := start.Add(c.duration)
+	work := make(chan *voter)
+	var mu sync.Mutex
+	var outs []*outcome
+	var wg sync.WaitGroup
+	for w := 0; w < c.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := range work {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*c.timeout)
+				o, err := v.vote(rctx, hc, e, st)
+				cancel()
+				if err == nil {
+					mu.Lock()
+					outs = append(outs, o)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	stopProgress := st.progressLoop(c.progress, start)
+	started := 0
+	timer := time.NewTimer(c.duration)
+	defer timer.Stop()
+feed:
+	for _, v := range voters {
+		if time.Now().After(deadline) {
+			break
+		}
+		select {
+		case work <- v:
+			started++
+		case <-timer.C:
+			break feed
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	stopProgress()
+	return outs, elapsed, started
+}
+
+// consistency checks a spread sample of receipts against the latest
+// checkpoint of the ledger, fetched (with the proofs) from every target in
+// turn: each replica must serve one and the same append-only log.
+func consistency(ctx context.Context, c *config, hc *http.Client, e *election, outs []*outcome) (checked int, failures map[string]int) {
+	failures = map[string]int{}
+	if c.sample == 0 || len(outs) == 0 {
+		return 0, failures
+	}
+	n := min(c.sample, len(outs))
+	for k := 0; k < n; k++ {
+		o := outs[k*len(outs)/n]
+		t := c.targets[k%len(c.targets)]
+		base := t.String() + "/ledger/v1/" + url.PathEscape(e.id)
+		err := func() error {
+			var cp struct {
+				Size int64  `json:"size"`
+				Note string `json:"note"`
+			}
+			if err := getJSON(ctx, hc, base+"/checkpoint", &cp); err != nil {
+				return err
+			}
+			var pr struct {
+				Proof []string `json:"proof"`
+			}
+			if err := getJSON(ctx, hc, base+"/proofs/consistency?old="+strconv.FormatInt(o.cpSize, 10)+"&new="+strconv.FormatInt(cp.Size, 10), &pr); err != nil {
+				return err
+			}
+			var proof tlog.TreeProof
+			for _, h := range pr.Proof {
+				b, err := hex.DecodeString(h)
+				if err != nil || len(b) != len(tlog.Hash{}) {
+					return &stepError{kind: "consistency proof is not hex hashes"}
+				}
+				proof = append(proof, tlog.Hash(b))
+			}
+			if _, err := receipt.VerifyReceiptAgainst(o.rc, e.m.LogKey, o.entry, []byte(cp.Note), proof); err != nil {
+				return &stepError{kind: "receipt not consistent with the latest checkpoint"}
+			}
+			return nil
+		}()
+		if err != nil {
+			failures["consistency: "+errorKind(err)]++
+			continue
+		}
+		checked++
+	}
+	return checked, failures
+}
+
+func getJSON(ctx context.Context, hc *http.Client, u string, out any) error {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, status, err := get(rctx, hc, u, "")
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(b, &e)
+		return &httpError{status: status, code: e.Error}
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return &stepError{kind: "answer is not the expected JSON"}
+	}
+	return nil
+}
+
+func newClient(c *config) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 0
+	tr.MaxIdleConnsPerHost = c.concurrency + c.prepare
+	tr.DisableCompression = true
+	return &http.Client{
+		Transport: tr,
+		Timeout:   c.timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // a redirect to sign-in is an error here
+		},
+	}
+}
+
+// loadTest is the whole run.
+func loadTest(ctx context.Context, c *config, stderr io.Writer) (*summary, error) {
+	hc := newClient(c)
+	e, err := loadElection(ctx, hc, c.targets[0], c.election)
+	if err != nil {
+		return nil, err
+	}
+	st := newStats(c.targets, stderr)
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "loadgen: "+format+"\n", a...) }
+	logf("preparing %d members of %s (sessions, voting papers, encryption, blinding) on %d workers", c.n, e.id, c.prepare)
+	p0 := time.Now()
+	voters, err := prepareVoters(ctx, c, hc, e, st)
+	if err != nil {
+		return nil, err
+	}
+	prep := time.Since(p0)
+	logf("prepared %d members in %s; timed phase: %d at once, at most %s", len(voters), prep.Round(time.Millisecond), c.concurrency, c.duration)
+	before := scrapeAll(ctx, hc, c.targets)
+	outs, elapsed, started := timed(ctx, c, hc, e, voters, st)
+	after := scrapeAll(ctx, hc, c.targets)
+	logf("timed phase done: %d complete votes in %s", len(outs), elapsed.Round(time.Millisecond))
+	checked, cfails := consistency(ctx, c, hc, e, outs)
+	sum := st.summarise(c, e, prep, elapsed, started, outs, checked, cfails)
+	sum.server(before, after)
+	return sum, nil
+}
+
+// The service metrics (GET /metrics, Prometheus text) loadgen reads from
+// each target before and after the timed phase.
+var scraped = []string{"process_cpu_seconds_total", "eballot_ledger_batch_size_sum", "eballot_ledger_batch_size_count"}
+
+// scrapeAll sums the scraped metrics over the targets; nil when any
+// target does not answer (the summary then has no server figures).
+func scrapeAll(ctx context.Context, hc *http.Client, targets []*url.URL) map[string]float64 {
+	out := map[string]float64{}
+	for _, t := range targets {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		b, status, err := get(rctx, hc, t.String()+"/metrics", "")
+		cancel()
+		if err != nil || status != http.StatusOK {
+			return nil
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			name, val, ok := strings.Cut(line, " ")
+			if !ok || !slices.Contains(scraped, name) {
+				continue
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			if err != nil {
+				continue
+			}
+			out[name] += f
+		}
+	}
+	return out
+}
+
+// writeFile writes b to name atomically enough for a summary.
+func writeFile(name string, b []byte) error {
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
