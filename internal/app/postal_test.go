@@ -147,5 +147,26 @@ func TestPostalReturnsAndReplacementsPages(t *testing.T) {
 	if audited != 3 {
 		t.Fatalf("%d audit entries, want 3", audited)
 	}
+
+	// A request for a member with no authorisation looks exactly like any
+	// other to the organiser (who must not learn who has voted); only the
+	// scrutineer finds there is nothing to replace, and refuses.
+	var marked int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM marked_register WHERE ballot_id = $1 AND member_id = $2`, b.ID, b.MemberIDs[3]).Scan(&marked)
+	if marked != 0 {
+		t.Fatalf("member 3 unexpectedly marked")
+	}
+	p = org.post(orgPath, url.Values{"member_number": {"M000004"}, "reason": {"Phone lost"}})
+	if p.code != 200 || !strings.Contains(p.body, "The request was sent to the scrutineer.") {
+		t.Fatalf("request for a member who has not voted: %d %s", p.code, p.body)
+	}
+	var rid2 int64
+	s.pool.QueryRow(ctx, `SELECT id FROM replacement_requests WHERE ballot_id = $1 AND member_id = $2`, b.ID, b.MemberIDs[3]).Scan(&rid2)
+	if p := scr.post(fmt.Sprintf("%s/%d", scrPath, rid2), url.Values{"decision": {"approve"}}); p.code != 409 || !strings.Contains(p.body, "no online authorisation to replace") {
+		t.Fatalf("approve with nothing to replace: %d", p.code)
+	}
+	if p := scr.post(fmt.Sprintf("%s/%d", scrPath, rid2), url.Values{"decision": {"deny"}}); p.code != 200 {
+		t.Fatalf("refuse: %d", p.code)
+	}
 	_ = base64.StdEncoding
 }

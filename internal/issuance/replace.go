@@ -15,9 +15,10 @@ import (
 var (
 	// ErrNoRequest is returned for an unknown or already decided request.
 	ErrNoRequest = errors.New("issuance: no such pending replacement request")
-	// ErrNothingToReplace: the member has no online authorisation in an
-	// open ballot (or it is gone by the time of the decision).
-	ErrNothingToReplace = errors.New("issuance: the member has no online authorisation in an open ballot to replace")
+	// ErrNothingToReplace: the member is not on an open ballot's register
+	// (on request), or has no online authorisation to replace (on the
+	// scrutineer's decision only, so organisers never learn who voted).
+	ErrNothingToReplace = errors.New("issuance: nothing to replace for this member in an open ballot")
 	// ErrSamePerson: whoever asked for a replacement cannot decide it.
 	ErrSamePerson = errors.New("issuance: a second person must decide a replacement request")
 )
@@ -25,6 +26,13 @@ var (
 // RequestReplacement records an organiser's request to replace a member's
 // lost authorisation (protocol §5 step 3). It takes effect only when the
 // scrutineer approves it.
+//
+// The request is accepted for any member on the register of an open
+// ballot, whether or not an authorisation has been issued in their name:
+// refusing "nothing to replace" here would tell the organiser who has
+// voted, which organisers must never learn (statutory.md §5 A; the member
+// is linked to no ballot, but turnout per person is itself protected).
+// Only the scrutineer learns it, when deciding.
 func (s *Service) RequestReplacement(ctx context.Context, actor, electionID string, memberID int64, reason string) (int64, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" || len(reason) > 1000 {
@@ -33,8 +41,8 @@ func (s *Service) RequestReplacement(ctx context.Context, actor, electionID stri
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var ballotID int64
-		err := tx.QueryRow(ctx, `SELECT mr.ballot_id FROM marked_register mr JOIN ballots b ON b.id = mr.ballot_id
-			WHERE b.election_id = $1 AND mr.member_id = $2 AND mr.channel = 'online' AND b.status = 'open'`, electionID, memberID).Scan(&ballotID)
+		err := tx.QueryRow(ctx, `SELECT b.id FROM register_entries re JOIN ballots b ON b.id = re.ballot_id
+			WHERE b.election_id = $1 AND re.member_id = $2 AND b.status = 'open'`, electionID, memberID).Scan(&ballotID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNothingToReplace
 		}

@@ -272,7 +272,7 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/replacements?done=requested", b.ID), http.StatusSeeOther)
 	case errors.Is(err, ErrNothingToReplace):
-		fail(http.StatusConflict, "There is nothing to replace for this member in an open ballot: a replacement is only for an authorisation already issued. The member can still vote with their own link.")
+		fail(http.StatusConflict, "Replacements can only be requested while the ballot is open.")
 	default:
 		p.pages.InternalError(w, r, err)
 	}
@@ -320,7 +320,7 @@ func (p *StaffPages) decideReplacement(w http.ResponseWriter, r *http.Request) {
 		d.Error = "A second person must decide a replacement request: you made this one."
 		p.showReplacements(w, r, http.StatusConflict, d)
 	case errors.Is(err, ErrNothingToReplace):
-		d.Error = "The authorisation to replace is no longer there (the ballot may have closed): the request cannot be approved."
+		d.Error = "There is no online authorisation to replace for this member (none was issued, or the ballot has closed): refuse the request."
 		p.showReplacements(w, r, http.StatusConflict, d)
 	default:
 		p.pages.InternalError(w, r, err)
