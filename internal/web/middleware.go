@@ -144,7 +144,8 @@ var largeBodies = []struct {
 	{"/scrutineer/ballots/*/result", election.MaxResultUpload + 1<<20},   // signed report + partials
 }
 
-func bodyLimit(p string) int64 {
+// BodyLimit is the largest request body accepted on path p.
+func BodyLimit(p string) int64 {
 	for _, l := range largeBodies {
 		if ok, _ := path.Match(l.pattern, p); ok {
 			return l.max
@@ -159,7 +160,7 @@ func bodyLimit(p string) int64 {
 // closed rather than drained.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		max := bodyLimit(r.URL.Path)
+		max := BodyLimit(r.URL.Path)
 		if r.ContentLength > max {
 			w.Header().Set("Connection", "close")
 			if s.opt.Pages != nil {

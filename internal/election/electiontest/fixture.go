@@ -97,6 +97,10 @@ type Options struct {
 	// ScrutineerKey, if set, is the scrutineer's result signing key (a note
 	// verifier key) recorded before the ballot opens.
 	ScrutineerKey string
+	// Member, if set, gives member i's name, mobile and email (default
+	// "Member i+1", a drama-range mobile, no email); the contacts are
+	// frozen at open, so set them here rather than after.
+	Member func(i int) (name, mobile, email string)
 }
 
 // Ballot is a fixture ballot.
@@ -171,9 +175,13 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	for i := 0; i < o.Members; i++ {
 		w := setup.Config.Workplaces[i%2]
 		var mid int64
-		if err := pool.QueryRow(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`, b.UnionID, fmt.Sprintf("M%06d", i+1), fmt.Sprintf("Member %d", i+1),
-			fmt.Sprintf("+4477009%05d", i%100000), w.Name).Scan(&mid); err != nil {
+		name, mobile, email := fmt.Sprintf("Member %d", i+1), fmt.Sprintf("+4477009%05d", i%100000), ""
+		if o.Member != nil {
+			name, mobile, email = o.Member(i)
+		}
+		if err := pool.QueryRow(ctx, `INSERT INTO members (union_id, member_number, name, mobile, email, workplace)
+			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6) RETURNING id`, b.UnionID, fmt.Sprintf("M%06d", i+1), name,
+			mobile, email, w.Name).Scan(&mid); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace) VALUES ($1, $2, $3, $4)`,
