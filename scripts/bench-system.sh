@@ -29,8 +29,14 @@ chmod 755 "$work" # the cluster may run as the postgres user
 export EBALLOT_DATA_DIR=$work/data
 pids=()
 cleanup() {
+  # serve runs in a command substitution (a subshell), so replicas record
+  # their pids in files rather than in the pids array.
+  for f in "$work"/*.pid; do [ -e "$f" ] && pids+=("$(cat "$f")"); done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do # graceful shutdown, then SIGKILL after 20 s
+    for _ in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
   scripts/pg.sh stop || true
   if [ "${KEEP:-}" = 1 ]; then echo "bench-system: kept $work"; else rm -rf "$work"; fi
 }
@@ -63,7 +69,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 serve() { # serve NAME: starts a replica, prints its base URL
   local port; port=$(free_port)
   EBALLOT_ADDR=127.0.0.1:$port "$B/ballotd" serve >"$work/$1.log" 2>&1 &
-  pids+=($!)
+  echo $! >"$work/$1.pid"
   for _ in $(seq 1 300); do
     if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then echo "http://127.0.0.1:$port"; return 0; fi
     sleep 0.1
