@@ -220,12 +220,30 @@ func (p *ResultPages) public(w http.ResponseWriter, r *http.Request) {
 type verifyPage struct {
 	ElectionID, Title string
 	Published         bool
-	Checks            []string
+	Checks, Failures  []string
 }
 
 // VerifierChecks are the checks the verifier page runs, in order (ids of
 // crypto/js/src/verifier.mjs).
 var VerifierChecks = []string{"manifest", "checkpoints", "entries", "duplicates", "counts", "sums", "partials", "result"}
+
+// VerifierFailures are the codes of the failures the verifier names (and
+// "fetch", the page's own): the page carries their text, "verify.fail.<code>"
+// in the catalogue, in the reader's language, so the bundle carries no
+// English (crypto/js/test/verifier.test.mjs checks the three agree).
+var VerifierFailures = []string{
+	"export.json", "export.header", "export.election", "export.not_closed", "manifest.missing",
+	"manifest.canonical", "manifest.hash", "manifest.election", "manifest.log_key", "manifest.invalid",
+	"manifest.issuer_key", "checkpoint.origin", "checkpoint.line", "checkpoint.size", "checkpoint.root",
+	"checkpoint.invalid", "checkpoints.end_root", "checkpoints.uncovered", "checkpoints.none",
+	"entries.after_end", "entries.line_type", "entries.no_end", "entries.end_count", "entry.base64",
+	"entry.order", "entry.short", "entry.tracker", "entry.style", "entry.authorisation", "entry.proof",
+	"entry.invalid", "duplicate.tracker", "duplicate.alpha", "counts.end", "counts.over_issued",
+	"counts.issued_over_entitled", "counts.over_entitled", "counts.issued_list", "sums.identity",
+	"partials.key", "partial.invalid", "partial.trustee_invalid", "partial.again", "partials.threshold",
+	"result.no_key", "result.signature", "result.election", "result.manifest", "result.root", "result.combine",
+	"result.no_line", "result.votes_cast", "result.not_count", "result.count", "fetch",
+}
 
 func (p *ResultPages) verifier(w http.ResponseWriter, r *http.Request) {
 	e := chi.URLParam(r, "election")
@@ -239,7 +257,7 @@ func (p *ResultPages) verifier(w http.ResponseWriter, r *http.Request) {
 		p.admin.pages.InternalError(w, r, err)
 		return
 	}
-	p.admin.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: title, Published: status == "published", Checks: VerifierChecks})
+	p.admin.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: title, Published: status == "published", Checks: VerifierChecks, Failures: VerifierFailures})
 }
 
 // styleView is one workplace ballot's s.231 particulars, ready to show.

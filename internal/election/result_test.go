@@ -390,6 +390,15 @@ func TestPublishResult(t *testing.T) {
 			t.Fatalf("verifier page lacks check %s", c)
 		}
 	}
+	// It carries the texts of the verifier's failures in the reader's language.
+	for _, c := range election.VerifierFailures {
+		if !strings.Contains(body, `<span data-code="`+c+`">`) {
+			t.Fatalf("verifier page lacks the text of failure %s", c)
+		}
+	}
+	if !strings.Contains(body, "mae&#39;r canlyniad yn dweud {claimed}, mae&#39;r cyfriflyfr yn dadgryptio i {count}") {
+		t.Fatalf("the Welsh verifier page lacks the Welsh text of result.count")
+	}
 
 	// The independent check of the published result, by the scrutineer tool
 	// against the board (it fetches the issued counts itself).

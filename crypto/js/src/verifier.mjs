@@ -20,6 +20,27 @@ import { parsePublicKey, decodePartial, verifyPartial, combinePartials, decryptC
 export const CHECKS = ['manifest', 'checkpoints', 'entries', 'duplicates', 'counts', 'sums', 'partials', 'result'];
 
 const MAX_FAILURES = 1000;
+
+/**
+ * A failure is {code, params}: the page translates it with its message
+ * catalogue (formatFailure), so the bundle carries no English. `detail`
+ * params are the technical messages of the lower layers (parsers, proofs).
+ */
+class Failure extends Error {
+  constructor(code, params = {}) { super(code); this.code = code; this.params = params; }
+}
+const bad = (code, params) => { throw new Failure(code, params); };
+const detail = (e) => String(e?.message ?? e).replace(/^eballot: /, '');
+
+/**
+ * The text of a failure: messages[code] with each {name} replaced by the
+ * parameter; the code and parameters when the catalogue lacks the code.
+ */
+export function formatFailure(f, messages = {}) {
+  const tpl = messages[f.code];
+  if (typeof tpl !== 'string') return `${f.code} ${JSON.stringify(f.params)}`;
+  return tpl.replace(/\{(\w+)\}/g, (m, k) => (k in f.params ? String(f.params[k]) : m));
+}
 const EMPTY_ROOT = sha256(new Uint8Array(0));
 
 /** Incremental RFC 6962 tree: the root of the leaves added so far. */
@@ -45,17 +66,21 @@ class Tree {
  * Verifies an election. input = {exportText, election, issued?: number[]|null,
  * result?: {report: string, signature: string}|null, partials?: object[]|null};
  * onProgress(done, total) is called as entries are checked. Returns
- * {checks: {id: {ok: boolean|null, failures: string[]}}, counts, entries}: ok
- * null means not applicable (e.g. no result published yet). Never throws on
- * bad data: every problem is a named failure.
+ * {checks: {id: {ok: boolean|null, failures: {code, params}[]}}, counts,
+ * entries, tally}: ok null means not applicable (e.g. no result published
+ * yet); tally is the decrypted count per workplace ballot, when the trustees'
+ * partial decryptions allowed it. Never throws on bad data: every problem is
+ * a named failure (formatFailure makes its text).
  */
 export async function verifyElection(input, onProgress = () => {}) {
   const checks = Object.fromEntries(CHECKS.map((c) => [c, { ok: true, failures: [] }]));
-  const fail = (c, msg) => {
+  const fail = (c, code, params = {}) => {
     checks[c].ok = false;
-    if (checks[c].failures.length < MAX_FAILURES) checks[c].failures.push(msg);
+    if (checks[c].failures.length < MAX_FAILURES) checks[c].failures.push({ code, params });
   };
-  const out = { checks, entries: 0, counts: null };
+  // A caught error: its own code, or `code` with the error as detail.
+  const failWith = (c, e, code, params = {}) => (e instanceof Failure ? fail(c, e.code, { ...params, ...e.params }) : fail(c, code, { ...params, detail: detail(e) }));
+  const out = { checks, entries: 0, counts: null, tally: null };
   const skipFrom = (i) => { for (const c of CHECKS.slice(i)) if (checks[c].ok) checks[c].ok = null; };
 
   // File structure, header and manifest.
@@ -64,40 +89,40 @@ export async function verifyElection(input, onProgress = () => {}) {
   let objs;
   try {
     objs = lines.map((l, i) => {
-      try { return parseStrictJSON(l); } catch (e) { throw new Error(`line ${i + 1} is not JSON: ${e.message}`); }
+      try { return parseStrictJSON(l); } catch (e) { return bad('export.json', { line: i + 1, detail: detail(e) }); }
     });
   } catch (e) {
-    fail('manifest', `export file: ${e.message}`);
+    failWith('manifest', e, 'export.json');
     skipFrom(1);
     return out;
   }
   const [header, mline] = objs;
   if (!header || header.type !== 'header' || header.format !== 'eballot-export' || header.version !== 1) {
-    fail('manifest', 'export file: the first line is not an eballot-export version 1 header');
+    fail('manifest', 'export.header');
     skipFrom(1);
     return out;
   }
-  if (header.election_id !== input.election) fail('manifest', `the export is of election "${header.election_id}", not "${input.election}"`);
+  if (header.election_id !== input.election) fail('manifest', 'export.election', { election: header.election_id, want: input.election });
   let manifest, mh;
   try {
-    if (!mline || mline.type !== 'manifest') throw new Error('the second line is not the manifest');
+    if (!mline || mline.type !== 'manifest') bad('manifest.missing');
     const raw = fromBase64(mline.manifest);
     const p = await parseManifest(new TextDecoder('utf-8', { fatal: true }).decode(raw));
     manifest = p.manifest;
     mh = sha256(raw);
-    if (!equalBytes(mh, p.hash)) throw new Error('the manifest is not in canonical form');
-    if (toHex(mh) !== header.manifest_hash) throw new Error(`its hash ${toHex(mh)} is not the header's manifest_hash ${header.manifest_hash}`);
-    if (manifest.election_id !== header.election_id) throw new Error('its election id is not the header\'s');
-    if (manifest.log_key !== header.log_key) throw new Error('its log key is not the header\'s');
+    if (!equalBytes(mh, p.hash)) bad('manifest.canonical');
+    if (toHex(mh) !== header.manifest_hash) bad('manifest.hash', { hash: toHex(mh), want: header.manifest_hash });
+    if (manifest.election_id !== header.election_id) bad('manifest.election');
+    if (manifest.log_key !== header.log_key) bad('manifest.log_key');
   } catch (e) {
-    fail('manifest', `manifest: ${e.message}`);
+    failWith('manifest', e, 'manifest.invalid');
     skipFrom(1);
     return out;
   }
-  if (!header.closed) fail('manifest', 'the export is of an election that is not closed');
+  if (!header.closed) fail('manifest', 'export.not_closed');
   const keys = [];
   for (const [i, st] of manifest.styles.entries()) {
-    try { keys.push(await importIssuerKey(st.issuer_key)); } catch (e) { fail('manifest', `issuer key of workplace ${st.id}: ${e.message}`); keys.push(null); }
+    try { keys.push(await importIssuerKey(st.issuer_key)); } catch (e) { fail('manifest', 'manifest.issuer_key', { workplace: st.id, detail: detail(e) }); keys.push(null); }
   }
 
   // Entries and checkpoints, in file order.
@@ -111,52 +136,52 @@ export async function verifyElection(input, onProgress = () => {}) {
   let end = null;
   let last = -1;
   for (const o of objs.slice(2)) {
-    if (end) { fail('entries', 'data after the end line'); break; }
+    if (end) { fail('entries', 'entries.after_end'); break; }
     if (o.type === 'checkpoint') {
       cps++;
       try {
         const c = openCheckpoint(o.note, manifest.log_key);
-        if (c.origin !== checkpointOrigin(manifest.election_id)) throw new Error(`origin ${c.origin}`);
-        if (c.size !== o.size || toHex(c.root) !== o.root) throw new Error('the signed size or root is not the line\'s');
-        if (c.size !== tree.size) throw new Error(`it is at size ${c.size} after ${tree.size} entries`);
-        if (!equalBytes(c.root, tree.root())) throw new Error('its root is not the Merkle root of the entries before it');
+        if (c.origin !== checkpointOrigin(manifest.election_id)) bad('checkpoint.origin', { origin: c.origin });
+        if (c.size !== o.size || toHex(c.root) !== o.root) bad('checkpoint.line');
+        if (c.size !== tree.size) bad('checkpoint.size', { entries: tree.size });
+        if (!equalBytes(c.root, tree.root())) bad('checkpoint.root');
         last = c.size;
       } catch (e) {
-        fail('checkpoints', `checkpoint ${o.size}: ${e.message}`);
+        failWith('checkpoints', e, 'checkpoint.invalid', { size: o.size });
       }
       continue;
     }
     if (o.type === 'end') { end = o; continue; }
-    if (o.type !== 'entry') { fail('entries', `unknown line type ${o.type}`); continue; }
+    if (o.type !== 'entry') { fail('entries', 'entries.line_type', { type: String(o.type) }); continue; }
     const idx = o.index;
     let bytes;
-    try { bytes = fromBase64(o.entry); } catch { fail('entries', `entry ${idx}: not base64`); continue; }
-    if (idx !== tree.size) fail('entries', `entry ${idx}: out of order (expected index ${tree.size})`);
+    try { bytes = fromBase64(o.entry); } catch { fail('entries', 'entry.base64', { index: idx }); continue; }
+    if (idx !== tree.size) fail('entries', 'entry.order', { index: idx, want: tree.size });
     tree.add(leafHash(bytes));
     out.entries++;
     const T = bytes.subarray(0, 32);
     const code = T.length === 32 ? shortCode(T) : '?';
-    const name = `entry ${idx} (tracker ${code})`;
+    const at = { index: idx, tracker: code };
     let ok = true;
     try {
-      if (bytes.length < 32 + AUTHORISATION_SIZE + 1) throw new Error('too short');
+      if (bytes.length < 32 + AUTHORISATION_SIZE + 1) bad('entry.short');
       const auth = bytes.subarray(32, 32 + AUTHORISATION_SIZE);
       const bb = bytes.subarray(32 + AUTHORISATION_SIZE);
-      if (!equalBytes(tracker(mh, bb), T)) throw new Error('its tracker is not the hash of its ballot');
+      if (!equalBytes(tracker(mh, bb), T)) bad('entry.tracker');
       const b = decodeBallot(manifest, mh, bb);
-      if (b.style !== o.style) throw new Error(`recorded as workplace ${o.style}, the ballot is of workplace ${b.style}`);
+      if (b.style !== o.style) bad('entry.style', { recorded: o.style, style: b.style });
       styleCounts[b.style]++;
       const th = toHex(T);
-      if (seenT.has(th)) { fail('duplicates', `${name}: the tracker of entry ${seenT.get(th)} again`); ok = false; } else seenT.set(th, idx);
+      if (seenT.has(th)) { fail('duplicates', 'duplicate.tracker', { ...at, first: seenT.get(th) }); ok = false; } else seenT.set(th, idx);
       for (const q of b.questions) for (const s of q.selections) {
         const ah = toHex(s.alpha);
-        if (seenAlpha.has(ah)) { fail('duplicates', `${name}: a ciphertext α of entry ${seenAlpha.get(ah)} again`); ok = false; } else seenAlpha.set(ah, idx);
+        if (seenAlpha.has(ah)) { fail('duplicates', 'duplicate.alpha', { ...at, first: seenAlpha.get(ah) }); ok = false; } else seenAlpha.set(ah, idx);
       }
-      if (!keys[b.style] || !(await verifyAuthorisation(keys[b.style], T, auth))) throw new Error('its authorisation is not a blind signature of the workplace\'s issuer key');
-      if (!verifyBallot(manifest, mh, b)) throw new Error('a range proof does not verify');
+      if (!keys[b.style] || !(await verifyAuthorisation(keys[b.style], T, auth))) bad('entry.authorisation');
+      if (!verifyBallot(manifest, mh, b)) bad('entry.proof');
       if (ok) valid[b.style].push(ballotCiphertexts(b));
     } catch (e) {
-      fail('entries', `${name}: ${e.message.replace(/^eballot: /, '')}`);
+      failWith('entries', e, 'entry.invalid', at);
     }
     if (out.entries % 8 === 0 || out.entries === total) {
       onProgress(out.entries, total);
@@ -164,23 +189,23 @@ export async function verifyElection(input, onProgress = () => {}) {
     }
   }
   if (total === 0) onProgress(0, 0);
-  if (!end) fail('entries', 'the export has no end line: it is incomplete');
+  if (!end) fail('entries', 'entries.no_end');
   else {
-    if (end.entries !== out.entries) fail('entries', `the end line counts ${end.entries} entries, the file has ${out.entries}`);
-    if (end.root !== toHex(tree.root())) fail('checkpoints', 'the end line\'s root is not the Merkle root of the entries');
-    if (JSON.stringify(end.style_counts) !== JSON.stringify(styleCounts)) fail('counts', `the end line counts ${JSON.stringify(end.style_counts)} ballots per workplace, the entries ${JSON.stringify(styleCounts)}`);
+    if (end.entries !== out.entries) fail('entries', 'entries.end_count', { claimed: end.entries, entries: out.entries });
+    if (end.root !== toHex(tree.root())) fail('checkpoints', 'checkpoints.end_root');
+    if (JSON.stringify(end.style_counts) !== JSON.stringify(styleCounts)) fail('counts', 'counts.end', { claimed: JSON.stringify(end.style_counts), entries: JSON.stringify(styleCounts) });
   }
-  if (last !== tree.size) fail('checkpoints', `no signed checkpoint covers all ${tree.size} entries`);
-  if (cps === 0) fail('checkpoints', 'no checkpoint');
+  if (last !== tree.size) fail('checkpoints', 'checkpoints.uncovered', { entries: tree.size });
+  if (cps === 0) fail('checkpoints', 'checkpoints.none');
 
   // Ballots ≤ authorisations issued ≤ entitled, per workplace.
   manifest.styles.forEach((st, i) => {
     const iss = input.issued ? input.issued[i] : undefined;
-    if (iss !== undefined && styleCounts[i] > iss) fail('counts', `workplace ${st.id}: ${styleCounts[i]} ballots, only ${iss} authorisations issued`);
-    if (iss !== undefined && iss > st.entitled) fail('counts', `workplace ${st.id}: ${iss} authorisations issued, only ${st.entitled} entitled`);
-    if (styleCounts[i] > st.entitled) fail('counts', `workplace ${st.id}: ${styleCounts[i]} ballots, only ${st.entitled} entitled`);
+    if (iss !== undefined && styleCounts[i] > iss) fail('counts', 'counts.over_issued', { workplace: st.id, ballots: styleCounts[i], issued: iss });
+    if (iss !== undefined && iss > st.entitled) fail('counts', 'counts.issued_over_entitled', { workplace: st.id, issued: iss, entitled: st.entitled });
+    if (styleCounts[i] > st.entitled) fail('counts', 'counts.over_entitled', { workplace: st.id, ballots: styleCounts[i], entitled: st.entitled });
   });
-  if (input.issued && input.issued.length !== manifest.styles.length) fail('counts', 'the issued counts do not list every workplace');
+  if (input.issued && input.issued.length !== manifest.styles.length) fail('counts', 'counts.issued_list');
 
   // Homomorphic sums of the valid ballots, at the positions the trustees
   // decrypt (workplaces with a ballot, then questions, then options).
@@ -190,7 +215,7 @@ export async function verifyElection(input, onProgress = () => {}) {
     if (bs.length === 0) return;
     bs[0].forEach((q, qi) => q.forEach((_, oi) => {
       const ct = addCiphertexts(bs.map((b) => b[qi][oi]));
-      if (ct.alpha.is0()) fail('sums', `workplace ${manifest.styles[s].id}, question ${qi + 1}, option ${oi + 1}: the summed α is the identity`);
+      if (ct.alpha.is0()) fail('sums', 'sums.identity', { workplace: manifest.styles[s].id, question: qi + 1, option: oi + 1 });
       positions.push([s, qi, oi]);
       sums.push(ct);
     }));
@@ -204,7 +229,7 @@ export async function verifyElection(input, onProgress = () => {}) {
     return out;
   }
   let pub;
-  try { pub = parsePublicKey(manifest.trustees); } catch (e) { fail('partials', `the manifest's trustees' key: ${e.message}`); return out; }
+  try { pub = parsePublicKey(manifest.trustees); } catch (e) { fail('partials', 'partials.key', { detail: detail(e) }); return out; }
   const alphas = sums.map((c) => c.alpha);
   const good = [];
   for (const [i, pj] of (input.partials ?? []).entries()) {
@@ -213,42 +238,52 @@ export async function verifyElection(input, onProgress = () => {}) {
       p = decodePartial(pj);
       if (alphas.length === 0 && p.D.length === 0) { good.push(p); continue; }
       verifyPartial(pub, mh, alphas, p);
-      if (good.some((g) => g.trustee === p.trustee)) throw new Error('a second partial from the same trustee');
+      if (good.some((g) => g.trustee === p.trustee)) bad('partial.again');
       good.push(p);
     } catch (e) {
-      fail('partials', `partial decryption ${i + 1}${p ? ` (trustee ${p.trustee})` : ''}: ${e.message.replace(/^eballot: /, '')}`);
+      if (p) failWith('partials', e, 'partial.trustee_invalid', { n: i + 1, trustee: p.trustee });
+      else failWith('partials', e, 'partial.invalid', { n: i + 1 });
     }
   }
-  if (good.length < pub.threshold) fail('partials', `${good.length} valid partial decryptions, ${pub.threshold} needed`);
+  if (good.length < pub.threshold) fail('partials', 'partials.threshold', { valid: good.length, needed: pub.threshold });
 
   let rep;
   try {
     const key = input.scrutineerKey ?? manifest.texts.scrutineer_key;
-    if (!key) throw new Error('the manifest binds no scrutineer key');
+    if (!key) bad('result.no_key');
     const text = openNote(utf8(input.result.report + input.result.signature), key);
     rep = parseStrictJSON(text);
   } catch (e) {
-    fail('result', `the signature of the result does not verify under the scrutineer key in the manifest: ${e.message.replace(/^eballot: /, '')}`);
+    failWith('result', e, 'result.signature');
     return out;
   }
-  if (rep.election_id !== manifest.election_id) fail('result', `the result is of election "${rep.election_id}"`);
-  if (rep.manifest_hash !== toHex(mh)) fail('result', 'the result is for another manifest');
-  if (rep.verification?.root !== toHex(tree.root())) fail('result', 'the result was verified on a ledger with another root');
+  if (rep.election_id !== manifest.election_id) fail('result', 'result.election', { election: String(rep.election_id) });
+  if (rep.manifest_hash !== toHex(mh)) fail('result', 'result.manifest');
+  if (rep.verification?.root !== toHex(tree.root())) fail('result', 'result.root');
   if (good.length < pub.threshold || !checks.partials.ok) return out;
   let xa;
-  try { xa = alphas.length ? combinePartials(pub, mh, alphas, good.slice(0, pub.threshold)) : []; } catch (e) { fail('result', `combine: ${e.message}`); return out; }
+  try { xa = alphas.length ? combinePartials(pub, mh, alphas, good.slice(0, pub.threshold)) : []; } catch (e) { fail('result', 'result.combine', { detail: detail(e) }); return out; }
   const decrypted = positions.map(([s], i) => decryptCount(sums[i].beta, xa[i], valid[s].length));
   const styles = rep.result?.styles ?? [];
-  manifest.styles.forEach((st, s) => {
+  out.tally = manifest.styles.map((st, s) => ({
+    id: st.id, name: st.name, ballots: valid[s].length,
+    questions: manifest.questions.map((q, qi) => ({
+      id: q.id, text: q.text,
+      options: q.options.map((opt, oi) => {
+        const k = positions.findIndex(([a, b, c]) => a === s && b === qi && c === oi);
+        return { id: opt.id, label: opt.label, count: k < 0 ? 0 : decrypted[k] };
+      }),
+    })),
+  }));
+  out.tally.forEach((t, s) => {
     const r = styles[s];
-    if (!r || r.id !== st.id) { fail('result', `the result has no line for workplace ${st.id}`); return; }
-    if (r.votes_cast !== valid[s].length) fail('result', `${st.name}: the result says ${r.votes_cast} votes cast, the ledger has ${valid[s].length} valid ballots`);
-    manifest.questions.forEach((q, qi) => q.options.forEach((opt, oi) => {
-      const k = positions.findIndex(([a, b, c]) => a === s && b === qi && c === oi);
-      const n = k < 0 ? 0 : decrypted[k];
+    if (!r || r.id !== t.id) { fail('result', 'result.no_line', { workplace: t.id }); return; }
+    if (r.votes_cast !== t.ballots) fail('result', 'result.votes_cast', { workplace: t.name, claimed: r.votes_cast, ballots: t.ballots });
+    t.questions.forEach((q, qi) => q.options.forEach((opt, oi) => {
       const claimed = r.questions?.[qi]?.options?.[oi]?.count;
-      if (n < 0) fail('result', `${st.name}, ${q.id} ${opt.label}: the total does not decrypt to a count`);
-      else if (claimed !== n) fail('result', `${st.name}, question "${q.id}", ${opt.label}: the result says ${claimed}, the ledger decrypts to ${n}`);
+      const at = { workplace: t.name, question: q.id, option: opt.label };
+      if (opt.count < 0) fail('result', 'result.not_count', at);
+      else if (claimed !== opt.count) fail('result', 'result.count', { ...at, claimed: String(claimed), count: opt.count });
     }));
   });
   return out;

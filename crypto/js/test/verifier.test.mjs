@@ -19,6 +19,15 @@ const input = (v, change = {}) => ({
 });
 const failed = (out) => Object.entries(out.checks).filter(([, c]) => c.ok === false).map(([k]) => k);
 
+// The page's texts of the failures: the service's catalogues (English and
+// Welsh), as the verifier page carries them.
+const CATALOG = join(JS_DIR, '..', '..', 'internal', 'election', 'i18n', 'result');
+const messages = (lang) => Object.fromEntries(Object.entries(JSON.parse(readFileSync(join(CATALOG, `${lang}.json`), 'utf8')))
+  .filter(([k]) => k.startsWith('verify.fail.')).map(([k, v]) => [k.slice('verify.fail.'.length), v]));
+const EN = messages('en');
+const CY = messages('cy');
+const texts = (c, m = EN) => c.failures.map((f) => V.formatFailure(f, m));
+
 test('a real election passes every check', async (t) => {
   const v = need(t, 'election_v1.json');
   if (!v) return;
@@ -61,8 +70,40 @@ test('tampering is named', async (t) => {
   for (const [name, change, check, want] of cases) {
     const out = await V.verifyElection(input(v, change));
     assert.ok(failed(out).includes(check), `${name}: ${check} did not fail (${JSON.stringify(failed(out))})`);
-    assert.ok(out.checks[check].failures.some((f) => want.test(f)), `${name}: ${JSON.stringify(out.checks[check].failures)}`);
+    assert.ok(texts(out.checks[check]).some((f) => want.test(f)), `${name}: ${JSON.stringify(texts(out.checks[check]))}`);
+    for (const f of out.checks[check].failures) {
+      assert.ok(f.code in EN && f.code in CY, `${name}: no English or Welsh text for failure ${f.code}`);
+      assert.doesNotMatch(V.formatFailure(f, CY), /\{\w+\}/, `${name}: a parameter of ${f.code} is not in the Welsh text`);
+    }
   }
+});
+
+test('the decrypted totals are returned; a failure is named in English and Welsh', async (t) => {
+  const v = need(t, 'election_v1.json');
+  if (!v) return;
+  const ok = await V.verifyElection(input(v));
+  assert.deepEqual(ok.tally.map((s) => s.ballots), v.expected.votes_cast);
+  // The verifier's own count: what the page shows next to the published one.
+  assert.ok(ok.tally.every((s) => s.questions.every((q) => q.options.every((o) => Number.isInteger(o.count) && o.count >= 0))));
+  const out = await V.verifyElection(input(v, { result: { report: v.report, signature: 'not a signature' } }));
+  assert.equal(out.checks.result.failures[0].code, 'result.signature');
+  assert.match(texts(out.checks.result, CY)[0], /nid yw llofnod y canlyniad yn gwirio/);
+  assert.equal(V.formatFailure({ code: 'unknown.code', params: { a: 1 } }, EN), 'unknown.code {"a":1}');
+});
+
+test('every failure code of the verifier has an English and a Welsh text, and the page lists it', () => {
+  const src = readFileSync(join(JS_DIR, 'src', 'verifier.mjs'), 'utf8');
+  const codes = new Set([...src.matchAll(/(?:fail\('\w+', |failWith\('\w+', e, |bad\()'([a-z_]+\.[a-z_.]+)'/g)].map((m) => m[1]));
+  assert.ok(codes.size > 40, `only ${codes.size} codes found`);
+  const goList = readFileSync(join(JS_DIR, '..', '..', 'internal', 'election', 'result_http.go'), 'utf8').match(/var VerifierFailures = \[\]string\{([^}]*)\}/)[1];
+  const listed = new Set([...goList.matchAll(/"([^"]+)"/g)].map((m) => m[1]));
+  for (const c of [...codes, 'fetch']) {
+    assert.ok(c in EN, `no English text verify.fail.${c}`);
+    assert.ok(c in CY, `no Welsh text verify.fail.${c}`);
+    assert.ok(listed.has(c), `internal/election.VerifierFailures lacks ${c}`);
+  }
+  assert.deepEqual(Object.keys(EN).sort(), Object.keys(CY).sort());
+  assert.deepEqual([...listed].sort(), Object.keys(EN).sort());
 });
 
 test('dist/eballot-verifier.min.js is up to date with src/ (reproducible build)', (t) => {

@@ -1,20 +1,48 @@
 // The public verifier page (/verify/{election}): downloads the board's
 // export, the issued counts and the published result, and re-runs the
 // verification with the verifier bundle (loaded only here), showing each
-// check's state and naming every failing item. Nothing is sent anywhere.
+// check's state, naming every failing item in the page's language (the
+// bundle reports {code, params}; the page carries the texts) and showing
+// the decrypted totals. Nothing is sent anywhere.
 const root = document.getElementById('verifier');
 const election = root.dataset.election;
 const start = document.getElementById('verify-start');
 const bar = document.getElementById('verify-progress');
 const barText = document.getElementById('verify-progress-text');
+const totals = document.getElementById('verify-totals');
+const messages = Object.fromEntries([...document.getElementById('verify-messages').content.querySelectorAll('[data-code]')]
+  .map((el) => [el.dataset.code, el.textContent]));
+const el = (tag, props = {}, ...children) => { const e = Object.assign(document.createElement(tag), props); e.append(...children); return e; };
 
 function setState(id, state, failures = []) {
   const li = document.getElementById('check-' + id);
   if (!li) return;
   li.dataset.state = state;
   li.querySelector('.check-state').textContent = root.dataset[state === 'ok' ? 'pass' : state === 'bad' ? 'fail' : state];
-  const ul = li.querySelector('.check-failures');
-  ul.replaceChildren(...failures.map((f) => Object.assign(document.createElement('li'), { textContent: f })));
+  li.querySelector('.check-failures').replaceChildren(...failures.map((f) => el('li', { textContent: f })));
+}
+
+// showTotals lists the decrypted count of each workplace ballot.
+function showTotals(tally) {
+  totals.querySelectorAll('.verify-style').forEach((s) => s.remove());
+  if (!tally) { totals.hidden = true; return; }
+  for (const st of tally) {
+    const sec = el('div', { className: 'verify-style card' }, el('h3', { textContent: st.name }),
+      el('p', {}, `${totals.dataset.ballots}: `, el('strong', { className: 'verify-ballots', textContent: String(st.ballots) })));
+    sec.dataset.style = st.id;
+    for (const q of st.questions) {
+      const table = el('table', {}, el('caption', { textContent: q.text }));
+      table.dataset.question = q.id;
+      for (const o of q.options) {
+        const td = el('td', { textContent: String(o.count) });
+        td.dataset.option = o.id;
+        table.append(el('tr', {}, el('th', { scope: 'row', textContent: o.label }), td));
+      }
+      sec.append(table);
+    }
+    totals.append(sec);
+  }
+  totals.hidden = false;
 }
 
 async function fetchText(path, optional) {
@@ -30,20 +58,25 @@ start.addEventListener('click', async () => {
   start.disabled = true;
   document.getElementById('verify-ok').hidden = true;
   document.getElementById('verify-failed').hidden = true;
+  showTotals(null);
   for (const li of document.querySelectorAll('#verify-checks > li')) setState(li.id.slice(6), 'running');
   try {
     const V = await import(root.dataset.bundle);
+    const text = (f) => V.formatFailure(f, messages);
     const base = '/ledger/v1/' + election;
-    const exportText = await fetchText(base + '/export');
-    const counts = await fetchText('/issuance/v1/' + election + '/counts', true);
-    const issued = counts ? JSON.parse(counts).styles.map((s) => s.issued) : null;
-    let result = null;
-    let partials = null;
-    if (root.dataset.published === 'true') {
-      const report = await fetchText(base + '/result');
-      const signature = await fetchText(base + '/result/signature');
-      partials = JSON.parse(await fetchText(base + '/partials')).partials;
-      result = { report, signature };
+    let exportText, issued = null, result = null, partials = null;
+    try {
+      exportText = await fetchText(base + '/export');
+      const counts = await fetchText('/issuance/v1/' + election + '/counts', true);
+      issued = counts ? JSON.parse(counts).styles.map((s) => s.issued) : null;
+      if (root.dataset.published === 'true') {
+        const report = await fetchText(base + '/result');
+        const signature = await fetchText(base + '/result/signature');
+        partials = JSON.parse(await fetchText(base + '/partials')).partials;
+        result = { report, signature };
+      }
+    } catch (e) {
+      throw new Error(text({ code: 'fetch', params: { detail: String(e.message || e) } }));
     }
     const out = await V.verifyElection({ exportText, election, issued, result, partials }, (done, total) => {
       bar.max = Math.max(total, 1);
@@ -52,9 +85,10 @@ start.addEventListener('click', async () => {
     });
     let bad = false;
     for (const [id, c] of Object.entries(out.checks)) {
-      setState(id, c.ok === null ? 'skip' : c.ok ? 'ok' : 'bad', c.failures);
+      setState(id, c.ok === null ? 'skip' : c.ok ? 'ok' : 'bad', c.failures.map(text));
       bad ||= c.ok === false;
     }
+    showTotals(out.tally);
     document.getElementById(bad ? 'verify-failed' : 'verify-ok').hidden = false;
   } catch (e) {
     setState('manifest', 'bad', [String(e.message || e)]);
