@@ -368,8 +368,11 @@ func (s *Service) csrfOK(r *http.Request, st *reqState) bool {
 	}
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data" {
+		mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt == "multipart/form-data" {
+			got = multipartToken(r, params["boundary"]) // uploads over maxFormBytes: the token comes first
+		}
+		if got == "" && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data") {
 			r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
 			got = r.PostFormValue("csrf")
 		}
