@@ -45,6 +45,7 @@ type site struct {
 	auth     *auth.Service
 	ballotID int64
 	cfg      *config.Config
+	demoDir  string // the demo trustees' shares and the demo scrutineer key
 }
 
 func startSite(t *testing.T) *site {
@@ -74,7 +75,8 @@ func startSite(t *testing.T) *site {
 	t.Cleanup(func() { logf.Close() })
 	log := slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	res, err := app.LoadDemo(ctx, cfg, log, t.TempDir())
+	demoDir := t.TempDir()
+	res, err := app.LoadDemo(ctx, cfg, log, demoDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func startSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &site{base: cfg.PublicURL.String(), pool: pool, auth: as, ballotID: res.BallotID, cfg: cfg}
+	return &site{base: cfg.PublicURL.String(), pool: pool, auth: as, ballotID: res.BallotID, cfg: cfg, demoDir: demoDir}
 }
 
 // invitation returns the personal voting link of demo member n (1-based).
