@@ -90,6 +90,12 @@ func TestPostalReturnsAndReplacementsPages(t *testing.T) {
 			t.Errorf("paper %q: %d, want %d with %q", c.paper, p.code, c.code, c.want)
 		}
 	}
+	// The same refusal in Welsh once the scrutineer picks Cymraeg.
+	scr.get(postal + "?lang=cy")
+	if p := scr.post(postal, url.Values{"paper": {"999"}}); p.code != 422 || !strings.Contains(p.body, "Nid oes papur pleidleisio 999 yn y bleidlais hon") {
+		t.Errorf("Welsh refusal: %d %s", p.code, p.body)
+	}
+	scr.get(postal + "?lang=en")
 
 	// Replacement of member 0's lost authorisation.
 	orgPath := fmt.Sprintf("/organiser/ballots/%d/replacements", b.ID)

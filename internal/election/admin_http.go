@@ -41,6 +41,9 @@ type Renderer interface {
 	Render(w http.ResponseWriter, r *http.Request, status int, page string, data any)
 	RenderError(w http.ResponseWriter, r *http.Request, status int, key string)
 	InternalError(w http.ResponseWriter, r *http.Request, err error)
+	// Lang is the page language of the request; T a catalogue text in it.
+	Lang(w http.ResponseWriter, r *http.Request) string
+	T(lang, key string) string
 }
 
 // AdminPages serves the organisers' and the scrutineer's pages. Organisers

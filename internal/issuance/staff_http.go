@@ -142,7 +142,7 @@ func (p *StaffPages) recordPostal(w http.ResponseWriter, r *http.Request) {
 		p.showPostal(w, r, status, d)
 	}
 	if !paperRE.MatchString(raw) || raw == "0" || strings.HasPrefix(raw, "0") {
-		fail(http.StatusUnprocessableEntity, "Give the number printed on the returned voting paper: a whole number such as 17, digits only.")
+		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.paper_format"))
 		return
 	}
 	n, _ := strconv.Atoi(raw)
@@ -151,13 +151,13 @@ func (p *StaffPages) recordPostal(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/postal?recorded=%d", b.ID, n), http.StatusSeeOther)
 	case errors.Is(err, ErrNotEntitled):
-		fail(http.StatusUnprocessableEntity, fmt.Sprintf("There is no voting paper %d in this ballot: check the number.", n))
+		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.paper_unknown", n))
 	case errors.Is(err, ErrPostalRecorded):
-		fail(http.StatusConflict, fmt.Sprintf("A postal vote is already recorded for voting paper %d: this return is a second one and must not be counted.", n))
+		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_twice", n))
 	case errors.Is(err, ErrAlreadyAuthorised):
-		fail(http.StatusConflict, fmt.Sprintf("The member of voting paper %d has already been authorised to vote online: this postal vote must not be counted (one vote by any channel, s.230(4)(b)). Set it aside and note it in your report.", n))
+		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_online", n))
 	case errors.Is(err, ErrNotOpen):
-		fail(http.StatusConflict, "Postal returns can be recorded only while the ballot is open or closed awaiting the count.")
+		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_window"))
 	default:
 		p.pages.InternalError(w, r, err)
 	}
@@ -249,10 +249,10 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	}
 	switch {
 	case !memberNumberRE.MatchString(d.Member):
-		fail(http.StatusUnprocessableEntity, "Give the member's membership number as it is on the register (1 to 64 characters).")
+		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.member_number"))
 		return
 	case d.Reason == "" || len(d.Reason) > 1000:
-		fail(http.StatusUnprocessableEntity, "Say why the authorisation must be replaced (1 to 1000 characters), for example \"phone lost before the vote was sent\".")
+		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.reason"))
 		return
 	}
 	ctx := r.Context()
@@ -260,7 +260,7 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	err := p.svc.pool.QueryRow(ctx, `SELECT m.id FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND m.member_number = $2`, b.ID, d.Member).Scan(&memberID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		fail(http.StatusUnprocessableEntity, "No member with that number is on this ballot's register.")
+		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.not_on_register"))
 		return
 	}
 	if err != nil {
@@ -272,7 +272,7 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/replacements?done=requested", b.ID), http.StatusSeeOther)
 	case errors.Is(err, ErrNothingToReplace):
-		fail(http.StatusConflict, "Replacements can only be requested while the ballot is open.")
+		fail(http.StatusConflict, p.msg(w, r, "issue.err.request_window"))
 	default:
 		p.pages.InternalError(w, r, err)
 	}
@@ -292,7 +292,7 @@ func (p *StaffPages) decideReplacement(w http.ResponseWriter, r *http.Request) {
 		approve = true
 	case "deny":
 	default:
-		d.Error = "Choose to approve or to refuse the request."
+		d.Error = p.msg(w, r, "issue.err.choose")
 		p.showReplacements(w, r, http.StatusUnprocessableEntity, d)
 		return
 	}
@@ -314,15 +314,25 @@ func (p *StaffPages) decideReplacement(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/replacements?done=%s", b.ID, done), http.StatusSeeOther)
 	case errors.Is(err, ErrNoRequest):
-		d.Error = "That request has already been decided."
+		d.Error = p.msg(w, r, "issue.err.decided")
 		p.showReplacements(w, r, http.StatusConflict, d)
 	case errors.Is(err, ErrSamePerson):
-		d.Error = "A second person must decide a replacement request: you made this one."
+		d.Error = p.msg(w, r, "issue.err.same_person")
 		p.showReplacements(w, r, http.StatusConflict, d)
 	case errors.Is(err, ErrNothingToReplace):
-		d.Error = "There is no online authorisation to replace for this member (none was issued, or the ballot has closed): refuse the request."
+		d.Error = p.msg(w, r, "issue.err.nothing")
 		p.showReplacements(w, r, http.StatusConflict, d)
 	default:
 		p.pages.InternalError(w, r, err)
 	}
+}
+
+// msg is a catalogue text in the page's language, formatted with args
+// (the texts with a %d take the voting-paper number).
+func (p *StaffPages) msg(w http.ResponseWriter, r *http.Request, key string, args ...any) string {
+	s := p.pages.T(p.pages.Lang(w, r), key)
+	if len(args) == 0 {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
 }
