@@ -1,5 +1,5 @@
 // Package cli is the command line of ballotd: subcommands serve, migrate,
-// demo and version.
+// demo, staff, retention and version.
 package cli
 
 import (
@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/unionvote/eballot/internal/app"
 	"github.com/unionvote/eballot/internal/config"
@@ -33,6 +34,7 @@ Commands:
   migrate   apply database migrations and print the schema version
   demo      load a demo ballot with demo members (idempotent)
   staff     add an organiser or scrutineer account (prints a passkey enrolment link)
+  retention list ballots due for deletion of personal data, delete them (--apply), hold or release them
   version   print version information
 
 Configuration comes from environment variables; see 'ballotd serve --help'.
@@ -42,6 +44,16 @@ Configuration comes from environment variables; see 'ballotd serve --help'.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Now is the clock of the retention command (nil: time.Now); tests
+	// set it to a time after the retention period.
+	Now func() time.Time
+}
+
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // Run runs ballotd with args (without the program name) and returns the exit
@@ -61,6 +73,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return runDemo(ctx, rest, env)
 	case "staff":
 		return runStaff(ctx, rest, env)
+	case "retention":
+		return runRetention(ctx, rest, env)
 	case "version":
 		return runVersion(rest, env)
 	case "help", "-h", "-help", "--help":

@@ -32,7 +32,7 @@ func run(ctx context.Context, vars map[string]string, args ...string) result {
 }
 
 func TestHelpForEveryCommand(t *testing.T) {
-	for _, c := range []string{"serve", "migrate", "demo", "staff", "version"} {
+	for _, c := range []string{"serve", "migrate", "demo", "staff", "retention", "version"} {
 		r := run(context.Background(), nil, c, "--help")
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: ballotd "+c) {
 			t.Errorf("%s --help: code %d, stdout %q", c, r.code, r.stdout)
@@ -40,6 +40,11 @@ func TestHelpForEveryCommand(t *testing.T) {
 	}
 	if r := run(context.Background(), nil, "serve", "--help"); !strings.Contains(r.stdout, "DATABASE_URL") {
 		t.Errorf("serve --help does not list the environment: %q", r.stdout)
+	}
+	for _, c := range []string{"hold", "release"} {
+		if r := run(context.Background(), nil, "retention", c, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Usage: ballotd retention "+c) {
+			t.Errorf("retention %s --help: code %d, stdout %q", c, r.code, r.stdout)
+		}
 	}
 	if r := run(context.Background(), nil, "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, "unknown command") {
 		t.Errorf("unknown command: %+v", r)

@@ -43,7 +43,20 @@ type Config struct {
 	SMTP         SMTP
 
 	GOTV GOTV
+
+	// RetentionPeriod is how long a published ballot's personal data is
+	// kept after its result was announced (TULRCA s.49(3)(d), s.75(3)(d):
+	// at least one year; internal/retention).
+	RetentionPeriod time.Duration
+	// Retention is what serve does about ballots due for deletion once a
+	// day: "off", "report" (log them) or "apply" (delete them).
+	Retention string
 }
+
+// MinRetention is the shortest retention period accepted: one year from
+// the announcement of the result (TULRCA s.49(3)(d), s.75(3)(d);
+// statutory.md §5 F39).
+const MinRetention = 8760 * time.Hour
 
 // GOTV tunes the SMS reminder campaigns (internal/gotv). Zero values mean
 // the defaults documented in [Vars].
@@ -106,6 +119,8 @@ var Vars = []Var{
 	{"EBALLOT_GOTV_MAX_PER_DAY", "1", "reminders per member in any 24 hours, across all campaigns."},
 	{"EBALLOT_GOTV_MAX_PER_BALLOT", "3", "reminders per member per ballot."},
 	{"EBALLOT_GOTV_PRICE_PENCE", "4", "price of one SMS part in pence, used for the cost estimate shown before sending."},
+	{"EBALLOT_RETENTION_PERIOD", "8760h", "how long a ballot's personal data (register, contacts, marked register, sign-in and reminder records) is kept after its result is published; at least 8760h (one year, TULRCA s.49(3)(d), s.75(3)(d)), and never less than one calendar year. Holds (complaints) extend it."},
+	{"EBALLOT_RETENTION", "report", "what serve does once a day about ballots past their retention period: off, report (log them, no personal data) or apply (delete their personal data, as `ballotd retention --apply`)."},
 	{"EBALLOT_SMTP_FROM", "Union e-ballot <no-reply@host of EBALLOT_PUBLIC_URL> (dev only)", "sender of emails, an address or Name <address>; required with smtp."},
 }
 
@@ -212,6 +227,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err := c.loadGOTV(get); err != nil {
 		return nil, err
 	}
+	if err := c.loadRetention(get); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -260,6 +278,30 @@ func (c *Config) loadGOTV(get func(string, string) string) error {
 	}
 	if g.PricePerPart, err = num("EBALLOT_GOTV_PRICE_PENCE", "4", 0.01, 1000); err != nil {
 		return err
+	}
+	return nil
+}
+
+// loadRetention reads the retention period (at least MinRetention, at most
+// ten years) and what serve does about due ballots.
+func (c *Config) loadRetention(get func(string, string) string) error {
+	v := get("EBALLOT_RETENTION_PERIOD", "8760h")
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return &Error{"EBALLOT_RETENTION_PERIOD", fmt.Sprintf("%q is not a duration in hours (e.g. 8760h for one year)", v)}
+	}
+	if d < MinRetention {
+		return &Error{"EBALLOT_RETENTION_PERIOD", fmt.Sprintf("%q is shorter than one year (8760h): returned votes are kept at least one year from the announcement of the result (TULRCA s.49(3)(d), s.75(3)(d))", v)}
+	}
+	if d > 10*MinRetention {
+		return &Error{"EBALLOT_RETENTION_PERIOD", fmt.Sprintf("%q is longer than ten years (87600h): keep personal data no longer than needed (UK GDPR Art 5(1)(e)); record a hold for a complaint instead", v)}
+	}
+	c.RetentionPeriod = d
+	c.Retention = get("EBALLOT_RETENTION", "report")
+	switch c.Retention {
+	case "off", "report", "apply":
+	default:
+		return &Error{"EBALLOT_RETENTION", fmt.Sprintf("%q is not off, report or apply", c.Retention)}
 	}
 	return nil
 }

@@ -226,3 +226,33 @@ func TestGOTVSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestRetentionConfig(t *testing.T) {
+	base := func() map[string]string {
+		return map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}
+	}
+	c, err := Load(env(base()))
+	if err != nil || c.RetentionPeriod != MinRetention || c.Retention != "report" {
+		t.Fatalf("defaults: %v %v %q", err, c.RetentionPeriod, c.Retention)
+	}
+	m := base()
+	m["EBALLOT_RETENTION_PERIOD"], m["EBALLOT_RETENTION"] = "17520h", "apply"
+	if c, err := Load(env(m)); err != nil || c.RetentionPeriod != 2*MinRetention || c.Retention != "apply" {
+		t.Fatalf("two years, apply: %v %+v", err, c)
+	}
+	for _, tc := range []struct{ key, val, want string }{
+		{"EBALLOT_RETENTION_PERIOD", "8759h", "shorter than one year (8760h)"},
+		{"EBALLOT_RETENTION_PERIOD", "720h", "TULRCA s.49(3)(d)"},
+		{"EBALLOT_RETENTION_PERIOD", "1y", "not a duration"},
+		{"EBALLOT_RETENTION_PERIOD", "100000h", "longer than ten years"},
+		{"EBALLOT_RETENTION", "delete", "not off, report or apply"},
+	} {
+		m := base()
+		m[tc.key] = tc.val
+		_, err := Load(env(m))
+		ce, ok := err.(*Error)
+		if !ok || ce.Var != tc.key || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%q: %v, want an error naming %s saying %q", tc.key, tc.val, err, tc.key, tc.want)
+		}
+	}
+}

@@ -130,7 +130,7 @@ func (r *Results) Published(ctx context.Context, electionID string) (*ResultStat
 	}
 	var b Ballot
 	err = r.store.pool.QueryRow(ctx, `SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
-		(SELECT count(*) FROM register_entries e WHERE e.ballot_id = b.id) FROM ballots b JOIN unions u ON u.id = b.union_id
+		(SELECT count(*) FROM register_entries e WHERE e.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id) FROM ballots b JOIN unions u ON u.id = b.union_id
 		WHERE b.election_id = $1`, electionID).Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled)
 	if err != nil {
 		return nil, nil, err

@@ -39,7 +39,7 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 func (s *Store) PublicBallots(ctx context.Context, includeDrafts bool) ([]Ballot, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
-		       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id)
+		       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
 		FROM ballots b JOIN unions u ON u.id = b.union_id
 		WHERE $1 OR b.status <> 'draft'
 		ORDER BY b.created_at DESC, b.id DESC
@@ -80,12 +80,12 @@ type AdminBallot struct {
 
 const adminBallotSelect = `
 	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
-	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id),
+	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id),
 	       b.union_id, b.config, b.aggregation = 'aggregated', coalesce(b.s228a_ground, ''), coalesce(b.scrutineer_name, ''),
 	       b.small_ballot_exemption, coalesce(b.security_assessment_by, ''), b.trustees IS NOT NULL,
 	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''),
-	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'online'),
-	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'postal')
+	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'online') + (SELECT coalesce(sum(rc.online), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id),
+	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'postal') + (SELECT coalesce(sum(rc.postal), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanAdminBallot(row pgx.Row) (AdminBallot, error) {

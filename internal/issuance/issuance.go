@@ -241,7 +241,10 @@ type Counts struct {
 }
 
 // CountsFor returns the marked register's totals per style, for the
-// scrutineer's check "ballots ≤ authorisations issued ≤ entitled".
+// scrutineer's check "ballots ≤ authorisations issued ≤ entitled". Once
+// the ballot's personal data is deleted after the retention period
+// (internal/retention), the totals kept then (retention_counts) are
+// returned instead.
 func (s *Service) CountsFor(ctx context.Context, electionID string) ([]Counts, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT r.style, count(*),
@@ -252,7 +255,12 @@ func (s *Service) CountsFor(ctx context.Context, electionID string) ([]Counts, e
 		        WHERE ra.ballot_id = b.id AND r2.style = r.style)
 		FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
 		LEFT JOIN marked_register mr ON mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id
-		WHERE b.election_id = $1 GROUP BY b.id, r.style ORDER BY r.style`, electionID)
+		WHERE b.election_id = $1 GROUP BY b.id, r.style
+		UNION ALL
+		SELECT rc.style, rc.entitled, rc.online, rc.postal, rc.replaced
+		FROM ballots b JOIN retention_counts rc ON rc.ballot_id = b.id
+		WHERE b.election_id = $1 AND NOT EXISTS (SELECT 1 FROM register_entries r WHERE r.ballot_id = b.id)
+		ORDER BY 1`, electionID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,647 @@
+// Package retention deletes a ballot's personal data once the statutory
+// retention period after its result has passed (statutory.md §5 F39–F40;
+// docs/ballots.md "Retention and deletion").
+//
+// The law: the scrutineer keeps custody of the returned voting papers for
+// one year from the announcement of the result (TULRCA s.49(3)(d) for
+// union elections, s.75(3)(d) for political fund ballots) and, if a
+// complaint is made (s.79, or to the Certification Officer or a court),
+// until the Certification Officer or the court authorises their disposal.
+// Industrial action ballots have no statutory custody period; by design
+// (F39) the same year applies. After retention, personal data is deleted
+// (UK GDPR Art 5(1)(c) and (e); F40: "personal data minimised and deleted
+// after retention; register copies deleted after the ballot").
+//
+// A ballot is due at the later of published_at + the retention period
+// (EBALLOT_RETENTION_PERIOD, at least 8760h) and published_at plus one
+// calendar year (8760h is a day short of a year that spans 29 February).
+// published_at is the later of the ballot's publication time and the
+// public board's (ledger_results). A ballot with an unreleased hold
+// (retention_holds: a recorded complaint) is never due; a ballot whose
+// result was never published is never deleted automatically (it is
+// reported instead).
+//
+// [Service.Apply] deletes, in one transaction, every row of personal data
+// and every member-to-ballot link of the ballot (the table-by-table list is
+// [steps] and docs/ballots.md), keeps the counts the published result needs
+// (retention_counts), writes retention_deletions and appends
+// "retention.deleted" to the audit log. The append-only public ledger
+// (ledger_* tables), the published result and the audit log are kept.
+package retention
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/unionvote/eballot/internal/audit"
+)
+
+// MinPeriod is the shortest retention period: one year from the
+// announcement of the result (s.49(3)(d), s.75(3)(d)).
+const MinPeriod = 8760 * time.Hour
+
+// States of a ballot in [Service.Due].
+const (
+	StateDue         = "due"         // past its retention period, no hold: Apply deletes it
+	StateHeld        = "held"        // a complaint is recorded (s.79, CO, court): kept until released
+	StateNotDue      = "not_due"     // published, within the retention period
+	StateUnpublished = "unpublished" // open or closed, no published result: never deleted automatically
+	StateDeleted     = "deleted"     // personal data already deleted
+)
+
+// Errors of Apply, Hold and Release.
+var (
+	ErrNotFound    = errors.New("retention: no such ballot")
+	ErrNotDue      = errors.New("retention: the ballot is not due for deletion")
+	ErrHeld        = errors.New("retention: the ballot is on hold")
+	ErrUnpublished = errors.New("retention: the ballot's result is not published")
+	ErrDeleted     = errors.New("retention: the ballot's personal data is already deleted")
+	ErrNotAllowed  = errors.New("retention: only an active scrutineer account may record or release a hold")
+	ErrNoHold      = errors.New("retention: no open hold")
+	ErrInvalid     = errors.New("retention: invalid")
+)
+
+// Hold is a recorded complaint that stops deletion.
+type Hold struct {
+	ID            int64
+	BallotID      int64
+	Reason        string
+	RecordedBy    int64
+	RecordedAt    time.Time
+	ReleasedAt    *time.Time
+	ReleasedBy    *int64
+	ReleaseReason string
+}
+
+// Ballot is one ballot's retention state.
+type Ballot struct {
+	ID          int64
+	ElectionID  string
+	Union       string // the union's slug
+	Kind        string
+	Status      string
+	PublishedAt *time.Time // announcement of the result (nil if never published)
+	DueAt       *time.Time // when its personal data may be deleted (nil if never published)
+	DeletedAt   *time.Time
+	State       string // one of the State constants
+	Reason      string // why, in one sentence, with the section
+	Holds       []Hold // open holds
+}
+
+// Service lists and applies retention.
+type Service struct {
+	pool   *pgxpool.Pool
+	period time.Duration
+}
+
+// New returns the retention service; period below MinPeriod is refused.
+func New(pool *pgxpool.Pool, period time.Duration) (*Service, error) {
+	if period < MinPeriod {
+		return nil, fmt.Errorf("%w: retention period %s is shorter than one year (8760h, s.49(3)(d), s.75(3)(d))", ErrInvalid, period)
+	}
+	return &Service{pool: pool, period: period}, nil
+}
+
+// Period is the configured retention period.
+func (s *Service) Period() time.Duration { return s.period }
+
+// DueAt is when a ballot whose result was announced at published may be
+// deleted: the later of published + period and published + one calendar
+// year (s.49(3)(d), s.75(3)(d) count "one year from the announcement").
+func DueAt(published time.Time, period time.Duration) time.Time {
+	due := published.Add(period)
+	if y := published.AddDate(1, 0, 0); y.After(due) {
+		due = y
+	}
+	return due
+}
+
+// law names the rule that fixes a ballot kind's retention.
+func law(kind string) string {
+	switch kind {
+	case "union_election":
+		return "TULRCA s.49(3)(d)"
+	case "political_fund":
+		return "TULRCA s.75(3)(d)"
+	default:
+		return "statutory.md F39: one year, as s.49(3)(d)"
+	}
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+const ballotSelect = `
+	SELECT b.id, b.election_id, u.slug, b.kind, b.status,
+	       GREATEST(b.published_at, lr.published_at), d.deleted_at
+	FROM ballots b JOIN unions u ON u.id = b.union_id
+	LEFT JOIN ledger_results lr ON lr.election_id = b.election_id
+	LEFT JOIN retention_deletions d ON d.ballot_id = b.id`
+
+// Due lists every ballot that is not a draft with its retention state at
+// now: due, held, not yet due, unpublished or deleted, oldest first.
+func (s *Service) Due(ctx context.Context, now time.Time) ([]Ballot, error) {
+	return s.list(ctx, s.pool, now, `WHERE b.status <> 'draft' ORDER BY b.id`)
+}
+
+// State is one ballot's retention state at now.
+func (s *Service) State(ctx context.Context, ballotID int64, now time.Time) (*Ballot, error) {
+	return s.state(ctx, s.pool, ballotID, now)
+}
+
+func (s *Service) state(ctx context.Context, q querier, ballotID int64, now time.Time) (*Ballot, error) {
+	bs, err := s.list(ctx, q, now, `WHERE b.id = $1`, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs) == 0 {
+		return nil, ErrNotFound
+	}
+	return &bs[0], nil
+}
+
+func (s *Service) list(ctx context.Context, q querier, now time.Time, where string, args ...any) ([]Ballot, error) {
+	rows, err := q.Query(ctx, ballotSelect+" "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("retention: list: %w", err)
+	}
+	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ballot, error) {
+		var b Ballot
+		err := r.Scan(&b.ID, &b.ElectionID, &b.Union, &b.Kind, &b.Status, &b.PublishedAt, &b.DeletedAt)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retention: list: %w", err)
+	}
+	holds, err := openHolds(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bs {
+		b := &bs[i]
+		b.Holds = holds[b.ID]
+		s.classify(b, now)
+	}
+	return bs, nil
+}
+
+// classify sets State, DueAt and Reason.
+func (s *Service) classify(b *Ballot, now time.Time) {
+	if b.PublishedAt != nil {
+		due := DueAt(*b.PublishedAt, s.period)
+		b.DueAt = &due
+	}
+	day := func(t time.Time) string { return t.UTC().Format("2006-01-02") }
+	switch {
+	case b.DeletedAt != nil:
+		b.State = StateDeleted
+		b.Reason = "personal data deleted on " + day(*b.DeletedAt)
+	case b.Status == "draft":
+		b.State = StateUnpublished
+		b.Reason = "a draft: retention starts at the announcement of the result"
+	case b.PublishedAt == nil:
+		b.State = StateUnpublished
+		b.Reason = fmt.Sprintf("%s, no result published on the service: never deleted automatically (retention runs from the announcement of the result, %s); publish the result, or decide with the scrutineer", b.Status, law(b.Kind))
+	case len(b.Holds) > 0:
+		b.State = StateHeld
+		var rs []string
+		for _, h := range b.Holds {
+			rs = append(rs, fmt.Sprintf("hold %d since %s: %s", h.ID, day(h.RecordedAt), h.Reason))
+		}
+		b.Reason = "on hold until disposal is authorised (s.79; Certification Officer or court): " + strings.Join(rs, "; ")
+	case now.Before(*b.DueAt):
+		b.State = StateNotDue
+		b.Reason = fmt.Sprintf("result published %s; kept until %s (%s)", day(*b.PublishedAt), day(*b.DueAt), law(b.Kind))
+	default:
+		b.State = StateDue
+		b.Reason = fmt.Sprintf("result published %s; retention (%s) ended %s", day(*b.PublishedAt), law(b.Kind), day(*b.DueAt))
+	}
+}
+
+func openHolds(ctx context.Context, q querier) (map[int64][]Hold, error) {
+	rows, err := q.Query(ctx, `SELECT id, ballot_id, reason, recorded_by, recorded_at FROM retention_holds
+		WHERE released_at IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("retention: holds: %w", err)
+	}
+	hs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hold, error) {
+		var h Hold
+		err := r.Scan(&h.ID, &h.BallotID, &h.Reason, &h.RecordedBy, &h.RecordedAt)
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retention: holds: %w", err)
+	}
+	out := map[int64][]Hold{}
+	for _, h := range hs {
+		out[h.BallotID] = append(out[h.BallotID], h)
+	}
+	return out, nil
+}
+
+// Deletion is what Apply deleted.
+type Deletion struct {
+	BallotID    int64
+	ElectionID  string
+	At          time.Time
+	Actor       string
+	PublishedAt time.Time
+	DueAt       time.Time
+	Counts      []Count // per table, in deletion order
+	Digest      []byte  // SHA-256 over what was deleted
+	// Already is true when the ballot had been deleted before: nothing was
+	// done, and the fields describe the earlier deletion.
+	Already bool
+}
+
+// Count is the rows deleted from one table.
+type Count struct {
+	Table string
+	Rows  int64
+}
+
+// Total is the number of rows deleted.
+func (d *Deletion) Total() int64 {
+	var n int64
+	for _, c := range d.Counts {
+		n += c.Rows
+	}
+	return n
+}
+
+// A step deletes one table's rows of the ballot. The SQL is a DELETE (or
+// UPDATE) … RETURNING whose rows are hashed; $1 is the ballot id and the
+// temporary table retention_members (id, gone) holds the ballot's members,
+// gone when the member is on no other ballot and their row is deleted.
+type step struct {
+	table string
+	sql   string
+}
+
+// steps is every deletion, children before parents (foreign keys). Tables
+// not named here are kept: the decision per table is in docs/ballots.md
+// "Retention and deletion", and TestEveryMemberTableDecided fails when a
+// new table refers to members or ballots without a decision.
+var steps = []step{
+	// Register files between preview and commit (the whole register; F40
+	// "register copies deleted after the ballot"). The content is not
+	// hashed again: its SHA-256 is a column.
+	{"register_uploads", `DELETE FROM register_uploads WHERE ballot_id = $1 RETURNING ballot_id, encode(sha256, 'hex') AS sha256, uploaded_by, uploaded_at`},
+	// Replacement of lost authorisations: member, reason, the old
+	// authorisation (counts kept in retention_counts).
+	{"replaced_authorisations", `DELETE FROM replaced_authorisations WHERE ballot_id = $1 RETURNING *`},
+	{"replacement_requests", `DELETE FROM replacement_requests WHERE ballot_id = $1 RETURNING *`},
+	// "This wasn't me" reports.
+	{"impersonation_reports", `DELETE FROM impersonation_reports WHERE ballot_id = $1 RETURNING *`},
+	// The marked register: who was authorised or returned a postal paper
+	// (counts kept in retention_counts).
+	{"marked_register", `DELETE FROM marked_register WHERE ballot_id = $1 RETURNING *`},
+	// Reminder outbox rows (member, ballot, delivery).
+	{"gotv_messages", `DELETE FROM gotv_messages WHERE ballot_id = $1 RETURNING *`},
+	// Invitation links.
+	{"auth_invitations", `DELETE FROM auth_invitations WHERE ballot_id = $1 RETURNING *`},
+	// Sessions and sign-in events of the ballot, and every one of members
+	// whose row goes.
+	{"auth_sessions", `DELETE FROM auth_sessions WHERE ballot_id = $1
+		OR member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
+	{"auth_events", `DELETE FROM auth_events WHERE ballot_id = $1
+		OR member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
+	// Contacts frozen at open (sealed mobile and email).
+	{"ballot_contacts", `DELETE FROM ballot_contacts WHERE ballot_id = $1 RETURNING *`},
+	// The register (s.227) with voting-paper numbers.
+	{"register_entries", `DELETE FROM register_entries WHERE ballot_id = $1 RETURNING *`},
+	// Member-level sign-in records (subject 'm<id>') of members whose row
+	// goes: codes, passkeys, ceremonies, rate-limit counters.
+	{"auth_otp_codes", `DELETE FROM auth_otp_codes WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
+	{"auth_webauthn_ceremonies", `DELETE FROM auth_webauthn_ceremonies WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
+	{"auth_webauthn_credentials", `DELETE FROM auth_webauthn_credentials WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
+	{"auth_webauthn_users", `DELETE FROM auth_webauthn_users WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
+	{"auth_rate_limits", `DELETE FROM auth_rate_limits WHERE key ~ ':subject:m[0-9]+$'
+		AND substring(key FROM ':subject:m([0-9]+)$')::bigint IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
+	// Reminder preferences and failed-number flags of members whose row goes.
+	{"gotv_contacts", `DELETE FROM gotv_contacts WHERE member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
+	{"gotv_contact_issues", `DELETE FROM gotv_contact_issues WHERE member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
+	// Development outboxes (EBALLOT_SMS_PROVIDER/MAIL_PROVIDER=dev only):
+	// messages to a mobile or email of a member whose row goes that no
+	// remaining member uses.
+	{"sms_outbox", `DELETE FROM sms_outbox WHERE to_number IN (
+		SELECT m.mobile FROM members m JOIN retention_members r ON r.id = m.id AND r.gone WHERE m.mobile IS NOT NULL
+		EXCEPT SELECT m.mobile FROM members m WHERE m.mobile IS NOT NULL AND m.id NOT IN (SELECT id FROM retention_members WHERE gone)) RETURNING *`},
+	{"mail_outbox", `DELETE FROM mail_outbox WHERE lower(to_addr) IN (
+		SELECT lower(m.email) FROM members m JOIN retention_members r ON r.id = m.id AND r.gone WHERE m.email IS NOT NULL
+		EXCEPT SELECT lower(m.email) FROM members m WHERE m.email IS NOT NULL AND m.id NOT IN (SELECT id FROM retention_members WHERE gone))
+		RETURNING id, message_id, to_addr, subject, body, created_at`},
+	// The members themselves (name, number, mobile, email, workplace,
+	// branch, employer) when on no other ballot.
+	{"members", `DELETE FROM members WHERE id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
+	// The ballot's sealed RSA issuer private keys: no authorisation is
+	// issued after the close, and the key could mint authorisations that
+	// match the marked register's blind signatures. The public keys stay
+	// (they are in the manifest).
+	{"ballot_styles.issuer_private", `UPDATE ballot_styles s SET issuer_private = '\x'
+		FROM (SELECT ballot_id, style, sha256(issuer_private) AS h FROM ballot_styles WHERE ballot_id = $1 AND length(issuer_private) > 0) o
+		WHERE s.ballot_id = o.ballot_id AND s.style = o.style
+		RETURNING s.ballot_id, s.style, encode(o.h, 'hex') AS sealed_sha256`},
+}
+
+// memberLinks are the tables that tie a member to a ballot: a member whose
+// row would go must not appear in any of them for another ballot.
+var memberLinks = []string{"register_entries", "ballot_contacts", "marked_register", "auth_invitations",
+	"replacement_requests", "replaced_authorisations", "impersonation_reports", "gotv_messages"}
+
+// Apply deletes the ballot's personal data in one transaction (see the
+// package comment). It refuses a ballot that is not due, on hold or never
+// published, with an error wrapping ErrNotDue, ErrHeld or ErrUnpublished
+// that says why. A ballot already deleted is not touched again: the
+// earlier record is returned with Already set.
+func (s *Service) Apply(ctx context.Context, ballotID int64, now time.Time, actor string) (*Deletion, error) {
+	if strings.TrimSpace(actor) == "" {
+		return nil, fmt.Errorf("%w: no actor", ErrInvalid)
+	}
+	var out *Deletion
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Serialise with holds and with another Apply of the same ballot.
+		var electionID string
+		err := tx.QueryRow(ctx, `SELECT election_id FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+		b, err := s.state(ctx, tx, ballotID, now)
+		if err != nil {
+			return err
+		}
+		switch b.State {
+		case StateDeleted:
+			out, err = previous(ctx, tx, ballotID, electionID)
+			return err
+		case StateHeld:
+			return fmt.Errorf("%w: ballot %d (%s) is %s", ErrHeld, b.ID, b.ElectionID, b.Reason)
+		case StateNotDue:
+			return fmt.Errorf("%w: ballot %d (%s): %s", ErrNotDue, b.ID, b.ElectionID, b.Reason)
+		case StateUnpublished:
+			return fmt.Errorf("%w: ballot %d (%s) is %s", ErrUnpublished, b.ID, b.ElectionID, b.Reason)
+		case StateDue:
+		default:
+			return fmt.Errorf("retention: ballot %d in state %q", b.ID, b.State)
+		}
+		d := &Deletion{BallotID: ballotID, ElectionID: electionID, At: now.UTC().Truncate(time.Microsecond), Actor: actor,
+			PublishedAt: *b.PublishedAt, DueAt: *b.DueAt}
+		if err := keepCounts(ctx, tx, ballotID); err != nil {
+			return err
+		}
+		if err := collectMembers(ctx, tx, ballotID); err != nil {
+			return err
+		}
+		h := sha256.New()
+		for _, st := range steps {
+			var n int64
+			var sum []byte
+			var args []any
+			if strings.Contains(st.sql, "$1") {
+				args = append(args, ballotID)
+			}
+			err := tx.QueryRow(ctx, `WITH d AS (`+st.sql+`)
+				SELECT count(*), sha256(convert_to(coalesce(string_agg(row_to_json(d)::text, E'\n' ORDER BY row_to_json(d)::text), ''), 'UTF8')) FROM d`,
+				args...).Scan(&n, &sum)
+			if err != nil {
+				return fmt.Errorf("retention: delete %s: %w", st.table, err)
+			}
+			d.Counts = append(d.Counts, Count{st.table, n})
+			fmt.Fprintf(h, "%s %d %x\n", st.table, n, sum)
+		}
+		d.Digest = h.Sum(nil)
+		counts := d.countMap()
+		cj, _ := json.Marshal(counts)
+		if _, err := tx.Exec(ctx, `INSERT INTO retention_deletions (ballot_id, deleted_at, actor, published_at, due_at, counts, digest)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ballotID, d.At, actor, d.PublishedAt, d.DueAt, cj, d.Digest); err != nil {
+			return fmt.Errorf("retention: record: %w", err)
+		}
+		if err := audit.Append(ctx, tx, actor, "retention.deleted", &ballotID, map[string]any{
+			"counts": counts, "digest": hex.EncodeToString(d.Digest),
+			"published_at": d.PublishedAt.UTC().Format(time.RFC3339), "due_at": d.DueAt.UTC().Format(time.RFC3339),
+		}); err != nil {
+			return err
+		}
+		out = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (d *Deletion) countMap() map[string]int64 {
+	m := map[string]int64{}
+	for _, c := range d.Counts {
+		m[c.Table] = c.Rows
+	}
+	return m
+}
+
+// previous reads the record of an earlier deletion.
+func previous(ctx context.Context, q querier, ballotID int64, electionID string) (*Deletion, error) {
+	d := &Deletion{BallotID: ballotID, ElectionID: electionID, Already: true}
+	var cj []byte
+	err := q.QueryRow(ctx, `SELECT deleted_at, actor, published_at, due_at, counts, digest FROM retention_deletions WHERE ballot_id = $1`,
+		ballotID).Scan(&d.At, &d.Actor, &d.PublishedAt, &d.DueAt, &cj, &d.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("retention: read deletion: %w", err)
+	}
+	var m map[string]int64
+	if err := json.Unmarshal(cj, &m); err != nil {
+		return nil, fmt.Errorf("retention: read deletion: %w", err)
+	}
+	order := map[string]int{}
+	for i, st := range steps {
+		order[st.table] = i
+	}
+	for t, n := range m {
+		d.Counts = append(d.Counts, Count{t, n})
+	}
+	sort.Slice(d.Counts, func(i, j int) bool { return order[d.Counts[i].Table] < order[d.Counts[j].Table] })
+	return d, nil
+}
+
+// keepCounts snapshots the issuance counts per style (what
+// /issuance/v1/{e}/counts publishes) before the register goes.
+func keepCounts(ctx context.Context, tx pgx.Tx, ballotID int64) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO retention_counts (ballot_id, style, entitled, online, postal, replaced)
+		SELECT r.ballot_id, r.style, count(*),
+		       count(*) FILTER (WHERE mr.channel = 'online'),
+		       count(*) FILTER (WHERE mr.channel = 'postal'),
+		       (SELECT count(*) FROM replaced_authorisations ra JOIN register_entries r2
+		          ON r2.ballot_id = ra.ballot_id AND r2.member_id = ra.member_id
+		        WHERE ra.ballot_id = r.ballot_id AND r2.style = r.style)
+		FROM register_entries r
+		LEFT JOIN marked_register mr ON mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id
+		WHERE r.ballot_id = $1 GROUP BY r.ballot_id, r.style
+		ON CONFLICT (ballot_id, style) DO NOTHING`, ballotID)
+	if err != nil {
+		return fmt.Errorf("retention: keep counts: %w", err)
+	}
+	return nil
+}
+
+// collectMembers fills the temporary table retention_members with every
+// member linked to the ballot; gone marks those linked to no other ballot,
+// whose member row and member-level records are deleted too.
+func collectMembers(ctx context.Context, tx pgx.Tx, ballotID int64) error {
+	var union, others []string
+	for _, t := range memberLinks {
+		union = append(union, "SELECT member_id FROM "+t+" WHERE ballot_id = $1")
+		others = append(others, "SELECT 1 FROM "+t+" x WHERE x.member_id = m.id AND x.ballot_id <> $1")
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE retention_members (id bigint PRIMARY KEY, gone boolean NOT NULL) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("retention: members: %w", err)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO retention_members (id, gone)
+		SELECT m.id, NOT EXISTS (`+strings.Join(others, " UNION ALL ")+`)
+		FROM members m WHERE m.id IN (`+strings.Join(union, " UNION ")+`)`, ballotID)
+	if err != nil {
+		return fmt.Errorf("retention: members: %w", err)
+	}
+	return nil
+}
+
+// Tables lists the tables Apply deletes from (or, for
+// "ballot_styles.issuer_private", overwrites), in order.
+func Tables() []string {
+	var out []string
+	for _, st := range steps {
+		out = append(out, st.table)
+	}
+	return out
+}
+
+// RecordHold records a complaint about the ballot (s.79, or to the
+// Certification Officer or a court): the ballot is not deleted until every
+// hold is released. staffID must be an active scrutineer; reason is the
+// complaint's reference (it goes to the audit log: no names).
+func (s *Service) RecordHold(ctx context.Context, ballotID, staffID int64, reason string, now time.Time) (int64, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 1000 {
+		return 0, fmt.Errorf("%w: give the complaint's reference as the reason (1 to 1000 characters)", ErrInvalid)
+	}
+	var id int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockBallot(ctx, tx, ballotID); err != nil {
+			return err
+		}
+		if err := scrutineer(ctx, tx, staffID); err != nil {
+			return err
+		}
+		var deleted bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM retention_deletions WHERE ballot_id = $1)`, ballotID).Scan(&deleted); err != nil {
+			return err
+		}
+		if deleted {
+			return fmt.Errorf("%w: ballot %d", ErrDeleted, ballotID)
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO retention_holds (ballot_id, reason, recorded_by, recorded_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			ballotID, reason, staffID, now).Scan(&id); err != nil {
+			return fmt.Errorf("retention: hold: %w", err)
+		}
+		return audit.Append(ctx, tx, fmt.Sprintf("scrutineer:%d", staffID), "retention.hold", &ballotID, map[string]any{"hold": id, "reason": reason})
+	})
+	return id, err
+}
+
+// ReleaseHolds releases the ballot's open hold holdID (or every open hold
+// when holdID is 0) once the Certification Officer or the court has
+// authorised disposal (s.75(3)(d)); reason says who authorised it. It
+// returns the holds released.
+func (s *Service) ReleaseHolds(ctx context.Context, ballotID, holdID, staffID int64, reason string, now time.Time) ([]int64, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 1000 {
+		return nil, fmt.Errorf("%w: say who authorised disposal as the reason (1 to 1000 characters)", ErrInvalid)
+	}
+	var ids []int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockBallot(ctx, tx, ballotID); err != nil {
+			return err
+		}
+		if err := scrutineer(ctx, tx, staffID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `UPDATE retention_holds SET released_at = $3, released_by = $4, release_reason = $5
+			WHERE ballot_id = $1 AND released_at IS NULL AND ($2 = 0 OR id = $2) RETURNING id`, ballotID, holdID, now, staffID, reason)
+		if err != nil {
+			return fmt.Errorf("retention: release: %w", err)
+		}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return fmt.Errorf("retention: release: %w", err)
+		}
+		if len(ids) == 0 {
+			if holdID != 0 {
+				return fmt.Errorf("%w %d on ballot %d", ErrNoHold, holdID, ballotID)
+			}
+			return fmt.Errorf("%w on ballot %d", ErrNoHold, ballotID)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		return audit.Append(ctx, tx, fmt.Sprintf("scrutineer:%d", staffID), "retention.release", &ballotID, map[string]any{"holds": ids, "reason": reason})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// Holds lists every hold of the ballot, released or not.
+func (s *Service) Holds(ctx context.Context, ballotID int64) ([]Hold, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, ballot_id, reason, recorded_by, recorded_at, released_at, released_by, coalesce(release_reason, '')
+		FROM retention_holds WHERE ballot_id = $1 ORDER BY id`, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hold, error) {
+		var h Hold
+		err := r.Scan(&h.ID, &h.BallotID, &h.Reason, &h.RecordedBy, &h.RecordedAt, &h.ReleasedAt, &h.ReleasedBy, &h.ReleaseReason)
+		return h, err
+	})
+}
+
+// BallotID resolves a ballot given by its number or its election id.
+func (s *Service) BallotID(ctx context.Context, ref string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM ballots WHERE id::text = $1 OR election_id = $1`, strings.TrimSpace(ref)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("%w %q", ErrNotFound, ref)
+	}
+	return id, err
+}
+
+func lockBallot(ctx context.Context, tx pgx.Tx, ballotID int64) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w %d", ErrNotFound, ballotID)
+	}
+	return err
+}
+
+func scrutineer(ctx context.Context, tx pgx.Tx, staffID int64) error {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT role = 'scrutineer' AND disabled_at IS NULL FROM staff WHERE id = $1`, staffID).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !ok) {
+		return fmt.Errorf("%w (staff %d)", ErrNotAllowed, staffID)
+	}
+	return err
+}
