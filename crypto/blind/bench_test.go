@@ -3,16 +3,58 @@ package blind
 import (
 	"crypto/rand"
 	"testing"
+
+	"github.com/cloudflare/circl/blindsign/blindrsa"
 )
 
+// BenchmarkBlindSign is the issuer's signing cost through the public API
+// (cached [Signer]); scripts/bench-system.sh runs it (name and ns/op
+// column) for the blind-signing limit. cpu-ns/op is the benchmark
+// thread's CPU time.
 func BenchmarkBlindSign(b *testing.B) {
 	v := loadVectors(b)
 	sk := vectorKey(b, v)
 	blinded := unhex(b, v.Blinded)
-	for b.Loop() {
+	cpuLoop(b, func() {
 		if _, err := BlindSign(sk, blinded); err != nil {
 			b.Fatal(err)
 		}
+	})
+}
+
+// BenchmarkBlindSignImpl compares, in one run, the RSA-2048 private
+// operation on the vector input: circl's Signer.BlindSign (math/big,
+// m^d mod N without CRT, RSA blinding, fault check; what BlindSign used
+// before), a plain math/big CRT (rawSign: no blinding, no check), our
+// bigmod Signer (CRT, constant-time, fault check), BlindSign (the same
+// plus the cache look-up), and the one-off NewSigner.
+func BenchmarkBlindSignImpl(b *testing.B) {
+	v := loadVectors(b)
+	sk := vectorKey(b, v)
+	blinded := unhex(b, v.Blinded)
+	s, err := NewSigner(sk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	circl := blindrsa.NewSigner(sk)
+	for _, c := range []struct {
+		name string
+		f    func() error
+	}{
+		{"circl-mathbig", func() error { _, err := circl.BlindSign(blinded); return err }},
+		{"mathbig-crt", func() error { _ = rawSign(sk, blinded); return nil }},
+		{"bigmod-Signer", func() error { _, err := s.BlindSign(blinded); return err }},
+		{"BlindSign", func() error { _, err := BlindSign(sk, blinded); return err }},
+		{"NewSigner", func() error { _, err := NewSigner(sk); return err }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpuLoop(b, func() {
+				if err := c.f(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
 	}
 }
 

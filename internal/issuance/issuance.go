@@ -122,8 +122,12 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 			return err
 		}
 		sig, err := blind.BlindSign(sk, blinded)
-		if err != nil {
+		if errors.Is(err, blind.ErrBlindedMessage) {
 			return ErrBadBlinded
+		}
+		if err != nil {
+			// The issuer's key or a fault, not the member's request.
+			return fmt.Errorf("issuance: blind signing: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, blinded_hash, blind_sig, hour)
 			VALUES ($1, $2, 'online', $3, $4, date_trunc('hour', $5::timestamptz))`, ballotID, memberID, bh[:], sig, now); err != nil {
