@@ -16,6 +16,7 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/retention"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/vote"
 	"github.com/unionvote/eballot/internal/web"
@@ -33,7 +34,10 @@ type Service struct {
 	Admin    *election.Admin
 	Issuance *issuance.Service
 	GOTV     *gotv.Service
-	Web      *web.Server
+	// Retention is the retention service behind the scrutineer's page
+	// (the daily job builds its own from the same configuration).
+	Retention *retention.Service
+	Web       *web.Server
 }
 
 // Build constructs every module. Call Close when done.
@@ -65,7 +69,8 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, fmt.Errorf("mail: %w", err)
 	}
 	if s.Auth, err = auth.New(auth.Options{Pool: pool, Log: log, Pages: s.Pages, SMS: s.SMS, Mail: s.Mail,
-		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies}); err != nil {
+		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies,
+		BilingualTexts: cfg.SMSBilingual}); err != nil {
 		return nil, err
 	}
 	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: reg, SecretKey: cfg.SecretKey}); err != nil {
@@ -92,6 +97,16 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	if err := issuance.RegisterStaffPages(s.Pages); err != nil {
+		return nil, err
+	}
+	if err := retention.RegisterPages(s.Pages); err != nil {
+		return nil, err
+	}
+	period := cfg.RetentionPeriod
+	if period == 0 { // a configuration not from config.Load: the default
+		period = retention.MinPeriod
+	}
+	if s.Retention, err = retention.New(pool, period); err != nil {
 		return nil, err
 	}
 	tfs, files, cfs, dir := vote.Templates()
@@ -141,6 +156,7 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 			s.Admin, s.Ballots, s.Pages, staff, log),
 		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff, log),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
+		retention.NewPages(s.Retention, s.Ballots, s.Pages, staff, log, cfg.Retention),
 	)
 	if s.Web, err = web.New(web.Options{
 		Log: log, DB: pool, Ballots: s.Ballots, Registry: reg, Pages: s.Pages,

@@ -1,8 +1,9 @@
 // Package auth authenticates members (voters) and staff (organisers and
 // scrutineers) — docs/auth.md is the design note.
 //
-// Members open a personal invitation link (sent by SMS), prove the phone
-// with a one-time code, and may then register a passkey (WebAuthn,
+// Members open a personal invitation link (sent by SMS and email), prove
+// it is them with a one-time code (texted, or emailed to a member with no
+// personal mobile), and may then register a passkey (WebAuthn,
 // discoverable credential, user verification required) for later
 // sign-ins. Staff sign in with passkeys only; SMS serves their account
 // recovery, which a second staff member approves.
@@ -68,6 +69,12 @@ type Options struct {
 	Now               func() time.Time // default time.Now
 	Rand              io.Reader        // default crypto/rand.Reader
 	Limits            *Limits          // default DefaultLimits()
+	// BilingualTexts adds a short Welsh line to invitation texts when
+	// that takes no more SMS parts than the English text alone (no extra
+	// cost); otherwise, and by default, invitation texts are in English.
+	// The register records no language preference (docs/auth.md, Welsh).
+	// Sign-in code texts follow the language of the page instead.
+	BilingualTexts bool
 	// TrustedProxies (EBALLOT_TRUSTED_PROXIES) are the address ranges of
 	// our own reverse proxies / load balancers: only a request whose peer
 	// is in one of them has its client IP taken from X-Forwarded-For
@@ -94,6 +101,8 @@ type Service struct {
 	js      []byte
 	smsCB   string
 	trusted []netip.Prefix
+	// bilingual: Options.BilingualTexts.
+	bilingual bool
 	// contacts, if set, gives the contacts frozen at a ballot's opening
 	// (contacts.go); credentials go there, never to later edits.
 	contacts ContactsFunc
@@ -115,7 +124,7 @@ func New(opt Options) (*Service, error) {
 		origin: opt.PublicURL.Scheme + "://" + opt.PublicURL.Host,
 		secure: opt.PublicURL.Scheme == "https",
 		now:    opt.Now, rand: opt.Rand, smsCB: opt.SMSStatusCallback,
-		trusted: opt.TrustedProxies,
+		trusted: opt.TrustedProxies, bilingual: opt.BilingualTexts,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -36,16 +36,10 @@ func (s *Service) ballotContacts(ctx context.Context, ballotID int64, ids []int6
 	return nil
 }
 
-// SendMemberCodeFor texts a sign-in code to the member's mobile as frozen
-// for ballotID (the ballot of the invitation or pending session); with no
-// ballot, or no ContactsFunc, it is [Service.SendMemberCode].
+// SendMemberCodeFor sends a sign-in code to the member's contacts as
+// frozen for ballotID (the ballot of the invitation or pending session):
+// [Service.SendSigninCode] in English, for callers that show no page.
 func (s *Service) SendMemberCodeFor(ctx context.Context, ballotID, memberID int64) error {
-	if ballotID == 0 || s.contacts == nil {
-		return s.SendMemberCode(ctx, memberID)
-	}
-	m, err := s.contacts(ctx, ballotID, []int64{memberID})
-	if err != nil {
-		return fmt.Errorf("send code: %w", err)
-	}
-	return s.sendCode(ctx, memberSubject(memberID), "signin", m[memberID].Mobile)
+	_, err := s.SendSigninCode(ctx, ballotID, memberID, "en")
+	return err
 }

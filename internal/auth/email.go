@@ -20,6 +20,9 @@ type invitationEmail struct {
 	gen                int
 	to, union, title   string
 	closes             time.Time
+	// codeByEmail: the member has no personal mobile, so the sign-in code
+	// will come by email too (the body says so instead of "we will text").
+	codeByEmail bool
 }
 
 // emailInvitation emails one member's personal link, at most once: the
@@ -51,11 +54,14 @@ func (s *Service) emailInvitation(ctx context.Context, rep *IssueReport, in invi
 	}
 	link := s.inviteURL(s.inviteToken(in.ballotID, in.memberID, in.gen))
 	_, err = s.mail.Send(ctx, s.invitationMessage(in, link))
+	var uncertainAt *time.Time
 	switch {
 	case err == nil:
 		rep.EmailSent++
 	case errors.Is(err, mail.ErrUncertain):
 		rep.EmailUncertain++
+		t := s.now()
+		uncertainAt = &t
 		s.log.WarnContext(ctx, "invitation email outcome uncertain: not sent again", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
 	default:
 		rep.EmailFailed++
@@ -66,8 +72,9 @@ func (s *Service) emailInvitation(ctx context.Context, rep *IssueReport, in invi
 		}
 		return
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_sent_at = $4, email_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
-		in.ballotID, in.memberID, in.gen, s.now()); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_sent_at = $4, email_claimed_at = NULL, email_uncertain_at = $5
+		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+		in.ballotID, in.memberID, in.gen, s.now(), uncertainAt); err != nil {
 		// The claim stays: the lease keeps other runs off it for a while.
 		s.log.ErrorContext(ctx, "invitation email: recording the send failed", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
 	}
@@ -77,9 +84,13 @@ func (s *Service) emailInvitation(ctx context.Context, rep *IssueReport, in invi
 // (whose link opens the pages in Welsh), one text/plain part.
 func (s *Service) invitationMessage(in invitationEmail, link string) mail.Message {
 	union, title := oneLine(in.union), oneLine(in.title)
+	key := "auth.email_invite_body"
+	if in.codeByEmail {
+		key = "auth.email_invite_body_emailcode"
+	}
 	body := func(lang, link string) string {
 		return strings.NewReplacer("{union}", union, "{title}", title, "{closes}", closeTime(lang, in.closes), "{link}", link).
-			Replace(s.msgs.T(lang, "auth.email_invite_body"))
+			Replace(s.msgs.T(lang, key))
 	}
 	subject := func(lang string) string {
 		return strings.NewReplacer("{union}", union).Replace(s.msgs.T(lang, "auth.email_invite_subject"))

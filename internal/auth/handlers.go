@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -173,6 +174,9 @@ type invitePage struct {
 	Action, Title, Union string
 	ClosesAt             time.Time
 	HasPasskey           bool
+	// EmailHelp, when the code goes by email, says so with the masked
+	// address; "" when it goes by text.
+	EmailHelp string
 }
 
 func (s *Service) resolveForPage(w http.ResponseWriter, r *http.Request) (Invitation, bool) {
@@ -216,12 +220,22 @@ func (s *Service) inviteLanding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.HasPasskey = has
+	lang := s.pages.Lang(w, r)
+	d, err := s.memberDest(ctx, inv.BallotID, inv.MemberID, lang)
+	if err != nil {
+		s.fail(w, r, err, false)
+		return
+	}
+	if e := d.delivery(false).Email; e != "" {
+		p.EmailHelp = strings.ReplaceAll(s.pages.T(lang, "auth.invite_send_help_email"), "{email}", e)
+	}
 	s.audit(ctx, "invitation_open", "ok", inv.MemberID, 0, inv.BallotID)
 	s.pages.Render(w, r, http.StatusOK, "auth_invite", p)
 }
 
 // inviteSendCode starts a pending session for the invited member (a new
-// session id) and texts a code.
+// session id) and sends a code (a text, or an email to a member without a
+// personal mobile).
 func (s *Service) inviteSendCode(w http.ResponseWriter, r *http.Request) {
 	inv, ok := s.resolveForPage(w, r)
 	if !ok {
@@ -236,13 +250,33 @@ func (s *Service) inviteSendCode(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, false)
 		return
 	}
-	if err := s.SendMemberCodeFor(ctx, inv.BallotID, inv.MemberID); err != nil {
-		s.audit(ctx, "otp_send", outcomeOf(err), inv.MemberID, 0, inv.BallotID)
+	cd, err := s.SendSigninCode(ctx, inv.BallotID, inv.MemberID, s.pages.Lang(w, r))
+	s.audit(ctx, "otp_send", sendOutcome(cd, err), inv.MemberID, 0, inv.BallotID)
+	if err != nil {
 		s.fail(w, r, err, false)
 		return
 	}
-	s.audit(ctx, "otp_send", "ok", inv.MemberID, 0, inv.BallotID)
-	http.Redirect(w, r, "/auth/code", http.StatusSeeOther)
+	next := "/auth/code"
+	if cd.Uncertain {
+		next += "?slow=1" // only changes a notice on the page
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// sendOutcome is the audit outcome of a code send: ok[_email],
+// uncertain[_email], or the error's.
+func sendOutcome(cd CodeDelivery, err error) string {
+	if err != nil {
+		return outcomeOf(err)
+	}
+	o := "ok"
+	if cd.Uncertain {
+		o = "uncertain"
+	}
+	if cd.Email != "" {
+		o += "_email"
+	}
+	return o
 }
 
 func outcomeOf(err error) string {
@@ -266,6 +300,11 @@ func outcomeOf(err error) string {
 type codePage struct {
 	Error  string
 	Resent bool
+	// Uncertain: the last code may take a while (its send is uncertain).
+	Uncertain bool
+	// EmailSent, when the code goes by email, says so with the masked
+	// address; "" when it goes by text.
+	EmailSent string
 }
 
 func (s *Service) pending(w http.ResponseWriter, r *http.Request) *session {
@@ -277,11 +316,33 @@ func (s *Service) pending(w http.ResponseWriter, r *http.Request) *session {
 	return se
 }
 
+// renderCode renders the code page for the pending session se; cd, if
+// not nil, is the answer of a send just made.
+func (s *Service) renderCode(w http.ResponseWriter, r *http.Request, status int, se *session, p codePage, cd *CodeDelivery) {
+	lang := s.pages.Lang(w, r)
+	var email string
+	if cd != nil {
+		email = cd.Email
+	} else {
+		d, err := s.memberDest(r.Context(), se.ballotID, se.memberID, lang)
+		if err != nil {
+			s.fail(w, r, err, false)
+			return
+		}
+		email = d.delivery(false).Email
+	}
+	if email != "" {
+		p.EmailSent = strings.ReplaceAll(s.pages.T(lang, "auth.code_sent_email"), "{email}", email)
+	}
+	s.pages.Render(w, r, status, "auth_code", p)
+}
+
 func (s *Service) codePage(w http.ResponseWriter, r *http.Request) {
-	if s.pending(w, r) == nil {
+	se := s.pending(w, r)
+	if se == nil {
 		return
 	}
-	s.pages.Render(w, r, http.StatusOK, "auth_code", codePage{})
+	s.renderCode(w, r, http.StatusOK, se, codePage{Uncertain: r.URL.Query().Get("slow") == "1"}, nil)
 }
 
 func (s *Service) codeResend(w http.ResponseWriter, r *http.Request) {
@@ -294,13 +355,13 @@ func (s *Service) codeResend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, false)
 		return
 	}
-	err := s.SendMemberCodeFor(ctx, se.ballotID, se.memberID)
-	s.audit(ctx, "otp_send", outcomeOf(err), se.memberID, 0, se.ballotID)
+	cd, err := s.SendSigninCode(ctx, se.ballotID, se.memberID, s.pages.Lang(w, r))
+	s.audit(ctx, "otp_send", sendOutcome(cd, err), se.memberID, 0, se.ballotID)
 	if err != nil {
 		s.fail(w, r, err, false)
 		return
 	}
-	s.pages.Render(w, r, http.StatusOK, "auth_code", codePage{Resent: true})
+	s.renderCode(w, r, http.StatusOK, se, codePage{Resent: !cd.Uncertain, Uncertain: cd.Uncertain}, &cd)
 }
 
 func (s *Service) codeVerify(w http.ResponseWriter, r *http.Request) {
@@ -315,25 +376,25 @@ func (s *Service) codeVerify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, false)
 		return
 	}
-	err := s.VerifyMemberCode(ctx, se.memberID, r.PostFormValue("code"))
+	channel, err := s.verifyCodeChannel(ctx, memberSubject(se.memberID), "signin", r.PostFormValue("code"))
 	s.audit(ctx, "otp_verify", outcomeOf(err), se.memberID, 0, se.ballotID)
 	switch {
 	case errors.Is(err, ErrCodeLocked):
-		s.pages.Render(w, r, http.StatusBadRequest, "auth_code", codePage{Error: "auth.code_locked"})
+		s.renderCode(w, r, http.StatusBadRequest, se, codePage{Error: "auth.code_locked"}, nil)
 		return
 	case errors.Is(err, ErrInvalidCode):
-		s.pages.Render(w, r, http.StatusBadRequest, "auth_code", codePage{Error: "auth.code_wrong"})
+		s.renderCode(w, r, http.StatusBadRequest, se, codePage{Error: "auth.code_wrong"}, nil)
 		return
 	case err != nil:
 		s.fail(w, r, err, false)
 		return
 	}
 	memberID, ballotID := se.memberID, se.ballotID
-	if err := s.startSession(ctx, w, r, "member", memberID, 0, ballotID, "sms"); err != nil {
+	if err := s.startSession(ctx, w, r, "member", memberID, 0, ballotID, channel); err != nil {
 		s.fail(w, r, err, false)
 		return
 	}
-	s.audit(ctx, "signin", "ok_sms", memberID, 0, ballotID)
+	s.audit(ctx, "signin", "ok_"+channel, memberID, 0, ballotID)
 	next := "/auth/passkey"
 	if has, err := s.HasPasskey(ctx, memberID); err == nil && has {
 		next = "/me"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -132,11 +133,13 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 			return rep, fmt.Errorf("issue invitations: %w", err)
 		}
 	}
-	closeText := closes.In(london).Format("2 Jan 2006 15:04")
 	for _, x := range list {
 		if x.email != nil && *x.email != "" && !x.emailedAlready {
+			// Without a personal mobile the sign-in code goes by email
+			// too (memberDest): the email says so.
+			codeByEmail := x.mobile == nil || *x.mobile == "" || contains(workPhones, *x.mobile)
 			s.emailInvitation(ctx, &rep, invitationEmail{ballotID: ballotID, memberID: x.memberID, gen: x.gen, to: *x.email,
-				union: unionName, title: title, closes: *closes}, employerDomains)
+				union: unionName, title: title, closes: *closes, codeByEmail: codeByEmail}, employerDomains)
 		}
 		if x.mobile == nil || *x.mobile == "" || contains(workPhones, *x.mobile) {
 			rep.NoMobile++
@@ -148,8 +151,7 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		if err := ctx.Err(); err != nil { // stopped: the rest go out on the next run
 			return rep, fmt.Errorf("issue invitations: %w", err)
 		}
-		body := fmt.Sprintf("%s: your personal link to vote in %q (closes %s): %s\nDo not share it: it is yours alone.",
-			unionName, title, closeText, s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen)))
+		body := s.invitationText(unionName, title, *closes, s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen)))
 		s.textInvitation(ctx, &rep, ballotID, x.memberID, x.gen, sms.Message{To: *x.mobile, Body: body, StatusCallback: s.smsCB})
 	}
 	s.log.InfoContext(ctx, "invitations issued", "ballot_id", ballotID, "members", rep.Members, "issued", rep.Issued,
@@ -171,9 +173,11 @@ const smsLease = 10 * time.Minute
 // and released for the next run to retry when the provider did not take
 // it. The number and the body are never logged.
 //
-// The sms package's sentinels all mean "not accepted" (ErrUnavailable:
+// sms.ErrUncertain (the request reached the provider, no answer came
+// back) is uncertain: recorded as sent with sms_uncertain_at, never
+// retried. The other sms sentinels mean "not accepted" (ErrUnavailable:
 // "retry later"); any other error — one that wraps none of them, so the
-// sender cannot say what happened — is uncertain and never retried.
+// sender cannot say what happened — is uncertain too.
 func (s *Service) textInvitation(ctx context.Context, rep *IssueReport, ballotID, memberID int64, gen int, m sms.Message) {
 	// Recording outlives a cancelled run: a claim must not be left behind
 	// because the caller gave up after the provider answered.
@@ -192,11 +196,20 @@ func (s *Service) textInvitation(ctx context.Context, rep *IssueReport, ballotID
 		return // texted already, or another run is texting it now
 	}
 	_, err = s.sms.Send(ctx, m)
+	var uncertainAt *time.Time
 	switch {
 	case err == nil:
 		rep.SMSSent++
-	case errors.Is(err, sms.ErrUnavailable), errors.Is(err, sms.ErrRejected), errors.Is(err, sms.ErrOptedOut),
-		errors.Is(err, sms.ErrInvalidNumber), ctx.Err() != nil && errors.Is(err, ctx.Err()):
+	case errors.Is(err, sms.ErrUncertain) || !notTaken(ctx, err):
+		// The provider may have taken it (sms.ErrUncertain, which also
+		// matches sms.ErrUnavailable, so it is tested first; or an error
+		// the sender could not classify): recorded as sent and marked
+		// uncertain, never sent again automatically.
+		rep.SMSUncertain++
+		t := s.now()
+		uncertainAt = &t
+		s.log.WarnContext(ctx, "invitation text outcome uncertain: not sent again", "ballot_id", ballotID, "member_id", memberID, "err", err)
+	default:
 		// Not accepted (a cancelled run's sender returns before calling
 		// the provider): release the claim for the next run.
 		rep.SMSFailed++
@@ -206,15 +219,42 @@ func (s *Service) textInvitation(ctx context.Context, rep *IssueReport, ballotID
 			s.log.ErrorContext(ctx, "invitation text: release failed", "ballot_id", ballotID, "member_id", memberID, "err", uerr)
 		}
 		return
-	default:
-		rep.SMSUncertain++
-		s.log.WarnContext(ctx, "invitation text outcome uncertain: not sent again", "ballot_id", ballotID, "member_id", memberID, "err", err)
 	}
-	if _, err := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_sent_at = $4, sms_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
-		ballotID, memberID, gen, s.now()); err != nil {
+	if _, err := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_sent_at = $4, sms_claimed_at = NULL, sms_uncertain_at = $5
+		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+		ballotID, memberID, gen, s.now(), uncertainAt); err != nil {
 		// The claim stays: the lease keeps other runs off it for a while.
 		s.log.ErrorContext(ctx, "invitation text: recording the send failed", "ballot_id", ballotID, "member_id", memberID, "err", err)
 	}
+}
+
+// notTaken reports whether a send error says the provider did not take
+// the message (the sms sentinels other than ErrUncertain, or the run's
+// context ending before the call).
+func notTaken(ctx context.Context, err error) bool {
+	return errors.Is(err, sms.ErrUnavailable) || errors.Is(err, sms.ErrRejected) || errors.Is(err, sms.ErrOptedOut) ||
+		errors.Is(err, sms.ErrInvalidNumber) || ctx.Err() != nil && errors.Is(err, ctx.Err())
+}
+
+// invitationText is the invitation SMS: English; with
+// Options.BilingualTexts, English and a short Welsh line, but only when
+// that takes no more SMS parts (no extra cost) than the English text alone
+// — otherwise English (docs/auth.md, "Welsh").
+func (s *Service) invitationText(union, title string, closes time.Time, link string) string {
+	lead := func(lang, closes string) string {
+		return strings.NewReplacer("{title}", fmt.Sprintf("%q", title), "{closes}", closes).Replace(s.msgs.T(lang, "auth.sms_invite_lead"))
+	}
+	en := closes.In(london).Format("2 Jan 2006 15:04")
+	english := union + ": " + lead("en", en) + ": " + link + "\n" + s.msgs.T("en", "auth.sms_invite_keep")
+	if !s.bilingual {
+		return english
+	}
+	both := union + ": " + lead("en", en) + " / " + lead("cy", closeTime("cy", closes)) + ": " + link + "\n" +
+		s.msgs.T("en", "auth.sms_invite_keep") + " / " + s.msgs.T("cy", "auth.sms_invite_keep")
+	if sms.Parts(both) > sms.Parts(english) {
+		return english
+	}
+	return both
 }
 
 // InvitationURL returns the member's personal link for the ballot, for

@@ -116,7 +116,8 @@ func (s *Service) StartStaffRecovery(ctx context.Context, staffID int64) error {
 		return nil
 	}
 	s.audit(ctx, "staff_recovery", "code_sent", 0, staffID, 0)
-	return s.sendCode(ctx, staffSubject(staffID), "staff_recovery", mobile)
+	_, err = s.sendCode(ctx, staffSubject(staffID), "staff_recovery", codeDest{channel: channelSMS, to: mobile, lang: "en"})
+	return err
 }
 
 // ConfirmStaffRecovery checks the recovery code and opens a recovery

@@ -33,6 +33,9 @@ type Config struct {
 	SecretKey []byte
 
 	SMSProvider string // "dev" (outbox in PostgreSQL) or "twilio"
+	// SMSBilingual adds a Welsh line to invitation texts when it costs no
+	// extra SMS part (EBALLOT_SMS_BILINGUAL=on).
+	SMSBilingual bool
 	Twilio      Twilio
 
 	// TrustedProxies are our reverse proxies' address ranges: only from
@@ -101,6 +104,7 @@ var Vars = []Var{
 	{"EBALLOT_DB_CONNECT_WAIT", "10s", "how long start-up waits for the database before giving up."},
 	{"EBALLOT_SECRET_KEY", "", "32 random bytes, hex or base64, that encrypt private keys at rest (required; `make run` generates one in ./.data/secret-key). Keep it out of logs and backups of the database."},
 	{"EBALLOT_SMS_PROVIDER", "dev", "dev (messages kept in PostgreSQL and shown on the development outbox page) or twilio."},
+	{"EBALLOT_SMS_BILINGUAL", "off", "on: invitation texts add a short Welsh line to the English when that needs no more SMS parts than the English alone (the register records no language preference; sign-in codes follow the page's language anyway). off: English invitations."},
 	{"TWILIO_ACCOUNT_SID", "", "Twilio account SID (AC…), required with EBALLOT_SMS_PROVIDER=twilio."},
 	{"TWILIO_AUTH_TOKEN", "", "Twilio auth token, required with twilio; also validates webhook signatures."},
 	{"TWILIO_MESSAGING_SERVICE_SID", "", "Twilio Messaging Service SID (MG…); or set TWILIO_FROM."},
@@ -217,6 +221,13 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	default:
 		return nil, &Error{"EBALLOT_SMS_PROVIDER", fmt.Sprintf("%q is not dev or twilio", c.SMSProvider)}
+	}
+	switch v := get("EBALLOT_SMS_BILINGUAL", "off"); v {
+	case "on":
+		c.SMSBilingual = true
+	case "off":
+	default:
+		return nil, &Error{"EBALLOT_SMS_BILINGUAL", fmt.Sprintf("%q is not on or off", v)}
 	}
 	if c.TrustedProxies, err = trustedProxies(get("EBALLOT_TRUSTED_PROXIES", "")); err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"secret key short", "EBALLOT_SECRET_KEY", "c2hvcnQ=", "EBALLOT_SECRET_KEY"},
 		{"sms provider", "EBALLOT_SMS_PROVIDER", "pigeon", "EBALLOT_SMS_PROVIDER"},
 		{"twilio without sid", "EBALLOT_SMS_PROVIDER", "twilio", "TWILIO_ACCOUNT_SID"},
+		{"bilingual", "EBALLOT_SMS_BILINGUAL", "yes", "EBALLOT_SMS_BILINGUAL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := map[string]string{}
@@ -254,5 +255,17 @@ func TestRetentionConfig(t *testing.T) {
 		if !ok || ce.Var != tc.key || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%q: %v, want an error naming %s saying %q", tc.key, tc.val, err, tc.key, tc.want)
 		}
+	}
+}
+
+func TestSMSBilingual(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres:///eballot?host=/tmp", "EBALLOT_SECRET_KEY": testKey}
+	c, err := Load(env(base))
+	if err != nil || c.SMSBilingual {
+		t.Fatalf("default: %v %v, want off", c, err)
+	}
+	base["EBALLOT_SMS_BILINGUAL"] = "on"
+	if c, err = Load(env(base)); err != nil || !c.SMSBilingual {
+		t.Fatalf("on: %v", err)
 	}
 }

@@ -45,6 +45,19 @@ var (
 	// (a 4xx answer). Do not retry without a change.
 	ErrRejected = errors.New("sms: message rejected by provider")
 	// ErrUnavailable: the provider could not be reached or failed (5xx,
-	// 429, network). Retry later.
+	// 429, network). Retry later — unless the error is also ErrUncertain
+	// (test ErrUncertain first).
 	ErrUnavailable = errors.New("sms: provider unavailable")
+	// ErrUncertain: the whole request reached the provider (or may have:
+	// it was written to the connection) but no usable answer came back —
+	// the client timed out, the connection broke, the context ended, or a
+	// success status came with an unreadable body. The message may have
+	// been accepted and may reach the member. Callers that promise "at most
+	// once" MUST NOT send it again automatically.
+	//
+	// For callers written before it existed, an uncertain error also
+	// matches ErrUnavailable (they treated a timeout as "unavailable"; the
+	// reminder outbox of internal/gotv leaves those to reconciliation).
+	// Test errors.Is(err, ErrUncertain) before ErrUnavailable.
+	ErrUncertain = errors.New("sms: delivery uncertain (no answer after the request was sent)")
 )

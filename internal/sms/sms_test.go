@@ -143,3 +143,115 @@ func TestOutbox(t *testing.T) {
 		t.Fatalf("outbox page with emails %d: %s", w.Code, b)
 	}
 }
+
+// A request that reached Twilio but got no usable answer (a timeout, a
+// dropped connection, an unreadable success) is ErrUncertain: the message
+// may have been taken. Refusals and failures before the request was sent
+// are not.
+func TestTwilioUncertain(t *testing.T) {
+	t.Parallel()
+	fake := smstest.NewTwilio(t)
+	const (
+		hang   = "+447700900011"
+		drop   = "+447700900012"
+		garble = "+447700900013"
+		busy   = "+447700900014"
+		fine   = "+447700900015"
+	)
+	fake.Hang = func(to string) bool { return to == hang }
+	fake.Drop = func(to string) bool { return to == drop }
+	fake.Garble = func(to string) bool { return to == garble }
+	fake.Fail = func(to string) (int, int) {
+		if to == busy {
+			return 503, 20503
+		}
+		return 0, 0
+	}
+	tw, err := sms.NewTwilio(sms.TwilioConfig{AccountSID: sid, AuthToken: token, MessagingServiceSID: "MG1", HTTPClient: fake.ClientWithTimeout(300 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(ctx context.Context, to string) error {
+		_, err := tw.Send(ctx, sms.Message{To: to, Body: "secret body 999999"})
+		if err != nil && (strings.Contains(err.Error(), to) || strings.Contains(err.Error(), "999999") || strings.Contains(err.Error(), sid)) {
+			t.Errorf("error leaks number, body or account: %v", err)
+		}
+		return err
+	}
+	requestsTo := func(to string) int {
+		n := 0
+		for _, r := range fake.Requests() {
+			if r.Form.Get("To") == to {
+				n++
+			}
+		}
+		return n
+	}
+	for _, to := range []string{hang, drop, garble} {
+		start := time.Now()
+		err := send(context.Background(), to)
+		if !errors.Is(err, sms.ErrUncertain) || !errors.Is(err, sms.ErrUnavailable) {
+			t.Errorf("%s: %v, want ErrUncertain (also matching ErrUnavailable)", to, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: took %s despite the 300 ms client timeout", to, d)
+		}
+		if n := requestsTo(to); n != 1 {
+			t.Errorf("%s: Twilio got %d requests, want 1 (never retried by the sender)", to, n)
+		}
+	}
+	// The caller's context ends while Twilio holds the request: uncertain,
+	// and Send returns at once.
+	slow, err := sms.NewTwilio(sms.TwilioConfig{AccountSID: sid, AuthToken: token, MessagingServiceSID: "MG1", HTTPClient: fake.ClientWithTimeout(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	start := time.Now()
+	_, err = slow.Send(ctx, sms.Message{To: hang, Body: "x"})
+	cancel()
+	if !errors.Is(err, sms.ErrUncertain) || time.Since(start) > 5*time.Second {
+		t.Fatalf("cancelled while waiting for the answer: %v after %s", err, time.Since(start))
+	}
+	// Definite answers and failures before sending are not uncertain.
+	if err := send(context.Background(), busy); !errors.Is(err, sms.ErrUnavailable) || errors.Is(err, sms.ErrUncertain) {
+		t.Errorf("503: %v", err)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := send(done, fine); !errors.Is(err, sms.ErrUnavailable) || errors.Is(err, sms.ErrUncertain) || requestsTo(fine) != 0 {
+		t.Errorf("context ended before sending: %v, %d requests", err, requestsTo(fine))
+	}
+	if err := send(context.Background(), fine); err != nil {
+		t.Fatalf("a normal send after the failures: %v", err)
+	}
+	fake.Release()
+	fake.Server.Close()
+	if err := send(context.Background(), fine); !errors.Is(err, sms.ErrUnavailable) || errors.Is(err, sms.ErrUncertain) {
+		t.Errorf("no server: %v", err)
+	}
+}
+
+func TestParts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		body string
+		want int
+	}{
+		{"", 1},
+		{strings.Repeat("a", 160), 1},
+		{strings.Repeat("a", 161), 2},
+		{strings.Repeat("a", 306), 2},
+		{strings.Repeat("a", 307), 3},
+		{strings.Repeat("€", 80), 1},              // extension characters count double
+		{strings.Repeat("€", 81), 2},              // 162 septets
+		{strings.Repeat("ŵ", 70), 1},              // Welsh w-circumflex: UCS-2
+		{strings.Repeat("ŵ", 71), 2},              // 67 per part
+		{"a" + strings.Repeat("x", 100) + "â", 2}, // one â makes the whole text UCS-2
+		{strings.Repeat("é", 160), 1},             // é is in the GSM alphabet
+	} {
+		if got := sms.Parts(tc.body); got != tc.want {
+			t.Errorf("Parts(%q…) = %d, want %d", tc.body[:min(len(tc.body), 12)], got, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Request is one recorded Messages.json request.
@@ -25,13 +26,29 @@ type Twilio struct {
 	reqs   []Request
 	// Fail, when set, returns (status, twilio error code) for a request.
 	Fail func(to string) (int, int)
+	// Hang, when set and true for a recipient, records the request and
+	// then gives no answer until the client goes away or the server stops
+	// (a provider that took the message but whose answer never comes: the
+	// client's timeout fires after the request was sent).
+	Hang func(to string) bool
+	// Drop, when set and true for a recipient, records the request and
+	// closes the connection without answering.
+	Drop func(to string) bool
+	// Garble, when set and true for a recipient, answers 201 with a body
+	// that is not JSON (the message was taken; the answer is unreadable).
+	Garble func(to string) bool
+
+	stop chan struct{}
 }
 
 // NewTwilio starts the fake; it stops when the test ends.
 func NewTwilio(t testing.TB) *Twilio {
-	f := &Twilio{}
+	f := &Twilio{stop: make(chan struct{})}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Server.Close)
+	t.Cleanup(func() {
+		f.Release()
+		f.Server.Close()
+	})
 	return f
 }
 
@@ -41,8 +58,30 @@ func (f *Twilio) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.reqs = append(f.reqs, Request{Path: r.URL.Path, User: u, Password: p, Form: r.PostForm})
 	n := len(f.reqs)
-	fail := f.Fail
+	fail, hang, drop, garble := f.Fail, f.Hang, f.Drop, f.Garble
 	f.mu.Unlock()
+	to := r.PostForm.Get("To")
+	switch {
+	case hang != nil && hang(to):
+		select {
+		case <-r.Context().Done():
+		case <-f.stop:
+		}
+		return
+	case drop != nil && drop(to):
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				_ = c.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection without an answer
+	case garble != nil && garble(to):
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"sid": "SM`)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if fail != nil {
 		if status, code := fail(r.PostForm.Get("To")); status != 0 {
@@ -53,6 +92,18 @@ func (f *Twilio) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusCreated)
 	fmt.Fprintf(w, `{"sid": "SM%032d", "status": "queued", "to": %q, "body": %q}`, n, r.PostForm.Get("To"), r.PostForm.Get("Body"))
+}
+
+// Release ends every hanging request (Hang), and makes later ones end at
+// once without an answer; it runs when the test ends.
+func (f *Twilio) Release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	select {
+	case <-f.stop:
+	default:
+		close(f.stop)
+	}
 }
 
 // Requests returns the recorded requests.
@@ -86,4 +137,12 @@ func (r rewrite) RoundTrip(q *http.Request) (*http.Response, error) {
 func (f *Twilio) Client() *http.Client {
 	u, _ := url.Parse(f.Server.URL)
 	return &http.Client{Transport: rewrite{u}}
+}
+
+// ClientWithTimeout is [Twilio.Client] with an overall timeout per request
+// (as sms.NewTwilio's default client has, 15 s).
+func (f *Twilio) ClientWithTimeout(d time.Duration) *http.Client {
+	c := f.Client()
+	c.Timeout = d
+	return c
 }
