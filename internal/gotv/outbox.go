@@ -462,13 +462,16 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 		}
 		err = s.recordFailure(bg, c, code, reason)
 		s.m.failed.WithLabelValues(reason).Inc()
-	case errors.Is(sendErr, sms.ErrUnavailable) && s.rec != nil:
-		// Possibly accepted (a timeout): leave it to reconciliation once
-		// the lease runs out.
-		s.m.deferred.WithLabelValues("unavailable").Inc()
+	case errors.Is(sendErr, sms.ErrUncertain):
+		// Possibly accepted (the request went out, no answer came back):
+		// the row stays 'sending'; when its lease runs out it is reconciled
+		// with the provider, or set aside as 'unknown' — never resent
+		// blindly.
+		s.m.deferred.WithLabelValues("uncertain").Inc()
 	default:
-		// Not accepted (provider unavailable, or the context ended before
-		// the call): send again later.
+		// Not accepted (the provider said it is unavailable, or the request
+		// never left: no connection, the context ended before the call):
+		// send again later.
 		_, err = s.pool.Exec(bg, `UPDATE gotv_messages SET state = 'pending', send_started_at = NULL, body_sha256 = NULL,
 			claimed_by = NULL, lease_until = NULL, not_before = $2, reason = 'retry' WHERE id = $1 AND state = 'sending'`,
 			c.id, s.now().Add(time.Minute))

@@ -3,6 +3,7 @@ package gotv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/sms"
 )
 
 // bigBallot is electiontest.New with the members inserted in bulk (the
@@ -371,5 +373,66 @@ func TestCapsAndSequence(t *testing.T) {
 	must(t, err)
 	if err := s.Schedule(ctx, organiser(b2.UnionID), id3); !errors.Is(err, ErrRemindersOff) {
 		t.Fatalf("Schedule with reminders off = %v", err)
+	}
+}
+
+// countingSender counts every call to the sender it wraps, failed or not.
+type countingSender struct {
+	inner sms.Sender
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countingSender) Send(ctx context.Context, m sms.Message) (string, error) {
+	c.mu.Lock()
+	c.calls[m.To]++
+	c.mu.Unlock()
+	return c.inner.Send(ctx, m)
+}
+
+// TestUncertainSendNotResent: a send that may have reached the provider
+// (sms.ErrUncertain: a timeout after the request went out) is never sent
+// again — it waits for its lease and is set aside as 'unknown' — while a
+// definite "provider unavailable" goes back to the queue and is sent later.
+func TestUncertainSendNotResent(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-uncertain", Members: 12, Open: true})
+	clk := &clock{t: londonNoon()}
+	fake := newFakeSender(clk.Now)
+	counted := &countingSender{inner: fake, calls: map[string]int{}}
+	s := newTestService(t, pool, svcOpts{sender: counted, clock: clk.Now})
+	uncertain, unavailable := mobileOf(t, pool, b.MemberIDs[0]), mobileOf(t, pool, b.MemberIDs[1])
+	fake.mu.Lock()
+	fake.fail[uncertain] = fmt.Errorf("twilio: %w", errors.Join(sms.ErrUncertain, sms.ErrUnavailable))
+	fake.fail[unavailable] = fmt.Errorf("twilio: 503: %w", sms.ErrUnavailable)
+	fake.mu.Unlock()
+	startCampaign(t, s, pool, b, "Vote: {link}")
+	drain(t, s)
+	state := func(member int64) string {
+		var st string
+		must(t, pool.QueryRow(ctx, `SELECT state FROM gotv_messages WHERE member_id = $1`, member).Scan(&st))
+		return st
+	}
+	if st := state(b.MemberIDs[0]); st != "sending" {
+		t.Fatalf("uncertain send: state %s, want sending (left to its lease)", st)
+	}
+	if st := state(b.MemberIDs[1]); st != "pending" {
+		t.Fatalf("unavailable send: state %s, want pending (retry)", st)
+	}
+	// The provider recovers; time passes beyond the retry delay and the lease.
+	fake.mu.Lock()
+	fake.fail = map[string]error{}
+	fake.mu.Unlock()
+	clk.Set(clk.Now().Add(3 * time.Minute))
+	drain(t, s)
+	if st := state(b.MemberIDs[0]); st != "unknown" {
+		t.Fatalf("uncertain send after its lease: %s, want unknown", st)
+	}
+	if n := counted.calls[uncertain]; n != 1 {
+		t.Fatalf("uncertain member: %d calls to the provider, want 1 (never resent)", n)
+	}
+	if st, n := state(b.MemberIDs[1]), counted.calls[unavailable]; st != "sent" || n != 2 {
+		t.Fatalf("unavailable member: state %s after %d calls, want sent after 2", st, n)
 	}
 }
