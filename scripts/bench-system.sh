@@ -12,7 +12,9 @@
 #
 # Knobs (environment): MEMBERS (100000), LEVELS ("50 200 500"), DURATION
 # (20s, the timed phase of each run), PER_RUN (votes prepared per run, 6000),
-# POOL (database connections per ballotd, 32), KEEP=1 keeps the directory.
+# POOL (database connections per ballotd, 32), KEEP=1 keeps the directory,
+# PROFILE=FILE writes a 10 s CPU profile of replica A during the run at
+# concurrency 200 to FILE (EBALLOT_DEBUG_ADDR on loopback) and prints its top.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -67,8 +69,9 @@ load_s=$(since "$t0")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
   echo $((20000 + RANDOM % 20000)); }
 serve() { # serve NAME: starts a replica, prints its base URL
-  local port; port=$(free_port)
-  EBALLOT_ADDR=127.0.0.1:$port "$B/ballotd" serve >"$work/$1.log" 2>&1 &
+  local port debug=""; port=$(free_port)
+  if [ "$1" = replica-a ] && [ -n "${PROFILE:-}" ]; then debug=127.0.0.1:$(free_port); echo "$debug" >"$work/debug-addr"; fi
+  EBALLOT_ADDR=127.0.0.1:$port EBALLOT_DEBUG_ADDR=$debug "$B/ballotd" serve >"$work/$1.log" 2>&1 &
   echo $! >"$work/$1.pid"
   for _ in $(seq 1 300); do
     if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then echo "http://127.0.0.1:$port"; return 0; fi
@@ -88,7 +91,14 @@ loadgen() { # loadgen LABEL CONCURRENCY TARGET...
     -out "$work/runs/$label.json" || say "loadgen $label: some votes failed (see the errors column)"
   runs+=("$work/runs/$label.json")
 }
-for c in $LEVELS; do loadgen "1x$c" "$c" "$A"; done
+for c in $LEVELS; do
+  prof=""
+  if [ -n "${PROFILE:-}" ] && [ "$c" = 200 ]; then
+    (sleep 3; curl -fsS "http://$(cat "$work/debug-addr")/debug/pprof/profile?seconds=10" -o "$PROFILE") & prof=$!
+  fi
+  loadgen "1x$c" "$c" "$A"
+  if [ -n "$prof" ]; then wait "$prof" || say "the CPU profile failed"; fi
+done
 Bu=$(serve replica-b)
 say "replica B at $Bu (same database)"
 loadgen "2x200" 200 "$A" "$Bu"
@@ -124,6 +134,10 @@ a200=$(sed -n 's/.*"votes_per_second": \([0-9.]*\).*/\1/p' "$work/runs/1x200.jso
 b200=$(sed -n 's/.*"votes_per_second": \([0-9.]*\).*/\1/p' "$work/runs/2x200.json")
 if [ -n "$a200" ] && [ "$a200" != 0 ]; then
   echo "two replicas on one database vs one, concurrency 200: $b200 vs $a200 votes/s ($(awk -v a="$a200" -v b="$b200" 'BEGIN { printf "%.2f", b / a }')×)"
+fi
+if [ -n "${PROFILE:-}" ] && [ -s "$PROFILE" ]; then
+  echo "CPU profile of replica A at concurrency 200 (10 s): $PROFILE"
+  go tool pprof -top -nodecount 25 "$B/ballotd" "$PROFILE" 2>/dev/null | sed -n '1,32p'
 fi
 echo "ledger after the runs: $entries entries, $expected complete votes reported by loadgen; scrutineer verify: $verify_ok (${verify_s}s)"
 if [ "$verify_ok" != yes ] || [ "$entries" != "$expected" ]; then

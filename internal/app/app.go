@@ -112,6 +112,17 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		}
 	}()
 
+	if cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			return &config.Error{Var: "EBALLOT_DEBUG_ADDR", Msg: err.Error()}
+		}
+		ds := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go ds.Serve(dln)
+		defer ds.Close()
+		log.Warn("profiler listening (EBALLOT_DEBUG_ADDR; loopback only)", "addr", dln.Addr().String())
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return &config.Error{Var: "EBALLOT_ADDR", Msg: err.Error()}

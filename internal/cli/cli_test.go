@@ -136,7 +136,8 @@ func get(t *testing.T, url string) (*http.Response, string) {
 func TestServe(t *testing.T) {
 	_, url := pgtest.NewDBURL(t)
 	addr := freeAddr(t)
-	vars := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr}
+	debug := freeAddr(t)
+	vars := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr, "EBALLOT_DEBUG_ADDR": debug}
 	if r := run(context.Background(), vars, "demo", "--trustee-dir", t.TempDir()); r.code != 0 {
 		t.Fatalf("demo: %+v", r)
 	}
@@ -193,6 +194,13 @@ func TestServe(t *testing.T) {
 	}
 	if resp, _ := get(t, base+"/no/such/page"); resp.StatusCode != 404 {
 		t.Errorf("404 page: %d", resp.StatusCode)
+	}
+	// The profiler answers on EBALLOT_DEBUG_ADDR only, never on the service.
+	if resp, body := get(t, "http://"+debug+"/debug/pprof/"); resp.StatusCode != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("profiler on %s: %d", debug, resp.StatusCode)
+	}
+	if resp, _ := get(t, base+"/debug/pprof/"); resp.StatusCode != 404 {
+		t.Errorf("profiler reachable on the service address: %d", resp.StatusCode)
 	}
 
 	cancel()

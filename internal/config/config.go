@@ -20,8 +20,11 @@ import (
 
 // Config is the whole configuration of ballotd.
 type Config struct {
-	DatabaseURL     string
-	Addr            string // host:port to listen on
+	DatabaseURL string
+	Addr        string // host:port to listen on
+	// DebugAddr, when set, is a loopback host:port serving Go's profiler
+	// (/debug/pprof/) for performance work; empty (the default) is off.
+	DebugAddr       string
 	PublicURL       *url.URL
 	LogFormat       string // text or json
 	LogLevel        slog.Level
@@ -36,7 +39,7 @@ type Config struct {
 	// SMSBilingual adds a Welsh line to invitation texts when it costs no
 	// extra SMS part (EBALLOT_SMS_BILINGUAL=on).
 	SMSBilingual bool
-	Twilio      Twilio
+	Twilio       Twilio
 
 	// TrustedProxies are our reverse proxies' address ranges: only from
 	// them is X-Forwarded-For believed (per-IP rate limits).
@@ -97,6 +100,7 @@ type Var struct {
 var Vars = []Var{
 	{"DATABASE_URL", "", "PostgreSQL URL or DSN (required). `make run` sets it to the local cluster in ./.data unless you set it yourself."},
 	{"EBALLOT_ADDR", "127.0.0.1:8080", "host:port the HTTP server listens on."},
+	{"EBALLOT_DEBUG_ADDR", "", "off when empty. A loopback host:port (127.0.0.1:6060, [::1]:6060 or localhost:6060) that serves Go's profiler at /debug/pprof/ on its own listener, for performance work (`make bench-system` uses it); never the public address. Other hosts are refused: profiles show memory contents such as request data."},
 	{"EBALLOT_PUBLIC_URL", "http://localhost:<port of EBALLOT_ADDR>", "the URL members and organisers open (scheme, host, optional port; no path). https enables HSTS and Secure cookies."},
 	{"EBALLOT_LOG_FORMAT", "text", "log format: text or json."},
 	{"EBALLOT_LOG_LEVEL", "info", "log level: debug, info, warn or error."},
@@ -161,6 +165,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return nil, &Error{"EBALLOT_ADDR", fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
+	}
+
+	if c.DebugAddr, err = debugAddr(get("EBALLOT_DEBUG_ADDR", ""), c.Addr); err != nil {
+		return nil, err
 	}
 
 	pub := get("EBALLOT_PUBLIC_URL", "")
@@ -473,3 +481,25 @@ func validDatabaseURL(s string) bool {
 
 // Secure reports whether the public URL is https (HSTS, Secure cookies).
 func (c *Config) Secure() bool { return c.PublicURL.Scheme == "https" }
+
+// debugAddr checks EBALLOT_DEBUG_ADDR: empty, or a loopback host:port
+// other than the service's own address.
+func debugAddr(v, addr string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", &Error{"EBALLOT_DEBUG_ADDR", fmt.Sprintf("%q is not host:port", v)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", &Error{"EBALLOT_DEBUG_ADDR", fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", &Error{"EBALLOT_DEBUG_ADDR", fmt.Sprintf("%q is not a loopback address (127.0.0.1, ::1 or localhost): the profiler must not be reachable from the network", host)}
+	}
+	if v == addr && port != "0" {
+		return "", &Error{"EBALLOT_DEBUG_ADDR", "must differ from EBALLOT_ADDR (the profiler has its own listener)"}
+	}
+	return v, nil
+}

@@ -43,6 +43,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"sms provider", "EBALLOT_SMS_PROVIDER", "pigeon", "EBALLOT_SMS_PROVIDER"},
 		{"twilio without sid", "EBALLOT_SMS_PROVIDER", "twilio", "TWILIO_ACCOUNT_SID"},
 		{"bilingual", "EBALLOT_SMS_BILINGUAL", "yes", "EBALLOT_SMS_BILINGUAL"},
+		{"debug public", "EBALLOT_DEBUG_ADDR", "0.0.0.0:6060", "EBALLOT_DEBUG_ADDR"},
+		{"debug lan", "EBALLOT_DEBUG_ADDR", "192.168.1.5:6060", "EBALLOT_DEBUG_ADDR"},
+		{"debug name", "EBALLOT_DEBUG_ADDR", "example.org:6060", "EBALLOT_DEBUG_ADDR"},
+		{"debug no port", "EBALLOT_DEBUG_ADDR", "127.0.0.1", "EBALLOT_DEBUG_ADDR"},
+		{"debug same as service", "EBALLOT_DEBUG_ADDR", "127.0.0.1:8080", "EBALLOT_DEBUG_ADDR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := map[string]string{}
@@ -267,5 +272,19 @@ func TestSMSBilingual(t *testing.T) {
 	base["EBALLOT_SMS_BILINGUAL"] = "on"
 	if c, err = Load(env(base)); err != nil || !c.SMSBilingual {
 		t.Fatalf("on: %v", err)
+	}
+}
+
+func TestDebugAddr(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres:///eballot?host=/tmp", "EBALLOT_SECRET_KEY": testKey}
+	c, err := Load(env(base))
+	if err != nil || c.DebugAddr != "" {
+		t.Fatalf("default: %q %v, want off", c.DebugAddr, err)
+	}
+	for _, ok := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060", "127.0.0.1:0"} {
+		base["EBALLOT_DEBUG_ADDR"] = ok
+		if c, err = Load(env(base)); err != nil || c.DebugAddr != ok {
+			t.Errorf("%s: %q %v", ok, c.DebugAddr, err)
+		}
 	}
 }
