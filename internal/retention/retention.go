@@ -455,6 +455,22 @@ func (d *Deletion) countMap() map[string]int64 {
 	return m
 }
 
+// DeletionRecord is the record of the ballot's deletion (Already set), or
+// nil when its personal data has not been deleted.
+func (s *Service) DeletionRecord(ctx context.Context, ballotID int64) (*Deletion, error) {
+	var electionID string
+	var deleted bool
+	err := s.pool.QueryRow(ctx, `SELECT b.election_id, EXISTS (SELECT 1 FROM retention_deletions d WHERE d.ballot_id = b.id)
+		FROM ballots b WHERE b.id = $1`, ballotID).Scan(&electionID, &deleted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil || !deleted {
+		return nil, err
+	}
+	return previous(ctx, s.pool, ballotID, electionID)
+}
+
 // previous reads the record of an earlier deletion.
 func previous(ctx context.Context, q querier, ballotID int64, electionID string) (*Deletion, error) {
 	d := &Deletion{BallotID: ballotID, ElectionID: electionID, Already: true}
