@@ -13,8 +13,9 @@
 # Knobs (environment): MEMBERS (100000), LEVELS ("50 200 500"), DURATION
 # (20s, the timed phase of each run), PER_RUN (votes prepared per run, 6000),
 # POOL (database connections per ballotd, 32), KEEP=1 keeps the directory,
-# PROFILE=FILE writes a 10 s CPU profile of replica A during the run at
-# concurrency 200 to FILE (EBALLOT_DEBUG_ADDR on loopback) and prints its top.
+# PROFILE=FILE writes an 8 s CPU profile of replica A from the start of the
+# timed phase at concurrency 200 to FILE (EBALLOT_DEBUG_ADDR on loopback,
+# loadgen -cpuprofile-from) and prints its top.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -87,18 +88,19 @@ loadgen() { # loadgen LABEL CONCURRENCY TARGET...
   local label=$1 c=$2; shift 2
   local targets=(); for t in "$@"; do targets+=(-target "$t"); done
   say "loadgen: $label (concurrency $c, ${#@} replica(s), at most $PER_RUN votes or $DURATION)"
-  "$B/loadgen" "${targets[@]}" -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" -progress 5s -q \
+  "$B/loadgen" "${targets[@]}" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" -progress 5s -q \
     -out "$work/runs/$label.json" || say "loadgen $label: some votes failed (see the errors column)"
   runs+=("$work/runs/$label.json")
 }
 for c in $LEVELS; do
-  prof=""
   if [ -n "${PROFILE:-}" ] && [ "$c" = 200 ]; then
-    (sleep 3; curl -fsS "http://$(cat "$work/debug-addr")/debug/pprof/profile?seconds=10" -o "$PROFILE") & prof=$!
+    LOADGEN_EXTRA=(-cpuprofile-from "http://$(cat "$work/debug-addr")" -cpuprofile "$PROFILE" -cpuprofile-seconds 8s)
+  else
+    LOADGEN_EXTRA=()
   fi
   loadgen "1x$c" "$c" "$A"
-  if [ -n "$prof" ]; then wait "$prof" || say "the CPU profile failed"; fi
 done
+LOADGEN_EXTRA=()
 Bu=$(serve replica-b)
 say "replica B at $Bu (same database)"
 loadgen "2x200" 200 "$A" "$Bu"
@@ -136,8 +138,8 @@ if [ -n "$a200" ] && [ "$a200" != 0 ]; then
   echo "two replicas on one database vs one, concurrency 200: $b200 vs $a200 votes/s ($(awk -v a="$a200" -v b="$b200" 'BEGIN { printf "%.2f", b / a }')×)"
 fi
 if [ -n "${PROFILE:-}" ] && [ -s "$PROFILE" ]; then
-  echo "CPU profile of replica A at concurrency 200 (10 s): $PROFILE"
-  go tool pprof -top -nodecount 25 "$B/ballotd" "$PROFILE" 2>/dev/null | sed -n '1,32p'
+  echo "CPU profile of replica A at concurrency 200 (first 8 s of the timed phase): $PROFILE"
+  go tool pprof -top -cum -nodecount 40 "$B/ballotd" "$PROFILE" 2>&1 | sed -n '1,48p'
 fi
 echo "ledger after the runs: $entries entries, $expected complete votes reported by loadgen; scrutineer verify: $verify_ok (${verify_s}s)"
 if [ "$verify_ok" != yes ] || [ "$entries" != "$expected" ]; then

@@ -51,9 +51,15 @@ func TestSmoke(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	dln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debug := dln.Addr().String()
+	dln.Close()
 	vars := map[string]string{
 		"DATABASE_URL": dbURL, "EBALLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
-		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn",
+		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn", "EBALLOT_DEBUG_ADDR": debug,
 	}
 	getenv := func(k string) string { return vars[k] }
 	var logs syncBuf
@@ -84,11 +90,18 @@ func TestSmoke(t *testing.T) {
 	t.Logf("database, demo ballot and service ready after %s", time.Since(t0).Round(time.Millisecond))
 
 	out := filepath.Join(dir, "summary.json")
+	prof := filepath.Join(dir, "cpu.pprof")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-target", base, "-n", "30", "-concurrency", "5", "-duration", "60s",
-		"-progress", "0", "-out", out}, &stdout, &stderr, getenv)
+		"-progress", "0", "-out", out, "-cpuprofile-from", "http://" + debug, "-cpuprofile", prof, "-cpuprofile-seconds", "1s"},
+		&stdout, &stderr, getenv)
 	if code != 0 {
 		t.Fatalf("loadgen exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, &logs)
+	}
+	// The profile of the timed phase came from ballotd's profiler (a
+	// gzipped protocol buffer).
+	if p, err := os.ReadFile(prof); err != nil || len(p) < 100 || p[0] != 0x1f || p[1] != 0x8b {
+		t.Errorf("CPU profile: %d bytes, %v", len(p), err)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -182,6 +195,9 @@ func TestFlags(t *testing.T) {
 		{"-target", "http://127.0.0.1:1/path", "-database-url", "postgres:///x"},
 		{},
 		{"stray"},
+		{"-database-url", "postgres:///x", "-cpuprofile", "cpu.pprof"},
+		{"-database-url", "postgres:///x", "-cpuprofile-from", "ftp://x", "-cpuprofile", "cpu.pprof"},
+		{"-database-url", "postgres:///x", "-cpuprofile-from", "http://127.0.0.1:6060", "-cpuprofile", "p", "-cpuprofile-seconds", "10ms"},
 	} {
 		errb.Reset()
 		if code := run(context.Background(), args, &out, &errb, getenv); code != 2 || !strings.Contains(errb.String(), "loadgen") {

@@ -74,6 +74,11 @@ type config struct {
 	timeout     time.Duration
 	sample      int
 	quiet       bool
+	// profileURL is a ballotd profiler (EBALLOT_DEBUG_ADDR) sampled for
+	// profileFor at the start of the timed phase into profileOut.
+	profileURL string
+	profileOut string
+	profileFor time.Duration
 }
 
 type targetList []*url.URL
@@ -115,6 +120,9 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one HTTP request")
 	fs.IntVar(&c.sample, "consistency-sample", 50, "receipts checked at the end against the latest checkpoint with a consistency proof (0: none)")
 	fs.BoolVar(&c.quiet, "q", false, "no table on stdout (the JSON summary and errors only)")
+	fs.StringVar(&c.profileURL, "cpuprofile-from", "", "base URL of a ballotd profiler (its EBALLOT_DEBUG_ADDR, e.g. http://127.0.0.1:6060) to take a CPU profile from during the timed phase")
+	fs.StringVar(&c.profileOut, "cpuprofile", "", "with -cpuprofile-from: write the profile to this file")
+	fs.DurationVar(&c.profileFor, "cpuprofile-seconds", 5*time.Second, "with -cpuprofile-from: how long to sample, from the start of the timed phase")
 	fs.Usage = func() {} // -h prints the full usage on stdout below; a bad flag only its error
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,6 +140,17 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 	}
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (see loadgen --help)", fs.Arg(0))
+	}
+	if (c.profileURL == "") != (c.profileOut == "") {
+		return fail("-cpuprofile-from and -cpuprofile go together")
+	}
+	if c.profileURL != "" {
+		if u, err := url.Parse(c.profileURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fail("-cpuprofile-from %q is not an http URL", c.profileURL)
+		}
+		if c.profileFor < time.Second {
+			return fail("-cpuprofile-seconds must be at least 1s")
+		}
 	}
 	if len(targets) == 0 {
 		u, _ := url.Parse("http://127.0.0.1:8080")

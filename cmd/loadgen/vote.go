@@ -335,9 +335,13 @@ func loadTest(ctx context.Context, c *config, stderr io.Writer) (*summary, error
 	prep := time.Since(p0)
 	logf("prepared %d members in %s; timed phase: %d at once, at most %s", len(voters), prep.Round(time.Millisecond), c.concurrency, c.duration)
 	before := scrapeAll(ctx, hc, c.targets)
+	profiled := startProfile(ctx, c, logf)
 	outs, elapsed, started := timed(ctx, c, hc, e, voters, st)
 	after := scrapeAll(ctx, hc, c.targets)
 	logf("timed phase done: %d complete votes in %s", len(outs), elapsed.Round(time.Millisecond))
+	if err := <-profiled; err != nil {
+		return nil, fmt.Errorf("CPU profile: %w", err)
+	}
 	checked, cfails := consistency(ctx, c, hc, e, outs)
 	sum := st.summarise(c, e, prep, elapsed, started, outs, checked, cfails)
 	sum.server(before, after)
@@ -380,4 +384,47 @@ func writeFile(name string, b []byte) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
+}
+
+// startProfile asks the ballotd profiler (-cpuprofile-from) for a CPU
+// profile of the next -cpuprofile-seconds and writes it to -cpuprofile;
+// the channel gives the outcome (nil at once when no profile is asked for).
+func startProfile(ctx context.Context, c *config, logf func(string, ...any)) <-chan error {
+	done := make(chan error, 1)
+	if c.profileURL == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		done <- func() error {
+			secs := int(c.profileFor / time.Second)
+			u := strings.TrimRight(c.profileURL, "/") + fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs)
+			req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := (&http.Client{Timeout: c.profileFor + 30*time.Second}).Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s: %s", u, resp.Status)
+			}
+			f, err := os.Create(c.profileOut)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, resp.Body); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			logf("CPU profile of the first %ds of the timed phase written to %s", secs, c.profileOut)
+			return nil
+		}()
+	}()
+	return done
 }
