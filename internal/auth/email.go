@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/web"
 )
 
 // emailLease is how long a claimed invitation email is left to its sender
@@ -114,13 +115,11 @@ func oneLine(v string) string {
 	}, v)
 }
 
-var welshMonths = [...]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
-
 // closeTime is the close of poll in UK time, with the month in lang.
 func closeTime(lang string, t time.Time) string {
 	t = t.In(london)
 	if lang == "cy" {
-		return fmt.Sprintf("%d %s %d %s", t.Day(), welshMonths[t.Month()-1], t.Year(), t.Format("15:04"))
+		return fmt.Sprintf("%d %s %d %s", t.Day(), web.WelshMonths[t.Month()-1], t.Year(), t.Format("15:04"))
 	}
 	return t.Format("2 January 2006 15:04")
 }

@@ -61,7 +61,7 @@ func NewPages(log *slog.Logger) (*Pages, error) {
 		"t":     p.T,
 		"asset": as.URL,
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"when":  func(t time.Time) string { return t.In(london).Format("2 Jan 2006 15:04") },
+		"when":  whenFunc,
 		// local is a time as an <input type="datetime-local"> value, in
 		// Europe/London.
 		"local": func(t time.Time) string { return t.In(london).Format("2006-01-02T15:04") },
