@@ -260,8 +260,11 @@ func TestKillBallotdMidVote(t *testing.T) {
 	}
 	close(killed)                      // the lost answers fail now
 	time.Sleep(300 * time.Millisecond) // members see the server gone
-	proc.start()
+	// Every answer from now on comes from the restarted process (the old
+	// one is dead). Set before start: a member's retry can be answered as
+	// soon as the new process listens, before start has seen it ready.
 	epoch.Store(2)
+	proc.start()
 	<-done
 	if t.Failed() {
 		return
