@@ -80,8 +80,7 @@ func TestInvitationEmails(t *testing.T) {
 		},
 		DropAfterData: func(to string) bool { return to == "lost@example.net" },
 	})
-	var e *env
-	e = newEnvWith(t, nil, func(o *auth.Options) {
+	e := newEnvWith(t, nil, func(o *auth.Options) {
 		c, err := eballotmail.NewSMTP(eballotmail.SMTPConfig{Host: "localhost", Port: srv.Port, Username: "mailer", Password: "pw-0123456789",
 			From: "ACME ballots <ballots@vote.example>", TLSConfig: &tls.Config{RootCAs: srv.RootCAs()}})
 		if err != nil {
