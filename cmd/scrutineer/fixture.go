@@ -48,12 +48,13 @@ func (e *env) fixture(args []string) error {
 		return err
 	}
 	if *secrets != "" && opt.Public == nil {
-		pj, _ := el.PublicJSON()
-		if err := writeFile(filepath.Join(*secrets, "trustees.json"), append(pj, '\n'), false); err != nil {
-			return err
-		}
+		// The passphrase first: a run that cannot get one writes nothing.
 		pass, err := e.passphrase(*pf, "Passphrase for the test trustee keys", true)
 		if err != nil {
+			return err
+		}
+		pj, _ := el.PublicJSON()
+		if err := writeFile(filepath.Join(*secrets, "trustees.json"), append(pj, '\n'), false); err != nil {
 			return err
 		}
 		for j, sh := range el.Shares {

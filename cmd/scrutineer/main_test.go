@@ -205,6 +205,15 @@ func TestVerifyNamesFailures(t *testing.T) {
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "e.jsonl")
 	os.WriteFile(filepath.Join(dir, "pass"), []byte("pw\n"), 0o600)
+	// Without a passphrase (no terminal, no file) fixture fails having
+	// written nothing, so the same command with one then works.
+	if code, _, errs := sh(t, "fixture", "--ballots", "10", "--out", exp, "--secrets", filepath.Join(dir, "s")); code == 0 ||
+		!strings.Contains(errs, "--passphrase-file") {
+		t.Fatalf("fixture without a passphrase: %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s", "trustees.json")); !os.IsNotExist(err) {
+		t.Fatalf("fixture without a passphrase left trustees.json behind: %v", err)
+	}
 	ok(t, "fixture", "--ballots", "10", "--out", exp, "--secrets", filepath.Join(dir, "s"), "--passphrase-file", filepath.Join(dir, "pass"))
 	b, _ := os.ReadFile(exp)
 	// A trustee refuses to decrypt an election that is not closed.
