@@ -87,8 +87,8 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		return err
 	}
 	defer svc.Close()
-	// Background work: the reminder sender, the clean-up of expired
-	// sign-in rows and the retention job, until shutdown.
+	// Background work: the invitation and reminder senders, the clean-up
+	// of expired sign-in rows and the retention job, until shutdown.
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()
 	go func() {
@@ -96,7 +96,8 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 			log.Error("reminder sender stopped", "err", err)
 		}
 	}()
-	go runRetention(bg, cfg, log, pool) // EBALLOT_RETENTION: daily report or deletion after the statutory period
+	go runRetention(bg, cfg, log, pool)        // EBALLOT_RETENTION: daily report or deletion after the statutory period
+	go runInvitations(bg, svc.Auth, pool, log) // voting links of newly opened ballots, retries of temporary failures
 	go func() {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

@@ -42,6 +42,17 @@ type Service struct {
 
 // Build constructs every module. Call Close when done.
 func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry) (*Service, error) {
+	return build(cfg, log, pool, reg, buildHooks{})
+}
+
+// buildHooks are the test seams of build; Build leaves them zero.
+type buildHooks struct {
+	// twilioClient, if set, carries the Twilio sender's requests (tests
+	// point it at internal/sms/smstest: twilio-go has no base-URL option).
+	twilioClient *http.Client
+}
+
+func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
 	s := &Service{}
 	var err error
 	if s.Pages, err = web.NewPages(log); err != nil {
@@ -54,6 +65,7 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 			AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken,
 			MessagingServiceSID: cfg.Twilio.MessagingServiceSID, From: cfg.Twilio.From,
 			StatusCallback: cfg.PublicURL.String() + "/webhooks/twilio/status",
+			HTTPClient:     hooks.twilioClient,
 		})
 	default:
 		var ob *sms.Outbox
@@ -146,7 +158,7 @@ func Build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	modules = append(modules,
 		s.GOTV,
-		s.Auth,
+		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
 		s.Ledger,
 		issuance.NewHandler(s.Issuance, member, log),
 		vote.New(vote.Deps{Pool: pool, Issuance: s.Issuance, Pages: s.Pages, Member: member,

@@ -41,10 +41,13 @@ func (s *Service) emailInvitation(ctx context.Context, rep *IssueReport, in invi
 		return
 	}
 	now := s.now()
+	// As for texts: no automatic retry of a permanent refusal, at most
+	// maxAutoAttempts tries.
 	tag, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_claimed_at = $4, email_attempts = email_attempts + 1
 		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3 AND revoked_at IS NULL AND email_sent_at IS NULL
-		AND (email_claimed_at IS NULL OR email_claimed_at < $5)`,
-		in.ballotID, in.memberID, in.gen, now, now.Add(-emailLease))
+		AND (email_claimed_at IS NULL OR email_claimed_at < $5)
+		AND email_attempts < $6 AND coalesce(email_error, '') NOT IN ('rejected', 'invalid_address')`,
+		in.ballotID, in.memberID, in.gen, now, now.Add(-emailLease), maxAutoAttempts)
 	if err != nil {
 		rep.EmailFailed++
 		s.log.ErrorContext(ctx, "invitation email: claim failed", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
@@ -53,8 +56,17 @@ func (s *Service) emailInvitation(ctx context.Context, rep *IssueReport, in invi
 	if tag.RowsAffected() != 1 {
 		return // sent already, or another run is sending it now
 	}
+	s.sendClaimedEmail(ctx, rep, in)
+}
+
+// sendClaimedEmail sends the email of an invitation row this run has
+// claimed (email_claimed_at) and records the outcome: sent, uncertain
+// (also recorded as sent) or failed (claim released, email_error says
+// why). The scrutineer's resend (delivery.go) ends here too.
+func (s *Service) sendClaimedEmail(ctx context.Context, rep *IssueReport, in invitationEmail) {
+	bg := context.WithoutCancel(ctx)
 	link := s.inviteURL(s.inviteToken(in.ballotID, in.memberID, in.gen))
-	_, err = s.mail.Send(ctx, s.invitationMessage(in, link))
+	_, err := s.mail.Send(ctx, s.invitationMessage(in, link))
 	var uncertainAt *time.Time
 	switch {
 	case err == nil:
@@ -67,18 +79,34 @@ func (s *Service) emailInvitation(ctx context.Context, rep *IssueReport, in invi
 	default:
 		rep.EmailFailed++
 		s.log.WarnContext(ctx, "invitation email not sent", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
-		if _, uerr := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
-			in.ballotID, in.memberID, in.gen); uerr != nil {
+		if _, uerr := s.pool.Exec(bg, `UPDATE auth_invitations SET email_claimed_at = NULL, email_error = $4 WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+			in.ballotID, in.memberID, in.gen, mailErrorKind(err)); uerr != nil {
 			s.log.ErrorContext(ctx, "invitation email: release failed", "ballot_id", in.ballotID, "member_id", in.memberID, "err", uerr)
 		}
 		return
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET email_sent_at = $4, email_claimed_at = NULL, email_uncertain_at = $5
+	if _, err := s.pool.Exec(bg, `UPDATE auth_invitations SET email_sent_at = $4, email_claimed_at = NULL, email_uncertain_at = $5, email_error = NULL
 		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
 		in.ballotID, in.memberID, in.gen, s.now(), uncertainAt); err != nil {
 		// The claim stays: the lease keeps other runs off it for a while.
 		s.log.ErrorContext(ctx, "invitation email: recording the send failed", "ballot_id", in.ballotID, "member_id", in.memberID, "err", err)
 	}
+}
+
+// mailErrorKind is what auth_invitations.email_error records of a failed
+// send: the sentinel, never the server's text.
+func mailErrorKind(err error) string {
+	switch {
+	case errors.Is(err, mail.ErrRejected):
+		return "rejected"
+	case errors.Is(err, mail.ErrInvalidMessage):
+		return "invalid_address"
+	case errors.Is(err, mail.ErrAuth):
+		return "auth"
+	case errors.Is(err, mail.ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "unavailable"
+	}
+	return "error"
 }
 
 // invitationMessage is the bilingual invitation: English, then Welsh

@@ -49,6 +49,7 @@ func (s *Service) Routes(r chi.Router) {
 	r.With(RequireStaff()).Get("/staff/recoveries", s.recoveriesList)
 	r.With(RequireStaff()).Post("/staff/recoveries/{id}/approve", s.recoveryApprove)
 	r.With(RequireStaff()).Post("/staff/recoveries/{id}/deny", s.recoveryDeny)
+	s.deliveryRoutes(r)
 }
 
 func (s *Service) serveJS(w http.ResponseWriter, r *http.Request) {

@@ -161,6 +161,35 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 	return rep, nil
 }
 
+// maxAutoAttempts is how many times IssueInvitations tries one text or one
+// email of an invitation whose failures were temporary (provider or server
+// unavailable) before it stops and leaves it to the scrutineer's delivery
+// page.
+const maxAutoAttempts = 5
+
+// PendingInvitations lists the open ballots (before their close) that have
+// invitation work an IssueInvitations run would do: members on the register
+// with no invitation yet (a ballot just opened), or a text or an email that
+// failed for a temporary reason, fewer than maxAutoAttempts times, and is
+// not claimed by a live run. It reads no contact details, so it is cheap
+// to call every minute.
+func (s *Service) PendingInvitations(ctx context.Context) ([]int64, error) {
+	now := s.now()
+	rows, err := s.pool.Query(ctx, `SELECT b.id FROM ballots b WHERE b.status = 'open' AND b.closes_at > $1 AND (
+		EXISTS (SELECT 1 FROM register_entries re WHERE re.ballot_id = b.id AND NOT EXISTS (
+			SELECT 1 FROM auth_invitations i WHERE i.ballot_id = b.id AND i.member_id = re.member_id AND i.revoked_at IS NULL))
+		OR EXISTS (SELECT 1 FROM auth_invitations i WHERE i.ballot_id = b.id AND i.revoked_at IS NULL AND (
+			(i.sms_sent_at IS NULL AND i.sms_error IN ('unavailable', 'error') AND i.sms_attempts < $2
+				AND (i.sms_claimed_at IS NULL OR i.sms_claimed_at < $3))
+			OR (i.email_sent_at IS NULL AND i.email_error IN ('unavailable', 'error', 'auth') AND i.email_attempts < $2
+				AND (i.email_claimed_at IS NULL OR i.email_claimed_at < $4)))))
+		ORDER BY b.id`, now, maxAutoAttempts, now.Add(-smsLease), now.Add(-emailLease))
+	if err != nil {
+		return nil, fmt.Errorf("pending invitations: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
 // smsLease is how long a claimed invitation text is left to its sender
 // before another IssueInvitations run may try it (a run that died between
 // its claim and its record): far longer than one provider call.
@@ -179,14 +208,15 @@ const smsLease = 10 * time.Minute
 // "retry later"); any other error — one that wraps none of them, so the
 // sender cannot say what happened — is uncertain too.
 func (s *Service) textInvitation(ctx context.Context, rep *IssueReport, ballotID, memberID int64, gen int, m sms.Message) {
-	// Recording outlives a cancelled run: a claim must not be left behind
-	// because the caller gave up after the provider answered.
-	bg := context.WithoutCancel(ctx)
 	now := s.now()
+	// Automatic runs give up on a number the provider refused for good
+	// (invalid, opted out, rejected) and after maxAutoAttempts tries; the
+	// scrutineer can still send again from the delivery page.
 	tag, err := s.pool.Exec(ctx, `UPDATE auth_invitations SET sms_claimed_at = $4, sms_attempts = sms_attempts + 1
 		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3 AND revoked_at IS NULL AND sms_sent_at IS NULL
-		AND (sms_claimed_at IS NULL OR sms_claimed_at < $5)`,
-		ballotID, memberID, gen, now, now.Add(-smsLease))
+		AND (sms_claimed_at IS NULL OR sms_claimed_at < $5)
+		AND sms_attempts < $6 AND coalesce(sms_error, '') NOT IN ('invalid_number', 'opted_out', 'rejected')`,
+		ballotID, memberID, gen, now, now.Add(-smsLease), maxAutoAttempts)
 	if err != nil {
 		rep.SMSFailed++
 		s.log.ErrorContext(ctx, "invitation text: claim failed", "ballot_id", ballotID, "member_id", memberID, "err", err)
@@ -195,7 +225,19 @@ func (s *Service) textInvitation(ctx context.Context, rep *IssueReport, ballotID
 	if tag.RowsAffected() != 1 {
 		return // texted already, or another run is texting it now
 	}
-	_, err = s.sms.Send(ctx, m)
+	s.sendClaimedText(ctx, rep, ballotID, memberID, gen, m)
+}
+
+// sendClaimedText sends the text of an invitation row this run has
+// claimed (sms_claimed_at) and records the outcome: sent, uncertain (also
+// recorded as sent) or failed (claim released, sms_error says why). The
+// scrutineer's resend (delivery.go) claims the row its own way and ends
+// here too.
+func (s *Service) sendClaimedText(ctx context.Context, rep *IssueReport, ballotID, memberID int64, gen int, m sms.Message) {
+	// Recording outlives a cancelled run: a claim must not be left behind
+	// because the caller gave up after the provider answered.
+	bg := context.WithoutCancel(ctx)
+	_, err := s.sms.Send(ctx, m)
 	var uncertainAt *time.Time
 	switch {
 	case err == nil:
@@ -214,18 +256,34 @@ func (s *Service) textInvitation(ctx context.Context, rep *IssueReport, ballotID
 		// the provider): release the claim for the next run.
 		rep.SMSFailed++
 		s.log.WarnContext(ctx, "invitation text not sent", "ballot_id", ballotID, "member_id", memberID, "err", err)
-		if _, uerr := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_claimed_at = NULL WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
-			ballotID, memberID, gen); uerr != nil {
+		if _, uerr := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_claimed_at = NULL, sms_error = $4 WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
+			ballotID, memberID, gen, smsErrorKind(err)); uerr != nil {
 			s.log.ErrorContext(ctx, "invitation text: release failed", "ballot_id", ballotID, "member_id", memberID, "err", uerr)
 		}
 		return
 	}
-	if _, err := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_sent_at = $4, sms_claimed_at = NULL, sms_uncertain_at = $5
+	if _, err := s.pool.Exec(bg, `UPDATE auth_invitations SET sms_sent_at = $4, sms_claimed_at = NULL, sms_uncertain_at = $5, sms_error = NULL
 		WHERE ballot_id = $1 AND member_id = $2 AND generation = $3`,
 		ballotID, memberID, gen, s.now(), uncertainAt); err != nil {
 		// The claim stays: the lease keeps other runs off it for a while.
 		s.log.ErrorContext(ctx, "invitation text: recording the send failed", "ballot_id", ballotID, "member_id", memberID, "err", err)
 	}
+}
+
+// smsErrorKind is what auth_invitations.sms_error records of a failed
+// send: the sentinel, never the provider's text.
+func smsErrorKind(err error) string {
+	switch {
+	case errors.Is(err, sms.ErrOptedOut):
+		return "opted_out"
+	case errors.Is(err, sms.ErrInvalidNumber):
+		return "invalid_number"
+	case errors.Is(err, sms.ErrRejected):
+		return "rejected"
+	case errors.Is(err, sms.ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "unavailable"
+	}
+	return "error"
 }
 
 // notTaken reports whether a send error says the provider did not take

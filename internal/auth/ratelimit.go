@@ -30,6 +30,10 @@ type Limits struct {
 	// refusals per approver.
 	RecoveryIP, RecoveryMobile, RecoveryGlobal Rate
 	RecoveryDecide                             Rate
+	// InviteResendStaff: invitations a scrutineer sends again
+	// (delivery.go), per scrutineer; each member also has their own limits
+	// (one resend every 10 minutes, the texts quota).
+	InviteResendStaff Rate
 }
 
 // DefaultLimits are the production limits.
@@ -41,7 +45,8 @@ func DefaultLimits() Limits {
 		PasskeyIP: Rate{60, 10 * time.Minute}, PasskeySubject: Rate{30, 10 * time.Minute}, PasskeyGlobal: Rate{5000, time.Minute},
 		StaffIP: Rate{20, 10 * time.Minute}, StaffGlobal: Rate{500, time.Minute},
 		RecoveryIP: Rate{10, time.Hour}, RecoveryMobile: Rate{3, time.Hour}, RecoveryGlobal: Rate{100, time.Minute},
-		RecoveryDecide: Rate{30, time.Hour},
+		RecoveryDecide:    Rate{30, time.Hour},
+		InviteResendStaff: Rate{60, time.Hour},
 	}
 }
 

@@ -180,7 +180,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 			name, mobile, email = o.Member(i)
 		}
 		if err := pool.QueryRow(ctx, `INSERT INTO members (union_id, member_number, name, mobile, email, workplace)
-			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6) RETURNING id`, b.UnionID, fmt.Sprintf("M%06d", i+1), name,
+			VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6) RETURNING id`, b.UnionID, fmt.Sprintf("M%06d", i+1), name,
 			mobile, email, w.Name).Scan(&mid); err != nil {
 			t.Fatal(err)
 		}
