@@ -251,6 +251,7 @@ type newCampaignData struct {
 	Branches     []string
 	Placeholders []string
 	Error        string
+	ErrorField   string // the id of the input in error, or ""
 	Form         map[string]string
 }
 
@@ -276,7 +277,9 @@ func (s *Service) segmentsOf(r *http.Request, ballotID int64) (wps, brs []string
 	return wps, brs, rows.Err()
 }
 
-func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st Staff, ballotID int64, status int, errKey string) {
+// renderNewCampaign shows the form, with the error errKey (a catalogue
+// key) on field (an input's id, or "" for the form) if not "".
+func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st Staff, ballotID int64, status int, errKey, field string) {
 	b, err := s.ensureUnion(r.Context(), st, ballotID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -288,11 +291,11 @@ func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st S
 		return
 	}
 	form := map[string]string{}
-	for _, k := range []string{"name", "template1", "template2", "at1", "at2"} {
+	for _, k := range []string{"name", "template1", "template2", "when1", "at1", "at2"} {
 		form[k] = r.PostFormValue(k)
 	}
 	s.pages.Render(w, r, status, "gotv_campaign_new", newCampaignData{BallotID: ballotID, Title: b.Title, Workplaces: wps,
-		Branches: brs, Placeholders: Placeholders, Error: errKey, Form: form})
+		Branches: brs, Placeholders: Placeholders, Error: errKey, ErrorField: field, Form: form})
 }
 
 func (s *Service) newCampaign(w http.ResponseWriter, r *http.Request) {
@@ -300,7 +303,7 @@ func (s *Service) newCampaign(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderNewCampaign(w, r, st, id, http.StatusOK, "")
+	s.renderNewCampaign(w, r, st, id, http.StatusOK, "", "")
 }
 
 // parseLocal reads an <input type="datetime-local"> value in Europe/London.
@@ -327,13 +330,13 @@ func (s *Service) createCampaign(w http.ResponseWriter, r *http.Request) {
 		}
 		stp := StepInput{Template: tmpl}
 		if at == "" && (i > 1 || r.PostForm.Get("when1") == "at") {
-			s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.time")
+			s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.time", fmt.Sprintf("at%d", i))
 			return
 		}
 		if at != "" && !(i == 1 && r.PostForm.Get("when1") == "now") {
 			due, err := parseLocal(at)
 			if err != nil {
-				s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.time")
+				s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.time", fmt.Sprintf("at%d", i))
 				return
 			}
 			stp.DueAt = due
@@ -343,13 +346,13 @@ func (s *Service) createCampaign(w http.ResponseWriter, r *http.Request) {
 	cid, err := s.CreateCampaign(r.Context(), st, id, in)
 	switch {
 	case errors.Is(err, ErrTemplate):
-		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.template")
+		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.template", "")
 		return
 	case errors.Is(err, ErrSegmentTooSmall):
-		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.small")
+		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.small", "")
 		return
 	case errors.Is(err, ErrInvalid):
-		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.invalid")
+		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.invalid", "")
 		return
 	case err != nil:
 		s.fail(w, r, err)

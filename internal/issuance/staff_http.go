@@ -201,6 +201,8 @@ type replacementsData struct {
 	Reason   string
 	Done     string
 	Error    string
+	// ErrorField is the form field in error: member_number, reason or "".
+	ErrorField string
 }
 
 func (p *StaffPages) replacements(role string) http.HandlerFunc {
@@ -243,16 +245,16 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	}
 	d := replacementsData{Role: "organiser", B: b, Member: strings.TrimSpace(r.PostFormValue("member_number")),
 		Reason: strings.TrimSpace(r.PostFormValue("reason"))}
-	fail := func(status int, msg string) {
-		d.Error = msg
+	fail := func(status int, field, msg string) {
+		d.Error, d.ErrorField = msg, field
 		p.showReplacements(w, r, status, d)
 	}
 	switch {
 	case !memberNumberRE.MatchString(d.Member):
-		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.member_number"))
+		fail(http.StatusUnprocessableEntity, "member_number", p.msg(w, r, "issue.err.member_number"))
 		return
 	case d.Reason == "" || len(d.Reason) > 1000:
-		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.reason"))
+		fail(http.StatusUnprocessableEntity, "reason", p.msg(w, r, "issue.err.reason"))
 		return
 	}
 	ctx := r.Context()
@@ -260,7 +262,7 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	err := p.svc.pool.QueryRow(ctx, `SELECT m.id FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND m.member_number = $2`, b.ID, d.Member).Scan(&memberID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.not_on_register"))
+		fail(http.StatusUnprocessableEntity, "member_number", p.msg(w, r, "issue.err.not_on_register"))
 		return
 	}
 	if err != nil {
@@ -272,7 +274,7 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/replacements?done=requested", b.ID), http.StatusSeeOther)
 	case errors.Is(err, ErrNothingToReplace):
-		fail(http.StatusConflict, p.msg(w, r, "issue.err.request_window"))
+		fail(http.StatusConflict, "", p.msg(w, r, "issue.err.request_window"))
 	default:
 		p.pages.InternalError(w, r, err)
 	}
