@@ -63,6 +63,9 @@ func RetentionOnce(ctx context.Context, svc *retention.Service, apply bool, now 
 			}
 			log.Info("retention: personal data deleted", "ballot", b.ID, "election", b.ElectionID, "rows", d.Total())
 		case retention.StateUnpublished:
+			if b.Status == "open" {
+				continue // voting still going on: no result expected yet (counted in the summary)
+			}
 			log.Info("retention: ballot without a published result is never deleted automatically", "ballot", b.ID, "election", b.ElectionID, "status", b.Status)
 		}
 	}
