@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 )
 
@@ -53,7 +54,7 @@ func TestEmployerNoticesPerEmployer(t *testing.T) {
 	}
 	reasons, err := b.Admin.Readiness(ctx, b.ID)
 	must(err)
-	text := strings.Join(reasons, "\n")
+	text := strings.Join(election.Englishes(reasons), "\n")
 	for _, want := range []string{"Acme Transport Ltd: record when the s.226A notice", "Bolt Buses plc: record when the sample voting paper"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("readiness lacks %q:\n%s", want, text)
@@ -85,6 +86,13 @@ func TestEmployerNoticesPerEmployer(t *testing.T) {
 			t.Errorf("%v: %d, want 422 with %q", c.form, p.code, c.want)
 		}
 	}
+	// The same messages in Welsh on the Welsh page, not marked as English.
+	p = org.post(path+"?lang=cy", url.Values{"employer": {"Acme Transport Ltd"}, "notice_sent_at": {"yesterday"}, "sample_sent_at": {"today"}})
+	if p.code != 422 || !strings.Contains(p.body, "rhowch y dyddiad a&#39;r amser y rhoddwyd yr hysbysiad o&#39;r bleidlais a&#39;r papur pleidleisio enghreifftiol") ||
+		strings.Contains(p.body, `<p lang="en"`) {
+		t.Errorf("Welsh error: %d %s", p.code, p.body)
+	}
+	org.get(path + "?lang=en")
 	// Only the ballot's organisers: another union's answer 404, the
 	// scrutineer 403, and a form without its CSRF token is refused.
 	other := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "other-union", Members: 1})

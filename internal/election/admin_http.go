@@ -158,9 +158,9 @@ func (p *AdminPages) list(role string) http.HandlerFunc {
 type ballotData struct {
 	Role      string
 	B         *AdminBallot
-	Readiness []string
+	Readiness []pageText
 	Message   string
-	Error     string
+	Error     *pageText
 }
 
 // loadBallot reads the ballot if the staff member may see it: organisers
@@ -200,22 +200,30 @@ func (p *AdminPages) ballot(role string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		p.showBallot(w, r, s, http.StatusOK, r.URL.Query().Get("done"), "")
+		p.showBallot(w, r, s, http.StatusOK, r.URL.Query().Get("done"), nil)
 	}
 }
 
-func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s Staff, status int, msg, errMsg string) {
+// showBallot shows the ballot's page, with the outcome of an action: msg
+// the done message, or actErr its error.
+func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s Staff, status int, msg string, actErr error) {
 	b, ok := p.loadBallot(w, r, s)
 	if !ok {
 		return
 	}
-	d := ballotData{Role: s.Role, B: b, Message: msg, Error: errMsg}
+	lang := p.pages.Lang(w, r)
+	d := ballotData{Role: s.Role, B: b, Message: msg}
+	if actErr != nil {
+		e := errorText(p.pages, lang, actErr)
+		d.Error = &e
+	}
 	if b.Status == "draft" {
-		var err error
-		if d.Readiness, err = p.admin.Readiness(r.Context(), b.ID); err != nil {
+		reasons, err := p.admin.Readiness(r.Context(), b.ID)
+		if err != nil {
 			p.pages.InternalError(w, r, err)
 			return
 		}
+		d.Readiness = texts(p.pages, lang, reasons)
 	}
 	p.pages.Render(w, r, status, "admin_ballot", d)
 }
@@ -224,7 +232,7 @@ type editData struct {
 	New     bool
 	ID      int64
 	Form    ballotForm
-	Error   string
+	Error   *pageText
 	Kinds   []string
 	Grounds []string
 }
@@ -313,19 +321,19 @@ func (f ballotForm) setup() (BallotSetup, error) {
 		known = known || k == f.Kind
 	}
 	if !known {
-		return s, fmt.Errorf("%w: choose the kind of ballot", ErrInvalid)
+		return s, invalid("admin.err.kind")
 	}
 	for _, t := range []struct {
 		in  string
 		out *time.Time
-		bad string
-	}{{f.OpensAt, &s.OpensAt, "the opening time"}, {f.ClosesAt, &s.ClosesAt, "the closing time"}} {
+		bad string // message key
+	}{{f.OpensAt, &s.OpensAt, "admin.err.opens_at"}, {f.ClosesAt, &s.ClosesAt, "admin.err.closes_at"}} {
 		if t.in == "" {
 			continue
 		}
 		v, err := time.ParseInLocation(formTime, t.in, london)
 		if err != nil {
-			return s, fmt.Errorf("%w: %s is not a date and time", ErrInvalid, t.bad)
+			return s, invalid(t.bad)
 		}
 		*t.out = v
 	}
@@ -339,7 +347,7 @@ func (f ballotForm) setup() (BallotSetup, error) {
 			s.Config.Questions = append(s.Config.Questions, YesNo("asos", "Are you prepared to take part in industrial action short of a strike?"))
 		}
 		if len(s.Config.Questions) == 0 {
-			return s, fmt.Errorf("%w: an industrial action ballot asks about a strike, action short of a strike, or both (s.229(2))", ErrInvalid)
+			return s, invalid("admin.err.ia_questions")
 		}
 	} else {
 		q := Question{ID: "q1", Text: f.QuestionText, Min: 0, Max: 1}
@@ -400,20 +408,23 @@ func (p *AdminPages) update(w http.ResponseWriter, r *http.Request) {
 
 func (p *AdminPages) formError(w http.ResponseWriter, r *http.Request, d editData, err error) {
 	d.Kinds, d.Grounds = kinds, grounds
+	lang := p.pages.Lang(w, r)
 	var pg *pgconn.PgError
+	var e pageText
 	switch {
 	case errors.Is(err, ErrInvalid):
-		d.Error = strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
+		e = errorText(p.pages, lang, err)
 	case errors.As(err, &pg) && pg.Code == "23505":
-		d.Error = "that election id is already used: choose another"
+		e = pageText{Text: msgf("admin.err.id_used").In(p.pages.T, lang)}
 	case errors.As(err, &pg) && pg.Code == "23514":
-		d.Error = "a value is out of bounds (ids: lower case letters, digits and dashes; titles up to 300 characters)"
+		e = pageText{Text: msgf("admin.err.bounds").In(p.pages.T, lang)}
 	case errors.Is(err, ErrNotDraft):
-		d.Error = ErrNotDraft.Error()
+		e = errorText(p.pages, lang, err)
 	default:
 		p.pages.InternalError(w, r, err)
 		return
 	}
+	d.Error = &e
 	p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_edit", d)
 }
 
@@ -430,7 +441,7 @@ func (p *AdminPages) scrutineerAction(f func(r *http.Request, s Staff, b *AdminB
 			var ore *OpenRefusedError
 			switch {
 			case errors.As(err, &ore), errors.Is(err, ErrInvalid), errors.Is(err, ErrNotDraft), errors.Is(err, ErrWrongStatus):
-				p.showBallot(w, r, s, http.StatusUnprocessableEntity, "", strings.TrimPrefix(err.Error(), "election: "))
+				p.showBallot(w, r, s, http.StatusUnprocessableEntity, "", err)
 			default:
 				p.pages.InternalError(w, r, err)
 			}
@@ -450,11 +461,11 @@ func (p *AdminPages) assessment(r *http.Request, s Staff, b *AdminBallot) (strin
 
 func (p *AdminPages) trustees(r *http.Request, s Staff, b *AdminBallot) (string, error) {
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		return "", fmt.Errorf("%w: upload the trustees' public key file (at most 1 MiB)", ErrInvalid)
+		return "", invalid("admin.err.trustees_upload")
 	}
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		return "", fmt.Errorf("%w: choose the trustees' public key file to upload", ErrInvalid)
+		return "", invalid("admin.err.trustees_choose")
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
@@ -469,7 +480,7 @@ func (p *AdminPages) recordNotices(r *http.Request, s Staff, b *AdminBallot) (st
 	for i, k := range []string{"notice_sent_at", "sample_sent_at"} {
 		t, err := time.ParseInLocation(formTime, strings.TrimSpace(r.PostFormValue(k)), london)
 		if err != nil {
-			return "", fmt.Errorf("%w: give the date and time each notice was sent", ErrInvalid)
+			return "", invalid("admin.err.notice_times")
 		}
 		ts[i] = t
 	}
@@ -478,14 +489,14 @@ func (p *AdminPages) recordNotices(r *http.Request, s Staff, b *AdminBallot) (st
 
 func (p *AdminPages) open(r *http.Request, s Staff, b *AdminBallot) (string, error) {
 	if r.PostFormValue("confirm") != b.ElectionID {
-		return "", fmt.Errorf("%w: type the election id %q to confirm opening", ErrInvalid, b.ElectionID)
+		return "", invalid("admin.err.confirm_open", b.ElectionID)
 	}
 	return "opened", p.admin.Open(r.Context(), s.Actor(), b.ID)
 }
 
 func (p *AdminPages) close(r *http.Request, s Staff, b *AdminBallot) (string, error) {
 	if r.PostFormValue("confirm") != b.ElectionID {
-		return "", fmt.Errorf("%w: type the election id %q to confirm closing", ErrInvalid, b.ElectionID)
+		return "", invalid("admin.err.confirm_close", b.ElectionID)
 	}
 	return "closed", p.admin.Close(r.Context(), s.Actor(), b.ID)
 }

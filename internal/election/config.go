@@ -1,7 +1,6 @@
 package election
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -101,43 +100,46 @@ func YesNo(id, text string) Question {
 }
 
 // Validate checks the configuration's shape (bounds that the manifest
-// imposes, docs/protocol.md §3).
+// imposes, docs/protocol.md §3). Its error is a [*MsgError] (its text the
+// English message).
 func (c *Config) Validate() error {
 	if len(c.Questions) < 1 || len(c.Questions) > 32 {
-		return fmt.Errorf("a ballot has 1 to 32 questions, not %d", len(c.Questions))
+		return configErr("admin.err.cfg_questions", len(c.Questions))
 	}
 	seen := map[string]bool{}
 	for i, q := range c.Questions {
 		if !slugRE.MatchString(q.ID) || seen[q.ID] {
-			return fmt.Errorf("question %d: id %q must be unique, lower case letters, digits and dashes", i+1, q.ID)
+			return configErr("admin.err.cfg_question_id", i+1, q.ID)
 		}
 		seen[q.ID] = true
 		if strings.TrimSpace(q.Text) == "" || len(q.Text) > 2000 {
-			return fmt.Errorf("question %d: text must be 1 to 2000 characters", i+1)
+			return configErr("admin.err.cfg_question_text", i+1)
 		}
 		if len(q.Options) < 2 || len(q.Options) > 64 {
-			return fmt.Errorf("question %d: 2 to 64 options, not %d", i+1, len(q.Options))
+			return configErr("admin.err.cfg_options", i+1, len(q.Options))
 		}
 		if q.Min < 0 || q.Min > q.Max || q.Max > len(q.Options) {
-			return fmt.Errorf("question %d: need 0 ≤ min ≤ max ≤ %d options", i+1, len(q.Options))
+			return configErr("admin.err.cfg_min_max", i+1, len(q.Options))
 		}
 		opts := map[string]bool{}
 		for _, o := range q.Options {
 			if !slugRE.MatchString(o.ID) || opts[o.ID] || strings.TrimSpace(o.Label) == "" {
-				return fmt.Errorf("question %d: option ids must be unique slugs with a label", i+1)
+				return configErr("admin.err.cfg_option_ids", i+1)
 			}
 			opts[o.ID] = true
 		}
 	}
 	if len(c.Workplaces) == 0 {
-		return fmt.Errorf("list at least one workplace")
+		return configErr("admin.err.cfg_workplaces")
 	}
 	ws := map[string]bool{}
 	for _, w := range c.Workplaces {
 		if !slugRE.MatchString(w.ID) || w.ID == AggregatedStyle || ws[w.ID] || strings.TrimSpace(w.Name) == "" {
-			return fmt.Errorf("workplace %q: needs a unique name and id", w.Name)
+			return configErr("admin.err.cfg_workplace", w.Name)
 		}
 		ws[w.ID] = true
 	}
 	return nil
 }
+
+func configErr(key string, args ...any) error { return &MsgError{Msg: msgf(key, args...)} }

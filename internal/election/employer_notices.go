@@ -110,33 +110,31 @@ func employerNoticeRecords(ctx context.Context, q noticeQuerier, ballotID int64)
 // checkEmployerNotices applies the s.226A clocks of regime r to each
 // employer for a ballot opening at opening, filling Earliest and TooLate,
 // and returns the reasons opening is refused, each naming its employer.
-func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeRecord) []string {
-	var reasons []string
+func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeRecord) []Msg {
+	var reasons []Msg
 	open := opening.In(london)
 	for i := range recs {
 		e := &recs[i]
-		name := e.Employer
-		if name == "" {
-			name = "(employer not recorded on the register)"
+		var name any = e.Employer
+		if e.Employer == "" {
+			name = msgf("admin.why.no_employer")
 		}
 		if e.Notice == nil {
-			reasons = append(reasons, fmt.Sprintf("%s: record when the s.226A notice of the ballot (s.226A(1)(a)) was given to this employer", name))
+			reasons = append(reasons, msgf("admin.why.notice_missing", name))
 		}
 		if e.Sample == nil {
-			reasons = append(reasons, fmt.Sprintf("%s: record when the sample voting paper (s.226A(1)(b)) was given to this employer", name))
+			reasons = append(reasons, msgf("admin.why.sample_missing", name))
 		}
 		if e.Notice != nil {
 			if earliest := earliestOpening(*e.Notice, r.NoticeDays); open.Before(earliest) {
 				e.TooLate = true
-				reasons = append(reasons, fmt.Sprintf("%s: the s.226A notice must reach employers at least %d days before the opening day: open on or after %s",
-					name, r.NoticeDays, earliest.Format("2 Jan 2006")))
+				reasons = append(reasons, msgf("admin.why.notice_late", name, r.NoticeDays, Day(earliest)))
 			}
 		}
 		if e.Sample != nil {
 			if earliest := earliestOpening(*e.Sample, r.SamplePaperDays); open.Before(earliest) {
 				e.TooLate = true
-				reasons = append(reasons, fmt.Sprintf("%s: the sample voting paper must reach employers at least %d days before the opening day: open on or after %s",
-					name, r.SamplePaperDays, earliest.Format("2 Jan 2006")))
+				reasons = append(reasons, msgf("admin.why.sample_late", name, r.SamplePaperDays, Day(earliest)))
 			}
 		}
 		if e.Notice != nil && e.Sample != nil {
@@ -180,7 +178,7 @@ func (a *Admin) RecordEmployerNotice(ctx context.Context, actor string, ballotID
 	now := a.now()
 	for _, t := range []time.Time{notice, sample} {
 		if t.After(now.Add(5 * time.Minute)) {
-			return fmt.Errorf("%w: a notice is recorded once it has been given: that time is in the future", ErrInvalid)
+			return invalid("records.err.future")
 		}
 	}
 	key := EmployerKey(employer)
@@ -196,7 +194,7 @@ func (a *Admin) RecordEmployerNotice(ctx context.Context, actor string, ballotID
 			}
 		}
 		if rec == nil {
-			return fmt.Errorf("%w: no member on the register works for that employer: import the register first", ErrInvalid)
+			return invalid("records.err.no_employer")
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO employer_notices (ballot_id, employer_key, employer, notice_sent_at, sample_sent_at, recorded_by, recorded_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)

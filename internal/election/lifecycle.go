@@ -31,13 +31,14 @@ var (
 	ErrInvalid     = errors.New("election: invalid configuration")
 )
 
-// OpenRefusedError lists every reason a ballot cannot open yet.
+// OpenRefusedError lists every reason a ballot cannot open yet (pages show
+// them in their language, the error text in English).
 type OpenRefusedError struct {
-	Reasons []string
+	Reasons []Msg
 }
 
 func (e *OpenRefusedError) Error() string {
-	return "election: the ballot cannot open: " + strings.Join(e.Reasons, "; ")
+	return "election: the ballot cannot open: " + strings.Join(Englishes(e.Reasons), "; ")
 }
 
 // Ledger is what opening and closing a ballot need of the ledger: a log key
@@ -86,7 +87,7 @@ type BallotSetup struct {
 // CreateBallot creates a draft ballot for a union.
 func (a *Admin) CreateBallot(ctx context.Context, actor string, unionID int64, electionID string, setup BallotSetup) (int64, error) {
 	if !slugRE.MatchString(electionID) {
-		return 0, fmt.Errorf("%w: election id must be 1–64 lower case letters, digits and dashes", ErrInvalid)
+		return 0, invalid("admin.err.election_id")
 	}
 	var id int64
 	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
@@ -115,13 +116,16 @@ func (a *Admin) Configure(ctx context.Context, actor string, ballotID int64, set
 
 func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetup) error {
 	if err := s.Config.Validate(); err != nil {
+		if m, ok := ErrorMsg(err); ok {
+			return &MsgError{Base: ErrInvalid, Msg: m}
+		}
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if strings.TrimSpace(s.Title) == "" || len(s.Title) > 300 {
-		return fmt.Errorf("%w: the title must be 1 to 300 characters", ErrInvalid)
+		return invalid("admin.err.title")
 	}
 	if !s.OpensAt.IsZero() && !s.ClosesAt.IsZero() && !s.OpensAt.Before(s.ClosesAt) {
-		return fmt.Errorf("%w: the ballot must close after it opens", ErrInvalid)
+		return invalid("admin.err.close_after_open")
 	}
 	agg := "separate"
 	var ground *string
@@ -131,7 +135,7 @@ func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetu
 		case "s228A(2)", "s228A(3)", "s228A(4)":
 			ground = &s.S228AGround
 		default:
-			return fmt.Errorf("%w: an aggregated ballot needs its s.228A ground: s228A(2), s228A(3) or s228A(4)", ErrInvalid)
+			return invalid("admin.err.ground")
 		}
 	}
 	cfg, _ := json.Marshal(s.Config)
@@ -151,7 +155,7 @@ func (a *Admin) AppointScrutineer(ctx context.Context, actor string, ballotID in
 	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
 		name = strings.TrimSpace(name)
 		if name == "" && !smallBallotExemption {
-			return fmt.Errorf("%w: name the scrutineer, or record the s.226C exemption", ErrInvalid)
+			return invalid("admin.err.scrutineer")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE ballots SET scrutineer_name = NULLIF($2, ''), small_ballot_exemption = $3 WHERE id = $1`,
 			ballotID, name, smallBallotExemption); err != nil {
@@ -166,7 +170,7 @@ func (a *Admin) AppointScrutineer(ctx context.Context, actor string, ballotID in
 func (a *Admin) SignOffSecurityAssessment(ctx context.Context, actor string, ballotID int64, by string) error {
 	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
 		if strings.TrimSpace(by) == "" {
-			return fmt.Errorf("%w: name who signed the security assessment off", ErrInvalid)
+			return invalid("admin.err.assessment")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE ballots SET security_assessment_by = $2, security_assessment_at = $3 WHERE id = $1`,
 			ballotID, by, a.now()); err != nil {
@@ -182,7 +186,7 @@ func (a *Admin) SignOffSecurityAssessment(ctx context.Context, actor string, bal
 func (a *Admin) SetTrustees(ctx context.Context, actor string, ballotID int64, file []byte) error {
 	var pk threshold.PublicKey
 	if err := pk.UnmarshalJSON(file); err != nil {
-		return fmt.Errorf("%w: the trustees' key file does not parse: %v", ErrInvalid, err)
+		return invalid("admin.err.trustees_parse", err.Error())
 	}
 	canon, err := pk.MarshalJSON()
 	if err != nil {
@@ -366,11 +370,15 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 type styleInfo struct{ id, name string }
 
 // checkOpen collects every reason the ballot cannot open.
-func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Time) (Regime, map[string]int, []styleInfo, []string, error) {
-	var reasons []string
-	add := func(format string, args ...any) { reasons = append(reasons, fmt.Sprintf(format, args...)) }
+func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Time) (Regime, map[string]int, []styleInfo, []Msg, error) {
+	var reasons []Msg
+	add := func(key string, args ...any) { reasons = append(reasons, msgf(key, args...)) }
 	if err := d.config.Validate(); err != nil {
-		add("configuration: %v", err)
+		if m, ok := ErrorMsg(err); ok {
+			add("admin.why.configuration", m)
+		} else {
+			add("admin.why.configuration", err.Error())
+		}
 	}
 	opening := now
 	if d.opensAt != nil && d.opensAt.After(now) {
@@ -378,10 +386,10 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	}
 	regime, err := RegimeFor(opening)
 	if err != nil {
-		add("%v", err)
+		add("admin.why.no_regime", opening.In(london).Format("2006-01-02"))
 	}
 	if d.closesAt == nil || !d.closesAt.After(now) {
-		add("set a closing date and time in the future")
+		add("admin.why.closing")
 	}
 	entitled := map[string]int{}
 	total := 0
@@ -401,7 +409,7 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	}
 	rows.Close()
 	if total == 0 {
-		add("import the register of members entitled to vote (s.227)")
+		add("admin.why.register")
 	}
 	var styles []styleInfo
 	if d.aggregated {
@@ -419,29 +427,29 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	}
 	for s := range entitled {
 		if !known[s] {
-			add("register rows in style %q match no workplace of this ballot: re-import the register", s)
+			add("admin.why.style", s)
 		}
 	}
 	// s.226B / s.226C: a scrutineer, unless an IA ballot with ≤ 50 entitled.
 	if deref(d.scrutineer) == "" {
 		if !d.smallExemption {
-			add("appoint the independent scrutineer (s.226B)")
+			add("admin.why.scrutineer")
 		} else if d.kind != "industrial_action" || total > 50 {
-			add("the s.226C exemption applies only to industrial action ballots with at most 50 entitled to vote (%d here)", total)
+			add("admin.why.s226c", total)
 		}
 	}
 	if deref(d.assessmentBy) == "" {
-		add("sign off the pre-ballot security assessment")
+		add("admin.why.assessment")
 	}
 	if len(d.trustees) == 0 {
-		add("upload the trustees' public key file from the key ceremony")
+		add("admin.why.trustees")
 	}
 	if d.kind == "industrial_action" && regime.ID != "" {
 		if strings.TrimSpace(d.config.Texts["authorised_person"]) == "" {
-			add("name who is authorised to call industrial action (s.229(3))")
+			add("admin.why.authorised")
 		}
 		if regime.ExtraPaperContent && strings.TrimSpace(d.config.Texts["dispute_summary"]) == "" {
-			add("give a summary of the matters in issue in the dispute (s.229(2B))")
+			add("admin.why.dispute")
 		}
 		// s.226A: each employer's notice and sample voting paper, each on
 		// its own clock (employer_notices.go).
@@ -533,8 +541,9 @@ func deref(s *string) string {
 
 // Readiness lists what still stops a draft ballot from opening (the same
 // checks as Open, without changing anything); nil when it can open.
-func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]string, error) {
-	var reasons []string
+// [Englishes] gives their English texts.
+func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]Msg, error) {
+	var reasons []Msg
 	err := pgx.BeginTxFunc(ctx, a.store.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		d, err := readDraft(ctx, tx, ballotID, false)
 		if err != nil {

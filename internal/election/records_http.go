@@ -85,7 +85,7 @@ type employerNoticesData struct {
 	B         *AdminBallot
 	Employers []EmployerNoticeRecord
 	Message   string
-	Error     string
+	Error     *pageText
 	ErrorKey  string // the employer the error is about
 }
 
@@ -94,10 +94,10 @@ func (p *RecordsPages) employerNotices(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p.showEmployerNotices(w, r, b, http.StatusOK, r.URL.Query().Get("done"), "", "")
+	p.showEmployerNotices(w, r, b, http.StatusOK, r.URL.Query().Get("done"), nil, "")
 }
 
-func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Request, b *AdminBallot, status int, msg, errMsg, errKey string) {
+func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Request, b *AdminBallot, status int, msg string, actErr error, errKey string) {
 	recs, err := p.a.admin.EmployerNoticeStatus(r.Context(), b.ID)
 	if err != nil {
 		p.a.pages.InternalError(w, r, err)
@@ -106,7 +106,12 @@ func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Reques
 	if msg != "recorded" {
 		msg = ""
 	}
-	p.a.pages.Render(w, r, status, "records_notices", employerNoticesData{B: b, Employers: recs, Message: msg, Error: errMsg, ErrorKey: errKey})
+	d := employerNoticesData{B: b, Employers: recs, Message: msg, ErrorKey: errKey}
+	if actErr != nil {
+		e := errorText(p.a.pages, p.a.pages.Lang(w, r), actErr)
+		d.Error = &e
+	}
+	p.a.pages.Render(w, r, status, "records_notices", d)
 }
 
 // recordEmployerNotice records one employer's notice and sample paper
@@ -118,30 +123,35 @@ func (p *RecordsPages) recordEmployerNotice(w http.ResponseWriter, r *http.Reque
 	}
 	employer := r.PostFormValue("employer")
 	var ts [2]time.Time
-	var bad []string
-	for i, f := range []struct{ key, what string }{{"notice_sent_at", "the notice of the ballot"}, {"sample_sent_at", "the sample voting paper"}} {
+	var bad []bool
+	for i, f := range []struct{ key string }{{"notice_sent_at"}, {"sample_sent_at"}} {
 		v := strings.TrimSpace(r.PostFormValue(f.key))
 		if v == "" {
 			continue
 		}
 		t, err := time.ParseInLocation(formTime, v, london)
 		if err != nil {
-			bad = append(bad, f.what)
+			bad = append(bad, i == 0)
 			continue
 		}
 		ts[i] = t
 	}
 	var err error
-	if len(bad) > 0 {
-		err = fmt.Errorf("%w: give the date and time %s was given as a date and a time (for example 2026-11-20 and 09:30), or leave it empty", ErrInvalid, strings.Join(bad, " and "))
-	} else {
+	switch {
+	case len(bad) == 2:
+		err = invalid("records.err.bad_time", msgf("records.err.what_both"))
+	case len(bad) == 1 && bad[0]:
+		err = invalid("records.err.bad_time", msgf("records.err.what_notice"))
+	case len(bad) == 1:
+		err = invalid("records.err.bad_time", msgf("records.err.what_sample"))
+	default:
 		err = p.a.admin.RecordEmployerNotice(r.Context(), s.Actor(), b.ID, employer, ts[0], ts[1])
 	}
 	switch {
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/employer-notices?done=recorded", b.ID), http.StatusSeeOther)
 	case errors.Is(err, ErrInvalid), errors.Is(err, ErrNotDraft):
-		p.showEmployerNotices(w, r, b, http.StatusUnprocessableEntity, "", strings.TrimPrefix(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "), "election: "), EmployerKey(employer))
+		p.showEmployerNotices(w, r, b, http.StatusUnprocessableEntity, "", err, EmployerKey(employer))
 	default:
 		p.a.pages.InternalError(w, r, err)
 	}

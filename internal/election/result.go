@@ -65,11 +65,12 @@ const (
 	MaxPartials    = 64
 )
 
-// ResultRefusedError lists every reason the files cannot be published.
-type ResultRefusedError struct{ Reasons []string }
+// ResultRefusedError lists every reason the files cannot be published
+// (pages show them in their language, the error text in English).
+type ResultRefusedError struct{ Reasons []Msg }
 
 func (e *ResultRefusedError) Error() string {
-	return "election: the result cannot be published: " + strings.Join(e.Reasons, "; ")
+	return "election: the result cannot be published: " + strings.Join(Englishes(e.Reasons), "; ")
 }
 
 // Results publishes ballots' results.
@@ -93,7 +94,7 @@ func (a *Admin) SetScrutineerKey(ctx context.Context, actor string, ballotID int
 	key = strings.TrimSpace(key)
 	v, err := note.NewVerifier(key)
 	if err != nil || len(key) > 512 {
-		return fmt.Errorf("%w: that is not a scrutineer's public key: give the one line of the .pub file made by `scrutineer keygen` (name+hash+key)", ErrInvalid)
+		return invalid("result.err.key")
 	}
 	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE ballots SET scrutineer_key = $2 WHERE id = $1`, ballotID, key); err != nil {
@@ -179,10 +180,10 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 	}
 	switch status {
 	case "published":
-		return &ResultRefusedError{[]string{"the result of this ballot is already published"}}
+		return &ResultRefusedError{[]Msg{msgf("result.err.already")}}
 	case "closed":
 	default:
-		return &ResultRefusedError{[]string{"a result is published only after the ballot has closed and been counted"}}
+		return &ResultRefusedError{[]Msg{msgf("result.err.not_closed")}}
 	}
 	mf, err := manifest.Parse(m)
 	if err != nil {
@@ -190,24 +191,24 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 	}
 	key := mf.Texts[report.ManifestKeyText]
 	if key == "" {
-		return &ResultRefusedError{[]string{"this ballot's manifest binds no scrutineer signing key (it is recorded before the ballot opens): the service cannot check who signed the result, so it cannot publish it; give members the signed files another way"}}
+		return &ResultRefusedError{[]Msg{msgf("result.err.no_key")}}
 	}
 	rep, err := report.Open(up.Report, up.Signature, key)
 	if err != nil {
-		return &ResultRefusedError{[]string{resultSigProblem(err, key)}}
+		return &ResultRefusedError{[]Msg{resultSigProblem(err, key)}}
 	}
 	var partials []*threshold.Partial
-	var reasons []string
+	var reasons []Msg
 	for i, b := range up.Partials {
 		var p threshold.Partial
 		if err := p.UnmarshalJSON(trimSpace(b)); err != nil {
-			reasons = append(reasons, fmt.Sprintf("partial decryption file %d is not a trustee's partial decryption (`scrutineer decrypt`): %v", i+1, err))
+			reasons = append(reasons, msgf("result.err.partial", i+1, err.Error()))
 			continue
 		}
 		partials = append(partials, &p)
 	}
 	if len(up.Partials) == 0 {
-		reasons = append(reasons, "upload the trustees' partial decryption files (partial-J.json) used for the count, so that anyone can recompute it")
+		reasons = append(reasons, msgf("result.err.no_partials"))
 	}
 	if len(reasons) > 0 {
 		return &ResultRefusedError{reasons}
@@ -225,7 +226,12 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 		return err
 	}
 	if problems := report.Check(rep, v, partials, issued); len(problems) > 0 {
-		return &ResultRefusedError{problems}
+		// The checks of crypto/report name their problems in English.
+		var reasons []Msg
+		for _, p := range problems {
+			reasons = append(reasons, englishOnly(p))
+		}
+		return &ResultRefusedError{reasons}
 	}
 	// The partials as published: their canonical encodings, in the order given.
 	var pj []json.RawMessage
@@ -248,7 +254,7 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 			return err
 		}
 		if tag.RowsAffected() != 1 {
-			return &ResultRefusedError{[]string{"the result of this ballot is already published"}}
+			return &ResultRefusedError{[]Msg{msgf("result.err.already")}}
 		}
 		return audit.Append(ctx, tx, actor, "ballot.result_publish", &ballotID, map[string]any{
 			"report_sha256": fmt.Sprintf("%x", sum), "signed_by": rep.SignedBy, "trustees": rep.Result.Trustees})
@@ -267,15 +273,15 @@ func (r *Results) verifyLedger(ctx context.Context, electionID string, issued []
 	return v, nil
 }
 
-func resultSigProblem(err error, key string) string {
+func resultSigProblem(err error, key string) Msg {
 	name := key
 	if v, e := note.NewVerifier(key); e == nil {
 		name = v.Name()
 	}
 	if errors.Is(err, report.ErrSignature) {
-		return fmt.Sprintf("the signature does not verify under the scrutineer key bound to this ballot (%s): the report was changed after signing, is unsigned, or was signed with another key — upload report.json and report.json.sig exactly as `scrutineer report` wrote them", name)
+		return msgf("result.err.signature", name)
 	}
-	return strings.TrimPrefix(err.Error(), "report: ")
+	return englishOnly(strings.TrimPrefix(err.Error(), "report: "))
 }
 
 func trimSpace(b []byte) []byte { return []byte(strings.TrimSpace(string(b))) }

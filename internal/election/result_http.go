@@ -66,7 +66,7 @@ type resultPage struct {
 	Rep        *report.Report
 	Styles     []styleView // the s.231 particulars, once published
 	Message    string
-	Problems   []string
+	Problems   []pageText
 	MaxKiB     int
 }
 
@@ -80,7 +80,7 @@ func (p *ResultPages) manage(role string) http.HandlerFunc {
 	}
 }
 
-func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s Staff, b *AdminBallot, status int, msg string, problems []string) {
+func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s Staff, b *AdminBallot, status int, msg string, problems []Msg) {
 	st, err := p.results.State(r.Context(), b.ID)
 	if err != nil {
 		p.admin.pages.InternalError(w, r, err)
@@ -92,7 +92,8 @@ func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s Staff, b *A
 		msg = ""
 	}
 	p.admin.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
-		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report), Message: msg, Problems: problems, MaxKiB: MaxResultUpload >> 10})
+		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report), Message: msg,
+		Problems: texts(p.admin.pages, p.admin.pages.Lang(w, r), problems), MaxKiB: MaxResultUpload >> 10})
 }
 
 func (p *ResultPages) recordKey(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +104,11 @@ func (p *ResultPages) recordKey(w http.ResponseWriter, r *http.Request) {
 	err := p.admin.admin.SetScrutineerKey(r.Context(), s.Actor(), b.ID, r.PostFormValue("key"))
 	if err != nil {
 		if errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotDraft) {
-			p.show(w, r, s, b, http.StatusUnprocessableEntity, "", []string{strings.TrimPrefix(strings.TrimPrefix(err.Error(), "election: "), "invalid configuration: ")})
+			m, ok := ErrorMsg(err)
+			if !ok {
+				m = englishOnly(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "election: "), "invalid configuration: "))
+			}
+			p.show(w, r, s, b, http.StatusUnprocessableEntity, "", []Msg{m})
 			return
 		}
 		p.admin.pages.InternalError(w, r, err)
@@ -121,50 +126,52 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	refuse := func(reasons ...string) {
+	refuse := func(reasons ...Msg) {
 		p.show(w, r, s, b, http.StatusUnprocessableEntity, "", reasons)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxResultUpload)
 	if err := r.ParseMultipartForm(MaxResultUpload); err != nil {
-		refuse(fmt.Sprintf("the upload must be a form with the files, %d KiB at most in all", MaxResultUpload>>10))
+		refuse(msgf("result.err.upload", MaxResultUpload>>10))
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
-	read := func(field, name string, max int64) ([]byte, string) {
+	read := func(field, name string, max int64) ([]byte, *Msg) {
 		fhs := r.MultipartForm.File[field]
 		if len(fhs) != 1 {
-			return nil, fmt.Sprintf("choose %s to upload", name)
+			m := msgf("result.err.choose", name)
+			return nil, &m
 		}
 		b, err := readPart(fhs[0], max)
 		if err != nil {
-			return nil, fmt.Sprintf("%s: %v", name, err)
+			m := partProblem(name, err)
+			return nil, &m
 		}
-		return b, ""
+		return b, nil
 	}
 	var up ResultUpload
-	var problems []string
-	var msg string
-	if up.Report, msg = read("report", "report.json", MaxReportFile); msg != "" {
-		problems = append(problems, msg)
+	var problems []Msg
+	var msg *Msg
+	if up.Report, msg = read("report", "report.json", MaxReportFile); msg != nil {
+		problems = append(problems, *msg)
 	}
-	if up.Signature, msg = read("signature", "report.json.sig", 64<<10); msg != "" {
-		problems = append(problems, msg)
+	if up.Signature, msg = read("signature", "report.json.sig", 64<<10); msg != nil {
+		problems = append(problems, *msg)
 	}
 	fhs := r.MultipartForm.File["partials"]
 	if len(fhs) > MaxPartials {
-		problems = append(problems, fmt.Sprintf("at most %d partial decryption files", MaxPartials))
+		problems = append(problems, msgf("result.err.too_many", MaxPartials))
 		fhs = nil
 	}
 	for _, fh := range fhs {
 		b, err := readPart(fh, MaxPartialFile)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", fh.Filename, err))
+			problems = append(problems, partProblem(fh.Filename, err))
 			continue
 		}
 		up.Partials = append(up.Partials, b)
 	}
 	if len(fhs) == 0 && len(problems) == 0 {
-		problems = append(problems, "choose the trustees' partial decryption files (partial-J.json) to upload")
+		problems = append(problems, msgf("result.err.choose_partials"))
 	}
 	if len(problems) > 0 {
 		refuse(problems...)
@@ -183,9 +190,23 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=published", b.ID), http.StatusSeeOther)
 }
 
+// errPartTooBig is readPart's error for a file over its bound.
+type errPartTooBig struct{ kib int64 }
+
+func (e errPartTooBig) Error() string { return fmt.Sprintf("over %d KiB", e.kib) }
+
+// partProblem is the problem with an uploaded file.
+func partProblem(name string, err error) Msg {
+	var big errPartTooBig
+	if errors.As(err, &big) {
+		return msgf("result.err.part", name, msgf("result.err.over", big.kib))
+	}
+	return msgf("result.err.part", name, err.Error())
+}
+
 func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
 	if fh.Size > max {
-		return nil, fmt.Errorf("over %d KiB", max>>10)
+		return nil, errPartTooBig{max >> 10}
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -197,7 +218,7 @@ func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("over %d KiB", max>>10)
+		return nil, errPartTooBig{max >> 10}
 	}
 	return b, nil
 }
