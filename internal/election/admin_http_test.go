@@ -250,3 +250,94 @@ func TestRegisterUploadJourney(t *testing.T) {
 		t.Fatalf("sample paper: %d", status)
 	}
 }
+
+// The register import report's reasons and the page's own errors are in
+// Welsh on the Welsh page (not marked as English), and unchanged in
+// English on the English page; each problem says whether it is an error
+// or a warning.
+func TestRegisterReportInWelsh(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "reg-cy"})
+	if _, err := pool.Exec(context.Background(), `UPDATE unions SET employer_email_domains = '{acme.example}' WHERE id = $1`, b.UnionID); err != nil {
+		t.Fatal(err)
+	}
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	id := strconv.FormatInt(b.ID, 10)
+	upload := func(lang, csv string) (int, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		if csv != "" {
+			fw, _ := mw.CreateFormFile("file", "register.csv")
+			fw.Write([]byte(csv))
+		}
+		mw.Close()
+		return org.do("POST", "/organiser/ballots/"+id+"/register?lang="+lang, mw.FormDataContentType(), &buf)
+	}
+	const csv = "member_number,name,mobile,email,workplace,branch,employer\n" +
+		"A1,Ann Jones,07911 123456,,North Depot,,\n" +
+		"A1,Bob Smith,07911 123457,,South Depot,,\n" + // line 3: duplicate member number
+		"A3,Cai Jones,not a phone,,North Depot,,\n" + // line 4: characters in the mobile
+		"A4,Dai Jones,07911 123458,,Nowhere,,\n" + // line 5: unknown workplace
+		"A5,Eve Jones,,eve@acme.example,North Depot,,\n" + // line 6: employer email; no contact
+		"A6,Fay Jones,029 2012 3456,,North Depot,,\n" // line 7: a landline
+
+	status, body := upload("cy", csv)
+	if status != 422 {
+		t.Fatalf("Welsh report: %d %s", status, body)
+	}
+	for _, want := range []string{
+		"<td>mae rhif aelod A1 ar linell 2 ac ar linell 3</td>",
+		"<td>nid yw&#39;r gweithle &#34;Nowhere&#34; yn un o weithleoedd y bleidlais</td>",
+		"<td>mae&#39;r cyfeiriad yn y maes email ar barth cyflogwr: ni chaiff ei ddefnyddio",
+		"<td>dim ond digidau, bylchau, &#43;, -, ( a ) a gaiff fod yn y maes mobile</td>",
+		"<td>nid yw&#39;r maes mobile yn rhif ffôn symudol dilys yn y DU",
+		"<td>Gwall</td>", "<td>Rhybudd</td>",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the Welsh report lacks %s", want)
+		}
+	}
+	for _, english := range []string{"is on line", "is not one of the ballot", "employer&#39;s domain", "mobile may contain", "<td lang=\"en\""} {
+		if strings.Contains(body, english) {
+			t.Errorf("the Welsh report has %s", english)
+		}
+	}
+	if markedEnglish(body) {
+		t.Error("the Welsh report marks a message as English")
+	}
+
+	status, body = upload("en", csv)
+	if status != 422 {
+		t.Fatalf("English report: %d %s", status, body)
+	}
+	for _, want := range []string{
+		"<tr><td>3</td><td>Error</td><td>member number A1 is on line 2 and on line 3</td></tr>",
+		"<tr><td>5</td><td>Error</td><td>workplace &#34;Nowhere&#34; is not one of the ballot&#39;s workplaces</td></tr>",
+		"<tr><td>6</td><td>Warning</td><td>email is at an employer&#39;s domain: it will not be used (credentials go to personal contacts only)</td></tr>",
+		"<td>mobile may contain only digits, spaces, &#43;, -, ( and )</td>",
+		"<td>mobile is not a valid UK mobile number (it is a landline, pager or other non-mobile number)</td>",
+		"<td>no personal mobile or email: this member will need a postal voting pack</td>",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the English report lacks %s", want)
+		}
+	}
+
+	// The page's own errors: no file, a previewed file that is gone.
+	if status, body = upload("cy", ""); status != 422 || !strings.Contains(body, "<p>dewiswch ffeil y gofrestr (CSV) i&#39;w llwytho</p>") {
+		t.Fatalf("Welsh no-file error: %d %s", status, body)
+	}
+	if status, body = upload("en", ""); status != 422 || !strings.Contains(body, "<p>choose the register file (CSV) to upload</p>") {
+		t.Fatalf("English no-file error: %d %s", status, body)
+	}
+	gone := url.Values{"sha256": {strings.Repeat("0", 64)}}
+	if status, body = org.post("/organiser/ballots/"+id+"/register/commit?lang=cy", gone); status != 422 ||
+		!strings.Contains(body, "<p>nid yw&#39;r ffeil a wiriwyd yma mwyach: llwythwch hi eto</p>") {
+		t.Fatalf("Welsh gone error: %d %s", status, body)
+	}
+	if status, body = org.post("/organiser/ballots/"+id+"/register/commit?lang=en", gone); status != 422 ||
+		!strings.Contains(body, "<p>the previewed file is no longer here: upload it again</p>") {
+		t.Fatalf("English gone error: %d %s", status, body)
+	}
+}

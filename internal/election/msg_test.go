@@ -18,8 +18,9 @@ import (
 )
 
 // messageKey matches the catalogue keys of the package's messages
-// (election.Msg) in its Go source.
-var messageKey = regexp.MustCompile(`"((?:admin\.(?:why|err)|records\.err|result\.err)\.[a-z0-9_]+)"`)
+// (election.Msg) in its Go source: reasons (admin.why), errors, and the
+// register import's reasons (admin.reg).
+var messageKey = regexp.MustCompile(`"((?:admin\.(?:why|err|reg)|records\.err|result\.err)\.[a-z0-9_]+)"`)
 
 var verbRE = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
 

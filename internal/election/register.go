@@ -10,6 +10,10 @@ package election
 // Personal data MUST NOT appear in logs or in report messages: an [Issue]
 // names the line and the column, and may carry the member number, but never
 // the value of a name, mobile or email.
+//
+// An issue's reason is a [Msg] (catalogue keys admin.reg.*), so the register
+// page shows it in the page's language; its English text is kept too, for
+// the CLI, logs and tests.
 
 import (
 	"bufio"
@@ -108,10 +112,11 @@ func (s Severity) String() string {
 	return "unknown"
 }
 
-// Issue is one problem found in a register file. Message is English and
-// MUST NOT contain a name, mobile or email (it may contain the member
-// number and the workplace as written). Code is stable, for translation
-// and tests (e.g. "mobile.not_mobile").
+// Issue is one problem found in a register file. Msg is the reason for
+// people (shown in the page's language) and Message its English text; they
+// MUST NOT contain a name, mobile or email (they may contain the member
+// number and the workplace as written). Code is stable, for machines and
+// tests (e.g. "mobile.not_mobile").
 type Issue struct {
 	Line         int    // line where the record starts (1 = header); 0 = the whole file
 	Column       string // register column, "" for the whole row or file
@@ -119,7 +124,13 @@ type Issue struct {
 	Severity     Severity
 	MemberNumber string // when the row has a valid one
 	OtherLine    int    // for duplicates: the line of the first occurrence
-	Message      string
+	Msg          Msg
+	Message      string // Msg.English()
+}
+
+// newIssue is an issue with its reason m, and m's English text.
+func newIssue(line int, column, code string, sev Severity, m Msg) Issue {
+	return Issue{Line: line, Column: column, Code: code, Severity: sev, Msg: m, Message: m.English()}
 }
 
 func (i Issue) String() string {
@@ -308,6 +319,9 @@ type regLimitReader struct {
 
 var errRegTooLarge = fmt.Errorf("file is larger than %d MiB", MaxRegisterBytes>>20)
 
+// msgRegTooLarge is errRegTooLarge's message.
+var msgRegTooLarge = msgf("admin.reg.too_large", MaxRegisterBytes>>20)
+
 func (l *regLimitReader) Read(p []byte) (int, error) {
 	if l.n < 0 {
 		return 0, errRegTooLarge
@@ -344,17 +358,16 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	rep := &ImportReport{}
 	file := &RegisterFile{}
 	defer func() { file.errors = rep.Errors }()
-	fileErr := func(code, msg string) {
-		rep.add(Issue{Code: code, Severity: SeverityError, Message: msg})
+	fileErr := func(code string, m Msg) {
+		rep.add(newIssue(0, "", code, SeverityError, m))
 	}
 	if cfg == nil || len(cfg.Workplaces) == 0 {
-		fileErr("config.no_workplaces", "the ballot has no workplaces configured: add them before importing the register")
+		fileErr("config.no_workplaces", msgf("admin.reg.no_workplaces"))
 		return file, rep
 	}
 	rp := regCompilePolicy(policy, cfg)
 	if rp.badEntries > 0 {
-		rep.add(Issue{Code: "policy.bad_work_phone", Severity: SeverityWarning,
-			Message: fmt.Sprintf("%d of the union's work phone numbers could not be read and are ignored", rp.badEntries)})
+		rep.add(newIssue(0, "", "policy.bad_work_phone", SeverityWarning, msgf("admin.reg.bad_work_phones", rp.badEntries)))
 	}
 
 	h := sha256.New()
@@ -370,7 +383,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		case len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF:
 			_, _ = br.Discard(3)
 		case len(b) >= 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF):
-			fileErr("file.utf16", "the file is UTF-16: save it as CSV UTF-8")
+			fileErr("file.utf16", msgf("admin.reg.utf16"))
 			return file, rep
 		}
 	}
@@ -378,22 +391,23 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	cr := csv.NewReader(br)
 	header, err := cr.Read()
 	if err == io.EOF {
-		fileErr("file.empty", "the file is empty: a header row naming the columns is required")
+		fileErr("file.empty", msgf("admin.reg.empty"))
 		return file, rep
 	}
 	if errors.Is(err, errRegTooLarge) {
-		fileErr("file.too_large", err.Error())
+		fileErr("file.too_large", msgRegTooLarge)
 		return file, rep
 	}
 	if err != nil {
-		fileErr("file.header", "cannot read the header row: "+regCSVReason(err))
+		fileErr("file.header", msgf("admin.reg.header_unreadable", regCSVReason(err)))
 		return file, rep
 	}
 	idx := map[string]int{}
-	var unknown, dups, missing []string
+	var unknown []Msg
+	var dups, missing []string
 	for i, hcell := range header {
 		if !utf8.ValidString(hcell) {
-			fileErr("file.encoding", "the header row is not valid UTF-8: save the file as CSV UTF-8")
+			fileErr("file.encoding", msgf("admin.reg.header_encoding"))
 			return file, rep
 		}
 		name := regNormHeader(hcell)
@@ -407,9 +421,9 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		case !known:
 			// Echo only what looks like a column name.
 			if regColumnNameRE.MatchString(strings.TrimSpace(hcell)) {
-				unknown = append(unknown, fmt.Sprintf("%q", strings.TrimSpace(hcell)))
+				unknown = append(unknown, englishOnly(fmt.Sprintf("%q", strings.TrimSpace(hcell))))
 			} else {
-				unknown = append(unknown, fmt.Sprintf("column %d", i+1))
+				unknown = append(unknown, msgf("admin.reg.column_n", i+1))
 			}
 		case idx[name] > 0:
 			dups = append(dups, name)
@@ -425,23 +439,21 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	if len(idx) == 0 {
 		// No column is known: the first line is most likely a member, so
 		// none of it is echoed.
-		fileErr("file.columns", "the first line names none of the columns "+strings.Join(regColumns, ", ")+
-			": is the header row missing?")
+		fileErr("file.columns", msgf("admin.reg.no_header", strings.Join(regColumns, ", ")))
 		return file, rep
 	}
 	if len(unknown)+len(dups)+len(missing) > 0 {
-		var parts []string
+		var parts []Msg
 		if len(missing) > 0 {
-			parts = append(parts, "missing required columns: "+strings.Join(missing, ", "))
+			parts = append(parts, msgf("admin.reg.columns_missing", strings.Join(missing, ", ")))
 		}
 		if len(unknown) > 0 {
-			parts = append(parts, "unknown columns: "+strings.Join(unknown, ", "))
+			parts = append(parts, msgf("admin.reg.columns_unknown", regList(unknown)))
 		}
 		if len(dups) > 0 {
-			parts = append(parts, "columns given twice: "+strings.Join(dups, ", "))
+			parts = append(parts, msgf("admin.reg.columns_twice", strings.Join(dups, ", ")))
 		}
-		fileErr("file.columns", "the header row is wrong ("+strings.Join(parts, "; ")+"); the columns are "+
-			strings.Join(regColumns, ", ")+" (branch and employer optional)")
+		fileErr("file.columns", msgf("admin.reg.header_wrong", parts, strings.Join(regColumns, ", ")))
 		return file, rep
 	}
 	cr.FieldsPerRecord = len(header)
@@ -469,25 +481,25 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		}
 		var pe *csv.ParseError
 		if err != nil && !errors.As(err, &pe) {
-			is := Issue{Code: "file.read", Severity: SeverityError, Message: "cannot read the file"}
+			is := newIssue(0, "", "file.read", SeverityError, msgf("admin.reg.unreadable"))
 			if errors.Is(err, errRegTooLarge) {
-				is.Code, is.Message = "file.too_large", err.Error()
+				is = newIssue(0, "", "file.too_large", SeverityError, msgRegTooLarge)
 			}
 			fileIssue = &is
 			break
 		}
 		if len(recs) >= MaxRegisterRows {
-			fileIssue = &Issue{Code: "file.too_many_rows", Severity: SeverityError,
-				Message: fmt.Sprintf("the file has more than %d members", MaxRegisterRows)}
+			is := newIssue(0, "", "file.too_many_rows", SeverityError, msgf("admin.reg.too_many_rows", MaxRegisterRows))
+			fileIssue = &is
 			break
 		}
 		switch {
 		case pe != nil && errors.Is(err, csv.ErrFieldCount):
-			recs = append(recs, record{line: pe.StartLine, issue: &Issue{Line: pe.StartLine, Code: "row.columns", Severity: SeverityError,
-				Message: fmt.Sprintf("the row has %d columns but the header has %d", len(rec), len(header))}})
+			is := newIssue(pe.StartLine, "", "row.columns", SeverityError, msgf("admin.reg.row_columns", len(rec), len(header)))
+			recs = append(recs, record{line: pe.StartLine, issue: &is})
 		case pe != nil:
-			recs = append(recs, record{line: pe.StartLine, issue: &Issue{Line: pe.StartLine, Code: "row.csv", Severity: SeverityError,
-				Message: "the row is not valid CSV: " + regCSVReason(err)}})
+			is := newIssue(pe.StartLine, "", "row.csv", SeverityError, msgf("admin.reg.row_csv", regCSVReason(err)))
+			recs = append(recs, record{line: pe.StartLine, issue: &is})
 		default:
 			line, _ := cr.FieldPos(0)
 			recs = append(recs, record{line: line, fields: rec})
@@ -542,9 +554,10 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		// fixing one row does not reveal a new error in another.
 		if row.MemberNumber != "" {
 			if first, dup := seenMember[row.MemberNumber]; dup {
-				rep.add(Issue{Line: line, Column: ColMemberNumber, Code: "member_number.duplicate", Severity: SeverityError,
-					MemberNumber: row.MemberNumber, OtherLine: first,
-					Message: fmt.Sprintf("member number %s is on line %d and on line %d", row.MemberNumber, first, line)})
+				is := newIssue(line, ColMemberNumber, "member_number.duplicate", SeverityError,
+					msgf("admin.reg.duplicate", row.MemberNumber, first, line))
+				is.MemberNumber, is.OtherLine = row.MemberNumber, first
+				rep.add(is)
 				continue
 			}
 			seenMember[row.MemberNumber] = line
@@ -559,9 +572,9 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		// credentials, so the scrutineer is told (both lines named).
 		if row.Mobile != "" {
 			if first, dup := seenMobile[row.Mobile]; dup {
-				rep.add(Issue{Line: line, Column: ColMobile, Code: "mobile.shared", Severity: SeverityWarning,
-					MemberNumber: row.MemberNumber, OtherLine: first,
-					Message: fmt.Sprintf("member %s has the same mobile as the member on line %d", row.MemberNumber, first)})
+				is := newIssue(line, ColMobile, "mobile.shared", SeverityWarning, msgf("admin.reg.mobile_shared", row.MemberNumber, first))
+				is.MemberNumber, is.OtherLine = row.MemberNumber, first
+				rep.add(is)
 			} else {
 				seenMobile[row.Mobile] = line
 			}
@@ -569,9 +582,9 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		if row.Email != "" {
 			k := strings.ToLower(row.Email)
 			if first, dup := seenEmail[k]; dup {
-				rep.add(Issue{Line: line, Column: ColEmail, Code: "email.shared", Severity: SeverityWarning,
-					MemberNumber: row.MemberNumber, OtherLine: first,
-					Message: fmt.Sprintf("member %s has the same email as the member on line %d", row.MemberNumber, first)})
+				is := newIssue(line, ColEmail, "email.shared", SeverityWarning, msgf("admin.reg.email_shared", row.MemberNumber, first))
+				is.MemberNumber, is.OtherLine = row.MemberNumber, first
+				rep.add(is)
 			} else {
 				seenEmail[k] = line
 			}
@@ -581,7 +594,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	if fileIssue != nil {
 		rep.add(*fileIssue)
 	} else if rep.Rows == 0 {
-		fileErr("file.no_members", "the file has a header row but no members")
+		fileErr("file.no_members", msgf("admin.reg.no_members"))
 	}
 	if rep.Errors > 0 {
 		file.Rows = nil
@@ -591,18 +604,37 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 
 // regCSVReason is the reason of a CSV parse error without its position
 // (the issue gives the line).
-func regCSVReason(err error) string {
+func regCSVReason(err error) Msg {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		switch {
 		case errors.Is(pe.Err, csv.ErrQuote):
-			return "a quoted field is not closed, or a quote inside it is not doubled"
+			return msgf("admin.reg.csv_quote")
 		case errors.Is(pe.Err, csv.ErrBareQuote):
-			return `a quote (") appears inside an unquoted field`
+			return msgf("admin.reg.csv_bare_quote")
 		}
-		return pe.Err.Error()
+		// encoding/csv has no other parse error here (ErrFieldCount is
+		// its own issue): its text, untranslated.
+		return englishOnly(pe.Err.Error())
 	}
-	return "unreadable"
+	return msgf("admin.reg.csv_unreadable")
+}
+
+// regMaxListed bounds the unknown header cells an issue lists.
+const regMaxListed = 20
+
+// regList is a list of items separated by commas: the first regMaxListed,
+// then how many more there are.
+func regList(items []Msg) Msg {
+	n := min(len(items), regMaxListed)
+	list := items[0]
+	for _, it := range items[1:n] {
+		list = msgf("admin.reg.list", list, it)
+	}
+	if len(items) > n {
+		list = msgf("admin.reg.list_more", list, len(items)-n)
+	}
+	return list
 }
 
 // regCheckRow checks one record, appending its issues; ok is false when
@@ -611,15 +643,17 @@ func regCSVReason(err error) string {
 func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col func([]string, string) string) (row RegisterRow, ok bool) {
 	row.Line = line
 	errs := 0
-	issue := func(column, code string, sev Severity, msg string) {
+	issue := func(column, code string, sev Severity, m Msg) {
 		if sev == SeverityError {
 			errs++
 		}
-		*issues = append(*issues, Issue{Line: line, Column: column, Code: code, Severity: sev, MemberNumber: row.MemberNumber, Message: msg})
+		is := newIssue(line, column, code, sev, m)
+		is.MemberNumber = row.MemberNumber
+		*issues = append(*issues, is)
 	}
 	for _, f := range rec {
 		if !utf8.ValidString(f) {
-			issue("", "row.encoding", SeverityError, "the row is not valid UTF-8: save the file as CSV UTF-8")
+			issue("", "row.encoding", SeverityError, msgf("admin.reg.row_encoding"))
 			return row, false
 		}
 	}
@@ -628,13 +662,13 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	text := func(column, v string, required bool, max int) bool {
 		switch {
 		case v == "" && required:
-			issue(column, column+".missing", SeverityError, column+" is missing")
+			issue(column, column+".missing", SeverityError, msgf("admin.reg.missing", column))
 			return false
 		case regHasControl(v):
-			issue(column, column+".control", SeverityError, column+" contains control or invisible formatting characters")
+			issue(column, column+".control", SeverityError, msgf("admin.reg.control", column))
 			return false
 		case utf8.RuneCountInString(v) > max:
-			issue(column, column+".too_long", SeverityError, fmt.Sprintf("%s is longer than %d characters", column, max))
+			issue(column, column+".too_long", SeverityError, msgf("admin.reg.too_long", column, max))
 			return false
 		}
 		return true
@@ -654,36 +688,33 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 		w, found := rp.workplaceBy[strings.ToLower(v)]
 		switch {
 		case !found:
-			issue(ColWorkplace, "workplace.unknown", SeverityError,
-				fmt.Sprintf("workplace %sis not one of the ballot's workplaces", regEcho(v)))
+			issue(ColWorkplace, "workplace.unknown", SeverityError, msgf("admin.reg.workplace_unknown", regEcho(v)))
 		default:
 			row.Workplace = w
 			row.Employer = w.Employer
 			switch {
 			case !employerOK:
 			case employer != "" && w.Employer != "" && !regSameName(employer, w.Employer):
-				issue(ColEmployer, "employer.mismatch", SeverityError,
-					fmt.Sprintf("employer %sdiffers from the employer configured for workplace %q", regEcho(employer), w.Name))
+				issue(ColEmployer, "employer.mismatch", SeverityError, msgf("admin.reg.employer_mismatch", regEcho(employer), w.Name))
 			case w.Employer == "" && employer != "":
 				row.Employer = employer
 			case w.Employer == "" && employer == "":
-				issue(ColEmployer, "employer.missing", SeverityWarning,
-					"no employer for this member (none in the file nor for the workplace): employer notices (s.226A) need one")
+				issue(ColEmployer, "employer.missing", SeverityWarning, msgf("admin.reg.employer_missing"))
 			}
 		}
 	}
 
 	mobile := col(rec, ColMobile)
 	if mobile != "" && text(ColMobile, mobile, false, 64) {
-		e164, code, msg, sev := regMobile(rp, mobile)
+		e164, code, m, sev := regMobile(rp, mobile)
 		switch {
 		case code == "":
 			row.Mobile = e164
 		case sev == SeverityWarning && e164 != "":
 			row.Mobile = e164
-			issue(ColMobile, code, sev, msg)
+			issue(ColMobile, code, sev, m)
 		default:
-			issue(ColMobile, code, sev, msg)
+			issue(ColMobile, code, sev, m)
 		}
 	}
 	email := col(rec, ColEmail)
@@ -691,10 +722,9 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 		norm, okEmail := regEmail(email)
 		switch {
 		case !okEmail:
-			issue(ColEmail, "email.invalid", SeverityError, "email is not a valid address (write the address alone, without a name or comment)")
+			issue(ColEmail, "email.invalid", SeverityError, msgf("admin.reg.email_invalid"))
 		case rp.employerDomain(norm):
-			issue(ColEmail, "email.employer", SeverityWarning,
-				"email is at an employer's domain: it will not be used (credentials go to personal contacts only)")
+			issue(ColEmail, "email.employer", SeverityWarning, msgf("admin.reg.email_employer"))
 		default:
 			row.Email = norm
 		}
@@ -705,28 +735,28 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	// A member without an e-contact is still entitled (s.227): they get a
 	// postal pack (hybrid ballot, s.230(2)). So this is a warning.
 	if row.Mobile == "" && row.Email == "" {
-		issue("", "contact.none", SeverityWarning, "no personal mobile or email: this member will need a postal voting pack")
+		issue("", "contact.none", SeverityWarning, msgf("admin.reg.contact_none"))
 	}
 	return row, true
 }
 
 // regMobile normalises a mobile number to E.164. code is "" when it is a
 // usable mobile; a warning keeps e164, an error clears it.
-func regMobile(rp *regPolicy, s string) (e164, code, msg string, sev Severity) {
+func regMobile(rp *regPolicy, s string) (e164, code string, m Msg, sev Severity) {
 	for _, r := range s {
 		if !(r >= '0' && r <= '9' || strings.ContainsRune("+ ()-.", r)) {
-			return "", "mobile.characters", "mobile may contain only digits, spaces, +, -, ( and )", SeverityError
+			return "", "mobile.characters", msgf("admin.reg.mobile_characters"), SeverityError
 		}
 	}
 	num, ok := regFastUK(s)
 	if !ok {
 		var err error
 		if num, err = phonenumbers.Parse(s, "GB"); err != nil {
-			return "", "mobile.invalid", "mobile is not a phone number", SeverityError
+			return "", "mobile.invalid", msgf("admin.reg.mobile_not_phone"), SeverityError
 		}
 	}
 	if num.GetExtension() != "" {
-		return "", "mobile.invalid", "mobile is not a valid phone number", SeverityError
+		return "", "mobile.invalid", msgf("admin.reg.mobile_invalid"), SeverityError
 	}
 	e164 = phonenumbers.Format(num, phonenumbers.E164)
 	fictional := rp.fictional && regFictionalRE.MatchString(e164)
@@ -735,23 +765,23 @@ func regMobile(rp *regPolicy, s string) (e164, code, msg string, sev Severity) {
 		// (IsValidNumber would repeat the costly region lookup).
 		typ := phonenumbers.GetNumberType(num)
 		if typ == phonenumbers.UNKNOWN || !regE164RE.MatchString(e164) {
-			return "", "mobile.invalid", "mobile is not a valid phone number", SeverityError
+			return "", "mobile.invalid", msgf("admin.reg.mobile_invalid"), SeverityError
 		}
 		if num.GetCountryCode() == 44 {
 			if typ != phonenumbers.MOBILE {
-				return "", "mobile.not_mobile", "mobile is not a valid UK mobile number (it is a landline, pager or other non-mobile number)", SeverityError
+				return "", "mobile.not_mobile", msgf("admin.reg.mobile_not_uk_mobile"), SeverityError
 			}
 		} else if typ != phonenumbers.MOBILE && typ != phonenumbers.FIXED_LINE_OR_MOBILE {
-			return "", "mobile.not_mobile", "mobile is not a mobile number", SeverityError
+			return "", "mobile.not_mobile", msgf("admin.reg.mobile_not_mobile"), SeverityError
 		}
 	}
 	if rp.workPhone(e164) {
-		return "", "mobile.work", "mobile is a work phone: it will not be used (credentials go to personal contacts only)", SeverityWarning
+		return "", "mobile.work", msgf("admin.reg.mobile_work"), SeverityWarning
 	}
 	if num.GetCountryCode() != 44 {
-		return e164, "mobile.abroad", "mobile is not a UK number: check it can receive texts at no cost to the member", SeverityWarning
+		return e164, "mobile.abroad", msgf("admin.reg.mobile_abroad"), SeverityWarning
 	}
-	return e164, "", "", 0
+	return e164, "", Msg{}, 0
 }
 
 // regFastUK reads the usual spellings of a UK mobile number ("07…",

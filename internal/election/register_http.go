@@ -10,18 +10,53 @@ import (
 	"net/http"
 )
 
-// registerData is what the register page shows.
+// registerData is what the register page shows, in the page's language.
 type registerData struct {
 	B       *AdminBallot
 	Report  *ImportReport
 	Diff    *RegisterDiff
 	SHA     string // hex SHA-256 of the previewed upload, for the commit form
-	Error   string
-	Issues  []Issue // the first ones, to keep the page small
+	Error   *pageText
+	Issues  []issueRow // the first ones, to keep the page small
 	Omitted int
 }
 
+// issueRow is an [Issue] as the page shows it.
+type issueRow struct {
+	Line   int // 0 for the whole file
+	Error  bool
+	Reason pageText
+}
+
 const maxIssuesShown = 500
+
+// showReport puts the report's first issues on the page, in lang.
+func (d *registerData) showReport(p Renderer, lang string, report *ImportReport) {
+	d.Report, d.Omitted = report, report.Omitted
+	issues := report.Issues
+	if len(issues) > maxIssuesShown {
+		d.Omitted += len(issues) - maxIssuesShown
+		issues = issues[:maxIssuesShown]
+	}
+	d.Issues = make([]issueRow, len(issues))
+	for i, is := range issues {
+		d.Issues[i] = issueRow{Line: is.Line, Error: is.Severity == SeverityError, Reason: text(p, lang, is.Msg)}
+	}
+}
+
+// registerError is an error of the import as the page shows it.
+func registerError(p Renderer, lang string, err error) *pageText {
+	var e pageText
+	switch {
+	case errors.Is(err, ErrRegisterStale):
+		e = text(p, lang, msgf("admin.err.reg_stale"))
+	case errors.Is(err, ErrRegisterInvalid):
+		e = text(p, lang, msgf("admin.err.reg_invalid"))
+	default:
+		e = errorText(p, lang, err)
+	}
+	return &e
+}
 
 func (p *AdminPages) registerPage(w http.ResponseWriter, r *http.Request) {
 	_, b, ok := p.staffBallot(w, r, "organiser")
@@ -38,25 +73,26 @@ func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	lang := p.pages.Lang(w, r)
 	d := registerData{B: b}
-	fail := func(status int, msg string) {
-		d.Error = msg
+	fail := func(status int, e pageText) {
+		d.Error = &e
 		p.pages.Render(w, r, status, "admin_register", d)
 	}
 	if b.Status != "draft" {
-		fail(http.StatusConflict, ErrNotDraft.Error())
+		fail(http.StatusConflict, errorText(p.pages, lang, ErrNotDraft))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxRegisterBytes+1<<20)
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		fail(http.StatusUnprocessableEntity, "choose the register file (CSV) to upload")
+		fail(http.StatusUnprocessableEntity, text(p.pages, lang, msgf("admin.err.reg_choose")))
 		return
 	}
 	defer f.Close()
 	content, err := io.ReadAll(io.LimitReader(f, MaxRegisterBytes+1))
 	if err != nil || len(content) > MaxRegisterBytes {
-		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is over %d MiB", MaxRegisterBytes>>20))
+		fail(http.StatusRequestEntityTooLarge, text(p.pages, lang, msgf("admin.err.reg_too_large", MaxRegisterBytes>>20)))
 		return
 	}
 	ctx := r.Context()
@@ -66,12 +102,7 @@ func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
-	d.Report = report
-	d.Issues, d.Omitted = report.Issues, report.Omitted
-	if len(d.Issues) > maxIssuesShown {
-		d.Omitted += len(d.Issues) - maxIssuesShown
-		d.Issues = d.Issues[:maxIssuesShown]
-	}
+	d.showReport(p.pages, lang, report)
 	if !report.OK() {
 		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", d)
 		return
@@ -99,13 +130,15 @@ func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	lang := p.pages.Lang(w, r)
 	sum, err := hex.DecodeString(r.PostFormValue("sha256"))
 	var content []byte
 	if err == nil && len(sum) == 32 {
 		err = p.admin.store.pool.QueryRow(ctx, `SELECT content FROM register_uploads WHERE ballot_id = $1 AND sha256 = $2`, b.ID, sum).Scan(&content)
 	}
 	if err != nil || len(sum) != 32 {
-		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", registerData{B: b, Error: "the previewed file is no longer here: upload it again"})
+		e := text(p.pages, lang, msgf("admin.err.reg_gone"))
+		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", registerData{B: b, Error: &e})
 		return
 	}
 	cfg, policy, err := LoadImportSettings(ctx, p.admin.store.pool, b.ID)
@@ -115,13 +148,15 @@ func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
 	}
 	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
 	if !report.OK() {
-		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", registerData{B: b, Report: report, Issues: report.Issues})
+		d := registerData{B: b}
+		d.showReport(p.pages, lang, report)
+		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", d)
 		return
 	}
 	if _, err := CommitImport(ctx, p.admin.store.pool, s.Actor(), b.ID, file); err != nil {
 		switch {
 		case errors.Is(err, ErrNotDraft), errors.Is(err, ErrRegisterStale), errors.Is(err, ErrRegisterInvalid):
-			p.pages.Render(w, r, http.StatusConflict, "admin_register", registerData{B: b, Error: err.Error()})
+			p.pages.Render(w, r, http.StatusConflict, "admin_register", registerData{B: b, Error: registerError(p.pages, lang, err)})
 		default:
 			p.pages.InternalError(w, r, err)
 		}

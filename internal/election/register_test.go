@@ -730,3 +730,91 @@ func TestRegisterEchoesNoContacts(t *testing.T) {
 		t.Errorf("workplace not echoed: %s", rep.Issues[2])
 	}
 }
+
+// catalogue is the election package's admin catalogue in lang.
+func catalogue(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	var m map[string]string
+	if err := json.Unmarshal(readFixture(t, filepath.Join("..", "i18n", "admin", lang+".json")), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Every reason of the import report has a Welsh text: the reasons of the
+// bad fixture, of file-level problems and of the header's columns, with
+// their arguments; the English text is the issue's Message.
+func TestRegisterReasonsInWelsh(t *testing.T) {
+	cy := catalogue(t, "cy")
+	var missing []string
+	welsh := func(_, key string) string {
+		s, ok := cy[key]
+		if !ok {
+			missing = append(missing, key)
+			return key
+		}
+		return s
+	}
+	var issues []election.Issue
+	_, rep := election.ParseRegister(bytes.NewReader(readFixture(t, "register_bad.csv")), regConfig(), regPolicy())
+	issues = append(issues, rep.Issues...)
+	_, rep = election.ParseRegister(strings.NewReader(regHeader+
+		"M1,A Member,+353 87 123 4567,a@demotransport.co.uk,Newport Office,,\n"+
+		"M2,B Member,07700 900999,,Newport Office,,Some Employer\n"), regConfig(), regPolicy())
+	issues = append(issues, rep.Issues...)
+	for _, in := range []string{"", regHeader, "member_number,name,email,workplace,Phone Number,,name\n"} {
+		_, rep := election.ParseRegister(strings.NewReader(in), regConfig(), regPolicy())
+		issues = append(issues, rep.Issues...)
+	}
+	got := map[string]string{}
+	for _, is := range issues {
+		if is.Msg.Key == "" {
+			t.Errorf("%s: no catalogue key: %s", is.Code, is)
+			continue
+		}
+		if en := is.Msg.English(); en != is.Message {
+			t.Errorf("%s: English %q, Message %q", is.Code, en, is.Message)
+		}
+		s := is.Msg.In(welsh, "cy")
+		if s == is.Message || strings.Contains(s, "%!") {
+			t.Errorf("%s: Welsh text %q (English %q)", is.Code, s, is.Message)
+		}
+		got[is.Code] += s + "\n"
+	}
+	if len(missing) > 0 {
+		t.Errorf("keys missing in Welsh: %v", missing)
+	}
+	for code, want := range map[string]string{
+		"member_number.duplicate": "mae rhif aelod M001 ar linell 2 ac ar linell 4",
+		"workplace.unknown":       `nid yw'r gweithle "Bristol Depot" yn un o weithleoedd y bleidlais`,
+		"employer.mismatch":       `mae'r cyflogwr "Other Buses Ltd" yn wahanol i'r cyflogwr a osodwyd ar gyfer y gweithle "Cardiff Depot"`,
+		"employer.missing":        "(a.226A)",
+		"name.too_long":           "mae'r maes name yn hwy na 200 nod",
+		"row.csv":                 "nid yw'r rhes yn CSV dilys: ",
+		"mobile.abroad":           "nid rhif yn y DU sydd yn y maes mobile",
+		"mobile.work":             "ffôn gwaith sydd yn y maes mobile",
+		"email.employer":          "ar barth cyflogwr",
+		"file.empty":              "mae'r ffeil yn wag",
+		"file.no_members":         "mae rhes pennawd yn y ffeil ond dim aelodau",
+		"file.columns": `mae'r rhes pennawd yn anghywir (colofnau gofynnol ar goll: mobile; ` +
+			`colofnau anhysbys: "Phone Number", colofn 6; colofnau a roddwyd ddwywaith: name)`,
+	} {
+		if !strings.Contains(got[code], want) {
+			t.Errorf("%s: Welsh %q, want %q", code, got[code], want)
+		}
+	}
+}
+
+// The unknown columns of a header are listed up to 20, then counted.
+func TestRegisterUnknownColumnsListed(t *testing.T) {
+	var h strings.Builder
+	h.WriteString("member_number,name,mobile,email,workplace")
+	for range 25 {
+		h.WriteString(",")
+	}
+	_, rep := election.ParseRegister(strings.NewReader(h.String()+"\n"), regConfig(), regPolicy())
+	if len(rep.Issues) != 1 || !strings.Contains(rep.Issues[0].Message, "unknown columns: column 6, column 7, ") ||
+		!strings.Contains(rep.Issues[0].Message, ", column 25 and 5 more)") {
+		t.Fatalf("issues %v", rep.Issues)
+	}
+}
