@@ -54,8 +54,8 @@ func TestPostalReturnsAndReplacementsPages(t *testing.T) {
 	scr := s.staff("scrutineer", 0)
 	org := s.staff("organiser", b.UnionID)
 	postal := fmt.Sprintf("/scrutineer/ballots/%d/postal", b.ID)
-	if p := scr.get(postal); p.code != 200 {
-		t.Fatalf("postal page: %d", p.code)
+	if p := scr.get(postal); p.code != 200 || !strings.Contains(p.body, "<td>North Depot</td>") || strings.Contains(p.body, "<td>north-depot</td>") {
+		t.Fatalf("postal page (counts by workplace name): %d", p.code)
 	}
 	if p := org.get(postal); p.code != 403 {
 		t.Fatalf("organiser on the postal page: %d", p.code)

@@ -78,6 +78,17 @@ type AdminBallot struct {
 	Postal         int    // postal returns recorded
 }
 
+// StyleName is the workplace name of a ballot style ("" for the
+// aggregated style "all" and for an id not in the configuration).
+func (b *AdminBallot) StyleName(style string) string {
+	for _, w := range b.Config.Workplaces {
+		if w.ID == style {
+			return w.Name
+		}
+	}
+	return ""
+}
+
 const adminBallotSelect = `
 	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
 	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id),
