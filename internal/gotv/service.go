@@ -34,6 +34,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/sms"
 )
 
@@ -54,27 +55,14 @@ func Templates() (tmpl embed.FS, files []string, catalog embed.FS, dir string) {
 // (internal/auth's Service.InvitationURL).
 type LinkFunc func(ctx context.Context, ballotID, memberID int64) (string, error)
 
-// Staff is a signed-in organiser or scrutineer.
-type Staff struct {
-	ID      int64
-	UnionID int64  // the organiser's union; 0 for scrutineers
-	Role    string // "organiser" or "scrutineer"
-}
-
-// Actor is how the staff member appears in the audit log.
-func (s Staff) Actor() string { return fmt.Sprintf("%s:%d", s.Role, s.ID) }
-
-// StaffFunc returns the signed-in staff member of a request.
-type StaffFunc func(r *http.Request) (Staff, bool)
-
-// Renderer is what the pages need of internal/web's Pages.
-type Renderer interface {
-	Render(w http.ResponseWriter, r *http.Request, status int, page string, data any)
-	RenderError(w http.ResponseWriter, r *http.Request, status int, key string)
-	InternalError(w http.ResponseWriter, r *http.Request, err error)
-	Lang(w http.ResponseWriter, r *http.Request) string
-	T(lang, key string) string
-}
+// Staff, StaffFunc and Renderer are the election module's: a signed-in
+// organiser or scrutineer, how a request's staff member is found, and what
+// the pages need of internal/web's Pages.
+type (
+	Staff     = election.Staff
+	StaffFunc = election.StaffFunc
+	Renderer  = election.Renderer
+)
 
 // Attempt is a send whose outcome was not recorded (the process stopped
 // between calling the provider and writing the answer).
