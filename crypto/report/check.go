@@ -25,6 +25,9 @@ func Check(rep *Report, v *verify.Result, partials []*threshold.Partial, issued 
 	if v == nil || v.Manifest == nil || v.Election == nil {
 		return []string{"the ledger of this ballot could not be verified (no usable manifest)"}
 	}
+	if rep == nil || rep.Result == nil {
+		return []string{"there is no result in the report"}
+	}
 	if !v.OK() {
 		for i, f := range v.Failures {
 			if i == 5 {
@@ -37,12 +40,21 @@ func Check(rep *Report, v *verify.Result, partials []*threshold.Partial, issued 
 	if !v.Header.Closed {
 		add("the ledger of this ballot is not closed: a result can only be of a closed ballot")
 	}
-	if rep.ElectionID != v.Header.ElectionID || rep.Result.ElectionID != v.Header.ElectionID {
-		add("the report is for election %q, not this ballot (%q)", rep.ElectionID, v.Header.ElectionID)
+	// The report names its ballot twice (its own fields and its result's):
+	// the message names the one that differs.
+	for _, id := range []string{rep.ElectionID, rep.Result.ElectionID} {
+		if id != v.Header.ElectionID {
+			add("the report is for election %q, not this ballot (%q)", id, v.Header.ElectionID)
+			break
+		}
 	}
 	mh := v.Election.ManifestHash()
-	if h := hex.EncodeToString(mh[:]); rep.ManifestHash != h || rep.Result.ManifestHash != h {
-		add("the report is for the manifest %s, this ballot's manifest hash is %s", rep.ManifestHash, h)
+	h := hex.EncodeToString(mh[:])
+	for _, m := range []string{rep.ManifestHash, rep.Result.ManifestHash} {
+		if m != h {
+			add("the report is for the manifest %s, this ballot's manifest hash is %s", m, h)
+			break
+		}
 	}
 	if root := hex.EncodeToString(v.Root[:]); rep.Verification.Root != root {
 		add("the report verified a ledger with root %s, this ballot's final ledger root is %s (was its export taken before the close?)", rep.Verification.Root, root)

@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/unionvote/eballot/crypto/manifest"
+	"io"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -181,14 +183,38 @@ func Open(js, sig []byte, verifierKey string) (*Report, error) {
 }
 
 // strictJSON decodes one JSON value with no unknown field and nothing after.
-func strictJSON(b []byte, v any) error {
+func strictJSON(b []byte, v any, form *[]byte) error {
+	// The canonical JSON subset first: no duplicate keys, integers only,
+	// nothing after the value.
+	canon, err := manifest.Canonicalize(b)
+	if err != nil {
+		return err
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
 		return err
 	}
-	if d.More() {
+	// Only white space may follow. (Decoder.More is not enough: it is
+	// false before a stray ']' or '}'.)
+	if _, err := d.Token(); err != io.EOF {
 		return errors.New("trailing data")
+	}
+	*form = canon
+	return nil
+}
+
+// sameForm checks that what was read is all there is: encoding/json matches
+// keys case-insensitively ("Result" fills Result like "result"), so a
+// document with both would read differently here than in JavaScript.
+// Re-encoded, the value must give the canonical JSON of the input.
+func sameForm(canon []byte, v any) error {
+	re, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if again, err := manifest.Canonicalize(re); err != nil || !bytes.Equal(canon, again) {
+		return errors.New("not in the form the scrutineer's tools write (a key in another case, a missing field, or a value in another form)")
 	}
 	return nil
 }
@@ -199,11 +225,15 @@ func ParseResultFile(b []byte) (*ResultFile, error) {
 	if len(b) > MaxSize {
 		return nil, errors.New("too large")
 	}
-	if err := strictJSON(b, &rf); err != nil {
+	var form []byte
+	if err := strictJSON(b, &rf, &form); err != nil {
 		return nil, err
 	}
 	if rf.Version != 1 || rf.Result == nil {
 		return nil, errors.New("not a version 1 result")
+	}
+	if err := sameForm(form, &rf); err != nil {
+		return nil, err
 	}
 	return &rf, nil
 }
@@ -214,11 +244,15 @@ func Parse(b []byte) (*Report, error) {
 	if len(b) > MaxSize {
 		return nil, errors.New("too large")
 	}
-	if err := strictJSON(b, &r); err != nil {
+	var form []byte
+	if err := strictJSON(b, &r, &form); err != nil {
 		return nil, err
 	}
 	if r.Version != 1 || r.Result == nil || len(r.Statements) != 3 {
 		return nil, errors.New("not a version 1 report with three statements")
+	}
+	if err := sameForm(form, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }

@@ -1,0 +1,2 @@
+
+— scrutineer.test eVPK20TNsKbredsp3Ou0pNBfPk8Ns3qpZW3gj9LWwFiUltulXbIf5ayDPLaEPJ52kKy5QoMjHnjjZdpJsoZjMEXAdAM=
