@@ -195,6 +195,10 @@ var (
 	// ErrCodeLocked: too many wrong tries on the current code (400; a new
 	// code must be requested).
 	ErrCodeLocked = errors.New("auth: code locked after too many attempts")
+	// ErrCodeNotSent: the text or email provider was unavailable and
+	// nothing was sent; the code was withdrawn (it does not count towards
+	// the member's codes an hour).
+	ErrCodeNotSent = errors.New("auth: code not sent (provider unavailable)")
 	// ErrRateLimited: see [RateLimitError] (429 with Retry-After).
 	ErrRateLimited = errors.New("auth: rate limited")
 	// ErrPasskey: a WebAuthn ceremony failed (400).

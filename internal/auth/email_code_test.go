@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -509,5 +510,78 @@ func TestWelshTexts(t *testing.T) {
 	want(t, b2.postForm(e.inviteLink(0), url.Values{"csrf": {csrfOf(t, r.body)}}), 303, "send code en")
 	if e.lastCode(0) == "" {
 		t.Fatalf("English code text: %q", e.fake.LastBodyTo(e.mobiles[0]))
+	}
+}
+
+// A code the provider could not take (503: nothing sent) is withdrawn: the
+// member gets a clear 503 asking them to try again in a minute, the code
+// does not count towards the 3 an hour, and once the provider is back the
+// member still has their three codes.
+func TestCodeNotSentIsNotCounted(t *testing.T) {
+	t.Parallel()
+	const mobile = "+447700900721"
+	fake := smstest.NewTwilio(t)
+	var down atomic.Bool
+	fake.Fail = func(to string) (int, int) {
+		if to == mobile && down.Load() {
+			return 503, 0
+		}
+		return 0, 0
+	}
+	e := newEnvWith(t, nil, func(o *auth.Options) {
+		tw, err := sms.NewTwilio(sms.TwilioConfig{AccountSID: "AC00000000000000000000000000000001", AuthToken: "tok0123456789abcdef",
+			MessagingServiceSID: "MG0001", HTTPClient: fake.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.SMS, o.Mail = tw, nil
+	})
+	ctx := context.Background()
+	ballot, ids := e.emailBallot("sms-down", [][2]string{{mobile, ""}})
+	if rep, err := e.svc.IssueInvitations(ctx, ballot); err != nil || rep.SMSSent != 1 {
+		t.Fatalf("issue: %+v %v", rep, err)
+	}
+	var link string
+	for _, r := range fake.Requests() {
+		if r.Form.Get("To") == mobile {
+			link = linkRE.FindString(r.Form.Get("Body"))
+		}
+	}
+	codes := func() int {
+		var n int
+		if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM auth_otp_codes WHERE subject = $1`, fmt.Sprintf("m%d", ids[0])).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	down.Store(true)
+	b := e.browser()
+	r := b.get(link)
+	want(t, r, 200, "landing")
+	for i := 0; i < 4; i++ { // more than the hourly quota: none of these counts
+		r = b.postForm(link, url.Values{"csrf": {csrfOf(t, b.get(link).body)}})
+		if r.code != 503 || r.h.Get("Retry-After") != "60" || !strings.Contains(r.body, "We could not send your code just now") {
+			t.Fatalf("provider down, try %d: %d %q %s", i+1, r.code, r.h.Get("Retry-After"), r.body)
+		}
+	}
+	if n := codes(); n != 0 {
+		t.Fatalf("%d codes stored while nothing was sent", n)
+	}
+	if ev := e.events("otp_send"); len(ev) != 4 || ev[0].Outcome != "not_sent" {
+		t.Fatalf("otp_send events %+v", ev)
+	}
+
+	// The provider is back: a code goes, and two more asks are allowed.
+	down.Store(false)
+	r = b.postForm(link, url.Values{"csrf": {csrfOf(t, b.get(link).body)}})
+	want(t, r, 303, "send code")
+	r = b.get("/auth/code")
+	for i := 0; i < 2; i++ {
+		r = b.postForm("/auth/code/resend", url.Values{"csrf": {csrfOf(t, r.body)}})
+		want(t, r, 200, "resend")
+	}
+	if n := codes(); n != 3 {
+		t.Fatalf("%d codes after the provider came back, want 3", n)
 	}
 }

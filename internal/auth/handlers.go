@@ -143,6 +143,18 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error, asJSON
 		s.limited(w, r, err, asJSON)
 		return
 	}
+	if errors.Is(err, ErrCodeNotSent) {
+		// The text or email provider is down: nothing was sent, nothing
+		// counted; the member tries again in a minute.
+		s.log.WarnContext(r.Context(), "sign-in code not sent: provider unavailable", "err", err)
+		w.Header().Set("Retry-After", "60")
+		if asJSON {
+			s.jsonError(w, r, http.StatusServiceUnavailable, "auth.code_not_sent")
+		} else {
+			s.pages.RenderError(w, r, http.StatusServiceUnavailable, "auth.code_not_sent")
+		}
+		return
+	}
 	if asJSON {
 		if db.Unavailable(err) {
 			s.log.WarnContext(r.Context(), "auth request failed: database unavailable", "err", err)
@@ -290,6 +302,8 @@ func outcomeOf(err error) string {
 		return "locked"
 	case errors.Is(err, ErrInvalidCode):
 		return "wrong_code"
+	case errors.Is(err, ErrCodeNotSent):
+		return "not_sent"
 	case errors.Is(err, ErrCloneWarning):
 		return "clone_warning"
 	case errors.Is(err, ErrPasskey):

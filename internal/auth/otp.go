@@ -73,8 +73,21 @@ func (s *Service) sendCode(ctx context.Context, subject, purpose string, d codeD
 	if d.to == "" {
 		return false, nil
 	}
+	// Nothing was sent (provider or mail server down): the code is
+	// withdrawn so that it neither works nor counts towards the member's
+	// codes an hour, and the member is asked to try again shortly.
+	notSent := func(err error) (bool, error) {
+		if _, derr := s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM auth_otp_codes WHERE subject = $1 AND salt = $2`, subject, salt); derr != nil {
+			s.log.ErrorContext(ctx, "code not sent: withdrawing it failed", "err", derr)
+		}
+		return false, fmt.Errorf("send code: %w: %w", ErrCodeNotSent, err)
+	}
 	if channel == channelEmail {
-		return s.emailCode(ctx, d, code)
+		uncertain, err := s.emailCode(ctx, d, code)
+		if err != nil {
+			return notSent(err)
+		}
+		return uncertain, nil
 	}
 	_, err = s.sms.Send(ctx, sms.Message{To: d.to, Body: s.codeText(code, d.lang), StatusCallback: s.smsCB})
 	switch {
@@ -84,7 +97,7 @@ func (s *Service) sendCode(ctx context.Context, subject, purpose string, d codeD
 		s.log.WarnContext(ctx, "code text outcome uncertain: not sent again", "err", err)
 		return true, nil
 	case errors.Is(err, sms.ErrUnavailable):
-		return false, fmt.Errorf("send code: %w", err)
+		return notSent(err)
 	}
 	s.log.WarnContext(ctx, "code text refused by provider", "err", err) // opted out / invalid: answer as if sent
 	return false, nil
