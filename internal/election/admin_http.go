@@ -123,13 +123,19 @@ func (p *AdminPages) Routes(r chi.Router) {
 
 // who returns the staff member if they have role, or answers 403/redirect.
 func (p *AdminPages) who(w http.ResponseWriter, r *http.Request, role string) (Staff, bool) {
-	s, ok := p.staff(r)
+	return staffOf(w, r, p.staff, p.pages, role)
+}
+
+// staffOf is the signed-in staff member of the request if they have role;
+// otherwise it answers (sign-in redirect, or 403) and returns false.
+func staffOf(w http.ResponseWriter, r *http.Request, staff StaffFunc, pages Renderer, role string) (Staff, bool) {
+	s, ok := staff(r)
 	if !ok {
 		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
 		return Staff{}, false
 	}
 	if s.Role != role {
-		p.pages.RenderError(w, r, http.StatusForbidden, "admin.forbidden")
+		pages.RenderError(w, r, http.StatusForbidden, "admin.forbidden")
 		return Staff{}, false
 	}
 	return s, true
@@ -166,18 +172,24 @@ type ballotData struct {
 // loadBallot reads the ballot if the staff member may see it: organisers
 // only their union's (multi-tenant wall), scrutineers all.
 func (p *AdminPages) loadBallot(w http.ResponseWriter, r *http.Request, s Staff) (*AdminBallot, bool) {
+	return ballotOf(w, r, p.store, p.pages, s)
+}
+
+// ballotOf is the ballot of the URL's {id} that s may see (organisers:
+// their union's only), or false once a 404 or 500 is answered.
+func ballotOf(w http.ResponseWriter, r *http.Request, store *Store, pages Renderer, s Staff) (*AdminBallot, bool) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
 		return nil, false
 	}
-	b, err := p.store.AdminBallot(r.Context(), id, s.UnionID)
+	b, err := store.AdminBallot(r.Context(), id, s.UnionID)
 	if errors.Is(err, ErrNotFound) {
-		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+		pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
 		return nil, false
 	}
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		pages.InternalError(w, r, err)
 		return nil, false
 	}
 	return b, true
@@ -186,11 +198,19 @@ func (p *AdminPages) loadBallot(w http.ResponseWriter, r *http.Request, s Staff)
 // staffBallot is who + loadBallot: the staff member with role and the
 // ballot of the URL they may see, or false once the answer is written.
 func (p *AdminPages) staffBallot(w http.ResponseWriter, r *http.Request, role string) (Staff, *AdminBallot, bool) {
-	s, ok := p.who(w, r, role)
+	return StaffBallot(w, r, p.staff, p.store, p.pages, role)
+}
+
+// StaffBallot is, for the staff pages of other modules, the signed-in
+// staff member with role and the ballot of the URL's {id} they may see
+// (organisers: their union's only, else 404), or false once the answer
+// (sign-in redirect, 403, 404, 500) is written.
+func StaffBallot(w http.ResponseWriter, r *http.Request, staff StaffFunc, store *Store, pages Renderer, role string) (Staff, *AdminBallot, bool) {
+	s, ok := staffOf(w, r, staff, pages, role)
 	if !ok {
 		return s, nil, false
 	}
-	b, ok := p.loadBallot(w, r, s)
+	b, ok := ballotOf(w, r, store, pages, s)
 	return s, b, ok
 }
 

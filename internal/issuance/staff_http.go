@@ -70,30 +70,7 @@ func (p *StaffPages) Routes(r chi.Router) {
 // they may see (organisers: their union's only, else 404), or false once
 // the answer is written.
 func (p *StaffPages) ballot(w http.ResponseWriter, r *http.Request, role string) (election.Staff, *election.AdminBallot, bool) {
-	s, ok := p.staff(r)
-	if !ok {
-		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
-		return s, nil, false
-	}
-	if s.Role != role {
-		p.pages.RenderError(w, r, http.StatusForbidden, "admin.forbidden")
-		return s, nil, false
-	}
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil {
-		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
-		return s, nil, false
-	}
-	b, err := p.store.AdminBallot(r.Context(), id, s.UnionID)
-	if errors.Is(err, election.ErrNotFound) {
-		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
-		return s, nil, false
-	}
-	if err != nil {
-		p.pages.InternalError(w, r, err)
-		return s, nil, false
-	}
-	return s, b, true
+	return election.StaffBallot(w, r, p.staff, p.store, p.pages, role)
 }
 
 // postalData is the data of templates/issuance_postal.html.

@@ -100,30 +100,7 @@ type pageData struct {
 // ballot answers with the scrutineer and the ballot of the URL, or false
 // once the answer is written (organisers: 403).
 func (p *Pages) ballot(w http.ResponseWriter, r *http.Request) (election.Staff, *election.AdminBallot, bool) {
-	s, ok := p.staff(r)
-	if !ok {
-		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
-		return s, nil, false
-	}
-	if s.Role != "scrutineer" {
-		p.pages.RenderError(w, r, http.StatusForbidden, "admin.forbidden")
-		return s, nil, false
-	}
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil {
-		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
-		return s, nil, false
-	}
-	b, err := p.store.AdminBallot(r.Context(), id, 0)
-	if errors.Is(err, election.ErrNotFound) {
-		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
-		return s, nil, false
-	}
-	if err != nil {
-		p.pages.InternalError(w, r, err)
-		return s, nil, false
-	}
-	return s, b, true
+	return election.StaffBallot(w, r, p.staff, p.store, p.pages, "scrutineer")
 }
 
 func (p *Pages) page(w http.ResponseWriter, r *http.Request) {
