@@ -111,6 +111,13 @@ func parse(name, summary string, args []string, env Env, withEnv bool) (code int
 			envHelp(w)
 		}
 	}
+	return parseFlags(fs, args, env, name)
+}
+
+// parseFlags parses args with fs (whose output is env.Stderr): --help
+// prints the usage on stdout (code 0), a bad flag or a stray argument is
+// code 2; ok is false when the command should stop with code.
+func parseFlags(fs *flag.FlagSet, args []string, env Env, name string) (code int, ok bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(env.Stdout)
@@ -191,17 +198,8 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		fs.PrintDefaults()
 		envHelp(w)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "ballotd demo: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parseFlags(fs, args, env, "demo"); !ok {
+		return code
 	}
 	cfg, code := loadConfig("demo", env)
 	if cfg == nil {

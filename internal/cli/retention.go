@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,17 +58,8 @@ func runRetention(ctx context.Context, args []string, env Env) int {
 		fs.PrintDefaults()
 		envHelp(w)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "ballotd retention: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parseFlags(fs, args, env, "retention"); !ok {
+		return code
 	}
 	svc, done, code := openRetention(ctx, env)
 	if svc == nil {
@@ -162,17 +152,8 @@ func runRetentionHold(ctx context.Context, verb string, args []string, env Env) 
 		}
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "ballotd retention %s: unexpected argument %q\n", verb, fs.Arg(0))
-		return 2
+	if code, ok := parseFlags(fs, args, env, "retention "+verb); !ok {
+		return code
 	}
 	if *ballot == "" || *staff == 0 || strings.TrimSpace(*reason) == "" {
 		fmt.Fprintf(env.Stderr, "ballotd retention %s: --ballot, --staff and --reason are required\n", verb)
