@@ -20,6 +20,7 @@ test: test-go test-js fuzz-short
 
 test-go: js-deps
 	@scripts/pg.sh bindir >/dev/null
+	@scripts/chromium.sh >/dev/null
 	$(GO) test $(GOTESTFLAGS) ./...
 
 test-js: js-deps
@@ -58,5 +59,6 @@ js-deps:
 	done
 
 ## clean: stop the local database and remove ./.data and build output
-clean: stop
-	rm -rf .data bin
+clean:
+	@scripts/pg.sh clean
+	rm -rf bin
