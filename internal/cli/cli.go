@@ -118,12 +118,18 @@ func parse(name, summary string, args []string, env Env, withEnv bool) (code int
 // prints the usage on stdout (code 0), a bad flag or a stray argument is
 // code 2; ok is false when the command should stop with code.
 func parseFlags(fs *flag.FlagSet, args []string, env Env, name string) (code int, ok bool) {
+	// Parse would print the usage itself on --help (to stderr) before we
+	// print it to stdout: the usage is printed here, once.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(env.Stdout)
-			fs.Usage()
+			usage()
 			return 0, false
 		}
+		usage() // after Parse's one-line complaint, on stderr
 		return 2, false
 	}
 	if fs.NArg() > 0 {
@@ -251,13 +257,8 @@ func runStaff(ctx context.Context, args []string, env Env) int {
 	if args[0] == "add" {
 		args = args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, env, "staff add"); !ok {
+		return code
 	}
 	if *role == "" || strings.TrimSpace(*name) == "" {
 		fmt.Fprintln(env.Stderr, "ballotd staff add: --role and --name are required")
