@@ -55,5 +55,5 @@
 //
 // [Ledger.Routes] mounts the JSON API under /ledger/v1/{election}
 // (docs/board-api.yaml); [Ledger.Export] writes the one-file export
-// (docs/export-format.md).
+// (docs/export-format.md) with crypto/export's Writer.
 package ledger
