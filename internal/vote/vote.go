@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/internal/issuance"
 )
 
@@ -111,29 +112,6 @@ type Option struct {
 	Label string
 }
 
-// manifest is the part of the frozen manifest (docs/protocol.md §3) the
-// paper shows; the browser re-checks the full manifest against its hash.
-type manifest struct {
-	Title     string            `json:"title"`
-	Kind      string            `json:"kind"`
-	ClosesAt  time.Time         `json:"closes_at"`
-	Texts     map[string]string `json:"texts"`
-	Questions []struct {
-		ID      string `json:"id"`
-		Text    string `json:"text"`
-		Min     int    `json:"min"`
-		Max     int    `json:"max"`
-		Options []struct {
-			ID    string `json:"id"`
-			Label string `json:"label"`
-		} `json:"options"`
-	} `json:"questions"`
-	Styles []struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	} `json:"styles"`
-}
-
 var errNotOnRegister = errors.New("vote: not on this ballot's register")
 
 func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*Paper, error) {
@@ -150,12 +128,18 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*
 	if err != nil {
 		return nil, fmt.Errorf("voting paper: %w", err)
 	}
-	var mf manifest
+	// The frozen manifest (docs/protocol.md §3), validated when the ballot
+	// opened; the browser re-checks it in full against its hash.
+	var mf manifest.Manifest
 	if err := json.Unmarshal(raw, &mf); err != nil {
 		return nil, fmt.Errorf("voting paper: manifest: %w", err)
 	}
+	closes, err := time.Parse(manifest.TimeFormat, mf.ClosesAt)
+	if err != nil {
+		return nil, fmt.Errorf("voting paper: manifest: %w", err)
+	}
 	p := &Paper{ElectionID: electionID, Title: mf.Title, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
-		ClosesAt: mf.ClosesAt, Texts: mf.Texts, Style: -1, Open: status == "open" && time.Now().Before(mf.ClosesAt)}
+		ClosesAt: closes, Texts: mf.Texts, Style: -1, Open: status == "open" && time.Now().Before(closes)}
 	if paper != nil {
 		p.PaperNumber = int(*paper)
 	}
