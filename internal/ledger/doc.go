@@ -14,7 +14,7 @@
 // # Lifecycle of an election
 //
 // The election module calls [Ledger.NewLogKey] (an Ed25519 note key per
-// election; the private key is sealed with AES-256-GCM under
+// election; the private key is sealed (internal/sealed) under
 // EBALLOT_SECRET_KEY) and puts the verifier key in the manifest's log_key,
 // then [Ledger.Open] with the manifest (stored canonical and immutable; the
 // checkpoint of the empty tree is published), and at the end
