@@ -3,7 +3,7 @@
 // voting paper, encrypts and proves a ballot and blinds its tracker (all
 // before the timed phase), then, timed, asks issuance for the blind
 // authorisation, unblinds it, casts to the ledger without cookies and
-// checks the receipt — what a member's phone does (internal/web/static/vote.js).
+// checks the receipt — what a member's phone does (internal/web/page/static/vote.js).
 // It reports throughput, latency percentiles per step and errors by kind,
 // and writes a JSON summary. See docs/benchmarks.md and `make bench-system`.
 //

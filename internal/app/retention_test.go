@@ -40,9 +40,9 @@ func publishedBallot(t *testing.T, pool *pgxpool.Pool, id string, members int, a
 }
 
 // text is the page as a reader sees it (entities decoded).
-func (p page) text() string { return html.UnescapeString(p.body) }
+func (p pageView) text() string { return html.UnescapeString(p.body) }
 
-func (p page) has(s ...string) bool {
+func (p pageView) has(s ...string) bool {
 	for _, x := range s {
 		if !strings.Contains(p.text(), x) {
 			return false

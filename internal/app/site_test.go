@@ -94,13 +94,13 @@ func (s *site) staff(role string, unionID int64) *browser {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-type page struct {
+type pageView struct {
 	code int
 	body string
 	h    http.Header
 }
 
-func (b *browser) do(req *http.Request) page {
+func (b *browser) do(req *http.Request) pageView {
 	b.t.Helper()
 	if req.Method == http.MethodPost {
 		req.Header.Set("Origin", b.base)
@@ -114,10 +114,10 @@ func (b *browser) do(req *http.Request) page {
 	if m := csrfRE.FindSubmatch(body); m != nil {
 		b.csrf = string(m[1])
 	}
-	return page{res.StatusCode, string(body), res.Header}
+	return pageView{res.StatusCode, string(body), res.Header}
 }
 
-func (b *browser) get(path string) page {
+func (b *browser) get(path string) pageView {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
 	return b.do(req)
@@ -125,7 +125,7 @@ func (b *browser) get(path string) page {
 
 // post submits a form with the CSRF token of the last page seen; a 303 is
 // followed like a browser would.
-func (b *browser) post(path string, v url.Values) page {
+func (b *browser) post(path string, v url.Values) pageView {
 	b.t.Helper()
 	if v.Get("csrf") == "" && b.csrf != "" {
 		v.Set("csrf", b.csrf)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,7 +26,7 @@ import (
 
 // Service is the whole service wired together: every module over one pool.
 type Service struct {
-	Pages    *web.Pages
+	Pages    *page.Pages
 	SMS      sms.Sender
 	Mail     mail.Sender // nil with EBALLOT_MAIL_PROVIDER=none
 	outbox   *sms.Outbox // the development outbox page, if wired
@@ -55,7 +57,7 @@ type buildHooks struct {
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
 	s := &Service{}
 	var err error
-	if s.Pages, err = web.NewPages(log); err != nil {
+	if s.Pages, err = page.New(log); err != nil {
 		return nil, err
 	}
 	var modules []web.Module
@@ -95,9 +97,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	s.Auth.UseContacts(authContacts(contacts))
 
 	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }
-	staff := func(r *http.Request) (election.Staff, bool) {
+	staff := func(r *http.Request) (page.Staff, bool) {
 		st, ok := auth.Staff(r.Context())
-		return election.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
+		return page.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
 	}
 	if err := election.RegisterPages(s.Pages); err != nil {
 		return nil, err
@@ -144,10 +146,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
-		Staff: func(r *http.Request) (gotv.Staff, bool) {
-			st, ok := auth.Staff(r.Context())
-			return gotv.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
-		},
+		Staff: staff,
 		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec, Mobiles: gotvMobiles(contacts),
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
@@ -157,10 +156,11 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	modules = append(modules,
+		election.NewHomePage(s.Ballots, s.Pages, cfg.SMSProvider == "dev"), // development: drafts are listed
 		s.GOTV,
 		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
 		s.Ledger,
-		issuance.NewHandler(s.Issuance, member, log),
+		issuance.NewHandler(s.Issuance, member, s.Pages),
 		vote.New(vote.Deps{Pool: pool, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
 		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log, cfg.PublicURL.String()),
@@ -171,14 +171,20 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		retention.NewPages(s.Retention, s.Ballots, s.Pages, staff, log, cfg.Retention),
 	)
 	if s.Web, err = web.New(web.Options{
-		Log: log, DB: pool, Ballots: s.Ballots, Registry: reg, Pages: s.Pages,
-		Secure: cfg.Secure(), Dev: cfg.SMSProvider == "dev",
+		Log: log, DB: pool, Registry: reg, Pages: s.Pages,
+		Secure: cfg.Secure(), LargeBodies: LargeBodies,
 		Middleware: []func(http.Handler) http.Handler{s.Auth.Middleware},
 		Modules:    modules,
 	}); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// LargeBodies are the routes that accept a body over web.MaxBody.
+var LargeBodies = []web.LargeBody{
+	{Pattern: "/organiser/ballots/*/register", Max: election.MaxRegisterBytes + 1<<20}, // register upload (CSV)
+	{Pattern: "/scrutineer/ballots/*/result", Max: election.MaxResultUpload + 1<<20},   // signed report + partials
 }
 
 // Close stops the modules' background work.

@@ -20,12 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/descope/virtualwebauthn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionvote/eballot/internal/auth"
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/mail/mailtest"
 	"github.com/unionvote/eballot/internal/pgtest"
@@ -97,7 +98,7 @@ func newEnvWith(t testing.TB, limits *auth.Limits, opts func(*auth.Options)) *en
 	pub, _ := url.Parse(e.base)
 
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func newEnvWith(t testing.TB, limits *auth.Limits, opts func(*auth.Options)) *en
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Options{Log: log, Pages: pages, DB: e.pool, Ballots: election.NewStore(e.pool), Registry: prometheus.NewRegistry(),
+	srv, err := web.New(web.Options{Log: log, Pages: pages, DB: e.pool, Registry: prometheus.NewRegistry(),
 		Middleware: []func(http.Handler) http.Handler{e.svc.Middleware}, Modules: []web.Module{e.svc}})
 	if err != nil {
 		t.Fatal(err)

@@ -16,12 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 // adminServer serves the admin pages; the staff member comes from test
@@ -29,20 +30,20 @@ import (
 func adminServer(t *testing.T, b *electiontest.Ballot) *httptest.Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := election.RegisterPages(pages); err != nil {
 		t.Fatal(err)
 	}
-	staff := func(r *http.Request) (election.Staff, bool) {
+	staff := func(r *http.Request) (page.Staff, bool) {
 		role := r.Header.Get("X-Test-Role")
 		if role == "" {
-			return election.Staff{}, false
+			return page.Staff{}, false
 		}
 		u, _ := strconv.ParseInt(r.Header.Get("X-Test-Union"), 10, 64)
-		return election.Staff{ID: 1, UnionID: u, Role: role}, true
+		return page.Staff{ID: 1, UnionID: u, Role: role}, true
 	}
 	store := election.NewStore(b.Admin.Store())
 	r := chi.NewRouter()
@@ -145,7 +146,7 @@ func TestAdminPagesJourney(t *testing.T) {
 	if !strings.Contains(body, "appoint the independent scrutineer") {
 		t.Fatal("readiness list missing")
 	}
-	if status, _ := orgX.post("/organiser/ballots", form); status != 422 {
+	if status, body := orgX.post("/organiser/ballots", form); status != 409 || !strings.Contains(body, "that election id is already used") {
 		t.Fatalf("duplicate election id: %d", status)
 	}
 
@@ -173,7 +174,7 @@ func TestAdminPagesJourney(t *testing.T) {
 	if status != 200 || !strings.Contains(body, "The ballot is open.") {
 		t.Fatalf("open: %d %s", status, body)
 	}
-	if status, body := orgX.post("/organiser/ballots/"+xid+"/edit", form); status != 422 || !strings.Contains(body, "no longer a draft") {
+	if status, body := orgX.post("/organiser/ballots/"+xid+"/edit", form); status != 409 || !strings.Contains(body, "no longer a draft") {
 		t.Fatalf("edit after open: %d", status)
 	}
 	var st string

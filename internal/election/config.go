@@ -3,6 +3,8 @@ package election
 import (
 	"regexp"
 	"strings"
+
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Config is a ballot's configuration, edited while the ballot is a draft
@@ -142,4 +144,4 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func configErr(key string, args ...any) error { return &MsgError{Msg: msgf(key, args...)} }
+func configErr(key string, args ...any) error { return &MsgError{Msg: page.M(key, args...)} }

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // EmployerKey is how employers are matched between the register and the
@@ -110,31 +111,31 @@ func employerNoticeRecords(ctx context.Context, q noticeQuerier, ballotID int64)
 // checkEmployerNotices applies the s.226A clocks of regime r to each
 // employer for a ballot opening at opening, filling Earliest and TooLate,
 // and returns the reasons opening is refused, each naming its employer.
-func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeRecord) []Msg {
-	var reasons []Msg
+func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeRecord) []page.Msg {
+	var reasons []page.Msg
 	open := opening.In(london)
 	for i := range recs {
 		e := &recs[i]
 		var name any = e.Employer
 		if e.Employer == "" {
-			name = msgf("admin.why.no_employer")
+			name = page.M("admin.why.no_employer")
 		}
 		if e.Notice == nil {
-			reasons = append(reasons, msgf("admin.why.notice_missing", name))
+			reasons = append(reasons, page.M("admin.why.notice_missing", name))
 		}
 		if e.Sample == nil {
-			reasons = append(reasons, msgf("admin.why.sample_missing", name))
+			reasons = append(reasons, page.M("admin.why.sample_missing", name))
 		}
 		if e.Notice != nil {
 			if earliest := earliestOpening(*e.Notice, r.NoticeDays); open.Before(earliest) {
 				e.TooLate = true
-				reasons = append(reasons, msgf("admin.why.notice_late", name, r.NoticeDays, Day(earliest)))
+				reasons = append(reasons, page.M("admin.why.notice_late", name, r.NoticeDays, page.Day(earliest)))
 			}
 		}
 		if e.Sample != nil {
 			if earliest := earliestOpening(*e.Sample, r.SamplePaperDays); open.Before(earliest) {
 				e.TooLate = true
-				reasons = append(reasons, msgf("admin.why.sample_late", name, r.SamplePaperDays, Day(earliest)))
+				reasons = append(reasons, page.M("admin.why.sample_late", name, r.SamplePaperDays, page.Day(earliest)))
 			}
 		}
 		if e.Notice != nil && e.Sample != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -19,26 +20,39 @@ import (
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/sealed"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
-// Errors of the ballot lifecycle. Handlers map them to HTTP statuses in one
-// place: ErrNotFound → 404, ErrNotDraft/ErrWrongStatus → 409,
-// *OpenRefusedError and ErrInvalid → 422.
+// Errors of the ballot lifecycle, with their answers (internal/web/page
+// writes them).
 var (
-	ErrNotFound    = errors.New("election: ballot not found")
-	ErrNotDraft    = errors.New("election: the ballot is no longer a draft, so it cannot be changed")
-	ErrWrongStatus = errors.New("election: the ballot is not in the right state for that")
-	ErrInvalid     = errors.New("election: invalid configuration")
+	// ErrNotFound (404): no such ballot, or not one the staff member may see.
+	ErrNotFound = page.NewError("election: ballot not found", http.StatusNotFound, "not_found", "error.notfound")
+	// ErrNotDraft (409): the ballot has opened; its configuration and
+	// register are frozen (s.227).
+	ErrNotDraft = page.NewError("election: the ballot is no longer a draft, so it cannot be changed", http.StatusConflict, "not_draft", "admin.err.not_draft")
+	// ErrWrongStatus (409): the ballot is not in the state the action needs.
+	ErrWrongStatus = page.NewError("election: the ballot is not in the right state for that", http.StatusConflict, "wrong_status", "admin.err.wrong_status")
+	// ErrInvalid (422): a value of the ballot's set-up is not acceptable; the
+	// [MsgError] that wraps it says which.
+	ErrInvalid = page.NewError("election: invalid configuration", http.StatusUnprocessableEntity, "invalid", "admin.err.invalid")
+	// ErrElectionIDUsed (409): another ballot already has this election id.
+	ErrElectionIDUsed = page.NewError("election: the election id is already used", http.StatusConflict, "election_id_used", "admin.err.id_used")
 )
 
 // OpenRefusedError lists every reason a ballot cannot open yet (pages show
 // them in their language, the error text in English).
 type OpenRefusedError struct {
-	Reasons []Msg
+	Reasons []page.Msg
 }
 
 func (e *OpenRefusedError) Error() string {
 	return "election: the ballot cannot open: " + strings.Join(Englishes(e.Reasons), "; ")
+}
+
+// Problem is the answer: 422 with every reason.
+func (e *OpenRefusedError) Problem() page.Problem {
+	return page.Problem{Status: http.StatusUnprocessableEntity, Code: "cannot_open", Msg: page.M("admin.err.cannot_open", e.Reasons)}
 }
 
 // Ledger is what opening and closing a ballot need of the ledger: a log key
@@ -101,17 +115,17 @@ func (a *Admin) CreateBallot(ctx context.Context, actor string, unionID int64, e
 		}
 		return audit.Append(ctx, tx, actor, "ballot.create", &id, map[string]string{"election_id": electionID})
 	})
-	return id, err
+	return id, constraintError(err)
 }
 
 // Configure replaces a draft ballot's configuration.
 func (a *Admin) Configure(ctx context.Context, actor string, ballotID int64, setup BallotSetup) error {
-	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+	return constraintError(a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
 		if err := a.configure(ctx, tx, ballotID, setup); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, actor, "ballot.configure", &ballotID, nil)
-	})
+	}))
 }
 
 func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetup) error {
@@ -119,7 +133,7 @@ func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetu
 		if m, ok := ErrorMsg(err); ok {
 			return &MsgError{Base: ErrInvalid, Msg: m}
 		}
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return &MsgError{Base: ErrInvalid, Msg: page.English(err.Error())}
 	}
 	if strings.TrimSpace(s.Title) == "" || len(s.Title) > 300 {
 		return invalid("admin.err.title")
@@ -370,9 +384,9 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 type styleInfo struct{ id, name string }
 
 // checkOpen collects every reason the ballot cannot open.
-func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Time) (Regime, map[string]int, []styleInfo, []Msg, error) {
-	var reasons []Msg
-	add := func(key string, args ...any) { reasons = append(reasons, msgf(key, args...)) }
+func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Time) (Regime, map[string]int, []styleInfo, []page.Msg, error) {
+	var reasons []page.Msg
+	add := func(key string, args ...any) { reasons = append(reasons, page.M(key, args...)) }
 	if err := d.config.Validate(); err != nil {
 		if m, ok := ErrorMsg(err); ok {
 			add("admin.why.configuration", m)
@@ -542,8 +556,8 @@ func deref(s *string) string {
 // Readiness lists what still stops a draft ballot from opening (the same
 // checks as Open, without changing anything); nil when it can open.
 // [Englishes] gives their English texts.
-func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]Msg, error) {
-	var reasons []Msg
+func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]page.Msg, error) {
+	var reasons []page.Msg
 	err := pgx.BeginTxFunc(ctx, a.store.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		d, err := readDraft(ctx, tx, ballotID, false)
 		if err != nil {

@@ -3,6 +3,7 @@ package election_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,10 +16,11 @@ import (
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // messageKey matches the catalogue keys of the package's messages
-// (election.Msg) in its Go source: reasons (admin.why), errors, and the
+// (page.Msg) in its Go source: reasons (admin.why), errors, and the
 // register import's reasons (admin.reg).
 var messageKey = regexp.MustCompile(`"((?:admin\.(?:why|err|reg)|records\.err|result\.err)\.[a-z0-9_]+)"`)
 
@@ -85,13 +87,13 @@ func TestMessageKeysInBothLanguages(t *testing.T) {
 func TestMessageEnglish(t *testing.T) {
 	err := (&election.Config{}).Validate()
 	m, ok := election.ErrorMsg(err)
-	if !ok || m.Key != "admin.err.cfg_questions" || err.Error() != "a ballot has 1 to 32 questions, not 0" || m.English() != err.Error() {
+	if !ok || m.Key != "admin.err.cfg_questions" || err.Error() != "a ballot has 1 to 32 questions, not 0" || election.English(m) != err.Error() {
 		t.Fatalf("Validate: %v %+v", err, m)
 	}
-	if m, ok := election.ErrorMsg(election.ErrNotDraft); !ok || m.English() != "the ballot is no longer a draft, so it cannot be changed" {
+	if m, ok := election.ErrorMsg(election.ErrNotDraft); !ok || election.English(m) != "the ballot is no longer a draft, so it cannot be changed" {
 		t.Fatalf("not draft: %v", m)
 	}
-	ore := &election.OpenRefusedError{Reasons: []election.Msg{{Key: "admin.why.scrutineer"}, {Key: "admin.why.s226c", Args: []any{51}}}}
+	ore := &election.OpenRefusedError{Reasons: []page.Msg{{Key: "admin.why.scrutineer"}, {Key: "admin.why.s226c", Args: []any{51}}}}
 	const want = "election: the ballot cannot open: appoint the independent scrutineer (s.226B); " +
 		"the s.226C exemption applies only to industrial action ballots with at most 50 entitled to vote (51 here)"
 	if ore.Error() != want {
@@ -157,4 +159,27 @@ func TestAdminMessagesInWelsh(t *testing.T) {
 // markedEnglish says whether a message on the page is marked as English.
 func markedEnglish(body string) bool {
 	return strings.Contains(body, `<li lang="en"`) || strings.Contains(body, `<p lang="en"`)
+}
+
+// Each error is answered with the status its declaration documents, the
+// only place it is declared.
+func TestErrorStatuses(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+	}{
+		{election.ErrNotFound, 404},
+		{election.ErrNotDraft, 409},
+		{election.ErrWrongStatus, 409},
+		{election.ErrInvalid, 422},
+		{election.ErrElectionIDUsed, 409},
+		{election.ErrRegisterInvalid, 422},
+		{election.ErrRegisterStale, 409},
+		{&election.OpenRefusedError{}, 422},
+		{fmt.Errorf("import: %w", election.ErrRegisterInvalid), 422},
+	} {
+		if p, ok := page.Refused(tc.err); !ok || p.Status != tc.status {
+			t.Errorf("%v: %d, want %d", tc.err, p.Status, tc.status)
+		}
+	}
 }

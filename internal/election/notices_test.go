@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/pgtest"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 func londonTime(t *testing.T, s string) time.Time {
@@ -118,12 +119,12 @@ func TestCheckNoticeTiming(t *testing.T) {
 	}
 }
 
-// noticeRender renders a notice page as web.Pages does: the site layout
+// noticeRender renders a notice page as page.Pages does: the site layout
 // is cloned and the page file parsed over it.
-func noticeRender(t *testing.T, page, lang string, data any) string {
+func noticeRender(t *testing.T, name, lang string, data any) string {
 	t.Helper()
 	cat := map[string]map[string]string{}
-	for _, l := range web.Languages {
+	for _, l := range page.Languages {
 		b, err := fs.ReadFile(election.NoticeFiles, election.NoticeCatalogDir+"/"+l+".json")
 		must(t, err)
 		m := map[string]string{}
@@ -143,17 +144,17 @@ func noticeRender(t *testing.T, page, lang string, data any) string {
 		"when":  func(t time.Time) string { return t.Format("2 Jan 2006 15:04") },
 	}
 	base := template.Must(template.New("layout").Funcs(funcs).Parse(`{{define "layout"}}SITE LAYOUT{{end}}`))
-	tp, err := template.Must(base.Clone()).ParseFS(election.NoticeFiles, "templates/"+page+".html")
+	tp, err := template.Must(base.Clone()).ParseFS(election.NoticeFiles, "templates/"+name+".html")
 	must(t, err)
 	other := "cy"
 	if lang == "cy" {
 		other = "en"
 	}
 	var buf bytes.Buffer
-	must(t, tp.ExecuteTemplate(&buf, "layout", web.PageData{Lang: lang, OtherLang: other, Data: data}))
+	must(t, tp.ExecuteTemplate(&buf, "layout", page.PageData{Lang: lang, OtherLang: other, Data: data}))
 	out := buf.String()
 	if strings.Contains(out, "SITE LAYOUT") || !strings.Contains(out, `href="/static/notice-print.css"`) {
-		t.Errorf("%s: not a standalone print page", page)
+		t.Errorf("%s: not a standalone print page", name)
 	}
 	return out
 }
@@ -274,7 +275,7 @@ func equalCounts(got []election.CountedName, want ...any) bool {
 // The notice pages and catalogues plug into web.Pages without clashing,
 // and every message exists in English and Welsh.
 func TestNoticePagesRegister(t *testing.T) {
-	p, err := web.NewPages(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := page.New(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	must(t, err)
 	must(t, p.AddCatalog(election.NoticeFiles, election.NoticeCatalogDir))
 	must(t, p.AddTemplates(election.NoticeFiles, election.NoticePages...))
@@ -289,13 +290,13 @@ func TestNoticePagesRegister(t *testing.T) {
 		}
 	}
 	for k := range used {
-		for _, l := range web.Languages {
+		for _, l := range page.Languages {
 			if strings.TrimSpace(cat[l][k]) == "" {
 				t.Errorf("no message %s:%s", l, k)
 			}
 		}
 	}
-	for _, l := range web.Languages {
+	for _, l := range page.Languages {
 		for k := range cat[l] {
 			if strings.HasPrefix(k, "notice.") && !used[k] {
 				t.Errorf("unused message %s:%s", l, k)

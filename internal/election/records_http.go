@@ -3,7 +3,6 @@ package election
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 //go:embed templates/records_notices.html
@@ -25,7 +25,7 @@ var recordsCatalog embed.FS
 
 // RegisterRecordsPages adds the pages of the ballot's records (per-employer
 // s.226A notices, the audit log export) and their catalogue.
-func RegisterRecordsPages(p PageRegistry) error {
+func RegisterRecordsPages(p page.Registry) error {
 	if err := p.AddTemplates(recordsTemplates, "templates/records_notices.html"); err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ type RecordsPages struct {
 
 // NewRecordsPages returns the module; register its templates and catalogue
 // with [RegisterRecordsPages] first.
-func NewRecordsPages(admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger) *RecordsPages {
+func NewRecordsPages(admin *Admin, store *Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger) *RecordsPages {
 	return &RecordsPages{a: &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}}
 }
 
@@ -71,7 +71,7 @@ func (p *RecordsPages) auditExport(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		p.a.pages.InternalError(w, r, err)
+		p.a.pages.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
@@ -85,7 +85,7 @@ type employerNoticesData struct {
 	B         *AdminBallot
 	Employers []EmployerNoticeRecord
 	Message   string
-	Error     *pageText
+	Error     *page.Text
 	ErrorKey  string // the employer the error is about
 }
 
@@ -100,7 +100,7 @@ func (p *RecordsPages) employerNotices(w http.ResponseWriter, r *http.Request) {
 func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Request, b *AdminBallot, status int, msg string, actErr error, errKey string) {
 	recs, err := p.a.admin.EmployerNoticeStatus(r.Context(), b.ID)
 	if err != nil {
-		p.a.pages.InternalError(w, r, err)
+		p.a.pages.Fail(w, r, err)
 		return
 	}
 	if msg != "recorded" {
@@ -139,21 +139,20 @@ func (p *RecordsPages) recordEmployerNotice(w http.ResponseWriter, r *http.Reque
 	var err error
 	switch {
 	case len(bad) == 2:
-		err = invalid("records.err.bad_time", msgf("records.err.what_both"))
+		err = invalid("records.err.bad_time", page.M("records.err.what_both"))
 	case len(bad) == 1 && bad[0]:
-		err = invalid("records.err.bad_time", msgf("records.err.what_notice"))
+		err = invalid("records.err.bad_time", page.M("records.err.what_notice"))
 	case len(bad) == 1:
-		err = invalid("records.err.bad_time", msgf("records.err.what_sample"))
+		err = invalid("records.err.bad_time", page.M("records.err.what_sample"))
 	default:
 		err = p.a.admin.RecordEmployerNotice(r.Context(), s.Actor(), b.ID, employer, ts[0], ts[1])
 	}
-	switch {
-	case err == nil:
+	if err == nil {
 		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/employer-notices?done=recorded", b.ID), http.StatusSeeOther)
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrNotDraft):
-		p.showEmployerNotices(w, r, b, http.StatusUnprocessableEntity, "", err, EmployerKey(employer))
-	default:
-		p.a.pages.InternalError(w, r, err)
+	} else if pr, ok := page.Refused(err); ok {
+		p.showEmployerNotices(w, r, b, pr.Status, "", err, EmployerKey(employer))
+	} else {
+		p.a.pages.Fail(w, r, err)
 	}
 }
 

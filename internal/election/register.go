@@ -11,7 +11,7 @@ package election
 // names the line and the column, and may carry the member number, but never
 // the value of a name, mobile or email.
 //
-// An issue's reason is a [Msg] (catalogue keys admin.reg.*), so the register
+// An issue's reason is a [page.Msg] (catalogue keys admin.reg.*), so the register
 // page shows it in the page's language; its English text is kept too, for
 // the CLI, logs and tests.
 
@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/http"
 	"net/mail"
 	"regexp"
 	"runtime"
@@ -40,6 +41,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Bounds of a register file.
@@ -84,12 +86,13 @@ const regRequiredColumns = 5
 // HTTP 404) and [ErrNotDraft] (the ballot has opened, so its register is
 // frozen (s.227): changes are reasoned amendments, not imports; HTTP 409).
 var (
-	// ErrRegisterInvalid: the file has errors ([ImportReport.Errors] > 0)
-	// and cannot be previewed or committed. HTTP 422.
-	ErrRegisterInvalid = errors.New("election: register file has errors")
-	// ErrRegisterStale: the ballot's workplaces changed since the file was
-	// checked; parse it again against the current configuration. HTTP 409.
-	ErrRegisterStale = errors.New("election: ballot workplaces changed since the register was checked")
+	// ErrRegisterInvalid (422): the file has errors ([ImportReport.Errors]
+	// > 0) and cannot be previewed or committed: sending it again cannot
+	// succeed, the file must be corrected.
+	ErrRegisterInvalid = page.NewError("election: register file has errors", http.StatusUnprocessableEntity, "register_invalid", "admin.err.reg_invalid")
+	// ErrRegisterStale (409): the ballot's workplaces changed since the file
+	// was checked; parse it again against the current configuration.
+	ErrRegisterStale = page.NewError("election: ballot workplaces changed since the register was checked", http.StatusConflict, "register_stale", "admin.err.reg_stale")
 )
 
 // Severity says whether an [Issue] blocks the import.
@@ -124,13 +127,13 @@ type Issue struct {
 	Severity     Severity
 	MemberNumber string // when the row has a valid one
 	OtherLine    int    // for duplicates: the line of the first occurrence
-	Msg          Msg
-	Message      string // Msg.English()
+	Msg          page.Msg
+	Message      string // english(Msg)
 }
 
 // newIssue is an issue with its reason m, and m's English text.
-func newIssue(line int, column, code string, sev Severity, m Msg) Issue {
-	return Issue{Line: line, Column: column, Code: code, Severity: sev, Msg: m, Message: m.English()}
+func newIssue(line int, column, code string, sev Severity, m page.Msg) Issue {
+	return Issue{Line: line, Column: column, Code: code, Severity: sev, Msg: m, Message: English(m)}
 }
 
 func (i Issue) String() string {
@@ -320,7 +323,7 @@ type regLimitReader struct {
 var errRegTooLarge = fmt.Errorf("file is larger than %d MiB", MaxRegisterBytes>>20)
 
 // msgRegTooLarge is errRegTooLarge's message.
-var msgRegTooLarge = msgf("admin.reg.too_large", MaxRegisterBytes>>20)
+var msgRegTooLarge = page.M("admin.reg.too_large", MaxRegisterBytes>>20)
 
 func (l *regLimitReader) Read(p []byte) (int, error) {
 	if l.n < 0 {
@@ -358,16 +361,16 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	rep := &ImportReport{}
 	file := &RegisterFile{}
 	defer func() { file.errors = rep.Errors }()
-	fileErr := func(code string, m Msg) {
+	fileErr := func(code string, m page.Msg) {
 		rep.add(newIssue(0, "", code, SeverityError, m))
 	}
 	if cfg == nil || len(cfg.Workplaces) == 0 {
-		fileErr("config.no_workplaces", msgf("admin.reg.no_workplaces"))
+		fileErr("config.no_workplaces", page.M("admin.reg.no_workplaces"))
 		return file, rep
 	}
 	rp := regCompilePolicy(policy, cfg)
 	if rp.badEntries > 0 {
-		rep.add(newIssue(0, "", "policy.bad_work_phone", SeverityWarning, msgf("admin.reg.bad_work_phones", rp.badEntries)))
+		rep.add(newIssue(0, "", "policy.bad_work_phone", SeverityWarning, page.M("admin.reg.bad_work_phones", rp.badEntries)))
 	}
 
 	h := sha256.New()
@@ -383,7 +386,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		case len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF:
 			_, _ = br.Discard(3)
 		case len(b) >= 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF):
-			fileErr("file.utf16", msgf("admin.reg.utf16"))
+			fileErr("file.utf16", page.M("admin.reg.utf16"))
 			return file, rep
 		}
 	}
@@ -391,7 +394,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	cr := csv.NewReader(br)
 	header, err := cr.Read()
 	if err == io.EOF {
-		fileErr("file.empty", msgf("admin.reg.empty"))
+		fileErr("file.empty", page.M("admin.reg.empty"))
 		return file, rep
 	}
 	if errors.Is(err, errRegTooLarge) {
@@ -399,15 +402,15 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		return file, rep
 	}
 	if err != nil {
-		fileErr("file.header", msgf("admin.reg.header_unreadable", regCSVReason(err)))
+		fileErr("file.header", page.M("admin.reg.header_unreadable", regCSVReason(err)))
 		return file, rep
 	}
 	idx := map[string]int{}
-	var unknown []Msg
+	var unknown []page.Msg
 	var dups, missing []string
 	for i, hcell := range header {
 		if !utf8.ValidString(hcell) {
-			fileErr("file.encoding", msgf("admin.reg.header_encoding"))
+			fileErr("file.encoding", page.M("admin.reg.header_encoding"))
 			return file, rep
 		}
 		name := regNormHeader(hcell)
@@ -421,9 +424,9 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		case !known:
 			// Echo only what looks like a column name.
 			if regColumnNameRE.MatchString(strings.TrimSpace(hcell)) {
-				unknown = append(unknown, englishOnly(fmt.Sprintf("%q", strings.TrimSpace(hcell))))
+				unknown = append(unknown, page.English(fmt.Sprintf("%q", strings.TrimSpace(hcell))))
 			} else {
-				unknown = append(unknown, msgf("admin.reg.column_n", i+1))
+				unknown = append(unknown, page.M("admin.reg.column_n", i+1))
 			}
 		case idx[name] > 0:
 			dups = append(dups, name)
@@ -439,21 +442,21 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	if len(idx) == 0 {
 		// No column is known: the first line is most likely a member, so
 		// none of it is echoed.
-		fileErr("file.columns", msgf("admin.reg.no_header", strings.Join(regColumns, ", ")))
+		fileErr("file.columns", page.M("admin.reg.no_header", strings.Join(regColumns, ", ")))
 		return file, rep
 	}
 	if len(unknown)+len(dups)+len(missing) > 0 {
-		var parts []Msg
+		var parts []page.Msg
 		if len(missing) > 0 {
-			parts = append(parts, msgf("admin.reg.columns_missing", strings.Join(missing, ", ")))
+			parts = append(parts, page.M("admin.reg.columns_missing", strings.Join(missing, ", ")))
 		}
 		if len(unknown) > 0 {
-			parts = append(parts, msgf("admin.reg.columns_unknown", regList(unknown)))
+			parts = append(parts, page.M("admin.reg.columns_unknown", regList(unknown)))
 		}
 		if len(dups) > 0 {
-			parts = append(parts, msgf("admin.reg.columns_twice", strings.Join(dups, ", ")))
+			parts = append(parts, page.M("admin.reg.columns_twice", strings.Join(dups, ", ")))
 		}
-		fileErr("file.columns", msgf("admin.reg.header_wrong", parts, strings.Join(regColumns, ", ")))
+		fileErr("file.columns", page.M("admin.reg.header_wrong", parts, strings.Join(regColumns, ", ")))
 		return file, rep
 	}
 	cr.FieldsPerRecord = len(header)
@@ -481,7 +484,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		}
 		var pe *csv.ParseError
 		if err != nil && !errors.As(err, &pe) {
-			is := newIssue(0, "", "file.read", SeverityError, msgf("admin.reg.unreadable"))
+			is := newIssue(0, "", "file.read", SeverityError, page.M("admin.reg.unreadable"))
 			if errors.Is(err, errRegTooLarge) {
 				is = newIssue(0, "", "file.too_large", SeverityError, msgRegTooLarge)
 			}
@@ -489,16 +492,16 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 			break
 		}
 		if len(recs) >= MaxRegisterRows {
-			is := newIssue(0, "", "file.too_many_rows", SeverityError, msgf("admin.reg.too_many_rows", MaxRegisterRows))
+			is := newIssue(0, "", "file.too_many_rows", SeverityError, page.M("admin.reg.too_many_rows", MaxRegisterRows))
 			fileIssue = &is
 			break
 		}
 		switch {
 		case pe != nil && errors.Is(err, csv.ErrFieldCount):
-			is := newIssue(pe.StartLine, "", "row.columns", SeverityError, msgf("admin.reg.row_columns", len(rec), len(header)))
+			is := newIssue(pe.StartLine, "", "row.columns", SeverityError, page.M("admin.reg.row_columns", len(rec), len(header)))
 			recs = append(recs, record{line: pe.StartLine, issue: &is})
 		case pe != nil:
-			is := newIssue(pe.StartLine, "", "row.csv", SeverityError, msgf("admin.reg.row_csv", regCSVReason(err)))
+			is := newIssue(pe.StartLine, "", "row.csv", SeverityError, page.M("admin.reg.row_csv", regCSVReason(err)))
 			recs = append(recs, record{line: pe.StartLine, issue: &is})
 		default:
 			line, _ := cr.FieldPos(0)
@@ -555,7 +558,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		if row.MemberNumber != "" {
 			if first, dup := seenMember[row.MemberNumber]; dup {
 				is := newIssue(line, ColMemberNumber, "member_number.duplicate", SeverityError,
-					msgf("admin.reg.duplicate", row.MemberNumber, first, line))
+					page.M("admin.reg.duplicate", row.MemberNumber, first, line))
 				is.MemberNumber, is.OtherLine = row.MemberNumber, first
 				rep.add(is)
 				continue
@@ -572,7 +575,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		// credentials, so the scrutineer is told (both lines named).
 		if row.Mobile != "" {
 			if first, dup := seenMobile[row.Mobile]; dup {
-				is := newIssue(line, ColMobile, "mobile.shared", SeverityWarning, msgf("admin.reg.mobile_shared", row.MemberNumber, first))
+				is := newIssue(line, ColMobile, "mobile.shared", SeverityWarning, page.M("admin.reg.mobile_shared", row.MemberNumber, first))
 				is.MemberNumber, is.OtherLine = row.MemberNumber, first
 				rep.add(is)
 			} else {
@@ -582,7 +585,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		if row.Email != "" {
 			k := strings.ToLower(row.Email)
 			if first, dup := seenEmail[k]; dup {
-				is := newIssue(line, ColEmail, "email.shared", SeverityWarning, msgf("admin.reg.email_shared", row.MemberNumber, first))
+				is := newIssue(line, ColEmail, "email.shared", SeverityWarning, page.M("admin.reg.email_shared", row.MemberNumber, first))
 				is.MemberNumber, is.OtherLine = row.MemberNumber, first
 				rep.add(is)
 			} else {
@@ -594,7 +597,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	if fileIssue != nil {
 		rep.add(*fileIssue)
 	} else if rep.Rows == 0 {
-		fileErr("file.no_members", msgf("admin.reg.no_members"))
+		fileErr("file.no_members", page.M("admin.reg.no_members"))
 	}
 	if rep.Errors > 0 {
 		file.Rows = nil
@@ -604,20 +607,20 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 
 // regCSVReason is the reason of a CSV parse error without its position
 // (the issue gives the line).
-func regCSVReason(err error) Msg {
+func regCSVReason(err error) page.Msg {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		switch {
 		case errors.Is(pe.Err, csv.ErrQuote):
-			return msgf("admin.reg.csv_quote")
+			return page.M("admin.reg.csv_quote")
 		case errors.Is(pe.Err, csv.ErrBareQuote):
-			return msgf("admin.reg.csv_bare_quote")
+			return page.M("admin.reg.csv_bare_quote")
 		}
 		// encoding/csv has no other parse error here (ErrFieldCount is
 		// its own issue): its text, untranslated.
-		return englishOnly(pe.Err.Error())
+		return page.English(pe.Err.Error())
 	}
-	return msgf("admin.reg.csv_unreadable")
+	return page.M("admin.reg.csv_unreadable")
 }
 
 // regMaxListed bounds the unknown header cells an issue lists.
@@ -625,14 +628,14 @@ const regMaxListed = 20
 
 // regList is a list of items separated by commas: the first regMaxListed,
 // then how many more there are.
-func regList(items []Msg) Msg {
+func regList(items []page.Msg) page.Msg {
 	n := min(len(items), regMaxListed)
 	list := items[0]
 	for _, it := range items[1:n] {
-		list = msgf("admin.reg.list", list, it)
+		list = page.M("admin.reg.list", list, it)
 	}
 	if len(items) > n {
-		list = msgf("admin.reg.list_more", list, len(items)-n)
+		list = page.M("admin.reg.list_more", list, len(items)-n)
 	}
 	return list
 }
@@ -643,7 +646,7 @@ func regList(items []Msg) Msg {
 func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col func([]string, string) string) (row RegisterRow, ok bool) {
 	row.Line = line
 	errs := 0
-	issue := func(column, code string, sev Severity, m Msg) {
+	issue := func(column, code string, sev Severity, m page.Msg) {
 		if sev == SeverityError {
 			errs++
 		}
@@ -653,7 +656,7 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	}
 	for _, f := range rec {
 		if !utf8.ValidString(f) {
-			issue("", "row.encoding", SeverityError, msgf("admin.reg.row_encoding"))
+			issue("", "row.encoding", SeverityError, page.M("admin.reg.row_encoding"))
 			return row, false
 		}
 	}
@@ -662,13 +665,13 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	text := func(column, v string, required bool, max int) bool {
 		switch {
 		case v == "" && required:
-			issue(column, column+".missing", SeverityError, msgf("admin.reg.missing", column))
+			issue(column, column+".missing", SeverityError, page.M("admin.reg.missing", column))
 			return false
 		case regHasControl(v):
-			issue(column, column+".control", SeverityError, msgf("admin.reg.control", column))
+			issue(column, column+".control", SeverityError, page.M("admin.reg.control", column))
 			return false
 		case utf8.RuneCountInString(v) > max:
-			issue(column, column+".too_long", SeverityError, msgf("admin.reg.too_long", column, max))
+			issue(column, column+".too_long", SeverityError, page.M("admin.reg.too_long", column, max))
 			return false
 		}
 		return true
@@ -688,18 +691,18 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 		w, found := rp.workplaceBy[strings.ToLower(v)]
 		switch {
 		case !found:
-			issue(ColWorkplace, "workplace.unknown", SeverityError, msgf("admin.reg.workplace_unknown", regEcho(v)))
+			issue(ColWorkplace, "workplace.unknown", SeverityError, page.M("admin.reg.workplace_unknown", regEcho(v)))
 		default:
 			row.Workplace = w
 			row.Employer = w.Employer
 			switch {
 			case !employerOK:
 			case employer != "" && w.Employer != "" && !regSameName(employer, w.Employer):
-				issue(ColEmployer, "employer.mismatch", SeverityError, msgf("admin.reg.employer_mismatch", regEcho(employer), w.Name))
+				issue(ColEmployer, "employer.mismatch", SeverityError, page.M("admin.reg.employer_mismatch", regEcho(employer), w.Name))
 			case w.Employer == "" && employer != "":
 				row.Employer = employer
 			case w.Employer == "" && employer == "":
-				issue(ColEmployer, "employer.missing", SeverityWarning, msgf("admin.reg.employer_missing"))
+				issue(ColEmployer, "employer.missing", SeverityWarning, page.M("admin.reg.employer_missing"))
 			}
 		}
 	}
@@ -722,9 +725,9 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 		norm, okEmail := regEmail(email)
 		switch {
 		case !okEmail:
-			issue(ColEmail, "email.invalid", SeverityError, msgf("admin.reg.email_invalid"))
+			issue(ColEmail, "email.invalid", SeverityError, page.M("admin.reg.email_invalid"))
 		case rp.employerDomain(norm):
-			issue(ColEmail, "email.employer", SeverityWarning, msgf("admin.reg.email_employer"))
+			issue(ColEmail, "email.employer", SeverityWarning, page.M("admin.reg.email_employer"))
 		default:
 			row.Email = norm
 		}
@@ -735,28 +738,28 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	// A member without an e-contact is still entitled (s.227): they get a
 	// postal pack (hybrid ballot, s.230(2)). So this is a warning.
 	if row.Mobile == "" && row.Email == "" {
-		issue("", "contact.none", SeverityWarning, msgf("admin.reg.contact_none"))
+		issue("", "contact.none", SeverityWarning, page.M("admin.reg.contact_none"))
 	}
 	return row, true
 }
 
 // regMobile normalises a mobile number to E.164. code is "" when it is a
 // usable mobile; a warning keeps e164, an error clears it.
-func regMobile(rp *regPolicy, s string) (e164, code string, m Msg, sev Severity) {
+func regMobile(rp *regPolicy, s string) (e164, code string, m page.Msg, sev Severity) {
 	for _, r := range s {
 		if !(r >= '0' && r <= '9' || strings.ContainsRune("+ ()-.", r)) {
-			return "", "mobile.characters", msgf("admin.reg.mobile_characters"), SeverityError
+			return "", "mobile.characters", page.M("admin.reg.mobile_characters"), SeverityError
 		}
 	}
 	num, ok := regFastUK(s)
 	if !ok {
 		var err error
 		if num, err = phonenumbers.Parse(s, "GB"); err != nil {
-			return "", "mobile.invalid", msgf("admin.reg.mobile_not_phone"), SeverityError
+			return "", "mobile.invalid", page.M("admin.reg.mobile_not_phone"), SeverityError
 		}
 	}
 	if num.GetExtension() != "" {
-		return "", "mobile.invalid", msgf("admin.reg.mobile_invalid"), SeverityError
+		return "", "mobile.invalid", page.M("admin.reg.mobile_invalid"), SeverityError
 	}
 	e164 = phonenumbers.Format(num, phonenumbers.E164)
 	fictional := rp.fictional && regFictionalRE.MatchString(e164)
@@ -765,23 +768,23 @@ func regMobile(rp *regPolicy, s string) (e164, code string, m Msg, sev Severity)
 		// (IsValidNumber would repeat the costly region lookup).
 		typ := phonenumbers.GetNumberType(num)
 		if typ == phonenumbers.UNKNOWN || !regE164RE.MatchString(e164) {
-			return "", "mobile.invalid", msgf("admin.reg.mobile_invalid"), SeverityError
+			return "", "mobile.invalid", page.M("admin.reg.mobile_invalid"), SeverityError
 		}
 		if num.GetCountryCode() == 44 {
 			if typ != phonenumbers.MOBILE {
-				return "", "mobile.not_mobile", msgf("admin.reg.mobile_not_uk_mobile"), SeverityError
+				return "", "mobile.not_mobile", page.M("admin.reg.mobile_not_uk_mobile"), SeverityError
 			}
 		} else if typ != phonenumbers.MOBILE && typ != phonenumbers.FIXED_LINE_OR_MOBILE {
-			return "", "mobile.not_mobile", msgf("admin.reg.mobile_not_mobile"), SeverityError
+			return "", "mobile.not_mobile", page.M("admin.reg.mobile_not_mobile"), SeverityError
 		}
 	}
 	if rp.workPhone(e164) {
-		return "", "mobile.work", msgf("admin.reg.mobile_work"), SeverityWarning
+		return "", "mobile.work", page.M("admin.reg.mobile_work"), SeverityWarning
 	}
 	if num.GetCountryCode() != 44 {
-		return e164, "mobile.abroad", msgf("admin.reg.mobile_abroad"), SeverityWarning
+		return e164, "mobile.abroad", page.M("admin.reg.mobile_abroad"), SeverityWarning
 	}
-	return e164, "", Msg{}, 0
+	return e164, "", page.Msg{}, 0
 }
 
 // regFastUK reads the usual spellings of a UK mobile number ("07…",

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // registerData is what the register page shows, in the page's language.
@@ -16,7 +17,7 @@ type registerData struct {
 	Report  *ImportReport
 	Diff    *RegisterDiff
 	SHA     string // hex SHA-256 of the previewed upload, for the commit form
-	Error   *pageText
+	Error   *page.Text
 	Issues  []issueRow // the first ones, to keep the page small
 	Omitted int
 }
@@ -25,13 +26,13 @@ type registerData struct {
 type issueRow struct {
 	Line   int // 0 for the whole file
 	Error  bool
-	Reason pageText
+	Reason page.Text
 }
 
 const maxIssuesShown = 500
 
 // showReport puts the report's first issues on the page, in lang.
-func (d *registerData) showReport(p Renderer, lang string, report *ImportReport) {
+func (d *registerData) showReport(p page.Renderer, lang string, report *ImportReport) {
 	d.Report, d.Omitted = report, report.Omitted
 	issues := report.Issues
 	if len(issues) > maxIssuesShown {
@@ -40,21 +41,13 @@ func (d *registerData) showReport(p Renderer, lang string, report *ImportReport)
 	}
 	d.Issues = make([]issueRow, len(issues))
 	for i, is := range issues {
-		d.Issues[i] = issueRow{Line: is.Line, Error: is.Severity == SeverityError, Reason: text(p, lang, is.Msg)}
+		d.Issues[i] = issueRow{Line: is.Line, Error: is.Severity == SeverityError, Reason: page.TextOf(p, lang, is.Msg)}
 	}
 }
 
 // registerError is an error of the import as the page shows it.
-func registerError(p Renderer, lang string, err error) *pageText {
-	var e pageText
-	switch {
-	case errors.Is(err, ErrRegisterStale):
-		e = text(p, lang, msgf("admin.err.reg_stale"))
-	case errors.Is(err, ErrRegisterInvalid):
-		e = text(p, lang, msgf("admin.err.reg_invalid"))
-	default:
-		e = errorText(p, lang, err)
-	}
+func registerError(p page.Renderer, lang string, err error) *page.Text {
+	e := errorText(p, lang, err)
 	return &e
 }
 
@@ -75,30 +68,30 @@ func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := p.pages.Lang(w, r)
 	d := registerData{B: b}
-	fail := func(status int, e pageText) {
+	fail := func(status int, e page.Text) {
 		d.Error = &e
 		p.pages.Render(w, r, status, "admin_register", d)
 	}
 	if b.Status != "draft" {
-		fail(http.StatusConflict, errorText(p.pages, lang, ErrNotDraft))
+		fail(ErrNotDraft.Problem().Status, errorText(p.pages, lang, ErrNotDraft))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxRegisterBytes+1<<20)
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		fail(http.StatusUnprocessableEntity, text(p.pages, lang, msgf("admin.err.reg_choose")))
+		fail(http.StatusUnprocessableEntity, page.TextOf(p.pages, lang, page.M("admin.err.reg_choose")))
 		return
 	}
 	defer f.Close()
 	content, err := io.ReadAll(io.LimitReader(f, MaxRegisterBytes+1))
 	if err != nil || len(content) > MaxRegisterBytes {
-		fail(http.StatusRequestEntityTooLarge, text(p.pages, lang, msgf("admin.err.reg_too_large", MaxRegisterBytes>>20)))
+		fail(http.StatusRequestEntityTooLarge, page.TextOf(p.pages, lang, page.M("admin.err.reg_too_large", MaxRegisterBytes>>20)))
 		return
 	}
 	ctx := r.Context()
 	cfg, policy, err := LoadImportSettings(ctx, p.admin.store.pool, b.ID)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
@@ -108,7 +101,7 @@ func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Diff, err = PreviewImport(ctx, p.admin.store.pool, b.ID, file); err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	sum := sha256.Sum256(content)
@@ -116,7 +109,7 @@ func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
 		WITH old AS (DELETE FROM register_uploads WHERE uploaded_at < now() - interval '1 day')
 		INSERT INTO register_uploads (ballot_id, sha256, content, uploaded_by) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (ballot_id, sha256) DO UPDATE SET uploaded_at = now()`, b.ID, sum[:], content, s.Actor()); err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	d.SHA = hex.EncodeToString(sum[:])
@@ -137,13 +130,13 @@ func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
 		err = p.admin.store.pool.QueryRow(ctx, `SELECT content FROM register_uploads WHERE ballot_id = $1 AND sha256 = $2`, b.ID, sum).Scan(&content)
 	}
 	if err != nil || len(sum) != 32 {
-		e := text(p.pages, lang, msgf("admin.err.reg_gone"))
+		e := page.TextOf(p.pages, lang, page.M("admin.err.reg_gone"))
 		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", registerData{B: b, Error: &e})
 		return
 	}
 	cfg, policy, err := LoadImportSettings(ctx, p.admin.store.pool, b.ID)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
@@ -154,11 +147,10 @@ func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := CommitImport(ctx, p.admin.store.pool, s.Actor(), b.ID, file); err != nil {
-		switch {
-		case errors.Is(err, ErrNotDraft), errors.Is(err, ErrRegisterStale), errors.Is(err, ErrRegisterInvalid):
-			p.pages.Render(w, r, http.StatusConflict, "admin_register", registerData{B: b, Error: registerError(p.pages, lang, err)})
-		default:
-			p.pages.InternalError(w, r, err)
+		if pr, ok := page.Refused(err); ok {
+			p.pages.Render(w, r, pr.Status, "admin_register", registerData{B: b, Error: registerError(p.pages, lang, err)})
+		} else {
+			p.pages.Fail(w, r, err)
 		}
 		return
 	}
@@ -174,7 +166,7 @@ func (p *AdminPages) notices(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := EmployerNotices(r.Context(), p.admin.store.pool, b.ID)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	// ?employer=KEY: the notice of one employer only (EmployerKey).
@@ -203,7 +195,7 @@ func (p *AdminPages) samplePaper(w http.ResponseWriter, r *http.Request) {
 	}
 	sp, err := SampleVotingPaper(r.Context(), p.admin.store.pool, b.ID)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	sp.ReturnTo = p.publicURL + "/vote/" + b.ElectionID

@@ -772,7 +772,7 @@ func TestRegisterReasonsInWelsh(t *testing.T) {
 			t.Errorf("%s: no catalogue key: %s", is.Code, is)
 			continue
 		}
-		if en := is.Msg.English(); en != is.Message {
+		if en := election.English(is.Msg); en != is.Message {
 			t.Errorf("%s: English %q, Message %q", is.Code, en, is.Message)
 		}
 		s := is.Msg.In(welsh, "cy")

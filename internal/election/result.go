@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/crypto/verify"
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // The result of a ballot (TULRCA s.231, s.231B). The independent scrutineer
@@ -67,10 +69,15 @@ const (
 
 // ResultRefusedError lists every reason the files cannot be published
 // (pages show them in their language, the error text in English).
-type ResultRefusedError struct{ Reasons []Msg }
+type ResultRefusedError struct{ Reasons []page.Msg }
 
 func (e *ResultRefusedError) Error() string {
 	return "election: the result cannot be published: " + strings.Join(Englishes(e.Reasons), "; ")
+}
+
+// Problem is the answer: 422 with every reason.
+func (e *ResultRefusedError) Problem() page.Problem {
+	return page.Problem{Status: http.StatusUnprocessableEntity, Code: "result_refused", Msg: page.M("result.err.refused", e.Reasons)}
 }
 
 // Results publishes ballots' results.
@@ -180,10 +187,10 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 	}
 	switch status {
 	case "published":
-		return &ResultRefusedError{[]Msg{msgf("result.err.already")}}
+		return &ResultRefusedError{[]page.Msg{page.M("result.err.already")}}
 	case "closed":
 	default:
-		return &ResultRefusedError{[]Msg{msgf("result.err.not_closed")}}
+		return &ResultRefusedError{[]page.Msg{page.M("result.err.not_closed")}}
 	}
 	mf, err := manifest.Parse(m)
 	if err != nil {
@@ -191,24 +198,24 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 	}
 	key := mf.Texts[report.ManifestKeyText]
 	if key == "" {
-		return &ResultRefusedError{[]Msg{msgf("result.err.no_key")}}
+		return &ResultRefusedError{[]page.Msg{page.M("result.err.no_key")}}
 	}
 	rep, err := report.Open(up.Report, up.Signature, key)
 	if err != nil {
-		return &ResultRefusedError{[]Msg{resultSigProblem(err, key)}}
+		return &ResultRefusedError{[]page.Msg{resultSigProblem(err, key)}}
 	}
 	var partials []*threshold.Partial
-	var reasons []Msg
+	var reasons []page.Msg
 	for i, b := range up.Partials {
 		var p threshold.Partial
 		if err := p.UnmarshalJSON(trimSpace(b)); err != nil {
-			reasons = append(reasons, msgf("result.err.partial", i+1, err.Error()))
+			reasons = append(reasons, page.M("result.err.partial", i+1, err.Error()))
 			continue
 		}
 		partials = append(partials, &p)
 	}
 	if len(up.Partials) == 0 {
-		reasons = append(reasons, msgf("result.err.no_partials"))
+		reasons = append(reasons, page.M("result.err.no_partials"))
 	}
 	if len(reasons) > 0 {
 		return &ResultRefusedError{reasons}
@@ -227,9 +234,9 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 	}
 	if problems := report.Check(rep, v, partials, issued); len(problems) > 0 {
 		// The checks of crypto/report name their problems in English.
-		var reasons []Msg
+		var reasons []page.Msg
 		for _, p := range problems {
-			reasons = append(reasons, englishOnly(p))
+			reasons = append(reasons, page.English(p))
 		}
 		return &ResultRefusedError{reasons}
 	}
@@ -254,7 +261,7 @@ func (r *Results) Publish(ctx context.Context, actor string, ballotID int64, up 
 			return err
 		}
 		if tag.RowsAffected() != 1 {
-			return &ResultRefusedError{[]Msg{msgf("result.err.already")}}
+			return &ResultRefusedError{[]page.Msg{page.M("result.err.already")}}
 		}
 		return audit.Append(ctx, tx, actor, "ballot.result_publish", &ballotID, map[string]any{
 			"report_sha256": fmt.Sprintf("%x", sum), "signed_by": rep.SignedBy, "trustees": rep.Result.Trustees})
@@ -273,15 +280,15 @@ func (r *Results) verifyLedger(ctx context.Context, electionID string, issued []
 	return v, nil
 }
 
-func resultSigProblem(err error, key string) Msg {
+func resultSigProblem(err error, key string) page.Msg {
 	name := key
 	if v, e := note.NewVerifier(key); e == nil {
 		name = v.Name()
 	}
 	if errors.Is(err, report.ErrSignature) {
-		return msgf("result.err.signature", name)
+		return page.M("result.err.signature", name)
 	}
-	return englishOnly(strings.TrimPrefix(err.Error(), "report: "))
+	return page.English(strings.TrimPrefix(err.Error(), "report: "))
 }
 
 func trimSpace(b []byte) []byte { return []byte(strings.TrimSpace(string(b))) }

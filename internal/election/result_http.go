@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 //go:embed templates/result.html templates/result_verify.html
@@ -24,7 +24,7 @@ var resultTemplates embed.FS
 var resultCatalog embed.FS
 
 // RegisterResultPages adds the result pages and their catalogue.
-func RegisterResultPages(p PageRegistry) error {
+func RegisterResultPages(p page.Registry) error {
 	if err := p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html"); err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ type ResultPages struct {
 }
 
 // NewResultPages returns the module.
-func NewResultPages(results *Results, admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger) *ResultPages {
+func NewResultPages(results *Results, admin *Admin, store *Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger) *ResultPages {
 	return &ResultPages{results: results, admin: &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}}
 }
 
@@ -66,7 +66,7 @@ type resultPage struct {
 	Rep        *report.Report
 	Styles     []styleView // the s.231 particulars, once published
 	Message    string
-	Problems   []pageText
+	Problems   []page.Text
 	MaxKiB     int
 }
 
@@ -80,10 +80,10 @@ func (p *ResultPages) manage(role string) http.HandlerFunc {
 	}
 }
 
-func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s Staff, b *AdminBallot, status int, msg string, problems []Msg) {
+func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s page.Staff, b *AdminBallot, status int, msg string, problems []page.Msg) {
 	st, err := p.results.State(r.Context(), b.ID)
 	if err != nil {
-		p.admin.pages.InternalError(w, r, err)
+		p.admin.pages.Fail(w, r, err)
 		return
 	}
 	switch msg {
@@ -93,7 +93,7 @@ func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s Staff, b *A
 	}
 	p.admin.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
 		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report), Message: msg,
-		Problems: texts(p.admin.pages, p.admin.pages.Lang(w, r), problems), MaxKiB: MaxResultUpload >> 10})
+		Problems: page.Texts(p.admin.pages, p.admin.pages.Lang(w, r), problems), MaxKiB: MaxResultUpload >> 10})
 }
 
 func (p *ResultPages) recordKey(w http.ResponseWriter, r *http.Request) {
@@ -103,15 +103,11 @@ func (p *ResultPages) recordKey(w http.ResponseWriter, r *http.Request) {
 	}
 	err := p.admin.admin.SetScrutineerKey(r.Context(), s.Actor(), b.ID, r.PostFormValue("key"))
 	if err != nil {
-		if errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotDraft) {
-			m, ok := ErrorMsg(err)
-			if !ok {
-				m = englishOnly(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "election: "), "invalid configuration: "))
-			}
-			p.show(w, r, s, b, http.StatusUnprocessableEntity, "", []Msg{m})
+		if pr, ok := page.Refused(err); ok {
+			p.show(w, r, s, b, pr.Status, "", []page.Msg{pr.Msg})
 			return
 		}
-		p.admin.pages.InternalError(w, r, err)
+		p.admin.pages.Fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=key", b.ID), http.StatusSeeOther)
@@ -126,19 +122,19 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	refuse := func(reasons ...Msg) {
+	refuse := func(reasons ...page.Msg) {
 		p.show(w, r, s, b, http.StatusUnprocessableEntity, "", reasons)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxResultUpload)
 	if err := r.ParseMultipartForm(MaxResultUpload); err != nil {
-		refuse(msgf("result.err.upload", MaxResultUpload>>10))
+		refuse(page.M("result.err.upload", MaxResultUpload>>10))
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
-	read := func(field, name string, max int64) ([]byte, *Msg) {
+	read := func(field, name string, max int64) ([]byte, *page.Msg) {
 		fhs := r.MultipartForm.File[field]
 		if len(fhs) != 1 {
-			m := msgf("result.err.choose", name)
+			m := page.M("result.err.choose", name)
 			return nil, &m
 		}
 		b, err := readPart(fhs[0], max)
@@ -149,8 +145,8 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 		return b, nil
 	}
 	var up ResultUpload
-	var problems []Msg
-	var msg *Msg
+	var problems []page.Msg
+	var msg *page.Msg
 	if up.Report, msg = read("report", "report.json", MaxReportFile); msg != nil {
 		problems = append(problems, *msg)
 	}
@@ -159,7 +155,7 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 	}
 	fhs := r.MultipartForm.File["partials"]
 	if len(fhs) > MaxPartials {
-		problems = append(problems, msgf("result.err.too_many", MaxPartials))
+		problems = append(problems, page.M("result.err.too_many", MaxPartials))
 		fhs = nil
 	}
 	for _, fh := range fhs {
@@ -171,7 +167,7 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 		up.Partials = append(up.Partials, b)
 	}
 	if len(fhs) == 0 && len(problems) == 0 {
-		problems = append(problems, msgf("result.err.choose_partials"))
+		problems = append(problems, page.M("result.err.choose_partials"))
 	}
 	if len(problems) > 0 {
 		refuse(problems...)
@@ -184,7 +180,7 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 		refuse(rr.Reasons...)
 		return
 	case err != nil:
-		p.admin.pages.InternalError(w, r, err)
+		p.admin.pages.Fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=published", b.ID), http.StatusSeeOther)
@@ -196,12 +192,12 @@ type errPartTooBig struct{ kib int64 }
 func (e errPartTooBig) Error() string { return fmt.Sprintf("over %d KiB", e.kib) }
 
 // partProblem is the problem with an uploaded file.
-func partProblem(name string, err error) Msg {
+func partProblem(name string, err error) page.Msg {
 	var big errPartTooBig
 	if errors.As(err, &big) {
-		return msgf("result.err.part", name, msgf("result.err.over", big.kib))
+		return page.M("result.err.part", name, page.M("result.err.over", big.kib))
 	}
-	return msgf("result.err.part", name, err.Error())
+	return page.M("result.err.part", name, err.Error())
 }
 
 func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
@@ -230,7 +226,7 @@ func (p *ResultPages) public(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.admin.pages.InternalError(w, r, err)
+		p.admin.pages.Fail(w, r, err)
 		return
 	}
 	p.admin.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
@@ -275,7 +271,7 @@ func (p *ResultPages) verifier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.admin.pages.InternalError(w, r, err)
+		p.admin.pages.Fail(w, r, err)
 		return
 	}
 	p.admin.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: title, Published: status == "published", Checks: VerifierChecks, Failures: VerifierFailures})

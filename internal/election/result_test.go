@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/mod/sumdb/note"
 
@@ -35,7 +37,6 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/pgtest"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 // realLedger hands the ballot to the real ledger and adapts it for results
@@ -205,7 +206,7 @@ func (c *counted) sign(edit func(*report.Report)) ([]byte, []byte) {
 func resultServer(t *testing.T, c *counted) *httptest.Server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,13 +216,13 @@ func resultServer(t *testing.T, c *counted) *httptest.Server {
 	if err := election.RegisterResultPages(pages); err != nil {
 		t.Fatal(err)
 	}
-	staff := func(r *http.Request) (election.Staff, bool) {
+	staff := func(r *http.Request) (page.Staff, bool) {
 		role := r.Header.Get("X-Test-Role")
 		if role == "" {
-			return election.Staff{}, false
+			return page.Staff{}, false
 		}
 		u, _ := strconv.ParseInt(r.Header.Get("X-Test-Union"), 10, 64)
-		return election.Staff{ID: 1, UnionID: u, Role: role}, true
+		return page.Staff{ID: 1, UnionID: u, Role: role}, true
 	}
 	store := election.NewStore(c.b.Admin.Store())
 	issued := func(ctx context.Context, e string) (map[string]int64, error) {
@@ -236,7 +237,7 @@ func resultServer(t *testing.T, c *counted) *httptest.Server {
 	election.NewAdminPages(c.b.Admin, store, pages, staff, log, "http://localhost").Routes(r)
 	election.NewResultPages(election.NewResults(store, realLedger{c.led}, issued), c.b.Admin, store, pages, staff, log).Routes(r)
 	c.led.Routes(r)
-	issuance.NewHandler(c.iss, func(*http.Request) (int64, bool) { return 0, false }, log).Routes(r)
+	issuance.NewHandler(c.iss, func(*http.Request) (int64, bool) { return 0, false }, pages).Routes(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return srv

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Ballot is one statutory ballot as listed publicly.
@@ -136,4 +138,21 @@ func (s *Store) AdminBallot(ctx context.Context, id, unionID int64) (*AdminBallo
 		return nil, fmt.Errorf("read ballot: %w", err)
 	}
 	return &b, nil
+}
+
+// constraintError turns the ballots table's constraint violations into
+// errors people read: a unique violation is [ErrElectionIDUsed] (the
+// election id is the only unique value a ballot's set-up chooses), a check
+// violation an [ErrInvalid] with the bounds. Other errors are returned as
+// they are.
+func constraintError(err error) error {
+	const pgUniqueViolation, pgCheckViolation = "23505", "23514" // SQLSTATE
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &pg) && pg.Code == pgUniqueViolation:
+		return fmt.Errorf("%w: %w", ErrElectionIDUsed, err)
+	case errors.As(err, &pg) && pg.Code == pgCheckViolation:
+		return &MsgError{Base: ErrInvalid, Msg: page.M("admin.err.bounds")}
+	}
+	return err
 }

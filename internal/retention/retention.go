@@ -36,6 +36,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // MinPeriod is the shortest retention period: one year from the
@@ -59,16 +61,27 @@ const (
 	StateDeleted     = "deleted"     // personal data already deleted
 )
 
-// Errors of Apply, Hold and Release.
+// Errors of Apply, Hold and Release, with their answers.
 var (
-	ErrNotFound    = errors.New("retention: no such ballot")
-	ErrNotDue      = errors.New("retention: the ballot is not due for deletion")
-	ErrHeld        = errors.New("retention: the ballot is on hold")
-	ErrUnpublished = errors.New("retention: the ballot's result is not published")
-	ErrDeleted     = errors.New("retention: the ballot's personal data is already deleted")
-	ErrNotAllowed  = errors.New("retention: only an active scrutineer account may record or release a hold")
-	ErrNoHold      = errors.New("retention: no open hold")
-	ErrInvalid     = errors.New("retention: invalid")
+	// ErrNotFound (404): no such ballot.
+	ErrNotFound = page.NewError("retention: no such ballot", http.StatusNotFound, "not_found", "error.notfound")
+	// ErrNotDue (409): the ballot is within its retention period.
+	ErrNotDue = page.NewError("retention: the ballot is not due for deletion", http.StatusConflict, "not_due", "ret.err.not_due")
+	// ErrHeld (409): a complaint holds the ballot's data.
+	ErrHeld = page.NewError("retention: the ballot is on hold", http.StatusConflict, "held", "ret.err.held")
+	// ErrUnpublished (409): no published result: never deleted
+	// automatically.
+	ErrUnpublished = page.NewError("retention: the ballot's result is not published", http.StatusConflict, "unpublished", "ret.err.unpublished")
+	// ErrDeleted (409): the personal data is already deleted.
+	ErrDeleted = page.NewError("retention: the ballot's personal data is already deleted", http.StatusConflict, "deleted", "ret.err.deleted")
+	// ErrNotAllowed (403): only an active scrutineer account may record or
+	// release a hold.
+	ErrNotAllowed = page.NewError("retention: only an active scrutineer account may record or release a hold", http.StatusForbidden, "not_allowed", "ret.err.not_allowed")
+	// ErrNoHold (409): no open hold to release.
+	ErrNoHold = page.NewError("retention: no open hold", http.StatusConflict, "no_hold", "ret.err.no_hold")
+	// ErrInvalid (422): a reason that is empty or too long; the page says
+	// which field.
+	ErrInvalid = page.NewError("retention: invalid", http.StatusUnprocessableEntity, "invalid", "ret.err.action")
 )
 
 // Hold is a recorded complaint that stops deletion.

@@ -53,7 +53,10 @@ func TestOpenUnversioned(t *testing.T) {
 		"wrong key":     func() ([]byte, error) { return OpenUnversioned(bytes.Repeat([]byte{8}, 32), old, "ledger:e") },
 		"wrong purpose": func() ([]byte, error) { return OpenUnversioned(k, old, "ledger:f") },
 		"truncated":     func() ([]byte, error) { return OpenUnversioned(k, old[:20], "ledger:e") },
-		"versioned":     func() ([]byte, error) { c, _ := Seal(k, []byte("x"), "ledger:e"); return OpenUnversioned(k, c, "ledger:e") },
+		"versioned": func() ([]byte, error) {
+			c, _ := Seal(k, []byte("x"), "ledger:e")
+			return OpenUnversioned(k, c, "ledger:e")
+		},
 	} {
 		if _, err := f(); !errors.Is(err, ErrOpen) {
 			t.Errorf("%s: %v", name, err)

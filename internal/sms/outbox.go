@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/unionvote/eballot/internal/web"
 )
 
 //go:embed templates/*.html i18n/*.json
@@ -25,7 +25,7 @@ var pageFS embed.FS
 type Outbox struct {
 	pool   *pgxpool.Pool
 	log    *slog.Logger
-	pages  *web.Pages
+	pages  *page.Pages
 	emails func(ctx context.Context, limit int) ([]DevEmail, error)
 }
 
@@ -52,7 +52,7 @@ type outboxPage struct {
 
 // NewOutbox builds the development outbox. pages may be nil when the page
 // is not served (tests of the sender alone).
-func NewOutbox(pool *pgxpool.Pool, log *slog.Logger, pages *web.Pages) (*Outbox, error) {
+func NewOutbox(pool *pgxpool.Pool, log *slog.Logger, pages *page.Pages) (*Outbox, error) {
 	o := &Outbox{pool: pool, log: log, pages: pages}
 	if pages != nil {
 		if err := pages.AddTemplates(pageFS, "templates/dev_outbox.html"); err != nil {
@@ -111,13 +111,13 @@ func (o *Outbox) Routes(r chi.Router) {
 	r.Get("/dev/outbox", func(w http.ResponseWriter, r *http.Request) {
 		msgs, err := o.Recent(r.Context(), 50)
 		if err != nil {
-			o.pages.InternalError(w, r, err)
+			o.pages.Fail(w, r, err)
 			return
 		}
 		p := outboxPage{SMS: msgs, ShowEmails: o.emails != nil}
 		if o.emails != nil {
 			if p.Emails, err = o.emails(r.Context(), 50); err != nil {
-				o.pages.InternalError(w, r, err)
+				o.pages.Fail(w, r, err)
 				return
 			}
 		}

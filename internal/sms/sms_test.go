@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionvote/eballot/internal/pgtest"
@@ -105,7 +107,7 @@ func TestOutbox(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 //go:embed templates/*.html
@@ -41,18 +42,11 @@ func Templates() (tmpl embed.FS, files []string, cat embed.FS, dir string) {
 	return templates, []string{"templates/vote_paper.html", "templates/vote_check.html", "templates/vote_audit.html"}, catalog, "i18n"
 }
 
-// Renderer is what the pages need of internal/web's Pages.
-type Renderer interface {
-	Render(w http.ResponseWriter, r *http.Request, status int, page string, data any)
-	RenderError(w http.ResponseWriter, r *http.Request, status int, key string)
-	InternalError(w http.ResponseWriter, r *http.Request, err error)
-}
-
 // Deps are the module's dependencies.
 type Deps struct {
 	Pool     *pgxpool.Pool
 	Issuance *issuance.Service
-	Pages    Renderer
+	Pages    page.Renderer
 	// Member returns the signed-in member (internal/auth's session).
 	Member func(r *http.Request) (int64, bool)
 	// CSRF returns the request's CSRF token, sent by the page's script in
@@ -176,7 +170,7 @@ func (m *Module) paper(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		m.d.Pages.InternalError(w, r, err)
+		m.d.Pages.Fail(w, r, err)
 		return
 	}
 	p.CSRF = m.d.CSRF(r)
@@ -198,7 +192,7 @@ func (m *Module) notMe(w http.ResponseWriter, r *http.Request) {
 			m.d.Pages.RenderError(w, r, http.StatusNotFound, "vote.not_on_register")
 			return
 		}
-		m.d.Pages.InternalError(w, r, err)
+		m.d.Pages.Fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/vote/"+e+"?reported=1", http.StatusSeeOther)
@@ -215,7 +209,7 @@ func (m *Module) check(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		m.d.Pages.InternalError(w, r, err)
+		m.d.Pages.Fail(w, r, err)
 		return
 	}
 	page := "vote_check"

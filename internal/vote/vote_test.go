@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/unionvote/eballot/crypto/blind"
@@ -22,14 +24,13 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/vote"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func server(t *testing.T, b *electiontest.Ballot) (*httptest.Server, *issuance.Service) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"io"
@@ -35,7 +35,7 @@ func TestWhen(t *testing.T) {
 
 // A page shows times in its own language: {{when $.Lang .}}.
 func TestWhenOnAPage(t *testing.T) {
-	p, err := NewPages(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := New(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,19 @@
-package web
+package page
 
 import (
 	"fmt"
 	"time"
 )
+
+// London is the time zone of every time a page shows (Europe/London; UTC
+// if the system has no zone data).
+var London = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
 
 // WelshMonths are the month names in Welsh, January first.
 var WelshMonths = [12]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
@@ -12,7 +22,7 @@ var WelshMonths = [12]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "M
 // in English, "2 Mehefin 2027 17:00" in Welsh (the month spelt out: Welsh
 // month abbreviations are not in common use).
 func When(lang string, t time.Time) string {
-	t = t.In(london)
+	t = t.In(London)
 	if lang == "cy" {
 		return fmt.Sprintf("%d %s %d %s", t.Day(), WelshMonths[t.Month()-1], t.Year(), t.Format("15:04"))
 	}

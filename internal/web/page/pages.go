@@ -1,7 +1,8 @@
-package web
+package page
 
 import (
 	"bytes"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -12,11 +13,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/go-chi/chi/v5/middleware"
-
-	"github.com/unionvote/eballot/internal/db"
 )
+
+//go:embed templates/*.html
+var templateFS embed.FS
 
 // Pages renders server-side HTML pages in the member's language. Every page
 // is the shared layout (templates/layout.html) around a page template that
@@ -44,8 +44,8 @@ type PageData struct {
 	Data            any
 }
 
-// NewPages loads the layout, the base catalogue and the static assets.
-func NewPages(log *slog.Logger) (*Pages, error) {
+// New loads the layout, the base catalogue and the static assets.
+func New(log *slog.Logger) (*Pages, error) {
 	as, err := loadAssets()
 	if err != nil {
 		return nil, err
@@ -64,13 +64,13 @@ func NewPages(log *slog.Logger) (*Pages, error) {
 		"when":  whenFunc,
 		// local is a time as an <input type="datetime-local"> value, in
 		// Europe/London.
-		"local": func(t time.Time) string { return t.In(london).Format("2006-01-02T15:04") },
+		"local": func(t time.Time) string { return t.In(London).Format("2006-01-02T15:04") },
 	}
 	p.base, err = template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
-	if err := p.AddTemplates(templateFS, "templates/home.html", "templates/error.html"); err != nil {
+	if err := p.AddTemplates(templateFS, "templates/error.html"); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -161,33 +161,33 @@ func (p *Pages) Lang(w http.ResponseWriter, r *http.Request) string { return pic
 // generic 500 page (never half a page).
 func (p *Pages) Render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
 	if err := p.write(w, r, status, page, data); err != nil {
-		p.InternalError(w, r, err)
+		p.Fail(w, r, err)
 	}
 }
 
 // RenderError writes the error page with the message of catalogue key.
 func (p *Pages) RenderError(w http.ResponseWriter, r *http.Request, status int, key string) {
-	if err := p.write(w, r, status, "error", key); err != nil {
+	p.errorPage(w, r, status, Msg{}, M(key))
+}
+
+// errorData is the data of templates/error.html.
+type errorData struct {
+	Title string // "" for the default heading
+	Text  Text
+}
+
+// errorPage writes the error page with title (zero: the default) and msg
+// in the request's language.
+func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg Msg) {
+	lang := pickLanguage(w, r)
+	d := errorData{Text: TextOf(p, lang, msg)}
+	if title.Key != "" {
+		d.Title = title.In(p.T, lang)
+	}
+	if err := p.write(w, r, status, "error", d); err != nil {
 		http.Error(w, http.StatusText(status), status)
 	}
 }
-
-// InternalError logs err with the request id and answers a generic 500,
-// or 503 with Retry-After when the database is unavailable (db.Unavailable):
-// the member is asked to try again, nothing is lost.
-func (p *Pages) InternalError(w http.ResponseWriter, r *http.Request, err error) {
-	if db.Unavailable(err) {
-		p.log.WarnContext(r.Context(), "request failed: database unavailable", "request_id", middleware.GetReqID(r.Context()), "err", err)
-		w.Header().Set("Retry-After", RetryAfterSeconds)
-		p.RenderError(w, r, http.StatusServiceUnavailable, "error.unavailable")
-		return
-	}
-	p.log.ErrorContext(r.Context(), "request failed", "request_id", middleware.GetReqID(r.Context()), "err", err)
-	p.RenderError(w, r, http.StatusInternalServerError, "error.internal")
-}
-
-// RetryAfterSeconds is the Retry-After of every 503 the service answers.
-const RetryAfterSeconds = "5"
 
 func (p *Pages) write(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
 	p.mu.RLock()
@@ -215,3 +215,6 @@ func (p *Pages) write(w http.ResponseWriter, r *http.Request, status int, page s
 	_, _ = w.Write(buf.Bytes())
 	return nil
 }
+
+// Assets serves the fingerprinted static files (mount it at /static/).
+func (p *Pages) Assets() http.Handler { return p.assets }

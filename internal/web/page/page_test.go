@@ -1,4 +1,4 @@
-package web
+package page
 
 import (
 	"io"
@@ -12,7 +12,7 @@ import (
 
 // Every message key exists in English and in Welsh, non-empty.
 func TestCatalogueComplete(t *testing.T) {
-	p, err := NewPages(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := New(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
