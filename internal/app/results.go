@@ -4,16 +4,16 @@ import (
 	"context"
 	"io"
 
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
+	"github.com/unionvote/eballot/internal/result"
 )
 
 // resultBoard adapts the ledger to what publishing a result needs: the
 // closed ledger's export to re-verify, and the board to publish on.
 type resultBoard struct{ l *ledger.Ledger }
 
-var _ election.ResultBoard = resultBoard{}
+var _ result.Board = resultBoard{}
 
 func (b resultBoard) Export(ctx context.Context, electionID string, w io.Writer) error {
 	return b.l.Export(ctx, w, electionID, -1, nil)
@@ -25,7 +25,7 @@ func (b resultBoard) PublishResult(ctx context.Context, electionID string, repor
 
 // issuedCounts are the authorisations issued per style, as
 // /issuance/v1/{e}/counts publishes them (online, replaced ones included).
-func issuedCounts(s *issuance.Service) election.IssuedFunc {
+func issuedCounts(s *issuance.Service) result.IssuedFunc {
 	return func(ctx context.Context, electionID string) (map[string]int64, error) {
 		cs, err := s.CountsFor(ctx, electionID)
 		if err != nil {

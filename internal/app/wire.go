@@ -1,11 +1,13 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 
+	"github.com/unionvote/eballot/internal/devoutbox"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,16 +28,20 @@ import (
 
 // Service is the whole service wired together: every module over one pool.
 type Service struct {
-	Pages    *page.Pages
-	SMS      sms.Sender
-	Mail     mail.Sender // nil with EBALLOT_MAIL_PROVIDER=none
-	outbox   *sms.Outbox // the development outbox page, if wired
-	Auth     *auth.Service
-	Ledger   *ledger.Ledger
-	Ballots  *election.Store
-	Admin    *election.Admin
-	Issuance *issuance.Service
-	GOTV     *gotv.Service
+	Pages *page.Pages
+	SMS   sms.Sender
+	Mail  mail.Sender // nil with EBALLOT_MAIL_PROVIDER=none
+	// The development outboxes (EBALLOT_SMS_PROVIDER / MAIL_PROVIDER dev),
+	// shown on /dev/outbox; nil otherwise.
+	smsOutbox  *sms.Outbox
+	mailOutbox *mail.Outbox
+	Auth       *auth.Service
+	Ledger     *ledger.Ledger
+	Ballots    *election.Store
+	Register   *register.Store
+	Admin      *election.Admin
+	Issuance   *issuance.Service
+	GOTV       *gotv.Service
 	// Retention is the retention service behind the scrutineer's page
 	// (the daily job builds its own from the same configuration).
 	Retention *retention.Service
@@ -70,17 +76,21 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 			HTTPClient:     hooks.twilioClient,
 		})
 	default:
-		var ob *sms.Outbox
-		ob, err = sms.NewOutbox(pool, log, s.Pages)
-		s.SMS = ob
-		s.outbox = ob
-		modules = append(modules, ob)
+		s.smsOutbox = sms.NewOutbox(pool, log)
+		s.SMS = s.smsOutbox
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sms: %w", err)
 	}
-	if err := s.buildMail(cfg, log, pool, &modules); err != nil {
+	if err := s.buildMail(cfg, log, pool); err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
+	}
+	if s.smsOutbox != nil || s.mailOutbox != nil {
+		p, err := devoutbox.New(s.smsOutbox, s.mailOutbox, s.Pages)
+		if err != nil {
+			return nil, err
+		}
+		modules = append(modules, p)
 	}
 	if s.Auth, err = auth.New(auth.Options{Pool: pool, Log: log, Pages: s.Pages, SMS: s.SMS, Mail: s.Mail,
 		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies,
@@ -91,10 +101,10 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	s.Ballots = election.NewStore(pool)
-	s.Admin = election.NewAdmin(s.Ballots, cfg.SecretKey, ledgerHandOver{s.Ledger})
+	s.Register = register.NewStore(pool, cfg.SecretKey)
+	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledgerHandOver{s.Ledger})
 	s.Issuance = issuance.New(pool, cfg.SecretKey)
-	contacts := election.NewContacts(pool, cfg.SecretKey) // frozen at open: credentials and reminders go there
-	s.Auth.UseContacts(authContacts(contacts))
+	s.Auth.UseContacts(authContacts(s.Register)) // frozen at open: credentials and reminders go there
 
 	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }
 	staff := func(r *http.Request) (page.Staff, bool) {
@@ -104,7 +114,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if err := election.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
-	if err := election.RegisterResultPages(s.Pages); err != nil {
+	if err := result.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
 	if err := election.RegisterRecordsPages(s.Pages); err != nil {
@@ -147,7 +157,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
 		Staff: staff,
-		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec, Mobiles: gotvMobiles(contacts),
+		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
 			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
@@ -163,10 +173,10 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		issuance.NewHandler(s.Issuance, member, s.Pages),
 		vote.New(vote.Deps{Pool: pool, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
-		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log, cfg.PublicURL.String()),
-		election.NewResultPages(election.NewResults(s.Ballots, resultBoard{s.Ledger}, issuedCounts(s.Issuance)),
-			s.Admin, s.Ballots, s.Pages, staff, log),
-		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff, log),
+		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log),
+		result.NewPages(result.New(s.Ballots, resultBoard{s.Ledger}, issuedCounts(s.Issuance)),
+			s.Admin, s.Ballots, s.Register, s.Pages, staff, cfg.PublicURL.String()),
+		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
 		retention.NewPages(s.Retention, s.Ballots, s.Pages, staff, log, cfg.Retention),
 	)
@@ -183,8 +193,8 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 
 // LargeBodies are the routes that accept a body over web.MaxBody.
 var LargeBodies = []web.LargeBody{
-	{Pattern: "/organiser/ballots/*/register", Max: election.MaxRegisterBytes + 1<<20}, // register upload (CSV)
-	{Pattern: "/scrutineer/ballots/*/result", Max: election.MaxResultUpload + 1<<20},   // signed report + partials
+	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20}, // register upload (CSV)
+	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},   // signed report + partials
 }
 
 // Close stops the modules' background work.
@@ -192,7 +202,7 @@ func (s *Service) Close() { s.Ledger.Stop() }
 
 // buildMail sets s.Mail from EBALLOT_MAIL_PROVIDER: the SMTP client, or
 // the development mail outbox shown on /dev/outbox beside the texts.
-func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, modules *[]web.Module) error {
+func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool) error {
 	switch cfg.MailProvider {
 	case "smtp":
 		c, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
@@ -206,21 +216,7 @@ func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.
 		if err != nil {
 			return err
 		}
-		s.Mail = mo
-		if s.outbox == nil { // texts go to Twilio: the page shows the emails
-			if s.outbox, err = sms.NewOutbox(pool, log, s.Pages); err != nil {
-				return err
-			}
-			*modules = append(*modules, s.outbox)
-		}
-		s.outbox.ShowEmails(func(ctx context.Context, limit int) ([]sms.DevEmail, error) {
-			list, err := mo.Recent(ctx, limit)
-			out := make([]sms.DevEmail, len(list))
-			for i, m := range list {
-				out[i] = sms.DevEmail{ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt}
-			}
-			return out, err
-		})
+		s.Mail, s.mailOutbox = mo, mo
 	}
 	return nil
 }

@@ -15,19 +15,15 @@ import (
 
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/pgtest"
-	"github.com/unionvote/eballot/internal/sms"
 )
 
-// Every message key of auth (and sms) exists, non-empty, in English and Welsh.
+// Every message key of auth exists, non-empty, in English and Welsh.
 func TestCatalogueComplete(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pages, err := page.New(log)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sms.NewOutbox(pool, log, pages); err != nil {
 		t.Fatal(err)
 	}
 	pub, _ := url.Parse("https://vote.example")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -31,33 +32,25 @@ type AdminPages struct {
 	pages page.Renderer
 	staff page.StaffFunc
 	log   *slog.Logger
-	// publicURL is where members vote (printed on the sample voting paper).
-	publicURL string
 }
 
 // NewAdminPages returns the module; register its templates and catalogue
 // with [AdminTemplates] first.
-func NewAdminPages(admin *Admin, store *Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger, publicURL string) *AdminPages {
-	return &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log, publicURL: publicURL}
+func NewAdminPages(admin *Admin, store *Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger) *AdminPages {
+	return &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}
 }
 
-// RegisterPages adds the home page, the admin and notice pages, their catalogues and the
-// notices' print stylesheet to the site's pages.
+// RegisterPages adds the home page, the admin pages and their catalogues
+// (the register's messages too) to the site's pages.
 func RegisterPages(p page.Registry) error {
-	css, err := NoticeFiles.ReadFile(NoticeStylesheet)
-	if err != nil {
-		return err
-	}
 	for _, step := range []func() error{
 		func() error {
 			return p.AddTemplates(adminTemplates, "templates/admin_list.html", "templates/admin_ballot.html",
 				"templates/admin_edit.html", "templates/admin_register.html")
 		},
 		func() error { return p.AddCatalog(adminCatalog, "i18n/admin") },
+		func() error { return register.AddMessages(p) }, // the register page shows the import's issues
 		func() error { return p.AddTemplates(homeTemplate, "templates/home.html") },
-		func() error { return p.AddTemplates(NoticeFiles, NoticePages...) },
-		func() error { return p.AddCatalog(NoticeFiles, NoticeCatalogDir) },
-		func() error { return p.AddAsset("notice-print.css", css) },
 	} {
 		if err := step(); err != nil {
 			return err
@@ -77,8 +70,6 @@ func (p *AdminPages) Routes(r chi.Router) {
 	r.Get("/organiser/ballots/{id}/register", p.registerPage)
 	r.Post("/organiser/ballots/{id}/register", p.registerPreview)
 	r.Post("/organiser/ballots/{id}/register/commit", p.registerCommit)
-	r.Get("/organiser/ballots/{id}/notices", p.notices)
-	r.Get("/organiser/ballots/{id}/sample-paper", p.samplePaper)
 
 	r.Get("/scrutineer", p.list("scrutineer"))
 	r.Get("/scrutineer/ballots/{id}", p.ballot("scrutineer"))
@@ -339,7 +330,7 @@ func (f ballotForm) setup() (BallotSetup, error) {
 		}
 		name, employer, _ := strings.Cut(line, "|")
 		name, employer = strings.TrimSpace(name), strings.TrimSpace(employer)
-		s.Config.Workplaces = append(s.Config.Workplaces, Workplace{ID: Slug(name), Name: name, Employer: employer})
+		s.Config.Workplaces = append(s.Config.Workplaces, register.Workplace{ID: Slug(name), Name: name, Employer: employer})
 	}
 	return s, nil
 }

@@ -4,22 +4,21 @@ package election
 // the staff pages are catalogue keys with arguments ([page.Msg]), so a page
 // shows them in its language; the CLI, logs, error strings and tests use
 // the same message's English text ([Msg.English]), read from the English
-// catalogues (i18n/admin, i18n/records, i18n/result).
+// catalogues (i18n/admin, i18n/records).
 
 import (
-	"encoding/json"
+	"embed"
 	"errors"
-	"fmt"
-	"io/fs"
-	"path"
-	"sync"
 
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // English is m in English, from the package's catalogues (for the CLI,
 // logs, error texts and tests).
-func English(m page.Msg) string { return m.In(englishText, "en") }
+var English = page.EnglishOf(catalogs, "i18n/admin", "i18n/records")
+
+//go:embed i18n/admin i18n/records
+var catalogs embed.FS
 
 // Englishes is each message's English text.
 func Englishes(ms []page.Msg) []string {
@@ -78,33 +77,4 @@ func ErrorMsg(err error) (page.Msg, bool) {
 func errorText(p page.Translator, lang string, err error) page.Text {
 	pr, _ := page.ProblemOf(err)
 	return page.TextOf(p, lang, pr.Msg)
-}
-
-// english is the English catalogue of the package's messages.
-var english = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
-	for _, c := range []struct {
-		fsys fs.FS
-		dir  string
-	}{{adminCatalog, "i18n/admin"}, {recordsCatalog, "i18n/records"}, {resultCatalog, "i18n/result"}} {
-		b, err := fs.ReadFile(c.fsys, path.Join(c.dir, "en.json"))
-		if err != nil {
-			panic(err)
-		}
-		var part map[string]string
-		if err := json.Unmarshal(b, &part); err != nil {
-			panic(fmt.Sprintf("election: %s/en.json: %v", c.dir, err))
-		}
-		for k, v := range part {
-			m[k] = v
-		}
-	}
-	return m
-})
-
-func englishText(_, key string) string {
-	if s, ok := english()[key]; ok {
-		return s
-	}
-	return key
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -36,28 +38,45 @@ type Store struct {
 // NewStore returns a Store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
+const publicBallotSelect = `
+	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
+	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
+	FROM ballots b JOIN unions u ON u.id = b.union_id`
+
+func scanBallot(r pgx.Row) (Ballot, error) {
+	var b Ballot
+	err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled)
+	return b, err
+}
+
 // PublicBallots lists every ballot that is not a draft, and drafts too when
 // includeDrafts is set (development only), newest first.
 func (s *Store) PublicBallots(ctx context.Context, includeDrafts bool) ([]Ballot, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
-		       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
-		FROM ballots b JOIN unions u ON u.id = b.union_id
+	rows, err := s.pool.Query(ctx, publicBallotSelect+`
 		WHERE $1 OR b.status <> 'draft'
 		ORDER BY b.created_at DESC, b.id DESC
 		LIMIT 200`, includeDrafts)
 	if err != nil {
 		return nil, fmt.Errorf("list ballots: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ballot, error) {
-		var b Ballot
-		err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled)
-		return b, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ballot, error) { return scanBallot(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list ballots: %w", err)
 	}
 	return out, nil
+}
+
+// PublicBallot reads the ballot of electionID as listed publicly
+// ([ErrNotFound] if there is none).
+func (s *Store) PublicBallot(ctx context.Context, electionID string) (*Ballot, error) {
+	b, err := scanBallot(s.pool.QueryRow(ctx, publicBallotSelect+` WHERE b.election_id = $1`, electionID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ballot: %w", err)
+	}
+	return &b, nil
 }
 
 // AdminBallot is a ballot as organisers and the scrutineer see it: its
@@ -155,4 +174,86 @@ func constraintError(err error) error {
 		return &MsgError{Base: ErrInvalid, Msg: page.M("admin.err.bounds")}
 	}
 	return err
+}
+
+// ImportBallot is what a register import needs of the ballot
+// (register.Ballots): its union, workplaces, aggregation, the union's
+// employer channels and the union's open ballots. With lock set (in the
+// import's transaction) the ballot row is locked, so an import and the
+// opening serialise; a ballot that is not a draft is [ErrNotDraft].
+func (s *Store) ImportBallot(ctx context.Context, q register.Querier, ballotID int64, lock bool) (*register.Ballot, error) {
+	if q == nil {
+		q = s.pool
+	}
+	sql := `SELECT b.union_id, b.status, b.aggregation, b.config, u.employer_email_domains, u.work_phone_numbers,
+		       array(SELECT o.id FROM ballots o WHERE o.union_id = b.union_id AND o.status = 'open')
+		FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`
+	if lock {
+		sql += ` FOR UPDATE OF b`
+	}
+	b := &register.Ballot{ID: ballotID}
+	var status, agg string
+	var raw []byte
+	err := q.QueryRow(ctx, sql, ballotID).Scan(&b.UnionID, &status, &agg, &raw,
+		&b.Policy.EmployerEmailDomains, &b.Policy.WorkPhoneNumbers, &b.OpenBallots)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ballot for import: %w", err)
+	}
+	var cfg Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("read ballot for import: config: %w", err)
+	}
+	if status != "draft" {
+		return nil, ErrNotDraft
+	}
+	b.Workplaces, b.Aggregated = cfg.Workplaces, agg == "aggregated"
+	return b, nil
+}
+
+// ResultRecord is what a ballot's row holds about its result.
+type ResultRecord struct {
+	ID            int64
+	ElectionID    string
+	Status        string
+	ScrutineerKey string     // recorded in draft ("" if none)
+	Manifest      []byte     // canonical, once open
+	PublishedAt   *time.Time // once published
+	Result        []byte     // the signed report, once published
+}
+
+// ResultRecord reads the result record of the ballot id, or (id 0) of the
+// ballot of electionID: [ErrNotFound] if there is none.
+func (s *Store) ResultRecord(ctx context.Context, id int64, electionID string) (*ResultRecord, error) {
+	rec := &ResultRecord{}
+	err := s.pool.QueryRow(ctx, `SELECT id, election_id, status, coalesce(scrutineer_key, ''), manifest, published_at, result
+		FROM ballots WHERE id = $1 OR ($1 = 0 AND election_id = $2)`, id, electionID).
+		Scan(&rec.ID, &rec.ElectionID, &rec.Status, &rec.ScrutineerKey, &rec.Manifest, &rec.PublishedAt, &rec.Result)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	return rec, nil
+}
+
+// RecordResult records a closed ballot's published result (the signed
+// report) and moves it to "published", with the audit entry
+// "ballot.result_publish" carrying details, in one transaction.
+// [ErrWrongStatus] if the ballot is no longer closed.
+func (s *Store) RecordResult(ctx context.Context, actor string, ballotID int64, at time.Time, report []byte, details map[string]any) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE ballots SET status = 'published', published_at = $2, result = $3 WHERE id = $1 AND status = 'closed'`,
+			ballotID, at, report)
+		if err != nil {
+			return fmt.Errorf("record result: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			return ErrWrongStatus
+		}
+		return audit.Append(ctx, tx, actor, "ballot.result_publish", &ballotID, details)
+	})
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/retention"
 )
 
@@ -161,12 +162,12 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := election.NewResults(election.NewStore(pool), realLedger{led}, issuedFunc(iss))
-	must(t, results.Publish(ctx, "scrutineer:test", b.ID, election.ResultUpload{Report: js, Signature: sig, Partials: partials}))
+	results := result.New(election.NewStore(pool), realLedger{led}, issuedFunc(iss))
+	must(t, results.Publish(ctx, "scrutineer:test", b.ID, result.Upload{Report: js, Signature: sig, Partials: partials}))
 	return b
 }
 
-func issuedFunc(iss *issuance.Service) election.IssuedFunc {
+func issuedFunc(iss *issuance.Service) result.IssuedFunc {
 	return func(ctx context.Context, e string) (map[string]int64, error) {
 		cs, err := iss.CountsFor(ctx, e)
 		out := map[string]int64{}
@@ -458,7 +459,7 @@ func TestRetention(t *testing.T) {
 	if v, err := verify.Verify(ctx, &exp, verify.Options{Issued: issued}); err != nil || !v.OK() {
 		t.Errorf("ledger export after deletion: %v %+v", err, v)
 	}
-	if _, _, err := election.NewResults(election.NewStore(pool), realLedger{led}, issuedFunc(iss)).Published(ctx, "retain-a"); err != nil {
+	if _, _, err := result.New(election.NewStore(pool), realLedger{led}, issuedFunc(iss)).Published(ctx, "retain-a"); err != nil {
 		t.Errorf("published result after deletion: %v", err)
 	}
 	if n := auditCount(t, pool); n != n0+1 {

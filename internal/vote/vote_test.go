@@ -41,7 +41,7 @@ func server(t *testing.T, b *electiontest.Ballot) (*httptest.Server, *issuance.S
 	if err := pages.AddCatalog(cfs, dir); err != nil {
 		t.Fatal(err)
 	}
-	pool := b.Admin.Store()
+	pool := b.Pool
 	iss := issuance.New(pool, electiontest.SecretKey)
 	m := vote.New(vote.Deps{Pool: pool, Issuance: iss, Pages: pages, Log: log, SignIn: "/signin",
 		Member: func(r *http.Request) (int64, bool) {

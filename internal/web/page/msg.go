@@ -1,8 +1,13 @@
 package page
 
 import (
+	"encoding/json"
 	"fmt"
+	"io/fs"
+	"maps"
+	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -98,4 +103,34 @@ func Untranslated(lang, s string) Text {
 		return Text{Text: s}
 	}
 	return Text{Text: s, Lang: "en"}
+}
+
+// EnglishOf returns the English text of a message from the English
+// catalogues (en.json) in dirs of fsys, read once: a module's error texts,
+// logs and CLI output. A key missing from them stays as it is. It panics
+// on a catalogue that does not read: catalogues are embedded, and a test
+// reads them all.
+func EnglishOf(fsys fs.FS, dirs ...string) func(Msg) string {
+	cat := sync.OnceValue(func() map[string]string {
+		m := map[string]string{}
+		for _, dir := range dirs {
+			b, err := fs.ReadFile(fsys, path.Join(dir, "en.json"))
+			if err != nil {
+				panic(err)
+			}
+			var part map[string]string
+			if err := json.Unmarshal(b, &part); err != nil {
+				panic(fmt.Sprintf("page: %s/en.json: %v", dir, err))
+			}
+			maps.Copy(m, part)
+		}
+		return m
+	})
+	t := func(_, key string) string {
+		if s, ok := cat()[key]; ok {
+			return s
+		}
+		return key
+	}
+	return func(m Msg) string { return m.In(t, "en") }
 }

@@ -1,57 +1,84 @@
-package election
+package result
 
 import (
 	"embed"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
 //go:embed templates/result.html templates/result_verify.html
 var resultTemplates embed.FS
 
-//go:embed i18n/result
-var resultCatalog embed.FS
-
-// RegisterResultPages adds the result pages and their catalogue.
-func RegisterResultPages(p page.Registry) error {
-	if err := p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html"); err != nil {
+// RegisterPages adds the result pages, the printable notices, their
+// catalogues and the notices' print stylesheet.
+func RegisterPages(p page.Registry) error {
+	css, err := NoticeFiles.ReadFile(NoticeStylesheet)
+	if err != nil {
 		return err
 	}
-	return p.AddCatalog(resultCatalog, "i18n/result")
+	for _, step := range []func() error{
+		func() error {
+			return p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html")
+		},
+		func() error { return p.AddCatalog(resultCatalog, "i18n/result") },
+		func() error { return p.AddTemplates(NoticeFiles, NoticePages...) },
+		func() error { return p.AddCatalog(NoticeFiles, NoticeCatalogDir) },
+		func() error { return p.AddAsset("notice-print.css", css) },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// ResultPages serves the result: the scrutineer's page to record the
-// signing key and publish the signed files, the organiser's view, the
-// public s.231 result page and the in-browser verifier page.
-type ResultPages struct {
-	results *Results
-	admin   *AdminPages
+// Pages serves the result: the scrutineer's page to record the signing key
+// and publish the signed files, the organiser's view, the public s.231
+// result page and the in-browser verifier page; and the organiser's
+// printable s.226A notices and sample voting paper.
+type Pages struct {
+	svc      *Service
+	admin    *election.Admin
+	store    *election.Store
+	register *register.Store
+	pages    page.Renderer
+	staff    page.StaffFunc
+	// publicURL is where members vote (printed on the sample voting paper).
+	publicURL string
 }
 
-// NewResultPages returns the module.
-func NewResultPages(results *Results, admin *Admin, store *Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger) *ResultPages {
-	return &ResultPages{results: results, admin: &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}}
+// NewPages returns the module.
+func NewPages(svc *Service, admin *election.Admin, store *election.Store, reg *register.Store, pages page.Renderer, staff page.StaffFunc, publicURL string) *Pages {
+	return &Pages{svc: svc, admin: admin, store: store, register: reg, pages: pages, staff: staff, publicURL: publicURL}
+}
+
+// staffBallot is the staff member of role and the ballot of the URL they
+// may see, or false once the answer is written.
+func (p *Pages) staffBallot(w http.ResponseWriter, r *http.Request, role string) (page.Staff, *election.AdminBallot, bool) {
+	return election.StaffBallot(w, r, p.staff, p.store, p.pages, role)
 }
 
 // Routes registers the pages.
-func (p *ResultPages) Routes(r chi.Router) {
+func (p *Pages) Routes(r chi.Router) {
 	r.Get("/scrutineer/ballots/{id}/result", p.manage("scrutineer"))
 	r.Post("/scrutineer/ballots/{id}/result/key", p.recordKey)
 	r.Post("/scrutineer/ballots/{id}/result", p.publish)
 	r.Get("/organiser/ballots/{id}/result", p.manage("organiser"))
 	r.Get("/results/{election}", p.public)
 	r.Get("/verify/{election}", p.verifier)
+	r.Get("/organiser/ballots/{id}/notices", p.notices)
+	r.Get("/organiser/ballots/{id}/sample-paper", p.samplePaper)
 }
 
 // resultPage is the data of templates/result.html.
@@ -62,7 +89,7 @@ type resultPage struct {
 	Title      string
 	UnionName  string
 	Status     string
-	State      *ResultState
+	State      *State
 	Rep        *report.Report
 	Styles     []styleView // the s.231 particulars, once published
 	Message    string
@@ -70,9 +97,9 @@ type resultPage struct {
 	MaxKiB     int
 }
 
-func (p *ResultPages) manage(role string) http.HandlerFunc {
+func (p *Pages) manage(role string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, b, ok := p.admin.staffBallot(w, r, role)
+		s, b, ok := p.staffBallot(w, r, role)
 		if !ok {
 			return
 		}
@@ -80,10 +107,10 @@ func (p *ResultPages) manage(role string) http.HandlerFunc {
 	}
 }
 
-func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s page.Staff, b *AdminBallot, status int, msg string, problems []page.Msg) {
-	st, err := p.results.State(r.Context(), b.ID)
+func (p *Pages) show(w http.ResponseWriter, r *http.Request, s page.Staff, b *election.AdminBallot, status int, msg string, problems []page.Msg) {
+	st, err := p.svc.State(r.Context(), b.ID)
 	if err != nil {
-		p.admin.pages.Fail(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	switch msg {
@@ -91,43 +118,43 @@ func (p *ResultPages) show(w http.ResponseWriter, r *http.Request, s page.Staff,
 	default:
 		msg = ""
 	}
-	p.admin.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+	p.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
 		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report), Message: msg,
-		Problems: page.Texts(p.admin.pages, p.admin.pages.Lang(w, r), problems), MaxKiB: MaxResultUpload >> 10})
+		Problems: page.Texts(p.pages, p.pages.Lang(w, r), problems), MaxKiB: MaxUpload >> 10})
 }
 
-func (p *ResultPages) recordKey(w http.ResponseWriter, r *http.Request) {
-	s, b, ok := p.admin.staffBallot(w, r, "scrutineer")
+func (p *Pages) recordKey(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.staffBallot(w, r, "scrutineer")
 	if !ok {
 		return
 	}
-	err := p.admin.admin.SetScrutineerKey(r.Context(), s.Actor(), b.ID, r.PostFormValue("key"))
+	err := p.admin.SetScrutineerKey(r.Context(), s.Actor(), b.ID, r.PostFormValue("key"))
 	if err != nil {
 		if pr, ok := page.Refused(err); ok {
 			p.show(w, r, s, b, pr.Status, "", []page.Msg{pr.Msg})
 			return
 		}
-		p.admin.pages.Fail(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=key", b.ID), http.StatusSeeOther)
 }
 
-// MaxResultUpload bounds the whole upload: the report and up to MaxPartials
+// MaxUpload bounds the whole upload: the report and up to MaxPartials
 // partial decryption files.
-const MaxResultUpload = 4 << 20
+const MaxUpload = 4 << 20
 
-func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
-	s, b, ok := p.admin.staffBallot(w, r, "scrutineer")
+func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
+	s, b, ok := p.staffBallot(w, r, "scrutineer")
 	if !ok {
 		return
 	}
 	refuse := func(reasons ...page.Msg) {
 		p.show(w, r, s, b, http.StatusUnprocessableEntity, "", reasons)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxResultUpload)
-	if err := r.ParseMultipartForm(MaxResultUpload); err != nil {
-		refuse(page.M("result.err.upload", MaxResultUpload>>10))
+	r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
+	if err := r.ParseMultipartForm(MaxUpload); err != nil {
+		refuse(page.M("result.err.upload", MaxUpload>>10))
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
@@ -144,7 +171,7 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 		}
 		return b, nil
 	}
-	var up ResultUpload
+	var up Upload
 	var problems []page.Msg
 	var msg *page.Msg
 	if up.Report, msg = read("report", "report.json", MaxReportFile); msg != nil {
@@ -173,14 +200,14 @@ func (p *ResultPages) publish(w http.ResponseWriter, r *http.Request) {
 		refuse(problems...)
 		return
 	}
-	err := p.results.Publish(r.Context(), s.Actor(), b.ID, up)
-	var rr *ResultRefusedError
+	err := p.svc.Publish(r.Context(), s.Actor(), b.ID, up)
+	var rr *RefusedError
 	switch {
 	case errors.As(err, &rr):
 		refuse(rr.Reasons...)
 		return
 	case err != nil:
-		p.admin.pages.Fail(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=published", b.ID), http.StatusSeeOther)
@@ -219,17 +246,17 @@ func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
 	return b, nil
 }
 
-func (p *ResultPages) public(w http.ResponseWriter, r *http.Request) {
-	st, b, err := p.results.Published(r.Context(), chi.URLParam(r, "election"))
-	if errors.Is(err, ErrNotFound) {
-		p.admin.pages.RenderError(w, r, http.StatusNotFound, "result.not_published")
+func (p *Pages) public(w http.ResponseWriter, r *http.Request) {
+	st, b, err := p.svc.Published(r.Context(), chi.URLParam(r, "election"))
+	if errors.Is(err, election.ErrNotFound) {
+		p.pages.RenderError(w, r, http.StatusNotFound, "result.not_published")
 		return
 	}
 	if err != nil {
-		p.admin.pages.Fail(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
-	p.admin.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
 		UnionName: b.UnionName, Status: b.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report)})
 }
 
@@ -262,19 +289,18 @@ var VerifierFailures = []string{
 	"result.no_line", "result.votes_cast", "result.not_count", "result.count", "fetch",
 }
 
-func (p *ResultPages) verifier(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) verifier(w http.ResponseWriter, r *http.Request) {
 	e := chi.URLParam(r, "election")
-	var title, status string
-	err := p.results.store.pool.QueryRow(r.Context(), `SELECT title, status FROM ballots WHERE election_id = $1 AND status <> 'draft'`, e).Scan(&title, &status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		p.admin.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+	b, err := p.store.PublicBallot(r.Context(), e)
+	if errors.Is(err, election.ErrNotFound) || (err == nil && b.Status == "draft") {
+		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
 		return
 	}
 	if err != nil {
-		p.admin.pages.Fail(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
-	p.admin.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: title, Published: status == "published", Checks: VerifierChecks, Failures: VerifierFailures})
+	p.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: b.Title, Published: b.Status == "published", Checks: VerifierChecks, Failures: VerifierFailures})
 }
 
 // styleView is one workplace ballot's s.231 particulars, ready to show.
@@ -328,4 +354,48 @@ func viewOf(rep *report.Report) []styleView {
 		out = out[:1]
 	}
 	return out
+}
+
+// notices shows the printable s.226A notice to employers.
+func (p *Pages) notices(w http.ResponseWriter, r *http.Request) {
+	_, b, ok := p.staffBallot(w, r, "organiser")
+	if !ok {
+		return
+	}
+	n, err := EmployerNotices(r.Context(), b, p.register)
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
+	// ?employer=KEY: the notice of one employer only (EmployerKey).
+	if q := r.URL.Query(); q.Has("employer") {
+		k := q.Get("employer")
+		var one []EmployerNotice
+		for _, e := range n.Employers {
+			if election.EmployerKey(e.Employer) == k {
+				one = append(one, e)
+			}
+		}
+		if len(one) == 0 {
+			p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
+			return
+		}
+		n.Employers = one
+	}
+	p.pages.Render(w, r, http.StatusOK, PageEmployerNotice, n)
+}
+
+// samplePaper shows the printable sample voting paper (s.226A(1)(b)).
+func (p *Pages) samplePaper(w http.ResponseWriter, r *http.Request) {
+	_, b, ok := p.staffBallot(w, r, "organiser")
+	if !ok {
+		return
+	}
+	sp, err := SampleVotingPaper(b)
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
+	sp.ReturnTo = p.publicURL + "/vote/" + b.ElectionID
+	p.pages.Render(w, r, http.StatusOK, PageSamplePaper, sp)
 }

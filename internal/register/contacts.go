@@ -1,4 +1,4 @@
-package election
+package register
 
 // Contacts frozen at open. Members' mobile and email live on the union's
 // members rows, which a register import to any draft ballot of the union
@@ -7,8 +7,8 @@ package election
 // later import could otherwise redirect a member's credentials to another
 // phone (s.230(1)(a): no interference; e-ballot Code: credentials to the
 // member's personal contact). Open therefore snapshots every registered
-// member's contacts, sealed at rest (internal/sealed), and [Contacts]
-// serves them.
+// member's contacts, sealed at rest (internal/sealed) ([Store.Freeze]),
+// and [Store.Contacts] serves them.
 
 import (
 	"context"
@@ -16,7 +16,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/internal/sealed"
 )
@@ -66,35 +65,25 @@ func freezeContacts(ctx context.Context, tx pgx.Tx, key []byte, ballotID int64) 
 	if err != nil {
 		return 0, fmt.Errorf("freeze contacts: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE ballots SET contacts_frozen_at = now() WHERE id = $1`, ballotID); err != nil {
-		return 0, fmt.Errorf("freeze contacts: %w", err)
-	}
 	return int(n), nil
 }
 
-// Contacts reads the contacts a ballot's credentials and reminders go to.
-type Contacts struct {
-	pool *pgxpool.Pool
-	key  []byte
-}
-
-// NewContacts returns a reader; key is EBALLOT_SECRET_KEY.
-func NewContacts(pool *pgxpool.Pool, key []byte) *Contacts { return &Contacts{pool: pool, key: key} }
-
-// For returns the contacts of the given members (nil: every member on the
+// Contacts returns the contacts of the given members (nil: every member on the
 // register) for a ballot: the ones frozen when it opened. A member not on
 // the frozen register has none. For a ballot without a snapshot (a draft,
 // or one opened before contacts were frozen) it returns the members'
 // current contacts. A snapshot that does not open (wrong key, tampering)
 // is an error, never a silent fallback.
-func (c *Contacts) For(ctx context.Context, ballotID int64, memberIDs []int64) (map[int64]Contact, error) {
+func (s *Store) Contacts(ctx context.Context, ballotID int64, memberIDs []int64) (map[int64]Contact, error) {
+	// Frozen when the ballot opened: a register that opened has members,
+	// so a frozen ballot has snapshot rows.
 	var frozen bool
-	if err := c.pool.QueryRow(ctx, `SELECT contacts_frozen_at IS NOT NULL FROM ballots WHERE id = $1`, ballotID).Scan(&frozen); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ballot_contacts WHERE ballot_id = $1)`, ballotID).Scan(&frozen); err != nil {
 		return nil, fmt.Errorf("contacts: %w", err)
 	}
 	out := map[int64]Contact{}
 	if !frozen {
-		rows, err := c.pool.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, '')
+		rows, err := s.pool.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, '')
 			FROM register_entries r JOIN members m ON m.id = r.member_id
 			WHERE r.ballot_id = $1 AND ($2::bigint[] IS NULL OR m.id = ANY($2))`, ballotID, memberIDs)
 		if err != nil {
@@ -111,7 +100,7 @@ func (c *Contacts) For(ctx context.Context, ballotID int64, memberIDs []int64) (
 		}
 		return out, rows.Err()
 	}
-	rows, err := c.pool.Query(ctx, `SELECT member_id, sealed FROM ballot_contacts
+	rows, err := s.pool.Query(ctx, `SELECT member_id, sealed FROM ballot_contacts
 		WHERE ballot_id = $1 AND ($2::bigint[] IS NULL OR member_id = ANY($2))`, ballotID, memberIDs)
 	if err != nil {
 		return nil, fmt.Errorf("contacts: %w", err)
@@ -123,7 +112,7 @@ func (c *Contacts) For(ctx context.Context, ballotID int64, memberIDs []int64) (
 		if err := rows.Scan(&id, &ct); err != nil {
 			return nil, fmt.Errorf("contacts: %w", err)
 		}
-		pt, err := sealed.Open(c.key, ct, ContactAD(ballotID, id))
+		pt, err := sealed.Open(s.key, ct, ContactAD(ballotID, id))
 		if err != nil {
 			return nil, fmt.Errorf("contacts: member %d: %w", id, err)
 		}
@@ -136,8 +125,8 @@ func (c *Contacts) For(ctx context.Context, ballotID int64, memberIDs []int64) (
 	return out, rows.Err()
 }
 
-// One returns one member's contacts for a ballot (zero when none).
-func (c *Contacts) One(ctx context.Context, ballotID, memberID int64) (Contact, error) {
-	m, err := c.For(ctx, ballotID, []int64{memberID})
+// Contact returns one member's contacts for a ballot (zero when none).
+func (s *Store) Contact(ctx context.Context, ballotID, memberID int64) (Contact, error) {
+	m, err := s.Contacts(ctx, ballotID, []int64{memberID})
 	return m[memberID], err
 }

@@ -1,4 +1,4 @@
-package election_test
+package result_test
 
 import (
 	"bytes"
@@ -20,7 +20,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/web/page"
+	"github.com/unionvote/eballot/internal/web/webtest"
 
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/mod/sumdb/note"
@@ -213,18 +215,10 @@ func resultServer(t *testing.T, c *counted) *httptest.Server {
 	if err := election.RegisterPages(pages); err != nil {
 		t.Fatal(err)
 	}
-	if err := election.RegisterResultPages(pages); err != nil {
+	if err := result.RegisterPages(pages); err != nil {
 		t.Fatal(err)
 	}
-	staff := func(r *http.Request) (page.Staff, bool) {
-		role := r.Header.Get("X-Test-Role")
-		if role == "" {
-			return page.Staff{}, false
-		}
-		u, _ := strconv.ParseInt(r.Header.Get("X-Test-Union"), 10, 64)
-		return page.Staff{ID: 1, UnionID: u, Role: role}, true
-	}
-	store := election.NewStore(c.b.Admin.Store())
+	staff, store := webtest.Staff, c.b.Store
 	issued := func(ctx context.Context, e string) (map[string]int64, error) {
 		cs, err := c.iss.CountsFor(ctx, e)
 		out := map[string]int64{}
@@ -234,8 +228,8 @@ func resultServer(t *testing.T, c *counted) *httptest.Server {
 		return out, err
 	}
 	r := chi.NewRouter()
-	election.NewAdminPages(c.b.Admin, store, pages, staff, log, "http://localhost").Routes(r)
-	election.NewResultPages(election.NewResults(store, realLedger{c.led}, issued), c.b.Admin, store, pages, staff, log).Routes(r)
+	election.NewAdminPages(c.b.Admin, store, pages, staff, log).Routes(r)
+	result.NewPages(result.New(store, realLedger{c.led}, issued), c.b.Admin, store, c.b.Register, pages, staff, "http://localhost").Routes(r)
 	c.led.Routes(r)
 	issuance.NewHandler(c.iss, func(*http.Request) (int64, bool) { return 0, false }, pages).Routes(r)
 	srv := httptest.NewServer(r)
@@ -244,7 +238,7 @@ func resultServer(t *testing.T, c *counted) *httptest.Server {
 }
 
 // upload posts the scrutineer's files as the page's form does.
-func upload(c *client, path string, files map[string][][]byte) (int, string) {
+func upload(c *webtest.Client, path string, files map[string][][]byte) (int, string) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for field, fs := range files {
@@ -254,7 +248,7 @@ func upload(c *client, path string, files map[string][][]byte) (int, string) {
 		}
 	}
 	mw.Close()
-	return c.do("POST", path, mw.FormDataContentType(), &body)
+	return c.Do("POST", path, mw.FormDataContentType(), &body)
 }
 
 // The scrutineer publishes the signed result: tampered, unsigned,
@@ -264,15 +258,15 @@ func upload(c *client, path string, files map[string][][]byte) (int, string) {
 func TestPublishResult(t *testing.T) {
 	c := runElection(t, "result-ballot", 8, 7)
 	srv := resultServer(t, c)
-	scr := newClient(t, srv, "scrutineer", 0)
-	org := newClient(t, srv, "organiser", c.b.UnionID)
+	scr := webtest.NewClient(t, srv.URL, "scrutineer", 0)
+	org := webtest.NewClient(t, srv.URL, "organiser", c.b.UnionID)
 	id := strconv.FormatInt(c.b.ID, 10)
-	pub := newClient(t, srv, "", 0)
+	pub := webtest.NewClient(t, srv.URL, "", 0)
 
-	if status, _ := pub.get("/results/result-ballot"); status != 404 {
+	if status, _ := pub.Get("/results/result-ballot"); status != 404 {
 		t.Fatalf("result page before publication: %d", status)
 	}
-	if status, body := scr.get("/scrutineer/ballots/" + id + "/result"); status != 200 || !strings.Contains(body, `id="publish-form"`) {
+	if status, body := scr.Get("/scrutineer/ballots/" + id + "/result"); status != 200 || !strings.Contains(body, `id="publish-form"`) {
 		t.Fatalf("scrutineer result page: %d", status)
 	}
 	good := map[string][][]byte{"report": {c.js}, "signature": {c.sig}, "partials": c.partials}
@@ -335,7 +329,7 @@ func TestPublishResult(t *testing.T) {
 	if status, _ := upload(org, "/scrutineer/ballots/"+id+"/result", good); status != 403 {
 		t.Fatalf("an organiser published: %d", status)
 	}
-	if status, body := org.get("/organiser/ballots/" + id + "/result"); status != 200 || !strings.Contains(body, "The independent scrutineer publishes the result") {
+	if status, body := org.Get("/organiser/ballots/" + id + "/result"); status != 200 || !strings.Contains(body, "The independent scrutineer publishes the result") {
 		t.Fatalf("organiser page before: %d", status)
 	}
 
@@ -344,7 +338,7 @@ func TestPublishResult(t *testing.T) {
 		t.Fatalf("publish: %d\n%s", status, problems(body))
 	}
 	var st string
-	c.b.Admin.Store().QueryRow(context.Background(), `SELECT status FROM ballots WHERE id = $1`, c.b.ID).Scan(&st)
+	c.b.Pool.QueryRow(context.Background(), `SELECT status FROM ballots WHERE id = $1`, c.b.ID).Scan(&st)
 	if st != "published" {
 		t.Fatalf("status %q", st)
 	}
@@ -354,45 +348,45 @@ func TestPublishResult(t *testing.T) {
 	}
 	// The board serves the files exactly.
 	for path, want := range map[string][]byte{"/ledger/v1/result-ballot/result": c.js, "/ledger/v1/result-ballot/result/signature": c.sig} {
-		status, body := pub.get(path)
+		status, body := pub.Get(path)
 		if status != 200 || body != string(want) {
 			t.Fatalf("%s: %d", path, status)
 		}
 	}
-	status, body = pub.get("/ledger/v1/result-ballot/partials")
+	status, body = pub.Get("/ledger/v1/result-ballot/partials")
 	var pw struct{ Partials []json.RawMessage }
 	if status != 200 || json.Unmarshal([]byte(body), &pw) != nil || len(pw.Partials) != 2 {
 		t.Fatalf("partials: %d %s", status, body)
 	}
 	// The public page, in English and Welsh: s.231 particulars per workplace.
-	status, body = pub.get("/results/result-ballot")
+	status, body = pub.Get("/results/result-ballot")
 	for _, want := range []string{"North Depot", "South Depot", "Entitled to vote", `<dd class="votes-cast">4</dd>`, `<dd class="votes-cast">3</dd>`,
 		`<td class="yes">2</td>`, "At least 50% of those entitled voted", "s.231B(1)(a)", "/verify/result-ballot"} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Fatalf("public result page: %d, no %q", status, want)
 		}
 	}
-	status, body = pub.get("/results/result-ballot?lang=cy")
+	status, body = pub.Get("/results/result-ballot?lang=cy")
 	if status != 200 || !strings.Contains(body, "Pleidleisiau a fwriwyd") || !strings.Contains(body, `lang="cy"`) {
 		t.Fatalf("Welsh result page: %d", status)
 	}
-	if status, body := org.get("/organiser/ballots/" + id + "/result"); status != 200 || !strings.Contains(body, "s.231A") || !strings.Contains(body, `<dd class="votes-cast">4</dd>`) {
+	if status, body := org.Get("/organiser/ballots/" + id + "/result"); status != 200 || !strings.Contains(body, "s.231A") || !strings.Contains(body, `<dd class="votes-cast">4</dd>`) {
 		t.Fatalf("organiser result page: %d", status)
 	}
 
 	// The verifier page loads its own bundle (not the voter's) and its script.
-	status, body = pub.get("/verify/result-ballot?lang=cy")
+	status, body = pub.Get("/verify/result-ballot?lang=cy")
 	if status != 200 || !regexp.MustCompile(`data-bundle="/static/eballot-verifier\.[0-9a-f]{8}\.min\.js"`).MatchString(body) ||
 		!strings.Contains(body, `data-published="true"`) || !strings.Contains(body, "Gwirio&#39;r bleidlais") || strings.Contains(body, "/static/eballot.") {
 		t.Fatalf("verifier page: %d\n%s", status, body)
 	}
-	for _, c := range election.VerifierChecks {
+	for _, c := range result.VerifierChecks {
 		if !strings.Contains(body, `id="check-`+c+`"`) {
 			t.Fatalf("verifier page lacks check %s", c)
 		}
 	}
 	// It carries the texts of the verifier's failures in the reader's language.
-	for _, c := range election.VerifierFailures {
+	for _, c := range result.VerifierFailures {
 		if !strings.Contains(body, `<span data-code="`+c+`">`) {
 			t.Fatalf("verifier page lacks the text of failure %s", c)
 		}

@@ -1,4 +1,4 @@
-package election
+package result
 
 // Employer notices of an industrial action ballot (TULRCA s.226A): the
 // notice of the ballot, given to every employer the union reasonably
@@ -11,21 +11,22 @@ package election
 // were arrived at. A notice MUST NOT name members (statutory.md §5 B9):
 // the data here holds only counts, categories and workplaces.
 //
-// The printable pages are templates in [NoticeFiles] for web.Pages.
+// The printable pages are templates in [NoticeFiles] for page.Pages; the
+// clocks of s.226A, which the opening check applies, are election's
+// (EarliestOpening).
 
 import (
 	"context"
 	"embed"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/London must be known wherever this runs
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // NoticeFiles holds the notice pages, their print stylesheet and their
@@ -56,154 +57,19 @@ const (
 	PageSamplePaper    = "notice-sample"   // data: *SamplePaper
 )
 
-// EarliestOpening is the earliest opening time that the notice and the
-// sample voting paper sent at notice and sample allow under regime r: the
-// start (midnight, Europe/London) of the later of the r.NoticeDays-th day
-// after the notice's day and the r.SamplePaperDays-th day after the
-// sample's ("not later than the seventh [third] day before the opening
-// day", s.226A(1)). Days are calendar days in Europe/London, whatever the
-// clocks do. It is the zero time if either was not sent (zero).
-func EarliestOpening(r Regime, notice, sample time.Time) time.Time {
-	if notice.IsZero() || sample.IsZero() {
-		return time.Time{}
-	}
-	n, sp := earliestOpening(notice, r.NoticeDays), earliestOpening(sample, r.SamplePaperDays)
-	if sp.After(n) {
-		return sp
-	}
-	return n
-}
-
-// earliestOpening is the start of the first day (Europe/London) that is at
-// least days full days after the day sent: "not later than the seventh day
-// before the opening day" (s.226A(1)(a)). Open checks each clock with it.
-func earliestOpening(sent time.Time, days int) time.Time {
-	return noticeDayStart(noticeDay(sent) + int64(days))
-}
-
-// NoticeDeadlines gives, for a ballot opening at opening under regime r,
-// the instants before which the notice and the sample voting paper must
-// be sent: the ends (exclusive) of the last days allowed.
-func NoticeDeadlines(r Regime, opening time.Time) (noticeBy, sampleBy time.Time) {
-	od := noticeDay(opening)
-	return noticeDayStart(od - int64(r.NoticeDays) + 1), noticeDayStart(od - int64(r.SamplePaperDays) + 1)
-}
-
-// OpeningAllowed says whether a ballot may open at opening under regime r
-// given when one employer was sent the notice and the sample voting
-// paper, and the earliest opening allowed (zero if one was not sent).
-func OpeningAllowed(r Regime, opening, notice, sample time.Time) (bool, time.Time) {
-	e := EarliestOpening(r, notice, sample)
-	return !e.IsZero() && !opening.Before(e), e
-}
-
-// noticeDay numbers the Europe/London calendar day of t.
-func noticeDay(t time.Time) int64 {
-	y, m, d := t.In(london).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
-}
-
-// noticeDayStart is midnight in Europe/London starting day (UK clocks
-// change at 01:00 or 02:00, so midnight always exists).
-func noticeDayStart(day int64) time.Time {
-	u := time.Unix(day*86400, 0).UTC()
-	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, london)
-}
-
-// NoticeSent records when an employer was sent the notice and the sample
-// voting paper (zero: not sent).
-type NoticeSent struct {
-	Employer string
-	Notice   time.Time
-	Sample   time.Time
-}
-
-// NoticeTiming is the s.226A check of a planned opening against the
-// notices sent.
-type NoticeTiming struct {
-	Allowed bool
-	// Earliest is the earliest opening the notices sent allow; zero when an
-	// employer's notice or sample paper is missing.
-	Earliest time.Time
-	// NoticeBy and SampleBy: send before these instants to open at the
-	// planned time.
-	NoticeBy, SampleBy time.Time
-	// Problems says in English why opening is not allowed (employer names
-	// may appear; never members).
-	Problems []string
-}
-
-// CheckNoticeTiming checks under regime r that every employer (as listed by
-// [EmployerNotices]) was sent its notice and sample voting paper in time
-// for the ballot to open at opening. Employers are matched ignoring case
-// and repeated spaces; the latest record for an employer counts.
-func CheckNoticeTiming(r Regime, opening time.Time, employers []string, sent []NoticeSent) NoticeTiming {
-	nt := NoticeTiming{}
-	nt.NoticeBy, nt.SampleBy = NoticeDeadlines(r, opening)
-	if len(employers) == 0 {
-		nt.Problems = append(nt.Problems, "no employers: import the register first")
-		return nt
-	}
-	key := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
-	by := map[string]NoticeSent{}
-	for _, s := range sent {
-		k := key(s.Employer)
-		prev := by[k]
-		if s.Notice.After(prev.Notice) {
-			prev.Notice = s.Notice
-		}
-		if s.Sample.After(prev.Sample) {
-			prev.Sample = s.Sample
-		}
-		by[k] = prev
-	}
-	var earliest time.Time
-	missing := false
-	for _, emp := range employers {
-		name := emp
-		if name == "" {
-			name = "(employer not recorded)"
-		}
-		s := by[key(emp)]
-		if s.Notice.IsZero() {
-			nt.Problems = append(nt.Problems, fmt.Sprintf("%s: no notice of the ballot sent (s.226A)", name))
-			missing = true
-		}
-		if s.Sample.IsZero() {
-			nt.Problems = append(nt.Problems, fmt.Sprintf("%s: no sample voting paper sent (s.226A)", name))
-			missing = true
-		}
-		if e := EarliestOpening(r, s.Notice, s.Sample); e.After(earliest) {
-			earliest = e
-		}
-	}
-	if missing {
-		return nt
-	}
-	nt.Earliest = earliest
-	if opening.Before(earliest) {
-		nt.Problems = append(nt.Problems, fmt.Sprintf("the notices allow opening from %s (Europe/London) at the earliest",
-			earliest.Format("Monday 2 January 2006 15:04 MST")))
-		return nt
-	}
-	nt.Allowed = true
-	return nt
-}
-
 // NoticeTime is a time shown in Europe/London, in English or Welsh.
 type NoticeTime struct{ time.Time }
 
 var (
-	noticeMonthsCY = [...]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
-	noticeDaysCY   = [...]string{"dydd Sul", "dydd Llun", "dydd Mawrth", "dydd Mercher", "dydd Iau", "dydd Gwener", "dydd Sadwrn"}
+	noticeDaysCY = [...]string{"dydd Sul", "dydd Llun", "dydd Mawrth", "dydd Mercher", "dydd Iau", "dydd Gwener", "dydd Sadwrn"}
 )
 
 // Date is the day, e.g. "Friday 4 December 2026" or "dydd Gwener 4
 // Rhagfyr 2026".
 func (t NoticeTime) Date(lang string) string {
-	l := t.In(london)
+	l := t.In(page.London)
 	if lang == "cy" {
-		return fmt.Sprintf("%s %d %s %d", noticeDaysCY[l.Weekday()], l.Day(), noticeMonthsCY[l.Month()-1], l.Year())
+		return fmt.Sprintf("%s %d %s %d", noticeDaysCY[l.Weekday()], l.Day(), page.WelshMonths[l.Month()-1], l.Year())
 	}
 	return l.Format("Monday 2 January 2006")
 }
@@ -211,7 +77,7 @@ func (t NoticeTime) Date(lang string) string {
 // DateTime is the day and time with the zone, e.g. "Friday 4 December
 // 2026, 12:00 GMT".
 func (t NoticeTime) DateTime(lang string) string {
-	l := t.In(london)
+	l := t.In(page.London)
 	return t.Date(lang) + ", " + l.Format("15:04 MST")
 }
 
@@ -242,7 +108,7 @@ type NoticeSet struct {
 	UnionName  string
 	OpeningDay NoticeTime // the planned opening day; zero when not set
 	AsAt       NoticeTime // when the figures were taken from the register
-	Regime     string     // id of the legal regime of the opening day ([RegimeFor])
+	Regime     string     // id of the legal regime of the opening day ([election.RegimeFor])
 	// WithCounts: the regime requires the number in each category and at
 	// each workplace and an explanation of the figures (TUA16). Under ERA25
 	// the pages list the categories and workplaces without numbers: the
@@ -256,7 +122,7 @@ type NoticeSet struct {
 	Employers     []EmployerNotice
 }
 
-// Employers' names, as [CheckNoticeTiming] wants them.
+// Employers' names, as election.CheckNoticeTiming wants them.
 func (s *NoticeSet) EmployerNames() []string {
 	out := make([]string, len(s.Employers))
 	for i, e := range s.Employers {
@@ -269,29 +135,19 @@ func (s *NoticeSet) EmployerNames() []string {
 // register: per employer, the total number of members entitled to vote,
 // their workplaces and their categories (the register's branches), with
 // counts. Members with no employer recorded form one group with Employer
-// "" (the page says "not recorded"; [CheckNoticeTiming] then blocks
+// "" (the page says "not recorded"; election.CheckNoticeTiming then blocks
 // opening until it is resolved).
-func EmployerNotices(ctx context.Context, pool *pgxpool.Pool, ballotID int64) (*NoticeSet, error) {
-	s := &NoticeSet{BallotID: ballotID, CategoryBasis: "branch"}
-	var opens *time.Time
-	var asAt time.Time
-	err := pool.QueryRow(ctx, `
-		SELECT b.election_id, b.title, b.kind, b.status, b.opens_at, u.name, now()
-		FROM ballots b JOIN unions u ON u.id = b.union_id
-		WHERE b.id = $1`, ballotID).Scan(&s.ElectionID, &s.Title, &s.Kind, &s.Status, &opens, &s.UnionName, &asAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("employer notices: %w", err)
-	}
+func EmployerNotices(ctx context.Context, b *election.AdminBallot, reg *register.Store) (*NoticeSet, error) {
+	s := &NoticeSet{BallotID: b.ID, CategoryBasis: "branch", ElectionID: b.ElectionID, Title: b.Title, Kind: b.Kind,
+		Status: b.Status, UnionName: b.UnionName}
+	opens, asAt := b.OpensAt, time.Now()
 	s.AsAt = NoticeTime{asAt}
 	regimeAt := asAt
 	if opens != nil {
 		s.OpeningDay = NoticeTime{*opens}
 		regimeAt = *opens
 	}
-	regime, err := RegimeFor(regimeAt)
+	regime, err := election.RegimeFor(regimeAt)
 	if err != nil {
 		return nil, fmt.Errorf("employer notices: %w", err)
 	}
@@ -300,11 +156,7 @@ func EmployerNotices(ctx context.Context, pool *pgxpool.Pool, ballotID int64) (*
 	// workplace and how they were arrived at; later regimes do not.
 	s.WithCounts = regime.ID == "tua16"
 
-	rows, err := pool.Query(ctx, `
-		SELECT m.employer, r.workplace, m.branch, count(*)
-		FROM register_entries r JOIN members m ON m.id = r.member_id
-		WHERE r.ballot_id = $1
-		GROUP BY m.employer, r.workplace, m.branch`, ballotID)
+	groups, err := reg.EntitledGroups(ctx, nil, b.ID)
 	if err != nil {
 		return nil, fmt.Errorf("employer notices: %w", err)
 	}
@@ -315,13 +167,8 @@ func EmployerNotices(ctx context.Context, pool *pgxpool.Pool, ballotID int64) (*
 	}
 	by := map[string]*acc{}
 	canon := map[string]string{} // employer key → first spelling seen
-	for rows.Next() {
-		var emp, wp, branch string
-		var n int
-		if err := rows.Scan(&emp, &wp, &branch, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("employer notices: %w", err)
-		}
+	for _, g := range groups {
+		emp, wp, branch, n := g.Employer, g.Workplace, g.Branch, g.Members
 		k := strings.ToLower(strings.Join(strings.Fields(emp), " "))
 		if _, ok := canon[k]; !ok {
 			canon[k] = strings.TrimSpace(emp)
@@ -335,9 +182,6 @@ func EmployerNotices(ctx context.Context, pool *pgxpool.Pool, ballotID int64) (*
 		a.workplaces[wp] += n
 		a.categories[strings.TrimSpace(branch)] += n
 		s.Total += n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("employer notices: %w", err)
 	}
 	for k, a := range by {
 		s.Employers = append(s.Employers, EmployerNotice{
@@ -375,7 +219,7 @@ func noticeCounted(m map[string]int) []CountedName {
 // SampleQuestion is a question of the voting paper with its number.
 type SampleQuestion struct {
 	Number int
-	Question
+	election.Question
 }
 
 // SampleText is one ballot-specific text of the voting paper; the page's
@@ -385,7 +229,7 @@ type SampleText struct {
 	Text string
 }
 
-// noticeTextKeys are the texts of [Config.Texts] printed on the paper, in
+// noticeTextKeys are the texts of [election.Config.Texts] printed on the paper, in
 // order (s.229(2B)–(3)).
 var noticeTextKeys = []string{"dispute_summary", "types_of_action", "period", "authorised_person"}
 
@@ -419,33 +263,17 @@ type SamplePaper struct {
 // SampleVotingPaper returns the sample voting paper of a ballot from its
 // configuration (questions, texts, workplaces), scrutineer, closing time
 // and legal regime (the s.229(4) statement). The caller sets ReturnTo.
-func SampleVotingPaper(ctx context.Context, pool *pgxpool.Pool, ballotID int64) (*SamplePaper, error) {
-	p := &SamplePaper{BallotID: ballotID}
-	var opens, closes *time.Time
-	var now time.Time
-	var agg string
-	var raw []byte
-	err := pool.QueryRow(ctx, `
-		SELECT b.title, u.name, coalesce(b.scrutineer_name, ''), b.opens_at, b.closes_at, b.aggregation, b.config, now()
-		FROM ballots b JOIN unions u ON u.id = b.union_id
-		WHERE b.id = $1`, ballotID).Scan(&p.Title, &p.UnionName, &p.Scrutineer, &opens, &closes, &agg, &raw, &now)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sample voting paper: %w", err)
-	}
-	var cfg Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("sample voting paper: config: %w", err)
-	}
+func SampleVotingPaper(b *election.AdminBallot) (*SamplePaper, error) {
+	p := &SamplePaper{BallotID: b.ID, Title: b.Title, UnionName: b.UnionName, Scrutineer: b.ScrutineerName}
+	opens, closes, now := b.OpensAt, b.ClosesAt, time.Now()
+	cfg := b.Config
 	if closes != nil {
 		p.Closes = NoticeTime{*closes}
 	}
 	if opens != nil {
 		now = *opens
 	}
-	regime, err := RegimeFor(now)
+	regime, err := election.RegimeFor(now)
 	if err != nil {
 		return nil, fmt.Errorf("sample voting paper: %w", err)
 	}
@@ -460,7 +288,7 @@ func SampleVotingPaper(ctx context.Context, pool *pgxpool.Pool, ballotID int64) 
 			p.Texts = append(p.Texts, SampleText{Key: k, Text: v})
 		}
 	}
-	p.Separate = agg != "aggregated"
+	p.Separate = !b.Aggregated
 	for _, w := range cfg.Workplaces {
 		p.Workplaces = append(p.Workplaces, w.Name)
 	}

@@ -1,4 +1,4 @@
-package election_test
+package register_test
 
 import (
 	"bytes"
@@ -13,8 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/register/registertest"
 )
 
 // regBenchCSV generates a register of n members across the test
@@ -52,14 +53,14 @@ func BenchmarkRegisterImport100k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		f := newRegFixture(b, pool, fmt.Sprintf("bench-%d", i), false)
+		f := registertest.New(b, pool, fmt.Sprintf("bench-%d", i), false)
 		go0, pg0 := processCPU(), backendsCPU(ctx, pool)
 		b.StartTimer()
-		file, rep := election.ParseRegister(bytes.NewReader(csv), regConfig(), regPolicy())
+		file, rep := register.Parse(bytes.NewReader(csv), registertest.Config().Workplaces, registertest.Policy())
 		if !rep.OK() || len(file.Rows) != n {
 			b.Fatalf("parse: %d errors, first %v", rep.Errors, rep.Issues[:min(3, len(rep.Issues))])
 		}
-		d, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, file)
+		d, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func BenchmarkParseRegister100k(b *testing.B) {
 	b.SetBytes(int64(len(csv)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, rep := election.ParseRegister(bytes.NewReader(csv), regConfig(), regPolicy()); !rep.OK() {
+		if _, rep := register.Parse(bytes.NewReader(csv), registertest.Config().Workplaces, registertest.Policy()); !rep.OK() {
 			b.Fatal(rep.Issues[0])
 		}
 	}

@@ -1,4 +1,4 @@
-package election_test
+package register_test
 
 import (
 	"bytes"
@@ -21,87 +21,9 @@ import (
 
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/register/registertest"
 )
-
-// regConfig is the ballot configuration of the register tests: two depots
-// of one employer and an office whose employer is not configured.
-func regConfig() *election.Config {
-	return &election.Config{
-		Questions: []election.Question{election.YesNo("strike", "Are you prepared to take part in a strike?")},
-		Texts:     map[string]string{"authorised_person": "The General Secretary"},
-		Workplaces: []election.Workplace{
-			{ID: "cardiff-depot", Name: "Cardiff Depot", Employer: "Demo Transport Ltd"},
-			{ID: "swansea-depot", Name: "Swansea Depot", Employer: "Demo Transport Ltd"},
-			{ID: "newport-office", Name: "Newport Office"},
-		},
-	}
-}
-
-// regPolicy is the union's contact policy of the register tests. The
-// mobiles of the fixtures are in Ofcom's drama range (07700 900xxx).
-func regPolicy() election.ContactPolicy {
-	return election.ContactPolicy{
-		EmployerEmailDomains:  []string{"@demotransport.co.uk"},
-		WorkPhoneNumbers:      []string{"07700 900999"},
-		AllowFictionalNumbers: true,
-	}
-}
-
-type regFixture struct {
-	pool     *pgxpool.Pool
-	unionID  int64
-	ballotID int64
-}
-
-// newRegFixture creates a union and a draft industrial action ballot with
-// regConfig. SQL names its columns: the schema grows meanwhile.
-func newRegFixture(t testing.TB, pool *pgxpool.Pool, slug string, aggregated bool) *regFixture {
-	t.Helper()
-	ctx := context.Background()
-	f := &regFixture{pool: pool}
-	pol := regPolicy()
-	err := pool.QueryRow(ctx, `
-		INSERT INTO unions (slug, name, employer_email_domains, work_phone_numbers)
-		VALUES ($1, 'Test Workers'' Union', $2, $3) RETURNING id`,
-		slug, pol.EmployerEmailDomains, pol.WorkPhoneNumbers).Scan(&f.unionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ballotID = f.newBallot(t, slug+"-ballot", aggregated)
-	return f
-}
-
-func (f *regFixture) newBallot(t testing.TB, electionID string, aggregated bool) int64 {
-	t.Helper()
-	cfg, err := json.Marshal(regConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	agg, ground := "separate", (*string)(nil)
-	if aggregated {
-		g := "s228A(4)"
-		agg, ground = "aggregated", &g
-	}
-	var id int64
-	err = f.pool.QueryRow(context.Background(), `
-		INSERT INTO ballots (union_id, election_id, title, kind, config, aggregation, s228a_ground, scrutineer_name, opens_at, closes_at)
-		VALUES ($1, $2, 'Pay 2026: industrial action ballot', 'industrial_action', $3, $4, $5, 'Independent Scrutineer Ltd',
-		        '2026-12-14 09:00:00+00', '2026-12-28 12:00:00+00')
-		RETURNING id`, f.unionID, electionID, cfg, agg, ground).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 type wantIssue struct {
 	Line      int    `json:"line"`
@@ -115,7 +37,7 @@ type wantReport struct {
 	Issues []wantIssue `json:"issues"`
 }
 
-func gotIssues(rep *election.ImportReport) []wantIssue {
+func gotIssues(rep *register.Report) []wantIssue {
 	var out []wantIssue
 	for _, is := range rep.Issues {
 		out = append(out, wantIssue{Line: is.Line, Code: is.Code, Severity: is.Severity.String(), OtherLine: is.OtherLine})
@@ -125,7 +47,7 @@ func gotIssues(rep *election.ImportReport) []wantIssue {
 
 // checkNoPersonalData fails if a report message echoes a name, a mobile or
 // an email of the file.
-func checkNoPersonalData(t *testing.T, rep *election.ImportReport, csv []byte) {
+func checkNoPersonalData(t *testing.T, rep *register.Report, csv []byte) {
 	t.Helper()
 	digits := regexp.MustCompile(`[0-9]{5,}`)
 	for _, is := range rep.Issues {
@@ -147,12 +69,12 @@ func checkNoPersonalData(t *testing.T, rep *election.ImportReport, csv []byte) {
 // One bad row of each kind: every row is reported with its line and
 // reason, and nothing is imported.
 func TestRegisterBadRows(t *testing.T) {
-	csv := readFixture(t, "register_bad.csv")
+	csv := registertest.File(t, "register_bad.csv")
 	var want wantReport
-	if err := json.Unmarshal(readFixture(t, "register_bad.json"), &want); err != nil {
+	if err := json.Unmarshal(registertest.File(t, "register_bad.json"), &want); err != nil {
 		t.Fatal(err)
 	}
-	file, rep := election.ParseRegister(bytes.NewReader(csv), regConfig(), regPolicy())
+	file, rep := register.Parse(bytes.NewReader(csv), registertest.Config().Workplaces, registertest.Policy())
 	if got := gotIssues(rep); !reflect.DeepEqual(got, want.Issues) {
 		t.Errorf("issues:\n got %v\nwant %v", got, want.Issues)
 		for _, is := range rep.Issues {
@@ -169,11 +91,11 @@ func TestRegisterBadRows(t *testing.T) {
 
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
-	f := newRegFixture(t, pool, "bad", false)
-	if _, err := election.PreviewImport(ctx, pool, f.ballotID, file); !errors.Is(err, election.ErrRegisterInvalid) {
+	f := registertest.New(t, pool, "bad", false)
+	if _, err := registertest.Preview(ctx, pool, f.BallotID, file); !errors.Is(err, register.ErrInvalid) {
 		t.Errorf("preview: %v", err)
 	}
-	if _, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, file); !errors.Is(err, election.ErrRegisterInvalid) {
+	if _, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file); !errors.Is(err, register.ErrInvalid) {
 		t.Errorf("commit: %v", err)
 	}
 	var members, entries int
@@ -186,12 +108,12 @@ func TestRegisterBadRows(t *testing.T) {
 // The good fixture: BOM, CRLF, columns in another order and case, quoted
 // fields; only warnings, and the rows are normalised.
 func TestRegisterGoodFile(t *testing.T) {
-	csv := readFixture(t, "register_good.csv")
+	csv := registertest.File(t, "register_good.csv")
 	var want wantReport
-	if err := json.Unmarshal(readFixture(t, "register_good.json"), &want); err != nil {
+	if err := json.Unmarshal(registertest.File(t, "register_good.json"), &want); err != nil {
 		t.Fatal(err)
 	}
-	file, rep := election.ParseRegister(bytes.NewReader(csv), regConfig(), regPolicy())
+	file, rep := register.Parse(bytes.NewReader(csv), registertest.Config().Workplaces, registertest.Policy())
 	if got := gotIssues(rep); !reflect.DeepEqual(got, want.Issues) {
 		t.Errorf("issues:\n got %v\nwant %v", got, want.Issues)
 		for _, is := range rep.Issues {
@@ -202,7 +124,7 @@ func TestRegisterGoodFile(t *testing.T) {
 		t.Fatalf("ok %v rows %d/%d", rep.OK(), rep.Rows, len(file.Rows))
 	}
 	checkNoPersonalData(t, rep, csv)
-	by := map[string]election.RegisterRow{}
+	by := map[string]register.Row{}
 	for _, r := range file.Rows {
 		by[r.MemberNumber] = r
 	}
@@ -242,7 +164,7 @@ func TestRegisterFileErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		in   []byte
-		cfg  *election.Config
+		cfg  *election.Config // nil: registertest.Config()
 		code string
 		msg  string
 	}{
@@ -261,9 +183,9 @@ func TestRegisterFileErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			if cfg == nil {
-				cfg = regConfig()
+				cfg = registertest.Config()
 			}
-			file, rep := election.ParseRegister(bytes.NewReader(tc.in), cfg, regPolicy())
+			file, rep := register.Parse(bytes.NewReader(tc.in), cfg.Workplaces, registertest.Policy())
 			if rep.OK() || len(file.Rows) != 0 || len(rep.Issues) != 1 {
 				t.Fatalf("report %+v", rep)
 			}
@@ -275,11 +197,11 @@ func TestRegisterFileErrors(t *testing.T) {
 	}
 	// Header names are matched ignoring case, spaces and dashes, and the
 	// optional columns may be left out.
-	_, rep := election.ParseRegister(strings.NewReader(" Member-Number , NAME,Mobile,E-mail,workplace\n"), regConfig(), regPolicy())
+	_, rep := register.Parse(strings.NewReader(" Member-Number , NAME,Mobile,E-mail,workplace\n"), registertest.Config().Workplaces, registertest.Policy())
 	if rep.OK() || rep.Issues[0].Code != "file.columns" {
 		t.Errorf("e_mail is not email: %v", rep.Issues)
 	}
-	file, rep := election.ParseRegister(strings.NewReader(" Member-Number , NAME,Mobile,Email,workplace\nM1,A Member,07700900001,,Newport Office\n"), regConfig(), regPolicy())
+	file, rep := register.Parse(strings.NewReader(" Member-Number , NAME,Mobile,Email,workplace\nM1,A Member,07700900001,,Newport Office\n"), registertest.Config().Workplaces, registertest.Policy())
 	if !rep.OK() || len(file.Rows) != 1 {
 		t.Errorf("optional columns: %v", rep.Issues)
 	}
@@ -291,8 +213,8 @@ func TestRegisterTooLarge(t *testing.T) {
 		t.Skip("reads 50 MiB")
 	}
 	header := "member_number,name,mobile,email,workplace\n"
-	r := io.MultiReader(strings.NewReader(header), io.LimitReader(zeros{}, election.MaxRegisterBytes))
-	file, rep := election.ParseRegister(r, regConfig(), regPolicy())
+	r := io.MultiReader(strings.NewReader(header), io.LimitReader(zeros{}, register.MaxBytes))
+	file, rep := register.Parse(r, registertest.Config().Workplaces, registertest.Policy())
 	if rep.OK() || len(file.Rows) != 0 || rep.Issues[len(rep.Issues)-1].Code != "file.too_large" {
 		t.Fatalf("report %v", rep.Issues)
 	}
@@ -311,14 +233,14 @@ func (zeros) Read(p []byte) (int, error) {
 // Mobile numbers: normalised to E.164 (GB by default); UK numbers must be
 // mobiles; drama numbers only when the policy allows them.
 func TestRegisterMobiles(t *testing.T) {
-	strict := regPolicy()
+	strict := registertest.Policy()
 	strict.AllowFictionalNumbers = false
 	for _, tc := range []struct {
 		in   string
-		pol  election.ContactPolicy
+		pol  register.ContactPolicy
 		want string // E.164, or the issue code
 	}{
-		{"07700 900123", regPolicy(), "+447700900123"},
+		{"07700 900123", registertest.Policy(), "+447700900123"},
 		{"07700 900123", strict, "mobile.invalid"},
 		{"07911 123456", strict, "+447911123456"},
 		{"+44 (0)7911 123456", strict, "+447911123456"}, // the UK "(0)" convention
@@ -335,10 +257,10 @@ func TestRegisterMobiles(t *testing.T) {
 		{"07911 123456 ext 5", strict, "mobile.characters"},
 		{"0791112345", strict, "mobile.invalid"},
 		{"+", strict, "mobile.invalid"},
-		{"07700900999", regPolicy(), "mobile.work"},
+		{"07700900999", registertest.Policy(), "mobile.work"},
 	} {
 		csv := "member_number,name,mobile,email,workplace\nM1,A Member," + tc.in + ",a@example.org,Cardiff Depot\n"
-		file, rep := election.ParseRegister(strings.NewReader(csv), regConfig(), tc.pol)
+		file, rep := register.Parse(strings.NewReader(csv), registertest.Config().Workplaces, tc.pol)
 		got := ""
 		if len(rep.Issues) > 0 {
 			got = rep.Issues[0].Code
@@ -365,7 +287,7 @@ func TestRegisterEmails(t *testing.T) {
 		{"a@notdemotransport.co.uk", "a@notdemotransport.co.uk"},
 	} {
 		csv := "member_number,name,mobile,email,workplace\nM1,A Member,07700900001,\"" + tc.in + "\",Cardiff Depot\n"
-		file, rep := election.ParseRegister(strings.NewReader(csv), regConfig(), regPolicy())
+		file, rep := register.Parse(strings.NewReader(csv), registertest.Config().Workplaces, registertest.Policy())
 		got := ""
 		if len(rep.Issues) > 0 {
 			got = rep.Issues[0].Code
@@ -378,9 +300,9 @@ func TestRegisterEmails(t *testing.T) {
 	}
 }
 
-func parseGood(t testing.TB, csv string) *election.RegisterFile {
+func parseGood(t testing.TB, csv string) *register.File {
 	t.Helper()
-	file, rep := election.ParseRegister(strings.NewReader(csv), regConfig(), regPolicy())
+	file, rep := register.Parse(strings.NewReader(csv), registertest.Config().Workplaces, registertest.Policy())
 	if !rep.OK() {
 		t.Fatalf("parse: %v", rep.Issues)
 	}
@@ -416,7 +338,7 @@ func registerOf(t testing.TB, pool *pgxpool.Pool, ballotID int64) map[string]reg
 	return out
 }
 
-func diffNumbers(es []election.DiffEntry) []string {
+func diffNumbers(es []register.DiffEntry) []string {
 	var out []string
 	for _, e := range es {
 		s := e.MemberNumber
@@ -441,20 +363,20 @@ var regFirst = regHeader +
 func TestImportCommitAndDiff(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
-	f := newRegFixture(t, pool, "happy", false)
+	f := registertest.New(t, pool, "happy", false)
 
 	file := parseGood(t, regFirst)
-	d, err := election.PreviewImport(ctx, pool, f.ballotID, file)
+	d, err := registertest.Preview(ctx, pool, f.BallotID, file)
 	must(t, err)
 	if got := diffNumbers(d.Added); !reflect.DeepEqual(got, []string{"M1", "M2", "M3", "M4"}) || len(d.Removed)+len(d.Changed) != 0 {
 		t.Errorf("first preview: %+v", d)
 	}
-	d2, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, file)
+	d2, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file)
 	must(t, err)
 	if !reflect.DeepEqual(d, d2) {
 		t.Errorf("commit applied %+v, preview said %+v", d2, d)
 	}
-	reg := registerOf(t, pool, f.ballotID)
+	reg := registerOf(t, pool, f.BallotID)
 	want := map[string]regEntry{
 		"M1": {"M1", "Aled Jones", "+447700900001", "aled@example.org", "cardiff-depot", "Cardiff Depot", "South Wales", "Demo Transport Ltd", nil},
 		"M2": {"M2", "Bethan Price", "+447700900002", "", "swansea-depot", "Swansea Depot", "West Wales", "Demo Transport Ltd", nil},
@@ -467,13 +389,13 @@ func TestImportCommitAndDiff(t *testing.T) {
 
 	// The import is in the audit log, with the file's digest and counts.
 	var detail string
-	must(t, pool.QueryRow(ctx, `SELECT detail::text FROM audit_log WHERE action = 'ballot.register_import' AND ballot_id = $1`, f.ballotID).Scan(&detail))
+	must(t, pool.QueryRow(ctx, `SELECT detail::text FROM audit_log WHERE action = 'ballot.register_import' AND ballot_id = $1`, f.BallotID).Scan(&detail))
 	if !strings.Contains(detail, `"added":4`) && !strings.Contains(detail, `"added": 4`) || !strings.Contains(detail, fmt.Sprintf("%x", file.SHA256)) || strings.Contains(detail, "Aled") {
 		t.Errorf("audit detail %s", detail)
 	}
 
 	// The same file again changes nothing.
-	d, err = election.PreviewImport(ctx, pool, f.ballotID, file)
+	d, err = registertest.Preview(ctx, pool, f.BallotID, file)
 	must(t, err)
 	if d.Unchanged != 4 || len(d.Added)+len(d.Removed)+len(d.Changed) != 0 {
 		t.Errorf("same file: %+v", d)
@@ -486,7 +408,7 @@ func TestImportCommitAndDiff(t *testing.T) {
 		"M3,Ceri Evans-Price,,ceri@example.org,Newport Office,Gwent,Gwent Buses Ltd\n" +
 		"M5,Eleri Hughes,07700900005,,Swansea Depot,West Wales,\n"
 	file = parseGood(t, second)
-	d, err = election.PreviewImport(ctx, pool, f.ballotID, file)
+	d, err = registertest.Preview(ctx, pool, f.BallotID, file)
 	must(t, err)
 	if got := diffNumbers(d.Added); !reflect.DeepEqual(got, []string{"M5"}) {
 		t.Errorf("added %v", got)
@@ -497,9 +419,9 @@ func TestImportCommitAndDiff(t *testing.T) {
 	if got := diffNumbers(d.Changed); !reflect.DeepEqual(got, []string{"M1:mobile", "M2:workplace", "M3:name"}) {
 		t.Errorf("changed %v", got)
 	}
-	_, err = election.CommitImport(ctx, pool, "organiser:1", f.ballotID, file)
+	_, err = registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file)
 	must(t, err)
-	reg = registerOf(t, pool, f.ballotID)
+	reg = registerOf(t, pool, f.BallotID)
 	if len(reg) != 4 || reg["M1"].Mobile != "+447700900011" || reg["M2"].Style != "swansea-depot" && reg["M2"].Style != "cardiff-depot" ||
 		reg["M2"].Style != "cardiff-depot" || reg["M3"].Name != "Ceri Evans-Price" || reg["M5"].Style != "swansea-depot" {
 		t.Errorf("register after re-import: %+v", reg)
@@ -509,21 +431,21 @@ func TestImportCommitAndDiff(t *testing.T) {
 	}
 	// M4 stays a member of the union (other ballots may hold them).
 	var n int
-	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE union_id = $1`, f.unionID).Scan(&n))
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE union_id = $1`, f.UnionID).Scan(&n))
 	if n != 5 {
 		t.Errorf("%d members, want 5", n)
 	}
 
 	// An aggregated ballot (s.228A) of the same union: style "all", and M1
 	// is an existing member whose details the file would change.
-	agg := f.newBallot(t, "happy-agg", true)
+	agg := f.NewBallot(t, "happy-agg", true)
 	file = parseGood(t, regHeader+"M1,Aled Jones,07700900012,,Cardiff Depot,South Wales,\n")
-	d, err = election.CommitImport(ctx, pool, "organiser:1", agg, file)
+	d, err = registertest.Commit(ctx, pool, "organiser:1", agg, file)
 	must(t, err)
 	if got := diffNumbers(d.Added); !reflect.DeepEqual(got, []string{"M1:mobile,email"}) {
 		t.Errorf("added to aggregated: %v", got)
 	}
-	if reg := registerOf(t, pool, agg); reg["M1"].Style != election.AggregatedStyle || reg["M1"].Workplace != "Cardiff Depot" {
+	if reg := registerOf(t, pool, agg); reg["M1"].Style != register.AggregatedStyle || reg["M1"].Workplace != "Cardiff Depot" {
 		t.Errorf("aggregated register: %+v", reg)
 	}
 }
@@ -532,24 +454,24 @@ func TestImportCommitAndDiff(t *testing.T) {
 func TestImportAtomic(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
-	f := newRegFixture(t, pool, "atomic", false)
-	_, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, parseGood(t, regFirst))
+	f := registertest.New(t, pool, "atomic", false)
+	_, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, parseGood(t, regFirst))
 	must(t, err)
-	before := registerOf(t, pool, f.ballotID)
+	before := registerOf(t, pool, f.BallotID)
 
 	// A bad row in the middle of the file: nothing is imported.
 	bad := regHeader +
 		"M1,Aled Jones,07700900099,,Cardiff Depot,,\n" +
 		"M6,Ffion Davies,07700 9000,,Cardiff Depot,,\n" +
 		"M7,Gareth Lewis,07700900007,,Cardiff Depot,,\n"
-	file, rep := election.ParseRegister(strings.NewReader(bad), regConfig(), regPolicy())
+	file, rep := register.Parse(strings.NewReader(bad), registertest.Config().Workplaces, registertest.Policy())
 	if rep.OK() || len(rep.Issues) != 1 || rep.Issues[0].Line != 3 {
 		t.Fatalf("report %v", rep.Issues)
 	}
-	if _, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, file); !errors.Is(err, election.ErrRegisterInvalid) {
+	if _, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file); !errors.Is(err, register.ErrInvalid) {
 		t.Fatalf("commit: %v", err)
 	}
-	if after := registerOf(t, pool, f.ballotID); !reflect.DeepEqual(before, after) {
+	if after := registerOf(t, pool, f.BallotID); !reflect.DeepEqual(before, after) {
 		t.Errorf("register changed: %+v", after)
 	}
 
@@ -563,10 +485,10 @@ func TestImportAtomic(t *testing.T) {
 		"M5,Eleri Hughes,07700900005,,Cardiff Depot,,\n" +
 		"M6,Ffion Davies,07700900006,,Cardiff Depot,,\n" +
 		"M7,Gareth Lewis,07700900007,,Cardiff Depot,,\n"
-	if _, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, parseGood(t, good)); err == nil {
+	if _, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, parseGood(t, good)); err == nil {
 		t.Fatal("commit succeeded")
 	}
-	if after := registerOf(t, pool, f.ballotID); !reflect.DeepEqual(before, after) {
+	if after := registerOf(t, pool, f.BallotID); !reflect.DeepEqual(before, after) {
 		t.Errorf("register changed: %+v", after)
 	}
 	var n, audits int
@@ -581,25 +503,25 @@ func TestImportAtomic(t *testing.T) {
 func TestImportRefusedAfterOpen(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
-	f := newRegFixture(t, pool, "frozen", false)
-	_, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, parseGood(t, regFirst))
+	f := registertest.New(t, pool, "frozen", false)
+	_, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, parseGood(t, regFirst))
 	must(t, err)
-	before := registerOf(t, pool, f.ballotID)
+	before := registerOf(t, pool, f.BallotID)
 	for _, status := range []string{"open", "closed", "published"} {
-		_, err = pool.Exec(ctx, `UPDATE ballots SET status = $2 WHERE id = $1`, f.ballotID, status)
+		_, err = pool.Exec(ctx, `UPDATE ballots SET status = $2 WHERE id = $1`, f.BallotID, status)
 		must(t, err)
 		file := parseGood(t, regHeader+"M9,Iwan Thomas,07700900009,,Cardiff Depot,,\n")
-		if _, err := election.PreviewImport(ctx, pool, f.ballotID, file); !errors.Is(err, election.ErrNotDraft) {
+		if _, err := registertest.Preview(ctx, pool, f.BallotID, file); !errors.Is(err, election.ErrNotDraft) {
 			t.Errorf("%s: preview: %v", status, err)
 		}
-		if _, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, file); !errors.Is(err, election.ErrNotDraft) {
+		if _, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file); !errors.Is(err, election.ErrNotDraft) {
 			t.Errorf("%s: commit: %v", status, err)
 		}
 	}
-	if after := registerOf(t, pool, f.ballotID); !reflect.DeepEqual(before, after) {
+	if after := registerOf(t, pool, f.BallotID); !reflect.DeepEqual(before, after) {
 		t.Errorf("register changed: %+v", after)
 	}
-	if _, err := election.CommitImport(ctx, pool, "organiser:1", 999999, parseGood(t, regFirst)); !errors.Is(err, election.ErrNotFound) {
+	if _, err := registertest.Commit(ctx, pool, "organiser:1", 999999, parseGood(t, regFirst)); !errors.Is(err, election.ErrNotFound) {
 		t.Errorf("no ballot: %v", err)
 	}
 }
@@ -609,27 +531,27 @@ func TestImportRefusedAfterOpen(t *testing.T) {
 func TestImportStaleAndOpenBallots(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
-	f := newRegFixture(t, pool, "stale", false)
+	f := registertest.New(t, pool, "stale", false)
 	file := parseGood(t, regFirst)
-	cfg := regConfig()
+	cfg := registertest.Config()
 	cfg.Workplaces = cfg.Workplaces[:2] // Newport Office removed
 	raw, _ := json.Marshal(cfg)
-	_, err := pool.Exec(ctx, `UPDATE ballots SET config = $2 WHERE id = $1`, f.ballotID, raw)
+	_, err := pool.Exec(ctx, `UPDATE ballots SET config = $2 WHERE id = $1`, f.BallotID, raw)
 	must(t, err)
-	if _, err := election.CommitImport(ctx, pool, "organiser:1", f.ballotID, file); !errors.Is(err, election.ErrRegisterStale) {
+	if _, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file); !errors.Is(err, register.ErrStale) {
 		t.Fatalf("commit: %v", err)
 	}
 
 	// M1 and M2 are on the register of another ballot, which opens.
-	other := f.newBallot(t, "stale-other", false)
-	_, err = election.CommitImport(ctx, pool, "organiser:1", other, parseGood(t, regHeader+
+	other := f.NewBallot(t, "stale-other", false)
+	_, err = registertest.Commit(ctx, pool, "organiser:1", other, parseGood(t, regHeader+
 		"M1,Aled Jones,07700900001,aled@example.org,Cardiff Depot,South Wales,\n"+
 		"M2,Bethan Price,07700900002,,Swansea Depot,West Wales,\n"))
 	must(t, err)
 	_, err = pool.Exec(ctx, `UPDATE ballots SET status = 'open' WHERE id = $1`, other)
 	must(t, err)
-	third := f.newBallot(t, "stale-third", false)
-	d, err := election.PreviewImport(ctx, pool, third, parseGood(t, regHeader+
+	third := f.NewBallot(t, "stale-third", false)
+	d, err := registertest.Preview(ctx, pool, third, parseGood(t, regHeader+
 		"M1,Aled Jones,07700900021,aled@example.org,Cardiff Depot,South Wales,\n"+
 		"M2,Bethan Price,07700900002,,Swansea Depot,West Wales,\n"))
 	must(t, err)
@@ -642,7 +564,7 @@ func TestImportStaleAndOpenBallots(t *testing.T) {
 // the schema.
 func FuzzParseRegister(f *testing.F) {
 	for _, name := range []string{"register_bad.csv", "register_good.csv"} {
-		f.Add(readFixture(f, name))
+		f.Add(registertest.File(f, name))
 	}
 	f.Add([]byte(regFirst))
 	f.Add([]byte("member_number,name,mobile,email,workplace\n\"a\"\"b\",\"x\ny\",,,\n"))
@@ -652,10 +574,10 @@ func FuzzParseRegister(f *testing.F) {
 	// minimisation.
 	for _, s := range []string{"07700900001", "+33612345678", "+12025550143", "02920123456", "07624123456", "+353871234567", "0800 123 4567"} {
 		csv := regHeader + "M1,A," + s + ",,Cardiff Depot,,\n"
-		election.ParseRegister(strings.NewReader(csv), regConfig(), regPolicy())
+		register.Parse(strings.NewReader(csv), registertest.Config().Workplaces, registertest.Policy())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, rep := election.ParseRegister(bytes.NewReader(data), regConfig(), regPolicy())
+		file, rep := register.Parse(bytes.NewReader(data), registertest.Config().Workplaces, registertest.Policy())
 		if rep.OK() != (rep.Errors == 0) || (rep.OK() && len(file.Rows) != rep.Rows) || (!rep.OK() && len(file.Rows) != 0) {
 			t.Fatalf("inconsistent report: ok %v rows %d/%d", rep.OK(), len(file.Rows), rep.Rows)
 		}
@@ -698,10 +620,10 @@ func TestRegisterMobileFastPath(t *testing.T) {
 		inputs = append(inputs, s)
 		fmt.Fprintf(&b, "M%d,A Member,%s,,Cardiff Depot\n", i, s)
 	}
-	_, rep := election.ParseRegister(strings.NewReader(b.String()), regConfig(), election.ContactPolicy{})
+	_, rep := register.Parse(strings.NewReader(b.String()), registertest.Config().Workplaces, register.ContactPolicy{})
 	rejected := map[int]string{}
 	for _, is := range rep.Issues {
-		if is.Column == election.ColMobile && is.Severity == election.SeverityError {
+		if is.Column == register.ColMobile && is.Severity == register.SeverityError {
 			rejected[is.Line] = is.Code
 		}
 	}
@@ -721,7 +643,7 @@ func TestRegisterEchoesNoContacts(t *testing.T) {
 		"M1,A Member,07700900001,,someone@example.org,,\n" +
 		"M2,B Member,07700900002,,Cardiff Depot,,07700900001\n" +
 		"M3,C Member,07700900003,,Bristol Depot,,\n"
-	_, rep := election.ParseRegister(strings.NewReader(csv), regConfig(), regPolicy())
+	_, rep := register.Parse(strings.NewReader(csv), registertest.Config().Workplaces, registertest.Policy())
 	if len(rep.Issues) != 3 {
 		t.Fatalf("issues %v", rep.Issues)
 	}
@@ -731,11 +653,15 @@ func TestRegisterEchoesNoContacts(t *testing.T) {
 	}
 }
 
-// catalogue is the election package's admin catalogue in lang.
+// catalogue is the register's catalogue in lang.
 func catalogue(t *testing.T, lang string) map[string]string {
 	t.Helper()
+	b, err := os.ReadFile(filepath.Join("i18n", lang+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var m map[string]string
-	if err := json.Unmarshal(readFixture(t, filepath.Join("..", "i18n", "admin", lang+".json")), &m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -755,15 +681,15 @@ func TestRegisterReasonsInWelsh(t *testing.T) {
 		}
 		return s
 	}
-	var issues []election.Issue
-	_, rep := election.ParseRegister(bytes.NewReader(readFixture(t, "register_bad.csv")), regConfig(), regPolicy())
+	var issues []register.Issue
+	_, rep := register.Parse(bytes.NewReader(registertest.File(t, "register_bad.csv")), registertest.Config().Workplaces, registertest.Policy())
 	issues = append(issues, rep.Issues...)
-	_, rep = election.ParseRegister(strings.NewReader(regHeader+
+	_, rep = register.Parse(strings.NewReader(regHeader+
 		"M1,A Member,+353 87 123 4567,a@demotransport.co.uk,Newport Office,,\n"+
-		"M2,B Member,07700 900999,,Newport Office,,Some Employer\n"), regConfig(), regPolicy())
+		"M2,B Member,07700 900999,,Newport Office,,Some Employer\n"), registertest.Config().Workplaces, registertest.Policy())
 	issues = append(issues, rep.Issues...)
 	for _, in := range []string{"", regHeader, "member_number,name,email,workplace,Phone Number,,name\n"} {
-		_, rep := election.ParseRegister(strings.NewReader(in), regConfig(), regPolicy())
+		_, rep := register.Parse(strings.NewReader(in), registertest.Config().Workplaces, registertest.Policy())
 		issues = append(issues, rep.Issues...)
 	}
 	got := map[string]string{}
@@ -772,7 +698,7 @@ func TestRegisterReasonsInWelsh(t *testing.T) {
 			t.Errorf("%s: no catalogue key: %s", is.Code, is)
 			continue
 		}
-		if en := election.English(is.Msg); en != is.Message {
+		if en := register.English(is.Msg); en != is.Message {
 			t.Errorf("%s: English %q, Message %q", is.Code, en, is.Message)
 		}
 		s := is.Msg.In(welsh, "cy")
@@ -812,9 +738,16 @@ func TestRegisterUnknownColumnsListed(t *testing.T) {
 	for range 25 {
 		h.WriteString(",")
 	}
-	_, rep := election.ParseRegister(strings.NewReader(h.String()+"\n"), regConfig(), regPolicy())
+	_, rep := register.Parse(strings.NewReader(h.String()+"\n"), registertest.Config().Workplaces, registertest.Policy())
 	if len(rep.Issues) != 1 || !strings.Contains(rep.Issues[0].Message, "unknown columns: column 6, column 7, ") ||
 		!strings.Contains(rep.Issues[0].Message, ", column 25 and 5 more)") {
 		t.Fatalf("issues %v", rep.Issues)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

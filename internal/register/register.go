@@ -1,4 +1,12 @@
-package election
+// Package register holds the unions' members and each ballot's register
+// of members entitled to vote (TULRCA s.227): the import of the
+// organiser's register file, the register frozen when the ballot opens
+// (voting-paper numbers, the register hash, the members' contacts), and the
+// contacts credentials and reminders go to. It owns the tables members,
+// register_entries, register_uploads and ballot_contacts ([Store]); it
+// knows a ballot only through what the election module tells it
+// ([Ballot]).
+package register
 
 // Register import: the organiser's CSV of members entitled to vote (TULRCA
 // s.227) is parsed and checked here, previewed as a diff against the
@@ -11,17 +19,14 @@ package election
 // names the line and the column, and may carry the member number, but never
 // the value of a name, mobile or email.
 //
-// An issue's reason is a [page.Msg] (catalogue keys admin.reg.*), so the register
-// page shows it in the page's language; its English text is kept too, for
-// the CLI, logs and tests.
+// An issue's reason is a [page.Msg] (catalogue keys register.*, i18n/), so
+// the register page shows it in the page's language; its English text is
+// kept too, for the CLI, logs and tests.
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -30,28 +35,24 @@ import (
 	"net/mail"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Bounds of a register file.
 const (
-	// MaxRegisterBytes bounds the size of a register file.
-	MaxRegisterBytes = 50 << 20
-	// MaxRegisterRows bounds the number of members in a register file.
-	MaxRegisterRows = 1_000_000
-	// MaxReportIssues bounds the issues an [ImportReport] lists; further
-	// ones are counted in [ImportReport.Omitted].
+	// MaxBytes bounds the size of a register file.
+	MaxBytes = 50 << 20
+	// MaxRows bounds the number of members in a register file.
+	MaxRows = 1_000_000
+	// MaxReportIssues bounds the issues an [Report] lists; further
+	// ones are counted in [Report.Omitted].
 	MaxReportIssues = 50_000
 )
 
@@ -82,17 +83,18 @@ var regColumns = []string{ColMemberNumber, ColName, ColMobile, ColEmail, ColWork
 
 const regRequiredColumns = 5
 
-// Errors of the register import, besides [ErrNotFound] (no such ballot,
-// HTTP 404) and [ErrNotDraft] (the ballot has opened, so its register is
-// frozen (s.227): changes are reasoned amendments, not imports; HTTP 409).
+// Errors of the register import, besides the election module's errors for
+// the ballot ([Ballots]: no such ballot, HTTP 404; the ballot has opened,
+// so its register is frozen (s.227): changes are reasoned amendments, not
+// imports; HTTP 409).
 var (
-	// ErrRegisterInvalid (422): the file has errors ([ImportReport.Errors]
-	// > 0) and cannot be previewed or committed: sending it again cannot
-	// succeed, the file must be corrected.
-	ErrRegisterInvalid = page.NewError("election: register file has errors", http.StatusUnprocessableEntity, "register_invalid", "admin.err.reg_invalid")
-	// ErrRegisterStale (409): the ballot's workplaces changed since the file
-	// was checked; parse it again against the current configuration.
-	ErrRegisterStale = page.NewError("election: ballot workplaces changed since the register was checked", http.StatusConflict, "register_stale", "admin.err.reg_stale")
+	// ErrInvalid (422): the file has errors ([Report.Errors] > 0) and
+	// cannot be previewed or committed: sending it again cannot succeed,
+	// the file must be corrected.
+	ErrInvalid = page.NewError("register: register file has errors", http.StatusUnprocessableEntity, "register_invalid", "register.err.invalid")
+	// ErrStale (409): the ballot's workplaces changed since the file was
+	// checked; parse it again against the current configuration.
+	ErrStale = page.NewError("register: ballot workplaces changed since the register was checked", http.StatusConflict, "register_stale", "register.err.stale")
 )
 
 // Severity says whether an [Issue] blocks the import.
@@ -133,7 +135,7 @@ type Issue struct {
 
 // newIssue is an issue with its reason m, and m's English text.
 func newIssue(line int, column, code string, sev Severity, m page.Msg) Issue {
-	return Issue{Line: line, Column: column, Code: code, Severity: sev, Msg: m, Message: English(m)}
+	return Issue{Line: line, Column: column, Code: code, Severity: sev, Msg: m, Message: english(m)}
 }
 
 func (i Issue) String() string {
@@ -150,8 +152,8 @@ func (i Issue) String() string {
 	return b.String()
 }
 
-// ImportReport is the outcome of checking a register file.
-type ImportReport struct {
+// Report is the outcome of checking a register file.
+type Report struct {
 	Rows     int // data rows read (header excluded)
 	Errors   int // issues of SeverityError, listed or omitted
 	Warnings int // issues of SeverityWarning, listed or omitted
@@ -160,9 +162,9 @@ type ImportReport struct {
 }
 
 // OK says whether the file may be imported (no errors).
-func (r *ImportReport) OK() bool { return r.Errors == 0 }
+func (r *Report) OK() bool { return r.Errors == 0 }
 
-func (r *ImportReport) add(is Issue) {
+func (r *Report) add(is Issue) {
 	if is.Severity == SeverityError {
 		r.Errors++
 	} else {
@@ -175,11 +177,11 @@ func (r *ImportReport) add(is Issue) {
 	r.Issues = append(r.Issues, is)
 }
 
-// RegisterRow is one valid member of a register file, normalised: the
+// Row is one valid member of a register file, normalised: the
 // mobile in E.164 or "", the email with a lower-case domain or "", the
 // workplace as configured, the employer as configured for the workplace
 // (else as written in the file).
-type RegisterRow struct {
+type Row struct {
 	Line         int
 	MemberNumber string
 	Name         string
@@ -190,10 +192,10 @@ type RegisterRow struct {
 	Employer     string
 }
 
-// RegisterFile is a checked register file. Rows holds the valid rows; a
+// File is a checked register file. Rows holds the valid rows; a
 // file whose report has errors cannot be previewed or committed.
-type RegisterFile struct {
-	Rows []RegisterRow
+type File struct {
+	Rows []Row
 	// SHA256 is the digest of the file's bytes, for the audit log entry
 	// recording the import.
 	SHA256 [32]byte
@@ -224,7 +226,7 @@ type regPolicy struct {
 	workplaceBy map[string]Workplace
 }
 
-func regCompilePolicy(p ContactPolicy, cfg *Config) *regPolicy {
+func regCompilePolicy(p ContactPolicy, workplaces []Workplace) *regPolicy {
 	rp := &regPolicy{phones: map[string]bool{}, fictional: p.AllowFictionalNumbers, workplaceBy: map[string]Workplace{}}
 	for _, d := range p.EmployerEmailDomains {
 		d = strings.ToLower(strings.TrimSpace(d))
@@ -255,12 +257,10 @@ func regCompilePolicy(p ContactPolicy, cfg *Config) *regPolicy {
 		}
 		rp.phones[phonenumbers.Format(num, phonenumbers.E164)] = true
 	}
-	if cfg != nil {
-		for _, w := range cfg.Workplaces {
-			k := strings.ToLower(strings.TrimSpace(w.Name))
-			if _, dup := rp.workplaceBy[k]; !dup {
-				rp.workplaceBy[k] = w
-			}
+	for _, w := range workplaces {
+		k := strings.ToLower(strings.TrimSpace(w.Name))
+		if _, dup := rp.workplaceBy[k]; !dup {
+			rp.workplaceBy[k] = w
 		}
 	}
 	return rp
@@ -320,10 +320,10 @@ type regLimitReader struct {
 	h hash.Hash
 }
 
-var errRegTooLarge = fmt.Errorf("file is larger than %d MiB", MaxRegisterBytes>>20)
+var errRegTooLarge = fmt.Errorf("file is larger than %d MiB", MaxBytes>>20)
 
 // msgRegTooLarge is errRegTooLarge's message.
-var msgRegTooLarge = page.M("admin.reg.too_large", MaxRegisterBytes>>20)
+var msgRegTooLarge = page.M("register.too_large", MaxBytes>>20)
 
 func (l *regLimitReader) Read(p []byte) (int, error) {
 	if l.n < 0 {
@@ -348,33 +348,33 @@ func regNormHeader(s string) string {
 	return s
 }
 
-// ParseRegister reads and checks a register file: CSV (RFC 4180, comma
+// Parse reads and checks a register file: CSV (RFC 4180, comma
 // separated), UTF-8 with an optional byte order mark, a header row naming
 // the columns in any order — member_number, name, mobile, email and
 // workplace are required, branch and employer optional — and one member
 // per row. It reports every problem of every row, never stopping at the
 // first, and returns the valid rows; the file may be imported only when
-// report.OK(). cfg gives the ballot's workplaces; policy the union's
-// employer channels. ParseRegister never panics and reads at most
-// MaxRegisterBytes+1 bytes of r.
-func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFile, *ImportReport) {
-	rep := &ImportReport{}
-	file := &RegisterFile{}
+// report.OK(). workplaces are the ballot's; policy the union's
+// employer channels. Parse never panics and reads at most
+// MaxBytes+1 bytes of r.
+func Parse(r io.Reader, workplaces []Workplace, policy ContactPolicy) (*File, *Report) {
+	rep := &Report{}
+	file := &File{}
 	defer func() { file.errors = rep.Errors }()
 	fileErr := func(code string, m page.Msg) {
 		rep.add(newIssue(0, "", code, SeverityError, m))
 	}
-	if cfg == nil || len(cfg.Workplaces) == 0 {
-		fileErr("config.no_workplaces", page.M("admin.reg.no_workplaces"))
+	if len(workplaces) == 0 {
+		fileErr("config.no_workplaces", page.M("register.no_workplaces"))
 		return file, rep
 	}
-	rp := regCompilePolicy(policy, cfg)
+	rp := regCompilePolicy(policy, workplaces)
 	if rp.badEntries > 0 {
-		rep.add(newIssue(0, "", "policy.bad_work_phone", SeverityWarning, page.M("admin.reg.bad_work_phones", rp.badEntries)))
+		rep.add(newIssue(0, "", "policy.bad_work_phone", SeverityWarning, page.M("register.bad_work_phones", rp.badEntries)))
 	}
 
 	h := sha256.New()
-	lr := &regLimitReader{r: r, n: MaxRegisterBytes, h: h}
+	lr := &regLimitReader{r: r, n: MaxBytes, h: h}
 	br := bufio.NewReaderSize(lr, 64<<10)
 	defer func() {
 		// The digest covers the bytes read: the whole file, unless the
@@ -386,7 +386,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		case len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF:
 			_, _ = br.Discard(3)
 		case len(b) >= 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF):
-			fileErr("file.utf16", page.M("admin.reg.utf16"))
+			fileErr("file.utf16", page.M("register.utf16"))
 			return file, rep
 		}
 	}
@@ -394,7 +394,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	cr := csv.NewReader(br)
 	header, err := cr.Read()
 	if err == io.EOF {
-		fileErr("file.empty", page.M("admin.reg.empty"))
+		fileErr("file.empty", page.M("register.empty"))
 		return file, rep
 	}
 	if errors.Is(err, errRegTooLarge) {
@@ -402,7 +402,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		return file, rep
 	}
 	if err != nil {
-		fileErr("file.header", page.M("admin.reg.header_unreadable", regCSVReason(err)))
+		fileErr("file.header", page.M("register.header_unreadable", regCSVReason(err)))
 		return file, rep
 	}
 	idx := map[string]int{}
@@ -410,7 +410,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	var dups, missing []string
 	for i, hcell := range header {
 		if !utf8.ValidString(hcell) {
-			fileErr("file.encoding", page.M("admin.reg.header_encoding"))
+			fileErr("file.encoding", page.M("register.header_encoding"))
 			return file, rep
 		}
 		name := regNormHeader(hcell)
@@ -426,7 +426,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 			if regColumnNameRE.MatchString(strings.TrimSpace(hcell)) {
 				unknown = append(unknown, page.English(fmt.Sprintf("%q", strings.TrimSpace(hcell))))
 			} else {
-				unknown = append(unknown, page.M("admin.reg.column_n", i+1))
+				unknown = append(unknown, page.M("register.column_n", i+1))
 			}
 		case idx[name] > 0:
 			dups = append(dups, name)
@@ -442,21 +442,21 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	if len(idx) == 0 {
 		// No column is known: the first line is most likely a member, so
 		// none of it is echoed.
-		fileErr("file.columns", page.M("admin.reg.no_header", strings.Join(regColumns, ", ")))
+		fileErr("file.columns", page.M("register.no_header", strings.Join(regColumns, ", ")))
 		return file, rep
 	}
 	if len(unknown)+len(dups)+len(missing) > 0 {
 		var parts []page.Msg
 		if len(missing) > 0 {
-			parts = append(parts, page.M("admin.reg.columns_missing", strings.Join(missing, ", ")))
+			parts = append(parts, page.M("register.columns_missing", strings.Join(missing, ", ")))
 		}
 		if len(unknown) > 0 {
-			parts = append(parts, page.M("admin.reg.columns_unknown", regList(unknown)))
+			parts = append(parts, page.M("register.columns_unknown", regList(unknown)))
 		}
 		if len(dups) > 0 {
-			parts = append(parts, page.M("admin.reg.columns_twice", strings.Join(dups, ", ")))
+			parts = append(parts, page.M("register.columns_twice", strings.Join(dups, ", ")))
 		}
-		fileErr("file.columns", page.M("admin.reg.header_wrong", parts, strings.Join(regColumns, ", ")))
+		fileErr("file.columns", page.M("register.header_wrong", parts, strings.Join(regColumns, ", ")))
 		return file, rep
 	}
 	cr.FieldsPerRecord = len(header)
@@ -484,24 +484,24 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		}
 		var pe *csv.ParseError
 		if err != nil && !errors.As(err, &pe) {
-			is := newIssue(0, "", "file.read", SeverityError, page.M("admin.reg.unreadable"))
+			is := newIssue(0, "", "file.read", SeverityError, page.M("register.unreadable"))
 			if errors.Is(err, errRegTooLarge) {
 				is = newIssue(0, "", "file.too_large", SeverityError, msgRegTooLarge)
 			}
 			fileIssue = &is
 			break
 		}
-		if len(recs) >= MaxRegisterRows {
-			is := newIssue(0, "", "file.too_many_rows", SeverityError, page.M("admin.reg.too_many_rows", MaxRegisterRows))
+		if len(recs) >= MaxRows {
+			is := newIssue(0, "", "file.too_many_rows", SeverityError, page.M("register.too_many_rows", MaxRows))
 			fileIssue = &is
 			break
 		}
 		switch {
 		case pe != nil && errors.Is(err, csv.ErrFieldCount):
-			is := newIssue(pe.StartLine, "", "row.columns", SeverityError, page.M("admin.reg.row_columns", len(rec), len(header)))
+			is := newIssue(pe.StartLine, "", "row.columns", SeverityError, page.M("register.row_columns", len(rec), len(header)))
 			recs = append(recs, record{line: pe.StartLine, issue: &is})
 		case pe != nil:
-			is := newIssue(pe.StartLine, "", "row.csv", SeverityError, page.M("admin.reg.row_csv", regCSVReason(err)))
+			is := newIssue(pe.StartLine, "", "row.csv", SeverityError, page.M("register.row_csv", regCSVReason(err)))
 			recs = append(recs, record{line: pe.StartLine, issue: &is})
 		default:
 			line, _ := cr.FieldPos(0)
@@ -511,7 +511,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	rep.Rows = len(recs)
 
 	type result struct {
-		row    RegisterRow
+		row    Row
 		ok     bool
 		issues []Issue
 	}
@@ -558,7 +558,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		if row.MemberNumber != "" {
 			if first, dup := seenMember[row.MemberNumber]; dup {
 				is := newIssue(line, ColMemberNumber, "member_number.duplicate", SeverityError,
-					page.M("admin.reg.duplicate", row.MemberNumber, first, line))
+					page.M("register.duplicate", row.MemberNumber, first, line))
 				is.MemberNumber, is.OtherLine = row.MemberNumber, first
 				rep.add(is)
 				continue
@@ -575,7 +575,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		// credentials, so the scrutineer is told (both lines named).
 		if row.Mobile != "" {
 			if first, dup := seenMobile[row.Mobile]; dup {
-				is := newIssue(line, ColMobile, "mobile.shared", SeverityWarning, page.M("admin.reg.mobile_shared", row.MemberNumber, first))
+				is := newIssue(line, ColMobile, "mobile.shared", SeverityWarning, page.M("register.mobile_shared", row.MemberNumber, first))
 				is.MemberNumber, is.OtherLine = row.MemberNumber, first
 				rep.add(is)
 			} else {
@@ -585,7 +585,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 		if row.Email != "" {
 			k := strings.ToLower(row.Email)
 			if first, dup := seenEmail[k]; dup {
-				is := newIssue(line, ColEmail, "email.shared", SeverityWarning, page.M("admin.reg.email_shared", row.MemberNumber, first))
+				is := newIssue(line, ColEmail, "email.shared", SeverityWarning, page.M("register.email_shared", row.MemberNumber, first))
 				is.MemberNumber, is.OtherLine = row.MemberNumber, first
 				rep.add(is)
 			} else {
@@ -597,7 +597,7 @@ func ParseRegister(r io.Reader, cfg *Config, policy ContactPolicy) (*RegisterFil
 	if fileIssue != nil {
 		rep.add(*fileIssue)
 	} else if rep.Rows == 0 {
-		fileErr("file.no_members", page.M("admin.reg.no_members"))
+		fileErr("file.no_members", page.M("register.no_members"))
 	}
 	if rep.Errors > 0 {
 		file.Rows = nil
@@ -612,15 +612,15 @@ func regCSVReason(err error) page.Msg {
 	if errors.As(err, &pe) {
 		switch {
 		case errors.Is(pe.Err, csv.ErrQuote):
-			return page.M("admin.reg.csv_quote")
+			return page.M("register.csv_quote")
 		case errors.Is(pe.Err, csv.ErrBareQuote):
-			return page.M("admin.reg.csv_bare_quote")
+			return page.M("register.csv_bare_quote")
 		}
 		// encoding/csv has no other parse error here (ErrFieldCount is
 		// its own issue): its text, untranslated.
 		return page.English(pe.Err.Error())
 	}
-	return page.M("admin.reg.csv_unreadable")
+	return page.M("register.csv_unreadable")
 }
 
 // regMaxListed bounds the unknown header cells an issue lists.
@@ -632,10 +632,10 @@ func regList(items []page.Msg) page.Msg {
 	n := min(len(items), regMaxListed)
 	list := items[0]
 	for _, it := range items[1:n] {
-		list = page.M("admin.reg.list", list, it)
+		list = page.M("register.list", list, it)
 	}
 	if len(items) > n {
-		list = page.M("admin.reg.list_more", list, len(items)-n)
+		list = page.M("register.list_more", list, len(items)-n)
 	}
 	return list
 }
@@ -643,7 +643,7 @@ func regList(items []page.Msg) page.Msg {
 // regCheckRow checks one record, appending its issues; ok is false when
 // the row has errors. It is safe to call concurrently. The
 // returned row carries the member number when that column itself is valid.
-func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col func([]string, string) string) (row RegisterRow, ok bool) {
+func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col func([]string, string) string) (row Row, ok bool) {
 	row.Line = line
 	errs := 0
 	issue := func(column, code string, sev Severity, m page.Msg) {
@@ -656,7 +656,7 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	}
 	for _, f := range rec {
 		if !utf8.ValidString(f) {
-			issue("", "row.encoding", SeverityError, page.M("admin.reg.row_encoding"))
+			issue("", "row.encoding", SeverityError, page.M("register.row_encoding"))
 			return row, false
 		}
 	}
@@ -665,13 +665,13 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	text := func(column, v string, required bool, max int) bool {
 		switch {
 		case v == "" && required:
-			issue(column, column+".missing", SeverityError, page.M("admin.reg.missing", column))
+			issue(column, column+".missing", SeverityError, page.M("register.missing", column))
 			return false
 		case regHasControl(v):
-			issue(column, column+".control", SeverityError, page.M("admin.reg.control", column))
+			issue(column, column+".control", SeverityError, page.M("register.control", column))
 			return false
 		case utf8.RuneCountInString(v) > max:
-			issue(column, column+".too_long", SeverityError, page.M("admin.reg.too_long", column, max))
+			issue(column, column+".too_long", SeverityError, page.M("register.too_long", column, max))
 			return false
 		}
 		return true
@@ -691,18 +691,18 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 		w, found := rp.workplaceBy[strings.ToLower(v)]
 		switch {
 		case !found:
-			issue(ColWorkplace, "workplace.unknown", SeverityError, page.M("admin.reg.workplace_unknown", regEcho(v)))
+			issue(ColWorkplace, "workplace.unknown", SeverityError, page.M("register.workplace_unknown", regEcho(v)))
 		default:
 			row.Workplace = w
 			row.Employer = w.Employer
 			switch {
 			case !employerOK:
 			case employer != "" && w.Employer != "" && !regSameName(employer, w.Employer):
-				issue(ColEmployer, "employer.mismatch", SeverityError, page.M("admin.reg.employer_mismatch", regEcho(employer), w.Name))
+				issue(ColEmployer, "employer.mismatch", SeverityError, page.M("register.employer_mismatch", regEcho(employer), w.Name))
 			case w.Employer == "" && employer != "":
 				row.Employer = employer
 			case w.Employer == "" && employer == "":
-				issue(ColEmployer, "employer.missing", SeverityWarning, page.M("admin.reg.employer_missing"))
+				issue(ColEmployer, "employer.missing", SeverityWarning, page.M("register.employer_missing"))
 			}
 		}
 	}
@@ -725,9 +725,9 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 		norm, okEmail := regEmail(email)
 		switch {
 		case !okEmail:
-			issue(ColEmail, "email.invalid", SeverityError, page.M("admin.reg.email_invalid"))
+			issue(ColEmail, "email.invalid", SeverityError, page.M("register.email_invalid"))
 		case rp.employerDomain(norm):
-			issue(ColEmail, "email.employer", SeverityWarning, page.M("admin.reg.email_employer"))
+			issue(ColEmail, "email.employer", SeverityWarning, page.M("register.email_employer"))
 		default:
 			row.Email = norm
 		}
@@ -738,7 +738,7 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 	// A member without an e-contact is still entitled (s.227): they get a
 	// postal pack (hybrid ballot, s.230(2)). So this is a warning.
 	if row.Mobile == "" && row.Email == "" {
-		issue("", "contact.none", SeverityWarning, page.M("admin.reg.contact_none"))
+		issue("", "contact.none", SeverityWarning, page.M("register.contact_none"))
 	}
 	return row, true
 }
@@ -748,18 +748,18 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 func regMobile(rp *regPolicy, s string) (e164, code string, m page.Msg, sev Severity) {
 	for _, r := range s {
 		if !(r >= '0' && r <= '9' || strings.ContainsRune("+ ()-.", r)) {
-			return "", "mobile.characters", page.M("admin.reg.mobile_characters"), SeverityError
+			return "", "mobile.characters", page.M("register.mobile_characters"), SeverityError
 		}
 	}
 	num, ok := regFastUK(s)
 	if !ok {
 		var err error
 		if num, err = phonenumbers.Parse(s, "GB"); err != nil {
-			return "", "mobile.invalid", page.M("admin.reg.mobile_not_phone"), SeverityError
+			return "", "mobile.invalid", page.M("register.mobile_not_phone"), SeverityError
 		}
 	}
 	if num.GetExtension() != "" {
-		return "", "mobile.invalid", page.M("admin.reg.mobile_invalid"), SeverityError
+		return "", "mobile.invalid", page.M("register.mobile_invalid"), SeverityError
 	}
 	e164 = phonenumbers.Format(num, phonenumbers.E164)
 	fictional := rp.fictional && regFictionalRE.MatchString(e164)
@@ -768,21 +768,21 @@ func regMobile(rp *regPolicy, s string) (e164, code string, m page.Msg, sev Seve
 		// (IsValidNumber would repeat the costly region lookup).
 		typ := phonenumbers.GetNumberType(num)
 		if typ == phonenumbers.UNKNOWN || !regE164RE.MatchString(e164) {
-			return "", "mobile.invalid", page.M("admin.reg.mobile_invalid"), SeverityError
+			return "", "mobile.invalid", page.M("register.mobile_invalid"), SeverityError
 		}
 		if num.GetCountryCode() == 44 {
 			if typ != phonenumbers.MOBILE {
-				return "", "mobile.not_mobile", page.M("admin.reg.mobile_not_uk_mobile"), SeverityError
+				return "", "mobile.not_mobile", page.M("register.mobile_not_uk_mobile"), SeverityError
 			}
 		} else if typ != phonenumbers.MOBILE && typ != phonenumbers.FIXED_LINE_OR_MOBILE {
-			return "", "mobile.not_mobile", page.M("admin.reg.mobile_not_mobile"), SeverityError
+			return "", "mobile.not_mobile", page.M("register.mobile_not_mobile"), SeverityError
 		}
 	}
 	if rp.workPhone(e164) {
-		return "", "mobile.work", page.M("admin.reg.mobile_work"), SeverityWarning
+		return "", "mobile.work", page.M("register.mobile_work"), SeverityWarning
 	}
 	if num.GetCountryCode() != 44 {
-		return e164, "mobile.abroad", page.M("admin.reg.mobile_abroad"), SeverityWarning
+		return e164, "mobile.abroad", page.M("register.mobile_abroad"), SeverityWarning
 	}
 	return e164, "", page.Msg{}, 0
 }
@@ -908,334 +908,4 @@ func regTruncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n]) + "…"
-}
-
-// ---- Preview and commit ----
-
-// LoadImportSettings returns the ballot's configuration and its union's
-// contact policy, the inputs of [ParseRegister].
-func LoadImportSettings(ctx context.Context, pool *pgxpool.Pool, ballotID int64) (*Config, ContactPolicy, error) {
-	var raw []byte
-	var pol ContactPolicy
-	err := pool.QueryRow(ctx, `
-		SELECT b.config, u.employer_email_domains, u.work_phone_numbers
-		FROM ballots b JOIN unions u ON u.id = b.union_id
-		WHERE b.id = $1`, ballotID).Scan(&raw, &pol.EmployerEmailDomains, &pol.WorkPhoneNumbers)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, pol, ErrNotFound
-	}
-	if err != nil {
-		return nil, pol, fmt.Errorf("load import settings: %w", err)
-	}
-	cfg := &Config{}
-	if err := json.Unmarshal(raw, cfg); err != nil {
-		return nil, pol, fmt.Errorf("load import settings: config: %w", err)
-	}
-	return cfg, pol, nil
-}
-
-// DiffEntry is one member in a [RegisterDiff]. Fields names what differs
-// (name, mobile, email, workplace, branch, employer), never the values.
-type DiffEntry struct {
-	MemberNumber string
-	Name         string // as in the file, or as registered for a removal
-	Line         int    // line in the file; 0 for a removal
-	Fields       []string
-}
-
-// RegisterDiff compares a register file with the ballot's current register.
-type RegisterDiff struct {
-	Added     []DiffEntry // in the file, not on the register (Fields: details of an existing member that change)
-	Removed   []DiffEntry // on the register, not in the file
-	Changed   []DiffEntry // on both, with different details
-	Unchanged int
-	// OpenBallots lists members whose mobile or email would change while
-	// they are on the register of another ballot that is open: contacts
-	// are held per member, so the change reaches that ballot too. The
-	// scrutineer should confirm such changes.
-	OpenBallots []DiffEntry
-}
-
-type regQuerier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-type regBallot struct {
-	unionID    int64
-	status     string
-	aggregated bool
-	cfg        Config
-}
-
-func regLoadBallot(ctx context.Context, q regQuerier, ballotID int64, lock bool) (*regBallot, error) {
-	sql := `SELECT union_id, status, aggregation, config FROM ballots WHERE id = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	var b regBallot
-	var agg string
-	var raw []byte
-	err := q.QueryRow(ctx, sql, ballotID).Scan(&b.unionID, &b.status, &agg, &raw)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	b.aggregated = agg == "aggregated"
-	if err := json.Unmarshal(raw, &b.cfg); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	if b.status != "draft" {
-		return nil, ErrNotDraft
-	}
-	return &b, nil
-}
-
-type regCurrent struct {
-	name, mobile, email, workplace, branch, employer string
-}
-
-func regDiffFields(row *RegisterRow, c *regCurrent, withWorkplace bool) []string {
-	var f []string
-	if row.Name != c.name {
-		f = append(f, ColName)
-	}
-	if row.Mobile != c.mobile {
-		f = append(f, ColMobile)
-	}
-	if row.Email != c.email {
-		f = append(f, ColEmail)
-	}
-	if withWorkplace && row.Workplace.Name != c.workplace {
-		f = append(f, ColWorkplace)
-	}
-	if row.Branch != c.branch {
-		f = append(f, ColBranch)
-	}
-	if row.Employer != c.employer {
-		f = append(f, ColEmployer)
-	}
-	return f
-}
-
-func regDiff(ctx context.Context, q regQuerier, ballotID int64, b *regBallot, file *RegisterFile) (*RegisterDiff, error) {
-	cur := map[string]*regCurrent{}
-	rows, err := q.Query(ctx, `
-		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer
-		FROM register_entries r JOIN members m ON m.id = r.member_id
-		WHERE r.ballot_id = $1`, ballotID)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var mn string
-		c := &regCurrent{}
-		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		cur[mn] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	numbers := make([]string, len(file.Rows))
-	for i := range file.Rows {
-		numbers[i] = file.Rows[i].MemberNumber
-	}
-	// Members of the union not (yet) on this register, and members on the
-	// register of an open ballot.
-	other := map[string]*regCurrent{}
-	inOpen := map[string]bool{}
-	rows, err = q.Query(ctx, `
-		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer,
-		       EXISTS (SELECT 1 FROM register_entries r JOIN ballots b ON b.id = r.ballot_id
-		               WHERE r.member_id = m.id AND b.status = 'open' AND b.id <> $3)
-		FROM members m
-		WHERE m.union_id = $1 AND m.member_number = ANY($2)`, b.unionID, numbers, ballotID)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var mn string
-		var open bool
-		c := &regCurrent{}
-		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &open); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		other[mn] = c
-		inOpen[mn] = open
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	d := &RegisterDiff{}
-	inFile := make(map[string]bool, len(file.Rows))
-	for i := range file.Rows {
-		row := &file.Rows[i]
-		inFile[row.MemberNumber] = true
-		e := DiffEntry{MemberNumber: row.MemberNumber, Name: row.Name, Line: row.Line}
-		if c, ok := cur[row.MemberNumber]; ok {
-			if e.Fields = regDiffFields(row, c, true); len(e.Fields) > 0 {
-				d.Changed = append(d.Changed, e)
-			} else {
-				d.Unchanged++
-			}
-		} else {
-			if c, ok := other[row.MemberNumber]; ok {
-				e.Fields = regDiffFields(row, c, false)
-			}
-			d.Added = append(d.Added, e)
-		}
-		if m, ok := other[row.MemberNumber]; ok && inOpen[row.MemberNumber] && (m.mobile != row.Mobile || m.email != row.Email) {
-			oe := DiffEntry{MemberNumber: row.MemberNumber, Name: row.Name, Line: row.Line}
-			if m.mobile != row.Mobile {
-				oe.Fields = append(oe.Fields, ColMobile)
-			}
-			if m.email != row.Email {
-				oe.Fields = append(oe.Fields, ColEmail)
-			}
-			d.OpenBallots = append(d.OpenBallots, oe)
-		}
-	}
-	for mn, c := range cur {
-		if !inFile[mn] {
-			d.Removed = append(d.Removed, DiffEntry{MemberNumber: mn, Name: c.name})
-		}
-	}
-	sort.Slice(d.Removed, func(i, j int) bool { return d.Removed[i].MemberNumber < d.Removed[j].MemberNumber })
-	return d, nil
-}
-
-// PreviewImport compares a checked register file with the ballot's current
-// register, without changing anything. The ballot must be a draft
-// ([ErrNotDraft]) and the file free of errors ([ErrRegisterInvalid]).
-func PreviewImport(ctx context.Context, pool *pgxpool.Pool, ballotID int64, file *RegisterFile) (*RegisterDiff, error) {
-	if file == nil || file.errors > 0 || len(file.Rows) == 0 {
-		return nil, ErrRegisterInvalid
-	}
-	b, err := regLoadBallot(ctx, pool, ballotID, false)
-	if err != nil {
-		return nil, fmt.Errorf("preview register: %w", err)
-	}
-	d, err := regDiff(ctx, pool, ballotID, b, file)
-	if err != nil {
-		return nil, fmt.Errorf("preview register: %w", err)
-	}
-	return d, nil
-}
-
-// CommitImport makes a checked register file the ballot's register, in one
-// transaction: it MUST leave the register unchanged on any failure. It
-// upserts the members of the ballot's union by member number (name,
-// contacts, workplace, branch, employer), then makes the ballot's
-// register_entries exactly the file's rows, with the style of each
-// member's workplace (s.228, or "all" under s.228A) and no paper number
-// (numbers are assigned when the ballot opens). It refuses a file with
-// errors ([ErrRegisterInvalid]), a ballot that is not a draft
-// ([ErrNotDraft]; the ballot row is locked, so an import and an
-// opening serialise), and a file checked against workplaces that have
-// since changed ([ErrRegisterStale]). It returns the diff it applied.
-//
-// The import is recorded in the audit log, in the same transaction, as
-// "ballot.register_import" by actor with the file's SHA-256 and the counts
-// (never a member's data).
-func CommitImport(ctx context.Context, pool *pgxpool.Pool, actor string, ballotID int64, file *RegisterFile) (*RegisterDiff, error) {
-	if file == nil || file.errors > 0 || len(file.Rows) == 0 {
-		return nil, ErrRegisterInvalid
-	}
-	var diff *RegisterDiff
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		b, err := regLoadBallot(ctx, tx, ballotID, true)
-		if err != nil {
-			return err
-		}
-		styles := make([]string, len(file.Rows))
-		for i := range file.Rows {
-			row := &file.Rows[i]
-			w, ok := b.cfg.WorkplaceByName(row.Workplace.Name)
-			if !ok || w.ID != row.Workplace.ID || (w.Employer != "" && w.Employer != row.Employer) {
-				return ErrRegisterStale
-			}
-			styles[i] = StyleFor(b.aggregated, w)
-		}
-		if diff, err = regDiff(ctx, tx, ballotID, b, file); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			CREATE TEMP TABLE register_import_rows (
-				member_number text NOT NULL,
-				name          text NOT NULL,
-				mobile        text,
-				email         text,
-				workplace     text NOT NULL,
-				branch        text NOT NULL,
-				employer      text NOT NULL,
-				style         text NOT NULL
-			) ON COMMIT DROP`); err != nil {
-			return err
-		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
-			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "style"},
-			pgx.CopyFromSlice(len(file.Rows), func(i int) ([]any, error) {
-				r := &file.Rows[i]
-				return []any{r.MemberNumber, r.Name, regNullable(r.Mobile), regNullable(r.Email),
-					r.Workplace.Name, r.Branch, r.Employer, styles[i]}, nil
-			}))
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `ANALYZE register_import_rows`); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO members (union_id, member_number, name, mobile, email, workplace, branch, employer)
-			SELECT $1, i.member_number, i.name, i.mobile, i.email, i.workplace, i.branch, i.employer
-			FROM register_import_rows i
-			ON CONFLICT (union_id, member_number) DO UPDATE SET
-				name = EXCLUDED.name, mobile = EXCLUDED.mobile, email = EXCLUDED.email,
-				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer
-			WHERE (members.name, members.mobile, members.email, members.workplace, members.branch, members.employer)
-				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer)`,
-			b.unionID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			DELETE FROM register_entries r
-			WHERE r.ballot_id = $1 AND NOT EXISTS (
-				SELECT 1 FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.member_number = i.member_number
-				WHERE m.id = r.member_id)`, ballotID, b.unionID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO register_entries (ballot_id, member_id, style, workplace, paper_number)
-			SELECT $1, m.id, i.style, i.workplace, NULL
-			FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.member_number = i.member_number
-			ON CONFLICT (ballot_id, member_id) DO UPDATE SET
-				style = EXCLUDED.style, workplace = EXCLUDED.workplace, paper_number = NULL
-			WHERE (register_entries.style, register_entries.workplace, register_entries.paper_number)
-				IS DISTINCT FROM (EXCLUDED.style, EXCLUDED.workplace, NULL::integer)`,
-			ballotID, b.unionID); err != nil {
-			return err
-		}
-		return audit.Append(ctx, tx, actor, "ballot.register_import", &ballotID, map[string]any{
-			"sha256": hex.EncodeToString(file.SHA256[:]), "rows": len(file.Rows),
-			"added": len(diff.Added), "removed": len(diff.Removed), "changed": len(diff.Changed),
-			"contact_changes_in_open_ballots": len(diff.OpenBallots),
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("commit register: %w", err)
-	}
-	return diff, nil
-}
-
-func regNullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
