@@ -130,7 +130,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if period == 0 { // a configuration not from config.Load: the default
 		period = retention.MinPeriod
 	}
-	if s.Retention, err = retention.New(pool, period); err != nil {
+	if s.Retention, err = retention.New(pool, period, retention.Others{Ballots: s.Ballots, ResultPublished: s.Ledger.ResultsPublishedAt, Staff: s.Auth}); err != nil {
 		return nil, err
 	}
 	tfs, files, cfs, dir := vote.Templates()
@@ -171,7 +171,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
 		s.Ledger,
 		issuance.NewHandler(s.Issuance, member, s.Pages),
-		vote.New(vote.Deps{Pool: pool, Issuance: s.Issuance, Pages: s.Pages, Member: member,
+		vote.New(vote.Deps{Ballots: s.Ballots, Register: s.Register, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
 		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log),
 		result.NewPages(result.New(s.Ballots, resultBoard{s.Ledger}, issuedCounts(s.Issuance)),

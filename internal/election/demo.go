@@ -194,6 +194,17 @@ func demoCeremony(dir string) ([]byte, error) {
 	return file, nil
 }
 
+// Demo reads the demo ballot: its id, union and register size; an error
+// saying to run `ballotd demo` when there is none.
+func (a *Admin) Demo(ctx context.Context) (DemoResult, error) {
+	res := DemoResult{ElectionID: DemoElectionID}
+	err := a.demoBallot(ctx, &res)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return res, fmt.Errorf("no demo ballot %s in this database (run ballotd demo first)", DemoElectionID)
+	}
+	return res, err
+}
+
 // demoBallot fills res with the demo ballot's id, union and register
 // size; pgx.ErrNoRows when there is none.
 func (a *Admin) demoBallot(ctx context.Context, res *DemoResult) error {

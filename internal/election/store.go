@@ -257,3 +257,100 @@ func (s *Store) RecordResult(ctx context.Context, actor string, ballotID int64, 
 		return audit.Append(ctx, tx, actor, "ballot.result_publish", &ballotID, details)
 	})
 }
+
+// Opened is a ballot as the voting pages need it once it has opened: its
+// frozen manifest and the manifest's hash.
+type Opened struct {
+	ID           int64
+	Title        string
+	Status       string
+	Manifest     []byte // canonical (docs/protocol.md §3)
+	ManifestHash []byte
+}
+
+// Opened reads the ballot of electionID if it has opened ([ErrNotFound]
+// if there is none, or it is still a draft).
+func (s *Store) Opened(ctx context.Context, electionID string) (*Opened, error) {
+	o := &Opened{}
+	err := s.pool.QueryRow(ctx, `SELECT id, title, status, manifest, manifest_hash FROM ballots WHERE election_id = $1 AND manifest IS NOT NULL`,
+		electionID).Scan(&o.ID, &o.Title, &o.Status, &o.Manifest, &o.ManifestHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read opened ballot: %w", err)
+	}
+	return o, nil
+}
+
+// UnionID is the id of the union with slug; an error naming the slug if
+// there is none.
+func (s *Store) UnionID(ctx context.Context, slug string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM unions WHERE slug = $1`, slug).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("no union with slug %q", slug)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read union: %w", err)
+	}
+	return id, nil
+}
+
+// Summary is a ballot's record as retention reads it.
+type Summary struct {
+	ID          int64
+	ElectionID  string
+	UnionSlug   string
+	Kind        string
+	Status      string
+	PublishedAt *time.Time // the ballot's record of its result's publication
+}
+
+// Summaries lists the ballot ballotID, or (0) every ballot that is not a
+// draft, by id; q is the caller's transaction (nil: the pool).
+func (s *Store) Summaries(ctx context.Context, q register.Querier, ballotID int64) ([]Summary, error) {
+	if q == nil {
+		q = s.pool
+	}
+	rows, err := q.Query(ctx, `SELECT b.id, b.election_id, u.slug, b.kind, b.status, b.published_at
+		FROM ballots b JOIN unions u ON u.id = b.union_id
+		WHERE ($1 = 0 AND b.status <> 'draft') OR b.id = $1 ORDER BY b.id`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("list ballots: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Summary, error) {
+		var b Summary
+		err := r.Scan(&b.ID, &b.ElectionID, &b.UnionSlug, &b.Kind, &b.Status, &b.PublishedAt)
+		return b, err
+	})
+}
+
+// Lock locks the ballot's row in the caller's transaction (so that work
+// on the ballot serialises) and returns its election id; [ErrNotFound] if
+// there is none.
+func (s *Store) Lock(ctx context.Context, tx pgx.Tx, ballotID int64) (string, error) {
+	var electionID string
+	err := tx.QueryRow(ctx, `SELECT election_id FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock ballot: %w", err)
+	}
+	return electionID, nil
+}
+
+// Resolve finds a ballot by its number or its election id; [ErrNotFound]
+// if there is none.
+func (s *Store) Resolve(ctx context.Context, ref string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM ballots WHERE id::text = $1 OR election_id = $1`, ref).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find ballot: %w", err)
+	}
+	return id, nil
+}

@@ -318,3 +318,21 @@ func (s *Service) PublicCounts(ctx context.Context, electionID string) ([]Counts
 	}
 	return out, status == "closed" || status == "published", nil
 }
+
+// Marked lists the members of the ballot who are on its marked register
+// (an authorisation issued or a postal vote recorded).
+func (s *Service) Marked(ctx context.Context, ballotID int64) (map[int64]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT member_id FROM marked_register WHERE ballot_id = $1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("read marked register: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("read marked register: %w", err)
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}

@@ -526,3 +526,44 @@ func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member
 	}
 	return nil
 }
+
+// Entry is a member's line on a ballot's register.
+type Entry struct {
+	Style       string
+	PaperNumber int // 0 until the ballot opens
+}
+
+// ErrNotOnRegister: the member is not on the ballot's register.
+var ErrNotOnRegister = errors.New("register: not on this ballot's register")
+
+// Entry reads the member's entry on the ballot's register, or
+// [ErrNotOnRegister].
+func (s *Store) Entry(ctx context.Context, ballotID, memberID int64) (Entry, error) {
+	var e Entry
+	var paper *int32
+	err := s.pool.QueryRow(ctx, `SELECT style, paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`, ballotID, memberID).
+		Scan(&e.Style, &paper)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, ErrNotOnRegister
+	}
+	if err != nil {
+		return e, fmt.Errorf("read register entry: %w", err)
+	}
+	if paper != nil {
+		e.PaperNumber = int(*paper)
+	}
+	return e, nil
+}
+
+// Members lists the member ids on the ballot's register, in id order.
+func (s *Store) Members(ctx context.Context, ballotID int64) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT member_id FROM register_entries WHERE ballot_id = $1 ORDER BY member_id`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("list register: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("list register: %w", err)
+	}
+	return ids, nil
+}

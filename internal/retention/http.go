@@ -174,24 +174,10 @@ func (p *Pages) staffNames(r *http.Request, holds []Hold) (map[int64]string, err
 			ids = append(ids, *h.ReleasedBy)
 		}
 	}
-	out := map[int64]string{}
 	if len(ids) == 0 {
-		return out, nil
+		return map[int64]string{}, nil
 	}
-	rows, err := p.svc.pool.Query(r.Context(), `SELECT id, name FROM staff WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("retention: staff names: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("retention: staff names: %w", err)
-		}
-		out[id] = name
-	}
-	return out, rows.Err()
+	return p.svc.others.Staff.StaffNames(r.Context(), ids)
 }
 
 // post records a hold (action=hold) or releases holds (action=release).

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/crypto/verify"
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
@@ -32,6 +34,7 @@ import (
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/retention"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -317,9 +320,9 @@ func TestRetention(t *testing.T) {
 	c := electiontest.New(t, pool, electiontest.Options{ElectionID: "retain-c", Members: 2, Open: true,
 		Member: func(i int) (string, string, string) { return "C", fmt.Sprintf("+44770093%04d", i), "" }})
 
-	svc, err := retention.New(pool, retention.MinPeriod)
+	svc, err := retention.New(pool, retention.MinPeriod, others(t, pool, led))
 	must(t, err)
-	if _, err := retention.New(pool, retention.MinPeriod-time.Hour); err == nil {
+	if _, err := retention.New(pool, retention.MinPeriod-time.Hour, others(t, pool, led)); err == nil {
 		t.Fatal("a period under a year was accepted")
 	}
 	for table, n := range personal(t, pool, a) {
@@ -552,4 +555,21 @@ func checkEveryMemberTableDecided(t *testing.T, pool *pgxpool.Pool, ballotID int
 			t.Errorf("%s.%s (→ %s) still holds %d rows of the deleted ballot or its members: decide what retention does with it", f.table, f.col, f.target, n)
 		}
 	}
+}
+
+// others are the real stores retention asks: election's, the ledger's
+// board (led may be nil) and auth's staff accounts.
+func others(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger) retention.Others {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	pages, err := page.New(log)
+	must(t, err)
+	pub, _ := url.Parse("https://vote.example")
+	a, err := auth.New(auth.Options{Pool: pool, Log: log, Pages: pages, PublicURL: pub, SecretKey: electiontest.SecretKey})
+	must(t, err)
+	o := retention.Others{Ballots: election.NewStore(pool), Staff: a}
+	if led != nil {
+		o.ResultPublished = led.ResultsPublishedAt
+	}
+	return o
 }

@@ -22,11 +22,11 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -44,7 +44,8 @@ func Templates() (tmpl embed.FS, files []string, cat embed.FS, dir string) {
 
 // Deps are the module's dependencies.
 type Deps struct {
-	Pool     *pgxpool.Pool
+	Ballots  *election.Store
+	Register *register.Store
 	Issuance *issuance.Service
 	Pages    page.Renderer
 	// Member returns the signed-in member (internal/auth's session).
@@ -109,19 +110,21 @@ type Option struct {
 var errNotOnRegister = errors.New("vote: not on this ballot's register")
 
 func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*Paper, error) {
-	var raw, mh []byte
-	var status, style string
-	var paper *int32
-	err := m.d.Pool.QueryRow(ctx, `SELECT b.manifest, b.manifest_hash, b.status, r.style, r.paper_number
-		FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
-		WHERE b.election_id = $1 AND r.member_id = $2 AND b.manifest IS NOT NULL`, electionID, memberID).
-		Scan(&raw, &mh, &status, &style, &paper)
-	if errors.Is(err, pgx.ErrNoRows) {
+	b, err := m.d.Ballots.Opened(ctx, electionID)
+	if errors.Is(err, election.ErrNotFound) {
 		return nil, errNotOnRegister
 	}
 	if err != nil {
 		return nil, fmt.Errorf("voting paper: %w", err)
 	}
+	entry, err := m.d.Register.Entry(ctx, b.ID, memberID)
+	if errors.Is(err, register.ErrNotOnRegister) {
+		return nil, errNotOnRegister
+	}
+	if err != nil {
+		return nil, fmt.Errorf("voting paper: %w", err)
+	}
+	raw, mh, status, style := b.Manifest, b.ManifestHash, b.Status, entry.Style
 	// The frozen manifest (docs/protocol.md §3), validated when the ballot
 	// opened; the browser re-checks it in full against its hash.
 	var mf manifest.Manifest
@@ -134,9 +137,7 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*
 	}
 	p := &Paper{ElectionID: electionID, Title: mf.Title, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
 		ClosesAt: closes, Texts: mf.Texts, Style: -1, Open: status == "open" && time.Now().Before(closes)}
-	if paper != nil {
-		p.PaperNumber = int(*paper)
-	}
+	p.PaperNumber = entry.PaperNumber
 	for i, s := range mf.Styles {
 		if s.ID == style {
 			p.Style, p.StyleName = i, s.Name
@@ -202,9 +203,8 @@ func (m *Module) notMe(w http.ResponseWriter, r *http.Request) {
 // (a receipt or tracker against the ledger) and the Benaloh audit verifier.
 func (m *Module) check(w http.ResponseWriter, r *http.Request) {
 	e := chi.URLParam(r, "election")
-	var title string
-	err := m.d.Pool.QueryRow(r.Context(), `SELECT title FROM ballots WHERE election_id = $1 AND manifest IS NOT NULL`, e).Scan(&title)
-	if errors.Is(err, pgx.ErrNoRows) {
+	b, err := m.d.Ballots.Opened(r.Context(), e)
+	if errors.Is(err, election.ErrNotFound) {
 		m.d.Pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
 		return
 	}
@@ -216,5 +216,5 @@ func (m *Module) check(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(r.URL.Path, "/audit") {
 		page = "vote_audit"
 	}
-	m.d.Pages.Render(w, r, http.StatusOK, page, map[string]string{"ElectionID": e, "Title": title})
+	m.d.Pages.Render(w, r, http.StatusOK, page, map[string]string{"ElectionID": e, "Title": b.Title})
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/go-chi/chi/v5"
@@ -43,7 +44,7 @@ func server(t *testing.T, b *electiontest.Ballot) (*httptest.Server, *issuance.S
 	}
 	pool := b.Pool
 	iss := issuance.New(pool, electiontest.SecretKey)
-	m := vote.New(vote.Deps{Pool: pool, Issuance: iss, Pages: pages, Log: log, SignIn: "/signin",
+	m := vote.New(vote.Deps{Ballots: election.NewStore(pool), Register: register.NewStore(pool, electiontest.SecretKey), Issuance: iss, Pages: pages, Log: log, SignIn: "/signin",
 		Member: func(r *http.Request) (int64, bool) {
 			id, err := strconv.ParseInt(r.Header.Get("X-Test-Member"), 10, 64)
 			return id, err == nil

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +43,7 @@ func TestPageWeight(t *testing.T) {
 	tfs, files, cfs, dir := vote.Templates()
 	must(t, pages.AddTemplates(tfs, files...))
 	must(t, pages.AddCatalog(cfs, dir))
-	m := vote.New(vote.Deps{Pool: pool, Issuance: issuance.New(pool, electiontest.SecretKey), Pages: pages, Log: log, SignIn: "/",
+	m := vote.New(vote.Deps{Ballots: election.NewStore(pool), Register: register.NewStore(pool, electiontest.SecretKey), Issuance: issuance.New(pool, electiontest.SecretKey), Pages: pages, Log: log, SignIn: "/",
 		Member: func(*http.Request) (int64, bool) { return b.MemberIDs[0], true },
 		CSRF:   func(*http.Request) string { return "t" }})
 	srv, err := web.New(web.Options{Log: log, DB: pool, Registry: prometheus.NewRegistry(),
