@@ -213,14 +213,14 @@ func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/result?done=published", b.ID), http.StatusSeeOther)
 }
 
-// errPartTooBig is readPart's error for a file over its bound.
-type errPartTooBig struct{ kib int64 }
+// partTooBigError is readPart's error for a file over its bound.
+type partTooBigError struct{ kib int64 }
 
-func (e errPartTooBig) Error() string { return fmt.Sprintf("over %d KiB", e.kib) }
+func (e partTooBigError) Error() string { return fmt.Sprintf("over %d KiB", e.kib) }
 
 // partProblem is the problem with an uploaded file.
 func partProblem(name string, err error) page.Msg {
-	var big errPartTooBig
+	var big partTooBigError
 	if errors.As(err, &big) {
 		return page.M("result.err.part", name, page.M("result.err.over", big.kib))
 	}
@@ -229,7 +229,7 @@ func partProblem(name string, err error) page.Msg {
 
 func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
 	if fh.Size > max {
-		return nil, errPartTooBig{max >> 10}
+		return nil, partTooBigError{max >> 10}
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -241,7 +241,7 @@ func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > max {
-		return nil, errPartTooBig{max >> 10}
+		return nil, partTooBigError{max >> 10}
 	}
 	return b, nil
 }

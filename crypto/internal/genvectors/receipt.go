@@ -58,11 +58,11 @@ func genReceipt() any {
 		ballot := append([]byte{1}, mh[:]...)
 		ballot = append(ballot, 0, 0, 0, 1)
 		filler := make([]byte, 64)
-		io.ReadFull(rnd, filler)
+		get(io.ReadFull(rnd, filler))
 		ballot = append(ballot, filler...)
 		t := get(receipt.Tracker(ballot))
 		auth := make([]byte, 288)
-		io.ReadFull(rnd, auth)
+		get(io.ReadFull(rnd, auth))
 		e := get(receipt.EntryBytes(t[:], auth, ballot))
 		get(log.Append(e))
 		entries = append(entries, hx(e))
@@ -123,7 +123,7 @@ func genReceipt() any {
 
 	mod := func(f func(m map[string]any)) json.RawMessage {
 		var m map[string]any
-		json.Unmarshal(rcJSON, &m)
+		must(json.Unmarshal(rcJSON, &m))
 		f(m)
 		return raw(m)
 	}
