@@ -13,29 +13,7 @@ import (
 	"github.com/unionvote/eballot/internal/db"
 
 	"github.com/unionvote/eballot/internal/election"
-	"github.com/unionvote/eballot/internal/ledger"
 )
-
-// ledgerHandOver adapts the ledger to the small interface the election
-// module uses at open and close. The election module never imports the
-// ledger; the ledger never learns anything about members.
-type ledgerHandOver struct{ l *ledger.Ledger }
-
-var _ election.Ledger = ledgerHandOver{}
-
-func (h ledgerHandOver) LogKey(ctx context.Context, electionID string) (string, error) {
-	return h.l.NewLogKey(ctx, electionID)
-}
-
-func (h ledgerHandOver) OpenElection(ctx context.Context, manifest []byte) error {
-	_, err := h.l.Open(ctx, manifest, ledger.Window{})
-	return err
-}
-
-func (h ledgerHandOver) CloseElection(ctx context.Context, electionID string) error {
-	_, err := h.l.Close(ctx, electionID)
-	return err
-}
 
 // LoadDemo migrates the database, loads (and opens) the demo ballot with the
 // real ledger behind it, and sends every demo member their personal voting

@@ -13,7 +13,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
 // site is the whole service as internal/app builds it, on a test server:
@@ -62,8 +62,6 @@ type browser struct {
 	c    *http.Client
 	csrf string
 }
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // staff signs a new staff account of role in (union 0: scrutineer) with a
 // session row, as internal/auth's passkey sign-in would leave it.
@@ -111,8 +109,8 @@ func (b *browser) do(req *http.Request) pageView {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	if m := csrfRE.FindSubmatch(body); m != nil {
-		b.csrf = string(m[1])
+	if tok := webtest.CSRF(string(body)); tok != "" {
+		b.csrf = tok
 	}
 	return pageView{res.StatusCode, string(body), res.Header}
 }

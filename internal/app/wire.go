@@ -102,7 +102,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	s.Ballots = election.NewStore(pool)
 	s.Register = register.NewStore(pool, cfg.SecretKey)
-	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledgerHandOver{s.Ledger})
+	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})
 	s.Issuance = issuance.New(pool, cfg.SecretKey)
 	s.Auth.UseContacts(authContacts(s.Register)) // frozen at open: credentials and reminders go there
 
@@ -174,7 +174,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		vote.New(vote.Deps{Ballots: s.Ballots, Register: s.Register, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
 		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log),
-		result.NewPages(result.New(s.Ballots, resultBoard{s.Ledger}, issuedCounts(s.Issuance)),
+		result.NewPages(result.New(s.Ballots, ledger.HandOver{L: s.Ledger}, issuedCounts(s.Issuance)),
 			s.Admin, s.Ballots, s.Register, s.Pages, staff, cfg.PublicURL.String()),
 		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),

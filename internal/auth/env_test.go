@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/unionvote/eballot/internal/web/page"
+	"github.com/unionvote/eballot/internal/web/webtest"
 
 	"github.com/descope/virtualwebauthn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -270,15 +271,13 @@ func (b *browser) cookie(name string) string {
 	return ""
 }
 
-var csrfRE = regexp.MustCompile(`(?:name="csrf" value|data-csrf)="([^"]+)"`)
-
 func csrfOf(t testing.TB, html string) string {
 	t.Helper()
-	m := csrfRE.FindStringSubmatch(html)
-	if m == nil {
+	tok := webtest.CSRF(html)
+	if tok == "" {
 		t.Fatalf("no CSRF token in page: %.400s", html)
 	}
-	return m[1]
+	return tok
 }
 
 func want(t testing.TB, r resp, code int, what string) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,15 +20,13 @@ import (
 	"testing"
 
 	"github.com/unionvote/eballot/internal/result"
+	"github.com/unionvote/eballot/internal/vote/votetest"
 	"github.com/unionvote/eballot/internal/web/page"
 	"github.com/unionvote/eballot/internal/web/webtest"
 
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/unionvote/eballot/crypto/ballot"
-	"github.com/unionvote/eballot/crypto/blind"
-	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/threshold"
@@ -40,28 +37,6 @@ import (
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/pgtest"
 )
-
-// realLedger hands the ballot to the real ledger and adapts it for results
-// (what internal/app wires in production).
-type realLedger struct{ l *ledger.Ledger }
-
-func (a realLedger) LogKey(ctx context.Context, id string) (string, error) {
-	return a.l.NewLogKey(ctx, id)
-}
-func (a realLedger) OpenElection(ctx context.Context, m []byte) error {
-	_, err := a.l.Open(ctx, m, ledger.Window{})
-	return err
-}
-func (a realLedger) CloseElection(ctx context.Context, id string) error {
-	_, err := a.l.Close(ctx, id)
-	return err
-}
-func (a realLedger) Export(ctx context.Context, id string, w io.Writer) error {
-	return a.l.Export(ctx, w, id, -1, nil)
-}
-func (a realLedger) PublishResult(ctx context.Context, id string, rep, sig, partials []byte) error {
-	return a.l.PublishResult(ctx, id, ledger.Result{Report: rep, Signature: sig, Partials: partials})
-}
 
 // counted is a small election run to the count: members voted (Yes to
 // both questions for even members, No for odd ones, one blank), the ballot
@@ -92,18 +67,14 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
-	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: members, Ledger: realLedger{led}, Open: true, ScrutineerKey: vkey})
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: members, Ledger: ledger.HandOver{L: led}, Open: true, ScrutineerKey: vkey})
 	c := &counted{b: b, led: led, signer: signer, iss: issuance.New(pool, electiontest.SecretKey)}
 	mj, _, err := led.Manifest(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.manifestB = mj
-	m, _ := manifest.Parse(mj)
-	el, err := ballot.NewElection(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	paper := votetest.NewPaper(t, mj)
 	for i := 0; i < voters; i++ {
 		style := i % 2 // the fixture alternates workplaces, in manifest order
 		choices := [][]int{{1, 0}, {1, 0}}
@@ -113,31 +84,14 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 		case i%3 == 1:
 			choices = [][]int{{0, 1}, {0, 1}}
 		}
-		bal, _, err := el.Encrypt(rand.Reader, style, choices)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bb, _ := bal.MarshalBinary()
-		tr := ballot.TrackerOf(el.ManifestHash(), bb)
-		der, _ := base64.StdEncoding.DecodeString(m.Styles[style].IssuerKey)
-		pk, err := blind.ParsePublicKey(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prep, _ := blind.Prepare(rand.Reader, tr[:])
-		blinded, state, err := blind.Blind(rand.Reader, pk, prep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		au, err := c.iss.Authorise(ctx, id, b.MemberIDs[i], blinded)
-		if err != nil {
-			t.Fatal(err)
-		}
-		auth, err := state.Finalize(au.BlindSignature)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := led.Cast(ctx, id, bb, auth[:]); err != nil {
+		bb, auth := paper.Vote(t, style, choices, func(blinded []byte) ([]byte, error) {
+			au, err := c.iss.Authorise(ctx, id, b.MemberIDs[i], blinded)
+			if err != nil {
+				return nil, err
+			}
+			return au.BlindSignature, nil
+		})
+		if _, _, err := led.Cast(ctx, id, bb, auth); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,7 +112,7 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mh := el.ManifestHash()
+	mh := paper.Election.ManifestHash()
 	var ps []*threshold.Partial
 	for _, j := range []int{0, 2} {
 		p, err := threshold.PartialDecrypt(rand.Reader, b.Trustees, b.Shares[j], mh[:], alphas)
@@ -178,7 +132,7 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
-	res, err := tally.Compute(m, counts)
+	res, err := tally.Compute(paper.Manifest, counts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +183,7 @@ func resultServer(t *testing.T, c *counted) *httptest.Server {
 	}
 	r := chi.NewRouter()
 	election.NewAdminPages(c.b.Admin, store, pages, staff, log).Routes(r)
-	result.NewPages(result.New(store, realLedger{c.led}, issued), c.b.Admin, store, c.b.Register, pages, staff, "http://localhost").Routes(r)
+	result.NewPages(result.New(store, ledger.HandOver{L: c.led}, issued), c.b.Admin, store, c.b.Register, pages, staff, "http://localhost").Routes(r)
 	c.led.Routes(r)
 	issuance.NewHandler(c.iss, func(*http.Request) (int64, bool) { return 0, false }, pages).Routes(r)
 	srv := httptest.NewServer(r)
