@@ -33,7 +33,7 @@ Usage:
 Commands:
   serve     run the HTTP service (applies migrations first)
   migrate   apply database migrations and print the schema version
-  demo      load a demo ballot with demo members (idempotent)
+  demo      load a demo ballot with demo members (idempotent); --close, --sessions for load tests
   staff     add an organiser or scrutineer account (prints a passkey enrolment link)
   retention list ballots due for deletion of personal data, delete them (--apply), hold or release them
   version   print version information
