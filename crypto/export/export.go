@@ -9,10 +9,11 @@
 // of size 0 right after the manifest), entry indices run 0, 1, … without gaps
 // and the end line repeats the totals.
 //
-// Both sides are strict. The Writer produces the exact bytes of the ledger's
-// writer (encoding/json with HTML escaping off, fields in a fixed order, "\n"
-// after every line), and the Reader accepts only those bytes: each line must
-// decode with no unknown field AND re-encode to the very same bytes, so a
+// Both sides are strict. The Writer is the one writer of the format (the
+// service's ledger writes its exports with it): encoding/json with HTML
+// escaping off, fields in a fixed order, "\n" after every line; the Reader
+// accepts only those bytes: each line must decode with no unknown field AND
+// re-encode to the very same bytes, so a
 // one-byte change anywhere in the file is either a structural error naming
 // the line or a change of value that the verifier (crypto/verify) reports.
 //

@@ -21,7 +21,7 @@ const failed = (out) => Object.entries(out.checks).filter(([, c]) => c.ok === fa
 
 // The page's texts of the failures: the service's catalogues (English and
 // Welsh), as the verifier page carries them.
-const CATALOG = join(JS_DIR, '..', '..', 'internal', 'election', 'i18n', 'result');
+const CATALOG = join(JS_DIR, '..', '..', 'internal', 'result', 'i18n', 'result');
 const messages = (lang) => Object.fromEntries(Object.entries(JSON.parse(readFileSync(join(CATALOG, `${lang}.json`), 'utf8')))
   .filter(([k]) => k.startsWith('verify.fail.')).map(([k, v]) => [k.slice('verify.fail.'.length), v]));
 const EN = messages('en');
@@ -95,12 +95,12 @@ test('every failure code of the verifier has an English and a Welsh text, and th
   const src = readFileSync(join(JS_DIR, 'src', 'verifier.mjs'), 'utf8');
   const codes = new Set([...src.matchAll(/(?:fail\('\w+', |failWith\('\w+', e, |bad\()'([a-z_]+\.[a-z_.]+)'/g)].map((m) => m[1]));
   assert.ok(codes.size > 40, `only ${codes.size} codes found`);
-  const goList = readFileSync(join(JS_DIR, '..', '..', 'internal', 'election', 'result_http.go'), 'utf8').match(/var VerifierFailures = \[\]string\{([^}]*)\}/)[1];
+  const goList = readFileSync(join(JS_DIR, '..', '..', 'internal', 'result', 'pages.go'), 'utf8').match(/var VerifierFailures = \[\]string\{([^}]*)\}/)[1];
   const listed = new Set([...goList.matchAll(/"([^"]+)"/g)].map((m) => m[1]));
   for (const c of [...codes, 'fetch']) {
     assert.ok(c in EN, `no English text verify.fail.${c}`);
     assert.ok(c in CY, `no Welsh text verify.fail.${c}`);
-    assert.ok(listed.has(c), `internal/election.VerifierFailures lacks ${c}`);
+    assert.ok(listed.has(c), `internal/result.VerifierFailures lacks ${c}`);
   }
   assert.deepEqual(Object.keys(EN).sort(), Object.keys(CY).sort());
   assert.deepEqual([...listed].sort(), Object.keys(EN).sort());
