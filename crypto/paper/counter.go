@@ -159,10 +159,8 @@ func (c *Counter) Batch(raw, signed []byte) []Failure {
 	if d := Difference(t, b.Keyings[1].Totals); d != "" {
 		add(CheckBatchKeyings, "the two keyings disagree: %s", d)
 	}
-	if d := Difference(zeroShape(t), zeroTotals(c.m)); d != "" {
-		add(CheckBatchTotals, "the totals do not have the manifest's questions and options (%s)", d)
-	} else if q := t.Sum(); q >= 0 {
-		add(CheckBatchTotals, "question %d's counts do not add up to the %d papers", q+1, t.Papers)
+	if err := CheckTotals(c.m, t); err != nil {
+		add(CheckBatchTotals, "%v", err)
 	}
 	if len(out) > 0 {
 		return out
@@ -173,6 +171,18 @@ func (c *Counter) Batch(raw, signed []byte) []Failure {
 	}
 	addTotals(&c.sums[b.Style][ch], t)
 	c.Counted++
+	return nil
+}
+
+// CheckTotals checks that t has the manifest's questions and options and
+// that every question's counts add up to the papers.
+func CheckTotals(m *manifest.Manifest, t Totals) error {
+	if d := Difference(zeroShape(t), zeroTotals(m)); d != "" {
+		return fmt.Errorf("the totals do not have the ballot's questions and options (%s)", d)
+	}
+	if q := t.Sum(); q >= 0 {
+		return fmt.Errorf("question %d's counts do not add up to the %d papers", q+1, t.Papers)
+	}
 	return nil
 }
 

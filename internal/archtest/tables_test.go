@@ -29,10 +29,14 @@ var owners = map[string]string{
 	// the marked register and replacements
 	"marked_register": "internal/issuance", "replacement_requests": "internal/issuance",
 	"replaced_authorisations": "internal/issuance", "impersonation_reports": "internal/issuance",
+	"mark_log": "internal/issuance",
+	// paper counting (knows no member)
+	"paper_keyings": "internal/paper",
 	// the ballot ledger
 	"ledger_keys": "internal/ledger", "ledger_elections": "internal/ledger", "ledger_entries": "internal/ledger",
 	"ledger_hashes": "internal/ledger", "ledger_alphas": "internal/ledger", "ledger_checkpoints": "internal/ledger",
 	"ledger_closures": "internal/ledger", "ledger_results": "internal/ledger",
+	"ledger_paper_batches": "internal/ledger", "ledger_paper_closes": "internal/ledger",
 	// identities, credentials and staff
 	"staff": "internal/auth", "auth_sessions": "internal/auth", "auth_events": "internal/auth",
 	"auth_invitations": "internal/auth", "auth_otp_codes": "internal/auth", "auth_rate_limits": "internal/auth",
@@ -61,7 +65,7 @@ var exceptions = map[string]map[string]string{
 	// register goes. To move behind each owner's store, every owner would
 	// offer its deletion steps to run in retention's transaction.
 	"internal/retention": erasure("members", "register_entries", "register_uploads", "ballot_contacts",
-		"marked_register", "replacement_requests", "replaced_authorisations", "impersonation_reports",
+		"marked_register", "mark_log", "replacement_requests", "replaced_authorisations", "impersonation_reports",
 		"auth_sessions", "auth_events", "auth_invitations", "auth_otp_codes", "auth_rate_limits",
 		"auth_webauthn_users", "auth_webauthn_credentials", "auth_webauthn_ceremonies",
 		"gotv_messages", "gotv_contacts", "gotv_contact_issues", "sms_outbox", "mail_outbox", "ballot_styles"),

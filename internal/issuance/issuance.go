@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/crypto/blind"
+	"github.com/unionvote/eballot/crypto/paper"
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/sealed"
@@ -45,6 +46,10 @@ var (
 	ErrAlreadyAuthorised = page.NewError("issuance: an authorisation to vote was already issued to you for this ballot", http.StatusConflict, "already_authorised", "issue.api.already_authorised")
 	// ErrPostalRecorded (409): a postal vote is recorded for the member.
 	ErrPostalRecorded = page.NewError("issuance: a postal vote is already recorded for you in this ballot", http.StatusConflict, "postal_recorded", "issue.api.postal_recorded")
+	// ErrLate (409): the paper was logged after the close of the ballot: it
+	// is excluded from the count (s.229(1A)(b): the date by which it must
+	// be returned) and counted as late.
+	ErrLate = page.NewError("issuance: the ballot is closed: a paper returned after the close is excluded", http.StatusConflict, "late_return", "issue.api.late_return")
 	// ErrBadBlinded (400): the blinded message is not one the issuer signs.
 	ErrBadBlinded = page.NewError("issuance: the blinded message is malformed", http.StatusBadRequest, "bad_blinded", "issue.api.bad_blinded")
 )
@@ -83,6 +88,7 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 	}
 	bh := sha256.Sum256(blinded)
 	var out *Authorisation
+	refused := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var ballotID int64
 		var status string
@@ -115,8 +121,10 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 		err = tx.QueryRow(ctx, `SELECT channel, blinded_hash, blind_sig FROM marked_register WHERE ballot_id = $1 AND member_id = $2`,
 			ballotID, memberID).Scan(&channel, &prevHash, &prevSig)
 		switch {
-		case err == nil && channel == "postal":
-			return ErrPostalRecorded
+		case err == nil && channel != "online":
+			// First recorded wins (docs/paper.md): the refusal is logged.
+			refused = true
+			return logMark(ctx, tx, ballotID, style, "online", 0, "paper_recorded", now)
 		case err == nil && subtle.ConstantTimeCompare(prevHash, bh[:]) == 1:
 			out = &Authorisation{BlindSignature: prevSig, Style: style, StyleIndex: styleIdx, Repeated: true}
 			return nil
@@ -147,7 +155,25 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 	if err != nil {
 		return nil, err
 	}
+	if refused {
+		return nil, ErrPostalRecorded
+	}
 	return out, nil
+}
+
+// logMark appends one line to the return log (mark_log): a paper logged or
+// a second mark refused, by channel, with its outcome; paper is 0 for the
+// online channel.
+func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel string, paper int, outcome string, now time.Time) error {
+	var num *int
+	if paper > 0 {
+		num = &paper
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO mark_log (ballot_id, style, channel, paper_number, outcome, hour)
+		VALUES ($1, $2, $3, $4, $5, date_trunc('hour', $6::timestamptz))`, ballotID, style, channel, num, outcome, now); err != nil {
+		return fmt.Errorf("log mark: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) issuerKey(ctx context.Context, tx pgx.Tx, electionID string, ballotID int64, style string) (*rsa.PrivateKey, error) {
@@ -203,46 +229,110 @@ func (s *Service) MarkFor(ctx context.Context, electionID string, memberID int64
 }
 
 // RecordPostal records, for the scrutineer, a postal voting paper returned
-// under paperNumber (hybrid ballots, s.230(2) as modified). It blocks an
-// online authorisation for that member, and is refused when one exists, so
-// one member has at most one vote by any channel: ErrAlreadyAuthorised
-// when an online authorisation exists, ErrPostalRecorded when a postal
-// return was already recorded for that paper.
+// under paperNumber (hybrid ballots, s.230(2) as modified): RecordReturn
+// for the postal channel.
 func (s *Service) RecordPostal(ctx context.Context, actor, electionID string, paperNumber int) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.RecordReturn(ctx, actor, electionID, "postal", paperNumber)
+}
+
+// RecordReturn logs a paper by its number for a channel ("postal": an
+// envelope returned by post; "workplace": a paper issued at a workplace
+// box) and marks the register. The one-vote rule is "first recorded
+// wins" (docs/paper.md): every paper is logged in mark_log with its
+// outcome, and a refused one must be set aside unopened. Errors:
+// ErrNotEntitled when the number is not in the ballot (not logged),
+// ErrNotOpen before the opening, ErrLate after the close (logged "late",
+// excluded: s.229(1A)(b)), ErrAlreadyAuthorised when the member voted
+// online (logged "voted_online"), ErrPostalRecorded when a paper mark
+// exists (logged "second_return").
+func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel string, paperNumber int) error {
+	if channel != "postal" && channel != "workplace" {
+		return fmt.Errorf("issuance: record return: unknown channel %q", channel)
+	}
+	var refusal error
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var ballotID, memberID int64
-		var status string
-		err := tx.QueryRow(ctx, `SELECT b.id, b.status, r.member_id FROM ballots b
+		var status, style string
+		var closesAt *time.Time
+		err := tx.QueryRow(ctx, `SELECT b.id, b.status, b.closes_at, r.member_id, r.style FROM ballots b
 			JOIN register_entries r ON r.ballot_id = b.id WHERE b.election_id = $1 AND r.paper_number = $2 FOR UPDATE OF r`,
-			electionID, paperNumber).Scan(&ballotID, &status, &memberID)
+			electionID, paperNumber).Scan(&ballotID, &status, &closesAt, &memberID, &style)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: no voting paper %d in this ballot", ErrNotEntitled, paperNumber)
 		}
 		if err != nil {
 			return err
 		}
-		if status != "open" && status != "closed" {
+		now := s.now()
+		switch {
+		case status == "closed" || status == "published" || (status == "open" && closesAt != nil && !now.Before(*closesAt)):
+			refusal = ErrLate
+			return logMark(ctx, tx, ballotID, style, channel, paperNumber, "late", now)
+		case status != "open":
 			return ErrNotOpen
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, hour)
-			VALUES ($1, $2, 'postal', date_trunc('hour', $3::timestamptz)) ON CONFLICT DO NOTHING`, ballotID, memberID, s.now())
+			VALUES ($1, $2, $3, date_trunc('hour', $4::timestamptz)) ON CONFLICT DO NOTHING`, ballotID, memberID, channel, now)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			// Say which channel got there first.
-			var channel string
+			var first string
 			if err := tx.QueryRow(ctx, `SELECT channel FROM marked_register WHERE ballot_id = $1 AND member_id = $2`,
-				ballotID, memberID).Scan(&channel); err != nil {
+				ballotID, memberID).Scan(&first); err != nil {
 				return err
 			}
-			if channel == "postal" {
-				return ErrPostalRecorded
+			if first == "online" {
+				refusal = ErrAlreadyAuthorised
+				return logMark(ctx, tx, ballotID, style, channel, paperNumber, "voted_online", now)
 			}
-			return ErrAlreadyAuthorised
+			refusal = ErrPostalRecorded
+			return logMark(ctx, tx, ballotID, style, channel, paperNumber, "second_return", now)
 		}
-		return audit.Append(ctx, tx, actor, "marked_register.postal", &ballotID, map[string]int{"paper_number": paperNumber})
+		if err := logMark(ctx, tx, ballotID, style, channel, paperNumber, "accepted", now); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "marked_register."+channel, &ballotID, map[string]int{"paper_number": paperNumber})
 	})
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// ReturnCounts are the return log's totals per style, in the manifest's
+// order, as the close of the paper count publishes them (crypto/paper):
+// papers accepted by post and at workplace boxes (the marked register),
+// and papers refused as late, voted online or second returns.
+func (s *Service) ReturnCounts(ctx context.Context, electionID string) ([]paper.StyleReturns, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT st.style,
+		       (SELECT count(*) FROM marked_register mr JOIN register_entries r ON r.ballot_id = mr.ballot_id AND r.member_id = mr.member_id
+		         WHERE mr.ballot_id = b.id AND r.style = st.style AND mr.channel = 'postal'),
+		       (SELECT count(*) FROM marked_register mr JOIN register_entries r ON r.ballot_id = mr.ballot_id AND r.member_id = mr.member_id
+		         WHERE mr.ballot_id = b.id AND r.style = st.style AND mr.channel = 'workplace'),
+		       count(ml.id) FILTER (WHERE ml.outcome = 'late'),
+		       count(ml.id) FILTER (WHERE ml.outcome = 'voted_online'),
+		       count(ml.id) FILTER (WHERE ml.outcome = 'second_return')
+		FROM ballots b JOIN ballot_styles st ON st.ballot_id = b.id
+		LEFT JOIN mark_log ml ON ml.ballot_id = b.id AND ml.style = st.style AND ml.channel <> 'online'
+		WHERE b.election_id = $1 GROUP BY b.id, st.style, st.idx ORDER BY st.idx`, electionID)
+	if err != nil {
+		return nil, fmt.Errorf("count returns: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paper.StyleReturns, error) {
+		var c paper.StyleReturns
+		err := r.Scan(&c.Style, &c.Postal, &c.Workplace, &c.Late, &c.VotedOnline, &c.SecondReturn)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count returns: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, ErrUnknownBallot
+	}
+	return out, nil
 }
 
 // Counts are the marked register's totals for a ballot style.

@@ -135,6 +135,8 @@ func (p *StaffPages) recordPostal(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_twice", n))
 	case errors.Is(err, ErrAlreadyAuthorised):
 		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_online", n))
+	case errors.Is(err, ErrLate):
+		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_late", n))
 	case errors.Is(err, ErrNotOpen):
 		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_window"))
 	default:

@@ -377,6 +377,10 @@ var steps = []step{
 	{"replacement_requests", `DELETE FROM replacement_requests WHERE ballot_id = $1 RETURNING *`},
 	// "This wasn't me" reports.
 	{"impersonation_reports", `DELETE FROM impersonation_reports WHERE ballot_id = $1 RETURNING *`},
+	// The return log: paper numbers logged and refused marks, with their
+	// outcome (the totals are public in the ledger's close of the paper
+	// count, docs/paper.md).
+	{"mark_log", `DELETE FROM mark_log WHERE ballot_id = $1 RETURNING *`},
 	// The marked register: who was authorised or returned a postal paper
 	// (counts kept in retention_counts).
 	{"marked_register", `DELETE FROM marked_register WHERE ballot_id = $1 RETURNING *`},
