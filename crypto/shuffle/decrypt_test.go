@@ -99,7 +99,9 @@ func TestMixAndDecrypt(t *testing.T) {
 	for _, r := range pts {
 		got = append(got, [2][32]byte{r[0], r[1]})
 	}
-	cmp := func(a, b [2][32]byte) int { return bytes.Compare(append(a[0][:], a[1][:]...), append(b[0][:], b[1][:]...)) }
+	cmp := func(a, b [2][32]byte) int {
+		return bytes.Compare(append(a[0][:], a[1][:]...), append(b[0][:], b[1][:]...))
+	}
 	slices.SortFunc(got, cmp)
 	slices.SortFunc(want, cmp)
 	if !slices.Equal(got, want) {
