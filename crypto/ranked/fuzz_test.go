@@ -2,22 +2,47 @@ package ranked
 
 import (
 	"bytes"
-	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
 	"testing"
+
+	"github.com/unionvote/eballot/crypto/elgamal"
 )
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
 
 // FuzzParse: the ballot decoder never panics, accepts only canonical
 // encodings, and whatever it accepts can be verified without panicking.
 func FuzzParse(f *testing.F) {
-	_, c := testContest(f, 3, 1, 3)
-	for _, r := range [][]int{{0}, {2, 1, 0}} {
-		b, _, err := c.Encrypt(rand.Reader, 0, r)
-		if err != nil {
-			f.Fatal(err)
-		}
-		data, _ := b.MarshalBinary()
-		f.Add(data)
-		f.Add(data[:39])
+	// The contest of crypto/testdata/ranked_v1.json, seeded with its
+	// valid and invalid ballots.
+	data, err := os.ReadFile("../testdata/ranked_v1.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var v rankedVectors
+	if err := json.Unmarshal(data, &v); err != nil {
+		f.Fatal(err)
+	}
+	key, err := elgamal.ParsePublicKey(mustHex(v.ElectionKey))
+	if err != nil {
+		f.Fatal(err)
+	}
+	c := &Contest{Key: key, Index: v.Contest.Index, Styles: v.Contest.Styles, Candidates: v.Contest.Candidates,
+		MinRanked: v.Contest.MinRanked, MaxRanked: v.Contest.MaxRanked}
+	copy(c.ManifestHash[:], mustHex(v.ManifestHash))
+	for _, b := range v.Valid {
+		f.Add(mustHex(b.Ballot))
+	}
+	for _, b := range v.Invalid {
+		f.Add(mustHex(b.Ballot))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := c.Parse(data)

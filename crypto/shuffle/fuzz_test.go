@@ -3,11 +3,37 @@ package shuffle
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"slices"
 	"testing"
 
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/internal/testceremony"
 )
+
+// vectorSeeds adds the encodings of crypto/testdata/shuffle_v1.json.
+func vectorSeeds(f *testing.F, pick func(v *shuffleVectors) []string) {
+	data, err := os.ReadFile("../testdata/shuffle_v1.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var v shuffleVectors
+	if err := json.Unmarshal(data, &v); err != nil {
+		f.Fatal(err)
+	}
+	for _, h := range pick(&v) {
+		if h == "" {
+			continue
+		}
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
 
 // fuzzSeeds returns the encodings of a small valid shuffle.
 func fuzzSeeds(f *testing.F) (list, proof, decryption []byte) {
@@ -37,6 +63,13 @@ func fuzzSeeds(f *testing.F) (list, proof, decryption []byte) {
 func FuzzParseList(f *testing.F) {
 	l, _, _ := fuzzSeeds(f)
 	f.Add(l)
+	vectorSeeds(f, func(v *shuffleVectors) []string {
+		out := []string{v.Input, v.Output}
+		for _, c := range v.Invalid {
+			out = append(out, c.Output)
+		}
+		return out
+	})
 	f.Add(l[:8])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, err := ParseList(b)
@@ -54,6 +87,13 @@ func FuzzParseList(f *testing.F) {
 func FuzzParseProof(f *testing.F) {
 	_, p, _ := fuzzSeeds(f)
 	f.Add(p)
+	vectorSeeds(f, func(v *shuffleVectors) []string {
+		out := []string{v.Proof}
+		for _, c := range v.Invalid {
+			out = append(out, c.Proof)
+		}
+		return out
+	})
 	f.Add(p[:8])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, err := ParseProof(b)
@@ -70,6 +110,13 @@ func FuzzParseProof(f *testing.F) {
 func FuzzParsePartialDecryption(f *testing.F) {
 	_, _, d := fuzzSeeds(f)
 	f.Add(d)
+	vectorSeeds(f, func(v *shuffleVectors) []string {
+		out := slices.Clone(v.Partials)
+		for _, c := range v.InvalidDecryptions {
+			out = append(out, c.Partials...)
+		}
+		return out
+	})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, err := ParsePartialDecryption(b)
 		if err != nil {
