@@ -83,6 +83,18 @@ func (c *Contest) MixInput(ballots []*Ballot) (*shuffle.List, error) {
 	return shuffle.NewList(rows)
 }
 
+// MixLabel is the generator label of the mix (protocol §9.5).
+const MixLabel = "eballot-v1/mix"
+
+// MixStatement returns the base statement of the contest's mix cascade:
+// label MixLabel, context manifest_hash ‖ u16 contest; trustee t shuffles
+// under shuffle.RoundStatement(base, t).
+func (c *Contest) MixStatement() *shuffle.Statement {
+	ctx := append(c.ManifestHash[:0:0], c.ManifestHash[:]...)
+	ctx = append(ctx, byte(c.Index>>8), byte(c.Index))
+	return &shuffle.Statement{Key: c.Key, Label: MixLabel, Context: ctx}
+}
+
 // mulSmall sets p = m·p by double-and-add (public values only).
 func mulSmall(p *ristretto255.Element, m int) {
 	var acc ristretto255.Element

@@ -79,7 +79,7 @@ func TestPipeline1000(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := &shuffle.Statement{Key: keys.Key, Label: "eballot-v1/mix", Context: mh[:]}
+	base := c.MixStatement()
 	var mixes []shuffle.Mix
 	cur := in
 	for round := range 3 {

@@ -128,7 +128,7 @@ func genShuffle() any {
 		}
 	}
 	in := must(shuffle.NewList(rows))
-	base := &shuffle.Statement{Key: key, Label: "eballot-v1/mix", Context: mh[:]}
+	base := &shuffle.Statement{Key: key, Label: "eballot-v1/mix", Context: append(mh[:], 0, 0)} // manifest_hash ‖ u16 contest 0
 	out, proof := must2(shuffle.Shuffle(r, base, in))
 
 	// A cascade of two shuffles.
