@@ -26,11 +26,12 @@
 // Every challenge binds the manifest hash, the election key, the ballot
 // style, the contest and its shape (strong Fiat–Shamir).
 //
-// Only R is mixed and decrypted. To keep the mix small, d = ⌊log_{n+1}
-// 2^20⌋ ranks are packed into one ciphertext as digits in base n+1 (for 10
+// Only R is mixed and decrypted. To keep the mix small, the ranks are
+// packed as digits in base n+1, as many to a ciphertext as keep the value
+// below 2^20, spread evenly over the fewest ciphertexts (for 10
 // candidates: 5 per ciphertext, 2 ciphertexts a ballot), homomorphically, by
 // whoever prepares the mix input; decryption finds each packed value in a
-// table of at most 2^20 points.
+// table of (n+1)^d ≤ 2^20 points.
 //
 // What a verified ballot proves: the voter's device encrypted a valid
 // ranking of this contest, for this manifest and style. It does not prove

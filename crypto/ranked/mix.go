@@ -17,14 +17,18 @@ import (
 const PackBound = 1 << 20
 
 // DigitsPerCiphertext returns d, the number of ranks packed into one
-// ciphertext of the mix input: the largest d with (n+1)^d ≤ PackBound.
+// ciphertext of the mix input: with d_max the largest d with
+// (n+1)^d ≤ PackBound and w = ⌈n / d_max⌉ ciphertexts a ballot, the
+// candidates are spread evenly, d = ⌈n / w⌉ (so the decryption table,
+// (n+1)^d points, is as small as the width allows).
 func (c *Contest) DigitsPerCiphertext() int {
-	d, v := 0, 1
+	dmax, v := 0, 1
 	for v*(c.Candidates+1) <= PackBound {
 		v *= c.Candidates + 1
-		d++
+		dmax++
 	}
-	return d
+	w := (c.Candidates + dmax - 1) / dmax
+	return (c.Candidates + w - 1) / w
 }
 
 // MixWidth returns the number of ciphertexts of a ballot in the mix:

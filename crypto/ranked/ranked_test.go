@@ -279,7 +279,7 @@ func encodedPoint(v uint64) [32]byte {
 }
 
 func TestDecodeStrict(t *testing.T) {
-	_, c := testContest(t, 4, 1, 3) // 5^8 ≤ 2^20: one ciphertext, 8 digits
+	_, c := testContest(t, 4, 1, 3) // one ciphertext of 4 digits base 5
 	enc := func(ranks ...int) [][32]byte {
 		v, p := uint64(0), uint64(1)
 		for _, r := range ranks {

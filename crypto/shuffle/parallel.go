@@ -56,24 +56,25 @@ func parallelDo(fs ...func()) {
 	wg.Wait()
 }
 
-// msmChunks splits an n-point multi-scalar multiplication into chunks, one
-// per goroutine, computes them with mult and sums the results.
-func msmChunks(scalars []*ristretto255.Scalar, points []*ristretto255.Element,
+// msmChunks splits an n-point multi-scalar multiplication into pieces of
+// at most maxPiece points, computes them on up to GOMAXPROCS goroutines
+// with mult and sums the results. (Small pieces bound the memory of
+// gtank's constant-time MultiScalarMult, about 1.3 KB of tables a point.)
+func msmChunks(scalars []*ristretto255.Scalar, points []*ristretto255.Element, maxPiece int,
 	mult func(dst *ristretto255.Element, s []*ristretto255.Scalar, p []*ristretto255.Element)) *ristretto255.Element {
 	n := len(points)
 	procs := runtime.GOMAXPROCS(0)
-	chunks := min(procs, max(1, n/1024))
-	parts := make([]ristretto255.Element, chunks)
+	pieces := max(min(procs, n/1024), (n+maxPiece-1)/maxPiece, 1)
+	parts := make([]ristretto255.Element, pieces)
 	for c := range parts {
 		parts[c].Zero()
 	}
-	_ = parallelRange(chunks, func(lo, hi int) error {
-		for c := lo; c < hi; c++ {
-			a, b := c*n/chunks, (c+1)*n/chunks
-			mult(&parts[c], scalars[a:b], points[a:b])
-		}
-		return nil
-	})
+	jobs := make([]func(), pieces)
+	for c := range jobs {
+		a, b := c*n/pieces, (c+1)*n/pieces
+		jobs[c] = func() { mult(&parts[c], scalars[a:b], points[a:b]) }
+	}
+	parallelDo(jobs...)
 	sum := ristretto255.NewElement().Zero()
 	for c := range parts {
 		sum.Add(sum, &parts[c])
@@ -84,7 +85,7 @@ func msmChunks(scalars []*ristretto255.Scalar, points []*ristretto255.Element,
 // ctMSM is Σ s_i·P_i in constant time with respect to the scalars (gtank's
 // Straus with constant-time table lookups); for secret scalars.
 func ctMSM(scalars []*ristretto255.Scalar, points []*ristretto255.Element) *ristretto255.Element {
-	return msmChunks(scalars, points, func(dst *ristretto255.Element, s []*ristretto255.Scalar, p []*ristretto255.Element) {
+	return msmChunks(scalars, points, 4096, func(dst *ristretto255.Element, s []*ristretto255.Scalar, p []*ristretto255.Element) {
 		if len(p) == 0 {
 			dst.Zero()
 			return
@@ -101,7 +102,7 @@ func ctMSM(scalars []*ristretto255.Scalar, points []*ristretto255.Element) *rist
 
 // vtMSM is Σ s_i·P_i in variable time (bucket method); public data only.
 func vtMSM(scalars []*ristretto255.Scalar, points []*ristretto255.Element) *ristretto255.Element {
-	return msmChunks(scalars, points, func(dst *ristretto255.Element, s []*ristretto255.Scalar, p []*ristretto255.Element) {
+	return msmChunks(scalars, points, MaxRows, func(dst *ristretto255.Element, s []*ristretto255.Scalar, p []*ristretto255.Element) {
 		msm.VarTimeMultiScalarMult(dst, s, p)
 	})
 }

@@ -47,3 +47,12 @@ func ExampleCount() {
 	//   4 round [4.000000005 2.999999995 5.000000000 0.000000000] non-transferable 0.000000000
 	//   5 end [4.000000005 2.999999995 5.000000000 0.000000000] non-transferable 0.000000000
 }
+
+// The lot order for ties is drawn from a public seed, so anyone gets the
+// same order.
+func ExampleLotFromSeed() {
+	a := stv.LotFromSeed([]byte("manifest hash ‖ mixed list hash"), 5)
+	b := stv.LotFromSeed([]byte("manifest hash ‖ mixed list hash"), 5)
+	fmt.Println(len(a), fmt.Sprint(a) == fmt.Sprint(b))
+	// Output: 5 true
+}
