@@ -1,26 +1,17 @@
-// Command genvectors3 writes the deterministic test vectors
-// crypto/testdata/shuffle_v1.json and ranked_v1.json (protocol §9).
-//
-// Run from the module root: go run ./crypto/internal/genvectors3
-//
-// Every random value comes from a SHAKE-256 stream of a fixed label
-// ("eballot-vectors/" ‖ label), read in the order the code draws it
-// (crypto/shuffle: 8 bytes per permutation draw, 64 bytes per scalar;
-// crypto/proof and crypto/elgamal: 64 bytes per scalar), so the files are
-// reproducible byte for byte. Another implementation need not reproduce the
-// bytes: it must accept every valid case and reject every invalid one.
 package main
+
+// The shuffle and ranked vectors (protocol §9): shuffle_v1.json and
+// ranked_v1.json. Every random value comes from a SHAKE-256 stream of a fixed
+// label (seeded), read in the order the code draws it (crypto/shuffle: 8
+// bytes per permutation draw, 64 bytes per scalar; crypto/proof and
+// crypto/elgamal: 64 bytes per scalar), so the files are reproducible byte
+// for byte. Another implementation need not reproduce the bytes: it must
+// accept every valid case and reject every invalid one.
 
 import (
 	"crypto/sha256"
-	"crypto/sha3"
-	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"io"
 	"log"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/cloudflare/circl/group"
@@ -32,37 +23,8 @@ import (
 	"github.com/unionvote/eballot/crypto/threshold"
 )
 
-func seeded(label string) io.Reader {
-	h := sha3.NewSHAKE256()
-	h.Write([]byte("eballot-vectors/" + label))
-	return h
-}
-
-func hx(b []byte) string { return hex.EncodeToString(b) }
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		log.Fatal(err)
-	}
-	return v
-}
-
-func write(dir, name string, v any) {
-	b := must(json.MarshalIndent(v, "", " "))
-	if err := os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o644); err != nil {
-		log.Fatal(err)
-	}
-}
-
-func main() {
-	dir := flag.String("out", "crypto/testdata", "output directory")
-	flag.Parse()
-	write(*dir, "shuffle_v1.json", genShuffle())
-	write(*dir, "ranked_v1.json", genRanked())
-}
-
 // ceremony runs a deterministic 2-of-3 key ceremony.
-func ceremony(label string) (*threshold.PublicKey, []*threshold.SecretShare, *elgamal.PublicKey) {
+func mixCeremony(label string) (*threshold.PublicKey, []*threshold.SecretShare, *elgamal.PublicKey) {
 	const id, n, k = "test-election-1", 3, 2
 	r := seeded(label)
 	var dealings []*threshold.Dealing
@@ -81,7 +43,7 @@ func ceremony(label string) (*threshold.PublicKey, []*threshold.SecretShare, *el
 		pub = p
 		sks = append(sks, sk)
 	}
-	return pub, sks, must(elgamal.ParsePublicKey(enc.MarshalElement(pub.Key)))
+	return pub, sks, get(elgamal.ParsePublicKey(enc.MarshalElement(pub.Key)))
 }
 
 func must2[A, B any](a A, b B, err error) (A, B) {
@@ -91,7 +53,7 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 	return a, b
 }
 
-func listHex(l *shuffle.List) string { return hx(must(l.MarshalBinary())) }
+func listHex(l *shuffle.List) string { return hx(get(l.MarshalBinary())) }
 
 // ------------------------------------------------------------------ shuffle
 
@@ -113,7 +75,7 @@ type decryptionCase struct {
 }
 
 func genShuffle() any {
-	pub, sks, key := ceremony("shuffle_v1/ceremony")
+	pub, sks, key := mixCeremony("shuffle_v1/ceremony")
 	r := seeded("shuffle_v1")
 	mh := sha256.Sum256([]byte("eballot-vectors/shuffle_v1/manifest"))
 	const n, w = 5, 2
@@ -127,7 +89,7 @@ func genShuffle() any {
 			rows[i] = append(rows[i], c)
 		}
 	}
-	in := must(shuffle.NewList(rows))
+	in := get(shuffle.NewList(rows))
 	base := &shuffle.Statement{Key: key, Label: "eballot-v1/mix", Context: append(mh[:], 0, 0)} // manifest_hash ‖ u16 contest 0
 	out, proof := must2(shuffle.Shuffle(r, base, in))
 
@@ -147,18 +109,18 @@ func genShuffle() any {
 	z, _ := must2(elgamal.EncryptRand(key, 1, r))
 	rs := outRows()
 	rs[2][1] = elgamal.Add(rs[2][1], z)
-	add(shuffleCase{Name: "output ciphertext changed (plaintext + 1)", Output: listHex(must(shuffle.NewList(rs))), Error: "invalid_proof"})
+	add(shuffleCase{Name: "output ciphertext changed (plaintext + 1)", Output: listHex(get(shuffle.NewList(rs))), Error: "invalid_proof"})
 	rs = outRows()
 	rs[0], rs[3] = rs[3], rs[0]
-	add(shuffleCase{Name: "two output rows swapped", Output: listHex(must(shuffle.NewList(rs))), Error: "invalid_proof"})
+	add(shuffleCase{Name: "two output rows swapped", Output: listHex(get(shuffle.NewList(rs))), Error: "invalid_proof"})
 	rs = outRows()
 	rs[4] = rs[1]
-	add(shuffleCase{Name: "output row duplicated in place of another", Output: listHex(must(shuffle.NewList(rs))), Error: "invalid_proof"})
-	add(shuffleCase{Name: "output row dropped", Output: listHex(must(shuffle.NewList(outRows()[:n-1]))), Error: "shape"})
-	add(shuffleCase{Name: "output row added", Output: listHex(must(shuffle.NewList(append(outRows(), out.Row(0))))), Error: "shape"})
+	add(shuffleCase{Name: "output row duplicated in place of another", Output: listHex(get(shuffle.NewList(rs))), Error: "invalid_proof"})
+	add(shuffleCase{Name: "output row dropped", Output: listHex(get(shuffle.NewList(outRows()[:n-1]))), Error: "shape"})
+	add(shuffleCase{Name: "output row added", Output: listHex(get(shuffle.NewList(append(outRows(), out.Row(0))))), Error: "shape"})
 	add(shuffleCase{Name: "other context", Context: hx([]byte("other")), Error: "invalid_proof"})
 	add(shuffleCase{Name: "other generator label", Label: "eballot-v1/other", Error: "invalid_proof"})
-	_, _, otherKey := ceremony("shuffle_v1/other-ceremony")
+	_, _, otherKey := mixCeremony("shuffle_v1/other-ceremony")
 	add(shuffleCase{Name: "other election key", ElectionKey: hx(otherKey.Bytes()), Error: "invalid_proof"})
 	pb := proof.Bytes()
 	fields := []struct {
@@ -190,11 +152,11 @@ func genShuffle() any {
 	var partials []string
 	pds := map[int]*shuffle.PartialDecryption{}
 	for _, j := range []int{1, 3} {
-		pd := must(shuffle.PartialDecrypt(r, pub, sks[j-1], mh[:], out))
+		pd := get(shuffle.PartialDecrypt(r, pub, sks[j-1], mh[:], out))
 		pds[j] = pd
-		partials = append(partials, hx(must(pd.MarshalBinary())))
+		partials = append(partials, hx(get(pd.MarshalBinary())))
 	}
-	pts := must(shuffle.Decrypt(pub, mh[:], out, []*shuffle.PartialDecryption{pds[1], pds[3]}))
+	pts := get(shuffle.Decrypt(pub, mh[:], out, []*shuffle.PartialDecryption{pds[1], pds[3]}))
 	var plain [][]string
 	for _, row := range pts {
 		var hs []string
@@ -209,11 +171,11 @@ func genShuffle() any {
 	badPD := &shuffle.PartialDecryption{Trustee: 3, Parts: []*threshold.Partial{&bad}}
 	var decInvalid []decryptionCase
 	decInvalid = append(decInvalid,
-		decryptionCase{Name: "trustee 3's D for row 1, column 1 changed", Partial: []string{partials[0], hx(must(badPD.MarshalBinary()))}, Error: "trustee 3, row 1, column 1"},
+		decryptionCase{Name: "trustee 3's D for row 1, column 1 changed", Partial: []string{partials[0], hx(get(badPD.MarshalBinary()))}, Error: "trustee 3, row 1, column 1"},
 		decryptionCase{Name: "one trustee only (threshold 2)", Partial: partials[:1], Error: "decryption"},
 		decryptionCase{Name: "a trustee twice", Partial: []string{partials[0], partials[0]}, Error: "decryption"})
-	other := must(shuffle.PartialDecrypt(r, pub, sks[1], mh[:], m1))
-	decInvalid = append(decInvalid, decryptionCase{Name: "trustee 2 decrypted another list", Partial: []string{partials[0], hx(must(other.MarshalBinary()))}, Error: "trustee 2, row 0, column 0"})
+	other := get(shuffle.PartialDecrypt(r, pub, sks[1], mh[:], m1))
+	decInvalid = append(decInvalid, decryptionCase{Name: "trustee 2 decrypted another list", Partial: []string{partials[0], hx(get(other.MarshalBinary()))}, Error: "trustee 2, row 0, column 0"})
 
 	return map[string]any{
 		"description":         "crypto/shuffle vectors (protocol §9.2–§9.6); see crypto/testdata/README.md",
@@ -228,7 +190,7 @@ func genShuffle() any {
 		"generators":          []string{hx(shuffle.Generator(base.Label, 0).Encode(nil)), hx(shuffle.Generator(base.Label, 0xffffffff).Encode(nil))},
 		"cascade":             []map[string]string{{"output": listHex(m0), "proof": hx(p0.Bytes())}, {"output": listHex(m1), "proof": hx(p1.Bytes())}},
 		"invalid":             invalid,
-		"threshold_key":       json.RawMessage(must(pub.MarshalJSON())),
+		"threshold_key":       json.RawMessage(get(pub.MarshalJSON())),
 		"partials":            partials,
 		"plaintexts":          plain,
 		"invalid_decryptions": decInvalid,
@@ -253,7 +215,7 @@ type rankedInvalid struct {
 	Error  string `json:"error"`
 }
 
-type decodeCase struct {
+type mixDecodeCase struct {
 	Name    string   `json:"name"`
 	Points  []string `json:"points"`
 	Ranking []int    `json:"ranking,omitempty"`
@@ -268,7 +230,7 @@ func scalarHexes(ss []group.Scalar) []string {
 	return out
 }
 
-func point(v uint64) string {
+func digitPoint(v uint64) string {
 	var b [32]byte
 	for i := 0; i < 8; i++ {
 		b[i] = byte(v >> (8 * i))
@@ -282,7 +244,7 @@ func point(v uint64) string {
 
 func genRanked() any {
 	r := seeded("ranked_v1")
-	x := must(elgamal.GenerateKey(seeded("ranked_v1/key")))
+	x := get(elgamal.GenerateKey(seeded("ranked_v1/key")))
 	key := x.PublicKey()
 	mh := sha256.Sum256([]byte("eballot-vectors/ranked_v1/manifest"))
 	c := &ranked.Contest{ManifestHash: mh, Key: key, Index: 1, Styles: 2, Candidates: 4, MinRanked: 1, MaxRanked: 3}
@@ -299,11 +261,11 @@ func genRanked() any {
 		for p, cand := range v.ranking {
 			ranks[cand] = p + 1
 		}
-		valid = append(valid, rankedValid{Name: v.name, Style: v.style, Ranking: v.ranking, Ballot: hx(must(b.MarshalBinary())),
+		valid = append(valid, rankedValid{Name: v.name, Style: v.style, Ranking: v.ranking, Ballot: hx(get(b.MarshalBinary())),
 			Ranks: ranks, UsedNonces: scalarHexes(op.UsedNonces), RankNonces: scalarHexes(op.RankNonces)})
 	}
-	good := must(ballots[1].MarshalBinary())
-	other := must(ballots[2].MarshalBinary())
+	good := get(ballots[1].MarshalBinary())
+	other := get(ballots[2].MarshalBinary())
 	var invalid []rankedInvalid
 	add := func(name, err string, b []byte) { invalid = append(invalid, rankedInvalid{name, hx(b), err}) }
 	mod := func(off int, x []byte) []byte { b := slices.Clone(good); copy(b[off:], x); return b }
@@ -333,7 +295,7 @@ func genRanked() any {
 	sh := shuffle.ProofSize(n, 1)
 	add("ranking proof of another ballot", "invalid_ranking", append(slices.Clone(good[:len(good)-sh]), other[len(other)-sh:]...))
 
-	mix := must(c.MixInput(ballots))
+	mix := get(c.MixInput(ballots))
 	d := c.DigitsPerCiphertext()
 	packed := func(ranks ...int) string {
 		v, p := uint64(0), uint64(1)
@@ -341,17 +303,17 @@ func genRanked() any {
 			v += uint64(x) * p
 			p *= uint64(n + 1)
 		}
-		return point(v)
+		return digitPoint(v)
 	}
-	decode := []decodeCase{
+	decode := []mixDecodeCase{
 		{Name: "3, 0, 1 first", Points: []string{packed(2, 3, 0, 1)}, Ranking: []int{3, 0, 1}},
 		{Name: "one preference", Points: []string{packed(0, 0, 1, 0)}, Ranking: []int{2}},
 		{Name: "no preference (min 1)", Points: []string{packed(0, 0, 0, 0)}, Error: "not_a_ranking"},
 		{Name: "four preferences (max 3)", Points: []string{packed(1, 2, 3, 4)}, Error: "not_a_ranking"},
 		{Name: "rank 1 twice", Points: []string{packed(1, 1, 0, 0)}, Error: "not_a_ranking"},
 		{Name: "rank 2 without rank 1", Points: []string{packed(0, 2, 0, 0)}, Error: "not_a_ranking"},
-		{Name: "a digit for a fifth candidate", Points: []string{point(uint64(pow(n+1, n)))}, Error: "not_a_ranking"},
-		{Name: "a value above the packing bound", Points: []string{point(ranked.PackBound)}, Error: "not_a_ranking"},
+		{Name: "a digit for a fifth candidate", Points: []string{digitPoint(uint64(pow(n+1, n)))}, Error: "not_a_ranking"},
+		{Name: "a value above the packing bound", Points: []string{digitPoint(ranked.PackBound)}, Error: "not_a_ranking"},
 	}
 	return map[string]any{
 		"description":         "crypto/ranked vectors (protocol §9.1, §9.5); see crypto/testdata/README.md",
