@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/unionvote/eballot/crypto/internal/par"
+
 	"github.com/gtank/ristretto255"
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/proof"
@@ -53,7 +55,7 @@ func (c *Contest) MixInput(ballots []*Ballot) (*shuffle.List, error) {
 	rows := make([][]*elgamal.Ciphertext, len(ballots))
 	var firstErr error
 	var mu sync.Mutex
-	parallel(len(ballots), func(i int) {
+	par.For(len(ballots), func(i int) {
 		b := ballots[i]
 		row := make([]*elgamal.Ciphertext, w)
 		for m := 0; m < w; m++ {
@@ -238,7 +240,7 @@ func (c *Contest) BatchVerify(ballots []*Ballot) []int {
 	for _, x := range proof.BatchVerify(sts, ps) {
 		bad[owner[x]] = true
 	}
-	parallel(len(ballots), func(i int) {
+	par.For(len(ballots), func(i int) {
 		if !bad[i] && c.verifyShuffle(ballots[i]) != nil {
 			bad[i] = true
 		}

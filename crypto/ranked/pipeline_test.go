@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/internal/par"
 	"github.com/unionvote/eballot/crypto/internal/testceremony"
 	"github.com/unionvote/eballot/crypto/shuffle"
 	"github.com/unionvote/eballot/crypto/stv"
@@ -43,7 +44,7 @@ func TestPipeline1000(t *testing.T) {
 		clear[i] = perm[:1+rng.IntN(n)]
 	}
 	errs := make([]error, ballots)
-	parallel(ballots, func(i int) {
+	par.For(ballots, func(i int) {
 		b, _, err := c.Encrypt(rand.Reader, 0, clear[i])
 		if err != nil {
 			errs[i] = err
