@@ -351,6 +351,7 @@ func (e *env) tally(args []string) error {
 	if err != nil {
 		return failed("%v", err)
 	}
+	counts.Paper = res.PaperTotals()
 	r, err := tally.Compute(res.Manifest, counts)
 	if err != nil {
 		return err
@@ -379,17 +380,32 @@ func renderText(w io.Writer, r *tally.Result) {
 			fmt.Fprintf(w, " (50%% threshold met: %s)", yesno(*s.TurnoutMet))
 		}
 		fmt.Fprintln(w)
-		for _, q := range s.Questions {
-			if q.YesNo {
-				fmt.Fprintf(w, "  %s: Yes %d, No %d, spoilt %d — majority Yes: %s\n", q.ID, q.Yes, q.No, q.Spoilt, yesno(q.Majority))
-				continue
-			}
-			var parts []string
-			for _, o := range q.Counts {
-				parts = append(parts, fmt.Sprintf("%s %d", o.Label, o.Count))
-			}
-			fmt.Fprintf(w, "  %s: %s\n", q.ID, strings.Join(parts, ", "))
+		renderQuestions(w, "  ", s.Questions, true)
+		for _, ch := range s.Channels {
+			fmt.Fprintf(w, "  of which %s: votes cast %d\n", ch.Channel, ch.VotesCast)
+			renderQuestions(w, "    ", ch.Questions, false)
 		}
+		if s.Rejected != nil {
+			fmt.Fprintf(w, "  papers not counted: rejected (voted online) %d, second returns %d, late %d\n", s.Rejected.VotedOnline, s.Rejected.SecondReturn, s.Rejected.Late)
+		}
+	}
+}
+
+func renderQuestions(w io.Writer, indent string, qs []tally.QuestionResult, majority bool) {
+	for _, q := range qs {
+		if q.YesNo {
+			fmt.Fprintf(w, "%s%s: Yes %d, No %d, spoilt %d", indent, q.ID, q.Yes, q.No, q.Spoilt)
+			if majority {
+				fmt.Fprintf(w, " — majority Yes: %s", yesno(q.Majority))
+			}
+			fmt.Fprintln(w)
+			continue
+		}
+		var parts []string
+		for _, o := range q.Counts {
+			parts = append(parts, fmt.Sprintf("%s %d", o.Label, o.Count))
+		}
+		fmt.Fprintf(w, "%s%s: %s\n", indent, q.ID, strings.Join(parts, ", "))
 	}
 }
 

@@ -33,8 +33,13 @@ import (
 const (
 	// Format is the value of the header's "format" field.
 	Format = "eballot-export"
-	// Version is the export format version.
+	// Version is the export format version of an export without a paper
+	// section.
 	Version = 1
+	// PaperVersion is the version of an export with a paper section (batch
+	// and paper_close lines, docs/protocol.md §9): readers of version 1
+	// refuse it by its version rather than miscount it.
+	PaperVersion = 3
 	// MaxLine bounds one line of the file (the manifest line is the longest:
 	// base64 of at most 1 MiB of canonical JSON).
 	MaxLine = 2 << 20
@@ -44,6 +49,9 @@ const (
 	MaxStyles = 1024
 	// MaxTreeSize bounds the tree size (receipt.MaxTreeSize).
 	MaxTreeSize = 1 << 40
+	// MaxPaper bounds the bytes of a batch or paper close
+	// (crypto/paper.MaxEntry).
+	MaxPaper = 256 << 10
 	// MaxNote bounds a signed checkpoint note (receipt.MaxSignedCheckpoint).
 	MaxNote = 4096
 )
@@ -64,6 +72,8 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // Header is the first line: what the file covers.
 type Header struct {
+	// Version is the format version (0 when writing means Version).
+	Version      int
 	ElectionID   string
 	ManifestHash [32]byte
 	LogKey       string // the ledger's note verifier key
@@ -83,6 +93,18 @@ type Entry struct {
 	Index int64
 	Style int    // the style the ledger recorded; must match the ballot's
 	Bytes []byte // T ‖ authorisation ‖ ballot_bytes
+}
+
+// Batch is one signed paper batch entry (crypto/paper.Batch bytes).
+type Batch struct {
+	Bytes []byte // canonical JSON of the batch
+	Note  []byte // the ledger's signed note over it
+}
+
+// PaperClose is the signed close of the paper count (crypto/paper.Close).
+type PaperClose struct {
+	Bytes []byte
+	Note  []byte
 }
 
 // End is the last line: totals the writer computed.
@@ -121,6 +143,16 @@ type (
 		Style int    `json:"style"`
 		Entry string `json:"entry"`
 	}
+	batchLine struct {
+		Type  string `json:"type"`
+		Batch string `json:"batch"`
+		Note  string `json:"note"`
+	}
+	paperCloseLine struct {
+		Type  string `json:"type"`
+		Close string `json:"close"`
+		Note  string `json:"note"`
+	}
 	endLine struct {
 		Type        string  `json:"type"`
 		Entries     int64   `json:"entries"`
@@ -131,7 +163,11 @@ type (
 )
 
 func (h *Header) line() headerLine {
-	return headerLine{"header", Format, Version, h.ElectionID, hex.EncodeToString(h.ManifestHash[:]), h.LogKey, h.TreeSize, h.Closed}
+	v := h.Version
+	if v == 0 {
+		v = Version
+	}
+	return headerLine{"header", Format, v, h.ElectionID, hex.EncodeToString(h.ManifestHash[:]), h.LogKey, h.TreeSize, h.Closed}
 }
 
 func (c *Checkpoint) line() checkpointLine {

@@ -19,14 +19,21 @@ const (
 	KindCheckpoint Kind = iota + 1
 	KindEntry
 	KindEnd
+	// KindBatch and KindPaperClose: the paper section (version 3), after
+	// every entry and checkpoint, before the end.
+	KindBatch
+	KindPaperClose
 )
 
-// Item is one body line: exactly one of Checkpoint, Entry, End is set.
+// Item is one body line: exactly one of Checkpoint, Entry, End, Batch,
+// PaperClose is set.
 type Item struct {
 	Kind       Kind
 	Checkpoint *Checkpoint
 	Entry      *Entry
 	End        *End
+	Batch      *Batch
+	PaperClose *PaperClose
 }
 
 // Reader reads an export file strictly, streaming (see the package doc).
@@ -40,6 +47,8 @@ type Reader struct {
 	entries  int64
 	cps      int64
 	lastCP   int64
+	paper    int // 0 no paper line yet, 1 batches, 2 after the paper close
+	batches  int64
 	done     bool
 	err      error
 }
@@ -62,8 +71,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if h.Type != "header" {
 		return nil, x.fail("first line must be the header")
 	}
-	if h.Format != Format || h.Version != Version {
-		return nil, x.fail(fmt.Sprintf("unsupported format %q version %d (want %q version %d)", h.Format, h.Version, Format, Version))
+	if h.Format != Format || (h.Version != Version && h.Version != PaperVersion) {
+		return nil, x.fail(fmt.Sprintf("unsupported format %q version %d (want %q version %d or %d)", h.Format, h.Version, Format, Version, PaperVersion))
 	}
 	mh, err := decodeHash(h.ManifestHash)
 	if err != nil {
@@ -75,7 +84,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if h.ElectionID == "" || len(h.ElectionID) > 64 {
 		return nil, x.fail("election_id must be 1–64 bytes")
 	}
-	x.header = Header{ElectionID: h.ElectionID, ManifestHash: mh, LogKey: h.LogKey, TreeSize: h.TreeSize, Closed: h.Closed}
+	x.header = Header{Version: h.Version, ElectionID: h.ElectionID, ManifestHash: mh, LogKey: h.LogKey, TreeSize: h.TreeSize, Closed: h.Closed}
 
 	if b, err = x.next(); err != nil {
 		return nil, err
@@ -132,7 +141,13 @@ func (r *Reader) Next() (*Item, error) {
 }
 
 func (r *Reader) body(b []byte) (*Item, error) {
+	paperLine := bytes.HasPrefix(b, []byte(`{"type":"batch",`)) || bytes.HasPrefix(b, []byte(`{"type":"paper_close",`))
+	if r.paper > 0 && !paperLine && !bytes.HasPrefix(b, []byte(`{"type":"end",`)) {
+		return nil, r.fail("only paper lines and the end may follow a paper line")
+	}
 	switch {
+	case paperLine:
+		return r.paperLine(b)
 	case bytes.HasPrefix(b, []byte(`{"type":"entry",`)):
 		var e entryLine
 		var b64 []byte
@@ -207,8 +222,55 @@ func (r *Reader) body(b []byte) (*Item, error) {
 		r.done = true
 		return &Item{Kind: KindEnd, End: &End{Entries: e.Entries, Checkpoints: e.Checkpoints, StyleCounts: e.StyleCounts, Root: root}}, nil
 	default:
-		return nil, r.fail(`line is not a checkpoint, entry or end ({"type":… first)`)
+		return nil, r.fail(`line is not a checkpoint, entry, batch, paper_close or end ({"type":… first)`)
 	}
+}
+
+// paperLine reads a batch or paper_close line: version 3 only, in a closed
+// export, after every entry; batches before the close of the paper count.
+func (r *Reader) paperLine(b []byte) (*Item, error) {
+	if r.header.Version != PaperVersion || !r.header.Closed {
+		return nil, r.fail(fmt.Sprintf("paper lines need a closed export of version %d", PaperVersion))
+	}
+	if r.entries != r.header.TreeSize {
+		return nil, r.fail("paper lines come after every entry")
+	}
+	if r.paper == 2 {
+		return nil, r.fail("nothing but the end follows the paper close")
+	}
+	decode := func(b64, note string) ([]byte, []byte, error) {
+		raw, err := base64.StdEncoding.Strict().DecodeString(b64)
+		if err != nil || len(raw) == 0 || len(raw) > MaxPaper {
+			return nil, nil, r.fail(fmt.Sprintf("paper line: not standard padded base64 of 1 to %d bytes", MaxPaper))
+		}
+		if len(note) == 0 || len(note) > MaxNote {
+			return nil, nil, r.fail(fmt.Sprintf("paper line: note must be 1–%d bytes", MaxNote))
+		}
+		return raw, []byte(note), nil
+	}
+	if bytes.HasPrefix(b, []byte(`{"type":"batch",`)) {
+		var l batchLine
+		if err := r.decode(b, &l); err != nil {
+			return nil, err
+		}
+		raw, note, err := decode(l.Batch, l.Note)
+		if err != nil {
+			return nil, err
+		}
+		r.paper = 1
+		r.batches++
+		return &Item{Kind: KindBatch, Batch: &Batch{Bytes: raw, Note: note}}, nil
+	}
+	var l paperCloseLine
+	if err := r.decode(b, &l); err != nil {
+		return nil, err
+	}
+	raw, note, err := decode(l.Close, l.Note)
+	if err != nil {
+		return nil, err
+	}
+	r.paper = 2
+	return &Item{Kind: KindPaperClose, PaperClose: &PaperClose{Bytes: raw, Note: note}}, nil
 }
 
 // next returns the next line without its "\n".

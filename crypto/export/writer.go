@@ -18,10 +18,12 @@ type Writer struct {
 	bw      *bufio.Writer
 	buf     bytes.Buffer
 	enc     *json.Encoder
-	state   int // 0 header, 1 manifest, 2 body, 3 ended
+	state   int // 0 header, 1 manifest, 2 body, 3 ended, 4 batches, 5 paper closed
+	version int
 	entries int64
 	lastCP  int64
 	size    int64
+	closed  bool
 }
 
 // NewWriter returns a Writer on w.
@@ -48,6 +50,8 @@ func (w *Writer) Header(h *Header) error {
 	}
 	w.state = 1
 	w.size = h.TreeSize
+	w.version = h.Version
+	w.closed = h.Closed
 	return w.put(h.line())
 }
 
@@ -80,9 +84,27 @@ func (w *Writer) Entry(e *Entry) error {
 	return w.put(e.line())
 }
 
+// Batch writes a paper batch line: version 3, closed, after every entry.
+func (w *Writer) Batch(b *Batch) error {
+	if (w.state != 2 && w.state != 4) || w.entries != w.size || w.version != PaperVersion || !w.closed {
+		return errors.New("export: batch out of order (a closed version 3 export, after every entry)")
+	}
+	w.state = 4
+	return w.put(batchLine{"batch", base64.StdEncoding.EncodeToString(b.Bytes), string(b.Note)})
+}
+
+// PaperClose writes the close of the paper count, after the batches.
+func (w *Writer) PaperClose(c *PaperClose) error {
+	if (w.state != 2 && w.state != 4) || w.entries != w.size || w.version != PaperVersion || !w.closed {
+		return errors.New("export: paper close out of order (a closed version 3 export, after every entry and batch)")
+	}
+	w.state = 5
+	return w.put(paperCloseLine{"paper_close", base64.StdEncoding.EncodeToString(c.Bytes), string(c.Note)})
+}
+
 // End writes the end line and flushes.
 func (w *Writer) End(e *End) error {
-	if w.state != 2 {
+	if w.state != 2 && w.state != 4 && w.state != 5 {
 		return errors.New("export: end out of order")
 	}
 	w.state = 3

@@ -64,9 +64,9 @@ type Counter struct {
 	m      *manifest.Manifest
 	v      note.Verifier
 	prev   string
-	seq    int64
 	ids    map[string]bool
 	closed *Close
+	saw    bool // a close line was read (valid or not)
 	// sums[style][0] postal, [1] workplace.
 	sums [][2]Totals
 	// Batches is the number of batch lines read; Counted the valid ones.
@@ -211,9 +211,10 @@ func (c *Counter) Close(raw, signed []byte) []Failure {
 	fail := func(check, format string, a ...any) []Failure {
 		return []Failure{{Check: check, Seq: -1, Style: -1, Reason: fmt.Sprintf(format, a...)}}
 	}
-	if c.closed != nil {
+	if c.saw {
 		return fail(CheckCloseEncoding, "a second close of the paper count")
 	}
+	c.saw = true
 	cl, err := ParseClose(raw)
 	if err != nil {
 		return fail(CheckCloseEncoding, "%v", err)
@@ -243,11 +244,12 @@ func (c *Counter) Close(raw, signed []byte) []Failure {
 
 // Finish checks, per workplace ballot and channel, that the paper votes
 // counted are at most the papers logged as returned (or issued at a
-// box). Without a close there is nothing to compare with: closed reports
-// whether a close was read.
+// box). Without a valid close there is nothing to compare with: closed
+// reports whether a close line was read (an invalid one is already named
+// by [Counter.Close]; [Counter.Returns] is then nil).
 func (c *Counter) Finish() (closed bool, fs []Failure) {
 	if c.closed == nil || len(c.closed.Styles) != len(c.sums) {
-		return c.closed != nil, nil
+		return c.saw, nil
 	}
 	for i, s := range c.closed.Styles {
 		if n := c.sums[i][0].Papers; n > s.Postal {
@@ -269,6 +271,10 @@ func (c *Counter) Sums(style int, channel string) Totals {
 	}
 	return c.sums[style][0]
 }
+
+// Head returns the hex SHA-256 of the last batch line read (the chain's
+// head; ZeroHash before any).
+func (c *Counter) Head() string { return c.prev }
 
 // Returns returns the close's counts (nil before a valid close).
 func (c *Counter) Returns() *Close { return c.closed }

@@ -65,6 +65,9 @@ func Check(rep *Report, v *verify.Result, partials []*threshold.Partial, issued 
 	if !slices.Equal(rep.Verification.StyleCounts, v.StyleCounts) {
 		add("the report's ballots per workplace %v differ from the ledger's %v", rep.Verification.StyleCounts, v.StyleCounts)
 	}
+	if got := Summary(v).Paper; !sameJSON(rep.Verification.Paper, got) {
+		add("the report verified the paper section %s, this ballot's ledger has %s", paperText(rep.Verification.Paper), paperText(got))
+	}
 	if issued != nil && rep.Verification.Issued != nil && !slices.Equal(rep.Verification.Issued, issued) {
 		add("the report was verified with %v authorisations issued per workplace, the service published %v", rep.Verification.Issued, issued)
 	}
@@ -84,6 +87,7 @@ func Check(rep *Report, v *verify.Result, partials []*threshold.Partial, issued 
 		add("the partial decryptions do not decrypt the tally: %v", err)
 		return out
 	}
+	counts.Paper = v.PaperTotals()
 	got, err := tally.Compute(v.Manifest, counts)
 	if err != nil {
 		add("count: %v", err)
@@ -121,6 +125,9 @@ func compare(signed, got *tally.Result) []string {
 				add("%s, question %q: the report says %s, the ledger decrypts to %s", s.Name, q.ID, countText(q), countText(gq))
 			}
 		}
+		if !sameJSON(s.Channels, g.Channels) || !sameJSON(s.Rejected, g.Rejected) {
+			add("%s: the report's count per channel (online, postal, workplace) or its rejected papers differ from the ledger's paper section", s.Name)
+		}
 		if len(out) == 0 && !sameJSON(s, g) {
 			add("%s: the report's turnout or thresholds differ from those computed from the counts", s.Name)
 		}
@@ -136,6 +143,13 @@ func compare(signed, got *tally.Result) []string {
 		add("the report's particulars (title, date of the ballot, legal regime or mandate) differ from those the manifest gives")
 	}
 	return out
+}
+
+func paperText(p *PaperSection) string {
+	if p == nil {
+		return "(none)"
+	}
+	return fmt.Sprintf("(%d batches ending %.12s…)", p.Batches, p.Head)
 }
 
 func countText(q tally.QuestionResult) string {

@@ -40,11 +40,24 @@ type Verification struct {
 	Issued      []int64          `json:"authorisations_issued"`
 	Failures    []verify.Failure `json:"failures"`
 	More        int64            `json:"more_failures"`
+	// Paper names the paper section verified (docs/protocol.md §9), when
+	// the export has one: the signed report thereby commits to it.
+	Paper *PaperSection `json:"paper,omitempty"`
+}
+
+// PaperSection is what a report says of the paper section it verified.
+type PaperSection struct {
+	Batches int64  `json:"batches"` // batch lines
+	Counted int64  `json:"counted"` // valid batches, in the count
+	Head    string `json:"head"`    // hex SHA-256 of the last batch line
 }
 
 // Summary is the Verification of a verify.Result.
 func Summary(r *verify.Result) Verification {
 	v := Verification{Entries: r.Entries, Checkpoints: r.Checkpoints, Root: hex.EncodeToString(r.Root[:]), StyleCounts: r.StyleCounts, Failures: r.Failures, More: r.More}
+	if r.Paper != nil {
+		v.Paper = &PaperSection{Batches: r.Paper.Batches, Counted: r.Paper.Counted, Head: r.Paper.Head()}
+	}
 	if v.Failures == nil {
 		v.Failures = []verify.Failure{}
 	}

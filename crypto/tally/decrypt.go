@@ -51,6 +51,29 @@ type Counts struct {
 	Ballots   []int64
 	// Trustees lists the trustees whose partials were combined.
 	Trustees []int
+	// Paper are the paper votes per workplace ballot and channel, when the
+	// ballot has a paper section (docs/protocol.md §9): Compute adds them
+	// to the online counts and gives each channel.
+	Paper []PaperTotals
+}
+
+func (c *Counts) paperOf(style int, channel string) PaperTotals {
+	for _, p := range c.Paper {
+		if p.Style == style && p.Channel == channel {
+			return p
+		}
+	}
+	return PaperTotals{Style: style, Channel: channel}
+}
+
+func (c *Counts) rejectedOf(style int) *Rejected {
+	for _, p := range c.Paper {
+		if p.Style == style && p.Rejected != nil {
+			r := *p.Rejected
+			return &r
+		}
+	}
+	return &Rejected{}
 }
 
 // Count returns the count at style, question and option (0 for a style

@@ -56,6 +56,115 @@ type StyleResult struct {
 	// TurnoutMet: votes cast (spoilt included, s.297A) ≥ 50% of entitled.
 	// Nil when the test does not apply.
 	TurnoutMet *bool `json:"turnout_threshold_met"`
+	// Channels split the count by channel (online, postal, workplace) when
+	// the ballot has a paper section (docs/protocol.md §9); the fields
+	// above are then their total.
+	Channels []ChannelResult `json:"channels,omitempty"`
+	// Rejected counts the papers set aside unopened or excluded (from the
+	// close of the paper count), when the ballot has a paper section.
+	Rejected *Rejected `json:"paper_rejected,omitempty"`
+}
+
+// ChannelResult is the count of one channel in a workplace ballot.
+type ChannelResult struct {
+	Channel   string           `json:"channel"`
+	VotesCast int64            `json:"votes_cast"`
+	Questions []QuestionResult `json:"questions"`
+}
+
+// Rejected counts papers not counted: returned by a member who had voted
+// online ("rejected: voted online"), returned a second time, or late.
+type Rejected struct {
+	VotedOnline  int64 `json:"voted_online"`
+	SecondReturn int64 `json:"second_return"`
+	Late         int64 `json:"late"`
+}
+
+// PaperTotals are the paper votes of one workplace ballot and channel
+// (the valid batches of crypto/paper, summed by crypto/verify).
+type PaperTotals struct {
+	Style   int
+	Channel string // "postal" or "workplace"
+	Papers  int64
+	// Options[q][o] is the count of option o of question q; Spoilt[q] the
+	// blank and spoilt answers to question q (a blank answer is spoilt,
+	// as online).
+	Options [][]int64
+	Spoilt  []int64
+	// Rejected are the style's papers not counted (set on one entry per
+	// style, nil on the others).
+	Rejected *Rejected
+}
+
+func (t PaperTotals) option(q, o int) int64 {
+	if q < len(t.Options) && o < len(t.Options[q]) {
+		return t.Options[q][o]
+	}
+	return 0
+}
+
+func (t PaperTotals) spoilt(q int) int64 {
+	if q < len(t.Spoilt) {
+		return t.Spoilt[q]
+	}
+	return 0
+}
+
+// questions makes the question results of one channel: counts from count;
+// spoilt from spoilt when given, else (online) votes minus marks for a
+// question of one mark, -1 for others.
+func questions(m *manifest.Manifest, votes int64, count func(q, o int) int64, spoilt func(q int) int64) []QuestionResult {
+	var out []QuestionResult
+	for qi, q := range m.Questions {
+		qr := QuestionResult{ID: q.ID, Text: q.Text}
+		var marks int64
+		for oi, o := range q.Options {
+			n := count(qi, oi)
+			marks += n
+			qr.Counts = append(qr.Counts, OptionCount{o.ID, o.Label, n})
+		}
+		if y, n, ok := isYesNo(q); ok {
+			qr.YesNo, qr.Yes, qr.No = true, qr.Counts[y].Count, qr.Counts[n].Count
+		}
+		switch {
+		case spoilt != nil:
+			qr.Spoilt = spoilt(qi)
+		case q.Max == 1:
+			qr.Spoilt = votes - marks
+		default:
+			qr.Spoilt = -1
+		}
+		out = append(out, qr)
+	}
+	return out
+}
+
+// addQuestions adds src's counts into dst (same questions).
+func addQuestions(dst, src []QuestionResult) {
+	for qi := range dst {
+		d, sq := &dst[qi], src[qi]
+		d.Yes += sq.Yes
+		d.No += sq.No
+		for oi := range d.Counts {
+			d.Counts[oi].Count += sq.Counts[oi].Count
+		}
+		if d.Spoilt < 0 || sq.Spoilt < 0 {
+			d.Spoilt = -1
+		} else {
+			d.Spoilt += sq.Spoilt
+		}
+	}
+}
+
+// sumChannels totals the channels of a workplace ballot.
+func sumChannels(m *manifest.Manifest, chs []ChannelResult) (int64, []QuestionResult) {
+	total := questions(m, 0, func(int, int) int64 { return 0 }, func(int) int64 { return 0 })
+	var votes int64
+	for _, ch := range chs {
+		votes += ch.VotesCast
+		addQuestions(total, ch.Questions)
+	}
+	return votes, total
 }
 
 // QuestionResult is the count of one question.
@@ -162,33 +271,53 @@ func Compute(m *manifest.Manifest, c *Counts) (*Result, error) {
 		r.MandateExpires = d.AddDate(0, r.Regime.MandateMonths, -1).Format("2006-01-02")
 	}
 	agg := StyleResult{ID: "all", Name: "All workplaces (aggregated)"}
+	hasPaper := len(c.Paper) > 0
+	var aggChannels []ChannelResult
 	for si, st := range m.Styles {
 		sr := StyleResult{ID: st.ID, Name: st.Name, Entitled: st.Entitled}
+		var online int64
 		if si < len(c.Ballots) {
-			sr.VotesCast = c.Ballots[si]
+			online = c.Ballots[si]
 		}
-		for qi, q := range m.Questions {
-			qr := QuestionResult{ID: q.ID, Text: q.Text}
-			var marks int64
-			for oi, o := range q.Options {
-				n := int64(c.Count(si, qi, oi))
-				marks += n
-				qr.Counts = append(qr.Counts, OptionCount{o.ID, o.Label, n})
+		onlineQs := questions(m, online, func(qi, oi int) int64 { return int64(c.Count(si, qi, oi)) }, nil)
+		if !hasPaper {
+			sr.VotesCast, sr.Questions = online, onlineQs
+		} else {
+			// Every channel (s.230(4)(b), s.231): online, then postal and
+			// workplace paper, and their total.
+			sr.Channels = []ChannelResult{{Channel: "online", VotesCast: online, Questions: onlineQs}}
+			for _, ch := range []string{"postal", "workplace"} {
+				t := c.paperOf(si, ch)
+				sr.Channels = append(sr.Channels, ChannelResult{Channel: ch, VotesCast: t.Papers,
+					Questions: questions(m, t.Papers, func(qi, oi int) int64 { return t.option(qi, oi) }, t.spoilt)})
 			}
-			if y, n, ok := isYesNo(q); ok {
-				qr.YesNo, qr.Yes, qr.No = true, qr.Counts[y].Count, qr.Counts[n].Count
+			sr.VotesCast, sr.Questions = sumChannels(m, sr.Channels)
+			sr.Rejected = c.rejectedOf(si)
+			if aggChannels == nil {
+				aggChannels = make([]ChannelResult, len(sr.Channels))
+				for i, ch := range sr.Channels {
+					aggChannels[i] = ChannelResult{Channel: ch.Channel, Questions: questions(m, 0, func(int, int) int64 { return 0 }, func(int) int64 { return 0 })}
+				}
 			}
-			qr.Spoilt = -1
-			if q.Max == 1 {
-				qr.Spoilt = sr.VotesCast - marks
+			for i, ch := range sr.Channels {
+				aggChannels[i].VotesCast += ch.VotesCast
+				addQuestions(aggChannels[i].Questions, ch.Questions)
 			}
-			sr.Questions = append(sr.Questions, qr)
+			if sr.Rejected != nil {
+				if agg.Rejected == nil {
+					agg.Rejected = &Rejected{}
+				}
+				agg.Rejected.VotedOnline += sr.Rejected.VotedOnline
+				agg.Rejected.SecondReturn += sr.Rejected.SecondReturn
+				agg.Rejected.Late += sr.Rejected.Late
+			}
 		}
 		finish(&sr, r.Regime)
 		r.Styles = append(r.Styles, sr)
 		agg.Entitled += sr.Entitled
 		agg.VotesCast += sr.VotesCast
 	}
+	agg.Channels = aggChannels
 	for qi, q := range m.Questions {
 		qr := QuestionResult{ID: q.ID, Text: q.Text, Spoilt: 0}
 		for oi, o := range q.Options {

@@ -24,7 +24,13 @@
 //     crypto/ballot);
 //   - no tracker and no α appears twice;
 //   - the end line's totals and root; ballots per style ≤ authorisations
-//     issued (when given) ≤ entitled.
+//     issued (when given) ≤ entitled;
+//   - the paper section (version 3, crypto/paper): every batch's signature,
+//     chain, workplace ballot, two different keyers whose keyings agree,
+//     totals that add up; the close of the paper count; per style, paper
+//     votes counted ≤ papers logged as returned, and ballots + paper votes
+//     ≤ marked register (authorisations issued + papers returned) ≤
+//     entitled.
 //
 // Every failure is recorded as a Failure naming the item (index and tracker
 // short code for an entry); verification continues past bad entries so that
@@ -48,6 +54,7 @@ import (
 	"github.com/unionvote/eballot/crypto/blind"
 	"github.com/unionvote/eballot/crypto/export"
 	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/crypto/paper"
 	"github.com/unionvote/eballot/crypto/receipt"
 	"github.com/unionvote/eballot/crypto/tally"
 )
@@ -58,11 +65,11 @@ const MaxFailures = 100000
 // Failure is one failed check.
 type Failure struct {
 	// Item is what failed: "file", "header", "manifest", "checkpoint",
-	// "entry", "end" or "counts".
+	// "entry", "end", "counts", "batch" or "paper_close".
 	Item string `json:"item"`
 	// Index is the entry index (Item "entry"), the checkpoint size (Item
 	// "checkpoint"), the style index (Item "counts"), the line (Item "file"),
-	// or -1.
+	// the batch's position (Item "batch"), or -1.
 	Index int64 `json:"index"`
 	// Tracker is the short code of the entry's tracker, when known.
 	Tracker string `json:"tracker,omitempty"`
@@ -106,7 +113,10 @@ type Result struct {
 	StyleCounts []int64  // entries per style (all entries with a valid style)
 	Valid       []int64  // valid ballots per style (those in Sums)
 	Sums        *tally.Sums
-	Failures    []Failure
+	// Paper is the checked paper section: nil when the export has none.
+	// Only valid batches are in its sums.
+	Paper    *paper.Counter
+	Failures []Failure
 	// More counts failures beyond MaxFailures.
 	More int64
 }
@@ -168,6 +178,7 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 		cps     []*export.Checkpoint // checkpoint after entries[at[i]-1]
 		at      []int
 		end     *export.End
+		paper   []*export.Item // the paper section's lines (after every entry)
 		err     error
 		rs      []entryResult
 		done    chan struct{}
@@ -198,6 +209,8 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 					c.at = append(c.at, len(c.entries))
 				case export.KindEnd:
 					c.end = it.End
+				case export.KindBatch, export.KindPaperClose:
+					c.paper = append(c.paper, it)
 				}
 				if c.end != nil {
 					break
@@ -213,7 +226,7 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 			case <-rctx.Done():
 				return
 			}
-			if c.err != nil || c.end != nil || (len(c.entries) == 0 && len(c.cps) == 0) {
+			if c.err != nil || c.end != nil || (len(c.entries) == 0 && len(c.cps) == 0 && len(c.paper) == 0) {
 				return
 			}
 		}
@@ -236,6 +249,9 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 			return res, err
 		}
 		v.batch(c.entries, c.cps, c.at, c.rs)
+		for _, it := range c.paper {
+			v.paperLine(it)
+		}
 		if opt.Progress != nil {
 			opt.Progress(res.Entries, h.TreeSize)
 		}
@@ -254,8 +270,86 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 	}
 	v.trk, v.alphas = nil, nil
 	v.counts(opt.Issued)
+	v.paperCounts(opt.Issued)
 	return res, nil
 }
+
+// paperLine checks one line of the paper section with crypto/paper.
+func (v *verifier) paperLine(it *export.Item) {
+	if v.res.Paper == nil {
+		c, err := paper.NewCounter(v.e.Manifest())
+		if err != nil {
+			v.res.fail(Failure{Item: "manifest", Index: -1, Reason: "log key: " + err.Error()})
+			return
+		}
+		v.res.Paper = c
+	}
+	var fs []paper.Failure
+	if it.Batch != nil {
+		fs = v.res.Paper.Batch(it.Batch.Bytes, it.Batch.Note)
+	} else {
+		fs = v.res.Paper.Close(it.PaperClose.Bytes, it.PaperClose.Note)
+	}
+	for _, f := range fs {
+		v.res.fail(paperFailure(f))
+	}
+}
+
+func paperFailure(f paper.Failure) Failure {
+	switch {
+	case f.Style >= 0:
+		return Failure{Item: "counts", Index: int64(f.Style), Reason: f.Check + ": " + f.Reason}
+	case f.Seq >= 0:
+		return Failure{Item: "batch", Index: f.Seq, Reason: f.Check + ": " + f.Reason}
+	}
+	return Failure{Item: "paper_close", Index: -1, Reason: f.Check + ": " + f.Reason}
+}
+
+// paperCounts checks the paper section's totals against the returns and
+// the register: per style, paper votes ≤ papers logged as returned, and
+// ballots + paper votes ≤ marked register (authorisations issued, when
+// given, + papers returned) ≤ entitled. A paper section without its close
+// fails: the count is not complete.
+func (v *verifier) paperCounts(issued []int64) {
+	c := v.res.Paper
+	if c == nil {
+		return
+	}
+	closed, fs := c.Finish()
+	for _, f := range fs {
+		v.res.fail(paperFailure(f))
+	}
+	if !closed {
+		v.res.fail(Failure{Item: "paper_close", Index: -1, Reason: paper.CheckCloseChain + ": the paper section has no close: the paper count is not complete"})
+		return
+	}
+	if c.Returns() == nil {
+		return // the close is invalid, and named
+	}
+	m := v.e.Manifest()
+	rs := c.Returns().Styles
+	if len(rs) != len(m.Styles) || (issued != nil && len(issued) != len(m.Styles)) {
+		return // named by the close's check and counts()
+	}
+	for i, st := range m.Styles {
+		votes := v.res.StyleCounts[i] + c.Sums(i, paper.ChannelPostal).Papers + c.Sums(i, paper.ChannelWorkplace).Papers
+		returned := rs[i].Postal + rs[i].Workplace
+		marked := returned
+		if issued != nil {
+			marked += issued[i]
+			if votes > marked {
+				v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("%s: style %q: %d ballots and paper votes but %d marked in the register", CheckPaperMarked, st.ID, votes, marked)})
+			}
+		}
+		if marked > st.Entitled || votes > st.Entitled {
+			v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("%s: style %q: %d marked in the register (%d votes) but only %d entitled", CheckPaperMarked, st.ID, marked, votes, st.Entitled)})
+		}
+	}
+}
+
+// CheckPaperMarked is the check "ballots + paper votes ≤ marked register
+// ≤ entitled" of a ballot with a paper section (docs/protocol.md §9.3).
+const CheckPaperMarked = "counts.paper_marked"
 
 func fileFailure(err error) Failure {
 	var le *export.LineError
@@ -509,4 +603,33 @@ func (v *verifier) counts(issued []int64) {
 			v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d ballots but only %d entitled", st.ID, n, st.Entitled)})
 		}
 	}
+}
+
+// PaperTotals returns the paper votes of the valid batches per workplace
+// ballot and channel, with the papers rejected per style, for
+// tally.Counts.Paper; nil when the export has no paper section.
+func (r *Result) PaperTotals() []tally.PaperTotals {
+	if r.Paper == nil || r.Manifest == nil {
+		return nil
+	}
+	var out []tally.PaperTotals
+	var rs []paper.StyleReturns
+	if c := r.Paper.Returns(); c != nil && len(c.Styles) == len(r.Manifest.Styles) {
+		rs = c.Styles
+	}
+	for si := range r.Manifest.Styles {
+		for ci, ch := range []string{paper.ChannelPostal, paper.ChannelWorkplace} {
+			t := r.Paper.Sums(si, ch)
+			pt := tally.PaperTotals{Style: si, Channel: ch, Papers: t.Papers}
+			for _, q := range t.Questions {
+				pt.Options = append(pt.Options, slices.Clone(q.Options))
+				pt.Spoilt = append(pt.Spoilt, q.Blank+q.Spoilt)
+			}
+			if ci == 0 && rs != nil {
+				pt.Rejected = &tally.Rejected{VotedOnline: rs[si].VotedOnline, SecondReturn: rs[si].SecondReturn, Late: rs[si].Late}
+			}
+			out = append(out, pt)
+		}
+	}
+	return out
 }

@@ -385,13 +385,24 @@ func (l *Ledger) handleExport(w http.ResponseWriter, r *http.Request) {
 	extend()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`-`+strconv.FormatInt(n, 10)+`.eballot-export.jsonl"`)
-	if closed || size >= 0 {
+	// The final export of a closed election changes until the paper count
+	// is closed (paper batches are appended after the close of voting).
+	final := closed && size < 0
+	if final {
+		if _, countClosed, _, err := l.PaperState(r.Context(), id); err != nil {
+			l.writeError(w, r, err)
+			return
+		} else if !countClosed {
+			final = false
+		}
+	}
+	if final || size >= 0 {
 		w.Header().Set("Cache-Control", cacheImmutable)
 	} else {
 		w.Header().Set("Cache-Control", cacheFresh)
 	}
 	w.WriteHeader(http.StatusOK)
-	if err := l.Export(r.Context(), w, id, n, extend); err != nil && !errors.Is(err, context.Canceled) {
+	if err := l.Export(r.Context(), w, id, size, extend); err != nil && !errors.Is(err, context.Canceled) {
 		// The status is sent: the file ends without its "end" line, which
 		// readers treat as incomplete.
 		l.log.WarnContext(r.Context(), "ledger: export failed", "election", id, "err", err)

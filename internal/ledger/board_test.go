@@ -19,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/unionvote/eballot/crypto/export"
+	"github.com/unionvote/eballot/crypto/paper"
 	"github.com/unionvote/eballot/crypto/receipt"
 )
 
@@ -281,6 +282,15 @@ func TestBoardRead(t *testing.T) {
 	b.want("GET", pre+"/export?size=77", nil, 404, "not_found", cacheNone)
 	b.want("GET", pre+"/export?size=x", nil, 400, "bad_request", cacheNone)
 	if _, err := l.Close(ctx, testElection); err != nil {
+		t.Fatal(err)
+	}
+	// Final once the paper count is closed too (paper batches come after
+	// the close of voting).
+	w = b.want("GET", pre+"/export", nil, 200, "", cacheFresh)
+	if ex := readExport(t, w.Body, f.logKey); ex.size != 5 || !ex.closed {
+		t.Fatalf("export: %+v", ex)
+	}
+	if err := l.ClosePaper(ctx, testElection, []paper.StyleReturns{{Style: "a"}, {Style: "b"}}); err != nil {
 		t.Fatal(err)
 	}
 	w = b.want("GET", pre+"/export", nil, 200, "", cacheImmutable)

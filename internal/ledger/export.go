@@ -36,7 +36,8 @@ func (l *Ledger) ExportSize(ctx context.Context, electionID string, size int64) 
 // Export writes the election's export file (docs/export-format.md, written
 // by crypto/export's Writer, the one implementation of the format) for the
 // tree of the given size (see [Ledger.ExportSize]; size < 0 for the final or
-// latest one) to w, streaming: memory stays bounded whatever the size.
+// latest one; the final export of a closed election carries its paper
+// section) to w, streaming: memory stays bounded whatever the size.
 // progress, if not nil, is called after every page written (e.g. to extend
 // an HTTP write deadline).
 func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, size int64, progress func()) error {
@@ -48,8 +49,21 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 	if err != nil {
 		return err
 	}
+	// The final export of a closed election carries the paper section, if
+	// any (version 3, docs/protocol.md §9).
+	var batches []PaperEntry
+	var paperClose *PaperEntry
+	version := export.Version
+	if closed && size < 0 {
+		if batches, paperClose, err = l.Paper(ctx, electionID); err != nil {
+			return err
+		}
+		if len(batches) > 0 || paperClose != nil {
+			version = export.PaperVersion
+		}
+	}
 	xw := export.NewWriter(w)
-	if err := xw.Header(&export.Header{ElectionID: electionID, ManifestHash: e.spec.hash, LogKey: e.spec.logKey, TreeSize: n, Closed: closed}); err != nil {
+	if err := xw.Header(&export.Header{Version: version, ElectionID: electionID, ManifestHash: e.spec.hash, LogKey: e.spec.logKey, TreeSize: n, Closed: closed}); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}
 	if err := xw.Manifest(e.spec.canonical); err != nil {
@@ -130,6 +144,16 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+	}
+	for _, b := range batches {
+		if err := xw.Batch(&export.Batch{Bytes: b.Body, Note: b.Signed}); err != nil {
+			return fmt.Errorf("write export: %w", err)
+		}
+	}
+	if paperClose != nil {
+		if err := xw.PaperClose(&export.PaperClose{Bytes: paperClose.Body, Note: paperClose.Signed}); err != nil {
+			return fmt.Errorf("write export: %w", err)
 		}
 	}
 	if err := xw.End(&export.End{Entries: n, Checkpoints: ncp, StyleCounts: counts, Root: tb.Root()}); err != nil {

@@ -1,12 +1,19 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/export"
 	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/paper"
+	"github.com/unionvote/eballot/crypto/verify"
 )
 
 func testBatch(id string, style int, yes, no, spoilt int64) paper.Batch {
@@ -96,4 +103,89 @@ func TestPaperSection(t *testing.T) {
 	if _, err := l.pool.Exec(ctx, `UPDATE ledger_paper_batches SET batch_id = 'x'`); err == nil {
 		t.Fatal("the paper section is not append-only")
 	}
+
+	// The export carries the paper section (version 3); the verifier
+	// checks it, and names a tampered, dropped or re-ordered batch.
+	var exp bytes.Buffer
+	if err := l.Export(ctx, &exp, testElection, -1, nil); err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.Verify(ctx, bytes.NewReader(exp.Bytes()), verify.Options{})
+	if err != nil || !v.OK() || v.Paper == nil || v.Paper.Counted != 2 {
+		t.Fatalf("verify: %v %+v", err, v.Failures)
+	}
+	if v.Header.Version != export.PaperVersion {
+		t.Fatalf("export version %d", v.Header.Version)
+	}
+	lines := strings.SplitAfter(exp.String(), "\n")
+	var batchLines []int
+	for i, ln := range lines {
+		if strings.HasPrefix(ln, `{"type":"batch",`) {
+			batchLines = append(batchLines, i)
+		}
+	}
+	if len(batchLines) != 2 {
+		t.Fatalf("%d batch lines", len(batchLines))
+	}
+	tampered := func(edit func([]string) []string) *verify.Result {
+		t.Helper()
+		ls := edit(slices.Clone(lines))
+		v, err := verify.Verify(ctx, strings.NewReader(strings.Join(ls, "")), verify.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.OK() {
+			t.Fatal("a tampered paper section verified")
+		}
+		t.Log(v.Failures)
+		return v
+	}
+	// Totals changed (one more Yes, one fewer No, still adding up).
+	v = tampered(func(ls []string) []string {
+		var bl struct{ Type, Batch, Note string }
+		if err := json.Unmarshal([]byte(ls[batchLines[1]]), &bl); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := base64.StdEncoding.DecodeString(bl.Batch)
+		raw = bytes.ReplaceAll(raw, []byte(`"options":[0,2]`), []byte(`"options":[1,1]`))
+		bl.Batch = base64.StdEncoding.EncodeToString(raw)
+		j, err := json.Marshal(struct {
+			Type  string `json:"type"`
+			Batch string `json:"batch"`
+			Note  string `json:"note"`
+		}{"batch", bl.Batch, bl.Note})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls[batchLines[1]] = string(j) + "\n"
+		return ls
+	})
+	if f := v.Failures[0]; f.Item != "batch" || f.Index != 1 || !strings.HasPrefix(f.Reason, paper.CheckBatchSignature) {
+		t.Fatalf("tampered totals: %+v", v.Failures)
+	}
+	if v.Paper.Counted != 1 {
+		t.Fatalf("a tampered batch was counted")
+	}
+	// A batch dropped.
+	v = tampered(func(ls []string) []string { return slices.Delete(ls, batchLines[0], batchLines[0]+1) })
+	if !hasFailure(v, "batch", paper.CheckBatchSignature) || !hasFailure(v, "paper_close", paper.CheckCloseSignature) || hasFailure(v, "paper_close", paper.CheckCloseChain) {
+		t.Fatalf("dropped batch: %+v", v.Failures)
+	}
+	// Two batches swapped.
+	v = tampered(func(ls []string) []string {
+		ls[batchLines[0]], ls[batchLines[1]] = ls[batchLines[1]], ls[batchLines[0]]
+		return ls
+	})
+	if !hasFailure(v, "batch", paper.CheckBatchSignature) {
+		t.Fatalf("swapped batches: %+v", v.Failures)
+	}
+}
+
+func hasFailure(v *verify.Result, item, check string) bool {
+	for _, f := range v.Failures {
+		if f.Item == item && strings.HasPrefix(f.Reason, check) {
+			return true
+		}
+	}
+	return false
 }
