@@ -49,6 +49,7 @@ func main() {
 	must(write(*out, "receipt_v1.json", genReceipt()))
 	must(write(*out, "shuffle_v1.json", genShuffle()))
 	must(write(*out, "ranked_v1.json", genRanked()))
+	must(write(*out, "paper_v1.json", genPaper(m)))
 }
 
 func must(err error) {
