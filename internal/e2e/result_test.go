@@ -159,12 +159,17 @@ func TestResultPublishedAndVerified(t *testing.T) {
 	o.axe("verifier")
 	states, totals, _ := o.verify()
 	for id, st := range states {
-		if st[0] != "ok" || st[1] != "passed" {
+		switch {
+		case id == "paper": // an online-only ballot has no paper section
+			if st[0] != "skip" || st[1] != "not applicable" {
+				t.Errorf("check paper: %s %q, want skip/not applicable; failures %v", st[0], st[1], st[2:])
+			}
+		case st[0] != "ok" || st[1] != "passed":
 			t.Errorf("check %s: %s %q, want ok/passed; failures %v", id, st[0], st[1], st[2:])
 		}
 	}
-	if len(states) != 8 {
-		t.Errorf("%d checks on the page, want 8", len(states))
+	if len(states) != 9 {
+		t.Errorf("%d checks on the page, want 9", len(states))
 	}
 	if !reflect.DeepEqual(totals, want) {
 		t.Fatalf("the verifier's decrypted totals %+v, want %+v (the result page's)", totals, want)
@@ -189,7 +194,9 @@ func TestResultPublishedAndVerified(t *testing.T) {
 			switch {
 			case id == "result" && (st[0] != "bad" || st[1] != tc.fail || !contains(st[2:], tc.text)):
 				t.Errorf("%s: check result: %s %q, failures %q, want %q named", tc.lang, st[0], st[1], st[2:], tc.text)
-			case id != "result" && st[0] != "ok":
+			case id == "paper" && st[0] != "skip":
+				t.Errorf("%s: check paper: %s %v, want skip (no paper section)", tc.lang, st[0], st[2:])
+			case id != "result" && id != "paper" && st[0] != "ok":
 				t.Errorf("%s: check %s: %s %v, want ok (only the result differs)", tc.lang, id, st[0], st[2:])
 			}
 		}

@@ -269,7 +269,7 @@ type verifyPage struct {
 
 // VerifierChecks are the checks the verifier page runs, in order (ids of
 // crypto/js/src/verifier.mjs).
-var VerifierChecks = []string{"manifest", "checkpoints", "entries", "duplicates", "counts", "sums", "partials", "result"}
+var VerifierChecks = []string{"manifest", "checkpoints", "entries", "duplicates", "counts", "paper", "sums", "partials", "result"}
 
 // VerifierFailures are the codes of the failures the verifier names (and
 // "fetch", the page's own): the page carries their text, "verify.fail.<code>"
@@ -287,6 +287,12 @@ var VerifierFailures = []string{
 	"partials.key", "partial.invalid", "partial.trustee_invalid", "partial.again", "partials.threshold",
 	"result.no_key", "result.signature", "result.election", "result.manifest", "result.root", "result.combine",
 	"result.no_line", "result.votes_cast", "result.not_count", "result.count", "fetch",
+	// The paper section (docs/protocol.md §9).
+	"paper.line_order", "paper.base64", "paper.no_close", "paper.batch.encoding", "paper.batch.signature",
+	"paper.batch.election", "paper.batch.chain", "paper.batch.duplicate_id", "paper.batch.style", "paper.batch.keyers",
+	"paper.batch.keyings_agree", "paper.batch.totals", "paper.batch.after_close", "paper.paper_close.encoding",
+	"paper.paper_close.signature", "paper.paper_close.chain", "paper.paper_close.styles", "paper.counts.paper_returned",
+	"counts.paper_marked", "counts.paper_entitled", "result.channels", "result.paper_count", "result.paper",
 }
 
 func (p *Pages) verifier(w http.ResponseWriter, r *http.Request) {

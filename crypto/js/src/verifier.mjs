@@ -1,7 +1,9 @@
 // Whole-election verification in the browser (docs/protocol.md §8), the
 // twin of Go's crypto/verify + crypto/report.Check for small and medium
 // ballots: the export (docs/export-format.md), the trustees' partial
-// decryptions and the scrutineer's signed result. Its own bundle
+// decryptions and the scrutineer's signed result, with the paper section of
+// a hybrid ballot (§9: its batches checked by paper.mjs, the result per
+// channel compared with the decrypted and paper counts). Its own bundle
 // (dist/eballot-verifier.min.js), loaded only on the verifier page.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes, fromBase64, fromHex, toHex, utf8 } from './bytes.mjs';
@@ -15,9 +17,12 @@ import { openCheckpoint, checkpointOrigin } from './receipt.mjs';
 import { openNote } from './note.mjs';
 import { addCiphertexts } from './elgamal.mjs';
 import { parsePublicKey, decodePartial, verifyPartial, combinePartials, decryptCount } from './tally.mjs';
+import { PaperCounter } from './paper.mjs';
+
+export { PaperCounter };
 
 /** The checks, in the order they are reported (ids shared with the page). */
-export const CHECKS = ['manifest', 'checkpoints', 'entries', 'duplicates', 'counts', 'sums', 'partials', 'result'];
+export const CHECKS = ['manifest', 'checkpoints', 'entries', 'duplicates', 'counts', 'paper', 'sums', 'partials', 'result'];
 
 const MAX_FAILURES = 1000;
 
@@ -97,7 +102,7 @@ export async function verifyElection(input, onProgress = () => {}) {
     return out;
   }
   const [header, mline] = objs;
-  if (!header || header.type !== 'header' || header.format !== 'eballot-export' || header.version !== 1) {
+  if (!header || header.type !== 'header' || header.format !== 'eballot-export' || (header.version !== 1 && header.version !== 3)) {
     fail('manifest', 'export.header');
     skipFrom(1);
     return out;
@@ -135,8 +140,19 @@ export async function verifyElection(input, onProgress = () => {}) {
   let cps = 0;
   let end = null;
   let last = -1;
+  let paper = null; // the paper section (export version 3, protocol §9)
+  const paperFail = (fs) => fs.forEach((f) => fail(f.style >= 0 ? 'counts' : 'paper', `paper.${f.check}`, { seq: f.seq, workplace: f.style >= 0 ? manifest.styles[f.style]?.id ?? f.style : '', detail: f.detail }));
   for (const o of objs.slice(2)) {
     if (end) { fail('entries', 'entries.after_end'); break; }
+    if (o.type === 'batch' || o.type === 'paper_close') {
+      if (header.version !== 3 || !header.closed || tree.size !== header.tree_size || (paper && paper.saw)) { fail('paper', 'paper.line_order'); continue; }
+      paper ??= new PaperCounter(manifest);
+      let bytes;
+      try { bytes = fromBase64(o.type === 'batch' ? o.batch : o.close); } catch { fail('paper', 'paper.base64'); continue; }
+      paperFail(o.type === 'batch' ? paper.batch(bytes, o.note) : paper.close(bytes, o.note));
+      continue;
+    }
+    if (paper) { fail('paper', 'paper.line_order'); continue; }
     if (o.type === 'checkpoint') {
       cps++;
       try {
@@ -207,6 +223,28 @@ export async function verifyElection(input, onProgress = () => {}) {
   });
   if (input.issued && input.issued.length !== manifest.styles.length) fail('counts', 'counts.issued_list');
 
+  // The paper section: returns, and ballots + paper votes ≤ marked register ≤ entitled.
+  const paperVotes = manifest.styles.map(() => 0);
+  if (!paper) checks.paper.ok = null;
+  else {
+    const fin = paper.finish();
+    paperFail(fin.failures);
+    if (!fin.closed) fail('paper', 'paper.no_close');
+    const rs = paper.closed?.styles;
+    manifest.styles.forEach((st, i) => {
+      paperVotes[i] = paper.totals(i, 'postal').papers + paper.totals(i, 'workplace').papers;
+      if (!rs || rs.length !== manifest.styles.length) return;
+      const votes = styleCounts[i] + paperVotes[i];
+      let marked = rs[i].postal + rs[i].workplace;
+      const iss = input.issued ? input.issued[i] : undefined;
+      if (iss !== undefined) {
+        marked += iss;
+        if (votes > marked) fail('counts', 'counts.paper_marked', { workplace: st.id, votes, marked });
+      }
+      if (marked > st.entitled || votes > st.entitled) fail('counts', 'counts.paper_entitled', { workplace: st.id, marked, entitled: st.entitled });
+    });
+  }
+
   // Homomorphic sums of the valid ballots, at the positions the trustees
   // decrypt (workplaces with a ballot, then questions, then options).
   const positions = [];
@@ -260,6 +298,8 @@ export async function verifyElection(input, onProgress = () => {}) {
   if (rep.election_id !== manifest.election_id) fail('result', 'result.election', { election: String(rep.election_id) });
   if (rep.manifest_hash !== toHex(mh)) fail('result', 'result.manifest');
   if (rep.verification?.root !== toHex(tree.root())) fail('result', 'result.root');
+  const mine = paper ? { batches: paper.batches, counted: paper.counted, head: paper.prev } : null;
+  if (JSON.stringify(rep.verification?.paper ?? null) !== JSON.stringify(mine)) fail('result', 'result.paper');
   if (good.length < pub.threshold || !checks.partials.ok) return out;
   let xa;
   try { xa = alphas.length ? combinePartials(pub, mh, alphas, good.slice(0, pub.threshold)) : []; } catch (e) { fail('result', 'result.combine', { detail: detail(e) }); return out; }
@@ -275,12 +315,37 @@ export async function verifyElection(input, onProgress = () => {}) {
       }),
     })),
   }));
+  // With a paper section the result gives each channel: the online one is
+  // compared with the decrypted counts, the paper ones with the batches,
+  // and the total with their sum.
+  if (paper) {
+    out.tally.forEach((t, s) => {
+      t.paper = ['postal', 'workplace'].map((ch) => ({ channel: ch, totals: paper.totals(s, ch) }));
+    });
+  }
   out.tally.forEach((t, s) => {
     const r = styles[s];
     if (!r || r.id !== t.id) { fail('result', 'result.no_line', { workplace: t.id }); return; }
-    if (r.votes_cast !== t.ballots) fail('result', 'result.votes_cast', { workplace: t.name, claimed: r.votes_cast, ballots: t.ballots });
+    let online = r;
+    if (paper) {
+      const chs = r.channels ?? [];
+      online = chs.find((c) => c.channel === 'online');
+      if (!online || chs.length !== 3) { fail('result', 'result.channels', { workplace: t.name }); return; }
+      for (const { channel, totals } of t.paper) {
+        const c = chs.find((x) => x.channel === channel);
+        const same = c && c.votes_cast === totals.papers && totals.questions.every((q, qi) => q.options.every((n, oi) => c.questions?.[qi]?.options?.[oi]?.count === n)
+          && c.questions?.[qi]?.spoilt === q.blank + q.spoilt);
+        if (!same) fail('result', 'result.paper_count', { workplace: t.name, channel });
+      }
+      if (r.votes_cast !== t.ballots + paperVotes[s]) fail('result', 'result.votes_cast', { workplace: t.name, claimed: r.votes_cast, ballots: t.ballots + paperVotes[s] });
+      t.questions.forEach((q, qi) => q.options.forEach((opt, oi) => {
+        const sum = opt.count + t.paper.reduce((a, p) => a + p.totals.questions[qi].options[oi], 0);
+        if (r.questions?.[qi]?.options?.[oi]?.count !== sum) fail('result', 'result.count', { workplace: t.name, question: q.id, option: opt.label, claimed: String(r.questions?.[qi]?.options?.[oi]?.count), count: sum });
+      }));
+    }
+    if (online.votes_cast !== t.ballots) fail('result', 'result.votes_cast', { workplace: t.name, claimed: online.votes_cast, ballots: t.ballots });
     t.questions.forEach((q, qi) => q.options.forEach((opt, oi) => {
-      const claimed = r.questions?.[qi]?.options?.[oi]?.count;
+      const claimed = online.questions?.[qi]?.options?.[oi]?.count;
       const at = { workplace: t.name, question: q.id, option: opt.label };
       if (opt.count < 0) fail('result', 'result.not_count', at);
       else if (claimed !== opt.count) fail('result', 'result.count', { ...at, claimed: String(claimed), count: opt.count });
