@@ -176,6 +176,9 @@ func (e *env) verifyExport(src, issued string, quiet bool) (*verify.Result, []in
 			fmt.Fprintln(out, "  (authorisations issued not given: only ballots ≤ entitled was checked; use --issued)")
 		}
 	}
+	if res.Paper != nil {
+		fmt.Fprintf(out, "Paper section: %d batches (%d counted), paper count closed: %v\n", res.Paper.Batches, res.Paper.Counted, res.Paper.Returns() != nil)
+	}
 	fmt.Fprintf(out, "Merkle root recomputed from all entries: %x\n", res.Root)
 	fmt.Fprintf(out, "Time: %s\n", took.Round(time.Millisecond))
 	if !res.OK() {

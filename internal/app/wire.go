@@ -20,6 +20,7 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/paper"
 	"github.com/unionvote/eballot/internal/retention"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/vote"
@@ -41,6 +42,7 @@ type Service struct {
 	Register   *register.Store
 	Admin      *election.Admin
 	Issuance   *issuance.Service
+	Paper      *paper.Service
 	GOTV       *gotv.Service
 	// Retention is the retention service behind the scrutineer's page
 	// (the daily job builds its own from the same configuration).
@@ -126,6 +128,10 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if err := retention.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
+	if err := paper.RegisterPages(s.Pages); err != nil {
+		return nil, err
+	}
+	s.Paper = paper.New(pool, s.Ledger, s.Issuance)
 	period := cfg.RetentionPeriod
 	if period == 0 { // a configuration not from config.Load: the default
 		period = retention.MinPeriod
@@ -178,6 +184,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 			s.Admin, s.Ballots, s.Register, s.Pages, staff, cfg.PublicURL.String()),
 		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
+		paper.NewPages(s.Paper, paperBallot(staff, s.Ballots, s.Pages), s.Pages, log),
 		retention.NewPages(s.Retention, s.Ballots, s.Pages, staff, log, cfg.Retention),
 	)
 	if s.Web, err = web.New(web.Options{
@@ -189,6 +196,18 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	return s, nil
+}
+
+// paperBallot is the staff member and ballot of a paper count page
+// (internal/paper knows no election module: the ballot comes from here).
+func paperBallot(staff page.StaffFunc, store *election.Store, pages page.Renderer) paper.BallotFunc {
+	return func(w http.ResponseWriter, r *http.Request, role string) (page.Staff, paper.StaffBallot, bool) {
+		s, b, ok := election.StaffBallot(w, r, staff, store, pages, role)
+		if !ok {
+			return s, paper.StaffBallot{}, false
+		}
+		return s, paper.StaffBallot{Ballot: paper.Ballot{ID: b.ID, ElectionID: b.ElectionID}, Title: b.Title}, true
+	}
 }
 
 // LargeBodies are the routes that accept a body over web.MaxBody.

@@ -140,6 +140,7 @@ func TestStaffPagesInBrowser(t *testing.T) {
 		{"ballots (scrutineer)", "/scrutineer"},
 		{"open ballot (scrutineer)", "/scrutineer" + demo},
 		{"postal returns", "/scrutineer" + demo + "/postal"},
+		{"paper count (voting still open)", "/scrutineer" + demo + "/paper"},
 		{"retention", "/scrutineer" + demo + "/retention"},
 		{"invitations (scrutineer)", "/scrutineer" + demo + "/invitations"},
 		{"result (scrutineer)", "/scrutineer" + demo + "/result"},

@@ -50,6 +50,9 @@ var (
 	// is excluded from the count (s.229(1A)(b): the date by which it must
 	// be returned) and counted as late.
 	ErrLate = page.NewError("issuance: the ballot is closed: a paper returned after the close is excluded", http.StatusConflict, "late_return", "issue.api.late_return")
+	// ErrNoWorkplace (409): workplace voting is for industrial action
+	// ballots only (the 2026 Order); other ballots have no workplace box.
+	ErrNoWorkplace = page.NewError("issuance: workplace voting is for industrial action ballots only", http.StatusConflict, "no_workplace", "issue.api.no_workplace")
 	// ErrBadBlinded (400): the blinded message is not one the issuer signs.
 	ErrBadBlinded = page.NewError("issuance: the blinded message is malformed", http.StatusBadRequest, "bad_blinded", "issue.api.bad_blinded")
 )
@@ -241,6 +244,8 @@ func (s *Service) RecordPostal(ctx context.Context, actor, electionID string, pa
 // wins" (docs/paper.md): every paper is logged in mark_log with its
 // outcome, and a refused one must be set aside unopened. Errors:
 // ErrNotEntitled when the number is not in the ballot (not logged),
+// ErrNoWorkplace for a workplace paper in a ballot not for industrial
+// action,
 // ErrNotOpen before the opening, ErrLate after the close (logged "late",
 // excluded: s.229(1A)(b)), ErrAlreadyAuthorised when the member voted
 // online (logged "voted_online"), ErrPostalRecorded when a paper mark
@@ -252,16 +257,19 @@ func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel s
 	var refusal error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var ballotID, memberID int64
-		var status, style string
+		var status, style, kind string
 		var closesAt *time.Time
-		err := tx.QueryRow(ctx, `SELECT b.id, b.status, b.closes_at, r.member_id, r.style FROM ballots b
+		err := tx.QueryRow(ctx, `SELECT b.id, b.status, b.kind, b.closes_at, r.member_id, r.style FROM ballots b
 			JOIN register_entries r ON r.ballot_id = b.id WHERE b.election_id = $1 AND r.paper_number = $2 FOR UPDATE OF r`,
-			electionID, paperNumber).Scan(&ballotID, &status, &closesAt, &memberID, &style)
+			electionID, paperNumber).Scan(&ballotID, &status, &kind, &closesAt, &memberID, &style)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: no voting paper %d in this ballot", ErrNotEntitled, paperNumber)
 		}
 		if err != nil {
 			return err
+		}
+		if channel == "workplace" && kind != "industrial_action" {
+			return ErrNoWorkplace
 		}
 		now := s.now()
 		switch {

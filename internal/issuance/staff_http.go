@@ -79,9 +79,10 @@ func (p *StaffPages) ballot(w http.ResponseWriter, r *http.Request, role string)
 type postalData struct {
 	B      *election.AdminBallot
 	Counts []Counts
-	Paper  string // as typed, shown back on an error
-	Done   int    // the paper just recorded
-	Error  string
+	Paper   string // as typed, shown back on an error
+	Channel string // "postal" or "workplace" (docs/paper.md)
+	Done    int    // the paper just recorded
+	Error   string
 }
 
 func (p *StaffPages) postalPage(w http.ResponseWriter, r *http.Request) {
@@ -89,9 +90,12 @@ func (p *StaffPages) postalPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := postalData{B: b}
+	d := postalData{B: b, Channel: "postal"}
 	if n, err := strconv.Atoi(r.URL.Query().Get("recorded")); err == nil && n > 0 {
 		d.Done = n
+	}
+	if r.URL.Query().Get("channel") == "workplace" {
+		d.Channel = "workplace"
 	}
 	p.showPostal(w, r, http.StatusOK, d)
 }
@@ -125,10 +129,17 @@ func (p *StaffPages) recordPostal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, _ := strconv.Atoi(raw)
-	err := p.svc.RecordPostal(r.Context(), s.Actor(), b.ElectionID, n)
+	channel := r.PostFormValue("channel")
+	if channel != "workplace" {
+		channel = "postal"
+	}
+	d.Channel = channel
+	err := p.svc.RecordReturn(r.Context(), s.Actor(), b.ElectionID, channel, n)
 	switch {
 	case err == nil:
-		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/postal?recorded=%d", b.ID, n), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/postal?recorded=%d&channel=%s", b.ID, n, channel), http.StatusSeeOther)
+	case errors.Is(err, ErrNoWorkplace):
+		fail(http.StatusConflict, p.msg(w, r, "issue.err.no_workplace"))
 	case errors.Is(err, ErrNotEntitled):
 		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.paper_unknown", n))
 	case errors.Is(err, ErrPostalRecorded):

@@ -54,6 +54,7 @@ type Ledger interface {
 	AppendPaperBatch(ctx context.Context, electionID string, b cpaper.Batch) (seq int64, existed bool, err error)
 	ClosePaper(ctx context.Context, electionID string, returns []cpaper.StyleReturns) error
 	PaperState(ctx context.Context, electionID string) (votingClosed, countClosed bool, batches int64, err error)
+	Manifest(ctx context.Context, electionID string) ([]byte, [32]byte, error)
 }
 
 // Returns gives the papers logged per workplace ballot (issuance's return
@@ -264,6 +265,49 @@ func (s *Service) checkReturns(ctx context.Context, tx pgx.Tx, electionID string
 			ErrExceedsReturns, counted, k.Channel, k.Totals.Papers, logged, rs[k.Style].Style)
 	}
 	return nil
+}
+
+// Waiting is a batch keyed once, waiting for its second keying.
+type Waiting struct {
+	BatchID, Keyer, Channel, Box string
+	Style                        int
+	Papers                       int64
+}
+
+// Accepted is a batch in the ledger.
+type Accepted struct {
+	Seq                     int64
+	BatchID, Channel, Box   string
+	Style                   int
+	Papers                  int64
+	FirstKeyer, SecondKeyer string
+}
+
+// Batches lists the batches keyed once and those accepted, for the count page.
+func (s *Service) Batches(ctx context.Context, electionID string) (waiting []Waiting, accepted []Accepted, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT batch_id, keyer, channel, box, style, (totals->>'papers')::bigint, seq
+		FROM paper_keyings WHERE election_id = $1 ORDER BY coalesce(seq, 9223372036854775807), batch_id, keyed_at`, electionID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list batches: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w Waiting
+		var seq *int64
+		if err := rows.Scan(&w.BatchID, &w.Keyer, &w.Channel, &w.Box, &w.Style, &w.Papers, &seq); err != nil {
+			return nil, nil, fmt.Errorf("list batches: %w", err)
+		}
+		if seq == nil {
+			waiting = append(waiting, w)
+			continue
+		}
+		if n := len(accepted); n > 0 && accepted[n-1].Seq == *seq {
+			accepted[n-1].SecondKeyer = w.Keyer
+			continue
+		}
+		accepted = append(accepted, Accepted{Seq: *seq, BatchID: w.BatchID, Channel: w.Channel, Box: w.Box, Style: w.Style, Papers: w.Papers, FirstKeyer: w.Keyer})
+	}
+	return waiting, accepted, rows.Err()
 }
 
 // CloseCount closes the paper count: the ledger signs the papers logged per

@@ -21,18 +21,23 @@ import (
 const (
 	RoleHeader  = "X-Test-Role"
 	UnionHeader = "X-Test-Union"
+	IDHeader    = "X-Test-Staff" // the staff id (default 1)
 )
 
-// Staff is a page.StaffFunc for handler tests: the staff member (id 1)
-// whose role and union the request's test headers name; none without a
-// role.
+// Staff is a page.StaffFunc for handler tests: the staff member (id 1,
+// or the id of the IDHeader) whose role and union the request's test
+// headers name; none without a role.
 func Staff(r *http.Request) (page.Staff, bool) {
 	role := r.Header.Get(RoleHeader)
 	if role == "" {
 		return page.Staff{}, false
 	}
 	u, _ := strconv.ParseInt(r.Header.Get(UnionHeader), 10, 64)
-	return page.Staff{ID: 1, UnionID: u, Role: role}, true
+	id := int64(1)
+	if v, err := strconv.ParseInt(r.Header.Get(IDHeader), 10, 64); err == nil && v > 0 {
+		id = v
+	}
+	return page.Staff{ID: id, UnionID: u, Role: role}, true
 }
 
 // Client is a browser for handler tests: it keeps cookies, follows
@@ -43,6 +48,7 @@ type Client struct {
 	Base  string // the server's URL
 	Role  string
 	Union int64
+	ID    int64 // the staff id (0: the default, 1)
 	HTTP  *http.Client
 }
 
@@ -66,6 +72,9 @@ func (c *Client) Do(method, path, ctype string, body io.Reader) (int, string) {
 	if c.Role != "" {
 		req.Header.Set(RoleHeader, c.Role)
 		req.Header.Set(UnionHeader, strconv.FormatInt(c.Union, 10))
+		if c.ID != 0 {
+			req.Header.Set(IDHeader, strconv.FormatInt(c.ID, 10))
+		}
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
