@@ -77,8 +77,8 @@ func (p *StaffPages) ballot(w http.ResponseWriter, r *http.Request, role string)
 
 // postalData is the data of templates/issuance_postal.html.
 type postalData struct {
-	B      *election.AdminBallot
-	Counts []Counts
+	B       *election.AdminBallot
+	Counts  []Counts
 	Paper   string // as typed, shown back on an error
 	Channel string // "postal" or "workplace" (docs/paper.md)
 	Done    int    // the paper just recorded
