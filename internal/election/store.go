@@ -117,7 +117,7 @@ const adminBallotSelect = `
 	       b.small_ballot_exemption, coalesce(b.security_assessment_by, ''), b.trustees IS NOT NULL,
 	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''),
 	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'online') + (SELECT coalesce(sum(rc.online), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id),
-	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'postal') + (SELECT coalesce(sum(rc.postal), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
+	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel IN ('postal', 'workplace')) + (SELECT coalesce(sum(rc.postal), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanAdminBallot(row pgx.Row) (AdminBallot, error) {

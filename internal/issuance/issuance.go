@@ -346,7 +346,8 @@ func (s *Service) ReturnCounts(ctx context.Context, electionID string) ([]paper.
 // Counts are the marked register's totals for a ballot style.
 type Counts struct {
 	Style                    string
-	Entitled, Online, Postal int
+	Entitled, Online int
+	Postal           int // paper marks: returned by post or issued at a workplace box
 	Replaced                 int // authorisations replaced after an approved request
 }
 
@@ -359,7 +360,7 @@ func (s *Service) CountsFor(ctx context.Context, electionID string) ([]Counts, e
 	rows, err := s.pool.Query(ctx, `
 		SELECT r.style, count(*),
 		       count(*) FILTER (WHERE mr.channel = 'online'),
-		       count(*) FILTER (WHERE mr.channel = 'postal'),
+		       count(*) FILTER (WHERE mr.channel IN ('postal', 'workplace')),
 		       (SELECT count(*) FROM replaced_authorisations ra JOIN register_entries r2
 		          ON r2.ballot_id = ra.ballot_id AND r2.member_id = ra.member_id
 		        WHERE ra.ballot_id = b.id AND r2.style = r.style)
