@@ -345,10 +345,10 @@ func (s *Service) ReturnCounts(ctx context.Context, electionID string) ([]paper.
 
 // Counts are the marked register's totals for a ballot style.
 type Counts struct {
-	Style                    string
+	Style            string
 	Entitled, Online int
 	Postal           int // paper marks: returned by post or issued at a workplace box
-	Replaced                 int // authorisations replaced after an approved request
+	Replaced         int // authorisations replaced after an approved request
 }
 
 // CountsFor returns the marked register's totals per style, for the
