@@ -260,7 +260,7 @@ var VerifierFailures = []string{
 	"entries.after_end", "entries.line_type", "entries.no_end", "entries.end_count", "entry.base64",
 	"entry.order", "entry.short", "entry.tracker", "entry.style", "entry.authorisation", "entry.proof",
 	"entry.invalid", "duplicate.tracker", "duplicate.alpha", "counts.end", "counts.over_issued",
-	"counts.issued_over_entitled", "counts.over_entitled", "counts.issued_list", "sums.identity",
+	"counts.issued_over_entitled", "counts.over_entitled", "counts.issued_list", "checkpoint.closed", "checkpoints.no_close",
 	"partials.key", "partial.invalid", "partial.trustee_invalid", "partial.again", "partials.threshold",
 	"result.no_key", "result.signature", "result.election", "result.manifest", "result.root", "result.combine",
 	"result.no_line", "result.votes_cast", "result.not_count", "result.count", "fetch",

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -19,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/unionvote/eballot/crypto/export"
 	"github.com/unionvote/eballot/crypto/receipt"
 )
 
@@ -327,80 +327,56 @@ type exportSummary struct {
 	styleCounts []int64
 }
 
-// readExport reads an export as the scrutineer would, streaming, and checks
-// it: header, manifest hash, entries in order, every checkpoint's signature
-// and root at its place, counts and the end line.
+// readExport reads an export as the scrutineer would (crypto/export,
+// streaming) and checks it: header, manifest hash, entries in order, every
+// checkpoint's signature and root at its place, the signed close of a
+// closed election, counts and the end line.
 func readExport(t *testing.T, r io.Reader, logKey string) exportSummary {
 	t.Helper()
-	br := bufio.NewReaderSize(r, 1<<16)
-	next := func() (string, any) {
-		line, err := br.ReadBytes('\n')
-		if err != nil {
-			t.Fatalf("export: read: %v", err)
-		}
-		var typ struct{ Type string }
-		if err := json.Unmarshal(line, &typ); err != nil {
-			t.Fatalf("export: %v: %s", err, line)
-		}
-		var v any
-		switch typ.Type {
-		case "header":
-			v = new(exportHeader)
-		case "manifest":
-			v = new(exportManifest)
-		case "checkpoint":
-			v = new(exportCheckpoint)
-		case "entry":
-			v = new(exportEntry)
-		case "end":
-			v = new(exportEnd)
-		default:
-			t.Fatalf("export: line type %q", typ.Type)
-		}
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			t.Fatalf("export: %v: %s", err, line)
-		}
-		return typ.Type, v
+	rd, err := export.NewReader(r)
+	if err != nil {
+		t.Fatalf("export: %v", err)
 	}
-	typ, v := next()
-	h, ok := v.(*exportHeader)
-	if typ != "header" || !ok || h.Format != ExportFormat || h.Version != 1 || h.ElectionID != testElection || h.LogKey != logKey {
+	h := rd.Header()
+	if h.Version != export.Version || h.ElectionID != testElection || h.LogKey != logKey || sha256.Sum256(rd.Manifest()) != h.ManifestHash {
 		t.Fatalf("export header: %+v", h)
-	}
-	_, v = next()
-	m, ok := v.(*exportManifest)
-	if !ok {
-		t.Fatal("no manifest line")
-	}
-	mb, _ := base64.StdEncoding.DecodeString(m.Manifest)
-	if mh := sha256.Sum256(mb); hex.EncodeToString(mh[:]) != h.ManifestHash {
-		t.Fatal("manifest hash")
 	}
 	var tb receipt.TreeBuilder
 	sum := exportSummary{size: h.TreeSize, closed: h.Closed, styleCounts: []int64{0, 0}}
+	closed := false
 	for {
-		switch _, v := next(); v := v.(type) {
-		case *exportCheckpoint:
-			c := v
-			cp, err := receipt.OpenCheckpoint([]byte(c.Note), logKey)
-			if err != nil || cp.Size != tb.Size() || cp.Root != tb.Root() || hex.EncodeToString(cp.Root[:]) != c.Root {
+		it, err := rd.Next()
+		if err == io.EOF {
+			if !closed && h.Closed {
+				t.Fatal("a closed export without its close")
+			}
+			return sum
+		}
+		if err != nil {
+			t.Fatalf("export: %v", err)
+		}
+		switch it.Kind {
+		case export.KindCheckpoint, export.KindClose:
+			c := it.Checkpoint
+			cp, err := receipt.OpenCheckpoint(c.Note, logKey)
+			if err != nil || cp.Size != tb.Size() || cp.Root != tb.Root() || [32]byte(cp.Root) != c.Root || cp.Closed != (it.Kind == export.KindClose) {
 				t.Fatalf("export: checkpoint %d at %d: %v", c.Size, tb.Size(), err)
 			}
-			sum.checkpoints++
-		case *exportEntry:
-			e := v
-			eb, err := base64.StdEncoding.DecodeString(e.Entry)
-			if err != nil || e.Index != tb.Size() {
+			if it.Kind == export.KindClose {
+				closed = true
+			} else {
+				sum.checkpoints++
+			}
+		case export.KindEntry:
+			e := it.Entry
+			if e.Index != tb.Size() {
 				t.Fatalf("export: entry %d", e.Index)
 			}
-			tb.Append(eb)
+			tb.Append(e.Bytes)
 			sum.styleCounts[e.Style]++
-		case *exportEnd:
-			e := v
-			root := tb.Root()
-			if e.Entries != h.TreeSize || tb.Size() != h.TreeSize || e.Root != hex.EncodeToString(root[:]) || int(e.Checkpoints) != sum.checkpoints {
+		case export.KindEnd:
+			e := it.End
+			if e.Entries != h.TreeSize || tb.Size() != h.TreeSize || e.Root != [32]byte(tb.Root()) || int(e.Checkpoints) != sum.checkpoints {
 				t.Fatalf("export end: %+v", e)
 			}
 			for i, c := range e.StyleCounts {
@@ -408,12 +384,6 @@ func readExport(t *testing.T, r io.Reader, logKey string) exportSummary {
 					t.Fatalf("style counts %v vs %v", e.StyleCounts, sum.styleCounts)
 				}
 			}
-			if _, err := br.ReadByte(); err != io.EOF {
-				t.Fatal("data after the end line")
-			}
-			return sum
-		default:
-			t.Fatal("unexpected line type")
 		}
 	}
 }

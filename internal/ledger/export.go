@@ -1,60 +1,12 @@
 package ledger
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/unionvote/eballot/crypto/export"
 	"github.com/unionvote/eballot/crypto/receipt"
-)
-
-// ExportFormat names the export file format (docs/export-format.md).
-const ExportFormat = "eballot-export"
-
-// ExportVersion is the version of the export format.
-const ExportVersion = 1
-
-// Export lines (docs/export-format.md). Field order is fixed by the struct
-// order.
-type (
-	exportHeader struct {
-		Type         string `json:"type"`
-		Format       string `json:"format"`
-		Version      int    `json:"version"`
-		ElectionID   string `json:"election_id"`
-		ManifestHash string `json:"manifest_hash"`
-		LogKey       string `json:"log_key"`
-		TreeSize     int64  `json:"tree_size"`
-		Closed       bool   `json:"closed"`
-	}
-	exportManifest struct {
-		Type     string `json:"type"`
-		Manifest string `json:"manifest"`
-	}
-	exportCheckpoint struct {
-		Type string `json:"type"`
-		Size int64  `json:"size"`
-		Root string `json:"root"`
-		Note string `json:"note"`
-	}
-	exportEntry struct {
-		Type  string `json:"type"`
-		Index int64  `json:"index"`
-		Style int    `json:"style"`
-		Entry string `json:"entry"`
-	}
-	exportEnd struct {
-		Type        string  `json:"type"`
-		Entries     int64   `json:"entries"`
-		Checkpoints int64   `json:"checkpoints"`
-		StyleCounts []int64 `json:"style_counts"`
-		Root        string  `json:"root"`
-	}
 )
 
 // ExportSize returns the tree size an export would cover: the final size of
@@ -95,22 +47,24 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var line bytes.Buffer
-	enc := json.NewEncoder(&line)
-	enc.SetEscapeHTML(false)
-	put := func(v any) error {
-		line.Reset()
-		if err := enc.Encode(v); err != nil { // Encode ends the line with "\n"
+	// The file's bytes are crypto/export's (docs/export-format.md): version
+	// 2 with the signed close for a closed election, version 1 for one
+	// closed before version 2 (no signed close exists).
+	var closeSigned []byte
+	if closed {
+		if closeSigned, err = closeNote(ctx, l.pool, electionID); err != nil {
 			return err
 		}
-		_, err := bw.Write(line.Bytes())
+	}
+	h := &export.Header{ElectionID: electionID, ManifestHash: e.spec.hash, LogKey: e.spec.logKey, TreeSize: n, Closed: closed}
+	if closed && closeSigned == nil {
+		h.Version = 1
+	}
+	xw := export.NewWriter(w)
+	if err := xw.Header(h); err != nil {
 		return err
 	}
-	if err := put(exportHeader{"header", ExportFormat, ExportVersion, electionID, hex.EncodeToString(e.spec.hash[:]), e.spec.logKey, n, closed}); err != nil {
-		return err
-	}
-	if err := put(exportManifest{"manifest", base64.StdEncoding.EncodeToString(e.spec.canonical)}); err != nil {
+	if err := xw.Manifest(e.spec.canonical); err != nil {
 		return err
 	}
 
@@ -150,7 +104,7 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 			if c.Root != tb.Root() {
 				return fmt.Errorf("ledger: export: checkpoint %d does not match the entries (run Audit)", c.Size)
 			}
-			if err := put(exportCheckpoint{"checkpoint", c.Size, hex.EncodeToString(c.Root[:]), string(c.Signed)}); err != nil {
+			if err := xw.Checkpoint(&export.Checkpoint{Size: c.Size, Root: c.Root, Note: c.Signed}); err != nil {
 				return err
 			}
 			ncp++
@@ -175,7 +129,7 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 				counts[en.Style]++
 			}
 			tb.Append(en.Bytes)
-			if err := put(exportEntry{"entry", en.Index, en.Style, base64.StdEncoding.EncodeToString(en.Bytes)}); err != nil {
+			if err := xw.Entry(&export.Entry{Index: en.Index, Style: en.Style, Bytes: en.Bytes}); err != nil {
 				return err
 			}
 			nextIdx++
@@ -190,9 +144,10 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 			return err
 		}
 	}
-	root := tb.Root()
-	if err := put(exportEnd{"end", n, ncp, counts, hex.EncodeToString(root[:])}); err != nil {
-		return err
+	if closeSigned != nil {
+		if err := xw.Close(&export.Checkpoint{Size: n, Root: tb.Root(), Note: closeSigned}); err != nil {
+			return err
+		}
 	}
-	return bw.Flush()
+	return xw.End(&export.End{Entries: n, Checkpoints: ncp, StyleCounts: counts, Root: tb.Root()})
 }

@@ -97,7 +97,7 @@ export async function verifyElection(input, onProgress = () => {}) {
     return out;
   }
   const [header, mline] = objs;
-  if (!header || header.type !== 'header' || header.format !== 'eballot-export' || header.version !== 1) {
+  if (!header || header.type !== 'header' || header.format !== 'eballot-export' || (header.version !== 1 && header.version !== 2)) {
     fail('manifest', 'export.header');
     skipFrom(1);
     return out;
@@ -135,17 +135,19 @@ export async function verifyElection(input, onProgress = () => {}) {
   let cps = 0;
   let end = null;
   let last = -1;
+  let closeLine = null;
   for (const o of objs.slice(2)) {
     if (end) { fail('entries', 'entries.after_end'); break; }
-    if (o.type === 'checkpoint') {
-      cps++;
+    if (o.type === 'checkpoint' || (o.type === 'close' && header.version === 2)) {
+      if (o.type === 'close') closeLine = o; else cps++;
       try {
         const c = openCheckpoint(o.note, manifest.log_key);
+        if (c.closed !== (o.type === 'close')) bad('checkpoint.closed');
         if (c.origin !== checkpointOrigin(manifest.election_id)) bad('checkpoint.origin', { origin: c.origin });
         if (c.size !== o.size || toHex(c.root) !== o.root) bad('checkpoint.line');
         if (c.size !== tree.size) bad('checkpoint.size', { entries: tree.size });
         if (!equalBytes(c.root, tree.root())) bad('checkpoint.root');
-        last = c.size;
+        if (o.type === 'checkpoint') last = c.size;
       } catch (e) {
         failWith('checkpoints', e, 'checkpoint.invalid', { size: o.size });
       }
@@ -196,6 +198,7 @@ export async function verifyElection(input, onProgress = () => {}) {
     if (JSON.stringify(end.style_counts) !== JSON.stringify(styleCounts)) fail('counts', 'counts.end', { claimed: JSON.stringify(end.style_counts), entries: JSON.stringify(styleCounts) });
   }
   if (last !== tree.size) fail('checkpoints', 'checkpoints.uncovered', { entries: tree.size });
+  if (header.version === 2 && header.closed && !closeLine) fail('checkpoints', 'checkpoints.no_close');
   if (cps === 0) fail('checkpoints', 'checkpoints.none');
 
   // Ballots ≤ authorisations issued ≤ entitled, per workplace.
@@ -209,13 +212,15 @@ export async function verifyElection(input, onProgress = () => {}) {
 
   // Homomorphic sums of the valid ballots, at the positions the trustees
   // decrypt (workplaces with a ballot, then questions, then options).
+  // A sum whose α is the identity (nonces that cancel, e.g. two colluding
+  // voters) is not decrypted by the trustees: its β is m·G in the clear
+  // (docs/protocol.md §7).
   const positions = [];
   const sums = [];
   valid.forEach((bs, s) => {
     if (bs.length === 0) return;
     bs[0].forEach((q, qi) => q.forEach((_, oi) => {
       const ct = addCiphertexts(bs.map((b) => b[qi][oi]));
-      if (ct.alpha.is0()) fail('sums', 'sums.identity', { workplace: manifest.styles[s].id, question: qi + 1, option: oi + 1 });
       positions.push([s, qi, oi]);
       sums.push(ct);
     }));
@@ -230,7 +235,7 @@ export async function verifyElection(input, onProgress = () => {}) {
   }
   let pub;
   try { pub = parsePublicKey(manifest.trustees); } catch (e) { fail('partials', 'partials.key', { detail: detail(e) }); return out; }
-  const alphas = sums.map((c) => c.alpha);
+  const alphas = sums.filter((c) => !c.alpha.is0()).map((c) => c.alpha);
   const good = [];
   for (const [i, pj] of (input.partials ?? []).entries()) {
     let p;
@@ -245,7 +250,8 @@ export async function verifyElection(input, onProgress = () => {}) {
       else failWith('partials', e, 'partial.invalid', { n: i + 1 });
     }
   }
-  if (good.length < pub.threshold) fail('partials', 'partials.threshold', { valid: good.length, needed: pub.threshold });
+  const needed = alphas.length ? pub.threshold : 0;
+  if (good.length < needed) fail('partials', 'partials.threshold', { valid: good.length, needed: pub.threshold });
 
   let rep;
   try {
@@ -260,10 +266,11 @@ export async function verifyElection(input, onProgress = () => {}) {
   if (rep.election_id !== manifest.election_id) fail('result', 'result.election', { election: String(rep.election_id) });
   if (rep.manifest_hash !== toHex(mh)) fail('result', 'result.manifest');
   if (rep.verification?.root !== toHex(tree.root())) fail('result', 'result.root');
-  if (good.length < pub.threshold || !checks.partials.ok) return out;
+  if (good.length < needed || !checks.partials.ok) return out;
   let xa;
-  try { xa = alphas.length ? combinePartials(pub, mh, alphas, good.slice(0, pub.threshold)) : []; } catch (e) { fail('result', 'result.combine', { detail: detail(e) }); return out; }
-  const decrypted = positions.map(([s], i) => decryptCount(sums[i].beta, xa[i], valid[s].length));
+  try { xa = alphas.length ? combinePartials(pub, mh, alphas, good.slice(0, needed)) : []; } catch (e) { fail('result', 'result.combine', { detail: detail(e) }); return out; }
+  let j = 0;
+  const decrypted = positions.map(([s], i) => decryptCount(sums[i].beta, sums[i].alpha.is0() ? sums[i].alpha : xa[j++], valid[s].length));
   const styles = rep.result?.styles ?? [];
   out.tally = manifest.styles.map((st, s) => ({
     id: st.id, name: st.name, ballots: valid[s].length,
