@@ -85,23 +85,17 @@ func get(ctx context.Context, u string, limit int64) ([]byte, error) {
 
 type notFound struct{ error }
 
-// fetchIssued returns the board's published counts (GET
-// /issuance/v1/<election>/counts, in manifest style order), decoded
-// strictly; nil when the service does not publish them yet.
-func (e *env) fetchIssued(ctx context.Context, b *board) (*verify.PublishedCounts, error) {
+// fetchIssued returns the board's published counts document (GET
+// /issuance/v1/<election>/counts, in manifest style order; crypto/verify
+// decodes and checks it, check counts.published); nil when the service
+// does not publish them yet.
+func (e *env) fetchIssued(ctx context.Context, b *board) ([]byte, error) {
 	body, err := get(ctx, b.origin+"/issuance/v1/"+b.election+"/counts", verify.MaxPublishedCounts)
 	var nf *notFound
 	if errors.As(err, &nf) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	c, err := verify.ParsePublishedCounts(body)
-	if err != nil {
-		return nil, fmt.Errorf("the service's issued counts: %w", err)
-	}
-	return c, nil
+	return body, err
 }
 
 // checkPublished fetches the published result, its signature and the
@@ -132,7 +126,7 @@ func (e *env) checkPublished(src, key, issuedFlag string) error {
 	if err != nil {
 		return err
 	}
-	opt := verify.Options{Progress: e.progress("verified")}
+	opt := verify.Options{Progress: e.progress("verified"), Expected: verify.Expected{ElectionID: b.election}}
 	if opt.Issued, err = parseIssued(issuedFlag); err != nil {
 		return err
 	}

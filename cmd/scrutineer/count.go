@@ -118,17 +118,19 @@ func (e *env) verifyExport(src string, a verifyArgs) (*verify.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := verify.Options{Issued: iss, Progress: e.progress("verified")}
-	if iss == nil && isURL(src) {
+	opt := verify.Options{Issued: iss, Progress: e.progress("verified"), Expected: a.expect.Expected}
+	if isURL(src) {
 		b, err := parseBoard(src)
 		if err != nil {
 			return nil, err
 		}
-		if opt.Published, err = e.fetchIssued(context.Background(), b); err != nil {
-			return nil, err
+		opt.Expected.ElectionID = b.election
+		if iss == nil {
+			if opt.Published, err = e.fetchIssued(context.Background(), b); err != nil {
+				return nil, err
+			}
 		}
 	}
-	opt.Expected = a.expect.Expected
 	ctx := context.Background()
 	rc, err := openExport(ctx, src)
 	if err != nil {

@@ -87,6 +87,11 @@ func (c *v1codec) encode(v any) ([]byte, error) {
 }
 
 func (c *v1codec) decode(b []byte, v any) error {
+	// One JSON value of the canonical subset (no duplicate member, integers
+	// below 2^53): what every reader, in any language, parses alike.
+	if _, err := manifest.Canonicalize(b); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {

@@ -18,6 +18,7 @@ var entrySeeds = []string{
 	`{"type":"entry","index":0,"style":0,"entry":"AAAA"}`,
 	`{"type":"entry","index":123,"style":1,"entry":"q+/="}`,
 	`{"type":"entry","index":-1,"style":-5,"entry":""}`,
+	`{"type":"entry","index":9007199254740991,"style":1023,"entry":"QUJD"}`,
 	`{"type":"entry","index":9223372036854775807,"style":1023,"entry":"QUJD"}`,
 	`{"type":"entry","index":9223372036854775808,"style":0,"entry":"QUJD"}`,
 	`{"type":"entry","index":01,"style":0,"entry":"QUJD"}`,

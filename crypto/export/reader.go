@@ -59,30 +59,33 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
 		return nil, x.fail(CheckEncoding, "the file starts with a byte-order mark")
 	}
-	// The version decides how the rest is read: find it leniently, then
-	// decode the header strictly in that version's form.
-	var probe struct {
-		Type    string `json:"type"`
-		Format  string `json:"format"`
-		Version int    `json:"version"`
+	// The version decides how the rest is read: find it (exact member
+	// names, the last of duplicates, as JSON.parse does), then decode the
+	// header strictly in that version's form.
+	pm, ok := probe(b)
+	if !ok {
+		return nil, x.fail(CheckLine, "the first line is not a JSON object")
 	}
-	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, x.fail(CheckLine, "the first line is not a JSON header object")
-	}
-	if probe.Type != "header" {
+	var typ, format string
+	var version float64
+	_ = json.Unmarshal(pm["type"], &typ)
+	if typ != "header" {
 		return nil, x.fail(CheckOrder, "the first line must be the header")
 	}
-	if probe.Format != Format {
-		return nil, x.fail(CheckVersion, fmt.Sprintf("format %q is not %q", probe.Format, Format))
+	if json.Unmarshal(pm["format"], &format) != nil || format != Format {
+		return nil, x.fail(CheckVersion, fmt.Sprintf("format %s is not %q", pm["format"], Format))
 	}
-	if x.codec = codecFor(probe.Version); x.codec == nil {
-		return nil, x.fail(CheckVersion, fmt.Sprintf("export version %d is not supported (this reader knows versions %d to %d)", probe.Version, MinVersion, Version))
+	if json.Unmarshal(pm["version"], &version) != nil || version != float64(int(version)) {
+		return nil, x.fail(CheckVersion, fmt.Sprintf("export version %s is not supported (this reader knows versions %d to %d)", pm["version"], MinVersion, Version))
+	}
+	if x.codec = codecFor(int(version)); x.codec == nil {
+		return nil, x.fail(CheckVersion, fmt.Sprintf("export version %d is not supported (this reader knows versions %d to %d)", int(version), MinVersion, Version))
 	}
 	var h headerLine
 	if err := x.decode(b, &h); err != nil {
 		return nil, err
 	}
-	if h.Type != "header" || h.Format != Format || h.Version != probe.Version {
+	if h.Type != "header" || h.Format != Format || h.Version != int(version) {
 		return nil, x.fail(CheckLine, "the header's members are not those of a header")
 	}
 	mh, err := decodeHash(h.ManifestHash)
@@ -167,11 +170,22 @@ func (r *Reader) lineType(b []byte) string {
 	if bytes.HasPrefix(b, []byte(`{"entry":"`)) {
 		return "entry"
 	}
-	var probe struct {
-		Type string `json:"type"`
+	var typ string
+	if m, ok := probe(b); ok {
+		_ = json.Unmarshal(m["type"], &typ)
 	}
-	_ = json.Unmarshal(b, &probe)
-	return probe.Type
+	return typ
+}
+
+// probe decodes a line as a JSON object with exact member names (the last
+// of duplicate members wins): enough to dispatch on; the strict decoding of
+// the line's version follows. ok is false when the line is not an object.
+func probe(b []byte) (map[string]json.RawMessage, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || m == nil {
+		return nil, false
+	}
+	return m, true
 }
 
 func (r *Reader) body(b []byte) (*Item, error) {
@@ -372,11 +386,14 @@ func (r *Reader) fastEntry(b []byte) (index int64, style int, b64 []byte, ok boo
 		return 0, 0, nil, false
 	}
 	s, b, ok := canonicalInt(b[len(p3):])
-	if !ok || s != int64(int(s)) || string(b) != p4 || index >= 1<<53 || index <= -(1<<53) || s >= 1<<53 || s <= -(1<<53) {
+	if !ok || s != int64(int(s)) || string(b) != p4 || !safe(index) || !safe(s) {
 		return 0, 0, nil, false
 	}
 	return index, int(s), b64, true
 }
+
+// safe: |n| < 2^53, what canonical JSON (and JavaScript) represents.
+func safe(n int64) bool { return n < 1<<53 && n > -(1<<53) }
 
 func base64Alphabet(b []byte) bool {
 	for _, c := range b {
@@ -404,7 +421,7 @@ func fastEntryV1(b []byte) (index int64, style int, b64 []byte, ok bool) {
 	}
 	b = b[len(p2):]
 	s, b, ok := canonicalInt(b)
-	if !ok || s != int64(int(s)) || !bytes.HasPrefix(b, []byte(p3)) {
+	if !ok || s != int64(int(s)) || !bytes.HasPrefix(b, []byte(p3)) || !safe(index) || !safe(s) {
 		return 0, 0, nil, false
 	}
 	b = b[len(p3):]

@@ -126,3 +126,28 @@ const (
 
 // Limits lists every limit name, in the order of docs/protocol.md §8.3.
 var Limits = []string{LimitManifestHash, LimitFinal, LimitOpen, LimitUnsignedClose, LimitIssued, LimitResult}
+
+// Groups are the groups of checks a verifier shows (the verifier page's
+// sections), in order.
+var Groups = []string{"file", "manifest", "checkpoints", "entries", "counts", "partials", "result"}
+
+// GroupOf returns the group of a check (docs/protocol.md §8.2).
+func GroupOf(check string) string {
+	switch check {
+	case CheckFileEncoding, CheckFileLine, CheckFileOrder, CheckFileEnd, CheckHeaderVersion, CheckHeaderField,
+		CheckManifestEncoding, CheckCheckpointEncoding, CheckEntryEncoding, CheckEndEncoding, CheckEndTotals:
+		return "file"
+	case CheckManifestHash, CheckManifestValid, CheckManifestTrustees, CheckHeaderManifest, CheckManifestExpected:
+		return "manifest"
+	case CheckCheckpointSignature, CheckCheckpointText, CheckCheckpointOrigin, CheckCheckpointLine, CheckCheckpointRoot,
+		CheckCheckpointFinal, CheckFinalExpected, CheckEndRoot:
+		return "checkpoints"
+	case CheckEntryBallot, CheckEntryTracker, CheckEntryStyle, CheckEntryAuthorisation, CheckEntryProof, CheckEntryDupTracker, CheckEntryDupAlpha:
+		return "entries"
+	case CheckEndStyleCounts, CheckCountsEntitled, CheckCountsPublished, CheckCountsIssued, CheckCountsIssuedMax:
+		return "counts"
+	case CheckPartialDecode, CheckPartialTrustee, CheckPartialManifest, CheckPartialCount, CheckPartialProof, CheckPartialThreshold:
+		return "partials"
+	}
+	return "result"
+}

@@ -67,7 +67,7 @@ const MaxFailures = 100000
 type Failure struct {
 	// Check names the check of docs/protocol.md §8.2 that failed (one of
 	// [Checks]); the browser verifier names the same check.
-	Check string `json:"check"`
+	Check string `json:"check,omitempty"` // absent in reports of version 1
 	// Item is what failed: "file", "header", "manifest", "checkpoint",
 	// "close", "entry", "end", "counts", "partial" or "result".
 	Item string `json:"item"`
@@ -106,6 +106,9 @@ type Limit struct {
 // trusts more than the server that gave the file: the voting paper, the
 // scrutineer's signed report, a notice.
 type Expected struct {
+	// ElectionID, if set, must be the export's election (the verifier page
+	// of an election, a board URL).
+	ElectionID string
 	// ManifestHash, if set, must be the export's manifest hash.
 	ManifestHash *[32]byte
 	// Final, if set, is the final checkpoint (size and root) the export
@@ -119,10 +122,11 @@ type Options struct {
 	// marked register, published by the service); nil when not known, in
 	// which case only ballots ≤ entitled is checked.
 	Issued []int64
-	// Published, if set, is the service's published counts document
-	// (GET /issuance/v1/{election}/counts): it is checked against the
-	// manifest (check counts.published) and, when Issued is nil, gives it.
-	Published *PublishedCounts
+	// Published, if set, is the service's published counts document as
+	// served (GET /issuance/v1/{election}/counts): it is decoded strictly
+	// and checked against the manifest (check counts.published) and, when
+	// Issued is nil, gives it.
+	Published []byte
 	// Expected is what the export must match from outside.
 	Expected Expected
 	// Progress, if set, is called from time to time with the number of
@@ -204,6 +208,9 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 	}
 	h := rd.Header()
 	res.Header = h
+	if x := opt.Expected.ElectionID; x != "" && x != h.ElectionID {
+		res.fail(Failure{Check: CheckManifestExpected, Item: "header", Index: -1, Reason: fmt.Sprintf("the export is of election %q, not %q", h.ElectionID, x)})
+	}
 	if opt.Expected.ManifestHash != nil && *opt.Expected.ManifestHash != h.ManifestHash {
 		res.fail(Failure{Check: CheckManifestExpected, Item: "manifest", Index: -1, Reason: fmt.Sprintf("the export's manifest hash is %x, the expected one is %x: this is not the ballot you expected", h.ManifestHash, *opt.Expected.ManifestHash)})
 	}
@@ -275,6 +282,10 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 					c.close = it.Checkpoint
 				case export.KindEnd:
 					c.end = it.End
+					// Nothing may follow the end line.
+					if _, err := rd.Next(); err != io.EOF {
+						c.err = err
+					}
 				}
 				if c.end != nil {
 					break
@@ -640,8 +651,12 @@ func (v *verifier) final(x Expected) {
 func (v *verifier) counts(opt Options) {
 	m := v.e.Manifest()
 	issued := opt.Issued
-	if p := opt.Published; p != nil {
-		if err := p.check(m); err != nil {
+	if opt.Published != nil {
+		p, err := ParsePublishedCounts(opt.Published)
+		if err == nil {
+			err = p.check(m)
+		}
+		if err != nil {
 			v.res.fail(Failure{Check: CheckCountsPublished, Item: "counts", Index: -1, Reason: err.Error()})
 		} else if issued == nil {
 			issued = p.IssuedCounts()

@@ -234,7 +234,7 @@ func TestTamper(t *testing.T) {
 		{"manifest JSON spacing", bytes.Replace(f.exp, []byte(`{"manifest":"`), []byte(`{"manifest": "`), 1), verify.CheckFileLine, "line 2"},
 		{"entry tracker byte", entry(func(b []byte) { b[3] ^= 1 }), verify.CheckEntryTracker, "entry 7 (tracker"},
 		{"entry authorisation byte", entry(func(b []byte) { b[100] ^= 1 }), verify.CheckEntryAuthorisation, "authorisation (blind signature) does not verify"},
-		{"entry ballot byte (α)", entry(func(b []byte) { b[320+39+5] ^= 1 }), verify.CheckEntryBallot, "entry 7"},
+		{"entry ballot α the identity", entry(func(b []byte) { clear(b[320+39 : 320+39+32]) }), verify.CheckEntryBallot, "entry 7"},
 		{"proof byte", entry(func(b []byte) { b[320+39+64+64] ^= 1 }), verify.CheckEntryProof, "invalid proof"},
 		{"entry index", bytes.Replace(f.exp, []byte(`"index":7,`), []byte(`"index":8,`), 1), verify.CheckFileOrder, "entry index 8, want 7"},
 		{"entry style", bytes.Replace(ls[entryLine], []byte(`"style":1,`), []byte(`"style":0,`), 1), "", ""},

@@ -393,8 +393,8 @@ func TestPublishResult(t *testing.T) {
 			t.Fatalf("verifier page lacks the text of failure %s", c)
 		}
 	}
-	if !strings.Contains(body, "mae&#39;r canlyniad yn dweud {claimed}, mae&#39;r cyfriflyfr yn dadgryptio i {count}") {
-		t.Fatalf("the Welsh verifier page lacks the Welsh text of result.count")
+	if !strings.Contains(body, "mae&#39;r canlyniad yn dweud {claimed}, mae&#39;r cyfriflyfr yn dadgryptio i {actual}") {
+		t.Fatalf("the Welsh verifier page lacks the Welsh text of result.counts")
 	}
 
 	// The independent check of the published result, by the scrutineer tool

@@ -82,7 +82,7 @@ function decodeBase64Canonical(s) {
 export function openNote(signed, verifierKey) {
   const v = typeof verifierKey === 'string' ? parseVerifierKey(verifierKey) : verifierKey;
   const msg = typeof signed === 'string' ? utf8(signed) : signed;
-  const str = new TextDecoder('utf-8', { fatal: true });
+  const str = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM is part of the text
   let s;
   try { s = str.decode(msg); } catch { throw new Error('eballot: malformed note'); }
   if (/[\u0000-\u0009\u000b-\u001f]/.test(s)) throw new Error('eballot: malformed note');
