@@ -4,8 +4,11 @@ GO ?= go
 GOTESTFLAGS ?= -timeout 15m
 FUZZTIME ?= 30s
 JS := crypto/js
+# golangci-lint, installed into ./bin by `make lint` / `make test` if absent.
+GOLANGCI_VERSION := v2.15.0
+GOLANGCI := bin/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: run stop test test-go test-js fuzz-short fuzz bench bench-system lint js js-deps clean
+.PHONY: run stop test test-go test-js fuzz-short fuzz bench bench-system lint golangci js js-deps clean
 
 ## run: local PostgreSQL in ./.data (or $$DATABASE_URL), migrations, demo ballot, server on localhost
 run:
@@ -15,11 +18,12 @@ run:
 stop:
 	@scripts/pg.sh stop
 
-## test: every test, against real PostgreSQL clusters the tests start themselves
-test: test-go test-js fuzz-short
+## test: every test, against real PostgreSQL clusters the tests start themselves, and golangci-lint
+test: test-go test-js fuzz-short golangci
 
 test-go: js-deps
 	@scripts/pg.sh bindir >/dev/null
+	@scripts/chromium.sh >/dev/null
 	$(GO) test $(GOTESTFLAGS) ./...
 
 test-js: js-deps
@@ -42,11 +46,18 @@ bench:
 bench-system:
 	@scripts/bench-system.sh
 
-## lint: gofmt, go vet, staticcheck
-lint:
+## lint: gofmt, go vet, golangci-lint (.golangci.yml: staticcheck, depguard, errname, sqlclosecheck, …)
+lint: golangci
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+golangci: $(GOLANGCI)
+	$(GOLANGCI) run ./...
+
+$(GOLANGCI):
+	@mkdir -p bin
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	mv bin/golangci-lint $@
 
 ## js: rebuild the committed JavaScript bundle reproducibly
 js: js-deps
@@ -58,5 +69,6 @@ js-deps:
 	done
 
 ## clean: stop the local database and remove ./.data and build output
-clean: stop
-	rm -rf .data bin
+clean:
+	@scripts/pg.sh clean
+	rm -rf bin

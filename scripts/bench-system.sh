@@ -88,7 +88,8 @@ loadgen() { # loadgen LABEL CONCURRENCY TARGET...
   local label=$1 c=$2; shift 2
   local targets=(); for t in "$@"; do targets+=(-target "$t"); done
   say "loadgen: $label (concurrency $c, ${#@} replica(s), at most $PER_RUN votes or $DURATION)"
-  "$B/loadgen" "${targets[@]}" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" -progress 5s -q \
+  "$B/ballotd" demo --sessions "$PER_RUN" --sessions-file "$work/sessions-$label.txt" >&2
+  "$B/loadgen" "${targets[@]}" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -sessions "$work/sessions-$label.txt" -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" -progress 5s -q \
     -out "$work/runs/$label.json" || say "loadgen $label: some votes failed (see the errors column)"
   runs+=("$work/runs/$label.json")
 }

@@ -6,6 +6,7 @@
 #   scripts/pg.sh status   say whether it runs
 #   scripts/pg.sh url      print the DATABASE_URL that reaches it
 #   scripts/pg.sh bindir   print the directory holding initdb/pg_ctl (installs postgresql if absent)
+#   scripts/pg.sh clean    stop the cluster and delete it (and ./.data)
 #
 # The server listens only on a Unix socket in ./.data/run (no TCP port, so no
 # clash with another PostgreSQL). PostgreSQL refuses to run as root, so when
@@ -13,17 +14,49 @@
 # by Debian's postgresql package) and we connect as the database superuser
 # 'ballot' over the socket with trust authentication: only local processes
 # that can reach ./.data/run can connect.
+#
+# When root runs this from a checkout the 'postgres' user cannot enter (a
+# home directory such as /root is mode 700), the cluster and its socket
+# cannot live in ./.data: they go to /var/lib/eballot-dev/<checkout hash>
+# instead (owned by postgres, mode 700), and ./.data/pg-location records it.
+# Everything else of `make run` (secret key, demo trustees) stays in ./.data.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 DATA_ROOT=${EBALLOT_DATA_DIR:-$here/.data}
-PGDATA_DIR=$DATA_ROOT/pg
-SOCK_DIR=$DATA_ROOT/run
-LOG_FILE=$DATA_ROOT/postgres.log
 DB_NAME=eballot
 DB_USER=ballot
 
 log() { printf 'pg.sh: %s\n' "$*" >&2; }
+
+# PG_ROOT holds the cluster, its socket and its log: ./.data unless recorded
+# otherwise by an earlier start (see place_cluster).
+PG_ROOT=$DATA_ROOT
+[ -s "$DATA_ROOT/pg-location" ] && PG_ROOT=$(cat "$DATA_ROOT/pg-location")
+set_paths() {
+  PGDATA_DIR=$PG_ROOT/pg
+  SOCK_DIR=$PG_ROOT/run
+  LOG_FILE=$PG_ROOT/postgres.log
+}
+set_paths
+
+# place_cluster (root only) keeps the cluster where the postgres user can
+# reach it: ./.data when every directory above it is searchable by postgres,
+# else a directory of its own under /var/lib/eballot-dev.
+place_cluster() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  [ "$PG_ROOT" = "$DATA_ROOT" ] || return 0
+  if runuser -u postgres -- test -x "$DATA_ROOT"; then return 0; fi
+  local alt
+  alt=/var/lib/eballot-dev/$(printf '%s' "$DATA_ROOT" | sha256sum | cut -c1-12)
+  log "the postgres user cannot enter $DATA_ROOT (a parent directory is private);"
+  log "keeping this checkout's cluster and socket in $alt instead (recorded in $DATA_ROOT/pg-location)"
+  mkdir -p "$alt"
+  chown postgres "$alt"; chmod 700 "$alt"
+  echo "$alt" >"$DATA_ROOT/pg-location"
+  PG_ROOT=$alt
+  set_paths
+}
 
 find_bindir() {
   if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
@@ -61,11 +94,16 @@ bindir() { ensure_postgres; find_bindir; }
 
 cmd_start() {
   local bin; bin=$(bindir)
-  mkdir -p "$DATA_ROOT" "$SOCK_DIR"
+  mkdir -p "$DATA_ROOT"
   if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
-    chown postgres "$DATA_ROOT" "$SOCK_DIR"
+    chown postgres "$DATA_ROOT"
+    place_cluster
+    mkdir -p "$SOCK_DIR"
+    chown postgres "$PG_ROOT" "$SOCK_DIR"
     touch "$LOG_FILE"; chown postgres "$LOG_FILE"
+  else
+    mkdir -p "$SOCK_DIR"
   fi
   if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
     log "creating a PostgreSQL cluster in $PGDATA_DIR"
@@ -106,6 +144,12 @@ cmd_status() {
   fi
 }
 
+cmd_clean() {
+  cmd_stop
+  if [ "$PG_ROOT" != "$DATA_ROOT" ]; then rm -rf "$PG_ROOT"; fi
+  rm -rf "$DATA_ROOT"
+}
+
 cmd_url() { echo "postgres:///$DB_NAME?host=$SOCK_DIR&user=$DB_USER&sslmode=disable"; }
 
 case "${1:-}" in
@@ -114,5 +158,6 @@ case "${1:-}" in
   status) cmd_status ;;
   url) cmd_url ;;
   bindir) bindir ;;
-  *) echo "usage: scripts/pg.sh start|stop|status|url|bindir" >&2; exit 2 ;;
+  clean) cmd_clean ;;
+  *) echo "usage: scripts/pg.sh start|stop|status|url|bindir|clean" >&2; exit 2 ;;
 esac

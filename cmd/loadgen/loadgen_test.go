@@ -89,10 +89,14 @@ func TestSmoke(t *testing.T) {
 	waitReady(t, base, &logs)
 	t.Logf("database, demo ballot and service ready after %s", time.Since(t0).Round(time.Millisecond))
 
+	sessions := filepath.Join(dir, "sessions.txt")
+	if out := ballotd("demo", "--sessions", "30", "--sessions-file", sessions); !strings.Contains(out, "30 member sessions") {
+		t.Fatalf("ballotd demo --sessions 30 said:\n%s", out)
+	}
 	out := filepath.Join(dir, "summary.json")
 	prof := filepath.Join(dir, "cpu.pprof")
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-target", base, "-n", "30", "-concurrency", "5", "-duration", "60s",
+	code := run(context.Background(), []string{"-target", base, "-sessions", sessions, "-n", "30", "-concurrency", "5", "-duration", "60s",
 		"-progress", "0", "-out", out, "-cpuprofile-from", "http://" + debug, "-cpuprofile", prof, "-cpuprofile-seconds", "1s"},
 		&stdout, &stderr, getenv)
 	if code != 0 {
@@ -142,10 +146,12 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("report: exit %d\n%s%s", code, &tbl, &stderr)
 	}
 
-	// The members used are not picked again; a second run finds the 10 left.
-	code = run(context.Background(), []string{"-target", base, "-n", "11", "-progress", "0", "-q"}, &stdout, &stderr, getenv)
-	if code != 2 || !strings.Contains(stderr.String(), "only 10 members") {
-		t.Errorf("second run: exit %d, stderr:\n%s", code, &stderr)
+	// The members used are not given sessions again: 10 are left.
+	var more bytes.Buffer
+	code = cli.Run(context.Background(), []string{"demo", "--sessions", "11", "--sessions-file", filepath.Join(dir, "more.txt")},
+		cli.Env{Stdout: &more, Stderr: &more, Getenv: getenv})
+	if code != 1 || !strings.Contains(more.String(), "only 10 members") {
+		t.Errorf("sessions again: exit %d:\n%s", code, &more)
 	}
 
 	// Close, export, verify the whole ledger.
@@ -190,14 +196,14 @@ func TestFlags(t *testing.T) {
 		t.Errorf("--help: exit %d\n%s", code, &out)
 	}
 	for _, args := range [][]string{
-		{"-n", "0", "-database-url", "postgres:///x"},
-		{"-target", "ftp://x", "-database-url", "postgres:///x"},
-		{"-target", "http://127.0.0.1:1/path", "-database-url", "postgres:///x"},
+		{"-n", "0", "-sessions", "s.txt"},
+		{"-target", "ftp://x", "-sessions", "s.txt"},
+		{"-target", "http://127.0.0.1:1/path", "-sessions", "s.txt"},
 		{},
 		{"stray"},
-		{"-database-url", "postgres:///x", "-cpuprofile", "cpu.pprof"},
-		{"-database-url", "postgres:///x", "-cpuprofile-from", "ftp://x", "-cpuprofile", "cpu.pprof"},
-		{"-database-url", "postgres:///x", "-cpuprofile-from", "http://127.0.0.1:6060", "-cpuprofile", "p", "-cpuprofile-seconds", "10ms"},
+		{"-sessions", "s.txt", "-cpuprofile", "cpu.pprof"},
+		{"-sessions", "s.txt", "-cpuprofile-from", "ftp://x", "-cpuprofile", "cpu.pprof"},
+		{"-sessions", "s.txt", "-cpuprofile-from", "http://127.0.0.1:6060", "-cpuprofile", "p", "-cpuprofile-seconds", "10ms"},
 	} {
 		errb.Reset()
 		if code := run(context.Background(), args, &out, &errb, getenv); code != 2 || !strings.Contains(errb.String(), "loadgen") {

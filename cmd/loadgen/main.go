@@ -3,14 +3,15 @@
 // voting paper, encrypts and proves a ballot and blinds its tracker (all
 // before the timed phase), then, timed, asks issuance for the blind
 // authorisation, unblinds it, casts to the ledger without cookies and
-// checks the receipt — what a member's phone does (internal/web/static/vote.js).
+// checks the receipt — what a member's phone does (internal/web/page/static/vote.js).
 // It reports throughput, latency percentiles per step and errors by kind,
 // and writes a JSON summary. See docs/benchmarks.md and `make bench-system`.
 //
-// Sign-in: loadgen makes each simulated member a session directly in the
-// service's database (DATABASE_URL), as a finished SMS sign-in would. This
-// needs no switch in ballotd: the release binary has no test-only sign-in
-// path. Only use it against a development or load-test database.
+// Sign-in: the members' sessions come from `ballotd demo --sessions N
+// --sessions-file FILE`, which makes them in the service's database as a
+// finished SMS sign-in would (internal/auth owns the sessions; ballotd
+// refuses unless texts go to the development outbox), and loadgen reads the
+// cookie values from -sessions. loadgen itself talks HTTP only.
 package main
 
 import (
@@ -35,9 +36,9 @@ Usage:
   loadgen report [-blind-per-second R] SUMMARY.json...   (one table of several runs; --help)
 
 For each simulated member loadgen, before the timed phase:
-  1. picks a member of the ballot's register who has no authorisation yet
-     and gives them a member session in the database (-database-url),
-     as a finished SMS sign-in would;
+  1. takes a member session from -sessions (one cookie value per line,
+     made by ` + "`ballotd demo --sessions N --sessions-file FILE`" + ` for members
+     of the demo ballot who have not voted, as a finished SMS sign-in would);
   2. loads their voting paper (GET /vote/{election}) for the CSRF token
      and ballot style;
   3. encrypts a ballot with its proofs, computes the tracker and blinds it
@@ -68,7 +69,7 @@ type config struct {
 	duration    time.Duration
 	concurrency int
 	prepare     int
-	dbURL       string
+	sessions    string
 	out         string
 	progress    time.Duration
 	timeout     time.Duration
@@ -114,7 +115,7 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 	fs.DurationVar(&c.duration, "duration", time.Minute, "the timed phase stops starting votes after this long")
 	fs.IntVar(&c.concurrency, "concurrency", 50, "members voting at the same time in the timed phase")
 	fs.IntVar(&c.prepare, "prepare-workers", runtime.NumCPU(), "goroutines that encrypt and blind ballots before the timed phase")
-	fs.StringVar(&c.dbURL, "database-url", getenv("DATABASE_URL"), "the service's PostgreSQL, where member sessions are made (default $DATABASE_URL)")
+	fs.StringVar(&c.sessions, "sessions", "", "file of member session cookie values, one per line, at least -n (ballotd demo --sessions N --sessions-file FILE)")
 	fs.StringVar(&c.out, "out", "", "write the JSON summary to this file")
 	fs.DurationVar(&c.progress, "progress", 2*time.Second, "interval of the progress lines on stderr (0: none)")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one HTTP request")
@@ -170,8 +171,8 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 		return fail("-timeout must be positive")
 	case c.sample < 0:
 		return fail("-consistency-sample must not be negative")
-	case c.dbURL == "":
-		return fail("-database-url (or DATABASE_URL) is required: loadgen makes the members' sessions there")
+	case c.sessions == "":
+		return fail("-sessions is required: make them with ballotd demo --sessions N --sessions-file FILE")
 	case c.progress < 0:
 		return fail("-progress must not be negative")
 	}

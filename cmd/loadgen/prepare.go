@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -12,13 +11,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/crypto/ballot"
 	"github.com/unionvote/eballot/crypto/blind"
@@ -27,12 +25,11 @@ import (
 
 // election is what loadgen knows of the ballot, from the public board.
 type election struct {
-	id       string
-	m        *manifest.Manifest
-	el       *ballot.Election
-	hashHex  string
-	issuers  []*rsa.PublicKey // per style
-	ballotID int64
+	id      string
+	m       *manifest.Manifest
+	el      *ballot.Election
+	hashHex string
+	issuers []*rsa.PublicKey // per style
 }
 
 // voter is one simulated member, prepared before the timed phase.
@@ -90,61 +87,18 @@ func loadElection(ctx context.Context, hc *http.Client, target *url.URL, id stri
 	return e, nil
 }
 
-// Session rows as internal/auth's startSession makes them after an SMS
-// sign-in (migrations/0002_auth.sql): only the SHA-256 of the cookie value
-// is stored. The smoke test (TestSmoke) fails if this drifts from the
-// service.
-const (
-	sessionIdle     = 15 * time.Minute // internal/auth memberIdle
-	sessionAbsolute = 4 * time.Hour    // internal/auth memberAbsolute
-	sessionMethod   = "loadgen"
-)
-
-// signIn picks n members of the register who have neither an authorisation
-// nor an earlier loadgen session, and makes each a member session. It
-// returns the cookie values in member order.
-func signIn(ctx context.Context, dbURL string, e *election, n int) ([]string, error) {
-	pool, err := pgxpool.New(ctx, dbURL)
+// readSessions reads n member session cookie values from file (one per
+// line, as `ballotd demo --sessions` writes them).
+func readSessions(file string, n int) ([]string, error) {
+	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("database: the URL is not valid")
+		return nil, fmt.Errorf("sessions: %w", err)
 	}
-	defer pool.Close()
-	if err := pool.QueryRow(ctx, `SELECT id FROM ballots WHERE election_id = $1`, e.id).Scan(&e.ballotID); err != nil {
-		return nil, fmt.Errorf("database: ballot %s: %w", e.id, err)
+	cookies := strings.Fields(string(b))
+	if len(cookies) < n {
+		return nil, fmt.Errorf("sessions: %s has %d sessions, -n is %d: make more with ballotd demo --sessions N --sessions-file FILE", file, len(cookies), n)
 	}
-	rows, err := pool.Query(ctx, `SELECT r.member_id FROM register_entries r
-		WHERE r.ballot_id = $1
-		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id)
-		AND NOT EXISTS (SELECT 1 FROM auth_sessions s WHERE s.member_id = r.member_id AND s.method = $3)
-		ORDER BY r.member_id LIMIT $2`, e.ballotID, n, sessionMethod)
-	if err != nil {
-		return nil, fmt.Errorf("database: members: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("database: members: %w", err)
-	}
-	if len(ids) < n {
-		return nil, fmt.Errorf("only %d members of %s's register have not voted (or been used by loadgen) yet, -n is %d: load a bigger ballot (ballotd demo --members N)", len(ids), e.id, n)
-	}
-	now := time.Now()
-	cookies := make([]string, n)
-	rowsIn := make([][]any, n)
-	for i, id := range ids {
-		raw := make([]byte, 32)
-		if _, err := rand.Read(raw); err != nil {
-			return nil, err
-		}
-		cookies[i] = base64.RawURLEncoding.EncodeToString(raw)
-		h := sha256.Sum256([]byte(cookies[i]))
-		rowsIn[i] = []any{h[:], "member", id, e.ballotID, sessionMethod, now, now, int(sessionIdle / time.Second), now.Add(sessionAbsolute)}
-	}
-	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"auth_sessions"},
-		[]string{"id_hash", "kind", "member_id", "ballot_id", "method", "created_at", "last_seen_at", "idle_seconds", "expires_at"},
-		pgx.CopyFromRows(rowsIn)); err != nil {
-		return nil, fmt.Errorf("database: sessions: %w", err)
-	}
-	return cookies, nil
+	return cookies[:n], nil
 }
 
 var (
@@ -239,11 +193,11 @@ func (v *voter) encrypt(e *election) error {
 	return nil
 }
 
-// prepareVoters signs the members in, loads their papers and prepares
+// prepareVoters takes the members' sessions, loads their papers and prepares
 // their ballots with c.prepare goroutines. Members whose paper fails are
 // recorded in st and left out.
 func prepareVoters(ctx context.Context, c *config, hc *http.Client, e *election, st *stats) ([]*voter, error) {
-	cookies, err := signIn(ctx, c.dbURL, e, c.n)
+	cookies, err := readSessions(c.sessions, c.n)
 	if err != nil {
 		return nil, err
 	}

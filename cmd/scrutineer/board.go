@@ -73,17 +73,17 @@ func get(ctx context.Context, u string, limit int64) ([]byte, error) {
 		_ = json.Unmarshal(b, &eb)
 		err := fmt.Errorf("fetch %s: HTTP %s %s", u, resp.Status, eb.Message)
 		if resp.StatusCode == http.StatusNotFound {
-			return nil, &notFound{err}
+			return nil, &notFoundError{err}
 		}
 		if resp.StatusCode == http.StatusForbidden && eb.Error == "not_closed" {
-			return nil, &notFound{err}
+			return nil, &notFoundError{err}
 		}
 		return nil, err
 	}
 	return b, nil
 }
 
-type notFound struct{ error }
+type notFoundError struct{ error }
 
 // fetchIssued returns the board's published counts document (GET
 // /issuance/v1/<election>/counts, in manifest style order; crypto/verify
@@ -91,7 +91,7 @@ type notFound struct{ error }
 // does not publish them yet.
 func (e *env) fetchIssued(ctx context.Context, b *board) ([]byte, error) {
 	body, err := get(ctx, b.origin+"/issuance/v1/"+b.election+"/counts", verify.MaxPublishedCounts)
-	var nf *notFound
+	var nf *notFoundError
 	if errors.As(err, &nf) {
 		return nil, nil
 	}
@@ -111,7 +111,7 @@ func (e *env) checkPublished(src, key, issuedFlag string) error {
 		return err
 	}
 	js, err := get(ctx, b.ledger("/result"), report.MaxSize)
-	var nf *notFound
+	var nf *notFoundError
 	if errors.As(err, &nf) {
 		return failed("no result is published for %s on this board", b.election)
 	}

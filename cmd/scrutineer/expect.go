@@ -89,7 +89,7 @@ func (x *expectFlags) load(src string, e *env) (expect, error) {
 			return ex, err
 		}
 		js, err := get(context.Background(), b.ledger("/result"), report.MaxSize)
-		var nf *notFound
+		var nf *notFoundError
 		if errors.As(err, &nf) {
 			return ex, nil // no result published yet
 		}

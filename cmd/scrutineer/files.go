@@ -21,16 +21,19 @@ var errHelp = errors.New("help")
 // ones. --help prints the flags to stdout.
 func (e *env) parse(fs *flag.FlagSet, args []string, synopsis string) ([]string, error) {
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprintf(fs.Output(), "Usage: scrutineer %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
 	}
+	// Parse would print the usage itself on --help (to stderr) before we
+	// print it to stdout: it is printed here, once.
+	fs.Usage = func() {}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(e.stdout)
-				fs.Usage()
+				usage()
 				return nil, errHelp
 			}
 			return nil, fmt.Errorf("bad arguments (see --help)")

@@ -57,6 +57,19 @@ func TestCLI(t *testing.T) {
 	if code, out, _ := sh(t, "verify", "--help"); code != 0 || !strings.Contains(out, "--issued") {
 		t.Fatalf("verify --help: %d %q", code, out)
 	}
+	// Every subcommand's --help: the usage once, on stdout, nothing on stderr.
+	for _, c := range [][]string{{"trustee", "init"}, {"ceremony", "plan"}, {"ceremony", "deal"}, {"ceremony", "verify"},
+		{"ceremony", "answer"}, {"ceremony", "finalise"}, {"verify"}, {"decrypt"}, {"tally"}, {"keygen"}, {"report"},
+		{"check-result"}, {"verify-audit"}, {"fixture"}} {
+		code, out, errs := sh(t, append(c, "--help")...)
+		if code != 0 || strings.Count(out, "Usage:") != 1 || errs != "" {
+			t.Errorf("%v --help: code %d, usage printed %d times on stdout, stderr %q", c, code, strings.Count(out, "Usage:"), errs)
+		}
+	}
+	// A bad flag: the flag named and a pointer to --help on stderr, code 2.
+	if code, _, errs := sh(t, "verify", "--frobnicate"); code != 2 || !strings.Contains(errs, "frobnicate") || !strings.Contains(errs, "see --help") {
+		t.Errorf("verify --frobnicate: code %d, stderr %q", code, errs)
+	}
 }
 
 // TestIndependence: the scrutineer never depends on the service's internal/

@@ -14,6 +14,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
+
 	"github.com/unionvote/eballot/crypto/ballot"
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/internal/enc"
@@ -82,20 +84,11 @@ func loadJSVectors(t *testing.T) (*jsBallotFile, *manifest.Manifest, *ballot.Ele
 	return &f, m, e
 }
 
-func mustHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatalf("bad hex in vectors: %v", err)
-	}
-	return b
-}
-
 // decryptByNonce recovers the mark m ∈ {0,1} of ct from its nonce r alone:
 // β − r·K must be m·G.
 func decryptByNonce(t *testing.T, key *elgamal.PublicKey, ct *elgamal.Ciphertext, nonceHex string) int {
 	t.Helper()
-	r, err := enc.DecodeScalar(mustHex(t, nonceHex))
+	r, err := enc.DecodeScalar(vectortest.Unhex(t, nonceHex))
 	if err != nil {
 		t.Fatalf("nonce: %v", err)
 	}
@@ -113,7 +106,7 @@ func TestJSInteropValid(t *testing.T) {
 	var all []*ballot.Ballot
 	for _, v := range f.Valid {
 		t.Run(v.Name, func(t *testing.T) {
-			bin := mustHex(t, v.Binary)
+			bin := vectortest.Unhex(t, v.Binary)
 			b, err := e.Parse(bin)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -188,7 +181,7 @@ func TestJSInteropInvalid(t *testing.T) {
 	f, _, e := loadJSVectors(t)
 	for _, v := range f.Invalid {
 		t.Run(v.Name, func(t *testing.T) {
-			b, err := e.Parse(mustHex(t, v.Binary))
+			b, err := e.Parse(vectortest.Unhex(t, v.Binary))
 			if err == nil {
 				err = e.Verify(b)
 				if bad := e.BatchVerify([]*ballot.Ballot{b}); (err == nil) != (bad == nil) {
@@ -233,13 +226,13 @@ func TestJSInteropDecrypt(t *testing.T) {
 	if mv.Hash != f.ManifestHash {
 		t.Fatalf("manifest_v1.json changed (hash %s, JS vectors %s): regenerate with node crypto/js/scripts/make-js-vectors.mjs", mv.Hash, f.ManifestHash)
 	}
-	sk, err := elgamal.ParseSecretKey(mustHex(t, mv.ElectionSecretKey))
+	sk, err := elgamal.ParseSecretKey(vectortest.Unhex(t, mv.ElectionSecretKey))
 	if err != nil {
 		t.Fatal(err)
 	}
 	G := enc.G.Generator()
 	for _, v := range f.Valid {
-		b, err := e.Parse(mustHex(t, v.Binary))
+		b, err := e.Parse(vectortest.Unhex(t, v.Binary))
 		if err != nil {
 			t.Fatalf("%s: %v", v.Name, err)
 		}

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
+
 	"github.com/cloudflare/circl/blindsign/blindrsa"
 )
 
@@ -14,7 +16,7 @@ import (
 func BenchmarkBlindSign(b *testing.B) {
 	v := loadVectors(b)
 	sk := vectorKey(b, v)
-	blinded := unhex(b, v.Blinded)
+	blinded := vectortest.Unhex(b, v.Blinded)
 	cpuLoop(b, func() {
 		if _, err := BlindSign(sk, blinded); err != nil {
 			b.Fatal(err)
@@ -31,7 +33,7 @@ func BenchmarkBlindSign(b *testing.B) {
 func BenchmarkBlindSignImpl(b *testing.B) {
 	v := loadVectors(b)
 	sk := vectorKey(b, v)
-	blinded := unhex(b, v.Blinded)
+	blinded := vectortest.Unhex(b, v.Blinded)
 	s, err := NewSigner(sk)
 	if err != nil {
 		b.Fatal(err)
@@ -60,8 +62,8 @@ func BenchmarkBlindSignImpl(b *testing.B) {
 
 func BenchmarkVerify(b *testing.B) {
 	v := loadVectors(b)
-	pub, _ := ParsePublicKey(unhex(b, v.SPKI))
-	tr, auth := unhex(b, v.Tracker), unhex(b, v.Authorisation)
+	pub, _ := ParsePublicKey(vectortest.Unhex(b, v.SPKI))
+	tr, auth := vectortest.Unhex(b, v.Tracker), vectortest.Unhex(b, v.Authorisation)
 	for b.Loop() {
 		if err := Verify(pub, tr, auth); err != nil {
 			b.Fatal(err)
@@ -71,8 +73,8 @@ func BenchmarkVerify(b *testing.B) {
 
 func BenchmarkClient(b *testing.B) {
 	v := loadVectors(b)
-	pub, _ := ParsePublicKey(unhex(b, v.SPKI))
-	tr := unhex(b, v.Tracker)
+	pub, _ := ParsePublicKey(vectortest.Unhex(b, v.SPKI))
+	tr := vectortest.Unhex(b, v.Tracker)
 	for b.Loop() {
 		p, _ := Prepare(rand.Reader, tr)
 		if _, _, err := Blind(rand.Reader, pub, p); err != nil {
@@ -86,8 +88,8 @@ func BenchmarkClient(b *testing.B) {
 // the benchmark thread (comparable on a busy machine).
 func BenchmarkVerifier(b *testing.B) {
 	v := loadVectors(b)
-	pub, _ := ParsePublicKey(unhex(b, v.SPKI))
-	tr, auth := unhex(b, v.Tracker), unhex(b, v.Authorisation)
+	pub, _ := ParsePublicKey(vectortest.Unhex(b, v.SPKI))
+	tr, auth := vectortest.Unhex(b, v.Tracker), vectortest.Unhex(b, v.Authorisation)
 	fast, err := NewVerifier(pub)
 	if err != nil {
 		b.Fatal(err)

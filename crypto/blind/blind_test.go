@@ -7,9 +7,9 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
-	"os"
 	"testing"
+
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 )
 
 type blindVectors struct {
@@ -41,30 +41,13 @@ type blindVectors struct {
 
 func loadVectors(t testing.TB) *blindVectors {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/blind_v1.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v blindVectors
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
+	vectortest.Load(t, "blind_v1.json", &v)
 	return &v
 }
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func vectorKey(t testing.TB, v *blindVectors) *rsa.PrivateKey {
-	k, err := x509.ParsePKCS8PrivateKey(unhex(t, v.PKCS8))
+	k, err := x509.ParsePKCS8PrivateKey(vectortest.Unhex(t, v.PKCS8))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +57,7 @@ func vectorKey(t testing.TB, v *blindVectors) *rsa.PrivateKey {
 func TestVectors(t *testing.T) {
 	v := loadVectors(t)
 	sk := vectorKey(t, v)
-	pub, err := ParsePublicKey(unhex(t, v.SPKI))
+	pub, err := ParsePublicKey(vectortest.Unhex(t, v.SPKI))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,33 +67,33 @@ func TestVectors(t *testing.T) {
 	if der, _ := MarshalPublicKey(pub); hex.EncodeToString(der) != v.SPKI {
 		t.Fatal("SPKI re-encoding differs")
 	}
-	tr, prep := unhex(t, v.Tracker), unhex(t, v.Prepared)
-	if !bytes.Equal(prep, append(unhex(t, v.Prefix), tr...)) {
+	tr, prep := vectortest.Unhex(t, v.Tracker), vectortest.Unhex(t, v.Prepared)
+	if !bytes.Equal(prep, append(vectortest.Unhex(t, v.Prefix), tr...)) {
 		t.Fatal("prepared != prefix ‖ T")
 	}
 	// RSA blind signing is deterministic: BlindSign reproduces the vector.
-	bs, err := BlindSign(sk, unhex(t, v.Blinded))
+	bs, err := BlindSign(sk, vectortest.Unhex(t, v.Blinded))
 	if err != nil || hex.EncodeToString(bs) != v.BlindSig {
 		t.Fatalf("BlindSign mismatch: %v", err)
 	}
-	auth := unhex(t, v.Authorisation)
-	if !bytes.Equal(auth, append(unhex(t, v.Prefix), unhex(t, v.Signature)...)) {
+	auth := vectortest.Unhex(t, v.Authorisation)
+	if !bytes.Equal(auth, append(vectortest.Unhex(t, v.Prefix), vectortest.Unhex(t, v.Signature)...)) {
 		t.Fatal("authorisation != prefix ‖ signature")
 	}
 	if err := Verify(pub, tr, auth); (err == nil) != v.Valid {
 		t.Fatalf("Verify = %v", err)
 	}
 	for _, c := range v.Invalid {
-		p, err := ParsePublicKey(unhex(t, c.PublicKey))
+		p, err := ParsePublicKey(vectortest.Unhex(t, c.PublicKey))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if Verify(p, unhex(t, c.Tracker), unhex(t, c.Authorisation)) == nil {
+		if Verify(p, vectortest.Unhex(t, c.Tracker), vectortest.Unhex(t, c.Authorisation)) == nil {
 			t.Errorf("%s: verifies", c.Name)
 		}
 	}
 	for _, c := range v.InvalidKeys {
-		if _, err := ParsePublicKey(unhex(t, c.SPKI)); err == nil {
+		if _, err := ParsePublicKey(vectortest.Unhex(t, c.SPKI)); err == nil {
 			t.Errorf("%s: key accepted", c.Name)
 		}
 	}

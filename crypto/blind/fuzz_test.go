@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"math/big"
 	"testing"
+
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 )
 
 func FuzzParsePublicKey(f *testing.F) {
 	v := loadVectors(f)
-	f.Add(unhex(f, v.SPKI))
+	f.Add(vectortest.Unhex(f, v.SPKI))
 	for _, c := range v.InvalidKeys {
-		f.Add(unhex(f, c.SPKI))
+		f.Add(vectortest.Unhex(f, c.SPKI))
 	}
 	f.Fuzz(func(t *testing.T, der []byte) {
 		pub, err := ParsePublicKey(der)
@@ -25,16 +27,16 @@ func FuzzParsePublicKey(f *testing.F) {
 
 func FuzzVerify(f *testing.F) {
 	v := loadVectors(f)
-	pub, err := ParsePublicKey(unhex(f, v.SPKI))
+	pub, err := ParsePublicKey(vectortest.Unhex(f, v.SPKI))
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(unhex(f, v.Tracker), unhex(f, v.Authorisation))
+	f.Add(vectortest.Unhex(f, v.Tracker), vectortest.Unhex(f, v.Authorisation))
 	for _, c := range v.Invalid {
-		f.Add(unhex(f, c.Tracker), unhex(f, c.Authorisation))
+		f.Add(vectortest.Unhex(f, c.Tracker), vectortest.Unhex(f, c.Authorisation))
 	}
-	valid := unhex(f, v.Authorisation)
-	tr := unhex(f, v.Tracker)
+	valid := vectortest.Unhex(f, v.Authorisation)
+	tr := vectortest.Unhex(f, v.Tracker)
 	f.Fuzz(func(t *testing.T, tracker, auth []byte) {
 		if Verify(pub, tracker, auth) == nil && !(bytes.Equal(auth, valid) && bytes.Equal(tracker, tr)) {
 			t.Fatal("forged authorisation verifies")
@@ -51,7 +53,7 @@ func FuzzVerify(f *testing.F) {
 func FuzzBlindSign(f *testing.F) {
 	v := loadVectors(f)
 	sk := vectorKey(f, v)
-	f.Add(unhex(f, v.Blinded))
+	f.Add(vectortest.Unhex(f, v.Blinded))
 	f.Add([]byte{1})
 	f.Add(big.NewInt(1).FillBytes(make([]byte, SignatureSize)))
 	f.Add(make([]byte, SignatureSize))
@@ -76,7 +78,7 @@ func FuzzBlindSign(f *testing.F) {
 
 func FuzzParseAuthorisation(f *testing.F) {
 	v := loadVectors(f)
-	f.Add(unhex(f, v.Authorisation))
+	f.Add(vectortest.Unhex(f, v.Authorisation))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ParseAuthorisation(b)
 		if err == nil && !bytes.Equal(a[:], b) {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
+
 	"filippo.io/bigmod"
 	"github.com/cloudflare/circl/blindsign/blindrsa"
 )
@@ -75,7 +77,7 @@ func TestSignerVector(t *testing.T) {
 	if !s.PublicKey().Equal(&sk.PublicKey) {
 		t.Fatal("PublicKey")
 	}
-	blinded := unhex(t, v.Blinded)
+	blinded := vectortest.Unhex(t, v.Blinded)
 	got, err := s.BlindSign(blinded)
 	if err != nil || hex.EncodeToString(got) != v.BlindSig {
 		t.Fatalf("vector blind signature differs: %v", err)
@@ -169,7 +171,7 @@ func TestSignerRFC9474(t *testing.T) {
 		t.Fatalf("%d vectors", len(v.Vectors))
 	}
 	for _, c := range v.Vectors {
-		blinded := unhex(t, c.BlindedMsg)
+		blinded := vectortest.Unhex(t, c.BlindedMsg)
 		got, err := s.BlindSign(blinded)
 		if err != nil || hex.EncodeToString(got) != c.BlindSig {
 			t.Errorf("%s: blind signature differs (err %v)", c.Name, err)
@@ -216,7 +218,7 @@ func flip(x *big.Int, i int) *big.Int {
 func TestSignerRejectsKeys(t *testing.T) {
 	v := loadVectors(t)
 	sk := vectorKey(t, v)
-	blinded := unhex(t, v.Blinded)
+	blinded := vectortest.Unhex(t, v.Blinded)
 	bad := map[string]func(k *rsa.PrivateKey){
 		"Dp bit":   func(k *rsa.PrivateKey) { k.Precomputed.Dp = flip(k.Precomputed.Dp, 7) },
 		"Dq bit":   func(k *rsa.PrivateKey) { k.Precomputed.Dq = flip(k.Precomputed.Dq, 300) },
@@ -277,7 +279,7 @@ func TestSignerFaultCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blinded := unhex(t, v.Blinded)
+	blinded := vectortest.Unhex(t, v.Blinded)
 	flipByte := func(b []byte, i int) []byte {
 		c := bytes.Clone(b)
 		c[i] ^= 0x10
@@ -322,7 +324,7 @@ func TestBlindSignCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := unhex(t, v.Blinded)
+	m := vectortest.Unhex(t, v.Blinded)
 	if new(big.Int).SetBytes(m).Cmp(b.N) >= 0 {
 		m[0] = 0 // keep it in range for both keys
 	}
@@ -355,7 +357,7 @@ func TestBlindSignCache(t *testing.T) {
 func TestSignerConcurrent(t *testing.T) {
 	v := loadVectors(t)
 	sk := vectorKey(t, v)
-	blinded := unhex(t, v.Blinded)
+	blinded := vectortest.Unhex(t, v.Blinded)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)

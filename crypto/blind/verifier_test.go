@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
+
 	"github.com/cloudflare/circl/blindsign/blindrsa"
 )
 
@@ -55,7 +57,7 @@ func same(t testing.TB, v *Verifier, prepared, sig []byte, what string) bool {
 func vectorVerifier(t testing.TB) (*Verifier, *rsa.PrivateKey, *blindVectors) {
 	t.Helper()
 	vec := loadVectors(t)
-	pub, err := ParsePublicKey(unhex(t, vec.SPKI))
+	pub, err := ParsePublicKey(vectortest.Unhex(t, vec.SPKI))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,15 +70,15 @@ func vectorVerifier(t testing.TB) (*Verifier, *rsa.PrivateKey, *blindVectors) {
 
 func TestVerifierVectors(t *testing.T) {
 	v, _, vec := vectorVerifier(t)
-	prep, sig := unhex(t, vec.Prepared), unhex(t, vec.Signature)
+	prep, sig := vectortest.Unhex(t, vec.Prepared), vectortest.Unhex(t, vec.Signature)
 	if !same(t, v, prep, sig, "vector") || !vec.Valid {
 		t.Fatal("vector does not verify")
 	}
-	if err := v.VerifyAuthorisation(unhex(t, vec.Tracker), unhex(t, vec.Authorisation)); err != nil {
+	if err := v.VerifyAuthorisation(vectortest.Unhex(t, vec.Tracker), vectortest.Unhex(t, vec.Authorisation)); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range vec.Invalid {
-		pub, err := ParsePublicKey(unhex(t, c.PublicKey))
+		pub, err := ParsePublicKey(vectortest.Unhex(t, c.PublicKey))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +86,7 @@ func TestVerifierVectors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, auth := unhex(t, c.Tracker), unhex(t, c.Authorisation)
+		tr, auth := vectortest.Unhex(t, c.Tracker), vectortest.Unhex(t, c.Authorisation)
 		want := Verify(pub, tr, auth)
 		got := cv.VerifyAuthorisation(tr, auth)
 		if got == nil || want == nil || got.Error() != want.Error() {
@@ -97,7 +99,7 @@ func TestVerifierVectors(t *testing.T) {
 	for _, c := range vec.InvalidKeys {
 		// ParsePublicKey rejects these; a key of another size or exponent
 		// given directly is refused too.
-		k, err := x509.ParsePKIXPublicKey(unhex(t, c.SPKI))
+		k, err := x509.ParsePKIXPublicKey(vectortest.Unhex(t, c.SPKI))
 		if pk, ok := k.(*rsa.PublicKey); err == nil && ok && checkPublicKey(pk) != nil {
 			if _, err := NewVerifier(pk); err == nil {
 				t.Errorf("%s: NewVerifier accepted", c.Name)
@@ -262,7 +264,7 @@ func addN(sig []byte, n *big.Int) []byte {
 
 func TestVerifierEdgeSignatures(t *testing.T) {
 	v, sk, vec := vectorVerifier(t)
-	prep := unhex(t, vec.Prepared)
+	prep := vectortest.Unhex(t, vec.Prepared)
 	one := big.NewInt(1)
 	r := new(big.Int).Lsh(one, ModulusBits)
 	for _, s := range []*big.Int{
@@ -355,7 +357,7 @@ var emCases = []emCase{
 
 func TestVerifierCraftedEM(t *testing.T) {
 	v, sk, vec := vectorVerifier(t)
-	prep := unhex(t, vec.Prepared)
+	prep := vectortest.Unhex(t, vec.Prepared)
 	mh := sha512.Sum384(prep)
 	for _, c := range emCases {
 		salt := make([]byte, c.salt)
@@ -378,12 +380,12 @@ func TestVerifierCraftedEM(t *testing.T) {
 
 func FuzzVerifier(f *testing.F) {
 	v, sk, vec := vectorVerifier(f)
-	prep, sig := unhex(f, vec.Prepared), unhex(f, vec.Signature)
+	prep, sig := vectortest.Unhex(f, vec.Prepared), vectortest.Unhex(f, vec.Signature)
 	f.Add(prep, sig, false)
 	for _, c := range vec.Invalid {
-		a := unhex(f, c.Authorisation)
+		a := vectortest.Unhex(f, c.Authorisation)
 		if len(a) >= PrefixSize {
-			f.Add(append(a[:PrefixSize:PrefixSize], unhex(f, c.Tracker)...), a[PrefixSize:], false)
+			f.Add(append(a[:PrefixSize:PrefixSize], vectortest.Unhex(f, c.Tracker)...), a[PrefixSize:], false)
 		}
 	}
 	// raw = true: the fuzzer controls EM, which is signed with the private
@@ -408,7 +410,7 @@ func FuzzVerifier(f *testing.F) {
 
 func TestVerifierConcurrent(t *testing.T) {
 	v, _, vec := vectorVerifier(t)
-	tr, auth := unhex(t, vec.Tracker), unhex(t, vec.Authorisation)
+	tr, auth := vectortest.Unhex(t, vec.Tracker), vectortest.Unhex(t, vec.Authorisation)
 	bad := bytes.Clone(auth)
 	bad[100] ^= 1
 	var wg sync.WaitGroup
@@ -429,7 +431,7 @@ func TestVerifierConcurrent(t *testing.T) {
 
 func TestVerifierAllocs(t *testing.T) {
 	v, _, vec := vectorVerifier(t)
-	tr, auth := unhex(t, vec.Tracker), unhex(t, vec.Authorisation)
+	tr, auth := vectortest.Unhex(t, vec.Tracker), vectortest.Unhex(t, vec.Authorisation)
 	// One allocation: bigmod's working Nat (the scrutineer verifies a
 	// million authorisations; the garbage must stay small).
 	if n := testing.AllocsPerRun(20, func() { _ = v.VerifyAuthorisation(tr, auth) }); n > 1 {

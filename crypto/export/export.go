@@ -10,7 +10,8 @@
 // gaps, the close (version 2, closed elections only) is the ledger's signed
 // final checkpoint, and the end line repeats the totals.
 //
-// Both sides are strict. In version 2 (the current version) every line is
+// Both sides are strict. The Writer is the one writer of the format (the
+// service's ledger writes its exports with it). In version 2 (the current version) every line is
 // the canonical JSON of docs/protocol.md §3 (keys sorted, one encoding per
 // value) with exactly the members of its type; version 1 (still read, and
 // written for elections closed before version 2) used encoding/json's form

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
+
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -13,7 +15,7 @@ func BenchmarkVerifyReceipt(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	entry := unhex(b, v.Receipt.Entry)
+	entry := vectortest.Unhex(b, v.Receipt.Entry)
 	for b.Loop() {
 		if _, err := VerifyReceipt(r, v.VerifierKey, entry); err != nil {
 			b.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 )
 
 func FuzzParseReceipt(f *testing.F) {
@@ -13,7 +15,7 @@ func FuzzParseReceipt(f *testing.F) {
 	for _, c := range v.InvalidReceipts {
 		f.Add([]byte(c.Receipt))
 	}
-	entry := unhex(f, v.Receipt.Entry)
+	entry := vectortest.Unhex(f, v.Receipt.Entry)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseReceipt(b)
 		if err != nil {

@@ -2,11 +2,11 @@ package receipt
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -64,31 +64,14 @@ type receiptVectors struct {
 
 func loadVectors(t testing.TB) *receiptVectors {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/receipt_v1.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v receiptVectors
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
+	vectortest.Load(t, "receipt_v1.json", &v)
 	return &v
-}
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func hash(t testing.TB, s string) tlog.Hash {
 	var h tlog.Hash
-	if copy(h[:], unhex(t, s)) != 32 {
+	if copy(h[:], vectortest.Unhex(t, s)) != 32 {
 		t.Fatal("bad hash")
 	}
 	return h
@@ -118,7 +101,7 @@ func TestVectors(t *testing.T) {
 	var leaves []tlog.Hash
 	var ml MemoryLog
 	for i, e := range v.Entries {
-		eb := unhex(t, e)
+		eb := vectortest.Unhex(t, e)
 		l := LeafHash(eb)
 		if l != hash(t, v.Leaves[i]) {
 			t.Fatalf("leaf %d", i)
@@ -197,7 +180,7 @@ func TestVectors(t *testing.T) {
 	if j, _ := json.Marshal(r); !bytes.Equal(j, compact(t, rv.Receipt)) {
 		t.Fatal("receipt JSON round trip")
 	}
-	entry := unhex(t, rv.Entry)
+	entry := vectortest.Unhex(t, rv.Entry)
 	c, err := VerifyReceipt(r, v.VerifierKey, entry)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +211,7 @@ func TestVectors(t *testing.T) {
 			t.Errorf("%s: does not parse: %v", c.Name, err)
 			continue
 		}
-		e := unhex(t, c.Entry)
+		e := vectortest.Unhex(t, c.Entry)
 		switch c.Stage {
 		case "verify":
 			if _, err := VerifyReceipt(r, v.VerifierKey, e); err == nil {

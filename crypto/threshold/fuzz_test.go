@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 )
 
 // seeds adds the binary or JSON encodings from dkg_v1.json to f.
@@ -19,7 +21,7 @@ func seeds(f *testing.F, pick func(v *dkgVectors) [][]byte) {
 func hexes(t testing.TB, hs []string) [][]byte {
 	var out [][]byte
 	for _, h := range hs {
-		out = append(out, unhex(t, h))
+		out = append(out, vectortest.Unhex(t, h))
 	}
 	return out
 }
@@ -62,7 +64,7 @@ func FuzzParseShare(f *testing.F) {
 }
 
 func FuzzParseComplaint(f *testing.F) {
-	seeds(f, func(v *dkgVectors) [][]byte { return [][]byte{unhex(f, v.Complaint.ComplaintBinary)} })
+	seeds(f, func(v *dkgVectors) [][]byte { return [][]byte{vectortest.Unhex(f, v.Complaint.ComplaintBinary)} })
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseComplaint(b)
 		if err != nil {
@@ -135,11 +137,11 @@ func FuzzJSON(f *testing.F) {
 func FuzzParseProofs(f *testing.F) {
 	v := loadDKG(f)
 	for _, h := range v.DealingsBinary {
-		b := unhex(f, h)
+		b := vectortest.Unhex(f, h)
 		f.Add(b[len(b)-SchnorrProofSize:])
 	}
 	for _, h := range v.PartialsBinary {
-		b := unhex(f, h)
+		b := vectortest.Unhex(f, h)
 		f.Add(b[len(b)-DLEQProofSize:])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

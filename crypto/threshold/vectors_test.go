@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"testing"
+
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 
 	"github.com/cloudflare/circl/group"
 )
@@ -72,33 +73,16 @@ func compact(t testing.TB, b []byte) []byte {
 
 func loadDKG(t testing.TB) *dkgVectors {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/dkg_v1.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v dkgVectors
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
+	vectortest.Load(t, "dkg_v1.json", &v)
 	return &v
-}
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func elems(t testing.TB, hs []string) []group.Element {
 	t.Helper()
 	var out []group.Element
 	for _, h := range hs {
-		e, err := decodeElement(unhex(t, h))
+		e, err := decodeElement(vectortest.Unhex(t, h))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +156,7 @@ func TestVectorsDKG(t *testing.T) {
 		if !pk.Equal(&pub) {
 			t.Error("Finalise public key mismatch")
 		}
-		want, err := ParseSecretShare(unhex(t, v.SecretShares[j-1]))
+		want, err := ParseSecretShare(vectortest.Unhex(t, v.SecretShares[j-1]))
 		if err != nil || !sk.Equal(want) {
 			t.Errorf("secret share %d mismatch", j)
 		}
@@ -186,7 +170,7 @@ func TestVectorsDKG(t *testing.T) {
 		t.Fatal("interpolated secret does not match K")
 	}
 
-	mh := unhex(t, v.ManifestHash)
+	mh := vectortest.Unhex(t, v.ManifestHash)
 	alphas := elems(t, v.Alphas)
 	var partials []*Partial
 	for i, raw := range v.Partials {
@@ -197,7 +181,7 @@ func TestVectorsDKG(t *testing.T) {
 		if err := VerifyPartial(&pub, mh, alphas, &p); err != nil {
 			t.Fatalf("partial %d: %v", i+1, err)
 		}
-		pb, err := ParsePartial(unhex(t, v.PartialsBinary[i]))
+		pb, err := ParsePartial(vectortest.Unhex(t, v.PartialsBinary[i]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +218,7 @@ func TestVectorsDKG(t *testing.T) {
 	if VerifyShare(dealings[bad.Dealer-1], &bad) == nil {
 		t.Error("bad share verifies")
 	}
-	cb, err := ParseComplaint(unhex(t, cv.ComplaintBinary))
+	cb, err := ParseComplaint(vectortest.Unhex(t, cv.ComplaintBinary))
 	if err != nil || cb.Dealer != comp.Dealer || cb.Recipient != comp.Recipient || !cb.Share.IsEqual(comp.Share) || !comp.Share.IsEqual(bad.Value) {
 		t.Fatal("complaint binary mismatch")
 	}
@@ -273,7 +257,7 @@ func TestVectorsDKG(t *testing.T) {
 		if err := json.Unmarshal(c.Partial, &p); err != nil {
 			t.Fatal(c.Name, err)
 		}
-		if err := VerifyPartial(&pk, unhex(t, c.ManifestHash), elems(t, c.Alphas), &p); err == nil {
+		if err := VerifyPartial(&pk, vectortest.Unhex(t, c.ManifestHash), elems(t, c.Alphas), &p); err == nil {
 			t.Errorf("invalid partial %q verifies", c.Name)
 		}
 	}
@@ -287,7 +271,7 @@ func TestVectorsDKG(t *testing.T) {
 				t.Fatalf("unknown kind %s", c.Kind)
 			}
 		} else {
-			b := unhex(t, c.Data)
+			b := vectortest.Unhex(t, c.Data)
 			switch c.Kind {
 			case "dealing":
 				_, err = ParseDealing(b)

@@ -96,8 +96,8 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 			log.Error("reminder sender stopped", "err", err)
 		}
 	}()
-	go runRetention(bg, cfg, log, pool)        // EBALLOT_RETENTION: daily report or deletion after the statutory period
-	go runInvitations(bg, svc.Auth, pool, log) // voting links of newly opened ballots, retries of temporary failures
+	go runRetention(bg, cfg, log, svc.Retention) // EBALLOT_RETENTION: daily report or deletion after the statutory period
+	go runInvitations(bg, svc.Auth, pool, log)   // voting links of newly opened ballots, retries of temporary failures
 	go func() {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
@@ -119,8 +119,8 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 			return &config.Error{Var: "EBALLOT_DEBUG_ADDR", Msg: err.Error()}
 		}
 		ds := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go ds.Serve(dln)
-		defer ds.Close()
+		go func() { _ = ds.Serve(dln) }() // ends with ErrServerClosed
+		defer func() { _ = ds.Close() }()
 		log.Warn("profiler listening (EBALLOT_DEBUG_ADDR; loopback only)", "addr", dln.Addr().String())
 	}
 

@@ -8,11 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	webpage "github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/pgtest"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -31,13 +32,13 @@ func TestEveryMessageInBothLanguages(t *testing.T) {
 	cat := svc.Pages.Catalog()
 	var missing []string
 	keys := map[string]bool{}
-	for _, l := range web.Languages {
+	for _, l := range webpage.Languages {
 		for k := range cat[l] {
 			keys[k] = true
 		}
 	}
 	for k := range keys {
-		for _, l := range web.Languages {
+		for _, l := range webpage.Languages {
 			if strings.TrimSpace(cat[l][k]) == "" {
 				missing = append(missing, l+":"+k)
 			}
@@ -50,5 +51,5 @@ func TestEveryMessageInBothLanguages(t *testing.T) {
 	if len(keys) < 300 {
 		t.Fatalf("only %d message keys: a module's catalogue is not registered", len(keys))
 	}
-	t.Logf("%d message keys, each in %v", len(keys), web.Languages)
+	t.Logf("%d message keys, each in %v", len(keys), webpage.Languages)
 }

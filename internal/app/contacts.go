@@ -4,16 +4,16 @@ import (
 	"context"
 
 	"github.com/unionvote/eballot/internal/auth"
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/gotv"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // authContacts gives internal/auth the contacts frozen at a ballot's
-// opening (internal/election contacts.go): invitations and sign-in codes
+// opening (internal/register): invitations and sign-in codes
 // go there.
-func authContacts(c *election.Contacts) auth.ContactsFunc {
+func authContacts(c *register.Store) auth.ContactsFunc {
 	return func(ctx context.Context, ballotID int64, ids []int64) (map[int64]auth.Contact, error) {
-		m, err := c.For(ctx, ballotID, ids)
+		m, err := c.Contacts(ctx, ballotID, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -27,9 +27,9 @@ func authContacts(c *election.Contacts) auth.ContactsFunc {
 
 // gotvMobiles gives internal/gotv the mobiles frozen at a ballot's
 // opening: reminders go there.
-func gotvMobiles(c *election.Contacts) gotv.MobilesFunc {
+func gotvMobiles(c *register.Store) gotv.MobilesFunc {
 	return func(ctx context.Context, ballotID int64, ids []int64) (map[int64]string, error) {
-		m, err := c.For(ctx, ballotID, ids)
+		m, err := c.Contacts(ctx, ballotID, ids)
 		if err != nil {
 			return nil, err
 		}

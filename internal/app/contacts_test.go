@@ -16,6 +16,7 @@ import (
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // Once a ballot is open, a register import to a draft ballot of the same
@@ -42,23 +43,23 @@ func TestContactsFrozenAtOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfgD, pol, err := election.LoadImportSettings(ctx, pool, draft)
+	ib, err := election.NewStore(pool).ImportBallot(ctx, nil, draft, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, rep := election.ParseRegister(strings.NewReader("member_number,name,mobile,email,workplace\n"+
-		"M000001,Member 1,07911 123456,new@example.org,North Depot\n"), cfgD, pol)
+	file, rep := register.Parse(strings.NewReader("member_number,name,mobile,email,workplace\n"+
+		"M000001,Member 1,07911 123456,new@example.org,North Depot\n"), ib.Workplaces, ib.Policy)
 	if !rep.OK() {
 		t.Fatalf("register: %v", rep.Issues)
 	}
-	diff, err := election.PreviewImport(ctx, pool, draft, file)
+	diff, err := svc.Register.Preview(ctx, ib, file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(diff.OpenBallots) != 1 {
 		t.Fatalf("preview lists %d contact changes in open ballots, want 1", len(diff.OpenBallots))
 	}
-	if _, err := election.CommitImport(ctx, pool, "organiser:1", draft, file); err != nil {
+	if _, err := svc.Register.Commit(ctx, svc.Ballots, "organiser:1", draft, file); err != nil {
 		t.Fatal(err)
 	}
 	var current string
@@ -81,13 +82,13 @@ func TestContactsFrozenAtOpen(t *testing.T) {
 	if count(later) != 0 || count(frozen) != 2 {
 		t.Fatalf("texts: %d to the later number, %d to the frozen one (want 0 and 2: invitation and code)", count(later), count(frozen))
 	}
-	c := election.NewContacts(pool, electiontest.SecretKey)
-	got, err := c.One(ctx, open.ID, open.MemberIDs[0])
+	c := register.NewStore(pool, electiontest.SecretKey)
+	got, err := c.Contact(ctx, open.ID, open.MemberIDs[0])
 	if err != nil || got.Mobile != frozen || got.Email != "" {
 		t.Fatalf("frozen contact %+v, %v", got, err)
 	}
 	// The draft has no snapshot yet: its members' current contacts.
-	if got, _ := c.One(ctx, draft, open.MemberIDs[0]); got.Mobile != later || got.Email != "new@example.org" {
+	if got, _ := c.Contact(ctx, draft, open.MemberIDs[0]); got.Mobile != later || got.Email != "new@example.org" {
 		t.Fatalf("draft contact %+v", got)
 	}
 
@@ -102,7 +103,7 @@ func TestContactsFrozenAtOpen(t *testing.T) {
 		open.ID, open.MemberIDs[1], sealedA); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.For(ctx, open.ID, nil); err == nil {
+	if _, err := c.Contacts(ctx, open.ID, nil); err == nil {
 		t.Fatal("a contact copied to another member opened")
 	}
 }

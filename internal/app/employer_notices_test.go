@@ -117,7 +117,7 @@ func TestEmployerNoticesPerEmployer(t *testing.T) {
 	must(b.Admin.Open(ctx, "scrutineer:1", b.ID))
 	// Once open, the records are frozen.
 	org.get(path)
-	if p := org.post(path, url.Values{"employer": {"Bolt Buses plc"}, "notice_sent_at": {at(9)}}); p.code != 422 || !strings.Contains(p.body, "no longer a draft") {
+	if p := org.post(path, url.Values{"employer": {"Bolt Buses plc"}, "notice_sent_at": {at(9)}}); p.code != 409 || !strings.Contains(p.body, "no longer a draft") {
 		t.Fatalf("record after open: %d", p.code)
 	}
 }

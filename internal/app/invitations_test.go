@@ -141,7 +141,7 @@ func TestInvitationDeliveryPage(t *testing.T) {
 	// Everything any page shows is checked for numbers and addresses.
 	secrets := []string{alice, bryn, carys, eira, huw, ffion, gwen, huwE, "07700", "7700900"}
 	var bodies []string
-	seen := func(p page) page {
+	seen := func(p pageView) pageView {
 		bodies = append(bodies, html.UnescapeString(p.body))
 		return p
 	}
@@ -209,7 +209,7 @@ func TestInvitationDeliveryPage(t *testing.T) {
 		t.Errorf("another union's organiser: %d", p.code)
 	}
 
-	resend := func(i int, channel string) page {
+	resend := func(i int, channel string) pageView {
 		return seen(scr.post(fmt.Sprintf("%s/%d/resend", path, member(i)), url.Values{"channel": {channel}}))
 	}
 	textsTo := func(to string) []string {

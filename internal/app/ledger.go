@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -12,29 +13,7 @@ import (
 	"github.com/unionvote/eballot/internal/db"
 
 	"github.com/unionvote/eballot/internal/election"
-	"github.com/unionvote/eballot/internal/ledger"
 )
-
-// ledgerHandOver adapts the ledger to the small interface the election
-// module uses at open and close. The election module never imports the
-// ledger; the ledger never learns anything about members.
-type ledgerHandOver struct{ l *ledger.Ledger }
-
-var _ election.Ledger = ledgerHandOver{}
-
-func (h ledgerHandOver) LogKey(ctx context.Context, electionID string) (string, error) {
-	return h.l.NewLogKey(ctx, electionID)
-}
-
-func (h ledgerHandOver) OpenElection(ctx context.Context, manifest []byte) error {
-	_, err := h.l.Open(ctx, manifest, ledger.Window{})
-	return err
-}
-
-func (h ledgerHandOver) CloseElection(ctx context.Context, electionID string) error {
-	_, err := h.l.Close(ctx, electionID)
-	return err
-}
 
 // LoadDemo migrates the database, loads (and opens) the demo ballot with the
 // real ledger behind it, and sends every demo member their personal voting
@@ -45,75 +24,109 @@ func LoadDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, trustee
 
 // LoadDemoMembers is LoadDemo with a register of members people (0: the 24
 // named demo members), for load tests; see election.Admin.LoadDemoMembers.
-func LoadDemoMembers(ctx context.Context, cfg *config.Config, log *slog.Logger, trusteeDir string, members int) (election.DemoResult, error) {
-	pool, err := OpenDB(ctx, cfg, log)
-	if err != nil {
-		return election.DemoResult{}, err
-	}
-	defer pool.Close()
-	if err := db.Migrate(ctx, pool); err != nil {
-		return election.DemoResult{}, err
-	}
-	svc, err := Build(cfg, log, pool, prometheus.NewRegistry())
-	if err != nil {
-		return election.DemoResult{}, err
-	}
-	defer svc.Close()
-	res, err := svc.Admin.LoadDemoMembers(ctx, trusteeDir, members)
-	if err != nil {
-		return res, err
-	}
-	if _, err := svc.Auth.IssueInvitations(ctx, res.BallotID); err != nil {
-		return res, fmt.Errorf("demo invitations: %w", err)
-	}
-	return res, nil
+func LoadDemoMembers(ctx context.Context, cfg *config.Config, log *slog.Logger, trusteeDir string, members int) (res election.DemoResult, err error) {
+	err = withService(ctx, cfg, log, func(svc *Service) error {
+		if res, err = svc.Admin.LoadDemoMembers(ctx, trusteeDir, members); err != nil {
+			return err
+		}
+		if _, err := svc.Auth.IssueInvitations(ctx, res.BallotID); err != nil {
+			return fmt.Errorf("demo invitations: %w", err)
+		}
+		return nil
+	})
+	return res, err
 }
 
 // CloseDemo closes the demo ballot and the ledger's election (its final
 // checkpoint), for load tests that then export and verify the ledger.
-func CloseDemo(ctx context.Context, cfg *config.Config, log *slog.Logger) (election.DemoResult, error) {
+func CloseDemo(ctx context.Context, cfg *config.Config, log *slog.Logger) (res election.DemoResult, err error) {
+	err = withService(ctx, cfg, log, func(svc *Service) error {
+		res, err = svc.Admin.CloseDemo(ctx)
+		return err
+	})
+	return res, err
+}
+
+// DemoSessions gives n members of the demo ballot's register who have not
+// voted and have no load test session yet a member session each, as a
+// finished SMS sign-in would, and returns the cookie values: the load
+// generator's sign-in (cmd/loadgen -sessions). It refuses unless texts go
+// to the development outbox (EBALLOT_SMS_PROVIDER=dev): a service that
+// texts real members never gets sessions without a sign-in.
+func DemoSessions(ctx context.Context, cfg *config.Config, log *slog.Logger, n int) (cookies []string, err error) {
+	if cfg.SMSProvider != "dev" {
+		return nil, errors.New("demo sessions are for development and load tests only: EBALLOT_SMS_PROVIDER must be dev")
+	}
+	err = withService(ctx, cfg, log, func(svc *Service) error {
+		res, err := svc.Admin.Demo(ctx)
+		if err != nil {
+			return err
+		}
+		reg, err := svc.Register.Members(ctx, res.BallotID)
+		if err != nil {
+			return err
+		}
+		voted, err := svc.Issuance.Marked(ctx, res.BallotID)
+		if err != nil {
+			return err
+		}
+		used, err := svc.Auth.LoadTestMembers(ctx, res.BallotID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for _, id := range reg {
+			if len(ids) < n && !voted[id] && !used[id] {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) < n {
+			return fmt.Errorf("only %d members of %s's register have not voted (or had a load test session) yet, %d asked: load a bigger ballot (ballotd demo --members N)", len(ids), res.ElectionID, n)
+		}
+		cookies, err = svc.Auth.LoadTestSessions(ctx, res.BallotID, ids)
+		return err
+	})
+	return cookies, err
+}
+
+// withService runs f with the whole service built over a migrated
+// database, for the one-shot commands.
+func withService(ctx context.Context, cfg *config.Config, log *slog.Logger, f func(*Service) error) error {
 	pool, err := OpenDB(ctx, cfg, log)
 	if err != nil {
-		return election.DemoResult{}, err
+		return err
 	}
 	defer pool.Close()
 	if err := db.Migrate(ctx, pool); err != nil {
-		return election.DemoResult{}, err
+		return err
 	}
 	svc, err := Build(cfg, log, pool, prometheus.NewRegistry())
 	if err != nil {
-		return election.DemoResult{}, err
+		return err
 	}
 	defer svc.Close()
-	return svc.Admin.CloseDemo(ctx)
+	return f(svc)
 }
 
 // CreateStaff adds an organiser (of the union with slug unionSlug) or a
 // scrutineer and returns their one-time passkey enrolment link.
 func CreateStaff(ctx context.Context, cfg *config.Config, log *slog.Logger, role, unionSlug, name, mobile string) (string, error) {
-	pool, err := OpenDB(ctx, cfg, log)
-	if err != nil {
-		return "", err
-	}
-	defer pool.Close()
-	if err := db.Migrate(ctx, pool); err != nil {
-		return "", err
-	}
-	svc, err := Build(cfg, log, pool, prometheus.NewRegistry())
-	if err != nil {
-		return "", err
-	}
-	defer svc.Close()
-	in := auth.StaffInput{Role: auth.Role(role), Name: name, Mobile: mobile}
-	switch in.Role {
-	case auth.RoleOrganiser:
-		if err := pool.QueryRow(ctx, `SELECT id FROM unions WHERE slug = $1`, unionSlug).Scan(&in.UnionID); err != nil {
-			return "", fmt.Errorf("no union with slug %q", unionSlug)
+	var link string
+	err := withService(ctx, cfg, log, func(svc *Service) error {
+		in := auth.StaffInput{Role: auth.Role(role), Name: name, Mobile: mobile}
+		switch in.Role {
+		case auth.RoleOrganiser:
+			var err error
+			if in.UnionID, err = svc.Ballots.UnionID(ctx, unionSlug); err != nil {
+				return err
+			}
+		case auth.RoleScrutineer:
+		default:
+			return fmt.Errorf("role must be organiser or scrutineer, not %q", role)
 		}
-	case auth.RoleScrutineer:
-	default:
-		return "", fmt.Errorf("role must be organiser or scrutineer, not %q", role)
-	}
-	_, link, err := svc.Auth.CreateStaff(ctx, in)
+		var err error
+		_, link, err = svc.Auth.CreateStaff(ctx, in)
+		return err
+	})
 	return link, err
 }

@@ -2,30 +2,21 @@ package app
 
 import (
 	"context"
-	"io"
 
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
+	"github.com/unionvote/eballot/internal/result"
 )
 
-// resultBoard adapts the ledger to what publishing a result needs: the
-// closed ledger's export to re-verify, and the board to publish on.
-type resultBoard struct{ l *ledger.Ledger }
-
-var _ election.ResultBoard = resultBoard{}
-
-func (b resultBoard) Export(ctx context.Context, electionID string, w io.Writer) error {
-	return b.l.Export(ctx, w, electionID, -1, nil)
-}
-
-func (b resultBoard) PublishResult(ctx context.Context, electionID string, report, signature, partials []byte) error {
-	return b.l.PublishResult(ctx, electionID, ledger.Result{Report: report, Signature: signature, Partials: partials})
-}
+var (
+	_ election.Ledger = ledger.HandOver{}
+	_ result.Board    = ledger.HandOver{}
+)
 
 // issuedCounts are the authorisations issued per style, as
 // /issuance/v1/{e}/counts publishes them (online, replaced ones included).
-func issuedCounts(s *issuance.Service) election.IssuedFunc {
+func issuedCounts(s *issuance.Service) result.IssuedFunc {
 	return func(ctx context.Context, electionID string) (map[string]int64, error) {
 		cs, err := s.CountsFor(ctx, electionID)
 		if err != nil {

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/retention"
 )
@@ -17,13 +15,8 @@ import (
 // retention --apply`, actor "job:retention"). Logs carry ballot numbers,
 // election ids and counts only, never personal data. Several replicas may
 // run it: Apply locks the ballot and does nothing the second time.
-func runRetention(ctx context.Context, cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool) {
+func runRetention(ctx context.Context, cfg *config.Config, log *slog.Logger, svc *retention.Service) {
 	if cfg.Retention == "off" {
-		return
-	}
-	svc, err := retention.New(pool, cfg.RetentionPeriod)
-	if err != nil {
-		log.Error("retention job not started", "err", err)
 		return
 	}
 	log = log.With("module", "retention", "mode", cfg.Retention)

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/retention"
@@ -40,9 +42,9 @@ func publishedBallot(t *testing.T, pool *pgxpool.Pool, id string, members int, a
 }
 
 // text is the page as a reader sees it (entities decoded).
-func (p page) text() string { return html.UnescapeString(p.body) }
+func (p pageView) text() string { return html.UnescapeString(p.body) }
 
-func (p page) has(s ...string) bool {
+func (p pageView) has(s ...string) bool {
 	for _, x := range s {
 		if !strings.Contains(p.text(), x) {
 			return false
@@ -215,10 +217,14 @@ func TestRetentionOnce(t *testing.T) {
 	due := publishedBallot(t, pool, "once-due", 3, 400*24*time.Hour, person(1))
 	fresh := publishedBallot(t, pool, "once-fresh", 2, time.Hour, person(2))
 	open := electiontest.New(t, pool, electiontest.Options{ElectionID: "once-open", Members: 2, Open: true, Member: person(3)})
-	svc, err := retention.New(pool, retention.MinPeriod)
+	pub, _ := url.Parse("http://localhost:8080")
+	all, err := Build(&config.Config{SecretKey: electiontest.SecretKey, PublicURL: pub, SMSProvider: "dev"},
+		slog.New(slog.DiscardHandler), pool, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer all.Close()
+	svc := all.Retention
 	var personal []string
 	for p := 1; p <= 3; p++ {
 		for i := 0; i < 3; i++ {

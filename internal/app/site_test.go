@@ -13,7 +13,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
 // site is the whole service as internal/app builds it, on a test server:
@@ -63,8 +63,6 @@ type browser struct {
 	csrf string
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // staff signs a new staff account of role in (union 0: scrutineer) with a
 // session row, as internal/auth's passkey sign-in would leave it.
 func (s *site) staff(role string, unionID int64) *browser {
@@ -94,13 +92,13 @@ func (s *site) staff(role string, unionID int64) *browser {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-type page struct {
+type pageView struct {
 	code int
 	body string
 	h    http.Header
 }
 
-func (b *browser) do(req *http.Request) page {
+func (b *browser) do(req *http.Request) pageView {
 	b.t.Helper()
 	if req.Method == http.MethodPost {
 		req.Header.Set("Origin", b.base)
@@ -111,13 +109,13 @@ func (b *browser) do(req *http.Request) page {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	if m := csrfRE.FindSubmatch(body); m != nil {
-		b.csrf = string(m[1])
+	if tok := webtest.CSRF(string(body)); tok != "" {
+		b.csrf = tok
 	}
-	return page{res.StatusCode, string(body), res.Header}
+	return pageView{res.StatusCode, string(body), res.Header}
 }
 
-func (b *browser) get(path string) page {
+func (b *browser) get(path string) pageView {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
 	return b.do(req)
@@ -125,7 +123,7 @@ func (b *browser) get(path string) page {
 
 // post submits a form with the CSRF token of the last page seen; a 303 is
 // followed like a browser would.
-func (b *browser) post(path string, v url.Values) page {
+func (b *browser) post(path string, v url.Values) pageView {
 	b.t.Helper()
 	if v.Get("csrf") == "" && b.csrf != "" {
 		v.Set("csrf", b.csrf)

@@ -1,10 +1,14 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/unionvote/eballot/internal/devoutbox"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/result"
+	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,16 +28,20 @@ import (
 
 // Service is the whole service wired together: every module over one pool.
 type Service struct {
-	Pages    *web.Pages
-	SMS      sms.Sender
-	Mail     mail.Sender // nil with EBALLOT_MAIL_PROVIDER=none
-	outbox   *sms.Outbox // the development outbox page, if wired
-	Auth     *auth.Service
-	Ledger   *ledger.Ledger
-	Ballots  *election.Store
-	Admin    *election.Admin
-	Issuance *issuance.Service
-	GOTV     *gotv.Service
+	Pages *page.Pages
+	SMS   sms.Sender
+	Mail  mail.Sender // nil with EBALLOT_MAIL_PROVIDER=none
+	// The development outboxes (EBALLOT_SMS_PROVIDER / MAIL_PROVIDER dev),
+	// shown on /dev/outbox; nil otherwise.
+	smsOutbox  *sms.Outbox
+	mailOutbox *mail.Outbox
+	Auth       *auth.Service
+	Ledger     *ledger.Ledger
+	Ballots    *election.Store
+	Register   *register.Store
+	Admin      *election.Admin
+	Issuance   *issuance.Service
+	GOTV       *gotv.Service
 	// Retention is the retention service behind the scrutineer's page
 	// (the daily job builds its own from the same configuration).
 	Retention *retention.Service
@@ -55,7 +63,7 @@ type buildHooks struct {
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
 	s := &Service{}
 	var err error
-	if s.Pages, err = web.NewPages(log); err != nil {
+	if s.Pages, err = page.New(log); err != nil {
 		return nil, err
 	}
 	var modules []web.Module
@@ -68,17 +76,21 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 			HTTPClient:     hooks.twilioClient,
 		})
 	default:
-		var ob *sms.Outbox
-		ob, err = sms.NewOutbox(pool, log, s.Pages)
-		s.SMS = ob
-		s.outbox = ob
-		modules = append(modules, ob)
+		s.smsOutbox = sms.NewOutbox(pool, log)
+		s.SMS = s.smsOutbox
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sms: %w", err)
 	}
-	if err := s.buildMail(cfg, log, pool, &modules); err != nil {
+	if err := s.buildMail(cfg, log, pool); err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
+	}
+	if s.smsOutbox != nil || s.mailOutbox != nil {
+		p, err := devoutbox.New(s.smsOutbox, s.mailOutbox, s.Pages)
+		if err != nil {
+			return nil, err
+		}
+		modules = append(modules, p)
 	}
 	if s.Auth, err = auth.New(auth.Options{Pool: pool, Log: log, Pages: s.Pages, SMS: s.SMS, Mail: s.Mail,
 		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies,
@@ -89,20 +101,20 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	s.Ballots = election.NewStore(pool)
-	s.Admin = election.NewAdmin(s.Ballots, cfg.SecretKey, ledgerHandOver{s.Ledger})
+	s.Register = register.NewStore(pool, cfg.SecretKey)
+	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})
 	s.Issuance = issuance.New(pool, cfg.SecretKey)
-	contacts := election.NewContacts(pool, cfg.SecretKey) // frozen at open: credentials and reminders go there
-	s.Auth.UseContacts(authContacts(contacts))
+	s.Auth.UseContacts(authContacts(s.Register)) // frozen at open: credentials and reminders go there
 
 	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }
-	staff := func(r *http.Request) (election.Staff, bool) {
+	staff := func(r *http.Request) (page.Staff, bool) {
 		st, ok := auth.Staff(r.Context())
-		return election.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
+		return page.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
 	}
 	if err := election.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
-	if err := election.RegisterResultPages(s.Pages); err != nil {
+	if err := result.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
 	if err := election.RegisterRecordsPages(s.Pages); err != nil {
@@ -118,7 +130,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if period == 0 { // a configuration not from config.Load: the default
 		period = retention.MinPeriod
 	}
-	if s.Retention, err = retention.New(pool, period); err != nil {
+	if s.Retention, err = retention.New(pool, period, retention.Others{Ballots: s.Ballots, ResultPublished: s.Ledger.ResultsPublishedAt, Staff: s.Auth}); err != nil {
 		return nil, err
 	}
 	tfs, files, cfs, dir := vote.Templates()
@@ -144,11 +156,8 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
-		Staff: func(r *http.Request) (gotv.Staff, bool) {
-			st, ok := auth.Staff(r.Context())
-			return gotv.Staff{ID: st.ID, UnionID: st.UnionID, Role: string(st.Role)}, ok
-		},
-		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec, Mobiles: gotvMobiles(contacts),
+		Staff: staff,
+		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
 			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
@@ -157,22 +166,23 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	modules = append(modules,
+		election.NewHomePage(s.Ballots, s.Pages, cfg.SMSProvider == "dev"), // development: drafts are listed
 		s.GOTV,
 		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
 		s.Ledger,
-		issuance.NewHandler(s.Issuance, member, log),
-		vote.New(vote.Deps{Pool: pool, Issuance: s.Issuance, Pages: s.Pages, Member: member,
+		issuance.NewHandler(s.Issuance, member, s.Pages),
+		vote.New(vote.Deps{Ballots: s.Ballots, Register: s.Register, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
-		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log, cfg.PublicURL.String()),
-		election.NewResultPages(election.NewResults(s.Ballots, resultBoard{s.Ledger}, issuedCounts(s.Issuance)),
-			s.Admin, s.Ballots, s.Pages, staff, log),
-		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff, log),
+		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log),
+		result.NewPages(result.New(s.Ballots, ledger.HandOver{L: s.Ledger}, issuedCounts(s.Issuance)),
+			s.Admin, s.Ballots, s.Register, s.Pages, staff, cfg.PublicURL.String()),
+		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
 		retention.NewPages(s.Retention, s.Ballots, s.Pages, staff, log, cfg.Retention),
 	)
 	if s.Web, err = web.New(web.Options{
-		Log: log, DB: pool, Ballots: s.Ballots, Registry: reg, Pages: s.Pages,
-		Secure: cfg.Secure(), Dev: cfg.SMSProvider == "dev",
+		Log: log, DB: pool, Registry: reg, Pages: s.Pages,
+		Secure: cfg.Secure(), LargeBodies: LargeBodies,
 		Middleware: []func(http.Handler) http.Handler{s.Auth.Middleware},
 		Modules:    modules,
 	}); err != nil {
@@ -181,12 +191,18 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	return s, nil
 }
 
+// LargeBodies are the routes that accept a body over web.MaxBody.
+var LargeBodies = []web.LargeBody{
+	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20}, // register upload (CSV)
+	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},   // signed report + partials
+}
+
 // Close stops the modules' background work.
 func (s *Service) Close() { s.Ledger.Stop() }
 
 // buildMail sets s.Mail from EBALLOT_MAIL_PROVIDER: the SMTP client, or
 // the development mail outbox shown on /dev/outbox beside the texts.
-func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, modules *[]web.Module) error {
+func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool) error {
 	switch cfg.MailProvider {
 	case "smtp":
 		c, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
@@ -200,21 +216,7 @@ func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.
 		if err != nil {
 			return err
 		}
-		s.Mail = mo
-		if s.outbox == nil { // texts go to Twilio: the page shows the emails
-			if s.outbox, err = sms.NewOutbox(pool, log, s.Pages); err != nil {
-				return err
-			}
-			*modules = append(*modules, s.outbox)
-		}
-		s.outbox.ShowEmails(func(ctx context.Context, limit int) ([]sms.DevEmail, error) {
-			list, err := mo.Recent(ctx, limit)
-			out := make([]sms.DevEmail, len(list))
-			for i, m := range list {
-				out[i] = sms.DevEmail{ID: m.ID, To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt}
-			}
-			return out, err
-		})
+		s.Mail, s.mailOutbox = mo, mo
 	}
 	return nil
 }

@@ -31,16 +31,18 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"time"
+
+	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/sms"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 //go:embed templates/*.html i18n/*.json static/*
@@ -50,7 +52,7 @@ var moduleFS embed.FS
 type Options struct {
 	Pool  *pgxpool.Pool
 	Log   *slog.Logger
-	Pages *web.Pages // templates and catalogues are added; CSRFToken is set
+	Pages *page.Pages // templates and catalogues are added; CSRFToken is set
 	SMS   sms.Sender
 	// Mail sends invitation emails; nil sends none (they are counted as
 	// IssueReport.EmailPending).
@@ -86,10 +88,10 @@ type Options struct {
 type Service struct {
 	pool    *pgxpool.Pool
 	log     *slog.Logger
-	pages   *web.Pages
+	pages   *page.Pages
 	sms     sms.Sender
 	mail    mail.Sender
-	msgs    web.Catalog // the module's messages, for emails
+	msgs    page.Catalog // the module's messages, for emails
 	public  *url.URL
 	origin  string
 	secure  bool
@@ -184,31 +186,39 @@ func New(opt Options) (*Service, error) {
 	return s, nil
 }
 
-// Sentinel errors. The HTTP handlers map them to generic pages: none says
-// whether a member or a number exists.
+// Sentinel errors, with their answers (internal/web/page writes them):
+// none says whether a member or a number exists.
 var (
-	// ErrInvalidLink: unknown, expired or revoked invitation or enrolment
-	// link, or a ballot that is not open (404 page).
-	ErrInvalidLink = errors.New("auth: invalid or expired link")
-	// ErrInvalidCode: wrong, expired or already used one-time code (400).
-	ErrInvalidCode = errors.New("auth: invalid or expired code")
-	// ErrCodeLocked: too many wrong tries on the current code (400; a new
+	// ErrInvalidLink (404): unknown, expired or revoked invitation or
+	// enrolment link, or a ballot that is not open.
+	ErrInvalidLink = page.NewError("auth: invalid or expired link", http.StatusNotFound, "invalid_link", "auth.link_invalid")
+	// ErrInvalidCode (400): wrong, expired or already used one-time code.
+	ErrInvalidCode = page.NewError("auth: invalid or expired code", http.StatusBadRequest, "invalid_code", "auth.code_wrong")
+	// ErrCodeLocked (400): too many wrong tries on the current code (a new
 	// code must be requested).
-	ErrCodeLocked = errors.New("auth: code locked after too many attempts")
-	// ErrCodeNotSent: the text or email provider was unavailable and
-	// nothing was sent; the code was withdrawn (it does not count towards
-	// the member's codes an hour).
-	ErrCodeNotSent = errors.New("auth: code not sent (provider unavailable)")
-	// ErrRateLimited: see [RateLimitError] (429 with Retry-After).
-	ErrRateLimited = errors.New("auth: rate limited")
-	// ErrPasskey: a WebAuthn ceremony failed (400).
-	ErrPasskey = errors.New("auth: passkey check failed")
-	// ErrCloneWarning: the authenticator's signature counter went
+	ErrCodeLocked = page.NewError("auth: code locked after too many attempts", http.StatusBadRequest, "code_locked", "auth.code_locked")
+	// ErrCodeNotSent (503, Retry-After a minute): the text or email
+	// provider was unavailable and nothing was sent; the code was withdrawn
+	// (it does not count towards the member's codes an hour).
+	ErrCodeNotSent = page.NewError("auth: code not sent (provider unavailable)", http.StatusServiceUnavailable, "auth.code_not_sent", "auth.code_not_sent").Wait(time.Minute)
+	// ErrRateLimited (429 with Retry-After): see [RateLimitError], which
+	// says how long to wait.
+	ErrRateLimited = page.NewError("auth: rate limited", http.StatusTooManyRequests, "rate_limited", "auth.limit_retry_one").Wait(time.Minute).Titled("auth.limit_title")
+	// ErrPasskey (400): a WebAuthn ceremony failed.
+	ErrPasskey = page.NewError("auth: passkey check failed", http.StatusBadRequest, "auth.passkey_failed", "auth.passkey_failed")
+	// ErrCloneWarning (403): the authenticator's signature counter went
 	// backwards — a possibly cloned key; the sign-in is refused and
-	// audited (403).
-	ErrCloneWarning = errors.New("auth: passkey signature counter regression")
-	// ErrNotAllowed: a staff action not permitted to this actor (403).
-	ErrNotAllowed = errors.New("auth: not allowed")
+	// audited.
+	ErrCloneWarning = page.NewError("auth: passkey signature counter regression", http.StatusForbidden, "auth.passkey_failed", "auth.passkey_failed")
+	// ErrNotAllowed (403): a staff action not permitted to this actor.
+	ErrNotAllowed = page.NewError("auth: not allowed", http.StatusForbidden, "not_allowed", "error.forbidden")
+
+	// errSessionExpired (401): the enrolment session of a passkey ceremony
+	// is gone.
+	errSessionExpired = page.NewError("auth: sign-in session expired", http.StatusUnauthorized, "auth.expired", "auth.expired")
+	// errSessionLookup (503): the session of a request could not be read;
+	// nothing is served without it.
+	errSessionLookup = page.NewError("auth: session lookup failed", http.StatusServiceUnavailable, "unavailable", "error.unavailable")
 )
 
 // RateLimitError says how long to wait. It matches ErrRateLimited.
@@ -223,6 +233,16 @@ func (e *RateLimitError) Error() string {
 
 // Is makes errors.Is(err, ErrRateLimited) true.
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Problem is the answer: 429, "try again in N minutes", Retry-After.
+func (e *RateLimitError) Problem() page.Problem {
+	p := ErrRateLimited.Problem()
+	p.RetryAfter = max(e.RetryAfter, time.Second)
+	if mins := (page.RetrySeconds(p.RetryAfter) + 59) / 60; mins != 1 {
+		p.Msg = page.M("auth.limit_retry_many", mins)
+	}
+	return p
+}
 
 func (s *Service) randBytes(n int) []byte {
 	b := make([]byte, n)
@@ -248,9 +268,9 @@ func mac(key []byte, parts ...string) []byte {
 
 // loadCatalog reads the module's messages (also added to the pages) for
 // texts composed outside a page, such as emails.
-func loadCatalog() (web.Catalog, error) {
-	c := web.Catalog{}
-	for _, lang := range web.Languages {
+func loadCatalog() (page.Catalog, error) {
+	c := page.Catalog{}
+	for _, lang := range page.Languages {
 		b, err := fs.ReadFile(moduleFS, "i18n/"+lang+".json")
 		if err != nil {
 			return nil, fmt.Errorf("auth: %w", err)

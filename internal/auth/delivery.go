@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/sms"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Delivery states of one channel of one member's invitation.
@@ -299,22 +301,23 @@ func maskMobile(m string) string {
 	return m[:3] + strings.Repeat("•", n-6) + m[len(m)-3:]
 }
 
-// Resend refusals. The pages map them to messages.
+// Resend refusals, with their answers. Their messages (auth.inv_err_*)
+// name the member's number and the channel: the delivery page fills them.
 var (
-	// ErrResendTooSoon: the member was sent an invitation again less than
-	// ResendGap ago (see ResendError.RetryAfter).
-	ErrResendTooSoon = errors.New("auth: invitation resent less than 10 minutes ago")
-	// ErrResendQuota: the member's texts quota (codeSendsPerHour sign-in
-	// codes or resent invitations in an hour) is used up.
-	ErrResendQuota = errors.New("auth: member's text quota used up")
-	// ErrNotResendable: the invitation on this channel is neither failed
-	// nor uncertain (sent, not yet tried, or being sent now).
-	ErrNotResendable = errors.New("auth: invitation not failed or uncertain")
-	// ErrNoContact: no personal mobile / email frozen for the ballot, or
-	// no mail sender configured.
-	ErrNoContact = errors.New("auth: no usable contact on this channel")
-	// ErrBallotNotOpen: the ballot is not open (or has closed).
-	ErrBallotNotOpen = errors.New("auth: ballot not open")
+	// ErrResendTooSoon (429): the member was sent an invitation again less
+	// than ResendGap ago (see ResendError.RetryAfter).
+	ErrResendTooSoon = page.NewError("auth: invitation resent less than 10 minutes ago", http.StatusTooManyRequests, "resend_too_soon", "auth.inv_err_too_soon")
+	// ErrResendQuota (429): the member's texts quota (codeSendsPerHour
+	// sign-in codes or resent invitations in an hour) is used up.
+	ErrResendQuota = page.NewError("auth: member's text quota used up", http.StatusTooManyRequests, "resend_quota", "auth.inv_err_quota")
+	// ErrNotResendable (409): the invitation on this channel is neither
+	// failed nor uncertain (sent, not yet tried, or being sent now).
+	ErrNotResendable = page.NewError("auth: invitation not failed or uncertain", http.StatusConflict, "not_resendable", "auth.inv_err_not_resendable")
+	// ErrNoContact (409): no personal mobile / email frozen for the
+	// ballot, or no mail sender configured.
+	ErrNoContact = page.NewError("auth: no usable contact on this channel", http.StatusConflict, "no_contact", "auth.inv_err_no_contact")
+	// ErrBallotNotOpen (409): the ballot is not open (or has closed).
+	ErrBallotNotOpen = page.NewError("auth: ballot not open", http.StatusConflict, "ballot_not_open", "auth.inv_err_closed")
 )
 
 // ResendError is a refusal with the time to wait.
@@ -327,6 +330,13 @@ func (e *ResendError) Error() string {
 	return fmt.Sprintf("%v (retry after %s)", e.Err, e.RetryAfter.Round(time.Second))
 }
 func (e *ResendError) Unwrap() error { return e.Err }
+
+// Problem is Err's answer with the time to wait.
+func (e *ResendError) Problem() page.Problem {
+	p, _ := page.ProblemOf(e.Err)
+	p.RetryAfter = e.RetryAfter
+	return p
+}
 
 // ResendInvitation sends a member's invitation again on channel ("sms"
 // or "email"), for the scrutineer, when the send on that channel failed or

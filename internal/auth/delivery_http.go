@@ -3,13 +3,13 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Invitation delivery pages (delivery.go, docs/auth.md "Invitation
@@ -153,32 +153,25 @@ func (s *Service) deliveryResend(w http.ResponseWriter, r *http.Request) {
 	msg := func(key string) string {
 		return strings.NewReplacer("{number}", num, "{channel}", s.pages.T(lang, "auth.inv_channel_lc_"+channel)).Replace(s.pages.T(lang, key))
 	}
-	var re *ResendError
-	status, text := 0, ""
-	switch {
-	case errors.As(err, &re):
-		mins := int(math.Ceil(re.RetryAfter.Minutes()))
-		if mins < 1 {
-			mins = 1
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(re.RetryAfter.Seconds()))))
-		key := "auth.inv_err_too_soon"
-		if errors.Is(err, ErrResendQuota) {
-			key = "auth.inv_err_quota"
-		}
-		status, text = http.StatusTooManyRequests, replaceN(msg(key), mins)
-	case errors.Is(err, ErrNotResendable):
-		status, text = http.StatusConflict, msg("auth.inv_err_not_resendable")
-	case errors.Is(err, ErrNoContact):
-		status, text = http.StatusConflict, msg("auth.inv_err_no_contact")
-	case errors.Is(err, ErrBallotNotOpen):
-		status, text = http.StatusConflict, msg("auth.inv_err_closed")
-	case errors.Is(err, ErrInvalidLink):
+	// The refusals of a resend are shown on the delivery page, with the
+	// member's number and the channel in the message.
+	if errors.Is(err, ErrInvalidLink) { // not on the register
 		s.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
 		return
-	default:
+	}
+	pr, ok := page.Refused(err)
+	if !ok {
 		s.fail(w, r, err, false)
 		return
 	}
-	s.showDelivery(w, r, status, deliveryData{Role: RoleScrutineer, B: b, Error: text})
+	text := msg(pr.Msg.Key)
+	var re *ResendError
+	if errors.As(err, &re) {
+		page.SetRetryAfter(w, pr.RetryAfter)
+		text = replaceN(text, (page.RetrySeconds(pr.RetryAfter)+59)/60)
+	}
+	s.showDelivery(w, r, pr.Status, deliveryData{Role: RoleScrutineer, B: b, Error: text})
 }
+
+// replaceN puts n in place of "{n}" in msg.
+func replaceN(msg string, n int) string { return strings.ReplaceAll(msg, "{n}", strconv.Itoa(n)) }

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/unionvote/eballot/internal/mail"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 // emailLease is how long a claimed invitation email is left to its sender
@@ -147,7 +148,7 @@ func oneLine(v string) string {
 func closeTime(lang string, t time.Time) string {
 	t = t.In(london)
 	if lang == "cy" {
-		return fmt.Sprintf("%d %s %d %s", t.Day(), web.WelshMonths[t.Month()-1], t.Year(), t.Format("15:04"))
+		return fmt.Sprintf("%d %s %d %s", t.Day(), page.WelshMonths[t.Month()-1], t.Year(), t.Format("15:04"))
 	}
 	return t.Format("2 January 2006 15:04")
 }

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/unionvote/eballot/internal/auth"
-	"github.com/unionvote/eballot/internal/election"
 	eballotmail "github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/mail/mailtest"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sealed"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/sms/smstest"
@@ -266,8 +266,8 @@ func TestEmailCodeFrozenContact(t *testing.T) {
 	ctx := context.Background()
 	ballot, ids := e.emailBallot("mail-3", [][2]string{{"", "frozen@example.net"}, {"", "me@acme-corp.example"}})
 	for i, addr := range []string{"frozen@example.net", "me@acme-corp.example"} {
-		pt, _ := json.Marshal(election.Contact{Email: addr})
-		ct, err := sealed.Seal(key, pt, election.ContactAD(ballot, ids[i]))
+		pt, _ := json.Marshal(register.Contact{Email: addr})
+		ct, err := sealed.Seal(key, pt, register.ContactAD(ballot, ids[i]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,9 +279,9 @@ func TestEmailCodeFrozenContact(t *testing.T) {
 	if _, err := e.pool.Exec(ctx, `UPDATE ballots SET contacts_frozen_at = now() WHERE id = $1`, ballot); err != nil {
 		t.Fatal(err)
 	}
-	contacts := election.NewContacts(e.pool, key)
+	contacts := register.NewStore(e.pool, key)
 	e.svc.UseContacts(func(ctx context.Context, ballotID int64, ids []int64) (map[int64]auth.Contact, error) {
-		m, err := contacts.For(ctx, ballotID, ids)
+		m, err := contacts.Contacts(ctx, ballotID, ids)
 		out := map[int64]auth.Contact{}
 		for id, c := range m {
 			out[id] = auth.Contact{Mobile: c.Mobile, Email: c.Email}

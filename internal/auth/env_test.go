@@ -20,12 +20,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+	"github.com/unionvote/eballot/internal/web/webtest"
+
 	"github.com/descope/virtualwebauthn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionvote/eballot/internal/auth"
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/mail/mailtest"
 	"github.com/unionvote/eballot/internal/pgtest"
@@ -97,7 +99,7 @@ func newEnvWith(t testing.TB, limits *auth.Limits, opts func(*auth.Options)) *en
 	pub, _ := url.Parse(e.base)
 
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ func newEnvWith(t testing.TB, limits *auth.Limits, opts func(*auth.Options)) *en
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Options{Log: log, Pages: pages, DB: e.pool, Ballots: election.NewStore(e.pool), Registry: prometheus.NewRegistry(),
+	srv, err := web.New(web.Options{Log: log, Pages: pages, DB: e.pool, Registry: prometheus.NewRegistry(),
 		Middleware: []func(http.Handler) http.Handler{e.svc.Middleware}, Modules: []web.Module{e.svc}})
 	if err != nil {
 		t.Fatal(err)
@@ -269,15 +271,13 @@ func (b *browser) cookie(name string) string {
 	return ""
 }
 
-var csrfRE = regexp.MustCompile(`(?:name="csrf" value|data-csrf)="([^"]+)"`)
-
 func csrfOf(t testing.TB, html string) string {
 	t.Helper()
-	m := csrfRE.FindStringSubmatch(html)
-	if m == nil {
+	tok := webtest.CSRF(html)
+	if tok == "" {
 		t.Fatalf("no CSRF token in page: %.400s", html)
 	}
-	return m[1]
+	return tok
 }
 
 func want(t testing.TB, r resp, code int, what string) {

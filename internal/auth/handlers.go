@@ -2,18 +2,14 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-
-	"github.com/unionvote/eballot/internal/db"
-	"github.com/unionvote/eballot/internal/web"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Routes registers the module's routes (docs/auth.md lists them).
@@ -86,87 +82,28 @@ func (s *Service) binding(r *http.Request) []byte {
 	return nil
 }
 
-// limited answers 429 with Retry-After and "try again in N minutes".
-func (s *Service) limited(w http.ResponseWriter, r *http.Request, err error, asJSON bool) {
-	var rl *RateLimitError
-	wait := time.Minute
-	if errors.As(err, &rl) {
-		wait = rl.RetryAfter
-		s.log.InfoContext(r.Context(), "auth rate limit", "limit", rl.Key)
-	}
-	secs := int(math.Ceil(wait.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
-	mins := (secs + 59) / 60
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	lang := s.pages.Lang(w, r)
-	msg := s.pages.T(lang, "auth.limit_retry_one")
-	if mins != 1 {
-		msg = s.pages.T(lang, "auth.limit_retry_many")
-	}
-	msg = replaceN(msg, mins)
-	if asJSON {
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "rate_limited", "message": msg, "retry_after": secs})
-		return
-	}
-	s.pages.Render(w, r, http.StatusTooManyRequests, "auth_limited", msg)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { page.WriteJSON(w, status, "no-store", v) }
 
-func replaceN(msg string, n int) string {
-	out := []byte{}
-	for i := 0; i < len(msg); i++ {
-		if msg[i] == '{' && i+2 < len(msg) && msg[i+1] == 'n' && msg[i+2] == '}' {
-			out = append(out, strconv.Itoa(n)...)
-			i += 2
-			continue
-		}
-		out = append(out, msg[i])
-	}
-	return string(out)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func (s *Service) jsonError(w http.ResponseWriter, r *http.Request, status int, key string) {
-	writeJSON(w, status, map[string]string{"error": key, "message": s.pages.T(s.pages.Lang(w, r), key)})
-}
-
-// fail answers an unexpected error: a generic 500 page or JSON.
+// fail answers err, as a page or (asJSON) a JSON problem, with its status
+// and message: rate limits "try again in N minutes" (429, Retry-After),
+// a provider that sent nothing 503, anything unexpected 500.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error, asJSON bool) {
 	if errors.Is(err, ErrRateLimited) {
-		s.limited(w, r, err, asJSON)
-		return
+		var rl *RateLimitError
+		if errors.As(err, &rl) {
+			s.log.InfoContext(r.Context(), "auth rate limit", "limit", rl.Key)
+		}
 	}
 	if errors.Is(err, ErrCodeNotSent) {
 		// The text or email provider is down: nothing was sent, nothing
 		// counted; the member tries again in a minute.
 		s.log.WarnContext(r.Context(), "sign-in code not sent: provider unavailable", "err", err)
-		w.Header().Set("Retry-After", "60")
-		if asJSON {
-			s.jsonError(w, r, http.StatusServiceUnavailable, "auth.code_not_sent")
-		} else {
-			s.pages.RenderError(w, r, http.StatusServiceUnavailable, "auth.code_not_sent")
-		}
-		return
 	}
 	if asJSON {
-		if db.Unavailable(err) {
-			s.log.WarnContext(r.Context(), "auth request failed: database unavailable", "err", err)
-			w.Header().Set("Retry-After", web.RetryAfterSeconds)
-			s.jsonError(w, r, http.StatusServiceUnavailable, "error.unavailable")
-			return
-		}
-		s.log.ErrorContext(r.Context(), "auth request failed", "err", err)
-		s.jsonError(w, r, http.StatusInternalServerError, "error.internal")
+		s.pages.FailJSON(w, r, err)
 		return
 	}
-	s.pages.InternalError(w, r, err)
+	s.pages.Fail(w, r, err)
 }
 
 func (s *Service) ipLimit(name string, r *http.Request, rate Rate) limitKey {
@@ -457,7 +394,7 @@ func (s *Service) memberRegisterFinish(w http.ResponseWriter, r *http.Request) {
 	s.audit(ctx, "passkey_register", outcomeOf(err), id, 0, 0)
 	if errors.Is(err, ErrPasskey) {
 		s.log.InfoContext(ctx, "passkey registration refused", "err", err)
-		s.jsonError(w, r, http.StatusBadRequest, "auth.passkey_failed")
+		s.fail(w, r, err, true)
 		return
 	}
 	if err != nil {
@@ -526,10 +463,10 @@ func (s *Service) ceremonyRefused(w http.ResponseWriter, r *http.Request, err er
 		return false
 	case errors.Is(err, ErrCloneWarning):
 		s.log.WarnContext(r.Context(), "passkey counter regression: sign-in refused")
-		s.jsonError(w, r, http.StatusForbidden, "auth.passkey_failed")
+		s.fail(w, r, err, true)
 	case errors.Is(err, ErrPasskey):
 		s.log.InfoContext(r.Context(), "passkey sign-in refused", "err", err)
-		s.jsonError(w, r, http.StatusBadRequest, "auth.passkey_failed")
+		s.fail(w, r, err, true)
 	default:
 		s.fail(w, r, err, true)
 	}
@@ -693,7 +630,7 @@ func (s *Service) staffRegisterBegin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, ok := s.enrolSession(r)
 	if !ok {
-		s.jsonError(w, r, http.StatusUnauthorized, "auth.expired")
+		s.fail(w, r, errSessionExpired, true)
 		return
 	}
 	if err := s.allow(ctx, s.ipLimit("staff_login", r, s.limits.StaffIP), global("staff_login", s.limits.StaffGlobal)); err != nil {
@@ -712,7 +649,7 @@ func (s *Service) staffRegisterFinish(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, ok := s.enrolSession(r)
 	if !ok {
-		s.jsonError(w, r, http.StatusUnauthorized, "auth.expired")
+		s.fail(w, r, errSessionExpired, true)
 		return
 	}
 	if err := s.allow(ctx, s.ipLimit("staff_login", r, s.limits.StaffIP), global("staff_login", s.limits.StaffGlobal)); err != nil {

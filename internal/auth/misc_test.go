@@ -11,22 +11,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/pgtest"
-	"github.com/unionvote/eballot/internal/sms"
-	"github.com/unionvote/eballot/internal/web"
 )
 
-// Every message key of auth (and sms) exists, non-empty, in English and Welsh.
+// Every message key of auth exists, non-empty, in English and Welsh.
 func TestCatalogueComplete(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sms.NewOutbox(pool, log, pages); err != nil {
 		t.Fatal(err)
 	}
 	pub, _ := url.Parse("https://vote.example")
@@ -35,9 +32,9 @@ func TestCatalogueComplete(t *testing.T) {
 	}
 	c := pages.Catalog()
 	var missing []string
-	for _, a := range web.Languages {
+	for _, a := range page.Languages {
 		for k := range c[a] {
-			for _, b := range web.Languages {
+			for _, b := range page.Languages {
 				if strings.TrimSpace(c[b][k]) == "" {
 					missing = append(missing, b+":"+k)
 				}
@@ -55,7 +52,7 @@ func TestSecureCookies(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, _ := web.NewPages(log)
+	pages, _ := page.New(log)
 	pub, _ := url.Parse("https://vote.example")
 	svc, err := auth.New(auth.Options{Pool: pool, Log: log, Pages: pages, PublicURL: pub, SecretKey: make([]byte, 32)})
 	if err != nil {

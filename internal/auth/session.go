@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/unionvote/eballot/internal/web"
 )
 
 // Session timeouts (docs/auth.md).
@@ -285,9 +283,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		if c, err := r.Cookie(s.cookieName(sessionCookie)); err == nil && c.Value != "" {
 			se, err := s.loadSession(r.Context(), c.Value)
 			if err != nil {
-				s.log.ErrorContext(r.Context(), "session lookup failed", "err", err)
-				w.Header().Set("Retry-After", web.RetryAfterSeconds)
-				http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+				s.pages.Fail(w, r, fmt.Errorf("%w: %w", errSessionLookup, err))
 				return
 			}
 			if se == nil {

@@ -311,3 +311,36 @@ func (s *Service) staffByMobile(ctx context.Context, mobile string) (int64, erro
 	}
 	return ids[0], nil
 }
+
+// ActiveScrutineer reports whether the staff account is an active
+// scrutineer's.
+func (s *Service) ActiveScrutineer(ctx context.Context, staffID int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT role = 'scrutineer' AND disabled_at IS NULL FROM staff WHERE id = $1`, staffID).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read staff: %w", err)
+	}
+	return ok, nil
+}
+
+// StaffNames gives the names of the staff accounts.
+func (s *Service) StaffNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name FROM staff WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read staff names: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("read staff names: %w", err)
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}

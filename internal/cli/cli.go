@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -32,7 +33,7 @@ Usage:
 Commands:
   serve     run the HTTP service (applies migrations first)
   migrate   apply database migrations and print the schema version
-  demo      load a demo ballot with demo members (idempotent)
+  demo      load a demo ballot with demo members (idempotent); --close, --sessions for load tests
   staff     add an organiser or scrutineer account (prints a passkey enrolment link)
   retention list ballots due for deletion of personal data, delete them (--apply), hold or release them
   version   print version information
@@ -118,12 +119,18 @@ func parse(name, summary string, args []string, env Env, withEnv bool) (code int
 // prints the usage on stdout (code 0), a bad flag or a stray argument is
 // code 2; ok is false when the command should stop with code.
 func parseFlags(fs *flag.FlagSet, args []string, env Env, name string) (code int, ok bool) {
+	// Parse would print the usage itself on --help (to stderr) before we
+	// print it to stdout: the usage is printed here, once.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(env.Stdout)
-			fs.Usage()
+			usage()
 			return 0, false
 		}
+		usage() // after Parse's one-line complaint, on stderr
 		return 2, false
 	}
 	if fs.NArg() > 0 {
@@ -192,9 +199,11 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	dir := fs.String("trustee-dir", ".data/demo-trustees", "where to write the demo trustees' secret shares and public key file")
 	members := fs.Int("members", 24, "register size when the ballot is created: the 24 named members, then numbered members without a mobile (load tests; 100000 takes seconds)")
 	closeIt := fs.Bool("close", false, "close the demo ballot instead (issuance and the ledger stop; the ledger signs its final checkpoint), as a load test does before it exports and verifies")
+	sessions := fs.Int("sessions", 0, "instead, give N members of the demo ballot who have not voted a member session each, as a finished SMS sign-in would, and write their cookie values to --sessions-file (load tests: cmd/loadgen -sessions; refused unless EBALLOT_SMS_PROVIDER=dev)")
+	sessionsFile := fs.String("sessions-file", "", "where --sessions writes the cookie values, one per line (created with mode 0600)")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: ballotd demo [--trustee-dir DIR] [--members N] | ballotd demo --close\n\n%s\n\nFlags:\n", "Loads a demo union, 24 members and an industrial action ballot into DATABASE_URL\n(applying migrations first), runs a real 2-of-3 key ceremony in-process, records\nthe scrutineer's safeguards and opens the ballot. Running it again changes\nnothing. Demo mobile numbers are in Ofcom's drama range, so no real phone is\never texted. The trustees' secret shares go to --trustee-dir (demo only: real\ntrustees keep theirs on their own machines). --members N adds numbered members\nwith no mobile for load tests (cmd/loadgen, make bench-system).")
+		fmt.Fprintf(w, "Usage: ballotd demo [--trustee-dir DIR] [--members N] | ballotd demo --close | ballotd demo --sessions N --sessions-file FILE\n\n%s\n\nFlags:\n", "Loads a demo union, 24 members and an industrial action ballot into DATABASE_URL\n(applying migrations first), runs a real 2-of-3 key ceremony in-process, records\nthe scrutineer's safeguards and opens the ballot. Running it again changes\nnothing. Demo mobile numbers are in Ofcom's drama range, so no real phone is\never texted. The trustees' secret shares go to --trustee-dir (demo only: real\ntrustees keep theirs on their own machines). --members N adds numbered members\nwith no mobile for load tests (cmd/loadgen, make bench-system).")
 		fs.PrintDefaults()
 		envHelp(w)
 	}
@@ -206,6 +215,22 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		return code
 	}
 	log := app.NewLogger(cfg, env.Stderr)
+	if *sessions > 0 {
+		if *sessionsFile == "" {
+			fmt.Fprintln(env.Stderr, "ballotd demo: --sessions needs --sessions-file")
+			return 2
+		}
+		cookies, err := app.DemoSessions(ctx, cfg, log, *sessions)
+		if err == nil {
+			err = os.WriteFile(*sessionsFile, []byte(strings.Join(cookies, "\n")+"\n"), 0o600)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ballotd demo: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(env.Stdout, "%d member sessions of the demo ballot written to %s\n", len(cookies), *sessionsFile)
+		return 0
+	}
 	if *closeIt {
 		res, err := app.CloseDemo(ctx, cfg, log)
 		if err != nil {
@@ -251,13 +276,8 @@ func runStaff(ctx context.Context, args []string, env Env) int {
 	if args[0] == "add" {
 		args = args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, env, "staff add"); !ok {
+		return code
 	}
 	if *role == "" || strings.TrimSpace(*name) == "" {
 		fmt.Fprintln(env.Stderr, "ballotd staff add: --role and --name are required")

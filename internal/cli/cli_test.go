@@ -37,6 +37,9 @@ func TestHelpForEveryCommand(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: ballotd "+c) {
 			t.Errorf("%s --help: code %d, stdout %q", c, r.code, r.stdout)
 		}
+		if n := strings.Count(r.stdout+r.stderr, "Usage:"); n != 1 || r.stderr != "" {
+			t.Errorf("%s --help: usage printed %d times, stderr %q", c, n, r.stderr)
+		}
 	}
 	if r := run(context.Background(), nil, "serve", "--help"); !strings.Contains(r.stdout, "DATABASE_URL") {
 		t.Errorf("serve --help does not list the environment: %q", r.stdout)

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/unionvote/eballot/internal/app"
 	"github.com/unionvote/eballot/internal/db"
 	"github.com/unionvote/eballot/internal/retention"
@@ -210,11 +211,11 @@ func openRetention(ctx context.Context, env Env) (*retention.Service, func(), in
 		fmt.Fprintf(env.Stderr, "ballotd retention: %v\n", err)
 		return nil, nil, 1
 	}
-	svc, err := retention.New(pool, cfg.RetentionPeriod)
+	svc, err := app.Build(cfg, log, pool, prometheus.NewRegistry())
 	if err != nil {
 		pool.Close()
 		fmt.Fprintf(env.Stderr, "ballotd retention: %v\n", err)
 		return nil, nil, 1
 	}
-	return svc, pool.Close, 0
+	return svc.Retention, func() { svc.Close(); pool.Close() }, 0
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -26,12 +25,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/unionvote/eballot/crypto/ballot"
-	"github.com/unionvote/eballot/crypto/blind"
-	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/vote/votetest"
 )
 
 // styleCount is one workplace ballot's count as a page shows it: votes
@@ -295,14 +292,7 @@ func (s *site) castByAPI(t *testing.T, votes map[int][][]int) {
 	}
 	mj, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m, err := manifest.Parse(mj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	el, err := ballot.NewElection(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	paper := votetest.NewPaper(t, mj)
 	iss := issuance.New(s.pool, s.cfg.SecretKey)
 	for n, choices := range votes {
 		var memberID int64
@@ -311,37 +301,14 @@ func (s *site) castByAPI(t *testing.T, votes map[int][][]int) {
 			WHERE m.member_number = $1`, fmt.Sprintf("D%05d", n), s.ballotID).Scan(&memberID, &styleID); err != nil {
 			t.Fatal(err)
 		}
-		style := -1
-		for i, st := range m.Styles {
-			if st.ID == styleID {
-				style = i
+		bb, sig := paper.Vote(t, paper.Style(styleID), choices, func(blinded []byte) ([]byte, error) {
+			au, err := iss.Authorise(ctx, electionID, memberID, blinded)
+			if err != nil {
+				return nil, err
 			}
-		}
-		bal, _, err := el.Encrypt(rand.Reader, style, choices)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bb, _ := bal.MarshalBinary()
-		tr := ballot.TrackerOf(el.ManifestHash(), bb)
-		der, _ := base64.StdEncoding.DecodeString(m.Styles[style].IssuerKey)
-		pk, err := blind.ParsePublicKey(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prep, _ := blind.Prepare(rand.Reader, tr[:])
-		blinded, state, err := blind.Blind(rand.Reader, pk, prep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		au, err := iss.Authorise(ctx, electionID, memberID, blinded)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig, err := state.Finalize(au.BlindSignature)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := json.Marshal(map[string]string{"ballot": base64.StdEncoding.EncodeToString(bb), "authorisation": base64.StdEncoding.EncodeToString(sig[:])})
+			return au.BlindSignature, nil
+		})
+		body, _ := json.Marshal(map[string]string{"ballot": base64.StdEncoding.EncodeToString(bb), "authorisation": base64.StdEncoding.EncodeToString(sig)})
 		resp, err := http.Post(s.base+"/ledger/v1/"+electionID+"/cast", "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)

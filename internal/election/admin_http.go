@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -13,7 +12,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 //go:embed templates/admin_*.html
@@ -22,30 +22,6 @@ var adminTemplates embed.FS
 //go:embed i18n/admin
 var adminCatalog embed.FS
 
-// Staff is a signed-in organiser or scrutineer, as the session knows them.
-type Staff struct {
-	ID      int64
-	UnionID int64  // the organiser's union; 0 for scrutineers
-	Role    string // "organiser" or "scrutineer"
-}
-
-// Actor is how the staff member appears in the audit log.
-func (s Staff) Actor() string { return fmt.Sprintf("%s:%d", s.Role, s.ID) }
-
-// StaffFunc returns the signed-in staff member of a request (from the
-// session; internal/auth provides it).
-type StaffFunc func(r *http.Request) (Staff, bool)
-
-// Renderer is what the pages need of internal/web's Pages.
-type Renderer interface {
-	Render(w http.ResponseWriter, r *http.Request, status int, page string, data any)
-	RenderError(w http.ResponseWriter, r *http.Request, status int, key string)
-	InternalError(w http.ResponseWriter, r *http.Request, err error)
-	// Lang is the page language of the request; T a catalogue text in it.
-	Lang(w http.ResponseWriter, r *http.Request) string
-	T(lang, key string) string
-}
-
 // AdminPages serves the organisers' and the scrutineer's pages. Organisers
 // configure their union's ballots and see counts; only the scrutineer
 // opens and closes a ballot and records its keys (statutory.md §5 A2).
@@ -53,42 +29,28 @@ type Renderer interface {
 type AdminPages struct {
 	admin *Admin
 	store *Store
-	pages Renderer
-	staff StaffFunc
+	pages page.Renderer
+	staff page.StaffFunc
 	log   *slog.Logger
-	// publicURL is where members vote (printed on the sample voting paper).
-	publicURL string
 }
 
 // NewAdminPages returns the module; register its templates and catalogue
 // with [AdminTemplates] first.
-func NewAdminPages(admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger, publicURL string) *AdminPages {
-	return &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log, publicURL: publicURL}
+func NewAdminPages(admin *Admin, store *Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger) *AdminPages {
+	return &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}
 }
 
-// PageRegistry is what RegisterPages needs of internal/web's Pages.
-type PageRegistry interface {
-	AddTemplates(fsys fs.FS, files ...string) error
-	AddCatalog(fsys fs.FS, dir string) error
-	AddAsset(name string, content []byte) error
-}
-
-// RegisterPages adds the admin and notice pages, their catalogues and the
-// notices' print stylesheet to the site's pages.
-func RegisterPages(p PageRegistry) error {
-	css, err := NoticeFiles.ReadFile(NoticeStylesheet)
-	if err != nil {
-		return err
-	}
+// RegisterPages adds the home page, the admin pages and their catalogues
+// (the register's messages too) to the site's pages.
+func RegisterPages(p page.Registry) error {
 	for _, step := range []func() error{
 		func() error {
 			return p.AddTemplates(adminTemplates, "templates/admin_list.html", "templates/admin_ballot.html",
 				"templates/admin_edit.html", "templates/admin_register.html")
 		},
 		func() error { return p.AddCatalog(adminCatalog, "i18n/admin") },
-		func() error { return p.AddTemplates(NoticeFiles, NoticePages...) },
-		func() error { return p.AddCatalog(NoticeFiles, NoticeCatalogDir) },
-		func() error { return p.AddAsset("notice-print.css", css) },
+		func() error { return register.AddMessages(p) }, // the register page shows the import's issues
+		func() error { return p.AddTemplates(homeTemplate, "templates/home.html") },
 	} {
 		if err := step(); err != nil {
 			return err
@@ -108,8 +70,6 @@ func (p *AdminPages) Routes(r chi.Router) {
 	r.Get("/organiser/ballots/{id}/register", p.registerPage)
 	r.Post("/organiser/ballots/{id}/register", p.registerPreview)
 	r.Post("/organiser/ballots/{id}/register/commit", p.registerCommit)
-	r.Get("/organiser/ballots/{id}/notices", p.notices)
-	r.Get("/organiser/ballots/{id}/sample-paper", p.samplePaper)
 
 	r.Get("/scrutineer", p.list("scrutineer"))
 	r.Get("/scrutineer/ballots/{id}", p.ballot("scrutineer"))
@@ -122,23 +82,8 @@ func (p *AdminPages) Routes(r chi.Router) {
 }
 
 // who returns the staff member if they have role, or answers 403/redirect.
-func (p *AdminPages) who(w http.ResponseWriter, r *http.Request, role string) (Staff, bool) {
-	return staffOf(w, r, p.staff, p.pages, role)
-}
-
-// staffOf is the signed-in staff member of the request if they have role;
-// otherwise it answers (sign-in redirect, or 403) and returns false.
-func staffOf(w http.ResponseWriter, r *http.Request, staff StaffFunc, pages Renderer, role string) (Staff, bool) {
-	s, ok := staff(r)
-	if !ok {
-		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
-		return Staff{}, false
-	}
-	if s.Role != role {
-		pages.RenderError(w, r, http.StatusForbidden, "admin.forbidden")
-		return Staff{}, false
-	}
-	return s, true
+func (p *AdminPages) who(w http.ResponseWriter, r *http.Request, role string) (page.Staff, bool) {
+	return page.StaffOf(w, r, p.staff, p.pages, role)
 }
 
 type listData struct {
@@ -154,7 +99,7 @@ func (p *AdminPages) list(role string) http.HandlerFunc {
 		}
 		bs, err := p.store.AdminBallots(r.Context(), s.UnionID)
 		if err != nil {
-			p.pages.InternalError(w, r, err)
+			p.pages.Fail(w, r, err)
 			return
 		}
 		p.pages.Render(w, r, http.StatusOK, "admin_list", listData{Role: role, Ballots: bs})
@@ -164,20 +109,20 @@ func (p *AdminPages) list(role string) http.HandlerFunc {
 type ballotData struct {
 	Role      string
 	B         *AdminBallot
-	Readiness []pageText
+	Readiness []page.Text
 	Message   string
-	Error     *pageText
+	Error     *page.Text
 }
 
 // loadBallot reads the ballot if the staff member may see it: organisers
 // only their union's (multi-tenant wall), scrutineers all.
-func (p *AdminPages) loadBallot(w http.ResponseWriter, r *http.Request, s Staff) (*AdminBallot, bool) {
+func (p *AdminPages) loadBallot(w http.ResponseWriter, r *http.Request, s page.Staff) (*AdminBallot, bool) {
 	return ballotOf(w, r, p.store, p.pages, s)
 }
 
 // ballotOf is the ballot of the URL's {id} that s may see (organisers:
 // their union's only), or false once a 404 or 500 is answered.
-func ballotOf(w http.ResponseWriter, r *http.Request, store *Store, pages Renderer, s Staff) (*AdminBallot, bool) {
+func ballotOf(w http.ResponseWriter, r *http.Request, store *Store, pages page.Renderer, s page.Staff) (*AdminBallot, bool) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
 		pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
@@ -189,7 +134,7 @@ func ballotOf(w http.ResponseWriter, r *http.Request, store *Store, pages Render
 		return nil, false
 	}
 	if err != nil {
-		pages.InternalError(w, r, err)
+		pages.Fail(w, r, err)
 		return nil, false
 	}
 	return b, true
@@ -197,7 +142,7 @@ func ballotOf(w http.ResponseWriter, r *http.Request, store *Store, pages Render
 
 // staffBallot is who + loadBallot: the staff member with role and the
 // ballot of the URL they may see, or false once the answer is written.
-func (p *AdminPages) staffBallot(w http.ResponseWriter, r *http.Request, role string) (Staff, *AdminBallot, bool) {
+func (p *AdminPages) staffBallot(w http.ResponseWriter, r *http.Request, role string) (page.Staff, *AdminBallot, bool) {
 	return StaffBallot(w, r, p.staff, p.store, p.pages, role)
 }
 
@@ -205,8 +150,8 @@ func (p *AdminPages) staffBallot(w http.ResponseWriter, r *http.Request, role st
 // staff member with role and the ballot of the URL's {id} they may see
 // (organisers: their union's only, else 404), or false once the answer
 // (sign-in redirect, 403, 404, 500) is written.
-func StaffBallot(w http.ResponseWriter, r *http.Request, staff StaffFunc, store *Store, pages Renderer, role string) (Staff, *AdminBallot, bool) {
-	s, ok := staffOf(w, r, staff, pages, role)
+func StaffBallot(w http.ResponseWriter, r *http.Request, staff page.StaffFunc, store *Store, pages page.Renderer, role string) (page.Staff, *AdminBallot, bool) {
+	s, ok := page.StaffOf(w, r, staff, pages, role)
 	if !ok {
 		return s, nil, false
 	}
@@ -226,7 +171,7 @@ func (p *AdminPages) ballot(role string) http.HandlerFunc {
 
 // showBallot shows the ballot's page, with the outcome of an action: msg
 // the done message, or actErr its error.
-func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s Staff, status int, msg string, actErr error) {
+func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s page.Staff, status int, msg string, actErr error) {
 	b, ok := p.loadBallot(w, r, s)
 	if !ok {
 		return
@@ -240,10 +185,10 @@ func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s Staff,
 	if b.Status == "draft" {
 		reasons, err := p.admin.Readiness(r.Context(), b.ID)
 		if err != nil {
-			p.pages.InternalError(w, r, err)
+			p.pages.Fail(w, r, err)
 			return
 		}
-		d.Readiness = texts(p.pages, lang, reasons)
+		d.Readiness = page.Texts(p.pages, lang, reasons)
 	}
 	p.pages.Render(w, r, status, "admin_ballot", d)
 }
@@ -252,7 +197,7 @@ type editData struct {
 	New     bool
 	ID      int64
 	Form    ballotForm
-	Error   *pageText
+	Error   *page.Text
 	Kinds   []string
 	Grounds []string
 }
@@ -385,7 +330,7 @@ func (f ballotForm) setup() (BallotSetup, error) {
 		}
 		name, employer, _ := strings.Cut(line, "|")
 		name, employer = strings.TrimSpace(name), strings.TrimSpace(employer)
-		s.Config.Workplaces = append(s.Config.Workplaces, Workplace{ID: Slug(name), Name: name, Employer: employer})
+		s.Config.Workplaces = append(s.Config.Workplaces, register.Workplace{ID: Slug(name), Name: name, Employer: employer})
 	}
 	return s, nil
 }
@@ -427,30 +372,20 @@ func (p *AdminPages) update(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *AdminPages) formError(w http.ResponseWriter, r *http.Request, d editData, err error) {
-	d.Kinds, d.Grounds = kinds, grounds
-	lang := p.pages.Lang(w, r)
-	var pg *pgconn.PgError
-	var e pageText
-	switch {
-	case errors.Is(err, ErrInvalid):
-		e = errorText(p.pages, lang, err)
-	case errors.As(err, &pg) && pg.Code == "23505":
-		e = pageText{Text: msgf("admin.err.id_used").In(p.pages.T, lang)}
-	case errors.As(err, &pg) && pg.Code == "23514":
-		e = pageText{Text: msgf("admin.err.bounds").In(p.pages.T, lang)}
-	case errors.Is(err, ErrNotDraft):
-		e = errorText(p.pages, lang, err)
-	default:
-		p.pages.InternalError(w, r, err)
+	pr, ok := page.Refused(err)
+	if !ok {
+		p.pages.Fail(w, r, err)
 		return
 	}
+	d.Kinds, d.Grounds = kinds, grounds
+	e := page.TextOf(p.pages, p.pages.Lang(w, r), pr.Msg)
 	d.Error = &e
-	p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_edit", d)
+	p.pages.Render(w, r, pr.Status, "admin_edit", d)
 }
 
 // scrutineerAction runs a scrutineer's POST on a ballot and shows the
 // ballot again with the outcome.
-func (p *AdminPages) scrutineerAction(f func(r *http.Request, s Staff, b *AdminBallot) (string, error)) http.HandlerFunc {
+func (p *AdminPages) scrutineerAction(f func(r *http.Request, s page.Staff, b *AdminBallot) (string, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, b, ok := p.staffBallot(w, r, "scrutineer")
 		if !ok {
@@ -458,12 +393,10 @@ func (p *AdminPages) scrutineerAction(f func(r *http.Request, s Staff, b *AdminB
 		}
 		done, err := f(r, s, b)
 		if err != nil {
-			var ore *OpenRefusedError
-			switch {
-			case errors.As(err, &ore), errors.Is(err, ErrInvalid), errors.Is(err, ErrNotDraft), errors.Is(err, ErrWrongStatus):
-				p.showBallot(w, r, s, http.StatusUnprocessableEntity, "", err)
-			default:
-				p.pages.InternalError(w, r, err)
+			if pr, ok := page.Refused(err); ok {
+				p.showBallot(w, r, s, pr.Status, "", err)
+			} else {
+				p.pages.Fail(w, r, err)
 			}
 			return
 		}
@@ -471,15 +404,15 @@ func (p *AdminPages) scrutineerAction(f func(r *http.Request, s Staff, b *AdminB
 	}
 }
 
-func (p *AdminPages) appoint(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+func (p *AdminPages) appoint(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
 	return "appointed", p.admin.AppointScrutineer(r.Context(), s.Actor(), b.ID, r.PostFormValue("name"), r.PostFormValue("s226c") == "on")
 }
 
-func (p *AdminPages) assessment(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+func (p *AdminPages) assessment(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
 	return "assessed", p.admin.SignOffSecurityAssessment(r.Context(), s.Actor(), b.ID, strings.TrimSpace(r.PostFormValue("by")))
 }
 
-func (p *AdminPages) trustees(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+func (p *AdminPages) trustees(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		return "", invalid("admin.err.trustees_upload")
 	}
@@ -495,7 +428,7 @@ func (p *AdminPages) trustees(r *http.Request, s Staff, b *AdminBallot) (string,
 	return "trustees", p.admin.SetTrustees(r.Context(), s.Actor(), b.ID, data)
 }
 
-func (p *AdminPages) recordNotices(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+func (p *AdminPages) recordNotices(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
 	var ts [2]time.Time
 	for i, k := range []string{"notice_sent_at", "sample_sent_at"} {
 		t, err := time.ParseInLocation(formTime, strings.TrimSpace(r.PostFormValue(k)), london)
@@ -507,14 +440,14 @@ func (p *AdminPages) recordNotices(r *http.Request, s Staff, b *AdminBallot) (st
 	return "notices", p.admin.RecordEmployerNotices(r.Context(), s.Actor(), b.ID, ts[0], ts[1])
 }
 
-func (p *AdminPages) open(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+func (p *AdminPages) open(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
 	if r.PostFormValue("confirm") != b.ElectionID {
 		return "", invalid("admin.err.confirm_open", b.ElectionID)
 	}
 	return "opened", p.admin.Open(r.Context(), s.Actor(), b.ID)
 }
 
-func (p *AdminPages) close(r *http.Request, s Staff, b *AdminBallot) (string, error) {
+func (p *AdminPages) close(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
 	if r.PostFormValue("confirm") != b.ElectionID {
 		return "", invalid("admin.err.confirm_close", b.ElectionID)
 	}

@@ -3,6 +3,9 @@ package election
 import (
 	"regexp"
 	"strings"
+
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Config is a ballot's configuration, edited while the ballot is a draft
@@ -21,7 +24,7 @@ type Config struct {
 	// (s.228) each workplace is a ballot style with its own register,
 	// result and turnout; with an aggregated ballot (s.228A) they all share
 	// the style "all" and serve only to break turnout down.
-	Workplaces []Workplace `json:"workplaces"`
+	Workplaces []register.Workplace `json:"workplaces"`
 }
 
 // Question is one question of the voting paper.
@@ -38,17 +41,6 @@ type Option struct {
 	ID    string `json:"id"`
 	Label string `json:"label"`
 }
-
-// Workplace is one workplace (s.228: the premises a member works at or
-// from) and the employer there.
-type Workplace struct {
-	ID       string `json:"id"` // style id for separate workplace ballots, [a-z0-9-]
-	Name     string `json:"name"`
-	Employer string `json:"employer"`
-}
-
-// AggregatedStyle is the single ballot style of an aggregated ballot.
-const AggregatedStyle = "all"
 
 var slugRE = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
@@ -73,24 +65,10 @@ func Slug(name string) string {
 	return s
 }
 
-// WorkplaceByName finds a workplace by its name, ignoring case and
+// WorkplaceByName finds a configured workplace by name, ignoring case and
 // surrounding spaces.
-func (c *Config) WorkplaceByName(name string) (Workplace, bool) {
-	n := strings.TrimSpace(name)
-	for _, w := range c.Workplaces {
-		if strings.EqualFold(w.Name, n) {
-			return w, true
-		}
-	}
-	return Workplace{}, false
-}
-
-// StyleFor is the ballot style of a member at workplace w.
-func StyleFor(aggregated bool, w Workplace) string {
-	if aggregated {
-		return AggregatedStyle
-	}
-	return w.ID
+func (c *Config) WorkplaceByName(name string) (register.Workplace, bool) {
+	return register.WorkplaceByName(c.Workplaces, name)
 }
 
 // YesNo is a Yes/No question as s.229(2) requires.
@@ -134,7 +112,7 @@ func (c *Config) Validate() error {
 	}
 	ws := map[string]bool{}
 	for _, w := range c.Workplaces {
-		if !slugRE.MatchString(w.ID) || w.ID == AggregatedStyle || ws[w.ID] || strings.TrimSpace(w.Name) == "" {
+		if !slugRE.MatchString(w.ID) || w.ID == register.AggregatedStyle || ws[w.ID] || strings.TrimSpace(w.Name) == "" {
 			return configErr("admin.err.cfg_workplace", w.Name)
 		}
 		ws[w.ID] = true
@@ -142,4 +120,4 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func configErr(key string, args ...any) error { return &MsgError{Msg: msgf(key, args...)} }
+func configErr(key string, args ...any) error { return &MsgError{Msg: page.M(key, args...)} }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // DemoElectionID is the election id of the demo ballot.
@@ -53,7 +54,7 @@ func DemoConfig() Config {
 			"period":            "Action is expected between January and June 2027.",
 			"authorised_person": "The General Secretary, or a person they nominate in writing.",
 		},
-		Workplaces: []Workplace{
+		Workplaces: []register.Workplace{
 			{ID: "cardiff-depot", Name: "Cardiff Depot", Employer: "Demo Transport Ltd"},
 			{ID: "swansea-depot", Name: "Swansea Depot", Employer: "Demo Transport Ltd"},
 		},
@@ -89,8 +90,7 @@ func (a *Admin) LoadDemoMembers(ctx context.Context, sharesDir string, members i
 	}
 	res := DemoResult{ElectionID: DemoElectionID, Members: members, SharesDir: sharesDir}
 	pool := a.store.pool
-	err := pool.QueryRow(ctx, `SELECT b.id, b.union_id, (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id)
-		FROM ballots b WHERE b.election_id = $1`, DemoElectionID).Scan(&res.BallotID, &res.UnionID, &res.Members)
+	err := a.demoBallot(ctx, &res)
 	if err == nil {
 		return res, nil
 	}
@@ -115,23 +115,15 @@ func (a *Admin) LoadDemoMembers(ctx context.Context, sharesDir string, members i
 		return res, fmt.Errorf("load demo: %w", err)
 	}
 	res.BallotID = id
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for i, name := range demoNames {
-			w := cfg.Workplaces[i%2]
-			var memberID int64
-			if err := tx.QueryRow(ctx, `
-				INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer)
-				VALUES ($1, $2, $3, $4, $5, 'South Wales', $6)
-				ON CONFLICT (union_id, member_number) DO UPDATE SET name = EXCLUDED.name
-				RETURNING id`, res.UnionID, fmt.Sprintf("D%05d", i+1), name, fmt.Sprintf("+447700900%03d", i+1), w.Name, w.Employer).Scan(&memberID); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace) VALUES ($1, $2, $3, $4)`,
-				id, memberID, w.ID, w.Name); err != nil {
-				return err
-			}
+	err = a.register.Load(ctx, res.UnionID, id, members, func(i int) register.Member {
+		w := cfg.Workplaces[i%2]
+		if i < len(demoNames) {
+			return register.Member{Number: fmt.Sprintf("D%05d", i+1), Name: demoNames[i], Mobile: fmt.Sprintf("+447700900%03d", i+1),
+				Branch: "South Wales", Workplace: w, Style: w.ID}
 		}
-		return copyDemoMembers(ctx, tx, res.UnionID, id, cfg.Workplaces, len(demoNames), members)
+		// Numbered members without a mobile: nothing is ever texted to them.
+		return register.Member{Number: fmt.Sprintf("D%07d", i+1), Name: fmt.Sprintf("Demo Member %07d", i+1),
+			Branch: "South Wales", Workplace: w, Style: w.ID}
 	})
 	if err != nil {
 		return res, fmt.Errorf("load demo register: %w", err)
@@ -202,38 +194,26 @@ func demoCeremony(dir string) ([]byte, error) {
 	return file, nil
 }
 
-// copyDemoMembers bulk-loads the numbered demo members from+1…to (no
-// mobile, workplaces alternating like the named ones) and their register
-// entries with two COPYs and one INSERT … SELECT.
-func copyDemoMembers(ctx context.Context, tx pgx.Tx, unionID, ballotID int64, wps []Workplace, from, to int) error {
-	if to <= from {
-		return nil
+// Demo reads the demo ballot: its id, union and register size; an error
+// saying to run `ballotd demo` when there is none.
+func (a *Admin) Demo(ctx context.Context) (DemoResult, error) {
+	res := DemoResult{ElectionID: DemoElectionID}
+	err := a.demoBallot(ctx, &res)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return res, fmt.Errorf("no demo ballot %s in this database (run ballotd demo first)", DemoElectionID)
 	}
-	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE demo_bulk (member_number text NOT NULL, style text NOT NULL) ON COMMIT DROP`); err != nil {
-		return fmt.Errorf("bulk members: %w", err)
+	return res, err
+}
+
+// demoBallot fills res with the demo ballot's id, union and register
+// size; pgx.ErrNoRows when there is none.
+func (a *Admin) demoBallot(ctx context.Context, res *DemoResult) error {
+	if err := a.store.pool.QueryRow(ctx, `SELECT id, union_id FROM ballots WHERE election_id = $1`, DemoElectionID).Scan(&res.BallotID, &res.UnionID); err != nil {
+		return err
 	}
-	n := to - from
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"members"}, []string{"union_id", "member_number", "name", "workplace", "branch", "employer"},
-		pgx.CopyFromSlice(n, func(i int) ([]any, error) {
-			k := from + i
-			w := wps[k%len(wps)]
-			return []any{unionID, fmt.Sprintf("D%07d", k+1), fmt.Sprintf("Demo Member %07d", k+1), w.Name, "South Wales", w.Employer}, nil
-		})); err != nil {
-		return fmt.Errorf("bulk members: %w", err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"demo_bulk"}, []string{"member_number", "style"},
-		pgx.CopyFromSlice(n, func(i int) ([]any, error) {
-			k := from + i
-			return []any{fmt.Sprintf("D%07d", k+1), wps[k%len(wps)].ID}, nil
-		})); err != nil {
-		return fmt.Errorf("bulk members: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace)
-		SELECT $1, m.id, d.style, m.workplace FROM demo_bulk d JOIN members m ON m.union_id = $2 AND m.member_number = d.member_number`,
-		ballotID, unionID); err != nil {
-		return fmt.Errorf("bulk register: %w", err)
-	}
-	return nil
+	n, err := a.register.Entitled(ctx, []int64{res.BallotID})
+	res.Members = n[res.BallotID]
+	return err
 }
 
 // CloseDemo closes the demo ballot (issuance and the ledger refuse from
@@ -242,8 +222,7 @@ func copyDemoMembers(ctx context.Context, tx pgx.Tx, unionID, ballotID int64, wp
 // changes nothing.
 func (a *Admin) CloseDemo(ctx context.Context) (DemoResult, error) {
 	res := DemoResult{ElectionID: DemoElectionID}
-	err := a.store.pool.QueryRow(ctx, `SELECT b.id, b.union_id, (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id)
-		FROM ballots b WHERE b.election_id = $1`, DemoElectionID).Scan(&res.BallotID, &res.UnionID, &res.Members)
+	err := a.demoBallot(ctx, &res)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, fmt.Errorf("close demo: no demo ballot %s in this database (run ballotd demo first)", DemoElectionID)
 	}

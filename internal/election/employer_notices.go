@@ -21,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // EmployerKey is how employers are matched between the register and the
@@ -42,40 +44,28 @@ type EmployerNoticeRecord struct {
 	TooLate  bool
 }
 
-type noticeQuerier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 // employerNoticeRecords lists the employers of the ballot's current
 // register (by key, first spelling) with their recorded times, sorted by
 // name, "not recorded" last.
-func employerNoticeRecords(ctx context.Context, q noticeQuerier, ballotID int64) ([]EmployerNoticeRecord, error) {
-	rows, err := q.Query(ctx, `SELECT m.employer, count(*) FROM register_entries r JOIN members m ON m.id = r.member_id
-		WHERE r.ballot_id = $1 GROUP BY m.employer ORDER BY m.employer`, ballotID)
+func (a *Admin) employerNoticeRecords(ctx context.Context, q register.Querier, ballotID int64) ([]EmployerNoticeRecord, error) {
+	groups, err := a.register.EntitledGroups(ctx, q, ballotID)
 	if err != nil {
 		return nil, fmt.Errorf("employer notices: %w", err)
 	}
 	by := map[string]*EmployerNoticeRecord{}
 	var order []string
-	for rows.Next() {
-		var emp string
-		var n int
-		if err := rows.Scan(&emp, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("employer notices: %w", err)
-		}
-		k := EmployerKey(emp)
+	for _, g := range groups {
+		k := EmployerKey(g.Employer)
 		if by[k] == nil {
-			by[k] = &EmployerNoticeRecord{Key: k, Employer: strings.Join(strings.Fields(emp), " ")}
+			by[k] = &EmployerNoticeRecord{Key: k, Employer: strings.Join(strings.Fields(g.Employer), " ")}
 			order = append(order, k)
 		}
-		by[k].Members += n
+		by[k].Members += g.Members
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("employer notices: %w", err)
+	if q == nil {
+		q = a.store.pool
 	}
-	rows, err = q.Query(ctx, `SELECT employer_key, notice_sent_at, sample_sent_at FROM employer_notices WHERE ballot_id = $1`, ballotID)
+	rows, err := q.Query(ctx, `SELECT employer_key, notice_sent_at, sample_sent_at FROM employer_notices WHERE ballot_id = $1`, ballotID)
 	if err != nil {
 		return nil, fmt.Errorf("employer notices: %w", err)
 	}
@@ -110,31 +100,31 @@ func employerNoticeRecords(ctx context.Context, q noticeQuerier, ballotID int64)
 // checkEmployerNotices applies the s.226A clocks of regime r to each
 // employer for a ballot opening at opening, filling Earliest and TooLate,
 // and returns the reasons opening is refused, each naming its employer.
-func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeRecord) []Msg {
-	var reasons []Msg
+func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeRecord) []page.Msg {
+	var reasons []page.Msg
 	open := opening.In(london)
 	for i := range recs {
 		e := &recs[i]
 		var name any = e.Employer
 		if e.Employer == "" {
-			name = msgf("admin.why.no_employer")
+			name = page.M("admin.why.no_employer")
 		}
 		if e.Notice == nil {
-			reasons = append(reasons, msgf("admin.why.notice_missing", name))
+			reasons = append(reasons, page.M("admin.why.notice_missing", name))
 		}
 		if e.Sample == nil {
-			reasons = append(reasons, msgf("admin.why.sample_missing", name))
+			reasons = append(reasons, page.M("admin.why.sample_missing", name))
 		}
 		if e.Notice != nil {
 			if earliest := earliestOpening(*e.Notice, r.NoticeDays); open.Before(earliest) {
 				e.TooLate = true
-				reasons = append(reasons, msgf("admin.why.notice_late", name, r.NoticeDays, Day(earliest)))
+				reasons = append(reasons, page.M("admin.why.notice_late", name, r.NoticeDays, page.Day(earliest)))
 			}
 		}
 		if e.Sample != nil {
 			if earliest := earliestOpening(*e.Sample, r.SamplePaperDays); open.Before(earliest) {
 				e.TooLate = true
-				reasons = append(reasons, msgf("admin.why.sample_late", name, r.SamplePaperDays, Day(earliest)))
+				reasons = append(reasons, page.M("admin.why.sample_late", name, r.SamplePaperDays, page.Day(earliest)))
 			}
 		}
 		if e.Notice != nil && e.Sample != nil {
@@ -156,7 +146,7 @@ func (a *Admin) EmployerNoticeStatus(ctx context.Context, ballotID int64) ([]Emp
 		}
 		return nil, err
 	}
-	recs, err := employerNoticeRecords(ctx, a.store.pool, ballotID)
+	recs, err := a.employerNoticeRecords(ctx, nil, ballotID)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +173,7 @@ func (a *Admin) RecordEmployerNotice(ctx context.Context, actor string, ballotID
 	}
 	key := EmployerKey(employer)
 	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
-		recs, err := employerNoticeRecords(ctx, tx, ballotID)
+		recs, err := a.employerNoticeRecords(ctx, tx, ballotID)
 		if err != nil {
 			return err
 		}
@@ -210,8 +200,8 @@ func (a *Admin) RecordEmployerNotice(ctx context.Context, actor string, ballotID
 
 // recordAllEmployerNotices records the same times for every employer of
 // the register (RecordEmployerNotices, in its transaction).
-func recordAllEmployerNotices(ctx context.Context, tx pgx.Tx, actor string, ballotID int64, notice, sample, now time.Time) error {
-	recs, err := employerNoticeRecords(ctx, tx, ballotID)
+func (a *Admin) recordAllEmployerNotices(ctx context.Context, tx pgx.Tx, actor string, ballotID int64, notice, sample, now time.Time) error {
+	recs, err := a.employerNoticeRecords(ctx, tx, ballotID)
 	if err != nil {
 		return err
 	}

@@ -5,40 +5,54 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/unionvote/eballot/crypto/blind"
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sealed"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
-// Errors of the ballot lifecycle. Handlers map them to HTTP statuses in one
-// place: ErrNotFound → 404, ErrNotDraft/ErrWrongStatus → 409,
-// *OpenRefusedError and ErrInvalid → 422.
+// Errors of the ballot lifecycle, with their answers (internal/web/page
+// writes them).
 var (
-	ErrNotFound    = errors.New("election: ballot not found")
-	ErrNotDraft    = errors.New("election: the ballot is no longer a draft, so it cannot be changed")
-	ErrWrongStatus = errors.New("election: the ballot is not in the right state for that")
-	ErrInvalid     = errors.New("election: invalid configuration")
+	// ErrNotFound (404): no such ballot, or not one the staff member may see.
+	ErrNotFound = page.NewError("election: ballot not found", http.StatusNotFound, "not_found", "error.notfound")
+	// ErrNotDraft (409): the ballot has opened; its configuration and
+	// register are frozen (s.227).
+	ErrNotDraft = page.NewError("election: the ballot is no longer a draft, so it cannot be changed", http.StatusConflict, "not_draft", "admin.err.not_draft")
+	// ErrWrongStatus (409): the ballot is not in the state the action needs.
+	ErrWrongStatus = page.NewError("election: the ballot is not in the right state for that", http.StatusConflict, "wrong_status", "admin.err.wrong_status")
+	// ErrInvalid (422): a value of the ballot's set-up is not acceptable; the
+	// [MsgError] that wraps it says which.
+	ErrInvalid = page.NewError("election: invalid configuration", http.StatusUnprocessableEntity, "invalid", "admin.err.invalid")
+	// ErrElectionIDUsed (409): another ballot already has this election id.
+	ErrElectionIDUsed = page.NewError("election: the election id is already used", http.StatusConflict, "election_id_used", "admin.err.id_used")
 )
 
 // OpenRefusedError lists every reason a ballot cannot open yet (pages show
 // them in their language, the error text in English).
 type OpenRefusedError struct {
-	Reasons []Msg
+	Reasons []page.Msg
 }
 
 func (e *OpenRefusedError) Error() string {
 	return "election: the ballot cannot open: " + strings.Join(Englishes(e.Reasons), "; ")
+}
+
+// Problem is the answer: 422 with every reason.
+func (e *OpenRefusedError) Problem() page.Problem {
+	return page.Problem{Status: http.StatusUnprocessableEntity, Code: "cannot_open", Msg: page.M("admin.err.cannot_open", e.Reasons)}
 }
 
 // Ledger is what opening and closing a ballot need of the ledger: a log key
@@ -60,17 +74,16 @@ type Ledger interface {
 // same transaction.
 type Admin struct {
 	store     *Store
+	register  *register.Store
 	secretKey []byte
 	ledger    Ledger
 	now       func() time.Time
 }
 
-// Store returns the pool the Admin works on (for building a Store).
-func (a *Admin) Store() *pgxpool.Pool { return a.store.pool }
-
-// NewAdmin returns an Admin. secretKey seals issuer private keys at rest.
-func NewAdmin(store *Store, secretKey []byte, ledger Ledger) *Admin {
-	return &Admin{store: store, secretKey: secretKey, ledger: ledger, now: time.Now}
+// NewAdmin returns an Admin over the ballots' store and the registers'.
+// secretKey seals issuer private keys at rest.
+func NewAdmin(store *Store, reg *register.Store, secretKey []byte, ledger Ledger) *Admin {
+	return &Admin{store: store, register: reg, secretKey: secretKey, ledger: ledger, now: time.Now}
 }
 
 // BallotSetup is everything an organiser configures in draft.
@@ -101,17 +114,17 @@ func (a *Admin) CreateBallot(ctx context.Context, actor string, unionID int64, e
 		}
 		return audit.Append(ctx, tx, actor, "ballot.create", &id, map[string]string{"election_id": electionID})
 	})
-	return id, err
+	return id, constraintError(err)
 }
 
 // Configure replaces a draft ballot's configuration.
 func (a *Admin) Configure(ctx context.Context, actor string, ballotID int64, setup BallotSetup) error {
-	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+	return constraintError(a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
 		if err := a.configure(ctx, tx, ballotID, setup); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, actor, "ballot.configure", &ballotID, nil)
-	})
+	}))
 }
 
 func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetup) error {
@@ -119,7 +132,7 @@ func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetu
 		if m, ok := ErrorMsg(err); ok {
 			return &MsgError{Base: ErrInvalid, Msg: m}
 		}
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return &MsgError{Base: ErrInvalid, Msg: page.English(err.Error())}
 	}
 	if strings.TrimSpace(s.Title) == "" || len(s.Title) > 300 {
 		return invalid("admin.err.title")
@@ -210,7 +223,7 @@ func (a *Admin) RecordEmployerNotices(ctx context.Context, actor string, ballotI
 			ballotID, nullTime(noticeAt), nullTime(sampleAt)); err != nil {
 			return err
 		}
-		if err := recordAllEmployerNotices(ctx, tx, actor, ballotID, noticeAt, sampleAt, a.now()); err != nil {
+		if err := a.recordAllEmployerNotices(ctx, tx, actor, ballotID, noticeAt, sampleAt, a.now()); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, actor, "ballot.employer_notices", &ballotID, map[string]string{
@@ -305,22 +318,14 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 		if len(reasons) > 0 {
 			return &OpenRefusedError{Reasons: reasons}
 		}
-		// Freeze: consecutive voting-paper numbers in style, then member
-		// number order.
-		if _, err := tx.Exec(ctx, `
-			UPDATE register_entries r SET paper_number = n.num
-			FROM (SELECT r2.member_id, row_number() OVER (ORDER BY r2.style, m.member_number) AS num
-			      FROM register_entries r2 JOIN members m ON m.id = r2.member_id WHERE r2.ballot_id = $1) n
-			WHERE r.ballot_id = $1 AND r.member_id = n.member_id`, ballotID); err != nil {
-			return fmt.Errorf("freeze register: %w", err)
-		}
-		regHash, err := registerHash(ctx, tx, ballotID)
+		// Freeze the register: voting-paper numbers, its hash, and the
+		// contacts credentials and reminders go to (internal/register).
+		regHash, err := a.register.Freeze(ctx, tx, ballotID)
 		if err != nil {
 			return err
 		}
-		// Freeze the contacts credentials and reminders go to (contacts.go).
-		if _, err := freezeContacts(ctx, tx, a.secretKey, ballotID); err != nil {
-			return err
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET contacts_frozen_at = now() WHERE id = $1`, ballotID); err != nil {
+			return fmt.Errorf("freeze contacts: %w", err)
 		}
 		logKey, err := a.ledger.LogKey(ctx, d.electionID)
 		if err != nil {
@@ -370,9 +375,9 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 type styleInfo struct{ id, name string }
 
 // checkOpen collects every reason the ballot cannot open.
-func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Time) (Regime, map[string]int, []styleInfo, []Msg, error) {
-	var reasons []Msg
-	add := func(key string, args ...any) { reasons = append(reasons, msgf(key, args...)) }
+func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Time) (Regime, map[string]int, []styleInfo, []page.Msg, error) {
+	var reasons []page.Msg
+	add := func(key string, args ...any) { reasons = append(reasons, page.M(key, args...)) }
 	if err := d.config.Validate(); err != nil {
 		if m, ok := ErrorMsg(err); ok {
 			add("admin.why.configuration", m)
@@ -391,29 +396,20 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	if d.closesAt == nil || !d.closesAt.After(now) {
 		add("admin.why.closing")
 	}
-	entitled := map[string]int{}
-	total := 0
-	rows, err := tx.Query(ctx, `SELECT style, count(*) FROM register_entries WHERE ballot_id = $1 GROUP BY style ORDER BY style`, d.id)
+	entitled, err := a.register.EntitledByStyle(ctx, tx, d.id)
 	if err != nil {
 		return regime, nil, nil, nil, err
 	}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			rows.Close()
-			return regime, nil, nil, nil, err
-		}
-		entitled[s] = n
+	total := 0
+	for _, n := range entitled {
 		total += n
 	}
-	rows.Close()
 	if total == 0 {
 		add("admin.why.register")
 	}
 	var styles []styleInfo
 	if d.aggregated {
-		styles = []styleInfo{{AggregatedStyle, "All workplaces (aggregated ballot, " + deref(d.s228aGround) + ")"}}
+		styles = []styleInfo{{register.AggregatedStyle, "All workplaces (aggregated ballot, " + deref(d.s228aGround) + ")"}}
 	} else {
 		for _, w := range d.config.Workplaces {
 			if entitled[w.ID] > 0 {
@@ -453,42 +449,13 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 		}
 		// s.226A: each employer's notice and sample voting paper, each on
 		// its own clock (employer_notices.go).
-		recs, err := employerNoticeRecords(ctx, tx, d.id)
+		recs, err := a.employerNoticeRecords(ctx, tx, d.id)
 		if err != nil {
 			return regime, nil, nil, nil, err
 		}
 		reasons = append(reasons, checkEmployerNotices(regime, opening, recs)...)
 	}
 	return regime, entitled, styles, reasons, nil
-}
-
-// registerHash commits to the frozen register: SHA-256 over
-// (paper number, member number, style) in paper order.
-func registerHash(ctx context.Context, tx pgx.Tx, ballotID int64) ([]byte, error) {
-	rows, err := tx.Query(ctx, `SELECT r.paper_number, m.member_number, r.style FROM register_entries r
-		JOIN members m ON m.id = r.member_id WHERE r.ballot_id = $1 ORDER BY r.paper_number`, ballotID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	h := sha256.New()
-	h.Write([]byte("eballot-register-v1"))
-	for rows.Next() {
-		var n int32
-		var num, style string
-		if err := rows.Scan(&n, &num, &style); err != nil {
-			return nil, err
-		}
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], uint32(n))
-		h.Write(b[:])
-		for _, s := range []string{num, style} {
-			binary.BigEndian.PutUint32(b[:], uint32(len(s)))
-			h.Write(b[:])
-			h.Write([]byte(s))
-		}
-	}
-	return h.Sum(nil), rows.Err()
 }
 
 // Close stops voting: issuance and the ledger refuse from now on, and the
@@ -542,8 +509,8 @@ func deref(s *string) string {
 // Readiness lists what still stops a draft ballot from opening (the same
 // checks as Open, without changing anything); nil when it can open.
 // [Englishes] gives their English texts.
-func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]Msg, error) {
-	var reasons []Msg
+func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]page.Msg, error) {
+	var reasons []page.Msg
 	err := pgx.BeginTxFunc(ctx, a.store.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		d, err := readDraft(ctx, tx, ballotID, false)
 		if err != nil {
@@ -556,4 +523,22 @@ func (a *Admin) Readiness(ctx context.Context, ballotID int64) ([]Msg, error) {
 		return err
 	})
 	return reasons, err
+}
+
+// SetScrutineerKey records, in draft, the scrutineer's public signing key
+// (a note verifier key, `scrutineer keygen`'s .pub file). Open binds it into
+// the manifest (texts.scrutineer_key); only a result signed by it is
+// published.
+func (a *Admin) SetScrutineerKey(ctx context.Context, actor string, ballotID int64, key string) error {
+	key = strings.TrimSpace(key)
+	v, err := note.NewVerifier(key)
+	if err != nil || len(key) > 512 {
+		return invalid("admin.err.scrutineer_key")
+	}
+	return a.inDraft(ctx, ballotID, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET scrutineer_key = $2 WHERE id = $1`, ballotID, key); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor, "ballot.scrutineer_key", &ballotID, map[string]string{"key_name": v.Name(), "key": key})
+	})
 }

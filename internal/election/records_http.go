@@ -3,9 +3,7 @@ package election
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 //go:embed templates/records_notices.html
@@ -25,7 +24,7 @@ var recordsCatalog embed.FS
 
 // RegisterRecordsPages adds the pages of the ballot's records (per-employer
 // s.226A notices, the audit log export) and their catalogue.
-func RegisterRecordsPages(p PageRegistry) error {
+func RegisterRecordsPages(p page.Registry) error {
 	if err := p.AddTemplates(recordsTemplates, "templates/records_notices.html"); err != nil {
 		return err
 	}
@@ -35,13 +34,16 @@ func RegisterRecordsPages(p PageRegistry) error {
 // RecordsPages serves the organisers' per-employer s.226A notice records
 // and the scrutineer's audit log export.
 type RecordsPages struct {
-	a *AdminPages
+	admin *Admin
+	store *Store
+	pages page.Renderer
+	staff page.StaffFunc
 }
 
 // NewRecordsPages returns the module; register its templates and catalogue
 // with [RegisterRecordsPages] first.
-func NewRecordsPages(admin *Admin, store *Store, pages Renderer, staff StaffFunc, log *slog.Logger) *RecordsPages {
-	return &RecordsPages{a: &AdminPages{admin: admin, store: store, pages: pages, staff: staff, log: log}}
+func NewRecordsPages(admin *Admin, store *Store, pages page.Renderer, staff page.StaffFunc) *RecordsPages {
+	return &RecordsPages{admin: admin, store: store, pages: pages, staff: staff}
 }
 
 // Routes registers the pages.
@@ -57,13 +59,13 @@ func (p *RecordsPages) Routes(r chi.Router) {
 // `scrutineer verify-audit` can check it independently. The download is
 // itself recorded first, so it is the export's last entry.
 func (p *RecordsPages) auditExport(w http.ResponseWriter, r *http.Request) {
-	s, b, ok := p.a.staffBallot(w, r, "scrutineer")
+	s, b, ok := StaffBallot(w, r, p.staff, p.store, p.pages, "scrutineer")
 	if !ok {
 		return
 	}
 	ctx := r.Context()
 	var buf bytes.Buffer
-	err := pgx.BeginFunc(ctx, p.a.store.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, p.store.pool, func(tx pgx.Tx) error {
 		if err := audit.Append(ctx, tx, s.Actor(), "audit_log.export", &b.ID, nil); err != nil {
 			return err
 		}
@@ -71,7 +73,7 @@ func (p *RecordsPages) auditExport(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		p.a.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
@@ -85,12 +87,12 @@ type employerNoticesData struct {
 	B         *AdminBallot
 	Employers []EmployerNoticeRecord
 	Message   string
-	Error     *pageText
+	Error     *page.Text
 	ErrorKey  string // the employer the error is about
 }
 
 func (p *RecordsPages) employerNotices(w http.ResponseWriter, r *http.Request) {
-	_, b, ok := p.a.staffBallot(w, r, "organiser")
+	_, b, ok := StaffBallot(w, r, p.staff, p.store, p.pages, "organiser")
 	if !ok {
 		return
 	}
@@ -98,9 +100,9 @@ func (p *RecordsPages) employerNotices(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Request, b *AdminBallot, status int, msg string, actErr error, errKey string) {
-	recs, err := p.a.admin.EmployerNoticeStatus(r.Context(), b.ID)
+	recs, err := p.admin.EmployerNoticeStatus(r.Context(), b.ID)
 	if err != nil {
-		p.a.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	if msg != "recorded" {
@@ -108,16 +110,16 @@ func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Reques
 	}
 	d := employerNoticesData{B: b, Employers: recs, Message: msg, ErrorKey: errKey}
 	if actErr != nil {
-		e := errorText(p.a.pages, p.a.pages.Lang(w, r), actErr)
+		e := errorText(p.pages, p.pages.Lang(w, r), actErr)
 		d.Error = &e
 	}
-	p.a.pages.Render(w, r, status, "records_notices", d)
+	p.pages.Render(w, r, status, "records_notices", d)
 }
 
 // recordEmployerNotice records one employer's notice and sample paper
 // times (datetime-local, Europe/London; empty = not given yet).
 func (p *RecordsPages) recordEmployerNotice(w http.ResponseWriter, r *http.Request) {
-	s, b, ok := p.a.staffBallot(w, r, "organiser")
+	s, b, ok := StaffBallot(w, r, p.staff, p.store, p.pages, "organiser")
 	if !ok {
 		return
 	}
@@ -139,21 +141,20 @@ func (p *RecordsPages) recordEmployerNotice(w http.ResponseWriter, r *http.Reque
 	var err error
 	switch {
 	case len(bad) == 2:
-		err = invalid("records.err.bad_time", msgf("records.err.what_both"))
+		err = invalid("records.err.bad_time", page.M("records.err.what_both"))
 	case len(bad) == 1 && bad[0]:
-		err = invalid("records.err.bad_time", msgf("records.err.what_notice"))
+		err = invalid("records.err.bad_time", page.M("records.err.what_notice"))
 	case len(bad) == 1:
-		err = invalid("records.err.bad_time", msgf("records.err.what_sample"))
+		err = invalid("records.err.bad_time", page.M("records.err.what_sample"))
 	default:
-		err = p.a.admin.RecordEmployerNotice(r.Context(), s.Actor(), b.ID, employer, ts[0], ts[1])
+		err = p.admin.RecordEmployerNotice(r.Context(), s.Actor(), b.ID, employer, ts[0], ts[1])
 	}
-	switch {
-	case err == nil:
+	if err == nil {
 		http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d/employer-notices?done=recorded", b.ID), http.StatusSeeOther)
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrNotDraft):
-		p.showEmployerNotices(w, r, b, http.StatusUnprocessableEntity, "", err, EmployerKey(employer))
-	default:
-		p.a.pages.InternalError(w, r, err)
+	} else if pr, ok := page.Refused(err); ok {
+		p.showEmployerNotices(w, r, b, pr.Status, "", err, EmployerKey(employer))
+	} else {
+		p.pages.Fail(w, r, err)
 	}
 }
 

@@ -8,30 +8,33 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // registerData is what the register page shows, in the page's language.
 type registerData struct {
 	B       *AdminBallot
-	Report  *ImportReport
-	Diff    *RegisterDiff
+	Report  *register.Report
+	Diff    *register.Diff
 	SHA     string // hex SHA-256 of the previewed upload, for the commit form
-	Error   *pageText
+	Error   *page.Text
 	Issues  []issueRow // the first ones, to keep the page small
 	Omitted int
 }
 
-// issueRow is an [Issue] as the page shows it.
+// issueRow is a [register.Issue] as the page shows it.
 type issueRow struct {
 	Line   int // 0 for the whole file
 	Error  bool
-	Reason pageText
+	Reason page.Text
 }
 
 const maxIssuesShown = 500
 
 // showReport puts the report's first issues on the page, in lang.
-func (d *registerData) showReport(p Renderer, lang string, report *ImportReport) {
+func (d *registerData) showReport(p page.Renderer, lang string, report *register.Report) {
 	d.Report, d.Omitted = report, report.Omitted
 	issues := report.Issues
 	if len(issues) > maxIssuesShown {
@@ -40,22 +43,20 @@ func (d *registerData) showReport(p Renderer, lang string, report *ImportReport)
 	}
 	d.Issues = make([]issueRow, len(issues))
 	for i, is := range issues {
-		d.Issues[i] = issueRow{Line: is.Line, Error: is.Severity == SeverityError, Reason: text(p, lang, is.Msg)}
+		d.Issues[i] = issueRow{Line: is.Line, Error: is.Severity == register.SeverityError, Reason: page.TextOf(p, lang, is.Msg)}
 	}
 }
 
-// registerError is an error of the import as the page shows it.
-func registerError(p Renderer, lang string, err error) *pageText {
-	var e pageText
-	switch {
-	case errors.Is(err, ErrRegisterStale):
-		e = text(p, lang, msgf("admin.err.reg_stale"))
-	case errors.Is(err, ErrRegisterInvalid):
-		e = text(p, lang, msgf("admin.err.reg_invalid"))
-	default:
-		e = errorText(p, lang, err)
+// registerFailed shows the register page with a refusal of the import
+// (its status and message), or answers any other error.
+func (p *AdminPages) registerFailed(w http.ResponseWriter, r *http.Request, b *AdminBallot, err error) {
+	pr, ok := page.Refused(err)
+	if !ok {
+		p.pages.Fail(w, r, err)
+		return
 	}
-	return &e
+	e := page.TextOf(p.pages, p.pages.Lang(w, r), pr.Msg)
+	p.pages.Render(w, r, pr.Status, "admin_register", registerData{B: b, Error: &e})
 }
 
 func (p *AdminPages) registerPage(w http.ResponseWriter, r *http.Request) {
@@ -75,48 +76,45 @@ func (p *AdminPages) registerPreview(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := p.pages.Lang(w, r)
 	d := registerData{B: b}
-	fail := func(status int, e pageText) {
+	fail := func(status int, e page.Text) {
 		d.Error = &e
 		p.pages.Render(w, r, status, "admin_register", d)
 	}
 	if b.Status != "draft" {
-		fail(http.StatusConflict, errorText(p.pages, lang, ErrNotDraft))
+		fail(ErrNotDraft.Problem().Status, errorText(p.pages, lang, ErrNotDraft))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxRegisterBytes+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, register.MaxBytes+1<<20)
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		fail(http.StatusUnprocessableEntity, text(p.pages, lang, msgf("admin.err.reg_choose")))
+		fail(http.StatusUnprocessableEntity, page.TextOf(p.pages, lang, page.M("admin.err.reg_choose")))
 		return
 	}
 	defer f.Close()
-	content, err := io.ReadAll(io.LimitReader(f, MaxRegisterBytes+1))
-	if err != nil || len(content) > MaxRegisterBytes {
-		fail(http.StatusRequestEntityTooLarge, text(p.pages, lang, msgf("admin.err.reg_too_large", MaxRegisterBytes>>20)))
+	content, err := io.ReadAll(io.LimitReader(f, register.MaxBytes+1))
+	if err != nil || len(content) > register.MaxBytes {
+		fail(http.StatusRequestEntityTooLarge, page.TextOf(p.pages, lang, page.M("admin.err.reg_too_large", register.MaxBytes>>20)))
 		return
 	}
 	ctx := r.Context()
-	cfg, policy, err := LoadImportSettings(ctx, p.admin.store.pool, b.ID)
+	ib, err := p.store.ImportBallot(ctx, nil, b.ID, false)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.registerFailed(w, r, b, err)
 		return
 	}
-	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
+	file, report := register.Parse(bytes.NewReader(content), ib.Workplaces, ib.Policy)
 	d.showReport(p.pages, lang, report)
 	if !report.OK() {
-		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", d)
+		p.pages.Render(w, r, register.ErrInvalid.Problem().Status, "admin_register", d)
 		return
 	}
-	if d.Diff, err = PreviewImport(ctx, p.admin.store.pool, b.ID, file); err != nil {
-		p.pages.InternalError(w, r, err)
+	if d.Diff, err = p.admin.register.Preview(ctx, ib, file); err != nil {
+		p.pages.Fail(w, r, err)
 		return
 	}
 	sum := sha256.Sum256(content)
-	if _, err := p.admin.store.pool.Exec(ctx, `
-		WITH old AS (DELETE FROM register_uploads WHERE uploaded_at < now() - interval '1 day')
-		INSERT INTO register_uploads (ballot_id, sha256, content, uploaded_by) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (ballot_id, sha256) DO UPDATE SET uploaded_at = now()`, b.ID, sum[:], content, s.Actor()); err != nil {
-		p.pages.InternalError(w, r, err)
+	if err := p.admin.register.SaveUpload(ctx, b.ID, sum, content, s.Actor()); err != nil {
+		p.pages.Fail(w, r, err)
 		return
 	}
 	d.SHA = hex.EncodeToString(sum[:])
@@ -134,78 +132,35 @@ func (p *AdminPages) registerCommit(w http.ResponseWriter, r *http.Request) {
 	sum, err := hex.DecodeString(r.PostFormValue("sha256"))
 	var content []byte
 	if err == nil && len(sum) == 32 {
-		err = p.admin.store.pool.QueryRow(ctx, `SELECT content FROM register_uploads WHERE ballot_id = $1 AND sha256 = $2`, b.ID, sum).Scan(&content)
+		content, err = p.admin.register.Upload(ctx, b.ID, sum)
 	}
-	if err != nil || len(sum) != 32 {
-		e := text(p.pages, lang, msgf("admin.err.reg_gone"))
+	if errors.Is(err, register.ErrNoUpload) || len(sum) != 32 {
+		e := page.TextOf(p.pages, lang, page.M("admin.err.reg_gone"))
 		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", registerData{B: b, Error: &e})
 		return
 	}
-	cfg, policy, err := LoadImportSettings(ctx, p.admin.store.pool, b.ID)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
-	file, report := ParseRegister(bytes.NewReader(content), cfg, policy)
+	ib, err := p.store.ImportBallot(ctx, nil, b.ID, false)
+	if err != nil {
+		p.registerFailed(w, r, b, err)
+		return
+	}
+	file, report := register.Parse(bytes.NewReader(content), ib.Workplaces, ib.Policy)
 	if !report.OK() {
 		d := registerData{B: b}
 		d.showReport(p.pages, lang, report)
-		p.pages.Render(w, r, http.StatusUnprocessableEntity, "admin_register", d)
+		p.pages.Render(w, r, register.ErrInvalid.Problem().Status, "admin_register", d)
 		return
 	}
-	if _, err := CommitImport(ctx, p.admin.store.pool, s.Actor(), b.ID, file); err != nil {
-		switch {
-		case errors.Is(err, ErrNotDraft), errors.Is(err, ErrRegisterStale), errors.Is(err, ErrRegisterInvalid):
-			p.pages.Render(w, r, http.StatusConflict, "admin_register", registerData{B: b, Error: registerError(p.pages, lang, err)})
-		default:
-			p.pages.InternalError(w, r, err)
-		}
+	if _, err := p.admin.register.Commit(ctx, p.store, s.Actor(), b.ID, file); err != nil {
+		p.registerFailed(w, r, b, err)
 		return
 	}
-	_, _ = p.admin.store.pool.Exec(ctx, `DELETE FROM register_uploads WHERE ballot_id = $1`, b.ID)
+	if err := p.admin.register.DeleteUploads(ctx, b.ID); err != nil {
+		p.log.WarnContext(ctx, "register uploads not deleted", "err", err) // a day later they are
+	}
 	http.Redirect(w, r, fmt.Sprintf("/organiser/ballots/%d?done=imported", b.ID), http.StatusSeeOther)
-}
-
-// notices shows the printable s.226A notice to employers.
-func (p *AdminPages) notices(w http.ResponseWriter, r *http.Request) {
-	_, b, ok := p.staffBallot(w, r, "organiser")
-	if !ok {
-		return
-	}
-	n, err := EmployerNotices(r.Context(), p.admin.store.pool, b.ID)
-	if err != nil {
-		p.pages.InternalError(w, r, err)
-		return
-	}
-	// ?employer=KEY: the notice of one employer only (EmployerKey).
-	if q := r.URL.Query(); q.Has("employer") {
-		k := q.Get("employer")
-		var one []EmployerNotice
-		for _, e := range n.Employers {
-			if EmployerKey(e.Employer) == k {
-				one = append(one, e)
-			}
-		}
-		if len(one) == 0 {
-			p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
-			return
-		}
-		n.Employers = one
-	}
-	p.pages.Render(w, r, http.StatusOK, PageEmployerNotice, n)
-}
-
-// samplePaper shows the printable sample voting paper (s.226A(1)(b)).
-func (p *AdminPages) samplePaper(w http.ResponseWriter, r *http.Request) {
-	_, b, ok := p.staffBallot(w, r, "organiser")
-	if !ok {
-		return
-	}
-	sp, err := SampleVotingPaper(r.Context(), p.admin.store.pool, b.ID)
-	if err != nil {
-		p.pages.InternalError(w, r, err)
-		return
-	}
-	sp.ReturnTo = p.publicURL + "/vote/" + b.ElectionID
-	p.pages.Render(w, r, http.StatusOK, PageSamplePaper, sp)
 }

@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Ballot is one statutory ballot as listed publicly.
@@ -34,28 +38,45 @@ type Store struct {
 // NewStore returns a Store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
+const publicBallotSelect = `
+	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
+	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
+	FROM ballots b JOIN unions u ON u.id = b.union_id`
+
+func scanBallot(r pgx.Row) (Ballot, error) {
+	var b Ballot
+	err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled)
+	return b, err
+}
+
 // PublicBallots lists every ballot that is not a draft, and drafts too when
 // includeDrafts is set (development only), newest first.
 func (s *Store) PublicBallots(ctx context.Context, includeDrafts bool) ([]Ballot, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
-		       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
-		FROM ballots b JOIN unions u ON u.id = b.union_id
+	rows, err := s.pool.Query(ctx, publicBallotSelect+`
 		WHERE $1 OR b.status <> 'draft'
 		ORDER BY b.created_at DESC, b.id DESC
 		LIMIT 200`, includeDrafts)
 	if err != nil {
 		return nil, fmt.Errorf("list ballots: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ballot, error) {
-		var b Ballot
-		err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled)
-		return b, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ballot, error) { return scanBallot(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list ballots: %w", err)
 	}
 	return out, nil
+}
+
+// PublicBallot reads the ballot of electionID as listed publicly
+// ([ErrNotFound] if there is none).
+func (s *Store) PublicBallot(ctx context.Context, electionID string) (*Ballot, error) {
+	b, err := scanBallot(s.pool.QueryRow(ctx, publicBallotSelect+` WHERE b.election_id = $1`, electionID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ballot: %w", err)
+	}
+	return &b, nil
 }
 
 // AdminBallot is a ballot as organisers and the scrutineer see it: its
@@ -136,4 +157,200 @@ func (s *Store) AdminBallot(ctx context.Context, id, unionID int64) (*AdminBallo
 		return nil, fmt.Errorf("read ballot: %w", err)
 	}
 	return &b, nil
+}
+
+// constraintError turns the ballots table's constraint violations into
+// errors people read: a unique violation is [ErrElectionIDUsed] (the
+// election id is the only unique value a ballot's set-up chooses), a check
+// violation an [ErrInvalid] with the bounds. Other errors are returned as
+// they are.
+func constraintError(err error) error {
+	const pgUniqueViolation, pgCheckViolation = "23505", "23514" // SQLSTATE
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &pg) && pg.Code == pgUniqueViolation:
+		return fmt.Errorf("%w: %w", ErrElectionIDUsed, err)
+	case errors.As(err, &pg) && pg.Code == pgCheckViolation:
+		return &MsgError{Base: ErrInvalid, Msg: page.M("admin.err.bounds")}
+	}
+	return err
+}
+
+// ImportBallot is what a register import needs of the ballot
+// (register.Ballots): its union, workplaces, aggregation, the union's
+// employer channels and the union's open ballots. With lock set (in the
+// import's transaction) the ballot row is locked, so an import and the
+// opening serialise; a ballot that is not a draft is [ErrNotDraft].
+func (s *Store) ImportBallot(ctx context.Context, q register.Querier, ballotID int64, lock bool) (*register.Ballot, error) {
+	if q == nil {
+		q = s.pool
+	}
+	sql := `SELECT b.union_id, b.status, b.aggregation, b.config, u.employer_email_domains, u.work_phone_numbers,
+		       array(SELECT o.id FROM ballots o WHERE o.union_id = b.union_id AND o.status = 'open')
+		FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`
+	if lock {
+		sql += ` FOR UPDATE OF b`
+	}
+	b := &register.Ballot{ID: ballotID}
+	var status, agg string
+	var raw []byte
+	err := q.QueryRow(ctx, sql, ballotID).Scan(&b.UnionID, &status, &agg, &raw,
+		&b.Policy.EmployerEmailDomains, &b.Policy.WorkPhoneNumbers, &b.OpenBallots)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ballot for import: %w", err)
+	}
+	var cfg Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("read ballot for import: config: %w", err)
+	}
+	if status != "draft" {
+		return nil, ErrNotDraft
+	}
+	b.Workplaces, b.Aggregated = cfg.Workplaces, agg == "aggregated"
+	return b, nil
+}
+
+// ResultRecord is what a ballot's row holds about its result.
+type ResultRecord struct {
+	ID            int64
+	ElectionID    string
+	Status        string
+	ScrutineerKey string     // recorded in draft ("" if none)
+	Manifest      []byte     // canonical, once open
+	PublishedAt   *time.Time // once published
+	Result        []byte     // the signed report, once published
+}
+
+// ResultRecord reads the result record of the ballot id, or (id 0) of the
+// ballot of electionID: [ErrNotFound] if there is none.
+func (s *Store) ResultRecord(ctx context.Context, id int64, electionID string) (*ResultRecord, error) {
+	rec := &ResultRecord{}
+	err := s.pool.QueryRow(ctx, `SELECT id, election_id, status, coalesce(scrutineer_key, ''), manifest, published_at, result
+		FROM ballots WHERE id = $1 OR ($1 = 0 AND election_id = $2)`, id, electionID).
+		Scan(&rec.ID, &rec.ElectionID, &rec.Status, &rec.ScrutineerKey, &rec.Manifest, &rec.PublishedAt, &rec.Result)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	return rec, nil
+}
+
+// RecordResult records a closed ballot's published result (the signed
+// report) and moves it to "published", with the audit entry
+// "ballot.result_publish" carrying details, in one transaction.
+// [ErrWrongStatus] if the ballot is no longer closed.
+func (s *Store) RecordResult(ctx context.Context, actor string, ballotID int64, at time.Time, report []byte, details map[string]any) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE ballots SET status = 'published', published_at = $2, result = $3 WHERE id = $1 AND status = 'closed'`,
+			ballotID, at, report)
+		if err != nil {
+			return fmt.Errorf("record result: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			return ErrWrongStatus
+		}
+		return audit.Append(ctx, tx, actor, "ballot.result_publish", &ballotID, details)
+	})
+}
+
+// Opened is a ballot as the voting pages need it once it has opened: its
+// frozen manifest and the manifest's hash.
+type Opened struct {
+	ID           int64
+	Title        string
+	Status       string
+	Manifest     []byte // canonical (docs/protocol.md §3)
+	ManifestHash []byte
+}
+
+// Opened reads the ballot of electionID if it has opened ([ErrNotFound]
+// if there is none, or it is still a draft).
+func (s *Store) Opened(ctx context.Context, electionID string) (*Opened, error) {
+	o := &Opened{}
+	err := s.pool.QueryRow(ctx, `SELECT id, title, status, manifest, manifest_hash FROM ballots WHERE election_id = $1 AND manifest IS NOT NULL`,
+		electionID).Scan(&o.ID, &o.Title, &o.Status, &o.Manifest, &o.ManifestHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read opened ballot: %w", err)
+	}
+	return o, nil
+}
+
+// UnionID is the id of the union with slug; an error naming the slug if
+// there is none.
+func (s *Store) UnionID(ctx context.Context, slug string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM unions WHERE slug = $1`, slug).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("no union with slug %q", slug)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read union: %w", err)
+	}
+	return id, nil
+}
+
+// Summary is a ballot's record as retention reads it.
+type Summary struct {
+	ID          int64
+	ElectionID  string
+	UnionSlug   string
+	Kind        string
+	Status      string
+	PublishedAt *time.Time // the ballot's record of its result's publication
+}
+
+// Summaries lists the ballot ballotID, or (0) every ballot that is not a
+// draft, by id; q is the caller's transaction (nil: the pool).
+func (s *Store) Summaries(ctx context.Context, q register.Querier, ballotID int64) ([]Summary, error) {
+	if q == nil {
+		q = s.pool
+	}
+	rows, err := q.Query(ctx, `SELECT b.id, b.election_id, u.slug, b.kind, b.status, b.published_at
+		FROM ballots b JOIN unions u ON u.id = b.union_id
+		WHERE ($1 = 0 AND b.status <> 'draft') OR b.id = $1 ORDER BY b.id`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("list ballots: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Summary, error) {
+		var b Summary
+		err := r.Scan(&b.ID, &b.ElectionID, &b.UnionSlug, &b.Kind, &b.Status, &b.PublishedAt)
+		return b, err
+	})
+}
+
+// Lock locks the ballot's row in the caller's transaction (so that work
+// on the ballot serialises) and returns its election id; [ErrNotFound] if
+// there is none.
+func (s *Store) Lock(ctx context.Context, tx pgx.Tx, ballotID int64) (string, error) {
+	var electionID string
+	err := tx.QueryRow(ctx, `SELECT election_id FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock ballot: %w", err)
+	}
+	return electionID, nil
+}
+
+// Resolve finds a ballot by its number or its election id; [ErrNotFound]
+// if there is none.
+func (s *Store) Resolve(ctx context.Context, ref string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM ballots WHERE id::text = $1 OR election_id = $1`, ref).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find ballot: %w", err)
+	}
+	return id, nil
 }

@@ -5,27 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strings"
 	"time"
+
+	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/unionvote/eballot/internal/audit"
 )
 
-// Sentinel errors of the campaign API.
+// Sentinel errors of the campaign API, with their answers.
 var (
-	// ErrForbidden: the staff member may not do this (HTTP 403).
-	ErrForbidden = errors.New("gotv: forbidden")
-	// ErrInvalid: bad input (HTTP 400).
-	ErrInvalid = errors.New("gotv: invalid campaign")
-	// ErrSegmentTooSmall: the segment has fewer members than the minimum
-	// cell, so its counts would reveal individuals (HTTP 400).
-	ErrSegmentTooSmall = errors.New("gotv: segment smaller than the minimum cell")
-	// ErrRemindersOff: the scrutineer has not enabled reminders for the
-	// ballot (statutory.md §5 D26; HTTP 409).
-	ErrRemindersOff = errors.New("gotv: reminders are not enabled for this ballot")
-	// ErrState: the campaign is not in a state that allows this (HTTP 409).
-	ErrState = errors.New("gotv: campaign state does not allow this")
+	// ErrForbidden (403): the staff member may not do this.
+	ErrForbidden = page.NewError("gotv: forbidden", http.StatusForbidden, "forbidden", "gotv.err.forbidden")
+	// ErrInvalid (400): bad input.
+	ErrInvalid = page.NewError("gotv: invalid campaign", http.StatusBadRequest, "invalid", "gotv.err.invalid")
+	// ErrSegmentTooSmall (400): the segment has fewer members than the
+	// minimum cell, so its counts would reveal individuals.
+	ErrSegmentTooSmall = page.NewError("gotv: segment smaller than the minimum cell", http.StatusBadRequest, "segment_too_small", "gotv.err.small")
+	// ErrRemindersOff (409): the scrutineer has not enabled reminders for
+	// the ballot (statutory.md §5 D26).
+	ErrRemindersOff = page.NewError("gotv: reminders are not enabled for this ballot", http.StatusConflict, "reminders_off", "gotv.err.off")
+	// ErrState (409): the campaign is not in a state that allows this.
+	ErrState = page.NewError("gotv: campaign state does not allow this", http.StatusConflict, "wrong_state", "gotv.err.state")
 )
 
 // StepInput is one step of a campaign.
@@ -83,7 +86,7 @@ type Plan struct {
 
 // ensureUnion checks that ballotID belongs to the staff member's union
 // (scrutineers may see every ballot), answering ErrNotFound otherwise.
-func (s *Service) ensureUnion(ctx context.Context, st Staff, ballotID int64) (ballotInfo, error) {
+func (s *Service) ensureUnion(ctx context.Context, st page.Staff, ballotID int64) (ballotInfo, error) {
 	b, err := s.ballot(ctx, ballotID)
 	if err != nil {
 		return b, err
@@ -95,7 +98,7 @@ func (s *Service) ensureUnion(ctx context.Context, st Staff, ballotID int64) (ba
 }
 
 // CreateCampaign stores a draft campaign of an organiser's ballot.
-func (s *Service) CreateCampaign(ctx context.Context, st Staff, ballotID int64, in CampaignInput) (int64, error) {
+func (s *Service) CreateCampaign(ctx context.Context, st page.Staff, ballotID int64, in CampaignInput) (int64, error) {
 	if st.Role != "organiser" {
 		return 0, ErrForbidden
 	}
@@ -154,7 +157,7 @@ func nonNil(s []string) []string {
 }
 
 // Campaign loads a campaign with its steps' progress.
-func (s *Service) Campaign(ctx context.Context, st Staff, id int64) (*Campaign, error) {
+func (s *Service) Campaign(ctx context.Context, st page.Staff, id int64) (*Campaign, error) {
 	c := &Campaign{ID: id}
 	err := s.pool.QueryRow(ctx, `SELECT ballot_id, name, workplaces, branches, status, created_at FROM gotv_campaigns WHERE id = $1`, id).
 		Scan(&c.BallotID, &c.Name, &c.Workplaces, &c.Branches, &c.Status, &c.CreatedAt)
@@ -198,7 +201,7 @@ func (s *Service) Campaign(ctx context.Context, st Staff, id int64) (*Campaign, 
 }
 
 // Campaigns lists the campaigns of a ballot.
-func (s *Service) Campaigns(ctx context.Context, st Staff, ballotID int64) ([]Campaign, error) {
+func (s *Service) Campaigns(ctx context.Context, st page.Staff, ballotID int64) ([]Campaign, error) {
 	if _, err := s.ensureUnion(ctx, st, ballotID); err != nil {
 		return nil, err
 	}
@@ -220,7 +223,7 @@ func (s *Service) Campaigns(ctx context.Context, st Staff, ballotID int64) ([]Ca
 
 // PlanCampaign returns the counts, cost and preview of a campaign's first
 // step as it would be sent now.
-func (s *Service) PlanCampaign(ctx context.Context, st Staff, c *Campaign) (*Plan, error) {
+func (s *Service) PlanCampaign(ctx context.Context, st page.Staff, c *Campaign) (*Plan, error) {
 	if _, err := s.ensureUnion(ctx, st, c.BallotID); err != nil {
 		return nil, err
 	}
@@ -296,16 +299,16 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 }
 
 // Schedule starts a draft campaign: its steps are sent when due.
-func (s *Service) Schedule(ctx context.Context, st Staff, id int64) error {
+func (s *Service) Schedule(ctx context.Context, st page.Staff, id int64) error {
 	return s.setStatus(ctx, st, id, "draft", "scheduled")
 }
 
 // Cancel stops a campaign: rows not yet started are skipped at claim time.
-func (s *Service) Cancel(ctx context.Context, st Staff, id int64) error {
+func (s *Service) Cancel(ctx context.Context, st page.Staff, id int64) error {
 	return s.setStatus(ctx, st, id, "", "cancelled")
 }
 
-func (s *Service) setStatus(ctx context.Context, st Staff, id int64, from, to string) error {
+func (s *Service) setStatus(ctx context.Context, st page.Staff, id int64, from, to string) error {
 	if st.Role != "organiser" {
 		return ErrForbidden
 	}
@@ -344,7 +347,7 @@ func (s *Service) setStatus(ctx context.Context, st Staff, id int64, from, to st
 
 // SetReminders lets the scrutineer switch member-level reminders on or off
 // for a ballot (statutory.md §5 D26: off by default). Audited.
-func (s *Service) SetReminders(ctx context.Context, st Staff, ballotID int64, enabled bool) error {
+func (s *Service) SetReminders(ctx context.Context, st page.Staff, ballotID int64, enabled bool) error {
 	if st.Role != "scrutineer" {
 		return ErrForbidden
 	}
@@ -375,7 +378,7 @@ type Policy struct {
 
 // SetPolicy sets a union's policy (scrutineer only; audited). MinCell
 // below the service minimum is raised to it.
-func (s *Service) SetPolicy(ctx context.Context, st Staff, unionID int64, p Policy) error {
+func (s *Service) SetPolicy(ctx context.Context, st page.Staff, unionID int64, p Policy) error {
 	if st.Role != "scrutineer" {
 		return ErrForbidden
 	}
@@ -412,7 +415,7 @@ type NonVoter struct {
 // voted, for phone banking, only if the union's policy allows it
 // (ErrForbidden otherwise). The export is recorded with audit.Append in the
 // same transaction that reads the list.
-func (s *Service) ExportNonVoters(ctx context.Context, st Staff, campaignID int64) ([]NonVoter, error) {
+func (s *Service) ExportNonVoters(ctx context.Context, st page.Staff, campaignID int64) ([]NonVoter, error) {
 	if st.Role != "organiser" {
 		return nil, ErrForbidden
 	}

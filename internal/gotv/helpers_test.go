@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/sms"
@@ -136,8 +138,8 @@ type svcOpts struct {
 	rec        Reconciler
 	clock      func() time.Time
 	log        *slog.Logger
-	pages      Renderer
-	staff      StaffFunc
+	pages      page.Renderer
+	staff      page.StaffFunc
 	link       LinkFunc
 	cfg        Config
 	noDefaults bool
@@ -207,6 +209,8 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func organiser(unionID int64) Staff { return Staff{ID: 1, UnionID: unionID, Role: "organiser"} }
+func organiser(unionID int64) page.Staff {
+	return page.Staff{ID: 1, UnionID: unionID, Role: "organiser"}
+}
 
-var scrutineer = Staff{ID: 99, Role: "scrutineer"}
+var scrutineer = page.Staff{ID: 99, Role: "scrutineer"}

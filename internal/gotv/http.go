@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 )
 
@@ -52,11 +54,11 @@ func (s *Service) Routes(r chi.Router) {
 }
 
 // who returns the signed-in staff member, or answers 303 to sign in / 403.
-func (s *Service) who(w http.ResponseWriter, r *http.Request, roles ...string) (Staff, bool) {
+func (s *Service) who(w http.ResponseWriter, r *http.Request, roles ...string) (page.Staff, bool) {
 	st, ok := s.staff(r)
 	if !ok {
 		http.Redirect(w, r, "/staff/signin", http.StatusSeeOther)
-		return Staff{}, false
+		return page.Staff{}, false
 	}
 	for _, role := range roles {
 		if st.Role == role {
@@ -64,37 +66,17 @@ func (s *Service) who(w http.ResponseWriter, r *http.Request, roles ...string) (
 		}
 	}
 	s.fail(w, r, ErrForbidden)
-	return Staff{}, false
+	return page.Staff{}, false
 }
 
-// fail maps an error to its status: ErrNotFound 404, ErrForbidden 403,
-// ErrInvalid/ErrTemplate/ErrSegmentTooSmall 400, ErrState/ErrRemindersOff
-// 409, anything else 500.
+// fail answers err with its status and message (page.ProblemOf).
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code, key := http.StatusInternalServerError, ""
-	switch {
-	case errors.Is(err, ErrNotFound):
-		code, key = http.StatusNotFound, "gotv.err.notfound"
-	case errors.Is(err, ErrForbidden):
-		code, key = http.StatusForbidden, "gotv.err.forbidden"
-	case errors.Is(err, ErrSegmentTooSmall):
-		code, key = http.StatusBadRequest, "gotv.err.small"
-	case errors.Is(err, ErrTemplate), errors.Is(err, ErrInvalid):
-		code, key = http.StatusBadRequest, "gotv.err.invalid"
-	case errors.Is(err, ErrRemindersOff):
-		code, key = http.StatusConflict, "gotv.err.off"
-	case errors.Is(err, ErrState):
-		code, key = http.StatusConflict, "gotv.err.state"
-	}
 	if s.pages == nil {
-		http.Error(w, http.StatusText(code), code)
+		pr, _ := page.ProblemOf(err)
+		http.Error(w, http.StatusText(pr.Status), pr.Status)
 		return
 	}
-	if key == "" {
-		s.pages.InternalError(w, r, err)
-		return
-	}
-	s.pages.RenderError(w, r, code, key)
+	s.pages.Fail(w, r, err)
 }
 
 func idParam(r *http.Request, name string) (int64, bool) {
@@ -103,7 +85,7 @@ func idParam(r *http.Request, name string) (int64, bool) {
 }
 
 // turnoutFor loads the turnout of the {id} ballot for the signed-in staff.
-func (s *Service) turnoutFor(w http.ResponseWriter, r *http.Request) (*Turnout, Staff, string, bool) {
+func (s *Service) turnoutFor(w http.ResponseWriter, r *http.Request) (*Turnout, page.Staff, string, bool) {
 	st, id, ok := s.whoAndID(w, r, "id", "organiser", "scrutineer")
 	if !ok {
 		return nil, st, "", false
@@ -139,7 +121,7 @@ type chartView struct {
 }
 
 type dashboardData struct {
-	Staff            Staff
+	Staff            page.Staff
 	T                *Turnout
 	Line             template.HTML
 	Charts           []chartView
@@ -279,7 +261,7 @@ func (s *Service) segmentsOf(r *http.Request, ballotID int64) (wps, brs []string
 
 // renderNewCampaign shows the form, with the error errKey (a catalogue
 // key) on field (an input's id, or "" for the form) if not "".
-func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st Staff, ballotID int64, status int, errKey, field string) {
+func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st page.Staff, ballotID int64, status int, errKey, field string) {
 	b, err := s.ensureUnion(r.Context(), st, ballotID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -344,17 +326,12 @@ func (s *Service) createCampaign(w http.ResponseWriter, r *http.Request) {
 		in.Steps = append(in.Steps, stp)
 	}
 	cid, err := s.CreateCampaign(r.Context(), st, id, in)
-	switch {
-	case errors.Is(err, ErrTemplate):
-		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.template", "")
+	if pr, ok := page.Refused(err); ok && pr.Status == http.StatusBadRequest {
+		// bad input: the form again, with what is wrong
+		s.renderNewCampaign(w, r, st, id, pr.Status, pr.Msg.Key, "")
 		return
-	case errors.Is(err, ErrSegmentTooSmall):
-		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.small", "")
-		return
-	case errors.Is(err, ErrInvalid):
-		s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.invalid", "")
-		return
-	case err != nil:
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -369,7 +346,7 @@ type campaignData struct {
 	CanExport bool
 }
 
-func (s *Service) loadCampaign(w http.ResponseWriter, r *http.Request) (*Campaign, *Plan, Staff, bool) {
+func (s *Service) loadCampaign(w http.ResponseWriter, r *http.Request) (*Campaign, *Plan, page.Staff, bool) {
 	st, cid, ok := s.whoAndID(w, r, "cid", "organiser", "scrutineer")
 	if !ok {
 		return nil, nil, st, false
@@ -413,7 +390,7 @@ func (s *Service) campaignJSON(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"campaign": c, "plan": p})
 }
 
-func (s *Service) campaignAction(f func(ctx context.Context, st Staff, id int64) error) http.HandlerFunc {
+func (s *Service) campaignAction(f func(ctx context.Context, st page.Staff, id int64) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, cid, ok := s.whoAndID(w, r, "cid", "organiser")
 		if !ok {
@@ -430,7 +407,7 @@ func (s *Service) campaignAction(f func(ctx context.Context, st Staff, id int64)
 // whoAndID is who followed by idParam(param): the staff member with one of
 // roles and the id in the URL, or false once the answer is written (an id
 // that does not parse is "not found").
-func (s *Service) whoAndID(w http.ResponseWriter, r *http.Request, param string, roles ...string) (Staff, int64, bool) {
+func (s *Service) whoAndID(w http.ResponseWriter, r *http.Request, param string, roles ...string) (page.Staff, int64, bool) {
 	st, ok := s.who(w, r, roles...)
 	if !ok {
 		return st, 0, false

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,9 +28,9 @@ import (
 	"github.com/unionvote/eballot/internal/web"
 )
 
-// headerStaff reads the test's staff identity from X-Test-Staff
+// headerStaff reads the test's staff identity from X-Test-page.Staff
 // ("organiser:<union>" or "scrutineer").
-func headerStaff(r *http.Request) (Staff, bool) {
+func headerStaff(r *http.Request) (page.Staff, bool) {
 	v := r.Header.Get("X-Test-Staff")
 	if v == "scrutineer" {
 		return scrutineer, true
@@ -37,12 +39,12 @@ func headerStaff(r *http.Request) (Staff, bool) {
 		id, _ := strconv.ParseInt(u, 10, 64)
 		return organiser(id), true
 	}
-	return Staff{}, false
+	return page.Staff{}, false
 }
 
-func testPages(t *testing.T) *web.Pages {
+func testPages(t *testing.T) *page.Pages {
 	t.Helper()
-	p, err := web.NewPages(slog.New(slog.DiscardHandler))
+	p, err := page.New(slog.New(slog.DiscardHandler))
 	must(t, err)
 	tmpl, files, cat, dir := Templates()
 	must(t, p.AddTemplates(tmpl, files...))
@@ -54,7 +56,7 @@ func testPages(t *testing.T) *web.Pages {
 type httpEnv struct {
 	t     *testing.T
 	s     *Service
-	pages *web.Pages
+	pages *page.Pages
 	h     http.Handler
 	pool  *pgxpool.Pool
 }

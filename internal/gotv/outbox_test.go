@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sms"
 )
 
@@ -39,7 +39,7 @@ func bigBallot(t *testing.T, pool *pgxpool.Pool, electionID string, n int) *elec
 	rows.Close()
 	_, err = pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace)
 		SELECT $1, m.id, CASE WHEN m.workplace = $2 THEN $3 ELSE $4 END, m.workplace FROM members m WHERE m.union_id = $5`,
-		b.ID, cfg.Workplaces[0].Name, election.StyleFor(false, cfg.Workplaces[0]), election.StyleFor(false, cfg.Workplaces[1]), b.UnionID)
+		b.ID, cfg.Workplaces[0].Name, register.StyleFor(false, cfg.Workplaces[0]), register.StyleFor(false, cfg.Workplaces[1]), b.UnionID)
 	must(t, err)
 	file, _, _ := electiontest.Trustees(t, 3, 2)
 	now := time.Now()

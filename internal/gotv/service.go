@@ -32,9 +32,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/sms"
 )
 
@@ -54,15 +55,6 @@ func Templates() (tmpl embed.FS, files []string, catalog embed.FS, dir string) {
 // LinkFunc returns a member's personal voting link for a ballot
 // (internal/auth's Service.InvitationURL).
 type LinkFunc func(ctx context.Context, ballotID, memberID int64) (string, error)
-
-// Staff, StaffFunc and Renderer are the election module's: a signed-in
-// organiser or scrutineer, how a request's staff member is found, and what
-// the pages need of internal/web's Pages.
-type (
-	Staff     = election.Staff
-	StaffFunc = election.StaffFunc
-	Renderer  = election.Renderer
-)
 
 // Attempt is a send whose outcome was not recorded (the process stopped
 // between calling the provider and writing the answer).
@@ -148,8 +140,8 @@ type Options struct {
 	Pool       *pgxpool.Pool
 	Sender     sms.Sender
 	Link       LinkFunc
-	Staff      StaffFunc
-	Pages      Renderer // may be nil when only the worker runs
+	Staff      page.StaffFunc
+	Pages      page.Renderer // may be nil when only the worker runs
 	Log        *slog.Logger
 	Registerer prometheus.Registerer // nil → metrics are not registered
 	Reconciler Reconciler            // optional
@@ -169,8 +161,8 @@ type Service struct {
 	pool   *pgxpool.Pool
 	sender sms.Sender
 	link   LinkFunc
-	staff  StaffFunc
-	pages  Renderer
+	staff  page.StaffFunc
+	pages  page.Renderer
 	log    *slog.Logger
 	rec    Reconciler
 	now    func() time.Time
@@ -208,7 +200,7 @@ func New(opt Options) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.staff == nil {
-		s.staff = func(*http.Request) (Staff, bool) { return Staff{}, false }
+		s.staff = func(*http.Request) (page.Staff, bool) { return page.Staff{}, false }
 	}
 	s.bucket = newBucket(cfg.RatePerSecond, cfg.Burst)
 	return s, nil

@@ -1,18 +1,20 @@
 package gotv
 
 import (
-	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Placeholders a reminder template may use.
 var Placeholders = []string{"first_name", "link", "closes"}
 
-// ErrTemplate: a reminder template is empty, too long or uses an unknown
-// placeholder (HTTP 400, shown next to the field).
-var ErrTemplate = errors.New("gotv: invalid template")
+// ErrTemplate (400, shown next to the field): a reminder template is
+// empty, too long or uses an unknown placeholder.
+var ErrTemplate = page.NewError("gotv: invalid template", http.StatusBadRequest, "invalid_template", "gotv.err.template")
 
 var placeholderRE = regexp.MustCompile(`\{[^{}]*\}`)
 

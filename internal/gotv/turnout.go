@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // DefaultMinCell is the smallest group whose turnout is shown on its own.
@@ -91,9 +93,9 @@ func (t *Turnout) Pct() float64 {
 	return Cell{Entitled: t.Entitled, Voted: t.Voted}.Pct()
 }
 
-// ErrNotFound: no such ballot (HTTP 404). Also returned for a ballot of
-// another union, so its existence is not disclosed.
-var ErrNotFound = errors.New("gotv: not found")
+// ErrNotFound (404): no such ballot. Also returned for a ballot of another
+// union, so its existence is not disclosed.
+var ErrNotFound = page.NewError("gotv: not found", http.StatusNotFound, "not_found", "gotv.err.notfound")
 
 // Suppress merges cells with fewer than minCell entitled members into one
 // "Other" cell, then moves the smallest remaining cells into "Other" until

@@ -5,13 +5,28 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/unionvote/eballot/internal/db"
+	"github.com/unionvote/eballot/internal/web/page"
 )
+
+// Refusals of the member's requests before the service is asked.
+var (
+	errNotSignedIn = page.NewError("issuance: not signed in", http.StatusUnauthorized, "not_signed_in", "issue.api.not_signed_in")
+	errTooLarge    = page.NewError("issuance: request too large", http.StatusRequestEntityTooLarge, "too_large", "issue.api.too_large")
+	errMalformed   = page.NewError("issuance: malformed request", http.StatusBadRequest, "malformed", "issue.api.malformed")
+	errTrailing    = page.NewError("issuance: data after the request", http.StatusBadRequest, "malformed", "issue.api.trailing")
+	errNotBase64   = page.NewError("issuance: blinded message not base64", http.StatusBadRequest, "malformed", "issue.api.not_base64")
+	errNotClosed   = page.NewError("issuance: counts before the close", http.StatusForbidden, "not_closed", "issue.api.not_closed")
+)
+
+// JSONRenderer is what the member's API needs of internal/web/page's
+// Pages: the one error answer, as JSON in the member's language.
+type JSONRenderer interface {
+	FailJSON(w http.ResponseWriter, r *http.Request, err error)
+}
 
 // MemberFunc returns the signed-in member of a request (from the session;
 // internal/auth provides it). The member is never taken from the request
@@ -22,12 +37,13 @@ type MemberFunc func(r *http.Request) (memberID int64, ok bool)
 type Handler struct {
 	svc    *Service
 	member MemberFunc
-	log    *slog.Logger
+	pages  JSONRenderer
 }
 
-// NewHandler returns the HTTP module of issuance.
-func NewHandler(svc *Service, member MemberFunc, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, member: member, log: log}
+// NewHandler returns the HTTP module of issuance; its messages are in the
+// catalogue [RegisterStaffPages] adds.
+func NewHandler(svc *Service, member MemberFunc, pages JSONRenderer) *Handler {
+	return &Handler{svc: svc, member: member, pages: pages}
 }
 
 // Routes registers POST /vote/{election}/authorise and the public counts.
@@ -52,20 +68,11 @@ type styleCounts struct {
 func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
 	e := chi.URLParam(r, "election")
 	cs, closed, err := h.svc.PublicCounts(r.Context(), e)
-	switch {
-	case errors.Is(err, ErrUnknownBallot):
-		writeError(w, http.StatusNotFound, "unknown_ballot", message(err))
-		return
-	case db.Unavailable(err):
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "Sorry, try again in a minute.")
-		return
-	case err != nil:
-		h.log.ErrorContext(r.Context(), "counts failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "Sorry, try again in a minute.")
-		return
-	case !closed:
-		writeError(w, http.StatusForbidden, "not_closed", "The counts are published when the ballot closes.")
+	if err == nil && !closed {
+		err = errNotClosed
+	}
+	if err != nil {
+		h.pages.FailJSON(w, r, err)
 		return
 	}
 	out := struct {
@@ -75,9 +82,7 @@ func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cs {
 		out.Styles = append(out.Styles, styleCounts{Style: c.Style, Entitled: c.Entitled, Issued: c.Online + c.Replaced, Replaced: c.Replaced, Postal: c.Postal})
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
-	_ = json.NewEncoder(w).Encode(out)
+	page.WriteJSON(w, http.StatusOK, "no-cache", out)
 }
 
 type authoriseRequest struct {
@@ -92,96 +97,40 @@ type authoriseResponse struct {
 }
 
 func (h *Handler) authorise(w http.ResponseWriter, r *http.Request) {
+	a, err := h.authorisation(w, r)
+	if err != nil {
+		h.pages.FailJSON(w, r, err)
+		return
+	}
+	page.WriteJSON(w, http.StatusOK, "no-store", authoriseResponse{
+		BlindSignature: base64.StdEncoding.EncodeToString(a.BlindSignature),
+		Style:          a.Style, StyleIndex: a.StyleIndex, Repeated: a.Repeated,
+	})
+}
+
+// authorisation reads the request and asks the service for the signed-in
+// member's authorisation.
+func (h *Handler) authorisation(w http.ResponseWriter, r *http.Request) (*Authorisation, error) {
 	memberID, ok := h.member(r)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "not_signed_in", "Sign in again to vote.")
-		return
+		return nil, errNotSignedIn
 	}
 	body := http.MaxBytesReader(w, r.Body, 4096)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	var req authoriseRequest
 	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "The request is too large.")
-			return
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			return nil, errTooLarge
 		}
-		writeError(w, http.StatusBadRequest, "malformed", "The request is not valid JSON of the expected shape.")
-		return
+		return nil, errMalformed
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		writeError(w, http.StatusBadRequest, "malformed", "Unexpected data after the request.")
-		return
+		return nil, errTrailing
 	}
 	blinded, err := base64.StdEncoding.DecodeString(req.Blinded)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "malformed", "The blinded message is not base64.")
-		return
+		return nil, errNotBase64
 	}
-	a, err := h.svc.Authorise(r.Context(), chi.URLParam(r, "election"), memberID, blinded)
-	if err != nil {
-		status, code := statusOf(err)
-		if db.Unavailable(err) {
-			h.log.WarnContext(r.Context(), "authorise failed: database unavailable", "err", err)
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "Sorry, we could not do that just now. Please try again in a minute: nothing was lost.")
-			return
-		}
-		if status == http.StatusInternalServerError {
-			h.log.ErrorContext(r.Context(), "authorise failed", "err", err)
-			writeError(w, status, code, "Sorry, we could not do that just now. Please try again in a minute: nothing was lost.")
-			return
-		}
-		writeError(w, status, code, message(err))
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(authoriseResponse{
-		BlindSignature: base64.StdEncoding.EncodeToString(a.BlindSignature),
-		Style:          a.Style, StyleIndex: a.StyleIndex, Repeated: a.Repeated,
-	})
-}
-
-// statusOf is the one mapping of issuance errors to HTTP.
-func statusOf(err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrUnknownBallot):
-		return http.StatusNotFound, "unknown_ballot"
-	case errors.Is(err, ErrNotEntitled):
-		return http.StatusForbidden, "not_entitled"
-	case errors.Is(err, ErrNotOpen):
-		return http.StatusForbidden, "not_open"
-	case errors.Is(err, ErrAlreadyAuthorised):
-		return http.StatusConflict, "already_authorised"
-	case errors.Is(err, ErrPostalRecorded):
-		return http.StatusConflict, "postal_recorded"
-	case errors.Is(err, ErrBadBlinded):
-		return http.StatusBadRequest, "bad_blinded"
-	}
-	return http.StatusInternalServerError, "internal"
-}
-
-func message(err error) string {
-	switch {
-	case errors.Is(err, ErrNotOpen):
-		return "This ballot is not open for voting."
-	case errors.Is(err, ErrAlreadyAuthorised):
-		return "You have already been given your authorisation to vote in this ballot. If you lost it before casting your vote, ask the scrutineer for a replacement."
-	case errors.Is(err, ErrPostalRecorded):
-		return "A postal vote is already recorded for you in this ballot."
-	case errors.Is(err, ErrNotEntitled):
-		return "You are not on the register of members entitled to vote in this ballot."
-	case errors.Is(err, ErrUnknownBallot):
-		return "There is no such ballot."
-	}
-	return "The request was refused."
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "message": msg})
+	return h.svc.Authorise(r.Context(), chi.URLParam(r, "election"), memberID, blinded)
 }

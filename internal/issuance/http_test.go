@@ -17,6 +17,7 @@ import (
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 func TestAuthoriseHTTP(t *testing.T) {
@@ -31,7 +32,7 @@ func TestAuthoriseHTTP(t *testing.T) {
 		return id, err == nil
 	}
 	r := chi.NewRouter()
-	issuance.NewHandler(issuance.New(pool, electiontest.SecretKey), member, slog.New(slog.NewTextHandler(io.Discard, nil))).Routes(r)
+	issuance.NewHandler(issuance.New(pool, electiontest.SecretKey), member, testPages(t)).Routes(r)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 
@@ -81,10 +82,24 @@ func TestAuthoriseHTTP(t *testing.T) {
 	if status != 409 || out["error"] != "already_authorised" || !strings.Contains(out["message"].(string), "replacement") {
 		t.Errorf("second message: %d %v", status, out)
 	}
-
-	req, _ := http.NewRequest("POST", srv.URL+"/vote/nope/authorise", strings.NewReader(good))
+	// The member's language: the same refusal in Welsh.
+	req, _ := http.NewRequest("POST", srv.URL+"/vote/http/authorise", strings.NewReader(`{"blinded":"`+base64.StdEncoding.EncodeToString(msg2)+`"}`))
 	req.Header.Set("X-Test-Member", m0)
-	resp, _ := http.DefaultClient.Do(req)
+	req.Header.Set("Accept-Language", "cy")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = map[string]any{}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != 409 || out["error"] != "already_authorised" || !strings.Contains(out["message"].(string), "craffwr") {
+		t.Errorf("second message in Welsh: %d %v", resp.StatusCode, out)
+	}
+
+	req, _ = http.NewRequest("POST", srv.URL+"/vote/nope/authorise", strings.NewReader(good))
+	req.Header.Set("X-Test-Member", m0)
+	resp, _ = http.DefaultClient.Do(req)
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown ballot: %d", resp.StatusCode)
 	}
@@ -102,7 +117,7 @@ func TestPublicCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
-	issuance.NewHandler(svc, func(*http.Request) (int64, bool) { return 0, false }, slog.New(slog.NewTextHandler(io.Discard, nil))).Routes(r)
+	issuance.NewHandler(svc, func(*http.Request) (int64, bool) { return 0, false }, testPages(t)).Routes(r)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	get := func(path string) (int, string) {
@@ -128,4 +143,18 @@ func TestPublicCounts(t *testing.T) {
 	if status, _ := get("/issuance/v1/nope/counts"); status != 404 {
 		t.Fatalf("unknown: %d", status)
 	}
+}
+
+// testPages are the site's pages with issuance's catalogue, as the
+// service has them.
+func testPages(t *testing.T) *page.Pages {
+	t.Helper()
+	p, err := page.New(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := issuance.RegisterStaffPages(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -27,18 +28,25 @@ import (
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/sealed"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
-// Errors. The HTTP handler maps them: ErrUnknownBallot → 404,
-// ErrNotEntitled → 403, ErrNotOpen → 403, ErrAlreadyAuthorised and
-// ErrPostalRecorded → 409, ErrBadBlinded → 400.
+// Errors, with their answers to the member (internal/web/page writes them;
+// messages in English and Welsh, catalogue keys issue.api.*).
 var (
-	ErrUnknownBallot     = errors.New("issuance: no such ballot")
-	ErrNotEntitled       = errors.New("issuance: you are not on the register of this ballot")
-	ErrNotOpen           = errors.New("issuance: the ballot is not open for voting")
-	ErrAlreadyAuthorised = errors.New("issuance: an authorisation to vote was already issued to you for this ballot")
-	ErrPostalRecorded    = errors.New("issuance: a postal vote is already recorded for you in this ballot")
-	ErrBadBlinded        = errors.New("issuance: the blinded message is malformed")
+	// ErrUnknownBallot (404): no such ballot.
+	ErrUnknownBallot = page.NewError("issuance: no such ballot", http.StatusNotFound, "unknown_ballot", "issue.api.unknown_ballot")
+	// ErrNotEntitled (403): the member is not on the ballot's register.
+	ErrNotEntitled = page.NewError("issuance: you are not on the register of this ballot", http.StatusForbidden, "not_entitled", "issue.api.not_entitled")
+	// ErrNotOpen (403): the ballot is not open for voting.
+	ErrNotOpen = page.NewError("issuance: the ballot is not open for voting", http.StatusForbidden, "not_open", "issue.api.not_open")
+	// ErrAlreadyAuthorised (409): the member already has an authorisation
+	// for another blinded message (s.230(4)(b): one vote per member).
+	ErrAlreadyAuthorised = page.NewError("issuance: an authorisation to vote was already issued to you for this ballot", http.StatusConflict, "already_authorised", "issue.api.already_authorised")
+	// ErrPostalRecorded (409): a postal vote is recorded for the member.
+	ErrPostalRecorded = page.NewError("issuance: a postal vote is already recorded for you in this ballot", http.StatusConflict, "postal_recorded", "issue.api.postal_recorded")
+	// ErrBadBlinded (400): the blinded message is not one the issuer signs.
+	ErrBadBlinded = page.NewError("issuance: the blinded message is malformed", http.StatusBadRequest, "bad_blinded", "issue.api.bad_blinded")
 )
 
 // Service issues authorisations.
@@ -309,4 +317,22 @@ func (s *Service) PublicCounts(ctx context.Context, electionID string) ([]Counts
 		out = append(out, c)
 	}
 	return out, status == "closed" || status == "published", nil
+}
+
+// Marked lists the members of the ballot who are on its marked register
+// (an authorisation issued or a postal vote recorded).
+func (s *Service) Marked(ctx context.Context, ballotID int64) (map[int64]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT member_id FROM marked_register WHERE ballot_id = $1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("read marked register: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("read marked register: %w", err)
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }

@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
@@ -35,7 +37,7 @@ var staffTemplates embed.FS
 var staffCatalog embed.FS
 
 // RegisterStaffPages adds the pages and their catalogue (keys "issue.…").
-func RegisterStaffPages(p election.PageRegistry) error {
+func RegisterStaffPages(p page.Registry) error {
 	if err := p.AddTemplates(staffTemplates, "templates/issuance_postal.html", "templates/issuance_replacements.html"); err != nil {
 		return err
 	}
@@ -46,13 +48,13 @@ func RegisterStaffPages(p election.PageRegistry) error {
 type StaffPages struct {
 	svc   *Service
 	store *election.Store
-	pages election.Renderer
-	staff election.StaffFunc
+	pages page.Renderer
+	staff page.StaffFunc
 	log   *slog.Logger
 }
 
 // NewStaffPages returns the module.
-func NewStaffPages(svc *Service, store *election.Store, pages election.Renderer, staff election.StaffFunc, log *slog.Logger) *StaffPages {
+func NewStaffPages(svc *Service, store *election.Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger) *StaffPages {
 	return &StaffPages{svc: svc, store: store, pages: pages, staff: staff, log: log}
 }
 
@@ -69,7 +71,7 @@ func (p *StaffPages) Routes(r chi.Router) {
 // ballot answers with the staff member of role and the ballot of the URL
 // they may see (organisers: their union's only, else 404), or false once
 // the answer is written.
-func (p *StaffPages) ballot(w http.ResponseWriter, r *http.Request, role string) (election.Staff, *election.AdminBallot, bool) {
+func (p *StaffPages) ballot(w http.ResponseWriter, r *http.Request, role string) (page.Staff, *election.AdminBallot, bool) {
 	return election.StaffBallot(w, r, p.staff, p.store, p.pages, role)
 }
 
@@ -97,7 +99,7 @@ func (p *StaffPages) postalPage(w http.ResponseWriter, r *http.Request) {
 func (p *StaffPages) showPostal(w http.ResponseWriter, r *http.Request, status int, d postalData) {
 	cs, err := p.svc.CountsFor(r.Context(), d.B.ElectionID)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	d.Counts = cs
@@ -136,7 +138,7 @@ func (p *StaffPages) recordPostal(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrNotOpen):
 		fail(http.StatusConflict, p.msg(w, r, "issue.err.postal_window"))
 	default:
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 	}
 }
 
@@ -200,7 +202,7 @@ func (p *StaffPages) replacements(role string) http.HandlerFunc {
 func (p *StaffPages) showReplacements(w http.ResponseWriter, r *http.Request, status int, d replacementsData) {
 	var err error
 	if d.Requests, err = p.svc.Requests(r.Context(), d.B.ID); err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	for _, q := range d.Requests {
@@ -243,7 +245,7 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	_, err = p.svc.RequestReplacement(ctx, s.Actor(), b.ElectionID, memberID, d.Reason)
@@ -253,7 +255,7 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 	case errors.Is(err, ErrNothingToReplace):
 		fail(http.StatusConflict, "", p.msg(w, r, "issue.err.request_window"))
 	default:
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 	}
 }
 
@@ -302,7 +304,7 @@ func (p *StaffPages) decideReplacement(w http.ResponseWriter, r *http.Request) {
 		d.Error = p.msg(w, r, "issue.err.nothing")
 		p.showReplacements(w, r, http.StatusConflict, d)
 	default:
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 	}
 }
 

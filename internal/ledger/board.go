@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/unionvote/eballot/crypto/receipt"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // MaxCastBody bounds the body of a cast request.
@@ -50,7 +52,7 @@ func (l *Ledger) Routes(r chi.Router) {
 			l.writeError(w, r, reject(ErrNotFound, "no such ledger endpoint (see docs/board-api.yaml)"))
 		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusMethodNotAllowed, cacheNone, errorBody{Error: "method_not_allowed", Message: r.Method + " is not allowed here"})
+			page.WriteJSON(w, http.StatusMethodNotAllowed, cacheNone, errorBody{Error: "method_not_allowed", Message: r.Method + " is not allowed here"})
 		})
 	})
 }
@@ -60,30 +62,15 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, cache string, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", cache)
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
+// writeError answers err with the one JSON problem of the service
+// (internal/web/page): {"error": code, "message": detail} with the error's
+// status; an error that is not the ledger's is "unavailable" (503, with
+// Retry-After: a cast submitted again is safe).
 func (l *Ledger) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) {
-		return // the client went away
+	if e := (*Error)(nil); !errors.As(err, &e) {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	e := asError(err)
-	msg := e.Detail
-	if e.Code == ErrUnavailable.Code {
-		l.log.WarnContext(r.Context(), "ledger: unavailable", "path", r.URL.Path, "err", err)
-		w.Header().Set("Retry-After", "2")
-		msg = "the ledger is temporarily unavailable; retry (a cast submitted again is safe)"
-	}
-	if msg == "" {
-		msg = e.Code
-	}
-	writeJSON(w, e.Status, cacheNone, errorBody{Error: e.Code, Message: msg})
+	page.FailJSON(w, r, l.log, err)
 }
 
 type castBody struct {
@@ -130,7 +117,7 @@ func (l *Ledger) handleCast(w http.ResponseWriter, r *http.Request) {
 	if existed {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, cacheNone, rc)
+	page.WriteJSON(w, status, cacheNone, rc)
 }
 
 type statusBody struct {
@@ -149,7 +136,7 @@ func (l *Ledger) handleStatus(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheFresh, statusBody{st.ElectionID, hex.EncodeToString(st.ManifestHash[:]), st.LogKey,
+	page.WriteJSON(w, http.StatusOK, cacheFresh, statusBody{st.ElectionID, hex.EncodeToString(st.ManifestHash[:]), st.LogKey,
 		st.Opens.UTC().Format(time.RFC3339), st.Closes.UTC().Format(time.RFC3339), st.Closed, st.Size})
 }
 
@@ -181,7 +168,7 @@ func (l *Ledger) handleLatest(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheFresh, cpBody(cp))
+	page.WriteJSON(w, http.StatusOK, cacheFresh, cpBody(cp))
 }
 
 func (l *Ledger) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
@@ -195,7 +182,7 @@ func (l *Ledger) handleCheckpoint(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheImmutable, cpBody(cp))
+	page.WriteJSON(w, http.StatusOK, cacheImmutable, cpBody(cp))
 }
 
 func (l *Ledger) handleCheckpoints(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +202,7 @@ func (l *Ledger) handleCheckpoints(w http.ResponseWriter, r *http.Request) {
 	for _, cp := range cps {
 		out.Checkpoints = append(out.Checkpoints, cpBody(cp))
 	}
-	writeJSON(w, http.StatusOK, cacheFresh, out)
+	page.WriteJSON(w, http.StatusOK, cacheFresh, out)
 }
 
 type entryBody struct {
@@ -244,7 +231,7 @@ func (l *Ledger) handleEntry(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheImmutable, entryJSON(e))
+	page.WriteJSON(w, http.StatusOK, cacheImmutable, entryJSON(e))
 }
 
 func (l *Ledger) handleEntries(w http.ResponseWriter, r *http.Request) {
@@ -268,7 +255,7 @@ func (l *Ledger) handleEntries(w http.ResponseWriter, r *http.Request) {
 	if int64(len(es)) == count {
 		cache = cacheImmutable // a full range never changes
 	}
-	writeJSON(w, http.StatusOK, cache, out)
+	page.WriteJSON(w, http.StatusOK, cache, out)
 }
 
 func parseTracker(s string) ([32]byte, error) {
@@ -296,7 +283,7 @@ func (l *Ledger) handleTracker(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheImmutable, entryJSON(e))
+	page.WriteJSON(w, http.StatusOK, cacheImmutable, entryJSON(e))
 }
 
 func (l *Ledger) handleReceipt(w http.ResponseWriter, r *http.Request) {
@@ -310,7 +297,7 @@ func (l *Ledger) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheFresh, rc)
+	page.WriteJSON(w, http.StatusOK, cacheFresh, rc)
 }
 
 type proofBody struct {
@@ -327,7 +314,7 @@ func (l *Ledger) handleCode(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheFresh, rc)
+	page.WriteJSON(w, http.StatusOK, cacheFresh, rc)
 }
 
 func hexHashes(hs []tlog.Hash) []string {
@@ -355,7 +342,7 @@ func (l *Ledger) handleInclusion(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheImmutable, proofBody{Index: &idx, Size: &size, Proof: hexHashes(p)})
+	page.WriteJSON(w, http.StatusOK, cacheImmutable, proofBody{Index: &idx, Size: &size, Proof: hexHashes(p)})
 }
 
 func (l *Ledger) handleConsistency(w http.ResponseWriter, r *http.Request) {
@@ -375,7 +362,7 @@ func (l *Ledger) handleConsistency(w http.ResponseWriter, r *http.Request) {
 		l.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cacheImmutable, proofBody{OldSize: &oldSize, NewSize: &newSize, Proof: hexHashes(p)})
+	page.WriteJSON(w, http.StatusOK, cacheImmutable, proofBody{OldSize: &oldSize, NewSize: &newSize, Proof: hexHashes(p)})
 }
 
 func (l *Ledger) handleExport(w http.ResponseWriter, r *http.Request) {

@@ -14,7 +14,7 @@
 // # Lifecycle of an election
 //
 // The election module calls [Ledger.NewLogKey] (an Ed25519 note key per
-// election; the private key is sealed with AES-256-GCM under
+// election; the private key is sealed (internal/sealed) under
 // EBALLOT_SECRET_KEY) and puts the verifier key in the manifest's log_key,
 // then [Ledger.Open] with the manifest (stored canonical and immutable; the
 // checkpoint of the empty tree is published), and at the end
@@ -55,5 +55,5 @@
 //
 // [Ledger.Routes] mounts the JSON API under /ledger/v1/{election}
 // (docs/board-api.yaml); [Ledger.Export] writes the one-file export
-// (docs/export-format.md).
+// (docs/export-format.md) with crypto/export's Writer.
 package ledger

@@ -1,8 +1,12 @@
 package ledger
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
+	"time"
+
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Error is a refusal with a stable machine-readable code. The public board
@@ -66,6 +70,17 @@ var (
 	// log_key is not the key made by NewLogKey.
 	ErrNoKey = &Error{Code: "no_log_key", Status: http.StatusConflict}
 )
+
+// Problem is the board's answer to e (internal/web/page writes it): the
+// status and code, the detail as message; unavailable with Retry-After.
+func (e *Error) Problem() page.Problem {
+	p := page.Problem{Status: e.Status, Code: e.Code, Msg: page.English(cmp.Or(e.Detail, e.Code))}
+	if e.Code == ErrUnavailable.Code {
+		p.Msg = page.English("the ledger is temporarily unavailable; retry (a cast submitted again is safe)")
+		p.RetryAfter = 2 * time.Second
+	}
+	return p
+}
 
 // reject returns an *Error with the code and status of sentinel and a detail.
 func reject(sentinel *Error, detail string) *Error {

@@ -33,7 +33,8 @@ func (l *Ledger) ExportSize(ctx context.Context, electionID string, size int64) 
 	return size, st.Closed, nil
 }
 
-// Export writes the election's export file (docs/export-format.md) for the
+// Export writes the election's export file (docs/export-format.md, written
+// by crypto/export's Writer, the one implementation of the format) for the
 // tree of the given size (see [Ledger.ExportSize]; size < 0 for the final or
 // latest one) to w, streaming: memory stays bounded whatever the size.
 // progress, if not nil, is called after every page written (e.g. to extend
@@ -62,10 +63,10 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 	}
 	xw := export.NewWriter(w)
 	if err := xw.Header(h); err != nil {
-		return err
+		return fmt.Errorf("write export: %w", err)
 	}
 	if err := xw.Manifest(e.spec.canonical); err != nil {
-		return err
+		return fmt.Errorf("write export: %w", err)
 	}
 
 	var (
@@ -105,7 +106,7 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 				return fmt.Errorf("ledger: export: checkpoint %d does not match the entries (run Audit)", c.Size)
 			}
 			if err := xw.Checkpoint(&export.Checkpoint{Size: c.Size, Root: c.Root, Note: c.Signed}); err != nil {
-				return err
+				return fmt.Errorf("write export: %w", err)
 			}
 			ncp++
 		}
@@ -130,7 +131,7 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 			}
 			tb.Append(en.Bytes)
 			if err := xw.Entry(&export.Entry{Index: en.Index, Style: en.Style, Bytes: en.Bytes}); err != nil {
-				return err
+				return fmt.Errorf("write export: %w", err)
 			}
 			nextIdx++
 			if err := flushCheckpoints(); err != nil {
@@ -146,8 +147,11 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 	}
 	if closeSigned != nil {
 		if err := xw.Close(&export.Checkpoint{Size: n, Root: tb.Root(), Note: closeSigned}); err != nil {
-			return err
+			return fmt.Errorf("write export: %w", err)
 		}
 	}
-	return xw.End(&export.End{Entries: n, Checkpoints: ncp, StyleCounts: counts, Root: tb.Root()})
+	if err := xw.End(&export.End{Entries: n, Checkpoints: ncp, StyleCounts: counts, Root: tb.Root()}); err != nil {
+		return fmt.Errorf("write export: %w", err)
+	}
+	return nil
 }

@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -19,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/unionvote/eballot/crypto/receipt"
+	"github.com/unionvote/eballot/internal/sealed"
 )
 
 // Options configure a [Ledger].
@@ -28,7 +27,7 @@ type Options struct {
 	// Registry receives the ledger's metrics; nil means not registered.
 	Registry prometheus.Registerer
 	// SecretKey (32 bytes, cfg.SecretKey) seals the ledger signing keys at
-	// rest with AES-256-GCM.
+	// rest (internal/sealed: AES-256-GCM).
 	SecretKey []byte
 	// MaxBatch bounds the casts appended in one transaction (default 256).
 	MaxBatch int
@@ -37,7 +36,7 @@ type Options struct {
 	MaxWait time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Rand is the randomness for keys and sealing (default crypto/rand).
+	// Rand is the randomness for signing keys (default crypto/rand).
 	Rand io.Reader
 }
 
@@ -48,7 +47,7 @@ type Options struct {
 type Ledger struct {
 	pool     *pgxpool.Pool
 	log      *slog.Logger
-	aead     cipher.AEAD
+	secret   []byte // seals the signing keys (internal/sealed)
 	maxBatch int
 	maxWait  time.Duration
 	now      func() time.Time
@@ -90,16 +89,8 @@ func New(opt Options) (*Ledger, error) {
 	if len(opt.SecretKey) != 32 {
 		return nil, errors.New("ledger: secret key must be 32 bytes")
 	}
-	block, err := aes.NewCipher(opt.SecretKey)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: secret key: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: secret key: %w", err)
-	}
 	l := &Ledger{
-		pool: opt.Pool, log: opt.Log, aead: aead, maxBatch: opt.MaxBatch, maxWait: opt.MaxWait,
+		pool: opt.Pool, log: opt.Log, secret: opt.SecretKey, maxBatch: opt.MaxBatch, maxWait: opt.MaxWait,
 		now: opt.Now, rand: opt.Rand, scheme: cryptoScheme, metrics: newMetrics(opt.Registry),
 		elections: map[string]*election{}, stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -137,24 +128,21 @@ func (l *Ledger) Stop() {
 	}
 }
 
-func sealAD(electionID string) []byte { return []byte("eballot-ledger-key/v1\x00" + electionID) }
+func sealAD(electionID string) string { return "eballot-ledger-key/v1\x00" + electionID }
 
 func (l *Ledger) seal(electionID string, secret []byte) ([]byte, error) {
-	nonce := make([]byte, l.aead.NonceSize())
-	if _, err := io.ReadFull(l.rand, nonce); err != nil {
-		return nil, fmt.Errorf("seal key: %w", err)
-	}
-	return l.aead.Seal(nonce, nonce, secret, sealAD(electionID)), nil
+	return sealed.Seal(l.secret, secret, sealAD(electionID))
 }
 
-func (l *Ledger) unseal(electionID string, sealed []byte) ([]byte, error) {
-	ns := l.aead.NonceSize()
-	if len(sealed) < ns {
-		return nil, errors.New("ledger: sealed key too short")
+// unseal opens a signing key sealed by seal, or one stored before the
+// ledger used internal/sealed (no version byte).
+func (l *Ledger) unseal(electionID string, value []byte) ([]byte, error) {
+	pt, err := sealed.Open(l.secret, value, sealAD(electionID))
+	if errors.Is(err, sealed.ErrOpen) {
+		pt, err = sealed.OpenUnversioned(l.secret, value, sealAD(electionID))
 	}
-	pt, err := l.aead.Open(nil, sealed[:ns], sealed[ns:], sealAD(electionID))
 	if err != nil {
-		return nil, errors.New("ledger: cannot unseal the signing key (wrong EBALLOT_SECRET_KEY?)")
+		return nil, fmt.Errorf("ledger: unseal the signing key: %w", err)
 	}
 	return pt, nil
 }

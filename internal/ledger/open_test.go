@@ -3,13 +3,17 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/crypto/receipt"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // variant returns the test manifest changed by edit, canonical.
@@ -91,5 +95,36 @@ func TestOpen(t *testing.T) {
 	c := f.castsN(t, 1)[0]
 	if _, _, err := bad.Cast(ctx, testElection, c.ballot, c.auth); err == nil {
 		t.Fatal("cast with the wrong secret key")
+	}
+}
+
+// A signing key sealed before the ledger used internal/sealed (nonce ‖
+// ciphertext, no version byte) still signs: ledgers of that time keep
+// working.
+func TestUnversionedSealedKeyOpens(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t)
+	skey, vkey, err := note.GenerateKey(testRand(), receipt.Origin(testElection))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := aes.NewCipher(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := bytes.Repeat([]byte{9}, g.NonceSize())
+	old := g.Seal(append([]byte(nil), nonce...), nonce, []byte(skey), []byte(sealAD(testElection)))
+	if _, err := pool.Exec(ctx, `INSERT INTO ledger_keys (election_id, verifier_key, sealed_key) VALUES ($1, $2, $3)`, testElection, vkey, old); err != nil {
+		t.Fatal(err)
+	}
+	l := newTestLedger(t, pool)
+	f := openTestElection(t, l)
+	c := f.castsN(t, 1)[0]
+	if _, _, err := l.Cast(ctx, testElection, c.ballot, c.auth); err != nil {
+		t.Fatalf("cast: %v", err)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
@@ -101,4 +103,27 @@ func (l *Ledger) resultRoutes(r chi.Router) {
 	r.Get("/partials", serve("application/json", func(r *Result) []byte {
 		return append(append([]byte(`{"partials":`), r.Partials...), "}\n"...)
 	}))
+}
+
+// ResultsPublishedAt gives when the board published the result of each of
+// the elections that has one.
+func (l *Ledger) ResultsPublishedAt(ctx context.Context, electionIDs []string) (map[string]time.Time, error) {
+	rows, err := l.pool.Query(ctx, `SELECT election_id, published_at FROM ledger_results WHERE election_id = ANY($1)`, electionIDs)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read results: %w", err))
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, unavailable(fmt.Errorf("read results: %w", err))
+		}
+		out[id] = at
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("read results: %w", err))
+	}
+	return out, nil
 }

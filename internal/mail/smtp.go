@@ -167,7 +167,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) (string, error) {
 	if err != nil {
 		return "", stepErr("greeting", err, ErrUnavailable)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // after Quit, or on an error path
 	if err := c.Hello(s.cfg.HelloName); err != nil {
 		return "", stepErr("EHLO", err, ErrUnavailable)
 	}

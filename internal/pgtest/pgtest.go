@@ -61,7 +61,7 @@ type Cluster struct {
 
 var (
 	shared    *Cluster
-	sharedErr error
+	errShared error
 	once      sync.Once
 )
 
@@ -78,9 +78,9 @@ func Main(m *testing.M) {
 // Shared returns the package's cluster, starting it on first use.
 func Shared(t testing.TB) *Cluster {
 	t.Helper()
-	once.Do(func() { shared, sharedErr = Start() })
-	if sharedErr != nil {
-		t.Fatalf("pgtest: %v", sharedErr)
+	once.Do(func() { shared, errShared = Start() })
+	if errShared != nil {
+		t.Fatalf("pgtest: %v", errShared)
 	}
 	return shared
 }

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/unionvote/eballot/internal/election"
@@ -33,7 +35,7 @@ var pageTemplates embed.FS
 var pageCatalog embed.FS
 
 // RegisterPages adds the page and its catalogue (keys "ret.…").
-func RegisterPages(p election.PageRegistry) error {
+func RegisterPages(p page.Registry) error {
 	if err := p.AddTemplates(pageTemplates, "templates/retention.html"); err != nil {
 		return err
 	}
@@ -44,8 +46,8 @@ func RegisterPages(p election.PageRegistry) error {
 type Pages struct {
 	svc   *Service
 	store *election.Store
-	pages election.Renderer
-	staff election.StaffFunc
+	pages page.Renderer
+	staff page.StaffFunc
 	log   *slog.Logger
 	mode  string // EBALLOT_RETENTION: off, report or apply
 	now   func() time.Time
@@ -54,7 +56,7 @@ type Pages struct {
 // NewPages returns the module; mode is EBALLOT_RETENTION (what the daily
 // job does, told on the page). Register its templates and catalogue with
 // [RegisterPages] first.
-func NewPages(svc *Service, store *election.Store, pages election.Renderer, staff election.StaffFunc, log *slog.Logger, mode string) *Pages {
+func NewPages(svc *Service, store *election.Store, pages page.Renderer, staff page.StaffFunc, log *slog.Logger, mode string) *Pages {
 	switch mode {
 	case "off", "apply":
 	default:
@@ -99,7 +101,7 @@ type pageData struct {
 
 // ballot answers with the scrutineer and the ballot of the URL, or false
 // once the answer is written (organisers: 403).
-func (p *Pages) ballot(w http.ResponseWriter, r *http.Request) (election.Staff, *election.AdminBallot, bool) {
+func (p *Pages) ballot(w http.ResponseWriter, r *http.Request) (page.Staff, *election.AdminBallot, bool) {
 	return election.StaffBallot(w, r, p.staff, p.store, p.pages, "scrutineer")
 }
 
@@ -121,18 +123,18 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, status int, d pageD
 	ctx := r.Context()
 	st, err := p.svc.State(ctx, d.B.ID, p.now())
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	d.St, d.Law, d.Mode = st, lawKey(st.Kind), p.mode
 	holds, err := p.svc.Holds(ctx, d.B.ID)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	names, err := p.staffNames(r, holds)
 	if err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	for _, h := range holds {
@@ -147,7 +149,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, status int, d pageD
 		}
 	}
 	if d.Deletion, err = p.svc.DeletionRecord(ctx, d.B.ID); err != nil {
-		p.pages.InternalError(w, r, err)
+		p.pages.Fail(w, r, err)
 		return
 	}
 	if d.Deletion != nil {
@@ -172,24 +174,10 @@ func (p *Pages) staffNames(r *http.Request, holds []Hold) (map[int64]string, err
 			ids = append(ids, *h.ReleasedBy)
 		}
 	}
-	out := map[int64]string{}
 	if len(ids) == 0 {
-		return out, nil
+		return map[int64]string{}, nil
 	}
-	rows, err := p.svc.pool.Query(r.Context(), `SELECT id, name FROM staff WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("retention: staff names: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("retention: staff names: %w", err)
-		}
-		out[id] = name
-	}
-	return out, rows.Err()
+	return p.svc.others.Staff.StaffNames(r.Context(), ids)
 }
 
 // post records a hold (action=hold) or releases holds (action=release).
@@ -203,8 +191,19 @@ func (p *Pages) post(w http.ResponseWriter, r *http.Request) {
 		d.Error, d.ErrorField = p.pages.T(p.pages.Lang(w, r), key), field
 		p.show(w, r, status, d)
 	}
-	done := func(what string) {
-		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/retention?done=%s", b.ID, what), http.StatusSeeOther)
+	// refused shows the page again with err's status and message, or goes
+	// on to done.
+	refused := func(err error, done string) {
+		if err == nil {
+			http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/retention?done=%s", b.ID, done), http.StatusSeeOther)
+			return
+		}
+		pr, ok := page.Refused(err)
+		if !ok {
+			p.pages.Fail(w, r, err)
+			return
+		}
+		fail(pr.Status, "", pr.Msg.Key)
 	}
 	ctx := r.Context()
 	switch r.PostFormValue("action") {
@@ -215,18 +214,11 @@ func (p *Pages) post(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		_, err := p.svc.RecordHold(ctx, b.ID, s.ID, d.HoldReason, p.now())
-		switch {
-		case err == nil:
-			done("held")
-		case errors.Is(err, ErrInvalid):
-			fail(http.StatusUnprocessableEntity, "hold-reason", "ret.err.hold_reason")
-		case errors.Is(err, ErrDeleted):
-			fail(http.StatusConflict, "", "ret.err.deleted")
-		case errors.Is(err, ErrNotAllowed):
-			fail(http.StatusForbidden, "", "ret.err.not_allowed")
-		default:
-			p.pages.InternalError(w, r, err)
+		if errors.Is(err, ErrInvalid) { // the field's own message
+			fail(ErrInvalid.Problem().Status, "hold-reason", "ret.err.hold_reason")
+			return
 		}
+		refused(err, "held")
 	case "release":
 		d.ReleaseReason = strings.TrimSpace(r.PostFormValue("reason"))
 		hold, err := strconv.ParseInt(r.PostFormValue("hold"), 10, 64)
@@ -240,19 +232,14 @@ func (p *Pages) post(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		_, err = p.svc.ReleaseHolds(ctx, b.ID, hold, s.ID, d.ReleaseReason, p.now())
-		switch {
-		case err == nil:
-			done("released")
-		case errors.Is(err, ErrInvalid):
-			fail(http.StatusUnprocessableEntity, "release-reason", "ret.err.release_reason")
-		case errors.Is(err, ErrNoHold):
+		if errors.Is(err, ErrNoHold) {
 			d.ReleaseHold = 0
-			fail(http.StatusConflict, "", "ret.err.no_hold")
-		case errors.Is(err, ErrNotAllowed):
-			fail(http.StatusForbidden, "", "ret.err.not_allowed")
-		default:
-			p.pages.InternalError(w, r, err)
 		}
+		if errors.Is(err, ErrInvalid) {
+			fail(ErrInvalid.Problem().Status, "release-reason", "ret.err.release_reason")
+			return
+		}
+		refused(err, "released")
 	default:
 		fail(http.StatusUnprocessableEntity, "", "ret.err.action")
 	}

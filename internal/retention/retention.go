@@ -36,14 +36,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // MinPeriod is the shortest retention period: one year from the
@@ -59,16 +63,27 @@ const (
 	StateDeleted     = "deleted"     // personal data already deleted
 )
 
-// Errors of Apply, Hold and Release.
+// Errors of Apply, Hold and Release, with their answers.
 var (
-	ErrNotFound    = errors.New("retention: no such ballot")
-	ErrNotDue      = errors.New("retention: the ballot is not due for deletion")
-	ErrHeld        = errors.New("retention: the ballot is on hold")
-	ErrUnpublished = errors.New("retention: the ballot's result is not published")
-	ErrDeleted     = errors.New("retention: the ballot's personal data is already deleted")
-	ErrNotAllowed  = errors.New("retention: only an active scrutineer account may record or release a hold")
-	ErrNoHold      = errors.New("retention: no open hold")
-	ErrInvalid     = errors.New("retention: invalid")
+	// ErrNotFound (404): no such ballot.
+	ErrNotFound = page.NewError("retention: no such ballot", http.StatusNotFound, "not_found", "error.notfound")
+	// ErrNotDue (409): the ballot is within its retention period.
+	ErrNotDue = page.NewError("retention: the ballot is not due for deletion", http.StatusConflict, "not_due", "ret.err.not_due")
+	// ErrHeld (409): a complaint holds the ballot's data.
+	ErrHeld = page.NewError("retention: the ballot is on hold", http.StatusConflict, "held", "ret.err.held")
+	// ErrUnpublished (409): no published result: never deleted
+	// automatically.
+	ErrUnpublished = page.NewError("retention: the ballot's result is not published", http.StatusConflict, "unpublished", "ret.err.unpublished")
+	// ErrDeleted (409): the personal data is already deleted.
+	ErrDeleted = page.NewError("retention: the ballot's personal data is already deleted", http.StatusConflict, "deleted", "ret.err.deleted")
+	// ErrNotAllowed (403): only an active scrutineer account may record or
+	// release a hold.
+	ErrNotAllowed = page.NewError("retention: only an active scrutineer account may record or release a hold", http.StatusForbidden, "not_allowed", "ret.err.not_allowed")
+	// ErrNoHold (409): no open hold to release.
+	ErrNoHold = page.NewError("retention: no open hold", http.StatusConflict, "no_hold", "ret.err.no_hold")
+	// ErrInvalid (422): a reason that is empty or too long; the page says
+	// which field.
+	ErrInvalid = page.NewError("retention: invalid", http.StatusUnprocessableEntity, "invalid", "ret.err.action")
 )
 
 // Hold is a recorded complaint that stops deletion.
@@ -102,14 +117,41 @@ type Ballot struct {
 type Service struct {
 	pool   *pgxpool.Pool
 	period time.Duration
+	others Others
+}
+
+// Others are what retention asks the modules that own the tables it reads
+// (internal/app wires their stores).
+type Others struct {
+	// Ballots is election's store: the ballots, their publication, their
+	// locks.
+	Ballots *election.Store
+	// ResultPublished gives when the ledger's public board published each
+	// election's result (internal/ledger); nil for none. A result is
+	// announced once it is on the board, even if the ballot's own record
+	// of its publication was not made.
+	ResultPublished func(ctx context.Context, electionIDs []string) (map[string]time.Time, error)
+	// Staff is auth's directory of staff accounts.
+	Staff Staff
+}
+
+// Staff is what retention needs of the staff accounts (internal/auth).
+type Staff interface {
+	// ActiveScrutineer reports whether the account is an active scrutineer.
+	ActiveScrutineer(ctx context.Context, staffID int64) (bool, error)
+	// StaffNames gives the accounts' names.
+	StaffNames(ctx context.Context, ids []int64) (map[int64]string, error)
 }
 
 // New returns the retention service; period below MinPeriod is refused.
-func New(pool *pgxpool.Pool, period time.Duration) (*Service, error) {
+func New(pool *pgxpool.Pool, period time.Duration, others Others) (*Service, error) {
 	if period < MinPeriod {
 		return nil, fmt.Errorf("%w: retention period %s is shorter than one year (8760h, s.49(3)(d), s.75(3)(d))", ErrInvalid, period)
 	}
-	return &Service{pool: pool, period: period}, nil
+	if others.Ballots == nil || others.Staff == nil {
+		return nil, errors.New("retention: the ballots' store and the staff directory are needed")
+	}
+	return &Service{pool: pool, period: period, others: others}, nil
 }
 
 // Period is the configured retention period.
@@ -140,21 +182,15 @@ func law(kind string) string {
 
 // querier is a pool or a transaction.
 type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-const ballotSelect = `
-	SELECT b.id, b.election_id, u.slug, b.kind, b.status,
-	       GREATEST(b.published_at, lr.published_at), d.deleted_at
-	FROM ballots b JOIN unions u ON u.id = b.union_id
-	LEFT JOIN ledger_results lr ON lr.election_id = b.election_id
-	LEFT JOIN retention_deletions d ON d.ballot_id = b.id`
-
 // Due lists every ballot that is not a draft with its retention state at
 // now: due, held, not yet due, unpublished or deleted, oldest first.
 func (s *Service) Due(ctx context.Context, now time.Time) ([]Ballot, error) {
-	return s.list(ctx, s.pool, now, `WHERE b.status <> 'draft' ORDER BY b.id`)
+	return s.list(ctx, s.pool, now, 0)
 }
 
 // State is one ballot's retention state at now.
@@ -163,7 +199,7 @@ func (s *Service) State(ctx context.Context, ballotID int64, now time.Time) (*Ba
 }
 
 func (s *Service) state(ctx context.Context, q querier, ballotID int64, now time.Time) (*Ballot, error) {
-	bs, err := s.list(ctx, q, now, `WHERE b.id = $1`, ballotID)
+	bs, err := s.list(ctx, q, now, ballotID)
 	if err != nil {
 		return nil, err
 	}
@@ -173,18 +209,53 @@ func (s *Service) state(ctx context.Context, q querier, ballotID int64, now time
 	return &bs[0], nil
 }
 
-func (s *Service) list(ctx context.Context, q querier, now time.Time, where string, args ...any) ([]Ballot, error) {
-	rows, err := q.Query(ctx, ballotSelect+" "+where, args...)
+// list is the ballot ballotID, or (0) every ballot that is not a draft,
+// with its state at now; q is the caller's transaction or the pool.
+func (s *Service) list(ctx context.Context, q querier, now time.Time, ballotID int64) ([]Ballot, error) {
+	sums, err := s.others.Ballots.Summaries(ctx, q, ballotID)
 	if err != nil {
 		return nil, fmt.Errorf("retention: list: %w", err)
 	}
-	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Ballot, error) {
-		var b Ballot
-		err := r.Scan(&b.ID, &b.ElectionID, &b.Union, &b.Kind, &b.Status, &b.PublishedAt, &b.DeletedAt)
-		return b, err
+	rows, err := q.Query(ctx, `SELECT ballot_id, deleted_at FROM retention_deletions WHERE $1 = 0 OR ballot_id = $1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("retention: list: %w", err)
+	}
+	deleted := map[int64]time.Time{}
+	type row struct {
+		id int64
+		at time.Time
+	}
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.id, &x.at)
+		return x, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("retention: list: %w", err)
+	}
+	for _, d := range ds {
+		deleted[d.id] = d.at
+	}
+	onBoard := map[string]time.Time{}
+	if s.others.ResultPublished != nil && len(sums) > 0 {
+		ids := make([]string, len(sums))
+		for i, b := range sums {
+			ids[i] = b.ElectionID
+		}
+		if onBoard, err = s.others.ResultPublished(ctx, ids); err != nil {
+			return nil, fmt.Errorf("retention: list: %w", err)
+		}
+	}
+	bs := make([]Ballot, len(sums))
+	for i, sum := range sums {
+		b := Ballot{ID: sum.ID, ElectionID: sum.ElectionID, Union: sum.UnionSlug, Kind: sum.Kind, Status: sum.Status, PublishedAt: sum.PublishedAt}
+		if t, ok := onBoard[sum.ElectionID]; ok && (b.PublishedAt == nil || t.After(*b.PublishedAt)) {
+			b.PublishedAt = &t
+		}
+		if t, ok := deleted[sum.ID]; ok {
+			b.DeletedAt = &t
+		}
+		bs[i] = b
 	}
 	holds, err := openHolds(ctx, q)
 	if err != nil {
@@ -374,9 +445,8 @@ func (s *Service) Apply(ctx context.Context, ballotID int64, now time.Time, acto
 	var out *Deletion
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// Serialise with holds and with another Apply of the same ballot.
-		var electionID string
-		err := tx.QueryRow(ctx, `SELECT election_id FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		electionID, err := s.others.Ballots.Lock(ctx, tx, ballotID)
+		if errors.Is(err, election.ErrNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
@@ -458,17 +528,18 @@ func (d *Deletion) countMap() map[string]int64 {
 // DeletionRecord is the record of the ballot's deletion (Already set), or
 // nil when its personal data has not been deleted.
 func (s *Service) DeletionRecord(ctx context.Context, ballotID int64) (*Deletion, error) {
-	var electionID string
-	var deleted bool
-	err := s.pool.QueryRow(ctx, `SELECT b.election_id, EXISTS (SELECT 1 FROM retention_deletions d WHERE d.ballot_id = b.id)
-		FROM ballots b WHERE b.id = $1`, ballotID).Scan(&electionID, &deleted)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil || !deleted {
+	sums, err := s.others.Ballots.Summaries(ctx, nil, ballotID)
+	if err != nil {
 		return nil, err
 	}
-	return previous(ctx, s.pool, ballotID, electionID)
+	if len(sums) == 0 {
+		return nil, ErrNotFound
+	}
+	var deleted bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM retention_deletions WHERE ballot_id = $1)`, ballotID).Scan(&deleted); err != nil || !deleted {
+		return nil, err
+	}
+	return previous(ctx, s.pool, ballotID, sums[0].ElectionID)
 }
 
 // previous reads the record of an earlier deletion.
@@ -558,10 +629,10 @@ func (s *Service) RecordHold(ctx context.Context, ballotID, staffID int64, reaso
 	}
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := lockBallot(ctx, tx, ballotID); err != nil {
+		if err := s.lockBallot(ctx, tx, ballotID); err != nil {
 			return err
 		}
-		if err := scrutineer(ctx, tx, staffID); err != nil {
+		if err := s.scrutineer(ctx, staffID); err != nil {
 			return err
 		}
 		var deleted bool
@@ -591,10 +662,10 @@ func (s *Service) ReleaseHolds(ctx context.Context, ballotID, holdID, staffID in
 	}
 	var ids []int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := lockBallot(ctx, tx, ballotID); err != nil {
+		if err := s.lockBallot(ctx, tx, ballotID); err != nil {
 			return err
 		}
-		if err := scrutineer(ctx, tx, staffID); err != nil {
+		if err := s.scrutineer(ctx, staffID); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `UPDATE retention_holds SET released_at = $3, released_by = $4, release_reason = $5
@@ -636,27 +707,24 @@ func (s *Service) Holds(ctx context.Context, ballotID int64) ([]Hold, error) {
 
 // BallotID resolves a ballot given by its number or its election id.
 func (s *Service) BallotID(ctx context.Context, ref string) (int64, error) {
-	var id int64
-	err := s.pool.QueryRow(ctx, `SELECT id FROM ballots WHERE id::text = $1 OR election_id = $1`, strings.TrimSpace(ref)).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	id, err := s.others.Ballots.Resolve(ctx, strings.TrimSpace(ref))
+	if errors.Is(err, election.ErrNotFound) {
 		return 0, fmt.Errorf("%w %q", ErrNotFound, ref)
 	}
 	return id, err
 }
 
-func lockBallot(ctx context.Context, tx pgx.Tx, ballotID int64) error {
-	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
+func (s *Service) lockBallot(ctx context.Context, tx pgx.Tx, ballotID int64) error {
+	_, err := s.others.Ballots.Lock(ctx, tx, ballotID)
+	if errors.Is(err, election.ErrNotFound) {
 		return fmt.Errorf("%w %d", ErrNotFound, ballotID)
 	}
 	return err
 }
 
-func scrutineer(ctx context.Context, tx pgx.Tx, staffID int64) error {
-	var ok bool
-	err := tx.QueryRow(ctx, `SELECT role = 'scrutineer' AND disabled_at IS NULL FROM staff WHERE id = $1`, staffID).Scan(&ok)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !ok) {
+func (s *Service) scrutineer(ctx context.Context, staffID int64) error {
+	ok, err := s.others.Staff.ActiveScrutineer(ctx, staffID)
+	if err == nil && !ok {
 		return fmt.Errorf("%w (staff %d)", ErrNotAllowed, staffID)
 	}
 	return err

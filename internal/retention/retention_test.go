@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,44 +17,24 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/unionvote/eballot/crypto/ballot"
-	"github.com/unionvote/eballot/crypto/blind"
-	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/crypto/verify"
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/retention"
+	"github.com/unionvote/eballot/internal/vote/votetest"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// realLedger adapts the real ledger as internal/app does.
-type realLedger struct{ l *ledger.Ledger }
-
-func (a realLedger) LogKey(ctx context.Context, id string) (string, error) {
-	return a.l.NewLogKey(ctx, id)
-}
-func (a realLedger) OpenElection(ctx context.Context, m []byte) error {
-	_, err := a.l.Open(ctx, m, ledger.Window{})
-	return err
-}
-func (a realLedger) CloseElection(ctx context.Context, id string) error {
-	_, err := a.l.Close(ctx, id)
-	return err
-}
-func (a realLedger) Export(ctx context.Context, id string, w io.Writer) error {
-	return a.l.Export(ctx, w, id, -1, nil)
-}
-func (a realLedger) PublishResult(ctx context.Context, id string, rep, sig, partials []byte) error {
-	return a.l.PublishResult(ctx, id, ledger.Result{Report: rep, Signature: sig, Partials: partials})
-}
 
 // published runs a whole ballot: members vote (voters of them), one
 // non-voter returns a postal paper, the ballot closes, two trustees
@@ -67,7 +47,7 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
-	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: members, Ledger: realLedger{led}, Open: true, ScrutineerKey: vkey,
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: members, Ledger: ledger.HandOver{L: led}, Open: true, ScrutineerKey: vkey,
 		Member: func(i int) (string, string, string) {
 			return fmt.Sprintf("Member %d-%d", prefix, i), fmt.Sprintf("+4477009%02d%03d", prefix, i), fmt.Sprintf("m%d-%d@example.org", prefix, i)
 		}})
@@ -75,39 +55,16 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := manifest.Parse(mj)
-	el, err := ballot.NewElection(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	voting := votetest.NewPaper(t, mj)
 	for i := 0; i < voters; i++ {
-		style := i % 2
-		choices := [][]int{{1, 0}, {0, 1}}
-		bal, _, err := el.Encrypt(rand.Reader, style, choices)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bb, _ := bal.MarshalBinary()
-		tr := ballot.TrackerOf(el.ManifestHash(), bb)
-		der, _ := base64.StdEncoding.DecodeString(m.Styles[style].IssuerKey)
-		pk, err := blind.ParsePublicKey(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prep, _ := blind.Prepare(rand.Reader, tr[:])
-		blinded, state, err := blind.Blind(rand.Reader, pk, prep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		au, err := iss.Authorise(ctx, id, b.MemberIDs[i], blinded)
-		if err != nil {
-			t.Fatal(err)
-		}
-		auth, err := state.Finalize(au.BlindSignature)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := led.Cast(ctx, id, bb, auth[:]); err != nil {
+		bb, auth := voting.Vote(t, i%2, [][]int{{1, 0}, {0, 1}}, func(blinded []byte) ([]byte, error) {
+			au, err := iss.Authorise(ctx, id, b.MemberIDs[i], blinded)
+			if err != nil {
+				return nil, err
+			}
+			return au.BlindSignature, nil
+		})
+		if _, _, err := led.Cast(ctx, id, bb, auth); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +89,7 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 		t.Fatalf("verify: %v %+v", err, v.Failures)
 	}
 	alphas := v.Sums.Alphas()
-	mh := el.ManifestHash()
+	mh := voting.Election.ManifestHash()
 	var ps []*threshold.Partial
 	var partials [][]byte
 	for _, j := range []int{0, 2} {
@@ -148,7 +105,7 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
-	res, err := tally.Compute(m, counts)
+	res, err := tally.Compute(voting.Manifest, counts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,12 +115,12 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := election.NewResults(election.NewStore(pool), realLedger{led}, issuedFunc(iss))
-	must(t, results.Publish(ctx, "scrutineer:test", b.ID, election.ResultUpload{Report: js, Signature: sig, Partials: partials}))
+	results := result.New(election.NewStore(pool), ledger.HandOver{L: led}, issuedFunc(iss))
+	must(t, results.Publish(ctx, "scrutineer:test", b.ID, result.Upload{Report: js, Signature: sig, Partials: partials}))
 	return b
 }
 
-func issuedFunc(iss *issuance.Service) election.IssuedFunc {
+func issuedFunc(iss *issuance.Service) result.IssuedFunc {
 	return func(ctx context.Context, e string) (map[string]int64, error) {
 		cs, err := iss.CountsFor(ctx, e)
 		out := map[string]int64{}
@@ -313,9 +270,9 @@ func TestRetention(t *testing.T) {
 	c := electiontest.New(t, pool, electiontest.Options{ElectionID: "retain-c", Members: 2, Open: true,
 		Member: func(i int) (string, string, string) { return "C", fmt.Sprintf("+44770093%04d", i), "" }})
 
-	svc, err := retention.New(pool, retention.MinPeriod)
+	svc, err := retention.New(pool, retention.MinPeriod, others(t, pool, led))
 	must(t, err)
-	if _, err := retention.New(pool, retention.MinPeriod-time.Hour); err == nil {
+	if _, err := retention.New(pool, retention.MinPeriod-time.Hour, others(t, pool, led)); err == nil {
 		t.Fatal("a period under a year was accepted")
 	}
 	for table, n := range personal(t, pool, a) {
@@ -455,7 +412,7 @@ func TestRetention(t *testing.T) {
 	if v, err := verify.Verify(ctx, &exp, verify.Options{Issued: issued}); err != nil || !v.OK() {
 		t.Errorf("ledger export after deletion: %v %+v", err, v)
 	}
-	if _, _, err := election.NewResults(election.NewStore(pool), realLedger{led}, issuedFunc(iss)).Published(ctx, "retain-a"); err != nil {
+	if _, _, err := result.New(election.NewStore(pool), ledger.HandOver{L: led}, issuedFunc(iss)).Published(ctx, "retain-a"); err != nil {
 		t.Errorf("published result after deletion: %v", err)
 	}
 	if n := auditCount(t, pool); n != n0+1 {
@@ -548,4 +505,21 @@ func checkEveryMemberTableDecided(t *testing.T, pool *pgxpool.Pool, ballotID int
 			t.Errorf("%s.%s (→ %s) still holds %d rows of the deleted ballot or its members: decide what retention does with it", f.table, f.col, f.target, n)
 		}
 	}
+}
+
+// others are the real stores retention asks: election's, the ledger's
+// board (led may be nil) and auth's staff accounts.
+func others(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger) retention.Others {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	pages, err := page.New(log)
+	must(t, err)
+	pub, _ := url.Parse("https://vote.example")
+	a, err := auth.New(auth.Options{Pool: pool, Log: log, Pages: pages, PublicURL: pub, SecretKey: electiontest.SecretKey})
+	must(t, err)
+	o := retention.Others{Ballots: election.NewStore(pool), Staff: a}
+	if led != nil {
+		o.ResultPublished = led.ResultsPublishedAt
+	}
+	return o
 }

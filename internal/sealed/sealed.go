@@ -50,6 +50,25 @@ func Open(key, sealed []byte, ad string) ([]byte, error) {
 	return pt, nil
 }
 
+// OpenUnversioned decrypts a value sealed as nonce ‖ ciphertext, with no
+// version byte: the form the ledger stored its signing keys in before it
+// sealed them with [Seal]. It is kept so that those keys still open; new
+// values are always made by [Seal].
+func OpenUnversioned(key, sealed []byte, ad string) ([]byte, error) {
+	g, err := gcm(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < g.NonceSize()+g.Overhead() {
+		return nil, ErrOpen
+	}
+	pt, err := g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], []byte(ad))
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return pt, nil
+}
+
 func gcm(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
 		return nil, errors.New("sealed: key must be 32 bytes")

@@ -2,67 +2,26 @@ package sms
 
 import (
 	"context"
-	"embed"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/unionvote/eballot/internal/web"
 )
 
-//go:embed templates/*.html i18n/*.json
-var pageFS embed.FS
-
 // Outbox is the development [Sender]: messages are stored in the table
-// sms_outbox and shown on /dev/outbox, which is how `make run` users read
-// their codes. It MUST only be wired when EBALLOT_SMS_PROVIDER=dev (config
-// refuses dev with an https public URL).
+// sms_outbox and shown on /dev/outbox (internal/devoutbox), which is how
+// `make run` users read their codes. It MUST only be wired when
+// EBALLOT_SMS_PROVIDER=dev (config refuses dev with an https public URL).
 type Outbox struct {
-	pool   *pgxpool.Pool
-	log    *slog.Logger
-	pages  *web.Pages
-	emails func(ctx context.Context, limit int) ([]DevEmail, error)
+	pool *pgxpool.Pool
+	log  *slog.Logger
 }
 
-// DevEmail is an email of the development mail outbox (internal/mail),
-// shown on /dev/outbox beside the texts.
-type DevEmail struct {
-	ID                int64
-	To, Subject, Body string
-	CreatedAt         time.Time
-}
-
-// ShowEmails makes /dev/outbox list the development emails too (wired by
-// internal/app when EBALLOT_MAIL_PROVIDER=dev).
-func (o *Outbox) ShowEmails(recent func(ctx context.Context, limit int) ([]DevEmail, error)) {
-	o.emails = recent
-}
-
-// outboxPage is the data of dev_outbox.
-type outboxPage struct {
-	SMS        []OutboxMessage
-	Emails     []DevEmail
-	ShowEmails bool
-}
-
-// NewOutbox builds the development outbox. pages may be nil when the page
-// is not served (tests of the sender alone).
-func NewOutbox(pool *pgxpool.Pool, log *slog.Logger, pages *web.Pages) (*Outbox, error) {
-	o := &Outbox{pool: pool, log: log, pages: pages}
-	if pages != nil {
-		if err := pages.AddTemplates(pageFS, "templates/dev_outbox.html"); err != nil {
-			return nil, err
-		}
-		if err := pages.AddCatalog(pageFS, "i18n"); err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
+// NewOutbox builds the development outbox.
+func NewOutbox(pool *pgxpool.Pool, log *slog.Logger) *Outbox {
+	return &Outbox{pool: pool, log: log}
 }
 
 // Send implements [Sender]: it stores the message and logs its id only,
@@ -103,24 +62,4 @@ func (o *Outbox) Recent(ctx context.Context, limit int) ([]OutboxMessage, error)
 		out = append(out, m)
 	}
 	return out, rows.Err()
-}
-
-// Routes serves GET /dev/outbox (a [web.Module]). Wire it only in
-// development.
-func (o *Outbox) Routes(r chi.Router) {
-	r.Get("/dev/outbox", func(w http.ResponseWriter, r *http.Request) {
-		msgs, err := o.Recent(r.Context(), 50)
-		if err != nil {
-			o.pages.InternalError(w, r, err)
-			return
-		}
-		p := outboxPage{SMS: msgs, ShowEmails: o.emails != nil}
-		if o.emails != nil {
-			if p.Emails, err = o.emails(r.Context(), 50); err != nil {
-				o.pages.InternalError(w, r, err)
-				return
-			}
-		}
-		o.pages.Render(w, r, http.StatusOK, "dev_outbox", p)
-	})
 }

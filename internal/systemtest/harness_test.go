@@ -38,6 +38,7 @@ import (
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -176,8 +177,6 @@ type resp struct {
 	h    http.Header
 }
 
-var csrfRE = regexp.MustCompile(`(?:name="csrf" value|data-csrf)="([^"]+)"`)
-
 func (c *client) do(req *http.Request) resp {
 	c.t.Helper()
 	if c.origin != "" && req.Method != http.MethodGet && req.Method != http.MethodHead {
@@ -189,8 +188,8 @@ func (c *client) do(req *http.Request) resp {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	if m := csrfRE.FindSubmatch(b); m != nil {
-		c.csrf = string(m[1])
+	if tok := webtest.CSRF(string(b)); tok != "" {
+		c.csrf = tok
 	}
 	return resp{res.StatusCode, string(b), res.Header}
 }

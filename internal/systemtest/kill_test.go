@@ -14,6 +14,7 @@ import (
 
 	"github.com/unionvote/eballot/crypto/receipt"
 	"github.com/unionvote/eballot/crypto/verify"
+	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
 // signIn takes a member from the texted invitation link to the voting page
@@ -31,12 +32,7 @@ func (s *system) signIn(c *client, mobile string, deadline time.Time, seen func(
 		return fmt.Errorf("no link in the invitation")
 	}
 	link := "/i/" + m[1]
-	csrfOf := func(r resp) string {
-		if m := csrfRE.FindStringSubmatch(r.body); m != nil {
-			return m[1]
-		}
-		return ""
-	}
+	csrfOf := func(r resp) string { return webtest.CSRF(r.body) }
 	for stage := 0; stage < 3; {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not signed in before the deadline (stage %d)", stage)

@@ -2,11 +2,13 @@ package systemtest
 
 import (
 	"fmt"
-	"github.com/unionvote/eballot/internal/web"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/unionvote/eballot/internal/app"
+	"github.com/unionvote/eballot/internal/web"
 )
 
 // TestOversizedBodies sends every state-changing route a body over the
@@ -30,7 +32,7 @@ func TestOversizedBodies(t *testing.T) {
 		if !unsafeMethod(method) || route == "/static/*" {
 			continue
 		}
-		size := web.BodyLimit(fill(route, params)) + 1<<20
+		size := web.BodyLimit(app.LargeBodies, fill(route, params)) + 1<<20
 		c := mem
 		switch {
 		case strings.HasPrefix(route, "/organiser"):

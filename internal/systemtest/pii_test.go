@@ -3,13 +3,14 @@ package systemtest
 import (
 	"context"
 	"fmt"
-	"github.com/unionvote/eballot/internal/election/electiontest"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unionvote/eballot/internal/election/electiontest"
 
 	"github.com/unionvote/eballot/crypto/receipt"
 )

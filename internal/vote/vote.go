@@ -22,10 +22,12 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 //go:embed templates/*.html
@@ -40,18 +42,12 @@ func Templates() (tmpl embed.FS, files []string, cat embed.FS, dir string) {
 	return templates, []string{"templates/vote_paper.html", "templates/vote_check.html", "templates/vote_audit.html"}, catalog, "i18n"
 }
 
-// Renderer is what the pages need of internal/web's Pages.
-type Renderer interface {
-	Render(w http.ResponseWriter, r *http.Request, status int, page string, data any)
-	RenderError(w http.ResponseWriter, r *http.Request, status int, key string)
-	InternalError(w http.ResponseWriter, r *http.Request, err error)
-}
-
 // Deps are the module's dependencies.
 type Deps struct {
-	Pool     *pgxpool.Pool
+	Ballots  *election.Store
+	Register *register.Store
 	Issuance *issuance.Service
-	Pages    Renderer
+	Pages    page.Renderer
 	// Member returns the signed-in member (internal/auth's session).
 	Member func(r *http.Request) (int64, bool)
 	// CSRF returns the request's CSRF token, sent by the page's script in
@@ -111,54 +107,37 @@ type Option struct {
 	Label string
 }
 
-// manifest is the part of the frozen manifest (docs/protocol.md §3) the
-// paper shows; the browser re-checks the full manifest against its hash.
-type manifest struct {
-	Title     string            `json:"title"`
-	Kind      string            `json:"kind"`
-	ClosesAt  time.Time         `json:"closes_at"`
-	Texts     map[string]string `json:"texts"`
-	Questions []struct {
-		ID      string `json:"id"`
-		Text    string `json:"text"`
-		Min     int    `json:"min"`
-		Max     int    `json:"max"`
-		Options []struct {
-			ID    string `json:"id"`
-			Label string `json:"label"`
-		} `json:"options"`
-	} `json:"questions"`
-	Styles []struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	} `json:"styles"`
-}
-
 var errNotOnRegister = errors.New("vote: not on this ballot's register")
 
 func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*Paper, error) {
-	var raw, mh []byte
-	var status, style string
-	var paper *int32
-	err := m.d.Pool.QueryRow(ctx, `SELECT b.manifest, b.manifest_hash, b.status, r.style, r.paper_number
-		FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
-		WHERE b.election_id = $1 AND r.member_id = $2 AND b.manifest IS NOT NULL`, electionID, memberID).
-		Scan(&raw, &mh, &status, &style, &paper)
-	if errors.Is(err, pgx.ErrNoRows) {
+	b, err := m.d.Ballots.Opened(ctx, electionID)
+	if errors.Is(err, election.ErrNotFound) {
 		return nil, errNotOnRegister
 	}
 	if err != nil {
 		return nil, fmt.Errorf("voting paper: %w", err)
 	}
-	var mf manifest
+	entry, err := m.d.Register.Entry(ctx, b.ID, memberID)
+	if errors.Is(err, register.ErrNotOnRegister) {
+		return nil, errNotOnRegister
+	}
+	if err != nil {
+		return nil, fmt.Errorf("voting paper: %w", err)
+	}
+	raw, mh, status, style := b.Manifest, b.ManifestHash, b.Status, entry.Style
+	// The frozen manifest (docs/protocol.md §3), validated when the ballot
+	// opened; the browser re-checks it in full against its hash.
+	var mf manifest.Manifest
 	if err := json.Unmarshal(raw, &mf); err != nil {
 		return nil, fmt.Errorf("voting paper: manifest: %w", err)
 	}
-	p := &Paper{ElectionID: electionID, Title: mf.Title, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
-		ClosesAt: mf.ClosesAt, Texts: mf.Texts, Style: -1, Open: status == "open" && time.Now().Before(mf.ClosesAt)}
-	if paper != nil {
-		p.PaperNumber = int(*paper)
+	closes, err := time.Parse(manifest.TimeFormat, mf.ClosesAt)
+	if err != nil {
+		return nil, fmt.Errorf("voting paper: manifest: %w", err)
 	}
+	p := &Paper{ElectionID: electionID, Title: mf.Title, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
+		ClosesAt: closes, Texts: mf.Texts, Style: -1, Open: status == "open" && time.Now().Before(closes)}
+	p.PaperNumber = entry.PaperNumber
 	for i, s := range mf.Styles {
 		if s.ID == style {
 			p.Style, p.StyleName = i, s.Name
@@ -192,7 +171,7 @@ func (m *Module) paper(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		m.d.Pages.InternalError(w, r, err)
+		m.d.Pages.Fail(w, r, err)
 		return
 	}
 	p.CSRF = m.d.CSRF(r)
@@ -214,7 +193,7 @@ func (m *Module) notMe(w http.ResponseWriter, r *http.Request) {
 			m.d.Pages.RenderError(w, r, http.StatusNotFound, "vote.not_on_register")
 			return
 		}
-		m.d.Pages.InternalError(w, r, err)
+		m.d.Pages.Fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/vote/"+e+"?reported=1", http.StatusSeeOther)
@@ -224,19 +203,18 @@ func (m *Module) notMe(w http.ResponseWriter, r *http.Request) {
 // (a receipt or tracker against the ledger) and the Benaloh audit verifier.
 func (m *Module) check(w http.ResponseWriter, r *http.Request) {
 	e := chi.URLParam(r, "election")
-	var title string
-	err := m.d.Pool.QueryRow(r.Context(), `SELECT title FROM ballots WHERE election_id = $1 AND manifest IS NOT NULL`, e).Scan(&title)
-	if errors.Is(err, pgx.ErrNoRows) {
+	b, err := m.d.Ballots.Opened(r.Context(), e)
+	if errors.Is(err, election.ErrNotFound) {
 		m.d.Pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
 		return
 	}
 	if err != nil {
-		m.d.Pages.InternalError(w, r, err)
+		m.d.Pages.Fail(w, r, err)
 		return
 	}
 	page := "vote_check"
 	if strings.HasSuffix(r.URL.Path, "/audit") {
 		page = "vote_audit"
 	}
-	m.d.Pages.Render(w, r, http.StatusOK, page, map[string]string{"ElectionID": e, "Title": title})
+	m.d.Pages.Render(w, r, http.StatusOK, page, map[string]string{"ElectionID": e, "Title": b.Title})
 }

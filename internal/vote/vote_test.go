@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/go-chi/chi/v5"
 
 	"github.com/unionvote/eballot/crypto/blind"
@@ -22,14 +25,13 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/vote"
-	"github.com/unionvote/eballot/internal/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func server(t *testing.T, b *electiontest.Ballot) (*httptest.Server, *issuance.Service) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +42,9 @@ func server(t *testing.T, b *electiontest.Ballot) (*httptest.Server, *issuance.S
 	if err := pages.AddCatalog(cfs, dir); err != nil {
 		t.Fatal(err)
 	}
-	pool := b.Admin.Store()
+	pool := b.Pool
 	iss := issuance.New(pool, electiontest.SecretKey)
-	m := vote.New(vote.Deps{Pool: pool, Issuance: iss, Pages: pages, Log: log, SignIn: "/signin",
+	m := vote.New(vote.Deps{Ballots: election.NewStore(pool), Register: register.NewStore(pool, electiontest.SecretKey), Issuance: iss, Pages: pages, Log: log, SignIn: "/signin",
 		Member: func(r *http.Request) (int64, bool) {
 			id, err := strconv.ParseInt(r.Header.Get("X-Test-Member"), 10, 64)
 			return id, err == nil

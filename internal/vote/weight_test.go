@@ -11,9 +11,12 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/web/page"
+
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
@@ -33,17 +36,17 @@ func TestPageWeight(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "weight", Members: 1, Open: true})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.NewPages(log)
+	pages, err := page.New(log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tfs, files, cfs, dir := vote.Templates()
 	must(t, pages.AddTemplates(tfs, files...))
 	must(t, pages.AddCatalog(cfs, dir))
-	m := vote.New(vote.Deps{Pool: pool, Issuance: issuance.New(pool, electiontest.SecretKey), Pages: pages, Log: log, SignIn: "/",
+	m := vote.New(vote.Deps{Ballots: election.NewStore(pool), Register: register.NewStore(pool, electiontest.SecretKey), Issuance: issuance.New(pool, electiontest.SecretKey), Pages: pages, Log: log, SignIn: "/",
 		Member: func(*http.Request) (int64, bool) { return b.MemberIDs[0], true },
 		CSRF:   func(*http.Request) string { return "t" }})
-	srv, err := web.New(web.Options{Log: log, DB: pool, Ballots: election.NewStore(pool), Registry: prometheus.NewRegistry(),
+	srv, err := web.New(web.Options{Log: log, DB: pool, Registry: prometheus.NewRegistry(),
 		Pages: pages, Modules: []web.Module{m}})
 	must(t, err)
 	ts := httptest.NewServer(srv.Handler())

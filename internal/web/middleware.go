@@ -11,8 +11,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/unionvote/eballot/internal/election"
 )
 
 // ContentSecurityPolicy is sent with every response: no inline script or
@@ -131,24 +129,22 @@ type Pinger interface {
 }
 
 // MaxBody bounds the body of every request (413 above it), except the
-// routes listed in largeBodies. Handlers may bound theirs more tightly.
+// routes given in Options.LargeBodies. Handlers may bound theirs more tightly.
 const MaxBody = 1 << 20
 
-// largeBodies are the routes that accept more than MaxBody (path.Match
-// patterns on the request path).
-var largeBodies = []struct {
-	pattern string
-	max     int64
-}{
-	{"/organiser/ballots/*/register", election.MaxRegisterBytes + 1<<20}, // register upload (CSV)
-	{"/scrutineer/ballots/*/result", election.MaxResultUpload + 1<<20},   // signed report + partials
+// LargeBody is a route that accepts more than MaxBody: a path.Match
+// pattern on the request path, and its bound.
+type LargeBody struct {
+	Pattern string
+	Max     int64
 }
 
-// BodyLimit is the largest request body accepted on path p.
-func BodyLimit(p string) int64 {
-	for _, l := range largeBodies {
-		if ok, _ := path.Match(l.pattern, p); ok {
-			return l.max
+// BodyLimit is the largest request body accepted on path p, given the
+// routes that accept more than MaxBody.
+func BodyLimit(large []LargeBody, p string) int64 {
+	for _, l := range large {
+		if ok, _ := path.Match(l.Pattern, p); ok {
+			return l.Max
 		}
 	}
 	return MaxBody
@@ -160,7 +156,7 @@ func BodyLimit(p string) int64 {
 // closed rather than drained.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		max := BodyLimit(r.URL.Path)
+		max := BodyLimit(s.opt.LargeBodies, r.URL.Path)
 		if r.ContentLength > max {
 			w.Header().Set("Connection", "close")
 			if s.opt.Pages != nil {

@@ -1,13 +1,13 @@
 // Package web is the HTTP face of the service: the chi router, middleware,
-// server-rendered pages (English and Welsh), static assets, health and
-// metrics endpoints. Modules (ledger board, authentication, issuance, …)
-// plug in as [Module]s: they register their own routes, and their own page
-// templates and messages with [Pages].
+// static assets, health and metrics endpoints. Modules (ballots, ledger
+// board, authentication, issuance, …) plug in as [Module]s: they register
+// their own routes, and their own page templates and messages with the
+// page kit (internal/web/page). It imports no module: features register
+// with web, never the other way round.
 package web
 
 import (
 	"context"
-	"embed"
 	"log/slog"
 	"net/http"
 	"time"
@@ -17,11 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/web/page"
 )
-
-//go:embed templates/*.html
-var templateFS embed.FS
 
 // Module is a part of the service with its own routes.
 type Module interface {
@@ -32,11 +29,11 @@ type Module interface {
 type Options struct {
 	Log      *slog.Logger
 	DB       Pinger
-	Ballots  *election.Store
 	Registry *prometheus.Registry
-	Pages    *Pages
+	Pages    *page.Pages
 	Secure   bool // public URL is https: HSTS
-	Dev      bool // development mode: drafts are listed
+	// LargeBodies are the routes that accept more than MaxBody.
+	LargeBodies []LargeBody
 	// Middleware wraps every route after the common middleware (e.g.
 	// sessions and CSRF protection from internal/auth).
 	Middleware []func(http.Handler) http.Handler
@@ -54,14 +51,6 @@ func New(opt Options) (*Server, error) {
 	return &Server{opt: opt, metrics: newMetrics(opt.Registry)}, nil
 }
 
-var london = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
-
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
@@ -73,10 +62,9 @@ func (s *Server) Handler() http.Handler {
 	})
 	r.Get("/readyz", s.readyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{}))
-	r.Handle("/static/*", s.opt.Pages.assets)
+	r.Handle("/static/*", s.opt.Pages.Assets())
 	r.Group(func(r chi.Router) {
 		r.Use(s.opt.Middleware...)
-		r.Get("/", s.home)
 		for _, m := range s.opt.Modules {
 			m.Routes(r)
 		}
@@ -94,19 +82,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.opt.DB.Ping(ctx); err != nil {
 		s.opt.Log.WarnContext(r.Context(), "readiness: database unreachable", "err", err)
-		w.Header().Set("Retry-After", RetryAfterSeconds)
+		page.SetRetryAfter(w, page.RetryAfter)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("database unreachable\n"))
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))
-}
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	ballots, err := s.opt.Ballots.PublicBallots(r.Context(), s.opt.Dev)
-	if err != nil {
-		s.opt.Pages.InternalError(w, r, err)
-		return
-	}
-	s.opt.Pages.Render(w, r, http.StatusOK, "home", ballots)
 }

@@ -1,13 +1,19 @@
-// Command genvectors rewrites the eBallot test vectors in crypto/testdata
-// (canonical_json_v1.json, manifest_v1.json, ballot_v1.json) from fixed
-// seeds. Run from the repository root:
+// Command genvectors rewrites every eBallot test vector in crypto/testdata
+// (canonical_json_v1.json, manifest_v1.json, ballot_v1.json, dkg_v1.json,
+// blind_v1.json, receipt_v1.json; crypto/testdata/README.md describes each).
+// Run from the repository root:
 //
 //	go run ./crypto/internal/genvectors
 //
-// Every random value comes from a SHA-256 counter-mode stream of a fixed
-// seed string (crypto/internal/drbg), so the output is byte-for-byte
-// reproducible. Regenerating vectors is a wire-format change: say why in
-// the commit.
+// The output is byte-for-byte reproducible. The canonical JSON, manifest and
+// ballot vectors draw every random value from a SHA-256 counter-mode stream
+// of a fixed seed string (crypto/internal/drbg); the threshold, blind and
+// receipt vectors from SHAKE-256("eballot-vectors/" ‖ name) streams, except
+// the RSA issuer key of blind_v1.json: crypto/rsa key generation is not
+// reproducible from a reader, so that key was generated once and is read
+// back from the existing blind_v1.json on every run (delete the file to make
+// a new key). Regenerating vectors is a wire-format change: say why in the
+// commit.
 package main
 
 import (
@@ -38,6 +44,9 @@ func main() {
 	m, sk := testManifest()
 	must(write(*out, "manifest_v1.json", manifestVectors(m, sk)))
 	must(write(*out, "ballot_v1.json", ballotVectors(m, sk)))
+	must(write(*out, "dkg_v1.json", genDKG()))
+	must(write(*out, "blind_v1.json", genBlind(filepath.Join(*out, "blind_v1.json"))))
+	must(write(*out, "receipt_v1.json", genReceipt()))
 }
 
 func must(err error) {
@@ -54,7 +63,11 @@ func write(dir, name string, v any) error {
 	if err := e.Encode(v); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Println("wrote", filepath.Join(dir, name))
+	return nil
 }
 
 // ---- canonical JSON ----

@@ -20,7 +20,7 @@ const input = (v, change = {}) => ({
 
 // The page's texts of the failures and limits: the service's catalogues
 // (English and Welsh), as the verifier page carries them.
-const CATALOG = join(JS_DIR, '..', '..', 'internal', 'election', 'i18n', 'result');
+const CATALOG = join(JS_DIR, '..', '..', 'internal', 'result', 'i18n', 'result');
 const messages = (lang) => Object.fromEntries(Object.entries(JSON.parse(readFileSync(join(CATALOG, `${lang}.json`), 'utf8')))
   .filter(([k]) => k.startsWith('verify.fail.')).map(([k, v]) => [k.slice('verify.fail.'.length), v]));
 const EN = messages('en');

@@ -15,6 +15,7 @@ import (
 
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // SecretKey is the EBALLOT_SECRET_KEY of test fixtures.
@@ -109,6 +110,9 @@ type Ballot struct {
 	ElectionID string
 	UnionID    int64
 	MemberIDs  []int64
+	Pool       *pgxpool.Pool
+	Store      *election.Store // the ballots' store
+	Register   *register.Store // the registers' store
 	Admin      *election.Admin
 	Ledger     election.Ledger
 	Trustees   *threshold.PublicKey
@@ -118,7 +122,7 @@ type Ballot struct {
 // OpenedAt is when the ballot opened (zero if it has not).
 func (b *Ballot) OpenedAt() time.Time {
 	var t *time.Time
-	_ = b.Admin.Store().QueryRow(context.Background(), `SELECT opened_at FROM ballots WHERE id = $1`, b.ID).Scan(&t)
+	_ = b.Pool.QueryRow(context.Background(), `SELECT opened_at FROM ballots WHERE id = $1`, b.ID).Scan(&t)
 	if t == nil {
 		return time.Time{}
 	}
@@ -139,7 +143,7 @@ func IAConfig() election.Config {
 			"period":            "January to June 2027.",
 			"authorised_person": "The General Secretary.",
 		},
-		Workplaces: []election.Workplace{
+		Workplaces: []register.Workplace{
 			{ID: "north-depot", Name: "North Depot", Employer: "Acme Transport Ltd"},
 			{ID: "south-depot", Name: "South Depot", Employer: "Acme Transport Ltd"},
 		},
@@ -156,8 +160,8 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	if o.Ledger == nil {
 		o.Ledger = NewLedger()
 	}
-	b := &Ballot{ElectionID: o.ElectionID, Ledger: o.Ledger}
-	b.Admin = election.NewAdmin(election.NewStore(pool), SecretKey, o.Ledger)
+	b := &Ballot{ElectionID: o.ElectionID, Ledger: o.Ledger, Pool: pool, Store: election.NewStore(pool), Register: register.NewStore(pool, SecretKey)}
+	b.Admin = election.NewAdmin(b.Store, b.Register, SecretKey, o.Ledger)
 	if err := pool.QueryRow(ctx, `INSERT INTO unions (slug, name) VALUES ($1, 'Test Union') RETURNING id`, "u-"+o.ElectionID).Scan(&b.UnionID); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +189,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 			t.Fatal(err)
 		}
 		if _, err := pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace) VALUES ($1, $2, $3, $4)`,
-			id, mid, election.StyleFor(o.Aggregated, w), w.Name); err != nil {
+			id, mid, register.StyleFor(o.Aggregated, w), w.Name); err != nil {
 			t.Fatal(err)
 		}
 		b.MemberIDs = append(b.MemberIDs, mid)

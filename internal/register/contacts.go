@@ -1,0 +1,132 @@
+package register
+
+// Contacts frozen at open. Members' mobile and email live on the union's
+// members rows, which a register import to any draft ballot of the union
+// updates. Once a ballot is open, the contacts its credentials (invitation
+// links, sign-in codes) and reminders go to MUST NOT change that way: a
+// later import could otherwise redirect a member's credentials to another
+// phone (s.230(1)(a): no interference; e-ballot Code: credentials to the
+// member's personal contact). Open therefore snapshots every registered
+// member's contacts, sealed at rest (internal/sealed) ([Store.Freeze]),
+// and [Store.Contacts] serves them.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/sealed"
+)
+
+// Contact is a member's personal contacts for one ballot ("" when none).
+type Contact struct {
+	Mobile string `json:"mobile,omitempty"`
+	Email  string `json:"email,omitempty"`
+}
+
+// ContactAD is the additional data binding a sealed contact to its ballot
+// and member.
+func ContactAD(ballotID, memberID int64) string {
+	return fmt.Sprintf("contact:%d:%d", ballotID, memberID)
+}
+
+// freezeContacts snapshots, in the opening transaction, the contacts of
+// every member on the ballot's register. It returns how many were frozen.
+func freezeContacts(ctx context.Context, tx pgx.Tx, key []byte, ballotID int64) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, '')
+		FROM register_entries r JOIN members m ON m.id = r.member_id WHERE r.ballot_id = $1`, ballotID)
+	if err != nil {
+		return 0, fmt.Errorf("freeze contacts: %w", err)
+	}
+	type row struct {
+		id int64
+		c  Contact
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.id, &x.c.Mobile, &x.c.Email)
+		return x, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("freeze contacts: %w", err)
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"ballot_contacts"}, []string{"ballot_id", "member_id", "sealed", "has_mobile", "has_email"},
+		pgx.CopyFromSlice(len(list), func(i int) ([]any, error) {
+			x := list[i]
+			pt, _ := json.Marshal(x.c)
+			ct, err := sealed.Seal(key, pt, ContactAD(ballotID, x.id))
+			if err != nil {
+				return nil, err
+			}
+			return []any{ballotID, x.id, ct, x.c.Mobile != "", x.c.Email != ""}, nil
+		}))
+	if err != nil {
+		return 0, fmt.Errorf("freeze contacts: %w", err)
+	}
+	return int(n), nil
+}
+
+// Contacts returns the contacts of the given members (nil: every member on the
+// register) for a ballot: the ones frozen when it opened. A member not on
+// the frozen register has none. For a ballot without a snapshot (a draft,
+// or one opened before contacts were frozen) it returns the members'
+// current contacts. A snapshot that does not open (wrong key, tampering)
+// is an error, never a silent fallback.
+func (s *Store) Contacts(ctx context.Context, ballotID int64, memberIDs []int64) (map[int64]Contact, error) {
+	// Frozen when the ballot opened: a register that opened has members,
+	// so a frozen ballot has snapshot rows.
+	var frozen bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ballot_contacts WHERE ballot_id = $1)`, ballotID).Scan(&frozen); err != nil {
+		return nil, fmt.Errorf("contacts: %w", err)
+	}
+	out := map[int64]Contact{}
+	if !frozen {
+		rows, err := s.pool.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, '')
+			FROM register_entries r JOIN members m ON m.id = r.member_id
+			WHERE r.ballot_id = $1 AND ($2::bigint[] IS NULL OR m.id = ANY($2))`, ballotID, memberIDs)
+		if err != nil {
+			return nil, fmt.Errorf("contacts: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var ct Contact
+			if err := rows.Scan(&id, &ct.Mobile, &ct.Email); err != nil {
+				return nil, fmt.Errorf("contacts: %w", err)
+			}
+			out[id] = ct
+		}
+		return out, rows.Err()
+	}
+	rows, err := s.pool.Query(ctx, `SELECT member_id, sealed FROM ballot_contacts
+		WHERE ballot_id = $1 AND ($2::bigint[] IS NULL OR member_id = ANY($2))`, ballotID, memberIDs)
+	if err != nil {
+		return nil, fmt.Errorf("contacts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var ct []byte
+		if err := rows.Scan(&id, &ct); err != nil {
+			return nil, fmt.Errorf("contacts: %w", err)
+		}
+		pt, err := sealed.Open(s.key, ct, ContactAD(ballotID, id))
+		if err != nil {
+			return nil, fmt.Errorf("contacts: member %d: %w", id, err)
+		}
+		var x Contact
+		if err := json.Unmarshal(pt, &x); err != nil {
+			return nil, fmt.Errorf("contacts: member %d: %w", id, err)
+		}
+		out[id] = x
+	}
+	return out, rows.Err()
+}
+
+// Contact returns one member's contacts for a ballot (zero when none).
+func (s *Store) Contact(ctx context.Context, ballotID, memberID int64) (Contact, error) {
+	m, err := s.Contacts(ctx, ballotID, []int64{memberID})
+	return m[memberID], err
+}

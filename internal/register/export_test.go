@@ -1,0 +1,4 @@
+package register
+
+// English is the English text of a message, for the tests.
+var English = english

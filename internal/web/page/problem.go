@@ -1,0 +1,203 @@
+package page
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/unionvote/eballot/internal/db"
+)
+
+// Problem is how an error is answered: the HTTP status, a stable
+// machine-readable code (the "error" of a JSON answer), the message for
+// people and, for 429 and 503, how long to wait (Retry-After).
+type Problem struct {
+	Status     int
+	Code       string
+	Msg        Msg
+	RetryAfter time.Duration
+	// Title is the error page's heading; zero: "Something went wrong".
+	Title Msg
+}
+
+// RetryAfter is the Retry-After of a 503 that names no wait of its own
+// (an unavailable database: the member is asked to try again, nothing is
+// lost).
+const RetryAfter = 5 * time.Second
+
+// An error that knows its answer has a Problem method: [Error], and the
+// error types of modules (election's, the ledger's *Error, …). [ProblemOf]
+// takes the first one in the chain.
+type problemer interface{ Problem() Problem }
+
+// Error is a named error of a module together with its answer. Modules
+// declare their sentinels with [NewError] and compare with errors.Is; an
+// instance with arguments for its message ([Error.With]) still matches its
+// sentinel.
+type Error struct {
+	text    string
+	problem Problem
+}
+
+// NewError returns a sentinel: text is the Go error text ("pkg: what"),
+// status and code its answer, key the catalogue key of its message.
+func NewError(text string, status int, code, key string) *Error {
+	return &Error{text: text, problem: Problem{Status: status, Code: code, Msg: M(key)}}
+}
+
+func (e *Error) Error() string { return e.text }
+
+// Wait sets the Retry-After of the sentinel's answer and returns it (for
+// declarations: var ErrX = page.NewError(…).Wait(time.Minute)).
+func (e *Error) Wait(d time.Duration) *Error {
+	e.problem.RetryAfter = d
+	return e
+}
+
+// Titled sets the error page's heading of the sentinel's answer (a
+// catalogue key) and returns it (for declarations).
+func (e *Error) Titled(key string) *Error {
+	e.problem.Title = M(key)
+	return e
+}
+
+// Problem is the sentinel's answer.
+func (e *Error) Problem() Problem { return e.problem }
+
+// With returns e with args for its message (the catalogue text is a fmt
+// format); errors.Is(err, e) holds.
+func (e *Error) With(args ...any) error { return &argsError{base: e, args: args} }
+
+// argsError is a sentinel with arguments for its message.
+type argsError struct {
+	base *Error
+	args []any
+}
+
+func (e *argsError) Error() string { return e.base.text }
+func (e *argsError) Unwrap() error { return e.base }
+func (e *argsError) Problem() Problem {
+	p := e.base.problem
+	p.Msg.Args = e.args
+	return p
+}
+
+// ProblemOf is the one mapping of errors to answers: the Problem of the
+// first error in err's chain that has one; an unavailable database (see
+// internal/db) is 503 "unavailable" with Retry-After; anything else is 500
+// "internal" (expected is then false: the error is logged as a fault).
+func ProblemOf(err error) (p Problem, expected bool) {
+	var pe problemer
+	if errors.As(err, &pe) {
+		return pe.Problem(), true
+	}
+	if db.Unavailable(err) {
+		return Problem{Status: http.StatusServiceUnavailable, Code: "unavailable", Msg: M("error.unavailable"), RetryAfter: RetryAfter}, true
+	}
+	return Problem{Status: http.StatusInternalServerError, Code: "internal", Msg: M("error.internal")}, false
+}
+
+// Refused is err's problem when it is a refusal the person can act on (a
+// 4xx answer of a module's error), to show on the page they came from;
+// false for anything else, which [Pages.Fail] answers.
+func Refused(err error) (Problem, bool) {
+	p, expected := ProblemOf(err)
+	return p, expected && p.Status < 500
+}
+
+// Fail answers err with the error page in the request's language: its
+// status and message ([ProblemOf]), Retry-After when it says to wait.
+// Nothing is written when the client went away.
+func (p *Pages) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	if pr, ok := answer(w, r, p.log, err); ok {
+		p.errorPage(w, r, pr.Status, pr.Title, pr.Msg)
+	}
+}
+
+// FailJSON answers err as a JSON problem {"error": code, "message": text}
+// with the message in the request's language (see [FailJSON]).
+func (p *Pages) FailJSON(w http.ResponseWriter, r *http.Request, err error) {
+	if pr, ok := answer(w, r, p.log, err); ok {
+		writeProblem(w, pr, pr.Msg.In(p.T, pickLanguage(w, r)))
+	}
+}
+
+// FailJSON answers err as a JSON problem, for modules without pages (the
+// ledger's public board, docs/board-api.yaml): {"error": code, "message":
+// text} with status, "Cache-Control: no-store", Retry-After when the
+// problem says to wait, and on 429 "retry_after" (seconds) in the body as
+// well. Its errors' messages are English texts ([English]): there is no
+// catalogue to translate a key.
+func FailJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if pr, ok := answer(w, r, log, err); ok {
+		writeProblem(w, pr, pr.Msg.In(func(_, key string) string { return key }, "en"))
+	}
+}
+
+// answer logs err as its problem deserves and sets Retry-After: the one
+// place both are done. It returns false when nothing is to be written.
+func answer(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) (Problem, bool) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return Problem{}, false // the client went away
+	}
+	pr, expected := ProblemOf(err)
+	id := middleware.GetReqID(r.Context())
+	switch {
+	case !expected:
+		log.ErrorContext(r.Context(), "request failed", "request_id", id, "path", r.URL.Path, "err", err)
+	case pr.Status >= 500:
+		log.WarnContext(r.Context(), "request failed: "+pr.Code, "request_id", id, "path", r.URL.Path, "err", err)
+	}
+	if pr.Status == http.StatusServiceUnavailable && pr.RetryAfter <= 0 {
+		pr.RetryAfter = RetryAfter
+	}
+	SetRetryAfter(w, pr.RetryAfter)
+	return pr, true
+}
+
+// SetRetryAfter sets the Retry-After header to d rounded up to whole
+// seconds (at least 1); d ≤ 0 sets nothing. Every Retry-After the service
+// sends is set here.
+func SetRetryAfter(w http.ResponseWriter, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(d)))
+}
+
+// RetrySeconds is d in whole seconds, rounded up, at least 1.
+func RetrySeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// problemBody is the JSON problem of every API of the service.
+type problemBody struct {
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	RetryAfter int    `json:"retry_after,omitempty"`
+}
+
+func writeProblem(w http.ResponseWriter, pr Problem, msg string) {
+	b := problemBody{Error: pr.Code, Message: msg}
+	if pr.Status == http.StatusTooManyRequests {
+		b.RetryAfter = RetrySeconds(pr.RetryAfter)
+	}
+	WriteJSON(w, pr.Status, "no-store", b)
+}
+
+// WriteJSON writes v as a JSON answer with status and Cache-Control cache
+// (HTML escaping off: the answers are data, not markup).
+func WriteJSON(w http.ResponseWriter, status int, cache string, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", cache)
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
