@@ -163,8 +163,8 @@ func TestResultPublishedAndVerified(t *testing.T) {
 			t.Errorf("check %s: %s %q, want ok/passed; failures %v", id, st[0], st[1], st[2:])
 		}
 	}
-	if len(states) != 8 {
-		t.Errorf("%d checks on the page, want 8", len(states))
+	if len(states) != 7 {
+		t.Errorf("%d groups of checks on the page, want 7", len(states))
 	}
 	if !reflect.DeepEqual(totals, want) {
 		t.Fatalf("the verifier's decrypted totals %+v, want %+v (the result page's)", totals, want)
