@@ -20,6 +20,7 @@ func writePaper(t *testing.T, version int) string {
 		w.Checkpoint(&Checkpoint{Size: 0, Note: []byte("n")}),
 		w.Entry(&Entry{Index: 0, Bytes: []byte("x")}),
 		w.Checkpoint(&Checkpoint{Size: 1, Note: []byte("n")}),
+		w.Close(&Checkpoint{Size: 1, Note: []byte("c")}),
 		w.Batch(&Batch{Bytes: []byte(`{"b":1}`), Note: []byte("signed")}),
 		w.Batch(&Batch{Bytes: []byte(`{"b":2}`), Note: []byte("signed")}),
 		w.PaperClose(&PaperClose{Bytes: []byte(`{"c":1}`), Note: []byte("signed")}),
@@ -51,20 +52,28 @@ func readAll(s string) (kinds []Kind, err error) {
 func TestPaperSection(t *testing.T) {
 	good := writePaper(t, PaperVersion)
 	kinds, err := readAll(good)
-	want := []Kind{KindCheckpoint, KindEntry, KindCheckpoint, KindBatch, KindBatch, KindPaperClose, KindEnd}
+	want := []Kind{KindCheckpoint, KindEntry, KindCheckpoint, KindClose, KindBatch, KindBatch, KindPaperClose, KindEnd}
 	if err != nil || !slices.Equal(kinds, want) {
 		t.Fatalf("kinds %v, %v", kinds, err)
 	}
 	lines := strings.SplitAfter(good, "\n")
-	// lines: 0 header, 1 manifest, 2 cp0, 3 entry, 4 cp1, 5 batch, 6 batch, 7 close, 8 end, 9 "".
+	// lines: 0 header, 1 manifest, 2 cp0, 3 entry, 4 cp1, 5 close, 6 batch, 7 batch, 8 paper close, 9 end, 10 "".
+	j := func(is ...int) string {
+		var out []string
+		for _, i := range is {
+			out = append(out, lines[i])
+		}
+		return strings.Join(out, "")
+	}
 	bad := map[string]string{
-		"version 1 with paper": strings.Replace(good, `"version":3`, `"version":1`, 1),
+		"version 2 with paper": strings.Replace(good, `"version":3`, `"version":2`, 1),
 		"not closed":           strings.Replace(good, `"closed":true`, `"closed":false`, 1),
-		"batch before entries": strings.Join([]string{lines[0], lines[1], lines[2], lines[5], lines[3], lines[4], lines[6], lines[7], lines[8]}, ""),
-		"checkpoint after":     strings.Join([]string{lines[0], lines[1], lines[2], lines[3], lines[5], lines[4], lines[6], lines[7], lines[8]}, ""),
-		"batch after close":    strings.Join([]string{lines[0], lines[1], lines[2], lines[3], lines[4], lines[5], lines[7], lines[6], lines[8]}, ""),
-		"two closes":           strings.Join([]string{lines[0], lines[1], lines[2], lines[3], lines[4], lines[5], lines[7], lines[7], lines[8]}, ""),
-		"extra member":         strings.Replace(good, `{"type":"batch",`, `{"type":"batch","x":1,`, 1),
+		"batch before entries": j(0, 1, 2, 6, 3, 4, 5, 7, 8, 9),
+		"batch before close":   j(0, 1, 2, 3, 4, 6, 5, 7, 8, 9),
+		"checkpoint after":     j(0, 1, 2, 3, 5, 6, 4, 7, 8, 9),
+		"batch after close":    j(0, 1, 2, 3, 4, 5, 6, 8, 7, 9),
+		"two closes":           j(0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9),
+		"extra member":         strings.Replace(good, `"type":"batch"}`, `"type":"batch","x":1}`, 1),
 		"bad base64":           strings.Replace(good, `"batch":"eyJiIjoxfQ=="`, `"batch":"eyJiIjoxfQ"`, 1),
 		"empty note":           strings.Replace(good, `"note":"signed"`, `"note":""`, 1),
 	}
@@ -76,12 +85,20 @@ func TestPaperSection(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	// The writer refuses paper lines in a version 1 or open export.
+	// The writer refuses paper lines in a version 2 export, or before the
+	// close.
 	var buf bytes.Buffer
-	w1 := NewWriter(&buf)
-	_ = w1.Header(&Header{ElectionID: "e", TreeSize: 0, Closed: true})
-	_ = w1.Manifest([]byte("{}"))
-	if err := w1.Batch(&Batch{Bytes: []byte("{}"), Note: []byte("n")}); err == nil {
-		t.Fatal("a batch in a version 1 export")
+	w2 := NewWriter(&buf)
+	_ = w2.Header(&Header{ElectionID: "e", TreeSize: 0, Closed: true})
+	_ = w2.Manifest([]byte("{}"))
+	_ = w2.Close(&Checkpoint{Size: 0, Note: []byte("c")})
+	if err := w2.Batch(&Batch{Bytes: []byte("{}"), Note: []byte("n")}); err == nil {
+		t.Fatal("a batch in a version 2 export")
+	}
+	w3 := NewWriter(&buf)
+	_ = w3.Header(&Header{Version: PaperVersion, ElectionID: "e", TreeSize: 0, Closed: true})
+	_ = w3.Manifest([]byte("{}"))
+	if err := w3.Batch(&Batch{Bytes: []byte("{}"), Note: []byte("n")}); err == nil {
+		t.Fatal("a batch before the close")
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/unionvote/eballot/crypto/manifest"
 )
 
-// The named checks of the paper leg (docs/protocol.md §9.3): a failure
+// The named checks of the paper leg (docs/protocol.md §8.2 (group paper)): a failure
 // names the check that failed, with the same name in Go and JavaScript.
 const (
 	CheckBatchEncoding  = "batch.encoding"
@@ -28,7 +28,7 @@ const (
 	CheckReturned       = "counts.paper_returned"
 )
 
-// Checks lists the paper checks in the order of docs/protocol.md §9.3.
+// Checks lists the paper checks in the order of docs/protocol.md §8.2 (group paper).
 var Checks = []string{
 	CheckBatchEncoding, CheckBatchSignature, CheckBatchElection, CheckBatchChain, CheckBatchDuplicate,
 	CheckBatchStyle, CheckBatchKeyers, CheckBatchKeyings, CheckBatchTotals, CheckBatchAfter,

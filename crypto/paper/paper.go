@@ -1,5 +1,5 @@
 // Package paper is the public format of the paper leg of a ballot
-// (docs/protocol.md §9, docs/paper.md): the signed batch entries and the
+// (docs/protocol.md §10, docs/paper.md): the signed batch entries and the
 // signed close of the paper count that the ledger appends after the close
 // of voting, and [Counter], which checks them and sums the paper votes for
 // the scrutineer's tally.

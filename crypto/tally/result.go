@@ -57,7 +57,7 @@ type StyleResult struct {
 	// Nil when the test does not apply.
 	TurnoutMet *bool `json:"turnout_threshold_met"`
 	// Channels split the count by channel (online, postal, workplace) when
-	// the ballot has a paper section (docs/protocol.md §9); the fields
+	// the ballot has a paper section (docs/protocol.md §10); the fields
 	// above are then their total.
 	Channels []ChannelResult `json:"channels,omitempty"`
 	// Rejected counts the papers set aside unopened or excluded (from the

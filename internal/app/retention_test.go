@@ -102,7 +102,7 @@ func TestRetentionPage(t *testing.T) {
 		t.Fatalf("organiser hold: %d %s", p.code, p.body)
 	}
 
-	// No CSRF token, or a wrong one: refused by the middleware, nothing recorded.
+	// No CSRF token, or a wrong one: refused by the middleware (the error page saying why), nothing recorded.
 	for _, tok := range []string{"", "not-the-token"} {
 		v := url.Values{"action": {"hold"}, "reason": {"CO/2027/002"}}
 		if tok != "" {
@@ -110,7 +110,7 @@ func TestRetentionPage(t *testing.T) {
 		}
 		req, _ := http.NewRequest(http.MethodPost, scr.base+path, strings.NewReader(v.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if p := scr.do(req); p.code != 403 || !strings.Contains(p.body, "CSRF") {
+		if p := scr.do(req); p.code != 403 || !strings.Contains(p.body, "did not come from this service") {
 			t.Fatalf("CSRF token %q: %d %s", tok, p.code, p.body)
 		}
 	}

@@ -49,21 +49,36 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 	if err != nil {
 		return err
 	}
-	// The final export of a closed election carries the paper section, if
-	// any (version 3, docs/protocol.md §9).
+	// The file's bytes are crypto/export's (docs/export-format.md): version
+	// 2 with the signed close for a closed election, version 1 for one
+	// closed before version 2 (no signed close exists). The final export of
+	// a closed election carries the paper section, if any: version 3
+	// (version 2 and the paper section, docs/protocol.md §10).
+	var closeSigned []byte
 	var batches []PaperEntry
 	var paperClose *PaperEntry
-	version := export.Version
+	if closed {
+		if closeSigned, err = closeNote(ctx, l.pool, electionID); err != nil {
+			return err
+		}
+	}
+	h := &export.Header{ElectionID: electionID, ManifestHash: e.spec.hash, LogKey: e.spec.logKey, TreeSize: n, Closed: closed}
 	if closed && size < 0 {
 		if batches, paperClose, err = l.Paper(ctx, electionID); err != nil {
 			return err
 		}
 		if len(batches) > 0 || paperClose != nil {
-			version = export.PaperVersion
+			if closeSigned == nil {
+				return fmt.Errorf("write export: election %s has a paper section but no signed close", electionID)
+			}
+			h.Version = export.PaperVersion
 		}
 	}
+	if closed && closeSigned == nil {
+		h.Version = 1
+	}
 	xw := export.NewWriter(w)
-	if err := xw.Header(&export.Header{Version: version, ElectionID: electionID, ManifestHash: e.spec.hash, LogKey: e.spec.logKey, TreeSize: n, Closed: closed}); err != nil {
+	if err := xw.Header(h); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}
 	if err := xw.Manifest(e.spec.canonical); err != nil {
@@ -144,6 +159,11 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+	}
+	if closeSigned != nil {
+		if err := xw.Close(&export.Checkpoint{Size: n, Root: tb.Root(), Note: closeSigned}); err != nil {
+			return fmt.Errorf("write export: %w", err)
 		}
 	}
 	for _, b := range batches {

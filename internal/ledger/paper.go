@@ -13,7 +13,7 @@ import (
 	"github.com/unionvote/eballot/crypto/paper"
 )
 
-// The paper section of the ledger (docs/paper.md, docs/protocol.md §9):
+// The paper section of the ledger (docs/paper.md, docs/protocol.md §10):
 // signed batch entries, chained, appended after the close of voting, and
 // the signed close of the paper count. Like every ledger table they are
 // append-only and name no member.

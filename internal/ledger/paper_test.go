@@ -120,7 +120,7 @@ func TestPaperSection(t *testing.T) {
 	lines := strings.SplitAfter(exp.String(), "\n")
 	var batchLines []int
 	for i, ln := range lines {
-		if strings.HasPrefix(ln, `{"type":"batch",`) {
+		if strings.HasPrefix(ln, `{"batch":"`) {
 			batchLines = append(batchLines, i)
 		}
 	}
@@ -150,17 +150,17 @@ func TestPaperSection(t *testing.T) {
 		raw = bytes.ReplaceAll(raw, []byte(`"options":[0,2]`), []byte(`"options":[1,1]`))
 		bl.Batch = base64.StdEncoding.EncodeToString(raw)
 		j, err := json.Marshal(struct {
-			Type  string `json:"type"`
 			Batch string `json:"batch"`
 			Note  string `json:"note"`
-		}{"batch", bl.Batch, bl.Note})
+			Type  string `json:"type"`
+		}{bl.Batch, bl.Note, "batch"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ls[batchLines[1]] = string(j) + "\n"
 		return ls
 	})
-	if f := v.Failures[0]; f.Item != "batch" || f.Index != 1 || !strings.HasPrefix(f.Reason, paper.CheckBatchSignature) {
+	if f := v.Failures[0]; f.Item != "batch" || f.Index != 1 || f.Check != paper.CheckBatchSignature {
 		t.Fatalf("tampered totals: %+v", v.Failures)
 	}
 	if v.Paper.Counted != 1 {
@@ -183,7 +183,7 @@ func TestPaperSection(t *testing.T) {
 
 func hasFailure(v *verify.Result, item, check string) bool {
 	for _, f := range v.Failures {
-		if f.Item == item && strings.HasPrefix(f.Reason, check) {
+		if f.Item == item && f.Check == check {
 			return true
 		}
 	}

@@ -1,4 +1,4 @@
-// The paper section of an export (docs/protocol.md §9): signed batches of
+// The paper section of an export (docs/protocol.md §10): signed batches of
 // paper votes keyed twice and the signed close of the paper count. The
 // twin of Go's crypto/paper Counter: the same checks, in the same order,
 // with the same names (shared vector crypto/testdata/paper_v1.json).
@@ -13,7 +13,7 @@ const MAX_PAPERS = 2 ** 30;
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** The check names of protocol §9.3, in its order. */
+/** The paper check names of protocol §8.2 (group paper), in its order. */
 export const PAPER_CHECKS = ['batch.encoding', 'batch.signature', 'batch.election', 'batch.chain', 'batch.duplicate_id',
   'batch.style', 'batch.keyers', 'batch.keyings_agree', 'batch.totals', 'batch.after_close',
   'paper_close.encoding', 'paper_close.signature', 'paper_close.chain', 'paper_close.styles', 'counts.paper_returned'];

@@ -1,4 +1,4 @@
-// The paper section (docs/protocol.md §9) in the browser verifier, on the
+// The paper section (docs/protocol.md §10) in the browser verifier, on the
 // shared vector crypto/testdata/paper_v1.json made by Go's crypto/paper:
 // every case names the same failures, counts the same batches and sums
 // the same totals as the Go counter.
