@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -63,7 +66,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // observe logs each request and records its metrics. It logs the route
 // pattern, never the raw path or query, so tokens in URLs (invitation
 // links) never reach the logs.
-func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
+//
+// The requests of unlinkable routes (authorise, cast) are neither counted
+// nor logged unless they fail with a 5xx: a log line or a counter per
+// request would time each half of a vote to the millisecond.
+func observe(log *slog.Logger, m *metrics, unlinkable map[string]bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -78,6 +85,13 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 				code = http.StatusOK
 			}
 			d := time.Since(start)
+			if unlinkable[route] {
+				if code >= 500 {
+					log.LogAttrs(r.Context(), slog.LevelError, "http request failed",
+						slog.String("method", r.Method), slog.String("route", route), slog.Int("status", code))
+				}
+				return
+			}
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
 			level := slog.LevelInfo
@@ -95,7 +109,51 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 	}
 }
 
-// requestIDHeader copies chi's request id into the response.
+// requestID gives each request a random id (chi's middleware.RequestID
+// numbers them in sequence, and takes the client's X-Request-Id: two
+// requests of one phone would then be tied by consecutive or chosen ids).
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id := base64.RawURLEncoding.EncodeToString(b[:])
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middleware.RequestIDKey, id)))
+	})
+}
+
+// cookieFree removes the Cookie header of every request under the
+// CookieFree prefix before any handler sees it, and any Set-Cookie from
+// its answer: the public board and the cast neither read nor set a cookie,
+// so the service never sees a member's session beside the tracker they
+// look up, and a shared cache never hands one visitor's cookie to another.
+func (s *Server) cookieFree(next http.Handler) http.Handler {
+	p := s.opt.CookieFreePrefix
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p == "" || !strings.HasPrefix(r.URL.Path, p) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.Header.Del("Cookie")
+		next.ServeHTTP(noSetCookie{w}, r)
+	})
+}
+
+// noSetCookie drops Set-Cookie headers when the answer is written.
+type noSetCookie struct{ http.ResponseWriter }
+
+func (w noSetCookie) WriteHeader(code int) {
+	w.Header().Del("Set-Cookie")
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w noSetCookie) Write(b []byte) (int, error) {
+	w.Header().Del("Set-Cookie")
+	return w.ResponseWriter.Write(b)
+}
+
+func (w noSetCookie) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// requestIDHeader copies the request id into the response.
 func requestIDHeader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if id := middleware.GetReqID(r.Context()); id != "" {
