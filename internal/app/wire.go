@@ -101,7 +101,8 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		BilingualTexts: cfg.SMSBilingual}); err != nil {
 		return nil, err
 	}
-	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: s.Released, SecretKey: cfg.SecretKey}); err != nil {
+	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: s.Released, SecretKey: cfg.SecretKey,
+		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait}); err != nil {
 		return nil, err
 	}
 	s.Ballots = election.NewStore(pool)

@@ -53,6 +53,12 @@ type Config struct {
 
 	GOTV GOTV
 
+	// BatchMax (K) and BatchWait (T): the ledger closes a batch of casts
+	// after K casts or T after its first, whichever comes first, and
+	// appends it in a random order (internal/ledger).
+	BatchMax  int
+	BatchWait time.Duration
+
 	// RetentionPeriod is how long a published ballot's personal data is
 	// kept after its result was announced (TULRCA s.49(3)(d), s.75(3)(d):
 	// at least one year; internal/retention).
@@ -127,6 +133,8 @@ var Vars = []Var{
 	{"EBALLOT_SMTP_TLS", "starttls", "starttls (STARTTLS required: never sends in clear), tls (implicit TLS, usually port 465) or none (no TLS: only allowed when EBALLOT_SMTP_HOST is localhost or a loopback address)."},
 	{"EBALLOT_SMTP_USERNAME", "", "SMTP user name (AUTH PLAIN or LOGIN, only over TLS or to localhost); set with EBALLOT_SMTP_PASSWORD, or neither."},
 	{"EBALLOT_SMTP_PASSWORD", "", "SMTP password. Keep it out of logs."},
+	{"EBALLOT_BATCH_MAX", "256", "K: the ledger closes a batch of casts once it holds this many (1 to 4096). Each batch is appended in one transaction in a random order, so the ledger's order, row placement and transaction ids show only which batch a ballot is in."},
+	{"EBALLOT_BATCH_WAIT", "1s", "T: the ledger closes a batch this long after its first cast when it has fewer than EBALLOT_BATCH_MAX (1ms to 1.5s; a member's receipt waits at most this plus one commit). Longer hides more ballots in each batch in quiet hours (docs/threat-model.md)."},
 	{"EBALLOT_GOTV_RATE", "1", "reminder texts handed to the SMS provider per second (your Twilio sender's throughput)."},
 	{"EBALLOT_GOTV_BURST", "1", "how many reminder texts may go at once before the rate applies."},
 	{"EBALLOT_GOTV_QUIET_HOURS", "09:00-20:00", "local sending window HH:MM-HH:MM: reminders wait outside it (unsocial-hours courtesy; a campaign never texts at night)."},
@@ -261,6 +269,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err := c.loadRetention(get); err != nil {
 		return nil, err
 	}
+	if err := c.loadBatch(get); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -314,6 +325,23 @@ func (c *Config) loadGOTV(get func(string, string) string) error {
 	if g.ReplayWindow, err = time.ParseDuration(v); err != nil || g.ReplayWindow < time.Hour || g.ReplayWindow > 8760*time.Hour {
 		return &Error{"EBALLOT_WEBHOOK_REPLAY_WINDOW", fmt.Sprintf("%q is not a duration from 1h (the provider retries webhooks for hours) to 8760h", v)}
 	}
+	return nil
+}
+
+// loadBatch reads the ledger's batch bounds: K casts or T seconds.
+func (c *Config) loadBatch(get func(string, string) string) error {
+	v := get("EBALLOT_BATCH_MAX", "256")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 4096 {
+		return &Error{"EBALLOT_BATCH_MAX", fmt.Sprintf("%q is not a whole number from 1 to 4096", v)}
+	}
+	c.BatchMax = n
+	v = get("EBALLOT_BATCH_WAIT", "1s")
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Millisecond || d > 1500*time.Millisecond {
+		return &Error{"EBALLOT_BATCH_WAIT", fmt.Sprintf("%q is not a duration from 1ms to 1.5s (the member waits for the receipt)", v)}
+	}
+	c.BatchWait = d
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -52,6 +53,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"metrics no port", "EBALLOT_METRICS_ADDR", "127.0.0.1", "EBALLOT_METRICS_ADDR"},
 		{"replay window too short", "EBALLOT_WEBHOOK_REPLAY_WINDOW", "10m", "EBALLOT_WEBHOOK_REPLAY_WINDOW"},
 		{"replay window not a duration", "EBALLOT_WEBHOOK_REPLAY_WINDOW", "week", "EBALLOT_WEBHOOK_REPLAY_WINDOW"},
+		{"batch zero", "EBALLOT_BATCH_MAX", "0", "EBALLOT_BATCH_MAX"},
+		{"batch wait too long for a receipt", "EBALLOT_BATCH_WAIT", "5s", "EBALLOT_BATCH_WAIT"},
 		{"metrics bad port", "EBALLOT_METRICS_ADDR", "127.0.0.1:99999", "EBALLOT_METRICS_ADDR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -305,5 +308,12 @@ func TestMetricsAddr(t *testing.T) {
 		if c, err = Load(env(base)); err != nil || c.MetricsAddr != want {
 			t.Errorf("%s: %q %v", v, c.MetricsAddr, err)
 		}
+	}
+}
+
+func TestBatchDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}))
+	if err != nil || c.BatchMax != 256 || c.BatchWait != time.Second {
+		t.Fatalf("defaults: K=%d T=%s %v", c.BatchMax, c.BatchWait, err)
 	}
 }
