@@ -300,7 +300,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		}
 		if isUnsafe(r.Method) && !s.csrfOK(r, st) {
 			s.log.WarnContext(r.Context(), "csrf check failed", "method", r.Method)
-			http.Error(w, "forbidden: missing or invalid CSRF token", http.StatusForbidden)
+			s.pages.Refuse(w, r, errCSRF)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
+	"mime"
 	"net/http"
 	"path"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // ContentSecurityPolicy is sent with every response: no inline script or
@@ -123,7 +126,8 @@ func requestID(next http.Handler) http.Handler {
 
 // cookieFree removes the Cookie header of every request under the
 // CookieFree prefix before any handler sees it, and any Set-Cookie from
-// its answer: the public board and the cast neither read nor set a cookie,
+// its answer; a POST there that carries a cookie or is not JSON is refused
+// (403 forbidden) without the cookie being read: the public board and the cast neither read nor set a cookie,
 // so the service never sees a member's session beside the tracker they
 // look up, and a shared cache never hands one visitor's cookie to another.
 func (s *Server) cookieFree(next http.Handler) http.Handler {
@@ -133,9 +137,25 @@ func (s *Server) cookieFree(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if r.Method == http.MethodPost && (r.Header.Get("Cookie") != "" || !isJSON(r)) {
+			// The cast is made with credentials:'omit' and as JSON: a POST
+			// that carries cookies, or is a form a cross-site page could
+			// send, is refused without its cookies being read.
+			s.opt.Pages.Refuse(noSetCookie{w}, r, errCookieFreePost)
+			return
+		}
 		r.Header.Del("Cookie")
 		next.ServeHTTP(noSetCookie{w}, r)
 	})
+}
+
+// errCookieFreePost (403 forbidden): a POST under the cookie-free prefix
+// that carries a cookie or is not application/json.
+var errCookieFreePost = page.NewError("web: cookie-free POST with a cookie or not JSON", http.StatusForbidden, "forbidden", "error.csrf")
+
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
 }
 
 // noSetCookie drops Set-Cookie headers when the answer is written.
@@ -209,7 +229,7 @@ func BodyLimit(large []LargeBody, p string) int64 {
 }
 
 // limitBody answers 413 at once to a request whose declared length is over
-// its route's limit, and cuts off a body (chunked, or longer than declared)
+// its route's limit (a JSON problem too_large on the APIs, page.API), and cuts off a body (chunked, or longer than declared)
 // that grows past it: the handler's read then fails, and the connection is
 // closed rather than drained.
 func (s *Server) limitBody(next http.Handler) http.Handler {
@@ -218,7 +238,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		if r.ContentLength > max {
 			w.Header().Set("Connection", "close")
 			if s.opt.Pages != nil {
-				s.opt.Pages.RenderError(w, r, http.StatusRequestEntityTooLarge, "error.toolarge")
+				s.opt.Pages.Refuse(w, r, page.ErrTooLarge) // JSON on the APIs, the error page elsewhere
 			} else {
 				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			}
