@@ -78,8 +78,10 @@ func New(opt Options) (*Server, error) {
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.cookieFree, requestID, requestIDHeader, recoverer(s.opt.Log), observe(s.opt.Log, s.metrics, s.unlinkable),
-		securityHeaders(s.opt.Secure), s.limitBody, middleware.Compress(5, "text/html", "text/css", "application/javascript", "text/javascript", "application/json", "text/plain", "image/svg+xml"))
+	// cookieFree after the body limit and the security headers: an
+	// oversized request gets its 413 first, and every answer its headers.
+	r.Use(requestID, requestIDHeader, recoverer(s.opt.Log), observe(s.opt.Log, s.metrics, s.unlinkable),
+		securityHeaders(s.opt.Secure), s.limitBody, s.cookieFree, middleware.Compress(5, "text/html", "text/css", "application/javascript", "text/javascript", "application/json", "text/plain", "image/svg+xml"))
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
