@@ -70,9 +70,10 @@ load_s=$(since "$t0")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
   echo $((20000 + RANDOM % 20000)); }
 serve() { # serve NAME: starts a replica, prints its base URL
-  local port debug=""; port=$(free_port)
+  local port debug="" metrics; port=$(free_port); metrics=127.0.0.1:$(free_port)
+  echo "http://$metrics" >"$work/$1.metrics"
   if [ "$1" = replica-a ] && [ -n "${PROFILE:-}" ]; then debug=127.0.0.1:$(free_port); echo "$debug" >"$work/debug-addr"; fi
-  EBALLOT_ADDR=127.0.0.1:$port EBALLOT_DEBUG_ADDR=$debug "$B/ballotd" serve >"$work/$1.log" 2>&1 &
+  EBALLOT_ADDR=127.0.0.1:$port EBALLOT_DEBUG_ADDR=$debug EBALLOT_METRICS_ADDR=$metrics "$B/ballotd" serve >"$work/$1.log" 2>&1 &
   echo $! >"$work/$1.pid"
   for _ in $(seq 1 300); do
     if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then echo "http://127.0.0.1:$port"; return 0; fi
@@ -87,6 +88,7 @@ runs=()
 loadgen() { # loadgen LABEL CONCURRENCY TARGET...
   local label=$1 c=$2; shift 2
   local targets=(); for t in "$@"; do targets+=(-target "$t"); done
+  for m in "$work"/replica-*.metrics; do targets+=(-metrics "$(cat "$m")"); done
   say "loadgen: $label (concurrency $c, ${#@} replica(s), at most $PER_RUN votes or $DURATION)"
   "$B/ballotd" demo --sessions "$PER_RUN" --sessions-file "$work/sessions-$label.txt" >&2
   "$B/loadgen" "${targets[@]}" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -sessions "$work/sessions-$label.txt" -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" -progress 5s -q \

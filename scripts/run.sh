@@ -59,7 +59,7 @@ cat <<MSG
     $base/dev/outbox  development SMS outbox: each demo member's voting link and sign-in codes
     $base/healthz     liveness
     $base/readyz      readiness (checks the database)
-    $base/metrics     Prometheus metrics
+    http://${EBALLOT_METRICS_ADDR:-127.0.0.1:9464}/metrics  Prometheus metrics (own listener, EBALLOT_METRICS_ADDR)
 $staff_msg
   Press Ctrl-C to stop the server; 'make stop' stops the local database.
 

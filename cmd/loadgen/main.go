@@ -64,6 +64,7 @@ Flags:
 
 type config struct {
 	targets     []*url.URL
+	metrics     []*url.URL // the targets' metrics listeners (EBALLOT_METRICS_ADDR)
 	election    string
 	n           int
 	duration    time.Duration
@@ -110,6 +111,8 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 	fs.SetOutput(stderr)
 	var targets targetList
 	fs.Var(&targets, "target", "base URL of a ballotd replica; repeat (or comma-separate) to spread members over replicas (default http://127.0.0.1:8080)")
+	var metrics targetList
+	fs.Var(&metrics, "metrics", "base URL of a replica's metrics listener (its EBALLOT_METRICS_ADDR, e.g. http://127.0.0.1:9464); repeat for each replica to report the servers' CPU time per vote")
 	fs.StringVar(&c.election, "election", "demo-strike-2026", "election id of the open ballot (ballotd demo loads demo-strike-2026)")
 	fs.IntVar(&c.n, "n", 1000, "number of members to prepare and votes to cast at most")
 	fs.DurationVar(&c.duration, "duration", time.Minute, "the timed phase stops starting votes after this long")
@@ -158,6 +161,7 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 		targets = append(targets, u)
 	}
 	c.targets = targets
+	c.metrics = metrics
 	switch {
 	case c.n < 1 || c.n > 10_000_000:
 		return fail("-n must be from 1 to 10000000, not %d", c.n)

@@ -147,8 +147,8 @@ type summary struct {
 	// else voted.
 	Expected map[string]map[string]int `json:"expected_counts"`
 	// ServerCPUSeconds is the CPU time the targets' processes used in the
-	// timed phase (process_cpu_seconds_total from /metrics, summed over
-	// targets; PostgreSQL not included) and ServerCPUMSPerVote that per
+	// timed phase (process_cpu_seconds_total from the -metrics
+	// listeners, summed; PostgreSQL not included) and ServerCPUMSPerVote that per
 	// complete vote: a figure that holds on a shared machine, where
 	// throughput does not. LedgerBatch is the mean group-commit batch.
 	ServerCPUSeconds   float64 `json:"server_cpu_seconds,omitempty"`
@@ -167,8 +167,16 @@ func (sum *summary) server(before, after map[string]float64) {
 	if sum.Complete > 0 {
 		sum.ServerCPUMSPerVote = round2(cpu * 1000 / float64(sum.Complete))
 	}
-	if n := after["eballot_ledger_batch_size_count"] - before["eballot_ledger_batch_size_count"]; n > 0 {
-		sum.LedgerBatch = round2((after["eballot_ledger_batch_size_sum"] - before["eballot_ledger_batch_size_sum"]) / n)
+}
+
+// batches fills the mean group-commit batch of the timed phase from the
+// board's checkpoints before and after it (one per batch).
+func (sum *summary) batches(before, after cpCount) {
+	if !before.ok || !after.ok {
+		return
+	}
+	if n := after.count - before.count; n > 0 {
+		sum.LedgerBatch = round2(float64(after.size-before.size) / float64(n))
 	}
 }
 

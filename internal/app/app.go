@@ -124,6 +124,18 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		log.Warn("profiler listening (EBALLOT_DEBUG_ADDR; loopback only)", "addr", dln.Addr().String())
 	}
 
+	go svc.Released.Run(bg) // ballot metrics released on the turnout schedule
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return &config.Error{Var: "EBALLOT_METRICS_ADDR", Msg: err.Error()}
+		}
+		ms := &http.Server{Handler: svc.Web.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ms.Serve(mln) }() // ends with ErrServerClosed
+		defer func() { _ = ms.Close() }()
+		log.Info("metrics listening (EBALLOT_METRICS_ADDR)", "addr", mln.Addr().String())
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return &config.Error{Var: "EBALLOT_ADDR", Msg: err.Error()}

@@ -48,6 +48,10 @@ type Service struct {
 	// (the daily job builds its own from the same configuration).
 	Retention *retention.Service
 	Web       *web.Server
+	// Released holds the ballot metrics (ledger, GOTV skips for voters),
+	// shown on /metrics only as released on the turnout schedule: Serve
+	// runs its clock.
+	Released *web.Released
 }
 
 // Build constructs every module. Call Close when done.
@@ -63,7 +67,7 @@ type buildHooks struct {
 }
 
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
-	s := &Service{}
+	s := &Service{Released: web.NewReleased()}
 	var err error
 	if s.Pages, err = page.New(log); err != nil {
 		return nil, err
@@ -99,7 +103,8 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		BilingualTexts: cfg.SMSBilingual}); err != nil {
 		return nil, err
 	}
-	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: reg, SecretKey: cfg.SecretKey}); err != nil {
+	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: s.Released, SecretKey: cfg.SecretKey,
+		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait}); err != nil {
 		return nil, err
 	}
 	s.Ballots = election.NewStore(pool)
@@ -163,11 +168,12 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
 		Staff: staff,
-		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
+		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Released: s.Released, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
 			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
-			MaxPerDay: cfg.GOTV.MaxPerDay, MaxPerBallot: cfg.GOTV.MaxPerBallot, PricePerPart: cfg.GOTV.PricePerPart},
+			MaxPerDay: cfg.GOTV.MaxPerDay, MaxPerBallot: cfg.GOTV.MaxPerBallot, PricePerPart: cfg.GOTV.PricePerPart,
+			ReplayWindow: cfg.GOTV.ReplayWindow},
 	}); err != nil {
 		return nil, err
 	}
@@ -175,7 +181,6 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		election.NewHomePage(s.Ballots, s.Pages, cfg.SMSProvider == "dev"), // development: drafts are listed
 		s.GOTV,
 		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
-		s.Ledger,
 		issuance.NewHandler(s.Issuance, member, s.Pages),
 		vote.New(vote.Deps{Ballots: s.Ballots, Register: s.Register, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
@@ -192,6 +197,10 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		Secure: cfg.Secure(), LargeBodies: LargeBodies,
 		Middleware: []func(http.Handler) http.Handler{s.Auth.Middleware},
 		Modules:    modules,
+		// The public board and the cast: no session, no cookie (protocol §5).
+		CookieFree: []web.Module{s.Ledger}, CookieFreePrefix: "/ledger/",
+		Unlinkable: []string{"/vote/{election}/authorise", "/ledger/v1/{election}/cast"},
+		Released:   s.Released,
 	}); err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ var owners = map[string]string{
 	"gotv_policies": "internal/gotv", "gotv_ballot_settings": "internal/gotv", "gotv_campaigns": "internal/gotv",
 	"gotv_steps": "internal/gotv", "gotv_messages": "internal/gotv", "gotv_contacts": "internal/gotv",
 	"gotv_contact_issues": "internal/gotv", "gotv_optouts": "internal/gotv",
+	"gotv_webhook_events": "internal/gotv",
 	// the rest
 	"audit_log":        "internal/audit",
 	"retention_counts": "internal/retention", "retention_deletions": "internal/retention", "retention_holds": "internal/retention",

@@ -196,6 +196,13 @@ func (s *Service) inviteSendCode(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, false)
 		return
 	}
+	// Every limit before the first write: a rate-limited sign-in leaves
+	// no pending session behind.
+	if err := s.codeQuota(ctx, memberSubject(inv.MemberID)); err != nil {
+		s.audit(ctx, "otp_send", outcomeOf(err), inv.MemberID, 0, inv.BallotID)
+		s.fail(w, r, err, false)
+		return
+	}
 	if err := s.startSession(ctx, w, r, "pending", inv.MemberID, 0, inv.BallotID, "invitation"); err != nil {
 		s.fail(w, r, err, false)
 		return

@@ -75,3 +75,44 @@ func TestRateLimitPasskeyJSON(t *testing.T) {
 		t.Fatalf("429 JSON: %s", r.body)
 	}
 }
+
+// TestRateLimitedSignInWritesNothing: no database write before a rate
+// limit has passed. A sign-in refused by the per-member code limit, or by
+// the per-IP send limit, leaves no pending session row (nor a code).
+func TestRateLimitedSignInWritesNothing(t *testing.T) {
+	t.Parallel()
+	lim := auth.DefaultLimits()
+	lim.OTPSendIP = auth.Rate{Max: 5, Window: time.Hour} // a refused attempt counts too
+	e := newEnv(t, &lim)
+	rows := func() (sessions, codes int) {
+		t.Helper()
+		if err := e.pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM auth_sessions), (SELECT count(*) FROM auth_otp_codes)`).Scan(&sessions, &codes); err != nil {
+			t.Fatal(err)
+		}
+		return sessions, codes
+	}
+	send := func(i int) resp {
+		b := e.browser() // a new browser each time: nothing to replace
+		link := e.inviteLink(i)
+		r := b.get(link)
+		want(t, r, 200, "landing")
+		return b.postForm(link, url.Values{"csrf": {csrfOf(t, r.body)}})
+	}
+	for range 3 { // the member's codes an hour
+		want(t, send(0), 303, "send code")
+	}
+	s0, c0 := rows()
+	if s0 != 3 || c0 != 3 {
+		t.Fatalf("after 3 sends: %d sessions, %d codes", s0, c0)
+	}
+	want(t, send(0), 429, "per-member code limit")
+	if s, c := rows(); s != s0 || c != c0 {
+		t.Errorf("rate-limited (member) sign-in wrote: %d sessions (was %d), %d codes (was %d)", s, s0, c, c0)
+	}
+	want(t, send(1), 303, "another member, the IP's 5th attempt")
+	s0, c0 = rows()
+	want(t, send(2), 429, "per-IP send limit")
+	if s, c := rows(); s != s0 || c != c0 {
+		t.Errorf("rate-limited (IP) sign-in wrote: %d sessions (was %d), %d codes (was %d)", s, s0, c, c0)
+	}
+}

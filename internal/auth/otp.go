@@ -48,14 +48,8 @@ func (s *Service) codeMAC(salt []byte, subject, purpose, code string) []byte {
 // as if sent.
 func (s *Service) sendCode(ctx context.Context, subject, purpose string, d codeDest) (uncertain bool, err error) {
 	now := s.now()
-	var n int
-	var oldest *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM auth_otp_codes WHERE subject = $1 AND created_at > $2`,
-		subject, now.Add(-time.Hour)).Scan(&n, &oldest); err != nil {
-		return false, fmt.Errorf("send code: %w", err)
-	}
-	if n >= codeSendsPerHour && oldest != nil {
-		return false, &RateLimitError{RetryAfter: oldest.Add(time.Hour).Sub(now), Key: "otp_send:subject"}
+	if err := s.codeQuota(ctx, subject); err != nil {
+		return false, err
 	}
 	code, err := s.newCode()
 	if err != nil {
@@ -101,6 +95,24 @@ func (s *Service) sendCode(ctx context.Context, subject, purpose string, d codeD
 	}
 	s.log.WarnContext(ctx, "code text refused by provider", "err", err) // opted out / invalid: answer as if sent
 	return false, nil
+}
+
+// codeQuota is the per-subject limit on codes sent (codeSendsPerHour in
+// any hour, whatever the channel): a *RateLimitError when it is reached.
+// It writes nothing, so callers check it before any write of their own
+// (a rate-limited sign-in leaves no pending session).
+func (s *Service) codeQuota(ctx context.Context, subject string) error {
+	now := s.now()
+	var n int
+	var oldest *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM auth_otp_codes WHERE subject = $1 AND created_at > $2`,
+		subject, now.Add(-time.Hour)).Scan(&n, &oldest); err != nil {
+		return fmt.Errorf("send code: %w", err)
+	}
+	if n >= codeSendsPerHour && oldest != nil {
+		return &RateLimitError{RetryAfter: oldest.Add(time.Hour).Sub(now), Key: "otp_send:subject"}
+	}
+	return nil
 }
 
 // emailCode emails code to d.to (the address is never logged).

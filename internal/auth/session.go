@@ -271,8 +271,9 @@ func nullID(id int64) any {
 // browsers a pre-session cookie (the binding of sign-in forms' CSRF
 // tokens), and refuses state-changing requests without a valid CSRF token
 // and a same-origin Origin/Sec-Fetch-Site (403). Exempt: /webhooks/…
-// (signed by the provider), and cookie-less JSON requests to /ledger/…
-// (ballots are cast with credentials:'omit'). See docs/auth.md.
+// (signed by the provider). The ledger (/ledger/…) never reaches it: it is
+// mounted cookie-free, outside this middleware (internal/web CookieFree),
+// so no session is read there. See docs/auth.md.
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if csrfExempt(r) {
@@ -314,28 +315,9 @@ func isUnsafe(method string) bool {
 	return true
 }
 
-// csrfExempt: Twilio webhooks (authenticated by X-Twilio-Signature) and,
-// under /ledger/ (whose handlers read no cookie and no session: the board
-// is public and a ballot is cast with credentials:'omit'), a cookie-less
-// JSON request, and a request with a method the ledger never serves
-// (PUT, DELETE, PATCH, …), which its router answers 405 with Allow. A POST
-// to /ledger/ that carries any cookie, or is not JSON, is checked like any
-// other and refused with a JSON problem (403 forbidden, no-store;
-// docs/board-api.yaml).
+// csrfExempt: Twilio webhooks (authenticated by X-Twilio-Signature).
 func csrfExempt(r *http.Request) bool {
-	if strings.HasPrefix(r.URL.Path, "/webhooks/") {
-		return true
-	}
-	if strings.HasPrefix(r.URL.Path, "/ledger/") {
-		if r.Method != http.MethodPost {
-			return true
-		}
-		if r.Header.Get("Cookie") == "" {
-			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			return err == nil && mt == "application/json"
-		}
-	}
-	return false
+	return strings.HasPrefix(r.URL.Path, "/webhooks/")
 }
 
 // CSRFToken is the synchronizer token of the request's session, or of its

@@ -150,7 +150,7 @@ func loadConfig(name string, env Env) (*config.Config, int) {
 }
 
 func runServe(ctx context.Context, args []string, env Env) int {
-	if code, ok := parse("serve", "Runs the HTTP service on EBALLOT_ADDR until SIGINT or SIGTERM, after applying\nany pending database migrations. Endpoints: / (ballots), /healthz, /readyz,\n/metrics (Prometheus).", args, env, true); !ok {
+	if code, ok := parse("serve", "Runs the HTTP service on EBALLOT_ADDR until SIGINT or SIGTERM, after applying\nany pending database migrations. Endpoints: / (ballots), /healthz, /readyz;\nPrometheus /metrics on its own listener, EBALLOT_METRICS_ADDR.", args, env, true); !ok {
 		return code
 	}
 	cfg, code := loadConfig("serve", env)

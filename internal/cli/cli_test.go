@@ -90,7 +90,7 @@ func TestPortInUseNamesTheVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	r := run(context.Background(), map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": ln.Addr().String()}, "serve")
+	r := run(context.Background(), map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": ln.Addr().String(), "EBALLOT_METRICS_ADDR": "off"}, "serve")
 	if r.code == 0 || !strings.Contains(r.stderr, "config: EBALLOT_ADDR:") {
 		t.Fatalf("port in use: %+v", r)
 	}
@@ -145,9 +145,9 @@ func get(t *testing.T, url string) (*http.Response, string) {
 // health, readiness, metrics, the ballot list, headers, graceful stop.
 func TestServe(t *testing.T) {
 	_, url := pgtest.NewDBURL(t)
-	free := freeAddrs(t, 2)
-	addr, debug := free[0], free[1]
-	vars := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr, "EBALLOT_DEBUG_ADDR": debug}
+	free := freeAddrs(t, 3)
+	addr, debug, metrics := free[0], free[1], free[2]
+	vars := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr, "EBALLOT_DEBUG_ADDR": debug, "EBALLOT_METRICS_ADDR": metrics}
 	if r := run(context.Background(), vars, "demo", "--trustee-dir", t.TempDir()); r.code != 0 {
 		t.Fatalf("demo: %+v", r)
 	}
@@ -199,8 +199,13 @@ func TestServe(t *testing.T) {
 	if !strings.Contains(string(wb), `lang="cy"`) || !strings.Contains(string(wb), "Pleidleisiau") {
 		t.Errorf("Welsh page: %q", wb)
 	}
-	if resp, body := get(t, base+"/metrics"); resp.StatusCode != 200 || !strings.Contains(body, `eballot_http_requests_total{code="200",method="GET",route="/"}`) {
-		t.Errorf("/metrics: %d %q", resp.StatusCode, body)
+	// Metrics are on their own listener (EBALLOT_METRICS_ADDR), never on
+	// the public one.
+	if resp, body := get(t, "http://"+metrics+"/metrics"); resp.StatusCode != 200 || !strings.Contains(body, `eballot_http_requests_total{code="200",method="GET",route="/"}`) {
+		t.Errorf("/metrics on EBALLOT_METRICS_ADDR: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := get(t, base+"/metrics"); resp.StatusCode != 404 || strings.Contains(body, "eballot_") {
+		t.Errorf("/metrics on the public listener: %d %.200q", resp.StatusCode, body)
 	}
 	if resp, _ := get(t, base+"/no/such/page"); resp.StatusCode != 404 {
 		t.Errorf("404 page: %d", resp.StatusCode)

@@ -24,7 +24,10 @@ type Config struct {
 	Addr        string // host:port to listen on
 	// DebugAddr, when set, is a loopback host:port serving Go's profiler
 	// (/debug/pprof/) for performance work; empty (the default) is off.
-	DebugAddr       string
+	DebugAddr string
+	// MetricsAddr is the host:port of the Prometheus /metrics listener,
+	// never the public one; "" is off.
+	MetricsAddr     string
 	PublicURL       *url.URL
 	LogFormat       string // text or json
 	LogLevel        slog.Level
@@ -49,6 +52,12 @@ type Config struct {
 	SMTP         SMTP
 
 	GOTV GOTV
+
+	// BatchMax (K) and BatchWait (T): the ledger closes a batch of casts
+	// after K casts or T after its first, whichever comes first, and
+	// appends it in a random order (internal/ledger).
+	BatchMax  int
+	BatchWait time.Duration
 
 	// RetentionPeriod is how long a published ballot's personal data is
 	// kept after its result was announced (TULRCA s.49(3)(d), s.75(3)(d):
@@ -75,6 +84,9 @@ type GOTV struct {
 	MaxPerDay     int     // reminders per member in any 24 hours
 	MaxPerBallot  int     // reminders per member per ballot
 	PricePerPart  float64 // price of one SMS part in pence, for cost estimates
+	// ReplayWindow: processed webhooks are remembered this long (replays
+	// refused), and delivery reports older than it are refused.
+	ReplayWindow time.Duration
 }
 
 // SMTP is the submission server for emails. Password MUST NOT be logged.
@@ -101,6 +113,7 @@ var Vars = []Var{
 	{"DATABASE_URL", "", "PostgreSQL URL or DSN (required). `make run` sets it to the local cluster in ./.data unless you set it yourself."},
 	{"EBALLOT_ADDR", "127.0.0.1:8080", "host:port the HTTP server listens on."},
 	{"EBALLOT_DEBUG_ADDR", "", "off when empty. A loopback host:port (127.0.0.1:6060, [::1]:6060 or localhost:6060) that serves Go's profiler at /debug/pprof/ on its own listener, for performance work (`make bench-system` uses it); never the public address. Other hosts are refused: profiles show memory contents such as request data."},
+	{"EBALLOT_METRICS_ADDR", "127.0.0.1:9464", "host:port of the listener that serves Prometheus metrics at /metrics, separate from EBALLOT_ADDR (the public listener has no /metrics). Loopback by default; set a private address (e.g. 10.0.0.5:9464) for a scraper on another host, never a public one, or off. Ballot counters (ledger appends, reminders skipped because the member voted) are shown only as released each hour, no finer than the turnout organisers see."},
 	{"EBALLOT_PUBLIC_URL", "http://localhost:<port of EBALLOT_ADDR>", "the URL members and organisers open (scheme, host, optional port; no path). https enables HSTS and Secure cookies."},
 	{"EBALLOT_LOG_FORMAT", "text", "log format: text or json."},
 	{"EBALLOT_LOG_LEVEL", "info", "log level: debug, info, warn or error."},
@@ -120,6 +133,8 @@ var Vars = []Var{
 	{"EBALLOT_SMTP_TLS", "starttls", "starttls (STARTTLS required: never sends in clear), tls (implicit TLS, usually port 465) or none (no TLS: only allowed when EBALLOT_SMTP_HOST is localhost or a loopback address)."},
 	{"EBALLOT_SMTP_USERNAME", "", "SMTP user name (AUTH PLAIN or LOGIN, only over TLS or to localhost); set with EBALLOT_SMTP_PASSWORD, or neither."},
 	{"EBALLOT_SMTP_PASSWORD", "", "SMTP password. Keep it out of logs."},
+	{"EBALLOT_BATCH_MAX", "256", "K: the ledger closes a batch of casts once it holds this many (1 to 4096). Each batch is appended in one transaction in a random order, so the ledger's order, row placement and transaction ids show only which batch a ballot is in."},
+	{"EBALLOT_BATCH_WAIT", "1s", "T: the ledger closes a batch this long after its first cast when it has fewer than EBALLOT_BATCH_MAX (1ms to 1.5s; a member's receipt waits at most this plus one commit). Longer hides more ballots in each batch in quiet hours (docs/threat-model.md)."},
 	{"EBALLOT_GOTV_RATE", "1", "reminder texts handed to the SMS provider per second (your Twilio sender's throughput)."},
 	{"EBALLOT_GOTV_BURST", "1", "how many reminder texts may go at once before the rate applies."},
 	{"EBALLOT_GOTV_QUIET_HOURS", "09:00-20:00", "local sending window HH:MM-HH:MM: reminders wait outside it (unsocial-hours courtesy; a campaign never texts at night)."},
@@ -127,6 +142,7 @@ var Vars = []Var{
 	{"EBALLOT_GOTV_MAX_PER_DAY", "1", "reminders per member in any 24 hours, across all campaigns."},
 	{"EBALLOT_GOTV_MAX_PER_BALLOT", "3", "reminders per member per ballot."},
 	{"EBALLOT_GOTV_PRICE_PENCE", "4", "price of one SMS part in pence, used for the cost estimate shown before sending."},
+	{"EBALLOT_WEBHOOK_REPLAY_WINDOW", "168h", "how long the SMS provider's processed webhooks are remembered by message id so that a replayed one changes nothing (at least 1h); delivery reports whose signed send time is older than this, or in the future, are refused."},
 	{"EBALLOT_RETENTION_PERIOD", "8760h", "how long a ballot's personal data (register, contacts, marked register, sign-in and reminder records) is kept after its result is published; at least 8760h (one year, TULRCA s.49(3)(d), s.75(3)(d)), and never less than one calendar year. Holds (complaints) extend it."},
 	{"EBALLOT_RETENTION", "report", "what serve does once a day about ballots past their retention period: off, report (log them, no personal data) or apply (delete their personal data, as `ballotd retention --apply`)."},
 	{"EBALLOT_SMTP_FROM", "Union e-ballot <no-reply@host of EBALLOT_PUBLIC_URL> (dev only)", "sender of emails, an address or Name <address>; required with smtp."},
@@ -168,6 +184,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 
 	if c.DebugAddr, err = debugAddr(get("EBALLOT_DEBUG_ADDR", ""), c.Addr); err != nil {
+		return nil, err
+	}
+
+	if c.MetricsAddr, err = metricsAddr(get("EBALLOT_METRICS_ADDR", "127.0.0.1:9464"), c.Addr, c.DebugAddr); err != nil {
 		return nil, err
 	}
 
@@ -249,6 +269,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	if err := c.loadRetention(get); err != nil {
 		return nil, err
 	}
+	if err := c.loadBatch(get); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -298,6 +321,27 @@ func (c *Config) loadGOTV(get func(string, string) string) error {
 	if g.PricePerPart, err = num("EBALLOT_GOTV_PRICE_PENCE", "4", 0.01, 1000); err != nil {
 		return err
 	}
+	v := get("EBALLOT_WEBHOOK_REPLAY_WINDOW", "168h")
+	if g.ReplayWindow, err = time.ParseDuration(v); err != nil || g.ReplayWindow < time.Hour || g.ReplayWindow > 8760*time.Hour {
+		return &Error{"EBALLOT_WEBHOOK_REPLAY_WINDOW", fmt.Sprintf("%q is not a duration from 1h (the provider retries webhooks for hours) to 8760h", v)}
+	}
+	return nil
+}
+
+// loadBatch reads the ledger's batch bounds: K casts or T seconds.
+func (c *Config) loadBatch(get func(string, string) string) error {
+	v := get("EBALLOT_BATCH_MAX", "256")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 4096 {
+		return &Error{"EBALLOT_BATCH_MAX", fmt.Sprintf("%q is not a whole number from 1 to 4096", v)}
+	}
+	c.BatchMax = n
+	v = get("EBALLOT_BATCH_WAIT", "1s")
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Millisecond || d > 1500*time.Millisecond {
+		return &Error{"EBALLOT_BATCH_WAIT", fmt.Sprintf("%q is not a duration from 1ms to 1.5s (the member waits for the receipt)", v)}
+	}
+	c.BatchWait = d
 	return nil
 }
 
@@ -481,6 +525,25 @@ func validDatabaseURL(s string) bool {
 
 // Secure reports whether the public URL is https (HSTS, Secure cookies).
 func (c *Config) Secure() bool { return c.PublicURL.Scheme == "https" }
+
+// metricsAddr checks EBALLOT_METRICS_ADDR: "off", or a host:port other
+// than the public and the profiler's addresses.
+func metricsAddr(v, addr, debug string) (string, error) {
+	if v == "off" {
+		return "", nil
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", &Error{"EBALLOT_METRICS_ADDR", fmt.Sprintf("%q is not host:port (or off)", v)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", &Error{"EBALLOT_METRICS_ADDR", fmt.Sprintf("port %q is not a number from 0 to 65535", port)}
+	}
+	if port != "0" && (v == addr || v == debug) {
+		return "", &Error{"EBALLOT_METRICS_ADDR", "must differ from EBALLOT_ADDR and EBALLOT_DEBUG_ADDR (metrics have their own listener)"}
+	}
+	return v, nil
+}
 
 // debugAddr checks EBALLOT_DEBUG_ADDR: empty, or a loopback host:port
 // other than the service's own address.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -48,6 +49,13 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"debug name", "EBALLOT_DEBUG_ADDR", "example.org:6060", "EBALLOT_DEBUG_ADDR"},
 		{"debug no port", "EBALLOT_DEBUG_ADDR", "127.0.0.1", "EBALLOT_DEBUG_ADDR"},
 		{"debug same as service", "EBALLOT_DEBUG_ADDR", "127.0.0.1:8080", "EBALLOT_DEBUG_ADDR"},
+		{"metrics on the public listener", "EBALLOT_METRICS_ADDR", "127.0.0.1:8080", "EBALLOT_METRICS_ADDR"},
+		{"metrics no port", "EBALLOT_METRICS_ADDR", "127.0.0.1", "EBALLOT_METRICS_ADDR"},
+		{"replay window too short", "EBALLOT_WEBHOOK_REPLAY_WINDOW", "10m", "EBALLOT_WEBHOOK_REPLAY_WINDOW"},
+		{"replay window not a duration", "EBALLOT_WEBHOOK_REPLAY_WINDOW", "week", "EBALLOT_WEBHOOK_REPLAY_WINDOW"},
+		{"batch zero", "EBALLOT_BATCH_MAX", "0", "EBALLOT_BATCH_MAX"},
+		{"batch wait too long for a receipt", "EBALLOT_BATCH_WAIT", "5s", "EBALLOT_BATCH_WAIT"},
+		{"metrics bad port", "EBALLOT_METRICS_ADDR", "127.0.0.1:99999", "EBALLOT_METRICS_ADDR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := map[string]string{}
@@ -286,5 +294,26 @@ func TestDebugAddr(t *testing.T) {
 		if c, err = Load(env(base)); err != nil || c.DebugAddr != ok {
 			t.Errorf("%s: %q %v", ok, c.DebugAddr, err)
 		}
+	}
+}
+
+func TestMetricsAddr(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}
+	c, err := Load(env(base))
+	if err != nil || c.MetricsAddr != "127.0.0.1:9464" {
+		t.Fatalf("default: %q %v (want loopback 127.0.0.1:9464)", c.MetricsAddr, err)
+	}
+	for v, want := range map[string]string{"off": "", "10.0.0.5:9464": "10.0.0.5:9464", "127.0.0.1:0": "127.0.0.1:0"} {
+		base["EBALLOT_METRICS_ADDR"] = v
+		if c, err = Load(env(base)); err != nil || c.MetricsAddr != want {
+			t.Errorf("%s: %q %v", v, c.MetricsAddr, err)
+		}
+	}
+}
+
+func TestBatchDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}))
+	if err != nil || c.BatchMax != 256 || c.BatchWait != time.Second {
+		t.Fatalf("defaults: K=%d T=%s %v", c.BatchMax, c.BatchWait, err)
 	}
 }

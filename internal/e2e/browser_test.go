@@ -59,10 +59,11 @@ func startSite(t *testing.T) *site {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	env := map[string]string{
-		"DATABASE_URL":       url,
-		"EBALLOT_ADDR":       fmt.Sprintf("127.0.0.1:%d", port),
-		"EBALLOT_PUBLIC_URL": fmt.Sprintf("http://localhost:%d", port),
-		"EBALLOT_SECRET_KEY": "0000000000000000000000000000000000000000000000000000000000000042",
+		"DATABASE_URL":         url,
+		"EBALLOT_ADDR":         fmt.Sprintf("127.0.0.1:%d", port),
+		"EBALLOT_PUBLIC_URL":   fmt.Sprintf("http://localhost:%d", port),
+		"EBALLOT_SECRET_KEY":   "0000000000000000000000000000000000000000000000000000000000000042",
+		"EBALLOT_METRICS_ADDR": "127.0.0.1:0",
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {

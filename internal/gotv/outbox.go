@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,14 @@ var errCrash = errors.New("gotv: simulated crash after send")
 // or several processes) may run at once: rows are claimed with FOR UPDATE
 // SKIP LOCKED.
 func (s *Service) Run(ctx context.Context) error {
+	var pruned time.Time
 	for {
+		if time.Since(pruned) > 10*time.Minute {
+			if err := s.PruneWebhookEvents(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "gotv: pruning webhook events failed", "err", err)
+			}
+			pruned = time.Now()
+		}
 		n, err := s.Tick(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -519,7 +527,9 @@ func flagContact(ctx context.Context, tx pgx.Tx, memberID int64, code int, at ti
 
 // callbackURL is the status callback of a row: the public webhook with the
 // row's idempotency key, so a delivery report identifies the row even if
-// the provider's message id was never recorded.
+// the provider's message id was never recorded, and the send time (Unix
+// seconds), which the signature covers: reports older than the replay
+// window are refused.
 func (s *Service) callbackURL(key string) string {
-	return s.cfg.PublicURL + "/webhooks/twilio/status?k=" + key
+	return s.cfg.PublicURL + "/webhooks/twilio/status?k=" + key + "&t=" + strconv.FormatInt(s.now().Unix(), 10)
 }

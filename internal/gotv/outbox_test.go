@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -304,8 +305,9 @@ func TestUnconfirmedNotResent(t *testing.T) {
 	if fake.total() != 12 {
 		t.Fatalf("provider got %d, want 12", fake.total())
 	}
-	// The provider's delivery report arrives with the key in the URL.
-	w := postWebhook(t, s, "/webhooks/twilio/status?k="+key, map[string]string{"MessageSid": fake.byKey[key],
+	// The provider's delivery report arrives with the key (and the send
+	// time) in the URL.
+	w := postWebhook(t, s, "/webhooks/twilio/status?k="+key+"&t="+strconv.FormatInt(clk.Now().Unix(), 10), map[string]string{"MessageSid": fake.byKey[key],
 		"MessageStatus": "delivered", "To": mob})
 	if w != 204 {
 		t.Fatalf("status webhook: %d", w)

@@ -93,7 +93,14 @@ type Config struct {
 	Lease           time.Duration // how long a claim lasts [2m]
 	Batch           int           // rows claimed at a time [50]
 	PollInterval    time.Duration // worker idle sleep [2s]
+	// ReplayWindow is how long a processed webhook's event id is kept to
+	// refuse its replay, and how old a delivery report may be [168h].
+	ReplayWindow time.Duration
 }
+
+// DefaultReplayWindow is the default [Config.ReplayWindow]: a week, far
+// longer than a provider retries a webhook.
+const DefaultReplayWindow = 7 * 24 * time.Hour
 
 func (c *Config) defaults() {
 	if c.MinCell < 2 {
@@ -123,6 +130,9 @@ func (c *Config) defaults() {
 	if c.LinkLength <= 0 {
 		c.LinkLength = len(c.PublicURL) + 3 + 43
 	}
+	if c.ReplayWindow <= 0 {
+		c.ReplayWindow = DefaultReplayWindow
+	}
 	if c.Lease <= 0 {
 		c.Lease = 2 * time.Minute
 	}
@@ -144,8 +154,12 @@ type Options struct {
 	Pages      page.Renderer // may be nil when only the worker runs
 	Log        *slog.Logger
 	Registerer prometheus.Registerer // nil → metrics are not registered
-	Reconciler Reconciler            // optional
-	Now        func() time.Time      // clock, for tests [time.Now]
+	// Released, if set, holds the counters that follow turnout (reminders
+	// skipped because the member voted): shown only as released on the
+	// turnout schedule (internal/web Released), never live.
+	Released   prometheus.Registerer
+	Reconciler Reconciler       // optional
+	Now        func() time.Time // clock, for tests [time.Now]
 	Config     Config
 	// Mobiles, if set, gives the mobiles of members of a ballot as frozen
 	// when it opened (internal/election Contacts): reminders go there,
@@ -192,7 +206,7 @@ func New(opt Options) (*Service, error) {
 		return nil, errors.New("gotv: quiet hours must satisfy 0 ≤ start < end ≤ 24:00")
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
-		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer), mobiles: opt.Mobiles}
+		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -215,7 +229,7 @@ type metrics struct {
 	delivery *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg, released prometheus.Registerer) *metrics {
 	m := &metrics{
 		sent: prometheus.NewCounter(prometheus.CounterOpts{Name: "gotv_messages_sent_total",
 			Help: "Reminders accepted by the SMS provider."}),
@@ -231,7 +245,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Delivery reports applied, by status."}, []string{"status"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sent, m.failed, m.deferred, m.skipped, m.queue, m.delivery)
+		reg.MustRegister(m.sent, m.failed, m.deferred, m.queue, m.delivery)
+	}
+	if released != nil {
+		released.MustRegister(m.skipped)
 	}
 	return m
 }

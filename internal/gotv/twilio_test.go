@@ -118,7 +118,7 @@ func TestTwilioSender(t *testing.T) {
 	}
 	for _, m := range api.sent {
 		cb, err := url.Parse(m.Get("StatusCallback"))
-		if err != nil || !strings.HasPrefix(m.Get("StatusCallback"), testPublicURL+"/webhooks/twilio/status?k=") || len(cb.Query().Get("k")) != 32 {
+		if err != nil || !strings.HasPrefix(m.Get("StatusCallback"), testPublicURL+"/webhooks/twilio/status?k=") || len(cb.Query().Get("k")) != 32 || cb.Query().Get("t") == "" {
 			t.Fatalf("status callback %q", m.Get("StatusCallback"))
 		}
 		if m.Get("From") != "+447700900000" || !strings.HasPrefix(m.Get("Body"), "Hi Member, vote: https://vote.example/i/") {

@@ -1,9 +1,14 @@
 package gotv
 
 import (
+	"context"
+	"crypto/sha256"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	tclient "github.com/twilio/twilio-go/client"
 )
@@ -49,9 +54,47 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request) bool {
 	return rv.Validate(s.cfg.PublicURL+r.URL.RequestURI(), params, sig)
 }
 
+// firstTime records a webhook event in tx and reports whether it is the
+// first time it is seen: a replay (the same event again within the
+// replay window) returns false and must change nothing.
+func firstTime(ctx context.Context, tx pgx.Tx, now time.Time, parts ...string) (bool, error) {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(strconv.Itoa(len(p)) + ":" + p))
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO gotv_webhook_events (event_id, received_at) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING`,
+		h.Sum(nil), now)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// PruneWebhookEvents forgets the webhook events older than the replay
+// window (run with the worker, at most every few minutes).
+func (s *Service) PruneWebhookEvents(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM gotv_webhook_events WHERE received_at < $1`, s.now().Add(-s.cfg.ReplayWindow))
+	return err
+}
+
+// fresh checks the send time t (Unix seconds, from our own signed callback
+// URL) of a delivery report: within the replay window, not in the future
+// (a minute of clock skew allowed).
+func (s *Service) fresh(t string) bool {
+	sec, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return false
+	}
+	at, now := time.Unix(sec, 0), s.now()
+	return !at.Before(now.Add(-s.cfg.ReplayWindow)) && !at.After(now.Add(time.Minute))
+}
+
 // statusWebhook applies a Twilio delivery report (POST
-// /webhooks/twilio/status). It is idempotent: a report for a status the
-// message already has, or an earlier one, changes nothing.
+// /webhooks/twilio/status). It is processed once: the same report again
+// (message id and status) within the replay window changes nothing, and a
+// report whose send time (t, in the signed URL) is older than the window
+// or in the future is refused (403). A report without t (not for a
+// reminder: sign-in codes' reports) changes nothing.
 func (s *Service) statusWebhook(w http.ResponseWriter, r *http.Request) {
 	if !s.verify(w, r) {
 		s.log.WarnContext(r.Context(), "gotv webhook signature invalid", "hook", "status")
@@ -62,8 +105,14 @@ func (s *Service) statusWebhook(w http.ResponseWriter, r *http.Request) {
 	status := strings.ToLower(r.PostForm.Get("MessageStatus"))
 	key := r.URL.Query().Get("k")
 	rank, ok := deliveryRank[status]
-	if sid == "" || !ok {
+	t := r.URL.Query().Get("t")
+	if sid == "" || !ok || t == "" {
 		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if !s.fresh(t) {
+		s.log.WarnContext(r.Context(), "gotv webhook refused: stale or future send time", "hook", "status")
+		http.Error(w, "forbidden: stale report", http.StatusForbidden)
 		return
 	}
 	var code *int
@@ -77,6 +126,13 @@ func (s *Service) statusWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer tx.Rollback(ctx)
+	if first, err := firstTime(ctx, tx, s.now(), "status", sid, status); err != nil {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	} else if !first {
+		w.WriteHeader(http.StatusNoContent) // a replay: processed already
+		return
+	}
 	// A report is evidence the provider accepted the message: a row whose
 	// send was not recorded (sending/unknown) becomes 'sent'.
 	var memberID int64
@@ -87,7 +143,12 @@ func (s *Service) statusWebhook(w http.ResponseWriter, r *http.Request) {
 		WHERE (provider_id = $1 OR (provider_id IS NULL AND $2 <> '' AND idem_key = $2)) AND delivery_rank < $4
 		RETURNING member_id`, sid, key, status, rank, code, s.now()).Scan(&memberID)
 	if err != nil {
-		// No such message, or the report is a replay or older: nothing to do.
+		// No such message, or the report is older than the status: nothing
+		// to do (the event stays recorded: it was processed).
+		if err := tx.Commit(ctx); err != nil {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -140,25 +201,51 @@ func (s *Service) inboundWebhook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ctx := r.Context()
-	var err error
-	switch action {
-	case "stop":
-		kw := word
-		if len(kw) > 32 || kw == "" {
-			kw = "STOP"
+	sid := r.PostForm.Get("MessageSid")
+	if action != "" && sid != "" {
+		applied, err := s.optOutOnce(ctx, sid, action, from, word)
+		if err != nil {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
 		}
-		_, err = s.pool.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) SELECT $1, $2, $3
-			WHERE $1 ~ '^\+[1-9][0-9]{6,14}$' ON CONFLICT (number) DO NOTHING`, from, kw, s.now())
-	case "start":
-		_, err = s.pool.Exec(ctx, `DELETE FROM gotv_optouts WHERE number = $1`, from)
-	}
-	if err != nil {
-		http.Error(w, "unavailable", http.StatusServiceUnavailable)
-		return
+		if !applied {
+			action = "" // a replay: processed already
+		}
+	} else {
+		action = "" // no message id: cannot be processed once
 	}
 	if action != "" {
 		s.log.InfoContext(ctx, "gotv opt-out change", "action", action)
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`))
+}
+
+// optOutOnce applies a STOP or START reply (message sid) unless it was
+// processed before; it reports whether it did.
+func (s *Service) optOutOnce(ctx context.Context, sid, action, from, word string) (bool, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(ctx)
+	first, err := firstTime(ctx, tx, s.now(), "inbound", sid)
+	if err != nil || !first {
+		return false, err
+	}
+	switch action {
+	case "stop":
+		kw := word
+		if len(kw) > 32 || kw == "" {
+			kw = "STOP"
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) SELECT $1, $2, $3
+			WHERE $1 ~ '^\+[1-9][0-9]{6,14}$' ON CONFLICT (number) DO NOTHING`, from, kw, s.now())
+	case "start":
+		_, err = tx.Exec(ctx, `DELETE FROM gotv_optouts WHERE number = $1`, from)
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
 }

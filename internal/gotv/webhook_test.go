@@ -2,9 +2,13 @@ package gotv
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,9 +17,16 @@ import (
 	"github.com/unionvote/eballot/internal/pgtest"
 )
 
-// postWebhook posts a correctly signed webhook and returns the status.
+var inboundSids atomic.Int64
+
+// postWebhook posts a correctly signed webhook and returns the status. An
+// inbound message without MessageSid gets a new one (every real message
+// has its own).
 func postWebhook(t *testing.T, s *Service, path string, fields map[string]string) int {
 	t.Helper()
+	if _, ok := fields["MessageSid"]; !ok && strings.HasPrefix(path, "/webhooks/twilio/inbound") {
+		fields["MessageSid"] = fmt.Sprintf("SMin%032d", inboundSids.Add(1))
+	}
 	form := url.Values{}
 	for k, v := range fields {
 		form.Set(k, v)
@@ -50,7 +61,8 @@ func TestWebhooks(t *testing.T) {
 		must(t, pool.QueryRow(ctx, `SELECT delivery, delivery_rank FROM gotv_messages WHERE id = $1`, id).Scan(&d, &r))
 		return d, r
 	}
-	statusPath := "/webhooks/twilio/status?k=" + key
+	sentAt := "&t=" + strconv.FormatInt(clk.Now().Unix(), 10)
+	statusPath := "/webhooks/twilio/status?k=" + key + sentAt
 	form := url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}, "To": {to}}
 
 	t.Run("bad or missing signature", func(t *testing.T) {
@@ -101,12 +113,64 @@ func TestWebhooks(t *testing.T) {
 		}
 	})
 
+	t.Run("replayed or stale report", func(t *testing.T) {
+		var id3 int64
+		var sid3, key3 string
+		must(t, pool.QueryRow(ctx, `SELECT id, provider_id, idem_key FROM gotv_messages WHERE id <> $1 ORDER BY id DESC LIMIT 1`, id).
+			Scan(&id3, &sid3, &key3))
+		flagged := func() int {
+			var n int
+			must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_contact_issues ci JOIN gotv_messages g ON g.member_id = ci.member_id WHERE g.id = $1`, id3).Scan(&n))
+			return n
+		}
+		// Stale (older than the window) or future send times: refused.
+		for _, at := range []time.Time{clk.Now().Add(-DefaultReplayWindow - time.Hour), clk.Now().Add(time.Hour)} {
+			p := "/webhooks/twilio/status?k=" + key3 + "&t=" + strconv.FormatInt(at.Unix(), 10)
+			if c := postWebhook(t, s, p, map[string]string{"MessageSid": sid3, "MessageStatus": "failed", "ErrorCode": "30005"}); c != http.StatusForbidden {
+				t.Fatalf("report sent at %s: %d, want 403", at, c)
+			}
+		}
+		if flagged() != 0 {
+			t.Fatal("a stale report flagged the number")
+		}
+		// Processed once: the member clears the flag (a new number), the
+		// failure report is replayed: nothing happens.
+		p := "/webhooks/twilio/status?k=" + key3 + sentAt
+		fail := map[string]string{"MessageSid": sid3, "MessageStatus": "failed", "ErrorCode": "30005"}
+		postWebhook(t, s, p, fail)
+		if flagged() != 1 {
+			t.Fatal("the failure report did not flag the number")
+		}
+		_, err := pool.Exec(ctx, `DELETE FROM gotv_contact_issues`)
+		must(t, err)
+		_, err = pool.Exec(ctx, `UPDATE gotv_messages SET delivery = '', delivery_rank = 0 WHERE id = $1`, id3)
+		must(t, err)
+		if c := postWebhook(t, s, p, fail); c != 204 {
+			t.Fatalf("replay: %d", c)
+		}
+		if flagged() != 0 {
+			t.Fatal("a replayed report was processed again")
+		}
+		// Forgotten after the window (then refused as stale anyway).
+		clk.Set(clk.Now().Add(DefaultReplayWindow + time.Hour))
+		must(t, s.PruneWebhookEvents(ctx))
+		var n int
+		must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_webhook_events`).Scan(&n))
+		if n != 0 {
+			t.Fatalf("%d webhook events kept after the window", n)
+		}
+		if c := postWebhook(t, s, p, fail); c != http.StatusForbidden || flagged() != 0 {
+			t.Fatalf("report after the window: %d", c)
+		}
+		clk.Set(clk.Now().Add(-DefaultReplayWindow - time.Hour))
+	})
+
 	t.Run("failed number flagged", func(t *testing.T) {
 		var id2 int64
 		var sid2, key2 string
 		must(t, pool.QueryRow(ctx, `SELECT id, provider_id, idem_key FROM gotv_messages WHERE id <> $1 ORDER BY id LIMIT 1`, id).
 			Scan(&id2, &sid2, &key2))
-		p := "/webhooks/twilio/status?k=" + key2
+		p := "/webhooks/twilio/status?k=" + key2 + sentAt
 		postWebhook(t, s, p, map[string]string{"MessageSid": sid2, "MessageStatus": "undelivered", "ErrorCode": "30003"})
 		postWebhook(t, s, p, map[string]string{"MessageSid": sid2, "MessageStatus": "undelivered", "ErrorCode": "30003"})
 		issues, err := s.ContactIssues(ctx, b.ID)
@@ -134,7 +198,7 @@ func TestWebhooks(t *testing.T) {
 			{map[string]string{"From": to, "Body": "x", "OptOutType": "START"}, false},
 			{map[string]string{"From": to, "Body": "STOP now"}, false}, // not a keyword: no change
 			{map[string]string{"From": to, "Body": "quit"}, true},
-			{map[string]string{"From": to, "Body": "QUIT"}, true}, // replay
+			{map[string]string{"From": to, "Body": "QUIT"}, true}, // the same word again, a new message
 		} {
 			if c := postWebhook(t, s, "/webhooks/twilio/inbound", tc.fields); c != 200 {
 				t.Fatalf("inbound: %d", c)
@@ -149,6 +213,21 @@ func TestWebhooks(t *testing.T) {
 				t.Fatalf("%s did not opt out", kw)
 			}
 			postWebhook(t, s, "/webhooks/twilio/inbound", map[string]string{"From": "+447700999999", "Body": "START"})
+		}
+		// A replayed webhook (the same message id, correctly signed) is
+		// processed once: START then the STOP replayed leaves the member
+		// opted in.
+		stopMsg := map[string]string{"From": "+447700999998", "Body": "STOP", "MessageSid": "SMreplayed0000000000000000000000"}
+		postWebhook(t, s, "/webhooks/twilio/inbound", stopMsg)
+		if !opted("+447700999998") {
+			t.Fatal("STOP did not opt out")
+		}
+		postWebhook(t, s, "/webhooks/twilio/inbound", map[string]string{"From": "+447700999998", "Body": "START"})
+		if c := postWebhook(t, s, "/webhooks/twilio/inbound", stopMsg); c != 200 {
+			t.Fatalf("replayed STOP: %d", c)
+		}
+		if opted("+447700999998") {
+			t.Fatal("a replayed STOP opted the member out again")
 		}
 		// An opted-out member gets nothing from a new campaign.
 		postWebhook(t, s, "/webhooks/twilio/inbound", map[string]string{"From": to, "Body": "STOP"})

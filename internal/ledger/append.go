@@ -3,9 +3,11 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"sync"
 	"time"
 
@@ -265,6 +267,11 @@ func (l *Ledger) appendBatch(ctx context.Context, id string, e *election, batch 
 	for _, r := range batch {
 		r.err, r.index, r.existed, r.sameAs, r.proof = nil, 0, false, nil, nil
 	}
+	// The batch is appended in a random order: the ledger's indexes, the
+	// rows' physical order and the one transaction id of the batch reveal
+	// only which batch a ballot is in, never its place in the arrival order
+	// (which the marked register's order would match: docs/threat-model.md).
+	shuffle(batch)
 	tx, err := l.pool.Begin(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -449,6 +456,17 @@ func (l *Ledger) appendBatch(ctx context.Context, id string, e *election, batch 
 	}
 	e.front = nf
 	return &SignedCheckpoint{Checkpoint: c, Signed: signed}, len(added), nil
+}
+
+// shuffle permutes b uniformly (Fisher–Yates with crypto/rand).
+func shuffle(b []*castReq) {
+	for i := len(b) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			panic("ledger: crypto/rand failed: " + err.Error()) // the system's randomness is gone: nothing is safe
+		}
+		b[i], b[j.Int64()] = b[j.Int64()], b[i]
+	}
 }
 
 type existing struct {

@@ -29,10 +29,13 @@ type Options struct {
 	// SecretKey (32 bytes, cfg.SecretKey) seals the ledger signing keys at
 	// rest (internal/sealed: AES-256-GCM).
 	SecretKey []byte
-	// MaxBatch bounds the casts appended in one transaction (default 256).
+	// MaxBatch (K) closes a batch once it holds this many casts (default
+	// 256). Each batch is appended in one transaction in a random order.
 	MaxBatch int
-	// MaxWait is how long a batch waits for more casts after its first
-	// (default 2ms).
+	// MaxWait (T) closes a batch this long after its first cast if it has
+	// not reached MaxBatch (default 2ms, for tests and tools; ballotd uses
+	// EBALLOT_BATCH_WAIT, 1s). A batch is the anonymity set of its casts
+	// against an operator who sees when each member was authorised.
 	MaxWait time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time

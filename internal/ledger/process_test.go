@@ -112,7 +112,7 @@ func startBallotd(t *testing.T, bin, url, addr string) (string, *exec.Cmd) {
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "EBALLOT_ADDR="+addr,
-		"EBALLOT_SECRET_KEY="+hex.EncodeToString(testSecret), "EBALLOT_SMS_PROVIDER=dev", "EBALLOT_PUBLIC_URL=")
+		"EBALLOT_SECRET_KEY="+hex.EncodeToString(testSecret), "EBALLOT_SMS_PROVIDER=dev", "EBALLOT_PUBLIC_URL=", "EBALLOT_METRICS_ADDR=127.0.0.1:0")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

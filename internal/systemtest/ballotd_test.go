@@ -150,7 +150,10 @@ func newBallotdSystem(t *testing.T, members int) (*system, *ballotd) {
 	b := &ballotd{t: t, bin: bin, addr: addr, logs: &syncBuf{}, env: []string{
 		"DATABASE_URL=" + s.dbURL, "EBALLOT_ADDR=" + addr, "EBALLOT_PUBLIC_URL=" + s.base,
 		"EBALLOT_SECRET_KEY=" + hex.EncodeToString(electiontest.SecretKey), "EBALLOT_SMS_PROVIDER=dev",
-		"EBALLOT_MAIL_PROVIDER=none", "EBALLOT_TRUSTED_PROXIES=127.0.0.1", "EBALLOT_LOG_LEVEL=info"}}
+		"EBALLOT_MAIL_PROVIDER=none", "EBALLOT_TRUSTED_PROXIES=127.0.0.1", "EBALLOT_LOG_LEVEL=info", "EBALLOT_METRICS_ADDR=127.0.0.1:0",
+		// Crash recovery, not batching, is tested here: the group commit's
+		// short wait keeps members in flight when the process is killed.
+		"EBALLOT_BATCH_WAIT=2ms"}}
 	t.Cleanup(func() {
 		b.stop()
 		if t.Failed() {

@@ -51,6 +51,7 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuf) Reset()                      { s.mu.Lock(); defer s.mu.Unlock(); s.b.Reset() }
 
 // ledgerAdapter hands ballots from the election module to the real ledger
 // (what internal/app wires in production).
@@ -85,6 +86,12 @@ type system struct {
 // newSystem starts the service with one open ballot of members members.
 func newSystem(t testing.TB, members int, opts ...func(*electiontest.Options)) *system {
 	t.Helper()
+	return newSystemWith(t, members, nil, opts...)
+}
+
+// newSystemWith is newSystem with the configuration changed by conf.
+func newSystemWith(t testing.TB, members int, conf func(*config.Config), opts ...func(*electiontest.Options)) *system {
+	t.Helper()
 	s := &system{t: t, logs: &syncBuf{}}
 	s.pool, s.dbURL = pgtest.NewDBURL(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -94,6 +101,9 @@ func newSystem(t testing.TB, members int, opts ...func(*electiontest.Options)) *
 	s.base = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
 	pub, _ := url.Parse(s.base)
 	cfg := &config.Config{PublicURL: pub, SecretKey: electiontest.SecretKey, SMSProvider: "dev"}
+	if conf != nil {
+		conf(cfg)
+	}
 	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.svc, err = app.Build(cfg, log, s.pool, prometheus.NewRegistry())
 	if err != nil {

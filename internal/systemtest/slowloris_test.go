@@ -39,7 +39,7 @@ func TestSlowLoris(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	env := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr, "EBALLOT_PUBLIC_URL": "http://localhost:" + strings.Split(addr, ":")[1],
-		"EBALLOT_SECRET_KEY": fmt.Sprintf("%x", electiontest.SecretKey)}
+		"EBALLOT_SECRET_KEY": fmt.Sprintf("%x", electiontest.SecretKey), "EBALLOT_METRICS_ADDR": "127.0.0.1:0"}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -2,10 +2,14 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"log/slog"
+	"mime"
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -65,7 +69,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // observe logs each request and records its metrics. It logs the route
 // pattern, never the raw path or query, so tokens in URLs (invitation
 // links) never reach the logs.
-func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
+//
+// The requests of unlinkable routes (authorise, cast) are neither counted
+// nor logged unless they fail with a 5xx: a log line or a counter per
+// request would time each half of a vote to the millisecond.
+func observe(log *slog.Logger, m *metrics, unlinkable map[string]bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -80,6 +88,13 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 				code = http.StatusOK
 			}
 			d := time.Since(start)
+			if unlinkable[route] {
+				if code >= 500 {
+					log.LogAttrs(r.Context(), slog.LevelError, "http request failed",
+						slog.String("method", r.Method), slog.String("route", route), slog.Int("status", code))
+				}
+				return
+			}
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
 			level := slog.LevelInfo
@@ -97,7 +112,68 @@ func observe(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 	}
 }
 
-// requestIDHeader copies chi's request id into the response.
+// requestID gives each request a random id (chi's middleware.RequestID
+// numbers them in sequence, and takes the client's X-Request-Id: two
+// requests of one phone would then be tied by consecutive or chosen ids).
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id := base64.RawURLEncoding.EncodeToString(b[:])
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middleware.RequestIDKey, id)))
+	})
+}
+
+// cookieFree removes the Cookie header of every request under the
+// CookieFree prefix before any handler sees it, and any Set-Cookie from
+// its answer; a POST there that carries a cookie or is not JSON is refused
+// (403 forbidden) without the cookie being read: the public board and the cast neither read nor set a cookie,
+// so the service never sees a member's session beside the tracker they
+// look up, and a shared cache never hands one visitor's cookie to another.
+func (s *Server) cookieFree(next http.Handler) http.Handler {
+	p := s.opt.CookieFreePrefix
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p == "" || !strings.HasPrefix(r.URL.Path, p) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Method == http.MethodPost && (r.Header.Get("Cookie") != "" || !isJSON(r)) {
+			// The cast is made with credentials:'omit' and as JSON: a POST
+			// that carries cookies, or is a form a cross-site page could
+			// send, is refused without its cookies being read.
+			s.opt.Pages.Refuse(noSetCookie{w}, r, errCookieFreePost)
+			return
+		}
+		r.Header.Del("Cookie")
+		next.ServeHTTP(noSetCookie{w}, r)
+	})
+}
+
+// errCookieFreePost (403 forbidden): a POST under the cookie-free prefix
+// that carries a cookie or is not application/json.
+var errCookieFreePost = page.NewError("web: cookie-free POST with a cookie or not JSON", http.StatusForbidden, "forbidden", "error.csrf")
+
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// noSetCookie drops Set-Cookie headers when the answer is written.
+type noSetCookie struct{ http.ResponseWriter }
+
+func (w noSetCookie) WriteHeader(code int) {
+	w.Header().Del("Set-Cookie")
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w noSetCookie) Write(b []byte) (int, error) {
+	w.Header().Del("Set-Cookie")
+	return w.ResponseWriter.Write(b)
+}
+
+func (w noSetCookie) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// requestIDHeader copies the request id into the response.
 func requestIDHeader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if id := middleware.GetReqID(r.Context()); id != "" {
