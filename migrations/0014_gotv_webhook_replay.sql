@@ -1,4 +1,4 @@
--- 0013_gotv_webhook_replay: the provider's webhooks are processed once
+-- 0014_gotv_webhook_replay: the provider's webhooks are processed once
 -- (internal/gotv webhook.go, docs/gotv.md "Webhooks"). A signed webhook
 -- captured on the way could otherwise be sent again: an old STOP after the
 -- member's START, an old delivery failure flagging a working number.
