@@ -144,8 +144,9 @@ func TestCoarsenAndProject(t *testing.T) {
 	}
 	now := t0.Add(6 * time.Hour)
 	p := Project(series, 31, 100, t0, now.Add(10*time.Hour), now, 50)
-	// 31 in the last 6 hours → 5.17/h × 10 h + 31 ≈ 83
-	if p.Voted != 83 || !p.MeetsTarget {
+	// 31 in the last 6 hours → 5.17/h × 10 h + 31 ≈ 83; the rate's range
+	// 31 ± 2√31 (19.9 to 42.1) gives 64 to 100 (clamped).
+	if !p.Ready || p.Voted != 83 || p.LowVoted != 64 || p.HighVoted != 100 || !p.MeetsTarget || p.Below {
 		t.Fatalf("Project = %+v", p)
 	}
 	p = Project(series, 31, 40, t0, now.Add(10*time.Hour), now, 50)
@@ -153,8 +154,23 @@ func TestCoarsenAndProject(t *testing.T) {
 		t.Fatalf("projection not clamped to entitled: %+v", p)
 	}
 	p = Project(series, 31, 100, t0, now.Add(-time.Hour), now, 50)
-	if p.Voted != 31 || p.MeetsTarget {
+	if !p.Ready || p.Voted != 31 || p.LowVoted != 31 || p.MeetsTarget || !p.Below {
 		t.Fatalf("closed ballot projection: %+v", p)
+	}
+	// 15 minutes after opening, with every vote so far: no projection
+	// (it once said "100%, meets the threshold").
+	early := []Point{{At: t0, Voted: 0}, {At: t0.Add(15 * time.Minute), Voted: 12}}
+	if p = Project(early, 12, 24, t0, t0.Add(72*time.Hour), t0.Add(15*time.Minute), 50); p.Ready || p.Pct != 0 {
+		t.Fatalf("projection 15 minutes after opening: %+v", p)
+	}
+	// After 3 hours but with too few votes in the window: none either.
+	if p = Project(series[:4], 9, 100, t0, now.Add(10*time.Hour), t0.Add(3*time.Hour), 50); p.Ready {
+		t.Fatalf("projection from 9 votes: %+v", p)
+	}
+	// A range that straddles the threshold says so.
+	flat := []Point{{At: t0, Voted: 0}, {At: t0.Add(4 * time.Hour), Voted: 40}}
+	if p = Project(flat, 40, 100, t0, t0.Add(5*time.Hour), t0.Add(4*time.Hour), 50); !p.Ready || p.MeetsTarget || p.Below || p.LowPct >= 50 || p.HighPct < 50 {
+		t.Fatalf("straddling projection: %+v", p)
 	}
 }
 
