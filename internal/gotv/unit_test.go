@@ -178,7 +178,15 @@ func TestCharts(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	tr := &Turnout{Entitled: 100, Voted: 40, OpensAt: t0, ClosesAt: t0.Add(48 * time.Hour), AsOf: t0.Add(10 * time.Hour),
 		ThresholdPct: 50, Series: []Point{{t0, 0}, {t0.Add(5 * time.Hour), 20}, {t0.Add(10 * time.Hour), 40}},
-		Projection: Projection{Voted: 90, Pct: 90}}
+		Projection: Projection{Ready: true, Voted: 90, Pct: 90, LowPct: 80, HighPct: 97}}
+	if line := string(LineChart(tr, chartText{Projection: "proj"}, "c0")); !strings.Contains(line, "proj 80–97%") {
+		t.Errorf("the chart's projection is not the range: %s", line)
+	}
+	tr.Projection.Ready = false
+	if line := string(LineChart(tr, chartText{Projection: "proj"}, "c0")); strings.Contains(line, "proj") {
+		t.Errorf("a projection drawn before it carries information: %s", line)
+	}
+	tr.Projection.Ready = true
 	svgs := []string{
 		string(LineChart(tr, chartText{Title: "Turnout <over> time", Desc: "a & b", Threshold: "50%", Projection: "proj"}, "c1")),
 		string(BarChart([]Cell{{Label: "North <Depot> & Co", Entitled: 20, Voted: 5}, {Label: "Other", Entitled: 30, Voted: 30}}, 50,
