@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/unionvote/eballot/internal/auth"
+	"github.com/unionvote/eballot/internal/register/registertest"
 )
 
 // page checks the staff page shown (status, language, title, h1, no
@@ -191,6 +193,45 @@ func TestStaffJourneys(t *testing.T) {
 			t.Errorf("%s: a decoder's error reaches the scrutineer: %q", lang, alert)
 		}
 		sc.page("wrong trustees file "+lang, lang, 400, 422)
+	}
+
+	// A register of 1,000 members with two rows of every kind of bad row,
+	// in a membership system's header spellings: previewed in both
+	// languages (each bad row listed by line), then imported.
+	regFile := filepath.Join(t.TempDir(), "register.csv")
+	if err := os.WriteFile(regFile, registertest.Thousand("Newport Depot", "Demo Buses Ltd"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for _, k := range registertest.BadKinds {
+		if k.Skipped {
+			skipped += 2
+		}
+	}
+	for lang, want := range map[string]string{"en": "members to import", "cy": "aelod i'w mewnforio"} {
+		org.open("/organiser"+draft+"/register", lang)
+		org.run(chromedp.SetUploadFiles(`#file`, []string{regFile}, chromedp.ByID), chromedp.Submit(`#file`, chromedp.ByID),
+			chromedp.WaitVisible(`#rep-counts`, chromedp.ByID))
+		var counts string
+		var lines []string
+		org.run(chromedp.Text(`#rep-counts`, &counts, chromedp.ByID),
+			chromedp.Evaluate(`[...document.querySelectorAll('#rep-h ~ table tbody tr td:first-child')].map((td) => td.textContent)`, &lines))
+		if wantCounts := fmt.Sprintf("%d %s · %d", 1000-skipped, want, skipped); !strings.HasPrefix(counts, wantCounts) {
+			t.Errorf("%s: register preview says %q, want %q…", lang, counts, wantCounts)
+		}
+		for n := 0; n < 2*len(registertest.BadKinds); n++ {
+			if k := registertest.BadKinds[n%len(registertest.BadKinds)]; k.Skipped && !slices.Contains(lines, fmt.Sprint(registertest.ThousandLine(n))) {
+				t.Errorf("%s: bad row on line %d (%s) not listed", lang, registertest.ThousandLine(n), k.Code)
+			}
+		}
+		org.page("register preview 1000 "+lang, lang)
+	}
+	org.run(chromedp.Submit(`form[action$="/register/commit"] button`, chromedp.ByQuery))
+	org.waitFor("the register imported", func(loc string) bool { return strings.Contains(loc, "done=imported") })
+	org.page("register imported cy", "cy")
+	var entries int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM register_entries re JOIN ballots b ON b.id = re.ballot_id WHERE b.election_id = 'journey-draft'`).Scan(&entries); err != nil || entries != 1000-skipped {
+		t.Errorf("imported %d members (%v), want %d", entries, err, 1000-skipped)
 	}
 
 	// Sign-in limits: the organiser signs in again until their account's

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -768,5 +769,74 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A 1,000-row register in a membership system's header spellings, with
+// two rows of every kind of bad row (issue 22): every valid member is
+// imported; each bad row is listed with its line and reason; a row with an
+// error is left out; a member with an unusable contact is imported
+// without it (with no contact left, for a postal pack), Ofcom's drama
+// range included.
+func TestImportThousandRows(t *testing.T) {
+	csv := registertest.Thousand("Cardiff Depot", "Demo Transport Ltd")
+	file, rep := register.Parse(bytes.NewReader(csv), registertest.Config().Workplaces, registertest.ThousandPolicy())
+	if !rep.OK() || rep.Rows != 1000 {
+		t.Fatalf("ok %v rows %d: %v", rep.OK(), rep.Rows, rep.Issues[:min(5, len(rep.Issues))])
+	}
+	byLine := map[int][]string{}
+	for _, is := range rep.Issues {
+		byLine[is.Line] = append(byLine[is.Line], is.Code)
+		if is.Message == "" {
+			t.Errorf("line %d: an issue without a reason", is.Line)
+		}
+	}
+	skipped, postal := 0, 0
+	for n := 0; n < 2*len(registertest.BadKinds); n++ {
+		k, line := registertest.BadKinds[n%len(registertest.BadKinds)], registertest.ThousandLine(n)
+		code := strings.TrimSuffix(k.Code, "+email")
+		if !slices.Contains(byLine[line], code) {
+			t.Errorf("line %d (%s): issues %v", line, k.Code, byLine[line])
+		}
+		if k.Skipped {
+			skipped++
+		}
+		if k.Postal {
+			postal++
+			if !slices.Contains(byLine[line], "contact.none") {
+				t.Errorf("line %d (%s): not routed to the postal pack: %v", line, k.Code, byLine[line])
+			}
+		}
+		delete(byLine, line)
+	}
+	if len(byLine) != 0 {
+		t.Errorf("issues on good rows: %v", byLine)
+	}
+	if rep.Skipped != skipped || len(file.Rows) != 1000-skipped || rep.Importable() != len(file.Rows) {
+		t.Fatalf("skipped %d, imported %d; want %d and %d", rep.Skipped, len(file.Rows), skipped, 1000-skipped)
+	}
+	noContact, emailOnly := 0, 0
+	for _, r := range file.Rows {
+		switch {
+		case r.Mobile == "" && r.Email == "":
+			noContact++
+		case r.Mobile == "":
+			emailOnly++
+		}
+	}
+	if noContact != postal || emailOnly != 2 {
+		t.Errorf("%d members without contact (want %d), %d with an email only (want 2)", noContact, postal, emailOnly)
+	}
+	checkNoPersonalData(t, rep, csv)
+
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	f := registertest.New(t, pool, "thousand", false)
+	d, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, file)
+	must(t, err)
+	var entries int
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM register_entries WHERE ballot_id = $1`, f.BallotID).Scan(&entries))
+	if len(d.Added) != 1000-skipped || entries != 1000-skipped {
+		t.Errorf("committed %d added, %d entries; want %d", len(d.Added), entries, 1000-skipped)
 	}
 }
