@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
