@@ -219,6 +219,9 @@ var (
 	// errSignedOut (401): a form or script of a signed-in page was sent
 	// after its session expired (the CSRF token was bound to it).
 	errSignedOut = page.NewError("auth: session expired", http.StatusUnauthorized, "session_expired", "auth.session_expired")
+	// errCSRF (403 forbidden): a state-changing request without a valid
+	// CSRF token, or from another origin.
+	errCSRF = page.NewError("auth: missing or invalid CSRF token", http.StatusForbidden, "forbidden", "error.csrf")
 	// errSessionLookup (503): the session of a request could not be read;
 	// nothing is served without it.
 	errSessionLookup = page.NewError("auth: session lookup failed", http.StatusServiceUnavailable, "unavailable", "error.unavailable")

@@ -129,7 +129,7 @@ func TestMemberJourneys(t *testing.T) {
 			}
 			signIn("1")
 			if tc.passkey {
-				b.run(chromedp.Click(`button[data-passkey=create]`, chromedp.ByQuery))
+				b.run(chromedp.Click(`button[data-passkey=create][data-ready]`, chromedp.ByQuery))
 				b.waitPath("/me")
 				b.run(chromedp.WaitVisible(`main h1`, chromedp.ByQuery))
 				b.memberPage("me", tc.lang)
@@ -162,7 +162,7 @@ func TestMemberJourneys(t *testing.T) {
 			if tc.passkey {
 				b.run(chromedp.Click(`#signin-again`, chromedp.ByID), chromedp.WaitVisible(`button[data-passkey=get]`, chromedp.ByQuery))
 				b.memberPage("sign in again", tc.lang)
-				b.run(chromedp.Click(`button[data-passkey=get]`, chromedp.ByQuery))
+				b.run(chromedp.Click(`button[data-passkey=get][data-ready]`, chromedp.ByQuery))
 				b.waitPath("/vote/" + electionID)
 			} else {
 				// No passkey: the personal link from the text, as the page says.

@@ -238,7 +238,7 @@ func TestStaffJourneys(t *testing.T) {
 	// limit (10 in 10 minutes, the enrolment's sign-in included) ...
 	signIn := func(b *staffBrowser) string {
 		b.open("/staff/signin", "en")
-		b.run(chromedp.WaitVisible(`button[data-passkey=get]`, chromedp.ByQuery), chromedp.Click(`button[data-passkey=get]`, chromedp.ByQuery))
+		b.run(chromedp.WaitVisible(`button[data-passkey=get]`, chromedp.ByQuery), chromedp.Click(`button[data-passkey=get][data-ready]`, chromedp.ByQuery))
 		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			var out string
 			b.run(chromedp.Evaluate(`location.pathname === '/staff' ? 'home' : document.getElementById('passkey-status').textContent`, &out))
