@@ -149,7 +149,7 @@ async function cast() {
         // Signed out (the session expired): nothing was issued or recorded.
         // Throw the unauthorised encryption away and keep the choices on
         // this phone, so the paper comes back filled in after signing in.
-        if (e.code === 'not_signed_in' && state.choices) save(UNSENT);
+        if (e.code === 'not_signed_in' && state.choices) save(Object.assign({ resume: true }, UNSENT));
         throw e;
       }
       const auth = await L.finalizeAuthorisation(key, { prepared: L.fromBase64(state.prepared), inv: L.fromBase64(state.inv) }, L.fromBase64(r.blind_signature));
@@ -182,6 +182,7 @@ function restore(paper) {
   qs.forEach((fs, q) => fs.querySelectorAll('input').forEach((i, o) => { i.checked = state.choices[q][o] === 1; }));
   review({ preventDefault() {} });
   $('resumed').hidden = false;
+  save({ resume: null }); // once: a later visit shows the paper as usual
   return true;
 }
 
@@ -233,7 +234,7 @@ function start() {
   }
   if (state.ballot && state.authorisation) return cast(); // resume an interrupted cast
   if (!paper) return;
-  if (state.choices && !state.ballot) restore(paper);
+  if (state.resume && state.choices && !state.ballot) restore(paper);
   // Load and warm the crypto while the member reads the paper, so the
   // first encryption is fast when they confirm.
   ready().catch(() => {});
