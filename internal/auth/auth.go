@@ -216,6 +216,9 @@ var (
 	// errSessionExpired (401): the enrolment session of a passkey ceremony
 	// is gone.
 	errSessionExpired = page.NewError("auth: sign-in session expired", http.StatusUnauthorized, "auth.expired", "auth.expired")
+	// errSignedOut (401): a form or script of a signed-in page was sent
+	// after its session expired (the CSRF token was bound to it).
+	errSignedOut = page.NewError("auth: session expired", http.StatusUnauthorized, "session_expired", "auth.session_expired")
 	// errCSRF (403 forbidden): a state-changing request without a valid
 	// CSRF token, or from another origin.
 	errCSRF = page.NewError("auth: missing or invalid CSRF token", http.StatusForbidden, "forbidden", "error.csrf")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -363,12 +364,41 @@ func (s *Service) codeVerify(w http.ResponseWriter, r *http.Request) {
 
 // --- member passkeys ---
 
+// signinPage is the passkey sign-in; ?next= (a voting paper only, see
+// returnPath) is where the member goes back to once signed in.
 func (s *Service) signinPage(w http.ResponseWriter, r *http.Request) {
-	s.pages.Render(w, r, http.StatusOK, "auth_signin", ceremonyPage{Script: s.jsURL, Begin: "/auth/passkey/login/begin", Finish: "/auth/passkey/login/finish"})
+	finish := "/auth/passkey/login/finish"
+	if next := returnPath(r.URL.Query().Get("next")); next != "" {
+		finish += "?next=" + url.QueryEscape(next)
+	}
+	s.pages.Render(w, r, http.StatusOK, "auth_signin", ceremonyPage{Script: s.jsURL, Begin: "/auth/passkey/login/begin", Finish: finish})
 }
 
+// passkeyOffer offers a passkey; "not now" leads to the voting paper when
+// the member has exactly one open ballot, else to /me (which lists them).
 func (s *Service) passkeyOffer(w http.ResponseWriter, r *http.Request) {
-	s.pages.Render(w, r, http.StatusOK, "auth_passkey", ceremonyPage{Script: s.jsURL, Begin: "/auth/passkey/register/begin", Finish: "/auth/passkey/register/finish"})
+	id, _ := Member(r.Context())
+	ballots, err := s.MemberBallots(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err, false)
+		return
+	}
+	s.pages.Render(w, r, http.StatusOK, "auth_passkey", ceremonyPage{Script: s.jsURL, Begin: "/auth/passkey/register/begin", Finish: "/auth/passkey/register/finish",
+		Data: onlyOpen(ballots)})
+}
+
+// onlyOpen is the election id of the member's one open ballot, or "".
+func onlyOpen(ballots []MemberBallot) string {
+	open := ""
+	for _, b := range ballots {
+		if b.Status == "open" {
+			if open != "" {
+				return ""
+			}
+			open = b.ElectionID
+		}
+	}
+	return open
 }
 
 func (s *Service) passkeyLimits(r *http.Request, name string) []limitKey {
@@ -460,7 +490,11 @@ func (s *Service) memberLoginFinish(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, true)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/me"})
+	next := "/me"
+	if p := returnPath(r.URL.Query().Get("next")); p != "" {
+		next = p
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"redirect": next})
 }
 
 // ceremonyRefused answers a failed ceremony (true) or does nothing.
@@ -569,7 +603,7 @@ func (s *Service) staffLoginFinish(w http.ResponseWriter, r *http.Request) {
 	subject, err := s.finishLogin(ctx, s.binding(r), "staff_login", "s", r.Body)
 	staffID := subjectID(subject)
 	if subject != "" {
-		if lerr := s.allow(ctx, subjectLimit("staff_login", subject, s.limits.PasskeySubject)); lerr != nil {
+		if lerr := s.allow(ctx, subjectLimit("staff_login", subject, s.limits.StaffAccount)); lerr != nil {
 			s.audit(ctx, "staff_login", "rate_limited", 0, staffID, 0)
 			s.fail(w, r, lerr, true)
 			return

@@ -24,7 +24,10 @@ type Limits struct {
 	OTPSendIP, OTPSendGlobal                      Rate // per member: OTPSendsPerHour (sliding)
 	OTPVerifyIP, OTPVerifyMember, OTPVerifyGlobal Rate
 	PasskeyIP, PasskeySubject, PasskeyGlobal      Rate
-	StaffIP, StaffGlobal                          Rate
+	// Staff sign-in and enrolment: per address (high enough for an office
+	// of organisers behind one address), per staff account (at the
+	// finish, once the account is known) and globally.
+	StaffIP, StaffAccount, StaffGlobal Rate
 	// Staff account recovery: requests per IP, per mobile number entered
 	// (whether or not it is a staff member's) and globally; approvals and
 	// refusals per approver.
@@ -43,7 +46,7 @@ func DefaultLimits() Limits {
 		OTPSendIP: Rate{20, time.Hour}, OTPSendGlobal: Rate{1000, time.Minute},
 		OTPVerifyIP: Rate{60, 15 * time.Minute}, OTPVerifyMember: Rate{15, 15 * time.Minute}, OTPVerifyGlobal: Rate{5000, time.Minute},
 		PasskeyIP: Rate{60, 10 * time.Minute}, PasskeySubject: Rate{30, 10 * time.Minute}, PasskeyGlobal: Rate{5000, time.Minute},
-		StaffIP: Rate{20, 10 * time.Minute}, StaffGlobal: Rate{500, time.Minute},
+		StaffIP: Rate{300, 10 * time.Minute}, StaffAccount: Rate{10, 10 * time.Minute}, StaffGlobal: Rate{500, time.Minute},
 		RecoveryIP: Rate{10, time.Hour}, RecoveryMobile: Rate{3, time.Hour}, RecoveryGlobal: Rate{100, time.Minute},
 		RecoveryDecide:    Rate{30, time.Hour},
 		InviteResendStaff: Rate{60, time.Hour},

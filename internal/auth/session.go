@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -123,10 +125,25 @@ func RequireStaff(roles ...Role) func(http.Handler) http.Handler {
 func deny(w http.ResponseWriter, r *http.Request, code int, signin string) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		w.Header().Set("Cache-Control", "no-store")
+		if returnPath(r.URL.Path) != "" {
+			signin += "?next=" + url.QueryEscape(r.URL.Path)
+		}
 		http.Redirect(w, r, signin, http.StatusSeeOther)
 		return
 	}
 	http.Error(w, http.StatusText(code), code)
+}
+
+// votePath matches the only pages a sign-in returns to: a voting paper.
+var votePath = regexp.MustCompile(`^/vote/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// returnPath is next if it is a voting paper's path, else "": sign-in
+// never redirects anywhere a link could choose (no open redirect).
+func returnPath(next string) string {
+	if votePath.MatchString(next) {
+		return next
+	}
+	return ""
 }
 
 func (s *Service) cookieName(base string) string {
@@ -281,7 +298,9 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		st := &reqState{}
+		hadSession := false
 		if c, err := r.Cookie(s.cookieName(sessionCookie)); err == nil && c.Value != "" {
+			hadSession = true
 			se, err := s.loadSession(r.Context(), c.Value)
 			if err != nil {
 				s.pages.Fail(w, r, fmt.Errorf("%w: %w", errSessionLookup, err))
@@ -300,6 +319,13 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		}
 		if isUnsafe(r.Method) && !s.csrfOK(r, st) {
 			s.log.WarnContext(r.Context(), "csrf check failed", "method", r.Method)
+			if st.sess == nil && hadSession && s.sameOrigin(r) {
+				// The session this page was signed in with has expired (its
+				// token was bound to it): say so, so the member signs in
+				// again, rather than a bare refusal. Nothing is done either way.
+				s.fail(w, r, errSignedOut, wantsJSON(r))
+				return
+			}
 			s.pages.Refuse(w, r, errCSRF)
 			return
 		}
@@ -343,11 +369,25 @@ func (s *Service) csrfFor(st *reqState) string {
 
 const maxFormBytes = 64 << 10
 
-func (s *Service) csrfOK(r *http.Request, st *reqState) bool {
+// sameOrigin: the request's Origin and Sec-Fetch-Site (when sent) say it
+// comes from our own pages.
+func (s *Service) sameOrigin(r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" && o != s.origin {
 		return false
 	}
-	if sfs := r.Header.Get("Sec-Fetch-Site"); sfs != "" && sfs != "same-origin" && sfs != "none" {
+	sfs := r.Header.Get("Sec-Fetch-Site")
+	return sfs == "" || sfs == "same-origin" || sfs == "none"
+}
+
+// wantsJSON: the request comes from a page's script (JSON body or the
+// X-CSRF-Token header), so its answer is JSON.
+func wantsJSON(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/json" || r.Header.Get("X-CSRF-Token") != ""
+}
+
+func (s *Service) csrfOK(r *http.Request, st *reqState) bool {
+	if !s.sameOrigin(r) {
 		return false
 	}
 	want := s.csrfFor(st)

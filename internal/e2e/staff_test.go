@@ -132,7 +132,7 @@ func TestStaffPagesInBrowser(t *testing.T) {
 
 	// The open demo ballot. The scrutineer enables reminders first, so the
 	// organiser can start a campaign.
-	sc.run(chromedp.Navigate(s.base+"/scrutineer"+demo+"?lang=en"), chromedp.WaitVisible(`#enabled`, chromedp.ByID),
+	sc.run(chromedp.Navigate(s.base+"/organiser/gotv"+demo+"?lang=en"), chromedp.WaitVisible(`#enabled`, chromedp.ByID),
 		chromedp.Click(`#enabled`, chromedp.ByID), chromedp.Submit(`#enabled`, chromedp.ByID))
 	sc.waitFor("reminders saved", func(loc string) bool { return strings.Contains(loc, "done=reminders") })
 	sc.check("reminders saved", "en", 200)

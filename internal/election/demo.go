@@ -1,6 +1,7 @@
 package election
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"filippo.io/age"
+	"filippo.io/age/armor"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/note"
 
@@ -183,6 +186,9 @@ func demoCeremony(dir string) ([]byte, error) {
 		if err := os.WriteFile(f, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("demo ceremony: %w", err)
 		}
+		if err := demoTrusteeFiles(dir, j, b); err != nil {
+			return nil, fmt.Errorf("demo ceremony: %w", err)
+		}
 	}
 	file, err := pub.MarshalJSON()
 	if err != nil {
@@ -192,6 +198,71 @@ func demoCeremony(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("demo ceremony: %w", err)
 	}
 	return file, nil
+}
+
+// demoScryptLogN is the scrypt work factor of the demo's passphrase
+// files: low, so loading the demo stays fast (`scrutineer keygen` uses a
+// real one). The passphrases sit next to the files: demo only.
+const demoScryptLogN = 10
+
+// demoTrusteeFiles writes trustee j's files in the form `scrutineer
+// decrypt` reads, so the demo ballot can be counted end to end with the
+// scrutineer tool (README): trustee-j.key (an age identity under the
+// passphrase in trustee-j.pass, as `scrutineer trustee init` writes it)
+// and share-j.age (the secret share, encrypted to that identity, as the
+// ceremony leaves it).
+func demoTrusteeFiles(dir string, j int, share []byte) error {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	pass := fmt.Sprintf("demo trustee %d", j)
+	if err := demoSealed(filepath.Join(dir, fmt.Sprintf("trustee-%d.key", j)), []byte(id.String()+"\n"), pass); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("trustee-%d.pass", j)), []byte(pass+"\n"), 0o600); err != nil {
+		return err
+	}
+	sealed, err := demoSeal(share, id.Recipient())
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, fmt.Sprintf("share-%d.age", j)), sealed, 0o600)
+}
+
+// demoSealed writes data to path encrypted under passphrase pass (age
+// scrypt, ASCII-armored: the scrutineer tool's key files).
+func demoSealed(path string, data []byte, pass string) error {
+	r, err := age.NewScryptRecipient(pass)
+	if err != nil {
+		return err
+	}
+	r.SetWorkFactor(demoScryptLogN)
+	sealed, err := demoSeal(data, r)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, sealed, 0o600)
+}
+
+// demoSeal encrypts data to r, ASCII-armored.
+func demoSeal(data []byte, r age.Recipient) ([]byte, error) {
+	var buf bytes.Buffer
+	aw := armor.NewWriter(&buf)
+	w, err := age.Encrypt(aw, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(data); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if err := aw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Demo reads the demo ballot: its id, union and register size; an error
@@ -251,6 +322,14 @@ func (a *Admin) demoScrutineerKey(ctx context.Context, actor string, id int64, d
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "scrutineer.key.pub"), []byte(vkey+"\n"), 0o644); err != nil {
+		return err
+	}
+	// The same key as `scrutineer keygen` writes it, for `scrutineer report`.
+	const pass = "demo scrutineer"
+	if err := demoSealed(filepath.Join(dir, "scrutineer.age"), []byte(skey+"\n"), pass); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scrutineer.pass"), []byte(pass+"\n"), 0o600); err != nil {
 		return err
 	}
 	return a.SetScrutineerKey(ctx, actor, id, vkey)

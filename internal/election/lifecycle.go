@@ -198,6 +198,9 @@ func (a *Admin) SignOffSecurityAssessment(ctx context.Context, actor string, bal
 // each trustee's public share.
 func (a *Admin) SetTrustees(ctx context.Context, actor string, ballotID int64, file []byte) error {
 	var pk threshold.PublicKey
+	if m, wrong := page.WrongFile("file.kind.trustees", file); wrong {
+		return &MsgError{Base: ErrInvalid, Msg: m}
+	}
 	if err := pk.UnmarshalJSON(file); err != nil {
 		return invalid("admin.err.trustees_parse", err.Error())
 	}

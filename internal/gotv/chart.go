@@ -74,11 +74,11 @@ func LineChart(t *Turnout, txt chartText, id string) template.HTML {
 		}
 		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#0b4f9c" stroke-width="3"/>`, strings.Join(pts, " "))
 		last := t.Series[len(t.Series)-1]
-		if t.AsOf.Before(t.ClosesAt) && t.Projection.Voted > 0 {
+		if t.AsOf.Before(t.ClosesAt) && t.Projection.Ready {
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#0b4f9c" stroke-width="2" stroke-dasharray="2 4"/>`,
 				x(last.At), y(pct(last.Voted)), x(end), y(t.Projection.Pct))
-			fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="13" text-anchor="end" fill="#0b4f9c">%s %.0f%%</text>`,
-				chartW-right, y(t.Projection.Pct)-4, esc(txt.Projection), t.Projection.Pct)
+			fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="13" text-anchor="end" fill="#0b4f9c">%s %.0f–%.0f%%</text>`,
+				chartW-right, y(t.Projection.Pct)-4, esc(txt.Projection), t.Projection.LowPct, t.Projection.HighPct)
 		}
 	}
 	// time axis: open and close dates

@@ -15,6 +15,7 @@ import (
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
 )
 
 // Routes registers the pages, the JSON/CSV endpoints and the Twilio
@@ -128,6 +129,7 @@ type dashboardData struct {
 	Campaigns        []Campaign
 	Issues           map[int]int
 	RemindersEnabled bool
+	Saved            bool // the reminder setting was just saved
 }
 
 func (s *Service) dashboard(w http.ResponseWriter, r *http.Request) {
@@ -135,12 +137,11 @@ func (s *Service) dashboard(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := dashboardData{Staff: st, T: t}
+	d := dashboardData{Staff: st, T: t, Saved: r.URL.Query().Get("done") == "reminders"}
 	if !t.Suppressed {
 		d.Line = LineChart(t, chartText{
-			Title: s.t(lang, "gotv.chart.time.title"),
-			Desc: fmt.Sprintf(s.t(lang, "gotv.chart.time.desc"), t.Voted, t.Entitled, t.Pct(), t.Projection.Pct,
-				t.ThresholdPct),
+			Title:      s.t(lang, "gotv.chart.time.title"),
+			Desc:       s.timeDesc(lang, t),
 			Threshold:  fmt.Sprintf(s.t(lang, "gotv.chart.threshold"), t.ThresholdPct),
 			Projection: s.t(lang, "gotv.chart.projection"),
 		}, "chart-time")
@@ -164,9 +165,20 @@ func (s *Service) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	_ = s.pool.QueryRow(r.Context(), `SELECT reminders_enabled FROM gotv_ballot_settings WHERE ballot_id = $1`, t.BallotID).
-		Scan(&d.RemindersEnabled)
+	if d.RemindersEnabled, err = s.remindersOn(r.Context(), t.BallotID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.pages.Render(w, r, http.StatusOK, "gotv_dashboard", d)
+}
+
+// timeDesc is the turnout chart's description, with the projection's
+// range once there is one.
+func (s *Service) timeDesc(lang string, t *Turnout) string {
+	if !t.Projection.Ready {
+		return fmt.Sprintf(s.t(lang, "gotv.chart.time.desc_none"), t.Voted, t.Entitled, t.Pct(), t.ThresholdPct)
+	}
+	return fmt.Sprintf(s.t(lang, "gotv.chart.time.desc"), t.Voted, t.Entitled, t.Pct(), t.Projection.LowPct, t.Projection.HighPct, t.ThresholdPct)
 }
 
 func (s *Service) turnoutJSON(w http.ResponseWriter, r *http.Request) {
@@ -201,8 +213,14 @@ func WriteTurnoutCSV(w *csv.Writer, t *Turnout) error {
 	for _, p := range t.Series {
 		_ = w.Write([]string{"hour", p.At.UTC().Format(time.RFC3339), "", strconv.Itoa(p.Voted), ""})
 	}
-	_ = w.Write([]string{"projection", "close", "", strconv.Itoa(t.Projection.Voted),
-		strconv.FormatFloat(t.Projection.Pct, 'f', 1, 64)})
+	if t.Projection.Ready {
+		_ = w.Write([]string{"projection", "close", "", strconv.Itoa(t.Projection.Voted),
+			strconv.FormatFloat(t.Projection.Pct, 'f', 1, 64)})
+		_ = w.Write([]string{"projection", "close_low", "", strconv.Itoa(t.Projection.LowVoted),
+			strconv.FormatFloat(t.Projection.LowPct, 'f', 1, 64)})
+		_ = w.Write([]string{"projection", "close_high", "", strconv.Itoa(t.Projection.HighVoted),
+			strconv.FormatFloat(t.Projection.HighPct, 'f', 1, 64)})
+	}
 	w.Flush()
 	return w.Error()
 }
@@ -235,6 +253,21 @@ type newCampaignData struct {
 	Error        string
 	ErrorField   string // the id of the input in error, or ""
 	Form         map[string]string
+	Off          bool // reminders are off: no campaign can be scheduled, so no form
+}
+
+// remindersOn reports whether the scrutineer has allowed reminders for the
+// ballot (off until they do, D26).
+func (s *Service) remindersOn(ctx context.Context, ballotID int64) (bool, error) {
+	var on bool
+	err := s.pool.QueryRow(ctx, `SELECT reminders_enabled FROM gotv_ballot_settings WHERE ballot_id = $1`, ballotID).Scan(&on)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read reminder setting: %w", err)
+	}
+	return on, nil
 }
 
 func (s *Service) segmentsOf(r *http.Request, ballotID int64) (wps, brs []string, err error) {
@@ -276,8 +309,13 @@ func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st p
 	for _, k := range []string{"name", "template1", "template2", "when1", "at1", "at2"} {
 		form[k] = r.PostFormValue(k)
 	}
+	on, err := s.remindersOn(r.Context(), ballotID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.pages.Render(w, r, status, "gotv_campaign_new", newCampaignData{BallotID: ballotID, Title: b.Title, Workplaces: wps,
-		Branches: brs, Placeholders: Placeholders, Error: errKey, ErrorField: field, Form: form})
+		Branches: brs, Placeholders: Placeholders, Error: errKey, ErrorField: field, Form: form, Off: !on})
 }
 
 func (s *Service) newCampaign(w http.ResponseWriter, r *http.Request) {
@@ -450,7 +488,7 @@ func (s *Service) setReminders(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d?done=reminders", id), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/organiser/gotv/ballots/%d?done=reminders#reminders", id), http.StatusSeeOther)
 }
 
 func (s *Service) setPolicy(w http.ResponseWriter, r *http.Request) {

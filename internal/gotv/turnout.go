@@ -55,14 +55,34 @@ type Point struct {
 	Voted int       `json:"voted"`
 }
 
-// Projection is the expected final turnout (docs/gotv.md "Projection").
+// Projection is the expected final turnout (docs/gotv.md "Projection"):
+// nothing until it carries information (Ready), then a range.
 type Projection struct {
-	Voted       int     `json:"voted"`
+	// Ready: the ballot has been open ProjectAfter and at least
+	// ProjectMinVotes members were marked in the window, or it has closed.
+	// Before that every other field is zero and nothing is shown.
+	Ready       bool    `json:"ready"`
+	Voted       int     `json:"voted"` // central estimate
 	Pct         float64 `json:"pct"`
+	LowVoted    int     `json:"low_voted"`
+	LowPct      float64 `json:"low_pct"`
+	HighVoted   int     `json:"high_voted"`
+	HighPct     float64 `json:"high_pct"`
 	RatePerHour float64 `json:"rate_per_hour"`
 	WindowHours float64 `json:"window_hours"`
-	MeetsTarget bool    `json:"meets_threshold"`
+	// MeetsTarget: even the low end meets the threshold; Below: even the
+	// high end is under it. Neither: the range straddles the threshold.
+	MeetsTarget bool `json:"meets_threshold"`
+	Below       bool `json:"below_threshold"`
 }
+
+// A projection is shown only once it carries information: after
+// ProjectAfter of voting, with at least ProjectMinVotes marked in the
+// window the rate is taken from.
+const (
+	ProjectAfter    = 3 * time.Hour
+	ProjectMinVotes = 10
+)
 
 // Turnout is the turnout report of one ballot: aggregates only.
 type Turnout struct {
@@ -163,13 +183,26 @@ func Coarsen(series []Point, minCell int) []Point {
 	return out
 }
 
-// Project extrapolates the recent hourly rate to the close: the rate is the
-// number marked over the last window (6 hours, or since opening if
-// shorter), the result is clamped between the current count and the number
-// entitled. A closed ballot projects its current count.
+// Project extrapolates the recent hourly rate to the close, as a range:
+// the rate is the number n marked over the last window (6 hours, or since
+// opening if shorter) per hour; the range takes n ± 2√n (the usual
+// spread of a count of independent arrivals) as the rate's low and high,
+// each clamped between the current count and the number entitled. Before
+// ProjectAfter of voting, or with fewer than ProjectMinVotes in the window,
+// there is no projection (Ready false). A closed ballot projects its
+// current count.
 func Project(series []Point, voted, entitled int, opens, closes, now time.Time, thresholdPct float64) Projection {
-	p := Projection{Voted: voted}
-	if now.Before(closes) && now.After(opens) {
+	var p Projection
+	pct := func(v int) float64 {
+		if entitled == 0 {
+			return 0
+		}
+		return 100 * float64(v) / float64(entitled)
+	}
+	switch {
+	case !now.Before(closes):
+		p = Projection{Ready: true, Voted: voted, LowVoted: voted, HighVoted: voted}
+	case now.After(opens) && now.Sub(opens) >= ProjectAfter:
 		window := 6 * time.Hour
 		if e := now.Sub(opens); e < window {
 			window = e
@@ -181,17 +214,24 @@ func Project(series []Point, voted, entitled int, opens, closes, now time.Time, 
 				before = pt.Voted
 			}
 		}
-		p.WindowHours = window.Hours()
-		if p.WindowHours > 0 {
-			p.RatePerHour = float64(voted-before) / p.WindowHours
+		n := float64(voted - before)
+		if n < ProjectMinVotes {
+			return Projection{}
 		}
-		proj := float64(voted) + p.RatePerHour*closes.Sub(now).Hours()
-		p.Voted = int(math.Round(math.Min(math.Max(proj, float64(voted)), float64(entitled))))
+		p.Ready, p.WindowHours = true, window.Hours()
+		p.RatePerHour = n / p.WindowHours
+		left := closes.Sub(now).Hours()
+		at := func(count float64) int {
+			proj := float64(voted) + count/p.WindowHours*left
+			return int(math.Round(math.Min(math.Max(proj, float64(voted)), float64(entitled))))
+		}
+		p.Voted, p.LowVoted, p.HighVoted = at(n), at(math.Max(0, n-2*math.Sqrt(n))), at(n+2*math.Sqrt(n))
+	default:
+		return Projection{}
 	}
-	if entitled > 0 {
-		p.Pct = 100 * float64(p.Voted) / float64(entitled)
-	}
-	p.MeetsTarget = p.Pct >= thresholdPct
+	p.Pct, p.LowPct, p.HighPct = pct(p.Voted), pct(p.LowVoted), pct(p.HighVoted)
+	p.MeetsTarget = p.LowPct >= thresholdPct
+	p.Below = p.HighPct < thresholdPct
 	return p
 }
 

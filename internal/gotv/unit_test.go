@@ -144,8 +144,9 @@ func TestCoarsenAndProject(t *testing.T) {
 	}
 	now := t0.Add(6 * time.Hour)
 	p := Project(series, 31, 100, t0, now.Add(10*time.Hour), now, 50)
-	// 31 in the last 6 hours → 5.17/h × 10 h + 31 ≈ 83
-	if p.Voted != 83 || !p.MeetsTarget {
+	// 31 in the last 6 hours → 5.17/h × 10 h + 31 ≈ 83; the rate's range
+	// 31 ± 2√31 (19.9 to 42.1) gives 64 to 100 (clamped).
+	if !p.Ready || p.Voted != 83 || p.LowVoted != 64 || p.HighVoted != 100 || !p.MeetsTarget || p.Below {
 		t.Fatalf("Project = %+v", p)
 	}
 	p = Project(series, 31, 40, t0, now.Add(10*time.Hour), now, 50)
@@ -153,8 +154,23 @@ func TestCoarsenAndProject(t *testing.T) {
 		t.Fatalf("projection not clamped to entitled: %+v", p)
 	}
 	p = Project(series, 31, 100, t0, now.Add(-time.Hour), now, 50)
-	if p.Voted != 31 || p.MeetsTarget {
+	if !p.Ready || p.Voted != 31 || p.LowVoted != 31 || p.MeetsTarget || !p.Below {
 		t.Fatalf("closed ballot projection: %+v", p)
+	}
+	// 15 minutes after opening, with every vote so far: no projection
+	// (it once said "100%, meets the threshold").
+	early := []Point{{At: t0, Voted: 0}, {At: t0.Add(15 * time.Minute), Voted: 12}}
+	if p = Project(early, 12, 24, t0, t0.Add(72*time.Hour), t0.Add(15*time.Minute), 50); p.Ready || p.Pct != 0 {
+		t.Fatalf("projection 15 minutes after opening: %+v", p)
+	}
+	// After 3 hours but with too few votes in the window: none either.
+	if p = Project(series[:4], 9, 100, t0, now.Add(10*time.Hour), t0.Add(3*time.Hour), 50); p.Ready {
+		t.Fatalf("projection from 9 votes: %+v", p)
+	}
+	// A range that straddles the threshold says so.
+	flat := []Point{{At: t0, Voted: 0}, {At: t0.Add(4 * time.Hour), Voted: 40}}
+	if p = Project(flat, 40, 100, t0, t0.Add(5*time.Hour), t0.Add(4*time.Hour), 50); !p.Ready || p.MeetsTarget || p.Below || p.LowPct >= 50 || p.HighPct < 50 {
+		t.Fatalf("straddling projection: %+v", p)
 	}
 }
 
@@ -162,7 +178,15 @@ func TestCharts(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	tr := &Turnout{Entitled: 100, Voted: 40, OpensAt: t0, ClosesAt: t0.Add(48 * time.Hour), AsOf: t0.Add(10 * time.Hour),
 		ThresholdPct: 50, Series: []Point{{t0, 0}, {t0.Add(5 * time.Hour), 20}, {t0.Add(10 * time.Hour), 40}},
-		Projection: Projection{Voted: 90, Pct: 90}}
+		Projection: Projection{Ready: true, Voted: 90, Pct: 90, LowPct: 80, HighPct: 97}}
+	if line := string(LineChart(tr, chartText{Projection: "proj"}, "c0")); !strings.Contains(line, "proj 80–97%") {
+		t.Errorf("the chart's projection is not the range: %s", line)
+	}
+	tr.Projection.Ready = false
+	if line := string(LineChart(tr, chartText{Projection: "proj"}, "c0")); strings.Contains(line, "proj") {
+		t.Errorf("a projection drawn before it carries information: %s", line)
+	}
+	tr.Projection.Ready = true
 	svgs := []string{
 		string(LineChart(tr, chartText{Title: "Turnout <over> time", Desc: "a & b", Threshold: "50%", Projection: "proj"}, "c1")),
 		string(BarChart([]Cell{{Label: "North <Depot> & Co", Entitled: 20, Voted: 5}, {Label: "Other", Entitled: 30, Voted: 30}}, 50,

@@ -79,7 +79,7 @@ func TestAuthoriseHTTP(t *testing.T) {
 	// Another blinded message for the same member: a clear refusal.
 	_, msg2, _ := blinded(t, keys["north-depot"])
 	status, out := post(m0, `{"blinded":"`+base64.StdEncoding.EncodeToString(msg2)+`"}`)
-	if status != 409 || out["error"] != "already_authorised" || !strings.Contains(out["message"].(string), "replacement") {
+	if status != 409 || out["error"] != "already_authorised" || !strings.Contains(out["message"].(string), "vote again") {
 		t.Errorf("second message: %d %v", status, out)
 	}
 	// The member's language: the same refusal in Welsh.

@@ -66,8 +66,11 @@ const (
 )
 
 // Register columns. Header names are matched ignoring case, surrounding
-// spaces, and with spaces or dashes read as underscores ("Member number",
-// "member-number" and "MEMBER_NUMBER" are all member_number).
+// spaces and full stops, with spaces or dashes read as underscores
+// ("Member number", "member-number" and "MEMBER_NUMBER" are all
+// member_number), and with the usual other spellings of each column
+// (regHeaderAliases: "Mobile number", "E-mail address", "Membership
+// no." …).
 const (
 	ColMemberNumber = "member_number"
 	ColName         = "name"
@@ -159,14 +162,31 @@ type Report struct {
 	Warnings int // issues of SeverityWarning, listed or omitted
 	Issues   []Issue
 	Omitted  int // issues not listed beyond MaxReportIssues
+	// Skipped is the number of rows left out of the import for their
+	// errors (each listed with its line and reason); the file's other
+	// members are imported.
+	Skipped int
+	// fileErrors: errors of the whole file (Line 0), which block it.
+	fileErrors int
 }
 
-// OK says whether the file may be imported (no errors).
-func (r *Report) OK() bool { return r.Errors == 0 }
+// Importable is the number of valid members the file would import.
+func (r *Report) Importable() int { return r.Rows - r.Skipped }
+
+// OK says whether the file may be imported: no error of the whole file
+// (header, encoding, size, no valid member). Rows with errors do not
+// block it: they are skipped and listed (Skipped), every valid member is
+// imported, and an unusable contact is only a warning (the member is
+// imported without it: with no contact left, they are sent a postal
+// pack, s.230(2)).
+func (r *Report) OK() bool { return r.fileErrors == 0 }
 
 func (r *Report) add(is Issue) {
 	if is.Severity == SeverityError {
 		r.Errors++
+		if is.Line == 0 {
+			r.fileErrors++
+		}
 	} else {
 		r.Warnings++
 	}
@@ -341,10 +361,30 @@ func (l *regLimitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// regHeaderAliases are the other spellings of the columns that registers
+// exported from membership systems and spreadsheets use (normalised).
+var regHeaderAliases = map[string]string{
+	"membership_number": ColMemberNumber, "member_no": ColMemberNumber, "membership_no": ColMemberNumber,
+	"member_id": ColMemberNumber, "membership_id": ColMemberNumber, "number": ColMemberNumber,
+	"full_name": ColName, "member_name": ColName, "names": ColName,
+	"mobile_number": ColMobile, "mobile_phone": ColMobile, "mobile_phone_number": ColMobile, "mobile_no": ColMobile,
+	"mobile_telephone": ColMobile, "mobile_tel": ColMobile, "cell_phone": ColMobile, "cellphone": ColMobile,
+	"e_mail": ColEmail, "email_address": ColEmail, "e_mail_address": ColEmail, "emailaddress": ColEmail,
+	"work_place": ColWorkplace, "workplace_name": ColWorkplace, "place_of_work": ColWorkplace, "site": ColWorkplace,
+	"branch_name": ColBranch, "employer_name": ColEmployer,
+}
+
 // regNormHeader reads a header cell as a column name.
 func regNormHeader(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.NewReplacer(" ", "_", "-", "_").Replace(s)
+	s = strings.NewReplacer(" ", "_", "-", "_", ".", "").Replace(s)
+	for strings.Contains(s, "__") {
+		s = strings.ReplaceAll(s, "__", "_")
+	}
+	s = strings.Trim(s, "_")
+	if c, ok := regHeaderAliases[s]; ok {
+		return c
+	}
 	return s
 }
 
@@ -360,7 +400,7 @@ func regNormHeader(s string) string {
 func Parse(r io.Reader, workplaces []Workplace, policy ContactPolicy) (*File, *Report) {
 	rep := &Report{}
 	file := &File{}
-	defer func() { file.errors = rep.Errors }()
+	defer func() { file.errors = rep.fileErrors }()
 	fileErr := func(code string, m page.Msg) {
 		rep.add(newIssue(0, "", code, SeverityError, m))
 	}
@@ -550,9 +590,13 @@ func Parse(r io.Reader, workplaces []Workplace, policy ContactPolicy) (*File, *R
 			rep.add(is)
 		}
 		if recs[i].issue != nil {
+			rep.Skipped++
 			continue
 		}
 		row, line := res.row, recs[i].line
+		if !res.ok {
+			rep.Skipped++
+		}
 		// Duplicates are checked on rows with other errors too, so that
 		// fixing one row does not reveal a new error in another.
 		if row.MemberNumber != "" {
@@ -561,6 +605,9 @@ func Parse(r io.Reader, workplaces []Workplace, policy ContactPolicy) (*File, *R
 					page.M("register.duplicate", row.MemberNumber, first, line))
 				is.MemberNumber, is.OtherLine = row.MemberNumber, first
 				rep.add(is)
+				if res.ok {
+					rep.Skipped++
+				}
 				continue
 			}
 			seenMember[row.MemberNumber] = line
@@ -594,12 +641,15 @@ func Parse(r io.Reader, workplaces []Workplace, policy ContactPolicy) (*File, *R
 		}
 		file.Rows = append(file.Rows, row)
 	}
-	if fileIssue != nil {
+	switch {
+	case fileIssue != nil:
 		rep.add(*fileIssue)
-	} else if rep.Rows == 0 {
+	case rep.Rows == 0:
 		fileErr("file.no_members", page.M("register.no_members"))
+	case len(file.Rows) == 0:
+		fileErr("file.no_valid_members", page.M("register.no_valid_members"))
 	}
-	if rep.Errors > 0 {
+	if rep.fileErrors > 0 {
 		file.Rows = nil
 	}
 	return file, rep
@@ -707,8 +757,23 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 		}
 	}
 
+	// An unusable contact is treated as missing: the member stays on the
+	// register (s.227: entitled whatever their contact data), the issue
+	// says why the contact is not used, and a member left with no contact
+	// is sent a postal pack (s.230(2)).
+	contact := func(column, v string, max int) bool {
+		switch {
+		case regHasControl(v):
+			issue(column, column+".control", SeverityWarning, page.M("register.unusable", page.M("register.control", column)))
+			return false
+		case utf8.RuneCountInString(v) > max:
+			issue(column, column+".too_long", SeverityWarning, page.M("register.unusable", page.M("register.too_long", column, max)))
+			return false
+		}
+		return true
+	}
 	mobile := col(rec, ColMobile)
-	if mobile != "" && text(ColMobile, mobile, false, 64) {
+	if mobile != "" && contact(ColMobile, mobile, 64) {
 		e164, code, m, sev := regMobile(rp, mobile)
 		switch {
 		case code == "":
@@ -717,15 +782,15 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 			row.Mobile = e164
 			issue(ColMobile, code, sev, m)
 		default:
-			issue(ColMobile, code, sev, m)
+			issue(ColMobile, code, SeverityWarning, page.M("register.unusable", m))
 		}
 	}
 	email := col(rec, ColEmail)
-	if email != "" && text(ColEmail, email, false, maxEmailLen) {
+	if email != "" && contact(ColEmail, email, maxEmailLen) {
 		norm, okEmail := regEmail(email)
 		switch {
 		case !okEmail:
-			issue(ColEmail, "email.invalid", SeverityError, page.M("register.email_invalid"))
+			issue(ColEmail, "email.invalid", SeverityWarning, page.M("register.unusable", page.M("register.email_invalid")))
 		case rp.employerDomain(norm):
 			issue(ColEmail, "email.employer", SeverityWarning, page.M("register.email_employer"))
 		default:
@@ -762,6 +827,11 @@ func regMobile(rp *regPolicy, s string) (e164, code string, m page.Msg, sev Seve
 		return "", "mobile.invalid", page.M("register.mobile_invalid"), SeverityError
 	}
 	e164 = phonenumbers.Format(num, phonenumbers.E164)
+	if regFictionalRE.MatchString(e164) && !rp.fictional {
+		// Ofcom reserves 07700 900000–900999 for TV and radio drama: no
+		// such phone exists, so no code or invitation could reach it.
+		return "", "mobile.fictional", page.M("register.mobile_fictional"), SeverityError
+	}
 	fictional := rp.fictional && regFictionalRE.MatchString(e164)
 	if !fictional {
 		// GetNumberType is UNKNOWN exactly when the number is not valid

@@ -160,7 +160,9 @@ func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
-	read := func(field, name string, max int64) ([]byte, *page.Msg) {
+	// read reads the one file of field, which must look like the file of
+	// kind (a "file.kind.…" key): a wrong file is named as such.
+	read := func(field, name, kind string, max int64) ([]byte, *page.Msg) {
 		fhs := r.MultipartForm.File[field]
 		if len(fhs) != 1 {
 			m := page.M("result.err.choose", name)
@@ -171,15 +173,19 @@ func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
 			m := partProblem(name, err)
 			return nil, &m
 		}
+		if m, wrong := page.WrongFile(kind, b); wrong {
+			m = page.M("result.err.part", fhs[0].Filename, m)
+			return nil, &m
+		}
 		return b, nil
 	}
 	var up Upload
 	var problems []page.Msg
 	var msg *page.Msg
-	if up.Report, msg = read("report", "report.json", MaxReportFile); msg != nil {
+	if up.Report, msg = read("report", "report.json", "file.kind.report", MaxReportFile); msg != nil {
 		problems = append(problems, *msg)
 	}
-	if up.Signature, msg = read("signature", "report.json.sig", 64<<10); msg != nil {
+	if up.Signature, msg = read("signature", "report.json.sig", "file.kind.signature", 64<<10); msg != nil {
 		problems = append(problems, *msg)
 	}
 	fhs := r.MultipartForm.File["partials"]
@@ -191,6 +197,10 @@ func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
 		b, err := readPart(fh, MaxPartialFile)
 		if err != nil {
 			problems = append(problems, partProblem(fh.Filename, err))
+			continue
+		}
+		if m, wrong := page.WrongFile("file.kind.partial", b); wrong {
+			problems = append(problems, page.M("result.err.part", fh.Filename, m))
 			continue
 		}
 		up.Partials = append(up.Partials, b)

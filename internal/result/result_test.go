@@ -271,6 +271,9 @@ func TestPublishResult(t *testing.T) {
 		{"one partial", with("partials", c.partials[0]), "not enough valid partial decryptions: 1 valid, 2 needed"},
 		{"wrong partial", with("partials", c.partials[0], badPartial), "the partial decryption of trustee 3 is wrong: DLEQ proof"},
 		{"not a partial", with("partials", []byte(`{"hello":1}`)), "partial decryption file 1 is not a trustee&#39;s partial decryption"},
+		// The wrong one of the tool's files: named, with the one expected.
+		{"report as a partial", with("partials", c.js), "This is not a trustee&#39;s partial decryption (partial-N.json, from scrutineer decrypt): the file you chose looks like the signed report (report.json, from scrutineer report)"},
+		{"partial as the report", with("report", c.trustee2), "This is not the signed report (report.json, from scrutineer report): the file you chose looks like a trustee&#39;s partial decryption"},
 	} {
 		status, body := upload(scr, "/scrutineer/ballots/"+id+"/result", tc.files)
 		if status != 422 || !strings.Contains(body, tc.want) {

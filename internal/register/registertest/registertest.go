@@ -9,6 +9,8 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -134,4 +136,117 @@ func Import(t testing.TB, pool *pgxpool.Pool, ballotID int64, csv []byte) {
 	if _, err := Commit(context.Background(), pool, "organiser:1", ballotID, file); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BadKinds are the kinds of bad row of [Thousand], by the issue code they
+// give; Skipped says whether the row is left out (an error) or imported
+// (a warning: the member without the unusable contact).
+var BadKinds = []struct {
+	Code    string
+	Skipped bool
+	// Postal: the member is imported with no contact left (a postal pack).
+	Postal bool
+}{
+	{"member_number.missing", true, false}, {"member_number.duplicate", true, false},
+	{"member_number.too_long", true, false}, {"member_number.control", true, false},
+	{"name.missing", true, false}, {"name.too_long", true, false}, {"name.control", true, false},
+	{"workplace.missing", true, false}, {"workplace.unknown", true, false},
+	{"employer.mismatch", true, false}, {"employer.too_long", true, false}, {"branch.too_long", true, false},
+	{"row.columns", true, false}, {"row.encoding", true, false}, {"row.csv", true, false},
+	{"mobile.characters", false, true}, {"mobile.invalid", false, true}, {"mobile.not_mobile", false, true},
+	{"mobile.fictional", false, true}, {"mobile.work", false, true},
+	{"email.invalid", false, true}, {"email.too_long", false, true}, {"email.employer", false, true},
+	{"contact.none", false, true},
+	{"mobile.shared", false, false},
+	{"mobile.invalid+email", false, false}, // an unusable mobile, a good email: imported with the email
+}
+
+// ThousandPolicy is the contact policy of [Thousand]: production's (no
+// drama range), with an employer domain and a work phone.
+func ThousandPolicy() register.ContactPolicy {
+	return register.ContactPolicy{EmployerEmailDomains: []string{"@demotransport.co.uk"}, WorkPhoneNumbers: []string{"07911 000999"}}
+}
+
+// ThousandLine is the file line (1 = header) of the n-th bad row (0-based)
+// of [Thousand]: two rows of each of [BadKinds], spread through the file.
+func ThousandLine(n int) int { return 19*n + 5 }
+
+// Thousand is a register file of 1,000 members in the usual header
+// spellings of a membership system's export ("Membership No.", "Mobile
+// number" …), at workplace (of employer), with two rows of each kind of
+// [BadKinds] at ThousandLine(0), ThousandLine(1) …
+func Thousand(workplace, employer string) []byte {
+	var b bytes.Buffer
+	b.WriteString("Membership No.,Full Name,Mobile number,E-mail address,Workplace,Branch,Employer\n")
+	bad := map[int]int{}
+	for n := 0; n < 2*len(BadKinds); n++ {
+		bad[ThousandLine(n)] = n % len(BadKinds)
+	}
+	long := strings.Repeat("A", 300)
+	for line := 2; line <= 1001; line++ {
+		num, name, mobile, email := fmt.Sprintf("T%05d", line), fmt.Sprintf("Member %d", line), fmt.Sprintf("07911 %06d", 100000+line), ""
+		wp, branch, emp := workplace, "Branch", employer
+		k, isBad := bad[line]
+		if !isBad {
+			fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s\n", num, name, mobile, email, wp, branch, emp)
+			continue
+		}
+		switch BadKinds[k].Code {
+		case "member_number.missing":
+			num = ""
+		case "member_number.duplicate":
+			num = "T00002"
+		case "member_number.too_long":
+			num = "T" + long
+		case "member_number.control":
+			num = "T\t1"
+		case "name.missing":
+			name = ""
+		case "name.too_long":
+			name = long
+		case "name.control":
+			name = "Member\u0007"
+		case "workplace.missing":
+			wp = ""
+		case "workplace.unknown":
+			wp = "Nowhere Depot"
+		case "employer.mismatch":
+			emp = "Other Buses Ltd"
+		case "employer.too_long":
+			emp = long
+		case "branch.too_long":
+			branch = long
+		case "row.columns":
+			fmt.Fprintf(&b, "%s,%s\n", num, name)
+			continue
+		case "row.encoding":
+			name = "Member \xff"
+		case "row.csv":
+			name = `Member "Nickname" Jones`
+		case "mobile.characters":
+			mobile = "call me"
+		case "mobile.invalid":
+			mobile = "07123"
+		case "mobile.not_mobile":
+			mobile = "029 2012 3456"
+		case "mobile.fictional":
+			mobile = "07700 900123"
+		case "mobile.work":
+			mobile = "07911 000999"
+		case "email.invalid":
+			mobile, email = "", "member@@example.org"
+		case "email.too_long":
+			mobile, email = "", long+"@example.org"
+		case "email.employer":
+			mobile, email = "", "member@demotransport.co.uk"
+		case "contact.none":
+			mobile = ""
+		case "mobile.shared":
+			mobile = "07911 100002" // the member of line 2's
+		case "mobile.invalid+email":
+			mobile, email = "07123", fmt.Sprintf("member%d@example.org", line)
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s\n", num, name, mobile, email, wp, branch, emp)
+	}
+	return b.Bytes()
 }

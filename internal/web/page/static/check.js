@@ -17,7 +17,7 @@ async function get(path, raw) {
 function show(id, index, size) {
   for (const s of ['check-ok', 'check-missing', 'check-bad']) $(s).hidden = s !== id;
   if (id === 'check-ok') {
-    $('check-index').textContent = String(index);
+    $('check-index').textContent = String(index + 1); // people count from 1 (the ledger from 0)
     $('check-size').textContent = String(size);
   }
   $(id).querySelector('h2').focus();

@@ -118,7 +118,8 @@ async function postJSON(url, body, withSession) {
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
     const c = data.error;
-    const code = ['not_open', 'already_authorised', 'not_signed_in'].includes(c) ? c : res.status >= 500 ? 'generic' : 'refused';
+    const code = ['not_open', 'already_authorised'].includes(c) ? c
+      : ['not_signed_in', 'session_expired'].includes(c) ? 'not_signed_in' : res.status >= 500 ? 'generic' : 'refused';
     throw Object.assign(new Error(c || String(res.status)), { code });
   }
   return data;
@@ -136,15 +137,24 @@ async function cast() {
       const bytes = L.encodeBallot(ballot);
       const T = L.tracker(hash, bytes);
       const { blindedMsg, state: bs } = await L.blindTracker(key, T);
-      // The choices are no longer needed: forget them before anything is sent.
-      save({ choices: null, ballot: L.toBase64(bytes), tracker: L.toHex(T), blinded: L.toBase64(blindedMsg),
+      save({ ballot: L.toBase64(bytes), tracker: L.toHex(T), blinded: L.toBase64(blindedMsg),
         prepared: L.toBase64(bs.prepared), inv: L.toBase64(bs.inv) });
     }
     if (!state.authorisation) {
       step('authorise');
-      const r = await postJSON(`/vote/${E}/authorise`, { blinded: state.blinded }, true);
+      let r;
+      try {
+        r = await postJSON(`/vote/${E}/authorise`, { blinded: state.blinded }, true);
+      } catch (e) {
+        // Signed out (the session expired): nothing was issued or recorded.
+        // Throw the unauthorised encryption away and keep the choices on
+        // this phone, so the paper comes back filled in after signing in.
+        if (e.code === 'not_signed_in' && state.choices) save(Object.assign({ resume: true }, UNSENT));
+        throw e;
+      }
       const auth = await L.finalizeAuthorisation(key, { prepared: L.fromBase64(state.prepared), inv: L.fromBase64(state.inv) }, L.fromBase64(r.blind_signature));
-      save({ authorisation: L.toBase64(auth), blinded: null, prepared: null, inv: null });
+      // The vote is now bound to cast: forget the choices.
+      save({ authorisation: L.toBase64(auth), choices: null, blinded: null, prepared: null, inv: null });
     }
     if (!state.receipt) {
       step('cast');
@@ -161,15 +171,33 @@ async function cast() {
   }
 }
 
+// UNSENT clears an encryption that was never authorised.
+const UNSENT = { ballot: null, tracker: null, blinded: null, prepared: null, inv: null };
+
+// restore ticks the saved, unsent choices on the paper and shows the
+// review again: the member signed in again after their session expired.
+function restore(paper) {
+  const qs = [...document.querySelectorAll('fieldset.question')];
+  if (!Array.isArray(state.choices) || state.choices.length !== qs.length) return false;
+  qs.forEach((fs, q) => fs.querySelectorAll('input').forEach((i, o) => { i.checked = state.choices[q][o] === 1; }));
+  review({ preventDefault() {} });
+  $('resumed').hidden = false;
+  save({ resume: null }); // once: a later visit shows the paper as usual
+  return true;
+}
+
 function fail(code) {
   for (const p of $('failed').querySelectorAll('[data-error]')) p.hidden = p.dataset.error !== code;
+  $('retry').hidden = code === 'not_signed_in'; // sending again cannot help: signing in can
   show('failed');
 }
 
 function showReceipt() {
   const rc = state.receipt;
   $('receipt-code').textContent = rc.short_code;
-  $('receipt-index').textContent = String(rc.index);
+  // People count from 1; the ledger's index (from 0) is the technical detail.
+  $('receipt-index').textContent = String(rc.index + 1);
+  $('receipt-tech').textContent = $('receipt-tech').dataset.text.replace('{index}', String(rc.index));
   const blob = new Blob([JSON.stringify(rc, null, 2)], { type: 'application/json' });
   $('receipt-download').href = URL.createObjectURL(blob);
   show('receipt');
@@ -206,6 +234,7 @@ function start() {
   }
   if (state.ballot && state.authorisation) return cast(); // resume an interrupted cast
   if (!paper) return;
+  if (state.resume && state.choices && !state.ballot) restore(paper);
   // Load and warm the crypto while the member reads the paper, so the
   // first encryption is fast when they confirm.
   ready().catch(() => {});
