@@ -43,6 +43,10 @@ var owners = map[string]string{
 	"gotv_policies": "internal/gotv", "gotv_ballot_settings": "internal/gotv", "gotv_campaigns": "internal/gotv",
 	"gotv_steps": "internal/gotv", "gotv_messages": "internal/gotv", "gotv_contacts": "internal/gotv",
 	"gotv_contact_issues": "internal/gotv", "gotv_optouts": "internal/gotv",
+	// volunteers' peer-to-peer texting
+	"outreach_approvals": "internal/outreach", "outreach_campaigns": "internal/outreach",
+	"outreach_volunteers": "internal/outreach", "outreach_conversations": "internal/outreach",
+	"outreach_messages": "internal/outreach", "outreach_tags": "internal/outreach", "outreach_queue": "internal/outreach",
 	// the rest
 	"audit_log":        "internal/audit",
 	"retention_counts": "internal/retention", "retention_deletions": "internal/retention", "retention_holds": "internal/retention",
@@ -64,7 +68,8 @@ var exceptions = map[string]map[string]string{
 		"marked_register", "replacement_requests", "replaced_authorisations", "impersonation_reports",
 		"auth_sessions", "auth_events", "auth_invitations", "auth_otp_codes", "auth_rate_limits",
 		"auth_webauthn_users", "auth_webauthn_credentials", "auth_webauthn_ceremonies",
-		"gotv_messages", "gotv_contacts", "gotv_contact_issues", "sms_outbox", "mail_outbox", "ballot_styles"),
+		"gotv_messages", "gotv_contacts", "gotv_contact_issues", "sms_outbox", "mail_outbox", "ballot_styles",
+		"outreach_queue", "outreach_tags", "outreach_messages", "outreach_conversations"),
 	// Counts in the ballot lists (entitled, authorised, postal; after
 	// deletion the counts retention kept): count(*) subqueries of the list
 	// queries.

@@ -199,7 +199,11 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 				claimed_by = NULL, lease_until = NULL, reason = 'reconciled' WHERE id = $1 AND state = 'sending' AND lease_until < $3`, []any{r.id, pid, now}
 			s.m.sent.Inc()
 		case known && !found:
-			q, args = `UPDATE gotv_messages SET state = 'pending', send_started_at = NULL, body_sha256 = NULL, claimed_by = NULL,
+			// A reminder is sent again; a direct text (a volunteer's
+			// press) is not: the volunteer sees it failed and may press again.
+			q, args = `UPDATE gotv_messages SET state = CASE WHEN source = 'reminder' THEN 'pending' ELSE 'failed' END,
+				reason = CASE WHEN source = 'reminder' THEN reason ELSE 'not_sent' END,
+				send_started_at = NULL, body_sha256 = NULL, claimed_by = NULL,
 				lease_until = NULL WHERE id = $1 AND state = 'sending' AND lease_until < $2`, []any{r.id, now}
 		default:
 			q, args = `UPDATE gotv_messages SET state = 'unknown', claimed_by = NULL, lease_until = NULL, reason = 'unconfirmed'

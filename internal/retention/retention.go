@@ -380,6 +380,13 @@ var steps = []step{
 	// The marked register: who was authorised or returned a postal paper
 	// (counts kept in retention_counts).
 	{"marked_register", `DELETE FROM marked_register WHERE ballot_id = $1 RETURNING *`},
+	// Volunteers' conversations (docs/volunteers.md): the organiser's
+	// queue, tags, texts and replies, and the conversations (member, keyed
+	// hash of the number). Before gotv_messages: texts point at the outbox.
+	{"outreach_queue", `DELETE FROM outreach_queue WHERE conversation_id IN (SELECT id FROM outreach_conversations WHERE ballot_id = $1) RETURNING *`},
+	{"outreach_tags", `DELETE FROM outreach_tags WHERE conversation_id IN (SELECT id FROM outreach_conversations WHERE ballot_id = $1) RETURNING *`},
+	{"outreach_messages", `DELETE FROM outreach_messages WHERE conversation_id IN (SELECT id FROM outreach_conversations WHERE ballot_id = $1) RETURNING *`},
+	{"outreach_conversations", `DELETE FROM outreach_conversations WHERE ballot_id = $1 RETURNING *`},
 	// Reminder outbox rows (member, ballot, delivery).
 	{"gotv_messages", `DELETE FROM gotv_messages WHERE ballot_id = $1 RETURNING *`},
 	// Invitation links.
@@ -431,7 +438,7 @@ var steps = []step{
 // memberLinks are the tables that tie a member to a ballot: a member whose
 // row would go must not appear in any of them for another ballot.
 var memberLinks = []string{"register_entries", "ballot_contacts", "marked_register", "auth_invitations",
-	"replacement_requests", "replaced_authorisations", "impersonation_reports", "gotv_messages"}
+	"replacement_requests", "replaced_authorisations", "impersonation_reports", "gotv_messages", "outreach_conversations"}
 
 // Apply deletes the ballot's personal data in one transaction (see the
 // package comment). It refuses a ballot that is not due, on hold or never
