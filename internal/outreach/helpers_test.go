@@ -92,6 +92,10 @@ type world struct {
 	branchs map[int64]string
 	mobiles map[int64]string
 	wps     map[int64]string
+	// signedIn: the staff member of a request, by its X-Test-Staff header
+	// (the outreach pages' StaffFunc; auth's sessions are exercised by the
+	// browser test in internal/e2e).
+	signedIn map[string]page.Staff
 }
 
 // branches: member i is in North, South or East (i mod 3).
@@ -122,7 +126,9 @@ func newWorld(t *testing.T, members int, cfg gotv.Config) *world {
 	tfs, files, cfs, dir := gotv.Templates()
 	must(t, w.pages.AddTemplates(tfs, files...))
 	must(t, w.pages.AddCatalog(cfs, dir))
-	must(t, w.pages.AddCatalog(outreach.Catalog()))
+	tfs, files, cfs, dir = outreach.Templates()
+	must(t, w.pages.AddTemplates(tfs, files...))
+	must(t, w.pages.AddCatalog(cfs, dir))
 	pub, _ := url.Parse(publicURL)
 	sender, err := sms.NewTwilio(sms.TwilioConfig{AccountSID: "ACtest", AuthToken: authToken, From: "+447700900000",
 		HTTPClient: w.twilio.Client()})
@@ -155,7 +161,12 @@ func newWorld(t *testing.T, members int, cfg gotv.Config) *world {
 	})
 	must(t, err)
 	w.iss = issuance.New(pool, electiontest.SecretKey)
+	w.signedIn = map[string]page.Staff{}
 	out, err = outreach.New(outreach.Options{Pool: pool, Texter: w.gotv, Register: w.b.Register, Ballots: w.b.Store,
+		Staff: func(r *http.Request) (page.Staff, bool) {
+			st, ok := w.signedIn[r.Header.Get("X-Test-Staff")]
+			return st, ok
+		},
 		Marked: w.iss.Marked, Pages: w.pages, Log: log, Now: w.clock.Now, Key: electiontest.SecretKey,
 		Invite: func(ctx context.Context, unionID int64, name, mobile string) (int64, string, error) {
 			st, link, err := w.auth.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleVolunteer, UnionID: unionID, Name: name, Mobile: mobile})

@@ -21,10 +21,6 @@ import (
 //go:embed i18n/*.json
 var catalogFS embed.FS
 
-// Catalog returns the message catalogue (English and Welsh), for
-// web.Pages.AddCatalog.
-func Catalog() (catalog embed.FS, dir string) { return catalogFS, "i18n" }
-
 // cannedText holds the canned replies' SMS bodies by language, read from
 // the catalogue (the same texts the pages use).
 var cannedText = func() map[string]map[string]string {
