@@ -30,8 +30,9 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"github.com/unionvote/eballot/crypto/internal/par"
 
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/internal/enc"
@@ -422,7 +423,7 @@ func (e *Election) BatchVerifyN(bs []*Ballot, procs int) []int {
 		perP := make([][]*proof.Proof, len(window))
 		// Building a statement sums and encodes ciphertexts: do it on all
 		// cores too.
-		parallelN(len(window), procs, func(i int) {
+		par.N(len(window), procs, func(i int) {
 			if e.checkShape(window[i]) != nil {
 				bad[i] = true
 				return
@@ -543,7 +544,7 @@ func (e *Election) ParseAll(data [][]byte) (bs []*Ballot, errs []error) {
 	bs = make([]*Ballot, len(data))
 	all := make([]error, len(data))
 	var failed atomic.Bool
-	parallel(len(data), func(i int) {
+	par.For(len(data), func(i int) {
 		if bs[i], all[i] = e.Parse(data[i]); all[i] != nil {
 			failed.Store(true)
 		}
@@ -552,33 +553,4 @@ func (e *Election) ParseAll(data [][]byte) (bs []*Ballot, errs []error) {
 		return bs, all
 	}
 	return bs, nil
-}
-
-// parallel runs f(0) … f(n-1) on GOMAXPROCS goroutines.
-func parallel(n int, f func(i int)) { parallelN(n, runtime.GOMAXPROCS(0), f) }
-
-// parallelN runs f(0) … f(n-1) on up to procs goroutines.
-func parallelN(n, procs int, f func(i int)) {
-	if procs <= 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(n, procs); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }

@@ -3,8 +3,8 @@ package proof
 import (
 	"crypto/rand"
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/unionvote/eballot/crypto/internal/par"
 
 	"github.com/gtank/ristretto255"
 	"github.com/unionvote/eballot/crypto/elgamal"
@@ -106,22 +106,7 @@ func parallelBlocks(n, size, procs int, f func(lo, hi int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= blocks {
-					return
-				}
-				f(k*size, min((k+1)*size, n))
-			}
-		}()
-	}
-	wg.Wait()
+	par.N(blocks, workers, func(k int) { f(k*size, min((k+1)*size, n)) })
 }
 
 // batchVerifier holds the reusable buffers of one worker.

@@ -58,18 +58,6 @@ var owners = map[string]string{
 // still there, each with why. The test fails on any reference not listed
 // here, and on an entry no longer needed: the list only shrinks.
 var exceptions = map[string]map[string]string{
-	// The one-transaction erasure of a ballot's personal data with its
-	// record and digest (internal/retention Apply, docs/ballots.md
-	// "Retention and deletion"): every table holding personal data is
-	// deleted from in one transaction, and the counts kept before the
-	// register goes. To move behind each owner's store, every owner would
-	// offer its deletion steps to run in retention's transaction.
-	"internal/retention": erasure("members", "register_entries", "register_uploads", "ballot_contacts",
-		"marked_register", "replacement_requests", "replaced_authorisations", "impersonation_reports",
-		"auth_sessions", "auth_events", "auth_invitations", "auth_otp_codes", "auth_rate_limits",
-		"auth_webauthn_users", "auth_webauthn_credentials", "auth_webauthn_ceremonies",
-		"gotv_messages", "gotv_contacts", "gotv_contact_issues", "sms_outbox", "mail_outbox", "ballot_styles",
-		"outreach_queue", "outreach_tags", "outreach_messages", "outreach_conversations"),
 	// Counts in the ballot lists (entitled, authorised, postal; after
 	// deletion the counts retention kept): count(*) subqueries of the list
 	// queries.
@@ -106,15 +94,6 @@ var exceptions = map[string]map[string]string{
 		"marked_register":  "who has not voted yet, for reminders",
 		"ballot_contacts":  "whether a frozen mobile exists, for reminder segments",
 	},
-}
-
-// erasure is the reason of retention's exceptions.
-func erasure(tables ...string) map[string]string {
-	m := map[string]string{}
-	for _, t := range tables {
-		m[t] = "the one-transaction erasure of a ballot's personal data"
-	}
-	return m
 }
 
 // tableRE finds the table a SQL statement names after a keyword.

@@ -114,13 +114,20 @@ func TestMigrateAndDemoAreIdempotent(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// freeAddrs returns n distinct loopback addresses free at the time of the
+// call: every listener stays open until all are chosen, so two calls cannot
+// be handed the same port.
+func freeAddrs(t *testing.T, n int) []string {
+	addrs := make([]string, n)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs[i] = ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
 }
 
 func get(t *testing.T, url string) (*http.Response, string) {
@@ -138,8 +145,8 @@ func get(t *testing.T, url string) (*http.Response, string) {
 // health, readiness, metrics, the ballot list, headers, graceful stop.
 func TestServe(t *testing.T) {
 	_, url := pgtest.NewDBURL(t)
-	addr := freeAddr(t)
-	debug := freeAddr(t)
+	free := freeAddrs(t, 2)
+	addr, debug := free[0], free[1]
 	vars := map[string]string{"DATABASE_URL": url, "EBALLOT_ADDR": addr, "EBALLOT_DEBUG_ADDR": debug}
 	if r := run(context.Background(), vars, "demo", "--trustee-dir", t.TempDir()); r.code != 0 {
 		t.Fatalf("demo: %+v", r)

@@ -244,15 +244,13 @@ func (b *browser) location() string {
 
 func (b *browser) waitPath(path string) {
 	b.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(b.location(), path) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.t.Fatalf("never reached %s (at %s)", path, b.location())
+	b.waitFor(path, func(loc string) bool { return strings.Contains(loc, path) })
 }
+
+// navWait bounds a wait for the browser to reach a page: generous, because
+// a CI machine running every package's tests at once can stall Chromium for
+// many seconds.
+const navWait = 60 * time.Second
 
 // signInBySMS opens the invitation, asks for a code, reads it from the
 // development outbox and enters it.

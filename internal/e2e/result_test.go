@@ -211,7 +211,7 @@ func contains(list []string, s string) bool {
 // waitFor polls the page's location until ok.
 func (b *browser) waitFor(what string, ok func(loc string) bool) {
 	b.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(navWait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if ok(b.location()) {
 			return
 		}

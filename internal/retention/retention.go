@@ -22,8 +22,9 @@
 // reported instead).
 //
 // [Service.Apply] deletes, in one transaction, every row of personal data
-// and every member-to-ballot link of the ballot (the table-by-table list is
-// [steps] and docs/ballots.md), keeps the counts the published result needs
+// and every member-to-ballot link of the ballot (each owner writes the SQL
+// of its tables as an erasure.Part, lined up here by [erasureOrder];
+// docs/ballots.md), keeps the counts the published result needs
 // (retention_counts), writes retention_deletions and appends
 // "retention.deleted" to the audit log. The append-only public ledger
 // (ledger_* tables), the published result and the audit log are kept.
@@ -46,7 +47,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/erasure"
+	"github.com/unionvote/eballot/internal/gotv"
+	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/outreach"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -353,92 +362,66 @@ func (d *Deletion) Total() int64 {
 	return n
 }
 
-// A step deletes one table's rows of the ballot. The SQL is a DELETE (or
-// UPDATE) … RETURNING whose rows are hashed; $1 is the ballot id and the
-// temporary table retention_members (id, gone) holds the ballot's members,
-// gone when the member is on no other ballot and their row is deleted.
-type step struct {
-	table string
-	sql   string
-}
+// parts are the owners' shares of the erasure (internal/erasure): each
+// owner writes the SQL of its own tables.
+var parts = []erasure.Part{register.Erasure, issuance.Erasure, auth.Erasure, outreach.Erasure, gotv.Erasure, sms.Erasure, mail.Erasure,
+	election.Erasure}
 
-// steps is every deletion, children before parents (foreign keys). Tables
+// erasureOrder is every deletion, children before parents (foreign keys). Tables
 // not named here are kept: the decision per table is in docs/ballots.md
 // "Retention and deletion", and TestEveryMemberTableDecided fails when a
-// new table refers to members or ballots without a decision.
-var steps = []step{
-	// Register files between preview and commit (the whole register; F40
-	// "register copies deleted after the ballot"). The content is not
-	// hashed again: its SHA-256 is a column.
-	{"register_uploads", `DELETE FROM register_uploads WHERE ballot_id = $1 RETURNING ballot_id, encode(sha256, 'hex') AS sha256, uploaded_by, uploaded_at`},
-	// Replacement of lost authorisations: member, reason, the old
-	// authorisation (counts kept in retention_counts).
-	{"replaced_authorisations", `DELETE FROM replaced_authorisations WHERE ballot_id = $1 RETURNING *`},
-	{"replacement_requests", `DELETE FROM replacement_requests WHERE ballot_id = $1 RETURNING *`},
-	// "This wasn't me" reports.
-	{"impersonation_reports", `DELETE FROM impersonation_reports WHERE ballot_id = $1 RETURNING *`},
-	// The marked register: who was authorised or returned a postal paper
-	// (counts kept in retention_counts).
-	{"marked_register", `DELETE FROM marked_register WHERE ballot_id = $1 RETURNING *`},
-	// Volunteers' conversations (docs/volunteers.md): the organiser's
-	// queue, tags, texts and replies, and the conversations (member, keyed
-	// hash of the number). Before gotv_messages: texts point at the outbox.
-	{"outreach_queue", `DELETE FROM outreach_queue WHERE conversation_id IN (SELECT id FROM outreach_conversations WHERE ballot_id = $1) RETURNING *`},
-	{"outreach_tags", `DELETE FROM outreach_tags WHERE conversation_id IN (SELECT id FROM outreach_conversations WHERE ballot_id = $1) RETURNING *`},
-	{"outreach_messages", `DELETE FROM outreach_messages WHERE conversation_id IN (SELECT id FROM outreach_conversations WHERE ballot_id = $1) RETURNING *`},
-	{"outreach_conversations", `DELETE FROM outreach_conversations WHERE ballot_id = $1 RETURNING *`},
-	// Reminder outbox rows (member, ballot, delivery).
-	{"gotv_messages", `DELETE FROM gotv_messages WHERE ballot_id = $1 RETURNING *`},
-	// Invitation links.
-	{"auth_invitations", `DELETE FROM auth_invitations WHERE ballot_id = $1 RETURNING *`},
-	// Sessions and sign-in events of the ballot, and every one of members
-	// whose row goes.
-	{"auth_sessions", `DELETE FROM auth_sessions WHERE ballot_id = $1
-		OR member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
-	{"auth_events", `DELETE FROM auth_events WHERE ballot_id = $1
-		OR member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
-	// Contacts frozen at open (sealed mobile and email).
-	{"ballot_contacts", `DELETE FROM ballot_contacts WHERE ballot_id = $1 RETURNING *`},
-	// The register (s.227) with voting-paper numbers.
-	{"register_entries", `DELETE FROM register_entries WHERE ballot_id = $1 RETURNING *`},
-	// Member-level sign-in records (subject 'm<id>') of members whose row
-	// goes: codes, passkeys, ceremonies, rate-limit counters.
-	{"auth_otp_codes", `DELETE FROM auth_otp_codes WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
-	{"auth_webauthn_ceremonies", `DELETE FROM auth_webauthn_ceremonies WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
-	{"auth_webauthn_credentials", `DELETE FROM auth_webauthn_credentials WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
-	{"auth_webauthn_users", `DELETE FROM auth_webauthn_users WHERE subject IN (SELECT 'm' || id FROM retention_members WHERE gone) RETURNING *`},
-	{"auth_rate_limits", `DELETE FROM auth_rate_limits WHERE key ~ ':subject:m[0-9]+$'
-		AND substring(key FROM ':subject:m([0-9]+)$')::bigint IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
-	// Reminder preferences and failed-number flags of members whose row goes.
-	{"gotv_contacts", `DELETE FROM gotv_contacts WHERE member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
-	{"gotv_contact_issues", `DELETE FROM gotv_contact_issues WHERE member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
-	// Development outboxes (EBALLOT_SMS_PROVIDER/MAIL_PROVIDER=dev only):
-	// messages to a mobile or email of a member whose row goes that no
-	// remaining member uses.
-	{"sms_outbox", `DELETE FROM sms_outbox WHERE to_number IN (
-		SELECT m.mobile FROM members m JOIN retention_members r ON r.id = m.id AND r.gone WHERE m.mobile IS NOT NULL
-		EXCEPT SELECT m.mobile FROM members m WHERE m.mobile IS NOT NULL AND m.id NOT IN (SELECT id FROM retention_members WHERE gone)) RETURNING *`},
-	{"mail_outbox", `DELETE FROM mail_outbox WHERE lower(to_addr) IN (
-		SELECT lower(m.email) FROM members m JOIN retention_members r ON r.id = m.id AND r.gone WHERE m.email IS NOT NULL
-		EXCEPT SELECT lower(m.email) FROM members m WHERE m.email IS NOT NULL AND m.id NOT IN (SELECT id FROM retention_members WHERE gone))
-		RETURNING id, message_id, to_addr, subject, body, created_at`},
-	// The members themselves (name, number, mobile, email, workplace,
-	// branch, employer) when on no other ballot.
-	{"members", `DELETE FROM members WHERE id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
-	// The ballot's sealed RSA issuer private keys: no authorisation is
-	// issued after the close, and the key could mint authorisations that
-	// match the marked register's blind signatures. The public keys stay
-	// (they are in the manifest).
-	{"ballot_styles.issuer_private", `UPDATE ballot_styles s SET issuer_private = '\x'
-		FROM (SELECT ballot_id, style, sha256(issuer_private) AS h FROM ballot_styles WHERE ballot_id = $1 AND length(issuer_private) > 0) o
-		WHERE s.ballot_id = o.ballot_id AND s.style = o.style
-		RETURNING s.ballot_id, s.style, encode(o.h, 'hex') AS sealed_sha256`},
+// new table refers to members or ballots without a decision. Every step of
+// every part is named here once, and nothing else (stepsInOrder)..
+var erasureOrder = []string{
+	"register_uploads",
+	"replaced_authorisations", "replacement_requests", "impersonation_reports", "marked_register",
+	"outreach_queue", "outreach_tags", "outreach_messages", "outreach_conversations",
+	"gotv_messages",
+	"auth_invitations", "auth_sessions", "auth_events",
+	"ballot_contacts", "register_entries",
+	"auth_otp_codes", "auth_webauthn_ceremonies", "auth_webauthn_credentials", "auth_webauthn_users", "auth_rate_limits",
+	"gotv_contacts", "gotv_contact_issues",
+	"sms_outbox", "mail_outbox",
+	"members",
+	"ballot_styles.issuer_private",
 }
 
-// memberLinks are the tables that tie a member to a ballot: a member whose
-// row would go must not appear in any of them for another ballot.
-var memberLinks = []string{"register_entries", "ballot_contacts", "marked_register", "auth_invitations",
-	"replacement_requests", "replaced_authorisations", "impersonation_reports", "gotv_messages", "outreach_conversations"}
+// steps are the parts' steps in erasureOrder.
+var steps = mustSteps(stepsInOrder(erasureOrder, parts))
+
+// stepsInOrder lines the parts' steps up in order, refusing a step order
+// does not name, a name no step has, and a table named twice.
+func stepsInOrder(order []string, parts []erasure.Part) ([]erasure.Step, error) {
+	byTable := map[string]erasure.Step{}
+	for _, p := range parts {
+		for _, st := range p.Steps {
+			if _, dup := byTable[st.Table]; dup {
+				return nil, fmt.Errorf("retention: two erasure steps for %s", st.Table)
+			}
+			byTable[st.Table] = st
+		}
+	}
+	out := make([]erasure.Step, 0, len(order))
+	for _, t := range order {
+		st, ok := byTable[t]
+		if !ok {
+			return nil, fmt.Errorf("retention: no erasure step for %s", t)
+		}
+		delete(byTable, t)
+		out = append(out, st)
+	}
+	for t := range byTable {
+		return nil, fmt.Errorf("retention: erasure step for %s is not in the order", t)
+	}
+	return out, nil
+}
+
+func mustSteps(s []erasure.Step, err error) []erasure.Step {
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
 
 // Apply deletes the ballot's personal data in one transaction (see the
 // package comment). It refuses a ballot that is not due, on hold or never
@@ -479,10 +462,21 @@ func (s *Service) Apply(ctx context.Context, ballotID int64, now time.Time, acto
 		}
 		d := &Deletion{BallotID: ballotID, ElectionID: electionID, At: now.UTC().Truncate(time.Microsecond), Actor: actor,
 			PublishedAt: *b.PublishedAt, DueAt: *b.DueAt}
-		if err := keepCounts(ctx, tx, ballotID); err != nil {
+		if err := collectMembers(ctx, tx, ballotID); err != nil {
 			return err
 		}
-		if err := collectMembers(ctx, tx, ballotID); err != nil {
+		for _, p := range parts {
+			for _, q := range p.Prepare {
+				var args []any
+				if strings.Contains(q, "$1") {
+					args = append(args, ballotID)
+				}
+				if _, err := tx.Exec(ctx, q, args...); err != nil {
+					return fmt.Errorf("retention: prepare: %w", err)
+				}
+			}
+		}
+		if err := keepCounts(ctx, tx, ballotID); err != nil {
 			return err
 		}
 		h := sha256.New()
@@ -490,17 +484,17 @@ func (s *Service) Apply(ctx context.Context, ballotID int64, now time.Time, acto
 			var n int64
 			var sum []byte
 			var args []any
-			if strings.Contains(st.sql, "$1") {
+			if strings.Contains(st.SQL, "$1") {
 				args = append(args, ballotID)
 			}
-			err := tx.QueryRow(ctx, `WITH d AS (`+st.sql+`)
+			err := tx.QueryRow(ctx, `WITH d AS (`+st.SQL+`)
 				SELECT count(*), sha256(convert_to(coalesce(string_agg(row_to_json(d)::text, E'\n' ORDER BY row_to_json(d)::text), ''), 'UTF8')) FROM d`,
 				args...).Scan(&n, &sum)
 			if err != nil {
-				return fmt.Errorf("retention: delete %s: %w", st.table, err)
+				return fmt.Errorf("retention: delete %s: %w", st.Table, err)
 			}
-			d.Counts = append(d.Counts, Count{st.table, n})
-			fmt.Fprintf(h, "%s %d %x\n", st.table, n, sum)
+			d.Counts = append(d.Counts, Count{st.Table, n})
+			fmt.Fprintf(h, "%s %d %x\n", st.Table, n, sum)
 		}
 		d.Digest = h.Sum(nil)
 		counts := d.countMap()
@@ -564,7 +558,7 @@ func previous(ctx context.Context, q querier, ballotID int64, electionID string)
 	}
 	order := map[string]int{}
 	for i, st := range steps {
-		order[st.table] = i
+		order[st.Table] = i
 	}
 	for t, n := range m {
 		d.Counts = append(d.Counts, Count{t, n})
@@ -573,20 +567,13 @@ func previous(ctx context.Context, q querier, ballotID int64, electionID string)
 	return d, nil
 }
 
-// keepCounts snapshots the issuance counts per style (what
-// /issuance/v1/{e}/counts publishes) before the register goes.
+// keepCounts stores the issuance counts per style (what
+// /issuance/v1/{e}/counts publishes), kept by issuance's part in
+// retention_style_counts, before the register goes.
 func keepCounts(ctx context.Context, tx pgx.Tx, ballotID int64) error {
 	_, err := tx.Exec(ctx, `
 		INSERT INTO retention_counts (ballot_id, style, entitled, online, postal, replaced)
-		SELECT r.ballot_id, r.style, count(*),
-		       count(*) FILTER (WHERE mr.channel = 'online'),
-		       count(*) FILTER (WHERE mr.channel = 'postal'),
-		       (SELECT count(*) FROM replaced_authorisations ra JOIN register_entries r2
-		          ON r2.ballot_id = ra.ballot_id AND r2.member_id = ra.member_id
-		        WHERE ra.ballot_id = r.ballot_id AND r2.style = r.style)
-		FROM register_entries r
-		LEFT JOIN marked_register mr ON mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id
-		WHERE r.ballot_id = $1 GROUP BY r.ballot_id, r.style
+		SELECT $1, style, entitled, online, postal, replaced FROM retention_style_counts
 		ON CONFLICT (ballot_id, style) DO NOTHING`, ballotID)
 	if err != nil {
 		return fmt.Errorf("retention: keep counts: %w", err)
@@ -595,20 +582,23 @@ func keepCounts(ctx context.Context, tx pgx.Tx, ballotID int64) error {
 }
 
 // collectMembers fills the temporary table retention_members with every
-// member linked to the ballot; gone marks those linked to no other ballot,
-// whose member row and member-level records are deleted too.
+// member linked to the ballot by a part's Links table; gone marks those
+// linked to no other ballot, whose member row and member-level records are
+// deleted too.
 func collectMembers(ctx context.Context, tx pgx.Tx, ballotID int64) error {
 	var union, others []string
-	for _, t := range memberLinks {
-		union = append(union, "SELECT member_id FROM "+t+" WHERE ballot_id = $1")
-		others = append(others, "SELECT 1 FROM "+t+" x WHERE x.member_id = m.id AND x.ballot_id <> $1")
+	for _, p := range parts {
+		for _, t := range p.Links {
+			union = append(union, "SELECT member_id FROM "+t+" WHERE ballot_id = $1")
+			others = append(others, "SELECT 1 FROM "+t+" x WHERE x.member_id = u.member_id AND x.ballot_id <> $1")
+		}
 	}
 	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE retention_members (id bigint PRIMARY KEY, gone boolean NOT NULL) ON COMMIT DROP`); err != nil {
 		return fmt.Errorf("retention: members: %w", err)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO retention_members (id, gone)
-		SELECT m.id, NOT EXISTS (`+strings.Join(others, " UNION ALL ")+`)
-		FROM members m WHERE m.id IN (`+strings.Join(union, " UNION ")+`)`, ballotID)
+		SELECT u.member_id, NOT EXISTS (`+strings.Join(others, " UNION ALL ")+`)
+		FROM (`+strings.Join(union, " UNION ")+`) u`, ballotID)
 	if err != nil {
 		return fmt.Errorf("retention: members: %w", err)
 	}
@@ -620,7 +610,7 @@ func collectMembers(ctx context.Context, tx pgx.Tx, ballotID int64) error {
 func Tables() []string {
 	var out []string
 	for _, st := range steps {
-		out = append(out, st.table)
+		out = append(out, st.Table)
 	}
 	return out
 }

@@ -1,6 +1,6 @@
 // Command genvectors rewrites every eBallot test vector in crypto/testdata
 // (canonical_json_v1.json, manifest_v1.json, ballot_v1.json, dkg_v1.json,
-// blind_v1.json, receipt_v1.json; crypto/testdata/README.md describes each).
+// blind_v1.json, receipt_v1.json, shuffle_v1.json, ranked_v1.json; crypto/testdata/README.md describes each).
 // Run from the repository root:
 //
 //	go run ./crypto/internal/genvectors
@@ -47,6 +47,8 @@ func main() {
 	must(write(*out, "dkg_v1.json", genDKG()))
 	must(write(*out, "blind_v1.json", genBlind(filepath.Join(*out, "blind_v1.json"))))
 	must(write(*out, "receipt_v1.json", genReceipt()))
+	must(write(*out, "shuffle_v1.json", genShuffle()))
+	must(write(*out, "ranked_v1.json", genRanked()))
 }
 
 func must(err error) {

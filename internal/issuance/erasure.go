@@ -1,0 +1,35 @@
+package issuance
+
+import "github.com/unionvote/eballot/internal/erasure"
+
+// Erasure is issuance's part of the erasure of a ballot's personal data
+// (internal/erasure): replacements, "this wasn't me" reports and the marked
+// register. Its Prepare keeps the counts per style (what
+// /issuance/v1/{e}/counts publishes) in retention_style_counts before the
+// register goes; retention stores them.
+var Erasure = erasure.Part{
+	Links: []string{"marked_register", "replacement_requests", "replaced_authorisations", "impersonation_reports"},
+	Prepare: []string{
+		`CREATE TEMPORARY TABLE retention_style_counts ON COMMIT DROP AS
+		SELECT r.style, count(*) AS entitled,
+		       count(*) FILTER (WHERE mr.channel = 'online') AS online,
+		       count(*) FILTER (WHERE mr.channel = 'postal') AS postal,
+		       (SELECT count(*) FROM replaced_authorisations ra JOIN register_entries r2
+		          ON r2.ballot_id = ra.ballot_id AND r2.member_id = ra.member_id
+		        WHERE ra.ballot_id = r.ballot_id AND r2.style = r.style) AS replaced
+		FROM register_entries r
+		LEFT JOIN marked_register mr ON mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id
+		WHERE r.ballot_id = $1 GROUP BY r.ballot_id, r.style`,
+	},
+	Steps: []erasure.Step{
+		// Replacement of lost authorisations: member, reason, the old
+		// authorisation (counts kept in retention_counts).
+		{Table: "replaced_authorisations", SQL: `DELETE FROM replaced_authorisations WHERE ballot_id = $1 RETURNING *`},
+		{Table: "replacement_requests", SQL: `DELETE FROM replacement_requests WHERE ballot_id = $1 RETURNING *`},
+		// "This wasn't me" reports.
+		{Table: "impersonation_reports", SQL: `DELETE FROM impersonation_reports WHERE ballot_id = $1 RETURNING *`},
+		// The marked register: who was authorised or returned a postal paper
+		// (counts kept in retention_counts).
+		{Table: "marked_register", SQL: `DELETE FROM marked_register WHERE ballot_id = $1 RETURNING *`},
+	},
+}
