@@ -28,6 +28,11 @@ var (
 	ErrNotSent = page.NewError("gotv: message not sent", http.StatusServiceUnavailable, "not_sent", "gotv.err.notsent")
 )
 
+// memberLockSQL takes the per-member lock under which the caps are
+// counted and a send recorded ($1: member id), by direct sends and by the
+// reminder worker's claim.
+const memberLockSQL = `SELECT pg_advisory_xact_lock(1735353, ($1 % 2147483647)::int)`
+
 // Direct is one message sent now, at a person's press (a volunteer's text,
 // internal/outreach), through the same outbox as reminders.
 type Direct struct {
@@ -68,9 +73,11 @@ func (s *Service) SendDirect(ctx context.Context, d Direct) (int64, error) {
 		return 0, fmt.Errorf("send direct: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	// One direct send per member at a time: the caps are counted and the
-	// row inserted under this lock.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(1735353, ($1 % 2147483647)::int)`, d.MemberID); err != nil {
+	// One direct send per member at a time, and none while the reminder
+	// worker claims the member's rows: the caps are counted and the row
+	// inserted under this lock. Reminders claimed but not yet started
+	// ('sending' without send_started_at) count too: they are about to go.
+	if _, err := tx.Exec(ctx, memberLockSQL, d.MemberID); err != nil {
 		return 0, fmt.Errorf("send direct: %w", err)
 	}
 	var tz string
@@ -79,10 +86,10 @@ func (s *Service) SendDirect(ctx context.Context, d Direct) (int64, error) {
 	err = tx.QueryRow(ctx, `SELECT coalesce((SELECT time_zone FROM gotv_contacts WHERE member_id = $2), ''),
 		EXISTS (SELECT 1 FROM gotv_optouts WHERE number = $3),
 		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = $1 AND mr.member_id = $2),
-		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.send_started_at IS NOT NULL
-			AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $4::timestamptz - interval '24 hours'),
+		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.state IN ('sending', 'sent', 'unknown')
+			AND coalesce(x.send_started_at, $4::timestamptz) > $4::timestamptz - interval '24 hours'),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.ballot_id = $1
-			AND x.send_started_at IS NOT NULL AND x.state IN ('sending', 'sent', 'unknown'))`,
+			AND x.state IN ('sending', 'sent', 'unknown'))`,
 		d.BallotID, d.MemberID, mobile, now).Scan(&tz, &optedOut, &voted, &day, &ballot)
 	if err != nil {
 		return 0, fmt.Errorf("send direct: %w", err)
