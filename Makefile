@@ -8,7 +8,7 @@ JS := crypto/js
 GOLANGCI_VERSION := v2.15.0
 GOLANGCI := bin/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: run stop test test-go test-js fuzz-short fuzz bench bench-system lint golangci js js-deps clean
+.PHONY: run stop test test-go test-js test-openapi fuzz-short fuzz bench bench-system lint golangci js js-deps clean
 
 ## run: local PostgreSQL in ./.data (or $$DATABASE_URL), migrations, demo ballot, server on localhost
 run:
@@ -19,7 +19,7 @@ stop:
 	@scripts/pg.sh stop
 
 ## test: every test, against real PostgreSQL clusters the tests start themselves, and golangci-lint
-test: test-go test-js fuzz-short golangci
+test: test-go test-js test-openapi fuzz-short golangci
 
 test-go: js-deps
 	@scripts/pg.sh bindir >/dev/null
@@ -28,6 +28,12 @@ test-go: js-deps
 
 test-js: js-deps
 	@if [ -d $(JS)/test ]; then node --test $(JS)/test/; else echo "no JavaScript tests yet"; fi
+
+# docs/board-api.yaml validated and linted by Redocly CLI (the version
+# pinned in scripts/openapi/package.json); the service is checked against
+# it by internal/systemtest's TestBoardAPIContract.
+test-openapi: js-deps
+	@cd scripts/openapi && npm run --silent lint
 
 # The decoders of crypto/ and the scrutineer's files, a few seconds each
 # (the database-backed fuzz targets start PostgreSQL per worker: `make fuzz`).
@@ -64,7 +70,7 @@ js: js-deps
 	cd $(JS) && npm run --silent build && npm run --silent build-verifier
 
 js-deps:
-	@for d in $(JS) internal/e2e; do \
+	@for d in $(JS) internal/e2e scripts/openapi; do \
 	  if [ -f $$d/package-lock.json ] && [ ! -d $$d/node_modules ]; then (cd $$d && npm ci --no-audit --no-fund --loglevel=error); fi; \
 	done
 

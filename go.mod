@@ -20,6 +20,7 @@ require (
 	github.com/twilio/twilio-go v1.31.0
 	golang.org/x/mod v0.42.0
 	golang.org/x/term v0.46.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

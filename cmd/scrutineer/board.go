@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/unionvote/eballot/crypto/report"
-	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/crypto/verify"
 )
 
 func isURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
@@ -86,47 +85,25 @@ func get(ctx context.Context, u string, limit int64) ([]byte, error) {
 
 type notFoundError struct{ error }
 
-// issuedCounts are the authorisations issued per style as the service
-// publishes them after the close (GET /issuance/v1/<election>/counts, in
-// manifest style order).
-type issuedCounts struct {
-	ElectionID string `json:"election_id"`
-	Styles     []struct {
-		Style    string `json:"style"`
-		Entitled int64  `json:"entitled"`
-		Issued   int64  `json:"issued"`
-		Replaced int64  `json:"replaced"`
-		Postal   int64  `json:"postal"`
-	} `json:"styles"`
-}
-
-// fetchIssued returns the issued counts of the board's election, nil (and
-// a note) when the service does not publish them yet.
-func (e *env) fetchIssued(ctx context.Context, b *board) (*issuedCounts, error) {
-	body, err := get(ctx, b.origin+"/issuance/v1/"+b.election+"/counts", 1<<20)
+// fetchIssued returns the board's published counts document (GET
+// /issuance/v1/<election>/counts, in manifest style order; crypto/verify
+// decodes and checks it, check counts.published); nil when the service
+// does not publish them yet.
+func (e *env) fetchIssued(ctx context.Context, b *board) ([]byte, error) {
+	body, err := get(ctx, b.origin+"/issuance/v1/"+b.election+"/counts", verify.MaxPublishedCounts)
 	var nf *notFoundError
 	if errors.As(err, &nf) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	var c issuedCounts
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&c); err != nil {
-		return nil, fmt.Errorf("the service's issued counts do not decode: %w", err)
-	}
-	if c.ElectionID != b.election {
-		return nil, fmt.Errorf("the service's issued counts are for %q, not %q", c.ElectionID, b.election)
-	}
-	return &c, nil
+	return body, err
 }
 
 // checkPublished fetches the published result, its signature and the
-// trustees' partial decryptions from the board, checks the signature (with
-// key, or the key bound in the manifest), verifies the ledger, decrypts the
-// tally with the partials and compares it with the signed result.
+// trustees' partial decryptions from the board and runs every check of
+// docs/protocol.md §8.2 on them and the board's export
+// (report.VerifyElection): the ledger, the signature (with key, or the key
+// bound in the manifest), the partial decryptions, and the signed result
+// against the decryption of the ledger.
 func (e *env) checkPublished(src, key, issuedFlag string) error {
 	ctx := context.Background()
 	b, err := parseBoard(src)
@@ -145,71 +122,47 @@ func (e *env) checkPublished(src, key, issuedFlag string) error {
 	if err != nil {
 		return err
 	}
-	pj, err := get(ctx, b.ledger("/partials"), report.MaxSize)
+	pj, err := get(ctx, b.ledger("/partials"), report.MaxPartials)
 	if err != nil {
 		return err
 	}
-	partials, err := parsePartials(pj)
-	if err != nil {
-		return failed("the published partial decryptions: %v", err)
+	opt := verify.Options{Progress: e.progress("verified"), Expected: verify.Expected{ElectionID: b.election}}
+	if opt.Issued, err = parseIssued(issuedFlag); err != nil {
+		return err
 	}
-	res, issued, verr := e.verifyExport(src, issuedFlag, true)
-	if res == nil || res.Manifest == nil {
-		if verr != nil {
-			return verr
+	if opt.Issued == nil {
+		if opt.Published, err = e.fetchIssued(ctx, b); err != nil {
+			return err
 		}
-		return failed("the board's export has no usable manifest")
 	}
-	bound := res.Manifest.Texts[report.ManifestKeyText]
 	vkey := key
 	if b, err := os.ReadFile(key); err == nil {
 		vkey = strings.TrimSpace(string(b))
 	}
-	switch {
-	case vkey == "" && bound == "":
-		return errors.New("the manifest binds no scrutineer key: give --key")
-	case vkey == "":
-		vkey = bound
-		fmt.Fprintf(e.stdout, "Using the scrutineer key bound in the manifest: %s\n", vkey)
-	case bound != "" && vkey != bound:
-		return failed("the manifest binds the scrutineer key %s, not %s", bound, vkey)
-	}
-	rep, err := report.Open(js, sig, vkey)
+	rc, err := openExport(ctx, src)
 	if err != nil {
-		return failed("the published result: %v", strings.TrimPrefix(err.Error(), "report: "))
+		return err
 	}
-	e.printReport(rep)
-	problems := report.Check(rep, res, partials, issued)
-	if verr != nil && len(problems) == 0 {
-		problems = append(problems, verr.Error())
+	defer rc.Close()
+	o, err := report.VerifyElection(ctx, report.Input{Export: rc, Options: opt, Report: js, Signature: sig, Partials: pj, Key: vkey})
+	if err != nil {
+		return err
 	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(e.stdout, "FAIL "+p)
+	if vkey == "" && o.Ledger.Manifest != nil && o.Ledger.Manifest.Texts[report.ManifestKeyText] != "" {
+		fmt.Fprintf(e.stdout, "Using the scrutineer key bound in the manifest: %s\n", o.Ledger.Manifest.Texts[report.ManifestKeyText])
+	}
+	if o.Report != nil {
+		e.printReport(o.Report)
+	}
+	for _, l := range o.Limits {
+		fmt.Fprintf(e.stdout, "NOT CHECKED [%s]: %s\n", l.Name, l.Reason)
+	}
+	if !o.OK() {
+		for _, f := range o.Failures {
+			fmt.Fprintln(e.stdout, "FAIL "+f.String())
 		}
-		return failed("%d problem(s): the published result is not the decryption of this ballot's ledger", len(problems))
+		return failed("%d problem(s): the published result is not the decryption of this ballot's ledger", len(o.Failures))
 	}
-	fmt.Fprintf(e.stdout, "MATCHES: the published result is the decryption of the verified ledger (%d ballots, root %x) by the published partial decryptions of trustees %v.\n", res.Entries, res.Root, rep.Result.Trustees)
+	fmt.Fprintf(e.stdout, "MATCHES: the published result is the decryption of the verified ledger (%d ballots, root %x) by the published partial decryptions of trustees %v.\n", o.Ledger.Entries, o.Ledger.Root, o.Report.Result.Trustees)
 	return nil
-}
-
-// parsePartials decodes {"partials": [partial, …]}.
-func parsePartials(b []byte) ([]*threshold.Partial, error) {
-	var w struct {
-		Partials []json.RawMessage `json:"partials"`
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&w); err != nil {
-		return nil, err
-	}
-	var out []*threshold.Partial
-	for i, raw := range w.Partials {
-		var p threshold.Partial
-		if err := p.UnmarshalJSON(raw); err != nil {
-			return nil, fmt.Errorf("partial %d: %w", i+1, err)
-		}
-		out = append(out, &p)
-	}
-	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -23,6 +24,7 @@ func (e *env) fixture(args []string) error {
 	secrets := fs.String("secrets", "", "with test trustees: folder for trustees.json, trustee-<j>.key and share-<j>.age (TEST ONLY)")
 	pf := fs.String("passphrase-file", "", "with --secrets: passphrase of the test trustee key files")
 	every := fs.Int("checkpoint-every", 1000, "publish a checkpoint every so many ballots")
+	skey := fs.String("scrutineer-key", "", "bind this scrutineer public key (a .pub file from keygen) in the manifest (texts.scrutineer_key)")
 	if _, err := e.parse(fs, args, "fixture --ballots N --out export.jsonl [--trustees trustees.json | --secrets dir]"); err != nil {
 		return err
 	}
@@ -30,6 +32,13 @@ func (e *env) fixture(args []string) error {
 		return err
 	}
 	opt := fixture.Options{}
+	if *skey != "" {
+		b, err := os.ReadFile(*skey)
+		if err != nil {
+			return err
+		}
+		opt.ScrutineerKey = strings.TrimSpace(string(b))
+	}
 	if *trustees != "" {
 		b, err := os.ReadFile(*trustees)
 		if err != nil {

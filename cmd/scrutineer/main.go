@@ -81,7 +81,7 @@ func (e *env) run(args []string) int {
 	var f func([]string) error
 	switch cmd {
 	case "version":
-		fmt.Fprintf(e.stdout, "scrutineer %s (protocol v1, %s)\n", Version, runtime.Version())
+		fmt.Fprintf(e.stdout, "scrutineer %s (protocol v2, %s)\n", Version, runtime.Version())
 		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage)

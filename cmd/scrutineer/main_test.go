@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -13,8 +14,13 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"golang.org/x/mod/sumdb/note"
 
+	"github.com/unionvote/eballot/crypto/report"
+	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/crypto/verify"
+	"github.com/unionvote/eballot/crypto/verify/fixture"
 )
 
 // sh runs the command in-process and returns exit code, stdout and stderr.
@@ -38,7 +44,7 @@ func ok(t *testing.T, args ...string) string {
 
 func TestCLI(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"version"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "protocol v1") {
+	if code := run([]string{"version"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "protocol v2") {
 		t.Fatalf("version: %d %q", code, out.String())
 	}
 	out.Reset()
@@ -229,8 +235,12 @@ func TestVerifyNamesFailures(t *testing.T) {
 	}
 	ok(t, "fixture", "--ballots", "10", "--out", exp, "--secrets", filepath.Join(dir, "s"), "--passphrase-file", filepath.Join(dir, "pass"))
 	b, _ := os.ReadFile(exp)
-	// A trustee refuses to decrypt an election that is not closed.
-	os.WriteFile(exp+".open", bytes.Replace(b, []byte(`"closed":true}`), []byte(`"closed":false}`), 1), 0o644)
+	// A trustee refuses to decrypt an election that is not closed (the
+	// export of an open ledger: header closed false, no close line).
+	ls := bytes.SplitAfter(b, []byte("\n"))
+	ls[0] = bytes.Replace(ls[0], []byte(`{"closed":true,`), []byte(`{"closed":false,`), 1)
+	ls = append(ls[:len(ls)-3], ls[len(ls)-2:]...)
+	os.WriteFile(exp+".open", bytes.Join(ls, nil), 0o644)
 	code, out, errs := sh(t, "decrypt", "--export", exp+".open", "--index", "1", "--key", filepath.Join(dir, "s/trustee-1.key"),
 		"--share", filepath.Join(dir, "s/share-1.age"), "--passphrase-file", filepath.Join(dir, "pass"), "--out", filepath.Join(dir, "p1.json"))
 	if code != 1 || !strings.Contains(errs, "not closed") {
@@ -248,10 +258,87 @@ func TestVerifyNamesFailures(t *testing.T) {
 	if out := ok(t, "verify", srv.URL+"/ledger/v1/fixture-ballot"); !strings.Contains(out, "VERIFIED") {
 		t.Fatal(out)
 	}
-	b = bytes.Replace(b, []byte(`{"type":"entry","index":4,"style":0,`), []byte(`{"type":"entry","index":4,"style":1,`), 1)
+	if out := ok(t, "verify", exp+".open"); !strings.Contains(out, "NOT CHECKED [limit.open]") {
+		t.Fatal(out)
+	}
+	b = bytes.Replace(b, []byte(`"index":4,"style":0,`), []byte(`"index":4,"style":1,`), 1)
 	os.WriteFile(exp+".bad", b, 0o644)
 	code, out, errs = sh(t, "verify", exp+".bad")
-	if code != 1 || !strings.Contains(out, "FAIL entry 4 (tracker ") || !strings.Contains(errs, "failure(s)") {
+	if code != 1 || !strings.Contains(out, "FAIL [entry.style] entry 4 (tracker ") || !strings.Contains(errs, "failure(s)") {
 		t.Fatalf("%d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestVerifyTruncated: an export cut back to an earlier tree whose close
+// the ledger key signed. Given only the file, verify passes but says it
+// cannot prove completeness; given the final checkpoint (by hand, or from
+// the scrutineer's signed report) it fails naming the difference.
+func TestVerifyTruncated(t *testing.T) {
+	dir := t.TempDir()
+	p := func(f string) string { return filepath.Join(dir, f) }
+	skey, vkey, err := note.GenerateKey(rand.Reader, "scrutineer.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	el, err := fixture.New(fixture.Options{ScrutineerKey: vkey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []fixture.Made
+	for i := range 12 {
+		s, e, err := el.Entry(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, fixture.Made{Style: s, Entry: e})
+	}
+	full, _ := el.Export(entries, fixture.WriteOptions{CheckpointEvery: 3})
+	cut, _ := el.Export(entries[:6], fixture.WriteOptions{CheckpointEvery: 3})
+	os.WriteFile(p("full.jsonl"), full, 0o644)
+	os.WriteFile(p("cut.jsonl"), cut, 0o644)
+	res, err := verify.Verify(context.Background(), bytes.NewReader(full), verify.Options{})
+	if err != nil || !res.OK() {
+		t.Fatal(err, res.Failures)
+	}
+	final := fmt.Sprintf("%d:%x", res.Close.Size, res.Close.Root)
+	os.WriteFile(p("final.txt"), res.Close.Note, 0o644)
+	// The scrutineer's signed report of the full ledger (its counts are not
+	// used here: only its manifest hash and final checkpoint).
+	sg, _ := note.NewSigner(skey)
+	rf := &report.ResultFile{Version: report.Version, Result: &tally.Result{ElectionID: "fixture-ballot", ManifestHash: fmt.Sprintf("%x", res.Header.ManifestHash)}, Verification: report.Summary(res), Rejected: []report.RejectedTrust{}}
+	js, sig, err := report.Sign(report.New(rf, sg.Name(), report.Options{Date: "2026-12-16"}), sg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p("report.json"), js, 0o644)
+	os.WriteFile(p("report.json.sig"), sig, 0o644)
+
+	out := ok(t, "verify", p("cut.jsonl"))
+	if !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "NOT CHECKED [limit.final]") || !strings.Contains(out, "cannot prove that it is complete") ||
+		!strings.Contains(out, "NOT CHECKED [limit.manifest_hash]") {
+		t.Fatalf("the file alone:\n%s", out)
+	}
+	for _, flags := range [][]string{{"--final-checkpoint", final}, {"--final-checkpoint", p("final.txt")}, {"--report", p("report.json")}, {"--report", p("report.json"), "--key", vkey}} {
+		code, out, errs := sh(t, append(append([]string{"verify"}, flags...), p("cut.jsonl"))...)
+		if code != 1 || !strings.Contains(out, "FAIL [final.expected]") || !strings.Contains(out, "ends with 6 entries") || !strings.Contains(out, "has 12 entries") {
+			t.Fatalf("%v: %d\n%s\n%s", flags, code, out, errs)
+		}
+		out = ok(t, append(append([]string{"verify"}, flags...), p("full.jsonl"))...)
+		if strings.Contains(out, "limit.final") {
+			t.Fatalf("%v on the full export:\n%s", flags, out)
+		}
+		if len(flags) == 4 && strings.Contains(out, "limit.manifest_hash") {
+			t.Fatalf("with the scrutineer's key from outside, the manifest hash is checked:\n%s", out)
+		}
+	}
+	// Another manifest hash than the one expected.
+	code, out, _ := sh(t, "verify", "--manifest-hash", strings.Repeat("ab", 32), p("full.jsonl"))
+	if code != 1 || !strings.Contains(out, "FAIL [manifest.expected]") {
+		t.Fatalf("%d\n%s", code, out)
+	}
+	// A report whose signature does not verify gives no expectations.
+	os.WriteFile(p("report.json"), bytes.Replace(js, []byte(`"date": "2026-12-16"`), []byte(`"date": "2026-12-17"`), 1), 0o644)
+	if code, out, _ := sh(t, "verify", "--report", p("report.json"), p("full.jsonl")); code != 1 || !strings.Contains(out, "FAIL [result.signature]") {
+		t.Fatalf("%d\n%s", code, out)
 	}
 }

@@ -219,6 +219,12 @@ func CheckEncryption(pk *PublicKey, c *Ciphertext, m uint64, r group.Scalar) err
 	return nil
 }
 
+// FromElements returns the ciphertext (α, β) made of two elements, which
+// may be the identity: for homomorphic sums of verified ciphertexts (a sum's
+// α is the identity when the nonces cancel). Decoders never return such a
+// ciphertext: use [ParseCiphertext] for input.
+func FromElements(alpha, beta *ristretto255.Element) *Ciphertext { return fromFast(alpha, beta) }
+
 // Add returns the homomorphic sum a + b, an encryption of the sum of the
 // plaintexts.
 func Add(a, b *Ciphertext) *Ciphertext {

@@ -3,19 +3,22 @@
 // at /ledger/v1/{election}/export): JSON Lines, one object per line, in the
 // order
 //
-//	header, manifest, (checkpoint | entry)*, end
+//	header, manifest, (checkpoint | entry)*, [close], end
 //
 // where a checkpoint of size s comes right after the s-th entry (checkpoints
-// of size 0 right after the manifest), entry indices run 0, 1, … without gaps
-// and the end line repeats the totals.
+// of size 0 right after the manifest), entry indices run 0, 1, … without
+// gaps, the close (version 2, closed elections only) is the ledger's signed
+// final checkpoint, and the end line repeats the totals.
 //
 // Both sides are strict. The Writer is the one writer of the format (the
-// service's ledger writes its exports with it): encoding/json with HTML
-// escaping off, fields in a fixed order, "\n" after every line; the Reader
-// accepts only those bytes: each line must decode with no unknown field AND
-// re-encode to the very same bytes, so a
+// service's ledger writes its exports with it). In version 2 (the current version) every line is
+// the canonical JSON of docs/protocol.md §3 (keys sorted, one encoding per
+// value) with exactly the members of its type; version 1 (still read, and
+// written for elections closed before version 2) used encoding/json's form
+// with the members in a fixed order. The Reader accepts only those bytes: a
 // one-byte change anywhere in the file is either a structural error naming
-// the line or a change of value that the verifier (crypto/verify) reports.
+// the line and the check of docs/protocol.md §8 that failed, or a change of
+// value that the verifier (crypto/verify) reports.
 //
 // The Reader streams: memory is bounded by the longest line (MaxLine) whatever
 // the number of entries. It checks the structure only (order, gaps, sizes,
@@ -33,8 +36,11 @@ import (
 const (
 	// Format is the value of the header's "format" field.
 	Format = "eballot-export"
-	// Version is the export format version.
-	Version = 1
+	// Version is the export format version written by default (protocol
+	// version 2: the close is a signed checkpoint in the file).
+	Version = 2
+	// MinVersion is the oldest version the Reader accepts.
+	MinVersion = 1
 	// MaxLine bounds one line of the file (the manifest line is the longest:
 	// base64 of at most 1 MiB of canonical JSON).
 	MaxLine = 2 << 20
@@ -48,15 +54,32 @@ const (
 	MaxNote = 4096
 )
 
+// The checks of docs/protocol.md §8 that the Reader makes (a *LineError
+// names one of them). Every one of them ends the reading of the file.
+const (
+	CheckEncoding           = "file.encoding"       // UTF-8, no byte-order mark, LF after every line, lines ≤ MaxLine
+	CheckLine               = "file.line"           // a JSON object in the canonical form of its version and type
+	CheckOrder              = "file.order"          // lines in order, indices without gaps, checkpoint sizes, the close
+	CheckEnd                = "file.end"            // the file ends with its end line and nothing after it
+	CheckVersion            = "header.version"      // format "eballot-export", a version this reader knows
+	CheckHeader             = "header.field"        // election_id, manifest_hash and tree_size well formed
+	CheckManifestEncoding   = "manifest.encoding"   // canonical base64 of at least one byte
+	CheckCheckpointEncoding = "checkpoint.encoding" // root in lowercase hex, note of 1–4096 bytes
+	CheckEntryEncoding      = "entry.encoding"      // style in range, canonical base64 of at most MaxEntry bytes
+	CheckEndEncoding        = "end.encoding"        // root in lowercase hex, at most MaxStyles counts, none negative
+	CheckEndTotals          = "end.totals"          // entries and checkpoints as counted, entries = tree_size
+)
+
 // ErrFormat is returned (wrapped in a *LineError) for any structural defect:
-// malformed JSON, unknown or missing fields, a line that does not re-encode
-// identically, lines out of order, gaps in indices, a missing end line.
+// malformed JSON, unknown or missing fields, a line that is not in the
+// canonical form, lines out of order, gaps in indices, a missing end line.
 var ErrFormat = errors.New("export: malformed export")
 
 // LineError locates a structural defect.
 type LineError struct {
-	Line int64 // 1-based line number
-	Err  error
+	Line  int64  // 1-based line number
+	Check string // the check of docs/protocol.md §8 that failed (Check* above)
+	Err   error
 }
 
 func (e *LineError) Error() string { return fmt.Sprintf("export: line %d: %v", e.Line, e.Err) }
@@ -64,11 +87,16 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // Header is the first line: what the file covers.
 type Header struct {
+	// Version is the export format version (0 when writing means Version).
+	Version      int
 	ElectionID   string
 	ManifestHash [32]byte
 	LogKey       string // the ledger's note verifier key
 	TreeSize     int64  // number of entries in the file
-	Closed       bool   // the election was closed when exported
+	// Closed: the election was closed when exported. In version 2 a closed
+	// export carries the close (the ledger's signed final checkpoint); in
+	// version 1 this flag is the only, unsigned, statement of the close.
+	Closed bool
 }
 
 // Checkpoint is a signed tree head of the ledger, as published.
@@ -88,12 +116,13 @@ type Entry struct {
 // End is the last line: totals the writer computed.
 type End struct {
 	Entries     int64
-	Checkpoints int64
+	Checkpoints int64   // checkpoint lines (the close is not counted)
 	StyleCounts []int64 // entries per style index
 	Root        [32]byte
 }
 
-// Line types in the order of their fields (the wire form).
+// Line types (the wire form). Version 1 writes the members in the order of
+// the fields; version 2 in canonical JSON order (sorted).
 type (
 	headerLine struct {
 		Type         string `json:"type"`
@@ -110,7 +139,7 @@ type (
 		Manifest string `json:"manifest"`
 	}
 	checkpointLine struct {
-		Type string `json:"type"`
+		Type string `json:"type"` // "checkpoint", or "close" (version 2)
 		Size int64  `json:"size"`
 		Root string `json:"root"`
 		Note string `json:"note"`
@@ -130,12 +159,12 @@ type (
 	}
 )
 
-func (h *Header) line() headerLine {
-	return headerLine{"header", Format, Version, h.ElectionID, hex.EncodeToString(h.ManifestHash[:]), h.LogKey, h.TreeSize, h.Closed}
+func (h *Header) line(version int) headerLine {
+	return headerLine{"header", Format, version, h.ElectionID, hex.EncodeToString(h.ManifestHash[:]), h.LogKey, h.TreeSize, h.Closed}
 }
 
-func (c *Checkpoint) line() checkpointLine {
-	return checkpointLine{"checkpoint", c.Size, hex.EncodeToString(c.Root[:]), string(c.Note)}
+func (c *Checkpoint) line(typ string) checkpointLine {
+	return checkpointLine{typ, c.Size, hex.EncodeToString(c.Root[:]), string(c.Note)}
 }
 
 func (e *Entry) line() entryLine {
@@ -161,4 +190,25 @@ func decodeHash(s string) ([32]byte, error) {
 	}
 	copy(h[:], b)
 	return h, nil
+}
+
+// decodeBase64 decodes canonical standard padded base64: what
+// base64.StdEncoding writes, nothing else (Strict alone still skips CR and
+// LF, which a JSON string can carry as escapes).
+func decodeBase64(s []byte, max int) ([]byte, bool) {
+	if base64.StdEncoding.DecodedLen(len(s)) > max+2 {
+		return nil, false
+	}
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Strict().Decode(raw, s)
+	raw = raw[:n]
+	if err != nil || len(raw) > max || base64.StdEncoding.EncodedLen(n) != len(s) {
+		return nil, false
+	}
+	for _, c := range s {
+		if c == '\r' || c == '\n' {
+			return nil, false
+		}
+	}
+	return raw, true
 }

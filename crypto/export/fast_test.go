@@ -1,24 +1,14 @@
 package export
 
 import (
-	"bytes"
-	"encoding/json"
 	"testing"
 )
 
-// strictEntry decodes an entry line the strict way (the Reader's decode:
-// no unknown fields, and the value must re-encode to the same bytes).
-func strictEntry(b []byte) (entryLine, bool) {
+// strictEntry decodes an entry line the strict way of the version (the
+// Reader's decode).
+func strictEntry(version int, b []byte) (entryLine, bool) {
 	var e entryLine
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if d.Decode(&e) != nil {
-		return e, false
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(e) != nil || !bytes.Equal(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), b) {
+	if codecFor(version).decode(b, &e) != nil {
 		return e, false
 	}
 	return e, true
@@ -28,6 +18,7 @@ var entrySeeds = []string{
 	`{"type":"entry","index":0,"style":0,"entry":"AAAA"}`,
 	`{"type":"entry","index":123,"style":1,"entry":"q+/="}`,
 	`{"type":"entry","index":-1,"style":-5,"entry":""}`,
+	`{"type":"entry","index":9007199254740991,"style":1023,"entry":"QUJD"}`,
 	`{"type":"entry","index":9223372036854775807,"style":1023,"entry":"QUJD"}`,
 	`{"type":"entry","index":9223372036854775808,"style":0,"entry":"QUJD"}`,
 	`{"type":"entry","index":01,"style":0,"entry":"QUJD"}`,
@@ -44,12 +35,32 @@ var entrySeeds = []string{
 	`{"type":"entry","index":1,"style":0,"entry":"QUJD\""}`,
 }
 
-func checkFastEntry(t *testing.T, line []byte) {
-	idx, style, b64, ok := fastEntry(line)
+var entrySeedsV2 = []string{
+	`{"entry":"AAAA","index":0,"style":0,"type":"entry"}`,
+	`{"entry":"q+/=","index":123,"style":1,"type":"entry"}`,
+	`{"entry":"","index":-1,"style":-5,"type":"entry"}`,
+	`{"entry":"QUJD","index":9007199254740991,"style":1023,"type":"entry"}`,
+	`{"entry":"QUJD","index":9007199254740992,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","index":01,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","index":-0,"style":0,"type":"entry"}`,
+	`{"entry":"QU\u004aD","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QU<D","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","index":1,"style":0,"type":"entry","x":1}`,
+	`{"entry":"QUJD","index":1, "style":0,"type":"entry"}`,
+	`{"entry":"QUJD","index":1.0,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","style":0,"index":1,"type":"entry"}`,
+	`{"entry":"QUJD","index":1,"style":0,"type":"entry"}}`,
+	`{"entry":"QUJD","index":1,"style":0,"type":"Entry"}`,
+	`{"entry":"QUJD\"","index":1,"style":0,"type":"entry"}`,
+}
+
+func checkFastEntry(t *testing.T, version int, line []byte) {
+	r := &Reader{header: Header{Version: version}}
+	idx, style, b64, ok := r.fastEntry(line)
 	if !ok {
 		return // the strict path decides
 	}
-	e, sok := strictEntry(line)
+	e, sok := strictEntry(version, line)
 	if !sok {
 		t.Fatalf("fast path accepts %q, the strict decoder does not", line)
 	}
@@ -59,21 +70,32 @@ func checkFastEntry(t *testing.T, line []byte) {
 }
 
 func TestFastEntry(t *testing.T) {
-	accepted := 0
-	for _, s := range entrySeeds {
-		checkFastEntry(t, []byte(s))
-		if _, _, _, ok := fastEntry([]byte(s)); ok {
-			accepted++
+	for version, seeds := range map[int][]string{1: entrySeeds, 2: entrySeedsV2} {
+		r := &Reader{header: Header{Version: version}}
+		accepted := 0
+		for _, s := range seeds {
+			checkFastEntry(t, version, []byte(s))
+			if _, _, _, ok := r.fastEntry([]byte(s)); ok {
+				accepted++
+			}
 		}
-	}
-	if accepted != 4 {
-		t.Fatalf("fast path accepted %d of the canonical seeds, want 4", accepted)
+		if accepted != 4 {
+			t.Fatalf("version %d: fast path accepted %d of the canonical seeds, want 4", version, accepted)
+		}
 	}
 }
 
 func FuzzFastEntry(f *testing.F) {
 	for _, s := range entrySeeds {
-		f.Add([]byte(s))
+		f.Add(1, []byte(s))
 	}
-	f.Fuzz(func(t *testing.T, line []byte) { checkFastEntry(t, line) })
+	for _, s := range entrySeedsV2 {
+		f.Add(2, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, version int, line []byte) {
+		if version != 1 && version != 2 {
+			return
+		}
+		checkFastEntry(t, version, line)
+	})
 }

@@ -3,12 +3,12 @@ package export
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Kind says which line an Item holds.
@@ -19,12 +19,15 @@ const (
 	KindCheckpoint Kind = iota + 1
 	KindEntry
 	KindEnd
+	// KindClose is the close (version 2): the ledger's signed final
+	// checkpoint, in Item.Checkpoint.
+	KindClose
 )
 
 // Item is one body line: exactly one of Checkpoint, Entry, End is set.
 type Item struct {
 	Kind       Kind
-	Checkpoint *Checkpoint
+	Checkpoint *Checkpoint // KindCheckpoint and KindClose
 	Entry      *Entry
 	End        *End
 }
@@ -32,14 +35,14 @@ type Item struct {
 // Reader reads an export file strictly, streaming (see the package doc).
 type Reader struct {
 	br       *bufio.Reader
+	codec    codec
 	line     int64
 	header   Header
 	manifest []byte
-	buf      bytes.Buffer
-	enc      *json.Encoder
 	entries  int64
 	cps      int64
 	lastCP   int64
+	closed   bool // the close line was read
 	done     bool
 	err      error
 }
@@ -49,33 +52,53 @@ type Reader struct {
 // I/O error).
 func NewReader(r io.Reader) (*Reader, error) {
 	x := &Reader{br: bufio.NewReaderSize(r, 256<<10), lastCP: -1}
-	x.enc = json.NewEncoder(&x.buf)
-	x.enc.SetEscapeHTML(false)
 	b, err := x.next()
 	if err != nil {
 		return nil, err
+	}
+	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		return nil, x.fail(CheckEncoding, "the file starts with a byte-order mark")
+	}
+	// The version decides how the rest is read: find it (exact member
+	// names, the last of duplicates, as JSON.parse does), then decode the
+	// header strictly in that version's form.
+	pm, ok := probe(b)
+	if !ok {
+		return nil, x.fail(CheckLine, "the first line is not a JSON object")
+	}
+	var typ, format string
+	var version float64
+	_ = json.Unmarshal(pm["type"], &typ)
+	if typ != "header" {
+		return nil, x.fail(CheckOrder, "the first line must be the header")
+	}
+	if json.Unmarshal(pm["format"], &format) != nil || format != Format {
+		return nil, x.fail(CheckVersion, fmt.Sprintf("format %s is not %q", pm["format"], Format))
+	}
+	if json.Unmarshal(pm["version"], &version) != nil || version != float64(int(version)) {
+		return nil, x.fail(CheckVersion, fmt.Sprintf("export version %s is not supported (this reader knows versions %d to %d)", pm["version"], MinVersion, Version))
+	}
+	if x.codec = codecFor(int(version)); x.codec == nil {
+		return nil, x.fail(CheckVersion, fmt.Sprintf("export version %d is not supported (this reader knows versions %d to %d)", int(version), MinVersion, Version))
 	}
 	var h headerLine
 	if err := x.decode(b, &h); err != nil {
 		return nil, err
 	}
-	if h.Type != "header" {
-		return nil, x.fail("first line must be the header")
-	}
-	if h.Format != Format || h.Version != Version {
-		return nil, x.fail(fmt.Sprintf("unsupported format %q version %d (want %q version %d)", h.Format, h.Version, Format, Version))
+	if h.Type != "header" || h.Format != Format || h.Version != int(version) {
+		return nil, x.fail(CheckLine, "the header's members are not those of a header")
 	}
 	mh, err := decodeHash(h.ManifestHash)
 	if err != nil {
-		return nil, x.fail("manifest_hash: " + err.Error())
+		return nil, x.fail(CheckHeader, "manifest_hash: "+err.Error())
 	}
 	if h.TreeSize < 0 || h.TreeSize > MaxTreeSize {
-		return nil, x.fail("tree_size out of range")
+		return nil, x.fail(CheckHeader, "tree_size out of range")
 	}
 	if h.ElectionID == "" || len(h.ElectionID) > 64 {
-		return nil, x.fail("election_id must be 1–64 bytes")
+		return nil, x.fail(CheckHeader, "election_id must be 1–64 bytes")
 	}
-	x.header = Header{ElectionID: h.ElectionID, ManifestHash: mh, LogKey: h.LogKey, TreeSize: h.TreeSize, Closed: h.Closed}
+	x.header = Header{Version: h.Version, ElectionID: h.ElectionID, ManifestHash: mh, LogKey: h.LogKey, TreeSize: h.TreeSize, Closed: h.Closed}
 
 	if b, err = x.next(); err != nil {
 		return nil, err
@@ -85,11 +108,13 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, err
 	}
 	if m.Type != "manifest" {
-		return nil, x.fail("second line must be the manifest")
+		return nil, x.fail(CheckOrder, "the second line must be the manifest")
 	}
-	if x.manifest, err = base64.StdEncoding.Strict().DecodeString(m.Manifest); err != nil || len(x.manifest) == 0 {
-		return nil, x.fail("manifest is not standard padded base64")
+	raw, ok := decodeBase64([]byte(m.Manifest), MaxLine)
+	if !ok || len(raw) == 0 {
+		return nil, x.fail(CheckManifestEncoding, "manifest is not canonical standard padded base64 of at least one byte")
 	}
+	x.manifest = raw
 	return x, nil
 }
 
@@ -113,7 +138,7 @@ func (r *Reader) Next() (*Item, error) {
 	if r.done {
 		if _, err := r.br.ReadByte(); err != io.EOF {
 			r.line++
-			r.err = r.fail("data after the end line")
+			r.err = r.fail(CheckEnd, "data after the end line")
 			return nil, r.err
 		}
 		return nil, io.EOF
@@ -131,12 +156,48 @@ func (r *Reader) Next() (*Item, error) {
 	return it, nil
 }
 
+// lineType returns the "type" of a body line: the prefix of the canonical
+// form when it matches, else a lenient look (the strict decoding follows).
+func (r *Reader) lineType(b []byte) string {
+	if r.header.Version == 1 {
+		for _, t := range []string{"entry", "checkpoint", "end"} {
+			if bytes.HasPrefix(b, []byte(`{"type":"`+t+`",`)) {
+				return t
+			}
+		}
+		return ""
+	}
+	if bytes.HasPrefix(b, []byte(`{"entry":"`)) {
+		return "entry"
+	}
+	var typ string
+	if m, ok := probe(b); ok {
+		_ = json.Unmarshal(m["type"], &typ)
+	}
+	return typ
+}
+
+// probe decodes a line as a JSON object with exact member names (the last
+// of duplicate members wins): enough to dispatch on; the strict decoding of
+// the line's version follows. ok is false when the line is not an object.
+func probe(b []byte) (map[string]json.RawMessage, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
 func (r *Reader) body(b []byte) (*Item, error) {
-	switch {
-	case bytes.HasPrefix(b, []byte(`{"type":"entry",`)):
+	typ := r.lineType(b)
+	if r.closed && typ != "end" {
+		return nil, r.fail(CheckOrder, "only the end line may follow the close")
+	}
+	switch typ {
+	case "entry":
 		var e entryLine
 		var b64 []byte
-		if idx, style, enc, ok := fastEntry(b); ok {
+		if idx, style, enc, ok := r.fastEntry(b); ok {
 			// The exact canonical form: the same values as the strict
 			// decoder would give (see fastEntry); skip its round trip.
 			e.Index, e.Style, b64 = idx, style, enc
@@ -144,70 +205,99 @@ func (r *Reader) body(b []byte) (*Item, error) {
 			if err := r.decode(b, &e); err != nil {
 				return nil, err
 			}
+			if e.Type != "entry" {
+				return nil, r.fail(CheckLine, "not an entry line")
+			}
 			b64 = []byte(e.Entry)
 		}
 		if e.Index != r.entries {
-			return nil, r.fail(fmt.Sprintf("entry index %d, want %d (entries must be in order without gaps)", e.Index, r.entries))
+			return nil, r.fail(CheckOrder, fmt.Sprintf("entry index %d, want %d (entries must be in order without gaps)", e.Index, r.entries))
 		}
 		if e.Index >= r.header.TreeSize {
-			return nil, r.fail(fmt.Sprintf("entry %d beyond tree_size %d", e.Index, r.header.TreeSize))
+			return nil, r.fail(CheckOrder, fmt.Sprintf("entry %d beyond tree_size %d", e.Index, r.header.TreeSize))
 		}
 		if e.Style < 0 || e.Style >= MaxStyles {
-			return nil, r.fail(fmt.Sprintf("entry %d: style %d out of range", e.Index, e.Style))
+			return nil, r.fail(CheckEntryEncoding, fmt.Sprintf("entry %d: style %d out of range", e.Index, e.Style))
 		}
-		if base64.StdEncoding.DecodedLen(len(b64)) > MaxEntry+2 {
-			return nil, r.fail(fmt.Sprintf("entry %d: longer than %d bytes", e.Index, MaxEntry))
-		}
-		raw := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
-		n, err := base64.StdEncoding.Strict().Decode(raw, b64)
-		if raw = raw[:n]; err != nil || len(raw) > MaxEntry {
-			return nil, r.fail(fmt.Sprintf("entry %d: not standard padded base64 of at most %d bytes", e.Index, MaxEntry))
+		raw, ok := decodeBase64(b64, MaxEntry)
+		if !ok {
+			return nil, r.fail(CheckEntryEncoding, fmt.Sprintf("entry %d: not canonical standard padded base64 of at most %d bytes", e.Index, MaxEntry))
 		}
 		r.entries++
 		return &Item{Kind: KindEntry, Entry: &Entry{Index: e.Index, Style: e.Style, Bytes: raw}}, nil
-	case bytes.HasPrefix(b, []byte(`{"type":"checkpoint",`)):
+	case "checkpoint", "close":
 		var c checkpointLine
 		if err := r.decode(b, &c); err != nil {
 			return nil, err
 		}
-		if c.Size != r.entries {
-			return nil, r.fail(fmt.Sprintf("checkpoint of size %d after %d entries (a checkpoint must follow its last entry)", c.Size, r.entries))
-		}
-		if c.Size <= r.lastCP {
-			return nil, r.fail(fmt.Sprintf("checkpoint of size %d repeated", c.Size))
+		kind, what := KindCheckpoint, "checkpoint"
+		if c.Type == "close" {
+			kind, what = KindClose, "close"
+			switch {
+			case !r.codec.closes():
+				return nil, r.fail(CheckLine, "a close line in an export of version 1")
+			case !r.header.Closed:
+				return nil, r.fail(CheckOrder, "a close line in an export whose header says it is not closed")
+			case r.entries != r.header.TreeSize || c.Size != r.entries:
+				return nil, r.fail(CheckOrder, fmt.Sprintf("the close (size %d) must come after all %d entries and cover them", c.Size, r.header.TreeSize))
+			}
+		} else {
+			if c.Size != r.entries {
+				return nil, r.fail(CheckOrder, fmt.Sprintf("checkpoint of size %d after %d entries (a checkpoint must follow its last entry)", c.Size, r.entries))
+			}
+			if c.Size <= r.lastCP {
+				return nil, r.fail(CheckOrder, fmt.Sprintf("checkpoint of size %d repeated", c.Size))
+			}
 		}
 		root, err := decodeHash(c.Root)
 		if err != nil {
-			return nil, r.fail(fmt.Sprintf("checkpoint %d: root: %s", c.Size, err))
+			return nil, r.fail(CheckCheckpointEncoding, fmt.Sprintf("%s %d: root: %s", what, c.Size, err))
 		}
 		if len(c.Note) == 0 || len(c.Note) > MaxNote {
-			return nil, r.fail(fmt.Sprintf("checkpoint %d: note must be 1–%d bytes", c.Size, MaxNote))
+			return nil, r.fail(CheckCheckpointEncoding, fmt.Sprintf("%s %d: note must be 1–%d bytes", what, c.Size, MaxNote))
 		}
-		r.lastCP = c.Size
-		r.cps++
-		return &Item{Kind: KindCheckpoint, Checkpoint: &Checkpoint{Size: c.Size, Root: root, Note: []byte(c.Note)}}, nil
-	case bytes.HasPrefix(b, []byte(`{"type":"end",`)):
+		if kind == KindClose {
+			r.closed = true
+		} else {
+			r.lastCP = c.Size
+			r.cps++
+		}
+		return &Item{Kind: kind, Checkpoint: &Checkpoint{Size: c.Size, Root: root, Note: []byte(c.Note)}}, nil
+	case "end":
 		var e endLine
 		if err := r.decode(b, &e); err != nil {
 			return nil, err
 		}
+		if r.codec.closes() && r.header.Closed && !r.closed {
+			return nil, r.fail(CheckOrder, "the header says closed but there is no close line before the end")
+		}
 		if e.Entries != r.entries || r.entries != r.header.TreeSize {
-			return nil, r.fail(fmt.Sprintf("end says %d entries; the file has %d and the header %d", e.Entries, r.entries, r.header.TreeSize))
+			return nil, r.fail(CheckEndTotals, fmt.Sprintf("end says %d entries; the file has %d and the header %d", e.Entries, r.entries, r.header.TreeSize))
 		}
 		if e.Checkpoints != r.cps {
-			return nil, r.fail(fmt.Sprintf("end says %d checkpoints; the file has %d", e.Checkpoints, r.cps))
+			return nil, r.fail(CheckEndTotals, fmt.Sprintf("end says %d checkpoints; the file has %d", e.Checkpoints, r.cps))
 		}
 		if len(e.StyleCounts) > MaxStyles {
-			return nil, r.fail("too many style_counts")
+			return nil, r.fail(CheckEndEncoding, "too many style_counts")
+		}
+		for _, n := range e.StyleCounts {
+			if n < 0 {
+				return nil, r.fail(CheckEndEncoding, "a negative style count")
+			}
 		}
 		root, err := decodeHash(e.Root)
 		if err != nil {
-			return nil, r.fail("end root: " + err.Error())
+			return nil, r.fail(CheckEndEncoding, "end root: "+err.Error())
 		}
 		r.done = true
 		return &Item{Kind: KindEnd, End: &End{Entries: e.Entries, Checkpoints: e.Checkpoints, StyleCounts: e.StyleCounts, Root: root}}, nil
+	case "header", "manifest":
+		return nil, r.fail(CheckOrder, "a second "+typ+" line")
 	default:
-		return nil, r.fail(`line is not a checkpoint, entry or end ({"type":… first)`)
+		if err := r.decode(b, &struct{}{}); err != nil {
+			return nil, err
+		}
+		return nil, r.fail(CheckLine, `the line is not a checkpoint, entry, close or end`)
 	}
 }
 
@@ -218,58 +308,103 @@ func (r *Reader) next() ([]byte, error) {
 	for {
 		b, err := r.br.ReadSlice('\n')
 		if err == nil && acc == nil {
-			return b[:len(b)-1], nil
+			return r.valid(b[:len(b)-1])
 		}
 		acc = append(acc, b...)
 		if len(acc) > MaxLine+1 {
-			return nil, r.fail(fmt.Sprintf("line longer than %d bytes", MaxLine))
+			return nil, r.fail(CheckEncoding, fmt.Sprintf("line longer than %d bytes", MaxLine))
 		}
 		switch {
 		case err == nil:
-			return acc[:len(acc)-1], nil
+			return r.valid(acc[:len(acc)-1])
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case err == io.EOF && len(acc) == 0:
-			return nil, &LineError{Line: r.line, Err: fmt.Errorf("%w: file ends before the end line: %w", ErrFormat, io.ErrUnexpectedEOF)}
+			return nil, &LineError{Line: r.line, Check: CheckEnd, Err: fmt.Errorf("%w: file ends before the end line: %w", ErrFormat, io.ErrUnexpectedEOF)}
 		case err == io.EOF:
-			return nil, r.fail("last line does not end with a newline (truncated file?)")
+			return nil, r.fail(CheckEncoding, "last line does not end with a newline (truncated file?)")
 		default:
-			return nil, &LineError{Line: r.line, Err: fmt.Errorf("read export: %w", err)}
+			return nil, &LineError{Line: r.line, Check: CheckEncoding, Err: fmt.Errorf("read export: %w", err)}
 		}
 	}
 }
 
-// decode decodes line b into v strictly and checks that v re-encodes to b.
+// valid checks that a line is UTF-8 (before any JSON decoding, which would
+// replace invalid bytes rather than reject them).
+func (r *Reader) valid(b []byte) ([]byte, error) {
+	if !utf8.Valid(b) {
+		return nil, r.fail(CheckEncoding, "the line is not UTF-8")
+	}
+	return b, nil
+}
+
+// decode decodes line b into v strictly in the file's version.
 func (r *Reader) decode(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return r.fail("invalid JSON: " + err.Error())
-	}
-	r.buf.Reset()
-	if err := r.enc.Encode(v); err != nil {
-		return r.fail("re-encode: " + err.Error())
-	}
-	enc := r.buf.Bytes()
-	if !bytes.Equal(enc[:len(enc)-1], b) {
-		return r.fail("line is not in canonical form (field names, order, spacing or escapes differ from the format)")
+	if err := r.codec.decode(b, v); err != nil {
+		return r.fail(CheckLine, err.Error())
 	}
 	return nil
 }
 
-func (r *Reader) fail(msg string) error {
-	return &LineError{Line: r.line, Err: fmt.Errorf("%w: %s", ErrFormat, msg)}
+func (r *Reader) fail(check, msg string) error {
+	return &LineError{Line: r.line, Check: check, Err: fmt.Errorf("%w: %s", ErrFormat, msg)}
 }
 
-// fastEntry recognises an entry line that is exactly in the writer's
-// canonical form {"type":"entry","index":I,"style":S,"entry":"B"} with I
-// and S canonical decimal integers (no sign other than '-', no leading
-// zeros, in range) and B made of base64 alphabet characters only. Such a
-// line decodes strictly to (I, S, B) and re-encodes to itself, so the
-// strict decoder would accept it with the same values; anything else
-// (ok false) goes through the strict decoder, which gives the same
-// result and the same error messages as before.
-func fastEntry(b []byte) (index int64, style int, b64 []byte, ok bool) {
+// fastEntry recognises an entry line that is exactly in the canonical form
+// of the file's version — version 2 {"entry":"B","index":I,"style":S,
+// "type":"entry"}, version 1 {"type":"entry","index":I,"style":S,
+// "entry":"B"} — with I and S canonical decimal integers (no sign other
+// than '-', no leading zeros, in range) and B made of base64 alphabet
+// characters only. Such a line decodes strictly to (I, S, B) and re-encodes
+// to itself, so the strict decoder would accept it with the same values;
+// anything else (ok false) goes through the strict decoder, which gives the
+// same result and the same error messages.
+func (r *Reader) fastEntry(b []byte) (index int64, style int, b64 []byte, ok bool) {
+	if r.header.Version == 1 {
+		return fastEntryV1(b)
+	}
+	const (
+		p1 = `{"entry":"`
+		p2 = `","index":`
+		p3 = `,"style":`
+		p4 = `,"type":"entry"}`
+	)
+	if !bytes.HasPrefix(b, []byte(p1)) {
+		return 0, 0, nil, false
+	}
+	b = b[len(p1):]
+	q := bytes.IndexByte(b, '"')
+	if q < 0 {
+		return 0, 0, nil, false
+	}
+	b64, b = b[:q], b[q:]
+	if !base64Alphabet(b64) || !bytes.HasPrefix(b, []byte(p2)) {
+		return 0, 0, nil, false
+	}
+	index, b, ok = canonicalInt(b[len(p2):])
+	if !ok || !bytes.HasPrefix(b, []byte(p3)) {
+		return 0, 0, nil, false
+	}
+	s, b, ok := canonicalInt(b[len(p3):])
+	if !ok || s != int64(int(s)) || string(b) != p4 || !safe(index) || !safe(s) {
+		return 0, 0, nil, false
+	}
+	return index, int(s), b64, true
+}
+
+// safe: |n| < 2^53, what canonical JSON (and JavaScript) represents.
+func safe(n int64) bool { return n < 1<<53 && n > -(1<<53) }
+
+func base64Alphabet(b []byte) bool {
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+func fastEntryV1(b []byte) (index int64, style int, b64 []byte, ok bool) {
 	const (
 		p1 = `{"type":"entry","index":`
 		p2 = `,"style":`
@@ -286,7 +421,7 @@ func fastEntry(b []byte) (index int64, style int, b64 []byte, ok bool) {
 	}
 	b = b[len(p2):]
 	s, b, ok := canonicalInt(b)
-	if !ok || s != int64(int(s)) || !bytes.HasPrefix(b, []byte(p3)) {
+	if !ok || s != int64(int(s)) || !bytes.HasPrefix(b, []byte(p3)) || !safe(index) || !safe(s) {
 		return 0, 0, nil, false
 	}
 	b = b[len(p3):]
@@ -294,10 +429,8 @@ func fastEntry(b []byte) (index int64, style int, b64 []byte, ok bool) {
 		return 0, 0, nil, false
 	}
 	b64 = b[:len(b)-len(p4)]
-	for _, c := range b64 {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
-			return 0, 0, nil, false
-		}
+	if !base64Alphabet(b64) {
+		return 0, 0, nil, false
 	}
 	return index, int(s), b64, true
 }

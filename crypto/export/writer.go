@@ -2,23 +2,21 @@ package export
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 )
 
 // Writer writes an export file line by line. It enforces the order of
-// lines (header, manifest, checkpoints and entries interleaved, end) so that
-// what it writes is always readable by Reader. Call Close to write nothing
-// more; Close does not close the underlying writer.
+// lines (header, manifest, checkpoints and entries interleaved, the close
+// of a closed version 2 export, end) so that what it writes is always
+// readable by Reader. Call End last; it flushes but does not close the
+// underlying writer.
 type Writer struct {
 	bw      *bufio.Writer
-	buf     bytes.Buffer
-	enc     *json.Encoder
-	state   int // 0 header, 1 manifest, 2 body, 3 ended
+	codec   codec
+	state   int // 0 header, 1 manifest, 2 body, 3 closed, 4 ended
+	closes  bool
 	entries int64
 	lastCP  int64
 	size    int64
@@ -26,29 +24,38 @@ type Writer struct {
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer) *Writer {
-	x := &Writer{bw: bufio.NewWriterSize(w, 64<<10), lastCP: -1}
-	x.enc = json.NewEncoder(&x.buf)
-	x.enc.SetEscapeHTML(false)
-	return x
+	return &Writer{bw: bufio.NewWriterSize(w, 64<<10), lastCP: -1}
 }
 
 func (w *Writer) put(v any) error {
-	w.buf.Reset()
-	if err := w.enc.Encode(v); err != nil {
-		return fmt.Errorf("encode line: %w", err)
+	b, err := w.codec.encode(v)
+	if err != nil {
+		return err
 	}
-	_, err := w.bw.Write(w.buf.Bytes())
-	return err
+	if _, err := w.bw.Write(b); err != nil {
+		return err
+	}
+	return w.bw.WriteByte('\n')
 }
 
-// Header writes the header line; it must come first.
+// Header writes the header line; it must come first. h.Version 0 means
+// [Version]; 1 writes the version 1 format (no close line: for elections
+// closed before version 2, whose close was never signed).
 func (w *Writer) Header(h *Header) error {
 	if w.state != 0 {
 		return errors.New("export: header out of order")
 	}
+	v := h.Version
+	if v == 0 {
+		v = Version
+	}
+	if w.codec = codecFor(v); w.codec == nil {
+		return errors.New("export: unknown version")
+	}
 	w.state = 1
 	w.size = h.TreeSize
-	return w.put(h.line())
+	w.closes = h.Closed && w.codec.closes()
+	return w.put(h.line(v))
 }
 
 // Manifest writes the manifest line (the canonical manifest JSON bytes).
@@ -67,7 +74,7 @@ func (w *Writer) Checkpoint(c *Checkpoint) error {
 		return errors.New("export: checkpoint out of order")
 	}
 	w.lastCP = c.Size
-	return w.put(c.line())
+	return w.put(c.line("checkpoint"))
 }
 
 // Entry writes the next entry line; its index must be the number of entries
@@ -80,12 +87,23 @@ func (w *Writer) Entry(e *Entry) error {
 	return w.put(e.line())
 }
 
-// End writes the end line and flushes.
-func (w *Writer) End(e *End) error {
-	if w.state != 2 {
-		return errors.New("export: end out of order")
+// Close writes the close line of a closed version 2 export: the ledger's
+// signed final checkpoint (text ending in "closed"), after every entry and
+// checkpoint.
+func (w *Writer) Close(c *Checkpoint) error {
+	if w.state != 2 || !w.closes || c.Size != w.size || w.entries != w.size {
+		return errors.New("export: close out of order (only a closed version 2 export, after every entry)")
 	}
 	w.state = 3
+	return w.put(c.line("close"))
+}
+
+// End writes the end line and flushes.
+func (w *Writer) End(e *End) error {
+	if w.state != 2 && w.state != 3 || w.closes && w.state != 3 {
+		return errors.New("export: end out of order (a closed version 2 export needs its close first)")
+	}
+	w.state = 4
 	if err := w.put(e.line()); err != nil {
 		return err
 	}

@@ -26,12 +26,14 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/internal/enc"
+	"github.com/unionvote/eballot/crypto/internal/snote"
 )
 
 // Version is the protocol version of this package.
@@ -392,6 +394,11 @@ func (m *Manifest) Validate() error {
 		if err := checkPoint(fmt.Sprintf("trustees.public_keys[%d]", i), k); err != nil {
 			return err
 		}
+		// Each trustee has its own share: a repeated public key is a
+		// malformed ceremony (two trustees cannot hold the same x_j).
+		if slices.Contains(t.PublicKeys[:i], k) {
+			return invalid(fmt.Sprintf("trustees.public_keys[%d]", i), "repeats an earlier trustee's key")
+		}
 	}
 	if err := checkLogKey(m.LogKey); err != nil {
 		return invalid("log_key", "%v", err)
@@ -418,27 +425,13 @@ func parseIssuerKey(s string) ([]byte, error) {
 	return der, nil
 }
 
-// checkLogKey checks a golang.org/x/mod/sumdb/note verifier key:
-// name+hash+base64(0x01 ‖ Ed25519 key) with hash = first 4 bytes (hex) of
-// SHA-256(name ‖ "\n" ‖ 0x01 ‖ key).
+// checkLogKey checks a golang.org/x/mod/sumdb/note verifier key in its one
+// accepted form: name+hash+base64(0x01 ‖ Ed25519 key) with hash the first
+// 4 bytes (lowercase hex) of SHA-256(name ‖ "\n" ‖ 0x01 ‖ key) and the key
+// in canonical padded standard base64 (docs/protocol.md §6.1).
 func checkLogKey(s string) error {
-	name, rest, ok1 := strings.Cut(s, "+")
-	h, b64, ok2 := strings.Cut(rest, "+")
-	if !ok1 || !ok2 || name == "" || len(name) > 256 || strings.ContainsAny(name, "+ \t\n") || !utf8.ValidString(name) {
-		return errors.New("not name+hash+key")
-	}
-	if len(h) != 8 || strings.ToLower(h) != h {
-		return errors.New("bad key hash")
-	}
-	key, err := base64.StdEncoding.Strict().DecodeString(b64)
-	if err != nil || len(key) != 33 || key[0] != 1 {
-		return errors.New("not an Ed25519 note key")
-	}
-	sum := sha256.Sum256(append([]byte(name+"\n"), key...))
-	if hex.EncodeToString(sum[:4]) != h {
-		return errors.New("key hash mismatch")
-	}
-	return nil
+	_, err := snote.ParseVerifierKey(s)
+	return err
 }
 
 // Shape returns, per question, the number of options, min and max: what a

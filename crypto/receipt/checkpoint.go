@@ -36,6 +36,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/unionvote/eballot/crypto/internal/snote"
 )
 
 const (
@@ -49,11 +51,18 @@ const (
 // emptyRoot is the RFC 6962 root of the empty tree, SHA-256("").
 var emptyRoot = tlog.Hash(sha256.Sum256(nil))
 
-// Checkpoint is a tree head: origin, size and RFC 6962 root hash.
+// ClosedLine is the one extension line a checkpoint may carry: the ledger's
+// signed statement that the election is closed and that this tree is its
+// final tree (docs/protocol.md §6, protocol version 2).
+const ClosedLine = "closed"
+
+// Checkpoint is a tree head: origin, size and RFC 6962 root hash, and
+// whether it is the close (the final tree, signed as such).
 type Checkpoint struct {
 	Origin string
 	Size   int64
 	Root   tlog.Hash
+	Closed bool
 }
 
 // Origin returns the checkpoint origin for an election: "eballot/<id>".
@@ -71,7 +80,8 @@ func checkOrigin(o string) error {
 	return nil
 }
 
-// Format returns the checkpoint body "<origin>\n<size>\n<base64 root>\n".
+// Format returns the checkpoint body "<origin>\n<size>\n<base64 root>\n",
+// followed by "closed\n" for the close.
 func (c Checkpoint) Format() ([]byte, error) {
 	if err := checkOrigin(c.Origin); err != nil {
 		return nil, err
@@ -79,21 +89,30 @@ func (c Checkpoint) Format() ([]byte, error) {
 	if c.Size < 0 || c.Size > MaxTreeSize {
 		return nil, errors.New("receipt: tree size out of range")
 	}
-	return fmt.Appendf(nil, "%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:])), nil
+	b := fmt.Appendf(nil, "%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]))
+	if c.Closed {
+		b = append(b, ClosedLine+"\n"...)
+	}
+	return b, nil
 }
 
-// ParseCheckpoint parses a checkpoint body strictly: exactly three lines,
-// each ending in "\n"; a valid origin; a decimal size without sign or
-// leading zeros, at most [MaxTreeSize]; a canonical padded standard base64
-// root of 32 bytes. Extension lines are rejected.
+// ParseCheckpoint parses a checkpoint body strictly: three lines, each
+// ending in "\n" — a valid origin; a decimal size without sign or leading
+// zeros, at most [MaxTreeSize]; a canonical padded standard base64 root of
+// 32 bytes — and, for the close only, a fourth line "closed". Any other
+// extension line is rejected.
 func ParseCheckpoint(text []byte) (Checkpoint, error) {
 	var c Checkpoint
 	if len(text) > MaxSignedCheckpoint || len(text) == 0 || text[len(text)-1] != '\n' {
 		return c, errors.New("receipt: malformed checkpoint")
 	}
 	lines := bytes.Split(text[:len(text)-1], []byte("\n"))
+	if len(lines) == 4 && string(lines[3]) == ClosedLine {
+		c.Closed = true
+		lines = lines[:3]
+	}
 	if len(lines) != 3 {
-		return c, errors.New("receipt: checkpoint must have exactly three lines")
+		return c, errors.New("receipt: checkpoint must have three lines (and \"closed\" as a fourth for the close)")
 	}
 	c.Origin = string(lines[0])
 	if err := checkOrigin(c.Origin); err != nil {
@@ -137,23 +156,30 @@ func SignCheckpoint(c Checkpoint, signer note.Signer) ([]byte, error) {
 	return msg, nil
 }
 
+// ErrCheckpointSignature is wrapped by OpenCheckpoint when the signed note
+// is malformed or its signature by the ledger key does not verify (as
+// opposed to a well-signed text that is not a checkpoint).
+var ErrCheckpointSignature = errors.New("receipt: checkpoint signature")
+
 // OpenCheckpoint verifies a signed checkpoint with the ledger's note
-// verifier key (name+hash+base64, the manifest's log_key) and parses its
-// text with [ParseCheckpoint]. Signatures by other keys (for example
-// witnesses) are allowed and ignored.
+// verifier key (the manifest's log_key, in its one canonical form) under
+// the strict signed-note rules of docs/protocol.md §6.1 (exactly one
+// signature line by the ledger key, every signature line in canonical
+// base64; lines of other keys, e.g. witnesses, are ignored) and parses its
+// text with [ParseCheckpoint].
 func OpenCheckpoint(signed []byte, verifierKey string) (Checkpoint, error) {
 	if len(signed) > MaxSignedCheckpoint {
-		return Checkpoint{}, errors.New("receipt: signed checkpoint too long")
+		return Checkpoint{}, fmt.Errorf("%w: signed checkpoint too long", ErrCheckpointSignature)
 	}
-	v, err := note.NewVerifier(verifierKey)
+	v, err := snote.ParseVerifierKey(verifierKey)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("receipt: verifier key: %w", err)
 	}
-	n, err := note.Open(signed, note.VerifierList(v))
+	text, err := snote.Open(signed, v)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("receipt: open checkpoint: %w", err)
+		return Checkpoint{}, fmt.Errorf("%w: %w", ErrCheckpointSignature, err)
 	}
-	return ParseCheckpoint([]byte(n.Text))
+	return ParseCheckpoint([]byte(text))
 }
 
 // VerifyInclusion checks that leaf is the index'th leaf of the tree c.

@@ -3,6 +3,7 @@ package receipt
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/unionvote/eballot/crypto/internal/vectortest"
@@ -41,6 +42,10 @@ func FuzzParseCheckpoint(f *testing.F) {
 		f.Add([]byte(c.Text))
 	}
 	f.Add([]byte("eballot/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"))
+	// The close (protocol version 2) and extension lines that are not.
+	f.Add([]byte("eballot/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\nclosed\n"))
+	f.Add([]byte("eballot/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\nClosed\n"))
+	f.Add([]byte("eballot/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\nclosed\nclosed\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseCheckpoint(b)
 		if err != nil {
@@ -59,6 +64,13 @@ func FuzzOpenCheckpoint(f *testing.F) {
 	}
 	for _, c := range v.InvalidCheckpoints {
 		f.Add([]byte(c.Signed))
+	}
+	// A good signature twice, and a note with a second (witness) line.
+	if len(v.Checkpoints) > 0 {
+		s := v.Checkpoints[0].Signed
+		i := strings.LastIndex(s, "\n\n")
+		f.Add([]byte(s + s[i+2:]))
+		f.Add([]byte(s + "— witness.example AAAAAAAA\n"))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = OpenCheckpoint(b, v.VerifierKey)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,7 +21,7 @@ import (
 	"github.com/unionvote/eballot/crypto/verify/fixture"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/result_v1.json, testdata/report_v1.json{,.sig} and the fuzz seed corpora in testdata/fuzz/ from a newly generated ballot")
+var update = flag.Bool("update", false, "rewrite testdata/result_v2.json, testdata/report_v2.json{,.sig} and the fuzz seed corpora in testdata/fuzz/ from a newly generated ballot (the version 1 files stay: they are what version 1 tools wrote)")
 
 // Test keys (golang.org/x/mod/sumdb/note). They sign only test reports.
 const (
@@ -89,10 +90,7 @@ func load(t testing.TB, id string) *ballot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alphas, err := res.Sums.Alphas()
-	if err != nil {
-		t.Fatal(err)
-	}
+	alphas := res.Sums.Alphas()
 	mh := res.Election.ManifestHash()
 	b := &ballot{el: el, res: res, issued: issued}
 	for _, sk := range el.Shares {
@@ -111,7 +109,7 @@ func load(t testing.TB, id string) *ballot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.rf = &ResultFile{Version: 1, Result: r, Verification: Summary(res), Rejected: []RejectedTrust{}}
+	b.rf = &ResultFile{Version: Version, Result: r, Verification: Summary(res), Rejected: []RejectedTrust{}}
 	b.rf.Verification.Issued = issued
 	ballots[id] = b
 	return b
@@ -138,10 +136,15 @@ func readTestdata(t testing.TB, name string) []byte {
 	return b
 }
 
-// golden returns testdata/result_v1.json and the report made from it,
-// report_v1.json and report_v1.json.sig (signed with the test key).
-func golden(t testing.TB) (rf, js, sig []byte) {
-	return readTestdata(t, "result_v1.json"), readTestdata(t, "report_v1.json"), readTestdata(t, "report_v1.json.sig")
+// golden returns testdata/result_v2.json and the report made from it,
+// report_v2.json and report_v2.json.sig (signed with the test key).
+func golden(t testing.TB) (rf, js, sig []byte) { return goldenV(t, 2) }
+
+// goldenV returns the golden files of a version (1: as version 1 tools
+// wrote them).
+func goldenV(t testing.TB, v int) (rf, js, sig []byte) {
+	n := fmt.Sprintf("_v%d.json", v)
+	return readTestdata(t, "result"+n), readTestdata(t, "report"+n), readTestdata(t, "report"+n+".sig")
 }
 
 // TestUpdateTestdata rewrites the golden files and the fuzz seed corpora
@@ -171,9 +174,9 @@ func TestUpdateTestdata(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("result_v1.json", rf)
-	write("report_v1.json", js)
-	write("report_v1.json.sig", sig)
+	write("result_v2.json", rf)
+	write("report_v2.json", js)
+	write("report_v2.json.sig", sig)
 	corpus := func(target, name string, args ...[]byte) {
 		var s bytes.Buffer
 		s.WriteString("go test fuzz v1\n")
@@ -186,12 +189,15 @@ func TestUpdateTestdata(t *testing.T) {
 		return bytes.Replace(b, []byte(old), []byte(new), 1)
 	}
 	corpus("FuzzParse", "valid", js)
-	corpus("FuzzParse", "unknown-field", replace1(js, `"version": 1,`, `"version": 1, "extra": true,`))
+	corpus("FuzzParse", "unknown-field", replace1(js, `"version": 2,`, `"version": 2, "extra": true,`))
+	corpus("FuzzParse", "version-1", readTestdata(t, "report_v1.json"))
+	corpus("FuzzParse", "no-final-checkpoint", replace1(js, `"final_checkpoint"`, `"final_checkpoinT"`))
 	corpus("FuzzParse", "trailing-bracket", append(append([]byte{}, js...), ']'))
 	corpus("FuzzParse", "unknown-statement-field", replace1(js, `"clause": "s.231B(1)(c)"`, `"clause": "s.231B(1)(c)", "x": 1`))
 	corpus("FuzzParse", "no-result", []byte(`{"version":1,"result":null,"statements":[{},{},{}]}`))
 	corpus("FuzzParseResultFile", "valid", rf)
-	corpus("FuzzParseResultFile", "version-2", replace1(rf, `"version": 1`, `"version": 2`))
+	corpus("FuzzParseResultFile", "version-1", readTestdata(t, "result_v1.json"))
+	corpus("FuzzParseResultFile", "version-3", replace1(rf, `"version": 2`, `"version": 3`))
 	corpus("FuzzParseResultFile", "unknown-nested-field", replace1(rf, `"entitled":`, `"Entitled2": 1, "entitled":`))
 	corpus("FuzzParseResultFile", "trailing-brace", append(append([]byte{}, rf...), '}'))
 	corpus("FuzzParseResultFile", "minimal", []byte(`{"version":1,"result":{}}`))
@@ -201,4 +207,24 @@ func TestUpdateTestdata(t *testing.T) {
 	corpus("FuzzOpen", "extra-line", js, append(append([]byte{}, sig...), "extra\n"...))
 	corpus("FuzzOpen", "no-newline", js[:len(js)-1], sig)
 	corpus("FuzzOpen", "changed", replace1(js, `"yes": 4`, `"yes": 5`), sig)
+	corpus("FuzzOpen", "repeated-signature", js, append(append([]byte{}, sig...), sig[1:]...))
+	corpus("FuzzOpen", "non-canonical-base64", js, nonCanonicalSig(t, sig))
+}
+
+// nonCanonicalSig is sig with its base64 changed to a non-canonical
+// encoding of the same bytes (a padding bit set): it still decodes with
+// Go's lenient base64, and must be refused.
+func nonCanonicalSig(t testing.TB, sig []byte) []byte {
+	t.Helper()
+	i := bytes.LastIndexByte(sig, '=')
+	for i > 0 && sig[i-1] == '=' {
+		i--
+	}
+	if i < 1 {
+		t.Fatalf("signature %q has no padding", sig)
+	}
+	out := append([]byte{}, sig...)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	out[i-1] = alphabet[strings.IndexByte(alphabet, out[i-1])|1]
+	return out
 }

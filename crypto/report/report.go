@@ -9,23 +9,31 @@
 package report
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/unionvote/eballot/crypto/manifest"
-	"io"
+	"regexp"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/unionvote/eballot/crypto/internal/canonjson"
+	"github.com/unionvote/eballot/crypto/internal/snote"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/verify"
 )
 
 // MaxSize bounds a result or report file.
 const MaxSize = 16 << 20
+
+// Version is the version of the result file and report this package writes
+// (protocol version 2: the verification names the ledger's signed final
+// checkpoint). Version 1 documents are still read and checked.
+const Version = 2
+
+// Document is the report's "document" member.
+const Document = "Result (TULRCA 1992 s.231) and scrutineer's report (s.231B)"
 
 // ManifestKeyText is the manifest text that binds the scrutineer's public
 // signing key (a golang.org/x/mod/sumdb/note verifier key) to the ballot.
@@ -40,11 +48,23 @@ type Verification struct {
 	Issued      []int64          `json:"authorisations_issued"`
 	Failures    []verify.Failure `json:"failures"`
 	More        int64            `json:"more_failures"`
+	// FinalCheckpoint (version 2, required there; absent in version 1) is
+	// the ledger's signed close exactly as in the export: the final tree
+	// size and root the scrutineer verified, signed by the ledger and, in
+	// the report, by the scrutineer. Anyone checks an export against it
+	// (`scrutineer verify --report`). Empty for a version 1 export, whose
+	// close was not signed.
+	FinalCheckpoint *string `json:"final_checkpoint,omitempty"`
 }
 
-// Summary is the Verification of a verify.Result.
+// Summary is the Verification of a verify.Result (version 2).
 func Summary(r *verify.Result) Verification {
-	v := Verification{Entries: r.Entries, Checkpoints: r.Checkpoints, Root: hex.EncodeToString(r.Root[:]), StyleCounts: r.StyleCounts, Failures: r.Failures, More: r.More}
+	final := ""
+	if r.Close != nil {
+		final = string(r.Close.Note)
+	}
+	v := Verification{Entries: r.Entries, Checkpoints: r.Checkpoints, Root: hex.EncodeToString(r.Root[:]), StyleCounts: r.StyleCounts,
+		Failures: r.Failures, More: r.More, FinalCheckpoint: &final}
 	if v.Failures == nil {
 		v.Failures = []verify.Failure{}
 	}
@@ -103,9 +123,12 @@ type Options struct {
 
 // New makes the report of a result file, to be signed by the key named
 // signedBy.
+//
+// The report has the version of the result file (a version 1 result file,
+// made before version 2, gives a version 1 report).
 func New(rf *ResultFile, signedBy string, o Options) *Report {
 	r := rf.Result
-	rep := &Report{Version: 1, Document: "Result (TULRCA 1992 s.231) and scrutineer's report (s.231B)",
+	rep := &Report{Version: rf.Version, Document: Document,
 		ElectionID: r.ElectionID, Title: r.Title, ManifestHash: r.ManifestHash, Scrutineer: o.Scrutineer, SignedBy: signedBy,
 		Date: o.Date, Result: r, Verification: rf.Verification, Rejected: rf.Rejected, Notes: append([]string{}, o.Notes...)}
 	if rep.Rejected == nil {
@@ -131,10 +154,9 @@ func New(rf *ResultFile, signedBy string, o Options) *Report {
 		rep.Notes = append(rep.Notes, "the number of authorisations issued per workplace was not supplied to the verification: ballots were checked against the number entitled only")
 	}
 	rep.Notes = append(rep.Notes, r.Regime.Notes...)
-	rep.Statements = []Statement{
-		{"s.231B(1)(a)", "There are no reasonable grounds for believing that there was any contravention of a requirement imposed by or under any enactment in relation to the ballot.", len(a) == 0, a},
-		{"s.231B(1)(b)", "The arrangements made with respect to the production, storage, distribution, return or other handling of the voting papers used in the ballot, and the arrangements for the counting of the votes, included all such security arrangements as were reasonably practicable for the purpose of minimising the risk that any unfairness or malpractice might occur.", len(o.NotSatisfiedB) == 0, append([]string{}, o.NotSatisfiedB...)},
-		{"s.231B(1)(c)", "The scrutineer has been able to carry out the scrutineer's functions without such interference as would make it reasonable for any person to call the scrutineer's independence in relation to the union into question.", len(o.NotSatisfiedC) == 0, append([]string{}, o.NotSatisfiedC...)},
+	parts := [3][]string{a, append([]string{}, o.NotSatisfiedB...), append([]string{}, o.NotSatisfiedC...)}
+	for i, t := range statementTexts {
+		rep.Statements = append(rep.Statements, Statement{t[0], t[1], len(parts[i]) == 0, parts[i]})
 	}
 	return rep
 }
@@ -157,102 +179,137 @@ func Sign(rep *Report, signer note.Signer) (js, sig []byte, err error) {
 // ErrSignature is returned by Open when the signature does not verify.
 var ErrSignature = errors.New("report: the signature does not verify")
 
+// ErrKey is returned by Open and ParseKey for a scrutineer key that is not
+// a note verifier key in its one accepted form.
+var ErrKey = errors.New("report: bad scrutineer key")
+
+// ParseKey parses the scrutineer's public key (a golang.org/x/mod/sumdb/note
+// Ed25519 verifier key, the manifest's texts.scrutineer_key) in its one
+// accepted form (docs/protocol.md §6.1); surrounding white space (a .pub
+// file) is allowed.
+func ParseKey(verifierKey string) (note.Verifier, error) {
+	v, err := snote.ParseVerifierKey(strings.TrimSpace(verifierKey))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrKey, err)
+	}
+	return v, nil
+}
+
 // Open checks that sig is a signature of js by the scrutineer's verifier
-// key and decodes the report. The error wraps ErrSignature when the
-// signature is wrong (the report was changed or signed by another key).
+// key and decodes the report. The signed note js ‖ sig is checked under
+// the strict signed-note rules of docs/protocol.md §6.1: exactly one
+// signature line by the scrutineer's key, every signature line in
+// canonical base64. The error wraps ErrKey for a bad key, ErrSignature
+// when the signature is wrong (the report was changed or signed by another
+// key), and neither when the signed text is not a report.
 func Open(js, sig []byte, verifierKey string) (*Report, error) {
-	v, err := note.NewVerifier(strings.TrimSpace(verifierKey))
+	v, err := ParseKey(verifierKey)
 	if err != nil {
-		return nil, fmt.Errorf("report: bad scrutineer key: %w", err)
+		return nil, err
 	}
-	if len(js) > MaxSize || len(sig) > 64<<10 {
-		return nil, errors.New("report: too large")
-	}
-	if len(js) == 0 || js[len(js)-1] != '\n' {
-		return nil, fmt.Errorf("%w: the report does not end with a newline (it is not a report.json written by `scrutineer report`)", ErrSignature)
-	}
-	n, err := note.Open(append(append([]byte{}, js...), sig...), note.VerifierList(v))
+	text, err := OpenText(js, sig, v)
 	if err != nil {
-		return nil, fmt.Errorf("%w under %s: the report was changed or not signed by this key (%v)", ErrSignature, v.Name(), err)
+		return nil, err
 	}
-	rep, err := Parse([]byte(n.Text))
+	rep, err := Parse([]byte(text))
 	if err != nil {
 		return nil, fmt.Errorf("report: the signed document is not a scrutineer's report: %w", err)
 	}
 	return rep, nil
 }
 
-// strictJSON decodes one JSON value with no unknown field and nothing after.
-func strictJSON(b []byte, v any, form *[]byte) error {
-	// The canonical JSON subset first: no duplicate keys, integers only,
-	// nothing after the value.
-	canon, err := manifest.Canonicalize(b)
+// OpenText checks the signature of js ‖ sig by v (see Open) and returns
+// the signed text.
+func OpenText(js, sig []byte, v note.Verifier) (string, error) {
+	if len(js) > MaxSize || len(sig) > 64<<10 {
+		return "", errors.New("report: too large")
+	}
+	if len(js) == 0 || js[len(js)-1] != '\n' {
+		return "", fmt.Errorf("%w: the report does not end with a newline (it is not a report.json written by `scrutineer report`)", ErrSignature)
+	}
+	text, err := snote.Open(append(append([]byte{}, js...), sig...), v)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("%w under %s: the report was changed or not signed by this key (%v)", ErrSignature, v.Name(), err)
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	// Only white space may follow. (Decoder.More is not enough: it is
-	// false before a stray ']' or '}'.)
-	if _, err := d.Token(); err != io.EOF {
-		return errors.New("trailing data")
-	}
-	*form = canon
-	return nil
+	return text, nil
 }
 
-// sameForm checks that what was read is all there is: encoding/json matches
-// keys case-insensitively ("Result" fills Result like "result"), so a
-// document with both would read differently here than in JavaScript.
-// Re-encoded, the value must give the canonical JSON of the input.
-func sameForm(canon []byte, v any) error {
-	re, err := json.Marshal(v)
-	if err != nil {
+// errForm: the document decodes but is not in its one accepted form.
+var errForm = errors.New("not in the form the scrutineer's tools write (a key in another case, a missing field, or a value in another form)")
+
+// strictJSON decodes one JSON value in its one accepted form (see
+// canonjson.Decode: no duplicate, unknown, missing or differently-cased
+// member, integers only, nothing after the value). On errForm, v holds the
+// decoded value (the callers first name what is missing from it).
+func strictJSON(b []byte, v any) error {
+	if err := canonjson.Decode(b, v); err != nil {
+		if errors.Is(err, canonjson.ErrForm) {
+			return errForm
+		}
 		return err
-	}
-	if again, err := manifest.Canonicalize(re); err != nil || !bytes.Equal(canon, again) {
-		return errors.New("not in the form the scrutineer's tools write (a key in another case, a missing field, or a value in another form)")
 	}
 	return nil
 }
 
-// ParseResultFile decodes a result file written by `scrutineer tally`.
+// checkVersion checks the version-dependent members of a document.
+func checkVersion(version int, v Verification) error {
+	switch {
+	case version == 1 && v.FinalCheckpoint != nil:
+		return errors.New("a version 1 document has no final_checkpoint")
+	case version == 2 && v.FinalCheckpoint == nil:
+		return errors.New("a version 2 document must name its final_checkpoint")
+	case version != 1 && version != 2:
+		return fmt.Errorf("version %d is not supported (this reader knows versions 1 and 2)", version)
+	}
+	return nil
+}
+
+// ParseResultFile decodes a result file written by `scrutineer tally`
+// (version 1 or 2).
 func ParseResultFile(b []byte) (*ResultFile, error) {
 	var rf ResultFile
 	if len(b) > MaxSize {
 		return nil, errors.New("too large")
 	}
-	var form []byte
-	if err := strictJSON(b, &rf, &form); err != nil {
+	err := strictJSON(b, &rf)
+	if err != nil && err != errForm {
 		return nil, err
 	}
-	if rf.Version != 1 || rf.Result == nil {
-		return nil, errors.New("not a version 1 result")
+	if rf.Result == nil {
+		return nil, errors.New("not a result file (no result)")
 	}
-	if err := sameForm(form, &rf); err != nil {
+	if err := checkVersion(rf.Version, rf.Verification); err != nil {
+		return nil, err
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &rf, nil
 }
 
-// Parse decodes a report's JSON strictly.
+var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+
+// Parse decodes a report's JSON strictly (version 1 or 2).
 func Parse(b []byte) (*Report, error) {
 	var r Report
 	if len(b) > MaxSize {
 		return nil, errors.New("too large")
 	}
-	var form []byte
-	if err := strictJSON(b, &r, &form); err != nil {
+	err := strictJSON(b, &r)
+	if err != nil && err != errForm {
 		return nil, err
 	}
-	if r.Version != 1 || r.Result == nil || len(r.Statements) != 3 {
-		return nil, errors.New("not a version 1 report with three statements")
+	if r.Result == nil || len(r.Statements) != 3 {
+		return nil, errors.New("not a report with a result and three statements")
 	}
-	if err := sameForm(form, &r); err != nil {
+	if err := checkVersion(r.Version, r.Verification); err != nil {
 		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !dateRE.MatchString(r.Date) {
+		return nil, errors.New("the date is not YYYY-MM-DD")
 	}
 	return &r, nil
 }

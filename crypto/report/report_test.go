@@ -221,27 +221,32 @@ func TestOpenSignatureLines(t *testing.T) {
 		want    string // "" accepted
 	}{
 		{"valid", js, sig, testVerifierKey, ""},
-		{"signed by another key", js, otherSig, testVerifierKey, "under scrutineer.test: the report was changed or not signed by this key (note has no verifiable signatures)"},
+		{"signed by another key", js, otherSig, testVerifierKey, "under scrutineer.test: the report was changed or not signed by this key (no signature by the verifier key: scrutineer.test)"},
 		{"opened with another key", js, sig, otherVerifierKey, "under other.test: the report was changed or not signed by this key"},
 		{"another key with the scrutineer's name", js, sameNameSig, testVerifierKey, "not signed by this key"},
-		{"another key's signature under the scrutineer's key hash", js, forged, testVerifierKey, "invalid signature for key scrutineer.test"},
-		{"no signature", js, nil, testVerifierKey, "malformed note"},
-		{"blank line only", js, []byte("\n"), testVerifierKey, "malformed note"},
-		{"signature line truncated", js, cat(sig[:len(sig)/2], []byte("\n")), testVerifierKey, "invalid signature for key scrutineer.test"},
-		{"signature line truncated (bad base64)", js, cat(sig[:len(sig)/2+1], []byte("\n")), testVerifierKey, "malformed note"},
-		{"last newline cut", js, sig[:len(sig)-1], testVerifierKey, "malformed note"},
-		{"blank line cut", js, sig[1:], testVerifierKey, "malformed note"},
-		{"extra text line", js, cat(sig, []byte("extra\n")), testVerifierKey, "malformed note"},
-		{"extra blank line", js, cat(sig, []byte("\n")), testVerifierKey, "malformed note"},
-		{"extra empty signature line", js, cat(sig, []byte("— other.test \n")), testVerifierKey, "malformed note"},
+		{"another key's signature under the scrutineer's key hash", js, forged, testVerifierKey, "signature does not verify: scrutineer.test"},
+		{"no signature", js, nil, testVerifierKey, "malformed signed note"},
+		{"blank line only", js, []byte("\n"), testVerifierKey, "malformed signed note"},
+		{"signature line truncated", js, cat(sig[:len(sig)/2], []byte("\n")), testVerifierKey, "signature does not verify: scrutineer.test"},
+		{"signature line truncated (bad base64)", js, cat(sig[:len(sig)/2+1], []byte("\n")), testVerifierKey, "malformed signed note"},
+		{"last newline cut", js, sig[:len(sig)-1], testVerifierKey, "malformed signed note"},
+		{"blank line cut", js, sig[1:], testVerifierKey, "malformed signed note"},
+		{"extra text line", js, cat(sig, []byte("extra\n")), testVerifierKey, "malformed signed note"},
+		{"extra blank line", js, cat(sig, []byte("\n")), testVerifierKey, "malformed signed note"},
+		{"extra empty signature line", js, cat(sig, []byte("— other.test \n")), testVerifierKey, "malformed signed note"},
 		{"no newline at the end of report.json", js[:len(js)-1], sig, testVerifierKey, "the report does not end with a newline"},
 		{"empty report.json", nil, sig, testVerifierKey, "the report does not end with a newline"},
-		{"report.json and signature swapped", sig, js, testVerifierKey, "malformed note"},
+		{"report.json and signature swapped", sig, js, testVerifierKey, "malformed signed note"},
 		{"bad verifier key", js, sig, "scrutineer.test+7953cadb+AWpi", "report: bad scrutineer key"},
 		{"private key as verifier key", js, sig, testSignerKey, "report: bad scrutineer key"},
-		// note semantics, accepted: what is authenticated is the text
-		// signed by the scrutineer's key, and that is unchanged.
-		{"a repeated signature line", js, cat(sig, sig[1:]), testVerifierKey, ""},
+		// One accepted form (docs/protocol.md §6.1): the scrutineer's key
+		// signs once, and every signature line is canonical base64.
+		{"a repeated signature line", js, cat(sig, sig[1:]), testVerifierKey, "more than one signature by the verifier key"},
+		{"a bad signature after a good one", js, cat(sig, forged[1:]), testVerifierKey, "more than one signature by the verifier key"},
+		{"non-canonical base64", js, nonCanonicalSig(t, sig), testVerifierKey, "canonical base64"},
+		{"an uppercase key hash", js, sig, strings.Replace(testVerifierKey, "7953cadb", "7953CADB", 1), "report: bad scrutineer key"},
+		// Accepted: what is authenticated is the text signed by the
+		// scrutineer's key, and that is unchanged.
 		{"a cosignature by another key", js, cat(sig, otherSig[1:]), testVerifierKey, ""},
 		{"the blank line in report.json", cat(js, []byte("\n")), sig[1:], testVerifierKey, ""},
 	} {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/cloudflare/circl/group"
 
@@ -31,7 +30,11 @@ func TrusteeKey(m *manifest.Manifest) (*threshold.PublicKey, error) {
 type PartialError struct {
 	Trustee int // 1-based trustee index as claimed by the partial
 	File    int // position of the partial in the list given to Decrypt
-	Err     error
+	// Check names the check of docs/protocol.md §8.2 that failed:
+	// "partial.trustee", "partial.manifest", "partial.count" or
+	// "partial.proof".
+	Check string
+	Err   error
 }
 
 func (e *PartialError) Error() string {
@@ -64,46 +67,74 @@ func (c *Counts) Count(style, question, option int) uint64 {
 	return 0
 }
 
-// Decrypt checks every partial against pub and the sums (DLEQ proofs, the
-// manifest hash, one partial per trustee), combines the first pub.Threshold
-// valid ones, recovers each count by baby-step giant-step, and checks that
-// every other valid partial agrees. It returns the counts and one
-// PartialError per rejected partial; the error is non-nil (ErrNotEnough) only
-// when the valid partials are too few.
-func Decrypt(pub *threshold.PublicKey, s *Sums, partials []*threshold.Partial) (*Counts, []*PartialError, error) {
-	cts, err := s.Ciphertexts()
-	if err != nil {
-		return nil, nil, err
-	}
-	alphas := make([]group.Element, len(cts))
-	for i, c := range cts {
-		alphas[i] = c.Alpha()
-	}
+// CheckPartials checks every partial against pub and the sums, in order
+// (docs/protocol.md §8.2): a trustee of the manifest not seen before with a
+// valid partial (partial.trustee), this manifest (partial.manifest), one
+// decryption per sum the trustees decrypt (partial.count), every DLEQ
+// proof (partial.proof). It returns the valid ones, in order, and one
+// PartialError per rejected one.
+func CheckPartials(pub *threshold.PublicKey, s *Sums, partials []*threshold.Partial) (good []*threshold.Partial, bad []*PartialError) {
+	alphas := s.Alphas()
 	mh := s.manifestHash
-	var bad []*PartialError
-	var good []*threshold.Partial
 	seen := map[int]bool{}
 	for i, p := range partials {
 		switch {
 		case p.Trustee < 1 || p.Trustee > len(pub.Shares):
-			bad = append(bad, &PartialError{p.Trustee, i, fmt.Errorf("no trustee %d in the manifest", p.Trustee)})
+			bad = append(bad, &PartialError{p.Trustee, i, "partial.trustee", fmt.Errorf("no trustee %d in the manifest", p.Trustee)})
 		case seen[p.Trustee]:
-			bad = append(bad, &PartialError{p.Trustee, i, errors.New("second partial from the same trustee")})
+			bad = append(bad, &PartialError{p.Trustee, i, "partial.trustee", errors.New("second partial from the same trustee")})
 		case p.ManifestHash != mh:
-			bad = append(bad, &PartialError{p.Trustee, i, errors.New("made for another manifest")})
+			bad = append(bad, &PartialError{p.Trustee, i, "partial.manifest", errors.New("made for another manifest")})
 		case len(p.D) != len(alphas):
-			bad = append(bad, &PartialError{p.Trustee, i, fmt.Errorf("has %d decryptions, the tally needs %d (made from another set of ballots?)", len(p.D), len(alphas))})
+			bad = append(bad, &PartialError{p.Trustee, i, "partial.count", fmt.Errorf("has %d decryptions, the tally needs %d (made from another set of ballots?)", len(p.D), len(alphas))})
 		default:
 			if err := threshold.VerifyPartial(pub, mh[:], alphas, p); err != nil {
-				bad = append(bad, &PartialError{p.Trustee, i, fmt.Errorf("DLEQ proof: %w", err)})
+				bad = append(bad, &PartialError{p.Trustee, i, "partial.proof", fmt.Errorf("DLEQ proof: %w", err)})
 				continue
 			}
 			seen[p.Trustee] = true
 			good = append(good, p)
 		}
 	}
-	if len(good) < pub.Threshold {
+	return good, bad
+}
+
+// Needed returns how many valid partials the tally needs: the threshold,
+// or 0 when no sum needs the trustees (see [Sums.Decrypted]).
+func Needed(pub *threshold.PublicKey, s *Sums) int {
+	if len(s.Alphas()) == 0 {
+		return 0
+	}
+	return pub.Threshold
+}
+
+// Decrypt checks every partial (see [CheckPartials]), combines the first
+// [Needed] valid ones, and recovers each count by baby-step giant-step. A
+// sum whose α is the identity is not decrypted by the trustees (its β is
+// m·G in the clear, see [Sums.Decrypted]); when no sum needs them, no
+// partial is needed and Counts.Trustees is empty. It returns the counts and
+// one PartialError per rejected partial; the error is non-nil
+// (ErrNotEnough) only when the valid partials are too few.
+func Decrypt(pub *threshold.PublicKey, s *Sums, partials []*threshold.Partial) (*Counts, []*PartialError, error) {
+	good, bad := CheckPartials(pub, s, partials)
+	k := Needed(pub, s)
+	if len(good) < k {
 		return nil, bad, fmt.Errorf("%w: %d valid, %d needed", ErrNotEnough, len(good), pub.Threshold)
+	}
+	c, err := Combine(pub, s, good[:k])
+	return c, bad, err
+}
+
+// Combine decrypts the sums with exactly the given partials: [Needed] of
+// them, valid (see [CheckPartials]) and of distinct trustees.
+func Combine(pub *threshold.PublicKey, s *Sums, set []*threshold.Partial) (*Counts, error) {
+	cts := s.Ciphertexts()
+	dec := s.Decrypted()
+	alphas := s.Alphas()
+	mh := s.manifestHash
+	k := Needed(pub, s)
+	if len(set) != k {
+		return nil, fmt.Errorf("tally: %d partials given, %d needed", len(set), k)
 	}
 	var max int64 = 1
 	for _, n := range s.ballots {
@@ -111,45 +142,34 @@ func Decrypt(pub *threshold.PublicKey, s *Sums, partials []*threshold.Partial) (
 	}
 	table, err := elgamal.NewTable(uint64(max))
 	if err != nil {
-		return nil, bad, fmt.Errorf("build table: %w", err)
+		return nil, fmt.Errorf("build table: %w", err)
 	}
-	solve := func(set []*threshold.Partial) ([]uint64, error) {
-		xa, err := threshold.Combine(pub, mh[:], alphas, set)
-		if err != nil {
+	var xa []group.Element
+	if k > 0 {
+		if xa, err = threshold.Combine(pub, mh[:], alphas, set); err != nil {
 			return nil, fmt.Errorf("combine: %w", err)
 		}
-		vals := make([]uint64, len(cts))
-		for i, c := range cts {
-			M := group.Ristretto255.NewElement()
-			M.Neg(xa[i])
-			M.Add(c.Beta(), M)
-			v, err := table.Solve(M)
-			if err != nil {
-				return nil, fmt.Errorf("solve count %d: %w", i, err)
-			}
-			vals[i] = v
-		}
-		return vals, nil
 	}
-	k := pub.Threshold
-	vals, err := solve(good[:k])
-	if err != nil {
-		return nil, bad, err
-	}
-	// Every other valid partial must give the same counts (it does when the
-	// DLEQ proofs hold; this is a cheap cross-check of the combination).
-	for _, p := range good[k:] {
-		set := append(slices.Clone(good[:k-1]), p)
-		v2, err := solve(set)
-		if err != nil || !slices.Equal(v2, vals) {
-			bad = append(bad, &PartialError{p.Trustee, -1, errors.New("combination with it gives other counts")})
+	vals := make([]uint64, len(cts))
+	j := 0
+	for i, c := range cts {
+		M := c.Beta()
+		if dec[i] {
+			neg := group.Ristretto255.NewElement().Neg(xa[j])
+			M.Add(M, neg)
+			j++
 		}
+		v, err := table.Solve(M)
+		if err != nil {
+			return nil, fmt.Errorf("solve count %d: %w", i, err)
+		}
+		vals[i] = v
 	}
 	ts := make([]int, k)
-	for i, p := range good[:k] {
+	for i, p := range set {
 		ts[i] = p.Trustee
 	}
-	return &Counts{Positions: s.Positions(), Values: vals, Ballots: s.Ballots(), Trustees: ts}, bad, nil
+	return &Counts{Positions: s.Positions(), Values: vals, Ballots: s.Ballots(), Trustees: ts}, nil
 }
 
 func maxInt(a, b int64) int64 {
@@ -157,4 +177,16 @@ func maxInt(a, b int64) int64 {
 		return a
 	}
 	return b
+}
+
+// CheckTrustees checks the manifest's trustees object: a valid threshold
+// public key whose shares are consistent with the election key (see
+// [threshold.PublicKey.Consistent]; check manifest.trustees of
+// docs/protocol.md §8.2).
+func CheckTrustees(m *manifest.Manifest) error {
+	pk, err := TrusteeKey(m)
+	if err != nil {
+		return err
+	}
+	return pk.Consistent()
 }

@@ -12,8 +12,6 @@
 package tally
 
 import (
-	"fmt"
-
 	"github.com/cloudflare/circl/group"
 	"github.com/gtank/ristretto255"
 
@@ -97,37 +95,49 @@ func (s *Sums) Positions() []Position {
 	return ps
 }
 
-// Ciphertexts returns the summed ciphertexts at Positions, in order.
-func (s *Sums) Ciphertexts() ([]*elgamal.Ciphertext, error) {
+// Ciphertexts returns the summed ciphertexts at Positions, in order. A sum
+// may have the identity as α: ballots' nonces can cancel (two colluding
+// voters who use r and −r), and that is no reason to refuse a count
+// (docs/protocol.md §7, "Sums whose α is the identity").
+func (s *Sums) Ciphertexts() []*elgamal.Ciphertext {
 	var cs []*elgamal.Ciphertext
 	for st := range s.ballots {
 		if s.ballots[st] == 0 {
 			continue
 		}
 		for k := range s.width {
-			b := append(s.alpha[st][k].Encode(nil), s.beta[st][k].Encode(nil)...)
-			c, err := elgamal.ParseCiphertext(b)
-			if err != nil {
-				// α_sum is the identity only with negligible probability
-				// (or for crafted ballots); it cannot be decrypted safely.
-				return nil, fmt.Errorf("sum for style %d, option %d: %w", st, k, err)
-			}
-			cs = append(cs, c)
+			cs = append(cs, elgamal.FromElements(s.alpha[st][k], s.beta[st][k]))
 		}
 	}
-	return cs, nil
+	return cs
 }
 
-// Alphas returns α of every summed ciphertext at Positions: what the
-// trustees partially decrypt.
-func (s *Sums) Alphas() ([]group.Element, error) {
-	cs, err := s.Ciphertexts()
-	if err != nil {
-		return nil, err
-	}
-	as := make([]group.Element, len(cs))
+// Decrypted reports, for each position (in the order of Positions), whether
+// the trustees decrypt it: every position whose summed α is not the
+// identity. A sum with the identity as α is m·G = β in the clear and needs
+// no trustee.
+func (s *Sums) Decrypted() []bool {
+	cs := s.Ciphertexts()
+	out := make([]bool, len(cs))
 	for i, c := range cs {
-		as[i] = c.Alpha()
+		a, _ := c.Fast()
+		out[i] = a.Equal(identity) != 1
 	}
-	return as, nil
+	return out
+}
+
+var identity = ristretto255.NewElement()
+
+// Alphas returns what the trustees partially decrypt: α of every summed
+// ciphertext at Positions whose α is not the identity, in order (possibly
+// none: then no partial decryption is needed).
+func (s *Sums) Alphas() []group.Element {
+	var as []group.Element
+	dec := s.Decrypted()
+	for i, c := range s.Ciphertexts() {
+		if dec[i] {
+			as = append(as, c.Alpha())
+		}
+	}
+	return as
 }

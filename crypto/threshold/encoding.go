@@ -1,32 +1,29 @@
 package threshold
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/cloudflare/circl/group"
+
+	"github.com/unionvote/eballot/crypto/internal/canonjson"
 )
 
 // maxJSON bounds any JSON object decoded by this package.
 const maxJSON = 8 << 20
 
-// strictJSON decodes exactly one JSON value with unknown fields rejected.
+// strictJSON decodes exactly one JSON value in its one accepted form.
 func strictJSON(data []byte, v any) error {
 	if len(data) > maxJSON {
 		return errors.New("threshold: JSON too large")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	// One accepted form (docs/protocol.md §3): no duplicate or
+	// differently-cased member, no missing one, integers only.
+	if err := canonjson.Decode(data, v); err != nil {
 		return fmt.Errorf("threshold: decode JSON: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("threshold: trailing data after JSON value")
 	}
 	return nil
 }

@@ -238,3 +238,45 @@ func ParseDLEQProof(b []byte) (*DLEQProof, error) {
 	}
 	return &DLEQProof{A: A, B: B, Z: z}, nil
 }
+
+// Consistent checks that the trustees' public shares and the election key
+// come from one sharing of one secret (protocol §7, check
+// manifest.trustees): the shares X_1 … X_n lie on one polynomial of degree
+// < k "in the exponent" whose value at 0 is K. Interpolating the first k
+// shares must give K at 0 and X_j at every other j. Without this check a
+// manifest could carry public shares that no key ceremony made, and two
+// sets of k valid partial decryptions could decrypt to different counts.
+func (pk *PublicKey) Consistent() error {
+	if err := checkPub(pk); err != nil {
+		return err
+	}
+	k := pk.Threshold
+	S := make([]int, k)
+	for i := range S {
+		S[i] = i + 1
+	}
+	at := func(x int) group.Element {
+		acc := g.Identity()
+		for a, j := range S {
+			num, den := g.NewScalar().SetUint64(1), g.NewScalar().SetUint64(1)
+			for _, m := range S {
+				if m == j {
+					continue
+				}
+				num.Mul(num, g.NewScalar().Sub(scalarOf(x), scalarOf(m)))
+				den.Mul(den, g.NewScalar().Sub(scalarOf(j), scalarOf(m)))
+			}
+			acc.Add(acc, g.NewElement().Mul(pk.Shares[a], num.Mul(num, g.NewScalar().Inv(den))))
+		}
+		return acc
+	}
+	if !at(0).IsEqual(pk.Key) {
+		return errors.New("threshold: the trustees' public shares do not interpolate to the election key")
+	}
+	for j := k + 1; j <= len(pk.Shares); j++ {
+		if !at(j).IsEqual(pk.Shares[j-1]) {
+			return fmt.Errorf("threshold: trustee %d's public share is not on the polynomial of the others", j)
+		}
+	}
+	return nil
+}

@@ -3,35 +3,43 @@
 // — the independent scrutineer, a union member, a court expert — can check
 // the published record with the public crypto/ packages alone.
 //
-// Verify reads an export (crypto/export) in one streaming pass with bounded
-// working memory, plus the duplicate checks (a map entry of about 50 bytes
-// per ballot and per selection: ~160 MB for a million yes/no ballots), and
-// checks:
+// Verify reads an export (crypto/export, versions 1 and 2) in one streaming
+// pass with bounded working memory, plus the duplicate checks (a map entry
+// of about 50 bytes per ballot and per selection: ~160 MB for a million
+// yes/no ballots), and runs the named checks of docs/protocol.md §8.2 on
+// the ledger (the list is [Checks]; crypto/report runs those of the
+// trustees' partial decryptions and the signed result):
 //
+//   - the file's structure (crypto/export: a structural failure ends the
+//     verification);
 //   - the header against the manifest: manifest_hash = SHA-256 of the
-//     canonical manifest, which must parse and validate (crypto/manifest);
-//     the same election id and log key;
-//   - every checkpoint: its note signature under the manifest's log_key, its
-//     origin, that its size and root are the line's, and that its root is the
-//     RFC 6962 root recomputed from the entries before it. Since every root is
-//     recomputed from the same entries, consecutive checkpoints are
-//     consistent iff each one matches; the last checkpoint must cover every
-//     entry;
-//   - every entry: T ‖ authorisation ‖ ballot_bytes with T the ballot's
-//     tracker, the ballot decoding strictly against the manifest, the entry's
-//     recorded style the ballot's, the blind-signature authorisation under the
+//     canonical manifest, which must parse and validate (crypto/manifest),
+//     the trustees' public keys consistent with the election key; the same
+//     election id and log key; the manifest hash expected from outside,
+//     when given;
+//   - every checkpoint and the close: the signed note under the manifest's
+//     log_key (strict signed-note rules), its origin, that its size and root
+//     are the line's, and that its root is the RFC 6962 root recomputed from
+//     the entries before it (so consecutive checkpoints are consistent); the
+//     last checkpoint covers every entry; only the close says "closed"; the
+//     close matches the final checkpoint expected from outside, when given;
+//   - every entry: T ‖ authorisation ‖ ballot_bytes with the ballot decoding
+//     strictly against the manifest, T its tracker, the entry's recorded
+//     style the ballot's, the blind-signature authorisation under the
 //     style's issuer key, and every range proof (batch verification,
-//     crypto/ballot);
-//   - no tracker and no α appears twice;
-//   - the end line's totals and root; ballots per style ≤ authorisations
+//     crypto/ballot); no tracker and no α appears twice;
+//   - the end line's root and counts; ballots per style ≤ authorisations
 //     issued (when given) ≤ entitled.
 //
-// Every failure is recorded as a Failure naming the item (index and tracker
-// short code for an entry); verification continues past bad entries so that
-// all of them are named. Only valid ballots are added to the homomorphic
-// sums (crypto/tally) returned for the tally: an entry that fails any check,
-// or repeats an earlier tracker or α (the first occurrence counts), is left
-// out and named.
+// Every failure is a Failure naming its check and the item (index and
+// tracker short code for an entry); verification continues past bad
+// entries so that all of them are named. What the verification could not
+// establish from what it was given (no expected manifest hash, no expected
+// final checkpoint, an open export…) is listed in Result.Limits: a verifier
+// given only the file says so plainly. Only valid ballots are added to the
+// homomorphic sums (crypto/tally) returned for the tally: an entry that
+// fails any check, or repeats an earlier tracker or α (the first occurrence
+// counts), is left out and named.
 package verify
 
 import (
@@ -57,8 +65,11 @@ const MaxFailures = 100000
 
 // Failure is one failed check.
 type Failure struct {
+	// Check names the check of docs/protocol.md §8.2 that failed (one of
+	// [Checks]); the browser verifier names the same check.
+	Check string `json:"check,omitempty"` // absent in reports of version 1
 	// Item is what failed: "file", "header", "manifest", "checkpoint",
-	// "entry", "end" or "counts".
+	// "close", "entry", "end", "counts", "partial" or "result".
 	Item string `json:"item"`
 	// Index is the entry index (Item "entry"), the checkpoint size (Item
 	// "checkpoint"), the style index (Item "counts"), the line (Item "file"),
@@ -72,6 +83,9 @@ type Failure struct {
 
 func (f Failure) String() string {
 	s := f.Item
+	if f.Check != "" {
+		s = "[" + f.Check + "] " + s
+	}
 	if f.Index >= 0 {
 		s += fmt.Sprintf(" %d", f.Index)
 	}
@@ -81,12 +95,40 @@ func (f Failure) String() string {
 	return s + ": " + f.Reason
 }
 
+// Limit is something the verification could not establish from what it
+// was given (docs/protocol.md §8.3).
+type Limit struct {
+	Name   string `json:"name"` // one of [Limits]
+	Reason string `json:"reason"`
+}
+
+// Expected is what a verifier takes from outside the file, from a source it
+// trusts more than the server that gave the file: the voting paper, the
+// scrutineer's signed report, a notice.
+type Expected struct {
+	// ElectionID, if set, must be the export's election (the verifier page
+	// of an election, a board URL).
+	ElectionID string
+	// ManifestHash, if set, must be the export's manifest hash.
+	ManifestHash *[32]byte
+	// Final, if set, is the final checkpoint (size and root) the export
+	// must end with: a closed export whose close has this size and root.
+	Final *receipt.Checkpoint
+}
+
 // Options tune Verify.
 type Options struct {
 	// Issued is the number of authorisations issued per style (from the
 	// marked register, published by the service); nil when not known, in
 	// which case only ballots ≤ entitled is checked.
 	Issued []int64
+	// Published, if set, is the service's published counts document as
+	// served (GET /issuance/v1/{election}/counts): it is decoded strictly
+	// and checked against the manifest (check counts.published) and, when
+	// Issued is nil, gives it.
+	Published []byte
+	// Expected is what the export must match from outside.
+	Expected Expected
 	// Progress, if set, is called from time to time with the number of
 	// entries processed and the total.
 	Progress func(done, total int64)
@@ -109,10 +151,41 @@ type Result struct {
 	Failures    []Failure
 	// More counts failures beyond MaxFailures.
 	More int64
+	// Close is the close (version 2, closed exports): the ledger's signed
+	// final checkpoint as read from the file, nil when there is none.
+	Close *export.Checkpoint
+	// Issued are the authorisations issued per style used by the counts
+	// check (nil when not known).
+	Issued []int64
+	// Limits lists what could not be established from what was given.
+	Limits []Limit
+	// Stopped: a structural failure or an unusable manifest ended the
+	// verification early (no counts were checked, Sums is nil).
+	Stopped bool
 }
 
 // OK reports whether every check passed.
 func (r *Result) OK() bool { return len(r.Failures) == 0 && r.More == 0 }
+
+// Failed returns the distinct names of the checks that failed, in the
+// order of [Checks].
+func (r *Result) Failed() []string {
+	seen := map[string]bool{}
+	for _, f := range r.Failures {
+		seen[f.Check] = true
+	}
+	var out []string
+	for _, c := range Checks {
+		if seen[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r *Result) limit(name, reason string) {
+	r.Limits = append(r.Limits, Limit{name, reason})
+}
 
 func (r *Result) fail(f Failure) {
 	if len(r.Failures) >= MaxFailures {
@@ -130,12 +203,20 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 	rd, err := export.NewReader(src)
 	if err != nil {
 		res.fail(fileFailure(err))
+		res.Stopped = true
 		return res, nil
 	}
 	h := rd.Header()
 	res.Header = h
+	if x := opt.Expected.ElectionID; x != "" && x != h.ElectionID {
+		res.fail(Failure{Check: CheckManifestExpected, Item: "header", Index: -1, Reason: fmt.Sprintf("the export is of election %q, not %q", h.ElectionID, x)})
+	}
+	if opt.Expected.ManifestHash != nil && *opt.Expected.ManifestHash != h.ManifestHash {
+		res.fail(Failure{Check: CheckManifestExpected, Item: "manifest", Index: -1, Reason: fmt.Sprintf("the export's manifest hash is %x, the expected one is %x: this is not the ballot you expected", h.ManifestHash, *opt.Expected.ManifestHash)})
+	}
 	e, keys := checkManifest(res, h, rd.Manifest())
 	if e == nil {
+		res.Stopped = true
 		return res, nil
 	}
 	v := &verifier{res: res, e: e, keys: keys, origin: receipt.Origin(h.ElectionID), mh: e.ManifestHash(), logKey: e.Manifest().LogKey}
@@ -167,6 +248,7 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 		entries []*export.Entry
 		cps     []*export.Checkpoint // checkpoint after entries[at[i]-1]
 		at      []int
+		close   *export.Checkpoint
 		end     *export.End
 		err     error
 		rs      []entryResult
@@ -196,8 +278,14 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 				case export.KindCheckpoint:
 					c.cps = append(c.cps, it.Checkpoint)
 					c.at = append(c.at, len(c.entries))
+				case export.KindClose:
+					c.close = it.Checkpoint
 				case export.KindEnd:
 					c.end = it.End
+					// Nothing may follow the end line.
+					if _, err := rd.Next(); err != io.EOF {
+						c.err = err
+					}
 				}
 				if c.end != nil {
 					break
@@ -213,7 +301,7 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 			case <-rctx.Done():
 				return
 			}
-			if c.err != nil || c.end != nil || (len(c.entries) == 0 && len(c.cps) == 0) {
+			if c.err != nil || c.end != nil || (len(c.entries) == 0 && len(c.cps) == 0 && c.close == nil) {
 				return
 			}
 		}
@@ -241,7 +329,12 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 		}
 		if c.err != nil {
 			res.fail(fileFailure(c.err))
+			res.Stopped, res.Sums = true, nil
 			return res, nil
+		}
+		if c.close != nil {
+			v.checkpoint(c.close, true)
+			res.Close = c.close
 		}
 		if c.end != nil {
 			v.end(c.end)
@@ -249,49 +342,47 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 		}
 	}
 	if !ended {
-		res.fail(Failure{Item: "file", Index: -1, Reason: "the export has no end line"})
+		// Not reached: the reader fails on a file without its end line.
+		res.fail(Failure{Check: CheckFileEnd, Item: "file", Index: -1, Reason: "the export has no end line"})
+		res.Stopped, res.Sums = true, nil
 		return res, nil
 	}
 	v.trk, v.alphas = nil, nil
-	v.counts(opt.Issued)
+	v.final(opt.Expected)
+	v.counts(opt)
+	if opt.Expected.ManifestHash == nil {
+		res.limit(LimitManifestHash, "the manifest hash was not compared with one published elsewhere (the voting paper, the scrutineer's report): nothing shows that this manifest is the one the voters were shown")
+	}
 	return res, nil
 }
 
 func fileFailure(err error) Failure {
 	var le *export.LineError
 	if errors.As(err, &le) {
-		return Failure{Item: "file", Index: le.Line, Reason: "line " + fmt.Sprint(le.Line) + ": " + le.Err.Error()}
+		return Failure{Check: le.Check, Item: "file", Index: le.Line, Reason: "line " + fmt.Sprint(le.Line) + ": " + le.Err.Error()}
 	}
-	return Failure{Item: "file", Index: -1, Reason: err.Error()}
+	return Failure{Check: CheckFileEncoding, Item: "file", Index: -1, Reason: err.Error()}
 }
 
 func checkManifest(res *Result, h export.Header, raw []byte) (*ballot.Election, []*blind.Verifier) {
 	if sum := sha256.Sum256(raw); sum != h.ManifestHash {
-		res.fail(Failure{Item: "manifest", Index: -1, Reason: fmt.Sprintf("SHA-256 of the manifest is %x, the header says manifest_hash %x", sum, h.ManifestHash)})
+		res.fail(Failure{Check: CheckManifestHash, Item: "manifest", Index: -1, Reason: fmt.Sprintf("SHA-256 of the manifest is %x, the header says manifest_hash %x", sum, h.ManifestHash)})
 		return nil, nil
 	}
 	m, err := manifest.Parse(raw)
 	if err != nil {
-		res.fail(Failure{Item: "manifest", Index: -1, Reason: "invalid: " + err.Error()})
+		res.fail(Failure{Check: CheckManifestValid, Item: "manifest", Index: -1, Reason: "invalid: " + err.Error()})
 		return nil, nil
 	}
 	if c, err := m.Canonical(); err != nil || string(c) != string(raw) {
-		res.fail(Failure{Item: "manifest", Index: -1, Reason: "not in canonical JSON form"})
+		res.fail(Failure{Check: CheckManifestValid, Item: "manifest", Index: -1, Reason: "not in canonical JSON form"})
 		return nil, nil
-	}
-	res.Manifest = m
-	if m.ElectionID != h.ElectionID {
-		res.fail(Failure{Item: "header", Index: -1, Reason: fmt.Sprintf("election_id %q, the manifest says %q", h.ElectionID, m.ElectionID)})
-	}
-	if m.LogKey != h.LogKey {
-		res.fail(Failure{Item: "header", Index: -1, Reason: "log_key differs from the manifest's"})
 	}
 	e, err := ballot.NewElection(m)
 	if err != nil {
-		res.fail(Failure{Item: "manifest", Index: -1, Reason: "invalid: " + err.Error()})
+		res.fail(Failure{Check: CheckManifestValid, Item: "manifest", Index: -1, Reason: "invalid: " + err.Error()})
 		return nil, nil
 	}
-	res.Election = e
 	// One verifier per style key (precomputed Montgomery constants), shared
 	// by the workers.
 	keys := make([]*blind.Verifier, len(m.Styles))
@@ -305,9 +396,21 @@ func checkManifest(res *Result, h export.Header, raw []byte) (*ballot.Election, 
 			keys[i], err = blind.NewVerifier(pub)
 		}
 		if err != nil {
-			res.fail(Failure{Item: "manifest", Index: -1, Reason: fmt.Sprintf("style %d issuer key: %v", i, err)})
+			res.fail(Failure{Check: CheckManifestValid, Item: "manifest", Index: -1, Reason: fmt.Sprintf("style %d issuer key: %v", i, err)})
 			return nil, nil
 		}
+	}
+	if err := tally.CheckTrustees(m); err != nil {
+		res.fail(Failure{Check: CheckManifestTrustees, Item: "manifest", Index: -1, Reason: err.Error()})
+		return nil, nil
+	}
+	res.Manifest = m
+	res.Election = e
+	if m.ElectionID != h.ElectionID {
+		res.fail(Failure{Check: CheckHeaderManifest, Item: "header", Index: -1, Reason: fmt.Sprintf("election_id %q, the manifest says %q", h.ElectionID, m.ElectionID)})
+	}
+	if m.LogKey != h.LogKey {
+		res.fail(Failure{Check: CheckHeaderManifest, Item: "header", Index: -1, Reason: "log_key differs from the manifest's"})
 	}
 	return e, keys
 }
@@ -327,13 +430,18 @@ type verifier struct {
 	trk    map[[16]byte]int64 // tracker → first entry
 	alphas map[[16]byte]int64 // α → first entry<<12 | selection
 	lastCP *export.Checkpoint
+	close  *receipt.Checkpoint // the close as signed, if it opened
+}
+
+type entryFailure struct {
+	check, reason string
 }
 
 type entryResult struct {
 	b       *ballot.Ballot
 	tracker [32]byte
 	short   string
-	errs    []string
+	errs    []entryFailure
 }
 
 // entries checks a run of entries on the calling goroutine: decoding,
@@ -358,7 +466,7 @@ func (v *verifier) entries(es []*export.Entry) []entryResult {
 			if err := v.e.Verify(rs[i].b); err != nil {
 				reason = err.Error()
 			}
-			rs[i].errs = append(rs[i].errs, reason)
+			rs[i].errs = append(rs[i].errs, entryFailure{CheckEntryProof, reason})
 		}
 	}
 	return rs
@@ -371,28 +479,28 @@ func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int,
 	k := 0
 	for i, en := range es {
 		for k < len(cps) && at[k] == i {
-			v.checkpoint(cps[k])
+			v.checkpoint(cps[k], false)
 			k++
 		}
 		v.tb.Append(en.Bytes)
 	}
 	for ; k < len(cps); k++ {
-		v.checkpoint(cps[k])
+		v.checkpoint(cps[k], false)
 	}
 	for i, en := range es {
 		r := &rs[i]
 		if en.Style >= 0 && en.Style < len(v.res.StyleCounts) {
 			v.res.StyleCounts[en.Style]++
 		}
-		for _, msg := range r.errs {
-			v.res.fail(Failure{Item: "entry", Index: en.Index, Tracker: r.short, Reason: msg})
+		for _, f := range r.errs {
+			v.res.fail(Failure{Check: f.check, Item: "entry", Index: en.Index, Tracker: r.short, Reason: f.reason})
 		}
 		// Duplicates: the first occurrence counts, later ones fail and are
 		// not added to the sums.
 		dup := false
 		if r.short != "" {
 			if j, ok := v.trk[[16]byte(r.tracker[:16])]; ok {
-				v.res.fail(Failure{Item: "entry", Index: en.Index, Tracker: r.short, Reason: fmt.Sprintf("duplicate tracker (also entry %d)", j)})
+				v.res.fail(Failure{Check: CheckEntryDupTracker, Item: "entry", Index: en.Index, Tracker: r.short, Reason: fmt.Sprintf("duplicate tracker (also entry %d)", j)})
 				dup = true
 			} else {
 				v.trk[[16]byte(r.tracker[:16])] = en.Index
@@ -404,7 +512,7 @@ func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int,
 				for _, s := range q.Selections {
 					a := [16]byte(s.Ciphertext.AlphaBytes()[:16])
 					if j, ok := v.alphas[a]; ok {
-						v.res.fail(Failure{Item: "entry", Index: en.Index, Tracker: r.short, Reason: fmt.Sprintf("duplicate α: selection %d repeats selection %d of entry %d (a replayed or copied ciphertext)", p, j&0xfff, j>>12)})
+						v.res.fail(Failure{Check: CheckEntryDupAlpha, Item: "entry", Index: en.Index, Tracker: r.short, Reason: fmt.Sprintf("duplicate α: selection %d repeats selection %d of entry %d (a replayed or copied ciphertext)", p, j&0xfff, j>>12)})
 						dup = true
 					} else {
 						v.alphas[a] = en.Index<<12 | p
@@ -421,11 +529,14 @@ func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int,
 	}
 }
 
-// entry checks one entry except its proofs (batched by the caller).
+// entry checks one entry except its proofs (batched by the caller), in the
+// order of docs/protocol.md §8.2: an entry whose ballot does not decode
+// gets no other entry check (its tracker still claims its place for the
+// duplicate check).
 func (v *verifier) entry(en *export.Entry) (r entryResult) {
 	const head = receipt.TrackerSize + receipt.AuthorisationSize
 	if len(en.Bytes) <= head {
-		r.errs = append(r.errs, fmt.Sprintf("entry is %d bytes, shorter than tracker ‖ authorisation ‖ ballot", len(en.Bytes)))
+		r.errs = append(r.errs, entryFailure{CheckEntryBallot, fmt.Sprintf("entry is %d bytes, shorter than tracker ‖ authorisation ‖ ballot", len(en.Bytes))})
 		return r
 	}
 	copy(r.tracker[:], en.Bytes[:32])
@@ -433,80 +544,144 @@ func (v *verifier) entry(en *export.Entry) (r entryResult) {
 	auth, bb := en.Bytes[32:head], en.Bytes[head:]
 	b, err := v.e.Parse(bb)
 	if err != nil {
-		r.errs = append(r.errs, "ballot does not decode: "+err.Error())
+		r.errs = append(r.errs, entryFailure{CheckEntryBallot, "ballot does not decode: " + err.Error()})
 		return r
 	}
 	if t := ballot.TrackerOf(v.mh, bb); t != r.tracker {
-		r.errs = append(r.errs, fmt.Sprintf("tracker is not the hash of the ballot (the ballot's tracker is %s)", ballot.ShortCode(t)))
+		r.errs = append(r.errs, entryFailure{CheckEntryTracker, fmt.Sprintf("tracker is not the hash of the ballot (the ballot's tracker is %s)", ballot.ShortCode(t))})
 	}
 	if int(b.Style) != en.Style {
-		r.errs = append(r.errs, fmt.Sprintf("the ledger recorded style %d, the ballot is of style %d", en.Style, b.Style))
+		r.errs = append(r.errs, entryFailure{CheckEntryStyle, fmt.Sprintf("the ledger recorded style %d, the ballot is of style %d", en.Style, b.Style)})
 	}
 	if err := v.keys[b.Style].VerifyAuthorisation(r.tracker[:], auth); err != nil {
-		r.errs = append(r.errs, fmt.Sprintf("authorisation (blind signature) does not verify under the issuer key of style %q: %v", v.e.Manifest().Styles[b.Style].ID, err))
+		r.errs = append(r.errs, entryFailure{CheckEntryAuthorisation, fmt.Sprintf("authorisation (blind signature) does not verify under the issuer key of style %q: %v", v.e.Manifest().Styles[b.Style].ID, err)})
 	}
 	r.b = b
 	return r
 }
 
-func (v *verifier) checkpoint(c *export.Checkpoint) {
-	fail := func(reason string) {
-		v.res.fail(Failure{Item: "checkpoint", Index: c.Size, Reason: reason})
+// checkpoint checks a checkpoint line, or the close (isClose), against the
+// entries read so far.
+func (v *verifier) checkpoint(c *export.Checkpoint, isClose bool) {
+	item := "checkpoint"
+	if isClose {
+		item = "close"
 	}
-	v.res.Checkpoints++
-	v.lastCP = c
+	fail := func(check, reason string) {
+		v.res.fail(Failure{Check: check, Item: item, Index: c.Size, Reason: reason})
+	}
+	if !isClose {
+		v.res.Checkpoints++
+		v.lastCP = c
+	}
 	cp, err := receipt.OpenCheckpoint(c.Note, v.logKey)
-	if err != nil {
-		fail("signature or note does not verify under the manifest's log_key: " + err.Error())
+	if errors.Is(err, receipt.ErrCheckpointSignature) {
+		fail(CheckCheckpointSignature, "the signed note does not verify under the manifest's log_key: "+err.Error())
 		return
 	}
+	if err != nil {
+		fail(CheckCheckpointText, "the signed text is not a checkpoint: "+err.Error())
+		return
+	}
+	switch {
+	case isClose && !cp.Closed:
+		fail(CheckCheckpointText, "the close's signed text does not say \"closed\": the ledger did not sign this tree as its final one")
+	case !isClose && cp.Closed:
+		fail(CheckCheckpointText, "a checkpoint that is not the close says \"closed\"")
+	}
 	if cp.Origin != v.origin {
-		fail(fmt.Sprintf("origin %q, want %q", cp.Origin, v.origin))
+		fail(CheckCheckpointOrigin, fmt.Sprintf("origin %q, want %q", cp.Origin, v.origin))
 	}
 	if cp.Size != c.Size || [32]byte(cp.Root) != c.Root {
-		fail("the signed note's size or root differs from the line's")
+		fail(CheckCheckpointLine, "the signed note's size or root differs from the line's")
 	}
 	if root := v.tb.Root(); [32]byte(cp.Root) != [32]byte(root) {
-		fail(fmt.Sprintf("signed root %x is not the root %x recomputed from the first %d entries", cp.Root[:], root[:], c.Size))
+		fail(CheckCheckpointRoot, fmt.Sprintf("signed root %x is not the root %x recomputed from the first %d entries", cp.Root[:], root[:], v.tb.Size()))
+	}
+	if isClose && cp.Closed {
+		v.close = &cp
 	}
 }
 
 func (v *verifier) end(e *export.End) {
 	root := v.tb.Root()
 	v.res.Root = root
-	fail := func(reason string) { v.res.fail(Failure{Item: "end", Index: -1, Reason: reason}) }
 	if e.Root != [32]byte(root) {
-		fail(fmt.Sprintf("root %x is not the root %x recomputed from all entries", e.Root[:], root[:]))
+		v.res.fail(Failure{Check: CheckEndRoot, Item: "end", Index: -1, Reason: fmt.Sprintf("root %x is not the root %x recomputed from all entries", e.Root[:], root[:])})
 	}
 	if !slices.Equal(e.StyleCounts, v.res.StyleCounts) {
-		fail(fmt.Sprintf("style_counts %v, the entries give %v", e.StyleCounts, v.res.StyleCounts))
+		v.res.fail(Failure{Check: CheckEndStyleCounts, Item: "end", Index: -1, Reason: fmt.Sprintf("style_counts %v, the entries give %v", e.StyleCounts, v.res.StyleCounts)})
 	}
-	if v.res.Entries > 0 && (v.lastCP == nil || v.lastCP.Size != v.res.Entries) {
-		fail(fmt.Sprintf("no signed checkpoint covers all %d entries", v.res.Entries))
-	}
-	if v.res.Entries == 0 && v.lastCP == nil {
-		fail("no signed checkpoint")
+	if v.lastCP == nil || v.lastCP.Size != v.res.Entries {
+		v.res.fail(Failure{Check: CheckCheckpointFinal, Item: "end", Index: -1, Reason: fmt.Sprintf("no signed checkpoint covers all %d entries", v.res.Entries)})
 	}
 }
 
-func (v *verifier) counts(issued []int64) {
+// final checks the export's end against the expected final checkpoint and
+// says what completeness rests on (docs/protocol.md §8.3).
+func (v *verifier) final(x Expected) {
+	h := v.res.Header
+	if x.Final != nil {
+		var size int64 = -1
+		var root [32]byte
+		switch {
+		case !h.Closed:
+			v.res.fail(Failure{Check: CheckFinalExpected, Item: "close", Index: -1, Reason: fmt.Sprintf("the export is not of a closed ledger; the expected final checkpoint has %d entries, root %x", x.Final.Size, x.Final.Root[:])})
+			return
+		case v.close != nil:
+			size, root = v.close.Size, v.close.Root
+		case h.Version == 1 && v.lastCP != nil:
+			size, root = v.lastCP.Size, v.lastCP.Root
+		}
+		if size != x.Final.Size || root != x.Final.Root {
+			v.res.fail(Failure{Check: CheckFinalExpected, Item: "close", Index: size, Reason: fmt.Sprintf("the export ends with %d entries, root %x; the expected final checkpoint has %d entries, root %x: this is not the final ledger (cut short, or another ledger)", size, root[:], x.Final.Size, x.Final.Root[:])})
+		}
+		return
+	}
+	switch {
+	case !h.Closed:
+		v.res.limit(LimitOpen, fmt.Sprintf("the export is of a ledger that was not closed (a snapshot of %d entries): it cannot prove that no ballot came after", v.res.Entries))
+	case h.Version == 1:
+		v.res.limit(LimitUnsignedClose, "a version 1 export: its header says closed, but that close was not signed by the ledger: this file alone cannot prove that it holds all the ballots (compare it with the final checkpoint the scrutineer published)")
+	default:
+		v.res.limit(LimitFinal, fmt.Sprintf("the ledger signed these %d entries as its final tree, but this file alone cannot prove that it is complete: a shorter tree signed as closed would look the same (compare it with the final checkpoint named in the scrutineer's signed report)", v.res.Entries))
+	}
+}
+
+func (v *verifier) counts(opt Options) {
 	m := v.e.Manifest()
+	issued := opt.Issued
+	if opt.Published != nil {
+		p, err := ParsePublishedCounts(opt.Published)
+		if err == nil {
+			err = p.check(m)
+		}
+		if err != nil {
+			v.res.fail(Failure{Check: CheckCountsPublished, Item: "counts", Index: -1, Reason: err.Error()})
+		} else if issued == nil {
+			issued = p.IssuedCounts()
+		}
+	}
 	if issued != nil && len(issued) != len(m.Styles) {
-		v.res.fail(Failure{Item: "counts", Index: -1, Reason: fmt.Sprintf("%d authorisation counts given for %d styles", len(issued), len(m.Styles))})
+		v.res.fail(Failure{Check: CheckCountsPublished, Item: "counts", Index: -1, Reason: fmt.Sprintf("%d authorisation counts given for %d styles", len(issued), len(m.Styles))})
 		issued = nil
+	}
+	v.res.Issued = issued
+	if issued == nil {
+		v.res.limit(LimitIssued, "the number of authorisations issued per ballot style was not given: ballots were checked against the number entitled only")
 	}
 	for i, st := range m.Styles {
 		n := v.res.StyleCounts[i]
 		if issued != nil {
 			if n > issued[i] {
-				v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d ballots but only %d authorisations issued", st.ID, n, issued[i])})
+				v.res.fail(Failure{Check: CheckCountsIssued, Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d ballots but only %d authorisations issued", st.ID, n, issued[i])})
 			}
 			if issued[i] > st.Entitled {
-				v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d authorisations issued but only %d entitled", st.ID, issued[i], st.Entitled)})
+				v.res.fail(Failure{Check: CheckCountsIssuedMax, Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d authorisations issued but only %d entitled", st.ID, issued[i], st.Entitled)})
 			}
 		}
 		if n > st.Entitled {
-			v.res.fail(Failure{Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d ballots but only %d entitled", st.ID, n, st.Entitled)})
+			v.res.fail(Failure{Check: CheckCountsEntitled, Item: "counts", Index: int64(i), Reason: fmt.Sprintf("style %q: %d ballots but only %d entitled", st.ID, n, st.Entitled)})
 		}
 	}
 }

@@ -7,10 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/unionvote/eballot/crypto/manifest"
+	"github.com/unionvote/eballot/crypto/receipt"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/crypto/verify"
@@ -72,10 +75,7 @@ func TestFullElection(t *testing.T) {
 	if res.Entries != 1000 || res.Checkpoints != 11 {
 		t.Fatalf("entries %d checkpoints %d", res.Entries, res.Checkpoints)
 	}
-	alphas, err := res.Sums.Alphas()
-	if err != nil {
-		t.Fatal(err)
-	}
+	alphas := res.Sums.Alphas()
 	mh := res.Election.ManifestHash()
 	pub, err := tally.TrusteeKey(res.Manifest)
 	if err != nil || !pub.Equal(f.el.Public) {
@@ -153,44 +153,44 @@ func TestFullElection(t *testing.T) {
 	}
 }
 
-// line returns the index of the first line of exp starting with prefix.
 func lines(exp []byte) [][]byte { return bytes.SplitAfter(exp, []byte("\n")) }
 
 func join(ls [][]byte) []byte { return bytes.Join(ls, nil) }
 
-// editEntry decodes the entry of line i, applies fn to its bytes, and
-// re-encodes the line.
+// editEntry decodes the entry line l, applies fn to its bytes, and
+// re-encodes the line (canonical JSON, as the format writes it).
 func editEntry(t *testing.T, l []byte, fn func([]byte)) []byte {
-	var e struct {
-		Type  string `json:"type"`
-		Index int64  `json:"index"`
-		Style int    `json:"style"`
-		Entry string `json:"entry"`
-	}
-	if err := json.Unmarshal(l, &e); err != nil || e.Type != "entry" {
+	var e map[string]any
+	if err := json.Unmarshal(l, &e); err != nil || e["type"] != "entry" {
 		t.Fatalf("not an entry line: %s", l)
 	}
-	raw, _ := base64.StdEncoding.DecodeString(e.Entry)
+	raw, _ := base64.StdEncoding.DecodeString(e["entry"].(string))
 	fn(raw)
-	e.Entry = base64.StdEncoding.EncodeToString(raw)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(e)
-	return buf.Bytes()
+	e["entry"] = base64.StdEncoding.EncodeToString(raw)
+	b, _ := json.Marshal(e)
+	c, err := manifest.Canonicalize(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(c, '\n')
 }
 
 // TestTamper changes one byte in each part of the export and checks that
-// verification fails with a precise message.
+// verification fails naming the check and the item. (The tamper corpus,
+// crypto/testdata/tamper_v2.json, covers every field of every record in
+// both verifiers; these are the cases of a streaming 40-ballot file.)
 func TestTamper(t *testing.T) {
 	f := load(t, 40)
 	ls := lines(f.exp)
 	// Layout: 0 header, 1 manifest, 2 checkpoint 0, 3.. entries (with
-	// checkpoints every 100: none here), then final checkpoint, end.
+	// checkpoints every 100: none here), the last checkpoint, the close,
+	// the end.
 	entryLine := 3 + 7 // entry 7
-	cpLine := len(ls) - 3
+	cpLine := len(ls) - 4
+	closeLine := len(ls) - 3
 	endLine := len(ls) - 2
-	if !bytes.HasPrefix(ls[entryLine], []byte(`{"type":"entry","index":7,`)) || !bytes.HasPrefix(ls[cpLine], []byte(`{"type":"checkpoint","size":40,`)) {
+	if !bytes.Contains(ls[entryLine], []byte(`"index":7,`)) || !bytes.HasSuffix(ls[cpLine], []byte(`"size":40,"type":"checkpoint"}`+"\n")) ||
+		!bytes.HasSuffix(ls[closeLine], []byte(`"size":40,"type":"close"}`+"\n")) {
 		t.Fatalf("unexpected layout")
 	}
 	flip := func(line int, at func(l []byte) int) []byte {
@@ -223,34 +223,57 @@ func TestTamper(t *testing.T) {
 	}
 	sig := bytes.Index(ls[cpLine], []byte("\u2014 "))
 	cases := []struct {
-		name string
-		exp  []byte
-		want string
+		name  string
+		exp   []byte
+		check string
+		want  string
 	}{
-		{"header manifest_hash", flip(0, after(`"manifest_hash":"`, 5)), "manifest: SHA-256 of the manifest"},
-		{"header format", flip(0, after(`"format":"`, 0)), "unsupported format"},
-		{"manifest byte", flip(1, after(`"manifest":"`, 40)), "manifest: SHA-256 of the manifest"},
-		{"manifest JSON spacing", bytes.Replace(f.exp, []byte(`{"type":"manifest","manifest"`), []byte(`{"type":"manifest", "manifest"`), 1), "line 2"},
-		{"entry tracker byte", entry(func(b []byte) { b[3] ^= 1 }), "entry 7 (tracker"},
-		{"entry authorisation byte", entry(func(b []byte) { b[100] ^= 1 }), "authorisation (blind signature) does not verify"},
-		{"entry ballot byte (α)", entry(func(b []byte) { b[320+39+5] ^= 1 }), "entry 7"},
-		{"proof byte", entry(func(b []byte) { b[320+39+64+64] ^= 1 }), "invalid proof"},
-		{"entry index", bytes.Replace(f.exp, []byte(`"index":7,`), []byte(`"index":8,`), 1), "entry index 8, want 7"},
-		{"entry style", bytes.Replace(f.exp, []byte(`{"type":"entry","index":7,"style":1,`), []byte(`{"type":"entry","index":7,"style":0,`), 1), "the ledger recorded style 0"},
-		{"checkpoint root (hash)", flip(cpLine, after(`"root":"`, 3)), "checkpoint 40"},
-		{"checkpoint note size", bytes.Replace(f.exp, []byte(`"note":"eballot/fixture-ballot\n40\n`), []byte(`"note":"eballot/fixture-ballot\n41\n`), 1), "checkpoint 40: signature or note does not verify"},
-		{"checkpoint signature", flip(cpLine, func(l []byte) int { return sig + 40 }), "checkpoint 40: signature or note does not verify"},
-		{"end root (hash)", flip(endLine, after(`"root":"`, 10)), "end: root"},
-		{"end style count", bytes.Replace(f.exp, []byte(`"style_counts":[20,20]`), []byte(`"style_counts":[21,20]`), 1), "end: style_counts"},
-		{"truncated", f.exp[:len(f.exp)-len(ls[endLine])], "file ends before the end line"},
-		{"missing entry", join(append(append([][]byte{}, ls[:entryLine]...), ls[entryLine+1:]...)), "entry index 8, want 7"},
+		{"header manifest_hash", flip(0, after(`"manifest_hash":"`, 5)), verify.CheckManifestHash, "manifest: SHA-256 of the manifest"},
+		{"header format", flip(0, after(`"format":"`, 0)), verify.CheckHeaderVersion, "format"},
+		{"manifest byte", flip(1, after(`"manifest":"`, 40)), verify.CheckManifestHash, "manifest: SHA-256 of the manifest"},
+		{"manifest JSON spacing", bytes.Replace(f.exp, []byte(`{"manifest":"`), []byte(`{"manifest": "`), 1), verify.CheckFileLine, "line 2"},
+		{"entry tracker byte", entry(func(b []byte) { b[3] ^= 1 }), verify.CheckEntryTracker, "entry 7 (tracker"},
+		{"entry authorisation byte", entry(func(b []byte) { b[100] ^= 1 }), verify.CheckEntryAuthorisation, "authorisation (blind signature) does not verify"},
+		{"entry ballot α the identity", entry(func(b []byte) { clear(b[320+39 : 320+39+32]) }), verify.CheckEntryBallot, "entry 7"},
+		{"proof byte", entry(func(b []byte) { b[320+39+64+64] ^= 1 }), verify.CheckEntryProof, "invalid proof"},
+		{"entry index", bytes.Replace(f.exp, []byte(`"index":7,`), []byte(`"index":8,`), 1), verify.CheckFileOrder, "entry index 8, want 7"},
+		{"entry style", bytes.Replace(ls[entryLine], []byte(`"style":1,`), []byte(`"style":0,`), 1), "", ""},
+		{"checkpoint root (hash)", flip(cpLine, after(`"root":"`, 3)), verify.CheckCheckpointLine, "checkpoint 40"},
+		{"checkpoint note size", bytes.Replace(f.exp, []byte(`"note":"eballot/fixture-ballot\n40\n`), []byte(`"note":"eballot/fixture-ballot\n41\n`), 1), verify.CheckCheckpointSignature, "checkpoint 40"},
+		{"checkpoint signature", flip(cpLine, func(l []byte) int { return sig + 40 }), verify.CheckCheckpointSignature, "checkpoint 40"},
+		{"close signature", flip(closeLine, func(l []byte) int { return bytes.Index(l, []byte("\u2014 ")) + 40 }), verify.CheckCheckpointSignature, "close 40"},
+		{"close without its closed line", bytes.Replace(f.exp, ls[closeLine], bytes.Replace(ls[closeLine], []byte(`"type":"close"`), []byte(`"type":"close"`), 1), 1), "", ""},
+		{"end root (hash)", flip(endLine, after(`"root":"`, 10)), verify.CheckEndRoot, "end: root"},
+		{"end style count", bytes.Replace(f.exp, []byte(`"style_counts":[20,20]`), []byte(`"style_counts":[21,20]`), 1), verify.CheckEndStyleCounts, "end: style_counts"},
+		{"truncated", f.exp[:len(f.exp)-len(ls[endLine])], verify.CheckFileEnd, "file ends before the end line"},
+		{"missing entry", join(append(append([][]byte{}, ls[:entryLine]...), ls[entryLine+1:]...)), verify.CheckFileOrder, "entry index 8, want 7"},
 		{"duplicate entry", func() []byte {
 			c := append([][]byte{}, ls[:entryLine+1]...)
 			c = append(c, bytes.Replace(ls[entryLine], []byte(`"index":7`), []byte(`"index":8`), 1))
 			c = append(c, ls[entryLine+2:]...)
 			return join(c)
-		}(), "duplicate tracker (also entry 7)"},
+		}(), verify.CheckEntryDupTracker, "duplicate tracker (also entry 7)"},
 	}
+	// The recorded style of entry 7 changed (style 1 → 0).
+	c := append([][]byte{}, ls...)
+	c[entryLine] = bytes.Replace(ls[entryLine], []byte(`"style":1,`), []byte(`"style":0,`), 1)
+	cases[9].exp, cases[9].check, cases[9].want = join(c), verify.CheckEntryStyle, "the ledger recorded style 0"
+	// The close's note without its "closed" line (re-signed by the ledger key).
+	cl := receipt.Checkpoint{Origin: receipt.Origin(f.el.Manifest.ElectionID), Size: 40}
+	var tb receipt.TreeBuilder
+	for _, l := range ls[3 : 3+40] {
+		var e map[string]any
+		_ = json.Unmarshal(l, &e)
+		raw, _ := base64.StdEncoding.DecodeString(e["entry"].(string))
+		tb.Append(raw)
+	}
+	cl.Root = tb.Root()
+	note, _ := f.el.SignCheckpoint(cl)
+	nl, _ := json.Marshal(map[string]any{"type": "close", "size": 40, "root": fmt.Sprintf("%x", cl.Root[:]), "note": string(note)})
+	nl, _ = manifest.Canonicalize(nl)
+	c = append([][]byte{}, ls...)
+	c[closeLine] = append(nl, '\n')
+	cases[14].exp, cases[14].check, cases[14].want = join(c), verify.CheckCheckpointText, "does not say \"closed\""
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if bytes.Equal(c.exp, f.exp) {
@@ -264,8 +287,8 @@ func TestTamper(t *testing.T) {
 			for _, fl := range res.Failures {
 				all = append(all, fl.String())
 			}
-			if s := strings.Join(all, "\n"); !strings.Contains(s, c.want) {
-				t.Fatalf("want %q in:\n%s", c.want, s)
+			if s := strings.Join(all, "\n"); !strings.Contains(s, c.want) || !slices.Contains(res.Failed(), c.check) {
+				t.Fatalf("want %s %q in:\n%s", c.check, c.want, s)
 			}
 		})
 	}

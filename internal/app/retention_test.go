@@ -110,7 +110,7 @@ func TestRetentionPage(t *testing.T) {
 		}
 		req, _ := http.NewRequest(http.MethodPost, scr.base+path, strings.NewReader(v.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if p := scr.do(req); p.code != 403 || !strings.Contains(p.body, "CSRF") {
+		if p := scr.do(req); p.code != 403 || !strings.Contains(p.body, "did not come from this service") {
 			t.Fatalf("CSRF token %q: %d %s", tok, p.code, p.body)
 		}
 	}

@@ -216,6 +216,9 @@ var (
 	// errSessionExpired (401): the enrolment session of a passkey ceremony
 	// is gone.
 	errSessionExpired = page.NewError("auth: sign-in session expired", http.StatusUnauthorized, "auth.expired", "auth.expired")
+	// errCSRF (403 forbidden): a state-changing request without a valid
+	// CSRF token, or from another origin.
+	errCSRF = page.NewError("auth: missing or invalid CSRF token", http.StatusForbidden, "forbidden", "error.csrf")
 	// errSessionLookup (503): the session of a request could not be read;
 	// nothing is served without it.
 	errSessionLookup = page.NewError("auth: session lookup failed", http.StatusServiceUnavailable, "unavailable", "error.unavailable")

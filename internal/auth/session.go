@@ -302,7 +302,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		}
 		if isUnsafe(r.Method) && !s.csrfOK(r, st) {
 			s.log.WarnContext(r.Context(), "csrf check failed", "method", r.Method)
-			http.Error(w, "forbidden: missing or invalid CSRF token", http.StatusForbidden)
+			s.pages.Refuse(w, r, errCSRF)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
@@ -317,16 +317,26 @@ func isUnsafe(method string) bool {
 	return true
 }
 
-// csrfExempt: Twilio webhooks (authenticated by X-Twilio-Signature) and the
-// ledger's cookie-less JSON cast endpoint. A request to /ledger/ that
-// carries any cookie, or is not JSON, is checked like any other.
+// csrfExempt: Twilio webhooks (authenticated by X-Twilio-Signature) and,
+// under /ledger/ (whose handlers read no cookie and no session: the board
+// is public and a ballot is cast with credentials:'omit'), a cookie-less
+// JSON request, and a request with a method the ledger never serves
+// (PUT, DELETE, PATCH, …), which its router answers 405 with Allow. A POST
+// to /ledger/ that carries any cookie, or is not JSON, is checked like any
+// other and refused with a JSON problem (403 forbidden, no-store;
+// docs/board-api.yaml).
 func csrfExempt(r *http.Request) bool {
 	if strings.HasPrefix(r.URL.Path, "/webhooks/") {
 		return true
 	}
-	if strings.HasPrefix(r.URL.Path, "/ledger/") && r.Header.Get("Cookie") == "" {
-		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		return err == nil && mt == "application/json"
+	if strings.HasPrefix(r.URL.Path, "/ledger/") {
+		if r.Method != http.MethodPost {
+			return true
+		}
+		if r.Header.Get("Cookie") == "" {
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			return err == nil && mt == "application/json"
+		}
 	}
 	return false
 }

@@ -23,7 +23,7 @@ import (
 var Version = "dev"
 
 // ProtocolVersion is the version of docs/protocol.md this build implements.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 const usage = `ballotd — the statutory e-ballot service
 

@@ -280,7 +280,7 @@ func (b *browser) signInBySMS(s *site, member int) {
 func (b *browser) addPasskey() {
 	b.axe("passkey offer")
 	b.shot("03-passkey-offer")
-	b.run(chromedp.Click(`button[data-passkey=create]`, chromedp.ByQuery))
+	b.run(chromedp.Click(`button[data-passkey=create][data-ready]`, chromedp.ByQuery))
 	b.waitPath("/me")
 	b.run(chromedp.WaitVisible(`main h1`, chromedp.ByQuery))
 	b.axe("member page")
@@ -373,7 +373,7 @@ func TestVoterJourney(t *testing.T) {
 	}
 	b.run(chromedp.WaitReady("body", chromedp.ByQuery), chromedp.Navigate(s.base+"/auth/signin"), chromedp.WaitVisible(`button[data-passkey=get]`, chromedp.ByQuery))
 	b.axe("passkey sign-in")
-	b.run(chromedp.Click(`button[data-passkey=get]`, chromedp.ByQuery))
+	b.run(chromedp.Click(`button[data-passkey=get][data-ready]`, chromedp.ByQuery))
 	b.waitPath("/me")
 	b.fillAndReview()
 	// The network drops after the authorisation, before the cast.

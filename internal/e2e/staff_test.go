@@ -221,11 +221,11 @@ func (b *staffBrowser) enrol(s *site, in auth.StaffInput, lang string) {
 	b.check("enrolment link "+lang, lang, 200)
 	b.run(chromedp.Click(`form button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible(`button[data-passkey=create]`, chromedp.ByQuery))
 	b.check("enrolment "+lang, lang, 200)
-	b.run(chromedp.Click(`button[data-passkey=create]`, chromedp.ByQuery))
+	b.run(chromedp.Click(`button[data-passkey=create][data-ready]`, chromedp.ByQuery))
 	b.waitFor("staff sign-in", func(loc string) bool { return strings.HasSuffix(loc, "/staff/signin") })
 	b.run(chromedp.WaitVisible(`button[data-passkey=get]`, chromedp.ByQuery))
 	b.check("staff sign-in "+lang, lang, 200)
-	b.run(chromedp.Click(`button[data-passkey=get]`, chromedp.ByQuery))
+	b.run(chromedp.Click(`button[data-passkey=get][data-ready]`, chromedp.ByQuery))
 	b.waitFor("the staff home page", func(loc string) bool { return strings.HasSuffix(loc, "/staff") })
 }
 

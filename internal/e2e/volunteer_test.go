@@ -78,9 +78,9 @@ func TestVolunteerSessionInBrowser(t *testing.T) {
 	vol := &staffBrowser{browser: newBrowser(t, "volunteer"), base: s.base}
 	vol.run(chromedp.Navigate(link+"?lang=cy"), chromedp.WaitVisible(`form button[type=submit]`, chromedp.ByQuery),
 		chromedp.Click(`form button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible(`button[data-passkey=create]`, chromedp.ByQuery),
-		chromedp.Click(`button[data-passkey=create]`, chromedp.ByQuery))
+		chromedp.Click(`button[data-passkey=create][data-ready]`, chromedp.ByQuery))
 	vol.waitFor("staff sign-in", func(loc string) bool { return strings.HasSuffix(loc, "/staff/signin") })
-	vol.run(chromedp.WaitVisible(`button[data-passkey=get]`, chromedp.ByQuery), chromedp.Click(`button[data-passkey=get]`, chromedp.ByQuery))
+	vol.run(chromedp.WaitVisible(`button[data-passkey=get]`, chromedp.ByQuery), chromedp.Click(`button[data-passkey=get][data-ready]`, chromedp.ByQuery))
 	vol.waitFor("the staff home page", func(loc string) bool { return strings.HasSuffix(loc, "/staff") })
 	vol.run(chromedp.WaitVisible(`a[href="/volunteer"]`, chromedp.ByQuery))
 	noNumber := func(name string) {

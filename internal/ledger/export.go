@@ -48,8 +48,21 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 	if err != nil {
 		return err
 	}
+	// The file's bytes are crypto/export's (docs/export-format.md): version
+	// 2 with the signed close for a closed election, version 1 for one
+	// closed before version 2 (no signed close exists).
+	var closeSigned []byte
+	if closed {
+		if closeSigned, err = closeNote(ctx, l.pool, electionID); err != nil {
+			return err
+		}
+	}
+	h := &export.Header{ElectionID: electionID, ManifestHash: e.spec.hash, LogKey: e.spec.logKey, TreeSize: n, Closed: closed}
+	if closed && closeSigned == nil {
+		h.Version = 1
+	}
 	xw := export.NewWriter(w)
-	if err := xw.Header(&export.Header{ElectionID: electionID, ManifestHash: e.spec.hash, LogKey: e.spec.logKey, TreeSize: n, Closed: closed}); err != nil {
+	if err := xw.Header(h); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}
 	if err := xw.Manifest(e.spec.canonical); err != nil {
@@ -130,6 +143,11 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer, electionID string, siz
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+	}
+	if closeSigned != nil {
+		if err := xw.Close(&export.Checkpoint{Size: n, Root: tb.Root(), Note: closeSigned}); err != nil {
+			return fmt.Errorf("write export: %w", err)
 		}
 	}
 	if err := xw.End(&export.End{Entries: n, Checkpoints: ncp, StyleCounts: counts, Root: tb.Root()}); err != nil {

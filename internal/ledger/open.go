@@ -121,9 +121,12 @@ func (l *Ledger) Open(ctx context.Context, manifestJSON []byte, w Window) (*Info
 }
 
 // Close closes the election: no cast is accepted afterwards, and the
-// checkpoint of the final tree is returned (it is the checkpoint of the last
-// batch, signed when that batch was appended). Closing again returns the
-// same checkpoint.
+// ledger signs its final tree as the close — a checkpoint of the final size
+// and root whose text says "closed" (protocol §6, version 2) — stored with
+// the closure in the same transaction. The close is returned; closing again
+// returns the same one. (An election closed before version 2 has no signed
+// close: its checkpoint of the final size is returned, and it is exported
+// in version 1.)
 func (l *Ledger) Close(ctx context.Context, electionID string) (*SignedCheckpoint, error) {
 	if _, err := l.election(ctx, electionID); err != nil {
 		return nil, err
@@ -137,12 +140,18 @@ func (l *Ledger) Close(ctx context.Context, electionID string) (*SignedCheckpoin
 		return nil, unavailable(err)
 	}
 	var size int64
-	err = tx.QueryRow(ctx, `SELECT size FROM ledger_closures WHERE election_id = $1`, electionID).Scan(&size)
+	var closeNote *string
+	err = tx.QueryRow(ctx, `SELECT size, signed FROM ledger_closures WHERE election_id = $1`, electionID).Scan(&size, &closeNote)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if size, err = currentSize(ctx, tx, electionID); err != nil {
 			return nil, unavailable(err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO ledger_closures (election_id, size) VALUES ($1, $2)`, electionID, size); err != nil {
+		signed, err := l.signClose(ctx, tx, electionID, size)
+		if err != nil {
+			return nil, err
+		}
+		closeNote = &signed
+		if _, err := tx.Exec(ctx, `INSERT INTO ledger_closures (election_id, size, signed) VALUES ($1, $2, $3)`, electionID, size, signed); err != nil {
 			return nil, unavailable(err)
 		}
 	} else if err != nil {
@@ -152,11 +161,57 @@ func (l *Ledger) Close(ctx context.Context, electionID string) (*SignedCheckpoin
 	if err != nil {
 		return nil, err
 	}
+	if closeNote != nil {
+		cp.Closed, cp.Signed = true, []byte(*closeNote)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, unavailable(err)
 	}
 	l.log.InfoContext(ctx, "ledger: election closed", "election", electionID, "size", size)
 	return cp, nil
+}
+
+// signClose signs the close of the tree of the given size (the root of its
+// checkpoint, signed when its batch was appended) with the election's log
+// key.
+func (l *Ledger) signClose(ctx context.Context, tx pgx.Tx, electionID string, size int64) (string, error) {
+	cp, err := checkpointAt(ctx, tx, electionID, size)
+	if err != nil {
+		return "", err
+	}
+	var sealed []byte
+	if err := tx.QueryRow(ctx, `SELECT sealed_key FROM ledger_keys WHERE election_id = $1`, electionID).Scan(&sealed); err != nil {
+		return "", unavailable(err)
+	}
+	skey, err := l.unseal(electionID, sealed)
+	if err != nil {
+		return "", err
+	}
+	signer, err := newSigner(skey)
+	if err != nil {
+		return "", err
+	}
+	c := cp.Checkpoint
+	c.Closed = true
+	signed, err := receipt.SignCheckpoint(c, signer)
+	if err != nil {
+		return "", err
+	}
+	return string(signed), nil
+}
+
+// closeNote returns the election's signed close (nil when the election is
+// not closed, or was closed before version 2 signed closes).
+func closeNote(ctx context.Context, q querier, electionID string) ([]byte, error) {
+	var signed *string
+	err := q.QueryRow(ctx, `SELECT signed FROM ledger_closures WHERE election_id = $1`, electionID).Scan(&signed)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && signed == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return []byte(*signed), nil
 }
 
 // querier is a pool or a transaction.

@@ -7,11 +7,13 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
+	"github.com/unionvote/eballot/crypto/verify"
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
@@ -267,27 +269,19 @@ type verifyPage struct {
 	Checks, Failures  []string
 }
 
-// VerifierChecks are the checks the verifier page runs, in order (ids of
-// crypto/js/src/verifier.mjs).
-var VerifierChecks = []string{"manifest", "checkpoints", "entries", "duplicates", "counts", "sums", "partials", "result"}
+// VerifierChecks are the groups of checks the verifier page shows, in
+// order (crypto/verify.Groups, the same as crypto/js/src/checks.mjs).
+var VerifierChecks = verify.Groups
 
-// VerifierFailures are the codes of the failures the verifier names (and
-// "fetch", the page's own): the page carries their text, "verify.fail.<code>"
-// in the catalogue, in the reader's language, so the bundle carries no
-// English (crypto/js/test/verifier.test.mjs checks the three agree).
-var VerifierFailures = []string{
-	"export.json", "export.header", "export.election", "export.not_closed", "manifest.missing",
-	"manifest.canonical", "manifest.hash", "manifest.election", "manifest.log_key", "manifest.invalid",
-	"manifest.issuer_key", "checkpoint.origin", "checkpoint.line", "checkpoint.size", "checkpoint.root",
-	"checkpoint.invalid", "checkpoints.end_root", "checkpoints.uncovered", "checkpoints.none",
-	"entries.after_end", "entries.line_type", "entries.no_end", "entries.end_count", "entry.base64",
-	"entry.order", "entry.short", "entry.tracker", "entry.style", "entry.authorisation", "entry.proof",
-	"entry.invalid", "duplicate.tracker", "duplicate.alpha", "counts.end", "counts.over_issued",
-	"counts.issued_over_entitled", "counts.over_entitled", "counts.issued_list", "sums.identity",
-	"partials.key", "partial.invalid", "partial.trustee_invalid", "partial.again", "partials.threshold",
-	"result.no_key", "result.signature", "result.election", "result.manifest", "result.root", "result.combine",
-	"result.no_line", "result.votes_cast", "result.not_count", "result.count", "fetch",
-}
+// VerifierFailures are the names of every check and limit of
+// docs/protocol.md §8 (crypto/verify.Checks and Limits; the browser
+// verifier names the same), "fetch", the page's own, and the words of a
+// place in the result ("where.*"): the page carries their text,
+// "verify.fail.<name>" in the catalogue, in the reader's language, so the
+// bundle carries no English (crypto/js/test/verifier.test.mjs checks that
+// the lists and the catalogues agree).
+var VerifierFailures = append(append(slices.Clone(verify.Checks), verify.Limits...),
+	"fetch", "where.workplace", "where.question", "where.option", "where.field")
 
 func (p *Pages) verifier(w http.ResponseWriter, r *http.Request) {
 	e := chi.URLParam(r, "election")

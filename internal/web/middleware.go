@@ -11,6 +11,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // ContentSecurityPolicy is sent with every response: no inline script or
@@ -151,7 +153,7 @@ func BodyLimit(large []LargeBody, p string) int64 {
 }
 
 // limitBody answers 413 at once to a request whose declared length is over
-// its route's limit, and cuts off a body (chunked, or longer than declared)
+// its route's limit (a JSON problem too_large on the APIs, page.API), and cuts off a body (chunked, or longer than declared)
 // that grows past it: the handler's read then fails, and the connection is
 // closed rather than drained.
 func (s *Server) limitBody(next http.Handler) http.Handler {
@@ -160,7 +162,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		if r.ContentLength > max {
 			w.Header().Set("Connection", "close")
 			if s.opt.Pages != nil {
-				s.opt.Pages.RenderError(w, r, http.StatusRequestEntityTooLarge, "error.toolarge")
+				s.opt.Pages.Refuse(w, r, page.ErrTooLarge) // JSON on the APIs, the error page elsewhere
 			} else {
 				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			}

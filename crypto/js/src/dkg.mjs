@@ -13,7 +13,7 @@ function readHeader(r, kind, what) {
   if (r.u8() !== 1 || r.u8() !== kind) throw new Error(`eballot: not a version 1 ${what}`);
   const len = r.u32();
   if (len > 64) throw new Error('eballot: ceremony id too long');
-  return new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(len));
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.bytes(len));
 }
 
 /** Schnorr context of a dealing: lp(ceremony) ‖ u16 n ‖ u16 k ‖ u16 dealer. */

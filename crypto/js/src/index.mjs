@@ -1,4 +1,4 @@
-// Public API of the eBallot browser cryptography (docs/protocol.md, version 1).
+// Public API of the eBallot browser cryptography (docs/protocol.md, version 2).
 export { toHex, fromHex, toBase64, fromBase64 } from './bytes.mjs';
 export { canonicalJSON, canonicalize, parseStrictJSON, manifestHash } from './canonical.mjs';
 export { KINDS, parseManifest, validateManifestShape, ballotSize } from './manifest.mjs';

@@ -4,7 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64, fromHex, toHex, utf8 } from './bytes.mjs';
 import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
 import { decodeElement } from './group.mjs';
-import { keyHash } from './note.mjs';
+import { parseVerifierKey } from './note.mjs';
 
 export const KINDS = ['industrial_action', 'union_election', 'political_fund', 'recognition', 'other'];
 const ID = /^[a-z0-9-]{1,64}$/;
@@ -41,25 +41,16 @@ function point(v, f) {
   try { decodeElement(fromHex(str(v, f), 32)); } catch (e) { bad(f, e.message); }
 }
 function logKey(s) {
-  const i = s.indexOf('+');
-  const j = i < 0 ? -1 : s.indexOf('+', i + 1);
-  if (i < 0 || j < 0) bad('log_key', 'not name+hash+key');
-  const name = s.slice(0, i);
-  const h = s.slice(i + 1, j);
-  const b64 = s.slice(j + 1);
-  if (name === '' || utf8(name).length > 256 || /[+ \t\n]/.test(name)) bad('log_key', 'not name+hash+key');
-  if (!/^[0-9a-f]{8}$/.test(h)) bad('log_key', 'bad key hash');
-  let key;
-  try { key = fromBase64(b64); } catch { bad('log_key', 'not an Ed25519 note key'); }
-  if (key.length !== 33 || key[0] !== 1) bad('log_key', 'not an Ed25519 note key');
-  if (keyHash(name, key).toString(16).padStart(8, '0') !== h) bad('log_key', 'key hash mismatch');
+  // One accepted form (docs/protocol.md §6.1), as crypto/internal/snote.
+  try { parseVerifierKey(s); } catch (e) { bad('log_key', e.message.replace(/^eballot: /, '')); }
 }
 async function issuerKey(s, f) {
   let der;
   try { der = fromBase64(s); } catch { bad(f, 'not canonical padded standard base64'); }
   let key;
   try { key = await crypto.subtle.importKey('spki', der, { name: 'RSA-PSS', hash: 'SHA-384' }, true, ['verify']); } catch { bad(f, 'not a DER SubjectPublicKeyInfo'); }
-  if (key.algorithm.modulusLength !== 2048) bad(f, 'not an RSA-2048 key');
+  const e = key.algorithm.publicExponent;
+  if (key.algorithm.modulusLength !== 2048 || toHex(e.subarray(e.findIndex((x) => x !== 0))) !== '010001') bad(f, 'not an RSA-2048 key with e = 65537');
   const re = toHex(new Uint8Array(await crypto.subtle.exportKey('spki', key)));
   if (re !== toHex(der)) bad(f, 'not canonical DER');
 }
@@ -124,9 +115,13 @@ export function validateManifestShape(m) {
   fields(t, ['threshold', 'election_key', 'public_keys'], 'trustees');
   const pks = arr(t.public_keys, 'trustees.public_keys');
   const th = int(t.threshold, 'trustees.threshold');
-  if (pks.length < 1 || pks.length > 64 || th < 1 || th > pks.length) bad('trustees', 'need 1 ≤ threshold ≤ len(public_keys) ≤ 64');
+  if (pks.length < 1 || pks.length > 32 || th < 1 || th > pks.length) bad('trustees', 'need 1 ≤ threshold ≤ len(public_keys) ≤ 32');
   point(t.election_key, 'trustees.election_key');
-  pks.forEach((k, i) => point(k, `trustees.public_keys[${i}]`));
+  pks.forEach((k, i) => {
+    point(k, `trustees.public_keys[${i}]`);
+    // Each trustee has its own share: a repeated key is a malformed ceremony.
+    if (pks.indexOf(k) < i) bad(`trustees.public_keys[${i}]`, "repeats an earlier trustee's key");
+  });
   logKey(str(m.log_key, 'log_key'));
   return m;
 }

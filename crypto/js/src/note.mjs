@@ -36,7 +36,11 @@ export function keyHash(name, key) {
   return ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
 }
 
-/** Parses a verifier key "name+hexhash+base64(0x01 ‖ pubkey)" (note.NewVerifier). */
+/**
+ * Parses a verifier key "name+hexhash+base64(0x01 ‖ pubkey)" in its one
+ * accepted form (docs/protocol.md §6.1): lowercase hex hash, canonical
+ * base64 of an Ed25519 key.
+ */
 export function parseVerifierKey(vkey) {
   const fail = () => { throw new Error('eballot: malformed verifier key'); };
   const i = vkey.indexOf('+');
@@ -45,10 +49,9 @@ export function parseVerifierKey(vkey) {
   const j = rest.indexOf('+');
   const hash16 = j < 0 ? rest : rest.slice(0, j);
   const key64 = j < 0 ? '' : rest.slice(j + 1);
-  if (!/^[0-9a-fA-F]{8}$/.test(hash16) || !isValidName(name)) fail();
-  let key;
-  try { key = decodeBase64Go(key64); } catch { fail(); }
-  if (key.length === 0) fail();
+  if (i < 0 || j < 0 || !/^[0-9a-f]{8}$/.test(hash16) || !isValidName(name) || utf8(name).length > 256) fail();
+  const key = decodeBase64Canonical(key64);
+  if (key === null || key.length === 0) fail();
   const hash = parseInt(hash16, 16) >>> 0;
   if (hash !== keyHash(name, key)) throw new Error('eballot: verifier key hash mismatch');
   if (key[0] !== 1) throw new Error('eballot: unknown verifier algorithm');
@@ -56,15 +59,30 @@ export function parseVerifierKey(vkey) {
   return { name, hash, publicKey: key.slice(1) };
 }
 
+/** Canonical standard padded base64 (what Go's base64.StdEncoding writes), or null. */
+function decodeBase64Canonical(s) {
+  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*(|=|==)$/.test(s)) return null;
+  const b = decodeBase64Go(s);
+  let out = '';
+  for (let i = 0; i < b.length; i += 3) {
+    const n = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < b.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < b.length ? B64[n & 63] : '=');
+  }
+  return out === s ? b : null;
+}
+
 /**
- * Opens a signed note (note.Open with one known verifier): returns its text
- * when the note carries a valid signature by verifierKey. Signatures by
- * other keys are ignored; a bad signature by the known key is an error.
+ * Opens a signed note with exactly one accepted form (docs/protocol.md
+ * §6.1, as Go's crypto/internal/snote): UTF-8 without control characters
+ * other than LF; the text up to the last blank line; one or more signature
+ * lines "— <name> <canonical base64>", at most 100; exactly one of them by
+ * the verifier key (name and key hash), and it verifies; lines of other
+ * keys are ignored. Returns the text.
  */
 export function openNote(signed, verifierKey) {
   const v = typeof verifierKey === 'string' ? parseVerifierKey(verifierKey) : verifierKey;
   const msg = typeof signed === 'string' ? utf8(signed) : signed;
-  const str = new TextDecoder('utf-8', { fatal: true });
+  const str = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM is part of the text
   let s;
   try { s = str.decode(msg); } catch { throw new Error('eballot: malformed note'); }
   if (/[\u0000-\u0009\u000b-\u001f]/.test(s)) throw new Error('eballot: malformed note');
@@ -74,26 +92,24 @@ export function openNote(signed, verifierKey) {
   const sigs = s.slice(split + 2);
   if (sigs.length === 0 || !sigs.endsWith('\n')) throw new Error('eballot: malformed note');
   const textBytes = utf8(text);
-  let verified = 0;
+  let mine = 0;
   let numSig = 0;
   for (const line of sigs.slice(0, -1).split('\n')) {
+    if (++numSig > 100) throw new Error('eballot: malformed note');
     if (!line.startsWith('\u2014 ')) throw new Error('eballot: malformed note');
     const rest = line.slice(2);
     const k = rest.indexOf(' ');
     const name = k < 0 ? rest : rest.slice(0, k);
     const b64 = k < 0 ? '' : rest.slice(k + 1);
-    let sig;
-    try { sig = decodeBase64Go(b64); } catch { throw new Error('eballot: malformed note'); }
-    if (!isValidName(name) || b64 === '' || sig.length < 5) throw new Error('eballot: malformed note');
-    if (++numSig > 100) throw new Error('eballot: malformed note');
+    const sig = k < 0 ? null : decodeBase64Canonical(b64);
+    if (!isValidName(name) || sig === null || sig.length < 5) throw new Error('eballot: malformed note');
     const hash = ((sig[0] << 24) | (sig[1] << 16) | (sig[2] << 8) | sig[3]) >>> 0;
-    if (name !== v.name || hash !== v.hash) continue; // unknown verifier: ignored
-    if (verified > 0) continue; // note.Open checks one signature per key
+    if (name !== v.name || hash !== v.hash) continue; // another key (a witness): ignored
+    if (++mine > 1) throw new Error(`eballot: more than one signature by ${name}`);
     let ok = false;
     try { ok = sig.length === 68 && ed25519.verify(sig.subarray(4), textBytes, v.publicKey, { zip215: false }); } catch { ok = false; }
     if (!ok) throw new Error(`eballot: invalid signature by ${name}`);
-    verified++;
   }
-  if (verified === 0) throw new Error('eballot: note has no verifiable signature');
+  if (mine === 0) throw new Error('eballot: note has no verifiable signature');
   return text;
 }

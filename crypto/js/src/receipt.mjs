@@ -16,12 +16,18 @@ const EMPTY_ROOT = sha256(new Uint8Array(0));
 
 export const checkpointOrigin = (electionId) => 'eballot/' + electionId;
 
-/** Parses a checkpoint body "<origin>\n<size>\n<base64 root>\n" strictly. */
+/**
+ * Parses a checkpoint body "<origin>\n<size>\n<base64 root>\n" strictly,
+ * with "closed\n" as a fourth line for the close (protocol version 2);
+ * returns {origin, size, root, closed}.
+ */
 export function parseCheckpoint(text) {
   const fail = (m) => { throw new Error('eballot: ' + m); };
   if (text.length === 0 || utf8(text).length > MAX_SIGNED_CHECKPOINT || !text.endsWith('\n')) fail('malformed checkpoint');
   const lines = text.slice(0, -1).split('\n');
-  if (lines.length !== 3) fail('checkpoint must have exactly three lines');
+  const closed = lines.length === 4 && lines[3] === 'closed';
+  if (closed) lines.pop();
+  if (lines.length !== 3) fail('checkpoint must have three lines (and "closed" as a fourth for the close)');
   const [origin, sz, root64] = lines;
   if (origin.length === 0 || origin.length > 255 || !/^[\x21-\x7e]+$/.test(origin)) fail('bad checkpoint origin');
   if (!/^(0|[1-9][0-9]{0,15})$/.test(sz)) fail('malformed tree size');
@@ -31,7 +37,7 @@ export function parseCheckpoint(text) {
   try { root = decodeBase64Go(root64); } catch { fail('malformed root hash'); }
   if (root.length !== 32 || toBase64(root) !== root64) fail('malformed root hash');
   if (size === 0 && !equalBytes(root, EMPTY_ROOT)) fail('empty tree with a non-empty root');
-  return { origin, size, root };
+  return { origin, size, root, closed };
 }
 
 /** Verifies a signed checkpoint with the ledger's note verifier key and parses it. */

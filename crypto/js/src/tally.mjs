@@ -60,12 +60,25 @@ export function decodePartial(x) {
     r.done();
     return partialOf(mh, trustee, items);
   }
+  // One accepted form, as Go's Partial.UnmarshalJSON: exactly these
+  // members, none missing, of their types.
   const j = typeof x === 'string' ? parseStrictJSON(x) : x;
-  for (const k of Object.keys(j)) if (!['version', 'manifest_hash', 'trustee', 'decryptions'].includes(k)) throw new Error(`eballot: unknown field ${k}`);
+  const exact = (o, keys, what) => {
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`eballot: ${what} must be an object`);
+    for (const k of Object.keys(o)) if (!keys.includes(k)) throw new Error(`eballot: unknown field ${k}`);
+    for (const k of keys) if (!Object.hasOwn(o, k)) throw new Error(`eballot: missing field ${k}`);
+  };
+  exact(j, ['version', 'manifest_hash', 'trustee', 'decryptions'], 'a partial decryption');
   if (j.version !== 1) throw new Error('eballot: unsupported partial version');
+  if (typeof j.manifest_hash !== 'string' || !Number.isSafeInteger(j.trustee) || !(j.decryptions === null || Array.isArray(j.decryptions))) {
+    throw new Error('eballot: a member of the partial decryption has the wrong type');
+  }
   const mh = fromHex(j.manifest_hash, 32);
   const ds = j.decryptions ?? [];
-  for (const d of ds) for (const k of Object.keys(d)) if (k !== 'd' && k !== 'proof') throw new Error(`eballot: unknown field ${k}`);
+  for (const d of ds) {
+    exact(d, ['d', 'proof'], 'a decryption');
+    if (typeof d.d !== 'string' || typeof d.proof !== 'string') throw new Error('eballot: a decryption member is not a string');
+  }
   return partialOf(mh, j.trustee, ds.map((d) => [fromHex(d.d, 32), fromHex(d.proof, 96)]));
 }
 
@@ -79,6 +92,16 @@ export function verifyPartial(pub, mh, alphas, p) {
   alphas.forEach((a, i) => {
     if (!verifyDLEQ(mh, pub.K, p.trustee, X, a, p.D[i], p.proofs[i])) throw new Error(`eballot: partial ${p.trustee}: invalid DLEQ proof for ciphertext ${i}`);
   });
+}
+
+/** True when every DLEQ proof of partial p verifies (never throws). */
+export function verifyPartialProofs(pub, mh, alphas, p) {
+  try {
+    verifyPartial(pub, mh, alphas, p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function inv(a) {
@@ -100,6 +123,26 @@ export function lagrangeAtZero(S) {
     for (const m of S) if (m !== j) { num = mod(num * BigInt(m)); den = mod(den * BigInt(m - j)); }
     return mod(num * inv(den));
   });
+}
+
+/**
+ * Throws unless the trustees' public shares come from one sharing of the
+ * election key (threshold.PublicKey.Consistent, check manifest.trustees):
+ * interpolating X_1 … X_k gives K at 0 and X_j at every other j.
+ */
+export function trusteesConsistent(pub) {
+  const k = pub.threshold;
+  const S = Array.from({ length: k }, (_, i) => i + 1);
+  const at = (x) => S.reduce((acc, j, a) => {
+    let num = 1n;
+    let den = 1n;
+    for (const m of S) if (m !== j) { num = mod(num * BigInt(x - m)); den = mod(den * BigInt(j - m)); }
+    return acc.add(mulPublic(pub.X[a], mod(num * inv(den))));
+  }, ZERO);
+  if (!at(0).equals(pub.K)) throw new Error("eballot: the trustees' public shares do not interpolate to the election key");
+  for (let j = k + 1; j <= pub.X.length; j++) {
+    if (!at(j).equals(pub.X[j - 1])) throw new Error(`eballot: trustee ${j}'s public share is not on the polynomial of the others`);
+  }
 }
 
 /** Verifies ≥ threshold partials of distinct trustees and returns x·α for each α. */

@@ -1,47 +1,68 @@
 // Whole-election verification in the browser (docs/protocol.md §8), the
-// twin of Go's crypto/verify + crypto/report.Check for small and medium
-// ballots: the export (docs/export-format.md), the trustees' partial
-// decryptions and the scrutineer's signed result. Its own bundle
+// twin of Go's crypto/report.VerifyElection (crypto/verify with the checks
+// of the partial decryptions and the signed result): the same named checks
+// (src/checks.mjs), in the same order, with the same rules for what stops
+// a verification and what is left out of the count. Its own bundle
 // (dist/eballot-verifier.min.js), loaded only on the verifier page.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { equalBytes, fromBase64, fromHex, toHex, utf8 } from './bytes.mjs';
+import { equalBytes, fromHex, toHex, utf8 } from './bytes.mjs';
 import { parseStrictJSON } from './canonical.mjs';
+import { CHECKS, GROUPS, LIMITS, CheckError } from './checks.mjs';
+import { ExportReader } from './exportreader.mjs';
 import { parseManifest } from './manifest.mjs';
-import { decodeBallot, verifyBallot, ballotCiphertexts } from './ballot.mjs';
+import { decodeBallot, ballotCiphertexts } from './ballot.mjs';
+import { batchVerifyBallots } from './batch.mjs';
 import { tracker, shortCode } from './tracker.mjs';
 import { importIssuerKey, verifyAuthorisation, AUTHORISATION_SIZE } from './blind.mjs';
 import { leafHash, nodeHash } from './merkle.mjs';
-import { openCheckpoint, checkpointOrigin } from './receipt.mjs';
-import { openNote } from './note.mjs';
-import { addCiphertexts } from './elgamal.mjs';
-import { parsePublicKey, decodePartial, verifyPartial, combinePartials, decryptCount } from './tally.mjs';
+import { parseCheckpoint, checkpointOrigin } from './receipt.mjs';
+import { openNote, parseVerifierKey } from './note.mjs';
+import { ZERO } from './group.mjs';
+import { parsePublicKey, decodePartial, verifyPartialProofs, combinePartials, decryptCount, trusteesConsistent } from './tally.mjs';
+import { parseReport, computeResult, compareResults, DOCUMENT, STATEMENTS, MAX_REPORT } from './result.mjs';
 
-/** The checks, in the order they are reported (ids shared with the page). */
-export const CHECKS = ['manifest', 'checkpoints', 'entries', 'duplicates', 'counts', 'sums', 'partials', 'result'];
+export { CHECKS, GROUPS, LIMITS };
 
-const MAX_FAILURES = 1000;
+const MAX_FAILURES = 100000;
+const MAX_COUNTS_DOC = 1 << 20;
+const BATCH = 256;
 
-/**
- * A failure is {code, params}: the page translates it with its message
- * catalogue (formatFailure), so the bundle carries no English. `detail`
- * params are the technical messages of the lower layers (parsers, proofs).
- */
-class Failure extends Error {
-  constructor(code, params = {}) { super(code); this.code = code; this.params = params; }
-}
-const bad = (code, params) => { throw new Failure(code, params); };
 const detail = (e) => String(e?.message ?? e).replace(/^eballot: /, '');
+const EMPTY_ROOT = sha256(new Uint8Array(0));
 
 /**
- * The text of a failure: messages[code] with each {name} replaced by the
- * parameter; the code and parameters when the catalogue lacks the code.
+ * The text of a failure or limit: messages[check] with each {name}
+ * replaced by its parameter; the name and parameters when the catalogue
+ * lacks it.
  */
 export function formatFailure(f, messages = {}) {
-  const tpl = messages[f.code];
-  if (typeof tpl !== 'string') return `${f.code} ${JSON.stringify(f.params)}`;
-  return tpl.replace(/\{(\w+)\}/g, (m, k) => (k in f.params ? String(f.params[k]) : m));
+  const code = f.check ?? f.name ?? f.code;
+  const tpl = messages[code];
+  if (typeof tpl !== 'string') return `${code} ${JSON.stringify(f.params)}`;
+  const params = { ...f.params };
+  // A place in the result: [kind, value] pairs, each in the page's words
+  // (messages["where.<kind>"], e.g. 'question "{v}"').
+  if (Array.isArray(params.where)) {
+    params.where = params.where.map(([k, v]) => (messages[`where.${k}`] ?? '{v}').replace('{v}', v)).join(', ');
+  }
+  return tpl.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
 }
-const EMPTY_ROOT = sha256(new Uint8Array(0));
+
+/** Where a member of the result is, as [kind, value] pairs (formatFailure). */
+function whereOf(path, manifest, got) {
+  const out = [];
+  let q = null;
+  for (const p of path.split('.')) {
+    const m = /^(\w+)(?:\[(\d+)\])?$/.exec(p);
+    const [key, i] = [m[1], m[2] === undefined ? -1 : Number(m[2])];
+    if (key === 'styles' && i >= 0) out.push(['workplace', manifest.styles[i]?.name ?? `#${i + 1}`]);
+    else if (key === 'aggregate') out.push(['workplace', got.aggregate.name]);
+    else if (key === 'questions' && i >= 0) { q = manifest.questions[i]; out.push(['question', q?.id ?? `#${i + 1}`]); }
+    else if (key === 'options' && i >= 0) out.push(['option', q?.options[i]?.label ?? `#${i + 1}`]);
+    else if (key !== 'count') out.push(['field', i >= 0 ? p : key]);
+  }
+  return out;
+}
 
 /** Incremental RFC 6962 tree: the root of the leaves added so far. */
 class Tree {
@@ -49,7 +70,6 @@ class Tree {
   add(leaf) {
     let h = leaf;
     let n = this.size;
-    // Merge perfect subtrees of equal size (the binary carry of the size).
     while (n & 1) { h = nodeHash(this.stack.pop(), h); n = Math.floor(n / 2); }
     this.stack.push(h);
     this.size++;
@@ -62,229 +82,405 @@ class Tree {
   }
 }
 
-/**
- * Verifies an election. input = {exportText, election, issued?: number[]|null,
- * result?: {report: string, signature: string}|null, partials?: object[]|null};
- * onProgress(done, total) is called as entries are checked. Returns
- * {checks: {id: {ok: boolean|null, failures: {code, params}[]}}, counts,
- * entries, tally}: ok null means not applicable (e.g. no result published
- * yet); tally is the decrypted count per workplace ballot, when the trustees'
- * partial decryptions allowed it. Never throws on bad data: every problem is
- * a named failure (formatFailure makes its text).
- */
-export async function verifyElection(input, onProgress = () => {}) {
-  const checks = Object.fromEntries(CHECKS.map((c) => [c, { ok: true, failures: [] }]));
-  const fail = (c, code, params = {}) => {
-    checks[c].ok = false;
-    if (checks[c].failures.length < MAX_FAILURES) checks[c].failures.push({ code, params });
-  };
-  // A caught error: its own code, or `code` with the error as detail.
-  const failWith = (c, e, code, params = {}) => (e instanceof Failure ? fail(c, e.code, { ...params, ...e.params }) : fail(c, code, { ...params, detail: detail(e) }));
-  const out = { checks, entries: 0, counts: null, tally: null };
-  const skipFrom = (i) => { for (const c of CHECKS.slice(i)) if (checks[c].ok) checks[c].ok = null; };
-
-  // File structure, header and manifest.
-  const lines = input.exportText.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  let objs;
-  try {
-    objs = lines.map((l, i) => {
-      try { return parseStrictJSON(l); } catch (e) { return bad('export.json', { line: i + 1, detail: detail(e) }); }
-    });
-  } catch (e) {
-    failWith('manifest', e, 'export.json');
-    skipFrom(1);
-    return out;
+/** Strict decoding of the service's published counts (verify.ParsePublishedCounts). */
+function parsePublishedCounts(text, manifest) {
+  if (utf8(text).length > MAX_COUNTS_DOC) throw new Error('counts document too large');
+  const j = parseStrictJSON(text);
+  const exact = (o, keys) => o !== null && typeof o === 'object' && !Array.isArray(o) && Object.keys(o).length === keys.length && keys.every((k) => Object.hasOwn(o, k));
+  if (!exact(j, ['election_id', 'styles']) || typeof j.election_id !== 'string' || !(j.styles === null || Array.isArray(j.styles))) throw new Error('decode counts: not {"election_id","styles"}');
+  const styles = j.styles ?? [];
+  if (styles.length > 1024) throw new Error('decode counts: too many styles');
+  for (const s of styles) {
+    if (!exact(s, ['style', 'entitled', 'issued', 'replaced', 'postal']) || typeof s.style !== 'string' ||
+      !['entitled', 'issued', 'replaced', 'postal'].every((k) => Number.isSafeInteger(s[k]))) throw new Error('decode counts: a style is not {"style","entitled","issued","replaced","postal"}');
+    if (s.entitled < 0 || s.issued < 0 || s.replaced < 0 || s.postal < 0 || s.replaced > s.issued) throw new Error(`decode counts: style "${s.style}": counts must be ≥ 0 with replaced ≤ issued`);
   }
-  const [header, mline] = objs;
-  if (!header || header.type !== 'header' || header.format !== 'eballot-export' || header.version !== 1) {
-    fail('manifest', 'export.header');
-    skipFrom(1);
-    return out;
-  }
-  if (header.election_id !== input.election) fail('manifest', 'export.election', { election: header.election_id, want: input.election });
-  let manifest, mh;
-  try {
-    if (!mline || mline.type !== 'manifest') bad('manifest.missing');
-    const raw = fromBase64(mline.manifest);
-    const p = await parseManifest(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-    manifest = p.manifest;
-    mh = sha256(raw);
-    if (!equalBytes(mh, p.hash)) bad('manifest.canonical');
-    if (toHex(mh) !== header.manifest_hash) bad('manifest.hash', { hash: toHex(mh), want: header.manifest_hash });
-    if (manifest.election_id !== header.election_id) bad('manifest.election');
-    if (manifest.log_key !== header.log_key) bad('manifest.log_key');
-  } catch (e) {
-    failWith('manifest', e, 'manifest.invalid');
-    skipFrom(1);
-    return out;
-  }
-  if (!header.closed) fail('manifest', 'export.not_closed');
-  const keys = [];
-  for (const [i, st] of manifest.styles.entries()) {
-    try { keys.push(await importIssuerKey(st.issuer_key)); } catch (e) { fail('manifest', 'manifest.issuer_key', { workplace: st.id, detail: detail(e) }); keys.push(null); }
-  }
-
-  // Entries and checkpoints, in file order.
-  const tree = new Tree();
-  const total = objs.filter((o) => o.type === 'entry').length;
-  const seenT = new Map();
-  const seenAlpha = new Map();
-  const styleCounts = manifest.styles.map(() => 0);
-  const valid = manifest.styles.map(() => []); // ciphertexts of the valid ballots per style
-  let cps = 0;
-  let end = null;
-  let last = -1;
-  for (const o of objs.slice(2)) {
-    if (end) { fail('entries', 'entries.after_end'); break; }
-    if (o.type === 'checkpoint') {
-      cps++;
-      try {
-        const c = openCheckpoint(o.note, manifest.log_key);
-        if (c.origin !== checkpointOrigin(manifest.election_id)) bad('checkpoint.origin', { origin: c.origin });
-        if (c.size !== o.size || toHex(c.root) !== o.root) bad('checkpoint.line');
-        if (c.size !== tree.size) bad('checkpoint.size', { entries: tree.size });
-        if (!equalBytes(c.root, tree.root())) bad('checkpoint.root');
-        last = c.size;
-      } catch (e) {
-        failWith('checkpoints', e, 'checkpoint.invalid', { size: o.size });
-      }
-      continue;
-    }
-    if (o.type === 'end') { end = o; continue; }
-    if (o.type !== 'entry') { fail('entries', 'entries.line_type', { type: String(o.type) }); continue; }
-    const idx = o.index;
-    let bytes;
-    try { bytes = fromBase64(o.entry); } catch { fail('entries', 'entry.base64', { index: idx }); continue; }
-    if (idx !== tree.size) fail('entries', 'entry.order', { index: idx, want: tree.size });
-    tree.add(leafHash(bytes));
-    out.entries++;
-    const T = bytes.subarray(0, 32);
-    const code = T.length === 32 ? shortCode(T) : '?';
-    const at = { index: idx, tracker: code };
-    let ok = true;
-    try {
-      if (bytes.length < 32 + AUTHORISATION_SIZE + 1) bad('entry.short');
-      const auth = bytes.subarray(32, 32 + AUTHORISATION_SIZE);
-      const bb = bytes.subarray(32 + AUTHORISATION_SIZE);
-      if (!equalBytes(tracker(mh, bb), T)) bad('entry.tracker');
-      const b = decodeBallot(manifest, mh, bb);
-      if (b.style !== o.style) bad('entry.style', { recorded: o.style, style: b.style });
-      styleCounts[b.style]++;
-      const th = toHex(T);
-      if (seenT.has(th)) { fail('duplicates', 'duplicate.tracker', { ...at, first: seenT.get(th) }); ok = false; } else seenT.set(th, idx);
-      for (const q of b.questions) for (const s of q.selections) {
-        const ah = toHex(s.alpha);
-        if (seenAlpha.has(ah)) { fail('duplicates', 'duplicate.alpha', { ...at, first: seenAlpha.get(ah) }); ok = false; } else seenAlpha.set(ah, idx);
-      }
-      if (!keys[b.style] || !(await verifyAuthorisation(keys[b.style], T, auth))) bad('entry.authorisation');
-      if (!verifyBallot(manifest, mh, b)) bad('entry.proof');
-      if (ok) valid[b.style].push(ballotCiphertexts(b));
-    } catch (e) {
-      failWith('entries', e, 'entry.invalid', at);
-    }
-    if (out.entries % 8 === 0 || out.entries === total) {
-      onProgress(out.entries, total);
-      await new Promise((r) => setTimeout(r, 0)); // let the page paint
-    }
-  }
-  if (total === 0) onProgress(0, 0);
-  if (!end) fail('entries', 'entries.no_end');
-  else {
-    if (end.entries !== out.entries) fail('entries', 'entries.end_count', { claimed: end.entries, entries: out.entries });
-    if (end.root !== toHex(tree.root())) fail('checkpoints', 'checkpoints.end_root');
-    if (JSON.stringify(end.style_counts) !== JSON.stringify(styleCounts)) fail('counts', 'counts.end', { claimed: JSON.stringify(end.style_counts), entries: JSON.stringify(styleCounts) });
-  }
-  if (last !== tree.size) fail('checkpoints', 'checkpoints.uncovered', { entries: tree.size });
-  if (cps === 0) fail('checkpoints', 'checkpoints.none');
-
-  // Ballots ≤ authorisations issued ≤ entitled, per workplace.
-  manifest.styles.forEach((st, i) => {
-    const iss = input.issued ? input.issued[i] : undefined;
-    if (iss !== undefined && styleCounts[i] > iss) fail('counts', 'counts.over_issued', { workplace: st.id, ballots: styleCounts[i], issued: iss });
-    if (iss !== undefined && iss > st.entitled) fail('counts', 'counts.issued_over_entitled', { workplace: st.id, issued: iss, entitled: st.entitled });
-    if (styleCounts[i] > st.entitled) fail('counts', 'counts.over_entitled', { workplace: st.id, ballots: styleCounts[i], entitled: st.entitled });
+  if (j.election_id !== manifest.election_id) throw new Error(`the published counts are for election "${j.election_id}", not "${manifest.election_id}"`);
+  if (styles.length !== manifest.styles.length) throw new Error(`the published counts list ${styles.length} ballot styles, the manifest ${manifest.styles.length}`);
+  styles.forEach((s, i) => {
+    const m = manifest.styles[i];
+    if (s.style !== m.id || s.entitled !== m.entitled) throw new Error(`the published counts' style ${i} is "${s.style}" with ${s.entitled} entitled, the manifest's "${m.id}" with ${m.entitled}`);
   });
-  if (input.issued && input.issued.length !== manifest.styles.length) fail('counts', 'counts.issued_list');
+  return styles.map((s) => s.issued);
+}
 
-  // Homomorphic sums of the valid ballots, at the positions the trustees
-  // decrypt (workplaces with a ballot, then questions, then options).
-  const positions = [];
-  const sums = [];
-  valid.forEach((bs, s) => {
-    if (bs.length === 0) return;
-    bs[0].forEach((q, qi) => q.forEach((_, oi) => {
-      const ct = addCiphertexts(bs.map((b) => b[qi][oi]));
-      if (ct.alpha.is0()) fail('sums', 'sums.identity', { workplace: manifest.styles[s].id, question: qi + 1, option: oi + 1 });
-      positions.push([s, qi, oi]);
-      sums.push(ct);
-    }));
-  });
-  out.counts = { ballots: valid.map((b) => b.length), styleCounts };
-
-  // Partial decryptions and the signed result.
-  if (!input.result) {
-    checks.partials.ok = null;
-    checks.result.ok = null;
-    return out;
-  }
-  let pub;
-  try { pub = parsePublicKey(manifest.trustees); } catch (e) { fail('partials', 'partials.key', { detail: detail(e) }); return out; }
-  const alphas = sums.map((c) => c.alpha);
-  const good = [];
-  for (const [i, pj] of (input.partials ?? []).entries()) {
-    let p;
-    try {
-      p = decodePartial(pj);
-      if (alphas.length === 0 && p.D.length === 0) { good.push(p); continue; }
-      verifyPartial(pub, mh, alphas, p);
-      if (good.some((g) => g.trustee === p.trustee)) bad('partial.again');
-      good.push(p);
-    } catch (e) {
-      if (p) failWith('partials', e, 'partial.trustee_invalid', { n: i + 1, trustee: p.trustee });
-      else failWith('partials', e, 'partial.invalid', { n: i + 1 });
-    }
-  }
-  if (good.length < pub.threshold) fail('partials', 'partials.threshold', { valid: good.length, needed: pub.threshold });
-
-  let rep;
+/** The board's {"partials":[…]} document (report.ParsePartials). */
+function parsePartialsDoc(text, fail) {
+  let j;
   try {
-    const key = input.scrutineerKey ?? manifest.texts.scrutineer_key;
-    if (!key) bad('result.no_key');
-    const text = openNote(utf8(input.result.report + input.result.signature), key);
-    rep = parseStrictJSON(text);
+    if (utf8(text).length > MAX_REPORT) throw new Error('the partial decryptions document is too large');
+    j = parseStrictJSON(text);
+    if (j === null || typeof j !== 'object' || Array.isArray(j) || Object.keys(j).length !== 1 || !Object.hasOwn(j, 'partials') ||
+      !(j.partials === null || Array.isArray(j.partials))) throw new Error('not {"partials":[…]}');
   } catch (e) {
-    failWith('result', e, 'result.signature');
-    return out;
+    fail('partial.decode', 'partial', -1, { n: 0, detail: detail(e) });
+    return [];
   }
-  if (rep.election_id !== manifest.election_id) fail('result', 'result.election', { election: String(rep.election_id) });
-  if (rep.manifest_hash !== toHex(mh)) fail('result', 'result.manifest');
-  if (rep.verification?.root !== toHex(tree.root())) fail('result', 'result.root');
-  if (good.length < pub.threshold || !checks.partials.ok) return out;
-  let xa;
-  try { xa = alphas.length ? combinePartials(pub, mh, alphas, good.slice(0, pub.threshold)) : []; } catch (e) { fail('result', 'result.combine', { detail: detail(e) }); return out; }
-  const decrypted = positions.map(([s], i) => decryptCount(sums[i].beta, xa[i], valid[s].length));
-  const styles = rep.result?.styles ?? [];
-  out.tally = manifest.styles.map((st, s) => ({
-    id: st.id, name: st.name, ballots: valid[s].length,
-    questions: manifest.questions.map((q, qi) => ({
-      id: q.id, text: q.text,
-      options: q.options.map((opt, oi) => {
-        const k = positions.findIndex(([a, b, c]) => a === s && b === qi && c === oi);
-        return { id: opt.id, label: opt.label, count: k < 0 ? 0 : decrypted[k] };
-      }),
-    })),
-  }));
-  out.tally.forEach((t, s) => {
-    const r = styles[s];
-    if (!r || r.id !== t.id) { fail('result', 'result.no_line', { workplace: t.id }); return; }
-    if (r.votes_cast !== t.ballots) fail('result', 'result.votes_cast', { workplace: t.name, claimed: r.votes_cast, ballots: t.ballots });
-    t.questions.forEach((q, qi) => q.options.forEach((opt, oi) => {
-      const claimed = r.questions?.[qi]?.options?.[oi]?.count;
-      const at = { workplace: t.name, question: q.id, option: opt.label };
-      if (opt.count < 0) fail('result', 'result.not_count', at);
-      else if (claimed !== opt.count) fail('result', 'result.count', { ...at, claimed: String(claimed), count: opt.count });
-    }));
+  const out = [];
+  (j.partials ?? []).forEach((p, i) => {
+    try { out.push(decodePartial(p)); } catch (e) { fail('partial.decode', 'partial', i, { n: i + 1, detail: detail(e) }); }
   });
   return out;
+}
+
+/**
+ * Verifies an election. input = {
+ *   export: Uint8Array|string  the ledger export (docs/export-format.md);
+ *   issued?: number[]          authorisations issued per style, or
+ *   counts?: string            the service's published counts document;
+ *   report?, signature?: string  the signed result (report.json, .sig);
+ *   partials?: string          the board's {"partials":[…]} document;
+ *   key?: string               the scrutineer's key from outside the export;
+ *   expected?: {electionId?, manifestHash?: hex, final?: {size, root: hex}}
+ * }. onProgress(done, total) is called as entries are checked.
+ *
+ * Returns {failures: [{check, item, index, params}], limits: [{name,
+ * params}], groups: {group: {ok, failures}}, failed: [check…], stopped,
+ * entries, tally}: ok is null for a group not checked (e.g. no result
+ * published); tally is the decrypted count per workplace ballot, when the
+ * partial decryptions allowed it. Never throws on bad data.
+ */
+export async function verifyElection(input, onProgress = () => {}) {
+  const out = { failures: [], limits: [], stopped: false, entries: 0, tally: null };
+  const fail = (check, item, index, params = {}) => {
+    if (!(check in CHECKS)) throw new Error(`unknown check ${check}`);
+    if (out.failures.length < MAX_FAILURES) out.failures.push({ check, item, index, params });
+  };
+  const limit = (name, params = {}) => out.limits.push({ name, params });
+  try {
+    await ledger(input, out, fail, limit, onProgress);
+  } finally {
+    const groups = Object.fromEntries(GROUPS.map((g) => [g, { ok: true, failures: [] }]));
+    for (const f of out.failures) {
+      groups[CHECKS[f.check]].ok = false;
+      groups[CHECKS[f.check]].failures.push(f);
+    }
+    if (out.stopped || !input.report) {
+      for (const g of ['partials', 'result']) if (groups[g].ok) groups[g].ok = null;
+    }
+    out.groups = groups;
+    out.failed = Object.keys(CHECKS).filter((c) => out.failures.some((f) => f.check === c));
+  }
+  return out;
+}
+
+async function ledger(input, out, fail, limit, onProgress) {
+  const bytes = typeof input.export === 'string' ? utf8(input.export) : input.export;
+  const x = input.expected ?? {};
+  let rd;
+  try {
+    rd = new ExportReader(bytes);
+  } catch (e) {
+    if (!(e instanceof CheckError)) throw e;
+    fail(e.check, 'file', e.params.line, e.params);
+    out.stopped = true;
+    return;
+  }
+  const h = rd.header;
+  if (x.electionId && x.electionId !== h.electionId) fail('manifest.expected', 'header', -1, { got: h.electionId, want: x.electionId });
+  if (x.manifestHash && x.manifestHash !== toHex(h.manifestHash)) fail('manifest.expected', 'manifest', -1, { got: toHex(h.manifestHash), want: x.manifestHash });
+
+  // The manifest (verify.checkManifest): any failure but the header's stops.
+  const mh = sha256(rd.manifest);
+  if (!equalBytes(mh, h.manifestHash)) {
+    fail('manifest.hash', 'manifest', -1, { hash: toHex(mh), want: toHex(h.manifestHash) });
+    out.stopped = true;
+    return;
+  }
+  let manifest;
+  const keys = [];
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(rd.manifest);
+    const p = await parseManifest(text);
+    if (p.canonical !== text) throw new Error('not in canonical JSON form');
+    manifest = p.manifest;
+    for (const st of manifest.styles) keys.push(await importIssuerKey(st.issuer_key));
+  } catch (e) {
+    fail('manifest.valid', 'manifest', -1, { detail: detail(e) });
+    out.stopped = true;
+    return;
+  }
+  let pub;
+  try {
+    pub = parsePublicKey(manifest.trustees);
+    trusteesConsistent(pub);
+  } catch (e) {
+    fail('manifest.trustees', 'manifest', -1, { detail: detail(e) });
+    out.stopped = true;
+    return;
+  }
+  if (manifest.election_id !== h.electionId) fail('header.manifest', 'header', -1, { field: 'election_id' });
+  if (manifest.log_key !== h.logKey) fail('header.manifest', 'header', -1, { field: 'log_key' });
+  const logKey = parseVerifierKey(manifest.log_key);
+  const origin = checkpointOrigin(h.electionId);
+
+  // Entries and checkpoints, in file order (verify.batch): the tree and the
+  // checkpoints at once, the entries' checks by batches.
+  const tree = new Tree();
+  const styleCounts = manifest.styles.map(() => 0);
+  const valid = manifest.styles.map(() => 0);
+  const width = manifest.questions.reduce((n, q) => n + q.options.length, 0);
+  const sums = manifest.styles.map(() => null); // per style: [{alpha, beta}] flat over (question, option)
+  const seenT = new Map();
+  const seenAlpha = new Map();
+  let cps = 0;
+  let lastCP = null;
+  let closeCP = null;
+  let closeLineNote = ''; // the close line's note as read (report.checker.ledger compares it)
+  let pending = [];
+  const total = h.treeSize;
+
+  const checkpoint = (c, isClose) => {
+    const at = { size: c.size };
+    const item = isClose ? 'close' : 'checkpoint';
+    if (!isClose) { cps++; lastCP = c; }
+    let text;
+    try { text = openNote(c.note, logKey); } catch (e) { fail('checkpoint.signature', item, c.size, { ...at, detail: detail(e) }); return; }
+    let cp;
+    try { cp = parseCheckpoint(text); } catch (e) { fail('checkpoint.text', item, c.size, { ...at, detail: detail(e) }); return; }
+    if (isClose && !cp.closed) fail('checkpoint.text', item, c.size, { ...at, detail: 'the close does not say "closed"' });
+    if (!isClose && cp.closed) fail('checkpoint.text', item, c.size, { ...at, detail: 'a checkpoint that is not the close says "closed"' });
+    if (cp.origin !== origin) fail('checkpoint.origin', item, c.size, { ...at, origin: cp.origin });
+    if (cp.size !== c.size || !equalBytes(cp.root, c.root)) fail('checkpoint.line', item, c.size, at);
+    if (!equalBytes(cp.root, tree.root())) fail('checkpoint.root', item, c.size, { ...at, entries: tree.size });
+    if (isClose && cp.closed) closeCP = cp;
+  };
+
+  // One entry's checks but its proofs (verify.entry), in order.
+  const entry = async (en) => {
+    const r = { en, errs: [], ballot: null, T: null, code: '' };
+    if (en.bytes.length <= 32 + AUTHORISATION_SIZE) {
+      r.errs.push(['entry.ballot', { detail: `entry is ${en.bytes.length} bytes, shorter than tracker ‖ authorisation ‖ ballot` }]);
+      return r;
+    }
+    r.T = en.bytes.subarray(0, 32);
+    r.code = shortCode(r.T);
+    const auth = en.bytes.subarray(32, 32 + AUTHORISATION_SIZE);
+    const bb = en.bytes.subarray(32 + AUTHORISATION_SIZE);
+    try {
+      r.ballot = decodeBallot(manifest, mh, bb);
+    } catch (e) {
+      r.errs.push(['entry.ballot', { detail: detail(e) }]);
+      return r;
+    }
+    if (!equalBytes(tracker(mh, bb), r.T)) r.errs.push(['entry.tracker', {}]);
+    if (r.ballot.style !== en.style) r.errs.push(['entry.style', { recorded: en.style, style: r.ballot.style }]);
+    if (!(await verifyAuthorisation(keys[r.ballot.style], r.T, auth))) r.errs.push(['entry.authorisation', {}]);
+    return r;
+  };
+
+  const flush = async () => {
+    const rs = await Promise.all(pending.map(entry));
+    pending = [];
+    const decoded = rs.filter((r) => r.ballot);
+    for (const i of batchVerifyBallots(manifest, mh, decoded.map((r) => r.ballot))) decoded[i].errs.push(['entry.proof', {}]);
+    for (const r of rs) {
+      const { en } = r;
+      const at = { index: en.index, tracker: r.code || '?' };
+      if (en.style < styleCounts.length) styleCounts[en.style]++;
+      for (const [check, p] of r.errs) fail(check, 'entry', en.index, { ...at, ...p });
+      let dup = false;
+      if (r.T) {
+        const th = toHex(r.T);
+        if (seenT.has(th)) { fail('entry.duplicate_tracker', 'entry', en.index, { ...at, first: seenT.get(th) }); dup = true; } else seenT.set(th, en.index);
+      }
+      if (r.ballot) {
+        for (const q of r.ballot.questions) for (const s of q.selections) {
+          const ah = toHex(s.alpha);
+          if (seenAlpha.has(ah)) { fail('entry.duplicate_alpha', 'entry', en.index, { ...at, first: seenAlpha.get(ah) }); dup = true; } else seenAlpha.set(ah, en.index);
+        }
+      }
+      if (r.errs.length === 0 && r.ballot && !dup) {
+        const st = r.ballot.style;
+        const cts = ballotCiphertexts(r.ballot).flat();
+        sums[st] ??= Array.from({ length: width }, () => ({ alpha: ZERO, beta: ZERO }));
+        cts.forEach((c, k) => { sums[st][k] = { alpha: sums[st][k].alpha.add(c.alpha), beta: sums[st][k].beta.add(c.beta) }; });
+        valid[st]++;
+      }
+      out.entries++;
+    }
+    onProgress(out.entries, total);
+    await new Promise((res) => setTimeout(res, 0)); // let the page paint
+  };
+
+  let end = null;
+  let item;
+  for (;;) {
+    try {
+      item = rd.next();
+    } catch (e) {
+      if (!(e instanceof CheckError)) throw e;
+      await flush();
+      fail(e.check, 'file', e.params.line, e.params);
+      out.stopped = true;
+      return;
+    }
+    if (item === null) break;
+    if (item.kind === 'entry') {
+      tree.add(leafHash(item.bytes));
+      pending.push(item);
+      if (pending.length >= BATCH) await flush();
+    } else if (item.kind === 'checkpoint') checkpoint(item, false);
+    else if (item.kind === 'close') {
+      closeLineNote = item.note;
+      checkpoint(item, true);
+    }
+    else end = item;
+  }
+  await flush();
+  if (total === 0) onProgress(0, 0);
+
+  // The end line (verify.end).
+  if (!equalBytes(end.root, tree.root())) fail('end.root', 'end', -1, {});
+  if (end.styleCounts === null || end.styleCounts.length !== styleCounts.length || end.styleCounts.some((n, i) => n !== styleCounts[i])) {
+    fail('end.style_counts', 'end', -1, { claimed: JSON.stringify(end.styleCounts ?? []), counted: JSON.stringify(styleCounts) });
+  }
+  if (!lastCP || lastCP.size !== tree.size) fail('checkpoint.final', 'end', -1, { entries: tree.size });
+
+  // Completeness (verify.final).
+  if (x.final) {
+    let size = -1;
+    let root = new Uint8Array(32);
+    if (!h.closed) {
+      fail('final.expected', 'close', -1, { size: 'none', root: 'none', want_size: x.final.size, want_root: x.final.root });
+    } else {
+      if (closeCP) [size, root] = [closeCP.size, closeCP.root];
+      else if (h.version === 1 && lastCP) [size, root] = [lastCP.size, lastCP.root];
+      if (size !== x.final.size || toHex(root) !== x.final.root) fail('final.expected', 'close', size, { size, root: toHex(root), want_size: x.final.size, want_root: x.final.root });
+    }
+  } else if (!h.closed) limit('limit.open', { entries: tree.size });
+  else if (h.version === 1) limit('limit.unsigned_close', {});
+  else limit('limit.final', { entries: tree.size });
+
+  // Ballots ≤ authorisations issued ≤ entitled (verify.counts).
+  let issued = input.issued ?? null;
+  if (input.counts != null) {
+    try {
+      const iss = parsePublishedCounts(input.counts, manifest);
+      issued ??= iss;
+    } catch (e) {
+      fail('counts.published', 'counts', -1, { detail: detail(e) });
+    }
+  }
+  if (issued && issued.length !== manifest.styles.length) {
+    fail('counts.published', 'counts', -1, { detail: `${issued.length} authorisation counts given for ${manifest.styles.length} styles` });
+    issued = null;
+  }
+  if (!issued) limit('limit.issued', {});
+  manifest.styles.forEach((st, i) => {
+    const n = styleCounts[i];
+    const w = { workplace: st.id };
+    if (issued && n > issued[i]) fail('counts.issued', 'counts', i, { ...w, ballots: n, issued: issued[i] });
+    if (issued && issued[i] > st.entitled) fail('counts.issued_entitled', 'counts', i, { ...w, issued: issued[i], entitled: st.entitled });
+    if (n > st.entitled) fail('counts.entitled', 'counts', i, { ...w, ballots: n, entitled: st.entitled });
+  });
+  if (!x.manifestHash) limit('limit.manifest_hash', {});
+
+  // The signed result (report.VerifyElection).
+  if (input.report == null) {
+    limit('limit.result', {});
+    return;
+  }
+  const ledgerOK = out.failures.length === 0;
+  const R = (check, params = {}) => fail(check, 'result', -1, params);
+  const bound = Object.hasOwn(manifest.texts, 'scrutineer_key') ? manifest.texts.scrutineer_key : '';
+  const key = input.key ? input.key : bound;
+  if (!key) { R('result.key', { detail: 'the manifest binds no scrutineer key (texts.scrutineer_key), and none was given' }); return; }
+  if (bound && input.key && input.key.trim() !== bound) { R('result.key', { detail: `the manifest binds the scrutineer key ${bound}, not the one given` }); return; }
+  let vkey;
+  try { vkey = parseVerifierKey(key.trim()); } catch (e) { R('result.key', { detail: detail(e) }); return; }
+  let text;
+  try {
+    const js = utf8(input.report);
+    const sig = utf8(input.signature ?? '');
+    if (js.length > MAX_REPORT || sig.length > 64 << 10) throw new Error('too large');
+    if (js.length === 0 || js[js.length - 1] !== 10) throw new Error('the report does not end with a newline');
+    const all = new Uint8Array(js.length + sig.length);
+    all.set(js);
+    all.set(sig, js.length);
+    text = openNote(all, vkey);
+  } catch (e) { R('result.signature', { detail: detail(e) }); return; }
+  let rep;
+  try { rep = parseReport(text); } catch (e) { R('result.decode', { detail: detail(e) }); return; }
+  out.limits = out.limits.filter((l) => !['limit.final', 'limit.unsigned_close', 'limit.open'].includes(l.name) && !(input.key && l.name === 'limit.manifest_hash'));
+  const partials = parsePartialsDoc(input.partials ?? '{"partials":[]}', fail);
+
+  // report.checker.run, in order.
+  if (rep.signed_by !== vkey.name) R('result.signer', { signed_by: rep.signed_by, key: vkey.name });
+  if (rep.document !== DOCUMENT) R('result.statements', { detail: 'the document is not the scrutineer\'s result and report' });
+  rep.statements.forEach((s, i) => {
+    if (s.clause !== STATEMENTS[i][0] || s.text !== STATEMENTS[i][1]) R('result.statements', { detail: `statement ${i + 1} is not the text of ${STATEMENTS[i][0]}` });
+    else if (s.satisfied !== ((s.particulars ?? []).length === 0)) R('result.statements', { detail: `${s.clause}: satisfied is ${s.satisfied} with ${(s.particulars ?? []).length} particulars` });
+  });
+  const ver = rep.verification;
+  if (((ver.failures ?? []).length > 0 || ver.more_failures > 0) && rep.statements[0].satisfied) R('result.statements', { detail: 'the verification found failures, yet s.231B(1)(a) is satisfied' });
+  for (const id of [rep.election_id, rep.result.election_id]) if (id !== h.electionId) { R('result.election', { election: id }); break; }
+  for (const m of [rep.manifest_hash, rep.result.manifest_hash]) if (m !== toHex(mh)) { R('result.manifest', { hash: m }); break; }
+  if (!h.closed) R('result.final', {});
+  if (ver.final_checkpoint !== undefined && ver.final_checkpoint !== closeLineNote) R('result.final', {});
+  if (ver.root !== toHex(tree.root())) R('result.ledger', { detail: `the report verified a ledger with root ${ver.root}` });
+  if (ver.entries !== tree.size) R('result.ledger', { detail: `the report verified ${ver.entries} ballots, this ledger holds ${tree.size}` });
+  if (ver.checkpoints !== cps) R('result.ledger', { detail: `the report verified ${ver.checkpoints} checkpoints, this ledger has ${cps}` });
+  if (JSON.stringify(ver.style_counts) !== JSON.stringify(styleCounts)) R('result.ledger', { detail: 'the ballots per workplace differ' });
+  const clean = (ver.failures ?? []).length === 0 && ver.more_failures === 0;
+  if (clean !== ledgerOK) R('result.ledger', { detail: `the report's verification found ${(ver.failures ?? []).length + ver.more_failures} failures` });
+  if (issued && ver.authorisations_issued !== null && JSON.stringify(ver.authorisations_issued) !== JSON.stringify(issued)) {
+    R('result.issued', { claimed: JSON.stringify(ver.authorisations_issued), published: JSON.stringify(issued) });
+  }
+
+  // The sums the trustees decrypt (those whose α is not the identity), in
+  // position order: styles with a valid ballot, questions, options.
+  const positions = [];
+  manifest.styles.forEach((_, s) => { if (valid[s]) for (let k = 0; k < width; k++) positions.push([s, k]); });
+  const cts = positions.map(([s, k]) => sums[s][k]);
+  const alphas = cts.filter((c) => !c.alpha.is0()).map((c) => c.alpha);
+
+  // The partial decryptions (tally.CheckPartials).
+  const good = [];
+  partials.forEach((p, i) => {
+    const P = (check, d) => fail(check, 'partial', i, { n: i + 1, trustee: p.trustee, detail: d });
+    if (p.trustee < 1 || p.trustee > pub.X.length) P('partial.trustee', `no trustee ${p.trustee} in the manifest`);
+    else if (good.some((g) => g.trustee === p.trustee)) P('partial.trustee', 'second partial from the same trustee');
+    else if (!equalBytes(p.manifestHash, mh)) P('partial.manifest', 'made for another manifest');
+    else if (p.D.length !== alphas.length) P('partial.count', `has ${p.D.length} decryptions, the tally needs ${alphas.length}`);
+    else if (!verifyPartialProofs(pub, mh, alphas, p)) P('partial.proof', 'a DLEQ proof does not verify');
+    else good.push(p);
+  });
+  const needed = alphas.length ? pub.threshold : 0;
+  if (good.length < needed) { fail('partials.threshold', 'partial', -1, { valid: good.length, needed }); return; }
+
+  // The trustees the report says were combined (report.checker.trustees).
+  const ts = rep.result.trustees ?? [];
+  let set = [];
+  let problem = '';
+  for (const t of ts) {
+    const p = good.find((g) => g.trustee === t);
+    if (!p) problem = `no valid published partial of trustee ${t}`;
+    else if (set.includes(p)) problem = `trustee ${t} is named twice`;
+    else set.push(p);
+  }
+  for (const r of rep.rejected_partials ?? []) if (ts.includes(r.trustee)) problem = `trustee ${r.trustee} is named both as combined and as rejected`;
+  if (!problem && ts.length !== needed) problem = `the report names ${ts.length} trustees as combined, the tally combines ${needed}`;
+  if (problem) { R('result.trustees', { detail: problem }); set = good.slice(0, needed); }
+
+  // Decrypt and compare (tally.Combine, tally.Compute, report.compare).
+  let xa;
+  try { xa = needed ? combinePartials(pub, mh, alphas, set) : []; } catch (e) { R('result.counts', { path: '', claimed: '', actual: detail(e) }); return; }
+  const max = Math.max(1, ...valid);
+  let j = 0;
+  const values = new Map();
+  for (let i = 0; i < positions.length; i++) {
+    const c = cts[i];
+    const v = decryptCount(c.beta, c.alpha.is0() ? ZERO : xa[j++], max);
+    if (v < 0) { R('result.counts', { path: '', claimed: '', actual: 'a count does not decrypt' }); return; }
+    values.set(positions[i].join(','), v);
+  }
+  const flatIndex = (qi, oi) => manifest.questions.slice(0, qi).reduce((n, q) => n + q.options.length, 0) + oi;
+  const count = (s, qi, oi) => values.get(`${s},${flatIndex(qi, oi)}`) ?? 0;
+  const got = computeResult(manifest, toHex(mh), count, valid, set.map((p) => p.trustee));
+  compareResults(rep.result, got, (check, p) => R(check, { ...p, where: whereOf(p.path, manifest, got) }));
+  out.tally = manifest.styles.map((st, s) => ({
+    id: st.id, name: st.name, ballots: valid[s],
+    questions: manifest.questions.map((q, qi) => ({ id: q.id, text: q.text, options: q.options.map((o, oi) => ({ id: o.id, label: o.label, count: count(s, qi, oi) })) })),
+  }));
 }

@@ -53,5 +53,6 @@
         btn.disabled = false;
       }
     });
+    btn.dataset.ready = ''; // bound: browser tests wait for it before pressing
   }
 })();

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -200,4 +201,27 @@ func WriteJSON(w http.ResponseWriter, status int, cache string, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// ErrTooLarge is a request body over its route's limit (413 too_large),
+// refused before any handler reads it (internal/web's body limit).
+var ErrTooLarge = NewError("web: request body too large", http.StatusRequestEntityTooLarge, "too_large", "error.toolarge")
+
+// API reports whether r is for one of the service's JSON APIs: the
+// ledger's public board and cast (/ledger/…, docs/board-api.yaml) and
+// issuance (/issuance/…). Their errors are JSON problems, also those
+// raised before their handlers run (CSRF, body size).
+func API(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/ledger/") || strings.HasPrefix(r.URL.Path, "/issuance/")
+}
+
+// Refuse answers err as a JSON problem to a request for an API ([API]) and
+// with the error page to any other: for the middleware that refuses a
+// request before the handler of its route runs.
+func (p *Pages) Refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if API(r) {
+		p.FailJSON(w, r, err)
+		return
+	}
+	p.Fail(w, r, err)
 }

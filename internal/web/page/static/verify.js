@@ -1,9 +1,10 @@
 // The public verifier page (/verify/{election}): downloads the board's
-// export, the issued counts and the published result, and re-runs the
-// verification with the verifier bundle (loaded only here), showing each
-// check's state, naming every failing item in the page's language (the
-// bundle reports {code, params}; the page carries the texts) and showing
-// the decrypted totals. Nothing is sent anywhere.
+// export, the published counts and the published result, and re-runs the
+// verification with the verifier bundle (loaded only here): the named
+// checks of docs/protocol.md §8, shown by group, every failing item named
+// in the page's language (the bundle reports {check, params}; the page
+// carries the texts), what could not be checked, and the decrypted totals.
+// Nothing is sent anywhere.
 const root = document.getElementById('verifier');
 const election = root.dataset.election;
 const start = document.getElementById('verify-start');
@@ -45,13 +46,20 @@ function showTotals(tally) {
   totals.hidden = false;
 }
 
-async function fetchText(path, optional) {
+async function fetchBody(path, optional, bytes = false) {
   const r = await fetch(path, { credentials: 'omit' });
   if (!r.ok) {
     if (optional) return null;
     throw new Error(`${path}: HTTP ${r.status}`);
   }
-  return r.text();
+  return bytes ? new Uint8Array(await r.arrayBuffer()) : r.text();
+}
+
+// showLimits lists what the verification could not establish.
+function showLimits(limits, text) {
+  const sec = document.getElementById('verify-limits');
+  sec.querySelector('ul').replaceChildren(...limits.map((l) => el('li', { textContent: text(l) })));
+  sec.hidden = limits.length === 0;
 }
 
 start.addEventListener('click', async () => {
@@ -59,39 +67,40 @@ start.addEventListener('click', async () => {
   document.getElementById('verify-ok').hidden = true;
   document.getElementById('verify-failed').hidden = true;
   showTotals(null);
+  showLimits([], String);
   for (const li of document.querySelectorAll('#verify-checks > li')) setState(li.id.slice(6), 'running');
   try {
     const V = await import(root.dataset.bundle);
     const text = (f) => V.formatFailure(f, messages);
     const base = '/ledger/v1/' + election;
-    let exportText, issued = null, result = null, partials = null;
+    const input = { expected: { electionId: election } };
     try {
-      exportText = await fetchText(base + '/export');
-      const counts = await fetchText('/issuance/v1/' + election + '/counts', true);
-      issued = counts ? JSON.parse(counts).styles.map((s) => s.issued) : null;
+      // The export as bytes: the verifier checks its UTF-8 itself.
+      input.export = await fetchBody(base + '/export', false, true);
+      input.counts = await fetchBody('/issuance/v1/' + election + '/counts', true);
       if (root.dataset.published === 'true') {
-        const report = await fetchText(base + '/result');
-        const signature = await fetchText(base + '/result/signature');
-        partials = JSON.parse(await fetchText(base + '/partials')).partials;
-        result = { report, signature };
+        input.report = await fetchBody(base + '/result');
+        input.signature = await fetchBody(base + '/result/signature');
+        input.partials = await fetchBody(base + '/partials');
       }
     } catch (e) {
-      throw new Error(text({ code: 'fetch', params: { detail: String(e.message || e) } }));
+      throw new Error(text({ check: 'fetch', params: { detail: String(e.message || e) } }));
     }
-    const out = await V.verifyElection({ exportText, election, issued, result, partials }, (done, total) => {
+    const out = await V.verifyElection(input, (done, total) => {
       bar.max = Math.max(total, 1);
       bar.value = done;
       barText.textContent = `${done} / ${total}`;
     });
     let bad = false;
-    for (const [id, c] of Object.entries(out.checks)) {
-      setState(id, c.ok === null ? 'skip' : c.ok ? 'ok' : 'bad', c.failures.map(text));
-      bad ||= c.ok === false;
+    for (const [id, g] of Object.entries(out.groups)) {
+      setState(id, g.ok === null ? 'skip' : g.ok ? 'ok' : 'bad', g.failures.map(text));
+      bad ||= g.ok === false;
     }
     showTotals(out.tally);
+    showLimits(out.limits, text);
     document.getElementById(bad ? 'verify-failed' : 'verify-ok').hidden = false;
   } catch (e) {
-    setState('manifest', 'bad', [String(e.message || e)]);
+    setState('file', 'bad', [String(e.message || e)]);
     document.getElementById('verify-failed').hidden = false;
   } finally {
     start.disabled = false;

@@ -1,4 +1,4 @@
--- 0012_outreach: peer-to-peer texting by volunteers (internal/outreach,
+-- 0013_outreach: peer-to-peer texting by volunteers (internal/outreach,
 -- docs/volunteers.md).
 --
 -- Volunteers are staff accounts of a union (role 'volunteer'): they sign

@@ -1,0 +1,2 @@
+
+— scrutineer.test eVPK2wokM99k0A1EdKt363BarxzJiN0fr2CUdrYQQqXNUxQ3deHsibU/2FrOIN86dP54ObygiUwE0hwAx3GzB6xZbwQ=
