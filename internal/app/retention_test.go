@@ -102,7 +102,7 @@ func TestRetentionPage(t *testing.T) {
 		t.Fatalf("organiser hold: %d %s", p.code, p.body)
 	}
 
-	// No CSRF token, or a wrong one: refused by the middleware, nothing recorded.
+	// No CSRF token, or a wrong one: refused by the middleware (the error page saying why), nothing recorded.
 	for _, tok := range []string{"", "not-the-token"} {
 		v := url.Values{"action": {"hold"}, "reason": {"CO/2027/002"}}
 		if tok != "" {

@@ -96,10 +96,27 @@ export function encodeBallot(b) {
 }
 
 function checkSelection(alpha, beta, proof) {
-  decodeElement(alpha); // canonical, not identity
-  decodeElement(beta, true);
-  decodeRangeProof(proof, 2);
+  return {
+    alpha: decodeElement(alpha), // canonical, not identity
+    beta: decodeElement(beta, true),
+    branches: decodeRangeProof(proof, 2),
+  };
 }
+
+// The points of each ballot decodeBallot returned, as it decoded them
+// (decoding is most of a verifier's work: the batch verification of
+// src/batch.mjs takes them from here rather than decoding again). They are
+// those of the ballot's bytes as decoded; a ballot changed afterwards
+// must be decoded again (pointsOf then has nothing for the copy).
+const decoded = new WeakMap();
+
+/**
+ * The decoded points of a ballot returned by decodeBallot:
+ * [{selections: [{alpha, beta, branches}], sum: branches}] per question,
+ * branches as decodeRangeProof returns them; undefined for any other
+ * object.
+ */
+export const pointsOf = (b) => decoded.get(b);
 
 /**
  * Strict decoder of the binary encoding against the manifest (§4.2). Throws
@@ -127,21 +144,26 @@ function decodeBinary(manifest, manifestHash, bytes) {
   const style = r.u16();
   checkStyle(manifest, style);
   if (r.u16() !== sh.length) throw new Error('eballot: wrong number of questions');
+  const points = [];
   const questions = sh.map((q) => {
     if (r.u16() !== q.no) throw new Error('eballot: wrong number of options');
     const selections = [];
+    const pts = { selections: [], sum: null };
     for (let o = 0; o < q.no; o++) {
       const s = { alpha: Uint8Array.from(r.bytes(32)), beta: Uint8Array.from(r.bytes(32)), proof: Uint8Array.from(r.bytes(2 * BRANCH_SIZE)) };
-      checkSelection(s.alpha, s.beta, s.proof);
+      pts.selections.push(checkSelection(s.alpha, s.beta, s.proof));
       selections.push(s);
     }
     const n = q.max - q.min + 1;
     const sumProof = Uint8Array.from(r.bytes(n * BRANCH_SIZE));
-    decodeRangeProof(sumProof, n);
+    pts.sum = decodeRangeProof(sumProof, n);
+    points.push(pts);
     return { selections, sumProof };
   });
   r.done();
-  return { version: BALLOT_VERSION, manifestHash: mh, style, questions };
+  const b = { version: BALLOT_VERSION, manifestHash: mh, style, questions };
+  decoded.set(b, points);
+  return b;
 }
 
 /** JSON form (§4.2) as a plain object. */

@@ -17,13 +17,22 @@ export const BRANCH_SIZE = 128;
  * branches = [{A, B}, …] in order.
  */
 export function rangeTranscript(ctx, V, ct, branches) {
+  return rangeTranscriptBytes(ctx, encodeElement(ctx.K), V, encodeElement(ct.alpha), encodeElement(ct.beta),
+    branches.flatMap((br) => [encodeElement(br.A), encodeElement(br.B)]));
+}
+
+/**
+ * The transcript T from encodings: Kb = K's, alpha and beta = the
+ * ciphertext's, AB = [A_0, B_0, A_1, …] (a verifier that decoded them
+ * strictly has them already: encoding is canonical).
+ */
+export function rangeTranscriptBytes(ctx, Kb, V, alpha, beta, AB) {
   const parts = [
-    lp(ctx.manifestHash), lp(encodeElement(ctx.K)),
+    lp(ctx.manifestHash), lp(Kb),
     u16(ctx.style), u16(ctx.question), u16(ctx.option), u32(V.length),
   ];
   for (const v of V) parts.push(u32(v));
-  parts.push(encodeElement(ct.alpha), encodeElement(ct.beta));
-  for (const br of branches) parts.push(encodeElement(br.A), encodeElement(br.B));
+  parts.push(alpha, beta, ...AB);
   return concat(...parts);
 }
 
