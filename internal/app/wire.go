@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/unionvote/eballot/internal/devoutbox"
 	"github.com/unionvote/eballot/internal/register"
@@ -20,6 +24,7 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/outreach"
 	"github.com/unionvote/eballot/internal/paper"
 	"github.com/unionvote/eballot/internal/retention"
 	"github.com/unionvote/eballot/internal/sms"
@@ -44,6 +49,7 @@ type Service struct {
 	Issuance   *issuance.Service
 	Paper      *paper.Service
 	GOTV       *gotv.Service
+	Outreach   *outreach.Service
 	// Retention is the retention service behind the scrutineer's page
 	// (the daily job builds its own from the same configuration).
 	Retention *retention.Service
@@ -166,8 +172,13 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if err := s.Pages.AddCatalog(cfs, dir); err != nil {
 		return nil, err
 	}
+	// Replies to volunteers' texts go from gotv's signed inbound webhook
+	// to outreach, built below (it sends through gotv).
+	replies := func(ctx context.Context, from, body string, at time.Time) error {
+		return s.Outreach.HandleReply(ctx, from, body, at)
+	}
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
-		Staff: staff,
+		Staff: staff, Replies: replies,
 		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Released: s.Released, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
@@ -177,7 +188,11 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}); err != nil {
 		return nil, err
 	}
+	if s.Outreach, err = buildOutreach(s, pool, log, staff, cfg.SecretKey); err != nil {
+		return nil, err
+	}
 	modules = append(modules,
+		s.Outreach,
 		election.NewHomePage(s.Ballots, s.Pages, cfg.SMSProvider == "dev"), // development: drafts are listed
 		s.GOTV,
 		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
@@ -217,6 +232,28 @@ func paperBallot(staff page.StaffFunc, store *election.Store, pages page.Rendere
 		}
 		return s, paper.StaffBallot{Ballot: paper.Ballot{ID: b.ID, ElectionID: b.ElectionID}, Title: b.Title}, true
 	}
+}
+
+// buildOutreach builds volunteer texting over gotv's outbox, the
+// register's store (first names, workplaces, the frozen mobile for routing
+// replies), the marked register (turnout campaigns only) and auth's staff
+// accounts (volunteers).
+func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.StaffFunc, secret []byte) (*outreach.Service, error) {
+	tfs, files, cfs, dir := outreach.Templates()
+	if err := s.Pages.AddTemplates(tfs, files...); err != nil {
+		return nil, err
+	}
+	if err := s.Pages.AddCatalog(cfs, dir); err != nil {
+		return nil, err
+	}
+	key := hmac.New(sha256.New, secret)
+	key.Write([]byte("eballot outreach number key v1"))
+	return outreach.New(outreach.Options{Pool: pool, Texter: s.GOTV, Register: s.Register, Ballots: s.Ballots,
+		Marked: s.Issuance.Marked, Staff: staff, Pages: s.Pages, Log: log.With("module", "outreach"), Key: key.Sum(nil),
+		Invite: func(ctx context.Context, unionID int64, name, mobile string) (int64, string, error) {
+			st, link, err := s.Auth.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleVolunteer, UnionID: unionID, Name: name, Mobile: mobile})
+			return st.ID, link, err
+		}})
 }
 
 // LargeBodies are the routes that accept a body over web.MaxBody.

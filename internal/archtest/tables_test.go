@@ -48,6 +48,10 @@ var owners = map[string]string{
 	"gotv_steps": "internal/gotv", "gotv_messages": "internal/gotv", "gotv_contacts": "internal/gotv",
 	"gotv_contact_issues": "internal/gotv", "gotv_optouts": "internal/gotv",
 	"gotv_webhook_events": "internal/gotv",
+	// volunteers' peer-to-peer texting
+	"outreach_approvals": "internal/outreach", "outreach_campaigns": "internal/outreach",
+	"outreach_volunteers": "internal/outreach", "outreach_conversations": "internal/outreach",
+	"outreach_messages": "internal/outreach", "outreach_tags": "internal/outreach", "outreach_queue": "internal/outreach",
 	// the rest
 	"audit_log":        "internal/audit",
 	"retention_counts": "internal/retention", "retention_deletions": "internal/retention", "retention_holds": "internal/retention",

@@ -45,6 +45,7 @@ func TestWalls(t *testing.T) {
 		{"internal/gotv/...", []string{"internal/ledger"}, "turnout comes from the marked register only"},
 		{"internal/paper/...", []string{"internal/register", "internal/issuance", "internal/auth", "internal/election", "internal/vote", "internal/gotv"},
 			"counting never sees who voted (docs/paper.md)"},
+		{"internal/outreach/...", []string{"internal/ledger", "internal/vote"}, "volunteers' texting knows identities and never touches ballots"},
 		{"internal/register", []string{"internal/election", "internal/result", "internal/auth", "internal/issuance", "internal/gotv", "internal/ledger"},
 			"the register is below the ballot: it knows a ballot only through what election gives it"},
 	}

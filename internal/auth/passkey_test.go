@@ -253,3 +253,51 @@ func TestStaffPasskeyAndRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestVolunteerRecovery: a volunteer (internal/outreach) who lost their
+// passkey gets a code by text; only an organiser of their union may
+// approve — not another volunteer, not a scrutineer, not another union's
+// organiser — and the new enrolment link is texted to them.
+func TestVolunteerRecovery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	vol, _, err := e.svc.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleVolunteer, UnionID: e.unionID, Name: "Val Volunteer", Mobile: "+447700900600"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vol.UnionID != e.unionID || vol.Role != auth.RoleVolunteer {
+		t.Fatalf("volunteer %+v", vol)
+	}
+	peer, _, _ := e.svc.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleVolunteer, UnionID: e.unionID, Name: "Pat Volunteer"})
+	scr, _, _ := e.svc.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleScrutineer, Name: "Sam Scrutineer"})
+	org, _, _ := e.svc.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleOrganiser, UnionID: e.unionID, Name: "Olive Organiser"})
+	var u2 int64
+	if err := e.pool.QueryRow(ctx, `INSERT INTO unions (slug, name) VALUES ('other-v', 'Other') RETURNING id`).Scan(&u2); err != nil {
+		t.Fatal(err)
+	}
+	stranger, _, _ := e.svc.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleOrganiser, UnionID: u2, Name: "Stranger"})
+	if err := e.svc.StartStaffRecovery(ctx, vol.ID); err != nil {
+		t.Fatal(err)
+	}
+	code := codeRE.FindStringSubmatch(e.fake.LastBodyTo("+447700900600"))
+	if code == nil {
+		t.Fatal("no code texted to the volunteer")
+	}
+	rid, err := e.svc.ConfirmStaffRecovery(ctx, vol.ID, code[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []auth.StaffIdentity{vol, peer, scr, stranger} {
+		if _, err := e.svc.ApproveStaffRecovery(ctx, rid, who); err != auth.ErrNotAllowed {
+			t.Fatalf("%s approved a volunteer's recovery: %v", who.Name, err)
+		}
+	}
+	if list, err := e.svc.PendingStaffRecoveries(ctx, peer); err != nil || len(list) != 0 {
+		t.Fatalf("a volunteer sees recoveries: %v %v", list, err)
+	}
+	link, err := e.svc.ApproveStaffRecovery(ctx, rid, org)
+	if err != nil || !strings.Contains(e.fake.LastBodyTo("+447700900600"), link) {
+		t.Fatalf("organiser's approval: %q %v", link, err)
+	}
+}

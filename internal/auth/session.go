@@ -34,6 +34,9 @@ type Role string
 const (
 	RoleOrganiser  Role = "organiser"  // runs ballots of one union
 	RoleScrutineer Role = "scrutineer" // independent scrutineer, all unions
+	// RoleVolunteer texts members of one campaign of one union
+	// (internal/outreach, docs/volunteers.md); sees no ballot pages.
+	RoleVolunteer Role = "volunteer"
 )
 
 // StaffIdentity is the signed-in staff member.

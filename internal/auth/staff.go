@@ -21,7 +21,7 @@ const (
 // StaffInput describes a new staff account.
 type StaffInput struct {
 	Role    Role
-	UnionID int64  // organisers only
+	UnionID int64  // organisers and volunteers only
 	Name    string // shown to other staff
 	Mobile  string // E.164, for recovery codes only
 }
@@ -31,7 +31,7 @@ type StaffInput struct {
 // passkey. Deliver the link out of band.
 func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (StaffIdentity, string, error) {
 	var union, mobile any
-	if in.Role == RoleOrganiser {
+	if in.Role.ofUnion() {
 		union = in.UnionID
 	}
 	if in.Mobile != "" {
@@ -47,12 +47,15 @@ func (s *Service) CreateStaff(ctx context.Context, in StaffInput) (StaffIdentity
 		return StaffIdentity{}, "", err
 	}
 	st := StaffIdentity{ID: id, Role: in.Role, Name: in.Name}
-	if in.Role == RoleOrganiser {
+	if in.Role.ofUnion() {
 		st.UnionID = in.UnionID
 	}
 	s.audit(ctx, "staff_created", "ok", 0, id, 0)
 	return st, link, nil
 }
+
+// ofUnion reports whether accounts of the role belong to one union.
+func (r Role) ofUnion() bool { return r == RoleOrganiser || r == RoleVolunteer }
 
 func (s *Service) issueEnrolment(ctx context.Context, staffID int64) (string, error) {
 	tok := base64.RawURLEncoding.EncodeToString(s.randBytes(32))
@@ -255,6 +258,10 @@ func mayApprove(approver, requester StaffIdentity) bool {
 		return approver.Role == RoleScrutineer || (approver.Role == RoleOrganiser && approver.UnionID == requester.UnionID)
 	case RoleScrutineer:
 		return approver.Role == RoleScrutineer
+	case RoleVolunteer:
+		// A volunteer's fallback sign-in (SMS code) is approved by an
+		// organiser of their union (docs/volunteers.md).
+		return approver.Role == RoleOrganiser && approver.UnionID == requester.UnionID
 	}
 	return false
 }
@@ -271,7 +278,7 @@ type StaffRecovery struct {
 // PendingStaffRecoveries lists the open (undecided, unexpired) recovery
 // requests that approver may decide: never their own; an organiser's to
 // organisers of the same union and to scrutineers; a scrutineer's to
-// other scrutineers.
+// other scrutineers; a volunteer's to organisers of their union.
 func (s *Service) PendingStaffRecoveries(ctx context.Context, approver StaffIdentity) ([]StaffRecovery, error) {
 	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requested_at, r.expires_at, st.id, st.role, coalesce(st.union_id, 0), st.name, coalesce(u.name, '')
 		FROM auth_staff_recoveries r JOIN staff st ON st.id = r.staff_id AND st.disabled_at IS NULL LEFT JOIN unions u ON u.id = st.union_id

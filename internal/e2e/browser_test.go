@@ -49,7 +49,11 @@ type site struct {
 	demoDir  string // the demo trustees' shares and the demo scrutineer key
 }
 
-func startSite(t *testing.T) *site {
+func startSite(t *testing.T) *site { return startSiteWith(t, nil, nil) }
+
+// startSiteWith is startSite with more environment variables (extra wins)
+// and, if tweak is set, a change to the loaded configuration.
+func startSiteWith(t *testing.T, extra map[string]string, tweak func(*config.Config)) *site {
 	t.Helper()
 	pool, url := pgtest.NewDBURL(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -65,9 +69,15 @@ func startSite(t *testing.T) *site {
 		"EBALLOT_SECRET_KEY":   "0000000000000000000000000000000000000000000000000000000000000042",
 		"EBALLOT_METRICS_ADDR": "127.0.0.1:0",
 	}
+	for k, v := range extra {
+		env[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tweak != nil {
+		tweak(cfg)
 	}
 	_ = os.MkdirAll(artifactsDir(), 0o755)
 	logf, err := os.Create(filepath.Join(artifactsDir(), "server.log"))

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -207,7 +208,11 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 				claimed_by = NULL, lease_until = NULL, reason = 'reconciled' WHERE id = $1 AND state = 'sending' AND lease_until < $3`, []any{r.id, pid, now}
 			s.m.sent.Inc()
 		case known && !found:
-			q, args = `UPDATE gotv_messages SET state = 'pending', send_started_at = NULL, body_sha256 = NULL, claimed_by = NULL,
+			// A reminder is sent again; a direct text (a volunteer's
+			// press) is not: the volunteer sees it failed and may press again.
+			q, args = `UPDATE gotv_messages SET state = CASE WHEN source = 'reminder' THEN 'pending' ELSE 'failed' END,
+				reason = CASE WHEN source = 'reminder' THEN reason ELSE 'not_sent' END,
+				send_started_at = NULL, body_sha256 = NULL, claimed_by = NULL,
 				lease_until = NULL WHERE id = $1 AND state = 'sending' AND lease_until < $2`, []any{r.id, now}
 		default:
 			q, args = `UPDATE gotv_messages SET state = 'unknown', claimed_by = NULL, lease_until = NULL, reason = 'unconfirmed'
@@ -288,6 +293,31 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	// The caps are shared with direct sends (SendDirect), which count and
+	// record under a per-member lock: take the same locks (in member order,
+	// so two workers never deadlock) and count again under them.
+	members := make([]int64, 0, len(cs))
+	for _, c := range cs {
+		members = append(members, c.memberID)
+	}
+	slices.Sort(members)
+	for _, m := range slices.Compact(members) {
+		if _, err := tx.Exec(ctx, memberLockSQL, m); err != nil {
+			return nil, 0, fmt.Errorf("claim: %w", err)
+		}
+	}
+	for i := range cs {
+		if err := tx.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.send_started_at IS NOT NULL
+				AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
+			(SELECT min(x.send_started_at) FROM gotv_messages x WHERE x.member_id = $2 AND x.send_started_at IS NOT NULL
+				AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
+			(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.ballot_id = $3
+				AND x.send_started_at IS NOT NULL AND x.state IN ('sending', 'sent', 'unknown'))`,
+			now, cs[i].memberID, cs[i].ballotID).Scan(&cs[i].day, &cs[i].oldest, &cs[i].ballot); err != nil {
+			return nil, 0, fmt.Errorf("claim: %w", err)
+		}
 	}
 	if err := s.frozenMobiles(ctx, len(cs), func(i int) (int64, int64, *string, *bool) {
 		return cs[i].ballotID, cs[i].memberID, &cs[i].mobile, &cs[i].optedOut

@@ -165,6 +165,9 @@ type Options struct {
 	// when it opened (internal/election Contacts): reminders go there,
 	// never to a number changed later by an import to another ballot.
 	Mobiles MobilesFunc
+	// Replies, if set, receives every signed inbound text after the
+	// STOP/START handling (internal/outreach's conversations).
+	Replies ReplyFunc
 }
 
 // MobilesFunc returns, for members of a ballot, their mobile ("" none).
@@ -189,6 +192,7 @@ type Service struct {
 	// database record; returning true simulates a crash there.
 	afterSend func(memberID int64) bool
 	mobiles   MobilesFunc
+	replies   ReplyFunc
 }
 
 // New builds the service.
@@ -206,7 +210,8 @@ func New(opt Options) (*Service, error) {
 		return nil, errors.New("gotv: quiet hours must satisfy 0 ≤ start < end ≤ 24:00")
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
-		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles}
+		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
+		replies: opt.Replies}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

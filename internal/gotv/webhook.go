@@ -170,7 +170,8 @@ func (s *Service) statusWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // inboundWebhook handles replies (POST /webhooks/twilio/inbound): STOP and
-// its equivalents opt the number out, START opts it back in. With Twilio's
+// its equivalents opt the number out, START opts it back in; then every
+// message goes to Options.Replies (volunteers' conversations). With Twilio's
 // Advanced Opt-Out the OptOutType field says which; otherwise the whole
 // body is matched against the keywords.
 func (s *Service) inboundWebhook(w http.ResponseWriter, r *http.Request) {
@@ -216,6 +217,13 @@ func (s *Service) inboundWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if action != "" {
 		s.log.InfoContext(ctx, "gotv opt-out change", "action", action)
+	}
+	if s.replies != nil && from != "" {
+		if err := s.replies(ctx, from, r.PostForm.Get("Body"), s.now()); err != nil {
+			s.log.ErrorContext(ctx, "gotv reply not routed", "err", err)
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`))

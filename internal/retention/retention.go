@@ -53,6 +53,7 @@ import (
 	"github.com/unionvote/eballot/internal/gotv"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/outreach"
 	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
@@ -363,7 +364,8 @@ func (d *Deletion) Total() int64 {
 
 // parts are the owners' shares of the erasure (internal/erasure): each
 // owner writes the SQL of its own tables.
-var parts = []erasure.Part{register.Erasure, issuance.Erasure, auth.Erasure, gotv.Erasure, sms.Erasure, mail.Erasure, election.Erasure}
+var parts = []erasure.Part{register.Erasure, issuance.Erasure, auth.Erasure, outreach.Erasure, gotv.Erasure, sms.Erasure, mail.Erasure,
+	election.Erasure}
 
 // erasureOrder is every deletion, children before parents (foreign keys). Tables
 // not named here are kept: the decision per table is in docs/ballots.md
@@ -373,6 +375,7 @@ var parts = []erasure.Part{register.Erasure, issuance.Erasure, auth.Erasure, got
 var erasureOrder = []string{
 	"register_uploads",
 	"replaced_authorisations", "replacement_requests", "impersonation_reports", "mark_log", "marked_register",
+	"outreach_queue", "outreach_tags", "outreach_messages", "outreach_conversations",
 	"gotv_messages",
 	"auth_invitations", "auth_sessions", "auth_events",
 	"ballot_contacts", "register_entries",

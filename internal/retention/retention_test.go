@@ -462,6 +462,7 @@ func exec(pool *pgxpool.Pool, sql string, args ...any) error {
 // rows after deletion (docs/ballots.md "Retention and deletion").
 var keptBallotTables = map[string]bool{
 	"ballot_styles": true, "employer_notices": true, "gotv_ballot_settings": true, "gotv_campaigns": true,
+	"outreach_approvals": true, "outreach_campaigns": true,
 	"retention_holds": true, "retention_counts": true, "retention_deletions": true,
 }
 
