@@ -42,16 +42,27 @@ func TestMakeRun(t *testing.T) {
 }
 
 func runOnce(t *testing.T, root, data string, round int) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// The service and its metrics listener each on a port free now (both
+	// listeners held until both are chosen): the default metrics port may
+	// be taken by another ballotd running on the machine.
+	var addrs []string
+	var lns []net.Listener
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		addrs = append(addrs, ln.Addr().String())
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	for _, ln := range lns {
+		ln.Close()
+	}
+	addr := addrs[0]
 
 	cmd := exec.Command(filepath.Join(root, "scripts/run.sh"))
 	cmd.Dir = root
-	env := []string{"EBALLOT_DATA_DIR=" + data, "EBALLOT_ADDR=" + addr}
+	env := []string{"EBALLOT_DATA_DIR=" + data, "EBALLOT_ADDR=" + addr, "EBALLOT_METRICS_ADDR=" + addrs[1]}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DATABASE_URL=") {
 			env = append(env, kv)
