@@ -156,6 +156,18 @@ func chromiumPath(t testing.TB) string {
 
 func newBrowser(t *testing.T, name string) *browser {
 	t.Helper()
+	// The profile is removed after chromium exits (cleanups run last
+	// first), retried: under load its helper processes may still write to
+	// it for a moment (t.TempDir would fail the test on that).
+	profile, err := os.MkdirTemp("", "e2e-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, chromedp.DisableGPU,
@@ -163,7 +175,7 @@ func newBrowser(t *testing.T, name string) *browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(360, 740),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
