@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -95,6 +96,32 @@ type Manifest struct {
 	Styles     []Style           `json:"styles"`
 	Trustees   Trustees          `json:"trustees"`
 	LogKey     string            `json:"log_key"`
+	// Translations is the voting paper in other languages, keyed by
+	// language: only "cy" (Welsh) is defined. Omitted when empty, so a
+	// manifest without it hashes as before (docs/protocol.md §3.1).
+	Translations map[string]Translation `json:"translations,omitempty"`
+}
+
+// Languages are the keys a manifest's translations may have.
+var Languages = []string{"cy"}
+
+// Translation is every member-visible text of the paper in one more
+// language (docs/protocol.md §3.1): the title, the questions and their
+// option labels in the order and with the ids of the manifest's own, and
+// texts for some keys of the manifest's texts (a text not translated, such
+// as the scrutineer's name, is shown as it is).
+type Translation struct {
+	Title     string               `json:"title"`
+	Texts     map[string]string    `json:"texts"`
+	Questions []TranslatedQuestion `json:"questions"`
+}
+
+// TranslatedQuestion is a question's text and option labels in another
+// language; ids as in the manifest's question.
+type TranslatedQuestion struct {
+	ID      string   `json:"id"`
+	Text    string   `json:"text"`
+	Options []Option `json:"options"`
 }
 
 // Question is one question of the voting paper; a ballot marks 0/1 for each
@@ -189,6 +216,24 @@ func (m *Manifest) Canonical() ([]byte, error) {
 	if c.Trustees.PublicKeys == nil {
 		c.Trustees.PublicKeys = []string{}
 	}
+	if c.Translations != nil {
+		ts := make(map[string]Translation, len(c.Translations))
+		for l, t := range c.Translations {
+			if t.Texts == nil {
+				t.Texts = map[string]string{}
+			}
+			tq := make([]TranslatedQuestion, len(t.Questions))
+			for i, q := range t.Questions {
+				if q.Options == nil {
+					q.Options = []Option{}
+				}
+				tq[i] = q
+			}
+			t.Questions = tq
+			ts[l] = t
+		}
+		c.Translations = ts
+	}
 	var buf bytes.Buffer
 	e := json.NewEncoder(&buf)
 	e.SetEscapeHTML(false)
@@ -229,6 +274,18 @@ func (m *Manifest) checkUTF8() error {
 		ss = append(ss, s.ID, s.Name, s.IssuerKey)
 	}
 	ss = append(ss, m.Trustees.PublicKeys...)
+	for l, t := range m.Translations {
+		ss = append(ss, l, t.Title)
+		for k, v := range t.Texts {
+			ss = append(ss, k, v)
+		}
+		for _, q := range t.Questions {
+			ss = append(ss, q.ID, q.Text)
+			for _, o := range q.Options {
+				ss = append(ss, o.ID, o.Label)
+			}
+		}
+	}
 	for _, s := range ss {
 		if !utf8.ValidString(s) {
 			return fmt.Errorf("%w: invalid UTF-8 in a string", ErrInvalid)
@@ -403,7 +460,101 @@ func (m *Manifest) Validate() error {
 	if err := checkLogKey(m.LogKey); err != nil {
 		return invalid("log_key", "%v", err)
 	}
+	return m.validateTranslations()
+}
+
+// validateTranslations checks §3.1: a known language; a title; texts only
+// for keys the manifest has; every question and option, in order, with
+// the manifest's ids. A translation is complete: no question or label of
+// the paper is left in one language only.
+func (m *Manifest) validateTranslations() error {
+	if m.Translations != nil && len(m.Translations) == 0 {
+		return invalid("translations", "omitted when empty")
+	}
+	for l, t := range m.Translations {
+		f := "translations." + l
+		if !slices.Contains(Languages, l) {
+			return invalid(f, "unknown language (known: %s)", strings.Join(Languages, ", "))
+		}
+		if err := checkText(f+".title", t.Title, MaxShortLen); err != nil {
+			return err
+		}
+		for k, v := range t.Texts {
+			if _, ok := m.Texts[k]; !ok {
+				return invalid(f+".texts", "key %q is not in texts", k)
+			}
+			if err := checkText(f+".texts."+k, v, MaxTextLen); err != nil {
+				return err
+			}
+		}
+		if len(t.Questions) != len(m.Questions) {
+			return invalid(f+".questions", "count %d, the manifest has %d", len(t.Questions), len(m.Questions))
+		}
+		for i, q := range t.Questions {
+			g := fmt.Sprintf("%s.questions[%d]", f, i)
+			if q.ID != m.Questions[i].ID {
+				return invalid(g+".id", "not the id of questions[%d]", i)
+			}
+			if err := checkText(g+".text", q.Text, MaxTextLen); err != nil {
+				return err
+			}
+			if len(q.Options) != len(m.Questions[i].Options) {
+				return invalid(g+".options", "count %d, the question has %d", len(q.Options), len(m.Questions[i].Options))
+			}
+			for j, o := range q.Options {
+				h := fmt.Sprintf("%s.options[%d]", g, j)
+				if o.ID != m.Questions[i].Options[j].ID {
+					return invalid(h+".id", "not the id of the question's option %d", j)
+				}
+				if err := checkText(h+".label", o.Label, MaxShortLen); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// Paper is the voting paper's member-visible texts in one language.
+type Paper struct {
+	// Lang is the language of the texts: "en" or a key of Translations.
+	Lang  string
+	Title string
+	// Texts are the manifest's texts with the translated ones in their
+	// place (untranslated ones, such as names, as they are).
+	Texts map[string]string
+	// Questions are the manifest's questions with the translated text
+	// and labels (ids, min and max unchanged).
+	Questions []Question
+}
+
+// Paper returns the paper's texts in lang: the translation when the
+// manifest has one for lang, English otherwise (Paper.Lang says which).
+// For the voting page and printed papers (postal packs).
+func (m *Manifest) Paper(lang string) Paper {
+	p := Paper{Lang: "en", Title: m.Title, Texts: maps.Clone(m.Texts), Questions: slices.Clone(m.Questions)}
+	if p.Texts == nil {
+		p.Texts = map[string]string{}
+	}
+	t, ok := m.Translations[lang]
+	if !ok || len(t.Questions) != len(m.Questions) {
+		return p
+	}
+	p.Lang, p.Title = lang, t.Title
+	maps.Copy(p.Texts, t.Texts)
+	for i, q := range t.Questions {
+		pq := p.Questions[i]
+		pq.Text = q.Text
+		pq.Options = slices.Clone(q.Options)
+		p.Questions[i] = pq
+	}
+	return p
+}
+
+// Bilingual reports whether the paper comes in Welsh as well as English.
+func (m *Manifest) Bilingual() bool {
+	_, ok := m.Translations["cy"]
+	return ok
 }
 
 func parseIssuerKey(s string) ([]byte, error) {

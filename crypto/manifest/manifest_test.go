@@ -37,6 +37,16 @@ type manifestFile struct {
 		JSON   string `json:"json"`
 		Reason string `json:"reason"`
 	} `json:"invalid"`
+	Bilingual struct {
+		Manifest  json.RawMessage `json:"manifest"`
+		Canonical string          `json:"canonical"`
+		Hash      string          `json:"hash"`
+		Invalid   []struct {
+			Name   string `json:"name"`
+			JSON   string `json:"json"`
+			Reason string `json:"reason"`
+		} `json:"invalid"`
+	} `json:"bilingual"`
 }
 
 func readJSON(t testing.TB, name string, v any) {
@@ -147,6 +157,66 @@ func TestManifestVectors(t *testing.T) {
 	}
 }
 
+// TestBilingualVectors: a manifest with a Welsh translation (§3.1) parses
+// to the vector's hash, gives the Welsh paper, and every broken
+// translation is rejected.
+func TestBilingualVectors(t *testing.T) {
+	var f manifestFile
+	readJSON(t, "manifest_v1.json", &f)
+	b := f.Bilingual
+	if len(b.Invalid) < 5 {
+		t.Fatal("no bilingual vectors")
+	}
+	m, err := Parse(b.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := m.Canonical(); string(c) != b.Canonical {
+		t.Fatal("canonical differs")
+	}
+	if h, _ := m.Hash(); hex.EncodeToString(h[:]) != b.Hash || b.Hash == f.Hash {
+		t.Fatal("hash")
+	}
+	if !m.Bilingual() {
+		t.Fatal("not bilingual")
+	}
+	en, cy := m.Paper("en"), m.Paper("cy")
+	if en.Lang != "en" || en.Title != m.Title || en.Questions[0].Options[0].Label != "Yes" {
+		t.Fatalf("English paper %+v", en)
+	}
+	tr := m.Translations["cy"]
+	if cy.Lang != "cy" || cy.Title != tr.Title || cy.Questions[1].Text != tr.Questions[1].Text ||
+		cy.Questions[0].Options[1].Label != tr.Questions[0].Options[1].Label || cy.Questions[0].Min != m.Questions[0].Min {
+		t.Fatalf("Welsh paper %+v", cy)
+	}
+	for k, v := range m.Texts {
+		want := v
+		if w, ok := tr.Texts[k]; ok {
+			want = w
+		}
+		if cy.Texts[k] != want {
+			t.Fatalf("Welsh text %s = %q, want %q", k, cy.Texts[k], want)
+		}
+	}
+	// The paper is a copy: changing it leaves the manifest alone.
+	cy.Questions[0].Options[0].Label = "x"
+	if m.Questions[0].Options[0].Label != "Yes" || m.Translations["cy"].Questions[0].Options[0].Label == "x" {
+		t.Fatal("Paper shares the manifest's slices")
+	}
+	for _, v := range b.Invalid {
+		if _, err := Parse([]byte(v.JSON)); !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%s (%s): %v", v.Name, v.Reason, err)
+		}
+	}
+	// Without translations a manifest is English only.
+	var plain manifestFile
+	readJSON(t, "manifest_v1.json", &plain)
+	p, err := Parse(plain.Manifest)
+	if err != nil || p.Bilingual() || p.Paper("cy").Lang != "en" {
+		t.Fatal("an English manifest gives a Welsh paper", err)
+	}
+}
+
 func TestHashRejectsInvalidUTF8(t *testing.T) {
 	m := &Manifest{Title: "\xff"}
 	if _, err := m.Hash(); err == nil {
@@ -192,7 +262,8 @@ func FuzzParse(f *testing.F) {
 	var mf manifestFile
 	readJSON(f, "manifest_v1.json", &mf)
 	f.Add([]byte(mf.Manifest))
-	for _, v := range mf.Invalid {
+	f.Add([]byte(mf.Bilingual.Manifest))
+	for _, v := range append(mf.Invalid, mf.Bilingual.Invalid...) {
 		if len(v.JSON) < 8192 {
 			f.Add([]byte(v.JSON))
 		}

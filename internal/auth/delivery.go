@@ -110,6 +110,7 @@ type ballotHeader struct {
 	ID                     int64
 	UnionID                int64
 	ElectionID, Title      string
+	TitleCy                string // the Welsh title of a bilingual ballot, else ""
 	Union, Status          string
 	ClosesAt               *time.Time
 	workPhones, empDomains []string
@@ -117,9 +118,9 @@ type ballotHeader struct {
 
 func (s *Service) ballotHeader(ctx context.Context, ballotID int64) (ballotHeader, error) {
 	b := ballotHeader{ID: ballotID}
-	err := s.pool.QueryRow(ctx, `SELECT b.union_id, b.election_id, b.title, u.name, b.status, b.closes_at, u.work_phone_numbers, u.employer_email_domains
+	err := s.pool.QueryRow(ctx, `SELECT b.union_id, b.election_id, b.title, coalesce(CASE WHEN (b.config->>'bilingual')::boolean THEN b.config->>'title_cy' END, ''), u.name, b.status, b.closes_at, u.work_phone_numbers, u.employer_email_domains
 		FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`, ballotID).
-		Scan(&b.UnionID, &b.ElectionID, &b.Title, &b.Union, &b.Status, &b.ClosesAt, &b.workPhones, &b.empDomains)
+		Scan(&b.UnionID, &b.ElectionID, &b.Title, &b.TitleCy, &b.Union, &b.Status, &b.ClosesAt, &b.workPhones, &b.empDomains)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, ErrInvalidLink
 	}
@@ -433,12 +434,12 @@ func (s *Service) ResendInvitation(ctx context.Context, by StaffIdentity, ballot
 	// The send, exactly as IssueInvitations does it.
 	var rep IssueReport
 	if channel == channelSMS {
-		body := s.invitationText(b.Union, b.Title, *b.ClosesAt, s.inviteURL(s.inviteToken(ballotID, memberID, x.gen)))
+		body := s.invitationText(b.Union, b.Title, b.TitleCy, *b.ClosesAt, s.inviteURL(s.inviteToken(ballotID, memberID, x.gen)))
 		s.sendClaimedText(ctx, &rep, ballotID, memberID, x.gen, sms.Message{To: x.mobile, Body: body, StatusCallback: s.smsCB})
 	} else {
 		codeByEmail := x.mobile == "" || contains(b.workPhones, x.mobile)
 		s.sendClaimedEmail(ctx, &rep, invitationEmail{ballotID: ballotID, memberID: memberID, gen: x.gen, to: x.email,
-			union: b.Union, title: b.Title, closes: *b.ClosesAt, codeByEmail: codeByEmail})
+			union: b.Union, title: b.Title, titleCy: b.TitleCy, closes: *b.ClosesAt, codeByEmail: codeByEmail})
 	}
 	outcome := DeliverySent
 	switch {

@@ -21,6 +21,7 @@ type invitationEmail struct {
 	ballotID, memberID int64
 	gen                int
 	to, union, title   string
+	titleCy            string // the Welsh title of a bilingual ballot, else ""
 	closes             time.Time
 	// codeByEmail: the member has no personal mobile, so the sign-in code
 	// will come by email too (the body says so instead of "we will text").
@@ -118,8 +119,16 @@ func (s *Service) invitationMessage(in invitationEmail, link string) mail.Messag
 	if in.codeByEmail {
 		key = "auth.email_invite_body_emailcode"
 	}
+	titleCy := title
+	if in.titleCy != "" {
+		titleCy = oneLine(in.titleCy)
+	}
 	body := func(lang, link string) string {
-		return strings.NewReplacer("{union}", union, "{title}", title, "{closes}", closeTime(lang, in.closes), "{link}", link).
+		t := title
+		if lang == "cy" {
+			t = titleCy
+		}
+		return strings.NewReplacer("{union}", union, "{title}", t, "{closes}", closeTime(lang, in.closes), "{link}", link).
 			Replace(s.msgs.T(lang, key))
 	}
 	subject := func(lang string) string {

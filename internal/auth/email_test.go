@@ -235,3 +235,51 @@ func TestInvitationEmailsNotConfigured(t *testing.T) {
 		t.Fatalf("%+v %v", rep, err)
 	}
 }
+
+// A ballot the union made bilingual (election.Config.Bilingual): the
+// invitation text is English and Welsh, with the Welsh title, even without
+// BilingualTexts and even when the Welsh costs more SMS parts; the email
+// names the ballot by its Welsh title in its Welsh half.
+func TestBilingualBallotInvitations(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.Start(t, mailtest.Options{Mode: mailtest.StartTLS})
+	e := newEnvWith(t, nil, func(o *auth.Options) {
+		c, err := eballotmail.NewSMTP(eballotmail.SMTPConfig{Host: "localhost", Port: srv.Port,
+			From: "ballots@vote.example", TLSConfig: &tls.Config{RootCAs: srv.RootCAs()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Mail = c
+	})
+	ctx := context.Background()
+	ballot, _ := e.emailBallot("cy-ballot", [][2]string{{"+447700900811", "cat@example.net"}})
+	const titleCy = "Cynnig cyflog: derbyn?"
+	if _, err := e.pool.Exec(ctx, `UPDATE ballots SET config = jsonb_build_object('bilingual', true, 'title_cy', $2::text) WHERE id = $1`, ballot, titleCy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.IssueInvitations(ctx, ballot); err != nil {
+		t.Fatal(err)
+	}
+	inv := e.fake.LastBodyTo("+447700900811")
+	if !strings.Contains(inv, `vote in "Pay offer: accept?"`) || !strings.Contains(inv, `"`+titleCy+`"`) ||
+		!strings.Contains(inv, "Chi yn unig biau hi") {
+		t.Fatalf("bilingual ballot's invitation text: %q", inv)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d emails", len(msgs))
+	}
+	_, body := decodeMessage(t, msgs[0].Data)
+	en, cy, ok := strings.Cut(body, "* * *")
+	if !ok || !strings.Contains(en, "Pay offer: accept?") || !strings.Contains(cy, titleCy) || strings.Contains(cy, "Pay offer") {
+		t.Fatalf("bilingual ballot's email:\n%s", body)
+	}
+	// Not bilingual (no config): the text is English only, as before.
+	ballot2, _ := e.emailBallot("en-ballot", [][2]string{{"+447700900812", ""}})
+	if _, err := e.svc.IssueInvitations(ctx, ballot2); err != nil {
+		t.Fatal(err)
+	}
+	if inv := e.fake.LastBodyTo("+447700900812"); strings.Contains(inv, "Chi yn unig") {
+		t.Fatalf("English ballot's invitation text: %q", inv)
+	}
+}

@@ -67,11 +67,11 @@ func (s *Service) inviteURL(token string) string { return s.origin + "/i/" + tok
 // background job (it can be re-run after an interruption).
 func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueReport, error) {
 	var rep IssueReport
-	var title, unionName, status string
+	var title, titleCy, unionName, status string
 	var closes *time.Time
 	var workPhones, employerDomains []string
-	err := s.pool.QueryRow(ctx, `SELECT b.title, b.status, b.closes_at, u.name, u.work_phone_numbers, u.employer_email_domains FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`,
-		ballotID).Scan(&title, &status, &closes, &unionName, &workPhones, &employerDomains)
+	err := s.pool.QueryRow(ctx, `SELECT b.title, coalesce(CASE WHEN (b.config->>'bilingual')::boolean THEN b.config->>'title_cy' END, ''), b.status, b.closes_at, u.name, u.work_phone_numbers, u.employer_email_domains FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`,
+		ballotID).Scan(&title, &titleCy, &status, &closes, &unionName, &workPhones, &employerDomains)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return rep, fmt.Errorf("issue invitations: ballot %d: %w", ballotID, ErrInvalidLink)
 	}
@@ -139,7 +139,7 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 			// too (memberDest): the email says so.
 			codeByEmail := x.mobile == nil || *x.mobile == "" || contains(workPhones, *x.mobile)
 			s.emailInvitation(ctx, &rep, invitationEmail{ballotID: ballotID, memberID: x.memberID, gen: x.gen, to: *x.email,
-				union: unionName, title: title, closes: *closes, codeByEmail: codeByEmail}, employerDomains)
+				union: unionName, title: title, titleCy: titleCy, closes: *closes, codeByEmail: codeByEmail}, employerDomains)
 		}
 		if x.mobile == nil || *x.mobile == "" || contains(workPhones, *x.mobile) {
 			rep.NoMobile++
@@ -151,7 +151,7 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		if err := ctx.Err(); err != nil { // stopped: the rest go out on the next run
 			return rep, fmt.Errorf("issue invitations: %w", err)
 		}
-		body := s.invitationText(unionName, title, *closes, s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen)))
+		body := s.invitationText(unionName, title, titleCy, *closes, s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen)))
 		s.textInvitation(ctx, &rep, ballotID, x.memberID, x.gen, sms.Message{To: *x.mobile, Body: body, StatusCallback: s.smsCB})
 	}
 	s.log.InfoContext(ctx, "invitations issued", "ballot_id", ballotID, "members", rep.Members, "issued", rep.Issued,
@@ -294,22 +294,33 @@ func notTaken(ctx context.Context, err error) bool {
 		errors.Is(err, sms.ErrInvalidNumber) || ctx.Err() != nil && errors.Is(err, ctx.Err())
 }
 
-// invitationText is the invitation SMS: English; with
+// invitationText is the invitation SMS. For a bilingual ballot (titleCy,
+// its Welsh title, set) it is English and Welsh, whatever it costs: the
+// union chose a bilingual ballot. Otherwise English; with
 // Options.BilingualTexts, English and a short Welsh line, but only when
 // that takes no more SMS parts (no extra cost) than the English text alone
-// — otherwise English (docs/auth.md, "Welsh").
-func (s *Service) invitationText(union, title string, closes time.Time, link string) string {
-	lead := func(lang, closes string) string {
+// (docs/auth.md, "Welsh").
+func (s *Service) invitationText(union, title, titleCy string, closes time.Time, link string) string {
+	lead := func(lang, title, closes string) string {
 		return strings.NewReplacer("{title}", fmt.Sprintf("%q", title), "{closes}", closes).Replace(s.msgs.T(lang, "auth.sms_invite_lead"))
 	}
 	en := closes.In(london).Format("2 Jan 2006 15:04")
-	english := union + ": " + lead("en", en) + ": " + link + "\n" + s.msgs.T("en", "auth.sms_invite_keep")
-	if !s.bilingual {
+	english := union + ": " + lead("en", title, en) + ": " + link + "\n" + s.msgs.T("en", "auth.sms_invite_keep")
+	if !s.bilingual && titleCy == "" {
 		return english
 	}
-	both := union + ": " + lead("en", en) + " / " + lead("cy", closeTime("cy", closes)) + ": " + link + "\n" +
+	cyTitle := title
+	if titleCy != "" {
+		cyTitle = titleCy
+	}
+	cyLead := lead("cy", cyTitle, closeTime("cy", closes))
+	if titleCy != "" { // a bilingual ballot: named in Welsh too
+		cyLead = strings.NewReplacer("{title}", fmt.Sprintf("%q", titleCy), "{closes}", closeTime("cy", closes)).
+			Replace(s.msgs.T("cy", "auth.sms_invite_lead_titled"))
+	}
+	both := union + ": " + lead("en", title, en) + " / " + cyLead + ": " + link + "\n" +
 		s.msgs.T("en", "auth.sms_invite_keep") + " / " + s.msgs.T("cy", "auth.sms_invite_keep")
-	if sms.Parts(both) > sms.Parts(english) {
+	if titleCy == "" && sms.Parts(both) > sms.Parts(english) {
 		return english
 	}
 	return both

@@ -211,6 +211,11 @@ type ballotForm struct {
 	AuthorisedPerson, Workplaces               string // workplaces: "Name | Employer" per line
 	Aggregated                                 bool
 	Ground                                     string
+	// Welsh for a bilingual ballot (Config.Bilingual).
+	Bilingual                                   bool
+	TitleCy, QuestionTextCy, OptionsCy          string
+	DisputeSummaryCy, TypesOfActionCy, PeriodCy string
+	AuthorisedPersonCy                          string
 }
 
 var kinds = []string{"industrial_action", "union_election", "political_fund", "recognition", "other"}
@@ -240,7 +245,10 @@ func (p *AdminPages) editForm(w http.ResponseWriter, r *http.Request) {
 func formOf(b *AdminBallot) ballotForm {
 	f := ballotForm{ElectionID: b.ElectionID, Title: b.Title, Kind: b.Kind, Aggregated: b.Aggregated, Ground: b.S228AGround,
 		DisputeSummary: b.Config.Texts["dispute_summary"], TypesOfAction: b.Config.Texts["types_of_action"],
-		Period: b.Config.Texts["period"], AuthorisedPerson: b.Config.Texts["authorised_person"]}
+		Period: b.Config.Texts["period"], AuthorisedPerson: b.Config.Texts["authorised_person"],
+		Bilingual: b.Config.Bilingual, TitleCy: b.Config.TitleCy,
+		DisputeSummaryCy: b.Config.TextsCy["dispute_summary"], TypesOfActionCy: b.Config.TextsCy["types_of_action"],
+		PeriodCy: b.Config.TextsCy["period"], AuthorisedPersonCy: b.Config.TextsCy["authorised_person"]}
 	if b.OpensAt != nil {
 		f.OpensAt = b.OpensAt.In(london).Format(formTime)
 	}
@@ -254,12 +262,13 @@ func formOf(b *AdminBallot) ballotForm {
 		case "asos":
 			f.ASOS = true
 		default:
-			f.QuestionText = q.Text
-			var opts []string
+			f.QuestionText, f.QuestionTextCy = q.Text, q.TextCy
+			var opts, optsCy []string
 			for _, o := range q.Options {
-				opts = append(opts, o.Label)
+				opts, optsCy = append(opts, o.Label), append(optsCy, o.LabelCy)
 			}
 			f.Options = strings.Join(opts, "\n")
+			f.OptionsCy = strings.TrimRight(strings.Join(optsCy, "\n"), "\n")
 		}
 	}
 	var ws []string
@@ -275,7 +284,10 @@ func readForm(r *http.Request) ballotForm {
 	return ballotForm{ElectionID: v("election_id"), Title: v("title"), Kind: v("kind"), OpensAt: v("opens_at"), ClosesAt: v("closes_at"),
 		Strike: v("strike") == "on", ASOS: v("asos") == "on", QuestionText: v("question_text"), Options: v("options"),
 		DisputeSummary: v("dispute_summary"), TypesOfAction: v("types_of_action"), Period: v("period"),
-		AuthorisedPerson: v("authorised_person"), Workplaces: v("workplaces"), Aggregated: v("aggregated") == "on", Ground: v("ground")}
+		AuthorisedPerson: v("authorised_person"), Workplaces: v("workplaces"), Aggregated: v("aggregated") == "on", Ground: v("ground"),
+		Bilingual: v("bilingual") == "on", TitleCy: v("title_cy"), QuestionTextCy: v("question_text_cy"), OptionsCy: v("options_cy"),
+		DisputeSummaryCy: v("dispute_summary_cy"), TypesOfActionCy: v("types_of_action_cy"), PeriodCy: v("period_cy"),
+		AuthorisedPersonCy: v("authorised_person_cy")}
 }
 
 // setup turns the form into a BallotSetup, or says what is wrong.
@@ -304,21 +316,39 @@ func (f ballotForm) setup() (BallotSetup, error) {
 	}
 	s.Config.Texts = map[string]string{"dispute_summary": f.DisputeSummary, "types_of_action": f.TypesOfAction,
 		"period": f.Period, "authorised_person": f.AuthorisedPerson}
+	s.Config.Bilingual, s.Config.TitleCy = f.Bilingual, f.TitleCy
+	s.Config.TextsCy = map[string]string{}
+	for k, v := range map[string]string{"dispute_summary": f.DisputeSummaryCy, "types_of_action": f.TypesOfActionCy,
+		"period": f.PeriodCy, "authorised_person": f.AuthorisedPersonCy} {
+		if v != "" {
+			s.Config.TextsCy[k] = v
+		}
+	}
 	if f.Kind == "industrial_action" {
 		if f.Strike {
-			s.Config.Questions = append(s.Config.Questions, YesNo("strike", "Are you prepared to take part in a strike?"))
+			s.Config.Questions = append(s.Config.Questions, StrikeQuestion)
 		}
 		if f.ASOS {
-			s.Config.Questions = append(s.Config.Questions, YesNo("asos", "Are you prepared to take part in industrial action short of a strike?"))
+			s.Config.Questions = append(s.Config.Questions, ASOSQuestion)
 		}
 		if len(s.Config.Questions) == 0 {
 			return s, invalid("admin.err.ia_questions")
 		}
 	} else {
-		q := Question{ID: "q1", Text: f.QuestionText, Min: 0, Max: 1}
+		q := Question{ID: "q1", Text: f.QuestionText, TextCy: f.QuestionTextCy, Min: 0, Max: 1}
+		var cy []string // the Welsh answers, line by line with the English
+		for _, l := range strings.Split(f.OptionsCy, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				cy = append(cy, l)
+			}
+		}
 		for i, l := range strings.Split(f.Options, "\n") {
 			if l = strings.TrimSpace(l); l != "" {
-				q.Options = append(q.Options, Option{ID: fmt.Sprintf("o%d", i+1), Label: l})
+				o := Option{ID: fmt.Sprintf("o%d", i+1), Label: l}
+				if n := len(q.Options); n < len(cy) {
+					o.LabelCy = cy[n]
+				}
+				q.Options = append(q.Options, o)
 			}
 		}
 		s.Config.Questions = []Question{q}

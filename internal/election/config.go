@@ -25,12 +25,22 @@ type Config struct {
 	// result and turnout; with an aggregated ballot (s.228A) they all share
 	// the style "all" and serve only to break turnout down.
 	Workplaces []register.Workplace `json:"workplaces"`
+	// Bilingual: the union chose a bilingual ballot, English and Welsh.
+	// Every text a member sees is then needed in Welsh too (the opening
+	// checklist names a missing one, [Config.MissingWelsh]) and the
+	// manifest carries the Welsh paper (docs/protocol.md §3.1).
+	Bilingual bool `json:"bilingual,omitempty"`
+	// TitleCy and TextsCy are the title and the texts in Welsh (same keys
+	// as Texts); questions and options carry their own Welsh.
+	TitleCy string            `json:"title_cy,omitempty"`
+	TextsCy map[string]string `json:"texts_cy,omitempty"`
 }
 
 // Question is one question of the voting paper.
 type Question struct {
 	ID      string   `json:"id"`
 	Text    string   `json:"text"`
+	TextCy  string   `json:"text_cy,omitempty"` // the question in Welsh
 	Options []Option `json:"options"`
 	Min     int      `json:"min"`
 	Max     int      `json:"max"`
@@ -38,8 +48,9 @@ type Question struct {
 
 // Option is one answer to a question.
 type Option struct {
-	ID    string `json:"id"`
-	Label string `json:"label"`
+	ID      string `json:"id"`
+	Label   string `json:"label"`
+	LabelCy string `json:"label_cy,omitempty"` // the label in Welsh
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
@@ -71,10 +82,60 @@ func (c *Config) WorkplaceByName(name string) (register.Workplace, bool) {
 	return register.WorkplaceByName(c.Workplaces, name)
 }
 
-// YesNo is a Yes/No question as s.229(2) requires.
-func YesNo(id, text string) Question {
-	return Question{ID: id, Text: text, Min: 0, Max: 1,
-		Options: []Option{{ID: "yes", Label: "Yes"}, {ID: "no", Label: "No"}}}
+// YesNo is a Yes/No question as s.229(2) requires, with its Welsh text
+// (textCy, may be empty) and the Welsh answers to "Ydych chi'n barod…?".
+func YesNo(id, text, textCy string) Question {
+	return Question{ID: id, Text: text, TextCy: textCy, Min: 0, Max: 1,
+		Options: []Option{{ID: "yes", Label: "Yes", LabelCy: "Ydw"}, {ID: "no", Label: "No", LabelCy: "Nac ydw"}}}
+}
+
+// The s.229(2) questions of an industrial action ballot, in English and
+// Welsh: the union does not word them.
+var (
+	StrikeQuestion = YesNo("strike", "Are you prepared to take part in a strike?",
+		"Ydych chi'n barod i gymryd rhan mewn streic?")
+	ASOSQuestion = YesNo("asos", "Are you prepared to take part in industrial action short of a strike?",
+		"Ydych chi'n barod i gymryd rhan mewn gweithredu diwydiannol heblaw streic?")
+)
+
+// WelshTextKeys are the texts the union writes for the paper, in the
+// order the form shows them; with a bilingual ballot each one given in
+// English is needed in Welsh.
+var WelshTextKeys = []string{"dispute_summary", "types_of_action", "period", "authorised_person"}
+
+// welshMissing names, per key of WelshTextKeys, the checklist reason.
+var welshMissing = map[string]string{"dispute_summary": "admin.why.cy_dispute_summary",
+	"types_of_action": "admin.why.cy_types_of_action", "period": "admin.why.cy_period",
+	"authorised_person": "admin.why.cy_authorised_person"}
+
+// MissingWelsh lists, for a bilingual ballot, every member-visible text
+// given in English but not in Welsh, as opening-checklist reasons that
+// name the field (nothing when the ballot is not bilingual).
+func (c *Config) MissingWelsh() []page.Msg {
+	if !c.Bilingual {
+		return nil
+	}
+	var out []page.Msg
+	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
+	if blank(c.TitleCy) {
+		out = append(out, page.M("admin.why.cy_title"))
+	}
+	for i, q := range c.Questions {
+		if blank(q.TextCy) {
+			out = append(out, page.M("admin.why.cy_question", i+1))
+		}
+		for _, o := range q.Options {
+			if blank(o.LabelCy) {
+				out = append(out, page.M("admin.why.cy_option", o.Label, i+1))
+			}
+		}
+	}
+	for _, k := range WelshTextKeys {
+		if !blank(c.Texts[k]) && blank(c.TextsCy[k]) {
+			out = append(out, page.M(welshMissing[k]))
+		}
+	}
+	return out
 }
 
 // Validate checks the configuration's shape (bounds that the manifest

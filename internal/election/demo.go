@@ -44,12 +44,21 @@ type DemoResult struct {
 }
 
 // DemoConfig is the demo ballot's voting paper: both s.229(2) questions,
-// two workplaces with separate workplace ballots (s.228).
+// two workplaces with separate workplace ballots (s.228); bilingual, so
+// a member reading in Welsh gets the whole paper in Welsh.
 func DemoConfig() Config {
 	return Config{
+		Bilingual: true,
+		TitleCy:   "Cyflog 2026: pleidlais dros weithredu diwydiannol (demo)",
+		TextsCy: map[string]string{
+			"dispute_summary":   "Mae cynnig cyflog y cyflogwr ar gyfer 2026, sef 2%, yn is na chwyddiant; mae'r undeb yn gofyn am 6%.",
+			"types_of_action":   "Gwaharddiad ar oramser a gwaharddiad ar weithio ar ddiwrnodau gorffwys.",
+			"period":            "Disgwylir gweithredu rhwng Ionawr a Mehefin 2027.",
+			"authorised_person": "Yr Ysgrifennydd Cyffredinol, neu berson y mae'n ei enwebu'n ysgrifenedig.",
+		},
 		Questions: []Question{
-			YesNo("strike", "Are you prepared to take part in a strike?"),
-			YesNo("asos", "Are you prepared to take part in industrial action short of a strike?"),
+			StrikeQuestion,
+			ASOSQuestion,
 		},
 		Texts: map[string]string{
 			"dispute_summary":   "The employer's pay offer for 2026 of 2% is below inflation; the union seeks 6%.",

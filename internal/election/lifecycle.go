@@ -440,6 +440,11 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	if deref(d.assessmentBy) == "" {
 		add("admin.why.assessment")
 	}
+	// A bilingual ballot: every text a member sees in Welsh as well.
+	reasons = append(reasons, d.config.MissingWelsh()...)
+	if d.config.Bilingual && d.kind == "industrial_action" && regime.ID != "" && regime.Texts["s229_4"].TextCy == "" {
+		add("admin.why.cy_statement")
+	}
 	if len(d.trustees) == 0 {
 		add("admin.why.trustees")
 	}

@@ -54,12 +54,39 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	for _, q := range d.config.Questions {
 		mq := manifest.Question{ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max}
 		for _, o := range q.Options {
-			mq.Options = append(mq.Options, manifest.Option(o))
+			mq.Options = append(mq.Options, manifest.Option{ID: o.ID, Label: o.Label})
 		}
 		m.Questions = append(m.Questions, mq)
 	}
 	for _, s := range styles {
 		m.Styles = append(m.Styles, manifest.Style{ID: s.id, Name: s.name, IssuerKey: base64.StdEncoding.EncodeToString(s.issuerKey), Entitled: int64(s.entitled)})
 	}
+	if d.config.Bilingual {
+		m.Translations = map[string]manifest.Translation{"cy": welshPaper(d, regime, texts)}
+	}
 	return m.Canonical()
+}
+
+// welshPaper is the Welsh translation of a bilingual ballot's paper
+// (docs/protocol.md §3.1): the union's Welsh title, questions, labels and
+// texts, and the regime's Welsh s.229(4) statement. The opening checklist
+// has made sure none is missing (Config.MissingWelsh).
+func welshPaper(d *draft, regime Regime, texts map[string]string) manifest.Translation {
+	t := manifest.Translation{Title: d.config.TitleCy, Texts: map[string]string{}}
+	for k, v := range d.config.TextsCy {
+		if _, ok := texts[k]; ok && v != "" {
+			t.Texts[k] = v
+		}
+	}
+	if _, ok := texts["s229_4"]; ok && regime.Texts["s229_4"].TextCy != "" {
+		t.Texts["s229_4"] = regime.Texts["s229_4"].TextCy
+	}
+	for _, q := range d.config.Questions {
+		tq := manifest.TranslatedQuestion{ID: q.ID, Text: q.TextCy}
+		for _, o := range q.Options {
+			tq.Options = append(tq.Options, manifest.Option{ID: o.ID, Label: o.LabelCy})
+		}
+		t.Questions = append(t.Questions, tq)
+	}
+	return t
 }

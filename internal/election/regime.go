@@ -39,6 +39,9 @@ type LegalText struct {
 	Verified bool   `json:"verified"`
 	Source   string `json:"source"`
 	Text     string `json:"text"`
+	// TextCy is the text in Welsh, for bilingual papers (a translation:
+	// the statute has no Welsh version; "verified" covers the English).
+	TextCy string `json:"text_cy"`
 }
 
 var regimes = func() []Regime {

@@ -74,8 +74,12 @@ func (m *Module) Routes(r chi.Router) {
 
 // Paper is what the voting paper page shows.
 type Paper struct {
-	ElectionID   string
-	Title        string
+	ElectionID string
+	Title      string
+	// PaperLang is the language of the paper's texts: the page's language
+	// when the signed manifest has the paper in it (a bilingual ballot,
+	// docs/protocol.md §3.1), English otherwise.
+	PaperLang    string
 	Kind         string
 	ManifestHash string
 	ClosesAt     time.Time
@@ -109,7 +113,7 @@ type Option struct {
 
 var errNotOnRegister = errors.New("vote: not on this ballot's register")
 
-func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*Paper, error) {
+func (m *Module) load(ctx context.Context, electionID string, memberID int64, lang string) (*Paper, error) {
 	b, err := m.d.Ballots.Opened(ctx, electionID)
 	if errors.Is(err, election.ErrNotFound) {
 		return nil, errNotOnRegister
@@ -135,8 +139,10 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*
 	if err != nil {
 		return nil, fmt.Errorf("voting paper: manifest: %w", err)
 	}
-	p := &Paper{ElectionID: electionID, Title: mf.Title, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
-		ClosesAt: closes, Texts: mf.Texts, Style: -1, Open: status == "open" && time.Now().Before(closes)}
+	// The texts in the member's language come from the signed manifest.
+	pp := mf.Paper(lang)
+	p := &Paper{ElectionID: electionID, Title: pp.Title, PaperLang: pp.Lang, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
+		ClosesAt: closes, Texts: pp.Texts, Style: -1, Open: status == "open" && time.Now().Before(closes)}
 	p.PaperNumber = entry.PaperNumber
 	for i, s := range mf.Styles {
 		if s.ID == style {
@@ -146,7 +152,7 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64) (*
 	if p.Style < 0 {
 		return nil, fmt.Errorf("voting paper: style %q not in the manifest", style)
 	}
-	for qi, q := range mf.Questions {
+	for qi, q := range pp.Questions {
 		vq := Question{Index: qi, ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max}
 		for oi, o := range q.Options {
 			vq.Options = append(vq.Options, Option{Index: oi, ID: o.ID, Label: o.Label})
@@ -165,7 +171,7 @@ func (m *Module) paper(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, m.d.SignIn, http.StatusSeeOther)
 		return
 	}
-	p, err := m.load(r.Context(), chi.URLParam(r, "election"), memberID)
+	p, err := m.load(r.Context(), chi.URLParam(r, "election"), memberID, m.d.Pages.Lang(w, r))
 	if errors.Is(err, errNotOnRegister) {
 		m.d.Pages.RenderError(w, r, http.StatusNotFound, "vote.not_on_register")
 		return

@@ -189,6 +189,14 @@ func cases(b *builder, h, col *election) {
 		pk[0], pk[1] = pk[1], pk[0]
 		return strings.TrimSuffix(canon(m), "\n")
 	}, "manifest.trustees")
+	manifestCase("manifest with a Welsh translation missing a question (§3.1)", func(s string) string {
+		var m map[string]any
+		d := json.NewDecoder(strings.NewReader(s))
+		d.UseNumber()
+		_ = d.Decode(&m)
+		m["translations"] = map[string]any{"cy": map[string]any{"title": "Pleidlais", "texts": map[string]any{}, "questions": []any{}}}
+		return strings.TrimSuffix(canon(m), "\n")
+	}, "manifest.valid")
 	manifestCase("manifest log_key with an uppercase hash", func(s string) string {
 		lk := h.el.Manifest.LogKey
 		parts := strings.SplitN(lk, "+", 3)

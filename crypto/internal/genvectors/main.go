@@ -218,6 +218,85 @@ type manifestFile struct {
 	Shape             []manifest.QuestionShape `json:"shape"`
 	BallotSize        int                      `json:"ballot_size"`
 	Invalid           []manifestInvalid        `json:"invalid"`
+	Bilingual         bilingualFile            `json:"bilingual"`
+}
+
+// bilingualFile: the test manifest with a Welsh translation (§3.1).
+type bilingualFile struct {
+	Description string            `json:"description"`
+	Manifest    json.RawMessage   `json:"manifest"`
+	Canonical   string            `json:"canonical"`
+	Hash        string            `json:"hash"`
+	Invalid     []manifestInvalid `json:"invalid"`
+}
+
+// welshManifest is m with a complete Welsh translation of its paper.
+func welshManifest(m *manifest.Manifest) *manifest.Manifest {
+	w := *m
+	yn := []manifest.Option{{ID: "yes", Label: "Ydw"}, {ID: "no", Label: "Nac ydw"}}
+	w.Translations = map[string]manifest.Translation{"cy": {
+		Title: "Pleidlais dros weithredu diwydiannol — cyflog 2026",
+		Texts: map[string]string{
+			"s229_warning": "Os byddwch yn cymryd rhan mewn streic neu weithredu diwydiannol arall, efallai y byddwch yn torri eich contract cyflogaeth.",
+			"s229_summary": "Anghydfod masnach: dyfarniad cyflog 2026 (\"costau byw\"). Gweithredu: diwrnodau streic ysbeidiol a gwaharddiad ar oramser.",
+		},
+		Questions: []manifest.TranslatedQuestion{
+			{ID: "strike", Text: "Ydych chi'n barod i gymryd rhan mewn streic?", Options: yn},
+			{ID: "asos", Text: "Ydych chi'n barod i gymryd rhan mewn gweithredu diwydiannol heblaw streic?", Options: yn},
+		},
+	}}
+	must(w.Validate())
+	return &w
+}
+
+func bilingualVectors(m *manifest.Manifest) bilingualFile {
+	w := welshManifest(m)
+	c, err := w.Canonical()
+	must(err)
+	h, err := w.Hash()
+	must(err)
+	f := bilingualFile{
+		Description: "docs/protocol.md §3.1. manifest: the test manifest above with a Welsh translation (translations.cy); canonical and hash as above. invalid: translations that Parse MUST reject, with the reason.",
+		Manifest:    c, Canonical: string(c), Hash: hex.EncodeToString(h[:]),
+	}
+	mut := func(name, reason string, fn func(cy map[string]any, o map[string]any)) {
+		var o map[string]any
+		must(json.Unmarshal(c, &o))
+		fn(o["translations"].(map[string]any)["cy"].(map[string]any), o)
+		b, err := json.Marshal(o)
+		must(err)
+		f.Invalid = append(f.Invalid, manifestInvalid{name, string(b), reason})
+	}
+	q := func(cy map[string]any, i int) map[string]any { return cy["questions"].([]any)[i].(map[string]any) }
+	mut("empty translations", "translations is omitted when empty", func(_, o map[string]any) { o["translations"] = map[string]any{} })
+	mut("unknown language", "only cy is defined", func(cy, o map[string]any) { o["translations"].(map[string]any)["fr"] = cy })
+	mut("unknown field in translation", "unknown fields are rejected", func(cy, _ map[string]any) { cy["extra"] = "x" })
+	mut("translation without texts", "every field is required", func(cy, _ map[string]any) { delete(cy, "texts") })
+	mut("empty title", "title is 1–512 bytes", func(cy, _ map[string]any) { cy["title"] = "" })
+	mut("text key not in texts", "a translated text translates one of texts", func(cy, _ map[string]any) {
+		cy["texts"].(map[string]any)["s229_other"] = "x"
+	})
+	mut("question missing", "every question is translated", func(cy, _ map[string]any) { cy["questions"] = cy["questions"].([]any)[:1] })
+	mut("questions out of order", "questions in the manifest's order", func(cy, _ map[string]any) {
+		qs := cy["questions"].([]any)
+		qs[0], qs[1] = qs[1], qs[0]
+	})
+	mut("option label missing", "every option is translated", func(cy, _ map[string]any) {
+		q(cy, 0)["options"] = q(cy, 0)["options"].([]any)[:1]
+	})
+	mut("option id differs", "options with the question's ids", func(cy, _ map[string]any) {
+		q(cy, 0)["options"].([]any)[0].(map[string]any)["id"] = "ie"
+	})
+	mut("empty question text", "question text is 1–65536 bytes", func(cy, _ map[string]any) { q(cy, 1)["text"] = "" })
+	for _, iv := range f.Invalid {
+		if _, err := manifest.Parse([]byte(iv.JSON)); err == nil {
+			log.Fatalf("bilingual manifest %q accepted", iv.Name)
+		}
+	}
+	if _, err := manifest.Parse(c); err != nil {
+		log.Fatal(err)
+	}
+	return f
 }
 
 func manifestVectors(m *manifest.Manifest, sk *elgamal.SecretKey) manifestFile {
@@ -312,6 +391,7 @@ func manifestVectors(m *manifest.Manifest, sk *elgamal.SecretKey) manifestFile {
 	if _, err := manifest.Parse(c); err != nil {
 		log.Fatal(err)
 	}
+	f.Bilingual = bilingualVectors(m)
 	return f
 }
 

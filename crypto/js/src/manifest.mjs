@@ -14,12 +14,16 @@ const MAX_SHORT = 512;
 
 const bad = (field, why) => { throw new Error(`eballot: manifest ${field}: ${why}`); };
 
-function fields(o, keys, where) {
+function fields(o, keys, where, optional = []) {
   if (o === null || typeof o !== 'object' || Array.isArray(o)) bad(where, 'must be an object');
   const ks = Object.keys(o);
-  for (const k of ks) if (!keys.includes(k)) bad(where, `unknown field ${k}`);
+  for (const k of ks) if (!keys.includes(k) && !optional.includes(k)) bad(where, `unknown field ${k}`);
   for (const k of keys) if (!ks.includes(k)) bad(where, `missing field ${k}`);
 }
+const obj = (v, f) => { if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(f, 'must be an object'); return v; };
+
+/** Languages a manifest's translations may have (§3.1). */
+export const LANGUAGES = ['cy'];
 const int = (v, f) => { if (!Number.isSafeInteger(v)) bad(f, 'must be an integer'); return v; };
 const str = (v, f) => { if (typeof v !== 'string') bad(f, 'must be a string'); return v; };
 const arr = (v, f) => { if (!Array.isArray(v)) bad(f, 'must be an array'); return v; };
@@ -62,7 +66,7 @@ export function ballotSize(m) {
 
 /** Synchronous checks of a parsed manifest object (all but the issuer keys' DER). */
 export function validateManifestShape(m) {
-  fields(m, ['version', 'election_id', 'kind', 'title', 'opens_at', 'closes_at', 'texts', 'questions', 'styles', 'trustees', 'log_key'], 'manifest');
+  fields(m, ['version', 'election_id', 'kind', 'title', 'opens_at', 'closes_at', 'texts', 'questions', 'styles', 'trustees', 'log_key'], 'manifest', ['translations']);
   if (int(m.version, 'version') !== 1) bad('version', 'must be 1');
   if (!ID.test(str(m.election_id, 'election_id'))) bad('election_id', 'must match [a-z0-9-]{1,64}');
   if (!KINDS.includes(str(m.kind, 'kind'))) bad('kind', `unknown kind ${m.kind}`);
@@ -123,7 +127,43 @@ export function validateManifestShape(m) {
     if (pks.indexOf(k) < i) bad(`trustees.public_keys[${i}]`, "repeats an earlier trustee's key");
   });
   logKey(str(m.log_key, 'log_key'));
+  if ('translations' in m) translations(m);
   return m;
+}
+
+// §3.1, as crypto/manifest validateTranslations: omitted when empty; a
+// known language; a title; texts only for keys of texts; every question
+// and option, in order, with the manifest's ids.
+function translations(m) {
+  const ls = Object.keys(obj(m.translations, 'translations'));
+  if (ls.length === 0) bad('translations', 'omitted when empty');
+  for (const l of ls) {
+    const f = `translations.${l}`;
+    if (!LANGUAGES.includes(l)) bad(f, `unknown language (known: ${LANGUAGES.join(', ')})`);
+    const t = m.translations[l];
+    fields(t, ['title', 'texts', 'questions'], f);
+    text(t.title, f + '.title', MAX_SHORT);
+    for (const k of Object.keys(obj(t.texts, f + '.texts'))) {
+      if (!Object.hasOwn(m.texts, k)) bad(f + '.texts', `key ${JSON.stringify(k)} is not in texts`);
+      text(t.texts[k], `${f}.texts.${k}`, MAX_TEXT);
+    }
+    const qs = arr(t.questions, f + '.questions');
+    if (qs.length !== m.questions.length) bad(f + '.questions', `count ${qs.length}, the manifest has ${m.questions.length}`);
+    qs.forEach((q, i) => {
+      const g = `${f}.questions[${i}]`;
+      fields(q, ['id', 'text', 'options'], g);
+      if (q.id !== m.questions[i].id) bad(g + '.id', `not the id of questions[${i}]`);
+      text(q.text, g + '.text', MAX_TEXT);
+      const ops = arr(q.options, g + '.options');
+      if (ops.length !== m.questions[i].options.length) bad(g + '.options', `count ${ops.length}, the question has ${m.questions[i].options.length}`);
+      ops.forEach((op, j) => {
+        const h = `${g}.options[${j}]`;
+        fields(op, ['id', 'label'], h);
+        if (op.id !== m.questions[i].options[j].id) bad(h + '.id', `not the id of the question's option ${j}`);
+        text(op.label, h + '.label', MAX_SHORT);
+      });
+    });
+  }
 }
 
 /**

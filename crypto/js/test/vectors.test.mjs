@@ -60,6 +60,18 @@ test('manifest_v1: every invalid manifest is rejected', async (t) => {
   for (const x of v.invalid) await assert.rejects(E.parseManifest(x.json), `${x.name}: ${x.reason}`);
 });
 
+test('manifest_v1 bilingual: a Welsh translation (§3.1) parses to the same hash; every broken one is rejected', async (t) => {
+  const v = need(t, 'manifest_v1.json');
+  if (!v) return;
+  const b = v.bilingual;
+  const p = await E.parseManifest(JSON.stringify(b.manifest, null, 1));
+  assert.equal(p.canonical, b.canonical);
+  assert.equal(E.toHex(p.hash), b.hash);
+  assert.notEqual(b.hash, v.hash);
+  assert.ok(b.invalid.length >= 5);
+  for (const x of b.invalid) await assert.rejects(E.parseManifest(x.json), `${x.name}: ${x.reason}`);
+});
+
 function ballotVectors(t) {
   const m = need(t, 'manifest_v1.json');
   const v = m && need(t, 'ballot_v1.json');

@@ -134,8 +134,8 @@ func (b *Ballot) OpenedAt() time.Time {
 func IAConfig() election.Config {
 	return election.Config{
 		Questions: []election.Question{
-			election.YesNo("strike", "Are you prepared to take part in a strike?"),
-			election.YesNo("asos", "Are you prepared to take part in industrial action short of a strike?"),
+			election.StrikeQuestion,
+			election.ASOSQuestion,
 		},
 		Texts: map[string]string{
 			"dispute_summary":   "Pay for 2026.",

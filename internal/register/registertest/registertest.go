@@ -29,7 +29,7 @@ var Key = []byte("0123456789abcdef0123456789abcdef")
 // one employer and an office whose employer is not configured.
 func Config() *election.Config {
 	return &election.Config{
-		Questions: []election.Question{election.YesNo("strike", "Are you prepared to take part in a strike?")},
+		Questions: []election.Question{election.StrikeQuestion},
 		Texts:     map[string]string{"authorised_person": "The General Secretary"},
 		Workplaces: []register.Workplace{
 			{ID: "cardiff-depot", Name: "Cardiff Depot", Employer: "Demo Transport Ltd"},
