@@ -245,7 +245,9 @@ func paperCases(b *builder, hy *election) {
 		rep, sig := hy.signed(f)
 		b.inputs(name, "hybrid", map[string]any{"report": rep, "signature": sig}, expect...)
 	}
-	ver := func(r map[string]any) map[string]any { return r["verification"].(map[string]any)["paper"].(map[string]any) }
+	ver := func(r map[string]any) map[string]any {
+		return r["verification"].(map[string]any)["paper"].(map[string]any)
+	}
 	ch := func(r map[string]any, c int) map[string]any {
 		st := r["result"].(map[string]any)["styles"].([]any)[0].(map[string]any)
 		return st["channels"].([]any)[c].(map[string]any)
