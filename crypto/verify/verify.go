@@ -409,10 +409,16 @@ func paperFailure(f paper.Failure) Failure {
 // the register: per style, paper votes ≤ papers logged as returned, and
 // ballots + paper votes ≤ marked register (authorisations issued, when
 // given, + papers returned) ≤ entitled. A paper section without its close
-// fails: the count is not complete.
+// fails: the count is not complete. So does a version 3 export without a
+// paper section: version 3 says the file has one (at least the close of the
+// paper count, docs/export-format.md §6), so its absence is a paper count
+// cut from the file, not an election without papers (which is version 2).
 func (v *verifier) paperCounts(issued []int64) {
 	c := v.res.Paper
 	if c == nil {
+		if v.res.Header.Version == export.PaperVersion {
+			v.res.fail(Failure{Check: paper.CheckCloseChain, Item: "paper_close", Index: -1, Reason: "the export is of version 3 but has no paper section: the paper count is not complete"})
+		}
 		return
 	}
 	closed, fs := c.Finish()

@@ -109,6 +109,12 @@ func clone(b *paper.Batch) *paper.Batch {
 	return &c
 }
 
+func must0(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
 func (s *paperSpec) copy() *paperSpec {
 	c := *s
 	c.batches = nil
@@ -185,7 +191,79 @@ func paperCases(b *builder, hy *election) {
 	P("more postal votes than papers returned", func(s *paperSpec) { s.close.Styles[0].Postal = 1 }, nil, "counts.paper_returned")
 	P("more ballots and paper votes than the marked register", func(s *paperSpec) {}, withNoResult(map[string]any{"counts": nil, "issued": []int64{1, 3}}), "counts.issued", "counts.paper_marked")
 	P("a marked register larger than the entitled", func(s *paperSpec) { s.close.Styles[0].Postal = 8 }, nil, "counts.paper_entitled")
+	// Every member of the paper section's records (TestCorpusCoversEveryField).
+	retype := func(name, typ, newType string) {
+		at := find(ls, isType(typ))
+		x := append([]string(nil), ls...)
+		x[at] = edit(ls, at, func(m map[string]any) { m["type"] = newType })
+		b.lines(name, "hybrid", x, noResult, "file.line")
+	}
+	retype("a batch line typed as a paper close", "batch", "paper_close")
+	retype("a paper close line typed as a batch", "paper_close", "batch")
+	b.lines("version 3 without a paper section: the paper count cut from the file", "hybrid", func() []string {
+		var x []string
+		for _, l := range ls {
+			if t := obj(l)["type"]; t != "batch" && t != "paper_close" {
+				x = append(x, l)
+			}
+		}
+		return x
+	}(), noResult, "paper_close.chain")
+	P("a postal batch from a box", func(s *paperSpec) {
+		var m map[string]any
+		s.batches[0].Seq, s.batches[0].Prev = 0, strings.Repeat("0", 64) // as fixChain makes it
+		must0(json.Unmarshal(must(s.batches[0].Marshal()), &m))
+		m["box"] = "depot"
+		s.raw[0] = []byte(canon(m)[:len(canon(m))-1])
+	}, nil, "batch.encoding")
+	P("a postal batch counted as from a box", func(s *paperSpec) {
+		s.batches[2].Channel, s.batches[2].Box = paper.ChannelWorkplace, "depot"
+	}, nil, "counts.paper_returned")
+	P("a batch whose papers are not its counts", func(s *paperSpec) { s.batches[0].Keyings = keyed(totals(3, 1, 0, 1, 0)) }, nil, "batch.totals")
+	P("a batch with a spoilt paper too many", func(s *paperSpec) { s.batches[0].Keyings = keyed(totals(2, 1, 0, 1, 1)) }, nil, "batch.totals")
+	P("a batch with another sequence number", func(s *paperSpec) {
+		s.fixChain = false
+		prev := strings.Repeat("0", 64)
+		for i, x := range s.batches {
+			x.Seq, x.Prev = int64(i), prev
+			if i == 1 {
+				x.Seq = 5
+			}
+			prev = paper.Hash(must(x.Marshal()))
+		}
+		s.close.Batches, s.close.Head = 3, prev
+	}, nil, "batch.chain")
+	P("a paper close of another ballot", func(s *paperSpec) { s.close.ElectionID = "another-ballot" }, nil, "paper_close.chain")
+	P("a paper close with fewer papers from the boxes than counted", func(s *paperSpec) { s.close.Styles[1].Workplace = 0 }, nil, "counts.paper_returned")
+	withResult := map[string]any{} // the base's signed result, partials and counts
+	P("a paper close with other late papers than the signed result", func(s *paperSpec) { s.close.Styles[0].Late = 0 }, withResult, "result.counts")
+	P("a paper close with other second returns than the signed result", func(s *paperSpec) { s.close.Styles[1].SecondReturn = 0 }, withResult, "result.counts")
+	P("a paper close with other papers voted online than the signed result", func(s *paperSpec) { s.close.Styles[0].VotedOnline = 2 }, withResult, "result.counts")
+
 	// The signed result of a hybrid ballot.
+	S := func(name string, f func(r map[string]any), expect ...string) {
+		rep, sig := hy.signed(f)
+		b.inputs(name, "hybrid", map[string]any{"report": rep, "signature": sig}, expect...)
+	}
+	ver := func(r map[string]any) map[string]any {
+		return r["verification"].(map[string]any)["paper"].(map[string]any)
+	}
+	ch := func(r map[string]any, c int) map[string]any {
+		st := r["result"].(map[string]any)["styles"].([]any)[0].(map[string]any)
+		return st["channels"].([]any)[c].(map[string]any)
+	}
+	chq := func(r map[string]any, c int) map[string]any { return ch(r, c)["questions"].([]any)[0].(map[string]any) }
+	S("a result of a paper section of fewer batches", func(r map[string]any) { ver(r)["batches"] = json.Number("2") }, "result.ledger")
+	S("a result of a paper section with another head", func(r map[string]any) { ver(r)["head"] = strings.Repeat("ab", 32) }, "result.ledger")
+	S("a result whose channels are named otherwise", func(r map[string]any) { ch(r, 0)["channel"] = "internet" }, "result.counts")
+	S("a result channel's question id", func(r map[string]any) { chq(r, 1)["id"] = "other" }, "result.particulars")
+	S("a result channel's question text", func(r map[string]any) { chq(r, 1)["text"] = "Strike?" }, "result.particulars")
+	S("a result channel's option id", func(r map[string]any) { chq(r, 1)["options"].([]any)[0].(map[string]any)["id"] = "aye" }, "result.particulars")
+	S("a result channel's option label", func(r map[string]any) { chq(r, 1)["options"].([]any)[0].(map[string]any)["label"] = "Aye" }, "result.particulars")
+	S("a result channel's question yes_no", func(r map[string]any) { chq(r, 1)["yes_no"] = false }, "result.derived")
+	S("a result channel's majority contradicting its counts", func(r map[string]any) { chq(r, 0)["majority_yes"] = true }, "result.derived")
+	S("a result channel's support threshold", func(r map[string]any) { chq(r, 0)["support_threshold_met"] = true }, "result.derived")
+	S("a result channel's question supported", func(r map[string]any) { chq(r, 0)["supported"] = true }, "result.derived")
 	rep, sig := hy.signed(func(r map[string]any) {
 		r["verification"].(map[string]any)["paper"].(map[string]any)["counted"] = json.Number("2")
 	})

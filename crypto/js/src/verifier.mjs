@@ -10,7 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes, fromHex, toHex, utf8 } from './bytes.mjs';
 import { parseStrictJSON } from './canonical.mjs';
 import { CHECKS, GROUPS, LIMITS, CheckError } from './checks.mjs';
-import { ExportReader } from './exportreader.mjs';
+import { ExportReader, PAPER_VERSION } from './exportreader.mjs';
 import { parseManifest } from './manifest.mjs';
 import { decodeBallot } from './ballot.mjs';
 import { batchVerifyBallots } from './batch.mjs';
@@ -414,6 +414,10 @@ async function ledger(input, out, fail, limit, onProgress) {
         if (marked > st.entitled || votes > st.entitled) fail('counts.paper_entitled', 'counts', i, { workplace: st.id, marked, entitled: st.entitled });
       });
     }
+  } else if (h.version === PAPER_VERSION) {
+    // Version 3 says the file has a paper section (at least its close):
+    // none is a paper count cut from the file (verify.paperCounts).
+    fail('paper_close.chain', 'paper_close', -1, { detail: 'the export is of version 3 but has no paper section: the paper count is not complete' });
   }
   if (!x.manifestHash) limit('limit.manifest_hash', {});
 
