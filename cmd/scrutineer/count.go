@@ -4,22 +4,27 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/term"
 
+	"github.com/unionvote/eballot/crypto/ballot"
+	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/threshold"
@@ -105,6 +110,47 @@ type verifyArgs struct {
 	issued string // --issued
 	expect expect // from outside the file
 	quiet  bool   // print only failures
+	// sum, when not nil, receives the SHA-256 and length of the export
+	// as read (for a state file).
+	sum *exportSum
+}
+
+// exportSum is the SHA-256 and length of an export file.
+type exportSum struct {
+	sha [32]byte
+	n   int64
+}
+
+// hashingReader hashes what is read through it.
+type hashingReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
+}
+
+// hashExport returns the SHA-256 and length of the export at src.
+func hashExport(src string) (exportSum, error) {
+	rc, err := openExport(context.Background(), src)
+	if err != nil {
+		return exportSum{}, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return exportSum{}, fmt.Errorf("read export: %w", err)
+	}
+	var s exportSum
+	copy(s.sha[:], h.Sum(nil))
+	s.n = n
+	return s, nil
 }
 
 // verifyExport runs crypto/verify on src and prints the outcome; it returns
@@ -138,9 +184,24 @@ func (e *env) verifyExport(src string, a verifyArgs) (*verify.Result, error) {
 	}
 	defer rc.Close()
 	start := time.Now()
-	res, err := verify.Verify(ctx, rc, opt)
+	var src0 io.Reader = rc
+	var hr *hashingReader
+	if a.sum != nil {
+		hr = &hashingReader{r: rc, h: sha256.New()}
+		src0 = hr
+	}
+	res, err := verify.Verify(ctx, src0, opt)
 	if err != nil {
 		return nil, err
+	}
+	if hr != nil {
+		// The state names the whole file: hash whatever the verifier
+		// did not need to read.
+		if _, err := io.Copy(io.Discard, hr); err != nil {
+			return nil, fmt.Errorf("read export: %w", err)
+		}
+		copy(a.sum.sha[:], hr.h.Sum(nil))
+		a.sum.n = hr.n
 	}
 	if a.expect.report != nil && res.Manifest != nil {
 		// The expectations came from a report: they count only if the
@@ -202,9 +263,10 @@ func (e *env) verify(args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	issued := fs.String("issued", "", "authorisations issued per workplace ballot, comma-separated (from the marked register); for a board URL the default is the service's published counts")
 	jsonOut := fs.String("json", "", "also write the failures, what was not checked and the counts as JSON to this file")
+	stateOut := fs.String("state", "", "when the export verifies, write a verified state file here (the sums bound to the export's SHA-256 and the signed close) for decrypt --state and tally --state")
 	var x expectFlags
 	x.register(fs)
-	pos, err := e.parse(fs, args, "verify [--issued N,N…] [--manifest-hash HEX] [--final-checkpoint FILE|SIZE:ROOT] [--report report.json [--key KEY]] [--json out.json] <export-file | board URL>")
+	pos, err := e.parse(fs, args, "verify [--issued N,N…] [--manifest-hash HEX] [--final-checkpoint FILE|SIZE:ROOT] [--report report.json [--key KEY]] [--json out.json] [--state state.json] <export-file | board URL>")
 	if err != nil {
 		return err
 	}
@@ -215,7 +277,25 @@ func (e *env) verify(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, verr := e.verifyExport(pos[0], verifyArgs{issued: *issued, expect: ex})
+	va := verifyArgs{issued: *issued, expect: ex}
+	if *stateOut != "" {
+		va.sum = &exportSum{}
+	}
+	res, verr := e.verifyExport(pos[0], va)
+	if verr == nil && *stateOut != "" {
+		st, err := report.NewState(res, va.sum.sha, va.sum.n)
+		if err != nil {
+			return err
+		}
+		b, err := st.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := writeFile(*stateOut, b, false); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Verified state written to %s (export SHA-256 %x, %d bytes; digest %s): decrypt --state and tally --state rely on it instead of verifying every ballot again.\n", *stateOut, va.sum.sha, va.sum.n, st.Digest)
+	}
 	if res != nil && *jsonOut != "" {
 		out := struct {
 			Verification
@@ -245,7 +325,8 @@ func (e *env) decrypt(args []string) error {
 	index := fs.Int("index", 0, "your trustee number")
 	share := fs.String("share", "", "your secret share file (default share-<index>.age)")
 	out := fs.String("out", "", "partial decryption file to write (default partial-<index>.json)")
-	if _, err := e.parse(fs, args, "decrypt --export FILE|URL --index J --key trustee.key [--share share-J.age] [--out partial-J.json]"); err != nil {
+	state := fs.String("state", "", "a verified state file from `verify --state` of this export: rely on it instead of verifying every ballot again (the export is still hashed and must be the one verified)")
+	if _, err := e.parse(fs, args, "decrypt --export FILE|URL --index J --key trustee.key [--share share-J.age] [--out partial-J.json] [--state state.json]"); err != nil {
 		return err
 	}
 	for n, v := range map[string]string{"export": *exp, "key": *key} {
@@ -274,28 +355,28 @@ func (e *env) decrypt(args []string) error {
 	if sk.Index != *index {
 		return fmt.Errorf("%s is trustee %d's share, not %d's", *share, sk.Index, *index)
 	}
-	res, err := e.verifyExport(*exp, verifyArgs{quiet: true})
+	res, err := e.counted(*exp, *state, verifyArgs{quiet: true})
 	if err != nil {
 		return err
 	}
-	if !res.Header.Closed {
+	if !res.closed {
 		return failed("the export is of an election that is not closed: decrypting now would reveal an interim count")
 	}
-	pub, err := tally.TrusteeKey(res.Manifest)
+	pub, err := tally.TrusteeKey(res.manifest)
 	if err != nil {
 		return err
 	}
 	if sk.Index > len(pub.Shares) || !sk.Public().IsEqual(pub.Shares[sk.Index-1]) {
 		return failed("your share does not match trustee %d's public key in the manifest: this is not the election you hold a key for", sk.Index)
 	}
-	alphas := res.Sums.Alphas()
+	alphas := res.sums.Alphas()
 	if len(alphas) == 0 {
 		// Every sum's α is the identity (or there is no ballot): the counts
 		// are in the clear and the tally needs no partial decryption.
-		fmt.Fprintf(e.stdout, "Export verified (%d ballots). No sum needs the trustees' decryption: the tally needs no partial decryption, nothing written.\n", res.Entries)
+		fmt.Fprintf(e.stdout, "%s (%d ballots). No sum needs the trustees' decryption: the tally needs no partial decryption, nothing written.\n", res.how, res.summary.Entries)
 		return nil
 	}
-	mh := res.Election.ManifestHash()
+	mh := res.election.ManifestHash()
 	p, err := threshold.PartialDecrypt(rand.Reader, pub, sk, mh[:], alphas)
 	if err != nil {
 		return err
@@ -304,7 +385,7 @@ func (e *env) decrypt(args []string) error {
 	if err := writeFile(*out, append(pj, '\n'), false); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Export verified (%d ballots). Partial decryption of %d sums by trustee %d written to %s.\n", res.Entries, len(alphas), sk.Index, *out)
+	fmt.Fprintf(e.stdout, "%s (%d ballots). Partial decryption of %d sums by trustee %d written to %s.\n", res.how, res.summary.Entries, len(alphas), sk.Index, *out)
 	return nil
 }
 
@@ -318,7 +399,8 @@ func (e *env) tally(args []string) error {
 	exp := fs.String("export", "", "the export file or board URL")
 	issued := fs.String("issued", "", "authorisations issued per workplace ballot, comma-separated")
 	out := fs.String("out", "result.json", "result file to write")
-	files, err := e.parse(fs, args, "tally --export FILE|URL [--out result.json] partial-1.json partial-2.json …")
+	state := fs.String("state", "", "a verified state file from `verify --state` of this export: rely on it instead of verifying every ballot again (the export is still hashed and must be the one verified)")
+	files, err := e.parse(fs, args, "tally --export FILE|URL [--out result.json] [--state state.json] partial-1.json partial-2.json …")
 	if err != nil {
 		return err
 	}
@@ -349,20 +431,22 @@ func (e *env) tally(args []string) error {
 		partials = append(partials, &p)
 		pfiles = append(pfiles, f)
 	}
-	res, verr := e.verifyExport(*exp, verifyArgs{issued: *issued})
-	if res == nil || res.Sums == nil {
+	res, verr := e.counted(*exp, *state, verifyArgs{issued: *issued})
+	if res == nil || res.sums == nil {
 		return verr
 	}
-	if verr != nil && res.Manifest == nil {
+	if verr != nil && res.manifest == nil {
 		return verr
 	}
-	pub, err := tally.TrusteeKey(res.Manifest)
+	if *state != "" {
+		fmt.Fprintln(e.stdout, res.how+".")
+	}
+	pub, err := tally.TrusteeKey(res.manifest)
 	if err != nil {
 		return err
 	}
-	counts, bad, err := tally.Decrypt(pub, res.Sums, partials)
-	rf := ResultFile{Version: report.Version, Verification: summary(res), Rejected: append([]RejectedTrust{}, malformed...)}
-	rf.Verification.Issued = res.Issued
+	counts, bad, err := tally.Decrypt(pub, res.sums, partials)
+	rf := ResultFile{Version: report.Version, Verification: res.summary, Rejected: append([]RejectedTrust{}, malformed...)}
 	for _, b := range bad {
 		name := ""
 		if b.File >= 0 {
@@ -374,8 +458,8 @@ func (e *env) tally(args []string) error {
 	if err != nil {
 		return failed("%v", err)
 	}
-	counts.Paper = res.PaperTotals()
-	r, err := tally.Compute(res.Manifest, counts)
+	counts.Paper = res.paper
+	r, err := tally.Compute(res.manifest, counts)
 	if err != nil {
 		return err
 	}
@@ -394,6 +478,69 @@ func (e *env) tally(args []string) error {
 		return failed("%d partial decryption(s) rejected (named above); the result used the valid ones", len(rf.Rejected))
 	}
 	return nil
+}
+
+// countable is what decrypt and tally need of a verified export, from a
+// verification run now or from a verified state file.
+type countable struct {
+	how      string // what the step relied on, said in its output
+	closed   bool
+	manifest *manifest.Manifest
+	election *ballot.Election
+	sums     *tally.Sums
+	summary  Verification // with the authorisations issued
+	paper    []tally.PaperTotals
+}
+
+// counted verifies the export (state empty) or relies on the verified
+// state file, after checking its digest and that the export is the file it
+// was verified from. A verification that fails returns what it could
+// establish and the *checkError; a state file that does not hold is an
+// error before anything is counted.
+func (e *env) counted(src, state string, a verifyArgs) (*countable, error) {
+	if state == "" {
+		res, verr := e.verifyExport(src, a)
+		if res == nil {
+			return nil, verr
+		}
+		c := &countable{how: "Export verified", closed: res.Header.Closed, manifest: res.Manifest, election: res.Election, sums: res.Sums}
+		if res.Sums != nil && res.Manifest != nil {
+			c.summary = summary(res)
+			c.summary.Issued = res.Issued
+			c.paper = res.PaperTotals()
+		}
+		return c, verr
+	}
+	b, err := os.ReadFile(state)
+	if err != nil {
+		return nil, err
+	}
+	st, err := report.ParseState(b)
+	if err != nil {
+		return nil, failed("state file %s: %v", state, err)
+	}
+	sum, err := hashExport(src)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.CheckExport(sum.sha, sum.n); err != nil {
+		return nil, failed("state file %s: %v", state, err)
+	}
+	if a.issued != "" {
+		iss, err := parseIssued(a.issued)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(iss, st.Verification.Issued) {
+			return nil, failed("state file %s was verified with authorisations issued %v, not %v: verify again with --issued", state, st.Verification.Issued, iss)
+		}
+	}
+	m, el, sums, err := st.Open()
+	if err != nil {
+		return nil, failed("state file %s: %v", state, err)
+	}
+	how := fmt.Sprintf("Relying on the verified state file %s (digest %s; export SHA-256 %x matches): ballots not verified again", state, st.Digest, sum.sha)
+	return &countable{how: how, closed: st.Closed, manifest: m, election: el, sums: sums, summary: st.Verification, paper: st.Paper}, nil
 }
 
 func renderText(w io.Writer, r *tally.Result) {

@@ -342,3 +342,78 @@ func TestVerifyTruncated(t *testing.T) {
 		t.Fatalf("%d\n%s", code, out)
 	}
 }
+
+// TestCountFromState: the count run from verified state files (verify
+// --state, then decrypt --state and tally --state, which do not verify the
+// ballots again and say so) gives the same result file as the count that
+// re-verifies every ballot at each step; a changed state file, or a state of
+// another export, is refused by name.
+func TestCountFromState(t *testing.T) {
+	dir := t.TempDir()
+	p := func(f string) string { return filepath.Join(dir, f) }
+	os.WriteFile(p("pass"), []byte("pw\n"), 0o600)
+	ok(t, "fixture", "--ballots", "30", "--checkpoint-every", "7", "--out", p("e.jsonl"), "--secrets", p("s"), "--passphrase-file", p("pass"))
+	dec := func(j int, out string, extra ...string) string {
+		return ok(t, append([]string{"decrypt", "--export", p("e.jsonl"), "--index", fmt.Sprint(j), "--key", p(fmt.Sprintf("s/trustee-%d.key", j)),
+			"--share", p(fmt.Sprintf("s/share-%d.age", j)), "--passphrase-file", p("pass"), "--out", p(out)}, extra...)...)
+	}
+	// Re-verifying at each step.
+	for _, j := range []int{1, 3} {
+		if out := dec(j, fmt.Sprintf("pa-%d.json", j)); !strings.Contains(out, "Export verified (30 ballots)") {
+			t.Fatal(out)
+		}
+	}
+	ok(t, "tally", "--export", p("e.jsonl"), "--out", p("result-a.json"), p("pa-1.json"), p("pa-3.json"))
+
+	// From the state file.
+	out := ok(t, "verify", "--state", p("state.json"), p("e.jsonl"))
+	if !strings.Contains(out, "VERIFIED") || !strings.Contains(out, "Verified state written to "+p("state.json")) {
+		t.Fatal(out)
+	}
+	for _, j := range []int{1, 3} {
+		out := dec(j, fmt.Sprintf("pb-%d.json", j), "--state", p("state.json"))
+		if !strings.Contains(out, "Relying on the verified state file") || !strings.Contains(out, "ballots not verified again (30 ballots)") || strings.Contains(out, "Export verified") {
+			t.Fatal(out)
+		}
+	}
+	out = ok(t, "tally", "--export", p("e.jsonl"), "--state", p("state.json"), "--out", p("result-b.json"), p("pb-1.json"), p("pb-3.json"))
+	if !strings.Contains(out, "Relying on the verified state file") || !strings.Contains(out, "strike: Yes") {
+		t.Fatal(out)
+	}
+	a, _ := os.ReadFile(p("result-a.json"))
+	b, _ := os.ReadFile(p("result-b.json"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("the count from the state differs from the re-verified count:\n%s\n%s", a, b)
+	}
+	// The partials made from the state verify in a re-verifying tally.
+	ok(t, "tally", "--export", p("e.jsonl"), "--out", p("result-c.json"), p("pb-1.json"), p("pb-3.json"))
+
+	// A changed state file.
+	st, _ := os.ReadFile(p("state.json"))
+	os.WriteFile(p("state-bad.json"), bytes.Replace(st, []byte(`"entries": 30`), []byte(`"entries": 31`), 1), 0o644)
+	code, _, errs := sh(t, "tally", "--export", p("e.jsonl"), "--state", p("state-bad.json"), "--out", p("result-d.json"), p("pb-1.json"), p("pb-3.json"))
+	if code != 1 || !strings.Contains(errs, "state.digest") {
+		t.Fatalf("changed state: %d %s", code, errs)
+	}
+	// Another export (one byte of the file changed).
+	e, _ := os.ReadFile(p("e.jsonl"))
+	os.WriteFile(p("e2.jsonl"), append(e, '\n'), 0o644)
+	code, _, errs = sh(t, "decrypt", "--export", p("e2.jsonl"), "--state", p("state.json"), "--index", "1", "--key", p("s/trustee-1.key"),
+		"--share", p("s/share-1.age"), "--passphrase-file", p("pass"), "--out", p("pc-1.json"))
+	if code != 1 || !strings.Contains(errs, "state.export") {
+		t.Fatalf("state of another export: %d %s", code, errs)
+	}
+	// Other authorisation counts than the state was verified with.
+	code, _, errs = sh(t, "tally", "--export", p("e.jsonl"), "--state", p("state.json"), "--issued", "20,20", "--out", p("result-e.json"), p("pb-1.json"), p("pb-3.json"))
+	if code != 1 || !strings.Contains(errs, "verify again with --issued") {
+		t.Fatalf("other issued: %d %s", code, errs)
+	}
+	// An export that fails verification leaves no state file.
+	os.WriteFile(p("e3.jsonl"), bytes.Replace(e, []byte(`"index":4,"style":0,`), []byte(`"index":4,"style":1,`), 1), 0o644)
+	if code, _, _ := sh(t, "verify", "--state", p("state3.json"), p("e3.jsonl")); code != 1 {
+		t.Fatalf("bad export verified: %d", code)
+	}
+	if _, err := os.Stat(p("state3.json")); !os.IsNotExist(err) {
+		t.Fatalf("a failed verification wrote a state file: %v", err)
+	}
+}
