@@ -2,19 +2,19 @@ package ranked
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/cloudflare/circl/group"
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/internal/enc"
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 	"github.com/unionvote/eballot/crypto/shuffle"
 )
 
 type rankedVectors struct {
+	Description  string `json:"description"`
 	ManifestHash string `json:"manifest_hash"`
 	ElectionKey  string `json:"election_key"`
 	SecretKey    string `json:"election_secret_key"`
@@ -51,46 +51,31 @@ type rankedVectors struct {
 	} `json:"decode"`
 }
 
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestVectors checks crypto/testdata/ranked_v1.json: valid ballots parse,
 // verify, audit and decrypt to their ranks; invalid ones fail with the
 // named error; the mix input is the packing of the valid ballots; the
 // decode cases give their ranking or fail.
 func TestVectors(t *testing.T) {
-	data, err := os.ReadFile("../testdata/ranked_v1.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v rankedVectors
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
-	key, err := elgamal.ParsePublicKey(unhex(t, v.ElectionKey))
+	vectortest.Load(t, "ranked_v1.json", &v)
+	key, err := elgamal.ParsePublicKey(vectortest.Unhex(t, v.ElectionKey))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk, err := elgamal.ParseSecretKey(unhex(t, v.SecretKey))
+	sk, err := elgamal.ParseSecretKey(vectortest.Unhex(t, v.SecretKey))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &Contest{Key: key, Index: v.Contest.Index, Styles: v.Contest.Styles, Candidates: v.Contest.Candidates,
 		MinRanked: v.Contest.MinRanked, MaxRanked: v.Contest.MaxRanked}
-	copy(c.ManifestHash[:], unhex(t, v.ManifestHash))
+	copy(c.ManifestHash[:], vectortest.Unhex(t, v.ManifestHash))
 	if c.DigitsPerCiphertext() != v.Contest.Digits || c.MixWidth() != v.Contest.MixWidth || c.Size() != v.Contest.Size {
 		t.Fatalf("contest shape: %d %d %d", c.DigitsPerCiphertext(), c.MixWidth(), c.Size())
 	}
 	scalars := func(hs []string) []group.Scalar {
 		var out []group.Scalar
 		for _, h := range hs {
-			s, err := enc.DecodeScalar(unhex(t, h))
+			s, err := enc.DecodeScalar(vectortest.Unhex(t, h))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +85,7 @@ func TestVectors(t *testing.T) {
 	}
 	var ballots []*Ballot
 	for _, vb := range v.Valid {
-		b, err := c.Parse(unhex(t, vb.Ballot))
+		b, err := c.Parse(vectortest.Unhex(t, vb.Ballot))
 		if err != nil {
 			t.Fatalf("%s: %v", vb.Name, err)
 		}
@@ -117,7 +102,7 @@ func TestVectors(t *testing.T) {
 		ballots = append(ballots, b)
 	}
 	for _, vi := range v.Invalid {
-		b, err := c.Parse(unhex(t, vi.Ballot))
+		b, err := c.Parse(vectortest.Unhex(t, vi.Ballot))
 		if err == nil {
 			err = c.Verify(b)
 		}
@@ -140,7 +125,7 @@ func TestVectors(t *testing.T) {
 	for _, d := range v.Decode {
 		var pts [][32]byte
 		for _, h := range d.Points {
-			pts = append(pts, [32]byte(unhex(t, h)))
+			pts = append(pts, [32]byte(vectortest.Unhex(t, h)))
 		}
 		r, err := c.Decode(pts)
 		if d.Error != "" {

@@ -4,15 +4,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/unionvote/eballot/crypto/elgamal"
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 	"github.com/unionvote/eballot/crypto/threshold"
 )
 
 type shuffleVectors struct {
+	Description  string     `json:"description"`
 	ManifestHash string     `json:"manifest_hash"`
 	ElectionKey  string     `json:"election_key"`
 	Label        string     `json:"label"`
@@ -46,42 +47,27 @@ type shuffleVectors struct {
 	} `json:"invalid_decryptions"`
 }
 
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestVectors checks crypto/testdata/shuffle_v1.json: the valid shuffle
 // and cascade verify, every invalid case fails with the named error, the
 // partial decryptions combine to the listed plaintexts and the bad ones
 // are named.
 func TestVectors(t *testing.T) {
-	data, err := os.ReadFile("../testdata/shuffle_v1.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v shuffleVectors
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
-	key, err := elgamal.ParsePublicKey(unhex(t, v.ElectionKey))
+	vectortest.Load(t, "shuffle_v1.json", &v)
+	key, err := elgamal.ParsePublicKey(vectortest.Unhex(t, v.ElectionKey))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &Statement{Key: key, Label: v.Label, Context: unhex(t, v.Context)}
-	in, err := ParseList(unhex(t, v.Input))
+	st := &Statement{Key: key, Label: v.Label, Context: vectortest.Unhex(t, v.Context)}
+	in, err := ParseList(vectortest.Unhex(t, v.Input))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := ParseList(unhex(t, v.Output))
+	out, err := ParseList(vectortest.Unhex(t, v.Output))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := ParseProof(unhex(t, v.Proof))
+	p, err := ParseProof(vectortest.Unhex(t, v.Proof))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +80,11 @@ func TestVectors(t *testing.T) {
 	}
 	var mixes []Mix
 	for _, m := range v.Cascade {
-		o, err := ParseList(unhex(t, m.Output))
+		o, err := ParseList(vectortest.Unhex(t, m.Output))
 		if err != nil {
 			t.Fatal(err)
 		}
-		pr, err := ParseProof(unhex(t, m.Proof))
+		pr, err := ParseProof(vectortest.Unhex(t, m.Proof))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +97,7 @@ func TestVectors(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			cst := *st
 			if c.ElectionKey != "" {
-				if cst.Key, err = elgamal.ParsePublicKey(unhex(t, c.ElectionKey)); err != nil {
+				if cst.Key, err = elgamal.ParsePublicKey(vectortest.Unhex(t, c.ElectionKey)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -119,19 +105,19 @@ func TestVectors(t *testing.T) {
 				cst.Label = c.Label
 			}
 			if c.Context != "" {
-				cst.Context = unhex(t, c.Context)
+				cst.Context = vectortest.Unhex(t, c.Context)
 			}
 			cin, cout := in, out
 			var err error
 			if c.Input != "" {
-				cin, err = ParseList(unhex(t, c.Input))
+				cin, err = ParseList(vectortest.Unhex(t, c.Input))
 			}
 			if err == nil && c.Output != "" {
-				cout, err = ParseList(unhex(t, c.Output))
+				cout, err = ParseList(vectortest.Unhex(t, c.Output))
 			}
 			cp := p
 			if err == nil && c.Proof != "" {
-				cp, err = ParseProof(unhex(t, c.Proof))
+				cp, err = ParseProof(vectortest.Unhex(t, c.Proof))
 			}
 			if err == nil {
 				err = Verify(&cst, cin, cout, cp)
@@ -146,11 +132,11 @@ func TestVectors(t *testing.T) {
 	if err := json.Unmarshal(v.ThresholdKey, &pub); err != nil {
 		t.Fatal(err)
 	}
-	mh := unhex(t, v.ManifestHash)
+	mh := vectortest.Unhex(t, v.ManifestHash)
 	parse := func(hs []string) []*PartialDecryption {
 		var out []*PartialDecryption
 		for _, h := range hs {
-			pd, err := ParsePartialDecryption(unhex(t, h))
+			pd, err := ParsePartialDecryption(vectortest.Unhex(t, h))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -113,10 +113,11 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait}); err != nil {
 		return nil, err
 	}
-	s.Ballots = election.NewStore(pool)
 	s.Register = register.NewStore(pool, cfg.SecretKey)
-	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})
 	s.Issuance = issuance.New(pool, cfg.SecretKey)
+	// The ballot lists' counts come from the tables' owners.
+	s.Ballots = election.NewStore(pool, election.RegisterCounter(s.Register), s.Issuance, retention.KeptCounts{Pool: pool})
+	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})
 	s.Auth.UseContacts(authContacts(s.Register)) // frozen at open: credentials and reminders go there
 
 	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }

@@ -63,14 +63,6 @@ var owners = map[string]string{
 // still there, each with why. The test fails on any reference not listed
 // here, and on an entry no longer needed: the list only shrinks.
 var exceptions = map[string]map[string]string{
-	// Counts in the ballot lists (entitled, authorised, postal; after
-	// deletion the counts retention kept): count(*) subqueries of the list
-	// queries.
-	"internal/election": {
-		"register_entries": "entitled count in the ballot lists",
-		"marked_register":  "authorised and postal counts in the ballot lists",
-		"retention_counts": "counts kept after the register's deletion, in the ballot lists",
-	},
 	// Issuance's transactions check the ballot's state and the member's
 	// register line with the row locks they take (authorise, postal
 	// returns, replacements), and its counts join the register.

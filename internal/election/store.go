@@ -32,20 +32,91 @@ type Ballot struct {
 
 // Store reads and writes ballots.
 type Store struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	counters []Counter
 }
 
-// NewStore returns a Store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore returns a Store on pool. The counts its ballot lists show come
+// from counters (none: every count is 0).
+func NewStore(pool *pgxpool.Pool, counters ...Counter) *Store {
+	return &Store{pool: pool, counters: counters}
+}
+
+// BallotCounts are the numbers the ballot lists show beside a ballot.
+type BallotCounts struct {
+	Entitled   int // members on the register
+	Authorised int // online authorisations in the marked register
+	Postal     int // postal and workplace returns recorded
+}
+
+// A Counter adds to counts, for each ballot of ids that counts holds, the
+// numbers its owner keeps: the register's members (internal/register, see
+// [RegisterCounter]), the marked register's authorisations and returns
+// (internal/issuance) and the counts kept after the register's deletion
+// (internal/retention). One query per counter for a whole list.
+type Counter interface {
+	AddBallotCounts(ctx context.Context, ids []int64, counts map[int64]*BallotCounts) error
+}
+
+// RegisterCounter counts the members on each ballot's register.
+func RegisterCounter(reg *register.Store) Counter { return registerCounter{reg} }
+
+type registerCounter struct{ reg *register.Store }
+
+func (c registerCounter) AddBallotCounts(ctx context.Context, ids []int64, counts map[int64]*BallotCounts) error {
+	n, err := c.reg.Entitled(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for id, k := range n {
+		if bc := counts[id]; bc != nil {
+			bc.Entitled += k
+		}
+	}
+	return nil
+}
+
+// count asks every counter for the counts of the ballots of ids.
+func (s *Store) count(ctx context.Context, ids []int64) (map[int64]*BallotCounts, error) {
+	counts := make(map[int64]*BallotCounts, len(ids))
+	for _, id := range ids {
+		counts[id] = &BallotCounts{}
+	}
+	for _, c := range s.counters {
+		if err := c.AddBallotCounts(ctx, ids, counts); err != nil {
+			return nil, fmt.Errorf("count ballots: %w", err)
+		}
+	}
+	return counts, nil
+}
+
+// countBallots fills the counts of bs.
+func (s *Store) countBallots(ctx context.Context, bs []*Ballot, authorised, postal []*int) error {
+	ids := make([]int64, len(bs))
+	for i, b := range bs {
+		ids[i] = b.ID
+	}
+	counts, err := s.count(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, b := range bs {
+		c := counts[b.ID]
+		b.Entitled = c.Entitled
+		if authorised != nil {
+			*authorised[i], *postal[i] = c.Authorised, c.Postal
+		}
+	}
+	return nil
+}
 
 const publicBallotSelect = `
-	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
-	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
+	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanBallot(r pgx.Row) (Ballot, error) {
 	var b Ballot
-	err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled)
+	err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt)
 	return b, err
 }
 
@@ -63,6 +134,13 @@ func (s *Store) PublicBallots(ctx context.Context, includeDrafts bool) ([]Ballot
 	if err != nil {
 		return nil, fmt.Errorf("list ballots: %w", err)
 	}
+	bs := make([]*Ballot, len(out))
+	for i := range out {
+		bs[i] = &out[i]
+	}
+	if err := s.countBallots(ctx, bs, nil, nil); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -75,6 +153,9 @@ func (s *Store) PublicBallot(ctx context.Context, electionID string) (*Ballot, e
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read ballot: %w", err)
+	}
+	if err := s.countBallots(ctx, []*Ballot{&b}, nil, nil); err != nil {
+		return nil, err
 	}
 	return &b, nil
 }
@@ -112,20 +193,17 @@ func (b *AdminBallot) StyleName(style string) string {
 
 const adminBallotSelect = `
 	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
-	       (SELECT count(*) FROM register_entries r WHERE r.ballot_id = b.id) + (SELECT coalesce(sum(rc.entitled), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id),
 	       b.union_id, b.config, b.aggregation = 'aggregated', coalesce(b.s228a_ground, ''), coalesce(b.scrutineer_name, ''),
 	       b.small_ballot_exemption, coalesce(b.security_assessment_by, ''), b.trustees IS NOT NULL,
-	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''),
-	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel = 'online') + (SELECT coalesce(sum(rc.online), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id),
-	       (SELECT count(*) FROM marked_register m WHERE m.ballot_id = b.id AND m.channel IN ('postal', 'workplace')) + (SELECT coalesce(sum(rc.postal), 0) FROM retention_counts rc WHERE rc.ballot_id = b.id)
+	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), '')
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
 	var b AdminBallot
 	var cfg []byte
-	err := row.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.Entitled,
+	err := row.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt,
 		&b.UnionID, &cfg, &b.Aggregated, &b.S228AGround, &b.ScrutineerName, &b.SmallExemption, &b.AssessmentBy, &b.HasTrustees,
-		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash, &b.Authorised, &b.Postal)
+		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash)
 	if err != nil {
 		return b, err
 	}
@@ -142,7 +220,23 @@ func (s *Store) AdminBallots(ctx context.Context, unionID int64) ([]AdminBallot,
 	if err != nil {
 		return nil, fmt.Errorf("list ballots: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AdminBallot, error) { return scanAdminBallot(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AdminBallot, error) { return scanAdminBallot(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list ballots: %w", err)
+	}
+	if err := s.countAdminBallots(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// countAdminBallots fills the counts of bs.
+func (s *Store) countAdminBallots(ctx context.Context, bs []AdminBallot) error {
+	ptrs, auth, postal := make([]*Ballot, len(bs)), make([]*int, len(bs)), make([]*int, len(bs))
+	for i := range bs {
+		ptrs[i], auth[i], postal[i] = &bs[i].Ballot, &bs[i].Authorised, &bs[i].Postal
+	}
+	return s.countBallots(ctx, ptrs, auth, postal)
 }
 
 // AdminBallot reads one ballot; with unionID ≠ 0 only if it belongs to
@@ -156,7 +250,11 @@ func (s *Store) AdminBallot(ctx context.Context, id, unionID int64) (*AdminBallo
 	if err != nil {
 		return nil, fmt.Errorf("read ballot: %w", err)
 	}
-	return &b, nil
+	one := []AdminBallot{b}
+	if err := s.countAdminBallots(ctx, one); err != nil {
+		return nil, err
+	}
+	return &one[0], nil
 }
 
 // constraintError turns the ballots table's constraint violations into

@@ -160,7 +160,8 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	if o.Ledger == nil {
 		o.Ledger = NewLedger()
 	}
-	b := &Ballot{ElectionID: o.ElectionID, Ledger: o.Ledger, Pool: pool, Store: election.NewStore(pool), Register: register.NewStore(pool, SecretKey)}
+	reg := register.NewStore(pool, SecretKey)
+	b := &Ballot{ElectionID: o.ElectionID, Ledger: o.Ledger, Pool: pool, Store: election.NewStore(pool, election.RegisterCounter(reg)), Register: reg}
 	b.Admin = election.NewAdmin(b.Store, b.Register, SecretKey, o.Ledger)
 	if err := pool.QueryRow(ctx, `INSERT INTO unions (slug, name) VALUES ($1, 'Test Union') RETURNING id`, "u-"+o.ElectionID).Scan(&b.UnionID); err != nil {
 		t.Fatal(err)

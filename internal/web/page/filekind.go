@@ -34,37 +34,33 @@ func FileKind(b []byte) string {
 			return "file.kind.unknown"
 		}
 	}
-	has := func(keys ...string) bool {
-		for _, k := range keys {
-			if _, ok := top[k]; !ok {
-				return false
-			}
+	for _, k := range jsonKinds {
+		if _, ok := top[k.keys[0]]; !ok {
+			continue
 		}
-		return true
-	}
-	switch {
-	case has("type", "format"):
-		return "file.kind.export"
-	case has("election_key", "public_keys"):
-		return "file.kind.trustees"
-	case has("trustee", "decryptions"):
-		return "file.kind.partial"
-	case has("document", "statements"):
-		return "file.kind.report"
-	case has("result", "verification"):
-		return "file.kind.result"
-	case has("commitments", "dealer"):
-		return "file.kind.dealing"
-	case has("dealer", "recipient"):
-		return "file.kind.share"
-	case has("ceremony", "trustees"):
-		return "file.kind.plan"
-	case has("styles", "trustees"):
-		return "file.kind.manifest"
-	case has("short_code"):
-		return "file.kind.receipt"
+		if _, ok := top[k.keys[1]]; ok || k.keys[1] == "" {
+			return k.kind
+		}
 	}
 	return "file.kind.unknown_json"
+}
+
+// jsonKinds are the JSON files by the top-level keys that tell them
+// apart (both present; "" for none), first match wins.
+var jsonKinds = []struct {
+	keys [2]string
+	kind string
+}{
+	{[2]string{"type", "format"}, "file.kind.export"},
+	{[2]string{"election_key", "public_keys"}, "file.kind.trustees"},
+	{[2]string{"trustee", "decryptions"}, "file.kind.partial"},
+	{[2]string{"document", "statements"}, "file.kind.report"},
+	{[2]string{"result", "verification"}, "file.kind.result"},
+	{[2]string{"commitments", "dealer"}, "file.kind.dealing"},
+	{[2]string{"dealer", "recipient"}, "file.kind.share"},
+	{[2]string{"ceremony", "trustees"}, "file.kind.plan"},
+	{[2]string{"styles", "trustees"}, "file.kind.manifest"},
+	{[2]string{"short_code", ""}, "file.kind.receipt"},
 }
 
 // firstLine is b up to its first newline (a JSON Lines file's header).
