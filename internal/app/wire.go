@@ -185,7 +185,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
 			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
 			MaxPerDay: cfg.GOTV.MaxPerDay, MaxPerBallot: cfg.GOTV.MaxPerBallot, PricePerPart: cfg.GOTV.PricePerPart,
-			ReplayWindow: cfg.GOTV.ReplayWindow},
+			ReplayWindow: cfg.GOTV.ReplayWindow, ReleaseEvery: cfg.GOTV.ReleaseEvery},
 	}); err != nil {
 		return nil, err
 	}

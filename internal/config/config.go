@@ -87,6 +87,9 @@ type GOTV struct {
 	// ReplayWindow: processed webhooks are remembered this long (replays
 	// refused), and delivery reports older than it are refused.
 	ReplayWindow time.Duration
+	// ReleaseEvery is the turnout release schedule: organisers see turnout
+	// only as released at these snapshots (whole hours; issue 21).
+	ReleaseEvery time.Duration
 }
 
 // SMTP is the submission server for emails. Password MUST NOT be logged.
@@ -141,6 +144,7 @@ var Vars = []Var{
 	{"EBALLOT_GOTV_TIMEZONE", "Europe/London", "IANA time zone of the sending window."},
 	{"EBALLOT_GOTV_MAX_PER_DAY", "1", "reminders per member in any 24 hours, across all campaigns."},
 	{"EBALLOT_GOTV_MAX_PER_BALLOT", "3", "reminders per member per ballot."},
+	{"EBALLOT_TURNOUT_RELEASE_EVERY", "1h", "how often turnout is released to organisers (whole hours, 1h to 24h): every figure that depends on who has voted is shown only as of the last snapshot, from the opening hour on this schedule (docs/threat-model.md \"Turnout release\")."},
 	{"EBALLOT_GOTV_PRICE_PENCE", "4", "price of one SMS part in pence, used for the cost estimate shown before sending."},
 	{"EBALLOT_WEBHOOK_REPLAY_WINDOW", "168h", "how long the SMS provider's processed webhooks are remembered by message id so that a replayed one changes nothing (at least 1h); delivery reports whose signed send time is older than this, or in the future, are refused."},
 	{"EBALLOT_RETENTION_PERIOD", "8760h", "how long a ballot's personal data (register, contacts, marked register, sign-in and reminder records) is kept after its result is published; at least 8760h (one year, TULRCA s.49(3)(d), s.75(3)(d)), and never less than one calendar year. Holds (complaints) extend it."},
@@ -321,7 +325,12 @@ func (c *Config) loadGOTV(get func(string, string) string) error {
 	if g.PricePerPart, err = num("EBALLOT_GOTV_PRICE_PENCE", "4", 0.01, 1000); err != nil {
 		return err
 	}
-	v := get("EBALLOT_WEBHOOK_REPLAY_WINDOW", "168h")
+	v := get("EBALLOT_TURNOUT_RELEASE_EVERY", "1h")
+	if g.ReleaseEvery, err = time.ParseDuration(v); err != nil || g.ReleaseEvery < time.Hour || g.ReleaseEvery > 24*time.Hour ||
+		g.ReleaseEvery%time.Hour != 0 {
+		return &Error{"EBALLOT_TURNOUT_RELEASE_EVERY", fmt.Sprintf("%q is not a whole number of hours from 1h to 24h (the marked register keeps the hour only)", v)}
+	}
+	v = get("EBALLOT_WEBHOOK_REPLAY_WINDOW", "168h")
 	if g.ReplayWindow, err = time.ParseDuration(v); err != nil || g.ReplayWindow < time.Hour || g.ReplayWindow > 8760*time.Hour {
 		return &Error{"EBALLOT_WEBHOOK_REPLAY_WINDOW", fmt.Sprintf("%q is not a duration from 1h (the provider retries webhooks for hours) to 8760h", v)}
 	}

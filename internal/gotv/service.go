@@ -96,6 +96,9 @@ type Config struct {
 	// ReplayWindow is how long a processed webhook's event id is kept to
 	// refuse its replay, and how old a delivery report may be [168h].
 	ReplayWindow time.Duration
+	// ReleaseEvery is the turnout release schedule, whole hours [1h]
+	// (release.go).
+	ReleaseEvery time.Duration
 }
 
 // DefaultReplayWindow is the default [Config.ReplayWindow]: a week, far
@@ -130,6 +133,10 @@ func (c *Config) defaults() {
 	if c.LinkLength <= 0 {
 		c.LinkLength = len(c.PublicURL) + 3 + 43
 	}
+	if c.ReleaseEvery < time.Hour {
+		c.ReleaseEvery = DefaultReleaseEvery
+	}
+	c.ReleaseEvery = c.ReleaseEvery.Truncate(time.Hour)
 	if c.ReplayWindow <= 0 {
 		c.ReplayWindow = DefaultReplayWindow
 	}

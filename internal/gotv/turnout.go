@@ -30,6 +30,9 @@ type Cell struct {
 	// group merged so that the merged cell is itself large enough).
 	Other  bool `json:"other,omitempty"`
 	Groups int  `json:"groups"` // how many groups the cell holds
+	// AsOf is the snapshot at which Voted was exact (the release carries
+	// a count forward until it has changed by at least the minimum cell).
+	AsOf time.Time `json:"as_of,omitzero"`
 }
 
 // Pct is the cell's turnout in percent.
@@ -97,7 +100,7 @@ type Turnout struct {
 	Suppressed bool      `json:"suppressed,omitempty"` // the whole ballot is smaller than MinCell
 	OpensAt    time.Time `json:"opens_at"`
 	ClosesAt   time.Time `json:"closes_at"`
-	AsOf       time.Time `json:"as_of"`
+	AsOf       time.Time `json:"as_of"` // the latest snapshot shown (zero: none yet)
 	// ThresholdPct is the turnout line drawn on the charts: the statutory
 	// 50% (TULRCA s.226(2)(a)(iia)) when the ballot's regime applies it
 	// (StatutoryThreshold), otherwise the same 50% as a reference.
@@ -106,6 +109,12 @@ type Turnout struct {
 	Series             []Point     `json:"series"`
 	Projection         Projection  `json:"projection"`
 	Breakdowns         []Breakdown `json:"breakdowns"`
+	// Releases are every released table so far, oldest first (the
+	// snapshot schedule: Every, from the opening hour); Next is when the
+	// next one is due (zero after the last).
+	Releases []Snapshot `json:"releases"`
+	Every    string     `json:"every"`
+	Next     time.Time  `json:"next,omitempty"`
 }
 
 // Pct is the ballot's turnout in percent.
@@ -162,25 +171,6 @@ func Suppress(cells []Cell, minCell int, otherLabel string) (out []Cell, hidden 
 		shown = append(shown, other)
 	}
 	return shown, false
-}
-
-// Coarsen keeps the points of a cumulative series at which at least
-// minCell more members have been marked since the last point kept (the
-// first point and the last are always kept), so that the difference between
-// two shown hours never reveals fewer than minCell members — except for the
-// final step to the current total, which the headline figure shows anyway.
-func Coarsen(series []Point, minCell int) []Point {
-	if len(series) == 0 {
-		return nil
-	}
-	out := []Point{series[0]}
-	for i, p := range series[1:] {
-		last := out[len(out)-1]
-		if p.Voted-last.Voted >= minCell || i == len(series)-2 {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // Project extrapolates the recent hourly rate to the close, as a range:
@@ -281,8 +271,10 @@ func (s *Service) MinCell(ctx context.Context, unionID int64) (int, error) {
 	return k, nil
 }
 
-// Turnout computes the suppressed turnout report of a ballot. otherLabel
-// names the merged small-cell group (translated by the caller).
+// Turnout is the turnout report of a ballot as released (release.go):
+// the latest released table, the released totals at every snapshot, and
+// a projection computed from those released totals only. otherLabel names
+// the merged small-cell group (translated by the caller).
 func (s *Service) Turnout(ctx context.Context, ballotID int64, otherLabel string) (*Turnout, error) {
 	b, err := s.ballot(ctx, ballotID)
 	if err != nil {
@@ -292,123 +284,42 @@ func (s *Service) Turnout(ctx context.Context, ballotID int64, otherLabel string
 	if err != nil {
 		return nil, err
 	}
+	now := s.now().UTC()
 	t := &Turnout{BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title, UnionID: b.UnionID, Status: b.Status,
-		MinCell: k, OpensAt: b.Opens, ClosesAt: b.Closes, AsOf: s.now().UTC(), ThresholdPct: 50}
+		MinCell: k, OpensAt: b.Opens, ClosesAt: b.Closes, ThresholdPct: 50, Every: s.cfg.ReleaseEvery.String()}
 	if b.Regime != "" {
 		if rg, err := election.RegimeByID(b.Regime); err == nil {
 			t.StatutoryThreshold = rg.TurnoutThreshold
 		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT re.workplace, m.branch, m.employer, re.style, count(*), count(mr.member_id)
-		FROM register_entries re JOIN members m ON m.id = re.member_id
-		LEFT JOIN marked_register mr ON mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id
-		WHERE re.ballot_id = $1 GROUP BY 1, 2, 3, 4`, ballotID)
-	if err != nil {
-		return nil, fmt.Errorf("turnout: %w", err)
-	}
-	groups := map[string]map[string]*Cell{}
-	for _, d := range Dimensions {
-		groups[d] = map[string]*Cell{}
-	}
-	for rows.Next() {
-		var keys [4]string
-		var n, v int
-		if err := rows.Scan(&keys[0], &keys[1], &keys[2], &keys[3], &n, &v); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("turnout: %w", err)
-		}
-		t.Entitled += n
-		t.Voted += v
-		for i, d := range Dimensions {
-			label := keys[i]
-			if label == "" {
-				label = "—"
-			}
-			c := groups[d][label]
-			if c == nil {
-				c = &Cell{Label: label, Groups: 1}
-				groups[d][label] = c
-			}
-			c.Entitled += n
-			c.Voted += v
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("turnout: %w", err)
-	}
-	if t.Entitled < k {
-		// A ballot smaller than the minimum cell shows nothing at all.
-		return &Turnout{BallotID: t.BallotID, ElectionID: t.ElectionID, Title: t.Title, UnionID: t.UnionID,
-			Status: t.Status, MinCell: k, Suppressed: true, OpensAt: t.OpensAt, ClosesAt: t.ClosesAt, AsOf: t.AsOf,
-			ThresholdPct: t.ThresholdPct, StatutoryThreshold: t.StatutoryThreshold}, nil
-	}
-	for _, d := range Dimensions {
-		var cells []Cell
-		for _, c := range groups[d] {
-			cells = append(cells, *c)
-		}
-		out, hidden := Suppress(cells, k, otherLabel)
-		t.Breakdowns = append(t.Breakdowns, Breakdown{Dimension: d, Cells: out, Hidden: hidden})
-	}
-	series, err := s.series(ctx, b, t.AsOf)
+	p, err := s.partition(ctx, b.ID, k, otherLabel)
 	if err != nil {
 		return nil, err
 	}
-	t.Series = Coarsen(series, k)
-	t.Projection = Project(series, t.Voted, t.Entitled, b.Opens, b.Closes, t.AsOf, t.ThresholdPct)
-	return t, nil
-}
-
-// series is the hourly cumulative count of marked members, from the
-// opening hour to now (or the close).
-func (s *Service) series(ctx context.Context, b ballotInfo, now time.Time) ([]Point, error) {
-	rows, err := s.pool.Query(ctx, `SELECT hour, count(*) FROM marked_register WHERE ballot_id = $1 GROUP BY hour ORDER BY hour`, b.ID)
+	if p == nil {
+		// A ballot smaller than the minimum cell shows nothing at all.
+		t.Suppressed = true
+		return t, nil
+	}
+	t.Entitled = p.Total
+	t.Releases, err = s.releases(ctx, b, p, now)
 	if err != nil {
-		return nil, fmt.Errorf("turnout series: %w", err)
+		return nil, err
 	}
-	per := map[time.Time]int{}
-	var first time.Time
-	for rows.Next() {
-		var h time.Time
-		var n int
-		if err := rows.Scan(&h, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("turnout series: %w", err)
-		}
-		h = h.UTC()
-		per[h] += n
-		if first.IsZero() || h.Before(first) {
-			first = h
+	cells := append([]Cell(nil), p.Cells...)
+	if n := len(t.Releases); n > 0 {
+		last := t.Releases[n-1]
+		t.AsOf, t.Voted, cells = last.At, last.Voted, last.Cells
+		if next := last.At.Add(s.cfg.ReleaseEvery.Truncate(time.Hour)); b.Closes.IsZero() || last.At.Before(b.Closes) {
+			t.Next = next
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("turnout series: %w", err)
+	t.Breakdowns = []Breakdown{{Dimension: "workplace", Cells: cells}}
+	for _, r := range t.Releases {
+		t.Series = append(t.Series, Point{At: r.At, Voted: r.Voted})
 	}
-	start := b.Opens.UTC().Truncate(time.Hour)
-	if start.IsZero() || (!first.IsZero() && first.Before(start)) {
-		start = first
+	if !t.AsOf.IsZero() {
+		t.Projection = Project(t.Series, t.Voted, t.Entitled, b.Opens, b.Closes, t.AsOf, t.ThresholdPct)
 	}
-	if start.IsZero() {
-		return nil, nil
-	}
-	end := now.UTC().Truncate(time.Hour)
-	if !b.Closes.IsZero() && b.Closes.Before(now) {
-		end = b.Closes.UTC().Truncate(time.Hour)
-	}
-	var out []Point
-	cum := 0
-	// A point at the end of each hour (hour stamps mark the start of the
-	// hour in which the member was marked).
-	out = append(out, Point{At: start, Voted: 0})
-	for h := start; !h.After(end) && len(out) < 24*400; h = h.Add(time.Hour) {
-		cum += per[h]
-		at := h.Add(time.Hour)
-		if at.After(now) {
-			at = now.UTC()
-		}
-		out = append(out, Point{At: at, Voted: cum})
-	}
-	return out, nil
+	return t, nil
 }

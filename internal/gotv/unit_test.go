@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -128,19 +129,48 @@ func TestSuppress(t *testing.T) {
 	}
 }
 
-func TestCoarsenAndProject(t *testing.T) {
+// TestReleaseRule: the released counts of a cell, over every snapshot,
+// differ pairwise by 0 or at least k, and each leaves at least k members
+// on either side; the exact counts they replace do not (the check can fail).
+func TestReleaseRule(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	var series []Point
 	for i, v := range []int{0, 3, 5, 14, 15, 30, 31} {
 		series = append(series, Point{At: t0.Add(time.Duration(i) * time.Hour), Voted: v})
 	}
-	got := Coarsen(series, 10)
-	var vs []int
-	for _, p := range got {
-		vs = append(vs, p.Voted)
+	const k, size = 10, 40
+	truth := []int{0, 1, 3, 12, 13, 21, 22, 29, 31, 34, 40}
+	isolates := func(vals []int) bool {
+		for i := range vals {
+			if (vals[i] > 0 && vals[i] < k) || (size-vals[i] > 0 && size-vals[i] < k) {
+				return true
+			}
+			for j := range vals {
+				if d := vals[j] - vals[i]; d > 0 && d < k {
+					return true
+				}
+			}
+		}
+		return false
 	}
-	if want := []int{0, 14, 30, 31}; len(vs) != len(want) || vs[1] != 14 || vs[2] != 30 || vs[3] != 31 {
-		t.Fatalf("Coarsen = %v, want %v", vs, want)
+	if !isolates(truth) {
+		t.Fatal("the exact counts should isolate someone (the check cannot fail otherwise)")
+	}
+	var c Counter
+	var got []int
+	for i, v := range truth {
+		c.Offer(v, size, k, t0.Add(time.Duration(i)*time.Hour))
+		got = append(got, c.Value)
+	}
+	if isolates(got) {
+		t.Fatalf("released %v isolates fewer than %d", got, k)
+	}
+	if want := []int{0, 0, 0, 12, 12, 12, 22, 22, 22, 22, 22}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("released %v, want %v", got, want)
+	}
+	at := Snapshots(t0.Add(20*time.Minute), t0.Add(5*time.Hour+30*time.Minute), t0.Add(9*time.Hour), 2*time.Hour)
+	if len(at) != 4 || !at[0].Equal(t0) || !at[3].Equal(t0.Add(6*time.Hour)) {
+		t.Fatalf("snapshots %v", at)
 	}
 	now := t0.Add(6 * time.Hour)
 	p := Project(series, 31, 100, t0, now.Add(10*time.Hour), now, 50)

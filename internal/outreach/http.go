@@ -158,6 +158,11 @@ func (s *Service) conversationPage(w http.ResponseWriter, r *http.Request) {
 	for _, t := range c.Tags {
 		d.Tagged[t] = true
 	}
+	// A masked number in a reply reads in the page's language.
+	removed := s.pages.T(s.pages.Lang(w, r), "outreach.number_removed")
+	for i := range d.C.Messages {
+		d.C.Messages[i].Body = strings.ReplaceAll(d.C.Messages[i].Body, numberRemoved, removed)
+	}
 	s.pages.Render(w, r, http.StatusOK, "outreach_conversation", d)
 }
 

@@ -108,6 +108,10 @@ func TestNoPhoneNumberReachesAVolunteer(t *testing.T) {
 			if !strings.Contains(page, "Ring me on [number removed]") {
 				t.Fatalf("reply not shown masked:\n%s", page)
 			}
+			if cy := do("GET", "/volunteer/conversations/"+c, "a", "cy", nil, 200); !strings.Contains(cy, "Ring me on [rhif wedi’i dynnu]") ||
+				strings.Contains(cy, "[number removed]") {
+				t.Fatalf("masked number not in Welsh on the Welsh page:\n%s", cy)
+			}
 			do("POST", "/volunteer/conversations/"+c+"/reply", "a", "en", url.Values{"canned": {"postal"}}, 303)
 			do("POST", "/volunteer/conversations/"+c+"/tag", "a", "en", url.Values{"tag": {"postal_pack"}}, 303)
 			do("POST", "/volunteer/conversations/"+c+"/tag", "a", "en", url.Values{"tag": {"nonsense"}}, 400)

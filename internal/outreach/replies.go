@@ -59,9 +59,13 @@ func maskNumbers(s string) string {
 		if digits < 7 {
 			return m
 		}
-		return "[number removed]"
+		return numberRemoved
 	})
 }
+
+// numberRemoved is what a masked number is stored as; pages show it in
+// the reader's language (catalogue key outreach.number_removed).
+const numberRemoved = "[number removed]"
 
 // HandleReply routes an inbound text (gotv's signed webhook,
 // gotv.Options.Replies) to the conversation of the volunteer who last
