@@ -118,6 +118,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})
 	s.Issuance = issuance.New(pool, cfg.SecretKey)
 	s.Auth.UseContacts(authContacts(s.Register)) // frozen at open: credentials and reminders go there
+	s.Auth.UseBallotOpen(s.Ballots.VotingOpen)   // when pack codes work (one rule, internal/election)
 
 	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }
 	staff := func(r *http.Request) (page.Staff, bool) {
