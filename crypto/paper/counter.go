@@ -1,10 +1,12 @@
 package paper
 
 import (
+	"bytes"
 	"fmt"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/unionvote/eballot/crypto/internal/snote"
 	"github.com/unionvote/eballot/crypto/manifest"
 )
 
@@ -76,7 +78,7 @@ type Counter struct {
 // NewCounter returns a Counter for the election of m, whose notes are
 // checked with m's log key.
 func NewCounter(m *manifest.Manifest) (*Counter, error) {
-	v, err := note.NewVerifier(m.LogKey)
+	v, err := snote.ParseVerifierKey(m.LogKey)
 	if err != nil {
 		return nil, fmt.Errorf("read log key: %w", err)
 	}
@@ -101,14 +103,17 @@ func (c *Counter) open(signed []byte, want string) error {
 	if len(signed) > MaxNote {
 		return fmt.Errorf("note longer than %d bytes", MaxNote)
 	}
-	n, err := note.Open(signed, note.VerifierList(c.v))
+	// The one strict reading of a signed note (protocol §6.1), shared with
+	// checkpoints and the report; a paper note carries no witness
+	// signature, so exactly one signature line (as paper.mjs).
+	text, err := snote.Open(signed, c.v)
 	if err != nil {
 		return fmt.Errorf("the note does not verify under the manifest's log key: %w", err)
 	}
-	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 {
+	if bytes.Count(signed[len(text)+1:], []byte("\n")) != 1 {
 		return fmt.Errorf("the note must carry exactly one signature, by the log key")
 	}
-	if n.Text != want {
+	if text != want {
 		return fmt.Errorf("the signed text does not name these bytes at this position")
 	}
 	return nil

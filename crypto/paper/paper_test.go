@@ -157,6 +157,27 @@ func TestCounterNamesBadBatches(t *testing.T) {
 			other := newWorld(t)
 			return other.sign(t, good())
 		}},
+		{"a second signature (a witness)", CheckBatchSignature, func() ([]byte, []byte) {
+			raw, signed := w.sign(t, good())
+			other := newWorld(t)
+			_, theirs := other.sign(t, good())
+			sig := theirs[bytes.LastIndex(theirs, []byte("\n\n"))+2:]
+			return raw, append(append([]byte{}, signed...), sig...)
+		}},
+		{"signature not canonical base64 (x/mod/note would open it)", CheckBatchSignature, func() ([]byte, []byte) {
+			raw, signed := w.sign(t, good())
+			// The key hash and an Ed25519 signature are 68 bytes: base64
+			// ends in one "="; the character before it carries 2 unused
+			// bits, flip one of them.
+			i := bytes.LastIndex(signed, []byte("=\n")) - 1
+			if i < 0 {
+				t.Fatalf("signature does not end in one '=': %q", signed)
+			}
+			out := append([]byte{}, signed...)
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+			out[i] = alphabet[strings.IndexByte(alphabet, out[i])^1]
+			return raw, out
+		}},
 		{"not canonical", CheckBatchEncoding, func() ([]byte, []byte) {
 			raw, signed := w.sign(t, good())
 			return append([]byte(" "), raw...), signed

@@ -119,6 +119,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	s.Ballots = election.NewStore(pool, election.RegisterCounter(s.Register), s.Issuance, retention.KeptCounts{Pool: pool})
 	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})
 	s.Auth.UseContacts(authContacts(s.Register)) // frozen at open: credentials and reminders go there
+	s.Auth.UseBallotOpen(s.Ballots.VotingOpen)   // when pack codes work (one rule, internal/election)
 
 	member := func(r *http.Request) (int64, bool) { return auth.Member(r.Context()) }
 	staff := func(r *http.Request) (page.Staff, bool) {

@@ -42,7 +42,7 @@ var owners = map[string]string{
 	"auth_invitations": "internal/auth", "auth_otp_codes": "internal/auth", "auth_rate_limits": "internal/auth",
 	"auth_staff_enrolments": "internal/auth", "auth_staff_recoveries": "internal/auth",
 	"auth_webauthn_users": "internal/auth", "auth_webauthn_credentials": "internal/auth",
-	"auth_webauthn_ceremonies": "internal/auth",
+	"auth_webauthn_ceremonies": "internal/auth", "auth_pack_codes": "internal/auth",
 	// get out the vote
 	"gotv_policies": "internal/gotv", "gotv_ballot_settings": "internal/gotv", "gotv_campaigns": "internal/gotv",
 	"gotv_steps": "internal/gotv", "gotv_messages": "internal/gotv", "gotv_contacts": "internal/gotv",

@@ -108,8 +108,10 @@ type Service struct {
 	// contacts, if set, gives the contacts frozen at a ballot's opening
 	// (contacts.go); credentials go there, never to later edits.
 	contacts ContactsFunc
+	// ballotOpen, if set, says when pack codes work (pack.go).
+	ballotOpen BallotOpenFunc
 
-	inviteKey, otpKey, csrfKey, ipKey, enrolKey []byte
+	inviteKey, otpKey, csrfKey, ipKey, enrolKey, packKey []byte
 }
 
 // New builds the service, adds its pages and messages to opt.Pages and
@@ -145,6 +147,7 @@ func New(opt Options) (*Service, error) {
 		return m.Sum(nil)
 	}
 	s.inviteKey, s.otpKey, s.csrfKey, s.ipKey, s.enrolKey = derive("invitation"), derive("otp"), derive("csrf"), derive("ip"), derive("enrol")
+	s.packKey = derive("pack")
 
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:          opt.PublicURL.Hostname(),

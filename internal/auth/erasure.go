@@ -7,9 +7,11 @@ import "github.com/unionvote/eballot/internal/erasure"
 // events, and the member-level records (subject 'm<id>': codes, passkeys,
 // ceremonies, rate-limit counters) of members whose row goes.
 var Erasure = erasure.Part{
-	Links: []string{"auth_invitations"},
+	Links: []string{"auth_invitations", "auth_pack_codes"},
 	Steps: []erasure.Step{
 		{Table: "auth_invitations", SQL: `DELETE FROM auth_invitations WHERE ballot_id = $1 RETURNING *`},
+		{Table: "auth_pack_codes", SQL: `DELETE FROM auth_pack_codes WHERE ballot_id = $1
+		OR member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
 		{Table: "auth_sessions", SQL: `DELETE FROM auth_sessions WHERE ballot_id = $1
 		OR member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
 		{Table: "auth_events", SQL: `DELETE FROM auth_events WHERE ballot_id = $1

@@ -22,6 +22,8 @@ func (s *Service) Routes(r chi.Router) {
 	r.Post("/auth/code", s.codeVerify)
 	r.Post("/auth/code/resend", s.codeResend)
 	r.Get("/auth/signin", s.signinPage)
+	r.Get(packPath, s.packForm)
+	r.Post(packPath, s.packSignin)
 	r.Post("/auth/passkey/login/begin", s.memberLoginBegin)
 	r.Post("/auth/passkey/login/finish", s.memberLoginFinish)
 	r.With(RequireMember).Get("/auth/passkey", s.passkeyOffer)

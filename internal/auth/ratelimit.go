@@ -37,6 +37,9 @@ type Limits struct {
 	// (delivery.go), per scrutineer; each member also has their own limits
 	// (one resend every 10 minutes, the texts quota).
 	InviteResendStaff Rate
+	// Pack codes (pack.go): tries per address, per member (once a code
+	// names them) and globally.
+	PackIP, PackMember, PackGlobal Rate
 }
 
 // DefaultLimits are the production limits.
@@ -50,6 +53,7 @@ func DefaultLimits() Limits {
 		RecoveryIP: Rate{10, time.Hour}, RecoveryMobile: Rate{3, time.Hour}, RecoveryGlobal: Rate{100, time.Minute},
 		RecoveryDecide:    Rate{30, time.Hour},
 		InviteResendStaff: Rate{60, time.Hour},
+		PackIP:            Rate{30, 10 * time.Minute}, PackMember: Rate{10, time.Hour}, PackGlobal: Rate{1000, time.Minute},
 	}
 }
 

@@ -377,7 +377,7 @@ var erasureOrder = []string{
 	"replaced_authorisations", "replacement_requests", "impersonation_reports", "mark_log", "marked_register",
 	"outreach_queue", "outreach_tags", "outreach_messages", "outreach_conversations",
 	"gotv_messages",
-	"auth_invitations", "auth_sessions", "auth_events",
+	"auth_invitations", "auth_pack_codes", "auth_sessions", "auth_events",
 	"ballot_contacts", "register_entries",
 	"auth_otp_codes", "auth_webauthn_ceremonies", "auth_webauthn_credentials", "auth_webauthn_users", "auth_rate_limits",
 	"gotv_contacts", "gotv_contact_issues",

@@ -190,6 +190,7 @@ func personal(t *testing.T, pool *pgxpool.Pool, b *electiontest.Ballot) map[stri
 		"marked_register":              `SELECT count(*) FROM marked_register WHERE ballot_id = $1`,
 		"gotv_messages":                `SELECT count(*) FROM gotv_messages WHERE ballot_id = $1`,
 		"auth_invitations":             `SELECT count(*) FROM auth_invitations WHERE ballot_id = $1`,
+		"auth_pack_codes":              `SELECT count(*) FROM auth_pack_codes WHERE ballot_id = $1`,
 		"auth_sessions":                `SELECT count(*) FROM auth_sessions WHERE ballot_id = $1 OR member_id = ANY($2)`,
 		"auth_events":                  `SELECT count(*) FROM auth_events WHERE ballot_id = $1 OR member_id = ANY($2)`,
 		"ballot_contacts":              `SELECT count(*) FROM ballot_contacts WHERE ballot_id = $1`,
