@@ -25,7 +25,7 @@ var owners = map[string]string{
 	"employer_notices": "internal/election",
 	// members and registers
 	"members": "internal/register", "register_entries": "internal/register", "register_uploads": "internal/register",
-	"ballot_contacts": "internal/register",
+	"ballot_contacts": "internal/register", "member_contact_fields": "internal/register", "member_contact_events": "internal/register",
 	// the marked register and replacements
 	"marked_register": "internal/issuance", "replacement_requests": "internal/issuance",
 	"replaced_authorisations": "internal/issuance", "impersonation_reports": "internal/issuance",

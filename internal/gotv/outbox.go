@@ -15,6 +15,10 @@ import (
 	"github.com/unionvote/eballot/internal/sms"
 )
 
+// sendTimeout bounds one provider call, which is not cut short by the
+// worker's context (send).
+const sendTimeout = 30 * time.Second
+
 // errCrash is returned by Tick when a test's afterSend hook simulates a
 // crash between the provider's answer and the database record.
 var errCrash = errors.New("gotv: simulated crash after send")
@@ -162,7 +166,7 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	n := int(tag.RowsAffected())
 	rows, err := s.pool.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, coalesce(m.mobile, ''), g.body_sha256, g.send_started_at
 		FROM gotv_messages g JOIN members m ON m.id = g.member_id
-		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL LIMIT 500`, now)
+		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL AND g.source <> 'refresh' LIMIT 500`, now)
 	if err != nil {
 		return n, fmt.Errorf("recover claims: %w", err)
 	}
@@ -224,7 +228,8 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	return n, nil
+	r, err := s.recoverRefresh(ctx)
+	return n + r, err
 }
 
 // claimed is a row this worker holds.
@@ -233,6 +238,7 @@ type claimed struct {
 	key, mobile, name      string
 	template               string
 	closes                 time.Time
+	refreshCampaign        int64 // a contact-refresh text (refresh.go); 0 for reminders
 }
 
 func newWorkerID() string {
@@ -416,6 +422,11 @@ func (s *Service) claimAndSend(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	rb, rs, err := s.claimRefresh(ctx, me)
+	batch, seen = append(batch, rb...), seen+rs
+	if err != nil {
+		return seen, err
+	}
 	bg := context.WithoutCancel(ctx)
 	for i, c := range batch {
 		if err := s.sendOne(ctx, me, c); err != nil {
@@ -443,6 +454,26 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 		return err
 	}
 	bg := context.WithoutCancel(ctx)
+	var body string
+	var err error
+	if c.refreshCampaign != 0 {
+		body, err = s.refreshText(ctx, &c)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			reason := "no_number"
+			if !errors.Is(err, errNoText) {
+				reason = "no_text"
+				s.log.WarnContext(ctx, "gotv refresh text not rendered", "message", c.id, "err", err)
+			}
+			_, _ = s.pool.Exec(bg, `UPDATE gotv_messages SET state = 'skipped', reason = $3, claimed_by = NULL, lease_until = NULL
+				WHERE id = $1 AND state = 'sending' AND claimed_by = $2`, c.id, me, reason)
+			s.m.skipped.WithLabelValues(reason).Inc()
+			return nil
+		}
+		return s.send(ctx, me, c, body)
+	}
 	link, err := s.link(ctx, c.ballotID, c.memberID)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -455,7 +486,15 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 		s.log.WarnContext(ctx, "gotv no voting link", "message", c.id, "err", err)
 		return nil
 	}
-	body := Render(c.template, Vars{FirstName: firstName(c.name), Link: link, Closes: c.closes.In(s.tz).Format("2 Jan 15:04")})
+	body = Render(c.template, Vars{FirstName: firstName(c.name), Link: link, Closes: c.closes.In(s.tz).Format("2 Jan 15:04")})
+	return s.send(ctx, me, c, body)
+}
+
+// send records the start of a claimed row's send (with the last check of
+// the marked register and opt-outs), calls the provider and records the
+// answer.
+func (s *Service) send(ctx context.Context, me string, c claimed, body string) error {
+	bg := context.WithoutCancel(ctx)
 	sum := sha256.Sum256([]byte(body))
 	seg := CountSegments(body)
 	now := s.now()
@@ -482,7 +521,13 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 		}
 		return nil
 	}
-	pid, sendErr := s.sender.Send(ctx, sms.Message{To: c.mobile, Body: body, StatusCallback: s.callbackURL(c.key)})
+	// A call started is finished even if the worker is being stopped (its
+	// context cancelled): its answer is recorded, so a shutdown mid-send
+	// leaves no row to reconcile. The provider client's own timeout
+	// bounds it (and sendTimeout, in case it has none).
+	sctx, cancel := context.WithTimeout(bg, sendTimeout)
+	pid, sendErr := s.sender.Send(sctx, sms.Message{To: c.mobile, Body: body, StatusCallback: s.callbackURL(c.key)})
+	cancel()
 	if s.afterSend != nil && s.afterSend(c.memberID) {
 		return errCrash
 	}

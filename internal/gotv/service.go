@@ -175,6 +175,9 @@ type Options struct {
 	// Replies, if set, receives every signed inbound text after the
 	// STOP/START handling (internal/outreach's conversations).
 	Replies ReplyFunc
+	// Refresh, if set, renders contact-refresh texts (internal/refresh;
+	// refresh.go): without it such rows wait.
+	Refresh Refresher
 }
 
 // MobilesFunc returns, for members of a ballot, their mobile ("" none).
@@ -200,6 +203,7 @@ type Service struct {
 	afterSend func(memberID int64) bool
 	mobiles   MobilesFunc
 	replies   ReplyFunc
+	refresh   Refresher
 }
 
 // New builds the service.
@@ -218,7 +222,7 @@ func New(opt Options) (*Service, error) {
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
 		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
-		replies: opt.Replies}
+		replies: opt.Replies, refresh: opt.Refresh}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

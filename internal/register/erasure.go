@@ -27,6 +27,9 @@ var Erasure = erasure.Part{
 		{Table: "ballot_contacts", SQL: `DELETE FROM ballot_contacts WHERE ballot_id = $1 RETURNING *`},
 		// The register (s.227) with voting-paper numbers.
 		{Table: "register_entries", SQL: `DELETE FROM register_entries WHERE ballot_id = $1 RETURNING *`},
+		// Provenance and history of the contacts of members who go.
+		{Table: "member_contact_events", SQL: `DELETE FROM member_contact_events WHERE member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING id, union_id, member_id, field, source, changed, at`},
+		{Table: "member_contact_fields", SQL: `DELETE FROM member_contact_fields WHERE member_id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
 		// The members themselves (name, number, mobile, email, workplace,
 		// branch, employer) when on no other ballot.
 		{Table: "members", SQL: `DELETE FROM members WHERE id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},

@@ -382,6 +382,7 @@ var erasureOrder = []string{
 	"auth_otp_codes", "auth_webauthn_ceremonies", "auth_webauthn_credentials", "auth_webauthn_users", "auth_rate_limits",
 	"gotv_contacts", "gotv_contact_issues",
 	"sms_outbox", "mail_outbox",
+	"member_contact_events", "member_contact_fields",
 	"members",
 	"ballot_styles.issuer_private",
 }
