@@ -35,7 +35,7 @@ func ExampleParse() {
 	_, err = manifest.Parse([]byte(`{"version":1,"Election_ID":"x"}`))
 	fmt.Println(err != nil)
 	// Output:
-	// 0e6c5570c6021fc77078ae2aabff1ae13a158a51ca6ee3994d9e0918ebc2eeb5
+	// 22f9b95508bf9a5e147e4da1492ad70fcb0e675edabf0f6bfbb0991b87fcf8d7
 	// 2 questions, 2 styles
 	// true
 }

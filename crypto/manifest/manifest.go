@@ -100,6 +100,10 @@ type Manifest struct {
 	// language: only "cy" (Welsh) is defined. Omitted when empty, so a
 	// manifest without it hashes as before (docs/protocol.md §3.1).
 	Translations map[string]Translation `json:"translations,omitempty"`
+	// Regime is the legal regime of a statutory ballot; required for an
+	// industrial_action ballot, absent (never null) otherwise when the
+	// service has none to state.
+	Regime *Regime `json:"regime,omitempty"`
 }
 
 // Languages are the keys a manifest's translations may have.
@@ -123,6 +127,34 @@ type TranslatedQuestion struct {
 	Text    string   `json:"text"`
 	Options []Option `json:"options"`
 }
+
+// Regime is the legal regime a statutory ballot follows (protocol §3,
+// "regime"), fixed by the service from its table of regimes when the ballot
+// opens and signed with the rest of the manifest. A result applies these
+// fields as they are; nothing decides a rule by reading a name.
+//
+// Bounds: id matches [a-z0-9-]{1,64}; name and code_of_practice 1–512 bytes
+// of UTF-8; 0 ≤ mandate_months ≤ [MaxMandateMonths].
+type Regime struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// TurnoutThreshold: at least 50% of those entitled must vote
+	// (TULRCA s.226(2)(a)(iia)); spoilt papers count as voting (s.297A).
+	TurnoutThreshold bool `json:"turnout_threshold"`
+	// SupportThreshold: Yes from at least 40% of those entitled
+	// (s.226(2B), important public services; repealed from 18 Feb 2026).
+	// True only when the regime has the test AND the ballot is of workers
+	// in important public services.
+	SupportThreshold bool `json:"support_threshold"`
+	// MandateMonths: the period of the mandate from the date of the ballot
+	// (s.234); 0 when the ballot gives no mandate (not industrial action).
+	MandateMonths int `json:"mandate_months"`
+	// CodeOfPractice names the Code of Practice version in force.
+	CodeOfPractice string `json:"code_of_practice"`
+}
+
+// MaxMandateMonths bounds [Regime.MandateMonths].
+const MaxMandateMonths = 24
 
 // Question is one question of the voting paper; a ballot marks 0/1 for each
 // option and the number of marks is between Min and Max.
@@ -285,6 +317,9 @@ func (m *Manifest) checkUTF8() error {
 				ss = append(ss, o.ID, o.Label)
 			}
 		}
+	}
+	if m.Regime != nil {
+		ss = append(ss, m.Regime.ID, m.Regime.Name, m.Regime.CodeOfPractice)
 	}
 	for _, s := range ss {
 		if !utf8.ValidString(s) {
@@ -460,6 +495,9 @@ func (m *Manifest) Validate() error {
 	if err := checkLogKey(m.LogKey); err != nil {
 		return invalid("log_key", "%v", err)
 	}
+	if err := m.validateRegime(); err != nil {
+		return err
+	}
 	return m.validateTranslations()
 }
 
@@ -511,6 +549,29 @@ func (m *Manifest) validateTranslations() error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+func (m *Manifest) validateRegime() error {
+	r := m.Regime
+	if r == nil {
+		if m.Kind == "industrial_action" {
+			return invalid("regime", "required for an industrial_action ballot")
+		}
+		return nil
+	}
+	if !idRE.MatchString(r.ID) {
+		return invalid("regime.id", "must match [a-z0-9-]{1,64}")
+	}
+	if err := checkText("regime.name", r.Name, MaxShortLen); err != nil {
+		return err
+	}
+	if err := checkText("regime.code_of_practice", r.CodeOfPractice, MaxShortLen); err != nil {
+		return err
+	}
+	if r.MandateMonths < 0 || r.MandateMonths > MaxMandateMonths {
+		return invalid("regime.mandate_months", "not in 0..%d", MaxMandateMonths)
 	}
 	return nil
 }

@@ -194,47 +194,33 @@ type OptionCount struct {
 	Count int64  `json:"count"`
 }
 
-// RegimeOf reads the legal regime from the manifest: the texts
-// "turnout_threshold" / "support_threshold" ("true"/"false") when present,
-// else the "legal_regime" text written by the service, else (an industrial
-// action ballot without either) the 50% turnout test is treated as applying
-// and the notes say so.
-func RegimeOf(m *manifest.Manifest) Regime {
-	r := Regime{Name: m.Texts["legal_regime"]}
-	ia := m.Kind == "industrial_action"
-	name := strings.ToLower(r.Name)
-	switch {
-	case strings.Contains(name, "employment rights act 2025"):
-		r.TurnoutThreshold, r.MandateMonths = true, 12
-		r.Notes = append(r.Notes, "regime ERA 2025 (from the manifest's legal_regime): 50% turnout test applies until its repeal is commenced; no 40% support test; mandate 12 months (s.234)")
-	case strings.Contains(name, "trade union act 2016"):
-		r.TurnoutThreshold, r.MandateMonths = true, 6
-		r.Notes = append(r.Notes, "regime TUA 2016 (from the manifest's legal_regime): 50% turnout test applies; 40% support test only for important public services; mandate 6 months (s.234)")
-	case ia:
-		r.TurnoutThreshold, r.MandateMonths = true, 12
-		r.Notes = append(r.Notes, "the manifest names no legal regime and has no threshold flag: the 50% turnout test (s.226(2)(a)(iia)) is treated as applying; mandate taken as 12 months (ERA 2025)")
-	default:
-		r.Notes = append(r.Notes, "not an industrial action ballot: no statutory turnout or support threshold")
-	}
-	flag := func(key string, dst *bool) {
-		switch m.Texts[key] {
-		case "true", "yes":
-			*dst = true
-			r.Notes = append(r.Notes, fmt.Sprintf("%s = true (manifest text)", key))
-		case "false", "no":
-			*dst = false
-			r.Notes = append(r.Notes, fmt.Sprintf("%s = false (manifest text)", key))
+// regimeOf takes the legal regime from the manifest's signed regime
+// object (docs/protocol.md §3): its thresholds and mandate are applied as
+// they are; the name is only copied. A manifest without one (not an
+// industrial action ballot: [manifest.Manifest.Validate] requires it
+// there) has no statutory threshold.
+func regimeOf(m *manifest.Manifest) (Regime, error) {
+	mr := m.Regime
+	if mr == nil {
+		if m.Kind == "industrial_action" {
+			return Regime{}, fmt.Errorf("tally: industrial action ballot %q states no legal regime", m.ElectionID)
 		}
+		return Regime{Notes: []string{"the manifest states no legal regime: no statutory turnout or support threshold"}}, nil
 	}
-	flag("turnout_threshold", &r.TurnoutThreshold)
-	if strings.Contains(name, "trade union act 2016") {
-		flag("important_public_services", &r.SupportThreshold)
-		if _, ok := m.Texts["important_public_services"]; !ok {
-			r.Notes = append(r.Notes, "the manifest does not say whether the 40% important-public-services test applies: not applied")
+	applies := func(b bool) string {
+		if b {
+			return "applies"
 		}
+		return "does not apply"
 	}
-	flag("support_threshold", &r.SupportThreshold)
-	return r
+	mandate := "no mandate"
+	if mr.MandateMonths > 0 {
+		mandate = fmt.Sprintf("mandate %d months (s.234)", mr.MandateMonths)
+	}
+	note := fmt.Sprintf("regime %s (signed in the manifest): 50%% turnout test (s.226(2)(a)(iia)) %s; 40%% support test (s.226(2B)) %s; %s; Code of Practice: %s",
+		mr.ID, applies(mr.TurnoutThreshold), applies(mr.SupportThreshold), mandate, mr.CodeOfPractice)
+	return Regime{Name: mr.Name, TurnoutThreshold: mr.TurnoutThreshold, SupportThreshold: mr.SupportThreshold,
+		MandateMonths: mr.MandateMonths, Notes: []string{note}}, nil
 }
 
 func isYesNo(q manifest.Question) (yes, no int, ok bool) {
@@ -259,7 +245,11 @@ func Compute(m *manifest.Manifest, c *Counts) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash manifest: %w", err)
 	}
-	r := &Result{ElectionID: m.ElectionID, Title: m.Title, Kind: m.Kind, ManifestHash: fmt.Sprintf("%x", h), Scrutineer: m.Texts["scrutineer"], Regime: RegimeOf(m), Trustees: c.Trustees}
+	reg, err := regimeOf(m)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{ElectionID: m.ElectionID, Title: m.Title, Kind: m.Kind, ManifestHash: fmt.Sprintf("%x", h), Scrutineer: m.Texts["scrutineer"], Regime: reg, Trustees: c.Trustees}
 	closes, err := time.Parse(manifest.TimeFormat, m.ClosesAt)
 	if err != nil {
 		return nil, fmt.Errorf("parse closes_at: %w", err)

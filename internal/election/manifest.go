@@ -38,8 +38,8 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	if d.scrutineerKey != "" {
 		texts[report.ManifestKeyText] = d.scrutineerKey // the key that signs the result (result.go)
 	}
-	texts["legal_regime"] = regime.Name
-	m := manifest.Manifest{Version: manifest.Version, ElectionID: d.electionID, Kind: d.kind, Title: d.title, Texts: texts, LogKey: logKey}
+	m := manifest.Manifest{Version: manifest.Version, ElectionID: d.electionID, Kind: d.kind, Title: d.title, Texts: texts, LogKey: logKey,
+		Regime: regime.Manifest(d.kind)}
 	dec := json.NewDecoder(bytes.NewReader(d.trustees))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m.Trustees); err != nil {

@@ -1,11 +1,14 @@
 package election
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/unionvote/eballot/crypto/manifest"
 )
 
 //go:embed legal/regimes.json
@@ -32,6 +35,22 @@ type Regime struct {
 	MandateMonths     int                  `json:"mandate_months"`     // s.234 mandate from the date of the ballot
 	ActionNoticeDays  int                  `json:"action_notice_days"` // s.234A notice of industrial action
 	Texts             map[string]LegalText `json:"texts"`
+	// CodeOfPractice names the Code of Practice version in force.
+	CodeOfPractice string `json:"code_of_practice"`
+}
+
+// Manifest is the regime as the signed manifest states it (docs/protocol.md
+// §3): the scrutineer's result applies these fields, never the name. The
+// 40% test of s.226(2B) is stated as not applying: the service does not yet
+// record whether a ballot is of workers in important public services, and
+// every regime a ballot can open under today has it repealed (from 18 Feb
+// 2026). A ballot that is not industrial action has no mandate (s.234).
+func (r Regime) Manifest(kind string) *manifest.Regime {
+	mr := &manifest.Regime{ID: r.ID, Name: r.Name, TurnoutThreshold: r.TurnoutThreshold, MandateMonths: r.MandateMonths, CodeOfPractice: r.CodeOfPractice}
+	if kind != "industrial_action" {
+		mr.TurnoutThreshold, mr.MandateMonths = false, 0
+	}
+	return mr
 }
 
 // LegalText is one versioned statutory text.
@@ -49,7 +68,9 @@ var regimes = func() []Regime {
 		Note    string   `json:"note"`
 		Regimes []Regime `json:"regimes"`
 	}
-	if err := json.Unmarshal(regimesJSON, &f); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(regimesJSON))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
 		panic("election: legal/regimes.json: " + err.Error())
 	}
 	sort.Slice(f.Regimes, func(i, j int) bool { return f.Regimes[i].EffectiveFrom < f.Regimes[j].EffectiveFrom })

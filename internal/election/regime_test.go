@@ -57,3 +57,28 @@ func TestRegimeRules(t *testing.T) {
 		t.Errorf("mandate expiry %v", exp)
 	}
 }
+
+// The regime as the signed manifest states it carries the law's figures
+// (statutory.md §1): the 50% turnout test of s.226(2)(a)(iia) under both
+// regimes (its repeal is not yet commenced), mandates of 6 (TUA16 s.9) and
+// 12 months (ERA25) for industrial action, none for other ballots.
+func TestRegimeInManifest(t *testing.T) {
+	for _, tc := range []struct {
+		id, kind string
+		turnout  bool
+		months   int
+	}{
+		{"tua16", "industrial_action", true, 6},
+		{"era25", "industrial_action", true, 12},
+		{"era25", "union_election", false, 0},
+	} {
+		r, err := RegimeByID(tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := r.Manifest(tc.kind)
+		if m.ID != tc.id || m.TurnoutThreshold != tc.turnout || m.SupportThreshold || m.MandateMonths != tc.months || m.CodeOfPractice == "" || m.Name != r.Name {
+			t.Errorf("%s %s: %+v", tc.id, tc.kind, m)
+		}
+	}
+}

@@ -198,6 +198,8 @@ func testManifest() (*manifest.Manifest, *elgamal.SecretKey) {
 			PublicKeys:  []string{point("eballot-v1 test vectors / trustee 1"), point("eballot-v1 test vectors / trustee 2"), point("eballot-v1 test vectors / trustee 3")},
 		},
 		LogKey: logKey(),
+		Regime: &manifest.Regime{ID: "era25", Name: "TULRCA 1992 as amended by the Employment Rights Act 2025 (from 18 February 2026)",
+			TurnoutThreshold: true, MandateMonths: 12, CodeOfPractice: "Industrial Action Ballots and Notice to Employers (2017)"},
 	}
 	must(m.Validate())
 	return m, sk
@@ -329,6 +331,15 @@ func manifestVectors(m *manifest.Manifest, sk *elgamal.SecretKey) manifestFile {
 	mut("wrong version", "version must be 1", func(o map[string]any) { o["version"] = 2 })
 	mut("bad election id", "election_id must match [a-z0-9-]{1,64}", func(o map[string]any) { o["election_id"] = "Unite_2026" })
 	mut("bad kind", "unknown kind", func(o map[string]any) { o["kind"] = "strike" })
+	rg := func(o map[string]any) map[string]any { return o["regime"].(map[string]any) }
+	mut("no regime", "an industrial_action ballot states its legal regime", func(o map[string]any) { delete(o, "regime") })
+	mut("null regime", "regime is absent, never null", func(o map[string]any) { o["regime"] = nil })
+	mut("regime unknown field", "unknown fields are rejected", func(o map[string]any) { rg(o)["ips"] = true })
+	mut("regime missing field", "every regime field is required", func(o map[string]any) { delete(rg(o), "support_threshold") })
+	mut("regime threshold as text", "thresholds are booleans", func(o map[string]any) { rg(o)["turnout_threshold"] = "true" })
+	mut("regime bad id", "regime.id must match [a-z0-9-]{1,64}", func(o map[string]any) { rg(o)["id"] = "ERA 2025" })
+	mut("regime mandate out of range", "0 ≤ mandate_months ≤ 24", func(o map[string]any) { rg(o)["mandate_months"] = 25 })
+	mut("regime empty code", "code_of_practice is 1–512 bytes", func(o map[string]any) { rg(o)["code_of_practice"] = "" })
 	mut("bad time", "times are RFC 3339 UTC with seconds precision", func(o map[string]any) { o["opens_at"] = "2026-12-01T09:00:00.5Z" })
 	mut("time offset", "times are UTC", func(o map[string]any) { o["opens_at"] = "2026-12-01T09:00:00+01:00" })
 	mut("closes before opens", "closes_at must be after opens_at", func(o map[string]any) { o["closes_at"] = "2026-11-01T09:00:00Z" })

@@ -66,7 +66,9 @@ export function ballotSize(m) {
 
 /** Synchronous checks of a parsed manifest object (all but the issuer keys' DER). */
 export function validateManifestShape(m) {
-  fields(m, ['version', 'election_id', 'kind', 'title', 'opens_at', 'closes_at', 'texts', 'questions', 'styles', 'trustees', 'log_key'], 'manifest', ['translations']);
+  const top = ['version', 'election_id', 'kind', 'title', 'opens_at', 'closes_at', 'texts', 'questions', 'styles', 'trustees', 'log_key'];
+  // regime: absent (never null) unless stated; required for industrial action.
+  fields(m, m !== null && typeof m === 'object' && Object.hasOwn(m, 'regime') ? [...top, 'regime'] : top, 'manifest', ['translations']);
   if (int(m.version, 'version') !== 1) bad('version', 'must be 1');
   if (!ID.test(str(m.election_id, 'election_id'))) bad('election_id', 'must match [a-z0-9-]{1,64}');
   if (!KINDS.includes(str(m.kind, 'kind'))) bad('kind', `unknown kind ${m.kind}`);
@@ -128,6 +130,18 @@ export function validateManifestShape(m) {
   });
   logKey(str(m.log_key, 'log_key'));
   if ('translations' in m) translations(m);
+  if (!Object.hasOwn(m, 'regime')) {
+    if (m.kind === 'industrial_action') bad('regime', 'required for an industrial_action ballot');
+    return m;
+  }
+  const r = m.regime;
+  fields(r, ['id', 'name', 'turnout_threshold', 'support_threshold', 'mandate_months', 'code_of_practice'], 'regime');
+  if (!ID.test(str(r.id, 'regime.id'))) bad('regime.id', 'must match [a-z0-9-]{1,64}');
+  text(r.name, 'regime.name', MAX_SHORT);
+  text(r.code_of_practice, 'regime.code_of_practice', MAX_SHORT);
+  for (const k of ['turnout_threshold', 'support_threshold']) if (typeof r[k] !== 'boolean') bad(`regime.${k}`, 'must be a boolean');
+  const mm = int(r.mandate_months, 'regime.mandate_months');
+  if (mm < 0 || mm > 24) bad('regime.mandate_months', 'not in 0..24');
   return m;
 }
 

@@ -111,37 +111,20 @@ export function parseReport(text) {
 const LONDON = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
 const ymd = (d) => d.toISOString().slice(0, 10);
 
-/** The legal regime of a manifest (tally.RegimeOf). */
+/**
+ * The legal regime of a manifest (tally regimeOf): the signed regime
+ * object's thresholds and mandate as they are; the name is only copied.
+ */
 export function regimeOf(m) {
-  const texts = m.texts ?? {};
-  const has = (k) => Object.hasOwn(texts, k);
-  const r = { name: has('legal_regime') ? texts.legal_regime : '', turnout_threshold: false, support_threshold: false, mandate_months: 0, notes: [] };
-  const name = r.name.toLowerCase();
-  const ia = m.kind === 'industrial_action';
-  if (name.includes('employment rights act 2025')) {
-    r.turnout_threshold = true; r.mandate_months = 12;
-    r.notes.push("regime ERA 2025 (from the manifest's legal_regime): 50% turnout test applies until its repeal is commenced; no 40% support test; mandate 12 months (s.234)");
-  } else if (name.includes('trade union act 2016')) {
-    r.turnout_threshold = true; r.mandate_months = 6;
-    r.notes.push("regime TUA 2016 (from the manifest's legal_regime): 50% turnout test applies; 40% support test only for important public services; mandate 6 months (s.234)");
-  } else if (ia) {
-    r.turnout_threshold = true; r.mandate_months = 12;
-    r.notes.push('the manifest names no legal regime and has no threshold flag: the 50% turnout test (s.226(2)(a)(iia)) is treated as applying; mandate taken as 12 months (ERA 2025)');
-  } else {
-    r.notes.push('not an industrial action ballot: no statutory turnout or support threshold');
+  const mr = m.regime;
+  if (mr === undefined) {
+    if (m.kind === 'industrial_action') throw new Error(`eballot: industrial action ballot "${m.election_id}" states no legal regime`);
+    return { name: '', turnout_threshold: false, support_threshold: false, mandate_months: 0, notes: ['the manifest states no legal regime: no statutory turnout or support threshold'] };
   }
-  const flag = (key, field) => {
-    const v = has(key) ? texts[key] : '';
-    if (v === 'true' || v === 'yes') { r[field] = true; r.notes.push(`${key} = true (manifest text)`); }
-    if (v === 'false' || v === 'no') { r[field] = false; r.notes.push(`${key} = false (manifest text)`); }
-  };
-  flag('turnout_threshold', 'turnout_threshold');
-  if (name.includes('trade union act 2016')) {
-    flag('important_public_services', 'support_threshold');
-    if (!has('important_public_services')) r.notes.push('the manifest does not say whether the 40% important-public-services test applies: not applied');
-  }
-  flag('support_threshold', 'support_threshold');
-  return r;
+  const applies = (b) => (b ? 'applies' : 'does not apply');
+  const mandate = mr.mandate_months > 0 ? `mandate ${mr.mandate_months} months (s.234)` : 'no mandate';
+  const note = `regime ${mr.id} (signed in the manifest): 50% turnout test (s.226(2)(a)(iia)) ${applies(mr.turnout_threshold)}; 40% support test (s.226(2B)) ${applies(mr.support_threshold)}; ${mandate}; Code of Practice: ${mr.code_of_practice}`;
+  return { name: mr.name, turnout_threshold: mr.turnout_threshold, support_threshold: mr.support_threshold, mandate_months: mr.mandate_months, notes: [note] };
 }
 
 function yesNo(q) {

@@ -57,6 +57,7 @@ export async function testManifest(questions) {
     styles: [{ id: 'main', name: 'Main', issuer_key: E.toBase64(spki), entitled: 100 }],
     trustees: { threshold: 1, election_key: E.toHex(E.encodeElement(E.G.multiply(x))), public_keys: [E.toHex(E.encodeElement(E.G.multiply(x)))] },
     log_key: logKey,
+    regime: { id: 'era25', name: 'TULRCA 1992 as amended by the Employment Rights Act 2025', turnout_threshold: true, support_threshold: false, mandate_months: 12, code_of_practice: 'Industrial Action Ballots and Notice to Employers (2017)' },
   };
   return { manifest, x, issuer, hash: E.manifestHash(manifest) };
 }
