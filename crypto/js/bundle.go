@@ -16,3 +16,10 @@ var Bundle []byte
 //
 //go:embed dist/eballot-verifier.min.js
 var VerifierBundle []byte
+
+// VerifyWorkerBundle is dist/eballot-verify-worker.min.js, an ES module the
+// verifier bundle starts as Web Workers to check the entries on every core
+// (src/verifyworker.mjs).
+//
+//go:embed dist/eballot-verify-worker.min.js
+var VerifyWorkerBundle []byte

@@ -171,6 +171,13 @@ func TestResultPublishedAndVerified(t *testing.T) {
 	if len(states) != 8 {
 		t.Errorf("%d groups of checks on the page, want 8", len(states))
 	}
+	// The ballots were checked in Web Workers (the worker bundle served
+	// under the page's CSP), not in the page as a fallback.
+	var inWorkers string
+	o.run(chromedp.Evaluate(`document.getElementById('verifier').dataset.inWorkers`, &inWorkers))
+	if inWorkers == "" || inWorkers == "0" {
+		t.Errorf("batches of ballots checked in workers: %q, want at least 1", inWorkers)
+	}
 	if !reflect.DeepEqual(totals, want) {
 		t.Fatalf("the verifier's decrypted totals %+v, want %+v (the result page's)", totals, want)
 	}

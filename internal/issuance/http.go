@@ -20,6 +20,9 @@ var (
 	errTrailing    = page.NewError("issuance: data after the request", http.StatusBadRequest, "malformed", "issue.api.trailing")
 	errNotBase64   = page.NewError("issuance: blinded message not base64", http.StatusBadRequest, "malformed", "issue.api.not_base64")
 	errNotClosed   = page.NewError("issuance: counts before the close", http.StatusForbidden, "not_closed", "issue.api.not_closed")
+	// errUnknownElection: the public counts of an election id no ballot
+	// has, with the code the ledger's endpoints give (docs/board-api.yaml).
+	errUnknownElection = page.NewError("issuance: counts of an unknown election", http.StatusNotFound, "unknown_election", "issue.api.unknown_ballot")
 )
 
 // JSONRenderer is what the member's API needs of internal/web/page's
@@ -70,6 +73,9 @@ func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
 	cs, closed, err := h.svc.PublicCounts(r.Context(), e)
 	if err == nil && !closed {
 		err = errNotClosed
+	}
+	if errors.Is(err, ErrUnknownBallot) {
+		err = errUnknownElection
 	}
 	if err != nil {
 		h.pages.FailJSON(w, r, err)

@@ -12,10 +12,8 @@ import { parseStrictJSON } from './canonical.mjs';
 import { CHECKS, GROUPS, LIMITS, CheckError } from './checks.mjs';
 import { ExportReader, PAPER_VERSION } from './exportreader.mjs';
 import { parseManifest } from './manifest.mjs';
-import { decodeBallot } from './ballot.mjs';
-import { batchVerifyBallots } from './batch.mjs';
-import { tracker, shortCode } from './tracker.mjs';
-import { importIssuerKey, verifyAuthorisation, AUTHORISATION_SIZE } from './blind.mjs';
+import { checkEntries, ciphertextsOf, contextOf, decodeSum } from './entries.mjs';
+import { importIssuerKey } from './blind.mjs';
 import { leafHash, nodeHash } from './merkle.mjs';
 import { parseCheckpoint, checkpointOrigin } from './receipt.mjs';
 import { openNote, parseVerifierKey } from './note.mjs';
@@ -111,6 +109,67 @@ function parsePublishedCounts(text, manifest) {
   return styles.map((s) => s.issued);
 }
 
+/**
+ * Runs checkEntries on batches of entries: in workers.n Web Workers started
+ * from workers.url (the worker bundle) when given and the platform has
+ * them, else in the page. A batch a worker cannot check (it failed to
+ * start, or threw) is checked in the page: the result is the same, only
+ * slower. run(entries) returns a promise of checkEntries' result;
+ * parallel is the number of workers (0: in the page); stats counts the
+ * batches checked in workers and in the page.
+ */
+function entryRunner(ctx, manifestBytes, workers) {
+  const stats = { workers: 0, inWorkers: 0, inPage: 0 };
+  const local = (entries) => { stats.inPage++; return checkEntries(ctx, entries); };
+  const pool = [];
+  if (workers?.url && typeof Worker === 'function') {
+    const n = Math.max(1, Math.min(16, Math.floor(workers.n) || 1));
+    try {
+      for (let i = 0; i < n; i++) {
+        const w = { worker: new Worker(workers.url, { type: 'module' }), jobs: new Map(), dead: false };
+        const lost = () => {
+          w.dead = true;
+          w.worker.terminate();
+          for (const j of w.jobs.values()) j.resolve(local(j.entries));
+          w.jobs.clear();
+        };
+        w.worker.onmessage = (ev) => {
+          const j = w.jobs.get(ev.data.id);
+          if (!j) return;
+          w.jobs.delete(ev.data.id);
+          if (ev.data.error === undefined) stats.inWorkers++;
+          j.resolve(ev.data.error === undefined ? ev.data.result : local(j.entries));
+        };
+        w.worker.onerror = (ev) => { ev.preventDefault?.(); lost(); };
+        w.worker.onmessageerror = lost;
+        w.worker.postMessage({ manifest: manifestBytes });
+        pool.push(w);
+      }
+    } catch {
+      for (const w of pool) w.worker.terminate();
+      pool.length = 0;
+    }
+  }
+  let next = 0;
+  let id = 0;
+  stats.workers = pool.length;
+  return {
+    parallel: pool.length,
+    stats,
+    run(entries) {
+      const live = pool.filter((w) => !w.dead);
+      if (live.length === 0) return local(entries);
+      const w = live[next++ % live.length];
+      return new Promise((resolve) => {
+        const jid = id++;
+        w.jobs.set(jid, { entries, resolve });
+        w.worker.postMessage({ id: jid, entries: entries.map(({ index, style, bytes }) => ({ index, style, bytes })) });
+      });
+    },
+    close() { for (const w of pool) w.worker.terminate(); },
+  };
+}
+
 /** The board's {"partials":[…]} document (report.ParsePartials). */
 function parsePartialsDoc(text, fail) {
   let j;
@@ -138,14 +197,18 @@ function parsePartialsDoc(text, fail) {
  *   report?, signature?: string  the signed result (report.json, .sig);
  *   partials?: string          the board's {"partials":[…]} document;
  *   key?: string               the scrutineer's key from outside the export;
- *   expected?: {electionId?, manifestHash?: hex, final?: {size, root: hex}}
+ *   expected?: {electionId?, manifestHash?: hex, final?: {size, root: hex}};
+ *   workers?: {url, n}         check the entries in n Web Workers started
+ *                              from url (dist/eballot-verify-worker.min.js)
  * }. onProgress(done, total) is called as entries are checked.
  *
  * Returns {failures: [{check, item, index, params}], limits: [{name,
  * params}], groups: {group: {ok, failures}}, failed: [check…], stopped,
- * entries, tally}: ok is null for a group not checked (e.g. no result
- * published); tally is the decrypted count per workplace ballot, when the
- * partial decryptions allowed it. Never throws on bad data.
+ * entries, tally, parallel}: ok is null for a group not checked (e.g. no
+ * result published); tally is the decrypted count per workplace ballot, when
+ * the partial decryptions allowed it; parallel = {workers, inWorkers,
+ * inPage}, the workers started and the batches of entries checked in them
+ * and in the page. Never throws on bad data.
  */
 export async function verifyElection(input, onProgress = () => {}) {
   const out = { failures: [], limits: [], stopped: false, entries: 0, tally: null };
@@ -254,38 +317,24 @@ async function ledger(input, out, fail, limit, onProgress) {
     if (isClose && cp.closed) closeCP = cp;
   };
 
-  // One entry's checks but its proofs (verify.entry), in order.
-  const entry = async (en) => {
-    const r = { en, errs: [], ballot: null, T: null, code: '' };
-    if (en.bytes.length <= 32 + AUTHORISATION_SIZE) {
-      r.errs.push(['entry.ballot', { detail: `entry is ${en.bytes.length} bytes, shorter than tracker ‖ authorisation ‖ ballot` }]);
-      return r;
-    }
-    r.T = en.bytes.subarray(0, 32);
-    r.code = shortCode(r.T);
-    const auth = en.bytes.subarray(32, 32 + AUTHORISATION_SIZE);
-    const bb = en.bytes.subarray(32 + AUTHORISATION_SIZE);
-    try {
-      r.ballot = decodeBallot(manifest, mh, bb);
-    } catch (e) {
-      r.errs.push(['entry.ballot', { detail: detail(e) }]);
-      return r;
-    }
-    if (!equalBytes(tracker(mh, bb), r.T)) r.errs.push(['entry.tracker', {}]);
-    if (r.ballot.style !== en.style) r.errs.push(['entry.style', { recorded: en.style, style: r.ballot.style }]);
-    if (!(await verifyAuthorisation(keys[r.ballot.style], r.T, auth))) r.errs.push(['entry.authorisation', {}]);
-    return r;
-  };
-
-  const flush = async () => {
-    const rs = await Promise.all(pending.map(entry));
-    pending = [];
-    const decoded = rs.filter((r) => r.ballot);
-    const batch = batchVerifyBallots(manifest, mh, decoded.map((r) => r.ballot));
-    for (const i of batch.bad) decoded[i].errs.push(['entry.proof', {}]);
-    decoded.forEach((r, i) => { r.cts = batch.cts[i]; });
-    for (const r of rs) {
-      const { en } = r;
+  // The entries' own checks, by batches, in the page or in Web Workers
+  // (src/entries.mjs); their results are taken in file order.
+  const ctx = contextOf(manifest, mh, keys);
+  const runner = entryRunner(ctx, rd.manifest, input.workers);
+  const depth = runner.parallel ? 2 * runner.parallel : 1;
+  const queue = [];
+  const merge = async ({ entries, job }) => {
+    const { results, sums: bs } = await job;
+    bs.forEach((s, st) => {
+      if (!s) return;
+      sums[st] ??= Array.from({ length: width }, () => ({ alpha: ZERO, beta: ZERO }));
+      s.forEach((c, k) => {
+        const d = decodeSum(c);
+        sums[st][k] = { alpha: sums[st][k].alpha.add(d.alpha), beta: sums[st][k].beta.add(d.beta) };
+      });
+    });
+    results.forEach((r, i) => {
+      const en = entries[i];
       const at = { index: en.index, tracker: r.code || '?' };
       if (en.style < styleCounts.length) styleCounts[en.style]++;
       for (const [check, p] of r.errs) fail(check, 'entry', en.index, { ...at, ...p });
@@ -294,23 +343,28 @@ async function ledger(input, out, fail, limit, onProgress) {
         const th = toHex(r.T);
         if (seenT.has(th)) { fail('entry.duplicate_tracker', 'entry', en.index, { ...at, first: seenT.get(th) }); dup = true; } else seenT.set(th, en.index);
       }
-      if (r.ballot) {
-        for (const q of r.ballot.questions) for (const s of q.selections) {
-          const ah = toHex(s.alpha);
-          if (seenAlpha.has(ah)) { fail('entry.duplicate_alpha', 'entry', en.index, { ...at, first: seenAlpha.get(ah) }); dup = true; } else seenAlpha.set(ah, en.index);
-        }
+      for (const ah of r.alphas) {
+        if (seenAlpha.has(ah)) { fail('entry.duplicate_alpha', 'entry', en.index, { ...at, first: seenAlpha.get(ah) }); dup = true; } else seenAlpha.set(ah, en.index);
       }
-      if (r.errs.length === 0 && r.ballot && !dup) {
-        const st = r.ballot.style;
-        const cts = r.cts.flat();
-        sums[st] ??= Array.from({ length: width }, () => ({ alpha: ZERO, beta: ZERO }));
-        cts.forEach((c, k) => { sums[st][k] = { alpha: sums[st][k].alpha.add(c.alpha), beta: sums[st][k].beta.add(c.beta) }; });
-        valid[st]++;
-      }
+      if (r.ok && dup) {
+        // A copy is not counted: out of the batch's sum again.
+        ciphertextsOf(ctx, en.bytes).forEach((c, k) => {
+          sums[r.style][k] = { alpha: sums[r.style][k].alpha.subtract(c.alpha), beta: sums[r.style][k].beta.subtract(c.beta) };
+        });
+      } else if (r.ok) valid[r.style]++;
       out.entries++;
-    }
+    });
     onProgress(out.entries, total);
     await new Promise((res) => setTimeout(res, 0)); // let the page paint
+  };
+  const flush = async () => {
+    if (pending.length) queue.push({ entries: pending, job: runner.run(pending) });
+    pending = [];
+    while (queue.length >= depth) await merge(queue.shift());
+  };
+  const drain = async () => {
+    await flush();
+    while (queue.length) await merge(queue.shift());
   };
 
   // The paper section (version 3, §10; verify.paperLine).
@@ -324,32 +378,37 @@ async function ledger(input, out, fail, limit, onProgress) {
 
   let end = null;
   let item;
-  for (;;) {
-    try {
-      item = rd.next();
-    } catch (e) {
-      if (!(e instanceof CheckError)) throw e;
-      await flush();
-      fail(e.check, 'file', e.params.line, e.params);
-      out.stopped = true;
-      return;
+  try {
+    for (;;) {
+      try {
+        item = rd.next();
+      } catch (e) {
+        if (!(e instanceof CheckError)) throw e;
+        await drain();
+        fail(e.check, 'file', e.params.line, e.params);
+        out.stopped = true;
+        return;
+      }
+      if (item === null) break;
+      if (item.kind === 'entry') {
+        tree.add(leafHash(item.bytes));
+        pending.push(item);
+        if (pending.length >= BATCH) await flush();
+      } else if (item.kind === 'checkpoint') checkpoint(item, false);
+      else if (item.kind === 'close') {
+        closeLineNote = item.note;
+        checkpoint(item, true);
+      } else if (item.kind === 'batch' || item.kind === 'paper_close') {
+        paper ??= new PaperCounter(manifest);
+        out.paper = true;
+        paperFail(item.kind === 'batch' ? paper.batch(item.bytes, item.note) : paper.close(item.bytes, item.note));
+      } else end = item;
     }
-    if (item === null) break;
-    if (item.kind === 'entry') {
-      tree.add(leafHash(item.bytes));
-      pending.push(item);
-      if (pending.length >= BATCH) await flush();
-    } else if (item.kind === 'checkpoint') checkpoint(item, false);
-    else if (item.kind === 'close') {
-      closeLineNote = item.note;
-      checkpoint(item, true);
-    } else if (item.kind === 'batch' || item.kind === 'paper_close') {
-      paper ??= new PaperCounter(manifest);
-      out.paper = true;
-      paperFail(item.kind === 'batch' ? paper.batch(item.bytes, item.note) : paper.close(item.bytes, item.note));
-    } else end = item;
+    await drain();
+  } finally {
+    runner.close();
+    out.parallel = runner.stats;
   }
-  await flush();
   if (total === 0) onProgress(0, 0);
 
   // The end line (verify.end).

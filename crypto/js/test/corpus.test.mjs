@@ -40,3 +40,25 @@ test('the honest elections count as the scrutineer did (colluding voters include
     assert.deepEqual(out.tally.map((s) => s.questions.map((q) => q.options.map((o) => o.count))), corpus.bases[name].tally, name);
   }
 });
+
+test('a copied ballot is not counted twice (it is taken back out of its batch\'s sums)', async () => {
+  // The honest election with a copy of its last ballot appended as entry 8
+  // after the last checkpoint, its close taken out (an open ledger), tree
+  // size, end line and style counts to match: the copy fails its duplicate
+  // checks, and the count is still the honest one.
+  const base = input({ base: 'honest' });
+  const lines = base.export.split('\n').filter((l) => !l.startsWith('{"note":') || !l.includes('"type":"close"'));
+  const last = JSON.parse(lines.findLast((l) => l.startsWith('{"entry":')));
+  const copy = JSON.stringify({ entry: last.entry, index: last.index + 1, style: last.style, type: 'entry' });
+  lines.splice(lines.findLastIndex((l) => l.includes('"type":"checkpoint"')) + 1, 0, copy);
+  lines[0] = lines[0].replace(/"closed":true,/, '"closed":false,').replace(/"tree_size":8,/, '"tree_size":9,');
+  const end = lines.findIndex((l) => l.startsWith('{"checkpoints":'));
+  const e = JSON.parse(lines[end]);
+  e.entries = 9;
+  e.style_counts[last.style]++;
+  lines[end] = JSON.stringify(Object.fromEntries(Object.keys(e).sort().map((k) => [k, e[k]])));
+  const out = await V.verifyElection({ ...base, export: lines.join('\n') });
+  assert.equal(out.stopped, false, JSON.stringify(out.failures.slice(0, 4)));
+  assert.ok(out.failed.includes('entry.duplicate_tracker') && out.failed.includes('entry.duplicate_alpha'), out.failed.join(' '));
+  assert.deepEqual(out.tally.map((s) => s.questions.map((q) => q.options.map((o) => o.count))), corpus.bases.honest.tally);
+});

@@ -92,24 +92,26 @@ test('every check and limit has an English and a Welsh text, and the page lists 
   assert.deepEqual([...groups.matchAll(/"([^"]+)"/g)].map((m) => m[1]), V.GROUPS);
 });
 
-test('dist/eballot-verifier.min.js is up to date with src/ (reproducible build)', (t) => {
-  const esbuild = join(JS_DIR, 'node_modules', '.bin', 'esbuild');
-  if (!existsSync(esbuild)) {
-    t.skip('node_modules absent: run `npm ci` in crypto/js to check the bundle is fresh');
-    return;
-  }
-  const script = JSON.parse(readFileSync(join(JS_DIR, 'package.json'), 'utf8')).scripts['build-verifier'];
-  assert.equal(script.split(/\s+/)[0], 'esbuild');
-  const dir = mkdtempSync(join(tmpdir(), 'eballot-verifier-'));
-  try {
-    const out = join(dir, 'v.min.js');
-    const a = script.split(/\s+/).slice(1).map((x) => (x.startsWith('--outfile=') ? `--outfile=${out}` : x));
-    execFileSync(esbuild, a, { cwd: JS_DIR, stdio: 'pipe' });
-    assert.ok(readFileSync(out).equals(readFileSync(BUNDLE)), 'dist/eballot-verifier.min.js is stale: run `make js` and commit it');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const [name, file] of [['build-verifier', 'eballot-verifier.min.js'], ['build-worker', 'eballot-verify-worker.min.js']]) {
+  test(`dist/${file} is up to date with src/ (reproducible build)`, (t) => {
+    const esbuild = join(JS_DIR, 'node_modules', '.bin', 'esbuild');
+    if (!existsSync(esbuild)) {
+      t.skip('node_modules absent: run `npm ci` in crypto/js to check the bundle is fresh');
+      return;
+    }
+    const script = JSON.parse(readFileSync(join(JS_DIR, 'package.json'), 'utf8')).scripts[name];
+    assert.equal(script.split(/\s+/)[0], 'esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'eballot-verifier-'));
+    try {
+      const out = join(dir, 'v.min.js');
+      const a = script.split(/\s+/).slice(1).map((x) => (x.startsWith('--outfile=') ? `--outfile=${out}` : x));
+      execFileSync(esbuild, a, { cwd: JS_DIR, stdio: 'pipe' });
+      assert.ok(readFileSync(out).equals(readFileSync(join(JS_DIR, 'dist', file))), `dist/${file} is stale: run \`make js\` and commit it`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test('the checks, their groups and the limits are the tables of docs/protocol.md §8', () => {
   const spec = readFileSync(join(JS_DIR, '..', '..', 'docs', 'protocol.md'), 'utf8');

@@ -33,6 +33,7 @@ func loadAssets() (*assets, error) {
 	a := &assets{byName: map[string]string{}, files: map[string][]byte{}, gz: map[string][]byte{}}
 	a.add("eballot.min.js", cryptojs.Bundle)
 	a.add("eballot-verifier.min.js", cryptojs.VerifierBundle)
+	a.add("eballot-verify-worker.min.js", cryptojs.VerifyWorkerBundle)
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -73,7 +73,9 @@ start.addEventListener('click', async () => {
     const V = await import(root.dataset.bundle);
     const text = (f) => V.formatFailure(f, messages);
     const base = '/ledger/v1/' + election;
-    const input = { expected: { electionId: election } };
+    // The ballots are checked on every core: Web Workers from the worker
+    // bundle (the verifier checks in the page when they cannot start).
+    const input = { expected: { electionId: election }, workers: { url: root.dataset.worker, n: Math.min(navigator.hardwareConcurrency || 1, 8) } };
     try {
       // The export as bytes: the verifier checks its UTF-8 itself.
       input.export = await fetchBody(base + '/export', false, true);
@@ -96,6 +98,8 @@ start.addEventListener('click', async () => {
       setState(id, g.ok === null ? 'skip' : g.ok ? 'ok' : 'bad', g.failures.map(text));
       bad ||= g.ok === false;
     }
+    // How many batches of ballots were checked in workers (0: all in the page).
+    root.dataset.inWorkers = String(out.parallel?.inWorkers ?? 0);
     showTotals(out.tally);
     showLimits(out.limits, text);
     document.getElementById(bad ? 'verify-failed' : 'verify-ok').hidden = false;
