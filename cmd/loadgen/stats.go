@@ -124,13 +124,13 @@ func ms(f float64) string          { return fmt.Sprintf("%.0fms", f) }
 
 // summary is the JSON summary (-out).
 type summary struct {
-	Election        string             `json:"election_id"`
-	Targets         []string           `json:"targets"`
-	Concurrency     int                `json:"concurrency"`
+	Election    string   `json:"election_id"`
+	Targets     []string `json:"targets"`
+	Concurrency int      `json:"concurrency"`
 	// ArrivalRate is the open loop's rate (votes started a second; 0:
 	// closed loop). The vote step's latency then counts from when each
 	// vote was due.
-	ArrivalRate float64 `json:"arrival_rate,omitempty"`
+	ArrivalRate     float64            `json:"arrival_rate,omitempty"`
 	Requested       int                `json:"requested"`
 	DurationLimit   string             `json:"duration_limit"`
 	Prepared        int                `json:"prepared"`
