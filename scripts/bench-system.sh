@@ -15,7 +15,9 @@
 # POOL (database connections per ballotd, 32), KEEP=1 keeps the directory,
 # PROFILE=FILE writes an 8 s CPU profile of replica A from the start of the
 # timed phase at concurrency 200 to FILE (EBALLOT_DEBUG_ADDR on loopback,
-# loadgen -cpuprofile-from) and prints its top.
+# loadgen -cpuprofile-from) and prints its top. RATE=R runs every level open
+# loop (loadgen -rate R: R votes started a second; LEVELS are then the caps
+# on votes in flight).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -25,6 +27,7 @@ LEVELS=${LEVELS:-"50 200 500"}
 DURATION=${DURATION:-20s}
 PER_RUN=${PER_RUN:-6000}
 POOL=${POOL:-32}
+RATE=${RATE:-}
 ELECTION=demo-strike-2026
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/eballot-bench-XXXXXX")
@@ -91,7 +94,7 @@ loadgen() { # loadgen LABEL CONCURRENCY TARGET...
   for m in "$work"/replica-*.metrics; do targets+=(-metrics "$(cat "$m")"); done
   say "loadgen: $label (concurrency $c, ${#@} replica(s), at most $PER_RUN votes or $DURATION)"
   "$B/ballotd" demo --sessions "$PER_RUN" --sessions-file "$work/sessions-$label.txt" >&2
-  "$B/loadgen" "${targets[@]}" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -sessions "$work/sessions-$label.txt" -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" -progress 5s -q \
+  "$B/loadgen" "${targets[@]}" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -sessions "$work/sessions-$label.txt" -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" ${RATE:+-rate "$RATE"} -progress 5s -q \
     -out "$work/runs/$label.json" || say "loadgen $label: some votes failed (see the errors column)"
   runs+=("$work/runs/$label.json")
 }

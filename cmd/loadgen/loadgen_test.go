@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestSmoke is the load generator against the real service, small: it
 // runs ballotd's own command line in-process (no build: `ballotd demo
-// --members 40` into a throw-away database, then `ballotd serve`), runs 30
+// --members 50` into a throw-away database, then `ballotd serve`), runs 30
 // complete votes at concurrency 5 through loadgen's own run (sessions,
 // papers, encryption, authorise, cast, receipts) over HTTP, checks the JSON
 // summary, then `ballotd demo --close` and verifies the whole export with
@@ -71,8 +71,8 @@ func TestSmoke(t *testing.T) {
 		}
 		return out.String()
 	}
-	if out := ballotd("demo", "--members", "40", "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, "loaded and opened with 40 members") {
-		t.Fatalf("ballotd demo --members 40 said:\n%s", out)
+	if out := ballotd("demo", "--members", "50", "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, "loaded and opened with 50 members") {
+		t.Fatalf("ballotd demo --members 50 said:\n%s", out)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan int, 1)
@@ -146,6 +146,35 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("report: exit %d\n%s%s", code, &tbl, &stderr)
 	}
 
+	// Open loop: 10 votes due at 20 a second, whatever the answers; the
+	// last is due 0.45 s after the first, so the phase lasts at least that.
+	open := filepath.Join(dir, "open.txt")
+	if out := ballotd("demo", "--sessions", "10", "--sessions-file", open); !strings.Contains(out, "10 member sessions") {
+		t.Fatalf("ballotd demo --sessions 10 said:\n%s", out)
+	}
+	openOut := filepath.Join(dir, "open.json")
+	stdout.Reset()
+	code = run(context.Background(), []string{"-target", base, "-sessions", open, "-n", "10", "-rate", "20", "-concurrency", "10",
+		"-duration", "60s", "-progress", "0", "-out", openOut}, &stdout, &stderr, getenv)
+	if code != 0 {
+		t.Fatalf("loadgen -rate: exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	b, err = os.ReadFile(openOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var osum summary
+	if err := json.Unmarshal(b, &osum); err != nil {
+		t.Fatal(err)
+	}
+	if osum.Complete != 10 || osum.Started != 10 || osum.Failed != 0 || len(osum.Errors) != 0 || osum.ArrivalRate != 20 ||
+		osum.ReceiptsChecked != 10 || osum.Steps[stepVote].Count != 10 || osum.ElapsedSeconds < 0.45 {
+		t.Fatalf("open-loop summary:\n%s", b)
+	}
+	if !strings.Contains(stdout.String(), "open loop at 20/s") {
+		t.Errorf("open-loop table:\n%s", &stdout)
+	}
+
 	// The members used are not given sessions again: 10 are left.
 	var more bytes.Buffer
 	code = cli.Run(context.Background(), []string{"demo", "--sessions", "11", "--sessions-file", filepath.Join(dir, "more.txt")},
@@ -167,7 +196,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK() || res.Entries != 30 || !res.Header.Closed {
+	if !res.OK() || res.Entries != 40 || !res.Header.Closed {
 		t.Fatalf("verify: ok %v, %d entries, closed %v, failures %v", res.OK(), res.Entries, res.Header.Closed, res.Failures)
 	}
 }
@@ -204,6 +233,7 @@ func TestFlags(t *testing.T) {
 		{"-sessions", "s.txt", "-cpuprofile", "cpu.pprof"},
 		{"-sessions", "s.txt", "-cpuprofile-from", "ftp://x", "-cpuprofile", "cpu.pprof"},
 		{"-sessions", "s.txt", "-cpuprofile-from", "http://127.0.0.1:6060", "-cpuprofile", "p", "-cpuprofile-seconds", "10ms"},
+		{"-sessions", "s.txt", "-rate", "-1"},
 	} {
 		errb.Reset()
 		if code := run(context.Background(), args, &out, &errb, getenv); code != 2 || !strings.Contains(errb.String(), "loadgen") {

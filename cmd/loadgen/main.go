@@ -49,7 +49,15 @@ Then, timed, with -concurrency members at once:
   6. cast: POST /ledger/v1/{election}/cast with no cookie;
   7. check: verify the receipt (inclusion proof, signed checkpoint).
 The timed phase ends after -n votes or -duration, whichever is first (votes
-in flight finish). Finally a sample of receipts is checked against the
+in flight finish).
+
+Closed loop (the default): -concurrency members vote at once, each starting
+its next vote when the last one finished, so a slow server slows the
+arrivals. Open loop (-rate R): votes start at a fixed rate of R a second
+whatever the answers, as members do; a vote's latency counts from the time
+it was due (no coordinated omission), and -concurrency only caps the votes
+in flight: a vote due when the cap is reached is not started and counts as
+the error "start: client at -concurrency cap" (raise the cap). Finally a sample of receipts is checked against the
 ledger's latest checkpoint with consistency proofs, from every target.
 
 Members are spread over the -target URLs round-robin (one member stays on
@@ -69,6 +77,7 @@ type config struct {
 	n           int
 	duration    time.Duration
 	concurrency int
+	rate        float64 // open loop: votes started a second (0: closed loop)
 	prepare     int
 	sessions    string
 	out         string
@@ -117,6 +126,7 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 	fs.IntVar(&c.n, "n", 1000, "number of members to prepare and votes to cast at most")
 	fs.DurationVar(&c.duration, "duration", time.Minute, "the timed phase stops starting votes after this long")
 	fs.IntVar(&c.concurrency, "concurrency", 50, "members voting at the same time in the timed phase")
+	fs.Float64Var(&c.rate, "rate", 0, "open loop: start this many votes a second whatever the answers (latency from when each was due); -concurrency then caps the votes in flight (0: closed loop)")
 	fs.IntVar(&c.prepare, "prepare-workers", runtime.NumCPU(), "goroutines that encrypt and blind ballots before the timed phase")
 	fs.StringVar(&c.sessions, "sessions", "", "file of member session cookie values, one per line, at least -n (ballotd demo --sessions N --sessions-file FILE)")
 	fs.StringVar(&c.out, "out", "", "write the JSON summary to this file")
@@ -169,6 +179,8 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 		return fail("-duration must be positive")
 	case c.concurrency < 1 || c.concurrency > 100_000:
 		return fail("-concurrency must be from 1 to 100000, not %d", c.concurrency)
+	case c.rate < 0 || c.rate > 100_000:
+		return fail("-rate must be from 0 to 100000 votes a second, not %g", c.rate)
 	case c.prepare < 1:
 		return fail("-prepare-workers must be at least 1")
 	case c.timeout <= 0:

@@ -21,6 +21,8 @@ const (
 	stepCast      = "cast"
 	stepCheck     = "check"
 	stepVote      = "vote"
+	// stepStart is where open-loop votes that could not start are counted.
+	stepStart = "start"
 )
 
 var stepOrder = []string{stepPaper, stepAuthorise, stepCast, stepCheck, stepVote}
@@ -122,9 +124,13 @@ func ms(f float64) string          { return fmt.Sprintf("%.0fms", f) }
 
 // summary is the JSON summary (-out).
 type summary struct {
-	Election        string             `json:"election_id"`
-	Targets         []string           `json:"targets"`
-	Concurrency     int                `json:"concurrency"`
+	Election    string   `json:"election_id"`
+	Targets     []string `json:"targets"`
+	Concurrency int      `json:"concurrency"`
+	// ArrivalRate is the open loop's rate (votes started a second; 0:
+	// closed loop). The vote step's latency then counts from when each
+	// vote was due.
+	ArrivalRate     float64            `json:"arrival_rate,omitempty"`
 	Requested       int                `json:"requested"`
 	DurationLimit   string             `json:"duration_limit"`
 	Prepared        int                `json:"prepared"`
@@ -184,7 +190,7 @@ func (s *stats) summarise(c *config, e *election, prep, elapsed time.Duration, s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sum := &summary{
-		Election: e.id, Concurrency: c.concurrency, Requested: c.n, DurationLimit: c.duration.String(),
+		Election: e.id, Concurrency: c.concurrency, ArrivalRate: c.rate, Requested: c.n, DurationLimit: c.duration.String(),
 		PrepareSeconds: round2(prep.Seconds()), Started: started, Complete: s.done, Failed: s.failed,
 		ElapsedSeconds: round2(elapsed.Seconds()), Steps: map[string]Latency{}, Errors: map[string]int{}, PerTarget: map[string]int{},
 		ReceiptsChecked: len(outs), ConsistencyChecked: checked, Expected: map[string]map[string]int{},
@@ -225,8 +231,12 @@ func (s *stats) summarise(c *config, e *election, prep, elapsed time.Duration, s
 }
 
 func (sum *summary) printTable(w io.Writer) {
-	fmt.Fprintf(w, "\n%s: %d complete votes in %.2fs = %.1f votes/s at concurrency %d over %d target(s); %d failed\n",
-		sum.Election, sum.Complete, sum.ElapsedSeconds, sum.VotesPerSecond, sum.Concurrency, len(sum.Targets), sum.Failed)
+	load := fmt.Sprintf("at concurrency %d", sum.Concurrency)
+	if sum.ArrivalRate > 0 {
+		load = fmt.Sprintf("open loop at %g/s (at most %d in flight)", sum.ArrivalRate, sum.Concurrency)
+	}
+	fmt.Fprintf(w, "\n%s: %d complete votes in %.2fs = %.1f votes/s %s over %d target(s); %d failed\n",
+		sum.Election, sum.Complete, sum.ElapsedSeconds, sum.VotesPerSecond, load, len(sum.Targets), sum.Failed)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\tcount\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
 	for _, st := range stepOrder {

@@ -110,8 +110,9 @@ type outcome struct {
 	cpSize int64
 }
 
-// vote runs the timed steps for one prepared member.
-func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stats) (*outcome, error) {
+// vote runs the timed steps for one prepared member; the vote's latency
+// counts from due (when it was due to start: now in a closed loop).
+func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stats, due time.Time) (*outcome, error) {
 	base := v.target.String()
 	// authorise, with the member's session and CSRF token, as vote.js does.
 	t0 := time.Now()
@@ -180,13 +181,16 @@ func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stat
 	if err != nil {
 		return nil, err
 	}
-	st.record(stepVote, v.target, time.Since(t0), nil)
+	st.record(stepVote, v.target, time.Since(due), nil)
 	return out, nil
 }
 
 // timed runs the votes with c.concurrency workers until all are done or
 // c.duration has passed (votes in flight finish).
 func timed(ctx context.Context, c *config, hc *http.Client, e *election, voters []*voter, st *stats) ([]*outcome, time.Duration, int) {
+	if c.rate > 0 {
+		return openLoop(ctx, c, hc, e, voters, st)
+	}
 	start := time.Now()
 	deadline := start.Add(c.duration)
 	work := make(chan *voter)
@@ -199,7 +203,7 @@ func timed(ctx context.Context, c *config, hc *http.Client, e *election, voters 
 			defer wg.Done()
 			for v := range work {
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*c.timeout)
-				o, err := v.vote(rctx, hc, e, st)
+				o, err := v.vote(rctx, hc, e, st, time.Now())
 				cancel()
 				if err == nil {
 					mu.Lock()
@@ -228,6 +232,62 @@ feed:
 		}
 	}
 	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	stopProgress()
+	return outs, elapsed, started
+}
+
+// openLoop starts vote k at start + k/c.rate whatever the answers, with
+// at most c.concurrency in flight, until all are started or c.duration has
+// passed (votes in flight finish).
+func openLoop(ctx context.Context, c *config, hc *http.Client, e *election, voters []*voter, st *stats) ([]*outcome, time.Duration, int) {
+	start := time.Now()
+	var mu sync.Mutex
+	var outs []*outcome
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, c.concurrency)
+	stopProgress := st.progressLoop(c.progress, start)
+	started := 0
+	interval := float64(time.Second) / c.rate
+	for k, v := range voters {
+		due := start.Add(time.Duration(float64(k) * interval))
+		if due.Sub(start) >= c.duration {
+			break
+		}
+		if d := time.Until(due); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			st.record(stepStart, v.target, 0, &stepError{kind: "client at -concurrency cap"})
+			started++
+			continue
+		}
+		started++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*c.timeout)
+			o, err := v.vote(rctx, hc, e, st, due)
+			cancel()
+			if err == nil {
+				mu.Lock()
+				outs = append(outs, o)
+				mu.Unlock()
+			}
+		}()
+	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	stopProgress()
@@ -333,7 +393,11 @@ func loadTest(ctx context.Context, c *config, stderr io.Writer) (*summary, error
 		return nil, err
 	}
 	prep := time.Since(p0)
-	logf("prepared %d members in %s; timed phase: %d at once, at most %s", len(voters), prep.Round(time.Millisecond), c.concurrency, c.duration)
+	if c.rate > 0 {
+		logf("prepared %d members in %s; timed phase: open loop at %g votes/s (at most %d in flight), at most %s", len(voters), prep.Round(time.Millisecond), c.rate, c.concurrency, c.duration)
+	} else {
+		logf("prepared %d members in %s; timed phase: %d at once, at most %s", len(voters), prep.Round(time.Millisecond), c.concurrency, c.duration)
+	}
 	before := scrapeAll(ctx, hc, c.metrics)
 	cp0 := checkpointCount(ctx, hc, c.targets[0], e.id)
 	profiled := startProfile(ctx, c, logf)

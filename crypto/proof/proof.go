@@ -308,3 +308,46 @@ func scalarU32(v uint32) *ristretto255.Scalar {
 	}
 	return s
 }
+
+// ProveCommitted finishes a proof whose commitments the caller computed:
+// commit is A_0 ‖ B_0 ‖ … ‖ A_{n-1} ‖ B_{n-1} (64 bytes a branch), with
+// A_t = w·G and B_t = w·K for the true branch t, and for every other branch
+// j, A_j = z_j·G − c_j·α and B_j = z_j·K − c_j·(β − v_j·G) for the given
+// cs[j] and zs[j] (cs[t] and zs[t] are ignored). It computes the challenge
+// and c_t = H_s(T) − Σ_{j≠t} c_j, z_t = w + c_t·r.
+//
+// It is for generators of test data that make commitments faster than
+// [Prove] (crypto/verify/fixture derives them by point additions from the
+// previous ballot's): it runs in variable time, reads no randomness and
+// trusts the commitments — a wrong one yields a proof that fails
+// verification. Members' ballots use [Prove].
+func ProveCommitted(st *Statement, t int, nonce, w *ristretto255.Scalar, commit []byte, cs, zs []ristretto255.Scalar) (*Proof, error) {
+	if err := st.check(); err != nil {
+		return nil, err
+	}
+	n := len(st.Values)
+	if t < 0 || t >= n || len(commit) != 64*n || len(cs) != n || len(zs) != n || nonce == nil || w == nil {
+		return nil, ErrWitness
+	}
+	tr := transcript(st, func(dst []byte) []byte { return append(dst, commit...) })
+	ct := enc.FastScalar(challenge(tr))
+	for j := range n {
+		if j != t {
+			ct.Subtract(ct, &cs[j])
+		}
+	}
+	zt := ristretto255.NewScalar().Multiply(ct, nonce)
+	zt.Add(zt, w)
+	out := make([]byte, 0, n*BranchSize)
+	for j := range n {
+		out = append(out, commit[64*j:64*j+64]...)
+		if j == t {
+			out = ct.Encode(out)
+			out = zt.Encode(out)
+		} else {
+			out = cs[j].Encode(out)
+			out = zs[j].Encode(out)
+		}
+	}
+	return ParseProof(out, n)
+}

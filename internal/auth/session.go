@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Session timeouts (docs/auth.md).
@@ -306,7 +308,10 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			hadSession = true
 			se, err := s.loadSession(r.Context(), c.Value)
 			if err != nil {
-				s.pages.Fail(w, r, fmt.Errorf("%w: %w", errSessionLookup, err))
+				// The phone's scripts (JSON, X-CSRF-Token) and the APIs get
+				// the JSON problem they understand ("unavailable",
+				// Retry-After); pages get the error page.
+				s.fail(w, r, fmt.Errorf("%w: %w", errSessionLookup, err), wantsJSON(r) || page.API(r))
 				return
 			}
 			if se == nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -153,13 +154,62 @@ func answer(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error)
 	case !expected:
 		log.ErrorContext(r.Context(), "request failed", "request_id", id, "path", r.URL.Path, "err", err)
 	case pr.Status >= 500:
-		log.WarnContext(r.Context(), "request failed: "+pr.Code, "request_id", id, "path", r.URL.Path, "err", err)
+		if ok, dropped := faultLog.allow(log, pr.Code, time.Now()); ok {
+			log.WarnContext(r.Context(), "request failed: "+pr.Code, "request_id", id, "path", r.URL.Path, "err", err,
+				"not_logged", dropped, "log_every", faultLogEvery.String())
+		}
 	}
 	if pr.Status == http.StatusServiceUnavailable && pr.RetryAfter <= 0 {
 		pr.RetryAfter = RetryAfter
 	}
 	SetRetryAfter(w, pr.RetryAfter)
 	return pr, true
+}
+
+// faultLogEvery is how often the same expected fault is logged.
+const faultLogEvery = 10 * time.Second
+
+// faultLog limits the log lines of expected faults (a 5xx answer the
+// service expects, such as an unavailable database): during an outage
+// every request is answered the same way, and one line per request would
+// bury everything else (≈ 50,000 lines in a 10-minute outage under load).
+// The first answer of a code is logged, then at most one every
+// faultLogEvery per logger and code, saying how many were not logged.
+var faultLog = &logLimiter{last: map[limitKey]*limitState{}}
+
+type limitKey struct {
+	log  *slog.Logger
+	code string
+}
+
+type limitState struct {
+	at      time.Time
+	dropped int
+}
+
+type logLimiter struct {
+	mu   sync.Mutex
+	last map[limitKey]*limitState
+}
+
+// allow reports whether to log code's fault at now, and how many of its
+// lines were not logged since the last one.
+func (l *logLimiter) allow(log *slog.Logger, code string, now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := limitKey{log, code}
+	st := l.last[k]
+	if st == nil {
+		l.last[k] = &limitState{at: now}
+		return true, 0
+	}
+	if now.Sub(st.at) < faultLogEvery {
+		st.dropped++
+		return false, 0
+	}
+	n := st.dropped
+	st.at, st.dropped = now, 0
+	return true, n
 }
 
 // SetRetryAfter sets the Retry-After header to d rounded up to whole

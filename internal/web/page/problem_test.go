@@ -1,6 +1,7 @@
 package page
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -127,5 +128,44 @@ func TestRetrySeconds(t *testing.T) {
 		if got := RetrySeconds(d); got != want {
 			t.Errorf("%v: %d, want %d", d, got, want)
 		}
+	}
+}
+
+// TestFaultLogLimited: an outage answers every request with 503; the fault
+// is logged once, then at most once every faultLogEvery per code, saying
+// how many lines were left out. Every answer is still the JSON problem
+// with Retry-After.
+func TestFaultLogLimited(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	outage := fmt.Errorf("query: %w", context.DeadlineExceeded)
+	for range 200 {
+		w := httptest.NewRecorder()
+		FailJSON(w, httptest.NewRequest("POST", "/issuance/x", nil), log, outage)
+		if w.Code != 503 || w.Header().Get("Retry-After") != "5" || !strings.Contains(w.Body.String(), `"error":"unavailable"`) {
+			t.Fatalf("503: %d %v %s", w.Code, w.Header(), w.Body)
+		}
+	}
+	if n := strings.Count(buf.String(), "request failed: unavailable"); n != 1 {
+		t.Fatalf("%d log lines for 200 answers of one outage:\n%s", n, buf.String())
+	}
+	// Later, one line says how many were left out.
+	l := &logLimiter{last: map[limitKey]*limitState{}}
+	t0 := time.Unix(1e9, 0)
+	for i, tc := range []struct {
+		at      time.Duration
+		ok      bool
+		dropped int
+	}{{0, true, 0}, {time.Second, false, 0}, {faultLogEvery - 1, false, 0}, {faultLogEvery, true, 2}, {faultLogEvery + 1, false, 0}, {3 * faultLogEvery, true, 1}} {
+		if ok, d := l.allow(log, "unavailable", t0.Add(tc.at)); ok != tc.ok || d != tc.dropped {
+			t.Fatalf("step %d: allow %v %d, want %v %d", i, ok, d, tc.ok, tc.dropped)
+		}
+	}
+	// Another code, or another logger, is limited on its own.
+	if ok, _ := l.allow(log, "other", t0.Add(time.Second)); !ok {
+		t.Fatal("another code suppressed")
+	}
+	if ok, _ := l.allow(slog.New(slog.DiscardHandler), "unavailable", t0.Add(time.Second)); !ok {
+		t.Fatal("another logger suppressed")
 	}
 }
