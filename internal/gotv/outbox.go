@@ -146,13 +146,14 @@ func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 }
 
 // segmentSQL selects the members of a segment ($4 workplaces, $5 branches;
-// empty = all) who can be reminded: a mobile number, not in the marked
-// register, not opted out. Aliases: re register_entries, m members.
+// empty = all) who can be reminded: a mobile number, not opted out.
+// Members who have voted are included and left out at the claim ('voted'),
+// so that a step's number of rows does not depend on who has voted (the
+// campaign page shows it: issue 21). Aliases: re register_entries, m members.
 const segmentSQL = `AND (cardinality($4::text[]) = 0 OR re.workplace = ANY($4))
 	AND (cardinality($5::text[]) = 0 OR m.branch = ANY($5))
 	AND coalesce((SELECT bc.has_mobile FROM ballot_contacts bc WHERE bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id),
 		m.mobile IS NOT NULL)
-	AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id)
 	AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)`
 
 // recoverClaims handles rows whose lease expired (a worker stopped).
