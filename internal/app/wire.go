@@ -185,7 +185,8 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
 			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
-			MaxPerDay: cfg.GOTV.MaxPerDay, MaxPerBallot: cfg.GOTV.MaxPerBallot, PricePerPart: cfg.GOTV.PricePerPart,
+			MaxPerDay: cfg.GOTV.MaxPerDay, MaxPerBallot: cfg.GOTV.MaxPerBallot,
+			MaxPerCampaign: cfg.GOTV.MaxPerCampaign, PricePerPart: cfg.GOTV.PricePerPart,
 			ReplayWindow: cfg.GOTV.ReplayWindow, ReleaseEvery: cfg.GOTV.ReleaseEvery},
 	}); err != nil {
 		return nil, err

@@ -76,14 +76,15 @@ const MinRetention = 8760 * time.Hour
 // GOTV tunes the SMS reminder campaigns (internal/gotv). Zero values mean
 // the defaults documented in [Vars].
 type GOTV struct {
-	RatePerSecond float64 // messages handed to the provider per second
-	Burst         int     // token bucket size
-	QuietStart    int     // minutes after midnight, member's local time, when sending may start
-	QuietEnd      int     // minutes after midnight when sending stops
-	TimeZone      string  // IANA zone for members without one
-	MaxPerDay     int     // reminders per member in any 24 hours
-	MaxPerBallot  int     // reminders per member per ballot
-	PricePerPart  float64 // price of one SMS part in pence, for cost estimates
+	RatePerSecond  float64 // messages handed to the provider per second
+	Burst          int     // token bucket size
+	QuietStart     int     // minutes after midnight, member's local time, when sending may start
+	QuietEnd       int     // minutes after midnight when sending stops
+	TimeZone       string  // IANA zone for members without one
+	MaxPerDay      int     // reminders per member in any 24 hours
+	MaxPerBallot   int     // reminders per member per ballot
+	MaxPerCampaign int     // reminders per member per campaign
+	PricePerPart   float64 // price of one SMS part in pence, for cost estimates
 	// ReplayWindow: processed webhooks are remembered this long (replays
 	// refused), and delivery reports older than it are refused.
 	ReplayWindow time.Duration
@@ -144,6 +145,7 @@ var Vars = []Var{
 	{"EBALLOT_GOTV_TIMEZONE", "Europe/London", "IANA time zone of the sending window."},
 	{"EBALLOT_GOTV_MAX_PER_DAY", "1", "reminders per member in any 24 hours, across all campaigns."},
 	{"EBALLOT_GOTV_MAX_PER_BALLOT", "3", "reminders per member per ballot."},
+	{"EBALLOT_GOTV_MAX_PER_CAMPAIGN", "2", "texts per member per reminder campaign (over its steps; a volunteer campaign sends a member one such text)."},
 	{"EBALLOT_TURNOUT_RELEASE_EVERY", "1h", "how often turnout is released to organisers (whole hours, 1h to 24h): every figure that depends on who has voted is shown only as of the last snapshot, from the opening hour on this schedule (docs/threat-model.md \"Turnout release\")."},
 	{"EBALLOT_GOTV_PRICE_PENCE", "4", "price of one SMS part in pence, used for the cost estimate shown before sending."},
 	{"EBALLOT_WEBHOOK_REPLAY_WINDOW", "168h", "how long the SMS provider's processed webhooks are remembered by message id so that a replayed one changes nothing (at least 1h); delivery reports whose signed send time is older than this, or in the future, are refused."},
@@ -320,6 +322,9 @@ func (c *Config) loadGOTV(get func(string, string) string) error {
 		return err
 	}
 	if g.MaxPerBallot, err = integer("EBALLOT_GOTV_MAX_PER_BALLOT", "3", 1, 100); err != nil {
+		return err
+	}
+	if g.MaxPerCampaign, err = integer("EBALLOT_GOTV_MAX_PER_CAMPAIGN", "2", 1, 5); err != nil {
 		return err
 	}
 	if g.PricePerPart, err = num("EBALLOT_GOTV_PRICE_PENCE", "4", 0.01, 1000); err != nil {

@@ -57,31 +57,48 @@ type Campaign struct {
 	Steps      []Step
 }
 
-// Step is one step of a campaign with its progress counts.
+// Step is one step of a campaign with its progress counts. The counts do
+// not depend on who has voted (issue 21, docs/threat-model.md "Turnout
+// release"): a step's rows are every member of the segment with a number
+// who had not opted out when it became due, voters included; rows of
+// members who had voted by sending time are left out at the send and
+// counted with the sent ones as done. How many were sent and how many left
+// out because they had voted is never shown: set against the turnout
+// release, that split would tell who voted between two snapshots.
 type Step struct {
-	ID           int64
-	Seq          int
-	Template     string
-	DueAt        time.Time
-	Materialised bool
-	States       map[string]int // rows by state: pending, sending, sent, failed, skipped, unknown
-	Delivered    int
-	DeliveryFail int
+	ID           int64     `json:"id"`
+	Seq          int       `json:"seq"`
+	Template     string    `json:"template"`
+	DueAt        time.Time `json:"due_at"`
+	Materialised bool      `json:"materialised"`
+	Members      int       `json:"members"` // rows: members with a number, not opted out, when due
+	Done         int       `json:"done"`    // sent, left out (voted, opted out since, caps …) or refused by the provider
+	Waiting      int       `json:"waiting"` // not yet handled (quiet hours, rate, retry)
+	Unknown      int       `json:"unknown"` // sent or not: reconciled by hand, never resent
 }
 
 // Plan is what a campaign would send now: counts and cost, never names.
+// No figure depends on who has voted but VotedAbout, which is computed
+// from the turnout release only (so it tells no more than the release).
 type Plan struct {
-	Segment    int     `json:"segment"`    // members of the register in the segment
-	Voted      int     `json:"voted"`      // excluded: in the marked register
-	NoNumber   int     `json:"no_number"`  // excluded: no mobile
-	OptedOut   int     `json:"opted_out"`  // excluded: replied STOP
-	Recipients int     `json:"recipients"` // per step
-	Parts      int     `json:"parts"`      // SMS parts per step, all recipients
-	CostPence  float64 `json:"cost_pence"` // per step
-	Encoding   string  `json:"encoding"`   // of the preview
-	Preview    string  `json:"preview"`    // rendered for a fictitious member
-	PartsEach  int     `json:"parts_each"` // parts of the preview
-	TotalCost  float64 `json:"total_cost_pence"`
+	Segment  int `json:"segment"`   // members of the register in the segment
+	NoNumber int `json:"no_number"` // excluded: no mobile
+	OptedOut int `json:"opted_out"` // excluded: replied STOP
+	// Recipients is the most a step sends: the segment's members with a
+	// number who have not opted out. Members who have voted by the time
+	// a step is sent are left out then.
+	Recipients int `json:"recipients"`
+	// VotedAbout estimates how many of the segment had voted by
+	// VotedAsOf, from the latest turnout release: each released cell's
+	// count shared out over the segment's members in that cell.
+	VotedAbout int       `json:"voted_about"`
+	VotedAsOf  time.Time `json:"voted_as_of,omitzero"`
+	Parts      int       `json:"parts"`      // SMS parts per step, at most (all recipients)
+	CostPence  float64   `json:"cost_pence"` // per step, at most
+	Encoding   string    `json:"encoding"`   // of the preview
+	Preview    string    `json:"preview"`    // rendered for a fictitious member
+	PartsEach  int       `json:"parts_each"` // parts of the preview
+	TotalCost  float64   `json:"total_cost_pence"`
 }
 
 // ensureUnion checks that ballotID belongs to the staff member's union
@@ -171,31 +188,21 @@ func (s *Service) Campaign(ctx context.Context, st page.Staff, id int64) (*Campa
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT st.id, st.seq, st.template, st.due_at, st.materialised_at IS NOT NULL,
-		coalesce(g.state, ''), count(g.id), count(g.id) FILTER (WHERE g.delivery IN ('delivered', 'read')),
-		count(g.id) FILTER (WHERE g.delivery IN ('failed', 'undelivered'))
+		count(g.id), count(g.id) FILTER (WHERE g.state IN ('sent', 'skipped', 'failed')),
+		count(g.id) FILTER (WHERE g.state IN ('pending', 'sending')), count(g.id) FILTER (WHERE g.state = 'unknown')
 		FROM gotv_steps st LEFT JOIN gotv_messages g ON g.step_id = st.id
-		WHERE st.campaign_id = $1 GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY st.seq`, id)
+		WHERE st.campaign_id = $1 GROUP BY 1, 2, 3, 4, 5 ORDER BY st.seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("load campaign: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var stp Step
-		var state string
-		var n, dl, df int
-		if err := rows.Scan(&stp.ID, &stp.Seq, &stp.Template, &stp.DueAt, &stp.Materialised, &state, &n, &dl, &df); err != nil {
+		if err := rows.Scan(&stp.ID, &stp.Seq, &stp.Template, &stp.DueAt, &stp.Materialised, &stp.Members, &stp.Done,
+			&stp.Waiting, &stp.Unknown); err != nil {
 			return nil, fmt.Errorf("load campaign: %w", err)
 		}
-		if len(c.Steps) == 0 || c.Steps[len(c.Steps)-1].ID != stp.ID {
-			stp.States = map[string]int{}
-			c.Steps = append(c.Steps, stp)
-		}
-		last := &c.Steps[len(c.Steps)-1]
-		if state != "" {
-			last.States[state] += n
-		}
-		last.Delivered += dl
-		last.DeliveryFail += df
+		c.Steps = append(c.Steps, stp)
 	}
 	return c, rows.Err()
 }
@@ -253,9 +260,9 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 		return nil, err
 	}
 	p := &Plan{}
-	rows, err := s.pool.Query(ctx, `SELECT m.name,
-		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id),
-		m.mobile IS NULL,
+	// Nothing here reads the marked register: the estimate of who has
+	// voted comes from the turnout release.
+	rows, err := s.pool.Query(ctx, `SELECT m.name, re.workplace, m.mobile IS NULL,
 		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
@@ -266,16 +273,16 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	defer rows.Close()
 	link := strings.Repeat("x", s.cfg.LinkLength)
 	closes := b.Closes.In(s.tz).Format("2 Jan 15:04")
+	inWorkplace := map[string]int{}
 	for rows.Next() {
-		var name string
-		var voted, noNumber, opted bool
-		if err := rows.Scan(&name, &voted, &noNumber, &opted); err != nil {
+		var name, wp string
+		var noNumber, opted bool
+		if err := rows.Scan(&name, &wp, &noNumber, &opted); err != nil {
 			return nil, fmt.Errorf("plan: %w", err)
 		}
 		p.Segment++
+		inWorkplace[wp]++
 		switch {
-		case voted:
-			p.Voted++
 		case noNumber:
 			p.NoNumber++
 		case opted:
@@ -288,14 +295,48 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
+	rows.Close()
 	if p.Segment < k {
 		return nil, ErrSegmentTooSmall
+	}
+	if err := s.estimateVoted(ctx, b, k, inWorkplace, p); err != nil {
+		return nil, err
 	}
 	p.CostPence = math.Round(float64(p.Parts)*s.cfg.PricePerPart*100) / 100
 	p.Preview = Render(tmpl, Vars{FirstName: sampleName, Link: s.cfg.PublicURL + "/i/" + strings.Repeat("X", 43), Closes: closes})
 	seg := CountSegments(p.Preview)
 	p.Encoding, p.PartsEach = string(seg.Encoding), seg.Parts
 	return p, nil
+}
+
+// estimateVoted sets p.VotedAbout from the latest turnout release: each
+// released cell's count times the share of the cell's members in the
+// segment (inWorkplace: the segment's members by workplace). It is a
+// function of released figures and the register only.
+func (s *Service) estimateVoted(ctx context.Context, b ballotInfo, k int, inWorkplace map[string]int, p *Plan) error {
+	part, err := s.partition(ctx, b.ID, k, "")
+	if err != nil || part == nil {
+		return err
+	}
+	rel, err := s.releases(ctx, b, part, s.now().UTC())
+	if err != nil || len(rel) == 0 {
+		return err
+	}
+	last := rel[len(rel)-1]
+	seg := make([]int, len(part.Cells))
+	for wp, n := range inWorkplace {
+		if c := part.Cell(wp); c >= 0 {
+			seg[c] += n
+		}
+	}
+	est := 0.0
+	for c, cell := range last.Cells {
+		if cell.Entitled > 0 {
+			est += float64(cell.Voted) * float64(seg[c]) / float64(cell.Entitled)
+		}
+	}
+	p.VotedAbout, p.VotedAsOf = int(math.Round(est)), last.At
+	return nil
 }
 
 // Schedule starts a draft campaign: its steps are sent when due.
@@ -411,18 +452,38 @@ type NonVoter struct {
 	MemberNumber, Name, Mobile, Workplace, Branch string
 }
 
-// ExportNonVoters returns the members of a campaign's segment who have not
-// voted, for phone banking, only if the union's policy allows it
-// (ErrForbidden otherwise). The export is recorded with audit.Append in the
-// same transaction that reads the list.
-func (s *Service) ExportNonVoters(ctx context.Context, st page.Staff, campaignID int64) ([]NonVoter, error) {
+// ExportNonVoters returns the members of a campaign's segment who had not
+// voted by the latest turnout snapshot (asOf; zero before the first), for
+// phone banking, only if the union's policy allows it (ErrForbidden
+// otherwise). The export is recorded with audit.Append in the same
+// transaction that reads the list.
+//
+// The list is member-level by design: the scrutineer's policy decision
+// (statutory.md §5 D26) is what allows it. It follows the release
+// schedule (issue 21): a member marked after the latest snapshot is still
+// listed, so downloads between two snapshots are the same and cannot
+// follow votes minute by minute.
+func (s *Service) ExportNonVoters(ctx context.Context, st page.Staff, campaignID int64) (list []NonVoter, asOf time.Time, err error) {
 	if st.Role != "organiser" {
-		return nil, ErrForbidden
+		return nil, asOf, ErrForbidden
 	}
 	c, err := s.Campaign(ctx, st, campaignID)
 	if err != nil {
-		return nil, err
+		return nil, asOf, err
 	}
+	b, err := s.ballot(ctx, c.BallotID)
+	if err != nil {
+		return nil, asOf, err
+	}
+	if at := Snapshots(b.Opens, b.Closes, s.now().UTC(), s.cfg.ReleaseEvery); len(at) > 0 {
+		asOf = at[len(at)-1]
+	}
+	list, err = s.exportNonVoters(ctx, st, c, asOf)
+	return list, asOf, err
+}
+
+func (s *Service) exportNonVoters(ctx context.Context, st page.Staff, c *Campaign, asOf time.Time) ([]NonVoter, error) {
+	campaignID := c.ID
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -441,9 +502,10 @@ func (s *Service) ExportNonVoters(ctx context.Context, st page.Staff, campaignID
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
 		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3))
-		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id)
+		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id
+			AND mr.hour < $4)
 		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
-		ORDER BY m.member_number`, c.BallotID, c.Workplaces, c.Branches)
+		ORDER BY m.member_number`, c.BallotID, c.Workplaces, c.Branches, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -461,7 +523,7 @@ func (s *Service) ExportNonVoters(ctx context.Context, st page.Staff, campaignID
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	if err := audit.Append(ctx, tx, st.Actor(), "gotv.nonvoters.export", &c.BallotID,
-		map[string]any{"campaign": campaignID, "rows": len(out)}); err != nil {
+		map[string]any{"campaign": campaignID, "rows": len(out), "as_of": asOf}); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -463,13 +463,17 @@ func (s *Service) exportCSV(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.ExportNonVoters(r.Context(), st, cid)
+	list, asOf, err := s.ExportNonVoters(r.Context(), st, cid)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="nonvoters-%d.csv"`, cid))
+	stamp := "before-opening"
+	if !asOf.IsZero() {
+		stamp = asOf.UTC().Format("20060102T15Z")
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="nonvoters-%d-as-of-%s.csv"`, cid, stamp))
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"member_number", "name", "mobile", "workplace", "branch"})

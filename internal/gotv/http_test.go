@@ -363,3 +363,117 @@ func screenshot(t *testing.T, e *httpEnv, path, who string) {
 	}
 	t.Logf("screenshot: %s", out)
 }
+
+// TestCampaignFiguresOnRelease plays an organiser watching a reminder
+// campaign (issue 21): two identical ballots, each with the same campaign
+// sent to everyone, except that in the second one member votes between
+// two turnout snapshots, just before the reminder goes out. The member is
+// left out of the send (the fake provider sees one text fewer), yet
+// nothing the organiser can fetch — the campaign page, its JSON, the
+// turnout JSON and CSV, the non-voter list the policy allows — differs
+// between the two ballots, at that time or at the next snapshot.
+func TestCampaignFiguresOnRelease(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	clk := &clock{t: londonNoon()}
+	fake := newFakeSender(clk.Now)
+	pages := testPages(t)
+	s := newTestService(t, pool, svcOpts{sender: fake, clock: clk.Now, pages: pages, staff: headerStaff})
+	r := chi.NewRouter()
+	s.Routes(r)
+	e := &httpEnv{t: t, s: s, h: r, pool: pool, pages: pages}
+
+	type world struct {
+		b        *electiontest.Ballot
+		org, cmp string
+	}
+	var ws []world
+	for _, name := range []string{"gotv-rel-a", "gotv-rel-b"} {
+		b := electiontest.New(t, pool, electiontest.Options{ElectionID: name, Members: 40, Open: true})
+		// Opened 30 hours ago; 20 members voted long before.
+		_, err := pool.Exec(ctx, `UPDATE ballots SET opened_at = $2, closes_at = $3 WHERE id = $1`, b.ID,
+			clk.Now().Add(-30*time.Hour), clk.Now().Add(72*time.Hour))
+		must(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, hour)
+			SELECT $1, unnest($2::bigint[]), 'postal', date_trunc('hour', $3::timestamptz)`, b.ID, b.MemberIDs[:20], clk.Now().Add(-20*time.Hour))
+		must(t, err)
+		org := fmt.Sprintf("organiser:%d", b.UnionID)
+		w := e.do("POST", fmt.Sprintf("/organiser/gotv/ballots/%d/campaigns", b.ID), org, url.Values{
+			"csrf": {"test-csrf"}, "name": {"Push"}, "template1": {"Hi {first_name}, vote: {link}"}, "when1": {"now"}})
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("create: %d %s", w.Code, w.Body)
+		}
+		cmp := w.Header().Get("Location")
+		for _, q := range []struct {
+			path string
+			form url.Values
+		}{{fmt.Sprintf("/scrutineer/gotv/ballots/%d/reminders", b.ID), url.Values{"enabled": {"on"}}},
+			{fmt.Sprintf("/scrutineer/gotv/unions/%d/policy", b.UnionID), url.Values{"allow_export": {"on"}}}} {
+			if w := e.do("POST", q.path, "scrutineer", q.form); w.Code >= 400 {
+				t.Fatalf("POST %s: %d", q.path, w.Code)
+			}
+		}
+		if w := e.do("POST", cmp+"/schedule", org, url.Values{}); w.Code != http.StatusSeeOther {
+			t.Fatalf("schedule: %d", w.Code)
+		}
+		ws = append(ws, world{b: b, org: org, cmp: cmp})
+	}
+	// In the second ballot one more member votes, in this hour, before
+	// the reminder is sent.
+	_, err := pool.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, hour)
+		VALUES ($1, $2, 'postal', date_trunc('hour', $3::timestamptz))`, ws[1].b.ID, ws[1].b.MemberIDs[30], clk.Now())
+	must(t, err)
+	drain(t, s)
+	if a, b := fake.total(), 40; a != b-1 {
+		t.Fatalf("the fake provider got %d texts, want %d (20 + 19 not voted)", a, b-1)
+	}
+
+	ids := regexp.MustCompile(`(?:ballots|campaigns|unions)/\d+|"(?:id|ballot_id|BallotID|ID|campaign)":\s*\d+|gotv-rel-[ab]|Test ballot|nonvoters-\d+`)
+	view := func(w world) map[string]string {
+		out := map[string]string{}
+		for _, p := range []string{w.cmp, w.cmp + "/status.json", w.cmp + "/nonvoters.csv",
+			fmt.Sprintf("/organiser/gotv/ballots/%d", w.b.ID), fmt.Sprintf("/organiser/gotv/ballots/%d/turnout.json", w.b.ID),
+			fmt.Sprintf("/organiser/gotv/ballots/%d/turnout.csv", w.b.ID)} {
+			rec := e.do("GET", p, w.org, nil)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("GET %s: %d", p, rec.Code)
+			}
+			key := ids.ReplaceAllString(p, "")
+			out[key] = ids.ReplaceAllString(rec.Body.String()+rec.Header().Get("Content-Disposition"), "")
+		}
+		return out
+	}
+	const nonvoters = "/organiser/gotv//nonvoters.csv"
+	check := func(when string, except string) (a, b map[string]string) {
+		a, b = view(ws[0]), view(ws[1])
+		for k := range a {
+			if k != except && a[k] != b[k] {
+				t.Errorf("%s: %s differs when one member voted:\n%s\n---\n%s", when, k, a[k], b[k])
+			}
+		}
+		return a, b
+	}
+	if a, _ := check("between snapshots", ""); !strings.Contains(a[nonvoters], "Member 31,") {
+		t.Fatalf("the non-voter list lacks a member who has not voted:\n%s", a[nonvoters])
+	}
+	// At the next snapshot the member-level list the policy allows (and
+	// only it) shows the vote: one row fewer, that member's.
+	clk.Set(clk.Now().Add(time.Hour))
+	a, b := check("at the next snapshot", nonvoters)
+	if strings.Replace(a[nonvoters], "M000031,Member 31,+447700900030,North Depot,\n", "", 1) != b[nonvoters] {
+		t.Fatalf("non-voter lists at the next snapshot:\n%s\n---\n%s", a[nonvoters], b[nonvoters])
+	}
+
+	// The campaign page says how many were handled, not how many sent.
+	var js struct {
+		Campaign Campaign `json:"campaign"`
+		Plan     Plan     `json:"plan"`
+	}
+	must(t, json.Unmarshal(e.do("GET", ws[1].cmp+"/status.json", ws[1].org, nil).Body.Bytes(), &js))
+	if st := js.Campaign.Steps; len(st) != 1 || st[0].Members != 40 || st[0].Done != 40 {
+		t.Fatalf("steps: %+v", st)
+	}
+	if js.Plan.VotedAbout != 20 || js.Plan.VotedAsOf.IsZero() || js.Plan.Recipients != 40 {
+		t.Fatalf("plan: %+v", js.Plan)
+	}
+}

@@ -146,13 +146,14 @@ func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 }
 
 // segmentSQL selects the members of a segment ($4 workplaces, $5 branches;
-// empty = all) who can be reminded: a mobile number, not in the marked
-// register, not opted out. Aliases: re register_entries, m members.
+// empty = all) who can be reminded: a mobile number, not opted out.
+// Members who have voted are included and left out at the claim ('voted'),
+// so that a step's number of rows does not depend on who has voted (the
+// campaign page shows it: issue 21). Aliases: re register_entries, m members.
 const segmentSQL = `AND (cardinality($4::text[]) = 0 OR re.workplace = ANY($4))
 	AND (cardinality($5::text[]) = 0 OR m.branch = ANY($5))
 	AND coalesce((SELECT bc.has_mobile FROM ballot_contacts bc WHERE bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id),
 		m.mobile IS NOT NULL)
-	AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id)
 	AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)`
 
 // recoverClaims handles rows whose lease expired (a worker stopped).
@@ -282,7 +283,8 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 		claimed
 		tz, campStatus, ballotStatus string
 		enabled, voted, optedOut     bool
-		day, ballot                  int
+		day, ballot, campaign        int
+		campaignID                   int64
 		oldest                       *time.Time
 		closesAt                     *time.Time
 	}
@@ -315,13 +317,19 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	}
 	for i := range cs {
 		if err := tx.QueryRow(ctx, `SELECT
+			coalesce((SELECT st.campaign_id FROM gotv_messages g JOIN gotv_steps st ON st.id = g.step_id WHERE g.id = $4), 0),
+			(SELECT count(*) FROM gotv_messages x JOIN gotv_steps xs ON xs.id = x.step_id
+				JOIN gotv_messages g ON g.id = $4 JOIN gotv_steps gs ON gs.id = g.step_id
+				WHERE x.member_id = $2 AND xs.campaign_id = gs.campaign_id
+				AND x.send_started_at IS NOT NULL AND x.state IN ('sending', 'sent', 'unknown')),
 			(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.send_started_at IS NOT NULL
 				AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
 			(SELECT min(x.send_started_at) FROM gotv_messages x WHERE x.member_id = $2 AND x.send_started_at IS NOT NULL
 				AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
 			(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.ballot_id = $3
 				AND x.send_started_at IS NOT NULL AND x.state IN ('sending', 'sent', 'unknown'))`,
-			now, cs[i].memberID, cs[i].ballotID).Scan(&cs[i].day, &cs[i].oldest, &cs[i].ballot); err != nil {
+			now, cs[i].memberID, cs[i].ballotID, cs[i].id).Scan(&cs[i].campaignID, &cs[i].campaign, &cs[i].day, &cs[i].oldest,
+			&cs[i].ballot); err != nil {
 			return nil, 0, fmt.Errorf("claim: %w", err)
 		}
 	}
@@ -332,6 +340,8 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	}
 	var out []claimed
 	perMember := map[int64]int{} // rows of the same member in this batch
+	type memberCampaign struct{ member, campaign int64 }
+	perCampaign := map[memberCampaign]int{}
 	for _, c := range cs {
 		if c.closesAt != nil {
 			c.closes = *c.closesAt
@@ -352,6 +362,8 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 			skip = "opted_out"
 		case c.ballot+perMember[c.memberID] >= s.cfg.MaxPerBallot:
 			skip = "cap_ballot"
+		case c.campaign+perCampaign[memberCampaign{c.memberID, c.campaignID}] >= s.cfg.MaxPerCampaign:
+			skip = "cap_campaign"
 		}
 		if skip != "" {
 			if _, err := tx.Exec(ctx, `UPDATE gotv_messages SET state = 'skipped', reason = $2 WHERE id = $1`, c.id, skip); err != nil {
@@ -382,6 +394,7 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 			continue
 		}
 		perMember[c.memberID]++
+		perCampaign[memberCampaign{c.memberID, c.campaignID}]++
 		if _, err := tx.Exec(ctx, `UPDATE gotv_messages SET state = 'sending', claimed_by = $2, lease_until = $3,
 			attempts = attempts + 1, reason = '' WHERE id = $1`, c.id, me, now.Add(s.cfg.Lease)); err != nil {
 			return nil, 0, fmt.Errorf("claim: %w", err)

@@ -378,6 +378,46 @@ func TestCapsAndSequence(t *testing.T) {
 	}
 }
 
+// TestCapPerCampaign: a member gets at most MaxPerCampaign texts of one
+// reminder campaign, even with its steps due at once and the day and
+// ballot caps higher; another campaign may still text them.
+func TestCapPerCampaign(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-cap-campaign", Members: 10, Open: true})
+	clk := &clock{t: londonNoon()}
+	fake := newFakeSender(clk.Now)
+	s := newTestService(t, pool, svcOpts{sender: fake, clock: clk.Now, cfg: Config{MaxPerDay: 5, MaxPerBallot: 5, MaxPerCampaign: 2}})
+	must(t, s.SetReminders(ctx, scrutineer, b.ID, true))
+	org := organiser(b.UnionID)
+	start := func(name string, steps int) {
+		in := CampaignInput{Name: name}
+		for i := 0; i < steps; i++ {
+			in.Steps = append(in.Steps, StepInput{Template: fmt.Sprintf("%s %d {link}", name, i)})
+		}
+		id, err := s.CreateCampaign(ctx, org, b.ID, in)
+		must(t, err)
+		must(t, s.Schedule(ctx, org, id))
+	}
+	start("Three", 3)
+	drain(t, s)
+	if fake.total() != 20 {
+		t.Fatalf("%d texts, want 2 per member", fake.total())
+	}
+	var capped int
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_messages WHERE reason = 'cap_campaign'`).Scan(&capped))
+	if capped != 10 {
+		t.Fatalf("per-campaign cap: %d skipped, want 10", capped)
+	}
+	start("Other", 1)
+	drain(t, s)
+	for _, m := range b.MemberIDs {
+		if n := fake.count(mobileOf(t, pool, m)); n != 3 {
+			t.Fatalf("member got %d, want 2 of one campaign and 1 of another", n)
+		}
+	}
+}
+
 // countingSender counts every call to the sender it wraps, failed or not.
 type countingSender struct {
 	inner sms.Sender

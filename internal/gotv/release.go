@@ -65,6 +65,17 @@ func Snapshots(opens, closes, now time.Time, every time.Duration) []time.Time {
 	return out
 }
 
+// ReleaseTimes are the ballot's snapshots up to now ([Snapshots] on the
+// service's schedule): internal/outreach releases its turnout-dependent
+// figures at the same times, over the same cells ([Service.Partition]).
+func (s *Service) ReleaseTimes(ctx context.Context, ballotID int64) ([]time.Time, error) {
+	b, err := s.ballot(ctx, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	return Snapshots(b.Opens, b.Closes, s.now().UTC(), s.cfg.ReleaseEvery), nil
+}
+
 // Partition is the ballot's one set of released cells: each of the
 // register's workplaces belongs to exactly one cell.
 type Partition struct {

@@ -80,19 +80,23 @@ type Config struct {
 	PublicURL string
 	// TwilioAuthToken validates webhooks; empty → every webhook is refused.
 	TwilioAuthToken string
-	MinCell         int           // smallest cell shown [10]; a union may raise it
-	RatePerSecond   float64       // provider send rate [1]
-	Burst           int           // token bucket size [1]
-	QuietStart      int           // minutes after midnight when sending may start [9:00]
-	QuietEnd        int           // minutes after midnight when sending stops [20:00]
-	TimeZone        string        // default member time zone [Europe/London]
-	MaxPerDay       int           // reminders per member in any 24 hours [1]
-	MaxPerBallot    int           // reminders per member per ballot [3]
-	PricePerPart    float64       // price of one SMS part, in pence [4]
-	LinkLength      int           // length of a personal link, for estimates [len(PublicURL)+46]
-	Lease           time.Duration // how long a claim lasts [2m]
-	Batch           int           // rows claimed at a time [50]
-	PollInterval    time.Duration // worker idle sleep [2s]
+	MinCell         int     // smallest cell shown [10]; a union may raise it
+	RatePerSecond   float64 // provider send rate [1]
+	Burst           int     // token bucket size [1]
+	QuietStart      int     // minutes after midnight when sending may start [9:00]
+	QuietEnd        int     // minutes after midnight when sending stops [20:00]
+	TimeZone        string  // default member time zone [Europe/London]
+	MaxPerDay       int     // reminders per member in any 24 hours [1]
+	MaxPerBallot    int     // reminders per member per ballot [3]
+	// MaxPerCampaign: texts per member per reminder campaign, over its
+	// steps [2]. A volunteer campaign sends a member one capped text (the
+	// first of its one conversation; internal/outreach).
+	MaxPerCampaign int
+	PricePerPart   float64       // price of one SMS part, in pence [4]
+	LinkLength     int           // length of a personal link, for estimates [len(PublicURL)+46]
+	Lease          time.Duration // how long a claim lasts [2m]
+	Batch          int           // rows claimed at a time [50]
+	PollInterval   time.Duration // worker idle sleep [2s]
 	// ReplayWindow is how long a processed webhook's event id is kept to
 	// refuse its replay, and how old a delivery report may be [168h].
 	ReplayWindow time.Duration
@@ -126,6 +130,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxPerBallot < 1 {
 		c.MaxPerBallot = 3
+	}
+	if c.MaxPerCampaign < 1 {
+		c.MaxPerCampaign = 2
 	}
 	if c.PricePerPart <= 0 {
 		c.PricePerPart = 4

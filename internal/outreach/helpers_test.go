@@ -101,7 +101,7 @@ type world struct {
 // branches: member i is in North, South or East (i mod 3).
 var branches = []string{"North", "South", "East"}
 
-func newWorld(t *testing.T, members int, cfg gotv.Config) *world {
+func newWorld(t testing.TB, members int, cfg gotv.Config) *world {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.NewDB(t)
@@ -183,7 +183,7 @@ func newWorld(t *testing.T, members int, cfg gotv.Config) *world {
 }
 
 // volunteer invites a volunteer and returns them as signed in.
-func (w *world) volunteer(t *testing.T, campaign int64, name, kind, scope string, n int) page.Staff {
+func (w *world) volunteer(t testing.TB, campaign int64, name, kind, scope string, n int) page.Staff {
 	t.Helper()
 	link, err := w.out.InviteVolunteer(context.Background(), w.org, campaign, outreach.VolunteerInput{Name: name,
 		Mobile: fmt.Sprintf("+4477008%05d", n), ScopeKind: kind, Scope: scope})

@@ -302,9 +302,14 @@ func (s *Service) showCampaign(w http.ResponseWriter, r *http.Request, status in
 	if form == nil {
 		form = map[string]string{"scope_kind": "branch"}
 	}
+	tables := []table{{"outreach.o.byvolunteer", "outreach.o.volunteer", d.ByVolunteer},
+		{"outreach.o.byworkplace", "outreach.o.workplace", d.ByWorkplace}}
+	if d.Released {
+		// a turnout campaign: the release's cells only (no volunteer breakdown)
+		tables = tables[1:]
+	}
 	s.pages.Render(w, r, status, "outreach_campaign", campaignData{Staff: st, D: d, Queue: q, Link: link, Error: errKey, Form: form,
-		BallotID: d.Campaign.BallotID, Tables: []table{{"outreach.o.byvolunteer", "outreach.o.volunteer", d.ByVolunteer},
-			{"outreach.o.byworkplace", "outreach.o.workplace", d.ByWorkplace}}})
+		BallotID: d.Campaign.BallotID, Tables: tables})
 }
 
 func (s *Service) inviteVolunteer(w http.ResponseWriter, r *http.Request) {

@@ -95,6 +95,10 @@ type Texter interface {
 	Reachable(ctx context.Context, ballotID int64, memberIDs []int64) (map[int64]bool, error)
 	OptOutMember(ctx context.Context, ballotID, memberID int64) error
 	MinCell(ctx context.Context, unionID int64) (int, error)
+	// Partition and ReleaseTimes are the turnout release's cells and
+	// schedule (a turnout campaign's figures are released with them).
+	Partition(ctx context.Context, ballotID int64, otherLabel string) (*gotv.Partition, error)
+	ReleaseTimes(ctx context.Context, ballotID int64) ([]time.Time, error)
 }
 
 // Register is what outreach reads of members (internal/register's store).

@@ -202,6 +202,10 @@ type Dashboard struct {
 	Total       Row
 	ByVolunteer []Row
 	ByWorkplace []Row
+	// Released: a turnout campaign's figures, as of the turnout release's
+	// latest snapshot (AsOf; zero before the first), by its cells only.
+	Released bool
+	AsOf     time.Time
 }
 
 // Dashboard returns the campaign's figures for its organisers: texts
@@ -209,6 +213,11 @@ type Dashboard struct {
 // members (a member is one conversation). Groups of fewer members than the
 // union's minimum cell are merged into "Other" (gotv.Suppress); a campaign
 // with fewer members in conversations than that shows nothing.
+//
+// That is for self-reported campaigns, whose figures do not depend on the
+// marked register. A turnout campaign texts only members who had not
+// voted when claimed, so each of its figures tells something of who voted
+// when: they are released like turnout (issue 21), see releasedDashboard.
 func (s *Service) Dashboard(ctx context.Context, st page.Staff, campaignID int64, otherLabel string) (*Dashboard, error) {
 	c, b, err := s.OrganiserCampaign(ctx, st, campaignID)
 	if err != nil {
@@ -217,6 +226,9 @@ func (s *Service) Dashboard(ctx context.Context, st page.Staff, campaignID int64
 	k, err := s.texter.MinCell(ctx, b.UnionID)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	if c.Source == SourceTurnout {
+		return s.releasedDashboard(ctx, c, k, otherLabel)
 	}
 	d := &Dashboard{Campaign: c, MinCell: k}
 	rows, err := s.pool.Query(ctx, `SELECT v.display_name || ' (#' || v.id || ')', cv.workplace, cv.first_sent_at IS NOT NULL,
@@ -321,4 +333,113 @@ func suppress(groups map[string]*Row, k int, otherLabel string) []Row {
 		out = append(out, other)
 	}
 	return out
+}
+
+// releasedDashboard is a turnout campaign's dashboard under the turnout
+// release (internal/gotv release.go, docs/threat-model.md "Turnout
+// release"): one set of cells — the release's workplace cells, no
+// breakdown by volunteer (a second, overlapping breakdown could be
+// differenced against it) — at the release's snapshots only, each figure
+// of each cell moving only by at least k and keeping at least k of the
+// cell's members on either side (gotv.Counter). Members is the cell's size
+// on the register; the totals are sums of released figures.
+func (s *Service) releasedDashboard(ctx context.Context, c Campaign, k int, otherLabel string) (*Dashboard, error) {
+	d := &Dashboard{Campaign: c, MinCell: k, Released: true}
+	part, err := s.texter.Partition(ctx, c.BallotID, otherLabel)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	at, err := s.texter.ReleaseTimes(ctx, c.BallotID)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	if part == nil {
+		d.Suppressed = true
+		return d, nil
+	}
+	// When each member entered each figure: texted (first text), replied
+	// (first reply), and each tag.
+	const (
+		fTexted = iota
+		fReplied
+		fOptOut
+		fVoted
+		fWrong
+		fPostal
+		fHelp
+		nFigures
+	)
+	tagFigure := map[string]int{"opt_out": fOptOut, "voted": fVoted, "wrong_number": fWrong, "postal_pack": fPostal, "needs_help": fHelp}
+	type event struct {
+		cell, figure int
+		at           time.Time
+	}
+	var events []event
+	rows, err := s.pool.Query(ctx, `SELECT cv.workplace, cv.first_sent_at,
+		(SELECT min(m.at) FROM outreach_messages m WHERE m.conversation_id = cv.id AND m.direction = 'in'),
+		coalesce((SELECT array_agg(t.tag ORDER BY t.tag) FROM outreach_tags t WHERE t.conversation_id = cv.id), '{}'),
+		coalesce((SELECT array_agg(t.tagged_at ORDER BY t.tag) FROM outreach_tags t WHERE t.conversation_id = cv.id), '{}')
+		FROM outreach_conversations cv WHERE cv.campaign_id = $1 AND cv.first_sent_at IS NOT NULL`, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	for rows.Next() {
+		var wp string
+		var sent time.Time
+		var replied *time.Time
+		var tags []string
+		var tagged []time.Time
+		if err := rows.Scan(&wp, &sent, &replied, &tags, &tagged); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("dashboard: %w", err)
+		}
+		cell := part.Cell(wp)
+		if cell < 0 {
+			continue
+		}
+		events = append(events, event{cell, fTexted, sent})
+		if replied != nil {
+			events = append(events, event{cell, fReplied, *replied})
+		}
+		for i, tg := range tags {
+			if f, ok := tagFigure[tg]; ok && i < len(tagged) {
+				events = append(events, event{cell, f, tagged[i]})
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	counters := make([][nFigures]gotv.Counter, len(part.Cells))
+	for _, t := range at {
+		var truth = make([][nFigures]int, len(part.Cells))
+		for _, e := range events {
+			if e.at.Before(t) {
+				truth[e.cell][e.figure]++
+			}
+		}
+		for ci, cell := range part.Cells {
+			for f := 0; f < nFigures; f++ {
+				counters[ci][f].Offer(truth[ci][f], cell.Entitled, k, t)
+			}
+		}
+		d.AsOf = t
+	}
+	for ci, cell := range part.Cells {
+		v := counters[ci]
+		r := Row{Label: cell.Label, Other: cell.Other, Members: cell.Entitled, Texted: v[fTexted].Value,
+			Replied: v[fReplied].Value, OptOuts: v[fOptOut].Value, Voted: v[fVoted].Value, WrongNumber: v[fWrong].Value,
+			PostalPack: v[fPostal].Value, Help: v[fHelp].Value}
+		d.ByWorkplace = append(d.ByWorkplace, r)
+		d.Total.Members += r.Members
+		d.Total.Texted += r.Texted
+		d.Total.Replied += r.Replied
+		d.Total.OptOuts += r.OptOuts
+		d.Total.Voted += r.Voted
+		d.Total.WrongNumber += r.WrongNumber
+		d.Total.PostalPack += r.PostalPack
+		d.Total.Help += r.Help
+	}
+	return d, nil
 }

@@ -155,10 +155,6 @@ func (s *Service) Claim(ctx context.Context, st page.Staff, scope string) (int, 
 		return 0, nil
 	}
 	slices.Sort(inScope)
-	reach, err := s.texter.Reachable(ctx, c.BallotID, inScope)
-	if err != nil {
-		return 0, fmt.Errorf("claim: %w", err)
-	}
 	var marked map[int64]bool
 	if c.Source == SourceTurnout {
 		if marked, err = s.marked(ctx, c.BallotID); err != nil {
@@ -208,14 +204,28 @@ func (s *Service) Claim(ctx context.Context, st page.Staff, scope string) (int, 
 	for _, id := range taken {
 		skip[id] = true
 	}
-	var pool []int64
+	var cands []int64
 	for _, id := range inScope {
-		if reach[id] && !skip[id] && !marked[id] {
-			pool = append(pool, id)
+		if !skip[id] && !marked[id] {
+			cands = append(cands, id)
 		}
 	}
-	if len(pool) > want {
-		pool = pool[:want]
+	// Reachability (a frozen number, not opted out) is read only for as
+	// many candidates as the batch needs, a chunk at a time: reading it
+	// unseals each member's contact, the costly part of a claim from a
+	// large branch (docs/benchmarks.md).
+	var pool []int64
+	for i := 0; i < len(cands) && len(pool) < want; i += 2 * want {
+		part := cands[i:min(i+2*want, len(cands))]
+		reach, err := s.texter.Reachable(ctx, c.BallotID, part)
+		if err != nil {
+			return 0, fmt.Errorf("claim: %w", err)
+		}
+		for _, id := range part {
+			if reach[id] && len(pool) < want {
+				pool = append(pool, id)
+			}
+		}
 	}
 	for _, id := range pool {
 		if _, err := tx.Exec(ctx, `INSERT INTO outreach_conversations (campaign_id, ballot_id, member_id, volunteer_id, workplace, claimed_at, expires_at)
