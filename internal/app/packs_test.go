@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -148,6 +150,9 @@ func TestPostalPacks(t *testing.T) {
 	if p.code != 200 || p.h.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("pdf: %d %v %.300s", p.code, p.h, p.body)
 	}
+	// Kept for people to look at (test-artifacts, ignored by git).
+	_ = os.MkdirAll(filepath.Join("..", "..", "test-artifacts"), 0o755)
+	_ = os.WriteFile(filepath.Join("..", "..", "test-artifacts", "packs.pdf"), []byte(p.body), 0o644)
 	doc, err := packstest.Read([]byte(p.body))
 	if err != nil {
 		t.Fatalf("pdf: %v", err)

@@ -130,6 +130,8 @@ func PDF(b Ballot, packs []Pack, t T) ([]byte, error) {
 const (
 	windowX   = 20 * mm
 	windowTop = 50 * mm
+	windowR   = 110 * mm
+	onlineX   = 118 * mm // the online code's column, right of the window
 )
 
 func writePack(d *doc, b Ballot, p Pack, closes time.Time, t T) {
@@ -141,9 +143,19 @@ func writePack(d *doc, b Ballot, p Pack, closes time.Time, t T) {
 	// The member's name and address in the window (no vote data, no number:
 	// the number is printed inside).
 	d.y = pageH - windowTop
-	d.para(windowX, 11, false, p.Name)
-	d.para(windowX, 11, false, p.Address)
-	d.para(windowX, 11, false, p.Postcode)
+	d.paraTo(windowX, windowR, 11, false, p.Name)
+	d.paraTo(windowX, windowR, 11, false, p.Address)
+	d.paraTo(windowX, windowR, 11, false, p.Postcode)
+	// The online route (a hybrid ballot), in the top third beside the
+	// window and never in it: the code is a credential.
+	d.y = pageH - marginTop
+	d.para(onlineX, 12, true, tr("packs.online_title"))
+	d.para(onlineX, 9, false, fmt.Sprintf(tr("packs.online_how"), b.URL))
+	d.gap(2)
+	d.para(onlineX, 9, false, tr("packs.online_code"))
+	d.para(onlineX, 16, true, p.Code)
+	d.gap(2)
+	d.para(onlineX, 8, false, tr("packs.online_once"))
 	d.y = pageH - 105*mm // below the first fold
 	d.rule(d.y + 4)
 	d.para(marginX, 15, true, pp.Title)
@@ -192,15 +204,6 @@ func writePack(d *doc, b Ballot, p Pack, closes time.Time, t T) {
 		d.para(marginX, 9, true, tr("packs.statement"))
 		d.para(marginX, 9, false, s)
 	}
-	// The online route (a hybrid ballot): the code and the short URL.
-	d.need(70)
-	d.gap(10)
-	d.rule(d.y)
-	d.para(marginX, 12, true, tr("packs.online_title"))
-	d.para(marginX, 10, false, fmt.Sprintf(tr("packs.online_how"), b.URL))
-	d.para(marginX, 10, false, tr("packs.online_code"))
-	d.para(marginX+10, 16, true, p.Code)
-	d.para(marginX, 9, false, tr("packs.online_once"))
 	// Every page of the pack names its number, for collating.
 	n := len(d.pages) - first
 	for i := first; i < len(d.pages); i++ {

@@ -161,9 +161,12 @@ func (d *doc) textAt(x, y, size float64, bold bool, s string) {
 
 // para writes s wrapped to the frame from x, moving down; a new page is
 // started when the frame is full.
-func (d *doc) para(x, size float64, bold bool, s string) {
+func (d *doc) para(x, size float64, bold bool, s string) { d.paraTo(x, pageW-marginX, size, bold, s) }
+
+// paraTo is para with the lines ending before right.
+func (d *doc) paraTo(x, right, size float64, bold bool, s string) {
 	lead := size * 1.3
-	for _, line := range wrap(s, size, pageW-marginX-x, bold) {
+	for _, line := range wrap(s, size, right-x, bold) {
 		if d.y-lead < marginBottom {
 			d.newPage()
 		}
