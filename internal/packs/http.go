@@ -127,7 +127,7 @@ func (p *Pages) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := encode(strings.ReplaceAll(d.ReturnAddress, "\n", " ")); err != nil {
-		var ec ErrCharacter
+		var ec CharacterError
 		errors.As(err, &ec)
 		refuse("packs.err_character", string(ec.R))
 		return
@@ -159,7 +159,7 @@ func (p *Pages) download(w http.ResponseWriter, r *http.Request) {
 	var file []byte
 	if format == "pdf" {
 		if file, err = PDF(pb, packs, p.o.Pages.T); err != nil {
-			var ec ErrCharacter
+			var ec CharacterError
 			if errors.As(err, &ec) {
 				refuse("packs.err_character", string(ec.R))
 				return

@@ -34,10 +34,10 @@ var cp1252 = map[rune]byte{'€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '�
 	'Š': 0x8A, '‹': 0x8B, 'Œ': 0x8C, 'Ž': 0x8E, '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97,
 	'˜': 0x98, '™': 0x99, 'š': 0x9A, '›': 0x9B, 'œ': 0x9C, 'ž': 0x9E, 'Ÿ': 0x9F}
 
-// ErrCharacter: a text has a character the pack fonts cannot print.
-type ErrCharacter struct{ R rune }
+// CharacterError: a text has a character the pack fonts cannot print.
+type CharacterError struct{ R rune }
 
-func (e ErrCharacter) Error() string {
+func (e CharacterError) Error() string {
 	return fmt.Sprintf("packs: the character %q (U+%04X) cannot be printed in the pack's fonts", e.R, e.R)
 }
 
@@ -56,7 +56,7 @@ func encode(s string) ([]byte, error) {
 			} else if c, ok := welshCodes[r]; ok {
 				out = append(out, c)
 			} else {
-				return nil, ErrCharacter{r}
+				return nil, CharacterError{r}
 			}
 		}
 	}

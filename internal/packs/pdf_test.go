@@ -97,7 +97,7 @@ func TestPDFLayout(t *testing.T) {
 	}
 
 	_, err = PDF(Ballot{Manifest: m, URL: "https://vote.example/p", ReturnAddress: "PO Box ☃"}, []Pack{p}, tr)
-	var ec ErrCharacter
+	var ec CharacterError
 	if !errors.As(err, &ec) || ec.R != '☃' {
 		t.Fatalf("a character outside the fonts: %v", err)
 	}
