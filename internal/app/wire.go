@@ -25,6 +25,7 @@ import (
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/outreach"
+	"github.com/unionvote/eballot/internal/packs"
 	"github.com/unionvote/eballot/internal/paper"
 	"github.com/unionvote/eballot/internal/retention"
 	"github.com/unionvote/eballot/internal/sms"
@@ -144,6 +145,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if err := paper.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
+	if err := packs.RegisterPages(s.Pages); err != nil {
+		return nil, err
+	}
 	s.Paper = paper.New(pool, s.Ledger, s.Issuance)
 	period := cfg.RetentionPeriod
 	if period == 0 { // a configuration not from config.Load: the default
@@ -208,6 +212,8 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
 		paper.NewPages(s.Paper, paperBallot(staff, s.Ballots, s.Pages), s.Pages, log),
+		packs.NewPages(packs.Options{Pool: pool, Store: s.Ballots, Register: s.Register, Code: s.Auth.PackCode, URL: s.Auth.PackURL(),
+			Pages: s.Pages, Staff: staff, Log: log.With("module", "packs")}),
 		retention.NewPages(s.Retention, s.Ballots, s.Pages, staff, log, cfg.Retention),
 	)
 	if s.Web, err = web.New(web.Options{

@@ -102,6 +102,21 @@ type Options struct {
 	// "Member i+1", a drama-range mobile, no email); the contacts are
 	// frozen at open, so set them here rather than after.
 	Member func(i int) (name, mobile, email string)
+	// Welsh makes the paper bilingual (IAConfig with WelshTexts).
+	Welsh bool
+}
+
+// WelshTexts makes c bilingual: the Welsh title and texts of a fixture
+// ballot (the questions carry their own Welsh).
+func WelshTexts(c *election.Config) {
+	c.Bilingual = true
+	c.TitleCy = "Pleidlais brawf"
+	c.TextsCy = map[string]string{
+		"dispute_summary":   "Cyflog ar gyfer 2026.",
+		"types_of_action":   "Gwaharddiad ar oramser.",
+		"period":            "Ionawr i Fehefin 2027.",
+		"authorised_person": "Yr Ysgrifennydd Cyffredinol.",
+	}
 }
 
 // Ballot is a fixture ballot.
@@ -169,6 +184,9 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	now := time.Now()
 	setup := election.BallotSetup{Title: "Test ballot", Kind: "industrial_action", OpensAt: now.Add(-time.Hour),
 		ClosesAt: now.Add(7 * 24 * time.Hour), Config: IAConfig()}
+	if o.Welsh {
+		WelshTexts(&setup.Config)
+	}
 	if o.Aggregated {
 		setup.Aggregated, setup.S228AGround = true, "s228A(4)"
 	}

@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestPackCodeInBrowser walks the pack-code route of a hybrid ballot (issue
+// 18) as a member holding a postal pack would, on a 360-px phone, in
+// English (member 4) and in Welsh (member 5): the short URL printed in the
+// pack, the code typed as read off paper (lower case, spaces, a look-alike
+// O for 0 where the code has a 0), the voting paper, review, confirm, the
+// receipt; the member is then in the marked register and the ledger holds
+// one more ballot. Before that, a mistyped code is refused with the
+// message in the page's language, and after it the used code is refused.
+// axe passes and no jargon shows on each page.
+func TestPackCodeInBrowser(t *testing.T) {
+	s := startSite(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		member      int
+		lang        string
+		title, used string // the form's heading, the refusal of a wrong or used code
+	}{
+		{4, "en", "Vote online with the code on your voting paper", "it has been used already"},
+		{5, "cy", "Pleidleisio ar-lein gyda'r cod ar eich papur pleidleisio", "mae wedi cael ei ddefnyddio eisoes"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			id := s.memberID(t, tc.member)
+			code, err := s.auth.PackCode(ctx, s.ballotID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			printed := s.auth.PackURL() // the short URL as printed in the pack
+			if !strings.HasSuffix(printed, "/p") {
+				t.Fatalf("the pack's URL is %q, want the short /p", printed)
+			}
+			_, before := s.recorded(t, id)
+			b := newBrowser(t, "pack-"+tc.lang)
+			open := func(step string) {
+				b.run(chromedp.Navigate(printed+"?lang="+tc.lang), chromedp.WaitVisible(`#code`, chromedp.ByID))
+				var h1 string
+				b.run(chromedp.Text(`main h1`, &h1, chromedp.ByQuery))
+				if h1 != tc.title {
+					t.Errorf("%s: heading %q, want %q", step, h1, tc.title)
+				}
+				b.memberPage(step, tc.lang)
+			}
+			enter := func(typed string) {
+				b.run(chromedp.SendKeys(`#code`, typed, chromedp.ByID), chromedp.Click(`form[action="/p"] button[type=submit]`, chromedp.ByQuery))
+			}
+			// A mistyped code: refused, said in the page's language, nothing used.
+			open("pack form")
+			wrong := []byte(code)
+			if wrong[0] == 'Z' {
+				wrong[0] = 'Y'
+			} else {
+				wrong[0] = 'Z'
+			}
+			enter(string(wrong))
+			b.run(chromedp.WaitVisible(`#pack-error`, chromedp.ByID))
+			var msg string
+			b.run(chromedp.Text(`#pack-error`, &msg, chromedp.ByID))
+			if !strings.Contains(msg, tc.used) {
+				t.Errorf("wrong code: %q, want %q", msg, tc.used)
+			}
+			b.memberPage("pack wrong code", tc.lang)
+
+			// The code as read off the paper: lower case, groups split by spaces.
+			typed := strings.ToLower(strings.ReplaceAll(code, "-", " "))
+			typed = strings.Replace(typed, "0", "o", 1) // an O typed for a zero
+			open("pack form again")
+			enter(typed)
+			b.waitPath("/vote/" + electionID)
+			b.run(chromedp.WaitVisible(`#paper`, chromedp.ByID))
+			b.memberPage("pack paper", tc.lang)
+			b.run(chromedp.Click(`#q0o0`, chromedp.ByID), chromedp.Click(`#q1o1`, chromedp.ByID),
+				chromedp.Click(`#paper button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible(`#review`, chromedp.ByID))
+			b.memberPage("pack review", tc.lang)
+			b.run(chromedp.Click(`#confirm`, chromedp.ByID))
+			b.receiptCode()
+			b.memberPage("pack receipt", tc.lang)
+			if marked, n := s.recorded(t, id); !marked || n != before+1 {
+				t.Fatalf("after the vote: marked %v, %d ballots, want marked and %d", marked, n, before+1)
+			}
+
+			// The code is used: a second phone is refused, in the same words.
+			c := newBrowser(t, "pack-used-"+tc.lang)
+			c.run(chromedp.Navigate(printed+"?lang="+tc.lang), chromedp.WaitVisible(`#code`, chromedp.ByID))
+			c.run(chromedp.SendKeys(`#code`, code, chromedp.ByID), chromedp.Click(`form[action="/p"] button[type=submit]`, chromedp.ByQuery),
+				chromedp.WaitVisible(`#pack-error`, chromedp.ByID), chromedp.Text(`#pack-error`, &msg, chromedp.ByID))
+			if !strings.Contains(msg, tc.used) {
+				t.Errorf("used code: %q, want %q", msg, tc.used)
+			}
+		})
+	}
+	s.scrutineerVerifies(t, 2)
+}
