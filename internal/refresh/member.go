@@ -252,7 +252,7 @@ func (s *Service) Verify(r *http.Request, l *link, code, lang string) (more bool
 	if _, err := s.pool.Exec(ctx, `DELETE FROM refresh_pending WHERE member_id = $1 AND field = $2`, l.MemberID, p.Field); err != nil {
 		return false, fmt.Errorf("verify new contact: %w", err)
 	}
-	s.notifyOld(ctx, before, p.Field)
+	s.notifyOld(ctx, before, p.Field, lang)
 	next, err := s.nextPending(ctx, l)
 	if err != nil {
 		return false, err
@@ -264,11 +264,15 @@ func (s *Service) Verify(r *http.Request, l *link, code, lang string) (more bool
 }
 
 // notifyOld tells the contact that was replaced that it was (the member
-// hears of a change they did not make). Best effort: a failure is logged
+// hears of a change they did not make), in the member's language (else
+// the page's). Best effort: a failure is logged
 // (without the contact), never shown — the change stands.
-func (s *Service) notifyOld(ctx context.Context, before *register.Details, field string) {
+func (s *Service) notifyOld(ctx context.Context, before *register.Details, field, pageLang string) {
 	when := page.Day(s.now().In(page.London))
-	lang := before.Language
+	lang := before.Language // the member's language, else their page's
+	if lang == "" {
+		lang = pageLang
+	}
 	if lang != "cy" {
 		lang = "en"
 	}
