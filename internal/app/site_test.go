@@ -35,13 +35,19 @@ type site struct {
 	base string
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *site { t.Helper(); return newSiteWith(t, nil) }
+
+// newSiteWith is newSite with a change to the configuration.
+func newSiteWith(t *testing.T, tweak func(*config.Config)) *site {
 	t.Helper()
 	s := &site{t: t, pool: pgtest.NewDB(t)}
 	srv := httptest.NewUnstartedServer(nil)
 	s.base = fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
 	u, _ := url.Parse(s.base)
 	cfg := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev"}
+	if tweak != nil {
+		tweak(cfg)
+	}
 	var err error
 	s.svc, err = Build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry())
 	if err != nil {

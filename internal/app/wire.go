@@ -27,6 +27,7 @@ import (
 	"github.com/unionvote/eballot/internal/outreach"
 	"github.com/unionvote/eballot/internal/packs"
 	"github.com/unionvote/eballot/internal/paper"
+	"github.com/unionvote/eballot/internal/refresh"
 	"github.com/unionvote/eballot/internal/retention"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/vote"
@@ -51,6 +52,7 @@ type Service struct {
 	Paper      *paper.Service
 	GOTV       *gotv.Service
 	Outreach   *outreach.Service
+	Refresh    *refresh.Service
 	// Retention is the retention service behind the scrutineer's page
 	// (the daily job builds its own from the same configuration).
 	Retention *retention.Service
@@ -186,6 +188,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
 		Staff: staff, Replies: replies,
 		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Released: s.Released, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
+		Refresh: refresher{s},
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
 			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
@@ -198,7 +201,16 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if s.Outreach, err = buildOutreach(s, pool, log, staff, cfg.SecretKey); err != nil {
 		return nil, err
 	}
+	if err := refresh.RegisterPages(s.Pages); err != nil {
+		return nil, err
+	}
+	if s.Refresh, err = refresh.New(refresh.Options{Pool: pool, Register: s.Register, Outbox: s.GOTV, Codes: s.Auth,
+		Policy: s.Ballots.UnionPolicy, SMS: s.SMS, Mail: s.Mail, Staff: staff, Pages: s.Pages, Log: log.With("module", "refresh"),
+		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev"}); err != nil {
+		return nil, err
+	}
 	modules = append(modules,
+		s.Refresh,
 		s.Outreach,
 		election.NewHomePage(s.Ballots, s.Pages, cfg.SMSProvider == "dev"), // development: drafts are listed
 		s.GOTV,
@@ -265,10 +277,23 @@ func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.
 		}})
 }
 
+// refresher renders contact-refresh texts for gotv's outbox with the
+// refresh service, built after gotv (it queues its texts there).
+type refresher struct{ s *Service }
+
+func (r refresher) RefreshText(ctx context.Context, campaignID, memberID int64) (string, string, error) {
+	return r.s.Refresh.RefreshText(ctx, campaignID, memberID)
+}
+
+func (r refresher) RefreshNumber(ctx context.Context, memberID int64) (string, error) {
+	return r.s.Refresh.RefreshNumber(ctx, memberID)
+}
+
 // LargeBodies are the routes that accept a body over web.MaxBody.
 var LargeBodies = []web.LargeBody{
 	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20}, // register upload (CSV)
 	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},   // signed report + partials
+	{Pattern: "/organiser/refresh/import", Max: refresh.MaxImport + 1<<20},     // the union's membership file (CSV)
 }
 
 // Close stops the modules' background work.

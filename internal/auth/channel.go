@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // Channels a one-time code goes by (auth_otp_codes.channel).
@@ -23,6 +23,9 @@ const (
 // either way). lang is the language of the page the member asked from.
 type codeDest struct {
 	channel, to, lang string
+	// contact: the code verifies a new contact (contactcode.go), not a
+	// sign-in; the email says so.
+	contact bool
 }
 
 // CodeDelivery tells the pages how a member's sign-in code was sent.
@@ -88,39 +91,28 @@ func deref(p *string) string {
 func (d codeDest) delivery(uncertain bool) CodeDelivery {
 	cd := CodeDelivery{Uncertain: uncertain}
 	if d.channel == channelEmail {
-		cd.Email = maskEmail(d.to)
+		cd.Email = page.MaskEmail(d.to)
 	}
 	return cd
 }
 
-// maskEmail shows the first character of the local part and the whole
-// domain: ann.jones@example.org → a•••@example.org. The member recognises
-// their address; someone looking over a shoulder learns little.
-func maskEmail(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return "•••"
-	}
-	first := ""
-	if r, n := utf8.DecodeRuneInString(addr); at > 0 && n > 0 && r != utf8.RuneError {
-		first = string(r)
-	}
-	return first + "•••@" + addr[at+1:]
-}
-
 // codeEmail is the sign-in code by email: in the language of the page the
 // member asked from, then the other one (one text/plain part).
-func (s *Service) codeEmail(to, code, lang string) mail.Message {
+func (s *Service) codeEmail(to, code, lang string, contact bool) mail.Message {
+	subject, bodyKey := "auth.email_code_subject", "auth.email_code_body"
+	if contact {
+		subject, bodyKey = "auth.email_contact_subject", "auth.email_contact_body"
+	}
 	first, second := "en", "cy"
 	if lang == "cy" {
 		first, second = "cy", "en"
 	}
 	body := func(l string) string {
-		return strings.ReplaceAll(s.msgs.T(l, "auth.email_code_body"), "{code}", code)
+		return strings.ReplaceAll(s.msgs.T(l, bodyKey), "{code}", code)
 	}
 	return mail.Message{
 		To:       to,
-		Subject:  s.msgs.T(first, "auth.email_code_subject") + " / " + s.msgs.T(second, "auth.email_code_subject"),
+		Subject:  s.msgs.T(first, subject) + " / " + s.msgs.T(second, subject),
 		Text:     body(first) + "\n\n* * *\n\n" + body(second),
 		Language: first + ", " + second,
 	}

@@ -14,9 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -267,7 +265,7 @@ func (s *Service) InvitationDelivery(ctx context.Context, ballotID int64, withLi
 		}
 		if ss == DeliveryFailed || ss == DeliveryUncertain {
 			q := p
-			q.Channel, q.State, q.Contact, q.Resendable = channelSMS, ss, maskMobile(x.mobile), open
+			q.Channel, q.State, q.Contact, q.Resendable = channelSMS, ss, page.MaskMobile(x.mobile), open
 			if ss == DeliveryFailed {
 				q.Error = x.smsError
 			}
@@ -275,7 +273,7 @@ func (s *Service) InvitationDelivery(ctx context.Context, ballotID int64, withLi
 		}
 		if es == DeliveryFailed || es == DeliveryUncertain {
 			q := p
-			q.Channel, q.State, q.Contact, q.Resendable = channelEmail, es, maskEmail(x.email), open && s.mail != nil
+			q.Channel, q.State, q.Contact, q.Resendable = channelEmail, es, page.MaskEmail(x.email), open && s.mail != nil
 			if es == DeliveryFailed {
 				q.Error = x.emailError
 			}
@@ -290,16 +288,6 @@ func (s *Service) InvitationDelivery(ctx context.Context, ballotID int64, withLi
 		return a.Channel > c.Channel // sms before email
 	})
 	return d, nil
-}
-
-// maskMobile shows the country code's first characters and the last
-// three digits: +447700900123 → +44•••••••123.
-func maskMobile(m string) string {
-	n := utf8.RuneCountInString(m)
-	if n <= 6 {
-		return strings.Repeat("•", n)
-	}
-	return m[:3] + strings.Repeat("•", n-6) + m[len(m)-3:]
 }
 
 // Resend refusals, with their answers. Their messages (auth.inv_err_*)

@@ -120,7 +120,7 @@ func (s *Service) emailCode(ctx context.Context, d codeDest, code string) (bool,
 	if s.mail == nil {
 		return false, nil
 	}
-	_, err := s.mail.Send(ctx, s.codeEmail(d.to, code, d.lang))
+	_, err := s.mail.Send(ctx, s.codeEmail(d.to, code, d.lang, d.contact))
 	switch {
 	case err == nil:
 		return false, nil

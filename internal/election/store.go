@@ -452,3 +452,20 @@ func (s *Store) Resolve(ctx context.Context, ref string) (int64, error) {
 	}
 	return id, nil
 }
+
+// UnionPolicy is a union's employer channels (credentials and contact
+// details go to personal contacts only): what a member's new mobile or
+// email is checked against (internal/refresh). [ErrNotFound] if there is
+// no such union.
+func (s *Store) UnionPolicy(ctx context.Context, unionID int64) (register.ContactPolicy, error) {
+	var p register.ContactPolicy
+	err := s.pool.QueryRow(ctx, `SELECT employer_email_domains, work_phone_numbers FROM unions WHERE id = $1`, unionID).
+		Scan(&p.EmployerEmailDomains, &p.WorkPhoneNumbers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("union policy: %w", err)
+	}
+	return p, nil
+}

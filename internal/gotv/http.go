@@ -201,7 +201,7 @@ func WriteTurnoutCSV(w *csv.Writer, t *Turnout) error {
 		return w.Error()
 	}
 	row := func(dim, group string, n, v int) {
-		_ = w.Write([]string{dim, csvSafe(group), strconv.Itoa(n), strconv.Itoa(v),
+		_ = w.Write([]string{dim, page.CSVCell(group), strconv.Itoa(n), strconv.Itoa(v),
 			strconv.FormatFloat(Cell{Entitled: n, Voted: v}.Pct(), 'f', 1, 64)})
 	}
 	row("total", "all", t.Entitled, t.Voted)
@@ -223,14 +223,6 @@ func WriteTurnoutCSV(w *csv.Writer, t *Turnout) error {
 	}
 	w.Flush()
 	return w.Error()
-}
-
-// csvSafe defuses spreadsheet formulas in free text.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func (s *Service) turnoutCSV(w http.ResponseWriter, r *http.Request) {
@@ -478,7 +470,7 @@ func (s *Service) exportCSV(w http.ResponseWriter, r *http.Request) {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"member_number", "name", "mobile", "workplace", "branch"})
 	for _, n := range list {
-		_ = cw.Write([]string{csvSafe(n.MemberNumber), csvSafe(n.Name), n.Mobile, csvSafe(n.Workplace), csvSafe(n.Branch)})
+		_ = cw.Write([]string{page.CSVCell(n.MemberNumber), page.CSVCell(n.Name), n.Mobile, page.CSVCell(n.Workplace), page.CSVCell(n.Branch)})
 	}
 	cw.Flush()
 }

@@ -54,6 +54,7 @@ import (
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/outreach"
+	"github.com/unionvote/eballot/internal/refresh"
 	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
@@ -365,7 +366,7 @@ func (d *Deletion) Total() int64 {
 // parts are the owners' shares of the erasure (internal/erasure): each
 // owner writes the SQL of its own tables.
 var parts = []erasure.Part{register.Erasure, issuance.Erasure, auth.Erasure, outreach.Erasure, gotv.Erasure, sms.Erasure, mail.Erasure,
-	election.Erasure}
+	election.Erasure, refresh.Erasure}
 
 // erasureOrder is every deletion, children before parents (foreign keys). Tables
 // not named here are kept: the decision per table is in docs/ballots.md
@@ -383,6 +384,7 @@ var erasureOrder = []string{
 	"gotv_contacts", "gotv_contact_issues",
 	"sms_outbox", "mail_outbox",
 	"member_contact_events", "member_contact_fields",
+	"refresh_pending", "refresh_links",
 	"members",
 	"ballot_styles.issuer_private",
 }

@@ -1,0 +1,341 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/election/electiontest"
+)
+
+// refreshSite is a site whose texts may go at any hour (quiet hours are
+// tested in internal/gotv) and as fast as the outbox takes them.
+func refreshSite(t *testing.T) *site {
+	return newSiteWith(t, func(c *config.Config) {
+		c.GOTV.QuietStart, c.GOTV.QuietEnd = 0, 24*60
+		c.GOTV.RatePerSecond, c.GOTV.Burst = 1e6, 1000
+	})
+}
+
+// drain runs svc's outbox until nothing is left to send.
+func drain(t *testing.T, svc *Service) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		n, err := svc.GOTV.Tick(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	t.Fatal("the outbox does not drain")
+}
+
+var linkRE = regexp.MustCompile(`/r/[A-Za-z0-9_-]{43}`)
+
+// refreshLink is the personal link in the newest refresh text to mobile.
+func refreshLink(t *testing.T, s *site, mobile string) string {
+	t.Helper()
+	var body string
+	if err := s.pool.QueryRow(context.Background(), `SELECT body FROM sms_outbox WHERE to_number = $1 AND body LIKE '%/r/%' ORDER BY id DESC LIMIT 1`,
+		mobile).Scan(&body); err != nil {
+		t.Fatalf("no refresh text to the member: %v", err)
+	}
+	l := linkRE.FindString(body)
+	if l == "" {
+		t.Fatal("no link in the refresh text")
+	}
+	return l
+}
+
+// facts reads the dashboard's figure with the given id ("12 (3%)").
+func fact(t *testing.T, body, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`id="` + id + `">([^<]*)<`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s on the dashboard", id)
+	}
+	return m[1]
+}
+
+// TestRefreshCampaignOverHTTP drives the contact refresh the way people
+// do, through the real router, sessions and CSRF checks: an organiser
+// starts a campaign for 1,000 members (a wrong form first); the outbox
+// sends it with a restart in the middle (a second service on the same
+// database): every member gets exactly one text. Members open their
+// links: one confirms; one corrects with a malformed email and postcode
+// (nothing changes, messages beside the fields), then with a new mobile
+// and address, verifies the new mobile with the code texted to it (a
+// wrong code first) and the old number gets a notice; one tries codes
+// until the code locks; one confirms in Welsh. The dashboard's figures
+// move exactly; the CSV export holds the changes; the union's file comes
+// back without overwriting the newer member-verified mobile; the open
+// ballot's credentials still go to the number frozen at its opening;
+// expired, used, unknown and cancelled links get their pages.
+func TestRefreshCampaignOverHTTP(t *testing.T) {
+	s := refreshSite(t)
+	ctx := context.Background()
+	const members = 1000
+	b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "refresh-http", Members: members, Open: true})
+	if _, err := s.pool.Exec(ctx, `UPDATE members SET postal_address = '1 High Street', postcode = 'CF10 1AA' WHERE id = ANY($1)`,
+		b.MemberIDs[900:]); err != nil {
+		t.Fatal(err)
+	}
+	mobile := func(i int) string { return fmt.Sprintf("+4477009%05d", i) }
+	org := s.staff("organiser", b.UnionID)
+
+	p := org.get("/organiser/refresh")
+	if p.code != 200 || fact(t, p.body, "t-members") != "1000" || fact(t, p.body, "t-mobile") != "0 (0%)" ||
+		fact(t, p.body, "t-post") != "100 (10%)" || fact(t, p.body, "t-unreached") != "900 (90%)" || !strings.Contains(p.body, "<svg") {
+		t.Fatalf("dashboard before: %d\n%s", p.code, p.body)
+	}
+	form := url.Values{"segment": {"all"}, "message_en": {"Your union: please check your details:"},
+		"message_cy": {"Eich undeb: gwiriwch eich manylion:"}, "privacy_url": {"http://union.example/privacy"}, "link_days": {"14"}}
+	if p := org.post("/organiser/refresh/campaigns", form); p.code != 400 || !strings.Contains(p.body, `id="form-error"`) ||
+		!strings.Contains(p.body, `id="privacy_url" name="privacy_url" type="url" required maxlength="500" value="http://union.example/privacy" aria-invalid="true"`) {
+		t.Fatalf("http privacy notice accepted: %d", p.code)
+	}
+	form.Set("privacy_url", "https://union.example/privacy")
+	p = org.post("/organiser/refresh/campaigns", form)
+	if p.code != 200 || fact(t, p.body, "c-members") != "1000" {
+		t.Fatalf("campaign: %d\n%.2000s", p.code, p.body)
+	}
+	var campaign int64
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM refresh_campaigns WHERE union_id = $1`, b.UnionID).Scan(&campaign); err != nil {
+		t.Fatal(err)
+	}
+
+	// One tick (a batch), then a restart: a second service on the same
+	// database sends the rest.
+	if n, err := s.svc.GOTV.Tick(ctx); err != nil || n == 0 || n >= members {
+		t.Fatalf("first tick: %d, %v", n, err)
+	}
+	u, _ := url.Parse(s.base)
+	svc2, err := Build(&config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev",
+		GOTV: config.GOTV{QuietStart: 0, QuietEnd: 24 * 60, RatePerSecond: 1e6, Burst: 1000}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc2.Close()
+	drain(t, svc2)
+	var texts, numbers, maxPer int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT to_number), coalesce(max(n), 0) FROM sms_outbox,
+		LATERAL (SELECT count(*) AS n FROM sms_outbox o WHERE o.to_number = sms_outbox.to_number AND o.body LIKE '%/r/%') c
+		WHERE body LIKE '%/r/%'`).Scan(&texts, &numbers, &maxPer); err != nil {
+		t.Fatal(err)
+	}
+	if texts != members || numbers != members || maxPer != 1 {
+		t.Fatalf("%d refresh texts to %d numbers (at most %d each), want %d to %d, one each", texts, numbers, maxPer, members, members)
+	}
+	if p := org.get(fmt.Sprintf("/organiser/refresh/campaigns/%d", campaign)); fact(t, p.body, "c-sent") != "1000" || fact(t, p.body, "c-opened") != "1000" {
+		t.Fatalf("campaign counts: sent %s, links %s", fact(t, p.body, "c-sent"), fact(t, p.body, "c-opened"))
+	}
+
+	// Member 0 confirms in one tap; the link is then spent.
+	m0 := s.anon()
+	l0 := refreshLink(t, s, mobile(0))
+	p = m0.get(l0)
+	if p.code != 200 || strings.Contains(p.body, mobile(0)) || !strings.Contains(p.body, "•••••••000") ||
+		!strings.Contains(p.body, "https://union.example/privacy") {
+		t.Fatalf("member page: %d (the number must be masked)\n%.1500s", p.code, p.body)
+	}
+	if p := m0.post(l0+"/confirm", url.Values{"csrf": {"wrong"}}); p.code != 403 {
+		t.Fatalf("confirm without the CSRF token: %d", p.code)
+	}
+	if p := m0.post(l0+"/confirm", url.Values{}); p.code != 200 || !strings.Contains(p.body, `id="done"`) {
+		t.Fatalf("confirm: %d", p.code)
+	}
+	if p := m0.get(l0); p.code != 410 || !strings.Contains(p.body, "already checked") {
+		t.Fatalf("used link: %d", p.code)
+	}
+
+	// Member 1 corrects: malformed first (nothing changes), then a new
+	// mobile (verified by code) and address.
+	m1 := s.anon()
+	l1 := refreshLink(t, s, mobile(1))
+	m1.get(l1)
+	p = m1.post(l1+"/correct", url.Values{"email": {"not-an-address"}, "postcode": {"XX"}, "address": {"2 Low Road"}})
+	if p.code != 400 || !strings.Contains(p.body, `id="email-error"`) || !strings.Contains(p.body, `id="postcode-error"`) ||
+		!strings.Contains(p.body, `aria-invalid="true"`) {
+		t.Fatalf("malformed correction: %d\n%.3000s", p.code, p.body)
+	}
+	var addr string
+	s.pool.QueryRow(ctx, `SELECT postal_address FROM members WHERE id = $1`, b.MemberIDs[1]).Scan(&addr)
+	if addr != "" {
+		t.Fatalf("a refused form changed the address: %q", addr)
+	}
+	const newMobile = "+447911123456"
+	p = m1.post(l1+"/correct", url.Values{"mobile": {"07911 123456"}, "address": {"2 Low Road\nCardiff"}, "postcode": {"cf10 2bb"}})
+	if p.code != 200 || !strings.Contains(p.body, "•••••••456") || !strings.Contains(p.body, `id="code"`) {
+		t.Fatalf("new mobile: %d\n%.1500s", p.code, p.body)
+	}
+	if p := m1.post(l1+"/verify", url.Values{"code": {"000000"}}); p.code != 400 || !strings.Contains(p.body, `id="code-error"`) {
+		t.Fatalf("wrong code: %d", p.code)
+	}
+	var cur string
+	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[1]).Scan(&cur)
+	if cur != mobile(1) {
+		t.Fatalf("the mobile changed before its code: %s", cur)
+	}
+	code := smsCode(t, s, newMobile)
+	if p := m1.post(l1+"/verify", url.Values{"code": {code}}); p.code != 200 || !strings.Contains(p.body, `id="done"`) {
+		t.Fatalf("right code: %d\n%.1000s", p.code, p.body)
+	}
+	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[1]).Scan(&cur)
+	if cur != newMobile {
+		t.Fatalf("mobile after verification: %s", cur)
+	}
+	var notices int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1 AND body LIKE '%was changed%'`, mobile(1)).Scan(&notices)
+	if notices != 1 {
+		t.Fatalf("%d notices to the old number, want 1", notices)
+	}
+
+	// Member 2: codes tried until the code locks; the right one then does
+	// not work and the mobile stays.
+	m2 := s.anon()
+	l2 := refreshLink(t, s, mobile(2))
+	m2.get(l2)
+	const other = "+447911123457"
+	if p := m2.post(l2+"/correct", url.Values{"mobile": {other}}); p.code != 200 {
+		t.Fatalf("new mobile: %d\n%s", p.code, p.body)
+	}
+	right := smsCode(t, s, other)
+	for i := 0; i < 5; i++ {
+		m2.post(l2+"/verify", url.Values{"code": {fmt.Sprintf("%06d", (i+1)*111111%1000000)}})
+	}
+	if p := m2.post(l2+"/verify", url.Values{"code": {right}}); p.code != 400 || !strings.Contains(p.body, "Too many") {
+		t.Fatalf("right code after five wrong ones: %d\n%.800s", p.code, p.body)
+	}
+	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[2]).Scan(&cur)
+	if cur != mobile(2) {
+		t.Fatalf("mobile changed by a locked code: %s", cur)
+	}
+
+	// Member 3 confirms in Welsh.
+	m3 := s.anon()
+	l3 := refreshLink(t, s, mobile(3))
+	if p := m3.get(l3 + "?lang=cy"); p.code != 200 || !strings.Contains(p.body, `lang="cy"`) || !strings.Contains(p.body, "Ydy&#39;r manylion hyn yn gywir?") {
+		t.Fatalf("Welsh member page: %d\n%.600s", p.code, p.body)
+	}
+	if p := m3.post(l3+"/confirm", url.Values{}); p.code != 200 || !strings.Contains(p.body, "Diolch") {
+		t.Fatalf("Welsh confirm: %d", p.code)
+	}
+
+	// The dashboard: verified mobiles are members 0, 1 and 3; member 1 now
+	// has a postal address too (not post-only: a verified mobile).
+	p = org.get("/organiser/refresh")
+	for id, want := range map[string]string{"t-members": "1000", "t-mobile": "3 (0%)", "t-email": "0 (0%)", "t-post": "100 (10%)", "t-unreached": "897 (90%)"} {
+		if got := fact(t, p.body, id); got != want {
+			t.Errorf("dashboard %s = %q, want %q", id, got, want)
+		}
+	}
+
+	// The export: member 1's new mobile and address, today.
+	today := time.Now().In(london()).Format("2006-01-02")
+	p = org.get("/organiser/refresh/changes.csv?since=" + today)
+	if p.code != 200 || !strings.Contains(p.body, "M000002,mobile,"+newMobile+",,member,") ||
+		!strings.Contains(p.body, "M000002,postal_address,\"2 Low Road\nCardiff\",CF10 2BB,member,") {
+		t.Fatalf("export: %d\n%s", p.code, p.body)
+	}
+
+	// The union's file back: member 1's older mobile is kept (the member
+	// verified a newer one); member 5's email is taken; an unknown member.
+	yesterday := time.Now().Add(-24 * time.Hour).UTC().Format(time.RFC3339)
+	file := "member_number,mobile,email,updated_at\n" +
+		"M000002,07700 900555,," + yesterday + "\n" +
+		"M000006,,m6@example.org," + yesterday + "\n" +
+		"X999999,,x@example.org," + yesterday + "\n"
+	p = org.upload("/organiser/refresh/import", "file", "union.csv", file)
+	if p.code != 200 || !strings.Contains(p.body, "Imported: 1 changed, 1 kept") || !strings.Contains(p.body, "1 unknown") {
+		t.Fatalf("import: %d\n%.3000s", p.code, p.body)
+	}
+	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[1]).Scan(&cur)
+	if cur != newMobile {
+		t.Fatalf("the import overwrote a newer member-verified mobile: %s", cur)
+	}
+
+	// The open ballot's credentials still go to the number frozen at its
+	// opening, not to member 1's new one.
+	var before int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1`, newMobile).Scan(&before)
+	if err := s.svc.Auth.SendMemberCodeFor(ctx, b.ID, b.MemberIDs[1]); err != nil {
+		t.Fatal(err)
+	}
+	var after, toOld int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1`, newMobile).Scan(&after)
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1 AND body LIKE '%e-ballot code%'`, mobile(1)).Scan(&toOld)
+	if after != before || toOld != 1 {
+		t.Fatalf("sign-in code of the open ballot: %d more to the new number, %d to the frozen one (want 0 and 1)", after-before, toOld)
+	}
+
+	// Expired, unknown and cancelled links.
+	m4 := s.anon()
+	l4 := refreshLink(t, s, mobile(4))
+	if _, err := s.pool.Exec(ctx, `UPDATE refresh_links SET expires_at = now() - interval '1 minute' WHERE member_id = $1`, b.MemberIDs[4]); err != nil {
+		t.Fatal(err)
+	}
+	if p := m4.get(l4); p.code != 410 || !strings.Contains(p.body, "run out of time") {
+		t.Fatalf("expired link: %d", p.code)
+	}
+	if p := m4.get("/r/" + strings.Repeat("A", 43)); p.code != 404 || !strings.Contains(p.body, "latest text") {
+		t.Fatalf("unknown link: %d", p.code)
+	}
+	if p := org.post(fmt.Sprintf("/organiser/refresh/campaigns/%d/cancel", campaign), url.Values{}); p.code != 200 || !strings.Contains(p.body, `id="cancelled"`) {
+		t.Fatalf("cancel: %d", p.code)
+	}
+	if p := m4.get(refreshLink(t, s, mobile(6))); p.code != 410 {
+		t.Fatalf("link of a cancelled campaign: %d", p.code)
+	}
+	// Another union's organiser sees none of it.
+	var otherUnion int64
+	if err := s.pool.QueryRow(ctx, `INSERT INTO unions (slug, name) VALUES ('other-union', 'Other') RETURNING id`).Scan(&otherUnion); err != nil {
+		t.Fatal(err)
+	}
+	if p := s.staff("organiser", otherUnion).get(fmt.Sprintf("/organiser/refresh/campaigns/%d", campaign)); p.code != 404 {
+		t.Fatalf("another union's organiser: %d", p.code)
+	}
+}
+
+// smsCode is the newest six-digit code texted to mobile.
+func smsCode(t *testing.T, s *site, mobile string) string {
+	t.Helper()
+	var body string
+	if err := s.pool.QueryRow(context.Background(), `SELECT body FROM sms_outbox WHERE to_number = $1 ORDER BY id DESC LIMIT 1`, mobile).Scan(&body); err != nil {
+		t.Fatalf("no text to the new number: %v", err)
+	}
+	c := regexp.MustCompile(`\b\d{6}\b`).FindString(body)
+	if c == "" {
+		t.Fatal("no code in the text")
+	}
+	return c
+}
+
+// upload posts a file in a multipart form (the CSRF token first, as the
+// page's form sends it).
+func (b *browser) upload(path, field, name, content string) pageView {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf", b.csrf)
+	fw, _ := mw.CreateFormFile(field, name)
+	_, _ = fw.Write([]byte(content))
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.base+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
+}
