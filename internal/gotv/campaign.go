@@ -33,8 +33,9 @@ var (
 
 // StepInput is one step of a campaign.
 type StepInput struct {
-	Template string
-	DueAt    time.Time // zero = now
+	Template   string
+	TemplateCy string    // the Welsh text; "" none (refused when the ballot is bilingual or a member prefers Welsh)
+	DueAt      time.Time // zero = now
 }
 
 // CampaignInput describes a new campaign.
@@ -62,6 +63,7 @@ type Step struct {
 	ID           int64
 	Seq          int
 	Template     string
+	TemplateCy   string // "" none
 	DueAt        time.Time
 	Materialised bool
 	States       map[string]int // rows by state: pending, sending, sent, failed, skipped, unknown
@@ -82,6 +84,13 @@ type Plan struct {
 	Preview    string  `json:"preview"`    // rendered for a fictitious member
 	PartsEach  int     `json:"parts_each"` // parts of the preview
 	TotalCost  float64 `json:"total_cost_pence"`
+	// PreviewCy is the Welsh text for the fictitious member ("" when the
+	// step has none); Welsh counts the recipients who get it (preferring
+	// Welsh, or both languages on a bilingual ballot); PreferWelsh the
+	// members of the segment whose preferred language is Welsh.
+	PreviewCy   string `json:"preview_cy,omitempty"`
+	Welsh       int    `json:"welsh"`
+	PreferWelsh int    `json:"prefer_welsh"`
 }
 
 // ensureUnion checks that ballotID belongs to the staff member's union
@@ -116,9 +125,26 @@ func (s *Service) CreateCampaign(ctx context.Context, st page.Staff, ballotID in
 		if err := ValidateTemplate(stp.Template); err != nil {
 			return 0, err
 		}
+		if stp.TemplateCy != "" {
+			if err := ValidateTemplate(stp.TemplateCy); err != nil {
+				return 0, err
+			}
+		}
 	}
-	if _, err := s.plan(ctx, ballotID, in.Workplaces, in.Branches, in.Steps[0].Template); err != nil {
+	p, err := s.plan(ctx, ballotID, in.Workplaces, in.Branches, in.Steps[0].Template, in.Steps[0].TemplateCy)
+	if err != nil {
 		return 0, err
+	}
+	b, err := s.ballot(ctx, ballotID)
+	if err != nil {
+		return 0, err
+	}
+	if b.Bilingual || p.PreferWelsh > 0 {
+		for _, stp := range in.Steps {
+			if stp.TemplateCy == "" {
+				return 0, ErrWelshMissing
+			}
+		}
 	}
 	now := s.now()
 	tx, err := s.pool.Begin(ctx)
@@ -137,8 +163,12 @@ func (s *Service) CreateCampaign(ctx context.Context, st page.Staff, ballotID in
 		if due.IsZero() {
 			due = now
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO gotv_steps (campaign_id, seq, template, due_at) VALUES ($1, $2, $3, $4)`,
-			id, i+1, stp.Template, due); err != nil {
+		var cy any
+		if stp.TemplateCy != "" {
+			cy = stp.TemplateCy
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO gotv_steps (campaign_id, seq, template, template_cy, due_at) VALUES ($1, $2, $3, $4, $5)`,
+			id, i+1, stp.Template, cy, due); err != nil {
 			return 0, fmt.Errorf("create campaign: %w", err)
 		}
 	}
@@ -170,11 +200,11 @@ func (s *Service) Campaign(ctx context.Context, st page.Staff, id int64) (*Campa
 	if _, err := s.ensureUnion(ctx, st, c.BallotID); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT st.id, st.seq, st.template, st.due_at, st.materialised_at IS NOT NULL,
+	rows, err := s.pool.Query(ctx, `SELECT st.id, st.seq, st.template, coalesce(st.template_cy, ''), st.due_at, st.materialised_at IS NOT NULL,
 		coalesce(g.state, ''), count(g.id), count(g.id) FILTER (WHERE g.delivery IN ('delivered', 'read')),
 		count(g.id) FILTER (WHERE g.delivery IN ('failed', 'undelivered'))
 		FROM gotv_steps st LEFT JOIN gotv_messages g ON g.step_id = st.id
-		WHERE st.campaign_id = $1 GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY st.seq`, id)
+		WHERE st.campaign_id = $1 GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY st.seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("load campaign: %w", err)
 	}
@@ -183,7 +213,7 @@ func (s *Service) Campaign(ctx context.Context, st page.Staff, id int64) (*Campa
 		var stp Step
 		var state string
 		var n, dl, df int
-		if err := rows.Scan(&stp.ID, &stp.Seq, &stp.Template, &stp.DueAt, &stp.Materialised, &state, &n, &dl, &df); err != nil {
+		if err := rows.Scan(&stp.ID, &stp.Seq, &stp.Template, &stp.TemplateCy, &stp.DueAt, &stp.Materialised, &state, &n, &dl, &df); err != nil {
 			return nil, fmt.Errorf("load campaign: %w", err)
 		}
 		if len(c.Steps) == 0 || c.Steps[len(c.Steps)-1].ID != stp.ID {
@@ -230,7 +260,7 @@ func (s *Service) PlanCampaign(ctx context.Context, st page.Staff, c *Campaign) 
 	if len(c.Steps) == 0 {
 		return nil, ErrInvalid
 	}
-	p, err := s.plan(ctx, c.BallotID, c.Workplaces, c.Branches, c.Steps[0].Template)
+	p, err := s.plan(ctx, c.BallotID, c.Workplaces, c.Branches, c.Steps[0].Template, c.Steps[0].TemplateCy)
 	if err != nil {
 		return nil, err
 	}
@@ -241,9 +271,10 @@ func (s *Service) PlanCampaign(ctx context.Context, st page.Staff, c *Campaign) 
 // sampleName is the fictitious member of previews.
 const sampleName = "Alex"
 
-// plan counts a segment and estimates the cost of one step. Counts of a
+// plan counts a segment and estimates the cost of one step (English text
+// tmpl, Welsh text tmplCy, each member in their language). Counts of a
 // segment smaller than the minimum cell are refused.
-func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, tmpl string) (*Plan, error) {
+func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, tmpl, tmplCy string) (*Plan, error) {
 	b, err := s.ballot(ctx, ballotID)
 	if err != nil {
 		return nil, err
@@ -253,7 +284,7 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 		return nil, err
 	}
 	p := &Plan{}
-	rows, err := s.pool.Query(ctx, `SELECT m.name,
+	rows, err := s.pool.Query(ctx, `SELECT m.name, m.language,
 		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id),
 		m.mobile IS NULL,
 		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
@@ -265,14 +296,16 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	}
 	defer rows.Close()
 	link := strings.Repeat("x", s.cfg.LinkLength)
-	closes := b.Closes.In(s.tz).Format("2 Jan 15:04")
 	for rows.Next() {
-		var name string
+		var name, lang string
 		var voted, noNumber, opted bool
-		if err := rows.Scan(&name, &voted, &noNumber, &opted); err != nil {
+		if err := rows.Scan(&name, &lang, &voted, &noNumber, &opted); err != nil {
 			return nil, fmt.Errorf("plan: %w", err)
 		}
 		p.Segment++
+		if lang == "cy" {
+			p.PreferWelsh++
+		}
 		switch {
 		case voted:
 			p.Voted++
@@ -282,7 +315,11 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 			p.OptedOut++
 		default:
 			p.Recipients++
-			p.Parts += CountSegments(Render(tmpl, Vars{FirstName: firstName(name), Link: link, Closes: closes})).Parts
+			body := s.reminder(tmpl, tmplCy, lang, b.Bilingual, firstName(name), link, b.Closes)
+			if tmplCy != "" && (lang == "cy" || (lang == "" && b.Bilingual)) {
+				p.Welsh++
+			}
+			p.Parts += CountSegments(body).Parts
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -292,7 +329,11 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 		return nil, ErrSegmentTooSmall
 	}
 	p.CostPence = math.Round(float64(p.Parts)*s.cfg.PricePerPart*100) / 100
-	p.Preview = Render(tmpl, Vars{FirstName: sampleName, Link: s.cfg.PublicURL + "/i/" + strings.Repeat("X", 43), Closes: closes})
+	sample := s.cfg.PublicURL + "/i/" + strings.Repeat("X", 43)
+	p.Preview = s.reminder(tmpl, "", "en", false, sampleName, sample, b.Closes)
+	if tmplCy != "" {
+		p.PreviewCy = s.reminder(tmpl, tmplCy, "cy", false, sampleName, sample, b.Closes)
+	}
 	seg := CountSegments(p.Preview)
 	p.Encoding, p.PartsEach = string(seg.Encoding), seg.Parts
 	return p, nil

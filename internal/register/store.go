@@ -502,6 +502,7 @@ type Member struct {
 	Number, Name, Mobile, Branch string // Mobile "" for none
 	Workplace                    Workplace
 	Style                        string
+	Language                     string // preferred language: "en", "cy", or "" none
 }
 
 // Load puts n members, member(0) … member(n-1), in the union and on the
@@ -512,18 +513,18 @@ type Member struct {
 func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member func(i int) Member) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name text NOT NULL, mobile text,
-			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL) ON COMMIT DROP`); err != nil {
+			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL, language text NOT NULL) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name", "mobile", "workplace", "branch", "employer", "style"},
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name", "mobile", "workplace", "branch", "employer", "style", "language"},
 			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
 				m := member(i)
-				return []any{m.Number, m.Name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style}, nil
+				return []any{m.Number, m.Name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language}, nil
 			})); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer)
-			SELECT $1, member_number, name, mobile, workplace, branch, employer FROM register_load
+		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer, language)
+			SELECT $1, member_number, name, mobile, workplace, branch, employer, language FROM register_load
 			ON CONFLICT (union_id, member_number) DO UPDATE SET name = EXCLUDED.name`, unionID); err != nil {
 			return err
 		}
