@@ -85,11 +85,10 @@ type Plan struct {
 	PartsEach  int     `json:"parts_each"` // parts of the preview
 	TotalCost  float64 `json:"total_cost_pence"`
 	// PreviewCy is the Welsh text for the fictitious member ("" when the
-	// step has none); Welsh counts the recipients who get it (preferring
-	// Welsh, or both languages on a bilingual ballot); PreferWelsh the
-	// members of the segment whose preferred language is Welsh.
+	// step has none); PreferWelsh counts the members of the segment whose
+	// preferred language is Welsh, voted or not (register data: never a
+	// count of who has voted).
 	PreviewCy   string `json:"preview_cy,omitempty"`
-	Welsh       int    `json:"welsh"`
 	PreferWelsh int    `json:"prefer_welsh"`
 }
 
@@ -296,6 +295,11 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	}
 	defer rows.Close()
 	link := strings.Repeat("x", s.cfg.LinkLength)
+	// The parts are counted over every member of the segment who could be
+	// texted, voted or not, and scaled to the recipients: the estimate
+	// depends on how many have voted, never on who (a member whose name or
+	// language makes a longer text would otherwise show in the total).
+	reachable, reachableParts := 0, 0
 	for rows.Next() {
 		var name, lang string
 		var voted, noNumber, opted bool
@@ -306,6 +310,10 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 		if lang == "cy" {
 			p.PreferWelsh++
 		}
+		if !noNumber && !opted {
+			reachable++
+			reachableParts += CountSegments(s.reminder(tmpl, tmplCy, lang, b.Bilingual, firstName(name), link, b.Closes)).Parts
+		}
 		switch {
 		case voted:
 			p.Voted++
@@ -315,15 +323,13 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 			p.OptedOut++
 		default:
 			p.Recipients++
-			body := s.reminder(tmpl, tmplCy, lang, b.Bilingual, firstName(name), link, b.Closes)
-			if tmplCy != "" && (lang == "cy" || (lang == "" && b.Bilingual)) {
-				p.Welsh++
-			}
-			p.Parts += CountSegments(body).Parts
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if reachable > 0 {
+		p.Parts = int(math.Round(float64(p.Recipients) * float64(reachableParts) / float64(reachable)))
 	}
 	if p.Segment < k {
 		return nil, ErrSegmentTooSmall

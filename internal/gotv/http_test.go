@@ -441,7 +441,7 @@ func TestWelshReminders(t *testing.T) {
 	}
 
 	run(x)
-	welshCount := regexp.MustCompile(`id="welsh-recipients">(\d+)<`)
+	welshCount := regexp.MustCompile(`id="prefer-welsh">(\d+)<`)
 	cyText, enText, noneText := lastTo(mobile(x.MemberIDs[0])), lastTo(mobile(x.MemberIDs[1])), lastTo(mobile(x.MemberIDs[2]))
 	if !strings.HasPrefix(cyText, "Helo ") || !strings.Contains(cyText, "?lang=cy") || strings.Contains(cyText, "Hi ") {
 		t.Errorf("Welsh member's reminder: %q", cyText)
@@ -458,8 +458,8 @@ func TestWelshReminders(t *testing.T) {
 	cs, err := e.s.Campaigns(ctx, organiser(x.UnionID), x.ID)
 	must(t, err)
 	if m := welshCount.FindStringSubmatch(e.do("GET", fmt.Sprintf("/organiser/gotv/campaigns/%d", cs[0].ID),
-		fmt.Sprintf("organiser:%d", x.UnionID), nil).Body.String()); m == nil {
-		t.Error("the campaign page does not say how many get the Welsh text")
+		fmt.Sprintf("organiser:%d", x.UnionID), nil).Body.String()); m == nil || m[1] != "1" {
+		t.Errorf("the campaign page does not say how many members prefer Welsh: %v", m)
 	}
 
 	// A bilingual ballot: nobody prefers Welsh, the Welsh text is still
