@@ -28,9 +28,7 @@ fi
 
 echo "==> building ballotd"
 mkdir -p bin
-# -trimpath: the binary does not depend on where the checkout is, so a
-# second checkout (or a fresh clone) reuses the Go build cache.
-go build -trimpath -o bin/ballotd ./cmd/ballotd
+go build -o bin/ballotd ./cmd/ballotd
 
 echo "==> applying migrations"
 bin/ballotd migrate
