@@ -81,10 +81,12 @@ ensure_postgres() {
   find_bindir >/dev/null || { log "initdb/pg_ctl still not found after installing postgresql"; exit 1; }
 }
 
-# as_owner runs a command as the cluster's owner (postgres when we are root).
+# as_owner runs a command as the cluster's owner (postgres when we are root),
+# from / (the checkout may be a directory postgres cannot enter, and
+# initdb and pg_ctl would complain that they cannot change to it).
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi

@@ -19,7 +19,7 @@ func authContacts(c *register.Store) auth.ContactsFunc {
 		}
 		out := make(map[int64]auth.Contact, len(m))
 		for id, x := range m {
-			out[id] = auth.Contact{Mobile: x.Mobile, Email: x.Email}
+			out[id] = auth.Contact{Mobile: x.Mobile, Email: x.Email, Lang: x.Lang}
 		}
 		return out, nil
 	}

@@ -89,7 +89,7 @@ var exceptions = map[string]map[string]string{
 	"internal/gotv": {
 		"ballots":          "ballot state and times with campaigns and turnout",
 		"register_entries": "segments and turnout by workplace and branch",
-		"members":          "first names and branches for reminders and segments",
+		"members":          "first names, branches and preferred languages for reminders and segments",
 		"marked_register":  "who has not voted yet, for reminders",
 		"ballot_contacts":  "whether a frozen mobile exists, for reminder segments",
 	},

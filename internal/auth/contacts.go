@@ -5,8 +5,10 @@ import (
 	"fmt"
 )
 
-// Contact is where a member's credentials for one ballot go.
-type Contact struct{ Mobile, Email string }
+// Contact is where a member's credentials for one ballot go, and the
+// language they prefer them in: "en", "cy", or "" for none given (then the
+// ballot's languages: English, or English and Welsh).
+type Contact struct{ Mobile, Email, Lang string }
 
 // ContactsFunc returns the contacts of members (nil: every member on the
 // register) of a ballot as frozen when it opened (internal/election

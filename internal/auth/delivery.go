@@ -88,6 +88,7 @@ type memberDelivery struct {
 	number, name            string
 	paper                   int
 	mobile, email           string
+	lang                    string // preferred language ("" none)
 	hasInvite               bool
 	smsSent, smsUncertain   bool
 	smsAttempts             int
@@ -136,7 +137,7 @@ func (b ballotHeader) open(now time.Time) bool {
 // members reads the delivery state of every member on the register (or
 // of memberID only, if not 0), with the contacts frozen at the opening.
 func (s *Service) deliveryMembers(ctx context.Context, ballotID, memberID int64) ([]memberDelivery, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, m.name, coalesce(re.paper_number, 0), coalesce(m.mobile, ''), coalesce(m.email, ''),
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, m.name, coalesce(re.paper_number, 0), coalesce(m.mobile, ''), coalesce(m.email, ''), m.language,
 		i.token_hash IS NOT NULL, coalesce(i.generation, 1),
 		i.sms_sent_at IS NOT NULL, i.sms_uncertain_at IS NOT NULL, coalesce(i.sms_attempts, 0), i.sms_claimed_at, coalesce(i.sms_error, ''),
 		i.email_sent_at IS NOT NULL, i.email_uncertain_at IS NOT NULL, coalesce(i.email_attempts, 0), i.email_claimed_at, coalesce(i.email_error, ''),
@@ -150,7 +151,7 @@ func (s *Service) deliveryMembers(ctx context.Context, ballotID, memberID int64)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (memberDelivery, error) {
 		var x memberDelivery
-		err := r.Scan(&x.id, &x.number, &x.name, &x.paper, &x.mobile, &x.email, &x.hasInvite, &x.gen,
+		err := r.Scan(&x.id, &x.number, &x.name, &x.paper, &x.mobile, &x.email, &x.lang, &x.hasInvite, &x.gen,
 			&x.smsSent, &x.smsUncertain, &x.smsAttempts, &x.smsClaimedAt, &x.smsError,
 			&x.emailSent, &x.emailUncert, &x.emailAttempts, &x.emailClaimedAt, &x.emailError,
 			&x.resentAt, &x.resends, &x.resendChannel, &x.resendOK)
@@ -166,7 +167,7 @@ func (s *Service) deliveryMembers(ctx context.Context, ballotID, memberID int64)
 	}
 	if len(ids) > 0 {
 		if err := s.ballotContacts(ctx, ballotID, ids, func(id int64, c Contact) {
-			list[at[id]].mobile, list[at[id]].email = c.Mobile, c.Email
+			list[at[id]].mobile, list[at[id]].email, list[at[id]].lang = c.Mobile, c.Email, c.Lang
 		}); err != nil {
 			return nil, fmt.Errorf("invitation delivery: %w", err)
 		}
@@ -422,12 +423,12 @@ func (s *Service) ResendInvitation(ctx context.Context, by StaffIdentity, ballot
 	// The send, exactly as IssueInvitations does it.
 	var rep IssueReport
 	if channel == channelSMS {
-		body := s.invitationText(b.Union, b.Title, b.TitleCy, *b.ClosesAt, s.inviteURL(s.inviteToken(ballotID, memberID, x.gen)))
+		body := s.invitationText(b.Union, b.Title, b.TitleCy, x.lang, *b.ClosesAt, s.inviteURL(s.inviteToken(ballotID, memberID, x.gen)))
 		s.sendClaimedText(ctx, &rep, ballotID, memberID, x.gen, sms.Message{To: x.mobile, Body: body, StatusCallback: s.smsCB})
 	} else {
 		codeByEmail := x.mobile == "" || contains(b.workPhones, x.mobile)
 		s.sendClaimedEmail(ctx, &rep, invitationEmail{ballotID: ballotID, memberID: memberID, gen: x.gen, to: x.email,
-			union: b.Union, title: b.Title, titleCy: b.TitleCy, closes: *b.ClosesAt, codeByEmail: codeByEmail})
+			union: b.Union, title: b.Title, titleCy: b.TitleCy, lang: x.lang, closes: *b.ClosesAt, codeByEmail: codeByEmail})
 	}
 	outcome := DeliverySent
 	switch {

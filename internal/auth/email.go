@@ -22,6 +22,7 @@ type invitationEmail struct {
 	gen                int
 	to, union, title   string
 	titleCy            string // the Welsh title of a bilingual ballot, else ""
+	lang               string // the member's preferred language: "en" or "cy" only that one; "" both
 	closes             time.Time
 	// codeByEmail: the member has no personal mobile, so the sign-in code
 	// will come by email too (the body says so instead of "we will text").
@@ -111,8 +112,9 @@ func mailErrorKind(err error) string {
 	return "error"
 }
 
-// invitationMessage is the bilingual invitation: English, then Welsh
-// (whose link opens the pages in Welsh), one text/plain part.
+// invitationMessage is the invitation email, one text/plain part: in the
+// member's preferred language when they gave one on the register (Welsh:
+// its link opens the pages in Welsh), else bilingual, English then Welsh.
 func (s *Service) invitationMessage(in invitationEmail, link string) mail.Message {
 	union, title := oneLine(in.union), oneLine(in.title)
 	key := "auth.email_invite_body"
@@ -133,6 +135,12 @@ func (s *Service) invitationMessage(in invitationEmail, link string) mail.Messag
 	}
 	subject := func(lang string) string {
 		return strings.NewReplacer("{union}", union).Replace(s.msgs.T(lang, "auth.email_invite_subject"))
+	}
+	switch in.lang {
+	case "en":
+		return mail.Message{To: in.to, Subject: subject("en"), Text: body("en", link), Language: "en"}
+	case "cy":
+		return mail.Message{To: in.to, Subject: subject("cy"), Text: body("cy", link+"?lang=cy"), Language: "cy"}
 	}
 	return mail.Message{
 		To:       in.to,

@@ -283,3 +283,78 @@ func TestBilingualBallotInvitations(t *testing.T) {
 		t.Fatalf("English ballot's invitation text: %q", inv)
 	}
 }
+
+// A member's preferred language on the register (members.language): a
+// member who prefers Welsh gets the invitation text and email in Welsh
+// only (the ballot's Welsh title, a link that opens the pages in Welsh),
+// one who prefers English in English only, even on a bilingual ballot;
+// with no preference the ballot's languages apply (bilingual here). On an
+// English ballot a Welsh-preferring member is still written to in Welsh,
+// the ballot named by its (English) title.
+func TestPreferredLanguageInvitations(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.Start(t, mailtest.Options{Mode: mailtest.StartTLS})
+	e := newEnvWith(t, nil, func(o *auth.Options) {
+		c, err := eballotmail.NewSMTP(eballotmail.SMTPConfig{Host: "localhost", Port: srv.Port,
+			From: "ballots@vote.example", TLSConfig: &tls.Config{RootCAs: srv.RootCAs()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Mail = c
+	})
+	ctx := context.Background()
+	const (
+		cyMob, enMob, noMob, cy2Mob = "+447700900821", "+447700900822", "+447700900823", "+447700900824"
+		cyMail, enMail, noMail      = "cy@example.net", "en@example.net", "none@example.net"
+		titleCy                     = "Cynnig cyflog: derbyn?"
+	)
+	ballot, ids := e.emailBallot("pref-ballot", [][2]string{{cyMob, cyMail}, {enMob, enMail}, {noMob, noMail}})
+	if _, err := e.pool.Exec(ctx, `UPDATE ballots SET config = jsonb_build_object('bilingual', true, 'title_cy', $2::text) WHERE id = $1`, ballot, titleCy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `UPDATE members SET language = CASE id WHEN $1 THEN 'cy' WHEN $2 THEN 'en' ELSE '' END WHERE id = ANY($3)`,
+		ids[0], ids[1], ids); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.IssueInvitations(ctx, ballot); err != nil {
+		t.Fatal(err)
+	}
+	cy := e.fake.LastBodyTo(cyMob)
+	if !strings.Contains(cy, `eich dolen bersonol i bleidleisio yn "`+titleCy+`"`) || !strings.Contains(cy, "?lang=cy") ||
+		!strings.Contains(cy, "Chi yn unig biau hi") || strings.Contains(cy, "vote in") || strings.Contains(cy, "Pay offer") {
+		t.Errorf("Welsh member's text: %q", cy)
+	}
+	if en := e.fake.LastBodyTo(enMob); !strings.Contains(en, `vote in "Pay offer: accept?"`) || strings.Contains(en, "Chi yn unig") || strings.Contains(en, "lang=cy") {
+		t.Errorf("English member's text: %q", en)
+	}
+	if both := e.fake.LastBodyTo(noMob); !strings.Contains(both, `vote in "Pay offer: accept?"`) || !strings.Contains(both, titleCy) {
+		t.Errorf("no preference, bilingual ballot: %q", both)
+	}
+	bodies := map[string]string{}
+	langs := map[string]string{}
+	for _, m := range srv.Messages() {
+		h, body := decodeMessage(t, m.Data)
+		bodies[m.To[0]], langs[m.To[0]] = body, h.Get("Content-Language")
+	}
+	if b := bodies[cyMail]; langs[cyMail] != "cy" || !strings.Contains(b, titleCy) || strings.Contains(b, "Pay offer") || strings.Contains(b, "* * *") || !strings.Contains(b, "?lang=cy") {
+		t.Errorf("Welsh member's email (%s):\n%s", langs[cyMail], b)
+	}
+	if b := bodies[enMail]; langs[enMail] != "en" || !strings.Contains(b, "Pay offer: accept?") || strings.Contains(b, titleCy) || strings.Contains(b, "* * *") {
+		t.Errorf("English member's email (%s):\n%s", langs[enMail], b)
+	}
+	if b := bodies[noMail]; langs[noMail] != "en, cy" || !strings.Contains(b, "* * *") {
+		t.Errorf("no preference: email (%s):\n%s", langs[noMail], b)
+	}
+	// An English-only ballot: the Welsh-preferring member is still written
+	// to in Welsh, naming the ballot by its title.
+	ballot2, ids2 := e.emailBallot("pref-en-ballot", [][2]string{{cy2Mob, ""}})
+	if _, err := e.pool.Exec(ctx, `UPDATE members SET language = 'cy' WHERE id = $1`, ids2[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.IssueInvitations(ctx, ballot2); err != nil {
+		t.Fatal(err)
+	}
+	if cy := e.fake.LastBodyTo(cy2Mob); !strings.Contains(cy, `i bleidleisio yn "Pay offer: accept?" (yn cau 2 Mehefin`) || strings.Contains(cy, "vote in") {
+		t.Errorf("Welsh member, English ballot: %q", cy)
+	}
+}

@@ -86,12 +86,13 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		memberID       int64
 		mobile         *string
 		email          *string
+		lang           string
 		hasInvite      bool
 		gen            int
 		textedAlready  bool
 		emailedAlready bool
 	}
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.mobile, m.email, i.token_hash IS NOT NULL, coalesce(i.generation, 1), i.sms_sent_at IS NOT NULL, i.email_sent_at IS NOT NULL
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.mobile, m.email, m.language, i.token_hash IS NOT NULL, coalesce(i.generation, 1), i.sms_sent_at IS NOT NULL, i.email_sent_at IS NOT NULL
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		LEFT JOIN LATERAL (SELECT token_hash, generation, sms_sent_at, email_sent_at FROM auth_invitations
 			WHERE ballot_id = re.ballot_id AND member_id = re.member_id AND revoked_at IS NULL ORDER BY generation DESC LIMIT 1) i ON true
@@ -101,7 +102,7 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var x row
-		err := r.Scan(&x.memberID, &x.mobile, &x.email, &x.hasInvite, &x.gen, &x.textedAlready, &x.emailedAlready)
+		err := r.Scan(&x.memberID, &x.mobile, &x.email, &x.lang, &x.hasInvite, &x.gen, &x.textedAlready, &x.emailedAlready)
 		return x, err
 	})
 	if err != nil {
@@ -115,7 +116,7 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		ids[i], at[x.memberID] = x.memberID, i
 	}
 	if err := s.ballotContacts(ctx, ballotID, ids, func(id int64, c Contact) {
-		list[at[id]].mobile, list[at[id]].email = &c.Mobile, &c.Email
+		list[at[id]].mobile, list[at[id]].email, list[at[id]].lang = &c.Mobile, &c.Email, c.Lang
 	}); err != nil {
 		return rep, fmt.Errorf("issue invitations: %w", err)
 	}
@@ -139,7 +140,7 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 			// too (memberDest): the email says so.
 			codeByEmail := x.mobile == nil || *x.mobile == "" || contains(workPhones, *x.mobile)
 			s.emailInvitation(ctx, &rep, invitationEmail{ballotID: ballotID, memberID: x.memberID, gen: x.gen, to: *x.email,
-				union: unionName, title: title, titleCy: titleCy, closes: *closes, codeByEmail: codeByEmail}, employerDomains)
+				union: unionName, title: title, titleCy: titleCy, lang: x.lang, closes: *closes, codeByEmail: codeByEmail}, employerDomains)
 		}
 		if x.mobile == nil || *x.mobile == "" || contains(workPhones, *x.mobile) {
 			rep.NoMobile++
@@ -151,7 +152,7 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		if err := ctx.Err(); err != nil { // stopped: the rest go out on the next run
 			return rep, fmt.Errorf("issue invitations: %w", err)
 		}
-		body := s.invitationText(unionName, title, titleCy, *closes, s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen)))
+		body := s.invitationText(unionName, title, titleCy, x.lang, *closes, s.inviteURL(s.inviteToken(ballotID, x.memberID, x.gen)))
 		s.textInvitation(ctx, &rep, ballotID, x.memberID, x.gen, sms.Message{To: *x.mobile, Body: body, StatusCallback: s.smsCB})
 	}
 	s.log.InfoContext(ctx, "invitations issued", "ballot_id", ballotID, "members", rep.Members, "issued", rep.Issued,
@@ -294,21 +295,21 @@ func notTaken(ctx context.Context, err error) bool {
 		errors.Is(err, sms.ErrInvalidNumber) || ctx.Err() != nil && errors.Is(err, ctx.Err())
 }
 
-// invitationText is the invitation SMS. For a bilingual ballot (titleCy,
-// its Welsh title, set) it is English and Welsh, whatever it costs: the
-// union chose a bilingual ballot. Otherwise English; with
+// invitationText is the invitation SMS. A member who gave a preferred
+// language on the register (lang "en" or "cy") gets it in that language
+// only: in Welsh with the ballot's Welsh title when it has one, and a link
+// that opens the pages in Welsh. With no preference: for a bilingual
+// ballot (titleCy, its Welsh title, set) English and Welsh, whatever it
+// costs: the union chose a bilingual ballot. Otherwise English; with
 // Options.BilingualTexts, English and a short Welsh line, but only when
 // that takes no more SMS parts (no extra cost) than the English text alone
 // (docs/auth.md, "Welsh").
-func (s *Service) invitationText(union, title, titleCy string, closes time.Time, link string) string {
+func (s *Service) invitationText(union, title, titleCy, lang string, closes time.Time, link string) string {
 	lead := func(lang, title, closes string) string {
 		return strings.NewReplacer("{title}", fmt.Sprintf("%q", title), "{closes}", closes).Replace(s.msgs.T(lang, "auth.sms_invite_lead"))
 	}
 	en := closes.In(london).Format("2 Jan 2006 15:04")
 	english := union + ": " + lead("en", title, en) + ": " + link + "\n" + s.msgs.T("en", "auth.sms_invite_keep")
-	if !s.bilingual && titleCy == "" {
-		return english
-	}
 	cyTitle := title
 	if titleCy != "" {
 		cyTitle = titleCy
@@ -317,6 +318,14 @@ func (s *Service) invitationText(union, title, titleCy string, closes time.Time,
 	if titleCy != "" { // a bilingual ballot: named in Welsh too
 		cyLead = strings.NewReplacer("{title}", fmt.Sprintf("%q", titleCy), "{closes}", closeTime("cy", closes)).
 			Replace(s.msgs.T("cy", "auth.sms_invite_lead_titled"))
+	}
+	switch {
+	case lang == "cy": // named, by its Welsh title when it has one
+		titled := strings.NewReplacer("{title}", fmt.Sprintf("%q", cyTitle), "{closes}", closeTime("cy", closes)).
+			Replace(s.msgs.T("cy", "auth.sms_invite_lead_titled"))
+		return union + ": " + titled + ": " + link + "?lang=cy\n" + s.msgs.T("cy", "auth.sms_invite_keep")
+	case lang == "en" || (!s.bilingual && titleCy == ""):
+		return english
 	}
 	both := union + ": " + lead("en", title, en) + " / " + cyLead + ": " + link + "\n" +
 		s.msgs.T("en", "auth.sms_invite_keep") + " / " + s.msgs.T("cy", "auth.sms_invite_keep")

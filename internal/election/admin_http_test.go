@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -292,5 +293,84 @@ func TestRegisterReportInWelsh(t *testing.T) {
 	if status, body = org.Post("/organiser/ballots/"+id+"/register/commit?lang=en", gone); status != 422 ||
 		!strings.Contains(body, "<p>the previewed file is no longer here: upload it again</p>") {
 		t.Fatalf("English gone error: %d %s", status, body)
+	}
+}
+
+// The register's optional preferred language column: the usual header
+// spellings and values in English or Welsh are read; a value that is
+// neither is a warning on its line and the member is imported with no
+// preference; a blank cell in a later import keeps the member's language;
+// the language reaches the contacts invitations and reminders use.
+func TestRegisterPreferredLanguage(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "reg-lang"})
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	id := strconv.FormatInt(b.ID, 10)
+	importFile := func(csv string) string {
+		t.Helper()
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		fw, _ := mw.CreateFormFile("file", "register.csv")
+		fw.Write([]byte(csv))
+		mw.Close()
+		status, body := org.Do("POST", "/organiser/ballots/"+id+"/register", mw.FormDataContentType(), &buf)
+		sha := regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`).FindStringSubmatch(body)
+		if status != 200 || sha == nil {
+			t.Fatalf("upload: %d %s", status, body)
+		}
+		status, committed := org.Post("/organiser/ballots/"+id+"/register/commit", url.Values{"sha256": {sha[1]}})
+		if status != 200 || !strings.Contains(committed, "The register was imported.") {
+			t.Fatalf("commit: %d %s", status, committed)
+		}
+		return body
+	}
+	langs := func() map[string]string {
+		t.Helper()
+		contacts, err := b.Register.Contacts(ctx, b.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := pool.Query(ctx, `SELECT m.id, m.member_number FROM members m WHERE m.union_id = $1`, b.UnionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var mid int64
+			var num string
+			if err := rows.Scan(&mid, &num); err != nil {
+				t.Fatal(err)
+			}
+			out[num] = contacts[mid].Lang
+		}
+		return out
+	}
+	body := importFile("Member number,Name,Mobile number,E-mail address,Workplace,Preferred Language\n" +
+		"L1,Ann Jones,07911 123456,,North Depot,Welsh\n" +
+		"L2,Bob Smith,07911 123457,,North Depot,english\n" +
+		"L3,Cai Jones,07911 123458,,North Depot,Cymraeg\n" +
+		"L4,Dai Jones,07911 123459,,North Depot,\n" +
+		"L5,Eve Jones,07911 123460,,North Depot,Klingon\n")
+	if !strings.Contains(body, "language is neither English") || !strings.Contains(body, "<strong>5</strong> members to import") {
+		t.Errorf("report: the unknown language is not a warning on its line:\n%s", body)
+	}
+	want := map[string]string{"L1": "cy", "L2": "en", "L3": "cy", "L4": "", "L5": ""}
+	if got := langs(); !maps.Equal(got, want) {
+		t.Fatalf("languages %v, want %v", got, want)
+	}
+	// A later file without the column (or with a blank cell) keeps them;
+	// a new value replaces one.
+	importFile("member_number,name,mobile,email,workplace,iaith\n" +
+		"L1,Ann Jones,07911 123456,,North Depot,\n" +
+		"L2,Bob Smith,07911 123457,,North Depot,cy\n" +
+		"L3,Cai Jones,07911 123458,,North Depot,\n" +
+		"L4,Dai Jones,07911 123459,,North Depot,\n" +
+		"L5,Eve Jones,07911 123460,,North Depot,\n")
+	want["L2"] = "cy"
+	if got := langs(); !maps.Equal(got, want) {
+		t.Fatalf("after a second import: languages %v, want %v", got, want)
 	}
 }

@@ -33,6 +33,20 @@ var demoNames = []string{
 	"Kiran Shah", "Lucy Green", "Marek Nowak", "Nia Owen",
 }
 
+// demoLanguage is demo member i's preferred language on the register: the
+// first four prefer Welsh (their invitations come in Welsh only), Amira
+// and Ben English; the others gave none (the bilingual ballot's
+// invitations come in both languages).
+func demoLanguage(i int) string {
+	switch {
+	case i < 4:
+		return "cy"
+	case i == 10 || i == 11:
+		return "en"
+	}
+	return ""
+}
+
 // DemoResult says what LoadDemo did.
 type DemoResult struct {
 	ElectionID string
@@ -131,7 +145,7 @@ func (a *Admin) LoadDemoMembers(ctx context.Context, sharesDir string, members i
 		w := cfg.Workplaces[i%2]
 		if i < len(demoNames) {
 			return register.Member{Number: fmt.Sprintf("D%05d", i+1), Name: demoNames[i], Mobile: fmt.Sprintf("+447700900%03d", i+1),
-				Branch: "South Wales", Workplace: w, Style: w.ID}
+				Branch: "South Wales", Workplace: w, Style: w.ID, Language: demoLanguage(i)}
 		}
 		// Numbered members without a mobile: nothing is ever texted to them.
 		return register.Member{Number: fmt.Sprintf("D%07d", i+1), Name: fmt.Sprintf("Demo Member %07d", i+1),

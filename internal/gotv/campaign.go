@@ -33,8 +33,9 @@ var (
 
 // StepInput is one step of a campaign.
 type StepInput struct {
-	Template string
-	DueAt    time.Time // zero = now
+	Template   string
+	TemplateCy string    // the Welsh text; "" none (refused when the ballot is bilingual or a member prefers Welsh)
+	DueAt      time.Time // zero = now
 }
 
 // CampaignInput describes a new campaign.
@@ -69,6 +70,7 @@ type Step struct {
 	ID           int64     `json:"id"`
 	Seq          int       `json:"seq"`
 	Template     string    `json:"template"`
+	TemplateCy   string    `json:"template_cy,omitempty"` // "" none
 	DueAt        time.Time `json:"due_at"`
 	Materialised bool      `json:"materialised"`
 	Members      int       `json:"members"` // rows: members with a number, not opted out, when due
@@ -99,6 +101,12 @@ type Plan struct {
 	Preview    string    `json:"preview"`    // rendered for a fictitious member
 	PartsEach  int       `json:"parts_each"` // parts of the preview
 	TotalCost  float64   `json:"total_cost_pence"`
+	// PreviewCy is the Welsh text for the fictitious member ("" when the
+	// step has none); PreferWelsh counts the members of the segment whose
+	// preferred language is Welsh, voted or not (register data: never a
+	// count of who has voted).
+	PreviewCy   string `json:"preview_cy,omitempty"`
+	PreferWelsh int    `json:"prefer_welsh"`
 }
 
 // ensureUnion checks that ballotID belongs to the staff member's union
@@ -133,9 +141,26 @@ func (s *Service) CreateCampaign(ctx context.Context, st page.Staff, ballotID in
 		if err := ValidateTemplate(stp.Template); err != nil {
 			return 0, err
 		}
+		if stp.TemplateCy != "" {
+			if err := ValidateTemplate(stp.TemplateCy); err != nil {
+				return 0, err
+			}
+		}
 	}
-	if _, err := s.plan(ctx, ballotID, in.Workplaces, in.Branches, in.Steps[0].Template); err != nil {
+	p, err := s.plan(ctx, ballotID, in.Workplaces, in.Branches, in.Steps[0].Template, in.Steps[0].TemplateCy)
+	if err != nil {
 		return 0, err
+	}
+	b, err := s.ballot(ctx, ballotID)
+	if err != nil {
+		return 0, err
+	}
+	if b.Bilingual || p.PreferWelsh > 0 {
+		for _, stp := range in.Steps {
+			if stp.TemplateCy == "" {
+				return 0, ErrWelshMissing
+			}
+		}
 	}
 	now := s.now()
 	tx, err := s.pool.Begin(ctx)
@@ -154,8 +179,12 @@ func (s *Service) CreateCampaign(ctx context.Context, st page.Staff, ballotID in
 		if due.IsZero() {
 			due = now
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO gotv_steps (campaign_id, seq, template, due_at) VALUES ($1, $2, $3, $4)`,
-			id, i+1, stp.Template, due); err != nil {
+		var cy any
+		if stp.TemplateCy != "" {
+			cy = stp.TemplateCy
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO gotv_steps (campaign_id, seq, template, template_cy, due_at) VALUES ($1, $2, $3, $4, $5)`,
+			id, i+1, stp.Template, cy, due); err != nil {
 			return 0, fmt.Errorf("create campaign: %w", err)
 		}
 	}
@@ -187,18 +216,18 @@ func (s *Service) Campaign(ctx context.Context, st page.Staff, id int64) (*Campa
 	if _, err := s.ensureUnion(ctx, st, c.BallotID); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT st.id, st.seq, st.template, st.due_at, st.materialised_at IS NOT NULL,
+	rows, err := s.pool.Query(ctx, `SELECT st.id, st.seq, st.template, coalesce(st.template_cy, ''), st.due_at, st.materialised_at IS NOT NULL,
 		count(g.id), count(g.id) FILTER (WHERE g.state IN ('sent', 'skipped', 'failed')),
 		count(g.id) FILTER (WHERE g.state IN ('pending', 'sending')), count(g.id) FILTER (WHERE g.state = 'unknown')
 		FROM gotv_steps st LEFT JOIN gotv_messages g ON g.step_id = st.id
-		WHERE st.campaign_id = $1 GROUP BY 1, 2, 3, 4, 5 ORDER BY st.seq`, id)
+		WHERE st.campaign_id = $1 GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY st.seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("load campaign: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var stp Step
-		if err := rows.Scan(&stp.ID, &stp.Seq, &stp.Template, &stp.DueAt, &stp.Materialised, &stp.Members, &stp.Done,
+		if err := rows.Scan(&stp.ID, &stp.Seq, &stp.Template, &stp.TemplateCy, &stp.DueAt, &stp.Materialised, &stp.Members, &stp.Done,
 			&stp.Waiting, &stp.Unknown); err != nil {
 			return nil, fmt.Errorf("load campaign: %w", err)
 		}
@@ -237,7 +266,7 @@ func (s *Service) PlanCampaign(ctx context.Context, st page.Staff, c *Campaign) 
 	if len(c.Steps) == 0 {
 		return nil, ErrInvalid
 	}
-	p, err := s.plan(ctx, c.BallotID, c.Workplaces, c.Branches, c.Steps[0].Template)
+	p, err := s.plan(ctx, c.BallotID, c.Workplaces, c.Branches, c.Steps[0].Template, c.Steps[0].TemplateCy)
 	if err != nil {
 		return nil, err
 	}
@@ -248,9 +277,10 @@ func (s *Service) PlanCampaign(ctx context.Context, st page.Staff, c *Campaign) 
 // sampleName is the fictitious member of previews.
 const sampleName = "Alex"
 
-// plan counts a segment and estimates the cost of one step. Counts of a
+// plan counts a segment and estimates the cost of one step (English text
+// tmpl, Welsh text tmplCy, each member in their language). Counts of a
 // segment smaller than the minimum cell are refused.
-func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, tmpl string) (*Plan, error) {
+func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, tmpl, tmplCy string) (*Plan, error) {
 	b, err := s.ballot(ctx, ballotID)
 	if err != nil {
 		return nil, err
@@ -262,7 +292,7 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	p := &Plan{}
 	// Nothing here reads the marked register: the estimate of who has
 	// voted comes from the turnout release.
-	rows, err := s.pool.Query(ctx, `SELECT m.name, re.workplace, m.mobile IS NULL,
+	rows, err := s.pool.Query(ctx, `SELECT m.name, re.workplace, m.language, m.mobile IS NULL,
 		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
@@ -272,24 +302,28 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	}
 	defer rows.Close()
 	link := strings.Repeat("x", s.cfg.LinkLength)
-	closes := b.Closes.In(s.tz).Format("2 Jan 15:04")
 	inWorkplace := map[string]int{}
 	for rows.Next() {
-		var name, wp string
+		var name, wp, lang string
 		var noNumber, opted bool
-		if err := rows.Scan(&name, &wp, &noNumber, &opted); err != nil {
+		if err := rows.Scan(&name, &wp, &lang, &noNumber, &opted); err != nil {
 			return nil, fmt.Errorf("plan: %w", err)
 		}
 		p.Segment++
 		inWorkplace[wp]++
+		if lang == "cy" {
+			p.PreferWelsh++
+		}
 		switch {
 		case noNumber:
 			p.NoNumber++
 		case opted:
 			p.OptedOut++
 		default:
+			// Every member who can be texted, voted or not: the parts
+			// depend on who is in the segment, never on who has voted.
 			p.Recipients++
-			p.Parts += CountSegments(Render(tmpl, Vars{FirstName: firstName(name), Link: link, Closes: closes})).Parts
+			p.Parts += CountSegments(s.reminder(tmpl, tmplCy, lang, b.Bilingual, firstName(name), link, b.Closes)).Parts
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -303,7 +337,11 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 		return nil, err
 	}
 	p.CostPence = math.Round(float64(p.Parts)*s.cfg.PricePerPart*100) / 100
-	p.Preview = Render(tmpl, Vars{FirstName: sampleName, Link: s.cfg.PublicURL + "/i/" + strings.Repeat("X", 43), Closes: closes})
+	sample := s.cfg.PublicURL + "/i/" + strings.Repeat("X", 43)
+	p.Preview = s.reminder(tmpl, "", "en", false, sampleName, sample, b.Closes)
+	if tmplCy != "" {
+		p.PreviewCy = s.reminder(tmpl, tmplCy, "cy", false, sampleName, sample, b.Closes)
+	}
 	seg := CountSegments(p.Preview)
 	p.Encoding, p.PartsEach = string(seg.Encoding), seg.Parts
 	return p, nil

@@ -298,7 +298,7 @@ func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st p
 		return
 	}
 	form := map[string]string{}
-	for _, k := range []string{"name", "template1", "template2", "when1", "at1", "at2"} {
+	for _, k := range []string{"name", "template1", "template2", "template_cy1", "template_cy2", "when1", "at1", "at2"} {
 		form[k] = r.PostFormValue(k)
 	}
 	on, err := s.remindersOn(r.Context(), ballotID)
@@ -340,7 +340,7 @@ func (s *Service) createCampaign(w http.ResponseWriter, r *http.Request) {
 		if tmpl == "" {
 			continue
 		}
-		stp := StepInput{Template: tmpl}
+		stp := StepInput{Template: tmpl, TemplateCy: strings.TrimSpace(r.PostForm.Get(fmt.Sprintf("template_cy%d", i)))}
 		if at == "" && (i > 1 || r.PostForm.Get("when1") == "at") {
 			s.renderNewCampaign(w, r, st, id, http.StatusBadRequest, "gotv.err.time", fmt.Sprintf("at%d", i))
 			return

@@ -477,3 +477,119 @@ func TestCampaignFiguresOnRelease(t *testing.T) {
 		t.Fatalf("plan: %+v", js.Plan)
 	}
 }
+
+// TestWelshReminders: reminders go in each member's preferred language
+// from the register. The campaign form refuses a message without its
+// Welsh text when a member of the segment prefers Welsh (in English and in
+// Welsh), then shows the Welsh preview and how many get it; the worker
+// sends the Welsh text (with a link that opens the pages in Welsh) to the
+// member who prefers Welsh and the English one to the others. On a
+// bilingual ballot the Welsh text is needed even when nobody prefers
+// Welsh, and members with no preference get both.
+func TestWelshReminders(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	clk := &clock{t: londonNoon()}
+	e := newHTTPEnv(t, pool, clk)
+	fake := e.s.sender.(*fakeSender)
+	x := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-cy", Members: 30, Open: true})
+	y := electiontest.New(t, pool, electiontest.Options{ElectionID: "gotv-cy-both", Members: 30, Open: true})
+	must(t, exec1(pool, `UPDATE members SET language = 'cy' WHERE id = $1`, x.MemberIDs[0]))
+	must(t, exec1(pool, `UPDATE members SET language = 'en' WHERE id = $1`, x.MemberIDs[1]))
+	must(t, exec1(pool, `UPDATE ballots SET config = coalesce(config, '{}'::jsonb) || '{"bilingual": true}' WHERE id = $1`, y.ID))
+	mobile := func(id int64) string {
+		var m string
+		must(t, pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, id).Scan(&m))
+		return m
+	}
+	lastTo := func(to string) string {
+		fake.mu.Lock()
+		defer fake.mu.Unlock()
+		for i := len(fake.msgs) - 1; i >= 0; i-- {
+			if fake.msgs[i].To == to {
+				return fake.msgs[i].Body
+			}
+		}
+		return ""
+	}
+	const (
+		en = "Hi {first_name}, please vote by {closes}: {link}"
+		cy = "Helo {first_name}, pleidleisiwch erbyn {closes}: {link}"
+	)
+	run := func(b *electiontest.Ballot) {
+		t.Helper()
+		org := fmt.Sprintf("organiser:%d", b.UnionID)
+		create := fmt.Sprintf("/organiser/gotv/ballots/%d/campaigns", b.ID)
+		if w := e.do("POST", fmt.Sprintf("/scrutineer/gotv/ballots/%d/reminders", b.ID), "scrutineer",
+			url.Values{"enabled": {"on"}}); w.Code != http.StatusSeeOther {
+			t.Fatalf("enable reminders: %d", w.Code)
+		}
+		form := url.Values{"csrf": {"test-csrf"}, "name": {"Push"}, "template1": {en}, "when1": {"now"}}
+		w := e.do("POST", create, org, form)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "write the Welsh text of each message too") ||
+			!strings.Contains(w.Body.String(), `id="template_cy1"`) {
+			t.Fatalf("%s: no Welsh text: %d %s", b.ElectionID, w.Code, w.Body)
+		}
+		if w := e.do("POST", create+"?lang=cy", org, form); w.Code != http.StatusBadRequest ||
+			!strings.Contains(w.Body.String(), "ysgrifennwch destun Cymraeg pob neges hefyd") {
+			t.Fatalf("%s: no Welsh text, Welsh page: %d", b.ElectionID, w.Code)
+		}
+		form.Set("template_cy1", cy)
+		w = e.do("POST", create, org, form)
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("%s: create: %d %s", b.ElectionID, w.Code, w.Body)
+		}
+		campaign := w.Header().Get("Location")
+		body := e.do("GET", campaign, org, nil).Body.String()
+		if !strings.Contains(body, `id="preview-cy">Helo Alex, pleidleisiwch erbyn `) || !strings.Contains(body, "?lang=cy</blockquote>") {
+			t.Fatalf("%s: Welsh preview missing:\n%s", b.ElectionID, body)
+		}
+		if w := e.do("POST", campaign+"/schedule", org, url.Values{}); w.Code != http.StatusSeeOther {
+			t.Fatalf("schedule: %d", w.Code)
+		}
+		for i := 0; i < 5; i++ {
+			if _, err := e.s.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	run(x)
+	welshCount := regexp.MustCompile(`id="prefer-welsh">(\d+)<`)
+	cyText, enText, noneText := lastTo(mobile(x.MemberIDs[0])), lastTo(mobile(x.MemberIDs[1])), lastTo(mobile(x.MemberIDs[2]))
+	if !strings.HasPrefix(cyText, "Helo ") || !strings.Contains(cyText, "?lang=cy") || strings.Contains(cyText, "Hi ") {
+		t.Errorf("Welsh member's reminder: %q", cyText)
+	}
+	if !regexp.MustCompile(`erbyn \d+ (Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref|Tachwedd|Rhagfyr) \d\d:\d\d`).MatchString(cyText) {
+		t.Errorf("Welsh reminder's closing time is not in Welsh: %q", cyText)
+	}
+	for who, txt := range map[string]string{"English": enText, "no preference": noneText} {
+		if !strings.HasPrefix(txt, "Hi ") || strings.Contains(txt, "Helo") || strings.Contains(txt, "lang=cy") {
+			t.Errorf("%s member's reminder: %q", who, txt)
+		}
+	}
+	var cs []Campaign
+	cs, err := e.s.Campaigns(ctx, organiser(x.UnionID), x.ID)
+	must(t, err)
+	if m := welshCount.FindStringSubmatch(e.do("GET", fmt.Sprintf("/organiser/gotv/campaigns/%d", cs[0].ID),
+		fmt.Sprintf("organiser:%d", x.UnionID), nil).Body.String()); m == nil || m[1] != "1" {
+		t.Errorf("the campaign page does not say how many members prefer Welsh: %v", m)
+	}
+
+	// A bilingual ballot: nobody prefers Welsh, the Welsh text is still
+	// needed, and every member gets both.
+	run(y)
+	both := lastTo(mobile(y.MemberIDs[3]))
+	en1, cy1, ok := strings.Cut(both, "\n\n")
+	if !ok || !strings.HasPrefix(en1, "Hi ") || !strings.HasPrefix(cy1, "Helo ") || !strings.Contains(cy1, "?lang=cy") {
+		t.Errorf("bilingual ballot's reminder: %q", both)
+	}
+}
+
+func exec1(pool *pgxpool.Pool, sql string, args ...any) error {
+	tag, err := pool.Exec(context.Background(), sql, args...)
+	if err == nil && tag.RowsAffected() != 1 {
+		err = fmt.Errorf("%s: %d rows", sql, tag.RowsAffected())
+	}
+	return err
+}

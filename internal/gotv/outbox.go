@@ -237,7 +237,9 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 type claimed struct {
 	id, ballotID, memberID int64
 	key, mobile, name      string
-	template               string
+	template, templateCy   string
+	lang                   string // the member's preferred language ("" none)
+	bilingual              bool   // the ballot's paper is bilingual
 	closes                 time.Time
 	refreshCampaign        int64 // a contact-refresh text (refresh.go); 0 for reminders
 }
@@ -256,8 +258,9 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 		return nil, 0, fmt.Errorf("claim: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	rows, err := tx.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, coalesce(m.mobile, ''), m.name,
-		coalesce(ct.time_zone, ''), st.template, c.status, b.status, b.closes_at,
+	rows, err := tx.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, coalesce(m.mobile, ''), m.name, m.language,
+		coalesce(ct.time_zone, ''), st.template, coalesce(st.template_cy, ''), coalesce((b.config->>'bilingual')::boolean, false),
+		c.status, b.status, b.closes_at,
 		coalesce(gs.reminders_enabled, false),
 		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id),
 		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile),
@@ -291,7 +294,7 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	var cs []cand
 	for rows.Next() {
 		var c cand
-		if err := rows.Scan(&c.id, &c.ballotID, &c.memberID, &c.key, &c.mobile, &c.name, &c.tz, &c.template, &c.campStatus,
+		if err := rows.Scan(&c.id, &c.ballotID, &c.memberID, &c.key, &c.mobile, &c.name, &c.lang, &c.tz, &c.template, &c.templateCy, &c.bilingual, &c.campStatus,
 			&c.ballotStatus, &c.closesAt, &c.enabled, &c.voted, &c.optedOut, &c.day, &c.oldest, &c.ballot); err != nil {
 			rows.Close()
 			return nil, 0, fmt.Errorf("claim: %w", err)
@@ -499,7 +502,7 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 		s.log.WarnContext(ctx, "gotv no voting link", "message", c.id, "err", err)
 		return nil
 	}
-	body = Render(c.template, Vars{FirstName: firstName(c.name), Link: link, Closes: c.closes.In(s.tz).Format("2 Jan 15:04")})
+	body = s.reminder(c.template, c.templateCy, c.lang, c.bilingual, firstName(c.name), link, c.closes)
 	return s.send(ctx, me, c, body)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/unionvote/eballot/internal/web/page"
 )
@@ -15,6 +16,11 @@ var Placeholders = []string{"first_name", "link", "closes"}
 // ErrTemplate (400, shown next to the field): a reminder template is
 // empty, too long or uses an unknown placeholder.
 var ErrTemplate = page.NewError("gotv: invalid template", http.StatusBadRequest, "invalid_template", "gotv.err.template")
+
+// ErrWelshMissing (400): a step has no Welsh text although the ballot is
+// bilingual or a member of the segment prefers Welsh: every text a member
+// sees comes in their language, written by the union.
+var ErrWelshMissing = page.NewError("gotv: a step has no Welsh text", http.StatusBadRequest, "welsh_missing", "gotv.err.welsh_missing")
 
 var placeholderRE = regexp.MustCompile(`\{[^{}]*\}`)
 
@@ -57,6 +63,26 @@ type Vars struct {
 // Render fills a validated template.
 func Render(tmpl string, v Vars) string {
 	return strings.NewReplacer("{first_name}", v.FirstName, "{link}", v.Link, "{closes}", v.Closes).Replace(tmpl)
+}
+
+// reminder is the text of one reminder step for one member, in the
+// member's preferred language (lang, from the register): Welsh ("cy") gets
+// the step's Welsh text (cy) with a link that opens the pages in Welsh,
+// English ("en") the English text; a member with no preference gets both,
+// English then Welsh, on a bilingual ballot, else English. A step without
+// a Welsh text (cy "") is sent in English to everyone.
+func (s *Service) reminder(en, cy, lang string, bilingual bool, name, link string, closes time.Time) string {
+	english := Render(en, Vars{FirstName: name, Link: link, Closes: closes.In(s.tz).Format("2 Jan 15:04")})
+	if cy == "" || lang == "en" || (lang == "" && !bilingual) {
+		return english
+	}
+	t := closes.In(s.tz)
+	welsh := Render(cy, Vars{FirstName: name, Link: link + "?lang=cy",
+		Closes: fmt.Sprintf("%d %s %s", t.Day(), page.WelshMonths[t.Month()-1], t.Format("15:04"))})
+	if lang == "cy" {
+		return welsh
+	}
+	return english + "\n\n" + welsh
 }
 
 // firstName is the first word of a member's name.

@@ -235,14 +235,15 @@ type ballotInfo struct {
 	Regime     string
 	Opens      time.Time
 	Closes     time.Time
+	Bilingual  bool // the organiser made the paper bilingual (election.Config.Bilingual)
 }
 
 func (s *Service) ballot(ctx context.Context, id int64) (ballotInfo, error) {
 	var b ballotInfo
 	var opens, closes *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT id, union_id, election_id, title, status, coalesce(regime, ''),
-		coalesce(opened_at, opens_at), closes_at FROM ballots WHERE id = $1`, id).
-		Scan(&b.ID, &b.UnionID, &b.ElectionID, &b.Title, &b.Status, &b.Regime, &opens, &closes)
+		coalesce(opened_at, opens_at), closes_at, coalesce((config->>'bilingual')::boolean, false) FROM ballots WHERE id = $1`, id).
+		Scan(&b.ID, &b.UnionID, &b.ElectionID, &b.Title, &b.Status, &b.Regime, &opens, &closes, &b.Bilingual)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, ErrNotFound
 	}

@@ -20,10 +20,13 @@ import (
 	"github.com/unionvote/eballot/internal/sealed"
 )
 
-// Contact is a member's personal contacts for one ballot ("" when none).
+// Contact is a member's personal contacts for one ballot ("" when none),
+// with the language they prefer their invitations and reminders in ("en",
+// "cy", or "" for no preference), frozen with them.
 type Contact struct {
 	Mobile string `json:"mobile,omitempty"`
 	Email  string `json:"email,omitempty"`
+	Lang   string `json:"lang,omitempty"`
 }
 
 // ContactAD is the additional data binding a sealed contact to its ballot
@@ -35,7 +38,7 @@ func ContactAD(ballotID, memberID int64) string {
 // freezeContacts snapshots, in the opening transaction, the contacts of
 // every member on the ballot's register. It returns how many were frozen.
 func freezeContacts(ctx context.Context, tx pgx.Tx, key []byte, ballotID int64) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, '')
+	rows, err := tx.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, ''), m.language
 		FROM register_entries r JOIN members m ON m.id = r.member_id WHERE r.ballot_id = $1`, ballotID)
 	if err != nil {
 		return 0, fmt.Errorf("freeze contacts: %w", err)
@@ -46,7 +49,7 @@ func freezeContacts(ctx context.Context, tx pgx.Tx, key []byte, ballotID int64) 
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var x row
-		err := r.Scan(&x.id, &x.c.Mobile, &x.c.Email)
+		err := r.Scan(&x.id, &x.c.Mobile, &x.c.Email, &x.c.Lang)
 		return x, err
 	})
 	if err != nil {
@@ -83,7 +86,7 @@ func (s *Store) Contacts(ctx context.Context, ballotID int64, memberIDs []int64)
 	}
 	out := map[int64]Contact{}
 	if !frozen {
-		rows, err := s.pool.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, '')
+		rows, err := s.pool.Query(ctx, `SELECT m.id, coalesce(m.mobile, ''), coalesce(m.email, ''), m.language
 			FROM register_entries r JOIN members m ON m.id = r.member_id
 			WHERE r.ballot_id = $1 AND ($2::bigint[] IS NULL OR m.id = ANY($2))`, ballotID, memberIDs)
 		if err != nil {
@@ -93,7 +96,7 @@ func (s *Store) Contacts(ctx context.Context, ballotID int64, memberIDs []int64)
 		for rows.Next() {
 			var id int64
 			var ct Contact
-			if err := rows.Scan(&id, &ct.Mobile, &ct.Email); err != nil {
+			if err := rows.Scan(&id, &ct.Mobile, &ct.Email, &ct.Lang); err != nil {
 				return nil, fmt.Errorf("contacts: %w", err)
 			}
 			out[id] = ct

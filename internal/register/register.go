@@ -79,10 +79,14 @@ const (
 	ColWorkplace    = "workplace"
 	ColBranch       = "branch"
 	ColEmployer     = "employer"
+	// ColLanguage is the member's preferred language, optional: English
+	// or Welsh ("en", "English", "Saesneg"; "cy", "Welsh", "Cymraeg"),
+	// blank for no preference. Invitations and reminders go in it.
+	ColLanguage = "language"
 )
 
 // regColumns lists every known column; the first five are required.
-var regColumns = []string{ColMemberNumber, ColName, ColMobile, ColEmail, ColWorkplace, ColBranch, ColEmployer}
+var regColumns = []string{ColMemberNumber, ColName, ColMobile, ColEmail, ColWorkplace, ColBranch, ColEmployer, ColLanguage}
 
 const regRequiredColumns = 5
 
@@ -210,6 +214,7 @@ type Row struct {
 	Workplace    Workplace
 	Branch       string
 	Employer     string
+	Language     string // "en", "cy", or "" (no preference given)
 }
 
 // File is a checked register file. Rows holds the valid rows; a
@@ -372,6 +377,15 @@ var regHeaderAliases = map[string]string{
 	"e_mail": ColEmail, "email_address": ColEmail, "e_mail_address": ColEmail, "emailaddress": ColEmail,
 	"work_place": ColWorkplace, "workplace_name": ColWorkplace, "place_of_work": ColWorkplace, "site": ColWorkplace,
 	"branch_name": ColBranch, "employer_name": ColEmployer,
+	"preferred_language": ColLanguage, "language_preference": ColLanguage, "lang": ColLanguage,
+	"iaith": ColLanguage, "dewis_iaith": ColLanguage, "welsh_or_english": ColLanguage,
+}
+
+// regLanguages reads the usual ways of writing a preferred language
+// (lower-cased): English or Welsh, in either language.
+var regLanguages = map[string]string{
+	"en": "en", "eng": "en", "english": "en", "saesneg": "en", "e": "en",
+	"cy": "cy", "cym": "cy", "welsh": "cy", "cymraeg": "cy", "w": "cy",
 }
 
 // regNormHeader reads a header cell as a column name.
@@ -391,7 +405,7 @@ func regNormHeader(s string) string {
 // Parse reads and checks a register file: CSV (RFC 4180, comma
 // separated), UTF-8 with an optional byte order mark, a header row naming
 // the columns in any order — member_number, name, mobile, email and
-// workplace are required, branch and employer optional — and one member
+// workplace are required, branch, employer and language optional — and one member
 // per row. It reports every problem of every row, never stopping at the
 // first, and returns the valid rows; the file may be imported only when
 // report.OK(). workplaces are the ballot's; policy the union's
@@ -795,6 +809,16 @@ func regCheckRow(issues *[]Issue, rp *regPolicy, line int, rec []string, col fun
 			issue(ColEmail, "email.employer", SeverityWarning, page.M("register.email_employer"))
 		default:
 			row.Email = norm
+		}
+	}
+	// A language the service does not know is a warning: the member is
+	// imported with no preference (invitations and reminders follow the
+	// ballot's languages).
+	if v := col(rec, ColLanguage); v != "" {
+		if l, ok := regLanguages[strings.ToLower(v)]; ok {
+			row.Language = l
+		} else {
+			issue(ColLanguage, "language.unknown", SeverityWarning, page.M("register.language_unknown"))
 		}
 	}
 	if errs > 0 {

@@ -792,8 +792,10 @@ func TestImportThousandRows(t *testing.T) {
 		}
 	}
 	skipped, postal := 0, 0
+	var byLineBad []int
 	for n := 0; n < 2*len(registertest.BadKinds); n++ {
 		k, line := registertest.BadKinds[n%len(registertest.BadKinds)], registertest.ThousandLine(n)
+		byLineBad = append(byLineBad, line)
 		code := strings.TrimSuffix(k.Code, "+email")
 		if !slices.Contains(byLine[line], code) {
 			t.Errorf("line %d (%s): issues %v", line, k.Code, byLine[line])
@@ -817,6 +819,9 @@ func TestImportThousandRows(t *testing.T) {
 	}
 	noContact, emailOnly := 0, 0
 	for _, r := range file.Rows {
+		if want := registertest.ThousandLanguage(r.Line); !slices.Contains(byLineBad, r.Line) && r.Language != want {
+			t.Errorf("line %d: language %q, want %q", r.Line, r.Language, want)
+		}
 		switch {
 		case r.Mobile == "" && r.Email == "":
 			noContact++

@@ -86,7 +86,7 @@ type Diff struct {
 }
 
 type regCurrent struct {
-	name, mobile, email, workplace, branch, employer string
+	name, mobile, email, workplace, branch, employer, language string
 }
 
 func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
@@ -109,13 +109,16 @@ func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
 	if row.Employer != c.employer {
 		f = append(f, ColEmployer)
 	}
+	if row.Language != "" && row.Language != c.language { // a blank cell keeps the member's language
+		f = append(f, ColLanguage)
+	}
 	return f
 }
 
 func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, error) {
 	cur := map[string]*regCurrent{}
 	rows, err := q.Query(ctx, `
-		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer
+		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer, m.language
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1`, b.ID)
 	if err != nil {
@@ -124,7 +127,7 @@ func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, erro
 	for rows.Next() {
 		var mn string
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer); err != nil {
+		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -142,7 +145,7 @@ func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, erro
 	other := map[string]*regCurrent{}
 	inOpen := map[string]bool{}
 	rows, err = q.Query(ctx, `
-		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer,
+		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer, m.language,
 		       EXISTS (SELECT 1 FROM register_entries r WHERE r.member_id = m.id AND r.ballot_id = ANY($3) AND r.ballot_id <> $4)
 		FROM members m
 		WHERE m.union_id = $1 AND m.member_number = ANY($2)`, b.UnionID, numbers, b.OpenBallots, b.ID)
@@ -153,7 +156,7 @@ func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, erro
 		var mn string
 		var open bool
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &open); err != nil {
+		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language, &open); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -261,16 +264,17 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 				workplace     text NOT NULL,
 				branch        text NOT NULL,
 				employer      text NOT NULL,
+				language      text NOT NULL,
 				style         text NOT NULL
 			) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
-			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "style"},
+			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "language", "style"},
 			pgx.CopyFromSlice(len(file.Rows), func(i int) ([]any, error) {
 				r := &file.Rows[i]
 				return []any{r.MemberNumber, r.Name, regNullable(r.Mobile), regNullable(r.Email),
-					r.Workplace.Name, r.Branch, r.Employer, styles[i]}, nil
+					r.Workplace.Name, r.Branch, r.Employer, r.Language, styles[i]}, nil
 			}))
 		if err != nil {
 			return err
@@ -278,15 +282,22 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		if _, err := tx.Exec(ctx, `ANALYZE register_import_rows`); err != nil {
 			return err
 		}
+		// The preferred language: a blank cell keeps the member's, and a
+		// language the member chose themselves (contact refresh,
+		// member_contact_fields source 'member') is not overwritten.
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO members (union_id, member_number, name, mobile, email, workplace, branch, employer)
-			SELECT $1, i.member_number, i.name, i.mobile, i.email, i.workplace, i.branch, i.employer
+			INSERT INTO members (union_id, member_number, name, mobile, email, workplace, branch, employer, language)
+			SELECT $1, i.member_number, i.name, i.mobile, i.email, i.workplace, i.branch, i.employer, i.language
 			FROM register_import_rows i
 			ON CONFLICT (union_id, member_number) DO UPDATE SET
 				name = EXCLUDED.name, mobile = EXCLUDED.mobile, email = EXCLUDED.email,
-				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer
-			WHERE (members.name, members.mobile, members.email, members.workplace, members.branch, members.employer)
-				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer)`,
+				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer,
+				language = CASE WHEN EXCLUDED.language = '' OR EXISTS (SELECT 1 FROM member_contact_fields f
+					WHERE f.member_id = members.id AND f.field = 'language' AND f.source = 'member')
+					THEN members.language ELSE EXCLUDED.language END
+			WHERE (members.name, members.mobile, members.email, members.workplace, members.branch, members.employer, members.language)
+				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer,
+					CASE WHEN EXCLUDED.language = '' THEN members.language ELSE EXCLUDED.language END)`,
 			b.UnionID); err != nil {
 			return err
 		}
@@ -491,6 +502,7 @@ type Member struct {
 	Number, Name, Mobile, Branch string // Mobile "" for none
 	Workplace                    Workplace
 	Style                        string
+	Language                     string // preferred language: "en", "cy", or "" none
 }
 
 // Load puts n members, member(0) … member(n-1), in the union and on the
@@ -501,18 +513,18 @@ type Member struct {
 func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member func(i int) Member) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name text NOT NULL, mobile text,
-			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL) ON COMMIT DROP`); err != nil {
+			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL, language text NOT NULL) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name", "mobile", "workplace", "branch", "employer", "style"},
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name", "mobile", "workplace", "branch", "employer", "style", "language"},
 			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
 				m := member(i)
-				return []any{m.Number, m.Name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style}, nil
+				return []any{m.Number, m.Name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language}, nil
 			})); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer)
-			SELECT $1, member_number, name, mobile, workplace, branch, employer FROM register_load
+		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer, language)
+			SELECT $1, member_number, name, mobile, workplace, branch, employer, language FROM register_load
 			ON CONFLICT (union_id, member_number) DO UPDATE SET name = EXCLUDED.name`, unionID); err != nil {
 			return err
 		}

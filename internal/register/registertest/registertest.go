@@ -159,7 +159,12 @@ var BadKinds = []struct {
 	{"contact.none", false, true},
 	{"mobile.shared", false, false},
 	{"mobile.invalid+email", false, false}, // an unusable mobile, a good email: imported with the email
+	{"language.unknown", false, false},     // neither English nor Welsh: imported with no preferred language
 }
+
+// ThousandLanguage is the preferred language [Thousand] gives the good
+// row on line ("", "en" or "cy").
+func ThousandLanguage(line int) string { return []string{"", "cy", "en", "cy", "cy"}[line%5] }
 
 // ThousandPolicy is the contact policy of [Thousand]: production's (no
 // drama range), with an employer domain and a work phone.
@@ -169,15 +174,16 @@ func ThousandPolicy() register.ContactPolicy {
 
 // ThousandLine is the file line (1 = header) of the n-th bad row (0-based)
 // of [Thousand]: two rows of each of [BadKinds], spread through the file.
-func ThousandLine(n int) int { return 19*n + 5 }
+func ThousandLine(n int) int { return 18*n + 5 }
 
 // Thousand is a register file of 1,000 members in the usual header
 // spellings of a membership system's export ("Membership No.", "Mobile
 // number" …), at workplace (of employer), with two rows of each kind of
-// [BadKinds] at ThousandLine(0), ThousandLine(1) …
+// [BadKinds] at ThousandLine(0), ThousandLine(1) …, and a preferred
+// language (ThousandLanguage) on the good rows.
 func Thousand(workplace, employer string) []byte {
 	var b bytes.Buffer
-	b.WriteString("Membership No.,Full Name,Mobile number,E-mail address,Workplace,Branch,Employer\n")
+	b.WriteString("Membership No.,Full Name,Mobile number,E-mail address,Workplace,Branch,Employer,Preferred language\n")
 	bad := map[int]int{}
 	for n := 0; n < 2*len(BadKinds); n++ {
 		bad[ThousandLine(n)] = n % len(BadKinds)
@@ -186,11 +192,13 @@ func Thousand(workplace, employer string) []byte {
 	for line := 2; line <= 1001; line++ {
 		num, name, mobile, email := fmt.Sprintf("T%05d", line), fmt.Sprintf("Member %d", line), fmt.Sprintf("07911 %06d", 100000+line), ""
 		wp, branch, emp := workplace, "Branch", employer
+		lang := []string{"", "Welsh", "English", "cy", "Cymraeg"}[line%5]
 		k, isBad := bad[line]
 		if !isBad {
-			fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s\n", num, name, mobile, email, wp, branch, emp)
+			fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,%s\n", num, name, mobile, email, wp, branch, emp, lang)
 			continue
 		}
+		lang = ""
 		switch BadKinds[k].Code {
 		case "member_number.missing":
 			num = ""
@@ -245,8 +253,10 @@ func Thousand(workplace, employer string) []byte {
 			mobile = "07911 100002" // the member of line 2's
 		case "mobile.invalid+email":
 			mobile, email = "07123", fmt.Sprintf("member%d@example.org", line)
+		case "language.unknown":
+			lang = "Klingon"
 		}
-		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s\n", num, name, mobile, email, wp, branch, emp)
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,%s\n", num, name, mobile, email, wp, branch, emp, lang)
 	}
 	return b.Bytes()
 }
