@@ -70,7 +70,6 @@ var exceptions = map[string]map[string]string{
 		"ballots":          "ballot state checked in the authorising transaction",
 		"ballot_styles":    "the style's sealed issuer key, read in the authorising transaction",
 		"register_entries": "the member's register line, locked in the authorising and postal transactions",
-		"members":          "member numbers on the replacement page",
 		"retention_counts": "counts kept after the register's deletion",
 	},
 	// Invitations, sign-in codes and the member's page join the register

@@ -28,6 +28,7 @@ import (
 	"github.com/unionvote/eballot/crypto/paper"
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sealed"
 	"github.com/unionvote/eballot/internal/web/page"
 )
@@ -60,6 +61,8 @@ var (
 // Service issues authorisations.
 type Service struct {
 	pool      *pgxpool.Pool
+	reg       *register.Store // members and their register entries
+	ballots   *election.Store // ballots and their styles
 	secretKey []byte
 	now       func() time.Time
 
@@ -69,7 +72,7 @@ type Service struct {
 
 // New returns a Service; secretKey opens the sealed issuer keys.
 func New(pool *pgxpool.Pool, secretKey []byte) *Service {
-	return &Service{pool: pool, secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
+	return &Service{pool: pool, reg: register.NewStore(pool, secretKey), ballots: election.NewStore(pool), secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
 }
 
 // Authorisation is issuance's answer: the blind signature for the member's
