@@ -255,6 +255,7 @@ func TestRetention(t *testing.T) {
 	}
 	t.Cleanup(led.Stop)
 	iss := issuance.New(pool, electiontest.SecretKey)
+	iss.UseKeptCounts(retention.KeptCounts{Pool: pool})
 	a := published(t, pool, led, iss, "retain-a", 1, 8, 5)
 	prefixes[a.ID] = 1
 	b := published(t, pool, led, iss, "retain-b", 2, 6, 3)
