@@ -2,21 +2,18 @@ package app
 
 import (
 	"context"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
 // anon is a browser with no session (a member holding a postal pack).
 func (s *site) anon() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: s.t, base: s.base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{webtest.NewBrowser(s.t, s.base, 30*time.Second)}
 }
 
 // A pack code signs the member in once, while voting is open, and opens
