@@ -2,35 +2,20 @@ package ranked
 
 import (
 	"bytes"
-	"encoding/hex"
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/unionvote/eballot/crypto/elgamal"
+	"github.com/unionvote/eballot/crypto/internal/vectortest"
 )
-
-func mustHex(s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
 
 // FuzzParse: the ballot decoder never panics, accepts only canonical
 // encodings, and whatever it accepts can be verified without panicking.
 func FuzzParse(f *testing.F) {
 	// The contest of crypto/testdata/ranked_v1.json, seeded with its
 	// valid and invalid ballots.
-	data, err := os.ReadFile("../testdata/ranked_v1.json")
-	if err != nil {
-		f.Fatal(err)
-	}
 	var v rankedVectors
-	if err := json.Unmarshal(data, &v); err != nil {
-		f.Fatal(err)
-	}
+	vectortest.Load(f, "ranked_v1.json", &v)
+	mustHex := func(s string) []byte { return vectortest.Unhex(f, s) }
 	key, err := elgamal.ParsePublicKey(mustHex(v.ElectionKey))
 	if err != nil {
 		f.Fatal(err)

@@ -256,12 +256,38 @@ type shareJSON struct {
 	Value     string `json:"value"`
 }
 
+// complaintJSON is shareJSON with the value named "share".
 type complaintJSON struct {
 	Version   int    `json:"version"`
 	Ceremony  string `json:"ceremony"`
 	Dealer    int    `json:"dealer"`
 	Recipient int    `json:"recipient"`
-	Share     string `json:"share"`
+	Value     string `json:"share"`
+}
+
+// marshalShareLike encodes a share or a complaint (W: its JSON form).
+func marshalShareLike[W shareJSON | complaintJSON](ceremony string, dealer, recipient int, v group.Scalar) ([]byte, error) {
+	if err := checkShareLike(ceremony, dealer, recipient, v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(W(shareJSON{wireVersion, ceremony, dealer, recipient, hexOf(encodeScalar(v))}))
+}
+
+// unmarshalShareLike decodes a share or a complaint (W: its JSON form)
+// strictly.
+func unmarshalShareLike[W shareJSON | complaintJSON](data []byte) (ceremony string, dealer, recipient int, v group.Scalar, err error) {
+	var w W
+	if err := strictJSON(data, &w); err != nil {
+		return "", 0, 0, nil, err
+	}
+	j := shareJSON(w)
+	if v, err = jsonShareValue(j.Version, j.Value); err != nil {
+		return "", 0, 0, nil, err
+	}
+	if err := checkShareLike(j.Ceremony, j.Dealer, j.Recipient, v); err != nil {
+		return "", 0, 0, nil, err
+	}
+	return j.Ceremony, j.Dealer, j.Recipient, v, nil
 }
 
 // MarshalJSON encodes {"version":1,"ceremony","dealer","recipient","value":hex}.
@@ -269,26 +295,16 @@ func (s *Share) MarshalJSON() ([]byte, error) {
 	if s == nil {
 		return nil, errors.New("threshold: nil share")
 	}
-	if err := checkShareLike(s.Ceremony, s.Dealer, s.Recipient, s.Value); err != nil {
-		return nil, err
-	}
-	return json.Marshal(shareJSON{wireVersion, s.Ceremony, s.Dealer, s.Recipient, hexOf(encodeScalar(s.Value))})
+	return marshalShareLike[shareJSON](s.Ceremony, s.Dealer, s.Recipient, s.Value)
 }
 
 // UnmarshalJSON decodes strictly.
 func (s *Share) UnmarshalJSON(data []byte) error {
-	var j shareJSON
-	if err := strictJSON(data, &j); err != nil {
-		return err
-	}
-	v, err := jsonShareValue(j.Version, j.Value)
+	c, d, r, v, err := unmarshalShareLike[shareJSON](data)
 	if err != nil {
 		return err
 	}
-	if err := checkShareLike(j.Ceremony, j.Dealer, j.Recipient, v); err != nil {
-		return err
-	}
-	*s = Share{Ceremony: j.Ceremony, Dealer: j.Dealer, Recipient: j.Recipient, Value: v}
+	*s = Share{Ceremony: c, Dealer: d, Recipient: r, Value: v}
 	return nil
 }
 
@@ -297,26 +313,16 @@ func (c *Complaint) MarshalJSON() ([]byte, error) {
 	if c == nil {
 		return nil, errors.New("threshold: nil complaint")
 	}
-	if err := checkShareLike(c.Ceremony, c.Dealer, c.Recipient, c.Share); err != nil {
-		return nil, err
-	}
-	return json.Marshal(complaintJSON{wireVersion, c.Ceremony, c.Dealer, c.Recipient, hexOf(encodeScalar(c.Share))})
+	return marshalShareLike[complaintJSON](c.Ceremony, c.Dealer, c.Recipient, c.Share)
 }
 
 // UnmarshalJSON decodes strictly.
 func (c *Complaint) UnmarshalJSON(data []byte) error {
-	var j complaintJSON
-	if err := strictJSON(data, &j); err != nil {
-		return err
-	}
-	v, err := jsonShareValue(j.Version, j.Share)
+	cer, d, r, v, err := unmarshalShareLike[complaintJSON](data)
 	if err != nil {
 		return err
 	}
-	if err := checkShareLike(j.Ceremony, j.Dealer, j.Recipient, v); err != nil {
-		return err
-	}
-	*c = Complaint{Ceremony: j.Ceremony, Dealer: j.Dealer, Recipient: j.Recipient, Share: v}
+	*c = Complaint{Ceremony: cer, Dealer: d, Recipient: r, Share: v}
 	return nil
 }
 

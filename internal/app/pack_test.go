@@ -5,20 +5,18 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
 // anon is a browser with no session (a member holding a postal pack).
 func (s *site) anon() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: s.t, base: s.base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{webtest.NewBrowser(s.t, s.base, 30*time.Second)}
 }
 
 // A pack code signs the member in once, while voting is open, and opens
@@ -75,11 +73,11 @@ func TestPackCodeSignin(t *testing.T) {
 // authorise asks for the signed-in member's authorisation as the voting
 // page's script does (JSON, the page's CSRF token in the header).
 func (b *browser) authorise(electionID string, blinded []byte) pageView {
-	b.t.Helper()
+	b.T.Helper()
 	body := fmt.Sprintf(`{"blinded":%q}`, base64.StdEncoding.EncodeToString(blinded))
-	req, _ := http.NewRequest(http.MethodPost, b.base+"/vote/"+electionID+"/authorise", strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, b.Base+"/vote/"+electionID+"/authorise", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", b.csrf)
+	req.Header.Set("X-CSRF-Token", b.CSRF)
 	return b.do(req)
 }
 

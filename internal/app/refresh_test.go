@@ -328,14 +328,14 @@ func smsCode(t *testing.T, s *site, mobile string) string {
 // upload posts a file in a multipart form (the CSRF token first, as the
 // page's form sends it).
 func (b *browser) upload(path, field, name, content string) pageView {
-	b.t.Helper()
+	b.T.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("csrf", b.csrf)
+	_ = mw.WriteField("csrf", b.CSRF)
 	fw, _ := mw.CreateFormFile(field, name)
 	_, _ = fw.Write([]byte(content))
 	_ = mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, b.base+path, &buf)
+	req, _ := http.NewRequest(http.MethodPost, b.Base+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return b.do(req)
 }

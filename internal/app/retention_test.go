@@ -95,7 +95,7 @@ func TestRetentionPage(t *testing.T) {
 		t.Fatalf("organiser page: %d", p.code)
 	}
 	org.get(fmt.Sprintf("/organiser/ballots/%d/replacements", b.ID)) // a page with a form: the organiser's CSRF token
-	if org.csrf == "" {
+	if org.CSRF == "" {
 		t.Fatal("no organiser CSRF token")
 	}
 	if p := org.post(path, url.Values{"action": {"hold"}, "reason": {"CO/2027/001"}}); p.code != 403 || !p.has("Your account cannot open this page.") {
@@ -108,7 +108,7 @@ func TestRetentionPage(t *testing.T) {
 		if tok != "" {
 			v.Set("csrf", tok)
 		}
-		req, _ := http.NewRequest(http.MethodPost, scr.base+path, strings.NewReader(v.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, scr.Base+path, strings.NewReader(v.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if p := scr.do(req); p.code != 403 || !strings.Contains(p.body, "did not come from this service") {
 			t.Fatalf("CSRF token %q: %d %s", tok, p.code, p.body)

@@ -10,10 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -60,14 +58,9 @@ func newSiteWith(t *testing.T, tweak func(*config.Config)) *site {
 	return s
 }
 
-// browser keeps cookies, does not follow redirects, and sends the page's
-// CSRF token and the Origin a browser sends with its forms.
-type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	csrf string
-}
+// browser is webtest's Browser with the page's CSRF token added to its
+// forms.
+type browser struct{ *webtest.Browser }
 
 // staff signs a new staff account of role in (union 0: scrutineer) with a
 // session row, as internal/auth's passkey sign-in would leave it.
@@ -91,11 +84,9 @@ func (s *site) staff(role string, unionID int64) *browser {
 		VALUES ($1, 'staff', $2, 'test', $3, $3, 3600, $4)`, h[:], id, now, now.Add(4*time.Hour)); err != nil {
 		s.t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(s.base)
-	jar.SetCookies(u, []*http.Cookie{{Name: "eb_session", Value: v, Path: "/"}})
-	return &browser{t: s.t, base: s.base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	b := s.anon()
+	b.SetCookie("eb_session", v)
+	return b
 }
 
 type pageView struct {
@@ -104,39 +95,26 @@ type pageView struct {
 	h    http.Header
 }
 
+func view(p webtest.Page) pageView { return pageView{p.Code, p.Body, p.Header} }
+
 func (b *browser) do(req *http.Request) pageView {
-	b.t.Helper()
-	if req.Method == http.MethodPost {
-		req.Header.Set("Origin", b.base)
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if tok := webtest.CSRF(string(body)); tok != "" {
-		b.csrf = tok
-	}
-	return pageView{res.StatusCode, string(body), res.Header}
+	b.T.Helper()
+	return view(b.Do(req))
 }
 
 func (b *browser) get(path string) pageView {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
-	return b.do(req)
+	b.T.Helper()
+	return view(b.Get(path))
 }
 
 // post submits a form with the CSRF token of the last page seen; a 303 is
 // followed like a browser would.
 func (b *browser) post(path string, v url.Values) pageView {
-	b.t.Helper()
-	if v.Get("csrf") == "" && b.csrf != "" {
-		v.Set("csrf", b.csrf)
+	b.T.Helper()
+	if v.Get("csrf") == "" && b.CSRF != "" {
+		v.Set("csrf", b.CSRF)
 	}
-	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(v.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	p := b.do(req)
+	p := view(b.PostForm(path, v))
 	if p.code == http.StatusSeeOther {
 		loc := p.h.Get("Location")
 		return b.get(loc)

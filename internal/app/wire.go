@@ -118,6 +118,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	s.Register = register.NewStore(pool, cfg.SecretKey)
 	s.Issuance = issuance.New(pool, cfg.SecretKey)
+	s.Issuance.UseKeptCounts(retention.KeptCounts{Pool: pool}) // its totals once the register is deleted
 	// The ballot lists' counts come from the tables' owners.
 	s.Ballots = election.NewStore(pool, election.RegisterCounter(s.Register), s.Issuance, retention.KeptCounts{Pool: pool})
 	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})

@@ -65,16 +65,6 @@ var owners = map[string]string{
 // still there, each with why. The test fails on any reference not listed
 // here, and on an entry no longer needed: the list only shrinks.
 var exceptions = map[string]map[string]string{
-	// Issuance's transactions check the ballot's state and the member's
-	// register line with the row locks they take (authorise, postal
-	// returns, replacements), and its counts join the register.
-	"internal/issuance": {
-		"ballots":          "ballot state checked in the authorising transaction",
-		"ballot_styles":    "the style's sealed issuer key, read in the authorising transaction",
-		"register_entries": "the member's register line, locked in the authorising and postal transactions",
-		"members":          "member numbers on the replacement page",
-		"retention_counts": "counts kept after the register's deletion",
-	},
 	// Invitations, sign-in codes and the member's page join the register
 	// and the ballot in one query each (the invitation sweep runs over
 	// every open ballot every minute).

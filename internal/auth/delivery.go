@@ -177,33 +177,28 @@ func (s *Service) deliveryMembers(ctx context.Context, ballotID, memberID int64)
 
 // smsState is the state of the member's invitation text.
 func (x memberDelivery) smsState(b ballotHeader, now time.Time) string {
-	switch {
-	case x.mobile == "":
-		return DeliveryNone
-	case contains(b.workPhones, x.mobile):
-		return DeliveryEmployer
-	case x.smsUncertain:
-		return DeliveryUncertain
-	case x.smsSent:
-		return DeliverySent
-	case x.smsAttempts > 0 && (x.smsClaimedAt == nil || x.smsClaimedAt.Before(now.Add(-smsLease))):
-		return DeliveryFailed
-	}
-	return DeliveryPending
+	return deliveryState(x.mobile, contains(b.workPhones, x.mobile), x.smsUncertain, x.smsSent, x.smsAttempts, x.smsClaimedAt, now.Add(-smsLease))
 }
 
 // emailState is the state of the member's invitation email.
 func (x memberDelivery) emailState(b ballotHeader, now time.Time) string {
+	return deliveryState(x.email, employerEmail(x.email, b.empDomains), x.emailUncert, x.emailSent, x.emailAttempts, x.emailClaimedAt, now.Add(-emailLease))
+}
+
+// deliveryState is the state of an invitation on one channel to addr:
+// employer is whether addr is the employer's, leaseEnd the time before
+// which a claim has lapsed.
+func deliveryState(addr string, employer, uncertain, sent bool, attempts int, claimedAt *time.Time, leaseEnd time.Time) string {
 	switch {
-	case x.email == "":
+	case addr == "":
 		return DeliveryNone
-	case employerEmail(x.email, b.empDomains):
+	case employer:
 		return DeliveryEmployer
-	case x.emailUncert:
+	case uncertain:
 		return DeliveryUncertain
-	case x.emailSent:
+	case sent:
 		return DeliverySent
-	case x.emailAttempts > 0 && (x.emailClaimedAt == nil || x.emailClaimedAt.Before(now.Add(-emailLease))):
+	case attempts > 0 && (claimedAt == nil || claimedAt.Before(leaseEnd)):
 		return DeliveryFailed
 	}
 	return DeliveryPending

@@ -7,11 +7,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -195,19 +193,16 @@ func (e *env) codesSent(i int) int {
 	return n
 }
 
-// browser is a cookie-keeping client that does not follow redirects and
-// sends the Origin header a browser would.
+// browser is webtest's Browser on the test service (cookies kept,
+// redirects not followed, the Origin a browser sends).
 type browser struct {
-	t      testing.TB
-	c      *http.Client
-	e      *env
-	origin string
+	*webtest.Browser
+	t testing.TB
+	e *env
 }
 
 func (e *env) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, e: e, origin: e.base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{Browser: webtest.NewBrowser(e.t, e.base, 10*time.Second), t: e.t, e: e}
 }
 
 type resp struct {
@@ -216,59 +211,30 @@ type resp struct {
 	h    http.Header
 }
 
+func view(p webtest.Page) resp { return resp{p.Code, p.Body, p.Header} }
+
 func (b *browser) do(req *http.Request) resp {
 	b.t.Helper()
-	if b.origin != "" && req.Method != http.MethodGet {
-		req.Header.Set("Origin", b.origin)
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, string(body), res.Header}
+	return view(b.Do(req))
 }
 
 func (b *browser) get(path string) resp {
 	b.t.Helper()
-	u := path
-	if !strings.HasPrefix(u, "http") {
-		u = b.e.base + path
-	}
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	return b.do(req)
+	return view(b.Get(path))
 }
 
 func (b *browser) postForm(path string, v url.Values) resp {
 	b.t.Helper()
-	u := path
-	if !strings.HasPrefix(u, "http") {
-		u = b.e.base + path
-	}
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(v.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
+	return view(b.PostForm(path, v))
 }
 
 func (b *browser) postJSON(path, csrf, body string) resp {
 	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, b.e.base+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	hdr := map[string]string{}
 	if csrf != "" {
-		req.Header.Set("X-CSRF-Token", csrf)
+		hdr["X-CSRF-Token"] = csrf
 	}
-	return b.do(req)
-}
-
-func (b *browser) cookie(name string) string {
-	u, _ := url.Parse(b.e.base)
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == name {
-			return c.Value
-		}
-	}
-	return ""
+	return view(b.Send(http.MethodPost, path, "application/json", strings.NewReader(body), hdr))
 }
 
 func csrfOf(t testing.TB, html string) string {

@@ -241,27 +241,27 @@ func TestSessionFixation(t *testing.T) {
 	b := e.browser()
 	u, _ := url.Parse(e.base)
 	planted := strings.Repeat("A", 43)
-	b.c.Jar.SetCookies(u, []*http_cookie{{Name: "eb_session", Value: planted, Path: "/"}})
+	b.HTTP.Jar.SetCookies(u, []*http_cookie{{Name: "eb_session", Value: planted, Path: "/"}})
 	link := e.inviteLink(0)
 	r := b.get(link)
-	if b.cookie("eb_session") == planted {
+	if b.Cookie("eb_session") == planted {
 		t.Fatal("planted session cookie kept")
 	}
 	r = b.postForm(link, url.Values{"csrf": {csrfOf(t, r.body)}})
-	pending := b.cookie("eb_session")
+	pending := b.Cookie("eb_session")
 	if pending == "" || pending == planted {
 		t.Fatalf("pending session %q", pending)
 	}
 	r = b.get("/auth/code")
 	r = b.postForm("/auth/code", url.Values{"csrf": {csrfOf(t, r.body)}, "code": {e.lastCode(0)}})
 	want(t, r, 303, "verify")
-	signedIn := b.cookie("eb_session")
+	signedIn := b.Cookie("eb_session")
 	if signedIn == pending || signedIn == "" {
 		t.Fatal("session id not rotated at sign-in")
 	}
 	// The old (pending) id is dead.
 	old := e.browser()
-	old.c.Jar.SetCookies(u, []*http_cookie{{Name: "eb_session", Value: pending, Path: "/"}})
+	old.HTTP.Jar.SetCookies(u, []*http_cookie{{Name: "eb_session", Value: pending, Path: "/"}})
 	want(t, old.get("/me"), 303, "old session id")
 	// Cookie attributes.
 	r = b.get("/me")
@@ -276,7 +276,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	r := b.get(link)
 	req := mustReq(t, "POST", link, url.Values{"csrf": {csrfOf(t, r.body)}})
 	req.Header.Set("Origin", e.base)
-	res, err := b.c.Do(req)
+	res, err := b.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,14 +316,14 @@ func TestCSRF(t *testing.T) {
 		{"invalid token", "AAAA" + good[4:], e.base},
 		{"wrong origin", good, "https://evil.example"},
 	} {
-		b.origin = tc.origin
+		b.Origin = tc.origin
 		v := url.Values{}
 		if tc.token != "" {
 			v.Set("csrf", tc.token)
 		}
 		want(t, b.postForm("/auth/logout", v), 403, tc.name)
 	}
-	b.origin = e.base
+	b.Origin = e.base
 	// Sec-Fetch-Site cross-site is refused even with a good token.
 	req := mustReq(t, "POST", e.base+"/auth/logout", url.Values{"csrf": {good}})
 	req.Header.Set("Sec-Fetch-Site", "cross-site")

@@ -50,7 +50,7 @@ func FuzzOTPVerify(f *testing.F) {
 	csrf := b.startCode(0)
 	u, _ := url.Parse(e.base)
 	var cookies []string
-	for _, c := range b.c.Jar.Cookies(u) {
+	for _, c := range b.HTTP.Jar.Cookies(u) {
 		cookies = append(cookies, c.Name+"="+c.Value)
 	}
 	for _, s := range []string{"123456", "", "12345", "1234567", " 12 34 56 ", "abcdef", "１２３４５６", "\x00", strings.Repeat("9", 1000), "-1", "000000"} {

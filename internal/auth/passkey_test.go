@@ -32,7 +32,7 @@ func TestPasskeyRegisterAndLogin(t *testing.T) {
 	e := newEnv(t, nil)
 	a, b := memberWithPasskey(t, e)
 	want(t, b.get("/me"), 303, "fresh browser")
-	pre := b.cookie("eb_pre")
+	pre := b.Cookie("eb_pre")
 	body, csrf := b.assertion(a, "/auth/signin", "/auth/passkey/login")
 	a.cred.Counter = 0
 	r := b.postJSON("/auth/passkey/login/finish", csrf, body)
@@ -40,7 +40,7 @@ func TestPasskeyRegisterAndLogin(t *testing.T) {
 	if redirectOf(t, r) != "/me" {
 		t.Fatalf("redirect %s", r.body)
 	}
-	sid := b.cookie("eb_session")
+	sid := b.Cookie("eb_session")
 	if sid == "" || sid == pre {
 		t.Fatal("no new session")
 	}

@@ -469,3 +469,79 @@ func (s *Store) UnionPolicy(ctx context.Context, unionID int64) (register.Contac
 	}
 	return p, nil
 }
+
+// Window is what issuance checks of a ballot before it authorises a
+// member or records a returned paper: its state, kind and voting window.
+type Window struct {
+	ID       int64
+	Status   string
+	Kind     string
+	OpensAt  *time.Time
+	ClosesAt *time.Time
+}
+
+// Window reads the ballot of electionID, or [ErrNotFound]; q is the
+// caller's transaction (nil: the pool).
+func (s *Store) Window(ctx context.Context, q register.Querier, electionID string) (*Window, error) {
+	if q == nil {
+		q = s.pool
+	}
+	w := &Window{}
+	err := q.QueryRow(ctx, `SELECT id, status, kind, opens_at, closes_at FROM ballots WHERE election_id = $1`, electionID).
+		Scan(&w.ID, &w.Status, &w.Kind, &w.OpensAt, &w.ClosesAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ballot: %w", err)
+	}
+	return w, nil
+}
+
+// StyleIndex is the index of style in the ballot's manifest, or
+// [ErrNotFound]; q is the caller's transaction (nil: the pool).
+func (s *Store) StyleIndex(ctx context.Context, q register.Querier, ballotID int64, style string) (int, error) {
+	if q == nil {
+		q = s.pool
+	}
+	var idx int
+	err := q.QueryRow(ctx, `SELECT idx FROM ballot_styles WHERE ballot_id = $1 AND style = $2`, ballotID, style).Scan(&idx)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read ballot style: %w", err)
+	}
+	return idx, nil
+}
+
+// SealedIssuerKey is the style's issuer private key, sealed with
+// EBALLOT_SECRET_KEY under [IssuerKeyAD]; q is the caller's transaction
+// (nil: the pool).
+func (s *Store) SealedIssuerKey(ctx context.Context, q register.Querier, ballotID int64, style string) ([]byte, error) {
+	if q == nil {
+		q = s.pool
+	}
+	var key []byte
+	if err := q.QueryRow(ctx, `SELECT issuer_private FROM ballot_styles WHERE ballot_id = $1 AND style = $2`, ballotID, style).Scan(&key); err != nil {
+		return nil, fmt.Errorf("read issuer key: %w", err)
+	}
+	return key, nil
+}
+
+// StyleOrder lists the ballot's styles in the manifest's order; q is the
+// caller's transaction (nil: the pool).
+func (s *Store) StyleOrder(ctx context.Context, q register.Querier, ballotID int64) ([]string, error) {
+	if q == nil {
+		q = s.pool
+	}
+	rows, err := q.Query(ctx, `SELECT style FROM ballot_styles WHERE ballot_id = $1 ORDER BY idx`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("read ballot styles: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read ballot styles: %w", err)
+	}
+	return out, nil
+}

@@ -5,12 +5,16 @@
 // Tables have owners (docs/architecture.md): the SQL that deletes a table's
 // rows is written by the package that owns the table, as a [Part], and
 // internal/retention runs every part's statements, in the order it decides,
-// inside its transaction. While the parts run, the transaction holds two
-// temporary tables that retention fills first:
+// inside its transaction. While the parts run, the transaction holds these
+// temporary tables (the first filled by retention, the others by the
+// parts' Prepare statements):
 //
 //   - retention_members (id bigint, gone boolean): every member linked to the
 //     ballot by a [Part.Links] table; gone is true when the member is linked
 //     to no other ballot, so their member row and member-level records go too.
+//   - retention_entries (member_id bigint, style text): the ballot's
+//     register lines, copied by the register's [Part.Prepare] (which runs
+//     first) for the parts that count by style.
 //   - retention_addresses (kind text, addr text): filled by the register's
 //     [Part.Prepare]: the mobile numbers (kind 'mobile') and lower-cased
 //     email addresses (kind 'email') of gone members that no remaining

@@ -6,7 +6,8 @@ import "github.com/unionvote/eballot/internal/erasure"
 // (internal/erasure): replacements, "this wasn't me" reports and the marked
 // register. Its Prepare keeps the counts per style (what
 // /issuance/v1/{e}/counts publishes) in retention_style_counts before the
-// register goes; retention stores them.
+// register goes, from the ballot's register lines the register's part
+// copied into retention_entries; retention stores them.
 var Erasure = erasure.Part{
 	Links: []string{"marked_register", "replacement_requests", "replaced_authorisations", "impersonation_reports"},
 	Prepare: []string{
@@ -14,12 +15,11 @@ var Erasure = erasure.Part{
 		SELECT r.style, count(*) AS entitled,
 		       count(*) FILTER (WHERE mr.channel = 'online') AS online,
 		       count(*) FILTER (WHERE mr.channel IN ('postal', 'workplace')) AS postal,
-		       (SELECT count(*) FROM replaced_authorisations ra JOIN register_entries r2
-		          ON r2.ballot_id = ra.ballot_id AND r2.member_id = ra.member_id
-		        WHERE ra.ballot_id = r.ballot_id AND r2.style = r.style) AS replaced
-		FROM register_entries r
-		LEFT JOIN marked_register mr ON mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id
-		WHERE r.ballot_id = $1 GROUP BY r.ballot_id, r.style`,
+		       (SELECT count(*) FROM replaced_authorisations ra JOIN retention_entries r2 ON r2.member_id = ra.member_id
+		        WHERE ra.ballot_id = $1 AND r2.style = r.style) AS replaced
+		FROM retention_entries r
+		LEFT JOIN marked_register mr ON mr.ballot_id = $1 AND mr.member_id = r.member_id
+		GROUP BY r.style`,
 	},
 	Steps: []erasure.Step{
 		// Replacement of lost authorisations: member, reason, the old

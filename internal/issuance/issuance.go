@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/unionvote/eballot/crypto/paper"
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sealed"
 	"github.com/unionvote/eballot/internal/web/page"
 )
@@ -60,6 +62,9 @@ var (
 // Service issues authorisations.
 type Service struct {
 	pool      *pgxpool.Pool
+	reg       *register.Store // members and their register entries
+	ballots   *election.Store // ballots and their styles
+	kept      KeptCounts      // totals kept after the register's deletion
 	secretKey []byte
 	now       func() time.Time
 
@@ -69,7 +74,7 @@ type Service struct {
 
 // New returns a Service; secretKey opens the sealed issuer keys.
 func New(pool *pgxpool.Pool, secretKey []byte) *Service {
-	return &Service{pool: pool, secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
+	return &Service{pool: pool, reg: register.NewStore(pool, secretKey), ballots: election.NewStore(pool), secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
 }
 
 // Authorisation is issuance's answer: the blind signature for the member's
@@ -93,27 +98,28 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 	var out *Authorisation
 	refused := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var ballotID int64
-		var status string
-		var opensAt, closesAt *time.Time
-		err := tx.QueryRow(ctx, `SELECT id, status, opens_at, closes_at FROM ballots WHERE election_id = $1`, electionID).
-			Scan(&ballotID, &status, &opensAt, &closesAt)
-		if errors.Is(err, pgx.ErrNoRows) {
+		b, err := s.ballots.Window(ctx, tx, electionID)
+		if errors.Is(err, election.ErrNotFound) {
 			return ErrUnknownBallot
 		}
 		if err != nil {
 			return err
 		}
+		ballotID := b.ID
 		now := s.now()
-		if status != "open" || (opensAt != nil && now.Before(*opensAt)) || (closesAt != nil && !now.Before(*closesAt)) {
+		if b.Status != "open" || (b.OpensAt != nil && now.Before(*b.OpensAt)) || (b.ClosesAt != nil && !now.Before(*b.ClosesAt)) {
 			return ErrNotOpen
 		}
-		var style string
-		var styleIdx int
-		err = tx.QueryRow(ctx, `SELECT r.style, st.idx FROM register_entries r
-			JOIN ballot_styles st ON st.ballot_id = r.ballot_id AND st.style = r.style
-			WHERE r.ballot_id = $1 AND r.member_id = $2 FOR UPDATE OF r`, ballotID, memberID).Scan(&style, &styleIdx)
-		if errors.Is(err, pgx.ErrNoRows) {
+		entry, err := s.reg.LockEntry(ctx, tx, ballotID, memberID)
+		if errors.Is(err, register.ErrNotOnRegister) {
+			return ErrNotEntitled
+		}
+		if err != nil {
+			return err
+		}
+		style := entry.Style
+		styleIdx, err := s.ballots.StyleIndex(ctx, tx, ballotID, style)
+		if errors.Is(err, election.ErrNotFound) {
 			return ErrNotEntitled
 		}
 		if err != nil {
@@ -187,8 +193,8 @@ func (s *Service) issuerKey(ctx context.Context, tx pgx.Tx, electionID string, b
 	if sk != nil {
 		return sk, nil
 	}
-	var sealedKey []byte
-	if err := tx.QueryRow(ctx, `SELECT issuer_private FROM ballot_styles WHERE ballot_id = $1 AND style = $2`, ballotID, style).Scan(&sealedKey); err != nil {
+	sealedKey, err := s.ballots.SealedIssuerKey(ctx, tx, ballotID, style)
+	if err != nil {
 		return nil, fmt.Errorf("issuer key: %w", err)
 	}
 	der, err := sealed.Open(s.secretKey, sealedKey, election.IssuerKeyAD(electionID, style))
@@ -219,8 +225,15 @@ type Mark struct {
 // MarkFor returns the member's mark in a ballot.
 func (s *Service) MarkFor(ctx context.Context, electionID string, memberID int64) (Mark, error) {
 	var m Mark
-	err := s.pool.QueryRow(ctx, `SELECT mr.channel, mr.hour FROM marked_register mr JOIN ballots b ON b.id = mr.ballot_id
-		WHERE b.election_id = $1 AND mr.member_id = $2`, electionID, memberID).Scan(&m.Channel, &m.Hour)
+	b, err := s.ballots.Window(ctx, nil, electionID)
+	if errors.Is(err, election.ErrNotFound) {
+		return Mark{}, nil
+	}
+	if err != nil {
+		return Mark{}, err
+	}
+	err = s.pool.QueryRow(ctx, `SELECT channel, hour FROM marked_register WHERE ballot_id = $1 AND member_id = $2`, b.ID, memberID).
+		Scan(&m.Channel, &m.Hour)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Mark{}, nil
 	}
@@ -256,13 +269,16 @@ func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel s
 	}
 	var refusal error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var ballotID, memberID int64
-		var status, style, kind string
-		var closesAt *time.Time
-		err := tx.QueryRow(ctx, `SELECT b.id, b.status, b.kind, b.closes_at, r.member_id, r.style FROM ballots b
-			JOIN register_entries r ON r.ballot_id = b.id WHERE b.election_id = $1 AND r.paper_number = $2 FOR UPDATE OF r`,
-			electionID, paperNumber).Scan(&ballotID, &status, &kind, &closesAt, &memberID, &style)
-		if errors.Is(err, pgx.ErrNoRows) {
+		b, err := s.ballots.Window(ctx, tx, electionID)
+		if errors.Is(err, election.ErrNotFound) {
+			return fmt.Errorf("%w: no voting paper %d in this ballot", ErrNotEntitled, paperNumber)
+		}
+		if err != nil {
+			return err
+		}
+		ballotID, status, kind, closesAt := b.ID, b.Status, b.Kind, b.ClosesAt
+		memberID, style, err := s.reg.LockPaper(ctx, tx, ballotID, paperNumber)
+		if errors.Is(err, register.ErrNotOnRegister) {
 			return fmt.Errorf("%w: no voting paper %d in this ballot", ErrNotEntitled, paperNumber)
 		}
 		if err != nil {
@@ -309,36 +325,98 @@ func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel s
 	return refusal
 }
 
+// snapshot is a read-only transaction whose reads all see one moment:
+// totals read from several owners' tables add up.
+var snapshot = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// markedMembers lists the members on the ballot's marked register per
+// channel ("online", "postal", "workplace"), and (key "replaced") those
+// whose online authorisation was replaced.
+func markedMembers(ctx context.Context, tx pgx.Tx, ballotID int64) (map[string][]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT channel, member_id FROM marked_register WHERE ballot_id = $1
+		UNION ALL SELECT 'replaced', member_id FROM replaced_authorisations WHERE ballot_id = $1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("read marked register: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]int64{}
+	for rows.Next() {
+		var channel string
+		var id int64
+		if err := rows.Scan(&channel, &id); err != nil {
+			return nil, fmt.Errorf("read marked register: %w", err)
+		}
+		out[channel] = append(out[channel], id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read marked register: %w", err)
+	}
+	return out, nil
+}
+
 // ReturnCounts are the return log's totals per style, in the manifest's
 // order, as the close of the paper count publishes them (crypto/paper):
 // papers accepted by post and at workplace boxes (the marked register),
 // and papers refused as late, voted online or second returns.
 func (s *Service) ReturnCounts(ctx context.Context, electionID string) ([]paper.StyleReturns, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT st.style,
-		       (SELECT count(*) FROM marked_register mr JOIN register_entries r ON r.ballot_id = mr.ballot_id AND r.member_id = mr.member_id
-		         WHERE mr.ballot_id = b.id AND r.style = st.style AND mr.channel = 'postal'),
-		       (SELECT count(*) FROM marked_register mr JOIN register_entries r ON r.ballot_id = mr.ballot_id AND r.member_id = mr.member_id
-		         WHERE mr.ballot_id = b.id AND r.style = st.style AND mr.channel = 'workplace'),
-		       count(ml.id) FILTER (WHERE ml.outcome = 'late'),
-		       count(ml.id) FILTER (WHERE ml.outcome = 'voted_online'),
-		       count(ml.id) FILTER (WHERE ml.outcome = 'second_return')
-		FROM ballots b JOIN ballot_styles st ON st.ballot_id = b.id
-		LEFT JOIN mark_log ml ON ml.ballot_id = b.id AND ml.style = st.style AND ml.channel <> 'online'
-		WHERE b.election_id = $1 GROUP BY b.id, st.style, st.idx ORDER BY st.idx`, electionID)
-	if err != nil {
-		return nil, fmt.Errorf("count returns: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paper.StyleReturns, error) {
-		var c paper.StyleReturns
-		err := r.Scan(&c.Style, &c.Postal, &c.Workplace, &c.Late, &c.VotedOnline, &c.SecondReturn)
-		return c, err
+	var out []paper.StyleReturns
+	err := pgx.BeginTxFunc(ctx, s.pool, snapshot, func(tx pgx.Tx) error {
+		b, err := s.ballots.Window(ctx, tx, electionID)
+		if errors.Is(err, election.ErrNotFound) {
+			return ErrUnknownBallot
+		}
+		if err != nil {
+			return err
+		}
+		order, err := s.ballots.StyleOrder(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		if len(order) == 0 {
+			return ErrUnknownBallot
+		}
+		marked, err := markedMembers(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		postal, err := s.reg.CountByStyle(ctx, tx, b.ID, marked["postal"])
+		if err != nil {
+			return err
+		}
+		workplace, err := s.reg.CountByStyle(ctx, tx, b.ID, marked["workplace"])
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT style, count(*) FILTER (WHERE outcome = 'late'),
+			count(*) FILTER (WHERE outcome = 'voted_online'), count(*) FILTER (WHERE outcome = 'second_return')
+			FROM mark_log WHERE ballot_id = $1 AND channel <> 'online' GROUP BY style`, b.ID)
+		if err != nil {
+			return err
+		}
+		refused, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paper.StyleReturns, error) {
+			var c paper.StyleReturns
+			err := r.Scan(&c.Style, &c.Late, &c.VotedOnline, &c.SecondReturn)
+			return c, err
+		})
+		if err != nil {
+			return err
+		}
+		by := map[string]paper.StyleReturns{}
+		for _, c := range refused {
+			by[c.Style] = c
+		}
+		for _, st := range order {
+			c := by[st]
+			c.Style, c.Postal, c.Workplace = st, int64(postal[st]), int64(workplace[st])
+			out = append(out, c)
+		}
+		return nil
 	})
+	if errors.Is(err, ErrUnknownBallot) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("count returns: %w", err)
-	}
-	if len(out) == 0 {
-		return nil, ErrUnknownBallot
 	}
 	return out, nil
 }
@@ -351,57 +429,90 @@ type Counts struct {
 	Replaced         int // authorisations replaced after an approved request
 }
 
+// KeptCounts gives the totals per style kept when a ballot's register was
+// deleted after the retention period (internal/retention keeps them).
+type KeptCounts interface {
+	StyleCounts(ctx context.Context, ballotID int64) ([]Counts, error)
+}
+
+// UseKeptCounts makes CountsFor answer from k once a ballot's register is
+// deleted (without it: no totals).
+func (s *Service) UseKeptCounts(k KeptCounts) { s.kept = k }
+
 // CountsFor returns the marked register's totals per style, for the
 // scrutineer's check "ballots ≤ authorisations issued ≤ entitled". Once
 // the ballot's personal data is deleted after the retention period
-// (internal/retention), the totals kept then (retention_counts) are
-// returned instead.
+// (internal/retention), the totals kept then ([Service.UseKeptCounts])
+// are returned instead.
 func (s *Service) CountsFor(ctx context.Context, electionID string) ([]Counts, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT r.style, count(*),
-		       count(*) FILTER (WHERE mr.channel = 'online'),
-		       count(*) FILTER (WHERE mr.channel IN ('postal', 'workplace')),
-		       (SELECT count(*) FROM replaced_authorisations ra JOIN register_entries r2
-		          ON r2.ballot_id = ra.ballot_id AND r2.member_id = ra.member_id
-		        WHERE ra.ballot_id = b.id AND r2.style = r.style)
-		FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
-		LEFT JOIN marked_register mr ON mr.ballot_id = r.ballot_id AND mr.member_id = r.member_id
-		WHERE b.election_id = $1 GROUP BY b.id, r.style
-		UNION ALL
-		SELECT rc.style, rc.entitled, rc.online, rc.postal, rc.replaced
-		FROM ballots b JOIN retention_counts rc ON rc.ballot_id = b.id
-		WHERE b.election_id = $1 AND NOT EXISTS (SELECT 1 FROM register_entries r WHERE r.ballot_id = b.id)
-		ORDER BY 1`, electionID)
+	out := []Counts{}
+	err := pgx.BeginTxFunc(ctx, s.pool, snapshot, func(tx pgx.Tx) error {
+		b, err := s.ballots.Window(ctx, tx, electionID)
+		if errors.Is(err, election.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		entitled, err := s.reg.EntitledByStyle(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		if len(entitled) == 0 {
+			if s.kept == nil {
+				return nil
+			}
+			kept, err := s.kept.StyleCounts(ctx, b.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, kept...)
+			sort.Slice(out, func(i, j int) bool { return out[i].Style < out[j].Style })
+			return nil
+		}
+		marked, err := markedMembers(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		online, err := s.reg.CountByStyle(ctx, tx, b.ID, marked["online"])
+		if err != nil {
+			return err
+		}
+		postal, err := s.reg.CountByStyle(ctx, tx, b.ID, append(marked["postal"], marked["workplace"]...))
+		if err != nil {
+			return err
+		}
+		replaced, err := s.reg.CountByStyle(ctx, tx, b.ID, marked["replaced"])
+		if err != nil {
+			return err
+		}
+		for st, n := range entitled {
+			out = append(out, Counts{Style: st, Entitled: n, Online: online[st], Postal: postal[st], Replaced: replaced[st]})
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Style < out[j].Style })
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Counts, error) {
-		var c Counts
-		err := r.Scan(&c.Style, &c.Entitled, &c.Online, &c.Postal, &c.Replaced)
-		return c, err
-	})
+	return out, nil
 }
 
 // PublicCounts is CountsFor in the manifest's style order, with whether the
 // ballot is closed (or its result published).
 func (s *Service) PublicCounts(ctx context.Context, electionID string) ([]Counts, bool, error) {
-	var status string
-	if err := s.pool.QueryRow(ctx, `SELECT status FROM ballots WHERE election_id = $1`, electionID).Scan(&status); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, false, ErrUnknownBallot
-		}
+	b, err := s.ballots.Window(ctx, nil, electionID)
+	if errors.Is(err, election.ErrNotFound) {
+		return nil, false, ErrUnknownBallot
+	}
+	if err != nil {
 		return nil, false, err
 	}
 	cs, err := s.CountsFor(ctx, electionID)
 	if err != nil {
 		return nil, false, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT st.style FROM ballot_styles st JOIN ballots b ON b.id = st.ballot_id
-		WHERE b.election_id = $1 ORDER BY st.idx`, electionID)
-	if err != nil {
-		return nil, false, err
-	}
-	order, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	order, err := s.ballots.StyleOrder(ctx, nil, b.ID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -415,7 +526,7 @@ func (s *Service) PublicCounts(ctx context.Context, electionID string) ([]Counts
 		c.Style = st
 		out = append(out, c)
 	}
-	return out, status == "closed" || status == "published", nil
+	return out, b.Status == "closed" || b.Status == "published", nil
 }
 
 // Marked lists the members of the ballot who are on its marked register

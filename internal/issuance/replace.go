@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // Errors of replacements (HTTP 409 on the staff pages).
@@ -40,15 +42,14 @@ func (s *Service) RequestReplacement(ctx context.Context, actor, electionID stri
 	}
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var ballotID int64
-		err := tx.QueryRow(ctx, `SELECT b.id FROM register_entries re JOIN ballots b ON b.id = re.ballot_id
-			WHERE b.election_id = $1 AND re.member_id = $2 AND b.status = 'open'`, electionID, memberID).Scan(&ballotID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		b, err := s.onRegister(ctx, tx, electionID, memberID)
+		if errors.Is(err, ErrNotEntitled) || (err == nil && b.Status != "open") {
 			return ErrNothingToReplace
 		}
 		if err != nil {
 			return err
 		}
+		ballotID := b.ID
 		if err := tx.QueryRow(ctx, `INSERT INTO replacement_requests (ballot_id, member_id, reason, requested_by)
 			VALUES ($1, $2, $3, $4) RETURNING id`, ballotID, memberID, reason, actor).Scan(&id); err != nil {
 			return err
@@ -104,18 +105,32 @@ func (s *Service) ReportNotMe(ctx context.Context, electionID string, memberID i
 		note = note[:2000]
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var ballotID int64
-		err := tx.QueryRow(ctx, `SELECT b.id FROM ballots b JOIN register_entries r ON r.ballot_id = b.id
-			WHERE b.election_id = $1 AND r.member_id = $2`, electionID, memberID).Scan(&ballotID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotEntitled
-		}
+		b, err := s.onRegister(ctx, tx, electionID, memberID)
 		if err != nil {
 			return err
 		}
+		ballotID := b.ID
 		if _, err := tx.Exec(ctx, `INSERT INTO impersonation_reports (ballot_id, member_id, note) VALUES ($1, $2, $3)`, ballotID, memberID, note); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, fmt.Sprintf("member:%d", memberID), "member.not_me_report", &ballotID, nil)
 	})
+}
+
+// onRegister reads the ballot of electionID if the member is on its
+// register, or ErrNotEntitled.
+func (s *Service) onRegister(ctx context.Context, tx pgx.Tx, electionID string, memberID int64) (*election.Window, error) {
+	b, err := s.ballots.Window(ctx, tx, electionID)
+	if errors.Is(err, election.ErrNotFound) {
+		return nil, ErrNotEntitled
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.reg.Entry(ctx, b.ID, memberID); errors.Is(err, register.ErrNotOnRegister) {
+		return nil, ErrNotEntitled
+	} else if err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 //go:embed templates/issuance_postal.html templates/issuance_replacements.html
@@ -169,18 +170,36 @@ type Request struct {
 
 // Requests lists a ballot's replacement requests, newest first.
 func (s *Service) Requests(ctx context.Context, ballotID int64) ([]Request, error) {
-	rows, err := s.pool.Query(ctx, `SELECT q.id, m.member_number, q.reason, q.requested_by, q.requested_at,
+	rows, err := s.pool.Query(ctx, `SELECT q.id, q.member_id, q.reason, q.requested_by, q.requested_at,
 		q.decided_at IS NOT NULL, coalesce(q.approved, false), coalesce(q.decided_by, '')
-		FROM replacement_requests q JOIN members m ON m.id = q.member_id
+		FROM replacement_requests q
 		WHERE q.ballot_id = $1 ORDER BY q.id DESC LIMIT 500`, ballotID)
 	if err != nil {
 		return nil, fmt.Errorf("replacement requests: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Request, error) {
+	var members []int64
+	qs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Request, error) {
 		var q Request
-		err := r.Scan(&q.ID, &q.MemberNumber, &q.Reason, &q.RequestedBy, &q.RequestedAt, &q.Decided, &q.Approved, &q.DecidedBy)
+		var member int64
+		err := r.Scan(&q.ID, &member, &q.Reason, &q.RequestedBy, &q.RequestedAt, &q.Decided, &q.Approved, &q.DecidedBy)
+		members = append(members, member)
 		return q, err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("replacement requests: %w", err)
+	}
+	numbers, err := s.reg.MemberNumbers(ctx, members)
+	if err != nil {
+		return nil, fmt.Errorf("replacement requests: %w", err)
+	}
+	for i := range qs {
+		q := &qs[i]
+		var ok bool
+		if q.MemberNumber, ok = numbers[members[i]]; !ok {
+			return nil, fmt.Errorf("replacement requests: member %d not found", members[i])
+		}
+	}
+	return qs, nil
 }
 
 // replacementsData is the data of templates/issuance_replacements.html.
@@ -250,10 +269,8 @@ func (p *StaffPages) requestReplacement(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	ctx := r.Context()
-	var memberID int64
-	err := p.svc.pool.QueryRow(ctx, `SELECT m.id FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $1 AND m.member_number = $2`, b.ID, d.Member).Scan(&memberID)
-	if errors.Is(err, pgx.ErrNoRows) {
+	memberID, err := p.svc.reg.MemberByNumber(ctx, b.ID, d.Member)
+	if errors.Is(err, register.ErrNotOnRegister) {
 		fail(http.StatusUnprocessableEntity, "member_number", p.msg(w, r, "issue.err.not_on_register"))
 		return
 	}

@@ -67,6 +67,19 @@ func idParam(r *http.Request, name string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
+// staffAnd is the signed-in staff member with one of roles and the id in
+// the path parameter param; when there is none it has answered (sign-in,
+// forbidden or not found) and ok is false.
+func (s *Service) staffAnd(w http.ResponseWriter, r *http.Request, param string, roles ...string) (st page.Staff, id int64, ok bool) {
+	if st, ok = page.StaffOf(w, r, s.staff, s.pages, roles...); !ok {
+		return st, 0, false
+	}
+	if id, ok = idParam(r, param); !ok {
+		s.fail(w, r, ErrNotFound)
+	}
+	return st, id, ok
+}
+
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if s.pages == nil {
 		pr, _ := page.ProblemOf(err)
@@ -139,13 +152,8 @@ type conversationData struct {
 }
 
 func (s *Service) conversationPage(w http.ResponseWriter, r *http.Request) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "volunteer")
+	st, id, ok := s.staffAnd(w, r, "id", "volunteer")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	v, c, err := s.Conversation(r.Context(), st, id)
@@ -170,13 +178,8 @@ func (s *Service) conversationPage(w http.ResponseWriter, r *http.Request) {
 // to it; a refusal shows its message (nothing was sent).
 func (s *Service) convAction(do func(w http.ResponseWriter, r *http.Request, st page.Staff, id int64) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		st, ok := page.StaffOf(w, r, s.staff, s.pages, "volunteer")
+		st, id, ok := s.staffAnd(w, r, "id", "volunteer")
 		if !ok {
-			return
-		}
-		id, ok := idParam(r, "id")
-		if !ok {
-			s.fail(w, r, ErrNotFound)
 			return
 		}
 		if err := do(w, r, st, id); err != nil {
@@ -202,13 +205,8 @@ func (s *Service) ballotPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) showBallot(w http.ResponseWriter, r *http.Request, status int, errKey string, form map[string]string) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "organiser", "scrutineer")
+	st, id, ok := s.staffAnd(w, r, "id", "organiser", "scrutineer")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	b, err := s.ballotOf(r.Context(), st, id)
@@ -234,13 +232,8 @@ func (s *Service) showBallot(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Service) createCampaign(w http.ResponseWriter, r *http.Request) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "organiser")
+	st, id, ok := s.staffAnd(w, r, "id", "organiser")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	in := CampaignInput{Name: r.PostFormValue("name"), Source: r.PostFormValue("source"), Script: r.PostFormValue("script")}
@@ -279,13 +272,8 @@ func (s *Service) campaignPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) showCampaign(w http.ResponseWriter, r *http.Request, status int, link, errKey string, form map[string]string) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "organiser")
+	st, cid, ok := s.staffAnd(w, r, "cid", "organiser")
 	if !ok {
-		return
-	}
-	cid, ok := idParam(r, "cid")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	lang := s.pages.Lang(w, r)
@@ -313,13 +301,8 @@ func (s *Service) showCampaign(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (s *Service) inviteVolunteer(w http.ResponseWriter, r *http.Request) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "organiser")
+	st, cid, ok := s.staffAnd(w, r, "cid", "organiser")
 	if !ok {
-		return
-	}
-	cid, ok := idParam(r, "cid")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	in := VolunteerInput{Name: r.PostFormValue("name"), Mobile: strings.ReplaceAll(r.PostFormValue("mobile"), " ", ""),
@@ -338,13 +321,12 @@ func (s *Service) inviteVolunteer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) resolveQueue(w http.ResponseWriter, r *http.Request) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "organiser")
+	st, cid, ok := s.staffAnd(w, r, "cid", "organiser")
 	if !ok {
 		return
 	}
-	cid, ok1 := idParam(r, "cid")
-	qid, ok2 := idParam(r, "qid")
-	if !ok1 || !ok2 {
+	qid, ok := idParam(r, "qid")
+	if !ok {
 		s.fail(w, r, ErrNotFound)
 		return
 	}
@@ -356,13 +338,8 @@ func (s *Service) resolveQueue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) closeCampaign(w http.ResponseWriter, r *http.Request) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "organiser")
+	st, cid, ok := s.staffAnd(w, r, "cid", "organiser")
 	if !ok {
-		return
-	}
-	cid, ok := idParam(r, "cid")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	if err := s.CloseCampaign(r.Context(), st, cid); err != nil {
@@ -373,13 +350,8 @@ func (s *Service) closeCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) approval(w http.ResponseWriter, r *http.Request) {
-	st, ok := page.StaffOf(w, r, s.staff, s.pages, "scrutineer")
+	st, id, ok := s.staffAnd(w, r, "id", "scrutineer")
 	if !ok {
-		return
-	}
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, ErrNotFound)
 		return
 	}
 	if err := s.Approve(r.Context(), st, id, r.PostFormValue("policy"), r.PostFormValue("approve") == "on"); err != nil {

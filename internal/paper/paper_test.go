@@ -3,8 +3,6 @@ package paper_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/unionvote/eballot/crypto/manifest"
@@ -12,6 +10,7 @@ import (
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
+	"github.com/unionvote/eballot/internal/ledger/ledgertest"
 	"github.com/unionvote/eballot/internal/paper"
 	"github.com/unionvote/eballot/internal/pgtest"
 )
@@ -36,11 +35,7 @@ type world struct {
 func newWorld(t *testing.T, id string, members int) *world {
 	t.Helper()
 	pool := pgtest.NewDB(t)
-	led, err := ledger.New(ledger.Options{Pool: pool, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SecretKey: electiontest.SecretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(led.Stop)
+	led := ledgertest.New(t, pool, electiontest.SecretKey)
 	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: members, Ledger: ledger.HandOver{L: led}, Open: true})
 	iss := issuance.New(pool, electiontest.SecretKey)
 	return &world{b: b, led: led, iss: iss, svc: paper.New(pool, led, iss), pb: paper.Ballot{ID: b.ID, ElectionID: id}}

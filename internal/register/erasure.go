@@ -5,11 +5,12 @@ import "github.com/unionvote/eballot/internal/erasure"
 // Erasure is the register's part of the erasure of a ballot's personal data
 // (internal/erasure): the register files, the contacts frozen at opening,
 // the register itself (s.227, with voting-paper numbers) and the members on
-// no other ballot. Its Prepare fills retention_addresses for the outboxes'
-// steps.
+// no other ballot. Its Prepare fills retention_entries for issuance's
+// counts and retention_addresses for the outboxes' steps.
 var Erasure = erasure.Part{
 	Links: []string{"register_entries", "ballot_contacts"},
 	Prepare: []string{
+		`CREATE TEMPORARY TABLE retention_entries ON COMMIT DROP AS SELECT member_id, style FROM register_entries WHERE ballot_id = $1`,
 		`CREATE TEMPORARY TABLE retention_addresses (kind text NOT NULL, addr text NOT NULL) ON COMMIT DROP`,
 		`INSERT INTO retention_addresses (kind, addr)
 		SELECT 'mobile', m.mobile FROM members m JOIN retention_members r ON r.id = m.id AND r.gone WHERE m.mobile IS NOT NULL

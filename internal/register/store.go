@@ -621,3 +621,100 @@ func (s *Store) PackRecipients(ctx context.Context, ballotID int64, everyone boo
 	}
 	return out, nil
 }
+
+// MemberByNumber finds the member with memberNumber on the ballot's
+// register, or [ErrNotOnRegister].
+func (s *Store) MemberByNumber(ctx context.Context, ballotID int64, memberNumber string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT m.id FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND m.member_number = $2`, ballotID, memberNumber).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotOnRegister
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find member: %w", err)
+	}
+	return id, nil
+}
+
+// MemberNumbers returns the member numbers of the members ids (a member
+// not found is absent from the map).
+func (s *Store) MemberNumbers(ctx context.Context, ids []int64) (map[int64]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, member_number FROM members WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read member numbers: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]string, len(ids))
+	for rows.Next() {
+		var id int64
+		var n string
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("read member numbers: %w", err)
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read member numbers: %w", err)
+	}
+	return out, nil
+}
+
+// LockEntry reads the member's entry on the ballot's register and locks
+// it in the caller's transaction (authorisations and returns for one
+// member serialise on it), or [ErrNotOnRegister].
+func (s *Store) LockEntry(ctx context.Context, tx pgx.Tx, ballotID, memberID int64) (Entry, error) {
+	var e Entry
+	var paper *int32
+	err := tx.QueryRow(ctx, `SELECT style, paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2 FOR UPDATE`,
+		ballotID, memberID).Scan(&e.Style, &paper)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, ErrNotOnRegister
+	}
+	if err != nil {
+		return e, fmt.Errorf("lock register entry: %w", err)
+	}
+	if paper != nil {
+		e.PaperNumber = int(*paper)
+	}
+	return e, nil
+}
+
+// LockPaper finds the member whose voting paper is paperNumber on the
+// ballot's register and locks their entry in the caller's transaction; it
+// returns the member and their style, or [ErrNotOnRegister].
+func (s *Store) LockPaper(ctx context.Context, tx pgx.Tx, ballotID int64, paperNumber int) (memberID int64, style string, err error) {
+	err = tx.QueryRow(ctx, `SELECT member_id, style FROM register_entries WHERE ballot_id = $1 AND paper_number = $2 FOR UPDATE`,
+		ballotID, paperNumber).Scan(&memberID, &style)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", ErrNotOnRegister
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("lock register entry: %w", err)
+	}
+	return memberID, style, nil
+}
+
+// CountByStyle counts, per style, the members of memberIDs on the
+// ballot's register; q is the caller's transaction (nil: the pool).
+func (s *Store) CountByStyle(ctx context.Context, q Querier, ballotID int64, memberIDs []int64) (map[string]int, error) {
+	rows, err := s.or(q).Query(ctx, `SELECT style, count(*) FROM register_entries WHERE ballot_id = $1 AND member_id = ANY($2) GROUP BY style`,
+		ballotID, memberIDs)
+	if err != nil {
+		return nil, fmt.Errorf("count register by style: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count register by style: %w", err)
+		}
+		out[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count register by style: %w", err)
+	}
+	return out, nil
+}

@@ -35,6 +35,7 @@ import (
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
+	"github.com/unionvote/eballot/internal/ledger/ledgertest"
 	"github.com/unionvote/eballot/internal/pgtest"
 )
 
@@ -57,11 +58,7 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.NewDB(t)
-	led, err := ledger.New(ledger.Options{Pool: pool, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SecretKey: electiontest.SecretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(led.Stop)
+	led := ledgertest.New(t, pool, electiontest.SecretKey)
 	skey, vkey, err := note.GenerateKey(rand.Reader, "scrutineers.example")
 	if err != nil {
 		t.Fatal(err)

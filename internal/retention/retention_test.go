@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/ledger"
+	"github.com/unionvote/eballot/internal/ledger/ledgertest"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/retention"
@@ -249,12 +249,9 @@ func auditCount(t *testing.T, pool *pgxpool.Pool) int64 {
 func TestRetention(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewDB(t)
-	led, err := ledger.New(ledger.Options{Pool: pool, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SecretKey: electiontest.SecretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(led.Stop)
+	led := ledgertest.New(t, pool, electiontest.SecretKey)
 	iss := issuance.New(pool, electiontest.SecretKey)
+	iss.UseKeptCounts(retention.KeptCounts{Pool: pool})
 	a := published(t, pool, led, iss, "retain-a", 1, 8, 5)
 	prefixes[a.ID] = 1
 	b := published(t, pool, led, iss, "retain-b", 2, 6, 3)

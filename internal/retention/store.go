@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/issuance"
 )
 
 // KeptCounts reads the counts retention kept of deleted registers.
@@ -34,4 +36,23 @@ func (k KeptCounts) AddBallotCounts(ctx context.Context, ids []int64, counts map
 		}
 	}
 	return rows.Err()
+}
+
+// StyleCounts returns the issuance totals per style kept when the ballot's
+// register was deleted (an [issuance.KeptCounts]); none while the register
+// is there.
+func (k KeptCounts) StyleCounts(ctx context.Context, ballotID int64) ([]issuance.Counts, error) {
+	rows, err := k.Pool.Query(ctx, `SELECT style, entitled, online, postal, replaced FROM retention_counts WHERE ballot_id = $1 ORDER BY style`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("read kept counts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (issuance.Counts, error) {
+		var c issuance.Counts
+		err := r.Scan(&c.Style, &c.Entitled, &c.Online, &c.Postal, &c.Replaced)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read kept counts: %w", err)
+	}
+	return out, nil
 }

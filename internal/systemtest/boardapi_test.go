@@ -250,7 +250,7 @@ func TestBoardAPIContract(t *testing.T) {
 	if dup.blinded, dup.state, err = blind.Blind(rand.Reader, pk, prepared); err != nil {
 		t.Fatal(err)
 	}
-	r := mem.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(dup.authoriseBody()), map[string]string{"X-CSRF-Token": mem.csrf})
+	r := mem.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(dup.authoriseBody()), map[string]string{"X-CSRF-Token": mem.CSRF})
 	if r.code != http.StatusOK {
 		t.Fatalf("authorise: %d %s", r.code, r.body)
 	}
@@ -341,8 +341,8 @@ func TestBoardAPIContract(t *testing.T) {
 	}
 
 	anon := s.client()
-	anon.c.Jar = nil
-	anon.origin = ""
+	anon.HTTP.Jar = nil
+	anon.Origin = ""
 	check := func(path string, c apiCall) {
 		t.Helper()
 		var op *apiOp
@@ -437,14 +437,14 @@ func TestBoardAPIContract(t *testing.T) {
 	p := s.newPhone(3, 1)
 	mem = s.member(3)
 	mem.signedInPage("member")
-	r = mem.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(p.authoriseBody()), map[string]string{"X-CSRF-Token": mem.csrf})
+	r = mem.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(p.authoriseBody()), map[string]string{"X-CSRF-Token": mem.CSRF})
 	if r.code != http.StatusOK || p.finish([]byte(r.body)) != nil {
 		t.Fatalf("authorise: %d %s", r.code, r.body)
 	}
 	late := s.newPhone(4, 0) // authorised before the close, cast after it
 	mem = s.member(4)
 	mem.signedInPage("member")
-	r = mem.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(late.authoriseBody()), map[string]string{"X-CSRF-Token": mem.csrf})
+	r = mem.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(late.authoriseBody()), map[string]string{"X-CSRF-Token": mem.CSRF})
 	if r.code != http.StatusOK || late.finish([]byte(r.body)) != nil {
 		t.Fatalf("authorise: %d %s", r.code, r.body)
 	}
@@ -478,7 +478,7 @@ func TestBoardAPIContract(t *testing.T) {
 		}
 	}
 	_ = mw.Close()
-	r = scr.send("POST", fmt.Sprintf("/scrutineer/ballots/%d/result", s.ballot.ID), mw.FormDataContentType(), &body, map[string]string{"X-CSRF-Token": scr.csrf})
+	r = scr.send("POST", fmt.Sprintf("/scrutineer/ballots/%d/result", s.ballot.ID), mw.FormDataContentType(), &body, map[string]string{"X-CSRF-Token": scr.CSRF})
 	if r.code != http.StatusOK && r.code != http.StatusSeeOther {
 		t.Fatalf("publish the result: %d %.500s", r.code, r.body)
 	}

@@ -21,13 +21,13 @@ func TestLedgerCookieFree(t *testing.T) {
 	member := s.member(0)
 	u, _ := url.Parse(s.base)
 	var raw string
-	for _, ck := range member.c.Jar.Cookies(u) {
+	for _, ck := range member.HTTP.Jar.Cookies(u) {
 		if ck.Name == "eb_session" {
 			raw = ck.Value
 		}
 	}
 	h := sha256.Sum256([]byte(raw))
-	member.c.Jar.SetCookies(u, []*http.Cookie{{Name: "eb_pre", Value: strings.Repeat("P", 43), Path: "/"}, {Name: "eb_lang", Value: "cy", Path: "/"}})
+	member.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: "eb_pre", Value: strings.Repeat("P", 43), Path: "/"}, {Name: "eb_lang", Value: "cy", Path: "/"}})
 	old := time.Now().Add(-30 * time.Minute).UTC().Truncate(time.Second)
 	lastSeen := func() time.Time {
 		var ts time.Time
@@ -44,7 +44,7 @@ func TestLedgerCookieFree(t *testing.T) {
 	p := s.newPhone(0, 0)
 	s.exec(`UPDATE auth_sessions SET last_seen_at = $2 WHERE id_hash = $1`, h[:], old)
 	anon := s.client()
-	anon.c.Jar = nil
+	anon.HTTP.Jar = nil
 	paths := []string{"/ledger/v1/" + e + "/", "/ledger/v1/" + e + "/nope", "/ledger/nope", "/ledger/v1/" + e + "/checkpoint?lang=cy"}
 	for _, rt := range s.routes() {
 		if rt[0] == http.MethodGet && strings.HasPrefix(rt[1], "/ledger/") {
@@ -78,7 +78,7 @@ func TestLedgerCookieFree(t *testing.T) {
 
 	member.signedInPage("member")
 	s.exec(`UPDATE auth_sessions SET last_seen_at = $2 WHERE id_hash = $1`, h[:], old)
-	r := member.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(p.authoriseBody()), map[string]string{"X-CSRF-Token": member.csrf})
+	r := member.send("POST", "/vote/"+e+"/authorise", "application/json", strings.NewReader(p.authoriseBody()), map[string]string{"X-CSRF-Token": member.CSRF})
 	if r.code != http.StatusOK {
 		t.Fatalf("authorise: %d %s", r.code, r.body)
 	}

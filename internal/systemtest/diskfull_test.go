@@ -71,7 +71,7 @@ func TestOutboxDiskFull(t *testing.T) {
 	// A member asking for a code meanwhile.
 	c := s.client()
 	c.get(s.base + "/i/" + link[1])
-	r := c.postForm(s.base+"/i/"+link[1], url.Values{"csrf": {c.csrf}})
+	r := c.postForm(s.base+"/i/"+link[1], url.Values{"csrf": {c.CSRF}})
 	if r.code != http.StatusServiceUnavailable || r.h.Get("Retry-After") == "" || leaks.MatchString(r.body) {
 		t.Fatalf("code request on a full disk: %d %v %.300s", r.code, r.h, r.body)
 	}

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -165,21 +164,11 @@ func (s *system) queryInt(sql string, args ...any) int64 {
 	return n
 }
 
-// client is a cookie-keeping browser that does not follow redirects and
-// sends the Origin header a browser sends on a same-origin POST.
-type client struct {
-	t      testing.TB
-	base   string
-	c      *http.Client
-	origin string
-	csrf   string // token of the last page seen
-}
+// client is webtest's Browser (cookies kept, redirects not followed, the
+// Origin of a same-origin POST, the CSRF token of the last page).
+type client struct{ *webtest.Browser }
 
-func (s *system) client() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: s.t, base: s.base, origin: s.base, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
+func (s *system) client() *client { return &client{webtest.NewBrowser(s.t, s.base, 20*time.Second)} }
 
 type resp struct {
 	code int
@@ -187,57 +176,26 @@ type resp struct {
 	h    http.Header
 }
 
-func (c *client) do(req *http.Request) resp {
-	c.t.Helper()
-	if c.origin != "" && req.Method != http.MethodGet && req.Method != http.MethodHead {
-		req.Header.Set("Origin", c.origin)
-	}
-	res, err := c.c.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if tok := webtest.CSRF(string(b)); tok != "" {
-		c.csrf = tok
-	}
-	return resp{res.StatusCode, string(b), res.Header}
-}
+func view(p webtest.Page) resp { return resp{p.Code, p.Body, p.Header} }
 
-func (c *client) url(path string) string {
-	if strings.HasPrefix(path, "http") {
-		return path
-	}
-	return c.base + path
+func (c *client) do(req *http.Request) resp {
+	c.T.Helper()
+	return view(c.Do(req))
 }
 
 func (c *client) get(path string) resp {
-	c.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.url(path), nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return c.do(req)
+	c.T.Helper()
+	return view(c.Get(path))
 }
 
 func (c *client) send(method, path, ctype string, body io.Reader, hdr map[string]string) resp {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.url(path), body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	return c.do(req)
+	c.T.Helper()
+	return view(c.Send(method, path, ctype, body, hdr))
 }
 
 func (c *client) postForm(path string, v url.Values) resp {
-	c.t.Helper()
-	return c.send(http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()), nil)
+	c.T.Helper()
+	return view(c.PostForm(path, v))
 }
 
 // setSession gives the client a session cookie for a session row made
@@ -258,8 +216,7 @@ func (s *system) setSession(c *client, kind string, memberID, staffID, ballotID 
 	}
 	s.exec(`INSERT INTO auth_sessions (id_hash, kind, member_id, staff_id, ballot_id, method, created_at, last_seen_at, idle_seconds, expires_at)
 		VALUES ($1, $2, $3, $4, $5, 'test', $6, $6, 3600, $7)`, h[:], kind, nz(memberID), nz(staffID), nz(ballotID), now, now.Add(4*time.Hour))
-	u, _ := url.Parse(s.base)
-	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: "eb_session", Value: v, Path: "/"}})
+	c.SetCookie("eb_session", v)
 }
 
 // member is a browser signed in as member i of the fixture ballot.

@@ -81,14 +81,14 @@ func (s *system) signIn(c *client, mobile string, deadline time.Time, seen func(
 			}
 			csrf = csrfOf(r)
 			if stage == 2 {
-				c.csrf = csrf
+				c.CSRF = csrf
 			}
 		}
 		if ok {
 			stage++
 		}
 	}
-	if c.csrf == "" {
+	if c.CSRF == "" {
 		return fmt.Errorf("voting page without a CSRF token")
 	}
 	return nil
@@ -175,7 +175,7 @@ func TestKillBallotdMidVote(t *testing.T) {
 			}
 		}
 		c := s.client()
-		c.c.Transport = pn
+		c.HTTP.Transport = pn
 		members[i] = c
 	}
 	seenBy := func(i int) func(string, resp) {

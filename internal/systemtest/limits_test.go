@@ -42,8 +42,8 @@ func TestOversizedBodies(t *testing.T) {
 		}
 		for _, ctype := range []string{"application/x-www-form-urlencoded", "application/json"} {
 			body := io.LimitReader(zeros{}, size)
-			hdr := map[string]string{"X-CSRF-Token": c.csrf}
-			req, _ := http.NewRequest(method, c.url(fill(route, params)), body)
+			hdr := map[string]string{"X-CSRF-Token": c.CSRF}
+			req, _ := http.NewRequest(method, c.URL(fill(route, params)), body)
 			req.ContentLength = size
 			req.Header.Set("Content-Type", ctype)
 			for k, v := range hdr {
@@ -52,7 +52,7 @@ func TestOversizedBodies(t *testing.T) {
 			if strings.HasPrefix(route, "/ledger/") {
 				req.Header.Del("X-CSRF-Token")
 				c = s.client()
-				c.c.Jar = nil
+				c.HTTP.Jar = nil
 			}
 			r := c.do(req)
 			n++
@@ -65,10 +65,10 @@ func TestOversizedBodies(t *testing.T) {
 	// A chunked body (no Content-Length) over the limit is cut off too.
 	mem = s.member(0)
 	mem.signedInPage("member")
-	req, _ := http.NewRequest("POST", mem.url("/vote/"+s.ballot.ElectionID+"/authorise"),
+	req, _ := http.NewRequest("POST", mem.URL("/vote/"+s.ballot.ElectionID+"/authorise"),
 		io.MultiReader(strings.NewReader(`{"blinded":"`), io.LimitReader(zeros{}, 4<<20)))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", mem.csrf)
+	req.Header.Set("X-CSRF-Token", mem.CSRF)
 	if r := mem.do(req); r.code != http.StatusRequestEntityTooLarge {
 		t.Errorf("chunked oversized authorise: %d %s", r.code, r.body)
 	}

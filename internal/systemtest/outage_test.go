@@ -26,8 +26,8 @@ var leaks = regexp.MustCompile(`goroutine \d|panic:|\.go:\d|SQLSTATE|pgconn|dial
 // member's network (c's transport).
 func vote(s *system, c *client, p *phone, deadline time.Time, seen func(what string, r resp)) (*receipt.Receipt, error) {
 	anon := s.client()
-	anon.c.Jar = nil
-	anon.c.Transport = c.c.Transport
+	anon.HTTP.Jar = nil
+	anon.HTTP.Transport = c.HTTP.Transport
 	e := s.ballot.ElectionID
 	for step := 0; step < 2; {
 		if time.Now().After(deadline) {
@@ -36,7 +36,7 @@ func vote(s *system, c *client, p *phone, deadline time.Time, seen func(what str
 		var r resp
 		var err error
 		if step == 0 {
-			r, err = c.try("POST", "/vote/"+e+"/authorise", "application/json", p.authoriseBody(), map[string]string{"X-CSRF-Token": c.csrf})
+			r, err = c.try("POST", "/vote/"+e+"/authorise", "application/json", p.authoriseBody(), map[string]string{"X-CSRF-Token": c.CSRF})
 		} else {
 			r, err = anon.try("POST", "/ledger/v1/"+e+"/cast", "application/json", p.castBody(), nil)
 		}
@@ -66,7 +66,7 @@ func vote(s *system, c *client, p *phone, deadline time.Time, seen func(what str
 
 // try is do that returns transport errors instead of failing the test.
 func (c *client) try(method, path, ctype, body string, hdr map[string]string) (resp, error) {
-	req, err := http.NewRequest(method, c.url(path), strings.NewReader(body))
+	req, err := http.NewRequest(method, c.URL(path), strings.NewReader(body))
 	if err != nil {
 		return resp{}, err
 	}
@@ -77,9 +77,9 @@ func (c *client) try(method, path, ctype, body string, hdr map[string]string) (r
 		req.Header.Set(k, v)
 	}
 	if method != http.MethodGet {
-		req.Header.Set("Origin", c.origin)
+		req.Header.Set("Origin", c.Origin)
 	}
-	res, err := c.c.Do(req)
+	res, err := c.HTTP.Do(req)
 	if err != nil {
 		return resp{}, err
 	}

@@ -71,19 +71,19 @@ func TestNoPIIInLogsAndBruteForce(t *testing.T) {
 		if r := c.get(link); r.code != 200 {
 			t.Fatalf("landing: %d", r.code)
 		}
-		if r := c.postForm(link, url.Values{"csrf": {c.csrf}}); r.code != http.StatusSeeOther {
+		if r := c.postForm(link, url.Values{"csrf": {c.CSRF}}); r.code != http.StatusSeeOther {
 			t.Fatalf("send code: %d %.300s", r.code, r.body)
 		}
 		c.get("/auth/code")
 		code := codeRE.FindString(s.outboxTo(p.mobile))
 		secrets = append(secrets, code)
-		if r := c.postForm("/auth/code", url.Values{"csrf": {c.csrf}, "code": {code}}); r.code != http.StatusSeeOther {
+		if r := c.postForm("/auth/code", url.Values{"csrf": {c.CSRF}, "code": {code}}); r.code != http.StatusSeeOther {
 			t.Fatalf("verify code: %d %.300s", r.code, r.body)
 		}
 		c.signedInPage("member")
-		secrets = append(secrets, c.csrf)
+		secrets = append(secrets, c.CSRF)
 		u, _ := url.Parse(s.base)
-		for _, ck := range c.c.Jar.Cookies(u) {
+		for _, ck := range c.HTTP.Jar.Cookies(u) {
 			secrets = append(secrets, ck.Value)
 		}
 		ph := s.newPhone(i, 0)
@@ -142,7 +142,7 @@ func TestNoPIIInLogsAndBruteForce(t *testing.T) {
 	c := s.client()
 	link := s.base + "/i/" + m[1]
 	c.get(link)
-	c.postForm(link, url.Values{"csrf": {c.csrf}})
+	c.postForm(link, url.Values{"csrf": {c.CSRF}})
 	c.get("/auth/code")
 	code := codeRE.FindString(s.outboxTo(people[2].mobile))
 	secrets = append(secrets, code)
@@ -153,7 +153,7 @@ func TestNoPIIInLogsAndBruteForce(t *testing.T) {
 		if guess == code {
 			continue
 		}
-		if r = c.postForm("/auth/code", url.Values{"csrf": {c.csrf}, "code": {guess}}); r.code == http.StatusTooManyRequests {
+		if r = c.postForm("/auth/code", url.Values{"csrf": {c.CSRF}, "code": {guess}}); r.code == http.StatusTooManyRequests {
 			break
 		}
 		if r.code == http.StatusSeeOther {
@@ -162,7 +162,7 @@ func TestNoPIIInLogsAndBruteForce(t *testing.T) {
 	}
 	wantLimited(t, "code brute force", r)
 	t.Logf("code guesses refused after %d tries", tries)
-	if r := c.postForm("/auth/code", url.Values{"csrf": {c.csrf}, "code": {code}}); r.code == http.StatusSeeOther {
+	if r := c.postForm("/auth/code", url.Values{"csrf": {c.CSRF}, "code": {code}}); r.code == http.StatusSeeOther {
 		t.Fatal("the right code still worked after the brute force")
 	}
 

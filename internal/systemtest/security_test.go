@@ -71,7 +71,7 @@ func TestCSRFEveryUnsafeRoute(t *testing.T) {
 			continue
 		}
 		for who, c := range browsers {
-			good := c.csrf
+			good := c.CSRF
 			// A wrong token of the right shape: the first character changed
 			// (always changed: a token may itself start with "x").
 			bad := "x" + good[1:]
@@ -85,7 +85,7 @@ func TestCSRFEveryUnsafeRoute(t *testing.T) {
 				{"invalid token", bad, s.base},
 				{"cross-origin", good, "https://evil.example"},
 			} {
-				c.origin = tc.origin
+				c.Origin = tc.origin
 				form := url.Values{"confirm": {s.ballot.ElectionID}, "code": {"123456"}, "name": {"x"}}
 				if tc.token != "" {
 					form.Set("csrf", tc.token)
@@ -105,7 +105,7 @@ func TestCSRFEveryUnsafeRoute(t *testing.T) {
 					checked++
 				}
 			}
-			c.origin = s.base
+			c.Origin = s.base
 		}
 	}
 	if checked < 30*3*3*2 {
@@ -118,7 +118,7 @@ func TestCSRFEveryUnsafeRoute(t *testing.T) {
 	// (TestLedgerCookieFree).
 	// Unsigned webhooks change nothing.
 	anon := s.client()
-	anon.c.Jar = nil
+	anon.HTTP.Jar = nil
 	for _, p := range []string{"/webhooks/twilio/status", "/webhooks/twilio/inbound"} {
 		r := anon.postForm(p, url.Values{"From": {"+447700900001"}, "Body": {"STOP"}, "MessageSid": {"SM1"}, "MessageStatus": {"delivered"}})
 		if r.code != http.StatusForbidden {
@@ -133,10 +133,10 @@ func TestCSRFEveryUnsafeRoute(t *testing.T) {
 
 // signedInPage opens the visitor's own page and keeps its CSRF token.
 func (c *client) signedInPage(who string) {
-	c.t.Helper()
+	c.T.Helper()
 	page := map[string]string{"member": "/me", "organiser": "/staff", "scrutineer": "/staff", "anonymous": "/auth/signin"}[who]
-	if r := c.get(page); r.code != 200 || c.csrf == "" {
-		c.t.Fatalf("%s as %s: %d, csrf %q: %.300s", page, who, r.code, c.csrf, r.body)
+	if r := c.get(page); r.code != 200 || c.CSRF == "" {
+		c.T.Fatalf("%s as %s: %d, csrf %q: %.300s", page, who, r.code, c.CSRF, r.body)
 	}
 }
 
@@ -332,7 +332,7 @@ func TestInjectionInEveryParameter(t *testing.T) {
 				if method == http.MethodGet {
 					r = c.get(path + "?" + q.Encode())
 				} else {
-					form := url.Values{"csrf": {c.csrf}, "confirm": {inj}, "name": {inj}, "code": {inj}, "sha256": {inj}}
+					form := url.Values{"csrf": {c.CSRF}, "confirm": {inj}, "name": {inj}, "code": {inj}, "sha256": {inj}}
 					r = c.postForm(path+"?"+q.Encode(), form)
 				}
 				n++

@@ -43,7 +43,7 @@ func TestOrganiserOfAnotherUnion(t *testing.T) {
 		if method == http.MethodGet {
 			r = a.get(path)
 		} else {
-			r = a.postForm(path, url.Values{"csrf": {a.csrf}, "name": {"x"}, "title": {"x"}, "template1": {"Hi {first_name} {link}"}, "when1": {"now"}})
+			r = a.postForm(path, url.Values{"csrf": {a.CSRF}, "name": {"x"}, "title": {"x"}, "template1": {"Hi {first_name} {link}"}, "when1": {"now"}})
 		}
 		n++
 		if r.code != http.StatusForbidden && r.code != http.StatusNotFound {
@@ -98,10 +98,10 @@ func TestXSSEscapedEverywhere(t *testing.T) {
 	fmt.Fprintf(fw, "member_number,name,mobile,email,workplace,branch,employer\nX1,\"%s\",07911 123456,x@example.org,North Depot,\"%s\",Acme Transport Ltd\nX2,\"=HYPERLINK(\"\"http://evil\"\")\",07911 123457,,\"%s\",Cardiff,\"%s\"\n",
 		strings.ReplaceAll(xss, `"`, `""`), strings.ReplaceAll(xss, `"`, `""`), strings.ReplaceAll(xss, `"`, `""`), strings.ReplaceAll(xss, `"`, `""`))
 	mw.Close()
-	r := org2.send("POST", fmt.Sprintf("/organiser/ballots/%d/register", draft.ID), mw.FormDataContentType(), &buf, map[string]string{"X-CSRF-Token": org2.csrf})
+	r := org2.send("POST", fmt.Sprintf("/organiser/ballots/%d/register", draft.ID), mw.FormDataContentType(), &buf, map[string]string{"X-CSRF-Token": org2.CSRF})
 	checkNoXSS(t, "register preview", r)
 	if sha := regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`).FindStringSubmatch(r.body); sha != nil {
-		r = org2.postForm(fmt.Sprintf("/organiser/ballots/%d/register/commit", draft.ID), url.Values{"csrf": {org2.csrf}, "sha256": {sha[1]}})
+		r = org2.postForm(fmt.Sprintf("/organiser/ballots/%d/register/commit", draft.ID), url.Values{"csrf": {org2.CSRF}, "sha256": {sha[1]}})
 		checkNoXSS(t, "register commit", r)
 	}
 

@@ -1,7 +1,9 @@
 // Package webtest is the test kit of pages: the staff member of a request
 // from test headers (standing in for internal/auth's session), a client
-// that keeps cookies and follows redirects like a browser, and the CSRF
-// token of a page.
+// that keeps cookies and follows redirects like a browser (Client, for
+// handler tests), one that does not and sends a browser's Origin and CSRF
+// token (Browser, for tests of the whole site), and the CSRF token of a
+// page.
 package webtest
 
 import (
