@@ -1,0 +1,208 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/web/page"
+)
+
+// clock is a controllable clock for the whole site.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// newSiteClock is newSite (development SMS outbox) with every module that
+// decides by the time on clk.
+func newSiteClock(t *testing.T, clk *clock) *site {
+	t.Helper()
+	s := &site{t: t, pool: pgtest.NewDB(t)}
+	srv := httptest.NewUnstartedServer(nil)
+	s.base = fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
+	u, _ := url.Parse(s.base)
+	cfg := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev"}
+	var err error
+	s.svc, err = build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry(), buildHooks{now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.svc.Close)
+	srv.Config.Handler = s.svc.Web.Handler()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return s
+}
+
+// memberSession signs member in with a session row made at now, as a
+// passkey sign-in from an earlier ballot would leave it.
+func (s *site) memberSession(memberID int64, now time.Time) *browser {
+	s.t.Helper()
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	v := base64.RawURLEncoding.EncodeToString(raw)
+	h := sha256.Sum256([]byte(v))
+	if _, err := s.pool.Exec(context.Background(), `INSERT INTO auth_sessions (id_hash, kind, member_id, method, created_at, last_seen_at, idle_seconds, expires_at)
+		VALUES ($1, 'member', $2, 'test', $3, $3, 3600, $4)`, h[:], memberID, now, now.Add(4*time.Hour)); err != nil {
+		s.t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(s.base)
+	jar.SetCookies(u, []*http.Cookie{{Name: "eb_session", Value: v, Path: "/"}})
+	return &browser{t: s.t, base: s.base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// texts is every text in the development outbox.
+func (s *site) texts() []string {
+	s.t.Helper()
+	ms, err := s.svc.smsOutbox.Recent(context.Background(), 1000)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.To+": "+m.Body)
+	}
+	return out
+}
+
+var inviteLinkRE = regexp.MustCompile(`/i/[A-Za-z0-9_-]{43}`)
+
+// TestOpenPressedEarly: the scrutineer presses Open two days before the
+// notified opening. The ballot is scheduled, not open: no invitation or
+// text goes out, no pack code or voting link works, and a signed-in member
+// is told when voting opens (English and Welsh). At the opening time (the
+// site's clock) the scheduler opens it, and then the invitations go out
+// and the link, the text code and the pack code all work.
+func TestOpenPressedEarly(t *testing.T) {
+	start := time.Now()
+	clk := &clock{t: start}
+	s := newSiteClock(t, clk)
+	ctx := context.Background()
+	opens := start.Add(48 * time.Hour).Truncate(time.Minute)
+	mobiles := []string{"+447700900310", "+447700900311"}
+	b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "early", Members: 2, Ready: true, OpensAt: opens,
+		Member: func(i int) (string, string, string) { return fmt.Sprintf("Member %d", i+1), mobiles[i], "" }})
+	id := strconv.FormatInt(b.ID, 10)
+
+	sc := s.staff("scrutineer", 0)
+	sc.get("/scrutineer/ballots/" + id)
+	p := sc.post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"early"}})
+	if p.code != 200 || !strings.Contains(p.body, `id="scheduled"`) {
+		t.Fatalf("open pressed early: %d %.400s", p.code, p.body)
+	}
+	var status string
+	s.pool.QueryRow(ctx, `SELECT status FROM ballots WHERE id = $1`, b.ID).Scan(&status)
+	if status != "scheduled" {
+		t.Fatalf("status %q after an early Open, want scheduled", status)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	// Before the opening: nothing.
+	clk.Set(opens.Add(-time.Second))
+	if n := InvitationsOnce(ctx, s.svc.Auth, s.pool, log); n != 0 {
+		t.Errorf("the invitation sweep worked on %d ballots before the opening", n)
+	}
+	if _, err := s.svc.Auth.IssueInvitations(ctx, b.ID); err == nil {
+		t.Error("invitations issued before the opening")
+	}
+	if _, err := s.svc.Auth.InvitationURL(ctx, b.ID, b.MemberIDs[0]); err == nil {
+		t.Error("a voting link was made before the opening")
+	}
+	if txt := s.texts(); len(txt) != 0 {
+		t.Fatalf("texts sent before the opening: %q", txt)
+	}
+	code, err := s.svc.Auth.PackCode(ctx, b.ID, b.MemberIDs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.anon()
+	m.get("/p")
+	if p := m.post("/p", url.Values{"code": {code}}); p.code != 403 || !strings.Contains(p.body, "Voting is not open") {
+		t.Fatalf("pack code before the opening: %d", p.code)
+	}
+	if _, err := s.svc.Issuance.Authorise(ctx, "early", b.MemberIDs[0], make([]byte, 256)); err == nil || !strings.Contains(err.Error(), "not open") {
+		t.Fatalf("authorisation before the opening: %v", err)
+	}
+	if done, err := s.svc.Admin.RunOnce(ctx); err != nil || len(done.Opened) != 0 {
+		t.Fatalf("scheduler before the opening: %+v %v", done, err)
+	}
+	member := s.memberSession(b.MemberIDs[0], clk.Now())
+	for lang, want := range map[string]string{"en": "Voting has not started yet", "cy": "Nid yw'r pleidleisio wedi dechrau eto"} {
+		p := member.get("/vote/early?lang=" + lang)
+		if p.code != 200 || !strings.Contains(p.body, html.EscapeString(want)) || strings.Contains(p.body, `id="paper"`) {
+			t.Fatalf("paper before the opening (%s): %d %.600s", lang, p.code, p.body)
+		}
+		if when := page.When(lang, opens); !strings.Contains(p.body, when) {
+			t.Errorf("the page (%s) does not say when voting opens (%s)", lang, when)
+		}
+	}
+
+	// The opening time: the scheduler opens the ballot, then everything works.
+	clk.Set(opens)
+	done, err := s.svc.Admin.RunOnce(ctx)
+	if err != nil || len(done.Opened) != 1 || done.Opened[0] != b.ID {
+		t.Fatalf("scheduler at the opening: %+v %v", done, err)
+	}
+	var openedAt time.Time
+	s.pool.QueryRow(ctx, `SELECT status, opened_at FROM ballots WHERE id = $1`, b.ID).Scan(&status, &openedAt)
+	if status != "open" || !openedAt.Equal(opens) {
+		t.Fatalf("after the scheduler: %s opened %v, want open at %v", status, openedAt, opens)
+	}
+	if n := InvitationsOnce(ctx, s.svc.Auth, s.pool, log); n != 1 {
+		t.Fatalf("invitation sweep at the opening: %d ballots", n)
+	}
+	txt := s.texts()
+	if len(txt) != 2 {
+		t.Fatalf("texts at the opening: %q", txt)
+	}
+	link := inviteLinkRE.FindString(strings.Join(txt, "\n"))
+	if link == "" {
+		t.Fatalf("no link in %q", txt)
+	}
+	v := s.anon()
+	if p := v.get(link); p.code != 200 {
+		t.Fatalf("voting link after the opening: %d", p.code)
+	}
+	if p := v.post(link, url.Values{}); p.code != 200 || !strings.Contains(p.body, `name="code"`) {
+		t.Fatalf("text code after the opening: %d %.300s", p.code, p.body)
+	}
+	if n := len(s.texts()); n != 3 {
+		t.Fatalf("%d texts after asking for a code, want 3", n)
+	}
+	m = s.anon()
+	m.get("/p")
+	if p := m.post("/p", url.Values{"code": {code}}); p.code != 200 || !strings.Contains(p.body, `id="paper"`) {
+		t.Fatalf("pack code after the opening: %d %.300s", p.code, p.body)
+	}
+}
