@@ -206,3 +206,84 @@ func TestOpenPressedEarly(t *testing.T) {
 		t.Fatalf("pack code after the opening: %d %.300s", p.code, p.body)
 	}
 }
+
+// TestCloseOnTimeAndEarly: a ballot reaching its notified close is closed
+// by the scheduler at that instant (closed_at is the notified close, not
+// when the scheduler ran); a close before it is the scrutineer's, refused
+// without a reason, warned about, and recorded with its reason and the
+// actual time, which a late member is shown; a pack code tried after
+// either close is refused.
+func TestCloseOnTimeAndEarly(t *testing.T) {
+	start := time.Now()
+	clk := &clock{t: start}
+	s := newSiteClock(t, clk)
+	ctx := context.Background()
+	sc := s.staff("scrutineer", 0)
+	openOver := func(electionID string) *electiontest.Ballot {
+		b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: electionID, Members: 2, Ready: true})
+		id := strconv.FormatInt(b.ID, 10)
+		sc.get("/scrutineer/ballots/" + id)
+		if p := sc.post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {electionID}}); p.code != 200 {
+			t.Fatalf("open %s: %d %.300s", electionID, p.code, p.body)
+		}
+		return b
+	}
+	onTime, early := openOver("on-time"), openOver("early-close")
+	var closes time.Time
+	s.pool.QueryRow(ctx, `SELECT closes_at FROM ballots WHERE id = $1`, onTime.ID).Scan(&closes)
+	lateCode, err := s.svc.Auth.PackCode(ctx, onTime.ID, onTime.MemberIDs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Early: the scrutineer closes "early-close" an hour after opening.
+	clk.Set(start.Add(time.Hour))
+	earlyAt := clk.Now()
+	id := strconv.FormatInt(early.ID, 10)
+	p := sc.get("/scrutineer/ballots/" + id)
+	if !strings.Contains(p.body, "The notices to employers and the voting paper give the close as") {
+		t.Fatalf("no early-close warning on the ballot page: %.300s", p.body)
+	}
+	if p := sc.post("/scrutineer/ballots/"+id+"/close", url.Values{"confirm": {"early-close"}}); p.code != 422 || !strings.Contains(p.body, "give the reason for closing") {
+		t.Fatalf("early close without a reason: %d", p.code)
+	}
+	const reason = "Dispute settled: the union withdrew the ballot."
+	if p := sc.post("/scrutineer/ballots/"+id+"/close", url.Values{"confirm": {"early-close"}, "reason": {reason}}); p.code != 200 {
+		t.Fatalf("early close: %d %.300s", p.code, p.body)
+	}
+	var status string
+	var closedAt time.Time
+	var why *string
+	s.pool.QueryRow(ctx, `SELECT status, closed_at, close_reason FROM ballots WHERE id = $1`, early.ID).Scan(&status, &closedAt, &why)
+	if status != "closed" || !closedAt.Equal(earlyAt.Truncate(time.Microsecond)) || why == nil || *why != reason {
+		t.Fatalf("after the early close: %s at %v (%v), want closed at %v with the reason", status, closedAt, why, earlyAt)
+	}
+	var detail string
+	s.pool.QueryRow(ctx, `SELECT detail FROM audit_log WHERE ballot_id = $1 AND action = 'ballot.close'`, early.ID).Scan(&detail)
+	if !strings.Contains(detail, reason) || !strings.Contains(detail, `"early":true`) {
+		t.Fatalf("audit of the early close: %s", detail)
+	}
+	member := s.memberSession(early.MemberIDs[0], clk.Now())
+	if p := member.get("/vote/early-close"); !strings.Contains(p.body, "Voting closed on") || !strings.Contains(p.body, page.When("en", earlyAt)) {
+		t.Fatalf("late member not shown the actual close %s: %.800s", page.When("en", earlyAt), p.body)
+	}
+
+	// On time: the scheduler runs a while after the notified close.
+	clk.Set(closes.Add(40 * time.Second))
+	done, err := s.svc.Admin.RunOnce(ctx)
+	if err != nil || len(done.Closed) != 1 || done.Closed[0] != onTime.ID {
+		t.Fatalf("scheduler after the close: %+v %v", done, err)
+	}
+	s.pool.QueryRow(ctx, `SELECT status, closed_at FROM ballots WHERE id = $1`, onTime.ID).Scan(&status, &closedAt)
+	if status != "closed" || !closedAt.Equal(closes) {
+		t.Fatalf("after the scheduler: %s at %v, want closed at the notified %v", status, closedAt, closes)
+	}
+	if done, err := s.svc.Admin.RunOnce(ctx); err != nil || len(done.Closed)+len(done.Opened) != 0 {
+		t.Fatalf("second scheduler run did something: %+v %v", done, err)
+	}
+	m := s.anon()
+	m.get("/p")
+	if p := m.post("/p", url.Values{"code": {lateCode}}); p.code != 403 {
+		t.Fatalf("pack code after the close: %d", p.code)
+	}
+}
