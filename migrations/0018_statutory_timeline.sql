@@ -15,3 +15,13 @@ ALTER TABLE ballots ADD CONSTRAINT ballots_status_check
 
 ALTER TABLE ballots
     ADD COLUMN close_reason text CHECK (close_reason IS NULL OR length(close_reason) BETWEEN 1 AND 2000);
+
+-- What each employer's s.226A notice stated when it was recorded as given:
+-- the number of its employees on the register (the "total number of
+-- employees concerned") and the opening day. A notice whose figures or
+-- opening day no longer match the ballot (the register or the opening
+-- changed) is stale and blocks opening until given again. NULL: recorded
+-- before this migration (not checked).
+ALTER TABLE employer_notices
+    ADD COLUMN stated_members  integer CHECK (stated_members IS NULL OR stated_members >= 0),
+    ADD COLUMN stated_opens_on date;

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/web/page"
@@ -285,5 +286,57 @@ func TestCloseOnTimeAndEarly(t *testing.T) {
 	m.get("/p")
 	if p := m.post("/p", url.Values{"code": {lateCode}}); p.code != 403 {
 		t.Fatalf("pack code after the close: %d", p.code)
+	}
+}
+
+// TestStaleNoticeBlocksOpening: s.226A notices recorded as given state the
+// opening day and the employees concerned; when the opening moves or the
+// register changes after, the notice is stale and Open is refused naming
+// the employer and the change, until the notices are given again.
+func TestStaleNoticeBlocksOpening(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "stale", Members: 4, Ready: true})
+	id := strconv.FormatInt(b.ID, 10)
+	// The organiser moves the opening nine days on (the edit page's Configure).
+	now := time.Now()
+	opens := now.Add(9 * 24 * time.Hour)
+	if err := b.Admin.Configure(ctx, "staff:test", b.ID, election.BallotSetup{Title: "Test ballot", Kind: "industrial_action",
+		OpensAt: opens, ClosesAt: opens.Add(14 * 24 * time.Hour), Config: electiontest.IAConfig()}); err != nil {
+		t.Fatal(err)
+	}
+	// ... and one more member joins the register (as an import would).
+	var mid int64
+	if err := s.pool.QueryRow(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace)
+		VALUES ($1, 'M999999', 'Late Joiner', '+447700900399', 'North Depot') RETURNING id`, b.UnionID).Scan(&mid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace) VALUES ($1, $2, 'north-depot', 'North Depot')`, b.ID, mid); err != nil {
+		t.Fatal(err)
+	}
+	sc := s.staff("scrutineer", 0)
+	p := sc.get("/scrutineer/ballots/" + id)
+	p = sc.post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"stale"}})
+	for _, want := range []string{
+		"the s.226A notice gave 4 employees concerned but the register now has 5",
+		"the s.226A notice gave the opening day as " + page.Day(now).In("en") + " but the ballot now opens on " + page.Day(opens).In("en"),
+	} {
+		if p.code != 422 || !strings.Contains(p.body, html.EscapeString(want)) {
+			t.Fatalf("open with stale notices: %d, want 422 with %q: %.2000s", p.code, want, p.body)
+		}
+	}
+	// Given again (recorded on the scrutineer's page), the ballot can open.
+	ago := now.AddDate(0, 0, -8).In(page.London).Format("2006-01-02T15:04")
+	sc.get("/scrutineer/ballots/" + id)
+	if p := sc.post("/scrutineer/ballots/"+id+"/notices", url.Values{"notice_sent_at": {ago}, "sample_sent_at": {ago}}); p.code != 200 {
+		t.Fatalf("record notices again: %d %.300s", p.code, p.body)
+	}
+	if p := sc.post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"stale"}}); p.code != 200 || strings.Contains(p.body, "give the notice again") {
+		t.Fatalf("open after the notices were given again: %d %.1500s", p.code, p.body)
+	}
+	var status string
+	s.pool.QueryRow(ctx, `SELECT status FROM ballots WHERE id = $1`, b.ID).Scan(&status)
+	if status != "scheduled" {
+		t.Fatalf("status %q, want scheduled (opening in nine days)", status)
 	}
 }
