@@ -1,4 +1,4 @@
--- 0020_auth_pack_codes: the one-time online access code printed in a
+-- 0016_auth_pack_codes: the one-time online access code printed in a
 -- member's postal pack (hybrid ballots, docs/paper.md "Pack codes";
 -- internal/auth pack.go). The code itself is never stored: lookup is an
 -- HMAC-SHA-256 of it under a key derived from EBALLOT_SECRET_KEY, so the

@@ -1,4 +1,4 @@
--- 0030_contact_refresh: members confirm or correct their own contact
+-- 0017_contact_refresh: members confirm or correct their own contact
 -- details before a ballot (internal/refresh, docs/contact-refresh.md).
 --
 -- Per field of a member's contacts: the value (on members, as before),

@@ -22,6 +22,7 @@ import (
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/receipt"
+	verifyfixture "github.com/unionvote/eballot/crypto/verify/fixture"
 	"github.com/unionvote/eballot/internal/pgtest"
 )
 
@@ -90,6 +91,7 @@ func testFixture(t testing.TB) *fixture {
 		f.logKey = vkey
 		wg.Wait()
 		ek := hex.EncodeToString(sk.PublicKey().Bytes())
+		regime := verifyfixture.ERA25
 		m := &manifest.Manifest{
 			Version: 1, ElectionID: testElection, Kind: "industrial_action", Title: "Test ballot",
 			OpensAt: "2026-01-01T00:00:00Z", ClosesAt: "2030-01-01T00:00:00Z",
@@ -98,6 +100,7 @@ func testFixture(t testing.TB) *fixture {
 				Options: []manifest.Option{{ID: "yes", Label: "Yes"}, {ID: "no", Label: "No"}}, Min: 1, Max: 1}},
 			Trustees: manifest.Trustees{Threshold: 1, ElectionKey: ek, PublicKeys: []string{ek}},
 			LogKey:   vkey,
+			Regime:   &regime,
 		}
 		for i, k := range f.issuers {
 			der, err := blind.MarshalPublicKey(&k.PublicKey)

@@ -154,6 +154,7 @@ func seed(t *testing.T, pool *pgxpool.Pool, b *electiontest.Ballot, prefix int) 
 	for i, m := range b.MemberIDs {
 		subj := fmt.Sprintf("m%d", m)
 		exec(`INSERT INTO auth_invitations (token_hash, ballot_id, member_id, created_at, expires_at) VALUES (sha256(gen_random_uuid()::text::bytea), $1, $2, $3, $3)`, b.ID, m, now)
+		exec(`INSERT INTO auth_pack_codes (ballot_id, member_id, lookup, created_at) VALUES ($1, $2, sha256(gen_random_uuid()::text::bytea), $3)`, b.ID, m, now)
 		exec(`INSERT INTO auth_sessions (id_hash, kind, member_id, ballot_id, created_at, last_seen_at, idle_seconds, expires_at)
 			VALUES (sha256(gen_random_uuid()::text::bytea), 'member', $2, $1, $3, $3, 600, $3)`, b.ID, m, now)
 		exec(`INSERT INTO auth_events (at, event, outcome, member_id, ballot_id) VALUES (date_trunc('hour', $3::timestamptz), 'otp_verify', 'ok', $2, $1)`, b.ID, m, now)
