@@ -315,8 +315,8 @@ func TestStaleNoticeBlocksOpening(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := s.staff("scrutineer", 0)
-	p := sc.get("/scrutineer/ballots/" + id)
-	p = sc.post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"stale"}})
+	sc.get("/scrutineer/ballots/" + id)
+	p := sc.post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"stale"}})
 	for _, want := range []string{
 		"the s.226A notice gave 4 employees concerned but the register now has 5",
 		"the s.226A notice gave the opening day as " + page.Day(now).In("en") + " but the ballot now opens on " + page.Day(opens).In("en"),
