@@ -31,7 +31,7 @@ func publishedBallot(t *testing.T, pool *pgxpool.Pool, id string, members int, a
 	t.Helper()
 	ctx := context.Background()
 	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: members, Open: true, Member: member})
-	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID); err != nil {
+	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `UPDATE ballots SET status = 'published', published_at = $2 WHERE id = $1`,

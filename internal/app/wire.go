@@ -73,6 +73,9 @@ type buildHooks struct {
 	// twilioClient, if set, carries the Twilio sender's requests (tests
 	// point it at internal/sms/smstest: twilio-go has no base-URL option).
 	twilioClient *http.Client
+	// now, if set, is the clock of every module that decides by the time
+	// (tests drive the statutory timeline with it).
+	now func() time.Time
 }
 
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
@@ -109,11 +112,11 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	if s.Auth, err = auth.New(auth.Options{Pool: pool, Log: log, Pages: s.Pages, SMS: s.SMS, Mail: s.Mail,
 		PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies,
-		BilingualTexts: cfg.SMSBilingual}); err != nil {
+		BilingualTexts: cfg.SMSBilingual, Now: hooks.now}); err != nil {
 		return nil, err
 	}
 	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: s.Released, SecretKey: cfg.SecretKey,
-		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait}); err != nil {
+		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Now: hooks.now}); err != nil {
 		return nil, err
 	}
 	s.Register = register.NewStore(pool, cfg.SecretKey)
@@ -122,6 +125,10 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	// The ballot lists' counts come from the tables' owners.
 	s.Ballots = election.NewStore(pool, election.RegisterCounter(s.Register), s.Issuance, retention.KeptCounts{Pool: pool})
 	s.Admin = election.NewAdmin(s.Ballots, s.Register, cfg.SecretKey, ledger.HandOver{L: s.Ledger})
+	if hooks.now != nil {
+		s.Issuance.SetClock(hooks.now)
+		s.Admin.SetClock(hooks.now)
+	}
 	s.Auth.UseContacts(authContacts(s.Register)) // frozen at open: credentials and reminders go there
 	s.Auth.UseBallotOpen(s.Ballots.VotingOpen)   // when pack codes work (one rule, internal/election)
 
@@ -187,7 +194,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return s.Outreach.HandleReply(ctx, from, body, at)
 	}
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
-		Staff: staff, Replies: replies,
+		Staff: staff, Replies: replies, Now: hooks.now,
 		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Released: s.Released, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
 		Refresh: refresher{s},
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,

@@ -79,6 +79,11 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		return rep, fmt.Errorf("issue invitations: %w", err)
 	}
 	now := s.now()
+	if status != "open" {
+		// Nothing before the notified opening (a "scheduled" ballot): no
+		// link, text or email goes out until the scheduler opens it.
+		return rep, fmt.Errorf("issue invitations: ballot %d is %s, not open: %w", ballotID, status, ErrBallotNotOpen)
+	}
 	if closes == nil || !closes.After(now) {
 		return rep, fmt.Errorf("issue invitations: ballot %d has no close time in the future", ballotID)
 	}

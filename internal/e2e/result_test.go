@@ -97,6 +97,7 @@ func TestResultPublishedAndVerified(t *testing.T) {
 	sc.waitFor("the staff home page", func(loc string) bool { return !strings.Contains(loc, "/signin") })
 	ballotPage := fmt.Sprintf("%s/scrutineer/ballots/%d", s.base, s.ballotID)
 	sc.run(chromedp.Navigate(ballotPage), chromedp.WaitVisible(`#confirm-close`, chromedp.ByID),
+		chromedp.SendKeys(`#close-reason`, "Counting now: every member has voted.", chromedp.ByID),
 		chromedp.SendKeys(`#confirm-close`, electionID, chromedp.ByID), chromedp.Submit(`#confirm-close`, chromedp.ByID))
 	s.waitStatus(t, "closed")
 

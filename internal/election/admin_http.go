@@ -481,5 +481,5 @@ func (p *AdminPages) close(r *http.Request, s page.Staff, b *AdminBallot) (strin
 	if r.PostFormValue("confirm") != b.ElectionID {
 		return "", invalid("admin.err.confirm_close", b.ElectionID)
 	}
-	return "closed", p.admin.Close(r.Context(), s.Actor(), b.ID)
+	return "closed", p.admin.Close(r.Context(), s.Actor(), b.ID, r.PostFormValue("reason"))
 }

@@ -323,7 +323,7 @@ func (a *Admin) CloseDemo(ctx context.Context) (DemoResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("close demo: %w", err)
 	}
-	if err := a.Close(ctx, "system:demo", res.BallotID); err != nil {
+	if err := a.Close(ctx, "system:demo", res.BallotID, "demo: closed to export and verify the ledger"); err != nil {
 		return res, fmt.Errorf("close demo: %w", err)
 	}
 	return res, nil

@@ -38,6 +38,13 @@ type EmployerNoticeRecord struct {
 	Members  int    // members on the register employed there
 	Notice   *time.Time
 	Sample   *time.Time
+	// StatedMembers and StatedOpensOn are what the notice stated when it
+	// was recorded as given (nil: recorded before they were kept).
+	StatedMembers *int
+	StatedOpensOn *time.Time
+	// Stale says the notice's figures or opening day no longer match the
+	// ballot: it must be given again before the ballot opens.
+	Stale bool
 	// Earliest is the earliest opening both allow (nil while one is
 	// missing); TooLate says the planned opening is before it.
 	Earliest *time.Time
@@ -65,19 +72,21 @@ func (a *Admin) employerNoticeRecords(ctx context.Context, q register.Querier, b
 	if q == nil {
 		q = a.store.pool
 	}
-	rows, err := q.Query(ctx, `SELECT employer_key, notice_sent_at, sample_sent_at FROM employer_notices WHERE ballot_id = $1`, ballotID)
+	rows, err := q.Query(ctx, `SELECT employer_key, notice_sent_at, sample_sent_at, stated_members, stated_opens_on
+		FROM employer_notices WHERE ballot_id = $1`, ballotID)
 	if err != nil {
 		return nil, fmt.Errorf("employer notices: %w", err)
 	}
 	for rows.Next() {
 		var k string
-		var n, s *time.Time
-		if err := rows.Scan(&k, &n, &s); err != nil {
+		var n, s, on *time.Time
+		var members *int
+		if err := rows.Scan(&k, &n, &s, &members, &on); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("employer notices: %w", err)
 		}
 		if e := by[k]; e != nil {
-			e.Notice, e.Sample = n, s
+			e.Notice, e.Sample, e.StatedMembers, e.StatedOpensOn = n, s, members, on
 		}
 	}
 	rows.Close()
@@ -114,6 +123,16 @@ func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeReco
 		}
 		if e.Sample == nil {
 			reasons = append(reasons, page.M("admin.why.sample_missing", name))
+		}
+		// s.226A(2): the notice states the opening day and the number of
+		// employees concerned; one that no longer matches is stale.
+		if e.Notice != nil && e.StatedMembers != nil && *e.StatedMembers != e.Members {
+			e.Stale = true
+			reasons = append(reasons, page.M("admin.why.notice_stale_members", name, *e.StatedMembers, e.Members))
+		}
+		if e.Notice != nil && e.StatedOpensOn != nil && e.StatedOpensOn.Format("2006-01-02") != open.Format("2006-01-02") {
+			e.Stale = true
+			reasons = append(reasons, page.M("admin.why.notice_stale_opening", name, page.Day(*e.StatedOpensOn), page.Day(open)))
 		}
 		if e.Notice != nil {
 			if earliest := earliestOpening(*e.Notice, r.NoticeDays); open.Before(earliest) {
@@ -177,6 +196,10 @@ func (a *Admin) RecordEmployerNotice(ctx context.Context, actor string, ballotID
 		if err != nil {
 			return err
 		}
+		opensOn, err := plannedOpeningDay(ctx, tx, ballotID, now)
+		if err != nil {
+			return err
+		}
 		var rec *EmployerNoticeRecord
 		for i := range recs {
 			if recs[i].Key == key {
@@ -186,11 +209,8 @@ func (a *Admin) RecordEmployerNotice(ctx context.Context, actor string, ballotID
 		if rec == nil {
 			return invalid("records.err.no_employer")
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO employer_notices (ballot_id, employer_key, employer, notice_sent_at, sample_sent_at, recorded_by, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (ballot_id, employer_key) DO UPDATE SET employer = EXCLUDED.employer, notice_sent_at = EXCLUDED.notice_sent_at,
-				sample_sent_at = EXCLUDED.sample_sent_at, recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at`,
-			ballotID, key, rec.Employer, nullTime(notice), nullTime(sample), actor, now); err != nil {
+		if _, err := tx.Exec(ctx, upsertEmployerNotice,
+			ballotID, key, rec.Employer, nullTime(notice), nullTime(sample), actor, now, rec.Members, opensOn); err != nil {
 			return fmt.Errorf("record employer notice: %w", err)
 		}
 		return audit.Append(ctx, tx, actor, "ballot.employer_notice", &ballotID, map[string]string{
@@ -205,12 +225,13 @@ func (a *Admin) recordAllEmployerNotices(ctx context.Context, tx pgx.Tx, actor s
 	if err != nil {
 		return err
 	}
+	opensOn, err := plannedOpeningDay(ctx, tx, ballotID, now)
+	if err != nil {
+		return err
+	}
 	for _, rec := range recs {
-		if _, err := tx.Exec(ctx, `INSERT INTO employer_notices (ballot_id, employer_key, employer, notice_sent_at, sample_sent_at, recorded_by, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (ballot_id, employer_key) DO UPDATE SET employer = EXCLUDED.employer, notice_sent_at = EXCLUDED.notice_sent_at,
-				sample_sent_at = EXCLUDED.sample_sent_at, recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at`,
-			ballotID, rec.Key, rec.Employer, nullTime(notice), nullTime(sample), actor, now); err != nil {
+		if _, err := tx.Exec(ctx, upsertEmployerNotice,
+			ballotID, rec.Key, rec.Employer, nullTime(notice), nullTime(sample), actor, now, rec.Members, opensOn); err != nil {
 			return fmt.Errorf("record employer notices: %w", err)
 		}
 	}
@@ -222,4 +243,28 @@ func auditTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// upsertEmployerNotice records one employer's notice times with what the
+// notice stated (its employees on the register, the opening day).
+const upsertEmployerNotice = `INSERT INTO employer_notices (ballot_id, employer_key, employer, notice_sent_at, sample_sent_at, recorded_by, recorded_at,
+		stated_members, stated_opens_on)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (ballot_id, employer_key) DO UPDATE SET employer = EXCLUDED.employer, notice_sent_at = EXCLUDED.notice_sent_at,
+		sample_sent_at = EXCLUDED.sample_sent_at, recorded_by = EXCLUDED.recorded_by, recorded_at = EXCLUDED.recorded_at,
+		stated_members = EXCLUDED.stated_members, stated_opens_on = EXCLUDED.stated_opens_on`
+
+// plannedOpeningDay is the opening day (Europe/London, YYYY-MM-DD) the
+// ballot's notices state: the day of opens_at, or of now when none is
+// planned or it is past (the day the opening check uses).
+func plannedOpeningDay(ctx context.Context, tx pgx.Tx, ballotID int64, now time.Time) (string, error) {
+	var opens *time.Time
+	if err := tx.QueryRow(ctx, `SELECT opens_at FROM ballots WHERE id = $1`, ballotID).Scan(&opens); err != nil {
+		return "", fmt.Errorf("record employer notice: %w", err)
+	}
+	opening := now
+	if opens != nil && opens.After(now) {
+		opening = *opens
+	}
+	return opening.In(london).Format("2006-01-02"), nil
 }

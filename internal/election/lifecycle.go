@@ -307,7 +307,7 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 		if err != nil {
 			return err
 		}
-		if d.status == "open" {
+		if d.status == "open" || d.status == "scheduled" {
 			manifest = d.manifest
 			return nil
 		}
@@ -359,12 +359,25 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 			return err
 		}
 		mh := sha256.Sum256(manifest)
-		if _, err := tx.Exec(ctx, `UPDATE ballots SET status = 'open', regime = $2, manifest = $3, manifest_hash = $4,
-			register_hash = $5, opened_at = $6 WHERE id = $1`, ballotID, regime.ID, manifest, mh[:], regHash, now); err != nil {
+		// Nothing before the notified opening (s.226A(1), the opening day
+		// the notices gave): pressed early, Open freezes everything but
+		// only schedules the opening; the scheduler (schedule.go) opens
+		// the ballot at opens_at, and every vote path (invitations, codes,
+		// pack codes, authorisation) needs status "open".
+		status, openedAt := "open", &now
+		if d.opensAt != nil && d.opensAt.After(now) {
+			status, openedAt = "scheduled", nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET status = $7, regime = $2, manifest = $3, manifest_hash = $4,
+			register_hash = $5, opened_at = $6 WHERE id = $1`, ballotID, regime.ID, manifest, mh[:], regHash, openedAt, status); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, actor, "ballot.open", &ballotID, map[string]any{
-			"regime": regime.ID, "manifest_hash": fmt.Sprintf("%x", mh), "register_hash": fmt.Sprintf("%x", regHash)})
+		details := map[string]any{"regime": regime.ID, "manifest_hash": fmt.Sprintf("%x", mh), "register_hash": fmt.Sprintf("%x", regHash)}
+		if status == "scheduled" {
+			details["opens_at"] = d.opensAt.UTC().Format(time.RFC3339)
+			return audit.Append(ctx, tx, actor, "ballot.schedule", &ballotID, details)
+		}
+		return audit.Append(ctx, tx, actor, "ballot.open", &ballotID, details)
 	})
 	if err != nil {
 		return err
@@ -466,13 +479,23 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	return regime, entitled, styles, reasons, nil
 }
 
-// Close stops voting: issuance and the ledger refuse from now on, and the
-// ledger publishes its final checkpoint.
-func (a *Admin) Close(ctx context.Context, actor string, ballotID int64) error {
+// Close stops voting before the notified close: issuance and the ledger
+// refuse from now on, and the ledger publishes its final checkpoint. It is
+// the scrutineer's action and needs a reason, recorded with the close
+// (closing early may breach what the s.226A notices told employers and
+// what the voting paper told members, s.229(1A)(b)); closed_at is the
+// actual close, which the result and the mandate use. A ballot at or past
+// its notified close is closed by the scheduler (schedule.go) at closes_at.
+func (a *Admin) Close(ctx context.Context, actor string, ballotID int64, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 2000 {
+		return invalid("admin.err.close_reason")
+	}
 	var electionID string
 	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
 		var status string
-		err := tx.QueryRow(ctx, `SELECT election_id, status FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID, &status)
+		var closes *time.Time
+		err := tx.QueryRow(ctx, `SELECT election_id, status, closes_at FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID, &status, &closes)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -485,10 +508,25 @@ func (a *Admin) Close(ctx context.Context, actor string, ballotID int64) error {
 		if status != "open" {
 			return ErrWrongStatus
 		}
-		if _, err := tx.Exec(ctx, `UPDATE ballots SET status = 'closed', closed_at = $2 WHERE id = $1`, ballotID, a.now()); err != nil {
+		now := a.now()
+		at, early := now, true
+		if closes != nil && !now.Before(*closes) {
+			// Already past the notified close: it closed then.
+			at, early = *closes, false
+		}
+		var why *string
+		if early {
+			why = &reason
+		}
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET status = 'closed', closed_at = $2, close_reason = $3 WHERE id = $1`, ballotID, at, why); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, actor, "ballot.close", &ballotID, nil)
+		details := map[string]any{"closed_at": at.UTC().Format(time.RFC3339), "early": early}
+		if early {
+			details["reason"] = reason
+			details["notified_close"] = closes.UTC().Format(time.RFC3339)
+		}
+		return audit.Append(ctx, tx, actor, "ballot.close", &ballotID, details)
 	})
 	if err != nil {
 		return err

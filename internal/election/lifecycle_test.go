@@ -111,8 +111,8 @@ func TestOpenFreezesRegisterAndManifest(t *testing.T) {
 	}
 	// Open again is idempotent (finishes a hand-over); close, then close again.
 	must(t, b.Admin.Open(ctx, "s", b.ID))
-	must(t, b.Admin.Close(ctx, "s", b.ID))
-	must(t, b.Admin.Close(ctx, "s", b.ID))
+	must(t, b.Admin.Close(ctx, "s", b.ID, "test: closed early to count"))
+	must(t, b.Admin.Close(ctx, "s", b.ID, "test: closed early to count"))
 	if !led.Closed["open-1"] {
 		t.Fatal("ledger not closed")
 	}

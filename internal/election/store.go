@@ -364,14 +364,17 @@ type Opened struct {
 	Status       string
 	Manifest     []byte // canonical (docs/protocol.md §3)
 	ManifestHash []byte
+	// ClosedAt is when voting actually stopped (nil while open): the
+	// notified close, or earlier when the scrutineer closed early.
+	ClosedAt *time.Time
 }
 
 // Opened reads the ballot of electionID if it has opened ([ErrNotFound]
 // if there is none, or it is still a draft).
 func (s *Store) Opened(ctx context.Context, electionID string) (*Opened, error) {
 	o := &Opened{}
-	err := s.pool.QueryRow(ctx, `SELECT id, title, status, manifest, manifest_hash FROM ballots WHERE election_id = $1 AND manifest IS NOT NULL`,
-		electionID).Scan(&o.ID, &o.Title, &o.Status, &o.Manifest, &o.ManifestHash)
+	err := s.pool.QueryRow(ctx, `SELECT id, title, status, manifest, manifest_hash, closed_at FROM ballots WHERE election_id = $1 AND manifest IS NOT NULL`,
+		electionID).Scan(&o.ID, &o.Title, &o.Status, &o.Manifest, &o.ManifestHash, &o.ClosedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}

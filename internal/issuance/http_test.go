@@ -132,7 +132,7 @@ func TestPublicCounts(t *testing.T) {
 	if status, body := get("/issuance/v1/counts/counts"); status != 403 || !strings.Contains(body, "not_closed") {
 		t.Fatalf("open ballot: %d %s", status, body)
 	}
-	if err := b.Admin.Close(context.Background(), "s", b.ID); err != nil {
+	if err := b.Admin.Close(context.Background(), "s", b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	status, body := get("/issuance/v1/counts/counts")

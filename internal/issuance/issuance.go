@@ -77,6 +77,10 @@ func New(pool *pgxpool.Pool, secretKey []byte) *Service {
 	return &Service{pool: pool, reg: register.NewStore(pool, secretKey), ballots: election.NewStore(pool), secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
 }
 
+// SetClock replaces the service's clock (tests of the statutory timeline;
+// serve keeps time.Now).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
 // Authorisation is issuance's answer: the blind signature for the member's
 // style.
 type Authorisation struct {

@@ -209,7 +209,7 @@ func TestIssuanceRules(t *testing.T) {
 		}
 	}
 	// Not after close.
-	if err := b.Admin.Close(ctx, "s", b.ID); err != nil {
+	if err := b.Admin.Close(ctx, "s", b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	_, msg3, _ := blinded(t, keys["north-depot"])

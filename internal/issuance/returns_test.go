@@ -64,7 +64,7 @@ func TestReturnsFirstRecordedWins(t *testing.T) {
 	if err := svc.RecordPostal(ctx, "scrutineer:1", "returns", 9999); !errors.Is(err, issuance.ErrNotEntitled) {
 		t.Fatalf("unknown paper: %v", err)
 	}
-	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID); err != nil {
+	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	// Member 4's paper arrives after the close: late, excluded.

@@ -170,7 +170,7 @@ func TestHybridCount(t *testing.T) {
 			}
 		}
 	}
-	if err := w.b.Admin.Close(ctx, "scrutineer:test", w.b.ID); err != nil {
+	if err := w.b.Admin.Close(ctx, "scrutineer:test", w.b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	// Late: a paper after the close is logged and excluded.

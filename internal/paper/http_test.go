@@ -93,7 +93,7 @@ func TestCountPages(t *testing.T) {
 	if status, body := s1.Post(path, keyForm("N-1", "0", "postal", "", 3, 2, 1, 0, 0)); status != http.StatusConflict || !strings.Contains(body, "s.230(4)(a)") {
 		t.Fatalf("keying before the close: %d %s", status, errorOf(body))
 	}
-	if err := w.b.Admin.Close(ctx, "scrutineer:test", w.b.ID); err != nil {
+	if err := w.b.Admin.Close(ctx, "scrutineer:test", w.b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	if status, body := s1.Get(path); status != 200 || !strings.Contains(body, `id="paper-key"`) {

@@ -66,7 +66,7 @@ func TestKeyedTwice(t *testing.T) {
 	if _, err := w.svc.Key(ctx, "scrutineer:1", w.pb, "s1", north); !errors.Is(err, paper.ErrNotClosed) {
 		t.Fatalf("keying before the close: %v", err)
 	}
-	if err := w.b.Admin.Close(ctx, "scrutineer:test", w.b.ID); err != nil {
+	if err := w.b.Admin.Close(ctx, "scrutineer:test", w.b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	out, err := w.svc.Key(ctx, "scrutineer:1", w.pb, "s1", north)

@@ -92,7 +92,7 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 			t.Fatal(err)
 		}
 	}
-	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID); err != nil {
+	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	// The scrutineer's count, with the scrutineer tool's library functions.

@@ -79,7 +79,7 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 		t.Fatal(err)
 	}
 	must(t, iss.ReportNotMe(ctx, id, b.MemberIDs[1], "not me"))
-	must(t, b.Admin.Close(ctx, "scrutineer:test", b.ID))
+	must(t, b.Admin.Close(ctx, "scrutineer:test", b.ID, "test: closed early to count"))
 
 	issued := []int64{int64((voters + 1) / 2), int64(voters / 2)}
 	var exp bytes.Buffer

@@ -450,7 +450,7 @@ func TestBoardAPIContract(t *testing.T) {
 	}
 	cast := "/ledger/v1/" + e + "/cast"
 	check("/ledger/v1/{election}/cast", apiCall{method: "POST", path: cast, ctype: "application/json", body: p.castBody(), want: 201})
-	if err := s.ballot.Admin.Close(ctx, "scrutineer:test", s.ballot.ID); err != nil {
+	if err := s.ballot.Admin.Close(ctx, "scrutineer:test", s.ballot.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	check("/ledger/v1/{election}/cast", apiCall{method: "POST", path: cast, ctype: "application/json", body: late.castBody(), want: 403, code: "election_not_open"})

@@ -342,7 +342,7 @@ func TestKillBallotdMidVote(t *testing.T) {
 	}
 
 	// Close (the final checkpoint); every receipt verifies against it.
-	if err := s.ballot.Admin.Close(ctx, "scrutineer:test", s.ballot.ID); err != nil {
+	if err := s.ballot.Admin.Close(ctx, "scrutineer:test", s.ballot.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
 	}
 	checkReceipts(t, s.svc.Ledger, e, phones, rcs)

@@ -83,15 +83,20 @@ type Paper struct {
 	Kind         string
 	ManifestHash string
 	ClosesAt     time.Time
-	Texts        map[string]string
-	Questions    []Question
-	Style        int
-	StyleName    string
-	PaperNumber  int
-	Mark         issuance.Mark
-	Open         bool
-	CSRF         string
-	NotMeDone    bool
+	// OpensAt is the notified opening; NotYet is set before it (a ballot
+	// whose opening is scheduled: the page says when voting opens).
+	OpensAt     time.Time
+	NotYet      bool
+	ClosedAt    time.Time // when voting stopped (the close shown once it has)
+	Texts       map[string]string
+	Questions   []Question
+	Style       int
+	StyleName   string
+	PaperNumber int
+	Mark        issuance.Mark
+	Open        bool
+	CSRF        string
+	NotMeDone   bool
 }
 
 // Question is a question of the paper as the template renders it.
@@ -139,10 +144,20 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64, la
 	if err != nil {
 		return nil, fmt.Errorf("voting paper: manifest: %w", err)
 	}
+	opens, err := time.Parse(manifest.TimeFormat, mf.OpensAt)
+	if err != nil {
+		return nil, fmt.Errorf("voting paper: manifest: %w", err)
+	}
+	now := time.Now()
+	stopped := closes // the close a late member is shown: the actual one
+	if b.ClosedAt != nil {
+		stopped = *b.ClosedAt
+	}
 	// The texts in the member's language come from the signed manifest.
 	pp := mf.Paper(lang)
 	p := &Paper{ElectionID: electionID, Title: pp.Title, PaperLang: pp.Lang, Kind: mf.Kind, ManifestHash: hex.EncodeToString(mh),
-		ClosesAt: closes, Texts: pp.Texts, Style: -1, Open: status == "open" && time.Now().Before(closes)}
+		ClosesAt: closes, OpensAt: opens, Texts: pp.Texts, Style: -1, Open: status == "open" && now.Before(closes),
+		NotYet: status == "scheduled", ClosedAt: stopped}
 	p.PaperNumber = entry.PaperNumber
 	for i, s := range mf.Styles {
 		if s.ID == style {

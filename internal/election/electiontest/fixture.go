@@ -95,6 +95,13 @@ type Options struct {
 	Aggregated bool
 	Ledger     election.Ledger // default: a recording Ledger
 	Open       bool            // open the ballot
+	// Ready makes the ballot ready to open (scrutineer, assessment,
+	// trustees, s.226A notices ten days ago) without opening it: the test
+	// presses Open itself.
+	Ready bool
+	// OpensAt is the notified opening (default an hour ago). Open pressed
+	// before it schedules the opening (status "scheduled").
+	OpensAt time.Time
 	// ScrutineerKey, if set, is the scrutineer's result signing key (a note
 	// verifier key) recorded before the ballot opens.
 	ScrutineerKey string
@@ -182,8 +189,16 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	setup := election.BallotSetup{Title: "Test ballot", Kind: "industrial_action", OpensAt: now.Add(-time.Hour),
-		ClosesAt: now.Add(7 * 24 * time.Hour), Config: IAConfig()}
+	opens := o.OpensAt
+	if opens.IsZero() {
+		opens = now.Add(-time.Hour)
+	}
+	closes := now.Add(7 * 24 * time.Hour)
+	if !closes.After(opens) {
+		closes = opens.Add(7 * 24 * time.Hour)
+	}
+	setup := election.BallotSetup{Title: "Test ballot", Kind: "industrial_action", OpensAt: opens,
+		ClosesAt: closes, Config: IAConfig()}
 	if o.Welsh {
 		WelshTexts(&setup.Config)
 	}
@@ -213,7 +228,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 		}
 		b.MemberIDs = append(b.MemberIDs, mid)
 	}
-	if !o.Open {
+	if !o.Open && !o.Ready {
 		return b
 	}
 	file, pub, shares := Trustees(t, 3, 2)
@@ -225,7 +240,9 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	if o.ScrutineerKey != "" {
 		must(t, b.Admin.SetScrutineerKey(ctx, "scrutineer:test", id, o.ScrutineerKey))
 	}
-	must(t, b.Admin.Open(ctx, "scrutineer:test", id))
+	if o.Open {
+		must(t, b.Admin.Open(ctx, "scrutineer:test", id))
+	}
 	return b
 }
 
