@@ -134,15 +134,29 @@ func TestStaffJourneys(t *testing.T) {
 			t.Errorf("%s: projection just after opening: %q", lang, got)
 		}
 	}
-	// ... then a range: the ballot opened 5 hours ago, 12 of its 24
-	// members voted by post over those hours, and it closes in 2 hours.
+	// ... then a range. Turnout is shown only as released (issue 21: a
+	// workplace's count moves by at least the minimum cell, 10, and leaves
+	// at least 10 uncounted), so the demo's two workplaces of 12 could never
+	// show a vote: 22 more members join the first workplace (34 and 12, 46
+	// in all). The ballot opened 5 hours ago, 5 of the first workplace voted
+	// by post in each of the last 4 whole hours, and it closes in 2 hours:
+	// releases of 10 and then 20, a rate of 4 an hour, likely to meet 50%.
 	if _, err := s.pool.Exec(ctx, `UPDATE ballots SET opened_at = date_trunc('hour', now()) - interval '5 hours',
 		closes_at = date_trunc('hour', now()) + interval '2 hours' WHERE id = $1`, s.ballotID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.pool.Exec(ctx, `WITH wp AS (SELECT min(workplace) AS w FROM register_entries WHERE ballot_id = $1),
+		st AS (SELECT style FROM register_entries WHERE ballot_id = $1 AND workplace = (SELECT w FROM wp) LIMIT 1),
+		m AS (INSERT INTO members (union_id, member_number, name, workplace)
+			SELECT $2, 'JOIN' || g, 'Joined ' || g, (SELECT w FROM wp) FROM generate_series(1, 22) g RETURNING id)
+		INSERT INTO register_entries (ballot_id, member_id, style, workplace)
+		SELECT $1, m.id, (SELECT style FROM st), (SELECT w FROM wp) FROM m`, s.ballotID, unionID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, hour)
-		SELECT $1, m.id, 'postal', date_trunc('hour', now()) - make_interval(hours => 4 - (row_number() OVER (ORDER BY m.id))::int % 5)
-		FROM members m JOIN register_entries re ON re.member_id = m.id AND re.ballot_id = $1 ORDER BY m.id LIMIT 12`, s.ballotID); err != nil {
+		SELECT $1, member_id, 'postal', date_trunc('hour', now()) - make_interval(hours => 1 + ((row_number() OVER (ORDER BY member_id))::int - 1) / 5)
+		FROM register_entries WHERE ballot_id = $1 AND workplace = (SELECT min(workplace) FROM register_entries WHERE ballot_id = $1)
+		ORDER BY member_id LIMIT 20`, s.ballotID); err != nil {
 		t.Fatal(err)
 	}
 	for lang, want := range map[string]string{"en": "likely to meet", "cy": "yn debygol o gyrraedd"} {
