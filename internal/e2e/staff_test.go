@@ -187,6 +187,8 @@ func TestStaffPagesInBrowser(t *testing.T) {
 	org.run(chromedp.Navigate(s.base+"/organiser/gotv"+demo+"/campaigns/new?lang=en"), chromedp.WaitVisible(`#name`, chromedp.ByID),
 		chromedp.SendKeys(`#name`, "Last week push", chromedp.ByID),
 		chromedp.SendKeys(`#template1`, "Hi {first_name}, the pay ballot closes {closes}. Vote: {link}", chromedp.ByID),
+		// The demo ballot is bilingual: each message has its Welsh text.
+		chromedp.SendKeys(`#template_cy1`, "Helo {first_name}, mae'r bleidlais yn cau {closes}. Pleidleisiwch: {link}", chromedp.ByID),
 		chromedp.Click(`#when-at`, chromedp.ByID), chromedp.Submit(`#name`, chromedp.ByID),
 		chromedp.WaitVisible(`[role=alert]`, chromedp.ByQuery))
 	org.errorState("new campaign", "en", `#at1`, 400)
