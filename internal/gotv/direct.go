@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,19 @@ var (
 // counted and a send recorded ($1: member id), by direct sends and by the
 // reminder worker's claim.
 const memberLockSQL = `SELECT pg_advisory_xact_lock(1735353, ($1 % 2147483647)::int)`
+
+// lockMembers takes the per-member locks of members in ascending order
+// (so two workers claiming overlapping rows never deadlock), once each.
+func lockMembers(ctx context.Context, tx pgx.Tx, members []int64) error {
+	members = slices.Clone(members)
+	slices.Sort(members)
+	for _, m := range slices.Compact(members) {
+		if _, err := tx.Exec(ctx, memberLockSQL, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Direct is one message sent now, at a person's press (a volunteer's text,
 // internal/outreach), through the same outbox as reminders.

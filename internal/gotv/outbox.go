@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -312,11 +311,8 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	for _, c := range cs {
 		members = append(members, c.memberID)
 	}
-	slices.Sort(members)
-	for _, m := range slices.Compact(members) {
-		if _, err := tx.Exec(ctx, memberLockSQL, m); err != nil {
-			return nil, 0, fmt.Errorf("claim: %w", err)
-		}
+	if err := lockMembers(ctx, tx, members); err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
 	}
 	for i := range cs {
 		if err := tx.QueryRow(ctx, `SELECT

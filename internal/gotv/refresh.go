@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -112,11 +111,8 @@ func (s *Service) claimRefresh(ctx context.Context, me string) ([]claimed, int, 
 	for _, c := range cs {
 		members = append(members, c.memberID)
 	}
-	slices.Sort(members)
-	for _, m := range slices.Compact(members) {
-		if _, err := tx.Exec(ctx, memberLockSQL, m); err != nil {
-			return nil, 0, fmt.Errorf("claim refresh: %w", err)
-		}
+	if err := lockMembers(ctx, tx, members); err != nil {
+		return nil, 0, fmt.Errorf("claim refresh: %w", err)
 	}
 	var out []claimed
 	perMember := map[int64]int{}
