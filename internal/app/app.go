@@ -87,6 +87,9 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		return err
 	}
 	defer svc.Close()
+	if err := IndexAtRest(ctx, svc, log); err != nil {
+		return err
+	}
 	// Background work: the invitation and reminder senders, the clean-up
 	// of expired sign-in rows and the retention job, until shutdown.
 	bg, stopBG := context.WithCancel(ctx)
@@ -164,5 +167,25 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// IndexAtRest computes the blind indexes that rows written before
+// migration 0021 lack (members' number, mobile and email; opt-outs, which
+// then lose their number): the key is not in the database, so the
+// migration cannot (issue 21, docs/threat-model.md "Data at rest"). Serve
+// runs it before serving; on an up-to-date database it finds nothing.
+func IndexAtRest(ctx context.Context, svc *Service, log *slog.Logger) error {
+	m, err := svc.Register.IndexMembers(ctx)
+	if err != nil {
+		return err
+	}
+	o, err := svc.GOTV.IndexOptOuts(ctx)
+	if err != nil {
+		return err
+	}
+	if m > 0 || o > 0 {
+		log.Info("blind indexes computed", "members", m, "optouts", o)
+	}
 	return nil
 }

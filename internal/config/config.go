@@ -34,7 +34,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	DBConnectWait   time.Duration
 
-	// SecretKey encrypts private keys at rest (issuer and ledger keys).
+	// SecretKey encrypts private keys (issuer and ledger keys) and frozen
+	// contacts at rest, and keys the blind indexes (internal/sealed).
 	// MUST NOT be logged.
 	SecretKey []byte
 
@@ -123,7 +124,7 @@ var Vars = []Var{
 	{"EBALLOT_LOG_LEVEL", "info", "log level: debug, info, warn or error."},
 	{"EBALLOT_SHUTDOWN_TIMEOUT", "15s", "how long a SIGTERM/SIGINT waits for requests in flight."},
 	{"EBALLOT_DB_CONNECT_WAIT", "10s", "how long start-up waits for the database before giving up."},
-	{"EBALLOT_SECRET_KEY", "", "32 random bytes, hex or base64, that encrypt private keys at rest (required; `make run` generates one in ./.data/secret-key). Keep it out of logs and backups of the database."},
+	{"EBALLOT_SECRET_KEY", "", "32 random bytes, hex or base64, that encrypt private keys and frozen contacts at rest and key the blind indexes of member numbers, mobiles and opt-outs (required; `make run` generates one in ./.data/secret-key). Keep it out of logs and backups of the database; it cannot be changed once data exists."},
 	{"EBALLOT_SMS_PROVIDER", "dev", "dev (messages kept in PostgreSQL and shown on the development outbox page) or twilio."},
 	{"EBALLOT_SMS_BILINGUAL", "off", "on: invitation texts add a short Welsh line to the English when that needs no more SMS parts than the English alone (the register records no language preference; sign-in codes follow the page's language anyway). off: English invitations."},
 	{"TWILIO_ACCOUNT_SID", "", "Twilio account SID (AC…), required with EBALLOT_SMS_PROVIDER=twilio."},

@@ -293,7 +293,7 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	// Nothing here reads the marked register: the estimate of who has
 	// voted comes from the turnout release.
 	rows, err := s.pool.Query(ctx, `SELECT m.name, re.workplace, m.language, m.mobile IS NULL,
-		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
+		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index)
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
 		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3))`, ballotID, nonNil(wps), nonNil(brs))
@@ -542,7 +542,7 @@ func (s *Service) exportNonVoters(ctx context.Context, st page.Staff, c *Campaig
 		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3))
 		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id
 			AND mr.hour < $4)
-		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)
+		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index)
 		ORDER BY m.member_number`, c.BallotID, c.Workplaces, c.Branches, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)

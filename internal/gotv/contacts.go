@@ -37,19 +37,8 @@ func (s *Service) frozenMobiles(ctx context.Context, n int, at func(i int) (ball
 	}
 	out := map[string]bool{}
 	if len(numbers) > 0 {
-		rows, err := s.pool.Query(ctx, `SELECT number FROM gotv_optouts WHERE number = ANY($1)`, numbers)
-		if err != nil {
-			return fmt.Errorf("frozen mobiles: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var num string
-			if err := rows.Scan(&num); err != nil {
-				return fmt.Errorf("frozen mobiles: %w", err)
-			}
-			out[num] = true
-		}
-		if err := rows.Err(); err != nil {
+		var err error
+		if out, err = s.optedOut(ctx, numbers); err != nil {
 			return fmt.Errorf("frozen mobiles: %w", err)
 		}
 	}

@@ -98,13 +98,13 @@ func (s *Service) SendDirect(ctx context.Context, d Direct) (int64, error) {
 	var optedOut, voted bool
 	var day, ballot int
 	err = tx.QueryRow(ctx, `SELECT coalesce((SELECT time_zone FROM gotv_contacts WHERE member_id = $2), ''),
-		EXISTS (SELECT 1 FROM gotv_optouts WHERE number = $3),
+		EXISTS (SELECT 1 FROM gotv_optouts WHERE number_index = $3),
 		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = $1 AND mr.member_id = $2),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.state IN ('sending', 'sent', 'unknown')
 			AND coalesce(x.send_started_at, $4::timestamptz) > $4::timestamptz - interval '24 hours'),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.ballot_id = $1
 			AND x.state IN ('sending', 'sent', 'unknown'))`,
-		d.BallotID, d.MemberID, mobile, now).Scan(&tz, &optedOut, &voted, &day, &ballot)
+		d.BallotID, d.MemberID, s.numberIndex(mobile), now).Scan(&tz, &optedOut, &voted, &day, &ballot)
 	if err != nil {
 		return 0, fmt.Errorf("send direct: %w", err)
 	}
@@ -216,17 +216,9 @@ func (s *Service) Reachable(ctx context.Context, ballotID int64, memberIDs []int
 			numbers = append(numbers, m)
 		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT number FROM gotv_optouts WHERE number = ANY($1)`, numbers)
+	opted, err := s.optedOut(ctx, numbers)
 	if err != nil {
 		return nil, fmt.Errorf("reachable: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("reachable: %w", err)
-	}
-	opted := map[string]bool{}
-	for _, n := range out {
-		opted[n] = true
 	}
 	res := map[int64]bool{}
 	for id, m := range mobiles {
@@ -245,8 +237,8 @@ func (s *Service) OptOutMember(ctx context.Context, ballotID, memberID int64) er
 	if mobiles[memberID] == "" {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) VALUES ($1, 'volunteer', $2)
-		ON CONFLICT (number) DO NOTHING`, mobiles[memberID], s.now()); err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO gotv_optouts (number_index, keyword, opted_out_at) VALUES ($1, 'volunteer', $2)
+		ON CONFLICT (number_index) DO NOTHING`, s.numberIndex(mobiles[memberID]), s.now()); err != nil {
 		return fmt.Errorf("opt out: %w", err)
 	}
 	return nil

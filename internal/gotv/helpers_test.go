@@ -19,6 +19,7 @@ import (
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/sms"
 )
@@ -166,7 +167,7 @@ func newTestService(t *testing.T, pool *pgxpool.Pool, o svcOpts) *Service {
 			return fmt.Sprintf("%s/i/tok-%d-%d", testPublicURL, ballotID, memberID), nil
 		}
 	}
-	s, err := New(Options{Pool: pool, Sender: o.sender, Link: link, Staff: o.staff, Pages: o.pages, Log: o.log,
+	s, err := New(Options{Pool: pool, Sender: o.sender, SecretKey: electiontest.SecretKey, Link: link, Staff: o.staff, Pages: o.pages, Log: o.log,
 		Reconciler: o.rec, Now: o.clock, Config: cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -153,7 +153,7 @@ const segmentSQL = `AND (cardinality($4::text[]) = 0 OR re.workplace = ANY($4))
 	AND (cardinality($5::text[]) = 0 OR m.branch = ANY($5))
 	AND coalesce((SELECT bc.has_mobile FROM ballot_contacts bc WHERE bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id),
 		m.mobile IS NOT NULL)
-	AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile)`
+	AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index)`
 
 // recoverClaims handles rows whose lease expired (a worker stopped).
 func (s *Service) recoverClaims(ctx context.Context) (int, error) {
@@ -262,7 +262,7 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 		c.status, b.status, b.closes_at,
 		coalesce(gs.reminders_enabled, false),
 		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id),
-		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = m.mobile),
+		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.send_started_at IS NOT NULL
 			AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
 		(SELECT min(x.send_started_at) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.send_started_at IS NOT NULL
@@ -515,7 +515,7 @@ func (s *Service) send(ctx context.Context, me string, c claimed, body string) e
 	tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages g SET send_started_at = $3, body_sha256 = $4, parts = $5
 		FROM members m WHERE g.id = $1 AND m.id = g.member_id AND g.state = 'sending' AND g.claimed_by = $2
 		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id)
-		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number = $6)`, c.id, me, now, sum[:], seg.Parts, c.mobile)
+		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = $6)`, c.id, me, now, sum[:], seg.Parts, s.numberIndex(c.mobile))
 	if err != nil {
 		return fmt.Errorf("start send: %w", err)
 	}
@@ -593,8 +593,8 @@ func (s *Service) recordFailure(ctx context.Context, c claimed, code int, reason
 		return err
 	}
 	if code == 21610 {
-		if _, err := tx.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) VALUES ($1, 'provider', $2)
-			ON CONFLICT (number) DO NOTHING`, c.mobile, s.now()); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO gotv_optouts (number_index, keyword, opted_out_at) VALUES ($1, 'provider', $2)
+			ON CONFLICT (number_index) DO NOTHING`, s.numberIndex(c.mobile), s.now()); err != nil {
 			return err
 		}
 	}

@@ -38,6 +38,8 @@ func bigBallot(t *testing.T, pool *pgxpool.Pool, electionID string, n int) *elec
 		b.MemberIDs = append(b.MemberIDs, id)
 	}
 	rows.Close()
+	_, err = b.Register.IndexMembers(ctx) // written straight into the table: their blind indexes
+	must(t, err)
 	_, err = pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace)
 		SELECT $1, m.id, CASE WHEN m.workplace = $2 THEN $3 ELSE $4 END, m.workplace FROM members m WHERE m.union_id = $5`,
 		b.ID, cfg.Workplaces[0].Name, register.StyleFor(false, cfg.Workplaces[0]), register.StyleFor(false, cfg.Workplaces[1]), b.UnionID)
@@ -124,7 +126,7 @@ func TestCrashRestartExactlyOnce(t *testing.T) {
 	must(t, err)
 	// Opted out: 500..549. Quiet hours (Tokyo): 550..649.
 	for _, m := range ids[500:550] {
-		_, err := pool.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) SELECT mobile, 'STOP', now() FROM members WHERE id = $1`, m)
+		_, err := pool.Exec(ctx, `INSERT INTO gotv_optouts (number_index, keyword, opted_out_at) SELECT mobile_index, 'STOP', now() FROM members WHERE id = $1`, m)
 		must(t, err)
 	}
 	_, err = pool.Exec(ctx, `INSERT INTO gotv_contacts (member_id, time_zone) SELECT unnest($1::bigint[]), 'Asia/Tokyo'`, ids[550:650])

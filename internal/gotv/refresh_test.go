@@ -53,7 +53,7 @@ func TestRefreshExactlyOnceAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	const members = 1000
 	b := bigBallot(t, pool, "refresh-once", members)
-	_, err := pool.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) SELECT mobile, 'STOP', now() FROM members WHERE id = ANY($1)`,
+	_, err := pool.Exec(ctx, `INSERT INTO gotv_optouts (number_index, keyword, opted_out_at) SELECT mobile_index, 'STOP', now() FROM members WHERE id = ANY($1)`,
 		b.MemberIDs[:10])
 	must(t, err)
 	_, err = pool.Exec(ctx, `INSERT INTO gotv_contacts (member_id, time_zone) SELECT unnest($1::bigint[]), 'Asia/Tokyo'`, b.MemberIDs[10:20])
@@ -66,7 +66,7 @@ func TestRefreshExactlyOnceAcrossRestart(t *testing.T) {
 	clk := &clock{t: londonNoon()}
 	rf := &testRefresher{pool: pool}
 	newSvc := func() *Service {
-		s, err := New(Options{Pool: pool, Sender: sender, Refresh: rf, Now: clk.Now,
+		s, err := New(Options{Pool: pool, Sender: sender, SecretKey: electiontest.SecretKey, Refresh: rf, Now: clk.Now,
 			Link: func(context.Context, int64, int64) (string, error) { return "", errors.New("no ballot links") },
 			Config: Config{PublicURL: testPublicURL, TwilioAuthToken: testToken, RatePerSecond: 1e6, Burst: 1000, Batch: 100,
 				PollInterval: 10 * time.Millisecond}})

@@ -26,6 +26,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/unionvote/eballot/internal/sealed"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -185,6 +186,9 @@ type Options struct {
 	// Refresh, if set, renders contact-refresh texts (internal/refresh;
 	// refresh.go): without it such rows wait.
 	Refresh Refresher
+	// SecretKey (32 bytes, EBALLOT_SECRET_KEY) keys the blind index of
+	// the opted-out numbers (optouts.go): gotv_optouts holds no number.
+	SecretKey []byte
 }
 
 // MobilesFunc returns, for members of a ballot, their mobile ("" none).
@@ -204,6 +208,8 @@ type Service struct {
 	tz     *time.Location
 	bucket *bucket
 	m      *metrics
+	// optoutKey keys the blind index of numbers (optouts.go).
+	optoutKey []byte
 
 	// afterSend, in tests, runs between the provider's answer and the
 	// database record; returning true simulates a crash there.
@@ -218,6 +224,9 @@ func New(opt Options) (*Service, error) {
 	if opt.Pool == nil || opt.Sender == nil || opt.Link == nil {
 		return nil, errors.New("gotv: pool, sender and link function are required")
 	}
+	if len(opt.SecretKey) != 32 {
+		return nil, errors.New("gotv: secret key must be 32 bytes")
+	}
 	cfg := opt.Config
 	cfg.defaults()
 	tz, err := time.LoadLocation(cfg.TimeZone)
@@ -229,7 +238,7 @@ func New(opt Options) (*Service, error) {
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
 		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
-		replies: opt.Replies, refresh: opt.Refresh}
+		replies: opt.Replies, refresh: opt.Refresh, optoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeMobile)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

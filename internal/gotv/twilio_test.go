@@ -130,7 +130,7 @@ func TestTwilioSender(t *testing.T) {
 		t.Fatalf("21610 row: %s", state)
 	}
 	var opted int
-	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_optouts WHERE number = $1`, blocked).Scan(&opted))
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_optouts WHERE number_index = $1`, s.numberIndex(blocked)).Scan(&opted))
 	if opted != 1 {
 		t.Fatal("21610 did not record the opt-out")
 	}

@@ -247,10 +247,12 @@ func (s *Service) optOutOnce(ctx context.Context, sid, action, from, word string
 		if len(kw) > 32 || kw == "" {
 			kw = "STOP"
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO gotv_optouts (number, keyword, opted_out_at) SELECT $1, $2, $3
-			WHERE $1 ~ '^\+[1-9][0-9]{6,14}$' ON CONFLICT (number) DO NOTHING`, from, kw, s.now())
+		if e164RE.MatchString(from) {
+			_, err = tx.Exec(ctx, `INSERT INTO gotv_optouts (number_index, keyword, opted_out_at) VALUES ($1, $2, $3)
+				ON CONFLICT (number_index) DO NOTHING`, s.numberIndex(from), kw, s.now())
+		}
 	case "start":
-		_, err = tx.Exec(ctx, `DELETE FROM gotv_optouts WHERE number = $1`, from)
+		_, err = tx.Exec(ctx, `DELETE FROM gotv_optouts WHERE number_index = $1`, s.numberIndex(from))
 	}
 	if err != nil {
 		return false, err

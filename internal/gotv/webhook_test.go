@@ -183,7 +183,7 @@ func TestWebhooks(t *testing.T) {
 	t.Run("STOP and START", func(t *testing.T) {
 		opted := func(num string) bool {
 			var n int
-			must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_optouts WHERE number = $1`, num).Scan(&n))
+			must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_optouts WHERE number_index = $1`, s.numberIndex(num)).Scan(&n))
 			return n == 1
 		}
 		for _, tc := range []struct {

@@ -140,7 +140,7 @@ func newWorld(t testing.TB, members int, cfg gotv.Config) *world {
 		cfg.RatePerSecond, cfg.Burst = 1e6, 1000
 	}
 	var out *outreach.Service
-	w.gotv, err = gotv.New(gotv.Options{Pool: pool, Sender: sender, Pages: w.pages, Log: log, Now: w.clock.Now, Config: cfg,
+	w.gotv, err = gotv.New(gotv.Options{Pool: pool, Sender: sender, SecretKey: electiontest.SecretKey, Pages: w.pages, Log: log, Now: w.clock.Now, Config: cfg,
 		Link: func(ctx context.Context, ballotID, memberID int64) (string, error) {
 			return fmt.Sprintf("%s/i/tok-%d", publicURL, memberID), nil
 		},

@@ -230,9 +230,9 @@ func (s *Store) UpdateContacts(ctx context.Context, memberID int64, source, acto
 			args := []any{memberID, c.Value}
 			switch c.Field {
 			case FieldMobile:
-				q = `UPDATE members SET mobile = nullif($2, '') WHERE id = $1`
+				q, args = `UPDATE members SET mobile = nullif($2, ''), mobile_index = $3 WHERE id = $1`, append(args, s.idx.mobileIndex(c.Value))
 			case FieldEmail:
-				q = `UPDATE members SET email = nullif($2, '') WHERE id = $1`
+				q, args = `UPDATE members SET email = nullif($2, ''), email_index = $3 WHERE id = $1`, append(args, s.idx.emailIndex(c.Value))
 			case FieldAddress:
 				q, args = `UPDATE members SET postal_address = $2, postcode = $3 WHERE id = $1`, append(args, c.Postcode)
 			case FieldWorkplace:
@@ -517,7 +517,7 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 			var id int64
 			var cur Details
 			err := tx.QueryRow(ctx, `SELECT id, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode FROM members
-				WHERE union_id = $1 AND member_number = $2 FOR UPDATE`, unionID, r.MemberNumber).
+				WHERE union_id = $1 AND number_index = $2 FOR UPDATE`, unionID, s.idx.numberIndex(r.MemberNumber)).
 				Scan(&id, &cur.Mobile, &cur.Email, &cur.Address, &cur.Postcode)
 			if errors.Is(err, pgx.ErrNoRows) {
 				rep.Unknown++
@@ -563,9 +563,9 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 				args := []any{id, f.value}
 				switch f.field {
 				case FieldMobile:
-					q = `UPDATE members SET mobile = $2 WHERE id = $1`
+					q, args = `UPDATE members SET mobile = $2, mobile_index = $3 WHERE id = $1`, append(args, s.idx.mobileIndex(f.value))
 				case FieldEmail:
-					q = `UPDATE members SET email = $2 WHERE id = $1`
+					q, args = `UPDATE members SET email = $2, email_index = $3 WHERE id = $1`, append(args, s.idx.emailIndex(f.value))
 				default:
 					q, args = `UPDATE members SET postal_address = $2, postcode = $3 WHERE id = $1`, append(args, f.postcode)
 				}

@@ -21,11 +21,14 @@ import (
 // names them in SQL (internal/archtest).
 type Store struct {
 	pool *pgxpool.Pool
-	key  []byte // EBALLOT_SECRET_KEY: seals the frozen contacts
+	key  []byte    // EBALLOT_SECRET_KEY: seals the frozen contacts
+	idx  indexKeys // the blind indexes' keys, derived from key (index.go)
 }
 
 // NewStore returns the register's store; key is EBALLOT_SECRET_KEY.
-func NewStore(pool *pgxpool.Pool, key []byte) *Store { return &Store{pool: pool, key: key} }
+func NewStore(pool *pgxpool.Pool, key []byte) *Store {
+	return &Store{pool: pool, key: key, idx: newIndexKeys(key)}
+}
 
 // Querier is a pool or a transaction: the register's reads and writes in a
 // caller's transaction (the ballot's opening) take one; nil is the store's
@@ -265,16 +268,21 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 				branch        text NOT NULL,
 				employer      text NOT NULL,
 				language      text NOT NULL,
-				style         text NOT NULL
+				style         text NOT NULL,
+				number_index  bytea NOT NULL,
+				mobile_index  bytea,
+				email_index   bytea
 			) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
-			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "language", "style"},
+			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "language", "style",
+				"number_index", "mobile_index", "email_index"},
 			pgx.CopyFromSlice(len(file.Rows), func(i int) ([]any, error) {
 				r := &file.Rows[i]
 				return []any{r.MemberNumber, r.Name, regNullable(r.Mobile), regNullable(r.Email),
-					r.Workplace.Name, r.Branch, r.Employer, r.Language, styles[i]}, nil
+					r.Workplace.Name, r.Branch, r.Employer, r.Language, styles[i],
+					s.idx.numberIndex(r.MemberNumber), s.idx.mobileIndex(r.Mobile), s.idx.emailIndex(r.Email)}, nil
 			}))
 		if err != nil {
 			return err
@@ -286,18 +294,23 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		// language the member chose themselves (contact refresh,
 		// member_contact_fields source 'member') is not overwritten.
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO members (union_id, member_number, name, mobile, email, workplace, branch, employer, language)
-			SELECT $1, i.member_number, i.name, i.mobile, i.email, i.workplace, i.branch, i.employer, i.language
+			INSERT INTO members (union_id, member_number, name, mobile, email, workplace, branch, employer, language,
+				number_index, mobile_index, email_index)
+			SELECT $1, i.member_number, i.name, i.mobile, i.email, i.workplace, i.branch, i.employer, i.language,
+				i.number_index, i.mobile_index, i.email_index
 			FROM register_import_rows i
 			ON CONFLICT (union_id, member_number) DO UPDATE SET
 				name = EXCLUDED.name, mobile = EXCLUDED.mobile, email = EXCLUDED.email,
+				number_index = EXCLUDED.number_index, mobile_index = EXCLUDED.mobile_index, email_index = EXCLUDED.email_index,
 				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer,
 				language = CASE WHEN EXCLUDED.language = '' OR EXISTS (SELECT 1 FROM member_contact_fields f
 					WHERE f.member_id = members.id AND f.field = 'language' AND f.source = 'member')
 					THEN members.language ELSE EXCLUDED.language END
-			WHERE (members.name, members.mobile, members.email, members.workplace, members.branch, members.employer, members.language)
+			WHERE (members.name, members.mobile, members.email, members.workplace, members.branch, members.employer, members.language,
+					members.number_index, members.mobile_index, members.email_index)
 				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer,
-					CASE WHEN EXCLUDED.language = '' THEN members.language ELSE EXCLUDED.language END)`,
+					CASE WHEN EXCLUDED.language = '' THEN members.language ELSE EXCLUDED.language END,
+					EXCLUDED.number_index, EXCLUDED.mobile_index, EXCLUDED.email_index)`,
 			b.UnionID); err != nil {
 			return err
 		}
@@ -513,19 +526,23 @@ type Member struct {
 func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member func(i int) Member) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name text NOT NULL, mobile text,
-			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL, language text NOT NULL) ON COMMIT DROP`); err != nil {
+			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL, language text NOT NULL,
+			number_index bytea NOT NULL, mobile_index bytea) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name", "mobile", "workplace", "branch", "employer", "style", "language"},
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name", "mobile", "workplace", "branch", "employer", "style", "language",
+			"number_index", "mobile_index"},
 			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
 				m := member(i)
-				return []any{m.Number, m.Name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language}, nil
+				return []any{m.Number, m.Name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language,
+					s.idx.numberIndex(m.Number), s.idx.mobileIndex(m.Mobile)}, nil
 			})); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer, language)
-			SELECT $1, member_number, name, mobile, workplace, branch, employer, language FROM register_load
-			ON CONFLICT (union_id, member_number) DO UPDATE SET name = EXCLUDED.name`, unionID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer, language, number_index, mobile_index)
+			SELECT $1, member_number, name, mobile, workplace, branch, employer, language, number_index, mobile_index FROM register_load
+			ON CONFLICT (union_id, member_number) DO UPDATE SET name = EXCLUDED.name,
+				number_index = coalesce(members.number_index, EXCLUDED.number_index)`, unionID); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace)
@@ -627,7 +644,7 @@ func (s *Store) PackRecipients(ctx context.Context, ballotID int64, everyone boo
 func (s *Store) MemberByNumber(ctx context.Context, ballotID int64, memberNumber string) (int64, error) {
 	var id int64
 	err := s.pool.QueryRow(ctx, `SELECT m.id FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $1 AND m.member_number = $2`, ballotID, memberNumber).Scan(&id)
+		WHERE re.ballot_id = $1 AND m.number_index = $2`, ballotID, s.idx.numberIndex(memberNumber)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrNotOnRegister
 	}

@@ -1,5 +1,8 @@
-// Package sealed encrypts private keys at rest (issuer and ledger keys)
-// with AES-256-GCM under the service's EBALLOT_SECRET_KEY. The additional
+// Package sealed encrypts private keys and personal data at rest (issuer
+// and ledger keys, frozen contacts) with AES-256-GCM under the service's
+// EBALLOT_SECRET_KEY, and computes the keyed blind indexes
+// ([DeriveKey], [Index]) that let personal data be looked up without
+// being stored in clear. The additional
 // data binds a ciphertext to its purpose and owner (e.g.
 // "issuer:demo-strike-2026:cardiff-depot"), so a sealed key copied to
 // another row does not open.
@@ -8,7 +11,9 @@ package sealed
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 )
@@ -79,3 +84,39 @@ func gcm(key []byte) (cipher.AEAD, error) {
 	}
 	return cipher.NewGCM(b)
 }
+
+// DeriveKey derives the 32-byte key of one purpose (e.g. "index/member")
+// from EBALLOT_SECRET_KEY: HMAC-SHA-256(secret, "eballot/sealed/v1/" ‖
+// purpose). A blind index never uses the sealing key itself, so an index
+// value says nothing about a ciphertext and the other way round.
+func DeriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("eballot/sealed/v1/" + purpose))
+	return m.Sum(nil)
+}
+
+// Index is the blind index of value under key (from [DeriveKey]): its
+// HMAC-SHA-256, 32 bytes. Equal values have equal indexes, so a column of
+// indexes can be looked up and joined in SQL while the values themselves
+// are sealed or not stored at all; without the key an index cannot be
+// computed, so a dump does not reveal whether a given number is in it
+// (a plain hash of a phone number could be reversed by trying every one).
+// Callers normalise value first (E.164 for a mobile, lower case for an
+// email).
+func Index(key []byte, value string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(value))
+	return m.Sum(nil)
+}
+
+// IndexEqual compares two indexes in constant time.
+func IndexEqual(a, b []byte) bool { return hmac.Equal(a, b) }
+
+// Purposes of the blind indexes of members' identifiers ([DeriveKey]).
+// The mobile's is shared by every table that joins on a number (members,
+// gotv_optouts), so that they join in SQL.
+const (
+	PurposeMemberNumber = "index/member-number"
+	PurposeMobile       = "index/mobile"
+	PurposeEmail        = "index/email"
+)

@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"testing"
 )
@@ -60,6 +61,30 @@ func TestOpenUnversioned(t *testing.T) {
 	} {
 		if _, err := f(); !errors.Is(err, ErrOpen) {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// A blind index is keyed: the same value under another secret or purpose
+// indexes differently, and equal values index equally.
+func TestIndex(t *testing.T) {
+	secret := bytes.Repeat([]byte{7}, 32)
+	k := DeriveKey(secret, "index/member")
+	if len(k) != 32 || bytes.Equal(k, secret) || bytes.Equal(k, DeriveKey(secret, "index/optout")) {
+		t.Fatal("derived keys not distinct")
+	}
+	a, b := Index(k, "+447911123456"), Index(k, "+447911123456")
+	if len(a) != 32 || !IndexEqual(a, b) {
+		t.Fatal("equal values index differently")
+	}
+	for name, other := range map[string][]byte{
+		"other value":   Index(k, "+447911123457"),
+		"other purpose": Index(DeriveKey(secret, "index/optout"), "+447911123456"),
+		"other secret":  Index(DeriveKey(bytes.Repeat([]byte{8}, 32), "index/member"), "+447911123456"),
+		"plain hash":    func() []byte { h := sha256.Sum256([]byte("+447911123456")); return h[:] }(),
+	} {
+		if IndexEqual(a, other) {
+			t.Errorf("%s: same index", name)
 		}
 	}
 }

@@ -228,6 +228,11 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 		}
 		b.MemberIDs = append(b.MemberIDs, mid)
 	}
+	// The members were written straight into the table: their blind
+	// indexes are computed as the service does on startup.
+	if _, err := reg.IndexMembers(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if !o.Open && !o.Ready {
 		return b
 	}

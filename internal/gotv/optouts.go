@@ -1,0 +1,79 @@
+package gotv
+
+// Opt-outs are kept by the blind index of the number (issue 21; migration
+// 0021_blind_indexes): HMAC-SHA-256 under a key derived from
+// EBALLOT_SECRET_KEY (internal/sealed, purpose sealed.PurposeMobile, the
+// key of members.mobile_index, so the reminder queries join the two in
+// SQL). gotv_optouts holds no number: a dump does not tell who replied
+// STOP, nor, without the key, whether a given number did.
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/sealed"
+)
+
+// e164RE is the form of a number an opt-out is recorded for.
+var e164RE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// numberIndex is the blind index of an E.164 number (nil for none).
+func (s *Service) numberIndex(e164 string) []byte {
+	if e164 == "" {
+		return nil
+	}
+	return sealed.Index(s.optoutKey, e164)
+}
+
+// optedOut says which of numbers have opted out.
+func (s *Service) optedOut(ctx context.Context, numbers []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	byIndex := make(map[string]string, len(numbers))
+	idx := make([][]byte, 0, len(numbers))
+	for _, n := range numbers {
+		x := s.numberIndex(n)
+		byIndex[string(x)] = n
+		idx = append(idx, x)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT number_index FROM gotv_optouts WHERE number_index = ANY($1)`, idx)
+	if err != nil {
+		return nil, err
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range got {
+		out[byIndex[string(x)]] = true
+	}
+	return out, nil
+}
+
+// IndexOptOuts replaces the numbers of opt-outs recorded before migration
+// 0021 by their blind index (an opt-out already recorded by index keeps
+// its own row). The service runs it on startup; it returns how many rows
+// it changed.
+func (s *Service) IndexOptOuts(ctx context.Context) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT number FROM gotv_optouts WHERE number IS NOT NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("index opt-outs: %w", err)
+	}
+	numbers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("index opt-outs: %w", err)
+	}
+	for _, n := range numbers {
+		if _, err := s.pool.Exec(ctx, `WITH d AS (DELETE FROM gotv_optouts WHERE number = $1 RETURNING keyword, opted_out_at)
+			INSERT INTO gotv_optouts (number_index, keyword, opted_out_at) SELECT $2, keyword, opted_out_at FROM d
+			ON CONFLICT (number_index) DO NOTHING`, n, s.numberIndex(n)); err != nil {
+			return 0, fmt.Errorf("index opt-outs: %w", err)
+		}
+	}
+	return len(numbers), nil
+}

@@ -1,0 +1,103 @@
+package register
+
+// Blind indexes of members' direct identifiers (issue 21; migration
+// 0021_blind_indexes; docs/threat-model.md "Data at rest"): the member
+// number, the mobile (E.164) and the email (lower case) are looked up and
+// joined by their keyed HMAC (internal/sealed Index) under keys derived
+// from EBALLOT_SECRET_KEY, so that the look-ups do not need the values in
+// clear. Every write of members here writes the indexes with the values;
+// [Store.IndexMembers] computes them for rows written before (on startup).
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/sealed"
+)
+
+// indexKeys are the keys of the members' blind indexes.
+type indexKeys struct{ number, mobile, email []byte }
+
+func newIndexKeys(secret []byte) indexKeys {
+	return indexKeys{
+		number: sealed.DeriveKey(secret, sealed.PurposeMemberNumber),
+		mobile: sealed.DeriveKey(secret, sealed.PurposeMobile),
+		email:  sealed.DeriveKey(secret, sealed.PurposeEmail),
+	}
+}
+
+// numberIndex is the index of a member number (as registered: numbers are
+// compared exactly, like the UNIQUE (union_id, member_number) they index).
+func (k indexKeys) numberIndex(number string) []byte { return sealed.Index(k.number, number) }
+
+// mobileIndex is the index of an E.164 mobile, nil for none.
+func (k indexKeys) mobileIndex(e164 string) []byte {
+	if e164 == "" {
+		return nil
+	}
+	return sealed.Index(k.mobile, e164)
+}
+
+// emailIndex is the index of an email in lower case, nil for none.
+func (k indexKeys) emailIndex(email string) []byte {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return nil
+	}
+	return sealed.Index(k.email, email)
+}
+
+// MobileIndex is the blind index of an E.164 mobile under secret
+// (EBALLOT_SECRET_KEY): what members.mobile_index holds, for the tables
+// of other packages that join on it (gotv_optouts).
+func MobileIndex(secret []byte, e164 string) []byte {
+	return newIndexKeys(secret).mobileIndex(e164)
+}
+
+// IndexMembers computes the blind indexes of the members rows that lack
+// them (rows written before migration 0021, or by a test fixture straight
+// into the table), a thousand at a time. The service runs it on startup;
+// it returns how many rows it indexed.
+func (s *Store) IndexMembers(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT id, member_number, coalesce(mobile, ''), coalesce(email, '') FROM members
+				WHERE number_index IS NULL OR (mobile IS NOT NULL AND mobile_index IS NULL) OR (email IS NOT NULL AND email_index IS NULL)
+				ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED`)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				id                    int64
+				number, mobile, email string
+			}
+			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+				var x row
+				err := r.Scan(&x.id, &x.number, &x.mobile, &x.email)
+				return x, err
+			})
+			if err != nil {
+				return err
+			}
+			b := &pgx.Batch{}
+			for _, x := range list {
+				b.Queue(`UPDATE members SET number_index = $2, mobile_index = $3, email_index = $4 WHERE id = $1`,
+					x.id, s.idx.numberIndex(x.number), s.idx.mobileIndex(x.mobile), s.idx.emailIndex(x.email))
+			}
+			n = len(list)
+			return tx.SendBatch(ctx, b).Close()
+		})
+		if err != nil {
+			return total, fmt.Errorf("index members: %w", err)
+		}
+		total += n
+		if n < 1000 {
+			return total, nil
+		}
+	}
+}
