@@ -31,3 +31,10 @@ ALTER TABLE gotv_optouts DROP CONSTRAINT gotv_optouts_pkey;
 ALTER TABLE gotv_optouts ALTER COLUMN number DROP NOT NULL;
 ALTER TABLE gotv_optouts ADD COLUMN number_index bytea UNIQUE CHECK (length(number_index) = 32);
 ALTER TABLE gotv_optouts ADD CONSTRAINT gotv_optouts_keyed CHECK (number IS NOT NULL OR number_index IS NOT NULL);
+
+-- members' postal address and postcode, sealed together (AES-256-GCM
+-- under EBALLOT_SECRET_KEY, internal/sealed, additional data
+-- "address:<member id>", so a value copied to another member does not
+-- open); postal_address and postcode stay '' from now on (rows written
+-- before are sealed when the service starts). NULL: no address.
+ALTER TABLE members ADD COLUMN address_sealed bytea;

@@ -97,13 +97,17 @@ var ErrNoMember = page.NewError("register: no such member", 404, "no_member", "r
 // Details reads a member's contacts.
 func (s *Store) Details(ctx context.Context, memberID int64) (*Details, error) {
 	d := &Details{MemberID: memberID, Fields: map[string]FieldInfo{}}
-	err := s.pool.QueryRow(ctx, `SELECT union_id, member_number, name, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode,
+	var addr []byte
+	err := s.pool.QueryRow(ctx, `SELECT union_id, member_number, name, coalesce(mobile, ''), coalesce(email, ''), address_sealed,
 		workplace, employer, language, ballot_by FROM members WHERE id = $1`, memberID).
-		Scan(&d.UnionID, &d.Number, &d.Name, &d.Mobile, &d.Email, &d.Address, &d.Postcode, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
+		Scan(&d.UnionID, &d.Number, &d.Name, &d.Mobile, &d.Email, &addr, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNoMember
 	}
 	if err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
+	if d.Address, d.Postcode, err = s.openAddress(memberID, addr); err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT field, source, changed_at, verified_at FROM member_contact_fields WHERE member_id = $1`, memberID)
@@ -216,12 +220,17 @@ func (s *Store) UpdateContacts(ctx context.Context, memberID int64, source, acto
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var unionID int64
 		var cur Details
-		if err := tx.QueryRow(ctx, `SELECT union_id, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode, workplace, language, ballot_by
+		var addr []byte
+		if err := tx.QueryRow(ctx, `SELECT union_id, coalesce(mobile, ''), coalesce(email, ''), address_sealed, workplace, language, ballot_by
 			FROM members WHERE id = $1 FOR UPDATE`, memberID).
-			Scan(&unionID, &cur.Mobile, &cur.Email, &cur.Address, &cur.Postcode, &cur.Workplace, &cur.Language, &cur.BallotBy); err != nil {
+			Scan(&unionID, &cur.Mobile, &cur.Email, &addr, &cur.Workplace, &cur.Language, &cur.BallotBy); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return ErrNoMember
 			}
+			return err
+		}
+		var err error
+		if cur.Address, cur.Postcode, err = s.openAddress(memberID, addr); err != nil {
 			return err
 		}
 		var changed, confirmed []string
@@ -234,7 +243,11 @@ func (s *Store) UpdateContacts(ctx context.Context, memberID int64, source, acto
 			case FieldEmail:
 				q, args = `UPDATE members SET email = nullif($2, ''), email_index = $3 WHERE id = $1`, append(args, s.idx.emailIndex(c.Value))
 			case FieldAddress:
-				q, args = `UPDATE members SET postal_address = $2, postcode = $3 WHERE id = $1`, append(args, c.Postcode)
+				ct, err := s.sealAddress(memberID, c.Value, c.Postcode)
+				if err != nil {
+					return err
+				}
+				q, args = `UPDATE members SET address_sealed = $2 WHERE id = $1`, []any{memberID, ct}
 			case FieldWorkplace:
 				q = `UPDATE members SET workplace = $2 WHERE id = $1`
 			case FieldLanguage:
@@ -376,7 +389,7 @@ func (s *Store) Reachability(ctx context.Context, unionID int64) ([]Reach, error
 	rows, err := s.pool.Query(ctx, `SELECT m.employer, m.workplace,
 		m.mobile IS NOT NULL AND coalesce(fm.verified_at IS NOT NULL, false),
 		m.email IS NOT NULL AND coalesce(fe.verified_at IS NOT NULL, false),
-		m.postal_address <> ''
+		m.address_sealed IS NOT NULL
 		FROM members m
 		LEFT JOIN member_contact_fields fm ON fm.member_id = m.id AND fm.field = 'mobile'
 		LEFT JOIN member_contact_fields fe ON fe.member_id = m.id AND fe.field = 'email'
@@ -468,21 +481,40 @@ type ExportRow struct {
 // changed by a member or staff since since (current value, newest change
 // per field), by member number and field.
 func (s *Store) ChangesSince(ctx context.Context, unionID int64, since time.Time) ([]ExportRow, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.member_number, f.field, f.source, f.changed_at, f.verified_at,
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, f.field, f.source, f.changed_at, f.verified_at,
 		CASE f.field WHEN 'mobile' THEN coalesce(m.mobile, '') WHEN 'email' THEN coalesce(m.email, '')
-			WHEN 'postal_address' THEN m.postal_address || CASE WHEN m.postcode <> '' THEN E'\n' || m.postcode ELSE '' END
-			WHEN 'workplace' THEN m.workplace WHEN 'language' THEN m.language ELSE m.ballot_by END
+			WHEN 'postal_address' THEN ''
+			WHEN 'workplace' THEN m.workplace WHEN 'language' THEN m.language ELSE m.ballot_by END,
+		CASE f.field WHEN 'postal_address' THEN m.address_sealed END
 		FROM member_contact_fields f JOIN members m ON m.id = f.member_id
 		WHERE m.union_id = $1 AND f.source IN ('member', 'staff') AND f.changed_at >= $2
 		ORDER BY m.member_number, f.field`, unionID, since)
 	if err != nil {
 		return nil, fmt.Errorf("export changes: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExportRow, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExportRow, error) {
 		var x ExportRow
-		err := r.Scan(&x.MemberNumber, &x.Field, &x.Source, &x.ChangedAt, &x.VerifiedAt, &x.Value)
-		return x, err
+		var id int64
+		var addr []byte
+		if err := r.Scan(&id, &x.MemberNumber, &x.Field, &x.Source, &x.ChangedAt, &x.VerifiedAt, &x.Value, &addr); err != nil {
+			return x, err
+		}
+		if x.Field == FieldAddress {
+			a, pc, err := s.openAddress(id, addr)
+			if err != nil {
+				return x, err
+			}
+			x.Value = a
+			if pc != "" {
+				x.Value += "\n" + pc
+			}
+		}
+		return x, nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("export changes: %w", err)
+	}
+	return out, nil
 }
 
 // UnionRow is one member's record in the union's membership system file:
@@ -516,14 +548,18 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 		for _, r := range rows {
 			var id int64
 			var cur Details
-			err := tx.QueryRow(ctx, `SELECT id, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode FROM members
+			var addr []byte
+			err := tx.QueryRow(ctx, `SELECT id, coalesce(mobile, ''), coalesce(email, ''), address_sealed FROM members
 				WHERE union_id = $1 AND number_index = $2 FOR UPDATE`, unionID, s.idx.numberIndex(r.MemberNumber)).
-				Scan(&id, &cur.Mobile, &cur.Email, &cur.Address, &cur.Postcode)
+				Scan(&id, &cur.Mobile, &cur.Email, &addr)
 			if errors.Is(err, pgx.ErrNoRows) {
 				rep.Unknown++
 				continue
 			}
 			if err != nil {
+				return err
+			}
+			if cur.Address, cur.Postcode, err = s.openAddress(id, addr); err != nil {
 				return err
 			}
 			type fv struct {
@@ -567,7 +603,11 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 				case FieldEmail:
 					q, args = `UPDATE members SET email = $2, email_index = $3 WHERE id = $1`, append(args, s.idx.emailIndex(f.value))
 				default:
-					q, args = `UPDATE members SET postal_address = $2, postcode = $3 WHERE id = $1`, append(args, f.postcode)
+					ct, err := s.sealAddress(id, f.value, f.postcode)
+					if err != nil {
+						return err
+					}
+					q, args = `UPDATE members SET address_sealed = $2 WHERE id = $1`, []any{id, ct}
 				}
 				if _, err := tx.Exec(ctx, q, args...); err != nil {
 					return err

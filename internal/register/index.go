@@ -10,6 +10,7 @@ package register
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -59,26 +60,27 @@ func MobileIndex(secret []byte, e164 string) []byte {
 
 // IndexMembers computes the blind indexes of the members rows that lack
 // them (rows written before migration 0021, or by a test fixture straight
-// into the table), a thousand at a time. The service runs it on startup;
+// into the table) and seals their postal addresses, a thousand at a time. The service runs it on startup;
 // it returns how many rows it indexed.
 func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n := 0
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT id, member_number, coalesce(mobile, ''), coalesce(email, '') FROM members
+			rows, err := tx.Query(ctx, `SELECT id, member_number, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode FROM members
 				WHERE number_index IS NULL OR (mobile IS NOT NULL AND mobile_index IS NULL) OR (email IS NOT NULL AND email_index IS NULL)
+					OR postal_address <> '' OR postcode <> ''
 				ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED`)
 			if err != nil {
 				return err
 			}
 			type row struct {
-				id                    int64
-				number, mobile, email string
+				id                                       int64
+				number, mobile, email, address, postcode string
 			}
 			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 				var x row
-				err := r.Scan(&x.id, &x.number, &x.mobile, &x.email)
+				err := r.Scan(&x.id, &x.number, &x.mobile, &x.email, &x.address, &x.postcode)
 				return x, err
 			})
 			if err != nil {
@@ -88,6 +90,13 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 			for _, x := range list {
 				b.Queue(`UPDATE members SET number_index = $2, mobile_index = $3, email_index = $4 WHERE id = $1`,
 					x.id, s.idx.numberIndex(x.number), s.idx.mobileIndex(x.mobile), s.idx.emailIndex(x.email))
+				if x.address != "" || x.postcode != "" {
+					ct, err := s.sealAddress(x.id, x.address, x.postcode)
+					if err != nil {
+						return err
+					}
+					b.Queue(`UPDATE members SET address_sealed = $2, postal_address = '', postcode = '' WHERE id = $1`, x.id, ct)
+				}
 			}
 			n = len(list)
 			return tx.SendBatch(ctx, b).Close()
@@ -100,4 +109,42 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// addressAD binds a sealed postal address to its member.
+func addressAD(memberID int64) string { return fmt.Sprintf("address:%d", memberID) }
+
+// sealedAddress is what members.address_sealed holds, opened.
+type sealedAddress struct {
+	Address  string `json:"a"`
+	Postcode string `json:"p,omitempty"`
+}
+
+// sealAddress seals a member's postal address and postcode (nil when the
+// address is empty: the member has none).
+func (s *Store) sealAddress(memberID int64, address, postcode string) ([]byte, error) {
+	if address == "" && postcode == "" {
+		return nil, nil
+	}
+	pt, err := json.Marshal(sealedAddress{address, postcode})
+	if err != nil {
+		return nil, err
+	}
+	return sealed.Seal(s.key, pt, addressAD(memberID))
+}
+
+// openAddress opens members.address_sealed ("" for NULL).
+func (s *Store) openAddress(memberID int64, ct []byte) (address, postcode string, err error) {
+	if ct == nil {
+		return "", "", nil
+	}
+	pt, err := sealed.Open(s.key, ct, addressAD(memberID))
+	if err != nil {
+		return "", "", fmt.Errorf("member %d address: %w", memberID, err)
+	}
+	var a sealedAddress
+	if err := json.Unmarshal(pt, &a); err != nil {
+		return "", "", fmt.Errorf("member %d address: %w", memberID, err)
+	}
+	return a.Address, a.Postcode, nil
 }

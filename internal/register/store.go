@@ -616,7 +616,7 @@ type PackRecipient struct {
 // who asked for their ballot by post (s.230(2) as modified: a member
 // without a usable e-contact votes by post).
 func (s *Store) PackRecipients(ctx context.Context, ballotID int64, everyone bool) ([]PackRecipient, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.name, m.postal_address, m.postcode, m.language, r.style, r.paper_number
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.name, m.address_sealed, m.language, r.style, r.paper_number
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		LEFT JOIN ballot_contacts c ON c.ballot_id = r.ballot_id AND c.member_id = r.member_id
 		WHERE r.ballot_id = $1 AND r.paper_number IS NOT NULL
@@ -627,10 +627,15 @@ func (s *Store) PackRecipients(ctx context.Context, ballotID int64, everyone boo
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (PackRecipient, error) {
 		var p PackRecipient
-		err := row.Scan(&p.MemberID, &p.Name, &p.Address, &p.Postcode, &p.Lang, &p.Style, &p.PaperNumber)
+		var addr []byte
+		if err := row.Scan(&p.MemberID, &p.Name, &addr, &p.Lang, &p.Style, &p.PaperNumber); err != nil {
+			return p, err
+		}
 		if p.Lang != "cy" {
 			p.Lang = "en"
 		}
+		var err error
+		p.Address, p.Postcode, err = s.openAddress(p.MemberID, addr)
 		return p, err
 	})
 	if err != nil {
