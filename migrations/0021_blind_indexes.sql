@@ -38,3 +38,11 @@ ALTER TABLE gotv_optouts ADD CONSTRAINT gotv_optouts_keyed CHECK (number IS NOT 
 -- open); postal_address and postcode stay '' from now on (rows written
 -- before are sealed when the service starts). NULL: no address.
 ALTER TABLE members ADD COLUMN address_sealed bytea;
+
+-- refresh_pending: a new mobile or email waiting for its code is sealed
+-- (additional data "refresh_pending:<member id>:<field>"); value stays
+-- NULL from now on (a row written before keeps it in clear until it is
+-- verified, replaced or expires, within an hour).
+ALTER TABLE refresh_pending ADD COLUMN sealed bytea;
+ALTER TABLE refresh_pending ALTER COLUMN value DROP NOT NULL;
+ALTER TABLE refresh_pending ADD CONSTRAINT refresh_pending_kept CHECK (value IS NOT NULL OR sealed IS NOT NULL);

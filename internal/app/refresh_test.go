@@ -185,6 +185,15 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if p.code != 200 || !strings.Contains(p.body, "•••••••456") || !strings.Contains(p.body, `id="code"`) {
 		t.Fatalf("new mobile: %d\n%.1500s", p.code, p.body)
 	}
+	// The new number waits for its code sealed (issue 21), never in clear.
+	var clear, sealedRows int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE value IS NOT NULL OR position($1::bytea IN sealed) > 0),
+		count(*) FILTER (WHERE sealed IS NOT NULL) FROM refresh_pending`, []byte(newMobile[1:])).Scan(&clear, &sealedRows); err != nil {
+		t.Fatal(err)
+	}
+	if clear != 0 || sealedRows != 1 {
+		t.Fatalf("pending new mobile: %d rows in clear, %d sealed", clear, sealedRows)
+	}
 	if p := m1.post(l1+"/verify", url.Values{"code": {"000000"}}); p.code != 400 || !strings.Contains(p.body, `id="code-error"`) {
 		t.Fatalf("wrong code: %d", p.code)
 	}

@@ -214,7 +214,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	if s.Refresh, err = refresh.New(refresh.Options{Pool: pool, Register: s.Register, Outbox: s.GOTV, Codes: s.Auth,
 		Policy: s.Ballots.UnionPolicy, SMS: s.SMS, Mail: s.Mail, Staff: staff, Pages: s.Pages, Log: log.With("module", "refresh"),
-		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev"}); err != nil {
+		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev", SecretKey: cfg.SecretKey}); err != nil {
 		return nil, err
 	}
 	modules = append(modules,

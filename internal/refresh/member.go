@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/unionvote/eballot/internal/sealed"
 	"net/http"
 	"slices"
 	"strings"
@@ -174,9 +175,14 @@ func (s *Service) Correct(r *http.Request, l *link, d *register.Details, f Form,
 	}
 	now := s.now()
 	for _, p := range pending {
-		if _, err := s.pool.Exec(ctx, `INSERT INTO refresh_pending (member_id, link_id, field, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (member_id, field) DO UPDATE SET link_id = excluded.link_id, value = excluded.value, created_at = excluded.created_at,
-			expires_at = excluded.expires_at`, l.MemberID, l.ID, p.Field, p.Value, now, now.Add(pendingTTL)); err != nil {
+		ct, err := sealed.Seal(s.key, []byte(p.Value), pendingAD(l.MemberID, p.Field))
+		if err != nil {
+			return Outcome{}, nil, fmt.Errorf("keep new contact: %w", err)
+		}
+		if _, err := s.pool.Exec(ctx, `INSERT INTO refresh_pending (member_id, link_id, field, value, sealed, created_at, expires_at)
+			VALUES ($1, $2, $3, NULL, $4, $5, $6)
+			ON CONFLICT (member_id, field) DO UPDATE SET link_id = excluded.link_id, value = NULL, sealed = excluded.sealed,
+			created_at = excluded.created_at, expires_at = excluded.expires_at`, l.MemberID, l.ID, p.Field, ct, now, now.Add(pendingTTL)); err != nil {
 			return Outcome{}, nil, fmt.Errorf("keep new contact: %w", err)
 		}
 		out.Pending = append(out.Pending, p.Field)
@@ -195,17 +201,35 @@ type Pending struct {
 	Field, Value string
 }
 
+// pendingAD binds a sealed new contact to its member and field.
+func pendingAD(memberID int64, field string) string {
+	return fmt.Sprintf("refresh_pending:%d:%s", memberID, field)
+}
+
 // nextPending is the member's first new contact waiting for a code (mobile
-// before email), nil if none.
+// before email), nil if none. The value is sealed (issue 21); a row
+// written before migration 0021 holds it in clear until it expires.
 func (s *Service) nextPending(ctx context.Context, l *link) (*Pending, error) {
 	p := &Pending{}
-	err := s.pool.QueryRow(ctx, `SELECT field, value FROM refresh_pending WHERE member_id = $1 AND link_id = $2 AND expires_at > $3
-		ORDER BY field DESC LIMIT 1`, l.MemberID, l.ID, s.now()).Scan(&p.Field, &p.Value)
+	var clear *string
+	var ct []byte
+	err := s.pool.QueryRow(ctx, `SELECT field, value, sealed FROM refresh_pending WHERE member_id = $1 AND link_id = $2 AND expires_at > $3
+		ORDER BY field DESC LIMIT 1`, l.MemberID, l.ID, s.now()).Scan(&p.Field, &clear, &ct)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read new contact: %w", err)
+	}
+	switch {
+	case ct != nil:
+		v, err := sealed.Open(s.key, ct, pendingAD(l.MemberID, p.Field))
+		if err != nil {
+			return nil, fmt.Errorf("read new contact: %w", err)
+		}
+		p.Value = string(v)
+	case clear != nil:
+		p.Value = *clear
 	}
 	return p, nil
 }

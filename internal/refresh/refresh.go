@@ -103,10 +103,14 @@ type Options struct {
 	// Fictional accepts Ofcom's drama-range numbers as mobiles (the demo
 	// and development only).
 	Fictional bool
+	// SecretKey (32 bytes, EBALLOT_SECRET_KEY) seals the new contacts
+	// waiting for their code (refresh_pending).
+	SecretKey []byte
 }
 
 // Service is the contact refresh.
 type Service struct {
+	key       []byte // EBALLOT_SECRET_KEY: seals refresh_pending values
 	pool      *pgxpool.Pool
 	reg       Register
 	outbox    Outbox
@@ -130,8 +134,12 @@ func New(o Options) (*Service, error) {
 	if o.PublicURL == "" {
 		return nil, errors.New("refresh: public URL required")
 	}
+	if len(o.SecretKey) != 32 {
+		return nil, errors.New("refresh: secret key must be 32 bytes")
+	}
 	s := &Service{pool: o.Pool, reg: o.Register, outbox: o.Outbox, codes: o.Codes, policy: o.Policy, sms: o.SMS, mail: o.Mail,
-		staff: o.Staff, pages: o.Pages, log: o.Log, now: o.Now, public: o.PublicURL, fictional: o.Fictional}
+		staff: o.Staff, pages: o.Pages, log: o.Log, now: o.Now, public: o.PublicURL, fictional: o.Fictional,
+		key: o.SecretKey}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
