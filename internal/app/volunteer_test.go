@@ -38,7 +38,8 @@ const volunteerTwilioToken = "apptwiliotoken0123456789"
 // with nothing sent: a form without the CSRF token, a claim outside the
 // volunteer's branch, a conversation of another campaign, a send in
 // quiet hours, a reused expired claim, a text after the member said they
-// voted. No response the volunteer gets holds a phone number. The
+// voted. Every list or export route refuses the volunteer, and no
+// response the volunteer gets holds a phone number. The
 // scrutineer's approval to use turnout is recorded over HTTP, and the
 // audit log export, checked by the independent scrutineer tool, states
 // it (who, when, the policy wording) with the campaigns' sources.
@@ -182,6 +183,17 @@ func TestVolunteerSignedInOverHTTP(t *testing.T) {
 	}
 	if len(convs) != 15 { // 30 members, half in North
 		t.Fatalf("%d conversations in the batch", len(convs))
+	}
+	// No list can be exported: every list or export route of the site
+	// refuses a volunteer.
+	for _, path := range []string{"/organiser/gotv/ballots/" + ballot + "/turnout.csv", "/organiser/gotv/campaigns/1/nonvoters.csv",
+		"/organiser/refresh/changes.csv", "/scrutineer/ballots/" + ballot + "/audit.jsonl", "/organiser/outreach/campaigns/" + camp,
+		"/organiser/outreach/ballots/" + ballot, "/organiser/gotv/ballots/" + ballot} {
+		p := vol.get(path)
+		if p.code == 200 || strings.Contains(p.h.Get("Content-Type"), "csv") || strings.Contains(p.h.Get("Content-Type"), "jsonl") {
+			t.Fatalf("a volunteer got %s: %d %s", path, p.code, p.h.Get("Content-Type"))
+		}
+		check(path, p, p.code)
 	}
 	mobileOf := func(conv string) string {
 		t.Helper()
