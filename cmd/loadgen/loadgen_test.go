@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,50 +44,8 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts PostgreSQL and the service")
 	}
 	t0 := time.Now()
-	_, dbURL := pgtest.NewDBURL(t)
-	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	debug := dln.Addr().String()
-	dln.Close()
-	vars := map[string]string{
-		"DATABASE_URL": dbURL, "EBALLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
-		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn", "EBALLOT_DEBUG_ADDR": debug,
-	}
-	getenv := func(k string) string { return vars[k] }
-	var logs syncBuf
-	ballotd := func(args ...string) string {
-		t.Helper()
-		var out bytes.Buffer
-		if code := cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: &logs, Getenv: getenv}); code != 0 {
-			t.Fatalf("ballotd %s: exit %d\n%s%s", strings.Join(args, " "), code, &out, &logs)
-		}
-		return out.String()
-	}
-	if out := ballotd("demo", "--members", "50", "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, "loaded and opened with 50 members") {
-		t.Fatalf("ballotd demo --members 50 said:\n%s", out)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan int, 1)
-	go func() {
-		served <- cli.Run(ctx, []string{"serve"}, cli.Env{Stdout: &logs, Stderr: &logs, Getenv: getenv})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-served; code != 0 {
-			t.Errorf("ballotd serve: exit %d\n%s", code, &logs)
-		}
-	})
-	base := "http://" + addr
-	waitReady(t, base, &logs)
+	svc := startBallotd(t, 50)
+	base, dir, ballotd, logs, debug, getenv := svc.base, svc.dir, svc.ballotd, svc.logs, svc.debug, svc.getenv
 	t.Logf("database, demo ballot and service ready after %s", time.Since(t0).Round(time.Millisecond))
 
 	sessions := filepath.Join(dir, "sessions.txt")
@@ -100,7 +59,7 @@ func TestSmoke(t *testing.T) {
 		"-progress", "0", "-out", out, "-cpuprofile-from", "http://" + debug, "-cpuprofile", prof, "-cpuprofile-seconds", "1s"},
 		&stdout, &stderr, getenv)
 	if code != 0 {
-		t.Fatalf("loadgen exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, &logs)
+		t.Fatalf("loadgen exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, logs)
 	}
 	// The profile of the timed phase came from ballotd's profiler (a
 	// gzipped protocol buffer).
@@ -199,6 +158,65 @@ func TestSmoke(t *testing.T) {
 	if !res.OK() || res.Entries != 40 || !res.Header.Closed {
 		t.Fatalf("verify: ok %v, %d entries, closed %v, failures %v", res.OK(), res.Entries, res.Header.Closed, res.Failures)
 	}
+}
+
+// service is an in-process ballotd (`ballotd demo` into a throw-away
+// database, then `ballotd serve`) for the tests.
+type service struct {
+	base, dir, debug string
+	getenv           func(string) string
+	logs             *syncBuf
+	ballotd          func(args ...string) string // runs a ballotd command, fails the test on a non-zero exit
+}
+
+func startBallotd(t *testing.T, members int) *service {
+	t.Helper()
+	_, dbURL := pgtest.NewDBURL(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debug := dln.Addr().String()
+	dln.Close()
+	vars := map[string]string{
+		"DATABASE_URL": dbURL, "EBALLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn", "EBALLOT_DEBUG_ADDR": debug,
+	}
+	getenv := func(k string) string { return vars[k] }
+	logs := &syncBuf{}
+	ballotd := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if code := cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: logs, Getenv: getenv}); code != 0 {
+			t.Fatalf("ballotd %s: exit %d\n%s%s", strings.Join(args, " "), code, &out, logs)
+		}
+		return out.String()
+	}
+	want := fmt.Sprintf("loaded and opened with %d members", members)
+	if out := ballotd("demo", "--members", strconv.Itoa(members), "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, want) {
+		t.Fatalf("ballotd demo --members %d said:\n%s", members, out)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan int, 1)
+	go func() {
+		served <- cli.Run(ctx, []string{"serve"}, cli.Env{Stdout: logs, Stderr: logs, Getenv: getenv})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-served; code != 0 {
+			t.Errorf("ballotd serve: exit %d\n%s", code, logs)
+		}
+	})
+	base := "http://" + addr
+	waitReady(t, base, logs)
+	return &service{base: base, dir: dir, debug: debug, getenv: getenv, logs: logs, ballotd: ballotd}
 }
 
 func waitReady(t *testing.T, base string, logs fmt.Stringer) {
