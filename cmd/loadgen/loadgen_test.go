@@ -239,8 +239,14 @@ func TestFlags(t *testing.T) {
 	getenv := func(string) string { return "" }
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"--help"}, &out, &errb, getenv); code != 0 ||
-		!strings.Contains(out.String(), "Usage:") || !strings.Contains(out.String(), "-concurrency") {
+		!strings.Contains(out.String(), "Usage:") || !strings.Contains(out.String(), "-concurrency") ||
+		!strings.Contains(out.String(), "-retry-for") || !strings.Contains(out.String(), `{"kind":"receipt"`) {
 		t.Errorf("--help: exit %d\n%s", code, &out)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"drillcheck", "--help"}, &out, &errb, getenv); code != 0 ||
+		!strings.Contains(out.String(), "-counts") {
+		t.Errorf("drillcheck --help: exit %d\n%s", code, &out)
 	}
 	for _, args := range [][]string{
 		{"-n", "0", "-sessions", "s.txt"},
@@ -252,6 +258,10 @@ func TestFlags(t *testing.T) {
 		{"-sessions", "s.txt", "-cpuprofile-from", "ftp://x", "-cpuprofile", "cpu.pprof"},
 		{"-sessions", "s.txt", "-cpuprofile-from", "http://127.0.0.1:6060", "-cpuprofile", "p", "-cpuprofile-seconds", "10ms"},
 		{"-sessions", "s.txt", "-rate", "-1"},
+		{"-sessions", "s.txt", "-retry-for", "-1s"},
+		{"drillcheck", "-receipts", "r.jsonl"},
+		{"drillcheck", "-receipts", "r.jsonl", "-export", "e.jsonl", "-counts", "c.json", "stray"},
+		{"drillcheck", "-receipts", "/nonexistent/r.jsonl", "-export", "e.jsonl", "-counts", "c.json"},
 	} {
 		errb.Reset()
 		if code := run(context.Background(), args, &out, &errb, getenv); code != 2 || !strings.Contains(errb.String(), "loadgen") {
