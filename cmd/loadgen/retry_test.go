@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -242,5 +243,63 @@ func fetch(t *testing.T, u, file string) {
 	}
 	if err := os.WriteFile(file, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReceiptsFileBatches: the receipts file is on disk in whole batches
+// before loadgen closes it (a crash loses at most the last batch), all of
+// it after the close, and drillcheck's reader ignores a last line cut
+// short by a crash but not a bad line in the middle.
+func TestReceiptsFileBatches(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "receipts.jsonl")
+	rl, err := openReceipts(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := func() int {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte("\n"))
+	}
+	for i := range receiptsBatch {
+		v := &voter{n: i}
+		v.tracker[0] = byte(i)
+		rl.authorised(v, false)
+	}
+	if n := lines(); n != receiptsBatch {
+		t.Fatalf("%d lines on disk after a whole batch of %d", n, receiptsBatch)
+	}
+	v := &voter{n: receiptsBatch}
+	v.tracker[1] = 1
+	rl.receipt(v, 7, 8, false)
+	rl.gaveUp(v, stepCast, &httpError{status: 503, code: "unavailable"})
+	if err := rl.close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := lines(); n != receiptsBatch+2 {
+		t.Fatalf("%d lines after the close, want %d", n, receiptsBatch+2)
+	}
+	recs, torn, err := readReceipts(name)
+	if err != nil || torn || len(recs) != receiptsBatch+1 {
+		t.Fatalf("readReceipts: %d trackers, torn %v, %v", len(recs), torn, err)
+	}
+	r := recs[hex.EncodeToString(v.tracker[:])]
+	if r == nil || r.receipt == nil || *r.receipt.Index != 7 || r.gaveUp == nil || r.gaveUp.Error != "HTTP 503 unavailable" {
+		t.Fatalf("member %d: %+v", receiptsBatch, r)
+	}
+	b, _ := os.ReadFile(name)
+	if err := os.WriteFile(name, append(bytes.Clone(b), `{"kind":"rec`...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, torn, err := readReceipts(name); err != nil || !torn {
+		t.Errorf("a last line cut short: torn %v, %v", torn, err)
+	}
+	if err := os.WriteFile(name, append([]byte("{\"kind\":\"rec\n"), b...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readReceipts(name); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("a bad first line: %v", err)
 	}
 }
