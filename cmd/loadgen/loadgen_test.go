@@ -163,10 +163,13 @@ func TestSmoke(t *testing.T) {
 // service is an in-process ballotd (`ballotd demo` into a throw-away
 // database, then `ballotd serve`) for the tests.
 type service struct {
-	base, dir, debug string
-	getenv           func(string) string
-	logs             *syncBuf
-	ballotd          func(args ...string) string // runs a ballotd command, fails the test on a non-zero exit
+	t                      *testing.T
+	base, addr, dir, debug string
+	cancel                 context.CancelFunc // stops serve; nil when stopped
+	served                 chan int
+	getenv                 func(string) string
+	logs                   *syncBuf
+	ballotd                func(args ...string) string // runs a ballotd command, fails the test on a non-zero exit
 }
 
 func startBallotd(t *testing.T, members int) *service {
@@ -203,20 +206,35 @@ func startBallotd(t *testing.T, members int) *service {
 	if out := ballotd("demo", "--members", strconv.Itoa(members), "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, want) {
 		t.Fatalf("ballotd demo --members %d said:\n%s", members, out)
 	}
+	svc := &service{t: t, base: "http://" + addr, addr: addr, dir: dir, debug: debug, getenv: getenv, logs: logs, ballotd: ballotd}
+	svc.serve()
+	t.Cleanup(svc.stop)
+	return svc
+}
+
+// serve starts `ballotd serve` and waits until it is ready.
+func (s *service) serve() {
+	s.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan int, 1)
 	go func() {
-		served <- cli.Run(ctx, []string{"serve"}, cli.Env{Stdout: logs, Stderr: logs, Getenv: getenv})
+		served <- cli.Run(ctx, []string{"serve"}, cli.Env{Stdout: s.logs, Stderr: s.logs, Getenv: s.getenv})
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-served; code != 0 {
-			t.Errorf("ballotd serve: exit %d\n%s", code, logs)
-		}
-	})
-	base := "http://" + addr
-	waitReady(t, base, logs)
-	return &service{base: base, dir: dir, debug: debug, getenv: getenv, logs: logs, ballotd: ballotd}
+	s.cancel, s.served = cancel, served
+	waitReady(s.t, s.base, s.logs)
+}
+
+// stop shuts `ballotd serve` down (as a deployment does: in-flight
+// requests finish, then the listener closes) and waits for it to exit.
+func (s *service) stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	if code := <-s.served; code != 0 {
+		s.t.Errorf("ballotd serve: exit %d\n%s", code, s.logs)
+	}
+	s.cancel = nil
 }
 
 func waitReady(t *testing.T, base string, logs fmt.Stringer) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/unionvote/eballot/crypto/verify"
 )
@@ -301,5 +303,95 @@ func TestReceiptsFileBatches(t *testing.T) {
 	}
 	if _, _, err := readReceipts(name); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("a bad first line: %v", err)
+	}
+}
+
+// TestRetriesAcrossRestart: ballotd is shut down in the middle of an
+// open-loop run (as a deployment does) and started again once loadgen has
+// knocked on its address in between; loadgen retries with the saved state
+// and every vote completes with a verified receipt, in the export at its
+// index.
+func TestRetriesAcrossRestart(t *testing.T) {
+	svc := startBallotd(t, 80)
+	const n = 60
+	sessions := filepath.Join(svc.dir, "sessions.txt")
+	if out := svc.ballotd("demo", "--sessions", fmt.Sprint(n), "--sessions-file", sessions); !strings.Contains(out, fmt.Sprintf("%d member sessions", n)) {
+		t.Fatalf("ballotd demo --sessions said:\n%s", out)
+	}
+	out := filepath.Join(svc.dir, "summary.json")
+	receipts := filepath.Join(svc.dir, "receipts.jsonl")
+	var stdout, stderr syncBuf
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"-target", svc.base, "-sessions", sessions, "-n", fmt.Sprint(n), "-rate", "20", "-concurrency", fmt.Sprint(n),
+			"-duration", "60s", "-progress", "0", "-out", out, "-receipts", receipts, "-retry-for", "2m"}, &stdout, &stderr, svc.getenv)
+	}()
+	// The first authorisation on disk: the timed phase is under way.
+	for {
+		b, _ := os.ReadFile(receipts)
+		if bytes.Contains(b, []byte(`"kind":"authorised"`)) {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("loadgen finished (exit %d) before any authorisation was on disk:\n%s", code, &stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	svc.stop()
+	// Hold the address until loadgen tries it: that request fails and
+	// must be retried.
+	ln, err := net.Listen("tcp", svc.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	knocked := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Close()
+		}
+		knocked <- err
+	}()
+	select {
+	case err := <-knocked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case code := <-done:
+		t.Fatalf("loadgen finished (exit %d) while ballotd was stopped: every vote was done before the stop\n%s", code, &stdout)
+	}
+	ln.Close()
+	svc.serve()
+	if code := <-done; code != 0 {
+		t.Fatalf("loadgen: exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, svc.logs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Complete != n || sum.Failed != 0 || sum.ReceiptsChecked != n || sum.Retries < 1 {
+		t.Fatalf("summary:\n%s", b)
+	}
+	t.Logf("retries across the restart: %v", sum.RetriesByKind)
+	if out := svc.ballotd("demo", "--close"); !strings.Contains(out, "closed") {
+		t.Fatalf("ballotd demo --close said:\n%s", out)
+	}
+	exportFile := filepath.Join(svc.dir, "export.jsonl")
+	countsFile := filepath.Join(svc.dir, "counts.json")
+	fetch(t, svc.base+"/ledger/v1/"+sum.Election+"/export", exportFile)
+	fetch(t, svc.base+"/issuance/v1/"+sum.Election+"/counts", countsFile)
+	a, err := drillcheck(receipts, exportFile, countsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.ok() || a.receipts != n || a.receiptsInPlace != n || a.issued != n || a.entries != n {
+		var tbl bytes.Buffer
+		a.print(&tbl)
+		t.Fatalf("drillcheck:\n%s", &tbl)
 	}
 }
