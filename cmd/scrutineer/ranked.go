@@ -18,8 +18,11 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/ranked"
+	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/shuffle"
 	"github.com/unionvote/eballot/crypto/stv"
 	"github.com/unionvote/eballot/crypto/threshold"
@@ -439,6 +442,7 @@ type rankedResult struct {
 	Contest      int         `json:"contest"`
 	Candidates   []string    `json:"candidates"`
 	Ballots      int         `json:"ballots"`
+	Entitled     int         `json:"entitled,omitempty"`
 	Spoilt       []spoilt    `json:"spoilt"`
 	Shuffles     int         `json:"shuffles"`
 	Trustees     []int       `json:"decrypted_by"`
@@ -453,11 +457,33 @@ func (e *env) rankedCount(args []string) error {
 	dir := fs.String("dir", "", "the contest's folder (default: the contest file's folder)")
 	out := fs.String("out", "", "result file to write (default: none)")
 	expect := fs.String("expect", "", "a published result file: check that this count reproduces it exactly")
-	if _, err := e.parse(fs, args, "ranked count --contest contest.json [--dir DIR] [--out result.json] [--expect result.json]"); err != nil {
+	signedBy := fs.String("signed-by", "", "with --expect: the scrutineer's public key (.pub from keygen); check the result's signature (<expect>.sig) too")
+	key := fs.String("key", "", "with --out: sign the result with this scrutineer signing key (writes <out>.sig)")
+	pf := fs.String("passphrase-file", "", "read the signing key's passphrase from this file instead of the terminal")
+	md := fs.String("markdown", "", "also write the count stage by stage as a Markdown table to this file")
+	entitled := fs.Int("entitled", 0, "members entitled to vote in the contest (for the turnout)")
+	if _, err := e.parse(fs, args, "ranked count --contest contest.json [--dir DIR] [--out result.json [--key scrutineer.key]] [--expect result.json [--signed-by scrutineer.key.pub]] [--markdown count.md]"); err != nil {
 		return err
 	}
 	if err := need("contest", *cf); err != nil {
 		return err
+	}
+	if *key != "" && *out == "" {
+		return errors.New("--key signs the result written by --out: give --out")
+	}
+	if *signedBy != "" && *expect == "" {
+		return errors.New("--signed-by checks the result given by --expect: give --expect")
+	}
+	var signer note.Signer
+	if *key != "" {
+		// The key first: a run that cannot sign writes nothing.
+		sk, err := e.openSecret(*key, *pf, "signing key")
+		if err != nil {
+			return err
+		}
+		if signer, err = note.NewSigner(strings.TrimSpace(string(sk))); err != nil {
+			return fmt.Errorf("%s is not a scrutineer signing key: %w", *key, err)
+		}
 	}
 	if *dir == "" {
 		*dir = filepath.Dir(*cf)
@@ -465,6 +491,9 @@ func (e *env) rankedCount(args []string) error {
 	lc, err := loadContest(*cf)
 	if err != nil {
 		return err
+	}
+	if *entitled < 0 || (*entitled > 0 && *entitled < len(lc.ballots)) {
+		return fmt.Errorf("--entitled %d: fewer members than the %d ballots cast", *entitled, len(lc.ballots))
 	}
 	cs, err := e.verifyCascade(lc, *dir)
 	if err != nil {
@@ -521,7 +550,7 @@ func (e *env) rankedCount(args []string) error {
 		return err
 	}
 	rr := &rankedResult{ManifestHash: lc.file.ManifestHash, Contest: lc.file.Contest, Candidates: lc.file.Candidates,
-		Ballots: cs.ballots, Spoilt: cs.spoilt, Shuffles: cs.rounds, Trustees: who, FinalList: hex.EncodeToString(fh[:]),
+		Ballots: cs.ballots, Entitled: *entitled, Spoilt: cs.spoilt, Shuffles: cs.rounds, Trustees: who, FinalList: hex.EncodeToString(fh[:]),
 		Lot: el.Lot, Count: res}
 	if rr.Spoilt == nil {
 		rr.Spoilt = []spoilt{}
@@ -540,18 +569,115 @@ func (e *env) rankedCount(args []string) error {
 		if err := writeFile(*out, j, false); err != nil {
 			return err
 		}
+		if signer != nil {
+			signed, err := note.Sign(&note.Note{Text: string(j)}, signer)
+			if err != nil {
+				return fmt.Errorf("sign: %w", err)
+			}
+			if err := writeFile(*out+".sig", signed[len(j):], false); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Result signed by %s: %s.sig.\n", signer.Name(), *out)
+		}
+	}
+	if *md != "" {
+		var buf bytes.Buffer
+		renderRanked(&buf, rr)
+		if err := writeFile(*md, buf.Bytes(), false); err != nil {
+			return err
+		}
 	}
 	if *expect != "" {
 		want, err := os.ReadFile(*expect)
 		if err != nil {
 			return err
 		}
-		if !bytes.Equal(bytes.TrimSpace(want), bytes.TrimSpace(j)) {
+		if !bytes.Equal(want, j) {
 			return failed("the count does not reproduce %s (%s)", *expect, firstDifference(want, j))
 		}
 		fmt.Fprintf(e.stdout, "The count reproduces %s.\n", *expect)
+		if *signedBy != "" {
+			kb, err := os.ReadFile(*signedBy)
+			if err != nil {
+				return err
+			}
+			v, err := report.ParseKey(string(kb))
+			if err != nil {
+				return err
+			}
+			sig, err := os.ReadFile(*expect + ".sig")
+			if err != nil {
+				return failed("%s has no signature: %v", *expect, err)
+			}
+			if _, err := report.OpenText(want, sig, v); err != nil {
+				return failed("%v", err)
+			}
+			fmt.Fprintf(e.stdout, "Its signature by %s is good.\n", v.Name())
+		}
 	}
 	return nil
+}
+
+// renderRanked writes the count stage by stage: votes per candidate at
+// every stage, the quota, exhausted and non-transferable votes, who was
+// elected and excluded, the spoilt ballots and the turnout.
+func renderRanked(w io.Writer, rr *rankedResult) {
+	res := rr.Count
+	fmt.Fprintf(w, "# STV count (%s), %d places\n\n", res.Rule, res.Seats)
+	fmt.Fprintf(w, "Ballots: %d. Spoilt: %d. Valid papers: %d.", rr.Ballots, len(rr.Spoilt), res.Valid)
+	if rr.Entitled > 0 {
+		fmt.Fprintf(w, " Entitled to vote: %d. Turnout: %.1f%%.", rr.Entitled, 100*float64(rr.Ballots)/float64(rr.Entitled))
+	}
+	fmt.Fprint(w, "\n\nElected:")
+	for _, c := range res.Elected {
+		fmt.Fprintf(w, " %s;", mdCell(rr.Candidates[c]))
+	}
+	fmt.Fprint(w, "\n\n| candidate |")
+	for _, st := range res.Stages {
+		if st.Batch > 0 {
+			fmt.Fprintf(w, " %d.%d |", st.Number, st.Batch)
+		} else {
+			fmt.Fprintf(w, " %d |", st.Number)
+		}
+	}
+	fmt.Fprint(w, "\n| --- |"+strings.Repeat(" ---: |", len(res.Stages))+"\n")
+	for c, name := range rr.Candidates {
+		fmt.Fprintf(w, "| %s |", mdCell(name))
+		for _, st := range res.Stages {
+			mark := ""
+			if slices.Contains(st.Elected, c) {
+				mark = " elected"
+			} else if slices.Contains(st.Excluded, c) {
+				mark = " excluded"
+			}
+			fmt.Fprintf(w, " %s%s |", st.Votes[c], mark)
+		}
+		fmt.Fprintln(w)
+	}
+	row := func(name string, f func(st stv.Stage) string) {
+		fmt.Fprintf(w, "| %s |", name)
+		for _, st := range res.Stages {
+			fmt.Fprintf(w, " %s |", f(st))
+		}
+		fmt.Fprintln(w)
+	}
+	row("exhausted", func(st stv.Stage) string { return st.Exhausted })
+	if res.Rule == stv.ERS97 {
+		row("non-transferable remainder", func(st stv.Stage) string { return st.Remainder })
+	}
+	row("quota", func(st stv.Stage) string { return st.Quota })
+	row("action", func(st stv.Stage) string { return mdCell(st.Action) })
+	if len(rr.Spoilt) > 0 {
+		fmt.Fprint(w, "\nSpoilt ballots (set aside, not counted):\n\n")
+		for _, s := range rr.Spoilt {
+			fmt.Fprintf(w, "- ballot %d: %s\n", s.Ballot, mdCell(s.Reason))
+		}
+	}
+}
+
+// mdCell makes text safe in a Markdown table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ").Replace(s)
 }
 
 // firstDifference names the first line where two results differ.

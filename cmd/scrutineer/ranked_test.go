@@ -112,8 +112,12 @@ func TestRankedPipeline1000(t *testing.T) {
 	for _, j := range []int{1, 3} {
 		ok(t, append([]string{"ranked", "decrypt", "--contest", contest}, key(j)...)...)
 	}
-	out := ok(t, "ranked", "count", "--contest", contest, "--out", p("c", "result.json"))
-	if !strings.Contains(out, "ballot 500 set aside: invalid ranking") || !strings.Contains(out, "1000 ballots, 1 set aside, 3 shuffles and 2 trustees' decryptions verified") {
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("sk.key"), "--passphrase-file", p("pass"))
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("other.key"), "--passphrase-file", p("pass"))
+	out := ok(t, "ranked", "count", "--contest", contest, "--out", p("c", "result.json"), "--key", p("sk.key"), "--passphrase-file", p("pass"),
+		"--entitled", "2000", "--markdown", p("count.md"))
+	if !strings.Contains(out, "ballot 500 set aside: invalid ranking") || !strings.Contains(out, "1000 ballots, 1 set aside, 3 shuffles and 2 trustees' decryptions verified") ||
+		!strings.Contains(out, "Result signed by scrutineers.example") {
 		t.Fatalf("count: %s", out)
 	}
 
@@ -155,14 +159,26 @@ func TestRankedPipeline1000(t *testing.T) {
 		t.Logf("%s: elected %v in %d stages", rule, got.Count.Elected, len(got.Count.Stages))
 	}
 	check(p("c", "result.json"), stv.ERS97)
-	// Anyone re-runs the count and gets the published result exactly.
-	if out := ok(t, "ranked", "count", "--contest", contest, "--expect", p("c", "result.json")); !strings.Contains(out, "reproduces") {
+	// The count stage by stage, for the report to members.
+	mdb, _ := os.ReadFile(p("count.md"))
+	md := string(mdb)
+	if !strings.Contains(md, "Ballots: 1000. Spoilt: 1. Valid papers: 999. Entitled to vote: 2000. Turnout: 50.0%.") ||
+		!strings.Contains(md, "| "+rc.Candidates[0]+" | ") || strings.Count(md, " elected |") != seats || !strings.Contains(md, "- ballot 500: invalid ranking") {
+		t.Fatalf("count.md:\n%s", md)
+	}
+	// Anyone re-runs the count and gets the published result exactly, and
+	// checks the scrutineer's signature on it.
+	if out := ok(t, "ranked", "count", "--contest", contest, "--entitled", "2000", "--expect", p("c", "result.json"), "--signed-by", p("sk.key.pub")); !strings.Contains(out, "reproduces") ||
+		!strings.Contains(out, "signature by scrutineers.example is good") {
 		t.Fatalf("count --expect: %s", out)
+	}
+	if code, _, errs := sh(t, "ranked", "count", "--contest", contest, "--entitled", "2000", "--expect", p("c", "result.json"), "--signed-by", p("other.key.pub")); code != 1 || !strings.Contains(errs, "signature does not verify") {
+		t.Fatalf("count --expect with another key: %d %s", code, errs)
 	}
 	// A result that was altered is named.
 	rb, _ := os.ReadFile(p("c", "result.json"))
 	os.WriteFile(p("altered.json"), bytes.Replace(rb, []byte(`"ballots": 1000`), []byte(`"ballots": 999`), 1), 0o644)
-	if code, _, errs := sh(t, "ranked", "count", "--contest", contest, "--expect", p("altered.json")); code != 1 || !strings.Contains(errs, "does not reproduce") || !strings.Contains(errs, `ballots\": 999`) {
+	if code, _, errs := sh(t, "ranked", "count", "--contest", contest, "--entitled", "2000", "--expect", p("altered.json")); code != 1 || !strings.Contains(errs, "does not reproduce") || !strings.Contains(errs, `ballots\": 999`) {
 		t.Fatalf("count --expect of an altered result: %d %s", code, errs)
 	}
 	// The same ballots under Meek's method (the union's rules choose).
