@@ -58,7 +58,19 @@ type rankedContest struct {
 	Rule         stv.Rule        `json:"rule"`
 	Withdrawn    []int           `json:"withdrawn,omitempty"`
 	Trustees     json.RawMessage `json:"trustees"` // threshold public key, as the manifest's
-	Ballots      []string        `json:"ballots"`  // hex, §9.1 encodings, in ledger order
+	// IndependentPerson is the person the union appointed for the
+	// storage, distribution and counting of the voting papers (TULRCA
+	// s.51A), named in the result.
+	IndependentPerson *independentPerson `json:"independent_person,omitempty"`
+	Ballots           []string           `json:"ballots"` // hex, §9.1 encodings, in ledger order
+}
+
+// independentPerson names the s.51A independent person and, where the
+// union's rules require it, the trustee whose key share they hold: the
+// count is not made without their decryption.
+type independentPerson struct {
+	Name    string `json:"name"`
+	Trustee int    `json:"trustee,omitempty"` // 0: the rules do not require their share
 }
 
 // loadedContest is a parsed contest.json.
@@ -131,6 +143,14 @@ func parseContest(rc *rankedContest) (*loadedContest, error) {
 	}
 	if rc.Seats < 1 || rc.Seats >= len(rc.Candidates) {
 		return nil, fmt.Errorf("seats %d: want 1 to %d", rc.Seats, len(rc.Candidates)-1)
+	}
+	if ip := rc.IndependentPerson; ip != nil {
+		if strings.TrimSpace(ip.Name) == "" || len(ip.Name) > 200 {
+			return nil, errors.New("independent_person.name: want 1 to 200 bytes")
+		}
+		if ip.Trustee < 0 || ip.Trustee > len(pub.Shares) {
+			return nil, fmt.Errorf("independent_person.trustee %d: there are %d trustees", ip.Trustee, len(pub.Shares))
+		}
 	}
 	lc := &loadedContest{file: rc, pub: &pub, contest: c, ballots: make([][]byte, len(rc.Ballots))}
 	for i, h := range rc.Ballots {
@@ -273,6 +293,8 @@ func (e *env) rankedFixture(args []string) error {
 	seats := fs.Int("seats", 1, "places to fill")
 	rule := fs.String("rule", string(stv.ERS97), "the count rule: ers97 or meek")
 	out := fs.String("out", "", "contest file to write")
+	ipName := fs.String("independent-person", "", "name of the s.51A independent person")
+	ipTrustee := fs.Int("independent-trustee", 0, "with --independent-person: the trustee whose key share they hold, required for the count")
 	if _, err := e.parse(fs, args, "ranked fixture --trustees trustees.json --rankings rankings.json --candidates N --seats S --out contest.json"); err != nil {
 		return err
 	}
@@ -297,6 +319,9 @@ func (e *env) rankedFixture(args []string) error {
 	mh := sha256.Sum256([]byte("scrutineer ranked fixture " + *rankings))
 	rc := &rankedContest{Version: rankedContestVersion, ManifestHash: hex.EncodeToString(mh[:]), Styles: 1,
 		MinRanked: 1, MaxRanked: *n, Seats: *seats, Rule: stv.Rule(*rule), Trustees: json.RawMessage(bytes.TrimSpace(tb))}
+	if *ipName != "" {
+		rc.IndependentPerson = &independentPerson{Name: *ipName, Trustee: *ipTrustee}
+	}
 	for i := range *n {
 		rc.Candidates = append(rc.Candidates, fmt.Sprintf("Candidate %c", 'A'+i%26))
 	}
@@ -438,17 +463,19 @@ func (e *env) rankedDecrypt(args []string) error {
 
 // rankedResult is result.json: the count and what it was counted from.
 type rankedResult struct {
-	ManifestHash string      `json:"manifest_hash"`
-	Contest      int         `json:"contest"`
-	Candidates   []string    `json:"candidates"`
-	Ballots      int         `json:"ballots"`
-	Entitled     int         `json:"entitled,omitempty"`
-	Spoilt       []spoilt    `json:"spoilt"`
-	Shuffles     int         `json:"shuffles"`
-	Trustees     []int       `json:"decrypted_by"`
-	FinalList    string      `json:"final_list_sha256"`
-	Lot          []int       `json:"lot"`
-	Count        *stv.Result `json:"count"`
+	ManifestHash string   `json:"manifest_hash"`
+	Contest      int      `json:"contest"`
+	Candidates   []string `json:"candidates"`
+	Ballots      int      `json:"ballots"`
+	Entitled     int      `json:"entitled,omitempty"`
+	// IndependentPerson is the s.51A independent person's name.
+	IndependentPerson string      `json:"independent_person,omitempty"`
+	Spoilt            []spoilt    `json:"spoilt"`
+	Shuffles          int         `json:"shuffles"`
+	Trustees          []int       `json:"decrypted_by"`
+	FinalList         string      `json:"final_list_sha256"`
+	Lot               []int       `json:"lot"`
+	Count             *stv.Result `json:"count"`
 }
 
 func (e *env) rankedCount(args []string) error {
@@ -525,6 +552,11 @@ func (e *env) rankedCount(args []string) error {
 		pds = append(pds, pd)
 		who = append(who, j)
 	}
+	// s.51A: where the union's rules require it, the count cannot be made
+	// without the independent person's key share.
+	if ip := lc.file.IndependentPerson; ip != nil && ip.Trustee > 0 && !slices.Contains(who, ip.Trustee) {
+		return failed("no decryption by trustee %d, the independent person %s: the union's rules require their key share for the count (s.51A)", ip.Trustee, ip.Name)
+	}
 	if len(pds) < lc.pub.Threshold {
 		return failed("%d trustees' decryptions, the count needs %d", len(pds), lc.pub.Threshold)
 	}
@@ -552,6 +584,9 @@ func (e *env) rankedCount(args []string) error {
 	rr := &rankedResult{ManifestHash: lc.file.ManifestHash, Contest: lc.file.Contest, Candidates: lc.file.Candidates,
 		Ballots: cs.ballots, Entitled: *entitled, Spoilt: cs.spoilt, Shuffles: cs.rounds, Trustees: who, FinalList: hex.EncodeToString(fh[:]),
 		Lot: el.Lot, Count: res}
+	if ip := lc.file.IndependentPerson; ip != nil {
+		rr.IndependentPerson = ip.Name
+	}
 	if rr.Spoilt == nil {
 		rr.Spoilt = []spoilt{}
 	}
@@ -627,6 +662,9 @@ func renderRanked(w io.Writer, rr *rankedResult) {
 	fmt.Fprintf(w, "Ballots: %d. Spoilt: %d. Valid papers: %d.", rr.Ballots, len(rr.Spoilt), res.Valid)
 	if rr.Entitled > 0 {
 		fmt.Fprintf(w, " Entitled to vote: %d. Turnout: %.1f%%.", rr.Entitled, 100*float64(rr.Ballots)/float64(rr.Entitled))
+	}
+	if rr.IndependentPerson != "" {
+		fmt.Fprintf(w, "\n\nIndependent person (s.51A): %s.", mdCell(rr.IndependentPerson))
 	}
 	fmt.Fprint(w, "\n\nElected:")
 	for _, c := range res.Elected {
