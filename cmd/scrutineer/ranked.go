@@ -418,20 +418,9 @@ func (e *env) rankedDecrypt(args []string) error {
 	if *share == "" {
 		*share = fmt.Sprintf("share-%d.age", *index)
 	}
-	id, err := e.trusteeIdentity(*key, *pf)
+	sk, err := e.openShare(*key, *pf, *share, *index)
 	if err != nil {
 		return err
-	}
-	b, err := open(*share, id)
-	if err != nil {
-		return fmt.Errorf("open your share %s with your key: %w", *share, err)
-	}
-	sk, err := threshold.ParseSecretShare(b)
-	if err != nil {
-		return fmt.Errorf("share file: %w", err)
-	}
-	if sk.Index != *index {
-		return fmt.Errorf("%s is trustee %d's share, not %d's", *share, sk.Index, *index)
 	}
 	lc, err := loadContest(*cf)
 	if err != nil {
