@@ -702,9 +702,11 @@ func renderRanked(w io.Writer, rr *rankedResult) {
 	}
 }
 
-// mdCell makes text safe in a Markdown table cell.
+// mdCell makes text (a candidate's name, from the contest file) safe in a
+// Markdown table cell: no cell break, no line break, no HTML a renderer
+// would pass through.
 func mdCell(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ").Replace(s)
+	return strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 // firstDifference names the first line where two results differ.

@@ -243,3 +243,9 @@ func TestRankedPipeline1000(t *testing.T) {
 	}
 	check(p("ip.json"), stv.ERS97)
 }
+
+func TestMarkdownCell(t *testing.T) {
+	if got := mdCell("A | B\n<script>&"); got != `A \| B &lt;script&gt;&amp;` {
+		t.Fatalf("mdCell: %q", got)
+	}
+}
