@@ -317,6 +317,26 @@ type Verification = report.Verification
 
 func summary(r *verify.Result) Verification { return report.Summary(r) }
 
+// openShare opens trustee index's secret share file with their key.
+func (e *env) openShare(key, passFile, share string, index int) (*threshold.SecretShare, error) {
+	id, err := e.trusteeIdentity(key, passFile)
+	if err != nil {
+		return nil, err
+	}
+	b, err := open(share, id)
+	if err != nil {
+		return nil, fmt.Errorf("open your share %s with your key: %w", share, err)
+	}
+	sk, err := threshold.ParseSecretShare(b)
+	if err != nil {
+		return nil, fmt.Errorf("share file: %w", err)
+	}
+	if sk.Index != index {
+		return nil, fmt.Errorf("%s is trustee %d's share, not %d's", share, sk.Index, index)
+	}
+	return sk, nil
+}
+
 func (e *env) decrypt(args []string) error {
 	fs := flag.NewFlagSet("decrypt", flag.ContinueOnError)
 	exp := fs.String("export", "", "the export file or board URL")
@@ -340,20 +360,9 @@ func (e *env) decrypt(args []string) error {
 	if *out == "" {
 		*out = fmt.Sprintf("partial-%d.json", *index)
 	}
-	id, err := e.trusteeIdentity(*key, *pf)
+	sk, err := e.openShare(*key, *pf, *share, *index)
 	if err != nil {
 		return err
-	}
-	b, err := open(*share, id)
-	if err != nil {
-		return fmt.Errorf("open your share %s with your key: %w", *share, err)
-	}
-	sk, err := threshold.ParseSecretShare(b)
-	if err != nil {
-		return fmt.Errorf("share file: %w", err)
-	}
-	if sk.Index != *index {
-		return fmt.Errorf("%s is trustee %d's share, not %d's", *share, sk.Index, *index)
 	}
 	res, err := e.counted(*exp, *state, verifyArgs{quiet: true})
 	if err != nil {
