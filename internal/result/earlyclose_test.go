@@ -14,6 +14,7 @@ import (
 
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
+	"github.com/unionvote/eballot/internal/web/page"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
@@ -134,6 +135,18 @@ func TestEarlyCloseCarriesTheActualTime(t *testing.T) {
 	}
 	if status, body := upload(scr, "/scrutineer/ballots/"+id+"/result", map[string][][]byte{"report": {c.js}, "signature": {c.sig}, "partials": c.partials}); status != 200 {
 		t.Fatalf("publish: %d\n%s", status, problems(body))
+	}
+	// The public result page gives the actual close, the date of the
+	// ballot and the mandate that follow from it, in English and Welsh.
+	pub := webtest.NewClient(t, srv.URL, "", 0)
+	for _, lang := range []string{"en", "cy"} {
+		label := map[string]string{"en": "Voting closed", "cy": "Daeth y pleidleisio i ben"}[lang]
+		status, body := pub.Get("/results/early-ballot?lang=" + lang)
+		for _, w := range []string{label, `<dd class="closed-at">` + page.When(lang, want) + `</dd>`, "<dd>" + wantDate + "</dd>", "<dd>" + wantMandate + "</dd>"} {
+			if status != 200 || !strings.Contains(body, w) {
+				t.Fatalf("public result page (%s): %d, no %q", lang, status, w)
+			}
+		}
 	}
 	out, err = run("check-result", srv.URL+"/ledger/v1/early-ballot")
 	if err != nil || !strings.Contains(out, "MATCHES") || !strings.Contains(out, "Voting closed at "+wantAt) {
