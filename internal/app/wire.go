@@ -217,13 +217,14 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev"}); err != nil {
 		return nil, err
 	}
+	iss := issuance.NewHandler(s.Issuance, member, s.Pages)
 	modules = append(modules,
 		s.Refresh,
 		s.Outreach,
 		election.NewHomePage(s.Ballots, s.Pages, cfg.SMSProvider == "dev"), // development: drafts are listed
 		s.GOTV,
 		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
-		issuance.NewHandler(s.Issuance, member, s.Pages),
+		iss,
 		vote.New(vote.Deps{Ballots: s.Ballots, Register: s.Register, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
 		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log),
@@ -241,8 +242,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		Secure: cfg.Secure(), LargeBodies: LargeBodies,
 		Middleware: []func(http.Handler) http.Handler{s.Auth.Middleware},
 		Modules:    modules,
-		// The public board and the cast: no session, no cookie (protocol §5).
-		CookieFree: []web.Module{s.Ledger}, CookieFreePrefix: "/ledger/",
+		// The public board and the cast: no session, no cookie (protocol §5);
+		// the published counts: no session either.
+		CookieFree: []web.Module{s.Ledger, iss.Counts()}, CookieFreePrefix: "/ledger/",
 		Unlinkable: []string{"/vote/{election}/authorise", "/ledger/v1/{election}/cast"},
 		Released:   s.Released,
 	}); err != nil {
