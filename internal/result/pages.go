@@ -98,9 +98,9 @@ type resultPage struct {
 	// ledger's signed close, protocol version 4): nil when it states none.
 	ClosedAt *time.Time
 	Styles   []styleView // the s.231 particulars, once published
-	Message    string
-	Problems   []page.Text
-	MaxKiB     int
+	Message  string
+	Problems []page.Text
+	MaxKiB   int
 }
 
 func (p *Pages) manage(role string) http.HandlerFunc {
