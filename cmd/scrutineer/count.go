@@ -467,7 +467,7 @@ func (e *env) tally(args []string) error {
 	if err != nil {
 		return failed("%v", err)
 	}
-	counts.Paper = res.paper
+	counts.Paper, counts.ClosedAt = res.paper, res.closedAt
 	r, err := tally.Compute(res.manifest, counts)
 	if err != nil {
 		return err
@@ -499,6 +499,7 @@ type countable struct {
 	sums     *tally.Sums
 	summary  Verification // with the authorisations issued
 	paper    []tally.PaperTotals
+	closedAt string // the actual close, from the ledger's signed close
 }
 
 // counted verifies the export (state empty) or relies on the verified
@@ -517,6 +518,7 @@ func (e *env) counted(src, state string, a verifyArgs) (*countable, error) {
 			c.summary = summary(res)
 			c.summary.Issued = res.Issued
 			c.paper = res.PaperTotals()
+			c.closedAt = res.ClosedAt
 		}
 		return c, verr
 	}
@@ -549,10 +551,19 @@ func (e *env) counted(src, state string, a verifyArgs) (*countable, error) {
 		return nil, failed("state file %s: %v", state, err)
 	}
 	how := fmt.Sprintf("Relying on the verified state file %s (digest %s; export SHA-256 %x matches): ballots not verified again", state, st.Digest, sum.sha)
-	return &countable{how: how, closed: st.Closed, manifest: m, election: el, sums: sums, summary: st.Verification, paper: st.Paper}, nil
+	return &countable{how: how, closed: st.Closed, manifest: m, election: el, sums: sums, summary: st.Verification, paper: st.Paper, closedAt: st.Verification.ClosedAt()}, nil
 }
 
 func renderText(w io.Writer, r *tally.Result) {
+	if r.ClosedAt != "" {
+		fmt.Fprintf(w, "Voting closed at %s (the ledger's signed close); date of the ballot %s", r.ClosedAt, r.DateOfBallot)
+	} else {
+		fmt.Fprintf(w, "Date of the ballot %s", r.DateOfBallot)
+	}
+	if r.MandateExpires != "" {
+		fmt.Fprintf(w, "; the mandate (s.234) ends at the end of %s", r.MandateExpires)
+	}
+	fmt.Fprintln(w, ".")
 	for _, s := range append(append([]tally.StyleResult{}, r.Styles...), r.Aggregate) {
 		fmt.Fprintf(w, "%s: entitled %d, votes cast %d, turnout %s", s.Name, s.Entitled, s.VotesCast, s.Turnout)
 		if s.TurnoutMet != nil {
