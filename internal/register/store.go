@@ -549,11 +549,11 @@ type Entry struct {
 var ErrNotOnRegister = errors.New("register: not on this ballot's register")
 
 // Entry reads the member's entry on the ballot's register, or
-// [ErrNotOnRegister].
-func (s *Store) Entry(ctx context.Context, ballotID, memberID int64) (Entry, error) {
+// [ErrNotOnRegister]; q is the caller's transaction (nil: the pool).
+func (s *Store) Entry(ctx context.Context, q Querier, ballotID, memberID int64) (Entry, error) {
 	var e Entry
 	var paper *int32
-	err := s.pool.QueryRow(ctx, `SELECT style, paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`, ballotID, memberID).
+	err := s.or(q).QueryRow(ctx, `SELECT style, paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`, ballotID, memberID).
 		Scan(&e.Style, &paper)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, ErrNotOnRegister
