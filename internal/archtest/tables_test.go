@@ -65,15 +65,6 @@ var owners = map[string]string{
 // still there, each with why. The test fails on any reference not listed
 // here, and on an entry no longer needed: the list only shrinks.
 var exceptions = map[string]map[string]string{
-	// Invitations, sign-in codes and the member's page join the register
-	// and the ballot in one query each (the invitation sweep runs over
-	// every open ballot every minute).
-	"internal/auth": {
-		"ballots":          "ballot title, state and closing time with invitations and sessions",
-		"unions":           "union name and employer channels with invitations and codes",
-		"register_entries": "who is on a register, for invitations and the member's ballots",
-		"members":          "member names and numbers for invitations, codes and passkeys",
-	},
 	// The reminder worker and turnout join the register, the marked
 	// register and the frozen contacts in their queries.
 	"internal/gotv": {
