@@ -561,7 +561,7 @@ func (s *Service) MemberBallots(ctx context.Context, memberID int64) ([]MemberBa
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	hs, err := s.ballots.Headings(ctx, ids)
+	hs, err := s.ballots.Headings(ctx, nil, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -593,19 +593,23 @@ func (s *Store) Heading(ctx context.Context, ballotID int64) (Heading, error) {
 }
 
 // Headings reads the headings of the ballots ids, the latest closing
-// first (a ballot without a closing time first of all).
-func (s *Store) Headings(ctx context.Context, ids []int64) ([]Heading, error) {
-	return s.headings(ctx, ` WHERE b.id = ANY($1) ORDER BY b.closes_at DESC NULLS LAST, b.id`, ids)
+// first (a ballot without a closing time first of all); q is the
+// caller's transaction (nil: the pool).
+func (s *Store) Headings(ctx context.Context, q register.Querier, ids []int64) ([]Heading, error) {
+	return s.headings(ctx, q, ` WHERE b.id = ANY($1) ORDER BY b.closes_at DESC NULLS LAST, b.id`, ids)
 }
 
 // OpenBallots reads the headings of the ballots whose status is open, in
 // id order (the invitation sweep's and the reminders' ballots).
 func (s *Store) OpenBallots(ctx context.Context) ([]Heading, error) {
-	return s.headings(ctx, ` WHERE b.status = 'open' ORDER BY b.id`)
+	return s.headings(ctx, nil, ` WHERE b.status = 'open' ORDER BY b.id`)
 }
 
-func (s *Store) headings(ctx context.Context, where string, args ...any) ([]Heading, error) {
-	rows, err := s.pool.Query(ctx, headingSQL+where, args...)
+func (s *Store) headings(ctx context.Context, q register.Querier, where string, args ...any) ([]Heading, error) {
+	if q == nil {
+		q = s.pool
+	}
+	rows, err := q.Query(ctx, headingSQL+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read ballot headings: %w", err)
 	}

@@ -862,9 +862,9 @@ func twoLists(rows pgx.Rows, first string) (a, b []string, err error) {
 type Addressee struct{ Name, Mobile, Lang string }
 
 // Addressees reads the [Addressee] of the members ids (a member not found
-// is absent from the map).
-func (s *Store) Addressees(ctx context.Context, ids []int64) (map[int64]Addressee, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, coalesce(mobile, ''), language FROM members WHERE id = ANY($1)`, ids)
+// is absent from the map); q is the caller's transaction (nil: the pool).
+func (s *Store) Addressees(ctx context.Context, q Querier, ids []int64) (map[int64]Addressee, error) {
+	rows, err := s.or(q).Query(ctx, `SELECT id, name, coalesce(mobile, ''), language FROM members WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
