@@ -206,7 +206,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}); err != nil {
 		return nil, err
 	}
-	if s.Outreach, err = buildOutreach(s, pool, log, staff, cfg.SecretKey); err != nil {
+	if s.Outreach, err = buildOutreach(s, pool, log, staff, cfg.SecretKey, hooks.now); err != nil {
 		return nil, err
 	}
 	if err := refresh.RegisterPages(s.Pages); err != nil {
@@ -217,13 +217,14 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev"}); err != nil {
 		return nil, err
 	}
+	iss := issuance.NewHandler(s.Issuance, member, s.Pages)
 	modules = append(modules,
 		s.Refresh,
 		s.Outreach,
 		election.NewHomePage(s.Ballots, s.Pages, cfg.SMSProvider == "dev"), // development: drafts are listed
 		s.GOTV,
 		s.Auth, // with the invitation delivery pages (/scrutineer|organiser/ballots/{id}/invitations)
-		issuance.NewHandler(s.Issuance, member, s.Pages),
+		iss,
 		vote.New(vote.Deps{Ballots: s.Ballots, Register: s.Register, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
 		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log),
@@ -241,8 +242,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		Secure: cfg.Secure(), LargeBodies: LargeBodies,
 		Middleware: []func(http.Handler) http.Handler{s.Auth.Middleware},
 		Modules:    modules,
-		// The public board and the cast: no session, no cookie (protocol §5).
-		CookieFree: []web.Module{s.Ledger}, CookieFreePrefix: "/ledger/",
+		// The public board and the cast: no session, no cookie (protocol §5);
+		// the published counts: no session either.
+		CookieFree: []web.Module{s.Ledger, iss.Counts()}, CookieFreePrefix: "/ledger/",
 		Unlinkable: []string{"/vote/{election}/authorise", "/ledger/v1/{election}/cast"},
 		Released:   s.Released,
 	}); err != nil {
@@ -267,7 +269,7 @@ func paperBallot(staff page.StaffFunc, store *election.Store, pages page.Rendere
 // register's store (first names, workplaces, the frozen mobile for routing
 // replies), the marked register (turnout campaigns only) and auth's staff
 // accounts (volunteers).
-func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.StaffFunc, secret []byte) (*outreach.Service, error) {
+func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.StaffFunc, secret []byte, now func() time.Time) (*outreach.Service, error) {
 	tfs, files, cfs, dir := outreach.Templates()
 	if err := s.Pages.AddTemplates(tfs, files...); err != nil {
 		return nil, err
@@ -278,7 +280,7 @@ func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.
 	key := hmac.New(sha256.New, secret)
 	key.Write([]byte("eballot outreach number key v1"))
 	return outreach.New(outreach.Options{Pool: pool, Texter: s.GOTV, Register: s.Register, Ballots: s.Ballots,
-		Marked: s.Issuance.Marked, Staff: staff, Pages: s.Pages, Log: log.With("module", "outreach"), Key: key.Sum(nil),
+		Marked: s.Issuance.Marked, Staff: staff, Pages: s.Pages, Log: log.With("module", "outreach"), Key: key.Sum(nil), Now: now,
 		Invite: func(ctx context.Context, unionID int64, name, mobile string) (int64, string, error) {
 			st, link, err := s.Auth.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleVolunteer, UnionID: unionID, Name: name, Mobile: mobile})
 			return st.ID, link, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/register/registertest"
+	"github.com/unionvote/eballot/internal/web/page"
 )
 
 // page checks the staff page shown (status, language, title, h1, no
@@ -246,6 +247,49 @@ func TestStaffJourneys(t *testing.T) {
 	var entries int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM register_entries re JOIN ballots b ON b.id = re.ballot_id WHERE b.election_id = 'journey-draft'`).Scan(&entries); err != nil || entries != 1000-skipped {
 		t.Errorf("imported %d members (%v), want %d", entries, err, 1000-skipped)
+	}
+
+	// The s.226A notice is recorded as given to the employer, then the
+	// register changes (a file with one more member is imported): the
+	// notice is marked out of date, with what changed, in both languages.
+	notices := "/organiser" + draft + "/employer-notices"
+	org.open(notices, "en")
+	given := time.Now().Add(-time.Hour).In(page.London).Format("2006-01-02T15:04")
+	org.run(chromedp.Evaluate(`(() => { const f = document.querySelector('input[name=employer][value="Demo Buses Ltd"]').form;
+		f.elements.notice_sent_at.value = '`+given+`'; f.elements.sample_sent_at.value = '`+given+`'; f.requestSubmit(); })()`, nil))
+	org.waitFor("the notice recorded", func(loc string) bool { return strings.Contains(loc, "done=recorded") })
+	var card string
+	org.run(chromedp.Evaluate(`document.querySelector('input[name=employer][value="Demo Buses Ltd"]').closest('section').innerText`, &card))
+	if strings.Contains(card, "Out of date") {
+		t.Errorf("a notice just recorded is marked out of date: %q", card)
+	}
+	var members int // employed by Demo Buses Ltd, as the page and the notice state
+	org.run(chromedp.Evaluate(`+document.querySelector('input[name=employer][value="Demo Buses Ltd"]').closest('section').querySelector('dl dd').textContent`, &members))
+	if members < 900 {
+		t.Fatalf("the employer has %d members on the register, want about 1,000", members)
+	}
+	regFile2 := filepath.Join(t.TempDir(), "register-plus-one.csv")
+	if err := os.WriteFile(regFile2, append(registertest.Thousand("Newport Depot", "Demo Buses Ltd"),
+		"LATE0001,Late Joiner,,,Newport Depot,Newport,Demo Buses Ltd,en\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	org.open("/organiser"+draft+"/register", "en")
+	org.run(chromedp.SetUploadFiles(`#file`, []string{regFile2}, chromedp.ByID), chromedp.Submit(`#file`, chromedp.ByID),
+		chromedp.WaitVisible(`#rep-counts`, chromedp.ByID),
+		chromedp.Submit(`form[action$="/register/commit"] button`, chromedp.ByQuery))
+	org.waitFor("one member more imported", func(loc string) bool { return strings.Contains(loc, "done=imported") })
+	for lang, want := range map[string][]string{
+		"en": {"Out of date", fmt.Sprintf("the s.226A notice gave %d employees concerned but the register now has %d", members, members+1)},
+		"cy": {"Wedi dyddio", fmt.Sprintf("rhoddodd hysbysiad a.226A %d o gyflogeion dan sylw ond mae gan y gofrestr %d bellach", members, members+1)},
+	} {
+		org.open(notices, lang)
+		org.run(chromedp.Evaluate(`document.querySelector('input[name=employer][value="Demo Buses Ltd"]').closest('section').innerText`, &card))
+		for _, w := range want {
+			if !strings.Contains(card, w) {
+				t.Errorf("%s: after the register changed, the employer's notice says %q, want %q", lang, card, w)
+			}
+		}
+		org.page("employer notice out of date "+lang, lang)
 	}
 
 	// Sign-in limits: the organiser signs in again until their account's

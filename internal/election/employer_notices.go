@@ -43,8 +43,10 @@ type EmployerNoticeRecord struct {
 	StatedMembers *int
 	StatedOpensOn *time.Time
 	// Stale says the notice's figures or opening day no longer match the
-	// ballot: it must be given again before the ballot opens.
-	Stale bool
+	// ballot: it must be given again before the ballot opens. StaleWhy
+	// says what changed, in words for the organiser.
+	Stale    bool
+	StaleWhy []page.Msg
 	// Earliest is the earliest opening both allow (nil while one is
 	// missing); TooLate says the planned opening is before it.
 	Earliest *time.Time
@@ -128,11 +130,13 @@ func checkEmployerNotices(r Regime, opening time.Time, recs []EmployerNoticeReco
 		// employees concerned; one that no longer matches is stale.
 		if e.Notice != nil && e.StatedMembers != nil && *e.StatedMembers != e.Members {
 			e.Stale = true
-			reasons = append(reasons, page.M("admin.why.notice_stale_members", name, *e.StatedMembers, e.Members))
+			e.StaleWhy = append(e.StaleWhy, page.M("admin.why.notice_stale_members", name, *e.StatedMembers, e.Members))
+			reasons = append(reasons, e.StaleWhy[len(e.StaleWhy)-1])
 		}
 		if e.Notice != nil && e.StatedOpensOn != nil && e.StatedOpensOn.Format("2006-01-02") != open.Format("2006-01-02") {
 			e.Stale = true
-			reasons = append(reasons, page.M("admin.why.notice_stale_opening", name, page.Day(*e.StatedOpensOn), page.Day(open)))
+			e.StaleWhy = append(e.StaleWhy, page.M("admin.why.notice_stale_opening", name, page.Day(*e.StatedOpensOn), page.Day(open)))
+			reasons = append(reasons, e.StaleWhy[len(e.StaleWhy)-1])
 		}
 		if e.Notice != nil {
 			if earliest := earliestOpening(*e.Notice, r.NoticeDays); open.Before(earliest) {

@@ -89,6 +89,9 @@ type employerNoticesData struct {
 	Message   string
 	Error     *page.Text
 	ErrorKey  string // the employer the error is about
+	// StaleWhy is, per employer (the index of Employers), what changed
+	// since its notice was given, in the page's language.
+	StaleWhy [][]string
 }
 
 func (p *RecordsPages) employerNotices(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +111,13 @@ func (p *RecordsPages) showEmployerNotices(w http.ResponseWriter, r *http.Reques
 	if msg != "recorded" {
 		msg = ""
 	}
-	d := employerNoticesData{B: b, Employers: recs, Message: msg, ErrorKey: errKey}
+	d := employerNoticesData{B: b, Employers: recs, Message: msg, ErrorKey: errKey, StaleWhy: make([][]string, len(recs))}
+	lang := p.pages.Lang(w, r)
+	for i, e := range recs {
+		for _, m := range e.StaleWhy {
+			d.StaleWhy[i] = append(d.StaleWhy[i], m.In(p.pages.T, lang))
+		}
+	}
 	if actErr != nil {
 		e := errorText(p.pages, p.pages.Lang(w, r), actErr)
 		d.Error = &e

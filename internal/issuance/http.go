@@ -49,10 +49,26 @@ func NewHandler(svc *Service, member MemberFunc, pages JSONRenderer) *Handler {
 	return &Handler{svc: svc, member: member, pages: pages}
 }
 
-// Routes registers POST /vote/{election}/authorise and the public counts.
+// Routes registers POST /vote/{election}/authorise (the member's session
+// and CSRF rules apply: register it with the session middleware).
 func (h *Handler) Routes(r chi.Router) {
 	r.Post("/vote/{election}/authorise", h.authorise)
-	r.Get("/issuance/v1/{election}/counts", h.counts)
+}
+
+// PublicCounts is the module of the public counts (docs/board-api.yaml):
+// no session, and its errors, 405 included, are the APIs' JSON problem.
+// Register it beside the ledger's board, outside the session middleware.
+type PublicCounts struct{ h *Handler }
+
+// Counts returns the public counts module of h.
+func (h *Handler) Counts() PublicCounts { return PublicCounts{h} }
+
+// Routes registers GET /issuance/v1/{election}/counts.
+func (m PublicCounts) Routes(r chi.Router) {
+	r.Route("/issuance/v1/{election}", func(r chi.Router) {
+		r.Get("/counts", m.h.counts)
+		page.JSONMethodNotAllowed(r)
+	})
 }
 
 // styleCounts is one ballot style's line of the public counts.

@@ -117,7 +117,7 @@ func TestPublicCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
-	issuance.NewHandler(svc, func(*http.Request) (int64, bool) { return 0, false }, testPages(t)).Routes(r)
+	issuance.NewHandler(svc, func(*http.Request) (int64, bool) { return 0, false }, testPages(t)).Counts().Routes(r)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	get := func(path string) (int, string) {

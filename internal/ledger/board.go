@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -52,25 +51,8 @@ func (l *Ledger) Routes(r chi.Router) {
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			l.writeError(w, r, reject(ErrNotFound, "no such ledger endpoint (see docs/board-api.yaml)"))
 		})
-		board := r
-		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allowed(board, r))
-			page.WriteJSON(w, http.StatusMethodNotAllowed, cacheNone, errorBody{Error: "method_not_allowed", Message: r.Method + " is not allowed here"})
-		})
+		page.JSONMethodNotAllowed(r)
 	})
-}
-
-// allowed lists the methods the board serves at r's path: the Allow header
-// of its 405 answer (RFC 9110 §15.5.6).
-func allowed(board chi.Routes, r *http.Request) string {
-	path := chi.RouteContext(r.Context()).RoutePath
-	var ms []string
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
-		if board.Match(chi.NewRouteContext(), m, path) {
-			ms = append(ms, m)
-		}
-	}
-	return strings.Join(ms, ", ")
 }
 
 type errorBody struct {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/unionvote/eballot/internal/db"
@@ -274,4 +275,27 @@ func (p *Pages) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p.Fail(w, r, err)
+}
+
+// errMethodNotAllowed is a method an API path does not serve (405
+// method_not_allowed). Its message is the method, not a catalogue text:
+// the answer is for programs.
+const errMethodNotAllowed = "method_not_allowed"
+
+// JSONMethodNotAllowed makes router's 405 answers the JSON problem of the
+// APIs, with no-store and an Allow header naming the methods router serves
+// at the requested path (RFC 9110 §15.5.6). chi's own 405 has an empty
+// body.
+func JSONMethodNotAllowed(router chi.Router) {
+	router.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		path := chi.RouteContext(r.Context()).RoutePath
+		var ms []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+			if router.Match(chi.NewRouteContext(), m, path) {
+				ms = append(ms, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(ms, ", "))
+		WriteJSON(w, http.StatusMethodNotAllowed, "no-store", problemBody{Error: errMethodNotAllowed, Message: r.Method + " is not allowed here"})
+	})
 }
