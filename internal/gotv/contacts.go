@@ -3,6 +3,8 @@ package gotv
 import (
 	"context"
 	"fmt"
+
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // frozenMobiles replaces, for n rows, the mobile read from the members
@@ -35,23 +37,9 @@ func (s *Service) frozenMobiles(ctx context.Context, n int, at func(i int) (ball
 			numbers = append(numbers, *mobile)
 		}
 	}
-	out := map[string]bool{}
-	if len(numbers) > 0 {
-		rows, err := s.pool.Query(ctx, `SELECT number FROM gotv_optouts WHERE number = ANY($1)`, numbers)
-		if err != nil {
-			return fmt.Errorf("frozen mobiles: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var num string
-			if err := rows.Scan(&num); err != nil {
-				return fmt.Errorf("frozen mobiles: %w", err)
-			}
-			out[num] = true
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("frozen mobiles: %w", err)
-		}
+	out, err := s.optedOut(ctx, nil, numbers)
+	if err != nil {
+		return fmt.Errorf("frozen mobiles: %w", err)
 	}
 	for i := 0; i < n; i++ {
 		_, _, mobile, optedOut := at(i)
@@ -60,4 +48,43 @@ func (s *Service) frozenMobiles(ctx context.Context, n int, at func(i int) (ball
 		}
 	}
 	return nil
+}
+
+// optedOut reports which of the numbers sent STOP; q is the caller's
+// transaction (nil: the pool). The empty number is never opted out.
+func (s *Service) optedOut(ctx context.Context, q register.Querier, numbers []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	if q == nil {
+		q = s.pool
+	}
+	rows, err := q.Query(ctx, `SELECT number FROM gotv_optouts WHERE number = ANY($1)`, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("read opt-outs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var num string
+		if err := rows.Scan(&num); err != nil {
+			return nil, fmt.Errorf("read opt-outs: %w", err)
+		}
+		out[num] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read opt-outs: %w", err)
+	}
+	return out, nil
+}
+
+// mobilesIn lists the members' current mobiles (none empty).
+func mobilesIn(members []register.SegmentMember) []string {
+	var out []string
+	for _, m := range members {
+		if m.Mobile != "" {
+			out = append(out, m.Mobile)
+		}
+	}
+	return out
 }

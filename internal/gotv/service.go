@@ -32,6 +32,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -211,6 +214,13 @@ type Service struct {
 	mobiles   MobilesFunc
 	replies   ReplyFunc
 	refresh   Refresher
+
+	// The owners of the tables turnout and reminders read: ballots,
+	// the register (no sealed contact: those come from mobiles) and the
+	// marked register.
+	ballots *election.Store
+	reg     *register.Store
+	marks   *issuance.Marks
 }
 
 // New builds the service.
@@ -229,7 +239,8 @@ func New(opt Options) (*Service, error) {
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
 		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
-		replies: opt.Replies, refresh: opt.Refresh}
+		replies: opt.Replies, refresh: opt.Refresh,
+		ballots: election.NewStore(opt.Pool), reg: register.NewStore(opt.Pool, nil), marks: issuance.NewMarks(opt.Pool)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
