@@ -317,6 +317,26 @@ type Verification = report.Verification
 
 func summary(r *verify.Result) Verification { return report.Summary(r) }
 
+// openShare opens trustee index's secret share file with their key.
+func (e *env) openShare(key, passFile, share string, index int) (*threshold.SecretShare, error) {
+	id, err := e.trusteeIdentity(key, passFile)
+	if err != nil {
+		return nil, err
+	}
+	b, err := open(share, id)
+	if err != nil {
+		return nil, fmt.Errorf("open your share %s with your key: %w", share, err)
+	}
+	sk, err := threshold.ParseSecretShare(b)
+	if err != nil {
+		return nil, fmt.Errorf("share file: %w", err)
+	}
+	if sk.Index != index {
+		return nil, fmt.Errorf("%s is trustee %d's share, not %d's", share, sk.Index, index)
+	}
+	return sk, nil
+}
+
 func (e *env) decrypt(args []string) error {
 	fs := flag.NewFlagSet("decrypt", flag.ContinueOnError)
 	exp := fs.String("export", "", "the export file or board URL")
@@ -340,20 +360,9 @@ func (e *env) decrypt(args []string) error {
 	if *out == "" {
 		*out = fmt.Sprintf("partial-%d.json", *index)
 	}
-	id, err := e.trusteeIdentity(*key, *pf)
+	sk, err := e.openShare(*key, *pf, *share, *index)
 	if err != nil {
 		return err
-	}
-	b, err := open(*share, id)
-	if err != nil {
-		return fmt.Errorf("open your share %s with your key: %w", *share, err)
-	}
-	sk, err := threshold.ParseSecretShare(b)
-	if err != nil {
-		return fmt.Errorf("share file: %w", err)
-	}
-	if sk.Index != *index {
-		return fmt.Errorf("%s is trustee %d's share, not %d's", *share, sk.Index, *index)
 	}
 	res, err := e.counted(*exp, *state, verifyArgs{quiet: true})
 	if err != nil {
@@ -458,7 +467,7 @@ func (e *env) tally(args []string) error {
 	if err != nil {
 		return failed("%v", err)
 	}
-	counts.Paper = res.paper
+	counts.Paper, counts.ClosedAt = res.paper, res.closedAt
 	r, err := tally.Compute(res.manifest, counts)
 	if err != nil {
 		return err
@@ -490,6 +499,7 @@ type countable struct {
 	sums     *tally.Sums
 	summary  Verification // with the authorisations issued
 	paper    []tally.PaperTotals
+	closedAt string // the actual close, from the ledger's signed close
 }
 
 // counted verifies the export (state empty) or relies on the verified
@@ -508,6 +518,7 @@ func (e *env) counted(src, state string, a verifyArgs) (*countable, error) {
 			c.summary = summary(res)
 			c.summary.Issued = res.Issued
 			c.paper = res.PaperTotals()
+			c.closedAt = res.ClosedAt
 		}
 		return c, verr
 	}
@@ -540,10 +551,19 @@ func (e *env) counted(src, state string, a verifyArgs) (*countable, error) {
 		return nil, failed("state file %s: %v", state, err)
 	}
 	how := fmt.Sprintf("Relying on the verified state file %s (digest %s; export SHA-256 %x matches): ballots not verified again", state, st.Digest, sum.sha)
-	return &countable{how: how, closed: st.Closed, manifest: m, election: el, sums: sums, summary: st.Verification, paper: st.Paper}, nil
+	return &countable{how: how, closed: st.Closed, manifest: m, election: el, sums: sums, summary: st.Verification, paper: st.Paper, closedAt: st.Verification.ClosedAt()}, nil
 }
 
 func renderText(w io.Writer, r *tally.Result) {
+	if r.ClosedAt != "" {
+		fmt.Fprintf(w, "Voting closed at %s (the ledger's signed close); date of the ballot %s", r.ClosedAt, r.DateOfBallot)
+	} else {
+		fmt.Fprintf(w, "Date of the ballot %s", r.DateOfBallot)
+	}
+	if r.MandateExpires != "" {
+		fmt.Fprintf(w, "; the mandate (s.234) ends at the end of %s", r.MandateExpires)
+	}
+	fmt.Fprintln(w, ".")
 	for _, s := range append(append([]tally.StyleResult{}, r.Styles...), r.Aggregate) {
 		fmt.Fprintf(w, "%s: entitled %d, votes cast %d, turnout %s", s.Name, s.Entitled, s.VotesCast, s.Turnout)
 		if s.TurnoutMet != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"html/template"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +41,23 @@ func FuzzParseReport(f *testing.F) {
 			if _, ok := err.(*template.Error); !ok {
 				t.Fatal(err)
 			}
+		}
+	})
+}
+
+// FuzzDecodeContest: the contest file decoder never panics, and what it
+// accepts is a contest the count can use.
+func FuzzDecodeContest(f *testing.F) {
+	pub := `{"threshold":1,"election_key":"e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76","public_keys":["e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"]}`
+	f.Add([]byte(`{"version":1,"manifest_hash":"` + strings.Repeat("ab", 32) + `","contest":0,"styles":1,"candidates":["a","b","c"],"min_ranked":1,"max_ranked":3,"seats":1,"rule":"ers97","trustees":` + pub + `,"ballots":["00"]}`))
+	f.Add([]byte(`{"version":1,"rule":"meek","seats":5}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lc, err := decodeContest(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if lc.file.Seats < 1 || lc.file.Seats >= len(lc.file.Candidates) || lc.contest.Check() != nil || len(lc.ballots) != len(lc.file.Ballots) {
+			t.Fatalf("accepted a contest the count cannot use: %+v", lc.file)
 		}
 	})
 }

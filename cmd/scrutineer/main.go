@@ -39,6 +39,11 @@ Counting:
   decrypt             one trustee's partial decryption of the verified sums
   tally               check the partials, combine them, count; write the result
 
+Ranked contests (STV; protocol §9, draft):
+  ranked mix          verify the ballots and the shuffles so far, add yours (each trustee in turn)
+  ranked decrypt      one trustee's partial decryption of the mixed ballots
+  ranked count        verify every ballot, shuffle and decryption, decode, count by STV
+
 Result and report:
   keygen              make the scrutineer's signing key
   report              the s.231 result and s.231B report (JSON, Markdown, HTML), signed
@@ -47,6 +52,7 @@ Result and report:
 
 Testing:
   fixture             write a valid export of N yes/no ballots (test keys only)
+  ranked fixture      write a ranked contest of given rankings (test only)
 
   version             print version information
 `
@@ -75,7 +81,7 @@ func (e *env) run(args []string) int {
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "ceremony" || cmd == "trustee") && len(rest) > 0 {
+	if (cmd == "ceremony" || cmd == "trustee" || cmd == "ranked") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	var f func([]string) error
@@ -114,6 +120,14 @@ func (e *env) run(args []string) int {
 		f = e.verifyAudit
 	case "fixture":
 		f = e.fixture
+	case "ranked mix":
+		f = e.rankedMix
+	case "ranked decrypt":
+		f = e.rankedDecrypt
+	case "ranked count":
+		f = e.rankedCount
+	case "ranked fixture":
+		f = e.rankedFixture
 	default:
 		fmt.Fprintf(e.stderr, "scrutineer: unknown command %q\n\n%s", cmd, usage)
 		return 2

@@ -62,7 +62,7 @@ func TestCLI(t *testing.T) {
 	// Every subcommand's --help: the usage once, on stdout, nothing on stderr.
 	for _, c := range [][]string{{"trustee", "init"}, {"ceremony", "plan"}, {"ceremony", "deal"}, {"ceremony", "verify"},
 		{"ceremony", "answer"}, {"ceremony", "finalise"}, {"verify"}, {"decrypt"}, {"tally"}, {"keygen"}, {"report"},
-		{"check-result"}, {"verify-audit"}, {"fixture"}} {
+		{"check-result"}, {"verify-audit"}, {"fixture"}, {"ranked", "mix"}, {"ranked", "decrypt"}, {"ranked", "count"}, {"ranked", "fixture"}} {
 		code, out, errs := sh(t, append(c, "--help")...)
 		if code != 0 || strings.Count(out, "Usage:") != 1 || errs != "" {
 			t.Errorf("%v --help: code %d, usage printed %d times on stdout, stderr %q", c, code, strings.Count(out, "Usage:"), errs)

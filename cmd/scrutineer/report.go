@@ -205,7 +205,11 @@ func renderMarkdown(w io.Writer, r *Report) {
 	p := func(f string, a ...any) { fmt.Fprintf(w, f, a...) }
 	p("# %s\n\n", r.Title)
 	p("**%s**\n\n", r.Document)
-	p("- Election: `%s`\n- Manifest hash: `%s`\n- Date of the ballot: %s\n- Legal regime: %s\n", r.ElectionID, r.ManifestHash, r.Result.DateOfBallot, r.Result.Regime.Name)
+	p("- Election: `%s`\n- Manifest hash: `%s`\n", r.ElectionID, r.ManifestHash)
+	if r.Result.ClosedAt != "" {
+		p("- Voting closed at: %s (the ledger's signed close)\n", r.Result.ClosedAt)
+	}
+	p("- Date of the ballot: %s\n- Legal regime: %s\n", r.Result.DateOfBallot, r.Result.Regime.Name)
 	if r.Result.MandateExpires != "" {
 		p("- The mandate (s.234) ends at the end of: %s\n", r.Result.MandateExpires)
 	}
@@ -251,6 +255,7 @@ code{font-size:.85em;word-break:break-all}.no{font-weight:bold}
 </style></head><body>
 <h1>{{.Title}}</h1><p><strong>{{.Document}}</strong></p>
 <ul><li>Election: <code>{{.ElectionID}}</code></li><li>Manifest hash: <code>{{.ManifestHash}}</code></li>
+{{if .Result.ClosedAt}}<li>Voting closed at: {{.Result.ClosedAt}} (the ledger's signed close)</li>{{end}}
 <li>Date of the ballot: {{.Result.DateOfBallot}}</li><li>Legal regime: {{.Result.Regime.Name}}</li>
 {{if .Result.MandateExpires}}<li>The mandate (s.234) ends at the end of: {{.Result.MandateExpires}}</li>{{end}}
 <li>Scrutineer: {{.Scrutineer}} (signing key <code>{{.SignedBy}}</code>)</li><li>Date of this report: {{.Date}}</li></ul>

@@ -33,6 +33,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -56,6 +58,11 @@ var emptyRoot = tlog.Hash(sha256.Sum256(nil))
 // final tree (docs/protocol.md §6, protocol version 2).
 const ClosedLine = "closed"
 
+// CloseTimeFormat is the form of the close time on the close's line
+// (protocol version 4): RFC 3339 UTC, seconds precision, as the manifest's
+// opens_at and closes_at.
+const CloseTimeFormat = "2006-01-02T15:04:05Z"
+
 // Checkpoint is a tree head: origin, size and RFC 6962 root hash, and
 // whether it is the close (the final tree, signed as such).
 type Checkpoint struct {
@@ -63,6 +70,20 @@ type Checkpoint struct {
 	Size   int64
 	Root   tlog.Hash
 	Closed bool
+	// ClosedAt is the time the close says voting stopped (protocol version
+	// 4: "closed <time>"), in [CloseTimeFormat]; empty for a close without
+	// one (versions 2 and 3) and for every other checkpoint.
+	ClosedAt string
+}
+
+// ParseCloseTime parses a close time in its one accepted form
+// ([CloseTimeFormat], canonical: formatting it again gives the same text).
+func ParseCloseTime(s string) (time.Time, error) {
+	t, err := time.Parse(CloseTimeFormat, s)
+	if err != nil || t.Format(CloseTimeFormat) != s {
+		return time.Time{}, fmt.Errorf("receipt: close time %q is not RFC 3339 UTC to the second", s)
+	}
+	return t, nil
 }
 
 // Origin returns the checkpoint origin for an election: "eballot/<id>".
@@ -81,17 +102,30 @@ func checkOrigin(o string) error {
 }
 
 // Format returns the checkpoint body "<origin>\n<size>\n<base64 root>\n",
-// followed by "closed\n" for the close.
+// followed by "closed\n" for the close, or "closed <time>\n" for a close
+// with its time (protocol version 4).
 func (c Checkpoint) Format() ([]byte, error) {
 	if err := checkOrigin(c.Origin); err != nil {
 		return nil, err
+	}
+	if c.ClosedAt != "" {
+		if !c.Closed {
+			return nil, errors.New("receipt: only the close has a close time")
+		}
+		if _, err := ParseCloseTime(c.ClosedAt); err != nil {
+			return nil, err
+		}
 	}
 	if c.Size < 0 || c.Size > MaxTreeSize {
 		return nil, errors.New("receipt: tree size out of range")
 	}
 	b := fmt.Appendf(nil, "%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]))
 	if c.Closed {
-		b = append(b, ClosedLine+"\n"...)
+		b = append(b, ClosedLine...)
+		if c.ClosedAt != "" {
+			b = append(b, " "+c.ClosedAt...)
+		}
+		b = append(b, '\n')
 	}
 	return b, nil
 }
@@ -99,20 +133,31 @@ func (c Checkpoint) Format() ([]byte, error) {
 // ParseCheckpoint parses a checkpoint body strictly: three lines, each
 // ending in "\n" — a valid origin; a decimal size without sign or leading
 // zeros, at most [MaxTreeSize]; a canonical padded standard base64 root of
-// 32 bytes — and, for the close only, a fourth line "closed". Any other
-// extension line is rejected.
+// 32 bytes — and, for the close only, a fourth line "closed", or "closed
+// <time>" with the time voting stopped in [CloseTimeFormat] (protocol
+// version 4). Any other extension line is rejected.
 func ParseCheckpoint(text []byte) (Checkpoint, error) {
 	var c Checkpoint
 	if len(text) > MaxSignedCheckpoint || len(text) == 0 || text[len(text)-1] != '\n' {
 		return c, errors.New("receipt: malformed checkpoint")
 	}
 	lines := bytes.Split(text[:len(text)-1], []byte("\n"))
-	if len(lines) == 4 && string(lines[3]) == ClosedLine {
-		c.Closed = true
-		lines = lines[:3]
+	if len(lines) == 4 {
+		ext := string(lines[3])
+		if at, ok := strings.CutPrefix(ext, ClosedLine+" "); ok {
+			if _, err := ParseCloseTime(at); err != nil {
+				return c, err
+			}
+			c.ClosedAt = at
+			ext = ClosedLine
+		}
+		if ext == ClosedLine {
+			c.Closed = true
+			lines = lines[:3]
+		}
 	}
 	if len(lines) != 3 {
-		return c, errors.New("receipt: checkpoint must have three lines (and \"closed\" as a fourth for the close)")
+		return c, errors.New("receipt: checkpoint must have three lines (and \"closed\" or \"closed <time>\" as a fourth for the close)")
 	}
 	c.Origin = string(lines[0])
 	if err := checkOrigin(c.Origin); err != nil {

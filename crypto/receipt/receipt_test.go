@@ -60,6 +60,11 @@ type receiptVectors struct {
 		Name   string `json:"name"`
 		Signed string `json:"signed"`
 	} `json:"invalid_checkpoints"`
+	Closes []struct {
+		Signed   string `json:"signed"`
+		Size     int64  `json:"size"`
+		ClosedAt string `json:"closed_at"`
+	} `json:"closes"`
 }
 
 func loadVectors(t testing.TB) *receiptVectors {
@@ -232,6 +237,32 @@ func TestVectors(t *testing.T) {
 		if _, err := OpenCheckpoint([]byte(c.Signed), v.VerifierKey); err == nil {
 			t.Errorf("%s: opens", c.Name)
 		}
+	}
+}
+
+// TestCloseVectors: a close says "closed" (protocol version 2) or "closed
+// <time>" (version 4, the time voting stopped); both open and give the
+// time, and formatting the parsed close gives the signed text again.
+func TestCloseVectors(t *testing.T) {
+	v := loadVectors(t)
+	if len(v.Closes) != 2 {
+		t.Fatalf("%d closes in the vectors, want 2", len(v.Closes))
+	}
+	for _, c := range v.Closes {
+		cp, err := OpenCheckpoint([]byte(c.Signed), v.VerifierKey)
+		if err != nil {
+			t.Fatalf("close %q: %v", c.ClosedAt, err)
+		}
+		if !cp.Closed || cp.Size != c.Size || cp.ClosedAt != c.ClosedAt {
+			t.Errorf("close %q parsed as %+v", c.ClosedAt, cp)
+		}
+		text, err := cp.Format()
+		if err != nil || !strings.HasPrefix(c.Signed, string(text)+"\n") {
+			t.Errorf("close %q formats as %q (%v)", c.ClosedAt, text, err)
+		}
+	}
+	if _, err := (Checkpoint{Origin: "eballot/x", Root: emptyRoot, ClosedAt: "2026-12-05T10:00:00Z"}).Format(); err == nil {
+		t.Error("a checkpoint that is not the close formats with a close time")
 	}
 }
 

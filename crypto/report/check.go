@@ -109,6 +109,7 @@ func (c *checker) run(partials []*threshold.Partial, issued []int64, keyName str
 		return
 	}
 	counts.Paper = v.PaperTotals()
+	counts.ClosedAt = v.ClosedAt
 	got, err := tally.Compute(v.Manifest, counts)
 	if err != nil {
 		c.fail(verify.CheckResultCounts, fmt.Sprintf("count: %v", err))

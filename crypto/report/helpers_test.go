@@ -21,7 +21,7 @@ import (
 	"github.com/unionvote/eballot/crypto/verify/fixture"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/result_v2.json, testdata/report_v2.json{,.sig} and the fuzz seed corpora in testdata/fuzz/ from a newly generated ballot (the version 1 files stay: they are what version 1 tools wrote)")
+var update = flag.Bool("update", false, "rewrite testdata/result_v3.json, testdata/report_v3.json{,.sig} and the fuzz seed corpora in testdata/fuzz/ from a newly generated ballot (the version 1 and 2 files stay: they are what version 1 and 2 tools wrote)")
 
 // Test keys (golang.org/x/mod/sumdb/note). They sign only test reports.
 const (
@@ -59,6 +59,10 @@ var (
 	ballotsMu sync.Mutex
 )
 
+// testClosedAt is when a test ballot's close says voting stopped: before
+// the fixture manifest's closes_at (2026-12-15T17:00:00Z), an early close.
+const testClosedAt = "2026-12-10T12:00:00Z"
+
 // ballotsN is the number of ballots cast in a test ballot.
 const ballotsN = 14
 
@@ -75,7 +79,8 @@ func load(t testing.TB, id string) *ballot {
 		t.Fatal(err)
 	}
 	var exp bytes.Buffer
-	if err := el.WriteExport(context.Background(), &exp, ballotsN, fixture.WriteOptions{CheckpointEvery: 5}); err != nil {
+	// Closed early (protocol version 4: the close states the time).
+	if err := el.WriteExport(context.Background(), &exp, ballotsN, fixture.WriteOptions{CheckpointEvery: 5, ClosedAt: testClosedAt}); err != nil {
 		t.Fatal(err)
 	}
 	issued := []int64{9, 12}
@@ -105,6 +110,7 @@ func load(t testing.TB, id string) *ballot {
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("decrypt: %v %v", err, bad)
 	}
+	counts.ClosedAt = res.ClosedAt
 	r, err := tally.Compute(res.Manifest, counts)
 	if err != nil {
 		t.Fatal(err)
@@ -136,9 +142,9 @@ func readTestdata(t testing.TB, name string) []byte {
 	return b
 }
 
-// golden returns testdata/result_v2.json and the report made from it,
-// report_v2.json and report_v2.json.sig (signed with the test key).
-func golden(t testing.TB) (rf, js, sig []byte) { return goldenV(t, 2) }
+// golden returns testdata/result_v3.json and the report made from it,
+// report_v3.json and report_v3.json.sig (signed with the test key).
+func golden(t testing.TB) (rf, js, sig []byte) { return goldenV(t, Version) }
 
 // goldenV returns the golden files of a version (1: as version 1 tools
 // wrote them).
@@ -174,9 +180,9 @@ func TestUpdateTestdata(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("result_v2.json", rf)
-	write("report_v2.json", js)
-	write("report_v2.json.sig", sig)
+	write(fmt.Sprintf("result_v%d.json", Version), rf)
+	write(fmt.Sprintf("report_v%d.json", Version), js)
+	write(fmt.Sprintf("report_v%d.json.sig", Version), sig)
 	corpus := func(target, name string, args ...[]byte) {
 		var s bytes.Buffer
 		s.WriteString("go test fuzz v1\n")
@@ -189,7 +195,7 @@ func TestUpdateTestdata(t *testing.T) {
 		return bytes.Replace(b, []byte(old), []byte(new), 1)
 	}
 	corpus("FuzzParse", "valid", js)
-	corpus("FuzzParse", "unknown-field", replace1(js, `"version": 2,`, `"version": 2, "extra": true,`))
+	corpus("FuzzParse", "unknown-field", replace1(js, `"version": 3,`, `"version": 3, "extra": true,`))
 	corpus("FuzzParse", "version-1", readTestdata(t, "report_v1.json"))
 	corpus("FuzzParse", "no-final-checkpoint", replace1(js, `"final_checkpoint"`, `"final_checkpoinT"`))
 	corpus("FuzzParse", "trailing-bracket", append(append([]byte{}, js...), ']'))
@@ -197,7 +203,8 @@ func TestUpdateTestdata(t *testing.T) {
 	corpus("FuzzParse", "no-result", []byte(`{"version":1,"result":null,"statements":[{},{},{}]}`))
 	corpus("FuzzParseResultFile", "valid", rf)
 	corpus("FuzzParseResultFile", "version-1", readTestdata(t, "result_v1.json"))
-	corpus("FuzzParseResultFile", "version-3", replace1(rf, `"version": 2`, `"version": 3`))
+	corpus("FuzzParseResultFile", "version-2", readTestdata(t, "result_v2.json"))
+	corpus("FuzzParseResultFile", "version-4", replace1(rf, `"version": 3`, `"version": 4`))
 	corpus("FuzzParseResultFile", "unknown-nested-field", replace1(rf, `"entitled":`, `"Entitled2": 1, "entitled":`))
 	corpus("FuzzParseResultFile", "trailing-brace", append(append([]byte{}, rf...), '}'))
 	corpus("FuzzParseResultFile", "minimal", []byte(`{"version":1,"result":{}}`))

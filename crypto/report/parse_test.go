@@ -18,9 +18,11 @@ type parseCase struct {
 // strictCases are the inputs both decoders refuse (or accept), made from
 // a valid document doc.
 func strictCases(doc []byte, nested string) []parseCase {
-	ver := `"version": 2`
-	if bytes.Contains(doc, []byte(`"version": 1`)) {
-		ver = `"version": 1`
+	ver := `"version": 3`
+	for _, v := range []string{`"version": 1`, `"version": 2`} {
+		if bytes.Contains(doc, []byte(v)) {
+			ver = v
+		}
 	}
 	rep := func(old, new string) []byte {
 		if !bytes.Contains(doc, []byte(old)) {
@@ -48,7 +50,7 @@ func strictCases(doc []byte, nested string) []parseCase {
 		{"empty", nil, "unexpected end"},
 		{"null", []byte("null"), "no"},
 		{"an array", []byte("[]"), "cannot unmarshal array"},
-		{"version 3", rep(ver, `"version": 3`), "version 3 is not supported"},
+		{"version 4", rep(ver, `"version": 4`), "version 4 is not supported"},
 		{"version 1.0", rep(ver, ver+`.0`), "only integers"},
 		{"version as text", rep(ver, strings.Replace(ver, ": ", `: "`, 1)+`"`), "cannot unmarshal string"},
 		{"no result", rep(`"result": {`, `"result": null, "x": {`), `unknown field "x"`},
@@ -75,11 +77,11 @@ func runParse(t *testing.T, cases []parseCase, parse func([]byte) error) {
 }
 
 // TestParse: Parse decodes a report strictly: one JSON object, no unknown
-// field at any depth, nothing after it, version 1 or 2 (with its
-// final_checkpoint) with a result and three statements, at most MaxSize
-// bytes.
+// field at any depth, nothing after it, version 1, 2 or 3 (with its
+// final_checkpoint; closed_at only in version 3) with a result and three
+// statements, at most MaxSize bytes.
 func TestParse(t *testing.T) {
-	for _, v := range []int{1, 2} {
+	for _, v := range []int{1, 2, 3} {
 		t.Run(fmt.Sprint("version ", v), func(t *testing.T) {
 			_, js, _ := goldenV(t, v)
 			ver := fmt.Sprintf(`"version": %d,`, v)
@@ -102,13 +104,17 @@ func TestParse(t *testing.T) {
 				parseCase{"duplicate key", replaceOnce(js, ver, ver+ver), "duplicate key"},
 				parseCase{"date", replaceOnce(js, `"date": "2026-12-16"`, `"date": "16/12/2026"`), "YYYY-MM-DD"},
 			)
-			if v == 2 {
+			if v >= 2 {
 				cases = append(cases,
 					parseCase{"no final checkpoint", replaceOnce(js, `"final_checkpoint": "`, `"final_checkpoinT": "`), "not in the form"},
 					parseCase{"final checkpoint left out", regexp.MustCompile(`,\s*"final_checkpoint": "[^"]*"`).ReplaceAll(js, nil), "must name its final_checkpoint"},
 					parseCase{"version 1 with a final checkpoint", replaceOnce(js, ver, `"version": 1,`), "a version 1 document has no final_checkpoint"},
 				)
-			} else {
+			}
+			if v == 3 {
+				cases = append(cases, parseCase{"version 2 with closed_at", replaceOnce(js, ver, `"version": 2,`), "a version 2 document has no closed_at"})
+			}
+			if v == 1 {
 				cases = append(cases, parseCase{"version 2 without a final checkpoint", replaceOnce(js, ver, `"version": 2,`), "must name its final_checkpoint"})
 			}
 			runParse(t, cases, func(b []byte) error { _, err := Parse(b); return err })
@@ -118,7 +124,7 @@ func TestParse(t *testing.T) {
 
 // TestParseResultFile: the same strictness for the result file.
 func TestParseResultFile(t *testing.T) {
-	for _, v := range []int{1, 2} {
+	for _, v := range []int{1, 2, 3} {
 		t.Run(fmt.Sprint("version ", v), func(t *testing.T) {
 			rf, js, _ := goldenV(t, v)
 			ver := fmt.Sprintf(`"version": %d,`, v)

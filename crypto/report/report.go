@@ -20,6 +20,7 @@ import (
 
 	"github.com/unionvote/eballot/crypto/internal/canonjson"
 	"github.com/unionvote/eballot/crypto/internal/snote"
+	"github.com/unionvote/eballot/crypto/receipt"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/verify"
 )
@@ -28,9 +29,11 @@ import (
 const MaxSize = 16 << 20
 
 // Version is the version of the result file and report this package writes
-// (protocol version 2: the verification names the ledger's signed final
-// checkpoint). Version 1 documents are still read and checked.
-const Version = 2
+// (protocol version 4: the result carries the actual close time,
+// closed_at, from the ledger's signed close; version 2: the verification
+// names the ledger's signed final checkpoint). Versions 1 and 2 are still
+// read and checked.
+const Version = 3
 
 // Document is the report's "document" member.
 const Document = "Result (TULRCA 1992 s.231) and scrutineer's report (s.231B)"
@@ -83,6 +86,25 @@ func Summary(r *verify.Result) Verification {
 		v.Failures = []verify.Failure{}
 	}
 	return v
+}
+
+// ClosedAt is the time voting stopped as the verified close names it
+// (protocol version 4, verify.Result.ClosedAt), read again from
+// final_checkpoint (a state file keeps the verification, not the result);
+// empty when the close states none.
+func (v Verification) ClosedAt() string {
+	if v.FinalCheckpoint == nil {
+		return ""
+	}
+	text, _, ok := strings.Cut(*v.FinalCheckpoint, "\n\n")
+	if !ok {
+		return ""
+	}
+	cp, err := receipt.ParseCheckpoint([]byte(text + "\n"))
+	if err != nil {
+		return ""
+	}
+	return cp.ClosedAt
 }
 
 // RejectedTrust names a trustee whose partial decryption was wrong.
@@ -265,21 +287,25 @@ func strictJSON(b []byte, v any) error {
 	return nil
 }
 
-// checkVersion checks the version-dependent members of a document.
-func checkVersion(version int, v Verification) error {
+// checkVersion checks the version-dependent members of a document: the
+// final_checkpoint from version 2, the result's closed_at only from
+// version 3.
+func checkVersion(version int, v Verification, r *tally.Result) error {
 	switch {
+	case version < 1 || version > Version:
+		return fmt.Errorf("version %d is not supported (this reader knows versions 1, 2 and 3)", version)
 	case version == 1 && v.FinalCheckpoint != nil:
 		return errors.New("a version 1 document has no final_checkpoint")
-	case version == 2 && v.FinalCheckpoint == nil:
-		return errors.New("a version 2 document must name its final_checkpoint")
-	case version != 1 && version != 2:
-		return fmt.Errorf("version %d is not supported (this reader knows versions 1 and 2)", version)
+	case version >= 2 && v.FinalCheckpoint == nil:
+		return fmt.Errorf("a version %d document must name its final_checkpoint", version)
+	case version < 3 && r != nil && r.ClosedAt != "":
+		return fmt.Errorf("a version %d document has no closed_at in its result", version)
 	}
 	return nil
 }
 
 // ParseResultFile decodes a result file written by `scrutineer tally`
-// (version 1 or 2).
+// (version 1, 2 or 3).
 func ParseResultFile(b []byte) (*ResultFile, error) {
 	var rf ResultFile
 	if len(b) > MaxSize {
@@ -292,7 +318,7 @@ func ParseResultFile(b []byte) (*ResultFile, error) {
 	if rf.Result == nil {
 		return nil, errors.New("not a result file (no result)")
 	}
-	if err := checkVersion(rf.Version, rf.Verification); err != nil {
+	if err := checkVersion(rf.Version, rf.Verification, rf.Result); err != nil {
 		return nil, err
 	}
 	if err != nil {
@@ -303,7 +329,7 @@ func ParseResultFile(b []byte) (*ResultFile, error) {
 
 var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
-// Parse decodes a report's JSON strictly (version 1 or 2).
+// Parse decodes a report's JSON strictly (version 1, 2 or 3).
 func Parse(b []byte) (*Report, error) {
 	var r Report
 	if len(b) > MaxSize {
@@ -316,7 +342,7 @@ func Parse(b []byte) (*Report, error) {
 	if r.Result == nil || len(r.Statements) != 3 {
 		return nil, errors.New("not a report with a result and three statements")
 	}
-	if err := checkVersion(r.Version, r.Verification); err != nil {
+	if err := checkVersion(r.Version, r.Verification, r.Result); err != nil {
 		return nil, err
 	}
 	if err != nil {

@@ -151,7 +151,7 @@ func ParseState(b []byte) (*State, error) {
 	if d != s.Digest {
 		return nil, ErrStateDigest
 	}
-	if err := checkVersion(Version, s.Verification); err != nil {
+	if err := checkVersion(Version, s.Verification, nil); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStateDecode, err)
 	}
 	return &s, nil

@@ -44,7 +44,9 @@ func TestStateRoundTrip(t *testing.T) {
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("partials against the state's sums: %v %v", err, bad)
 	}
-	counts.Paper = got.Paper
+	// The actual close, read again from the verified close (as `scrutineer
+	// tally --state` does).
+	counts.Paper, counts.ClosedAt = got.Paper, got.Verification.ClosedAt()
 	r, err := tally.Compute(m, counts)
 	if err != nil {
 		t.Fatal(err)

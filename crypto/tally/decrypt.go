@@ -58,6 +58,10 @@ type Counts struct {
 	// ballot has a paper section (docs/protocol.md §10): Compute adds them
 	// to the online counts and gives each channel.
 	Paper []PaperTotals
+	// ClosedAt is the time voting stopped as the ledger's signed close
+	// states it (protocol version 4; verify.Result.ClosedAt), empty when
+	// the close states none: Compute then takes the manifest's closes_at.
+	ClosedAt string
 }
 
 func (c *Counts) paperOf(style int, channel string) PaperTotals {

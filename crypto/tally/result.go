@@ -18,8 +18,13 @@ type Result struct {
 	// Scrutineer is the scrutineer named on the voting paper (s.229(1A)(a),
 	// the manifest's "scrutineer" text), if any.
 	Scrutineer string `json:"scrutineer,omitempty"`
+	// ClosedAt is the time voting stopped, from the ledger's signed close
+	// (protocol version 4): earlier than closes_at when the scrutineer
+	// closed the ballot early. Empty when the close states no time.
+	ClosedAt string `json:"closed_at,omitempty"`
 	// DateOfBallot is the last day votes could be cast (s.246), the UK date
-	// of closes_at.
+	// of the actual close (ClosedAt), or of closes_at when the close states
+	// no time.
 	DateOfBallot string `json:"date_of_ballot"`
 	Regime       Regime `json:"regime"`
 	// MandateExpires is the last day of the period of the mandate beginning
@@ -253,6 +258,19 @@ func Compute(m *manifest.Manifest, c *Counts) (*Result, error) {
 	closes, err := time.Parse(manifest.TimeFormat, m.ClosesAt)
 	if err != nil {
 		return nil, fmt.Errorf("parse closes_at: %w", err)
+	}
+	if c.ClosedAt != "" {
+		// The actual close (an early close by the scrutineer): the date of
+		// the ballot is the last day votes could be cast (s.246), and the
+		// s.234 mandate runs from it.
+		at, err := time.Parse(manifest.TimeFormat, c.ClosedAt)
+		if err != nil || at.Format(manifest.TimeFormat) != c.ClosedAt {
+			return nil, fmt.Errorf("tally: close time %q is not RFC 3339 UTC to the second", c.ClosedAt)
+		}
+		r.ClosedAt = c.ClosedAt
+		if at.Before(closes) {
+			closes = at
+		}
 	}
 	day := closes.In(london())
 	r.DateOfBallot = day.Format("2006-01-02")

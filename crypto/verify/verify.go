@@ -57,6 +57,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/unionvote/eballot/crypto/ballot"
 	"github.com/unionvote/eballot/crypto/blind"
@@ -165,6 +166,12 @@ type Result struct {
 	// Close is the close (version 2, closed exports): the ledger's signed
 	// final checkpoint as read from the file, nil when there is none.
 	Close *export.Checkpoint
+	// ClosedAt is the time voting stopped as the close states it
+	// (protocol version 4, "closed <time>", within the manifest's opens_at
+	// and closes_at): the actual close, which the result's date of the
+	// ballot and mandate use. Empty when the close states no time or
+	// failed its checks.
+	ClosedAt string
 	// Issued are the authorisations issued per style used by the counts
 	// check (nil when not known).
 	Issued []int64
@@ -697,7 +704,32 @@ func (v *verifier) checkpoint(c *export.Checkpoint, isClose bool) {
 	}
 	if isClose && cp.Closed {
 		v.close = &cp
+		if cp.ClosedAt != "" {
+			v.closeTime(cp.ClosedAt, fail)
+		}
 	}
+}
+
+// closeTime checks the time the close states (protocol version 4): voting
+// cannot have stopped before the manifest's opens_at nor after its
+// closes_at. It is then the result's actual close (s.246, s.234).
+func (v *verifier) closeTime(at string, fail func(check, reason string)) {
+	m := v.e.Manifest()
+	t, err := receipt.ParseCloseTime(at)
+	if err != nil {
+		fail(CheckCheckpointText, "the close's time: "+err.Error())
+		return
+	}
+	opens, err1 := time.Parse(manifest.TimeFormat, m.OpensAt)
+	closes, err2 := time.Parse(manifest.TimeFormat, m.ClosesAt)
+	if err1 != nil || err2 != nil {
+		return // manifest.valid says so
+	}
+	if t.Before(opens) || t.After(closes) {
+		fail(CheckCheckpointText, fmt.Sprintf("the close says voting stopped at %s, outside the ballot's opens_at %s and closes_at %s", at, m.OpensAt, m.ClosesAt))
+		return
+	}
+	v.res.ClosedAt = at
 }
 
 func (v *verifier) end(e *export.End) {

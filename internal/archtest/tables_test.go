@@ -61,30 +61,6 @@ var owners = map[string]string{
 	"mail_outbox": "internal/mail",
 }
 
-// exceptions are the SQL references to another package's tables that are
-// still there, each with why. The test fails on any reference not listed
-// here, and on an entry no longer needed: the list only shrinks.
-var exceptions = map[string]map[string]string{
-	// Invitations, sign-in codes and the member's page join the register
-	// and the ballot in one query each (the invitation sweep runs over
-	// every open ballot every minute).
-	"internal/auth": {
-		"ballots":          "ballot title, state and closing time with invitations and sessions",
-		"unions":           "union name and employer channels with invitations and codes",
-		"register_entries": "who is on a register, for invitations and the member's ballots",
-		"members":          "member names and numbers for invitations, codes and passkeys",
-	},
-	// The reminder worker and turnout join the register, the marked
-	// register and the frozen contacts in their queries.
-	"internal/gotv": {
-		"ballots":          "ballot state and times with campaigns and turnout",
-		"register_entries": "segments and turnout by workplace and branch",
-		"members":          "first names, branches and preferred languages for reminders and segments",
-		"marked_register":  "who has not voted yet, for reminders",
-		"ballot_contacts":  "whether a frozen mobile exists, for reminder segments",
-	},
-}
-
 // tableRE finds the table a SQL statement names after a keyword.
 var tableRE = regexp.MustCompile(`(?i)\b(?:FROM|JOIN|INTO|UPDATE|TABLE|USING)\s+(?:ONLY\s+)?([a-z_][a-z0-9_]*)`)
 
@@ -154,36 +130,24 @@ func tableRefs(root string, known map[string]string) (map[string]map[string][]st
 }
 
 // violations lists the references of refs to tables a package does not
-// own that exceptions does not allow, and the exceptions no reference
-// needs.
-func violations(refs map[string]map[string][]string, owners map[string]string, exceptions map[string]map[string]string) (bad, stale []string) {
-	used := map[string]bool{}
+// own. There are no exceptions: a package that needs another's table
+// calls that owner's store (a method named for what it does, taking the
+// caller's transaction where it needs one).
+func violations(refs map[string]map[string][]string, owners map[string]string) []string {
+	var bad []string
 	for pkg, tables := range refs {
 		for t, pos := range tables {
-			if owners[t] == pkg {
-				continue
-			}
-			if _, ok := exceptions[pkg][t]; ok {
-				used[pkg+" "+t] = true
-				continue
-			}
-			bad = append(bad, fmt.Sprintf("%s names %s (owned by %s) at %s", pkg, t, owners[t], pos[0]))
-		}
-	}
-	for pkg, tables := range exceptions {
-		for t := range tables {
-			if !used[pkg+" "+t] {
-				stale = append(stale, pkg+" "+t)
+			if owners[t] != pkg {
+				bad = append(bad, fmt.Sprintf("%s names %s (owned by %s) at %s", pkg, t, owners[t], pos[0]))
 			}
 		}
 	}
 	sort.Strings(bad)
-	sort.Strings(stale)
-	return bad, stale
+	return bad
 }
 
 // Every table is read and written by its owner's package only (SQL in its
-// store); the known exceptions are listed with their reasons.
+// store).
 func TestTableOwnership(t *testing.T) {
 	refs, err := tableRefs("../..", owners)
 	if err != nil {
@@ -192,17 +156,13 @@ func TestTableOwnership(t *testing.T) {
 	if len(refs["internal/ledger"]) < 5 || len(refs["internal/register"]) < 3 {
 		t.Fatalf("the scan found too little (ledger %v, register %v): it is broken", refs["internal/ledger"], refs["internal/register"])
 	}
-	bad, stale := violations(refs, owners, exceptions)
-	for _, b := range bad {
+	for _, b := range violations(refs, owners) {
 		t.Error(b + ": call the owner's store")
-	}
-	for _, s := range stale {
-		t.Errorf("exception %q is not needed any more: delete it", s)
 	}
 }
 
 // The scan catches a planted query of another package's table, in a
-// literal and in a COPY, and a stale exception.
+// literal and in a COPY, and leaves test kits alone.
 func TestTableOwnershipCanFail(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "internal", "evil")
@@ -227,12 +187,10 @@ func TestTableOwnershipCanFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, stale := violations(refs, owners, map[string]map[string]string{"internal/evil": {"members": "planted", "ballots": "not used"}})
-	if len(bad) != 2 || !strings.Contains(bad[0], "auth_sessions") || !strings.Contains(bad[1], "ledger_entries") {
+	bad := violations(refs, owners)
+	if len(bad) != 3 || !strings.Contains(bad[0], "auth_sessions") || !strings.Contains(bad[1], "ledger_entries") ||
+		!strings.Contains(bad[2], "members") {
 		t.Errorf("violations: %q", bad)
-	}
-	if len(stale) != 1 || stale[0] != "internal/evil ballots" {
-		t.Errorf("stale exceptions: %q", stale)
 	}
 }
 

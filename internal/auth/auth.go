@@ -36,6 +36,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -110,6 +112,10 @@ type Service struct {
 	contacts ContactsFunc
 	// ballotOpen, if set, says when pack codes work (pack.go).
 	ballotOpen BallotOpenFunc
+	// reg and ballots are the owners of the register and of ballots and
+	// unions: invitations and sign-in read them through their stores.
+	reg     *register.Store
+	ballots *election.Store
 
 	inviteKey, otpKey, csrfKey, ipKey, enrolKey, packKey []byte
 }
@@ -129,6 +135,7 @@ func New(opt Options) (*Service, error) {
 		secure: opt.PublicURL.Scheme == "https",
 		now:    opt.Now, rand: opt.Rand, smsCB: opt.SMSStatusCallback,
 		trusted: opt.TrustedProxies, bilingual: opt.BilingualTexts,
+		reg: register.NewStore(opt.Pool, opt.SecretKey), ballots: election.NewStore(opt.Pool),
 	}
 	if s.now == nil {
 		s.now = time.Now

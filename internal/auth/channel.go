@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/mail"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -52,18 +52,22 @@ type CodeDelivery struct {
 // contact and is never used.
 func (s *Service) memberDest(ctx context.Context, ballotID, memberID int64, lang string) (codeDest, error) {
 	d := codeDest{channel: channelSMS, lang: lang}
-	var mobile, email *string
-	var workPhones, employerDomains []string
-	err := s.pool.QueryRow(ctx, `SELECT m.mobile, m.email, u.work_phone_numbers, u.employer_email_domains
-		FROM members m JOIN unions u ON u.id = m.union_id WHERE m.id = $1`, memberID).
-		Scan(&mobile, &email, &workPhones, &employerDomains)
-	if errors.Is(err, pgx.ErrNoRows) {
+	m, err := s.reg.Details(ctx, memberID)
+	if errors.Is(err, register.ErrNoMember) {
 		return d, nil
 	}
 	if err != nil {
 		return d, fmt.Errorf("code destination: %w", err)
 	}
-	mob, em := deref(mobile), deref(email)
+	policy, err := s.ballots.UnionPolicy(ctx, m.UnionID)
+	if errors.Is(err, election.ErrNotFound) {
+		return d, nil
+	}
+	if err != nil {
+		return d, fmt.Errorf("code destination: %w", err)
+	}
+	workPhones, employerDomains := policy.WorkPhoneNumbers, policy.EmployerEmailDomains
+	mob, em := m.Mobile, m.Email
 	if ballotID != 0 && s.contacts != nil {
 		m, err := s.contacts(ctx, ballotID, []int64{memberID})
 		if err != nil {
@@ -78,13 +82,6 @@ func (s *Service) memberDest(ctx context.Context, ballotID, memberID int64, lang
 		d.channel, d.to = channelEmail, em
 	}
 	return d, nil
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // delivery is what the pages may show of d.

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
 )
@@ -116,17 +117,15 @@ type ballotHeader struct {
 }
 
 func (s *Service) ballotHeader(ctx context.Context, ballotID int64) (ballotHeader, error) {
-	b := ballotHeader{ID: ballotID}
-	err := s.pool.QueryRow(ctx, `SELECT b.union_id, b.election_id, b.title, coalesce(CASE WHEN (b.config->>'bilingual')::boolean THEN b.config->>'title_cy' END, ''), u.name, b.status, b.closes_at, u.work_phone_numbers, u.employer_email_domains
-		FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`, ballotID).
-		Scan(&b.UnionID, &b.ElectionID, &b.Title, &b.TitleCy, &b.Union, &b.Status, &b.ClosesAt, &b.workPhones, &b.empDomains)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return b, ErrInvalidLink
+	h, err := s.ballots.Heading(ctx, ballotID)
+	if errors.Is(err, election.ErrNotFound) {
+		return ballotHeader{ID: ballotID}, ErrInvalidLink
 	}
 	if err != nil {
-		return b, fmt.Errorf("ballot: %w", err)
+		return ballotHeader{ID: ballotID}, fmt.Errorf("ballot: %w", err)
 	}
-	return b, nil
+	return ballotHeader{ID: ballotID, UnionID: h.UnionID, ElectionID: h.ElectionID, Title: h.Title, TitleCy: h.TitleCy,
+		Union: h.Union, Status: h.Status, ClosesAt: h.ClosesAt, workPhones: h.WorkPhones, empDomains: h.EmployerDomains}, nil
 }
 
 // open reports whether invitations of the ballot may still be sent.
@@ -137,21 +136,23 @@ func (b ballotHeader) open(now time.Time) bool {
 // members reads the delivery state of every member on the register (or
 // of memberID only, if not 0), with the contacts frozen at the opening.
 func (s *Service) deliveryMembers(ctx context.Context, ballotID, memberID int64) ([]memberDelivery, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, m.name, coalesce(re.paper_number, 0), coalesce(m.mobile, ''), coalesce(m.email, ''), m.language,
-		i.token_hash IS NOT NULL, coalesce(i.generation, 1),
-		i.sms_sent_at IS NOT NULL, i.sms_uncertain_at IS NOT NULL, coalesce(i.sms_attempts, 0), i.sms_claimed_at, coalesce(i.sms_error, ''),
-		i.email_sent_at IS NOT NULL, i.email_uncertain_at IS NOT NULL, coalesce(i.email_attempts, 0), i.email_claimed_at, coalesce(i.email_error, ''),
-		i.resent_at, coalesce(i.resends, 0), coalesce(i.resend_channel, ''), coalesce(i.resend_outcome, '')
-		FROM register_entries re JOIN members m ON m.id = re.member_id
-		LEFT JOIN LATERAL (SELECT * FROM auth_invitations
-			WHERE ballot_id = re.ballot_id AND member_id = re.member_id AND revoked_at IS NULL ORDER BY generation DESC LIMIT 1) i ON true
-		WHERE re.ballot_id = $1 AND ($2::bigint = 0 OR re.member_id = $2) ORDER BY re.paper_number NULLS LAST, m.id`, ballotID, memberID)
+	lines, err := s.reg.Lines(ctx, ballotID, memberID)
 	if err != nil {
 		return nil, fmt.Errorf("invitation delivery: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (memberDelivery, error) {
-		var x memberDelivery
-		err := r.Scan(&x.id, &x.number, &x.name, &x.paper, &x.mobile, &x.email, &x.lang, &x.hasInvite, &x.gen,
+	// The current invitation (latest generation not revoked) of each.
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (member_id) member_id, generation,
+		sms_sent_at IS NOT NULL, sms_uncertain_at IS NOT NULL, coalesce(sms_attempts, 0), sms_claimed_at, coalesce(sms_error, ''),
+		email_sent_at IS NOT NULL, email_uncertain_at IS NOT NULL, coalesce(email_attempts, 0), email_claimed_at, coalesce(email_error, ''),
+		resent_at, coalesce(resends, 0), coalesce(resend_channel, ''), coalesce(resend_outcome, '')
+		FROM auth_invitations WHERE ballot_id = $1 AND ($2::bigint = 0 OR member_id = $2) AND revoked_at IS NULL
+		ORDER BY member_id, generation DESC`, ballotID, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("invitation delivery: %w", err)
+	}
+	invites, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (memberDelivery, error) {
+		x := memberDelivery{hasInvite: true}
+		err := r.Scan(&x.id, &x.gen,
 			&x.smsSent, &x.smsUncertain, &x.smsAttempts, &x.smsClaimedAt, &x.smsError,
 			&x.emailSent, &x.emailUncert, &x.emailAttempts, &x.emailClaimedAt, &x.emailError,
 			&x.resentAt, &x.resends, &x.resendChannel, &x.resendOK)
@@ -159,6 +160,19 @@ func (s *Service) deliveryMembers(ctx context.Context, ballotID, memberID int64)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("invitation delivery: %w", err)
+	}
+	byMember := make(map[int64]memberDelivery, len(invites))
+	for _, x := range invites {
+		byMember[x.id] = x
+	}
+	list := make([]memberDelivery, len(lines))
+	for i, l := range lines {
+		x, ok := byMember[l.MemberID]
+		if !ok {
+			x = memberDelivery{gen: 1}
+		}
+		x.id, x.number, x.name, x.paper, x.mobile, x.email, x.lang = l.MemberID, l.Number, l.Name, l.PaperNumber, l.Mobile, l.Email, l.Lang
+		list[i] = x
 	}
 	ids := make([]int64, len(list))
 	at := make(map[int64]int, len(list))

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -101,10 +101,8 @@ func (s *Service) showDelivery(w http.ResponseWriter, r *http.Request, status in
 // registerNumber is the membership number of a member on the ballot's
 // register ("" if not on it).
 func (s *Service) registerNumber(r *http.Request, ballotID, memberID int64) (string, error) {
-	var n string
-	err := s.pool.QueryRow(r.Context(), `SELECT m.member_number FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $1 AND re.member_id = $2`, ballotID, memberID).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
+	n, err := s.reg.NumberOn(r.Context(), ballotID, memberID)
+	if errors.Is(err, register.ErrNotOnRegister) {
 		return "", nil
 	}
 	return n, err

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -162,11 +163,15 @@ func (s *Service) inviteLanding(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	p := invitePage{Action: r.URL.Path}
-	if err := s.pool.QueryRow(ctx, `SELECT b.title, u.name, b.closes_at FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`,
-		inv.BallotID).Scan(&p.Title, &p.Union, &p.ClosesAt); err != nil {
+	h, err := s.ballots.Heading(ctx, inv.BallotID)
+	if err == nil && h.ClosesAt == nil {
+		err = fmt.Errorf("ballot %d has no closing time", inv.BallotID)
+	}
+	if err != nil {
 		s.fail(w, r, err, false)
 		return
 	}
+	p.Title, p.Union, p.ClosesAt = h.Title, h.Union, *h.ClosesAt
 	has, err := s.HasPasskey(ctx, inv.MemberID)
 	if err != nil {
 		s.fail(w, r, err, false)
@@ -552,33 +557,31 @@ type mePage struct {
 
 // MemberBallots lists the ballots whose register holds the member.
 func (s *Service) MemberBallots(ctx context.Context, memberID int64) ([]MemberBallot, error) {
-	rows, err := s.pool.Query(ctx, `SELECT b.id, b.election_id, b.title, u.name, b.status, b.closes_at FROM register_entries re
-		JOIN ballots b ON b.id = re.ballot_id JOIN unions u ON u.id = b.union_id
-		WHERE re.member_id = $1 ORDER BY b.closes_at DESC NULLS LAST, b.id`, memberID)
+	ids, err := s.reg.BallotsOf(ctx, memberID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	hs, err := s.ballots.Headings(ctx, nil, ids)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []MemberBallot
-	for rows.Next() {
-		var b MemberBallot
-		if err := rows.Scan(&b.ID, &b.ElectionID, &b.Title, &b.Union, &b.Status, &b.ClosesAt); err != nil {
-			return nil, err
-		}
-		out = append(out, b)
+	out := make([]MemberBallot, len(hs))
+	for i, h := range hs {
+		out[i] = MemberBallot{ID: h.ID, ElectionID: h.ElectionID, Title: h.Title, Union: h.Union, Status: h.Status, ClosesAt: h.ClosesAt}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (s *Service) me(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, _ := Member(ctx)
 	var p mePage
-	if err := s.pool.QueryRow(ctx, `SELECT name FROM members WHERE id = $1`, id).Scan(&p.Name); err != nil {
+	m, err := s.reg.Details(ctx, id)
+	if err != nil {
 		s.fail(w, r, err, false)
 		return
 	}
-	var err error
+	p.Name = m.Name
 	if p.Ballots, err = s.MemberBallots(ctx, id); err != nil {
 		s.fail(w, r, err, false)
 		return

@@ -5,12 +5,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sms"
 )
 
@@ -67,17 +70,15 @@ func (s *Service) inviteURL(token string) string { return s.origin + "/i/" + tok
 // background job (it can be re-run after an interruption).
 func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueReport, error) {
 	var rep IssueReport
-	var title, titleCy, unionName, status string
-	var closes *time.Time
-	var workPhones, employerDomains []string
-	err := s.pool.QueryRow(ctx, `SELECT b.title, coalesce(CASE WHEN (b.config->>'bilingual')::boolean THEN b.config->>'title_cy' END, ''), b.status, b.closes_at, u.name, u.work_phone_numbers, u.employer_email_domains FROM ballots b JOIN unions u ON u.id = b.union_id WHERE b.id = $1`,
-		ballotID).Scan(&title, &titleCy, &status, &closes, &unionName, &workPhones, &employerDomains)
-	if errors.Is(err, pgx.ErrNoRows) {
+	h, err := s.ballots.Heading(ctx, ballotID)
+	if errors.Is(err, election.ErrNotFound) {
 		return rep, fmt.Errorf("issue invitations: ballot %d: %w", ballotID, ErrInvalidLink)
 	}
 	if err != nil {
 		return rep, fmt.Errorf("issue invitations: %w", err)
 	}
+	title, titleCy, unionName, status, closes := h.Title, h.TitleCy, h.Union, h.Status, h.ClosesAt
+	workPhones, employerDomains := h.WorkPhones, h.EmployerDomains
 	now := s.now()
 	if status != "open" {
 		// Nothing before the notified opening (a "scheduled" ballot): no
@@ -97,21 +98,39 @@ func (s *Service) IssueInvitations(ctx context.Context, ballotID int64) (IssueRe
 		textedAlready  bool
 		emailedAlready bool
 	}
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.mobile, m.email, m.language, i.token_hash IS NOT NULL, coalesce(i.generation, 1), i.sms_sent_at IS NOT NULL, i.email_sent_at IS NOT NULL
-		FROM register_entries re JOIN members m ON m.id = re.member_id
-		LEFT JOIN LATERAL (SELECT token_hash, generation, sms_sent_at, email_sent_at FROM auth_invitations
-			WHERE ballot_id = re.ballot_id AND member_id = re.member_id AND revoked_at IS NULL ORDER BY generation DESC LIMIT 1) i ON true
-		WHERE re.ballot_id = $1 ORDER BY m.id`, ballotID)
+	lines, err := s.reg.Lines(ctx, ballotID, 0)
 	if err != nil {
 		return rep, fmt.Errorf("issue invitations: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		err := r.Scan(&x.memberID, &x.mobile, &x.email, &x.lang, &x.hasInvite, &x.gen, &x.textedAlready, &x.emailedAlready)
+	// The current invitation (latest generation not revoked) of each.
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (member_id) member_id, generation, sms_sent_at IS NOT NULL, email_sent_at IS NOT NULL
+		FROM auth_invitations WHERE ballot_id = $1 AND revoked_at IS NULL ORDER BY member_id, generation DESC`, ballotID)
+	if err != nil {
+		return rep, fmt.Errorf("issue invitations: %w", err)
+	}
+	invites, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		x := row{hasInvite: true}
+		err := r.Scan(&x.memberID, &x.gen, &x.textedAlready, &x.emailedAlready)
 		return x, err
 	})
 	if err != nil {
 		return rep, fmt.Errorf("issue invitations: %w", err)
+	}
+	byMember := make(map[int64]row, len(invites))
+	for _, x := range invites {
+		byMember[x.memberID] = x
+	}
+	// In member order, as the texts have always gone out.
+	sort.Slice(lines, func(i, j int) bool { return lines[i].MemberID < lines[j].MemberID })
+	list := make([]row, len(lines))
+	for i, l := range lines {
+		x, ok := byMember[l.MemberID]
+		if !ok {
+			x = row{memberID: l.MemberID, gen: 1}
+		}
+		mobile, email := l.Mobile, l.Email
+		x.mobile, x.email, x.lang = &mobile, &email, l.Lang // "" is no contact, as nil
+		list[i] = x
 	}
 	rep.Members = len(list)
 	// Contacts frozen at the opening, not the members' current ones.
@@ -181,15 +200,38 @@ const maxAutoAttempts = 5
 // to call every minute.
 func (s *Service) PendingInvitations(ctx context.Context) ([]int64, error) {
 	now := s.now()
-	rows, err := s.pool.Query(ctx, `SELECT b.id FROM ballots b WHERE b.status = 'open' AND b.closes_at > $1 AND (
-		EXISTS (SELECT 1 FROM register_entries re WHERE re.ballot_id = b.id AND NOT EXISTS (
-			SELECT 1 FROM auth_invitations i WHERE i.ballot_id = b.id AND i.member_id = re.member_id AND i.revoked_at IS NULL))
+	heads, err := s.ballots.OpenBallots(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pending invitations: %w", err)
+	}
+	var open []int64
+	for _, h := range heads {
+		if h.ClosesAt != nil && h.ClosesAt.After(now) {
+			open = append(open, h.ID)
+		}
+	}
+	if len(open) == 0 {
+		return nil, nil
+	}
+	// A ballot still needs invitations while fewer of its members hold
+	// a current one than are on its register (invitations are issued only
+	// to members on the register, frozen since the opening).
+	entitled, err := s.reg.Entitled(ctx, open)
+	if err != nil {
+		return nil, fmt.Errorf("pending invitations: %w", err)
+	}
+	counts := make([]int64, len(open))
+	for i, id := range open {
+		counts[i] = int64(entitled[id])
+	}
+	rows, err := s.pool.Query(ctx, `SELECT b.id FROM unnest($1::bigint[], $2::bigint[]) AS b(id, entitled) WHERE
+		(SELECT count(DISTINCT i.member_id) FROM auth_invitations i WHERE i.ballot_id = b.id AND i.revoked_at IS NULL) < b.entitled
 		OR EXISTS (SELECT 1 FROM auth_invitations i WHERE i.ballot_id = b.id AND i.revoked_at IS NULL AND (
-			(i.sms_sent_at IS NULL AND i.sms_error IN ('unavailable', 'error') AND i.sms_attempts < $2
-				AND (i.sms_claimed_at IS NULL OR i.sms_claimed_at < $3))
-			OR (i.email_sent_at IS NULL AND i.email_error IN ('unavailable', 'error', 'auth') AND i.email_attempts < $2
-				AND (i.email_claimed_at IS NULL OR i.email_claimed_at < $4)))))
-		ORDER BY b.id`, now, maxAutoAttempts, now.Add(-smsLease), now.Add(-emailLease))
+			(i.sms_sent_at IS NULL AND i.sms_error IN ('unavailable', 'error') AND i.sms_attempts < $3
+				AND (i.sms_claimed_at IS NULL OR i.sms_claimed_at < $4))
+			OR (i.email_sent_at IS NULL AND i.email_error IN ('unavailable', 'error', 'auth') AND i.email_attempts < $3
+				AND (i.email_claimed_at IS NULL OR i.email_claimed_at < $5))))
+		ORDER BY b.id`, open, counts, maxAutoAttempts, now.Add(-smsLease), now.Add(-emailLease))
 	if err != nil {
 		return nil, fmt.Errorf("pending invitations: %w", err)
 	}
@@ -364,10 +406,21 @@ func (s *Service) InvitationURL(ctx context.Context, ballotID, memberID int64) (
 func (s *Service) issueOne(ctx context.Context, ballotID, memberID int64) (string, error) {
 	now := s.now()
 	tok := s.inviteToken(ballotID, memberID, 1)
+	b, err := s.ballots.Heading(ctx, ballotID)
+	if errors.Is(err, election.ErrNotFound) || (err == nil && !(ballotHeader{Status: b.Status, ClosesAt: b.ClosesAt}).open(now)) {
+		return "", ErrInvalidLink
+	}
+	if err != nil {
+		return "", fmt.Errorf("invitation url: %w", err)
+	}
+	if _, err := s.reg.Entry(ctx, nil, ballotID, memberID); errors.Is(err, register.ErrNotOnRegister) {
+		return "", ErrInvalidLink
+	} else if err != nil {
+		return "", fmt.Errorf("invitation url: %w", err)
+	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO auth_invitations (token_hash, ballot_id, member_id, generation, created_at, expires_at)
-		SELECT $1, re.ballot_id, re.member_id, 1, $4, b.closes_at FROM register_entries re JOIN ballots b ON b.id = re.ballot_id
-		WHERE re.ballot_id = $2 AND re.member_id = $3 AND b.status = 'open' AND b.closes_at > $4
-		AND NOT EXISTS (SELECT 1 FROM auth_invitations WHERE ballot_id = $2 AND member_id = $3)`, sha([]byte(tok)), ballotID, memberID, now)
+		SELECT $1, $2, $3, 1, $4, $5
+		WHERE NOT EXISTS (SELECT 1 FROM auth_invitations WHERE ballot_id = $2 AND member_id = $3)`, sha([]byte(tok)), ballotID, memberID, now, *b.ClosesAt)
 	if err != nil {
 		return "", fmt.Errorf("invitation url: %w", err)
 	}
@@ -411,10 +464,17 @@ func (s *Service) ResolveInvitation(ctx context.Context, token string) (Invitati
 		return Invitation{}, ErrInvalidLink
 	}
 	var inv Invitation
-	err := s.pool.QueryRow(ctx, `SELECT i.ballot_id, i.member_id, i.expires_at FROM auth_invitations i JOIN ballots b ON b.id = i.ballot_id
-		WHERE i.token_hash = $1 AND i.revoked_at IS NULL AND i.expires_at > $2 AND b.status = 'open'`,
+	err := s.pool.QueryRow(ctx, `SELECT ballot_id, member_id, expires_at FROM auth_invitations
+		WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2`,
 		sha([]byte(token)), s.now()).Scan(&inv.BallotID, &inv.MemberID, &inv.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
+		return Invitation{}, ErrInvalidLink
+	}
+	if err != nil {
+		return Invitation{}, fmt.Errorf("resolve invitation: %w", err)
+	}
+	b, err := s.ballots.Heading(ctx, inv.BallotID)
+	if errors.Is(err, election.ErrNotFound) || (err == nil && b.Status != "open") {
 		return Invitation{}, ErrInvalidLink
 	}
 	if err != nil {

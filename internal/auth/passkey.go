@@ -60,13 +60,18 @@ func (s *Service) loadWAUser(ctx context.Context, subject string, create bool) (
 	}
 	u := &waUser{subject: subject, handle: h, counts: map[string]uint32{}}
 	id, _ := strconv.ParseInt(subject[1:], 10, 64)
-	var q string
 	if strings.HasPrefix(subject, "m") {
-		q = `SELECT m.member_number || '@' || un.slug, m.name FROM members m JOIN unions un ON un.id = m.union_id WHERE m.id = $1`
-	} else {
-		q = `SELECT 'staff-' || id::text, name FROM staff WHERE id = $1 AND disabled_at IS NULL`
-	}
-	if err := s.pool.QueryRow(ctx, q, id).Scan(&u.name, &u.display); err != nil {
+		m, err := s.reg.Details(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("load passkey user: %w", err)
+		}
+		unions, err := s.ballots.UnionLabels(ctx, []int64{m.UnionID})
+		if err != nil {
+			return nil, fmt.Errorf("load passkey user: %w", err)
+		}
+		u.name, u.display = m.Number+"@"+unions[m.UnionID].Slug, m.Name
+	} else if err := s.pool.QueryRow(ctx, `SELECT 'staff-' || id::text, name FROM staff WHERE id = $1 AND disabled_at IS NULL`, id).
+		Scan(&u.name, &u.display); err != nil {
 		return nil, fmt.Errorf("load passkey user: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT credential, sign_count FROM auth_webauthn_credentials WHERE subject = $1 ORDER BY created_at`, subject)

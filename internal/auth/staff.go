@@ -280,8 +280,8 @@ type StaffRecovery struct {
 // organisers of the same union and to scrutineers; a scrutineer's to
 // other scrutineers; a volunteer's to organisers of their union.
 func (s *Service) PendingStaffRecoveries(ctx context.Context, approver StaffIdentity) ([]StaffRecovery, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requested_at, r.expires_at, st.id, st.role, coalesce(st.union_id, 0), st.name, coalesce(u.name, '')
-		FROM auth_staff_recoveries r JOIN staff st ON st.id = r.staff_id AND st.disabled_at IS NULL LEFT JOIN unions u ON u.id = st.union_id
+	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requested_at, r.expires_at, st.id, st.role, coalesce(st.union_id, 0), st.name
+		FROM auth_staff_recoveries r JOIN staff st ON st.id = r.staff_id AND st.disabled_at IS NULL
 		WHERE r.decided_at IS NULL AND r.expires_at > $1 ORDER BY r.requested_at, r.id`, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("pending recoveries: %w", err)
@@ -291,7 +291,7 @@ func (s *Service) PendingStaffRecoveries(ctx context.Context, approver StaffIden
 	for rows.Next() {
 		var x StaffRecovery
 		var role string
-		if err := rows.Scan(&x.ID, &x.RequestedAt, &x.ExpiresAt, &x.Staff.ID, &role, &x.Staff.UnionID, &x.Staff.Name, &x.Union); err != nil {
+		if err := rows.Scan(&x.ID, &x.RequestedAt, &x.ExpiresAt, &x.Staff.ID, &role, &x.Staff.UnionID, &x.Staff.Name); err != nil {
 			return nil, fmt.Errorf("pending recoveries: %w", err)
 		}
 		x.Staff.Role = Role(role)
@@ -299,7 +299,25 @@ func (s *Service) PendingStaffRecoveries(ctx context.Context, approver StaffIden
 			out = append(out, x)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending recoveries: %w", err)
+	}
+	var unionIDs []int64
+	for _, x := range out {
+		if x.Staff.UnionID != 0 {
+			unionIDs = append(unionIDs, x.Staff.UnionID)
+		}
+	}
+	if len(unionIDs) > 0 {
+		unions, err := s.ballots.UnionLabels(ctx, unionIDs)
+		if err != nil {
+			return nil, fmt.Errorf("pending recoveries: %w", err)
+		}
+		for i := range out {
+			out[i].Union = unions[out[i].Staff.UnionID].Name
+		}
+	}
+	return out, nil
 }
 
 // staffByMobile finds the one active staff account with this mobile

@@ -66,8 +66,9 @@ type Ledger interface {
 	// manifest (idempotent for the same manifest).
 	OpenElection(ctx context.Context, manifest []byte) error
 	// CloseElection stops accepting casts and publishes the final
-	// checkpoint (idempotent).
-	CloseElection(ctx context.Context, electionID string) error
+	// checkpoint, signed with the time voting stopped (at: the actual
+	// close, which the result and the s.234 mandate use); idempotent.
+	CloseElection(ctx context.Context, electionID string, at time.Time) error
 }
 
 // Admin changes ballots. Every change is recorded in the audit log in the
@@ -492,10 +493,11 @@ func (a *Admin) Close(ctx context.Context, actor string, ballotID int64, reason 
 		return invalid("admin.err.close_reason")
 	}
 	var electionID string
+	var at time.Time
 	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
 		var status string
-		var closes *time.Time
-		err := tx.QueryRow(ctx, `SELECT election_id, status, closes_at FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID, &status, &closes)
+		var closes, closedAt *time.Time
+		err := tx.QueryRow(ctx, `SELECT election_id, status, closes_at, closed_at FROM ballots WHERE id = $1 FOR UPDATE`, ballotID).Scan(&electionID, &status, &closes, &closedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -503,13 +505,20 @@ func (a *Admin) Close(ctx context.Context, actor string, ballotID int64, reason 
 			return err
 		}
 		if status == "closed" {
+			// Closed already: tell the ledger again, with the time it closed.
+			if closedAt != nil {
+				at = *closedAt
+			} else {
+				at = a.now()
+			}
 			return nil
 		}
 		if status != "open" {
 			return ErrWrongStatus
 		}
 		now := a.now()
-		at, early := now, true
+		var early bool
+		at, early = now, true
 		if closes != nil && !now.Before(*closes) {
 			// Already past the notified close: it closed then.
 			at, early = *closes, false
@@ -531,7 +540,7 @@ func (a *Admin) Close(ctx context.Context, actor string, ballotID int64, reason 
 	if err != nil {
 		return err
 	}
-	return a.ledger.CloseElection(ctx, electionID)
+	return a.ledger.CloseElection(ctx, electionID, at)
 }
 
 // IssuerKeyAD is the additional data that binds a sealed issuer key to its

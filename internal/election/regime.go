@@ -102,10 +102,14 @@ func RegimeByID(id string) (Regime, error) {
 	return Regime{}, fmt.Errorf("election: unknown legal regime %q", id)
 }
 
-// MandateExpiry is the end of the mandate for a ballot whose last voting
-// day is dateOfBallot (s.234; s.246 "date of the ballot").
+// MandateExpiry is the last day of the mandate (at its start, Europe/
+// London) for a ballot whose last voting day is dateOfBallot: s.234 gives
+// "the period of N months beginning with the date of the ballot" (s.246),
+// which ends the day before the same date N months on — the day the signed
+// result gives as mandate_expires (crypto/tally, docs/protocol.md §8.5).
 func (r Regime) MandateExpiry(dateOfBallot time.Time) time.Time {
-	return dateOfBallot.In(london).AddDate(0, r.MandateMonths, 0)
+	d := dateOfBallot.In(london)
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, london).AddDate(0, r.MandateMonths, -1)
 }
 
 var london = func() *time.Location {

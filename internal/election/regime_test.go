@@ -53,7 +53,7 @@ func TestRegimeRules(t *testing.T) {
 		}
 	}
 	exp := cur.MandateExpiry(time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC))
-	if exp.Format("2006-01-02") != "2027-03-31" {
+	if exp.Format("2006-01-02") != "2027-03-30" { // 12 months beginning with 31 March 2026
 		t.Errorf("mandate expiry %v", exp)
 	}
 }

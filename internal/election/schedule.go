@@ -37,7 +37,11 @@ type Scheduled struct {
 // fails is told again on the next run (CloseElection is idempotent).
 func (a *Admin) RunOnce(ctx context.Context) (Scheduled, error) {
 	var done Scheduled
-	var closedIDs []string
+	type closedAt struct {
+		electionID string
+		at         time.Time
+	}
+	var closedIDs []closedAt
 	now := a.now()
 	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE ballots SET status = 'open', opened_at = opens_at
@@ -80,7 +84,7 @@ func (a *Admin) RunOnce(ctx context.Context) (Scheduled, error) {
 				return err
 			}
 			done.Closed = append(done.Closed, c.ID)
-			closedIDs = append(closedIDs, c.ElectionID)
+			closedIDs = append(closedIDs, closedAt{c.ElectionID, c.At})
 		}
 		return nil
 	})
@@ -91,8 +95,8 @@ func (a *Admin) RunOnce(ctx context.Context) (Scheduled, error) {
 	// refuses casts after closes_at anyway; if it cannot be told now, the
 	// scrutineer's Close (which retries the hand-over) tells it.
 	for _, c := range closedIDs {
-		if err := a.ledger.CloseElection(ctx, c); err != nil {
-			return done, fmt.Errorf("scheduler: close the ledger of %s: %w", c, err)
+		if err := a.ledger.CloseElection(ctx, c.electionID, c.at); err != nil {
+			return done, fmt.Errorf("scheduler: close the ledger of %s: %w", c.electionID, err)
 		}
 	}
 	return done, nil

@@ -548,3 +548,100 @@ func (s *Store) StyleOrder(ctx context.Context, q register.Querier, ballotID int
 	}
 	return out, nil
 }
+
+// Heading is what invitations, the member's sign-in pages and their list
+// of ballots (internal/auth) and turnout and reminders (internal/gotv)
+// show or check of a ballot, with its union's employer channels, to which
+// no credential is ever sent.
+type Heading struct {
+	ID, UnionID       int64
+	ElectionID, Title string
+	TitleCy           string // the Welsh title of a bilingual ballot, else ""
+	Bilingual         bool   // the organiser made the paper bilingual (Config.Bilingual)
+	Union, Status     string
+	Regime            string     // "" if none chosen
+	Opens             *time.Time // when it opened, else when it is to open
+	ClosesAt          *time.Time
+	WorkPhones        []string
+	EmployerDomains   []string
+}
+
+const headingSQL = `SELECT b.id, b.union_id, b.election_id, b.title,
+	coalesce(CASE WHEN (b.config->>'bilingual')::boolean THEN b.config->>'title_cy' END, ''),
+	coalesce((b.config->>'bilingual')::boolean, false),
+	u.name, b.status, coalesce(b.regime, ''), coalesce(b.opened_at, b.opens_at), b.closes_at,
+	u.work_phone_numbers, u.employer_email_domains
+	FROM ballots b JOIN unions u ON u.id = b.union_id`
+
+func scanHeading(r pgx.Row) (Heading, error) {
+	var h Heading
+	err := r.Scan(&h.ID, &h.UnionID, &h.ElectionID, &h.Title, &h.TitleCy, &h.Bilingual, &h.Union, &h.Status, &h.Regime,
+		&h.Opens, &h.ClosesAt, &h.WorkPhones, &h.EmployerDomains)
+	return h, err
+}
+
+// Heading reads the ballot's [Heading], or [ErrNotFound].
+func (s *Store) Heading(ctx context.Context, ballotID int64) (Heading, error) {
+	h, err := scanHeading(s.pool.QueryRow(ctx, headingSQL+` WHERE b.id = $1`, ballotID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, ErrNotFound
+	}
+	if err != nil {
+		return h, fmt.Errorf("read ballot heading: %w", err)
+	}
+	return h, nil
+}
+
+// Headings reads the headings of the ballots ids, the latest closing
+// first (a ballot without a closing time first of all); q is the
+// caller's transaction (nil: the pool).
+func (s *Store) Headings(ctx context.Context, q register.Querier, ids []int64) ([]Heading, error) {
+	return s.headings(ctx, q, ` WHERE b.id = ANY($1) ORDER BY b.closes_at DESC NULLS LAST, b.id`, ids)
+}
+
+// OpenBallots reads the headings of the ballots whose status is open, in
+// id order (the invitation sweep's and the reminders' ballots).
+func (s *Store) OpenBallots(ctx context.Context) ([]Heading, error) {
+	return s.headings(ctx, nil, ` WHERE b.status = 'open' ORDER BY b.id`)
+}
+
+func (s *Store) headings(ctx context.Context, q register.Querier, where string, args ...any) ([]Heading, error) {
+	if q == nil {
+		q = s.pool
+	}
+	rows, err := q.Query(ctx, headingSQL+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read ballot headings: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Heading, error) { return scanHeading(r) })
+	if err != nil {
+		return nil, fmt.Errorf("read ballot headings: %w", err)
+	}
+	return out, nil
+}
+
+// UnionLabel is how a union is named on pages and in passkey names.
+type UnionLabel struct{ Name, Slug string }
+
+// UnionLabels reads the names and slugs of the unions ids (a union not
+// found is absent from the map).
+func (s *Store) UnionLabels(ctx context.Context, ids []int64) (map[int64]UnionLabel, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name, slug FROM unions WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read unions: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]UnionLabel, len(ids))
+	for rows.Next() {
+		var id int64
+		var u UnionLabel
+		if err := rows.Scan(&id, &u.Name, &u.Slug); err != nil {
+			return nil, fmt.Errorf("read unions: %w", err)
+		}
+		out[id] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read unions: %w", err)
+	}
+	return out, nil
+}

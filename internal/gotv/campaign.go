@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // Sentinel errors of the campaign API, with their answers.
@@ -292,23 +294,19 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 	p := &Plan{}
 	// Nothing here reads the marked register: the estimate of who has
 	// voted comes from the turnout release.
-	rows, err := s.pool.Query(ctx, `SELECT m.name, re.workplace, m.language, m.mobile IS NULL,
-		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index)
-		FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
-		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3))`, ballotID, nonNil(wps), nonNil(brs))
+	members, err := s.reg.Segment(ctx, nil, ballotID, wps, brs)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	defer rows.Close()
+	optouts, err := s.optedOut(ctx, nil, mobilesIn(members))
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
 	link := strings.Repeat("x", s.cfg.LinkLength)
 	inWorkplace := map[string]int{}
-	for rows.Next() {
-		var name, wp, lang string
-		var noNumber, opted bool
-		if err := rows.Scan(&name, &wp, &lang, &noNumber, &opted); err != nil {
-			return nil, fmt.Errorf("plan: %w", err)
-		}
+	for _, m := range members {
+		name, wp, lang := m.Name, m.Workplace, m.Lang
+		noNumber, opted := m.Mobile == "", optouts[m.Mobile]
 		p.Segment++
 		inWorkplace[wp]++
 		if lang == "cy" {
@@ -326,10 +324,6 @@ func (s *Service) plan(ctx context.Context, ballotID int64, wps, brs []string, t
 			p.Parts += CountSegments(s.reminder(tmpl, tmplCy, lang, b.Bilingual, firstName(name), link, b.Closes)).Parts
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
-	}
-	rows.Close()
 	if p.Segment < k {
 		return nil, ErrSegmentTooSmall
 	}
@@ -516,50 +510,49 @@ func (s *Service) ExportNonVoters(ctx context.Context, st page.Staff, campaignID
 	if at := Snapshots(b.Opens, b.Closes, s.now().UTC(), s.cfg.ReleaseEvery); len(at) > 0 {
 		asOf = at[len(at)-1]
 	}
-	list, err = s.exportNonVoters(ctx, st, c, asOf)
+	list, err = s.exportNonVoters(ctx, st, c, b.UnionID, asOf)
 	return list, asOf, err
 }
 
-func (s *Service) exportNonVoters(ctx context.Context, st page.Staff, c *Campaign, asOf time.Time) ([]NonVoter, error) {
+func (s *Service) exportNonVoters(ctx context.Context, st page.Staff, c *Campaign, unionID int64, asOf time.Time) ([]NonVoter, error) {
 	campaignID := c.ID
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	var allowed bool
-	err = tx.QueryRow(ctx, `SELECT p.allow_nonvoter_export FROM gotv_policies p JOIN ballots b ON b.union_id = p.union_id
-		WHERE b.id = $1`, c.BallotID).Scan(&allowed)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	allowed, err := s.exportAllowed(ctx, tx, unionID)
+	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	if !allowed {
 		return nil, ErrForbidden
 	}
-	rows, err := tx.Query(ctx, `SELECT m.member_number, m.name, coalesce(m.mobile, ''), re.workplace, m.branch
-		FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
-		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3))
-		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = re.ballot_id AND mr.member_id = re.member_id
-			AND mr.hour < $4)
-		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index)
-		ORDER BY m.member_number`, c.BallotID, c.Workplaces, c.Branches, asOf)
+	// One snapshot: the segment, the marked register and the opt-outs.
+	members, err := s.reg.Segment(ctx, tx, c.BallotID, c.Workplaces, c.Branches)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	marked, _, err := s.marks.Before(ctx, tx, c.BallotID, asOf)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	voted := make(map[int64]bool, len(marked))
+	for _, id := range marked {
+		voted[id] = true
+	}
+	optouts, err := s.optedOut(ctx, tx, mobilesIn(members))
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	var out []NonVoter
-	for rows.Next() {
-		var n NonVoter
-		if err := rows.Scan(&n.MemberNumber, &n.Name, &n.Mobile, &n.Workplace, &n.Branch); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("export: %w", err)
+	for _, m := range members {
+		if voted[m.MemberID] || optouts[m.Mobile] {
+			continue
 		}
-		out = append(out, n)
+		out = append(out, NonVoter{MemberNumber: m.Number, Name: m.Name, Mobile: m.Mobile, Workplace: m.Workplace, Branch: m.Branch})
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].MemberNumber < out[j].MemberNumber })
 	if err := audit.Append(ctx, tx, st.Actor(), "gotv.nonvoters.export", &c.BallotID,
 		map[string]any{"campaign": campaignID, "rows": len(out), "as_of": asOf}); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -588,4 +581,18 @@ func (s *Service) ContactIssues(ctx context.Context, ballotID int64) (map[int]in
 		out[code] = n
 	}
 	return out, rows.Err()
+}
+
+// exportAllowed reports whether the union's policy allows non-voter
+// exports; q is the caller's transaction (nil: the pool).
+func (s *Service) exportAllowed(ctx context.Context, q register.Querier, unionID int64) (bool, error) {
+	if q == nil {
+		q = s.pool
+	}
+	var allowed bool
+	err := q.QueryRow(ctx, `SELECT allow_nonvoter_export FROM gotv_policies WHERE union_id = $1`, unionID).Scan(&allowed)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("read policy: %w", err)
+	}
+	return allowed, nil
 }

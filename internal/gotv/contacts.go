@@ -3,6 +3,8 @@ package gotv
 import (
 	"context"
 	"fmt"
+
+	"github.com/unionvote/eballot/internal/register"
 )
 
 // frozenMobiles replaces, for n rows, the mobile read from the members
@@ -35,12 +37,9 @@ func (s *Service) frozenMobiles(ctx context.Context, n int, at func(i int) (ball
 			numbers = append(numbers, *mobile)
 		}
 	}
-	out := map[string]bool{}
-	if len(numbers) > 0 {
-		var err error
-		if out, err = s.optedOut(ctx, numbers); err != nil {
-			return fmt.Errorf("frozen mobiles: %w", err)
-		}
+	out, err := s.optedOut(ctx, nil, numbers)
+	if err != nil {
+		return fmt.Errorf("frozen mobiles: %w", err)
 	}
 	for i := 0; i < n; i++ {
 		_, _, mobile, optedOut := at(i)
@@ -49,4 +48,54 @@ func (s *Service) frozenMobiles(ctx context.Context, n int, at func(i int) (ball
 		}
 	}
 	return nil
+}
+
+// optedOut reports which of the numbers sent STOP; q is the caller's
+// transaction (nil: the pool). The empty number is never opted out.
+func (s *Service) optedOut(ctx context.Context, q register.Querier, numbers []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	if q == nil {
+		q = s.pool
+	}
+	// By the numbers' blind index (optouts.go): no number is stored.
+	byIndex := make(map[string]string, len(numbers))
+	idx := make([][]byte, 0, len(numbers))
+	for _, n := range numbers {
+		if n == "" {
+			continue
+		}
+		x := s.numberIndex(n)
+		byIndex[string(x)] = n
+		idx = append(idx, x)
+	}
+	rows, err := q.Query(ctx, `SELECT number_index FROM gotv_optouts WHERE number_index = ANY($1)`, idx)
+	if err != nil {
+		return nil, fmt.Errorf("read opt-outs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x []byte
+		if err := rows.Scan(&x); err != nil {
+			return nil, fmt.Errorf("read opt-outs: %w", err)
+		}
+		out[byIndex[string(x)]] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read opt-outs: %w", err)
+	}
+	return out, nil
+}
+
+// mobilesIn lists the members' current mobiles (none empty).
+func mobilesIn(members []register.SegmentMember) []string {
+	var out []string
+	for _, m := range members {
+		if m.Mobile != "" {
+			out = append(out, m.Mobile)
+		}
+	}
+	return out
 }

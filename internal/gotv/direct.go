@@ -99,13 +99,15 @@ func (s *Service) SendDirect(ctx context.Context, d Direct) (int64, error) {
 	var day, ballot int
 	err = tx.QueryRow(ctx, `SELECT coalesce((SELECT time_zone FROM gotv_contacts WHERE member_id = $2), ''),
 		EXISTS (SELECT 1 FROM gotv_optouts WHERE number_index = $3),
-		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = $1 AND mr.member_id = $2),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.state IN ('sending', 'sent', 'unknown')
 			AND coalesce(x.send_started_at, $4::timestamptz) > $4::timestamptz - interval '24 hours'),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.ballot_id = $1
 			AND x.state IN ('sending', 'sent', 'unknown'))`,
-		d.BallotID, d.MemberID, s.numberIndex(mobile), now).Scan(&tz, &optedOut, &voted, &day, &ballot)
+		d.BallotID, d.MemberID, s.numberIndex(mobile), now).Scan(&tz, &optedOut, &day, &ballot)
 	if err != nil {
+		return 0, fmt.Errorf("send direct: %w", err)
+	}
+	if voted, err = s.marks.Has(ctx, tx, d.BallotID, d.MemberID); err != nil {
 		return 0, fmt.Errorf("send direct: %w", err)
 	}
 	switch _, quiet := s.quietUntil(now, tz); {
@@ -186,21 +188,15 @@ func (s *Service) mobilesOf(ctx context.Context, ballotID int64, memberIDs []int
 	if s.mobiles != nil {
 		return s.mobiles(ctx, ballotID, memberIDs)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, coalesce(mobile, '') FROM members WHERE id = ANY($1)`, memberIDs)
+	people, err := s.reg.Addressees(ctx, nil, memberIDs)
 	if err != nil {
 		return nil, fmt.Errorf("read mobiles: %w", err)
 	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var m string
-		if err := rows.Scan(&id, &m); err != nil {
-			return nil, fmt.Errorf("read mobiles: %w", err)
-		}
-		out[id] = m
+	out := make(map[int64]string, len(people))
+	for id, p := range people {
+		out[id] = p.Mobile
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Reachable reports, for members of a ballot, whether they can be texted
@@ -216,7 +212,7 @@ func (s *Service) Reachable(ctx context.Context, ballotID int64, memberIDs []int
 			numbers = append(numbers, m)
 		}
 	}
-	opted, err := s.optedOut(ctx, numbers)
+	opted, err := s.optedOut(ctx, nil, numbers)
 	if err != nil {
 		return nil, fmt.Errorf("reachable: %w", err)
 	}

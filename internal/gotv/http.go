@@ -262,28 +262,6 @@ func (s *Service) remindersOn(ctx context.Context, ballotID int64) (bool, error)
 	return on, nil
 }
 
-func (s *Service) segmentsOf(r *http.Request, ballotID int64) (wps, brs []string, err error) {
-	rows, err := s.pool.Query(r.Context(), `SELECT DISTINCT 'w', re.workplace FROM register_entries re WHERE re.ballot_id = $1 AND re.workplace <> ''
-		UNION SELECT DISTINCT 'b', m.branch FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $1 AND m.branch <> '' ORDER BY 1, 2`, ballotID)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, nil, err
-		}
-		if k == "w" {
-			wps = append(wps, v)
-		} else {
-			brs = append(brs, v)
-		}
-	}
-	return wps, brs, rows.Err()
-}
-
 // renderNewCampaign shows the form, with the error errKey (a catalogue
 // key) on field (an input's id, or "" for the form) if not "".
 func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st page.Staff, ballotID int64, status int, errKey, field string) {
@@ -292,7 +270,7 @@ func (s *Service) renderNewCampaign(w http.ResponseWriter, r *http.Request, st p
 		s.fail(w, r, err)
 		return
 	}
-	wps, brs, err := s.segmentsOf(r, ballotID)
+	wps, brs, err := s.reg.Segments(r.Context(), ballotID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -405,8 +383,9 @@ func (s *Service) campaignPage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d.Pounds = fmt.Sprintf("£%.2f", p.TotalCost/100)
 	}
-	_ = s.pool.QueryRow(r.Context(), `SELECT p.allow_nonvoter_export FROM gotv_policies p JOIN ballots b ON b.union_id = p.union_id
-		WHERE b.id = $1`, c.BallotID).Scan(&d.CanExport)
+	if b, err := s.ballot(r.Context(), c.BallotID); err == nil {
+		d.CanExport, _ = s.exportAllowed(r.Context(), nil, b.UnionID)
+	}
 	s.pages.Render(w, r, http.StatusOK, "gotv_campaign", d)
 }
 

@@ -3,8 +3,7 @@ package gotv
 // Opt-outs are kept by the blind index of the number (issue 21; migration
 // 0021_blind_indexes): HMAC-SHA-256 under a key derived from
 // EBALLOT_SECRET_KEY (internal/sealed, purpose sealed.PurposeMobile, the
-// key of members.mobile_index, so the reminder queries join the two in
-// SQL). gotv_optouts holds no number: a dump does not tell who replied
+// key of members.mobile_index, so the two can be joined). gotv_optouts holds no number: a dump does not tell who replied
 // STOP, nor, without the key, whether a given number did.
 
 import (
@@ -26,33 +25,6 @@ func (s *Service) numberIndex(e164 string) []byte {
 		return nil
 	}
 	return sealed.Index(s.optoutKey, e164)
-}
-
-// optedOut says which of numbers have opted out.
-func (s *Service) optedOut(ctx context.Context, numbers []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	if len(numbers) == 0 {
-		return out, nil
-	}
-	byIndex := make(map[string]string, len(numbers))
-	idx := make([][]byte, 0, len(numbers))
-	for _, n := range numbers {
-		x := s.numberIndex(n)
-		byIndex[string(x)] = n
-		idx = append(idx, x)
-	}
-	rows, err := s.pool.Query(ctx, `SELECT number_index FROM gotv_optouts WHERE number_index = ANY($1)`, idx)
-	if err != nil {
-		return nil, err
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range got {
-		out[byIndex[string(x)]] = true
-	}
-	return out, nil
 }
 
 // IndexOptOuts replaces the numbers of opt-outs recorded before migration

@@ -43,7 +43,7 @@ func TestIndexOptOutsOfOldRows(t *testing.T) {
 	if !bytes.Equal(idx, s.numberIndex(m0)) {
 		t.Fatal("the old opt-out does not join its member")
 	}
-	opted, err := s.optedOut(ctx, []string{m0, m1, mobileOf(t, pool, b.MemberIDs[2])})
+	opted, err := s.optedOut(ctx, nil, []string{m0, m1, mobileOf(t, pool, b.MemberIDs[2])})
 	must(t, err)
 	if !opted[m0] || !opted[m1] || len(opted) != 2 {
 		t.Fatalf("opted out: %v", opted)

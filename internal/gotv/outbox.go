@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/sms"
 )
 
@@ -104,6 +107,17 @@ func (s *Service) materialise(ctx context.Context) (int, error) {
 
 func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 	now := s.now()
+	heads, err := s.ballots.OpenBallots(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	if len(heads) == 0 {
+		return 0, true, nil
+	}
+	open := make([]int64, len(heads))
+	for i, h := range heads {
+		open[i] = h.ID
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, false, fmt.Errorf("materialise: %w", err)
@@ -115,21 +129,36 @@ func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 	// scrutineer has switched reminders off.
 	err = tx.QueryRow(ctx, `SELECT st.id, c.ballot_id, c.workplaces, c.branches
 		FROM gotv_steps st JOIN gotv_campaigns c ON c.id = st.campaign_id
-		JOIN ballots b ON b.id = c.ballot_id AND b.status = 'open'
 		JOIN gotv_ballot_settings g ON g.ballot_id = c.ballot_id AND g.reminders_enabled
-		WHERE st.materialised_at IS NULL AND st.due_at <= $1 AND c.status = 'scheduled'
-		ORDER BY st.due_at, st.id LIMIT 1 FOR UPDATE OF st SKIP LOCKED`, now).Scan(&stepID, &ballotID, &wps, &brs)
+		WHERE st.materialised_at IS NULL AND st.due_at <= $1 AND c.status = 'scheduled' AND c.ballot_id = ANY($2)
+		ORDER BY st.due_at, st.id LIMIT 1 FOR UPDATE OF st SKIP LOCKED`, now, open).Scan(&stepID, &ballotID, &wps, &brs)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, true, nil
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("materialise: %w", err)
 	}
+	// The segment's members who can be reminded: a mobile number, not
+	// opted out. Members who have voted are included and left out at the
+	// claim ('voted'), so that a step's number of rows does not depend on
+	// who has voted (the campaign page shows it: issue 21).
+	members, err := s.reg.Segment(ctx, tx, ballotID, wps, brs)
+	if err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	optouts, err := s.optedOut(ctx, tx, mobilesIn(members))
+	if err != nil {
+		return 0, false, fmt.Errorf("materialise: %w", err)
+	}
+	ids := make([]int64, 0, len(members))
+	for _, m := range members {
+		if m.Textable && !optouts[m.Mobile] {
+			ids = append(ids, m.MemberID)
+		}
+	}
 	tag, err := tx.Exec(ctx, `INSERT INTO gotv_messages (step_id, ballot_id, member_id, idem_key, not_before)
-		SELECT $1, re.ballot_id, re.member_id, replace(gen_random_uuid()::text, '-', ''), $2
-		FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $3 `+segmentSQL+`
-		ON CONFLICT (step_id, member_id) DO NOTHING`, stepID, now, ballotID, wps, brs)
+		SELECT $1, $3, member_id, replace(gen_random_uuid()::text, '-', ''), $2 FROM unnest($4::bigint[]) AS member_id
+		ON CONFLICT (step_id, member_id) DO NOTHING`, stepID, now, ballotID, ids)
 	if err != nil {
 		return 0, false, fmt.Errorf("materialise: %w", err)
 	}
@@ -144,17 +173,6 @@ func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 	return int(n), false, nil
 }
 
-// segmentSQL selects the members of a segment ($4 workplaces, $5 branches;
-// empty = all) who can be reminded: a mobile number, not opted out.
-// Members who have voted are included and left out at the claim ('voted'),
-// so that a step's number of rows does not depend on who has voted (the
-// campaign page shows it: issue 21). Aliases: re register_entries, m members.
-const segmentSQL = `AND (cardinality($4::text[]) = 0 OR re.workplace = ANY($4))
-	AND (cardinality($5::text[]) = 0 OR m.branch = ANY($5))
-	AND coalesce((SELECT bc.has_mobile FROM ballot_contacts bc WHERE bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id),
-		m.mobile IS NOT NULL)
-	AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index)`
-
 // recoverClaims handles rows whose lease expired (a worker stopped).
 func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	now := s.now()
@@ -164,8 +182,8 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("recover claims: %w", err)
 	}
 	n := int(tag.RowsAffected())
-	rows, err := s.pool.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, coalesce(m.mobile, ''), g.body_sha256, g.send_started_at
-		FROM gotv_messages g JOIN members m ON m.id = g.member_id
+	rows, err := s.pool.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, g.body_sha256, g.send_started_at
+		FROM gotv_messages g
 		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL AND g.source <> 'refresh' LIMIT 500`, now)
 	if err != nil {
 		return n, fmt.Errorf("recover claims: %w", err)
@@ -177,7 +195,7 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	var stuck []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.ballotID, &r.memberID, &r.a.Key, &r.a.To, &r.a.BodySHA256, &r.a.StartedAt); err != nil {
+		if err := rows.Scan(&r.id, &r.ballotID, &r.memberID, &r.a.Key, &r.a.BodySHA256, &r.a.StartedAt); err != nil {
 			rows.Close()
 			return n, fmt.Errorf("recover claims: %w", err)
 		}
@@ -187,7 +205,21 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("recover claims: %w", err)
 	}
-	// The number the send went to is the frozen one.
+	// The number the send went to is the frozen one (the current one
+	// without Options.Mobiles).
+	if len(stuck) > 0 {
+		ids := make([]int64, len(stuck))
+		for i, r := range stuck {
+			ids[i] = r.memberID
+		}
+		current, err := s.reg.Addressees(ctx, nil, ids)
+		if err != nil {
+			return n, fmt.Errorf("recover claims: %w", err)
+		}
+		for i := range stuck {
+			stuck[i].a.To = current[stuck[i].memberID].Mobile
+		}
+	}
 	if err := s.frozenMobiles(ctx, len(stuck), func(i int) (int64, int64, *string, *bool) {
 		return stuck[i].ballotID, stuck[i].memberID, &stuck[i].a.To, nil
 	}); err != nil {
@@ -257,12 +289,9 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 		return nil, 0, fmt.Errorf("claim: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	rows, err := tx.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, coalesce(m.mobile, ''), m.name, m.language,
-		coalesce(ct.time_zone, ''), st.template, coalesce(st.template_cy, ''), coalesce((b.config->>'bilingual')::boolean, false),
-		c.status, b.status, b.closes_at,
-		coalesce(gs.reminders_enabled, false),
-		EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id),
-		EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = m.mobile_index),
+	rows, err := tx.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key,
+		coalesce(ct.time_zone, ''), st.template, coalesce(st.template_cy, ''),
+		c.status, coalesce(gs.reminders_enabled, false),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.send_started_at IS NOT NULL
 			AND x.state IN ('sending', 'sent', 'unknown') AND x.send_started_at > $1::timestamptz - interval '24 hours'),
 		(SELECT min(x.send_started_at) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.send_started_at IS NOT NULL
@@ -270,10 +299,8 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = g.member_id AND x.ballot_id = g.ballot_id
 			AND x.send_started_at IS NOT NULL AND x.state IN ('sending', 'sent', 'unknown'))
 		FROM gotv_messages g
-		JOIN members m ON m.id = g.member_id
 		JOIN gotv_steps st ON st.id = g.step_id
 		JOIN gotv_campaigns c ON c.id = st.campaign_id
-		JOIN ballots b ON b.id = g.ballot_id
 		LEFT JOIN gotv_contacts ct ON ct.member_id = g.member_id
 		LEFT JOIN gotv_ballot_settings gs ON gs.ballot_id = g.ballot_id
 		WHERE g.state = 'pending' AND g.not_before <= $1
@@ -293,8 +320,8 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	var cs []cand
 	for rows.Next() {
 		var c cand
-		if err := rows.Scan(&c.id, &c.ballotID, &c.memberID, &c.key, &c.mobile, &c.name, &c.lang, &c.tz, &c.template, &c.templateCy, &c.bilingual, &c.campStatus,
-			&c.ballotStatus, &c.closesAt, &c.enabled, &c.voted, &c.optedOut, &c.day, &c.oldest, &c.ballot); err != nil {
+		if err := rows.Scan(&c.id, &c.ballotID, &c.memberID, &c.key, &c.tz, &c.template, &c.templateCy, &c.campStatus,
+			&c.enabled, &c.day, &c.oldest, &c.ballot); err != nil {
 			rows.Close()
 			return nil, 0, fmt.Errorf("claim: %w", err)
 		}
@@ -303,6 +330,53 @@ func (s *Service) claim(ctx context.Context, me string) ([]claimed, int, error) 
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	if len(cs) == 0 {
+		if err := tx.Commit(ctx); err != nil {
+			return nil, 0, fmt.Errorf("claim: %w", err)
+		}
+		return nil, 0, nil
+	}
+	// The members, their ballots and the marked register, each read once
+	// for the batch from its owner, in this transaction.
+	ids, ballotIDs := make([]int64, len(cs)), make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i], ballotIDs[i] = c.memberID, c.ballotID
+	}
+	people, err := s.reg.Addressees(ctx, tx, ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	heads, err := s.ballots.Headings(ctx, tx, ballotIDs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	ballots := make(map[int64]election.Heading, len(heads))
+	for _, h := range heads {
+		ballots[h.ID] = h
+	}
+	voted, err := s.marks.Among(ctx, tx, ballotIDs, ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	var numbers []string
+	for i := range cs {
+		c := &cs[i]
+		p := people[c.memberID]
+		c.mobile, c.name, c.lang = p.Mobile, p.Name, p.Lang
+		b := ballots[c.ballotID]
+		c.bilingual, c.ballotStatus, c.closesAt = b.Bilingual, b.Status, b.ClosesAt
+		c.voted = voted[issuance.BallotMember{Ballot: c.ballotID, Member: c.memberID}]
+		if c.mobile != "" {
+			numbers = append(numbers, c.mobile)
+		}
+	}
+	optouts, err := s.optedOut(ctx, tx, numbers)
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	for i := range cs {
+		cs[i].optedOut = optouts[cs[i].mobile]
 	}
 	// The caps are shared with direct sends (SendDirect), which count and
 	// record under a per-member lock: take the same locks (in member order,
@@ -510,21 +584,29 @@ func (s *Service) send(ctx context.Context, me string, c claimed, body string) e
 	sum := sha256.Sum256([]byte(body))
 	seg := CountSegments(body)
 	now := s.now()
-	// Record before send, with the last check of the marked register and
-	// opt-outs in the same statement.
-	tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages g SET send_started_at = $3, body_sha256 = $4, parts = $5
-		FROM members m WHERE g.id = $1 AND m.id = g.member_id AND g.state = 'sending' AND g.claimed_by = $2
-		AND NOT EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id)
-		AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = $6)`, c.id, me, now, sum[:], seg.Parts, s.numberIndex(c.mobile))
+	// Record before send, with the last check of the marked register
+	// (read just before) and of opt-outs (in the same statement).
+	voted, err := s.marks.Has(ctx, nil, c.ballotID, c.memberID)
 	if err != nil {
 		return fmt.Errorf("start send: %w", err)
 	}
+	var tag pgconn.CommandTag
+	if !voted {
+		tag, err = s.pool.Exec(ctx, `UPDATE gotv_messages g SET send_started_at = $3, body_sha256 = $4, parts = $5
+			WHERE g.id = $1 AND g.state = 'sending' AND g.claimed_by = $2
+			AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = $6)`, c.id, me, now, sum[:], seg.Parts, s.numberIndex(c.mobile))
+		if err != nil {
+			return fmt.Errorf("start send: %w", err)
+		}
+	}
 	if tag.RowsAffected() == 0 {
 		// Voted or opted out since the claim (or the claim was lost).
-		tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages g SET state = 'skipped', claimed_by = NULL, lease_until = NULL,
-			reason = CASE WHEN EXISTS (SELECT 1 FROM marked_register mr WHERE mr.ballot_id = g.ballot_id AND mr.member_id = g.member_id)
-				THEN 'voted' ELSE 'opted_out' END
-			WHERE g.id = $1 AND g.state = 'sending' AND g.claimed_by = $2 AND g.send_started_at IS NULL`, c.id, me)
+		reason := "opted_out"
+		if voted {
+			reason = "voted"
+		}
+		tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages g SET state = 'skipped', claimed_by = NULL, lease_until = NULL, reason = $3
+			WHERE g.id = $1 AND g.state = 'sending' AND g.claimed_by = $2 AND g.send_started_at IS NULL`, c.id, me, reason)
 		if err != nil {
 			return fmt.Errorf("skip send: %w", err)
 		}

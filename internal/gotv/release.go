@@ -111,28 +111,18 @@ func (s *Service) Partition(ctx context.Context, ballotID int64, otherLabel stri
 }
 
 func (s *Service) partition(ctx context.Context, ballotID int64, k int, otherLabel string) (*Partition, error) {
-	rows, err := s.pool.Query(ctx, `SELECT re.workplace, count(*) FROM register_entries re WHERE re.ballot_id = $1 GROUP BY 1`, ballotID)
+	counts, err := s.reg.CountByWorkplace(ctx, ballotID)
 	if err != nil {
 		return nil, fmt.Errorf("turnout cells: %w", err)
 	}
 	var groups []Cell
 	total := 0
-	for rows.Next() {
-		var wp string
-		var n int
-		if err := rows.Scan(&wp, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("turnout cells: %w", err)
-		}
+	for wp, n := range counts {
 		if wp == "" {
 			wp = "—"
 		}
 		groups = append(groups, Cell{Label: wp, Entitled: n, Groups: 1})
 		total += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("turnout cells: %w", err)
 	}
 	if total < k {
 		return nil, nil
@@ -193,9 +183,14 @@ func (s *Service) releases(ctx context.Context, b ballotInfo, p *Partition, now 
 	if len(at) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT re.workplace, mr.hour, count(*)
-		FROM marked_register mr JOIN register_entries re ON re.ballot_id = mr.ballot_id AND re.member_id = mr.member_id
-		WHERE mr.ballot_id = $1 AND mr.hour < $2 GROUP BY 1, 2`, b.ID, at[len(at)-1])
+	// The marks before the last snapshot, counted per workplace and hour
+	// by the register (each owner reads its own table; the counting is
+	// one set-based query).
+	members, hours, err := s.marks.Before(ctx, nil, b.ID, at[len(at)-1])
+	if err != nil {
+		return nil, fmt.Errorf("turnout release: %w", err)
+	}
+	counts, err := s.reg.CountByWorkplaceHour(ctx, b.ID, members, hours)
 	if err != nil {
 		return nil, fmt.Errorf("turnout release: %w", err)
 	}
@@ -204,31 +199,20 @@ func (s *Service) releases(ctx context.Context, b ballotInfo, p *Partition, now 
 	for c := range marks {
 		marks[c] = make([]int, len(at))
 	}
-	for rows.Next() {
-		var wp string
-		var h time.Time
-		var n int
-		if err := rows.Scan(&wp, &h, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("turnout release: %w", err)
-		}
-		c := p.Cell(wp)
+	for _, x := range counts {
+		c := p.Cell(x.Workplace)
 		if c < 0 {
 			continue
 		}
 		// Hour stamps mark the start of the hour: a member marked in the
 		// hour h counts from the first snapshot after h.
 		i := 0
-		for i < len(at) && !at[i].After(h) {
+		for i < len(at) && !at[i].After(x.Hour) {
 			i++
 		}
 		if i < len(at) {
-			marks[c][i] += n
+			marks[c][i] += x.N
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("turnout release: %w", err)
 	}
 	for c := range marks {
 		for i := 1; i < len(at); i++ {

@@ -33,6 +33,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unionvote/eballot/internal/election"
+	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -217,6 +220,13 @@ type Service struct {
 	mobiles   MobilesFunc
 	replies   ReplyFunc
 	refresh   Refresher
+
+	// The owners of the tables turnout and reminders read: ballots,
+	// the register (no sealed contact: those come from mobiles) and the
+	// marked register.
+	ballots *election.Store
+	reg     *register.Store
+	marks   *issuance.Marks
 }
 
 // New builds the service.
@@ -238,7 +248,9 @@ func New(opt Options) (*Service, error) {
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
 		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
-		replies: opt.Replies, refresh: opt.Refresh, optoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeMobile)}
+		replies: opt.Replies, refresh: opt.Refresh,
+		ballots: election.NewStore(opt.Pool), reg: register.NewStore(opt.Pool, nil), marks: issuance.NewMarks(opt.Pool),
+		optoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeMobile)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

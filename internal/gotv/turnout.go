@@ -239,22 +239,20 @@ type ballotInfo struct {
 }
 
 func (s *Service) ballot(ctx context.Context, id int64) (ballotInfo, error) {
-	var b ballotInfo
-	var opens, closes *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT id, union_id, election_id, title, status, coalesce(regime, ''),
-		coalesce(opened_at, opens_at), closes_at, coalesce((config->>'bilingual')::boolean, false) FROM ballots WHERE id = $1`, id).
-		Scan(&b.ID, &b.UnionID, &b.ElectionID, &b.Title, &b.Status, &b.Regime, &opens, &closes, &b.Bilingual)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return b, ErrNotFound
+	h, err := s.ballots.Heading(ctx, id)
+	if errors.Is(err, election.ErrNotFound) {
+		return ballotInfo{}, ErrNotFound
 	}
 	if err != nil {
-		return b, fmt.Errorf("load ballot: %w", err)
+		return ballotInfo{}, fmt.Errorf("load ballot: %w", err)
 	}
-	if opens != nil {
-		b.Opens = *opens
+	b := ballotInfo{ID: h.ID, UnionID: h.UnionID, ElectionID: h.ElectionID, Title: h.Title, Status: h.Status, Regime: h.Regime,
+		Bilingual: h.Bilingual}
+	if h.Opens != nil {
+		b.Opens = *h.Opens
 	}
-	if closes != nil {
-		b.Closes = *closes
+	if h.ClosesAt != nil {
+		b.Closes = *h.ClosesAt
 	}
 	return b, nil
 }

@@ -117,8 +117,8 @@ func (s *Service) ReportNotMe(ctx context.Context, electionID string, memberID i
 	})
 }
 
-// onRegister reads the ballot of electionID if the member is on its
-// register, or ErrNotEntitled.
+// onRegister reads, in tx, the ballot of electionID if the member is on
+// its register, or ErrNotEntitled.
 func (s *Service) onRegister(ctx context.Context, tx pgx.Tx, electionID string, memberID int64) (*election.Window, error) {
 	b, err := s.ballots.Window(ctx, tx, electionID)
 	if errors.Is(err, election.ErrNotFound) {
@@ -127,7 +127,7 @@ func (s *Service) onRegister(ctx context.Context, tx pgx.Tx, electionID string, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.reg.Entry(ctx, b.ID, memberID); errors.Is(err, register.ErrNotOnRegister) {
+	if _, err := s.reg.Entry(ctx, tx, b.ID, memberID); errors.Is(err, register.ErrNotOnRegister) {
 		return nil, ErrNotEntitled
 	} else if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"io"
+	"time"
 )
 
 // HandOver is the ledger as the ballot modules use it, in their words:
@@ -23,9 +24,9 @@ func (h HandOver) OpenElection(ctx context.Context, manifest []byte) error {
 	return err
 }
 
-// CloseElection is [Ledger.Close].
-func (h HandOver) CloseElection(ctx context.Context, electionID string) error {
-	_, err := h.L.Close(ctx, electionID)
+// CloseElection is [Ledger.CloseAt]: voting stopped at the given time.
+func (h HandOver) CloseElection(ctx context.Context, electionID string, at time.Time) error {
+	_, err := h.L.CloseAt(ctx, electionID, at)
 	return err
 }
 

@@ -120,16 +120,37 @@ func (l *Ledger) Open(ctx context.Context, manifestJSON []byte, w Window) (*Info
 	return info, nil
 }
 
-// Close closes the election: no cast is accepted afterwards, and the
-// ledger signs its final tree as the close — a checkpoint of the final size
-// and root whose text says "closed" (protocol §6, version 2) — stored with
-// the closure in the same transaction. The close is returned; closing again
-// returns the same one. (An election closed before version 2 has no signed
-// close: its checkpoint of the final size is returned, and it is exported
-// in version 1.)
+// Close closes the election now (the ledger's clock): [Ledger.CloseAt].
 func (l *Ledger) Close(ctx context.Context, electionID string) (*SignedCheckpoint, error) {
-	if _, err := l.election(ctx, electionID); err != nil {
+	return l.CloseAt(ctx, electionID, l.now())
+}
+
+// CloseAt closes the election, voting having stopped at the given time
+// (the scrutineer's early close, or the notified close the scheduler
+// applies): no cast is accepted afterwards, and the ledger signs its final
+// tree as the close — a checkpoint of the final size and root whose text
+// says "closed <time>" (protocol §6, version 4) — stored with the closure
+// in the same transaction. The time is rounded up to the second (no cast
+// the ledger accepted is after it) and is at most the end of the
+// acceptance window. The result, the report and the mandate (s.234: from
+// the date of the ballot, s.246 the last day votes could be cast) use it.
+// The close is returned; closing again returns the same one, with its
+// first time. (An election closed before version 2 has no signed close:
+// its checkpoint of the final size is returned, and it is exported in
+// version 1.)
+func (l *Ledger) CloseAt(ctx context.Context, electionID string, at time.Time) (*SignedCheckpoint, error) {
+	e, err := l.election(ctx, electionID)
+	if err != nil {
 		return nil, err
+	}
+	if r := at.Truncate(time.Second); !r.Equal(at) {
+		at = r.Add(time.Second)
+	}
+	if at.After(e.closes) {
+		at = e.closes
+	}
+	if at.Before(e.opens) {
+		at = e.opens
 	}
 	tx, err := l.pool.Begin(ctx)
 	if err != nil {
@@ -146,7 +167,7 @@ func (l *Ledger) Close(ctx context.Context, electionID string) (*SignedCheckpoin
 		if size, err = currentSize(ctx, tx, electionID); err != nil {
 			return nil, unavailable(err)
 		}
-		signed, err := l.signClose(ctx, tx, electionID, size)
+		signed, err := l.signClose(ctx, tx, electionID, size, at)
 		if err != nil {
 			return nil, err
 		}
@@ -173,8 +194,8 @@ func (l *Ledger) Close(ctx context.Context, electionID string) (*SignedCheckpoin
 
 // signClose signs the close of the tree of the given size (the root of its
 // checkpoint, signed when its batch was appended) with the election's log
-// key.
-func (l *Ledger) signClose(ctx context.Context, tx pgx.Tx, electionID string, size int64) (string, error) {
+// key, stating the time voting stopped.
+func (l *Ledger) signClose(ctx context.Context, tx pgx.Tx, electionID string, size int64, at time.Time) (string, error) {
 	cp, err := checkpointAt(ctx, tx, electionID, size)
 	if err != nil {
 		return "", err
@@ -192,7 +213,7 @@ func (l *Ledger) signClose(ctx context.Context, tx pgx.Tx, electionID string, si
 		return "", err
 	}
 	c := cp.Checkpoint
-	c.Closed = true
+	c.Closed, c.ClosedAt = true, at.UTC().Format(receipt.CloseTimeFormat)
 	signed, err := receipt.SignCheckpoint(c, signer)
 	if err != nil {
 		return "", err

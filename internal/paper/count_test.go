@@ -238,7 +238,7 @@ func TestHybridCount(t *testing.T) {
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
-	counts.Paper = v.PaperTotals()
+	counts.Paper, counts.ClosedAt = v.PaperTotals(), v.ClosedAt // the actual close, from the signed close
 	res, err := tally.Compute(ballotPaper.Manifest, counts)
 	if err != nil {
 		t.Fatal(err)

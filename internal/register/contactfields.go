@@ -354,19 +354,7 @@ func (s *Store) UnionPlaces(ctx context.Context, unionID int64) (workplaces, emp
 	if err != nil {
 		return nil, nil, fmt.Errorf("union places: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, nil, err
-		}
-		if k == "w" {
-			workplaces = append(workplaces, v)
-		} else {
-			employers = append(employers, v)
-		}
-	}
-	return workplaces, employers, rows.Err()
+	return twoLists(rows, "w")
 }
 
 // ---- Coverage ----

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -566,11 +567,11 @@ type Entry struct {
 var ErrNotOnRegister = errors.New("register: not on this ballot's register")
 
 // Entry reads the member's entry on the ballot's register, or
-// [ErrNotOnRegister].
-func (s *Store) Entry(ctx context.Context, ballotID, memberID int64) (Entry, error) {
+// [ErrNotOnRegister]; q is the caller's transaction (nil: the pool).
+func (s *Store) Entry(ctx context.Context, q Querier, ballotID, memberID int64) (Entry, error) {
 	var e Entry
 	var paper *int32
-	err := s.pool.QueryRow(ctx, `SELECT style, paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`, ballotID, memberID).
+	err := s.or(q).QueryRow(ctx, `SELECT style, paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`, ballotID, memberID).
 		Scan(&e.Style, &paper)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, ErrNotOnRegister
@@ -737,6 +738,222 @@ func (s *Store) CountByStyle(ctx context.Context, q Querier, ballotID int64, mem
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count register by style: %w", err)
+	}
+	return out, nil
+}
+
+// Line is a member's line on a ballot's register with their current
+// contacts (internal/auth's invitations and delivery page; the contacts
+// frozen at the opening come from [Store.Contacts]).
+type Line struct {
+	MemberID     int64
+	Number, Name string
+	PaperNumber  int // 0 until the ballot opens
+	Mobile       string
+	Email        string
+	Lang         string
+}
+
+// Lines reads the ballot's register (only memberID's line if not 0), in
+// paper-number order (lines without one last), then member id.
+func (s *Store) Lines(ctx context.Context, ballotID, memberID int64) ([]Line, error) {
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, m.name, coalesce(re.paper_number, 0),
+		coalesce(m.mobile, ''), coalesce(m.email, ''), m.language
+		FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND ($2::bigint = 0 OR re.member_id = $2) ORDER BY re.paper_number NULLS LAST, m.id`, ballotID, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("read register lines: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
+		var l Line
+		err := r.Scan(&l.MemberID, &l.Number, &l.Name, &l.PaperNumber, &l.Mobile, &l.Email, &l.Lang)
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read register lines: %w", err)
+	}
+	return out, nil
+}
+
+// BallotsOf lists the ballots whose register holds the member.
+func (s *Store) BallotsOf(ctx context.Context, memberID int64) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT ballot_id FROM register_entries WHERE member_id = $1`, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("member's ballots: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("member's ballots: %w", err)
+	}
+	return ids, nil
+}
+
+// NumberOn is the membership number of a member on the ballot's
+// register, or [ErrNotOnRegister].
+func (s *Store) NumberOn(ctx context.Context, ballotID, memberID int64) (string, error) {
+	var n string
+	err := s.pool.QueryRow(ctx, `SELECT m.member_number FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND re.member_id = $2`, ballotID, memberID).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotOnRegister
+	}
+	if err != nil {
+		return "", fmt.Errorf("member number: %w", err)
+	}
+	return n, nil
+}
+
+// SegmentMember is a member of a segment of a ballot's register, for
+// reminders (internal/gotv): current name, mobile and language, the
+// register line's workplace, and whether they can be texted.
+type SegmentMember struct {
+	MemberID          int64
+	Number, Name      string
+	Mobile            string // the current one, "" none
+	Workplace, Branch string
+	Lang              string
+	// Textable: a mobile was frozen for this ballot at its opening, or
+	// (before the opening) the member has one now.
+	Textable bool
+}
+
+// Segment lists the members on the ballot's register in workplaces wps
+// and branches brs (empty: all), in member id order; q is the caller's
+// transaction (nil: the pool).
+func (s *Store) Segment(ctx context.Context, q Querier, ballotID int64, wps, brs []string) ([]SegmentMember, error) {
+	if wps == nil {
+		wps = []string{}
+	}
+	if brs == nil {
+		brs = []string{}
+	}
+	rows, err := s.or(q).Query(ctx, `SELECT m.id, m.member_number, m.name, coalesce(m.mobile, ''), re.workplace, m.branch, m.language,
+		coalesce(bc.has_mobile, m.mobile IS NOT NULL)
+		FROM register_entries re JOIN members m ON m.id = re.member_id
+		LEFT JOIN ballot_contacts bc ON bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id
+		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
+		AND (cardinality($3::text[]) = 0 OR m.branch = ANY($3)) ORDER BY m.id`, ballotID, wps, brs)
+	if err != nil {
+		return nil, fmt.Errorf("read segment: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SegmentMember, error) {
+		var x SegmentMember
+		err := r.Scan(&x.MemberID, &x.Number, &x.Name, &x.Mobile, &x.Workplace, &x.Branch, &x.Lang, &x.Textable)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read segment: %w", err)
+	}
+	return out, nil
+}
+
+// Segments lists the distinct workplaces (of the register lines) and
+// branches of the members on the ballot's register, each sorted: the
+// segments a reminder campaign may choose.
+func (s *Store) Segments(ctx context.Context, ballotID int64) (workplaces, branches []string, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT 'w', re.workplace FROM register_entries re WHERE re.ballot_id = $1 AND re.workplace <> ''
+		UNION SELECT DISTINCT 'b', m.branch FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND m.branch <> '' ORDER BY 1, 2`, ballotID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("register segments: %w", err)
+	}
+	branches, workplaces, err = twoLists(rows, "b")
+	return workplaces, branches, err
+}
+
+// twoLists splits rows of (kind, value), sorted by kind, into the values
+// of kind first and the others.
+func twoLists(rows pgx.Rows, first string) (a, b []string, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, nil, err
+		}
+		if k == first {
+			a = append(a, v)
+		} else {
+			b = append(b, v)
+		}
+	}
+	return a, b, rows.Err()
+}
+
+// Addressee is how a member is addressed now: their name, current mobile
+// ("" none) and preferred language.
+type Addressee struct{ Name, Mobile, Lang string }
+
+// Addressees reads the [Addressee] of the members ids (a member not found
+// is absent from the map); q is the caller's transaction (nil: the pool).
+func (s *Store) Addressees(ctx context.Context, q Querier, ids []int64) (map[int64]Addressee, error) {
+	rows, err := s.or(q).Query(ctx, `SELECT id, name, coalesce(mobile, ''), language FROM members WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]Addressee, len(ids))
+	for rows.Next() {
+		var id int64
+		var a Addressee
+		if err := rows.Scan(&id, &a.Name, &a.Mobile, &a.Lang); err != nil {
+			return nil, fmt.Errorf("read members: %w", err)
+		}
+		out[id] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	return out, nil
+}
+
+// CountByWorkplace counts the members on the ballot's register per
+// register-line workplace ("" none).
+func (s *Store) CountByWorkplace(ctx context.Context, ballotID int64) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT workplace, count(*) FROM register_entries WHERE ballot_id = $1 GROUP BY 1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("count by workplace: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var wp string
+		var n int
+		if err := rows.Scan(&wp, &n); err != nil {
+			return nil, fmt.Errorf("count by workplace: %w", err)
+		}
+		out[wp] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count by workplace: %w", err)
+	}
+	return out, nil
+}
+
+// WorkplaceHour is a number of members of one register-line workplace
+// whose mark fell in one hour.
+type WorkplaceHour struct {
+	Workplace string
+	Hour      time.Time
+	N         int
+}
+
+// CountByWorkplaceHour counts the members (memberIDs[i], marked in
+// hours[i]: the marked register, which internal/issuance reads) on the
+// ballot's register per workplace and hour.
+func (s *Store) CountByWorkplaceHour(ctx context.Context, ballotID int64, memberIDs []int64, hours []time.Time) ([]WorkplaceHour, error) {
+	rows, err := s.pool.Query(ctx, `SELECT re.workplace, mk.hour, count(*)
+		FROM unnest($2::bigint[], $3::timestamptz[]) AS mk(member_id, hour)
+		JOIN register_entries re ON re.ballot_id = $1 AND re.member_id = mk.member_id GROUP BY 1, 2`, ballotID, memberIDs, hours)
+	if err != nil {
+		return nil, fmt.Errorf("count by workplace and hour: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkplaceHour, error) {
+		var x WorkplaceHour
+		err := r.Scan(&x.Workplace, &x.Hour, &x.N)
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count by workplace and hour: %w", err)
 	}
 	return out, nil
 }

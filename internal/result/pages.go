@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -93,10 +94,13 @@ type resultPage struct {
 	Status     string
 	State      *State
 	Rep        *report.Report
-	Styles     []styleView // the s.231 particulars, once published
-	Message    string
-	Problems   []page.Text
-	MaxKiB     int
+	// ClosedAt is when voting stopped as the signed result states it (the
+	// ledger's signed close, protocol version 4): nil when it states none.
+	ClosedAt *time.Time
+	Styles   []styleView // the s.231 particulars, once published
+	Message  string
+	Problems []page.Text
+	MaxKiB   int
 }
 
 func (p *Pages) manage(role string) http.HandlerFunc {
@@ -121,7 +125,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, s page.Staff, b *el
 		msg = ""
 	}
 	p.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
-		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report), Message: msg,
+		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, ClosedAt: closedAtOf(st.Report), Styles: viewOf(st.Report), Message: msg,
 		Problems: page.Texts(p.pages, p.pages.Lang(w, r), problems), MaxKiB: MaxUpload >> 10})
 }
 
@@ -269,7 +273,7 @@ func (p *Pages) public(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
-		UnionName: b.UnionName, Status: b.Status, State: st, Rep: st.Report, Styles: viewOf(st.Report)})
+		UnionName: b.UnionName, Status: b.Status, State: st, Rep: st.Report, ClosedAt: closedAtOf(st.Report), Styles: viewOf(st.Report)})
 }
 
 // verifyPage is the data of templates/result_verify.html.
@@ -305,6 +309,18 @@ func (p *Pages) verifier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: b.Title, Published: b.Status == "published", Checks: VerifierChecks, Failures: VerifierFailures})
+}
+
+// closedAtOf is the actual close a published result states (nil when none).
+func closedAtOf(rep *report.Report) *time.Time {
+	if rep == nil || rep.Result == nil || rep.Result.ClosedAt == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, rep.Result.ClosedAt)
+	if err != nil {
+		return nil
+	}
+	return &t
 }
 
 // styleView is one workplace ballot's s.231 particulars, ready to show.

@@ -126,6 +126,7 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
+	counts.ClosedAt = v.ClosedAt // the actual close, from the signed close
 	res, err := tally.Compute(paper.Manifest, counts)
 	if err != nil {
 		t.Fatal(err)

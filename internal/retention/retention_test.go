@@ -105,6 +105,7 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
+	counts.ClosedAt = v.ClosedAt // the actual close, from the signed close
 	res, err := tally.Compute(voting.Manifest, counts)
 	if err != nil {
 		t.Fatal(err)

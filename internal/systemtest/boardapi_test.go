@@ -564,6 +564,7 @@ func (s *system) count(t *testing.T, skey string, published []byte) (rep, sig []
 	if err != nil || len(bad) > 0 {
 		t.Fatal(err, bad)
 	}
+	counts.ClosedAt = v.ClosedAt // the actual close, from the signed close
 	res, err := tally.Compute(v.Manifest, counts)
 	if err != nil {
 		t.Fatal(err)

@@ -63,8 +63,8 @@ func (a ledgerAdapter) OpenElection(ctx context.Context, m []byte) error {
 	_, err := a.l.Open(ctx, m, ledger.Window{})
 	return err
 }
-func (a ledgerAdapter) CloseElection(ctx context.Context, id string) error {
-	_, err := a.l.Close(ctx, id)
+func (a ledgerAdapter) CloseElection(ctx context.Context, id string, at time.Time) error {
+	_, err := a.l.CloseAt(ctx, id, at)
 	return err
 }
 

@@ -126,7 +126,7 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64, la
 	if err != nil {
 		return nil, fmt.Errorf("voting paper: %w", err)
 	}
-	entry, err := m.d.Register.Entry(ctx, b.ID, memberID)
+	entry, err := m.d.Register.Entry(ctx, nil, b.ID, memberID)
 	if errors.Is(err, register.ErrNotOnRegister) {
 		return nil, errNotOnRegister
 	}

@@ -268,11 +268,36 @@ func cases(b *builder, h, col *election) {
 		raw[20] ^= 1
 		m["note"] = replaced(closeNote, f[1], base64.StdEncoding.EncodeToString(raw))
 	}), "checkpoint.signature")
-	L("a close that does not say closed (re-signed)", set(closeAt, func(m map[string]any) { m["note"] = signLedger(h, strings.TrimSuffix(closeText, "closed\n")) }), "checkpoint.text")
+	closedLine := "closed " + earlyClose + "\n"
+	if !strings.HasSuffix(closeText, closedLine) {
+		log.Fatalf("the honest close does not end with %q: %q", closedLine, closeText)
+	}
+	unclosed := strings.TrimSuffix(closeText, closedLine)
+	L("a close that does not say closed (re-signed)", set(closeAt, func(m map[string]any) { m["note"] = signLedger(h, unclosed) }), "checkpoint.text")
+	// The close time (protocol version 4): changed in the signed text, it
+	// breaks the signature; re-signed outside the ballot's window, it is
+	// refused; re-signed without a time (an operator holding the ledger key
+	// moving the date of the ballot back to the notified close), the
+	// signed result no longer matches.
+	L("close time changed in the signed text", set(closeAt, func(m map[string]any) {
+		m["note"] = strings.Replace(closeNote, earlyClose, "2026-12-14T12:00:00Z", 1)
+	}), "checkpoint.signature")
+	L("close time after closes_at (re-signed)", set(closeAt, func(m map[string]any) {
+		m["note"] = signLedger(h, unclosed+"closed 2026-12-16T09:00:00Z\n")
+	}), "checkpoint.text")
+	L("close time before opens_at (re-signed)", set(closeAt, func(m map[string]any) {
+		m["note"] = signLedger(h, unclosed+"closed 2026-11-30T09:00:00Z\n")
+	}), "checkpoint.text")
+	L("close time not canonical (re-signed)", set(closeAt, func(m map[string]any) {
+		m["note"] = signLedger(h, unclosed+"closed 2026-12-10T12:00:00.000Z\n")
+	}), "checkpoint.text")
+	b.lines("close without its time (re-signed), with the report", "honest", set(closeAt, func(m map[string]any) {
+		m["note"] = signLedger(h, unclosed+"closed\n")
+	}), nil, "result.final", "result.particulars")
 	L("a close of another root (re-signed, line too)", set(closeAt, func(m map[string]any) {
 		root := must(hex.DecodeString(m["root"].(string)))
 		root[0] ^= 1
-		c := receipt.Checkpoint{Origin: receipt.Origin("corpus-ballot"), Size: 8, Root: [32]byte(root), Closed: true}
+		c := receipt.Checkpoint{Origin: receipt.Origin("corpus-ballot"), Size: 8, Root: [32]byte(root), Closed: true, ClosedAt: earlyClose}
 		m["root"], m["note"] = hex.EncodeToString(root), string(must(h.el.SignCheckpoint(c)))
 	}), "checkpoint.root")
 
@@ -430,13 +455,13 @@ func cases(b *builder, h, col *election) {
 	R("result with a byte-order mark", map[string]any{"report": "\ufeff" + h.report}, "result.signature")
 	js, sg := h.signText([]byte("[]\n"))
 	R("result: the signed text is not a report", map[string]any{"report": js, "signature": sg}, "result.decode")
-	js, sg = h.signText([]byte(replaced(h.report, "\"version\": 2\n", "\"Version\": 2,\n  \"version\": 2\n")))
+	js, sg = h.signText([]byte(replaced(h.report, "\"version\": 3\n", "\"Version\": 3,\n  \"version\": 3\n")))
 	R("result: a member in another case", map[string]any{"report": js, "signature": sg}, "result.decode")
-	js, sg = h.signText([]byte(replaced(h.report, "\"version\": 2\n", "\"version\": 2,\n  \"version\": 2\n")))
+	js, sg = h.signText([]byte(replaced(h.report, "\"version\": 3\n", "\"version\": 3,\n  \"version\": 3\n")))
 	R("result: a duplicated member", map[string]any{"report": js, "signature": sg}, "result.decode")
 	S("result: an unknown member", func(r map[string]any) { r["extra"] = true }, "result.decode")
-	S("result: version 3", func(r map[string]any) { r["version"] = 3 }, "result.decode")
-	S("result: version 2 without its final checkpoint", func(r map[string]any) { delete(r["verification"].(map[string]any), "final_checkpoint") }, "result.decode")
+	S("result: version 4", func(r map[string]any) { r["version"] = 4 }, "result.decode")
+	S("result: version 3 without its final checkpoint", func(r map[string]any) { delete(r["verification"].(map[string]any), "final_checkpoint") }, "result.decode")
 	S("result: date", func(r map[string]any) { r["date"] = "16/12/2026" }, "result.decode")
 	S("result: no result", func(r map[string]any) { r["result"] = nil }, "result.decode")
 	S("result: two statements", func(r map[string]any) { r["statements"] = r["statements"].([]any)[:2] }, "result.decode")
@@ -494,6 +519,13 @@ func cases(b *builder, h, col *election) {
 	S("result manifest_hash", func(r map[string]any) { res(r)["manifest_hash"] = strings.Repeat("cd", 32) }, "result.manifest")
 	S("result scrutineer named on the voting paper", func(r map[string]any) { res(r)["scrutineer"] = "Someone Else" }, "result.particulars")
 	S("result date_of_ballot", func(r map[string]any) { res(r)["date_of_ballot"] = "2026-12-14" }, "result.particulars")
+	// The actual close (protocol version 4): the result carries the time
+	// the ledger's signed close states; the date of the ballot (s.246) and
+	// the s.234 mandate follow it.
+	S("result closed_at (the notified close instead of the actual one)", func(r map[string]any) { res(r)["closed_at"] = "2026-12-15T17:00:00Z" }, "result.particulars")
+	S("result closed_at left out", func(r map[string]any) { delete(res(r), "closed_at") }, "result.particulars")
+	S("result mandate_expires from the notified close", func(r map[string]any) { res(r)["mandate_expires"] = "2027-12-14" }, "result.particulars")
+	S("result closed_at in a version 2 report", func(r map[string]any) { r["version"] = 2 }, "result.decode")
 	S("result regime name", func(r map[string]any) { res(r)["regime"].(map[string]any)["name"] = "x" }, "result.particulars")
 	S("result regime turnout_threshold", func(r map[string]any) { res(r)["regime"].(map[string]any)["turnout_threshold"] = false }, "result.particulars")
 	S("result regime support_threshold", func(r map[string]any) { res(r)["regime"].(map[string]any)["support_threshold"] = true }, "result.particulars")

@@ -128,6 +128,20 @@ type election struct {
 
 const every = 3
 
+// earlyClose is when the honest election's close says voting stopped:
+// before the fixture manifest's closes_at (2026-12-15T17:00:00Z).
+const earlyClose = "2026-12-10T12:00:00Z"
+
+// closedAtOf is the close time a signed close states ("" if none).
+func closedAtOf(signed string) string {
+	text := signed[:strings.LastIndex(signed, "\n\n")+1]
+	c, err := receipt.ParseCheckpoint([]byte(text))
+	if err != nil {
+		return ""
+	}
+	return c.ClosedAt
+}
+
 func newElection(id string, entitled []int64) *election {
 	sk, vk := must2(note.GenerateKey(rand.Reader, "scrutineer.corpus.example"))
 	e := &election{vkey: vk}
@@ -191,7 +205,7 @@ func (e *election) finish(opt fixture.WriteOptions, issuedExtra int64) {
 	if err != nil || len(bad) > 0 {
 		log.Fatal(err, bad)
 	}
-	counts.Paper = e.res.PaperTotals()
+	counts.Paper, counts.ClosedAt = e.res.PaperTotals(), e.res.ClosedAt
 	r := must(tally.Compute(e.res.Manifest, counts))
 	rf := &report.ResultFile{Version: report.Version, Result: r, Verification: report.Summary(e.res), Rejected: []report.RejectedTrust{}}
 	rf.Verification.Issued = e.res.Issued
@@ -350,6 +364,7 @@ func (e *election) reseal(ls []string) []string {
 			c.Size = must(m["size"].(json.Number).Int64())
 			c.Closed = m["type"] == "close"
 			if c.Closed {
+				c.ClosedAt = closedAtOf(m["note"].(string))
 				c.Size = tb.Size()
 				m["size"] = c.Size
 			} else {
@@ -465,7 +480,9 @@ func main() {
 		s, en := must2(h.el.Entry(i))
 		h.entries = append(h.entries, fixture.Made{Style: s, Entry: en})
 	}
-	h.finish(fixture.WriteOptions{}, 1)
+	// The scrutineer closed it early (protocol version 4: the close states
+	// the time; the result's date of the ballot and mandate follow it).
+	h.finish(fixture.WriteOptions{ClosedAt: earlyClose}, 1)
 
 	// The colluding pair: workplace 1 holds only two ballots whose nonces
 	// cancel (r and −r), workplace 2 a voter whose own two selections do.

@@ -238,6 +238,25 @@ func genReceipt() any {
 	addCP("size 0 with non-empty root", signText(origin+"\n0\n"+r5+"\n"))
 	addCP("signature by another key", string(get(receipt.SignCheckpoint(cps[5], otherSigner))))
 	addCP("unsigned", text+"\n")
+	// The close (protocol versions 2 and 4): "closed", or "closed <time>".
+	closeText := text // the size-5 checkpoint as the close
+	addCP("close time with an offset", signText(closeText+"closed 2026-12-05T10:00:00+01:00\n"))
+	addCP("close time with a fraction", signText(closeText+"closed 2026-12-05T10:00:00.5Z\n"))
+	addCP("close time of a day that does not exist", signText(closeText+"closed 2026-02-30T10:00:00Z\n"))
+	addCP("close time after two spaces", signText(closeText+"closed  2026-12-05T10:00:00Z\n"))
+	addCP("close time empty", signText(closeText+"closed \n"))
+	addCP("close time lowercase", signText(closeText+"closed 2026-12-05t10:00:00z\n"))
+	type closeV struct {
+		Signed   string `json:"signed"`
+		Size     int64  `json:"size"`
+		ClosedAt string `json:"closed_at"`
+	}
+	var closes []closeV
+	for _, at := range []string{"", "2026-12-05T10:00:00Z"} {
+		c := cps[5]
+		c.Closed, c.ClosedAt = true, at
+		closes = append(closes, closeV{string(get(receipt.SignCheckpoint(c, signer))), c.Size, at})
+	}
 
 	return map[string]any{
 		"description":        "eBallot protocol v1 §6: RFC 6962 ledger over entry_bytes = T ‖ authorisation ‖ ballot_bytes, C2SP checkpoints as sumdb notes, receipts. Entries are synthetic (ballot bytes are not decodable ballots). See crypto/testdata/README.md.",
@@ -262,5 +281,6 @@ func genReceipt() any {
 		},
 		"invalid_receipts":    invalid,
 		"invalid_checkpoints": badCP,
+		"closes":              closes,
 	}
 }

@@ -18,16 +18,26 @@ export const checkpointOrigin = (electionId) => 'eballot/' + electionId;
 
 /**
  * Parses a checkpoint body "<origin>\n<size>\n<base64 root>\n" strictly,
- * with "closed\n" as a fourth line for the close (protocol version 2);
- * returns {origin, size, root, closed}.
+ * with "closed\n" as a fourth line for the close (protocol version 2), or
+ * "closed <time>\n" with the time voting stopped, RFC 3339 UTC to the
+ * second (protocol version 4); returns {origin, size, root, closed,
+ * closedAt} (closedAt '' when the close states no time).
  */
 export function parseCheckpoint(text) {
   const fail = (m) => { throw new Error('eballot: ' + m); };
   if (text.length === 0 || utf8(text).length > MAX_SIGNED_CHECKPOINT || !text.endsWith('\n')) fail('malformed checkpoint');
   const lines = text.slice(0, -1).split('\n');
-  const closed = lines.length === 4 && lines[3] === 'closed';
-  if (closed) lines.pop();
-  if (lines.length !== 3) fail('checkpoint must have three lines (and "closed" as a fourth for the close)');
+  let closed = false;
+  let closedAt = '';
+  if (lines.length === 4) {
+    if (lines[3].startsWith('closed ')) {
+      closedAt = lines[3].slice('closed '.length);
+      parseCloseTime(closedAt);
+      closed = true;
+    } else closed = lines[3] === 'closed';
+    if (closed) lines.pop();
+  }
+  if (lines.length !== 3) fail('checkpoint must have three lines (and "closed" or "closed <time>" as a fourth for the close)');
   const [origin, sz, root64] = lines;
   if (origin.length === 0 || origin.length > 255 || !/^[\x21-\x7e]+$/.test(origin)) fail('bad checkpoint origin');
   if (!/^(0|[1-9][0-9]{0,15})$/.test(sz)) fail('malformed tree size');
@@ -37,7 +47,17 @@ export function parseCheckpoint(text) {
   try { root = decodeBase64Go(root64); } catch { fail('malformed root hash'); }
   if (root.length !== 32 || toBase64(root) !== root64) fail('malformed root hash');
   if (size === 0 && !equalBytes(root, EMPTY_ROOT)) fail('empty tree with a non-empty root');
-  return { origin, size, root, closed };
+  return { origin, size, root, closed, closedAt };
+}
+
+/**
+ * Parses a close time in its one accepted form (receipt.ParseCloseTime):
+ * RFC 3339 UTC to the second, canonical. Returns a Date.
+ */
+export function parseCloseTime(s) {
+  const d = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(s) ? new Date(s) : null;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().replace('.000Z', 'Z') !== s) throw new Error(`eballot: close time ${JSON.stringify(s)} is not RFC 3339 UTC to the second`);
+  return d;
 }
 
 /** Verifies a signed checkpoint with the ledger's note verifier key and parses it. */

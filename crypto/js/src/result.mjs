@@ -1,10 +1,11 @@
 // The scrutineer's signed result and report (docs/protocol.md §8.5) in the
 // browser, as Go's crypto/report and crypto/tally: the strict decoding of a
-// report (version 1 or 2), the statutory result recomputed from the
+// report (version 1, 2 or 3), the statutory result recomputed from the
 // manifest and the decrypted counts (tally.Compute, RegimeOf), and the
 // member-by-member comparison naming result.counts, result.derived or
 // result.particulars.
 import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
+import { parseCloseTime } from './receipt.mjs';
 
 export const DOCUMENT = "Result (TULRCA 1992 s.231) and scrutineer's report (s.231B)";
 export const STATEMENTS = [
@@ -34,7 +35,7 @@ const STYLE = {
 };
 const REGIME = { name: 'str', turnout_threshold: 'bool', support_threshold: 'bool', mandate_months: ['omit', 'int'], notes: ['arr', 'str'] };
 const RESULT = {
-  election_id: 'str', title: 'str', kind: 'str', manifest_hash: 'str', scrutineer: ['omit', 'str'], date_of_ballot: 'str',
+  election_id: 'str', title: 'str', kind: 'str', manifest_hash: 'str', scrutineer: ['omit', 'str'], closed_at: ['omit', 'str'], date_of_ballot: 'str',
   regime: REGIME, mandate_expires: ['omit', 'str'], styles: ['arr', STYLE], aggregate: STYLE, trustees: ['arr', 'int'],
 };
 const FAILURE = { check: ['omit', 'str'], item: 'str', index: 'int', tracker: ['omit', 'str'], reason: 'str' };
@@ -88,7 +89,7 @@ function check(v, t, at) {
 }
 
 /**
- * Decodes a report's JSON strictly (version 1 or 2), as Go's report.Parse:
+ * Decodes a report's JSON strictly (version 1, 2 or 3), as Go's report.Parse:
  * the canonical-JSON subset, exactly the members of the format (in their
  * case, none missing, none unknown), a result and three statements, the
  * final_checkpoint of version 2 (absent in version 1), a YYYY-MM-DD date.
@@ -100,9 +101,10 @@ export function parseReport(text) {
   try { check(r, REPORT, 'report'); } catch (e) { formError = e; }
   if (!isObj(r) || !isObj(r.result) || !Array.isArray(r.statements) || r.statements.length !== 3) throw new Error('not a report with a result and three statements');
   const fc = isObj(r.verification) ? r.verification.final_checkpoint : undefined;
+  if (r.version !== 1 && r.version !== 2 && r.version !== 3) throw new Error(`version ${r.version} is not supported (this reader knows versions 1, 2 and 3)`);
   if (r.version === 1 && fc !== undefined) throw new Error('a version 1 document has no final_checkpoint');
-  if (r.version === 2 && fc === undefined) throw new Error('a version 2 document must name its final_checkpoint');
-  if (r.version !== 1 && r.version !== 2) throw new Error(`version ${r.version} is not supported (this reader knows versions 1 and 2)`);
+  if (r.version >= 2 && fc === undefined) throw new Error(`a version ${r.version} document must name its final_checkpoint`);
+  if (r.version < 3 && isObj(r.result) && Object.hasOwn(r.result, 'closed_at')) throw new Error(`a version ${r.version} document has no closed_at in its result`);
   if (formError) throw formError;
   if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(r.date)) throw new Error('the date is not YYYY-MM-DD');
   return r;
@@ -186,15 +188,24 @@ const zeroQuestions = (m) => channelQuestions(m, 0, () => 0, () => 0);
  * style, trustees those combined; paper, for a ballot with a paper section
  * (docs/protocol.md §10), {totals(s, channel) → {papers, questions:
  * [{blank, options, spoilt}]}, rejected(s) → {voted_online, second_return,
- * late}}: the result then gives each channel and their total. Returns the
- * result as its JSON value.
+ * late}}: the result then gives each channel and their total; closedAt
+ * the time voting stopped as the ledger's verified close states it ('' when
+ * it states none: closes_at is taken). Returns the result as its JSON
+ * value.
  */
-export function computeResult(m, manifestHash, count, ballots, trustees, paper = null) {
+export function computeResult(m, manifestHash, count, ballots, trustees, paper = null, closedAt = '') {
   const reg = regimeOf(m);
   const r = { election_id: m.election_id, title: m.title, kind: m.kind, manifest_hash: manifestHash };
   const scr = Object.hasOwn(m.texts, 'scrutineer') ? m.texts.scrutineer : '';
   if (scr !== '') r.scrutineer = scr;
-  const closes = new Date(m.closes_at);
+  let closes = new Date(m.closes_at);
+  if (closedAt !== '') {
+    // The actual close (an early close): the date of the ballot is the
+    // last day votes could be cast (s.246); the s.234 mandate runs from it.
+    r.closed_at = closedAt;
+    const at = parseCloseTime(closedAt);
+    if (at < closes) closes = at;
+  }
   r.date_of_ballot = LONDON.format(closes);
   const regime = { name: reg.name, turnout_threshold: reg.turnout_threshold, support_threshold: reg.support_threshold };
   if (reg.mandate_months) regime.mandate_months = reg.mandate_months;

@@ -15,7 +15,7 @@ import { parseManifest } from './manifest.mjs';
 import { checkEntries, ciphertextsOf, contextOf, decodeSum } from './entries.mjs';
 import { importIssuerKey } from './blind.mjs';
 import { leafHash, nodeHash } from './merkle.mjs';
-import { parseCheckpoint, checkpointOrigin } from './receipt.mjs';
+import { parseCheckpoint, parseCloseTime, checkpointOrigin } from './receipt.mjs';
 import { openNote, parseVerifierKey } from './note.mjs';
 import { ZERO } from './group.mjs';
 import { parsePublicKey, decodePartial, verifyPartialProofs, combinePartials, decryptCount, trusteesConsistent } from './tally.mjs';
@@ -297,6 +297,7 @@ async function ledger(input, out, fail, limit, onProgress) {
   let cps = 0;
   let lastCP = null;
   let closeCP = null;
+  let closedAt = ''; // the actual close the close states, within the window (verify.Result.ClosedAt)
   let closeLineNote = ''; // the close line's note as read (report.checker.ledger compares it)
   let pending = [];
   const total = h.treeSize;
@@ -314,7 +315,17 @@ async function ledger(input, out, fail, limit, onProgress) {
     if (cp.origin !== origin) fail('checkpoint.origin', item, c.size, { ...at, origin: cp.origin });
     if (cp.size !== c.size || !equalBytes(cp.root, c.root)) fail('checkpoint.line', item, c.size, at);
     if (!equalBytes(cp.root, tree.root())) fail('checkpoint.root', item, c.size, { ...at, entries: tree.size });
-    if (isClose && cp.closed) closeCP = cp;
+    if (isClose && cp.closed) {
+      closeCP = cp;
+      // The close's time (protocol version 4; verify.closeTime): voting
+      // cannot have stopped outside the manifest's opens_at and closes_at.
+      if (cp.closedAt !== '') {
+        const t = parseCloseTime(cp.closedAt).getTime();
+        if (t < Date.parse(manifest.opens_at) || t > Date.parse(manifest.closes_at)) {
+          fail('checkpoint.text', item, c.size, { ...at, detail: `the close says voting stopped at ${cp.closedAt}, outside the ballot's opens_at ${manifest.opens_at} and closes_at ${manifest.closes_at}` });
+        } else closedAt = cp.closedAt;
+      }
+    }
   };
 
   // The entries' own checks, by batches, in the page or in Web Workers
@@ -590,7 +601,7 @@ async function ledger(input, out, fail, limit, onProgress) {
     totals: (s, ch) => paper.totals(s, ch),
     rejected: (s) => (rsOK ? { voted_online: paper.closed.styles[s].voted_online, second_return: paper.closed.styles[s].second_return, late: paper.closed.styles[s].late } : null),
   } : null;
-  const got = computeResult(manifest, toHex(mh), count, valid, set.map((p) => p.trustee), paperIn);
+  const got = computeResult(manifest, toHex(mh), count, valid, set.map((p) => p.trustee), paperIn, closedAt);
   compareResults(rep.result, got, (check, p) => R(check, { ...p, where: whereOf(p.path, manifest, got) }));
   // The count of every channel (with a paper section, the online ballots
   // and the valid paper batches together).

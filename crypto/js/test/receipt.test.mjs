@@ -50,6 +50,18 @@ test('receipt_v1: every invalid checkpoint is rejected', (t) => {
   for (const c of v.invalid_checkpoints) assert.throws(() => E.openCheckpoint(c.signed, v.verifier_key), c.name);
 });
 
+test('receipt_v1: a close says "closed", or "closed <time>" (protocol version 4)', (t) => {
+  const v = need(t, 'receipt_v1.json');
+  if (!v) return;
+  assert.equal(v.closes.length, 2);
+  for (const c of v.closes) {
+    const cp = E.openCheckpoint(c.signed, v.verifier_key);
+    assert.equal(cp.closed, true);
+    assert.equal(cp.size, c.size);
+    assert.equal(cp.closedAt, c.closed_at);
+  }
+});
+
 test('receipt_v1: the receipt verifies, also against the later checkpoint', (t) => {
   const v = need(t, 'receipt_v1.json');
   if (!v) return;

@@ -47,7 +47,7 @@ func (l *Ledger) OpenElection(ctx context.Context, manifest []byte) error {
 }
 
 // CloseElection records the close.
-func (l *Ledger) CloseElection(ctx context.Context, electionID string) error {
+func (l *Ledger) CloseElection(ctx context.Context, electionID string, _ time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.Closed[electionID] = true

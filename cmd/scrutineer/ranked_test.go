@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/unionvote/eballot/crypto/stv"
+)
+
+// copyDir copies the files of a folder (not sub-folders) into a new one.
+func copyDir(t *testing.T, from, to string, skip ...string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	es, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.IsDir() || slices.Contains(skip, e.Name()) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRankedPipeline1000 runs an STV election of 1,000 ranked ballots
+// through the scrutineer as trustees would: test trustees (a 2-of-3 key
+// ceremony), the ballots encrypted with their proofs, one of them replaced
+// by a ballot with an invalid ranking (two candidates given the same
+// preference), a shuffle by each of the three trustees in turn (each
+// verifying the ballots and the shuffles before it), partial decryptions
+// by trustees 1 and 3, and the count. The elected candidates and every
+// stage equal a reference count of the same rankings in the clear (the
+// invalid ballot left out), for ERS97 and Meek; `--expect` reproduces the
+// published result. Then a tampered shuffle, a wrong decryption and a
+// dropped ballot are each detected and named.
+func TestRankedPipeline1000(t *testing.T) {
+	const ballots, n, seats, invalid = 1000, 6, 3, 500 // invalid: 1-based
+	dir := t.TempDir()
+	p := func(s ...string) string { return filepath.Join(append([]string{dir}, s...)...) }
+	os.WriteFile(p("pass"), []byte("pw\n"), 0o600)
+	ok(t, "fixture", "--ballots", "1", "--out", p("yesno.jsonl"), "--secrets", p("s"), "--passphrase-file", p("pass"))
+
+	// Voters: a bias towards candidate 0 so that the count has surpluses
+	// and exclusions.
+	rng := mrand.New(mrand.NewPCG(1000, 26))
+	clear := make([][]int, ballots)
+	for i := range clear {
+		perm := rng.Perm(n)
+		if rng.IntN(3) == 0 {
+			j := slices.Index(perm, 0)
+			perm[0], perm[j] = perm[j], perm[0]
+		}
+		clear[i] = perm[:1+rng.IntN(n)]
+	}
+	rj, _ := json.Marshal(clear)
+	os.WriteFile(p("rankings.json"), rj, 0o644)
+	os.MkdirAll(p("c"), 0o755)
+	contest := p("c", "contest.json")
+	ok(t, "ranked", "fixture", "--trustees", p("s", "trustees.json"), "--rankings", p("rankings.json"),
+		"--candidates", "6", "--seats", "3", "--out", contest)
+
+	// Ballot 500: R_1 replaced by R_0, so candidates 0 and 1 have the same
+	// rank (or 1 has rank 0's and 0 none): not a ranking. Its proofs fail.
+	var rc rankedContest
+	cb, _ := os.ReadFile(contest)
+	if err := json.Unmarshal(cb, &rc); err != nil {
+		t.Fatal(err)
+	}
+	bb, _ := hex.DecodeString(rc.Ballots[invalid-1])
+	r0 := 39 + 64*n // after the header and the B_j
+	copy(bb[r0+64:r0+128], bb[r0:r0+64])
+	rc.Ballots[invalid-1] = hex.EncodeToString(bb)
+	cb, _ = json.Marshal(&rc)
+	os.WriteFile(contest, cb, 0o644)
+	valid := slices.Delete(slices.Clone(clear), invalid-1, invalid)
+
+	key := func(j int) []string {
+		return []string{"--index", string(rune('0' + j)), "--key", p("s", "trustee-"+string(rune('0'+j))+".key"),
+			"--share", p("s", "share-"+string(rune('0'+j))+".age"), "--passphrase-file", p("pass")}
+	}
+	// Nothing is decrypted or counted before the ballots are mixed.
+	if code, _, errs := sh(t, append([]string{"ranked", "decrypt", "--contest", contest}, key(1)...)...); code != 1 || !strings.Contains(errs, "must be mixed") {
+		t.Fatalf("decrypt before the mix: %d %s", code, errs)
+	}
+	for t0 := 1; t0 <= 3; t0++ {
+		out := ok(t, "ranked", "mix", "--contest", contest)
+		if !strings.Contains(out, "ballot 500 set aside: invalid ranking") || !strings.Contains(out, "Shuffle "+string(rune('0'+t0))) {
+			t.Fatalf("mix %d: %s", t0, out)
+		}
+	}
+	if code, _, errs := sh(t, "ranked", "count", "--contest", contest); code != 1 || !strings.Contains(errs, "0 trustees' decryptions, the count needs 2") {
+		t.Fatalf("count without decryptions: %d %s", code, errs)
+	}
+	for _, j := range []int{1, 3} {
+		ok(t, append([]string{"ranked", "decrypt", "--contest", contest}, key(j)...)...)
+	}
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("sk.key"), "--passphrase-file", p("pass"))
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("other.key"), "--passphrase-file", p("pass"))
+	out := ok(t, "ranked", "count", "--contest", contest, "--out", p("c", "result.json"), "--key", p("sk.key"), "--passphrase-file", p("pass"),
+		"--entitled", "2000", "--markdown", p("count.md"))
+	if !strings.Contains(out, "ballot 500 set aside: invalid ranking") || !strings.Contains(out, "1000 ballots, 1 set aside, 3 shuffles and 2 trustees' decryptions verified") ||
+		!strings.Contains(out, "Result signed by scrutineers.example") {
+		t.Fatalf("count: %s", out)
+	}
+
+	// The reference count: the same rankings in the clear, the same lot
+	// (drawn from the manifest hash and the final list, protocol §9.7).
+	final, _ := os.ReadFile(p("c", "mix-3.list"))
+	fh := sha256.Sum256(final)
+	mh, _ := hex.DecodeString(rc.ManifestHash)
+	lot := stv.LotFromSeed(append(mh, fh[:]...), n)
+	reference := func(rule stv.Rule) *stv.Result {
+		e := &stv.Election{Candidates: n, Names: rc.Candidates, Seats: seats, Lot: lot}
+		for _, r := range valid {
+			e.Ballots = append(e.Ballots, stv.Ballot{Weight: 1, Prefs: r})
+		}
+		res, err := stv.Count(rule, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	check := func(file string, rule stv.Rule) {
+		var got rankedResult
+		b, _ := os.ReadFile(file)
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := reference(rule)
+		if len(got.Count.Elected) != seats || !slices.Equal(got.Count.Elected, want.Elected) {
+			t.Fatalf("%s: elected %v, the count in the clear elects %v", rule, got.Count.Elected, want.Elected)
+		}
+		gj, _ := json.Marshal(got.Count)
+		wj, _ := json.Marshal(want)
+		if !bytes.Equal(gj, wj) {
+			t.Fatalf("%s: the stages differ from the count in the clear", rule)
+		}
+		if len(got.Spoilt) != 1 || got.Spoilt[0].Ballot != invalid || got.Ballots != ballots || len(got.Trustees) < 2 {
+			t.Fatalf("%s: result %+v", rule, got)
+		}
+		t.Logf("%s: elected %v in %d stages", rule, got.Count.Elected, len(got.Count.Stages))
+	}
+	check(p("c", "result.json"), stv.ERS97)
+	// The count stage by stage, for the report to members.
+	mdb, _ := os.ReadFile(p("count.md"))
+	md := string(mdb)
+	if !strings.Contains(md, "Ballots: 1000. Spoilt: 1. Valid papers: 999. Entitled to vote: 2000. Turnout: 50.0%.") ||
+		!strings.Contains(md, "| "+rc.Candidates[0]+" | ") || strings.Count(md, " elected |") != seats || !strings.Contains(md, "- ballot 500: invalid ranking") {
+		t.Fatalf("count.md:\n%s", md)
+	}
+	// Anyone re-runs the count and gets the published result exactly, and
+	// checks the scrutineer's signature on it.
+	if out := ok(t, "ranked", "count", "--contest", contest, "--entitled", "2000", "--expect", p("c", "result.json"), "--signed-by", p("sk.key.pub")); !strings.Contains(out, "reproduces") ||
+		!strings.Contains(out, "signature by scrutineers.example is good") {
+		t.Fatalf("count --expect: %s", out)
+	}
+	if code, _, errs := sh(t, "ranked", "count", "--contest", contest, "--entitled", "2000", "--expect", p("c", "result.json"), "--signed-by", p("other.key.pub")); code != 1 || !strings.Contains(errs, "signature does not verify") {
+		t.Fatalf("count --expect with another key: %d %s", code, errs)
+	}
+	// A result that was altered is named.
+	rb, _ := os.ReadFile(p("c", "result.json"))
+	os.WriteFile(p("altered.json"), bytes.Replace(rb, []byte(`"ballots": 1000`), []byte(`"ballots": 999`), 1), 0o644)
+	if code, _, errs := sh(t, "ranked", "count", "--contest", contest, "--entitled", "2000", "--expect", p("altered.json")); code != 1 || !strings.Contains(errs, "does not reproduce") || !strings.Contains(errs, `ballots\": 999`) {
+		t.Fatalf("count --expect of an altered result: %d %s", code, errs)
+	}
+	// The same ballots under Meek's method (the union's rules choose).
+	rc.Rule = stv.Meek
+	mb, _ := json.Marshal(&rc)
+	os.WriteFile(p("c", "contest-meek.json"), mb, 0o644)
+	ok(t, "ranked", "count", "--contest", p("c", "contest-meek.json"), "--out", p("meek.json"))
+	check(p("meek.json"), stv.Meek)
+
+	// A tampered shuffle: two rows of the second mixer's output swapped.
+	copyDir(t, p("c"), p("t1"))
+	l2, _ := os.ReadFile(p("t1", "mix-2.list"))
+	w := len(l2[8:]) / (ballots - 1) // bytes a row
+	row0, row1 := slices.Clone(l2[8:8+w]), slices.Clone(l2[8+w:8+2*w])
+	copy(l2[8:], row1)
+	copy(l2[8+w:], row0)
+	os.WriteFile(p("t1", "mix-2.list"), l2, 0o644)
+	if code, _, errs := sh(t, "ranked", "count", "--contest", p("t1", "contest.json")); code != 1 || !strings.Contains(errs, "shuffle 2 of 3") {
+		t.Fatalf("tampered shuffle: %d %s", code, errs)
+	}
+	// A mixer who drops a ballot is named too.
+	copyDir(t, p("c"), p("t2"))
+	l3, _ := os.ReadFile(p("t2", "mix-3.list"))
+	l3 = l3[:len(l3)-w]
+	binary.BigEndian.PutUint32(l3[2:], ballots-2)
+	os.WriteFile(p("t2", "mix-3.list"), l3, 0o644)
+	if code, _, errs := sh(t, "ranked", "count", "--contest", p("t2", "contest.json")); code != 1 || !strings.Contains(errs, "shuffle 3 of 3") {
+		t.Fatalf("dropped ballot: %d %s", code, errs)
+	}
+
+	// A wrong decryption: trustee 3's decryption of the second mixer's
+	// list (proofs valid for other ciphertexts) given as its decryption of
+	// the final list.
+	copyDir(t, p("c"), p("t3"), "mix-3.list", "mix-3.proof", "decrypt-1.bin", "decrypt-3.bin")
+	ok(t, append([]string{"ranked", "decrypt", "--contest", p("t3", "contest.json")}, key(3)...)...)
+	copyDir(t, p("c"), p("t4"), "decrypt-3.bin")
+	wrong, _ := os.ReadFile(p("t3", "decrypt-3.bin"))
+	os.WriteFile(p("t4", "decrypt-3.bin"), wrong, 0o644)
+	if code, _, errs := sh(t, "ranked", "count", "--contest", p("t4", "contest.json")); code != 1 ||
+		!strings.Contains(errs, "decryption by trustee 3") || !strings.Contains(errs, "row 0, column 0") {
+		t.Fatalf("wrong decryption: %d %s", code, errs)
+	}
+
+	// Where the union's rules require the independent person's key share
+	// (s.51A), the count waits for their decryption, and names them.
+	rc.Rule = stv.ERS97
+	rc.IndependentPerson = &independentPerson{Name: "Ruth Jones", Trustee: 2}
+	ib, _ := json.Marshal(&rc)
+	os.WriteFile(p("c", "contest-ip.json"), ib, 0o644)
+	if code, _, errs := sh(t, "ranked", "count", "--contest", p("c", "contest-ip.json")); code != 1 ||
+		!strings.Contains(errs, "no decryption by trustee 2, the independent person Ruth Jones") {
+		t.Fatalf("count without the independent person: %d %s", code, errs)
+	}
+	ok(t, append([]string{"ranked", "decrypt", "--contest", p("c", "contest-ip.json")}, key(2)...)...)
+	ok(t, "ranked", "count", "--contest", p("c", "contest-ip.json"), "--out", p("ip.json"), "--markdown", p("ip.md"))
+	var ipr rankedResult
+	b, _ := os.ReadFile(p("ip.json"))
+	json.Unmarshal(b, &ipr)
+	mdb, _ = os.ReadFile(p("ip.md"))
+	if ipr.IndependentPerson != "Ruth Jones" || !slices.Equal(ipr.Trustees, []int{1, 2, 3}) || !strings.Contains(string(mdb), "Independent person (s.51A): Ruth Jones.") {
+		t.Fatalf("result with the independent person: %+v\n%s", ipr, mdb)
+	}
+	check(p("ip.json"), stv.ERS97)
+}
+
+func TestMarkdownCell(t *testing.T) {
+	if got := mdCell("A | B\n<script>&"); got != `A \| B &lt;script&gt;&amp;` {
+		t.Fatalf("mdCell: %q", got)
+	}
+}
