@@ -25,7 +25,7 @@ CREATE UNIQUE INDEX members_number_index ON members (union_id, number_index);
 CREATE INDEX members_mobile_index ON members (mobile_index) WHERE mobile_index IS NOT NULL;
 
 -- gotv_optouts: keyed by the index of the number (the same key as
--- members.mobile_index, so reminders join them); the number itself is
+-- members.mobile_index, so the two can be joined); the number itself is
 -- cleared once its index is computed and never written again.
 ALTER TABLE gotv_optouts DROP CONSTRAINT gotv_optouts_pkey;
 ALTER TABLE gotv_optouts ALTER COLUMN number DROP NOT NULL;

@@ -11,8 +11,8 @@ import (
 
 // An opt-out recorded by number before migration 0021 is replaced, on
 // startup, by the blind index of its number: the number is gone from the
-// table, the member still counts as opted out (the reminder query joins
-// the index with members.mobile_index), an opt-out already recorded by
+// table, the member still counts as opted out (looked up by index, and
+// the index joins members.mobile_index), an opt-out already recorded by
 // index is kept once, and a second run finds nothing.
 func TestIndexOptOutsOfOldRows(t *testing.T) {
 	pool := pgtest.NewDB(t)
