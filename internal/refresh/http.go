@@ -52,6 +52,7 @@ const MaxImport = 20 << 20
 //	GET  /r/{token}/verify                          enter the code sent to the new mobile or email
 //	POST /r/{token}/verify                          check it
 //	POST /r/{token}/resend                          a new code
+//	POST /r/{token}/optout                          no more messages asking to check my details
 func (s *Service) Routes(r chi.Router) {
 	r.Get("/organiser/refresh", s.home)
 	r.Post("/organiser/refresh/campaigns", s.create)
@@ -65,6 +66,7 @@ func (s *Service) Routes(r chi.Router) {
 	r.Get("/r/{token}/verify", s.verifyPage)
 	r.Post("/r/{token}/verify", s.verify)
 	r.Post("/r/{token}/resend", s.resend)
+	r.Post("/r/{token}/optout", s.optOut)
 }
 
 // ---- Organiser ----

@@ -13,7 +13,6 @@ import (
 
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/register"
-	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -282,8 +281,8 @@ func (s *Service) notifyOld(ctx context.Context, before *register.Details, field
 		if before.Mobile == "" {
 			return
 		}
-		if _, err := s.sms.Send(ctx, sms.Message{To: before.Mobile, Body: text(lang, "refresh.notice.mobile")}); err != nil {
-			s.log.WarnContext(ctx, "refresh: notice to the old mobile not sent", "member", before.MemberID, "err", err)
+		if err := s.queueNotice(ctx, before.MemberID, before.Mobile, lang); err != nil {
+			s.log.WarnContext(ctx, "refresh: notice to the old mobile not queued", "member", before.MemberID, "err", err)
 		}
 	case register.FieldEmail:
 		if before.Email == "" || s.mail == nil {
