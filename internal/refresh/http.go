@@ -27,7 +27,7 @@ var catalogFS embed.FS
 // RegisterPages adds the pages and their catalogue.
 func RegisterPages(p page.Registry) error {
 	if err := p.AddTemplates(templateFS, "templates/refresh_home.html", "templates/refresh_campaign.html",
-		"templates/refresh_member.html", "templates/refresh_verify.html", "templates/refresh_done.html"); err != nil {
+		"templates/refresh_member.html", "templates/refresh_verify.html", "templates/refresh_done.html", "templates/refresh_staff_member.html"); err != nil {
 		return err
 	}
 	return p.AddCatalog(catalogFS, "i18n")
@@ -46,6 +46,8 @@ const MaxImport = 20 << 20
 //	POST /organiser/refresh/campaigns/{id}/cancel   stop it
 //	GET  /organiser/refresh/changes.csv?since=D     changes by members and staff since day D
 //	POST /organiser/refresh/import                  the union's file back (CSV)
+//	GET  /organiser/refresh/member?number=N         a member's contacts, to correct (staff)
+//	POST /organiser/refresh/member                  the organiser's correction (source staff)
 //	GET  /r/{token}                                 the member's page (details held, masked)
 //	POST /r/{token}/confirm                         "these are right"
 //	POST /r/{token}/correct                         the correction form
@@ -60,6 +62,8 @@ func (s *Service) Routes(r chi.Router) {
 	r.Post("/organiser/refresh/campaigns/{id}/cancel", s.cancel)
 	r.Get("/organiser/refresh/changes.csv", s.changesCSV)
 	r.Post("/organiser/refresh/import", s.importFile)
+	r.Get("/organiser/refresh/member", s.staffMember)
+	r.Post("/organiser/refresh/member", s.staffCorrect)
 	r.Get("/r/{token}", s.memberPage)
 	r.Post("/r/{token}/confirm", s.confirm)
 	r.Post("/r/{token}/correct", s.correct)

@@ -54,6 +54,7 @@ var (
 // Register is what refresh needs of internal/register's store.
 type Register interface {
 	Details(ctx context.Context, memberID int64) (*register.Details, error)
+	UnionMember(ctx context.Context, unionID int64, memberNumber string) (int64, error)
 	UpdateContacts(ctx context.Context, memberID int64, source, actor string, changes []register.Change, confirm []string, at time.Time) error
 	RefreshTargets(ctx context.Context, unionID int64, segment, value string) ([]register.Target, error)
 	UnionPlaces(ctx context.Context, unionID int64) (workplaces, employers []string, err error)
