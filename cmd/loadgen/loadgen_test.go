@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,50 +44,8 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts PostgreSQL and the service")
 	}
 	t0 := time.Now()
-	_, dbURL := pgtest.NewDBURL(t)
-	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	debug := dln.Addr().String()
-	dln.Close()
-	vars := map[string]string{
-		"DATABASE_URL": dbURL, "EBALLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
-		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn", "EBALLOT_DEBUG_ADDR": debug,
-	}
-	getenv := func(k string) string { return vars[k] }
-	var logs syncBuf
-	ballotd := func(args ...string) string {
-		t.Helper()
-		var out bytes.Buffer
-		if code := cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: &logs, Getenv: getenv}); code != 0 {
-			t.Fatalf("ballotd %s: exit %d\n%s%s", strings.Join(args, " "), code, &out, &logs)
-		}
-		return out.String()
-	}
-	if out := ballotd("demo", "--members", "50", "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, "loaded and opened with 50 members") {
-		t.Fatalf("ballotd demo --members 50 said:\n%s", out)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan int, 1)
-	go func() {
-		served <- cli.Run(ctx, []string{"serve"}, cli.Env{Stdout: &logs, Stderr: &logs, Getenv: getenv})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-served; code != 0 {
-			t.Errorf("ballotd serve: exit %d\n%s", code, &logs)
-		}
-	})
-	base := "http://" + addr
-	waitReady(t, base, &logs)
+	svc := startBallotd(t, 50)
+	base, dir, ballotd, logs, debug, getenv := svc.base, svc.dir, svc.ballotd, svc.logs, svc.debug, svc.getenv
 	t.Logf("database, demo ballot and service ready after %s", time.Since(t0).Round(time.Millisecond))
 
 	sessions := filepath.Join(dir, "sessions.txt")
@@ -100,7 +59,7 @@ func TestSmoke(t *testing.T) {
 		"-progress", "0", "-out", out, "-cpuprofile-from", "http://" + debug, "-cpuprofile", prof, "-cpuprofile-seconds", "1s"},
 		&stdout, &stderr, getenv)
 	if code != 0 {
-		t.Fatalf("loadgen exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, &logs)
+		t.Fatalf("loadgen exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, logs)
 	}
 	// The profile of the timed phase came from ballotd's profiler (a
 	// gzipped protocol buffer).
@@ -201,6 +160,83 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
+// service is an in-process ballotd (`ballotd demo` into a throw-away
+// database, then `ballotd serve`) for the tests.
+type service struct {
+	t                      *testing.T
+	base, addr, dir, debug string
+	cancel                 context.CancelFunc // stops serve; nil when stopped
+	served                 chan int
+	getenv                 func(string) string
+	logs                   *syncBuf
+	ballotd                func(args ...string) string // runs a ballotd command, fails the test on a non-zero exit
+}
+
+func startBallotd(t *testing.T, members int) *service {
+	t.Helper()
+	_, dbURL := pgtest.NewDBURL(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debug := dln.Addr().String()
+	dln.Close()
+	vars := map[string]string{
+		"DATABASE_URL": dbURL, "EBALLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn", "EBALLOT_DEBUG_ADDR": debug,
+	}
+	getenv := func(k string) string { return vars[k] }
+	logs := &syncBuf{}
+	ballotd := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if code := cli.Run(context.Background(), args, cli.Env{Stdout: &out, Stderr: logs, Getenv: getenv}); code != 0 {
+			t.Fatalf("ballotd %s: exit %d\n%s%s", strings.Join(args, " "), code, &out, logs)
+		}
+		return out.String()
+	}
+	want := fmt.Sprintf("loaded and opened with %d members", members)
+	if out := ballotd("demo", "--members", strconv.Itoa(members), "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, want) {
+		t.Fatalf("ballotd demo --members %d said:\n%s", members, out)
+	}
+	svc := &service{t: t, base: "http://" + addr, addr: addr, dir: dir, debug: debug, getenv: getenv, logs: logs, ballotd: ballotd}
+	svc.serve()
+	t.Cleanup(svc.stop)
+	return svc
+}
+
+// serve starts `ballotd serve` and waits until it is ready.
+func (s *service) serve() {
+	s.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan int, 1)
+	go func() {
+		served <- cli.Run(ctx, []string{"serve"}, cli.Env{Stdout: s.logs, Stderr: s.logs, Getenv: s.getenv})
+	}()
+	s.cancel, s.served = cancel, served
+	waitReady(s.t, s.base, s.logs)
+}
+
+// stop shuts `ballotd serve` down (as a deployment does: in-flight
+// requests finish, then the listener closes) and waits for it to exit.
+func (s *service) stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	if code := <-s.served; code != 0 {
+		s.t.Errorf("ballotd serve: exit %d\n%s", code, s.logs)
+	}
+	s.cancel = nil
+}
+
 func waitReady(t *testing.T, base string, logs fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -221,8 +257,14 @@ func TestFlags(t *testing.T) {
 	getenv := func(string) string { return "" }
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"--help"}, &out, &errb, getenv); code != 0 ||
-		!strings.Contains(out.String(), "Usage:") || !strings.Contains(out.String(), "-concurrency") {
+		!strings.Contains(out.String(), "Usage:") || !strings.Contains(out.String(), "-concurrency") ||
+		!strings.Contains(out.String(), "-retry-for") || !strings.Contains(out.String(), `{"kind":"receipt"`) {
 		t.Errorf("--help: exit %d\n%s", code, &out)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"drillcheck", "--help"}, &out, &errb, getenv); code != 0 ||
+		!strings.Contains(out.String(), "-counts") {
+		t.Errorf("drillcheck --help: exit %d\n%s", code, &out)
 	}
 	for _, args := range [][]string{
 		{"-n", "0", "-sessions", "s.txt"},
@@ -234,6 +276,10 @@ func TestFlags(t *testing.T) {
 		{"-sessions", "s.txt", "-cpuprofile-from", "ftp://x", "-cpuprofile", "cpu.pprof"},
 		{"-sessions", "s.txt", "-cpuprofile-from", "http://127.0.0.1:6060", "-cpuprofile", "p", "-cpuprofile-seconds", "10ms"},
 		{"-sessions", "s.txt", "-rate", "-1"},
+		{"-sessions", "s.txt", "-retry-for", "-1s"},
+		{"drillcheck", "-receipts", "r.jsonl"},
+		{"drillcheck", "-receipts", "r.jsonl", "-export", "e.jsonl", "-counts", "c.json", "stray"},
+		{"drillcheck", "-receipts", "/nonexistent/r.jsonl", "-export", "e.jsonl", "-counts", "c.json"},
 	} {
 		errb.Reset()
 		if code := run(context.Background(), args, &out, &errb, getenv); code != 2 || !strings.Contains(errb.String(), "loadgen") {

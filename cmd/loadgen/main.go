@@ -34,6 +34,7 @@ const usage = `loadgen — simulate members voting against running ballotd proce
 Usage:
   loadgen [flags]
   loadgen report [-blind-per-second R] SUMMARY.json...   (one table of several runs; --help)
+  loadgen drillcheck -receipts FILE -export FILE -counts FILE   (after a crash drill; --help)
 
 For each simulated member loadgen, before the timed phase:
   1. takes a member session from -sessions (one cookie value per line,
@@ -60,6 +61,31 @@ in flight: a vote due when the cap is reached is not started and counts as
 the error "start: client at -concurrency cap" (raise the cap). Finally a sample of receipts is checked against the
 ledger's latest checkpoint with consistency proofs, from every target.
 
+Retries, as the phone does: a request that failed on the network, timed
+out or was answered 5xx (503 "unavailable") or 429 is sent again with the
+saved state — the same blinded message to authorise (the service answers
+with the signature it already issued, "repeated"), the same ballot and
+authorisation to cast (the ledger answers with the existing receipt) —
+after the answer's Retry-After or a backoff from 0.2 s doubling to 5 s,
+until -retry-for has passed since the vote started; then the vote fails.
+A cast answered duplicate_tracker (or duplicate_alpha) fetches the receipt
+by tracker (GET /ledger/v1/{election}/receipts/{tracker}): the vote
+completes when it verifies against exactly the entry sent. The summary
+counts the retries by step and failure.
+
+Receipts file (-receipts FILE): appended, one JSON line per event, synced
+to disk every 64 lines or 0.2 s and at the end, so a crash of loadgen
+loses at most the last batch:
+  {"kind":"authorised","member":N,"tracker":HEX,"time":T,"repeated":B}
+  {"kind":"receipt","member":N,"tracker":HEX,"index":I,"checkpoint_size":S,"time":T,"recovered":B}
+  {"kind":"gave_up","member":N,"tracker":HEX,"step":STEP,"error":KIND,"time":T}
+member is the session's line in -sessions (from 0); index the entry's
+place in the ledger and checkpoint_size the signed checkpoint the receipt
+was verified under. An "authorised" line without a "receipt" line is an
+authorisation whose cast loadgen never saw complete. The file links
+members to trackers: demo ballots only. scripts/crash-drill.sh uses it
+with ` + "`loadgen drillcheck`" + `.
+
 Members are spread over the -target URLs round-robin (one member stays on
 one target), so several replicas share the load.
 
@@ -85,6 +111,8 @@ type config struct {
 	timeout     time.Duration
 	sample      int
 	quiet       bool
+	retryFor    time.Duration
+	receipts    string
 	// profileURL is a ballotd profiler (EBALLOT_DEBUG_ADDR) sampled for
 	// profileFor at the start of the timed phase into profileOut.
 	profileURL string
@@ -134,6 +162,8 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one HTTP request")
 	fs.IntVar(&c.sample, "consistency-sample", 50, "receipts checked at the end against the latest checkpoint with a consistency proof (0: none)")
 	fs.BoolVar(&c.quiet, "q", false, "no table on stdout (the JSON summary and errors only)")
+	fs.DurationVar(&c.retryFor, "retry-for", 2*time.Minute, "how long a vote keeps retrying a step that failed on the network, timed out or was answered 5xx/429 (same saved state, as the phone; 0: no retries)")
+	fs.StringVar(&c.receipts, "receipts", "", "append one JSON line per authorisation obtained, per verified receipt and per vote given up to this file, synced in batches (see --help)")
 	fs.StringVar(&c.profileURL, "cpuprofile-from", "", "base URL of a ballotd profiler (its EBALLOT_DEBUG_ADDR, e.g. http://127.0.0.1:6060) to take a CPU profile from during the timed phase")
 	fs.StringVar(&c.profileOut, "cpuprofile", "", "with -cpuprofile-from: write the profile to this file")
 	fs.DurationVar(&c.profileFor, "cpuprofile-seconds", 5*time.Second, "with -cpuprofile-from: how long to sample, from the start of the timed phase")
@@ -191,6 +221,8 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 		return fail("-sessions is required: make them with ballotd demo --sessions N --sessions-file FILE")
 	case c.progress < 0:
 		return fail("-progress must not be negative")
+	case c.retryFor < 0:
+		return fail("-retry-for must not be negative")
 	}
 	return c, 0, true
 }
@@ -205,6 +237,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) > 0 && args[0] == "report" {
 		return runReport(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "drillcheck" {
+		return runDrillcheck(args[1:], stdout, stderr)
 	}
 	c, code, ok := parseFlags(args, stdout, stderr, getenv)
 	if !ok {

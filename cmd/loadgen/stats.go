@@ -28,18 +28,38 @@ const (
 var stepOrder = []string{stepPaper, stepAuthorise, stepCast, stepCheck, stepVote}
 
 type stats struct {
-	mu      sync.Mutex
-	lat     map[string][]time.Duration
-	errs    map[string]int // "step: kind"
-	failed  int            // members whose vote failed at some step
-	done    int            // complete votes
-	byTgt   map[string]int // complete votes per target
-	targets []*url.URL
-	stderr  io.Writer
+	mu     sync.Mutex
+	lat    map[string][]time.Duration
+	errs   map[string]int // "step: kind"
+	failed int            // members whose vote failed at some step
+	done   int            // complete votes
+	byTgt  map[string]int // complete votes per target
+	// retries counts requests sent again ("step: kind" of the failure
+	// retried); repeated authorisations answered with the signature
+	// already issued; existed casts answered with the existing receipt
+	// (200); recovered receipts fetched by tracker after a duplicate.
+	retries                      map[string]int
+	repeated, existed, recovered int
+	targets                      []*url.URL
+	stderr                       io.Writer
 }
 
 func newStats(targets []*url.URL, stderr io.Writer) *stats {
-	return &stats{lat: map[string][]time.Duration{}, errs: map[string]int{}, byTgt: map[string]int{}, targets: targets, stderr: stderr}
+	return &stats{lat: map[string][]time.Duration{}, errs: map[string]int{}, byTgt: map[string]int{}, retries: map[string]int{}, targets: targets, stderr: stderr}
+}
+
+// retried counts a request of step sent again after err.
+func (s *stats) retried(step string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retries[step+": "+errorKind(err)]++
+}
+
+// note updates the counters under the lock.
+func (s *stats) note(f func(*stats)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
 }
 
 func (s *stats) record(step string, t *url.URL, d time.Duration, err error) {
@@ -77,13 +97,17 @@ func (s *stats) progressLoop(every time.Duration, start time.Time) func() {
 			case now := <-tk.C:
 				s.mu.Lock()
 				done, failed := s.done, s.failed
+				retries := 0
+				for _, n := range s.retries {
+					retries += n
+				}
 				votes := slices.Clone(s.lat[stepVote][max(0, len(s.lat[stepVote])-2000):])
 				s.mu.Unlock()
 				el := now.Sub(start)
 				rate := float64(done-last) / now.Sub(lastT).Seconds()
 				p := percentiles(votes)
-				fmt.Fprintf(s.stderr, "loadgen: [%6.1fs] %d votes (%.0f/s now, %.0f/s overall), %d failed, recent vote p50 %s p99 %s\n",
-					el.Seconds(), done, rate, float64(done)/el.Seconds(), failed, ms(p.P50), ms(p.P99))
+				fmt.Fprintf(s.stderr, "loadgen: [%6.1fs] %d votes (%.0f/s now, %.0f/s overall), %d failed, %d retries, recent vote p50 %s p99 %s\n",
+					el.Seconds(), done, rate, float64(done)/el.Seconds(), failed, retries, ms(p.P50), ms(p.P99))
 				last, lastT = done, now
 			}
 		}
@@ -160,6 +184,18 @@ type summary struct {
 	ServerCPUSeconds   float64 `json:"server_cpu_seconds,omitempty"`
 	ServerCPUMSPerVote float64 `json:"server_cpu_ms_per_vote,omitempty"`
 	LedgerBatch        float64 `json:"ledger_mean_batch,omitempty"`
+	// RetryFor is -retry-for; Retries the requests sent again with the
+	// saved state (RetriesByKind: "step: failure retried").
+	// RepeatedAuthorisations were answered with the signature already
+	// issued for the same blinded message, CastExisting with the existing
+	// receipt of exactly the same entry (200), ReceiptsRecovered fetched by
+	// tracker after a duplicate answer and verified against the entry.
+	RetryFor               string         `json:"retry_for"`
+	Retries                int            `json:"retries"`
+	RetriesByKind          map[string]int `json:"retries_by_kind"`
+	RepeatedAuthorisations int            `json:"repeated_authorisations"`
+	CastExisting           int            `json:"cast_existing"`
+	ReceiptsRecovered      int            `json:"receipts_recovered"`
 }
 
 // server fills the server figures from the metrics scraped before and
@@ -194,6 +230,12 @@ func (s *stats) summarise(c *config, e *election, prep, elapsed time.Duration, s
 		PrepareSeconds: round2(prep.Seconds()), Started: started, Complete: s.done, Failed: s.failed,
 		ElapsedSeconds: round2(elapsed.Seconds()), Steps: map[string]Latency{}, Errors: map[string]int{}, PerTarget: map[string]int{},
 		ReceiptsChecked: len(outs), ConsistencyChecked: checked, Expected: map[string]map[string]int{},
+		RetryFor: c.retryFor.String(), RetriesByKind: map[string]int{}, RepeatedAuthorisations: s.repeated,
+		CastExisting: s.existed, ReceiptsRecovered: s.recovered,
+	}
+	for k, v := range s.retries {
+		sum.RetriesByKind[k] = v
+		sum.Retries += v
 	}
 	for _, t := range c.targets {
 		sum.Targets = append(sum.Targets, t.String())
@@ -254,6 +296,19 @@ func (sum *summary) printTable(w io.Writer) {
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %6d  %s\n", sum.Errors[k], k)
 		}
+	}
+	if sum.Retries > 0 {
+		fmt.Fprintf(w, "retries (same step, saved state; -retry-for %s): %d\n", sum.RetryFor, sum.Retries)
+		keys := make([]string, 0, len(sum.RetriesByKind))
+		for k := range sum.RetriesByKind {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %6d  %s\n", sum.RetriesByKind[k], k)
+		}
+		fmt.Fprintf(w, "authorisations answered again with the same signature: %d; casts answered with the existing receipt: %d; receipts fetched by tracker after a duplicate: %d\n",
+			sum.RepeatedAuthorisations, sum.CastExisting, sum.ReceiptsRecovered)
 	}
 	if sum.ServerCPUMSPerVote > 0 {
 		fmt.Fprintf(w, "server CPU: %.2f ms per vote (%.1f s in the timed phase, PostgreSQL not included); mean ledger batch %.1f\n",

@@ -25,10 +25,12 @@ import (
 	"github.com/unionvote/eballot/crypto/receipt"
 )
 
-// httpError is a non-2xx answer; code is the JSON "error" field if any.
+// httpError is a non-2xx answer; code is the JSON "error" field if any,
+// retryAfter the answer's Retry-After (0: none).
 type httpError struct {
-	status int
-	code   string
+	status     int
+	code       string
+	retryAfter time.Duration
 }
 
 func (e *httpError) Error() string {
@@ -66,40 +68,47 @@ func errorKind(err error) string {
 	return "network error"
 }
 
-// postJSON posts body and decodes a 2xx JSON answer into out.
-func postJSON(ctx context.Context, hc *http.Client, u string, body any, hdr map[string]string, out any) error {
+// postJSON posts body and decodes a 2xx JSON answer into out; it returns
+// the answer's status.
+func postJSON(ctx context.Context, hc *http.Client, u string, body any, hdr map[string]string, out any) (int, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
+	return doJSON(hc, req, out)
+}
+
+// doJSON sends req and decodes a 2xx JSON answer into out; a non-2xx
+// answer is an *httpError. It returns the answer's status.
+func doJSON(hc *http.Client, req *http.Request, out any) (int, error) {
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return err
+		return resp.StatusCode, err
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
 			Error string `json:"error"`
 		}
 		_ = json.Unmarshal(data, &e)
-		return &httpError{status: resp.StatusCode, code: e.Error}
+		return resp.StatusCode, &httpError{status: resp.StatusCode, code: e.Error, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return &stepError{kind: "answer is not the expected JSON"}
+		return resp.StatusCode, &stepError{kind: "answer is not the expected JSON"}
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // outcome is what a finished vote leaves for the end checks.
@@ -111,18 +120,26 @@ type outcome struct {
 }
 
 // vote runs the timed steps for one prepared member; the vote's latency
-// counts from due (when it was due to start: now in a closed loop).
-func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stats, due time.Time) (*outcome, error) {
+// counts from due (when it was due to start: now in a closed loop). Each
+// request is retried with the saved state as the phone does (r, retry.go);
+// rl records the authorisation, the receipt or where the vote gave up.
+func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stats, due time.Time, r *retrier, rl *receiptLog) (*outcome, error) {
 	base := v.target.String()
-	// authorise, with the member's session and CSRF token, as vote.js does.
+	eid := url.PathEscape(e.id)
+	// authorise, with the member's session and CSRF token, as vote.js does;
+	// a retry sends the same blinded message.
 	t0 := time.Now()
 	var ar struct {
 		BlindSignature string `json:"blind_signature"`
 		StyleIndex     int    `json:"style_index"`
+		Repeated       bool   `json:"repeated"`
 	}
-	err := postJSON(ctx, hc, base+"/vote/"+url.PathEscape(e.id)+"/authorise",
-		map[string]string{"blinded": base64.StdEncoding.EncodeToString(v.blinded)},
-		map[string]string{"Cookie": v.cookie, "X-CSRF-Token": v.csrf}, &ar)
+	err := r.do(ctx, stepAuthorise, func() error {
+		_, err := postJSON(ctx, hc, base+"/vote/"+eid+"/authorise",
+			map[string]string{"blinded": base64.StdEncoding.EncodeToString(v.blinded)},
+			map[string]string{"Cookie": v.cookie, "X-CSRF-Token": v.csrf}, &ar)
+		return err
+	})
 	var auth []byte
 	if err == nil {
 		err = func() error {
@@ -143,18 +160,53 @@ func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stat
 	}
 	st.record(stepAuthorise, v.target, time.Since(t0), err)
 	if err != nil {
+		rl.gaveUp(v, stepAuthorise, err)
 		return nil, err
 	}
-	// cast, with no cookie and no identifier.
+	st.note(func(s *stats) {
+		if ar.Repeated {
+			s.repeated++
+		}
+	})
+	rl.authorised(v, ar.Repeated)
+	// cast, with no cookie and no identifier; a retry sends the same
+	// ballot and authorisation.
 	t1 := time.Now()
 	var raw json.RawMessage
-	err = postJSON(ctx, hc, base+"/ledger/v1/"+url.PathEscape(e.id)+"/cast",
-		map[string]string{"ballot": base64.StdEncoding.EncodeToString(v.ballot), "authorisation": base64.StdEncoding.EncodeToString(auth)},
-		nil, &raw)
+	recovered, existed := false, false
+	err = r.do(ctx, stepCast, func() error {
+		status, err := postJSON(ctx, hc, base+"/ledger/v1/"+eid+"/cast",
+			map[string]string{"ballot": base64.StdEncoding.EncodeToString(v.ballot), "authorisation": base64.StdEncoding.EncodeToString(auth)},
+			nil, &raw)
+		existed = status == http.StatusOK // exactly this entry was already in the ledger
+		var he *httpError
+		if errors.As(err, &he) && (he.code == "duplicate_tracker" || he.code == "duplicate_alpha") {
+			// The ledger already holds an entry with this tracker (or a
+			// ciphertext of this ballot): ours, if an earlier attempt was
+			// appended and its answer lost. Fetch the receipt by tracker;
+			// the check below verifies it against exactly our entry.
+			raw = nil
+			gerr := getJSON(ctx, hc, base+"/ledger/v1/"+eid+"/receipts/"+hex.EncodeToString(v.tracker[:]), &raw)
+			if ge := (*httpError)(nil); errors.As(gerr, &ge) && ge.status == http.StatusNotFound {
+				return err
+			}
+			recovered = gerr == nil
+			return gerr
+		}
+		return err
+	})
 	st.record(stepCast, v.target, time.Since(t1), err)
 	if err != nil {
+		rl.gaveUp(v, stepCast, err)
 		return nil, err
 	}
+	st.note(func(s *stats) {
+		if recovered {
+			s.recovered++
+		} else if existed {
+			s.existed++
+		}
+	})
 	// check the receipt against the entry rebuilt from what was sent.
 	t2 := time.Now()
 	out := &outcome{v: v}
@@ -172,6 +224,9 @@ func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stat
 		}
 		cp, err := receipt.VerifyReceipt(rc, e.m.LogKey, entry)
 		if err != nil {
+			if recovered {
+				return &stepError{kind: "the ledger holds another entry with this tracker"}
+			}
 			return &stepError{kind: "receipt does not verify"}
 		}
 		out.rc, out.entry, out.cpSize = rc, entry, cp.Size
@@ -179,17 +234,32 @@ func (v *voter) vote(ctx context.Context, hc *http.Client, e *election, st *stat
 	}()
 	st.record(stepCheck, v.target, time.Since(t2), err)
 	if err != nil {
+		rl.gaveUp(v, stepCheck, err)
 		return nil, err
 	}
+	rl.receipt(v, out.rc.Index, out.cpSize, recovered)
 	st.record(stepVote, v.target, time.Since(due), nil)
 	return out, nil
 }
 
+// runVote runs one vote with its retries (until -retry-for after it
+// starts) and returns its outcome, nil when it failed.
+func runVote(ctx context.Context, c *config, hc *http.Client, e *election, st *stats, rl *receiptLog, v *voter, due time.Time) *outcome {
+	r := &retrier{stop: ctx, deadline: time.Now().Add(c.retryFor), st: st}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.retryFor+3*c.timeout)
+	defer cancel()
+	o, err := v.vote(rctx, hc, e, st, due, r, rl)
+	if err != nil {
+		return nil
+	}
+	return o
+}
+
 // timed runs the votes with c.concurrency workers until all are done or
 // c.duration has passed (votes in flight finish).
-func timed(ctx context.Context, c *config, hc *http.Client, e *election, voters []*voter, st *stats) ([]*outcome, time.Duration, int) {
+func timed(ctx context.Context, c *config, hc *http.Client, e *election, voters []*voter, st *stats, rl *receiptLog) ([]*outcome, time.Duration, int) {
 	if c.rate > 0 {
-		return openLoop(ctx, c, hc, e, voters, st)
+		return openLoop(ctx, c, hc, e, voters, st, rl)
 	}
 	start := time.Now()
 	deadline := start.Add(c.duration)
@@ -202,10 +272,7 @@ func timed(ctx context.Context, c *config, hc *http.Client, e *election, voters 
 		go func() {
 			defer wg.Done()
 			for v := range work {
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*c.timeout)
-				o, err := v.vote(rctx, hc, e, st, time.Now())
-				cancel()
-				if err == nil {
+				if o := runVote(ctx, c, hc, e, st, rl, v, time.Now()); o != nil {
 					mu.Lock()
 					outs = append(outs, o)
 					mu.Unlock()
@@ -241,7 +308,7 @@ feed:
 // openLoop starts vote k at start + k/c.rate whatever the answers, with
 // at most c.concurrency in flight, until all are started or c.duration has
 // passed (votes in flight finish).
-func openLoop(ctx context.Context, c *config, hc *http.Client, e *election, voters []*voter, st *stats) ([]*outcome, time.Duration, int) {
+func openLoop(ctx context.Context, c *config, hc *http.Client, e *election, voters []*voter, st *stats, rl *receiptLog) ([]*outcome, time.Duration, int) {
 	start := time.Now()
 	var mu sync.Mutex
 	var outs []*outcome
@@ -278,10 +345,7 @@ func openLoop(ctx context.Context, c *config, hc *http.Client, e *election, vote
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*c.timeout)
-			o, err := v.vote(rctx, hc, e, st, due)
-			cancel()
-			if err == nil {
+			if o := runVote(ctx, c, hc, e, st, rl, v, due); o != nil {
 				mu.Lock()
 				outs = append(outs, o)
 				mu.Unlock()
@@ -346,21 +410,12 @@ func consistency(ctx context.Context, c *config, hc *http.Client, e *election, o
 func getJSON(ctx context.Context, hc *http.Client, u string, out any) error {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	b, status, err := get(rctx, hc, u, "")
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	if status != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(b, &e)
-		return &httpError{status: status, code: e.Error}
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return &stepError{kind: "answer is not the expected JSON"}
-	}
-	return nil
+	_, err = doJSON(hc, req, out)
+	return err
 }
 
 func newClient(c *config) *http.Client {
@@ -401,7 +456,14 @@ func loadTest(ctx context.Context, c *config, stderr io.Writer) (*summary, error
 	before := scrapeAll(ctx, hc, c.metrics)
 	cp0 := checkpointCount(ctx, hc, c.targets[0], e.id)
 	profiled := startProfile(ctx, c, logf)
-	outs, elapsed, started := timed(ctx, c, hc, e, voters, st)
+	rl, err := openReceipts(c.receipts)
+	if err != nil {
+		return nil, err
+	}
+	outs, elapsed, started := timed(ctx, c, hc, e, voters, st, rl)
+	if err := rl.close(); err != nil {
+		return nil, err
+	}
 	after := scrapeAll(ctx, hc, c.metrics)
 	cp1 := checkpointCount(ctx, hc, c.targets[0], e.id)
 	logf("timed phase done: %d complete votes in %s", len(outs), elapsed.Round(time.Millisecond))

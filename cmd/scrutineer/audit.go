@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -61,61 +62,216 @@ func auditHash(prev []byte, l *auditLine) []byte {
 
 func (e *env) verifyAudit(args []string) error {
 	fs := flag.NewFlagSet("verify-audit", flag.ContinueOnError)
-	rest, err := e.parse(fs, args, "verify-audit FILE\n\nCheck an audit log export (JSON Lines from the ballot's scrutineer page): every\nentry of the ballot hashes to its recorded hash, and every entry chains to the\nprevious one from the first. The first entry at fault is named.")
+	rest, err := e.parse(fs, args, "verify-audit FILE\n\nCheck an audit log export (JSON Lines from the ballot's scrutineer page): every\nentry of the ballot hashes to its recorded hash, and every entry chains to the\nprevious one from the first. The first entry at fault is named. Then print\nwhat the log records of volunteer texting (the scrutineer's approval to use\nturnout data, the campaigns' sources), as `report --audit` states it.")
 	if err != nil {
 		return err
 	}
 	if len(rest) != 1 {
 		return fmt.Errorf("give the export file: scrutineer verify-audit FILE")
 	}
-	f, err := os.Open(rest[0])
+	x, err := readAudit(rest[0])
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(e.stdout, "audit log OK: %d entries chained, %d of this ballot checked in full, head %x\n", x.lines, len(x.full), x.head)
+	notes, err := volunteerTexting(x)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(e.stdout, n)
+	}
+	return nil
+}
+
+// auditExport is a checked audit log export.
+type auditExport struct {
+	lines int64
+	head  []byte
+	full  []auditLine // the entries shown in full (the ballot's), in order
+}
+
+// readAudit reads an audit log export and checks its chain
+// (docs/audit-export.md "Checking"); the first entry at fault is a
+// checkError.
+func readAudit(path string) (*auditExport, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	prev := make([]byte, 32)
-	var lines, full int64
+	x := &auditExport{head: make([]byte, 32)}
 	for sc.Scan() {
-		lines++
+		x.lines++
 		var l auditLine
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&l); err != nil {
-			return &checkError{fmt.Sprintf("line %d is not an audit entry: %v", lines, err)}
+			return nil, &checkError{fmt.Sprintf("line %d is not an audit entry: %v", x.lines, err)}
 		}
-		if l.Seq != lines {
-			return &checkError{fmt.Sprintf("line %d: entry %d is missing or out of order (found entry %d)", lines, lines, l.Seq)}
+		if l.Seq != x.lines {
+			return nil, &checkError{fmt.Sprintf("line %d: entry %d is missing or out of order (found entry %d)", x.lines, x.lines, l.Seq)}
 		}
 		ph, err1 := hex.DecodeString(l.PrevHash)
 		hh, err2 := hex.DecodeString(l.Hash)
 		if err1 != nil || err2 != nil || len(ph) != 32 || len(hh) != 32 {
-			return &checkError{fmt.Sprintf("entry %d: its hashes are not 64 hex digits", l.Seq)}
+			return nil, &checkError{fmt.Sprintf("entry %d: its hashes are not 64 hex digits", l.Seq)}
 		}
-		if !bytes.Equal(ph, prev) {
-			return &checkError{fmt.Sprintf("entry %d does not chain to entry %d (its prev_hash differs)", l.Seq, l.Seq-1)}
+		if !bytes.Equal(ph, x.head) {
+			return nil, &checkError{fmt.Sprintf("entry %d does not chain to entry %d (its prev_hash differs)", l.Seq, l.Seq-1)}
 		}
 		if !l.Redacted {
 			if l.Detail == nil {
-				return &checkError{fmt.Sprintf("entry %d has no detail", l.Seq)}
+				return nil, &checkError{fmt.Sprintf("entry %d has no detail", l.Seq)}
 			}
 			if _, err := time.Parse(time.RFC3339Nano, l.At); err != nil {
-				return &checkError{fmt.Sprintf("entry %d: time %q is not RFC 3339", l.Seq, l.At)}
+				return nil, &checkError{fmt.Sprintf("entry %d: time %q is not RFC 3339", l.Seq, l.At)}
 			}
-			if !bytes.Equal(auditHash(prev, &l), hh) {
-				return &checkError{fmt.Sprintf("entry %d (%s by %s) was changed after it was written: its hash does not match", l.Seq, l.Action, l.Actor)}
+			if !bytes.Equal(auditHash(x.head, &l), hh) {
+				return nil, &checkError{fmt.Sprintf("entry %d (%s by %s) was changed after it was written: its hash does not match", l.Seq, l.Action, l.Actor)}
 			}
-			full++
+			x.full = append(x.full, l)
 		}
-		prev = hh
+		x.head = hh
 	}
 	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if x.lines == 0 {
+		return nil, &checkError{"the file has no entries"}
+	}
+	return x, nil
+}
+
+// ballotOf is the ballot id of the export's full entries (an export shows
+// one ballot in full); a checkError if they are not all of one ballot.
+func (x *auditExport) ballotOf() (int64, error) {
+	var id int64
+	for _, l := range x.full {
+		if l.BallotID == nil || (id != 0 && *l.BallotID != id) {
+			return 0, &checkError{fmt.Sprintf("entry %d is not of the ballot of the other full entries: the file is not one ballot's export", l.Seq)}
+		}
+		id = *l.BallotID
+	}
+	return id, nil
+}
+
+// opens reports whether the export records the opening (or scheduled
+// opening) of the ballot with this manifest hash: the export is then this
+// ballot's, whose result the report is on.
+func (x *auditExport) opens(manifestHash string) (bool, error) {
+	for _, l := range x.full {
+		if l.Action != "ballot.open" && l.Action != "ballot.schedule" {
+			continue
+		}
+		var d struct {
+			ManifestHash string `json:"manifest_hash"`
+		}
+		if err := json.Unmarshal([]byte(*l.Detail), &d); err != nil {
+			return false, &checkError{fmt.Sprintf("entry %d (%s): detail is not JSON: %v", l.Seq, l.Action, err)}
+		}
+		if d.ManifestHash != "" && strings.EqualFold(d.ManifestHash, manifestHash) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// volunteerTexting states what the export records of volunteer texting
+// (docs/volunteers.md, docs/audit-export.md "Volunteer texting"): every
+// approval or withdrawal by the scrutineer that the union may use turnout
+// data (members not yet in the marked register) — when, by which account,
+// the policy wording approved — and the campaigns by source; or that no
+// approval was given, so volunteers texted only members who had not told
+// the union they voted. Statutory.md §5 D26: member-level turnout is the
+// scrutineer's to release; s.231B(1)(b)-(c).
+func volunteerTexting(x *auditExport) ([]string, error) {
+	if _, err := x.ballotOf(); err != nil {
+		return nil, err
+	}
+	const p = "Volunteer texting: "
+	var out []string
+	var approvals, selfReported, turnout []string
+	for _, l := range x.full {
+		at, _ := time.Parse(time.RFC3339Nano, l.At)
+		when := at.UTC().Format("2006-01-02 15:04:05 UTC")
+		bad := func(err error) error {
+			if err == nil {
+				err = fmt.Errorf("a field is missing")
+			}
+			return &checkError{fmt.Sprintf("entry %d (%s): its detail is not as docs/audit-export.md specifies: %v", l.Seq, l.Action, err)}
+		}
+		switch l.Action {
+		case "outreach.approval":
+			var d struct {
+				Approved   *bool   `json:"approved"`
+				PolicyText *string `json:"policy_text"`
+			}
+			if err := strictJSON(*l.Detail, &d); err != nil || d.Approved == nil || d.PolicyText == nil {
+				return nil, bad(err)
+			}
+			if *d.Approved {
+				approvals = append(approvals, fmt.Sprintf("%son %s the scrutineer's account %s approved that the union may use turnout data "+
+					"(members not yet in the marked register) for volunteer texting, under the union's published policy: \"%s\" (audit entry %d).",
+					p, when, l.Actor, strings.Join(strings.Fields(*d.PolicyText), " "), l.Seq))
+			} else {
+				approvals = append(approvals, fmt.Sprintf("%son %s the scrutineer's account %s withdrew the approval to use turnout data: "+
+					"from then on no volunteer could claim members by the marked register (audit entry %d).", p, when, l.Actor, l.Seq))
+			}
+		case "outreach.campaign":
+			var d struct {
+				Campaign *int64  `json:"campaign"`
+				Source   *string `json:"source"`
+			}
+			if err := strictJSON(*l.Detail, &d); err != nil || d.Campaign == nil || d.Source == nil {
+				return nil, bad(err)
+			}
+			switch *d.Source {
+			case "self_reported":
+				selfReported = append(selfReported, fmt.Sprint(*d.Campaign))
+			case "turnout":
+				turnout = append(turnout, fmt.Sprint(*d.Campaign))
+			default:
+				return nil, bad(fmt.Errorf("unknown source %q", *d.Source))
+			}
+		}
+	}
+	if len(approvals) == 0 {
+		if len(turnout) > 0 {
+			// The service refuses this; the log says it happened.
+			return nil, &checkError{fmt.Sprintf("the audit log records campaign(s) %s using turnout data without an approval by the scrutineer", strings.Join(turnout, ", "))}
+		}
+		what := "no volunteer texting campaign was run"
+		if len(selfReported) > 0 {
+			what = "volunteers texted only members who had not told the union they voted (campaign " + strings.Join(selfReported, ", ") + ")"
+		}
+		out = append(out, p+"no approval to use turnout data was given: "+what+".")
+	} else {
+		out = append(out, approvals...)
+		if len(turnout) > 0 {
+			out = append(out, p+"campaign "+strings.Join(turnout, ", ")+" texted members not yet in the marked register, under the approval.")
+		}
+		if len(selfReported) > 0 {
+			out = append(out, p+"campaign "+strings.Join(selfReported, ", ")+" texted only members who had not told the union they voted (no turnout data).")
+		}
+		if len(turnout)+len(selfReported) == 0 {
+			out = append(out, p+"no volunteer texting campaign was run.")
+		}
+	}
+	return append(out, fmt.Sprintf("%sfrom the ballot's audit log export, checked: %d entries chained, head %x.", p, x.lines, x.head)), nil
+}
+
+// strictJSON decodes one JSON object into v, refusing unknown fields.
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if lines == 0 {
-		return &checkError{"the file has no entries"}
+	if dec.More() {
+		return fmt.Errorf("trailing data")
 	}
-	fmt.Fprintf(e.stdout, "audit log OK: %d entries chained, %d of this ballot checked in full, head %x\n", lines, full, prev)
 	return nil
 }

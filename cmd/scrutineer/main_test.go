@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -217,6 +219,7 @@ func TestEndToEnd(t *testing.T) {
 	if code, _, errs := sh(t, "report", "--result", p("result.json"), "--key", p("s.key"), "--passphrase-file", p("pass-1"), "--out-dir", p("r2")); code != 2 || !strings.Contains(errs, "wrong passphrase for signing key") {
 		t.Fatalf("wrong passphrase: %d %s", code, errs)
 	}
+	reportWithAudit(t, p)
 }
 
 // TestVerifyNamesFailures: verify exits 1 and names the entry.
@@ -415,5 +418,150 @@ func TestCountFromState(t *testing.T) {
 	}
 	if _, err := os.Stat(p("state3.json")); !os.IsNotExist(err) {
 		t.Fatalf("a failed verification wrote a state file: %v", err)
+	}
+}
+
+// auditExportFile writes an audit log export (docs/audit-export.md) of
+// ballot 7 with these actions and details, chained and hashed as the
+// service does, with one redacted entry of another ballot first.
+func auditExportFile(t *testing.T, path string, entries [][2]string) {
+	t.Helper()
+	var b strings.Builder
+	prev := make([]byte, 32)
+	ballot := int64(7)
+	for i := 0; i <= len(entries); i++ {
+		l := auditLine{Seq: int64(i + 1), PrevHash: fmt.Sprintf("%x", prev)}
+		if i == 0 { // another ballot's entry: sequence number and hashes only
+			h := sha256.Sum256([]byte("another ballot"))
+			l.Hash, l.Redacted = fmt.Sprintf("%x", h), true
+			prev = h[:]
+		} else {
+			d := entries[i-1][1]
+			l.At = fmt.Sprintf("2026-12-0%dT10:00:00.5Z", i)
+			l.Actor, l.Action, l.BallotID, l.Detail = "scrutineer:2", entries[i-1][0], &ballot, &d
+			if strings.HasPrefix(l.Action, "ballot.") {
+				l.Actor = "organiser:1"
+			}
+			prev = auditHash(prev, &l)
+			l.Hash = fmt.Sprintf("%x", prev)
+		}
+		js, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(js)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reportWithAudit: `report --audit` states, in the signed report, the
+// scrutineer's approval to use turnout data for volunteer texting (when,
+// by which account, the policy wording) from the ballot's checked audit
+// export — or that none was given and volunteers texted only members who
+// had not told the union they voted; an export of another ballot, or one
+// changed, is refused and nothing is written.
+func reportWithAudit(t *testing.T, p func(string) string) {
+	t.Helper()
+	rj, err := os.ReadFile(p("result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf, err := parseResultFile(rj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := fmt.Sprintf(`{"manifest_hash":%q,"regime":"era25","register_hash":"00"}`, rf.Result.ManifestHash)
+	policy := "Trained volunteers may text members who have not yet voted.\nNo one is told how anyone voted."
+	pj, _ := json.Marshal(policy)
+	auditExportFile(t, p("audit.jsonl"), [][2]string{
+		{"ballot.create", `{"election_id":"fixture-ballot"}`},
+		{"ballot.open", opened},
+		{"outreach.approval", `{"approved":true,"policy_text":` + string(pj) + `}`},
+		{"outreach.campaign", `{"campaign":4,"source":"turnout"}`},
+		{"outreach.campaign", `{"campaign":5,"source":"self_reported"}`},
+		{"outreach.send", `{"campaign":4,"volunteer":9,"conversation":12}`},
+	})
+	report := func(dir, audit string) (int, string, string) {
+		return sh(t, "report", "--result", p("result.json"), "--key", p("s.key"), "--passphrase-file", p("spass"), "--out-dir", p(dir),
+			"--date", "2026-12-16", "--audit", audit)
+	}
+	if code, out, errs := report("ra", p("audit.jsonl")); code != 0 {
+		t.Fatalf("report --audit: %d\n%s\n%s", code, out, errs)
+	}
+	md, _ := os.ReadFile(p("ra/report.md"))
+	for _, want := range []string{
+		`- Volunteer texting: on 2026-12-03 10:00:00 UTC the scrutineer's account scrutineer:2 approved that the union may use turnout data ` +
+			`(members not yet in the marked register) for volunteer texting, under the union's published policy: ` +
+			`"Trained volunteers may text members who have not yet voted. No one is told how anyone voted." (audit entry 4).`,
+		"- Volunteer texting: campaign 4 texted members not yet in the marked register, under the approval.",
+		"- Volunteer texting: campaign 5 texted only members who had not told the union they voted (no turnout data).",
+		"- Volunteer texting: from the ballot's audit log export, checked: 7 entries chained, head ",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Fatalf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	// The notes are signed: the report checks, and they are in its JSON.
+	ok(t, "check-result", "--key", p("s.key.pub"), p("ra/report.json"))
+	signed, _ := os.ReadFile(p("ra/report.json"))
+	rep, err := parseReport(signed)
+	if err != nil || !strings.Contains(strings.Join(rep.Notes, "\n"), "No one is told how anyone voted") {
+		t.Fatalf("signed notes %v (%v)", rep.Notes, err)
+	}
+	if ht, _ := os.ReadFile(p("ra/report.html")); !strings.Contains(string(ht), "approved that the union may use turnout data") {
+		t.Fatalf("report.html:\n%s", ht)
+	}
+	// verify-audit prints the same statements.
+	if out := ok(t, "verify-audit", p("audit.jsonl")); !strings.Contains(out, "audit log OK: 7 entries") ||
+		!strings.Contains(out, "scrutineer:2 approved that the union may use turnout data") {
+		t.Fatalf("verify-audit:\n%s", out)
+	}
+
+	// No approval: volunteers texted only members who had not told the
+	// union they voted; the withdrawal of an approval is stated too.
+	auditExportFile(t, p("audit-none.jsonl"), [][2]string{
+		{"ballot.schedule", opened},
+		{"outreach.campaign", `{"campaign":5,"source":"self_reported"}`},
+	})
+	if code, out, errs := report("rn", p("audit-none.jsonl")); code != 0 {
+		t.Fatalf("report --audit (no approval): %d\n%s\n%s", code, out, errs)
+	}
+	if md, _ := os.ReadFile(p("rn/report.md")); !strings.Contains(string(md), "- Volunteer texting: no approval to use turnout data was given: "+
+		"volunteers texted only members who had not told the union they voted (campaign 5).") {
+		t.Fatalf("report.md without an approval:\n%s", md)
+	}
+	auditExportFile(t, p("audit-withdrawn.jsonl"), [][2]string{
+		{"ballot.open", opened},
+		{"outreach.approval", `{"approved":true,"policy_text":"Volunteers may text members not yet marked."}`},
+		{"outreach.approval", `{"approved":false,"policy_text":""}`},
+	})
+	if out := ok(t, "verify-audit", p("audit-withdrawn.jsonl")); !strings.Contains(out, "on 2026-12-03 10:00:00 UTC the scrutineer's account scrutineer:2 withdrew the approval") ||
+		!strings.Contains(out, "no volunteer texting campaign was run") {
+		t.Fatalf("verify-audit (withdrawn):\n%s", out)
+	}
+
+	// Refused, nothing written: another ballot's export; a changed entry;
+	// a turnout campaign the log shows no approval for.
+	auditExportFile(t, p("audit-other.jsonl"), [][2]string{{"ballot.open", `{"manifest_hash":"00ff"}`}})
+	if code, _, errs := report("rx", p("audit-other.jsonl")); code != 1 || !strings.Contains(errs, "is not the audit log of this ballot") {
+		t.Fatalf("another ballot's audit log: %d %s", code, errs)
+	}
+	changed, _ := os.ReadFile(p("audit.jsonl"))
+	os.WriteFile(p("audit-changed.jsonl"), bytes.Replace(changed, []byte(`\"source\":\"self_reported\"`), []byte(`\"source\":\"turnout\"`), 1), 0o600)
+	if code, _, errs := report("rx", p("audit-changed.jsonl")); code != 1 || !strings.Contains(errs, "entry 6 (outreach.campaign by scrutineer:2) was changed") {
+		t.Fatalf("changed audit log: %d %s", code, errs)
+	}
+	auditExportFile(t, p("audit-unapproved.jsonl"), [][2]string{
+		{"ballot.open", opened},
+		{"outreach.campaign", `{"campaign":4,"source":"turnout"}`},
+	})
+	if code, _, errs := report("rx", p("audit-unapproved.jsonl")); code != 1 || !strings.Contains(errs, "campaign(s) 4 using turnout data without an approval") {
+		t.Fatalf("turnout campaign without approval: %d %s", code, errs)
+	}
+	if _, err := os.Stat(p("rx")); !os.IsNotExist(err) {
+		t.Fatalf("a refused report wrote files: %v", err)
 	}
 }

@@ -77,7 +77,9 @@ func (e *env) report(args []string) error {
 	fs.Var(&notB, "not-satisfied-b", "particulars where the security arrangements fell short (s.231B(1)(b)); repeat")
 	fs.Var(&notC, "not-satisfied-c", "particulars of interference with your independence (s.231B(1)(c)); repeat")
 	fs.Var(&notes, "note", "a further note for the report; repeat")
-	if _, err := e.parse(fs, args, "report --result result.json --key scrutineer.key [--out-dir report] [--not-satisfied-b TEXT]…"); err != nil {
+	audit := fs.String("audit", "", "the ballot's audit log export (audit.jsonl from its scrutineer page): checked, and what it records of volunteer texting "+
+		"(your approval to use turnout data: when, by which account, the policy wording; or that there was none) is stated in the report's notes")
+	if _, err := e.parse(fs, args, "report --result result.json --key scrutineer.key [--audit audit.jsonl] [--out-dir report] [--not-satisfied-b TEXT]…"); err != nil {
 		return err
 	}
 	b, err := os.ReadFile(*in)
@@ -87,6 +89,24 @@ func (e *env) report(args []string) error {
 	rf, err := parseResultFile(b)
 	if err != nil {
 		return fmt.Errorf("%s is not a result file written by `scrutineer tally`: %w", *in, err)
+	}
+	if *audit != "" {
+		// The approval is the scrutineer's own record: it goes into the
+		// signed report from the checked export of this ballot's log.
+		x, err := readAudit(*audit)
+		if err != nil {
+			return err
+		}
+		if ok, err := x.opens(rf.Result.ManifestHash); err != nil {
+			return err
+		} else if !ok {
+			return failed("%s is not the audit log of this ballot: no opening of manifest %s is recorded in it", *audit, rf.Result.ManifestHash)
+		}
+		vt, err := volunteerTexting(x)
+		if err != nil {
+			return err
+		}
+		notes = append(notes, vt...)
 	}
 	sk, err := e.openSecret(*key, *pf, "signing key")
 	if err != nil {

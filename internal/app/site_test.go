@@ -38,6 +38,12 @@ func newSite(t *testing.T) *site { t.Helper(); return newSiteWith(t, nil) }
 // newSiteWith is newSite with a change to the configuration.
 func newSiteWith(t *testing.T, tweak func(*config.Config)) *site {
 	t.Helper()
+	return newSiteHooks(t, tweak, buildHooks{})
+}
+
+// newSiteHooks is newSiteWith with build's test seams (a clock).
+func newSiteHooks(t *testing.T, tweak func(*config.Config), hooks buildHooks) *site {
+	t.Helper()
 	s := &site{t: t, pool: pgtest.NewDB(t)}
 	srv := httptest.NewUnstartedServer(nil)
 	s.base = fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
@@ -47,7 +53,7 @@ func newSiteWith(t *testing.T, tweak func(*config.Config)) *site {
 		tweak(cfg)
 	}
 	var err error
-	s.svc, err = Build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry())
+	s.svc, err = build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry(), hooks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +72,12 @@ type browser struct{ *webtest.Browser }
 // session row, as internal/auth's passkey sign-in would leave it.
 func (s *site) staff(role string, unionID int64) *browser {
 	s.t.Helper()
+	return s.staffAt(role, unionID, time.Now())
+}
+
+// staffAt is staff with the session made at now (a site on a test clock).
+func (s *site) staffAt(role string, unionID int64, now time.Time) *browser {
+	s.t.Helper()
 	ctx := context.Background()
 	var union any
 	if unionID != 0 {
@@ -79,7 +91,6 @@ func (s *site) staff(role string, unionID int64) *browser {
 	_, _ = rand.Read(raw)
 	v := base64.RawURLEncoding.EncodeToString(raw)
 	h := sha256.Sum256([]byte(v))
-	now := time.Now()
 	if _, err := s.pool.Exec(ctx, `INSERT INTO auth_sessions (id_hash, kind, staff_id, method, created_at, last_seen_at, idle_seconds, expires_at)
 		VALUES ($1, 'staff', $2, 'test', $3, $3, 3600, $4)`, h[:], id, now, now.Add(4*time.Hour)); err != nil {
 		s.t.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"html"
 	"io"
 	"log/slog"
-	"net"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -19,12 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
-	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/web/page"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
@@ -46,21 +40,7 @@ func (c *clock) Set(t time.Time) {
 // decides by the time on clk.
 func newSiteClock(t *testing.T, clk *clock) *site {
 	t.Helper()
-	s := &site{t: t, pool: pgtest.NewDB(t)}
-	srv := httptest.NewUnstartedServer(nil)
-	s.base = fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
-	u, _ := url.Parse(s.base)
-	cfg := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev"}
-	var err error
-	s.svc, err = build(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry(), buildHooks{now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.svc.Close)
-	srv.Config.Handler = s.svc.Web.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return s
+	return newSiteHooks(t, nil, buildHooks{now: clk.Now})
 }
 
 // memberSession signs member in with a session row made at now, as a

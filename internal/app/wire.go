@@ -206,7 +206,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}); err != nil {
 		return nil, err
 	}
-	if s.Outreach, err = buildOutreach(s, pool, log, staff, cfg.SecretKey); err != nil {
+	if s.Outreach, err = buildOutreach(s, pool, log, staff, cfg.SecretKey, hooks.now); err != nil {
 		return nil, err
 	}
 	if err := refresh.RegisterPages(s.Pages); err != nil {
@@ -269,7 +269,7 @@ func paperBallot(staff page.StaffFunc, store *election.Store, pages page.Rendere
 // register's store (first names, workplaces, the frozen mobile for routing
 // replies), the marked register (turnout campaigns only) and auth's staff
 // accounts (volunteers).
-func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.StaffFunc, secret []byte) (*outreach.Service, error) {
+func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.StaffFunc, secret []byte, now func() time.Time) (*outreach.Service, error) {
 	tfs, files, cfs, dir := outreach.Templates()
 	if err := s.Pages.AddTemplates(tfs, files...); err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func buildOutreach(s *Service, pool *pgxpool.Pool, log *slog.Logger, staff page.
 	key := hmac.New(sha256.New, secret)
 	key.Write([]byte("eballot outreach number key v1"))
 	return outreach.New(outreach.Options{Pool: pool, Texter: s.GOTV, Register: s.Register, Ballots: s.Ballots,
-		Marked: s.Issuance.Marked, Staff: staff, Pages: s.Pages, Log: log.With("module", "outreach"), Key: key.Sum(nil),
+		Marked: s.Issuance.Marked, Staff: staff, Pages: s.Pages, Log: log.With("module", "outreach"), Key: key.Sum(nil), Now: now,
 		Invite: func(ctx context.Context, unionID int64, name, mobile string) (int64, string, error) {
 			st, link, err := s.Auth.CreateStaff(ctx, auth.StaffInput{Role: auth.RoleVolunteer, UnionID: unionID, Name: name, Mobile: mobile})
 			return st.ID, link, err

@@ -2,14 +2,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -17,6 +13,7 @@ import (
 
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/config"
+	"github.com/unionvote/eballot/internal/sms/smstest"
 )
 
 // e2eTwilioToken validates the site's Twilio webhooks in this test (the
@@ -180,21 +177,9 @@ func (s *site) twilioReply(t *testing.T, from, body string) {
 	t.Helper()
 	form := url.Values{"From": {from}, "To": {"+447700900000"}, "Body": {body}, "MessageSid": {"SMe2e"}}
 	u := s.base + "/webhooks/twilio/inbound"
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(u)
-	for _, k := range keys {
-		b.WriteString(k + form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(e2eTwilioToken))
-	m.Write([]byte(b.String()))
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	req.Header.Set("X-Twilio-Signature", smstest.Signature(e2eTwilioToken, u, form))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -3,14 +3,10 @@ package gotv
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/sms"
+	"github.com/unionvote/eballot/internal/sms/smstest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -174,23 +171,9 @@ func newTestService(t *testing.T, pool *pgxpool.Pool, o svcOpts) *Service {
 	return s
 }
 
-// twilioSign computes X-Twilio-Signature (HMAC-SHA1 of the URL and the
-// sorted form parameters), independently of twilio-go.
+// twilioSign is X-Twilio-Signature as Twilio computes it.
 func twilioSign(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return smstest.Signature(token, fullURL, form)
 }
 
 func webhookRequest(path string, form url.Values, sig string) *http.Request {

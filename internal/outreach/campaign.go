@@ -82,8 +82,9 @@ type Approval struct {
 // Approve records (or, with approve false, withdraws) the scrutineer's
 // approval that volunteers may text members not yet in the marked
 // register of the ballot, with the wording of the union's published
-// policy (statutory.md §5 D26; shown in the s.231B report data).
-// Audited as outreach.approval.
+// policy (statutory.md §5 D26). Audited as outreach.approval, whose
+// detail `scrutineer report --audit` reads into the s.231B report
+// (docs/audit-export.md): keep the detail's fields as documented there.
 func (s *Service) Approve(ctx context.Context, st page.Staff, ballotID int64, policyText string, approve bool) error {
 	if st.Role != "scrutineer" {
 		return ErrForbidden
@@ -122,7 +123,7 @@ func (s *Service) Approve(ctx context.Context, st page.Staff, ballotID int64, po
 }
 
 // ApprovalFor returns the ballot's approval record (nil when none was
-// ever made), for the s.231B report data.
+// ever made), for the outreach ballot page.
 func (s *Service) ApprovalFor(ctx context.Context, ballotID int64) (*Approval, error) {
 	a := Approval{BallotID: ballotID}
 	err := s.pool.QueryRow(ctx, `SELECT policy_text, approved_by, approved_at, withdrawn_at FROM outreach_approvals WHERE ballot_id = $1`,

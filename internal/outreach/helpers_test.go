@@ -2,15 +2,11 @@ package outreach_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -221,23 +217,9 @@ func (w *world) sentTo(to string) int {
 	return n
 }
 
-// twilioSign computes X-Twilio-Signature (HMAC-SHA1 of the URL and the
-// sorted form parameters), independently of twilio-go.
+// twilioSign is X-Twilio-Signature as Twilio computes it.
 func twilioSign(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return smstest.Signature(token, fullURL, form)
 }
 
 // syncBuffer is a goroutine-safe log sink.

@@ -345,6 +345,26 @@ func TestCampaignThreeVolunteers300Members(t *testing.T) {
 	if len(w.twilio.Requests()) != before {
 		t.Fatal("an expired claim sent a text")
 	}
+	// ... and the lapsed member is back in the pool: another volunteer of
+	// the branch claims them.
+	south2 := w.volunteer(t, camp, "Vol South 2", "branch", "South", 5)
+	must(t, w.out.AcceptConduct(ctx, south2))
+	_, err = w.out.Claim(ctx, south2, "")
+	must(t, err)
+	back := false
+	for _, s := range batch(t, w, south2) {
+		back = back || memberOf(t, w, s.ID) == memberOf(t, w, unsent)
+	}
+	if !back {
+		t.Fatal("an unsent claim did not return to the pool after its timeout")
+	}
+	// Each refusal is logged with its reason (ids and a code, no number).
+	for _, reason := range []string{"outside_scope", "conduct", "already_sent", "not_found", "voted", "opted_out", "quiet_hours", "cap_day",
+		"cap_ballot", "claim_expired"} {
+		if !strings.Contains(w.log.String(), "reason="+reason) {
+			t.Fatalf("no refusal logged with reason %s", reason)
+		}
+	}
 
 	// Every volunteer access and refusal is in the audit log.
 	var views, refusals, sends int
@@ -381,6 +401,64 @@ func TestCampaignThreeVolunteers300Members(t *testing.T) {
 	}
 	_, err = w.out.Dashboard(ctx, page.Staff{ID: 9, UnionID: w.b.UnionID + 1, Role: "organiser"}, camp, "Other")
 	refused(t, err, outreach.ErrNotFound)
+}
+
+// TestSelfReportedPoolAndDashboardCells: a self-reported campaign never
+// consults the marked register — a member who has voted by post is
+// claimed and texted like any other, so nothing a volunteer sees reveals
+// turnout — and the organiser's dashboard merges a volunteer with fewer
+// members than the union's minimum cell into "Other".
+func TestSelfReportedPoolAndDashboardCells(t *testing.T) {
+	w := newWorld(t, 60, gotvConfig())
+	ctx := context.Background()
+	camp, err := w.out.CreateCampaign(ctx, w.org, w.b.ID, outreach.CampaignInput{Name: "Texting", Source: outreach.SourceSelfReported,
+		Script: "Hi {first_name}, have you voted?"})
+	must(t, err)
+	// The first North member votes by post before any claim.
+	voter := w.b.MemberIDs[0]
+	must(t, w.iss.RecordPostal(ctx, "staff:test", w.b.ElectionID, paperOf(t, w, voter)))
+	vols := []page.Staff{w.volunteer(t, camp, "Vol A", "branch", "North", 1), w.volunteer(t, camp, "Vol B", "branch", "South", 2),
+		w.volunteer(t, camp, "Vol C", "branch", "East", 3)}
+	for i, v := range vols {
+		must(t, w.out.AcceptConduct(ctx, v))
+		n, err := w.out.Claim(ctx, v, "")
+		must(t, err)
+		if n != 20 { // a third of 60 each, the voter included
+			t.Fatalf("volunteer %d claimed %d", i, n)
+		}
+		for j, s := range batch(t, w, v) {
+			if i == 2 && j == 3 { // Vol C texts only 3 members
+				break
+			}
+			must(t, w.out.Send(ctx, v, s.ID))
+		}
+	}
+	if w.sentTo(w.mobiles[voter]) != 1 {
+		t.Fatal("a self-reported campaign left out or refused a member who voted: the volunteer learns turnout")
+	}
+	d, err := w.out.Dashboard(ctx, w.org, camp, "Other")
+	must(t, err)
+	if d.Suppressed || d.Total.Texted != 43 || d.MinCell != 10 {
+		t.Fatalf("dashboard %+v", d)
+	}
+	sum, others := 0, 0
+	for _, r := range d.ByVolunteer {
+		sum += r.Members
+		if r.Other {
+			others++
+		}
+		if strings.Contains(r.Label, "Vol C") || r.Members < d.MinCell {
+			t.Fatalf("a cell under the minimum is shown: %+v", r)
+		}
+	}
+	if sum != 43 || others != 1 {
+		t.Fatalf("by volunteer: %+v", d.ByVolunteer)
+	}
+	for _, r := range d.ByWorkplace {
+		if r.Members < d.MinCell {
+			t.Fatalf("a workplace cell under the minimum is shown: %+v", r)
+		}
+	}
 }
 
 func firstMember(t *testing.T, w *world, v page.Staff) int64 {

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Verification against Belenios in one run (docs/benchmarks.md, issue 23):
+# `scrutineer verify` of N one-question yes/no ballots, then Debian's
+# belenios-tool 2.0 `election verify` of its own election of BELENIOS_N
+# ballots with one homomorphic yes/no question (the closest peer: one
+# ciphertext per answer with its proofs), and the ratio per ballot.
+#
+#   scripts/bench-verify.sh                      # N=10000, BELENIOS_N=1000
+#   N=2000 BELENIOS_N=200 scripts/bench-verify.sh
+#
+# belenios-tool is installed with apt-get when missing (needs root or
+# sudo); if it cannot be installed, the script says so and skips the
+# comparison. Its tool makes one ballot per process, so making the
+# Belenios ballots takes minutes; only the verifications are compared.
+# The figures are wall and CPU (user+sys) times of one run each; the ratio
+# is taken on CPU time per ballot (our verifier uses every core, so its
+# wall time gains more on a multi-core machine).
+set -euo pipefail
+N=${N:-10000}
+BELENIOS_N=${BELENIOS_N:-1000}
+cd "$(dirname "$0")/.."
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+echo "== scrutineer verify: N=$N one-question yes/no ballots =="
+go build -o "$dir/scrutineer" ./cmd/scrutineer
+"$dir/scrutineer" fixture --fast --ballots "$N" --out "$dir/e.jsonl" >/dev/null
+/usr/bin/time -f "%e %U %S %M" -o "$dir/ours.time" "$dir/scrutineer" verify "$dir/e.jsonl" > "$dir/ours.out"
+grep -q VERIFIED "$dir/ours.out" || { echo "bench-verify: our export did not verify:"; cat "$dir/ours.out"; exit 1; }
+read -r ow ou os om < "$dir/ours.time"
+ocpu=$(echo "$ou + $os" | bc)
+ous=$(echo "scale=1; $ocpu * 1000000 / $N" | bc)
+echo "wall $ow s, CPU $ocpu s ($ous µs a ballot), peak RSS $((om / 1024)) MiB"
+
+echo
+echo "== belenios-tool election verify: BELENIOS_N=$BELENIOS_N ballots, one Homomorphic yes/no question =="
+if ! command -v belenios-tool >/dev/null; then
+  echo "belenios-tool is not installed; trying apt-get install belenios-tool"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
+  if ! $SUDO apt-get install -y belenios-tool >/dev/null 2>&1; then
+    echo "bench-verify: could not install belenios-tool (run: sudo apt-get install belenios-tool); comparison skipped"
+    exit 0
+  fi
+fi
+belenios-tool --version
+cd "$dir"
+mkdir bel && cd bel
+export BELENIOS_USE_URANDOM=1
+group=BELENIOS-2048
+uuid=$(belenios-tool setup generate-token)
+belenios-tool setup generate-credentials --uuid "$uuid" --group "$group" --count "$BELENIOS_N" >/dev/null
+mv ./*.pubcreds public_creds.json
+mv ./*.privcreds private_creds.txt
+belenios-tool setup generate-trustee-key --group "$group" >/dev/null 2>&1
+cat ./*.pubkey > public_keys.jsons
+belenios-tool setup make-trustees
+rm public_keys.jsons
+echo '{"description":"bench","name":"bench","questions":[{"answers":["Yes","No"],"min":1,"max":1,"question":"Q"}]}' > questions.json
+belenios-tool setup make-election --uuid "$uuid" --group "$group" --template questions.json
+belenios-tool archive init 2>/dev/null
+rm -f election.json trustees.json public_creds.json
+start=$(date +%s.%N)
+i=0
+while read -r _ cred; do
+  if [ $((i % 2)) -eq 0 ]; then b='[[1,0]]'; else b='[[0,1]]'; fi
+  belenios-tool election generate-ballot --privcred <(echo "$cred") --ballot <(echo "$b") 2>/dev/null |
+    belenios-tool archive add-event --type=Ballot 2>/dev/null
+  i=$((i + 1))
+  if [ $((i % 100)) -eq 0 ]; then echo "  $i ballots made" >&2; fi
+done < private_creds.txt
+echo "ballots generated in $(echo "$(date +%s.%N) - $start" | bc) s (one process a ballot; not part of the comparison)"
+belenios-tool archive add-event --type=EndBallots < /dev/null 2>/dev/null
+belenios-tool election compute-encrypted-tally 2>/dev/null | belenios-tool archive add-event --type=EncryptedTally 2>/dev/null
+/usr/bin/time -f "%e %U %S %M" -o ../bel.time belenios-tool election verify > ../bel.out 2>&1 ||
+  { echo "bench-verify: belenios-tool election verify failed:"; cat ../bel.out; exit 1; }
+read -r bw bu bs bm < ../bel.time
+bcpu=$(echo "$bu + $bs" | bc)
+bus=$(echo "scale=1; $bcpu * 1000000 / $BELENIOS_N" | bc)
+echo "wall $bw s, CPU $bcpu s ($bus µs a ballot), peak RSS $((bm / 1024)) MiB"
+
+echo
+echo "== per ballot =="
+echo "CPU: belenios-tool / scrutineer = $(echo "scale=1; $bus / $ous" | bc)× (target ≥ 150×)"
+echo "wall: $(echo "scale=6; r = ($bw / $BELENIOS_N) / ($ow / $N); scale=1; r / 1" | bc)×"
