@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,34 +54,8 @@ func (s *Service) StaffCorrect(ctx context.Context, st page.Staff, memberID int6
 	}
 	policy.AllowFictionalNumbers = s.fictional
 	probs = Problems{}
-	var changes []register.Change
-	if v := strings.TrimSpace(f.Mobile); v != "" {
-		if m, msg, ok := register.CheckMobile(v, policy); !ok {
-			probs["mobile"] = msg
-		} else if m != d.Mobile {
-			changes = append(changes, register.Change{Field: register.FieldMobile, Value: m})
-		}
-	}
-	if v := strings.TrimSpace(f.Email); v != "" {
-		if e, msg, ok := register.CheckEmail(v, policy); !ok {
-			probs["email"] = msg
-		} else if !strings.EqualFold(e, d.Email) {
-			changes = append(changes, register.Change{Field: register.FieldEmail, Value: e})
-		}
-	}
-	if strings.TrimSpace(f.Address) != "" || strings.TrimSpace(f.Postcode) != "" {
-		a, aok := register.CheckAddress(f.Address)
-		p, pok := register.CheckPostcode(f.Postcode)
-		if !aok {
-			probs["address"] = page.M("refresh.err.address")
-		}
-		if !pok {
-			probs["postcode"] = page.M("refresh.err.postcode")
-		}
-		if aok && pok && (a != d.Address || p != d.Postcode) {
-			changes = append(changes, register.Change{Field: register.FieldAddress, Value: a, Postcode: p})
-		}
-	}
+	contacts, address := checkContacts(f, d, policy, probs)
+	changes := slices.Concat(contacts, address)
 	if len(probs) > 0 {
 		return nil, probs, nil
 	}
