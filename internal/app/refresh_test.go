@@ -199,6 +199,9 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if cur != newMobile {
 		t.Fatalf("mobile after verification: %s", cur)
 	}
+	// The notice to the old number goes through the outbox (its rules:
+	// TestRefreshLawfulBasis).
+	drain(t, s.svc)
 	var notices int
 	s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1 AND body LIKE '%was changed%'`, mobile(1)).Scan(&notices)
 	if notices != 1 {
