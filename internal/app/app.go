@@ -171,7 +171,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 }
 
 // IndexAtRest computes the blind indexes that rows written before
-// migration 0021 lack (members' number, mobile and email; opt-outs, which
+// migration 0022 lack (members' number, mobile and email; opt-outs, which
 // then lose their number): the key is not in the database, so the
 // migration cannot (issue 21, docs/threat-model.md "Data at rest"). Serve
 // runs it before serving; on an up-to-date database it finds nothing.

@@ -57,7 +57,7 @@ func TestPostalPacks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Written as before migration 0021: sealed as on startup.
+	// Written as before migration 0022: sealed as on startup.
 	if err := IndexAtRest(ctx, s.svc, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}

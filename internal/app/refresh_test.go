@@ -94,7 +94,7 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 		b.MemberIDs[900:]); err != nil {
 		t.Fatal(err)
 	}
-	// Written as before migration 0021: sealed as on startup.
+	// Written as before migration 0022: sealed as on startup.
 	if err := IndexAtRest(ctx, s.svc, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +210,9 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if cur != newMobile {
 		t.Fatalf("mobile after verification: %s", cur)
 	}
+	// The notice to the old number goes through the outbox (its rules:
+	// TestRefreshLawfulBasis).
+	drain(t, s.svc)
 	var notices int
 	s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1 AND body LIKE '%was changed%'`, mobile(1)).Scan(&notices)
 	if notices != 1 {

@@ -213,7 +213,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	if s.Refresh, err = refresh.New(refresh.Options{Pool: pool, Register: s.Register, Outbox: s.GOTV, Codes: s.Auth,
-		Policy: s.Ballots.UnionPolicy, SMS: s.SMS, Mail: s.Mail, Staff: staff, Pages: s.Pages, Log: log.With("module", "refresh"),
+		Policy: s.Ballots.UnionPolicy, Mail: s.Mail, Staff: staff, Pages: s.Pages, Log: log.With("module", "refresh"),
 		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev", SecretKey: cfg.SecretKey}); err != nil {
 		return nil, err
 	}
@@ -297,6 +297,10 @@ func (r refresher) RefreshText(ctx context.Context, campaignID, memberID int64) 
 
 func (r refresher) RefreshNumber(ctx context.Context, memberID int64) (string, error) {
 	return r.s.Refresh.RefreshNumber(ctx, memberID)
+}
+
+func (r refresher) NoticeText(ctx context.Context, noticeID int64) (string, string, error) {
+	return r.s.Refresh.NoticeText(ctx, noticeID)
 }
 
 // LargeBodies are the routes that accept a body over web.MaxBody.

@@ -118,7 +118,14 @@ func TestRefreshInBrowser(t *testing.T) {
 	var now string
 	var notices int
 	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE member_number = 'D00001'`).Scan(&now)
-	s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1 AND body LIKE '%newid%'`, old).Scan(&notices)
+	// The notice goes through the outbox: the running worker sends it.
+	for deadline := time.Now().Add(navWait); ; {
+		s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1 AND body LIKE '%newid%'`, old).Scan(&notices)
+		if notices > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond) // polling the outbox for the worker's send
+	}
 	if now != newMobile || notices != 1 {
 		t.Fatalf("after the code: mobile %q, %d Welsh notices to the old number (want the new number and 1)", now, notices)
 	}

@@ -1,7 +1,7 @@
 package gotv
 
 // Opt-outs are kept by the blind index of the number (issue 21; migration
-// 0021_blind_indexes): HMAC-SHA-256 under a key derived from
+// 0022_blind_indexes): HMAC-SHA-256 under a key derived from
 // EBALLOT_SECRET_KEY (internal/sealed, purpose sealed.PurposeMobile, the
 // key of members.mobile_index, so the two can be joined). gotv_optouts holds no number: a dump does not tell who replied
 // STOP, nor, without the key, whether a given number did.
@@ -28,7 +28,7 @@ func (s *Service) numberIndex(e164 string) []byte {
 }
 
 // IndexOptOuts replaces the numbers of opt-outs recorded before migration
-// 0021 by their blind index (an opt-out already recorded by index keeps
+// 0022 by their blind index (an opt-out already recorded by index keeps
 // its own row). The service runs it on startup; it returns how many rows
 // it changed.
 func (s *Service) IndexOptOuts(ctx context.Context) (int, error) {

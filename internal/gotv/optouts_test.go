@@ -9,7 +9,7 @@ import (
 	"github.com/unionvote/eballot/internal/pgtest"
 )
 
-// An opt-out recorded by number before migration 0021 is replaced, on
+// An opt-out recorded by number before migration 0022 is replaced, on
 // startup, by the blind index of its number: the number is gone from the
 // table, the member still counts as opted out (looked up by index, and
 // the index joins members.mobile_index), an opt-out already recorded by

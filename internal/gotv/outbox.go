@@ -273,6 +273,7 @@ type claimed struct {
 	bilingual              bool   // the ballot's paper is bilingual
 	closes                 time.Time
 	refreshCampaign        int64 // a contact-refresh text (refresh.go); 0 for reminders
+	notice                 int64 // a notice of a replaced mobile (refresh.go); 0 otherwise
 }
 
 func newWorkerID() string {
@@ -542,14 +543,16 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 	bg := context.WithoutCancel(ctx)
 	var body string
 	var err error
-	if c.refreshCampaign != 0 {
+	if c.refreshCampaign != 0 || c.notice != 0 {
 		body, err = s.refreshText(ctx, &c)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			reason := "no_number"
-			if !errors.Is(err, errNoText) {
+			if errors.Is(err, ErrOptedOut) {
+				reason = "opted_out" // the member's own opt-out of refresh messages
+			} else if !errors.Is(err, errNoText) {
 				reason = "no_text"
 				s.log.WarnContext(ctx, "gotv refresh text not rendered", "message", c.id, "err", err)
 			}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Contact-refresh texts (internal/refresh, docs/contact-refresh.md) go
@@ -17,12 +19,47 @@ import (
 type Refresher interface {
 	// RefreshText returns the number a member's text goes to and its body
 	// (with a new personal link; a previous one of the same campaign stops
-	// working). to == "" skips the row ("no_number"). Called just before
+	// working). to == "" skips the row ("no_number"); an error that is
+	// ErrOptedOut skips it as "opted_out" (the member's own opt-out of
+	// refresh messages). Called just before
 	// the send is recorded: the body MUST NOT be logged.
 	RefreshText(ctx context.Context, campaignID, memberID int64) (to, body string, err error)
 	// RefreshNumber is the member's current mobile, to reconcile a send
 	// whose outcome was not recorded.
 	RefreshNumber(ctx context.Context, memberID int64) (string, error)
+	// NoticeText returns the number and body of a notice that a member's
+	// mobile was replaced (to the OLD number; [Service.EnqueueNotice]).
+	// It has no side effect: it also gives the number to reconcile with.
+	// The body MUST NOT be logged.
+	NoticeText(ctx context.Context, noticeID int64) (to, body string, err error)
+}
+
+// EnqueueNotice puts the notice noticeID of internal/refresh (a member's
+// mobile was replaced; it goes to the old number) in the outbox, due now:
+// it is a text like any other — STOP on that number, quiet hours in the
+// member's time zone and the daily cap apply, and it is sent exactly once
+// (docs/contact-refresh.md "The notice of a change"). Idempotent per
+// notice.
+func (s *Service) EnqueueNotice(ctx context.Context, noticeID, memberID int64) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO gotv_messages (source, refresh_notice_id, member_id, idem_key, not_before)
+		VALUES ('notice', $1, $2, replace(gen_random_uuid()::text, '-', ''), $3) ON CONFLICT (refresh_notice_id) DO NOTHING`,
+		noticeID, memberID, s.now()); err != nil {
+		return fmt.Errorf("enqueue notice: %w", err)
+	}
+	return nil
+}
+
+// NoticeState is the outbox state of a notice and its reason ("" "" when
+// it was never queued), for the member's page and tests.
+func (s *Service) NoticeState(ctx context.Context, noticeID int64) (state, reason string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT state, reason FROM gotv_messages WHERE refresh_notice_id = $1`, noticeID).Scan(&state, &reason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("notice state: %w", err)
+	}
+	return state, reason, nil
 }
 
 // EnqueueRefresh puts one text per member of a refresh campaign in the
@@ -68,9 +105,9 @@ func (s *Service) RefreshCounts(ctx context.Context, campaignID int64) (map[stri
 	return out, rows.Err()
 }
 
-// claimRefresh claims due refresh texts, with the rules of reminders
-// checked at claim time: quiet hours in the member's time zone and the
-// daily cap (deferred, never dropped), shared with reminders and direct
+// claimRefresh claims due refresh texts and notices, with the rules of
+// reminders checked at claim time: quiet hours in the member's time zone
+// and the daily cap (deferred, never dropped; not for notices), shared with reminders and direct
 // texts under the same per-member locks. Opt-outs are checked against the
 // number when the send is recorded (sendOne).
 func (s *Service) claimRefresh(ctx context.Context, me string) ([]claimed, int, error) {
@@ -83,9 +120,10 @@ func (s *Service) claimRefresh(ctx context.Context, me string) ([]claimed, int, 
 		return nil, 0, fmt.Errorf("claim refresh: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	rows, err := tx.Query(ctx, `SELECT g.id, g.member_id, g.idem_key, g.refresh_campaign_id, coalesce(ct.time_zone, '')
+	rows, err := tx.Query(ctx, `SELECT g.id, g.member_id, g.idem_key, coalesce(g.refresh_campaign_id, 0), coalesce(g.refresh_notice_id, 0),
+		coalesce(ct.time_zone, '')
 		FROM gotv_messages g LEFT JOIN gotv_contacts ct ON ct.member_id = g.member_id
-		WHERE g.source = 'refresh' AND g.state = 'pending' AND g.not_before <= $1
+		WHERE g.source IN ('refresh', 'notice') AND g.state = 'pending' AND g.not_before <= $1
 		ORDER BY g.not_before, g.id LIMIT $2 FOR UPDATE OF g SKIP LOCKED`, now, s.cfg.Batch)
 	if err != nil {
 		return nil, 0, fmt.Errorf("claim refresh: %w", err)
@@ -97,7 +135,7 @@ func (s *Service) claimRefresh(ctx context.Context, me string) ([]claimed, int, 
 	var cs []cand
 	for rows.Next() {
 		var c cand
-		if err := rows.Scan(&c.id, &c.memberID, &c.key, &c.refreshCampaign, &c.tz); err != nil {
+		if err := rows.Scan(&c.id, &c.memberID, &c.key, &c.refreshCampaign, &c.notice, &c.tz); err != nil {
 			rows.Close()
 			return nil, 0, fmt.Errorf("claim refresh: %w", err)
 		}
@@ -128,7 +166,11 @@ func (s *Service) claimRefresh(ctx context.Context, me string) ([]claimed, int, 
 		reason := ""
 		if next, quiet := s.quietUntil(now, c.tz); quiet {
 			later, reason = next, "quiet_hours"
-		} else if day+perMember[c.memberID] >= s.cfg.MaxPerDay {
+		} else if c.notice == 0 && day+perMember[c.memberID] >= s.cfg.MaxPerDay {
+			// A notice of a replaced mobile is not held by the member's
+			// daily cap (it counts towards it): it goes to the old number,
+			// not the member's, and a day's delay would defeat it
+			// (docs/contact-refresh.md "The notice of a change").
 			later, reason = now.Add(time.Hour), "cap_day"
 			if oldest != nil && oldest.Add(24*time.Hour).After(now) {
 				later = oldest.Add(24 * time.Hour)
@@ -164,19 +206,19 @@ func (s *Service) claimRefresh(ctx context.Context, me string) ([]claimed, int, 
 // unknown, never resent.
 func (s *Service) recoverRefresh(ctx context.Context) (int, error) {
 	now := s.now()
-	rows, err := s.pool.Query(ctx, `SELECT id, member_id, idem_key, body_sha256, send_started_at FROM gotv_messages
-		WHERE source = 'refresh' AND state = 'sending' AND lease_until < $1 AND send_started_at IS NOT NULL LIMIT 500`, now)
+	rows, err := s.pool.Query(ctx, `SELECT id, member_id, coalesce(refresh_notice_id, 0), idem_key, body_sha256, send_started_at FROM gotv_messages
+		WHERE source IN ('refresh', 'notice') AND state = 'sending' AND lease_until < $1 AND send_started_at IS NOT NULL LIMIT 500`, now)
 	if err != nil {
 		return 0, fmt.Errorf("recover refresh: %w", err)
 	}
 	type row struct {
-		id, memberID int64
-		a            Attempt
+		id, memberID, notice int64
+		a                    Attempt
 	}
 	var stuck []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.memberID, &r.a.Key, &r.a.BodySHA256, &r.a.StartedAt); err != nil {
+		if err := rows.Scan(&r.id, &r.memberID, &r.notice, &r.a.Key, &r.a.BodySHA256, &r.a.StartedAt); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("recover refresh: %w", err)
 		}
@@ -192,6 +234,9 @@ func (s *Service) recoverRefresh(ctx context.Context) (int, error) {
 		var pid string
 		if s.rec != nil && s.refresh != nil {
 			to, err := s.refresh.RefreshNumber(ctx, r.memberID)
+			if r.notice != 0 {
+				to, _, err = s.refresh.NoticeText(ctx, r.notice)
+			}
 			if err == nil && to != "" {
 				r.a.To = to
 				p, f, err := s.rec.Lookup(ctx, r.a)
@@ -225,10 +270,16 @@ func (s *Service) recoverRefresh(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// refreshText renders a claimed refresh row; errNoText when it has no
-// number.
+// refreshText renders a claimed refresh text or notice; errNoText when it
+// has no number.
 func (s *Service) refreshText(ctx context.Context, c *claimed) (string, error) {
-	to, body, err := s.refresh.RefreshText(ctx, c.refreshCampaign, c.memberID)
+	var to, body string
+	var err error
+	if c.notice != 0 {
+		to, body, err = s.refresh.NoticeText(ctx, c.notice)
+	} else {
+		to, body, err = s.refresh.RefreshText(ctx, c.refreshCampaign, c.memberID)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -240,3 +291,25 @@ func (s *Service) refreshText(ctx context.Context, c *claimed) (string, error) {
 }
 
 var errNoText = errors.New("gotv: no number for the refresh text")
+
+// StoppedNumbers returns which of numbers replied STOP (or the provider
+// reported them opted out) to any of the union's texts: the contact
+// refresh reads that as the member's opt-out of its messages, by text
+// and by email alike (docs/contact-refresh.md "Lawful basis").
+func (s *Service) StoppedNumbers(ctx context.Context, numbers []string) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT number FROM gotv_optouts WHERE number = ANY($1)`, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("stopped numbers: %w", err)
+	}
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("stopped numbers: %w", err)
+		}
+		out[n] = true
+	}
+	rows.Close()
+	return out, rows.Err()
+}

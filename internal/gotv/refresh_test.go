@@ -40,6 +40,10 @@ func (r *testRefresher) RefreshText(ctx context.Context, campaignID, memberID in
 	return to, fmt.Sprintf("Are your details right? %s/r/%d-%d", testPublicURL, memberID, n), err
 }
 
+func (r *testRefresher) NoticeText(context.Context, int64) (string, string, error) {
+	return "", "", errors.New("no notices in this test")
+}
+
 // TestRefreshExactlyOnceAcrossRestart sends a contact-refresh campaign to
 // 1,000 members through twilio-go against a fake Twilio at the wire
 // (internal/sms/smstest): the worker is stopped mid-send (its context

@@ -121,6 +121,11 @@ func (s *Service) Create(ctx context.Context, st page.Staff, in CampaignInput) (
 	if err != nil {
 		return nil, err
 	}
+	// Lawful basis: only members who have not opted out (their page's
+	// button, or STOP to any of the union's texts).
+	if targets, err = s.reachable(ctx, targets); err != nil {
+		return nil, err
+	}
 	ids := make([]int64, 0, len(targets))
 	for _, t := range targets {
 		if t.Mobile != "" { // texts only: a member without a mobile is counted as not reachable by text
@@ -242,6 +247,13 @@ func (s *Service) RefreshText(ctx context.Context, campaignID, memberID int64) (
 	}
 	if d.Mobile == "" || d.UnionID != c.UnionID {
 		return "", "", nil
+	}
+	// The member may have opted out since the campaign started (STOP on
+	// the number is checked by the outbox when the send is recorded).
+	if out, err := s.optedOut(ctx, memberID); err != nil {
+		return "", "", err
+	} else if out {
+		return "", "", errOptedOut
 	}
 	token, hash := newToken()
 	now := s.now()

@@ -27,7 +27,7 @@ var catalogFS embed.FS
 // RegisterPages adds the pages and their catalogue.
 func RegisterPages(p page.Registry) error {
 	if err := p.AddTemplates(templateFS, "templates/refresh_home.html", "templates/refresh_campaign.html",
-		"templates/refresh_member.html", "templates/refresh_verify.html", "templates/refresh_done.html"); err != nil {
+		"templates/refresh_member.html", "templates/refresh_verify.html", "templates/refresh_done.html", "templates/refresh_staff_member.html"); err != nil {
 		return err
 	}
 	return p.AddCatalog(catalogFS, "i18n")
@@ -46,12 +46,15 @@ const MaxImport = 20 << 20
 //	POST /organiser/refresh/campaigns/{id}/cancel   stop it
 //	GET  /organiser/refresh/changes.csv?since=D     changes by members and staff since day D
 //	POST /organiser/refresh/import                  the union's file back (CSV)
+//	GET  /organiser/refresh/member?number=N         a member's contacts, to correct (staff)
+//	POST /organiser/refresh/member                  the organiser's correction (source staff)
 //	GET  /r/{token}                                 the member's page (details held, masked)
 //	POST /r/{token}/confirm                         "these are right"
 //	POST /r/{token}/correct                         the correction form
 //	GET  /r/{token}/verify                          enter the code sent to the new mobile or email
 //	POST /r/{token}/verify                          check it
 //	POST /r/{token}/resend                          a new code
+//	POST /r/{token}/optout                          no more messages asking to check my details
 func (s *Service) Routes(r chi.Router) {
 	r.Get("/organiser/refresh", s.home)
 	r.Post("/organiser/refresh/campaigns", s.create)
@@ -59,12 +62,15 @@ func (s *Service) Routes(r chi.Router) {
 	r.Post("/organiser/refresh/campaigns/{id}/cancel", s.cancel)
 	r.Get("/organiser/refresh/changes.csv", s.changesCSV)
 	r.Post("/organiser/refresh/import", s.importFile)
+	r.Get("/organiser/refresh/member", s.staffMember)
+	r.Post("/organiser/refresh/member", s.staffCorrect)
 	r.Get("/r/{token}", s.memberPage)
 	r.Post("/r/{token}/confirm", s.confirm)
 	r.Post("/r/{token}/correct", s.correct)
 	r.Get("/r/{token}/verify", s.verifyPage)
 	r.Post("/r/{token}/verify", s.verify)
 	r.Post("/r/{token}/resend", s.resend)
+	r.Post("/r/{token}/optout", s.optOut)
 }
 
 // ---- Organiser ----

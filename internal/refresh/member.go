@@ -14,7 +14,6 @@ import (
 
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/register"
-	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -111,35 +110,7 @@ func (s *Service) Correct(r *http.Request, l *link, d *register.Details, f Form,
 	}
 	policy.AllowFictionalNumbers = s.fictional
 	probs := Problems{}
-	var changes []register.Change
-	var pending []register.Change
-	if v := strings.TrimSpace(f.Mobile); v != "" {
-		if m, msg, ok := register.CheckMobile(v, policy); !ok {
-			probs["mobile"] = msg
-		} else if m != d.Mobile {
-			pending = append(pending, register.Change{Field: register.FieldMobile, Value: m})
-		}
-	}
-	if v := strings.TrimSpace(f.Email); v != "" {
-		if e, msg, ok := register.CheckEmail(v, policy); !ok {
-			probs["email"] = msg
-		} else if !strings.EqualFold(e, d.Email) {
-			pending = append(pending, register.Change{Field: register.FieldEmail, Value: e})
-		}
-	}
-	if strings.TrimSpace(f.Address) != "" || strings.TrimSpace(f.Postcode) != "" {
-		a, aok := register.CheckAddress(f.Address)
-		p, pok := register.CheckPostcode(f.Postcode)
-		if !aok {
-			probs["address"] = page.M("refresh.err.address")
-		}
-		if !pok {
-			probs["postcode"] = page.M("refresh.err.postcode")
-		}
-		if aok && pok && (a != d.Address || p != d.Postcode) {
-			changes = append(changes, register.Change{Field: register.FieldAddress, Value: a, Postcode: p})
-		}
-	}
+	pending, changes := checkContacts(f, d, policy, probs)
 	if v := strings.TrimSpace(f.Workplace); v != "" && v != d.Workplace {
 		if !slices.Contains(workplaces, v) {
 			probs["workplace"] = page.M("refresh.err.workplace")
@@ -196,6 +167,41 @@ func (s *Service) Correct(r *http.Request, l *link, d *register.Details, f Form,
 	return out, nil, s.spend(ctx, l)
 }
 
+// checkContacts checks the mobile, email and postal address of f (blank:
+// unchanged) as the member's page and the staff page both do: a refused
+// value goes into probs with its message; a new mobile or email is in
+// contacts, a new address in address.
+func checkContacts(f Form, d *register.Details, policy register.ContactPolicy, probs Problems) (contacts, address []register.Change) {
+	if v := strings.TrimSpace(f.Mobile); v != "" {
+		if m, msg, ok := register.CheckMobile(v, policy); !ok {
+			probs["mobile"] = msg
+		} else if m != d.Mobile {
+			contacts = append(contacts, register.Change{Field: register.FieldMobile, Value: m})
+		}
+	}
+	if v := strings.TrimSpace(f.Email); v != "" {
+		if e, msg, ok := register.CheckEmail(v, policy); !ok {
+			probs["email"] = msg
+		} else if !strings.EqualFold(e, d.Email) {
+			contacts = append(contacts, register.Change{Field: register.FieldEmail, Value: e})
+		}
+	}
+	if strings.TrimSpace(f.Address) != "" || strings.TrimSpace(f.Postcode) != "" {
+		a, aok := register.CheckAddress(f.Address)
+		p, pok := register.CheckPostcode(f.Postcode)
+		if !aok {
+			probs["address"] = page.M("refresh.err.address")
+		}
+		if !pok {
+			probs["postcode"] = page.M("refresh.err.postcode")
+		}
+		if aok && pok && (a != d.Address || p != d.Postcode) {
+			address = append(address, register.Change{Field: register.FieldAddress, Value: a, Postcode: p})
+		}
+	}
+	return contacts, address
+}
+
 // Pending is a new contact waiting for its code.
 type Pending struct {
 	Field, Value string
@@ -208,7 +214,7 @@ func pendingAD(memberID int64, field string) string {
 
 // nextPending is the member's first new contact waiting for a code (mobile
 // before email), nil if none. The value is sealed (issue 21); a row
-// written before migration 0021 holds it in clear until it expires.
+// written before migration 0022 holds it in clear until it expires.
 func (s *Service) nextPending(ctx context.Context, l *link) (*Pending, error) {
 	p := &Pending{}
 	var clear *string
@@ -306,8 +312,8 @@ func (s *Service) notifyOld(ctx context.Context, before *register.Details, field
 		if before.Mobile == "" {
 			return
 		}
-		if _, err := s.sms.Send(ctx, sms.Message{To: before.Mobile, Body: text(lang, "refresh.notice.mobile")}); err != nil {
-			s.log.WarnContext(ctx, "refresh: notice to the old mobile not sent", "member", before.MemberID, "err", err)
+		if err := s.queueNotice(ctx, before.MemberID, before.Mobile, lang); err != nil {
+			s.log.WarnContext(ctx, "refresh: notice to the old mobile not queued", "member", before.MemberID, "err", err)
 		}
 	case register.FieldEmail:
 		if before.Email == "" || s.mail == nil {

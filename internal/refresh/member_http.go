@@ -93,12 +93,14 @@ func (s *Service) confirm(w http.ResponseWriter, r *http.Request) {
 		s.pages.Fail(w, r, err)
 		return
 	}
-	s.pages.Render(w, r, http.StatusOK, "refresh_done", doneData{Confirmed: true})
+	s.pages.Render(w, r, http.StatusOK, "refresh_done", doneData{Token: chi.URLParam(r, "token"), Confirmed: true})
 }
 
 type doneData struct {
+	Token     string
 	Confirmed bool
 	Changed   bool
+	OptedOut  bool
 }
 
 func (s *Service) correct(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +138,7 @@ func (s *Service) correct(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/r/"+chi.URLParam(r, "token")+"/verify", http.StatusSeeOther)
 		return
 	}
-	s.pages.Render(w, r, http.StatusOK, "refresh_done", doneData{Changed: len(out.Changed) > 0})
+	s.pages.Render(w, r, http.StatusOK, "refresh_done", doneData{Token: chi.URLParam(r, "token"), Changed: len(out.Changed) > 0})
 }
 
 // verifyData is the code page.
@@ -199,7 +201,7 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/r/"+chi.URLParam(r, "token")+"/verify", http.StatusSeeOther)
 		return
 	}
-	s.pages.Render(w, r, http.StatusOK, "refresh_done", doneData{Changed: true})
+	s.pages.Render(w, r, http.StatusOK, "refresh_done", doneData{Token: chi.URLParam(r, "token"), Changed: true})
 }
 
 func (s *Service) resend(w http.ResponseWriter, r *http.Request) {

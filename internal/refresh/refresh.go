@@ -31,7 +31,6 @@ import (
 
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/register"
-	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -55,6 +54,7 @@ var (
 // Register is what refresh needs of internal/register's store.
 type Register interface {
 	Details(ctx context.Context, memberID int64) (*register.Details, error)
+	UnionMember(ctx context.Context, unionID int64, memberNumber string) (int64, error)
 	UpdateContacts(ctx context.Context, memberID int64, source, actor string, changes []register.Change, confirm []string, at time.Time) error
 	RefreshTargets(ctx context.Context, unionID int64, segment, value string) ([]register.Target, error)
 	UnionPlaces(ctx context.Context, unionID int64) (workplaces, employers []string, err error)
@@ -70,6 +70,8 @@ type Outbox interface {
 	CancelRefresh(ctx context.Context, campaignID int64) error
 	RefreshCounts(ctx context.Context, campaignID int64) (map[string]int, error)
 	MinCell(ctx context.Context, unionID int64) (int, error)
+	EnqueueNotice(ctx context.Context, noticeID, memberID int64) error
+	StoppedNumbers(ctx context.Context, numbers []string) (map[string]bool, error)
 }
 
 // Codes sends and checks the codes that verify a new contact
@@ -90,9 +92,8 @@ type Options struct {
 	Outbox   Outbox
 	Codes    Codes
 	Policy   PolicyFunc
-	// SMS and Mail send the notice of a change to the old contact (Mail
-	// may be nil: no email notices).
-	SMS   sms.Sender
+	// Mail sends the notice of a change to the old email (may be nil: no
+	// email notices); the notice to an old mobile goes through Outbox.
 	Mail  mail.Sender
 	Staff page.StaffFunc
 	Pages page.Renderer
@@ -116,7 +117,6 @@ type Service struct {
 	outbox    Outbox
 	codes     Codes
 	policy    PolicyFunc
-	sms       sms.Sender
 	mail      mail.Sender
 	staff     page.StaffFunc
 	pages     page.Renderer
@@ -128,8 +128,8 @@ type Service struct {
 
 // New builds the service.
 func New(o Options) (*Service, error) {
-	if o.Pool == nil || o.Register == nil || o.Outbox == nil || o.Codes == nil || o.Policy == nil || o.SMS == nil || o.Pages == nil {
-		return nil, errors.New("refresh: pool, register, outbox, codes, policy, sms and pages are required")
+	if o.Pool == nil || o.Register == nil || o.Outbox == nil || o.Codes == nil || o.Policy == nil || o.Pages == nil {
+		return nil, errors.New("refresh: pool, register, outbox, codes, policy and pages are required")
 	}
 	if o.PublicURL == "" {
 		return nil, errors.New("refresh: public URL required")
@@ -137,7 +137,7 @@ func New(o Options) (*Service, error) {
 	if len(o.SecretKey) != 32 {
 		return nil, errors.New("refresh: secret key must be 32 bytes")
 	}
-	s := &Service{pool: o.Pool, reg: o.Register, outbox: o.Outbox, codes: o.Codes, policy: o.Policy, sms: o.SMS, mail: o.Mail,
+	s := &Service{pool: o.Pool, reg: o.Register, outbox: o.Outbox, codes: o.Codes, policy: o.Policy, mail: o.Mail,
 		staff: o.Staff, pages: o.Pages, log: o.Log, now: o.Now, public: o.PublicURL, fictional: o.Fictional,
 		key: o.SecretKey}
 	if s.log == nil {

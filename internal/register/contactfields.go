@@ -207,6 +207,20 @@ type Change struct {
 	Field, Value, Postcode string
 }
 
+// UnionMember finds the member of the union with memberNumber, or
+// [ErrNoMember].
+func (s *Store) UnionMember(ctx context.Context, unionID int64, memberNumber string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM members WHERE union_id = $1 AND member_number = $2`, unionID, memberNumber).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNoMember
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find member: %w", err)
+	}
+	return id, nil
+}
+
 // UpdateContacts applies changes to a member's fields and marks the
 // fields in confirm as verified unchanged, in one transaction, by source
 // (SourceMember, SourceStaff) at time at: each field's provenance, an

@@ -1,7 +1,7 @@
 package register
 
 // Blind indexes of members' direct identifiers (issue 21; migration
-// 0021_blind_indexes; docs/threat-model.md "Data at rest"): the member
+// 0022_blind_indexes; docs/threat-model.md "Data at rest"): the member
 // number, the mobile (E.164) and the email (lower case) are looked up and
 // joined by their keyed HMAC (internal/sealed Index) under keys derived
 // from EBALLOT_SECRET_KEY, so that the look-ups do not need the values in
@@ -59,7 +59,7 @@ func MobileIndex(secret []byte, e164 string) []byte {
 }
 
 // IndexMembers computes the blind indexes of the members rows that lack
-// them (rows written before migration 0021, or by a test fixture straight
+// them (rows written before migration 0022, or by a test fixture straight
 // into the table) and seals their postal addresses, a thousand at a time. The service runs it on startup;
 // it returns how many rows it indexed.
 func (s *Store) IndexMembers(ctx context.Context) (int, error) {

@@ -15,7 +15,7 @@ import (
 // An import writes each member's blind indexes (member number, mobile,
 // email in lower case) with their details and keeps them in step when a
 // re-import changes a mobile; a member is found by number through the
-// index; rows written without indexes (before migration 0021) get them
+// index; rows written without indexes (before migration 0022) get them
 // from IndexMembers, which then finds nothing more to do.
 func TestImportWritesBlindIndexes(t *testing.T) {
 	pool := pgtest.NewDB(t)

@@ -1,9 +1,8 @@
--- 0021_blind_indexes: keyed blind indexes for the look-ups of members'
+-- 0022_blind_indexes: keyed blind indexes for the look-ups of members'
 -- direct identifiers, and opt-outs kept by index instead of by number
 -- (issue 21: member personal data sealed at rest; docs/threat-model.md
--- "Data at rest"). (Assigned number 0022, kept at 0021 on this branch so that the migrator,
--- which refuses gaps, runs: renumber on merge to keep the
--- numbers consecutive; main ended at 0020 when this was written.)
+-- "Data at rest"). (Assigned number 0022; renumber on merge to keep the
+-- numbers consecutive; main ended at 0021 when this was merged.)
 --
 -- An index is HMAC-SHA-256 of the normalised value under a key derived
 -- from EBALLOT_SECRET_KEY (internal/sealed DeriveKey "index/…"): equal
