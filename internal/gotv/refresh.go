@@ -297,19 +297,9 @@ var errNoText = errors.New("gotv: no number for the refresh text")
 // refresh reads that as the member's opt-out of its messages, by text
 // and by email alike (docs/contact-refresh.md "Lawful basis").
 func (s *Service) StoppedNumbers(ctx context.Context, numbers []string) (map[string]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT number FROM gotv_optouts WHERE number = ANY($1)`, numbers)
+	out, err := s.optedOut(ctx, nil, numbers) // by the numbers' blind index (optouts.go)
 	if err != nil {
 		return nil, fmt.Errorf("stopped numbers: %w", err)
 	}
-	out := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("stopped numbers: %w", err)
-		}
-		out[n] = true
-	}
-	rows.Close()
-	return out, rows.Err()
+	return out, nil
 }
