@@ -227,13 +227,26 @@ func contains(list []string, s string) bool {
 func (b *browser) waitFor(what string, ok func(loc string) bool) {
 	b.t.Helper()
 	for deadline := time.Now().Add(navWait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if ok(b.location()) {
+		// The address changes when the navigation commits, before the new
+		// page is parsed: wait for both, or a check of the page can run
+		// on a document still loading.
+		if ok(b.location()) && b.loaded() {
 			return
 		}
 	}
 	var text string
 	b.run(chromedp.Evaluate(`document.body ? document.body.innerText : ""`, &text))
 	b.t.Fatalf("never reached %s (at %s)\n%s", what, b.location(), text)
+}
+
+// loaded reports whether the page shown is parsed (document.readyState
+// past "loading"); an evaluation that fails while a navigation replaces
+// the document counts as not yet.
+func (b *browser) loaded() bool {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	var state string
+	return chromedp.Run(ctx, chromedp.Evaluate(`document.readyState`, &state)) == nil && state != "" && state != "loading"
 }
 
 // verify presses Start on the verifier page and waits for the outcome: each
