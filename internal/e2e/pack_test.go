@@ -99,3 +99,57 @@ func TestPackCodeInBrowser(t *testing.T) {
 	}
 	s.scrutineerVerifies(t, 2)
 }
+
+// TestPackLinkBeforeOpening (issue 19): Open was pressed two days before
+// the notified opening, so the ballot is scheduled, not open. A member
+// who follows the short URL printed in their pack and types the code, on
+// a 360-px phone in English and in Welsh, is told that voting is not open
+// and that the code works between the opening and the close on their
+// paper; no session starts and the code is not used up. axe passes and no
+// jargon shows.
+func TestPackLinkBeforeOpening(t *testing.T) {
+	s := startSite(t)
+	ctx := context.Background()
+	// What the scrutineer's early Open leaves (internal/app's
+	// TestOpenPressedEarly drives that page): status scheduled, the
+	// notified opening two days on.
+	if _, err := s.pool.Exec(ctx, `UPDATE ballots SET status = 'scheduled', opens_at = now() + interval '2 days',
+		closes_at = now() + interval '16 days' WHERE id = $1`, s.ballotID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		member     int
+		lang, want string
+	}{
+		{4, "en", "Voting is not open now. The code works only between the opening and the close shown on your voting paper."},
+		{5, "cy", "Nid yw'r bleidlais ar agor nawr. Dim ond rhwng yr agor a'r cau a ddangosir ar eich papur pleidleisio y mae'r cod yn gweithio."},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			id := s.memberID(t, tc.member)
+			code, err := s.auth.PackCode(ctx, s.ballotID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := newBrowser(t, "pack-early-"+tc.lang)
+			b.run(chromedp.Navigate(s.auth.PackURL()+"?lang="+tc.lang), chromedp.WaitVisible(`#code`, chromedp.ByID))
+			b.memberPage("pack form before opening", tc.lang)
+			b.run(chromedp.SendKeys(`#code`, code, chromedp.ByID), chromedp.Click(`form[action="/p"] button[type=submit]`, chromedp.ByQuery),
+				chromedp.WaitVisible(`#pack-error`, chromedp.ByID))
+			var msg string
+			b.run(chromedp.Text(`#pack-error`, &msg, chromedp.ByID))
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("before opening: %q, want %q", msg, tc.want)
+			}
+			b.memberPage("pack code before opening", tc.lang)
+			var used bool
+			if err := s.pool.QueryRow(ctx, `SELECT used_hour IS NOT NULL FROM auth_pack_codes WHERE ballot_id = $1 AND member_id = $2`,
+				s.ballotID, id).Scan(&used); err != nil || used {
+				t.Errorf("the code was used up before the opening (%v)", err)
+			}
+			var sessions int
+			if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM auth_sessions WHERE member_id = $1`, id).Scan(&sessions); err != nil || sessions != 0 {
+				t.Errorf("%d sessions for the member before the opening (%v)", sessions, err)
+			}
+		})
+	}
+}
