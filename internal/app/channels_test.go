@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -105,7 +103,7 @@ func TestEveryChannelPair(t *testing.T) {
 		if pg.code != 200 || r.Code != 200 || err != nil {
 			t.Fatalf("member %d passkey page %d, begin %d: %v", i, pg.code, r.Code, err)
 		}
-		k := &passkey{cred: newPasskeyCredential(t)}
+		k := &passkey{cred: ecCredential(t)}
 		k.auth = virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)})
 		r = m.Send(http.MethodPost, "/auth/passkey/register/finish", "application/json",
 			strings.NewReader(virtualwebauthn.CreateAttestationResponse(rp, k.auth, k.cred, *ao)), map[string]string{"X-CSRF-Token": m.CSRF})
@@ -211,21 +209,5 @@ func TestEveryChannelPair(t *testing.T) {
 	s.pool.QueryRow(ctx, `SELECT count(*) FROM marked_register WHERE ballot_id = $1 AND channel = 'online'`, b.ID).Scan(&issued)
 	if issued != want {
 		t.Errorf("%d online authorisations, want %d (one per member who voted online first)", issued, want)
-	}
-}
-
-// newPasskeyCredential is a P-256 passkey whose coordinates encode in 32
-// bytes each (virtualwebauthn does not pad them).
-func newPasskeyCredential(t *testing.T) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		c := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
-		k, err := x509.ParsePKCS8PrivateKey(c.Key.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ec := k.(*ecdsa.PrivateKey); len(ec.X.Bytes()) == 32 && len(ec.Y.Bytes()) == 32 {
-			return c
-		}
 	}
 }
