@@ -19,6 +19,7 @@ set -euo pipefail
 N=${N:-100000}
 BELENIOS_N=${BELENIOS_N:-1000}
 cd "$(dirname "$0")/.."
+. scripts/belenios.sh
 
 echo "== crypto/shuffle: N=$N ballots of 10 candidates =="
 echo "-- packed (crypto/ranked: 5 ranks a ciphertext, 2 ciphertexts a ballot)"
@@ -28,33 +29,13 @@ go run ./crypto/internal/benchmix -n "$N" -w 10
 
 echo
 echo "== belenios-tool: N=$BELENIOS_N ballots, NonHomomorphic question of 10 answers =="
-if ! command -v belenios-tool >/dev/null; then
-  echo "belenios-tool is not installed; trying apt-get install belenios-tool"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
-  if ! $SUDO apt-get install -y belenios-tool >/dev/null 2>&1; then
-    echo "bench-shuffle: could not install belenios-tool (run: sudo apt-get install belenios-tool); comparison skipped"
-    exit 0
-  fi
-fi
-belenios-tool --version
+belenios_install bench-shuffle || exit 0
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
-export BELENIOS_USE_URANDOM=1
-group=RFC-3526-2048 # the 2.0 group that encodes integers (non-homomorphic questions)
-uuid=$(belenios-tool setup generate-token)
-belenios-tool setup generate-credentials --uuid "$uuid" --group "$group" --count "$BELENIOS_N" >/dev/null
-mv ./*.pubcreds public_creds.json
-mv ./*.privcreds private_creds.txt
-belenios-tool setup generate-trustee-key --group "$group" >/dev/null 2>&1
-cat ./*.pubkey > public_keys.jsons
-belenios-tool setup make-trustees
-rm public_keys.jsons
-echo '{"description":"bench","name":"bench","questions":[{"type":"NonHomomorphic","value":{"answers":["1","2","3","4","5","6","7","8","9","10"],"question":"Rank"}}]}' > questions.json
-belenios-tool setup make-election --uuid "$uuid" --group "$group" --template questions.json
-belenios-tool archive init 2>/dev/null
-rm -f election.json trustees.json public_creds.json
+# RFC-3526-2048: the 2.0 group that encodes integers (non-homomorphic questions)
+belenios_election RFC-3526-2048 "$BELENIOS_N" \
+  '{"description":"bench","name":"bench","questions":[{"type":"NonHomomorphic","value":{"answers":["1","2","3","4","5","6","7","8","9","10"],"question":"Rank"}}]}'
 start=$(date +%s.%N)
 while read -r _ cred; do
   ranks=$(shuf -i 1-10 | paste -sd, -)

@@ -19,6 +19,7 @@ set -euo pipefail
 N=${N:-10000}
 BELENIOS_N=${BELENIOS_N:-1000}
 cd "$(dirname "$0")/.."
+. scripts/belenios.sh
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
@@ -34,32 +35,11 @@ echo "wall $ow s, CPU $ocpu s ($ous µs a ballot), peak RSS $((om / 1024)) MiB"
 
 echo
 echo "== belenios-tool election verify: BELENIOS_N=$BELENIOS_N ballots, one Homomorphic yes/no question =="
-if ! command -v belenios-tool >/dev/null; then
-  echo "belenios-tool is not installed; trying apt-get install belenios-tool"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
-  if ! $SUDO apt-get install -y belenios-tool >/dev/null 2>&1; then
-    echo "bench-verify: could not install belenios-tool (run: sudo apt-get install belenios-tool); comparison skipped"
-    exit 0
-  fi
-fi
-belenios-tool --version
+belenios_install bench-verify || exit 0
 cd "$dir"
 mkdir bel && cd bel
-export BELENIOS_USE_URANDOM=1
-group=BELENIOS-2048
-uuid=$(belenios-tool setup generate-token)
-belenios-tool setup generate-credentials --uuid "$uuid" --group "$group" --count "$BELENIOS_N" >/dev/null
-mv ./*.pubcreds public_creds.json
-mv ./*.privcreds private_creds.txt
-belenios-tool setup generate-trustee-key --group "$group" >/dev/null 2>&1
-cat ./*.pubkey > public_keys.jsons
-belenios-tool setup make-trustees
-rm public_keys.jsons
-echo '{"description":"bench","name":"bench","questions":[{"answers":["Yes","No"],"min":1,"max":1,"question":"Q"}]}' > questions.json
-belenios-tool setup make-election --uuid "$uuid" --group "$group" --template questions.json
-belenios-tool archive init 2>/dev/null
-rm -f election.json trustees.json public_creds.json
+belenios_election BELENIOS-2048 "$BELENIOS_N" \
+  '{"description":"bench","name":"bench","questions":[{"answers":["Yes","No"],"min":1,"max":1,"question":"Q"}]}'
 start=$(date +%s.%N)
 i=0
 while read -r _ cred; do
