@@ -213,25 +213,7 @@ func TestDumpHoldsNoMemberInClear(t *testing.T) {
 			t.Errorf("%s: %d", p, r.code)
 		}
 	}
-	s.exec(`INSERT INTO gotv_ballot_settings (ballot_id, reminders_enabled, decided_by, decided_at) VALUES ($1, true, 'test', now())`, s.ballot.ID)
-	tz := "Europe/London"
-	for _, z := range []string{"Europe/London", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "Pacific/Honolulu", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Dubai"} {
-		if loc, err := time.LoadLocation(z); err == nil {
-			if h := time.Now().In(loc).Hour(); h >= 11 && h <= 17 {
-				tz = z
-				break
-			}
-		}
-	}
-	s.exec(`INSERT INTO gotv_contacts (member_id, time_zone) VALUES ($1, $2)`, people[2].id, tz)
-	cid := s.newCampaign()
-	s.exec(`UPDATE gotv_campaigns SET status = 'scheduled' WHERE id = $1`, cid)
-	s.exec(`INSERT INTO gotv_steps (campaign_id, seq, due_at, template) VALUES ($1, 1, now() - interval '1 minute', 'Hi {first_name}, vote: {link}')`, cid)
-	for i := 0; i < 3; i++ {
-		if _, err := s.svc.GOTV.Tick(ctx); err != nil {
-			t.Logf("gotv tick: %v", err)
-		}
-	}
+	s.remindNow(ctx, people[2].id)
 	if got := s.queryInt(`SELECT count(*) FROM gotv_messages WHERE state = 'sent'`); got == 0 {
 		t.Fatal("no reminder sent")
 	}

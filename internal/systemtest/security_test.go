@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unionvote/eballot/internal/web"
 )
@@ -284,6 +285,33 @@ func (s *system) assetURL() string {
 func (s *system) newCampaign() int64 {
 	s.t.Helper()
 	return s.queryInt(`INSERT INTO gotv_campaigns (ballot_id, name, created_by, created_at) VALUES ($1, 'Campaign', 'test', now()) RETURNING id`, s.ballot.ID)
+}
+
+// remindNow allows reminders on the fixture ballot, gives memberID a time
+// zone where it is the middle of the day now (quiet hours depend on it),
+// schedules a campaign whose first step is due, and runs the reminder
+// worker three times.
+func (s *system) remindNow(ctx context.Context, memberID int64) {
+	s.t.Helper()
+	s.exec(`INSERT INTO gotv_ballot_settings (ballot_id, reminders_enabled, decided_by, decided_at) VALUES ($1, true, 'test', now())`, s.ballot.ID)
+	tz := "Europe/London"
+	for _, z := range []string{"Europe/London", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "Pacific/Honolulu", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Dubai"} {
+		if loc, err := time.LoadLocation(z); err == nil {
+			if h := time.Now().In(loc).Hour(); h >= 11 && h <= 17 {
+				tz = z
+				break
+			}
+		}
+	}
+	s.exec(`INSERT INTO gotv_contacts (member_id, time_zone) VALUES ($1, $2)`, memberID, tz)
+	cid := s.newCampaign()
+	s.exec(`UPDATE gotv_campaigns SET status = 'scheduled' WHERE id = $1`, cid)
+	s.exec(`INSERT INTO gotv_steps (campaign_id, seq, due_at, template) VALUES ($1, 1, now() - interval '1 minute', 'Hi {first_name}, vote: {link}')`, cid)
+	for i := 0; i < 3; i++ {
+		if _, err := s.svc.GOTV.Tick(ctx); err != nil {
+			s.t.Logf("gotv tick: %v", err)
+		}
+	}
 }
 
 // injections are SQL (and path) injection payloads.
