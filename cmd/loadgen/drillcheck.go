@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -76,16 +75,8 @@ func runDrillcheck(args []string, stdout, stderr io.Writer) int {
 	receipts := fs.String("receipts", "", "the receipts file of the run(s) (loadgen -receipts)")
 	exportFile := fs.String("export", "", "the ledger's export of the closed ballot")
 	counts := fs.String("counts", "", "the service's published counts of the closed ballot (JSON)")
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, drillcheckUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return 0
-		}
-		fmt.Fprintln(stderr, "loadgen drillcheck: see loadgen drillcheck --help")
-		return 2
+	if code, done := parseSubcommand(fs, args, drillcheckUsage, stdout, stderr); done {
+		return code
 	}
 	if *receipts == "" || *exportFile == "" || *counts == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "loadgen drillcheck: give -receipts, -export and -counts (see --help)")

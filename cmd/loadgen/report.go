@@ -30,16 +30,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	limit := fs.Float64("blind-per-second", 0, "blind signatures per second the machine does on -cores cores (go test -bench BlindSign ./crypto/blind)")
 	cores := fs.Float64("cores", 2, "cores of the machine, for the CPU-bound capacity column")
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, reportUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return 0
-		}
-		fmt.Fprintln(stderr, "loadgen report: see loadgen report --help")
-		return 2
+	if code, done := parseSubcommand(fs, args, reportUsage, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() == 0 || *limit < 0 || *cores <= 0 {
 		fmt.Fprintln(stderr, "loadgen report: give one or more summary files (loadgen -out), a non-negative -blind-per-second and positive -cores")
@@ -81,4 +73,22 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	tw.Flush()
 	return 0
+}
+
+// parseSubcommand parses the flags of a loadgen subcommand: --help prints
+// usage and the flags to stdout (exit 0), a bad flag says where help is
+// (exit 2); done is false when the subcommand should run.
+func parseSubcommand(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (code int, done bool) {
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0, true
+		}
+		fmt.Fprintf(stderr, "%s: see %s --help\n", fs.Name(), fs.Name())
+		return 2, true
+	}
+	return 0, false
 }
