@@ -66,14 +66,7 @@ func TestSmoke(t *testing.T) {
 	if p, err := os.ReadFile(prof); err != nil || len(p) < 100 || p[0] != 0x1f || p[1] != 0x8b {
 		t.Errorf("CPU profile: %d bytes, %v", len(p), err)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum summary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatalf("summary: %v\n%s", err, b)
-	}
+	sum, b := readSummary(t, out)
 	if sum.Complete != 30 || sum.Failed != 0 || sum.ReceiptsChecked != 30 || sum.Started != 30 || sum.Prepared != 30 ||
 		sum.ConsistencyChecked != 30 || sum.ConsistencyFailed != 0 || len(sum.Errors) != 0 || sum.Concurrency != 5 ||
 		sum.VotesPerSecond <= 0 || sum.PerTarget[base] != 30 {
@@ -118,14 +111,7 @@ func TestSmoke(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("loadgen -rate: exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
 	}
-	b, err = os.ReadFile(openOut)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var osum summary
-	if err := json.Unmarshal(b, &osum); err != nil {
-		t.Fatal(err)
-	}
+	osum, b := readSummary(t, openOut)
 	if osum.Complete != 10 || osum.Started != 10 || osum.Failed != 0 || len(osum.Errors) != 0 || osum.ArrivalRate != 20 ||
 		osum.ReceiptsChecked != 10 || osum.Steps[stepVote].Count != 10 || osum.ElapsedSeconds < 0.45 {
 		t.Fatalf("open-loop summary:\n%s", b)
@@ -300,4 +286,19 @@ func TestPercentiles(t *testing.T) {
 	if l := percentiles(nil); l.Count != 0 {
 		t.Errorf("%+v", l)
 	}
+}
+
+// readSummary reads the JSON summary loadgen wrote to path (-out): decoded,
+// and as written for failure messages.
+func readSummary(t *testing.T, path string) (summary, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatalf("summary: %v\n%s", err, b)
+	}
+	return sum, b
 }

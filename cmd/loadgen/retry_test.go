@@ -143,14 +143,7 @@ func TestRetriesAndReceipts(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("loadgen: exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, svc.logs)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum summary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum, b := readSummary(t, out)
 	auth, cast := proxy.injected[stepAuthorise], proxy.injected[stepCast]
 	if auth[faultAnswerLost] == 0 || cast[faultAnswerLost] == 0 || cast[faultOddAnswer] == 0 || auth[faultUnavailable] == 0 {
 		t.Fatalf("the proxy injected too few faults to test anything: authorise %v, cast %v", auth, cast)
@@ -366,14 +359,7 @@ func TestRetriesAcrossRestart(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("loadgen: exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, svc.logs)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum summary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum, b := readSummary(t, out)
 	if sum.Complete != n || sum.Failed != 0 || sum.ReceiptsChecked != n || sum.Retries < 1 {
 		t.Fatalf("summary:\n%s", b)
 	}
