@@ -1,0 +1,87 @@
+package election
+
+// The clocks after a ballot's close (statutory.md §5 points 32–33). The
+// date of the ballot is the last day votes could be cast (s.246): the UK
+// date of the actual close. The scrutineer's report is due "as soon as
+// reasonably practicable after the date of the ballot and, in any event,
+// not later than the end of the period of four weeks beginning with that
+// date" (s.226B(1)(b) as applied to the s.231B report), and the union
+// supplies a copy to any person entitled to vote, or their employer, who
+// asks "within six months of the date of the ballot" (s.231B(2)).
+// internal/result keeps the reminders and the request log; the
+// scrutineer's dashboard shows the deadline.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DateOfBallot is the date of the ballot (s.246) of a ballot closed at
+// closedAt: its day in Europe/London, at midnight there.
+func DateOfBallot(closedAt time.Time) time.Time {
+	l := closedAt.In(london)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, london)
+}
+
+// ReportDue is when the period for the scrutineer's s.231B report ends:
+// the end of the four weeks beginning with the date of the ballot, i.e.
+// midnight (Europe/London) at the end of its 28th day.
+func ReportDue(closedAt time.Time) time.Time {
+	return DateOfBallot(closedAt).AddDate(0, 0, 28)
+}
+
+// CopyRequestsUntil is when the six months of s.231B(2) beginning with
+// the date of the ballot end: a request for a copy of the report made
+// before then must be met.
+func CopyRequestsUntil(closedAt time.Time) time.Time {
+	return DateOfBallot(closedAt).AddDate(0, 6, 0)
+}
+
+// ClosedBallot is a ballot after its close, for the duties that follow.
+type ClosedBallot struct {
+	ID, UnionID       int64
+	ElectionID, Title string
+	Status            string // "closed" or "published"
+	ClosedAt          time.Time
+	PublishedAt       *time.Time
+}
+
+// ClosedSince lists the closed and published ballots that closed at or
+// after since, in id order.
+func (s *Store) ClosedSince(ctx context.Context, since time.Time) ([]ClosedBallot, error) {
+	return s.closedBallots(ctx, `status IN ('closed', 'published') AND closed_at >= $1`, since)
+}
+
+// ClosedBallotsOf reads the ballots ids that have closed (the others are
+// absent).
+func (s *Store) ClosedBallotsOf(ctx context.Context, ids []int64) (map[int64]ClosedBallot, error) {
+	list, err := s.closedBallots(ctx, `status IN ('closed', 'published') AND closed_at IS NOT NULL AND id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]ClosedBallot, len(list))
+	for _, b := range list {
+		out[b.ID] = b
+	}
+	return out, nil
+}
+
+func (s *Store) closedBallots(ctx context.Context, where string, arg any) ([]ClosedBallot, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, union_id, election_id, title, status, closed_at, published_at
+		FROM ballots WHERE `+where+` ORDER BY id`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("closed ballots: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClosedBallot, error) {
+		var b ClosedBallot
+		err := r.Scan(&b.ID, &b.UnionID, &b.ElectionID, &b.Title, &b.Status, &b.ClosedAt, &b.PublishedAt)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("closed ballots: %w", err)
+	}
+	return out, nil
+}
