@@ -186,7 +186,7 @@ func (a *After) queue(ctx context.Context, now time.Time) error {
 
 // Plan is how a ballot's s.231 notices to members were planned.
 type Plan struct {
-	At                             time.Time
+	At                              time.Time
 	Members, ByEmail, BySMS, ByPost int
 }
 

@@ -36,7 +36,7 @@ type testClock struct {
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // noticesOf is gotv.ResultNotices over an After built later (each
@@ -97,7 +97,7 @@ func (w *wires) process(t *testing.T) *afterRig {
 	r.svc = svc
 	r.after = result.NewAfter(result.AfterOptions{Pool: w.c.b.Pool, Ballots: w.c.b.Store, Register: w.c.b.Register, Outbox: svc,
 		Scrutineers: func(context.Context) (map[int64]string, error) { return w.scr, nil },
-		T: w.pages.T, PublicURL: "https://vote.example", Now: w.clk.Now})
+		T:           w.pages.T, PublicURL: "https://vote.example", Now: w.clk.Now})
 	return r
 }
 

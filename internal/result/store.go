@@ -124,10 +124,10 @@ func (s afterStore) markQueued(ctx context.Context, ids []int64, at time.Time) e
 
 // noticeRow is a notice of a ballot as its staff page lists it.
 type noticeRow struct {
-	ID                          int64
-	Kind, Channel, EmployerKey  string
-	Remind                      string
-	StaffID                     int64
+	ID                         int64
+	Kind, Channel, EmployerKey string
+	Remind                     string
+	StaffID                    int64
 }
 
 func (s afterStore) notices(ctx context.Context, ballotID int64) ([]noticeRow, error) {

@@ -55,8 +55,8 @@ import (
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/outreach"
 	"github.com/unionvote/eballot/internal/refresh"
-	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
 )
