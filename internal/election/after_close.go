@@ -85,3 +85,36 @@ func (s *Store) closedBallots(ctx context.Context, where string, arg any) ([]Clo
 	}
 	return out, nil
 }
+
+// ReportDeadline is a closed ballot's s.231B deadline as dashboards show
+// it.
+type ReportDeadline struct {
+	By      time.Time  // the last minute of the period ([ReportDue])
+	Given   *time.Time // when the report was published, if it was
+	Overdue bool       // not given and past By
+}
+
+// ReportDeadlines returns the deadlines of the closed ballots among bs.
+func (s *Store) ReportDeadlines(ctx context.Context, bs []AdminBallot, now time.Time) (map[int64]ReportDeadline, error) {
+	var ids []int64
+	for _, b := range bs {
+		if b.Status == "closed" || b.Status == "published" {
+			ids = append(ids, b.ID)
+		}
+	}
+	out := map[int64]ReportDeadline{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	closed, err := s.ClosedBallotsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, c := range closed {
+		due := ReportDue(c.ClosedAt)
+		d := ReportDeadline{By: due.Add(-time.Minute), Given: c.PublishedAt} // shown as 23:59 on the last day
+		d.Overdue = d.Given == nil && !now.Before(due)
+		out[id] = d
+	}
+	return out, nil
+}
