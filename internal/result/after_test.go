@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,7 @@ func (w *wires) server(t *testing.T, r *afterRig) *httptest.Server {
 	result.NewPages(result.New(c.b.Store, ledger.HandOver{L: c.led}, issued), c.b.Admin, c.b.Store, c.b.Register, w.pages, webtest.Staff,
 		"https://vote.example").Routes(rt)
 	result.NewAfterPages(r.after, c.b.Store, w.pages, webtest.Staff).Routes(rt)
+	election.NewAdminPages(c.b.Admin, c.b.Store, w.pages, webtest.Staff, slog.New(slog.DiscardHandler)).Routes(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	return srv
@@ -162,6 +164,9 @@ func TestAfterCloseNoticesExactlyOnceAcrossRestart(t *testing.T) {
 		case 2:
 			mobile = ""
 		}
+		if i == members-1 { // told by post
+			email = ""
+		}
 		return fmt.Sprintf("Member %d", i+1), mobile, email
 	}
 	c := runElection(t, "after-once", members, 7, contacts)
@@ -204,7 +209,7 @@ func TestAfterCloseNoticesExactlyOnceAcrossRestart(t *testing.T) {
 	var rows, byEmail, bySMS int
 	must(t, pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE channel = 'email' AND kind = 'member'), count(*) FILTER (WHERE channel = 'sms')
 		FROM result_notices WHERE ballot_id = $1`, c.b.ID).Scan(&rows, &byEmail, &bySMS))
-	if byEmail != 160 || bySMS != 160 || rows != 321 {
+	if byEmail != 159 || bySMS != 160 || rows != 320 {
 		t.Fatalf("notices: %d rows, %d by email, %d by text", rows, byEmail, bySMS)
 	}
 
@@ -267,7 +272,7 @@ func TestAfterCloseNoticesExactlyOnceAcrossRestart(t *testing.T) {
 			t.Errorf("member %d: %d emails, want 1", i, len(emails[email]))
 		}
 	}
-	if len(texts) != 160 || len(emails) != 161 {
+	if len(texts) != 160 || len(emails) != 160 {
 		t.Fatalf("%d numbers texted, %d addresses emailed", len(texts), len(emails))
 	}
 	emp := emails["hr@acme.example"]
@@ -304,16 +309,21 @@ func TestAfterCloseNoticesExactlyOnceAcrossRestart(t *testing.T) {
 		states[s] = n
 	}
 	rs.Close()
-	if states["sent"] != 319 || states["unknown"] != 2 || len(states) != 2 {
+	if states["sent"] != 318 || states["unknown"] != 2 || len(states) != 2 {
 		t.Fatalf("outbox states: %v", states)
 	}
 
 	// The organiser's page: counts, the employer's send time, the
 	// Council still without an address.
 	st, page := org.Get("/organiser/ballots/" + id + "/after-close")
-	if st != 200 || !strings.Contains(page, `class="by-email">160<`) || !strings.Contains(page, `class="state-sent">318<`) ||
+	if st != 200 || !strings.Contains(page, `class="by-email">159<`) || !strings.Contains(page, `class="by-post">1<`) || !strings.Contains(page, `class="state-sent">317<`) ||
 		!strings.Contains(page, `class="state-unknown">2<`) || !strings.Contains(page, "Sent "+page0When(w.clk.Now().Add(-3*time.Minute))) {
 		t.Fatalf("after-close page: %d\n%s", st, page)
+	}
+	// The notice to post, in English and Welsh, and the one member to post it to.
+	if st, body := org.Get("/organiser/ballots/" + id + "/after-close/post"); st != 200 || !strings.Contains(body, "Members to post it to: 1") ||
+		!strings.Contains(body, "Member 240") || !strings.Contains(body, fmt.Sprintf("Â hawl i bleidleisio: %d", agg.Entitled)) {
+		t.Fatalf("post list: %d\n%s", st, body)
 	}
 	if st, _ := webtest.NewClient(t, srv.URL, "organiser", c.b.UnionID+1).Get("/organiser/ballots/" + id + "/after-close"); st != 404 {
 		t.Fatalf("another union's organiser: %d", st)
@@ -322,3 +332,119 @@ func TestAfterCloseNoticesExactlyOnceAcrossRestart(t *testing.T) {
 
 // page0When is a time as the English pages show it.
 func page0When(t time.Time) string { return page.When("en", t) }
+
+// The staff steps after the close, as staff take them on the pages: the
+// scrutineer's dashboard and page show the s.231B deadline; each
+// scrutineer with a mobile is texted once a week before it and once a
+// day before it (two "processes" planning at once), then the page says it
+// is overdue; the organiser logs requests for a copy of the report by a
+// member entitled to vote and by an employer (others refused, naming
+// s.231B(2)) and marks each supplied, once.
+func TestAfterCloseStaffSteps(t *testing.T) {
+	c := runElection(t, "after-steps", 8, 7)
+	ctx := context.Background()
+	pool := c.b.Pool
+	_, err := pool.Exec(ctx, `UPDATE members SET employer = 'Acme Transport Ltd' WHERE id = ANY($1)`, c.b.MemberIDs)
+	must(t, err)
+	var withMobile, without int64
+	must(t, pool.QueryRow(ctx, `INSERT INTO staff (role, name, mobile) VALUES ('scrutineer', 'S. One', '+447700911111') RETURNING id`).Scan(&withMobile))
+	must(t, pool.QueryRow(ctx, `INSERT INTO staff (role, name) VALUES ('scrutineer', 'S. Two') RETURNING id`).Scan(&without))
+	var closedAt time.Time
+	must(t, pool.QueryRow(ctx, `SELECT closed_at FROM ballots WHERE id = $1`, c.b.ID).Scan(&closedAt))
+	due := election.ReportDue(closedAt)
+	w := newWires(t, c, "")
+	w.scr = map[int64]string{withMobile: "+447700911111", without: ""}
+	w.clk.Set(londonNoon(due.AddDate(0, 0, -6)))
+	r := w.process(t)
+	srv := w.server(t, r)
+	scr := webtest.NewClient(t, srv.URL, "scrutineer", 0)
+	org := webtest.NewClient(t, srv.URL, "organiser", c.b.UnionID)
+	id := strconv.FormatInt(c.b.ID, 10)
+
+	lastMinute := page.When("en", due.Add(-time.Minute))
+	if st, body := scr.Get("/scrutineer"); st != 200 || !strings.Contains(body, `class="report-due">`+lastMinute) {
+		t.Fatalf("dashboard: %d, want the deadline %s\n%s", st, lastMinute, body)
+	}
+	if st, body := scr.Get("/scrutineer/ballots/" + id + "/after-close"); st != 200 ||
+		!strings.Contains(body, `class="report-due">`+result.NoticeTime{Time: due.Add(-time.Second)}.DateTime("en")) || strings.Contains(body, "Overdue") {
+		t.Fatalf("scrutineer's page: %d\n%s", st, body)
+	}
+
+	// The week's reminder, planned by two processes, sent once.
+	other := w.process(t)
+	must(t, other.after.Tick(ctx))
+	drain(t, r)
+	drain(t, other)
+	texts := func() []string {
+		var out []string
+		for _, q := range w.twilio.Requests() {
+			if q.Form.Get("To") != "+447700911111" {
+				t.Fatalf("a text to %s", q.Form.Get("To"))
+			}
+			out = append(out, q.Form.Get("Body"))
+		}
+		return out
+	}
+	if got := texts(); len(got) != 1 || !strings.Contains(got[0], "due by "+result.NoticeTime{Time: due.Add(-time.Second)}.DateTime("en")) ||
+		!strings.Contains(got[0], "/scrutineer/ballots/"+id+"/result") {
+		t.Fatalf("week reminder: %q", got)
+	}
+	// The day's, once; none after the deadline.
+	w.clk.Set(due.Add(-12 * time.Hour))
+	drain(t, w.process(t))
+	drain(t, w.process(t))
+	w.clk.Set(due.Add(time.Hour))
+	drain(t, w.process(t))
+	if got := texts(); len(got) != 2 {
+		t.Fatalf("reminders: %q", got)
+	}
+	if st, body := scr.Get("/scrutineer/ballots/" + id + "/after-close"); st != 200 || !strings.Contains(body, "Overdue") {
+		t.Fatalf("overdue: %d", st)
+	}
+
+	// Requests for a copy of the report.
+	today := w.clk.Now().In(page.London).Format("2006-01-02")
+	for _, tc := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"requester": {"member"}, "member_number": {"M999999"}, "requested_on": {today}}, "No member with that number was entitled to vote in this ballot (section 231B(2))"},
+		{url.Values{"requester": {"employer"}, "employer": {"Another Employer"}, "requested_on": {today}}, "That employer is not on this ballot"},
+		{url.Values{"requester": {"member"}, "member_number": {"M000001"}, "requested_on": {"2099-01-01"}}, "not in the future"},
+		{url.Values{"requester": {"member"}, "member_number": {"M000001"}, "requested_on": {"yesterday"}}, "Enter the date of the request"},
+	} {
+		if st, body := org.Post("/organiser/ballots/"+id+"/after-close/requests", tc.form); st != 422 || !strings.Contains(body, tc.want) {
+			t.Errorf("%v: %d, want 422 naming %q", tc.form, st, tc.want)
+		}
+	}
+	if st, _ := scr.Post("/organiser/ballots/"+id+"/after-close/requests", url.Values{"requester": {"member"}, "member_number": {"M000001"},
+		"requested_on": {today}}); st != 403 {
+		t.Fatalf("a scrutineer recorded a request: %d", st)
+	}
+	st, body := org.Post("/organiser/ballots/"+id+"/after-close/requests", url.Values{"requester": {"member"}, "member_number": {"M000001"}, "requested_on": {today}})
+	if st != 200 || !strings.Contains(body, "The request is recorded") || !strings.Contains(body, "Member M000001") {
+		t.Fatalf("member request: %d", st)
+	}
+	st, body = org.Post("/organiser/ballots/"+id+"/after-close/requests", url.Values{"requester": {"employer"}, "employer": {" acme  transport ltd"}, "requested_on": {today}})
+	if st != 200 || !strings.Contains(body, "Acme Transport Ltd") || strings.Count(body, `class="request"`) != 2 {
+		t.Fatalf("employer request: %d", st)
+	}
+	supply := regexp.MustCompile(`/after-close/requests/(\d+)/supplied`).FindAllStringSubmatch(body, -1)
+	if len(supply) != 2 {
+		t.Fatalf("supply buttons: %v", supply)
+	}
+	w.clk.Set(w.clk.Now().Add(2 * time.Hour))
+	st, body = org.Post("/organiser/ballots/"+id+supply[0][0], nil)
+	if st != 200 || !strings.Contains(body, "The copy is recorded as supplied") || !strings.Contains(body, page.When("en", w.clk.Now())) ||
+		strings.Count(body, "/supplied\"") != 1 {
+		t.Fatalf("supplied: %d\n%s", st, body)
+	}
+	if st, body := org.Post("/organiser/ballots/"+id+supply[0][0], nil); st != 422 || !strings.Contains(body, "That request is not waiting for a copy") {
+		t.Fatalf("supplied twice: %d", st)
+	}
+	var audited int
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action IN ('result.copy_request', 'result.copy_supplied') AND ballot_id = $1`, c.b.ID).Scan(&audited))
+	if audited != 3 {
+		t.Fatalf("%d audit entries", audited)
+	}
+}
