@@ -72,7 +72,12 @@ type After struct {
 	o     AfterOptions
 	store afterStore
 	mu    sync.Mutex
-	reps  map[int64]*report.Report // published reports, by ballot
+	reps  map[int64]publishedResult // by ballot: a published result never changes
+}
+
+type publishedResult struct {
+	rep *report.Report
+	rec *election.ResultRecord
 }
 
 // NewAfter returns the service.
@@ -84,7 +89,7 @@ func NewAfter(o AfterOptions) *After {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	return &After{o: o, store: afterStore{pool: o.Pool}, reps: map[int64]*report.Report{}}
+	return &After{o: o, store: afterStore{pool: o.Pool}, reps: map[int64]publishedResult{}}
 }
 
 // Reminders before the s.231B deadline.
@@ -275,24 +280,25 @@ func (a *After) employers(ctx context.Context, ballotID int64) ([]registerEmploy
 
 // published is the ballot's published report (cached: it never changes).
 func (a *After) published(ctx context.Context, ballotID int64) (*report.Report, *election.ResultRecord, error) {
+	a.mu.Lock()
+	p, ok := a.reps[ballotID]
+	a.mu.Unlock()
+	if ok {
+		return p.rep, p.rec, nil
+	}
 	rec, err := a.o.Ballots.ResultRecord(ctx, ballotID, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	a.mu.Lock()
-	rep := a.reps[ballotID]
-	a.mu.Unlock()
-	if rep != nil {
-		return rep, rec, nil
-	}
 	if rec.Status != "published" || rec.Result == nil {
 		return nil, rec, fmt.Errorf("ballot %d: no published result", ballotID)
 	}
-	if rep, err = report.Parse(rec.Result); err != nil {
+	rep, err := report.Parse(rec.Result)
+	if err != nil {
 		return nil, rec, fmt.Errorf("ballot %d: published report: %w", ballotID, err)
 	}
 	a.mu.Lock()
-	a.reps[ballotID] = rep
+	a.reps[ballotID] = publishedResult{rep, rec}
 	a.mu.Unlock()
 	return rep, rec, nil
 }
