@@ -19,6 +19,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// AfterCloseDuties reports whether ballots of kind have the duties of
+// ss.231–231B (industrial action ballots, TULRCA Part V); other kinds'
+// duties after the close are not these.
+func AfterCloseDuties(kind string) bool { return kind == "industrial_action" }
+
 // DateOfBallot is the date of the ballot (s.246) of a ballot closed at
 // closedAt: its day in Europe/London, at midnight there.
 func DateOfBallot(closedAt time.Time) time.Time {
@@ -44,7 +49,11 @@ func CopyRequestsUntil(closedAt time.Time) time.Time {
 type ClosedBallot struct {
 	ID, UnionID       int64
 	ElectionID, Title string
-	Status            string // "closed" or "published"
+	Kind              string
+	// SmallExemption: the s.226C exemption (50 or fewer entitled): no
+	// scrutineer's report is required.
+	SmallExemption bool
+	Status         string // "closed" or "published"
 	ClosedAt          time.Time
 	PublishedAt       *time.Time
 }
@@ -70,14 +79,14 @@ func (s *Store) ClosedBallotsOf(ctx context.Context, ids []int64) (map[int64]Clo
 }
 
 func (s *Store) closedBallots(ctx context.Context, where string, arg any) ([]ClosedBallot, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, union_id, election_id, title, status, closed_at, published_at
+	rows, err := s.pool.Query(ctx, `SELECT id, union_id, election_id, title, kind, small_ballot_exemption, status, closed_at, published_at
 		FROM ballots WHERE `+where+` ORDER BY id`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("closed ballots: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ClosedBallot, error) {
 		var b ClosedBallot
-		err := r.Scan(&b.ID, &b.UnionID, &b.ElectionID, &b.Title, &b.Status, &b.ClosedAt, &b.PublishedAt)
+		err := r.Scan(&b.ID, &b.UnionID, &b.ElectionID, &b.Title, &b.Kind, &b.SmallExemption, &b.Status, &b.ClosedAt, &b.PublishedAt)
 		return b, err
 	})
 	if err != nil {
@@ -94,11 +103,12 @@ type ReportDeadline struct {
 	Overdue bool       // not given and past By
 }
 
-// ReportDeadlines returns the deadlines of the closed ballots among bs.
+// ReportDeadlines returns the deadlines of the closed industrial action
+// ballots among bs that need a scrutineer's report (not s.226C-exempt).
 func (s *Store) ReportDeadlines(ctx context.Context, bs []AdminBallot, now time.Time) (map[int64]ReportDeadline, error) {
 	var ids []int64
 	for _, b := range bs {
-		if b.Status == "closed" || b.Status == "published" {
+		if (b.Status == "closed" || b.Status == "published") && AfterCloseDuties(b.Kind) && !b.SmallExemption {
 			ids = append(ids, b.ID)
 		}
 	}

@@ -131,6 +131,9 @@ func (a *After) Tick(ctx context.Context) error {
 	}
 	var scr map[int64]string
 	for _, b := range bs {
+		if !election.AfterCloseDuties(b.Kind) {
+			continue
+		}
 		if b.Status == "published" {
 			if err := a.planMembers(ctx, b, now); err != nil {
 				return err
@@ -139,6 +142,9 @@ func (a *After) Tick(ctx context.Context) error {
 				return err
 			}
 			continue
+		}
+		if b.SmallExemption {
+			continue // s.226C: no scrutineer's report
 		}
 		due := election.ReportDue(b.ClosedAt)
 		for i, r := range reminders {

@@ -77,7 +77,9 @@ func (p *AfterPages) Routes(r chi.Router) {
 
 // Status is the state of the duties after the close of one ballot.
 type Status struct {
-	Closed *election.ClosedBallot // nil: not closed
+	// Closed is nil when the ballot has not closed or is not of a kind
+	// with these duties (an industrial action ballot).
+	Closed *election.ClosedBallot
 	// DateOfBallot (s.246), ReportDue (s.231B, four weeks) and
 	// RequestsUntil (s.231B(2), six months).
 	DateOfBallot, ReportDue, RequestsUntil NoticeTime
@@ -105,7 +107,7 @@ func (a *After) Status(ctx context.Context, b *election.AdminBallot) (*Status, e
 	}
 	c, ok := cb[b.ID]
 	st := &Status{}
-	if !ok {
+	if !ok || !election.AfterCloseDuties(c.Kind) {
 		return st, nil
 	}
 	st.Closed = &c
@@ -113,7 +115,7 @@ func (a *After) Status(ctx context.Context, b *election.AdminBallot) (*Status, e
 	st.DateOfBallot = NoticeTime{election.DateOfBallot(c.ClosedAt)}
 	st.ReportDue = NoticeTime{election.ReportDue(c.ClosedAt).Add(-time.Second)}
 	st.RequestsUntil = NoticeTime{election.CopyRequestsUntil(c.ClosedAt).Add(-time.Second)}
-	st.Overdue = c.Status != "published" && !now.Before(election.ReportDue(c.ClosedAt))
+	st.Overdue = c.Status != "published" && !c.SmallExemption && !now.Before(election.ReportDue(c.ClosedAt))
 	if st.Plan, err = a.store.plan(ctx, b.ID); err != nil {
 		return nil, err
 	}
