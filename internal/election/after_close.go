@@ -54,8 +54,8 @@ type ClosedBallot struct {
 	// scrutineer's report is required.
 	SmallExemption bool
 	Status         string // "closed" or "published"
-	ClosedAt          time.Time
-	PublishedAt       *time.Time
+	ClosedAt       time.Time
+	PublishedAt    *time.Time
 }
 
 // ClosedSince lists the closed and published ballots that closed at or
