@@ -90,7 +90,7 @@ type listData struct {
 	Role    string
 	Ballots []AdminBallot
 	// Due is, for each closed ballot, the s.231B report's deadline.
-	Due map[int64]ReportDeadline
+	Due map[int64]*ReportDeadline
 }
 
 func (p *AdminPages) list(role string) http.HandlerFunc {

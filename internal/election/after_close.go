@@ -105,14 +105,14 @@ type ReportDeadline struct {
 
 // ReportDeadlines returns the deadlines of the closed industrial action
 // ballots among bs that need a scrutineer's report (not s.226C-exempt).
-func (s *Store) ReportDeadlines(ctx context.Context, bs []AdminBallot, now time.Time) (map[int64]ReportDeadline, error) {
+func (s *Store) ReportDeadlines(ctx context.Context, bs []AdminBallot, now time.Time) (map[int64]*ReportDeadline, error) {
 	var ids []int64
 	for _, b := range bs {
 		if (b.Status == "closed" || b.Status == "published") && AfterCloseDuties(b.Kind) && !b.SmallExemption {
 			ids = append(ids, b.ID)
 		}
 	}
-	out := map[int64]ReportDeadline{}
+	out := map[int64]*ReportDeadline{} // pointers: a template's index of a missing one is nil
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -124,7 +124,7 @@ func (s *Store) ReportDeadlines(ctx context.Context, bs []AdminBallot, now time.
 		due := ReportDue(c.ClosedAt)
 		d := ReportDeadline{By: due.Add(-time.Minute), Given: c.PublishedAt} // shown as 23:59 on the last day
 		d.Overdue = d.Given == nil && !now.Before(due)
-		out[id] = d
+		out[id] = &d
 	}
 	return out, nil
 }

@@ -447,4 +447,22 @@ func TestAfterCloseStaffSteps(t *testing.T) {
 	if audited != 3 {
 		t.Fatalf("%d audit entries", audited)
 	}
+
+	// Under the s.226C exemption there is no report to wait for; a ballot
+	// of another kind has none of these duties.
+	_, err = pool.Exec(ctx, `UPDATE ballots SET small_ballot_exemption = true WHERE id = $1`, c.b.ID)
+	must(t, err)
+	if st, body := scr.Get("/scrutineer/ballots/" + id + "/after-close"); st != 200 || !strings.Contains(body, "No report: 50 or fewer members") ||
+		strings.Contains(body, "Overdue") {
+		t.Fatalf("s.226C: %d", st)
+	}
+	if st, body := scr.Get("/scrutineer"); st != 200 || strings.Contains(body, `class="report-due"`) {
+		t.Fatalf("dashboard under s.226C: %d", st)
+	}
+	_, err = pool.Exec(ctx, `UPDATE ballots SET kind = 'political_fund' WHERE id = $1`, c.b.ID)
+	must(t, err)
+	if st, body := org.Get("/organiser/ballots/" + id + "/after-close"); st != 200 || !strings.Contains(body, "This page is for industrial action ballots") ||
+		strings.Contains(body, "Member M000001") {
+		t.Fatalf("another kind: %d", st)
+	}
 }
