@@ -218,7 +218,10 @@ type ballotForm struct {
 	AuthorisedPersonCy                          string
 }
 
-var kinds = []string{"industrial_action", "union_election", "political_fund", "recognition", "other"}
+// kinds are the kinds of ballot the service offers (each has a rule in
+// every legal regime, legal/regimes.json); CAC recognition and
+// derecognition ballots are refused with the reason ([RefusedKindOf]).
+var kinds = []string{"industrial_action", "union_election", "political_fund", "other"}
 var grounds = []string{"s228A(2)", "s228A(3)", "s228A(4)"}
 
 const formTime = "2006-01-02T15:04"
@@ -293,6 +296,9 @@ func readForm(r *http.Request) ballotForm {
 // setup turns the form into a BallotSetup, or says what is wrong.
 func (f ballotForm) setup() (BallotSetup, error) {
 	s := BallotSetup{Title: f.Title, Kind: f.Kind, Aggregated: f.Aggregated, S228AGround: f.Ground}
+	if err := refusedKind(f.Kind); err != nil {
+		return s, err
+	}
 	known := false
 	for _, k := range kinds {
 		known = known || k == f.Kind

@@ -141,7 +141,7 @@ func LoadRegimes(data []byte, commencement string) (*RegimeTable, error) {
 		return nil, errors.New("regime table: no regimes")
 	}
 	for k, rk := range f.RefusedKinds {
-		if !slices.Contains(manifest.Kinds, k) || rk.Law == "" || rk.Reason == "" {
+		if !kindRE.MatchString(k) || rk.Law == "" || rk.Reason == "" {
 			return nil, fmt.Errorf("regime table: refused kind %q: a kind of ballot, with the law and the reason", k)
 		}
 	}
@@ -193,7 +193,10 @@ func resolve(day, commencement string) string {
 	return day
 }
 
-var regimeID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+var (
+	regimeID = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	kindRE   = regexp.MustCompile(`^[a-z_]{1,64}$`)
+)
 
 // check refuses a regime with a figure or text missing or out of range.
 func (r Regime) check(refused map[string]RefusedKind) error {
