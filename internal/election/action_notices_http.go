@@ -30,7 +30,7 @@ type actionNoticesData struct {
 // actionNoticeForm is the form as typed, shown back when refused.
 type actionNoticeForm struct {
 	Employer, Categories, Workplaces, Employees, Action, Days, NoticeOn string
-	Continuous                                                         bool
+	Continuous                                                          bool
 }
 
 func (p *RecordsPages) actionNotices(w http.ResponseWriter, r *http.Request) {
