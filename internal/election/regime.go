@@ -38,12 +38,16 @@ type Regime struct {
 	IPSSupportThreshold bool `json:"ips_support_threshold"`
 	// ExtraPaperContent: summary of the dispute, types of action short of a
 	// strike and the period are required on the paper (s.229(2B)–(2D)).
-	ExtraPaperContent bool                 `json:"extra_paper_content"`
-	NoticeDays        int                  `json:"notice_days"`        // s.226A notice ≥ N days before the opening day
-	SamplePaperDays   int                  `json:"sample_paper_days"`  // sample voting paper ≥ N days before
-	MandateMonths     int                  `json:"mandate_months"`     // s.234 mandate from the date of the ballot
-	ActionNoticeDays  int                  `json:"action_notice_days"` // s.234A notice of industrial action
-	Texts             map[string]LegalText `json:"texts"`
+	ExtraPaperContent bool `json:"extra_paper_content"`
+	NoticeDays        int  `json:"notice_days"`       // s.226A notice ≥ N days before the opening day
+	SamplePaperDays   int  `json:"sample_paper_days"` // sample voting paper ≥ N days before
+	// NoticeCounts: the s.226A notice gives the number in each category
+	// and at each workplace and how the figures were arrived at (TUA16
+	// text); from 18 Feb 2026 (ERA25) the total only.
+	NoticeCounts     bool                 `json:"notice_counts"`
+	MandateMonths    int                  `json:"mandate_months"`     // s.234 mandate from the date of the ballot
+	ActionNoticeDays int                  `json:"action_notice_days"` // s.234A notice of industrial action
+	Texts            map[string]LegalText `json:"texts"`
 	// CodeOfPractice names the Code(s) of Practice in force.
 	CodeOfPractice string `json:"code_of_practice"`
 	// Kinds is the rule for each kind of ballot the service offers.

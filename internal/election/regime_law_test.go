@@ -38,6 +38,7 @@ func TestRegimeLaw(t *testing.T) {
 		turnout    bool     // s.226(2)(a)(iia): at least 50% of those entitled vote
 		ips40      bool     // s.226(2B): Yes ≥ 40% of entitled, important public services
 		extraPaper bool     // s.229(2B)–(2D): dispute summary, ASOS types, period
+		counts     bool     // s.226A(2)(c) (TUA16 text): numbers per category and workplace
 		notice     int      // s.226A(1)(a): notice ≥ 7th day before the opening day
 		sample     int      // s.226A(1)(b): sample paper ≥ 3rd day before
 		mandate    int      // s.234: months beginning with the date of the ballot
@@ -49,7 +50,7 @@ func TestRegimeLaw(t *testing.T) {
 		ballotDay, lastMandateDay string
 	}{
 		{name: "TUA16 (opened before 18 Feb 2026)", opens: "2026-02-17T23:30:00Z",
-			turnout: true, ips40: true, extraPaper: true, notice: 7, sample: 3, mandate: 6, action: 14, statement: s2294TUA16, methods: []string{"postal"}, code: "Industrial Action Ballots and Notice to Employers (2017)",
+			turnout: true, ips40: true, extraPaper: true, counts: true, notice: 7, sample: 3, mandate: 6, action: 14, statement: s2294TUA16, methods: []string{"postal"}, code: "Industrial Action Ballots and Notice to Employers (2017)",
 			ballotDay: "2026-03-31", lastMandateDay: "2026-09-30"},
 		{name: "ERA25 (opened from 18 Feb 2026, before e-ballot commencement)", opens: "2026-02-18T00:00:00Z",
 			turnout: true, ips40: false, extraPaper: false, notice: 7, sample: 3, mandate: 12, action: 10, methods: []string{"postal"}, code: "Industrial Action Ballots and Notice to Employers (2026",
@@ -78,6 +79,9 @@ func TestRegimeLaw(t *testing.T) {
 			if r.TurnoutThreshold != tc.turnout || r.IPSSupportThreshold != tc.ips40 || r.ExtraPaperContent != tc.extraPaper {
 				t.Errorf("%s: thresholds/content turnout %v, 40%% %v, s.229(2B) %v; the law: %v, %v, %v", r.ID,
 					r.TurnoutThreshold, r.IPSSupportThreshold, r.ExtraPaperContent, tc.turnout, tc.ips40, tc.extraPaper)
+			}
+			if r.NoticeCounts != tc.counts {
+				t.Errorf("%s: s.226A notice with numbers per category and workplace %v; the law: %v", r.ID, r.NoticeCounts, tc.counts)
 			}
 			if r.NoticeDays != tc.notice || r.SamplePaperDays != tc.sample || r.MandateMonths != tc.mandate || r.ActionNoticeDays != tc.action {
 				t.Errorf("%s: periods notice %d, sample %d, mandate %d months, s.234A %d days; the law: %d, %d, %d, %d", r.ID,
