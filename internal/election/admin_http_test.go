@@ -405,3 +405,26 @@ func TestCACBallotRefused(t *testing.T) {
 		t.Errorf("%d CAC ballots created (%v)", n, err)
 	}
 }
+
+// TestBallotPageShowsPermittedMethods: the ballot page says which law the
+// ballot follows and which voting methods it permits, from the regime of
+// its opening day; before the e-ballot order commences (the default: no
+// EBALLOT_EVOTING_COMMENCEMENT) that is post only, and the page warns
+// that online voting is not yet permitted (s.230(2)), in English and
+// Welsh.
+func TestBallotPageShowsPermittedMethods(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "methods"})
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	id := strconv.FormatInt(b.ID, 10)
+	status, body := org.Get("/organiser/ballots/" + id)
+	for _, want := range []string{"TULRCA Part V, ss.226-234A (era25)", `id="methods">by post<`, "Online voting is not yet a permitted method for this ballot", "(TULRCA s.230(2)"} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("ballot page: %d, lacks %q", status, want)
+		}
+	}
+	if _, body := org.Get("/organiser/ballots/" + id + "?lang=cy"); !strings.Contains(body, `id="methods">drwy&#39;r post<`) || !strings.Contains(body, "Nid yw pleidleisio ar-lein yn ddull a ganiateir") {
+		t.Error("Welsh ballot page: no permitted methods")
+	}
+}
