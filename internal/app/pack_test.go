@@ -5,18 +5,46 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
 // anon is a browser with no session (a member holding a postal pack).
 func (s *site) anon() *browser {
-	return &browser{webtest.NewBrowser(s.t, s.base, 30*time.Second)}
+	b := &browser{webtest.NewBrowser(s.t, s.base, 30*time.Second)}
+	if s.clients != nil {
+		*s.clients++
+		n := *s.clients
+		b.HTTP.Transport = forwardedFor{fmt.Sprintf("10.0.%d.%d", n/250, n%250+1)}
+	}
+	return b
+}
+
+// forwardedFor sends requests as our proxy does, naming the client.
+type forwardedFor struct{ client string }
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.client)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// newCrowdSite is a site behind a proxy on the loopback: each browser
+// (anon) comes from its own address.
+func newCrowdSite(t *testing.T) *site {
+	t.Helper()
+	s := newSiteWith(t, func(c *config.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	})
+	s.clients = new(int)
+	return s
 }
 
 // A pack code signs the member in once, while voting is open, and opens
