@@ -79,6 +79,7 @@ type boxesData struct {
 	EnrolLink  string // the new officer's enrolment link, shown once
 	Workplace  bool   // the ballot may have workplace voting
 	Done, Fail string
+	ErrorField string // the field in error: "officer", "box" or ""
 }
 
 func (p *WorkplacePages) showBoxes(w http.ResponseWriter, r *http.Request, status int, d boxesData) {
@@ -124,19 +125,23 @@ func (p *WorkplacePages) openBox(w http.ResponseWriter, r *http.Request) {
 		d.Fail = msg
 		p.showBoxes(w, r, status, d)
 	}
+	failField := func(field, key string) {
+		d.ErrorField = field
+		fail(http.StatusUnprocessableEntity, p.msg(w, r, key))
+	}
 	if b.Kind != "industrial_action" {
 		fail(http.StatusConflict, p.msg(w, r, "issue.err.no_workplace"))
 		return
 	}
 	name := d.Form["officer"]
 	if name == "" || len(name) > 200 {
-		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.wp.err.officer"))
+		failField("officer", "issue.wp.err.officer")
 		return
 	}
 	// The box is checked before the account is made (OpenBox calls
 	// invite last): a refused box leaves no account behind.
 	if !boxRE.MatchString(d.Form["box"]) || d.Form["place"] == "" || len(d.Form["place"]) > 200 {
-		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.wp.err.box"))
+		failField("box", "issue.wp.err.box")
 		return
 	}
 	var link string
@@ -148,6 +153,9 @@ func (p *WorkplacePages) openBox(w http.ResponseWriter, r *http.Request) {
 		}})
 	if err != nil {
 		if msg, status, known := p.refusal(w, r, err, 0); known {
+			if errors.Is(err, ErrBadBox) {
+				d.ErrorField = "box"
+			}
 			fail(status, msg)
 			return
 		}
@@ -220,6 +228,7 @@ type boxData struct {
 	Paper, Member string // as typed, shown back on an error
 	Issued        int    // the paper just issued
 	Done, Fail    string
+	ErrorField    string // the field in error: "paper", "member_number" or ""
 }
 
 func (p *WorkplacePages) showBox(w http.ResponseWriter, r *http.Request, status int, d boxData) {
@@ -262,6 +271,10 @@ func (p *WorkplacePages) issue(w http.ResponseWriter, r *http.Request) {
 			d.Box = b // the counts after a refusal logged
 		}
 		d.Fail = msg
+		d.ErrorField = "paper"
+		if d.Paper == "" && d.Member != "" {
+			d.ErrorField = "member_number"
+		}
 		p.showBox(w, r, status, d)
 	}
 	var n int
