@@ -179,15 +179,22 @@ func (p *WorkplacePages) scrutineerClose(w http.ResponseWriter, r *http.Request)
 		p.pages.RenderError(w, r, http.StatusNotFound, "error.notfound")
 		return
 	}
+	p.closeBox(w, r, s, box, fmt.Sprintf("/scrutineer/ballots/%d/workplace?done=closed", b.ID), func(status int, msg string) {
+		p.showBoxes(w, r, status, boxesData{B: b, Fail: msg})
+	})
+}
+
+// closeBox closes box for s and sends them to done, or shows the refusal.
+func (p *WorkplacePages) closeBox(w http.ResponseWriter, r *http.Request, s page.Staff, box Box, done string, refused func(status int, msg string)) {
 	if err := p.svc.CloseBox(r.Context(), s.Actor(), box); err != nil {
 		if msg, status, known := p.refusal(w, r, err, 0); known {
-			p.showBoxes(w, r, status, boxesData{B: b, Fail: msg})
+			refused(status, msg)
 			return
 		}
 		p.pages.Fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/workplace?done=closed", b.ID), http.StatusSeeOther)
+	http.Redirect(w, r, done, http.StatusSeeOther)
 }
 
 // box is the box of the URL run by officerID (0: any), or false once a
@@ -207,6 +214,17 @@ func (p *WorkplacePages) box(w http.ResponseWriter, r *http.Request, officerID i
 		return Box{}, false
 	}
 	return b, true
+}
+
+// officerBox is the signed-in presiding officer and their box of the
+// URL, or false once the answer is written.
+func (p *WorkplacePages) officerBox(w http.ResponseWriter, r *http.Request) (page.Staff, Box, bool) {
+	s, ok := page.StaffOf(w, r, p.staff, p.pages, RolePresidingOfficer)
+	if !ok {
+		return s, Box{}, false
+	}
+	box, ok := p.box(w, r, s.ID)
+	return s, box, ok
 }
 
 func (p *WorkplacePages) officerPage(w http.ResponseWriter, r *http.Request) {
@@ -236,11 +254,7 @@ func (p *WorkplacePages) showBox(w http.ResponseWriter, r *http.Request, status 
 }
 
 func (p *WorkplacePages) boxPage(w http.ResponseWriter, r *http.Request) {
-	s, ok := page.StaffOf(w, r, p.staff, p.pages, RolePresidingOfficer)
-	if !ok {
-		return
-	}
-	box, ok := p.box(w, r, s.ID)
+	_, box, ok := p.officerBox(w, r)
 	if !ok {
 		return
 	}
@@ -257,11 +271,7 @@ func (p *WorkplacePages) boxPage(w http.ResponseWriter, r *http.Request) {
 // issue marks the register for a member at the box, by the paper number
 // or the membership number typed, and issues their paper.
 func (p *WorkplacePages) issue(w http.ResponseWriter, r *http.Request) {
-	s, ok := page.StaffOf(w, r, p.staff, p.pages, RolePresidingOfficer)
-	if !ok {
-		return
-	}
-	box, ok := p.box(w, r, s.ID)
+	s, box, ok := p.officerBox(w, r)
 	if !ok {
 		return
 	}
@@ -309,23 +319,13 @@ func (p *WorkplacePages) issue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *WorkplacePages) officerClose(w http.ResponseWriter, r *http.Request) {
-	s, ok := page.StaffOf(w, r, p.staff, p.pages, RolePresidingOfficer)
+	s, box, ok := p.officerBox(w, r)
 	if !ok {
 		return
 	}
-	box, ok := p.box(w, r, s.ID)
-	if !ok {
-		return
-	}
-	if err := p.svc.CloseBox(r.Context(), s.Actor(), box); err != nil {
-		if msg, status, known := p.refusal(w, r, err, 0); known {
-			p.showBox(w, r, status, boxData{Box: box, Fail: msg})
-			return
-		}
-		p.pages.Fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/workplace/boxes/%d?done=closed", box.ID), http.StatusSeeOther)
+	p.closeBox(w, r, s, box, fmt.Sprintf("/workplace/boxes/%d?done=closed", box.ID), func(status int, msg string) {
+		p.showBox(w, r, status, boxData{Box: box, Fail: msg})
+	})
 }
 
 // refusal is the page's message for a refusal of workplace voting, with
