@@ -32,10 +32,7 @@ func TestAuditExportVerifiedIndependently(t *testing.T) {
 		t.Fatalf("export content:\n%s", p.body)
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "scrutineer")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/unionvote/eballot/cmd/scrutineer").CombinedOutput(); err != nil {
-		t.Fatalf("build scrutineer: %v\n%s", err, out)
-	}
+	bin := buildScrutineer(t, dir)
 	check := func(content []byte) (int, string) {
 		f := filepath.Join(dir, "audit.jsonl")
 		if err := os.WriteFile(f, content, 0o600); err != nil {

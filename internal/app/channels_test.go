@@ -56,79 +56,18 @@ func TestEveryChannelPair(t *testing.T) {
 		Member: func(i int) (string, string, string) { return fmt.Sprintf("Member %d", i+1), mobile(i), "" }})
 	scr := s.staff("scrutineer", 0)
 	returns := fmt.Sprintf("/scrutineer/ballots/%d/postal", b.ID)
-	paperNumber := func(i int) string {
-		var n int
-		if err := s.pool.QueryRow(ctx, `SELECT paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`, b.ID, b.MemberIDs[i]).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprint(n)
-	}
-	// textSignIn follows the invitation link, asks for a code and enters
-	// the one texted to member i.
-	textSignIn := func(i int) *browser {
-		link, err := s.svc.Auth.InvitationURL(ctx, b.ID, b.MemberIDs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, _ := url.Parse(link)
-		m := s.anon()
-		if p := m.get(u.Path); p.code != 200 {
-			t.Fatalf("member %d invitation: %d", i, p.code)
-		}
-		if p := m.post(u.Path, url.Values{}); p.code != 200 || !strings.Contains(p.body, `name="code"`) {
-			t.Fatalf("member %d asks for a code: %d %.300s", i, p.code, p.body)
-		}
-		if p := m.post("/auth/code", url.Values{"code": {smsCode(t, s, mobile(i))}}); p.code != 200 {
-			t.Fatalf("member %d enters the code: %d %.300s", i, p.code, p.body)
-		}
-		m.get("/vote/" + b.ElectionID)
-		return m
-	}
+	textSignIn := func(i int) *browser { return s.textSignIn(b, i, mobile(i)) }
 	// Members who will try a passkey add one first (signed in by a text
 	// code, from the passkey page), as the service offers after sign-in.
-	rp := virtualwebauthn.RelyingParty{Name: "Union e-ballot", ID: "localhost", Origin: s.base}
-	type passkey struct {
-		auth virtualwebauthn.Authenticator
-		cred virtualwebauthn.Credential
-	}
-	keys := map[int]*passkey{}
+	keys := map[int]*memberKey{}
 	for i, p := range pairs {
-		if p.first != chPasskey && p.second != chPasskey {
-			continue
+		if p.first == chPasskey || p.second == chPasskey {
+			keys[i] = s.addPasskey(textSignIn(i))
 		}
-		m := textSignIn(i)
-		pg := m.get("/auth/passkey")
-		r := m.Send(http.MethodPost, "/auth/passkey/register/begin", "application/json", strings.NewReader("{}"), map[string]string{"X-CSRF-Token": m.CSRF})
-		ao, err := virtualwebauthn.ParseAttestationOptions(r.Body)
-		if pg.code != 200 || r.Code != 200 || err != nil {
-			t.Fatalf("member %d passkey page %d, begin %d: %v", i, pg.code, r.Code, err)
-		}
-		k := &passkey{cred: ecCredential(t)}
-		k.auth = virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)})
-		r = m.Send(http.MethodPost, "/auth/passkey/register/finish", "application/json",
-			strings.NewReader(virtualwebauthn.CreateAttestationResponse(rp, k.auth, k.cred, *ao)), map[string]string{"X-CSRF-Token": m.CSRF})
-		if r.Code != 200 {
-			t.Fatalf("member %d passkey registration: %d %s", i, r.Code, r.Body)
-		}
-		k.auth.AddCredential(k.cred)
-		keys[i] = k
 	}
-	passkeySignIn := func(i int) *browser {
-		m := s.anon()
-		m.get("/auth/signin")
-		r := m.Send(http.MethodPost, "/auth/passkey/login/begin", "application/json", strings.NewReader("{}"), map[string]string{"X-CSRF-Token": m.CSRF})
-		po, err := virtualwebauthn.ParseAssertionOptions(r.Body)
-		if r.Code != 200 || err != nil {
-			t.Fatalf("member %d passkey sign-in begin: %d %v", i, r.Code, err)
-		}
-		r = m.Send(http.MethodPost, "/auth/passkey/login/finish", "application/json",
-			strings.NewReader(virtualwebauthn.CreateAssertionResponse(rp, keys[i].auth, keys[i].cred, *po)), map[string]string{"X-CSRF-Token": m.CSRF})
-		if r.Code != 200 {
-			t.Fatalf("member %d passkey sign-in: %d %s", i, r.Code, r.Body)
-		}
-		m.get("/vote/" + b.ElectionID)
-		return m
-	}
+	// A workplace box for each workplace ballot, run by a presiding
+	// officer signed in with a passkey.
+	officers, boxes := s.workplaceBoxes(b)
 	// packSignIn enters member i's pack code; a code is single use, so
 	// the second try is refused there (its answer is returned).
 	packSignIn := func(i int) (*browser, pageView) {
@@ -136,23 +75,25 @@ func TestEveryChannelPair(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := s.anon()
-		m.get("/p")
-		return m, m.post("/p", url.Values{"code": {code}})
+		return s.packSignIn(code)
 	}
 	// try is member i voting by c: the answer's status and body.
 	try := func(i int, c channel, seed byte) pageView {
 		switch c {
-		case chPostal, chWorkplace:
+		case chPostal:
 			scr.get(returns)
-			return scr.post(returns, url.Values{"paper": {paperNumber(i)}, "channel": {string(c)}})
+			return scr.post(returns, url.Values{"paper": {s.paperNumber(b, i)}})
+		case chWorkplace:
+			box, officer := boxes[i%2], officers[i%2]
+			officer.get(box)
+			return officer.post(box+"/issue", url.Values{"paper": {s.paperNumber(b, i)}})
 		}
 		var m *browser
 		switch c {
 		case chText:
 			m = textSignIn(i)
 		case chPasskey:
-			m = passkeySignIn(i)
+			m = s.passkeySignIn(b, keys[i])
 		default:
 			var p pageView
 			if m, p = packSignIn(i); p.code != 200 {
@@ -173,10 +114,14 @@ func TestEveryChannelPair(t *testing.T) {
 			want, status = "used already", http.StatusBadRequest // refused at sign-in
 		case p.first.online() && p.second.online():
 			want = "already_authorised"
+		case p.first.online() && p.second == chWorkplace:
+			want = "has already voted online"
 		case p.first.online():
 			want = "has already been authorised to vote online"
 		case p.second.online():
 			want = "postal_recorded"
+		case p.second == chWorkplace:
+			want = "the member has voted and cannot vote again" // at the box
 		default:
 			want = "already" // a second paper for the same number
 		}
@@ -210,4 +155,103 @@ func TestEveryChannelPair(t *testing.T) {
 	if issued != want {
 		t.Errorf("%d online authorisations, want %d (one per member who voted online first)", issued, want)
 	}
+}
+
+// memberKey is a member's passkey on a virtual authenticator.
+type memberKey struct {
+	auth virtualwebauthn.Authenticator
+	cred virtualwebauthn.Credential
+}
+
+// rp is the site as a relying party of the virtual authenticators.
+func (s *site) rp() virtualwebauthn.RelyingParty {
+	return virtualwebauthn.RelyingParty{Name: "Union e-ballot", ID: "localhost", Origin: s.base}
+}
+
+// paperNumber is member i's voting-paper number (printed on their pack).
+func (s *site) paperNumber(b *electiontest.Ballot, i int) string {
+	s.t.Helper()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), `SELECT paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`,
+		b.ID, b.MemberIDs[i]).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return fmt.Sprint(n)
+}
+
+// textSignIn follows member i's invitation link, asks for a code, enters
+// the one texted to mobile and opens the ballot's voting page.
+func (s *site) textSignIn(b *electiontest.Ballot, i int, mobile string) *browser {
+	t := s.t
+	t.Helper()
+	link, err := s.svc.Auth.InvitationURL(context.Background(), b.ID, b.MemberIDs[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(link)
+	m := s.anon()
+	if p := m.get(u.Path); p.code != 200 {
+		t.Fatalf("member %d invitation: %d", i, p.code)
+	}
+	if p := m.post(u.Path, url.Values{}); p.code != 200 || !strings.Contains(p.body, `name="code"`) {
+		t.Fatalf("member %d asks for a code: %d %.300s", i, p.code, p.body)
+	}
+	if p := m.post("/auth/code", url.Values{"code": {smsCode(t, s, mobile)}}); p.code != 200 {
+		t.Fatalf("member %d enters the code: %d %.300s", i, p.code, p.body)
+	}
+	m.get("/vote/" + b.ElectionID)
+	return m
+}
+
+// addPasskey registers a passkey for the signed-in member m from the
+// passkey page.
+func (s *site) addPasskey(m *browser) *memberKey {
+	t := s.t
+	t.Helper()
+	pg := m.get("/auth/passkey")
+	r := m.Send(http.MethodPost, "/auth/passkey/register/begin", "application/json", strings.NewReader("{}"), map[string]string{"X-CSRF-Token": m.CSRF})
+	ao, err := virtualwebauthn.ParseAttestationOptions(r.Body)
+	if pg.code != 200 || r.Code != 200 || err != nil {
+		t.Fatalf("passkey page %d, begin %d: %v", pg.code, r.Code, err)
+	}
+	k := &memberKey{cred: ecCredential(t)}
+	k.auth = virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(ao.UserID)})
+	r = m.Send(http.MethodPost, "/auth/passkey/register/finish", "application/json",
+		strings.NewReader(virtualwebauthn.CreateAttestationResponse(s.rp(), k.auth, k.cred, *ao)), map[string]string{"X-CSRF-Token": m.CSRF})
+	if r.Code != 200 {
+		t.Fatalf("passkey registration: %d %s", r.Code, r.Body)
+	}
+	k.auth.AddCredential(k.cred)
+	return k
+}
+
+// passkeySignIn signs a member in with their passkey, from the sign-in
+// page, and opens the ballot's voting page.
+func (s *site) passkeySignIn(b *electiontest.Ballot, k *memberKey) *browser {
+	t := s.t
+	t.Helper()
+	m := s.anon()
+	m.get("/auth/signin")
+	r := m.Send(http.MethodPost, "/auth/passkey/login/begin", "application/json", strings.NewReader("{}"), map[string]string{"X-CSRF-Token": m.CSRF})
+	po, err := virtualwebauthn.ParseAssertionOptions(r.Body)
+	if r.Code != 200 || err != nil {
+		t.Fatalf("passkey sign-in begin: %d %v", r.Code, err)
+	}
+	k.cred.Counter++
+	r = m.Send(http.MethodPost, "/auth/passkey/login/finish", "application/json",
+		strings.NewReader(virtualwebauthn.CreateAssertionResponse(s.rp(), k.auth, k.cred, *po)), map[string]string{"X-CSRF-Token": m.CSRF})
+	if r.Code != 200 {
+		t.Fatalf("passkey sign-in: %d %s", r.Code, r.Body)
+	}
+	m.get("/vote/" + b.ElectionID)
+	return m
+}
+
+// packSignIn types a pack code on the short URL printed in the pack; the
+// answer is returned (a used code is refused there).
+func (s *site) packSignIn(code string) (*browser, pageView) {
+	s.t.Helper()
+	m := s.anon()
+	m.get("/p")
+	return m, m.post("/p", url.Values{"code": {code}})
 }

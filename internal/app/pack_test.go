@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/web/page"
 	"github.com/unionvote/eballot/internal/web/webtest"
@@ -17,7 +19,33 @@ import (
 
 // anon is a browser with no session (a member holding a postal pack).
 func (s *site) anon() *browser {
-	return &browser{webtest.NewBrowser(s.t, s.base, 30*time.Second)}
+	b := &browser{webtest.NewBrowser(s.t, s.base, 30*time.Second)}
+	if s.clients != nil {
+		*s.clients++
+		n := *s.clients
+		b.HTTP.Transport = forwardedFor{fmt.Sprintf("10.0.%d.%d", n/250, n%250+1)}
+	}
+	return b
+}
+
+// forwardedFor sends requests as our proxy does, naming the client.
+type forwardedFor struct{ client string }
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.client)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// newCrowdSite is a site behind a proxy on the loopback: each browser
+// (anon) comes from its own address.
+func newCrowdSite(t *testing.T) *site {
+	t.Helper()
+	s := newSiteWith(t, func(c *config.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	})
+	s.clients = new(int)
+	return s
 }
 
 // A pack code signs the member in once, while voting is open, and opens
@@ -94,11 +122,7 @@ func TestPackCodeOneVote(t *testing.T) {
 	s := newSite(t)
 	ctx := context.Background()
 	b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "pack-one-vote", Members: 4, Open: true})
-	paper := func(i int) string {
-		var n int
-		s.pool.QueryRow(ctx, `SELECT paper_number FROM register_entries WHERE ballot_id = $1 AND member_id = $2`, b.ID, b.MemberIDs[i]).Scan(&n)
-		return fmt.Sprint(n)
-	}
+	paper := func(i int) string { return s.paperNumber(b, i) }
 	// signIn enters member i's pack code: it opens their voting page (the
 	// paper, or what is recorded for them).
 	signIn := func(i int, want string) *browser {
@@ -106,9 +130,8 @@ func TestPackCodeOneVote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := s.anon()
-		m.get("/p")
-		if p := m.post("/p", url.Values{"code": {code}}); p.code != 200 || !strings.Contains(p.body, want) {
+		m, p := s.packSignIn(code)
+		if p.code != 200 || !strings.Contains(p.body, want) {
 			t.Fatalf("member %d pack sign-in: %d", i, p.code)
 		}
 		return m
@@ -116,19 +139,28 @@ func TestPackCodeOneVote(t *testing.T) {
 	scr := s.staff("scrutineer", 0)
 	postal := fmt.Sprintf("/scrutineer/ballots/%d/postal", b.ID)
 	scr.get(postal)
+	officers, boxes := s.workplaceBoxes(b)
+	// atBox issues member i's paper at the box of their workplace ballot.
+	atBox := func(i int) pageView {
+		officers[i%2].get(boxes[i%2])
+		return officers[i%2].post(boxes[i%2]+"/issue", url.Values{"paper": {paper(i)}})
+	}
 
 	// Member 0: pack code online first, then post, then a workplace box.
 	m0 := signIn(0, `id="paper"`)
 	if p := m0.authorise(b.ElectionID, blinded(t, s, b.ID, b.MemberIDs[0], 1)); p.code != 200 {
 		t.Fatalf("pack-code member authorised: %d %s", p.code, p.body)
 	}
-	for _, ch := range []string{"postal", "workplace"} {
-		if p := scr.post(postal, url.Values{"paper": {paper(0)}, "channel": {ch}}); p.code != 409 || !strings.Contains(p.body, "has already been authorised to vote online") {
-			t.Errorf("%s paper after the pack-code vote: %d", ch, p.code)
-		}
+	scr.get(postal)
+	if p := scr.post(postal, url.Values{"paper": {paper(0)}}); p.code != 409 || !strings.Contains(p.body, "has already been authorised to vote online") {
+		t.Errorf("postal paper after the pack-code vote: %d", p.code)
+	}
+	if p := atBox(0); p.code != 409 || !strings.Contains(p.body, "has already voted online") {
+		t.Errorf("workplace paper after the pack-code vote: %d", p.code)
 	}
 	// Member 1: paper by post first, then the pack code online.
-	if p := scr.post(postal, url.Values{"paper": {paper(1)}, "channel": {"postal"}}); p.code != 200 {
+	scr.get(postal)
+	if p := scr.post(postal, url.Values{"paper": {paper(1)}}); p.code != 200 {
 		t.Fatalf("postal return: %d", p.code)
 	}
 	m1 := signIn(1, `id="marked"`) // the page says the postal vote is recorded; the script is not offered
@@ -136,7 +168,7 @@ func TestPackCodeOneVote(t *testing.T) {
 		t.Errorf("pack-code vote after the postal return: %d %s", p.code, p.body)
 	}
 	// Member 2: a workplace paper first, then the pack code online.
-	if p := scr.post(postal, url.Values{"paper": {paper(2)}, "channel": {"workplace"}}); p.code != 200 {
+	if p := atBox(2); p.code != 200 {
 		t.Fatalf("workplace paper: %d", p.code)
 	}
 	m2 := signIn(2, `id="marked"`)

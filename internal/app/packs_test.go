@@ -67,7 +67,7 @@ func TestPostalPacks(t *testing.T) {
 		t.Fatalf("organiser on the packs page: %d", p.code)
 	}
 	p := scr.get(path)
-	if p.code != 200 || !strings.Contains(p.body, `<span id="packs-paper">3</span>`) || !strings.Contains(p.body, `<span id="packs-all">6</span>`) {
+	if p.code != 200 || !strings.Contains(p.body, `<strong id="packs-count">3</strong>`) {
 		t.Fatalf("packs page: %d %.400s", p.code, p.body)
 	}
 	returnAddr := "Independent Scrutineers Ltd\nFreepost RTXX-1234\nCardiff CF10 1AA"
@@ -127,7 +127,7 @@ func TestPostalPacks(t *testing.T) {
 	}
 
 	// The mail-house CSV.
-	p = scr.post(path, url.Values{"format": {"csv"}, "who": {"paper"}})
+	p = scr.post(path, url.Values{"format": {"csv"}, "who": {"all"}}) // the form cannot widen the ballot's setting
 	if p.code != 200 || !strings.HasPrefix(p.h.Get("Content-Type"), "text/csv") || !strings.Contains(p.h.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("csv: %d %v", p.code, p.body)
 	}
@@ -148,13 +148,21 @@ func TestPostalPacks(t *testing.T) {
 	if regexp.MustCompile(`(?i)strike|streic|yes|no\b`).MatchString(p.body) {
 		t.Error("the mail-house file holds paper content")
 	}
-	p = scr.post(path, url.Values{"format": {"csv"}, "who": {"all"}})
-	if all, err := csv.NewReader(strings.NewReader(p.body)).ReadAll(); err != nil || len(all) != 7 {
-		t.Errorf("csv for everyone: %d rows (%v), want 7", len(all), err)
+	// A hybrid ballot sent to everyone (the organiser's setting, frozen
+	// at the opening): a pack for every member.
+	all := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "packs-all", Members: 5, Open: true, PaperToEveryone: true})
+	allPath := fmt.Sprintf("/scrutineer/ballots/%d/packs", all.ID)
+	if p := scr.get(allPath); p.code != 200 || !strings.Contains(p.body, `<strong id="packs-count">5</strong>`) {
+		t.Fatalf("packs page of a ballot sent to everyone: %d %.400s", p.code, p.body)
+	}
+	p = scr.post(allPath, url.Values{"format": {"csv"}})
+	if all, err := csv.NewReader(strings.NewReader(p.body)).ReadAll(); err != nil || len(all) != 6 {
+		t.Errorf("csv for everyone: %d rows (%v), want 6", len(all), err)
 	}
 
 	// The PDF, read back.
-	p = scr.post(path, url.Values{"format": {"pdf"}, "who": {"paper"}, "return_address": {returnAddr}})
+	scr.get(path)
+	p = scr.post(path, url.Values{"format": {"pdf"}, "return_address": {returnAddr}})
 	if p.code != 200 || p.h.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("pdf: %d %v %.300s", p.code, p.h, p.body)
 	}
@@ -236,8 +244,8 @@ func TestPostalPacks(t *testing.T) {
 		}
 	}
 	s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action IN ('packs.pdf', 'packs.csv') AND ballot_id = $1`, b.ID).Scan(&audited)
-	if audited != 3 {
-		t.Errorf("%d packs made audited, want 3", audited)
+	if audited != 2 { // the CSV and the PDF of this ballot
+		t.Errorf("%d packs made audited, want 2", audited)
 	}
 
 	// The printed code signs the member in, once.

@@ -31,6 +31,11 @@ type site struct {
 	pool *pgxpool.Pool
 	svc  *Service
 	base string
+	// clients, when the site trusts the loopback as its proxy
+	// (newCrowdSite), counts the browsers made: each comes from its own
+	// address (X-Forwarded-For), as members do, so the per-IP rate limits
+	// see a crowd, not one client.
+	clients *int
 }
 
 func newSite(t *testing.T) *site { t.Helper(); return newSiteWith(t, nil) }

@@ -159,6 +159,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if err := issuance.RegisterStaffPages(s.Pages); err != nil {
 		return nil, err
 	}
+	if err := issuance.RegisterWorkplacePages(s.Pages); err != nil {
+		return nil, err
+	}
 	if err := retention.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
@@ -246,6 +249,10 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
 		result.NewAfterPages(s.After, s.Ballots, s.Pages, staff),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
+		issuance.NewWorkplacePages(s.Issuance, s.Ballots, s.Pages, staff, func(ctx context.Context, name string) (int64, string, error) {
+			st, link, err := s.Auth.CreateStaff(ctx, auth.StaffInput{Role: auth.RolePresidingOfficer, Name: name})
+			return st.ID, link, err
+		}, log),
 		paper.NewPages(s.Paper, paperBallot(staff, s.Ballots, s.Pages), s.Pages, log),
 		packs.NewPages(packs.Options{Pool: pool, Store: s.Ballots, Register: s.Register, Code: s.Auth.PackCode, URL: s.Auth.PackURL(),
 			Pages: s.Pages, Staff: staff, Log: log.With("module", "packs")}),

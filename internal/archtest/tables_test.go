@@ -29,7 +29,8 @@ var owners = map[string]string{
 	// the marked register and replacements
 	"marked_register": "internal/issuance", "replacement_requests": "internal/issuance",
 	"replaced_authorisations": "internal/issuance", "impersonation_reports": "internal/issuance",
-	"mark_log": "internal/issuance",
+	"mark_log":        "internal/issuance",
+	"workplace_boxes": "internal/issuance",
 	// paper counting (knows no member)
 	"paper_keyings": "internal/paper",
 	// the ballot ledger

@@ -39,6 +39,10 @@ const (
 	// RoleVolunteer texts members of one campaign of one union
 	// (internal/outreach, docs/volunteers.md); sees no ballot pages.
 	RoleVolunteer Role = "volunteer"
+	// RolePresidingOfficer runs workplace ballot boxes of industrial
+	// action ballots (internal/issuance workplace.go, docs/paper.md):
+	// created by a scrutineer, sees only their own boxes.
+	RolePresidingOfficer Role = "presiding_officer"
 )
 
 // StaffIdentity is the signed-in staff member.

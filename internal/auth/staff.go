@@ -262,6 +262,9 @@ func mayApprove(approver, requester StaffIdentity) bool {
 		// A volunteer's fallback sign-in (SMS code) is approved by an
 		// organiser of their union (docs/volunteers.md).
 		return approver.Role == RoleOrganiser && approver.UnionID == requester.UnionID
+	case RolePresidingOfficer:
+		// The scrutineer appointed them (docs/paper.md).
+		return approver.Role == RoleScrutineer
 	}
 	return false
 }

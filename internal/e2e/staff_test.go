@@ -220,6 +220,13 @@ func (b *staffBrowser) enrol(s *site, in auth.StaffInput, lang string) {
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	b.enrolLink(link, lang)
+}
+
+// enrolLink opens a staff member's enrolment link in lang, registers the
+// browser's passkey and signs in with it, checking each page on the way.
+func (b *staffBrowser) enrolLink(link, lang string) {
+	b.t.Helper()
 	b.run(chromedp.Navigate(link+"?lang="+lang), chromedp.WaitVisible(`form button[type=submit]`, chromedp.ByQuery))
 	b.check("enrolment link "+lang, lang, 200)
 	b.run(chromedp.Click(`form button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible(`button[data-passkey=create]`, chromedp.ByQuery))

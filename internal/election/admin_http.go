@@ -247,7 +247,7 @@ type ballotForm struct {
 	QuestionText, Options                      string // other kinds: one question, options one per line
 	DisputeSummary, TypesOfAction, Period      string
 	AuthorisedPerson, Workplaces               string // workplaces: "Name | Employer" per line
-	Aggregated                                 bool
+	Aggregated, PaperToEveryone                bool
 	Ground                                     string
 	// Welsh for a bilingual ballot (Config.Bilingual).
 	Bilingual                                   bool
@@ -287,7 +287,7 @@ func formOf(b *AdminBallot) ballotForm {
 	f := ballotForm{ElectionID: b.ElectionID, Title: b.Title, Kind: b.Kind, Aggregated: b.Aggregated, Ground: b.S228AGround,
 		DisputeSummary: b.Config.Texts["dispute_summary"], TypesOfAction: b.Config.Texts["types_of_action"],
 		Period: b.Config.Texts["period"], AuthorisedPerson: b.Config.Texts["authorised_person"],
-		Bilingual: b.Config.Bilingual, TitleCy: b.Config.TitleCy,
+		Bilingual: b.Config.Bilingual, TitleCy: b.Config.TitleCy, PaperToEveryone: b.Config.PaperToEveryone,
 		DisputeSummaryCy: b.Config.TextsCy["dispute_summary"], TypesOfActionCy: b.Config.TextsCy["types_of_action"],
 		PeriodCy: b.Config.TextsCy["period"], AuthorisedPersonCy: b.Config.TextsCy["authorised_person"]}
 	if b.OpensAt != nil {
@@ -326,7 +326,7 @@ func readForm(r *http.Request) ballotForm {
 		Strike: v("strike") == "on", ASOS: v("asos") == "on", QuestionText: v("question_text"), Options: v("options"),
 		DisputeSummary: v("dispute_summary"), TypesOfAction: v("types_of_action"), Period: v("period"),
 		AuthorisedPerson: v("authorised_person"), Workplaces: v("workplaces"), Aggregated: v("aggregated") == "on", Ground: v("ground"),
-		Bilingual: v("bilingual") == "on", TitleCy: v("title_cy"), QuestionTextCy: v("question_text_cy"), OptionsCy: v("options_cy"),
+		Bilingual: v("bilingual") == "on", PaperToEveryone: v("paper_to_everyone") == "on", TitleCy: v("title_cy"), QuestionTextCy: v("question_text_cy"), OptionsCy: v("options_cy"),
 		DisputeSummaryCy: v("dispute_summary_cy"), TypesOfActionCy: v("types_of_action_cy"), PeriodCy: v("period_cy"),
 		AuthorisedPersonCy: v("authorised_person_cy")}
 }
@@ -360,7 +360,7 @@ func (f ballotForm) setup() (BallotSetup, error) {
 	}
 	s.Config.Texts = map[string]string{"dispute_summary": f.DisputeSummary, "types_of_action": f.TypesOfAction,
 		"period": f.Period, "authorised_person": f.AuthorisedPerson}
-	s.Config.Bilingual, s.Config.TitleCy = f.Bilingual, f.TitleCy
+	s.Config.Bilingual, s.Config.TitleCy, s.Config.PaperToEveryone = f.Bilingual, f.TitleCy, f.PaperToEveryone
 	s.Config.TextsCy = map[string]string{}
 	for k, v := range map[string]string{"dispute_summary": f.DisputeSummaryCy, "types_of_action": f.TypesOfActionCy,
 		"period": f.PeriodCy, "authorised_person": f.AuthorisedPersonCy} {

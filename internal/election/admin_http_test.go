@@ -84,7 +84,7 @@ func TestAdminPagesJourney(t *testing.T) {
 	// problem; a title with markup is escaped.
 	form := url.Values{"election_id": {"new-ballot"}, "title": {`<script>alert(1)</script> Pay`}, "kind": {"industrial_action"},
 		"workplaces": {"North Depot | Acme\nSouth Depot | Acme"}, "authorised_person": {"The General Secretary"},
-		"opens_at": {"2026-12-01T09:00"}, "closes_at": {"2026-12-15T17:00"}, "strike": {"on"}}
+		"opens_at": {"2026-12-01T09:00"}, "closes_at": {"2026-12-15T17:00"}, "strike": {"on"}, "paper_to_everyone": {"on"}}
 	bad := url.Values{}
 	for k, v := range form {
 		bad[k] = v
@@ -106,6 +106,12 @@ func TestAdminPagesJourney(t *testing.T) {
 	}
 	if status, body := orgX.Post("/organiser/ballots", form); status != 409 || !strings.Contains(body, "that election id is already used") {
 		t.Fatalf("duplicate election id: %d", status)
+	}
+	// A hybrid ballot sent to everyone, chosen on the form, is in the
+	// configuration frozen at the opening.
+	var everyone bool
+	if err := pool.QueryRow(context.Background(), `SELECT coalesce((config->>'paper_to_everyone')::boolean, false) FROM ballots WHERE election_id = 'new-ballot'`).Scan(&everyone); err != nil || !everyone {
+		t.Fatalf("paper to everyone not kept: %v %v", everyone, err)
 	}
 
 	// The scrutineer records the safeguards of ballot X and opens it.

@@ -34,6 +34,11 @@ type Config struct {
 	// as Texts); questions and options carry their own Welsh.
 	TitleCy string            `json:"title_cy,omitempty"`
 	TextsCy map[string]string `json:"texts_cy,omitempty"`
+	// PaperToEveryone: a hybrid ballot sent to everyone: every member gets
+	// a postal pack (with its online code), not only those without a
+	// usable e-contact (docs/paper.md). Chosen while the ballot is a
+	// draft, frozen at the opening with the rest of the configuration.
+	PaperToEveryone bool `json:"paper_to_everyone,omitempty"`
 }
 
 // Question is one question of the voting paper.

@@ -137,7 +137,7 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 		case err == nil && channel != "online":
 			// First recorded wins (docs/paper.md): the refusal is logged.
 			refused = true
-			return logMark(ctx, tx, ballotID, style, "online", 0, "paper_recorded", now)
+			return logMark(ctx, tx, ballotID, style, "online", 0, nil, "paper_recorded", now)
 		case err == nil && subtle.ConstantTimeCompare(prevHash, bh[:]) == 1:
 			out = &Authorisation{BlindSignature: prevSig, Style: style, StyleIndex: styleIdx, Repeated: true}
 			return nil
@@ -176,14 +176,14 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 
 // logMark appends one line to the return log (mark_log): a paper logged or
 // a second mark refused, by channel, with its outcome; paper is 0 for the
-// online channel.
-func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel string, paper int, outcome string, now time.Time) error {
+// online channel; box is the workplace box (nil for the other channels).
+func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel string, paper int, box *int64, outcome string, now time.Time) error {
 	var num *int
 	if paper > 0 {
 		num = &paper
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO mark_log (ballot_id, style, channel, paper_number, outcome, hour)
-		VALUES ($1, $2, $3, $4, $5, date_trunc('hour', $6::timestamptz))`, ballotID, style, channel, num, outcome, now); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO mark_log (ballot_id, style, channel, paper_number, box_id, outcome, hour)
+		VALUES ($1, $2, $3, $4, $5, $6, date_trunc('hour', $7::timestamptz))`, ballotID, style, channel, num, box, outcome, now); err != nil {
 		return fmt.Errorf("log mark: %w", err)
 	}
 	return nil
@@ -255,22 +255,28 @@ func (s *Service) RecordPostal(ctx context.Context, actor, electionID string, pa
 	return s.RecordReturn(ctx, actor, electionID, "postal", paperNumber)
 }
 
-// RecordReturn logs a paper by its number for a channel ("postal": an
-// envelope returned by post; "workplace": a paper issued at a workplace
-// box) and marks the register. The one-vote rule is "first recorded
-// wins" (docs/paper.md): every paper is logged in mark_log with its
-// outcome, and a refused one must be set aside unopened. Errors:
+// RecordReturn logs a postal paper by its number (an envelope returned
+// by post) and marks the register; a workplace paper is issued at its
+// box ([Service.IssueAtBox]), so that the papers counted from a box are
+// bounded by the papers issued in it. The one-vote rule is "first
+// recorded wins" (docs/paper.md): every paper is logged in mark_log with
+// its outcome, and a refused one must be set aside unopened. Errors:
 // ErrNotEntitled when the number is not in the ballot (not logged),
-// ErrNoWorkplace for a workplace paper in a ballot not for industrial
-// action,
 // ErrNotOpen before the opening, ErrLate after the close (logged "late",
 // excluded: s.229(1A)(b)), ErrAlreadyAuthorised when the member voted
 // online (logged "voted_online"), ErrPostalRecorded when a paper mark
 // exists (logged "second_return").
 func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel string, paperNumber int) error {
-	if channel != "postal" && channel != "workplace" {
-		return fmt.Errorf("issuance: record return: unknown channel %q", channel)
+	if channel != "postal" {
+		return fmt.Errorf("issuance: record return: channel %q: a workplace paper is issued at its box", channel)
 	}
+	return s.mark(ctx, actor, electionID, channel, paperNumber, 0)
+}
+
+// mark logs a paper by its number for a channel and marks the register;
+// boxID is the workplace box (0 for postal), locked for the transaction
+// so that a paper is never issued in a box being closed.
+func (s *Service) mark(ctx context.Context, actor, electionID, channel string, paperNumber int, boxID int64) error {
 	var refusal error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b, err := s.ballots.Window(ctx, tx, electionID)
@@ -281,6 +287,26 @@ func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel s
 			return err
 		}
 		ballotID, status, kind, closesAt := b.ID, b.Status, b.Kind, b.ClosesAt
+		if channel == "workplace" && kind != "industrial_action" {
+			return ErrNoWorkplace
+		}
+		var box *int64
+		boxStyle := ""
+		if boxID != 0 {
+			box = &boxID
+			var closed *time.Time
+			err := tx.QueryRow(ctx, `SELECT style, closed_at FROM workplace_boxes WHERE id = $1 AND ballot_id = $2 FOR UPDATE`,
+				boxID, ballotID).Scan(&boxStyle, &closed)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return ErrNoBox
+			}
+			if err != nil {
+				return fmt.Errorf("lock box: %w", err)
+			}
+			if closed != nil {
+				return ErrBoxClosed
+			}
+		}
 		memberID, style, err := s.reg.LockPaper(ctx, tx, ballotID, paperNumber)
 		if errors.Is(err, register.ErrNotOnRegister) {
 			return fmt.Errorf("%w: no voting paper %d in this ballot", ErrNotEntitled, paperNumber)
@@ -288,14 +314,14 @@ func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel s
 		if err != nil {
 			return err
 		}
-		if channel == "workplace" && kind != "industrial_action" {
-			return ErrNoWorkplace
+		if box != nil && style != boxStyle {
+			return ErrOtherWorkplace
 		}
 		now := s.now()
 		switch {
 		case status == "closed" || status == "published" || (status == "open" && closesAt != nil && !now.Before(*closesAt)):
 			refusal = ErrLate
-			return logMark(ctx, tx, ballotID, style, channel, paperNumber, "late", now)
+			return logMark(ctx, tx, ballotID, style, channel, paperNumber, box, "late", now)
 		case status != "open":
 			return ErrNotOpen
 		}
@@ -313,15 +339,19 @@ func (s *Service) RecordReturn(ctx context.Context, actor, electionID, channel s
 			}
 			if first == "online" {
 				refusal = ErrAlreadyAuthorised
-				return logMark(ctx, tx, ballotID, style, channel, paperNumber, "voted_online", now)
+				return logMark(ctx, tx, ballotID, style, channel, paperNumber, box, "voted_online", now)
 			}
 			refusal = ErrPostalRecorded
-			return logMark(ctx, tx, ballotID, style, channel, paperNumber, "second_return", now)
+			return logMark(ctx, tx, ballotID, style, channel, paperNumber, box, "second_return", now)
 		}
-		if err := logMark(ctx, tx, ballotID, style, channel, paperNumber, "accepted", now); err != nil {
+		if err := logMark(ctx, tx, ballotID, style, channel, paperNumber, box, "accepted", now); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, actor, "marked_register."+channel, &ballotID, map[string]int{"paper_number": paperNumber})
+		detail := map[string]int64{"paper_number": int64(paperNumber)}
+		if box != nil {
+			detail["box"] = *box
+		}
+		return audit.Append(ctx, tx, actor, "marked_register."+channel, &ballotID, detail)
 	})
 	if err != nil {
 		return err

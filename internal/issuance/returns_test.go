@@ -8,6 +8,7 @@ import (
 	"github.com/unionvote/eballot/crypto/paper"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/issuance/issuancetest"
 	"github.com/unionvote/eballot/internal/pgtest"
 )
 
@@ -30,6 +31,16 @@ func TestReturnsFirstRecordedWins(t *testing.T) {
 		return n
 	}
 	style := func(i int) string { return []string{"north-depot", "south-depot"}[i%2] }
+	boxes := []issuance.Box{issuancetest.OpenBox(t, pool, svc, "returns", "north-1", "north-depot"),
+		issuancetest.OpenBox(t, pool, svc, "returns", "south-1", "south-depot")}
+	// record is a paper by post, or issued at the box of its member's
+	// workplace ballot.
+	record := func(ch string, i int) error {
+		if ch == "workplace" {
+			return svc.IssueAtBox(ctx, "presiding_officer:1", boxes[i%2], paperOf(i))
+		}
+		return svc.RecordReturn(ctx, "scrutineer:1", "returns", ch, paperOf(i))
+	}
 	// Member 0 online then by post and at a box: the paper is refused as
 	// "voted online" each time.
 	_, m0, _ := blinded(t, keys[style(0)])
@@ -37,7 +48,7 @@ func TestReturnsFirstRecordedWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ch := range []string{"postal", "workplace"} {
-		if err := svc.RecordReturn(ctx, "scrutineer:1", "returns", ch, paperOf(0)); !errors.Is(err, issuance.ErrAlreadyAuthorised) {
+		if err := record(ch, 0); !errors.Is(err, issuance.ErrAlreadyAuthorised) {
 			t.Fatalf("%s after online: %v", ch, err)
 		}
 	}
@@ -46,7 +57,7 @@ func TestReturnsFirstRecordedWins(t *testing.T) {
 	if err := svc.RecordReturn(ctx, "scrutineer:1", "returns", "postal", paperOf(2)); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.RecordReturn(ctx, "scrutineer:1", "returns", "workplace", paperOf(2)); !errors.Is(err, issuance.ErrPostalRecorded) {
+	if err := record("workplace", 2); !errors.Is(err, issuance.ErrPostalRecorded) {
 		t.Fatalf("box after post: %v", err)
 	}
 	_, m2, _ := blinded(t, keys[style(2)])
@@ -54,8 +65,29 @@ func TestReturnsFirstRecordedWins(t *testing.T) {
 		t.Fatalf("online after post: %v", err)
 	}
 	// Member 1 at a box, then by post.
-	if err := svc.RecordReturn(ctx, "scrutineer:1", "returns", "workplace", paperOf(1)); err != nil {
+	if err := record("workplace", 1); err != nil {
 		t.Fatal(err)
+	}
+	// A workplace paper goes through its box: not the return log's
+	// postal route, not a box of another workplace ballot, not a closed
+	// box; none of these is logged (they name no attempt to vote twice).
+	if err := svc.RecordReturn(ctx, "scrutineer:1", "returns", "workplace", paperOf(3)); err == nil {
+		t.Fatal("a workplace paper recorded without its box")
+	}
+	if err := svc.IssueAtBox(ctx, "presiding_officer:1", boxes[0], paperOf(3)); !errors.Is(err, issuance.ErrOtherWorkplace) {
+		t.Fatalf("member of the south at the north box: %v", err)
+	}
+	if err := svc.CloseBox(ctx, "presiding_officer:1", boxes[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CloseBox(ctx, "presiding_officer:1", boxes[1]); !errors.Is(err, issuance.ErrBoxClosed) {
+		t.Fatalf("box closed twice: %v", err)
+	}
+	if err := svc.IssueAtBox(ctx, "presiding_officer:1", boxes[1], paperOf(3)); !errors.Is(err, issuance.ErrBoxClosed) {
+		t.Fatalf("paper issued in a closed box: %v", err)
+	}
+	if n, err := svc.IssueToMember(ctx, "presiding_officer:1", boxes[0], "no-such-member"); n != 0 || err == nil {
+		t.Fatalf("member lookup of an unknown number: %d %v", n, err)
 	}
 	if err := svc.RecordPostal(ctx, "scrutineer:1", "returns", paperOf(1)); !errors.Is(err, issuance.ErrPostalRecorded) {
 		t.Fatalf("post after box: %v", err)
@@ -93,5 +125,13 @@ func TestReturnsFirstRecordedWins(t *testing.T) {
 	var online int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM mark_log WHERE channel = 'online' AND outcome = 'paper_recorded'`).Scan(&online); err != nil || online != 1 {
 		t.Fatalf("online refusals logged: %d %v", online, err)
+	}
+	// Per box: member 1's paper issued at the south box; at the north box
+	// member 0's (voted online) and member 2's (by post) refused.
+	for i, want := range [][2]int{{0, 2}, {1, 0}} {
+		bx, err := svc.OfficerBox(ctx, 0, boxes[i].ID)
+		if err != nil || bx.Issued != want[0] || bx.Refused != want[1] {
+			t.Fatalf("box %s: issued %d refused %d (%v), want %v", bx.Box, bx.Issued, bx.Refused, err, want)
+		}
 	}
 }

@@ -78,12 +78,11 @@ func (p *StaffPages) ballot(w http.ResponseWriter, r *http.Request, role string)
 
 // postalData is the data of templates/issuance_postal.html.
 type postalData struct {
-	B       *election.AdminBallot
-	Counts  []Counts
-	Paper   string // as typed, shown back on an error
-	Channel string // "postal" or "workplace" (docs/paper.md)
-	Done    int    // the paper just recorded
-	Error   string
+	B      *election.AdminBallot
+	Counts []Counts
+	Paper  string // as typed, shown back on an error
+	Done   int    // the paper just recorded
+	Error  string
 }
 
 func (p *StaffPages) postalPage(w http.ResponseWriter, r *http.Request) {
@@ -91,12 +90,9 @@ func (p *StaffPages) postalPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := postalData{B: b, Channel: "postal"}
+	d := postalData{B: b}
 	if n, err := strconv.Atoi(r.URL.Query().Get("recorded")); err == nil && n > 0 {
 		d.Done = n
-	}
-	if r.URL.Query().Get("channel") == "workplace" {
-		d.Channel = "workplace"
 	}
 	p.showPostal(w, r, http.StatusOK, d)
 }
@@ -130,17 +126,10 @@ func (p *StaffPages) recordPostal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, _ := strconv.Atoi(raw)
-	channel := r.PostFormValue("channel")
-	if channel != "workplace" {
-		channel = "postal"
-	}
-	d.Channel = channel
-	err := p.svc.RecordReturn(r.Context(), s.Actor(), b.ElectionID, channel, n)
+	err := p.svc.RecordPostal(r.Context(), s.Actor(), b.ElectionID, n)
 	switch {
 	case err == nil:
-		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/postal?recorded=%d&channel=%s", b.ID, n, channel), http.StatusSeeOther)
-	case errors.Is(err, ErrNoWorkplace):
-		fail(http.StatusConflict, p.msg(w, r, "issue.err.no_workplace"))
+		http.Redirect(w, r, fmt.Sprintf("/scrutineer/ballots/%d/postal?recorded=%d", b.ID, n), http.StatusSeeOther)
 	case errors.Is(err, ErrNotEntitled):
 		fail(http.StatusUnprocessableEntity, p.msg(w, r, "issue.err.paper_unknown", n))
 	case errors.Is(err, ErrPostalRecorded):

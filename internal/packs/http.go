@@ -63,26 +63,21 @@ func (p *Pages) Routes(r chi.Router) {
 type pageData struct {
 	B             *election.AdminBallot
 	Open          bool // the register is frozen and numbered: packs can be made
-	Paper, All    int  // how many packs each choice makes
-	Everyone      bool
+	Packs         int  // how many packs the ballot's setting makes
+	Everyone      bool // a hybrid ballot sent to everyone (the ballot's setting)
 	ReturnAddress string
 	Error         string
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, b *election.AdminBallot, d pageData) {
-	d.B = b
+	d.B, d.Everyone = b, b.Config.PaperToEveryone
 	if b.Status != "draft" {
-		paper, err := p.o.Register.PackRecipients(r.Context(), b.ID, false)
+		rs, err := p.o.Register.PackRecipients(r.Context(), b.ID, d.Everyone)
 		if err != nil {
 			p.o.Pages.Fail(w, r, err)
 			return
 		}
-		all, err := p.o.Register.PackRecipients(r.Context(), b.ID, true)
-		if err != nil {
-			p.o.Pages.Fail(w, r, err)
-			return
-		}
-		d.Open, d.Paper, d.All = true, len(paper), len(all)
+		d.Open, d.Packs = true, len(rs)
 	}
 	p.o.Pages.Render(w, r, status, "packs", d)
 }
@@ -102,7 +97,9 @@ func (p *Pages) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := p.o.Pages.Lang(w, r)
-	d := pageData{Everyone: r.PostFormValue("who") == "all",
+	// Who gets a pack is the ballot's setting, chosen by the organiser
+	// while it was a draft and frozen at the opening.
+	d := pageData{Everyone: b.Config.PaperToEveryone,
 		ReturnAddress: strings.TrimSpace(strings.ReplaceAll(r.PostFormValue("return_address"), "\r", ""))}
 	format := r.PostFormValue("format")
 	refuse := func(key string, args ...any) {

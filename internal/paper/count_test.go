@@ -14,6 +14,7 @@ import (
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/crypto/verify"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/issuance/issuancetest"
 	"github.com/unionvote/eballot/internal/paper"
 	"github.com/unionvote/eballot/internal/vote/votetest"
 )
@@ -97,8 +98,15 @@ func TestHybridCount(t *testing.T) {
 		wantOf(i%2, "online").add(i)
 		return nil
 	}
+	boxes := []issuance.Box{issuancetest.OpenBox(t, w.b.Pool, w.iss, "hybrid", "box-0", "north-depot"),
+		issuancetest.OpenBox(t, w.b.Pool, w.iss, "hybrid", "box-1", "south-depot")}
 	returned := func(i int, ch string) error {
-		err := w.iss.RecordReturn(ctx, "scrutineer:1", "hybrid", ch, w.paperOf(t, i))
+		var err error
+		if ch == cpaper.ChannelWorkplace {
+			err = w.iss.IssueAtBox(ctx, "presiding_officer:1", boxes[i%2], w.paperOf(t, i))
+		} else {
+			err = w.iss.RecordReturn(ctx, "scrutineer:1", "hybrid", ch, w.paperOf(t, i))
+		}
 		if err == nil {
 			slips[tallyKey{i % 2, ch}] = append(slips[tallyKey{i % 2, ch}], i)
 			wantOf(i%2, ch).add(i)
@@ -181,7 +189,22 @@ func TestHybridCount(t *testing.T) {
 		rejected[i%2].Late++
 	}
 
-	// The count: slips in batches of at most 10, keyed by two staff.
+	// A box is counted once closed; then in batches of at most 10 slips,
+	// keyed by two staff.
+	early := paper.Keying{BatchID: "early", Style: 0, Channel: cpaper.ChannelWorkplace, Box: "box-0", Totals: yn(1, 0, 0, 0)}
+	if _, err := w.svc.Key(ctx, "scrutineer:s1", w.pb, "s1", early); !errors.Is(err, paper.ErrBoxOpen) {
+		t.Fatalf("a batch for an open box: %v", err)
+	}
+	for _, b := range boxes {
+		if err := w.iss.CloseBox(ctx, "presiding_officer:1", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wrong := early
+	wrong.Box = "box-1"
+	if _, err := w.svc.Key(ctx, "scrutineer:s1", w.pb, "s1", wrong); !errors.Is(err, paper.ErrBadBatch) {
+		t.Fatalf("a batch naming another workplace ballot's box: %v", err)
+	}
 	for k, ms := range slips {
 		for start, n := 0, 0; start < len(ms); start, n = start+10, n+1 {
 			batch := ms[start:min(start+10, len(ms))]
@@ -201,7 +224,7 @@ func TestHybridCount(t *testing.T) {
 			}
 			key := paper.Keying{BatchID: fmt.Sprintf("%s-%d-%d", k.channel, k.style, n), Style: k.style, Channel: k.channel, Totals: tot}
 			if k.channel == cpaper.ChannelWorkplace {
-				key.Box = fmt.Sprintf("box-%d", k.style)
+				key.Box = boxes[k.style].Box
 			}
 			for _, keyer := range []string{"s1", "s2"} {
 				if _, err := w.svc.Key(ctx, "scrutineer:"+keyer, w.pb, keyer, key); err != nil {
@@ -209,6 +232,10 @@ func TestHybridCount(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Every paper issued in box-0 is counted: its count is closed.
+	if _, err := w.svc.Key(ctx, "scrutineer:s1", w.pb, "s1", early); !errors.Is(err, paper.ErrBoxCounted) {
+		t.Fatalf("a batch for a box counted in full: %v", err)
 	}
 	if err := w.svc.CloseCount(ctx, "scrutineer:1", w.pb); err != nil {
 		t.Fatal(err)

@@ -231,6 +231,8 @@ func (p *Pages) refusal(lang string, err error) (int, string, bool) {
 		{ErrDisagree, "paper.err.disagree", http.StatusConflict},
 		{ErrExceedsReturns, "paper.err.exceeds", http.StatusConflict},
 		{ErrWaiting, "paper.err.waiting", http.StatusConflict},
+		{ErrBoxOpen, "paper.err.box_open", http.StatusConflict},
+		{ErrBoxCounted, "paper.err.box_counted", http.StatusConflict},
 	} {
 		if errors.Is(err, e.err) {
 			detail := strings.TrimPrefix(err.Error(), e.err.Error())

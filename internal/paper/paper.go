@@ -47,6 +47,12 @@ var (
 	// exceed the papers logged as returned for its workplace ballot and
 	// channel.
 	ErrExceedsReturns = page.NewError("paper: more papers counted than logged as returned", http.StatusConflict, "exceeds_returns", "paper.api.exceeds_returns")
+	// ErrBoxOpen (409): a workplace box is counted once its presiding
+	// officer (or the scrutineer) has closed it.
+	ErrBoxOpen = page.NewError("paper: the workplace box is not closed", http.StatusConflict, "box_open", "paper.api.box_open")
+	// ErrBoxCounted (409): the batches accepted for the workplace box
+	// account for every paper issued in it: its count is closed.
+	ErrBoxCounted = page.NewError("paper: the workplace box is counted in full", http.StatusConflict, "box_counted", "paper.api.box_counted")
 )
 
 // Ledger is what this package needs of the ballot ledger (internal/ledger).
@@ -58,9 +64,12 @@ type Ledger interface {
 }
 
 // Returns gives the papers logged per workplace ballot (issuance's return
-// log), in the manifest's style order.
+// log), in the manifest's style order, and a workplace box's state: its
+// workplace ballot (style index; -1 when the election has no such box),
+// the papers issued in it, and whether it is closed.
 type Returns interface {
 	ReturnCounts(ctx context.Context, electionID string) ([]cpaper.StyleReturns, error)
+	WorkplaceBox(ctx context.Context, electionID, box string) (style int, issued int64, closed bool, err error)
 }
 
 // Service keys and accepts batches.
@@ -156,6 +165,9 @@ func (s *Service) Key(ctx context.Context, actor string, b Ballot, keyer string,
 	if countClosed {
 		return Outcome{}, ErrCountClosed
 	}
+	if err := s.checkBox(ctx, electionID, k); err != nil {
+		return Outcome{}, err
+	}
 	totals, err := json.Marshal(k.Totals)
 	if err != nil {
 		return Outcome{}, err
@@ -220,6 +232,9 @@ func (s *Service) Key(ctx context.Context, actor string, b Ballot, keyer string,
 		if err := s.checkReturns(ctx, tx, electionID, k); err != nil {
 			return err
 		}
+		if err := s.checkBox(ctx, electionID, k); err != nil {
+			return err
+		}
 		seq, _, err := s.ledger.AppendPaperBatch(ctx, electionID, cpaper.Batch{BatchID: k.BatchID, Box: k.Box, Channel: k.Channel, Style: k.Style,
 			Keyings: []cpaper.Keying{{Keyer: first.keyer, Totals: ft}, {Keyer: keyer, Totals: k.Totals}}})
 		if err != nil {
@@ -263,6 +278,43 @@ func (s *Service) checkReturns(ctx context.Context, tx pgx.Tx, electionID string
 	if counted+k.Totals.Papers > logged {
 		return fmt.Errorf("%w: %d %s papers already counted and %d in this batch, %d logged as returned for workplace ballot %q",
 			ErrExceedsReturns, counted, k.Channel, k.Totals.Papers, logged, rs[k.Style].Style)
+	}
+	return nil
+}
+
+// checkBox refuses a workplace batch for a box the election does not
+// have, of another workplace ballot, not yet closed, or whose count is
+// closed (its accepted batches account for every paper issued in it), and
+// one that would make the papers counted from the box exceed the papers
+// issued in it. Called at each keying (checked again at acceptance under
+// the election's lock, by checkReturns).
+func (s *Service) checkBox(ctx context.Context, electionID string, k Keying) error {
+	if k.Channel != cpaper.ChannelWorkplace {
+		return nil
+	}
+	style, issued, closed, err := s.returns.WorkplaceBox(ctx, electionID, k.Box)
+	switch {
+	case err != nil:
+		return err
+	case style < 0:
+		return fmt.Errorf("%w: no workplace box %q in this ballot", ErrBadBatch, k.Box)
+	case style != k.Style:
+		return fmt.Errorf("%w: box %q is in workplace ballot %d, not %d", ErrBadBatch, k.Box, style+1, k.Style+1)
+	case !closed:
+		return fmt.Errorf("%w: box %q", ErrBoxOpen, k.Box)
+	}
+	var counted int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(papers), 0) FROM (SELECT DISTINCT ON (batch_id) (totals->>'papers')::bigint AS papers
+		FROM paper_keyings WHERE election_id = $1 AND channel = 'workplace' AND box = $2 AND seq IS NOT NULL AND batch_id <> $3) accepted`,
+		electionID, k.Box, k.BatchID).Scan(&counted); err != nil {
+		return fmt.Errorf("count box: %w", err)
+	}
+	if counted >= issued {
+		return fmt.Errorf("%w: box %q: %d papers issued, %d counted", ErrBoxCounted, k.Box, issued, counted)
+	}
+	if counted+k.Totals.Papers > issued {
+		return fmt.Errorf("%w: %d papers already counted from box %q and %d in this batch, %d issued in it",
+			ErrExceedsReturns, counted, k.Box, k.Totals.Papers, issued)
 	}
 	return nil
 }

@@ -111,6 +111,9 @@ type Options struct {
 	Member func(i int) (name, mobile, email string)
 	// Welsh makes the paper bilingual (IAConfig with WelshTexts).
 	Welsh bool
+	// PaperToEveryone makes it a hybrid ballot sent to everyone: every
+	// member gets a postal pack (Config.PaperToEveryone).
+	PaperToEveryone bool
 }
 
 // WelshTexts makes c bilingual: the Welsh title and texts of a fixture
@@ -202,6 +205,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	if o.Welsh {
 		WelshTexts(&setup.Config)
 	}
+	setup.Config.PaperToEveryone = o.PaperToEveryone
 	if o.Aggregated {
 		setup.Aggregated, setup.S228AGround = true, "s228A(4)"
 	}
