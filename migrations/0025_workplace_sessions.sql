@@ -1,4 +1,4 @@
--- 0024_workplace_sessions: workplace voting (issue 18, docs/paper.md).
+-- 0025_workplace_sessions: workplace voting (issue 18, docs/paper.md).
 --
 -- Industrial action ballots only (the 2026 Order): a workplace box is a
 -- session at one workplace of one workplace ballot (s.228), run by a
