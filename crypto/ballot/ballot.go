@@ -318,9 +318,22 @@ func (e *Election) eachElement(data []byte, f func([]byte)) {
 
 // ParseHinted is [Election.Parse] with the ballot's decompression hints
 // (protocol §4.5; nil decodes every element in full): the same ballots are
-// accepted, as the same values, and a hint that is not its element's is
-// [ErrHint] (wrapped, naming the element), whatever else the ballot is.
+// accepted, as the same values. A ballot that [Election.Parse] refuses gets
+// its error whatever the hints; one that it accepts, with hints that are
+// not its own, gets [ErrHint] (wrapped, naming the first wrong hint).
 func (e *Election) ParseHinted(data, hints []byte) (*Ballot, error) {
+	b, err := e.parse(data, hints)
+	if err != nil && errors.Is(err, ErrHint) {
+		// A wrong hint, or an element that is itself wrong: decode in
+		// full to tell them apart (only on failure).
+		if _, perr := e.parse(data, nil); perr != nil {
+			return nil, perr
+		}
+	}
+	return b, err
+}
+
+func (e *Election) parse(data, hints []byte) (*Ballot, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), MaxSize)
 	}
