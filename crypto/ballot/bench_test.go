@@ -57,7 +57,9 @@ func BenchmarkBatchVerify10kOneQHinted(b *testing.B) {
 // BenchmarkParse10kOneQ and BenchmarkParse10kOneQHinted decode 10,000
 // one-question ballots without verifying them: the decoding share of
 // BenchmarkBatchVerify10kOneQ, in full and with hints.
-func BenchmarkParse10kOneQ(b *testing.B) { benchBatchVerify(b, oneQuestion(b), yesNo1, decodeFull|noVerify) }
+func BenchmarkParse10kOneQ(b *testing.B) {
+	benchBatchVerify(b, oneQuestion(b), yesNo1, decodeFull|noVerify)
+}
 
 func BenchmarkParse10kOneQHinted(b *testing.B) {
 	benchBatchVerify(b, oneQuestion(b), yesNo1, decodeHinted|noVerify)
