@@ -493,12 +493,20 @@ func safe(n int64) bool { return n < 1<<53 && n > -(1<<53) }
 
 func base64Alphabet(b []byte) bool {
 	for _, c := range b {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+		if !isBase64[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// isBase64 marks the bytes of the standard base64 alphabet and '='.
+var isBase64 = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") {
+		t[c] = true
+	}
+	return t
+}()
 
 func fastEntryV1(b []byte) (index int64, style int, b64 []byte, ok bool) {
 	const (
