@@ -22,7 +22,7 @@ import (
 var owners = map[string]string{
 	// ballots and their set-up
 	"unions": "internal/election", "ballots": "internal/election", "ballot_styles": "internal/election",
-	"employer_notices": "internal/election",
+	"employer_notices": "internal/election", "action_notices": "internal/election",
 	// members and registers
 	"members": "internal/register", "register_entries": "internal/register", "register_uploads": "internal/register",
 	"ballot_contacts": "internal/register", "member_contact_fields": "internal/register", "member_contact_events": "internal/register",
@@ -55,6 +55,9 @@ var owners = map[string]string{
 	// contact refresh campaigns (values and their history are the register's)
 	"refresh_campaigns": "internal/refresh", "refresh_links": "internal/refresh", "refresh_pending": "internal/refresh",
 	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh",
+	// after the close: result notices, employers' addresses, copy requests
+	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result",
+	"result_notices": "internal/result", "result_report_requests": "internal/result",
 	// the rest
 	"audit_log":        "internal/audit",
 	"retention_counts": "internal/retention", "retention_deletions": "internal/retention", "retention_holds": "internal/retention",
