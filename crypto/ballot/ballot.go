@@ -54,6 +54,10 @@ var (
 	// bytes, or (JSON) unknown, missing or non-canonical fields.
 	// The service maps it to 400.
 	ErrMalformed = errors.New("ballot: malformed ballot")
+	// ErrHint is returned by [Election.ParseHinted] when a decompression
+	// hint (protocol §4.5) is not the one of its element: wrong length, not
+	// canonical, the negative root or not a root.
+	ErrHint = errors.New("ballot: wrong decompression hint")
 	// ErrWrongManifest is returned when a ballot's manifest hash is not
 	// this election's. The service maps it to 400.
 	ErrWrongManifest = errors.New("ballot: ballot is for another manifest")
@@ -251,7 +255,85 @@ func (b *Ballot) MarshalBinary() ([]byte, error) {
 // Parse strictly decodes a binary ballot of this election (protocol §4.2).
 // It returns [ErrMalformed] or [ErrWrongManifest] (wrapped); it does not
 // verify proofs (see [Election.Verify]).
-func (e *Election) Parse(data []byte) (*Ballot, error) {
+func (e *Election) Parse(data []byte) (*Ballot, error) { return e.ParseHinted(data, nil) }
+
+// HintsSize returns the size of a ballot's decompression hints
+// (protocol §4.5): 32 bytes for each group element of the encoding.
+func (e *Election) HintsSize() int { return e.elements() * enc.HintSize }
+
+// elements counts the group elements of a ballot: per selection α, β and
+// the proof's A_0, B_0, A_1, B_1; per question the sum proof's A_j, B_j.
+func (e *Election) elements() int {
+	n := 0
+	for qi, q := range e.shape {
+		n += 6*q.Options + 2*len(e.sumVals[qi])
+	}
+	return n
+}
+
+// Hints returns the decompression hints of a ballot encoding of this
+// election (protocol §4.5, the exporter's side): the inverse square root of
+// each group element, in the order of the encoding. It returns the error
+// [Election.Parse] would for a malformed ballot.
+func (e *Election) Hints(data []byte) ([]byte, error) {
+	if _, err := e.Parse(data); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, e.HintsSize())
+	e.eachElement(data, func(el []byte) {
+		h, err := enc.Hint(el)
+		if err != nil {
+			panic("ballot: hint of a parsed element: " + err.Error()) // unreachable
+		}
+		out = append(out, h...)
+	})
+	return out, nil
+}
+
+// eachElement calls f on every group element of a well-formed ballot
+// encoding, in order.
+func (e *Election) eachElement(data []byte, f func([]byte)) {
+	p := data[37:]
+	for qi, q := range e.shape {
+		p = p[2:]
+		for range q.Options {
+			for k := 0; k < 2; k++ {
+				f(p[32*k : 32*k+32])
+			}
+			for j := 0; j < 2; j++ {
+				br := p[64+j*proof.BranchSize:]
+				f(br[:32])
+				f(br[32:64])
+			}
+			p = p[64+2*proof.BranchSize:]
+		}
+		for j := range e.sumVals[qi] {
+			br := p[j*proof.BranchSize:]
+			f(br[:32])
+			f(br[32:64])
+		}
+		p = p[len(e.sumVals[qi])*proof.BranchSize:]
+	}
+}
+
+// ParseHinted is [Election.Parse] with the ballot's decompression hints
+// (protocol §4.5; nil decodes every element in full): the same ballots are
+// accepted, as the same values. A ballot that [Election.Parse] refuses gets
+// its error whatever the hints; one that it accepts, with hints that are
+// not its own, gets [ErrHint] (wrapped, naming the first wrong hint).
+func (e *Election) ParseHinted(data, hints []byte) (*Ballot, error) {
+	b, err := e.parse(data, hints)
+	if err != nil && errors.Is(err, ErrHint) {
+		// A wrong hint, or an element that is itself wrong: decode in
+		// full to tell them apart (only on failure).
+		if _, perr := e.parse(data, nil); perr != nil {
+			return nil, perr
+		}
+	}
+	return b, err
+}
+
+func (e *Election) parse(data, hints []byte) (*Ballot, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), MaxSize)
 	}
@@ -283,6 +365,17 @@ func (e *Election) Parse(data []byte) (*Ballot, error) {
 		}
 		return nil, fmt.Errorf("%w: truncated", ErrMalformed)
 	}
+	if hints != nil && len(hints) != e.HintsSize() {
+		return nil, fmt.Errorf("%w: %d bytes of hints, want %d", ErrHint, len(hints), e.HintsSize())
+	}
+	hint := func(n int) []byte { // the next n elements' hints
+		if hints == nil {
+			return nil
+		}
+		h := hints[:n*enc.HintSize]
+		hints = hints[n*enc.HintSize:]
+		return h
+	}
 	p := data[37:]
 	b.Questions = make([]Question, len(e.shape))
 	for qi, q := range e.shape {
@@ -292,26 +385,35 @@ func (e *Election) Parse(data []byte) (*Ballot, error) {
 		p = p[2:]
 		sels := make([]Selection, q.Options)
 		for oi := range sels {
-			ct, err := elgamal.ParseCiphertext(p[:64])
+			ct, err := elgamal.ParseCiphertextHinted(p[:64], hint(2))
 			if err != nil {
-				return nil, fmt.Errorf("%w: question %d option %d: %w", ErrMalformed, qi, oi, err)
+				return nil, parseError(fmt.Sprintf("question %d option %d", qi, oi), err)
 			}
-			pf, err := proof.ParseProof(p[64:64+2*proof.BranchSize], 2)
+			pf, err := proof.ParseProofHinted(p[64:64+2*proof.BranchSize], 2, hint(4))
 			if err != nil {
-				return nil, fmt.Errorf("%w: question %d option %d: %w", ErrMalformed, qi, oi, err)
+				return nil, parseError(fmt.Sprintf("question %d option %d", qi, oi), err)
 			}
 			sels[oi] = Selection{ct, pf}
 			p = p[64+2*proof.BranchSize:]
 		}
 		n := len(e.sumVals[qi])
-		sp, err := proof.ParseProof(p[:n*proof.BranchSize], n)
+		sp, err := proof.ParseProofHinted(p[:n*proof.BranchSize], n, hint(2*n))
 		if err != nil {
-			return nil, fmt.Errorf("%w: question %d sum: %w", ErrMalformed, qi, err)
+			return nil, parseError(fmt.Sprintf("question %d sum", qi), err)
 		}
 		p = p[n*proof.BranchSize:]
 		b.Questions[qi] = Question{Selections: sels, SumProof: sp}
 	}
 	return b, nil
+}
+
+// parseError wraps an element's decoding error: [ErrHint] for a wrong
+// decompression hint, [ErrMalformed] otherwise.
+func parseError(where string, err error) error {
+	if errors.Is(err, enc.ErrHint) {
+		return fmt.Errorf("%w: %s: %w", ErrHint, where, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrMalformed, where, err)
 }
 
 // checkCounts walks the option counts of a ballot of the wrong length.
@@ -541,11 +643,21 @@ func ShortCode(t [32]byte) string {
 // errs[i] is the error for data[i] (nil if it decoded); errs is nil when
 // every ballot decoded.
 func (e *Election) ParseAll(data [][]byte) (bs []*Ballot, errs []error) {
+	return e.ParseAllHinted(data, nil)
+}
+
+// ParseAllHinted is [Election.ParseAll] with [Election.ParseHinted]:
+// hints[i] are data[i]'s decompression hints (hints nil: none).
+func (e *Election) ParseAllHinted(data, hints [][]byte) (bs []*Ballot, errs []error) {
 	bs = make([]*Ballot, len(data))
 	all := make([]error, len(data))
 	var failed atomic.Bool
 	par.For(len(data), func(i int) {
-		if bs[i], all[i] = e.Parse(data[i]); all[i] != nil {
+		var h []byte
+		if hints != nil {
+			h = hints[i]
+		}
+		if bs[i], all[i] = e.ParseHinted(data[i], h); all[i] != nil {
 			failed.Store(true)
 		}
 	})

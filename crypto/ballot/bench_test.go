@@ -35,20 +35,46 @@ func BenchmarkVerify(b *testing.B) {
 
 // BenchmarkBatchVerify10k decodes and batch-verifies 10,000 two-question
 // yes/no ballots (the industrial-action fixture: 30 decodes a ballot).
-func BenchmarkBatchVerify10k(b *testing.B) { benchBatchVerify(b, load(b).e, yesNo, true) }
+func BenchmarkBatchVerify10k(b *testing.B) { benchBatchVerify(b, load(b).e, yesNo, decodeFull) }
 
 // BenchmarkBatchVerifyOnly10k batch-verifies 10,000 already decoded
 // two-question yes/no ballots.
-func BenchmarkBatchVerifyOnly10k(b *testing.B) { benchBatchVerify(b, load(b).e, yesNo, false) }
+func BenchmarkBatchVerifyOnly10k(b *testing.B) { benchBatchVerify(b, load(b).e, yesNo, 0) }
 
 // BenchmarkBatchVerify10kOneQ decodes and batch-verifies 10,000 one-question
 // yes/no ballots (min 0, max 1, as the scrutineer fixture: 16 decodes).
-func BenchmarkBatchVerify10kOneQ(b *testing.B) { benchBatchVerify(b, oneQuestion(b), yesNo1, true) }
+func BenchmarkBatchVerify10kOneQ(b *testing.B) {
+	benchBatchVerify(b, oneQuestion(b), yesNo1, decodeFull)
+}
+
+// BenchmarkBatchVerify10kOneQHinted is BenchmarkBatchVerify10kOneQ with
+// decompression hints (protocol §4.5): the 16 inverse square roots a
+// ballot checked instead of computed.
+func BenchmarkBatchVerify10kOneQHinted(b *testing.B) {
+	benchBatchVerify(b, oneQuestion(b), yesNo1, decodeHinted)
+}
+
+// BenchmarkParse10kOneQ and BenchmarkParse10kOneQHinted decode 10,000
+// one-question ballots without verifying them: the decoding share of
+// BenchmarkBatchVerify10kOneQ, in full and with hints.
+func BenchmarkParse10kOneQ(b *testing.B) {
+	benchBatchVerify(b, oneQuestion(b), yesNo1, decodeFull|noVerify)
+}
+
+func BenchmarkParse10kOneQHinted(b *testing.B) {
+	benchBatchVerify(b, oneQuestion(b), yesNo1, decodeHinted|noVerify)
+}
+
+const (
+	decodeFull = 1 << iota
+	decodeHinted
+	noVerify
+)
 
 // BenchmarkBatchVerifyOnly10kOneQ batch-verifies 10,000 already decoded
 // one-question yes/no ballots.
 func BenchmarkBatchVerifyOnly10kOneQ(b *testing.B) {
-	benchBatchVerify(b, oneQuestion(b), yesNo1, false)
+	benchBatchVerify(b, oneQuestion(b), yesNo1, 0)
 }
 
 var yesNo1 = [][]int{{1, 0}}
@@ -67,11 +93,13 @@ func oneQuestion(b *testing.B) *Election {
 
 // benchBatchVerify batch-verifies 10,000 ballots of e with the given marks
 // (64 distinct ballots, reused: encryption is slow), decoding them first if
-// decode is set, and reports ballots/s and CPU-µs a ballot.
-func benchBatchVerify(b *testing.B, e *Election, choices [][]int, decode bool) {
+// mode says so (in full or with hints), and reports ballots/s and CPU-µs a
+// ballot.
+func benchBatchVerify(b *testing.B, e *Election, choices [][]int, mode int) {
 	const n = 10000
 	proto := make([]*Ballot, 64)
 	protoBin := make([][]byte, len(proto))
+	protoHints := make([][]byte, len(proto))
 	for i := range proto {
 		bl, _, err := e.Encrypt(rand.Reader, i%2, choices)
 		if err != nil {
@@ -79,22 +107,37 @@ func benchBatchVerify(b *testing.B, e *Election, choices [][]int, decode bool) {
 		}
 		proto[i] = bl
 		protoBin[i], _ = bl.MarshalBinary()
+		if protoHints[i], err = e.Hints(protoBin[i]); err != nil {
+			b.Fatal(err)
+		}
 	}
 	bs := make([]*Ballot, n)
 	bins := make([][]byte, n)
+	hints := make([][]byte, n)
 	for i := range bs {
 		bs[i] = proto[i%len(proto)]
 		bins[i] = protoBin[i%len(proto)]
+		hints[i] = protoHints[i%len(proto)]
 	}
 	b.ResetTimer()
 	c0 := cpuTime()
 	for b.Loop() {
-		if decode {
+		switch {
+		case mode&decodeFull != 0:
 			var bad []error
 			bs, bad = e.ParseAll(bins)
 			if len(bad) != 0 {
 				b.Fatal("parse", bad)
 			}
+		case mode&decodeHinted != 0:
+			var bad []error
+			bs, bad = e.ParseAllHinted(bins, hints)
+			if len(bad) != 0 {
+				b.Fatal("parse", bad)
+			}
+		}
+		if mode&noVerify != 0 {
+			continue
 		}
 		if bad := e.BatchVerify(bs); bad != nil {
 			b.Fatal(bad)

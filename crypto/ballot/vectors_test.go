@@ -31,6 +31,7 @@ type ballotFile struct {
 		JSON      json.RawMessage `json:"json"`
 		Tracker   string          `json:"tracker"`
 		ShortCode string          `json:"short_code"`
+		Hints     string          `json:"hints"`
 	} `json:"valid"`
 	Invalid []struct {
 		Name   string          `json:"name"`

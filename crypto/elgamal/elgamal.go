@@ -141,16 +141,24 @@ type Ciphertext struct {
 
 // ParseCiphertext strictly decodes α ‖ β (64 bytes): both canonical, α not
 // the identity (protocol §2, §4.2).
-func ParseCiphertext(b []byte) (*Ciphertext, error) {
+func ParseCiphertext(b []byte) (*Ciphertext, error) { return ParseCiphertextHinted(b, nil) }
+
+// ParseCiphertextHinted is [ParseCiphertext] with the decompression hints of
+// α and β (docs/protocol.md §4.5: 64 bytes; nil decodes in full). A wrong
+// hint is an error that wraps [ErrHint], not [ErrInvalidCiphertext].
+func ParseCiphertextHinted(b, hints []byte) (*Ciphertext, error) {
 	if len(b) != CiphertextSize {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCiphertext, enc.ErrLength)
 	}
-	c := new(Ciphertext)
-	if err := enc.DecodeFast(&c.alpha, b[:32], true); err != nil {
-		return nil, fmt.Errorf("%w: alpha: %w", ErrInvalidCiphertext, err)
+	if hints != nil && len(hints) != 2*enc.HintSize {
+		return nil, fmt.Errorf("%w: %d bytes of hints for 2 elements", ErrHint, len(hints))
 	}
-	if err := enc.DecodeFast(&c.beta, b[32:], false); err != nil {
-		return nil, fmt.Errorf("%w: beta: %w", ErrInvalidCiphertext, err)
+	c := new(Ciphertext)
+	if err := enc.DecodeFastAt(&c.alpha, b[:32], hints, 0, true); err != nil {
+		return nil, ctError("alpha", err)
+	}
+	if err := enc.DecodeFastAt(&c.beta, b[32:], hints, 1, false); err != nil {
+		return nil, ctError("beta", err)
 	}
 	copy(c.enc[:], b)
 	return c, nil
@@ -242,4 +250,15 @@ func Sum(cs ...*Ciphertext) *Ciphertext {
 		b.Add(&b, &c.beta)
 	}
 	return fromFast(&a, &b)
+}
+
+// ErrHint is returned (wrapped) by [ParseCiphertextHinted] when a
+// decompression hint is wrong for a valid element.
+var ErrHint = enc.ErrHint
+
+func ctError(name string, err error) error {
+	if errors.Is(err, enc.ErrHint) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrInvalidCiphertext, name, err)
 }

@@ -26,8 +26,9 @@ func codecFor(version int) codec {
 	switch version {
 	case 1:
 		return &v1codec{}
-	case 2, PaperVersion:
-		// Version 3 is version 2 with the paper section: the same lines.
+	case Version2, Version3, Version, PaperVersion:
+		// Version 3 is version 2 with the paper section: the same lines;
+		// versions 4 and 5 are 2 and 3 with a member more on entry lines.
 		return v2codec{}
 	}
 	return nil

@@ -36,14 +36,19 @@ import (
 const (
 	// Format is the value of the header's "format" field.
 	Format = "eballot-export"
-	// Version is the export format version written by default (protocol
-	// version 2: the close is a signed checkpoint in the file).
-	Version = 2
+	// Version is the export format version written by default: version 2
+	// (the close is a signed checkpoint in the file) with decompression
+	// hints on every entry line (docs/protocol.md §4.5).
+	Version = 4
 	// PaperVersion is the version of an export with a paper section
-	// (version 2 and, after the close, the batch and paper_close lines of
-	// docs/protocol.md §10): readers of version 2 refuse it by its version
+	// (version 4 and, after the close, the batch and paper_close lines of
+	// docs/protocol.md §10): readers of version 4 refuse it by its version
 	// rather than miscount it.
-	PaperVersion = 3
+	PaperVersion = 5
+	// Version2 and Version3 are versions 4 and 5 without hints (still read,
+	// and written on request).
+	Version2 = 2
+	Version3 = 3
 	// MinVersion and MaxVersion bound the versions the Reader accepts.
 	MinVersion = 1
 	MaxVersion = PaperVersion
@@ -79,6 +84,14 @@ const (
 	CheckEndTotals          = "end.totals"          // entries and checkpoints as counted, entries = tree_size
 	CheckPaperEncoding      = "paper.encoding"      // a batch or paper close: canonical base64 of 1–MaxPaper bytes, note of 1–4096 bytes
 )
+
+// HasPaper reports whether an export of this version may have a paper
+// section (and must, when it is read: versions 3 and 5).
+func HasPaper(version int) bool { return version == Version3 || version == PaperVersion }
+
+// HasHints reports whether the entry lines of this version carry
+// decompression hints (versions 4 and 5).
+func HasHints(version int) bool { return version == Version || version == PaperVersion }
 
 // ErrFormat is returned (wrapped in a *LineError) for any structural defect:
 // malformed JSON, unknown or missing fields, a line that is not in the
@@ -121,6 +134,11 @@ type Entry struct {
 	Index int64
 	Style int    // the style the ledger recorded; must match the ballot's
 	Bytes []byte // T ‖ authorisation ‖ ballot_bytes
+	// Hints are the decompression hints of the ballot's group elements
+	// (versions 4 and 5, docs/protocol.md §4.5; outside the leaf hash). The
+	// Writer computes them when nil; the Reader gives them as read (empty,
+	// not nil, when the line's are empty) and nil in versions 1 to 3.
+	Hints []byte
 }
 
 // Batch is one signed paper batch entry (crypto/paper.Batch bytes).
@@ -172,6 +190,14 @@ type (
 		Style int    `json:"style"`
 		Entry string `json:"entry"`
 	}
+	// entryHintsLine is the entry line of versions 4 and 5.
+	entryHintsLine struct {
+		Type  string `json:"type"`
+		Index int64  `json:"index"`
+		Style int    `json:"style"`
+		Entry string `json:"entry"`
+		Hints string `json:"hints"`
+	}
 	batchLine struct {
 		Type  string `json:"type"`
 		Batch string `json:"batch"`
@@ -199,7 +225,10 @@ func (c *Checkpoint) line(typ string) checkpointLine {
 	return checkpointLine{typ, c.Size, hex.EncodeToString(c.Root[:]), string(c.Note)}
 }
 
-func (e *Entry) line() entryLine {
+func (e *Entry) line(version int) any {
+	if HasHints(version) {
+		return entryHintsLine{"entry", e.Index, e.Style, base64.StdEncoding.EncodeToString(e.Bytes), base64.StdEncoding.EncodeToString(e.Hints)}
+	}
 	return entryLine{"entry", e.Index, e.Style, base64.StdEncoding.EncodeToString(e.Bytes)}
 }
 

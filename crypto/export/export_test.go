@@ -80,13 +80,13 @@ func readAll(b []byte) ([]byte, error) {
 
 func TestRoundTrip(t *testing.T) {
 	b := sample(t, 0)
-	// Version 2: canonical JSON (protocol §3): keys sorted, HTML characters,
+	// Version 4: canonical JSON (protocol §3): keys sorted, HTML characters,
 	// U+2028 and non-ASCII literal.
 	if !bytes.Contains(b, []byte(`{"note":"n<>&\"\\\n`+"\u2028"+`","root":"01`)) || !bytes.Contains(b, []byte("— eballot")) {
 		t.Fatalf("not canonical JSON:\n%s", b)
 	}
 	if !bytes.HasPrefix(b, []byte(`{"closed":true,"election_id":"demo-2026","format":"eballot-export","log_key":"eballot/demo+1a2b3c4d+AbC=","manifest_hash":"`)) ||
-		!bytes.Contains(b, []byte(`"tree_size":3,"type":"header","version":2}`)) {
+		!bytes.Contains(b, []byte(`"tree_size":3,"type":"header","version":4}`)) {
 		t.Fatalf("header:\n%s", b)
 	}
 	if !bytes.Contains(b, []byte(`{"note":"c\n","root":"02`)) || !bytes.Contains(b, []byte(`"size":3,"type":"close"}`+"\n"+`{"checkpoints":3,"entries":3,`)) {
@@ -99,7 +99,16 @@ func TestRoundTrip(t *testing.T) {
 		!bytes.Contains(b1, []byte(`"note":"n<>&\"\\\n\u2028"`)) || bytes.Contains(b1, []byte(`"close"`)) {
 		t.Fatalf("version 1:\n%s", b1)
 	}
-	for _, in := range [][]byte{b, b1} {
+	// Entry lines carry their hints (none here: the bytes are no ballot);
+	// version 2's do not.
+	if !bytes.Contains(b, []byte(`"hints":"","index":1,`)) {
+		t.Fatalf("version 4 entry without hints:\n%s", b)
+	}
+	b2 := sample(t, export.Version2)
+	if bytes.Contains(b2, []byte(`"hints"`)) || !bytes.Contains(b2, []byte(`"version":2}`)) {
+		t.Fatalf("version 2:\n%s", b2)
+	}
+	for _, in := range [][]byte{b, b1, b2} {
 		got, err := readAll(in)
 		if err != nil {
 			t.Fatal(err)
@@ -113,8 +122,14 @@ func TestRoundTrip(t *testing.T) {
 func TestWriterOrder(t *testing.T) {
 	var buf bytes.Buffer
 	w := export.NewWriter(&buf)
-	if err := w.Header(&export.Header{Version: 4}); err == nil {
+	if err := w.Header(&export.Header{Version: 6}); err == nil {
 		t.Fatal("wrote an unknown version")
+	}
+	w = export.NewWriter(&buf)
+	_ = w.Header(&export.Header{Version: export.Version2, TreeSize: 1})
+	_ = w.Manifest([]byte("{}"))
+	if err := w.Entry(&export.Entry{Index: 0, Bytes: []byte{1}, Hints: []byte{}}); err == nil {
+		t.Fatal("hints in a version 2 export")
 	}
 	w = export.NewWriter(&buf)
 	_ = w.Header(&export.Header{TreeSize: 1, Closed: true})
@@ -137,6 +152,7 @@ func TestWriterOrder(t *testing.T) {
 func TestReject(t *testing.T) {
 	b := string(sample(t, 0))
 	b1 := string(sample(t, 1))
+	b2 := string(sample(t, export.Version2))
 	lines := strings.SplitAfter(b, "\n")
 	cases := map[string]struct {
 		in    string
@@ -154,7 +170,11 @@ func TestReject(t *testing.T) {
 		"key order":         {strings.Replace(b, `{"closed":true,"election_id":"demo-2026",`, `{"election_id":"demo-2026","closed":true,`, 1), 1, export.CheckLine, "canonical"},
 		"key case":          {strings.Replace(b, `"index":1,`, `"Index":1,`, 1), 5, export.CheckLine, "canonical"},
 		"duplicate key":     {strings.Replace(b, `"index":1,`, `"index":1,"index":1,`, 1), 5, export.CheckLine, "duplicate"},
-		"unknown field":     {strings.Replace(b, `"version":2}`, `"version":2,"zz":1}`, 1), 1, export.CheckLine, "unknown field"},
+		"unknown field":     {strings.Replace(b, `"version":4}`, `"version":4,"zz":1}`, 1), 1, export.CheckLine, "unknown field"},
+		"v4 no hints":       {strings.Replace(b, `"hints":"",`, ``, 1), 4, export.CheckLine, "members"},
+		"v4 bad hints":      {strings.Replace(b, `"hints":"","index":1`, `"hints":"AA=","index":1`, 1), 5, export.CheckEntryEncoding, "hints not canonical"},
+		"v2 with hints":     {strings.Replace(b2, `"index":1,`, `"hints":"","index":1,`, 1), 5, export.CheckLine, "unknown field"},
+		"v2 as v4":          {strings.Replace(b2, `"version":2}`, `"version":4}`, 1), 4, export.CheckLine, "members"},
 		"missing field":     {strings.Replace(b, `"closed":true,`, ``, 1), 1, export.CheckLine, "members"},
 		"gap":               {strings.Replace(b, `"index":1,`, `"index":2,`, 1), 5, export.CheckOrder, "entry index 2, want 1"},
 		"checkpoint place":  {strings.Replace(b, `"size":2,`, `"size":1,`, 1), 6, export.CheckOrder, "checkpoint of size 1 after 2 entries"},
@@ -162,7 +182,7 @@ func TestReject(t *testing.T) {
 		"base64 newline":    {strings.Replace(b, `{"entry":"AQEB`, `{"entry":"AQEB\n`, 1), 5, export.CheckEntryEncoding, "base64"},
 		"uppercase hex":     {strings.Replace(b, `"root":"01`, `"root":"0A`, 1), 6, export.CheckCheckpointEncoding, "hex"},
 		"end count":         {strings.Replace(b, `"entries":3`, `"entries":4`, 1), 10, export.CheckEndTotals, "end says 4 entries"},
-		"version":           {strings.Replace(b, `"version":2`, `"version":4`, 1), 1, export.CheckVersion, "export version 4 is not supported"},
+		"version":           {strings.Replace(b, `"version":4`, `"version":6`, 1), 1, export.CheckVersion, "export version 6 is not supported"},
 		"format":            {strings.Replace(b, `"eballot-export"`, `"eballot-exporT"`, 1), 1, export.CheckVersion, "format"},
 		"second header":     {lines[0] + b, 2, export.CheckLine, "unknown field"},
 		"header twice":      {strings.Replace(b, lines[2], lines[2]+lines[0], 1), 4, export.CheckOrder, "second header"},
@@ -198,7 +218,7 @@ func TestLongLine(t *testing.T) {
 // FuzzReader: the reader never panics, and whatever it accepts the writer
 // writes back byte for byte.
 func FuzzReader(f *testing.F) {
-	for _, v := range []int{1, 2} {
+	for _, v := range []int{1, 2, 4} {
 		b := sample(f, v)
 		f.Add(b)
 		lines := bytes.SplitAfter(b, []byte("\n"))

@@ -6,12 +6,16 @@ import (
 
 // strictEntry decodes an entry line the strict way of the version (the
 // Reader's decode).
-func strictEntry(version int, b []byte) (entryLine, bool) {
+func strictEntry(version int, b []byte) (entryHintsLine, bool) {
+	if HasHints(version) {
+		var e entryHintsLine
+		return e, codecFor(version).decode(b, &e) == nil
+	}
 	var e entryLine
 	if codecFor(version).decode(b, &e) != nil {
-		return e, false
+		return entryHintsLine{}, false
 	}
-	return e, true
+	return entryHintsLine{Type: e.Type, Index: e.Index, Style: e.Style, Entry: e.Entry}, true
 }
 
 var entrySeeds = []string{
@@ -54,9 +58,26 @@ var entrySeedsV2 = []string{
 	`{"entry":"QUJD\"","index":1,"style":0,"type":"entry"}`,
 }
 
+var entrySeedsV4 = []string{
+	`{"entry":"AAAA","hints":"","index":0,"style":0,"type":"entry"}`,
+	`{"entry":"q+/=","hints":"QUJD","index":123,"style":1,"type":"entry"}`,
+	`{"entry":"","hints":"q+/=","index":-1,"style":-5,"type":"entry"}`,
+	`{"entry":"QUJD","hints":"AAAA","index":9007199254740991,"style":1023,"type":"entry"}`,
+	`{"entry":"QUJD","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","hints":"AA\u0041A","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","hints":"AA<A","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","hints":"AAAA","index":01,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","hints":"AAAA","index":1,"style":0,"type":"entry","x":1}`,
+	`{"entry":"QUJD","hints":"AAAA", "index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","hints":"AAAA"","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","Hints":"AAAA","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","hints":"AAAA","hints":"AAAA","index":1,"style":0,"type":"entry"}`,
+	`{"entry":"QUJD","index":1,"hints":"AAAA","style":0,"type":"entry"}`,
+}
+
 func checkFastEntry(t *testing.T, version int, line []byte) {
 	r := &Reader{header: Header{Version: version}}
-	idx, style, b64, ok := r.fastEntry(line)
+	idx, style, b64, h64, ok := r.fastEntry(line)
 	if !ok {
 		return // the strict path decides
 	}
@@ -64,18 +85,18 @@ func checkFastEntry(t *testing.T, version int, line []byte) {
 	if !sok {
 		t.Fatalf("fast path accepts %q, the strict decoder does not", line)
 	}
-	if e.Type != "entry" || e.Index != idx || e.Style != style || e.Entry != string(b64) {
-		t.Fatalf("fast path gives (%d, %d, %q), strict (%d, %d, %q)", idx, style, b64, e.Index, e.Style, e.Entry)
+	if e.Type != "entry" || e.Index != idx || e.Style != style || e.Entry != string(b64) || e.Hints != string(h64) {
+		t.Fatalf("fast path gives (%d, %d, %q, %q), strict (%d, %d, %q, %q)", idx, style, b64, h64, e.Index, e.Style, e.Entry, e.Hints)
 	}
 }
 
 func TestFastEntry(t *testing.T) {
-	for version, seeds := range map[int][]string{1: entrySeeds, 2: entrySeedsV2} {
+	for version, seeds := range map[int][]string{1: entrySeeds, 2: entrySeedsV2, 4: entrySeedsV4} {
 		r := &Reader{header: Header{Version: version}}
 		accepted := 0
 		for _, s := range seeds {
 			checkFastEntry(t, version, []byte(s))
-			if _, _, _, ok := r.fastEntry([]byte(s)); ok {
+			if _, _, _, _, ok := r.fastEntry([]byte(s)); ok {
 				accepted++
 			}
 		}
@@ -92,8 +113,11 @@ func FuzzFastEntry(f *testing.F) {
 	for _, s := range entrySeedsV2 {
 		f.Add(2, []byte(s))
 	}
+	for _, s := range entrySeedsV4 {
+		f.Add(4, []byte(s))
+	}
 	f.Fuzz(func(t *testing.T, version int, line []byte) {
-		if version != 1 && version != 2 {
+		if version != 1 && version != 2 && version != 4 {
 			return
 		}
 		checkFastEntry(t, version, line)

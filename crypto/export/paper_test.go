@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -50,7 +51,13 @@ func readAll(s string) (kinds []Kind, err error) {
 }
 
 func TestPaperSection(t *testing.T) {
-	good := writePaper(t, PaperVersion)
+	for _, v := range []int{Version3, PaperVersion} {
+		testPaperSection(t, v)
+	}
+}
+
+func testPaperSection(t *testing.T, version int) {
+	good := writePaper(t, version)
 	kinds, err := readAll(good)
 	want := []Kind{KindCheckpoint, KindEntry, KindCheckpoint, KindClose, KindBatch, KindBatch, KindPaperClose, KindEnd}
 	if err != nil || !slices.Equal(kinds, want) {
@@ -66,7 +73,7 @@ func TestPaperSection(t *testing.T) {
 		return strings.Join(out, "")
 	}
 	bad := map[string]string{
-		"version 2 with paper": strings.Replace(good, `"version":3`, `"version":2`, 1),
+		"without paper":        strings.Replace(good, fmt.Sprintf(`"version":%d`, version), fmt.Sprintf(`"version":%d`, version-1), 1),
 		"not closed":           strings.Replace(good, `"closed":true`, `"closed":false`, 1),
 		"batch before entries": j(0, 1, 2, 6, 3, 4, 5, 7, 8, 9),
 		"batch before close":   j(0, 1, 2, 3, 4, 6, 5, 7, 8, 9),
@@ -79,10 +86,10 @@ func TestPaperSection(t *testing.T) {
 	}
 	for name, s := range bad {
 		if s == good {
-			t.Fatalf("%s: no change", name)
+			t.Fatalf("version %d, %s: no change", version, name)
 		}
 		if _, err := readAll(s); !errors.Is(err, ErrFormat) {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("version %d, %s: %v", version, name, err)
 		}
 	}
 	// The writer refuses paper lines in a version 2 export, or before the
@@ -96,7 +103,7 @@ func TestPaperSection(t *testing.T) {
 		t.Fatal("a batch in a version 2 export")
 	}
 	w3 := NewWriter(&buf)
-	_ = w3.Header(&Header{Version: PaperVersion, ElectionID: "e", TreeSize: 0, Closed: true})
+	_ = w3.Header(&Header{Version: version, ElectionID: "e", TreeSize: 0, Closed: true})
 	_ = w3.Manifest([]byte("{}"))
 	if err := w3.Batch(&Batch{Bytes: []byte("{}"), Note: []byte("n")}); err == nil {
 		t.Fatal("a batch before the close")

@@ -189,8 +189,8 @@ func (r *Reader) lineType(b []byte) string {
 // paperLine reads a batch or paper_close line: version 3 only, in a closed
 // export, after the close; batches before the close of the paper count.
 func (r *Reader) paperLine(b []byte) (*Item, error) {
-	if r.header.Version != PaperVersion {
-		return nil, r.fail(CheckLine, fmt.Sprintf("a paper line in an export of version %d (paper lines are version %d)", r.header.Version, PaperVersion))
+	if !HasPaper(r.header.Version) {
+		return nil, r.fail(CheckLine, fmt.Sprintf("a paper line in an export of version %d (paper lines are versions %d and %d)", r.header.Version, Version3, PaperVersion))
 	}
 	if !r.closed {
 		return nil, r.fail(CheckOrder, "paper lines come after the close")
@@ -251,27 +251,35 @@ func probe(b []byte) (map[string]json.RawMessage, bool) {
 func (r *Reader) body(b []byte) (*Item, error) {
 	typ := r.lineType(b)
 	paperLine := typ == "batch" || typ == "paper_close"
-	if r.closed && typ != "end" && !(paperLine && r.header.Version == PaperVersion) {
-		return nil, r.fail(CheckOrder, "only the end line may follow the close (and, in version 3, paper lines)")
+	if r.closed && typ != "end" && !(paperLine && HasPaper(r.header.Version)) {
+		return nil, r.fail(CheckOrder, "only the end line may follow the close (and, in versions 3 and 5, paper lines)")
 	}
 	switch typ {
 	case "batch", "paper_close":
 		return r.paperLine(b)
 	case "entry":
-		var e entryLine
-		var b64 []byte
-		if idx, style, enc, ok := r.fastEntry(b); ok {
+		var e entryHintsLine
+		var b64, h64 []byte
+		if idx, style, enc, hints, ok := r.fastEntry(b); ok {
 			// The exact canonical form: the same values as the strict
 			// decoder would give (see fastEntry); skip its round trip.
-			e.Index, e.Style, b64 = idx, style, enc
+			e.Index, e.Style, b64, h64 = idx, style, enc, hints
 		} else {
-			if err := r.decode(b, &e); err != nil {
-				return nil, err
+			if HasHints(r.header.Version) {
+				if err := r.decode(b, &e); err != nil {
+					return nil, err
+				}
+			} else {
+				var l entryLine
+				if err := r.decode(b, &l); err != nil {
+					return nil, err
+				}
+				e.Type, e.Index, e.Style, e.Entry = l.Type, l.Index, l.Style, l.Entry
 			}
 			if e.Type != "entry" {
 				return nil, r.fail(CheckLine, "not an entry line")
 			}
-			b64 = []byte(e.Entry)
+			b64, h64 = []byte(e.Entry), []byte(e.Hints)
 		}
 		if e.Index != r.entries {
 			return nil, r.fail(CheckOrder, fmt.Sprintf("entry index %d, want %d (entries must be in order without gaps)", e.Index, r.entries))
@@ -286,8 +294,18 @@ func (r *Reader) body(b []byte) (*Item, error) {
 		if !ok {
 			return nil, r.fail(CheckEntryEncoding, fmt.Sprintf("entry %d: not canonical standard padded base64 of at most %d bytes", e.Index, MaxEntry))
 		}
+		var hints []byte
+		if HasHints(r.header.Version) {
+			// At most one 32-byte hint per 32 bytes of entry.
+			if hints, ok = decodeBase64(h64, MaxEntry); !ok {
+				return nil, r.fail(CheckEntryEncoding, fmt.Sprintf("entry %d: hints not canonical standard padded base64 of at most %d bytes", e.Index, MaxEntry))
+			}
+			if hints == nil {
+				hints = []byte{}
+			}
+		}
 		r.entries++
-		return &Item{Kind: KindEntry, Entry: &Entry{Index: e.Index, Style: e.Style, Bytes: raw}}, nil
+		return &Item{Kind: KindEntry, Entry: &Entry{Index: e.Index, Style: e.Style, Bytes: raw, Hints: hints}}, nil
 	case "checkpoint", "close":
 		var c checkpointLine
 		if err := r.decode(b, &c); err != nil {
@@ -415,44 +433,59 @@ func (r *Reader) fail(check, msg string) error {
 
 // fastEntry recognises an entry line that is exactly in the canonical form
 // of the file's version — version 2 {"entry":"B","index":I,"style":S,
-// "type":"entry"}, version 1 {"type":"entry","index":I,"style":S,
-// "entry":"B"} — with I and S canonical decimal integers (no sign other
-// than '-', no leading zeros, in range) and B made of base64 alphabet
-// characters only. Such a line decodes strictly to (I, S, B) and re-encodes
-// to itself, so the strict decoder would accept it with the same values;
-// anything else (ok false) goes through the strict decoder, which gives the
-// same result and the same error messages.
-func (r *Reader) fastEntry(b []byte) (index int64, style int, b64 []byte, ok bool) {
+// "type":"entry"}, version 4 {"entry":"B","hints":"H","index":I,…},
+// version 1 {"type":"entry","index":I,"style":S,"entry":"B"} — with I and S
+// canonical decimal integers (no sign other than '-', no leading zeros, in
+// range) and B and H made of base64 alphabet characters only. Such a line
+// decodes strictly to (I, S, B, H) and re-encodes to itself, so the strict
+// decoder would accept it with the same values; anything else (ok false)
+// goes through the strict decoder, which gives the same result and the
+// same error messages.
+func (r *Reader) fastEntry(b []byte) (index int64, style int, b64, h64 []byte, ok bool) {
 	if r.header.Version == 1 {
-		return fastEntryV1(b)
+		index, style, b64, ok = fastEntryV1(b)
+		return index, style, b64, nil, ok
 	}
 	const (
 		p1 = `{"entry":"`
+		ph = `","hints":"`
 		p2 = `","index":`
 		p3 = `,"style":`
 		p4 = `,"type":"entry"}`
 	)
+	str := func(b []byte) ([]byte, []byte, bool) {
+		q := bytes.IndexByte(b, '"')
+		if q < 0 || !base64Alphabet(b[:q]) {
+			return nil, nil, false
+		}
+		return b[:q], b[q:], true
+	}
 	if !bytes.HasPrefix(b, []byte(p1)) {
-		return 0, 0, nil, false
+		return 0, 0, nil, nil, false
 	}
-	b = b[len(p1):]
-	q := bytes.IndexByte(b, '"')
-	if q < 0 {
-		return 0, 0, nil, false
+	if b64, b, ok = str(b[len(p1):]); !ok {
+		return 0, 0, nil, nil, false
 	}
-	b64, b = b[:q], b[q:]
-	if !base64Alphabet(b64) || !bytes.HasPrefix(b, []byte(p2)) {
-		return 0, 0, nil, false
+	if HasHints(r.header.Version) {
+		if !bytes.HasPrefix(b, []byte(ph)) {
+			return 0, 0, nil, nil, false
+		}
+		if h64, b, ok = str(b[len(ph):]); !ok {
+			return 0, 0, nil, nil, false
+		}
+	}
+	if !bytes.HasPrefix(b, []byte(p2)) {
+		return 0, 0, nil, nil, false
 	}
 	index, b, ok = canonicalInt(b[len(p2):])
 	if !ok || !bytes.HasPrefix(b, []byte(p3)) {
-		return 0, 0, nil, false
+		return 0, 0, nil, nil, false
 	}
 	s, b, ok := canonicalInt(b[len(p3):])
 	if !ok || s != int64(int(s)) || string(b) != p4 || !safe(index) || !safe(s) {
-		return 0, 0, nil, false
+		return 0, 0, nil, nil, false
 	}
-	return index, int(s), b64, true
+	return index, int(s), b64, h64, true
 }
 
 // safe: |n| < 2^53, what canonical JSON (and JavaScript) represents.
@@ -460,12 +493,20 @@ func safe(n int64) bool { return n < 1<<53 && n > -(1<<53) }
 
 func base64Alphabet(b []byte) bool {
 	for _, c := range b {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+		if !isBase64[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// isBase64 marks the bytes of the standard base64 alphabet and '='.
+var isBase64 = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") {
+		t[c] = true
+	}
+	return t
+}()
 
 func fastEntryV1(b []byte) (index int64, style int, b64 []byte, ok bool) {
 	const (

@@ -50,6 +50,9 @@ const (
 var (
 	// ErrInvalidProof is returned when a proof does not verify.
 	ErrInvalidProof = errors.New("proof: invalid proof")
+	// ErrHint is returned (wrapped) by [ParseProofHinted] when a
+	// decompression hint is wrong for a valid element.
+	ErrHint = enc.ErrHint
 	// ErrMalformed is returned when a proof encoding is malformed: wrong
 	// length, a non-canonical element or scalar.
 	ErrMalformed = errors.New("proof: malformed proof")
@@ -106,9 +109,18 @@ func (st *Statement) check() error {
 
 // ParseProof strictly decodes a proof of n branches: the length must be
 // exactly n·128 bytes, and every element and scalar canonical.
-func ParseProof(b []byte, n int) (*Proof, error) {
+func ParseProof(b []byte, n int) (*Proof, error) { return ParseProofHinted(b, n, nil) }
+
+// ParseProofHinted is [ParseProof] with the decompression hints of the 2n
+// elements A_0, B_0, A_1, … (docs/protocol.md §4.5: 32 bytes each, in the
+// order of the encoding; nil decodes in full). A wrong hint is an error
+// that wraps [ErrHint], not [ErrMalformed].
+func ParseProofHinted(b []byte, n int, hints []byte) (*Proof, error) {
 	if n <= 0 || n > MaxBranches || len(b) != n*BranchSize {
 		return nil, fmt.Errorf("%w: length %d for %d branches", ErrMalformed, len(b), n)
+	}
+	if hints != nil && len(hints) != 2*n*enc.HintSize {
+		return nil, fmt.Errorf("%w: %d bytes of hints for %d elements", ErrHint, len(hints), 2*n)
 	}
 	p := &Proof{
 		a: make([]ristretto255.Element, n), b: make([]ristretto255.Element, n),
@@ -117,11 +129,11 @@ func ParseProof(b []byte, n int) (*Proof, error) {
 	}
 	for j := 0; j < n; j++ {
 		br := b[j*BranchSize:]
-		if err := enc.DecodeFast(&p.a[j], br[0:32], false); err != nil {
-			return nil, fmt.Errorf("%w: A_%d: %w", ErrMalformed, j, err)
+		if err := enc.DecodeFastAt(&p.a[j], br[0:32], hints, 2*j, false); err != nil {
+			return nil, elementError("A", j, err)
 		}
-		if err := enc.DecodeFast(&p.b[j], br[32:64], false); err != nil {
-			return nil, fmt.Errorf("%w: B_%d: %w", ErrMalformed, j, err)
+		if err := enc.DecodeFastAt(&p.b[j], br[32:64], hints, 2*j+1, false); err != nil {
+			return nil, elementError("B", j, err)
 		}
 		if err := enc.DecodeFastScalar(&p.c[j], br[64:96]); err != nil {
 			return nil, fmt.Errorf("%w: c_%d: %w", ErrMalformed, j, err)
@@ -350,4 +362,13 @@ func ProveCommitted(st *Statement, t int, nonce, w *ristretto255.Scalar, commit 
 		}
 	}
 	return ParseProof(out, n)
+}
+
+// elementError names a commitment that did not decode: a wrong hint, or a
+// malformed element.
+func elementError(name string, j int, err error) error {
+	if errors.Is(err, enc.ErrHint) {
+		return fmt.Errorf("%s_%d: %w", name, j, err)
+	}
+	return fmt.Errorf("%w: %s_%d: %w", ErrMalformed, name, j, err)
 }

@@ -43,6 +43,7 @@ const (
 
 	// Entries.
 	CheckEntryBallot        = "entry.ballot"
+	CheckEntryHint          = "entry.hint"
 	CheckEntryTracker       = "entry.tracker"
 	CheckEntryStyle         = "entry.style"
 	CheckEntryAuthorisation = "entry.authorisation"
@@ -115,7 +116,7 @@ var Checks = []string{
 	CheckManifestHash, CheckManifestValid, CheckManifestTrustees, CheckHeaderManifest, CheckManifestExpected,
 	CheckCheckpointSignature, CheckCheckpointText, CheckCheckpointOrigin, CheckCheckpointLine, CheckCheckpointRoot,
 	CheckCheckpointFinal, CheckFinalExpected,
-	CheckEntryBallot, CheckEntryTracker, CheckEntryStyle, CheckEntryAuthorisation, CheckEntryProof,
+	CheckEntryBallot, CheckEntryHint, CheckEntryTracker, CheckEntryStyle, CheckEntryAuthorisation, CheckEntryProof,
 	CheckEntryDupTracker, CheckEntryDupAlpha,
 	CheckEndRoot, CheckEndStyleCounts,
 	CheckCountsEntitled, CheckCountsPublished, CheckCountsIssued, CheckCountsIssuedMax,
@@ -173,7 +174,7 @@ func GroupOf(check string) string {
 	case CheckCheckpointSignature, CheckCheckpointText, CheckCheckpointOrigin, CheckCheckpointLine, CheckCheckpointRoot,
 		CheckCheckpointFinal, CheckFinalExpected, CheckEndRoot:
 		return "checkpoints"
-	case CheckEntryBallot, CheckEntryTracker, CheckEntryStyle, CheckEntryAuthorisation, CheckEntryProof, CheckEntryDupTracker, CheckEntryDupAlpha:
+	case CheckEntryBallot, CheckEntryHint, CheckEntryTracker, CheckEntryStyle, CheckEntryAuthorisation, CheckEntryProof, CheckEntryDupTracker, CheckEntryDupAlpha:
 		return "entries"
 	case CheckEndStyleCounts, CheckCountsEntitled, CheckCountsPublished, CheckCountsIssued, CheckCountsIssuedMax:
 		return "counts"

@@ -423,8 +423,8 @@ func paperFailure(f paper.Failure) Failure {
 func (v *verifier) paperCounts(issued []int64) {
 	c := v.res.Paper
 	if c == nil {
-		if v.res.Header.Version == export.PaperVersion {
-			v.res.fail(Failure{Check: paper.CheckCloseChain, Item: "paper_close", Index: -1, Reason: "the export is of version 3 but has no paper section: the paper count is not complete"})
+		if export.HasPaper(v.res.Header.Version) {
+			v.res.fail(Failure{Check: paper.CheckCloseChain, Item: "paper_close", Index: -1, Reason: fmt.Sprintf("the export is of version %d but has no paper section: the paper count is not complete", v.res.Header.Version)})
 		}
 		return
 	}
@@ -646,7 +646,11 @@ func (v *verifier) entry(en *export.Entry) (r entryResult) {
 	copy(r.tracker[:], en.Bytes[:32])
 	r.short = ballot.ShortCode(r.tracker)
 	auth, bb := en.Bytes[32:head], en.Bytes[head:]
-	b, err := v.e.Parse(bb)
+	b, err := v.e.ParseHinted(bb, en.Hints)
+	if errors.Is(err, ballot.ErrHint) {
+		r.errs = append(r.errs, entryFailure{CheckEntryHint, "the decompression hints are not the ballot's (protocol §4.5): " + err.Error()})
+		return r
+	}
 	if err != nil {
 		r.errs = append(r.errs, entryFailure{CheckEntryBallot, "ballot does not decode: " + err.Error()})
 		return r

@@ -38,6 +38,18 @@ func nonCanonical(s string) string {
 	return s[:i-1] + string(alphabet[strings.IndexByte(alphabet, s[i-1])|1]) + s[i:]
 }
 
+// negHint returns the encoding of −h mod p (the other square root) for a
+// canonical little-endian field element h.
+func negHint(h []byte) []byte {
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	be := slices.Clone(h)
+	slices.Reverse(be)
+	x := new(big.Int).Sub(p, new(big.Int).SetBytes(be))
+	out := x.FillBytes(make([]byte, 32))
+	slices.Reverse(out)
+	return out
+}
+
 // sigLine returns the (one) signature line of a signed note.
 func sigLine(n string) string {
 	i := strings.LastIndex(n, "\n\n")
@@ -78,6 +90,7 @@ func cases(b *builder, h, col *election) {
 	b.inputs("honest: issued counts as a list", "honest", map[string]any{"counts": nil, "issued": []int64{5, 5}})
 	b.inputs("colluding voters: sums whose α is the identity are counted in the clear", "colluding", nil).Limits = ptr([]string{})
 	b.inputs("legacy version 1 export with its result", "legacy_v1", nil).Limits = ptr([]string{})
+	b.inputs("version 2 export (no decompression hints) with its result", "legacy_v2", nil).Limits = ptr([]string{})
 	b.inputs("legacy version 1 export alone: its close was not signed", "legacy_v1", map[string]any{"report": nil, "signature": nil, "partials": nil}).Limits =
 		ptr([]string{"limit.manifest_hash", "limit.unsigned_close", "limit.result"})
 	b.inputs("more ballots than entitled", "crowded", nil, "counts.entitled")
@@ -137,9 +150,10 @@ func cases(b *builder, h, col *election) {
 	// ---- The header: every member.
 	L("header type", set(header, func(m map[string]any) { m["type"] = "headers" }), "file.order")
 	L("header format", set(header, func(m map[string]any) { m["format"] = "eballot-exports" }), "header.version")
-	L("header version 4", set(header, func(m map[string]any) { m["version"] = 4 }), "header.version")
+	L("header version 6", set(header, func(m map[string]any) { m["version"] = 6 }), "header.version")
+	L("header version 2 on version 4 lines (entries with hints)", set(header, func(m map[string]any) { m["version"] = 2 }), "file.line")
 	L("header version \"2\"", set(header, func(m map[string]any) { m["version"] = "2" }), "header.version")
-	L("header version 1 on version 2 lines", set(header, func(m map[string]any) { m["version"] = 1 }), "file.line")
+	L("header version 1 on version 4 lines", set(header, func(m map[string]any) { m["version"] = 1 }), "file.line")
 	L("header election_id of another ballot", set(header, func(m map[string]any) { m["election_id"] = "other-ballot" }), "header.manifest", "checkpoint.origin")
 	L("header election_id empty", set(header, func(m map[string]any) { m["election_id"] = "" }), "header.field")
 	L("header manifest_hash of another manifest", set(header, func(m map[string]any) { m["manifest_hash"] = flipHex(m["manifest_hash"].(string), 5) }), "manifest.hash")
@@ -323,6 +337,28 @@ func cases(b *builder, h, col *election) {
 	L("entry style of the other workplace, end resealed", resealed(set(e3, func(m map[string]any) { m["style"] = 0 })), "entry.style")
 	L("entry base64 not canonical", set(e3, func(m map[string]any) { m["entry"] = nonCanonical(m["entry"].(string)) }), "entry.encoding")
 	L("entry base64 with an escaped newline", with(e3, replaced(ls[e3], `{"entry":"`, `{"entry":"\n`)), "entry.encoding")
+	// Decompression hints (export version 4, protocol §4.5): outside the
+	// leaf hash, so no reseal is needed; a wrong one fails its entry.
+	hints := func(f func(h []byte) []byte) []string {
+		return set(e3, func(m map[string]any) {
+			h := must(base64.StdEncoding.DecodeString(m["hints"].(string)))
+			m["hints"] = base64.StdEncoding.EncodeToString(f(h))
+		})
+	}
+	L("entry hints: one bit of a hint changed", hints(func(h []byte) []byte { h[32+5] ^= 4; return h }), "entry.hint")
+	L("entry hints: the negative square root", hints(func(h []byte) []byte { neg := negHint(h[64:96]); copy(h[64:96], neg); return h }), "entry.hint")
+	L("entry hints: a hint with its top bit set (not canonical)", hints(func(h []byte) []byte { h[31] |= 0x80; return h }), "entry.hint")
+	L("entry hints: one hint missing", hints(func(h []byte) []byte { return h[:len(h)-32] }), "entry.hint")
+	L("entry hints: one hint too many", hints(func(h []byte) []byte { return append(h, h[:32]...) }), "entry.hint")
+	L("entry hints: none", hints(func([]byte) []byte { return nil }), "entry.hint")
+	L("entry hints: two hints swapped", hints(func(h []byte) []byte {
+		t := slices.Clone(h[:32])
+		copy(h[:32], h[32:64])
+		copy(h[32:64], t)
+		return h
+	}), "entry.hint")
+	L("entry hints base64 not canonical", set(e3, func(m map[string]any) { m["hints"] = nonCanonical(m["hints"].(string)) }), "entry.encoding")
+	L("entry hints member missing", set(e3, func(m map[string]any) { delete(m, "hints") }), "file.line")
 	L("entry empty", resealed(setEntry(ls, 3, func([]byte) []byte { return nil })), "entry.ballot")
 	L("entry without a ballot", resealed(setEntry(ls, 3, func(b []byte) []byte { return b[:320] })), "entry.ballot")
 	L("entry tracker changed", resealed(setEntry(ls, 3, func(b []byte) []byte { b[3] ^= 1; return b })), "entry.tracker", "entry.authorisation")

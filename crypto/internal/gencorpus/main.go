@@ -32,6 +32,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/unionvote/eballot/crypto/ballot"
 	"github.com/unionvote/eballot/crypto/export"
 	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/receipt"
@@ -148,7 +149,32 @@ func newElection(id string, entitled []int64) *election {
 	e.skey = must(note.NewSigner(sk))
 	e.el = must(fixture.New(fixture.Options{ElectionID: id, Styles: len(entitled), ScrutineerKey: vk}, entitled))
 	e.shares = e.el.Shares
+	elections[e.el.Election.ManifestHash()] = e.el.Election
 	return e
+}
+
+// elections are the corpus's elections by manifest hash, for rehint.
+var elections = map[[32]byte]*ballot.Election{}
+
+// rehint returns the decompression hints (base64, docs/protocol.md §4.5)
+// of an entry as a tamperer would write them with a changed entry: the
+// right ones for its ballot, or none when it does not decode (as
+// crypto/export's Writer): a changed ballot is then refused for what was
+// changed, not for hints left from the ballot before.
+func rehint(entry []byte) string {
+	const head = 32 + 288
+	if len(entry) < head+33 {
+		return ""
+	}
+	el := elections[[32]byte(entry[head+1:head+33])]
+	if el == nil {
+		return ""
+	}
+	h, err := el.Hints(entry[head:])
+	if err != nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(h)
 }
 
 func must2[A, B any](a A, b B, err error) (A, B) {
@@ -388,7 +414,11 @@ func setEntry(ls []string, i int, f func(b []byte) []byte) []string {
 	out := slices.Clone(ls)
 	at := find(ls, isEntry(i))
 	out[at] = edit(ls, at, func(m map[string]any) {
-		m["entry"] = base64.StdEncoding.EncodeToString(f(entryBytes(ls[at])))
+		en := f(entryBytes(ls[at]))
+		m["entry"] = base64.StdEncoding.EncodeToString(en)
+		if _, ok := m["hints"]; ok {
+			m["hints"] = rehint(en)
+		}
 	})
 	return out
 }
@@ -511,6 +541,14 @@ func main() {
 	}
 	v1.finish(fixture.WriteOptions{Version: 1}, 0)
 
+	// A version 2 export (protocol 2 to 4: no decompression hints).
+	v2 := newElection("version2-ballot", []int64{10, 10})
+	for i := range 4 {
+		s, en := must2(v2.el.Entry(i))
+		v2.entries = append(v2.entries, fixture.Made{Style: s, Entry: en})
+	}
+	v2.finish(fixture.WriteOptions{Version: export.Version2}, 0)
+
 	// More ballots than entitled in workplace 1.
 	over := newElection("crowded-ballot", []int64{2, 10})
 	for i := range 6 {
@@ -528,11 +566,12 @@ func main() {
 	bs, pc := honestPaper(hy).lines(hy)
 	hy.finish(fixture.WriteOptions{Version: export.PaperVersion, Batches: bs, PaperClose: pc}, 1)
 
-	b := &builder{bases: map[string]*election{"honest": h, "colluding": col, "legacy_v1": v1, "crowded": over, "hybrid": hy}}
+	b := &builder{bases: map[string]*election{"honest": h, "colluding": col, "legacy_v1": v1, "legacy_v2": v2, "crowded": over, "hybrid": hy}}
 	bases := map[string]Base{
 		"honest":    {Inputs: h.inputs(), Tally: h.tally()},
 		"colluding": {Inputs: col.inputs(), Tally: col.tally()},
 		"legacy_v1": {Inputs: v1.inputs(), Tally: v1.tally()},
+		"legacy_v2": {Inputs: v2.inputs(), Tally: v2.tally()},
 		"crowded":   {Inputs: Inputs{Export: ptr(over.exp)}},
 		"hybrid":    {Inputs: hy.inputs(), Tally: hy.tally()},
 	}

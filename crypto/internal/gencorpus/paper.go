@@ -150,9 +150,9 @@ func paperCases(b *builder, hy *election) {
 		x[bAt] = edit(ls, bAt, func(m map[string]any) { m["batch"] = "" })
 		return x
 	}(), noResult, "paper.encoding")
-	b.lines("a paper line in a version 2 export", "hybrid", func() []string {
+	b.lines("a paper line in a version 4 export", "hybrid", func() []string {
 		x := append([]string(nil), ls...)
-		x[0] = edit(ls, 0, func(m map[string]any) { m["version"] = 2 })
+		x[0] = edit(ls, 0, func(m map[string]any) { m["version"] = 4 })
 		return x
 	}(), noResult, "file.order")
 	P("a batch that is not a batch", func(s *paperSpec) { s.raw[2] = []byte(`{"batch":1}`) }, nil, "batch.encoding")

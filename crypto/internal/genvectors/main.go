@@ -438,6 +438,7 @@ type ballotValid struct {
 	JSON      json.RawMessage `json:"json"`
 	Tracker   string          `json:"tracker"`
 	ShortCode string          `json:"short_code"`
+	Hints     string          `json:"hints"`
 }
 
 type ballotInvalid struct {
@@ -483,7 +484,7 @@ func ballotVectors(m *manifest.Manifest, sk *elgamal.SecretKey) ballotFile {
 	must(err)
 	h := e.ManifestHash()
 	f := ballotFile{
-		Description:  "docs/protocol.md §4. valid: ballots made with ballot.Encrypt from the DRBG seed (SHA-256(seed‖u64be(i)) blocks; 64 bytes reduced mod ℓ per scalar) — binary (hex of the canonical encoding §4.2) and json (JSON form) decode, verify and re-encode identically; tracker = hex T (§4.3), short_code its Crockford form; audit = the Benaloh opening (choices and hex nonces r per selection, §4.4) that CheckAudit accepts. invalid: each MUST be rejected by decode+verify with error kind malformed | wrong_manifest | bad_proof; format says whether the hex binary or the json form is given (an empty binary is omitted). tally: per style, question, option the homomorphic sum (hex α‖β) of the valid ballots and its decrypted count. Manifest: manifest_v1.json.",
+		Description:  "docs/protocol.md §4. valid: ballots made with ballot.Encrypt from the DRBG seed (SHA-256(seed‖u64be(i)) blocks; 64 bytes reduced mod ℓ per scalar) — binary (hex of the canonical encoding §4.2) and json (JSON form) decode, verify and re-encode identically; tracker = hex T (§4.3), short_code its Crockford form; audit = the Benaloh opening (choices and hex nonces r per selection, §4.4) that CheckAudit accepts; hints = hex of the decompression hints of the binary (§4.5: 32 bytes per group element in the order of the encoding), with which it decodes to the same ballot. invalid: each MUST be rejected by decode+verify with error kind malformed | wrong_manifest | bad_proof; format says whether the hex binary or the json form is given (an empty binary is omitted). tally: per style, question, option the homomorphic sum (hex α‖β) of the valid ballots and its decrypted count. Manifest: manifest_v1.json.",
 		ManifestHash: hex.EncodeToString(h[:]),
 		ElectionKey:  m.Trustees.ElectionKey,
 	}
@@ -524,7 +525,9 @@ func ballotVectors(m *manifest.Manifest, sk *elgamal.SecretKey) ballotFile {
 		must(err)
 		must(e.Verify(b))
 		must(e.CheckAudit(b, a))
-		f.Valid = append(f.Valid, ballotValid{sp.name, seed, sp.style, sp.choices, a, hex.EncodeToString(bin), js, hex.EncodeToString(t[:]), ballot.ShortCode(t)})
+		hints, err := e.Hints(bin)
+		must(err)
+		f.Valid = append(f.Valid, ballotValid{sp.name, seed, sp.style, sp.choices, a, hex.EncodeToString(bin), js, hex.EncodeToString(t[:]), ballot.ShortCode(t), hex.EncodeToString(hints)})
 		ballots = append(ballots, made{b, bin})
 		for qi, q := range b.Questions {
 			for oi, s := range q.Selections {

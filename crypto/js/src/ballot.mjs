@@ -3,7 +3,7 @@
 import { Reader, concat, equalBytes, fromHex, toHex, u16, utf8 } from './bytes.mjs';
 import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
 import { addCiphertexts, encrypt } from './elgamal.mjs';
-import { decodeElement, encodeElement, mod, randomScalar } from './group.mjs';
+import { HINT_SIZE, decodeElement, elementDecoder, encodeElement, mod, randomScalar } from './group.mjs';
 import { SUM_OPTION, BRANCH_SIZE, decodeRangeProof, proveRange, rangeOf, verifyRange } from './rangeproof.mjs';
 
 export const BALLOT_VERSION = 1;
@@ -95,11 +95,11 @@ export function encodeBallot(b) {
   return concat(...parts);
 }
 
-function checkSelection(alpha, beta, proof) {
+function checkSelection(alpha, beta, proof, dec = decodeElement) {
   return {
-    alpha: decodeElement(alpha), // canonical, not identity
-    beta: decodeElement(beta, true),
-    branches: decodeRangeProof(proof, 2),
+    alpha: dec(alpha), // canonical, not identity
+    beta: dec(beta, true),
+    branches: decodeRangeProof(proof, 2, dec),
   };
 }
 
@@ -124,16 +124,24 @@ export const pointsOf = (b) => decoded.get(b);
  * 'malformed' (anything else: version, style, counts, lengths, trailing
  * bytes, non-canonical element or scalar, identity α, over 64 KiB).
  */
-export function decodeBallot(manifest, manifestHash, bytes) {
+export function decodeBallot(manifest, manifestHash, bytes, hints = null) {
   try {
-    return decodeBinary(manifest, manifestHash, bytes);
+    return decodeBinary(manifest, manifestHash, bytes, hints);
   } catch (e) {
+    // A wrong hint, or a wrong element: a ballot that does not decode
+    // without hints is named for that (as Go's ParseHinted).
+    if (e.kind === 'hint') decodeBallot(manifest, manifestHash, bytes);
     e.kind ??= 'malformed';
     throw e;
   }
 }
 
-function decodeBinary(manifest, manifestHash, bytes) {
+/** The size of a ballot's decompression hints (§4.5): 32 bytes an element. */
+export function hintsSize(manifest) {
+  return shape(manifest).reduce((n, q) => n + 6 * q.no + 2 * (q.max - q.min + 1), 0) * HINT_SIZE;
+}
+
+function decodeBinary(manifest, manifestHash, bytes, hints) {
   if (!(bytes instanceof Uint8Array)) throw new Error('eballot: ballot must be bytes');
   if (bytes.length > MAX_BALLOT_BYTES) throw new Error('eballot: ballot too large');
   const sh = shape(manifest);
@@ -144,6 +152,10 @@ function decodeBinary(manifest, manifestHash, bytes) {
   const style = r.u16();
   checkStyle(manifest, style);
   if (r.u16() !== sh.length) throw new Error('eballot: wrong number of questions');
+  if (hints && hints.length !== hintsSize(manifest)) {
+    throw Object.assign(new Error(`eballot: wrong decompression hint: ${hints.length} bytes of hints, want ${hintsSize(manifest)}`), { kind: 'hint' });
+  }
+  const dec = elementDecoder(hints);
   const points = [];
   const questions = sh.map((q) => {
     if (r.u16() !== q.no) throw new Error('eballot: wrong number of options');
@@ -151,12 +163,12 @@ function decodeBinary(manifest, manifestHash, bytes) {
     const pts = { selections: [], sum: null };
     for (let o = 0; o < q.no; o++) {
       const s = { alpha: Uint8Array.from(r.bytes(32)), beta: Uint8Array.from(r.bytes(32)), proof: Uint8Array.from(r.bytes(2 * BRANCH_SIZE)) };
-      pts.selections.push(checkSelection(s.alpha, s.beta, s.proof));
+      pts.selections.push(checkSelection(s.alpha, s.beta, s.proof, dec));
       selections.push(s);
     }
     const n = q.max - q.min + 1;
     const sumProof = Uint8Array.from(r.bytes(n * BRANCH_SIZE));
-    pts.sum = decodeRangeProof(sumProof, n);
+    pts.sum = decodeRangeProof(sumProof, n, dec);
     points.push(pts);
     return { selections, sumProof };
   });

@@ -33,6 +33,7 @@ export const CHECKS = Object.freeze({
   'checkpoint.final': 'checkpoints',
   'final.expected': 'checkpoints',
   'entry.ballot': 'entries',
+  'entry.hint': 'entries',
   'entry.tracker': 'entries',
   'entry.style': 'entries',
   'entry.authorisation': 'entries',

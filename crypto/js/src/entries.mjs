@@ -47,9 +47,9 @@ async function entry(ctx, en) {
   const auth = en.bytes.subarray(32, 32 + AUTHORISATION_SIZE);
   const bb = en.bytes.subarray(32 + AUTHORISATION_SIZE);
   try {
-    r.ballot = decodeBallot(ctx.manifest, ctx.mh, bb);
+    r.ballot = decodeBallot(ctx.manifest, ctx.mh, bb, en.hints ?? null);
   } catch (e) {
-    r.errs.push(['entry.ballot', { detail: detail(e) }]);
+    r.errs.push([e.kind === 'hint' ? 'entry.hint' : 'entry.ballot', { detail: detail(e) }]);
     return r;
   }
   r.style = r.ballot.style;

@@ -7,9 +7,12 @@ import { CheckError } from './checks.mjs';
 import { fromBase64, fromHex, utf8 } from './bytes.mjs';
 
 export const FORMAT = 'eballot-export';
-export const VERSIONS = [1, 2, 3];
-/** Version 3: version 2 with the paper section (docs/protocol.md §10). */
-export const PAPER_VERSION = 3;
+export const VERSIONS = [1, 2, 3, 4, 5];
+/** Version 5: version 4 with the paper section (docs/protocol.md §10). */
+export const PAPER_VERSION = 5;
+/** Versions 3 and 5 have a paper section; 4 and 5 decompression hints (§4.5). */
+export const hasPaper = (v) => v === 3 || v === 5;
+export const hasHints = (v) => v === 4 || v === 5;
 export const MAX_PAPER = 256 << 10;
 export const MAX_LINE = 2 << 20;
 export const MAX_ENTRY = 32 + 288 + (64 << 10);
@@ -26,6 +29,7 @@ const LINES = {
   checkpoint: [['type', 's'], ['size', 'i'], ['root', 's'], ['note', 's']],
   close: [['type', 's'], ['size', 'i'], ['root', 's'], ['note', 's']],
   entry: [['type', 's'], ['index', 'i'], ['style', 'i'], ['entry', 's']],
+  entry_hints: [['type', 's'], ['index', 'i'], ['style', 'i'], ['entry', 's'], ['hints', 's']],
   end: [['type', 's'], ['entries', 'i'], ['checkpoints', 'i'], ['style_counts', 'I'], ['root', 's']],
   batch: [['type', 's'], ['batch', 's'], ['note', 's']],
   paper_close: [['type', 's'], ['close', 's'], ['note', 's']],
@@ -54,6 +58,7 @@ const typeOK = (t, v) => (t === 's' ? typeof v === 'string' : t === 'i' ? Number
 const safe = (n) => Number.isSafeInteger(n);
 const B64 = /^[A-Za-z0-9+/=]*$/;
 const ENTRY_V2 = /^\{"entry":"([A-Za-z0-9+/=]*)","index":((?:0|-?[1-9][0-9]*)),"style":((?:0|-?[1-9][0-9]*)),"type":"entry"\}$/;
+const ENTRY_V4 = /^\{"entry":"([A-Za-z0-9+/=]*)","hints":"([A-Za-z0-9+/=]*)","index":((?:0|-?[1-9][0-9]*)),"style":((?:0|-?[1-9][0-9]*)),"type":"entry"\}$/;
 const ENTRY_V1 = /^\{"type":"entry","index":((?:0|-?[1-9][0-9]*)),"style":((?:0|-?[1-9][0-9]*)),"entry":"([A-Za-z0-9+/=]*)"\}$/;
 
 /** Lowercase hex of 32 bytes, or null. */
@@ -114,7 +119,7 @@ export class ExportReader {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail('file.line', 'not a JSON object');
     const keys = Object.keys(v);
     if (keys.length !== members.length || !members.every(([k, t]) => Object.hasOwn(v, k) && typeOK(t, v[k]))) {
-      this.fail('file.line', `the members are not exactly those of a ${type} line`);
+      this.fail('file.line', `the members are not exactly those of a ${type === 'entry_hints' ? 'entry' : type} line`);
     }
     const again = this.version === 1 ? v1Line(type, v) : canonicalJSON(v);
     if (again !== s) this.fail('file.line', 'the line is not in its canonical form');
@@ -135,7 +140,7 @@ export class ExportReader {
     if (!p) this.fail('file.line', 'the first line is not a JSON object');
     if (p.type !== 'header') this.fail('file.order', 'the first line must be the header');
     if (p.format !== FORMAT) this.fail('header.version', `format ${JSON.stringify(p.format)} is not "${FORMAT}"`);
-    if (!VERSIONS.includes(p.version)) this.fail('header.version', `export version ${JSON.stringify(p.version)} is not supported (this reader knows versions 1 to 3)`);
+    if (!VERSIONS.includes(p.version)) this.fail('header.version', `export version ${JSON.stringify(p.version)} is not supported (this reader knows versions 1 to 5)`);
     this.version = p.version;
     const h = this.#decode('header', s);
     if (h.type !== 'header' || h.format !== FORMAT || h.version !== this.version) this.fail('file.line', "the header's members are not those of a header");
@@ -176,7 +181,7 @@ export class ExportReader {
     const { s } = this.#nextLine();
     const type = this.#lineType(s);
     const paperLine = type === 'batch' || type === 'paper_close';
-    if (this.closedSeen && type !== 'end' && !(paperLine && this.version === PAPER_VERSION)) this.fail('file.order', 'only the end line may follow the close (and, in version 3, paper lines)');
+    if (this.closedSeen && type !== 'end' && !(paperLine && hasPaper(this.version))) this.fail('file.order', 'only the end line may follow the close (and, in versions 3 and 5, paper lines)');
     switch (type) {
       case 'batch':
       case 'paper_close': return this.#paper(s, type);
@@ -192,9 +197,9 @@ export class ExportReader {
     }
   }
 
-  /** A batch or paper_close line (Go's paperLine): version 3, after the close. */
+  /** A batch or paper_close line (Go's paperLine): versions 3 and 5, after the close. */
   #paper(s, type) {
-    if (this.version !== PAPER_VERSION) this.fail('file.line', `a paper line in an export of version ${this.version} (paper lines are version ${PAPER_VERSION})`);
+    if (!hasPaper(this.version)) this.fail('file.line', `a paper line in an export of version ${this.version} (paper lines are versions 3 and 5)`);
     if (!this.closedSeen) this.fail('file.order', 'paper lines come after the close');
     if (this.paper === 2) this.fail('file.order', 'only the end line may follow the paper close');
     const l = this.#decode(type, s);
@@ -210,23 +215,32 @@ export class ExportReader {
     let index;
     let style;
     let b64;
-    const m = (this.version === 1 ? ENTRY_V1 : ENTRY_V2).exec(s);
+    let h64 = '';
+    const hinted = hasHints(this.version);
+    const m = (this.version === 1 ? ENTRY_V1 : hinted ? ENTRY_V4 : ENTRY_V2).exec(s);
     if (m) {
       // The exact canonical form (as Go's fastEntry).
-      [index, style, b64] = this.version === 1 ? [Number(m[1]), Number(m[2]), m[3]] : [Number(m[2]), Number(m[3]), m[1]];
+      if (this.version === 1) [index, style, b64] = [Number(m[1]), Number(m[2]), m[3]];
+      else if (hinted) [b64, h64, index, style] = [m[1], m[2], Number(m[3]), Number(m[4])];
+      else [index, style, b64] = [Number(m[2]), Number(m[3]), m[1]];
     }
     if (!m || !safe(index) || !safe(style) || !B64.test(b64)) {
-      const e = this.#decode('entry', s);
+      const e = this.#decode(hinted ? 'entry_hints' : 'entry', s);
       if (e.type !== 'entry') this.fail('file.line', 'not an entry line');
-      [index, style, b64] = [e.index, e.style, e.entry];
+      [index, style, b64, h64] = [e.index, e.style, e.entry, e.hints ?? ''];
     }
     if (index !== this.entries) this.fail('file.order', `entry index ${index}, want ${this.entries} (entries must be in order without gaps)`);
     if (index >= this.header.treeSize) this.fail('file.order', `entry ${index} beyond tree_size ${this.header.treeSize}`);
     if (style < 0 || style >= MAX_STYLES) this.fail('entry.encoding', `entry ${index}: style ${style} out of range`);
     const bytes = base64(b64, MAX_ENTRY);
     if (!bytes) this.fail('entry.encoding', `entry ${index}: not canonical standard padded base64 of at most ${MAX_ENTRY} bytes`);
+    let hints = null;
+    if (hinted) {
+      hints = base64(h64, MAX_ENTRY);
+      if (!hints) this.fail('entry.encoding', `entry ${index}: hints not canonical standard padded base64 of at most ${MAX_ENTRY} bytes`);
+    }
     this.entries++;
-    return { kind: 'entry', index, style, bytes };
+    return { kind: 'entry', index, style, bytes, hints };
   }
 
   #checkpoint(s, probed) {

@@ -73,7 +73,7 @@ export function encodeRangeProof(branches) {
  * Strictly decodes a proof of n branches (canonical elements, scalars < ℓ).
  * Commitments may be the identity (the protocol only rejects identity α).
  */
-export function decodeRangeProof(bytes, n) {
+export function decodeRangeProof(bytes, n, dec = decodeElement) {
   if (!(bytes instanceof Uint8Array) || bytes.length !== n * BRANCH_SIZE) {
     throw new Error(`eballot: range proof must be ${n * BRANCH_SIZE} bytes`);
   }
@@ -81,8 +81,8 @@ export function decodeRangeProof(bytes, n) {
   for (let j = 0; j < n; j++) {
     const o = j * BRANCH_SIZE;
     out.push({
-      A: decodeElement(bytes.subarray(o, o + 32), true),
-      B: decodeElement(bytes.subarray(o + 32, o + 64), true),
+      A: dec(bytes.subarray(o, o + 32), true),
+      B: dec(bytes.subarray(o + 32, o + 64), true),
       c: decodeScalar(bytes.subarray(o + 64, o + 96)),
       z: decodeScalar(bytes.subarray(o + 96, o + 128)),
     });

@@ -10,7 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes, fromHex, toHex, utf8 } from './bytes.mjs';
 import { parseStrictJSON } from './canonical.mjs';
 import { CHECKS, GROUPS, LIMITS, CheckError } from './checks.mjs';
-import { ExportReader, PAPER_VERSION } from './exportreader.mjs';
+import { ExportReader, hasPaper } from './exportreader.mjs';
 import { parseManifest } from './manifest.mjs';
 import { checkEntries, ciphertextsOf, contextOf, decodeSum } from './entries.mjs';
 import { importIssuerKey } from './blind.mjs';
@@ -484,10 +484,10 @@ async function ledger(input, out, fail, limit, onProgress) {
         if (marked > st.entitled || votes > st.entitled) fail('counts.paper_entitled', 'counts', i, { workplace: st.id, marked, entitled: st.entitled });
       });
     }
-  } else if (h.version === PAPER_VERSION) {
-    // Version 3 says the file has a paper section (at least its close):
-    // none is a paper count cut from the file (verify.paperCounts).
-    fail('paper_close.chain', 'paper_close', -1, { detail: 'the export is of version 3 but has no paper section: the paper count is not complete' });
+  } else if (hasPaper(h.version)) {
+    // Versions 3 and 5 say the file has a paper section (at least its
+    // close): none is a paper count cut from the file (verify.paperCounts).
+    fail('paper_close.chain', 'paper_close', -1, { detail: `the export is of version ${h.version} but has no paper section: the paper count is not complete` });
   }
   if (!x.manifestHash) limit('limit.manifest_hash', {});
 

@@ -49,7 +49,7 @@ test('a copied ballot is not counted twice (it is taken back out of its batch\'s
   const base = input({ base: 'honest' });
   const lines = base.export.split('\n').filter((l) => !l.startsWith('{"note":') || !l.includes('"type":"close"'));
   const last = JSON.parse(lines.findLast((l) => l.startsWith('{"entry":')));
-  const copy = JSON.stringify({ entry: last.entry, index: last.index + 1, style: last.style, type: 'entry' });
+  const copy = JSON.stringify({ entry: last.entry, hints: last.hints, index: last.index + 1, style: last.style, type: 'entry' });
   lines.splice(lines.findLastIndex((l) => l.includes('"type":"checkpoint"')) + 1, 0, copy);
   lines[0] = lines[0].replace(/"closed":true,/, '"closed":false,').replace(/"tree_size":8,/, '"tree_size":9,');
   const end = lines.findIndex((l) => l.startsWith('{"checkpoints":'));

@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { E, decryptSmall, hex, need, utf8 } from '../testlib/helpers.mjs';
+import { hintsSize } from '../src/ballot.mjs';
+import { elementHint } from '../src/group.mjs';
 
 test('canonical_json_v1: every valid input canonicalizes exactly (text and bytes)', (t) => {
   const v = need(t, 'canonical_json_v1.json');
@@ -103,6 +105,38 @@ test('ballot_v1: Go ballots decode, verify, re-encode identically; tracker, shor
     const wrong = b.audit.choices.map((q) => q.slice().reverse());
     assert.equal(E.checkAudit(manifest, d, wrong, b.audit.nonces), false, `${b.name} (wrong audit)`);
     E.ballotCiphertexts(d).forEach((q, qi) => q.forEach((ct, oi) => assert.equal(decryptSmall(f.x, ct.alpha, ct.beta), b.choices[qi][oi])));
+  }
+});
+
+test('ballot_v1: with the Go hints (§4.5) every ballot decodes to the same points; a wrong hint is named', (t) => {
+  const f = ballotVectors(t);
+  if (!f) return;
+  const { manifest, mh, v } = f;
+  for (const b of v.valid) {
+    const bytes = hex(b.binary);
+    const h = hex(b.hints);
+    assert.equal(h.length, hintsSize(manifest), b.name);
+    const full = E.decodeBallot(manifest, mh, bytes);
+    const d = E.decodeBallot(manifest, mh, bytes, h);
+    assert.equal(E.toHex(E.encodeBallot(d)), b.binary, b.name);
+    assert.equal(E.verifyBallot(manifest, mh, d), true, b.name);
+    const [cf, ch] = [E.ballotCiphertexts(full), E.ballotCiphertexts(d)];
+    cf.forEach((q, qi) => q.forEach((ct, oi) => {
+      assert.ok(ct.alpha.equals(ch[qi][oi].alpha) && ct.beta.equals(ch[qi][oi].beta), `${b.name} ${qi}/${oi}`);
+    }));
+    // The hint of each element, computed here, is Go's.
+    const els = [];
+    for (let i = 0; i < h.length / 32; i++) els.push(h.subarray(32 * i, 32 * i + 32));
+    assert.equal(E.toHex(elementHint(bytes.subarray(39, 71))), E.toHex(els[0]), b.name);
+    for (const [i, bit] of [[0, 0], [33, 3], [h.length - 1, 7], [100, 6]]) {
+      const w = h.slice();
+      w[i] ^= 1 << bit;
+      assert.throws(() => E.decodeBallot(manifest, mh, bytes, w), (e) => e.kind === 'hint', `${b.name} byte ${i}`);
+    }
+    assert.throws(() => E.decodeBallot(manifest, mh, bytes, h.subarray(32)), (e) => e.kind === 'hint', b.name);
+    const bad = bytes.slice();
+    bad.fill(0, 39, 71); // identity α: malformed whatever the hints
+    assert.throws(() => E.decodeBallot(manifest, mh, bad, h), (e) => e.kind === 'malformed', b.name);
   }
 });
 
