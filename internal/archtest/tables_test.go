@@ -54,7 +54,7 @@ var owners = map[string]string{
 	"outreach_messages": "internal/outreach", "outreach_tags": "internal/outreach", "outreach_queue": "internal/outreach",
 	// contact refresh campaigns (values and their history are the register's)
 	"refresh_campaigns": "internal/refresh", "refresh_links": "internal/refresh", "refresh_pending": "internal/refresh",
-	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh",
+	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh", "refresh_emails": "internal/refresh",
 	// the rest
 	"audit_log":        "internal/audit",
 	"retention_counts": "internal/retention", "retention_deletions": "internal/retention", "retention_holds": "internal/retention",
