@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -21,12 +22,16 @@ import (
 )
 
 // refreshSite is a site whose texts may go at any hour (quiet hours are
-// tested in internal/gotv) and as fast as the outbox takes them.
+// tested in internal/gotv) and as fast as the outbox takes them, with the
+// development mail outbox.
 func refreshSite(t *testing.T) *site {
-	return newSiteWith(t, func(c *config.Config) {
-		c.GOTV.QuietStart, c.GOTV.QuietEnd = 0, 24*60
-		c.GOTV.RatePerSecond, c.GOTV.Burst = 1e6, 1000
-	})
+	return newSiteWith(t, refreshConfig)
+}
+
+func refreshConfig(c *config.Config) {
+	c.GOTV.QuietStart, c.GOTV.QuietEnd = 0, 24*60
+	c.GOTV.RatePerSecond, c.GOTV.Burst = 1e6, 1000
+	c.MailProvider, c.SMTP.From = "dev", "Union e-ballot <ballots@vote.example>"
 }
 
 // drain runs svc's outbox until nothing is left to send.
@@ -80,8 +85,10 @@ func fact(t *testing.T, body, id string) string {
 // (nothing changes, messages beside the fields), then with a new mobile
 // and address, verifies the new mobile with the code texted to it (a
 // wrong code first) and the old number gets a notice; one tries codes
-// until the code locks; one confirms in Welsh. The dashboard's figures
-// move exactly; the CSV export holds the changes; the union's file comes
+// until the code locks; one confirms in Welsh; one gives a new email and
+// verifies it with the code emailed to it. The dashboard's figures (totals,
+// each workplace's row, the end of the trend), computed from what the
+// members did, are exact before and after; the CSV export holds the changes; the union's file comes
 // back without overwriting the newer member-verified mobile; the open
 // ballot's credentials still go to the number frozen at its opening;
 // expired, used, unknown and cancelled links get their pages.
@@ -100,12 +107,20 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	}
 	mobile := func(i int) string { return fmt.Sprintf("+4477009%05d", i) }
 	org := s.staff("organiser", b.UnionID)
+	// What the test does to each member's contacts, from which the
+	// dashboard's figures are computed: members 900 on have a postal
+	// address; nothing is verified yet.
+	model := make([]reachModel, members)
+	for i := 900; i < members; i++ {
+		model[i].post = true
+	}
+	workplace := func(i int) string { return []string{"North Depot", "South Depot"}[i%2] } // electiontest's
 
 	p := org.get("/organiser/refresh")
-	if p.code != 200 || fact(t, p.body, "t-members") != "1000" || fact(t, p.body, "t-mobile") != "0 (0%)" ||
-		fact(t, p.body, "t-post") != "100 (10%)" || fact(t, p.body, "t-unreached") != "900 (90%)" || !strings.Contains(p.body, "<svg") {
+	if p.code != 200 || !strings.Contains(p.body, "<svg") {
 		t.Fatalf("dashboard before: %d\n%s", p.code, p.body)
 	}
+	checkDashboard(t, "before", p.body, model, workplace)
 	form := url.Values{"segment": {"all"}, "message_en": {"Your union: please check your details:"},
 		"message_cy": {"Eich undeb: gwiriwch eich manylion:"}, "privacy_url": {"http://union.example/privacy"}, "link_days": {"14"}}
 	if p := org.post("/organiser/refresh/campaigns", form); p.code != 400 || !strings.Contains(p.body, `id="form-error"`) ||
@@ -128,9 +143,9 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 		t.Fatalf("first tick: %d, %v", n, err)
 	}
 	u, _ := url.Parse(s.base)
-	svc2, err := Build(&config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev",
-		GOTV: config.GOTV{QuietStart: 0, QuietEnd: 24 * 60, RatePerSecond: 1e6, Burst: 1000}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry())
+	cfg2 := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev"}
+	refreshConfig(cfg2)
+	svc2, err := Build(cfg2, slog.New(slog.NewTextHandler(io.Discard, nil)), s.pool, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +181,7 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if p := m0.get(l0); p.code != 410 || !strings.Contains(p.body, "already checked") {
 		t.Fatalf("used link: %d", p.code)
 	}
+	model[0].mobile = true // confirmed: the mobile held is verified
 
 	// Member 1 corrects: malformed first (nothing changes), then a new
 	// mobile (verified by code) and address.
@@ -210,6 +226,7 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if cur != newMobile {
 		t.Fatalf("mobile after verification: %s", cur)
 	}
+	model[1].mobile, model[1].post = true, true // the new mobile verified; the address given
 	// The notice to the old number goes through the outbox (its rules:
 	// TestRefreshLawfulBasis).
 	drain(t, s.svc)
@@ -249,15 +266,26 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if p := m3.post(l3+"/confirm", url.Values{}); p.code != 200 || !strings.Contains(p.body, "Diolch") {
 		t.Fatalf("Welsh confirm: %d", p.code)
 	}
+	model[3].mobile = true
 
-	// The dashboard: verified mobiles are members 0, 1 and 3; member 1 now
-	// has a postal address too (not post-only: a verified mobile).
-	p = org.get("/organiser/refresh")
-	for id, want := range map[string]string{"t-members": "1000", "t-mobile": "3 (0%)", "t-email": "0 (0%)", "t-post": "100 (10%)", "t-unreached": "897 (90%)"} {
-		if got := fact(t, p.body, id); got != want {
-			t.Errorf("dashboard %s = %q, want %q", id, got, want)
-		}
+	// Member 7 gives a personal email (they had none) and verifies it with
+	// the code emailed to it; their mobile stays unverified.
+	m7 := s.anon()
+	l7 := refreshLink(t, s, mobile(7))
+	m7.get(l7)
+	const newEmail = "seven@home.example"
+	if p := m7.post(l7+"/correct", url.Values{"email": {newEmail}}); p.code != 200 || !strings.Contains(p.body, `id="code"`) {
+		t.Fatalf("new email: %d\n%.1500s", p.code, p.body)
 	}
+	if p := m7.post(l7+"/verify", url.Values{"code": {mailCode(t, s, newEmail)}}); p.code != 200 || !strings.Contains(p.body, `id="done"`) {
+		t.Fatalf("email code: %d\n%.1000s", p.code, p.body)
+	}
+	model[7].email = true
+
+	// The dashboard: exactly what the members did, in total, by workplace
+	// and at the end of the trend.
+	p = org.get("/organiser/refresh")
+	checkDashboard(t, "after", p.body, model, workplace)
 
 	// The export: member 1's new mobile and address, today.
 	today := time.Now().In(london()).Format("2006-01-02")
@@ -323,6 +351,81 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if p := s.staff("organiser", otherUnion).get(fmt.Sprintf("/organiser/refresh/campaigns/%d", campaign)); p.code != 404 {
 		t.Fatalf("another union's organiser: %d", p.code)
 	}
+}
+
+// reachModel is what a test did to one member's contacts: a verified
+// mobile, a verified email, a postal address.
+type reachModel struct{ mobile, email, post bool }
+
+// checkDashboard compares the coverage dashboard (body) with the figures
+// computed from model: the totals, the row of each workplace (member i's
+// is workplace(i)) and the last point of the trend.
+func checkDashboard(t *testing.T, when, body string, model []reachModel, workplace func(int) string) {
+	t.Helper()
+	type cell struct{ members, mobile, email, post, none int }
+	add := func(c *cell, r reachModel) {
+		c.members++
+		switch {
+		case r.mobile || r.email:
+			if r.mobile {
+				c.mobile++
+			}
+			if r.email {
+				c.email++
+			}
+		case r.post:
+			c.post++
+		default:
+			c.none++
+		}
+	}
+	var total cell
+	by := map[string]*cell{}
+	for i, r := range model {
+		add(&total, r)
+		if by[workplace(i)] == nil {
+			by[workplace(i)] = &cell{}
+		}
+		add(by[workplace(i)], r)
+	}
+	pct := func(c cell, n int) int { return int(math.Round(100 * float64(n) / float64(c.members))) }
+	for id, n := range map[string]int{"t-mobile": total.mobile, "t-email": total.email, "t-post": total.post, "t-unreached": total.none} {
+		if got, want := fact(t, body, id), fmt.Sprintf("%d (%d%%)", n, pct(total, n)); got != want {
+			t.Errorf("dashboard %s: %s = %q, want %q", when, id, got, want)
+		}
+	}
+	if got := fact(t, body, "t-members"); got != fmt.Sprint(total.members) {
+		t.Errorf("dashboard %s: %s members shown, want %d", when, got, total.members)
+	}
+	wp := regexp.MustCompile(`(?s)<table id="wp">.*?</table>`).FindString(body)
+	for label, c := range by {
+		want := fmt.Sprintf(`<tr><th scope="row">%s</th><td>%d</td><td>%d%%</td><td>%d%%</td><td>%d%%</td><td>%d%%</td></tr>`,
+			label, c.members, pct(*c, c.mobile), pct(*c, c.email), pct(*c, c.post), pct(*c, c.none))
+		if !strings.Contains(wp, want) {
+			t.Errorf("dashboard %s: workplace row, want %s in\n%s", when, want, wp)
+		}
+	}
+	trend := regexp.MustCompile(`<tr><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td></tr>`).FindAllStringSubmatch(body, -1)
+	if len(trend) == 0 {
+		t.Errorf("dashboard %s: no trend table", when)
+	} else if last := trend[len(trend)-1]; last[1] != fmt.Sprint(total.mobile) || last[2] != fmt.Sprint(total.email) {
+		t.Errorf("dashboard %s: trend ends at %s mobiles and %s emails, want %d and %d", when, last[1], last[2], total.mobile, total.email)
+	}
+}
+
+// mailCode is the newest six-digit code emailed to addr (the development
+// mail outbox).
+func mailCode(t *testing.T, s *site, addr string) string {
+	t.Helper()
+	var body string
+	if err := s.pool.QueryRow(context.Background(), `SELECT body FROM mail_outbox WHERE to_addr = $1 ORDER BY id DESC LIMIT 1`, addr).Scan(&body); err != nil {
+		t.Fatalf("no email to the new address: %v", err)
+	}
+	c := regexp.MustCompile(`\b\d{6}\b`).FindString(body)
+	if c == "" {
+		t.Fatal("no code in the email")
+	}
+	return c
 }
 
 // smsCode is the newest six-digit code texted to mobile.
