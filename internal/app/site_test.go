@@ -21,6 +21,7 @@ import (
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/sms/smstest"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
@@ -31,6 +32,9 @@ type site struct {
 	pool *pgxpool.Pool
 	svc  *Service
 	base string
+	// twilio, if set, is the fake Twilio the site's texts go to (else the
+	// development outbox, sms_outbox): sentTexts reads either.
+	twilio *smstest.Twilio
 }
 
 func newSite(t *testing.T) *site { t.Helper(); return newSiteWith(t, nil) }
