@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/csv"
 	"fmt"
 	"mime/multipart"
@@ -24,6 +21,7 @@ import (
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/sms/smstest"
 )
 
 // dumpLeaks are the kinds of direct identifier ("name", "number",
@@ -221,7 +219,7 @@ func TestDumpHoldsNoMemberInClear(t *testing.T) {
 	stop := url.Values{"From": {people[2].mobile}, "To": {"+447700900000"}, "Body": {"STOP"}, "MessageSid": {"SMatrest0001"}}
 	hook := s.base + "/webhooks/twilio/inbound"
 	if r := s.client().send("POST", "/webhooks/twilio/inbound", "application/x-www-form-urlencoded", strings.NewReader(stop.Encode()),
-		map[string]string{"X-Twilio-Signature": twilioSignature(token, hook, stop)}); r.code/100 != 2 {
+		map[string]string{"X-Twilio-Signature": smstest.Signature(token, hook, stop)}); r.code/100 != 2 {
 		t.Fatalf("STOP webhook: %d %.300s", r.code, r.body)
 	}
 	if got := s.queryInt(`SELECT count(*) FROM gotv_optouts`); got != 1 {
@@ -286,23 +284,4 @@ func sortedCopy(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
-}
-
-// twilioSignature is the provider's X-Twilio-Signature of a form POSTed
-// to fullURL: base64 HMAC-SHA1 under the auth token of the URL followed
-// by the sorted fields and their values.
-func twilioSignature(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k + form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

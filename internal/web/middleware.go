@@ -89,7 +89,11 @@ func observe(log *slog.Logger, m *metrics, unlinkable map[string]bool) func(http
 			}
 			d := time.Since(start)
 			if unlinkable[route] {
-				if code >= 500 {
+				switch {
+				case code == http.StatusServiceUnavailable:
+					page.LogFault(r.Context(), log, "http 503 "+route, "http request failed",
+						"method", r.Method, "route", route, "status", code)
+				case code >= 500:
 					log.LogAttrs(r.Context(), slog.LevelError, "http request failed",
 						slog.String("method", r.Method), slog.String("route", route), slog.Int("status", code))
 				}
@@ -97,6 +101,14 @@ func observe(log *slog.Logger, m *metrics, unlinkable map[string]bool) func(http
 			}
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+			if code == http.StatusServiceUnavailable {
+				// An expected fault (an outage answers every request
+				// so): rate-limited, the metrics above count them all.
+				page.LogFault(r.Context(), log, "http 503 "+route, "http request",
+					"request_id", middleware.GetReqID(r.Context()), "method", r.Method, "route", route,
+					"status", code, "duration", d)
+				return
+			}
 			level := slog.LevelInfo
 			if code >= 500 {
 				level = slog.LevelError

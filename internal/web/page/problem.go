@@ -155,16 +155,24 @@ func answer(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error)
 	case !expected:
 		log.ErrorContext(r.Context(), "request failed", "request_id", id, "path", r.URL.Path, "err", err)
 	case pr.Status >= 500:
-		if ok, dropped := faultLog.allow(log, pr.Code, time.Now()); ok {
-			log.WarnContext(r.Context(), "request failed: "+pr.Code, "request_id", id, "path", r.URL.Path, "err", err,
-				"not_logged", dropped, "log_every", faultLogEvery.String())
-		}
+		LogFault(r.Context(), log, pr.Code, "request failed: "+pr.Code, "request_id", id, "path", r.URL.Path, "err", err)
 	}
 	if pr.Status == http.StatusServiceUnavailable && pr.RetryAfter <= 0 {
 		pr.RetryAfter = RetryAfter
 	}
 	SetRetryAfter(w, pr.RetryAfter)
 	return pr, true
+}
+
+// LogFault logs msg at WARN as an expected fault named key (a 5xx answer
+// the service expects, such as an unavailable database): the first of a
+// key is logged, then at most one every faultLogEvery per logger and key,
+// with the number not logged since ("not_logged"). Every rate-limited
+// fault line is written here.
+func LogFault(ctx context.Context, log *slog.Logger, key, msg string, args ...any) {
+	if ok, dropped := faultLog.allow(log, key, time.Now()); ok {
+		log.WarnContext(ctx, msg, append(args, "not_logged", dropped, "log_every", faultLogEvery.String())...)
+	}
 }
 
 // faultLogEvery is how often the same expected fault is logged.
