@@ -145,16 +145,16 @@ func (s *Service) SendEmails(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// errSkip carries the reason a claimed email is not sent.
-type errSkip struct{ reason string }
+// skipError carries the reason a claimed email is not sent.
+type skipError struct{ reason string }
 
-func (e errSkip) Error() string { return "refresh email skipped: " + e.reason }
+func (e skipError) Error() string { return "refresh email skipped: " + e.reason }
 
 // sendEmail sends one claimed email and records what happened.
 func (s *Service) sendEmail(ctx context.Context, id, campaignID, memberID int64, attempts int) error {
 	bg := context.WithoutCancel(ctx)
 	m, err := s.refreshEmail(ctx, campaignID, memberID)
-	var skip errSkip
+	var skip skipError
 	if errors.As(err, &skip) {
 		return s.finishEmail(bg, id, `state = 'skipped', reason = $2`, skip.reason)
 	}
@@ -207,7 +207,7 @@ func (s *Service) finishEmail(ctx context.Context, id int64, set string, args ..
 // previous one of the same campaign stops working) and the email: the
 // campaign's message in the member's language (both, English first, when
 // they have none), the link, how long it works and what the message is.
-// errSkip when it is not to be sent: the campaign was stopped, the member
+// skipError when it is not to be sent: the campaign was stopped, the member
 // has no email (or an employer's) any more, or opted out since it
 // started (their page's button, or STOP to the union's texts from their
 // mobile).
@@ -217,26 +217,26 @@ func (s *Service) refreshEmail(ctx context.Context, campaignID, memberID int64) 
 		return mail.Message{}, err
 	}
 	if c.CancelledAt != nil {
-		return mail.Message{}, errSkip{"cancelled"}
+		return mail.Message{}, skipError{"cancelled"}
 	}
 	d, err := s.reg.Details(ctx, memberID)
 	if err != nil {
 		return mail.Message{}, fmt.Errorf("refresh email: %w", err)
 	}
 	if d.Email == "" || d.UnionID != c.UnionID {
-		return mail.Message{}, errSkip{"no_email"}
+		return mail.Message{}, skipError{"no_email"}
 	}
 	policy, err := s.policy(ctx, c.UnionID)
 	if err != nil {
 		return mail.Message{}, err
 	}
 	if _, _, ok := register.CheckEmail(d.Email, policy); !ok {
-		return mail.Message{}, errSkip{"employer"}
+		return mail.Message{}, skipError{"employer"}
 	}
 	if out, err := s.optedOut(ctx, memberID); err != nil {
 		return mail.Message{}, err
 	} else if out {
-		return mail.Message{}, errSkip{"opted_out"}
+		return mail.Message{}, skipError{"opted_out"}
 	}
 	if d.Mobile != "" {
 		stopped, err := s.outbox.StoppedNumbers(ctx, []string{d.Mobile})
@@ -244,7 +244,7 @@ func (s *Service) refreshEmail(ctx context.Context, campaignID, memberID int64) 
 			return mail.Message{}, err
 		}
 		if stopped[d.Mobile] {
-			return mail.Message{}, errSkip{"opted_out"}
+			return mail.Message{}, skipError{"opted_out"}
 		}
 	}
 	token, until, err := s.newLink(ctx, c, memberID)
