@@ -13,6 +13,7 @@ package refresh
 // send never started goes back to the queue and is sent once.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,7 +136,7 @@ func (s *Service) SendEmails(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("refresh emails: claim: %w", err)
 	}
-	slices.SortFunc(cs, func(a, b claim) int { return int(a.id - b.id) })
+	slices.SortFunc(cs, func(a, b claim) int { return cmp.Compare(a.id, b.id) })
 	for _, c := range cs {
 		if err := s.sendEmail(ctx, c.id, c.campaign, c.member, int(c.attempts)); err != nil {
 			return n, err
@@ -150,13 +151,16 @@ type skipError struct{ reason string }
 
 func (e skipError) Error() string { return "refresh email skipped: " + e.reason }
 
-// sendEmail sends one claimed email and records what happened.
+// sendEmail sends one claimed email and records what happened. attempts
+// (the count this claim set) marks the claim as this sender's: if its
+// lease ran out and another sender claimed the row again, every write
+// here finds nothing and the email is not sent by this one.
 func (s *Service) sendEmail(ctx context.Context, id, campaignID, memberID int64, attempts int) error {
 	bg := context.WithoutCancel(ctx)
 	m, err := s.refreshEmail(ctx, campaignID, memberID)
 	var skip skipError
 	if errors.As(err, &skip) {
-		return s.finishEmail(bg, id, `state = 'skipped', reason = $2`, skip.reason)
+		return s.finishEmail(bg, id, attempts, `state = 'skipped', reason = $3`, skip.reason)
 	}
 	if err != nil {
 		// Not started: the claim lapses and a later pass tries again.
@@ -164,13 +168,17 @@ func (s *Service) sendEmail(ctx context.Context, id, campaignID, memberID int64,
 	}
 	// Recorded before the mail server is called: from here on, a stop
 	// leaves the row 'unknown', never sent twice.
-	tag, err := s.pool.Exec(ctx, `UPDATE refresh_emails SET send_started_at = $2 WHERE id = $1 AND state = 'sending' AND send_started_at IS NULL`,
-		id, s.now())
+	// The lease is renewed to outlast the send, so that no sender
+	// reconciles it as "perhaps sent" while it is still going.
+	now := s.now()
+	tag, err := s.pool.Exec(ctx, `UPDATE refresh_emails SET send_started_at = $3, lease_until = $4
+		WHERE id = $1 AND attempts = $2 AND state = 'sending' AND send_started_at IS NULL AND lease_until > $3`,
+		id, attempts, now, now.Add(emailSendTimeout+time.Minute))
 	if err != nil {
 		return fmt.Errorf("refresh email: record start: %w", err)
 	}
 	if tag.RowsAffected() != 1 {
-		return nil // reconciled by another sender meanwhile (the lease ran out)
+		return nil // the lease ran out: reconciled or claimed again by another sender
 	}
 	sctx, cancel := context.WithTimeout(bg, emailSendTimeout)
 	_, err = s.mail.Send(sctx, m)
@@ -181,23 +189,24 @@ func (s *Service) sendEmail(ctx context.Context, id, campaignID, memberID int64,
 	}
 	switch {
 	case err == nil:
-		return s.finishEmail(bg, id, `state = 'sent', sent_at = $2, reason = ''`, s.now())
+		return s.finishEmail(bg, id, attempts, `state = 'sent', sent_at = $3, reason = ''`, s.now())
 	case kind == "uncertain":
 		s.log.WarnContext(ctx, "refresh email outcome uncertain: not sent again", "campaign", campaignID, "member", memberID, "err", err)
-		return s.finishEmail(bg, id, `state = 'unknown', reason = $2`, kind)
+		return s.finishEmail(bg, id, attempts, `state = 'unknown', reason = $3`, kind)
 	case kind == "rejected" || kind == "invalid_address" || attempts >= maxEmailAttempts:
 		s.log.WarnContext(ctx, "refresh email not sent", "campaign", campaignID, "member", memberID, "err", err)
-		return s.finishEmail(bg, id, `state = 'failed', reason = $2`, kind)
+		return s.finishEmail(bg, id, attempts, `state = 'failed', reason = $3`, kind)
 	default: // nothing was sent: queued again for later
 		s.log.WarnContext(ctx, "refresh email not sent: will try again", "campaign", campaignID, "member", memberID, "err", err)
-		return s.finishEmail(bg, id, `state = 'pending', reason = $2, send_started_at = NULL, not_before = $3`, kind, s.now().Add(emailRetry))
+		return s.finishEmail(bg, id, attempts, `state = 'pending', reason = $3, send_started_at = NULL, not_before = $4`, kind, s.now().Add(emailRetry))
 	}
 }
 
-// finishEmail ends a claim with set (whose arguments are $2…).
-func (s *Service) finishEmail(ctx context.Context, id int64, set string, args ...any) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE refresh_emails SET `+set+`, lease_until = NULL WHERE id = $1 AND state = 'sending'`,
-		append([]any{id}, args...)...); err != nil {
+// finishEmail ends this sender's claim (attempts) with set, whose
+// arguments are $3….
+func (s *Service) finishEmail(ctx context.Context, id int64, attempts int, set string, args ...any) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE refresh_emails SET `+set+`, lease_until = NULL WHERE id = $1 AND attempts = $2 AND state = 'sending'`,
+		append([]any{id, attempts}, args...)...); err != nil {
 		return fmt.Errorf("refresh email: record outcome: %w", err)
 	}
 	return nil
