@@ -53,6 +53,9 @@ type Service struct {
 	GOTV       *gotv.Service
 	Outreach   *outreach.Service
 	Refresh    *refresh.Service
+	// After keeps the duties after a ballot's close (result notices,
+	// the report deadline); Serve runs its passes.
+	After *result.After
 	// Retention is the retention service behind the scrutineer's page
 	// (the daily job builds its own from the same configuration).
 	Retention *retention.Service
@@ -149,6 +152,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if err := result.RegisterPages(s.Pages); err != nil {
 		return nil, err
 	}
+	if err := result.RegisterAfterPages(s.Pages); err != nil {
+		return nil, err
+	}
 	if err := election.RegisterRecordsPages(s.Pages); err != nil {
 		return nil, err
 	}
@@ -202,7 +208,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if s.GOTV, err = gotv.New(gotv.Options{Pool: pool, Sender: s.SMS, Link: s.Auth.InvitationURL,
 		Staff: staff, Replies: replies, Now: hooks.now,
 		Pages: s.Pages, Log: log.With("module", "gotv"), Registerer: reg, Released: s.Released, Reconciler: rec, Mobiles: gotvMobiles(s.Register),
-		Refresh: refresher{s}, SecretKey: cfg.SecretKey,
+		Refresh: refresher{s}, Results: afterNotices{s}, Mail: s.Mail, SecretKey: cfg.SecretKey,
 		Config: gotv.Config{PublicURL: cfg.PublicURL.String(), TwilioAuthToken: cfg.Twilio.AuthToken,
 			RatePerSecond: cfg.GOTV.RatePerSecond, Burst: cfg.GOTV.Burst,
 			QuietStart: cfg.GOTV.QuietStart, QuietEnd: cfg.GOTV.QuietEnd, TimeZone: cfg.GOTV.TimeZone,
@@ -212,6 +218,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}); err != nil {
 		return nil, err
 	}
+	s.After = result.NewAfter(result.AfterOptions{Pool: pool, Ballots: s.Ballots, Register: s.Register, Outbox: s.GOTV,
+		Scrutineers: s.Auth.ScrutineerMobiles, T: s.Pages.T, PublicURL: cfg.PublicURL.String(), Now: hooks.now,
+		Log: log.With("module", "after")})
 	if s.Outreach, err = buildOutreach(s, pool, log, staff, cfg.SecretKey, hooks.now); err != nil {
 		return nil, err
 	}
@@ -237,6 +246,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		result.NewPages(result.New(s.Ballots, ledger.HandOver{L: s.Ledger}, issuedCounts(s.Issuance)),
 			s.Admin, s.Ballots, s.Register, s.Pages, staff, cfg.PublicURL.String()),
 		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
+		result.NewAfterPages(s.After, s.Ballots, s.Pages, staff),
 		issuance.NewStaffPages(s.Issuance, s.Ballots, s.Pages, staff, log),
 		paper.NewPages(s.Paper, paperBallot(staff, s.Ballots, s.Pages), s.Pages, log),
 		packs.NewPages(packs.Options{Pool: pool, Store: s.Ballots, Register: s.Register, Code: s.Auth.PackCode, URL: s.Auth.PackURL(),
@@ -338,4 +348,12 @@ func (s *Service) buildMail(cfg *config.Config, log *slog.Logger, pool *pgxpool.
 		s.Mail, s.mailOutbox = mo, mo
 	}
 	return nil
+}
+
+// afterNotices renders the notices after a ballot's close for gotv's
+// outbox with result's After, built after gotv (it queues there).
+type afterNotices struct{ s *Service }
+
+func (a afterNotices) ResultNotice(ctx context.Context, id int64) (gotv.Notice, error) {
+	return a.s.After.ResultNotice(ctx, id)
 }

@@ -55,6 +55,9 @@ var owners = map[string]string{
 	// contact refresh campaigns (values and their history are the register's)
 	"refresh_campaigns": "internal/refresh", "refresh_links": "internal/refresh", "refresh_pending": "internal/refresh",
 	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh", "refresh_emails": "internal/refresh",
+	// after the close: result notices, employers' addresses, copy requests
+	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result",
+	"result_notices": "internal/result", "result_report_requests": "internal/result",
 	// the rest
 	"audit_log":        "internal/audit",
 	"retention_counts": "internal/retention", "retention_deletions": "internal/retention", "retention_holds": "internal/retention",

@@ -369,3 +369,24 @@ func (s *Service) StaffNames(ctx context.Context, ids []int64) (map[int64]string
 	}
 	return out, rows.Err()
 }
+
+// ScrutineerMobiles gives the active scrutineer accounts and their
+// mobiles ("" none): the s.231B report reminders go to them
+// (internal/result).
+func (s *Service) ScrutineerMobiles(ctx context.Context) (map[int64]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, coalesce(mobile, '') FROM staff WHERE role = 'scrutineer' AND disabled_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("read scrutineers: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var m string
+		if err := rows.Scan(&id, &m); err != nil {
+			return nil, fmt.Errorf("read scrutineers: %w", err)
+		}
+		out[id] = m
+	}
+	return out, rows.Err()
+}

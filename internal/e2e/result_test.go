@@ -141,6 +141,12 @@ func TestResultPublishedAndVerified(t *testing.T) {
 	sc.axe("result published")
 	sc.shot("02-published")
 	s.waitStatus(t, "published")
+	// After the close: the s.231B deadline, the notices and the request
+	// log, in English and Welsh.
+	for _, lang := range []string{"en", "cy"} {
+		sc.run(chromedp.Navigate(ballotPage+"/after-close?lang="+lang), chromedp.WaitVisible(`dd.report-given`, chromedp.ByQuery))
+		sc.axe("after the close " + lang)
+	}
 
 	// Anyone reads the result.
 	o := newBrowser(t, "result-observer")

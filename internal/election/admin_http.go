@@ -89,6 +89,8 @@ func (p *AdminPages) who(w http.ResponseWriter, r *http.Request, role string) (p
 type listData struct {
 	Role    string
 	Ballots []AdminBallot
+	// Due is, for each closed ballot, the s.231B report's deadline.
+	Due map[int64]*ReportDeadline
 }
 
 func (p *AdminPages) list(role string) http.HandlerFunc {
@@ -102,7 +104,12 @@ func (p *AdminPages) list(role string) http.HandlerFunc {
 			p.pages.Fail(w, r, err)
 			return
 		}
-		p.pages.Render(w, r, http.StatusOK, "admin_list", listData{Role: role, Ballots: bs})
+		due, err := p.store.ReportDeadlines(r.Context(), bs, p.admin.now())
+		if err != nil {
+			p.pages.Fail(w, r, err)
+			return
+		}
+		p.pages.Render(w, r, http.StatusOK, "admin_list", listData{Role: role, Ballots: bs, Due: due})
 	}
 }
 

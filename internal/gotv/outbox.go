@@ -78,6 +78,11 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
+	r, err = s.recoverResults(ctx)
+	n += r
+	if err != nil {
+		return n, err
+	}
 	c, err := s.claimAndSend(ctx)
 	n += c
 	if err == nil {
@@ -184,7 +189,7 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	n := int(tag.RowsAffected())
 	rows, err := s.pool.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, g.body_sha256, g.send_started_at
 		FROM gotv_messages g
-		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL AND g.source <> 'refresh' LIMIT 500`, now)
+		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL AND g.source NOT IN ('refresh', 'result') LIMIT 500`, now)
 	if err != nil {
 		return n, fmt.Errorf("recover claims: %w", err)
 	}
@@ -274,6 +279,10 @@ type claimed struct {
 	closes                 time.Time
 	refreshCampaign        int64 // a contact-refresh text (refresh.go); 0 for reminders
 	notice                 int64 // a notice of a replaced mobile (refresh.go); 0 otherwise
+	result                 int64 // a notice after the close (results.go); 0 otherwise
+	// channel is "email" for an email (results.go: to email, with
+	// subject and mailLang), else a text.
+	channel, email, subject, mailLang string
 }
 
 func newWorkerID() string {
@@ -514,6 +523,11 @@ func (s *Service) claimAndSend(ctx context.Context) (int, error) {
 	if err != nil {
 		return seen, err
 	}
+	rb, rs, err = s.claimResults(ctx, me)
+	batch, seen = append(batch, rb...), seen+rs
+	if err != nil {
+		return seen, err
+	}
 	bg := context.WithoutCancel(ctx)
 	for i, c := range batch {
 		if err := s.sendOne(ctx, me, c); err != nil {
@@ -543,8 +557,12 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 	bg := context.WithoutCancel(ctx)
 	var body string
 	var err error
-	if c.refreshCampaign != 0 || c.notice != 0 {
-		body, err = s.refreshText(ctx, &c)
+	if c.refreshCampaign != 0 || c.notice != 0 || c.result != 0 {
+		if c.result != 0 {
+			body, err = s.resultText(ctx, &c)
+		} else {
+			body, err = s.refreshText(ctx, &c)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -552,6 +570,8 @@ func (s *Service) sendOne(ctx context.Context, me string, c claimed) error {
 			reason := "no_number"
 			if errors.Is(err, ErrOptedOut) {
 				reason = "opted_out" // the member's own opt-out of refresh messages
+			} else if errors.Is(err, errNoMail) {
+				reason = "no_mail"
 			} else if !errors.Is(err, errNoText) {
 				reason = "no_text"
 				s.log.WarnContext(ctx, "gotv refresh text not rendered", "message", c.id, "err", err)
@@ -588,16 +608,21 @@ func (s *Service) send(ctx context.Context, me string, c claimed, body string) e
 	seg := CountSegments(body)
 	now := s.now()
 	// Record before send, with the last check of the marked register
-	// (read just before) and of opt-outs (in the same statement).
-	voted, err := s.marks.Has(ctx, nil, c.ballotID, c.memberID)
-	if err != nil {
-		return fmt.Errorf("start send: %w", err)
+	// (read just before; not for a notice after the close, which every
+	// member gets) and of opt-outs (in the same statement; a text's).
+	var voted bool
+	var err error
+	if c.result == 0 {
+		if voted, err = s.marks.Has(ctx, nil, c.ballotID, c.memberID); err != nil {
+			return fmt.Errorf("start send: %w", err)
+		}
 	}
 	var tag pgconn.CommandTag
 	if !voted {
 		tag, err = s.pool.Exec(ctx, `UPDATE gotv_messages g SET send_started_at = $3, body_sha256 = $4, parts = $5
 			WHERE g.id = $1 AND g.state = 'sending' AND g.claimed_by = $2
-			AND NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = $6)`, c.id, me, now, sum[:], seg.Parts, s.numberIndex(c.mobile))
+			AND ($7 OR NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = $6))`, c.id, me, now, sum[:], seg.Parts,
+			s.numberIndex(c.mobile), c.channel == "email")
 		if err != nil {
 			return fmt.Errorf("start send: %w", err)
 		}
@@ -623,7 +648,13 @@ func (s *Service) send(ctx context.Context, me string, c claimed, body string) e
 	// leaves no row to reconcile. The provider client's own timeout
 	// bounds it (and sendTimeout, in case it has none).
 	sctx, cancel := context.WithTimeout(bg, sendTimeout)
-	pid, sendErr := s.sender.Send(sctx, sms.Message{To: c.mobile, Body: body, StatusCallback: s.callbackURL(c.key)})
+	var pid string
+	var sendErr error
+	if c.channel == "email" {
+		pid, sendErr = s.sendMail(sctx, c, body)
+	} else {
+		pid, sendErr = s.sender.Send(sctx, sms.Message{To: c.mobile, Body: body, StatusCallback: s.callbackURL(c.key)})
+	}
 	cancel()
 	if s.afterSend != nil && s.afterSend(c.memberID) {
 		return errCrash
@@ -683,7 +714,7 @@ func (s *Service) recordFailure(ctx context.Context, c claimed, code int, reason
 			return err
 		}
 	}
-	if code != 0 {
+	if code != 0 && c.memberID != 0 {
 		if err := flagContact(ctx, tx, c.memberID, code, s.now()); err != nil {
 			return err
 		}

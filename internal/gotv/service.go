@@ -35,6 +35,7 @@ import (
 
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
 
@@ -189,6 +190,12 @@ type Options struct {
 	// Refresh, if set, renders contact-refresh texts (internal/refresh;
 	// refresh.go): without it such rows wait.
 	Refresh Refresher
+	// Results, if set, renders the notices after a ballot's close
+	// (internal/result; results.go): without it such rows wait.
+	Results ResultNotices
+	// Mail sends the notices that go by email (results.go); nil: they
+	// are skipped ("no_mail").
+	Mail mail.Sender
 	// SecretKey (32 bytes, EBALLOT_SECRET_KEY) keys the blind index of
 	// the opted-out numbers (optouts.go): gotv_optouts holds no number.
 	SecretKey []byte
@@ -220,6 +227,8 @@ type Service struct {
 	mobiles   MobilesFunc
 	replies   ReplyFunc
 	refresh   Refresher
+	results   ResultNotices
+	mail      mail.Sender
 
 	// The owners of the tables turnout and reminders read: ballots,
 	// the register (no sealed contact: those come from mobiles) and the
@@ -248,7 +257,7 @@ func New(opt Options) (*Service, error) {
 	}
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
 		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
-		replies: opt.Replies, refresh: opt.Refresh,
+		replies: opt.Replies, refresh: opt.Refresh, results: opt.Results, mail: opt.Mail,
 		ballots: election.NewStore(opt.Pool), reg: register.NewStore(opt.Pool, nil), marks: issuance.NewMarks(opt.Pool),
 		optoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeMobile)}
 	if s.log == nil {

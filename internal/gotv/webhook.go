@@ -141,7 +141,7 @@ func (s *Service) statusWebhook(w http.ResponseWriter, r *http.Request) {
 		state = CASE WHEN state IN ('sending', 'unknown') AND send_started_at IS NOT NULL THEN 'sent' ELSE state END,
 		sent_at = coalesce(sent_at, $6), claimed_by = CASE WHEN state IN ('sending', 'unknown') THEN NULL ELSE claimed_by END
 		WHERE (provider_id = $1 OR (provider_id IS NULL AND $2 <> '' AND idem_key = $2)) AND delivery_rank < $4
-		RETURNING member_id`, sid, key, status, rank, code, s.now()).Scan(&memberID)
+		RETURNING coalesce(member_id, 0)`, sid, key, status, rank, code, s.now()).Scan(&memberID)
 	if err != nil {
 		// No such message, or the report is older than the status: nothing
 		// to do (the event stays recorded: it was processed).
@@ -152,7 +152,7 @@ func (s *Service) statusWebhook(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if (status == "failed" || status == "undelivered") && code != nil {
+	if (status == "failed" || status == "undelivered") && code != nil && memberID != 0 {
 		if err := flagContact(ctx, tx, memberID, *code, s.now()); err != nil {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return

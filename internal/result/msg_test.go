@@ -12,3 +12,11 @@ import (
 func TestMessageKeysInBothLanguages(t *testing.T) {
 	webtest.CheckMessageKeys(t, regexp.MustCompile(`"(result\.err\.[a-z0-9_]+)"`), 8, "i18n/result")
 }
+
+// Every reason a step after the close is refused for (after.err.*), and
+// every text of the notices (after.member.*, after.employer.*, after.n.*,
+// after.sms*, after.remind.*), is in both catalogues with the same
+// arguments.
+func TestAfterMessageKeysInBothLanguages(t *testing.T) {
+	webtest.CheckMessageKeys(t, regexp.MustCompile(`"(after\.(?:err|member|employer|n|remind)\.[a-z0-9_]+|after\.sms(?:\.question)?)"`), 12, "i18n/after")
+}

@@ -54,7 +54,7 @@ type counted struct {
 	manifestB []byte
 }
 
-func runElection(t *testing.T, id string, members, voters int) *counted {
+func runElection(t *testing.T, id string, members, voters int, member ...func(i int) (name, mobile, email string)) *counted {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.NewDB(t)
@@ -64,7 +64,11 @@ func runElection(t *testing.T, id string, members, voters int) *counted {
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
-	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: members, Ledger: ledger.HandOver{L: led}, Open: true, ScrutineerKey: vkey})
+	o := electiontest.Options{ElectionID: id, Members: members, Ledger: ledger.HandOver{L: led}, Open: true, ScrutineerKey: vkey}
+	if len(member) > 0 {
+		o.Member = member[0]
+	}
+	b := electiontest.New(t, pool, o)
 	c := &counted{b: b, led: led, signer: signer, iss: issuance.New(pool, electiontest.SecretKey)}
 	mj, _, err := led.Manifest(ctx, id)
 	if err != nil {

@@ -56,6 +56,7 @@ import (
 	"github.com/unionvote/eballot/internal/outreach"
 	"github.com/unionvote/eballot/internal/refresh"
 	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/web/page"
 )
@@ -366,7 +367,7 @@ func (d *Deletion) Total() int64 {
 // parts are the owners' shares of the erasure (internal/erasure): each
 // owner writes the SQL of its own tables.
 var parts = []erasure.Part{register.Erasure, issuance.Erasure, auth.Erasure, outreach.Erasure, gotv.Erasure, sms.Erasure, mail.Erasure,
-	election.Erasure, refresh.Erasure}
+	election.Erasure, refresh.Erasure, result.Erasure}
 
 // erasureOrder is every deletion, children before parents (foreign keys). Tables
 // not named here are kept: the decision per table is in docs/ballots.md
@@ -377,7 +378,7 @@ var erasureOrder = []string{
 	"register_uploads",
 	"replaced_authorisations", "replacement_requests", "impersonation_reports", "mark_log", "marked_register",
 	"outreach_queue", "outreach_tags", "outreach_messages", "outreach_conversations",
-	"gotv_messages",
+	"gotv_messages", "result_notices", "result_report_requests",
 	"auth_invitations", "auth_pack_codes", "auth_sessions", "auth_events",
 	"ballot_contacts", "register_entries",
 	"auth_otp_codes", "auth_webauthn_ceremonies", "auth_webauthn_credentials", "auth_webauthn_users", "auth_rate_limits",
@@ -592,7 +593,8 @@ func collectMembers(ctx context.Context, tx pgx.Tx, ballotID int64) error {
 	var union, others []string
 	for _, p := range parts {
 		for _, t := range p.Links {
-			union = append(union, "SELECT member_id FROM "+t+" WHERE ballot_id = $1")
+			// (Some rows name no member: an employer's notice in the outbox.)
+			union = append(union, "SELECT member_id FROM "+t+" WHERE ballot_id = $1 AND member_id IS NOT NULL")
 			others = append(others, "SELECT 1 FROM "+t+" x WHERE x.member_id = u.member_id AND x.ballot_id <> $1")
 		}
 	}

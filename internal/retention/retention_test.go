@@ -169,7 +169,13 @@ func seed(t *testing.T, pool *pgxpool.Pool, b *electiontest.Ballot, prefix int) 
 		exec(`INSERT INTO gotv_messages (step_id, ballot_id, member_id, idem_key, not_before) VALUES ($1, $2, $3, md5($4), now())`, step, b.ID, m, fmt.Sprintf("%d:%d", b.ID, m))
 		exec(`INSERT INTO sms_outbox (to_number, body) VALUES ($1, 'Your code')`, fmt.Sprintf("+4477009%02d%03d", prefix, i))
 		exec(`INSERT INTO mail_outbox (message_id, to_addr, subject, body, raw) VALUES ('x', $1, 'Vote', 'link', 'raw')`, fmt.Sprintf("m%d-%d@example.org", prefix, i))
+		exec(`INSERT INTO result_notices (ballot_id, kind, channel, member_id, created_at) VALUES ($1, 'member', 'email', $2, now())`, b.ID, m)
+		exec(`INSERT INTO result_report_requests (ballot_id, requester, member_id, requested_at, recorded_by, recorded_at)
+			VALUES ($1, 'member', $2, now(), 'organiser:1', now())`, b.ID, m)
 	}
+	// An employer's s.231A notice in the outbox: a row with no member.
+	exec(`WITH n AS (INSERT INTO result_notices (ballot_id, kind, channel, employer_key, created_at) VALUES ($1, 'employer', 'email', 'acme', now()) RETURNING id)
+		INSERT INTO gotv_messages (source, result_notice_id, ballot_id, channel, idem_key, not_before) SELECT 'result', id, $1, 'email', md5('e' || $1::text), now() FROM n`, b.ID)
 	// The approved replacement of member 0's (online) authorisation.
 	exec(`INSERT INTO replaced_authorisations (ballot_id, member_id, blinded_hash, hour, request_id)
 		SELECT ballot_id, member_id, sha256('old'::bytea), date_trunc('hour', now()), id FROM replacement_requests WHERE ballot_id = $1`, b.ID)
@@ -191,6 +197,8 @@ func personal(t *testing.T, pool *pgxpool.Pool, b *electiontest.Ballot) map[stri
 		"impersonation_reports":        `SELECT count(*) FROM impersonation_reports WHERE ballot_id = $1`,
 		"marked_register":              `SELECT count(*) FROM marked_register WHERE ballot_id = $1`,
 		"gotv_messages":                `SELECT count(*) FROM gotv_messages WHERE ballot_id = $1`,
+		"result_notices":               `SELECT count(*) FROM result_notices WHERE ballot_id = $1`,
+		"result_report_requests":       `SELECT count(*) FROM result_report_requests WHERE ballot_id = $1`,
 		"auth_invitations":             `SELECT count(*) FROM auth_invitations WHERE ballot_id = $1`,
 		"auth_pack_codes":              `SELECT count(*) FROM auth_pack_codes WHERE ballot_id = $1`,
 		"auth_sessions":                `SELECT count(*) FROM auth_sessions WHERE ballot_id = $1 OR member_id = ANY($2)`,
@@ -464,6 +472,7 @@ var keptBallotTables = map[string]bool{
 	"ballot_styles": true, "employer_notices": true, "gotv_ballot_settings": true, "gotv_campaigns": true,
 	"outreach_approvals": true, "outreach_campaigns": true,
 	"retention_holds": true, "retention_counts": true, "retention_deletions": true,
+	"result_notice_plans": true,
 }
 
 // checkEveryMemberTableDecided walks the foreign keys of the schema: every

@@ -1,4 +1,5 @@
--- 0023_refresh_emails: contact-refresh links by email (issue 24), for
+-- 0024_refresh_emails: contact-refresh links by email (issue 24), for
+-- (Given number 0023; renumbered 0024 on merging main, which took 0023.)
 -- members with an email and no mobile (internal/refresh,
 -- docs/contact-refresh.md "Links by email").
 --
