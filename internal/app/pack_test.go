@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/web/page"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
@@ -55,13 +56,14 @@ func TestPackCodeSignin(t *testing.T) {
 	}
 	// After the close: refused, and the code is not used up.
 	other, _ := s.svc.Auth.PackCode(ctx, b.ID, b.MemberIDs[1])
-	if _, err := s.pool.Exec(ctx, `UPDATE ballots SET closes_at = now() - interval '1 minute' WHERE id = $1`, b.ID); err != nil {
+	var closed time.Time
+	if err := s.pool.QueryRow(ctx, `UPDATE ballots SET closes_at = date_trunc('minute', now()) - interval '1 minute' WHERE id = $1 RETURNING closes_at`, b.ID).Scan(&closed); err != nil {
 		t.Fatal(err)
 	}
 	m3 := s.anon()
 	m3.get("/p")
-	if p := m3.post("/p", url.Values{"code": {other}}); p.code != 403 || !strings.Contains(p.body, "Voting is not open") {
-		t.Fatalf("after the close: %d", p.code)
+	if p := m3.post("/p", url.Values{"code": {other}}); p.code != 403 || !strings.Contains(p.body, "Voting is not open: it closed on "+page.When("en", closed)+" (UK time).") {
+		t.Fatalf("after the close: %d %.600s", p.code, p.body)
 	}
 	var used bool
 	s.pool.QueryRow(ctx, `SELECT used_hour IS NOT NULL FROM auth_pack_codes WHERE ballot_id = $1 AND member_id = $2`, b.ID, b.MemberIDs[1]).Scan(&used)

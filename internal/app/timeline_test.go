@@ -126,8 +126,9 @@ func TestOpenPressedEarly(t *testing.T) {
 	}
 	m := s.anon()
 	m.get("/p")
-	if p := m.post("/p", url.Values{"code": {code}}); p.code != 403 || !strings.Contains(p.body, "Voting is not open") {
-		t.Fatalf("pack code before the opening: %d", p.code)
+	// The member is told when voting opens (issue 19).
+	if p := m.post("/p", url.Values{"code": {code}}); p.code != 403 || !strings.Contains(p.body, "Voting is not open yet. It opens on "+page.When("en", opens)+" (UK time).") {
+		t.Fatalf("pack code before the opening: %d %.600s", p.code, p.body)
 	}
 	if _, err := s.svc.Issuance.Authorise(ctx, "early", b.MemberIDs[0], make([]byte, 256)); err == nil || !strings.Contains(err.Error(), "not open") {
 		t.Fatalf("authorisation before the opening: %v", err)

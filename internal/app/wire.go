@@ -86,6 +86,10 @@ type buildHooks struct {
 
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
 	s := &Service{Released: web.NewReleased()}
+	// The legal regimes, with the e-ballot order's commencement day.
+	if err := election.UseCommencement(cfg.EVotingCommencement); err != nil {
+		return nil, fmt.Errorf("EBALLOT_EVOTING_COMMENCEMENT: %w", err)
+	}
 	var err error
 	if s.Pages, err = page.New(log); err != nil {
 		return nil, err

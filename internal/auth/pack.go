@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -38,9 +39,9 @@ const packPath = "/p"
 // ErrPackCode (400): a wrong, unknown or already used pack code.
 var ErrPackCode = page.NewError("auth: invalid or used pack code", http.StatusBadRequest, "invalid_code", "auth.pack_wrong")
 
-// BallotOpenFunc says whether members may vote in a ballot now, and its
-// election id (internal/election Store.VotingOpen).
-type BallotOpenFunc func(ctx context.Context, ballotID int64, now time.Time) (electionID string, open bool, err error)
+// BallotOpenFunc says whether members may vote in a ballot now, its
+// election id and voting times (internal/election Store.VotingOpen).
+type BallotOpenFunc func(ctx context.Context, ballotID int64, now time.Time) (election.VotingState, error)
 
 // UseBallotOpen sets the rule of when a pack code works (internal/app
 // always sets it; without it no pack code works).
@@ -116,7 +117,9 @@ func (s *Service) PackURL() string { return s.origin + packPath }
 
 type packPage struct {
 	Error string // catalogue key or ""
-	URL   string // the short URL, as printed
+	// ErrorText, when set, is the message itself (with a time in it).
+	ErrorText string
+	URL       string // the short URL, as printed
 }
 
 func (s *Service) packForm(w http.ResponseWriter, r *http.Request) {
@@ -143,7 +146,7 @@ func (s *Service) packSignin(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, errPackNotOpen):
 		s.audit(ctx, "pack_signin", "not_open", memberID, 0, ballotID)
-		refuse(http.StatusForbidden, "auth.pack_not_open")
+		s.pages.Render(w, r, http.StatusForbidden, "auth_pack", packPage{ErrorText: s.packNotOpenText(s.pages.Lang(w, r), err), URL: s.PackURL()})
 		return
 	case err != nil:
 		s.audit(ctx, "pack_signin", outcomeOf(err), memberID, 0, ballotID)
@@ -161,6 +164,32 @@ func (s *Service) packSignin(w http.ResponseWriter, r *http.Request) {
 // errPackNotOpen: the code is right but voting is not open (before the
 // opening or after the close); the code is not used up.
 var errPackNotOpen = errors.New("auth: pack code outside voting time")
+
+// packNotOpenError is errPackNotOpen with the ballot's voting times.
+type packNotOpenError struct {
+	state election.VotingState
+	now   time.Time
+}
+
+func (e *packNotOpenError) Error() string { return errPackNotOpen.Error() }
+func (e *packNotOpenError) Unwrap() error { return errPackNotOpen }
+
+// packNotOpenText tells a member whose code is right why it does not work
+// now, in their language: before the notified opening, when voting opens
+// (issue 19: nothing works before then, and the member is told when);
+// after the close, when it closed; otherwise the times on their paper.
+func (s *Service) packNotOpenText(lang string, err error) string {
+	var e *packNotOpenError
+	if errors.As(err, &e) {
+		switch v := e.state; {
+		case v.OpensAt != nil && e.now.Before(*v.OpensAt):
+			return fmt.Sprintf(s.pages.T(lang, "auth.pack_not_yet"), page.When(lang, *v.OpensAt))
+		case v.ClosesAt != nil && !e.now.Before(*v.ClosesAt):
+			return fmt.Sprintf(s.pages.T(lang, "auth.pack_closed"), page.When(lang, *v.ClosesAt))
+		}
+	}
+	return s.pages.T(lang, "auth.pack_not_open")
+}
 
 // redeemPack uses up the pack code in (ErrPackCode if it is wrong or
 // used) when voting in its ballot is open (errPackNotOpen otherwise,
@@ -196,13 +225,14 @@ func (s *Service) redeemPack(ctx context.Context, in string) (ballotID, memberID
 		return ballotID, memberID, "", errPackNotOpen
 	}
 	now := s.now()
-	electionID, open, err := s.ballotOpen(ctx, ballotID, now)
+	state, err := s.ballotOpen(ctx, ballotID, now)
 	if err != nil {
 		return ballotID, memberID, "", fmt.Errorf("pack code: %w", err)
 	}
-	if !open {
-		return ballotID, memberID, "", errPackNotOpen
+	if !state.Open {
+		return ballotID, memberID, "", &packNotOpenError{state: state, now: now}
 	}
+	electionID = state.ElectionID
 	// Single use: of two tries at once, one wins.
 	tag, err := s.pool.Exec(ctx, `UPDATE auth_pack_codes SET used_hour = $2 WHERE lookup = $1 AND used_hour IS NULL`,
 		lookup, now.UTC().Truncate(time.Hour))

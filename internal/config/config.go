@@ -67,6 +67,13 @@ type Config struct {
 	// Retention is what serve does about ballots due for deletion once a
 	// day: "off", "report" (log them) or "apply" (delete them).
 	Retention string
+
+	// EVotingCommencement is the day (YYYY-MM-DD, Europe/London) the
+	// e-ballot order (electronic, hybrid and workplace voting in statutory
+	// ballots) and the ERA25 repeal of the 50% turnout threshold came into
+	// force, "" while they are not: not fixed in statute, so configured
+	// (internal/election regimes.json, "commencement").
+	EVotingCommencement string
 }
 
 // MinRetention is the shortest retention period accepted: one year from
@@ -152,6 +159,7 @@ var Vars = []Var{
 	{"EBALLOT_WEBHOOK_REPLAY_WINDOW", "168h", "how long the SMS provider's processed webhooks are remembered by message id so that a replayed one changes nothing (at least 1h); delivery reports whose signed send time is older than this, or in the future, are refused."},
 	{"EBALLOT_RETENTION_PERIOD", "8760h", "how long a ballot's personal data (register, contacts, marked register, sign-in and reminder records) is kept after its result is published; at least 8760h (one year, TULRCA s.49(3)(d), s.75(3)(d)), and never less than one calendar year. Holds (complaints) extend it."},
 	{"EBALLOT_RETENTION", "report", "what serve does once a day about ballots past their retention period: off, report (log them, no personal data) or apply (delete their personal data, as `ballotd retention --apply`)."},
+	{"EBALLOT_EVOTING_COMMENCEMENT", "", "the day (YYYY-MM-DD, Europe/London) the e-ballot order and the ERA 2025 repeal of the 50% turnout threshold (s.226(2)(a)(iia)) came into force; ballots opening from that day follow the regime from commencement (no turnout threshold; electronic, hybrid and workplace voting permitted). Empty: not in force, ballots follow the ERA 2025 regime of 18 Feb 2026. Set it only from the commencement order as made (docs/ballots.md \"Legal regimes\")."},
 	{"EBALLOT_SMTP_FROM", "Union e-ballot <no-reply@host of EBALLOT_PUBLIC_URL> (dev only)", "sender of emails, an address or Name <address>; required with smtp."},
 }
 
@@ -278,6 +286,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if err := c.loadBatch(get); err != nil {
 		return nil, err
+	}
+	c.EVotingCommencement = get("EBALLOT_EVOTING_COMMENCEMENT", "")
+	if v := c.EVotingCommencement; v != "" {
+		if d, err := time.Parse("2006-01-02", v); err != nil {
+			return nil, &Error{"EBALLOT_EVOTING_COMMENCEMENT", fmt.Sprintf("%q is not a date YYYY-MM-DD", v)}
+		} else if !d.After(time.Date(2026, 2, 18, 0, 0, 0, 0, time.UTC)) {
+			return nil, &Error{"EBALLOT_EVOTING_COMMENCEMENT", fmt.Sprintf("%q is not after 18 Feb 2026, when the ERA 2025 regime began (the order came later)", v)}
+		}
 	}
 	return c, nil
 }

@@ -317,3 +317,27 @@ func TestBatchDefaults(t *testing.T) {
 		t.Fatalf("defaults: K=%d T=%s %v", c.BatchMax, c.BatchWait, err)
 	}
 }
+
+// TestEVotingCommencement: the e-ballot order's commencement day is not
+// fixed in statute; unset by default, a date after 18 Feb 2026 when set.
+func TestEVotingCommencement(t *testing.T) {
+	base := func() map[string]string {
+		return map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}
+	}
+	if c, err := Load(env(base())); err != nil || c.EVotingCommencement != "" {
+		t.Fatalf("default: %v %q, want not in force", err, c.EVotingCommencement)
+	}
+	m := base()
+	m["EBALLOT_EVOTING_COMMENCEMENT"] = "2026-09-01"
+	if c, err := Load(env(m)); err != nil || c.EVotingCommencement != "2026-09-01" {
+		t.Fatalf("set: %v %+v", err, c)
+	}
+	for val, want := range map[string]string{"1 Sep 2026": "not a date", "2026-02-18": "not after 18 Feb 2026"} {
+		m := base()
+		m["EBALLOT_EVOTING_COMMENCEMENT"] = val
+		_, err := Load(env(m))
+		if ce, ok := err.(*Error); !ok || ce.Var != "EBALLOT_EVOTING_COMMENCEMENT" || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error saying %q", val, err, want)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -104,25 +106,34 @@ func TestPackCodeInBrowser(t *testing.T) {
 // the notified opening, so the ballot is scheduled, not open. A member
 // who follows the short URL printed in their pack and types the code, on
 // a 360-px phone in English and in Welsh, is told that voting is not open
-// and that the code works between the opening and the close on their
-// paper; no session starts and the code is not used up. axe passes and no
-// jargon shows.
+// yet and when it opens (the notified opening, UK time, in their
+// language); no session starts and the code is not used up. axe passes
+// and no jargon shows.
 func TestPackLinkBeforeOpening(t *testing.T) {
 	s := startSite(t)
 	ctx := context.Background()
 	// What the scrutineer's early Open leaves (internal/app's
 	// TestOpenPressedEarly drives that page): status scheduled, the
-	// notified opening two days on.
-	if _, err := s.pool.Exec(ctx, `UPDATE ballots SET status = 'scheduled', opens_at = now() + interval '2 days',
-		closes_at = now() + interval '16 days' WHERE id = $1`, s.ballotID); err != nil {
+	// notified opening two days on, at 09:30 UK time.
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
 		t.Fatal(err)
 	}
+	d := time.Now().In(london).AddDate(0, 0, 2)
+	opens := time.Date(d.Year(), d.Month(), d.Day(), 9, 30, 0, 0, london)
+	if _, err := s.pool.Exec(ctx, `UPDATE ballots SET status = 'scheduled', opens_at = $2,
+		closes_at = $2::timestamptz + interval '14 days' WHERE id = $1`, s.ballotID, opens); err != nil {
+		t.Fatal(err)
+	}
+	welshMonths := []string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin", "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
 	for _, tc := range []struct {
 		member     int
 		lang, want string
 	}{
-		{4, "en", "Voting is not open now. The code works only between the opening and the close shown on your voting paper."},
-		{5, "cy", "Nid yw'r bleidlais ar agor nawr. Dim ond rhwng yr agor a'r cau a ddangosir ar eich papur pleidleisio y mae'r cod yn gweithio."},
+		{4, "en", fmt.Sprintf("Voting is not open yet. It opens on %d %s %d 09:30 (UK time). Your code will work from then until the close shown on your voting paper.",
+			opens.Day(), opens.Month().String()[:3], opens.Year())},
+		{5, "cy", fmt.Sprintf("Nid yw'r bleidlais ar agor eto. Mae'n agor ar %d %s %d 09:30 (amser y DU). Bydd eich cod yn gweithio o hynny ymlaen tan y cau a ddangosir ar eich papur pleidleisio.",
+			opens.Day(), welshMonths[opens.Month()-1], opens.Year())},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			id := s.memberID(t, tc.member)

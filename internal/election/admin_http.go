@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,6 +120,36 @@ type ballotData struct {
 	Readiness []page.Text
 	Message   string
 	Error     *page.Text
+	Rule      *ballotRule
+}
+
+// ballotRule is what the legal regime of the ballot's opening day (or the
+// one it opened under) says about its kind: the law it follows and the
+// voting methods that law permits (legal/regimes.json "kinds").
+type ballotRule struct {
+	Regime, Law string
+	Methods     []string
+	// Electronic: electronic voting is permitted (the e-ballot order in
+	// force); if not, the page warns that the service's online voting is
+	// not a permitted method for this ballot.
+	Electronic bool
+}
+
+// ruleOf is b's ballotRule (nil if no regime covers its opening day).
+func ruleOf(b *AdminBallot, now time.Time) *ballotRule {
+	r, err := RegimeByID(b.Regime)
+	if b.Regime == "" {
+		at := now
+		if b.OpensAt != nil && b.OpensAt.After(now) {
+			at = *b.OpensAt
+		}
+		r, err = RegimeFor(at)
+	}
+	k, ok := r.Kinds[b.Kind]
+	if err != nil || !ok {
+		return nil
+	}
+	return &ballotRule{Regime: r.ID, Law: k.Law, Methods: k.Methods, Electronic: slices.Contains(k.Methods, "electronic")}
 }
 
 // loadBallot reads the ballot if the staff member may see it: organisers
@@ -184,7 +215,7 @@ func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s page.S
 		return
 	}
 	lang := p.pages.Lang(w, r)
-	d := ballotData{Role: s.Role, B: b, Message: msg}
+	d := ballotData{Role: s.Role, B: b, Message: msg, Rule: ruleOf(b, p.admin.now())}
 	if actErr != nil {
 		e := errorText(p.pages, lang, actErr)
 		d.Error = &e
@@ -225,7 +256,10 @@ type ballotForm struct {
 	AuthorisedPersonCy                          string
 }
 
-var kinds = []string{"industrial_action", "union_election", "political_fund", "recognition", "other"}
+// kinds are the kinds of ballot the service offers (each has a rule in
+// every legal regime, legal/regimes.json); CAC recognition and
+// derecognition ballots are refused with the reason ([RefusedKindOf]).
+var kinds = []string{"industrial_action", "union_election", "political_fund", "other"}
 var grounds = []string{"s228A(2)", "s228A(3)", "s228A(4)"}
 
 const formTime = "2006-01-02T15:04"
@@ -300,6 +334,9 @@ func readForm(r *http.Request) ballotForm {
 // setup turns the form into a BallotSetup, or says what is wrong.
 func (f ballotForm) setup() (BallotSetup, error) {
 	s := BallotSetup{Title: f.Title, Kind: f.Kind, Aggregated: f.Aggregated, S228AGround: f.Ground}
+	if err := refusedKind(f.Kind); err != nil {
+		return s, err
+	}
 	known := false
 	for _, k := range kinds {
 		known = known || k == f.Kind

@@ -374,3 +374,57 @@ func TestRegisterPreferredLanguage(t *testing.T) {
 		t.Fatalf("after a second import: languages %v, want %v", got, want)
 	}
 }
+
+// TestCACBallotRefused (issue 19): an organiser who tries to set up a CAC
+// recognition or derecognition ballot through the form is refused at
+// creation with the reason and the law, in English and in Welsh, and no
+// ballot is created; the form does not offer the kind.
+func TestCACBallotRefused(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "cac-union"})
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	if status, body := org.Get("/organiser/ballots/new"); status != 200 || strings.Contains(body, `value="recognition"`) || !strings.Contains(body, `value="political_fund"`) {
+		t.Fatalf("the set-up form offers a recognition ballot (or lost a kind): %d", status)
+	}
+	for _, tc := range []struct{ kind, lang, want string }{
+		{"recognition", "en", "CAC recognition and derecognition ballots are conducted by a qualified independent person the Central Arbitration Committee appoints, not by the union (TULRCA Schedule A1, paragraph 25)"},
+		{"derecognition", "en", "(TULRCA Schedule A1, paragraph 117)"},
+		{"recognition", "cy", "person annibynnol cymwys a benodir gan y Pwyllgor Cyflafareddu Canolog (CAC)"},
+	} {
+		form := url.Values{"election_id": {"cac-" + tc.kind + "-" + tc.lang}, "title": {"Recognition at Acme"}, "kind": {tc.kind},
+			"question_text": {"Do you want the union to be recognised?"}, "options": {"Yes\nNo"},
+			"opens_at": {"2027-01-11T09:00"}, "closes_at": {"2027-01-25T17:00"}}
+		status, body := org.Post("/organiser/ballots?lang="+tc.lang, form)
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, tc.want) {
+			t.Errorf("%s (%s): %d, want 422 with %q in %s", tc.kind, tc.lang, status, tc.want, body)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM ballots WHERE election_id LIKE 'cac-%' AND election_id <> 'cac-union'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d CAC ballots created (%v)", n, err)
+	}
+}
+
+// TestBallotPageShowsPermittedMethods: the ballot page says which law the
+// ballot follows and which voting methods it permits, from the regime of
+// its opening day; before the e-ballot order commences (the default: no
+// EBALLOT_EVOTING_COMMENCEMENT) that is post only, and the page warns
+// that online voting is not yet permitted (s.230(2)), in English and
+// Welsh.
+func TestBallotPageShowsPermittedMethods(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "methods"})
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	id := strconv.FormatInt(b.ID, 10)
+	status, body := org.Get("/organiser/ballots/" + id)
+	for _, want := range []string{"TULRCA Part V, ss.226-234A (era25)", `id="methods">by post<`, "Online voting is not yet a permitted method for this ballot", "(TULRCA s.230(2)"} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("ballot page: %d, lacks %q", status, want)
+		}
+	}
+	if _, body := org.Get("/organiser/ballots/" + id + "?lang=cy"); !strings.Contains(body, `id="methods">drwy&#39;r post<`) || !strings.Contains(body, "Nid yw pleidleisio ar-lein yn ddull a ganiateir") {
+		t.Error("Welsh ballot page: no permitted methods")
+	}
+}

@@ -98,10 +98,25 @@ type BallotSetup struct {
 	S228AGround string // "s228A(2)", "s228A(3)" or "s228A(4)" when aggregated
 }
 
+// refusedKind refuses a kind of ballot the service must not run, with the
+// reason and the law (legal/regimes.json "refused_kinds"): CAC recognition
+// and derecognition ballots are conducted by a qualified independent
+// person the CAC appoints (TULRCA Schedule A1, paragraphs 25 and 117),
+// not by the union.
+func refusedKind(kind string) error {
+	if rk, ok := RefusedKindOf(kind); ok {
+		return invalid("admin.err.kind_refused", rk.Law)
+	}
+	return nil
+}
+
 // CreateBallot creates a draft ballot for a union.
 func (a *Admin) CreateBallot(ctx context.Context, actor string, unionID int64, electionID string, setup BallotSetup) (int64, error) {
 	if !slugRE.MatchString(electionID) {
 		return 0, invalid("admin.err.election_id")
+	}
+	if err := refusedKind(setup.Kind); err != nil {
+		return 0, err
 	}
 	var id int64
 	err := pgx.BeginFunc(ctx, a.store.pool, func(tx pgx.Tx) error {
@@ -129,6 +144,9 @@ func (a *Admin) Configure(ctx context.Context, actor string, ballotID int64, set
 }
 
 func (a *Admin) configure(ctx context.Context, tx pgx.Tx, id int64, s BallotSetup) error {
+	if err := refusedKind(s.Kind); err != nil {
+		return err
+	}
 	if err := s.Config.Validate(); err != nil {
 		if m, ok := ErrorMsg(err); ok {
 			return &MsgError{Base: ErrInvalid, Msg: m}

@@ -16,16 +16,19 @@ import (
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
-//go:embed templates/records_notices.html
+//go:embed templates/records_notices.html templates/records_action.html templates/records_action_print.html
 var recordsTemplates embed.FS
 
 //go:embed i18n/records
 var recordsCatalog embed.FS
 
 // RegisterRecordsPages adds the pages of the ballot's records (per-employer
-// s.226A notices, the audit log export) and their catalogue.
+// s.226A notices, s.234A notices of industrial action, the audit log
+// export) and their catalogue. The printable s.234A notice uses the
+// notices' print stylesheet, the asset "notice-print.css"
+// (internal/result registers it).
 func RegisterRecordsPages(p page.Registry) error {
-	if err := p.AddTemplates(recordsTemplates, "templates/records_notices.html"); err != nil {
+	if err := p.AddTemplates(recordsTemplates, "templates/records_notices.html", "templates/records_action.html", "templates/records_action_print.html"); err != nil {
 		return err
 	}
 	return p.AddCatalog(recordsCatalog, "i18n/records")
@@ -50,6 +53,11 @@ func NewRecordsPages(admin *Admin, store *Store, pages page.Renderer, staff page
 func (p *RecordsPages) Routes(r chi.Router) {
 	r.Get("/organiser/ballots/{id}/employer-notices", p.employerNotices)
 	r.Post("/organiser/ballots/{id}/employer-notices", p.recordEmployerNotice)
+	// s.234A notices of industrial action (action_notices.go).
+	r.Get("/organiser/ballots/{id}/action-notices", p.actionNotices)
+	r.Post("/organiser/ballots/{id}/action-notices", p.createActionNotice)
+	r.Get("/organiser/ballots/{id}/action-notices/{n}", p.printActionNotice)
+	r.Post("/organiser/ballots/{id}/action-notices/{n}/sent", p.recordActionNoticeSent)
 	r.Get("/scrutineer/ballots/{id}/audit.jsonl", p.auditExport)
 }
 

@@ -1,6 +1,7 @@
 package election
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,106 @@ func TestRegimeInManifest(t *testing.T) {
 		if m.ID != tc.id || m.TurnoutThreshold != tc.turnout || m.SupportThreshold || m.MandateMonths != tc.months || m.CodeOfPractice == "" || m.Name != r.Name {
 			t.Errorf("%s %s: %+v", tc.id, tc.kind, m)
 		}
+	}
+}
+
+// TestRegimeTableRefused: a regime table with a gap, an overlap, an
+// unknown field or a missing rule is refused at load, naming the rule; the
+// table shipped loads with and without a commencement day.
+func TestRegimeTableRefused(t *testing.T) {
+	var base map[string]any
+	if err := json.Unmarshal(regimesJSON, &base); err != nil {
+		t.Fatal(err)
+	}
+	regime := func(f map[string]any, id string) map[string]any {
+		for _, r := range f["regimes"].([]any) {
+			if r := r.(map[string]any); r["id"] == id {
+				return r
+			}
+		}
+		t.Fatalf("no regime %s", id)
+		return nil
+	}
+	for _, tc := range []struct {
+		name, commencement string
+		edit               func(f map[string]any)
+		want               string // in the error
+	}{
+		{"unknown field", "", func(f map[string]any) { regime(f, "era25")["turnout_percent"] = 50 }, `unknown field "turnout_percent"`},
+		{"unknown top-level field", "", func(f map[string]any) { f["regimez"] = []any{} }, `unknown field "regimez"`},
+		{"a gap between regimes", "", func(f map[string]any) { regime(f, "tua16")["effective_until"] = "2026-02-10" },
+			`a gap: no regime covers the opening days from 2026-02-10 to before 2026-02-18`},
+		{"an overlap", "", func(f map[string]any) { regime(f, "tua16")["effective_until"] = "2026-03-01" },
+			`an overlap: regimes "tua16" and "era25" both cover 2026-02-18`},
+		{"a gap at the end", "2026-08-01", func(f map[string]any) { regime(f, "evote")["effective_until"] = "2030-01-01" },
+			`a gap: no regime covers an opening day from 2030-01-01`},
+		{"commencement before ERA25", "2026-01-01", func(map[string]any) {}, `regime "era25" ends (2026-01-01) on or before it starts (2026-02-18)`},
+		{"commencement not a date", "August 2026", func(map[string]any) {}, `commencement "August 2026" is not a date`},
+		{"a kind with no rule", "", func(f map[string]any) { delete(regime(f, "era25")["kinds"].(map[string]any), "political_fund") },
+			`kind "political_fund" needs its law and permitted voting methods`},
+		{"an unknown method", "", func(f map[string]any) {
+			regime(f, "era25")["kinds"].(map[string]any)["union_election"].(map[string]any)["methods"] = []any{"carrier pigeon"}
+		}, `unknown voting method "carrier pigeon"`},
+		{"a mandate for an election", "", func(f map[string]any) {
+			regime(f, "tua16")["kinds"].(map[string]any)["union_election"].(map[string]any)["mandate"] = true
+		}, `industrial action only`},
+		{"a rule for a refused kind", "", func(f map[string]any) {
+			regime(f, "tua16")["kinds"].(map[string]any)["recognition"] = map[string]any{"law": "x", "methods": []any{"postal"}}
+		}, `kind "recognition" is refused and has a rule`},
+		{"no s.234A period", "", func(f map[string]any) { delete(regime(f, "era25"), "action_notice_days") }, `s.234A notice period`},
+		{"a regime twice", "", func(f map[string]any) { regime(f, "evote")["id"] = "era25" }, `regime "era25" twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f map[string]any
+			_ = json.Unmarshal(regimesJSON, &f) // a fresh copy to edit
+			tc.edit(f)
+			data, err := json.Marshal(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = LoadRegimes(data, tc.commencement)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	for _, c := range []string{"", "2026-08-01"} {
+		if _, err := LoadRegimes(regimesJSON, c); err != nil {
+			t.Errorf("the shipped table with commencement %q: %v", c, err)
+		}
+	}
+}
+
+// TestRegimeCommencement: while EBALLOT_EVOTING_COMMENCEMENT is unset the
+// ERA25 regime goes on (the turnout threshold still applies); once set,
+// ballots opening from that day (Europe/London) follow the regime from
+// commencement, and ballots opened earlier keep theirs (by id).
+func TestRegimeCommencement(t *testing.T) {
+	off, err := LoadRegimes(regimesJSON, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, err := LoadRegimes(regimesJSON, "2026-09-14")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
+	if r, err := off.For(late); err != nil || r.ID != "era25" || !r.TurnoutThreshold {
+		t.Errorf("not commenced: a 2030 ballot follows %q (%v)", r.ID, err)
+	}
+	if r, err := off.ByID("evote"); err != nil || r.TurnoutThreshold {
+		t.Errorf("the regime from commencement is known by id even before it is in force: %v", err)
+	}
+	for at, want := range map[string]string{"2026-09-13T22:59:59Z": "era25", "2026-09-13T23:00:00Z": "evote", "2030-01-01T09:00:00Z": "evote"} {
+		ts, _ := time.Parse(time.RFC3339, at)
+		if r, err := on.For(ts); err != nil || r.ID != want {
+			t.Errorf("commenced 14 Sep 2026: a ballot opening %s follows %q (%v), want %s", at, r.ID, err, want)
+		}
+	}
+	if _, ok := on.Refused("recognition"); !ok {
+		t.Error("CAC recognition ballots are not refused")
+	}
+	if _, ok := on.Refused("political_fund"); ok {
+		t.Error("political fund ballots are refused")
 	}
 }

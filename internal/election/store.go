@@ -178,6 +178,8 @@ type AdminBallot struct {
 	ManifestHash   string // hex, once open
 	Authorised     int    // online authorisations in the marked register
 	Postal         int    // postal returns recorded
+	// ClosedAt is when voting actually stopped (nil while not closed).
+	ClosedAt *time.Time
 }
 
 // StyleName is the workplace name of a ballot style ("" for the
@@ -195,7 +197,7 @@ const adminBallotSelect = `
 	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
 	       b.union_id, b.config, b.aggregation = 'aggregated', coalesce(b.s228a_ground, ''), coalesce(b.scrutineer_name, ''),
 	       b.small_ballot_exemption, coalesce(b.security_assessment_by, ''), b.trustees IS NOT NULL,
-	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), '')
+	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''), b.closed_at
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
@@ -203,7 +205,7 @@ func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
 	var cfg []byte
 	err := row.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt,
 		&b.UnionID, &cfg, &b.Aggregated, &b.S228AGround, &b.ScrutineerName, &b.SmallExemption, &b.AssessmentBy, &b.HasTrustees,
-		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash)
+		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash, &b.ClosedAt)
 	if err != nil {
 		return b, err
 	}

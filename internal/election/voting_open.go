@@ -9,23 +9,37 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// VotingState is whether members may vote in a ballot now, and when.
+type VotingState struct {
+	ElectionID string
+	Open       bool
+	// OpensAt is the notified opening; ClosesAt the actual close once
+	// closed, else the notified close (nil while not set).
+	OpensAt, ClosesAt *time.Time
+}
+
 // VotingOpen reports whether members may vote in ballot ballotID at now
 // (the ballot is open and now is in [opens_at, closes_at), the rule the
 // authorising transaction of internal/issuance applies), with its
-// election id. [ErrNotFound] if there is no such ballot. The pack-code
-// sign-in (internal/auth) asks here, in one call, so that the statutory
-// opening rule can change in one place.
-func (s *Store) VotingOpen(ctx context.Context, ballotID int64, now time.Time) (electionID string, open bool, err error) {
+// election id and voting times, so that a member refused is told when
+// voting opens or closed. [ErrNotFound] if there is no such ballot. The
+// pack-code sign-in (internal/auth) asks here, in one call, so that the
+// statutory opening rule can change in one place.
+func (s *Store) VotingOpen(ctx context.Context, ballotID int64, now time.Time) (VotingState, error) {
+	var v VotingState
 	var status string
-	var opens, closes *time.Time
-	err = s.pool.QueryRow(ctx, `SELECT election_id, status, opens_at, closes_at FROM ballots WHERE id = $1`, ballotID).
-		Scan(&electionID, &status, &opens, &closes)
+	var closedAt *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT election_id, status, opens_at, closes_at, closed_at FROM ballots WHERE id = $1`, ballotID).
+		Scan(&v.ElectionID, &status, &v.OpensAt, &v.ClosesAt, &closedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, ErrNotFound
+		return v, ErrNotFound
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("ballot state: %w", err)
+		return v, fmt.Errorf("ballot state: %w", err)
 	}
-	open = status == "open" && (opens == nil || !now.Before(*opens)) && closes != nil && now.Before(*closes)
-	return electionID, open, nil
+	v.Open = status == "open" && (v.OpensAt == nil || !now.Before(*v.OpensAt)) && v.ClosesAt != nil && now.Before(*v.ClosesAt)
+	if closedAt != nil {
+		v.ClosesAt = closedAt
+	}
+	return v, nil
 }

@@ -153,8 +153,9 @@ func EmployerNotices(ctx context.Context, b *election.AdminBallot, reg *register
 	}
 	s.Regime = regime.ID
 	// Only the TUA16 text of s.226A asks for numbers per category and per
-	// workplace and how they were arrived at; later regimes do not.
-	s.WithCounts = regime.ID == "tua16"
+	// workplace and how they were arrived at; later regimes do not (the
+	// regime table says which, never its name).
+	s.WithCounts = regime.NoticeCounts
 
 	groups, err := reg.EntitledGroups(ctx, nil, b.ID)
 	if err != nil {

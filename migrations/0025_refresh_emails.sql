@@ -1,7 +1,7 @@
--- 0024_refresh_emails: contact-refresh links by email (issue 24), for
+-- 0025_refresh_emails: contact-refresh links by email (issue 24), for
 -- members with an email and no mobile (internal/refresh,
 -- docs/contact-refresh.md "Links by email").
--- (Given number 0023; renumbered 0024 on merging main, which took 0023.)
+-- (Given number 0023; renumbered 0025 on merging main, which took 0023 and 0024.)
 --
 -- One row per member per campaign: the email's outbox. A row is claimed
 -- ('sending', with a lease), its send is recorded as started
