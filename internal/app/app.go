@@ -90,7 +90,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	if err := IndexAtRest(ctx, svc, log); err != nil {
 		return err
 	}
-	// Background work: the invitation and reminder senders, the clean-up
+	// Background work: the invitation, reminder and refresh-email senders, the clean-up
 	// of expired sign-in rows and the retention job, until shutdown.
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()
@@ -99,6 +99,11 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 			log.Error("reminder sender stopped", "err", err)
 		}
 	}()
+	go func() {
+		if err := svc.Refresh.RunEmails(bg); err != nil && bg.Err() == nil {
+			log.Error("contact-refresh email sender stopped", "err", err)
+		}
+	}() // links to check contact details, by email to members without a mobile
 	go runRetention(bg, cfg, log, svc.Retention) // EBALLOT_RETENTION: daily report or deletion after the statutory period
 	go runInvitations(bg, svc.Auth, pool, log)   // voting links of newly opened ballots, retries of temporary failures
 	go runSchedule(bg, svc.Admin, log)           // ballots open and close at their notified times

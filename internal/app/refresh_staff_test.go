@@ -79,7 +79,7 @@ func TestRefreshStaffCorrection(t *testing.T) {
 		t.Fatalf("audit: %s %s", actor, detail)
 	}
 	drain(t, s.svc)
-	if n := countTexts(t, s, oldMobile, "%was changed%"); n != 1 {
+	if n := countTexts(t, s, oldMobile, "was changed"); n != 1 {
 		t.Fatalf("%d notices to the old mobile, want 1", n)
 	}
 

@@ -21,6 +21,7 @@ import (
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/sms/smstest"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
@@ -36,6 +37,9 @@ type site struct {
 	// address (X-Forwarded-For), as members do, so the per-IP rate limits
 	// see a crowd, not one client.
 	clients *int
+	// twilio, if set, is the fake Twilio the site's texts go to (else the
+	// development outbox, sms_outbox): sentTexts reads either.
+	twilio *smstest.Twilio
 }
 
 func newSite(t *testing.T) *site { t.Helper(); return newSiteWith(t, nil) }

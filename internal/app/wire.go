@@ -79,6 +79,9 @@ type buildHooks struct {
 	// now, if set, is the clock of every module that decides by the time
 	// (tests drive the statutory timeline with it).
 	now func() time.Time
+	// mail, if set, wraps the mail sender (tests stop a sender in the
+	// middle of a send).
+	mail func(mail.Sender) mail.Sender
 }
 
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
@@ -109,6 +112,9 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	if err := s.buildMail(cfg, log, pool); err != nil {
 		return nil, fmt.Errorf("mail: %w", err)
+	}
+	if hooks.mail != nil && s.Mail != nil {
+		s.Mail = hooks.mail(s.Mail)
 	}
 	if s.smsOutbox != nil || s.mailOutbox != nil {
 		p, err := devoutbox.New(s.smsOutbox, s.mailOutbox, s.Pages)
@@ -230,7 +236,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	}
 	if s.Refresh, err = refresh.New(refresh.Options{Pool: pool, Register: s.Register, Outbox: s.GOTV, Codes: s.Auth,
 		Policy: s.Ballots.UnionPolicy, Mail: s.Mail, Staff: staff, Pages: s.Pages, Log: log.With("module", "refresh"),
-		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev", SecretKey: cfg.SecretKey}); err != nil {
+		PublicURL: cfg.PublicURL.String(), Fictional: cfg.SMSProvider == "dev", SecretKey: cfg.SecretKey, Now: hooks.now}); err != nil {
 		return nil, err
 	}
 	iss := issuance.NewHandler(s.Issuance, member, s.Pages)

@@ -55,7 +55,7 @@ var owners = map[string]string{
 	"outreach_messages": "internal/outreach", "outreach_tags": "internal/outreach", "outreach_queue": "internal/outreach",
 	// contact refresh campaigns (values and their history are the register's)
 	"refresh_campaigns": "internal/refresh", "refresh_links": "internal/refresh", "refresh_pending": "internal/refresh",
-	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh",
+	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh", "refresh_emails": "internal/refresh",
 	// after the close: result notices, employers' addresses, copy requests
 	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result",
 	"result_notices": "internal/result", "result_report_requests": "internal/result",

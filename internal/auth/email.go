@@ -97,20 +97,9 @@ func (s *Service) sendClaimedEmail(ctx context.Context, rep *IssueReport, in inv
 }
 
 // mailErrorKind is what auth_invitations.email_error records of a failed
-// send: the sentinel, never the server's text.
-func mailErrorKind(err error) string {
-	switch {
-	case errors.Is(err, mail.ErrRejected):
-		return "rejected"
-	case errors.Is(err, mail.ErrInvalidMessage):
-		return "invalid_address"
-	case errors.Is(err, mail.ErrAuth):
-		return "auth"
-	case errors.Is(err, mail.ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "unavailable"
-	}
-	return "error"
-}
+// send: the sentinel, never the server's text (an uncertain send is
+// recorded as sent, never as an error).
+func mailErrorKind(err error) string { return mail.ErrorKind(err) }
 
 // invitationMessage is the invitation email, one text/plain part: in the
 // member's preferred language when they gave one on the register (Welsh:

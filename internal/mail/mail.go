@@ -269,3 +269,24 @@ func validLangTag(t string) bool {
 	}
 	return true
 }
+
+// ErrorKind names what a failed [Sender.Send] says, for an outbox row to
+// record (never the server's text): "rejected", "invalid_address",
+// "auth", "unavailable" (also a cancelled or timed-out send), "uncertain"
+// or "error". Rejected and invalid_address are refused for good: not to be
+// retried without a change.
+func ErrorKind(err error) string {
+	switch {
+	case errors.Is(err, ErrRejected):
+		return "rejected"
+	case errors.Is(err, ErrInvalidMessage):
+		return "invalid_address"
+	case errors.Is(err, ErrAuth):
+		return "auth"
+	case errors.Is(err, ErrUncertain):
+		return "uncertain"
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "unavailable"
+	}
+	return "error"
+}

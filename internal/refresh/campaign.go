@@ -36,11 +36,12 @@ type Campaign struct {
 	PrivacyURL         string
 	LinkDays           int
 	StartsAt           time.Time
-	Members            int
+	Members            int // texts and emails queued
 	CreatedBy          string
 	CreatedAt          time.Time
 	CancelledAt        *time.Time
 	Opened, Done, Sent int // links opened, members done, texts sent (the campaign page)
+	EmailsSent         int // emails sent (the campaign page)
 }
 
 // CampaignInput is the organiser's form.
@@ -80,9 +81,11 @@ func checkMessage(field, s string) (string, error) {
 	return s, nil
 }
 
-// Create starts a campaign: the members of the segment, one text each in
-// the outbox from in.StartsAt, each with a personal link made when the
-// text is sent. Audited ("refresh.campaign").
+// Create starts a campaign: the members of the segment who have not
+// opted out, one text each in gotv's outbox (members with a mobile) or one
+// email each in refresh_emails (members with a personal email and no
+// mobile), due from in.StartsAt, each with a personal link made when it
+// is sent. Audited ("refresh.campaign").
 func (s *Service) Create(ctx context.Context, st page.Staff, in CampaignInput) (*Campaign, error) {
 	if st.Role != "organiser" || st.UnionID == 0 {
 		return nil, ErrNotFound
@@ -126,16 +129,25 @@ func (s *Service) Create(ctx context.Context, st page.Staff, in CampaignInput) (
 	if targets, err = s.reachable(ctx, targets); err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, len(targets))
+	// A text to a member with a mobile; an email to one with an email
+	// and no mobile (docs/contact-refresh.md "Links by email").
+	policy, err := s.policy(ctx, c.UnionID)
+	if err != nil {
+		return nil, err
+	}
+	var ids, emails []int64
 	for _, t := range targets {
-		if t.Mobile != "" { // texts only: a member without a mobile is counted as not reachable by text
+		switch {
+		case t.Mobile != "":
 			ids = append(ids, t.MemberID)
+		case s.usableEmail(t, policy):
+			emails = append(emails, t.MemberID)
 		}
 	}
-	if len(ids) == 0 {
+	if len(ids)+len(emails) == 0 {
 		return nil, &FieldError{"segment", page.M("refresh.err.nobody")}
 	}
-	c.Members = len(ids)
+	c.Members = len(ids) + len(emails)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO refresh_campaigns (union_id, segment, segment_value, message_en, message_cy, privacy_url,
 			link_days, starts_at, members, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
@@ -144,16 +156,23 @@ func (s *Service) Create(ctx context.Context, st page.Staff, in CampaignInput) (
 			return err
 		}
 		return audit.Append(ctx, tx, c.CreatedBy, "refresh.campaign", nil, map[string]any{
-			"union": c.UnionID, "campaign": c.ID, "segment": c.Segment, "members": c.Members, "starts": c.StartsAt.UTC().Format(time.RFC3339)})
+			"union": c.UnionID, "campaign": c.ID, "segment": c.Segment, "members": c.Members, "emails": len(emails), "starts": c.StartsAt.UTC().Format(time.RFC3339)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create refresh campaign: %w", err)
 	}
 	// After the campaign row: a crash in between leaves a campaign with
-	// no texts, which Cancel or a new campaign settles; EnqueueRefresh is
-	// idempotent per member.
-	if _, err := s.outbox.EnqueueRefresh(ctx, c.ID, ids, c.StartsAt); err != nil {
-		return nil, err
+	// no texts, which Cancel or a new campaign settles; EnqueueRefresh and
+	// enqueueEmails are idempotent per member.
+	if len(ids) > 0 {
+		if _, err := s.outbox.EnqueueRefresh(ctx, c.ID, ids, c.StartsAt); err != nil {
+			return nil, err
+		}
+	}
+	if len(emails) > 0 {
+		if err := s.enqueueEmails(ctx, c.ID, emails, c.StartsAt); err != nil {
+			return nil, err
+		}
 	}
 	s.log.InfoContext(ctx, "refresh campaign created", "campaign", c.ID, "members", c.Members)
 	return c, nil
@@ -176,6 +195,9 @@ func (s *Service) Cancel(ctx context.Context, st page.Staff, id int64) error {
 		return audit.Append(ctx, tx, st.Actor(), "refresh.cancel", nil, map[string]any{"union": c.UnionID, "campaign": id})
 	})
 	if err != nil {
+		return fmt.Errorf("cancel refresh campaign: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE refresh_emails SET state = 'skipped', reason = 'cancelled' WHERE campaign_id = $1 AND state = 'pending'`, id); err != nil {
 		return fmt.Errorf("cancel refresh campaign: %w", err)
 	}
 	return s.outbox.CancelRefresh(ctx, id)
@@ -211,6 +233,11 @@ func (s *Service) Campaign(ctx context.Context, st page.Staff, id int64) (*Campa
 		return nil, err
 	}
 	c.Sent = counts["sent"]
+	ec, err := s.EmailCounts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.EmailsSent = ec["sent"]
 	return c, nil
 }
 
@@ -234,8 +261,8 @@ func (s *Service) Campaigns(ctx context.Context, unionID int64) ([]Campaign, err
 // text: the campaign's message in the member's language, then the link.
 // A cancelled campaign, or a member without a mobile, gives to == "".
 func (s *Service) RefreshText(ctx context.Context, campaignID, memberID int64) (string, string, error) {
-	var c Campaign
-	if err := scanCampaign(s.pool.QueryRow(ctx, `SELECT `+campaignCols+` FROM refresh_campaigns WHERE id = $1`, campaignID), &c); err != nil {
+	c, err := s.campaignByID(ctx, campaignID)
+	if err != nil {
 		return "", "", fmt.Errorf("refresh text: %w", err)
 	}
 	if c.CancelledAt != nil {
@@ -255,17 +282,7 @@ func (s *Service) RefreshText(ctx context.Context, campaignID, memberID int64) (
 	} else if out {
 		return "", "", errOptedOut
 	}
-	token, hash := newToken()
-	now := s.now()
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE refresh_links SET superseded_at = $3 WHERE campaign_id = $1 AND member_id = $2 AND superseded_at IS NULL`,
-			campaignID, memberID, now); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO refresh_links (campaign_id, member_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			campaignID, memberID, hash, now, now.Add(time.Duration(c.LinkDays)*24*time.Hour))
-		return err
-	})
+	token, _, err := s.newLink(ctx, c, memberID)
 	if err != nil {
 		return "", "", fmt.Errorf("refresh text: %w", err)
 	}
@@ -274,6 +291,37 @@ func (s *Service) RefreshText(ctx context.Context, campaignID, memberID int64) (
 		msg = c.MessageCY
 	}
 	return d.Mobile, msg + "\n" + s.public + "/r/" + token, nil
+}
+
+// campaignByID reads a campaign (any union's: for the senders).
+func (s *Service) campaignByID(ctx context.Context, id int64) (*Campaign, error) {
+	c := &Campaign{}
+	if err := scanCampaign(s.pool.QueryRow(ctx, `SELECT `+campaignCols+` FROM refresh_campaigns WHERE id = $1`, id), c); err != nil {
+		return nil, fmt.Errorf("read refresh campaign: %w", err)
+	}
+	return c, nil
+}
+
+// newLink makes the member's personal link of campaign c, valid for the
+// campaign's days from now; a previous link of the same campaign stops
+// working. It returns the token (only its hash is kept) and its expiry.
+func (s *Service) newLink(ctx context.Context, c *Campaign, memberID int64) (string, time.Time, error) {
+	token, hash := newToken()
+	now := s.now()
+	expires := now.Add(time.Duration(c.LinkDays) * 24 * time.Hour)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE refresh_links SET superseded_at = $3 WHERE campaign_id = $1 AND member_id = $2 AND superseded_at IS NULL`,
+			c.ID, memberID, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO refresh_links (campaign_id, member_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			c.ID, memberID, hash, now, expires)
+		return err
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return token, expires, nil
 }
 
 // RefreshNumber is the member's current mobile.

@@ -177,7 +177,8 @@ func idParam(r *http.Request) (int64, bool) {
 
 type campaignData struct {
 	C      *Campaign
-	Counts map[string]int
+	Counts map[string]int // texts by state
+	Emails map[string]int // emails by state
 }
 
 func (s *Service) campaignPage(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +201,12 @@ func (s *Service) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.pages.Fail(w, r, err)
 		return
 	}
-	s.pages.Render(w, r, http.StatusOK, "refresh_campaign", campaignData{C: c, Counts: counts})
+	emails, err := s.EmailCounts(r.Context(), id)
+	if err != nil {
+		s.pages.Fail(w, r, err)
+		return
+	}
+	s.pages.Render(w, r, http.StatusOK, "refresh_campaign", campaignData{C: c, Counts: counts, Emails: emails})
 }
 
 func (s *Service) cancel(w http.ResponseWriter, r *http.Request) {

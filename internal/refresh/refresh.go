@@ -1,8 +1,8 @@
 // Package refresh is the contact-data refresh before a ballot
 // (docs/contact-refresh.md; issue 24): an organiser starts a campaign for
 // the union's members (all, a workplace, an employer, or those without a
-// verified mobile and email); each member gets a text with a personal
-// one-tap link; the member's page (/r/{token}) shows the details held,
+// verified mobile and email); each member gets a text (or, with no
+// mobile, an email) with a personal one-tap link; the member's page (/r/{token}) shows the details held,
 // masked, and takes "these are right" in one tap or a short correction; a
 // new mobile or email is verified by a code sent to it (internal/auth)
 // before it replaces the old one, and the old contact gets a notice. The
@@ -12,9 +12,12 @@
 //
 // Texts go through internal/gotv's outbox ([gotv.Refresher]): quiet
 // hours, the daily cap, STOP and exactly-once sending are the reminders'.
+// Emails go through this package's outbox (email.go, refresh_emails) and
+// the service's mail sender, at most once each.
 // Contact values, their provenance and history are internal/register's
 // (contactfields.go); this package owns the refresh_* tables: campaigns,
-// links (only their hashes) and new contacts waiting for their code.
+// links (only their hashes), new contacts waiting for their code, the
+// emails' outbox, opt-outs and notices.
 package refresh
 
 import (

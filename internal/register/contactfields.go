@@ -533,6 +533,8 @@ type UnionRow struct {
 type ImportReport struct {
 	Updated int // fields changed
 	Kept    int // fields not overwritten: the member verified a newer value
+	// KeptBy is Kept per field (FieldMobile, FieldEmail, FieldAddress).
+	KeptBy  map[string]int
 	Same    int // fields already equal
 	Unknown int // member numbers not in the union
 }
@@ -540,13 +542,14 @@ type ImportReport struct {
 // ImportUnionFile takes the union membership system's records back: each
 // given field replaces the member's value (source import, unverified),
 // except where the member or staff verified a value after the record's
-// UpdatedAt: that newer value is kept. One transaction, one audit entry
+// UpdatedAt (changed it, or confirmed the value held): that newer value is
+// kept, and counted per field. One transaction, one audit entry
 // with the counts.
 func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string, rows []UnionRow, at time.Time) (ImportReport, error) {
 	var rep ImportReport
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].MemberNumber < rows[j].MemberNumber })
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rep = ImportReport{}
+		rep = ImportReport{KeptBy: map[string]int{}}
 		for _, r := range rows {
 			var id int64
 			var cur Details
@@ -593,8 +596,12 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 					return err
 				}
-				if source != "" && source != SourceImport && verified != nil && verified.After(r.UpdatedAt) {
+				// verified_at is set only when the member or staff checked
+				// the value (changed it, or confirmed the one held, whatever
+				// its source); an import clears it.
+				if verified != nil && verified.After(r.UpdatedAt) {
 					rep.Kept++
+					rep.KeptBy[f.field]++
 					continue
 				}
 				var q string
@@ -621,7 +628,7 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 			}
 		}
 		return audit.Append(ctx, tx, actor, "union.contacts_import", nil, map[string]any{
-			"union": unionID, "rows": len(rows), "updated": rep.Updated, "kept": rep.Kept, "same": rep.Same, "unknown": rep.Unknown,
+			"union": unionID, "rows": len(rows), "updated": rep.Updated, "kept": rep.Kept, "kept_by_field": rep.KeptBy, "same": rep.Same, "unknown": rep.Unknown,
 		})
 	})
 	if err != nil {

@@ -87,10 +87,46 @@ type Diff struct {
 	// are held per member, so the change reaches that ballot too. The
 	// scrutineer should confirm such changes.
 	OpenBallots []DiffEntry
+	// Kept counts, per column (ColMobile, ColEmail, ColLanguage, in that
+	// order; only those with a count), the values of the file NOT taken
+	// because the member (or staff with the member) verified or chose the
+	// value held: the contact refresh's values win over the file (issue
+	// 24; docs/contact-refresh.md "The ballot's register import").
+	Kept []KeptCount
+}
+
+// KeptCount is how many values of one column an import keeps.
+type KeptCount struct {
+	Field string // ColMobile, ColEmail or ColLanguage
+	N     int
 }
 
 type regCurrent struct {
 	name, mobile, email, workplace, branch, employer, language string
+	// The member verified the mobile / the email held (source member or
+	// staff, or the member confirmed it: member_contact_fields.verified_at),
+	// or chose the language themselves.
+	verMobile, verEmail, ownLanguage bool
+}
+
+// regKeep is the file's row as the import applies it: a mobile or email
+// the member verified, and a language they chose, are kept (a blank cell
+// too: the file cannot erase them). kept names the columns kept.
+func regKeep(row *Row, c *regCurrent) (eff Row, kept []string) {
+	eff = *row
+	if c == nil {
+		return eff, nil
+	}
+	if c.verMobile && row.Mobile != c.mobile {
+		eff.Mobile, kept = c.mobile, append(kept, ColMobile)
+	}
+	if c.verEmail && row.Email != c.email {
+		eff.Email, kept = c.email, append(kept, ColEmail)
+	}
+	if c.ownLanguage && row.Language != "" && row.Language != c.language {
+		eff.Language, kept = c.language, append(kept, ColLanguage)
+	}
+	return eff, kept
 }
 
 func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
@@ -119,26 +155,28 @@ func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
 	return f
 }
 
-func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, error) {
+// regDiff compares file with the ballot's register and returns the
+// diff and the file's rows as the import applies them ([regKeep]).
+func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Row, error) {
 	cur := map[string]*regCurrent{}
 	rows, err := q.Query(ctx, `
 		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer, m.language
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1`, b.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for rows.Next() {
 		var mn string
 		c := &regCurrent{}
 		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		cur[mn] = c
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	numbers := make([]string, len(file.Rows))
 	for i := range file.Rows {
@@ -150,30 +188,39 @@ func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, erro
 	inOpen := map[string]bool{}
 	rows, err = q.Query(ctx, `
 		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer, m.language,
-		       EXISTS (SELECT 1 FROM register_entries r WHERE r.member_id = m.id AND r.ballot_id = ANY($3) AND r.ballot_id <> $4)
+		       EXISTS (SELECT 1 FROM register_entries r WHERE r.member_id = m.id AND r.ballot_id = ANY($3) AND r.ballot_id <> $4),
+		       `+regVerified+`
 		FROM members m
 		WHERE m.union_id = $1 AND m.member_number = ANY($2)`, b.UnionID, numbers, b.OpenBallots, b.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for rows.Next() {
 		var mn string
 		var open bool
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language, &open); err != nil {
+		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
+			&c.verMobile, &c.verEmail, &c.ownLanguage); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		other[mn] = c
 		inOpen[mn] = open
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &Diff{}
+	kept := map[string]int{}
+	effs := make([]Row, len(file.Rows))
 	inFile := make(map[string]bool, len(file.Rows))
 	for i := range file.Rows {
-		row := &file.Rows[i]
+		eff, k := regKeep(&file.Rows[i], other[file.Rows[i].MemberNumber])
+		for _, f := range k {
+			kept[f]++
+		}
+		effs[i] = eff
+		row := &effs[i]
 		inFile[row.MemberNumber] = true
 		e := DiffEntry{MemberNumber: row.MemberNumber, Name: row.Name, Line: row.Line}
 		if c, ok := cur[row.MemberNumber]; ok {
@@ -205,8 +252,22 @@ func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, erro
 		}
 	}
 	sort.Slice(d.Removed, func(i, j int) bool { return d.Removed[i].MemberNumber < d.Removed[j].MemberNumber })
-	return d, nil
+	for _, f := range []string{ColMobile, ColEmail, ColLanguage} {
+		if kept[f] > 0 {
+			d.Kept = append(d.Kept, KeptCount{Field: f, N: kept[f]})
+		}
+	}
+	return d, effs, nil
 }
+
+// regVerified are the columns verMobile, verEmail, ownLanguage of
+// regCurrent for members m (a verified value is one the member or staff
+// checked: verified_at is set only by them; an import clears it).
+const regVerified = `m.mobile IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f
+			WHERE f.member_id = m.id AND f.field = 'mobile' AND f.verified_at IS NOT NULL),
+		m.email IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f
+			WHERE f.member_id = m.id AND f.field = 'email' AND f.verified_at IS NOT NULL),
+		EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'language' AND f.source = 'member')`
 
 // Preview compares a checked register file with the ballot's current
 // register, without changing anything. The file must be free of errors
@@ -215,7 +276,7 @@ func (s *Store) Preview(ctx context.Context, b *Ballot, file *File) (*Diff, erro
 	if file == nil || file.errors > 0 || len(file.Rows) == 0 {
 		return nil, ErrInvalid
 	}
-	d, err := regDiff(ctx, s.pool, b, file)
+	d, _, err := regDiff(ctx, s.pool, b, file)
 	if err != nil {
 		return nil, fmt.Errorf("preview register: %w", err)
 	}
@@ -225,7 +286,10 @@ func (s *Store) Preview(ctx context.Context, b *Ballot, file *File) (*Diff, erro
 // Commit makes a checked register file the ballot's register, in one
 // transaction: it MUST leave the register unchanged on any failure. It
 // upserts the members of the ballot's union by member number (name,
-// contacts, workplace, branch, employer), then makes the ballot's
+// contacts, workplace, branch, employer) — except a mobile or email the
+// member (or staff with them) verified, and a language the member chose,
+// which the file does not overwrite (nor erase with a blank cell): those
+// are kept and counted per column in the diff's Kept — then makes the ballot's
 // register_entries exactly the file's rows, with the style of each
 // member's workplace (s.228, or "all" under s.228A) and no paper number
 // (numbers are assigned when the ballot opens). It refuses a file with
@@ -256,7 +320,10 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 			}
 			styles[i] = StyleFor(b.Aggregated, w)
 		}
-		if diff, err = regDiff(ctx, tx, b, file); err != nil {
+		// The rows as applied: a mobile or email the member verified, and
+		// a language they chose, are kept (regKeep; counted in diff.Kept).
+		var rows []Row
+		if diff, rows, err = regDiff(ctx, tx, b, file); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
@@ -279,8 +346,8 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
 			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "language", "style",
 				"number_index", "mobile_index", "email_index"},
-			pgx.CopyFromSlice(len(file.Rows), func(i int) ([]any, error) {
-				r := &file.Rows[i]
+			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+				r := &rows[i]
 				return []any{r.MemberNumber, r.Name, regNullable(r.Mobile), regNullable(r.Email),
 					r.Workplace.Name, r.Branch, r.Employer, r.Language, styles[i],
 					s.idx.numberIndex(r.MemberNumber), s.idx.mobileIndex(r.Mobile), s.idx.emailIndex(r.Email)}, nil
@@ -336,13 +403,22 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		return audit.Append(ctx, tx, actor, "ballot.register_import", &ballotID, map[string]any{
 			"sha256": hex.EncodeToString(file.SHA256[:]), "rows": len(file.Rows),
 			"added": len(diff.Added), "removed": len(diff.Removed), "changed": len(diff.Changed),
-			"contact_changes_in_open_ballots": len(diff.OpenBallots),
+			"contact_changes_in_open_ballots": len(diff.OpenBallots), "kept": keptCounts(diff.Kept),
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("commit register: %w", err)
 	}
 	return diff, nil
+}
+
+// keptCounts is diff.Kept for the audit entry: column → count.
+func keptCounts(k []KeptCount) map[string]int {
+	out := make(map[string]int, len(k))
+	for _, c := range k {
+		out[c.Field] = c.N
+	}
+	return out
 }
 
 func regNullable(s string) any {

@@ -385,7 +385,7 @@ var erasureOrder = []string{
 	"gotv_contacts", "gotv_contact_issues",
 	"sms_outbox", "mail_outbox",
 	"member_contact_events", "member_contact_fields",
-	"refresh_pending", "refresh_notices", "refresh_optouts", "refresh_links",
+	"refresh_pending", "refresh_notices", "refresh_optouts", "refresh_emails", "refresh_links",
 	"members",
 	"ballot_styles.issuer_private",
 }
