@@ -179,6 +179,9 @@ func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 }
 
 // recoverClaims handles rows whose lease expired (a worker stopped).
+// Contact-refresh texts and notices (recoverRefresh) and result notices
+// (recoverResults) have no ballot and go to numbers of their own: their
+// started sends are reconciled there, not here.
 func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	now := s.now()
 	tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages SET state = 'pending', claimed_by = NULL, lease_until = NULL
@@ -189,7 +192,7 @@ func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	n := int(tag.RowsAffected())
 	rows, err := s.pool.Query(ctx, `SELECT g.id, g.ballot_id, g.member_id, g.idem_key, g.body_sha256, g.send_started_at
 		FROM gotv_messages g
-		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL AND g.source NOT IN ('refresh', 'result') LIMIT 500`, now)
+		WHERE g.state = 'sending' AND g.lease_until < $1 AND g.send_started_at IS NOT NULL AND g.source NOT IN ('refresh', 'notice', 'result') LIMIT 500`, now)
 	if err != nil {
 		return n, fmt.Errorf("recover claims: %w", err)
 	}

@@ -181,3 +181,100 @@ func TestRefreshExactlyOnceAcrossRestart(t *testing.T) {
 	}
 	_ = electiontest.SecretKey
 }
+
+// noticeRefresher is testRefresher with notices: each goes to oldNumber.
+type noticeRefresher struct {
+	testRefresher
+	oldNumber string
+}
+
+func (r *noticeRefresher) NoticeText(context.Context, int64) (string, string, error) {
+	return r.oldNumber, "Your mobile number on your union's records was changed.", nil
+}
+
+// recordingReconciler finds exactly the attempts made to number, and
+// records every number it is asked about.
+type recordingReconciler struct {
+	mu     sync.Mutex
+	number string
+	asked  []string
+}
+
+func (r *recordingReconciler) Lookup(_ context.Context, a Attempt) (string, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.asked = append(r.asked, a.To)
+	if a.To == r.number {
+		return "SMreconciled", true, nil
+	}
+	return "", false, nil
+}
+
+// TestNoticeReconciledWithTheOldNumber: a notice of a changed mobile goes
+// to the OLD number; when its sender crashes between the provider's answer
+// and the record, the recovery asks the provider about the old number (to
+// which it was sent), finds it and records it sent — it is not checked
+// against the member's current number (which would find nothing and mark
+// a delivered notice failed).
+func TestNoticeReconciledWithTheOldNumber(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	b := bigBallot(t, pool, "notice-reconcile", 3)
+	member := b.MemberIDs[1]
+	const oldNumber = "+447700900123"
+	var current string
+	must(t, pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, member).Scan(&current))
+	if current == oldNumber {
+		t.Fatal("fixture: the member's current number is the old one")
+	}
+	api := smstest.NewTwilio(t)
+	sender, err := sms.NewTwilio(sms.TwilioConfig{AccountSID: "ACtest", AuthToken: "tok", From: "+447700900000",
+		HTTPClient: api.ClientWithTimeout(10 * time.Second)})
+	must(t, err)
+	clk := &clock{t: londonNoon()}
+	rf := &noticeRefresher{testRefresher: testRefresher{pool: pool}, oldNumber: oldNumber}
+	rec := &recordingReconciler{number: oldNumber}
+	newSvc := func() *Service {
+		s, err := New(Options{Pool: pool, Sender: sender, SecretKey: electiontest.SecretKey, Refresh: rf, Reconciler: rec, Now: clk.Now,
+			Link: func(context.Context, int64, int64) (string, error) { return "", errors.New("no ballot links") },
+			Config: Config{PublicURL: testPublicURL, TwilioAuthToken: testToken, RatePerSecond: 1e6, Burst: 1000, Batch: 100,
+				PollInterval: 10 * time.Millisecond}})
+		must(t, err)
+		return s
+	}
+	s1 := newSvc()
+	must(t, s1.EnqueueNotice(ctx, 41, member))
+	s1.afterSend = func(int64) bool { return true } // the crash after the provider's answer
+	if _, err := s1.Tick(ctx); !errors.Is(err, errCrash) {
+		t.Fatalf("Tick = %v", err)
+	}
+	if got := api.Requests(); len(got) != 1 || got[0].Form.Get("To") != oldNumber {
+		t.Fatalf("requests at the wire: %v", got)
+	}
+
+	clk.Set(clk.Now().Add(3 * time.Minute)) // past the lease
+	s2 := newSvc()
+	for range 10 {
+		n, err := s2.Tick(ctx)
+		must(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	state, reason, err := s2.NoticeState(ctx, 41)
+	must(t, err)
+	if state != "sent" || reason != "reconciled" {
+		t.Errorf("notice is %s (%s), want sent (reconciled)", state, reason)
+	}
+	for _, to := range rec.asked {
+		if to != oldNumber {
+			t.Errorf("the provider was asked about %s, not the old number the notice went to", to)
+		}
+	}
+	if len(rec.asked) == 0 {
+		t.Error("the provider was never asked")
+	}
+	if n := len(api.Requests()); n != 1 {
+		t.Errorf("%d requests at the wire, want the one notice", n)
+	}
+}
