@@ -179,9 +179,10 @@ func (s *Service) materialiseOne(ctx context.Context) (int, bool, error) {
 }
 
 // recoverClaims handles rows whose lease expired (a worker stopped).
-// Contact-refresh texts and notices (recoverRefresh) and result notices
-// (recoverResults) have no ballot and go to numbers of their own: their
-// started sends are reconciled there, not here.
+// The started sends of contact-refresh texts and notices (no ballot; a
+// notice goes to the old number) are reconciled by recoverRefresh, and
+// those of result notices (some to employers, no member) by
+// recoverResults, not here.
 func (s *Service) recoverClaims(ctx context.Context) (int, error) {
 	now := s.now()
 	tag, err := s.pool.Exec(ctx, `UPDATE gotv_messages SET state = 'pending', claimed_by = NULL, lease_until = NULL
