@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,7 +19,7 @@ import (
 )
 
 // Segments an organiser picks from (internal/register's).
-var Segments = []string{register.SegmentAll, register.SegmentWorkplace, register.SegmentEmployer, register.SegmentUnverified}
+var Segments = []string{register.SegmentAll, register.SegmentWorkplace, register.SegmentEmployer, register.SegmentUnverified, register.SegmentOneMember}
 
 // Limits of a campaign's form.
 const (
@@ -95,11 +96,26 @@ func (s *Service) Create(ctx context.Context, st page.Staff, in CampaignInput) (
 	if !slices.Contains(Segments, c.Segment) {
 		return nil, &FieldError{"segment", page.M("refresh.err.segment")}
 	}
-	if c.Segment == register.SegmentWorkplace || c.Segment == register.SegmentEmployer {
+	switch c.Segment {
+	case register.SegmentWorkplace, register.SegmentEmployer:
 		if c.Value == "" || utf8.RuneCountInString(c.Value) > 200 {
 			return nil, &FieldError{"value", page.M("refresh.err.value")}
 		}
-	} else {
+	case register.SegmentOneMember:
+		// One member, by their member number (the office sending a new
+		// link); the campaign keeps the internal id, not the number.
+		if c.Value == "" || utf8.RuneCountInString(c.Value) > 64 {
+			return nil, &FieldError{"member_number", page.M("refresh.err.member_number")}
+		}
+		id, err := s.reg.UnionMember(ctx, c.UnionID, c.Value)
+		if errors.Is(err, register.ErrNoMember) {
+			return nil, &FieldError{"member_number", page.M("refresh.err.member_number")}
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.Value = strconv.FormatInt(id, 10)
+	default:
 		c.Value = ""
 	}
 	var err error

@@ -138,7 +138,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := map[string]string{}
-	for _, k := range []string{"segment", "workplace", "employer", "message_en", "message_cy", "privacy_url", "link_days", "starts"} {
+	for _, k := range []string{"segment", "workplace", "employer", "member_number", "message_en", "message_cy", "privacy_url", "link_days", "starts"} {
 		form[k] = r.PostFormValue(k)
 	}
 	in := CampaignInput{Segment: form["segment"], MessageEN: form["message_en"], MessageCY: form["message_cy"], PrivacyURL: form["privacy_url"]}
@@ -147,6 +147,8 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		in.Value = form["workplace"]
 	case register.SegmentEmployer:
 		in.Value = form["employer"]
+	case register.SegmentOneMember:
+		in.Value = form["member_number"]
 	}
 	in.LinkDays, _ = strconv.Atoi(strings.TrimSpace(form["link_days"]))
 	if v := strings.TrimSpace(form["starts"]); v != "" {

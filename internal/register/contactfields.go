@@ -327,6 +327,7 @@ const (
 	SegmentWorkplace  = "workplace"
 	SegmentEmployer   = "employer"
 	SegmentUnverified = "unverified" // no verified mobile or no verified email
+	SegmentOneMember  = "member"     // one member, by internal id (a new link from the union's office)
 )
 
 // Target is a member a refresh campaign asks. PERSONAL DATA.
@@ -345,6 +346,7 @@ func (s *Store) RefreshTargets(ctx context.Context, unionID int64, segment, valu
 			WHEN 'all' THEN true
 			WHEN 'workplace' THEN lower(m.workplace) = lower($3)
 			WHEN 'employer' THEN lower(m.employer) = lower($3)
+			WHEN 'member' THEN m.id::text = $3
 			WHEN 'unverified' THEN NOT (
 				m.mobile IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'mobile' AND f.verified_at IS NOT NULL)
 				AND m.email IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'email' AND f.verified_at IS NOT NULL))
