@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/db"
 )
 
 // Contact-refresh texts (internal/refresh, docs/contact-refresh.md) go
@@ -92,17 +94,11 @@ func (s *Service) RefreshCounts(ctx context.Context, campaignID int64) (map[stri
 	if err != nil {
 		return nil, fmt.Errorf("refresh counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("refresh counts: %w", err)
-		}
-		out[st] = n
+	out, err := db.KeyCounts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("refresh counts: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // claimRefresh claims due refresh texts and notices, with the rules of

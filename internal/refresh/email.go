@@ -20,6 +20,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/unionvote/eballot/internal/db"
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
@@ -62,17 +63,11 @@ func (s *Service) EmailCounts(ctx context.Context, campaignID int64) (map[string
 	if err != nil {
 		return nil, fmt.Errorf("refresh email counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("refresh email counts: %w", err)
-		}
-		out[st] = n
+	out, err := db.KeyCounts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("refresh email counts: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RunEmails sends the campaigns' emails until ctx is done. Several

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/internal/audit"
+	"github.com/unionvote/eballot/internal/db"
 )
 
 // Store reads and writes the tables of the register: members,
@@ -476,17 +477,11 @@ func (s *Store) EntitledByStyle(ctx context.Context, q Querier, ballotID int64) 
 	if err != nil {
 		return nil, fmt.Errorf("count register: %w", err)
 	}
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("count register: %w", err)
-		}
-		out[st] = n
+	out, err := db.KeyCounts(rows)
+	if err != nil {
+		return nil, fmt.Errorf("count register: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Entitled counts the members on each ballot's register.
@@ -802,17 +797,8 @@ func (s *Store) CountByStyle(ctx context.Context, q Querier, ballotID int64, mem
 	if err != nil {
 		return nil, fmt.Errorf("count register by style: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("count register by style: %w", err)
-		}
-		out[st] = n
-	}
-	if err := rows.Err(); err != nil {
+	out, err := db.KeyCounts(rows)
+	if err != nil {
 		return nil, fmt.Errorf("count register by style: %w", err)
 	}
 	return out, nil
