@@ -184,7 +184,10 @@ func nameAD(unionID int64, numberIndex []byte) string {
 // sealName seals the name of the member of the union whose number has
 // the blind index numberIndex.
 func (s *Store) sealName(unionID int64, numberIndex []byte, name string) ([]byte, error) {
-	return sealed.Seal(s.key, []byte(name), nameAD(unionID, numberIndex))
+	if s.box == nil {
+		return nil, s.boxErr
+	}
+	return s.box.Seal([]byte(name), nameAD(unionID, numberIndex))
 }
 
 // openName opens a name read with nameCols.
@@ -192,7 +195,10 @@ func (s *Store) openName(n sealedName) (string, error) {
 	if n.ct == nil || n.index == nil {
 		return "", errors.New("member name not sealed (the service seals names on startup)")
 	}
-	pt, err := sealed.Open(s.key, n.ct, nameAD(n.union, n.index))
+	if s.box == nil {
+		return "", s.boxErr
+	}
+	pt, err := s.box.Open(n.ct, nameAD(n.union, n.index))
 	if err != nil {
 		return "", fmt.Errorf("member name: %w", err)
 	}

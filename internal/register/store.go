@@ -16,6 +16,7 @@ import (
 
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/db"
+	"github.com/unionvote/eballot/internal/sealed"
 )
 
 // Store reads and writes the tables of the register: members,
@@ -25,11 +26,16 @@ type Store struct {
 	pool *pgxpool.Pool
 	key  []byte    // EBALLOT_SECRET_KEY: seals the frozen contacts
 	idx  indexKeys // the blind indexes' keys, derived from key (index.go)
+	// box seals and opens the members' names under key (nil, and boxErr
+	// set, when key is not a valid key).
+	box    *sealed.Box
+	boxErr error
 }
 
 // NewStore returns the register's store; key is EBALLOT_SECRET_KEY.
 func NewStore(pool *pgxpool.Pool, key []byte) *Store {
-	return &Store{pool: pool, key: key, idx: newIndexKeys(key)}
+	box, err := sealed.NewBox(key)
+	return &Store{pool: pool, key: key, idx: newIndexKeys(key), box: box, boxErr: err}
 }
 
 // Querier is a pool or a transaction: the register's reads and writes in a
