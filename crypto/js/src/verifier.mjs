@@ -27,6 +27,8 @@ export { CHECKS, GROUPS, LIMITS, PaperCounter };
 // (tested and benchmarked on their own).
 export { batchVerifyBallots, msm } from './batch.mjs';
 export { G } from './group.mjs';
+// The STV count (protocol §9.7), the twin of Go's crypto/stv.
+export { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
 
 const MAX_FAILURES = 100000;
 const MAX_COUNTS_DOC = 1 << 20;
