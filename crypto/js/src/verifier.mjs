@@ -29,6 +29,9 @@ export { batchVerifyBallots, msm } from './batch.mjs';
 export { G } from './group.mjs';
 // The STV count (protocol §9.7), the twin of Go's crypto/stv.
 export { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
+// Re-running a published ranked count (protocol §9.6, §9.7).
+export { recountRanked, compareCounts, parseRankedContest, decodeMixDecryption, packing } from './rankedcount.mjs';
+export { parseList, verifyShuffle, decodeShuffleProof } from './shuffle.mjs';
 
 const MAX_FAILURES = 100000;
 const MAX_COUNTS_DOC = 1 << 20;
