@@ -94,18 +94,45 @@ export function decodeMixDecryption(bytes) {
   return { trustee, parts };
 }
 
-const tables = new Map(); // n → Map(hex of v·G → v)
+const tables = new Map(); // n → Map(key → v or [v, …])
+const Fp = G.constructor.Fp;
 
+// A key of a ristretto255 element that does not depend on its Edwards
+// representative (noble keeps one in .ep): the representatives of one
+// element are (x, y), (−x, −y), (iy, ix) and (−iy, −ix), which all have the
+// same (xy)² = (T/Z)². Cheaper than the encoding (one inversion, no square
+// root); keys of distinct elements may collide, so a match is confirmed
+// with an exact comparison.
+const keyOf = (T, Zinv) => Fp.sqr(Fp.mul(T, Zinv));
+
+/** v ↦ key of v·G for 0 ≤ v < (n+1)^d, with one batch inversion. */
 function packTable(n, d) {
   let t = tables.get(n);
   if (!t) {
-    t = new Map();
     let size = 1;
     for (let i = 0; i < d; i++) size *= n + 1;
-    let P = ZERO;
+    const pts = new Array(size);
+    let P = ZERO.ep;
+    const B = G.ep;
     for (let v = 0; v < size; v++) {
-      t.set(P.toHex(), v);
-      P = P.add(G);
+      pts[v] = P;
+      P = P.add(B);
+    }
+    // Montgomery's trick: every 1/Z from one inversion.
+    const prefix = new Array(size);
+    let acc = 1n;
+    for (let v = 0; v < size; v++) {
+      prefix[v] = acc;
+      acc = Fp.mul(acc, pts[v].Z);
+    }
+    let inv = Fp.inv(acc);
+    t = new Map();
+    for (let v = size - 1; v >= 0; v--) {
+      const zi = Fp.mul(inv, prefix[v]);
+      inv = Fp.mul(inv, pts[v].Z);
+      const k = keyOf(pts[v].T, zi);
+      const had = t.get(k);
+      t.set(k, had === undefined ? v : [].concat(had, v));
     }
     if (tables.size > 4) tables.clear();
     tables.set(n, t);
@@ -113,14 +140,27 @@ function packTable(n, d) {
   return t;
 }
 
-/** The ranking a row of decrypted points encodes (crypto/ranked Decode), or throws naming why not. */
-function decodeRow(c, points) {
+/** v with v·G = Q, or undefined, for 0 ≤ v < (n+1)^d. */
+function lookup(tab, Q) {
+  const e = Q.ep;
+  const hit = tab.get(keyOf(e.T, Fp.inv(e.Z)));
+  if (hit === undefined) return undefined;
+  for (const v of [].concat(hit)) if (mulPublic(G, BigInt(v)).equals(Q)) return v;
+  return undefined;
+}
+
+/**
+ * The ranking a row of decrypted points (m·G per column, points) encodes
+ * (crypto/ranked Decode), or throws naming why not. c = {candidates,
+ * minRanked, maxRanked}.
+ */
+export function decodeRanking(c, points) {
   const n = c.candidates;
   const { d, w } = packing(n);
   const tab = packTable(n, d);
   const ranks = new Array(n).fill(0);
   for (let m = 0; m < w; m++) {
-    let v = tab.get(points[m].toHex());
+    let v = lookup(tab, points[m]);
     if (v === undefined) throw fail(`column ${m} is not a packed rank vector`);
     for (let cand = m * d; cand < Math.min(n, (m + 1) * d); cand++) {
       ranks[cand] = v % (n + 1);
@@ -258,7 +298,7 @@ export function recountRanked(files) {
       points.push(list.beta[x].subtract(xa));
     }
     try {
-      rankings.push(decodeRow(c, points));
+      rankings.push(decodeRanking(c, points));
     } catch (e) {
       add('ranked.decode', { row, detail: e.message.replace(/^eballot: /, '') });
     }

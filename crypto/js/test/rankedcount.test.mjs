@@ -82,3 +82,43 @@ test('ranked_count_v1: contest files are read strictly', () => {
   assert.deepEqual(V.packing(4), { d: 4, w: 1 });
   assert.deepEqual(V.packing(10), { d: 5, w: 2 });
 });
+
+test('decodeRanking: Go\'s decode vectors (ranked_v1.json) and every kind of 10-candidate ranking, whatever the points\' representatives', (t) => {
+  const v = JSON.parse(readFileSync(join(TESTDATA, 'ranked_v1.json'), 'utf8'));
+  const c4 = { candidates: v.contest.candidates, minRanked: v.contest.min_ranked, maxRanked: v.contest.max_ranked };
+  assert.ok(v.decode.length > 0);
+  for (const d of v.decode) {
+    const pts = d.points.map((h) => V.elementFromHex(h));
+    if (d.error) assert.throws(() => V.decodeRanking(c4, pts), d.name);
+    else assert.deepEqual(V.decodeRanking(c4, pts), d.ranking, d.name);
+  }
+  const n = 10;
+  const c10 = { candidates: n, minRanked: 0, maxRanked: n };
+  const { d, w } = V.packing(n);
+  const pack = (ranking) => {
+    const ranks = new Array(n).fill(0);
+    ranking.forEach((cand, p) => { ranks[cand] = p + 1; });
+    return Array.from({ length: w }, (_, m) => {
+      let val = 0n;
+      for (let cand = Math.min(n, (m + 1) * d) - 1; cand >= m * d; cand--) val = val * BigInt(n + 1) + BigInt(ranks[cand]);
+      return val;
+    });
+  };
+  const started = performance.now();
+  for (const ranking of [[], [9], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], [4, 7, 1], [5, 0]]) {
+    const vals = pack(ranking);
+    // m·G made three ways: by multiplication, decoded from bytes, and by sums (other Edwards representatives).
+    const ways = [
+      vals.map((x) => (x === 0n ? V.G.subtract(V.G) : V.G.multiply(x))),
+      vals.map((x) => V.elementFromHex(Buffer.from((x === 0n ? V.G.subtract(V.G) : V.G.multiply(x)).toBytes()).toString('hex'))),
+      vals.map((x) => V.G.multiply(x + 7n).subtract(V.G.multiply(7n))),
+    ];
+    for (const pts of ways) assert.deepEqual(V.decodeRanking(c10, pts), ranking, JSON.stringify(ranking));
+  }
+  t.diagnostic(`10 candidates: table of ${(n + 1) ** d} points built and 18 rows decoded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  // Not rankings: a repeated rank, a gap, a value beyond the table.
+  assert.throws(() => V.decodeRanking(c10, [V.G.multiply(2n), V.G.multiply(2n)]), /repeated or out of range/);
+  assert.throws(() => V.decodeRanking(c10, [V.G.multiply(2n), V.G.subtract(V.G)]), /repeated or out of range/);
+  assert.throws(() => V.decodeRanking(c10, [V.G.multiply(11n ** 5n), V.G.subtract(V.G)]), /not a packed rank vector/);
+  assert.throws(() => V.decodeRanking({ ...c10, minRanked: 2 }, [V.G, V.G.subtract(V.G)]), /preferences/);
+});
