@@ -178,8 +178,9 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 
 // IndexAtRest computes the blind indexes that rows written before
 // migration 0022 lack (members' number, mobile and email; opt-outs, which
-// then lose their number): the key is not in the database, so the
-// migration cannot (issue 21, docs/threat-model.md "Data at rest"). Serve
+// then lose their number) and seals the members' names, mobiles, emails
+// and addresses found in clear: the key is not in the database, so the
+// migrations cannot (issue 21, docs/threat-model.md "Data at rest"). Serve
 // runs it before serving; on an up-to-date database it finds nothing.
 func IndexAtRest(ctx context.Context, svc *Service, log *slog.Logger) error {
 	m, err := svc.Register.IndexMembers(ctx)

@@ -62,8 +62,11 @@ func TestContactsFrozenAtOpen(t *testing.T) {
 	if _, err := svc.Register.Commit(ctx, svc.Ballots, "organiser:1", draft, file); err != nil {
 		t.Fatal(err)
 	}
-	var current string
-	pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, open.MemberIDs[0]).Scan(&current)
+	cur, err := svc.Register.CurrentContacts(ctx, []int64{open.MemberIDs[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := cur[open.MemberIDs[0]].Mobile
 	if current != later {
 		t.Fatalf("import did not change the member's mobile: %s", current)
 	}

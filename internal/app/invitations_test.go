@@ -243,6 +243,7 @@ func TestInvitationDeliveryPage(t *testing.T) {
 	if _, err := s.pool.Exec(ctx, `UPDATE members SET mobile = '+447700900999' WHERE id = $1`, member(1)); err != nil {
 		t.Fatal(err)
 	}
+	s.sealAtRest()
 	failBryn.Store(false)
 	scr.get(path)
 	p = resend(1, "sms")
@@ -324,6 +325,7 @@ func TestInvitationDeliveryPage(t *testing.T) {
 	if _, err := s.pool.Exec(ctx, `UPDATE members SET email = 'gwen.new@example.org' WHERE id = $1`, member(6)); err != nil {
 		t.Fatal(err)
 	}
+	s.sealAtRest()
 	dropGwen.Store(false)
 	if p = resend(6, "email"); p.code != 200 || !strings.Contains(p.body, "The email was sent again to member M000007: the mail server accepted it.") {
 		t.Fatalf("email resend: %d %s", p.code, p.body)

@@ -28,8 +28,8 @@ func TestRegisterImportKeepsVerified(t *testing.T) {
 	b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "register-kept", Members: members}) // a draft
 	number := func(i int) string { return fmt.Sprintf("M%06d", i+1) }
 	held := func(i int) (mobile, email string) {
-		s.pool.QueryRow(ctx, `SELECT coalesce(mobile, ''), coalesce(email, '') FROM members WHERE id = $1`, b.MemberIDs[i]).Scan(&mobile, &email)
-		return mobile, email
+		c := s.contact(b.MemberIDs[i])
+		return c.Mobile, c.Email
 	}
 	org := s.staff("organiser", b.UnionID)
 	org.get("/organiser/refresh")

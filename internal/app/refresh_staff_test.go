@@ -27,7 +27,7 @@ func TestRefreshStaffCorrection(t *testing.T) {
 	org := s.staff("organiser", b.UnionID)
 	const number, oldMobile, newMobile = "M000001", "+447700900000", "+447911123458"
 	var cur string
-	s.pool.QueryRow(ctx, `SELECT coalesce(mobile, '') FROM members WHERE id = $1`, b.MemberIDs[0]).Scan(&cur)
+	cur = s.contact(b.MemberIDs[0]).Mobile
 	if cur != oldMobile {
 		t.Fatalf("member 0's mobile is %s, the test expects %s", cur, oldMobile)
 	}
@@ -54,7 +54,7 @@ func TestRefreshStaffCorrection(t *testing.T) {
 	if p.code != 400 || !strings.Contains(p.body, `id="email-error"`) {
 		t.Fatalf("malformed email: %d\n%.2000s", p.code, p.body)
 	}
-	s.pool.QueryRow(ctx, `SELECT coalesce(mobile, '') FROM members WHERE id = $1`, b.MemberIDs[0]).Scan(&cur)
+	cur = s.contact(b.MemberIDs[0]).Mobile
 	if cur != oldMobile {
 		t.Fatalf("a refused correction changed the mobile: %s", cur)
 	}
@@ -64,7 +64,7 @@ func TestRefreshStaffCorrection(t *testing.T) {
 	}
 	var email, source string
 	var verified *time.Time
-	s.pool.QueryRow(ctx, `SELECT coalesce(mobile, ''), coalesce(email, '') FROM members WHERE id = $1`, b.MemberIDs[0]).Scan(&cur, &email)
+	cur, email = s.contact(b.MemberIDs[0]).Mobile, s.contact(b.MemberIDs[0]).Email
 	s.pool.QueryRow(ctx, `SELECT source, verified_at FROM member_contact_fields WHERE member_id = $1 AND field = 'mobile'`, b.MemberIDs[0]).
 		Scan(&source, &verified)
 	if cur != newMobile || email != "pat@home.example" || source != "staff" || verified == nil {
@@ -90,7 +90,7 @@ func TestRefreshStaffCorrection(t *testing.T) {
 	if p.code != 200 || !strings.Contains(p.body, "Imported: 0 changed, 1 kept") {
 		t.Fatalf("import: %d\n%.2000s", p.code, p.body)
 	}
-	s.pool.QueryRow(ctx, `SELECT coalesce(mobile, '') FROM members WHERE id = $1`, b.MemberIDs[0]).Scan(&cur)
+	cur = s.contact(b.MemberIDs[0]).Mobile
 	if cur != newMobile {
 		t.Fatalf("the union's older file overwrote the staff correction: %s", cur)
 	}

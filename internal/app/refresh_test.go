@@ -279,7 +279,7 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 		t.Fatalf("wrong code: %d", p.code)
 	}
 	var cur string
-	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[1]).Scan(&cur)
+	cur = s.contact(b.MemberIDs[1]).Mobile
 	if cur != mobile(1) {
 		t.Fatalf("the mobile changed before its code: %s", cur)
 	}
@@ -287,7 +287,7 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if p := m1.post(l1+"/verify", url.Values{"code": {code}}); p.code != 200 || !strings.Contains(p.body, `id="done"`) {
 		t.Fatalf("right code: %d\n%.1000s", p.code, p.body)
 	}
-	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[1]).Scan(&cur)
+	cur = s.contact(b.MemberIDs[1]).Mobile
 	if cur != newMobile {
 		t.Fatalf("mobile after verification: %s", cur)
 	}
@@ -315,7 +315,7 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if p := m2.post(l2+"/verify", url.Values{"code": {right}}); p.code != 400 || !strings.Contains(p.body, "Too many") {
 		t.Fatalf("right code after five wrong ones: %d\n%.800s", p.code, p.body)
 	}
-	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[2]).Scan(&cur)
+	cur = s.contact(b.MemberIDs[2]).Mobile
 	if cur != mobile(2) {
 		t.Fatalf("mobile changed by a locked code: %s", cur)
 	}
@@ -369,7 +369,7 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 	if p.code != 200 || !strings.Contains(p.body, "Imported: 1 changed, 1 kept") || !strings.Contains(p.body, "1 unknown") {
 		t.Fatalf("import: %d\n%.3000s", p.code, p.body)
 	}
-	s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, b.MemberIDs[1]).Scan(&cur)
+	cur = s.contact(b.MemberIDs[1]).Mobile
 	if cur != newMobile {
 		t.Fatalf("the import overwrote a newer member-verified mobile: %s", cur)
 	}

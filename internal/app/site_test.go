@@ -21,6 +21,7 @@ import (
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sms/smstest"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
@@ -140,4 +141,24 @@ func (b *browser) post(path string, v url.Values) pageView {
 		return b.get(loc)
 	}
 	return p
+}
+
+// contact is a member's current mobile and email, read through the
+// register's store (sealed at rest, issue 21).
+func (s *site) contact(id int64) register.Contact {
+	s.t.Helper()
+	c, err := s.svc.Register.CurrentContacts(context.Background(), []int64{id})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c[id]
+}
+
+// sealAtRest seals what a test wrote in clear into members, as the
+// service does on startup.
+func (s *site) sealAtRest() {
+	s.t.Helper()
+	if _, err := s.svc.Register.IndexMembers(context.Background()); err != nil {
+		s.t.Fatal(err)
+	}
 }

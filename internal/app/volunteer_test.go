@@ -197,12 +197,12 @@ func TestVolunteerSignedInOverHTTP(t *testing.T) {
 	}
 	mobileOf := func(conv string) string {
 		t.Helper()
-		var mobile string
-		if err := s.pool.QueryRow(ctx, `SELECT m.mobile FROM outreach_conversations cv JOIN members m ON m.id = cv.member_id WHERE cv.id = $1`,
-			conv).Scan(&mobile); err != nil {
+		var member int64
+		if err := s.pool.QueryRow(ctx, `SELECT cv.member_id FROM outreach_conversations cv WHERE cv.id = $1`,
+			conv).Scan(&member); err != nil {
 			t.Fatal(err)
 		}
-		return mobile
+		return s.contact(member).Mobile
 	}
 	conv := "/volunteer/conversations/" + convs[0]
 	check("conversation", vol.get(conv), 200)

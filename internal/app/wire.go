@@ -182,7 +182,8 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 	if period == 0 { // a configuration not from config.Load: the default
 		period = retention.MinPeriod
 	}
-	if s.Retention, err = retention.New(pool, period, retention.Others{Ballots: s.Ballots, ResultPublished: s.Ledger.ResultsPublishedAt, Staff: s.Auth}); err != nil {
+	if s.Retention, err = retention.New(pool, period, retention.Others{Ballots: s.Ballots, ResultPublished: s.Ledger.ResultsPublishedAt, Staff: s.Auth,
+		Addresses: s.Register}); err != nil {
 		return nil, err
 	}
 	tfs, files, cfs, dir := vote.Templates()

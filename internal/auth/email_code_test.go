@@ -292,6 +292,7 @@ func TestEmailCodeFrozenContact(t *testing.T) {
 	if _, err := e.pool.Exec(ctx, `UPDATE members SET email = 'changed@example.org', mobile = '+447700900699' WHERE id = $1`, ids[0]); err != nil {
 		t.Fatal(err)
 	}
+	e.sealMembers()
 	if _, err := e.pool.Exec(ctx, `UPDATE unions SET employer_email_domains = '{acme-corp.example}' WHERE id = $1`, e.unionID); err != nil {
 		t.Fatal(err)
 	}

@@ -159,8 +159,9 @@ func newEnvWith(t testing.TB, limits *auth.Limits, opts func(*auth.Options)) *en
 	return e
 }
 
-// sealMembers seals the names (and indexes the numbers) of members
-// written straight into the table, as the service does on startup.
+// sealMembers seals the names, mobiles and emails (and indexes the
+// numbers) of members written straight into the table, as the service
+// does on startup.
 func (e *env) sealMembers() {
 	e.t.Helper()
 	if _, err := register.NewStore(e.pool, []byte("0123456789abcdef0123456789abcdef")).IndexMembers(context.Background()); err != nil {

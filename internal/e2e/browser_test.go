@@ -33,6 +33,7 @@ import (
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -109,12 +110,24 @@ func startSiteWith(t *testing.T, extra map[string]string, tweak func(*config.Con
 }
 
 // invitation returns the personal voting link of demo member n (1-based).
+// mobile is a member's current mobile, read through the register's store
+// (sealed at rest, issue 21).
+func (s *site) mobile(t *testing.T, memberID int64) string {
+	t.Helper()
+	c, err := register.NewStore(s.pool, s.cfg.SecretKey).CurrentContacts(context.Background(), []int64{memberID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c[memberID].Mobile
+}
+
 func (s *site) invitation(t *testing.T, n int) (string, string) {
 	var id int64
 	var mobile string
-	if err := s.pool.QueryRow(context.Background(), `SELECT id, mobile FROM members WHERE member_number = $1`, fmt.Sprintf("D%05d", n)).Scan(&id, &mobile); err != nil {
+	if err := s.pool.QueryRow(context.Background(), `SELECT id FROM members WHERE member_number = $1`, fmt.Sprintf("D%05d", n)).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
+	mobile = s.mobile(t, id)
 	u, err := s.auth.InvitationURL(context.Background(), s.ballotID, id)
 	if err != nil {
 		t.Fatal(err)

@@ -115,10 +115,11 @@ func TestVolunteerSessionInBrowser(t *testing.T) {
 	if _, err := fmt.Sscanf(conv, "/volunteer/conversations/%d", &convID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT cv.member_id, m.mobile FROM outreach_conversations cv JOIN members m ON m.id = cv.member_id
-		WHERE cv.id = $1`, convID).Scan(&member, &mobile); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT cv.member_id FROM outreach_conversations cv
+		WHERE cv.id = $1`, convID).Scan(&member); err != nil {
 		t.Fatal(err)
 	}
+	mobile = s.mobile(t, member)
 	var body string
 	var scriptID int64
 	if err := s.pool.QueryRow(ctx, `SELECT id, body FROM sms_outbox WHERE to_number = $1 ORDER BY id DESC LIMIT 1`, mobile).Scan(&scriptID, &body); err != nil {

@@ -15,8 +15,9 @@
 //   - retention_entries (member_id bigint, style text): the ballot's
 //     register lines, copied by the register's [Part.Prepare] (which runs
 //     first) for the parts that count by style.
-//   - retention_addresses (kind text, addr text): filled by the register's
-//     [Part.Prepare]: the mobile numbers (kind 'mobile') and lower-cased
+//   - retention_addresses (kind text, addr text): created by the register's
+//     [Part.Prepare] and filled by its store (the values are sealed: SQL
+//     alone cannot read them): the mobile numbers (kind 'mobile') and lower-cased
 //     email addresses (kind 'email') of gone members that no remaining
 //     member uses.
 //

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register/registertest"
 	"github.com/unionvote/eballot/internal/web"
 )
 
@@ -498,9 +499,7 @@ func TestWelshReminders(t *testing.T) {
 	must(t, exec1(pool, `UPDATE members SET language = 'en' WHERE id = $1`, x.MemberIDs[1]))
 	must(t, exec1(pool, `UPDATE ballots SET config = coalesce(config, '{}'::jsonb) || '{"bilingual": true}' WHERE id = $1`, y.ID))
 	mobile := func(id int64) string {
-		var m string
-		must(t, pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, id).Scan(&m))
-		return m
+		return registertest.Mobile(t, pool, id)
 	}
 	lastTo := func(to string) string {
 		fake.mu.Lock()

@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/register/registertest"
 	"github.com/unionvote/eballot/internal/sms"
 )
 
@@ -80,9 +82,7 @@ func drain(t *testing.T, s *Service) {
 }
 
 func mobileOf(t *testing.T, pool *pgxpool.Pool, memberID int64) string {
-	var m string
-	must(t, pool.QueryRow(context.Background(), `SELECT mobile FROM members WHERE id = $1`, memberID).Scan(&m))
-	return m
+	return registertest.Mobile(t, pool, memberID)
 }
 
 // TestCrashRestartExactlyOnce kills the sender mid-campaign — once by a
@@ -227,15 +227,13 @@ func TestCrashRestartExactlyOnce(t *testing.T) {
 		skip[m] = true
 	}
 	mobiles := map[int64]string{}
-	rows, err = pool.Query(ctx, `SELECT id, mobile FROM members WHERE union_id = $1`, b.UnionID)
+	rows, err = pool.Query(ctx, `SELECT id FROM members WHERE union_id = $1`, b.UnionID)
 	must(t, err)
-	for rows.Next() {
-		var id int64
-		var mob string
-		must(t, rows.Scan(&id, &mob))
-		mobiles[id] = mob
+	unionIDs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	must(t, err)
+	for id, c := range registertest.Contacts(t, pool, unionIDs...) {
+		mobiles[id] = c.Mobile
 	}
-	rows.Close()
 	want := 0
 	for _, m := range ids {
 		n := fake.count(mobiles[m])

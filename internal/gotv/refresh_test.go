@@ -13,6 +13,8 @@ import (
 
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/register/registertest"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/sms/smstest"
 )
@@ -26,9 +28,8 @@ type testRefresher struct {
 }
 
 func (r *testRefresher) RefreshNumber(ctx context.Context, memberID int64) (string, error) {
-	var m string
-	err := r.pool.QueryRow(ctx, `SELECT coalesce(mobile, '') FROM members WHERE id = $1`, memberID).Scan(&m)
-	return m, err
+	c, err := register.NewStore(r.pool, registertest.Key).CurrentContacts(ctx, []int64{memberID})
+	return c[memberID].Mobile, err
 }
 
 func (r *testRefresher) RefreshText(ctx context.Context, campaignID, memberID int64) (string, string, error) {
@@ -138,12 +139,9 @@ func TestRefreshExactlyOnceAcrossRestart(t *testing.T) {
 		byTo[r.Form.Get("To")]++
 	}
 	var optedOut, tokyo []string
-	rows, err := pool.Query(ctx, `SELECT id, mobile FROM members WHERE id = ANY($1)`, b.MemberIDs)
-	must(t, err)
-	for rows.Next() {
-		var id int64
-		var m string
-		must(t, rows.Scan(&id, &m))
+	contacts := registertest.Contacts(t, pool, b.MemberIDs...)
+	for _, id := range b.MemberIDs {
+		m := contacts[id].Mobile
 		switch want := byTo[m]; {
 		case id <= b.MemberIDs[9]:
 			optedOut = append(optedOut, m)
@@ -161,7 +159,6 @@ func TestRefreshExactlyOnceAcrossRestart(t *testing.T) {
 			}
 		}
 	}
-	rows.Close()
 	if len(optedOut) != 10 || len(tokyo) != 10 {
 		t.Fatalf("fixture: %d opted out, %d in Tokyo", len(optedOut), len(tokyo))
 	}
@@ -222,8 +219,7 @@ func TestNoticeReconciledWithTheOldNumber(t *testing.T) {
 	b := bigBallot(t, pool, "notice-reconcile", 3)
 	member := b.MemberIDs[1]
 	const oldNumber = "+447700900123"
-	var current string
-	must(t, pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, member).Scan(&current))
+	current := registertest.Mobile(t, pool, member)
 	if current == oldNumber {
 		t.Fatal("fixture: the member's current number is the old one")
 	}

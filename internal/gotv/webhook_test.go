@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register/registertest"
 )
 
 var inboundSids atomic.Int64
@@ -53,8 +54,10 @@ func TestWebhooks(t *testing.T) {
 	drain(t, s)
 	var id int64
 	var sid, key, to string
-	must(t, pool.QueryRow(ctx, `SELECT g.id, g.provider_id, g.idem_key, m.mobile FROM gotv_messages g JOIN members m ON m.id = g.member_id
-		ORDER BY g.id LIMIT 1`).Scan(&id, &sid, &key, &to))
+	var member int64
+	must(t, pool.QueryRow(ctx, `SELECT g.id, g.provider_id, g.idem_key, g.member_id FROM gotv_messages g
+		ORDER BY g.id LIMIT 1`).Scan(&id, &sid, &key, &member))
+	to = registertest.Mobile(t, pool, member)
 	delivery := func() (string, int) {
 		var d string
 		var r int

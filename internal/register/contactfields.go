@@ -99,9 +99,10 @@ func (s *Store) Details(ctx context.Context, memberID int64) (*Details, error) {
 	d := &Details{MemberID: memberID, Fields: map[string]FieldInfo{}}
 	var addr []byte
 	var n sealedName
-	err := s.pool.QueryRow(ctx, `SELECT m.member_number, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), m.address_sealed,
+	var sc sealedContact
+	err := s.pool.QueryRow(ctx, `SELECT m.member_number, `+nameCols+`, `+contactCols+`, m.address_sealed,
 		m.workplace, m.employer, m.language, m.ballot_by FROM members m WHERE m.id = $1`, memberID).
-		Scan(&d.Number, &n.union, &n.index, &n.ct, &d.Mobile, &d.Email, &addr, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
+		Scan(&d.Number, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &addr, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNoMember
 	}
@@ -110,6 +111,9 @@ func (s *Store) Details(ctx context.Context, memberID int64) (*Details, error) {
 	}
 	d.UnionID = n.union
 	if d.Name, err = s.openName(n); err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
+	if d.Mobile, d.Email, err = s.openContacts(n, sc); err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	if d.Address, d.Postcode, err = s.openAddress(memberID, addr); err != nil {
@@ -240,15 +244,21 @@ func (s *Store) UpdateContacts(ctx context.Context, memberID int64, source, acto
 		var unionID int64
 		var cur Details
 		var addr []byte
-		if err := tx.QueryRow(ctx, `SELECT union_id, coalesce(mobile, ''), coalesce(email, ''), address_sealed, workplace, language, ballot_by
-			FROM members WHERE id = $1 FOR UPDATE`, memberID).
-			Scan(&unionID, &cur.Mobile, &cur.Email, &addr, &cur.Workplace, &cur.Language, &cur.BallotBy); err != nil {
+		var n sealedName
+		var sc sealedContact
+		if err := tx.QueryRow(ctx, `SELECT `+nameCols+`, `+contactCols+`, m.address_sealed, m.workplace, m.language, m.ballot_by
+			FROM members m WHERE m.id = $1 FOR UPDATE`, memberID).
+			Scan(&n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &addr, &cur.Workplace, &cur.Language, &cur.BallotBy); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return ErrNoMember
 			}
 			return err
 		}
+		unionID = n.union
 		var err error
+		if cur.Mobile, cur.Email, err = s.openContacts(n, sc); err != nil {
+			return err
+		}
 		if cur.Address, cur.Postcode, err = s.openAddress(memberID, addr); err != nil {
 			return err
 		}
@@ -257,10 +267,13 @@ func (s *Store) UpdateContacts(ctx context.Context, memberID int64, source, acto
 			var q string
 			args := []any{memberID, c.Value}
 			switch c.Field {
-			case FieldMobile:
-				q, args = `UPDATE members SET mobile = nullif($2, ''), mobile_index = $3 WHERE id = $1`, append(args, s.idx.mobileIndex(c.Value))
-			case FieldEmail:
-				q, args = `UPDATE members SET email = nullif($2, ''), email_index = $3 WHERE id = $1`, append(args, s.idx.emailIndex(c.Value))
+			case FieldMobile, FieldEmail:
+				ct, err := s.sealContact(c.Field, n.union, n.index, c.Value)
+				if err != nil {
+					return err
+				}
+				q, args = `UPDATE members SET `+c.Field+`_sealed = $2, `+c.Field+`_index = $3, `+c.Field+` = NULL WHERE id = $1`,
+					[]any{memberID, ct, s.idx.contactIndex(c.Field, c.Value)}
 			case FieldAddress:
 				ct, err := s.sealAddress(memberID, c.Value, c.Postcode)
 				if err != nil {
@@ -346,15 +359,15 @@ type Target struct {
 // RefreshTargets lists the union's members in a segment (value: the
 // workplace or employer, matched ignoring case), in id order.
 func (s *Store) RefreshTargets(ctx context.Context, unionID int64, segment, value string) ([]Target, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), m.language FROM members m
+	rows, err := s.pool.Query(ctx, `SELECT m.id, `+nameCols+`, `+contactCols+`, m.language FROM members m
 		WHERE m.union_id = $1 AND CASE $2
 			WHEN 'all' THEN true
 			WHEN 'workplace' THEN lower(m.workplace) = lower($3)
 			WHEN 'employer' THEN lower(m.employer) = lower($3)
 			WHEN 'member' THEN m.id::text = $3
 			WHEN 'unverified' THEN NOT (
-				m.mobile IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'mobile' AND f.verified_at IS NOT NULL)
-				AND m.email IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'email' AND f.verified_at IS NOT NULL))
+				m.mobile_index IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'mobile' AND f.verified_at IS NOT NULL)
+				AND m.email_index IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'email' AND f.verified_at IS NOT NULL))
 			ELSE false END
 		ORDER BY m.id`, unionID, segment, strings.TrimSpace(value))
 	if err != nil {
@@ -363,11 +376,15 @@ func (s *Store) RefreshTargets(ctx context.Context, unionID int64, segment, valu
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Target, error) {
 		var t Target
 		var n sealedName
-		if err := r.Scan(&t.MemberID, &n.union, &n.index, &n.ct, &t.Mobile, &t.Email, &t.Language); err != nil {
+		var sc sealedContact
+		if err := r.Scan(&t.MemberID, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &t.Language); err != nil {
 			return t, err
 		}
 		var err error
-		t.Name, err = s.openName(n)
+		if t.Name, err = s.openName(n); err != nil {
+			return t, err
+		}
+		t.Mobile, t.Email, err = s.openContacts(n, sc)
 		return t, err
 	})
 }
@@ -401,8 +418,8 @@ func (r Reach) Unreachable() bool { return !r.Mobile && !r.Email && !r.Post }
 // Reachability lists how each member of the union can be reached now.
 func (s *Store) Reachability(ctx context.Context, unionID int64) ([]Reach, error) {
 	rows, err := s.pool.Query(ctx, `SELECT m.employer, m.workplace,
-		m.mobile IS NOT NULL AND coalesce(fm.verified_at IS NOT NULL, false),
-		m.email IS NOT NULL AND coalesce(fe.verified_at IS NOT NULL, false),
+		m.mobile_index IS NOT NULL AND coalesce(fm.verified_at IS NOT NULL, false),
+		m.email_index IS NOT NULL AND coalesce(fe.verified_at IS NOT NULL, false),
 		m.address_sealed IS NOT NULL
 		FROM members m
 		LEFT JOIN member_contact_fields fm ON fm.member_id = m.id AND fm.field = 'mobile'
@@ -496,10 +513,11 @@ type ExportRow struct {
 // per field), by member number and field.
 func (s *Store) ChangesSince(ctx context.Context, unionID int64, since time.Time) ([]ExportRow, error) {
 	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, f.field, f.source, f.changed_at, f.verified_at,
-		CASE f.field WHEN 'mobile' THEN coalesce(m.mobile, '') WHEN 'email' THEN coalesce(m.email, '')
+		CASE f.field WHEN 'mobile' THEN '' WHEN 'email' THEN ''
 			WHEN 'postal_address' THEN ''
 			WHEN 'workplace' THEN m.workplace WHEN 'language' THEN m.language ELSE m.ballot_by END,
-		CASE f.field WHEN 'postal_address' THEN m.address_sealed END
+		CASE f.field WHEN 'postal_address' THEN m.address_sealed WHEN 'mobile' THEN m.mobile_sealed WHEN 'email' THEN m.email_sealed END,
+		m.union_id, m.number_index
 		FROM member_contact_fields f JOIN members m ON m.id = f.member_id
 		WHERE m.union_id = $1 AND f.source IN ('member', 'staff') AND f.changed_at >= $2
 		ORDER BY m.member_number, f.field`, unionID, since)
@@ -510,8 +528,15 @@ func (s *Store) ChangesSince(ctx context.Context, unionID int64, since time.Time
 		var x ExportRow
 		var id int64
 		var addr []byte
-		if err := r.Scan(&id, &x.MemberNumber, &x.Field, &x.Source, &x.ChangedAt, &x.VerifiedAt, &x.Value, &addr); err != nil {
+		var n sealedName
+		if err := r.Scan(&id, &x.MemberNumber, &x.Field, &x.Source, &x.ChangedAt, &x.VerifiedAt, &x.Value, &addr, &n.union, &n.index); err != nil {
 			return x, err
+		}
+		if x.Field == FieldMobile || x.Field == FieldEmail {
+			var err error
+			if x.Value, err = s.openContact(x.Field, n, addr); err != nil {
+				return x, err
+			}
 		}
 		if x.Field == FieldAddress {
 			a, pc, err := s.openAddress(id, addr)
@@ -566,14 +591,19 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 			var id int64
 			var cur Details
 			var addr []byte
-			err := tx.QueryRow(ctx, `SELECT id, coalesce(mobile, ''), coalesce(email, ''), address_sealed FROM members
-				WHERE union_id = $1 AND number_index = $2 FOR UPDATE`, unionID, s.idx.numberIndex(r.MemberNumber)).
-				Scan(&id, &cur.Mobile, &cur.Email, &addr)
+			var sc sealedContact
+			n := sealedName{union: unionID, index: s.idx.numberIndex(r.MemberNumber)}
+			err := tx.QueryRow(ctx, `SELECT id, mobile_sealed, email_sealed, address_sealed FROM members
+				WHERE union_id = $1 AND number_index = $2 FOR UPDATE`, unionID, n.index).
+				Scan(&id, &sc.mobile, &sc.email, &addr)
 			if errors.Is(err, pgx.ErrNoRows) {
 				rep.Unknown++
 				continue
 			}
 			if err != nil {
+				return err
+			}
+			if cur.Mobile, cur.Email, err = s.openContacts(n, sc); err != nil {
 				return err
 			}
 			if cur.Address, cur.Postcode, err = s.openAddress(id, addr); err != nil {
@@ -617,12 +647,15 @@ func (s *Store) ImportUnionFile(ctx context.Context, unionID int64, actor string
 					continue
 				}
 				var q string
-				args := []any{id, f.value}
+				var args []any
 				switch f.field {
-				case FieldMobile:
-					q, args = `UPDATE members SET mobile = $2, mobile_index = $3 WHERE id = $1`, append(args, s.idx.mobileIndex(f.value))
-				case FieldEmail:
-					q, args = `UPDATE members SET email = $2, email_index = $3 WHERE id = $1`, append(args, s.idx.emailIndex(f.value))
+				case FieldMobile, FieldEmail:
+					ct, err := s.sealContact(f.field, unionID, n.index, f.value)
+					if err != nil {
+						return err
+					}
+					q, args = `UPDATE members SET `+f.field+`_sealed = $2, `+f.field+`_index = $3, `+f.field+` = NULL WHERE id = $1`,
+						[]any{id, ct, s.idx.contactIndex(f.field, f.value)}
 				default:
 					ct, err := s.sealAddress(id, f.value, f.postcode)
 					if err != nil {

@@ -1,23 +1,27 @@
 package register
 
-import "github.com/unionvote/eballot/internal/erasure"
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/unionvote/eballot/internal/erasure"
+)
 
 // Erasure is the register's part of the erasure of a ballot's personal data
 // (internal/erasure): the register files, the contacts frozen at opening,
 // the register itself (s.227, with voting-paper numbers) and the members on
 // no other ballot. Its Prepare fills retention_entries for issuance's
-// counts and retention_addresses for the outboxes' steps.
+// counts and creates retention_addresses for the outboxes' steps, which
+// [Store.RetentionAddresses] fills (the mobiles and emails are sealed:
+// SQL alone cannot read them).
 var Erasure = erasure.Part{
 	Links: []string{"register_entries", "ballot_contacts"},
 	Prepare: []string{
 		`CREATE TEMPORARY TABLE retention_entries ON COMMIT DROP AS SELECT member_id, style FROM register_entries WHERE ballot_id = $1`,
 		`CREATE TEMPORARY TABLE retention_addresses (kind text NOT NULL, addr text NOT NULL) ON COMMIT DROP`,
-		`INSERT INTO retention_addresses (kind, addr)
-		SELECT 'mobile', m.mobile FROM members m JOIN retention_members r ON r.id = m.id AND r.gone WHERE m.mobile IS NOT NULL
-		EXCEPT SELECT 'mobile', m.mobile FROM members m WHERE m.mobile IS NOT NULL AND m.id NOT IN (SELECT id FROM retention_members WHERE gone)`,
-		`INSERT INTO retention_addresses (kind, addr)
-		SELECT 'email', lower(m.email) FROM members m JOIN retention_members r ON r.id = m.id AND r.gone WHERE m.email IS NOT NULL
-		EXCEPT SELECT 'email', lower(m.email) FROM members m WHERE m.email IS NOT NULL AND m.id NOT IN (SELECT id FROM retention_members WHERE gone)`,
 	},
 	Steps: []erasure.Step{
 		// Register files between preview and commit (the whole register; F40
@@ -35,4 +39,56 @@ var Erasure = erasure.Part{
 		// branch, employer) when on no other ballot.
 		{Table: "members", SQL: `DELETE FROM members WHERE id IN (SELECT id FROM retention_members WHERE gone) RETURNING *`},
 	},
+}
+
+// RetentionAddresses fills retention_addresses (internal/erasure) in the
+// erasure's transaction, after the parts' Prepare: the mobiles (kind
+// 'mobile') and lower-cased emails (kind 'email') of the members who go
+// that no remaining member has (compared by blind index), opened here.
+func (s *Store) RetentionAddresses(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT `+nameCols+`, `+contactCols+`,
+		NOT EXISTS (SELECT 1 FROM members o WHERE o.mobile_index = m.mobile_index AND o.id NOT IN (SELECT id FROM retention_members WHERE gone)),
+		NOT EXISTS (SELECT 1 FROM members o WHERE o.email_index = m.email_index AND o.id NOT IN (SELECT id FROM retention_members WHERE gone))
+		FROM members m JOIN retention_members r ON r.id = m.id AND r.gone
+		WHERE m.mobile_index IS NOT NULL OR m.email_index IS NOT NULL`)
+	if err != nil {
+		return fmt.Errorf("retention addresses: %w", err)
+	}
+	type addr struct{ kind, addr string }
+	seen := map[addr]bool{}
+	var kinds, addrs []string
+	add := func(kind, a string) {
+		if a == "" || seen[addr{kind, a}] {
+			return
+		}
+		seen[addr{kind, a}] = true
+		kinds, addrs = append(kinds, kind), append(addrs, a)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n sealedName
+		var sc sealedContact
+		var lastMobile, lastEmail bool
+		if err := rows.Scan(&n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &lastMobile, &lastEmail); err != nil {
+			return fmt.Errorf("retention addresses: %w", err)
+		}
+		mobile, email, err := s.openContacts(n, sc)
+		if err != nil {
+			return fmt.Errorf("retention addresses: %w", err)
+		}
+		if lastMobile {
+			add(FieldMobile, mobile)
+		}
+		if lastEmail {
+			add(FieldEmail, strings.ToLower(email))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("retention addresses: %w", err)
+	}
+	rows.Close()
+	if _, err := tx.Exec(ctx, `INSERT INTO retention_addresses (kind, addr) SELECT * FROM unnest($1::text[], $2::text[])`, kinds, addrs); err != nil {
+		return fmt.Errorf("retention addresses: %w", err)
+	}
+	return nil
 }

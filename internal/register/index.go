@@ -52,6 +52,15 @@ func (k indexKeys) emailIndex(email string) []byte {
 	return sealed.Index(k.email, email)
 }
 
+// contactIndex is the index of a mobile or email (field FieldMobile or
+// FieldEmail), nil for none.
+func (k indexKeys) contactIndex(field, value string) []byte {
+	if field == FieldEmail {
+		return k.emailIndex(value)
+	}
+	return k.mobileIndex(value)
+}
+
 // MobileIndex is the blind index of an E.164 mobile under secret
 // (EBALLOT_SECRET_KEY): what members.mobile_index holds, for the tables
 // of other packages that join on it (gotv_optouts).
@@ -59,9 +68,16 @@ func MobileIndex(secret []byte, e164 string) []byte {
 	return newIndexKeys(secret).mobileIndex(e164)
 }
 
+// EmailIndex is the blind index of an email under secret
+// (EBALLOT_SECRET_KEY): what members.email_index holds.
+func EmailIndex(secret []byte, email string) []byte {
+	return newIndexKeys(secret).emailIndex(email)
+}
+
 // IndexMembers computes the blind indexes of the members rows that lack
 // them (rows written before migration 0022, or by a test fixture straight
-// into the table) and seals their postal addresses, a thousand at a time. The service runs it on startup;
+// into the table) and seals the names, mobiles, emails and postal addresses
+// found in clear, a thousand at a time. The service runs it on startup;
 // it returns how many rows it indexed.
 func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 	total := 0
@@ -70,7 +86,7 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			rows, err := tx.Query(ctx, `SELECT id, union_id, member_number, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode,
 					coalesce(name, '') FROM members
-				WHERE number_index IS NULL OR (mobile IS NOT NULL AND mobile_index IS NULL) OR (email IS NOT NULL AND email_index IS NULL)
+				WHERE number_index IS NULL OR mobile IS NOT NULL OR email IS NOT NULL
 					OR postal_address <> '' OR postcode <> '' OR name IS NOT NULL
 				ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED`)
 			if err != nil {
@@ -90,8 +106,23 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 			}
 			b := &pgx.Batch{}
 			for _, x := range list {
-				b.Queue(`UPDATE members SET number_index = $2, mobile_index = $3, email_index = $4 WHERE id = $1`,
-					x.id, s.idx.numberIndex(x.number), s.idx.mobileIndex(x.mobile), s.idx.emailIndex(x.email))
+				b.Queue(`UPDATE members SET number_index = $2 WHERE id = $1`, x.id, s.idx.numberIndex(x.number))
+				if x.mobile != "" || x.email != "" {
+					// A mobile or email in clear replaces the sealed one
+					// (written there after it, by a fixture).
+					ni := s.idx.numberIndex(x.number)
+					for _, f := range []struct{ field, value string }{{FieldMobile, x.mobile}, {FieldEmail, x.email}} {
+						if f.value == "" {
+							continue
+						}
+						ct, err := s.sealContact(f.field, x.union, ni, f.value)
+						if err != nil {
+							return err
+						}
+						b.Queue(`UPDATE members SET `+f.field+`_sealed = $2, `+f.field+`_index = $3, `+f.field+` = NULL WHERE id = $1`,
+							x.id, ct, s.idx.contactIndex(f.field, f.value))
+					}
+				}
 				if x.name != "" {
 					ct, err := s.sealName(x.union, s.idx.numberIndex(x.number), x.name)
 					if err != nil {
@@ -203,4 +234,72 @@ func (s *Store) openName(n sealedName) (string, error) {
 		return "", fmt.Errorf("member name: %w", err)
 	}
 	return string(pt), nil
+}
+
+// Members' mobiles and emails are sealed as their names are (migration
+// 0032, issue 21): members.mobile_sealed and members.email_sealed hold the
+// E.164 mobile and the email under EBALLOT_SECRET_KEY with additional data
+// "mobile:<union id>:<number index, hex>" and "email:…" (the field's name
+// binds the value to its column). The clear columns members.mobile and
+// members.email stay NULL ([Store.IndexMembers] seals a value written
+// there). Whether a member has a mobile or an email is whether the blind
+// index is set (mobile_index, email_index), which SQL can test.
+
+// contactCols are the columns of a member's sealed mobile and email
+// (members m), read with nameCols: scan them into a [sealedContact].
+const contactCols = `m.mobile_sealed, m.email_sealed`
+
+// sealedContact is a member's sealed mobile and email as read with
+// contactCols (nil: none).
+type sealedContact struct{ mobile, email []byte }
+
+// contactAD binds a sealed mobile or email (field) to its member.
+func contactAD(field string, unionID int64, numberIndex []byte) string {
+	return fmt.Sprintf("%s:%d:%x", field, unionID, numberIndex)
+}
+
+// sealContact seals a member's mobile or email (field FieldMobile or
+// FieldEmail); nil for "" (none).
+func (s *Store) sealContact(field string, unionID int64, numberIndex []byte, value string) ([]byte, error) {
+	if value == "" {
+		return nil, nil
+	}
+	if s.box == nil {
+		return nil, s.boxErr
+	}
+	return s.box.Seal([]byte(value), contactAD(field, unionID, numberIndex))
+}
+
+// openContact opens one sealed mobile or email ("" for nil).
+func (s *Store) openContact(field string, n sealedName, ct []byte) (string, error) {
+	if ct == nil {
+		return "", nil
+	}
+	if s.box == nil {
+		return "", s.boxErr
+	}
+	pt, err := s.box.Open(ct, contactAD(field, n.union, n.index))
+	if err != nil {
+		return "", fmt.Errorf("member %s: %w", field, err)
+	}
+	return string(pt), nil
+}
+
+// openContacts opens a member's sealed mobile and email.
+func (s *Store) openContacts(n sealedName, c sealedContact) (mobile, email string, err error) {
+	if mobile, err = s.openContact(FieldMobile, n, c.mobile); err != nil {
+		return "", "", err
+	}
+	email, err = s.openContact(FieldEmail, n, c.email)
+	return mobile, email, err
+}
+
+// sealContacts seals a member's mobile and email.
+func (s *Store) sealContacts(unionID int64, numberIndex []byte, mobile, email string) (sealedContact, error) {
+	m, err := s.sealContact(FieldMobile, unionID, numberIndex, mobile)
+	if err != nil {
+		return sealedContact{}, err
+	}
+	e, err := s.sealContact(FieldEmail, unionID, numberIndex, email)
+	return sealedContact{m, e}, err
 }

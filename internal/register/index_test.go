@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/register"
@@ -59,9 +62,19 @@ func TestImportWritesBlindIndexes(t *testing.T) {
 		t.Fatalf("MemberByNumber of a member no longer on the register: %v", err)
 	}
 
-	// Rows as written before the migration.
-	_, err = pool.Exec(ctx, `UPDATE members SET number_index = NULL, mobile_index = NULL, email_index = NULL WHERE union_id = $1`, f.UnionID)
+	// Rows as written before migrations 0022 and 0032: no indexes, the
+	// mobile and email in clear.
+	rows, err := pool.Query(ctx, `SELECT id FROM members WHERE union_id = $1`, f.UnionID)
 	must(t, err)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	must(t, err)
+	for _, id := range ids {
+		d, err := reg.Details(ctx, id)
+		must(t, err)
+		_, err = pool.Exec(ctx, `UPDATE members SET number_index = NULL, mobile_index = NULL, email_index = NULL,
+			mobile = nullif($2, ''), email = nullif($3, ''), mobile_sealed = NULL, email_sealed = NULL WHERE id = $1`, id, d.Mobile, d.Email)
+		must(t, err)
+	}
 	if n, err := reg.IndexMembers(ctx); err != nil || n != 4 {
 		t.Fatalf("IndexMembers = %d, %v; want 4", n, err)
 	}
@@ -131,5 +144,96 @@ func TestImportSealsNames(t *testing.T) {
 	}
 	if got := names(); got["M1"] != "Legacy Name" {
 		t.Fatalf("legacy name read back as %q", got["M1"])
+	}
+}
+
+// Mobiles and emails are sealed at rest (issue 21, migration 0032): an
+// import writes none in clear, a changed one (by re-import, by the member)
+// is sealed anew and read back, a mobile bound to one member does not open
+// as another's nor as an email, and one written in clear (a row from
+// before the migration) is sealed, indexed and cleared on startup.
+func TestImportSealsContacts(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	f := registertest.New(t, pool, "contacts", false)
+	_, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, parseGood(t, regFirst))
+	must(t, err)
+	reg := register.NewStore(pool, registertest.Key)
+	inClear := func() int {
+		t.Helper()
+		var n int
+		must(t, pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE mobile IS NOT NULL OR email IS NOT NULL
+			OR (mobile_sealed IS NULL) <> (mobile_index IS NULL) OR (email_sealed IS NULL) <> (email_index IS NULL)
+			OR position(convert_to('7700900', 'UTF8') IN mobile_sealed) > 0 OR position(convert_to('example', 'UTF8') IN email_sealed) > 0`).Scan(&n))
+		return n
+	}
+	contacts := func() map[string][2]string {
+		t.Helper()
+		lines, err := reg.Lines(ctx, f.BallotID, 0)
+		must(t, err)
+		out := map[string][2]string{}
+		for _, l := range lines {
+			out[l.Number] = [2]string{l.Mobile, l.Email}
+		}
+		return out
+	}
+	if n := inClear(); n != 0 {
+		t.Fatalf("%d members with a mobile or email in clear (or unsealed) after an import", n)
+	}
+	if got := contacts(); got["M1"] != [2]string{"+447700900001", "aled@example.org"} || got["M2"] != [2]string{"+447700900002", ""} ||
+		got["M3"] != [2]string{"", "ceri@example.org"} || len(got) != 4 {
+		t.Fatalf("contacts read back: %v", got)
+	}
+	// A re-import changes M1's mobile and M3's email, and gives M2 an email.
+	_, err = registertest.Commit(ctx, pool, "organiser:1", f.BallotID, parseGood(t, regHeader+
+		"M1,Aled Jones,07700900011,aled@example.org,Cardiff Depot,South Wales,\n"+
+		"M2,Bethan Price,07700900002,bethan@example.org,Swansea Depot,West Wales,\n"+
+		"M3,Ceri Evans,,ceri.evans@example.org,Newport Office,Gwent,Gwent Buses Ltd\n"))
+	must(t, err)
+	if got := contacts(); got["M1"] != [2]string{"+447700900011", "aled@example.org"} || got["M2"] != [2]string{"+447700900002", "bethan@example.org"} ||
+		got["M3"] != [2]string{"", "ceri.evans@example.org"} || len(got) != 3 {
+		t.Fatalf("contacts after a re-import: %v", got)
+	}
+	var m1, m2 int64
+	must(t, pool.QueryRow(ctx, `SELECT id FROM members WHERE union_id = $1 AND member_number = 'M1'`, f.UnionID).Scan(&m1))
+	must(t, pool.QueryRow(ctx, `SELECT id FROM members WHERE union_id = $1 AND member_number = 'M2'`, f.UnionID).Scan(&m2))
+	// The member's own change.
+	must(t, reg.UpdateContacts(ctx, m2, register.SourceMember, "member", []register.Change{{Field: register.FieldEmail, Value: "b.price@example.org"}}, nil, time.Now()))
+	if d, err := reg.Details(ctx, m2); err != nil || d.Email != "b.price@example.org" || d.Mobile != "+447700900002" {
+		t.Fatalf("details after the member's change: %+v, %v", d, err)
+	}
+	if n := inClear(); n != 0 {
+		t.Fatalf("%d members with a mobile or email in clear after changes", n)
+	}
+	// M2's sealed mobile copied onto M1 does not open; nor does M1's
+	// mobile moved to its email.
+	_, err = pool.Exec(ctx, `UPDATE members SET mobile_sealed = (SELECT mobile_sealed FROM members WHERE id = $2) WHERE id = $1`, m1, m2)
+	must(t, err)
+	if _, err := reg.Details(ctx, m1); !errors.Is(err, sealed.ErrOpen) {
+		t.Fatalf("a mobile moved to another member: %v, want sealed.ErrOpen", err)
+	}
+	_, err = pool.Exec(ctx, `UPDATE members SET email_sealed = mobile_sealed WHERE id = $1`, m2)
+	must(t, err)
+	if _, err := reg.Details(ctx, m2); !errors.Is(err, sealed.ErrOpen) {
+		t.Fatalf("a mobile moved to the email: %v, want sealed.ErrOpen", err)
+	}
+	// Written in clear, as before the migration: sealed on startup.
+	_, err = pool.Exec(ctx, `UPDATE members SET mobile = '+447700900099', email = 'Legacy@Example.org', mobile_sealed = NULL, email_sealed = NULL,
+		mobile_index = NULL, email_index = NULL WHERE id = ANY($1)`, []int64{m1, m2})
+	must(t, err)
+	if n, err := reg.IndexMembers(ctx); err != nil || n != 2 {
+		t.Fatalf("IndexMembers = %d, %v; want 2", n, err)
+	}
+	if n := inClear(); n != 0 {
+		t.Fatalf("%d members with a mobile or email in clear after IndexMembers", n)
+	}
+	if got := contacts(); got["M1"] != [2]string{"+447700900099", "Legacy@Example.org"} {
+		t.Fatalf("legacy contacts read back as %v", got["M1"])
+	}
+	var mi, ei []byte
+	must(t, pool.QueryRow(ctx, `SELECT mobile_index, email_index FROM members WHERE id = $1`, m1).Scan(&mi, &ei))
+	if !bytes.Equal(mi, register.MobileIndex(registertest.Key, "+447700900099")) ||
+		!bytes.Equal(ei, sealed.Index(sealed.DeriveKey(registertest.Key, sealed.PurposeEmail), "legacy@example.org")) {
+		t.Fatal("legacy contacts not indexed")
 	}
 }

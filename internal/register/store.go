@@ -164,12 +164,12 @@ func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
 
 // regDiff compares file with the ballot's register and returns the
 // diff, the file's rows as the import applies them ([regKeep]) and the
-// current names of the file's members already in the union, by number
-// (an unchanged name is not sealed again).
-func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Row, map[string]string, error) {
+// current values of the file's members already in the union, by number
+// (an unchanged name, mobile or email is not sealed again).
+func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Row, map[string]*regCurrent, error) {
 	cur := map[string]*regCurrent{}
 	rows, err := q.Query(ctx, `
-		SELECT m.member_number, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer, m.language
+		SELECT m.member_number, `+nameCols+`, `+contactCols+`, r.workplace, m.branch, m.employer, m.language
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1`, b.ID)
 	if err != nil {
@@ -178,12 +178,16 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 	for rows.Next() {
 		var mn string
 		var n sealedName
+		var sc sealedContact
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
+		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
 			rows.Close()
 			return nil, nil, nil, err
 		}
-		if c.name, err = s.openName(n); err != nil {
+		if c.name, err = s.openName(n); err == nil {
+			c.mobile, c.email, err = s.openContacts(n, sc)
+		}
+		if err != nil {
 			rows.Close()
 			return nil, nil, nil, err
 		}
@@ -201,7 +205,7 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 	other := map[string]*regCurrent{}
 	inOpen := map[string]bool{}
 	rows, err = q.Query(ctx, `
-		SELECT m.member_number, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer, m.language,
+		SELECT m.member_number, `+nameCols+`, `+contactCols+`, m.workplace, m.branch, m.employer, m.language,
 		       EXISTS (SELECT 1 FROM register_entries r WHERE r.member_id = m.id AND r.ballot_id = ANY($3) AND r.ballot_id <> $4),
 		       `+regVerified+`
 		FROM members m
@@ -213,13 +217,17 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 		var mn string
 		var open bool
 		var n sealedName
+		var sc sealedContact
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
+		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
 			&c.verMobile, &c.verEmail, &c.ownLanguage); err != nil {
 			rows.Close()
 			return nil, nil, nil, err
 		}
-		if c.name, err = s.openName(n); err != nil {
+		if c.name, err = s.openName(n); err == nil {
+			c.mobile, c.email, err = s.openContacts(n, sc)
+		}
+		if err != nil {
 			rows.Close()
 			return nil, nil, nil, err
 		}
@@ -276,19 +284,15 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 			d.Kept = append(d.Kept, KeptCount{Field: f, N: kept[f]})
 		}
 	}
-	names := make(map[string]string, len(other))
-	for mn, c := range other {
-		names[mn] = c.name
-	}
-	return d, effs, names, nil
+	return d, effs, other, nil
 }
 
 // regVerified are the columns verMobile, verEmail, ownLanguage of
 // regCurrent for members m (a verified value is one the member or staff
 // checked: verified_at is set only by them; an import clears it).
-const regVerified = `m.mobile IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f
+const regVerified = `m.mobile_index IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f
 			WHERE f.member_id = m.id AND f.field = 'mobile' AND f.verified_at IS NOT NULL),
-		m.email IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f
+		m.email_index IS NOT NULL AND EXISTS (SELECT 1 FROM member_contact_fields f
 			WHERE f.member_id = m.id AND f.field = 'email' AND f.verified_at IS NOT NULL),
 		EXISTS (SELECT 1 FROM member_contact_fields f WHERE f.member_id = m.id AND f.field = 'language' AND f.source = 'member')`
 
@@ -346,20 +350,28 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		// The rows as applied: a mobile or email the member verified, and
 		// a language they chose, are kept (regKeep; counted in diff.Kept).
 		var rows []Row
-		var names map[string]string
-		if diff, rows, names, err = s.regDiff(ctx, tx, b, file); err != nil {
+		var current map[string]*regCurrent
+		if diff, rows, current, err = s.regDiff(ctx, tx, b, file); err != nil {
 			return err
 		}
-		// The names, sealed (an insert needs one), and whether the name
-		// of a member already in the union changes (a sealed value never
-		// compares equal in SQL: that is decided here).
+		// The names, mobiles and emails, sealed (an insert needs them),
+		// and whether those of a member already in the union change (a
+		// sealed value never compares equal in SQL: that is decided here).
 		sealedNames := make([][]byte, len(rows))
+		sealedContacts := make([]sealedContact, len(rows))
 		renamed := make([]bool, len(rows))
+		recontacted := make([]bool, len(rows))
 		for i := range rows {
-			if cur, ok := names[rows[i].MemberNumber]; ok && cur != rows[i].Name {
-				renamed[i] = true
+			r := &rows[i]
+			if cur, ok := current[r.MemberNumber]; ok {
+				renamed[i] = cur.name != r.Name
+				recontacted[i] = cur.mobile != r.Mobile || cur.email != r.Email
 			}
-			if sealedNames[i], err = s.sealName(b.UnionID, s.idx.numberIndex(rows[i].MemberNumber), rows[i].Name); err != nil {
+			ni := s.idx.numberIndex(r.MemberNumber)
+			if sealedNames[i], err = s.sealName(b.UnionID, ni, r.Name); err != nil {
+				return err
+			}
+			if sealedContacts[i], err = s.sealContacts(b.UnionID, ni, r.Mobile, r.Email); err != nil {
 				return err
 			}
 		}
@@ -368,8 +380,9 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 				member_number text NOT NULL,
 				name_sealed   bytea NOT NULL,
 				renamed       boolean NOT NULL,
-				mobile        text,
-				email         text,
+				recontacted   boolean NOT NULL,
+				mobile_sealed bytea,
+				email_sealed  bytea,
 				workplace     text NOT NULL,
 				branch        text NOT NULL,
 				employer      text NOT NULL,
@@ -382,11 +395,11 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
-			[]string{"member_number", "name_sealed", "renamed", "mobile", "email", "workplace", "branch", "employer", "language", "style",
+			[]string{"member_number", "name_sealed", "renamed", "recontacted", "mobile_sealed", "email_sealed", "workplace", "branch", "employer", "language", "style",
 				"number_index", "mobile_index", "email_index"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				r := &rows[i]
-				return []any{r.MemberNumber, sealedNames[i], renamed[i], regNullable(r.Mobile), regNullable(r.Email),
+				return []any{r.MemberNumber, sealedNames[i], renamed[i], recontacted[i], sealedContacts[i].mobile, sealedContacts[i].email,
 					r.Workplace.Name, r.Branch, r.Employer, r.Language, styles[i],
 					s.idx.numberIndex(r.MemberNumber), s.idx.mobileIndex(r.Mobile), s.idx.emailIndex(r.Email)}, nil
 			}))
@@ -400,31 +413,35 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		// language the member chose themselves (contact refresh,
 		// member_contact_fields source 'member') is not overwritten.
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO members (union_id, member_number, name_sealed, mobile, email, workplace, branch, employer, language,
+			INSERT INTO members (union_id, member_number, name_sealed, mobile_sealed, email_sealed, workplace, branch, employer, language,
 				number_index, mobile_index, email_index)
-			SELECT $1, i.member_number, i.name_sealed, i.mobile, i.email, i.workplace, i.branch, i.employer, i.language,
+			SELECT $1, i.member_number, i.name_sealed, i.mobile_sealed, i.email_sealed, i.workplace, i.branch, i.employer, i.language,
 				i.number_index, i.mobile_index, i.email_index
 			FROM register_import_rows i
 			ON CONFLICT (union_id, member_number) DO UPDATE SET
-				mobile = EXCLUDED.mobile, email = EXCLUDED.email,
 				number_index = EXCLUDED.number_index, mobile_index = EXCLUDED.mobile_index, email_index = EXCLUDED.email_index,
 				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer,
 				language = CASE WHEN EXCLUDED.language = '' OR EXISTS (SELECT 1 FROM member_contact_fields f
 					WHERE f.member_id = members.id AND f.field = 'language' AND f.source = 'member')
 					THEN members.language ELSE EXCLUDED.language END
-			WHERE (members.mobile, members.email, members.workplace, members.branch, members.employer, members.language,
+			WHERE (members.workplace, members.branch, members.employer, members.language,
 					members.number_index, members.mobile_index, members.email_index)
-				IS DISTINCT FROM (EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer,
+				IS DISTINCT FROM (EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer,
 					CASE WHEN EXCLUDED.language = '' THEN members.language ELSE EXCLUDED.language END,
 					EXCLUDED.number_index, EXCLUDED.mobile_index, EXCLUDED.email_index)`,
 			b.UnionID); err != nil {
 			return err
 		}
-		// A new name of a member already in the union (the insert above
-		// wrote the names of new members).
+		// A new name, mobile or email of a member already in the union
+		// (the insert above wrote those of new members).
 		if _, err := tx.Exec(ctx, `
 			UPDATE members m SET name_sealed = i.name_sealed, name = NULL
 			FROM register_import_rows i WHERE i.renamed AND m.union_id = $1 AND m.member_number = i.member_number`, b.UnionID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE members m SET mobile_sealed = i.mobile_sealed, email_sealed = i.email_sealed, mobile = NULL, email = NULL
+			FROM register_import_rows i WHERE i.recontacted AND m.union_id = $1 AND m.member_number = i.member_number`, b.UnionID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
@@ -464,13 +481,6 @@ func keptCounts(k []KeptCount) map[string]int {
 		out[c.Field] = c.N
 	}
 	return out
-}
-
-func regNullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // ---- Uploads: a previewed file waits for its commit ----
@@ -589,7 +599,7 @@ func (s *Store) Freeze(ctx context.Context, tx pgx.Tx, ballotID int64) ([]byte, 
 	if err != nil {
 		return nil, fmt.Errorf("freeze register: %w", err)
 	}
-	if _, err := freezeContacts(ctx, tx, s.key, ballotID); err != nil {
+	if _, err := s.freezeContacts(ctx, tx, ballotID); err != nil {
 		return nil, err
 	}
 	return hash, nil
@@ -641,12 +651,12 @@ type Member struct {
 // member already in the union by number keeps their details but their name.
 func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member func(i int) Member) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name_sealed bytea NOT NULL, mobile text,
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name_sealed bytea NOT NULL, mobile_sealed bytea,
 			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL, language text NOT NULL,
 			number_index bytea NOT NULL, mobile_index bytea) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name_sealed", "mobile", "workplace", "branch", "employer", "style", "language",
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name_sealed", "mobile_sealed", "workplace", "branch", "employer", "style", "language",
 			"number_index", "mobile_index"},
 			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
 				m := member(i)
@@ -655,13 +665,17 @@ func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member
 				if err != nil {
 					return nil, err
 				}
-				return []any{m.Number, name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language,
+				mobile, err := s.sealContact(FieldMobile, unionID, ni, m.Mobile)
+				if err != nil {
+					return nil, err
+				}
+				return []any{m.Number, name, mobile, m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language,
 					ni, s.idx.mobileIndex(m.Mobile)}, nil
 			})); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name_sealed, mobile, workplace, branch, employer, language, number_index, mobile_index)
-			SELECT $1, member_number, name_sealed, mobile, workplace, branch, employer, language, number_index, mobile_index FROM register_load
+		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name_sealed, mobile_sealed, workplace, branch, employer, language, number_index, mobile_index)
+			SELECT $1, member_number, name_sealed, mobile_sealed, workplace, branch, employer, language, number_index, mobile_index FROM register_load
 			ON CONFLICT (union_id, member_number) DO UPDATE SET name_sealed = EXCLUDED.name_sealed, name = NULL,
 				number_index = coalesce(members.number_index, EXCLUDED.number_index)`, unionID); err != nil {
 			return err
@@ -873,7 +887,7 @@ type Line struct {
 // paper-number order (lines without one last), then member id.
 func (s *Store) Lines(ctx context.Context, ballotID, memberID int64) ([]Line, error) {
 	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, `+nameCols+`, coalesce(re.paper_number, 0),
-		coalesce(m.mobile, ''), coalesce(m.email, ''), m.language
+		`+contactCols+`, m.language
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND ($2::bigint = 0 OR re.member_id = $2) ORDER BY re.paper_number NULLS LAST, m.id`, ballotID, memberID)
 	if err != nil {
@@ -882,11 +896,15 @@ func (s *Store) Lines(ctx context.Context, ballotID, memberID int64) ([]Line, er
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
 		var l Line
 		var n sealedName
-		if err := r.Scan(&l.MemberID, &l.Number, &n.union, &n.index, &n.ct, &l.PaperNumber, &l.Mobile, &l.Email, &l.Lang); err != nil {
+		var sc sealedContact
+		if err := r.Scan(&l.MemberID, &l.Number, &n.union, &n.index, &n.ct, &l.PaperNumber, &sc.mobile, &sc.email, &l.Lang); err != nil {
 			return l, err
 		}
 		var err error
-		l.Name, err = s.openName(n)
+		if l.Name, err = s.openName(n); err != nil {
+			return l, err
+		}
+		l.Mobile, l.Email, err = s.openContacts(n, sc)
 		return l, err
 	})
 	if err != nil {
@@ -947,8 +965,8 @@ func (s *Store) Segment(ctx context.Context, q Querier, ballotID int64, wps, brs
 	if brs == nil {
 		brs = []string{}
 	}
-	rows, err := s.or(q).Query(ctx, `SELECT m.id, m.member_number, `+nameCols+`, coalesce(m.mobile, ''), re.workplace, m.branch, m.language,
-		coalesce(bc.has_mobile, m.mobile IS NOT NULL)
+	rows, err := s.or(q).Query(ctx, `SELECT m.id, m.member_number, `+nameCols+`, m.mobile_sealed, re.workplace, m.branch, m.language,
+		coalesce(bc.has_mobile, m.mobile_index IS NOT NULL)
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		LEFT JOIN ballot_contacts bc ON bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id
 		WHERE re.ballot_id = $1 AND (cardinality($2::text[]) = 0 OR re.workplace = ANY($2))
@@ -959,11 +977,15 @@ func (s *Store) Segment(ctx context.Context, q Querier, ballotID int64, wps, brs
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SegmentMember, error) {
 		var x SegmentMember
 		var n sealedName
-		if err := r.Scan(&x.MemberID, &x.Number, &n.union, &n.index, &n.ct, &x.Mobile, &x.Workplace, &x.Branch, &x.Lang, &x.Textable); err != nil {
+		var mobile []byte
+		if err := r.Scan(&x.MemberID, &x.Number, &n.union, &n.index, &n.ct, &mobile, &x.Workplace, &x.Branch, &x.Lang, &x.Textable); err != nil {
 			return x, err
 		}
 		var err error
-		x.Name, err = s.openName(n)
+		if x.Name, err = s.openName(n); err != nil {
+			return x, err
+		}
+		x.Mobile, err = s.openContact(FieldMobile, n, mobile)
 		return x, err
 	})
 	if err != nil {
@@ -1011,7 +1033,7 @@ type Addressee struct{ Name, Mobile, Lang string }
 // Addressees reads the [Addressee] of the members ids (a member not found
 // is absent from the map); q is the caller's transaction (nil: the pool).
 func (s *Store) Addressees(ctx context.Context, q Querier, ids []int64) (map[int64]Addressee, error) {
-	rows, err := s.or(q).Query(ctx, `SELECT m.id, `+nameCols+`, coalesce(m.mobile, ''), m.language FROM members m WHERE m.id = ANY($1)`, ids)
+	rows, err := s.or(q).Query(ctx, `SELECT m.id, `+nameCols+`, m.mobile_sealed, m.language FROM members m WHERE m.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
@@ -1021,10 +1043,14 @@ func (s *Store) Addressees(ctx context.Context, q Querier, ids []int64) (map[int
 		var id int64
 		var a Addressee
 		var n sealedName
-		if err := rows.Scan(&id, &n.union, &n.index, &n.ct, &a.Mobile, &a.Lang); err != nil {
+		var mobile []byte
+		if err := rows.Scan(&id, &n.union, &n.index, &n.ct, &mobile, &a.Lang); err != nil {
 			return nil, fmt.Errorf("read members: %w", err)
 		}
 		if a.Name, err = s.openName(n); err != nil {
+			return nil, fmt.Errorf("read members: %w", err)
+		}
+		if a.Mobile, err = s.openContact(FieldMobile, n, mobile); err != nil {
 			return nil, fmt.Errorf("read members: %w", err)
 		}
 		out[id] = a

@@ -24,6 +24,7 @@ import (
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/mail/mailtest"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/sms/smstest"
@@ -237,7 +238,8 @@ func TestAfterCloseNoticesExactlyOnceAcrossRestart(t *testing.T) {
 	w.twilio.Fail = nil
 	var started int
 	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM gotv_messages WHERE source = 'result' AND state = 'sending' AND send_started_at IS NOT NULL
-		AND coalesce(member_id, 0) NOT IN (SELECT id FROM members WHERE mobile = $1 OR email = $2)`, lostMobile, lostEmail).Scan(&started))
+		AND coalesce(member_id, 0) NOT IN (SELECT id FROM members WHERE mobile_index = $1 OR email_index = $2)`,
+		register.MobileIndex(electiontest.SecretKey, lostMobile), register.EmailIndex(electiontest.SecretKey, lostEmail)).Scan(&started))
 	if started != 0 {
 		t.Fatalf("%d sends started and not recorded after the stop", started)
 	}

@@ -144,6 +144,16 @@ type Others struct {
 	ResultPublished func(ctx context.Context, electionIDs []string) (map[string]time.Time, error)
 	// Staff is auth's directory of staff accounts.
 	Staff Staff
+	// Addresses is the register's store: it fills retention_addresses
+	// with the sealed mobiles and emails of the members who go, opened
+	// (internal/erasure).
+	Addresses Addresses
+}
+
+// Addresses fills retention_addresses in the erasure's transaction
+// (internal/register Store.RetentionAddresses).
+type Addresses interface {
+	RetentionAddresses(ctx context.Context, tx pgx.Tx) error
 }
 
 // Staff is what retention needs of the staff accounts (internal/auth).
@@ -159,8 +169,8 @@ func New(pool *pgxpool.Pool, period time.Duration, others Others) (*Service, err
 	if period < MinPeriod {
 		return nil, fmt.Errorf("%w: retention period %s is shorter than one year (8760h, s.49(3)(d), s.75(3)(d))", ErrInvalid, period)
 	}
-	if others.Ballots == nil || others.Staff == nil {
-		return nil, errors.New("retention: the ballots' store and the staff directory are needed")
+	if others.Ballots == nil || others.Staff == nil || others.Addresses == nil {
+		return nil, errors.New("retention: the ballots' store, the staff directory and the register's store are needed")
 	}
 	return &Service{pool: pool, period: period, others: others}, nil
 }
@@ -479,6 +489,9 @@ func (s *Service) Apply(ctx context.Context, ballotID int64, now time.Time, acto
 					return fmt.Errorf("retention: prepare: %w", err)
 				}
 			}
+		}
+		if err := s.others.Addresses.RetentionAddresses(ctx, tx); err != nil {
+			return fmt.Errorf("retention: prepare: %w", err)
 		}
 		if err := keepCounts(ctx, tx, ballotID); err != nil {
 			return err

@@ -28,6 +28,8 @@ import (
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/ledger/ledgertest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/register/registertest"
 	"github.com/unionvote/eballot/internal/result"
 	"github.com/unionvote/eballot/internal/retention"
 	"github.com/unionvote/eballot/internal/vote/votetest"
@@ -212,15 +214,15 @@ func personal(t *testing.T, pool *pgxpool.Pool, b *electiontest.Ballot) map[stri
 		"auth_rate_limits":             `SELECT count(*) FROM auth_rate_limits WHERE substring(key FROM ':subject:(m[0-9]+)$') = ANY($3)`,
 		"gotv_contacts":                `SELECT count(*) FROM gotv_contacts WHERE member_id = ANY($2)`,
 		"gotv_contact_issues":          `SELECT count(*) FROM gotv_contact_issues WHERE member_id = ANY($2)`,
-		"sms_outbox":                   `SELECT count(*) FROM sms_outbox WHERE to_number IN (SELECT mobile FROM members WHERE id = ANY($2)) OR to_number LIKE '+4477009' || lpad($4::text, 2, '0') || '___'`,
+		"sms_outbox":                   `SELECT count(*) FROM sms_outbox WHERE to_number = ANY($5) OR to_number LIKE '+4477009' || lpad($4::text, 2, '0') || '___'`,
 		"mail_outbox":                  `SELECT count(*) FROM mail_outbox WHERE to_addr LIKE 'm' || $4::text || '-%'`,
 		"members":                      `SELECT count(*) FROM members WHERE id = ANY($2)`,
 		"ballot_styles.issuer_private": `SELECT count(*) FROM ballot_styles WHERE ballot_id = $1 AND length(issuer_private) > 0`,
 	} {
 		var n int64
-		// Every query sees all four parameters, typed, used or not.
-		q := `SELECT n FROM (` + sql + `) q(n), (SELECT $1::bigint, $2::bigint[], $3::text[], $4::text) p`
-		args := []any{b.ID, b.MemberIDs, subjects, fmt.Sprint(prefixOf(b))}
+		// Every query sees all five parameters, typed, used or not.
+		q := `SELECT n FROM (` + sql + `) q(n), (SELECT $1::bigint, $2::bigint[], $3::text[], $4::text, $5::text[]) p`
+		args := []any{b.ID, b.MemberIDs, subjects, fmt.Sprint(prefixOf(b)), mobilesOf(t, pool, b)}
 		if err := pool.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
 			t.Fatalf("%s: %v", table, err)
 		}
@@ -232,6 +234,25 @@ func personal(t *testing.T, pool *pgxpool.Pool, b *electiontest.Ballot) map[stri
 var prefixes = map[int64]int{}
 
 func prefixOf(b *electiontest.Ballot) int { return prefixes[b.ID] }
+
+// mobiles are the ballot's members' mobiles, read (sealed at rest) while
+// the members are there and kept for the counts after their erasure.
+var mobiles = map[int64][]string{}
+
+func mobilesOf(t *testing.T, pool *pgxpool.Pool, b *electiontest.Ballot) []string {
+	t.Helper()
+	if m, ok := mobiles[b.ID]; ok {
+		return m
+	}
+	m := []string{}
+	for _, c := range registertest.Contacts(t, pool, b.MemberIDs...) {
+		if c.Mobile != "" {
+			m = append(m, c.Mobile)
+		}
+	}
+	mobiles[b.ID] = m
+	return m
+}
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -527,7 +548,7 @@ func others(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger) retention.Othe
 	pub, _ := url.Parse("https://vote.example")
 	a, err := auth.New(auth.Options{Pool: pool, Log: log, Pages: pages, PublicURL: pub, SecretKey: electiontest.SecretKey})
 	must(t, err)
-	o := retention.Others{Ballots: election.NewStore(pool), Staff: a}
+	o := retention.Others{Ballots: election.NewStore(pool), Staff: a, Addresses: register.NewStore(pool, electiontest.SecretKey)}
 	if led != nil {
 		o.ResultPublished = led.ResultsPublishedAt
 	}

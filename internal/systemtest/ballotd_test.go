@@ -197,6 +197,13 @@ func (n *phoneNet) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
+// mobile is a member's current mobile, read through the register's store
+// (sealed at rest, issue 21).
+func (s *system) mobile(memberID int64) (string, error) {
+	c, err := s.svc.Register.CurrentContacts(context.Background(), []int64{memberID})
+	return c[memberID].Mobile, err
+}
+
 // queryRow is one text value of a query, without t.Fatal (for goroutines).
 func (s *system) queryRow(sql string, args ...any) (string, error) {
 	var v string

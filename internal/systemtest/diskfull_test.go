@@ -33,8 +33,8 @@ func TestOutboxDiskFull(t *testing.T) {
 	if _, err := s.svc.Auth.IssueInvitations(ctx, s.ballot.ID); err != nil {
 		t.Fatal(err)
 	}
-	var mobile string
-	if err := s.pool.QueryRow(ctx, `SELECT mobile FROM members WHERE id = $1`, s.ballot.MemberIDs[0]).Scan(&mobile); err != nil {
+	mobile, err := s.mobile(s.ballot.MemberIDs[0])
+	if err != nil {
 		t.Fatal(err)
 	}
 	link := linkRE.FindStringSubmatch(s.outboxTo(mobile))

@@ -133,7 +133,7 @@ func TestKillBallotdMidVote(t *testing.T) {
 	mobiles := make([]string, n)
 	for i, id := range s.ballot.MemberIDs {
 		var err error
-		if mobiles[i], err = s.queryRow(`SELECT mobile FROM members WHERE id = $1`, id); err != nil {
+		if mobiles[i], err = s.mobile(id); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -260,3 +260,21 @@ func Thousand(workplace, employer string) []byte {
 	}
 	return b.Bytes()
 }
+
+// Contacts reads members' current contacts through the register's store
+// (mobiles and emails are sealed at rest), under [Key] (the fixtures'
+// EBALLOT_SECRET_KEY, also electiontest.SecretKey).
+func Contacts(t testing.TB, pool *pgxpool.Pool, ids ...int64) map[int64]register.Contact {
+	t.Helper()
+	c, err := register.NewStore(pool, Key).CurrentContacts(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Mobile is a member's current mobile ("" none), read as [Contacts].
+func Mobile(t testing.TB, pool *pgxpool.Pool, id int64) string {
+	t.Helper()
+	return Contacts(t, pool, id)[id].Mobile
+}
