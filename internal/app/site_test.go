@@ -57,7 +57,9 @@ func newSiteHooks(t *testing.T, tweak func(*config.Config), hooks buildHooks) *s
 	srv := httptest.NewUnstartedServer(nil)
 	s.base = fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
 	u, _ := url.Parse(s.base)
-	cfg := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev"}
+	// Online voting needs the e-ballot order in force (s.230(2)): the
+	// fixtures' assumed commencement.
+	cfg := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev", EVotingCommencement: electiontest.Commencement}
 	if tweak != nil {
 		tweak(cfg)
 	}

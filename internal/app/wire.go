@@ -86,9 +86,12 @@ type buildHooks struct {
 
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
 	s := &Service{Released: web.NewReleased()}
-	// The legal regimes, with the e-ballot order's commencement day.
-	if err := election.UseCommencement(cfg.EVotingCommencement); err != nil {
-		return nil, fmt.Errorf("EBALLOT_EVOTING_COMMENCEMENT: %w", err)
+	// The legal regimes, with the e-ballot order's commencement day (unset:
+	// the table as loaded, with no commencement).
+	if cfg.EVotingCommencement != "" {
+		if err := election.UseCommencement(cfg.EVotingCommencement); err != nil {
+			return nil, fmt.Errorf("EBALLOT_EVOTING_COMMENCEMENT: %w", err)
+		}
 	}
 	var err error
 	if s.Pages, err = page.New(log); err != nil {

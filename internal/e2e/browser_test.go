@@ -68,6 +68,8 @@ func startSiteWith(t *testing.T, extra map[string]string, tweak func(*config.Con
 		"EBALLOT_PUBLIC_URL":   fmt.Sprintf("http://localhost:%d", port),
 		"EBALLOT_SECRET_KEY":   "0000000000000000000000000000000000000000000000000000000000000042",
 		"EBALLOT_METRICS_ADDR": "127.0.0.1:0",
+		// The demo is voted online: the e-ballot order in force (s.230(2)).
+		"EBALLOT_EVOTING_COMMENCEMENT": "2026-02-19", // electiontest.Commencement
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -78,6 +78,8 @@ func (p *AdminPages) Routes(r chi.Router) {
 	r.Post("/scrutineer/ballots/{id}/assessment", p.scrutineerAction(p.assessment))
 	r.Post("/scrutineer/ballots/{id}/trustees", p.scrutineerAction(p.trustees))
 	r.Post("/scrutineer/ballots/{id}/notices", p.scrutineerAction(p.recordNotices))
+	r.Post("/scrutineer/ballots/{id}/wording", p.scrutineerAction(p.confirmWording))
+	r.Post("/scrutineer/ballots/{id}/approve-paper", p.scrutineerAction(p.approvePaper))
 	r.Post("/scrutineer/ballots/{id}/open", p.scrutineerAction(p.open))
 	r.Post("/scrutineer/ballots/{id}/close", p.scrutineerAction(p.close))
 }
@@ -121,6 +123,9 @@ type ballotData struct {
 	Message   string
 	Error     *page.Text
 	Rule      *ballotRule
+	// Approvals is, for a draft, the scrutineer's part of the opening
+	// checklist (the s.229(4) wording, the voting paper's approval).
+	Approvals *Approvals
 }
 
 // ballotRule is what the legal regime of the ballot's opening day (or the
@@ -227,6 +232,10 @@ func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s page.S
 			return
 		}
 		d.Readiness = page.Texts(p.pages, lang, reasons)
+		if d.Approvals, err = p.admin.Approvals(r.Context(), b.ID); err != nil {
+			p.pages.Fail(w, r, err)
+			return
+		}
 	}
 	p.pages.Render(w, r, status, "admin_ballot", d)
 }
@@ -512,6 +521,18 @@ func (p *AdminPages) recordNotices(r *http.Request, s page.Staff, b *AdminBallot
 		ts[i] = t
 	}
 	return "notices", p.admin.RecordEmployerNotices(r.Context(), s.Actor(), b.ID, ts[0], ts[1])
+}
+
+// confirmWording: the scrutineer confirms the s.229(4) wording in force
+// (opening_checks.go).
+func (p *AdminPages) confirmWording(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
+	return "wording", p.admin.ConfirmWording(r.Context(), s.Actor(), b.ID, r.PostFormValue("regime"))
+}
+
+// approvePaper: the scrutineer approves the voting paper whose hash the
+// page showed (opening_checks.go).
+func (p *AdminPages) approvePaper(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
+	return "paper", p.admin.ApprovePaper(r.Context(), s.Actor(), b.ID, r.PostFormValue("paper_hash"))
 }
 
 func (p *AdminPages) open(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {

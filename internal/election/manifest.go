@@ -22,7 +22,21 @@ type manifestStyle struct {
 // open. The statutory texts on the voting paper are the ballot's
 // texts plus the regime's versioned s.229(4) statement and the scrutineer's
 // name (s.229(1A)(a)).
-func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey string) ([]byte, error) {
+func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey string, now time.Time) ([]byte, error) {
+	opens := now
+	if d.opensAt != nil && d.opensAt.After(opens) {
+		opens = *d.opensAt
+	}
+	m, err := paperManifest(d, regime, styles, logKey, opens)
+	if err != nil {
+		return nil, err
+	}
+	return m.Canonical()
+}
+
+// paperManifest is the manifest of buildManifest before it is made
+// canonical, opening at opens.
+func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey string, opens time.Time) (manifest.Manifest, error) {
 	texts := map[string]string{}
 	for k, v := range d.config.Texts {
 		if v != "" {
@@ -40,17 +54,19 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	}
 	m := manifest.Manifest{Version: manifest.Version, ElectionID: d.electionID, Kind: d.kind, Title: d.title, Texts: texts, LogKey: logKey,
 		Regime: regime.Manifest(d.kind)}
-	dec := json.NewDecoder(bytes.NewReader(d.trustees))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m.Trustees); err != nil {
-		return nil, fmt.Errorf("read trustees: %w", err)
+	if len(d.trustees) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(d.trustees))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m.Trustees); err != nil {
+			return m, fmt.Errorf("read trustees: %w", err)
+		}
 	}
-	opens := time.Now()
-	if d.opensAt != nil && d.opensAt.After(opens) {
-		opens = *d.opensAt
+	if !opens.IsZero() {
+		m.OpensAt = opens.UTC().Truncate(time.Second).Format(time.RFC3339)
 	}
-	m.OpensAt = opens.UTC().Truncate(time.Second).Format(time.RFC3339)
-	m.ClosesAt = d.closesAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if d.closesAt != nil {
+		m.ClosesAt = d.closesAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
 	for _, q := range d.config.Questions {
 		mq := manifest.Question{ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max}
 		for _, o := range q.Options {
@@ -64,7 +80,7 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	if d.config.Bilingual {
 		m.Translations = map[string]manifest.Translation{"cy": welshPaper(d, regime, texts)}
 	}
-	return m.Canonical()
+	return m, nil
 }
 
 // welshPaper is the Welsh translation of a bilingual ballot's paper

@@ -180,6 +180,13 @@ type AdminBallot struct {
 	Postal         int    // postal returns recorded
 	// ClosedAt is when voting actually stopped (nil while not closed).
 	ClosedAt *time.Time
+	// The scrutineer's approvals before opening (opening_checks.go): the
+	// voting paper (staff account, time, paper hash in hex) and the
+	// s.229(4) wording (account, time, regime).
+	PaperApprovedBy, PaperApprovedHash string
+	PaperApprovedAt                    *time.Time
+	WordingConfirmedBy, WordingRegime  string
+	WordingConfirmedAt                 *time.Time
 }
 
 // StyleName is the workplace name of a ballot style ("" for the
@@ -197,7 +204,9 @@ const adminBallotSelect = `
 	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
 	       b.union_id, b.config, b.aggregation = 'aggregated', coalesce(b.s228a_ground, ''), coalesce(b.scrutineer_name, ''),
 	       b.small_ballot_exemption, coalesce(b.security_assessment_by, ''), b.trustees IS NOT NULL,
-	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''), b.closed_at
+	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''), b.closed_at,
+	       coalesce(b.paper_approved_by, ''), coalesce(encode(b.paper_approved_hash, 'hex'), ''), b.paper_approved_at,
+	       coalesce(b.wording_confirmed_by, ''), coalesce(b.wording_confirmed_regime, ''), b.wording_confirmed_at
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
@@ -205,7 +214,8 @@ func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
 	var cfg []byte
 	err := row.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt,
 		&b.UnionID, &cfg, &b.Aggregated, &b.S228AGround, &b.ScrutineerName, &b.SmallExemption, &b.AssessmentBy, &b.HasTrustees,
-		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash, &b.ClosedAt)
+		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash, &b.ClosedAt,
+		&b.PaperApprovedBy, &b.PaperApprovedHash, &b.PaperApprovedAt, &b.WordingConfirmedBy, &b.WordingRegime, &b.WordingConfirmedAt)
 	if err != nil {
 		return b, err
 	}
