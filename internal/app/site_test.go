@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,4 +144,29 @@ func (b *browser) post(path string, v url.Values) pageView {
 		return b.get(loc)
 	}
 	return p
+}
+
+var (
+	wordingFormRE = regexp.MustCompile(`name="regime" value="([a-z0-9]+)"`)
+	paperHashRE   = regexp.MustCompile(`name="paper_hash" value="([0-9a-f]{64})"`)
+)
+
+// approve does the scrutineer's approvals on the ballot's page, as the
+// scrutineer clicks them: the s.229(4) wording where the page asks for it,
+// then the voting paper with the hash the page shows.
+func (b *browser) approve(id string) {
+	b.T.Helper()
+	p := b.get("/scrutineer/ballots/" + id)
+	if m := wordingFormRE.FindStringSubmatch(p.body); m != nil {
+		if q := b.post("/scrutineer/ballots/"+id+"/wording", url.Values{"regime": {m[1]}}); q.code != 200 || !strings.Contains(q.body, "The s.229(4) wording was confirmed.") {
+			b.T.Fatalf("confirm the wording: %d %.500s", q.code, q.body)
+		}
+	}
+	m := paperHashRE.FindStringSubmatch(p.body)
+	if m == nil {
+		b.T.Fatalf("no paper approval on the page: %.1000s", p.body)
+	}
+	if q := b.post("/scrutineer/ballots/"+id+"/approve-paper", url.Values{"paper_hash": {m[1]}}); q.code != 200 || !strings.Contains(q.body, "The voting paper was approved.") {
+		b.T.Fatalf("approve the paper: %d %.500s", q.code, q.body)
+	}
 }
