@@ -521,8 +521,8 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 		switch {
 		case len(d.paperHash) == 0:
 			add("admin.why.paper_approval")
-		case !bytes.Equal(h, d.paperHash):
-			add("admin.why.paper_stale", d.paperBy, when(d.paperApproveAt))
+		case !bytes.Equal(h, d.paperHash) && d.paperApproveAt != nil:
+			add("admin.why.paper_stale", d.paperBy, page.Day(d.paperApproveAt.In(london)))
 		}
 	}
 	if d.kind == "industrial_action" && regime.ID != "" {

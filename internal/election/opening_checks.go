@@ -112,14 +112,6 @@ func paperHash(d *draft, regime Regime, styles []styleInfo, entitled map[string]
 	return h[:], nil
 }
 
-// when formats t for a message (Europe/London).
-func when(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.In(london).Format("2 Jan 2006 15:04")
-}
-
 // Approvals is what the ballot's page shows of the scrutineer's part of
 // the opening checklist.
 type Approvals struct {

@@ -150,6 +150,14 @@ func TestOpenRefusesPacksBeforeScheduling(t *testing.T) {
 	if status != 422 || !strings.Contains(body, "every member is posted a paper: the postal packs can be printed only once the register is frozen") {
 		t.Fatalf("open with packs on the spot: %d %s", status, body)
 	}
+	// Pressed ahead of its opening, it is scheduled, and the page says the
+	// packs are to be posted before voting opens.
+	later := electiontest.New(t, pool, electiontest.Options{ElectionID: "packs-later", Members: 2, Ready: true, PaperToEveryone: true,
+		OpensAt: time.Now().Add(48 * time.Hour)})
+	status, body = scr.Post("/scrutineer/ballots/"+strconv.FormatInt(later.ID, 10)+"/open", url.Values{"confirm": {"packs-later"}})
+	if status != 200 || !strings.Contains(body, `id="scheduled"`) || !strings.Contains(body, `id="packs-due">Every member is posted a paper: print and post the postal packs before voting opens`) {
+		t.Fatalf("open with packs ahead of the opening: %d %s", status, body)
+	}
 	o := electiontest.New(t, pool, electiontest.Options{ElectionID: "packs-scheduled", Members: 2, Open: true, PaperToEveryone: true})
 	var st string
 	if err := pool.QueryRow(context.Background(), `SELECT status FROM ballots WHERE id = $1`, o.ID).Scan(&st); err != nil || st != "open" {
