@@ -25,7 +25,8 @@ var adminCatalog embed.FS
 
 // AdminPages serves the organisers' and the scrutineer's pages. Organisers
 // configure their union's ballots and see counts; only the scrutineer
-// opens and closes a ballot and records its keys (statutory.md §5 A2).
+// opens and closes a ballot, records its keys, confirms an unverified
+// s.229(4) wording and approves the voting paper (statutory.md §5 A2).
 // Neither ever sees a vote or a member↔ballot link.
 type AdminPages struct {
 	admin *Admin
