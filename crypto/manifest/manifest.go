@@ -57,7 +57,7 @@ const (
 )
 
 // Kinds of ballot.
-var Kinds = []string{"industrial_action", "union_election", "political_fund", "recognition", "other"}
+var Kinds = []string{"industrial_action", "union_election", "political_fund", "merger", "recognition", "other"}
 
 var (
 	// ErrMalformed is returned by [Parse] for input that is not a

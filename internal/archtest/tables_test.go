@@ -57,7 +57,7 @@ var owners = map[string]string{
 	"refresh_campaigns": "internal/refresh", "refresh_links": "internal/refresh", "refresh_pending": "internal/refresh",
 	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh", "refresh_emails": "internal/refresh",
 	// after the close: result notices, employers' addresses, copy requests
-	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result",
+	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result", "result_employer_deliveries": "internal/result",
 	"result_notices": "internal/result", "result_report_requests": "internal/result",
 	// the rest
 	"audit_log":        "internal/audit",

@@ -348,6 +348,7 @@ func (b *browser) checkReceipt(code string) {
 // through a network failure between authorisation and cast; the ledger
 // then holds exactly two ballots.
 func TestVoterJourney(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 
 	a := newBrowser(t, "member-1")

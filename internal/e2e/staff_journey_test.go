@@ -54,6 +54,7 @@ func (b *staffBrowser) count(selector string) int {
 // sign-ins are limited without locking out the others at the same
 // address.
 func TestStaffJourneys(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 	ctx := context.Background()
 	var unionID int64

@@ -269,7 +269,7 @@ type ballotForm struct {
 // kinds are the kinds of ballot the service offers (each has a rule in
 // every legal regime, legal/regimes.json); CAC recognition and
 // derecognition ballots are refused with the reason ([RefusedKindOf]).
-var kinds = []string{"industrial_action", "union_election", "political_fund", "other"}
+var kinds = []string{"industrial_action", "union_election", "political_fund", "merger", "other"}
 var grounds = []string{"s228A(2)", "s228A(3)", "s228A(4)"}
 
 const formTime = "2006-01-02T15:04"

@@ -486,3 +486,38 @@ func approveOverHTTP(t *testing.T, scr *webtest.Client, id string) {
 		t.Fatalf("approve paper: %d %s", status, body)
 	}
 }
+
+// TestMergerBallot: a union can set up a ballot on a resolution approving
+// an amalgamation or a transfer of engagements (TULRCA ss.97–108); its
+// page names the law it follows and the methods it permits (post only
+// until the e-ballot order, s.100C), in English and Welsh.
+func TestMergerBallot(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "merger-union"})
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	if status, body := org.Get("/organiser/ballots/new"); status != 200 || !strings.Contains(body, `<option value="merger">Merger ballot (amalgamation or transfer of engagements)</option>`) {
+		t.Fatalf("the set-up form does not offer a merger ballot: %d", status)
+	}
+	form := url.Values{"election_id": {"merger-2027"}, "title": {"Merger with the Northern Workers' Union"}, "kind": {"merger"},
+		"question_text": {"Do you approve the resolution to amalgamate with the Northern Workers' Union?"}, "options": {"Yes\nNo"},
+		"opens_at": {"2027-01-11T09:00"}, "closes_at": {"2027-01-25T17:00"}, "workplaces": {"Head office | Ourselves"}}
+	status, body := org.Post("/organiser/ballots", form)
+	if status != http.StatusOK {
+		t.Fatalf("create: %d\n%s", status, body)
+	}
+	var id int64
+	var kind string
+	if err := pool.QueryRow(context.Background(), `SELECT id, kind FROM ballots WHERE election_id = 'merger-2027'`).Scan(&id, &kind); err != nil || kind != "merger" {
+		t.Fatalf("created %q (%v)", kind, err)
+	}
+	status, body = org.Get("/organiser/ballots/" + strconv.FormatInt(id, 10))
+	for _, want := range []string{"Merger ballot (amalgamation or transfer of engagements)", "TULRCA Part I Chapter VII, ss.97-108", `id="methods">by post<`} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("ballot page: %d, lacks %q", status, want)
+		}
+	}
+	if _, body := org.Get("/organiser/ballots/" + strconv.FormatInt(id, 10) + "?lang=cy"); !strings.Contains(body, "Pleidlais uno") {
+		t.Errorf("Welsh ballot page lacks the kind")
+	}
+}

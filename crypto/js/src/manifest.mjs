@@ -6,7 +6,7 @@ import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
 import { decodeElement } from './group.mjs';
 import { parseVerifierKey } from './note.mjs';
 
-export const KINDS = ['industrial_action', 'union_election', 'political_fund', 'recognition', 'other'];
+export const KINDS = ['industrial_action', 'union_election', 'political_fund', 'merger', 'recognition', 'other'];
 const ID = /^[a-z0-9-]{1,64}$/;
 const MAX_SIZE = 1 << 20;
 const MAX_TEXT = 64 << 10;
