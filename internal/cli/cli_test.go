@@ -28,6 +28,11 @@ func run(ctx context.Context, vars map[string]string, args ...string) result {
 	if vars != nil && vars["EBALLOT_SECRET_KEY"] == "" {
 		vars["EBALLOT_SECRET_KEY"] = testKey
 	}
+	// The demo is an online ballot: it opens only once the e-ballot order
+	// is in force, as scripts/run.sh assumes for `make run`.
+	if _, set := vars["EBALLOT_EVOTING_COMMENCEMENT"]; vars != nil && !set {
+		vars["EBALLOT_EVOTING_COMMENCEMENT"] = "2026-02-19"
+	}
 	code := Run(ctx, args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
 	return result{code, out.String(), errb.String()}
 }
