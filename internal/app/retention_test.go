@@ -321,7 +321,7 @@ func TestRetentionOnce(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT actor FROM retention_deletions WHERE ballot_id = $1`, due.ID).Scan(&actor); err != nil || actor != "job:retention" {
 		t.Fatalf("deletion record: %q %v", actor, err)
 	}
-	if n := count(t, pool, `SELECT count(*) FROM members WHERE name LIKE 'Gwenllian Retention1-%'`); n != 0 {
+	if n := count(t, pool, `SELECT count(*) FROM members WHERE id = ANY($1)`, due.MemberIDs); n != 0 {
 		t.Fatalf("%d members of the deleted ballot left", n)
 	}
 

@@ -292,6 +292,9 @@ func TestStaleNoticeBlocksOpening(t *testing.T) {
 	if _, err := s.pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace) VALUES ($1, $2, 'north-depot', 'North Depot')`, b.ID, mid); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.svc.Register.IndexMembers(ctx); err != nil { // written straight into the table: sealed as on startup
+		t.Fatal(err)
+	}
 	sc := s.staff("scrutineer", 0)
 	sc.get("/scrutineer/ballots/" + id)
 	p := sc.post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"stale"}})

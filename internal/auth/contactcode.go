@@ -33,6 +33,20 @@ func (s *Service) SendContactCode(r *http.Request, memberID int64, channel, to, 
 	return nil
 }
 
+// CheckContactCode says whether a contact code could be sent to the
+// member now (the per-address and global send limits, and the member's
+// codes an hour), without counting a try: *RateLimitError when not. The
+// caller checks it before it writes what the code will verify, so that a
+// rate-limited try writes nothing (issue 21: no database write before a
+// rate limit has passed); [Service.SendContactCode] then counts the try.
+func (s *Service) CheckContactCode(r *http.Request, memberID int64) error {
+	ctx := r.Context()
+	if err := s.peek(ctx, s.ipLimit("otp_send", r, s.limits.OTPSendIP), global("otp_send", s.limits.OTPSendGlobal)); err != nil {
+		return err
+	}
+	return s.codeQuota(ctx, memberSubject(memberID))
+}
+
 // VerifyContactCode checks the code the member typed against their latest
 // contact code: nil, ErrInvalidCode, ErrCodeLocked or *RateLimitError
 // (constant-time comparison; every try counts).

@@ -51,6 +51,7 @@ func (e *env) emailBallot(slug string, contacts [][2]string) (int64, []int64) {
 		}
 		ids = append(ids, id)
 	}
+	e.sealMembers()
 	return ballotID, ids
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/unionvote/eballot/internal/mail"
 	"github.com/unionvote/eballot/internal/mail/mailtest"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/sms"
 	"github.com/unionvote/eballot/internal/sms/smstest"
 	"github.com/unionvote/eballot/internal/web"
@@ -150,11 +151,21 @@ func newEnvWith(t testing.TB, limits *auth.Limits, opts func(*auth.Options)) *en
 		e.members = append(e.members, id)
 		e.mobiles = append(e.mobiles, mob)
 	}
+	e.sealMembers()
 	rep, err := e.svc.IssueInvitations(ctx, e.ballotID)
 	if err != nil || rep.SMSSent != 3 {
 		t.Fatalf("issue invitations: %+v %v", rep, err)
 	}
 	return e
+}
+
+// sealMembers seals the names (and indexes the numbers) of members
+// written straight into the table, as the service does on startup.
+func (e *env) sealMembers() {
+	e.t.Helper()
+	if _, err := register.NewStore(e.pool, []byte("0123456789abcdef0123456789abcdef")).IndexMembers(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 var linkRE = regexp.MustCompile(`http://localhost:\d+/i/[A-Za-z0-9_-]{43}`)

@@ -59,6 +59,7 @@ func TestInvitationsIdempotent(t *testing.T) {
 	if _, err := e.pool.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style) VALUES ($1, $2, 'all')`, e.ballotID, late); err != nil {
 		t.Fatal(err)
 	}
+	e.sealMembers()
 	lu, err := e.svc.InvitationURL(ctx, e.ballotID, late)
 	if err != nil {
 		t.Fatal(err)

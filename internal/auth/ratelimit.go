@@ -93,6 +93,35 @@ func (s *Service) allow(ctx context.Context, keys ...limitKey) error {
 	return nil
 }
 
+// peek is allow without counting: a *RateLimitError if one more try
+// would be over any of the limits (read only: it writes nothing).
+func (s *Service) peek(ctx context.Context, keys ...limitKey) error {
+	now := s.now()
+	var worst *RateLimitError
+	for _, k := range keys {
+		if k.rate.Max <= 0 || k.rate.Window <= 0 {
+			continue
+		}
+		start := now.Truncate(k.rate.Window)
+		var n int
+		err := s.pool.QueryRow(ctx, `SELECT coalesce(max(count), 0) FROM auth_rate_limits WHERE key = $1 AND window_start = $2`,
+			k.name+":"+k.id, start).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("rate limit: %w", err)
+		}
+		if n >= k.rate.Max {
+			wait := start.Add(k.rate.Window).Sub(now)
+			if worst == nil || wait > worst.RetryAfter {
+				worst = &RateLimitError{RetryAfter: wait, Key: k.name}
+			}
+		}
+	}
+	if worst != nil {
+		return worst
+	}
+	return nil
+}
+
 // maxForwardedHops bounds how many X-Forwarded-For entries are examined.
 const maxForwardedHops = 32
 

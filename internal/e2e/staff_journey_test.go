@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/unionvote/eballot/internal/auth"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/register/registertest"
 	"github.com/unionvote/eballot/internal/web/page"
 )
@@ -153,6 +154,9 @@ func TestStaffJourneys(t *testing.T) {
 			SELECT $2, 'JOIN' || g, 'Joined ' || g, (SELECT w FROM wp) FROM generate_series(1, 22) g RETURNING id)
 		INSERT INTO register_entries (ballot_id, member_id, style, workplace)
 		SELECT $1, m.id, (SELECT style FROM st), (SELECT w FROM wp) FROM m`, s.ballotID, unionID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := register.NewStore(s.pool, s.cfg.SecretKey).IndexMembers(ctx); err != nil { // sealed, as on startup
 		t.Fatal(err)
 	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, hour)

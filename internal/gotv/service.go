@@ -231,8 +231,8 @@ type Service struct {
 	mail      mail.Sender
 
 	// The owners of the tables turnout and reminders read: ballots,
-	// the register (no sealed contact: those come from mobiles) and the
-	// marked register.
+	// the register (which opens the members' sealed names; the frozen
+	// contacts come from mobiles) and the marked register.
 	ballots *election.Store
 	reg     *register.Store
 	marks   *issuance.Marks
@@ -258,7 +258,7 @@ func New(opt Options) (*Service, error) {
 	s := &Service{pool: opt.Pool, sender: opt.Sender, link: opt.Link, staff: opt.Staff, pages: opt.Pages, log: opt.Log,
 		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
 		replies: opt.Replies, refresh: opt.Refresh, results: opt.Results, mail: opt.Mail,
-		ballots: election.NewStore(opt.Pool), reg: register.NewStore(opt.Pool, nil), marks: issuance.NewMarks(opt.Pool),
+		ballots: election.NewStore(opt.Pool), reg: register.NewStore(opt.Pool, opt.SecretKey), marks: issuance.NewMarks(opt.Pool),
 		optoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeMobile)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

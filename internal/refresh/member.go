@@ -135,6 +135,14 @@ func (s *Service) Correct(r *http.Request, l *link, d *register.Details, f Form,
 	if len(probs) > 0 {
 		return Outcome{}, probs, nil
 	}
+	// A new contact waits for a code: the send limits first, so that a
+	// rate-limited correction writes nothing, neither the new contact
+	// nor the other changes (issue 21).
+	if len(pending) > 0 {
+		if err := s.codes.CheckContactCode(r, l.MemberID); err != nil {
+			return Outcome{}, nil, err
+		}
+	}
 	var out Outcome
 	if len(changes) > 0 {
 		if err := s.reg.UpdateContacts(ctx, l.MemberID, register.SourceMember, actor(l), changes, nil, s.now()); err != nil {

@@ -81,6 +81,9 @@ type Outbox interface {
 // (internal/auth), with its rate limits.
 type Codes interface {
 	SendContactCode(r *http.Request, memberID int64, channel, to, lang string) error
+	// CheckContactCode is the send limits, checked without counting a
+	// try (before the new contact is written).
+	CheckContactCode(r *http.Request, memberID int64) error
 	VerifyContactCode(r *http.Request, memberID int64, code string) error
 	LimitLink(r *http.Request) error
 }

@@ -98,13 +98,18 @@ var ErrNoMember = page.NewError("register: no such member", 404, "no_member", "r
 func (s *Store) Details(ctx context.Context, memberID int64) (*Details, error) {
 	d := &Details{MemberID: memberID, Fields: map[string]FieldInfo{}}
 	var addr []byte
-	err := s.pool.QueryRow(ctx, `SELECT union_id, member_number, name, coalesce(mobile, ''), coalesce(email, ''), address_sealed,
-		workplace, employer, language, ballot_by FROM members WHERE id = $1`, memberID).
-		Scan(&d.UnionID, &d.Number, &d.Name, &d.Mobile, &d.Email, &addr, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
+	var n sealedName
+	err := s.pool.QueryRow(ctx, `SELECT m.member_number, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), m.address_sealed,
+		m.workplace, m.employer, m.language, m.ballot_by FROM members m WHERE m.id = $1`, memberID).
+		Scan(&d.Number, &n.union, &n.index, &n.ct, &d.Mobile, &d.Email, &addr, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNoMember
 	}
 	if err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
+	d.UnionID = n.union
+	if d.Name, err = s.openName(n); err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	if d.Address, d.Postcode, err = s.openAddress(memberID, addr); err != nil {
@@ -341,7 +346,7 @@ type Target struct {
 // RefreshTargets lists the union's members in a segment (value: the
 // workplace or employer, matched ignoring case), in id order.
 func (s *Store) RefreshTargets(ctx context.Context, unionID int64, segment, value string) ([]Target, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), m.language FROM members m
+	rows, err := s.pool.Query(ctx, `SELECT m.id, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), m.language FROM members m
 		WHERE m.union_id = $1 AND CASE $2
 			WHEN 'all' THEN true
 			WHEN 'workplace' THEN lower(m.workplace) = lower($3)
@@ -357,7 +362,12 @@ func (s *Store) RefreshTargets(ctx context.Context, unionID int64, segment, valu
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Target, error) {
 		var t Target
-		err := r.Scan(&t.MemberID, &t.Name, &t.Mobile, &t.Email, &t.Language)
+		var n sealedName
+		if err := r.Scan(&t.MemberID, &n.union, &n.index, &n.ct, &t.Mobile, &t.Email, &t.Language); err != nil {
+			return t, err
+		}
+		var err error
+		t.Name, err = s.openName(n)
 		return t, err
 	})
 }

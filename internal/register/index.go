@@ -11,6 +11,7 @@ package register
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -67,20 +68,21 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 	for {
 		n := 0
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT id, member_number, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode FROM members
+			rows, err := tx.Query(ctx, `SELECT id, union_id, member_number, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode,
+					coalesce(name, '') FROM members
 				WHERE number_index IS NULL OR (mobile IS NOT NULL AND mobile_index IS NULL) OR (email IS NOT NULL AND email_index IS NULL)
-					OR postal_address <> '' OR postcode <> ''
+					OR postal_address <> '' OR postcode <> '' OR name IS NOT NULL
 				ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED`)
 			if err != nil {
 				return err
 			}
 			type row struct {
-				id                                       int64
-				number, mobile, email, address, postcode string
+				id, union                                      int64
+				number, mobile, email, address, postcode, name string
 			}
 			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 				var x row
-				err := r.Scan(&x.id, &x.number, &x.mobile, &x.email, &x.address, &x.postcode)
+				err := r.Scan(&x.id, &x.union, &x.number, &x.mobile, &x.email, &x.address, &x.postcode, &x.name)
 				return x, err
 			})
 			if err != nil {
@@ -90,6 +92,13 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 			for _, x := range list {
 				b.Queue(`UPDATE members SET number_index = $2, mobile_index = $3, email_index = $4 WHERE id = $1`,
 					x.id, s.idx.numberIndex(x.number), s.idx.mobileIndex(x.mobile), s.idx.emailIndex(x.email))
+				if x.name != "" {
+					ct, err := s.sealName(x.union, s.idx.numberIndex(x.number), x.name)
+					if err != nil {
+						return err
+					}
+					b.Queue(`UPDATE members SET name_sealed = $2, name = NULL WHERE id = $1`, x.id, ct)
+				}
 				if x.address != "" || x.postcode != "" {
 					ct, err := s.sealAddress(x.id, x.address, x.postcode)
 					if err != nil {
@@ -147,4 +156,51 @@ func (s *Store) openAddress(memberID int64, ct []byte) (address, postcode string
 		return "", "", fmt.Errorf("member %d address: %w", memberID, err)
 	}
 	return a.Address, a.Postcode, nil
+}
+
+// Members' names are sealed (migration 0030, issue 21): members.name_sealed
+// holds the name under EBALLOT_SECRET_KEY with additional data
+// "name:<union id>:<member number's blind index, hex>", which binds it to
+// the member's row and is known before the row's id, so that an import
+// seals in the one write that inserts. members.name stays NULL from then
+// on ([Store.IndexMembers] seals a name written there: rows written before
+// the migration, and test fixtures writing the table directly).
+
+// nameCols are the columns of a member's sealed name (members m): scan
+// them into a [sealedName]'s fields union, index, ct.
+const nameCols = `m.union_id, m.number_index, m.name_sealed`
+
+// sealedName is a member's sealed name as read with nameCols.
+type sealedName struct {
+	union     int64
+	index, ct []byte
+}
+
+// nameAD binds a sealed name to its member.
+func nameAD(unionID int64, numberIndex []byte) string {
+	return fmt.Sprintf("name:%d:%x", unionID, numberIndex)
+}
+
+// sealName seals the name of the member of the union whose number has
+// the blind index numberIndex.
+func (s *Store) sealName(unionID int64, numberIndex []byte, name string) ([]byte, error) {
+	if s.box == nil {
+		return nil, s.boxErr
+	}
+	return s.box.Seal([]byte(name), nameAD(unionID, numberIndex))
+}
+
+// openName opens a name read with nameCols.
+func (s *Store) openName(n sealedName) (string, error) {
+	if n.ct == nil || n.index == nil {
+		return "", errors.New("member name not sealed (the service seals names on startup)")
+	}
+	if s.box == nil {
+		return "", s.boxErr
+	}
+	pt, err := s.box.Open(n.ct, nameAD(n.union, n.index))
+	if err != nil {
+		return "", fmt.Errorf("member name: %w", err)
+	}
+	return string(pt), nil
 }

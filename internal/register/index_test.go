@@ -71,3 +71,65 @@ func TestImportWritesBlindIndexes(t *testing.T) {
 		t.Fatalf("second IndexMembers = %d, %v; want 0", n, err)
 	}
 }
+
+// Names are sealed at rest (issue 21, migration 0030): an import writes
+// no name in clear, a new name by re-import is sealed anew, a name bound
+// to one member does not open as another's, and a name written in clear
+// (a row from before the migration) is sealed and cleared on startup.
+func TestImportSealsNames(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	f := registertest.New(t, pool, "names", false)
+	_, err := registertest.Commit(ctx, pool, "organiser:1", f.BallotID, parseGood(t, regFirst))
+	must(t, err)
+	reg := register.NewStore(pool, registertest.Key)
+	inClear := func() int {
+		t.Helper()
+		var n int
+		must(t, pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE name IS NOT NULL OR name_sealed IS NULL
+			OR position(convert_to('Jones', 'UTF8') IN name_sealed) > 0 OR position(convert_to('Legacy', 'UTF8') IN name_sealed) > 0`).Scan(&n))
+		return n
+	}
+	names := func() map[string]string {
+		t.Helper()
+		lines, err := reg.Lines(ctx, f.BallotID, 0)
+		must(t, err)
+		out := map[string]string{}
+		for _, l := range lines {
+			out[l.Number] = l.Name
+		}
+		return out
+	}
+	if n := inClear(); n != 0 {
+		t.Fatalf("%d members with a name in clear after an import", n)
+	}
+	if got := names(); got["M1"] != "Aled Jones" || got["M3"] != "Ceri Evans" || len(got) != 4 {
+		t.Fatalf("names read back: %v", got)
+	}
+	_, err = registertest.Commit(ctx, pool, "organiser:1", f.BallotID, parseGood(t, regHeader+
+		"M1,Aled Jones-Evans,07700900001,aled@example.org,Cardiff Depot,South Wales,\n"+
+		"M3,Ceri Evans,,ceri@example.org,Newport Office,Gwent,Gwent Buses Ltd\n"))
+	must(t, err)
+	if got := names(); got["M1"] != "Aled Jones-Evans" || got["M3"] != "Ceri Evans" || len(got) != 2 {
+		t.Fatalf("names after a re-import: %v", got)
+	}
+	// M3's sealed name copied onto M1 does not open.
+	_, err = pool.Exec(ctx, `UPDATE members SET name_sealed = (SELECT name_sealed FROM members WHERE union_id = $1 AND member_number = 'M3')
+		WHERE union_id = $1 AND member_number = 'M1'`, f.UnionID)
+	must(t, err)
+	if _, err := reg.Lines(ctx, f.BallotID, 0); !errors.Is(err, sealed.ErrOpen) {
+		t.Fatalf("a name moved to another member: %v, want sealed.ErrOpen", err)
+	}
+	// Written in clear, as before the migration: sealed on startup.
+	_, err = pool.Exec(ctx, `UPDATE members SET name = 'Legacy Name', name_sealed = NULL WHERE union_id = $1 AND member_number = 'M1'`, f.UnionID)
+	must(t, err)
+	if n, err := reg.IndexMembers(ctx); err != nil || n != 1 {
+		t.Fatalf("IndexMembers = %d, %v; want 1", n, err)
+	}
+	if n := inClear(); n != 0 {
+		t.Fatalf("%d members with a name in clear after IndexMembers", n)
+	}
+	if got := names(); got["M1"] != "Legacy Name" {
+		t.Fatalf("legacy name read back as %q", got["M1"])
+	}
+}

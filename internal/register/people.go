@@ -19,7 +19,7 @@ type Person struct {
 // all of them), their [Person], keyed by member id. Members not on the
 // register are absent.
 func (s *Store) People(ctx context.Context, ballotID int64, memberIDs []int64) (map[int64]Person, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.member_id, m.name, r.workplace, m.branch
+	rows, err := s.pool.Query(ctx, `SELECT r.member_id, `+nameCols+`, r.workplace, m.branch
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1 AND ($2::bigint[] IS NULL OR r.member_id = ANY($2))`, ballotID, memberIDs)
 	if err != nil {
@@ -29,9 +29,13 @@ func (s *Store) People(ctx context.Context, ballotID int64, memberIDs []int64) (
 	out := map[int64]Person{}
 	for rows.Next() {
 		var id int64
-		var name string
+		var n sealedName
 		var p Person
-		if err := rows.Scan(&id, &name, &p.Workplace, &p.Branch); err != nil {
+		if err := rows.Scan(&id, &n.union, &n.index, &n.ct, &p.Workplace, &p.Branch); err != nil {
+			return nil, fmt.Errorf("read people: %w", err)
+		}
+		name, err := s.openName(n)
+		if err != nil {
 			return nil, fmt.Errorf("read people: %w", err)
 		}
 		if f := strings.Fields(name); len(f) > 0 {

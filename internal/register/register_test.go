@@ -337,7 +337,7 @@ type regEntry struct {
 func registerOf(t testing.TB, pool *pgxpool.Pool, ballotID int64) map[string]regEntry {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
-		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), r.style, r.workplace, m.branch, m.employer, r.paper_number
+		SELECT m.member_number, coalesce(m.mobile, ''), coalesce(m.email, ''), r.style, r.workplace, m.branch, m.employer, r.paper_number
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1`, ballotID)
 	if err != nil {
@@ -347,13 +347,23 @@ func registerOf(t testing.TB, pool *pgxpool.Pool, ballotID int64) map[string]reg
 	out := map[string]regEntry{}
 	for rows.Next() {
 		var e regEntry
-		if err := rows.Scan(&e.Member, &e.Name, &e.Mobile, &e.Email, &e.Style, &e.Workplace, &e.Branch, &e.Employer, &e.Paper); err != nil {
+		if err := rows.Scan(&e.Member, &e.Mobile, &e.Email, &e.Style, &e.Workplace, &e.Branch, &e.Employer, &e.Paper); err != nil {
 			t.Fatal(err)
 		}
 		out[e.Member] = e
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	// Names are sealed (issue 21): read through the register's store.
+	lines, err := register.NewStore(pool, registertest.Key).Lines(context.Background(), ballotID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		e := out[l.Number]
+		e.Name = l.Name
+		out[l.Number] = e
 	}
 	return out
 }

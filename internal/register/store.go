@@ -16,6 +16,7 @@ import (
 
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/db"
+	"github.com/unionvote/eballot/internal/sealed"
 )
 
 // Store reads and writes the tables of the register: members,
@@ -25,11 +26,16 @@ type Store struct {
 	pool *pgxpool.Pool
 	key  []byte    // EBALLOT_SECRET_KEY: seals the frozen contacts
 	idx  indexKeys // the blind indexes' keys, derived from key (index.go)
+	// box seals and opens the members' names under key (nil, and boxErr
+	// set, when key is not a valid key).
+	box    *sealed.Box
+	boxErr error
 }
 
 // NewStore returns the register's store; key is EBALLOT_SECRET_KEY.
 func NewStore(pool *pgxpool.Pool, key []byte) *Store {
-	return &Store{pool: pool, key: key, idx: newIndexKeys(key)}
+	box, err := sealed.NewBox(key)
+	return &Store{pool: pool, key: key, idx: newIndexKeys(key), box: box, boxErr: err}
 }
 
 // Querier is a pool or a transaction: the register's reads and writes in a
@@ -157,27 +163,34 @@ func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
 }
 
 // regDiff compares file with the ballot's register and returns the
-// diff and the file's rows as the import applies them ([regKeep]).
-func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Row, error) {
+// diff, the file's rows as the import applies them ([regKeep]) and the
+// current names of the file's members already in the union, by number
+// (an unchanged name is not sealed again).
+func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Row, map[string]string, error) {
 	cur := map[string]*regCurrent{}
 	rows, err := q.Query(ctx, `
-		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer, m.language
+		SELECT m.member_number, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), r.workplace, m.branch, m.employer, m.language
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1`, b.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for rows.Next() {
 		var mn string
+		var n sealedName
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
+		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
 			rows.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
+		}
+		if c.name, err = s.openName(n); err != nil {
+			rows.Close()
+			return nil, nil, nil, err
 		}
 		cur[mn] = c
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	numbers := make([]string, len(file.Rows))
 	for i := range file.Rows {
@@ -188,28 +201,33 @@ func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Ro
 	other := map[string]*regCurrent{}
 	inOpen := map[string]bool{}
 	rows, err = q.Query(ctx, `
-		SELECT m.member_number, m.name, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer, m.language,
+		SELECT m.member_number, `+nameCols+`, coalesce(m.mobile, ''), coalesce(m.email, ''), m.workplace, m.branch, m.employer, m.language,
 		       EXISTS (SELECT 1 FROM register_entries r WHERE r.member_id = m.id AND r.ballot_id = ANY($3) AND r.ballot_id <> $4),
 		       `+regVerified+`
 		FROM members m
 		WHERE m.union_id = $1 AND m.member_number = ANY($2)`, b.UnionID, numbers, b.OpenBallots, b.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for rows.Next() {
 		var mn string
 		var open bool
+		var n sealedName
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &c.name, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
+		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &c.mobile, &c.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
 			&c.verMobile, &c.verEmail, &c.ownLanguage); err != nil {
 			rows.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
+		}
+		if c.name, err = s.openName(n); err != nil {
+			rows.Close()
+			return nil, nil, nil, err
 		}
 		other[mn] = c
 		inOpen[mn] = open
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	d := &Diff{}
 	kept := map[string]int{}
@@ -258,7 +276,11 @@ func regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Ro
 			d.Kept = append(d.Kept, KeptCount{Field: f, N: kept[f]})
 		}
 	}
-	return d, effs, nil
+	names := make(map[string]string, len(other))
+	for mn, c := range other {
+		names[mn] = c.name
+	}
+	return d, effs, names, nil
 }
 
 // regVerified are the columns verMobile, verEmail, ownLanguage of
@@ -277,7 +299,7 @@ func (s *Store) Preview(ctx context.Context, b *Ballot, file *File) (*Diff, erro
 	if file == nil || file.errors > 0 || len(file.Rows) == 0 {
 		return nil, ErrInvalid
 	}
-	d, _, err := regDiff(ctx, s.pool, b, file)
+	d, _, _, err := s.regDiff(ctx, s.pool, b, file)
 	if err != nil {
 		return nil, fmt.Errorf("preview register: %w", err)
 	}
@@ -324,13 +346,28 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		// The rows as applied: a mobile or email the member verified, and
 		// a language they chose, are kept (regKeep; counted in diff.Kept).
 		var rows []Row
-		if diff, rows, err = regDiff(ctx, tx, b, file); err != nil {
+		var names map[string]string
+		if diff, rows, names, err = s.regDiff(ctx, tx, b, file); err != nil {
 			return err
+		}
+		// The names, sealed (an insert needs one), and whether the name
+		// of a member already in the union changes (a sealed value never
+		// compares equal in SQL: that is decided here).
+		sealedNames := make([][]byte, len(rows))
+		renamed := make([]bool, len(rows))
+		for i := range rows {
+			if cur, ok := names[rows[i].MemberNumber]; ok && cur != rows[i].Name {
+				renamed[i] = true
+			}
+			if sealedNames[i], err = s.sealName(b.UnionID, s.idx.numberIndex(rows[i].MemberNumber), rows[i].Name); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMP TABLE register_import_rows (
 				member_number text NOT NULL,
-				name          text NOT NULL,
+				name_sealed   bytea NOT NULL,
+				renamed       boolean NOT NULL,
 				mobile        text,
 				email         text,
 				workplace     text NOT NULL,
@@ -345,11 +382,11 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
-			[]string{"member_number", "name", "mobile", "email", "workplace", "branch", "employer", "language", "style",
+			[]string{"member_number", "name_sealed", "renamed", "mobile", "email", "workplace", "branch", "employer", "language", "style",
 				"number_index", "mobile_index", "email_index"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				r := &rows[i]
-				return []any{r.MemberNumber, r.Name, regNullable(r.Mobile), regNullable(r.Email),
+				return []any{r.MemberNumber, sealedNames[i], renamed[i], regNullable(r.Mobile), regNullable(r.Email),
 					r.Workplace.Name, r.Branch, r.Employer, r.Language, styles[i],
 					s.idx.numberIndex(r.MemberNumber), s.idx.mobileIndex(r.Mobile), s.idx.emailIndex(r.Email)}, nil
 			}))
@@ -363,24 +400,31 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		// language the member chose themselves (contact refresh,
 		// member_contact_fields source 'member') is not overwritten.
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO members (union_id, member_number, name, mobile, email, workplace, branch, employer, language,
+			INSERT INTO members (union_id, member_number, name_sealed, mobile, email, workplace, branch, employer, language,
 				number_index, mobile_index, email_index)
-			SELECT $1, i.member_number, i.name, i.mobile, i.email, i.workplace, i.branch, i.employer, i.language,
+			SELECT $1, i.member_number, i.name_sealed, i.mobile, i.email, i.workplace, i.branch, i.employer, i.language,
 				i.number_index, i.mobile_index, i.email_index
 			FROM register_import_rows i
 			ON CONFLICT (union_id, member_number) DO UPDATE SET
-				name = EXCLUDED.name, mobile = EXCLUDED.mobile, email = EXCLUDED.email,
+				mobile = EXCLUDED.mobile, email = EXCLUDED.email,
 				number_index = EXCLUDED.number_index, mobile_index = EXCLUDED.mobile_index, email_index = EXCLUDED.email_index,
 				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer,
 				language = CASE WHEN EXCLUDED.language = '' OR EXISTS (SELECT 1 FROM member_contact_fields f
 					WHERE f.member_id = members.id AND f.field = 'language' AND f.source = 'member')
 					THEN members.language ELSE EXCLUDED.language END
-			WHERE (members.name, members.mobile, members.email, members.workplace, members.branch, members.employer, members.language,
+			WHERE (members.mobile, members.email, members.workplace, members.branch, members.employer, members.language,
 					members.number_index, members.mobile_index, members.email_index)
-				IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer,
+				IS DISTINCT FROM (EXCLUDED.mobile, EXCLUDED.email, EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer,
 					CASE WHEN EXCLUDED.language = '' THEN members.language ELSE EXCLUDED.language END,
 					EXCLUDED.number_index, EXCLUDED.mobile_index, EXCLUDED.email_index)`,
 			b.UnionID); err != nil {
+			return err
+		}
+		// A new name of a member already in the union (the insert above
+		// wrote the names of new members).
+		if _, err := tx.Exec(ctx, `
+			UPDATE members m SET name_sealed = i.name_sealed, name = NULL
+			FROM register_import_rows i WHERE i.renamed AND m.union_id = $1 AND m.member_number = i.member_number`, b.UnionID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
@@ -597,23 +641,28 @@ type Member struct {
 // member already in the union by number keeps their details but their name.
 func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member func(i int) Member) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name text NOT NULL, mobile text,
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name_sealed bytea NOT NULL, mobile text,
 			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL, language text NOT NULL,
 			number_index bytea NOT NULL, mobile_index bytea) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name", "mobile", "workplace", "branch", "employer", "style", "language",
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name_sealed", "mobile", "workplace", "branch", "employer", "style", "language",
 			"number_index", "mobile_index"},
 			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
 				m := member(i)
-				return []any{m.Number, m.Name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language,
-					s.idx.numberIndex(m.Number), s.idx.mobileIndex(m.Mobile)}, nil
+				ni := s.idx.numberIndex(m.Number)
+				name, err := s.sealName(unionID, ni, m.Name)
+				if err != nil {
+					return nil, err
+				}
+				return []any{m.Number, name, regNullable(m.Mobile), m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language,
+					ni, s.idx.mobileIndex(m.Mobile)}, nil
 			})); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name, mobile, workplace, branch, employer, language, number_index, mobile_index)
-			SELECT $1, member_number, name, mobile, workplace, branch, employer, language, number_index, mobile_index FROM register_load
-			ON CONFLICT (union_id, member_number) DO UPDATE SET name = EXCLUDED.name,
+		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name_sealed, mobile, workplace, branch, employer, language, number_index, mobile_index)
+			SELECT $1, member_number, name_sealed, mobile, workplace, branch, employer, language, number_index, mobile_index FROM register_load
+			ON CONFLICT (union_id, member_number) DO UPDATE SET name_sealed = EXCLUDED.name_sealed, name = NULL,
 				number_index = coalesce(members.number_index, EXCLUDED.number_index)`, unionID); err != nil {
 			return err
 		}
@@ -688,7 +737,7 @@ type PackRecipient struct {
 // who asked for their ballot by post (s.230(2) as modified: a member
 // without a usable e-contact votes by post).
 func (s *Store) PackRecipients(ctx context.Context, ballotID int64, everyone bool) ([]PackRecipient, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.name, m.address_sealed, m.language, r.style, r.paper_number
+	rows, err := s.pool.Query(ctx, `SELECT m.id, `+nameCols+`, m.address_sealed, m.language, r.style, r.paper_number
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		LEFT JOIN ballot_contacts c ON c.ballot_id = r.ballot_id AND c.member_id = r.member_id
 		WHERE r.ballot_id = $1 AND r.paper_number IS NOT NULL
@@ -700,13 +749,17 @@ func (s *Store) PackRecipients(ctx context.Context, ballotID int64, everyone boo
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (PackRecipient, error) {
 		var p PackRecipient
 		var addr []byte
-		if err := row.Scan(&p.MemberID, &p.Name, &addr, &p.Lang, &p.Style, &p.PaperNumber); err != nil {
+		var n sealedName
+		if err := row.Scan(&p.MemberID, &n.union, &n.index, &n.ct, &addr, &p.Lang, &p.Style, &p.PaperNumber); err != nil {
+			return p, err
+		}
+		var err error
+		if p.Name, err = s.openName(n); err != nil {
 			return p, err
 		}
 		if p.Lang != "cy" {
 			p.Lang = "en"
 		}
-		var err error
 		p.Address, p.Postcode, err = s.openAddress(p.MemberID, addr)
 		return p, err
 	})
@@ -819,7 +872,7 @@ type Line struct {
 // Lines reads the ballot's register (only memberID's line if not 0), in
 // paper-number order (lines without one last), then member id.
 func (s *Store) Lines(ctx context.Context, ballotID, memberID int64) ([]Line, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, m.name, coalesce(re.paper_number, 0),
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, `+nameCols+`, coalesce(re.paper_number, 0),
 		coalesce(m.mobile, ''), coalesce(m.email, ''), m.language
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND ($2::bigint = 0 OR re.member_id = $2) ORDER BY re.paper_number NULLS LAST, m.id`, ballotID, memberID)
@@ -828,7 +881,12 @@ func (s *Store) Lines(ctx context.Context, ballotID, memberID int64) ([]Line, er
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
 		var l Line
-		err := r.Scan(&l.MemberID, &l.Number, &l.Name, &l.PaperNumber, &l.Mobile, &l.Email, &l.Lang)
+		var n sealedName
+		if err := r.Scan(&l.MemberID, &l.Number, &n.union, &n.index, &n.ct, &l.PaperNumber, &l.Mobile, &l.Email, &l.Lang); err != nil {
+			return l, err
+		}
+		var err error
+		l.Name, err = s.openName(n)
 		return l, err
 	})
 	if err != nil {
@@ -889,7 +947,7 @@ func (s *Store) Segment(ctx context.Context, q Querier, ballotID int64, wps, brs
 	if brs == nil {
 		brs = []string{}
 	}
-	rows, err := s.or(q).Query(ctx, `SELECT m.id, m.member_number, m.name, coalesce(m.mobile, ''), re.workplace, m.branch, m.language,
+	rows, err := s.or(q).Query(ctx, `SELECT m.id, m.member_number, `+nameCols+`, coalesce(m.mobile, ''), re.workplace, m.branch, m.language,
 		coalesce(bc.has_mobile, m.mobile IS NOT NULL)
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		LEFT JOIN ballot_contacts bc ON bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id
@@ -900,7 +958,12 @@ func (s *Store) Segment(ctx context.Context, q Querier, ballotID int64, wps, brs
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SegmentMember, error) {
 		var x SegmentMember
-		err := r.Scan(&x.MemberID, &x.Number, &x.Name, &x.Mobile, &x.Workplace, &x.Branch, &x.Lang, &x.Textable)
+		var n sealedName
+		if err := r.Scan(&x.MemberID, &x.Number, &n.union, &n.index, &n.ct, &x.Mobile, &x.Workplace, &x.Branch, &x.Lang, &x.Textable); err != nil {
+			return x, err
+		}
+		var err error
+		x.Name, err = s.openName(n)
 		return x, err
 	})
 	if err != nil {
@@ -948,7 +1011,7 @@ type Addressee struct{ Name, Mobile, Lang string }
 // Addressees reads the [Addressee] of the members ids (a member not found
 // is absent from the map); q is the caller's transaction (nil: the pool).
 func (s *Store) Addressees(ctx context.Context, q Querier, ids []int64) (map[int64]Addressee, error) {
-	rows, err := s.or(q).Query(ctx, `SELECT id, name, coalesce(mobile, ''), language FROM members WHERE id = ANY($1)`, ids)
+	rows, err := s.or(q).Query(ctx, `SELECT m.id, `+nameCols+`, coalesce(m.mobile, ''), m.language FROM members m WHERE m.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
@@ -957,7 +1020,11 @@ func (s *Store) Addressees(ctx context.Context, q Querier, ids []int64) (map[int
 	for rows.Next() {
 		var id int64
 		var a Addressee
-		if err := rows.Scan(&id, &a.Name, &a.Mobile, &a.Lang); err != nil {
+		var n sealedName
+		if err := rows.Scan(&id, &n.union, &n.index, &n.ct, &a.Mobile, &a.Lang); err != nil {
+			return nil, fmt.Errorf("read members: %w", err)
+		}
+		if a.Name, err = s.openName(n); err != nil {
 			return nil, fmt.Errorf("read members: %w", err)
 		}
 		out[id] = a

@@ -88,3 +88,29 @@ func TestIndex(t *testing.T) {
 		}
 	}
 }
+
+// A Box seals and opens as Seal and Open do, under its one key.
+func TestBox(t *testing.T) {
+	k := bytes.Repeat([]byte{7}, 32)
+	b, err := NewBox(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := b.Seal([]byte("Angharad"), "name:1:ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Open(k, c, "name:1:ab"); err != nil || string(p) != "Angharad" {
+		t.Fatalf("Open of a Box's value: %q %v", p, err)
+	}
+	c2, _ := Seal(k, []byte("Bryn"), "name:1:cd")
+	if p, err := b.Open(c2, "name:1:cd"); err != nil || string(p) != "Bryn" {
+		t.Fatalf("Box.Open of Seal's value: %q %v", p, err)
+	}
+	if _, err := b.Open(c, "name:2:ab"); !errors.Is(err, ErrOpen) {
+		t.Errorf("wrong purpose: %v", err)
+	}
+	if _, err := NewBox(k[:31]); err == nil {
+		t.Error("short key accepted")
+	}
+}

@@ -2,6 +2,7 @@ package systemtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -22,7 +23,10 @@ func TestOrganiserOfAnotherUnion(t *testing.T) {
 	other := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "other-union-ballot", Members: 3,
 		Ledger: ledgerAdapter{s.svc.Ledger}, Open: true})
 	s.exec(`UPDATE ballots SET title = 'Secret ballot of union B' WHERE id = $1`, other.ID)
-	s.exec(`UPDATE members SET name = 'Bee Member ' || id WHERE union_id = $1`, other.UnionID)
+	s.exec(`UPDATE members SET name = 'Bee Member ' || id, name_sealed = NULL WHERE union_id = $1`, other.UnionID)
+	if _, err := s.svc.Register.IndexMembers(context.Background()); err != nil { // sealed, as on startup
+		t.Fatal(err)
+	}
 	bCampaign := s.queryInt(`INSERT INTO gotv_campaigns (ballot_id, name, created_by, created_at) VALUES ($1, 'B campaign', 'test', now()) RETURNING id`, other.ID)
 	a := s.staff("organiser", s.ballot.UnionID)
 	a.signedInPage("organiser")
@@ -83,7 +87,10 @@ func TestXSSEscapedEverywhere(t *testing.T) {
 	cid := s.newCampaign()
 	s.exec(`UPDATE ballots SET title = $1 WHERE id = $2`, "Pay "+xss, s.ballot.ID)
 	s.exec(`UPDATE unions SET name = $1 WHERE id = $2`, "Union "+xss, s.ballot.UnionID)
-	s.exec(`UPDATE members SET name = $1, branch = $1 WHERE union_id = $2`, xss+" Name", s.ballot.UnionID)
+	s.exec(`UPDATE members SET name = $1, name_sealed = NULL, branch = $1 WHERE union_id = $2`, xss+" Name", s.ballot.UnionID)
+	if _, err := s.svc.Register.IndexMembers(context.Background()); err != nil { // sealed, as on startup
+		t.Fatal(err)
+	}
 	s.exec(`UPDATE register_entries SET workplace = $1 WHERE ballot_id = $2`, "Depot "+xss, s.ballot.ID)
 	s.exec(`UPDATE gotv_campaigns SET name = $1 WHERE id = $2`, "Campaign "+xss, cid)
 	s.exec(`INSERT INTO gotv_ballot_settings (ballot_id, reminders_enabled, decided_by, decided_at) VALUES ($1, true, 'test', now()) ON CONFLICT (ballot_id) DO NOTHING`, s.ballot.ID)
