@@ -495,6 +495,7 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 		}
 		reasons = append(reasons, checkEmployerNotices(regime, opening, recs)...)
 	}
+	reasons = append(reasons, electionReasons(d)...) // a union election's (contests.go)
 	return regime, entitled, styles, reasons, nil
 }
 
