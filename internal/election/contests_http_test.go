@@ -109,7 +109,7 @@ func TestUnionElectionSetupJourney(t *testing.T) {
 	// The organiser makes it a union election with the set-up form.
 	status, body := org.Post("/organiser/ballots/"+id+"/edit", url.Values{"title": {"Executive election 2027"}, "kind": {"union_election"},
 		"workplaces": {"North Depot | Acme Transport Ltd\nSouth Depot | Acme Transport Ltd"},
-		"opens_at": {"2026-01-01T09:00"}, "closes_at": {"2030-01-01T09:00"}})
+		"opens_at":   {"2026-01-01T09:00"}, "closes_at": {"2030-01-01T09:00"}})
 	if status != 200 || !strings.Contains(body, "Contests, candidates and election addresses") {
 		t.Fatalf("make it an election: %d %s", status, body)
 	}
