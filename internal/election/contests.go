@@ -35,8 +35,9 @@ const (
 )
 
 // Rules of a ranked contest: the Electoral Reform Society's 1997 STV rules
-// or Meek's method (crypto/stv), as the union's rules choose.
-var Rules = []string{"ers97", "meek"}
+// or Meek's method (crypto/stv), as the union's rules choose; the
+// manifest's list (one place for it).
+var Rules = manifest.Rules
 
 // Bounds of a union election's set-up.
 const (

@@ -332,15 +332,39 @@ func TestUnionElectionSetupJourney(t *testing.T) {
 		t.Fatalf("Welsh addresses page: %d %s", status, body)
 	}
 
-	// The manifest frozen at the opening carries the contests.
+	// The manifest frozen at the opening carries the contests (version
+	// 2: the ranked contest's method, seats and rule, the candidates'
+	// address hashes) and is valid.
 	var raw []byte
 	pool.QueryRow(ctx, `SELECT manifest FROM ballots WHERE id = $1`, b.ID).Scan(&raw)
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
+	// The test ledger's log key is a placeholder (electiontest.Ledger):
+	// Validate checks it after the questions and options, so a failure
+	// there alone means every contest and address passed.
+	m, err := manifest.Parse(raw)
+	if err != nil && !strings.Contains(err.Error(), "log_key: malformed verifier key") {
+		t.Fatalf("manifest: %v\n%s", err, raw)
 	}
-	if m["kind"] != "union_election" || len(m["questions"].([]any)) != 2 {
+	if m == nil {
+		m = new(manifest.Manifest)
+		if err := json.Unmarshal(raw, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.Version != manifest.Version2 || m.Kind != "union_election" || len(m.Questions) != 2 {
 		t.Fatalf("manifest: %s", raw)
+	}
+	q1, q2 := m.Questions[0], m.Questions[1]
+	if q1.Method != "ranked" || q1.Seats != 2 || q1.Rule != "meek" || q1.Min != 1 || q1.Max != 4 || q1.Text != "National Executive" {
+		t.Errorf("ranked contest in the manifest: %+v", q1)
+	}
+	if q1.Options[0].Address != want || q1.Options[1].Address != addressHash("Bob for the executive.", "", "", nil) || q1.Options[2].Address != "" {
+		t.Errorf("address hashes in the manifest: %+v", q1.Options)
+	}
+	if q2.Method != "" || q2.Seats != 0 || q2.Max != 1 || q2.Options[0].Label != "Eve Price" {
+		t.Errorf("choose contest in the manifest: %+v", q2)
+	}
+	if !strings.Contains(string(raw), `"method":"ranked"`) || !strings.Contains(string(raw), `"address":"`+want+`"`) {
+		t.Errorf("manifest JSON names: %s", raw)
 	}
 }
 

@@ -284,6 +284,9 @@ type draft struct {
 	noticeAt, sampleAt              *time.Time
 	manifest                        []byte
 	scrutineerKey                   string // note verifier key that signs the result (result.go)
+	// addresses are the address hashes of a union election's candidates
+	// by contest and candidate (read by Open for the manifest).
+	addresses map[[2]string]string
 }
 
 func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draft, error) {
@@ -372,6 +375,9 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 				return fmt.Errorf("store issuer key: %w", err)
 			}
 			mstyles = append(mstyles, manifestStyle{id: st.id, name: st.name, issuerKey: pub, entitled: entitled[st.id]})
+		}
+		if d.addresses, err = a.store.addressHashes(ctx, tx, ballotID); err != nil { // a union election's (contests.go)
+			return err
 		}
 		manifest, err = buildManifest(d, regime, mstyles, logKey)
 		if err != nil {

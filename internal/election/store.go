@@ -759,3 +759,17 @@ func (s *Store) deleteAddresses(ctx context.Context, tx pgx.Tx, ballotID int64, 
 	}
 	return nil
 }
+
+// addressHashes are the address hashes of the ballot's candidates, by
+// contest and candidate, in tx.
+func (s *Store) addressHashes(ctx context.Context, tx pgx.Tx, ballotID int64) (map[[2]string]string, error) {
+	addrs, err := s.Addresses(ctx, tx, ballotID, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[[2]string]string, len(addrs))
+	for k, a := range addrs {
+		out[k] = a.Hash
+	}
+	return out, nil
+}
