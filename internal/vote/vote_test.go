@@ -174,3 +174,37 @@ func TestVotingPaperAccess(t *testing.T) {
 }
 
 func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// A union election's voting paper: the ranked contest reads without
+// JavaScript (its candidates in order, each with a link to their
+// election address) and carries the ranking widget's mount point with
+// the contest's bounds; the choose contest is an ordinary question; the
+// paper links to the candidates' election addresses (s.48), in Welsh too.
+func TestVotingPaperUnionElection(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "exec", Members: 2, Ready: true})
+	electiontest.UnionElection(t, b)
+	srv, _ := server(t, b)
+	status, body := get(t, srv.URL+"/vote/exec", b.MemberIDs[0], "")
+	if status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	for _, want := range []string{
+		`<a href="/ballots/exec/addresses">Read the candidates&#39; election addresses</a>`,
+		`data-question="0" data-method="ranked" data-min="1" data-max="4" data-seats="2" data-rule="meek"`,
+		`<li data-option="0"><span lang="en">Ann Jones</span> · <a href="/ballots/exec/addresses#c1-k1"`,
+		`<li data-option="2"><span lang="en">Cerys Evans</span></li>`,
+		`<div data-ranking-mount hidden></div>`,
+		`<fieldset class="question" data-question="1" data-min="0" data-max="1">`, "Eve Price",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("voting paper lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `name="q0"`) {
+		t.Error("the ranked contest is rendered as marks")
+	}
+	if _, cy := get(t, srv.URL+"/vote/exec", b.MemberIDs[0], "cy"); !strings.Contains(cy, "Darllen anerchiadau etholiad yr ymgeiswyr") {
+		t.Error("no Welsh link to the addresses")
+	}
+}
