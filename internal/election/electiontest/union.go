@@ -12,13 +12,20 @@ import (
 	"github.com/unionvote/eballot/internal/election"
 )
 
-// UnionElection turns b, made with Options.Ready and not yet open, into
-// a union election (issue 26) and opens it: a ranked (STV, Meek) contest
+// UnionElection is UnionElectionDraft, then the ballot opens.
+func UnionElection(t testing.TB, b *Ballot) {
+	t.Helper()
+	UnionElectionDraft(t, b)
+	must(t, b.Admin.Open(context.Background(), "scrutineer:test", b.ID))
+}
+
+// UnionElectionDraft turns b, made with Options.Ready and not yet open,
+// into a draft union election (issue 26), ready to open: a ranked (STV, Meek) contest
 // "c1" for 2 seats of 4 candidates (k1–k4; k1 has an English and Welsh
 // election address with a 60×40 PNG photo, k2 an English one), a
 // choose-one contest "c2" of 2 candidates, and an independent person who
 // is trustee 2.
-func UnionElection(t testing.TB, b *Ballot) {
+func UnionElectionDraft(t testing.TB, b *Ballot) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
@@ -45,5 +52,4 @@ func UnionElection(t testing.TB, b *Ballot) {
 	must(t, b.Admin.SetAddress(ctx, "staff:test", b.ID, "c1", "k1", election.AddressInput{
 		TextEn: "I will fight for fair pay.\nAnd for safe depots.", TextCy: "Byddaf yn ymladd dros gyflog teg.", Photo: photo.Bytes()}))
 	must(t, b.Admin.SetAddress(ctx, "staff:test", b.ID, "c1", "k2", election.AddressInput{TextEn: "Bob for the executive."}))
-	must(t, b.Admin.Open(ctx, "scrutineer:test", b.ID))
 }
