@@ -3,7 +3,6 @@ package manifest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"unicode/utf8"
 
 	"github.com/unionvote/eballot/crypto/internal/enc"
@@ -97,18 +96,4 @@ func (a *Address) Hash() (string, error) {
 	}
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:]), nil
-}
-
-// CheckAddressHash checks that s has the form of an address hash: 64
-// lowercase hex digits.
-func CheckAddressHash(s string) error {
-	if len(s) != 64 {
-		return fmt.Errorf("%w: address: not 64 hex digits", ErrInvalid)
-	}
-	for _, c := range []byte(s) {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return fmt.Errorf("%w: address: not lowercase hex", ErrInvalid)
-		}
-	}
-	return nil
 }
