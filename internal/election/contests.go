@@ -81,6 +81,23 @@ type IndependentPerson struct {
 	KeyRequired bool `json:"key_required,omitempty"`
 }
 
+// IndependentPersonText is the manifest's text naming a union election's
+// independent person (docs/protocol.md §3, texts with a meaning).
+const IndependentPersonText = "independent_person"
+
+// independentPerson is the independent person as the manifest names them
+// ("name, organisation"), "" if none is named.
+func independentPerson(c Config) string {
+	if c.Election == nil || c.Election.Independent == nil {
+		return ""
+	}
+	ip := c.Election.Independent
+	if ip.Organisation == "" {
+		return ip.Name
+	}
+	return ip.Name + ", " + ip.Organisation
+}
+
 // RequiredTrustee is the trustee number (1-based) whose partial decryption
 // the count needs (the independent person's, when the union's rules
 // require it), or 0.

@@ -363,6 +363,9 @@ func TestUnionElectionSetupJourney(t *testing.T) {
 	if q2.Method != "" || q2.Seats != 0 || q2.Max != 1 || q2.Options[0].Label != "Eve Price" {
 		t.Errorf("choose contest in the manifest: %+v", q2)
 	}
+	if m.Texts["independent_person"] != "Jo Bloggs, Ballot Services Ltd" {
+		t.Errorf("independent person in the manifest: %q", m.Texts["independent_person"])
+	}
 	if !strings.Contains(string(raw), `"method":"ranked"`) || !strings.Contains(string(raw), `"address":"`+want+`"`) {
 		t.Errorf("manifest JSON names: %s", raw)
 	}

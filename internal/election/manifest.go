@@ -35,6 +35,9 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	if s := deref(d.scrutineer); s != "" {
 		texts["scrutineer"] = s
 	}
+	if ip := independentPerson(d.config); ip != "" {
+		texts[IndependentPersonText] = ip // s.51A: named on the paper, signed with it
+	}
 	if d.scrutineerKey != "" {
 		texts[report.ManifestKeyText] = d.scrutineerKey // the key that signs the result (result.go)
 	}

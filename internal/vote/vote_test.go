@@ -196,6 +196,7 @@ func TestVotingPaperUnionElection(t *testing.T) {
 		`<li data-option="2"><span lang="en">Cerys Evans</span></li>`,
 		`<div data-ranking-mount hidden></div>`,
 		`<fieldset class="question" data-question="1" data-min="0" data-max="1">`, "Eve Price",
+		`<dd id="independent-person">Jo Bloggs, Ballot Services Ltd</dd>`, // s.51A, from the signed manifest
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("voting paper lacks %q", want)
