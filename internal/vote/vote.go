@@ -112,6 +112,8 @@ type Question struct {
 	Ranked bool
 	Seats  int
 	Rule   string
+	// Prefs are the preference numbers a candidate may be given, 1..Max.
+	Prefs []int
 }
 
 // Option is an answer, or a candidate.
@@ -177,6 +179,9 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64, la
 	}
 	for qi, q := range pp.Questions {
 		vq := Question{Index: qi, ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max, Ranked: q.Ranked(), Seats: q.Seats, Rule: q.Rule}
+		for n := 1; vq.Ranked && n <= q.Max; n++ {
+			vq.Prefs = append(vq.Prefs, n)
+		}
 		for oi, o := range q.Options {
 			// Address hashes are in the manifest's own options only
 			// (a translation's carry none).

@@ -191,16 +191,21 @@ func TestVotingPaperUnionElection(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<a href="/ballots/exec/addresses">Read the candidates&#39; election addresses</a>`,
-		`data-question="0" data-method="ranked" data-min="1" data-max="4" data-seats="2" data-rule="meek"`,
-		`<li data-option="0"><span lang="en">Ann Jones</span> · <a href="/ballots/exec/addresses#c1-k1"`,
-		`<li data-option="2"><span lang="en">Cerys Evans</span></li>`,
-		`<div data-ranking-mount hidden></div>`,
+		// The ranking widget's markup (h26-js ranking.js): a select of
+		// preferences 1..max per candidate, the option index on the li.
+		`<fieldset class="ranking" id="contest-c1" data-ranking data-question="0" data-method="ranked" data-min="1" data-max="4" data-seats="2" data-rule="meek">`,
+		`<li data-candidate="0"><label for="q0c0"><span class="ranking-name" lang="en">Ann Jones</span>`,
+		`<select id="q0c0" name="rank-0-0"><option value="">Not ranked</option><option value="1">1</option><option value="2">2</option><option value="3">3</option><option value="4">4</option></select>`,
+		`<a href="/ballots/exec/addresses#c1-k1" aria-label="election address: Ann Jones">election address</a>`,
 		`<fieldset class="question" data-question="1" data-min="0" data-max="1">`, "Eve Price",
 		`<dd id="independent-person">Jo Bloggs, Ballot Services Ltd</dd>`, // s.51A, from the signed manifest
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("voting paper lacks %q", want)
 		}
+	}
+	if strings.Contains(body, `#c1-k3"`) || strings.Contains(body, `<option value="5">`) {
+		t.Error("an address link without an address, or a fifth preference")
 	}
 	if strings.Contains(body, `name="q0"`) {
 		t.Error("the ranked contest is rendered as marks")
