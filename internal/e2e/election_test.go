@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/issuance"
 	"github.com/unionvote/eballot/internal/pgtest"
+	"github.com/unionvote/eballot/internal/vote"
 	"github.com/unionvote/eballot/internal/web"
 	"github.com/unionvote/eballot/internal/web/page"
 	"github.com/unionvote/eballot/internal/web/webtest"
@@ -22,9 +25,10 @@ import (
 
 // A union election's pages in a real browser at 360 px, in English and
 // Welsh, with axe: the organiser's contests and candidates page and a
-// candidate's election address form (a draft), and the members' page of
-// the candidates' election addresses (an opened election), whose photo
-// is lazy-loaded at its own size.
+// candidate's election address form (a draft), and, of an opened
+// election, the voting paper (its ranked contest as it reads without the
+// ranking widget) and the members' page of the candidates' election
+// addresses, whose photo is lazy-loaded at its own size.
 func TestElectionPagesInBrowser(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	draft := electiontest.New(t, pool, electiontest.Options{ElectionID: "exec-draft", Members: 2, Ready: true})
@@ -40,11 +44,27 @@ func TestElectionPagesInBrowser(t *testing.T) {
 	if err := election.RegisterPages(pages); err != nil {
 		t.Fatal(err)
 	}
+	tfs, files, cfs, dir := vote.Templates()
+	if err := pages.AddTemplates(tfs, files...); err != nil {
+		t.Fatal(err)
+	}
+	if err := pages.AddCatalog(cfs, dir); err != nil {
+		t.Fatal(err)
+	}
+	// The member too comes from a test header (internal/auth's session is
+	// tested on its own).
+	voting := vote.New(vote.Deps{Ballots: open.Store, Register: open.Register, Issuance: issuance.New(pool, electiontest.SecretKey),
+		Pages: pages, Log: log, SignIn: "/signin", CSRF: func(*http.Request) string { return "tok" },
+		Member: func(r *http.Request) (int64, bool) {
+			id, err := strconv.ParseInt(r.Header.Get("X-Test-Member"), 10, 64)
+			return id, err == nil
+		}})
 	// The staff member comes from test headers standing in for the session
 	// (webtest.Staff); the site's own middleware, headers and assets.
 	srv, err := web.New(web.Options{Log: log, Registry: prometheus.NewRegistry(), Pages: pages, Modules: []web.Module{
 		election.NewHomePage(draft.Store, pages, false),
 		election.NewAdminPages(draft.Admin, draft.Store, pages, webtest.Staff, log),
+		voting,
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +80,10 @@ func TestElectionPagesInBrowser(t *testing.T) {
 	org.both("election address form", base+"/contests/c1/candidates/k1/address")
 
 	member := &staffBrowser{browser: newBrowser(t, "election-member"), base: hs.URL}
+	member.run(network.Enable(), network.SetExtraHTTPHeaders(network.Headers{"X-Test-Member": fmt.Sprint(open.MemberIDs[0])}))
+	// The voting paper: the ranked contest reads without the widget, and
+	// links to the addresses.
+	member.both("union election voting paper", "/vote/exec-open")
 	member.both("election addresses", "/ballots/exec-open/addresses")
 	// The photo: lazy, sized by its attributes, and it loads once in view.
 	var img struct {

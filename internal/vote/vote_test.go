@@ -196,7 +196,7 @@ func TestVotingPaperUnionElection(t *testing.T) {
 		`<fieldset class="ranking" id="contest-c1" data-ranking data-question="0" data-method="ranked" data-min="1" data-max="4" data-seats="2" data-rule="meek">`,
 		`<li data-candidate="0"><label for="q0c0"><span class="ranking-name" lang="en">Ann Jones</span>`,
 		`<select id="q0c0" name="rank-0-0"><option value="">Not ranked</option><option value="1">1</option><option value="2">2</option><option value="3">3</option><option value="4">4</option></select>`,
-		`<a href="/ballots/exec/addresses#c1-k1" aria-label="election address: Ann Jones">election address</a>`,
+		`<p class="ranking-address"><a href="/ballots/exec/addresses#c1-k1" aria-label="election address: Ann Jones">election address</a></p>`,
 		`<fieldset class="question" data-question="1" data-min="0" data-max="1">`, "Eve Price",
 		`<dd id="independent-person">Jo Bloggs, Ballot Services Ltd</dd>`, // s.51A, from the signed manifest
 	} {
