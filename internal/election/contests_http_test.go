@@ -52,7 +52,7 @@ func electionServer(t *testing.T, b *electiontest.Ballot) *httptest.Server {
 
 // testJPEG is a w×h JPEG with an EXIF-like APP1 block (which the service
 // must strip) after its SOI marker.
-func testJPEG(t *testing.T, w, h int) []byte {
+func testJPEG(t testing.TB, w, h int) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for x := 0; x < w; x++ {
