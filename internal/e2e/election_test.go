@@ -26,8 +26,8 @@ import (
 // A union election's pages in a real browser at 360 px, in English and
 // Welsh, with axe: the organiser's contests and candidates page and a
 // candidate's election address form (a draft), and, of an opened
-// election, the voting paper (its ranked contest as it reads without the
-// ranking widget) and the members' page of the candidates' election
+// election, the voting paper (its ranked contest with the ranking
+// widget mounted) and the members' page of the candidates' election
 // addresses, whose photo is lazy-loaded at its own size.
 func TestElectionPagesInBrowser(t *testing.T) {
 	pool := pgtest.NewDB(t)
@@ -84,6 +84,11 @@ func TestElectionPagesInBrowser(t *testing.T) {
 	// The voting paper: the ranked contest reads without the widget, and
 	// links to the addresses.
 	member.both("union election voting paper", "/vote/exec-open")
+	// The ranking widget mounts on the ranked contest (its own keyboard
+	// and screen reader test is TestRankingWidget).
+	var mounted bool
+	member.run(chromedp.Navigate(hs.URL+"/vote/exec-open?lang=en"),
+		chromedp.Poll(`!!document.querySelector('#contest-c1').rankingWidget`, &mounted))
 	member.both("election addresses", "/ballots/exec-open/addresses")
 	// The photo: lazy, sized by its attributes, and it loads once in view.
 	var img struct {

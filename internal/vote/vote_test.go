@@ -193,7 +193,8 @@ func TestVotingPaperUnionElection(t *testing.T) {
 		`<a href="/ballots/exec/addresses">Read the candidates&#39; election addresses</a>`,
 		// The ranking widget's markup (h26-js ranking.js): a select of
 		// preferences 1..max per candidate, the option index on the li.
-		`<fieldset class="ranking" id="contest-c1" data-ranking data-question="0" data-method="ranked" data-min="1" data-max="4" data-seats="2" data-rule="meek">`,
+		`data-question="0" data-method="ranked" data-min="1" data-max="4" data-seats="2" data-rule="meek">`,
+		`<fieldset class="ranking" id="contest-c1" data-ranking data-texts="{`, `<script type="module" src="/static/ranking.`,
 		`<li data-candidate="0"><label for="q0c0"><span class="ranking-name" lang="en">Ann Jones</span>`,
 		`<select id="q0c0" name="rank-0-0"><option value="">Not ranked</option><option value="1">1</option><option value="2">2</option><option value="3">3</option><option value="4">4</option></select>`,
 		`<p class="ranking-address"><a href="/ballots/exec/addresses#c1-k1" aria-label="election address: Ann Jones">election address</a></p>`,
