@@ -338,6 +338,8 @@ var LargeBodies = []web.LargeBody{
 	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20}, // register upload (CSV)
 	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},   // signed report + partials
 	{Pattern: "/organiser/refresh/import", Max: refresh.MaxImport + 1<<20},     // the union's membership file (CSV)
+	// a candidate's election address with its photo (union elections, s.48)
+	{Pattern: "/organiser/ballots/*/election/contests/*/candidates/*/address", Max: election.MaxPhotoUpload + 1<<20},
 }
 
 // Close stops the modules' background work.

@@ -23,6 +23,7 @@ var owners = map[string]string{
 	// ballots and their set-up
 	"unions": "internal/election", "ballots": "internal/election", "ballot_styles": "internal/election",
 	"employer_notices": "internal/election", "action_notices": "internal/election",
+	"election_addresses": "internal/election",
 	// members and registers
 	"members": "internal/register", "register_entries": "internal/register", "register_uploads": "internal/register",
 	"ballot_contacts": "internal/register", "member_contact_fields": "internal/register", "member_contact_events": "internal/register",

@@ -53,6 +53,7 @@ func RegisterPages(p page.Registry) error {
 		func() error { return p.AddCatalog(adminCatalog, "i18n/admin") },
 		func() error { return register.AddMessages(p) }, // the register page shows the import's issues
 		func() error { return p.AddTemplates(homeTemplate, "templates/home.html") },
+		func() error { return registerElectionPages(p) }, // contests_http.go
 	} {
 		if err := step(); err != nil {
 			return err
@@ -83,6 +84,7 @@ func (p *AdminPages) Routes(r chi.Router) {
 	r.Post("/scrutineer/ballots/{id}/approve-paper", p.scrutineerAction(p.approvePaper))
 	r.Post("/scrutineer/ballots/{id}/open", p.scrutineerAction(p.open))
 	r.Post("/scrutineer/ballots/{id}/close", p.scrutineerAction(p.close))
+	p.electionRoutes(r) // a union election's contests and addresses (contests_http.go)
 }
 
 // who returns the staff member if they have role, or answers 403/redirect.
@@ -388,7 +390,7 @@ func (f ballotForm) setup() (BallotSetup, error) {
 		if len(s.Config.Questions) == 0 {
 			return s, invalid("admin.err.ia_questions")
 		}
-	} else {
+	} else if f.Kind != "union_election" { // a union election's contests have their own page (contests_http.go)
 		q := Question{ID: "q1", Text: f.QuestionText, TextCy: f.QuestionTextCy, Min: 0, Max: 1}
 		var cy []string // the Welsh answers, line by line with the English
 		for _, l := range strings.Split(f.OptionsCy, "\n") {
@@ -426,6 +428,7 @@ func (p *AdminPages) create(w http.ResponseWriter, r *http.Request) {
 	}
 	f := readForm(r)
 	setup, err := f.setup()
+	electionSetup(&setup, nil)
 	var id int64
 	if err == nil {
 		id, err = p.admin.CreateBallot(r.Context(), s.Actor(), s.UnionID, f.ElectionID, setup)
@@ -445,6 +448,7 @@ func (p *AdminPages) update(w http.ResponseWriter, r *http.Request) {
 	f := readForm(r)
 	f.ElectionID = b.ElectionID
 	setup, err := f.setup()
+	electionSetup(&setup, b)
 	if err == nil {
 		err = p.admin.Configure(r.Context(), s.Actor(), b.ID, setup)
 	}

@@ -292,6 +292,9 @@ type draft struct {
 	wordingHash, paperHash    []byte
 	wordingBy, paperBy        string
 	wordingAt, paperApproveAt *time.Time
+	// addresses are the address hashes of a union election's candidates
+	// by contest and candidate (in the manifest, so in the approved paper).
+	addresses map[[2]string]string
 }
 
 func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draft, error) {
@@ -318,6 +321,11 @@ func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draf
 	d.aggregated = agg == "aggregated"
 	if err := json.Unmarshal(cfg, &d.config); err != nil {
 		return nil, fmt.Errorf("ballot config: %w", err)
+	}
+	if d.kind == "union_election" { // candidates' election addresses (contests.go)
+		if d.addresses, err = addressHashes(ctx, tx, ballotID); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -540,6 +548,7 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 		}
 		reasons = append(reasons, checkEmployerNotices(regime, opening, recs)...)
 	}
+	reasons = append(reasons, electionReasons(d)...) // a union election's (contests.go)
 	return regime, entitled, styles, reasons, nil
 }
 

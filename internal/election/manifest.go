@@ -49,6 +49,9 @@ func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	if s := deref(d.scrutineer); s != "" {
 		texts["scrutineer"] = s
 	}
+	if ip := independentPerson(d.config); ip != "" {
+		texts[IndependentPersonText] = ip // s.51A: named on the paper, signed with it
+	}
 	if d.scrutineerKey != "" {
 		texts[report.ManifestKeyText] = d.scrutineerKey // the key that signs the result (result.go)
 	}
@@ -69,8 +72,19 @@ func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	}
 	for _, q := range d.config.Questions {
 		mq := manifest.Question{ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max}
+		if q.Method == MethodRanked {
+			// A union election's STV contest (protocol §3 version 2, §9):
+			// min and max bound the preferences.
+			mq.Method, mq.Seats, mq.Rule = manifest.MethodRanked, q.Seats, q.Rule
+			m.Version = manifest.Version2
+		}
 		for _, o := range q.Options {
-			mq.Options = append(mq.Options, manifest.Option{ID: o.ID, Label: o.Label})
+			mo := manifest.Option{ID: o.ID, Label: o.Label}
+			if h := d.addresses[[2]string{q.ID, o.ID}]; h != "" {
+				mo.Address = h // the candidate's election address (s.48, protocol §3.2)
+				m.Version = manifest.Version2
+			}
+			mq.Options = append(mq.Options, mo)
 		}
 		m.Questions = append(m.Questions, mq)
 	}

@@ -282,6 +282,20 @@ func TestPublishResult(t *testing.T) {
 			t.Errorf("%s: %d, want 422 naming %q\n%s", tc.name, status, tc.want, problems(body))
 		}
 	}
+	// A union election whose rules require the independent person's key
+	// share (s.51A): the independent person is trustee 2, whose partial
+	// the count did not use, so it is refused; with theirs it would pass.
+	ctx := context.Background()
+	setIP := func(cfg string) {
+		if _, err := c.b.Pool.Exec(ctx, `UPDATE ballots SET config = `+cfg+` WHERE id = $1`, c.b.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setIP(`jsonb_set(config, '{election}', '{"address_words": 100, "independent": {"name": "Jo Bloggs", "organisation": "", "trustee": 2, "key_required": true}}')`)
+	if status, body := upload(scr, "/scrutineer/ballots/"+id+"/result", good); status != 422 || !strings.Contains(body, "upload the partial decryption of trustee 2, the independent person") {
+		t.Fatalf("count without the independent person's share: %d\n%s", status, problems(body))
+	}
+	setIP(`config - 'election'`)
 	if status, _ := upload(org, "/scrutineer/ballots/"+id+"/result", good); status != 403 {
 		t.Fatalf("an organiser published: %d", status)
 	}
