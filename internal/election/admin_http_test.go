@@ -512,10 +512,15 @@ func TestMergerBallot(t *testing.T) {
 		t.Fatalf("created %q (%v)", kind, err)
 	}
 	status, body = org.Get("/organiser/ballots/" + strconv.FormatInt(id, 10))
-	for _, want := range []string{"Merger ballot (amalgamation or transfer of engagements)", "TULRCA Part I Chapter VII, ss.97-108", `id="methods">by post<`} {
+	for _, want := range []string{"Merger ballot (amalgamation or transfer of engagements)", "TULRCA Part I Chapter VII, ss.97-108", `id="methods">by post`} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Errorf("ballot page: %d, lacks %q", status, want)
 		}
+	}
+	// Never at a workplace (s.100C and the e-ballot order: workplace
+	// voting is for industrial action only).
+	if m := regexp.MustCompile(`id="methods">([^<]*)<`).FindStringSubmatch(body); m == nil || strings.Contains(m[1], "workplace") {
+		t.Errorf("merger ballot methods: %v", m)
 	}
 	if _, body := org.Get("/organiser/ballots/" + strconv.FormatInt(id, 10) + "?lang=cy"); !strings.Contains(body, "Pleidlais uno") {
 		t.Errorf("Welsh ballot page lacks the kind")

@@ -275,7 +275,17 @@ func TestUnionElectionSetupJourney(t *testing.T) {
 		t.Fatalf("addresses of a draft: %d", status)
 	}
 
-	// The scrutineer opens it; everything is frozen.
+	// The scrutineer approves the paper as it now is (contests, candidates
+	// and their addresses' hashes: any change after this needs a new
+	// approval), opens it, and everything is frozen.
+	_, body = scr.Get("/scrutineer/ballots/" + id)
+	approved := regexp.MustCompile(`name="paper_hash" value="([0-9a-f]{64})"`).FindStringSubmatch(body)
+	if approved == nil {
+		t.Fatalf("no paper hash on the scrutineer's page")
+	}
+	if status, body := scr.Post("/scrutineer/ballots/"+id+"/approve-paper", url.Values{"paper_hash": {approved[1]}}); status != 200 || !strings.Contains(body, "The voting paper was approved.") {
+		t.Fatalf("approve: %d", status)
+	}
 	status, body = scr.Post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"exec-2027"}})
 	if status != 200 || !strings.Contains(body, "The ballot is open.") {
 		t.Fatalf("open: %d %s", status, body)
