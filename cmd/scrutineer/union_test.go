@@ -66,10 +66,6 @@ func TestUnionElectionPipeline1000(t *testing.T) {
 		return []string{"--index", s, "--key", p("s", "trustee-"+s+".key"), "--share", p("s", "share-"+s+".age"), "--passphrase-file", p("pass")}
 	}
 	ex := []string{"--export", p("export.jsonl")}
-	// Nothing is decrypted before the ballots are mixed.
-	if code, _, errs := sh(t, append(append([]string{"ranked", "decrypt"}, ex...), key(1)...)...); code != 1 || !strings.Contains(errs, "must be mixed") {
-		t.Fatalf("decrypt before the mix: %d %s", code, errs)
-	}
 	for m := 1; m <= 2; m++ {
 		out := ok(t, append([]string{"ranked", "mix"}, ex...)...)
 		if !strings.Contains(out, "Export verified: 1000 ballots counted; question \"executive\"") || !strings.Contains(out, "Shuffle "+string(rune('0'+m))) {
@@ -146,12 +142,6 @@ func TestUnionElectionPipeline1000(t *testing.T) {
 	os.WriteFile(p("t3", "executive", "decrypt-3.bin"), wrong, 0o644)
 	if code, out, _ := sh(t, "verify", "--ranked", p("t3"), p("export.jsonl")); code != 1 || !strings.Contains(out, "decryption by trustee 3") {
 		t.Fatalf("wrong decryption: %d %s", code, out)
-	}
-	// An altered published result is named.
-	copyDir(t, cd, p("t4", "executive"))
-	os.WriteFile(p("t4", "executive", "result.json"), bytes.Replace(rb, []byte(`"ballots": 1000`), []byte(`"ballots": 999`), 1), 0o644)
-	if code, out, _ := sh(t, "verify", "--ranked", p("t4"), p("export.jsonl")); code != 1 || !strings.Contains(out, "does not reproduce") {
-		t.Fatalf("altered result: %d %s", code, out)
 	}
 }
 
