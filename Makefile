@@ -67,7 +67,7 @@ $(GOLANGCI):
 
 ## js: rebuild the committed JavaScript bundle reproducibly
 js: js-deps
-	cd $(JS) && npm run --silent build && npm run --silent build-verifier && npm run --silent build-worker
+	cd $(JS) && npm run --silent build && npm run --silent build-verifier && npm run --silent build-worker && npm run --silent build-ranked
 
 js-deps:
 	@for d in $(JS) internal/e2e scripts/openapi; do \

@@ -249,3 +249,17 @@ func TestMarkdownCell(t *testing.T) {
 		t.Fatalf("mdCell: %q", got)
 	}
 }
+
+// TestRankedCountPublished re-runs the count of the published contest
+// folder crypto/testdata/ranked_count_v1 (made with `scrutineer ranked
+// fixture`, two `ranked mix`, `ranked decrypt` by trustees 1 and 3 and
+// `ranked count --entitled 50`; see crypto/testdata/README.md) and checks
+// that it reproduces the published result exactly: the browser verifier's
+// recount (crypto/js/test/rankedcount.test.mjs) is checked on the same files.
+func TestRankedCountPublished(t *testing.T) {
+	dir := filepath.Join("..", "..", "crypto", "testdata", "ranked_count_v1")
+	out := ok(t, "ranked", "count", "--contest", filepath.Join(dir, "contest.json"), "--entitled", "50", "--expect", filepath.Join(dir, "result.json"))
+	if !strings.Contains(out, "24 ballots, 0 set aside, 2 shuffles and 2 trustees' decryptions verified") || !strings.Contains(out, "reproduces") {
+		t.Fatalf("count: %s", out)
+	}
+}

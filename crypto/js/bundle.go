@@ -23,3 +23,11 @@ var VerifierBundle []byte
 //
 //go:embed dist/eballot-verify-worker.min.js
 var VerifyWorkerBundle []byte
+
+// RankedBundle is dist/eballot-ranked.min.js, an ES module for the voting
+// page of a ballot with a ranked (STV) contest: everything of [Bundle] plus
+// the ranked-ballot encryption (src/ranked-index.mjs), so members voting on
+// yes/no questions never download the ranked code.
+//
+//go:embed dist/eballot-ranked.min.js
+var RankedBundle []byte

@@ -1,6 +1,7 @@
 // Command genvectors rewrites every eBallot test vector in crypto/testdata
 // (canonical_json_v1.json, manifest_v1.json, manifest_v2.json, ballot_v1.json, dkg_v1.json,
-// blind_v1.json, receipt_v1.json, shuffle_v1.json, ranked_v1.json; crypto/testdata/README.md describes each).
+// blind_v1.json, receipt_v1.json, shuffle_v1.json, ranked_v1.json, paper_v1.json, stv_v1.json;
+// crypto/testdata/README.md describes each).
 // Run from the repository root:
 //
 //	go run ./crypto/internal/genvectors
@@ -51,6 +52,7 @@ func main() {
 	must(write(*out, "shuffle_v1.json", genShuffle()))
 	must(write(*out, "ranked_v1.json", genRanked()))
 	must(write(*out, "paper_v1.json", genPaper(m)))
+	genSTV(*out)
 }
 
 func must(err error) {

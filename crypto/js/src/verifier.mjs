@@ -17,7 +17,7 @@ import { importIssuerKey } from './blind.mjs';
 import { leafHash, nodeHash } from './merkle.mjs';
 import { parseCheckpoint, parseCloseTime, checkpointOrigin } from './receipt.mjs';
 import { openNote, parseVerifierKey } from './note.mjs';
-import { ZERO } from './group.mjs';
+import { ZERO, decodeElement } from './group.mjs';
 import { parsePublicKey, decodePartial, verifyPartialProofs, combinePartials, decryptCount, trusteesConsistent } from './tally.mjs';
 import { parseReport, computeResult, compareResults, DOCUMENT, STATEMENTS, MAX_REPORT } from './result.mjs';
 import { PaperCounter } from './paper.mjs';
@@ -27,6 +27,13 @@ export { CHECKS, GROUPS, LIMITS, PaperCounter };
 // (tested and benchmarked on their own).
 export { batchVerifyBallots, msm } from './batch.mjs';
 export { G } from './group.mjs';
+// The STV count (protocol §9.7), the twin of Go's crypto/stv.
+export { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
+// Re-running a published ranked count (protocol §9.6, §9.7).
+export { recountRanked, compareCounts, parseRankedContest, decodeMixDecryption, decodeRanking, packing } from './rankedcount.mjs';
+export { parseList, verifyShuffle, decodeShuffleProof } from './shuffle.mjs';
+/** A group element from lowercase hex (identity allowed), e.g. a decrypted point. */
+export const elementFromHex = (h) => decodeElement(fromHex(h, 32), true);
 
 const MAX_FAILURES = 100000;
 const MAX_COUNTS_DOC = 1 << 20;

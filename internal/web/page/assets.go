@@ -34,6 +34,7 @@ func loadAssets() (*assets, error) {
 	a.add("eballot.min.js", cryptojs.Bundle)
 	a.add("eballot-verifier.min.js", cryptojs.VerifierBundle)
 	a.add("eballot-verify-worker.min.js", cryptojs.VerifyWorkerBundle)
+	a.add("eballot-ranked.min.js", cryptojs.RankedBundle)
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -65,6 +65,9 @@ func New(log *slog.Logger) (*Pages, error) {
 		// local is a time as an <input type="datetime-local"> value, in
 		// Europe/London.
 		"local": func(t time.Time) string { return t.In(London).Format("2006-01-02T15:04") },
+		// rankingTexts is the data-texts attribute of a ranked contest's
+		// fieldset (static/ranking.js).
+		"rankingTexts": p.RankingTexts,
 	}
 	p.base, err = template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -138,6 +141,23 @@ func (p *Pages) T(lang, key string) string {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.cat.T(lang, key)
+}
+
+// RankingTexts returns, as JSON, the texts of the ranking widget
+// (static/ranking.js) in lang: every "ranking.*" message, keyed without
+// the prefix. A page puts it in the data-texts attribute of a ranked
+// contest's fieldset (crypto/js/README.md, "Ranking widget").
+func (p *Pages) RankingTexts(lang string) string {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	m := map[string]string{}
+	for k := range p.cat["en"] {
+		if name, ok := strings.CutPrefix(k, "ranking."); ok {
+			m[name] = p.cat.T(lang, k)
+		}
+	}
+	b, _ := json.Marshal(m) // a map of strings always encodes
+	return string(b)
 }
 
 // Catalog returns a copy of the merged message catalogue.

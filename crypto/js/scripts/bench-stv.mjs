@@ -1,0 +1,30 @@
+// Timing of the JS STV count (src/stv.mjs, verifier bundle): 100,000 random
+// rankings of 10 candidates, 4 seats, under each rule — the shape of Go's
+// BenchmarkCount (crypto/stv/bench_test.go; a different random stream).
+// Usage: node crypto/js/scripts/bench-stv.mjs   (after make js)
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const V = await import(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'eballot-verifier.min.js'));
+let s = 100000;
+const rnd = (n) => {
+  s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+  return s % n;
+};
+const ballots = [];
+for (let i = 0; i < 100000; i++) {
+  const perm = [...Array(10).keys()];
+  for (let j = 9; j > 0; j--) {
+    const k = rnd(j + 1);
+    [perm[j], perm[k]] = [perm[k], perm[j]];
+  }
+  if (rnd(4) === 0) [perm[0], perm[3]] = [perm[3], perm[0]];
+  ballots.push({ weight: 1, prefs: perm.slice(0, 1 + rnd(10)) });
+}
+const e = { candidates: 10, seats: 4, ballots };
+for (const rule of ['ers97', 'meek']) {
+  V.countSTV(rule, e);
+  const t = performance.now();
+  const r = V.countSTV(rule, e);
+  console.log(`${rule}: 100,000 rankings of 10 candidates, 4 seats: ${(performance.now() - t).toFixed(0)} ms, ${r.stages.length} stages`);
+}

@@ -1,0 +1,316 @@
+// Re-running a published STV count in the browser (docs/protocol.md §9.6,
+// §9.7; docs/scrutineer-guide.md §9): from the files `scrutineer ranked
+// decrypt` and `ranked count` publish — the contest file (contest.json),
+// the final mixed list (mix-<t>.list of the last mixer), the trustees'
+// partial decryptions of it (decrypt-<j>.bin) and the result (result.json)
+// — check every decryption proof, decrypt and decode each mixed ballot,
+// draw the lot from the manifest hash and the final list, count again with
+// src/stv.mjs and compare with the published count stage by stage, naming
+// every difference. The shuffles themselves are checked by `scrutineer
+// ranked count` (src/shuffle.mjs can check one; the cascade from the
+// ballots is not re-run here).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Reader, concat, fromHex, toHex } from './bytes.mjs';
+import { parseStrictJSON } from './canonical.mjs';
+import { G, ZERO, mulPublic } from './group.mjs';
+import { decodePartial, parsePublicKey, verifyPartial, lagrangeAtZero } from './tally.mjs';
+import { parseList } from './shuffle.mjs';
+import { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
+
+export const PACK_BOUND = 1 << 20;
+const MAX_ALPHAS = 1 << 14;
+
+const fail = (msg) => new Error(`eballot: ${msg}`);
+
+const exactKeys = (o, required, optional, what) => {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw fail(`${what} must be an object`);
+  for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) throw fail(`${what}: unknown field ${k}`);
+  for (const k of required) if (!Object.hasOwn(o, k)) throw fail(`${what}: missing field ${k}`);
+};
+const isInt = (x, lo, hi) => Number.isInteger(x) && x >= lo && x <= hi;
+
+/**
+ * Strictly parses contest.json (scrutineer ranked, version 1): the same
+ * fields and bounds as the scrutineer's reader. The ballots are counted,
+ * not decoded.
+ */
+export function parseRankedContest(text) {
+  const j = typeof text === 'string' ? parseStrictJSON(text) : text;
+  exactKeys(j, ['version', 'manifest_hash', 'contest', 'styles', 'candidates', 'min_ranked', 'max_ranked', 'seats', 'rule', 'trustees', 'ballots'],
+    ['withdrawn', 'independent_person'], 'contest file');
+  if (j.version !== 1) throw fail(`contest file version ${j.version}, this verifier reads 1`);
+  const manifestHash = fromHex(j.manifest_hash, 32);
+  if (!isInt(j.contest, 0, 0xffff)) throw fail('contest: out of range');
+  if (j.rule !== ERS97 && j.rule !== MEEK) throw fail(`rule ${JSON.stringify(j.rule)}: want ers97 or meek`);
+  if (!Array.isArray(j.candidates) || !j.candidates.every((c) => typeof c === 'string')) throw fail('candidates: want names');
+  const n = j.candidates.length;
+  if (!isInt(n, 2, 64)) throw fail(`${n} candidates (need 2 to 64)`);
+  if (!isInt(j.styles, 1, 1 << 16)) throw fail('styles');
+  if (!isInt(j.min_ranked, 0, n) || !isInt(j.max_ranked, 1, n) || j.min_ranked > j.max_ranked) throw fail('preference bounds');
+  if (!isInt(j.seats, 1, n - 1)) throw fail(`seats ${j.seats}: want 1 to ${n - 1}`);
+  const withdrawn = j.withdrawn ?? [];
+  if (!Array.isArray(withdrawn)) throw fail('withdrawn');
+  exactKeys(j.trustees, ['threshold', 'election_key', 'public_keys'], [], 'trustees');
+  const pub = parsePublicKey(j.trustees);
+  let ip = null;
+  if (j.independent_person != null) {
+    exactKeys(j.independent_person, ['name'], ['trustee'], 'independent_person');
+    const { name, trustee = 0 } = j.independent_person;
+    if (typeof name !== 'string' || name.trim() === '' || new TextEncoder().encode(name).length > 200) throw fail('independent_person.name: want 1 to 200 bytes');
+    if (!isInt(trustee, 0, pub.X.length)) throw fail(`independent_person.trustee ${trustee}: there are ${pub.X.length} trustees`);
+    ip = { name, trustee };
+  }
+  if (!Array.isArray(j.ballots)) throw fail('ballots');
+  return {
+    manifestHash, index: j.contest, styles: j.styles, names: j.candidates, candidates: n, minRanked: j.min_ranked,
+    maxRanked: j.max_ranked, seats: j.seats, rule: j.rule, withdrawn, pub, independentPerson: ip, ballots: j.ballots.length,
+  };
+}
+
+/** d and w of §9.5: ranks packed per ciphertext and ciphertexts per mixed row. */
+export function packing(n) {
+  let dmax = 0;
+  for (let v = 1; v * (n + 1) <= PACK_BOUND; v *= n + 1) dmax++;
+  const w0 = Math.ceil(n / dmax);
+  const d = Math.ceil(n / w0);
+  return { d, w: Math.ceil(n / d) };
+}
+
+/** Strictly decodes a trustee's partial decryption of a mixed list (§9.6): {trustee, parts: [partial]}. */
+export function decodeMixDecryption(bytes) {
+  const r = new Reader(bytes);
+  if (bytes.length < 8 || r.u8() !== 1 || r.u8() !== 3) throw fail('not a version 1 partial decryption of a mixed list');
+  const trustee = r.u16();
+  const count = r.u32();
+  if (!isInt(trustee, 1, 32) || count === 0 || count > ((1 << 22) * 64) / MAX_ALPHAS) throw fail(`trustee ${trustee}, ${count} parts`);
+  const parts = [];
+  for (let i = 0; i < count; i++) {
+    const m = r.u32();
+    const p = decodePartial(Uint8Array.from(r.bytes(m)));
+    if (p.trustee !== trustee) throw fail(`part ${i} is for trustee ${p.trustee}`);
+    parts.push(p);
+  }
+  r.done();
+  return { trustee, parts };
+}
+
+const tables = new Map(); // n → Map(key → v or [v, …])
+const Fp = G.constructor.Fp;
+
+// A key of a ristretto255 element that does not depend on its Edwards
+// representative (noble keeps one in .ep): the representatives of one
+// element are (x, y), (−x, −y), (iy, ix) and (−iy, −ix), which all have the
+// same (xy)² = (T/Z)². Cheaper than the encoding (one inversion, no square
+// root); keys of distinct elements may collide, so a match is confirmed
+// with an exact comparison.
+const keyOf = (T, Zinv) => Fp.sqr(Fp.mul(T, Zinv));
+
+/** v ↦ key of v·G for 0 ≤ v < (n+1)^d, with one batch inversion. */
+function packTable(n, d) {
+  let t = tables.get(n);
+  if (!t) {
+    let size = 1;
+    for (let i = 0; i < d; i++) size *= n + 1;
+    const pts = new Array(size);
+    let P = ZERO.ep;
+    const B = G.ep;
+    for (let v = 0; v < size; v++) {
+      pts[v] = P;
+      P = P.add(B);
+    }
+    // Montgomery's trick: every 1/Z from one inversion.
+    const prefix = new Array(size);
+    let acc = 1n;
+    for (let v = 0; v < size; v++) {
+      prefix[v] = acc;
+      acc = Fp.mul(acc, pts[v].Z);
+    }
+    let inv = Fp.inv(acc);
+    t = new Map();
+    for (let v = size - 1; v >= 0; v--) {
+      const zi = Fp.mul(inv, prefix[v]);
+      inv = Fp.mul(inv, pts[v].Z);
+      const k = keyOf(pts[v].T, zi);
+      const had = t.get(k);
+      t.set(k, had === undefined ? v : [].concat(had, v));
+    }
+    if (tables.size > 4) tables.clear();
+    tables.set(n, t);
+  }
+  return t;
+}
+
+/** v with v·G = Q, or undefined, for 0 ≤ v < (n+1)^d. */
+function lookup(tab, Q) {
+  const e = Q.ep;
+  const hit = tab.get(keyOf(e.T, Fp.inv(e.Z)));
+  if (hit === undefined) return undefined;
+  for (const v of [].concat(hit)) if (mulPublic(G, BigInt(v)).equals(Q)) return v;
+  return undefined;
+}
+
+/**
+ * The ranking a row of decrypted points (m·G per column, points) encodes
+ * (crypto/ranked Decode), or throws naming why not. c = {candidates,
+ * minRanked, maxRanked}.
+ */
+export function decodeRanking(c, points) {
+  const n = c.candidates;
+  const { d, w } = packing(n);
+  const tab = packTable(n, d);
+  const ranks = new Array(n).fill(0);
+  for (let m = 0; m < w; m++) {
+    let v = lookup(tab, points[m]);
+    if (v === undefined) throw fail(`column ${m} is not a packed rank vector`);
+    for (let cand = m * d; cand < Math.min(n, (m + 1) * d); cand++) {
+      ranks[cand] = v % (n + 1);
+      v = Math.floor(v / (n + 1));
+    }
+    if (v !== 0) throw fail(`column ${m} has digits beyond its candidates`);
+  }
+  const k = ranks.filter((r) => r !== 0).length;
+  if (k < c.minRanked || k > c.maxRanked) throw fail(`${k} preferences (need ${c.minRanked} to ${c.maxRanked})`);
+  const ranking = new Array(k).fill(-1);
+  ranks.forEach((r, cand) => {
+    if (r === 0) return;
+    if (r > k || ranking[r - 1] >= 0) throw fail(`rank ${r} repeated or out of range`);
+    ranking[r - 1] = cand;
+  });
+  return ranking;
+}
+
+const STAGE_FIELDS = ['action', 'from', 'transfer_value', 'quota', 'exhausted', 'remainder', 'surplus', 'elected', 'excluded', 'notes'];
+const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Compares a recounted stv result with a published one. Returns the
+ * differences as {check: 'ranked.count', params: {stage, batch, what,
+ * candidate?, published, recounted}}, at most limit of them.
+ */
+export function compareCounts(published, recounted, names = [], limit = 100) {
+  const out = [];
+  const add = (params) => { if (out.length < limit) out.push({ check: 'ranked.count', params }); };
+  for (const k of ['rule', 'candidates', 'seats', 'decimals', 'valid_papers', 'invalid_papers']) {
+    if (!same(published?.[k], recounted[k])) add({ stage: 0, batch: 0, what: k, published: published?.[k], recounted: recounted[k] });
+  }
+  const ps = Array.isArray(published?.stages) ? published.stages : [];
+  const n = Math.max(ps.length, recounted.stages.length);
+  for (let i = 0; i < n; i++) {
+    const p = ps[i];
+    const r = recounted.stages[i];
+    const where = { stage: (r ?? p)?.stage ?? i + 1, batch: (r ?? p)?.batch ?? 0 };
+    if (!p || !r) {
+      add({ ...where, what: 'stage', published: p ? 'present' : 'missing', recounted: r ? 'present' : 'missing' });
+      continue;
+    }
+    if (p.stage !== r.stage || (p.batch ?? 0) !== (r.batch ?? 0)) add({ ...where, what: 'stage number', published: `${p.stage}/${p.batch ?? 0}`, recounted: `${r.stage}/${r.batch ?? 0}` });
+    for (const k of ['votes', 'states', 'keep_factors']) {
+      const pv = p[k] ?? [];
+      const rv = r[k] ?? [];
+      for (let c = 0; c < Math.max(pv.length, rv.length); c++) {
+        if (pv[c] !== rv[c]) add({ ...where, what: k, candidate: names[c] ?? `candidate ${c}`, published: pv[c], recounted: rv[c] });
+      }
+    }
+    for (const k of STAGE_FIELDS) if (!same(p[k], r[k])) add({ ...where, what: k, published: p[k], recounted: r[k] });
+    for (const k of Object.keys(p)) {
+      if (!['stage', 'batch', 'votes', 'states', 'keep_factors', ...STAGE_FIELDS].includes(k)) add({ ...where, what: k, published: p[k], recounted: undefined });
+    }
+  }
+  const pe = (published?.elected ?? []).map((c) => names[c] ?? c);
+  const re = recounted.elected.map((c) => names[c] ?? c);
+  if (!same(pe, re)) add({ stage: 0, batch: 0, what: 'elected', published: pe, recounted: re });
+  return out;
+}
+
+/**
+ * Re-runs a published ranked count. files = {contest: text of contest.json,
+ * finalList: bytes of the last mix-<t>.list, decryptions: [bytes of each
+ * decrypt-<j>.bin], result: text of result.json}. Returns {ok, failures:
+ * [{check, params}], rankings, count, result} where count is the recount
+ * (Go's stv.Result JSON) and failures name every difference: the contest,
+ * the final list, a trustee's decryption (trustee, row, column), a mixed
+ * ballot that is not a ranking, the lot, the count stage by stage, the
+ * elected candidates.
+ */
+export function recountRanked(files) {
+  const failures = [];
+  const add = (check, params) => failures.push({ check, params });
+  const c = parseRankedContest(files.contest);
+  const res = typeof files.result === 'string' ? parseStrictJSON(files.result) : files.result;
+  const list = parseList(files.finalList);
+  const { w } = packing(c.candidates);
+  if (list.w !== w) throw fail(`the final list has ${list.w} ciphertexts a row, the contest packs ${w}`);
+  const listHash = sha256(files.finalList);
+  if (res.final_list_sha256 !== toHex(listHash)) add('ranked.final_list', { published: res.final_list_sha256, recounted: toHex(listHash) });
+  if (res.manifest_hash !== toHex(c.manifestHash) || res.contest !== c.index || !same(res.candidates, c.names)) {
+    add('ranked.contest', { what: 'the result names another contest or other candidates' });
+  }
+  // Each trustee's decryption: every DLEQ proof against the final list's α, in parts of 16384.
+  const alphaParts = [];
+  for (let o = 0; o < list.alpha.length; o += MAX_ALPHAS) alphaParts.push(list.alpha.slice(o, o + MAX_ALPHAS));
+  const good = [];
+  for (const bytes of files.decryptions) {
+    let pd;
+    try {
+      pd = decodeMixDecryption(bytes);
+    } catch (e) {
+      add('ranked.decryption', { trustee: 0, detail: e.message.replace(/^eballot: /, '') });
+      continue;
+    }
+    if (good.some((g) => g.trustee === pd.trustee)) {
+      add('ranked.decryption', { trustee: pd.trustee, detail: 'given twice' });
+      continue;
+    }
+    let bad = null;
+    if (pd.parts.length !== alphaParts.length) bad = `${pd.parts.length} parts for ${alphaParts.length}`;
+    for (let i = 0; !bad && i < alphaParts.length; i++) {
+      try {
+        verifyPartial(c.pub, c.manifestHash, alphaParts[i], pd.parts[i]);
+      } catch (e) {
+        const x = /ciphertext (\d+)/.exec(e.message);
+        const g = i * MAX_ALPHAS + (x ? Number(x[1]) : 0);
+        bad = x ? `row ${Math.floor(g / list.w)}, column ${g % list.w}` : e.message.replace(/^eballot: /, '');
+      }
+    }
+    if (bad) add('ranked.decryption', { trustee: pd.trustee, detail: bad });
+    else good.push(pd);
+  }
+  good.sort((a, b) => a.trustee - b.trustee);
+  const who = good.map((g) => g.trustee);
+  if (!same(res.decrypted_by, who)) add('ranked.decrypted_by', { published: res.decrypted_by, recounted: who });
+  const ip = c.independentPerson;
+  if (ip && ip.trustee > 0 && !who.includes(ip.trustee)) add('ranked.independent_person', { name: ip.name, trustee: ip.trustee });
+  if (good.length < c.pub.threshold) {
+    add('ranked.threshold', { have: good.length, need: c.pub.threshold });
+    return { ok: false, failures, rankings: null, count: null, result: res };
+  }
+  // Combine (any threshold of them: the same result), decrypt and decode.
+  const use = good.slice(0, c.pub.threshold);
+  const lam = lagrangeAtZero(use.map((g) => g.trustee));
+  const rankings = [];
+  for (let row = 0; row < list.n; row++) {
+    const points = [];
+    for (let k = 0; k < list.w; k++) {
+      const x = row * list.w + k;
+      const part = Math.floor(x / MAX_ALPHAS);
+      const off = x % MAX_ALPHAS;
+      const xa = use.reduce((acc, g, a) => acc.add(mulPublic(g.parts[part].D[off], lam[a])), ZERO);
+      points.push(list.beta[x].subtract(xa));
+    }
+    try {
+      rankings.push(decodeRanking(c, points));
+    } catch (e) {
+      add('ranked.decode', { row, detail: e.message.replace(/^eballot: /, '') });
+    }
+  }
+  const lot = lotFromSeed(concat(c.manifestHash, listHash), c.candidates);
+  if (!same(res.lot, lot)) add('ranked.lot', { published: res.lot, recounted: lot });
+  if (res.ballots !== list.n + (res.spoilt?.length ?? 0)) add('ranked.ballots', { published: res.ballots, recounted: list.n + (res.spoilt?.length ?? 0) });
+  const count = countSTV(c.rule, {
+    candidates: c.candidates, names: c.names, seats: c.seats, withdrawn: c.withdrawn, lot,
+    ballots: rankings.map((prefs) => ({ weight: 1, prefs })),
+  });
+  failures.push(...compareCounts(res.count, count, c.names));
+  return { ok: failures.length === 0, failures, rankings, count, result: res };
+}
+
