@@ -727,7 +727,9 @@ func (m *Manifest) Paper(lang string) Paper {
 		// Translated labels; ids and addresses stay the manifest's.
 		pq.Options = slices.Clone(pq.Options)
 		for j := range pq.Options {
-			pq.Options[j].Label = q.Options[j].Label
+			if j < len(q.Options) { // always, in a validated manifest
+				pq.Options[j].Label = q.Options[j].Label
+			}
 		}
 		p.Questions[i] = pq
 	}
