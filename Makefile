@@ -27,7 +27,7 @@ test-go: js-deps
 	$(GO) test $(GOTESTFLAGS) ./...
 
 test-js: js-deps
-	@if [ -d $(JS)/test ]; then node --test $(JS)/test/; else echo "no JavaScript tests yet"; fi
+	@if [ -d $(JS)/test ]; then node --test --test-concurrency=2 $(JS)/test/; else echo "no JavaScript tests yet"; fi
 
 # docs/board-api.yaml validated and linted by Redocly CLI (the version
 # pinned in scripts/openapi/package.json); the service is checked against

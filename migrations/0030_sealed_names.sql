@@ -1,8 +1,5 @@
 -- 0030_sealed_names: members' names sealed at rest (issue 21;
--- docs/threat-model.md "Data at rest"). (Assigned number 0030; renumber
--- on merge to keep the numbers consecutive: on this branch alone, with
--- main ending at 0027, the migrator refuses the gap; the tests of this
--- branch were run with this file as 0028.)
+-- docs/threat-model.md "Data at rest").
 --
 -- members.name_sealed is the name under AES-256-GCM (internal/sealed,
 -- EBALLOT_SECRET_KEY), additional data "name:<union id>:<hex of

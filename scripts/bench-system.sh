@@ -61,7 +61,9 @@ scripts/pg.sh start
 DATABASE_URL="$(scripts/pg.sh url)&pool_max_conns=$POOL"
 export DATABASE_URL
 EBALLOT_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
-export EBALLOT_SECRET_KEY EBALLOT_SMS_PROVIDER=dev EBALLOT_LOG_LEVEL=warn
+# The demo ballot is voted online: assume the e-ballot order in force
+# (s.230(2); scripts/run.sh says why), as the local demo does.
+export EBALLOT_SECRET_KEY EBALLOT_SMS_PROVIDER=dev EBALLOT_LOG_LEVEL=warn EBALLOT_EVOTING_COMMENCEMENT=${EBALLOT_EVOTING_COMMENCEMENT:-2026-02-19}
 B=$work/bin
 
 say "loading a demo ballot with $MEMBERS members"

@@ -71,7 +71,9 @@ pg_root=$EBALLOT_DATA_DIR
 [ -s "$EBALLOT_DATA_DIR/pg-location" ] && pg_root=$(cat "$EBALLOT_DATA_DIR/pg-location")
 pgdata=$pg_root/pg
 EBALLOT_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
-export EBALLOT_SECRET_KEY EBALLOT_SMS_PROVIDER=dev EBALLOT_LOG_LEVEL=warn
+# The demo ballot is voted online: assume the e-ballot order in force
+# (s.230(2); scripts/run.sh says why), as the local demo does.
+export EBALLOT_SECRET_KEY EBALLOT_SMS_PROVIDER=dev EBALLOT_LOG_LEVEL=warn EBALLOT_EVOTING_COMMENCEMENT=${EBALLOT_EVOTING_COMMENCEMENT:-2026-02-19}
 
 say "migrations, a demo ballot of $MEMBERS members, $VOTES member sessions"
 "$B/ballotd" migrate >&2

@@ -26,6 +26,14 @@ if [ -z "${EBALLOT_SECRET_KEY:-}" ]; then
   export EBALLOT_SECRET_KEY
 fi
 
+# The demo ballot is an industrial action ballot voted online, which the
+# law permits only from the e-ballot order's commencement (TULRCA s.230(2);
+# docs/ballots.md "Legal regimes"). The order's day is not yet known: the
+# local demo assumes one so it can open. Never copy this into a real
+# deployment: set EBALLOT_EVOTING_COMMENCEMENT only from the order as made.
+: "${EBALLOT_EVOTING_COMMENCEMENT:=2026-02-19}"
+export EBALLOT_EVOTING_COMMENCEMENT
+
 echo "==> building ballotd"
 mkdir -p bin
 go build -o bin/ballotd ./cmd/ballotd

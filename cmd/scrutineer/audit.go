@@ -62,7 +62,7 @@ func auditHash(prev []byte, l *auditLine) []byte {
 
 func (e *env) verifyAudit(args []string) error {
 	fs := flag.NewFlagSet("verify-audit", flag.ContinueOnError)
-	rest, err := e.parse(fs, args, "verify-audit FILE\n\nCheck an audit log export (JSON Lines from the ballot's scrutineer page): every\nentry of the ballot hashes to its recorded hash, and every entry chains to the\nprevious one from the first. The first entry at fault is named. Then print\nwhat the log records of volunteer texting (the scrutineer's approval to use\nturnout data, the campaigns' sources), as `report --audit` states it.")
+	rest, err := e.parse(fs, args, "verify-audit FILE\n\nCheck an audit log export (JSON Lines from the ballot's scrutineer page): every\nentry of the ballot hashes to its recorded hash, and every entry chains to the\nprevious one from the first. The first entry at fault is named. Then print\nwhat the log records of the opening checklist (the scrutineer's approval of the\nvoting paper, the s.229(4) wording confirmed) and of volunteer texting (the\nscrutineer's approval to use turnout data, the campaigns' sources), as\n`report --audit` states them.")
 	if err != nil {
 		return err
 	}
@@ -74,11 +74,15 @@ func (e *env) verifyAudit(args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "audit log OK: %d entries chained, %d of this ballot checked in full, head %x\n", x.lines, len(x.full), x.head)
-	notes, err := volunteerTexting(x)
+	notes, err := openingChecklist(x)
 	if err != nil {
 		return err
 	}
-	for _, n := range notes {
+	vt, err := volunteerTexting(x)
+	if err != nil {
+		return err
+	}
+	for _, n := range append(notes, vt...) {
 		fmt.Fprintln(e.stdout, n)
 	}
 	return nil
@@ -274,4 +278,73 @@ func strictJSON(s string, v any) error {
 		return fmt.Errorf("trailing data")
 	}
 	return nil
+}
+
+// openingChecklist states what the export records of the scrutineer's
+// approvals before the ballot opened (docs/audit-export.md "Opening
+// checklist"): each confirmation of the s.229(4) wording (when, which
+// account, the regime), each approval of the voting paper (when, which
+// account, the paper's hash), and the hash of the paper approved when the
+// ballot opened. An opening whose paper hash is not the last one approved
+// before it is a failed check (the service refuses to open so).
+func openingChecklist(x *auditExport) ([]string, error) {
+	const p = "Opening checklist: "
+	var out []string
+	last := ""
+	for _, l := range x.full {
+		at, _ := time.Parse(time.RFC3339Nano, l.At)
+		when := at.UTC().Format("2006-01-02 15:04:05 UTC")
+		bad := func(err error) error {
+			if err == nil {
+				err = fmt.Errorf("a field is missing")
+			}
+			return &checkError{fmt.Sprintf("entry %d (%s): its detail is not as docs/audit-export.md specifies: %v", l.Seq, l.Action, err)}
+		}
+		switch l.Action {
+		case "ballot.s229_4_confirm":
+			var d struct {
+				Regime   *string `json:"regime"`
+				Text     *string `json:"text"`
+				TextCy   *string `json:"text_cy"`
+				Verified *bool   `json:"verified"`
+				Hash     *string `json:"wording_hash"`
+			}
+			if err := strictJSON(*l.Detail, &d); err != nil || d.Regime == nil || d.Text == nil {
+				return nil, bad(err)
+			}
+			out = append(out, fmt.Sprintf("%son %s the scrutineer's account %s confirmed that the s.229(4) statement of legal regime %s is the wording in force: \"%s\" (audit entry %d).",
+				p, when, l.Actor, *d.Regime, *d.Text, l.Seq))
+		case "ballot.paper_approve":
+			var d struct {
+				Hash   *string `json:"paper_hash"`
+				Regime *string `json:"regime"`
+			}
+			if err := strictJSON(*l.Detail, &d); err != nil || d.Hash == nil {
+				return nil, bad(err)
+			}
+			last = *d.Hash
+			out = append(out, fmt.Sprintf("%son %s the scrutineer's account %s approved the voting paper, hash %s (audit entry %d).", p, when, l.Actor, *d.Hash, l.Seq))
+		case "ballot.open", "ballot.schedule":
+			var d struct {
+				Hash string `json:"paper_hash"`
+				By   string `json:"paper_approved_by"`
+			}
+			if err := json.Unmarshal([]byte(*l.Detail), &d); err != nil {
+				return nil, bad(err)
+			}
+			switch {
+			case d.Hash == "" && last == "":
+				// Opened before the service asked for the approval (or the
+				// scheduler's opening of a scheduled ballot).
+				continue
+			case d.Hash != last:
+				return nil, &checkError{fmt.Sprintf("entry %d (%s): the ballot opened with paper hash %q, not the last one the scrutineer approved (%q)", l.Seq, l.Action, d.Hash, last)}
+			}
+			out = append(out, fmt.Sprintf("%sthe ballot opened (%s, %s) with the voting paper approved by %s, hash %s (audit entry %d).", p, l.Action, when, d.By, d.Hash, l.Seq))
+		}
+	}
+	if last == "" {
+		out = append(out, p+"the audit log records no approval of the voting paper by the scrutineer.")
+	}
+	return out, nil
 }

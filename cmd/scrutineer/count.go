@@ -110,6 +110,8 @@ type verifyArgs struct {
 	issued string // --issued
 	expect expect // from outside the file
 	quiet  bool   // print only failures
+	// keepRanked keeps the counted ballots' ranked parts (Result.Ranked).
+	keepRanked bool
 	// sum, when not nil, receives the SHA-256 and length of the export
 	// as read (for a state file).
 	sum *exportSum
@@ -164,7 +166,7 @@ func (e *env) verifyExport(src string, a verifyArgs) (*verify.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := verify.Options{Issued: iss, Progress: e.progress("verified"), Expected: a.expect.Expected}
+	opt := verify.Options{Issued: iss, Progress: e.progress("verified"), Expected: a.expect.Expected, KeepRanked: a.keepRanked}
 	if isURL(src) {
 		b, err := parseBoard(src)
 		if err != nil {
@@ -264,9 +266,10 @@ func (e *env) verify(args []string) error {
 	issued := fs.String("issued", "", "authorisations issued per workplace ballot, comma-separated (from the marked register); for a board URL the default is the service's published counts")
 	jsonOut := fs.String("json", "", "also write the failures, what was not checked and the counts as JSON to this file")
 	stateOut := fs.String("state", "", "when the export verifies, write a verified state file here (the sums bound to the export's SHA-256 and the signed close) for decrypt --state and tally --state")
+	rankedDir := fs.String("ranked", "", "for a union election with ranked (STV) questions: the folder of the ranked counts (<folder>/<question id>/: mix-<t>.list and .proof, decrypt-<j>.bin, result.json); check every shuffle and decryption proof and re-run the count")
 	var x expectFlags
 	x.register(fs)
-	pos, err := e.parse(fs, args, "verify [--issued N,N…] [--manifest-hash HEX] [--final-checkpoint FILE|SIZE:ROOT] [--report report.json [--key KEY]] [--json out.json] [--state state.json] <export-file | board URL>")
+	pos, err := e.parse(fs, args, "verify [--issued N,N…] [--manifest-hash HEX] [--final-checkpoint FILE|SIZE:ROOT] [--report report.json [--key KEY]] [--json out.json] [--state state.json] [--ranked DIR] <export-file | board URL>")
 	if err != nil {
 		return err
 	}
@@ -277,11 +280,14 @@ func (e *env) verify(args []string) error {
 	if err != nil {
 		return err
 	}
-	va := verifyArgs{issued: *issued, expect: ex}
+	va := verifyArgs{issued: *issued, expect: ex, keepRanked: *rankedDir != ""}
 	if *stateOut != "" {
 		va.sum = &exportSum{}
 	}
 	res, verr := e.verifyExport(pos[0], va)
+	if verr == nil && *rankedDir != "" {
+		verr = e.verifyRanked(res, *rankedDir)
+	}
 	if verr == nil && *stateOut != "" {
 		st, err := report.NewState(res, va.sum.sha, va.sum.n)
 		if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -26,13 +28,33 @@ func (e *env) fixture(args []string) error {
 	every := fs.Int("checkpoint-every", 1000, "publish a checkpoint every so many ballots")
 	fast := fs.Bool("fast", false, "for benchmark-sized exports: nonces in arithmetic progression and issuer keys of 16 primes, about 10 times cheaper to make and as costly to verify; anyone can work out the votes from the file")
 	skey := fs.String("scrutineer-key", "", "bind this scrutineer public key (a .pub file from keygen) in the manifest (texts.scrutineer_key)")
-	if _, err := e.parse(fs, args, "fixture --ballots N --out export.jsonl [--trustees trustees.json | --secrets dir]"); err != nil {
+	rankings := fs.String("rankings", "", "make a union election (manifest version 2) with a choose question and a ranked (STV) question \"executive\": JSON file of one ranking a ballot, candidates 0-based in order of preference; --ballots is then the number of rankings")
+	candidates := fs.Int("candidates", 0, "with --rankings: number of candidates")
+	seats := fs.Int("seats", 1, "with --rankings: places to fill")
+	rule := fs.String("rule", "ers97", "with --rankings: the count rule, ers97 or meek")
+	ip := fs.String("independent-person", "", "with --rankings: the s.51A independent person named in the manifest")
+	if _, err := e.parse(fs, args, "fixture --ballots N --out export.jsonl [--trustees trustees.json | --secrets dir] [--rankings rankings.json --candidates N --seats S [--rule R]]"); err != nil {
 		return err
 	}
 	if err := need("out", *out); err != nil {
 		return err
 	}
 	opt := fixture.Options{Fast: *fast}
+	if *rankings != "" {
+		b, err := os.ReadFile(*rankings)
+		if err != nil {
+			return err
+		}
+		var rs [][]int
+		if err := json.Unmarshal(b, &rs); err != nil {
+			return fmt.Errorf("rankings: %w", err)
+		}
+		if len(rs) == 0 {
+			return errors.New("rankings: none")
+		}
+		opt.Ranked = &fixture.Ranked{Candidates: *candidates, Seats: *seats, Rule: *rule, Rankings: rs, IndependentPerson: *ip}
+		*n = len(rs)
+	}
 	if *skey != "" {
 		b, err := os.ReadFile(*skey)
 		if err != nil {
@@ -105,6 +127,10 @@ func (e *env) fixture(args []string) error {
 	}
 	if err := f.Close(); err != nil {
 		return err
+	}
+	if opt.Ranked != nil {
+		fmt.Fprintf(e.stdout, "Wrote %s: union election of %d ballots with a ranked question (TEST KEYS: never use for an election).\n", *out, *n)
+		return nil
 	}
 	want := el.Expected(*n)
 	fmt.Fprintf(e.stdout, "Wrote %s: %d ballots in %s (TEST KEYS: never use for an election).\n", *out, *n, time.Since(start).Round(time.Millisecond))

@@ -39,10 +39,11 @@ Counting:
   decrypt             one trustee's partial decryption of the verified sums
   tally               check the partials, combine them, count; write the result
 
-Ranked contests (STV; protocol §9, draft):
+Ranked contests (STV; protocol §9; --export takes a union election's export):
   ranked mix          verify the ballots and the shuffles so far, add yours (each trustee in turn)
   ranked decrypt      one trustee's partial decryption of the mixed ballots
   ranked count        verify every ballot, shuffle and decryption, decode, count by STV
+  (verify --ranked DIR re-checks every shuffle and decryption and re-runs each ranked count)
 
 Result and report:
   keygen              make the scrutineer's signing key
@@ -51,7 +52,7 @@ Result and report:
   verify-audit        check a ballot's audit log export (hash chain), name the first bad entry
 
 Testing:
-  fixture             write a valid export of N yes/no ballots (test keys only)
+  fixture             write a valid export of N yes/no ballots, or with --rankings a union election (test keys only)
   ranked fixture      write a ranked contest of given rankings (test only)
 
   version             print version information

@@ -439,7 +439,7 @@ func auditExportFile(t *testing.T, path string, entries [][2]string) {
 			d := entries[i-1][1]
 			l.At = fmt.Sprintf("2026-12-0%dT10:00:00.5Z", i)
 			l.Actor, l.Action, l.BallotID, l.Detail = "scrutineer:2", entries[i-1][0], &ballot, &d
-			if strings.HasPrefix(l.Action, "ballot.") {
+			if strings.HasPrefix(l.Action, "ballot.") && l.Action != "ballot.s229_4_confirm" && l.Action != "ballot.paper_approve" {
 				l.Actor = "organiser:1"
 			}
 			prev = auditHash(prev, &l)
@@ -476,9 +476,12 @@ func reportWithAudit(t *testing.T, p func(string) string) {
 	opened := fmt.Sprintf(`{"manifest_hash":%q,"regime":"era25","register_hash":"00"}`, rf.Result.ManifestHash)
 	policy := "Trained volunteers may text members who have not yet voted.\nNo one is told how anyone voted."
 	pj, _ := json.Marshal(policy)
+	paperHash := strings.Repeat("ab", 32)
 	auditExportFile(t, p("audit.jsonl"), [][2]string{
 		{"ballot.create", `{"election_id":"fixture-ballot"}`},
-		{"ballot.open", opened},
+		{"ballot.s229_4_confirm", `{"regime":"evote","text":"If you take part in a strike…","text_cy":"Os…","verified":false,"wording_hash":"00"}`},
+		{"ballot.paper_approve", `{"paper_hash":"` + paperHash + `","regime":"evote"}`},
+		{"ballot.open", opened[:len(opened)-1] + `,"paper_hash":"` + paperHash + `","paper_approved_by":"scrutineer:2"}`},
 		{"outreach.approval", `{"approved":true,"policy_text":` + string(pj) + `}`},
 		{"outreach.campaign", `{"campaign":4,"source":"turnout"}`},
 		{"outreach.campaign", `{"campaign":5,"source":"self_reported"}`},
@@ -493,12 +496,15 @@ func reportWithAudit(t *testing.T, p func(string) string) {
 	}
 	md, _ := os.ReadFile(p("ra/report.md"))
 	for _, want := range []string{
-		`- Volunteer texting: on 2026-12-03 10:00:00 UTC the scrutineer's account scrutineer:2 approved that the union may use turnout data ` +
+		`- Volunteer texting: on 2026-12-05 10:00:00 UTC the scrutineer's account scrutineer:2 approved that the union may use turnout data ` +
 			`(members not yet in the marked register) for volunteer texting, under the union's published policy: ` +
-			`"Trained volunteers may text members who have not yet voted. No one is told how anyone voted." (audit entry 4).`,
+			`"Trained volunteers may text members who have not yet voted. No one is told how anyone voted." (audit entry 6).`,
 		"- Volunteer texting: campaign 4 texted members not yet in the marked register, under the approval.",
 		"- Volunteer texting: campaign 5 texted only members who had not told the union they voted (no turnout data).",
-		"- Volunteer texting: from the ballot's audit log export, checked: 7 entries chained, head ",
+		"- Volunteer texting: from the ballot's audit log export, checked: 9 entries chained, head ",
+		`- Opening checklist: on 2026-12-02 10:00:00 UTC the scrutineer's account scrutineer:2 confirmed that the s.229(4) statement of legal regime evote is the wording in force: "If you take part in a strike…" (audit entry 3).`,
+		"- Opening checklist: on 2026-12-03 10:00:00 UTC the scrutineer's account scrutineer:2 approved the voting paper, hash " + paperHash + " (audit entry 4).",
+		"- Opening checklist: the ballot opened (ballot.open, 2026-12-04 10:00:00 UTC) with the voting paper approved by scrutineer:2, hash " + paperHash + " (audit entry 5).",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Fatalf("report.md lacks %q:\n%s", want, md)
@@ -515,7 +521,7 @@ func reportWithAudit(t *testing.T, p func(string) string) {
 		t.Fatalf("report.html:\n%s", ht)
 	}
 	// verify-audit prints the same statements.
-	if out := ok(t, "verify-audit", p("audit.jsonl")); !strings.Contains(out, "audit log OK: 7 entries") ||
+	if out := ok(t, "verify-audit", p("audit.jsonl")); !strings.Contains(out, "audit log OK: 9 entries") || !strings.Contains(out, "approved the voting paper, hash "+paperHash) ||
 		!strings.Contains(out, "scrutineer:2 approved that the union may use turnout data") {
 		t.Fatalf("verify-audit:\n%s", out)
 	}
@@ -551,7 +557,7 @@ func reportWithAudit(t *testing.T, p func(string) string) {
 	}
 	changed, _ := os.ReadFile(p("audit.jsonl"))
 	os.WriteFile(p("audit-changed.jsonl"), bytes.Replace(changed, []byte(`\"source\":\"self_reported\"`), []byte(`\"source\":\"turnout\"`), 1), 0o600)
-	if code, _, errs := report("rx", p("audit-changed.jsonl")); code != 1 || !strings.Contains(errs, "entry 6 (outreach.campaign by scrutineer:2) was changed") {
+	if code, _, errs := report("rx", p("audit-changed.jsonl")); code != 1 || !strings.Contains(errs, "entry 8 (outreach.campaign by scrutineer:2) was changed") {
 		t.Fatalf("changed audit log: %d %s", code, errs)
 	}
 	auditExportFile(t, p("audit-unapproved.jsonl"), [][2]string{

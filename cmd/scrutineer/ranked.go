@@ -26,6 +26,7 @@ import (
 	"github.com/unionvote/eballot/crypto/shuffle"
 	"github.com/unionvote/eballot/crypto/stv"
 	"github.com/unionvote/eballot/crypto/threshold"
+	"github.com/unionvote/eballot/crypto/verify"
 )
 
 // A ranked (STV) contest's count, protocol §9: the scrutineer's files until
@@ -63,6 +64,10 @@ type rankedContest struct {
 	// s.51A), named in the result.
 	IndependentPerson *independentPerson `json:"independent_person,omitempty"`
 	Ballots           []string           `json:"ballots"` // hex, §9.1 encodings, in ledger order
+	// Question is the manifest question's id (from an export; not in the
+	// file).
+	Question string `json:"-"`
+	entitled int64
 }
 
 // independentPerson names the s.51A independent person and, where the
@@ -73,12 +78,192 @@ type independentPerson struct {
 	Trustee int    `json:"trustee,omitempty"` // 0: the rules do not require their share
 }
 
-// loadedContest is a parsed contest.json.
+// loadedContest is a parsed contest.json, or a ranked question of a
+// verified export (verified then holds its counted ballots' ranked parts).
 type loadedContest struct {
-	file    *rankedContest
-	pub     *threshold.PublicKey
-	contest *ranked.Contest
-	ballots [][]byte
+	file     *rankedContest
+	pub      *threshold.PublicKey
+	contest  *ranked.Contest
+	ballots  [][]byte
+	verified []*ranked.Ballot
+	export   bool
+}
+
+// cast is the number of ballots of the contest.
+func (lc *loadedContest) cast() int {
+	if lc.export {
+		return len(lc.verified)
+	}
+	return len(lc.ballots)
+}
+
+// contestSource is where a ranked command takes its contest from: a
+// contest file, or an export and one of its manifest's ranked questions.
+type contestSource struct {
+	contest, export, question, dir *string
+}
+
+func contestFlags(fs *flag.FlagSet) contestSource {
+	return contestSource{
+		contest:  fs.String("contest", "", "the contest file (contest.json)"),
+		export:   fs.String("export", "", "instead of --contest: the export file; the ranked question's ballots are those the export verifies and counts (protocol §9.5)"),
+		question: fs.String("question", "", "with --export: the ranked question's id (default: the manifest's only ranked question)"),
+		dir:      fs.String("dir", "", "the contest's folder: the shuffles so far are read from it and yours is added (default: the contest file's folder; with --export, <export's folder>/<question id>)"),
+	}
+}
+
+// load returns the contest and its folder.
+func (e *env) load(cs contestSource) (*loadedContest, string, error) {
+	switch {
+	case *cs.contest != "" && *cs.export != "":
+		return nil, "", errors.New("give --contest or --export, not both")
+	case *cs.export != "":
+		lc, err := e.contestFromExport(*cs.export, *cs.question)
+		if err != nil {
+			return nil, "", err
+		}
+		dir := *cs.dir
+		if dir == "" {
+			dir = filepath.Join(filepath.Dir(*cs.export), lc.questionID())
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, "", err
+		}
+		return lc, dir, nil
+	}
+	if err := need("contest or --export", *cs.contest); err != nil {
+		return nil, "", err
+	}
+	lc, err := loadContest(*cs.contest)
+	if err != nil {
+		return nil, "", err
+	}
+	dir := *cs.dir
+	if dir == "" {
+		dir = filepath.Dir(*cs.contest)
+	}
+	return lc, dir, nil
+}
+
+// questionID is the manifest question of a contest from an export.
+func (lc *loadedContest) questionID() string { return lc.file.Question }
+
+// contestFromExport verifies the export (every check of scrutineer
+// verify; a failure stops here) and returns the ranked question qid (or
+// the only one) of its manifest, with the ranked parts of the ballots the
+// export counts, in ledger order (protocol §9.5).
+func (e *env) contestFromExport(path, qid string) (*loadedContest, error) {
+	res, err := e.verifyExport(path, verifyArgs{quiet: true, keepRanked: true})
+	if err != nil {
+		return nil, err
+	}
+	lc, err := contestOf(res, qid)
+	if err != nil {
+		return nil, failed("%s: %v", path, err)
+	}
+	q := res.Manifest.Questions[lc.file.Contest]
+	fmt.Fprintf(e.stdout, "Export verified: %d ballots counted; question %q (%d candidates, %d to elect, %s).\n", len(lc.verified), q.ID, len(q.Options), q.Seats, q.Rule)
+	return lc, nil
+}
+
+// contestOf is the ranked question qid (or the only one) of a verified
+// export, with its counted ballots' ranked parts (verify.Options.KeepRanked).
+func contestOf(res *verify.Result, qid string) (*loadedContest, error) {
+	m := res.Manifest
+	qi := -1
+	for i, q := range m.Questions {
+		if q.Ranked() && (q.ID == qid || qid == "") {
+			if qi >= 0 && qid == "" {
+				return nil, errors.New("the manifest has several ranked questions: give --question")
+			}
+			qi = i
+		}
+	}
+	if qi < 0 {
+		if qid == "" {
+			return nil, errors.New("the manifest has no ranked question")
+		}
+		return nil, fmt.Errorf("the manifest has no ranked question %q", qid)
+	}
+	q := m.Questions[qi]
+	tj, err := json.Marshal(m.Trustees)
+	if err != nil {
+		return nil, err
+	}
+	mh := res.Election.ManifestHash()
+	rc := &rankedContest{Version: rankedContestVersion, ManifestHash: hex.EncodeToString(mh[:]), Contest: qi, Question: q.ID,
+		Styles: len(m.Styles), MinRanked: q.Min, MaxRanked: q.Max, Seats: q.Seats, Rule: stv.Rule(q.Rule), Trustees: tj}
+	for _, o := range q.Options {
+		rc.Candidates = append(rc.Candidates, o.Label)
+	}
+	if name := m.Texts["independent_person"]; name != "" {
+		rc.IndependentPerson = &independentPerson{Name: name}
+	}
+	for _, st := range m.Styles {
+		rc.entitled += st.Entitled
+	}
+	lc, err := parseContest(rc)
+	if err != nil {
+		return nil, err
+	}
+	lc.export, lc.verified = true, res.Ranked[qi]
+	return lc, nil
+}
+
+// verifyRanked re-does, for each ranked question of a verified export
+// whose folder dir/<question id> holds a mix, every check of the count:
+// every shuffle proof, every trustee's decryption proof, the decoding and
+// the STV count, and compares the count with result.json there when
+// present (scrutineer verify --ranked).
+func (e *env) verifyRanked(res *verify.Result, dir string) error {
+	var bad []string
+	for _, q := range res.Manifest.Questions {
+		if !q.Ranked() {
+			continue
+		}
+		qd := filepath.Join(dir, q.ID)
+		if lp, _ := mixPaths(qd, 1); !exists(lp) {
+			fmt.Fprintf(e.stdout, "NOT CHECKED [ranked]: question %q: no mix in %s\n", q.ID, qd)
+			continue
+		}
+		lc, err := contestOf(res, q.ID)
+		if err != nil {
+			return err
+		}
+		var entitled int
+		if lc.file.entitled <= int64(^uint(0)>>1) {
+			entitled = int(lc.file.entitled)
+		}
+		rr, j, err := e.countContest(lc, qd, entitled)
+		if err != nil {
+			fmt.Fprintf(e.stdout, "FAIL [ranked] question %q: %v\n", q.ID, err)
+			bad = append(bad, q.ID)
+			continue
+		}
+		rp := filepath.Join(qd, "result.json")
+		if want, err := os.ReadFile(rp); err == nil {
+			if !bytes.Equal(want, j) {
+				fmt.Fprintf(e.stdout, "FAIL [ranked] question %q: the count does not reproduce %s (%s)\n", q.ID, rp, firstDifference(want, j))
+				bad = append(bad, q.ID)
+				continue
+			}
+			fmt.Fprintf(e.stdout, "Question %q: the count reproduces %s.\n", q.ID, rp)
+		}
+		fmt.Fprintf(e.stdout, "VERIFIED question %q: %d ballots, %d shuffles and the decryptions of trustees %v; %s count elects", q.ID, rr.Ballots, rr.Shuffles, rr.Trustees, rr.Count.Rule)
+		for _, c := range rr.Count.Elected {
+			fmt.Fprintf(e.stdout, " %s;", rr.Candidates[c])
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	if len(bad) > 0 {
+		return failed("the ranked count of %s does not verify", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func loadContest(path string) (*loadedContest, error) {
@@ -170,6 +355,11 @@ type spoilt struct {
 // verifyBallots parses and verifies every ballot (protocol §9.1) and
 // returns the verified ones in order, and the others named.
 func (lc *loadedContest) verifyBallots() ([]*ranked.Ballot, []spoilt) {
+	if lc.export {
+		// Verified with the export: a ballot with an invalid ranking
+		// fails the export (entry.proof), it is never set aside here.
+		return lc.verified, nil
+	}
 	var bad []spoilt
 	var parsed []*ranked.Ballot
 	var pos []int
@@ -273,7 +463,7 @@ func (e *env) verifyCascade(lc *loadedContest, dir string) (*cascade, error) {
 		}
 		mixes = append(mixes, shuffle.Mix{Output: l, Proof: p})
 	}
-	cs := &cascade{ballots: len(lc.ballots), spoilt: bad, input: in, rounds: len(mixes), final: in}
+	cs := &cascade{ballots: lc.cast(), spoilt: bad, input: in, rounds: len(mixes), final: in}
 	if len(mixes) == 0 {
 		return cs, nil
 	}
@@ -356,22 +546,15 @@ func (e *env) rankedFixture(args []string) error {
 
 func (e *env) rankedMix(args []string) error {
 	fs := flag.NewFlagSet("ranked mix", flag.ContinueOnError)
-	cf := fs.String("contest", "", "the contest file (contest.json)")
-	dir := fs.String("dir", "", "the contest's folder: the shuffles so far are read from it and yours is added (default: the contest file's folder)")
-	if _, err := e.parse(fs, args, "ranked mix --contest contest.json [--dir DIR]"); err != nil {
+	src := contestFlags(fs)
+	if _, err := e.parse(fs, args, "ranked mix (--contest contest.json | --export export.jsonl [--question ID]) [--dir DIR]"); err != nil {
 		return err
 	}
-	if err := need("contest", *cf); err != nil {
-		return err
-	}
-	if *dir == "" {
-		*dir = filepath.Dir(*cf)
-	}
-	lc, err := loadContest(*cf)
+	lc, dir, err := e.load(src)
 	if err != nil {
 		return err
 	}
-	cs, err := e.verifyCascade(lc, *dir)
+	cs, err := e.verifyCascade(lc, dir)
 	if err != nil {
 		return err
 	}
@@ -384,7 +567,7 @@ func (e *env) rankedMix(args []string) error {
 		return err
 	}
 	lb, _ := out.MarshalBinary()
-	lp, pp := mixPaths(*dir, t)
+	lp, pp := mixPaths(dir, t)
 	if err := writeFile(lp, lb, false); err != nil {
 		return err
 	}
@@ -398,22 +581,16 @@ func (e *env) rankedMix(args []string) error {
 
 func (e *env) rankedDecrypt(args []string) error {
 	fs := flag.NewFlagSet("ranked decrypt", flag.ContinueOnError)
-	cf := fs.String("contest", "", "the contest file (contest.json)")
-	dir := fs.String("dir", "", "the contest's folder (default: the contest file's folder)")
+	src := contestFlags(fs)
 	key := fs.String("key", "", "your trustee key file")
 	pf := fs.String("passphrase-file", "", "read the passphrase from this file instead of the terminal")
 	index := fs.Int("index", 0, "your trustee number")
 	share := fs.String("share", "", "your secret share file (default share-<index>.age)")
-	if _, err := e.parse(fs, args, "ranked decrypt --contest contest.json --index J --key trustee.key [--share share-J.age] [--dir DIR]"); err != nil {
+	if _, err := e.parse(fs, args, "ranked decrypt (--contest contest.json | --export export.jsonl [--question ID]) --index J --key trustee.key [--share share-J.age] [--dir DIR]"); err != nil {
 		return err
 	}
-	for k, v := range map[string]string{"contest": *cf, "key": *key} {
-		if err := need(k, v); err != nil {
-			return err
-		}
-	}
-	if *dir == "" {
-		*dir = filepath.Dir(*cf)
+	if err := need("key", *key); err != nil {
+		return err
 	}
 	if *share == "" {
 		*share = fmt.Sprintf("share-%d.age", *index)
@@ -422,27 +599,27 @@ func (e *env) rankedDecrypt(args []string) error {
 	if err != nil {
 		return err
 	}
-	lc, err := loadContest(*cf)
+	lc, dir, err := e.load(src)
 	if err != nil {
 		return err
 	}
 	if sk.Index > len(lc.pub.Shares) || !sk.Public().IsEqual(lc.pub.Shares[sk.Index-1]) {
 		return failed("your share does not match trustee %d's public key in the contest: this is not the election you hold a key for", sk.Index)
 	}
-	cs, err := e.verifyCascade(lc, *dir)
+	cs, err := e.verifyCascade(lc, dir)
 	if err != nil {
 		return err
 	}
 	if cs.rounds == 0 {
 		// Decrypting the unmixed ballots would tie each ranking to its voter.
-		return failed("no shuffle in %s: the ballots must be mixed before any trustee decrypts", *dir)
+		return failed("no shuffle in %s: the ballots must be mixed before any trustee decrypts", dir)
 	}
 	pd, err := shuffle.PartialDecrypt(rand.Reader, lc.pub, sk, lc.contest.ManifestHash[:], cs.final)
 	if err != nil {
 		return err
 	}
 	pb, _ := pd.MarshalBinary()
-	out := decryptPath(*dir, sk.Index)
+	out := decryptPath(dir, sk.Index)
 	if err := writeFile(out, pb, false); err != nil {
 		return err
 	}
@@ -469,19 +646,15 @@ type rankedResult struct {
 
 func (e *env) rankedCount(args []string) error {
 	fs := flag.NewFlagSet("ranked count", flag.ContinueOnError)
-	cf := fs.String("contest", "", "the contest file (contest.json)")
-	dir := fs.String("dir", "", "the contest's folder (default: the contest file's folder)")
+	src := contestFlags(fs)
 	out := fs.String("out", "", "result file to write (default: none)")
 	expect := fs.String("expect", "", "a published result file: check that this count reproduces it exactly")
 	signedBy := fs.String("signed-by", "", "with --expect: the scrutineer's public key (.pub from keygen); check the result's signature (<expect>.sig) too")
 	key := fs.String("key", "", "with --out: sign the result with this scrutineer signing key (writes <out>.sig)")
 	pf := fs.String("passphrase-file", "", "read the signing key's passphrase from this file instead of the terminal")
 	md := fs.String("markdown", "", "also write the count stage by stage as a Markdown table to this file")
-	entitled := fs.Int("entitled", 0, "members entitled to vote in the contest (for the turnout)")
-	if _, err := e.parse(fs, args, "ranked count --contest contest.json [--dir DIR] [--out result.json [--key scrutineer.key]] [--expect result.json [--signed-by scrutineer.key.pub]] [--markdown count.md]"); err != nil {
-		return err
-	}
-	if err := need("contest", *cf); err != nil {
+	entitled := fs.Int("entitled", 0, "members entitled to vote in the contest (for the turnout; with --export the default is the manifest's entitled)")
+	if _, err := e.parse(fs, args, "ranked count (--contest contest.json | --export export.jsonl [--question ID]) [--dir DIR] [--out result.json [--key scrutineer.key]] [--expect result.json [--signed-by scrutineer.key.pub]] [--markdown count.md]"); err != nil {
 		return err
 	}
 	if *key != "" && *out == "" {
@@ -501,42 +674,58 @@ func (e *env) rankedCount(args []string) error {
 			return fmt.Errorf("%s is not a scrutineer signing key: %w", *key, err)
 		}
 	}
-	if *dir == "" {
-		*dir = filepath.Dir(*cf)
-	}
-	lc, err := loadContest(*cf)
+	lc, dir, err := e.load(src)
 	if err != nil {
 		return err
 	}
-	if *entitled < 0 || (*entitled > 0 && *entitled < len(lc.ballots)) {
-		return fmt.Errorf("--entitled %d: fewer members than the %d ballots cast", *entitled, len(lc.ballots))
+	if *entitled == 0 && lc.export {
+		*entitled = int(lc.file.entitled)
 	}
-	cs, err := e.verifyCascade(lc, *dir)
+	if *entitled < 0 || (*entitled > 0 && *entitled < lc.cast()) {
+		return fmt.Errorf("--entitled %d: fewer members than the %d ballots cast", *entitled, lc.cast())
+	}
+	rr, j, err := e.countContest(lc, dir, *entitled)
 	if err != nil {
 		return err
+	}
+	res := rr.Count
+	fmt.Fprintf(e.stdout, "%s count, %d places, %d stages. Elected:\n", res.Rule, res.Seats, len(res.Stages))
+	for _, c := range res.Elected {
+		fmt.Fprintf(e.stdout, "  %s\n", lc.file.Candidates[c])
+	}
+	return e.publishRanked(rr, j, signer, *out, *md, *expect, *signedBy)
+}
+
+// countContest verifies the ballots, every shuffle and every trustee's
+// decryption in dir, decodes the mixed ballots and counts them by STV
+// with the lot of protocol §9.7. It returns the result and its JSON.
+func (e *env) countContest(lc *loadedContest, dir string, entitled int) (*rankedResult, []byte, error) {
+	cs, err := e.verifyCascade(lc, dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	if cs.rounds == 0 {
-		return failed("no shuffle in %s: a ranked count decrypts only mixed ballots", *dir)
+		return nil, nil, failed("no shuffle in %s: a ranked count decrypts only mixed ballots", dir)
 	}
 	var pds []*shuffle.PartialDecryption
 	var who []int
 	for j := 1; j <= len(lc.pub.Shares); j++ {
-		b, err := os.ReadFile(decryptPath(*dir, j))
+		b, err := os.ReadFile(decryptPath(dir, j))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		pd, err := shuffle.ParsePartialDecryption(b)
 		if err != nil {
-			return failed("decryption by trustee %d (%s): %v", j, decryptPath(*dir, j), err)
+			return nil, nil, failed("decryption by trustee %d (%s): %v", j, decryptPath(dir, j), err)
 		}
 		if pd.Trustee != j {
-			return failed("%s holds trustee %d's decryption, not trustee %d's", decryptPath(*dir, j), pd.Trustee, j)
+			return nil, nil, failed("%s holds trustee %d's decryption, not trustee %d's", decryptPath(dir, j), pd.Trustee, j)
 		}
 		if err := shuffle.VerifyPartialDecryption(lc.pub, lc.contest.ManifestHash[:], cs.final, pd); err != nil {
-			return failed("decryption by trustee %d: %v", j, err)
+			return nil, nil, failed("decryption by trustee %d: %v", j, err)
 		}
 		pds = append(pds, pd)
 		who = append(who, j)
@@ -544,20 +733,20 @@ func (e *env) rankedCount(args []string) error {
 	// s.51A: where the union's rules require it, the count cannot be made
 	// without the independent person's key share.
 	if ip := lc.file.IndependentPerson; ip != nil && ip.Trustee > 0 && !slices.Contains(who, ip.Trustee) {
-		return failed("no decryption by trustee %d, the independent person %s: the union's rules require their key share for the count (s.51A)", ip.Trustee, ip.Name)
+		return nil, nil, failed("no decryption by trustee %d, the independent person %s: the union's rules require their key share for the count (s.51A)", ip.Trustee, ip.Name)
 	}
 	if len(pds) < lc.pub.Threshold {
-		return failed("%d trustees' decryptions, the count needs %d", len(pds), lc.pub.Threshold)
+		return nil, nil, failed("%d trustees' decryptions, the count needs %d", len(pds), lc.pub.Threshold)
 	}
 	pts, err := shuffle.Decrypt(lc.pub, lc.contest.ManifestHash[:], cs.final, pds)
 	if err != nil {
-		return failed("%v", err)
+		return nil, nil, failed("%v", err)
 	}
 	el := &stv.Election{Candidates: len(lc.file.Candidates), Names: lc.file.Candidates, Seats: lc.file.Seats, Withdrawn: lc.file.Withdrawn}
 	for i, row := range pts {
 		r, err := lc.contest.Decode(row)
 		if err != nil {
-			return failed("mixed ballot %d: %v", i+1, err)
+			return nil, nil, failed("mixed ballot %d: %v", i+1, err)
 		}
 		el.Ballots = append(el.Ballots, stv.Ballot{Weight: 1, Prefs: r})
 	}
@@ -568,10 +757,10 @@ func (e *env) rankedCount(args []string) error {
 	el.Lot = stv.LotFromSeed(append(lc.contest.ManifestHash[:], fh[:]...), el.Candidates)
 	res, err := stv.Count(lc.file.Rule, el)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	rr := &rankedResult{ManifestHash: lc.file.ManifestHash, Contest: lc.file.Contest, Candidates: lc.file.Candidates,
-		Ballots: cs.ballots, Entitled: *entitled, Spoilt: cs.spoilt, Shuffles: cs.rounds, Trustees: who, FinalList: hex.EncodeToString(fh[:]),
+		Ballots: cs.ballots, Entitled: entitled, Spoilt: cs.spoilt, Shuffles: cs.rounds, Trustees: who, FinalList: hex.EncodeToString(fh[:]),
 		Lot: el.Lot, Count: res}
 	if ip := lc.file.IndependentPerson; ip != nil {
 		rr.IndependentPerson = ip.Name
@@ -581,16 +770,18 @@ func (e *env) rankedCount(args []string) error {
 	}
 	j, err := json.MarshalIndent(rr, "", " ")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	j = append(j, '\n')
 	fmt.Fprintf(e.stdout, "%d ballots, %d set aside, %d shuffles and %d trustees' decryptions verified.\n", cs.ballots, len(cs.spoilt), cs.rounds, len(who))
-	fmt.Fprintf(e.stdout, "%s count, %d places, %d stages. Elected:\n", res.Rule, res.Seats, len(res.Stages))
-	for _, c := range res.Elected {
-		fmt.Fprintf(e.stdout, "  %s\n", lc.file.Candidates[c])
-	}
-	if *out != "" {
-		if err := writeFile(*out, j, false); err != nil {
+	return rr, j, nil
+}
+
+// publishRanked writes (and signs) the result, its Markdown, and checks
+// it against a published one, as the flags of ranked count ask.
+func (e *env) publishRanked(rr *rankedResult, j []byte, signer note.Signer, out, md, expect, signedBy string) error {
+	if out != "" {
+		if err := writeFile(out, j, false); err != nil {
 			return err
 		}
 		if signer != nil {
@@ -598,30 +789,30 @@ func (e *env) rankedCount(args []string) error {
 			if err != nil {
 				return fmt.Errorf("sign: %w", err)
 			}
-			if err := writeFile(*out+".sig", signed[len(j):], false); err != nil {
+			if err := writeFile(out+".sig", signed[len(j):], false); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "Result signed by %s: %s.sig.\n", signer.Name(), *out)
+			fmt.Fprintf(e.stdout, "Result signed by %s: %s.sig.\n", signer.Name(), out)
 		}
 	}
-	if *md != "" {
+	if md != "" {
 		var buf bytes.Buffer
 		renderRanked(&buf, rr)
-		if err := writeFile(*md, buf.Bytes(), false); err != nil {
+		if err := writeFile(md, buf.Bytes(), false); err != nil {
 			return err
 		}
 	}
-	if *expect != "" {
-		want, err := os.ReadFile(*expect)
+	if expect != "" {
+		want, err := os.ReadFile(expect)
 		if err != nil {
 			return err
 		}
 		if !bytes.Equal(want, j) {
-			return failed("the count does not reproduce %s (%s)", *expect, firstDifference(want, j))
+			return failed("the count does not reproduce %s (%s)", expect, firstDifference(want, j))
 		}
-		fmt.Fprintf(e.stdout, "The count reproduces %s.\n", *expect)
-		if *signedBy != "" {
-			kb, err := os.ReadFile(*signedBy)
+		fmt.Fprintf(e.stdout, "The count reproduces %s.\n", expect)
+		if signedBy != "" {
+			kb, err := os.ReadFile(signedBy)
 			if err != nil {
 				return err
 			}
@@ -629,9 +820,9 @@ func (e *env) rankedCount(args []string) error {
 			if err != nil {
 				return err
 			}
-			sig, err := os.ReadFile(*expect + ".sig")
+			sig, err := os.ReadFile(expect + ".sig")
 			if err != nil {
-				return failed("%s has no signature: %v", *expect, err)
+				return failed("%s has no signature: %v", expect, err)
 			}
 			if _, err := report.OpenText(want, sig, v); err != nil {
 				return failed("%v", err)

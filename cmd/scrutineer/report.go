@@ -102,11 +102,15 @@ func (e *env) report(args []string) error {
 		} else if !ok {
 			return failed("%s is not the audit log of this ballot: no opening of manifest %s is recorded in it", *audit, rf.Result.ManifestHash)
 		}
+		oc, err := openingChecklist(x)
+		if err != nil {
+			return err
+		}
 		vt, err := volunteerTexting(x)
 		if err != nil {
 			return err
 		}
-		notes = append(notes, vt...)
+		notes = append(append(notes, oc...), vt...)
 	}
 	sk, err := e.openSecret(*key, *pf, "signing key")
 	if err != nil {

@@ -38,10 +38,16 @@ import (
 	"github.com/unionvote/eballot/crypto/internal/enc"
 	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/proof"
+	"github.com/unionvote/eballot/crypto/ranked"
 )
 
-// Version is the ballot encoding version.
-const Version = 1
+// Ballot encoding versions (protocol §4.2): version 1 for a manifest of
+// choose questions only, version 2 for a manifest with a ranked question
+// (each ranked question carried as a crypto/ranked ballot, §9.1).
+const (
+	Version  = 1
+	Version2 = 2
+)
 
 // MaxSize is the bound on an encoded ballot (protocol §4.2).
 const MaxSize = manifest.MaxBallotSize
@@ -70,6 +76,10 @@ var (
 	// ErrAuditMismatch is returned by [Election.CheckAudit] when the
 	// revealed plaintext and nonces do not reproduce the ballot.
 	ErrAuditMismatch = errors.New("ballot: audit does not match ballot")
+	// ErrInvalidRanking is returned (wrapped, naming the question and the
+	// failing proof) for a ranked question whose proofs do not show a
+	// valid ranking (crypto/ranked ErrInvalidRanking).
+	ErrInvalidRanking = errors.New("ballot: invalid ranking")
 )
 
 // Election is a validated manifest prepared for ballot operations. It is
@@ -81,6 +91,10 @@ type Election struct {
 	shape   []manifest.QuestionShape
 	sumVals [][]uint32
 	size    int
+	// version is the encoding version of this manifest's ballots;
+	// contests[q] is question q's ranked contest (nil: a choose question).
+	version  byte
+	contests []*ranked.Contest
 }
 
 // NewElection validates m and prepares it.
@@ -96,8 +110,19 @@ func NewElection(m *manifest.Manifest) (*Election, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Election{m: m, hash: h, key: k, shape: m.Shape(), size: m.BallotSize()}
-	for _, q := range e.shape {
+	e := &Election{m: m, hash: h, key: k, shape: m.Shape(), size: m.BallotSize(), version: Version,
+		contests: make([]*ranked.Contest, len(m.Questions))}
+	if m.HasRanked() {
+		e.version = Version2
+	}
+	for qi, q := range e.shape {
+		if q.Ranked {
+			e.contests[qi] = &ranked.Contest{ManifestHash: h, Key: k, Index: uint16(qi), Styles: len(m.Styles),
+				Candidates: q.Options, MinRanked: q.Min, MaxRanked: q.Max}
+			if err := e.contests[qi].Check(); err != nil {
+				return nil, fmt.Errorf("%w: questions[%d]: %w", manifest.ErrInvalid, qi, err)
+			}
+		}
 		var v []uint32
 		for x := q.Min; x <= q.Max; x++ {
 			v = append(v, uint32(x))
@@ -119,6 +144,19 @@ func (e *Election) Key() *elgamal.PublicKey { return e.key }
 // BallotSize returns the exact size of an encoded ballot.
 func (e *Election) BallotSize() int { return e.size }
 
+// Version returns the encoding version of this election's ballots: 2 when
+// the manifest has a ranked question, else 1.
+func (e *Election) Version() int { return int(e.version) }
+
+// Contest returns question q's ranked contest (crypto/ranked), or nil for
+// a choose question or an index out of range.
+func (e *Election) Contest(q int) *ranked.Contest {
+	if q < 0 || q >= len(e.contests) {
+		return nil
+	}
+	return e.contests[q]
+}
+
 // Ballot is an encrypted ballot (protocol §4.2).
 type Ballot struct {
 	// ManifestHash binds the ballot to its manifest.
@@ -129,12 +167,15 @@ type Ballot struct {
 	Questions []Question
 }
 
-// Question is the encrypted answer to one question.
+// Question is the encrypted answer to one question: Selections and
+// SumProof for a choose question, Ranked for a ranked question (version 2).
 type Question struct {
 	// Selections has one entry per option, in order.
 	Selections []Selection
 	// SumProof proves the sum of the selections is in [min … max].
 	SumProof *proof.Proof
+	// Ranked is the encrypted ranking of a ranked question (§9.1).
+	Ranked *ranked.Ballot
 }
 
 // Selection is one option's encrypted 0/1 mark with its proof.
@@ -151,6 +192,10 @@ type Audit struct {
 	Choices [][]int `json:"choices"`
 	// Nonces[q][o] is the hex of the 32-byte nonce r of that selection.
 	Nonces [][]string `json:"nonces"`
+	// Rankings[q] is the opening of ranked question q (nil for a choose
+	// question; then Choices[q] is the ranking and Nonces[q] empty). Its
+	// JSON form is not defined yet: a Go-side audit only.
+	Rankings []*ranked.Opening `json:"-"`
 }
 
 // Encrypt encrypts choices (Choices[q][o] ∈ {0,1}, per question between min
@@ -165,6 +210,9 @@ func (e *Election) Encrypt(rand io.Reader, style int, choices [][]int) (*Ballot,
 		return nil, nil, fmt.Errorf("%w: %d questions, want %d", ErrInvalidChoices, len(choices), len(e.shape))
 	}
 	for qi, q := range e.shape {
+		if q.Ranked {
+			continue // crypto/ranked checks the ranking
+		}
 		if len(choices[qi]) != q.Options {
 			return nil, nil, fmt.Errorf("%w: question %d: %d options, want %d", ErrInvalidChoices, qi, len(choices[qi]), q.Options)
 		}
@@ -182,6 +230,19 @@ func (e *Election) Encrypt(rand io.Reader, style int, choices [][]int) (*Ballot,
 	b := &Ballot{ManifestHash: e.hash, Style: uint16(style), Questions: make([]Question, len(e.shape))}
 	a := &Audit{Choices: make([][]int, len(e.shape)), Nonces: make([][]string, len(e.shape))}
 	for qi, q := range e.shape {
+		if q.Ranked {
+			rb, op, err := e.contests[qi].Encrypt(rand, style, choices[qi])
+			if err != nil {
+				return nil, nil, fmt.Errorf("%w: question %d: %w", ErrInvalidChoices, qi, err)
+			}
+			b.Questions[qi].Ranked = rb
+			a.Choices[qi] = append([]int(nil), choices[qi]...)
+			if a.Rankings == nil {
+				a.Rankings = make([]*ranked.Opening, len(e.shape))
+			}
+			a.Rankings[qi] = op
+			continue
+		}
 		rsum := enc.G.NewScalar()
 		var cts []*elgamal.Ciphertext
 		total := 0
@@ -228,7 +289,7 @@ func (e *Election) sumStatement(b *Ballot, q int, sum *elgamal.Ciphertext) *proo
 // MarshalBinary returns the canonical binary encoding (protocol §4.2).
 func (b *Ballot) MarshalBinary() ([]byte, error) {
 	out := make([]byte, 0, 1024)
-	out = append(out, Version)
+	out = append(out, b.version())
 	out = append(out, b.ManifestHash[:]...)
 	out = binary.BigEndian.AppendUint16(out, b.Style)
 	if len(b.Questions) > 0xffff {
@@ -236,6 +297,14 @@ func (b *Ballot) MarshalBinary() ([]byte, error) {
 	}
 	out = binary.BigEndian.AppendUint16(out, uint16(len(b.Questions)))
 	for _, q := range b.Questions {
+		if q.Ranked != nil {
+			if q.Selections != nil || q.SumProof != nil {
+				return nil, ErrMalformed
+			}
+			rb, _ := q.Ranked.MarshalBinary()
+			out = append(out, rb...)
+			continue
+		}
 		if len(q.Selections) > 0xffff || q.SumProof == nil {
 			return nil, ErrMalformed
 		}
@@ -252,6 +321,16 @@ func (b *Ballot) MarshalBinary() ([]byte, error) {
 	return out, nil
 }
 
+// version is the encoding version of b: 2 when it has a ranked question.
+func (b *Ballot) version() byte {
+	for _, q := range b.Questions {
+		if q.Ranked != nil {
+			return Version2
+		}
+	}
+	return Version
+}
+
 // Parse strictly decodes a binary ballot of this election (protocol §4.2).
 // It returns [ErrMalformed] or [ErrWrongManifest] (wrapped); it does not
 // verify proofs (see [Election.Verify]).
@@ -266,6 +345,9 @@ func (e *Election) HintsSize() int { return e.elements() * enc.HintSize }
 func (e *Election) elements() int {
 	n := 0
 	for qi, q := range e.shape {
+		if q.Ranked {
+			continue // ranked parts carry no hints: decoded in full
+		}
 		n += 6*q.Options + 2*len(e.sumVals[qi])
 	}
 	return n
@@ -295,6 +377,10 @@ func (e *Election) Hints(data []byte) ([]byte, error) {
 func (e *Election) eachElement(data []byte, f func([]byte)) {
 	p := data[37:]
 	for qi, q := range e.shape {
+		if q.Ranked {
+			p = p[e.contests[qi].Size():]
+			continue
+		}
 		p = p[2:]
 		for range q.Options {
 			for k := 0; k < 2; k++ {
@@ -340,8 +426,8 @@ func (e *Election) parse(data, hints []byte) (*Ballot, error) {
 	if len(data) < 37 {
 		return nil, fmt.Errorf("%w: truncated header", ErrMalformed)
 	}
-	if data[0] != Version {
-		return nil, fmt.Errorf("%w: version %d", ErrMalformed, data[0])
+	if data[0] != e.version {
+		return nil, fmt.Errorf("%w: version %d, this manifest's ballots are version %d", ErrMalformed, data[0], e.version)
 	}
 	b := new(Ballot)
 	copy(b.ManifestHash[:], data[1:33])
@@ -379,6 +465,19 @@ func (e *Election) parse(data, hints []byte) (*Ballot, error) {
 	p := data[37:]
 	b.Questions = make([]Question, len(e.shape))
 	for qi, q := range e.shape {
+		if q.Ranked {
+			c := e.contests[qi]
+			rb, err := c.Parse(p[:c.Size()])
+			if err != nil {
+				return nil, fmt.Errorf("%w: question %d: %w", ErrMalformed, qi, err)
+			}
+			if rb.Style != b.Style {
+				return nil, fmt.Errorf("%w: question %d: ranked part of style %d in a ballot of style %d", ErrMalformed, qi, rb.Style, b.Style)
+			}
+			b.Questions[qi] = Question{Ranked: rb}
+			p = p[c.Size():]
+			continue
+		}
 		if no := int(binary.BigEndian.Uint16(p)); no != q.Options {
 			return nil, fmt.Errorf("%w: question %d: %d options, want %d", ErrMalformed, qi, no, q.Options)
 		}
@@ -420,6 +519,10 @@ func parseError(where string, err error) error {
 func (e *Election) checkCounts(data []byte) error {
 	off := 37
 	for qi, q := range e.shape {
+		if q.Ranked {
+			off += e.contests[qi].Size()
+			continue
+		}
 		if off+2 > len(data) {
 			return fmt.Errorf("%w: truncated", ErrMalformed)
 		}
@@ -445,7 +548,13 @@ func (e *Election) checkShape(b *Ballot) error {
 	}
 	for qi, q := range e.shape {
 		bq := b.Questions[qi]
-		if len(bq.Selections) != q.Options || bq.SumProof == nil || bq.SumProof.Branches() != len(e.sumVals[qi]) {
+		if q.Ranked {
+			if bq.Ranked == nil || bq.Selections != nil || bq.SumProof != nil || bq.Ranked.Style != b.Style {
+				return ErrMalformed
+			}
+			continue
+		}
+		if bq.Ranked != nil || len(bq.Selections) != q.Options || bq.SumProof == nil || bq.SumProof.Branches() != len(e.sumVals[qi]) {
 			return ErrMalformed
 		}
 		for _, s := range bq.Selections {
@@ -461,6 +570,9 @@ func (e *Election) checkShape(b *Ballot) error {
 // then the sum proof, question by question.
 func (e *Election) statements(b *Ballot, sts []*proof.Statement, ps []*proof.Proof) ([]*proof.Statement, []*proof.Proof) {
 	for qi, q := range b.Questions {
+		if q.Ranked != nil {
+			continue // crypto/ranked's proofs: [Election.verifyRanked]
+		}
 		cts := make([]*elgamal.Ciphertext, len(q.Selections))
 		for oi, s := range q.Selections {
 			sts = append(sts, e.statement(b, qi, oi, s.Ciphertext))
@@ -492,7 +604,25 @@ func (e *Election) Verify(b *Ballot) error {
 			return fmt.Errorf("%w: question %d option %d: %w", ErrBadProof, st.Question, st.Option, err)
 		}
 	}
+	for qi, q := range b.Questions {
+		if q.Ranked != nil {
+			if err := e.contests[qi].Verify(q.Ranked); err != nil {
+				return e.rankingError(qi, err)
+			}
+		}
+	}
 	return nil
+}
+
+// rankingError names the ranked question whose proofs fail.
+func (e *Election) rankingError(qi int, err error) error {
+	return fmt.Errorf("%w: question %d (%s): %w", ErrInvalidRanking, qi, e.m.Questions[qi].ID, err)
+}
+
+// RankingError returns the error of [Election.Verify] for a ballot whose
+// ranked question q fails (for callers that verify ranked parts in bulk).
+func (e *Election) RankingError(q int) error {
+	return e.rankingError(q, ranked.ErrInvalidRanking)
 }
 
 // batchWindow is the number of ballots whose proof statements
@@ -545,6 +675,23 @@ func (e *Election) BatchVerifyN(bs []*Ballot, procs int) []int {
 		for _, k := range proof.BatchVerifyN(sts, ps, procs) {
 			bad[owner[k]] = true
 		}
+		// Ranked parts: crypto/ranked's batch verifier, per question.
+		for qi, c := range e.contests {
+			if c == nil {
+				continue
+			}
+			var rbs []*ranked.Ballot
+			var rowner []int
+			for i, b := range window {
+				if !bad[i] {
+					rbs = append(rbs, b.Questions[qi].Ranked)
+					rowner = append(rowner, i)
+				}
+			}
+			for _, k := range c.BatchVerify(rbs) {
+				bad[rowner[k]] = true
+			}
+		}
 		for i, b := range bad {
 			if b {
 				out = append(out, lo+i)
@@ -566,6 +713,15 @@ func (e *Election) CheckAudit(b *Ballot, a *Audit) error {
 		return fmt.Errorf("%w: audit shape", ErrMalformed)
 	}
 	for qi, q := range b.Questions {
+		if q.Ranked != nil {
+			if qi >= len(a.Rankings) || a.Rankings[qi] == nil {
+				return fmt.Errorf("%w: audit of question %d has no ranking opening", ErrMalformed, qi)
+			}
+			if err := e.contests[qi].CheckAudit(q.Ranked, a.Rankings[qi]); err != nil {
+				return fmt.Errorf("%w: question %d: %w", ErrAuditMismatch, qi, err)
+			}
+			continue
+		}
 		if len(a.Choices[qi]) != len(q.Selections) || len(a.Nonces[qi]) != len(q.Selections) {
 			return fmt.Errorf("%w: audit shape", ErrMalformed)
 		}

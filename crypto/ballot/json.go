@@ -17,9 +17,13 @@ type jsonBallot struct {
 	Questions    []jsonQuestion `json:"questions"`
 }
 
+// jsonQuestion: selections and sum_proof for a choose question, ranked
+// (hex of the §9.1 encoding) for a ranked question; each omitted when
+// absent, so a version-1 ballot's JSON is as before.
 type jsonQuestion struct {
-	Selections []jsonSelection `json:"selections"`
-	SumProof   string          `json:"sum_proof"`
+	Selections []jsonSelection `json:"selections,omitempty"`
+	SumProof   string          `json:"sum_proof,omitempty"`
+	Ranked     string          `json:"ranked,omitempty"`
 }
 
 type jsonSelection struct {
@@ -34,9 +38,14 @@ const MaxJSONSize = 4 * MaxSize
 // MarshalJSON returns the JSON form of protocol §4.2 (lowercase hex,
 // canonical key order, no whitespace).
 func (b *Ballot) MarshalJSON() ([]byte, error) {
-	j := jsonBallot{Version: Version, ManifestHash: hex.EncodeToString(b.ManifestHash[:]), Style: int(b.Style),
+	j := jsonBallot{Version: int(b.version()), ManifestHash: hex.EncodeToString(b.ManifestHash[:]), Style: int(b.Style),
 		Questions: make([]jsonQuestion, len(b.Questions))}
 	for qi, q := range b.Questions {
+		if q.Ranked != nil {
+			rb, _ := q.Ranked.MarshalBinary()
+			j.Questions[qi] = jsonQuestion{Ranked: hex.EncodeToString(rb)}
+			continue
+		}
 		if q.SumProof == nil {
 			return nil, ErrMalformed
 		}
@@ -75,8 +84,8 @@ func (e *Election) ParseJSON(data []byte) (*Ballot, error) {
 	if err := d.Decode(&j); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if j.Version != Version {
-		return nil, fmt.Errorf("%w: version %d", ErrMalformed, j.Version)
+	if j.Version != int(e.version) {
+		return nil, fmt.Errorf("%w: version %d, this manifest's ballots are version %d", ErrMalformed, j.Version, e.version)
 	}
 	if j.Style < 0 || j.Style > 0xffff || len(j.Questions) > 0xffff {
 		return nil, fmt.Errorf("%w: style or question count out of range", ErrMalformed)
@@ -85,11 +94,26 @@ func (e *Election) ParseJSON(data []byte) (*Ballot, error) {
 	if err != nil || len(h) != 32 {
 		return nil, fmt.Errorf("%w: manifest_hash", ErrMalformed)
 	}
-	bin := []byte{Version}
+	bin := []byte{e.version}
 	bin = append(bin, h...)
 	bin = binary.BigEndian.AppendUint16(bin, uint16(j.Style))
 	bin = binary.BigEndian.AppendUint16(bin, uint16(len(j.Questions)))
-	for _, q := range j.Questions {
+	for qi, q := range j.Questions {
+		if qi < len(e.contests) && e.contests[qi] != nil {
+			if q.Selections != nil || q.SumProof != "" {
+				return nil, fmt.Errorf("%w: question %d is ranked", ErrMalformed, qi)
+			}
+			if bin, err = appendHex(bin, q.Ranked); err != nil {
+				return nil, err
+			}
+			if len(bin) > MaxSize {
+				return nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformed, MaxSize)
+			}
+			continue
+		}
+		if q.Ranked != "" {
+			return nil, fmt.Errorf("%w: question %d is not ranked", ErrMalformed, qi)
+		}
 		if len(q.Selections) > 0xffff {
 			return nil, fmt.Errorf("%w: too many selections", ErrMalformed)
 		}

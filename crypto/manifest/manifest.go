@@ -4,8 +4,8 @@
 //
 // What it guarantees: [Parse] accepts only a manifest that is valid JSON in
 // the canonical subset (UTF-8, integers only, no duplicate keys), has exactly
-// the version-1 fields (unknown, missing or differently-cased fields are
-// rejected) and satisfies every bound listed on [Manifest]; [Manifest.Hash]
+// the fields of its version, 1 or 2 (unknown, missing or differently-cased
+// fields are rejected) and satisfies every bound listed on [Manifest]; [Manifest.Hash]
 // equals SHA-256 of the bytes JavaScript computes with JSON.stringify over a
 // key-sorted copy (crypto/js canonical.mjs). Every ballot proof and
 // authorisation is bound to this hash.
@@ -35,10 +35,30 @@ import (
 	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/internal/enc"
 	"github.com/unionvote/eballot/crypto/internal/snote"
+	"github.com/unionvote/eballot/crypto/ranked"
 )
 
-// Version is the protocol version of this package.
-const Version = 1
+// Manifest versions (docs/protocol.md §3). Version 1 is the manifest of
+// choose questions only; version 2 adds ranked (STV) questions
+// (Question.Method, Seats, Rule) and candidates' election addresses
+// (Option.Address). A version-1 manifest must not use a version-2 field;
+// a version-2 manifest may use any or none. A version-1 manifest parses
+// and hashes exactly as before version 2 existed.
+const (
+	Version  = 1
+	Version2 = 2
+)
+
+// Question methods (Question.Method). The empty method is choose-up-to-N
+// (homomorphic tally, min/max marks), the only method of version 1.
+const (
+	MethodChoose = ""
+	MethodRanked = "ranked"
+)
+
+// STV rules of a ranked question (Question.Rule), as crypto/stv names them
+// (docs/protocol.md §9.7).
+var Rules = []string{"ers97", "meek"}
 
 // Bounds enforced by [Manifest.Validate] and [Parse].
 const (
@@ -57,7 +77,7 @@ const (
 )
 
 // Kinds of ballot.
-var Kinds = []string{"industrial_action", "union_election", "political_fund", "recognition", "other"}
+var Kinds = []string{"industrial_action", "union_election", "political_fund", "merger", "recognition", "other"}
 
 var (
 	// ErrMalformed is returned by [Parse] for input that is not a
@@ -70,15 +90,18 @@ var (
 	ErrNoStyle = errors.New("manifest: no such style")
 )
 
-// Manifest is the version-1 election manifest (protocol §3).
+// Manifest is the election manifest (protocol §3), version 1 or 2.
 //
-// Bounds: version = 1; election_id and every question, option and style id
+// Bounds: version 1 or 2, and version 2 when a question has a method or
+// an option an address; election_id and every question, option and style id
 // match [a-z0-9-]{1,64} and are unique in their list; kind is one of [Kinds];
 // title, names, labels and text keys are 1–512 bytes, question texts and
 // texts values 1–65536 bytes, all valid UTF-8; opens_at < closes_at, both
 // RFC 3339 UTC with seconds precision (2006-01-02T15:04:05Z); at most 64
 // texts; 1–32 questions of 2–64 options with 0 ≤ min ≤ max ≤ options and
-// max ≥ 1; 1–1024 styles, each with an RSA-2048, e = 65537 issuer key (base64 std
+// max ≥ 1; a ranked question (version 2, kind union_election) has
+// 1 ≤ seats < options and a rule of [Rules], a choose question neither;
+// an address is 64 lowercase hex digits; 1–1024 styles, each with an RSA-2048, e = 65537 issuer key (base64 std
 // padded DER SubjectPublicKeyInfo, canonical) and 0 ≤ entitled ≤ 2^40;
 // the encrypted ballot fits in [MaxBallotSize]; trustees: 1 ≤ threshold ≤ len(public_keys) ≤ 32, every key 64 lowercase
 // hex of a canonical non-identity ristretto255 element, election_key
@@ -156,20 +179,36 @@ type Regime struct {
 // MaxMandateMonths bounds [Regime.MandateMonths].
 const MaxMandateMonths = 24
 
-// Question is one question of the voting paper; a ballot marks 0/1 for each
-// option and the number of marks is between Min and Max.
+// Question is one question of the voting paper. A choose question (Method
+// empty) marks 0/1 for each option and the number of marks is between Min
+// and Max. A ranked question (Method "ranked", version 2, kind
+// union_election only) is an STV contest: the options are the candidates,
+// Min and Max bound the number of preferences (crypto/ranked MinRanked,
+// MaxRanked), Seats is the number to elect (1 ≤ Seats < len(Options)) and
+// Rule the STV rule (one of [Rules]). Method, Seats and Rule are omitted
+// when absent (never "" or 0), so a version-1 question hashes as before.
 type Question struct {
 	ID      string   `json:"id"`
 	Text    string   `json:"text"`
 	Options []Option `json:"options"`
 	Min     int      `json:"min"`
 	Max     int      `json:"max"`
+	Method  string   `json:"method,omitempty"`
+	Seats   int      `json:"seats,omitempty"`
+	Rule    string   `json:"rule,omitempty"`
 }
 
-// Option is one answer of a question.
+// Ranked reports whether q is a ranked (STV) question.
+func (q *Question) Ranked() bool { return q.Method == MethodRanked }
+
+// Option is one answer of a question, or a candidate. Address (version 2,
+// omitted when absent) is 64 lowercase hex digits: the SHA-256 of the
+// candidate's election address (TULRCA s.48), so the address every member
+// is shown is the one signed with the paper.
 type Option struct {
-	ID    string `json:"id"`
-	Label string `json:"label"`
+	ID      string `json:"id"`
+	Label   string `json:"label"`
+	Address string `json:"address,omitempty"`
 }
 
 // Style is a ballot style: a separate workplace ballot (TULRCA s.228) with
@@ -298,8 +337,9 @@ func (m *Manifest) checkUTF8() error {
 	}
 	for _, q := range m.Questions {
 		ss = append(ss, q.ID, q.Text)
+		ss = append(ss, q.Method, q.Rule)
 		for _, o := range q.Options {
-			ss = append(ss, o.ID, o.Label)
+			ss = append(ss, o.ID, o.Label, o.Address)
 		}
 	}
 	for _, s := range m.Styles {
@@ -314,7 +354,7 @@ func (m *Manifest) checkUTF8() error {
 		for _, q := range t.Questions {
 			ss = append(ss, q.ID, q.Text)
 			for _, o := range q.Options {
-				ss = append(ss, o.ID, o.Label)
+				ss = append(ss, o.ID, o.Label, o.Address)
 			}
 		}
 	}
@@ -330,13 +370,37 @@ func (m *Manifest) checkUTF8() error {
 }
 
 // BallotSize returns the size in bytes of the canonical binary encoding of
-// an encrypted ballot for this manifest (protocol §4.2).
+// an encrypted ballot for this manifest (protocol §4.2): per choose
+// question its selections and sum proof, per ranked question the
+// crypto/ranked ballot (§9.1).
 func (m *Manifest) BallotSize() int {
 	n := 1 + 32 + 2 + 2
 	for _, q := range m.Questions {
+		if q.Ranked() {
+			n += RankedSize(len(q.Options), q.Min, q.Max)
+			continue
+		}
 		n += 2 + len(q.Options)*(64+2*128) + (q.Max-q.Min+1)*128
 	}
 	return n
+}
+
+// RankedSize is the size of a crypto/ranked ballot of n candidates with
+// min..max preferences (docs/protocol.md §9.1).
+func RankedSize(n, minRanked, maxRanked int) int {
+	c := ranked.Contest{Candidates: n, MinRanked: minRanked, MaxRanked: maxRanked}
+	return c.Size()
+}
+
+// HasRanked reports whether the manifest has a ranked question: its
+// ballots are then of encoding version 2 (protocol §4.2).
+func (m *Manifest) HasRanked() bool {
+	for i := range m.Questions {
+		if m.Questions[i].Ranked() {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxBallotSize is the bound on an encoded ballot (protocol §4.2); a manifest
@@ -383,8 +447,8 @@ func checkPoint(field, s string) error {
 
 // Validate checks every bound and format listed on [Manifest].
 func (m *Manifest) Validate() error {
-	if m.Version != Version {
-		return invalid("version", "must be %d", Version)
+	if m.Version != Version && m.Version != Version2 {
+		return invalid("version", "must be %d or %d", Version, Version2)
 	}
 	if !idRE.MatchString(m.ElectionID) {
 		return invalid("election_id", "must match [a-z0-9-]{1,64}")
@@ -447,9 +511,15 @@ func (m *Manifest) Validate() error {
 			if err := checkText(g+".label", op.Label, MaxShortLen); err != nil {
 				return err
 			}
+			if err := m.checkAddress(g+".address", op.Address); err != nil {
+				return err
+			}
 		}
 		if q.Min < 0 || q.Min > q.Max || q.Max > len(q.Options) || q.Max < 1 {
 			return invalid(f, "need 0 ≤ min ≤ max ≤ options and max ≥ 1")
+		}
+		if err := m.checkMethod(f, &q); err != nil {
+			return err
 		}
 	}
 	if m.BallotSize() > MaxBallotSize {
@@ -547,11 +617,59 @@ func (m *Manifest) validateTranslations() error {
 				if err := checkText(h+".label", o.Label, MaxShortLen); err != nil {
 					return err
 				}
+				if o.Address != "" {
+					// One address hash per candidate, covering every language.
+					return invalid(h+".address", "addresses are in the manifest's options only")
+				}
 			}
 		}
 	}
 	return nil
 }
+
+// checkMethod checks a question's version-2 fields (protocol §3, §9).
+func (m *Manifest) checkMethod(f string, q *Question) error {
+	switch q.Method {
+	case MethodChoose:
+		if q.Seats != 0 || q.Rule != "" {
+			return invalid(f, "seats and rule are for ranked questions only")
+		}
+		return nil
+	case MethodRanked:
+	default:
+		return invalid(f+".method", "unknown method %q (known: %q)", q.Method, MethodRanked)
+	}
+	if m.Version < Version2 {
+		return invalid(f+".method", "needs manifest version %d", Version2)
+	}
+	if m.Kind != "union_election" {
+		return invalid(f+".method", "ranked questions are for union_election ballots only")
+	}
+	if q.Seats < 1 || q.Seats >= len(q.Options) {
+		return invalid(f+".seats", "need 1 ≤ seats < options (%d)", len(q.Options))
+	}
+	if !slices.Contains(Rules, q.Rule) {
+		return invalid(f+".rule", "unknown rule %q (known: %s)", q.Rule, strings.Join(Rules, ", "))
+	}
+	return nil
+}
+
+// checkAddress checks an option's address: absent, or (version 2) 64
+// lowercase hex digits, the SHA-256 of the election address (s.48).
+func (m *Manifest) checkAddress(f, a string) error {
+	if a == "" {
+		return nil
+	}
+	if m.Version < Version2 {
+		return invalid(f, "needs manifest version %d", Version2)
+	}
+	if !addressRE.MatchString(a) {
+		return invalid(f, "not 64 lowercase hex digits")
+	}
+	return nil
+}
+
+var addressRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func (m *Manifest) validateRegime() error {
 	r := m.Regime
@@ -606,7 +724,13 @@ func (m *Manifest) Paper(lang string) Paper {
 	for i, q := range t.Questions {
 		pq := p.Questions[i]
 		pq.Text = q.Text
-		pq.Options = slices.Clone(q.Options)
+		// Translated labels; ids and addresses stay the manifest's.
+		pq.Options = slices.Clone(pq.Options)
+		for j := range pq.Options {
+			if j < len(q.Options) { // always, in a validated manifest
+				pq.Options[j].Label = q.Options[j].Label
+			}
+		}
 		p.Questions[i] = pq
 	}
 	return p
@@ -646,21 +770,23 @@ func checkLogKey(s string) error {
 	return err
 }
 
-// Shape returns, per question, the number of options, min and max: what a
-// ballot decoder needs (protocol §4.2).
+// Shape returns, per question, the number of options, min and max (and
+// whether it is ranked): what a ballot decoder needs (protocol §4.2).
 func (m *Manifest) Shape() []QuestionShape {
 	s := make([]QuestionShape, len(m.Questions))
 	for i, q := range m.Questions {
-		s[i] = QuestionShape{Options: len(q.Options), Min: q.Min, Max: q.Max}
+		s[i] = QuestionShape{Options: len(q.Options), Min: q.Min, Max: q.Max, Ranked: q.Ranked()}
 	}
 	return s
 }
 
 // QuestionShape is the part of a question a ballot's encoding depends on.
+// Ranked is omitted when false, so a version-1 shape encodes as before.
 type QuestionShape struct {
-	Options int `json:"options"`
-	Min     int `json:"min"`
-	Max     int `json:"max"`
+	Options int  `json:"options"`
+	Min     int  `json:"min"`
+	Max     int  `json:"max"`
+	Ranked  bool `json:"ranked,omitempty"`
 }
 
 // Style returns the index and the style with the given id, or [ErrNoStyle].

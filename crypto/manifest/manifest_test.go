@@ -263,6 +263,12 @@ func FuzzParse(f *testing.F) {
 	readJSON(f, "manifest_v1.json", &mf)
 	f.Add([]byte(mf.Manifest))
 	f.Add([]byte(mf.Bilingual.Manifest))
+	var m2 manifestFile
+	readJSON(f, "manifest_v2.json", &m2)
+	f.Add([]byte(m2.Manifest))
+	for _, v := range m2.Invalid {
+		f.Add([]byte(v.JSON))
+	}
 	for _, v := range append(mf.Invalid, mf.Bilingual.Invalid...) {
 		if len(v.JSON) < 8192 {
 			f.Add([]byte(v.JSON))

@@ -121,6 +121,10 @@ func (t PaperTotals) spoilt(q int) int64 {
 func questions(m *manifest.Manifest, votes int64, count func(q, o int) int64, spoilt func(q int) int64) []QuestionResult {
 	var out []QuestionResult
 	for qi, q := range m.Questions {
+		if q.Ranked() {
+			out = append(out, QuestionResult{ID: q.ID, Text: q.Text, Spoilt: -1, Ranked: true})
+			continue
+		}
 		qr := QuestionResult{ID: q.ID, Text: q.Text}
 		var marks int64
 		for oi, o := range q.Options {
@@ -190,6 +194,10 @@ type QuestionResult struct {
 	SupportMet *bool `json:"support_threshold_met"`
 	// Supported: every applicable test met and a majority Yes.
 	Supported bool `json:"supported"`
+	// Ranked: a ranked (STV) question (manifest version 2): it is not
+	// in the homomorphic tally (no counts here, spoilt -1); its ballots go
+	// to the mix and its result is the STV count (docs/protocol.md §9).
+	Ranked bool `json:"ranked,omitempty"`
 }
 
 // OptionCount is the count of one option.
@@ -327,6 +335,10 @@ func Compute(m *manifest.Manifest, c *Counts) (*Result, error) {
 	}
 	agg.Channels = aggChannels
 	for qi, q := range m.Questions {
+		if q.Ranked() {
+			agg.Questions = append(agg.Questions, QuestionResult{ID: q.ID, Text: q.Text, Spoilt: -1, Ranked: true})
+			continue
+		}
 		qr := QuestionResult{ID: q.ID, Text: q.Text, Spoilt: 0}
 		for oi, o := range q.Options {
 			qr.Counts = append(qr.Counts, OptionCount{ID: o.ID, Label: o.Label})

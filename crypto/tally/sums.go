@@ -41,7 +41,9 @@ func NewSums(e *ballot.Election) *Sums {
 	m := e.Manifest()
 	s := &Sums{manifestHash: e.ManifestHash(), shape: m.Shape(), ballots: make([]int64, len(m.Styles))}
 	for _, q := range s.shape {
-		s.width += q.Options
+		if !q.Ranked { // ranked questions go to the mix (§9), not the tally
+			s.width += q.Options
+		}
 	}
 	s.alpha = make([][]*ristretto255.Element, len(m.Styles))
 	s.beta = make([][]*ristretto255.Element, len(m.Styles))
@@ -87,6 +89,9 @@ func (s *Sums) Positions() []Position {
 			continue
 		}
 		for q, sh := range s.shape {
+			if sh.Ranked {
+				continue
+			}
 			for o := range sh.Options {
 				ps = append(ps, Position{st, q, o})
 			}

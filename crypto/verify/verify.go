@@ -61,9 +61,11 @@ import (
 
 	"github.com/unionvote/eballot/crypto/ballot"
 	"github.com/unionvote/eballot/crypto/blind"
+	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/export"
 	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/paper"
+	"github.com/unionvote/eballot/crypto/ranked"
 	"github.com/unionvote/eballot/crypto/receipt"
 	"github.com/unionvote/eballot/crypto/tally"
 )
@@ -144,6 +146,9 @@ type Options struct {
 	// Batch is the number of entries verified together, by one worker and
 	// one combined proof check (default 2048).
 	Batch int
+	// KeepRanked keeps the ranked parts of the counted ballots in
+	// [Result.Ranked] (manifest version 2): the mix input of §9.5.
+	KeepRanked bool
 }
 
 // Result is the outcome of Verify.
@@ -157,6 +162,11 @@ type Result struct {
 	StyleCounts []int64  // entries per style (all entries with a valid style)
 	Valid       []int64  // valid ballots per style (those in Sums)
 	Sums        *tally.Sums
+	// Ranked[q] (with [Options.KeepRanked]) holds, for a ranked question
+	// q, the ranked parts (§9.1) of the ballots in Sums, in ledger order:
+	// exactly the ballots whose rankings are mixed and counted (§9.5). Nil
+	// for a choose question.
+	Ranked [][]*ranked.Ballot
 	// Paper is the checked paper section: nil when the export has none.
 	// Only valid batches are in its sums.
 	Paper    *paper.Counter
@@ -241,6 +251,9 @@ func Verify(ctx context.Context, src io.Reader, opt Options) (*Result, error) {
 	v.res.StyleCounts = make([]int64, len(keys))
 	v.res.Valid = make([]int64, len(keys))
 	v.res.Sums = tally.NewSums(e)
+	if opt.KeepRanked {
+		v.res.Ranked = make([][]*ranked.Ballot, len(e.Manifest().Questions))
+	}
 	// The duplicate checks are the only state that grows (about 50 bytes
 	// per ballot and per selection); size them from the header, bounded so
 	// that a lying header cannot make us allocate much.
@@ -613,8 +626,17 @@ func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int,
 		if r.b != nil {
 			p := int64(0)
 			for _, q := range r.b.Questions {
+				cts := make([]*elgamal.Ciphertext, 0, len(q.Selections))
 				for _, s := range q.Selections {
-					a := [16]byte(s.Ciphertext.AlphaBytes()[:16])
+					cts = append(cts, s.Ciphertext)
+				}
+				if q.Ranked != nil {
+					// A ranked part's R_c (§9.1): a copied ranking is a
+					// copied vote in the mix.
+					cts = append(cts, q.Ranked.Ranks()...)
+				}
+				for _, ct := range cts {
+					a := [16]byte(ct.AlphaBytes()[:16])
 					if j, ok := v.alphas[a]; ok {
 						v.res.fail(Failure{Check: CheckEntryDupAlpha, Item: "entry", Index: en.Index, Tracker: r.short, Reason: fmt.Sprintf("duplicate α: selection %d repeats selection %d of entry %d (a replayed or copied ciphertext)", p, j&0xfff, j>>12)})
 						dup = true
@@ -626,6 +648,13 @@ func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int,
 			}
 		}
 		if len(r.errs) == 0 && r.b != nil && !dup {
+			if v.res.Ranked != nil {
+				for qi, q := range r.b.Questions {
+					if q.Ranked != nil {
+						v.res.Ranked[qi] = append(v.res.Ranked[qi], q.Ranked)
+					}
+				}
+			}
 			v.res.Sums.Add(r.b)
 			v.res.Valid[r.b.Style]++
 		}

@@ -107,6 +107,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	go runRetention(bg, cfg, log, svc.Retention) // EBALLOT_RETENTION: daily report or deletion after the statutory period
 	go runInvitations(bg, svc.Auth, pool, log)   // voting links of newly opened ballots, retries of temporary failures
 	go runSchedule(bg, svc.Admin, log)           // ballots open and close at their notified times
+	go runOfficerSweep(bg, svc, log)             // presiding officers' accounts end with their ballots
 	go svc.After.Run(bg, time.Minute)            // result notices, s.231B reminders (after the close)
 	go func() {
 		t := time.NewTicker(10 * time.Minute)

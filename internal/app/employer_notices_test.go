@@ -34,6 +34,8 @@ func TestEmployerNoticesPerEmployer(t *testing.T) {
 	must(b.Admin.AppointScrutineer(ctx, "scrutineer:1", b.ID, "Scrutineers Ltd", false))
 	must(b.Admin.SignOffSecurityAssessment(ctx, "scrutineer:1", b.ID, "A. Assessor"))
 	must(b.Admin.SetTrustees(ctx, "scrutineer:1", b.ID, file))
+	must(b.Admin.SetScrutineerKey(ctx, "scrutineer:1", b.ID, electiontest.ScrutineerKey(t)))
+	electiontest.Approve(t, b.Admin, b.ID)
 
 	org := s.staff("organiser", b.UnionID)
 	path := fmt.Sprintf("/organiser/ballots/%d/employer-notices", b.ID)

@@ -130,3 +130,15 @@ func CreateStaff(ctx context.Context, cfg *config.Config, log *slog.Logger, role
 	})
 	return link, err
 }
+
+// DisableStaff disables staff account id (auth.Service.DisableStaff):
+// true when it was disabled now, false when it was already.
+func DisableStaff(ctx context.Context, cfg *config.Config, log *slog.Logger, id int64) (bool, error) {
+	var now bool
+	err := withService(ctx, cfg, log, func(svc *Service) error {
+		var err error
+		now, err = svc.Auth.DisableStaff(ctx, id)
+		return err
+	})
+	return now, err
+}

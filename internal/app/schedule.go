@@ -34,3 +34,35 @@ func runSchedule(ctx context.Context, a *election.Admin, log *slog.Logger) {
 		}
 	}
 }
+
+// runOfficerSweep disables, every election.ScheduleEvery, the accounts of
+// presiding officers whose boxes are closed and whose ballots have closed
+// (issuance.Service.EndedOfficers), until ctx ends.
+func runOfficerSweep(ctx context.Context, svc *Service, log *slog.Logger) {
+	log = log.With("module", "officers")
+	t := time.NewTicker(election.ScheduleEvery)
+	defer t.Stop()
+	for {
+		if err := sweepOfficers(ctx, svc, log); err != nil && ctx.Err() == nil {
+			log.WarnContext(ctx, "disabling ended presiding officers failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweepOfficers is one pass of runOfficerSweep.
+func sweepOfficers(ctx context.Context, svc *Service, log *slog.Logger) error {
+	ids, err := svc.Issuance.EndedOfficers(ctx)
+	if err != nil {
+		return err
+	}
+	done, err := svc.Auth.DisableOfficers(ctx, ids)
+	for _, id := range done {
+		log.InfoContext(ctx, "presiding officer's account disabled: their boxes and ballots have closed", "staff_id", id)
+	}
+	return err
+}

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,7 +60,9 @@ func newSiteHooks(t *testing.T, tweak func(*config.Config), hooks buildHooks) *s
 	srv := httptest.NewUnstartedServer(nil)
 	s.base = fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
 	u, _ := url.Parse(s.base)
-	cfg := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev"}
+	// Online voting needs the e-ballot order in force (s.230(2)): the
+	// fixtures' assumed commencement.
+	cfg := &config.Config{PublicURL: u, SecretKey: electiontest.SecretKey, SMSProvider: "dev", EVotingCommencement: electiontest.Commencement}
 	if tweak != nil {
 		tweak(cfg)
 	}
@@ -160,5 +164,30 @@ func (s *site) sealAtRest() {
 	s.t.Helper()
 	if _, err := s.svc.Register.IndexMembers(context.Background()); err != nil {
 		s.t.Fatal(err)
+	}
+}
+
+var (
+	wordingFormRE = regexp.MustCompile(`name="regime" value="([a-z0-9]+)"`)
+	paperHashRE   = regexp.MustCompile(`name="paper_hash" value="([0-9a-f]{64})"`)
+)
+
+// approve does the scrutineer's approvals on the ballot's page, as the
+// scrutineer clicks them: the s.229(4) wording where the page asks for it,
+// then the voting paper with the hash the page shows.
+func (b *browser) approve(id string) {
+	b.T.Helper()
+	p := b.get("/scrutineer/ballots/" + id)
+	if m := wordingFormRE.FindStringSubmatch(p.body); m != nil {
+		if q := b.post("/scrutineer/ballots/"+id+"/wording", url.Values{"regime": {m[1]}}); q.code != 200 || !strings.Contains(q.body, "The s.229(4) wording was confirmed.") {
+			b.T.Fatalf("confirm the wording: %d %.500s", q.code, q.body)
+		}
+	}
+	m := paperHashRE.FindStringSubmatch(p.body)
+	if m == nil {
+		b.T.Fatalf("no paper approval on the page: %.1000s", p.body)
+	}
+	if q := b.post("/scrutineer/ballots/"+id+"/approve-paper", url.Values{"paper_hash": {m[1]}}); q.code != 200 || !strings.Contains(q.body, "The voting paper was approved.") {
+		b.T.Fatalf("approve the paper: %d %.500s", q.code, q.body)
 	}
 }

@@ -86,9 +86,12 @@ type buildHooks struct {
 
 func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *prometheus.Registry, hooks buildHooks) (*Service, error) {
 	s := &Service{Released: web.NewReleased()}
-	// The legal regimes, with the e-ballot order's commencement day.
-	if err := election.UseCommencement(cfg.EVotingCommencement); err != nil {
-		return nil, fmt.Errorf("EBALLOT_EVOTING_COMMENCEMENT: %w", err)
+	// The legal regimes, with the e-ballot order's commencement day (unset:
+	// the table as loaded, with no commencement).
+	if cfg.EVotingCommencement != "" {
+		if err := election.UseCommencement(cfg.EVotingCommencement); err != nil {
+			return nil, fmt.Errorf("EBALLOT_EVOTING_COMMENCEMENT: %w", err)
+		}
 	}
 	var err error
 	if s.Pages, err = page.New(log); err != nil {
@@ -336,6 +339,8 @@ var LargeBodies = []web.LargeBody{
 	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20}, // register upload (CSV)
 	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},   // signed report + partials
 	{Pattern: "/organiser/refresh/import", Max: refresh.MaxImport + 1<<20},     // the union's membership file (CSV)
+	// a candidate's election address with its photo (union elections, s.48)
+	{Pattern: "/organiser/ballots/*/election/contests/*/candidates/*/address", Max: election.MaxPhotoUpload + 1<<20},
 }
 
 // Close stops the modules' background work.

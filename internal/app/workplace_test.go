@@ -1,16 +1,20 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/descope/virtualwebauthn"
 
 	"github.com/unionvote/eballot/internal/election/electiontest"
+	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
 
@@ -93,4 +97,72 @@ func hasAll(body string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestOfficerAccountsEndWithTheirBallot: a presiding officer's account
+// exists for one workplace session. The service disables it once the
+// officer's box and ballot have both closed: its session ends and the
+// officer pages turn it away. An officer whose box is still open after
+// the close keeps the account until the box is closed.
+func TestOfficerAccountsEndWithTheirBallot(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "officers-end", Members: 4, Open: true,
+		Ledger: ledger.HandOver{L: s.svc.Ledger}})
+	officers, boxes := s.workplaceBoxes(b)
+	sweep := func() {
+		t.Helper()
+		if err := sweepOfficers(ctx, s.svc, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	disabled := func() int {
+		t.Helper()
+		var n int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM staff WHERE role = 'presiding_officer' AND disabled_at IS NOT NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	works := func(i int) bool {
+		p := officers[i].get("/workplace")
+		return p.code == 200 && strings.Contains(p.body, boxes[i])
+	}
+
+	// Officer 0 closes their box while the ballot is open: kept.
+	sweep()
+	officers[0].get(boxes[0])
+	if p := officers[0].post(boxes[0]+"/close", url.Values{}); p.code != 200 || !strings.Contains(p.body, "The box is closed") {
+		t.Fatalf("officer closes the box: %d %.300s", p.code, p.body)
+	}
+	sweep()
+	if n := disabled(); n != 0 || !works(0) || !works(1) {
+		t.Fatalf("before the close: %d disabled, officer pages %v %v", n, works(0), works(1))
+	}
+
+	// The ballot closes: officer 0's work is over, officer 1 must still
+	// close their box.
+	scr := s.staff("scrutineer", 0)
+	bp := fmt.Sprintf("/scrutineer/ballots/%d", b.ID)
+	scr.get(bp)
+	if p := scr.post(bp+"/close", url.Values{"confirm": {b.ElectionID}, "reason": {"test: counting now"}}); p.code != 200 {
+		t.Fatalf("close: %d %.300s", p.code, p.body)
+	}
+	sweep()
+	sweep() // a second pass changes nothing
+	if n := disabled(); n != 1 || works(0) || !works(1) {
+		t.Fatalf("after the close: %d disabled, officer pages %v %v (want only officer 1's)", n, works(0), works(1))
+	}
+	officers[1].get(boxes[1])
+	if p := officers[1].post(boxes[1]+"/close", url.Values{}); p.code != 200 || !strings.Contains(p.body, "The box is closed") {
+		t.Fatalf("officer 1 closes the box after the ballot: %d %.300s", p.code, p.body)
+	}
+	sweep()
+	if n := disabled(); n != 2 || works(1) {
+		t.Fatalf("after both boxes closed: %d disabled, officer 1's page %v", n, works(1))
+	}
+	var events int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM auth_events WHERE event = 'staff_disabled'`).Scan(&events); err != nil || events != 2 {
+		t.Fatalf("%d staff_disabled events (%v)", events, err)
+	}
 }

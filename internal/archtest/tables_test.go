@@ -23,6 +23,7 @@ var owners = map[string]string{
 	// ballots and their set-up
 	"unions": "internal/election", "ballots": "internal/election", "ballot_styles": "internal/election",
 	"employer_notices": "internal/election", "action_notices": "internal/election",
+	"election_addresses": "internal/election",
 	// members and registers
 	"members": "internal/register", "register_entries": "internal/register", "register_uploads": "internal/register",
 	"ballot_contacts": "internal/register", "member_contact_fields": "internal/register", "member_contact_events": "internal/register",
@@ -57,7 +58,7 @@ var owners = map[string]string{
 	"refresh_campaigns": "internal/refresh", "refresh_links": "internal/refresh", "refresh_pending": "internal/refresh",
 	"refresh_optouts": "internal/refresh", "refresh_notices": "internal/refresh", "refresh_emails": "internal/refresh",
 	// after the close: result notices, employers' addresses, copy requests
-	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result",
+	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result", "result_employer_deliveries": "internal/result",
 	"result_notices": "internal/result", "result_report_requests": "internal/result",
 	// the rest
 	"audit_log":        "internal/audit",

@@ -393,3 +393,59 @@ func (s *Service) ScrutineerMobiles(ctx context.Context) (map[int64]string, erro
 	}
 	return out, rows.Err()
 }
+
+// ErrNoStaff: no staff account has that number.
+var ErrNoStaff = errors.New("auth: no staff account with that number")
+
+// DisableStaff ends a staff account for good: it can no longer sign in,
+// enrol a passkey or recover one, and its sessions end at once. It
+// reports false when the account was disabled already.
+func (s *Service) DisableStaff(ctx context.Context, id int64) (bool, error) {
+	n, err := s.disable(ctx, `id = $1`, id)
+	if err != nil {
+		return false, err
+	}
+	if len(n) == 0 {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff WHERE id = $1)`, id).Scan(&exists); err != nil {
+			return false, fmt.Errorf("disable staff: %w", err)
+		}
+		if !exists {
+			return false, ErrNoStaff
+		}
+	}
+	return len(n) == 1, nil
+}
+
+// DisableOfficers disables the presiding officers' accounts among ids
+// (other roles are left alone) and returns the ones it disabled now.
+func (s *Service) DisableOfficers(ctx context.Context, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.disable(ctx, `id = ANY($1) AND role = 'presiding_officer'`, ids)
+}
+
+// disable sets disabled_at on the accounts matching where (with arg),
+// ends their sessions and audits each, in one transaction.
+func (s *Service) disable(ctx context.Context, where string, arg any) ([]int64, error) {
+	var ids []int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE staff SET disabled_at = $2 WHERE `+where+` AND disabled_at IS NULL RETURNING id`, arg, s.now())
+		if err != nil {
+			return err
+		}
+		if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM auth_sessions WHERE staff_id = ANY($1)`, ids)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("disable staff: %w", err)
+	}
+	for _, id := range ids {
+		s.audit(ctx, "staff_disabled", "ok", 0, id, 0)
+	}
+	return ids, nil
+}

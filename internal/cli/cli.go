@@ -34,7 +34,7 @@ Commands:
   serve     run the HTTP service (applies migrations first)
   migrate   apply database migrations and print the schema version
   demo      load a demo ballot with demo members (idempotent); --close, --sessions for load tests
-  staff     add an organiser or scrutineer account (prints a passkey enrolment link)
+  staff     add an organiser or scrutineer account (prints a passkey enrolment link), or disable one
   retention list ballots due for deletion of personal data, delete them (--apply), hold or release them
   version   print version information
 
@@ -257,6 +257,9 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 }
 
 func runStaff(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && args[0] == "disable" {
+		return runStaffDisable(ctx, args[1:], env)
+	}
 	fs := flag.NewFlagSet("staff", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	role := fs.String("role", "", "organiser or scrutineer (required)")
@@ -293,6 +296,40 @@ func runStaff(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	fmt.Fprintf(env.Stdout, "%s account for %s created. Passkey enrolment link (valid 24 hours):\n%s\n", *role, *name, link)
+	return 0
+}
+
+func runStaffDisable(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("staff disable", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	id := fs.Int64("id", 0, "the staff account's number (required; shown as organiser:N, scrutineer:N … in the audit log)")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: ballotd staff disable --id N\n\n%s\n\nFlags:\n",
+			"Disables a staff account for good: it can no longer sign in, register a\npasskey or recover one, and its sessions end at once. Presiding officers'\naccounts are disabled by the service itself once their boxes and ballots\nhave closed.")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args, env, "staff disable"); !ok {
+		return code
+	}
+	if *id <= 0 {
+		fmt.Fprintln(env.Stderr, "ballotd staff disable: --id is required (a staff account number)")
+		return 2
+	}
+	cfg, code := loadConfig("staff", env)
+	if cfg == nil {
+		return code
+	}
+	now, err := app.DisableStaff(ctx, cfg, app.NewLogger(cfg, env.Stderr), *id)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ballotd staff disable: %v\n", err)
+		return 1
+	}
+	if now {
+		fmt.Fprintf(env.Stdout, "staff account %d disabled; its sessions have ended\n", *id)
+	} else {
+		fmt.Fprintf(env.Stdout, "staff account %d was already disabled\n", *id)
+	}
 	return 0
 }
 

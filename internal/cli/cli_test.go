@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,11 @@ func run(ctx context.Context, vars map[string]string, args ...string) result {
 	var out, errb bytes.Buffer
 	if vars != nil && vars["EBALLOT_SECRET_KEY"] == "" {
 		vars["EBALLOT_SECRET_KEY"] = testKey
+	}
+	// The demo is an online ballot: it opens only once the e-ballot order
+	// is in force, as scripts/run.sh assumes for `make run`.
+	if _, set := vars["EBALLOT_EVOTING_COMMENCEMENT"]; vars != nil && !set {
+		vars["EBALLOT_EVOTING_COMMENCEMENT"] = "2026-02-19"
 	}
 	code := Run(ctx, args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }})
 	return result{code, out.String(), errb.String()}
@@ -252,5 +258,39 @@ func TestStaffAdd(t *testing.T) {
 	}
 	if r := run(context.Background(), vars, "staff", "add", "--role", "organiser", "--union", "demo-union", "--name", "Olu Organiser"); r.code != 0 {
 		t.Fatalf("organiser: %+v", r)
+	}
+}
+
+// TestStaffDisable: `ballotd staff disable --id N` ends an account, says
+// so once, and names a bad number (what a disabled account can no longer
+// do: internal/app TestOfficerAccountsEndWithTheirBallot).
+func TestStaffDisable(t *testing.T) {
+	pool, url := pgtest.NewDBURL(t)
+	ctx := context.Background()
+	vars := map[string]string{"DATABASE_URL": url}
+	r := run(ctx, vars, "staff", "add", "--role", "scrutineer", "--name", "Sam Scrutineer")
+	if r.code != 0 {
+		t.Fatalf("add: %+v", r)
+	}
+	var id int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM staff WHERE name = 'Sam Scrutineer'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	n := strconv.FormatInt(id, 10)
+	if r := run(ctx, vars, "staff", "disable", "--id", n); r.code != 0 || !strings.Contains(r.stdout, "staff account "+n+" disabled") {
+		t.Fatalf("disable: %+v", r)
+	}
+	if r := run(ctx, vars, "staff", "disable", "--id", n); r.code != 0 || !strings.Contains(r.stdout, "was already disabled") {
+		t.Fatalf("disable twice: %+v", r)
+	}
+	if r := run(ctx, vars, "staff", "disable", "--id", "999999"); r.code != 1 || !strings.Contains(r.stderr, "no staff account with that number") {
+		t.Fatalf("unknown account: %+v", r)
+	}
+	if r := run(ctx, vars, "staff", "disable"); r.code != 2 || !strings.Contains(r.stderr, "--id is required") {
+		t.Fatalf("no id: %+v", r)
+	}
+	var disabled bool
+	if err := pool.QueryRow(ctx, `SELECT disabled_at IS NOT NULL FROM staff WHERE id = $1`, id).Scan(&disabled); err != nil || !disabled {
+		t.Fatalf("disabled_at not set (%v)", err)
 	}
 }

@@ -69,6 +69,8 @@ func startSiteWith(t *testing.T, extra map[string]string, tweak func(*config.Con
 		"EBALLOT_PUBLIC_URL":   fmt.Sprintf("http://localhost:%d", port),
 		"EBALLOT_SECRET_KEY":   "0000000000000000000000000000000000000000000000000000000000000042",
 		"EBALLOT_METRICS_ADDR": "127.0.0.1:0",
+		// The demo is voted online: the e-ballot order in force (s.230(2)).
+		"EBALLOT_EVOTING_COMMENCEMENT": "2026-02-19", // electiontest.Commencement
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -359,6 +361,7 @@ func (b *browser) checkReceipt(code string) {
 // through a network failure between authorisation and cast; the ledger
 // then holds exactly two ballots.
 func TestVoterJourney(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 
 	a := newBrowser(t, "member-1")

@@ -101,6 +101,7 @@ func (s *site) recorded(t *testing.T, member int64) (marked bool, ballots int) {
 // unrecorded, then votes; the receipt counts from 1 and keeps the ledger's
 // index one tap away. No page shows jargon; axe passes on each.
 func TestMemberJourneys(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 	for _, tc := range []struct {
 		member  int

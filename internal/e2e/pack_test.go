@@ -20,6 +20,7 @@ import (
 // message in the page's language, and after it the used code is refused.
 // axe passes and no jargon shows on each page.
 func TestPackCodeInBrowser(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -110,6 +111,7 @@ func TestPackCodeInBrowser(t *testing.T) {
 // language); no session starts and the code is not used up. axe passes
 // and no jargon shows.
 func TestPackLinkBeforeOpening(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 	ctx := context.Background()
 	// What the scrutineer's early Open leaves (internal/app's

@@ -21,6 +21,7 @@ import (
 // and the ballot was closed, and checks the count, the signed report and
 // its check.
 func TestReadmeDemoCount(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	lines := readmeBlock(t, "# count the demo ballot")
 	s := startSite(t)
 	s.castByAPI(t, map[int][][]int{

@@ -62,6 +62,7 @@ func (b *staffBrowser) weight() int {
 // says it was used. The member's page weighs under 30 KB; every page
 // passes axe and does not scroll sideways; the dashboard counts both.
 func TestRefreshInBrowser(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSiteWith(t, map[string]string{"EBALLOT_GOTV_QUIET_HOURS": "00:00-24:00"}, nil)
 	ctx := context.Background()
 	var unionID int64

@@ -50,6 +50,7 @@ type styleCount struct {
 // scrutineer's key: the verifier names the failing check, in English and in
 // Welsh.
 func TestResultPublishedAndVerified(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	start := time.Now()
 	s := startSite(t)
 	ctx := context.Background()

@@ -55,6 +55,7 @@ func (b *staffBrowser) count(selector string) int {
 // sign-ins are limited without locking out the others at the same
 // address.
 func TestStaffJourneys(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 	ctx := context.Background()
 	var unionID int64
@@ -298,6 +299,34 @@ func TestStaffJourneys(t *testing.T) {
 			}
 		}
 		org.page("employer notice out of date "+lang, lang)
+	}
+
+	// The scrutineer's approvals on the draft's page, clicked as the
+	// scrutineer does: the s.229(4) wording (the regime's text is marked
+	// unverified) and the voting paper, each shown with who and when, in
+	// both languages; the organiser's page lists neither form.
+	sc.open("/scrutineer"+draft, "en")
+	sc.run(chromedp.Click(`#wording button[type=submit]`, chromedp.ByQuery))
+	sc.waitFor("the wording confirmed", func(loc string) bool { return strings.Contains(loc, "done=wording") })
+	sc.run(chromedp.Click(`#approve-paper button[type=submit]`, chromedp.ByQuery))
+	sc.waitFor("the paper approved", func(loc string) bool { return strings.Contains(loc, "done=paper") })
+	for lang, want := range map[string][]string{
+		"en": {"Voting paper approved", "s.229(4) wording confirmed"},
+		"cy": {"Papur pleidleisio wedi'i gymeradwyo", "Geiriad a.229(4) wedi'i gadarnhau"},
+	} {
+		sc.open("/scrutineer"+draft, lang)
+		var facts string
+		sc.run(chromedp.Text(`dl.facts`, &facts, chromedp.ByQuery))
+		for _, w := range append(want, "scrutineer:") {
+			if !strings.Contains(facts, w) {
+				t.Errorf("%s: after the approvals the ballot's facts say %q, want %q", lang, facts, w)
+			}
+		}
+		sc.page("paper approved "+lang, lang)
+	}
+	org.open("/organiser"+draft, "en")
+	if n := org.count(`#approve-paper, #wording`); n != 0 {
+		t.Errorf("the organiser's page has %d approval forms", n)
 	}
 
 	// Sign-in limits: the organiser signs in again until their account's

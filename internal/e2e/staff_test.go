@@ -36,6 +36,7 @@ import (
 // ballot, which TestResultPublishedAndVerified checks (closing the demo
 // ballot here would hide the pages of an open one).
 func TestStaffPagesInBrowser(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	start := time.Now()
 	s := startSite(t)
 	ctx := context.Background()

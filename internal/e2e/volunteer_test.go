@@ -30,6 +30,7 @@ const e2eTwilioToken = "e2etwiliotoken0123456789"
 // pack", which reaches the organiser's queue. Every page passes axe, does
 // not scroll sideways, and no page the volunteer sees holds a phone number.
 func TestVolunteerSessionInBrowser(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSiteWith(t, map[string]string{
 		// Any hour: the test may run at night (quiet hours are tested in
 		// internal/outreach and internal/gotv).

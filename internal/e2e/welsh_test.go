@@ -19,6 +19,7 @@ import (
 // organiser fills the Welsh fields of the ballot form, and the opening
 // checklist refuses the ballot while one Welsh text is missing, naming it.
 func TestWelshJourneys(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 	ctx := context.Background()
 

@@ -21,6 +21,7 @@ import (
 // refused a second paper for the same member with the reason, and closes
 // the box.
 func TestWorkplacePagesInBrowser(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
 	ctx := context.Background()
 	sc := &staffBrowser{browser: newBrowser(t, "workplace-scrutineer"), base: s.base}

@@ -25,7 +25,8 @@ var adminCatalog embed.FS
 
 // AdminPages serves the organisers' and the scrutineer's pages. Organisers
 // configure their union's ballots and see counts; only the scrutineer
-// opens and closes a ballot and records its keys (statutory.md §5 A2).
+// opens and closes a ballot, records its keys, confirms an unverified
+// s.229(4) wording and approves the voting paper (statutory.md §5 A2).
 // Neither ever sees a vote or a member↔ballot link.
 type AdminPages struct {
 	admin *Admin
@@ -52,6 +53,7 @@ func RegisterPages(p page.Registry) error {
 		func() error { return p.AddCatalog(adminCatalog, "i18n/admin") },
 		func() error { return register.AddMessages(p) }, // the register page shows the import's issues
 		func() error { return p.AddTemplates(homeTemplate, "templates/home.html") },
+		func() error { return registerElectionPages(p) }, // contests_http.go
 	} {
 		if err := step(); err != nil {
 			return err
@@ -78,8 +80,11 @@ func (p *AdminPages) Routes(r chi.Router) {
 	r.Post("/scrutineer/ballots/{id}/assessment", p.scrutineerAction(p.assessment))
 	r.Post("/scrutineer/ballots/{id}/trustees", p.scrutineerAction(p.trustees))
 	r.Post("/scrutineer/ballots/{id}/notices", p.scrutineerAction(p.recordNotices))
+	r.Post("/scrutineer/ballots/{id}/wording", p.scrutineerAction(p.confirmWording))
+	r.Post("/scrutineer/ballots/{id}/approve-paper", p.scrutineerAction(p.approvePaper))
 	r.Post("/scrutineer/ballots/{id}/open", p.scrutineerAction(p.open))
 	r.Post("/scrutineer/ballots/{id}/close", p.scrutineerAction(p.close))
+	p.electionRoutes(r) // a union election's contests and addresses (contests_http.go)
 }
 
 // who returns the staff member if they have role, or answers 403/redirect.
@@ -121,6 +126,9 @@ type ballotData struct {
 	Message   string
 	Error     *page.Text
 	Rule      *ballotRule
+	// Approvals is, for a draft, the scrutineer's part of the opening
+	// checklist (the s.229(4) wording, the voting paper's approval).
+	Approvals *Approvals
 }
 
 // ballotRule is what the legal regime of the ballot's opening day (or the
@@ -227,6 +235,10 @@ func (p *AdminPages) showBallot(w http.ResponseWriter, r *http.Request, s page.S
 			return
 		}
 		d.Readiness = page.Texts(p.pages, lang, reasons)
+		if d.Approvals, err = p.admin.Approvals(r.Context(), b.ID); err != nil {
+			p.pages.Fail(w, r, err)
+			return
+		}
 	}
 	p.pages.Render(w, r, status, "admin_ballot", d)
 }
@@ -259,7 +271,7 @@ type ballotForm struct {
 // kinds are the kinds of ballot the service offers (each has a rule in
 // every legal regime, legal/regimes.json); CAC recognition and
 // derecognition ballots are refused with the reason ([RefusedKindOf]).
-var kinds = []string{"industrial_action", "union_election", "political_fund", "other"}
+var kinds = []string{"industrial_action", "union_election", "political_fund", "merger", "other"}
 var grounds = []string{"s228A(2)", "s228A(3)", "s228A(4)"}
 
 const formTime = "2006-01-02T15:04"
@@ -378,7 +390,7 @@ func (f ballotForm) setup() (BallotSetup, error) {
 		if len(s.Config.Questions) == 0 {
 			return s, invalid("admin.err.ia_questions")
 		}
-	} else {
+	} else if f.Kind != "union_election" { // a union election's contests have their own page (contests_http.go)
 		q := Question{ID: "q1", Text: f.QuestionText, TextCy: f.QuestionTextCy, Min: 0, Max: 1}
 		var cy []string // the Welsh answers, line by line with the English
 		for _, l := range strings.Split(f.OptionsCy, "\n") {
@@ -416,6 +428,7 @@ func (p *AdminPages) create(w http.ResponseWriter, r *http.Request) {
 	}
 	f := readForm(r)
 	setup, err := f.setup()
+	electionSetup(&setup, nil)
 	var id int64
 	if err == nil {
 		id, err = p.admin.CreateBallot(r.Context(), s.Actor(), s.UnionID, f.ElectionID, setup)
@@ -435,6 +448,7 @@ func (p *AdminPages) update(w http.ResponseWriter, r *http.Request) {
 	f := readForm(r)
 	f.ElectionID = b.ElectionID
 	setup, err := f.setup()
+	electionSetup(&setup, b)
 	if err == nil {
 		err = p.admin.Configure(r.Context(), s.Actor(), b.ID, setup)
 	}
@@ -512,6 +526,18 @@ func (p *AdminPages) recordNotices(r *http.Request, s page.Staff, b *AdminBallot
 		ts[i] = t
 	}
 	return "notices", p.admin.RecordEmployerNotices(r.Context(), s.Actor(), b.ID, ts[0], ts[1])
+}
+
+// confirmWording: the scrutineer confirms the s.229(4) wording in force
+// (opening_checks.go).
+func (p *AdminPages) confirmWording(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
+	return "wording", p.admin.ConfirmWording(r.Context(), s.Actor(), b.ID, r.PostFormValue("regime"))
+}
+
+// approvePaper: the scrutineer approves the voting paper whose hash the
+// page showed (opening_checks.go).
+func (p *AdminPages) approvePaper(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {
+	return "paper", p.admin.ApprovePaper(r.Context(), s.Actor(), b.ID, r.PostFormValue("paper_hash"))
 }
 
 func (p *AdminPages) open(r *http.Request, s page.Staff, b *AdminBallot) (string, error) {

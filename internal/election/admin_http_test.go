@@ -131,6 +131,10 @@ func TestAdminPagesJourney(t *testing.T) {
 	if status, body := scr.Do("POST", "/scrutineer/ballots/"+xid+"/trustees", mw.FormDataContentType(), &mp); status != 200 || !strings.Contains(body, "public key was recorded") {
 		t.Fatalf("trustees: %d %s", status, body)
 	}
+	// The scrutineer's result signing key (recorded on the result page,
+	// internal/result), then the scrutineer's approvals on this page.
+	must(t, x.Admin.SetScrutineerKey(context.Background(), "scrutineer:1", x.ID, electiontest.ScrutineerKey(t)))
+	approveOverHTTP(t, scr, xid)
 	if status, body := scr.Post("/scrutineer/ballots/"+xid+"/open", url.Values{"confirm": {"wrong"}}); status != 422 || !strings.Contains(body, "to confirm opening") {
 		t.Fatalf("open without confirmation: %d", status)
 	}
@@ -414,23 +418,111 @@ func TestCACBallotRefused(t *testing.T) {
 
 // TestBallotPageShowsPermittedMethods: the ballot page says which law the
 // ballot follows and which voting methods it permits, from the regime of
-// its opening day; before the e-ballot order commences (the default: no
-// EBALLOT_EVOTING_COMMENCEMENT) that is post only, and the page warns
-// that online voting is not yet permitted (s.230(2)), in English and
-// Welsh.
+// its opening day; before the e-ballot order commences (no
+// EBALLOT_EVOTING_COMMENCEMENT) that is post only, the page warns that
+// online voting is not yet permitted (s.230(2)), in English and Welsh,
+// and the scrutineer's Open is refused naming the section.
 func TestBallotPageShowsPermittedMethods(t *testing.T) {
 	pool := pgtest.NewDB(t)
-	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "methods"})
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "methods", Members: 2, Ready: true})
+	// The fixtures assume the order in force; this test is before it.
+	if err := election.UseCommencement(""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { electiontest.EVoting(t) })
 	srv := adminServer(t, b)
 	org := newClient(t, srv, "organiser", b.UnionID)
+	scr := newClient(t, srv, "scrutineer", 0)
 	id := strconv.FormatInt(b.ID, 10)
 	status, body := org.Get("/organiser/ballots/" + id)
-	for _, want := range []string{"TULRCA Part V, ss.226-234A (era25)", `id="methods">by post<`, "Online voting is not yet a permitted method for this ballot", "(TULRCA s.230(2)"} {
+	for _, want := range []string{"TULRCA Part V, ss.226-234A (era25)", `id="methods">by post<`, "Online voting is not yet a permitted method for this ballot", "(TULRCA s.230(2)",
+		"the law does not permit voting online for this ballot (TULRCA s.230(2); legal regime era25)"} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Errorf("ballot page: %d, lacks %q", status, want)
 		}
 	}
-	if _, body := org.Get("/organiser/ballots/" + id + "?lang=cy"); !strings.Contains(body, `id="methods">drwy&#39;r post<`) || !strings.Contains(body, "Nid yw pleidleisio ar-lein yn ddull a ganiateir") {
+	if _, body := org.Get("/organiser/ballots/" + id + "?lang=cy"); !strings.Contains(body, `id="methods">drwy&#39;r post<`) || !strings.Contains(body, "Nid yw pleidleisio ar-lein yn ddull a ganiateir") ||
+		!strings.Contains(body, "nid yw&#39;r gyfraith yn caniatáu pleidleisio ar-lein yn y bleidlais hon (TULRCA s.230(2); cyfundrefn gyfreithiol era25)") {
 		t.Error("Welsh ballot page: no permitted methods")
+	}
+	// Every other item approved again under this regime: Open is refused
+	// for the method alone, naming the section.
+	approveOverHTTP(t, scr, id)
+	status, body = scr.Post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"methods"}})
+	if status != 422 || !strings.Contains(body, "the ballot cannot open: the law does not permit voting online for this ballot (TULRCA s.230(2); legal regime era25)") {
+		t.Fatalf("open online under era25: %d %s", status, body)
+	}
+	var st string
+	if err := pool.QueryRow(context.Background(), `SELECT status FROM ballots WHERE id = $1`, b.ID).Scan(&st); err != nil || st != "draft" {
+		t.Fatalf("status %s %v", st, err)
+	}
+	// From the order's commencement it opens.
+	electiontest.EVoting(t)
+	approveOverHTTP(t, scr, id)
+	if status, body = scr.Post("/scrutineer/ballots/"+id+"/open", url.Values{"confirm": {"methods"}}); status != 200 || !strings.Contains(body, "The ballot is open.") {
+		t.Fatalf("open after commencement: %d %s", status, body)
+	}
+}
+
+// approveOverHTTP does the scrutineer's approvals on the ballot page: the
+// s.229(4) wording where the page asks for it, and the voting paper with
+// the hash the page shows.
+func approveOverHTTP(t *testing.T, scr *webtest.Client, id string) {
+	t.Helper()
+	status, body := scr.Get("/scrutineer/ballots/" + id)
+	if status != 200 {
+		t.Fatalf("ballot page: %d", status)
+	}
+	if m := regexp.MustCompile(`name="regime" value="([a-z0-9]+)"`).FindStringSubmatch(body); m != nil {
+		if status, body := scr.Post("/scrutineer/ballots/"+id+"/wording", url.Values{"regime": {m[1]}}); status != 200 || !strings.Contains(body, "The s.229(4) wording was confirmed.") {
+			t.Fatalf("confirm wording: %d %s", status, body)
+		}
+	}
+	m := regexp.MustCompile(`name="paper_hash" value="([0-9a-f]{64})"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no paper approval form: %s", body)
+	}
+	if status, body := scr.Post("/scrutineer/ballots/"+id+"/approve-paper", url.Values{"paper_hash": {m[1]}}); status != 200 || !strings.Contains(body, "The voting paper was approved.") {
+		t.Fatalf("approve paper: %d %s", status, body)
+	}
+}
+
+// TestMergerBallot: a union can set up a ballot on a resolution approving
+// an amalgamation or a transfer of engagements (TULRCA ss.97–108); its
+// page names the law it follows and the methods it permits (post only
+// until the e-ballot order, s.100C), in English and Welsh.
+func TestMergerBallot(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "merger-union"})
+	srv := adminServer(t, b)
+	org := newClient(t, srv, "organiser", b.UnionID)
+	if status, body := org.Get("/organiser/ballots/new"); status != 200 || !strings.Contains(body, `<option value="merger">Merger ballot (amalgamation or transfer of engagements)</option>`) {
+		t.Fatalf("the set-up form does not offer a merger ballot: %d", status)
+	}
+	form := url.Values{"election_id": {"merger-2027"}, "title": {"Merger with the Northern Workers' Union"}, "kind": {"merger"},
+		"question_text": {"Do you approve the resolution to amalgamate with the Northern Workers' Union?"}, "options": {"Yes\nNo"},
+		"opens_at": {"2027-01-11T09:00"}, "closes_at": {"2027-01-25T17:00"}, "workplaces": {"Head office | Ourselves"}}
+	status, body := org.Post("/organiser/ballots", form)
+	if status != http.StatusOK {
+		t.Fatalf("create: %d\n%s", status, body)
+	}
+	var id int64
+	var kind string
+	if err := pool.QueryRow(context.Background(), `SELECT id, kind FROM ballots WHERE election_id = 'merger-2027'`).Scan(&id, &kind); err != nil || kind != "merger" {
+		t.Fatalf("created %q (%v)", kind, err)
+	}
+	status, body = org.Get("/organiser/ballots/" + strconv.FormatInt(id, 10))
+	for _, want := range []string{"Merger ballot (amalgamation or transfer of engagements)", "TULRCA Part I Chapter VII, ss.97-108", `id="methods">by post`} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("ballot page: %d, lacks %q", status, want)
+		}
+	}
+	// Never at a workplace (s.100C and the e-ballot order: workplace
+	// voting is for industrial action only).
+	if m := regexp.MustCompile(`id="methods">([^<]*)<`).FindStringSubmatch(body); m == nil || strings.Contains(m[1], "workplace") {
+		t.Errorf("merger ballot methods: %v", m)
+	}
+	if _, body := org.Get("/organiser/ballots/" + strconv.FormatInt(id, 10) + "?lang=cy"); !strings.Contains(body, "Pleidlais uno") {
+		t.Errorf("Welsh ballot page lacks the kind")
 	}
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// usable e-contact (docs/paper.md). Chosen while the ballot is a
 	// draft, frozen at the opening with the rest of the configuration.
 	PaperToEveryone bool `json:"paper_to_everyone,omitempty"`
+	// Election is the set-up only a union election has (its contests are
+	// the Questions, each with a Method): nil for every other kind.
+	Election *ElectionSetup `json:"election,omitempty"`
 }
 
 // Question is one question of the voting paper.
@@ -49,6 +52,13 @@ type Question struct {
 	Options []Option `json:"options"`
 	Min     int      `json:"min"`
 	Max     int      `json:"max"`
+	// Method, Seats and Rule are a union election's contest (contests.go):
+	// Method is MethodChoose (mark up to Max candidates, a homomorphic
+	// question) or MethodRanked (STV by Rule, Min to Max preferences);
+	// "" for the questions of every other kind of ballot.
+	Method string `json:"method,omitempty"`
+	Seats  int    `json:"seats,omitempty"`
+	Rule   string `json:"rule,omitempty"`
 }
 
 // Option is one answer to a question.
@@ -147,7 +157,9 @@ func (c *Config) MissingWelsh() []page.Msg {
 // imposes, docs/protocol.md §3). Its error is a [*MsgError] (its text the
 // English message).
 func (c *Config) Validate() error {
-	if len(c.Questions) < 1 || len(c.Questions) > 32 {
+	// A union election is set up contest by contest: its draft may have
+	// none yet (the opening checklist says so, electionReasons).
+	if (len(c.Questions) < 1 && c.Election == nil) || len(c.Questions) > 32 {
 		return configErr("admin.err.cfg_questions", len(c.Questions))
 	}
 	seen := map[string]bool{}
@@ -162,6 +174,9 @@ func (c *Config) Validate() error {
 		if len(q.Options) < 2 || len(q.Options) > 64 {
 			return configErr("admin.err.cfg_options", i+1, len(q.Options))
 		}
+		if err := c.validateContest(i, q); err != nil {
+			return err
+		}
 		if q.Min < 0 || q.Min > q.Max || q.Max > len(q.Options) {
 			return configErr("admin.err.cfg_min_max", i+1, len(q.Options))
 		}
@@ -172,6 +187,9 @@ func (c *Config) Validate() error {
 			}
 			opts[o.ID] = true
 		}
+	}
+	if err := c.Election.validate(); err != nil {
+		return err
 	}
 	if len(c.Workplaces) == 0 {
 		return configErr("admin.err.cfg_workplaces")

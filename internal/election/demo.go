@@ -165,6 +165,7 @@ func (a *Admin) LoadDemoMembers(ctx context.Context, sharesDir string, members i
 		func() error { return a.SetTrustees(ctx, actor, id, trustees) },
 		func() error { return a.RecordEmployerNotices(ctx, actor, id, notices, notices) },
 		func() error { return a.demoScrutineerKey(ctx, actor, id, sharesDir) },
+		func() error { return a.demoApprove(ctx, actor, id) },
 		func() error { return a.Open(ctx, actor, id) },
 	} {
 		if err := step(); err != nil {
@@ -172,6 +173,28 @@ func (a *Admin) LoadDemoMembers(ctx context.Context, sharesDir string, members i
 		}
 	}
 	return res, nil
+}
+
+// demoApprove does the scrutineer's part of the opening checklist for the
+// demo: confirms the s.229(4) wording where the regime's is not verified,
+// and approves the voting paper as it is. The demo ballot is voted online,
+// which s.230(2) permits only from the e-ballot order's commencement:
+// without EBALLOT_EVOTING_COMMENCEMENT (scripts/run.sh sets one for the
+// local demo) Open refuses it, saying so.
+func (a *Admin) demoApprove(ctx context.Context, actor string, id int64) error {
+	ap, err := a.Approvals(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ap == nil {
+		return fmt.Errorf("no legal regime covers the demo ballot's opening")
+	}
+	if ap.WordingNeeded {
+		if err := a.ConfirmWording(ctx, actor, id, ap.Regime); err != nil {
+			return err
+		}
+	}
+	return a.ApprovePaper(ctx, actor, id, ap.PaperHash)
 }
 
 // demoCeremony runs a 2-of-3 key ceremony in one process (a real ceremony

@@ -26,8 +26,13 @@ func NewHomePage(store *Store, pages page.Renderer, drafts bool) *HomePage {
 	return &HomePage{store: store, pages: pages, drafts: drafts}
 }
 
-// Routes registers GET /.
-func (h *HomePage) Routes(r chi.Router) { r.Get("/", h.home) }
+// Routes registers GET /, and a union election's candidates' addresses
+// (addresses_http.go).
+func (h *HomePage) Routes(r chi.Router) {
+	r.Get("/", h.home)
+	r.Get("/ballots/{election}/addresses", h.addresses)
+	r.Get("/ballots/{election}/addresses/{contest}/{candidate}/photo", h.addressPhoto)
+}
 
 func (h *HomePage) home(w http.ResponseWriter, r *http.Request) {
 	ballots, err := h.store.PublicBallots(r.Context(), h.drafts)

@@ -1,6 +1,7 @@
 package election
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -284,6 +285,16 @@ type draft struct {
 	noticeAt, sampleAt              *time.Time
 	manifest                        []byte
 	scrutineerKey                   string // note verifier key that signs the result (result.go)
+	// The scrutineer's confirmation of the s.229(4) wording (regime id and
+	// hash of the texts confirmed) and approval of the voting paper (its
+	// [paperHash]); empty until given.
+	wordingRegime             string
+	wordingHash, paperHash    []byte
+	wordingBy, paperBy        string
+	wordingAt, paperApproveAt *time.Time
+	// addresses are the address hashes of a union election's candidates
+	// by contest and candidate (in the manifest, so in the approved paper).
+	addresses map[[2]string]string
 }
 
 func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draft, error) {
@@ -296,10 +307,11 @@ func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draf
 	var agg string
 	err := tx.QueryRow(ctx, `SELECT election_id, title, kind, status, opens_at, closes_at, config, aggregation, s228a_ground,
 		scrutineer_name, small_ballot_exemption, security_assessment_by, trustees, notice_sent_at, sample_sent_at, manifest,
-		coalesce(scrutineer_key, '')
+		coalesce(scrutineer_key, ''), coalesce(wording_confirmed_regime, ''), wording_confirmed_hash, coalesce(wording_confirmed_by, ''),
+		wording_confirmed_at, paper_approved_hash, coalesce(paper_approved_by, ''), paper_approved_at
 		FROM ballots WHERE id = $1`+forUpdate, ballotID).Scan(&d.electionID, &d.title, &d.kind, &d.status, &d.opensAt, &d.closesAt,
 		&cfg, &agg, &d.s228aGround, &d.scrutineer, &d.smallExemption, &d.assessmentBy, &d.trustees, &d.noticeAt, &d.sampleAt, &d.manifest,
-		&d.scrutineerKey)
+		&d.scrutineerKey, &d.wordingRegime, &d.wordingHash, &d.wordingBy, &d.wordingAt, &d.paperHash, &d.paperBy, &d.paperApproveAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -309,6 +321,11 @@ func readDraft(ctx context.Context, tx pgx.Tx, ballotID int64, lock bool) (*draf
 	d.aggregated = agg == "aggregated"
 	if err := json.Unmarshal(cfg, &d.config); err != nil {
 		return nil, fmt.Errorf("ballot config: %w", err)
+	}
+	if d.kind == "union_election" { // candidates' election addresses (contests.go)
+		if d.addresses, err = addressHashes(ctx, tx, ballotID); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -373,7 +390,7 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 			}
 			mstyles = append(mstyles, manifestStyle{id: st.id, name: st.name, issuerKey: pub, entitled: entitled[st.id]})
 		}
-		manifest, err = buildManifest(d, regime, mstyles, logKey)
+		manifest, err = buildManifest(d, regime, mstyles, logKey, now)
 		if err != nil {
 			return err
 		}
@@ -391,7 +408,8 @@ func (a *Admin) Open(ctx context.Context, actor string, ballotID int64) error {
 			register_hash = $5, opened_at = $6 WHERE id = $1`, ballotID, regime.ID, manifest, mh[:], regHash, openedAt, status); err != nil {
 			return err
 		}
-		details := map[string]any{"regime": regime.ID, "manifest_hash": fmt.Sprintf("%x", mh), "register_hash": fmt.Sprintf("%x", regHash)}
+		details := map[string]any{"regime": regime.ID, "manifest_hash": fmt.Sprintf("%x", mh), "register_hash": fmt.Sprintf("%x", regHash),
+			"paper_hash": fmt.Sprintf("%x", d.paperHash), "paper_approved_by": d.paperBy}
 		if status == "scheduled" {
 			details["opens_at"] = d.opensAt.UTC().Format(time.RFC3339)
 			return audit.Append(ctx, tx, actor, "ballot.schedule", &ballotID, details)
@@ -442,16 +460,7 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	if total == 0 {
 		add("admin.why.register")
 	}
-	var styles []styleInfo
-	if d.aggregated {
-		styles = []styleInfo{{register.AggregatedStyle, "All workplaces (aggregated ballot, " + deref(d.s228aGround) + ")"}}
-	} else {
-		for _, w := range d.config.Workplaces {
-			if entitled[w.ID] > 0 {
-				styles = append(styles, styleInfo{w.ID, w.Name})
-			}
-		}
-	}
+	styles := d.styles(entitled)
 	known := map[string]bool{}
 	for _, s := range styles {
 		known[s.id] = true
@@ -477,8 +486,52 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	if d.config.Bilingual && d.kind == "industrial_action" && regime.ID != "" && regime.Texts["s229_4"].TextCy == "" {
 		add("admin.why.cy_statement")
 	}
+	// The trustees' joint election key: the key ceremony has finished and
+	// its public output is recorded (SetTrustees); every vote is encrypted
+	// to it, so without it nothing can be cast.
 	if len(d.trustees) == 0 {
 		add("admin.why.trustees")
+	}
+	// The scrutineer's result signing key (SetScrutineerKey): Open binds it
+	// into the manifest, and only a result signed by it is published
+	// (result.go), so a ballot opened without it could never publish its
+	// result (s.231, s.231B).
+	if d.scrutineerKey == "" {
+		add("admin.why.scrutineer_key")
+	}
+	if regime.ID != "" {
+		reasons = append(reasons, methodReasons(regime, d)...)
+	}
+	// s.229(4): a statement whose wording in regimes.json is not verified
+	// against the legislation in force is printed only once the scrutineer
+	// has confirmed it for this ballot (ConfirmWording).
+	if d.kind == "industrial_action" && regime.ID != "" && !wordingConfirmed(d, regime) {
+		add("admin.why.wording", regime.ID)
+	}
+	// Postal packs (a hybrid ballot with a paper to everyone, s.230(2)):
+	// packs carry voting-paper numbers (s.229(1A)(c)) and codes, which exist
+	// only once Open has frozen the register, and must be posted before
+	// voting opens. So such a ballot is opened ahead of its notified
+	// opening (it is scheduled), the packs are printed and posted from the
+	// packs page, and the scheduler opens it on time; opened on the spot
+	// it would be open with no pack posted.
+	if d.config.PaperToEveryone && (d.opensAt == nil || !d.opensAt.After(now)) {
+		add("admin.why.packs")
+	}
+	// The scrutineer's approval of the voting paper, as it will be signed
+	// (ApprovePaper); any change since (questions, texts, dates, register,
+	// styles, keys) gives another hash and needs a new approval.
+	if regime.ID != "" {
+		h, err := paperHash(d, regime, styles, entitled)
+		if err != nil {
+			return regime, nil, nil, nil, err
+		}
+		switch {
+		case len(d.paperHash) == 0:
+			add("admin.why.paper_approval")
+		case !bytes.Equal(h, d.paperHash) && d.paperApproveAt != nil:
+			add("admin.why.paper_stale", d.paperBy, page.Day(d.paperApproveAt.In(london)))
+		}
 	}
 	if d.kind == "industrial_action" && regime.ID != "" {
 		if strings.TrimSpace(d.config.Texts["authorised_person"]) == "" {
@@ -495,6 +548,7 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 		}
 		reasons = append(reasons, checkEmployerNotices(regime, opening, recs)...)
 	}
+	reasons = append(reasons, electionReasons(d)...) // a union election's (contests.go)
 	return regime, entitled, styles, reasons, nil
 }
 

@@ -28,7 +28,8 @@ func TestOpenRefusesWithEveryReason(t *testing.T) {
 		t.Fatalf("open: %v", err)
 	}
 	text := err.Error()
-	for _, want := range []string{"appoint the independent scrutineer (s.226B)", "security assessment", "trustees' public key file", "s.226A notice"} {
+	for _, want := range []string{"appoint the independent scrutineer (s.226B)", "security assessment", "trustees' public key file", "s.226A notice",
+		"record the scrutineer's result signing key", "the scrutineer must approve the voting paper", "the scrutineer must confirm that the s.229(4) statement"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("refusal lacks %q: %s", want, text)
 		}
@@ -40,6 +41,8 @@ func TestOpenRefusesWithEveryReason(t *testing.T) {
 	must(t, b.Admin.SignOffSecurityAssessment(ctx, "s", b.ID, "A. Assessor"))
 	must(t, b.Admin.SetTrustees(ctx, "s", b.ID, file))
 	must(t, b.Admin.RecordEmployerNotices(ctx, "s", b.ID, now.AddDate(0, 0, -2), now.AddDate(0, 0, -4)))
+	must(t, b.Admin.SetScrutineerKey(ctx, "s", b.ID, electiontest.ScrutineerKey(t)))
+	electiontest.Approve(t, b.Admin, b.ID)
 	err = b.Admin.Open(ctx, "s", b.ID)
 	if !errors.As(err, &ore) || len(ore.Reasons) != 1 || !strings.Contains(err.Error(), "at least 7 days before the opening day") {
 		t.Fatalf("notice period: %v", err)
@@ -47,6 +50,11 @@ func TestOpenRefusesWithEveryReason(t *testing.T) {
 	// s.226C: exemption only for ≤ 50 entitled in an IA ballot.
 	must(t, b.Admin.AppointScrutineer(ctx, "s", b.ID, "", true))
 	must(t, b.Admin.RecordEmployerNotices(ctx, "s", b.ID, now.AddDate(0, 0, -8), now.AddDate(0, 0, -8)))
+	// The paper named the scrutineer (s.229(1A)(a)): the approval is stale.
+	if err := b.Admin.Open(ctx, "s", b.ID); !errors.As(err, &ore) || len(ore.Reasons) != 1 || !strings.Contains(err.Error(), "voting paper has changed since scrutineer:test approved it") {
+		t.Fatalf("stale approval: %v", err)
+	}
+	electiontest.Approve(t, b.Admin, b.ID)
 	must(t, b.Admin.Open(ctx, "s", b.ID)) // 4 members: exempt
 }
 

@@ -22,7 +22,21 @@ type manifestStyle struct {
 // open. The statutory texts on the voting paper are the ballot's
 // texts plus the regime's versioned s.229(4) statement and the scrutineer's
 // name (s.229(1A)(a)).
-func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey string) ([]byte, error) {
+func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey string, now time.Time) ([]byte, error) {
+	opens := now
+	if d.opensAt != nil && d.opensAt.After(opens) {
+		opens = *d.opensAt
+	}
+	m, err := paperManifest(d, regime, styles, logKey, opens)
+	if err != nil {
+		return nil, err
+	}
+	return m.Canonical()
+}
+
+// paperManifest is the manifest of buildManifest before it is made
+// canonical, opening at opens.
+func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey string, opens time.Time) (manifest.Manifest, error) {
 	texts := map[string]string{}
 	for k, v := range d.config.Texts {
 		if v != "" {
@@ -35,26 +49,42 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	if s := deref(d.scrutineer); s != "" {
 		texts["scrutineer"] = s
 	}
+	if ip := independentPerson(d.config); ip != "" {
+		texts[IndependentPersonText] = ip // s.51A: named on the paper, signed with it
+	}
 	if d.scrutineerKey != "" {
 		texts[report.ManifestKeyText] = d.scrutineerKey // the key that signs the result (result.go)
 	}
 	m := manifest.Manifest{Version: manifest.Version, ElectionID: d.electionID, Kind: d.kind, Title: d.title, Texts: texts, LogKey: logKey,
 		Regime: regime.Manifest(d.kind)}
-	dec := json.NewDecoder(bytes.NewReader(d.trustees))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m.Trustees); err != nil {
-		return nil, fmt.Errorf("read trustees: %w", err)
+	if len(d.trustees) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(d.trustees))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m.Trustees); err != nil {
+			return m, fmt.Errorf("read trustees: %w", err)
+		}
 	}
-	opens := time.Now()
-	if d.opensAt != nil && d.opensAt.After(opens) {
-		opens = *d.opensAt
+	if !opens.IsZero() {
+		m.OpensAt = opens.UTC().Truncate(time.Second).Format(time.RFC3339)
 	}
-	m.OpensAt = opens.UTC().Truncate(time.Second).Format(time.RFC3339)
-	m.ClosesAt = d.closesAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if d.closesAt != nil {
+		m.ClosesAt = d.closesAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
 	for _, q := range d.config.Questions {
 		mq := manifest.Question{ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max}
+		if q.Method == MethodRanked {
+			// A union election's STV contest (protocol §3 version 2, §9):
+			// min and max bound the preferences.
+			mq.Method, mq.Seats, mq.Rule = manifest.MethodRanked, q.Seats, q.Rule
+			m.Version = manifest.Version2
+		}
 		for _, o := range q.Options {
-			mq.Options = append(mq.Options, manifest.Option{ID: o.ID, Label: o.Label})
+			mo := manifest.Option{ID: o.ID, Label: o.Label}
+			if h := d.addresses[[2]string{q.ID, o.ID}]; h != "" {
+				mo.Address = h // the candidate's election address (s.48, protocol §3.2)
+				m.Version = manifest.Version2
+			}
+			mq.Options = append(mq.Options, mo)
 		}
 		m.Questions = append(m.Questions, mq)
 	}
@@ -64,7 +94,7 @@ func buildManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	if d.config.Bilingual {
 		m.Translations = map[string]manifest.Translation{"cy": welshPaper(d, regime, texts)}
 	}
-	return m.Canonical()
+	return m, nil
 }
 
 // welshPaper is the Welsh translation of a bilingual ballot's paper

@@ -96,7 +96,7 @@ func TestRegimeLaw(t *testing.T) {
 			// Elections and political fund ballots: never the workplace
 			// method, and electronic only from commencement; no thresholds
 			// and no mandate in their manifests (s.226, s.234 are Part V).
-			for _, k := range []string{"union_election", "political_fund"} {
+			for _, k := range []string{"union_election", "political_fund", "merger"} {
 				got, want := r.Kinds[k].Methods, slices.DeleteFunc(slices.Clone(tc.methods), func(m string) bool { return m == "workplace" })
 				if !slices.Equal(got, want) {
 					t.Errorf("%s: a %s may be voted by %v; the law: %v", r.ID, k, got, want)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/web/page"
@@ -180,6 +181,13 @@ type AdminBallot struct {
 	Postal         int    // postal returns recorded
 	// ClosedAt is when voting actually stopped (nil while not closed).
 	ClosedAt *time.Time
+	// The scrutineer's approvals before opening (opening_checks.go): the
+	// voting paper (staff account, time, paper hash in hex) and the
+	// s.229(4) wording (account, time, regime).
+	PaperApprovedBy, PaperApprovedHash string
+	PaperApprovedAt                    *time.Time
+	WordingConfirmedBy, WordingRegime  string
+	WordingConfirmedAt                 *time.Time
 }
 
 // StyleName is the workplace name of a ballot style ("" for the
@@ -197,7 +205,9 @@ const adminBallotSelect = `
 	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
 	       b.union_id, b.config, b.aggregation = 'aggregated', coalesce(b.s228a_ground, ''), coalesce(b.scrutineer_name, ''),
 	       b.small_ballot_exemption, coalesce(b.security_assessment_by, ''), b.trustees IS NOT NULL,
-	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''), b.closed_at
+	       b.notice_sent_at, b.sample_sent_at, coalesce(b.regime, ''), coalesce(encode(b.manifest_hash, 'hex'), ''), b.closed_at,
+	       coalesce(b.paper_approved_by, ''), coalesce(encode(b.paper_approved_hash, 'hex'), ''), b.paper_approved_at,
+	       coalesce(b.wording_confirmed_by, ''), coalesce(b.wording_confirmed_regime, ''), b.wording_confirmed_at
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
@@ -205,7 +215,8 @@ func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
 	var cfg []byte
 	err := row.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt,
 		&b.UnionID, &cfg, &b.Aggregated, &b.S228AGround, &b.ScrutineerName, &b.SmallExemption, &b.AssessmentBy, &b.HasTrustees,
-		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash, &b.ClosedAt)
+		&b.NoticeAt, &b.SampleAt, &b.Regime, &b.ManifestHash, &b.ClosedAt,
+		&b.PaperApprovedBy, &b.PaperApprovedHash, &b.PaperApprovedAt, &b.WordingConfirmedBy, &b.WordingRegime, &b.WordingConfirmedAt)
 	if err != nil {
 		return b, err
 	}
@@ -644,6 +655,136 @@ func (s *Store) UnionLabels(ctx context.Context, ids []int64) (map[int64]UnionLa
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read unions: %w", err)
+	}
+	return out, nil
+}
+
+// ElectionAddress is a candidate's election address as recorded (the
+// table election_addresses), without the photo's bytes.
+type ElectionAddress struct {
+	Contest, Candidate string
+	TextEn, TextCy     string
+	PhotoType          string // "" without a photo
+	PhotoWidth         int
+	PhotoHeight        int
+	// Hash is address_hash (docs/protocol.md §3.2): the manifest's
+	// "address" of the candidate once the ballot has opened.
+	Hash string
+}
+
+// HasPhoto reports whether the address has a photo.
+func (a ElectionAddress) HasPhoto() bool { return a.PhotoType != "" }
+
+// Addresses reads the election addresses of the ballot ballotID, or (0)
+// of the ballot of electionID once it has opened (a draft's are the
+// organiser's only), keyed by contest and candidate; q is the caller's
+// transaction (nil: the pool).
+func (s *Store) Addresses(ctx context.Context, q register.Querier, ballotID int64, electionID string) (map[[2]string]ElectionAddress, error) {
+	if q == nil {
+		q = s.pool
+	}
+	return addresses(ctx, q, ballotID, electionID)
+}
+
+// addresses is [Store.Addresses] read with q.
+func addresses(ctx context.Context, q register.Querier, ballotID int64, electionID string) (map[[2]string]ElectionAddress, error) {
+	rows, err := q.Query(ctx, `SELECT a.contest, a.candidate, a.text_en, a.text_cy, a.photo_type, a.photo_width, a.photo_height, a.hash
+		FROM election_addresses a JOIN ballots b ON b.id = a.ballot_id
+		WHERE b.id = $1 OR ($1 = 0 AND b.election_id = $2 AND b.manifest IS NOT NULL)`, ballotID, electionID)
+	if err != nil {
+		return nil, fmt.Errorf("read election addresses: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ElectionAddress, error) {
+		var a ElectionAddress
+		err := r.Scan(&a.Contest, &a.Candidate, &a.TextEn, &a.TextCy, &a.PhotoType, &a.PhotoWidth, &a.PhotoHeight, &a.Hash)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read election addresses: %w", err)
+	}
+	out := make(map[[2]string]ElectionAddress, len(list))
+	for _, a := range list {
+		out[[2]string{a.Contest, a.Candidate}] = a
+	}
+	return out, nil
+}
+
+// AddressPhoto reads a candidate's photo, of the ballot ballotID or (0)
+// of the opened ballot of electionID, with its address hash;
+// [ErrNotFound] if there is none.
+func (s *Store) AddressPhoto(ctx context.Context, ballotID int64, electionID, contest, candidate string) (Photo, string, error) {
+	var p Photo
+	var hash string
+	err := s.pool.QueryRow(ctx, `SELECT a.photo_type, a.photo, a.photo_width, a.photo_height, a.hash
+		FROM election_addresses a JOIN ballots b ON b.id = a.ballot_id
+		WHERE (b.id = $1 OR ($1 = 0 AND b.election_id = $2 AND b.manifest IS NOT NULL))
+		  AND a.contest = $3 AND a.candidate = $4 AND a.photo_type <> ''`, ballotID, electionID, contest, candidate).
+		Scan(&p.Type, &p.Data, &p.Width, &p.Height, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, "", ErrNotFound
+	}
+	if err != nil {
+		return p, "", fmt.Errorf("read photo: %w", err)
+	}
+	return p, hash, nil
+}
+
+// addressPhoto is the recorded photo of a candidate in tx (nil if none).
+func (s *Store) addressPhoto(ctx context.Context, tx pgx.Tx, ballotID int64, contest, candidate string) (*Photo, error) {
+	var p Photo
+	err := tx.QueryRow(ctx, `SELECT photo_type, photo, photo_width, photo_height FROM election_addresses
+		WHERE ballot_id = $1 AND contest = $2 AND candidate = $3 AND photo_type <> ''`, ballotID, contest, candidate).
+		Scan(&p.Type, &p.Data, &p.Width, &p.Height)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read photo: %w", err)
+	}
+	return &p, nil
+}
+
+// putAddress writes a candidate's address (photo nil: none) with its hash.
+func (s *Store) putAddress(ctx context.Context, tx pgx.Tx, ballotID int64, contest, candidate string, a manifest.Address, photo *Photo, hash string) error {
+	var w, h int
+	if photo != nil {
+		w, h = photo.Width, photo.Height
+	}
+	photoBytes := a.Photo
+	if photoBytes == nil {
+		photoBytes = []byte{}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO election_addresses (ballot_id, contest, candidate, text_en, text_cy, photo_type, photo,
+			photo_width, photo_height, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (ballot_id, contest, candidate) DO UPDATE SET text_en = excluded.text_en, text_cy = excluded.text_cy,
+			photo_type = excluded.photo_type, photo = excluded.photo, photo_width = excluded.photo_width,
+			photo_height = excluded.photo_height, hash = excluded.hash, updated_at = now()`,
+		ballotID, contest, candidate, a.TextEn, a.TextCy, a.PhotoType, photoBytes, w, h, hash)
+	if err != nil {
+		return fmt.Errorf("record election address: %w", err)
+	}
+	return nil
+}
+
+// deleteAddresses deletes the addresses of a contest's candidates.
+func (s *Store) deleteAddresses(ctx context.Context, tx pgx.Tx, ballotID int64, contest string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM election_addresses WHERE ballot_id = $1 AND contest = $2`, ballotID, contest); err != nil {
+		return fmt.Errorf("delete election addresses: %w", err)
+	}
+	return nil
+}
+
+// addressHashes are the address hashes of the ballot's candidates, by
+// contest and candidate, in tx.
+func addressHashes(ctx context.Context, tx pgx.Tx, ballotID int64) (map[[2]string]string, error) {
+	addrs, err := addresses(ctx, tx, ballotID, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[[2]string]string, len(addrs))
+	for k, a := range addrs {
+		out[k] = a.Hash
 	}
 	return out, nil
 }

@@ -52,6 +52,8 @@ func bigBallot(t *testing.T, pool *pgxpool.Pool, electionID string, n int) *elec
 	must(t, b.Admin.SignOffSecurityAssessment(ctx, "staff:test", b.ID, "A. Assessor"))
 	must(t, b.Admin.SetTrustees(ctx, "staff:test", b.ID, file))
 	must(t, b.Admin.RecordEmployerNotices(ctx, "staff:test", b.ID, now.AddDate(0, 0, -10), now.AddDate(0, 0, -10)))
+	must(t, b.Admin.SetScrutineerKey(ctx, "scrutineer:test", b.ID, electiontest.ScrutineerKey(t)))
+	electiontest.Approve(t, b.Admin, b.ID)
 	must(t, b.Admin.Open(ctx, "scrutineer:test", b.ID))
 	return b
 }

@@ -244,3 +244,44 @@ func (s *Service) WorkplaceBox(ctx context.Context, electionID, box string) (sty
 	}
 	return slices.Index(order, bs[0].Style), int64(bs[0].Issued), bs[0].ClosedAt != nil, nil
 }
+
+// EndedOfficers lists the presiding officers whose work is over: every
+// box they run is closed and every ballot of those boxes has closed. The
+// service disables their accounts ([auth.Service.DisableOfficers]): an
+// officer's account exists for one workplace session, and an account
+// left open after the ballot is a way in that nobody needs. An officer
+// whose box is still open after the close keeps the account to close it.
+func (s *Service) EndedOfficers(ctx context.Context) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT officer_id, array_agg(DISTINCT ballot_id) FROM workplace_boxes
+		GROUP BY officer_id HAVING bool_and(closed_at IS NOT NULL) ORDER BY officer_id`)
+	if err != nil {
+		return nil, fmt.Errorf("ended officers: %w", err)
+	}
+	type officer struct {
+		id      int64
+		ballots []int64
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (officer, error) {
+		var o officer
+		err := r.Scan(&o.id, &o.ballots)
+		return o, err
+	})
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	var ids []int64
+	for _, o := range list {
+		ids = append(ids, o.ballots...)
+	}
+	closed, err := s.ballots.ClosedBallotsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, o := range list {
+		if !slices.ContainsFunc(o.ballots, func(b int64) bool { _, ok := closed[b]; return !ok }) {
+			out = append(out, o.id)
+		}
+	}
+	return out, nil
+}

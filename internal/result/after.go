@@ -370,14 +370,17 @@ func (a *After) employerNotice(ctx context.Context, n notice) (gotv.Notice, erro
 			}
 		}
 	}
-	link := a.o.PublicURL + "/results/" + rec.ElectionID
-	body := func(l string) string {
-		return a.tf(l, "after.employer.intro", name, h.Union, rep.Result.Title, a.dateOfBallot(l, rep)) + "\n\n" +
-			a.particulars(l, rep) + "\n" + a.tf(l, "after.member.more", link)
-	}
 	return gotv.Notice{Channel: "email", To: to, Language: "en, cy",
 		Subject: a.tf("en", "after.employer.subject", rep.Result.Title) + " / " + a.tf("cy", "after.employer.subject", rep.Result.Title),
-		Body:    body("en") + "\n\n* * *\n\n" + body("cy")}, nil
+		Body:    a.employerText("en", name, h.Union, rep, rec) + "\n\n* * *\n\n" + a.employerText("cy", name, h.Union, rep, rec)}, nil
+}
+
+// employerText is the s.231A notice to the employer called name in
+// language l: the same words by email and on paper.
+func (a *After) employerText(l, name, union string, rep *report.Report, rec *election.ResultRecord) string {
+	link := a.o.PublicURL + "/results/" + rec.ElectionID
+	return a.tf(l, "after.employer.intro", name, union, rep.Result.Title, a.dateOfBallot(l, rep)) + "\n\n" +
+		a.particulars(l, rep) + "\n" + a.tf(l, "after.member.more", link)
 }
 
 // reminderNotice is a text to a scrutineer that the report is due.

@@ -18,7 +18,7 @@ import (
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
-//go:embed templates/after.html templates/after_post.html
+//go:embed templates/after.html templates/after_post.html templates/after_employer.html
 var afterTemplates embed.FS
 
 //go:embed i18n/after
@@ -30,7 +30,7 @@ var afterEnglish = page.EnglishOf(afterCatalog, "i18n/after")
 // RegisterAfterPages adds the pages after the close and their catalogue
 // (whose "after.*" keys also make the notices' texts).
 func RegisterAfterPages(p page.Registry) error {
-	if err := p.AddTemplates(afterTemplates, "templates/after.html", "templates/after_post.html"); err != nil {
+	if err := p.AddTemplates(afterTemplates, "templates/after.html", "templates/after_post.html", "templates/after_employer.html"); err != nil {
 		return err
 	}
 	return p.AddCatalog(afterCatalog, "i18n/after")
@@ -71,6 +71,8 @@ func (p *AfterPages) Routes(r chi.Router) {
 	r.Get("/scrutineer/ballots/{id}/after-close", p.show("scrutineer"))
 	r.Get("/organiser/ballots/{id}/after-close/post", p.postList)
 	r.Post("/organiser/ballots/{id}/after-close/employer", p.setEmployer)
+	r.Get("/organiser/ballots/{id}/after-close/employer-notice", p.employerPaper)
+	r.Post("/organiser/ballots/{id}/after-close/employer-given", p.employerGiven)
 	r.Post("/organiser/ballots/{id}/after-close/requests", p.addRequest)
 	r.Post("/organiser/ballots/{id}/after-close/requests/{rid}/supplied", p.supplied)
 }
@@ -97,6 +99,9 @@ type EmployerStatus struct {
 	Members          int
 	State, Reason    string // the outbox's ("" not planned)
 	SentAt           *time.Time
+	// Given is the notice given on paper, by post or by hand (nil: not
+	// recorded).
+	Given *EmployerDelivery
 }
 
 // Status reads the state after the close of a ballot.
@@ -155,8 +160,15 @@ func (a *After) Status(ctx context.Context, b *election.AdminBallot) (*Status, e
 	if err != nil {
 		return nil, err
 	}
+	given, err := a.store.employerDeliveries(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range emps {
 		es := EmployerStatus{Key: e.Key, Name: e.Name, Members: e.Members, Email: contacts[e.Key].Email}
+		if g, ok := given[e.Key]; ok {
+			es.Given = &g
+		}
 		if id, ok := byEmployer[e.Key]; ok {
 			s := states[id]
 			es.State, es.Reason, es.SentAt = s.State, s.Reason, s.SentAt
@@ -219,6 +231,56 @@ func (a *After) SetEmployerContact(ctx context.Context, actor string, b *electio
 		return a.queue(ctx, now)
 	}
 	return nil
+}
+
+// employer is the employer of the ballot's register whose key is key.
+func (a *After) employer(ctx context.Context, ballotID int64, key string) (*registerEmployer, error) {
+	emps, err := a.employers(ctx, ballotID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range emps {
+		if emps[i].Key == key {
+			return &emps[i], nil
+		}
+	}
+	return nil, refusedAfter("after.err.no_employer")
+}
+
+// RecordEmployerGiven records that the s.231A notice was given to an
+// employer of the register on paper (method "post" or "hand") on the day
+// givenAt: the notice of an employer without an email address, or one
+// given as well as by email. The result must be published (the notice
+// gives it), and the day is neither before the date of the ballot nor
+// in the future. Recorded once per employer.
+func (a *After) RecordEmployerGiven(ctx context.Context, actor string, b *election.AdminBallot, key, method string, givenAt time.Time) error {
+	if b.Status != "published" {
+		return refusedAfter("after.err.not_published")
+	}
+	if method != "post" && method != "hand" {
+		return refusedAfter("after.err.given_method")
+	}
+	e, err := a.employer(ctx, b.ID, key)
+	if err != nil {
+		return err
+	}
+	cb, err := a.o.Ballots.ClosedBallotsOf(ctx, []int64{b.ID})
+	if err != nil {
+		return err
+	}
+	c, ok := cb[b.ID]
+	if !ok {
+		return refusedAfter("after.err.not_closed")
+	}
+	now := a.o.Now()
+	if givenAt.After(now) || givenAt.Before(election.DateOfBallot(c.ClosedAt)) {
+		return refusedAfter("after.err.given_date")
+	}
+	err = a.store.addEmployerDelivery(ctx, actor, b.ID, *e, EmployerDelivery{Method: method, GivenAt: givenAt, RecordedAt: now})
+	if errors.Is(err, errDelivered) {
+		return refusedAfter("after.err.given_twice", e.Name)
+	}
+	return err
 }
 
 // RecordCopyRequest logs a request for a copy of the s.231B report by a
@@ -308,7 +370,7 @@ func (p *AfterPages) render(w http.ResponseWriter, r *http.Request, s page.Staff
 		return
 	}
 	switch msg {
-	case "employer", "request", "supplied":
+	case "employer", "request", "supplied", "given":
 	default:
 		msg = ""
 	}
@@ -346,21 +408,40 @@ func (p *AfterPages) setEmployer(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (p *AfterPages) employerGiven(w http.ResponseWriter, r *http.Request) {
+	p.act(w, r, "given", func(s page.Staff, b *election.AdminBallot) error {
+		at, err := p.dayOrNow(r.PostFormValue("given_on"))
+		if err != nil {
+			return refusedAfter("after.err.given_date")
+		}
+		return p.after.RecordEmployerGiven(r.Context(), s.Actor(), b, r.PostFormValue("employer"), r.PostFormValue("method"), at)
+	})
+}
+
+// dayOrNow reads a day (YYYY-MM-DD, Europe/London) from a form: today is
+// this moment, an earlier day its start.
+func (p *AfterPages) dayOrNow(v string) (time.Time, error) {
+	day, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(v), page.London)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if now := p.after.o.Now(); now.In(page.London).Format("2006-01-02") == day.Format("2006-01-02") {
+		return now, nil
+	}
+	return day, nil
+}
+
 func (p *AfterPages) addRequest(w http.ResponseWriter, r *http.Request) {
 	p.act(w, r, "request", func(s page.Staff, b *election.AdminBallot) error {
-		day, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(r.PostFormValue("requested_on")), page.London)
+		// A request made today is recorded at this moment; an earlier
+		// one at the start of its day.
+		at, err := p.dayOrNow(r.PostFormValue("requested_on"))
 		if err != nil {
 			return refusedAfter("after.err.request_date")
 		}
 		who := r.PostFormValue("member_number")
 		if r.PostFormValue("requester") == "employer" {
 			who = r.PostFormValue("employer")
-		}
-		// A request made today is recorded at this moment; an earlier
-		// one at the start of its day.
-		at := day
-		if now := p.after.o.Now(); now.In(page.London).Format("2006-01-02") == day.Format("2006-01-02") {
-			at = now
 		}
 		return p.after.RecordCopyRequest(r.Context(), s.Actor(), b, r.PostFormValue("requester"), who, at)
 	})
@@ -413,4 +494,48 @@ func (p *AfterPages) postList(w http.ResponseWriter, r *http.Request) {
 		return a.tf(l, "after.member.intro", rep.Result.Title, a.dateOfBallot(l, rep)) + "\n\n" + a.particulars(l, rep) + a.tf(l, "after.member.more", link)
 	}
 	p.pages.Render(w, r, http.StatusOK, "after_post", postPage{B: b, English: text("en"), Welsh: text("cy"), Recipients: recips})
+}
+
+// employerPage is the data of templates/after_employer.html: one
+// employer's s.231A notice to print, in English and Welsh.
+type employerPage struct {
+	B        *election.AdminBallot
+	Employer string
+	English  string
+	Welsh    string
+}
+
+// employerPaper shows an employer's s.231A notice to print and give by
+// post or by hand: the words of the email.
+func (p *AfterPages) employerPaper(w http.ResponseWriter, r *http.Request) {
+	_, b, ok := election.StaffBallot(w, r, p.staff, p.store, p.pages, "organiser")
+	if !ok {
+		return
+	}
+	if b.Status != "published" {
+		p.pages.RenderError(w, r, http.StatusNotFound, "result.not_published")
+		return
+	}
+	a := p.after
+	e, err := a.employer(r.Context(), b.ID, r.URL.Query().Get("employer"))
+	if _, refused := page.Refused(err); refused {
+		p.pages.RenderError(w, r, http.StatusNotFound, "after.err.no_employer")
+		return
+	}
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
+	rep, rec, err := a.published(r.Context(), b.ID)
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
+	h, err := a.o.Ballots.Heading(r.Context(), b.ID)
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
+	p.pages.Render(w, r, http.StatusOK, "after_employer", employerPage{B: b, Employer: e.Name,
+		English: a.employerText("en", e.Name, h.Union, rep, rec), Welsh: a.employerText("cy", e.Name, h.Union, rep, rec)})
 }

@@ -468,3 +468,97 @@ func TestAfterCloseStaffSteps(t *testing.T) {
 		t.Fatalf("another kind: %d", st)
 	}
 }
+
+// TestEmployerNoticeOnPaper: an employer without an email address is
+// given its s.231A notice on paper: the organiser prints the notice (the
+// words of the email, in English and Welsh) and records the day it was
+// posted or handed over, once, as the page and the audit log show.
+func TestEmployerNoticeOnPaper(t *testing.T) {
+	c := runElection(t, "after-paper", 6, 5)
+	ctx := context.Background()
+	pool := c.b.Pool
+	_, err := pool.Exec(ctx, `UPDATE members SET employer = CASE WHEN id % 2 = 0 THEN 'Acme Transport Ltd' ELSE 'Brown & Sons / Depot 2' END
+		WHERE id = ANY($1)`, c.b.MemberIDs)
+	must(t, err)
+	var closedAt time.Time
+	must(t, pool.QueryRow(ctx, `SELECT closed_at FROM ballots WHERE id = $1`, c.b.ID).Scan(&closedAt))
+	w := newWires(t, c, "")
+	w.clk.Set(londonNoon(closedAt.AddDate(0, 0, 2)))
+	r := w.process(t)
+	srv := w.server(t, r)
+	org := webtest.NewClient(t, srv.URL, "organiser", c.b.UnionID)
+	scr := webtest.NewClient(t, srv.URL, "scrutineer", 0)
+	id := strconv.FormatInt(c.b.ID, 10)
+	const brown = "brown & sons / depot 2"
+	today := w.clk.Now().In(page.London).Format("2006-01-02")
+	given := func(form url.Values) (int, string) {
+		return org.Post("/organiser/ballots/"+id+"/after-close/employer-given", form)
+	}
+
+	// Before the result is published there is nothing to give.
+	if st, body := given(url.Values{"employer": {brown}, "method": {"post"}, "given_on": {today}}); st != 422 || !strings.Contains(body, "The result is not published yet") {
+		t.Fatalf("before publication: %d", st)
+	}
+	if st, _ := org.Get("/organiser/ballots/" + id + "/after-close/employer-notice?employer=" + url.QueryEscape(brown)); st != 404 {
+		t.Fatalf("notice before publication: %d", st)
+	}
+	if st, _ := upload(scr, "/scrutineer/ballots/"+id+"/result", map[string][][]byte{"report": {c.js}, "signature": {c.sig}, "partials": c.partials}); st != 200 {
+		t.Fatalf("publish: %d", st)
+	}
+	rep, err := report.Parse(c.js)
+	must(t, err)
+
+	// The page links each employer's notice to print; the notice names
+	// the employer and gives the result in both languages.
+	st, body := org.Get("/organiser/ballots/" + id + "/after-close")
+	if st != 200 || strings.Count(body, "/after-close/employer-notice?employer=") != 2 || strings.Count(body, `class="emp-given">Not yet`) != 2 {
+		t.Fatalf("after-close page: %d\n%s", st, body)
+	}
+	st, body = org.Get("/organiser/ballots/" + id + "/after-close/employer-notice?employer=" + url.QueryEscape(brown))
+	if st != 200 || !strings.Contains(body, "To Brown &amp; Sons / Depot 2.") || !strings.Contains(body, "section 231A") ||
+		!strings.Contains(body, `lang="cy"`) || !strings.Contains(body, "adran 231A") || !strings.Contains(body, rep.Result.Title) {
+		t.Fatalf("notice to print: %d\n%s", st, body)
+	}
+	if st, _ := org.Get("/organiser/ballots/" + id + "/after-close/employer-notice?employer=nobody"); st != 404 {
+		t.Fatalf("notice of an employer not on the register: %d", st)
+	}
+
+	// Refused, each with its reason.
+	for _, tc := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"employer": {"nobody ltd"}, "method": {"post"}, "given_on": {today}}, "That employer is not on this ballot"},
+		{url.Values{"employer": {brown}, "method": {"pigeon"}, "given_on": {today}}, "Choose how the notice was given"},
+		{url.Values{"employer": {brown}, "method": {"hand"}, "given_on": {"2099-01-01"}}, "not in the future"},
+		{url.Values{"employer": {brown}, "method": {"hand"}, "given_on": {closedAt.AddDate(0, 0, -3).In(page.London).Format("2006-01-02")}}, "not before the date of the ballot"},
+		{url.Values{"employer": {brown}, "method": {"hand"}, "given_on": {"soon"}}, "Enter the day the notice was posted"},
+	} {
+		if st, body := given(tc.form); st != 422 || !strings.Contains(body, tc.want) {
+			t.Errorf("%v: %d, want 422 naming %q", tc.form, st, tc.want)
+		}
+	}
+	if st, _ := scr.Post("/organiser/ballots/"+id+"/after-close/employer-given", url.Values{"employer": {brown}, "method": {"hand"}, "given_on": {today}}); st != 403 {
+		t.Fatalf("a scrutineer recorded a notice: %d", st)
+	}
+
+	// Handed over today: recorded at this moment, once.
+	st, body = given(url.Values{"employer": {brown}, "method": {"hand"}, "given_on": {today}})
+	if st != 200 || !strings.Contains(body, "The notice given on paper is recorded") ||
+		!strings.Contains(body, `class="emp-given">By hand, `+page.When("en", w.clk.Now())) || strings.Count(body, "/after-close/employer-given") != 1 {
+		t.Fatalf("given: %d\n%s", st, body)
+	}
+	if st, body := given(url.Values{"employer": {brown}, "method": {"post"}, "given_on": {today}}); st != 422 || !strings.Contains(body, "The notice to Brown &amp; Sons / Depot 2 on paper is recorded already") {
+		t.Fatalf("given twice: %d\n%s", st, body)
+	}
+	var method, employer string
+	must(t, pool.QueryRow(ctx, `SELECT detail::jsonb->>'method', detail::jsonb->>'employer' FROM audit_log WHERE action = 'result.employer_notice_given' AND ballot_id = $1`, c.b.ID).Scan(&method, &employer))
+	if method != "hand" || employer != "Brown & Sons / Depot 2" {
+		t.Fatalf("audit: %q %q", method, employer)
+	}
+	// The scrutineer sees it too (read only).
+	if st, body := scr.Get("/scrutineer/ballots/" + id + "/after-close"); st != 200 || !strings.Contains(body, `class="emp-given">By hand`) ||
+		strings.Contains(body, "/after-close/employer-given") {
+		t.Fatalf("scrutineer's page: %d", st)
+	}
+}

@@ -72,6 +72,7 @@ func noticeRender(t *testing.T, name, lang string, data any) string {
 func TestEmployerNotices(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
+	electiontest.EVoting(t) // as every fixture ballot: the e-ballot order in force
 	f := registertest.New(t, pool, "notices", false)
 	registertest.Import(t, pool, f.BallotID, registertest.File(t, "register_good.csv"))
 	store, reg := election.NewStore(pool), register.NewStore(pool, registertest.Key)
@@ -83,7 +84,7 @@ func TestEmployerNotices(t *testing.T) {
 
 	s, err := result.EmployerNotices(ctx, ballot(), reg)
 	must(t, err)
-	if s.Regime != "era25" || s.WithCounts || s.Total != 11 || s.CategoryBasis != "branch" || len(s.Employers) != 3 {
+	if s.Regime != "evote" || s.WithCounts || s.Total != 11 || s.CategoryBasis != "branch" || len(s.Employers) != 3 {
 		t.Fatalf("notice set %+v", s)
 	}
 	demo := s.Employers[0]

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,6 +197,16 @@ func (r *Service) Publish(ctx context.Context, actor string, ballotID int64, up 
 	}
 	if len(up.Partials) == 0 {
 		reasons = append(reasons, page.M("result.err.no_partials"))
+	}
+	// A union election whose rules require it: the count cannot be made
+	// without the independent person's key share (s.51A), so their
+	// partial decryption must be among those used.
+	b, err := r.store.AdminBallot(ctx, ballotID, 0)
+	if err != nil {
+		return err
+	}
+	if t := b.Config.RequiredTrustee(); t > 0 && len(up.Partials) > 0 && !slices.ContainsFunc(partials, func(p *threshold.Partial) bool { return p.Trustee == t }) {
+		reasons = append(reasons, page.M("result.err.independent_share", t))
 	}
 	if len(reasons) > 0 {
 		return &RefusedError{reasons}

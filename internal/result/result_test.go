@@ -282,6 +282,20 @@ func TestPublishResult(t *testing.T) {
 			t.Errorf("%s: %d, want 422 naming %q\n%s", tc.name, status, tc.want, problems(body))
 		}
 	}
+	// A union election whose rules require the independent person's key
+	// share (s.51A): the independent person is trustee 2, whose partial
+	// the count did not use, so it is refused; with theirs it would pass.
+	ctx := context.Background()
+	setIP := func(cfg string) {
+		if _, err := c.b.Pool.Exec(ctx, `UPDATE ballots SET config = `+cfg+` WHERE id = $1`, c.b.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setIP(`jsonb_set(config, '{election}', '{"address_words": 100, "independent": {"name": "Jo Bloggs", "organisation": "", "trustee": 2, "key_required": true}}')`)
+	if status, body := upload(scr, "/scrutineer/ballots/"+id+"/result", good); status != 422 || !strings.Contains(body, "upload the partial decryption of trustee 2, the independent person") {
+		t.Fatalf("count without the independent person's share: %d\n%s", status, problems(body))
+	}
+	setIP(`config - 'election'`)
 	if status, _ := upload(org, "/scrutineer/ballots/"+id+"/result", good); status != 403 {
 		t.Fatalf("an organiser published: %d", status)
 	}
@@ -317,10 +331,16 @@ func TestPublishResult(t *testing.T) {
 	// The public page, in English and Welsh: s.231 particulars per workplace.
 	status, body = pub.Get("/results/result-ballot")
 	for _, want := range []string{"North Depot", "South Depot", "Entitled to vote", `<dd class="votes-cast">4</dd>`, `<dd class="votes-cast">3</dd>`,
-		`<td class="yes">2</td>`, "At least 50% of those entitled voted", "s.231B(1)(a)", "/verify/result-ballot"} {
+		`<td class="yes">2</td>`, "s.231B(1)(a)", "/verify/result-ballot"} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Fatalf("public result page: %d, no %q", status, want)
 		}
+	}
+	// Voted online, the ballot opened under the regime from the e-ballot
+	// order's commencement, which has no turnout threshold (ERA 2025
+	// repealed s.226(2)(a)(iia)): the page states none.
+	if strings.Contains(body, "At least 50% of those entitled voted") {
+		t.Fatal("public result page: a turnout threshold under the regime that repealed it")
 	}
 	status, body = pub.Get("/results/result-ballot?lang=cy")
 	if status != 200 || !strings.Contains(body, "Pleidleisiau a fwriwyd") || !strings.Contains(body, `lang="cy"`) {

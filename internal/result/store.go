@@ -269,3 +269,51 @@ func (s afterStore) markSupplied(ctx context.Context, actor string, ballotID, id
 			"supplied_at": at.UTC().Format(time.RFC3339)})
 	})
 }
+
+// EmployerDelivery is an s.231A notice given to an employer on paper.
+type EmployerDelivery struct {
+	Method     string // "post" or "hand"
+	GivenAt    time.Time
+	RecordedBy string
+	RecordedAt time.Time
+}
+
+// errDelivered: the employer's paper notice is recorded already.
+var errDelivered = errors.New("result: the employer's notice on paper is recorded already")
+
+func (s afterStore) employerDeliveries(ctx context.Context, ballotID int64) (map[string]EmployerDelivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT employer_key, method, given_at, recorded_by, recorded_at FROM result_employer_deliveries
+		WHERE ballot_id = $1`, ballotID)
+	if err != nil {
+		return nil, fmt.Errorf("employer deliveries: %w", err)
+	}
+	out := map[string]EmployerDelivery{}
+	var key string
+	var d EmployerDelivery
+	_, err = pgx.ForEachRow(rows, []any{&key, &d.Method, &d.GivenAt, &d.RecordedBy, &d.RecordedAt}, func() error {
+		out[key] = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("employer deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// addEmployerDelivery records an employer's notice given on paper (with
+// the audit entry), once per ballot and employer.
+func (s afterStore) addEmployerDelivery(ctx context.Context, actor string, ballotID int64, e registerEmployer, d EmployerDelivery) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO result_employer_deliveries (ballot_id, employer_key, employer, method, given_at, recorded_by, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ballot_id, employer_key) DO NOTHING`,
+			ballotID, e.Key, e.Name, d.Method, d.GivenAt, actor, d.RecordedAt)
+		if err != nil {
+			return fmt.Errorf("employer delivery: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errDelivered
+		}
+		return audit.Append(ctx, tx, actor, "result.employer_notice_given", &ballotID, map[string]string{
+			"employer": e.Name, "method": d.Method, "given_at": d.GivenAt.UTC().Format(time.RFC3339)})
+	})
+}

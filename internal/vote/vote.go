@@ -107,13 +107,23 @@ type Question struct {
 	Min     int
 	Max     int
 	Options []Option
+	// Ranked: a union election's STV contest (manifest version 2): Min
+	// to Max preferences, Seats to fill, counted by Rule.
+	Ranked bool
+	Seats  int
+	Rule   string
+	// Prefs are the preference numbers a candidate may be given, 1..Max.
+	Prefs []int
 }
 
-// Option is an answer.
+// Option is an answer, or a candidate.
 type Option struct {
 	Index int
 	ID    string
 	Label string
+	// Address: the candidate has an election address (s.48), on the
+	// ballot's addresses page at #<question id>-<option id>.
+	Address bool
 }
 
 var errNotOnRegister = errors.New("vote: not on this ballot's register")
@@ -168,9 +178,15 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64, la
 		return nil, fmt.Errorf("voting paper: style %q not in the manifest", style)
 	}
 	for qi, q := range pp.Questions {
-		vq := Question{Index: qi, ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max}
+		vq := Question{Index: qi, ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max, Ranked: q.Ranked(), Seats: q.Seats, Rule: q.Rule}
+		for n := 1; vq.Ranked && n <= q.Max; n++ {
+			vq.Prefs = append(vq.Prefs, n)
+		}
 		for oi, o := range q.Options {
-			vq.Options = append(vq.Options, Option{Index: oi, ID: o.ID, Label: o.Label})
+			// Address hashes are in the manifest's own options only
+			// (a translation's carry none).
+			addr := mf.Questions[qi].Options[oi].Address != ""
+			vq.Options = append(vq.Options, Option{Index: oi, ID: o.ID, Label: o.Label, Address: addr})
 		}
 		p.Questions = append(p.Questions, vq)
 	}

@@ -174,3 +174,44 @@ func TestVotingPaperAccess(t *testing.T) {
 }
 
 func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// A union election's voting paper: the ranked contest reads without
+// JavaScript (its candidates in order, each with a link to their
+// election address) and carries the ranking widget's mount point with
+// the contest's bounds; the choose contest is an ordinary question; the
+// paper links to the candidates' election addresses (s.48), in Welsh too.
+func TestVotingPaperUnionElection(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "exec", Members: 2, Ready: true})
+	electiontest.UnionElection(t, b)
+	srv, _ := server(t, b)
+	status, body := get(t, srv.URL+"/vote/exec", b.MemberIDs[0], "")
+	if status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	for _, want := range []string{
+		`<a href="/ballots/exec/addresses">Read the candidates&#39; election addresses</a>`,
+		// The ranking widget's markup (h26-js ranking.js): a select of
+		// preferences 1..max per candidate, the option index on the li.
+		`data-question="0" data-method="ranked" data-min="1" data-max="4" data-seats="2" data-rule="meek">`,
+		`<fieldset class="ranking" id="contest-c1" data-ranking data-texts="{`, `<script type="module" src="/static/ranking.`,
+		`<li data-candidate="0"><label for="q0c0"><span class="ranking-name" lang="en">Ann Jones</span>`,
+		`<select id="q0c0" name="rank-0-0"><option value="">Not ranked</option><option value="1">1</option><option value="2">2</option><option value="3">3</option><option value="4">4</option></select>`,
+		`<p class="ranking-address"><a href="/ballots/exec/addresses#c1-k1" aria-label="election address: Ann Jones">election address</a></p>`,
+		`<fieldset class="question" data-question="1" data-min="0" data-max="1">`, "Eve Price",
+		`<dd id="independent-person">Jo Bloggs, Ballot Services Ltd</dd>`, // s.51A, from the signed manifest
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("voting paper lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `#c1-k3"`) || strings.Contains(body, `<option value="5">`) {
+		t.Error("an address link without an address, or a fifth preference")
+	}
+	if strings.Contains(body, `name="q0"`) {
+		t.Error("the ranked contest is rendered as marks")
+	}
+	if _, cy := get(t, srv.URL+"/vote/exec", b.MemberIDs[0], "cy"); !strings.Contains(cy, "Darllen anerchiadau etholiad yr ymgeiswyr") {
+		t.Error("no Welsh link to the addresses")
+	}
+}

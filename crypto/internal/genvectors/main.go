@@ -1,7 +1,7 @@
 // Command genvectors rewrites every eBallot test vector in crypto/testdata
-// (canonical_json_v1.json, manifest_v1.json, ballot_v1.json, dkg_v1.json,
-// blind_v1.json, receipt_v1.json, shuffle_v1.json, ranked_v1.json, paper_v1.json, stv_v1.json;
-// crypto/testdata/README.md describes each).
+// (canonical_json_v1.json, manifest_v1.json, manifest_v2.json, ballot_v1.json, dkg_v1.json,
+// blind_v1.json, receipt_v1.json, shuffle_v1.json, ranked_v1.json, paper_v1.json, stv_v1.json,
+// address_v1.json; crypto/testdata/README.md describes each).
 // Run from the repository root:
 //
 //	go run ./crypto/internal/genvectors
@@ -44,6 +44,7 @@ func main() {
 	must(write(*out, "canonical_json_v1.json", canonicalVectors()))
 	m, sk := testManifest()
 	must(write(*out, "manifest_v1.json", manifestVectors(m, sk)))
+	must(write(*out, "manifest_v2.json", manifest2Vectors(m)))
 	must(write(*out, "ballot_v1.json", ballotVectors(m, sk)))
 	must(write(*out, "dkg_v1.json", genDKG()))
 	must(write(*out, "blind_v1.json", genBlind(filepath.Join(*out, "blind_v1.json"))))
@@ -51,6 +52,7 @@ func main() {
 	must(write(*out, "shuffle_v1.json", genShuffle()))
 	must(write(*out, "ranked_v1.json", genRanked()))
 	must(write(*out, "paper_v1.json", genPaper(m)))
+	must(write(*out, "address_v1.json", genAddress()))
 	genSTV(*out)
 }
 
@@ -330,7 +332,7 @@ func manifestVectors(m *manifest.Manifest, sk *elgamal.SecretKey) manifestFile {
 	mut("unknown field", "unknown fields are rejected", func(o map[string]any) { o["extra"] = 1 })
 	mut("missing field", "every field is required", func(o map[string]any) { delete(o, "log_key") })
 	mut("null field", "null is not a value of any field", func(o map[string]any) { o["texts"] = nil })
-	mut("wrong version", "version must be 1", func(o map[string]any) { o["version"] = 2 })
+	mut("wrong version", "version must be 1 or 2", func(o map[string]any) { o["version"] = 3 })
 	mut("bad election id", "election_id must match [a-z0-9-]{1,64}", func(o map[string]any) { o["election_id"] = "Unite_2026" })
 	mut("bad kind", "unknown kind", func(o map[string]any) { o["kind"] = "strike" })
 	rg := func(o map[string]any) map[string]any { return o["regime"].(map[string]any) }

@@ -1,12 +1,13 @@
-// Election manifest parsing and validation (docs/protocol.md §3), as
-// crypto/manifest Parse: strict canonical JSON, exact field set, bounds.
+// Election manifest parsing and validation (docs/protocol.md §3), versions
+// 1 and 2, as crypto/manifest Parse: strict canonical JSON, exact field
+// set, bounds.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64, fromHex, toHex, utf8 } from './bytes.mjs';
 import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
 import { decodeElement } from './group.mjs';
 import { parseVerifierKey } from './note.mjs';
 
-export const KINDS = ['industrial_action', 'union_election', 'political_fund', 'recognition', 'other'];
+export const KINDS = ['industrial_action', 'union_election', 'political_fund', 'merger', 'recognition', 'other'];
 const ID = /^[a-z0-9-]{1,64}$/;
 const MAX_SIZE = 1 << 20;
 const MAX_TEXT = 64 << 10;
@@ -59,9 +60,38 @@ async function issuerKey(s, f) {
   if (re !== toHex(der)) bad(f, 'not canonical DER');
 }
 
+/** Manifest versions (§3): 1, and 2 with ranked questions and election addresses. */
+export const VERSIONS = [1, 2];
+/** STV rules of a ranked question (§9.7). */
+export const RULES = ['ers97', 'meek'];
+const ADDRESS = /^[0-9a-f]{64}$/;
+
+/** The size of a crypto/ranked ballot of n candidates, min..max preferences (§9.1). */
+export function rankedSize(n, min, max) {
+  let s = 39 + 128 * n + 256 * (n - 1) + 8 + 32 * (5 * n + 9);
+  for (let j = 0; j < n; j++) s += (j < min || j >= max ? 1 : 2) * 128;
+  return s;
+}
+
 /** The exact size of an encoded ballot for this manifest (§4.2). */
 export function ballotSize(m) {
-  return m.questions.reduce((n, q) => n + 2 + q.options.length * (64 + 256) + (q.max - q.min + 1) * 128, 37);
+  return m.questions.reduce((n, q) => n + (q.method === 'ranked'
+    ? rankedSize(q.options.length, q.min, q.max)
+    : 2 + q.options.length * (64 + 256) + (q.max - q.min + 1) * 128), 37);
+}
+
+// A question's version-2 fields (§3, §9), as crypto/manifest checkMethod.
+function method(m, q, f) {
+  if (!('method' in q)) {
+    if ('seats' in q || 'rule' in q) bad(f, 'seats and rule are for ranked questions only');
+    return;
+  }
+  if (q.method !== 'ranked') bad(f + '.method', `unknown method ${JSON.stringify(q.method)} (known: "ranked")`);
+  if (m.version < 2) bad(f + '.method', 'needs manifest version 2');
+  if (m.kind !== 'union_election') bad(f + '.method', 'ranked questions are for union_election ballots only');
+  const seats = int(q.seats, f + '.seats');
+  if (seats < 1 || seats >= q.options.length) bad(f + '.seats', `need 1 ≤ seats < options (${q.options.length})`);
+  if (!RULES.includes(q.rule)) bad(f + '.rule', `unknown rule ${JSON.stringify(q.rule)} (known: ${RULES.join(', ')})`);
 }
 
 /** Synchronous checks of a parsed manifest object (all but the issuer keys' DER). */
@@ -69,7 +99,7 @@ export function validateManifestShape(m) {
   const top = ['version', 'election_id', 'kind', 'title', 'opens_at', 'closes_at', 'texts', 'questions', 'styles', 'trustees', 'log_key'];
   // regime: absent (never null) unless stated; required for industrial action.
   fields(m, m !== null && typeof m === 'object' && Object.hasOwn(m, 'regime') ? [...top, 'regime'] : top, 'manifest', ['translations']);
-  if (int(m.version, 'version') !== 1) bad('version', 'must be 1');
+  if (!VERSIONS.includes(int(m.version, 'version'))) bad('version', 'must be 1 or 2');
   if (!ID.test(str(m.election_id, 'election_id'))) bad('election_id', 'must match [a-z0-9-]{1,64}');
   if (!KINDS.includes(str(m.kind, 'kind'))) bad('kind', `unknown kind ${m.kind}`);
   text(m.title, 'title', MAX_SHORT);
@@ -85,7 +115,7 @@ export function validateManifestShape(m) {
   const qids = new Set();
   qs.forEach((q, i) => {
     const f = `questions[${i}]`;
-    fields(q, ['id', 'text', 'options', 'min', 'max'], f);
+    fields(q, ['id', 'text', 'options', 'min', 'max'], f, ['method', 'seats', 'rule']);
     if (!ID.test(str(q.id, f + '.id')) || qids.has(q.id)) bad(f + '.id', 'must match [a-z0-9-]{1,64} and be unique');
     qids.add(q.id);
     text(q.text, f + '.text', MAX_TEXT);
@@ -94,14 +124,20 @@ export function validateManifestShape(m) {
     const oids = new Set();
     ops.forEach((op, j) => {
       const g = `${f}.options[${j}]`;
-      fields(op, ['id', 'label'], g);
+      fields(op, ['id', 'label'], g, ['address']);
       if (!ID.test(str(op.id, g + '.id')) || oids.has(op.id)) bad(g + '.id', 'must match [a-z0-9-]{1,64} and be unique');
       oids.add(op.id);
       text(op.label, g + '.label', MAX_SHORT);
+      if ('address' in op) {
+        // SHA-256 of the candidate's election address (s.48), version 2.
+        if (m.version < 2) bad(g + '.address', 'needs manifest version 2');
+        if (!ADDRESS.test(str(op.address, g + '.address'))) bad(g + '.address', 'not 64 lowercase hex digits');
+      }
     });
     const min = int(q.min, f + '.min');
     const max = int(q.max, f + '.max');
     if (min < 0 || min > max || max > ops.length || max < 1) bad(f, 'need 0 ≤ min ≤ max ≤ options and max ≥ 1');
+    method(m, q, f);
   });
   if (ballotSize(m) > 64 << 10) bad('questions', 'encrypted ballot would exceed 65536 bytes');
   const ss = arr(m.styles, 'styles');

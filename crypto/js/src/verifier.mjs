@@ -272,6 +272,10 @@ async function ledger(input, out, fail, limit, onProgress) {
     const p = await parseManifest(text);
     if (p.canonical !== text) throw new Error('not in canonical JSON form');
     manifest = p.manifest;
+    // Ranked (STV) questions have version-2 ballots (protocol §4.2, §9),
+    // which this verifier does not read yet: refuse by name, never miscount.
+    const rq = manifest.questions.find((q) => q.method === 'ranked');
+    if (rq) throw new Error(`question ${rq.id} is ranked (STV): ballot version 2 is not supported by this verifier; use scrutineer verify`);
     for (const st of manifest.styles) keys.push(await importIssuerKey(st.issuer_key));
   } catch (e) {
     fail('manifest.valid', 'manifest', -1, { detail: detail(e) });

@@ -62,6 +62,24 @@ test('manifest_v1: every invalid manifest is rejected', async (t) => {
   for (const x of v.invalid) await assert.rejects(E.parseManifest(x.json), `${x.name}: ${x.reason}`);
 });
 
+test('manifest_v2: a union election with a ranked question and election addresses reproduces its hash and size', async (t) => {
+  const v = need(t, 'manifest_v2.json');
+  if (!v) return;
+  assert.equal(E.canonicalJSON(v.manifest), v.canonical);
+  const p = await E.parseManifest(JSON.stringify(v.manifest, null, 1));
+  assert.equal(p.canonical, v.canonical);
+  assert.equal(E.toHex(p.hash), v.hash);
+  assert.equal(E.ballotSize(v.manifest), v.ballot_size);
+  assert.deepEqual(v.manifest.questions.map((q) => q.method === 'ranked'), v.shape.map((s) => s.ranked === true));
+});
+
+test('manifest_v2: every invalid manifest is rejected', async (t) => {
+  const v = need(t, 'manifest_v2.json');
+  if (!v) return;
+  assert.ok(v.invalid.length > 0);
+  for (const x of v.invalid) await assert.rejects(E.parseManifest(x.json), `${x.name}: ${x.reason}`);
+});
+
 test('manifest_v1 bilingual: a Welsh translation (§3.1) parses to the same hash; every broken one is rejected', async (t) => {
   const v = need(t, 'manifest_v1.json');
   if (!v) return;

@@ -119,3 +119,24 @@ test('the checks, their groups and the limits are the tables of docs/protocol.md
   assert.deepEqual(rows, Object.entries(V.CHECKS));
   assert.deepEqual([...spec.matchAll(/^\| `(limit\.[a-z_]+)` \|/gm)].map((m) => m[1]), V.LIMITS);
 });
+
+test('an export whose manifest has a ranked (STV) question is refused by name, not miscounted', async (t) => {
+  const v = need(t, 'election_v1.json');
+  if (!v) return;
+  const E = await import(join(JS_DIR, 'dist', 'eballot.min.js'));
+  const lines = v.export.split('\n');
+  const header = JSON.parse(lines[0]);
+  const m = JSON.parse(new TextDecoder().decode(E.fromBase64(JSON.parse(lines[1]).manifest)));
+  // The same ballot as a version-2 union election with a ranked question.
+  Object.assign(m, { version: 2, kind: 'union_election' });
+  delete m.regime;
+  m.questions[0] = { ...m.questions[0], method: 'ranked', seats: 1, rule: 'ers97' };
+  const canonical = E.canonicalJSON(m);
+  header.manifest_hash = E.toHex(E.manifestHash(m));
+  lines[0] = E.canonicalJSON(header);
+  lines[1] = E.canonicalJSON({ ...JSON.parse(lines[1]), manifest: E.toBase64(new TextEncoder().encode(canonical)) });
+  const out = await V.verifyElection(input(v, { export: lines.join('\n') }));
+  assert.ok(out.stopped);
+  const f = out.failures.find((x) => x.check === 'manifest.valid');
+  assert.ok(f && /question strike is ranked \(STV\): ballot version 2 is not supported by this verifier/.test(JSON.stringify(f)), JSON.stringify(out.failures));
+});

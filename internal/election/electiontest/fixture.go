@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/unionvote/eballot/crypto/threshold"
 	"github.com/unionvote/eballot/internal/election"
@@ -96,14 +97,16 @@ type Options struct {
 	Ledger     election.Ledger // default: a recording Ledger
 	Open       bool            // open the ballot
 	// Ready makes the ballot ready to open (scrutineer, assessment,
-	// trustees, s.226A notices ten days ago) without opening it: the test
-	// presses Open itself.
+	// trustees, s.226A notices ten days ago, the scrutineer's signing key,
+	// the s.229(4) wording confirmed and the voting paper approved) without
+	// opening it: the test presses Open itself.
 	Ready bool
 	// OpensAt is the notified opening (default an hour ago). Open pressed
 	// before it schedules the opening (status "scheduled").
 	OpensAt time.Time
 	// ScrutineerKey, if set, is the scrutineer's result signing key (a note
-	// verifier key) recorded before the ballot opens.
+	// verifier key) recorded before the ballot opens; default a fresh one
+	// (the opening checklist needs one).
 	ScrutineerKey string
 	// Member, if set, gives member i's name, mobile and email (default
 	// "Member i+1", a drama-range mobile, no email); the contacts are
@@ -112,7 +115,10 @@ type Options struct {
 	// Welsh makes the paper bilingual (IAConfig with WelshTexts).
 	Welsh bool
 	// PaperToEveryone makes it a hybrid ballot sent to everyone: every
-	// member gets a postal pack (Config.PaperToEveryone).
+	// member gets a postal pack (Config.PaperToEveryone). Opened with an
+	// OpensAt in the past, the fixture presses Open a minute before it
+	// (the ballot is scheduled, as the checklist asks) and runs the
+	// scheduler.
 	PaperToEveryone bool
 }
 
@@ -179,6 +185,7 @@ func IAConfig() election.Config {
 func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	t.Helper()
 	ctx := context.Background()
+	EVoting(t)
 	if o.ElectionID == "" {
 		o.ElectionID = "test-ballot"
 	}
@@ -246,13 +253,71 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 	must(t, b.Admin.SignOffSecurityAssessment(ctx, "staff:test", id, "A. Assessor"))
 	must(t, b.Admin.SetTrustees(ctx, "staff:test", id, file))
 	must(t, b.Admin.RecordEmployerNotices(ctx, "staff:test", id, now.AddDate(0, 0, -10), now.AddDate(0, 0, -10)))
-	if o.ScrutineerKey != "" {
-		must(t, b.Admin.SetScrutineerKey(ctx, "scrutineer:test", id, o.ScrutineerKey))
+	if o.ScrutineerKey == "" {
+		o.ScrutineerKey = ScrutineerKey(t)
 	}
-	if o.Open {
+	must(t, b.Admin.SetScrutineerKey(ctx, "scrutineer:test", id, o.ScrutineerKey))
+	Approve(t, b.Admin, id)
+	if !o.Open {
+		return b
+	}
+	if o.PaperToEveryone && !opens.After(now) {
+		// A paper to everyone: the scrutineer presses Open ahead of the
+		// opening (the ballot is scheduled, the register frozen, the
+		// packs can be made), and the scheduler opens it at opens_at.
+		b.Admin.SetClock(func() time.Time { return opens.Add(-time.Minute) })
 		must(t, b.Admin.Open(ctx, "scrutineer:test", id))
+		b.Admin.SetClock(time.Now)
+		if _, err := b.Admin.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
+	must(t, b.Admin.Open(ctx, "scrutineer:test", id))
 	return b
+}
+
+// Commencement is the e-ballot order's commencement day fixtures assume
+// (EBALLOT_EVOTING_COMMENCEMENT): a ballot opening from it may be voted
+// online (s.230(2) as the order modifies it). The real order's day is not
+// known; the fixtures' ballots need it to open lawfully at all.
+const Commencement = "2026-02-19"
+
+// EVoting puts the fixtures' e-ballot commencement in force for the
+// process's legal regimes ([election.UseCommencement]).
+func EVoting(t testing.TB) {
+	t.Helper()
+	if err := election.UseCommencement(Commencement); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ScrutineerKey is a fresh scrutineer result signing key's verifier (the
+// .pub of `scrutineer keygen`), for fixtures that do not sign a result.
+func ScrutineerKey(t testing.TB) string {
+	t.Helper()
+	_, vkey, err := note.GenerateKey(rand.Reader, "scrutineer-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vkey
+}
+
+// Approve does, through the Admin as the scrutineer's pages do, the
+// scrutineer's part of the opening checklist: confirms the s.229(4)
+// wording where the regime's text is not verified, and approves the
+// voting paper as it is now.
+func Approve(t testing.TB, admin *election.Admin, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	ap, err := admin.Approvals(ctx, id)
+	if err != nil || ap == nil {
+		t.Fatalf("approvals of ballot %d: %v (no regime: %v)", id, err, ap == nil)
+	}
+	if ap.WordingNeeded {
+		must(t, admin.ConfirmWording(ctx, "scrutineer:test", id, ap.Regime))
+	}
+	must(t, admin.ApprovePaper(ctx, "scrutineer:test", id, ap.PaperHash))
 }
 
 func must(t testing.TB, err error) {
