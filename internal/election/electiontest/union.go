@@ -12,10 +12,12 @@ import (
 	"github.com/unionvote/eballot/internal/election"
 )
 
-// UnionElection is UnionElectionDraft, then the ballot opens.
+// UnionElection is UnionElectionDraft, then the scrutineer approves the
+// paper as it now is ([Approve]) and the ballot opens.
 func UnionElection(t testing.TB, b *Ballot) {
 	t.Helper()
 	UnionElectionDraft(t, b)
+	Approve(t, b.Admin, b.ID)
 	must(t, b.Admin.Open(context.Background(), "scrutineer:test", b.ID))
 }
 
