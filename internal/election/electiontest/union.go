@@ -16,6 +16,9 @@ import (
 func UnionElection(t testing.TB, b *Ballot) {
 	t.Helper()
 	UnionElectionDraft(t, b)
+	// The contests changed the paper that Options.Ready approved: the
+	// scrutineer approves it again, as it now is, before opening.
+	Approve(t, b.Admin, b.ID)
 	must(t, b.Admin.Open(context.Background(), "scrutineer:test", b.ID))
 }
 
