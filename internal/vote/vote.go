@@ -86,7 +86,7 @@ type Paper struct {
 	// version 2 (docs/protocol.md §4.2) and the page loads the ranked
 	// bundle (dist/eballot-ranked.min.js) instead of the yes/no one.
 	HasRanked bool
-	ClosesAt     time.Time
+	ClosesAt  time.Time
 	// OpensAt is the notified opening; NotYet is set before it (a ballot
 	// whose opening is scheduled: the page says when voting opens).
 	OpensAt     time.Time
