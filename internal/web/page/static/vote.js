@@ -203,6 +203,7 @@ async function cast() {
     }
     showReceipt();
   } catch (e) {
+    root.dataset.failure = String(e && e.message); // for tests and support: no vote content in it
     fail(e.code || 'generic');
   }
 }
