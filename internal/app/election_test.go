@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func TestUnionElectionOverHTTP(t *testing.T) {
 	}
 
 	scr := s.staff("scrutineer", 0)
-	scr.get(fmt.Sprintf("/scrutineer/ballots/%d", b.ID))
+	scr.approve(strconv.FormatInt(b.ID, 10)) // the paper as it now is, with its candidates' addresses
 	if p := scr.post(fmt.Sprintf("/scrutineer/ballots/%d/open", b.ID), url.Values{"confirm": {"exec-http"}}); p.code != 200 || !strings.Contains(p.body, "The ballot is open.") {
 		t.Fatalf("open: %d\n%.2000s", p.code, p.body)
 	}

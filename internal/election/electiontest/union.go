@@ -12,12 +12,11 @@ import (
 	"github.com/unionvote/eballot/internal/election"
 )
 
-// UnionElection is UnionElectionDraft, then the ballot opens.
+// UnionElection is UnionElectionDraft, then the scrutineer approves the
+// paper as it now is ([Approve]) and the ballot opens.
 func UnionElection(t testing.TB, b *Ballot) {
 	t.Helper()
 	UnionElectionDraft(t, b)
-	// The contests changed the paper that Options.Ready approved: the
-	// scrutineer approves it again, as it now is, before opening.
 	Approve(t, b.Admin, b.ID)
 	must(t, b.Admin.Open(context.Background(), "scrutineer:test", b.ID))
 }
