@@ -54,10 +54,11 @@ func EntryBytes(tracker, authorisation, ballot []byte) ([]byte, error) {
 func LeafHash(entry []byte) tlog.Hash { return tlog.RecordHash(entry) }
 
 // Tracker returns T = SHA-256("ballot-v1" ‖ manifest_hash ‖ ballot_bytes)
-// (protocol §4.3), taking manifest_hash from ballot_bytes[1:33].
+// (protocol §4.3), taking manifest_hash from ballot_bytes[1:33]. Ballot
+// versions 1 and 2 (§4.2; the tracker is over the whole encoding of either).
 func Tracker(ballot []byte) ([TrackerSize]byte, error) {
-	if len(ballot) < minBallotSize || len(ballot) > MaxBallotSize || ballot[0] != 1 {
-		return [TrackerSize]byte{}, errors.New("receipt: not a version 1 ballot")
+	if len(ballot) < minBallotSize || len(ballot) > MaxBallotSize || (ballot[0] != 1 && ballot[0] != 2) {
+		return [TrackerSize]byte{}, errors.New("receipt: not a version 1 or 2 ballot")
 	}
 	h := sha256.New()
 	h.Write([]byte("ballot-v1"))

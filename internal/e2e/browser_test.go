@@ -445,6 +445,12 @@ func TestVoterJourney(t *testing.T) {
 // authorisations issued per style from the marked register.
 func (s *site) scrutineerVerifies(t *testing.T, want int64) {
 	t.Helper()
+	s.scrutineerVerifiesElection(t, electionID, want)
+}
+
+// scrutineerVerifiesElection is scrutineerVerifies for another election of the site.
+func (s *site) scrutineerVerifiesElection(t *testing.T, electionID string, want int64) {
+	t.Helper()
 	ctx := context.Background()
 	counts, err := issuance.New(s.pool, s.cfg.SecretKey).CountsFor(ctx, electionID)
 	if err != nil {

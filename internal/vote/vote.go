@@ -82,7 +82,11 @@ type Paper struct {
 	PaperLang    string
 	Kind         string
 	ManifestHash string
-	ClosesAt     time.Time
+	// HasRanked: the manifest has a ranked question, so its ballots are
+	// version 2 (docs/protocol.md §4.2) and the page loads the ranked
+	// bundle (dist/eballot-ranked.min.js) instead of the yes/no one.
+	HasRanked bool
+	ClosesAt  time.Time
 	// OpensAt is the notified opening; NotYet is set before it (a ballot
 	// whose opening is scheduled: the page says when voting opens).
 	OpensAt     time.Time
@@ -179,6 +183,7 @@ func (m *Module) load(ctx context.Context, electionID string, memberID int64, la
 	}
 	for qi, q := range pp.Questions {
 		vq := Question{Index: qi, ID: q.ID, Text: q.Text, Min: q.Min, Max: q.Max, Ranked: q.Ranked(), Seats: q.Seats, Rule: q.Rule}
+		p.HasRanked = p.HasRanked || vq.Ranked
 		for n := 1; vq.Ranked && n <= q.Max; n++ {
 			vq.Prefs = append(vq.Prefs, n)
 		}

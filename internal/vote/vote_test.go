@@ -200,6 +200,8 @@ func TestVotingPaperUnionElection(t *testing.T) {
 		`<p class="ranking-address"><a href="/ballots/exec/addresses#c1-k1" aria-label="election address: Ann Jones">election address</a></p>`,
 		`<fieldset class="question" data-question="1" data-min="0" data-max="1">`, "Eve Price",
 		`<dd id="independent-person">Jo Bloggs, Ballot Services Ltd</dd>`, // s.51A, from the signed manifest
+		// Version-2 ballots: the ranked bundle, and the too-few message.
+		`data-bundle="/static/eballot-ranked.`, `<p class="error" id="too-few" hidden role="alert">`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("voting paper lacks %q", want)
@@ -210,6 +212,9 @@ func TestVotingPaperUnionElection(t *testing.T) {
 	}
 	if strings.Contains(body, `name="q0"`) {
 		t.Error("the ranked contest is rendered as marks")
+	}
+	if strings.Contains(body, `data-bundle="/static/eballot.`) || strings.Contains(body, `id="audit"`) {
+		t.Error("a version-2 paper loads the yes/no bundle or offers the (version-1) audit")
 	}
 	if _, cy := get(t, srv.URL+"/vote/exec", b.MemberIDs[0], "cy"); !strings.Contains(cy, "Darllen anerchiadau etholiad yr ymgeiswyr") {
 		t.Error("no Welsh link to the addresses")

@@ -40,8 +40,46 @@ function ctxOf(mh, K, style, question, option) {
   return { manifestHash: mh, K, style, question, option };
 }
 
-function checkStyle(manifest, style) {
+export function checkStyle(manifest, style) {
   if (!Number.isInteger(style) || style < 0 || style >= manifest.styles.length) throw new Error('eballot: style out of range');
+}
+
+/**
+ * Encrypts one choose question (§4.2): ch is one 0/1 mark per option, q
+ * {no, min, max}. Returns {question: {selections, sumProof}, rs} (rs the
+ * bigint nonces, secret). Shared by version-1 and version-2 ballots
+ * (src/ballot2.mjs).
+ */
+export function encryptChoose(manifestHash, K, style, qi, q, ch) {
+  if (!Array.isArray(ch) || ch.length !== q.no) throw new Error(`eballot: question ${qi}: one choice per option`);
+  let total = 0;
+  for (const m of ch) {
+    if (m !== 0 && m !== 1) throw new Error('eballot: a selection is 0 or 1');
+    total += m;
+  }
+  if (total < q.min || total > q.max) throw new Error(`eballot: question ${qi}: choose between ${q.min} and ${q.max}`);
+  const rs = [];
+  const cts = [];
+  const selections = ch.map((m, oi) => {
+    const r = randomScalar();
+    const ct = encrypt(K, m, r);
+    rs.push(r);
+    cts.push(ct);
+    const proof = proveRange(ctxOf(manifestHash, K, style, qi, oi), [0, 1], ct, m, r);
+    return { alpha: encodeElement(ct.alpha), beta: encodeElement(ct.beta), proof };
+  });
+  const sum = addCiphertexts(cts);
+  const rsum = mod(rs.reduce((a, b) => a + b, 0n));
+  const sumProof = proveRange(ctxOf(manifestHash, K, style, qi, SUM_OPTION), rangeOf(q.min, q.max), sum, total, rsum);
+  return { question: { selections, sumProof }, rs };
+}
+
+/** The encoding of one choose question (§4.2): u16 no, selections, sum proof. */
+export function encodeChoose(q) {
+  const parts = [u16(q.selections.length)];
+  for (const s of q.selections) parts.push(s.alpha, s.beta, s.proof);
+  parts.push(q.sumProof);
+  return concat(...parts);
 }
 
 /**
@@ -52,34 +90,16 @@ function checkStyle(manifest, style) {
 export function encryptBallot(manifest, manifestHash, style, choices) {
   if (!(manifestHash instanceof Uint8Array) || manifestHash.length !== 32) throw new Error('eballot: manifest hash must be 32 bytes');
   checkStyle(manifest, style);
+  // A manifest with a ranked question has version-2 ballots (src/ballot2.mjs, ranked bundle only).
+  if (manifest.questions.some((q) => q.method === 'ranked')) throw new Error('eballot: a ranked question needs a version-2 ballot (the ranked bundle)');
   const K = electionKey(manifest);
   const sh = shape(manifest);
   if (!Array.isArray(choices) || choices.length !== sh.length) throw new Error('eballot: one choice list per question');
   const nonces = [];
   const questions = sh.map((q, qi) => {
-    const ch = choices[qi];
-    if (!Array.isArray(ch) || ch.length !== q.no) throw new Error(`eballot: question ${qi}: one choice per option`);
-    let total = 0;
-    for (const m of ch) {
-      if (m !== 0 && m !== 1) throw new Error('eballot: a selection is 0 or 1');
-      total += m;
-    }
-    if (total < q.min || total > q.max) throw new Error(`eballot: question ${qi}: choose between ${q.min} and ${q.max}`);
-    const rs = [];
-    const cts = [];
-    const selections = ch.map((m, oi) => {
-      const r = randomScalar();
-      const ct = encrypt(K, m, r);
-      rs.push(r);
-      cts.push(ct);
-      const proof = proveRange(ctxOf(manifestHash, K, style, qi, oi), [0, 1], ct, m, r);
-      return { alpha: encodeElement(ct.alpha), beta: encodeElement(ct.beta), proof };
-    });
-    const sum = addCiphertexts(cts);
-    const rsum = mod(rs.reduce((a, b) => a + b, 0n));
-    const sumProof = proveRange(ctxOf(manifestHash, K, style, qi, SUM_OPTION), rangeOf(q.min, q.max), sum, total, rsum);
+    const { question, rs } = encryptChoose(manifestHash, K, style, qi, q, choices[qi]);
     nonces.push(rs);
-    return { selections, sumProof };
+    return question;
   });
   return { ballot: { version: BALLOT_VERSION, manifestHash: Uint8Array.from(manifestHash), style, questions }, nonces };
 }
@@ -87,11 +107,7 @@ export function encryptBallot(manifest, manifestHash, style, choices) {
 /** Canonical binary encoding (§4.2). */
 export function encodeBallot(b) {
   const parts = [Uint8Array.of(b.version), b.manifestHash, u16(b.style), u16(b.questions.length)];
-  for (const q of b.questions) {
-    parts.push(u16(q.selections.length));
-    for (const s of q.selections) parts.push(s.alpha, s.beta, s.proof);
-    parts.push(q.sumProof);
-  }
+  for (const q of b.questions) parts.push(encodeChoose(q));
   return concat(...parts);
 }
 

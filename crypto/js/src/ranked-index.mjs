@@ -8,3 +8,4 @@ export {
   decodeRankedBallot, verifyRankedBallot, checkRankedAudit,
 } from './ranked.mjs';
 export { generator, proveShuffle, verifyShuffle, decodeShuffleProof, listOf, parseList, shuffleProofSize } from './shuffle.mjs';
+export { BALLOT_VERSION_2, hasRanked, rankedContest, encryptBallotV2, encodeBallotV2 } from './ballot2.mjs';

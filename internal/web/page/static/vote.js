@@ -31,12 +31,37 @@ async function bundle() {
   return lib;
 }
 
-// choices: one 0/1 list per question, from the form.
+// The paper's questions in manifest order: choose questions
+// (fieldset.question, radio buttons or tick boxes) and, on a union
+// election, ranked contests (fieldset[data-ranking], ranking.js).
+const questions = () => [...document.querySelectorAll('fieldset.question, fieldset[data-ranking]')];
+const isRanked = (fs) => fs.hasAttribute('data-ranking');
+
+// rankingOf reads a ranked contest's ranking from its selects (preference
+// numbers per candidate; the ranking widget keeps them in step): candidate
+// indices, most preferred first.
+function rankingOf(fs) {
+  return [...fs.querySelectorAll('li[data-candidate]')]
+    .map((li) => ({ c: Number(li.dataset.candidate), p: Number(li.querySelector('select')?.value || 0) }))
+    .filter((x) => x.p > 0).sort((a, b) => a.p - b.p || a.c - b.c).map((x) => x.c);
+}
+
+// choices: per question, from the form: one 0/1 list (choose) or the
+// ranking (ranked; docs/protocol.md §4.2 version 2).
 function readChoices() {
   const out = [];
   let blank = false;
   let tooMany = false;
-  for (const fs of document.querySelectorAll('fieldset.question')) {
+  let tooFew = false;
+  for (const fs of questions()) {
+    if (isRanked(fs)) {
+      const r = rankingOf(fs);
+      if (r.length === 0) blank = true;
+      if (r.length < Number(fs.dataset.min)) tooFew = true;
+      if (r.length > Number(fs.dataset.max)) tooMany = true;
+      out.push(r);
+      continue;
+    }
     const inputs = [...fs.querySelectorAll('input')];
     const sel = inputs.map((i) => (i.checked ? 1 : 0));
     const n = sel.reduce((a, b) => a + b, 0);
@@ -44,27 +69,39 @@ function readChoices() {
     if (n > Number(fs.dataset.max)) tooMany = true;
     out.push(sel);
   }
-  return { choices: out, blank, tooMany };
+  return { choices: out, blank, tooMany, tooFew };
 }
 
 function review(ev) {
   ev.preventDefault();
-  const { choices, blank, tooMany } = readChoices();
+  const { choices, blank, tooMany, tooFew } = readChoices();
   $('too-many').hidden = !tooMany;
-  if (tooMany) return;
+  if ($('too-few')) $('too-few').hidden = !tooFew;
+  if (tooMany || tooFew) return;
   const list = $('review-list');
   list.textContent = '';
-  document.querySelectorAll('fieldset.question').forEach((fs) => {
+  questions().forEach((fs, q) => {
     const dt = document.createElement('dt');
     dt.textContent = fs.querySelector('legend').textContent;
     const dd = document.createElement('dd');
-    const labels = [...fs.querySelectorAll('input')].filter((i) => i.checked).map((i) => fs.querySelector(`label[for="${i.id}"]`).textContent);
+    const labels = isRanked(fs)
+      ? choices[q].map((c, i) => `${i + 1}. ${fs.querySelector(`li[data-candidate="${c}"] .ranking-name`).textContent}`)
+      : [...fs.querySelectorAll('input')].filter((i) => i.checked).map((i) => fs.querySelector(`label[for="${i.id}"]`).textContent);
     dd.textContent = labels.length ? labels.join(', ') : '–';
     list.append(dt, dd);
   });
   $('review-blank').hidden = !blank;
   save({ choices });
   show('review');
+}
+
+// encryptFor encrypts the choices: a version-2 ballot when the manifest has
+// a ranked question (the ranked bundle), else version 1 (docs/protocol.md §4.2).
+function encryptFor(L, manifest, hash, style, choices) {
+  if (manifest.questions.some((q) => q.method === 'ranked')) {
+    return L.encodeBallotV2(L.encryptBallotV2(manifest, hash, style, choices).ballot);
+  }
+  return L.encodeBallot(L.encryptBallot(manifest, hash, style, choices).ballot);
 }
 
 // ready loads the bundle, the manifest (checked against its hash) and the
@@ -133,8 +170,7 @@ async function cast() {
     const style = Number(root.dataset.style);
     if (!state.ballot) {
       step('encrypt');
-      const { ballot } = L.encryptBallot(manifest, hash, style, state.choices);
-      const bytes = L.encodeBallot(ballot);
+      const bytes = encryptFor(L, manifest, hash, style, state.choices);
       const T = L.tracker(hash, bytes);
       const { blindedMsg, state: bs } = await L.blindTracker(key, T);
       save({ ballot: L.toBase64(bytes), tracker: L.toHex(T), blinded: L.toBase64(blindedMsg),
@@ -167,6 +203,7 @@ async function cast() {
     }
     showReceipt();
   } catch (e) {
+    root.dataset.failure = String(e && e.message); // for tests and support: no vote content in it
     fail(e.code || 'generic');
   }
 }
@@ -177,9 +214,19 @@ const UNSENT = { ballot: null, tracker: null, blinded: null, prepared: null, inv
 // restore ticks the saved, unsent choices on the paper and shows the
 // review again: the member signed in again after their session expired.
 function restore(paper) {
-  const qs = [...document.querySelectorAll('fieldset.question')];
+  const qs = questions();
   if (!Array.isArray(state.choices) || state.choices.length !== qs.length) return false;
-  qs.forEach((fs, q) => fs.querySelectorAll('input').forEach((i, o) => { i.checked = state.choices[q][o] === 1; }));
+  qs.forEach((fs, q) => {
+    if (!isRanked(fs)) {
+      fs.querySelectorAll('input').forEach((i, o) => { i.checked = state.choices[q][o] === 1; });
+      return;
+    }
+    if (fs.rankingWidget) return fs.rankingWidget.set(state.choices[q]);
+    for (const li of fs.querySelectorAll('li[data-candidate]')) {
+      const p = state.choices[q].indexOf(Number(li.dataset.candidate));
+      li.querySelector('select').value = p < 0 ? '' : String(p + 1);
+    }
+  });
   review({ preventDefault() {} });
   $('resumed').hidden = false;
   save({ resume: null }); // once: a later visit shows the paper as usual
@@ -241,7 +288,7 @@ function start() {
   paper.addEventListener('submit', review);
   $('change').addEventListener('click', () => show('paper'));
   $('confirm').addEventListener('click', cast);
-  $('audit').addEventListener('click', audit);
+  if ($('audit')) $('audit').addEventListener('click', audit); // none for a version-2 ballot yet
   $('audit-back').addEventListener('click', () => show('paper'));
   if (state.ballot) fail('network'); // encrypted but not yet cast: offer to resume
 }
