@@ -30,6 +30,7 @@ import (
 // widget mounted) and the members' page of the candidates' election
 // addresses, whose photo is lazy-loaded at its own size.
 func TestElectionPagesInBrowser(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	pool := pgtest.NewDB(t)
 	draft := electiontest.New(t, pool, electiontest.Options{ElectionID: "exec-draft", Members: 2, Ready: true})
 	electiontest.UnionElectionDraft(t, draft)

@@ -86,6 +86,7 @@ func rankingServer(t *testing.T) *httptest.Server {
 // finds no serious WCAG 2.2 AA violation before and after, in English and
 // in Welsh.
 func TestRankingWidget(t *testing.T) {
+	t.Parallel() // each test has its own site, database and browsers
 	srv := rankingServer(t)
 	b := newBrowser(t, "ranking")
 	live := func() string {
