@@ -31,6 +31,21 @@ type auditLine struct {
 	Redacted bool    `json:"redacted"`
 }
 
+// when is the entry's time as the report states it.
+func (l auditLine) when() string {
+	at, _ := time.Parse(time.RFC3339Nano, l.At)
+	return at.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// malformed is the failed check of an entry whose detail is not as
+// docs/audit-export.md specifies (err nil: a field is missing).
+func (l auditLine) malformed(err error) error {
+	if err == nil {
+		err = fmt.Errorf("a field is missing")
+	}
+	return &checkError{fmt.Sprintf("entry %d (%s): its detail is not as docs/audit-export.md specifies: %v", l.Seq, l.Action, err)}
+}
+
 // auditHash is SHA-256("eballot-audit-v1" ‖ prev ‖ u64 seq ‖ lp(at) ‖
 // lp(actor) ‖ lp(action) ‖ i64 ballot id (0 if none) ‖ lp(detail)),
 // integers big-endian, lp(s) = u32 length ‖ bytes.
@@ -199,14 +214,7 @@ func volunteerTexting(x *auditExport) ([]string, error) {
 	var out []string
 	var approvals, selfReported, turnout []string
 	for _, l := range x.full {
-		at, _ := time.Parse(time.RFC3339Nano, l.At)
-		when := at.UTC().Format("2006-01-02 15:04:05 UTC")
-		bad := func(err error) error {
-			if err == nil {
-				err = fmt.Errorf("a field is missing")
-			}
-			return &checkError{fmt.Sprintf("entry %d (%s): its detail is not as docs/audit-export.md specifies: %v", l.Seq, l.Action, err)}
-		}
+		when, bad := l.when(), l.malformed
 		switch l.Action {
 		case "outreach.approval":
 			var d struct {
@@ -292,14 +300,7 @@ func openingChecklist(x *auditExport) ([]string, error) {
 	var out []string
 	last := ""
 	for _, l := range x.full {
-		at, _ := time.Parse(time.RFC3339Nano, l.At)
-		when := at.UTC().Format("2006-01-02 15:04:05 UTC")
-		bad := func(err error) error {
-			if err == nil {
-				err = fmt.Errorf("a field is missing")
-			}
-			return &checkError{fmt.Sprintf("entry %d (%s): its detail is not as docs/audit-export.md specifies: %v", l.Seq, l.Action, err)}
-		}
+		when, bad := l.when(), l.malformed
 		switch l.Action {
 		case "ballot.s229_4_confirm":
 			var d struct {
