@@ -207,18 +207,9 @@ func (a *After) SetEmployerContact(ctx context.Context, actor string, b *electio
 	if _, err := mail.CheckAddress(email); err != nil {
 		return refusedAfter("after.err.email")
 	}
-	emps, err := a.employers(ctx, b.ID)
+	emp, err := a.employer(ctx, b.ID, employerKey)
 	if err != nil {
 		return err
-	}
-	var emp *registerEmployer
-	for i := range emps {
-		if emps[i].Key == employerKey {
-			emp = &emps[i]
-		}
-	}
-	if emp == nil {
-		return refusedAfter("after.err.no_employer")
 	}
 	now := a.o.Now()
 	if err := a.store.setEmployerContact(ctx, actor, b.ID, b.UnionID, EmployerContact{Key: emp.Key, Employer: emp.Name, Email: email, UpdatedAt: now}); err != nil {
