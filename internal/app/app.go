@@ -180,7 +180,8 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 // IndexAtRest computes the blind indexes that rows written before
 // migration 0022 lack (members' number, mobile and email; opt-outs, which
 // then lose their number) and seals the members' names, mobiles, emails
-// and addresses found in clear: the key is not in the database, so the
+// and addresses found in clear, and the old mobiles of change notices
+// (migration 0033): the key is not in the database, so the
 // migrations cannot (issue 21, docs/threat-model.md "Data at rest"). Serve
 // runs it before serving; on an up-to-date database it finds nothing.
 func IndexAtRest(ctx context.Context, svc *Service, log *slog.Logger) error {
@@ -192,8 +193,12 @@ func IndexAtRest(ctx context.Context, svc *Service, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if m > 0 || o > 0 {
-		log.Info("blind indexes computed", "members", m, "optouts", o)
+	n, err := svc.Refresh.SealNotices(ctx)
+	if err != nil {
+		return err
+	}
+	if m > 0 || o > 0 || n > 0 {
+		log.Info("blind indexes computed", "members", m, "optouts", o, "notices", n)
 	}
 	return nil
 }

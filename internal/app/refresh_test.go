@@ -292,11 +292,47 @@ func TestRefreshCampaignOverHTTP(t *testing.T) {
 		t.Fatalf("mobile after verification: %s", cur)
 	}
 	model[1].mobile, model[1].post = true, true // the new mobile verified; the address given
+	// The old number waits for its notice sealed (migration 0033).
+	var inClear, sealedNotices int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE to_number IS NOT NULL OR position(convert_to($1, 'UTF8') IN to_sealed) > 0),
+		count(*) FILTER (WHERE to_sealed IS NOT NULL) FROM refresh_notices`, mobile(1)).Scan(&inClear, &sealedNotices); err != nil {
+		t.Fatal(err)
+	}
+	if inClear != 0 || sealedNotices != 1 {
+		t.Fatalf("notices: %d with the old number in clear, %d sealed; want 0, 1", inClear, sealedNotices)
+	}
 	// The notice to the old number goes through the outbox (its rules:
 	// TestRefreshLawfulBasis).
 	drain(t, s.svc)
 	if notices := countTexts(t, s, mobile(1), "was changed"); notices != 1 {
 		t.Fatalf("%d notices to the old number, want 1", notices)
+	}
+	// A notice written in clear, as before migration 0033: sealed on
+	// startup, and it still reads back (in the member's language); moved
+	// to another member, it does not open.
+	var legacy int64
+	if err := s.pool.QueryRow(ctx, `INSERT INTO refresh_notices (member_id, to_number, language, changed_at)
+		VALUES ($1, '+447700900999', 'cy', '2026-11-30 10:00:00.123456+00') RETURNING id`, b.MemberIDs[3]).Scan(&legacy); err != nil {
+		t.Fatal(err)
+	}
+	if err := IndexAtRest(ctx, s.svc, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM refresh_notices WHERE to_number IS NOT NULL
+		OR position(convert_to('+447700900999', 'UTF8') IN to_sealed) > 0`).Scan(&inClear); err != nil || inClear != 0 {
+		t.Fatalf("%d notices in clear after startup (%v)", inClear, err)
+	}
+	if to, text, err := s.svc.Refresh.NoticeText(ctx, legacy); err != nil || to != "+447700900999" || !strings.Contains(text, "newid") {
+		t.Fatalf("legacy notice read back: %q, %q, %v", to, text, err)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE refresh_notices SET member_id = $2 WHERE id = $1`, legacy, b.MemberIDs[4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.svc.Refresh.NoticeText(ctx, legacy); err == nil {
+		t.Fatal("a sealed notice moved to another member opened")
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM refresh_notices WHERE id = $1`, legacy); err != nil {
+		t.Fatal(err)
 	}
 
 	// Member 2: codes tried until the code locks; the right one then does

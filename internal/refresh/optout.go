@@ -13,6 +13,7 @@ import (
 	"github.com/unionvote/eballot/internal/audit"
 	"github.com/unionvote/eballot/internal/gotv"
 	"github.com/unionvote/eballot/internal/register"
+	"github.com/unionvote/eballot/internal/sealed"
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
@@ -95,29 +96,90 @@ var errOptedOut = gotv.ErrOptedOut
 
 // ---- The notice of a replaced mobile, through the outbox ----
 
-// queueNotice keeps the old mobile and the member's language and puts
-// the notice in gotv's outbox, where STOP on that number, quiet hours and
-// the daily cap apply and it is sent exactly once (docs/contact-refresh.md
-// "The notice of a change").
+// queueNotice keeps the old mobile, sealed (migration 0033), and the
+// member's language and puts the notice in gotv's outbox, where STOP on
+// that number, quiet hours and the daily cap apply and it is sent exactly
+// once (docs/contact-refresh.md "The notice of a change").
 func (s *Service) queueNotice(ctx context.Context, memberID int64, oldMobile, lang string) error {
+	// The time is kept to the microsecond, as PostgreSQL keeps it, so that
+	// the additional data is the same when the notice is read back.
+	at := s.now().Truncate(time.Microsecond)
+	ct, err := sealed.Seal(s.key, []byte(oldMobile), noticeAD(memberID, at))
+	if err != nil {
+		return fmt.Errorf("keep notice: %w", err)
+	}
 	var id int64
-	if err := s.pool.QueryRow(ctx, `INSERT INTO refresh_notices (member_id, to_number, language, changed_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		memberID, oldMobile, lang, s.now()).Scan(&id); err != nil {
+	if err := s.pool.QueryRow(ctx, `INSERT INTO refresh_notices (member_id, to_sealed, language, changed_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		memberID, ct, lang, at).Scan(&id); err != nil {
 		return fmt.Errorf("keep notice: %w", err)
 	}
 	return s.outbox.EnqueueNotice(ctx, id, memberID)
 }
 
+// noticeAD binds a sealed old mobile to its member and its change: moved
+// to another member's notice, it does not open.
+func noticeAD(memberID int64, at time.Time) string {
+	return fmt.Sprintf("refresh_notice:%d:%d", memberID, at.UnixMicro())
+}
+
 // NoticeText is the notice noticeID for gotv's outbox: the old number and
 // the text in the member's language (gotv.Refresher).
 func (s *Service) NoticeText(ctx context.Context, noticeID int64) (string, string, error) {
-	var to, lang string
+	var memberID int64
+	var clear *string
+	var ct []byte
+	var lang string
 	var at time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT to_number, language, changed_at FROM refresh_notices WHERE id = $1`, noticeID).
-		Scan(&to, &lang, &at); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT member_id, to_number, to_sealed, language, changed_at FROM refresh_notices WHERE id = $1`, noticeID).
+		Scan(&memberID, &clear, &ct, &lang, &at); err != nil {
 		return "", "", fmt.Errorf("notice text: %w", err)
 	}
+	var to string
+	if clear != nil { // written before migration 0033 and not yet sealed
+		to = *clear
+	} else {
+		b, err := sealed.Open(s.key, ct, noticeAD(memberID, at))
+		if err != nil {
+			return "", "", fmt.Errorf("notice text: %w", err)
+		}
+		to = string(b)
+	}
 	return to, page.M("refresh.notice.mobile", page.Day(at.In(page.London))).In(s.pages.T, lang), nil
+}
+
+// SealNotices seals the old mobiles of notices written in clear before
+// migration 0033 (the key is not in the database, so the migration
+// cannot) and returns how many it sealed; on an up-to-date database it
+// finds none. The service runs it before serving (internal/app
+// IndexAtRest).
+func (s *Service) SealNotices(ctx context.Context) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, member_id, to_number, changed_at FROM refresh_notices WHERE to_number IS NOT NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("seal notices: %w", err)
+	}
+	type row struct {
+		id, member int64
+		to         string
+		at         time.Time
+	}
+	todo, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.id, &x.member, &x.to, &x.at)
+		return x, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("seal notices: %w", err)
+	}
+	for _, x := range todo {
+		ct, err := sealed.Seal(s.key, []byte(x.to), noticeAD(x.member, x.at))
+		if err != nil {
+			return 0, fmt.Errorf("seal notices: %w", err)
+		}
+		if _, err := s.pool.Exec(ctx, `UPDATE refresh_notices SET to_sealed = $2, to_number = NULL WHERE id = $1 AND to_number IS NOT NULL`, x.id, ct); err != nil {
+			return 0, fmt.Errorf("seal notices: %w", err)
+		}
+	}
+	return len(todo), nil
 }
 
 // ---- Page ----

@@ -486,30 +486,54 @@ func keptCounts(k []KeptCount) map[string]int {
 // ---- Uploads: a previewed file waits for its commit ----
 
 // SaveUpload keeps a previewed register file until it is committed (or a
-// day has passed), keyed by its SHA-256.
+// day has passed), keyed by its SHA-256. The file holds names, numbers and
+// contacts: it is sealed at rest like the members' own rows
+// (docs/threat-model.md "Data at rest"), bound to its ballot and digest.
 func (s *Store) SaveUpload(ctx context.Context, ballotID int64, sum [32]byte, content []byte, actor string) error {
+	if s.boxErr != nil {
+		return fmt.Errorf("save register upload: %w", s.boxErr)
+	}
+	ct, err := s.box.Seal(content, uploadAD(ballotID, sum[:]))
+	if err != nil {
+		return fmt.Errorf("save register upload: %w", err)
+	}
 	if _, err := s.pool.Exec(ctx, `
 		WITH old AS (DELETE FROM register_uploads WHERE uploaded_at < now() - interval '1 day')
 		INSERT INTO register_uploads (ballot_id, sha256, content, uploaded_by) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (ballot_id, sha256) DO UPDATE SET uploaded_at = now()`, ballotID, sum[:], content, actor); err != nil {
+		ON CONFLICT (ballot_id, sha256) DO UPDATE SET uploaded_at = now(), content = EXCLUDED.content`, ballotID, sum[:], ct, actor); err != nil {
 		return fmt.Errorf("save register upload: %w", err)
 	}
 	return nil
+}
+
+// uploadAD binds a sealed upload to its ballot and digest: a file moved to
+// another ballot's row does not open.
+func uploadAD(ballotID int64, sum []byte) string {
+	return fmt.Sprintf("register_upload:%d:%x", ballotID, sum)
 }
 
 // ErrNoUpload: no previewed file with that digest waits for the ballot.
 var ErrNoUpload = errors.New("register: no such previewed file")
 
 // Upload returns the previewed file of the ballot with that SHA-256, or
-// ErrNoUpload.
+// ErrNoUpload. A file that does not open (saved in clear before uploads
+// were sealed, or under another key) is as good as gone: the organiser
+// uploads it again.
 func (s *Store) Upload(ctx context.Context, ballotID int64, sum []byte) ([]byte, error) {
-	var content []byte
-	err := s.pool.QueryRow(ctx, `SELECT content FROM register_uploads WHERE ballot_id = $1 AND sha256 = $2`, ballotID, sum).Scan(&content)
+	if s.boxErr != nil {
+		return nil, fmt.Errorf("read register upload: %w", s.boxErr)
+	}
+	var ct []byte
+	err := s.pool.QueryRow(ctx, `SELECT content FROM register_uploads WHERE ballot_id = $1 AND sha256 = $2`, ballotID, sum).Scan(&ct)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNoUpload
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read register upload: %w", err)
+	}
+	content, err := s.box.Open(ct, uploadAD(ballotID, sum))
+	if err != nil {
+		return nil, ErrNoUpload
 	}
 	return content, nil
 }
