@@ -61,15 +61,13 @@ func (s *Service) optedOut(ctx context.Context, q register.Querier, numbers []st
 		q = s.pool
 	}
 	// By the numbers' blind index (optouts.go): no number is stored.
-	byIndex := make(map[string]string, len(numbers))
-	idx := make([][]byte, 0, len(numbers))
+	byIndex := make(map[string]string, 2*len(numbers))
+	idx := make([][]byte, 0, 2*len(numbers))
 	for _, n := range numbers {
-		if n == "" {
-			continue
+		for _, x := range s.numberIndexes(n) {
+			byIndex[string(x)] = n
+			idx = append(idx, x)
 		}
-		x := s.numberIndex(n)
-		byIndex[string(x)] = n
-		idx = append(idx, x)
 	}
 	rows, err := q.Query(ctx, `SELECT number_index FROM gotv_optouts WHERE number_index = ANY($1)`, idx)
 	if err != nil {

@@ -98,12 +98,12 @@ func (s *Service) SendDirect(ctx context.Context, d Direct) (int64, error) {
 	var optedOut, voted bool
 	var day, ballot int
 	err = tx.QueryRow(ctx, `SELECT coalesce((SELECT time_zone FROM gotv_contacts WHERE member_id = $2), ''),
-		EXISTS (SELECT 1 FROM gotv_optouts WHERE number_index = $3),
+		EXISTS (SELECT 1 FROM gotv_optouts WHERE number_index = ANY($3)),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.state IN ('sending', 'sent', 'unknown')
 			AND coalesce(x.send_started_at, $4::timestamptz) > $4::timestamptz - interval '24 hours'),
 		(SELECT count(*) FROM gotv_messages x WHERE x.member_id = $2 AND x.ballot_id = $1
 			AND x.state IN ('sending', 'sent', 'unknown'))`,
-		d.BallotID, d.MemberID, s.numberIndex(mobile), now).Scan(&tz, &optedOut, &day, &ballot)
+		d.BallotID, d.MemberID, s.numberIndexes(mobile), now).Scan(&tz, &optedOut, &day, &ballot)
 	if err != nil {
 		return 0, fmt.Errorf("send direct: %w", err)
 	}

@@ -625,8 +625,8 @@ func (s *Service) send(ctx context.Context, me string, c claimed, body string) e
 	if !voted {
 		tag, err = s.pool.Exec(ctx, `UPDATE gotv_messages g SET send_started_at = $3, body_sha256 = $4, parts = $5
 			WHERE g.id = $1 AND g.state = 'sending' AND g.claimed_by = $2
-			AND ($7 OR NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = $6))`, c.id, me, now, sum[:], seg.Parts,
-			s.numberIndex(c.mobile), c.channel == "email")
+			AND ($7 OR NOT EXISTS (SELECT 1 FROM gotv_optouts o WHERE o.number_index = ANY($6)))`, c.id, me, now, sum[:], seg.Parts,
+			s.numberIndexes(c.mobile), c.channel == "email")
 		if err != nil {
 			return fmt.Errorf("start send: %w", err)
 		}

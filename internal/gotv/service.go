@@ -220,6 +220,9 @@ type Service struct {
 	m      *metrics
 	// optoutKey keys the blind index of numbers (optouts.go).
 	optoutKey []byte
+	// legacyOptoutKey keys the index of opt-outs recorded before the
+	// purposes were separated (the mobile's, optouts.go).
+	legacyOptoutKey []byte
 
 	// afterSend, in tests, runs between the provider's answer and the
 	// database record; returning true simulates a crash there.
@@ -259,7 +262,7 @@ func New(opt Options) (*Service, error) {
 		rec: opt.Reconciler, now: opt.Now, cfg: cfg, tz: tz, m: newMetrics(opt.Registerer, opt.Released), mobiles: opt.Mobiles,
 		replies: opt.Replies, refresh: opt.Refresh, results: opt.Results, mail: opt.Mail,
 		ballots: election.NewStore(opt.Pool), reg: register.NewStore(opt.Pool, opt.SecretKey), marks: issuance.NewMarks(opt.Pool),
-		optoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeMobile)}
+		optoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeOptOut), legacyOptoutKey: sealed.DeriveKey(opt.SecretKey, sealed.PurposeMobile)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -252,7 +252,7 @@ func (s *Service) optOutOnce(ctx context.Context, sid, action, from, word string
 				ON CONFLICT (number_index) DO NOTHING`, s.numberIndex(from), kw, s.now())
 		}
 	case "start":
-		_, err = tx.Exec(ctx, `DELETE FROM gotv_optouts WHERE number_index = $1`, s.numberIndex(from))
+		_, err = tx.Exec(ctx, `DELETE FROM gotv_optouts WHERE number_index = ANY($1)`, s.numberIndexes(from))
 	}
 	if err != nil {
 		return false, err

@@ -16,6 +16,7 @@ import (
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/register/registertest"
+	"github.com/unionvote/eballot/internal/sealed"
 )
 
 var inboundSids atomic.Int64
@@ -216,6 +217,19 @@ func TestWebhooks(t *testing.T) {
 				t.Fatalf("%s did not opt out", kw)
 			}
 			postWebhook(t, s, "/webhooks/twilio/inbound", map[string]string{"From": "+447700999999", "Body": "START"})
+		}
+		// START also ends an opt-out recorded under the mobile's key
+		// (before the purposes were separated, optouts.go).
+		const old = "+447700999997"
+		_, err := pool.Exec(ctx, `INSERT INTO gotv_optouts (number_index, keyword, opted_out_at) VALUES ($1, 'STOP', now())`,
+			sealed.Index(sealed.DeriveKey(electiontest.SecretKey, sealed.PurposeMobile), old))
+		must(t, err)
+		if o, err := s.optedOut(ctx, nil, []string{old}); err != nil || !o[old] {
+			t.Fatalf("an opt-out under the mobile's key not counted: %v, %v", o, err)
+		}
+		postWebhook(t, s, "/webhooks/twilio/inbound", map[string]string{"From": old, "Body": "START"})
+		if o, err := s.optedOut(ctx, nil, []string{old}); err != nil || o[old] {
+			t.Fatalf("START left an opt-out under the mobile's key: %v, %v", o, err)
 		}
 		// A replayed webhook (the same message id, correctly signed) is
 		// processed once: START then the STOP replayed leaves the member

@@ -146,6 +146,36 @@ func (s *Store) Contact(ctx context.Context, ballotID, memberID int64) (Contact,
 	return m[memberID], err
 }
 
+// MobilesByIndex opens the current mobiles whose blind index
+// (members.mobile_index) is among idx, keyed by that index (as a string):
+// gotv re-keys the opt-outs recorded under the mobile's index with it
+// (gotv.Service.IndexOptOuts), without joining the register's table.
+func (s *Store) MobilesByIndex(ctx context.Context, idx [][]byte) (map[string]string, error) {
+	out := map[string]string{}
+	if len(idx) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (m.mobile_index) m.mobile_index, `+nameCols+`, m.mobile_sealed
+		FROM members m WHERE m.mobile_index = ANY($1) AND m.mobile_sealed IS NOT NULL ORDER BY m.mobile_index, m.id`, idx)
+	if err != nil {
+		return nil, fmt.Errorf("mobiles by index: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x, ct []byte
+		var n sealedName
+		if err := rows.Scan(&x, &n.union, &n.index, &n.ct, &ct); err != nil {
+			return nil, fmt.Errorf("mobiles by index: %w", err)
+		}
+		mobile, err := s.openContact(FieldMobile, n, ct)
+		if err != nil {
+			return nil, fmt.Errorf("mobiles by index: %w", err)
+		}
+		out[string(x)] = mobile
+	}
+	return out, rows.Err()
+}
+
 // CurrentContacts returns the members' current contacts (mobile, email
 // and language, as on their members rows; not the ones frozen for a
 // ballot), opened in one pass; a member not found is absent.

@@ -139,10 +139,13 @@ func Index(key []byte, value string) []byte {
 func IndexEqual(a, b []byte) bool { return hmac.Equal(a, b) }
 
 // Purposes of the blind indexes of members' identifiers ([DeriveKey]).
-// The mobile's is shared by every table that joins on a number (members,
-// gotv_optouts), so that they join in SQL.
+// Opt-outs have their own (PurposeOptOut), so that gotv_optouts does not
+// join members.mobile_index in a dump: who replied STOP stays unknown
+// without the key. Opt-outs recorded under PurposeMobile (before the
+// purposes were separated) are still looked up, and re-keyed on startup.
 const (
 	PurposeMemberNumber = "index/member-number"
 	PurposeMobile       = "index/mobile"
 	PurposeEmail        = "index/email"
+	PurposeOptOut       = "index/optout"
 )
