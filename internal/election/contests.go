@@ -98,6 +98,16 @@ func independentPerson(c Config) string {
 	return ip.Name + ", " + ip.Organisation
 }
 
+// HasRanked says whether the ballot has a ranked (STV) contest.
+func (c *Config) HasRanked() bool {
+	for _, q := range c.Questions {
+		if q.Method == MethodRanked {
+			return true
+		}
+	}
+	return false
+}
+
 // RequiredTrustee is the trustee number (1-based) whose partial decryption
 // the count needs (the independent person's, when the union's rules
 // require it), or 0.

@@ -275,6 +275,23 @@ func TestUnionElectionSetupJourney(t *testing.T) {
 		t.Fatalf("addresses of a draft: %d", status)
 	}
 
+	// A member who asked for their ballot by post would be posted a ranked
+	// paper that the count cannot take: the checklist says so, by number,
+	// until they vote online again.
+	if _, err := pool.Exec(ctx, `UPDATE members SET ballot_by = 'post' WHERE id = $1`, b.MemberIDs[0]); err != nil {
+		t.Fatal(err)
+	}
+	const paperWhy = "the ballot has a ranked contest and 1 member(s) on the register would be posted a paper"
+	if _, body := org.Get("/organiser/ballots/" + id); !strings.Contains(body, paperWhy) {
+		t.Fatalf("checklist lacks the ranked paper: %s", body)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE members SET ballot_by = 'online' WHERE id = $1`, b.MemberIDs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := org.Get("/organiser/ballots/" + id); strings.Contains(body, "rankings on paper cannot be counted") {
+		t.Fatal("the ranked paper reason stayed once every member votes online")
+	}
+
 	// The scrutineer approves the paper as it now is (contests, candidates
 	// and their addresses' hashes: any change after this needs a new
 	// approval), opens it, and everything is frozen.

@@ -518,6 +518,22 @@ func (a *Admin) checkOpen(ctx context.Context, tx pgx.Tx, d *draft, now time.Tim
 	if d.config.PaperToEveryone && (d.opensAt == nil || !d.opensAt.After(now)) {
 		add("admin.why.packs")
 	}
+	// A ranked contest is counted from the decrypted online ballots alone
+	// (docs/protocol.md §9): the paper count (§10) records counts per
+	// candidate, not rankings, so a ranked paper returned by post could not
+	// be counted, and every member who votes on paper would lose their
+	// vote (s.51(1), s.51(4)). Until paper rankings are counted, a ballot
+	// with a ranked contest opens only when no member would be posted a
+	// paper.
+	if d.config.HasRanked() {
+		if d.config.PaperToEveryone {
+			add("admin.why.ranked_paper_everyone")
+		} else if n, err := a.register.PaperVoters(ctx, tx, d.id); err != nil {
+			return regime, nil, nil, nil, err
+		} else if n > 0 {
+			add("admin.why.ranked_paper", n)
+		}
+	}
 	// The scrutineer's approval of the voting paper, as it will be signed
 	// (ApprovePaper); any change since (questions, texts, dates, register,
 	// styles, keys) gives another hash and needs a new approval.

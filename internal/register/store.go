@@ -807,6 +807,20 @@ func (s *Store) PackRecipients(ctx context.Context, ballotID int64, everyone boo
 	return out, nil
 }
 
+// PaperVoters counts the members on a ballot's register who, by their
+// current contacts, would be posted a paper when it opens (as
+// [Store.PackRecipients] picks them from the contacts frozen then): those
+// who asked for their ballot by post and those with neither a mobile nor
+// an email.
+func (s *Store) PaperVoters(ctx context.Context, q Querier, ballotID int64) (int, error) {
+	var n int
+	if err := s.or(q).QueryRow(ctx, `SELECT count(*) FROM register_entries r JOIN members m ON m.id = r.member_id
+		WHERE r.ballot_id = $1 AND (m.ballot_by = 'post' OR (m.mobile_index IS NULL AND m.email_index IS NULL))`, ballotID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("paper voters: %w", err)
+	}
+	return n, nil
+}
+
 // MemberByNumber finds the member with memberNumber on the ballot's
 // register, or [ErrNotOnRegister].
 func (s *Store) MemberByNumber(ctx context.Context, ballotID int64, memberNumber string) (int64, error) {
