@@ -34,11 +34,15 @@ type tamperVectors struct {
 type tamperNamed struct {
 	SetAside    []int `json:"set_aside"`
 	Shuffles    []int `json:"shuffles"`
-	Decryptions []struct {
-		Trustee int `json:"trustee"`
-		Row     int `json:"row"`
-		Column  int `json:"column"`
-	} `json:"decryptions"`
+	Decryptions []tamperDecryption `json:"decryptions"`
+}
+
+// tamperDecryption is a trustee's decryption that fails, at its first
+// failing proof.
+type tamperDecryption struct {
+	Trustee int `json:"trustee"`
+	Row     int `json:"row"`
+	Column  int `json:"column"`
 }
 
 // TestTamperVectors checks crypto/testdata/ranked_tamper_v1.json, shared
@@ -172,11 +176,7 @@ func recheck(t *testing.T, file func(string) []byte, has func(string) bool, edit
 			tr, _ := strconv.Atoi(m[1])
 			r, _ := strconv.Atoi(m[2])
 			col, _ := strconv.Atoi(m[3])
-			named.Decryptions = append(named.Decryptions, struct {
-				Trustee int `json:"trustee"`
-				Row     int `json:"row"`
-				Column  int `json:"column"`
-			}{tr, r, col})
+			named.Decryptions = append(named.Decryptions, tamperDecryption{tr, r, col})
 		}
 	}
 	return named
