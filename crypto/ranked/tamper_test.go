@@ -32,8 +32,8 @@ type tamperVectors struct {
 
 // tamperNamed is what a verifier of a ranked count names.
 type tamperNamed struct {
-	SetAside    []int `json:"set_aside"`
-	Shuffles    []int `json:"shuffles"`
+	SetAside    []int              `json:"set_aside"`
+	Shuffles    []int              `json:"shuffles"`
 	Decryptions []tamperDecryption `json:"decryptions"`
 }
 
