@@ -6,10 +6,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -261,5 +263,103 @@ func TestRankedCountPublished(t *testing.T) {
 	out := ok(t, "ranked", "count", "--contest", filepath.Join(dir, "contest.json"), "--entitled", "50", "--expect", filepath.Join(dir, "result.json"))
 	if !strings.Contains(out, "24 ballots, 0 set aside, 2 shuffles and 2 trustees' decryptions verified") || !strings.Contains(out, "reproduces") {
 		t.Fatalf("count: %s", out)
+	}
+}
+
+// TestRankedCountTampered runs `scrutineer ranked count --expect` on each
+// tampered copy of the published folder in
+// crypto/testdata/ranked_tamper_v1.json (shared with crypto/ranked and the
+// browser's recount): the count fails, naming the mixer whose shuffle
+// fails first, the trustee (row, column) whose decryption is wrong, or the
+// ballot set aside for an invalid ranking.
+func TestRankedCountTampered(t *testing.T) {
+	src := filepath.Join("..", "..", "crypto", "testdata", "ranked_count_v1")
+	var v struct {
+		Cases []struct {
+			Name    string            `json:"name"`
+			Files   map[string]string `json:"files"`
+			Ballots map[string]string `json:"ballots"`
+			Expect  struct {
+				SetAside    []int `json:"set_aside"`
+				Shuffles    []int `json:"shuffles"`
+				Decryptions []struct {
+					Trustee, Row, Column int
+				} `json:"decryptions"`
+			} `json:"expect"`
+		} `json:"cases"`
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "crypto", "testdata", "ranked_tamper_v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	tampered := 0
+	for _, tc := range v.Cases {
+		if tc.Name == "honest" {
+			continue
+		}
+		tampered++
+		t.Run(tc.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			entries, err := os.ReadDir(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				data, err := os.ReadFile(filepath.Join(src, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h, ok := tc.Files[e.Name()]; ok {
+					if data, err = hex.DecodeString(h); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if e.Name() == "contest.json" && len(tc.Ballots) > 0 {
+					var rc map[string]any
+					if err := json.Unmarshal(data, &rc); err != nil {
+						t.Fatal(err)
+					}
+					ballots := rc["ballots"].([]any)
+					for k, h := range tc.Ballots {
+						i, _ := strconv.Atoi(k)
+						ballots[i-1] = h
+					}
+					if data, err = json.Marshal(rc); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, errs := sh(t, "ranked", "count", "--contest", filepath.Join(dir, "contest.json"), "--entitled", "50", "--expect", filepath.Join(dir, "result.json"))
+			if code == 0 {
+				t.Fatalf("the count of a tampered folder passed:\n%s", out)
+			}
+			var want []string
+			for _, s := range tc.Expect.SetAside {
+				want = append(want, fmt.Sprintf("ballot %d set aside: invalid ranking", s))
+			}
+			if len(tc.Expect.Shuffles) > 0 {
+				want = append(want, fmt.Sprintf("shuffle %d of 2", tc.Expect.Shuffles[0]))
+			}
+			for _, d := range tc.Expect.Decryptions {
+				want = append(want, fmt.Sprintf("decryption by trustee %d: shuffle: invalid partial decryption: trustee %d, row %d, column %d", d.Trustee, d.Trustee, d.Row, d.Column))
+			}
+			if len(want) == 0 {
+				t.Fatal("the vector names nothing")
+			}
+			for _, w := range want {
+				if !strings.Contains(out+errs, w) {
+					t.Errorf("%q not named:\nstdout:\n%s\nstderr:\n%s", w, out, errs)
+				}
+			}
+		})
+	}
+	if tampered < 4 {
+		t.Fatalf("%d tampered cases", tampered)
 	}
 }

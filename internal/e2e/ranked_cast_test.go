@@ -76,6 +76,20 @@ func TestRankedCastInBrowser(t *testing.T) {
 	}
 	m.axe("ranked review")
 	m.shot("ranked-review")
+	// Benaloh audit of the version-2 ballot (docs/protocol.md §4.4): the
+	// phone encrypts, reveals the openings and checks them; the test
+	// ballot is thrown away and the member goes back to the paper.
+	m.run(chromedp.Click(`#review details summary`, chromedp.ByQuery), chromedp.Click(`#audit`, chromedp.ByID),
+		chromedp.WaitVisible(`#audit-result`, chromedp.ByID))
+	var auditOK bool
+	m.run(chromedp.Evaluate(`!document.getElementById('audit-ok').hidden && document.getElementById('audit-bad').hidden`, &auditOK))
+	if !auditOK {
+		t.Fatal("the phone's audit of the ranked ballot failed")
+	}
+	m.axe("ranked audit result")
+	m.shot("ranked-audit")
+	m.run(chromedp.Click(`#audit-back`, chromedp.ByID), chromedp.WaitVisible(`#paper`, chromedp.ByID),
+		chromedp.Click(`#paper button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible(`#review`, chromedp.ByID))
 	m.run(chromedp.Click(`#confirm`, chromedp.ByID), chromedp.WaitVisible(`#receipt:not([hidden]), #failed:not([hidden])`, chromedp.ByQuery))
 	var failure string
 	m.run(chromedp.Evaluate(`document.getElementById('failed').hidden ? '' : 'failed: ' + document.getElementById('vote').dataset.failure`, &failure))
@@ -84,6 +98,15 @@ func TestRankedCastInBrowser(t *testing.T) {
 	}
 	m.receiptCode()
 	m.axe("ranked receipt")
+	// The public audit page checks the saved test record of the ranked
+	// ballot (the ranked bundle: its proofs and openings) and shows the ranking.
+	var held string
+	m.run(chromedp.Navigate(s.base+"/check/"+id+"/audit"), chromedp.WaitVisible(`#audit-ok`, chromedp.ByID),
+		chromedp.Text(`#audit-choices`, &held, chromedp.ByID))
+	if !strings.Contains(held, "1. Cerys Evans, 2. Dewi Lloyd, 3. Ann Jones") || !strings.Contains(held, "Frank Hughes") {
+		t.Fatalf("the audit page shows %q, want the ranking and Frank Hughes", held)
+	}
+	m.axe("ranked audit verifier")
 
 	var entry []byte
 	if err := s.pool.QueryRow(context.Background(), `SELECT entry FROM ledger_entries WHERE election_id = $1`, id).Scan(&entry); err != nil {

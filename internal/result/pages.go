@@ -20,7 +20,7 @@ import (
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
-//go:embed templates/result.html templates/result_verify.html
+//go:embed templates/result.html templates/result_verify.html templates/result_verify_ranked.html
 var resultTemplates embed.FS
 
 // RegisterPages adds the result pages, the printable notices, their
@@ -32,7 +32,7 @@ func RegisterPages(p page.Registry) error {
 	}
 	for _, step := range []func() error{
 		func() error {
-			return p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html")
+			return p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html", "templates/result_verify_ranked.html")
 		},
 		func() error { return p.AddCatalog(resultCatalog, "i18n/result") },
 		func() error { return p.AddTemplates(NoticeFiles, NoticePages...) },
@@ -80,6 +80,7 @@ func (p *Pages) Routes(r chi.Router) {
 	r.Get("/organiser/ballots/{id}/result", p.manage("organiser"))
 	r.Get("/results/{election}", p.public)
 	r.Get("/verify/{election}", p.verifier)
+	r.Get("/verify-ranked", p.rankedVerifier)
 	r.Get("/organiser/ballots/{id}/notices", p.notices)
 	r.Get("/organiser/ballots/{id}/sample-paper", p.samplePaper)
 }
@@ -309,6 +310,24 @@ func (p *Pages) verifier(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: b.Title, Published: b.Status == "published", Checks: VerifierChecks, Failures: VerifierFailures})
+}
+
+// RankedFailures are the names of what the ranked count verifier page
+// (/verify-ranked) can report: the checks of the browser's recount
+// (crypto/js/src/rankedcount.mjs recountRanked: a ballot set aside, a
+// mixer, a trustee's decryption, the count …), a file missing from those
+// chosen and files that cannot be read. The page carries their text,
+// "vranked.fail.<name>" in the catalogue, in the reader's language.
+var RankedFailures = []string{"file", "missing", "ranked.ballot", "ranked.spoilt", "ranked.shuffle", "ranked.shuffles", "ranked.final_list",
+	"ranked.contest", "ranked.decryption", "ranked.decrypted_by", "ranked.independent_person", "ranked.threshold", "ranked.decode",
+	"ranked.lot", "ranked.ballots", "ranked.count"}
+
+// rankedVerifier is the page on which anyone re-checks a ranked (STV)
+// count from the files the scrutineer published (docs/scrutineer-guide.md
+// "Ranked contests (STV)"): every ballot's proofs, every mixer's shuffle,
+// every trustee's decryption and the count, in the browser.
+func (p *Pages) rankedVerifier(w http.ResponseWriter, r *http.Request) {
+	p.pages.Render(w, r, http.StatusOK, "result_verify_ranked", struct{ Failures []string }{RankedFailures})
 }
 
 // closedAtOf is the actual close a published result states (nil when none).

@@ -213,8 +213,11 @@ func TestVotingPaperUnionElection(t *testing.T) {
 	if strings.Contains(body, `name="q0"`) {
 		t.Error("the ranked contest is rendered as marks")
 	}
-	if strings.Contains(body, `data-bundle="/static/eballot.`) || strings.Contains(body, `id="audit"`) {
-		t.Error("a version-2 paper loads the yes/no bundle or offers the (version-1) audit")
+	if strings.Contains(body, `data-bundle="/static/eballot.`) {
+		t.Error("a version-2 paper loads the yes/no bundle")
+	}
+	if !strings.Contains(body, `id="audit"`) {
+		t.Error("a version-2 paper does not offer the audit (docs/protocol.md §4.4)")
 	}
 	if _, cy := get(t, srv.URL+"/vote/exec", b.MemberIDs[0], "cy"); !strings.Contains(cy, "Darllen anerchiadau etholiad yr ymgeiswyr") {
 		t.Error("no Welsh link to the addresses")

@@ -1,6 +1,7 @@
 // Command genvectors rewrites every eBallot test vector in crypto/testdata
 // (canonical_json_v1.json, manifest_v1.json, manifest_v2.json, ballot_v1.json, dkg_v1.json,
-// blind_v1.json, receipt_v1.json, shuffle_v1.json, ranked_v1.json, paper_v1.json, stv_v1.json,
+// blind_v1.json, receipt_v1.json, shuffle_v1.json, ranked_v1.json, ranked_tamper_v1.json
+// (edits of the committed folder ranked_count_v1/), paper_v1.json, stv_v1.json,
 // address_v1.json; crypto/testdata/README.md describes each).
 // Run from the repository root:
 //
@@ -51,6 +52,7 @@ func main() {
 	must(write(*out, "receipt_v1.json", genReceipt()))
 	must(write(*out, "shuffle_v1.json", genShuffle()))
 	must(write(*out, "ranked_v1.json", genRanked()))
+	must(write(*out, "ranked_tamper_v1.json", genRankedTamper(*out)))
 	must(write(*out, "paper_v1.json", genPaper(m)))
 	must(write(*out, "address_v1.json", genAddress()))
 	genSTV(*out)

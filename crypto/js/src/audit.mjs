@@ -10,6 +10,26 @@ export function auditRecord(choices, nonces) {
 }
 
 /**
+ * Whether the revealed choices (0/1 per option) and nonces (bigints or hex
+ * scalars) of one choose question reproduce its selections (r·G, m·G + r·K).
+ * Shared by version-1 and version-2 ballots (src/ballot2.mjs).
+ */
+export function checkChooseAudit(K, question, choices, nonces) {
+  const sel = question.selections;
+  if (!Array.isArray(choices) || !Array.isArray(nonces) || sel.length !== choices.length || sel.length !== nonces.length) return false;
+  for (let o = 0; o < sel.length; o++) {
+    const m = choices[o];
+    if (m !== 0 && m !== 1) return false;
+    const rr = nonces[o];
+    const r = typeof rr === 'bigint' ? rr : decodeScalar(fromHex(rr, 32));
+    if (r === 0n) return false;
+    const ct = encrypt(K, m, r);
+    if (!equalBytes(ct.alpha.toBytes(), sel[o].alpha) || !equalBytes(ct.beta.toBytes(), sel[o].beta)) return false;
+  }
+  return true;
+}
+
+/**
  * Recomputes every (r·G, m·G + r·K) from the revealed choices and nonces
  * (bigints or hex scalars) and compares with the ballot. Returns true or false.
  */
@@ -17,20 +37,7 @@ export function checkAudit(manifest, ballot, choices, nonces) {
   try {
     const K = electionKey(manifest);
     if (ballot.questions.length !== choices.length || choices.length !== nonces.length) return false;
-    for (let q = 0; q < choices.length; q++) {
-      const sel = ballot.questions[q].selections;
-      if (sel.length !== choices[q].length || sel.length !== nonces[q].length) return false;
-      for (let o = 0; o < sel.length; o++) {
-        const m = choices[q][o];
-        if (m !== 0 && m !== 1) return false;
-        const rr = nonces[q][o];
-        const r = typeof rr === 'bigint' ? rr : decodeScalar(fromHex(rr, 32));
-        if (r === 0n) return false;
-        const ct = encrypt(K, m, r);
-        if (!equalBytes(ct.alpha.toBytes(), sel[o].alpha) || !equalBytes(ct.beta.toBytes(), sel[o].beta)) return false;
-      }
-    }
-    return true;
+    return ballot.questions.every((q, i) => checkChooseAudit(K, q, choices[i], nonces[i]));
   } catch {
     return false;
   }

@@ -174,24 +174,52 @@ function decodeBinary(manifest, manifestHash, bytes, hints) {
   const dec = elementDecoder(hints);
   const points = [];
   const questions = sh.map((q) => {
-    if (r.u16() !== q.no) throw new Error('eballot: wrong number of options');
-    const selections = [];
-    const pts = { selections: [], sum: null };
-    for (let o = 0; o < q.no; o++) {
-      const s = { alpha: Uint8Array.from(r.bytes(32)), beta: Uint8Array.from(r.bytes(32)), proof: Uint8Array.from(r.bytes(2 * BRANCH_SIZE)) };
-      pts.selections.push(checkSelection(s.alpha, s.beta, s.proof, dec));
-      selections.push(s);
-    }
-    const n = q.max - q.min + 1;
-    const sumProof = Uint8Array.from(r.bytes(n * BRANCH_SIZE));
-    pts.sum = decodeRangeProof(sumProof, n, dec);
+    const { question, pts } = readChoose(r, q, dec);
     points.push(pts);
-    return { selections, sumProof };
+    return question;
   });
   r.done();
   const b = { version: BALLOT_VERSION, manifestHash: mh, style, questions };
   decoded.set(b, points);
   return b;
+}
+
+/**
+ * Reads one choose question (§4.2: u16 options, per option α ‖ β ‖ its
+ * proof, then the sum proof) of shape q = {no, min, max} from the Reader
+ * r, strictly (canonical elements and scalars, no identity α). Returns
+ * {question: {selections, sumProof}, pts} (pts: the decoded points).
+ * Shared by version-1 and version-2 ballots (src/ballot2.mjs).
+ */
+export function readChoose(r, q, dec = decodeElement) {
+  if (r.u16() !== q.no) throw new Error('eballot: wrong number of options');
+  const selections = [];
+  const pts = { selections: [], sum: null };
+  for (let o = 0; o < q.no; o++) {
+    const s = { alpha: Uint8Array.from(r.bytes(32)), beta: Uint8Array.from(r.bytes(32)), proof: Uint8Array.from(r.bytes(2 * BRANCH_SIZE)) };
+    pts.selections.push(checkSelection(s.alpha, s.beta, s.proof, dec));
+    selections.push(s);
+  }
+  const n = q.max - q.min + 1;
+  const sumProof = Uint8Array.from(r.bytes(n * BRANCH_SIZE));
+  pts.sum = decodeRangeProof(sumProof, n, dec);
+  return { question: { selections, sumProof }, pts };
+}
+
+/**
+ * Checks the proofs of one choose question qi of shape q (its selections'
+ * 0/1 proofs and its sum proof); true or false.
+ */
+export function verifyChoose(manifestHash, K, style, qi, q, question) {
+  if (question.selections.length !== q.no) return false;
+  const cts = [];
+  for (let oi = 0; oi < question.selections.length; oi++) {
+    const s = question.selections[oi];
+    const ct = { alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) };
+    cts.push(ct);
+    if (!verifyRange(ctxOf(manifestHash, K, style, qi, oi), [0, 1], ct, s.proof)) return false;
+  }
+  return verifyRange(ctxOf(manifestHash, K, style, qi, SUM_OPTION), rangeOf(q.min, q.max), addCiphertexts(cts), question.sumProof);
 }
 
 /** JSON form (§4.2) as a plain object. */
@@ -274,17 +302,7 @@ export function verifyBallot(manifest, manifestHash, b) {
     if (!equalBytes(b.manifestHash, manifestHash) || b.questions.length !== sh.length) return false;
     checkStyle(manifest, b.style);
     for (let qi = 0; qi < sh.length; qi++) {
-      const q = b.questions[qi];
-      if (q.selections.length !== sh[qi].no) return false;
-      const cts = [];
-      for (let oi = 0; oi < q.selections.length; oi++) {
-        const s = q.selections[oi];
-        const ct = { alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) };
-        cts.push(ct);
-        if (!verifyRange(ctxOf(manifestHash, K, b.style, qi, oi), [0, 1], ct, s.proof)) return false;
-      }
-      const V = rangeOf(sh[qi].min, sh[qi].max);
-      if (!verifyRange(ctxOf(manifestHash, K, b.style, qi, SUM_OPTION), V, addCiphertexts(cts), q.sumProof)) return false;
+      if (!verifyChoose(manifestHash, K, b.style, qi, sh[qi], b.questions[qi])) return false;
     }
     return true;
   } catch {

@@ -8,4 +8,6 @@ export {
   decodeRankedBallot, verifyRankedBallot, checkRankedAudit,
 } from './ranked.mjs';
 export { generator, proveShuffle, verifyShuffle, decodeShuffleProof, listOf, parseList, shuffleProofSize } from './shuffle.mjs';
-export { BALLOT_VERSION_2, hasRanked, rankedContest, encryptBallotV2, encodeBallotV2 } from './ballot2.mjs';
+export {
+  BALLOT_VERSION_2, hasRanked, rankedContest, encryptBallotV2, encodeBallotV2, decodeBallotV2, verifyBallotV2, auditRecordV2, checkAuditV2,
+} from './ballot2.mjs';

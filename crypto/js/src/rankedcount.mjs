@@ -1,23 +1,30 @@
-// Re-running a published STV count in the browser (docs/protocol.md §9.6,
-// §9.7; docs/scrutineer-guide.md §9): from the files `scrutineer ranked
-// decrypt` and `ranked count` publish — the contest file (contest.json),
-// the final mixed list (mix-<t>.list of the last mixer), the trustees'
-// partial decryptions of it (decrypt-<j>.bin) and the result (result.json)
-// — check every decryption proof, decrypt and decode each mixed ballot,
-// draw the lot from the manifest hash and the final list, count again with
-// src/stv.mjs and compare with the published count stage by stage, naming
-// every difference. The shuffles themselves are checked by `scrutineer
-// ranked count` (src/shuffle.mjs can check one; the cascade from the
-// ballots is not re-run here).
+// Re-running a published STV count in the browser (docs/protocol.md §9.5,
+// §9.6, §9.7; docs/scrutineer-guide.md §9): from the files `scrutineer
+// ranked` publishes — the contest file (contest.json) with its ballots,
+// every mixer's shuffle (mix-<t>.list and mix-<t>.proof, t = 1, 2, …), the
+// trustees' partial decryptions of the last list (decrypt-<j>.bin) and the
+// result (result.json) — check every ranked ballot's proofs (a ballot that
+// does not prove a valid ranking is set aside, as `scrutineer ranked`
+// does), pack the valid ones into the mix input (§9.5), check every
+// mixer's proof of shuffle against the list before it, check every
+// decryption proof, decrypt and decode each mixed ballot, draw the lot from
+// the manifest hash and the final list, count again with src/stv.mjs and
+// compare with the published count stage by stage, naming every
+// difference: which ballot, which mixer, which trustee, row and column.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Reader, concat, fromHex, toHex } from './bytes.mjs';
+import { Reader, concat, fromHex, toHex, u16 } from './bytes.mjs';
 import { parseStrictJSON } from './canonical.mjs';
 import { G, ZERO, mulPublic } from './group.mjs';
 import { decodePartial, parsePublicKey, verifyPartial, lagrangeAtZero } from './tally.mjs';
-import { parseList } from './shuffle.mjs';
+import { decodeShuffleProof, listOf, parseList, verifyShuffle } from './shuffle.mjs';
+import { decodeRankedBallot, verifyRankedBallot } from './ranked.mjs';
 import { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
 
 export const PACK_BOUND = 1 << 20;
+/** The generator label of the mix (§9.5, crypto/ranked MixLabel). */
+export const MIX_LABEL = 'eballot-v1/mix';
+/** The most shuffles of a cascade (crypto/shuffle MaxRounds). */
+export const MAX_ROUNDS = 64;
 const MAX_ALPHAS = 1 << 14;
 
 const fail = (msg) => new Error(`eballot: ${msg}`);
@@ -31,8 +38,8 @@ const isInt = (x, lo, hi) => Number.isInteger(x) && x >= lo && x <= hi;
 
 /**
  * Strictly parses contest.json (scrutineer ranked, version 1): the same
- * fields and bounds as the scrutineer's reader. The ballots are counted,
- * not decoded.
+ * fields and bounds as the scrutineer's reader. The ballots are kept as
+ * their hex (ballotsHex), decoded by recountRanked.
  */
 export function parseRankedContest(text) {
   const j = typeof text === 'string' ? parseStrictJSON(text) : text;
@@ -64,6 +71,7 @@ export function parseRankedContest(text) {
   return {
     manifestHash, index: j.contest, styles: j.styles, names: j.candidates, candidates: n, minRanked: j.min_ranked,
     maxRanked: j.max_ranked, seats: j.seats, rule: j.rule, withdrawn, pub, independentPerson: ip, ballots: j.ballots.length,
+    ballotsHex: j.ballots,
   };
 }
 
@@ -179,6 +187,103 @@ export function decodeRanking(c, points) {
   return ranking;
 }
 
+/** The §9.1 contest of a parsed contest file (src/ranked.mjs's form). */
+const ballotContest = (c) => ({
+  manifestHash: c.manifestHash, K: c.pub.K, index: c.index, styles: c.styles, candidates: c.candidates,
+  minRanked: c.minRanked, maxRanked: c.maxRanked,
+});
+
+/**
+ * Decodes and verifies every ballot of a parsed contest file (§9.1), as
+ * `scrutineer ranked` does before it mixes. Returns {valid: [decoded
+ * ballot], spoilt: [{ballot (1-based), reason}]}.
+ */
+export function verifyContestBallots(c) {
+  const rc = ballotContest(c);
+  const valid = [];
+  const spoilt = [];
+  c.ballotsHex.forEach((h, i) => {
+    let b;
+    try {
+      b = decodeRankedBallot(rc, fromHex(h));
+    } catch (e) {
+      spoilt.push({ ballot: i + 1, reason: `cannot be read: ${e.message.replace(/^eballot: (ranked ballot: )?/, '')}` });
+      return;
+    }
+    const bad = verifyRankedBallot(rc, b);
+    if (bad) spoilt.push({ ballot: i + 1, reason: `invalid ranking: ${bad}` });
+    else valid.push(b);
+  });
+  return { valid, spoilt };
+}
+
+/**
+ * The mix input of §9.5 (crypto/ranked MixInput): row i is ballot i's
+ * ranks packed, column m = Σ_{cand = m·d}^{min(n, (m+1)·d)−1}
+ * (n+1)^{cand−m·d}·R_cand, computed homomorphically from the verified
+ * ballots.
+ */
+export function mixInput(c, ballots) {
+  const n = c.candidates;
+  const { d, w } = packing(n);
+  const base = BigInt(n + 1);
+  return listOf(ballots.map((b) => Array.from({ length: w }, (_, m) => {
+    const lo = m * d;
+    const hi = Math.min(n, (m + 1) * d);
+    let { alpha, beta } = b.ranks[hi - 1];
+    for (let cand = hi - 2; cand >= lo; cand--) {
+      alpha = mulPublic(alpha, base).add(b.ranks[cand].alpha);
+      beta = mulPublic(beta, base).add(b.ranks[cand].beta);
+    }
+    return { alpha, beta };
+  })));
+}
+
+/**
+ * The statement of shuffle number round (0-based) of the contest's mix
+ * cascade (crypto/ranked MixStatement with crypto/shuffle RoundStatement):
+ * label MIX_LABEL, context manifest_hash ‖ u16 contest ‖ u16 round.
+ */
+export function mixStatement(c, round) {
+  return { K: c.pub.K, label: MIX_LABEL, context: concat(c.manifestHash, u16(c.index), u16(round)) };
+}
+
+/**
+ * Checks a cascade of shuffles (§9.5): mixes[t] = {list, proof} (bytes of
+ * mix-<t+1>.list and .proof) against the list before it (the mix input
+ * for the first), each under its round's statement. Every mixer is checked
+ * against the list the one before published, so each failure names its
+ * own mixer. Returns {failures: [{mixer (1-based), detail}], final: the
+ * last list parsed, or null}.
+ */
+export function verifyMixes(c, input, mixes) {
+  const failures = [];
+  let prev = input;
+  let final = null;
+  mixes.forEach((m, t) => {
+    let out = null;
+    try {
+      out = parseList(m.list);
+    } catch (e) {
+      failures.push({ mixer: t + 1, detail: `list: ${e.message.replace(/^eballot: /, '')}` });
+    }
+    if (out && !prev) failures.push({ mixer: t + 1, detail: 'the list before it cannot be read' });
+    else if (out) {
+      let p = null;
+      try {
+        p = decodeShuffleProof(m.proof);
+      } catch (e) {
+        failures.push({ mixer: t + 1, detail: `proof: ${e.message.replace(/^eballot: /, '')}` });
+      }
+      const bad = p && verifyShuffle(mixStatement(c, t), prev, out, p);
+      if (bad) failures.push({ mixer: t + 1, detail: bad === 'shape' ? `shape: ${prev.n} rows in, ${out.n} out` : `check ${bad} fails` });
+    }
+    prev = out;
+    final = out;
+  });
+  return { failures, final };
+}
+
 const STAGE_FIELDS = ['action', 'from', 'transfer_value', 'quota', 'exhausted', 'remainder', 'surplus', 'elected', 'excluded', 'notes'];
 const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
@@ -224,11 +329,14 @@ export function compareCounts(published, recounted, names = [], limit = 100) {
 
 /**
  * Re-runs a published ranked count. files = {contest: text of contest.json,
- * finalList: bytes of the last mix-<t>.list, decryptions: [bytes of each
- * decrypt-<j>.bin], result: text of result.json}. Returns {ok, failures:
- * [{check, params}], rankings, count, result} where count is the recount
- * (Go's stv.Result JSON) and failures name every difference: the contest,
- * the final list, a trustee's decryption (trustee, row, column), a mixed
+ * mixes: [{list, proof}] the bytes of mix-<t>.list and mix-<t>.proof for
+ * t = 1, 2, … in order, decryptions: [bytes of each decrypt-<j>.bin],
+ * result: text of result.json}. Returns {ok, failures: [{check, params}],
+ * rankings, count, result} where count is the recount (Go's stv.Result
+ * JSON) and failures name every difference: the contest, a ballot that
+ * does not prove a valid ranking (ranked.ballot: ballot, 1-based), a
+ * mixer whose shuffle does not verify (ranked.shuffle: mixer, 1-based), a
+ * trustee's decryption (ranked.decryption: trustee, row, column), a mixed
  * ballot that is not a ranking, the lot, the count stage by stage, the
  * elected candidates.
  */
@@ -237,10 +345,29 @@ export function recountRanked(files) {
   const add = (check, params) => failures.push({ check, params });
   const c = parseRankedContest(files.contest);
   const res = typeof files.result === 'string' ? parseStrictJSON(files.result) : files.result;
-  const list = parseList(files.finalList);
+  const mixes = files.mixes ?? [];
+  if (mixes.length === 0) throw fail('no shuffle: a ranked count decrypts only mixed ballots (give every mix-<t>.list and mix-<t>.proof)');
+  if (mixes.length > MAX_ROUNDS) throw fail(`${mixes.length} shuffles, at most ${MAX_ROUNDS}`);
+  // The ballots: each one's proofs (§9.1); those that fail are set aside.
+  const { valid, spoilt } = verifyContestBallots(c);
+  for (const s of spoilt) add('ranked.ballot', { ballot: s.ballot, detail: s.reason });
+  const pubSpoilt = Array.isArray(res.spoilt) ? res.spoilt.map((s) => s?.ballot) : res.spoilt;
+  if (!same(pubSpoilt, spoilt.map((s) => s.ballot))) add('ranked.spoilt', { published: pubSpoilt, recounted: spoilt.map((s) => s.ballot) });
+  const stop = () => ({ ok: false, failures, rankings: null, count: null, result: res });
+  if (valid.length === 0) {
+    add('ranked.ballots', { published: res.ballots, recounted: 0 });
+    return stop();
+  }
+  // The cascade: every mixer's shuffle from the mix input to the final list (§9.5).
+  const cas = verifyMixes(c, mixInput(c, valid), mixes);
+  for (const f of cas.failures) add('ranked.shuffle', f);
+  if (res.shuffles !== mixes.length) add('ranked.shuffles', { published: res.shuffles, recounted: mixes.length });
+  if (!cas.final) return stop(); // the last mixer's list cannot be read: named above
+  const list = cas.final;
+  const finalBytes = mixes[mixes.length - 1].list;
   const { w } = packing(c.candidates);
   if (list.w !== w) throw fail(`the final list has ${list.w} ciphertexts a row, the contest packs ${w}`);
-  const listHash = sha256(files.finalList);
+  const listHash = sha256(finalBytes);
   if (res.final_list_sha256 !== toHex(listHash)) add('ranked.final_list', { published: res.final_list_sha256, recounted: toHex(listHash) });
   if (res.manifest_hash !== toHex(c.manifestHash) || res.contest !== c.index || !same(res.candidates, c.names)) {
     add('ranked.contest', { what: 'the result names another contest or other candidates' });
@@ -254,14 +381,15 @@ export function recountRanked(files) {
     try {
       pd = decodeMixDecryption(bytes);
     } catch (e) {
-      add('ranked.decryption', { trustee: 0, detail: e.message.replace(/^eballot: /, '') });
+      add('ranked.decryption', { trustee: 0, row: -1, column: -1, detail: e.message.replace(/^eballot: /, '') });
       continue;
     }
     if (good.some((g) => g.trustee === pd.trustee)) {
-      add('ranked.decryption', { trustee: pd.trustee, detail: 'given twice' });
+      add('ranked.decryption', { trustee: pd.trustee, row: -1, column: -1, detail: 'given twice' });
       continue;
     }
     let bad = null;
+    let at = { row: -1, column: -1 };
     if (pd.parts.length !== alphaParts.length) bad = `${pd.parts.length} parts for ${alphaParts.length}`;
     for (let i = 0; !bad && i < alphaParts.length; i++) {
       try {
@@ -269,10 +397,11 @@ export function recountRanked(files) {
       } catch (e) {
         const x = /ciphertext (\d+)/.exec(e.message);
         const g = i * MAX_ALPHAS + (x ? Number(x[1]) : 0);
-        bad = x ? `row ${Math.floor(g / list.w)}, column ${g % list.w}` : e.message.replace(/^eballot: /, '');
+        if (x) at = { row: Math.floor(g / list.w), column: g % list.w };
+        bad = x ? `row ${at.row}, column ${at.column}` : e.message.replace(/^eballot: /, '');
       }
     }
-    if (bad) add('ranked.decryption', { trustee: pd.trustee, detail: bad });
+    if (bad) add('ranked.decryption', { trustee: pd.trustee, ...at, detail: bad });
     else good.push(pd);
   }
   good.sort((a, b) => a.trustee - b.trustee);
@@ -282,7 +411,7 @@ export function recountRanked(files) {
   if (ip && ip.trustee > 0 && !who.includes(ip.trustee)) add('ranked.independent_person', { name: ip.name, trustee: ip.trustee });
   if (good.length < c.pub.threshold) {
     add('ranked.threshold', { have: good.length, need: c.pub.threshold });
-    return { ok: false, failures, rankings: null, count: null, result: res };
+    return stop();
   }
   // Combine (any threshold of them: the same result), decrypt and decode.
   const use = good.slice(0, c.pub.threshold);
@@ -305,7 +434,7 @@ export function recountRanked(files) {
   }
   const lot = lotFromSeed(concat(c.manifestHash, listHash), c.candidates);
   if (!same(res.lot, lot)) add('ranked.lot', { published: res.lot, recounted: lot });
-  if (res.ballots !== list.n + (res.spoilt?.length ?? 0)) add('ranked.ballots', { published: res.ballots, recounted: list.n + (res.spoilt?.length ?? 0) });
+  if (res.ballots !== c.ballots) add('ranked.ballots', { published: res.ballots, recounted: c.ballots });
   const count = countSTV(c.rule, {
     candidates: c.candidates, names: c.names, seats: c.seats, withdrawn: c.withdrawn, lot,
     ballots: rankings.map((prefs) => ({ weight: 1, prefs })),

@@ -29,8 +29,11 @@ export { batchVerifyBallots, msm } from './batch.mjs';
 export { G } from './group.mjs';
 // The STV count (protocol §9.7), the twin of Go's crypto/stv.
 export { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
-// Re-running a published ranked count (protocol §9.6, §9.7).
-export { recountRanked, compareCounts, parseRankedContest, decodeMixDecryption, decodeRanking, packing } from './rankedcount.mjs';
+// Re-running a published ranked count (protocol §9.5–§9.7): the ballots, every shuffle, the decryptions, the count.
+export {
+  recountRanked, compareCounts, parseRankedContest, decodeMixDecryption, decodeRanking, packing, verifyContestBallots, mixInput,
+  mixStatement, verifyMixes, MIX_LABEL,
+} from './rankedcount.mjs';
 export { parseList, verifyShuffle, decodeShuffleProof } from './shuffle.mjs';
 /** A group element from lowercase hex (identity allowed), e.g. a decrypted point. */
 export const elementFromHex = (h) => decodeElement(fromHex(h, 32), true);

@@ -1,5 +1,6 @@
 // Re-running a published ranked count in the verifier bundle
-// (src/rankedcount.mjs) on the files `scrutineer ranked` publishes, in
+// (src/rankedcount.mjs: the ballots' proofs, every shuffle of the cascade,
+// the decryptions and the count) on the files `scrutineer ranked` publishes, in
 // crypto/testdata/ranked_count_v1/ (24 ballots of 4 candidates, 2 places,
 // ERS97, two shuffles, trustees 1 and 3 decrypting; the Go side checks the
 // same folder with `scrutineer ranked count --expect`,
@@ -15,7 +16,8 @@ const V = await import(join(JS_DIR, 'dist', 'eballot-verifier.min.js'));
 const D = join(TESTDATA, 'ranked_count_v1');
 const bin = (f) => new Uint8Array(readFileSync(join(D, f)));
 const files = () => ({
-  contest: readFileSync(join(D, 'contest.json'), 'utf8'), finalList: bin('mix-2.list'),
+  contest: readFileSync(join(D, 'contest.json'), 'utf8'),
+  mixes: [{ list: bin('mix-1.list'), proof: bin('mix-1.proof') }, { list: bin('mix-2.list'), proof: bin('mix-2.proof') }],
   decryptions: [bin('decrypt-1.bin'), bin('decrypt-3.bin')], result: readFileSync(join(D, 'result.json'), 'utf8'),
 });
 const checks = (r) => r.failures.map((f) => f.check);
@@ -60,17 +62,27 @@ test('ranked_count_v1: a wrong decryption is named (trustee, row, column); too f
   const d3b = f.decryptions[1].slice();
   d3b.set(f.decryptions[1].subarray(12 + 40 + 128, 12 + 40 + 160), 12 + 40);
   const r = V.recountRanked({ ...f, decryptions: [f.decryptions[0], d3b] });
-  assert.deepEqual(r.failures.filter((x) => x.check === 'ranked.decryption').map((x) => x.params), [{ trustee: 3, detail: 'row 0, column 0' }]);
+  assert.deepEqual(r.failures.filter((x) => x.check === 'ranked.decryption').map((x) => x.params), [{ trustee: 3, row: 0, column: 0, detail: 'row 0, column 0' }]);
   assert.ok(checks(r).includes('ranked.threshold'));
   assert.equal(r.ok, false);
 });
 
-test('ranked_count_v1: another list than the last mixer\'s is named', () => {
+test('ranked_count_v1: the last mixer\'s list replaced by the first\'s is named: mixer 2, the final list, the decryptions', () => {
   const f = files();
-  const r = V.recountRanked({ ...f, finalList: bin('mix-1.list') });
+  const r = V.recountRanked({ ...f, mixes: [f.mixes[0], { ...f.mixes[1], list: bin('mix-1.list') }] });
   assert.equal(r.ok, false);
+  assert.deepEqual(r.failures.filter((x) => x.check === 'ranked.shuffle').map((x) => x.params.mixer), [2]);
   assert.ok(checks(r).includes('ranked.final_list'));
   assert.ok(checks(r).includes('ranked.decryption'));
+});
+
+test('ranked_count_v1: a shuffle left out is named', () => {
+  const f = files();
+  const r = V.recountRanked({ ...f, mixes: [f.mixes[1]] });
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.failures.filter((x) => x.check === 'ranked.shuffle').map((x) => x.params.mixer), [1]);
+  assert.ok(checks(r).includes('ranked.shuffles'));
+  assert.throws(() => V.recountRanked({ ...f, mixes: [] }), /no shuffle/);
 });
 
 test('ranked_count_v1: contest files are read strictly', () => {
@@ -121,4 +133,33 @@ test('decodeRanking: Go\'s decode vectors (ranked_v1.json) and every kind of 10-
   assert.throws(() => V.decodeRanking(c10, [V.G.multiply(2n), V.G.subtract(V.G)]), /repeated or out of range/);
   assert.throws(() => V.decodeRanking(c10, [V.G.multiply(11n ** 5n), V.G.subtract(V.G)]), /not a packed rank vector/);
   assert.throws(() => V.decodeRanking({ ...c10, minRanked: 2 }, [V.G, V.G.subtract(V.G)]), /preferences/);
+});
+
+test('ranked_tamper_v1.json (shared with Go, crypto/ranked TestTamperVectors): each tampered ballot, shuffle and decryption is named', () => {
+  const v = JSON.parse(readFileSync(join(TESTDATA, 'ranked_tamper_v1.json'), 'utf8'));
+  assert.equal(v.folder, 'ranked_count_v1');
+  assert.ok(v.cases.length >= 5);
+  const hex = (h) => new Uint8Array(Buffer.from(h, 'hex'));
+  for (const tc of v.cases) {
+    const file = (name) => (tc.files[name] ? hex(tc.files[name]) : bin(name));
+    const contest = JSON.parse(readFileSync(join(D, 'contest.json'), 'utf8'));
+    for (const [k, h] of Object.entries(tc.ballots)) contest.ballots[Number(k) - 1] = h;
+    const r = V.recountRanked({
+      contest: JSON.stringify(contest),
+      mixes: [1, 2].map((t) => ({ list: file(`mix-${t}.list`), proof: file(`mix-${t}.proof`) })),
+      decryptions: [file('decrypt-1.bin'), file('decrypt-3.bin')],
+      result: readFileSync(join(D, 'result.json'), 'utf8'),
+    });
+    const of = (check) => r.failures.filter((f) => f.check === check).map((f) => f.params);
+    assert.deepEqual({
+      set_aside: of('ranked.ballot').map((p) => p.ballot),
+      shuffles: of('ranked.shuffle').map((p) => p.mixer),
+      decryptions: of('ranked.decryption').map(({ trustee, row, column }) => ({ trustee, row, column })),
+    }, tc.expect, tc.name);
+    assert.equal(r.ok, tc.name === 'honest', `${tc.name}: ${JSON.stringify(r.failures.slice(0, 5))}`);
+    if (tc.expect.set_aside.length > 0) {
+      assert.match(of('ranked.ballot')[0].detail, /^invalid ranking: /, tc.name);
+      assert.ok(r.failures.some((f) => f.check === 'ranked.spoilt'), `${tc.name}: the published result set none aside`);
+    }
+  }
 });

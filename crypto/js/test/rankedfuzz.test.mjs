@@ -74,3 +74,24 @@ test('fuzz: mutated lists, shuffle proofs and mixed-list decryptions throw Error
     }
   }
 });
+
+test('fuzz: mutated version-2 ballots are refused by decodeBallotV2 (malformed, wrong_manifest) or by verifyBallotV2', () => {
+  const mf = JSON.parse(readFileSync(join(TESTDATA, 'manifest_v2.json'), 'utf8'));
+  const v = JSON.parse(readFileSync(join(TESTDATA, 'js_ballot2_v1.json'), 'utf8'));
+  const mh = hex(mf.hash);
+  const base = hex(v.valid[0].ballot);
+  const r = rng(42);
+  let decoded = 0;
+  for (let i = 0; i < 300; i++) {
+    const m = mutate(base, r);
+    if (m.length === base.length && m.every((x, k) => x === base[k])) continue;
+    let d;
+    try {
+      d = R.decodeBallotV2(mf.manifest, mh, m);
+    } catch (e) {
+      assert.ok(['malformed', 'wrong_manifest'].includes(e.kind), `mutation ${i}: ${e.message}`);
+      continue;
+    }
+    if (decoded++ < 8) assert.ok(['bad_proof', 'invalid_ranking'].includes(R.verifyBallotV2(mf.manifest, mh, d)?.kind), `mutation ${i} verifies`);
+  }
+});

@@ -1,8 +1,9 @@
 // Public Benaloh audit verifier (docs/protocol.md §4.4): given an audit
 // record (the encrypted ballot, the choices and the revealed nonces), it
 // re-encrypts every choice with its nonce under the election key from the
-// manifest the board publishes, checks every proof, and shows what the
-// ballot holds. An audited ballot is never cast.
+// manifest the board publishes (a ranked question's ranking with its
+// openings, §9.1), checks every proof, and shows what the ballot holds.
+// An audited ballot is never cast.
 const root = document.getElementById('audit-page');
 const E = root.dataset.election;
 const $ = (id) => document.getElementById(id);
@@ -14,21 +15,33 @@ function show(id) {
 }
 
 async function check(text) {
-  const L = await import(root.dataset.bundle);
+  const rec = JSON.parse(text);
+  // A version-2 ballot (an election with a ranked question) is carried as
+  // the hex of its encoding: the ranked bundle decodes it (§4.2, §4.4).
+  const v2 = typeof rec.ballot === 'string';
+  const L = await import(v2 ? root.dataset.rankedBundle : root.dataset.bundle);
   const res = await fetch(`/ledger/v1/${E}/manifest`, { credentials: 'omit' });
   const { manifest, hash } = await L.parseManifest(new Uint8Array(await res.arrayBuffer()));
-  const rec = JSON.parse(text);
   if (rec.election_id !== E || rec.manifest_hash !== L.toHex(hash)) throw new Error('another election');
-  const ballot = L.ballotFromJSON(manifest, hash, JSON.stringify(rec.ballot));
-  if (!L.verifyBallot(manifest, hash, ballot)) throw new Error('proofs');
-  if (!L.checkAudit(manifest, ballot, rec.audit.choices, rec.audit.nonces)) throw new Error('nonces');
+  if (v2) {
+    const ballot = L.decodeBallotV2(manifest, hash, L.fromHex(rec.ballot));
+    if (L.verifyBallotV2(manifest, hash, ballot)) throw new Error('proofs');
+    if (!L.checkAuditV2(manifest, hash, ballot, rec.audit)) throw new Error('nonces');
+  } else {
+    const ballot = L.ballotFromJSON(manifest, hash, JSON.stringify(rec.ballot));
+    if (!L.verifyBallot(manifest, hash, ballot)) throw new Error('proofs');
+    if (!L.checkAudit(manifest, ballot, rec.audit.choices, rec.audit.nonces)) throw new Error('nonces');
+  }
   const list = $('audit-choices');
   list.textContent = '';
   manifest.questions.forEach((q, qi) => {
     const dt = document.createElement('dt');
     dt.textContent = q.text;
     const dd = document.createElement('dd');
-    const chosen = q.options.filter((_, oi) => rec.audit.choices[qi][oi] === 1).map((o) => o.label);
+    // A ranked question: the candidates in order of preference, numbered.
+    const chosen = q.method === 'ranked'
+      ? rec.audit.choices[qi].map((c, i) => `${i + 1}. ${q.options[c].label}`)
+      : q.options.filter((_, oi) => rec.audit.choices[qi][oi] === 1).map((o) => o.label);
     dd.textContent = chosen.length ? chosen.join(', ') : '–';
     list.append(dt, dd);
   });

@@ -250,17 +250,32 @@ function showReceipt() {
   show('receipt');
 }
 
+// auditOf encrypts the choices and reveals the encryption's secrets
+// (docs/protocol.md §4.4): {ok, record}, ok when the revealed secrets
+// reproduce the ballot as encoded. A version-2 ballot (a ranked question)
+// is carried as the hex of its encoding, with the ranked openings.
+function auditOf(L, manifest, hash, style, choices) {
+  if (manifest.questions.some((q) => q.method === 'ranked')) {
+    const { ballot, nonces, openings } = L.encryptBallotV2(manifest, hash, style, choices);
+    const bytes = L.encodeBallotV2(ballot);
+    const audit = L.auditRecordV2(choices, nonces, openings);
+    const ok = L.checkAuditV2(manifest, hash, L.decodeBallotV2(manifest, hash, bytes), audit);
+    return { ok, record: { election_id: E, manifest_hash: L.toHex(hash), ballot: L.toHex(bytes), audit } };
+  }
+  const { ballot, nonces } = L.encryptBallot(manifest, hash, style, choices);
+  const ok = L.checkAudit(manifest, ballot, choices, nonces);
+  return { ok, record: { election_id: E, manifest_hash: L.toHex(hash), ballot: L.ballotToJSON(ballot), audit: L.auditRecord(choices, nonces) } };
+}
+
 // Benaloh audit: encrypt, reveal the nonces, check them here, throw away.
 async function audit() {
   try {
     const { L, manifest, hash } = await ready();
     const style = Number(root.dataset.style);
-    const { ballot, nonces } = L.encryptBallot(manifest, hash, style, state.choices);
-    const ok = L.checkAudit(manifest, ballot, state.choices, nonces);
+    const { ok, record } = auditOf(L, manifest, hash, style, state.choices);
     $('audit-ok').hidden = !ok;
     $('audit-bad').hidden = ok;
     $('audit-list').replaceChildren(...$('review-list').cloneNode(true).childNodes);
-    const record = { election_id: E, manifest_hash: L.toHex(hash), ballot: L.ballotToJSON(ballot), audit: L.auditRecord(state.choices, nonces) };
     const text = JSON.stringify(record, null, 2);
     $('audit-download').href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
     // The public verifier page reads it from here (same site) or from the file.
@@ -288,7 +303,7 @@ function start() {
   paper.addEventListener('submit', review);
   $('change').addEventListener('click', () => show('paper'));
   $('confirm').addEventListener('click', cast);
-  if ($('audit')) $('audit').addEventListener('click', audit); // none for a version-2 ballot yet
+  $('audit').addEventListener('click', audit);
   $('audit-back').addEventListener('click', () => show('paper'));
   if (state.ballot) fail('network'); // encrypted but not yet cast: offer to resume
 }
