@@ -64,9 +64,10 @@ type rankedContest struct {
 	// s.51A), named in the result.
 	IndependentPerson *independentPerson `json:"independent_person,omitempty"`
 	Ballots           []string           `json:"ballots"` // hex, §9.1 encodings, in ledger order
-	// Question is the manifest question's id (from an export; not in the
-	// file).
+	// Question and Title are the manifest question's id and text (from
+	// an export; not in the file).
 	Question string `json:"-"`
+	Title    string `json:"-"`
 	entitled int64
 }
 
@@ -191,7 +192,7 @@ func contestOf(res *verify.Result, qid string) (*loadedContest, error) {
 		return nil, err
 	}
 	mh := res.Election.ManifestHash()
-	rc := &rankedContest{Version: rankedContestVersion, ManifestHash: hex.EncodeToString(mh[:]), Contest: qi, Question: q.ID,
+	rc := &rankedContest{Version: rankedContestVersion, ManifestHash: hex.EncodeToString(mh[:]), Contest: qi, Question: q.ID, Title: q.Text,
 		Styles: len(m.Styles), MinRanked: q.Min, MaxRanked: q.Max, Seats: q.Seats, Rule: stv.Rule(q.Rule), Trustees: tj}
 	for _, o := range q.Options {
 		rc.Candidates = append(rc.Candidates, o.Label)
