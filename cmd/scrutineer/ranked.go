@@ -197,7 +197,13 @@ func contestOf(res *verify.Result, qid string) (*loadedContest, error) {
 	for _, o := range q.Options {
 		rc.Candidates = append(rc.Candidates, o.Label)
 	}
-	if name := m.Texts["independent_person"]; name != "" {
+	// The independent person (s.51A) and, where the union's rules require
+	// it, the trustee whose decryption the count needs, as the manifest
+	// states them (protocol 7); a manifest that only names them in its
+	// texts requires no trustee.
+	if ip := m.IndependentPerson; ip != nil {
+		rc.IndependentPerson = &independentPerson{Name: ip.Name, Trustee: ip.Trustee}
+	} else if name := m.Texts["independent_person"]; name != "" {
 		rc.IndependentPerson = &independentPerson{Name: name}
 	}
 	for _, st := range m.Styles {
