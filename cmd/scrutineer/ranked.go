@@ -256,6 +256,11 @@ func (e *env) verifyRanked(res *verify.Result, dir string) error {
 			}
 			fmt.Fprintf(e.stdout, "Question %q: the count reproduces %s.\n", q.ID, rp)
 		}
+		if err := e.verifyElectionReport(lc, rr, qd, res.Manifest.Texts[report.ManifestKeyText]); err != nil {
+			fmt.Fprintf(e.stdout, "FAIL [ranked] question %q: %v\n", q.ID, err)
+			bad = append(bad, q.ID)
+			continue
+		}
 		fmt.Fprintf(e.stdout, "VERIFIED question %q: %d ballots, %d shuffles and the decryptions of trustees %v; %s count elects", q.ID, rr.Ballots, rr.Shuffles, rr.Trustees, rr.Count.Rule)
 		for _, c := range rr.Count.Elected {
 			fmt.Fprintf(e.stdout, " %s;", rr.Candidates[c])

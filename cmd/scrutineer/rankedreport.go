@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -204,5 +205,37 @@ func (e *env) checkElection(js, sig []byte, vkey string, src contestSource, enti
 		return failed("the recount does not reproduce the signed election report (%d differences)", len(diffs))
 	}
 	fmt.Fprintf(e.stdout, "VERIFIED: the recount reproduces the signed count (%d stages, %d elected).\n", len(rep.Count.STV.Stages), len(rep.Count.Elected))
+	return nil
+}
+
+// verifyElectionReport checks the signed election report in a question's
+// folder, when there is one (verify --ranked): its signature by the key
+// the manifest binds, its form, and that the recount rr reproduces its
+// count.
+func (e *env) verifyElectionReport(lc *loadedContest, rr *rankedResult, qd, key string) error {
+	js, err := os.ReadFile(filepath.Join(qd, electionReportJSON))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		fmt.Fprintf(e.stdout, "NOT CHECKED [ranked]: %s: the manifest binds no scrutineer key (texts.%s)\n", filepath.Join(qd, electionReportJSON), report.ManifestKeyText)
+		return nil
+	}
+	sig, err := os.ReadFile(filepath.Join(qd, electionReportSig))
+	if err != nil {
+		return fmt.Errorf("%s has no signature: %v", electionReportJSON, err)
+	}
+	rep, err := report.OpenElection(js, sig, key)
+	if err != nil {
+		return fmt.Errorf("%s: %v", electionReportJSON, strings.TrimPrefix(err.Error(), "report: "))
+	}
+	ec, count := electionOf(lc, rr, rep.Title)
+	if diffs := report.CheckElection(rep, report.NewElection(ec, count, rep.SignedBy, report.ElectionOptions{Date: rep.Date})); len(diffs) > 0 {
+		return fmt.Errorf("the count does not reproduce the signed %s: %s", electionReportJSON, strings.Join(diffs, "; "))
+	}
+	fmt.Fprintf(e.stdout, "The count reproduces the signed %s (signed by %s).\n", filepath.Join(qd, electionReportJSON), rep.SignedBy)
 	return nil
 }
