@@ -44,7 +44,7 @@ Ranked contests (STV; protocol §9; --export takes a union election's export):
   ranked decrypt      one trustee's partial decryption of the mixed ballots
   ranked count        verify every ballot, shuffle and decryption, decode, count by STV
   ranked report       count again and sign the election's result and s.52 report (English and Welsh)
-  (verify --ranked DIR re-checks every shuffle and decryption and re-runs each ranked count)
+  (verify --ranked DIR re-checks every shuffle and decryption, re-runs each ranked count and checks its signed election report)
 
 Result and report:
   keygen              make the scrutineer's signing key
