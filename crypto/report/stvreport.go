@@ -209,36 +209,20 @@ func NewElection(ec ElectionContest, count ElectionCount, signedBy string, o Ele
 		ps := append([]string{}, o.IndependentNotSatisfied[i]...)
 		rep.IndependentPersons = append(rep.IndependentPersons, IndependentPerson{Name: p.Name, Trustee: p.Trustee, Satisfied: len(ps) == 0, Particulars: ps})
 	}
-	parts := [3][]string{append([]string{}, o.NotSatisfiedA...), append([]string{}, o.NotSatisfiedB...), append([]string{}, o.NotSatisfiedC...)}
-	for i, t := range electionStatements {
-		rep.Statements = append(rep.Statements, Statement{t[0], t[1], len(parts[i]) == 0, parts[i]})
-	}
+	rep.Statements = statements(electionStatements, [3][]string{append([]string{}, o.NotSatisfiedA...), append([]string{}, o.NotSatisfiedB...), append([]string{}, o.NotSatisfiedC...)})
 	return rep
 }
 
 // SignElection returns the election report's JSON and its signature
 // lines: together, a signed note (as Sign for a ballot's report).
 func SignElection(rep *ElectionReport, signer note.Signer) (js, sig []byte, err error) {
-	js, err = json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return nil, nil, err
-	}
-	js = append(js, '\n')
-	signed, err := note.Sign(&note.Note{Text: string(js)}, signer)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sign: %w", err)
-	}
-	return js, signed[len(js):], nil
+	return signDocument(rep, signer)
 }
 
 // OpenElection checks that sig is the scrutineer's signature of js under
 // verifierKey (as Open) and decodes the election report strictly.
 func OpenElection(js, sig []byte, verifierKey string) (*ElectionReport, error) {
-	v, err := ParseKey(verifierKey)
-	if err != nil {
-		return nil, err
-	}
-	text, err := OpenText(js, sig, v)
+	text, name, err := openKey(js, sig, verifierKey)
 	if err != nil {
 		return nil, err
 	}
@@ -246,8 +230,8 @@ func OpenElection(js, sig []byte, verifierKey string) (*ElectionReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: the signed document is not an election report: %w", err)
 	}
-	if rep.SignedBy != v.Name() {
-		return nil, fmt.Errorf("report: the report says it is signed by %q, but the key is %q", rep.SignedBy, v.Name())
+	if rep.SignedBy != name {
+		return nil, fmt.Errorf("report: the report says it is signed by %q, but the key is %q", rep.SignedBy, name)
 	}
 	return rep, nil
 }
