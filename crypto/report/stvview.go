@@ -96,7 +96,7 @@ var electionWords = map[string]map[string]string{
 		"independent":     "Person annibynnol (adran 51A, adran 52(1)(e))",
 		"no_ip":           "Ni phenodwyd unrhyw berson o dan adran 51A.",
 		"ip_trustee":      "yn dal rhan allwedd ymddiriedolwr %d, na ellid cyfrif y pleidleisiau hebddi",
-		"ip_perf":         "Mae'r craffwr yn fodlon â'i berfformiad (adran 52(2B))",
+		"ip_perf":         "Mae'r craffwr yn fodlon â pherfformiad y person (adran 52(2B))",
 		"statements":      "Adroddiad y craffwr (adran 52(2))",
 		"satisfied":       "Mae'r craffwr yn fodlon",
 		"register":        "Cofrestr enwau a chyfeiriadau'r aelodau (adran 52(2A))",
