@@ -33,6 +33,7 @@ func (e *env) fixture(args []string) error {
 	seats := fs.Int("seats", 1, "with --rankings: places to fill")
 	rule := fs.String("rule", "ers97", "with --rankings: the count rule, ers97 or meek")
 	ip := fs.String("independent-person", "", "with --rankings: the s.51A independent person named in the manifest")
+	ipTrustee := fs.Int("independent-trustee", 0, "with --independent-person: the trustee whose key share they hold, which the union's rules require for the count (manifest independent_person.trustee)")
 	if _, err := e.parse(fs, args, "fixture --ballots N --out export.jsonl [--trustees trustees.json | --secrets dir] [--rankings rankings.json --candidates N --seats S [--rule R]]"); err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func (e *env) fixture(args []string) error {
 		if len(rs) == 0 {
 			return errors.New("rankings: none")
 		}
-		opt.Ranked = &fixture.Ranked{Candidates: *candidates, Seats: *seats, Rule: *rule, Rankings: rs, IndependentPerson: *ip}
+		opt.Ranked = &fixture.Ranked{Candidates: *candidates, Seats: *seats, Rule: *rule, Rankings: rs, IndependentPerson: *ip, IndependentTrustee: *ipTrustee}
 		*n = len(rs)
 	}
 	if *skey != "" {

@@ -43,7 +43,8 @@ Ranked contests (STV; protocol §9; --export takes a union election's export):
   ranked mix          verify the ballots and the shuffles so far, add yours (each trustee in turn)
   ranked decrypt      one trustee's partial decryption of the mixed ballots
   ranked count        verify every ballot, shuffle and decryption, decode, count by STV
-  (verify --ranked DIR re-checks every shuffle and decryption and re-runs each ranked count)
+  ranked report       count again and sign the election's result and s.52 report (English and Welsh)
+  (verify --ranked DIR re-checks every shuffle and decryption, re-runs each ranked count and checks its signed election report)
 
 Result and report:
   keygen              make the scrutineer's signing key
@@ -127,6 +128,8 @@ func (e *env) run(args []string) int {
 		f = e.rankedDecrypt
 	case "ranked count":
 		f = e.rankedCount
+	case "ranked report":
+		f = e.rankedReport
 	case "ranked fixture":
 		f = e.rankedFixture
 	default:

@@ -64,9 +64,10 @@ type rankedContest struct {
 	// s.51A), named in the result.
 	IndependentPerson *independentPerson `json:"independent_person,omitempty"`
 	Ballots           []string           `json:"ballots"` // hex, §9.1 encodings, in ledger order
-	// Question is the manifest question's id (from an export; not in the
-	// file).
+	// Question and Title are the manifest question's id and text (from
+	// an export; not in the file).
 	Question string `json:"-"`
+	Title    string `json:"-"`
 	entitled int64
 }
 
@@ -191,12 +192,18 @@ func contestOf(res *verify.Result, qid string) (*loadedContest, error) {
 		return nil, err
 	}
 	mh := res.Election.ManifestHash()
-	rc := &rankedContest{Version: rankedContestVersion, ManifestHash: hex.EncodeToString(mh[:]), Contest: qi, Question: q.ID,
+	rc := &rankedContest{Version: rankedContestVersion, ManifestHash: hex.EncodeToString(mh[:]), Contest: qi, Question: q.ID, Title: q.Text,
 		Styles: len(m.Styles), MinRanked: q.Min, MaxRanked: q.Max, Seats: q.Seats, Rule: stv.Rule(q.Rule), Trustees: tj}
 	for _, o := range q.Options {
 		rc.Candidates = append(rc.Candidates, o.Label)
 	}
-	if name := m.Texts["independent_person"]; name != "" {
+	// The independent person (s.51A) and, where the union's rules require
+	// it, the trustee whose decryption the count needs, as the manifest
+	// states them (protocol 7); a manifest that only names them in its
+	// texts requires no trustee.
+	if ip := m.IndependentPerson; ip != nil {
+		rc.IndependentPerson = &independentPerson{Name: ip.Name, Trustee: ip.Trustee}
+	} else if name := m.Texts["independent_person"]; name != "" {
 		rc.IndependentPerson = &independentPerson{Name: name}
 	}
 	for _, st := range m.Styles {
@@ -248,6 +255,11 @@ func (e *env) verifyRanked(res *verify.Result, dir string) error {
 				continue
 			}
 			fmt.Fprintf(e.stdout, "Question %q: the count reproduces %s.\n", q.ID, rp)
+		}
+		if err := e.verifyElectionReport(lc, rr, qd, res.Manifest.Texts[report.ManifestKeyText]); err != nil {
+			fmt.Fprintf(e.stdout, "FAIL [ranked] question %q: %v\n", q.ID, err)
+			bad = append(bad, q.ID)
+			continue
 		}
 		fmt.Fprintf(e.stdout, "VERIFIED question %q: %d ballots, %d shuffles and the decryptions of trustees %v; %s count elects", q.ID, rr.Ballots, rr.Shuffles, rr.Trustees, rr.Count.Rule)
 		for _, c := range rr.Count.Elected {

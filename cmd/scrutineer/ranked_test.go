@@ -363,3 +363,142 @@ func TestRankedCountTampered(t *testing.T) {
 		t.Fatalf("%d tampered cases", tampered)
 	}
 }
+
+// TestRankedReportPipeline runs a small STV election through the
+// scrutineer as the trustees and the scrutineer would, to its signed
+// result and s.52 report: test trustees (2 of 3), 40 ranked ballots of five
+// candidates, one with an invalid ranking (a spoilt paper), an independent
+// person (s.51A) holding trustee 3's share, two shuffles, decryptions,
+// `ranked report` (JSON, signature, English and Welsh Markdown, HTML) and
+// `check-result`, which checks the signature and, with --contest, recounts.
+// The report is refused before the independent person's decryption, and a
+// changed report, another key and a recount that differs are each named.
+func TestRankedReportPipeline(t *testing.T) {
+	const ballots, n = 40, 5
+	dir := t.TempDir()
+	p := func(s ...string) string { return filepath.Join(append([]string{dir}, s...)...) }
+	os.WriteFile(p("pass"), []byte("pw\n"), 0o600)
+	ok(t, "fixture", "--ballots", "1", "--out", p("yesno.jsonl"), "--secrets", p("s"), "--passphrase-file", p("pass"))
+	rng := mrand.New(mrand.NewPCG(40, 52))
+	clear := make([][]int, ballots)
+	for i := range clear {
+		clear[i] = rng.Perm(n)[:1+rng.IntN(n)]
+	}
+	rj, _ := json.Marshal(clear)
+	os.WriteFile(p("rankings.json"), rj, 0o644)
+	contest := p("c", "contest.json")
+	os.MkdirAll(p("c"), 0o755)
+	ok(t, "ranked", "fixture", "--trustees", p("s", "trustees.json"), "--rankings", p("rankings.json"), "--candidates", "5", "--seats", "2",
+		"--independent-person", "Ruth Jones, Independent Counts Ltd", "--independent-trustee", "3", "--out", contest)
+	// Ballot 7 gets an invalid ranking: it is set aside, a spoilt paper.
+	var rc rankedContest
+	cb, _ := os.ReadFile(contest)
+	if err := json.Unmarshal(cb, &rc); err != nil {
+		t.Fatal(err)
+	}
+	bb, _ := hex.DecodeString(rc.Ballots[6])
+	r0 := 39 + 64*n
+	copy(bb[r0+64:r0+128], bb[r0:r0+64])
+	rc.Ballots[6] = hex.EncodeToString(bb)
+	cb, _ = json.Marshal(&rc)
+	os.WriteFile(contest, cb, 0o644)
+	key := func(j int) []string {
+		return []string{"--index", string(rune('0' + j)), "--key", p("s", "trustee-"+string(rune('0'+j))+".key"),
+			"--share", p("s", "share-"+string(rune('0'+j))+".age"), "--passphrase-file", p("pass")}
+	}
+	ok(t, "ranked", "mix", "--contest", contest)
+	ok(t, "ranked", "mix", "--contest", contest)
+	ok(t, append([]string{"ranked", "decrypt", "--contest", contest}, key(1)...)...)
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("sk.key"), "--passphrase-file", p("pass"))
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("other.key"), "--passphrase-file", p("pass"))
+	report := []string{"ranked", "report", "--contest", contest, "--key", p("sk.key"), "--passphrase-file", p("pass"), "--out-dir", p("r"),
+		"--entitled", "60", "--date", "2026-12-07", "--scrutineer", "Jane Scrutineer", "--title", "President",
+		"--register-inspected", "--register-particulars", "at my own instance", "--not-satisfied-b", "a trustee kept a share on a shared computer"}
+	// s.51A: not before the independent person's decryption.
+	if code, _, errs := sh(t, report...); code != 1 || !strings.Contains(errs, "no decryption by trustee 3, the independent person Ruth Jones") {
+		t.Fatalf("report without the independent person's share: %d %s", code, errs)
+	}
+	if _, err := os.Stat(p("r", "election-report.json")); err == nil {
+		t.Fatal("a refused report was written")
+	}
+	ok(t, append([]string{"ranked", "decrypt", "--contest", contest}, key(3)...)...)
+	out := ok(t, report...)
+	if !strings.Contains(out, "President: 60 papers distributed, 40 returned (turnout 66.66%), 1 spoilt.") ||
+		!strings.Contains(out, "Independent person (s.51A): Ruth Jones, Independent Counts Ltd, trustee 3") || !strings.Contains(out, "s.52(2)(b) satisfied: no") {
+		t.Fatalf("ranked report: %s", out)
+	}
+	// The signed count is the count of the same rankings in the clear
+	// (ballot 7 left out), with the lot the tool drew.
+	js, _ := os.ReadFile(p("r", "election-report.json"))
+	var rep struct {
+		Count struct {
+			Spoilt     []spoilt    `json:"spoilt"`
+			ValidVotes []string    `json:"valid_votes"`
+			Elected    []int       `json:"elected"`
+			Lot        []int       `json:"lot"`
+			STV        *stv.Result `json:"stv"`
+		} `json:"count"`
+	}
+	if err := json.Unmarshal(js, &rep); err != nil {
+		t.Fatal(err)
+	}
+	el := &stv.Election{Candidates: n, Seats: 2, Lot: rep.Count.Lot}
+	for i, r := range clear {
+		if i != 6 {
+			el.Ballots = append(el.Ballots, stv.Ballot{Weight: 1, Prefs: r})
+		}
+	}
+	want, err := stv.Count(stv.ERS97, el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(rep.Count.STV)
+	if !bytes.Equal(wj, gj) || !slices.Equal(rep.Count.Elected, want.Elected) || !slices.Equal(rep.Count.ValidVotes, want.Stages[0].Votes) ||
+		len(rep.Count.Spoilt) != 1 || rep.Count.Spoilt[0].Ballot != 7 {
+		t.Fatalf("the signed count is not the count in the clear:\n%s\n%s\n%+v", gj, wj, rep.Count.Spoilt)
+	}
+	en, _ := os.ReadFile(p("r", "election-report.md"))
+	cy, _ := os.ReadFile(p("r", "election-report.cy.md"))
+	ht, _ := os.ReadFile(p("r", "election-report.html"))
+	for _, w := range []string{"# President", "Voting papers distributed (s.52(1)(a)) | 60", "Spoilt or otherwise invalid papers (s.52(1)(d)) | 1",
+		"- 7: invalid ranking", "holds the key share of trustee 3", "examine the copy supplied? **yes**", "- at my own instance"} {
+		if !strings.Contains(string(en), w) {
+			t.Errorf("English report has no %q", w)
+		}
+	}
+	for _, w := range []string{"Papurau pleidleisio a ddychwelwyd (adran 52(1)(b)) | 40", "Mae'r craffwr yn fodlon: **nac ydy**", "yn dal rhan allwedd ymddiriedolwr 3"} {
+		if !strings.Contains(string(cy), w) {
+			t.Errorf("Welsh report has no %q", w)
+		}
+	}
+	if !strings.Contains(string(ht), `lang="cy"`) || !strings.Contains(string(ht), `lang="en"`) {
+		t.Error("the HTML report is not in both languages")
+	}
+
+	// check-result: the signature, then with --contest the recount.
+	pub := p("sk.key.pub")
+	out = ok(t, "check-result", "--key", pub, p("r", "election-report.json"))
+	if !strings.Contains(out, "GOOD signature by scrutineers.example on the election result") || !strings.Contains(out, "NOT CHECKED: the count was not recounted") {
+		t.Fatalf("check-result: %s", out)
+	}
+	out = ok(t, "check-result", "--key", pub, "--contest", contest, p("r", "election-report.json"))
+	if !strings.Contains(out, "VERIFIED: the recount reproduces the signed count") {
+		t.Fatalf("check-result --contest: %s", out)
+	}
+	if code, _, errs := sh(t, "check-result", "--key", p("other.key.pub"), p("r", "election-report.json")); code != 1 || !strings.Contains(errs, "signature does not verify") {
+		t.Fatalf("other key: %d %s", code, errs)
+	}
+	copyDir(t, p("r"), p("r2"))
+	os.WriteFile(p("r2", "election-report.json"), bytes.Replace(js, []byte(`"papers_returned": 40`), []byte(`"papers_returned": 39`), 1), 0o644)
+	if code, _, errs := sh(t, "check-result", "--key", pub, p("r2", "election-report.json")); code != 1 || !strings.Contains(errs, "signature does not verify") {
+		t.Fatalf("changed report: %d %s", code, errs)
+	}
+	// Another trustee's decryption added after the report: the recount
+	// is made with other decryptions, and the difference is named.
+	ok(t, append([]string{"ranked", "decrypt", "--contest", contest}, key(2)...)...)
+	code, out, errs := sh(t, "check-result", "--key", pub, "--contest", contest, p("r", "election-report.json"))
+	if code != 1 || !strings.Contains(out, "FAIL [election report] count.decrypted_by") || !strings.Contains(errs, "does not reproduce the signed election report") {
+		t.Fatalf("recount with other decryptions: %d %s %s", code, out, errs)
+	}
+}

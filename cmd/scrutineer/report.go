@@ -150,7 +150,9 @@ func (e *env) checkResult(args []string) error {
 	fs := flag.NewFlagSet("check-result", flag.ContinueOnError)
 	key := fs.String("key", "", "the scrutineer's public key (a .pub file or the key itself); with a board URL, default the key bound in the manifest")
 	issued := fs.String("issued", "", "with a board URL: authorisations issued per workplace ballot (default: fetched from the service)")
-	pos, err := e.parse(fs, args, "check-result --key scrutineer.key.pub report.json [report.json.sig]\n       scrutineer check-result [--key scrutineer.key.pub] <board URL>")
+	src := contestFlags(fs)
+	entitled := fs.Int("entitled", 0, "with an election report and --contest: members entitled to vote (default: the report's papers distributed)")
+	pos, err := e.parse(fs, args, "check-result --key scrutineer.key.pub report.json [report.json.sig]\n       scrutineer check-result --key scrutineer.key.pub election-report.json [--contest contest.json | --export export.jsonl [--question ID]] [--dir DIR]\n       scrutineer check-result [--key scrutineer.key.pub] <board URL>")
 	if err != nil {
 		return err
 	}
@@ -181,6 +183,13 @@ func (e *env) checkResult(args []string) error {
 	sig, err := os.ReadFile(sigPath)
 	if err != nil {
 		return err
+	}
+	if report.IsElection(js) {
+		// A union election's result and s.52 report (ranked report).
+		return e.checkElection(js, sig, vkey, src, *entitled)
+	}
+	if *src.contest != "" || *src.export != "" {
+		return errors.New("--contest and --export recount an election report (ranked report); this is a ballot's report")
 	}
 	rep, err := report.Open(js, sig, vkey)
 	if err != nil {

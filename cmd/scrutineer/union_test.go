@@ -189,3 +189,66 @@ func TestUnionElectionInvalidRanking(t *testing.T) {
 		t.Fatalf("mix from an export that does not verify: %d %s", code, errs)
 	}
 }
+
+// TestUnionElectionIndependentTrustee: a union election whose manifest
+// names its s.51A independent person and the trustee whose key share the
+// union's rules require (manifest independent_person, protocol 7). From
+// the export, neither `ranked count` nor `ranked report` is made without
+// that trustee's decryption, even with enough other trustees'; with it,
+// the signed s.52 report names them and `check-result --export` recounts
+// it from the export.
+func TestUnionElectionIndependentTrustee(t *testing.T) {
+	dir := t.TempDir()
+	p := func(s ...string) string { return filepath.Join(append([]string{dir}, s...)...) }
+	os.WriteFile(p("pass"), []byte("pw\n"), 0o600)
+	rj, _ := json.Marshal(unionRankings(30))
+	os.WriteFile(p("rankings.json"), rj, 0o644)
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("sk.key"), "--passphrase-file", p("pass"))
+	ok(t, "keygen", "--name", "scrutineers.example", "--out", p("other.key"), "--passphrase-file", p("pass"))
+	ok(t, "fixture", "--rankings", p("rankings.json"), "--candidates", "6", "--seats", "2", "--rule", "meek", "--scrutineer-key", p("sk.key.pub"),
+		"--independent-person", "Ruth Jones", "--independent-trustee", "2", "--out", p("export.jsonl"), "--secrets", p("s"), "--passphrase-file", p("pass"))
+	key := func(j int) []string {
+		s := string(rune('0' + j))
+		return []string{"--index", s, "--key", p("s", "trustee-"+s+".key"), "--share", p("s", "share-"+s+".age"), "--passphrase-file", p("pass")}
+	}
+	ex := []string{"--export", p("export.jsonl")}
+	ok(t, append([]string{"ranked", "mix"}, ex...)...)
+	for _, j := range []int{1, 3} {
+		ok(t, append(append([]string{"ranked", "decrypt"}, ex...), key(j)...)...)
+	}
+	report := append([]string{"ranked", "report"}, append(ex, "--key", p("sk.key"), "--passphrase-file", p("pass"), "--date", "2026-12-07")...)
+	for _, args := range [][]string{append([]string{"ranked", "count"}, ex...), report} {
+		if code, _, errs := sh(t, args...); code != 1 || !strings.Contains(errs, "no decryption by trustee 2, the independent person Ruth Jones") {
+			t.Fatalf("%s without trustee 2: %d %s", args[1], code, errs)
+		}
+	}
+	ok(t, append(append([]string{"ranked", "decrypt"}, ex...), key(2)...)...)
+	out := ok(t, report...)
+	if !strings.Contains(out, "Independent person (s.51A): Ruth Jones, trustee 2") {
+		t.Fatalf("ranked report: %s", out)
+	}
+	js, _ := os.ReadFile(p("executive", "election-report.json"))
+	if !strings.Contains(string(js), `"question": "executive"`) || !strings.Contains(string(js), `"title": "Number the candidates in the order of your choice."`) {
+		t.Fatalf("report: %s", js)
+	}
+	out = ok(t, append([]string{"check-result", "--key", p("sk.key.pub"), p("executive", "election-report.json")}, ex...)...)
+	if !strings.Contains(out, "VERIFIED: the recount reproduces the signed count") {
+		t.Fatalf("check-result --export: %s", out)
+	}
+	// verify --ranked checks the signed election report in the question's
+	// folder with the key the manifest binds.
+	out = ok(t, "verify", "--ranked", dir, p("export.jsonl"))
+	if !strings.Contains(out, "The count reproduces the signed "+p("executive", "election-report.json")+" (signed by scrutineers.example)") {
+		t.Fatalf("verify --ranked: %s", out)
+	}
+	// Signed by another key of the same name: refused.
+	ok(t, append([]string{"ranked", "report"}, append(ex, "--key", p("other.key"), "--passphrase-file", p("pass"), "--out-dir", p("o"))...)...)
+	for _, f := range []string{"election-report.json", "election-report.json.sig"} {
+		b, _ := os.ReadFile(p("o", f))
+		os.WriteFile(p("executive", f), b, 0o644)
+	}
+	code, out, _ := sh(t, "verify", "--ranked", dir, p("export.jsonl"))
+	if code != 1 || !strings.Contains(out, `FAIL [ranked] question "executive": election-report.json: the signature does not verify`) {
+		t.Fatalf("verify --ranked, report by another key: %d %s", code, out)
+	}
+}

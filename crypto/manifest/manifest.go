@@ -127,6 +127,41 @@ type Manifest struct {
 	// industrial_action ballot, absent (never null) otherwise when the
 	// service has none to state.
 	Regime *Regime `json:"regime,omitempty"`
+	// IndependentPerson (protocol 7) is the person the union appointed
+	// under TULRCA s.51A (elections; s.77A political fund, s.100D merger
+	// ballots) for the storage and distribution of the voting papers and
+	// the counting of the votes, and, where the union's rules require it,
+	// the trustee whose key share they hold: no count is made without
+	// that trustee's decryption. Omitted when absent (never null), so a
+	// manifest without it hashes as before.
+	IndependentPerson *IndependentPerson `json:"independent_person,omitempty"`
+}
+
+// IndependentPerson names the s.51A independent person in the manifest
+// (docs/protocol.md §3, independent_person).
+//
+// Bounds: name 1–512 bytes of UTF-8; 0 ≤ trustee ≤ len(trustees.public_keys),
+// 0 when the union's rules do not require their key share for the count;
+// only for the kinds with an independent person ([IndependentPersonKinds]).
+type IndependentPerson struct {
+	Name    string `json:"name"`
+	Trustee int    `json:"trustee"`
+}
+
+// IndependentPersonKinds are the kinds of ballot for which the union
+// appoints an independent person: union_election (TULRCA s.51A),
+// political_fund (s.77A) and merger (s.100D). Part V (industrial action)
+// has no such duty.
+var IndependentPersonKinds = []string{"union_election", "political_fund", "merger"}
+
+// RequiredTrustee is the trustee (1-based) whose decryption the count of
+// this ballot needs, the independent person's where the union's rules
+// require it (s.51A), or 0.
+func (m *Manifest) RequiredTrustee() int {
+	if m.IndependentPerson == nil {
+		return 0
+	}
+	return m.IndependentPerson.Trustee
 }
 
 // Languages are the keys a manifest's translations may have.
@@ -361,6 +396,9 @@ func (m *Manifest) checkUTF8() error {
 	if m.Regime != nil {
 		ss = append(ss, m.Regime.ID, m.Regime.Name, m.Regime.CodeOfPractice)
 	}
+	if m.IndependentPerson != nil {
+		ss = append(ss, m.IndependentPerson.Name)
+	}
 	for _, s := range ss {
 		if !utf8.ValidString(s) {
 			return fmt.Errorf("%w: invalid UTF-8 in a string", ErrInvalid)
@@ -568,7 +606,28 @@ func (m *Manifest) Validate() error {
 	if err := m.validateRegime(); err != nil {
 		return err
 	}
+	if err := m.validateIndependentPerson(); err != nil {
+		return err
+	}
 	return m.validateTranslations()
+}
+
+// validateIndependentPerson checks independent_person (protocol 7).
+func (m *Manifest) validateIndependentPerson() error {
+	ip := m.IndependentPerson
+	if ip == nil {
+		return nil
+	}
+	if !slices.Contains(IndependentPersonKinds, m.Kind) {
+		return invalid("independent_person", "only for a ballot of kind %s (s.51A, s.77A, s.100D)", strings.Join(IndependentPersonKinds, ", "))
+	}
+	if err := checkText("independent_person.name", ip.Name, MaxShortLen); err != nil {
+		return err
+	}
+	if ip.Trustee < 0 || ip.Trustee > len(m.Trustees.PublicKeys) {
+		return invalid("independent_person.trustee", "not in 0..%d (the trustees)", len(m.Trustees.PublicKeys))
+	}
+	return nil
 }
 
 // validateTranslations checks §3.1: a known language; a title; texts only

@@ -190,17 +190,30 @@ func New(rf *ResultFile, signedBy string, o Options) *Report {
 		rep.Notes = append(rep.Notes, "the number of authorisations issued per workplace was not supplied to the verification: ballots were checked against the number entitled only")
 	}
 	rep.Notes = append(rep.Notes, r.Regime.Notes...)
-	parts := [3][]string{a, append([]string{}, o.NotSatisfiedB...), append([]string{}, o.NotSatisfiedC...)}
-	for i, t := range statementTexts {
-		rep.Statements = append(rep.Statements, Statement{t[0], t[1], len(parts[i]) == 0, parts[i]})
-	}
+	rep.Statements = statements(statementTexts, [3][]string{a, append([]string{}, o.NotSatisfiedB...), append([]string{}, o.NotSatisfiedC...)})
 	return rep
+}
+
+// statements are the three statements of texts (clause, text) with their
+// particulars: each satisfied exactly when it has none.
+func statements(texts [3][2]string, parts [3][]string) []Statement {
+	var out []Statement
+	for i, t := range texts {
+		out = append(out, Statement{t[0], t[1], len(parts[i]) == 0, parts[i]})
+	}
+	return out
 }
 
 // Sign returns the report's JSON (report.json) and its signature lines
 // (report.json.sig): together, a signed note.
 func Sign(rep *Report, signer note.Signer) (js, sig []byte, err error) {
-	js, err = json.MarshalIndent(rep, "", "  ")
+	return signDocument(rep, signer)
+}
+
+// signDocument is the indented JSON of a document, ending with a newline,
+// and its signature lines: together, a signed note.
+func signDocument(doc any, signer note.Signer) (js, sig []byte, err error) {
+	js, err = json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -239,11 +252,7 @@ func ParseKey(verifierKey string) (note.Verifier, error) {
 // when the signature is wrong (the report was changed or signed by another
 // key), and neither when the signed text is not a report.
 func Open(js, sig []byte, verifierKey string) (*Report, error) {
-	v, err := ParseKey(verifierKey)
-	if err != nil {
-		return nil, err
-	}
-	text, err := OpenText(js, sig, v)
+	text, _, err := openKey(js, sig, verifierKey)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +261,17 @@ func Open(js, sig []byte, verifierKey string) (*Report, error) {
 		return nil, fmt.Errorf("report: the signed document is not a scrutineer's report: %w", err)
 	}
 	return rep, nil
+}
+
+// openKey parses the verifier key and checks the signature of js ‖ sig by
+// it (OpenText); it returns the signed text and the key's name.
+func openKey(js, sig []byte, verifierKey string) (text, name string, err error) {
+	v, err := ParseKey(verifierKey)
+	if err != nil {
+		return "", "", err
+	}
+	text, err = OpenText(js, sig, v)
+	return text, v.Name(), err
 }
 
 // OpenText checks the signature of js ‖ sig by v (see Open) and returns

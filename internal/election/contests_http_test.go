@@ -393,6 +393,12 @@ func TestUnionElectionSetupJourney(t *testing.T) {
 	if m.Texts["independent_person"] != "Jo Bloggs, Ballot Services Ltd" {
 		t.Errorf("independent person in the manifest: %q", m.Texts["independent_person"])
 	}
+	// Protocol 7: the independent person and the trustee whose share the
+	// union's rules require for the count, signed with the paper, so that
+	// `scrutineer ranked … --export` enforces it (s.51A).
+	if ip := m.IndependentPerson; ip == nil || ip.Name != "Jo Bloggs, Ballot Services Ltd" || ip.Trustee != 2 || m.RequiredTrustee() != 2 {
+		t.Errorf("independent_person in the manifest: %+v", ip)
+	}
 	if !strings.Contains(string(raw), `"method":"ranked"`) || !strings.Contains(string(raw), `"address":"`+want+`"`) {
 		t.Errorf("manifest JSON names: %s", raw)
 	}

@@ -57,6 +57,12 @@ func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 	}
 	m := manifest.Manifest{Version: manifest.Version, ElectionID: d.electionID, Kind: d.kind, Title: d.title, Texts: texts, LogKey: logKey,
 		Regime: regime.Manifest(d.kind)}
+	if ip := independentPerson(d.config); ip != "" {
+		// Signed with the paper (protocol 7): anyone counting the ballot
+		// (scrutineer ranked … --export) needs this trustee's decryption
+		// where the union's rules require it (s.51A).
+		m.IndependentPerson = &manifest.IndependentPerson{Name: ip, Trustee: d.config.RequiredTrustee()}
+	}
 	if len(d.trustees) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(d.trustees))
 		dec.DisallowUnknownFields()

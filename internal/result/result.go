@@ -200,12 +200,18 @@ func (r *Service) Publish(ctx context.Context, actor string, ballotID int64, up 
 	}
 	// A union election whose rules require it: the count cannot be made
 	// without the independent person's key share (s.51A), so their
-	// partial decryption must be among those used.
-	b, err := r.store.AdminBallot(ctx, ballotID, 0)
-	if err != nil {
-		return err
+	// partial decryption must be among those used. The signed manifest
+	// states it (protocol 7); a ballot opened before it did, by its
+	// configuration.
+	t := mf.RequiredTrustee()
+	if mf.IndependentPerson == nil {
+		b, err := r.store.AdminBallot(ctx, ballotID, 0)
+		if err != nil {
+			return err
+		}
+		t = b.Config.RequiredTrustee()
 	}
-	if t := b.Config.RequiredTrustee(); t > 0 && len(up.Partials) > 0 && !slices.ContainsFunc(partials, func(p *threshold.Partial) bool { return p.Trustee == t }) {
+	if t > 0 && len(up.Partials) > 0 && !slices.ContainsFunc(partials, func(p *threshold.Partial) bool { return p.Trustee == t }) {
 		reasons = append(reasons, page.M("result.err.independent_share", t))
 	}
 	if len(reasons) > 0 {

@@ -27,6 +27,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/crypto/tally"
 	"github.com/unionvote/eballot/crypto/threshold"
@@ -296,6 +297,31 @@ func TestPublishResult(t *testing.T) {
 		t.Fatalf("count without the independent person's share: %d\n%s", status, problems(body))
 	}
 	setIP(`config - 'election'`)
+	// Protocol 7: the same requirement signed in the manifest
+	// (independent_person), with nothing in the configuration.
+	var mraw []byte
+	if err := c.b.Pool.QueryRow(ctx, `SELECT manifest FROM ballots WHERE id = $1`, c.b.ID).Scan(&mraw); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := manifest.Parse(mraw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf.Kind, mf.IndependentPerson = "union_election", &manifest.IndependentPerson{Name: "Jo Bloggs", Trustee: 2}
+	withIP, err := mf.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setManifest := func(b []byte) {
+		if _, err := c.b.Pool.Exec(ctx, `UPDATE ballots SET manifest = $2 WHERE id = $1`, c.b.ID, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setManifest(withIP)
+	if status, body := upload(scr, "/scrutineer/ballots/"+id+"/result", good); status != 422 || !strings.Contains(body, "upload the partial decryption of trustee 2, the independent person") {
+		t.Fatalf("count without the share the manifest requires: %d\n%s", status, problems(body))
+	}
+	setManifest(mraw)
 	if status, _ := upload(org, "/scrutineer/ballots/"+id+"/result", good); status != 403 {
 		t.Fatalf("an organiser published: %d", status)
 	}

@@ -98,7 +98,7 @@ function method(m, q, f) {
 export function validateManifestShape(m) {
   const top = ['version', 'election_id', 'kind', 'title', 'opens_at', 'closes_at', 'texts', 'questions', 'styles', 'trustees', 'log_key'];
   // regime: absent (never null) unless stated; required for industrial action.
-  fields(m, m !== null && typeof m === 'object' && Object.hasOwn(m, 'regime') ? [...top, 'regime'] : top, 'manifest', ['translations']);
+  fields(m, m !== null && typeof m === 'object' && Object.hasOwn(m, 'regime') ? [...top, 'regime'] : top, 'manifest', ['translations', 'independent_person']);
   if (!VERSIONS.includes(int(m.version, 'version'))) bad('version', 'must be 1 or 2');
   if (!ID.test(str(m.election_id, 'election_id'))) bad('election_id', 'must match [a-z0-9-]{1,64}');
   if (!KINDS.includes(str(m.kind, 'kind'))) bad('kind', `unknown kind ${m.kind}`);
@@ -166,6 +166,7 @@ export function validateManifestShape(m) {
   });
   logKey(str(m.log_key, 'log_key'));
   if ('translations' in m) translations(m);
+  if ('independent_person' in m) independentPerson(m);
   if (!Object.hasOwn(m, 'regime')) {
     if (m.kind === 'industrial_action') bad('regime', 'required for an industrial_action ballot');
     return m;
@@ -179,6 +180,21 @@ export function validateManifestShape(m) {
   const mm = int(r.mandate_months, 'regime.mandate_months');
   if (mm < 0 || mm > 24) bad('regime.mandate_months', 'not in 0..24');
   return m;
+}
+
+/** Kinds of ballot with an independent person (TULRCA s.51A, s.77A, s.100D). */
+export const INDEPENDENT_PERSON_KINDS = ['union_election', 'political_fund', 'merger'];
+
+// independent_person (protocol 7), as crypto/manifest
+// validateIndependentPerson: {name, trustee}, omitted when absent (never
+// null); trustee 0..len(public_keys), 0 when their share is not required.
+function independentPerson(m) {
+  const ip = m.independent_person;
+  fields(ip, ['name', 'trustee'], 'independent_person');
+  if (!INDEPENDENT_PERSON_KINDS.includes(m.kind)) bad('independent_person', `only for a ballot of kind ${INDEPENDENT_PERSON_KINDS.join(', ')} (s.51A, s.77A, s.100D)`);
+  text(ip.name, 'independent_person.name', MAX_SHORT);
+  const t = int(ip.trustee, 'independent_person.trustee');
+  if (t < 0 || t > m.trustees.public_keys.length) bad('independent_person.trustee', `not in 0..${m.trustees.public_keys.length} (the trustees)`);
 }
 
 // §3.1, as crypto/manifest validateTranslations: omitted when empty; a

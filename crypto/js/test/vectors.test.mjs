@@ -80,6 +80,17 @@ test('manifest_v2: every invalid manifest is rejected', async (t) => {
   for (const x of v.invalid) await assert.rejects(E.parseManifest(x.json), `${x.name}: ${x.reason}`);
 });
 
+test('manifest_independent_v1: the s.51A independent person (protocol 7) parses to the Go hash; every invalid one is rejected', async (t) => {
+  const v = need(t, 'manifest_independent_v1.json');
+  if (!v) return;
+  const p = await E.parseManifest(JSON.stringify(v.manifest, null, 1));
+  assert.equal(p.canonical, v.canonical);
+  assert.equal(E.toHex(p.hash), v.hash);
+  assert.deepEqual({ ...p.manifest.independent_person }, { name: 'Ruth Jones, Independent Counts Ltd', trustee: 2 });
+  assert.ok(v.invalid.length >= 8);
+  for (const x of v.invalid) await assert.rejects(E.parseManifest(x.json), `${x.name}: ${x.reason}`);
+});
+
 test('manifest_v1 bilingual: a Welsh translation (§3.1) parses to the same hash; every broken one is rejected', async (t) => {
   const v = need(t, 'manifest_v1.json');
   if (!v) return;

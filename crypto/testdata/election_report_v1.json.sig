@@ -1,0 +1,2 @@
+
+— scrutineer.test eVPK277nMJlXEU5FCI7KGhfLFFEFzap2dAf4doF+7D1eULbxwFAUEohONvzTfyPUS16GQwaJgmAT9j3mvb896tbC4w8=
