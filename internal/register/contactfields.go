@@ -97,12 +97,12 @@ var ErrNoMember = page.NewError("register: no such member", 404, "no_member", "r
 // Details reads a member's contacts.
 func (s *Store) Details(ctx context.Context, memberID int64) (*Details, error) {
 	d := &Details{MemberID: memberID, Fields: map[string]FieldInfo{}}
-	var addr []byte
+	var addr, num []byte
 	var n sealedName
 	var sc sealedContact
-	err := s.pool.QueryRow(ctx, `SELECT m.member_number, `+nameCols+`, `+contactCols+`, m.address_sealed,
+	err := s.pool.QueryRow(ctx, `SELECT `+numberCol+`, `+nameCols+`, `+contactCols+`, m.address_sealed,
 		m.workplace, m.employer, m.language, m.ballot_by FROM members m WHERE m.id = $1`, memberID).
-		Scan(&d.Number, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &addr, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
+		Scan(&num, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &addr, &d.Workplace, &d.Employer, &d.Language, &d.BallotBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNoMember
 	}
@@ -110,6 +110,9 @@ func (s *Store) Details(ctx context.Context, memberID int64) (*Details, error) {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	d.UnionID = n.union
+	if d.Number, err = s.openNumber(n, num); err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
 	if d.Name, err = s.openName(n); err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
@@ -220,7 +223,7 @@ type Change struct {
 // [ErrNoMember].
 func (s *Store) UnionMember(ctx context.Context, unionID int64, memberNumber string) (int64, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, `SELECT id FROM members WHERE union_id = $1 AND member_number = $2`, unionID, memberNumber).Scan(&id)
+	err := s.pool.QueryRow(ctx, `SELECT id FROM members WHERE union_id = $1 AND number_index = $2`, unionID, s.idx.numberIndex(memberNumber)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrNoMember
 	}
@@ -512,7 +515,7 @@ type ExportRow struct {
 // changed by a member or staff since since (current value, newest change
 // per field), by member number and field.
 func (s *Store) ChangesSince(ctx context.Context, unionID int64, since time.Time) ([]ExportRow, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, f.field, f.source, f.changed_at, f.verified_at,
+	rows, err := s.pool.Query(ctx, `SELECT m.id, `+numberCol+`, f.field, f.source, f.changed_at, f.verified_at,
 		CASE f.field WHEN 'mobile' THEN '' WHEN 'email' THEN ''
 			WHEN 'postal_address' THEN ''
 			WHEN 'workplace' THEN m.workplace WHEN 'language' THEN m.language ELSE m.ballot_by END,
@@ -520,20 +523,23 @@ func (s *Store) ChangesSince(ctx context.Context, unionID int64, since time.Time
 		m.union_id, m.number_index
 		FROM member_contact_fields f JOIN members m ON m.id = f.member_id
 		WHERE m.union_id = $1 AND f.source IN ('member', 'staff') AND f.changed_at >= $2
-		ORDER BY m.member_number, f.field`, unionID, since)
+		ORDER BY m.id, f.field`, unionID, since)
 	if err != nil {
 		return nil, fmt.Errorf("export changes: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExportRow, error) {
 		var x ExportRow
 		var id int64
-		var addr []byte
+		var addr, num []byte
 		var n sealedName
-		if err := r.Scan(&id, &x.MemberNumber, &x.Field, &x.Source, &x.ChangedAt, &x.VerifiedAt, &x.Value, &addr, &n.union, &n.index); err != nil {
+		if err := r.Scan(&id, &num, &x.Field, &x.Source, &x.ChangedAt, &x.VerifiedAt, &x.Value, &addr, &n.union, &n.index); err != nil {
+			return x, err
+		}
+		var err error
+		if x.MemberNumber, err = s.openNumber(n, num); err != nil {
 			return x, err
 		}
 		if x.Field == FieldMobile || x.Field == FieldEmail {
-			var err error
 			if x.Value, err = s.openContact(x.Field, n, addr); err != nil {
 				return x, err
 			}
@@ -553,6 +559,14 @@ func (s *Store) ChangesSince(ctx context.Context, unionID int64, since time.Time
 	if err != nil {
 		return nil, fmt.Errorf("export changes: %w", err)
 	}
+	// By member number, then field (the numbers are sealed: ordered
+	// after opening, byte by byte as the database's C.UTF-8 collation did).
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].MemberNumber != out[j].MemberNumber {
+			return out[i].MemberNumber < out[j].MemberNumber
+		}
+		return out[i].Field < out[j].Field
+	})
 	return out, nil
 }
 

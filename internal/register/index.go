@@ -32,7 +32,8 @@ func newIndexKeys(secret []byte) indexKeys {
 }
 
 // numberIndex is the index of a member number (as registered: numbers are
-// compared exactly, like the UNIQUE (union_id, member_number) they index).
+// compared exactly: UNIQUE (union_id, number_index) keeps a number to one
+// member of a union).
 func (k indexKeys) numberIndex(number string) []byte { return sealed.Index(k.number, number) }
 
 // mobileIndex is the index of an E.164 mobile, nil for none.
@@ -76,29 +77,31 @@ func EmailIndex(secret []byte, email string) []byte {
 
 // IndexMembers computes the blind indexes of the members rows that lack
 // them (rows written before migration 0022, or by a test fixture straight
-// into the table) and seals the names, mobiles, emails and postal addresses
-// found in clear, a thousand at a time. The service runs it on startup;
-// it returns how many rows it indexed.
+// into the table) and seals the member numbers, names, mobiles, emails and
+// postal addresses found in clear, a thousand at a time. The service runs
+// it on startup; it returns how many rows it indexed.
 func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n := 0
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT id, union_id, member_number, coalesce(mobile, ''), coalesce(email, ''), postal_address, postcode,
-					coalesce(name, '') FROM members
-				WHERE number_index IS NULL OR mobile IS NOT NULL OR email IS NOT NULL
+			rows, err := tx.Query(ctx, `SELECT id, union_id, member_number, number_index, coalesce(mobile, ''), coalesce(email, ''),
+					postal_address, postcode, coalesce(name, '') FROM members
+				WHERE number_index IS NULL OR member_number IS NOT NULL OR mobile IS NOT NULL OR email IS NOT NULL
 					OR postal_address <> '' OR postcode <> '' OR name IS NOT NULL
 				ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED`)
 			if err != nil {
 				return err
 			}
 			type row struct {
-				id, union                                      int64
-				number, mobile, email, address, postcode, name string
+				id, union                              int64
+				number                                 *string
+				index                                  []byte
+				mobile, email, address, postcode, name string
 			}
 			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 				var x row
-				err := r.Scan(&x.id, &x.union, &x.number, &x.mobile, &x.email, &x.address, &x.postcode, &x.name)
+				err := r.Scan(&x.id, &x.union, &x.number, &x.index, &x.mobile, &x.email, &x.address, &x.postcode, &x.name)
 				return x, err
 			})
 			if err != nil {
@@ -106,11 +109,23 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 			}
 			b := &pgx.Batch{}
 			for _, x := range list {
-				b.Queue(`UPDATE members SET number_index = $2 WHERE id = $1`, x.id, s.idx.numberIndex(x.number))
+				ni := x.index
+				if x.number != nil {
+					// A number in clear: indexed, sealed and cleared (it
+					// replaces a sealed one, written there before it).
+					ni = s.idx.numberIndex(*x.number)
+					ct, err := s.sealNumber(x.union, ni, *x.number)
+					if err != nil {
+						return err
+					}
+					b.Queue(`UPDATE members SET number_index = $2, number_sealed = $3, member_number = NULL WHERE id = $1`, x.id, ni, ct)
+				}
+				if ni == nil {
+					return fmt.Errorf("member %d has neither a number in clear nor a blind index", x.id)
+				}
 				if x.mobile != "" || x.email != "" {
 					// A mobile or email in clear replaces the sealed one
 					// (written there after it, by a fixture).
-					ni := s.idx.numberIndex(x.number)
 					for _, f := range []struct{ field, value string }{{FieldMobile, x.mobile}, {FieldEmail, x.email}} {
 						if f.value == "" {
 							continue
@@ -124,7 +139,7 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 					}
 				}
 				if x.name != "" {
-					ct, err := s.sealName(x.union, s.idx.numberIndex(x.number), x.name)
+					ct, err := s.sealName(x.union, ni, x.name)
 					if err != nil {
 						return err
 					}
@@ -149,6 +164,49 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// Members' numbers are sealed as their names are (migration 0034, issue
+// 21): members.number_sealed holds the member number under
+// EBALLOT_SECRET_KEY with additional data "number:<union id>:<number
+// index, hex>". Look-ups and joins by number go through the blind index
+// (members.number_index, UNIQUE per union); the number itself is opened
+// in Go, to show it, to order a register by it ([Store.Freeze]) and to
+// hash the register. members.member_number stays NULL ([Store.IndexMembers]
+// seals a number written there).
+
+// numberCol is the column of a member's sealed number (members m), read
+// with nameCols.
+const numberCol = `m.number_sealed`
+
+// numberAD binds a sealed member number to its member.
+func numberAD(unionID int64, numberIndex []byte) string {
+	return fmt.Sprintf("number:%d:%x", unionID, numberIndex)
+}
+
+// sealNumber seals the member number of a member of the union; numberIndex
+// is its blind index.
+func (s *Store) sealNumber(unionID int64, numberIndex []byte, number string) ([]byte, error) {
+	if s.box == nil {
+		return nil, s.boxErr
+	}
+	return s.box.Seal([]byte(number), numberAD(unionID, numberIndex))
+}
+
+// openNumber opens a member's number read with numberCol (n read with
+// nameCols).
+func (s *Store) openNumber(n sealedName, ct []byte) (string, error) {
+	if ct == nil || n.index == nil {
+		return "", errors.New("member number not sealed (the service seals numbers on startup)")
+	}
+	if s.box == nil {
+		return "", s.boxErr
+	}
+	pt, err := s.box.Open(ct, numberAD(n.union, n.index))
+	if err != nil {
+		return "", fmt.Errorf("member number: %w", err)
+	}
+	return string(pt), nil
 }
 
 // addressAD binds a sealed postal address to its member.

@@ -337,33 +337,38 @@ type regEntry struct {
 func registerOf(t testing.TB, pool *pgxpool.Pool, ballotID int64) map[string]regEntry {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
-		SELECT m.member_number, r.style, r.workplace, m.branch, m.employer, r.paper_number
+		SELECT r.member_id, r.style, r.workplace, m.branch, m.employer, r.paper_number
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1`, ballotID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[string]regEntry{}
+	byID := map[int64]regEntry{}
 	for rows.Next() {
+		var id int64
 		var e regEntry
-		if err := rows.Scan(&e.Member, &e.Style, &e.Workplace, &e.Branch, &e.Employer, &e.Paper); err != nil {
+		if err := rows.Scan(&id, &e.Style, &e.Workplace, &e.Branch, &e.Employer, &e.Paper); err != nil {
 			t.Fatal(err)
 		}
-		out[e.Member] = e
+		byID[id] = e
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	// Names, mobiles and emails are sealed (issue 21): read through the
-	// register's store.
+	// Numbers, names, mobiles and emails are sealed (issue 21): read
+	// through the register's store.
 	lines, err := register.NewStore(pool, registertest.Key).Lines(context.Background(), ballotID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(lines) != len(byID) {
+		t.Fatalf("%d register lines read through the store, %d in the table", len(lines), len(byID))
+	}
+	out := map[string]regEntry{}
 	for _, l := range lines {
-		e := out[l.Number]
-		e.Name, e.Mobile, e.Email = l.Name, l.Mobile, l.Email
+		e := byID[l.MemberID]
+		e.Member, e.Name, e.Mobile, e.Email = l.Number, l.Name, l.Mobile, l.Email
 		out[l.Number] = e
 	}
 	return out
@@ -509,7 +514,7 @@ func TestImportAtomic(t *testing.T) {
 	// The database refuses a row half-way through the transaction (a
 	// constraint added for the test): the members and the register are
 	// exactly as before.
-	_, err = pool.Exec(ctx, `ALTER TABLE members ADD CONSTRAINT test_refuse_m6 CHECK (member_number <> 'M6')`)
+	_, err = pool.Exec(ctx, fmt.Sprintf(`ALTER TABLE members ADD CONSTRAINT test_refuse_m6 CHECK (number_index <> '\x%x'::bytea)`, numberIndex("M6")))
 	must(t, err)
 	good := regHeader +
 		"M1,Aled Jones,07700900099,,Cardiff Depot,,\n" +
@@ -523,7 +528,7 @@ func TestImportAtomic(t *testing.T) {
 		t.Errorf("register changed: %+v", after)
 	}
 	var n, audits int
-	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE member_number IN ('M5', 'M7')`).Scan(&n))
+	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE number_index = ANY($1)`, [][]byte{numberIndex("M5"), numberIndex("M7")}).Scan(&n))
 	must(t, pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'ballot.register_import'`).Scan(&audits))
 	if n != 0 || audits != 1 {
 		t.Errorf("a failed import left %d members and %d audit entries (want 0 and 1)", n, audits)

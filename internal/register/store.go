@@ -169,7 +169,7 @@ func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
 func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Row, map[string]*regCurrent, error) {
 	cur := map[string]*regCurrent{}
 	rows, err := q.Query(ctx, `
-		SELECT m.member_number, `+nameCols+`, `+contactCols+`, r.workplace, m.branch, m.employer, m.language
+		SELECT `+numberCol+`, `+nameCols+`, `+contactCols+`, r.workplace, m.branch, m.employer, m.language
 		FROM register_entries r JOIN members m ON m.id = r.member_id
 		WHERE r.ballot_id = $1`, b.ID)
 	if err != nil {
@@ -177,14 +177,18 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 	}
 	for rows.Next() {
 		var mn string
+		var num []byte
 		var n sealedName
 		var sc sealedContact
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
+		if err := rows.Scan(&num, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
 			rows.Close()
 			return nil, nil, nil, err
 		}
-		if c.name, err = s.openName(n); err == nil {
+		if mn, err = s.openNumber(n, num); err == nil {
+			c.name, err = s.openName(n)
+		}
+		if err == nil {
 			c.mobile, c.email, err = s.openContacts(n, sc)
 		}
 		if err != nil {
@@ -196,35 +200,39 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 	if err := rows.Err(); err != nil {
 		return nil, nil, nil, err
 	}
-	numbers := make([]string, len(file.Rows))
+	indexes := make([][]byte, len(file.Rows))
 	for i := range file.Rows {
-		numbers[i] = file.Rows[i].MemberNumber
+		indexes[i] = s.idx.numberIndex(file.Rows[i].MemberNumber)
 	}
 	// Members of the union not (yet) on this register, and members on the
 	// register of an open ballot.
 	other := map[string]*regCurrent{}
 	inOpen := map[string]bool{}
 	rows, err = q.Query(ctx, `
-		SELECT m.member_number, `+nameCols+`, `+contactCols+`, m.workplace, m.branch, m.employer, m.language,
+		SELECT `+numberCol+`, `+nameCols+`, `+contactCols+`, m.workplace, m.branch, m.employer, m.language,
 		       EXISTS (SELECT 1 FROM register_entries r WHERE r.member_id = m.id AND r.ballot_id = ANY($3) AND r.ballot_id <> $4),
 		       `+regVerified+`
 		FROM members m
-		WHERE m.union_id = $1 AND m.member_number = ANY($2)`, b.UnionID, numbers, b.OpenBallots, b.ID)
+		WHERE m.union_id = $1 AND m.number_index = ANY($2)`, b.UnionID, indexes, b.OpenBallots, b.ID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	for rows.Next() {
 		var mn string
+		var num []byte
 		var open bool
 		var n sealedName
 		var sc sealedContact
 		c := &regCurrent{}
-		if err := rows.Scan(&mn, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
+		if err := rows.Scan(&num, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
 			&c.verMobile, &c.verEmail, &c.ownLanguage); err != nil {
 			rows.Close()
 			return nil, nil, nil, err
 		}
-		if c.name, err = s.openName(n); err == nil {
+		if mn, err = s.openNumber(n, num); err == nil {
+			c.name, err = s.openName(n)
+		}
+		if err == nil {
 			c.mobile, c.email, err = s.openContacts(n, sc)
 		}
 		if err != nil {
@@ -354,9 +362,10 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		if diff, rows, current, err = s.regDiff(ctx, tx, b, file); err != nil {
 			return err
 		}
-		// The names, mobiles and emails, sealed (an insert needs them),
+		// The numbers, names, mobiles and emails, sealed (an insert needs them),
 		// and whether those of a member already in the union change (a
 		// sealed value never compares equal in SQL: that is decided here).
+		sealedNumbers := make([][]byte, len(rows))
 		sealedNames := make([][]byte, len(rows))
 		sealedContacts := make([]sealedContact, len(rows))
 		renamed := make([]bool, len(rows))
@@ -368,6 +377,9 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 				recontacted[i] = cur.mobile != r.Mobile || cur.email != r.Email
 			}
 			ni := s.idx.numberIndex(r.MemberNumber)
+			if sealedNumbers[i], err = s.sealNumber(b.UnionID, ni, r.MemberNumber); err != nil {
+				return err
+			}
 			if sealedNames[i], err = s.sealName(b.UnionID, ni, r.Name); err != nil {
 				return err
 			}
@@ -377,7 +389,7 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		}
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMP TABLE register_import_rows (
-				member_number text NOT NULL,
+				number_sealed bytea NOT NULL,
 				name_sealed   bytea NOT NULL,
 				renamed       boolean NOT NULL,
 				recontacted   boolean NOT NULL,
@@ -395,11 +407,11 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 			return err
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"register_import_rows"},
-			[]string{"member_number", "name_sealed", "renamed", "recontacted", "mobile_sealed", "email_sealed", "workplace", "branch", "employer", "language", "style",
+			[]string{"number_sealed", "name_sealed", "renamed", "recontacted", "mobile_sealed", "email_sealed", "workplace", "branch", "employer", "language", "style",
 				"number_index", "mobile_index", "email_index"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				r := &rows[i]
-				return []any{r.MemberNumber, sealedNames[i], renamed[i], recontacted[i], sealedContacts[i].mobile, sealedContacts[i].email,
+				return []any{sealedNumbers[i], sealedNames[i], renamed[i], recontacted[i], sealedContacts[i].mobile, sealedContacts[i].email,
 					r.Workplace.Name, r.Branch, r.Employer, r.Language, styles[i],
 					s.idx.numberIndex(r.MemberNumber), s.idx.mobileIndex(r.Mobile), s.idx.emailIndex(r.Email)}, nil
 			}))
@@ -413,22 +425,22 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		// language the member chose themselves (contact refresh,
 		// member_contact_fields source 'member') is not overwritten.
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO members (union_id, member_number, name_sealed, mobile_sealed, email_sealed, workplace, branch, employer, language,
+			INSERT INTO members (union_id, number_sealed, name_sealed, mobile_sealed, email_sealed, workplace, branch, employer, language,
 				number_index, mobile_index, email_index)
-			SELECT $1, i.member_number, i.name_sealed, i.mobile_sealed, i.email_sealed, i.workplace, i.branch, i.employer, i.language,
+			SELECT $1, i.number_sealed, i.name_sealed, i.mobile_sealed, i.email_sealed, i.workplace, i.branch, i.employer, i.language,
 				i.number_index, i.mobile_index, i.email_index
 			FROM register_import_rows i
-			ON CONFLICT (union_id, member_number) DO UPDATE SET
-				number_index = EXCLUDED.number_index, mobile_index = EXCLUDED.mobile_index, email_index = EXCLUDED.email_index,
+			ON CONFLICT (union_id, number_index) DO UPDATE SET
+				mobile_index = EXCLUDED.mobile_index, email_index = EXCLUDED.email_index,
 				workplace = EXCLUDED.workplace, branch = EXCLUDED.branch, employer = EXCLUDED.employer,
 				language = CASE WHEN EXCLUDED.language = '' OR EXISTS (SELECT 1 FROM member_contact_fields f
 					WHERE f.member_id = members.id AND f.field = 'language' AND f.source = 'member')
 					THEN members.language ELSE EXCLUDED.language END
 			WHERE (members.workplace, members.branch, members.employer, members.language,
-					members.number_index, members.mobile_index, members.email_index)
+					members.mobile_index, members.email_index)
 				IS DISTINCT FROM (EXCLUDED.workplace, EXCLUDED.branch, EXCLUDED.employer,
 					CASE WHEN EXCLUDED.language = '' THEN members.language ELSE EXCLUDED.language END,
-					EXCLUDED.number_index, EXCLUDED.mobile_index, EXCLUDED.email_index)`,
+					EXCLUDED.mobile_index, EXCLUDED.email_index)`,
 			b.UnionID); err != nil {
 			return err
 		}
@@ -436,25 +448,25 @@ func (s *Store) Commit(ctx context.Context, ballots Ballots, actor string, ballo
 		// (the insert above wrote those of new members).
 		if _, err := tx.Exec(ctx, `
 			UPDATE members m SET name_sealed = i.name_sealed, name = NULL
-			FROM register_import_rows i WHERE i.renamed AND m.union_id = $1 AND m.member_number = i.member_number`, b.UnionID); err != nil {
+			FROM register_import_rows i WHERE i.renamed AND m.union_id = $1 AND m.number_index = i.number_index`, b.UnionID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE members m SET mobile_sealed = i.mobile_sealed, email_sealed = i.email_sealed, mobile = NULL, email = NULL
-			FROM register_import_rows i WHERE i.recontacted AND m.union_id = $1 AND m.member_number = i.member_number`, b.UnionID); err != nil {
+			FROM register_import_rows i WHERE i.recontacted AND m.union_id = $1 AND m.number_index = i.number_index`, b.UnionID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			DELETE FROM register_entries r
 			WHERE r.ballot_id = $1 AND NOT EXISTS (
-				SELECT 1 FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.member_number = i.member_number
+				SELECT 1 FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.number_index = i.number_index
 				WHERE m.id = r.member_id)`, ballotID, b.UnionID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO register_entries (ballot_id, member_id, style, workplace, paper_number)
 			SELECT $1, m.id, i.style, i.workplace, NULL
-			FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.member_number = i.member_number
+			FROM register_import_rows i JOIN members m ON m.union_id = $2 AND m.number_index = i.number_index
 			ON CONFLICT (ballot_id, member_id) DO UPDATE SET
 				style = EXCLUDED.style, workplace = EXCLUDED.workplace, paper_number = NULL
 			WHERE (register_entries.style, register_entries.workplace, register_entries.paper_number)
@@ -611,51 +623,88 @@ func (s *Store) EntitledGroups(ctx context.Context, q Querier, ballotID int64) (
 // them from then on). It returns the register hash: SHA-256 over
 // (paper number, member number, style) in paper order, which the ballot
 // records.
+//
+// The numbers are sealed (migration 0034), so the order is taken here,
+// after opening them: styles and numbers compared byte by byte, which is
+// the order the database's C.UTF-8 collation gave when it sorted them
+// (internal/pgtest, scripts/pg.sh initdb --locale=C.UTF-8).
 func (s *Store) Freeze(ctx context.Context, tx pgx.Tx, ballotID int64) ([]byte, error) {
-	if _, err := tx.Exec(ctx, `
-		UPDATE register_entries r SET paper_number = n.num
-		FROM (SELECT r2.member_id, row_number() OVER (ORDER BY r2.style, m.member_number) AS num
-		      FROM register_entries r2 JOIN members m ON m.id = r2.member_id WHERE r2.ballot_id = $1) n
-		WHERE r.ballot_id = $1 AND r.member_id = n.member_id`, ballotID); err != nil {
-		return nil, fmt.Errorf("freeze register: %w", err)
-	}
-	hash, err := registerHash(ctx, tx, ballotID)
+	lines, err := s.frozenOrder(ctx, tx, ballotID)
 	if err != nil {
 		return nil, fmt.Errorf("freeze register: %w", err)
 	}
+	ids := make([]int64, len(lines))
+	papers := make([]int32, len(lines))
+	for i := range lines {
+		ids[i], papers[i] = lines[i].member, int32(i+1)
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE register_entries r SET paper_number = n.num
+		FROM unnest($2::bigint[], $3::integer[]) AS n(member_id, num)
+		WHERE r.ballot_id = $1 AND r.member_id = n.member_id`, ballotID, ids, papers); err != nil {
+		return nil, fmt.Errorf("freeze register: %w", err)
+	}
+	hash := registerHash(lines)
 	if _, err := s.freezeContacts(ctx, tx, ballotID); err != nil {
 		return nil, err
 	}
 	return hash, nil
 }
 
-// registerHash commits to the frozen register: SHA-256 over
-// (paper number, member number, style) in paper order.
-func registerHash(ctx context.Context, tx pgx.Tx, ballotID int64) ([]byte, error) {
-	rows, err := tx.Query(ctx, `SELECT r.paper_number, m.member_number, r.style FROM register_entries r
-		JOIN members m ON m.id = r.member_id WHERE r.ballot_id = $1 ORDER BY r.paper_number`, ballotID)
+// frozenLine is a line of a register in paper order ([Store.frozenOrder]).
+type frozenLine struct {
+	member        int64
+	number, style string
+}
+
+// frozenOrder reads the ballot's register lines, their numbers opened, in
+// the order of their voting-paper numbers: style, then member number.
+func (s *Store) frozenOrder(ctx context.Context, q Querier, ballotID int64) ([]frozenLine, error) {
+	rows, err := q.Query(ctx, `SELECT r.member_id, r.style, `+numberCol+`, m.union_id, m.number_index
+		FROM register_entries r JOIN members m ON m.id = r.member_id WHERE r.ballot_id = $1`, ballotID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (frozenLine, error) {
+		var l frozenLine
+		var num []byte
+		var n sealedName
+		if err := r.Scan(&l.member, &l.style, &num, &n.union, &n.index); err != nil {
+			return l, err
+		}
+		var err error
+		l.number, err = s.openNumber(n, num)
+		return l, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(lines, func(i, j int) bool {
+		if lines[i].style != lines[j].style {
+			return lines[i].style < lines[j].style
+		}
+		return lines[i].number < lines[j].number
+	})
+	return lines, nil
+}
+
+// registerHash commits to the frozen register: SHA-256 over
+// (paper number, member number, style) in paper order, lines[i] being
+// paper i+1.
+func registerHash(lines []frozenLine) []byte {
 	h := sha256.New()
 	h.Write([]byte("eballot-register-v1"))
-	for rows.Next() {
-		var n int32
-		var num, style string
-		if err := rows.Scan(&n, &num, &style); err != nil {
-			return nil, err
-		}
+	for i, l := range lines {
 		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], uint32(n))
+		binary.BigEndian.PutUint32(b[:], uint32(i+1))
 		h.Write(b[:])
-		for _, s := range []string{num, style} {
+		for _, s := range []string{l.number, l.style} {
 			binary.BigEndian.PutUint32(b[:], uint32(len(s)))
 			h.Write(b[:])
 			h.Write([]byte(s))
 		}
 	}
-	return h.Sum(nil), rows.Err()
+	return h.Sum(nil)
 }
 
 // ---- Loading a register directly ----
@@ -675,16 +724,20 @@ type Member struct {
 // member already in the union by number keeps their details but their name.
 func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member func(i int) Member) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (member_number text NOT NULL, name_sealed bytea NOT NULL, mobile_sealed bytea,
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE register_load (number_sealed bytea NOT NULL, name_sealed bytea NOT NULL, mobile_sealed bytea,
 			workplace text NOT NULL, branch text NOT NULL, employer text NOT NULL, style text NOT NULL, language text NOT NULL,
 			number_index bytea NOT NULL, mobile_index bytea) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"member_number", "name_sealed", "mobile_sealed", "workplace", "branch", "employer", "style", "language",
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"register_load"}, []string{"number_sealed", "name_sealed", "mobile_sealed", "workplace", "branch", "employer", "style", "language",
 			"number_index", "mobile_index"},
 			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
 				m := member(i)
 				ni := s.idx.numberIndex(m.Number)
+				number, err := s.sealNumber(unionID, ni, m.Number)
+				if err != nil {
+					return nil, err
+				}
 				name, err := s.sealName(unionID, ni, m.Name)
 				if err != nil {
 					return nil, err
@@ -693,19 +746,18 @@ func (s *Store) Load(ctx context.Context, unionID, ballotID int64, n int, member
 				if err != nil {
 					return nil, err
 				}
-				return []any{m.Number, name, mobile, m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language,
+				return []any{number, name, mobile, m.Workplace.Name, m.Branch, m.Workplace.Employer, m.Style, m.Language,
 					ni, s.idx.mobileIndex(m.Mobile)}, nil
 			})); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, member_number, name_sealed, mobile_sealed, workplace, branch, employer, language, number_index, mobile_index)
-			SELECT $1, member_number, name_sealed, mobile_sealed, workplace, branch, employer, language, number_index, mobile_index FROM register_load
-			ON CONFLICT (union_id, member_number) DO UPDATE SET name_sealed = EXCLUDED.name_sealed, name = NULL,
-				number_index = coalesce(members.number_index, EXCLUDED.number_index)`, unionID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO members (union_id, number_sealed, name_sealed, mobile_sealed, workplace, branch, employer, language, number_index, mobile_index)
+			SELECT $1, number_sealed, name_sealed, mobile_sealed, workplace, branch, employer, language, number_index, mobile_index FROM register_load
+			ON CONFLICT (union_id, number_index) DO UPDATE SET name_sealed = EXCLUDED.name_sealed, name = NULL`, unionID); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO register_entries (ballot_id, member_id, style, workplace)
-			SELECT $1, m.id, l.style, l.workplace FROM register_load l JOIN members m ON m.union_id = $2 AND m.member_number = l.member_number`,
+			SELECT $1, m.id, l.style, l.workplace FROM register_load l JOIN members m ON m.union_id = $2 AND m.number_index = l.number_index`,
 			ballotID, unionID)
 		return err
 	})
@@ -839,7 +891,7 @@ func (s *Store) MemberByNumber(ctx context.Context, ballotID int64, memberNumber
 // MemberNumbers returns the member numbers of the members ids (a member
 // not found is absent from the map).
 func (s *Store) MemberNumbers(ctx context.Context, ids []int64) (map[int64]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, member_number FROM members WHERE id = ANY($1)`, ids)
+	rows, err := s.pool.Query(ctx, `SELECT m.id, `+numberCol+`, m.union_id, m.number_index FROM members m WHERE m.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read member numbers: %w", err)
 	}
@@ -847,11 +899,14 @@ func (s *Store) MemberNumbers(ctx context.Context, ids []int64) (map[int64]strin
 	out := make(map[int64]string, len(ids))
 	for rows.Next() {
 		var id int64
-		var n string
-		if err := rows.Scan(&id, &n); err != nil {
+		var num []byte
+		var n sealedName
+		if err := rows.Scan(&id, &num, &n.union, &n.index); err != nil {
 			return nil, fmt.Errorf("read member numbers: %w", err)
 		}
-		out[id] = n
+		if out[id], err = s.openNumber(n, num); err != nil {
+			return nil, fmt.Errorf("read member numbers: %w", err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read member numbers: %w", err)
@@ -924,7 +979,7 @@ type Line struct {
 // Lines reads the ballot's register (only memberID's line if not 0), in
 // paper-number order (lines without one last), then member id.
 func (s *Store) Lines(ctx context.Context, ballotID, memberID int64) ([]Line, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.member_number, `+nameCols+`, coalesce(re.paper_number, 0),
+	rows, err := s.pool.Query(ctx, `SELECT m.id, `+numberCol+`, `+nameCols+`, coalesce(re.paper_number, 0),
 		`+contactCols+`, m.language
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		WHERE re.ballot_id = $1 AND ($2::bigint = 0 OR re.member_id = $2) ORDER BY re.paper_number NULLS LAST, m.id`, ballotID, memberID)
@@ -933,12 +988,16 @@ func (s *Store) Lines(ctx context.Context, ballotID, memberID int64) ([]Line, er
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
 		var l Line
+		var num []byte
 		var n sealedName
 		var sc sealedContact
-		if err := r.Scan(&l.MemberID, &l.Number, &n.union, &n.index, &n.ct, &l.PaperNumber, &sc.mobile, &sc.email, &l.Lang); err != nil {
+		if err := r.Scan(&l.MemberID, &num, &n.union, &n.index, &n.ct, &l.PaperNumber, &sc.mobile, &sc.email, &l.Lang); err != nil {
 			return l, err
 		}
 		var err error
+		if l.Number, err = s.openNumber(n, num); err != nil {
+			return l, err
+		}
 		if l.Name, err = s.openName(n); err != nil {
 			return l, err
 		}
@@ -967,16 +1026,21 @@ func (s *Store) BallotsOf(ctx context.Context, memberID int64) ([]int64, error) 
 // NumberOn is the membership number of a member on the ballot's
 // register, or [ErrNotOnRegister].
 func (s *Store) NumberOn(ctx context.Context, ballotID, memberID int64) (string, error) {
-	var n string
-	err := s.pool.QueryRow(ctx, `SELECT m.member_number FROM register_entries re JOIN members m ON m.id = re.member_id
-		WHERE re.ballot_id = $1 AND re.member_id = $2`, ballotID, memberID).Scan(&n)
+	var num []byte
+	var n sealedName
+	err := s.pool.QueryRow(ctx, `SELECT `+numberCol+`, m.union_id, m.number_index FROM register_entries re JOIN members m ON m.id = re.member_id
+		WHERE re.ballot_id = $1 AND re.member_id = $2`, ballotID, memberID).Scan(&num, &n.union, &n.index)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotOnRegister
 	}
 	if err != nil {
 		return "", fmt.Errorf("member number: %w", err)
 	}
-	return n, nil
+	number, err := s.openNumber(n, num)
+	if err != nil {
+		return "", fmt.Errorf("member number: %w", err)
+	}
+	return number, nil
 }
 
 // SegmentMember is a member of a segment of a ballot's register, for
@@ -1003,7 +1067,7 @@ func (s *Store) Segment(ctx context.Context, q Querier, ballotID int64, wps, brs
 	if brs == nil {
 		brs = []string{}
 	}
-	rows, err := s.or(q).Query(ctx, `SELECT m.id, m.member_number, `+nameCols+`, m.mobile_sealed, re.workplace, m.branch, m.language,
+	rows, err := s.or(q).Query(ctx, `SELECT m.id, `+numberCol+`, `+nameCols+`, m.mobile_sealed, re.workplace, m.branch, m.language,
 		coalesce(bc.has_mobile, m.mobile_index IS NOT NULL)
 		FROM register_entries re JOIN members m ON m.id = re.member_id
 		LEFT JOIN ballot_contacts bc ON bc.ballot_id = re.ballot_id AND bc.member_id = re.member_id
@@ -1014,12 +1078,16 @@ func (s *Store) Segment(ctx context.Context, q Querier, ballotID int64, wps, brs
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SegmentMember, error) {
 		var x SegmentMember
+		var num []byte
 		var n sealedName
 		var mobile []byte
-		if err := r.Scan(&x.MemberID, &x.Number, &n.union, &n.index, &n.ct, &mobile, &x.Workplace, &x.Branch, &x.Lang, &x.Textable); err != nil {
+		if err := r.Scan(&x.MemberID, &num, &n.union, &n.index, &n.ct, &mobile, &x.Workplace, &x.Branch, &x.Lang, &x.Textable); err != nil {
 			return x, err
 		}
 		var err error
+		if x.Number, err = s.openNumber(n, num); err != nil {
+			return x, err
+		}
 		if x.Name, err = s.openName(n); err != nil {
 			return x, err
 		}
