@@ -95,13 +95,7 @@ func TestHybridBallotOverHTTP(t *testing.T) {
 		officers[i%2].get(boxes[i%2])
 		return officers[i%2].post(boxes[i%2]+"/issue", form)
 	}
-	memberNumber := func(i int) string {
-		var n string
-		if err := s.pool.QueryRow(ctx, `SELECT member_number FROM members WHERE id = $1`, b.MemberIDs[i]).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	memberNumber := func(i int) string { return s.number(b.MemberIDs[i]) }
 	returns := "/scrutineer/ballots/" + ballotID + "/postal"
 	postal := func(i int) pageView {
 		scr.get(returns)

@@ -23,10 +23,7 @@ func TestRefreshNewLinkForOneMember(t *testing.T) {
 	ctx := context.Background()
 	b := electiontest.New(t, s.pool, electiontest.Options{ElectionID: "refresh-one", Members: 6, Open: true})
 	target := b.MemberIDs[2]
-	var number string
-	if err := s.pool.QueryRow(ctx, `SELECT member_number FROM members WHERE id = $1`, target).Scan(&number); err != nil {
-		t.Fatal(err)
-	}
+	number := s.number(target)
 	mobile := s.contact(target).Mobile
 	org := s.staff("organiser", b.UnionID)
 	if p := org.get("/organiser/refresh"); p.code != 200 || !strings.Contains(p.body, `id="segment-member"`) || !strings.Contains(p.body, `id="member_number"`) {

@@ -149,6 +149,17 @@ func (b *browser) post(path string, v url.Values) pageView {
 
 // contact is a member's current mobile and email, read through the
 // register's store (sealed at rest, issue 21).
+// number is the member number of member id (sealed at rest: opened by
+// the register's store).
+func (s *site) number(id int64) string {
+	s.t.Helper()
+	n, err := s.svc.Register.MemberNumbers(context.Background(), []int64{id})
+	if err != nil || n[id] == "" {
+		s.t.Fatalf("member %d's number: %q, %v", id, n[id], err)
+	}
+	return n[id]
+}
+
 func (s *site) contact(id int64) register.Contact {
 	s.t.Helper()
 	c, err := s.svc.Register.CurrentContacts(context.Background(), []int64{id})

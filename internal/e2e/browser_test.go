@@ -124,12 +124,8 @@ func (s *site) mobile(t *testing.T, memberID int64) string {
 }
 
 func (s *site) invitation(t *testing.T, n int) (string, string) {
-	var id int64
-	var mobile string
-	if err := s.pool.QueryRow(context.Background(), `SELECT id FROM members WHERE member_number = $1`, fmt.Sprintf("D%05d", n)).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	mobile = s.mobile(t, id)
+	id := s.memberID(t, n)
+	mobile := s.mobile(t, id)
 	u, err := s.auth.InvitationURL(context.Background(), s.ballotID, id)
 	if err != nil {
 		t.Fatal(err)

@@ -19,11 +19,7 @@ import (
 func (s *site) refreshText(t *testing.T, n int) (string, string) {
 	t.Helper()
 	ctx := context.Background()
-	var id int64
-	if err := s.pool.QueryRow(ctx, `SELECT id FROM members WHERE member_number = $1`, fmt.Sprintf("D%05d", n)).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	mobile := s.mobile(t, id)
+	mobile := s.mobile(t, s.memberID(t, n))
 	deadline := time.Now().Add(navWait)
 	for {
 		var body string
@@ -119,9 +115,7 @@ func TestRefreshInBrowser(t *testing.T) {
 	m.check("refresh done cy", "cy", 200)
 	var now string
 	var notices int
-	var d1 int64
-	s.pool.QueryRow(ctx, `SELECT id FROM members WHERE member_number = 'D00001'`).Scan(&d1)
-	now = s.mobile(t, d1)
+	now = s.mobile(t, s.memberID(t, 1))
 	// The notice goes through the outbox: the running worker sends it.
 	for deadline := time.Now().Add(navWait); ; {
 		s.pool.QueryRow(ctx, `SELECT count(*) FROM sms_outbox WHERE to_number = $1 AND body LIKE '%newid%'`, old).Scan(&notices)

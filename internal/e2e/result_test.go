@@ -28,6 +28,7 @@ import (
 	"github.com/unionvote/eballot/crypto/report"
 	"github.com/unionvote/eballot/internal/auth"
 	"github.com/unionvote/eballot/internal/issuance"
+	"github.com/unionvote/eballot/internal/register"
 	"github.com/unionvote/eballot/internal/vote/votetest"
 )
 
@@ -330,12 +331,12 @@ func (s *site) castByAPI(t *testing.T, votes map[int][][]int) {
 	paper := votetest.NewPaper(t, mj)
 	iss := issuance.New(s.pool, s.cfg.SecretKey)
 	for n, choices := range votes {
-		var memberID int64
-		var styleID string
-		if err := s.pool.QueryRow(ctx, `SELECT m.id, r.style FROM members m JOIN register_entries r ON r.member_id = m.id AND r.ballot_id = $2
-			WHERE m.member_number = $1`, fmt.Sprintf("D%05d", n), s.ballotID).Scan(&memberID, &styleID); err != nil {
+		memberID := s.memberID(t, n)
+		entry, err := register.NewStore(s.pool, s.cfg.SecretKey).Entry(ctx, nil, s.ballotID, memberID)
+		if err != nil {
 			t.Fatal(err)
 		}
+		styleID := entry.Style
 		bb, sig := paper.Vote(t, paper.Style(styleID), choices, func(blinded []byte) ([]byte, error) {
 			au, err := iss.Authorise(ctx, electionID, memberID, blinded)
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/unionvote/eballot/internal/web/webtest"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
@@ -342,18 +343,20 @@ func TestRegisterPreferredLanguage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := pool.Query(ctx, `SELECT m.id, m.member_number FROM members m WHERE m.union_id = $1`, b.UnionID)
+		rows, err := pool.Query(ctx, `SELECT m.id FROM members m WHERE m.union_id = $1`, b.UnionID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		nums, err := b.Register.MemberNumbers(ctx, ids) // sealed at rest: opened by the register's store
+		if err != nil {
+			t.Fatal(err)
+		}
 		out := map[string]string{}
-		for rows.Next() {
-			var mid int64
-			var num string
-			if err := rows.Scan(&mid, &num); err != nil {
-				t.Fatal(err)
-			}
+		for mid, num := range nums {
 			out[num] = contacts[mid].Lang
 		}
 		return out
