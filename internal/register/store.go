@@ -167,7 +167,6 @@ func regDiffFields(row *Row, c *regCurrent, withWorkplace bool) []string {
 // current values of the file's members already in the union, by number
 // (an unchanged name, mobile or email is not sealed again).
 func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (*Diff, []Row, map[string]*regCurrent, error) {
-	cur := map[string]*regCurrent{}
 	rows, err := q.Query(ctx, `
 		SELECT `+numberCol+`, `+nameCols+`, `+contactCols+`, r.workplace, m.branch, m.employer, m.language
 		FROM register_entries r JOIN members m ON m.id = r.member_id
@@ -175,29 +174,8 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	for rows.Next() {
-		var mn string
-		var num []byte
-		var n sealedName
-		var sc sealedContact
-		c := &regCurrent{}
-		if err := rows.Scan(&num, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language); err != nil {
-			rows.Close()
-			return nil, nil, nil, err
-		}
-		if mn, err = s.openNumber(n, num); err == nil {
-			c.name, err = s.openName(n)
-		}
-		if err == nil {
-			c.mobile, c.email, err = s.openContacts(n, sc)
-		}
-		if err != nil {
-			rows.Close()
-			return nil, nil, nil, err
-		}
-		cur[mn] = c
-	}
-	if err := rows.Err(); err != nil {
+	cur, _, err := s.regRows(rows, false)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	indexes := make([][]byte, len(file.Rows))
@@ -206,8 +184,6 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 	}
 	// Members of the union not (yet) on this register, and members on the
 	// register of an open ballot.
-	other := map[string]*regCurrent{}
-	inOpen := map[string]bool{}
 	rows, err = q.Query(ctx, `
 		SELECT `+numberCol+`, `+nameCols+`, `+contactCols+`, m.workplace, m.branch, m.employer, m.language,
 		       EXISTS (SELECT 1 FROM register_entries r WHERE r.member_id = m.id AND r.ballot_id = ANY($3) AND r.ballot_id <> $4),
@@ -217,32 +193,8 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	for rows.Next() {
-		var mn string
-		var num []byte
-		var open bool
-		var n sealedName
-		var sc sealedContact
-		c := &regCurrent{}
-		if err := rows.Scan(&num, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language, &open,
-			&c.verMobile, &c.verEmail, &c.ownLanguage); err != nil {
-			rows.Close()
-			return nil, nil, nil, err
-		}
-		if mn, err = s.openNumber(n, num); err == nil {
-			c.name, err = s.openName(n)
-		}
-		if err == nil {
-			c.mobile, c.email, err = s.openContacts(n, sc)
-		}
-		if err != nil {
-			rows.Close()
-			return nil, nil, nil, err
-		}
-		other[mn] = c
-		inOpen[mn] = open
-	}
-	if err := rows.Err(); err != nil {
+	other, inOpen, err := s.regRows(rows, true)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	d := &Diff{}
@@ -293,6 +245,41 @@ func (s *Store) regDiff(ctx context.Context, q Querier, b *Ballot, file *File) (
 		}
 	}
 	return d, effs, other, nil
+}
+
+// regRows reads the members' current values, by number, from rows of
+// numberCol, nameCols, contactCols, workplace, branch, employer, language
+// and, if more, whether the member is on another open ballot's register
+// (open, by number) and regVerified.
+func (s *Store) regRows(rows pgx.Rows, more bool) (cur map[string]*regCurrent, open map[string]bool, err error) {
+	defer rows.Close()
+	cur, open = map[string]*regCurrent{}, map[string]bool{}
+	for rows.Next() {
+		var num []byte
+		var n sealedName
+		var sc sealedContact
+		var o bool
+		c := &regCurrent{}
+		dest := []any{&num, &n.union, &n.index, &n.ct, &sc.mobile, &sc.email, &c.workplace, &c.branch, &c.employer, &c.language}
+		if more {
+			dest = append(dest, &o, &c.verMobile, &c.verEmail, &c.ownLanguage)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, err
+		}
+		mn, err := s.openNumber(n, num)
+		if err == nil {
+			c.name, err = s.openName(n)
+		}
+		if err == nil {
+			c.mobile, c.email, err = s.openContacts(n, sc)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		cur[mn], open[mn] = c, o
+	}
+	return cur, open, rows.Err()
 }
 
 // regVerified are the columns verMobile, verEmail, ownLanguage of
