@@ -81,6 +81,52 @@ func BenchmarkRegisterImport100k(b *testing.B) {
 	}
 }
 
+// BenchmarkFreeze100k: the opening's freeze of a register of 100,000
+// members (voting-paper numbers in style then member-number order, the
+// register hash, the contacts sealed for the ballot), in a transaction
+// rolled back each time. The register is loaded once with Store.Load.
+//
+//	go test ./internal/register/ -run '^$' -bench Freeze100k -benchtime 3x
+func BenchmarkFreeze100k(b *testing.B) {
+	const n = 100_000
+	pool := pgtest.NewDB(b)
+	ctx := context.Background()
+	f := registertest.New(b, pool, "freeze", false)
+	reg := register.NewStore(pool, registertest.Key)
+	wps := registertest.Config().Workplaces
+	if err := reg.Load(ctx, f.UnionID, f.BallotID, n, func(i int) register.Member {
+		w := wps[i%2]
+		// Numbers not in insertion order: the order is the freeze's work.
+		return register.Member{Number: fmt.Sprintf("F%07d", (i*7919)%n), Name: fmt.Sprintf("Member %d", i),
+			Mobile: fmt.Sprintf("+4474%08d", i), Workplace: w, Style: register.StyleFor(false, w)}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var goCPU, pgCPU time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		go0, pg0 := processCPU(), backendsCPU(ctx, pool)
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hash, err := reg.Freeze(ctx, tx, f.BallotID)
+		if err != nil || len(hash) != 32 {
+			b.Fatalf("freeze: %x, %v", hash, err)
+		}
+		b.StopTimer()
+		goCPU += processCPU() - go0
+		pgCPU += backendsCPU(ctx, pool) - pg0
+		if err := tx.Rollback(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(goCPU.Seconds()/float64(b.N), "go-cpu-s/op")
+	b.ReportMetric(pgCPU.Seconds()/float64(b.N), "pg-cpu-s/op")
+}
+
 // BenchmarkParseRegister100k: parse and check only.
 func BenchmarkParseRegister100k(b *testing.B) {
 	csv := regBenchCSV(100_000)
