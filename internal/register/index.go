@@ -179,18 +179,14 @@ func (s *Store) IndexMembers(ctx context.Context) (int, error) {
 // with nameCols.
 const numberCol = `m.number_sealed`
 
-// numberAD binds a sealed member number to its member.
-func numberAD(unionID int64, numberIndex []byte) string {
-	return fmt.Sprintf("number:%d:%x", unionID, numberIndex)
-}
+// fieldNumber names the member number in its additional data.
+const fieldNumber = "number"
 
 // sealNumber seals the member number of a member of the union; numberIndex
-// is its blind index.
+// is its blind index. It is sealed as a mobile or email is, additional
+// data "number:<union id>:<number index, hex>" ([contactAD]).
 func (s *Store) sealNumber(unionID int64, numberIndex []byte, number string) ([]byte, error) {
-	if s.box == nil {
-		return nil, s.boxErr
-	}
-	return s.box.Seal([]byte(number), numberAD(unionID, numberIndex))
+	return s.sealContact(fieldNumber, unionID, numberIndex, number)
 }
 
 // openNumber opens a member's number read with numberCol (n read with
@@ -199,14 +195,7 @@ func (s *Store) openNumber(n sealedName, ct []byte) (string, error) {
 	if ct == nil || n.index == nil {
 		return "", errors.New("member number not sealed (the service seals numbers on startup)")
 	}
-	if s.box == nil {
-		return "", s.boxErr
-	}
-	pt, err := s.box.Open(ct, numberAD(n.union, n.index))
-	if err != nil {
-		return "", fmt.Errorf("member number: %w", err)
-	}
-	return string(pt), nil
+	return s.openMember(fieldNumber, ct, contactAD(fieldNumber, n.union, n.index))
 }
 
 // addressAD binds a sealed postal address to its member.
@@ -284,12 +273,18 @@ func (s *Store) openName(n sealedName) (string, error) {
 	if n.ct == nil || n.index == nil {
 		return "", errors.New("member name not sealed (the service seals names on startup)")
 	}
+	return s.openMember("name", n.ct, nameAD(n.union, n.index))
+}
+
+// openMember opens a member's value (what: its field, for errors) sealed
+// with additional data ad.
+func (s *Store) openMember(what string, ct []byte, ad string) (string, error) {
 	if s.box == nil {
 		return "", s.boxErr
 	}
-	pt, err := s.box.Open(n.ct, nameAD(n.union, n.index))
+	pt, err := s.box.Open(ct, ad)
 	if err != nil {
-		return "", fmt.Errorf("member name: %w", err)
+		return "", fmt.Errorf("member %s: %w", what, err)
 	}
 	return string(pt), nil
 }
@@ -317,7 +312,8 @@ func contactAD(field string, unionID int64, numberIndex []byte) string {
 }
 
 // sealContact seals a member's mobile or email (field FieldMobile or
-// FieldEmail); nil for "" (none).
+// FieldEmail; or their number, fieldNumber: [Store.sealNumber]); nil for
+// "" (none).
 func (s *Store) sealContact(field string, unionID int64, numberIndex []byte, value string) ([]byte, error) {
 	if value == "" {
 		return nil, nil
@@ -333,14 +329,7 @@ func (s *Store) openContact(field string, n sealedName, ct []byte) (string, erro
 	if ct == nil {
 		return "", nil
 	}
-	if s.box == nil {
-		return "", s.boxErr
-	}
-	pt, err := s.box.Open(ct, contactAD(field, n.union, n.index))
-	if err != nil {
-		return "", fmt.Errorf("member %s: %w", field, err)
-	}
-	return string(pt), nil
+	return s.openMember(field, ct, contactAD(field, n.union, n.index))
 }
 
 // openContacts opens a member's sealed mobile and email.
