@@ -228,6 +228,20 @@ type Question struct {
 	Compact *Selection
 }
 
+// Ciphertexts returns the question's counted ciphertexts: a choose
+// question's selections in order, a compact question's one ciphertext, none
+// for a ranked question (its ciphertexts are crypto/ranked's).
+func (q *Question) Ciphertexts() []*elgamal.Ciphertext {
+	if q.Compact != nil {
+		return []*elgamal.Ciphertext{q.Compact.Ciphertext}
+	}
+	cts := make([]*elgamal.Ciphertext, 0, len(q.Selections))
+	for _, s := range q.Selections {
+		cts = append(cts, s.Ciphertext)
+	}
+	return cts
+}
+
 // Selection is one option's encrypted 0/1 mark with its proof.
 type Selection struct {
 	Ciphertext *elgamal.Ciphertext
