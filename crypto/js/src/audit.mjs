@@ -1,6 +1,6 @@
 // Benaloh cast-or-audit check (docs/protocol.md §4.4).
 import { decodeScalar, encodeScalar } from './group.mjs';
-import { electionKey } from './ballot.mjs';
+import { compactValue, electionKey } from './ballot.mjs';
 import { encrypt } from './elgamal.mjs';
 import { equalBytes, fromHex, toHex } from './bytes.mjs';
 
@@ -17,7 +17,17 @@ export function checkAudit(manifest, ballot, choices, nonces) {
   try {
     const K = electionKey(manifest);
     if (ballot.questions.length !== choices.length || choices.length !== nonces.length) return false;
+    const nonceOf = (rr) => (typeof rr === 'bigint' ? rr : decodeScalar(fromHex(rr, 32)));
+    const same = (ct, c) => equalBytes(ct.alpha.toBytes(), c.alpha) && equalBytes(ct.beta.toBytes(), c.beta);
     for (let q = 0; q < choices.length; q++) {
+      const c = ballot.questions[q].compact;
+      if (c) {
+        // A compact question (§4.2 version 3): two marks, one nonce.
+        if (nonces[q].length !== 1) return false;
+        const r = nonceOf(nonces[q][0]);
+        if (r === 0n || !same(encrypt(K, compactValue(choices[q]), r), c)) return false;
+        continue;
+      }
       const sel = ballot.questions[q].selections;
       if (sel.length !== choices[q].length || sel.length !== nonces[q].length) return false;
       for (let o = 0; o < sel.length; o++) {
