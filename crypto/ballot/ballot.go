@@ -10,7 +10,8 @@
 // What a verified ballot proves: it is bound to one manifest (its hash is in
 // every proof transcript), every selection encrypts 0 or 1 under the
 // election key, and every question's number of marks is between min and
-// max. It does not prove who cast it (that is the blind-signature
+// max (a compact question, version 3: its one ciphertext encrypts 0, 1 or
+// [manifest.CompactBase], none or one of its two options). It does not prove who cast it (that is the blind-signature
 // authorisation, protocol §5) nor that it was cast as intended (that is the
 // Benaloh audit: the voter's device reveals an [Audit] for a ballot it will
 // not cast, and anyone recomputes the encryption).
