@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Verification against Belenios in one run (docs/benchmarks.md, issue 23):
-# `scrutineer verify` of N one-question yes/no ballots, then Debian's
+# `scrutineer verify` of N one-question yes/no ballots (ballot version 1,
+# then the compact version 3 of protocol 7, in the same run), then Debian's
 # belenios-tool 2.0 `election verify` of its own election of BELENIOS_N
 # ballots with one homomorphic yes/no question (the closest peer: one
 # ciphertext per answer with its proofs), and the ratio per ballot.
@@ -23,15 +24,32 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-echo "== scrutineer verify: N=$N one-question yes/no ballots =="
 go build -o "$dir/scrutineer" ./cmd/scrutineer
-"$dir/scrutineer" fixture --fast --ballots "$N" --out "$dir/e.jsonl" >/dev/null
-/usr/bin/time -f "%e %U %S %M" -o "$dir/ours.time" "$dir/scrutineer" verify "$dir/e.jsonl" > "$dir/ours.out"
-grep -q VERIFIED "$dir/ours.out" || { echo "bench-verify: our export did not verify:"; cat "$dir/ours.out"; exit 1; }
-read -r ow ou os om < "$dir/ours.time"
-ocpu=$(echo "$ou + $os" | bc)
-ous=$(echo "scale=1; $ocpu * 1000000 / $N" | bc)
-echo "wall $ow s, CPU $ocpu s ($ous µs a ballot), peak RSS $((om / 1024)) MiB"
+# ours NAME FLAGS…: scrutineer verify of N ballots of a fixture made with
+# FLAGS; sets ${NAME}_wall, ${NAME}_us (CPU µs a ballot).
+ours() {
+  local name=$1 w u s m cpu us
+  shift
+  echo "== scrutineer verify: N=$N one-question yes/no ballots ($name${*:+: $*}) =="
+  "$dir/scrutineer" fixture --fast "$@" --ballots "$N" --out "$dir/e-$name.jsonl" >/dev/null
+  /usr/bin/time -f "%e %U %S %M" -o "$dir/$name.time" "$dir/scrutineer" verify "$dir/e-$name.jsonl" > "$dir/$name.out"
+  grep -q VERIFIED "$dir/$name.out" || { echo "bench-verify: our export did not verify:"; cat "$dir/$name.out"; exit 1; }
+  rm -f "$dir/e-$name.jsonl"
+  read -r w u s m < "$dir/$name.time"
+  cpu=$(echo "$u + $s" | bc)
+  us=$(echo "scale=1; $cpu * 1000000 / $N" | bc)
+  echo "wall $w s, CPU $cpu s ($us µs a ballot), peak RSS $((m / 1024)) MiB"
+  printf -v "${name}_wall" '%s' "$w"
+  printf -v "${name}_us" '%s' "$us"
+}
+# Ballot version 1 (two selections and a sum proof) and the compact
+# version 3 of protocol 7 (one ciphertext and one proof), in the same run.
+ours v1
+echo
+ours v3 --compact
+echo "v1 / v3: CPU $(echo "scale=2; $v1_us / $v3_us" | bc)×, wall $(echo "scale=2; $v1_wall / $v3_wall" | bc)×"
+ow=$v3_wall
+ous=$v3_us
 
 echo
 echo "== belenios-tool election verify: BELENIOS_N=$BELENIOS_N ballots, one Homomorphic yes/no question =="
@@ -60,6 +78,6 @@ bus=$(echo "scale=1; $bcpu * 1000000 / $BELENIOS_N" | bc)
 echo "wall $bw s, CPU $bcpu s ($bus µs a ballot), peak RSS $((bm / 1024)) MiB"
 
 echo
-echo "== per ballot =="
-echo "CPU: belenios-tool / scrutineer = $(echo "scale=1; $bus / $ous" | bc)× (target ≥ 150×)"
-echo "wall: $(echo "scale=6; r = ($bw / $BELENIOS_N) / ($ow / $N); scale=1; r / 1" | bc)×"
+echo "== per ballot (scrutineer: compact version-3 ballots; version 1 in brackets) =="
+echo "CPU: belenios-tool / scrutineer = $(echo "scale=1; $bus / $ous" | bc)× ($(echo "scale=1; $bus / $v1_us" | bc)×) (target ≥ 150×)"
+echo "wall: $(echo "scale=6; r = ($bw / $BELENIOS_N) / ($ow / $N); scale=1; r / 1" | bc)× ($(echo "scale=6; r = ($bw / $BELENIOS_N) / ($v1_wall / $N); scale=1; r / 1" | bc)×)"

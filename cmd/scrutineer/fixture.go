@@ -34,13 +34,14 @@ func (e *env) fixture(args []string) error {
 	rule := fs.String("rule", "ers97", "with --rankings: the count rule, ers97 or meek")
 	ip := fs.String("independent-person", "", "with --rankings: the s.51A independent person named in the manifest")
 	ipTrustee := fs.Int("independent-trustee", 0, "with --independent-person: the trustee whose key share they hold, which the union's rules require for the count (manifest independent_person.trustee)")
-	if _, err := e.parse(fs, args, "fixture --ballots N --out export.jsonl [--trustees trustees.json | --secrets dir] [--rankings rankings.json --candidates N --seats S [--rule R]]"); err != nil {
+	compact := fs.Bool("compact", false, "a compact yes/no question (protocol 7: manifest version 2, ballots of version 3 with one ciphertext and one proof); not with --rankings")
+	if _, err := e.parse(fs, args, "fixture --ballots N --out export.jsonl [--compact] [--trustees trustees.json | --secrets dir] [--rankings rankings.json --candidates N --seats S [--rule R]]"); err != nil {
 		return err
 	}
 	if err := need("out", *out); err != nil {
 		return err
 	}
-	opt := fixture.Options{Fast: *fast}
+	opt := fixture.Options{Fast: *fast, Compact: *compact}
 	if *rankings != "" {
 		b, err := os.ReadFile(*rankings)
 		if err != nil {

@@ -10,7 +10,8 @@
 // What a verified ballot proves: it is bound to one manifest (its hash is in
 // every proof transcript), every selection encrypts 0 or 1 under the
 // election key, and every question's number of marks is between min and
-// max. It does not prove who cast it (that is the blind-signature
+// max (a compact question, version 3: its one ciphertext encrypts 0, 1 or
+// [manifest.CompactBase], none or one of its two options). It does not prove who cast it (that is the blind-signature
 // authorisation, protocol §5) nor that it was cast as intended (that is the
 // Benaloh audit: the voter's device reveals an [Audit] for a ballot it will
 // not cast, and anyone recomputes the encryption).
@@ -32,6 +33,8 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/cloudflare/circl/group"
+
 	"github.com/unionvote/eballot/crypto/internal/par"
 
 	"github.com/unionvote/eballot/crypto/elgamal"
@@ -43,11 +46,18 @@ import (
 
 // Ballot encoding versions (protocol §4.2): version 1 for a manifest of
 // choose questions only, version 2 for a manifest with a ranked question
-// (each ranked question carried as a crypto/ranked ballot, §9.1).
+// (each ranked question carried as a crypto/ranked ballot, §9.1), version 3
+// (protocol 7) for a manifest with a compact yes/no question (one
+// ciphertext of 0, 1 or [manifest.CompactBase] and one proof a question).
 const (
 	Version  = 1
 	Version2 = 2
+	Version3 = 3
 )
+
+// CompactOption is the option index in the proof transcript of a compact
+// question's one proof (protocol §4.1, §4.2 version 3).
+const CompactOption = 0xfffe
 
 // MaxSize is the bound on an encoded ballot (protocol §4.2).
 const MaxSize = manifest.MaxBallotSize
@@ -95,6 +105,8 @@ type Election struct {
 	// contests[q] is question q's ranked contest (nil: a choose question).
 	version  byte
 	contests []*ranked.Contest
+	// compact[q] is V of compact question q (nil: not compact).
+	compact [][]uint32
 }
 
 // NewElection validates m and prepares it.
@@ -111,9 +123,12 @@ func NewElection(m *manifest.Manifest) (*Election, error) {
 		return nil, err
 	}
 	e := &Election{m: m, hash: h, key: k, shape: m.Shape(), size: m.BallotSize(), version: Version,
-		contests: make([]*ranked.Contest, len(m.Questions))}
+		contests: make([]*ranked.Contest, len(m.Questions)), compact: make([][]uint32, len(m.Questions))}
 	if m.HasRanked() {
 		e.version = Version2
+	}
+	if m.HasCompact() {
+		e.version = Version3
 	}
 	for qi, q := range e.shape {
 		if q.Ranked {
@@ -123,6 +138,9 @@ func NewElection(m *manifest.Manifest) (*Election, error) {
 				return nil, fmt.Errorf("%w: questions[%d]: %w", manifest.ErrInvalid, qi, err)
 			}
 		}
+		if q.Compact {
+			e.compact[qi] = CompactValues(q.Min)
+		}
 		var v []uint32
 		for x := q.Min; x <= q.Max; x++ {
 			v = append(v, uint32(x))
@@ -130,6 +148,34 @@ func NewElection(m *manifest.Manifest) (*Election, error) {
 		e.sumVals = append(e.sumVals, v)
 	}
 	return e, nil
+}
+
+// CompactValues returns V of a compact question with the given min (0 or
+// 1): the value of no mark (0, only when min is 0), of option 0 (1) and of
+// option 1 ([manifest.CompactBase]), in that order (protocol §4.2).
+func CompactValues(min int) []uint32 {
+	if min == 0 {
+		return []uint32{0, 1, manifest.CompactBase}
+	}
+	return []uint32{1, manifest.CompactBase}
+}
+
+// CompactValue returns the value a compact question's marks encrypt: 0 for
+// none, 1 for option 0, [manifest.CompactBase] for option 1; false when
+// marks is not two 0/1 marks with at most one set.
+func CompactValue(marks []int) (uint32, bool) {
+	if len(marks) != 2 {
+		return 0, false
+	}
+	switch {
+	case marks[0] == 0 && marks[1] == 0:
+		return 0, true
+	case marks[0] == 1 && marks[1] == 0:
+		return 1, true
+	case marks[0] == 0 && marks[1] == 1:
+		return manifest.CompactBase, true
+	}
+	return 0, false
 }
 
 // Manifest returns the manifest (do not modify it).
@@ -144,8 +190,9 @@ func (e *Election) Key() *elgamal.PublicKey { return e.key }
 // BallotSize returns the exact size of an encoded ballot.
 func (e *Election) BallotSize() int { return e.size }
 
-// Version returns the encoding version of this election's ballots: 2 when
-// the manifest has a ranked question, else 1.
+// Version returns the encoding version of this election's ballots: 3 when
+// the manifest has a compact question, else 2 when it has a ranked
+// question, else 1.
 func (e *Election) Version() int { return int(e.version) }
 
 // Contest returns question q's ranked contest (crypto/ranked), or nil for
@@ -168,7 +215,8 @@ type Ballot struct {
 }
 
 // Question is the encrypted answer to one question: Selections and
-// SumProof for a choose question, Ranked for a ranked question (version 2).
+// SumProof for a choose question, Ranked for a ranked question (version 2),
+// Compact for a compact question (version 3).
 type Question struct {
 	// Selections has one entry per option, in order.
 	Selections []Selection
@@ -176,6 +224,23 @@ type Question struct {
 	SumProof *proof.Proof
 	// Ranked is the encrypted ranking of a ranked question (§9.1).
 	Ranked *ranked.Ballot
+	// Compact is a compact question's one ciphertext (of 0, 1 or
+	// [manifest.CompactBase]) with its proof of [CompactValues] branches.
+	Compact *Selection
+}
+
+// Ciphertexts returns the question's counted ciphertexts: a choose
+// question's selections in order, a compact question's one ciphertext, none
+// for a ranked question (its ciphertexts are crypto/ranked's).
+func (q *Question) Ciphertexts() []*elgamal.Ciphertext {
+	if q.Compact != nil {
+		return []*elgamal.Ciphertext{q.Compact.Ciphertext}
+	}
+	cts := make([]*elgamal.Ciphertext, 0, len(q.Selections))
+	for _, s := range q.Selections {
+		cts = append(cts, s.Ciphertext)
+	}
+	return cts
 }
 
 // Selection is one option's encrypted 0/1 mark with its proof.
@@ -190,7 +255,8 @@ type Selection struct {
 type Audit struct {
 	// Choices[q][o] is the 0/1 mark of option o of question q.
 	Choices [][]int `json:"choices"`
-	// Nonces[q][o] is the hex of the 32-byte nonce r of that selection.
+	// Nonces[q][o] is the hex of the 32-byte nonce r of that selection;
+	// for a compact question Nonces[q] is the one nonce of its ciphertext.
 	Nonces [][]string `json:"nonces"`
 	// Rankings[q] is the opening of ranked question q (nil for a choose
 	// question; then Choices[q] is the ranking and Nonces[q] empty). Its
@@ -243,6 +309,21 @@ func (e *Election) Encrypt(rand io.Reader, style int, choices [][]int) (*Ballot,
 			a.Rankings[qi] = op
 			continue
 		}
+		if vals := e.compact[qi]; vals != nil {
+			v, _ := CompactValue(choices[qi]) // checked above: two 0/1 marks, at most one
+			ct, r, err := elgamal.EncryptRand(e.key, uint64(v), rand)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ballot: encrypt: %w", err)
+			}
+			p, err := proof.Prove(rand, e.compactStatement(b, qi, ct), &proof.Witness{Value: v, Nonce: r})
+			if err != nil {
+				return nil, nil, fmt.Errorf("ballot: encrypt: %w", err)
+			}
+			b.Questions[qi].Compact = &Selection{ct, p}
+			a.Choices[qi] = append([]int(nil), choices[qi]...)
+			a.Nonces[qi] = []string{hex.EncodeToString(enc.MarshalScalar(r))}
+			continue
+		}
 		rsum := enc.G.NewScalar()
 		var cts []*elgamal.Ciphertext
 		total := 0
@@ -281,6 +362,11 @@ func (e *Election) statement(b *Ballot, q, o int, ct *elgamal.Ciphertext) *proof
 		Question: uint16(q), Option: uint16(o), Values: zeroOne, Ciphertext: ct}
 }
 
+func (e *Election) compactStatement(b *Ballot, q int, ct *elgamal.Ciphertext) *proof.Statement {
+	return &proof.Statement{ManifestHash: e.hash[:], Key: e.key, Style: b.Style,
+		Question: uint16(q), Option: CompactOption, Values: e.compact[q], Ciphertext: ct}
+}
+
 func (e *Election) sumStatement(b *Ballot, q int, sum *elgamal.Ciphertext) *proof.Statement {
 	return &proof.Statement{ManifestHash: e.hash[:], Key: e.key, Style: b.Style,
 		Question: uint16(q), Option: proof.SumOption, Values: e.sumVals[q], Ciphertext: sum}
@@ -298,11 +384,19 @@ func (b *Ballot) MarshalBinary() ([]byte, error) {
 	out = binary.BigEndian.AppendUint16(out, uint16(len(b.Questions)))
 	for _, q := range b.Questions {
 		if q.Ranked != nil {
-			if q.Selections != nil || q.SumProof != nil {
+			if q.Selections != nil || q.SumProof != nil || q.Compact != nil {
 				return nil, ErrMalformed
 			}
 			rb, _ := q.Ranked.MarshalBinary()
 			out = append(out, rb...)
+			continue
+		}
+		if q.Compact != nil {
+			if q.Selections != nil || q.SumProof != nil || q.Compact.Ciphertext == nil || q.Compact.Proof == nil {
+				return nil, ErrMalformed
+			}
+			out = append(out, q.Compact.Ciphertext.Bytes()...)
+			out = append(out, q.Compact.Proof.Bytes()...)
 			continue
 		}
 		if len(q.Selections) > 0xffff || q.SumProof == nil {
@@ -321,14 +415,19 @@ func (b *Ballot) MarshalBinary() ([]byte, error) {
 	return out, nil
 }
 
-// version is the encoding version of b: 2 when it has a ranked question.
+// version is the encoding version of b: 3 when it has a compact question,
+// else 2 when it has a ranked question.
 func (b *Ballot) version() byte {
+	v := byte(Version)
 	for _, q := range b.Questions {
+		if q.Compact != nil {
+			return Version3
+		}
 		if q.Ranked != nil {
-			return Version2
+			v = Version2
 		}
 	}
-	return Version
+	return v
 }
 
 // Parse strictly decodes a binary ballot of this election (protocol §4.2).
@@ -341,12 +440,17 @@ func (e *Election) Parse(data []byte) (*Ballot, error) { return e.ParseHinted(da
 func (e *Election) HintsSize() int { return e.elements() * enc.HintSize }
 
 // elements counts the group elements of a ballot: per selection α, β and
-// the proof's A_0, B_0, A_1, B_1; per question the sum proof's A_j, B_j.
+// the proof's A_0, B_0, A_1, B_1; per question the sum proof's A_j, B_j;
+// per compact question α, β and its proof's A_j, B_j.
 func (e *Election) elements() int {
 	n := 0
 	for qi, q := range e.shape {
 		if q.Ranked {
 			continue // ranked parts carry no hints: decoded in full
+		}
+		if q.Compact {
+			n += 2 + 2*len(e.compact[qi])
+			continue
 		}
 		n += 6*q.Options + 2*len(e.sumVals[qi])
 	}
@@ -379,6 +483,17 @@ func (e *Election) eachElement(data []byte, f func([]byte)) {
 	for qi, q := range e.shape {
 		if q.Ranked {
 			p = p[e.contests[qi].Size():]
+			continue
+		}
+		if q.Compact {
+			f(p[:32])
+			f(p[32:64])
+			for j := range e.compact[qi] {
+				br := p[64+j*proof.BranchSize:]
+				f(br[:32])
+				f(br[32:64])
+			}
+			p = p[64+len(e.compact[qi])*proof.BranchSize:]
 			continue
 		}
 		p = p[2:]
@@ -478,6 +593,20 @@ func (e *Election) parse(data, hints []byte) (*Ballot, error) {
 			p = p[c.Size():]
 			continue
 		}
+		if vals := e.compact[qi]; vals != nil {
+			n := len(vals)
+			ct, err := elgamal.ParseCiphertextHinted(p[:64], hint(2))
+			if err != nil {
+				return nil, parseError(fmt.Sprintf("question %d", qi), err)
+			}
+			pf, err := proof.ParseProofHinted(p[64:64+n*proof.BranchSize], n, hint(2*n))
+			if err != nil {
+				return nil, parseError(fmt.Sprintf("question %d", qi), err)
+			}
+			b.Questions[qi] = Question{Compact: &Selection{ct, pf}}
+			p = p[64+n*proof.BranchSize:]
+			continue
+		}
 		if no := int(binary.BigEndian.Uint16(p)); no != q.Options {
 			return nil, fmt.Errorf("%w: question %d: %d options, want %d", ErrMalformed, qi, no, q.Options)
 		}
@@ -523,6 +652,10 @@ func (e *Election) checkCounts(data []byte) error {
 			off += e.contests[qi].Size()
 			continue
 		}
+		if q.Compact {
+			off += manifest.CompactSize(q.Min)
+			continue
+		}
 		if off+2 > len(data) {
 			return fmt.Errorf("%w: truncated", ErrMalformed)
 		}
@@ -549,12 +682,20 @@ func (e *Election) checkShape(b *Ballot) error {
 	for qi, q := range e.shape {
 		bq := b.Questions[qi]
 		if q.Ranked {
-			if bq.Ranked == nil || bq.Selections != nil || bq.SumProof != nil || bq.Ranked.Style != b.Style {
+			if bq.Ranked == nil || bq.Selections != nil || bq.SumProof != nil || bq.Compact != nil || bq.Ranked.Style != b.Style {
 				return ErrMalformed
 			}
 			continue
 		}
-		if bq.Ranked != nil || len(bq.Selections) != q.Options || bq.SumProof == nil || bq.SumProof.Branches() != len(e.sumVals[qi]) {
+		if q.Compact {
+			c := bq.Compact
+			if c == nil || bq.Ranked != nil || bq.Selections != nil || bq.SumProof != nil ||
+				c.Ciphertext == nil || c.Proof == nil || c.Proof.Branches() != len(e.compact[qi]) {
+				return ErrMalformed
+			}
+			continue
+		}
+		if bq.Ranked != nil || bq.Compact != nil || len(bq.Selections) != q.Options || bq.SumProof == nil || bq.SumProof.Branches() != len(e.sumVals[qi]) {
 			return ErrMalformed
 		}
 		for _, s := range bq.Selections {
@@ -572,6 +713,11 @@ func (e *Election) statements(b *Ballot, sts []*proof.Statement, ps []*proof.Pro
 	for qi, q := range b.Questions {
 		if q.Ranked != nil {
 			continue // crypto/ranked's proofs: [Election.verifyRanked]
+		}
+		if q.Compact != nil {
+			sts = append(sts, e.compactStatement(b, qi, q.Compact.Ciphertext))
+			ps = append(ps, q.Compact.Proof)
+			continue
 		}
 		cts := make([]*elgamal.Ciphertext, len(q.Selections))
 		for oi, s := range q.Selections {
@@ -600,6 +746,9 @@ func (e *Election) Verify(b *Ballot) error {
 			st := sts[i]
 			if st.Option == proof.SumOption {
 				return fmt.Errorf("%w: question %d sum: %w", ErrBadProof, st.Question, err)
+			}
+			if st.Option == CompactOption {
+				return fmt.Errorf("%w: question %d: %w", ErrBadProof, st.Question, err)
 			}
 			return fmt.Errorf("%w: question %d option %d: %w", ErrBadProof, st.Question, st.Option, err)
 		}
@@ -722,6 +871,20 @@ func (e *Election) CheckAudit(b *Ballot, a *Audit) error {
 			}
 			continue
 		}
+		if q.Compact != nil {
+			v, ok := CompactValue(a.Choices[qi])
+			if !ok || len(a.Nonces[qi]) != 1 {
+				return fmt.Errorf("%w: question %d: not one or no mark of two, with one nonce", ErrMalformed, qi)
+			}
+			r, err := auditNonce(a.Nonces[qi][0])
+			if err != nil {
+				return err
+			}
+			if err := elgamal.CheckEncryption(e.key, q.Compact.Ciphertext, uint64(v), r); err != nil {
+				return fmt.Errorf("%w: question %d", ErrAuditMismatch, qi)
+			}
+			continue
+		}
 		if len(a.Choices[qi]) != len(q.Selections) || len(a.Nonces[qi]) != len(q.Selections) {
 			return fmt.Errorf("%w: audit shape", ErrMalformed)
 		}
@@ -730,13 +893,9 @@ func (e *Election) CheckAudit(b *Ballot, a *Audit) error {
 			if m != 0 && m != 1 {
 				return fmt.Errorf("%w: question %d option %d: mark not 0 or 1", ErrAuditMismatch, qi, oi)
 			}
-			rb, err := hex.DecodeString(a.Nonces[qi][oi])
-			if err != nil || hex.EncodeToString(rb) != a.Nonces[qi][oi] {
-				return fmt.Errorf("%w: nonce not lowercase hex", ErrMalformed)
-			}
-			r, err := enc.DecodeScalar(rb)
+			r, err := auditNonce(a.Nonces[qi][oi])
 			if err != nil {
-				return fmt.Errorf("%w: nonce: %w", ErrMalformed, err)
+				return err
 			}
 			if err := elgamal.CheckEncryption(e.key, s.Ciphertext, uint64(m), r); err != nil {
 				return fmt.Errorf("%w: question %d option %d", ErrAuditMismatch, qi, oi)
@@ -744,6 +903,19 @@ func (e *Election) CheckAudit(b *Ballot, a *Audit) error {
 		}
 	}
 	return nil
+}
+
+// auditNonce decodes an audit's nonce: lowercase hex of a canonical scalar.
+func auditNonce(h string) (group.Scalar, error) {
+	rb, err := hex.DecodeString(h)
+	if err != nil || hex.EncodeToString(rb) != h {
+		return nil, fmt.Errorf("%w: nonce not lowercase hex", ErrMalformed)
+	}
+	r, err := enc.DecodeScalar(rb)
+	if err != nil {
+		return nil, fmt.Errorf("%w: nonce: %w", ErrMalformed, err)
+	}
+	return r, nil
 }
 
 // Tracker returns T = SHA-256("ballot-v1" ‖ manifest_hash ‖ ballot_bytes)

@@ -146,3 +146,30 @@ func benchBatchVerify(b *testing.B, e *Election, choices [][]int, mode int) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "ballots/s")
 	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/float64(n*b.N), "cpu-µs/ballot")
 }
+
+// BenchmarkCompareV1V3 compares, in one run, the one-question yes/no ballot
+// of version 1 (two selections and a sum proof: 16 elements, 6 branches)
+// with the compact ballot of version 3 (one ciphertext and one 3-branch
+// proof: 8 elements), 10,000 ballots each: decode in full and
+// batch-verify, decode with hints and batch-verify, and batch-verify
+// already-decoded ballots. docs/benchmarks.md records the ratios.
+func BenchmarkCompareV1V3(b *testing.B) {
+	v1 := oneQuestion(b)
+	m := compactOf(b, load(b).m)
+	m.Questions = m.Questions[1:2]
+	v3, err := NewElection(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []struct {
+		name string
+		mode int
+	}{{"decode+verify", decodeFull}, {"hinted+verify", decodeHinted}, {"verify-only", 0}} {
+		for _, v := range []struct {
+			name string
+			e    *Election
+		}{{"v1", v1}, {"v3", v3}} {
+			b.Run(mode.name+"/"+v.name, func(b *testing.B) { benchBatchVerify(b, v.e, yesNo1, mode.mode) })
+		}
+	}
+}

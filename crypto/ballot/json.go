@@ -18,12 +18,14 @@ type jsonBallot struct {
 }
 
 // jsonQuestion: selections and sum_proof for a choose question, ranked
-// (hex of the §9.1 encoding) for a ranked question; each omitted when
-// absent, so a version-1 ballot's JSON is as before.
+// (hex of the §9.1 encoding) for a ranked question, compact (α, β and the
+// proof) for a compact question; each omitted when absent, so a
+// version-1 ballot's JSON is as before.
 type jsonQuestion struct {
 	Selections []jsonSelection `json:"selections,omitempty"`
 	SumProof   string          `json:"sum_proof,omitempty"`
 	Ranked     string          `json:"ranked,omitempty"`
+	Compact    *jsonSelection  `json:"compact,omitempty"`
 }
 
 type jsonSelection struct {
@@ -44,6 +46,14 @@ func (b *Ballot) MarshalJSON() ([]byte, error) {
 		if q.Ranked != nil {
 			rb, _ := q.Ranked.MarshalBinary()
 			j.Questions[qi] = jsonQuestion{Ranked: hex.EncodeToString(rb)}
+			continue
+		}
+		if s := q.Compact; s != nil {
+			if s.Ciphertext == nil || s.Proof == nil {
+				return nil, ErrMalformed
+			}
+			c := s.Ciphertext.Bytes()
+			j.Questions[qi] = jsonQuestion{Compact: &jsonSelection{hex.EncodeToString(c[:32]), hex.EncodeToString(c[32:]), hex.EncodeToString(s.Proof.Bytes())}}
 			continue
 		}
 		if q.SumProof == nil {
@@ -99,6 +109,23 @@ func (e *Election) ParseJSON(data []byte) (*Ballot, error) {
 	bin = binary.BigEndian.AppendUint16(bin, uint16(j.Style))
 	bin = binary.BigEndian.AppendUint16(bin, uint16(len(j.Questions)))
 	for qi, q := range j.Questions {
+		if qi < len(e.compact) && e.compact[qi] != nil {
+			if q.Selections != nil || q.SumProof != "" || q.Ranked != "" || q.Compact == nil {
+				return nil, fmt.Errorf("%w: question %d is compact", ErrMalformed, qi)
+			}
+			for _, f := range []string{q.Compact.Alpha, q.Compact.Beta, q.Compact.Proof} {
+				if bin, err = appendHex(bin, f); err != nil {
+					return nil, err
+				}
+			}
+			if len(bin) > MaxSize {
+				return nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformed, MaxSize)
+			}
+			continue
+		}
+		if q.Compact != nil {
+			return nil, fmt.Errorf("%w: question %d is not compact", ErrMalformed, qi)
+		}
 		if qi < len(e.contests) && e.contests[qi] != nil {
 			if q.Selections != nil || q.SumProof != "" {
 				return nil, fmt.Errorf("%w: question %d is ranked", ErrMalformed, qi)

@@ -19,10 +19,11 @@ const MaxTableBound = 1 << 40
 // Building costs about √Max point additions and encodings; a Solve at most as
 // many again. A Table is safe for concurrent use.
 type Table struct {
-	max   uint64
-	m     uint64            // baby steps: j·G for 0 ≤ j < m
-	baby  map[uint64]uint32 // first 8 bytes of enc(j·G) → j
-	giant ristretto255.Element
+	max    uint64
+	m      uint64            // baby steps: j·G for 0 ≤ j < m
+	stride uint64            // a giant step subtracts stride·G (m, or a pair table's base)
+	baby   map[uint64]uint32 // first 8 bytes of enc(j·G) → j
+	giant  ristretto255.Element
 }
 
 // NewTable precomputes a table for plaintexts 0 … max.
@@ -31,7 +32,49 @@ func NewTable(max uint64) (*Table, error) {
 		return nil, errors.New("elgamal: table bound too large")
 	}
 	m := uint64(math.Sqrt(float64(max+1))) + 1
-	t := &Table{max: max, m: m, baby: make(map[uint64]uint32, m)}
+	t := &Table{max: max, m: m, stride: m, baby: make(map[uint64]uint32, m)}
+	t.fill()
+	var p ristretto255.Element
+	p.ScalarBaseMult(scalarOf(m))
+	// p = m·G; a giant step subtracts it.
+	t.giant.Negate(&p)
+	return t, nil
+}
+
+// MaxPairBound bounds n of [NewPairTable] (2^24, a table of n+1 entries).
+const MaxPairBound = 1 << 24
+
+// NewPairTable precomputes a table for the plaintexts a + base·b with
+// 0 ≤ a, b ≤ n < base: the sum of n compact yes/no selections (protocol
+// §4.2 version 3, §7), where a counts option 0 and b option 1. It holds
+// n+1 baby steps, and a Solve takes at most n+1 giant steps of base·G, so
+// both cost about n point additions and encodings. Solve returns
+// v = a + base·b; a = v mod base, b = v / base.
+func NewPairTable(n, base uint64) (*Table, error) {
+	if n >= base || n > MaxPairBound || base > 1<<32 {
+		return nil, errors.New("elgamal: pair table bounds")
+	}
+	t := &Table{max: n + base*n, m: n + 1, stride: base, baby: make(map[uint64]uint32, n+1)}
+	t.fill()
+	var p ristretto255.Element
+	p.ScalarBaseMult(scalarOf(base))
+	t.giant.Negate(&p)
+	return t, nil
+}
+
+func scalarOf(v uint64) *ristretto255.Scalar {
+	var s [32]byte
+	binary.LittleEndian.PutUint64(s[:8], v)
+	sc := ristretto255.NewScalar()
+	if sc.Decode(s[:]) != nil {
+		panic("elgamal: small scalar") // unreachable: v < 2^64 < ℓ
+	}
+	return sc
+}
+
+// fill computes the baby steps j·G for 0 ≤ j < t.m.
+func (t *Table) fill() {
+	m := t.m
 	var p, g ristretto255.Element
 	p.Zero()
 	g.Base()
@@ -44,9 +87,6 @@ func NewTable(max uint64) (*Table, error) {
 		}
 		p.Add(&p, &g)
 	}
-	// p = m·G; a giant step subtracts it.
-	t.giant.Negate(&p)
-	return t, nil
 }
 
 // Max returns the table's bound.
@@ -60,17 +100,12 @@ func (t *Table) Solve(M group.Element) (uint64, error) {
 		return 0, ErrOutOfRange // unreachable for valid elements
 	}
 	var buf [32]byte
-	for i := uint64(0); i*t.m <= t.max; i++ {
+	for i := uint64(0); i*t.stride <= t.max; i++ {
 		q.Encode(buf[:0])
 		if j, ok := t.baby[binary.LittleEndian.Uint64(buf[:8])]; ok {
-			v := i*t.m + uint64(j)
-			if v <= t.max {
-				var s [32]byte
-				binary.LittleEndian.PutUint64(s[:8], v)
-				sc := ristretto255.NewScalar()
-				if sc.Decode(s[:]) == nil && check.ScalarBaseMult(sc).Equal(mustDecode(M)) == 1 {
-					return v, nil
-				}
+			v := i*t.stride + uint64(j)
+			if v <= t.max && check.ScalarBaseMult(scalarOf(v)).Equal(mustDecode(M)) == 1 {
+				return v, nil
 			}
 		}
 		q.Add(&q, &t.giant)

@@ -195,3 +195,31 @@ func BenchmarkTable2to24(b *testing.B) {
 		}
 	}
 }
+
+// A pair table solves exactly a + base·b with a, b ≤ n (the sum of n
+// compact yes/no selections), and nothing else.
+func TestPairTable(t *testing.T) {
+	const base = 1 << 24
+	for _, n := range []uint64{0, 1, 5, 100} {
+		tab, err := NewPairTable(n, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ab := range [][2]uint64{{0, 0}, {n, 0}, {0, n}, {n / 2, n - n/2}, {n, n}, {n + 1, 0}, {0, n + 1}, {base - 1, 0}} {
+			v := ab[0] + base*ab[1]
+			got, err := tab.Solve(enc.G.NewElement().MulGen(enc.G.NewScalar().SetUint64(v)))
+			in := ab[0] <= n && ab[1] <= n
+			if in && (err != nil || got != v) {
+				t.Fatalf("n %d: %v: %d %v", n, ab, got, err)
+			}
+			if !in && err == nil {
+				t.Fatalf("n %d: %v solved beyond the bound as %d", n, ab, got)
+			}
+		}
+	}
+	for _, nb := range [][2]uint64{{base, base}, {MaxPairBound + 1, 1 << 30}, {1, 1<<32 + 1}} {
+		if _, err := NewPairTable(nb[0], nb[1]); err == nil {
+			t.Fatalf("pair table %v accepted", nb)
+		}
+	}
+}

@@ -54,7 +54,22 @@ const (
 const (
 	MethodChoose = ""
 	MethodRanked = "ranked"
+	// MethodCompact (protocol 7, manifest version 2) is a choose question
+	// of exactly two options and at most one mark (a yes/no question) whose
+	// ballots carry one ciphertext of 0 (no mark), 1 (option 0) or
+	// [CompactBase] (option 1) with one proof: ballot version 3 (§4.2).
+	MethodCompact = "compact"
 )
+
+// CompactBase is B of a compact question (protocol §4.2 version 3): option
+// 1 is encrypted as B, so a sum of n ballots is yes + B·no, which decodes
+// uniquely while n < B. A style's ballots of a compact question must be
+// fewer than B (2^24 = 16,777,216).
+const CompactBase = 1 << 24
+
+// CompactSize is the size of a compact question's part of a ballot: α, β
+// and a proof of 3 branches (2 when min is 1).
+func CompactSize(min int) int { return 64 + (3-min)*128 }
 
 // STV rules of a ranked question (Question.Rule), as crypto/stv names them
 // (docs/protocol.md §9.7).
@@ -235,6 +250,9 @@ type Question struct {
 
 // Ranked reports whether q is a ranked (STV) question.
 func (q *Question) Ranked() bool { return q.Method == MethodRanked }
+
+// Compact reports whether q is a compact yes/no question ([MethodCompact]).
+func (q *Question) Compact() bool { return q.Method == MethodCompact }
 
 // Option is one answer of a question, or a candidate. Address (version 2,
 // omitted when absent) is 64 lowercase hex digits: the SHA-256 of the
@@ -418,6 +436,10 @@ func (m *Manifest) BallotSize() int {
 			n += RankedSize(len(q.Options), q.Min, q.Max)
 			continue
 		}
+		if q.Compact() {
+			n += CompactSize(q.Min)
+			continue
+		}
 		n += 2 + len(q.Options)*(64+2*128) + (q.Max-q.Min+1)*128
 	}
 	return n
@@ -428,6 +450,17 @@ func (m *Manifest) BallotSize() int {
 func RankedSize(n, minRanked, maxRanked int) int {
 	c := ranked.Contest{Candidates: n, MinRanked: minRanked, MaxRanked: maxRanked}
 	return c.Size()
+}
+
+// HasCompact reports whether the manifest has a compact question: its
+// ballots are then of encoding version 3 (protocol §4.2).
+func (m *Manifest) HasCompact() bool {
+	for i := range m.Questions {
+		if m.Questions[i].Compact() {
+			return true
+		}
+	}
+	return false
 }
 
 // HasRanked reports whether the manifest has a ranked question: its
@@ -694,9 +727,20 @@ func (m *Manifest) checkMethod(f string, q *Question) error {
 			return invalid(f, "seats and rule are for ranked questions only")
 		}
 		return nil
+	case MethodCompact:
+		if m.Version < Version2 {
+			return invalid(f+".method", "needs manifest version %d", Version2)
+		}
+		if q.Seats != 0 || q.Rule != "" {
+			return invalid(f, "seats and rule are for ranked questions only")
+		}
+		if len(q.Options) != 2 || q.Max != 1 {
+			return invalid(f+".method", "a compact question has exactly 2 options and max 1")
+		}
+		return nil
 	case MethodRanked:
 	default:
-		return invalid(f+".method", "unknown method %q (known: %q)", q.Method, MethodRanked)
+		return invalid(f+".method", "unknown method %q (known: %q, %q)", q.Method, MethodRanked, MethodCompact)
 	}
 	if m.Version < Version2 {
 		return invalid(f+".method", "needs manifest version %d", Version2)
@@ -834,18 +878,20 @@ func checkLogKey(s string) error {
 func (m *Manifest) Shape() []QuestionShape {
 	s := make([]QuestionShape, len(m.Questions))
 	for i, q := range m.Questions {
-		s[i] = QuestionShape{Options: len(q.Options), Min: q.Min, Max: q.Max, Ranked: q.Ranked()}
+		s[i] = QuestionShape{Options: len(q.Options), Min: q.Min, Max: q.Max, Ranked: q.Ranked(), Compact: q.Compact()}
 	}
 	return s
 }
 
 // QuestionShape is the part of a question a ballot's encoding depends on.
-// Ranked is omitted when false, so a version-1 shape encodes as before.
+// Ranked and Compact are omitted when false, so a version-1 shape encodes
+// as before.
 type QuestionShape struct {
 	Options int  `json:"options"`
 	Min     int  `json:"min"`
 	Max     int  `json:"max"`
 	Ranked  bool `json:"ranked,omitempty"`
+	Compact bool `json:"compact,omitempty"`
 }
 
 // Style returns the index and the style with the given id, or [ErrNoStyle].

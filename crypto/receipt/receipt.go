@@ -55,10 +55,11 @@ func LeafHash(entry []byte) tlog.Hash { return tlog.RecordHash(entry) }
 
 // Tracker returns T = SHA-256("ballot-v1" ‖ manifest_hash ‖ ballot_bytes)
 // (protocol §4.3), taking manifest_hash from ballot_bytes[1:33]. Ballot
-// versions 1 and 2 (§4.2; the tracker is over the whole encoding of either).
+// versions 1, 2 and 3 (§4.2, version 3 from protocol 7; the tracker is
+// over the whole encoding of any).
 func Tracker(ballot []byte) ([TrackerSize]byte, error) {
-	if len(ballot) < minBallotSize || len(ballot) > MaxBallotSize || (ballot[0] != 1 && ballot[0] != 2) {
-		return [TrackerSize]byte{}, errors.New("receipt: not a version 1 or 2 ballot")
+	if len(ballot) < minBallotSize || len(ballot) > MaxBallotSize || ballot[0] < 1 || ballot[0] > 3 {
+		return [TrackerSize]byte{}, errors.New("receipt: not a version 1, 2 or 3 ballot")
 	}
 	h := sha256.New()
 	h.Write([]byte("ballot-v1"))

@@ -2,7 +2,9 @@ package receipt
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -336,6 +338,36 @@ func TestParseCheckpointStrict(t *testing.T) {
 	} {
 		if _, err := ParseCheckpoint([]byte(s)); err == nil {
 			t.Errorf("accepted %q", s)
+		}
+	}
+}
+
+// TestTrackerOfEveryBallotVersion: the tracker of a compact (version 3,
+// protocol 7) ballot of crypto/testdata/ballot_v3.json is the one its
+// vector gives; a version 0 or 4 is refused.
+func TestTrackerOfEveryBallotVersion(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/ballot_v3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Valid []struct{ Binary, Tracker string }
+	}
+	if err := json.Unmarshal(raw, &v); err != nil || len(v.Valid) == 0 {
+		t.Fatal(err)
+	}
+	b, _ := hex.DecodeString(v.Valid[0].Binary)
+	if b[0] != 3 {
+		t.Fatalf("version %d", b[0])
+	}
+	tr, err := Tracker(b)
+	if err != nil || hex.EncodeToString(tr[:]) != v.Valid[0].Tracker {
+		t.Fatalf("tracker %x: %v", tr, err)
+	}
+	for _, ver := range []byte{0, 4} {
+		b[0] = ver
+		if _, err := Tracker(b); err == nil {
+			t.Fatalf("version %d accepted", ver)
 		}
 	}
 }

@@ -47,7 +47,9 @@ func (e *PartialError) Unwrap() error { return e.Err }
 var ErrNotEnough = errors.New("tally: not enough valid partial decryptions")
 
 // Counts is a decrypted tally: Values[i] is the number of marks for
-// Positions[i]; Ballots[s] the number of ballots of style s.
+// Positions[i]; Ballots[s] the number of ballots of style s. Positions are
+// those of [Sums.Positions] except that a compact question's one sum is
+// counted as its two options.
 type Counts struct {
 	Positions []Position
 	Values    []uint64
@@ -177,7 +179,10 @@ func Combine(pub *threshold.PublicKey, s *Sums, set []*threshold.Partial) (*Coun
 			return nil, fmt.Errorf("combine: %w", err)
 		}
 	}
-	vals := make([]uint64, len(cts))
+	pos := s.Positions()
+	var cpos []Position
+	var vals []uint64
+	pairs := map[int64]*elgamal.Table{} // compact questions' tables, by ballot count
 	j := 0
 	for i, c := range cts {
 		M := c.Beta()
@@ -186,17 +191,35 @@ func Combine(pub *threshold.PublicKey, s *Sums, set []*threshold.Partial) (*Coun
 			M.Add(M, neg)
 			j++
 		}
+		p := pos[i]
+		if s.shape[p.Question].Compact {
+			// yes + B·no (protocol §4.2 version 3, §7), with yes, no ≤ n < B.
+			n := s.ballots[p.Style]
+			if pairs[n] == nil {
+				if pairs[n], err = elgamal.NewPairTable(uint64(n), manifest.CompactBase); err != nil {
+					return nil, fmt.Errorf("solve count %d: %d ballots of a compact question (at most %d): %w", i, n, manifest.CompactBase-1, err)
+				}
+			}
+			v, err := pairs[n].Solve(M)
+			if err != nil || v%manifest.CompactBase+v/manifest.CompactBase > uint64(n) {
+				return nil, fmt.Errorf("solve count %d: %w", i, elgamal.ErrOutOfRange)
+			}
+			cpos = append(cpos, p, Position{p.Style, p.Question, 1})
+			vals = append(vals, v%manifest.CompactBase, v/manifest.CompactBase)
+			continue
+		}
 		v, err := table.Solve(M)
 		if err != nil {
 			return nil, fmt.Errorf("solve count %d: %w", i, err)
 		}
-		vals[i] = v
+		cpos = append(cpos, p)
+		vals = append(vals, v)
 	}
 	ts := make([]int, k)
 	for i, p := range set {
 		ts[i] = p.Trustee
 	}
-	return &Counts{Positions: s.Positions(), Values: vals, Ballots: s.Ballots(), Trustees: ts}, nil
+	return &Counts{Positions: cpos, Values: vals, Ballots: s.Ballots(), Trustees: ts}, nil
 }
 
 func maxInt(a, b int64) int64 {

@@ -21,6 +21,8 @@ import (
 )
 
 // Position names one counted option: style, question and option indices.
+// A compact question (protocol §4.2 version 3) has one sum, at option 0,
+// which decrypts to yes + B·no; [Counts] has both options.
 type Position struct {
 	Style, Question, Option int
 }
@@ -41,7 +43,11 @@ func NewSums(e *ballot.Election) *Sums {
 	m := e.Manifest()
 	s := &Sums{manifestHash: e.ManifestHash(), shape: m.Shape(), ballots: make([]int64, len(m.Styles))}
 	for _, q := range s.shape {
-		if !q.Ranked { // ranked questions go to the mix (§9), not the tally
+		switch {
+		case q.Ranked: // ranked questions go to the mix (§9), not the tally
+		case q.Compact:
+			s.width++ // one sum of yes + B·no
+		default:
 			s.width += q.Options
 		}
 	}
@@ -63,6 +69,13 @@ func (s *Sums) Add(b *ballot.Ballot) {
 	}
 	k := 0
 	for _, q := range b.Questions {
+		if c := q.Compact; c != nil {
+			a, be := c.Ciphertext.Fast()
+			s.alpha[st][k].Add(s.alpha[st][k], a)
+			s.beta[st][k].Add(s.beta[st][k], be)
+			k++
+			continue
+		}
 		for _, sel := range q.Selections {
 			a, be := sel.Ciphertext.Fast()
 			s.alpha[st][k].Add(s.alpha[st][k], a)
@@ -79,9 +92,10 @@ func (s *Sums) ManifestHash() [32]byte { return s.manifestHash }
 // Ballots returns the number of ballots summed per style.
 func (s *Sums) Ballots() []int64 { return append([]int64(nil), s.ballots...) }
 
-// Positions lists the options to decrypt, in order: every style with at least
-// one ballot, then every question, then every option. A style without
-// ballots has nothing to decrypt (all its counts are 0).
+// Positions lists the sums to decrypt, in order: every style with at least
+// one ballot, then every question, then every option (a compact question:
+// its one sum, at option 0). A style without ballots has nothing to
+// decrypt (all its counts are 0).
 func (s *Sums) Positions() []Position {
 	var ps []Position
 	for st := range s.ballots {
@@ -90,6 +104,10 @@ func (s *Sums) Positions() []Position {
 		}
 		for q, sh := range s.shape {
 			if sh.Ranked {
+				continue
+			}
+			if sh.Compact {
+				ps = append(ps, Position{st, q, 0})
 				continue
 			}
 			for o := range sh.Options {

@@ -61,7 +61,6 @@ import (
 
 	"github.com/unionvote/eballot/crypto/ballot"
 	"github.com/unionvote/eballot/crypto/blind"
-	"github.com/unionvote/eballot/crypto/elgamal"
 	"github.com/unionvote/eballot/crypto/export"
 	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/paper"
@@ -626,10 +625,7 @@ func (v *verifier) batch(es []*export.Entry, cps []*export.Checkpoint, at []int,
 		if r.b != nil {
 			p := int64(0)
 			for _, q := range r.b.Questions {
-				cts := make([]*elgamal.Ciphertext, 0, len(q.Selections))
-				for _, s := range q.Selections {
-					cts = append(cts, s.Ciphertext)
-				}
+				cts := q.Ciphertexts()
 				if q.Ranked != nil {
 					// A ranked part's R_c (§9.1): a copied ranking is a
 					// copied vote in the mix.

@@ -230,11 +230,13 @@ func (b *browser) run(actions ...chromedp.Action) {
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
 	defer cancel()
 	if err := chromedp.Run(ctx, actions...); err != nil {
-		var loc, html string
+		var loc, html, failure string
 		dctx, dcancel := context.WithTimeout(b.ctx, 10*time.Second)
 		defer dcancel()
-		_ = chromedp.Run(dctx, chromedp.Location(&loc), chromedp.Evaluate(`document.body ? document.body.innerText : ""`, &html))
-		b.t.Fatalf("browser: %v\nat %s\n%s", err, loc, html)
+		_ = chromedp.Run(dctx, chromedp.Location(&loc), chromedp.Evaluate(`document.body ? document.body.innerText : ""`, &html),
+			// vote.js keeps the last error's message here (no vote content).
+			chromedp.Evaluate(`[...document.querySelectorAll('[data-failure]')].map((e) => e.dataset.failure).join('; ')`, &failure))
+		b.t.Fatalf("browser: %v\nat %s\nfailure: %s\n%s", err, loc, failure, html)
 	}
 }
 

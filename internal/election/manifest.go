@@ -94,6 +94,7 @@ func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 		}
 		m.Questions = append(m.Questions, mq)
 	}
+	compactYesNo(&m)
 	for _, s := range styles {
 		m.Styles = append(m.Styles, manifest.Style{ID: s.id, Name: s.name, IssuerKey: base64.StdEncoding.EncodeToString(s.issuerKey), Entitled: int64(s.entitled)})
 	}
@@ -101,6 +102,26 @@ func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 		m.Translations = map[string]manifest.Translation{"cy": welshPaper(d, regime, texts)}
 	}
 	return m, nil
+}
+
+// compactYesNo makes every yes/no question of a manifest without a ranked
+// question compact (protocol 7, docs/protocol.md §4.2 version 3): a choose
+// question of two options and at most one mark is then carried as one
+// ciphertext and one proof instead of two selections and a sum proof, half
+// the phone's work and bytes and half a verifier's. The choice, the paper
+// and the count are the same. A manifest with a ranked question keeps
+// version-2 ballots (the ranked bundle encodes those).
+func compactYesNo(m *manifest.Manifest) {
+	if m.HasRanked() {
+		return
+	}
+	for i := range m.Questions {
+		q := &m.Questions[i]
+		if q.Method == manifest.MethodChoose && len(q.Options) == 2 && q.Max == 1 {
+			q.Method = manifest.MethodCompact
+			m.Version = manifest.Version2
+		}
+	}
 }
 
 // welshPaper is the Welsh translation of a bilingual ballot's paper

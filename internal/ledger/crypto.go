@@ -80,8 +80,8 @@ func (c *cryptoChecker) decode(b []byte) (*decoded, error) {
 	// Parse accepts only the canonical encoding, so b is ballot_bytes.
 	d := &decoded{tracker: ballot.TrackerOf(c.el.ManifestHash(), b), style: int(bl.Style), ballot: bl}
 	for _, q := range bl.Questions {
-		for _, s := range q.Selections {
-			d.alphas = append(d.alphas, [32]byte(s.Ciphertext.AlphaBytes()))
+		for _, ct := range q.Ciphertexts() {
+			d.alphas = append(d.alphas, [32]byte(ct.AlphaBytes()))
 		}
 	}
 	return d, nil

@@ -47,6 +47,7 @@ func main() {
 	must(write(*out, "manifest_v1.json", manifestVectors(m, sk)))
 	must(write(*out, "manifest_v2.json", manifest2Vectors(m)))
 	must(write(*out, "ballot_v1.json", ballotVectors(m, sk)))
+	must(write(*out, "ballot_v3.json", compactVectors(m, sk)))
 	must(write(*out, "dkg_v1.json", genDKG()))
 	must(write(*out, "blind_v1.json", genBlind(filepath.Join(*out, "blind_v1.json"))))
 	must(write(*out, "receipt_v1.json", genReceipt()))

@@ -1,6 +1,6 @@
 // Benaloh cast-or-audit check (docs/protocol.md §4.4).
 import { decodeScalar, encodeScalar } from './group.mjs';
-import { electionKey } from './ballot.mjs';
+import { compactValue, electionKey } from './ballot.mjs';
 import { encrypt } from './elgamal.mjs';
 import { equalBytes, fromHex, toHex } from './bytes.mjs';
 
@@ -37,7 +37,17 @@ export function checkAudit(manifest, ballot, choices, nonces) {
   try {
     const K = electionKey(manifest);
     if (ballot.questions.length !== choices.length || choices.length !== nonces.length) return false;
-    return ballot.questions.every((q, i) => checkChooseAudit(K, q, choices[i], nonces[i]));
+    const nonceOf = (rr) => (typeof rr === 'bigint' ? rr : decodeScalar(fromHex(rr, 32)));
+    const same = (ct, c) => equalBytes(ct.alpha.toBytes(), c.alpha) && equalBytes(ct.beta.toBytes(), c.beta);
+    return ballot.questions.every((q, i) => {
+      if (q.compact) {
+        // A compact question (§4.2 version 3): two marks, one nonce.
+        if (!Array.isArray(nonces[i]) || nonces[i].length !== 1) return false;
+        const r = nonceOf(nonces[i][0]);
+        return r !== 0n && same(encrypt(K, compactValue(choices[i]), r), q.compact);
+      }
+      return checkChooseAudit(K, q, choices[i], nonces[i]);
+    });
   } catch {
     return false;
   }

@@ -1,5 +1,7 @@
 // Encrypted ballots (docs/protocol.md §4, §4.2): encryption from choices,
-// canonical binary encoding, JSON form, proof verification.
+// canonical binary encoding, JSON form, proof verification. Version 1, and
+// version 3 (protocol 7) for a manifest with a compact yes/no question: one
+// ciphertext of 0, 1 or COMPACT_BASE and one proof a compact question.
 import { Reader, concat, equalBytes, fromHex, toHex, u16, utf8 } from './bytes.mjs';
 import { canonicalJSON, parseStrictJSON } from './canonical.mjs';
 import { addCiphertexts, encrypt } from './elgamal.mjs';
@@ -7,6 +9,31 @@ import { HINT_SIZE, decodeElement, elementDecoder, encodeElement, mod, randomSca
 import { SUM_OPTION, BRANCH_SIZE, decodeRangeProof, proveRange, rangeOf, verifyRange } from './rangeproof.mjs';
 
 export const BALLOT_VERSION = 1;
+export const BALLOT_VERSION_3 = 3;
+/** B of a compact question (§4.2 version 3): the second option encrypts B. */
+export const COMPACT_BASE = 2 ** 24;
+/** The option index in a compact question's proof transcript (§4.1). */
+export const COMPACT_OPTION = 0xfffe;
+
+/** V of a compact question: [0, 1, B] when min is 0, [1, B] when it is 1. */
+export const compactValues = (min) => (min === 0 ? [0, 1, COMPACT_BASE] : [1, COMPACT_BASE]);
+
+/** The value a compact question's two marks encrypt (0, 1 or B); throws for anything else. */
+export function compactValue(ch) {
+  if (!Array.isArray(ch) || ch.length !== 2 || !ch.every((m) => m === 0 || m === 1) || ch[0] + ch[1] > 1) {
+    throw new Error('eballot: a compact question takes at most one of its two options');
+  }
+  return ch[0] ? 1 : ch[1] ? COMPACT_BASE : 0;
+}
+
+/** Whether a manifest has a compact question (its ballots are then version 3). */
+export const hasCompact = (manifest) => Array.isArray(manifest?.questions) && manifest.questions.some((q) => q.method === 'compact');
+
+/** The encoding version of a manifest's (non-ranked) ballots: 3 with a compact question, else 1. */
+export const ballotVersion = (manifest) => (hasCompact(manifest) ? BALLOT_VERSION_3 : BALLOT_VERSION);
+
+/** How many sums a question has in the tally (§7): 1 for a compact question, else one an option. */
+export const sumWidth = (q) => (q.method === 'compact' ? 1 : q.options.length);
 export const MAX_BALLOT_BYTES = 64 * 1024;
 
 const keys = new Map();
@@ -33,7 +60,7 @@ export function electionKey(manifest) {
 function shape(manifest) {
   const qs = manifest.questions;
   if (!Array.isArray(qs) || qs.length === 0) throw new Error('eballot: manifest has no questions');
-  return qs.map((q) => ({ no: q.options.length, min: q.min, max: q.max }));
+  return qs.map((q) => ({ no: q.options.length, min: q.min, max: q.max, compact: q.method === 'compact' }));
 }
 
 function ctxOf(mh, K, style, question, option) {
@@ -74,6 +101,22 @@ export function encryptChoose(manifestHash, K, style, qi, q, ch) {
   return { question: { selections, sumProof }, rs };
 }
 
+/**
+ * Encrypts one compact question (§4.2 version 3): ch the two 0/1 marks, at
+ * most one set. Returns {question: {compact: {alpha, beta, proof}}, rs: [r]}.
+ */
+export function encryptCompact(manifestHash, K, style, qi, q, ch) {
+  const v = compactValue(ch);
+  if (v === 0 && q.min > 0) throw new Error(`eballot: question ${qi}: choose between ${q.min} and ${q.max}`);
+  const r = randomScalar();
+  const ct = encrypt(K, v, r);
+  const proof = proveRange(ctxOf(manifestHash, K, style, qi, COMPACT_OPTION), compactValues(q.min), ct, v, r);
+  return { question: { compact: { alpha: encodeElement(ct.alpha), beta: encodeElement(ct.beta), proof } }, rs: [r] };
+}
+
+/** The encoding of one question: a compact one's α ‖ β ‖ proof, else encodeChoose. */
+const encodeQuestion = (q) => (q.compact ? concat(q.compact.alpha, q.compact.beta, q.compact.proof) : encodeChoose(q));
+
 /** The encoding of one choose question (§4.2): u16 no, selections, sum proof. */
 export function encodeChoose(q) {
   const parts = [u16(q.selections.length)];
@@ -97,17 +140,17 @@ export function encryptBallot(manifest, manifestHash, style, choices) {
   if (!Array.isArray(choices) || choices.length !== sh.length) throw new Error('eballot: one choice list per question');
   const nonces = [];
   const questions = sh.map((q, qi) => {
-    const { question, rs } = encryptChoose(manifestHash, K, style, qi, q, choices[qi]);
+    const { question, rs } = (q.compact ? encryptCompact : encryptChoose)(manifestHash, K, style, qi, q, choices[qi]);
     nonces.push(rs);
     return question;
   });
-  return { ballot: { version: BALLOT_VERSION, manifestHash: Uint8Array.from(manifestHash), style, questions }, nonces };
+  return { ballot: { version: ballotVersion(manifest), manifestHash: Uint8Array.from(manifestHash), style, questions }, nonces };
 }
 
 /** Canonical binary encoding (§4.2). */
 export function encodeBallot(b) {
   const parts = [Uint8Array.of(b.version), b.manifestHash, u16(b.style), u16(b.questions.length)];
-  for (const q of b.questions) parts.push(encodeChoose(q));
+  for (const q of b.questions) parts.push(encodeQuestion(q));
   return concat(...parts);
 }
 
@@ -128,9 +171,9 @@ const decoded = new WeakMap();
 
 /**
  * The decoded points of a ballot returned by decodeBallot:
- * [{selections: [{alpha, beta, branches}], sum: branches}] per question,
- * branches as decodeRangeProof returns them; undefined for any other
- * object.
+ * [{selections: [{alpha, beta, branches}], sum: branches}] per question
+ * ({compact: {alpha, beta, branches}} for a compact question), branches as
+ * decodeRangeProof returns them; undefined for any other object.
  */
 export const pointsOf = (b) => decoded.get(b);
 
@@ -154,7 +197,7 @@ export function decodeBallot(manifest, manifestHash, bytes, hints = null) {
 
 /** The size of a ballot's decompression hints (§4.5): 32 bytes an element. */
 export function hintsSize(manifest) {
-  return shape(manifest).reduce((n, q) => n + 6 * q.no + 2 * (q.max - q.min + 1), 0) * HINT_SIZE;
+  return shape(manifest).reduce((n, q) => n + (q.compact ? 2 + 2 * compactValues(q.min).length : 6 * q.no + 2 * (q.max - q.min + 1)), 0) * HINT_SIZE;
 }
 
 function decodeBinary(manifest, manifestHash, bytes, hints) {
@@ -162,7 +205,9 @@ function decodeBinary(manifest, manifestHash, bytes, hints) {
   if (bytes.length > MAX_BALLOT_BYTES) throw new Error('eballot: ballot too large');
   const sh = shape(manifest);
   const r = new Reader(bytes);
-  if (r.u8() !== BALLOT_VERSION) throw new Error('eballot: unsupported ballot version');
+  const version = ballotVersion(manifest);
+  const got = r.u8();
+  if (got !== version) throw new Error(`eballot: version ${got}, this manifest's ballots are version ${version}`);
   const mh = Uint8Array.from(r.bytes(32));
   if (!equalBytes(mh, manifestHash)) throw Object.assign(new Error('eballot: ballot is for another manifest'), { kind: 'wrong_manifest' });
   const style = r.u16();
@@ -174,12 +219,18 @@ function decodeBinary(manifest, manifestHash, bytes, hints) {
   const dec = elementDecoder(hints);
   const points = [];
   const questions = sh.map((q) => {
+    if (q.compact) {
+      const n = compactValues(q.min).length;
+      const c = { alpha: Uint8Array.from(r.bytes(32)), beta: Uint8Array.from(r.bytes(32)), proof: Uint8Array.from(r.bytes(n * BRANCH_SIZE)) };
+      points.push({ compact: { alpha: dec(c.alpha), beta: dec(c.beta, true), branches: decodeRangeProof(c.proof, n, dec) } });
+      return { compact: c };
+    }
     const { question, pts } = readChoose(r, q, dec);
     points.push(pts);
     return question;
   });
   r.done();
-  const b = { version: BALLOT_VERSION, manifestHash: mh, style, questions };
+  const b = { version, manifestHash: mh, style, questions };
   decoded.set(b, points);
   return b;
 }
@@ -228,10 +279,12 @@ export function ballotToJSON(b) {
     version: b.version,
     manifest_hash: toHex(b.manifestHash),
     style: b.style,
-    questions: b.questions.map((q) => ({
-      selections: q.selections.map((s) => ({ alpha: toHex(s.alpha), beta: toHex(s.beta), proof: toHex(s.proof) })),
-      sum_proof: toHex(q.sumProof),
-    })),
+    questions: b.questions.map((q) => (q.compact
+      ? { compact: { alpha: toHex(q.compact.alpha), beta: toHex(q.compact.beta), proof: toHex(q.compact.proof) } }
+      : {
+        selections: q.selections.map((s) => ({ alpha: toHex(s.alpha), beta: toHex(s.beta), proof: toHex(s.proof) })),
+        sum_proof: toHex(q.sumProof),
+      })),
   };
 }
 
@@ -268,14 +321,21 @@ function fromJSON(manifest, manifestHash, input) {
     j = parseStrictJSON(input);
   } else j = parseStrictJSON(canonicalJSON(input));
   onlyKeys(j, ['version', 'manifest_hash', 'style', 'questions'], 'ballot');
-  if (j.version !== BALLOT_VERSION) throw new Error('eballot: unsupported ballot version');
+  const version = ballotVersion(manifest);
+  if (j.version !== version) throw new Error(`eballot: version ${j.version}, this manifest's ballots are version ${version}`);
+  const sh = shape(manifest);
   if (!Number.isInteger(j.style) || j.style < 0 || j.style > 0xffff) throw new Error('eballot: style out of range');
   if (!Array.isArray(j.questions) || j.questions.length > 0xffff) throw new Error('eballot: questions must be an array');
   const b = {
-    version: BALLOT_VERSION,
+    version,
     manifestHash: fromHex(j.manifest_hash, 32),
     style: j.style,
-    questions: j.questions.map((q) => {
+    questions: j.questions.map((q, qi) => {
+      if (sh[qi]?.compact) {
+        onlyKeys(q, ['compact'], 'question');
+        onlyKeys(q.compact, ['alpha', 'beta', 'proof'], 'compact');
+        return { compact: { alpha: fromHex(q.compact.alpha, 32), beta: fromHex(q.compact.beta, 32), proof: fromHex(q.compact.proof) } };
+      }
       onlyKeys(q, ['selections', 'sum_proof'], 'question');
       if (!Array.isArray(q.selections) || q.selections.length > 0xffff) throw new Error('eballot: selections must be an array');
       return {
@@ -302,7 +362,14 @@ export function verifyBallot(manifest, manifestHash, b) {
     if (!equalBytes(b.manifestHash, manifestHash) || b.questions.length !== sh.length) return false;
     checkStyle(manifest, b.style);
     for (let qi = 0; qi < sh.length; qi++) {
-      if (!verifyChoose(manifestHash, K, b.style, qi, sh[qi], b.questions[qi])) return false;
+      const q = b.questions[qi];
+      if (sh[qi].compact !== Boolean(q.compact)) return false;
+      if (q.compact) {
+        const ct = { alpha: decodeElement(q.compact.alpha), beta: decodeElement(q.compact.beta, true) };
+        if (!verifyRange(ctxOf(manifestHash, K, b.style, qi, COMPACT_OPTION), compactValues(sh[qi].min), ct, q.compact.proof)) return false;
+        continue;
+      }
+      if (!verifyChoose(manifestHash, K, b.style, qi, sh[qi], q)) return false;
     }
     return true;
   } catch {
@@ -310,8 +377,11 @@ export function verifyBallot(manifest, manifestHash, b) {
   }
 }
 
-/** The ciphertexts of a ballot as points: cts[q][o] = {alpha, beta}. */
+/**
+ * The ciphertexts of a ballot as points: cts[q][o] = {alpha, beta} (a
+ * compact question: its one ciphertext, cts[q][0]).
+ */
 export function ballotCiphertexts(b) {
-  return b.questions.map((q) => q.selections.map((s) => ({ alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) })));
+  return b.questions.map((q) => (q.compact ? [q.compact] : q.selections).map((s) => ({ alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) })));
 }
 

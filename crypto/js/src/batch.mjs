@@ -12,7 +12,7 @@
 // fails, each of its ballots is verified alone, so the failing ones are
 // named exactly. The Fiat–Shamir challenges (Σ c_j = H(T)) are checked per
 // proof, as in verifyRange.
-import { electionKey, pointsOf, verifyBallot } from './ballot.mjs';
+import { COMPACT_OPTION, compactValues, electionKey, pointsOf, verifyBallot } from './ballot.mjs';
 import { fromHex } from './bytes.mjs';
 import { G, Point, ZERO, decodeElement, decodeScalar, encodeElement, hashToScalar, mod } from './group.mjs';
 import { BRANCH_SIZE, DST_RANGE, SUM_OPTION, rangeOf, rangeTranscriptBytes } from './rangeproof.mjs';
@@ -85,7 +85,8 @@ function addBallot(manifest, mh, Kb, K, b, t) {
   const cts = [];
   let ri = 0;
   // Two equations a branch: 2 branches a selection, max − min + 1 in a sum.
-  const r = weights(2 * qs.reduce((a, q) => a + 2 * q.options.length + Math.max(0, q.max - q.min + 1), 0));
+  // A compact question: its one proof's branches (§4.2 version 3).
+  const r = weights(2 * qs.reduce((a, q) => a + (q.method === 'compact' ? compactValues(q.min).length : 2 * q.options.length + Math.max(0, q.max - q.min + 1)), 0));
   // One proof: its branches' equations for the ciphertext whose α, β carry
   // coefficients into ac/bc (one entry per selection it sums).
   // known: the branches as decodeBallot decoded them (pointsOf), if any.
@@ -120,6 +121,18 @@ function addBallot(manifest, mh, Kb, K, b, t) {
   };
   for (let qi = 0; qi < qs.length; qi++) {
     const q = b.questions[qi];
+    if ((qs[qi].method === 'compact') !== Boolean(q.compact)) return null;
+    if (q.compact) {
+      const k = known?.[qi].compact;
+      const ct = k ? { alpha: k.alpha, beta: k.beta } : { alpha: decodeElement(q.compact.alpha), beta: decodeElement(q.compact.beta, true) };
+      const ac = [0n];
+      const bc = [0n];
+      if (!proof({ manifestHash: mh, K, style: b.style, question: qi, option: COMPACT_OPTION }, compactValues(qs[qi].min), q.compact.alpha, q.compact.beta, q.compact.proof, k?.branches, ac, bc, [0])) return null;
+      t.points.push(ct.alpha, ct.beta);
+      t.scalars.push(neg(ac[0]), neg(bc[0]));
+      cts.push([ct]);
+      continue;
+    }
     const no = qs[qi].options.length;
     if (q.selections.length !== no) return null;
     const ac = new Array(no).fill(0n);

@@ -10,7 +10,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { equalBytes, toHex } from './bytes.mjs';
 import { parseManifest } from './manifest.mjs';
-import { decodeBallot } from './ballot.mjs';
+import { decodeBallot, sumWidth } from './ballot.mjs';
 import { batchVerifyBallots } from './batch.mjs';
 import { tracker, shortCode } from './tracker.mjs';
 import { importIssuerKey, verifyAuthorisation, AUTHORISATION_SIZE } from './blind.mjs';
@@ -32,7 +32,7 @@ export async function entryContext(manifestBytes) {
 
 /** The context from a parsed manifest, its hash and the styles' issuer keys. */
 export function contextOf(manifest, mh, keys) {
-  return { manifest, mh, keys, width: manifest.questions.reduce((n, q) => n + q.options.length, 0) };
+  return { manifest, mh, keys, width: manifest.questions.reduce((n, q) => n + sumWidth(q), 0) };
 }
 
 // One entry's checks but its proofs (verify.entry), in order.
@@ -53,7 +53,7 @@ async function entry(ctx, en) {
     return r;
   }
   r.style = r.ballot.style;
-  for (const q of r.ballot.questions) for (const s of q.selections) r.alphas.push(toHex(s.alpha));
+  for (const q of r.ballot.questions) for (const s of q.compact ? [q.compact] : q.selections) r.alphas.push(toHex(s.alpha));
   if (!equalBytes(tracker(ctx.mh, bb), r.T)) r.errs.push(['entry.tracker', {}]);
   if (r.ballot.style !== en.style) r.errs.push(['entry.style', { recorded: en.style, style: r.ballot.style }]);
   if (!(await verifyAuthorisation(ctx.keys[r.ballot.style], r.T, auth))) r.errs.push(['entry.authorisation', {}]);
@@ -65,8 +65,8 @@ async function entry(ctx, en) {
  * gives them). Returns {results, sums}: per entry {errs: [[check, params]],
  * T, code, style, alphas (hex of each selection's α, in order), ok (no
  * error)}, and per style the sums of the ok ballots' ciphertexts, flat over
- * (question, option), as encoded points {alpha, beta} (null for a style
- * with none). Plain data: it crosses a worker boundary by structured clone.
+ * (question, option) (a compact question: its one sum), as encoded points
+ * {alpha, beta} (null for a style with none). Plain data: it crosses a worker boundary by structured clone.
  */
 export async function checkEntries(ctx, entries) {
   const rs = await Promise.all(entries.map((en) => entry(ctx, en)));
@@ -90,7 +90,7 @@ export async function checkEntries(ctx, entries) {
 /** The ciphertexts of one entry's ballot, flat over (question, option), as points. */
 export function ciphertextsOf(ctx, bytes) {
   const b = decodeBallot(ctx.manifest, ctx.mh, bytes.subarray(32 + AUTHORISATION_SIZE));
-  return b.questions.flatMap((q) => q.selections.map((s) => ({ alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) })));
+  return b.questions.flatMap((q) => (q.compact ? [q.compact] : q.selections).map((s) => ({ alpha: decodeElement(s.alpha), beta: decodeElement(s.beta, true) })));
 }
 
 /** Decodes a sum as checkEntries encodes it (the identity allowed). */

@@ -6,8 +6,8 @@ export { G, L, decodeElement, encodeElement, decodeScalar, encodeScalar, randomS
 export { encrypt, addCiphertexts } from './elgamal.mjs';
 export { DST_RANGE, SUM_OPTION, rangeTranscript, proveRange, verifyRange, decodeRangeProof, rangeOf } from './rangeproof.mjs';
 export {
-  BALLOT_VERSION, electionKey, encryptBallot, encodeBallot, decodeBallot, ballotToJSON, encodeBallotJSON, ballotFromJSON,
-  verifyBallot, ballotCiphertexts,
+  BALLOT_VERSION, BALLOT_VERSION_3, COMPACT_BASE, compactValues, hasCompact, ballotVersion, hintsSize, electionKey, encryptBallot,
+  encodeBallot, decodeBallot, ballotToJSON, encodeBallotJSON, ballotFromJSON, verifyBallot, ballotCiphertexts,
 } from './ballot.mjs';
 export { tracker, shortCode } from './tracker.mjs';
 export { warmUp } from './warmup.mjs';
@@ -21,7 +21,7 @@ export {
 } from './receipt.mjs';
 export {
   parsePublicKey, decodeDLEQ, verifyDLEQ, decodePartial, verifyPartial, lagrangeAtZero, combinePartials, sumBallots,
-  checkCount, decryptCount,
+  checkCount, decryptCount, decryptPair,
 } from './tally.mjs';
 export {
   decodeDealing, verifyDealing, publicFromDealings, dealingContext, verifySchnorr, decodeShare, decodeComplaint,

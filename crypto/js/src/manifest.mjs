@@ -60,7 +60,7 @@ async function issuerKey(s, f) {
   if (re !== toHex(der)) bad(f, 'not canonical DER');
 }
 
-/** Manifest versions (§3): 1, and 2 with ranked questions and election addresses. */
+/** Manifest versions (§3): 1, and 2 with ranked and compact questions and election addresses. */
 export const VERSIONS = [1, 2];
 /** STV rules of a ranked question (§9.7). */
 export const RULES = ['ers97', 'meek'];
@@ -77,7 +77,9 @@ export function rankedSize(n, min, max) {
 export function ballotSize(m) {
   return m.questions.reduce((n, q) => n + (q.method === 'ranked'
     ? rankedSize(q.options.length, q.min, q.max)
-    : 2 + q.options.length * (64 + 256) + (q.max - q.min + 1) * 128), 37);
+    : q.method === 'compact'
+      ? 64 + (3 - q.min) * 128
+      : 2 + q.options.length * (64 + 256) + (q.max - q.min + 1) * 128), 37);
 }
 
 // A question's version-2 fields (§3, §9), as crypto/manifest checkMethod.
@@ -86,8 +88,14 @@ function method(m, q, f) {
     if ('seats' in q || 'rule' in q) bad(f, 'seats and rule are for ranked questions only');
     return;
   }
-  if (q.method !== 'ranked') bad(f + '.method', `unknown method ${JSON.stringify(q.method)} (known: "ranked")`);
+  if (q.method !== 'ranked' && q.method !== 'compact') bad(f + '.method', `unknown method ${JSON.stringify(q.method)} (known: "ranked", "compact")`);
   if (m.version < 2) bad(f + '.method', 'needs manifest version 2');
+  if (q.method === 'compact') {
+    // Protocol 7: a yes/no question carried as one ciphertext (§4.2 version 3).
+    if ('seats' in q || 'rule' in q) bad(f, 'seats and rule are for ranked questions only');
+    if (q.options.length !== 2 || q.max !== 1) bad(f + '.method', 'a compact question has exactly 2 options and max 1');
+    return;
+  }
   if (m.kind !== 'union_election') bad(f + '.method', 'ranked questions are for union_election ballots only');
   const seats = int(q.seats, f + '.seats');
   if (seats < 1 || seats >= q.options.length) bad(f + '.seats', `need 1 ≤ seats < options (${q.options.length})`);

@@ -141,8 +141,8 @@ function checkEntry(T, entry) {
   if (entry.length < 32 + 288 + MIN_BALLOT || entry.length > 32 + 288 + MAX_BALLOT) throw new Error('eballot: entry length out of range');
   if (!equalBytes(entry.subarray(0, 32), T)) throw new Error('eballot: entry is for another tracker');
   const ballot = entry.subarray(320);
-  // Ballot versions 1 and 2 (§4.2): the tracker is over the whole encoding of either.
-  if (ballot[0] !== 1 && ballot[0] !== 2) throw new Error('eballot: not a version 1 or 2 ballot');
+  // Ballot versions 1, 2 and 3 (§4.2; 3 from protocol 7): the tracker is over the whole encoding of any.
+  if (ballot[0] < 1 || ballot[0] > 3) throw new Error('eballot: not a version 1, 2 or 3 ballot');
   const t = sha256(concat(utf8('ballot-v1'), ballot.subarray(1, 33), ballot));
   if (!equalBytes(t, T)) throw new Error('eballot: tracker does not match the ballot');
 }

@@ -167,6 +167,30 @@ export function sumBallots(ballots) {
 /** True when β − x·α = count·G. */
 export const checkCount = (beta, xAlpha, count) => beta.subtract(xAlpha).equals(smallMul(count));
 
+/**
+ * The counts {yes, no} of a compact question's sum (§7, protocol 7):
+ * β − x·α = (yes + B·no)·G with yes + no ≤ n (n the style's valid ballots,
+ * n < B); baby steps a·G for a ≤ n, giant steps of B·G. null when none.
+ */
+export function decryptPair(beta, xAlpha, n, B) {
+  if (!Number.isInteger(n) || n < 0 || n >= B) return null;
+  const target = beta.subtract(xAlpha);
+  const baby = new Map();
+  let P = ZERO;
+  for (let a = 0; a <= n; a++) {
+    baby.set(P.toHex(), a);
+    P = P.add(G);
+  }
+  const step = mulPublic(G, BigInt(B)).negate();
+  let Q = target;
+  for (let b = 0; b <= n; b++) {
+    const a = baby.get(Q.toHex());
+    if (a !== undefined && a + b <= n) return { yes: a, no: b };
+    Q = Q.add(step);
+  }
+  return null;
+}
+
 /** m with m·G = β − x·α, 0 ≤ m ≤ max (baby-step giant-step), or -1. */
 export function decryptCount(beta, xAlpha, max) {
   const target = beta.subtract(xAlpha);

@@ -96,7 +96,9 @@ function review(ev) {
 }
 
 // encryptFor encrypts the choices: a version-2 ballot when the manifest has
-// a ranked question (the ranked bundle), else version 1 (docs/protocol.md §4.2).
+// a ranked question (the ranked bundle), else version 3 when it has a
+// compact yes/no question (protocol 7), else version 1 (docs/protocol.md
+// §4.2); encryptBallot picks 3 or 1 from the manifest.
 function encryptFor(L, manifest, hash, style, choices) {
   if (manifest.questions.some((q) => q.method === 'ranked')) {
     return L.encodeBallotV2(L.encryptBallotV2(manifest, hash, style, choices).ballot);
