@@ -15,6 +15,8 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/unionvote/eballot/crypto/manifest"
+
 	_ "time/tzdata" // the date of the ballot is a UK date on any system
 )
 
@@ -89,7 +91,7 @@ func (e *env) run(args []string) int {
 	var f func([]string) error
 	switch cmd {
 	case "version":
-		fmt.Fprintf(e.stdout, "scrutineer %s (protocol v2, %s)\n", Version, runtime.Version())
+		fmt.Fprintf(e.stdout, "scrutineer %s (protocol v%d, %s)\n", Version, manifest.ProtocolVersion, runtime.Version())
 		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage)

@@ -46,7 +46,7 @@ func ok(t *testing.T, args ...string) string {
 
 func TestCLI(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run([]string{"version"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "protocol v2") {
+	if code := run([]string{"version"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "protocol v7") {
 		t.Fatalf("version: %d %q", code, out.String())
 	}
 	out.Reset()

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/internal/app"
 	"github.com/unionvote/eballot/internal/config"
 	"github.com/unionvote/eballot/internal/db"
@@ -21,9 +22,6 @@ import (
 
 // Version is set at build time with -ldflags "-X …/internal/cli.Version=…".
 var Version = "dev"
-
-// ProtocolVersion is the version of docs/protocol.md this build implements.
-const ProtocolVersion = 2
 
 const usage = `ballotd — the statutory e-ballot service
 
@@ -337,7 +335,7 @@ func runVersion(args []string, env Env) int {
 	if code, ok := parse("version", "Prints the build version, the protocol version and the Go version.", args, env, false); !ok {
 		return code
 	}
-	fmt.Fprintf(env.Stdout, "ballotd %s (protocol v%d, %s %s/%s)\n", Version, ProtocolVersion,
+	fmt.Fprintf(env.Stdout, "ballotd %s (protocol v%d, %s %s/%s)\n", Version, manifest.ProtocolVersion,
 		strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH)
 	return 0
 }

@@ -58,7 +58,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 	if r := run(context.Background(), nil, "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, "unknown command") {
 		t.Errorf("unknown command: %+v", r)
 	}
-	if r := run(context.Background(), nil, "version"); r.code != 0 || !strings.Contains(r.stdout, "protocol v2") {
+	if r := run(context.Background(), nil, "version"); r.code != 0 || !strings.Contains(r.stdout, "protocol v7") {
 		t.Errorf("version: %+v", r)
 	}
 }
