@@ -336,10 +336,10 @@ func (r refresher) NoticeText(ctx context.Context, noticeID int64) (string, stri
 
 // LargeBodies are the routes that accept a body over web.MaxBody.
 var LargeBodies = []web.LargeBody{
-	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20}, // register upload (CSV)
-	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},   // signed report + partials
+	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20},        // register upload (CSV)
+	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},          // signed report + partials
 	{Pattern: "/scrutineer/ballots/*/result/election", Max: result.MaxUpload + 1<<20}, // a contest's signed election report
-	{Pattern: "/organiser/refresh/import", Max: refresh.MaxImport + 1<<20},     // the union's membership file (CSV)
+	{Pattern: "/organiser/refresh/import", Max: refresh.MaxImport + 1<<20},            // the union's membership file (CSV)
 	// a candidate's election address with its photo (union elections, s.48)
 	{Pattern: "/organiser/ballots/*/election/contests/*/candidates/*/address", Max: election.MaxPhotoUpload + 1<<20},
 }

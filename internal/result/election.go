@@ -90,9 +90,6 @@ func (r *Service) PublishElection(ctx context.Context, actor string, ballotID in
 	if err != nil {
 		return nil, &RefusedError{[]page.Msg{electionSigProblem(err, key)}}
 	}
-	if reasons := belongs(rep, mf); len(reasons) > 0 {
-		return nil, &RefusedError{reasons}
-	}
 	// A ballot opened before the manifest stated the independent person
 	// (protocol 7) requires their share by its configuration (as Publish).
 	t := mf.RequiredTrustee()
@@ -105,8 +102,12 @@ func (r *Service) PublishElection(ctx context.Context, actor string, ballotID in
 	}
 	// s.51A: the count is not made without the independent person's key
 	// share where the union's rules require it.
+	reasons := belongs(rep, mf)
 	if t > 0 && !slices.Contains(rep.Count.DecryptedBy, t) {
-		return nil, &RefusedError{[]page.Msg{page.M("result.err.election_independent", t)}}
+		reasons = append(reasons, page.M("result.err.election_independent", t))
+	}
+	if len(reasons) > 0 {
+		return nil, &RefusedError{reasons}
 	}
 	sum := sha256.Sum256(up.Report)
 	err = electionStore{r.pool}.add(ctx, actor, ballotID, rep, up, r.now(), map[string]any{

@@ -64,6 +64,10 @@ func (p *Pages) publishElection(w http.ResponseWriter, r *http.Request) {
 			problems = append(problems, partProblem(f.name, err))
 			continue
 		}
+		if len(data) == 0 {
+			problems = append(problems, page.M("result.err.choose", f.name))
+			continue
+		}
 		if m, wrong := page.WrongFile(f.kind, data); wrong {
 			problems = append(problems, page.M("result.err.part", fhs[0].Filename, m))
 			continue
