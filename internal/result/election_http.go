@@ -31,16 +31,8 @@ func (p *Pages) electionRoutes(r chi.Router) {
 // publishElection takes a ranked contest's signed election report from the
 // scrutineer (the same page as the ballot's result).
 func (p *Pages) publishElection(w http.ResponseWriter, r *http.Request) {
-	s, b, ok := p.staffBallot(w, r, "scrutineer")
+	s, b, refuse, ok := p.uploadForm(w, r)
 	if !ok {
-		return
-	}
-	refuse := func(reasons ...page.Msg) {
-		p.show(w, r, s, b, http.StatusUnprocessableEntity, "", reasons)
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
-	if err := r.ParseMultipartForm(MaxUpload); err != nil {
-		refuse(page.M("result.err.upload", MaxUpload>>10))
 		return
 	}
 	defer r.MultipartForm.RemoveAll()

@@ -160,10 +160,14 @@ func (p *Pages) recordKey(w http.ResponseWriter, r *http.Request) {
 // partial decryption files.
 const MaxUpload = 4 << 20
 
-func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
+// uploadForm is the scrutineer and ballot of an upload of signed files,
+// with its multipart form parsed (at most MaxUpload; the caller removes
+// it), and refuse, which answers with the result page and its reasons;
+// false once the answer is written.
+func (p *Pages) uploadForm(w http.ResponseWriter, r *http.Request) (page.Staff, *election.AdminBallot, func(...page.Msg), bool) {
 	s, b, ok := p.staffBallot(w, r, "scrutineer")
 	if !ok {
-		return
+		return s, nil, nil, false
 	}
 	refuse := func(reasons ...page.Msg) {
 		p.show(w, r, s, b, http.StatusUnprocessableEntity, "", reasons)
@@ -171,6 +175,14 @@ func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
 	if err := r.ParseMultipartForm(MaxUpload); err != nil {
 		refuse(page.M("result.err.upload", MaxUpload>>10))
+		return s, nil, nil, false
+	}
+	return s, b, refuse, true
+}
+
+func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
+	s, b, refuse, ok := p.uploadForm(w, r)
+	if !ok {
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
