@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -19,15 +18,14 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/unionvote/eballot/crypto/manifest"
 	"github.com/unionvote/eballot/crypto/report"
-	"github.com/unionvote/eballot/crypto/stv"
 	"github.com/unionvote/eballot/internal/election"
 	"github.com/unionvote/eballot/internal/election/electiontest"
 	"github.com/unionvote/eballot/internal/ledger"
 	"github.com/unionvote/eballot/internal/ledger/ledgertest"
 	"github.com/unionvote/eballot/internal/pgtest"
 	"github.com/unionvote/eballot/internal/result"
+	"github.com/unionvote/eballot/internal/result/resulttest"
 	"github.com/unionvote/eballot/internal/web/page"
 	"github.com/unionvote/eballot/internal/web/webtest"
 )
@@ -37,12 +35,10 @@ import (
 // 2, required for the count) closed, with the scrutineer's key bound in
 // its manifest, and a way to sign an election report of its contest.
 type unionCounted struct {
+	*resulttest.Contest
 	b      *electiontest.Ballot
 	signer note.Signer
 	vkey   string
-	mf     *manifest.Manifest
-	ec     report.ElectionContest
-	count  report.ElectionCount
 	srv    *httptest.Server
 }
 
@@ -65,43 +61,10 @@ func newUnionCounted(t *testing.T, id string) *unionCounted {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mf, err := manifest.Parse(mj)
-	if err != nil {
-		t.Fatal(err)
+	c := &unionCounted{Contest: resulttest.NewContest(t, mj), b: b, signer: signer, vkey: vkey}
+	if len(c.EC.Persons) != 1 || c.EC.Persons[0].Trustee != 2 {
+		t.Fatalf("the fixture's manifest names the independent persons %+v, want one, trustee 2", c.EC.Persons)
 	}
-	if mf.RequiredTrustee() != 2 {
-		t.Fatalf("the fixture's manifest requires trustee %d, want 2", mf.RequiredTrustee())
-	}
-	h, _ := mf.Hash()
-	qi := -1
-	for i, q := range mf.Questions {
-		if q.Ranked() {
-			qi = i
-		}
-	}
-	if qi < 0 {
-		t.Fatal("no ranked question in the union election's manifest")
-	}
-	q := mf.Questions[qi]
-	var names []string
-	for _, o := range q.Options {
-		names = append(names, o.Label)
-	}
-	// Six ranked ballots (the count's input after mixing and decryption).
-	el := &stv.Election{Candidates: len(names), Names: names, Seats: q.Seats, Lot: stv.LotFromSeed(h[:], len(names))}
-	for _, prefs := range [][]int{{0, 1}, {0, 2}, {0, 1, 3}, {1, 0}, {2, 1}, {3, 2, 1}} {
-		el.Ballots = append(el.Ballots, stv.Ballot{Weight: 1, Prefs: prefs})
-	}
-	res, err := stv.Count(stv.Rule(q.Rule), el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &unionCounted{b: b, signer: signer, vkey: vkey, mf: mf,
-		ec: report.ElectionContest{ManifestHash: hex.EncodeToString(h[:]), Contest: qi, Question: q.ID, Title: q.Text,
-			Persons: []report.IndependentPerson{{Name: mf.IndependentPerson.Name, Trustee: 2}}},
-		count: report.ElectionCount{Candidates: names, Distributed: 10, Returned: 7,
-			Spoilt: []report.SpoiltPaper{{Ballot: 4, Reason: "the ballot's proof does not verify"}}, Shuffles: 2, DecryptedBy: []int{1, 2},
-			FinalList: strings.Repeat("ab", 32), Lot: el.Lot, STV: res}}
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pages, err := page.New(log)
@@ -119,22 +82,6 @@ func newUnionCounted(t *testing.T, id string) *unionCounted {
 	c.srv = httptest.NewServer(r)
 	t.Cleanup(c.srv.Close)
 	return c
-}
-
-// sign makes the election report of the contest, changed by edit, and
-// signs it with signer.
-func (c *unionCounted) sign(t *testing.T, signer note.Signer, edit func(*report.ElectionContest, *report.ElectionCount)) ([]byte, []byte) {
-	t.Helper()
-	ec, count := c.ec, c.count
-	count.DecryptedBy = append([]int{}, count.DecryptedBy...)
-	edit(&ec, &count)
-	rep := report.NewElection(ec, count, signer.Name(), report.ElectionOptions{Scrutineer: "Ballot Scrutineers Ltd", Date: "2027-01-12",
-		Register: report.RegisterStatement{Inspected: false}})
-	js, sig, err := report.SignElection(rep, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js, sig
 }
 
 // uploadElection posts a contest's two files as the result page's form does.
@@ -163,7 +110,7 @@ func TestPublishElectionReport(t *testing.T) {
 	pub := webtest.NewClient(t, c.srv.URL, "", 0)
 	id := strconv.FormatInt(c.b.ID, 10)
 	post := "/scrutineer/ballots/" + id + "/result/election"
-	q := c.ec.Question
+	q := c.EC.Question
 
 	if status, _ := pub.Get("/results/" + e + "/election/" + q); status != 404 {
 		t.Fatalf("election result page before publication: %d", status)
@@ -173,11 +120,11 @@ func TestPublishElectionReport(t *testing.T) {
 		t.Fatalf("scrutineer result page has no upload form for contest %s: %d\n%s", q, status, body)
 	}
 
-	good, goodSig := c.sign(t, c.signer, func(*report.ElectionContest, *report.ElectionCount) {})
+	good, goodSig := c.Sign(t, c.signer, func(*report.ElectionContest, *report.ElectionCount) {})
 	oskey, _, _ := note.GenerateKey(rand.Reader, "someone.else")
 	other, _ := note.NewSigner(oskey)
-	_, otherSig := c.sign(t, other, func(*report.ElectionContest, *report.ElectionCount) {})
-	otherBallot, otherBallotSig := c.sign(t, c.signer, func(ec *report.ElectionContest, _ *report.ElectionCount) {
+	_, otherSig := c.Sign(t, other, func(*report.ElectionContest, *report.ElectionCount) {})
+	otherBallot, otherBallotSig := c.Sign(t, c.signer, func(ec *report.ElectionContest, _ *report.ElectionCount) {
 		ec.ManifestHash = strings.Repeat("0", 64)
 	})
 	// Signed, but not a consistent election report: a turnout the counts do not give.
@@ -191,7 +138,7 @@ func TestPublishElectionReport(t *testing.T) {
 	}
 	badSig := n[len(bad):]
 	// A count made without trustee 2's decryption (and so naming no independent person).
-	noShare, noShareSig := c.sign(t, c.signer, func(ec *report.ElectionContest, count *report.ElectionCount) {
+	noShare, noShareSig := c.Sign(t, c.signer, func(ec *report.ElectionContest, count *report.ElectionCount) {
 		ec.Persons, count.DecryptedBy = nil, []int{1, 3}
 	})
 
