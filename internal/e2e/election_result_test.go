@@ -43,7 +43,7 @@ func TestElectionResultInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
-	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "exec-result", Members: 10, Ledger: ledger.HandOver{L: led}, Ready: true, ScrutineerKey: vkey})
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "exec-result", Members: 10, Ledger: ledger.HandOver{L: led}, Ready: true, ScrutineerKey: vkey, Welsh: true})
 	electiontest.UnionElection(t, b)
 	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)

@@ -45,7 +45,10 @@ type ElectionUpload struct{ Report, Signature []byte }
 
 // ElectionReport is a published election report.
 type ElectionReport struct {
-	Question    string
+	Question string
+	// Titles is the contest's title by language, as the manifest gives it
+	// ("en": the question's text; "cy" when the paper is bilingual).
+	Titles      map[string]string
 	Contest     int
 	Report      *report.ElectionReport
 	JSON, Sig   []byte // the signed bytes, as uploaded
@@ -57,7 +60,7 @@ type ElectionReport struct {
 // published report (nil until published).
 type RankedContest struct {
 	Question string
-	Title    string
+	Titles   map[string]string // by language, as ElectionReport's
 	Report   *ElectionReport
 }
 
@@ -189,7 +192,7 @@ func (r *Service) rankedContests(ctx context.Context, rec *election.ResultRecord
 		if !q.Ranked() {
 			continue
 		}
-		c := RankedContest{Question: q.ID, Title: q.Text}
+		c := RankedContest{Question: q.ID, Titles: titles(mf, q.ID)}
 		for i := range reps {
 			if reps[i].Question == q.ID {
 				c.Report = &reps[i]
@@ -214,11 +217,47 @@ func (r *Service) PublishedElection(ctx context.Context, electionID, question st
 	if len(reps) != 1 {
 		return nil, nil, election.ErrNotFound
 	}
+	mf, err := manifest.Parse(rec.Manifest)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ballot manifest: %w", err)
+	}
+	reps[0].Titles = titles(mf, question)
 	b, err := r.store.PublicBallot(ctx, electionID)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &reps[0], b, nil
+}
+
+// titles is the text of question id in each language of the manifest.
+func titles(mf *manifest.Manifest, id string) map[string]string {
+	out := map[string]string{}
+	for _, q := range mf.Questions {
+		if q.ID == id {
+			out["en"] = q.Text
+		}
+	}
+	for l, t := range mf.Translations {
+		for _, q := range t.Questions {
+			if q.ID == id && q.Text != "" {
+				out[l] = q.Text
+			}
+		}
+	}
+	return out
+}
+
+// Title is the title in lang, else in English.
+func (e *ElectionReport) Title(lang string) string { return pick(e.Titles, lang) }
+
+// Title is the contest's title in lang, else in English.
+func (c RankedContest) Title(lang string) string { return pick(c.Titles, lang) }
+
+func pick(m map[string]string, lang string) string {
+	if s := m[lang]; s != "" {
+		return s
+	}
+	return m["en"]
 }
 
 // electionStore is the one place that names result_election_reports

@@ -52,7 +52,7 @@ func newUnionCounted(t *testing.T, id string) *unionCounted {
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
-	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: 10, Ledger: ledger.HandOver{L: led}, Ready: true, ScrutineerKey: vkey})
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: id, Members: 10, Ledger: ledger.HandOver{L: led}, Ready: true, ScrutineerKey: vkey, Welsh: true})
 	electiontest.UnionElection(t, b)
 	if err := b.Admin.Close(ctx, "scrutineer:test", b.ID, "test: closed early to count"); err != nil {
 		t.Fatal(err)
@@ -199,8 +199,8 @@ func TestPublishElectionReport(t *testing.T) {
 		t.Fatalf("the count elected %v", elected)
 	}
 	for _, lang := range []struct{ code, title, electedH, stages, spoilt string }{
-		{"en", "Election result", "Elected", "Votes for each candidate at each stage", "Spoilt or not valid"},
-		{"cy", "Canlyniad yr etholiad", "Etholwyd", "Pleidleisiau pob ymgeisydd ym mhob cam", "Wedi&#39;u difetha neu&#39;n annilys"},
+		{"en", "Election result: National Executive</h1>", "Elected", "Votes for each candidate at each stage", "Spoilt or not valid"},
+		{"cy", "Canlyniad yr etholiad: Pwyllgor Gwaith Cenedlaethol</h1>", "Etholwyd", "Pleidleisiau pob ymgeisydd ym mhob cam", "Wedi&#39;u difetha neu&#39;n annilys"},
 	} {
 		status, body := pub.Get("/results/" + e + "/election/" + q + "?lang=" + lang.code)
 		if status != 200 {
