@@ -493,7 +493,7 @@ var keptBallotTables = map[string]bool{
 	"ballot_styles": true, "employer_notices": true, "gotv_ballot_settings": true, "gotv_campaigns": true,
 	"outreach_approvals": true, "outreach_campaigns": true,
 	"retention_holds": true, "retention_counts": true, "retention_deletions": true,
-	"result_notice_plans": true, "result_employer_deliveries": true,
+	"result_notice_plans": true, "result_employer_deliveries": true, "result_election_reports": true,
 }
 
 // checkEveryMemberTableDecided walks the foreign keys of the schema: every
