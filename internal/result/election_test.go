@@ -142,6 +142,16 @@ func TestPublishElectionReport(t *testing.T) {
 		ec.Persons, count.DecryptedBy = nil, []int{1, 3}
 	})
 
+	// The ballot's own report (report.json) uploaded by mistake.
+	ballotReport, err := os.ReadFile("../../crypto/report/testdata/report_v3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ballotReportSig, err := os.ReadFile("../../crypto/report/testdata/report_v3.json.sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	for _, tc := range []struct {
 		name    string
 		js, sig []byte
@@ -155,6 +165,8 @@ func TestPublishElectionReport(t *testing.T) {
 		{"without the independent person's share", noShare, noShareSig, "the count must use the decryption of trustee 2, the independent person",
 			"rhaid i&#39;r cyfrif ddefnyddio dadgryptiad ymddiriedolwr 2, y person annibynnol"},
 		{"no signature", good, nil, "choose election-report.json.sig to upload", ""},
+		{"the ballot's report", ballotReport, ballotReportSig, "this is the ballot&#39;s report (report.json, from scrutineer report), not an election report",
+			"adroddiad y bleidlais yw hwn (report.json, o scrutineer report), nid adroddiad etholiad"},
 	} {
 		status, body := uploadElection(scr, post, tc.js, tc.sig)
 		if status != 422 || !strings.Contains(body, "The result was not published") || !strings.Contains(body, tc.en) {
