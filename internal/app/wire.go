@@ -254,7 +254,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		vote.New(vote.Deps{Ballots: s.Ballots, Register: s.Register, Issuance: s.Issuance, Pages: s.Pages, Member: member,
 			CSRF: s.Auth.CSRFToken, SignIn: "/auth/signin", Log: log}),
 		election.NewAdminPages(s.Admin, s.Ballots, s.Pages, staff, log),
-		result.NewPages(result.New(s.Ballots, ledger.HandOver{L: s.Ledger}, issuedCounts(s.Issuance)),
+		result.NewPages(result.New(pool, s.Ballots, ledger.HandOver{L: s.Ledger}, issuedCounts(s.Issuance)),
 			s.Admin, s.Ballots, s.Register, s.Pages, staff, cfg.PublicURL.String()),
 		election.NewRecordsPages(s.Admin, s.Ballots, s.Pages, staff),
 		result.NewAfterPages(s.After, s.Ballots, s.Pages, staff),
@@ -336,9 +336,10 @@ func (r refresher) NoticeText(ctx context.Context, noticeID int64) (string, stri
 
 // LargeBodies are the routes that accept a body over web.MaxBody.
 var LargeBodies = []web.LargeBody{
-	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20}, // register upload (CSV)
-	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},   // signed report + partials
-	{Pattern: "/organiser/refresh/import", Max: refresh.MaxImport + 1<<20},     // the union's membership file (CSV)
+	{Pattern: "/organiser/ballots/*/register", Max: register.MaxBytes + 1<<20},        // register upload (CSV)
+	{Pattern: "/scrutineer/ballots/*/result", Max: result.MaxUpload + 1<<20},          // signed report + partials
+	{Pattern: "/scrutineer/ballots/*/result/election", Max: result.MaxUpload + 1<<20}, // a contest's signed election report
+	{Pattern: "/organiser/refresh/import", Max: refresh.MaxImport + 1<<20},            // the union's membership file (CSV)
 	// a candidate's election address with its photo (union elections, s.48)
 	{Pattern: "/organiser/ballots/*/election/contests/*/candidates/*/address", Max: election.MaxPhotoUpload + 1<<20},
 }

@@ -60,6 +60,7 @@ var owners = map[string]string{
 	// after the close: result notices, employers' addresses, copy requests
 	"result_employer_contacts": "internal/result", "result_notice_plans": "internal/result", "result_employer_deliveries": "internal/result",
 	"result_notices": "internal/result", "result_report_requests": "internal/result",
+	"result_election_reports": "internal/result",
 	// the rest
 	"audit_log":        "internal/audit",
 	"retention_counts": "internal/retention", "retention_deletions": "internal/retention", "retention_holds": "internal/retention",

@@ -117,7 +117,7 @@ func (w *wires) server(t *testing.T, r *afterRig) *httptest.Server {
 		return out, err
 	}
 	rt := chi.NewRouter()
-	result.NewPages(result.New(c.b.Store, ledger.HandOver{L: c.led}, issued), c.b.Admin, c.b.Store, c.b.Register, w.pages, webtest.Staff,
+	result.NewPages(result.New(c.b.Pool, c.b.Store, ledger.HandOver{L: c.led}, issued), c.b.Admin, c.b.Store, c.b.Register, w.pages, webtest.Staff,
 		"https://vote.example").Routes(rt)
 	result.NewAfterPages(r.after, c.b.Store, w.pages, webtest.Staff).Routes(rt)
 	election.NewAdminPages(c.b.Admin, c.b.Store, w.pages, webtest.Staff, slog.New(slog.DiscardHandler)).Routes(rt)

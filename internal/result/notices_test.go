@@ -232,7 +232,7 @@ func TestNoticePages(t *testing.T) {
 	must(t, err)
 	must(t, result.RegisterPages(pages))
 	r := chi.NewRouter()
-	result.NewPages(result.New(b.Store, nil, nil), b.Admin, b.Store, b.Register, pages, webtest.Staff, "https://vote.example").Routes(r)
+	result.NewPages(result.New(b.Pool, b.Store, nil, nil), b.Admin, b.Store, b.Register, pages, webtest.Staff, "https://vote.example").Routes(r)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	org := webtest.NewClient(t, srv.URL, "organiser", b.UnionID)

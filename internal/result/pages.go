@@ -20,7 +20,7 @@ import (
 	"github.com/unionvote/eballot/internal/web/page"
 )
 
-//go:embed templates/result.html templates/result_verify.html templates/result_verify_ranked.html
+//go:embed templates/result.html templates/result_verify.html templates/result_verify_ranked.html templates/result_election.html
 var resultTemplates embed.FS
 
 // RegisterPages adds the result pages, the printable notices, their
@@ -32,7 +32,7 @@ func RegisterPages(p page.Registry) error {
 	}
 	for _, step := range []func() error{
 		func() error {
-			return p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html", "templates/result_verify_ranked.html")
+			return p.AddTemplates(resultTemplates, "templates/result.html", "templates/result_verify.html", "templates/result_verify_ranked.html", "templates/result_election.html")
 		},
 		func() error { return p.AddCatalog(resultCatalog, "i18n/result") },
 		func() error { return p.AddTemplates(NoticeFiles, NoticePages...) },
@@ -83,6 +83,7 @@ func (p *Pages) Routes(r chi.Router) {
 	r.Get("/verify-ranked", p.rankedVerifier)
 	r.Get("/organiser/ballots/{id}/notices", p.notices)
 	r.Get("/organiser/ballots/{id}/sample-paper", p.samplePaper)
+	p.electionRoutes(r)
 }
 
 // resultPage is the data of templates/result.html.
@@ -102,6 +103,9 @@ type resultPage struct {
 	Message  string
 	Problems []page.Text
 	MaxKiB   int
+	// Contests are the ranked contests of a union election and their
+	// published election reports (s.52; election.go).
+	Contests []RankedContest
 }
 
 func (p *Pages) manage(role string) http.HandlerFunc {
@@ -120,14 +124,19 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, s page.Staff, b *el
 		p.pages.Fail(w, r, err)
 		return
 	}
+	contests, err := p.svc.RankedContests(r.Context(), b.ID)
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
 	switch msg {
-	case "", "key", "published":
+	case "", "key", "published", "election":
 	default:
 		msg = ""
 	}
 	p.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
 		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, ClosedAt: closedAtOf(st.Report), Styles: viewOf(st.Report), Message: msg,
-		Problems: page.Texts(p.pages, p.pages.Lang(w, r), problems), MaxKiB: MaxUpload >> 10})
+		Problems: page.Texts(p.pages, p.pages.Lang(w, r), problems), MaxKiB: MaxUpload >> 10, Contests: contests})
 }
 
 func (p *Pages) recordKey(w http.ResponseWriter, r *http.Request) {
@@ -151,10 +160,14 @@ func (p *Pages) recordKey(w http.ResponseWriter, r *http.Request) {
 // partial decryption files.
 const MaxUpload = 4 << 20
 
-func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
+// uploadForm is the scrutineer and ballot of an upload of signed files,
+// with its multipart form parsed (at most MaxUpload; the caller removes
+// it), and refuse, which answers with the result page and its reasons;
+// false once the answer is written.
+func (p *Pages) uploadForm(w http.ResponseWriter, r *http.Request) (page.Staff, *election.AdminBallot, func(...page.Msg), bool) {
 	s, b, ok := p.staffBallot(w, r, "scrutineer")
 	if !ok {
-		return
+		return s, nil, nil, false
 	}
 	refuse := func(reasons ...page.Msg) {
 		p.show(w, r, s, b, http.StatusUnprocessableEntity, "", reasons)
@@ -162,6 +175,14 @@ func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
 	if err := r.ParseMultipartForm(MaxUpload); err != nil {
 		refuse(page.M("result.err.upload", MaxUpload>>10))
+		return s, nil, nil, false
+	}
+	return s, b, refuse, true
+}
+
+func (p *Pages) publish(w http.ResponseWriter, r *http.Request) {
+	s, b, refuse, ok := p.uploadForm(w, r)
+	if !ok {
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
@@ -266,6 +287,34 @@ func readPart(fh *multipart.FileHeader, max int64) ([]byte, error) {
 func (p *Pages) public(w http.ResponseWriter, r *http.Request) {
 	st, b, err := p.svc.Published(r.Context(), chi.URLParam(r, "election"))
 	if errors.Is(err, election.ErrNotFound) {
+		p.publicContests(w, r)
+		return
+	}
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
+	contests, err := p.svc.RankedContests(r.Context(), b.ID)
+	if err != nil {
+		p.pages.Fail(w, r, err)
+		return
+	}
+	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+		UnionName: b.UnionName, Status: b.Status, State: st, Rep: st.Report, ClosedAt: closedAtOf(st.Report), Styles: viewOf(st.Report),
+		Contests: contests})
+}
+
+// publicContests is the public result page of a union election whose
+// ballot result is not published but some of whose ranked contests'
+// election reports are: the list of them (s.52).
+func (p *Pages) publicContests(w http.ResponseWriter, r *http.Request) {
+	b, err := p.store.PublicBallot(r.Context(), chi.URLParam(r, "election"))
+	var contests []RankedContest
+	if err == nil {
+		contests, err = p.svc.RankedContests(r.Context(), b.ID)
+	}
+	published := slices.ContainsFunc(contests, func(c RankedContest) bool { return c.Report != nil })
+	if errors.Is(err, election.ErrNotFound) || err == nil && !published {
 		p.pages.RenderError(w, r, http.StatusNotFound, "result.not_published")
 		return
 	}
@@ -274,7 +323,7 @@ func (p *Pages) public(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
-		UnionName: b.UnionName, Status: b.Status, State: st, Rep: st.Report, ClosedAt: closedAtOf(st.Report), Styles: viewOf(st.Report)})
+		UnionName: b.UnionName, Status: b.Status, Contests: contests})
 }
 
 // verifyPage is the data of templates/result_verify.html.

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/unionvote/eballot/crypto/manifest"
@@ -87,15 +88,17 @@ func (e *RefusedError) Problem() page.Problem {
 
 // Service publishes ballots' results.
 type Service struct {
+	pool   *pgxpool.Pool // result_election_reports (election.go)
 	store  *election.Store
 	board  Board
 	issued IssuedFunc
 	now    func() time.Time
 }
 
-// New returns the result publisher.
-func New(store *election.Store, board Board, issued IssuedFunc) *Service {
-	return &Service{store: store, board: board, issued: issued, now: time.Now}
+// New returns the result publisher: the ballot's result on the board, and
+// the election reports of its ranked contests in pool.
+func New(pool *pgxpool.Pool, store *election.Store, board Board, issued IssuedFunc) *Service {
+	return &Service{pool: pool, store: store, board: board, issued: issued, now: time.Now}
 }
 
 // State is a ballot's result as the pages show it.

@@ -183,7 +183,7 @@ func resultServer(t *testing.T, c *counted) *httptest.Server {
 	}
 	r := chi.NewRouter()
 	election.NewAdminPages(c.b.Admin, store, pages, staff, log).Routes(r)
-	result.NewPages(result.New(store, ledger.HandOver{L: c.led}, issued), c.b.Admin, store, c.b.Register, pages, staff, "http://localhost").Routes(r)
+	result.NewPages(result.New(c.b.Pool, store, ledger.HandOver{L: c.led}, issued), c.b.Admin, store, c.b.Register, pages, staff, "http://localhost").Routes(r)
 	c.led.Routes(r)
 	issuance.NewHandler(c.iss, func(*http.Request) (int64, bool) { return 0, false }, pages).Counts().Routes(r)
 	srv := httptest.NewServer(r)

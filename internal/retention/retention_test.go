@@ -118,7 +118,7 @@ func published(t *testing.T, pool *pgxpool.Pool, led *ledger.Ledger, iss *issuan
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := result.New(election.NewStore(pool), ledger.HandOver{L: led}, issuedFunc(iss))
+	results := result.New(pool, election.NewStore(pool), ledger.HandOver{L: led}, issuedFunc(iss))
 	must(t, results.Publish(ctx, "scrutineer:test", b.ID, result.Upload{Report: js, Signature: sig, Partials: partials}))
 	return b
 }
@@ -441,7 +441,7 @@ func TestRetention(t *testing.T) {
 	if v, err := verify.Verify(ctx, &exp, verify.Options{Issued: issued}); err != nil || !v.OK() {
 		t.Errorf("ledger export after deletion: %v %+v", err, v)
 	}
-	if _, _, err := result.New(election.NewStore(pool), ledger.HandOver{L: led}, issuedFunc(iss)).Published(ctx, "retain-a"); err != nil {
+	if _, _, err := result.New(pool, election.NewStore(pool), ledger.HandOver{L: led}, issuedFunc(iss)).Published(ctx, "retain-a"); err != nil {
 		t.Errorf("published result after deletion: %v", err)
 	}
 	if n := auditCount(t, pool); n != n0+1 {
@@ -493,7 +493,7 @@ var keptBallotTables = map[string]bool{
 	"ballot_styles": true, "employer_notices": true, "gotv_ballot_settings": true, "gotv_campaigns": true,
 	"outreach_approvals": true, "outreach_campaigns": true,
 	"retention_holds": true, "retention_counts": true, "retention_deletions": true,
-	"result_notice_plans": true, "result_employer_deliveries": true,
+	"result_notice_plans": true, "result_employer_deliveries": true, "result_election_reports": true,
 }
 
 // checkEveryMemberTableDecided walks the foreign keys of the schema: every

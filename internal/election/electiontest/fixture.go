@@ -148,6 +148,9 @@ type Ballot struct {
 	Ledger     election.Ledger
 	Trustees   *threshold.PublicKey
 	Shares     []*threshold.SecretShare
+	// Welsh: made with Options.Welsh (UnionElectionDraft keeps the
+	// paper bilingual).
+	Welsh bool
 }
 
 // OpenedAt is when the ballot opened (zero if it has not).
@@ -193,7 +196,7 @@ func New(t testing.TB, pool *pgxpool.Pool, o Options) *Ballot {
 		o.Ledger = NewLedger()
 	}
 	reg := register.NewStore(pool, SecretKey)
-	b := &Ballot{ElectionID: o.ElectionID, Ledger: o.Ledger, Pool: pool, Store: election.NewStore(pool, election.RegisterCounter(reg)), Register: reg}
+	b := &Ballot{ElectionID: o.ElectionID, Ledger: o.Ledger, Welsh: o.Welsh, Pool: pool, Store: election.NewStore(pool, election.RegisterCounter(reg)), Register: reg}
 	b.Admin = election.NewAdmin(b.Store, b.Register, SecretKey, o.Ledger)
 	if err := pool.QueryRow(ctx, `INSERT INTO unions (slug, name) VALUES ($1, 'Test Union') RETURNING id`, "u-"+o.ElectionID).Scan(&b.UnionID); err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func UnionElection(t testing.TB, b *Ballot) {
 // "c1" for 2 seats of 4 candidates (k1–k4; k1 has an English and Welsh
 // election address with a 60×40 PNG photo, k2 an English one), a
 // choose-one contest "c2" of 2 candidates, and an independent person who
-// is trustee 2.
+// is trustee 2; bilingual when b was made with Options.Welsh.
 func UnionElectionDraft(t testing.TB, b *Ballot) {
 	t.Helper()
 	ctx := context.Background()
@@ -34,6 +34,9 @@ func UnionElectionDraft(t testing.TB, b *Ballot) {
 	cfg := IAConfig()
 	cfg.Questions, cfg.Texts = nil, nil
 	cfg.Election = &election.ElectionSetup{AddressWords: 500}
+	if b.Welsh {
+		cfg.Bilingual, cfg.TitleCy = true, "Etholiad y weithrediaeth 2027"
+	}
 	must(t, b.Admin.Configure(ctx, "staff:test", b.ID, election.BallotSetup{Title: "Executive election 2027", Kind: "union_election",
 		OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(7 * 24 * time.Hour), Config: cfg}))
 	_, err := b.Admin.AddContest(ctx, "staff:test", b.ID, election.ContestInput{Title: "National Executive",
