@@ -12,13 +12,14 @@
 // compare with the published count stage by stage, naming every
 // difference: which ballot, which mixer, which trustee, row and column.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Reader, concat, fromHex, toHex, u16 } from './bytes.mjs';
+import { Reader, concat, fromHex, toHex, u16, u32 } from './bytes.mjs';
 import { parseStrictJSON } from './canonical.mjs';
-import { G, ZERO, mulPublic } from './group.mjs';
+import { G, ZERO, encodeElement, mulPublic } from './group.mjs';
 import { decodePartial, parsePublicKey, verifyPartial, lagrangeAtZero } from './tally.mjs';
 import { decodeShuffleProof, listOf, parseList, verifyShuffle } from './shuffle.mjs';
 import { decodeRankedBallot, verifyRankedBallot } from './ranked.mjs';
 import { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
+import { workerPool } from './pool.mjs';
 
 export const PACK_BOUND = 1 << 20;
 /** The generator label of the mix (§9.5, crypto/ranked MixLabel). */
@@ -194,6 +195,23 @@ const ballotContest = (c) => ({
 });
 
 /**
+ * Decodes and verifies one ballot of a parsed contest file (§9.1), as
+ * `scrutineer ranked` does before it mixes: ballot is its number (1-based),
+ * hex its text in the file. Returns {ballot, b} (the decoded ballot) or
+ * {ballot, reason} (set aside).
+ */
+function checkBallot(c, rc, ballot, hex) {
+  let b;
+  try {
+    b = decodeRankedBallot(rc, fromHex(hex));
+  } catch (e) {
+    return { ballot, reason: `cannot be read: ${e.message.replace(/^eballot: (ranked ballot: )?/, '')}` };
+  }
+  const bad = verifyRankedBallot(rc, b);
+  return bad ? { ballot, reason: `invalid ranking: ${bad}` } : { ballot, b };
+}
+
+/**
  * Decodes and verifies every ballot of a parsed contest file (§9.1), as
  * `scrutineer ranked` does before it mixes. Returns {valid: [decoded
  * ballot], spoilt: [{ballot (1-based), reason}]}.
@@ -203,31 +221,44 @@ export function verifyContestBallots(c) {
   const valid = [];
   const spoilt = [];
   c.ballotsHex.forEach((h, i) => {
-    let b;
-    try {
-      b = decodeRankedBallot(rc, fromHex(h));
-    } catch (e) {
-      spoilt.push({ ballot: i + 1, reason: `cannot be read: ${e.message.replace(/^eballot: (ranked ballot: )?/, '')}` });
-      return;
-    }
-    const bad = verifyRankedBallot(rc, b);
-    if (bad) spoilt.push({ ballot: i + 1, reason: `invalid ranking: ${bad}` });
-    else valid.push(b);
+    const r = checkBallot(c, rc, i + 1, h);
+    if (r.b) valid.push(r.b);
+    else spoilt.push(r);
   });
   return { valid, spoilt };
 }
 
+/** The contest file without its ballots: what a worker needs to check some of them (checkBallotBatch). */
+export function contestHeader(text) {
+  const j = typeof text === 'string' ? parseStrictJSON(text) : text;
+  return JSON.stringify({ ...j, ballots: [] });
+}
+
 /**
- * The mix input of §9.5 (crypto/ranked MixInput): row i is ballot i's
- * ranks packed, column m = Σ_{cand = m·d}^{min(n, (m+1)·d)−1}
- * (n+1)^{cand−m·d}·R_cand, computed homomorphically from the verified
- * ballots.
+ * Checks a batch of ballots of a parsed contest file (a worker's job, or
+ * the page's): items = [{ballot (1-based), hex}]. Returns, in order,
+ * {ballot, reason} for a ballot set aside and {ballot, row} for a valid
+ * one, row its packed mix-input row (§9.5) encoded (64 bytes a column).
  */
-export function mixInput(c, ballots) {
+export function checkBallotBatch(c, items) {
+  const rc = ballotContest(c);
+  return items.map(({ ballot, hex }) => {
+    const r = checkBallot(c, rc, ballot, hex);
+    if (!r.b) return r;
+    return { ballot, row: concat(...mixRow(c, r.b).flatMap((ct) => [encodeElement(ct.alpha), encodeElement(ct.beta)])) };
+  });
+}
+
+/**
+ * Row i of the mix input of §9.5 (crypto/ranked MixInput) for a verified
+ * ballot b: its ranks packed, column m = Σ_{cand = m·d}^{min(n, (m+1)·d)−1}
+ * (n+1)^{cand−m·d}·R_cand, computed homomorphically.
+ */
+function mixRow(c, b) {
   const n = c.candidates;
   const { d, w } = packing(n);
   const base = BigInt(n + 1);
-  return listOf(ballots.map((b) => Array.from({ length: w }, (_, m) => {
+  return Array.from({ length: w }, (_, m) => {
     const lo = m * d;
     const hi = Math.min(n, (m + 1) * d);
     let { alpha, beta } = b.ranks[hi - 1];
@@ -236,7 +267,12 @@ export function mixInput(c, ballots) {
       beta = mulPublic(beta, base).add(b.ranks[cand].beta);
     }
     return { alpha, beta };
-  })));
+  });
+}
+
+/** The mix input of §9.5 (crypto/ranked MixInput): row i is verified ballot i's mixRow. */
+export function mixInput(c, ballots) {
+  return listOf(ballots.map((b) => mixRow(c, b)));
 }
 
 /**
@@ -259,30 +295,59 @@ export function mixStatement(c, round) {
 export function verifyMixes(c, input, mixes) {
   const failures = [];
   let prev = input;
-  let final = null;
   mixes.forEach((m, t) => {
-    let out = null;
-    try {
-      out = parseList(m.list);
-    } catch (e) {
-      failures.push({ mixer: t + 1, detail: `list: ${e.message.replace(/^eballot: /, '')}` });
-    }
-    if (out && !prev) failures.push({ mixer: t + 1, detail: 'the list before it cannot be read' });
-    else if (out) {
-      let p = null;
-      try {
-        p = decodeShuffleProof(m.proof);
-      } catch (e) {
-        failures.push({ mixer: t + 1, detail: `proof: ${e.message.replace(/^eballot: /, '')}` });
-      }
-      const bad = p && verifyShuffle(mixStatement(c, t), prev, out, p);
-      if (bad) failures.push({ mixer: t + 1, detail: bad === 'shape' ? `shape: ${prev.n} rows in, ${out.n} out` : `check ${bad} fails` });
-    }
-    prev = out;
-    final = out;
+    const r = checkMixer(c, t, prev, m);
+    failures.push(...r.failures);
+    prev = r.out;
   });
-  return { failures, final };
+  return { failures, final: prev };
 }
+
+/**
+ * Checks mixer t (0-based) of a cascade against prev, the list before it
+ * (parsed; null when it cannot be read): m = {list, proof} its bytes.
+ * Returns {failures: [{mixer (1-based), detail}], out: its list parsed, or
+ * null}.
+ */
+function checkMixer(c, t, prev, m) {
+  const failures = [];
+  let out = null;
+  try {
+    out = parseList(m.list);
+  } catch (e) {
+    failures.push({ mixer: t + 1, detail: `list: ${e.message.replace(/^eballot: /, '')}` });
+  }
+  if (out && !prev) failures.push({ mixer: t + 1, detail: 'the list before it cannot be read' });
+  else if (out) {
+    let p = null;
+    try {
+      p = decodeShuffleProof(m.proof);
+    } catch (e) {
+      failures.push({ mixer: t + 1, detail: `proof: ${e.message.replace(/^eballot: /, '')}` });
+    }
+    const bad = p && verifyShuffle(mixStatement(c, t), prev, out, p);
+    if (bad) failures.push({ mixer: t + 1, detail: bad === 'shape' ? `shape: ${prev.n} rows in, ${out.n} out` : `check ${bad} fails` });
+  }
+  return { failures, out };
+}
+
+/**
+ * Checks mixer t (0-based) from bytes alone (a worker's job, or the
+ * page's): prev the bytes of the list before it (the mix input's for the
+ * first, listBytes), m = {list, proof}. Returns checkMixer's failures.
+ */
+export function checkMixerBytes(c, t, prev, m) {
+  let p = null;
+  try {
+    p = parseList(prev);
+  } catch {
+    p = null;
+  }
+  return checkMixer(c, t, p, m).failures;
+}
+
+/** The bytes of a shuffle list (crypto/shuffle List.Encode): version, type, rows, width, the ciphertexts. */
+export const listBytes = (l) => concat(Uint8Array.of(1, 1), u32(l.n), u16(l.w), l.enc);
 
 const STAGE_FIELDS = ['action', 'from', 'transfer_value', 'quota', 'exhausted', 'remainder', 'surplus', 'elected', 'excluded', 'notes'];
 const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -338,9 +403,18 @@ export function compareCounts(published, recounted, names = [], limit = 100) {
  * mixer whose shuffle does not verify (ranked.shuffle: mixer, 1-based), a
  * trustee's decryption (ranked.decryption: trustee, row, column), a mixed
  * ballot that is not a ranking, the lot, the count stage by stage, the
- * elected candidates.
+ * elected candidates; parallel = {workers, inWorkers, inPage}, the
+ * workers started and the jobs done in them and in the page.
+ *
+ * A promise: opts.workers = {url, n} checks the ballots (by batches) and
+ * the mixers (each against the list before it, side by side) in n Web
+ * Workers started from url (dist/eballot-verify-worker.min.js), as
+ * verifyElection does; without them, or where a worker fails, in the
+ * page. opts.onProgress({phase, done, total}) is called as the phases
+ * 'ballots' and 'mixes' advance, then with 'decryptions' and 'count'.
+ * The verdicts and named failures do not depend on where the checks ran.
  */
-export function recountRanked(files) {
+export async function recountRanked(files, opts = {}) {
   const failures = [];
   const add = (check, params) => failures.push({ check, params });
   const c = parseRankedContest(files.contest);
@@ -348,19 +422,85 @@ export function recountRanked(files) {
   const mixes = files.mixes ?? [];
   if (mixes.length === 0) throw fail('no shuffle: a ranked count decrypts only mixed ballots (give every mix-<t>.list and mix-<t>.proof)');
   if (mixes.length > MAX_ROUNDS) throw fail(`${mixes.length} shuffles, at most ${MAX_ROUNDS}`);
+  const progress = opts.onProgress ?? (() => {});
+  // The ballots' and the mixers' checks, as jobs: in Web Workers when the
+  // page gives the worker bundle (src/verifyworker.mjs runs the same
+  // functions), else here.
+  const pool = workerPool(opts.workers, { ranked: contestHeader(files.contest) },
+    (job) => (job.ballots ? checkBallotBatch(c, job.ballots) : checkMixerBytes(c, job.mixer, job.prev, job)));
+  try {
+    return await recount(c, res, mixes, files.decryptions, pool, progress, failures, add);
+  } finally {
+    pool.close();
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * Runs jobs on the pool, at most two a worker at a time (one at a time in
+ * the page, letting it paint between them); done(job) after each. Returns
+ * their results in the jobs' order.
+ */
+async function runJobs(pool, jobs, done) {
+  const out = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, 2 * pool.parallel) }, async () => {
+    while (next < jobs.length) {
+      const k = next++;
+      out[k] = await pool.run(jobs[k], jobs[k]);
+      done(jobs[k]);
+      await tick();
+    }
+  }));
+  return out;
+}
+
+async function recount(c, res, mixes, decryptions, pool, progress, failures, add) {
   // The ballots: each one's proofs (§9.1); those that fail are set aside.
-  const { valid, spoilt } = verifyContestBallots(c);
+  // Checked by batches; the valid ones' mix-input rows kept in file order.
+  const total = c.ballots;
+  const size = Math.max(1, Math.min(16, Math.ceil(total / (8 * Math.max(1, pool.parallel)))));
+  const jobs = [];
+  for (let o = 0; o < total; o += size) {
+    jobs.push({ ballots: c.ballotsHex.slice(o, o + size).map((hex, k) => ({ ballot: o + k + 1, hex })) });
+  }
+  let checked = 0;
+  progress({ phase: 'ballots', done: 0, total });
+  const checkedBallots = (await runJobs(pool, jobs, (j) => progress({ phase: 'ballots', done: (checked += j.ballots.length), total }))).flat();
+  const spoilt = checkedBallots.filter((r) => !r.row);
+  const rows = checkedBallots.filter((r) => r.row).map((r) => r.row);
   for (const s of spoilt) add('ranked.ballot', { ballot: s.ballot, detail: s.reason });
   const pubSpoilt = Array.isArray(res.spoilt) ? res.spoilt.map((s) => s?.ballot) : res.spoilt;
   if (!same(pubSpoilt, spoilt.map((s) => s.ballot))) add('ranked.spoilt', { published: pubSpoilt, recounted: spoilt.map((s) => s.ballot) });
-  const stop = () => ({ ok: false, failures, rankings: null, count: null, result: res });
-  if (valid.length === 0) {
+  const stop = () => ({ ok: false, failures, rankings: null, count: null, result: res, parallel: pool.stats });
+  if (rows.length === 0) {
     add('ranked.ballots', { published: res.ballots, recounted: 0 });
     return stop();
   }
-  // The cascade: every mixer's shuffle from the mix input to the final list (§9.5).
-  const cas = verifyMixes(c, mixInput(c, valid), mixes);
-  for (const f of cas.failures) add('ranked.shuffle', f);
+  // The cascade: every mixer's shuffle, each against the list the one
+  // before published (the mix input for the first), so they are checked
+  // side by side (§9.5).
+  const { w: width } = packing(c.candidates);
+  // The identity's encoding is 32 zero bytes: no α of a list may be it (listOf).
+  if (rows.some((r) => Array.from({ length: width }, (_, m) => r.subarray(64 * m, 64 * m + 32)).some((a) => a.every((x) => x === 0)))) {
+    throw new Error('eballot: identity α in a shuffle list');
+  }
+  const input = concat(Uint8Array.of(1, 1), u32(rows.length), u16(width), ...rows);
+  let mixed = 0;
+  progress({ phase: 'mixes', done: 0, total: mixes.length });
+  const mixJobs = mixes.map((m, t) => ({ mixer: t, prev: t === 0 ? input : mixes[t - 1].list, list: m.list, proof: m.proof }));
+  const mixFailures = await runJobs(pool, mixJobs, () => progress({ phase: 'mixes', done: ++mixed, total: mixes.length }));
+  for (const f of mixFailures.flat()) add('ranked.shuffle', f);
+  let final = null;
+  try {
+    final = parseList(mixes[mixes.length - 1].list);
+  } catch {
+    final = null; // named above, as the last mixer's list
+  }
+  progress({ phase: 'decryptions' });
+  await tick();
+  const cas = { final };
   if (res.shuffles !== mixes.length) add('ranked.shuffles', { published: res.shuffles, recounted: mixes.length });
   if (!cas.final) return stop(); // the last mixer's list cannot be read: named above
   const list = cas.final;
@@ -376,7 +516,7 @@ export function recountRanked(files) {
   const alphaParts = [];
   for (let o = 0; o < list.alpha.length; o += MAX_ALPHAS) alphaParts.push(list.alpha.slice(o, o + MAX_ALPHAS));
   const good = [];
-  for (const bytes of files.decryptions) {
+  for (const bytes of decryptions) {
     let pd;
     try {
       pd = decodeMixDecryption(bytes);
@@ -435,11 +575,13 @@ export function recountRanked(files) {
   const lot = lotFromSeed(concat(c.manifestHash, listHash), c.candidates);
   if (!same(res.lot, lot)) add('ranked.lot', { published: res.lot, recounted: lot });
   if (res.ballots !== c.ballots) add('ranked.ballots', { published: res.ballots, recounted: c.ballots });
+  progress({ phase: 'count' });
+  await tick();
   const count = countSTV(c.rule, {
     candidates: c.candidates, names: c.names, seats: c.seats, withdrawn: c.withdrawn, lot,
     ballots: rankings.map((prefs) => ({ weight: 1, prefs })),
   });
   failures.push(...compareCounts(res.count, count, c.names));
-  return { ok: failures.length === 0, failures, rankings, count, result: res };
+  return { ok: failures.length === 0, failures, rankings, count, result: res, parallel: pool.stats };
 }
 
