@@ -17,7 +17,8 @@ import { parseStrictJSON } from './canonical.mjs';
 import { G, ZERO, encodeElement, mulPublic } from './group.mjs';
 import { decodePartial, parsePublicKey, verifyPartial, lagrangeAtZero } from './tally.mjs';
 import { decodeShuffleProof, listOf, parseList, verifyShuffle } from './shuffle.mjs';
-import { decodeRankedBallot, verifyRankedBallot } from './ranked.mjs';
+import { decodeRankedBallot, rankedRanges, verifyRankedBallot } from './ranked.mjs';
+import { batchVerifyRanges } from './batch.mjs';
 import { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
 import { workerPool } from './pool.mjs';
 
@@ -194,21 +195,36 @@ const ballotContest = (c) => ({
   minRanked: c.minRanked, maxRanked: c.maxRanked,
 });
 
-/**
- * Decodes and verifies one ballot of a parsed contest file (§9.1), as
- * `scrutineer ranked` does before it mixes: ballot is its number (1-based),
- * hex its text in the file. Returns {ballot, b} (the decoded ballot) or
- * {ballot, reason} (set aside).
- */
-function checkBallot(c, rc, ballot, hex) {
-  let b;
+/** Decodes one ballot (§9.1): {ballot, b} or {ballot, reason} (set aside: it cannot be read). */
+function decodeBallot(rc, ballot, hex) {
   try {
-    b = decodeRankedBallot(rc, fromHex(hex));
+    return { ballot, b: decodeRankedBallot(rc, fromHex(hex)) };
   } catch (e) {
     return { ballot, reason: `cannot be read: ${e.message.replace(/^eballot: (ranked ballot: )?/, '')}` };
   }
-  const bad = verifyRankedBallot(rc, b);
-  return bad ? { ballot, reason: `invalid ranking: ${bad}` } : { ballot, b };
+}
+
+/**
+ * Decodes and verifies ballots of a parsed contest file (§9.1), as
+ * `scrutineer ranked` does before it mixes: items = [{ballot (1-based),
+ * hex (its text in the file)}]. The range proofs of all of them are
+ * verified in one batch (src/batch.mjs batchVerifyRanges); when the batch
+ * fails, each ballot is verified alone, so the result names the same
+ * failures as verifying them one by one. Returns, in order, {ballot, b}
+ * (the decoded ballot) or {ballot, reason} (set aside).
+ */
+function checkBallots(rc, items) {
+  const out = items.map(({ ballot, hex }) => decodeBallot(rc, ballot, hex));
+  const read = out.filter((r) => r.b);
+  const ranges = batchVerifyRanges(rc.K, read.flatMap((r) => rankedRanges(rc, r.b)));
+  for (const r of read) {
+    const bad = verifyRankedBallot(rc, r.b, ranges);
+    if (bad) {
+      r.reason = `invalid ranking: ${bad}`;
+      delete r.b;
+    }
+  }
+  return out;
 }
 
 /**
@@ -220,11 +236,10 @@ export function verifyContestBallots(c) {
   const rc = ballotContest(c);
   const valid = [];
   const spoilt = [];
-  c.ballotsHex.forEach((h, i) => {
-    const r = checkBallot(c, rc, i + 1, h);
+  for (const r of checkBallots(rc, c.ballotsHex.map((hex, i) => ({ ballot: i + 1, hex })))) {
     if (r.b) valid.push(r.b);
     else spoilt.push(r);
-  });
+  }
   return { valid, spoilt };
 }
 
@@ -242,8 +257,8 @@ export function contestHeader(text) {
  */
 export function checkBallotBatch(c, items) {
   const rc = ballotContest(c);
-  return items.map(({ ballot, hex }) => {
-    const r = checkBallot(c, rc, ballot, hex);
+  return checkBallots(rc, items).map((r) => {
+    const { ballot } = r;
     if (!r.b) return r;
     return { ballot, row: concat(...mixRow(c, r.b).flatMap((ct) => [encodeElement(ct.alpha), encodeElement(ct.beta)])) };
   });

@@ -26,7 +26,9 @@ import { workerPool } from './pool.mjs';
 export { CHECKS, GROUPS, LIMITS, PaperCounter };
 // The batch verification of proofs and its multi-scalar multiplication
 // (tested and benchmarked on their own).
-export { batchVerifyBallots, msm } from './batch.mjs';
+export { batchVerifyBallots, batchVerifyRanges, msm } from './batch.mjs';
+export { decodeRankedBallot, rankedRanges } from './ranked.mjs';
+export { verifyRange } from './rangeproof.mjs';
 export { G } from './group.mjs';
 // The STV count (protocol §9.7), the twin of Go's crypto/stv.
 export { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';

@@ -163,3 +163,32 @@ test('ranked_tamper_v1.json (shared with Go, crypto/ranked TestTamperVectors): e
     }
   }
 });
+
+test('batchVerifyRanges: the ballots\' range proofs pass together, and any one false proof fails the batch as verifyRange fails it', () => {
+  const c = V.parseRankedContest(files().contest);
+  const rc = { manifestHash: c.manifestHash, K: c.pub.K, index: c.index, styles: c.styles, candidates: c.candidates, minRanked: c.minRanked, maxRanked: c.maxRanked };
+  const items = c.ballotsHex.flatMap((h) => V.rankedRanges(rc, V.decodeRankedBallot(rc, new Uint8Array(Buffer.from(h, 'hex')))));
+  assert.equal(items.length, 24 * 7, '4 positions and 3 steps a ballot');
+  assert.equal(V.batchVerifyRanges(rc.K, items), true);
+  assert.equal(V.batchVerifyRanges(rc.K, []), true);
+  const at = 37;
+  const it = items[at];
+  const tampered = [
+    // z of branch 0 changed (still canonical): an equation is false, the challenges still sum.
+    (() => { const p = it.proof.slice(); p[96] ^= 1; return { ...it, proof: p, branches: undefined }; })(),
+    // the branches' challenges swapped: the sum holds, the equations do not.
+    (() => { const p = it.proof.slice(); p.set(it.proof.subarray(64, 96), 128 + 64); p.set(it.proof.subarray(128 + 64, 128 + 96), 64); return { ...it, proof: p, branches: undefined }; })(),
+    // another option's context, another ciphertext.
+    { ...it, ctx: { ...it.ctx, option: it.ctx.option + 1 } },
+    { ...it, ct: items[at + 1].ct },
+    // proof bytes that do not decode, and of the wrong length.
+    (() => { const p = it.proof.slice(); p.fill(255, 96, 128); return { ...it, proof: p, branches: undefined }; })(),
+    { ...it, proof: it.proof.subarray(0, 128), branches: undefined },
+  ];
+  for (const [k, bad] of tampered.entries()) {
+    assert.equal(V.verifyRange(bad.ctx, bad.V, bad.ct, bad.proof), false, `case ${k}: verifyRange accepts it`);
+    const all = items.slice();
+    all[at] = bad;
+    assert.equal(V.batchVerifyRanges(rc.K, all), false, `case ${k}: the batch passes`);
+  }
+});
