@@ -30,7 +30,7 @@ import (
 // (EBALLOT_BENCH_WORKERS=N for N, 0 for none: all in the page);
 // EBALLOT_BENCH_BUNDLE=file measures another build of the verifier bundle
 // (an earlier one, for a before/after). The figure is the time of
-// recountRanked in the page (docs/benchmarks.md).
+// recountRanked in the page, and when each phase began (docs/benchmarks.md).
 //
 //	go test ./internal/e2e -run '^$' -bench BrowserRankedRecount -benchtime 1x
 func BenchmarkBrowserRankedRecount(b *testing.B) {
@@ -102,8 +102,10 @@ window.bench = async () => {
   };
   const n = %d < 0 ? navigator.hardwareConcurrency : %d;
   const t = performance.now();
-  const r = await V.recountRanked(files, n ? { workers: { url: '/worker.js', n } } : {});
-  return JSON.stringify({ ms: performance.now() - t, ok: r.ok, failures: r.failures.slice(0, 5), workers: n, inWorkers: r.parallel?.inWorkers ?? 0 });
+  const phases = {};
+  const onProgress = ({ phase }) => { phases[phase] ??= Math.round(performance.now() - t); };
+  const r = await V.recountRanked(files, n ? { workers: { url: '/worker.js', n }, onProgress } : { onProgress });
+  return JSON.stringify({ ms: performance.now() - t, ok: r.ok, failures: r.failures.slice(0, 5), workers: n, inWorkers: r.parallel?.inWorkers ?? 0, phases });
 };
 window.ready = true;
 </script>`, names, workers, workers)
@@ -151,6 +153,7 @@ window.ready = true;
 			Failures  []json.RawMessage `json:"failures"`
 			Workers   int               `json:"workers"`
 			InWorkers int               `json:"inWorkers"`
+			Phases    map[string]int    `json:"phases"`
 		}
 		if err := json.Unmarshal([]byte(res), &out); err != nil {
 			b.Fatal(err)
@@ -159,7 +162,7 @@ window.ready = true;
 			b.Fatalf("the recount fails: %s", out.Failures)
 		}
 		total += out.MS
-		b.Logf("%d ballots, %d mixes, %d workers (%d jobs in them): %.1f s in the page", n, len(mixes), out.Workers, out.InWorkers, out.MS/1000)
+		b.Logf("%d ballots, %d mixes, %d workers (%d jobs in them): %.1f s in the page; phases began at (ms) %v", n, len(mixes), out.Workers, out.InWorkers, out.MS/1000, out.Phases)
 	}
 	b.ReportMetric(total/float64(b.N)/1000, "s/op-in-page")
 	b.ReportMetric(total/float64(b.N)/float64(n), "ms/ballot")
