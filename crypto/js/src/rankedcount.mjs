@@ -361,6 +361,38 @@ export function checkMixerBytes(c, t, prev, m) {
   return checkMixer(c, t, p, m).failures;
 }
 
+/**
+ * Checks a trustee's partial decryption pd of the final mixed list (§9.6):
+ * every DLEQ proof against the list's α, in parts of 16384. Returns null,
+ * or {bad (what is wrong), at: {row, column} (-1 when not one ciphertext)}.
+ */
+function checkDecryption(c, list, pd) {
+  const alphaParts = [];
+  for (let o = 0; o < list.alpha.length; o += MAX_ALPHAS) alphaParts.push(list.alpha.slice(o, o + MAX_ALPHAS));
+  let at = { row: -1, column: -1 };
+  if (pd.parts.length !== alphaParts.length) return { bad: `${pd.parts.length} parts for ${alphaParts.length}`, at };
+  for (let i = 0; i < alphaParts.length; i++) {
+    try {
+      verifyPartial(c.pub, c.manifestHash, alphaParts[i], pd.parts[i]);
+    } catch (e) {
+      const x = /ciphertext (\d+)/.exec(e.message);
+      const g = i * MAX_ALPHAS + (x ? Number(x[1]) : 0);
+      if (x) at = { row: Math.floor(g / list.w), column: g % list.w };
+      return { bad: x ? `row ${at.row}, column ${at.column}` : e.message.replace(/^eballot: /, ''), at };
+    }
+  }
+  return null;
+}
+
+/**
+ * checkDecryption from bytes (a worker's job, or the page's): final the
+ * final list's (parsed already: list), decryption a decrypt-<j>.bin that
+ * decodes.
+ */
+export function checkDecryptionBytes(c, final, decryption, list = null) {
+  return checkDecryption(c, list ?? parseList(final), decodeMixDecryption(decryption));
+}
+
 /** The bytes of a shuffle list (crypto/shuffle List.Encode): version, type, rows, width, the ciphertexts. */
 export const listBytes = (l) => concat(Uint8Array.of(1, 1), u32(l.n), u16(l.w), l.enc);
 
@@ -421,30 +453,36 @@ export function compareCounts(published, recounted, names = [], limit = 100) {
  * elected candidates; parallel = {workers, inWorkers, inPage}, the
  * workers started and the jobs done in them and in the page.
  *
- * A promise: opts.workers = {url, n} checks the ballots (by batches) and
- * the mixers (each against the list before it, side by side) in n Web
- * Workers started from url (dist/eballot-verify-worker.min.js), as
- * verifyElection does; without them, or where a worker fails, in the
- * page. opts.onProgress({phase, done, total}) is called as the phases
- * 'ballots' and 'mixes' advance, then with 'decryptions' and 'count'.
+ * A promise: opts.workers = {url, n} checks the ballots (by batches), the
+ * mixers (each against the list before it) and the trustees' decryptions,
+ * side by side, in n Web Workers started from url
+ * (dist/eballot-verify-worker.min.js), as verifyElection does; without
+ * them, or where a worker fails, in the page. opts.onProgress({phase,
+ * done, total}) is called as the phases 'ballots', 'mixes' and
+ * 'decryptions' advance, then with 'count'.
  * The verdicts and named failures do not depend on where the checks ran.
  */
 export async function recountRanked(files, opts = {}) {
   const failures = [];
   const add = (check, params) => failures.push({ check, params });
-  const c = parseRankedContest(files.contest);
+  const contest = typeof files.contest === 'string' ? parseStrictJSON(files.contest) : files.contest;
+  const c = parseRankedContest(contest);
   const res = typeof files.result === 'string' ? parseStrictJSON(files.result) : files.result;
   const mixes = files.mixes ?? [];
   if (mixes.length === 0) throw fail('no shuffle: a ranked count decrypts only mixed ballots (give every mix-<t>.list and mix-<t>.proof)');
   if (mixes.length > MAX_ROUNDS) throw fail(`${mixes.length} shuffles, at most ${MAX_ROUNDS}`);
   const progress = opts.onProgress ?? (() => {});
-  // The ballots' and the mixers' checks, as jobs: in Web Workers when the
+  // The ballots', the mixers' and the decryptions' checks, as jobs: in Web Workers when the
   // page gives the worker bundle (src/verifyworker.mjs runs the same
   // functions), else here.
-  const pool = workerPool(opts.workers, { ranked: contestHeader(files.contest) },
-    (job) => (job.ballots ? checkBallotBatch(c, job.ballots) : checkMixerBytes(c, job.mixer, job.prev, job)));
+  const state = { list: null }; // the final list, once parsed here
+  const pool = workerPool(opts.workers, { ranked: contestHeader(contest) }, (job) => {
+    if (job.ballots) return checkBallotBatch(c, job.ballots);
+    if (job.decryption) return checkDecryptionBytes(c, job.final, job.decryption, state.list);
+    return checkMixerBytes(c, job.mixer, job.prev, job);
+  });
   try {
-    return await recount(c, res, mixes, files.decryptions, pool, progress, failures, add);
+    return await recount(c, res, mixes, files.decryptions, pool, progress, failures, add, state);
   } finally {
     pool.close();
   }
@@ -471,7 +509,7 @@ async function runJobs(pool, jobs, done) {
   return out;
 }
 
-async function recount(c, res, mixes, decryptions, pool, progress, failures, add) {
+async function recount(c, res, mixes, decryptions, pool, progress, failures, add, state) {
   // The ballots: each one's proofs (§9.1); those that fail are set aside.
   // Checked by batches; the valid ones' mix-input rows kept in file order.
   const total = c.ballots;
@@ -513,8 +551,6 @@ async function recount(c, res, mixes, decryptions, pool, progress, failures, add
   } catch {
     final = null; // named above, as the last mixer's list
   }
-  progress({ phase: 'decryptions' });
-  await tick();
   const cas = { final };
   if (res.shuffles !== mixes.length) add('ranked.shuffles', { published: res.shuffles, recounted: mixes.length });
   if (!cas.final) return stop(); // the last mixer's list cannot be read: named above
@@ -527,36 +563,33 @@ async function recount(c, res, mixes, decryptions, pool, progress, failures, add
   if (res.manifest_hash !== toHex(c.manifestHash) || res.contest !== c.index || !same(res.candidates, c.names)) {
     add('ranked.contest', { what: 'the result names another contest or other candidates' });
   }
-  // Each trustee's decryption: every DLEQ proof against the final list's α, in parts of 16384.
-  const alphaParts = [];
-  for (let o = 0; o < list.alpha.length; o += MAX_ALPHAS) alphaParts.push(list.alpha.slice(o, o + MAX_ALPHAS));
-  const good = [];
-  for (const bytes of decryptions) {
-    let pd;
+  // Each trustee's decryption: every DLEQ proof against the final list's
+  // α, the trustees' side by side; then taken in the files' order.
+  const decoded = decryptions.map((bytes) => {
     try {
-      pd = decodeMixDecryption(bytes);
+      return { pd: decodeMixDecryption(bytes), bytes };
     } catch (e) {
-      add('ranked.decryption', { trustee: 0, row: -1, column: -1, detail: e.message.replace(/^eballot: /, '') });
+      return { err: e.message.replace(/^eballot: /, '') };
+    }
+  });
+  state.list = list;
+  const decJobs = decoded.filter((d) => d.pd).map((d) => ({ final: finalBytes, decryption: d.bytes }));
+  let verified = 0;
+  progress({ phase: 'decryptions', done: 0, total: decJobs.length });
+  const verdicts = await runJobs(pool, decJobs, () => progress({ phase: 'decryptions', done: ++verified, total: decJobs.length }));
+  const good = [];
+  for (const d of decoded) {
+    if (!d.pd) {
+      add('ranked.decryption', { trustee: 0, row: -1, column: -1, detail: d.err });
       continue;
     }
+    const v = verdicts.shift();
+    const { pd } = d;
     if (good.some((g) => g.trustee === pd.trustee)) {
       add('ranked.decryption', { trustee: pd.trustee, row: -1, column: -1, detail: 'given twice' });
       continue;
     }
-    let bad = null;
-    let at = { row: -1, column: -1 };
-    if (pd.parts.length !== alphaParts.length) bad = `${pd.parts.length} parts for ${alphaParts.length}`;
-    for (let i = 0; !bad && i < alphaParts.length; i++) {
-      try {
-        verifyPartial(c.pub, c.manifestHash, alphaParts[i], pd.parts[i]);
-      } catch (e) {
-        const x = /ciphertext (\d+)/.exec(e.message);
-        const g = i * MAX_ALPHAS + (x ? Number(x[1]) : 0);
-        if (x) at = { row: Math.floor(g / list.w), column: g % list.w };
-        bad = x ? `row ${at.row}, column ${at.column}` : e.message.replace(/^eballot: /, '');
-      }
-    }
-    if (bad) add('ranked.decryption', { trustee: pd.trustee, ...at, detail: bad });
+    if (v) add('ranked.decryption', { trustee: pd.trustee, ...v.at, detail: v.bad });
     else good.push(pd);
   }
   good.sort((a, b) => a.trustee - b.trustee);

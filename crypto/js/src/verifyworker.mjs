@@ -1,19 +1,20 @@
 // A Web Worker of the browser verifiers: it checks batches of entries of
 // an export with src/entries.mjs for the whole-election verifier
-// (src/verifier.mjs), and batches of ranked ballots and mixers' shuffles
-// with src/rankedcount.mjs for the ranked recount (recountRanked), so that
-// a page verifies on every core. Its own bundle
+// (src/verifier.mjs), and batches of ranked ballots, mixers' shuffles and
+// trustees' decryptions with src/rankedcount.mjs for the ranked recount
+// (recountRanked), so that a page verifies on every core. Its own bundle
 // (dist/eballot-verify-worker.min.js), started (src/pool.mjs) when the
 // page gives the bundle's URL.
 //
 // Messages in: {manifest: Uint8Array} or {ranked: contest file without its
 // ballots (contestHeader)} once, then jobs: {id, entries: [{index, style,
 // bytes}]} (checkEntries), {id, ballots: [{ballot, hex}]}
-// (checkBallotBatch) or {id, mixer, prev, list, proof} (checkMixerBytes);
+// (checkBallotBatch), {id, mixer, prev, list, proof} (checkMixerBytes) or
+// {id, final, decryption} (checkDecryptionBytes);
 // out: {id, result} or {id, error}. They are handled one after the
 // other, in the order they came.
 import { checkEntries, entryContext } from './entries.mjs';
-import { checkBallotBatch, checkMixerBytes, parseRankedContest } from './rankedcount.mjs';
+import { checkBallotBatch, checkDecryptionBytes, checkMixerBytes, parseRankedContest } from './rankedcount.mjs';
 
 let ctx = null;
 let contest = null;
@@ -39,6 +40,7 @@ self.onmessage = (ev) => {
       if (m.entries) result = await checkEntries(await ctx, m.entries);
       else if (!contest) throw new Error('no contest');
       else if (m.ballots) result = checkBallotBatch(contest, m.ballots);
+      else if (m.decryption) result = checkDecryptionBytes(contest, m.final, m.decryption);
       else result = checkMixerBytes(contest, m.mixer, m.prev, m);
       self.postMessage({ id: m.id, result });
     } catch (e) {
