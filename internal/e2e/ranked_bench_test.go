@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,9 +11,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/chromedp/cdproto/runtime"
-	"github.com/chromedp/chromedp"
 )
 
 // BenchmarkBrowserRankedRecount re-runs a published ranked (STV) count
@@ -119,34 +114,12 @@ window.ready = true;
 		_, _ = w.Write(worker)
 	})
 	mux.Handle("/f/", http.StripPrefix("/f/", http.FileServer(http.Dir(dir))))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	// Not b.TempDir: Chromium may still write its profile as it exits.
-	profile, err := os.MkdirTemp("", "eballot-bench-chromium-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(b)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(profile))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Minute)
-	defer cancel()
-	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL), chromedp.Poll(`window.ready === true`, nil)); err != nil {
-		b.Fatal(err)
-	}
+	run := benchPage(b, mux, 60*time.Minute)
 	b.ResetTimer()
 	var total float64
 	for range b.N {
 		var res string
-		if err := chromedp.Run(ctx, chromedp.Evaluate(`window.bench()`, &res, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil {
-			b.Fatal(err)
-		}
+		run(&res)
 		var out struct {
 			MS        float64           `json:"ms"`
 			OK        bool              `json:"ok"`
