@@ -20,7 +20,8 @@ import (
 // ballot, mixing and unlocking checks out and the recount elects the
 // published candidates. Then with mixer 2's proof tampered (the case of
 // crypto/testdata/ranked_tamper_v1.json that Go and the JS tests share)
-// the page names mixing 2, in English and in Welsh.
+// the page names mixing 2, in English and in Welsh. The ballots and the
+// mixings are checked in Web Workers and the page says how many ballots.
 func TestRankedCountVerifiedInBrowser(t *testing.T) {
 	t.Parallel() // each test has its own site, database and browsers
 	s := startSite(t)
@@ -86,12 +87,21 @@ func TestRankedCountVerifiedInBrowser(t *testing.T) {
 	if !strings.Contains(text, "Elected: Candidate A; Candidate C") {
 		t.Errorf("the page does not show the recount's elected candidates:\n%s", text)
 	}
+	if !strings.Contains(text, "Checked 24 of 24 ballots.") {
+		t.Errorf("the page does not show how many ballots it checked:\n%s", text)
+	}
+	// The ballots and mixings were checked in Web Workers (issue 26), not in the page.
+	var inWorkers string
+	o.run(chromedp.Evaluate(`document.getElementById('ranked-verifier').dataset.inWorkers`, &inWorkers))
+	if inWorkers == "" || inWorkers == "0" {
+		t.Errorf("no batch of ballots or mixing was checked in a worker (data-in-workers %q)", inWorkers)
+	}
 	o.axe("ranked verifier passed")
 	o.shot("01-ranked-verified")
 
-	for _, tc := range []struct{ lang, want string }{
-		{"en", "Mixing 2: its proof does not check out"},
-		{"cy", "Cymysgu 2: nid yw ei brawf yn gywir"},
+	for _, tc := range []struct{ lang, want, progress string }{
+		{"en", "Mixing 2: its proof does not check out", "Checked 24 of 24 ballots."},
+		{"cy", "Cymysgu 2: nid yw ei brawf yn gywir", "Wedi gwirio 24 o 24 papur pleidleisio."},
 	} {
 		o.run(chromedp.Navigate(s.base+"/verify-ranked?lang="+tc.lang), chromedp.WaitVisible(`#ranked-start`, chromedp.ByID))
 		outcome, text := o.rankedCheck(tampered)
@@ -102,6 +112,9 @@ func TestRankedCountVerifiedInBrowser(t *testing.T) {
 		o.run(chromedp.Evaluate(`[...document.querySelectorAll('#ranked-failures li')].map((li) => li.textContent)`, &failures))
 		if len(failures) != 1 || !strings.HasPrefix(failures[0], tc.want) {
 			t.Errorf("%s: failures %q, want only %q…", tc.lang, failures, tc.want)
+		}
+		if !strings.Contains(text, tc.progress) {
+			t.Errorf("%s: the page does not say %q:\n%s", tc.lang, tc.progress, text)
 		}
 		o.axe("ranked verifier failed (" + tc.lang + ")")
 		o.shot("02-ranked-tampered-" + tc.lang)

@@ -87,34 +87,12 @@ window.ready = true;
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		_, _ = w.Write(exp.Bytes())
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	// Not b.TempDir: Chromium may still write its profile as it exits.
-	profile, err := os.MkdirTemp("", "eballot-bench-chromium-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(b)), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(profile))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
-	defer cancel()
-	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL), chromedp.Poll(`window.ready === true`, nil)); err != nil {
-		b.Fatal(err)
-	}
+	run := benchPage(b, mux, 30*time.Minute)
 	b.ResetTimer()
 	var total float64
 	for range b.N {
 		var res string
-		if err := chromedp.Run(ctx, chromedp.Evaluate(`window.bench()`, &res, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil {
-			b.Fatal(err)
-		}
+		run(&res)
 		var out struct {
 			MS      float64  `json:"ms"`
 			Entries int      `json:"entries"`
@@ -132,4 +110,34 @@ window.ready = true;
 	}
 	b.ReportMetric(total/float64(b.N)/1000, "s/op-in-page")
 	b.ReportMetric(total/float64(b.N)/float64(n), "ms/ballot")
+}
+
+// benchPage serves mux, opens its page "/" in headless Chromium and waits
+// for window.ready; run(&res) awaits window.bench() there. Stopped by
+// b.Cleanup.
+func benchPage(b *testing.B, mux *http.ServeMux, timeout time.Duration) (run func(res *string)) {
+	b.Helper()
+	srv := httptest.NewServer(mux)
+	b.Cleanup(srv.Close)
+	// Not b.TempDir: Chromium may still write its profile as it exits.
+	profile, err := os.MkdirTemp("", "eballot-bench-chromium-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(profile) })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(b)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(profile))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	b.Cleanup(func() { cancel(); cancelB(); cancelA() })
+	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL), chromedp.Poll(`window.ready === true`, nil)); err != nil {
+		b.Fatal(err)
+	}
+	return func(res *string) {
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`window.bench()`, res, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -371,12 +371,17 @@ var RankedFailures = []string{"file", "missing", "ranked.ballot", "ranked.spoilt
 	"ranked.contest", "ranked.decryption", "ranked.decrypted_by", "ranked.independent_person", "ranked.threshold", "ranked.decode",
 	"ranked.lot", "ranked.ballots", "ranked.count"}
 
+// RankedPhases are the phases of the ranked recount the page shows as it
+// goes (recountRanked's onProgress): "vranked.progress.<phase>" in the
+// catalogue, in the reader's language.
+var RankedPhases = []string{"ballots", "mixes", "decryptions", "count"}
+
 // rankedVerifier is the page on which anyone re-checks a ranked (STV)
 // count from the files the scrutineer published (docs/scrutineer-guide.md
 // "Ranked contests (STV)"): every ballot's proofs, every mixer's shuffle,
 // every trustee's decryption and the count, in the browser.
 func (p *Pages) rankedVerifier(w http.ResponseWriter, r *http.Request) {
-	p.pages.Render(w, r, http.StatusOK, "result_verify_ranked", struct{ Failures []string }{RankedFailures})
+	p.pages.Render(w, r, http.StatusOK, "result_verify_ranked", struct{ Failures, Phases []string }{RankedFailures, RankedPhases})
 }
 
 // closedAtOf is the actual close a published result states (nil when none).

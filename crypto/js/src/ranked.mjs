@@ -155,39 +155,63 @@ export function decodeRankedBallot(c, bytes) {
   });
   const used = Array.from({ length: n }, (_, j) => ct(`B_${j}`));
   const ranks = Array.from({ length: n }, (_, i) => ct(`R_${i}`));
+  const usedBranches = [];
   const usedProofs = Array.from({ length: n }, (_, j) => {
     const m = allowed(c, j).length;
     const p = r.bytes(m * BRANCH_SIZE);
-    wrap(`proof of B_${j}`, () => decodeRangeProof(p, m));
+    usedBranches.push(wrap(`proof of B_${j}`, () => decodeRangeProof(p, m)));
     return p;
   });
+  const stepBranches = [];
   const stepProofs = Array.from({ length: n - 1 }, (_, j) => {
     const p = r.bytes(2 * BRANCH_SIZE);
-    wrap(`proof of step ${j}`, () => decodeRangeProof(p, 2));
+    stepBranches.push(wrap(`proof of step ${j}`, () => decodeRangeProof(p, 2)));
     return p;
   });
   const shuffleProof = r.bytes(shuffleProofSize(n, 1));
   r.done();
   const decoded = wrap('ranking proof', () => decodeShuffleProof(shuffleProof));
-  return { style, used, ranks, usedProofs, stepProofs, shuffleProof, decoded };
+  return { style, used, ranks, usedProofs, stepProofs, shuffleProof, decoded, usedBranches, stepBranches };
+}
+
+/**
+ * The range proofs of a ranked ballot, in the order verifyRankedBallot
+ * checks them: [{ctx, V, ct, proof, branches?}], for a verifier that
+ * checks many at once
+ * (src/batch.mjs batchVerifyRanges). A step whose α is the identity is
+ * left out (verifyRankedBallot names it).
+ */
+export function rankedRanges(c, b) {
+  const n = c.candidates;
+  const out = [];
+  for (let j = 0; j < n; j++) {
+    out.push({ ctx: ctxOf(c, b.style, OPTION_USED + j), V: allowed(c, j), ct: b.used[j], proof: b.usedProofs[j], branches: b.usedBranches?.[j] });
+  }
+  for (let j = 0; j + 1 < n; j++) {
+    const d = step(b.used[j], b.used[j + 1]);
+    if (d.alpha.is0()) continue;
+    out.push({ ctx: ctxOf(c, b.style, OPTION_STEP + j), V: [0, 1], ct: d, proof: b.stepProofs[j], branches: b.stepBranches?.[j] });
+  }
+  return out;
 }
 
 /**
  * Verifies every proof of a ranked ballot (decoded, or just made by
  * encryptRanking). Returns null when the ballot proves a valid ranking,
  * else the name of the first proof that fails (crypto/ranked
- * ErrInvalidRanking names the same proofs).
+ * ErrInvalidRanking names the same proofs). rangesChecked: the caller has
+ * verified the range proofs of rankedRanges(c, b) already (in a batch).
  */
-export function verifyRankedBallot(c, b) {
+export function verifyRankedBallot(c, b, rangesChecked = false) {
   checkContest(c);
   const n = c.candidates;
-  for (let j = 0; j < n; j++) {
+  for (let j = 0; j < n && !rangesChecked; j++) {
     if (!verifyRange(ctxOf(c, b.style, OPTION_USED + j), allowed(c, j), b.used[j], b.usedProofs[j])) return `position ${j + 1} in use`;
   }
   for (let j = 0; j + 1 < n; j++) {
     const d = step(b.used[j], b.used[j + 1]);
     if (d.alpha.is0()) return `step ${j} has an identity α`;
-    if (!verifyRange(ctxOf(c, b.style, OPTION_STEP + j), [0, 1], d, b.stepProofs[j])) return `positions ${j + 1} and ${j + 2} filled in order`;
+    if (!rangesChecked && !verifyRange(ctxOf(c, b.style, OPTION_STEP + j), [0, 1], d, b.stepProofs[j])) return `positions ${j + 1} and ${j + 2} filled in order`;
   }
   let inp;
   let out;

@@ -12,13 +12,15 @@
 // compare with the published count stage by stage, naming every
 // difference: which ballot, which mixer, which trustee, row and column.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Reader, concat, fromHex, toHex, u16 } from './bytes.mjs';
+import { Reader, concat, fromHex, toHex, u16, u32 } from './bytes.mjs';
 import { parseStrictJSON } from './canonical.mjs';
-import { G, ZERO, mulPublic } from './group.mjs';
+import { G, ZERO, encodeElement, mulPublic } from './group.mjs';
 import { decodePartial, parsePublicKey, verifyPartial, lagrangeAtZero } from './tally.mjs';
 import { decodeShuffleProof, listOf, parseList, verifyShuffle } from './shuffle.mjs';
-import { decodeRankedBallot, verifyRankedBallot } from './ranked.mjs';
+import { decodeRankedBallot, rankedRanges, verifyRankedBallot } from './ranked.mjs';
+import { batchVerifyRanges } from './batch.mjs';
 import { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
+import { workerPool } from './pool.mjs';
 
 export const PACK_BOUND = 1 << 20;
 /** The generator label of the mix (§9.5, crypto/ranked MixLabel). */
@@ -193,6 +195,38 @@ const ballotContest = (c) => ({
   minRanked: c.minRanked, maxRanked: c.maxRanked,
 });
 
+/** Decodes one ballot (§9.1): {ballot, b} or {ballot, reason} (set aside: it cannot be read). */
+function decodeBallot(rc, ballot, hex) {
+  try {
+    return { ballot, b: decodeRankedBallot(rc, fromHex(hex)) };
+  } catch (e) {
+    return { ballot, reason: `cannot be read: ${e.message.replace(/^eballot: (ranked ballot: )?/, '')}` };
+  }
+}
+
+/**
+ * Decodes and verifies ballots of a parsed contest file (§9.1), as
+ * `scrutineer ranked` does before it mixes: items = [{ballot (1-based),
+ * hex (its text in the file)}]. The range proofs of all of them are
+ * verified in one batch (src/batch.mjs batchVerifyRanges); when the batch
+ * fails, each ballot is verified alone, so the result names the same
+ * failures as verifying them one by one. Returns, in order, {ballot, b}
+ * (the decoded ballot) or {ballot, reason} (set aside).
+ */
+function checkBallots(rc, items) {
+  const out = items.map(({ ballot, hex }) => decodeBallot(rc, ballot, hex));
+  const read = out.filter((r) => r.b);
+  const ranges = batchVerifyRanges(rc.K, read.flatMap((r) => rankedRanges(rc, r.b)));
+  for (const r of read) {
+    const bad = verifyRankedBallot(rc, r.b, ranges);
+    if (bad) {
+      r.reason = `invalid ranking: ${bad}`;
+      delete r.b;
+    }
+  }
+  return out;
+}
+
 /**
  * Decodes and verifies every ballot of a parsed contest file (§9.1), as
  * `scrutineer ranked` does before it mixes. Returns {valid: [decoded
@@ -202,32 +236,44 @@ export function verifyContestBallots(c) {
   const rc = ballotContest(c);
   const valid = [];
   const spoilt = [];
-  c.ballotsHex.forEach((h, i) => {
-    let b;
-    try {
-      b = decodeRankedBallot(rc, fromHex(h));
-    } catch (e) {
-      spoilt.push({ ballot: i + 1, reason: `cannot be read: ${e.message.replace(/^eballot: (ranked ballot: )?/, '')}` });
-      return;
-    }
-    const bad = verifyRankedBallot(rc, b);
-    if (bad) spoilt.push({ ballot: i + 1, reason: `invalid ranking: ${bad}` });
-    else valid.push(b);
-  });
+  for (const r of checkBallots(rc, c.ballotsHex.map((hex, i) => ({ ballot: i + 1, hex })))) {
+    if (r.b) valid.push(r.b);
+    else spoilt.push(r);
+  }
   return { valid, spoilt };
 }
 
+/** The contest file without its ballots: what a worker needs to check some of them (checkBallotBatch). */
+export function contestHeader(text) {
+  const j = typeof text === 'string' ? parseStrictJSON(text) : text;
+  return JSON.stringify({ ...j, ballots: [] });
+}
+
 /**
- * The mix input of §9.5 (crypto/ranked MixInput): row i is ballot i's
- * ranks packed, column m = Σ_{cand = m·d}^{min(n, (m+1)·d)−1}
- * (n+1)^{cand−m·d}·R_cand, computed homomorphically from the verified
- * ballots.
+ * Checks a batch of ballots of a parsed contest file (a worker's job, or
+ * the page's): items = [{ballot (1-based), hex}]. Returns, in order,
+ * {ballot, reason} for a ballot set aside and {ballot, row} for a valid
+ * one, row its packed mix-input row (§9.5) encoded (64 bytes a column).
  */
-export function mixInput(c, ballots) {
+export function checkBallotBatch(c, items) {
+  const rc = ballotContest(c);
+  return checkBallots(rc, items).map((r) => {
+    const { ballot } = r;
+    if (!r.b) return r;
+    return { ballot, row: concat(...mixRow(c, r.b).flatMap((ct) => [encodeElement(ct.alpha), encodeElement(ct.beta)])) };
+  });
+}
+
+/**
+ * Row i of the mix input of §9.5 (crypto/ranked MixInput) for a verified
+ * ballot b: its ranks packed, column m = Σ_{cand = m·d}^{min(n, (m+1)·d)−1}
+ * (n+1)^{cand−m·d}·R_cand, computed homomorphically.
+ */
+function mixRow(c, b) {
   const n = c.candidates;
   const { d, w } = packing(n);
   const base = BigInt(n + 1);
-  return listOf(ballots.map((b) => Array.from({ length: w }, (_, m) => {
+  return Array.from({ length: w }, (_, m) => {
     const lo = m * d;
     const hi = Math.min(n, (m + 1) * d);
     let { alpha, beta } = b.ranks[hi - 1];
@@ -236,7 +282,12 @@ export function mixInput(c, ballots) {
       beta = mulPublic(beta, base).add(b.ranks[cand].beta);
     }
     return { alpha, beta };
-  })));
+  });
+}
+
+/** The mix input of §9.5 (crypto/ranked MixInput): row i is verified ballot i's mixRow. */
+export function mixInput(c, ballots) {
+  return listOf(ballots.map((b) => mixRow(c, b)));
 }
 
 /**
@@ -259,30 +310,91 @@ export function mixStatement(c, round) {
 export function verifyMixes(c, input, mixes) {
   const failures = [];
   let prev = input;
-  let final = null;
   mixes.forEach((m, t) => {
-    let out = null;
-    try {
-      out = parseList(m.list);
-    } catch (e) {
-      failures.push({ mixer: t + 1, detail: `list: ${e.message.replace(/^eballot: /, '')}` });
-    }
-    if (out && !prev) failures.push({ mixer: t + 1, detail: 'the list before it cannot be read' });
-    else if (out) {
-      let p = null;
-      try {
-        p = decodeShuffleProof(m.proof);
-      } catch (e) {
-        failures.push({ mixer: t + 1, detail: `proof: ${e.message.replace(/^eballot: /, '')}` });
-      }
-      const bad = p && verifyShuffle(mixStatement(c, t), prev, out, p);
-      if (bad) failures.push({ mixer: t + 1, detail: bad === 'shape' ? `shape: ${prev.n} rows in, ${out.n} out` : `check ${bad} fails` });
-    }
-    prev = out;
-    final = out;
+    const r = checkMixer(c, t, prev, m);
+    failures.push(...r.failures);
+    prev = r.out;
   });
-  return { failures, final };
+  return { failures, final: prev };
 }
+
+/**
+ * Checks mixer t (0-based) of a cascade against prev, the list before it
+ * (parsed; null when it cannot be read): m = {list, proof} its bytes.
+ * Returns {failures: [{mixer (1-based), detail}], out: its list parsed, or
+ * null}.
+ */
+function checkMixer(c, t, prev, m) {
+  const failures = [];
+  let out = null;
+  try {
+    out = parseList(m.list);
+  } catch (e) {
+    failures.push({ mixer: t + 1, detail: `list: ${e.message.replace(/^eballot: /, '')}` });
+  }
+  if (out && !prev) failures.push({ mixer: t + 1, detail: 'the list before it cannot be read' });
+  else if (out) {
+    let p = null;
+    try {
+      p = decodeShuffleProof(m.proof);
+    } catch (e) {
+      failures.push({ mixer: t + 1, detail: `proof: ${e.message.replace(/^eballot: /, '')}` });
+    }
+    const bad = p && verifyShuffle(mixStatement(c, t), prev, out, p);
+    if (bad) failures.push({ mixer: t + 1, detail: bad === 'shape' ? `shape: ${prev.n} rows in, ${out.n} out` : `check ${bad} fails` });
+  }
+  return { failures, out };
+}
+
+/**
+ * Checks mixer t (0-based) from bytes alone (a worker's job, or the
+ * page's): prev the bytes of the list before it (the mix input's for the
+ * first, listBytes), m = {list, proof}. Returns checkMixer's failures.
+ */
+export function checkMixerBytes(c, t, prev, m) {
+  let p = null;
+  try {
+    p = parseList(prev);
+  } catch {
+    p = null;
+  }
+  return checkMixer(c, t, p, m).failures;
+}
+
+/**
+ * Checks a trustee's partial decryption pd of the final mixed list (§9.6):
+ * every DLEQ proof against the list's α, in parts of 16384. Returns null,
+ * or {bad (what is wrong), at: {row, column} (-1 when not one ciphertext)}.
+ */
+function checkDecryption(c, list, pd) {
+  const alphaParts = [];
+  for (let o = 0; o < list.alpha.length; o += MAX_ALPHAS) alphaParts.push(list.alpha.slice(o, o + MAX_ALPHAS));
+  let at = { row: -1, column: -1 };
+  if (pd.parts.length !== alphaParts.length) return { bad: `${pd.parts.length} parts for ${alphaParts.length}`, at };
+  for (let i = 0; i < alphaParts.length; i++) {
+    try {
+      verifyPartial(c.pub, c.manifestHash, alphaParts[i], pd.parts[i]);
+    } catch (e) {
+      const x = /ciphertext (\d+)/.exec(e.message);
+      const g = i * MAX_ALPHAS + (x ? Number(x[1]) : 0);
+      if (x) at = { row: Math.floor(g / list.w), column: g % list.w };
+      return { bad: x ? `row ${at.row}, column ${at.column}` : e.message.replace(/^eballot: /, ''), at };
+    }
+  }
+  return null;
+}
+
+/**
+ * checkDecryption from bytes (a worker's job, or the page's): final the
+ * final list's (parsed already: list), decryption a decrypt-<j>.bin that
+ * decodes.
+ */
+export function checkDecryptionBytes(c, final, decryption, list = null) {
+  return checkDecryption(c, list ?? parseList(final), decodeMixDecryption(decryption));
+}
+
+/** The bytes of a shuffle list (crypto/shuffle List.Encode): version, type, rows, width, the ciphertexts. */
+export const listBytes = (l) => concat(Uint8Array.of(1, 1), u32(l.n), u16(l.w), l.enc);
 
 const STAGE_FIELDS = ['action', 'from', 'transfer_value', 'quota', 'exhausted', 'remainder', 'surplus', 'elected', 'excluded', 'notes'];
 const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -338,29 +450,108 @@ export function compareCounts(published, recounted, names = [], limit = 100) {
  * mixer whose shuffle does not verify (ranked.shuffle: mixer, 1-based), a
  * trustee's decryption (ranked.decryption: trustee, row, column), a mixed
  * ballot that is not a ranking, the lot, the count stage by stage, the
- * elected candidates.
+ * elected candidates; parallel = {workers, inWorkers, inPage}, the
+ * workers started and the jobs done in them and in the page.
+ *
+ * A promise: opts.workers = {url, n} checks the ballots (by batches), the
+ * mixers (each against the list before it) and the trustees' decryptions,
+ * side by side, in n Web Workers started from url
+ * (dist/eballot-verify-worker.min.js), as verifyElection does; without
+ * them, or where a worker fails, in the page. opts.onProgress({phase,
+ * done, total}) is called as the phases 'ballots', 'mixes' and
+ * 'decryptions' advance, then with 'count'.
+ * The verdicts and named failures do not depend on where the checks ran.
  */
-export function recountRanked(files) {
+export async function recountRanked(files, opts = {}) {
   const failures = [];
   const add = (check, params) => failures.push({ check, params });
-  const c = parseRankedContest(files.contest);
+  const contest = typeof files.contest === 'string' ? parseStrictJSON(files.contest) : files.contest;
+  const c = parseRankedContest(contest);
   const res = typeof files.result === 'string' ? parseStrictJSON(files.result) : files.result;
   const mixes = files.mixes ?? [];
   if (mixes.length === 0) throw fail('no shuffle: a ranked count decrypts only mixed ballots (give every mix-<t>.list and mix-<t>.proof)');
   if (mixes.length > MAX_ROUNDS) throw fail(`${mixes.length} shuffles, at most ${MAX_ROUNDS}`);
+  const progress = opts.onProgress ?? (() => {});
+  // The ballots', the mixers' and the decryptions' checks, as jobs: in Web Workers when the
+  // page gives the worker bundle (src/verifyworker.mjs runs the same
+  // functions), else here.
+  const state = { list: null }; // the final list, once parsed here
+  const pool = workerPool(opts.workers, { ranked: contestHeader(contest) }, (job) => {
+    if (job.ballots) return checkBallotBatch(c, job.ballots);
+    if (job.decryption) return checkDecryptionBytes(c, job.final, job.decryption, state.list);
+    return checkMixerBytes(c, job.mixer, job.prev, job);
+  });
+  try {
+    return await recount(c, res, mixes, files.decryptions, pool, progress, failures, add, state);
+  } finally {
+    pool.close();
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * Runs jobs on the pool, at most two a worker at a time (one at a time in
+ * the page, letting it paint between them); done(job) after each. Returns
+ * their results in the jobs' order.
+ */
+async function runJobs(pool, jobs, done) {
+  const out = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, 2 * pool.parallel) }, async () => {
+    while (next < jobs.length) {
+      const k = next++;
+      out[k] = await pool.run(jobs[k], jobs[k]);
+      done(jobs[k]);
+      await tick();
+    }
+  }));
+  return out;
+}
+
+async function recount(c, res, mixes, decryptions, pool, progress, failures, add, state) {
   // The ballots: each one's proofs (§9.1); those that fail are set aside.
-  const { valid, spoilt } = verifyContestBallots(c);
+  // Checked by batches; the valid ones' mix-input rows kept in file order.
+  const total = c.ballots;
+  const size = Math.max(1, Math.min(16, Math.ceil(total / (8 * Math.max(1, pool.parallel)))));
+  const jobs = [];
+  for (let o = 0; o < total; o += size) {
+    jobs.push({ ballots: c.ballotsHex.slice(o, o + size).map((hex, k) => ({ ballot: o + k + 1, hex })) });
+  }
+  let checked = 0;
+  progress({ phase: 'ballots', done: 0, total });
+  const checkedBallots = (await runJobs(pool, jobs, (j) => progress({ phase: 'ballots', done: (checked += j.ballots.length), total }))).flat();
+  const spoilt = checkedBallots.filter((r) => !r.row);
+  const rows = checkedBallots.filter((r) => r.row).map((r) => r.row);
   for (const s of spoilt) add('ranked.ballot', { ballot: s.ballot, detail: s.reason });
   const pubSpoilt = Array.isArray(res.spoilt) ? res.spoilt.map((s) => s?.ballot) : res.spoilt;
   if (!same(pubSpoilt, spoilt.map((s) => s.ballot))) add('ranked.spoilt', { published: pubSpoilt, recounted: spoilt.map((s) => s.ballot) });
-  const stop = () => ({ ok: false, failures, rankings: null, count: null, result: res });
-  if (valid.length === 0) {
+  const stop = () => ({ ok: false, failures, rankings: null, count: null, result: res, parallel: pool.stats });
+  if (rows.length === 0) {
     add('ranked.ballots', { published: res.ballots, recounted: 0 });
     return stop();
   }
-  // The cascade: every mixer's shuffle from the mix input to the final list (§9.5).
-  const cas = verifyMixes(c, mixInput(c, valid), mixes);
-  for (const f of cas.failures) add('ranked.shuffle', f);
+  // The cascade: every mixer's shuffle, each against the list the one
+  // before published (the mix input for the first), so they are checked
+  // side by side (§9.5).
+  const { w: width } = packing(c.candidates);
+  // The identity's encoding is 32 zero bytes: no α of a list may be it (listOf).
+  if (rows.some((r) => Array.from({ length: width }, (_, m) => r.subarray(64 * m, 64 * m + 32)).some((a) => a.every((x) => x === 0)))) {
+    throw new Error('eballot: identity α in a shuffle list');
+  }
+  const input = concat(Uint8Array.of(1, 1), u32(rows.length), u16(width), ...rows);
+  let mixed = 0;
+  progress({ phase: 'mixes', done: 0, total: mixes.length });
+  const mixJobs = mixes.map((m, t) => ({ mixer: t, prev: t === 0 ? input : mixes[t - 1].list, list: m.list, proof: m.proof }));
+  const mixFailures = await runJobs(pool, mixJobs, () => progress({ phase: 'mixes', done: ++mixed, total: mixes.length }));
+  for (const f of mixFailures.flat()) add('ranked.shuffle', f);
+  let final = null;
+  try {
+    final = parseList(mixes[mixes.length - 1].list);
+  } catch {
+    final = null; // named above, as the last mixer's list
+  }
+  const cas = { final };
   if (res.shuffles !== mixes.length) add('ranked.shuffles', { published: res.shuffles, recounted: mixes.length });
   if (!cas.final) return stop(); // the last mixer's list cannot be read: named above
   const list = cas.final;
@@ -372,36 +563,33 @@ export function recountRanked(files) {
   if (res.manifest_hash !== toHex(c.manifestHash) || res.contest !== c.index || !same(res.candidates, c.names)) {
     add('ranked.contest', { what: 'the result names another contest or other candidates' });
   }
-  // Each trustee's decryption: every DLEQ proof against the final list's α, in parts of 16384.
-  const alphaParts = [];
-  for (let o = 0; o < list.alpha.length; o += MAX_ALPHAS) alphaParts.push(list.alpha.slice(o, o + MAX_ALPHAS));
-  const good = [];
-  for (const bytes of files.decryptions) {
-    let pd;
+  // Each trustee's decryption: every DLEQ proof against the final list's
+  // α, the trustees' side by side; then taken in the files' order.
+  const decoded = decryptions.map((bytes) => {
     try {
-      pd = decodeMixDecryption(bytes);
+      return { pd: decodeMixDecryption(bytes), bytes };
     } catch (e) {
-      add('ranked.decryption', { trustee: 0, row: -1, column: -1, detail: e.message.replace(/^eballot: /, '') });
+      return { err: e.message.replace(/^eballot: /, '') };
+    }
+  });
+  state.list = list;
+  const decJobs = decoded.filter((d) => d.pd).map((d) => ({ final: finalBytes, decryption: d.bytes }));
+  let verified = 0;
+  progress({ phase: 'decryptions', done: 0, total: decJobs.length });
+  const verdicts = await runJobs(pool, decJobs, () => progress({ phase: 'decryptions', done: ++verified, total: decJobs.length }));
+  const good = [];
+  for (const d of decoded) {
+    if (!d.pd) {
+      add('ranked.decryption', { trustee: 0, row: -1, column: -1, detail: d.err });
       continue;
     }
+    const v = verdicts.shift();
+    const { pd } = d;
     if (good.some((g) => g.trustee === pd.trustee)) {
       add('ranked.decryption', { trustee: pd.trustee, row: -1, column: -1, detail: 'given twice' });
       continue;
     }
-    let bad = null;
-    let at = { row: -1, column: -1 };
-    if (pd.parts.length !== alphaParts.length) bad = `${pd.parts.length} parts for ${alphaParts.length}`;
-    for (let i = 0; !bad && i < alphaParts.length; i++) {
-      try {
-        verifyPartial(c.pub, c.manifestHash, alphaParts[i], pd.parts[i]);
-      } catch (e) {
-        const x = /ciphertext (\d+)/.exec(e.message);
-        const g = i * MAX_ALPHAS + (x ? Number(x[1]) : 0);
-        if (x) at = { row: Math.floor(g / list.w), column: g % list.w };
-        bad = x ? `row ${at.row}, column ${at.column}` : e.message.replace(/^eballot: /, '');
-      }
-    }
-    if (bad) add('ranked.decryption', { trustee: pd.trustee, ...at, detail: bad });
+    if (v) add('ranked.decryption', { trustee: pd.trustee, ...v.at, detail: v.bad });
     else good.push(pd);
   }
   good.sort((a, b) => a.trustee - b.trustee);
@@ -435,11 +623,13 @@ export function recountRanked(files) {
   const lot = lotFromSeed(concat(c.manifestHash, listHash), c.candidates);
   if (!same(res.lot, lot)) add('ranked.lot', { published: res.lot, recounted: lot });
   if (res.ballots !== c.ballots) add('ranked.ballots', { published: res.ballots, recounted: c.ballots });
+  progress({ phase: 'count' });
+  await tick();
   const count = countSTV(c.rule, {
     candidates: c.candidates, names: c.names, seats: c.seats, withdrawn: c.withdrawn, lot,
     ballots: rankings.map((prefs) => ({ weight: 1, prefs })),
   });
   failures.push(...compareCounts(res.count, count, c.names));
-  return { ok: failures.length === 0, failures, rankings, count, result: res };
+  return { ok: failures.length === 0, failures, rankings, count, result: res, parallel: pool.stats };
 }
 

@@ -31,11 +31,14 @@ function claimedOnline(result, s, qi) {
 }
 import { parseReport, computeResult, compareResults, DOCUMENT, STATEMENTS, MAX_REPORT } from './result.mjs';
 import { PaperCounter } from './paper.mjs';
+import { workerPool } from './pool.mjs';
 
 export { CHECKS, GROUPS, LIMITS, PaperCounter };
 // The batch verification of proofs and its multi-scalar multiplication
 // (tested and benchmarked on their own).
-export { batchVerifyBallots, msm } from './batch.mjs';
+export { batchVerifyBallots, batchVerifyRanges, msm } from './batch.mjs';
+export { decodeRankedBallot, rankedRanges } from './ranked.mjs';
+export { verifyRange } from './rangeproof.mjs';
 export { G } from './group.mjs';
 // The STV count (protocol §9.7), the twin of Go's crypto/stv.
 export { countSTV, lotFromSeed, ERS97, MEEK } from './stv.mjs';
@@ -132,61 +135,17 @@ function parsePublishedCounts(text, manifest) {
 /**
  * Runs checkEntries on batches of entries: in workers.n Web Workers started
  * from workers.url (the worker bundle) when given and the platform has
- * them, else in the page. A batch a worker cannot check (it failed to
- * start, or threw) is checked in the page: the result is the same, only
- * slower. run(entries) returns a promise of checkEntries' result;
- * parallel is the number of workers (0: in the page); stats counts the
- * batches checked in workers and in the page.
+ * them, else in the page (src/pool.mjs). run(entries) returns a promise of
+ * checkEntries' result; parallel is the number of workers (0: in the
+ * page); stats counts the batches checked in workers and in the page.
  */
 function entryRunner(ctx, manifestBytes, workers) {
-  const stats = { workers: 0, inWorkers: 0, inPage: 0 };
-  const local = (entries) => { stats.inPage++; return checkEntries(ctx, entries); };
-  const pool = [];
-  if (workers?.url && typeof Worker === 'function') {
-    const n = Math.max(1, Math.min(16, Math.floor(workers.n) || 1));
-    try {
-      for (let i = 0; i < n; i++) {
-        const w = { worker: new Worker(workers.url, { type: 'module' }), jobs: new Map(), dead: false };
-        const lost = () => {
-          w.dead = true;
-          w.worker.terminate();
-          for (const j of w.jobs.values()) j.resolve(local(j.entries));
-          w.jobs.clear();
-        };
-        w.worker.onmessage = (ev) => {
-          const j = w.jobs.get(ev.data.id);
-          if (!j) return;
-          w.jobs.delete(ev.data.id);
-          if (ev.data.error === undefined) stats.inWorkers++;
-          j.resolve(ev.data.error === undefined ? ev.data.result : local(j.entries));
-        };
-        w.worker.onerror = (ev) => { ev.preventDefault?.(); lost(); };
-        w.worker.onmessageerror = lost;
-        w.worker.postMessage({ manifest: manifestBytes });
-        pool.push(w);
-      }
-    } catch {
-      for (const w of pool) w.worker.terminate();
-      pool.length = 0;
-    }
-  }
-  let next = 0;
-  let id = 0;
-  stats.workers = pool.length;
+  const p = workerPool(workers, { manifest: manifestBytes }, (entries) => checkEntries(ctx, entries));
   return {
-    parallel: pool.length,
-    stats,
-    run(entries) {
-      const live = pool.filter((w) => !w.dead);
-      if (live.length === 0) return local(entries);
-      const w = live[next++ % live.length];
-      return new Promise((resolve) => {
-        const jid = id++;
-        w.jobs.set(jid, { entries, resolve });
-        w.worker.postMessage({ id: jid, entries: entries.map(({ index, style, bytes }) => ({ index, style, bytes })) });
-      });
-    },
-    close() { for (const w of pool) w.worker.terminate(); },
+    parallel: p.parallel,
+    stats: p.stats,
+    run: (entries) => p.run(entries, { entries: entries.map(({ index, style, bytes }) => ({ index, style, bytes })) }),
+    close: p.close,
   };
 }
 

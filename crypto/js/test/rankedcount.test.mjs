@@ -23,8 +23,8 @@ const files = () => ({
 const checks = (r) => r.failures.map((f) => f.check);
 const key = (r) => JSON.stringify(r);
 
-test('ranked_count_v1: the recount reproduces the published count; the mixed ballots are the rankings cast', () => {
-  const r = V.recountRanked(files());
+test('ranked_count_v1: the recount reproduces the published count; the mixed ballots are the rankings cast', async () => {
+  const r = await V.recountRanked(files());
   assert.deepEqual(r.failures, []);
   assert.equal(r.ok, true);
   const cast = JSON.parse(readFileSync(join(D, 'rankings.json'), 'utf8')).map(key).sort();
@@ -34,13 +34,13 @@ test('ranked_count_v1: the recount reproduces the published count; the mixed bal
   assert.ok(r.count.stages.some((s) => (s.notes ?? []).some((n) => n.includes('by lot'))), 'the fixture has a tie settled by lot');
 });
 
-test('ranked_count_v1: a published count that differs is named by stage, what and candidate', () => {
+test('ranked_count_v1: a published count that differs is named by stage, what and candidate', async () => {
   const f = files();
   const res = JSON.parse(f.result);
   res.count.stages[1].votes[1] = '6.00';
   res.count.stages[2].notes = [];
   res.count.elected = [0, 1];
-  const r = V.recountRanked({ ...f, result: JSON.stringify(res) });
+  const r = await V.recountRanked({ ...f, result: JSON.stringify(res) });
   assert.equal(r.ok, false);
   const p = r.failures.map((x) => x.params);
   assert.ok(p.some((x) => x.stage === 2 && x.what === 'votes' && x.candidate === 'Candidate B' && x.published === '6.00' && x.recounted === '5.99'), JSON.stringify(p));
@@ -50,39 +50,39 @@ test('ranked_count_v1: a published count that differs is named by stage, what an
   const cut = JSON.parse(f.result);
   cut.count.stages.pop();
   cut.lot = [0, 1, 2, 3];
-  const r2 = V.recountRanked({ ...f, result: JSON.stringify(cut) });
+  const r2 = await V.recountRanked({ ...f, result: JSON.stringify(cut) });
   assert.ok(r2.failures.some((x) => x.params.what === 'stage' && x.params.published === 'missing'));
   assert.ok(checks(r2).includes('ranked.lot'));
 });
 
-test('ranked_count_v1: a wrong decryption is named (trustee, row, column); too few left is named', () => {
+test('ranked_count_v1: a wrong decryption is named (trustee, row, column); too few left is named', async () => {
   const f = files();
   // Trustee 3's first part starts at 8 + 4 (after its length); its D_0 at 12 + 40 (version, kind,
   // manifest hash, u16 trustee, u32 count). Replace D_0 by D_1: a valid point, a false proof.
   const d3b = f.decryptions[1].slice();
   d3b.set(f.decryptions[1].subarray(12 + 40 + 128, 12 + 40 + 160), 12 + 40);
-  const r = V.recountRanked({ ...f, decryptions: [f.decryptions[0], d3b] });
+  const r = await V.recountRanked({ ...f, decryptions: [f.decryptions[0], d3b] });
   assert.deepEqual(r.failures.filter((x) => x.check === 'ranked.decryption').map((x) => x.params), [{ trustee: 3, row: 0, column: 0, detail: 'row 0, column 0' }]);
   assert.ok(checks(r).includes('ranked.threshold'));
   assert.equal(r.ok, false);
 });
 
-test('ranked_count_v1: the last mixer\'s list replaced by the first\'s is named: mixer 2, the final list, the decryptions', () => {
+test('ranked_count_v1: the last mixer\'s list replaced by the first\'s is named: mixer 2, the final list, the decryptions', async () => {
   const f = files();
-  const r = V.recountRanked({ ...f, mixes: [f.mixes[0], { ...f.mixes[1], list: bin('mix-1.list') }] });
+  const r = await V.recountRanked({ ...f, mixes: [f.mixes[0], { ...f.mixes[1], list: bin('mix-1.list') }] });
   assert.equal(r.ok, false);
   assert.deepEqual(r.failures.filter((x) => x.check === 'ranked.shuffle').map((x) => x.params.mixer), [2]);
   assert.ok(checks(r).includes('ranked.final_list'));
   assert.ok(checks(r).includes('ranked.decryption'));
 });
 
-test('ranked_count_v1: a shuffle left out is named', () => {
+test('ranked_count_v1: a shuffle left out is named', async () => {
   const f = files();
-  const r = V.recountRanked({ ...f, mixes: [f.mixes[1]] });
+  const r = await V.recountRanked({ ...f, mixes: [f.mixes[1]] });
   assert.equal(r.ok, false);
   assert.deepEqual(r.failures.filter((x) => x.check === 'ranked.shuffle').map((x) => x.params.mixer), [1]);
   assert.ok(checks(r).includes('ranked.shuffles'));
-  assert.throws(() => V.recountRanked({ ...f, mixes: [] }), /no shuffle/);
+  await assert.rejects(V.recountRanked({ ...f, mixes: [] }), /no shuffle/);
 });
 
 test('ranked_count_v1: contest files are read strictly', () => {
@@ -135,7 +135,7 @@ test('decodeRanking: Go\'s decode vectors (ranked_v1.json) and every kind of 10-
   assert.throws(() => V.decodeRanking({ ...c10, minRanked: 2 }, [V.G, V.G.subtract(V.G)]), /preferences/);
 });
 
-test('ranked_tamper_v1.json (shared with Go, crypto/ranked TestTamperVectors): each tampered ballot, shuffle and decryption is named', () => {
+test('ranked_tamper_v1.json (shared with Go, crypto/ranked TestTamperVectors): each tampered ballot, shuffle and decryption is named', async () => {
   const v = JSON.parse(readFileSync(join(TESTDATA, 'ranked_tamper_v1.json'), 'utf8'));
   assert.equal(v.folder, 'ranked_count_v1');
   assert.ok(v.cases.length >= 5);
@@ -144,7 +144,7 @@ test('ranked_tamper_v1.json (shared with Go, crypto/ranked TestTamperVectors): e
     const file = (name) => (tc.files[name] ? hex(tc.files[name]) : bin(name));
     const contest = JSON.parse(readFileSync(join(D, 'contest.json'), 'utf8'));
     for (const [k, h] of Object.entries(tc.ballots)) contest.ballots[Number(k) - 1] = h;
-    const r = V.recountRanked({
+    const r = await V.recountRanked({
       contest: JSON.stringify(contest),
       mixes: [1, 2].map((t) => ({ list: file(`mix-${t}.list`), proof: file(`mix-${t}.proof`) })),
       decryptions: [file('decrypt-1.bin'), file('decrypt-3.bin')],
@@ -161,5 +161,34 @@ test('ranked_tamper_v1.json (shared with Go, crypto/ranked TestTamperVectors): e
       assert.match(of('ranked.ballot')[0].detail, /^invalid ranking: /, tc.name);
       assert.ok(r.failures.some((f) => f.check === 'ranked.spoilt'), `${tc.name}: the published result set none aside`);
     }
+  }
+});
+
+test('batchVerifyRanges: the ballots\' range proofs pass together, and any one false proof fails the batch as verifyRange fails it', () => {
+  const c = V.parseRankedContest(files().contest);
+  const rc = { manifestHash: c.manifestHash, K: c.pub.K, index: c.index, styles: c.styles, candidates: c.candidates, minRanked: c.minRanked, maxRanked: c.maxRanked };
+  const items = c.ballotsHex.flatMap((h) => V.rankedRanges(rc, V.decodeRankedBallot(rc, new Uint8Array(Buffer.from(h, 'hex')))));
+  assert.equal(items.length, 24 * 7, '4 positions and 3 steps a ballot');
+  assert.equal(V.batchVerifyRanges(rc.K, items), true);
+  assert.equal(V.batchVerifyRanges(rc.K, []), true);
+  const at = 37;
+  const it = items[at];
+  const tampered = [
+    // z of branch 0 changed (still canonical): an equation is false, the challenges still sum.
+    (() => { const p = it.proof.slice(); p[96] ^= 1; return { ...it, proof: p, branches: undefined }; })(),
+    // the branches' challenges swapped: the sum holds, the equations do not.
+    (() => { const p = it.proof.slice(); p.set(it.proof.subarray(64, 96), 128 + 64); p.set(it.proof.subarray(128 + 64, 128 + 96), 64); return { ...it, proof: p, branches: undefined }; })(),
+    // another option's context, another ciphertext.
+    { ...it, ctx: { ...it.ctx, option: it.ctx.option + 1 } },
+    { ...it, ct: items[at + 1].ct },
+    // proof bytes that do not decode, and of the wrong length.
+    (() => { const p = it.proof.slice(); p.fill(255, 96, 128); return { ...it, proof: p, branches: undefined }; })(),
+    { ...it, proof: it.proof.subarray(0, 128), branches: undefined },
+  ];
+  for (const [k, bad] of tampered.entries()) {
+    assert.equal(V.verifyRange(bad.ctx, bad.V, bad.ct, bad.proof), false, `case ${k}: verifyRange accepts it`);
+    const all = items.slice();
+    all[at] = bad;
+    assert.equal(V.batchVerifyRanges(rc.K, all), false, `case ${k}: the batch passes`);
   }
 });

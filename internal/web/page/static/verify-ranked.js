@@ -3,9 +3,11 @@
 // every mix-<t>.list and mix-<t>.proof, the decrypt-<j>.bin, result.json)
 // and the verifier bundle re-checks every ballot's proofs, every mixer's
 // shuffle, every trustee's decryption and the count (recountRanked,
-// docs/protocol.md §9.5–§9.7). Each failure is named in the page's
-// language (the bundle reports {check, params}; the page carries the
-// texts). Nothing is sent anywhere.
+// docs/protocol.md §9.5–§9.7), the ballots and the mixings on every core
+// (Web Workers from the worker bundle, data-worker; in the page when they
+// cannot start), showing its progress. Each failure is named in the
+// page's language (the bundle reports {check, params}; the page carries
+// the texts). Nothing is sent anywhere.
 const root = document.getElementById('ranked-verifier');
 const form = document.getElementById('ranked-form');
 const input = document.getElementById('ranked-files');
@@ -14,6 +16,11 @@ const status = document.getElementById('ranked-status');
 const okBox = document.getElementById('ranked-ok');
 const failBox = document.getElementById('ranked-failed');
 const list = document.getElementById('ranked-failures');
+const progressBox = document.getElementById('ranked-progress-box');
+const bar = document.getElementById('ranked-progress');
+const barText = document.getElementById('ranked-progress-text');
+const phases = Object.fromEntries([...document.getElementById('ranked-progress-messages').content.querySelectorAll('[data-phase]')]
+  .map((e) => [e.dataset.phase, e.textContent]));
 const messages = Object.fromEntries([...document.getElementById('ranked-messages').content.querySelectorAll('[data-code]')]
   .map((e) => [e.dataset.code, e.textContent]));
 
@@ -52,6 +59,7 @@ form.addEventListener('submit', async (ev) => {
   okBox.hidden = true;
   failBox.hidden = true;
   root.dataset.outcome = '';
+  root.dataset.inWorkers = '';
   list.replaceChildren();
   status.textContent = root.dataset.running;
   const failed = (fs) => {
@@ -69,7 +77,24 @@ form.addEventListener('submit', async (ev) => {
     const V = await import(root.dataset.bundle);
     // Let the page show "checking…" before the work starts.
     await new Promise((r) => setTimeout(r, 20));
-    const r = V.recountRanked(files);
+    progressBox.hidden = false;
+    const r = await V.recountRanked(files, {
+      workers: { url: root.dataset.worker, n: Math.min(navigator.hardwareConcurrency || 1, 8) },
+      onProgress: ({ phase, done, total }) => {
+        if (total !== undefined) {
+          bar.max = Math.max(total, 1);
+          bar.value = done;
+        } else bar.removeAttribute('value'); // a phase without steps: indeterminate
+        barText.textContent = (phases[phase] ?? phase).replace('{done}', String(done)).replace('{total}', String(total));
+      },
+    });
+    // How many jobs (batches of ballots, mixings) were checked in workers (0: all in the page).
+    root.dataset.inWorkers = String(r.parallel?.inWorkers ?? 0);
+    // What stays on the page: how many ballots were checked.
+    const n = String(JSON.parse(files.contest).ballots.length);
+    bar.max = 1;
+    bar.value = 1;
+    barText.textContent = phases.ballots.replace('{done}', n).replace('{total}', n);
     if (r.ok) {
       const names = JSON.parse(files.contest).candidates;
       document.getElementById('ranked-elected').textContent = `${root.dataset.elected} ${r.count.elected.map((c) => names[c]).join('; ')}`;
@@ -79,6 +104,7 @@ form.addEventListener('submit', async (ev) => {
       failed(r.failures);
     }
   } catch (e) {
+    progressBox.hidden = true;
     failed([e?.check ? e : { check: 'file', params: { detail: String(e?.message ?? e).replace(/^eballot: /, '') } }]);
   } finally {
     status.textContent = '';
