@@ -16,10 +16,13 @@ export function vectors(name) {
   return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null;
 }
 
-/** t.skip with a message when a vector file is missing; returns the vectors otherwise. */
+/**
+ * The vectors of crypto/testdata/<name>; a missing file fails the test (a
+ * test that cannot run must fail, not skip), saying how to make it.
+ */
 export function need(t, name) {
   const v = vectors(name);
-  if (!v) t.skip(`crypto/testdata/${name} not present`);
+  if (!v) throw new Error(`crypto/testdata/${name} is missing (t: ${t.name}): run go run ./crypto/internal/genvectors, or restore it from git`);
   return v;
 }
 
