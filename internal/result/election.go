@@ -93,15 +93,9 @@ func (r *Service) PublishElection(ctx context.Context, actor string, ballotID in
 	if err != nil {
 		return nil, &RefusedError{[]page.Msg{electionSigProblem(err, key)}}
 	}
-	// A ballot opened before the manifest stated the independent person
-	// (protocol 7) requires their share by its configuration (as Publish).
-	t := mf.RequiredTrustee()
-	if mf.IndependentPerson == nil {
-		b, err := r.store.AdminBallot(ctx, ballotID, 0)
-		if err != nil {
-			return nil, err
-		}
-		t = b.Config.RequiredTrustee()
+	t, err := r.requiredTrustee(ctx, ballotID, mf)
+	if err != nil {
+		return nil, err
 	}
 	// s.51A: the count is not made without the independent person's key
 	// share where the union's rules require it.

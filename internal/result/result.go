@@ -206,13 +206,9 @@ func (r *Service) Publish(ctx context.Context, actor string, ballotID int64, up 
 	// partial decryption must be among those used. The signed manifest
 	// states it (protocol 7); a ballot opened before it did, by its
 	// configuration.
-	t := mf.RequiredTrustee()
-	if mf.IndependentPerson == nil {
-		b, err := r.store.AdminBallot(ctx, ballotID, 0)
-		if err != nil {
-			return err
-		}
-		t = b.Config.RequiredTrustee()
+	t, err := r.requiredTrustee(ctx, ballotID, mf)
+	if err != nil {
+		return err
 	}
 	if t > 0 && len(up.Partials) > 0 && !slices.ContainsFunc(partials, func(p *threshold.Partial) bool { return p.Trustee == t }) {
 		reasons = append(reasons, page.M("result.err.independent_share", t))
@@ -286,3 +282,18 @@ func resultSigProblem(err error, key string) page.Msg {
 }
 
 func trimSpace(b []byte) []byte { return []byte(strings.TrimSpace(string(b))) }
+
+// requiredTrustee is the trustee whose partial decryption the count needs
+// (the s.51A independent person's, where the union's rules require it), or
+// 0: as the signed manifest states it (protocol 7), or, for a ballot opened
+// before the manifest did, as its configuration does.
+func (r *Service) requiredTrustee(ctx context.Context, ballotID int64, mf *manifest.Manifest) (int, error) {
+	if mf.IndependentPerson != nil {
+		return mf.RequiredTrustee(), nil
+	}
+	b, err := r.store.AdminBallot(ctx, ballotID, 0)
+	if err != nil {
+		return 0, err
+	}
+	return b.Config.RequiredTrustee(), nil
+}
