@@ -138,16 +138,11 @@ func belongs(rep *report.ElectionReport, mf *manifest.Manifest) []page.Msg {
 	if !slices.Equal(names, rep.Count.Candidates) || rep.Count.STV.Seats != q.Seats {
 		return []page.Msg{page.M("result.err.election_candidates", rep.Question)}
 	}
-	var want []report.IndependentPerson
 	if ip := mf.IndependentPerson; ip != nil {
-		want = []report.IndependentPerson{{Name: ip.Name, Trustee: ip.Trustee}}
-	}
-	got := make([]report.IndependentPerson, len(rep.IndependentPersons))
-	for i, p := range rep.IndependentPersons {
-		got[i] = report.IndependentPerson{Name: p.Name, Trustee: p.Trustee}
-	}
-	if mf.IndependentPerson != nil && !slices.EqualFunc(want, got, func(a, b report.IndependentPerson) bool { return a.Name == b.Name && a.Trustee == b.Trustee }) {
-		return []page.Msg{page.M("result.err.election_person", mf.IndependentPerson.Name)}
+		ps := rep.IndependentPersons
+		if len(ps) != 1 || ps[0].Name != ip.Name || ps[0].Trustee != ip.Trustee {
+			return []page.Msg{page.M("result.err.election_person", ip.Name)}
+		}
 	}
 	return nil
 }
