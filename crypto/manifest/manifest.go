@@ -737,6 +737,14 @@ func (m *Manifest) checkMethod(f string, q *Question) error {
 		if len(q.Options) != 2 || q.Max != 1 {
 			return invalid(f+".method", "a compact question has exactly 2 options and max 1")
 		}
+		// A style's compact sum yes + B·no decodes only while it holds
+		// fewer than B ballots (§4.2 version 3), and counts.entitled
+		// bounds its ballots by its entitled members.
+		for _, s := range m.Styles {
+			if s.Entitled >= CompactBase {
+				return invalid(f+".method", "style %q has %d members entitled: a compact question allows at most %d", s.ID, s.Entitled, CompactBase-1)
+			}
+		}
 		return nil
 	case MethodRanked:
 	default:

@@ -128,6 +128,14 @@ func TestManifestV2Rules(t *testing.T) {
 		{"rule unknown", "questions[1].rule", func(m *Manifest) { m.Questions[1].Rule = "wigm" }},
 		{"choose with seats", "questions[0]", func(m *Manifest) { m.Questions[0].Seats = 1 }},
 		{"method unknown", "questions[0].method", func(m *Manifest) { m.Questions[0].Method = "approval" }},
+		{"compact below 2^24 entitled", "", func(m *Manifest) {
+			compact(m)
+			m.Styles[0].Entitled = CompactBase - 1
+		}},
+		{"compact with 2^24 entitled", "questions[0].method", func(m *Manifest) {
+			compact(m)
+			m.Styles[len(m.Styles)-1].Entitled = CompactBase
+		}},
 		{"address not hex", "questions[1].options[2].address", func(m *Manifest) {
 			m.Questions[1].Options[2].Address = strings.Repeat("g", 64)
 		}},
@@ -162,5 +170,16 @@ func TestManifestV2Rules(t *testing.T) {
 	}
 	if err := base.Validate(); err != nil {
 		t.Fatal("base changed", err)
+	}
+}
+
+// compact makes m's first question a compact yes/no question (protocol 7).
+func compact(m *Manifest) {
+	q := &m.Questions[0]
+	q.Method, q.Max, q.Min = MethodCompact, 1, 0
+	q.Options = q.Options[:2]
+	if t, ok := m.Translations["cy"]; ok {
+		t.Questions[0].Options = t.Questions[0].Options[:2]
+		m.Translations["cy"] = t
 	}
 }

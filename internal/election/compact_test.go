@@ -34,6 +34,17 @@ func TestCompactYesNo(t *testing.T) {
 		t.Fatalf("no yes/no question: %+v", m)
 	}
 
+	// A style of 2^24 members or more keeps two selections: its compact
+	// sum would not decode (protocol §4.2 version 3).
+	for _, entitled := range []int64{manifest.CompactBase - 1, manifest.CompactBase} {
+		m = manifest.Manifest{Version: manifest.Version, Questions: []manifest.Question{yn("strike", 0)},
+			Styles: []manifest.Style{{ID: "a", Entitled: 10}, {ID: "b", Entitled: entitled}}}
+		compactYesNo(&m)
+		if got, want := m.Questions[0].Compact(), entitled < manifest.CompactBase; got != want {
+			t.Fatalf("style of %d entitled: compact %v, want %v", entitled, got, want)
+		}
+	}
+
 	ranked := manifest.Question{ID: "exec", Min: 1, Max: 3, Method: manifest.MethodRanked, Options: three.Options}
 	m = manifest.Manifest{Version: manifest.Version2, Questions: []manifest.Question{yn("chair", 0), ranked}}
 	compactYesNo(&m)

@@ -94,10 +94,10 @@ func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 		}
 		m.Questions = append(m.Questions, mq)
 	}
-	compactYesNo(&m)
 	for _, s := range styles {
 		m.Styles = append(m.Styles, manifest.Style{ID: s.id, Name: s.name, IssuerKey: base64.StdEncoding.EncodeToString(s.issuerKey), Entitled: int64(s.entitled)})
 	}
+	compactYesNo(&m)
 	if d.config.Bilingual {
 		m.Translations = map[string]manifest.Translation{"cy": welshPaper(d, regime, texts)}
 	}
@@ -110,10 +110,18 @@ func paperManifest(d *draft, regime Regime, styles []manifestStyle, logKey strin
 // ciphertext and one proof instead of two selections and a sum proof, half
 // the phone's work and bytes and half a verifier's. The choice, the paper
 // and the count are the same. A manifest with a ranked question keeps
-// version-2 ballots (the ranked bundle encodes those).
+// version-2 ballots (the ranked bundle encodes those), and so does a
+// manifest with a style of 2^24 or more members: a compact sum decodes
+// only while a style holds fewer ballots than [manifest.CompactBase]
+// (§4.2 version 3), and a style holds at most its entitled members.
 func compactYesNo(m *manifest.Manifest) {
 	if m.HasRanked() {
 		return
+	}
+	for _, s := range m.Styles {
+		if s.Entitled >= manifest.CompactBase {
+			return
+		}
 	}
 	for i := range m.Questions {
 		q := &m.Questions[i]

@@ -94,6 +94,10 @@ function method(m, q, f) {
     // Protocol 7: a yes/no question carried as one ciphertext (§4.2 version 3).
     if ('seats' in q || 'rule' in q) bad(f, 'seats and rule are for ranked questions only');
     if (q.options.length !== 2 || q.max !== 1) bad(f + '.method', 'a compact question has exactly 2 options and max 1');
+    // Its sum yes + B·no decodes only below B ballots a style (§4.2 version 3).
+    for (const s of Array.isArray(m.styles) ? m.styles : []) {
+      if (typeof s?.entitled === 'number' && s.entitled >= 2 ** 24) bad(f + '.method', `style ${JSON.stringify(s.id)} has ${s.entitled} members entitled: a compact question allows at most ${2 ** 24 - 1}`);
+    }
     return;
   }
   if (m.kind !== 'union_election') bad(f + '.method', 'ranked questions are for union_election ballots only');

@@ -36,6 +36,14 @@ test('ballot_v3: the manifest hashes, sizes and versions as Go says', async () =
   assert.deepEqual(E.compactValues(0), [0, 1, 2 ** 24]);
 });
 
+test('ballot_v3: a compact question needs every style below 2^24 entitled, as crypto/manifest', async () => {
+  const big = structuredClone(manifest);
+  big.styles[big.styles.length - 1].entitled = 2 ** 24 - 1;
+  await E.parseManifest(JSON.stringify(big));
+  big.styles[big.styles.length - 1].entitled = 2 ** 24;
+  await assert.rejects(E.parseManifest(JSON.stringify(big)), /questions\[0\]\.method.*at most 16777215/);
+});
+
 test('ballot_v3: every valid ballot decodes (with and without hints), verifies, re-encodes and opens by its audit', () => {
   assert.ok(v.valid.length > 0);
   for (const b of v.valid) {
