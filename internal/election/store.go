@@ -29,6 +29,17 @@ type Ballot struct {
 	OpensAt    *time.Time
 	ClosesAt   *time.Time
 	Entitled   int
+	// TitleCy is the Welsh title of a bilingual ballot, else "".
+	TitleCy string
+}
+
+// TitleIn is the ballot's title in lang: Welsh where the ballot is
+// bilingual and lang is "cy", else English.
+func (b *Ballot) TitleIn(lang string) string {
+	if lang == "cy" && b.TitleCy != "" {
+		return b.TitleCy
+	}
+	return b.Title
 }
 
 // Store reads and writes ballots.
@@ -112,12 +123,13 @@ func (s *Store) countBallots(ctx context.Context, bs []*Ballot, authorised, post
 }
 
 const publicBallotSelect = `
-	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at
+	SELECT b.id, b.election_id, u.name, b.title, b.kind, b.status, b.opens_at, b.closes_at,
+	       CASE WHEN b.config->>'bilingual' = 'true' THEN coalesce(b.config->>'title_cy', '') ELSE '' END
 	FROM ballots b JOIN unions u ON u.id = b.union_id`
 
 func scanBallot(r pgx.Row) (Ballot, error) {
 	var b Ballot
-	err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt)
+	err := r.Scan(&b.ID, &b.ElectionID, &b.UnionName, &b.Title, &b.Kind, &b.Status, &b.OpensAt, &b.ClosesAt, &b.TitleCy)
 	return b, err
 }
 
@@ -222,6 +234,9 @@ func scanAdminBallot(row pgx.Row) (AdminBallot, error) {
 	}
 	if err := json.Unmarshal(cfg, &b.Config); err != nil {
 		return b, fmt.Errorf("ballot config: %w", err)
+	}
+	if b.Config.Bilingual {
+		b.TitleCy = b.Config.TitleCy
 	}
 	return b, nil
 }

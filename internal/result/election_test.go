@@ -210,9 +210,9 @@ func TestPublishElectionReport(t *testing.T) {
 	if len(elected) != 2 {
 		t.Fatalf("the count elected %v", elected)
 	}
-	for _, lang := range []struct{ code, title, electedH, stages, spoilt string }{
-		{"en", "Election result: National Executive</h1>", "Elected", "Votes for each candidate at each stage", "Spoilt or not valid"},
-		{"cy", "Canlyniad yr etholiad: Pwyllgor Gwaith Cenedlaethol</h1>", "Etholwyd", "Pleidleisiau pob ymgeisydd ym mhob cam", "Wedi&#39;u difetha neu&#39;n annilys"},
+	for _, lang := range []struct{ code, title, electedH, stages, spoilt, ballot string }{
+		{"en", "Election result: National Executive</h1>", "Elected", "Votes for each candidate at each stage", "Spoilt or not valid", "Executive election 2027"},
+		{"cy", "Canlyniad yr etholiad: Pwyllgor Gwaith Cenedlaethol</h1>", "Etholwyd", "Pleidleisiau pob ymgeisydd ym mhob cam", "Wedi&#39;u difetha neu&#39;n annilys", "Etholiad y weithrediaeth 2027"},
 	} {
 		status, body := pub.Get("/results/" + e + "/election/" + q + "?lang=" + lang.code)
 		if status != 200 {
@@ -220,7 +220,7 @@ func TestPublishElectionReport(t *testing.T) {
 		}
 		for _, want := range []string{lang.title, lang.electedH, lang.stages, lang.spoilt, `<dd class="turnout">70.00%</dd>`, `<dd class="spoilt">1</dd>`,
 			`<dd class="returned">7</dd>`, `<dd class="distributed">10</dd>`, `<th scope="col">`, `<th scope="row">` + rep.Count.Candidates[0] + `</th>`,
-			`<details`, "election-report.json.sig"} {
+			`<details`, "election-report.json.sig", `<a href="/results/` + e + `">` + lang.ballot + `</a>`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s member page lacks %q", lang.code, want)
 			}
@@ -237,6 +237,10 @@ func TestPublishElectionReport(t *testing.T) {
 	// The ballot's public result page lists the contest.
 	if status, body := pub.Get("/results/" + e + "?lang=en"); status != 200 || !strings.Contains(body, `href="/results/`+e+`/election/`+q+`"`) {
 		t.Fatalf("public result page: %d, no link to the contest", status)
+	}
+	// …in the reader's language, with the ballot's title in Welsh.
+	if status, body := pub.Get("/results/" + e + "?lang=cy"); status != 200 || !strings.Contains(body, "Etholiad y weithrediaeth 2027</h1>") {
+		t.Fatalf("Welsh public result page: %d, no Welsh title", status)
 	}
 
 	// The signed files, byte for byte, and the scrutineer tool checks them.

@@ -134,7 +134,7 @@ func (p *Pages) show(w http.ResponseWriter, r *http.Request, s page.Staff, b *el
 	default:
 		msg = ""
 	}
-	p.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+	p.pages.Render(w, r, status, "result", resultPage{Mode: s.Role, BallotID: b.ID, ElectionID: b.ElectionID, Title: b.TitleIn(p.pages.Lang(w, r)),
 		UnionName: b.UnionName, Status: st.Status, State: st, Rep: st.Report, ClosedAt: closedAtOf(st.Report), Styles: viewOf(st.Report), Message: msg,
 		Problems: page.Texts(p.pages, p.pages.Lang(w, r), problems), MaxKiB: MaxUpload >> 10, Contests: contests})
 }
@@ -299,7 +299,7 @@ func (p *Pages) public(w http.ResponseWriter, r *http.Request) {
 		p.pages.Fail(w, r, err)
 		return
 	}
-	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.TitleIn(p.pages.Lang(w, r)),
 		UnionName: b.UnionName, Status: b.Status, State: st, Rep: st.Report, ClosedAt: closedAtOf(st.Report), Styles: viewOf(st.Report),
 		Contests: contests})
 }
@@ -322,7 +322,7 @@ func (p *Pages) publicContests(w http.ResponseWriter, r *http.Request) {
 		p.pages.Fail(w, r, err)
 		return
 	}
-	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.Title,
+	p.pages.Render(w, r, http.StatusOK, "result", resultPage{Mode: "public", BallotID: b.ID, ElectionID: b.ElectionID, Title: b.TitleIn(p.pages.Lang(w, r)),
 		UnionName: b.UnionName, Status: b.Status, Contests: contests})
 }
 
@@ -358,7 +358,7 @@ func (p *Pages) verifier(w http.ResponseWriter, r *http.Request) {
 		p.pages.Fail(w, r, err)
 		return
 	}
-	p.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: b.Title, Published: b.Status == "published", Checks: VerifierChecks, Failures: VerifierFailures})
+	p.pages.Render(w, r, http.StatusOK, "result_verify", verifyPage{ElectionID: e, Title: b.TitleIn(p.pages.Lang(w, r)), Published: b.Status == "published", Checks: VerifierChecks, Failures: VerifierFailures})
 }
 
 // RankedFailures are the names of what the ranked count verifier page
