@@ -8,7 +8,12 @@
 #
 #   scripts/bench-verify.sh                      # N=10000, BELENIOS_N=1000
 #   N=2000 BELENIOS_N=200 scripts/bench-verify.sh
+#   BELENIOS_CACHE=~/.cache/eballot-belenios scripts/bench-verify.sh
 #
+# BELENIOS_CACHE=DIR keeps the Belenios election (its ballots and encrypted
+# tally, which take minutes to make) in DIR/n-BELENIOS_N and reuses it on
+# later runs: only the making is cached, both verifications still run
+# every time, in the same run.
 # belenios-tool is installed with apt-get when missing (needs root or
 # sudo); if it cannot be installed, the script says so and skips the
 # comparison. Its tool makes one ballot per process, so making the
@@ -55,21 +60,30 @@ echo
 echo "== belenios-tool election verify: BELENIOS_N=$BELENIOS_N ballots, one Homomorphic yes/no question =="
 belenios_install bench-verify || exit 0
 cd "$dir"
-mkdir bel && cd bel
-belenios_election BELENIOS-2048 "$BELENIOS_N" \
-  '{"description":"bench","name":"bench","questions":[{"answers":["Yes","No"],"min":1,"max":1,"question":"Q"}]}'
-start=$(date +%s.%N)
-i=0
-while read -r _ cred; do
-  if [ $((i % 2)) -eq 0 ]; then b='[[1,0]]'; else b='[[0,1]]'; fi
-  belenios-tool election generate-ballot --privcred <(echo "$cred") --ballot <(echo "$b") 2>/dev/null |
-    belenios-tool archive add-event --type=Ballot 2>/dev/null
-  i=$((i + 1))
-  if [ $((i % 100)) -eq 0 ]; then echo "  $i ballots made" >&2; fi
-done < private_creds.txt
-echo "ballots generated in $(echo "$(date +%s.%N) - $start" | bc) s (one process a ballot; not part of the comparison)"
-belenios-tool archive add-event --type=EndBallots < /dev/null 2>/dev/null
-belenios-tool election compute-encrypted-tally 2>/dev/null | belenios-tool archive add-event --type=EncryptedTally 2>/dev/null
+cached=${BELENIOS_CACHE:+$BELENIOS_CACHE/n-$BELENIOS_N}
+if [ -n "$cached" ] && [ -f "$cached/.complete" ]; then
+  echo "reusing the Belenios election of $BELENIOS_N ballots made earlier in $cached (BELENIOS_CACHE)"
+  cp -r "$cached" bel && cd bel
+else
+  mkdir bel && cd bel
+  belenios_election BELENIOS-2048 "$BELENIOS_N" \
+    '{"description":"bench","name":"bench","questions":[{"answers":["Yes","No"],"min":1,"max":1,"question":"Q"}]}'
+  start=$(date +%s.%N)
+  i=0
+  while read -r _ cred; do
+    if [ $((i % 2)) -eq 0 ]; then b='[[1,0]]'; else b='[[0,1]]'; fi
+    belenios-tool election generate-ballot --privcred <(echo "$cred") --ballot <(echo "$b") 2>/dev/null |
+      belenios-tool archive add-event --type=Ballot 2>/dev/null
+    i=$((i + 1))
+    if [ $((i % 100)) -eq 0 ]; then echo "  $i ballots made" >&2; fi
+  done < private_creds.txt
+  echo "ballots generated in $(echo "$(date +%s.%N) - $start" | bc) s (one process a ballot; not part of the comparison)"
+  belenios-tool archive add-event --type=EndBallots < /dev/null 2>/dev/null
+  belenios-tool election compute-encrypted-tally 2>/dev/null | belenios-tool archive add-event --type=EncryptedTally 2>/dev/null
+  if [ -n "$cached" ]; then
+    rm -rf "$cached" && mkdir -p "$cached" && cp -r . "$cached" && touch "$cached/.complete"
+  fi
+fi
 /usr/bin/time -f "%e %U %S %M" -o ../bel.time belenios-tool election verify > ../bel.out 2>&1 ||
   { echo "bench-verify: belenios-tool election verify failed:"; cat ../bel.out; exit 1; }
 read -r bw bu bs bm < ../bel.time
