@@ -12,8 +12,18 @@
 // nothing. The window width c is chosen from the number of points and their
 // scalar lengths.
 //
-// Only gtank/ristretto255's public API is used (Element.Add, Subtract,
-// Negate, Zero). Nothing here is constant-time: never pass secret scalars.
+// The arithmetic is on extended twisted Edwards coordinates with
+// filippo.io/edwards25519/field, reading and writing gtank/ristretto255's
+// Elements through the view of crypto/internal/ext (when that view's layout
+// check fails, gtank's own VarTimeMultiScalarMult is used instead). Each
+// input point is converted once to affine Niels form (y+x, y−x, 2d·x·y),
+// so that adding it to a bucket is a mixed addition of 7 field
+// multiplications, and subtracting it costs the same (swap y+x and y−x,
+// negate 2d·x·y). Decoded points already have Z = 1; the others are
+// normalised with one batched inversion. The result is the same Edwards
+// point, coordinates aside, as gtank's Element.Add would give.
+//
+// Nothing here is constant-time: never pass secret scalars.
 package msm
 
 import (
@@ -21,6 +31,8 @@ import (
 	"math/bits"
 
 	"github.com/gtank/ristretto255"
+
+	"github.com/unionvote/eballot/crypto/internal/ext"
 )
 
 // smallN is the size below which gtank's Straus implementation is used.
@@ -43,7 +55,7 @@ func VarTimeMultiScalarMult(dst *ristretto255.Element, scalars []*ristretto255.S
 	if n == 0 {
 		return dst.Zero()
 	}
-	if n < smallN {
+	if n < smallN || !ext.OK {
 		return dst.VarTimeMultiScalarMult(scalars, points)
 	}
 	var m multiplier
@@ -55,7 +67,8 @@ type multiplier struct {
 	limbs   [][5]uint64 // scalars as little-endian limbs (one spare limb)
 	nbits   []int       // bit length of each scalar
 	hist    [257]int    // number of scalars of each bit length
-	buckets []ristretto255.Element
+	pre     []affineNiels
+	buckets []ext.Point
 	used    []bool
 }
 
@@ -89,10 +102,11 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 	if forceC != 0 {
 		c = forceC
 	}
+	m.pre = precompute(points, m.nbits)
 	// Signed digits need one more bit for the final carry.
 	windows := (maxBits + 1 + c - 1) / c
 	half := 1 << (c - 1)
-	m.buckets = make([]ristretto255.Element, half+1)
+	m.buckets = make([]ext.Point, half+1)
 	m.used = make([]bool, half+1)
 
 	// Digits are computed window by window from the bottom, keeping one
@@ -102,11 +116,12 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 	carry := make([]uint8, n)
 	mask := uint64(1)<<c - 1
 
-	acc := ristretto255.NewElement()
+	var acc ext.Point
 	accSet := false
+	var sum p1xp1
 	// Digits are produced from the lowest window up, but the result is
 	// accumulated from the top: keep each window's sum, then combine.
-	sums := make([]ristretto255.Element, windows)
+	sums := make([]ext.Point, windows)
 	sumSet := make([]bool, windows)
 	for w := 0; w < windows; w++ {
 		off := w * c
@@ -131,29 +146,34 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 			switch {
 			case d > 0:
 				if m.used[d] {
-					m.buckets[d].Add(&m.buckets[d], points[i])
+					sum.addAffine(&m.buckets[d], &m.pre[i])
+					sum.toP3(&m.buckets[d])
 				} else {
-					m.buckets[d] = *points[i]
+					m.buckets[d] = *ext.Of(points[i])
 					m.used[d] = true
 				}
 				top = max(top, d)
 			case d < 0:
 				if m.used[-d] {
-					m.buckets[-d].Subtract(&m.buckets[-d], points[i])
+					sum.subAffine(&m.buckets[-d], &m.pre[i])
+					sum.toP3(&m.buckets[-d])
 				} else {
-					m.buckets[-d].Negate(points[i])
+					negate(&m.buckets[-d], ext.Of(points[i]))
 					m.used[-d] = true
 				}
 				top = max(top, -d)
 			}
 		}
 		// Σ_k k·B_k = Σ_k (B_top + … + B_k).
-		var run, total ristretto255.Element
+		var run, total ext.Point
+		var cached projCached
 		runSet, totalSet := false, false
 		for k := top; k >= 1; k-- {
 			if m.used[k] {
 				if runSet {
-					run.Add(&run, &m.buckets[k])
+					cached.from(&m.buckets[k])
+					sum.add(&run, &cached)
+					sum.toP3(&run)
 				} else {
 					run = m.buckets[k]
 					runSet = true
@@ -162,7 +182,9 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 			}
 			if runSet {
 				if totalSet {
-					total.Add(&total, &run)
+					cached.from(&run)
+					sum.add(&total, &cached)
+					sum.toP3(&total)
 				} else {
 					total = run
 					totalSet = true
@@ -171,17 +193,27 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 		}
 		sums[w], sumSet[w] = total, totalSet
 	}
+	var p2 projP2
+	var cached projCached
 	for w := windows - 1; w >= 0; w-- {
 		if accSet {
-			for range c {
-				acc.Add(acc, acc)
+			p2.fromP3(&acc)
+			for j := range c {
+				sum.double(&p2)
+				if j < c-1 {
+					sum.toP2(&p2)
+				} else {
+					sum.toP3(&acc)
+				}
 			}
 		}
 		if sumSet[w] {
 			if accSet {
-				acc.Add(acc, &sums[w])
+				cached.from(&sums[w])
+				sum.add(&acc, &cached)
+				sum.toP3(&acc)
 			} else {
-				*acc = sums[w]
+				acc = sums[w]
 				accSet = true
 			}
 		}
@@ -189,7 +221,7 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 	if !accSet {
 		return dst.Zero()
 	}
-	*dst = *acc
+	*ext.Of(dst) = acc
 	return dst
 }
 

@@ -1,12 +1,16 @@
 package msm
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
 	"testing"
 
+	"filippo.io/edwards25519/field"
 	"github.com/gtank/ristretto255"
+
+	"github.com/unionvote/eballot/crypto/internal/ext"
 )
 
 // naive returns Σ s_i·P_i with one scalar multiplication per point.
@@ -58,26 +62,64 @@ func randScalar(r *mrand.Rand, kind int) *ristretto255.Scalar {
 	return s
 }
 
+// randPoint returns a random point in one of three representations: as
+// the hash-to-group map leaves it (Z ≠ 1), decoded (Z = 1, as in exports),
+// or with its coordinates scaled by a random λ (Z = λ·Z).
 func randPoint(r *mrand.Rand) *ristretto255.Element {
 	var b [64]byte
 	for i := range b {
 		b[i] = byte(r.Uint32())
 	}
-	return ristretto255.NewElement().FromUniformBytes(b[:])
+	e := ristretto255.NewElement().FromUniformBytes(b[:])
+	switch r.IntN(3) {
+	case 1:
+		if err := e.Decode(e.Encode(nil)); err != nil {
+			panic(err)
+		}
+		if p := ext.Of(e); p.Z != *one {
+			panic("decoded point with Z ≠ 1")
+		}
+	case 2:
+		var l field.Element
+		if _, err := l.SetBytes(b[32:]); err != nil || l.Equal(new(field.Element)) == 1 {
+			break
+		}
+		p := ext.Of(e)
+		p.X.Multiply(&p.X, &l)
+		p.Y.Multiply(&p.Y, &l)
+		p.Z.Multiply(&p.Z, &l)
+		p.T.Multiply(&p.T, &l)
+	}
+	return e
+}
+
+// sameEdwards reports whether a and b are the same Edwards point (not only
+// the same ristretto255 element): X₁Z₂ = X₂Z₁ and Y₁Z₂ = Y₂Z₁.
+func sameEdwards(a, b *ristretto255.Element) bool {
+	p, q := ext.Of(a), ext.Of(b)
+	var l, r field.Element
+	if l.Multiply(&p.X, &q.Z).Equal(r.Multiply(&q.X, &p.Z)) != 1 {
+		return false
+	}
+	return l.Multiply(&p.Y, &q.Z).Equal(r.Multiply(&q.Y, &p.Z)) == 1
 }
 
 func check(t *testing.T, scalars []*ristretto255.Scalar, points []*ristretto255.Element) {
 	t.Helper()
 	want := naive(scalars, points)
 	got := VarTimeMultiScalarMult(ristretto255.NewElement(), scalars, points)
-	if got.Equal(want) != 1 {
+	if got.Equal(want) != 1 || !sameEdwards(got, want) {
 		t.Fatalf("n=%d: MSM differs from the naive sum", len(scalars))
 	}
 	if len(scalars) > 0 {
 		var m multiplier
 		got = m.run(ristretto255.NewElement(), scalars, points)
-		if got.Equal(want) != 1 {
+		if got.Equal(want) != 1 || !sameEdwards(got, want) || !bytes.Equal(got.Encode(nil), want.Encode(nil)) {
 			t.Fatalf("n=%d: bucket MSM differs from the naive sum", len(scalars))
+		}
+		straus := ristretto255.NewElement().VarTimeMultiScalarMult(scalars, points)
+		if !sameEdwards(got, straus) {
+			t.Fatalf("n=%d: bucket MSM differs from gtank's VarTimeMultiScalarMult", len(scalars))
 		}
 	}
 }
@@ -191,7 +233,7 @@ func TestWindowsAllWidths(t *testing.T) {
 		var m multiplier
 		got := m.run(ristretto255.NewElement(), ss, ps)
 		forceC = 0
-		if got.Equal(want) != 1 {
+		if got.Equal(want) != 1 || !sameEdwards(got, want) {
 			t.Fatalf("c=%d: wrong result", c)
 		}
 	}
