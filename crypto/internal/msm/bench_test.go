@@ -23,8 +23,10 @@ func threadCPU() time.Duration {
 
 // decodedInputs returns n decoded points (Z = 1, as a verifier reads them
 // from an export) and scalars of 128 bits (the random weights of a batch
-// verification) or full width.
-func decodedInputs(n int, short bool) ([]*ristretto255.Scalar, []*ristretto255.Element) {
+// verification) or full width; with mixed, one scalar in four is full
+// width (the batch check of compact yes/no ballots: per ballot six 128-bit
+// weights and two full-width coefficients).
+func decodedInputs(n int, short, mixed bool) ([]*ristretto255.Scalar, []*ristretto255.Element) {
 	ss := make([]*ristretto255.Scalar, n)
 	ps := make([]*ristretto255.Element, n)
 	var b [64]byte
@@ -36,7 +38,7 @@ func decodedInputs(n int, short bool) ([]*ristretto255.Scalar, []*ristretto255.E
 			panic(err)
 		}
 		_, _ = rand.Read(b[:])
-		if short {
+		if short && (!mixed || i%4 != 3) {
 			clear(b[16:])
 			ss[i] = ristretto255.NewScalar()
 			_ = ss[i].Decode(b[:32])
@@ -52,11 +54,17 @@ func decodedInputs(n int, short bool) ([]*ristretto255.Scalar, []*ristretto255.E
 // shared machine where wall time does not.
 //
 //	go test ./crypto/internal/msm -run '^$' -bench MSMCPU -count 3
+//
+// n=16384 with one full-width scalar in four is a batch of 2,048 compact
+// yes/no ballots (crypto/verify's default batch).
 func BenchmarkMSMCPU(b *testing.B) {
-	for _, n := range []int{4096, 65536} {
-		for _, bits := range []int{128, 253} {
-			ss, ps := decodedInputs(n, bits == 128)
-			b.Run(fmt.Sprintf("n=%d/bits=%d", n, bits), func(b *testing.B) {
+	for _, n := range []int{4096, 16384, 65536} {
+		for _, bits := range []string{"128", "253", "3x128+253"} {
+			if (n == 16384) != (bits == "3x128+253") {
+				continue
+			}
+			ss, ps := decodedInputs(n, bits != "253", bits == "3x128+253")
+			b.Run(fmt.Sprintf("n=%d/bits=%s", n, bits), func(b *testing.B) {
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
 				start := threadCPU()

@@ -31,16 +31,17 @@ var d2 = new(field.Element).Add(ext.D, ext.D)
 
 var one = new(field.Element).One()
 
-// precompute returns the affine Niels form of every point whose scalar is
-// non-zero. Points with Z ≠ 1 are normalised with one batched inversion
-// (Montgomery's trick: 3 multiplications a point and one inversion).
-func precompute(points []*ristretto255.Element, nbits []int) []affineNiels {
-	pre := make([]affineNiels, len(points))
-	var todo []int
-	var prod []field.Element
+// precompute sets m.pre to the affine Niels form of every point whose
+// scalar is non-zero (the others are left as they were). Points with Z ≠ 1
+// are normalised with one batched inversion (Montgomery's trick: 3
+// multiplications a point and one inversion).
+func (m *multiplier) precompute(points []*ristretto255.Element) {
+	m.pre = resize(m.pre, len(points))
+	pre, todo, prod := m.pre, m.todo[:0], m.prod[:0]
+	defer func() { m.todo, m.prod = todo, prod }()
 	acc := *one
 	for i, e := range points {
-		if nbits[i] == 0 {
+		if m.nbits[i] == 0 {
 			continue
 		}
 		p := ext.Of(e)
@@ -56,7 +57,7 @@ func precompute(points []*ristretto255.Element, nbits []int) []affineNiels {
 		acc.Multiply(&acc, &p.Z)
 	}
 	if len(todo) == 0 {
-		return pre
+		return
 	}
 	var inv, zinv, x, y, t field.Element
 	inv.Invert(&acc) // Z ≠ 0 for every point
@@ -72,7 +73,6 @@ func precompute(points []*ristretto255.Element, nbits []int) []affineNiels {
 		pre[i].ymx.Subtract(&y, &x)
 		pre[i].t2d.Multiply(&t, d2)
 	}
-	return pre
 }
 
 // negate sets v = −p.

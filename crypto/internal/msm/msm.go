@@ -29,6 +29,9 @@ package msm
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
+
+	"filippo.io/edwards25519/field"
 
 	"github.com/gtank/ristretto255"
 
@@ -58,24 +61,43 @@ func VarTimeMultiScalarMult(dst *ristretto255.Element, scalars []*ristretto255.S
 	if n < smallN || !ext.OK {
 		return dst.VarTimeMultiScalarMult(scalars, points)
 	}
-	var m multiplier
+	m := pool.Get().(*multiplier)
+	defer pool.Put(m)
 	return m.run(dst, scalars, points)
 }
 
-// multiplier holds the scratch space of one multiplication.
+// multiplier holds the scratch space of one multiplication, kept between
+// calls (pool) so that a verifier's batches do not allocate it each time.
 type multiplier struct {
 	limbs   [][5]uint64 // scalars as little-endian limbs (one spare limb)
 	nbits   []int       // bit length of each scalar
 	hist    [257]int    // number of scalars of each bit length
+	carry   []uint8     // signed-digit carry of each scalar
 	pre     []affineNiels
+	todo    []int // precompute: the points with Z ≠ 1
+	prod    []field.Element
 	buckets []ext.Point
 	used    []bool
+	sums    []ext.Point // each window's sum
+	sumSet  []bool
+}
+
+var pool = sync.Pool{New: func() any { return new(multiplier) }}
+
+// resize returns s with length n, reusing its array when large enough
+// (the contents are not cleared).
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scalar, points []*ristretto255.Element) *ristretto255.Element {
 	n := len(scalars)
-	m.limbs = make([][5]uint64, n)
-	m.nbits = make([]int, n)
+	m.limbs = resize(m.limbs, n)
+	m.nbits = resize(m.nbits, n)
+	m.hist = [257]int{}
 	maxBits := 0
 	var buf [32]byte
 	for i, s := range scalars {
@@ -84,6 +106,7 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 		for k := 0; k < 4; k++ {
 			l[k] = binary.LittleEndian.Uint64(b[8*k:])
 		}
+		l[4] = 0
 		nb := 0
 		for k := 3; k >= 0; k-- {
 			if l[k] != 0 {
@@ -102,18 +125,21 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 	if forceC != 0 {
 		c = forceC
 	}
-	m.pre = precompute(points, m.nbits)
+	m.precompute(points)
 	// Signed digits need one more bit for the final carry.
 	windows := (maxBits + 1 + c - 1) / c
 	half := 1 << (c - 1)
-	m.buckets = make([]ext.Point, half+1)
-	m.used = make([]bool, half+1)
+	m.buckets = resize(m.buckets, half+1)
+	m.used = resize(m.used, half+1)
+	clear(m.used)
 
 	// Digits are computed window by window from the bottom, keeping one
 	// carry per scalar: d = raw + carry, and if d > 2^(c−1) then d −= 2^c
 	// and the next carry is 1. So d ∈ (−2^(c−1), 2^(c−1)], and since
 	// windows·c ≥ maxBits+1 the top digit never carries out.
-	carry := make([]uint8, n)
+	m.carry = resize(m.carry, n)
+	clear(m.carry)
+	carry := m.carry
 	mask := uint64(1)<<c - 1
 
 	var acc ext.Point
@@ -121,8 +147,9 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 	var sum p1xp1
 	// Digits are produced from the lowest window up, but the result is
 	// accumulated from the top: keep each window's sum, then combine.
-	sums := make([]ext.Point, windows)
-	sumSet := make([]bool, windows)
+	m.sums = resize(m.sums, windows)
+	m.sumSet = resize(m.sumSet, windows)
+	sums, sumSet := m.sums, m.sumSet
 	for w := 0; w < windows; w++ {
 		off := w * c
 		top := 0

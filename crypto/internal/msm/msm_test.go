@@ -316,3 +316,23 @@ func BenchmarkMSM(b *testing.B) {
 		}
 	}
 }
+
+// TestReuse: one multiplier's scratch reused across calls of different
+// sizes, window widths and zero scalars (as the pool does) gives the same
+// results as fresh ones.
+func TestReuse(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(11, 12))
+	var m multiplier
+	for _, n := range []int{500, 40, 300, 33, 1000, 64} {
+		ss := make([]*ristretto255.Scalar, n)
+		ps := make([]*ristretto255.Element, n)
+		for i := range n {
+			ss[i] = randScalar(r, r.IntN(6))
+			ps[i] = randPoint(r)
+		}
+		want := naive(ss, ps)
+		if got := m.run(ristretto255.NewElement(), ss, ps); !sameEdwards(got, want) {
+			t.Fatalf("n=%d: reused multiplier differs from the naive sum", n)
+		}
+	}
+}
