@@ -4,22 +4,12 @@ import (
 	"crypto/rand"
 	"fmt"
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gtank/ristretto255"
-)
 
-// threadCPU returns the CPU time of the calling OS thread (Linux
-// RUSAGE_THREAD), or 0 where unavailable.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	if runtime.GOOS != "linux" || syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/unionvote/eballot/crypto/internal/cputime"
+)
 
 // decodedInputs returns n decoded points (Z = 1, as a verifier reads them
 // from an export) and scalars of 128 bits (the random weights of a batch
@@ -67,17 +57,41 @@ func BenchmarkMSMCPU(b *testing.B) {
 			b.Run(fmt.Sprintf("n=%d/bits=%s", n, bits), func(b *testing.B) {
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
-				start := threadCPU()
+				start := cputime.Thread()
 				k := 0
 				for b.Loop() {
 					VarTimeMultiScalarMult(ristretto255.NewElement(), ss, ps)
 					k++
 				}
-				if d := threadCPU() - start; d > 0 {
+				if d := cputime.Thread() - start; d > 0 {
 					b.ReportMetric(float64(d.Nanoseconds())/float64(k*n), "cpu-ns/point")
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(k*n), "ns/point")
 			})
+		}
+	}
+}
+
+// BenchmarkMSM compares the bucket method with gtank's Straus (wall time).
+func BenchmarkMSM(b *testing.B) {
+	for _, n := range []int{64, 1024, 16384} {
+		for _, short := range []bool{false, true} {
+			ss, ps := decodedInputs(n, short, false)
+			name := fmt.Sprintf("n=%d/short=%v", n, short)
+			b.Run("pippenger/"+name, func(b *testing.B) {
+				for b.Loop() {
+					VarTimeMultiScalarMult(ristretto255.NewElement(), ss, ps)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
+			})
+			if n <= 1024 {
+				b.Run("straus/"+name, func(b *testing.B) {
+					for b.Loop() {
+						ristretto255.NewElement().VarTimeMultiScalarMult(ss, ps)
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
+				})
+			}
 		}
 	}
 }

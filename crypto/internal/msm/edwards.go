@@ -110,34 +110,29 @@ func (v *p1xp1) add(p *ext.Point, q *projCached) {
 	v.T.Subtract(&zz2, &tt2d)
 }
 
-// addAffine sets v = p + q (3 multiplications).
-func (v *p1xp1) addAffine(p *ext.Point, q *affineNiels) {
+// addAffine sets v = p + q, or p − q if neg (3 multiplications): −q is
+// (y−x, y+x, −2d·x·y), so the negation is free.
+func (v *p1xp1) addAffine(p *ext.Point, q *affineNiels, neg bool) {
+	qpx, qmx := &q.ypx, &q.ymx
+	if neg {
+		qpx, qmx = qmx, qpx
+	}
 	var ypx, ymx, pp, mm, tt2d, z2 field.Element
 	ypx.Add(&p.Y, &p.X)
 	ymx.Subtract(&p.Y, &p.X)
-	pp.Multiply(&ypx, &q.ypx)
-	mm.Multiply(&ymx, &q.ymx)
+	pp.Multiply(&ypx, qpx)
+	mm.Multiply(&ymx, qmx)
 	tt2d.Multiply(&p.T, &q.t2d)
 	z2.Add(&p.Z, &p.Z)
 	v.X.Subtract(&pp, &mm)
 	v.Y.Add(&pp, &mm)
-	v.Z.Add(&z2, &tt2d)
-	v.T.Subtract(&z2, &tt2d)
-}
-
-// subAffine sets v = p − q: −q is (y−x, y+x, −2d·x·y).
-func (v *p1xp1) subAffine(p *ext.Point, q *affineNiels) {
-	var ypx, ymx, pp, mm, tt2d, z2 field.Element
-	ypx.Add(&p.Y, &p.X)
-	ymx.Subtract(&p.Y, &p.X)
-	pp.Multiply(&ypx, &q.ymx)
-	mm.Multiply(&ymx, &q.ypx)
-	tt2d.Multiply(&p.T, &q.t2d)
-	z2.Add(&p.Z, &p.Z)
-	v.X.Subtract(&pp, &mm)
-	v.Y.Add(&pp, &mm)
-	v.Z.Subtract(&z2, &tt2d)
-	v.T.Add(&z2, &tt2d)
+	if neg {
+		v.Z.Subtract(&z2, &tt2d)
+		v.T.Add(&z2, &tt2d)
+	} else {
+		v.Z.Add(&z2, &tt2d)
+		v.T.Subtract(&z2, &tt2d)
+	}
 }
 
 // double sets v = 2p (4 squarings).

@@ -173,7 +173,7 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 			switch {
 			case d > 0:
 				if m.used[d] {
-					sum.addAffine(&m.buckets[d], &m.pre[i])
+					sum.addAffine(&m.buckets[d], &m.pre[i], false)
 					sum.toP3(&m.buckets[d])
 				} else {
 					m.buckets[d] = *ext.Of(points[i])
@@ -182,7 +182,7 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 				top = max(top, d)
 			case d < 0:
 				if m.used[-d] {
-					sum.subAffine(&m.buckets[-d], &m.pre[i])
+					sum.addAffine(&m.buckets[-d], &m.pre[i], true)
 					sum.toP3(&m.buckets[-d])
 				} else {
 					negate(&m.buckets[-d], ext.Of(points[i]))

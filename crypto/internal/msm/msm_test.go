@@ -2,7 +2,6 @@ package msm
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
 	"testing"
@@ -149,16 +148,22 @@ func TestSizes(t *testing.T) {
 	}
 }
 
+// randInputs returns n random scalars of every kind and random points.
+func randInputs(r *mrand.Rand, n int) ([]*ristretto255.Scalar, []*ristretto255.Element) {
+	ss := make([]*ristretto255.Scalar, n)
+	ps := make([]*ristretto255.Element, n)
+	for i := range n {
+		ss[i] = randScalar(r, r.IntN(6))
+		ps[i] = randPoint(r)
+	}
+	return ss, ps
+}
+
 func TestRandomSizes(t *testing.T) {
 	r := mrand.New(mrand.NewPCG(3, 4))
 	for range 20 {
 		n := r.IntN(600)
-		ss := make([]*ristretto255.Scalar, n)
-		ps := make([]*ristretto255.Element, n)
-		for i := range n {
-			ss[i] = randScalar(r, r.IntN(6))
-			ps[i] = randPoint(r)
-		}
+		ss, ps := randInputs(r, n)
 		check(t, ss, ps)
 	}
 }
@@ -276,47 +281,6 @@ func FuzzMSM(f *testing.F) {
 	})
 }
 
-func benchInputs(n int, short bool) ([]*ristretto255.Scalar, []*ristretto255.Element) {
-	ss := make([]*ristretto255.Scalar, n)
-	ps := make([]*ristretto255.Element, n)
-	var b [64]byte
-	for i := range n {
-		_, _ = rand.Read(b[:])
-		ps[i] = ristretto255.NewElement().FromUniformBytes(b[:])
-		if short {
-			clear(b[16:])
-			ss[i] = ristretto255.NewScalar()
-			_ = ss[i].Decode(b[:32])
-		} else {
-			ss[i] = ristretto255.NewScalar().FromUniformBytes(b[:])
-		}
-	}
-	return ss, ps
-}
-
-func BenchmarkMSM(b *testing.B) {
-	for _, n := range []int{64, 1024, 16384} {
-		for _, short := range []bool{false, true} {
-			ss, ps := benchInputs(n, short)
-			name := fmt.Sprintf("n=%d/short=%v", n, short)
-			b.Run("pippenger/"+name, func(b *testing.B) {
-				for b.Loop() {
-					VarTimeMultiScalarMult(ristretto255.NewElement(), ss, ps)
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
-			})
-			if n <= 1024 {
-				b.Run("straus/"+name, func(b *testing.B) {
-					for b.Loop() {
-						ristretto255.NewElement().VarTimeMultiScalarMult(ss, ps)
-					}
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
-				})
-			}
-		}
-	}
-}
-
 // TestReuse: one multiplier's scratch reused across calls of different
 // sizes, window widths and zero scalars (as the pool does) gives the same
 // results as fresh ones.
@@ -324,12 +288,7 @@ func TestReuse(t *testing.T) {
 	r := mrand.New(mrand.NewPCG(11, 12))
 	var m multiplier
 	for _, n := range []int{500, 40, 300, 33, 1000, 64} {
-		ss := make([]*ristretto255.Scalar, n)
-		ps := make([]*ristretto255.Element, n)
-		for i := range n {
-			ss[i] = randScalar(r, r.IntN(6))
-			ps[i] = randPoint(r)
-		}
+		ss, ps := randInputs(r, n)
 		want := naive(ss, ps)
 		if got := m.run(ristretto255.NewElement(), ss, ps); !sameEdwards(got, want) {
 			t.Fatalf("n=%d: reused multiplier differs from the naive sum", n)
