@@ -21,7 +21,8 @@
 // multiplications, and subtracting it costs the same (swap y+x and y−x,
 // negate 2d·x·y). Decoded points already have Z = 1; the others are
 // normalised with one batched inversion. The result is the same Edwards
-// point, coordinates aside, as gtank's Element.Add would give.
+// point as gtank's Element.Add would give (in other projective
+// coordinates). The scratch space is kept in a sync.Pool between calls.
 //
 // Nothing here is constant-time: never pass secret scalars.
 package msm
