@@ -253,6 +253,10 @@ func decodeHash(s string) ([32]byte, error) {
 	return h, nil
 }
 
+// strictBase64 is made once: Strict returns a new Encoding (a heap copy of
+// the whole table) on each call, and decodeBase64 runs for every entry.
+var strictBase64 = base64.StdEncoding.Strict()
+
 // decodeBase64 decodes canonical standard padded base64: what
 // base64.StdEncoding writes, nothing else (Strict alone still skips CR and
 // LF, which a JSON string can carry as escapes).
@@ -261,7 +265,7 @@ func decodeBase64(s []byte, max int) ([]byte, bool) {
 		return nil, false
 	}
 	raw := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Strict().Decode(raw, s)
+	n, err := strictBase64.Decode(raw, s)
 	raw = raw[:n]
 	if err != nil || len(raw) > max || base64.StdEncoding.EncodedLen(n) != len(s) {
 		return nil, false

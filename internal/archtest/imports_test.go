@@ -41,7 +41,7 @@ var cryptoAllowed = []string{
 	"golang.org/x/crypto/",
 	"github.com/gtank/ristretto255",
 	"filippo.io/bigmod",
-	"filippo.io/edwards25519/field", // decompression hints (crypto/internal/enc/hint.go)
+	"filippo.io/edwards25519/field", // extended coordinates (crypto/internal/ext): decompression hints, the bucket MSM
 	"golang.org/x/mod/sumdb/note",
 	"golang.org/x/mod/sumdb/tlog",
 }

@@ -3,10 +3,11 @@ package enc
 import (
 	"bytes"
 	"errors"
-	"unsafe"
 
 	"filippo.io/edwards25519/field"
 	"github.com/gtank/ristretto255"
+
+	"github.com/unionvote/eballot/crypto/internal/ext"
 )
 
 // Decompression hints (docs/protocol.md §4.5, export format version 4).
@@ -33,27 +34,8 @@ var ErrHint = errors.New("wrong decompression hint")
 var (
 	feOne = new(field.Element).One()
 	// feD is the Edwards d = −121665/121666 (RFC 7748, RFC 9496 §4.1).
-	feD = mustFE("a3785913ca4deb75abd841414d0a700098e879777940c78c73fe6f2bee6c0352")
+	feD = ext.D
 )
-
-func mustFE(h string) *field.Element {
-	var b [32]byte
-	for i := range b {
-		b[i] = unhex(h[2*i])<<4 | unhex(h[2*i+1])
-	}
-	fe, err := new(field.Element).SetBytes(b[:])
-	if err != nil || !bytes.Equal(fe.Bytes(), b[:]) {
-		panic("enc: bad field constant")
-	}
-	return fe
-}
-
-func unhex(c byte) byte {
-	if c >= 'a' {
-		return c - 'a' + 10
-	}
-	return c - '0'
-}
 
 // decodeFE decodes a canonical field element (< p, top bit clear).
 func decodeFE(fe *field.Element, b []byte) bool {
@@ -100,22 +82,15 @@ func Hint(b []byte) ([]byte, error) {
 	return h.Bytes(), nil
 }
 
-// p3 is gtank/ristretto255 v0.1.2's Element: edwards25519.ProjP3{X, Y, Z,
-// T radix51.FieldElement} with FieldElement [5]uint64, limbs of 51 bits —
-// the layout of field.Element (l0 … l4). gtank exports no way to build an
-// Element from coordinates, so the hinted decoder writes them in place;
+// gtank exports no way to build an Element from coordinates, so the hinted
+// decoder writes them in place through the view of crypto/internal/ext;
 // fastPath (checked once, below, and by TestHintLayout) falls back to a
-// full decode if the layout is ever not that one.
-type p3 struct{ X, Y, Z, T field.Element }
-
-var fastPath = layoutOK()
+// full decode if the layout is ever not the one that view assumes.
+var fastPath = ext.OK && layoutOK()
 
 // layoutOK decodes a few points both ways and compares the results, limbs
 // and encodings.
 func layoutOK() bool {
-	if unsafe.Sizeof(ristretto255.Element{}) != unsafe.Sizeof(p3{}) {
-		return false
-	}
 	var p ristretto255.Element
 	p.Base()
 	for i := 0; i < 4; i++ {
@@ -128,7 +103,7 @@ func layoutOK() bool {
 		if err != nil || !decodeHinted(&hinted, b, h) {
 			return false
 		}
-		f, g := (*p3)(unsafe.Pointer(&full)), (*p3)(unsafe.Pointer(&hinted))
+		f, g := ext.Of(&full), ext.Of(&hinted)
 		if f.X.Equal(&g.X) != 1 || f.Y.Equal(&g.Y) != 1 || f.Z.Equal(&g.Z) != 1 || f.T.Equal(&g.T) != 1 ||
 			full.Equal(&hinted) != 1 || !bytes.Equal(hinted.Encode(nil), b) {
 			return false
@@ -162,7 +137,7 @@ func decodeHinted(e *ristretto255.Element, b, hb []byte) bool {
 	if t.IsNegative() == 1 || y.Equal(new(field.Element)) == 1 {
 		return false
 	}
-	*(*p3)(unsafe.Pointer(e)) = p3{X: x, Y: y, Z: *feOne, T: t}
+	*ext.Of(e) = ext.Point{X: x, Y: y, Z: *feOne, T: t}
 	return true
 }
 

@@ -184,3 +184,23 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+// mustFE decodes a hex field element constant.
+func mustFE(h string) *field.Element {
+	var b [32]byte
+	for i := range b {
+		b[i] = unhex(h[2*i])<<4 | unhex(h[2*i+1])
+	}
+	fe, err := new(field.Element).SetBytes(b[:])
+	if err != nil || !bytes.Equal(fe.Bytes(), b[:]) {
+		panic("enc: bad field constant")
+	}
+	return fe
+}
+
+func unhex(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
+}

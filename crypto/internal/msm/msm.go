@@ -12,15 +12,31 @@
 // nothing. The window width c is chosen from the number of points and their
 // scalar lengths.
 //
-// Only gtank/ristretto255's public API is used (Element.Add, Subtract,
-// Negate, Zero). Nothing here is constant-time: never pass secret scalars.
+// The arithmetic is on extended twisted Edwards coordinates with
+// filippo.io/edwards25519/field, reading and writing gtank/ristretto255's
+// Elements through the view of crypto/internal/ext (when that view's layout
+// check fails, gtank's own VarTimeMultiScalarMult is used instead). Each
+// input point is converted once to affine Niels form (y+x, y−x, 2d·x·y),
+// so that adding it to a bucket is a mixed addition of 7 field
+// multiplications, and subtracting it costs the same (swap y+x and y−x,
+// negate 2d·x·y). Decoded points already have Z = 1; the others are
+// normalised with one batched inversion. The result is the same Edwards
+// point as gtank's Element.Add would give (in other projective
+// coordinates). The scratch space is kept in a sync.Pool between calls.
+//
+// Nothing here is constant-time: never pass secret scalars.
 package msm
 
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
+
+	"filippo.io/edwards25519/field"
 
 	"github.com/gtank/ristretto255"
+
+	"github.com/unionvote/eballot/crypto/internal/ext"
 )
 
 // smallN is the size below which gtank's Straus implementation is used.
@@ -43,26 +59,46 @@ func VarTimeMultiScalarMult(dst *ristretto255.Element, scalars []*ristretto255.S
 	if n == 0 {
 		return dst.Zero()
 	}
-	if n < smallN {
+	if n < smallN || !ext.OK {
 		return dst.VarTimeMultiScalarMult(scalars, points)
 	}
-	var m multiplier
+	m := pool.Get().(*multiplier)
+	defer pool.Put(m)
 	return m.run(dst, scalars, points)
 }
 
-// multiplier holds the scratch space of one multiplication.
+// multiplier holds the scratch space of one multiplication, kept between
+// calls (pool) so that a verifier's batches do not allocate it each time.
 type multiplier struct {
 	limbs   [][5]uint64 // scalars as little-endian limbs (one spare limb)
 	nbits   []int       // bit length of each scalar
 	hist    [257]int    // number of scalars of each bit length
-	buckets []ristretto255.Element
+	carry   []uint8     // signed-digit carry of each scalar
+	pre     []affineNiels
+	todo    []int // precompute: the points with Z ≠ 1
+	prod    []field.Element
+	buckets []ext.Point
 	used    []bool
+	sums    []ext.Point // each window's sum
+	sumSet  []bool
+}
+
+var pool = sync.Pool{New: func() any { return new(multiplier) }}
+
+// resize returns s with length n, reusing its array when large enough
+// (the contents are not cleared).
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scalar, points []*ristretto255.Element) *ristretto255.Element {
 	n := len(scalars)
-	m.limbs = make([][5]uint64, n)
-	m.nbits = make([]int, n)
+	m.limbs = resize(m.limbs, n)
+	m.nbits = resize(m.nbits, n)
+	m.hist = [257]int{}
 	maxBits := 0
 	var buf [32]byte
 	for i, s := range scalars {
@@ -71,6 +107,7 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 		for k := 0; k < 4; k++ {
 			l[k] = binary.LittleEndian.Uint64(b[8*k:])
 		}
+		l[4] = 0
 		nb := 0
 		for k := 3; k >= 0; k-- {
 			if l[k] != 0 {
@@ -89,25 +126,31 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 	if forceC != 0 {
 		c = forceC
 	}
+	m.precompute(points)
 	// Signed digits need one more bit for the final carry.
 	windows := (maxBits + 1 + c - 1) / c
 	half := 1 << (c - 1)
-	m.buckets = make([]ristretto255.Element, half+1)
-	m.used = make([]bool, half+1)
+	m.buckets = resize(m.buckets, half+1)
+	m.used = resize(m.used, half+1)
+	clear(m.used)
 
 	// Digits are computed window by window from the bottom, keeping one
 	// carry per scalar: d = raw + carry, and if d > 2^(c−1) then d −= 2^c
 	// and the next carry is 1. So d ∈ (−2^(c−1), 2^(c−1)], and since
 	// windows·c ≥ maxBits+1 the top digit never carries out.
-	carry := make([]uint8, n)
+	m.carry = resize(m.carry, n)
+	clear(m.carry)
+	carry := m.carry
 	mask := uint64(1)<<c - 1
 
-	acc := ristretto255.NewElement()
+	var acc ext.Point
 	accSet := false
+	var sum p1xp1
 	// Digits are produced from the lowest window up, but the result is
 	// accumulated from the top: keep each window's sum, then combine.
-	sums := make([]ristretto255.Element, windows)
-	sumSet := make([]bool, windows)
+	m.sums = resize(m.sums, windows)
+	m.sumSet = resize(m.sumSet, windows)
+	sums, sumSet := m.sums, m.sumSet
 	for w := 0; w < windows; w++ {
 		off := w * c
 		top := 0
@@ -131,29 +174,34 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 			switch {
 			case d > 0:
 				if m.used[d] {
-					m.buckets[d].Add(&m.buckets[d], points[i])
+					sum.addAffine(&m.buckets[d], &m.pre[i], false)
+					sum.toP3(&m.buckets[d])
 				} else {
-					m.buckets[d] = *points[i]
+					m.buckets[d] = *ext.Of(points[i])
 					m.used[d] = true
 				}
 				top = max(top, d)
 			case d < 0:
 				if m.used[-d] {
-					m.buckets[-d].Subtract(&m.buckets[-d], points[i])
+					sum.addAffine(&m.buckets[-d], &m.pre[i], true)
+					sum.toP3(&m.buckets[-d])
 				} else {
-					m.buckets[-d].Negate(points[i])
+					negate(&m.buckets[-d], ext.Of(points[i]))
 					m.used[-d] = true
 				}
 				top = max(top, -d)
 			}
 		}
 		// Σ_k k·B_k = Σ_k (B_top + … + B_k).
-		var run, total ristretto255.Element
+		var run, total ext.Point
+		var cached projCached
 		runSet, totalSet := false, false
 		for k := top; k >= 1; k-- {
 			if m.used[k] {
 				if runSet {
-					run.Add(&run, &m.buckets[k])
+					cached.from(&m.buckets[k])
+					sum.add(&run, &cached)
+					sum.toP3(&run)
 				} else {
 					run = m.buckets[k]
 					runSet = true
@@ -162,7 +210,9 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 			}
 			if runSet {
 				if totalSet {
-					total.Add(&total, &run)
+					cached.from(&run)
+					sum.add(&total, &cached)
+					sum.toP3(&total)
 				} else {
 					total = run
 					totalSet = true
@@ -171,17 +221,27 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 		}
 		sums[w], sumSet[w] = total, totalSet
 	}
+	var p2 projP2
+	var cached projCached
 	for w := windows - 1; w >= 0; w-- {
 		if accSet {
-			for range c {
-				acc.Add(acc, acc)
+			p2.fromP3(&acc)
+			for j := range c {
+				sum.double(&p2)
+				if j < c-1 {
+					sum.toP2(&p2)
+				} else {
+					sum.toP3(&acc)
+				}
 			}
 		}
 		if sumSet[w] {
 			if accSet {
-				acc.Add(acc, &sums[w])
+				cached.from(&sums[w])
+				sum.add(&acc, &cached)
+				sum.toP3(&acc)
 			} else {
-				*acc = sums[w]
+				acc = sums[w]
 				accSet = true
 			}
 		}
@@ -189,7 +249,7 @@ func (m *multiplier) run(dst *ristretto255.Element, scalars []*ristretto255.Scal
 	if !accSet {
 		return dst.Zero()
 	}
-	*dst = *acc
+	*ext.Of(dst) = acc
 	return dst
 }
 

@@ -1,12 +1,15 @@
 package msm
 
 import (
-	"crypto/rand"
+	"bytes"
 	"fmt"
 	mrand "math/rand/v2"
 	"testing"
 
+	"filippo.io/edwards25519/field"
 	"github.com/gtank/ristretto255"
+
+	"github.com/unionvote/eballot/crypto/internal/ext"
 )
 
 // naive returns Σ s_i·P_i with one scalar multiplication per point.
@@ -58,26 +61,64 @@ func randScalar(r *mrand.Rand, kind int) *ristretto255.Scalar {
 	return s
 }
 
+// randPoint returns a random point in one of three representations: as
+// the hash-to-group map leaves it (Z ≠ 1), decoded (Z = 1, as in exports),
+// or with its coordinates scaled by a random λ (Z = λ·Z).
 func randPoint(r *mrand.Rand) *ristretto255.Element {
 	var b [64]byte
 	for i := range b {
 		b[i] = byte(r.Uint32())
 	}
-	return ristretto255.NewElement().FromUniformBytes(b[:])
+	e := ristretto255.NewElement().FromUniformBytes(b[:])
+	switch r.IntN(3) {
+	case 1:
+		if err := e.Decode(e.Encode(nil)); err != nil {
+			panic(err)
+		}
+		if p := ext.Of(e); p.Z != *one {
+			panic("decoded point with Z ≠ 1")
+		}
+	case 2:
+		var l field.Element
+		if _, err := l.SetBytes(b[32:]); err != nil || l.Equal(new(field.Element)) == 1 {
+			break
+		}
+		p := ext.Of(e)
+		p.X.Multiply(&p.X, &l)
+		p.Y.Multiply(&p.Y, &l)
+		p.Z.Multiply(&p.Z, &l)
+		p.T.Multiply(&p.T, &l)
+	}
+	return e
+}
+
+// sameEdwards reports whether a and b are the same Edwards point (not only
+// the same ristretto255 element): X₁Z₂ = X₂Z₁ and Y₁Z₂ = Y₂Z₁.
+func sameEdwards(a, b *ristretto255.Element) bool {
+	p, q := ext.Of(a), ext.Of(b)
+	var l, r field.Element
+	if l.Multiply(&p.X, &q.Z).Equal(r.Multiply(&q.X, &p.Z)) != 1 {
+		return false
+	}
+	return l.Multiply(&p.Y, &q.Z).Equal(r.Multiply(&q.Y, &p.Z)) == 1
 }
 
 func check(t *testing.T, scalars []*ristretto255.Scalar, points []*ristretto255.Element) {
 	t.Helper()
 	want := naive(scalars, points)
 	got := VarTimeMultiScalarMult(ristretto255.NewElement(), scalars, points)
-	if got.Equal(want) != 1 {
+	if got.Equal(want) != 1 || !sameEdwards(got, want) {
 		t.Fatalf("n=%d: MSM differs from the naive sum", len(scalars))
 	}
 	if len(scalars) > 0 {
 		var m multiplier
 		got = m.run(ristretto255.NewElement(), scalars, points)
-		if got.Equal(want) != 1 {
+		if got.Equal(want) != 1 || !sameEdwards(got, want) || !bytes.Equal(got.Encode(nil), want.Encode(nil)) {
 			t.Fatalf("n=%d: bucket MSM differs from the naive sum", len(scalars))
+		}
+		straus := ristretto255.NewElement().VarTimeMultiScalarMult(scalars, points)
+		if !sameEdwards(got, straus) {
+			t.Fatalf("n=%d: bucket MSM differs from gtank's VarTimeMultiScalarMult", len(scalars))
 		}
 	}
 }
@@ -107,16 +148,22 @@ func TestSizes(t *testing.T) {
 	}
 }
 
+// randInputs returns n random scalars of every kind and random points.
+func randInputs(r *mrand.Rand, n int) ([]*ristretto255.Scalar, []*ristretto255.Element) {
+	ss := make([]*ristretto255.Scalar, n)
+	ps := make([]*ristretto255.Element, n)
+	for i := range n {
+		ss[i] = randScalar(r, r.IntN(6))
+		ps[i] = randPoint(r)
+	}
+	return ss, ps
+}
+
 func TestRandomSizes(t *testing.T) {
 	r := mrand.New(mrand.NewPCG(3, 4))
 	for range 20 {
 		n := r.IntN(600)
-		ss := make([]*ristretto255.Scalar, n)
-		ps := make([]*ristretto255.Element, n)
-		for i := range n {
-			ss[i] = randScalar(r, r.IntN(6))
-			ps[i] = randPoint(r)
-		}
+		ss, ps := randInputs(r, n)
 		check(t, ss, ps)
 	}
 }
@@ -191,7 +238,7 @@ func TestWindowsAllWidths(t *testing.T) {
 		var m multiplier
 		got := m.run(ristretto255.NewElement(), ss, ps)
 		forceC = 0
-		if got.Equal(want) != 1 {
+		if got.Equal(want) != 1 || !sameEdwards(got, want) {
 			t.Fatalf("c=%d: wrong result", c)
 		}
 	}
@@ -234,43 +281,17 @@ func FuzzMSM(f *testing.F) {
 	})
 }
 
-func benchInputs(n int, short bool) ([]*ristretto255.Scalar, []*ristretto255.Element) {
-	ss := make([]*ristretto255.Scalar, n)
-	ps := make([]*ristretto255.Element, n)
-	var b [64]byte
-	for i := range n {
-		_, _ = rand.Read(b[:])
-		ps[i] = ristretto255.NewElement().FromUniformBytes(b[:])
-		if short {
-			clear(b[16:])
-			ss[i] = ristretto255.NewScalar()
-			_ = ss[i].Decode(b[:32])
-		} else {
-			ss[i] = ristretto255.NewScalar().FromUniformBytes(b[:])
-		}
-	}
-	return ss, ps
-}
-
-func BenchmarkMSM(b *testing.B) {
-	for _, n := range []int{64, 1024, 16384} {
-		for _, short := range []bool{false, true} {
-			ss, ps := benchInputs(n, short)
-			name := fmt.Sprintf("n=%d/short=%v", n, short)
-			b.Run("pippenger/"+name, func(b *testing.B) {
-				for b.Loop() {
-					VarTimeMultiScalarMult(ristretto255.NewElement(), ss, ps)
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
-			})
-			if n <= 1024 {
-				b.Run("straus/"+name, func(b *testing.B) {
-					for b.Loop() {
-						ristretto255.NewElement().VarTimeMultiScalarMult(ss, ps)
-					}
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/point")
-				})
-			}
+// TestReuse: one multiplier's scratch reused across calls of different
+// sizes, window widths and zero scalars (as the pool does) gives the same
+// results as fresh ones.
+func TestReuse(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(11, 12))
+	var m multiplier
+	for _, n := range []int{500, 40, 300, 33, 1000, 64} {
+		ss, ps := randInputs(r, n)
+		want := naive(ss, ps)
+		if got := m.run(ristretto255.NewElement(), ss, ps); !sameEdwards(got, want) {
+			t.Fatalf("n=%d: reused multiplier differs from the naive sum", n)
 		}
 	}
 }
