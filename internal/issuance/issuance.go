@@ -68,13 +68,27 @@ type Service struct {
 	secretKey []byte
 	now       func() time.Time
 
-	mu   sync.Mutex
-	keys map[string]*rsa.PrivateKey // election/style → issuer key
+	mu     sync.Mutex
+	styles map[styleRef]styleInfo // the styles of ballots that were open, loaded on first use
+}
+
+// styleRef names one style of one ballot (ballot ids are never reused).
+type styleRef struct {
+	ballot int64
+	style  string
+}
+
+// styleInfo is what authorising needs of a style that does not change once
+// the ballot is open (the manifest is frozen at the opening): its index in
+// the manifest and its opened issuer key.
+type styleInfo struct {
+	idx int
+	sk  *rsa.PrivateKey
 }
 
 // New returns a Service; secretKey opens the sealed issuer keys.
 func New(pool *pgxpool.Pool, secretKey []byte) *Service {
-	return &Service{pool: pool, reg: register.NewStore(pool, secretKey), ballots: election.NewStore(pool), secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
+	return &Service{pool: pool, reg: register.NewStore(pool, secretKey), ballots: election.NewStore(pool), secretKey: secretKey, now: time.Now, styles: map[styleRef]styleInfo{}}
 }
 
 // SetClock replaces the service's clock (tests of the statutory timeline;
@@ -122,13 +136,14 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 			return err
 		}
 		style := entry.Style
-		styleIdx, err := s.ballots.StyleIndex(ctx, tx, ballotID, style)
+		si, err := s.openStyle(ctx, tx, electionID, ballotID, style)
 		if errors.Is(err, election.ErrNotFound) {
 			return ErrNotEntitled
 		}
 		if err != nil {
 			return err
 		}
+		styleIdx := si.idx
 		var channel string
 		var prevHash, prevSig []byte
 		err = tx.QueryRow(ctx, `SELECT channel, blinded_hash, blind_sig FROM marked_register WHERE ballot_id = $1 AND member_id = $2`,
@@ -146,11 +161,7 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
-		sk, err := s.issuerKey(ctx, tx, electionID, ballotID, style)
-		if err != nil {
-			return err
-		}
-		sig, err := blind.BlindSign(sk, blinded)
+		sig, err := blind.BlindSign(si.sk, blinded)
 		if errors.Is(err, blind.ErrBlindedMessage) {
 			return ErrBadBlinded
 		}
@@ -189,31 +200,40 @@ func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel stri
 	return nil
 }
 
-func (s *Service) issuerKey(ctx context.Context, tx pgx.Tx, electionID string, ballotID int64, style string) (*rsa.PrivateKey, error) {
-	k := electionID + "/" + style
+// openStyle is the style's index and opened issuer key, read from the
+// ballot's store (in tx) on first use and kept: the ballot is open (the
+// caller checked its window), so neither changes any more. An unknown
+// style is [election.ErrNotFound].
+func (s *Service) openStyle(ctx context.Context, tx pgx.Tx, electionID string, ballotID int64, style string) (styleInfo, error) {
+	ref := styleRef{ballotID, style}
 	s.mu.Lock()
-	sk := s.keys[k]
+	si, ok := s.styles[ref]
 	s.mu.Unlock()
-	if sk != nil {
-		return sk, nil
+	if ok {
+		return si, nil
+	}
+	idx, err := s.ballots.StyleIndex(ctx, tx, ballotID, style)
+	if err != nil {
+		return si, err
 	}
 	sealedKey, err := s.ballots.SealedIssuerKey(ctx, tx, ballotID, style)
 	if err != nil {
-		return nil, fmt.Errorf("issuer key: %w", err)
+		return si, fmt.Errorf("issuer key: %w", err)
 	}
 	der, err := sealed.Open(s.secretKey, sealedKey, election.IssuerKeyAD(electionID, style))
 	if err != nil {
-		return nil, fmt.Errorf("issuer key: %w", err)
+		return si, fmt.Errorf("issuer key: %w", err)
 	}
-	sk, err = x509.ParsePKCS1PrivateKey(der)
+	sk, err := x509.ParsePKCS1PrivateKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("issuer key: %w", err)
+		return si, fmt.Errorf("issuer key: %w", err)
 	}
 	sk.Precompute()
+	si = styleInfo{idx: idx, sk: sk}
 	s.mu.Lock()
-	s.keys[k] = sk
+	s.styles[ref] = si
 	s.mu.Unlock()
-	return sk, nil
+	return si, nil
 }
 
 // Mark is what the marked register holds for a member: whether and when
