@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/crypto/blind"
@@ -114,13 +115,23 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 		return nil, ErrBadBlinded
 	}
 	bh := sha256.Sum256(blinded)
-	tx, rd, err := s.beginAuthorise(ctx, electionID, memberID)
+	// The transaction is handled by hand on one connection, so that BEGIN
+	// goes with the reads and COMMIT with the INSERT (pgx.Tx would send
+	// COMMIT on its own); Release destroys a connection left in a
+	// transaction, whatever happens.
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) // nothing after Commit
+	defer c.Release()
+	rd, err := s.beginAuthorise(ctx, c, electionID, memberID)
+	if err != nil {
+		rollback(ctx, c)
+		return nil, err
+	}
 	var out *Authorisation
 	refused := false
+	final := &pgx.Batch{} // what the transaction writes, sent with its COMMIT
 	err = func() error {
 		if errors.Is(rd.winErr, election.ErrNotFound) {
 			return ErrUnknownBallot
@@ -141,7 +152,7 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 			return rd.entryErr
 		}
 		style := rd.entry.Style
-		si, err := s.openStyle(ctx, tx, electionID, ballotID, style)
+		si, err := s.openStyle(ctx, c, electionID, ballotID, style)
 		if errors.Is(err, election.ErrNotFound) {
 			return ErrNotEntitled
 		}
@@ -153,7 +164,7 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 		case prev != nil && prev.channel != "online":
 			// First recorded wins (docs/paper.md): the refusal is logged.
 			refused = true
-			return logMark(ctx, tx, ballotID, style, "online", 0, nil, "paper_recorded", now)
+			return logMark(ctx, c, ballotID, style, "online", 0, nil, "paper_recorded", now)
 		case prev != nil && subtle.ConstantTimeCompare(prev.hash, bh[:]) == 1:
 			out = &Authorisation{BlindSignature: prev.sig, Style: style, StyleIndex: styleIdx, Repeated: true}
 			return nil
@@ -168,23 +179,39 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 			// The issuer's key or a fault, not the member's request.
 			return fmt.Errorf("issuance: blind signing: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, blinded_hash, blind_sig, hour)
-			VALUES ($1, $2, 'online', $3, $4, date_trunc('hour', $5::timestamptz))`, ballotID, memberID, bh[:], sig, now); err != nil {
-			return fmt.Errorf("record authorisation: %w", err)
-		}
+		final.Queue(`INSERT INTO marked_register (ballot_id, member_id, channel, blinded_hash, blind_sig, hour)
+			VALUES ($1, $2, 'online', $3, $4, date_trunc('hour', $5::timestamptz))`, ballotID, memberID, bh[:], sig, now).
+			Exec(func(pgconn.CommandTag) error { return nil })
 		out = &Authorisation{BlindSignature: sig, Style: style, StyleIndex: styleIdx}
 		return nil
 	}()
 	if err == nil {
-		err = tx.Commit(ctx)
+		final.Queue("commit").Exec(func(ct pgconn.CommandTag) error {
+			if ct.String() == "ROLLBACK" {
+				return pgx.ErrTxCommitRollback
+			}
+			return nil
+		})
+		if err = c.SendBatch(ctx, final).Close(); err != nil && len(final.QueuedQueries) > 1 {
+			err = fmt.Errorf("record authorisation: %w", err)
+		}
 	}
 	if err != nil {
+		rollback(ctx, c)
 		return nil, err
 	}
 	if refused {
 		return nil, ErrPostalRecorded
 	}
 	return out, nil
+}
+
+// rollback ends the transaction left open on c, if any (a failed
+// ROLLBACK leaves it open: Release then destroys the connection).
+func rollback(ctx context.Context, c *pgxpool.Conn) {
+	if c.Conn().PgConn().TxStatus() != 'I' {
+		_, _ = c.Exec(context.WithoutCancel(ctx), "rollback")
+	}
 }
 
 // authReads are the rows Authorise decides on, read at the start of its
@@ -205,81 +232,77 @@ type priorMark struct {
 	hash, sig []byte
 }
 
-const priorMarkSQL = `SELECT channel, blinded_hash, blind_sig FROM marked_register WHERE ballot_id = $1 AND member_id = $2`
-
-func scanPriorMark(row pgx.Row) (*priorMark, error) {
-	var m priorMark
-	err := row.Scan(&m.channel, &m.hash, &m.sig)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &m, nil
+// queueReads queues the reads of the register entry (locked) and the
+// marked register into b.
+func (s *Service) queueReads(b *pgx.Batch, rd *authReads, ballotID, memberID int64) {
+	s.reg.QueueLockEntry(b, ballotID, memberID, &rd.entry, &rd.entryErr)
+	b.Queue(`SELECT channel, blinded_hash, blind_sig FROM marked_register WHERE ballot_id = $1 AND member_id = $2`, ballotID, memberID).
+		QueryRow(func(row pgx.Row) error {
+			var m priorMark
+			err := row.Scan(&m.channel, &m.hash, &m.sig)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			rd.mark = &m
+			return nil
+		})
 }
 
-// beginAuthorise begins Authorise's transaction and makes its reads. Once
-// the election's ballot id is known (it never changes), BEGIN and the
-// three reads go to PostgreSQL in one batch, one round trip instead of
-// four; if the ballot read in it is not that ballot any more, the batch is
-// rolled back and the reads are made one by one, as on first use.
-func (s *Service) beginAuthorise(ctx context.Context, electionID string, memberID int64) (pgx.Tx, *authReads, error) {
+// beginAuthorise begins Authorise's transaction on c and makes its reads.
+// Once the election's ballot id is known (it never changes), BEGIN and the
+// three reads go to PostgreSQL in one batch, one round trip; if the ballot
+// read in it is not that ballot any more, it is rolled back and done again
+// as on first use: BEGIN with the ballot's window, then the other two
+// reads. On error the transaction may be open (the caller rolls back).
+func (s *Service) beginAuthorise(ctx context.Context, c *pgxpool.Conn, electionID string, memberID int64) (*authReads, error) {
 	s.mu.Lock()
 	ballotID, known := s.ballotIDs[electionID]
 	s.mu.Unlock()
 	if known {
 		rd := &authReads{}
 		b := &pgx.Batch{}
-		b.BeginTx(pgx.TxOptions{})
+		b.Queue("begin")
 		s.ballots.QueueWindow(b, electionID, &rd.win, &rd.winErr)
-		s.reg.QueueLockEntry(b, ballotID, memberID, &rd.entry, &rd.entryErr)
-		b.Queue(priorMarkSQL, ballotID, memberID).QueryRow(func(row pgx.Row) (err error) {
-			rd.mark, err = scanPriorMark(row)
-			return err
-		})
-		br := s.pool.SendBatch(ctx, b)
-		tx := br.Tx()
-		if err := br.Close(); err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
-			return nil, nil, err
+		s.queueReads(b, rd, ballotID, memberID)
+		if err := c.SendBatch(ctx, b).Close(); err != nil {
+			return nil, err
 		}
 		if rd.winErr == nil && rd.win.ID == ballotID {
-			return tx, rd, nil
+			return rd, nil
 		}
-		_ = tx.Rollback(context.WithoutCancel(ctx))
+		rollback(ctx, c)
 		s.mu.Lock()
 		delete(s.ballotIDs, electionID)
 		s.mu.Unlock()
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
 	rd := &authReads{}
-	w, err := s.ballots.Window(ctx, tx, electionID)
-	if err != nil {
-		rd.winErr = err
-		return tx, rd, nil
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	s.ballots.QueueWindow(b, electionID, &rd.win, &rd.winErr)
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
 	}
-	rd.win = *w
-	rd.entry, rd.entryErr = s.reg.LockEntry(ctx, tx, w.ID, memberID)
-	if rd.entryErr == nil {
-		if rd.mark, err = scanPriorMark(tx.QueryRow(ctx, priorMarkSQL, w.ID, memberID)); err != nil {
-			_ = tx.Rollback(context.WithoutCancel(ctx))
-			return nil, nil, err
-		}
+	if rd.winErr != nil {
+		return rd, nil
+	}
+	b = &pgx.Batch{}
+	s.queueReads(b, rd, rd.win.ID, memberID)
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
-	s.ballotIDs[electionID] = w.ID
+	s.ballotIDs[electionID] = rd.win.ID
 	s.mu.Unlock()
-	return tx, rd, nil
+	return rd, nil
 }
 
 // logMark appends one line to the return log (mark_log): a paper logged or
 // a second mark refused, by channel, with its outcome; paper is 0 for the
 // online channel; box is the workplace box (nil for the other channels).
-func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel string, paper int, box *int64, outcome string, now time.Time) error {
+func logMark(ctx context.Context, tx register.Querier, ballotID int64, style, channel string, paper int, box *int64, outcome string, now time.Time) error {
 	var num *int
 	if paper > 0 {
 		num = &paper
@@ -295,7 +318,7 @@ func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel stri
 // ballot's store (in tx) on first use and kept: the ballot is open (the
 // caller checked its window), so neither changes any more. An unknown
 // style is [election.ErrNotFound].
-func (s *Service) openStyle(ctx context.Context, tx pgx.Tx, electionID string, ballotID int64, style string) (styleInfo, error) {
+func (s *Service) openStyle(ctx context.Context, tx register.Querier, electionID string, ballotID int64, style string) (styleInfo, error) {
 	ref := styleRef{ballotID, style}
 	s.mu.Lock()
 	si, ok := s.styles[ref]
