@@ -47,6 +47,7 @@ say "building ballotd and loadgen of this tree and ballotd of $REF"
 mkdir -p "$work/bin" "$work/runs" "$work/ref"
 git archive "$REF" | tar -x -C "$work/ref"
 (cd "$work/ref" && go build -o "$work/bin/ballotd-ref" ./cmd/ballotd)
+new_rev="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ', with uncommitted changes')"
 go build -o "$work/bin/ballotd-new" ./cmd/ballotd
 go build -o "$work/bin/loadgen" ./cmd/loadgen
 B=$work/bin
@@ -87,5 +88,5 @@ done
 
 echo
 echo "bench-cpu-ab $REF — $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(go env GOVERSION); $RATE votes/s for $DURATION a run, $ROUNDS rounds"
-echo "ref: $(git rev-parse --short "$REF"); new: this tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ', with uncommitted changes'))"
+echo "ref: $(git rev-parse --short "$REF"); new: this tree as built ($new_rev)"
 "$B/loadgen" report -cores "$(nproc)" "$work"/runs/ref-*.json "$work"/runs/new-*.json
