@@ -13,11 +13,21 @@
 # Knobs (environment): MEMBERS (100000), LEVELS ("50 200 500"), DURATION
 # (20s, the timed phase of each run), PER_RUN (votes prepared per run, 6000),
 # POOL (database connections per ballotd, 32), KEEP=1 keeps the directory,
-# PROFILE=FILE writes an 8 s CPU profile of replica A from the start of the
-# timed phase at concurrency 200 to FILE (EBALLOT_DEBUG_ADDR on loopback,
-# loadgen -cpuprofile-from) and prints its top. RATE=R runs every level open
-# loop (loadgen -rate R: R votes started a second; LEVELS are then the caps
-# on votes in flight).
+# PROFILE=FILE writes a CPU profile of replica A from the start of the
+# timed phase of the first level of LEVELS to FILE (EBALLOT_DEBUG_ADDR on
+# loopback, loadgen -cpuprofile-from; PROFILE_SECONDS long, 8 by default)
+# and prints its top. RATE=R runs every level open loop (loadgen -rate R:
+# R votes started a second; LEVELS are then the caps on votes in flight).
+# IDLE_SECONDS=N first measures replica A's and PostgreSQL's CPU with no
+# load for N s (loadgen idle) and prints it with the table. REPLICAS=1 leaves out the second replica and its run (REPLICAS=2, the
+# default, runs it).
+#
+# The table's CPU columns (loadgen report): "ballotd CPU ms/vote" is the
+# replicas' process_cpu_seconds_total over the timed phase per complete
+# vote, PostgreSQL not included; "ballotd+PG CPU ms/vote" adds PostgreSQL's
+# CPU time in the same phase (the postmaster's process tree in /proc,
+# loadgen -postgres-pid); "CPU-bound votes/s" is what ballotd's figure
+# allows on the machine's idle cores.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -28,6 +38,10 @@ DURATION=${DURATION:-20s}
 PER_RUN=${PER_RUN:-6000}
 POOL=${POOL:-32}
 RATE=${RATE:-}
+REPLICAS=${REPLICAS:-2}
+PROFILE_SECONDS=${PROFILE_SECONDS:-8}
+IDLE_SECONDS=${IDLE_SECONDS:-}
+case "$REPLICAS" in 1 | 2) ;; *) echo "bench-system: REPLICAS is 1 or 2, not $REPLICAS" >&2; exit 2 ;; esac
 ELECTION=demo-strike-2026
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/eballot-bench-XXXXXX")
@@ -60,6 +74,7 @@ say "starting an ephemeral PostgreSQL in $work/data"
 scripts/pg.sh start
 DATABASE_URL="$(scripts/pg.sh url)&pool_max_conns=$POOL"
 export DATABASE_URL
+pg_pid=$(scripts/pg.sh pid)
 EBALLOT_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
 # The demo ballot is voted online: assume the e-ballot order in force
 # (s.230(2); scripts/run.sh says why), as the local demo does.
@@ -88,6 +103,11 @@ serve() { # serve NAME: starts a replica, prints its base URL
 }
 A=$(serve replica-a)
 say "replica A at $A"
+idle=""
+if [ -n "$IDLE_SECONDS" ]; then
+  say "measuring the CPU of replica A and PostgreSQL with no load for ${IDLE_SECONDS}s"
+  idle=$("$B/loadgen" idle -metrics "$(cat "$work/replica-a.metrics")" -postgres-pid "$pg_pid" -duration "${IDLE_SECONDS}s")
+fi
 
 runs=()
 loadgen() { # loadgen LABEL CONCURRENCY TARGET...
@@ -96,22 +116,26 @@ loadgen() { # loadgen LABEL CONCURRENCY TARGET...
   for m in "$work"/replica-*.metrics; do targets+=(-metrics "$(cat "$m")"); done
   say "loadgen: $label (concurrency $c, ${#@} replica(s), at most $PER_RUN votes or $DURATION)"
   "$B/ballotd" demo --sessions "$PER_RUN" --sessions-file "$work/sessions-$label.txt" >&2
-  "$B/loadgen" "${targets[@]}" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -sessions "$work/sessions-$label.txt" -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" ${RATE:+-rate "$RATE"} -progress 5s -q \
+  "$B/loadgen" "${targets[@]}" -postgres-pid "$pg_pid" ${LOADGEN_EXTRA[@]+"${LOADGEN_EXTRA[@]}"} -sessions "$work/sessions-$label.txt" -n "$PER_RUN" -duration "$DURATION" -concurrency "$c" ${RATE:+-rate "$RATE"} -progress 5s -q \
     -out "$work/runs/$label.json" || say "loadgen $label: some votes failed (see the errors column)"
   runs+=("$work/runs/$label.json")
 }
+first_level=${LEVELS%% *}
 for c in $LEVELS; do
-  if [ -n "${PROFILE:-}" ] && [ "$c" = 200 ]; then
-    LOADGEN_EXTRA=(-cpuprofile-from "http://$(cat "$work/debug-addr")" -cpuprofile "$PROFILE" -cpuprofile-seconds 8s)
+  if [ -n "${PROFILE:-}" ] && [ "$c" = "$first_level" ]; then
+    LOADGEN_EXTRA=(-cpuprofile-from "http://$(cat "$work/debug-addr")" -cpuprofile "$PROFILE" -cpuprofile-seconds "${PROFILE_SECONDS}s")
+    first_level="" # one profile, of the first level
   else
     LOADGEN_EXTRA=()
   fi
   loadgen "1x$c" "$c" "$A"
 done
 LOADGEN_EXTRA=()
-Bu=$(serve replica-b)
-say "replica B at $Bu (same database)"
-loadgen "2x200" 200 "$A" "$Bu"
+if [ "$REPLICAS" = 2 ]; then
+  Bu=$(serve replica-b)
+  say "replica B at $Bu (same database)"
+  loadgen "2x200" 200 "$A" "$Bu"
+fi
 
 say "closing the ballot, exporting and verifying the whole ledger"
 "$B/ballotd" demo --close >&2
@@ -136,17 +160,18 @@ blind_rate=$(awk -v a="$ns1" -v b="$ns2" 'BEGIN { printf "%.0f", 1e9 / a + 1e9 /
 echo
 echo "make bench-system — $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(go env GOVERSION), $("$(scripts/pg.sh bindir)/postgres" --version)"
 echo "ballot: $MEMBERS members loaded in ${load_s}s; each run: at most $PER_RUN votes or $DURATION; $POOL database connections per replica"
+[ -z "$idle" ] || echo "before the runs, no load: $idle"
 echo
 "$B/loadgen" report -blind-per-second "$blind_rate" -cores "$(nproc)" "${runs[@]}"
 echo
 echo "blind signing (RSA-2048, crypto/blind BenchmarkBlindSign) on 2 cores at once: $(awk -v a="$ns1" 'BEGIN { printf "%.0f", a / 1000 }') µs and $(awk -v a="$ns2" 'BEGIN { printf "%.0f", a / 1000 }') µs a signature = $blind_rate signatures/s (the limit of complete votes/s)"
 a200=$(sed -n 's/.*"votes_per_second": \([0-9.]*\).*/\1/p' "$work/runs/1x200.json" 2>/dev/null || echo 0)
-b200=$(sed -n 's/.*"votes_per_second": \([0-9.]*\).*/\1/p' "$work/runs/2x200.json")
-if [ -n "$a200" ] && [ "$a200" != 0 ]; then
+b200=$(sed -n 's/.*"votes_per_second": \([0-9.]*\).*/\1/p' "$work/runs/2x200.json" 2>/dev/null || true)
+if [ -n "$a200" ] && [ "$a200" != 0 ] && [ -n "$b200" ]; then
   echo "two replicas on one database vs one, concurrency 200: $b200 vs $a200 votes/s ($(awk -v a="$a200" -v b="$b200" 'BEGIN { printf "%.2f", b / a }')×)"
 fi
 if [ -n "${PROFILE:-}" ] && [ -s "$PROFILE" ]; then
-  echo "CPU profile of replica A at concurrency 200 (first 8 s of the timed phase): $PROFILE"
+  echo "CPU profile of replica A at the first level, ${LEVELS%% *} (first $PROFILE_SECONDS s of the timed phase): $PROFILE"
   go tool pprof -top -cum -nodecount 40 "$B/ballotd" "$PROFILE" 2>&1 | sed -n '1,48p'
 fi
 echo "ledger after the runs: $entries entries, $expected complete votes reported by loadgen; scrutineer verify: $verify_ok (${verify_s}s)"

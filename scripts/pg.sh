@@ -5,6 +5,7 @@
 #   scripts/pg.sh stop     stop it (no error when it is not running)
 #   scripts/pg.sh status   say whether it runs
 #   scripts/pg.sh url      print the DATABASE_URL that reaches it
+#   scripts/pg.sh pid      print the running postmaster's process id
 #   scripts/pg.sh bindir   print the directory holding initdb/pg_ctl (installs postgresql if absent)
 #   scripts/pg.sh clean    stop the cluster and delete it (and ./.data)
 #
@@ -152,6 +153,8 @@ cmd_clean() {
   rm -rf "$DATA_ROOT"
 }
 
+cmd_pid() { as_owner head -n 1 "$PGDATA_DIR/postmaster.pid"; }
+
 cmd_url() { echo "postgres:///$DB_NAME?host=$SOCK_DIR&user=$DB_USER&sslmode=disable"; }
 
 case "${1:-}" in
@@ -159,7 +162,8 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   url) cmd_url ;;
+  pid) cmd_pid ;;
   bindir) bindir ;;
   clean) cmd_clean ;;
-  *) echo "usage: scripts/pg.sh start|stop|status|url|bindir|clean" >&2; exit 2 ;;
+  *) echo "usage: scripts/pg.sh start|stop|status|url|pid|bindir|clean" >&2; exit 2 ;;
 esac

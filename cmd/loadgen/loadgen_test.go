@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,9 +56,14 @@ func TestSmoke(t *testing.T) {
 	}
 	out := filepath.Join(dir, "summary.json")
 	prof := filepath.Join(dir, "cpu.pprof")
+	pgPID, err := pgtest.Shared(t).PID()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-target", base, "-sessions", sessions, "-n", "30", "-concurrency", "5", "-duration", "60s",
-		"-progress", "0", "-out", out, "-cpuprofile-from", "http://" + debug, "-cpuprofile", prof, "-cpuprofile-seconds", "1s"},
+		"-progress", "0", "-out", out, "-cpuprofile-from", "http://" + debug, "-cpuprofile", prof, "-cpuprofile-seconds", "1s",
+		"-metrics", "http://" + svc.metrics, "-postgres-pid", strconv.Itoa(pgPID)},
 		&stdout, &stderr, getenv)
 	if code != 0 {
 		t.Fatalf("loadgen exit %d\nstdout:\n%s\nstderr:\n%s\nballotd:\n%s", code, &stdout, &stderr, logs)
@@ -87,6 +94,19 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("expected counts of %s add up to %d, not 30: %v", q, n, opts)
 		}
 	}
+	// The servers' CPU (the metrics listener's process_cpu_seconds_total)
+	// and PostgreSQL's (the postmaster's process tree) per vote.
+	if sum.ServerCPUSeconds <= 0 || sum.ServerCPUMSPerVote <= 0 || sum.PostgresCPUSeconds < 0 ||
+		sum.ServerPostgresCPUMSPerVote < sum.ServerCPUMSPerVote || !strings.Contains(stdout.String(), "server and PostgreSQL CPU:") {
+		t.Errorf("CPU figures: ballotd %.2f s, %.2f ms/vote; PostgreSQL %.2f s, together %.2f ms/vote\n%s",
+			sum.ServerCPUSeconds, sum.ServerCPUMSPerVote, sum.PostgresCPUSeconds, sum.ServerPostgresCPUMSPerVote, &stdout)
+	}
+	// loadgen idle: the same two measures with no load.
+	var idle bytes.Buffer
+	if code := run(context.Background(), []string{"idle", "-metrics", "http://" + svc.metrics, "-postgres-pid", strconv.Itoa(pgPID), "-duration", "1s"},
+		&idle, &stderr, getenv); code != 0 || !regexp.MustCompile(`^idle for 1 s: ballotd [0-9.]+ CPU-ms/s, PostgreSQL [0-9.]+ CPU-ms/s\n$`).MatchString(idle.String()) {
+		t.Errorf("loadgen idle: exit %d\n%s%s", code, &idle, &stderr)
+	}
 	if !strings.Contains(stdout.String(), "30 complete votes") {
 		t.Errorf("table:\n%s", &stdout)
 	}
@@ -94,7 +114,8 @@ func TestSmoke(t *testing.T) {
 	t.Logf("30 votes done after %s", time.Since(t0).Round(time.Millisecond))
 	var tbl bytes.Buffer
 	if code := run(context.Background(), []string{"report", "-blind-per-second", "500", out}, &tbl, &stderr, getenv); code != 0 ||
-		!strings.Contains(tbl.String(), "summary") || !strings.Contains(tbl.String(), "% of blind-sign limit") {
+		!strings.Contains(tbl.String(), "summary") || !strings.Contains(tbl.String(), "% of blind-sign limit") ||
+		!strings.Contains(tbl.String(), "ballotd+PG CPU ms/vote") || !strings.Contains(tbl.String(), fmt.Sprintf("%.2f", sum.ServerPostgresCPUMSPerVote)) {
 		t.Errorf("report: exit %d\n%s%s", code, &tbl, &stderr)
 	}
 
@@ -149,13 +170,13 @@ func TestSmoke(t *testing.T) {
 // service is an in-process ballotd (`ballotd demo` into a throw-away
 // database, then `ballotd serve`) for the tests.
 type service struct {
-	t                      *testing.T
-	base, addr, dir, debug string
-	cancel                 context.CancelFunc // stops serve; nil when stopped
-	served                 chan int
-	getenv                 func(string) string
-	logs                   *syncBuf
-	ballotd                func(args ...string) string // runs a ballotd command, fails the test on a non-zero exit
+	t                               *testing.T
+	base, addr, dir, debug, metrics string
+	cancel                          context.CancelFunc // stops serve; nil when stopped
+	served                          chan int
+	getenv                          func(string) string
+	logs                            *syncBuf
+	ballotd                         func(args ...string) string // runs a ballotd command, fails the test on a non-zero exit
 }
 
 func startBallotd(t *testing.T, members int) *service {
@@ -174,9 +195,16 @@ func startBallotd(t *testing.T, members int) *service {
 	}
 	debug := dln.Addr().String()
 	dln.Close()
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := mln.Addr().String()
+	mln.Close()
 	vars := map[string]string{
 		"DATABASE_URL": dbURL, "EBALLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
 		"EBALLOT_ADDR": addr, "EBALLOT_SMS_PROVIDER": "dev", "EBALLOT_LOG_LEVEL": "warn", "EBALLOT_DEBUG_ADDR": debug,
+		"EBALLOT_METRICS_ADDR": metrics,
 		// The demo is an online ballot: the e-ballot order must be in
 		// force (scripts/run.sh and bench-system.sh assume this day too).
 		"EBALLOT_EVOTING_COMMENCEMENT": "2026-02-19",
@@ -195,7 +223,7 @@ func startBallotd(t *testing.T, members int) *service {
 	if out := ballotd("demo", "--members", strconv.Itoa(members), "--trustee-dir", filepath.Join(dir, "trustees")); !strings.Contains(out, want) {
 		t.Fatalf("ballotd demo --members %d said:\n%s", members, out)
 	}
-	svc := &service{t: t, base: "http://" + addr, addr: addr, dir: dir, debug: debug, getenv: getenv, logs: logs, ballotd: ballotd}
+	svc := &service{t: t, base: "http://" + addr, addr: addr, dir: dir, debug: debug, metrics: metrics, getenv: getenv, logs: logs, ballotd: ballotd}
 	svc.serve()
 	t.Cleanup(svc.stop)
 	return svc
@@ -304,4 +332,53 @@ func readSummary(t *testing.T, path string) (summary, []byte) {
 		t.Fatalf("summary: %v\n%s", err, b)
 	}
 	return sum, b
+}
+
+// TestTreeCPUSeconds: the CPU time of a process tree grows by the time a
+// child spent before it ended (the parent's cutime: a PostgreSQL backend
+// that exits) and while it lives.
+func TestTreeCPUSeconds(t *testing.T) {
+	burn := func() *exec.Cmd { // about 0.3 s of CPU in sh
+		return exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+	}
+	self := os.Getpid()
+	t0, err := treeCPUSeconds(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := burn()
+	if err := cmd.Run(); err != nil { // ended and waited for
+		t.Fatal(err)
+	}
+	child := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	t1, err := treeCPUSeconds(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if child < 50*time.Millisecond || t1-t0 < child.Seconds()-0.02 {
+		t.Fatalf("an ended child's %s of CPU: the tree grew by %.2f s", child, t1-t0)
+	}
+	// A living child counts too: read the tree while it runs, then after.
+	cmd = burn()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	own, _, err := procStat(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, err := treeCPUSeconds(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if live := float64(own[0]+own[1]) / clockTicks; live <= 0 || t2-t1 < live-0.02 {
+		t.Fatalf("a living child's %.2f s of CPU: the tree grew by %.2f s", live, t2-t1)
+	}
+	if _, err := treeCPUSeconds(1 << 30); err == nil {
+		t.Fatal("no error for a process that does not exist")
+	}
 }

@@ -35,6 +35,7 @@ Usage:
   loadgen [flags]
   loadgen report [-blind-per-second R] SUMMARY.json...   (one table of several runs; --help)
   loadgen drillcheck -receipts FILE -export FILE -counts FILE   (after a crash drill; --help)
+  loadgen idle -metrics URL [-postgres-pid PID] [-duration D]   (ballotd's and PostgreSQL's CPU with no load; --help)
 
 For each simulated member loadgen, before the timed phase:
   1. takes a member session from -sessions (one cookie value per line,
@@ -99,6 +100,7 @@ Flags:
 type config struct {
 	targets     []*url.URL
 	metrics     []*url.URL // the targets' metrics listeners (EBALLOT_METRICS_ADDR)
+	postgresPID int        // the PostgreSQL postmaster on this machine (0: PostgreSQL's CPU not measured)
 	election    string
 	n           int
 	duration    time.Duration
@@ -150,6 +152,7 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 	fs.Var(&targets, "target", "base URL of a ballotd replica; repeat (or comma-separate) to spread members over replicas (default http://127.0.0.1:8080)")
 	var metrics targetList
 	fs.Var(&metrics, "metrics", "base URL of a replica's metrics listener (its EBALLOT_METRICS_ADDR, e.g. http://127.0.0.1:9464); repeat for each replica to report the servers' CPU time per vote")
+	fs.IntVar(&c.postgresPID, "postgres-pid", 0, "pid of the PostgreSQL postmaster, on this machine (the first line of its postmaster.pid): the summary then also has PostgreSQL's CPU time in the timed phase and the servers' and PostgreSQL's CPU per vote together (Linux /proc)")
 	fs.StringVar(&c.election, "election", "demo-strike-2026", "election id of the open ballot (ballotd demo loads demo-strike-2026)")
 	fs.IntVar(&c.n, "n", 1000, "number of members to prepare and votes to cast at most")
 	fs.DurationVar(&c.duration, "duration", time.Minute, "the timed phase stops starting votes after this long")
@@ -223,6 +226,8 @@ func parseFlags(args []string, stdout, stderr io.Writer, getenv func(string) str
 		return fail("-progress must not be negative")
 	case c.retryFor < 0:
 		return fail("-retry-for must not be negative")
+	case c.postgresPID < 0:
+		return fail("-postgres-pid must not be negative")
 	}
 	return c, 0, true
 }
@@ -237,6 +242,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) > 0 && args[0] == "report" {
 		return runReport(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "idle" {
+		return runIdle(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "drillcheck" {
 		return runDrillcheck(args[1:], stdout, stderr)

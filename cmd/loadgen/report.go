@@ -15,8 +15,9 @@ import (
 const reportUsage = `Usage: loadgen report [-blind-per-second R] [-cores N] SUMMARY.json...
 
 Prints one table of several loadgen runs (their -out summaries): complete
-votes per second, vote latency percentiles, errors, retries, the server's CPU per
-vote, and — with -blind-per-second, the measured blind-signing rate of the
+votes per second, vote latency percentiles, errors, retries, the servers'
+(ballotd's) CPU per vote, the servers' and PostgreSQL's together (runs with
+-postgres-pid; else —), and — with -blind-per-second, the measured blind-signing rate of the
 machine on -cores cores — each run's throughput as a share of that limit
 and the throughput the server's CPU per vote would allow on -cores idle
 cores. The row label is the file name without .json.
@@ -38,7 +39,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	hdr := "run\treplicas\tconcurrency\tvotes\tvotes/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tauthorise p99\tcast p99\terrors\tretries\tserver CPU ms/vote\tCPU-bound votes/s"
+	hdr := "run\treplicas\tconcurrency\tvotes\tvotes/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\tauthorise p99\tcast p99\terrors\tretries\tballotd CPU ms/vote\tballotd+PG CPU ms/vote\tCPU-bound votes/s"
 	if *limit > 0 {
 		hdr += "\t% of blind-sign limit"
 	}
@@ -63,9 +64,13 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		if s.ServerCPUMSPerVote > 0 {
 			capacity = fmt.Sprintf("%.0f", *cores*1000/s.ServerCPUMSPerVote)
 		}
-		row := fmt.Sprintf("%s\t%d\t%d\t%d\t%.1f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%s",
+		withPG := "—"
+		if s.ServerPostgresCPUMSPerVote > 0 {
+			withPG = fmt.Sprintf("%.2f", s.ServerPostgresCPUMSPerVote)
+		}
+		row := fmt.Sprintf("%s\t%d\t%d\t%d\t%.1f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%s\t%s",
 			strings.TrimSuffix(filepath.Base(name), ".json"), len(s.Targets), s.Concurrency, s.Complete, s.VotesPerSecond,
-			v.P50, v.P90, v.P99, v.Max, s.Steps[stepAuthorise].P99, s.Steps[stepCast].P99, errs, s.Retries, s.ServerCPUMSPerVote, capacity)
+			v.P50, v.P90, v.P99, v.Max, s.Steps[stepAuthorise].P99, s.Steps[stepCast].P99, errs, s.Retries, s.ServerCPUMSPerVote, withPG, capacity)
 		if *limit > 0 {
 			row += fmt.Sprintf("\t%.0f%%", 100*s.VotesPerSecond / *limit)
 		}

@@ -176,14 +176,19 @@ type summary struct {
 	// votes with a verified receipt: what the tally must find if nobody
 	// else voted.
 	Expected map[string]map[string]int `json:"expected_counts"`
-	// ServerCPUSeconds is the CPU time the targets' processes used in the
-	// timed phase (process_cpu_seconds_total from the -metrics
+	// ServerCPUSeconds is the CPU time the targets' processes (ballotd)
+	// used in the timed phase (process_cpu_seconds_total from the -metrics
 	// listeners, summed; PostgreSQL not included) and ServerCPUMSPerVote that per
 	// complete vote: a figure that holds on a shared machine, where
-	// throughput does not. LedgerBatch is the mean group-commit batch.
-	ServerCPUSeconds   float64 `json:"server_cpu_seconds,omitempty"`
-	ServerCPUMSPerVote float64 `json:"server_cpu_ms_per_vote,omitempty"`
-	LedgerBatch        float64 `json:"ledger_mean_batch,omitempty"`
+	// throughput does not. PostgresCPUSeconds is PostgreSQL's CPU time in
+	// the same phase (-postgres-pid: the postmaster's process tree) and
+	// ServerPostgresCPUMSPerVote ballotd's and PostgreSQL's together per
+	// complete vote. LedgerBatch is the mean group-commit batch.
+	ServerCPUSeconds           float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUMSPerVote         float64 `json:"server_cpu_ms_per_vote,omitempty"`
+	PostgresCPUSeconds         float64 `json:"postgres_cpu_seconds,omitempty"`
+	ServerPostgresCPUMSPerVote float64 `json:"server_postgres_cpu_ms_per_vote,omitempty"`
+	LedgerBatch                float64 `json:"ledger_mean_batch,omitempty"`
 	// RetryFor is -retry-for; Retries the requests sent again with the
 	// saved state (RetriesByKind: "step: failure retried").
 	// RepeatedAuthorisations were answered with the signature already
@@ -208,6 +213,19 @@ func (sum *summary) server(before, after map[string]float64) {
 	sum.ServerCPUSeconds = round2(cpu)
 	if sum.Complete > 0 {
 		sum.ServerCPUMSPerVote = round2(cpu * 1000 / float64(sum.Complete))
+	}
+}
+
+// postgres fills PostgreSQL's figures from its CPU seconds before and
+// after the timed phase (negative: not measured). ballotd's are needed for
+// the sum per vote.
+func (sum *summary) postgres(before, after float64) {
+	if before < 0 || after < 0 {
+		return
+	}
+	sum.PostgresCPUSeconds = round2(after - before)
+	if sum.Complete > 0 && sum.ServerCPUSeconds > 0 {
+		sum.ServerPostgresCPUMSPerVote = round2((sum.ServerCPUSeconds + after - before) * 1000 / float64(sum.Complete))
 	}
 }
 
@@ -313,6 +331,10 @@ func (sum *summary) printTable(w io.Writer) {
 	if sum.ServerCPUMSPerVote > 0 {
 		fmt.Fprintf(w, "server CPU: %.2f ms per vote (%.1f s in the timed phase, PostgreSQL not included); mean ledger batch %.1f\n",
 			sum.ServerCPUMSPerVote, sum.ServerCPUSeconds, sum.LedgerBatch)
+	}
+	if sum.ServerPostgresCPUMSPerVote > 0 {
+		fmt.Fprintf(w, "server and PostgreSQL CPU: %.2f ms per vote (PostgreSQL %.1f s in the timed phase)\n",
+			sum.ServerPostgresCPUMSPerVote, sum.PostgresCPUSeconds)
 	}
 	fmt.Fprintf(w, "receipts verified: %d; consistent with the latest checkpoint: %d of %d sampled\n",
 		sum.ReceiptsChecked, sum.ConsistencyChecked, sum.ConsistencyChecked+sum.ConsistencyFailed)

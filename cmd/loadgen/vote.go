@@ -454,6 +454,7 @@ func loadTest(ctx context.Context, c *config, stderr io.Writer) (*summary, error
 		logf("prepared %d members in %s; timed phase: %d at once, at most %s", len(voters), prep.Round(time.Millisecond), c.concurrency, c.duration)
 	}
 	before := scrapeAll(ctx, hc, c.metrics)
+	pg0 := postgresCPU(c, logf)
 	cp0 := checkpointCount(ctx, hc, c.targets[0], e.id)
 	profiled := startProfile(ctx, c, logf)
 	rl, err := openReceipts(c.receipts)
@@ -465,6 +466,7 @@ func loadTest(ctx context.Context, c *config, stderr io.Writer) (*summary, error
 		return nil, err
 	}
 	after := scrapeAll(ctx, hc, c.metrics)
+	pg1 := postgresCPU(c, logf)
 	cp1 := checkpointCount(ctx, hc, c.targets[0], e.id)
 	logf("timed phase done: %d complete votes in %s", len(outs), elapsed.Round(time.Millisecond))
 	if err := <-profiled; err != nil {
@@ -473,6 +475,7 @@ func loadTest(ctx context.Context, c *config, stderr io.Writer) (*summary, error
 	checked, cfails := consistency(ctx, c, hc, e, outs)
 	sum := st.summarise(c, e, prep, elapsed, started, outs, checked, cfails)
 	sum.server(before, after)
+	sum.postgres(pg0, pg1)
 	sum.batches(cp0, cp1)
 	return sum, nil
 }
@@ -511,6 +514,20 @@ func scrapeAll(ctx context.Context, hc *http.Client, targets []*url.URL) map[str
 		}
 	}
 	return out
+}
+
+// postgresCPU is the CPU seconds of the -postgres-pid process tree so
+// far; -1 when not asked for or not readable (said once on stderr).
+func postgresCPU(c *config, logf func(string, ...any)) float64 {
+	if c.postgresPID == 0 {
+		return -1
+	}
+	s, err := treeCPUSeconds(c.postgresPID)
+	if err != nil {
+		logf("PostgreSQL's CPU time not measured: %v", err)
+		return -1
+	}
+	return s
 }
 
 // cpCount is the ledger's size and number of signed checkpoints: one

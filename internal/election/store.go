@@ -518,15 +518,36 @@ func (s *Store) Window(ctx context.Context, q register.Querier, electionID strin
 		q = s.pool
 	}
 	w := &Window{}
-	err := q.QueryRow(ctx, `SELECT id, status, kind, opens_at, closes_at FROM ballots WHERE election_id = $1`, electionID).
-		Scan(&w.ID, &w.Status, &w.Kind, &w.OpensAt, &w.ClosesAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read ballot: %w", err)
+	if err := scanWindow(q.QueryRow(ctx, windowSQL, electionID), w); err != nil {
+		return nil, err
 	}
 	return w, nil
+}
+
+// QueueWindow queues [Store.Window] into b: when b's results are read, w
+// is the ballot's window, or *err is [ErrNotFound]; a database error is
+// b's. It saves a round trip to the database over Window.
+func (s *Store) QueueWindow(b *pgx.Batch, electionID string, w *Window, err *error) {
+	b.Queue(windowSQL, electionID).QueryRow(func(row pgx.Row) error {
+		*err = scanWindow(row, w)
+		if errors.Is(*err, ErrNotFound) {
+			return nil
+		}
+		return *err
+	})
+}
+
+const windowSQL = `SELECT id, status, kind, opens_at, closes_at FROM ballots WHERE election_id = $1`
+
+func scanWindow(row pgx.Row, w *Window) error {
+	err := row.Scan(&w.ID, &w.Status, &w.Kind, &w.OpensAt, &w.ClosesAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read ballot: %w", err)
+	}
+	return nil
 }
 
 // StyleIndex is the index of style in the ballot's manifest, or

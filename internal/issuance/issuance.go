@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/unionvote/eballot/crypto/blind"
@@ -68,13 +69,28 @@ type Service struct {
 	secretKey []byte
 	now       func() time.Time
 
-	mu   sync.Mutex
-	keys map[string]*rsa.PrivateKey // election/style → issuer key
+	mu        sync.Mutex
+	styles    map[styleRef]styleInfo // the styles of ballots that were open, loaded on first use
+	ballotIDs map[string]int64       // election id → its ballot's id, once seen (checked at every use)
+}
+
+// styleRef names one style of one ballot (ballot ids are never reused).
+type styleRef struct {
+	ballot int64
+	style  string
+}
+
+// styleInfo is what authorising needs of a style that does not change once
+// the ballot is open (the manifest is frozen at the opening): its index in
+// the manifest and its opened issuer key.
+type styleInfo struct {
+	idx int
+	sk  *rsa.PrivateKey
 }
 
 // New returns a Service; secretKey opens the sealed issuer keys.
 func New(pool *pgxpool.Pool, secretKey []byte) *Service {
-	return &Service{pool: pool, reg: register.NewStore(pool, secretKey), ballots: election.NewStore(pool), secretKey: secretKey, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
+	return &Service{pool: pool, reg: register.NewStore(pool, secretKey), ballots: election.NewStore(pool), secretKey: secretKey, now: time.Now, styles: map[styleRef]styleInfo{}, ballotIDs: map[string]int64{}}
 }
 
 // SetClock replaces the service's clock (tests of the statutory timeline;
@@ -99,58 +115,63 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 		return nil, ErrBadBlinded
 	}
 	bh := sha256.Sum256(blinded)
+	// The transaction is handled by hand on one connection, so that BEGIN
+	// goes with the reads and COMMIT with the INSERT (pgx.Tx would send
+	// COMMIT on its own); Release destroys a connection left in a
+	// transaction, whatever happens.
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Release()
+	rd, err := s.beginAuthorise(ctx, c, electionID, memberID)
+	if err != nil {
+		rollback(ctx, c)
+		return nil, err
+	}
 	var out *Authorisation
 	refused := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b, err := s.ballots.Window(ctx, tx, electionID)
-		if errors.Is(err, election.ErrNotFound) {
+	final := &pgx.Batch{} // what the transaction writes, sent with its COMMIT
+	err = func() error {
+		if errors.Is(rd.winErr, election.ErrNotFound) {
 			return ErrUnknownBallot
 		}
-		if err != nil {
-			return err
+		if rd.winErr != nil {
+			return rd.winErr
 		}
+		b := &rd.win
 		ballotID := b.ID
 		now := s.now()
 		if b.Status != "open" || (b.OpensAt != nil && now.Before(*b.OpensAt)) || (b.ClosesAt != nil && !now.Before(*b.ClosesAt)) {
 			return ErrNotOpen
 		}
-		entry, err := s.reg.LockEntry(ctx, tx, ballotID, memberID)
-		if errors.Is(err, register.ErrNotOnRegister) {
+		if errors.Is(rd.entryErr, register.ErrNotOnRegister) {
 			return ErrNotEntitled
 		}
-		if err != nil {
-			return err
+		if rd.entryErr != nil {
+			return rd.entryErr
 		}
-		style := entry.Style
-		styleIdx, err := s.ballots.StyleIndex(ctx, tx, ballotID, style)
+		style := rd.entry.Style
+		si, err := s.openStyle(ctx, c, electionID, ballotID, style)
 		if errors.Is(err, election.ErrNotFound) {
 			return ErrNotEntitled
 		}
 		if err != nil {
 			return err
 		}
-		var channel string
-		var prevHash, prevSig []byte
-		err = tx.QueryRow(ctx, `SELECT channel, blinded_hash, blind_sig FROM marked_register WHERE ballot_id = $1 AND member_id = $2`,
-			ballotID, memberID).Scan(&channel, &prevHash, &prevSig)
-		switch {
-		case err == nil && channel != "online":
+		styleIdx := si.idx
+		switch prev := rd.mark; {
+		case prev != nil && prev.channel != "online":
 			// First recorded wins (docs/paper.md): the refusal is logged.
 			refused = true
-			return logMark(ctx, tx, ballotID, style, "online", 0, nil, "paper_recorded", now)
-		case err == nil && subtle.ConstantTimeCompare(prevHash, bh[:]) == 1:
-			out = &Authorisation{BlindSignature: prevSig, Style: style, StyleIndex: styleIdx, Repeated: true}
+			return logMark(ctx, c, ballotID, style, "online", 0, nil, "paper_recorded", now)
+		case prev != nil && subtle.ConstantTimeCompare(prev.hash, bh[:]) == 1:
+			out = &Authorisation{BlindSignature: prev.sig, Style: style, StyleIndex: styleIdx, Repeated: true}
 			return nil
-		case err == nil:
+		case prev != nil:
 			return ErrAlreadyAuthorised
-		case !errors.Is(err, pgx.ErrNoRows):
-			return err
 		}
-		sk, err := s.issuerKey(ctx, tx, electionID, ballotID, style)
-		if err != nil {
-			return err
-		}
-		sig, err := blind.BlindSign(sk, blinded)
+		sig, err := blind.BlindSign(si.sk, blinded)
 		if errors.Is(err, blind.ErrBlindedMessage) {
 			return ErrBadBlinded
 		}
@@ -158,14 +179,25 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 			// The issuer's key or a fault, not the member's request.
 			return fmt.Errorf("issuance: blind signing: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO marked_register (ballot_id, member_id, channel, blinded_hash, blind_sig, hour)
-			VALUES ($1, $2, 'online', $3, $4, date_trunc('hour', $5::timestamptz))`, ballotID, memberID, bh[:], sig, now); err != nil {
-			return fmt.Errorf("record authorisation: %w", err)
-		}
+		final.Queue(`INSERT INTO marked_register (ballot_id, member_id, channel, blinded_hash, blind_sig, hour)
+			VALUES ($1, $2, 'online', $3, $4, date_trunc('hour', $5::timestamptz))`, ballotID, memberID, bh[:], sig, now).
+			Exec(func(pgconn.CommandTag) error { return nil })
 		out = &Authorisation{BlindSignature: sig, Style: style, StyleIndex: styleIdx}
 		return nil
-	})
+	}()
+	if err == nil {
+		final.Queue("commit").Exec(func(ct pgconn.CommandTag) error {
+			if ct.String() == "ROLLBACK" {
+				return pgx.ErrTxCommitRollback
+			}
+			return nil
+		})
+		if err = c.SendBatch(ctx, final).Close(); err != nil && len(final.QueuedQueries) > 1 {
+			err = fmt.Errorf("record authorisation: %w", err)
+		}
+	}
 	if err != nil {
+		rollback(ctx, c)
 		return nil, err
 	}
 	if refused {
@@ -174,10 +206,103 @@ func (s *Service) Authorise(ctx context.Context, electionID string, memberID int
 	return out, nil
 }
 
+// rollback ends the transaction left open on c, if any (a failed
+// ROLLBACK leaves it open: Release then destroys the connection).
+func rollback(ctx context.Context, c *pgxpool.Conn) {
+	if c.Conn().PgConn().TxStatus() != 'I' {
+		_, _ = c.Exec(context.WithoutCancel(ctx), "rollback")
+	}
+}
+
+// authReads are the rows Authorise decides on, read at the start of its
+// transaction: the ballot's window, the member's register entry (locked:
+// one member's requests serialise on it) and their mark in the marked
+// register (nil: none).
+type authReads struct {
+	win      election.Window
+	winErr   error // election.ErrNotFound: no such ballot
+	entry    register.Entry
+	entryErr error // register.ErrNotOnRegister
+	mark     *priorMark
+}
+
+// priorMark is a member's row of the marked register.
+type priorMark struct {
+	channel   string
+	hash, sig []byte
+}
+
+// queueReads queues the reads of the register entry (locked) and the
+// marked register into b.
+func (s *Service) queueReads(b *pgx.Batch, rd *authReads, ballotID, memberID int64) {
+	s.reg.QueueLockEntry(b, ballotID, memberID, &rd.entry, &rd.entryErr)
+	b.Queue(`SELECT channel, blinded_hash, blind_sig FROM marked_register WHERE ballot_id = $1 AND member_id = $2`, ballotID, memberID).
+		QueryRow(func(row pgx.Row) error {
+			var m priorMark
+			err := row.Scan(&m.channel, &m.hash, &m.sig)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			rd.mark = &m
+			return nil
+		})
+}
+
+// beginAuthorise begins Authorise's transaction on c and makes its reads.
+// Once the election's ballot id is known (it never changes), BEGIN and the
+// three reads go to PostgreSQL in one batch, one round trip; if the ballot
+// read in it is not that ballot any more, it is rolled back and done again
+// as on first use: BEGIN with the ballot's window, then the other two
+// reads. On error the transaction may be open (the caller rolls back).
+func (s *Service) beginAuthorise(ctx context.Context, c *pgxpool.Conn, electionID string, memberID int64) (*authReads, error) {
+	s.mu.Lock()
+	ballotID, known := s.ballotIDs[electionID]
+	s.mu.Unlock()
+	if known {
+		rd := &authReads{}
+		b := &pgx.Batch{}
+		b.Queue("begin")
+		s.ballots.QueueWindow(b, electionID, &rd.win, &rd.winErr)
+		s.queueReads(b, rd, ballotID, memberID)
+		if err := c.SendBatch(ctx, b).Close(); err != nil {
+			return nil, err
+		}
+		if rd.winErr == nil && rd.win.ID == ballotID {
+			return rd, nil
+		}
+		rollback(ctx, c)
+		s.mu.Lock()
+		delete(s.ballotIDs, electionID)
+		s.mu.Unlock()
+	}
+	rd := &authReads{}
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	s.ballots.QueueWindow(b, electionID, &rd.win, &rd.winErr)
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	if rd.winErr != nil {
+		return rd, nil
+	}
+	b = &pgx.Batch{}
+	s.queueReads(b, rd, rd.win.ID, memberID)
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.ballotIDs[electionID] = rd.win.ID
+	s.mu.Unlock()
+	return rd, nil
+}
+
 // logMark appends one line to the return log (mark_log): a paper logged or
 // a second mark refused, by channel, with its outcome; paper is 0 for the
 // online channel; box is the workplace box (nil for the other channels).
-func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel string, paper int, box *int64, outcome string, now time.Time) error {
+func logMark(ctx context.Context, tx register.Querier, ballotID int64, style, channel string, paper int, box *int64, outcome string, now time.Time) error {
 	var num *int
 	if paper > 0 {
 		num = &paper
@@ -189,31 +314,40 @@ func logMark(ctx context.Context, tx pgx.Tx, ballotID int64, style, channel stri
 	return nil
 }
 
-func (s *Service) issuerKey(ctx context.Context, tx pgx.Tx, electionID string, ballotID int64, style string) (*rsa.PrivateKey, error) {
-	k := electionID + "/" + style
+// openStyle is the style's index and opened issuer key, read from the
+// ballot's store (in tx) on first use and kept: the ballot is open (the
+// caller checked its window), so neither changes any more. An unknown
+// style is [election.ErrNotFound].
+func (s *Service) openStyle(ctx context.Context, tx register.Querier, electionID string, ballotID int64, style string) (styleInfo, error) {
+	ref := styleRef{ballotID, style}
 	s.mu.Lock()
-	sk := s.keys[k]
+	si, ok := s.styles[ref]
 	s.mu.Unlock()
-	if sk != nil {
-		return sk, nil
+	if ok {
+		return si, nil
+	}
+	idx, err := s.ballots.StyleIndex(ctx, tx, ballotID, style)
+	if err != nil {
+		return si, err
 	}
 	sealedKey, err := s.ballots.SealedIssuerKey(ctx, tx, ballotID, style)
 	if err != nil {
-		return nil, fmt.Errorf("issuer key: %w", err)
+		return si, fmt.Errorf("issuer key: %w", err)
 	}
 	der, err := sealed.Open(s.secretKey, sealedKey, election.IssuerKeyAD(electionID, style))
 	if err != nil {
-		return nil, fmt.Errorf("issuer key: %w", err)
+		return si, fmt.Errorf("issuer key: %w", err)
 	}
-	sk, err = x509.ParsePKCS1PrivateKey(der)
+	sk, err := x509.ParsePKCS1PrivateKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("issuer key: %w", err)
+		return si, fmt.Errorf("issuer key: %w", err)
 	}
 	sk.Precompute()
+	si = styleInfo{idx: idx, sk: sk}
 	s.mu.Lock()
-	s.keys[k] = sk
+	s.styles[ref] = si
 	s.mu.Unlock()
-	return sk, nil
+	return si, nil
 }
 
 // Mark is what the marked register holds for a member: whether and when

@@ -220,3 +220,51 @@ func TestIssuanceRules(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Authorise reads the ballot, the member's entry and their mark in one
+// batch once it knows the election's ballot id; when the id it knows is
+// not the election's ballot (stale: another ballot's id), the batch's
+// reads are dropped and made again, so the election's members are still
+// authorised, with its key, and its own marks are found.
+func TestAuthoriseWithAStaleBallotID(t *testing.T) {
+	pool := pgtest.NewDB(t)
+	ctx := context.Background()
+	led := electiontest.NewLedger()
+	b := electiontest.New(t, pool, electiontest.Options{ElectionID: "stale", Members: 3, Ledger: led, Open: true})
+	other := electiontest.New(t, pool, electiontest.Options{ElectionID: "stale-other", Members: 3, Open: true})
+	svc := issuance.New(pool, electiontest.SecretKey)
+	keys := issuerKeys(t, led)
+	_, msg, st := blinded(t, keys["north-depot"])
+	a, err := svc.Authorise(ctx, "stale", b.MemberIDs[0], msg) // first use: one read at a time
+	if err != nil || a.Repeated {
+		t.Fatalf("authorise: %+v %v", a, err)
+	}
+	if _, err := st.Finalize(a.BlindSignature); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{other.ID, other.ID + 1000} {
+		svc.SetBallotID("stale", id)
+		again, err := svc.Authorise(ctx, "stale", b.MemberIDs[0], msg)
+		if err != nil || !again.Repeated || !bytes.Equal(again.BlindSignature, a.BlindSignature) {
+			t.Fatalf("safe retry with ballot id %d known: %+v %v", id, again, err)
+		}
+		// Batched again, with the id corrected: the other member's mark.
+		_, msg2, _ := blinded(t, keys["north-depot"])
+		if _, err := svc.Authorise(ctx, "stale", b.MemberIDs[0], msg2); !errors.Is(err, issuance.ErrAlreadyAuthorised) {
+			t.Fatalf("another message after the id was corrected: %v", err)
+		}
+	}
+	svc.SetBallotID("stale", other.ID)
+	_, msg3, st3 := blinded(t, keys["south-depot"])
+	c, err := svc.Authorise(ctx, "stale", b.MemberIDs[1], msg3)
+	if err != nil || c.Repeated || c.Style != "south-depot" {
+		t.Fatalf("authorise with a stale id: %+v %v", c, err)
+	}
+	if _, err := st3.Finalize(c.BlindSignature); err != nil {
+		t.Fatalf("not signed with the style's key: %v", err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM marked_register WHERE ballot_id = $1`, other.ID).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("marked register of the other ballot: %d rows, %v", n, err)
+	}
+}

@@ -226,15 +226,20 @@ func (c *Cluster) Stop() {
 // Kill sends SIGKILL to the postmaster, for crash tests. Restart with
 // [Cluster.Restart].
 func (c *Cluster) Kill() error {
-	b, err := os.ReadFile(filepath.Join(c.Dir, "data", "postmaster.pid"))
-	if err != nil {
-		return err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	pid, err := c.PID()
 	if err != nil {
 		return err
 	}
 	return syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// PID is the running postmaster's process id (from postmaster.pid).
+func (c *Cluster) PID() (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
 }
 
 // Restart starts the cluster again after Kill or a stop.
