@@ -140,8 +140,8 @@ func (l *Ledger) enqueue(ctx context.Context, id string, e *election, req *castR
 
 // pipeline runs the three stages of group commit for one election: collect
 // a batch (by the close rule of collect), verify it on every core, append
-// it in one transaction. The stages overlap: batch
-// k+1 is verified while batch k is committed.
+// it in one transaction. The stages overlap: batch k+1 is verified while
+// batch k is committed.
 func (l *Ledger) pipeline(id string, e *election) {
 	verified := make(chan []*castReq, 1)
 	var wg sync.WaitGroup
