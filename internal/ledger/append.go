@@ -201,8 +201,8 @@ const (
 // K casts (maxBatch); or once it holds at least M casts (minBatch) and is
 // at least T_min (minWait) old; or T (maxWait) after its first cast. The
 // batch is the anonymity set of its casts (docs/threat-model.md), so a
-// cast is hidden among at least min(M, the casts that arrive within T)
-// and waits at most T; when casts arrive at M/T_min a second or more, a
+// cast's batch holds at least min(M, the casts that arrive within T) and
+// a cast waits at most T; when casts arrive at M/T_min a second or more, a
 // batch closes at T_min. The reason is "" when the ledger stopped.
 func (l *Ledger) collect(e *election, first *castReq) ([]*castReq, string) {
 	batch := []*castReq{first}

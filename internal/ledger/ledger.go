@@ -39,8 +39,8 @@ type Options struct {
 	MaxWait time.Duration
 	// MinBatch (M) and MinWait (T_min) close a batch early at busy times:
 	// once it holds at least M casts and is at least T_min old (ballotd:
-	// EBALLOT_BATCH_MIN 32, EBALLOT_BATCH_MIN_WAIT 150ms). A cast is then
-	// still hidden among at least min(M, the casts of T) others, never
+	// EBALLOT_BATCH_MIN 32, EBALLOT_BATCH_MIN_WAIT 150ms). A cast's batch
+	// then still holds at least min(M, the casts of T) casts, a cast never
 	// waits more than T, and at M/T_min casts a second or more waits only
 	// T_min. MinBatch 0 (the default) turns the rule off; otherwise
 	// MinBatch ≤ MaxBatch and 0 < MinWait ≤ MaxWait.
