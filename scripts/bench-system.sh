@@ -19,8 +19,10 @@
 # and prints its top. RATE=R runs every level open loop (loadgen -rate R:
 # R votes started a second; LEVELS are then the caps on votes in flight).
 # IDLE_SECONDS=N first measures replica A's and PostgreSQL's CPU with no
-# load for N s (loadgen idle) and prints it with the table. REPLICAS=1 leaves out the second replica and its run (REPLICAS=2, the
-# default, runs it).
+# load for N s (loadgen idle) and prints it with the table. REPLICAS=1 leaves
+# out the second replica and its run (REPLICAS=2, the default, runs it).
+# The ledger's batch settings (EBALLOT_BATCH_MAX, _WAIT, _MIN, _MIN_WAIT)
+# pass through to ballotd from the environment.
 #
 # The table's CPU columns (loadgen report): "ballotd CPU ms/vote" is the
 # replicas' process_cpu_seconds_total over the timed phase per complete

@@ -132,7 +132,7 @@ func build(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, reg *promet
 		return nil, err
 	}
 	if s.Ledger, err = ledger.New(ledger.Options{Pool: pool, Log: log, Registry: s.Released, SecretKey: cfg.SecretKey,
-		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Now: hooks.now}); err != nil {
+		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, MinBatch: cfg.BatchMin, MinWait: cfg.BatchMinWait, Now: hooks.now}); err != nil {
 		return nil, err
 	}
 	s.Register = register.NewStore(pool, cfg.SecretKey)

@@ -56,9 +56,13 @@ type Config struct {
 
 	// BatchMax (K) and BatchWait (T): the ledger closes a batch of casts
 	// after K casts or T after its first, whichever comes first, and
-	// appends it in a random order (internal/ledger).
-	BatchMax  int
-	BatchWait time.Duration
+	// appends it in a random order (internal/ledger). BatchMin (M) and
+	// BatchMinWait (T_min): it also closes a batch that holds M casts once
+	// it is T_min old (busy hours; BatchMin 0: never).
+	BatchMax     int
+	BatchWait    time.Duration
+	BatchMin     int
+	BatchMinWait time.Duration
 
 	// RetentionPeriod is how long a published ballot's personal data is
 	// kept after its result was announced (TULRCA s.49(3)(d), s.75(3)(d):
@@ -147,6 +151,8 @@ var Vars = []Var{
 	{"EBALLOT_SMTP_PASSWORD", "", "SMTP password. Keep it out of logs."},
 	{"EBALLOT_BATCH_MAX", "256", "K: the ledger closes a batch of casts once it holds this many (1 to 4096). Each batch is appended in one transaction in a random order, so the ledger's order, row placement and transaction ids show only which batch a ballot is in."},
 	{"EBALLOT_BATCH_WAIT", "1s", "T: the ledger closes a batch this long after its first cast when it has fewer than EBALLOT_BATCH_MAX (1ms to 1.5s; a member's receipt waits at most this plus one commit). Longer hides more ballots in each batch in quiet hours (docs/threat-model.md)."},
+	{"EBALLOT_BATCH_MIN", "32 (or EBALLOT_BATCH_MAX if smaller)", "M: the ledger also closes a batch that holds at least this many casts once it is EBALLOT_BATCH_MIN_WAIT old (1 to EBALLOT_BATCH_MAX). So a ballot's batch holds at least M casts whenever M arrive within EBALLOT_BATCH_WAIT, and at busy times (M/EBALLOT_BATCH_MIN_WAIT casts a second or more: 213 with the defaults) the receipt waits only EBALLOT_BATCH_MIN_WAIT. EBALLOT_BATCH_MIN equal to EBALLOT_BATCH_MAX turns this off."},
+	{"EBALLOT_BATCH_MIN_WAIT", "150ms (or EBALLOT_BATCH_WAIT if shorter)", "T_min: how old a batch of at least EBALLOT_BATCH_MIN casts must be before it closes (1ms to EBALLOT_BATCH_WAIT). With 150ms a cast waits at most 150 ms for its batch at 213 casts a second or more, leaving about 100 ms of the 250 ms p99 target for verification and commit (docs/benchmarks.md)."},
 	{"EBALLOT_GOTV_RATE", "1", "reminder texts handed to the SMS provider per second (your Twilio sender's throughput)."},
 	{"EBALLOT_GOTV_BURST", "1", "how many reminder texts may go at once before the rate applies."},
 	{"EBALLOT_GOTV_QUIET_HOURS", "09:00-20:00", "local sending window HH:MM-HH:MM: reminders wait outside it (unsocial-hours courtesy; a campaign never texts at night)."},
@@ -359,7 +365,8 @@ func (c *Config) loadGOTV(get func(string, string) string) error {
 	return nil
 }
 
-// loadBatch reads the ledger's batch bounds: K casts or T seconds.
+// loadBatch reads the ledger's batch bounds: K casts or T seconds, and M
+// casts at T_min.
 func (c *Config) loadBatch(get func(string, string) string) error {
 	v := get("EBALLOT_BATCH_MAX", "256")
 	n, err := strconv.Atoi(v)
@@ -373,6 +380,18 @@ func (c *Config) loadBatch(get func(string, string) string) error {
 		return &Error{"EBALLOT_BATCH_WAIT", fmt.Sprintf("%q is not a duration from 1ms to 1.5s (the member waits for the receipt)", v)}
 	}
 	c.BatchWait = d
+	// M and T_min default to 32 and 150ms, within K and T when those are
+	// set lower; set explicitly they must be within them.
+	v = get("EBALLOT_BATCH_MIN", strconv.Itoa(min(32, c.BatchMax)))
+	if n, err = strconv.Atoi(v); err != nil || n < 1 || n > c.BatchMax {
+		return &Error{"EBALLOT_BATCH_MIN", fmt.Sprintf("%q is not a whole number from 1 to EBALLOT_BATCH_MAX (%d)", v, c.BatchMax)}
+	}
+	c.BatchMin = n
+	v = get("EBALLOT_BATCH_MIN_WAIT", min(150*time.Millisecond, c.BatchWait).String())
+	if d, err = time.ParseDuration(v); err != nil || d < time.Millisecond || d > c.BatchWait {
+		return &Error{"EBALLOT_BATCH_MIN_WAIT", fmt.Sprintf("%q is not a duration from 1ms to EBALLOT_BATCH_WAIT (%s)", v, c.BatchWait)}
+	}
+	c.BatchMinWait = d
 	return nil
 }
 

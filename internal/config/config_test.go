@@ -55,6 +55,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"replay window not a duration", "EBALLOT_WEBHOOK_REPLAY_WINDOW", "week", "EBALLOT_WEBHOOK_REPLAY_WINDOW"},
 		{"batch zero", "EBALLOT_BATCH_MAX", "0", "EBALLOT_BATCH_MAX"},
 		{"batch wait too long for a receipt", "EBALLOT_BATCH_WAIT", "5s", "EBALLOT_BATCH_WAIT"},
+		{"batch min over the default max", "EBALLOT_BATCH_MIN", "257", "EBALLOT_BATCH_MIN"},
+		{"batch min zero", "EBALLOT_BATCH_MIN", "0", "EBALLOT_BATCH_MIN"},
+		{"batch min not a number", "EBALLOT_BATCH_MIN", "some", "EBALLOT_BATCH_MIN"},
+		{"batch min wait over the default wait", "EBALLOT_BATCH_MIN_WAIT", "1.2s", "EBALLOT_BATCH_MIN_WAIT"},
+		{"batch min wait zero", "EBALLOT_BATCH_MIN_WAIT", "0s", "EBALLOT_BATCH_MIN_WAIT"},
 		{"metrics bad port", "EBALLOT_METRICS_ADDR", "127.0.0.1:99999", "EBALLOT_METRICS_ADDR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,8 +318,37 @@ func TestMetricsAddr(t *testing.T) {
 
 func TestBatchDefaults(t *testing.T) {
 	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}))
-	if err != nil || c.BatchMax != 256 || c.BatchWait != time.Second {
-		t.Fatalf("defaults: K=%d T=%s %v", c.BatchMax, c.BatchWait, err)
+	if err != nil || c.BatchMax != 256 || c.BatchWait != time.Second || c.BatchMin != 32 || c.BatchMinWait != 150*time.Millisecond {
+		t.Fatalf("defaults: K=%d T=%s M=%d T_min=%s %v", c.BatchMax, c.BatchWait, c.BatchMin, c.BatchMinWait, err)
+	}
+}
+
+// M and T_min must be within K and T: their defaults follow K and T set
+// lower, and values set beyond them are refused naming the variable.
+func TestBatchMinBounds(t *testing.T) {
+	base := func(kv ...string) map[string]string {
+		m := map[string]string{"DATABASE_URL": "postgres://u@localhost/db", "EBALLOT_SECRET_KEY": testKey}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	c, err := Load(env(base("EBALLOT_BATCH_MAX", "16", "EBALLOT_BATCH_WAIT", "100ms")))
+	if err != nil || c.BatchMin != 16 || c.BatchMinWait != 100*time.Millisecond {
+		t.Fatalf("defaults under a small K and T: M=%d T_min=%s %v", c.BatchMin, c.BatchMinWait, err)
+	}
+	c, err = Load(env(base("EBALLOT_BATCH_MIN", "64", "EBALLOT_BATCH_MIN_WAIT", "1s")))
+	if err != nil || c.BatchMin != 64 || c.BatchMinWait != time.Second {
+		t.Fatalf("M=64, T_min=T: M=%d T_min=%s %v", c.BatchMin, c.BatchMinWait, err)
+	}
+	for _, tc := range []struct{ kv []string }{
+		{[]string{"EBALLOT_BATCH_MAX", "16", "EBALLOT_BATCH_MIN", "17"}},
+		{[]string{"EBALLOT_BATCH_WAIT", "100ms", "EBALLOT_BATCH_MIN_WAIT", "150ms"}},
+	} {
+		_, err := Load(env(base(tc.kv...)))
+		if ce, ok := err.(*Error); !ok || ce.Var != tc.kv[2] || !strings.Contains(ce.Error(), tc.kv[0]) {
+			t.Errorf("%v: %v, want an error naming %s and %s", tc.kv, err, tc.kv[2], tc.kv[0])
+		}
 	}
 }
 

@@ -139,9 +139,9 @@ func (l *Ledger) enqueue(ctx context.Context, id string, e *election, req *castR
 }
 
 // pipeline runs the three stages of group commit for one election: collect
-// a batch (up to maxBatch casts, at most maxWait after the first), verify it
-// on every core, append it in one transaction. The stages overlap: batch
-// k+1 is verified while batch k is committed.
+// a batch (by the close rule of collect), verify it on every core, append
+// it in one transaction. The stages overlap: batch k+1 is verified while
+// batch k is committed.
 func (l *Ledger) pipeline(id string, e *election) {
 	verified := make(chan []*castReq, 1)
 	var wg sync.WaitGroup
@@ -165,8 +165,6 @@ func (l *Ledger) pipeline(id string, e *election) {
 			}
 		}
 	}()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	for {
 		var first *castReq
 		select {
@@ -174,26 +172,71 @@ func (l *Ledger) pipeline(id string, e *election) {
 		case <-l.stop:
 			return
 		}
-		batch := []*castReq{first}
-		timer.Reset(l.maxWait)
-	fill:
-		for len(batch) < l.maxBatch {
+		batch, why := l.collect(e, first)
+		if why != "" {
+			l.metrics.batches.WithLabelValues(why).Inc()
+			l.verify(e, batch)
 			select {
-			case r := <-e.queue:
-				batch = append(batch, r)
-			case <-timer.C:
-				break fill
+			case verified <- batch:
+				continue
+			case <-l.stop:
 			}
 		}
-		timer.Stop()
-		l.verify(e, batch)
+		for _, r := range batch {
+			r.res <- castRes{err: reject(ErrUnavailable, "the ledger is stopping")}
+		}
+		return
+	}
+}
+
+// Why a batch closed (the label of eballot_ledger_batches_total).
+const (
+	closeFull = "full" // K casts
+	closeBusy = "busy" // at least M casts and T_min old
+	closeWait = "wait" // T after its first cast
+)
+
+// collect takes casts from the election's queue into a batch that starts
+// with first, until the close rule closes it, and says why it closed: at
+// K casts (maxBatch); or once it holds at least M casts (minBatch) and is
+// at least T_min (minWait) old; or T (maxWait) after its first cast. The
+// batch is the anonymity set of its casts (docs/threat-model.md), so a
+// cast's batch holds at least min(M, the casts that arrive within T) and
+// a cast waits at most T; when casts arrive at M/T_min a second or more, a
+// batch closes at T_min. The reason is "" when the ledger stopped.
+func (l *Ledger) collect(e *election, first *castReq) ([]*castReq, string) {
+	batch := []*castReq{first}
+	if len(batch) >= l.maxBatch {
+		return batch, closeFull
+	}
+	waited, stopWait := l.newTimer(l.maxWait)
+	defer stopWait()
+	var busy <-chan time.Time // nil: the early close is off, or T_min has passed
+	if l.minBatch > 0 && l.minWait < l.maxWait {
+		c, stop := l.newTimer(l.minWait)
+		defer stop()
+		busy = c
+	}
+	aged := false // T_min has passed
+	for {
 		select {
-		case verified <- batch:
-		case <-l.stop:
-			for _, r := range batch {
-				r.res <- castRes{err: reject(ErrUnavailable, "the ledger is stopping")}
+		case r := <-e.queue:
+			batch = append(batch, r)
+			if len(batch) >= l.maxBatch {
+				return batch, closeFull
 			}
-			return
+			if aged && len(batch) >= l.minBatch {
+				return batch, closeBusy
+			}
+		case <-busy:
+			aged, busy = true, nil
+			if len(batch) >= l.minBatch {
+				return batch, closeBusy
+			}
+		case <-waited:
+			return batch, closeWait
+		case <-l.stop:
+			return batch, ""
 		}
 	}
 }

@@ -25,9 +25,10 @@
 //
 // [Ledger.Cast] decodes the ballot against the manifest and queues it.
 // Each election has a pipeline: a batch of casts (closed at
-// [Options.MaxBatch] casts or [Options.MaxWait] after its first, whichever
-// comes first; appended in a random order so that the ledger shows only
-// which batch a ballot is in, docs/threat-model.md) has its
+// [Options.MaxBatch] casts, or once it holds [Options.MinBatch] casts and
+// is [Options.MinWait] old, or [Options.MaxWait] after its first,
+// whichever comes first; appended in a random order so that the ledger
+// shows only which batch a ballot is in, docs/threat-model.md) has its
 // authorisations and proofs verified on every core (the proofs with
 // crypto/ballot's batch verifier), then is appended in ONE transaction that
 // takes pg_advisory_xact_lock for the election, re-reads the size and the

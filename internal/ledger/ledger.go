@@ -37,6 +37,15 @@ type Options struct {
 	// EBALLOT_BATCH_WAIT, 1s). A batch is the anonymity set of its casts
 	// against an operator who sees when each member was authorised.
 	MaxWait time.Duration
+	// MinBatch (M) and MinWait (T_min) close a batch early at busy times:
+	// once it holds at least M casts and is at least T_min old (ballotd:
+	// EBALLOT_BATCH_MIN 32, EBALLOT_BATCH_MIN_WAIT 150ms). A cast's batch
+	// then still holds at least min(M, the casts of T) casts, a cast never
+	// waits more than T, and at M/T_min casts a second or more waits only
+	// T_min. MinBatch 0 (the default) turns the rule off; otherwise
+	// MinBatch ≤ MaxBatch and 0 < MinWait ≤ MaxWait.
+	MinBatch int
+	MinWait  time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Rand is the randomness for signing keys (default crypto/rand).
@@ -53,7 +62,12 @@ type Ledger struct {
 	secret   []byte // seals the signing keys (internal/sealed)
 	maxBatch int
 	maxWait  time.Duration
+	minBatch int // 0: no early close
+	minWait  time.Duration
 	now      func() time.Time
+	// newTimer makes the timers of the batch close rule (time.NewTimer;
+	// tests drive a fake clock).
+	newTimer func(time.Duration) (<-chan time.Time, func() bool)
 	rand     io.Reader
 	scheme   scheme
 	metrics  *metrics
@@ -94,7 +108,7 @@ func New(opt Options) (*Ledger, error) {
 	}
 	l := &Ledger{
 		pool: opt.Pool, log: opt.Log, secret: opt.SecretKey, maxBatch: opt.MaxBatch, maxWait: opt.MaxWait,
-		now: opt.Now, rand: opt.Rand, scheme: cryptoScheme, metrics: newMetrics(opt.Registry),
+		minBatch: opt.MinBatch, minWait: opt.MinWait, now: opt.Now, newTimer: newRealTimer, rand: opt.Rand, scheme: cryptoScheme, metrics: newMetrics(opt.Registry),
 		elections: map[string]*election{}, stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if l.log == nil {
@@ -105,6 +119,14 @@ func New(opt Options) (*Ledger, error) {
 	}
 	if l.maxWait <= 0 {
 		l.maxWait = 2 * time.Millisecond
+	}
+	switch {
+	case l.minBatch < 0:
+		return nil, errors.New("ledger: MinBatch must not be negative")
+	case l.minBatch > l.maxBatch:
+		return nil, fmt.Errorf("ledger: MinBatch %d is over MaxBatch %d", l.minBatch, l.maxBatch)
+	case l.minBatch > 0 && (l.minWait <= 0 || l.minWait > l.maxWait):
+		return nil, fmt.Errorf("ledger: MinWait %s must be above 0 and at most MaxWait %s", l.minWait, l.maxWait)
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -129,6 +151,11 @@ func (l *Ledger) Stop() {
 	if first {
 		close(l.done)
 	}
+}
+
+func newRealTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
 }
 
 func sealAD(electionID string) string { return "eballot-ledger-key/v1\x00" + electionID }
