@@ -46,10 +46,7 @@ func (m *multiplier) precompute(points []*ristretto255.Element) {
 		}
 		p := ext.Of(e)
 		if p.Z == *one { // the limbs both decoders write
-
-			pre[i].ypx.Add(&p.Y, &p.X)
-			pre[i].ymx.Subtract(&p.Y, &p.X)
-			pre[i].t2d.Multiply(&p.T, d2)
+			pre[i].set(&p.X, &p.Y, &p.T)
 			continue
 		}
 		todo = append(todo, i)
@@ -69,10 +66,15 @@ func (m *multiplier) precompute(points []*ristretto255.Element) {
 		x.Multiply(&p.X, &zinv)
 		y.Multiply(&p.Y, &zinv)
 		t.Multiply(&x, &y)
-		pre[i].ypx.Add(&y, &x)
-		pre[i].ymx.Subtract(&y, &x)
-		pre[i].t2d.Multiply(&t, d2)
+		pre[i].set(&x, &y, &t)
 	}
+}
+
+// set sets a to the point with affine coordinates x, y and t = x·y.
+func (a *affineNiels) set(x, y, t *field.Element) {
+	a.ypx.Add(y, x)
+	a.ymx.Subtract(y, x)
+	a.t2d.Multiply(t, d2)
 }
 
 // negate sets v = −p.
